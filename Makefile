@@ -1,0 +1,55 @@
+# Developer entry points. Everything runs in .venv, created on first use, so a
+# fresh clone needs nothing but python3. Stamp files inside .venv record what
+# has been installed: re-running a target is fast, editing pyproject.toml
+# reinstalls, and removing .venv (`make clean`) starts over.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check
+PYTEST_ARGS ?=
+
+.PHONY: demo test lint bench bench-quick clean
+
+.venv: $(PY)
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+$(VENV)/.stamp-base: pyproject.toml | $(PY)
+	$(PIP) install --quiet -e .
+	touch $@
+
+$(VENV)/.stamp-dev: pyproject.toml | $(PY)
+	$(PIP) install --quiet -e ".[dev]"
+	touch $@
+
+$(VENV)/.stamp-bench: pyproject.toml | $(PY)
+	$(PIP) install --quiet -e ".[bench,dev]"
+	touch $@
+
+## demo: run the example models and queries on a throw-away SQLite database
+demo: $(VENV)/.stamp-base
+	$(PY) -m migrations_example.demo
+
+## test: run the test suite (PostgreSQL too when ORM_TEST_POSTGRES_URL is set)
+test: $(VENV)/.stamp-dev
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+## lint: ruff, mypy --strict on the package, and the import-layer contract
+lint: $(VENV)/.stamp-dev
+	$(VENV)/bin/ruff check orm tests migrations_example benchmarks
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+
+## bench: compare orm with Django, Tortoise, SQLAlchemy and raw drivers
+bench: $(VENV)/.stamp-bench
+	$(PY) -m benchmarks.run
+
+bench-quick: $(VENV)/.stamp-bench
+	$(PY) -m benchmarks.run --quick
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,1 @@
+"""Benchmarks comparing orm with other ORMs and raw drivers (``make bench``)."""

@@ -1,0 +1,1 @@
+"""The backend base classes every vendor composes from."""

@@ -1,0 +1,46 @@
+"""What a backend can do, as data: one question-comment per flag."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class BaseDatabaseFeatures:
+    """Capability flags; tests and the compiler branch on these, never on vendor names."""
+
+    # Can INSERT ... RETURNING give back generated primary keys of many rows?
+    can_return_rows_from_bulk_insert = False
+    # Does SELECT ... FOR UPDATE exist?
+    has_select_for_update = False
+    # Does FOR UPDATE accept NOWAIT / SKIP LOCKED / OF?
+    has_select_for_update_nowait = False
+    has_select_for_update_skip_locked = False
+    has_select_for_update_of = False
+    # Does the backend support DISTINCT ON (fields)?
+    can_distinct_on_fields = False
+    # Does the backend distinguish between '' and None?
+    interprets_empty_strings_as_nulls = False
+    # Is there a native UUID / interval / JSON / time-zone-aware datetime type?
+    has_native_uuid_field = False
+    has_native_duration_field = False
+    has_native_json_field = False
+    supports_timezones = False
+    # Does JSON containment (``contains`` on a JSONField) work?
+    supports_json_field_contains = False
+    # Most bound parameters one statement may carry (None: no practical limit).
+    max_query_params: int | None = None
+    # Are savepoints available inside transactions?
+    uses_savepoints = True
+    # Can a server-side cursor stream rows without loading them all?
+    can_use_chunked_reads = True
+    # Formats EXPLAIN accepts (upper-case), empty when it takes none.
+    supported_explain_formats: frozenset[str] = frozenset()
+    # Option names EXPLAIN accepts (upper-case) besides FORMAT.
+    supported_explain_options: frozenset[str] = frozenset()
+    # Does the backend support partial (conditional) unique indexes?
+    supports_partial_indexes = True
+    # Can a FOREIGN KEY be added with ALTER TABLE after creation?
+    can_add_foreign_key_later = True
+
+    def __init__(self, connection: Any) -> None:
+        self.connection = connection

@@ -1,0 +1,247 @@
+"""Vendor SQL fragments and value adaptation, documented once here.
+
+Vendor subclasses override what differs and carry no docstrings of their own
+(Django's convention): the contract lives in this file.
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import json
+import uuid
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from orm.exceptions import DataError, NotSupportedError
+from orm.sql.identifiers import check_explain_option, quote_name
+
+Converter = Callable[[Any, Any, Any], Any]
+
+
+class BaseDatabaseOperations:
+    """SQL fragments and value conversions that differ between backends."""
+
+    #: SQLSTATE-like names of the date parts ``Extract``/``__year`` may use.
+    extract_kinds = frozenset({"year", "month", "day", "hour", "minute", "second", "week_day"})
+    #: LIKE patterns per lookup; ``%s`` is the already-escaped, bound value.
+    explain_prefix = "EXPLAIN"
+
+    def __init__(self, connection: Any) -> None:
+        self.connection = connection
+
+    # -- identifiers and placeholders --------------------------------------
+    def quote_name(self, name: str) -> str:
+        """Quote a table/column/alias name (the identifier chokepoint)."""
+        return quote_name(name)
+
+    def convert_query(self, sql: str, has_params: bool) -> str:
+        """Turn ``%s`` placeholders into the driver's style (identity by default)."""
+        return sql
+
+    def max_name_length(self) -> int:
+        """Longest identifier the backend keeps (longer names are hashed)."""
+        return 63
+
+    # -- values -------------------------------------------------------------
+    def adapt_datetimefield_value(self, value: datetime.datetime | None) -> Any:
+        """Aware datetime -> driver value (stored as UTC)."""
+        return value
+
+    def adapt_datefield_value(self, value: datetime.date | None) -> Any:
+        """date -> driver value."""
+        return value
+
+    def adapt_timefield_value(self, value: datetime.time | None) -> Any:
+        """time -> driver value."""
+        return value
+
+    def adapt_decimalfield_value(
+        self, value: decimal.Decimal | None, max_digits: int | None, decimal_places: int | None
+    ) -> Any:
+        """Decimal -> driver value."""
+        return value
+
+    def adapt_uuidfield_value(self, value: uuid.UUID | None) -> Any:
+        """UUID -> driver value."""
+        return value
+
+    def adapt_durationfield_value(self, value: datetime.timedelta | None) -> Any:
+        """timedelta -> driver value."""
+        return value
+
+    def adapt_json_value(self, value: Any, encoder: type[json.JSONEncoder] | None) -> Any:
+        """Python JSON value -> driver value (NaN refused)."""
+        return json.dumps(value, cls=encoder, allow_nan=False)
+
+    def adapt_binaryfield_value(self, value: bytes | None) -> Any:
+        """bytes -> driver value."""
+        return value
+
+    @staticmethod
+    def converter_type(expression: Any) -> str:
+        """Internal type deciding conversion (a foreign key converts like its target)."""
+        field = expression.output_field
+        while field.is_relation and not field.many_to_many:
+            field = field.target_field
+        return str(field.get_internal_type())
+
+    def get_db_converters(self, expression: Any) -> list[Converter]:
+        """Backend converters for a selected expression (before the field's own)."""
+        return []
+
+    # -- statements -----------------------------------------------------------
+    def limit_offset_sql(self, low: int, high: int | None) -> str:
+        """LIMIT/OFFSET clause for slice ``[low:high]`` (the numbers are validated ints)."""
+        parts = []
+        if high is not None:
+            parts.append(f"LIMIT {int(high) - int(low)}")
+        elif low:
+            parts.append(f"LIMIT {self.no_limit_value()}")
+        if low:
+            parts.append(f"OFFSET {int(low)}")
+        return " ".join(parts)
+
+    def no_limit_value(self) -> int | None:
+        """The LIMIT to use when only OFFSET is wanted (None: omit LIMIT)."""
+        return None
+
+    def for_update_sql(self, nowait: bool = False, skip_locked: bool = False, of: Sequence[str] = ()) -> str:
+        """FOR UPDATE clause (``of`` holds already-quoted table aliases)."""
+        sql = "FOR UPDATE"
+        if of:
+            sql += " OF " + ", ".join(of)
+        if nowait:
+            sql += " NOWAIT"
+        elif skip_locked:
+            sql += " SKIP LOCKED"
+        return sql
+
+    def distinct_sql(self, fields: list[str]) -> str:
+        """DISTINCT or DISTINCT ON (...) prefix."""
+        if fields:
+            raise NotSupportedError("DISTINCT ON fields is not supported by this database backend.")
+        return "DISTINCT"
+
+    def insert_statement(self, on_conflict_ignore: bool = False) -> str:
+        """The INSERT verb."""
+        return "INSERT INTO"
+
+    def return_insert_columns(self, columns: list[str]) -> str:
+        """RETURNING clause for generated columns (empty when unsupported)."""
+        if not columns:
+            return ""
+        return "RETURNING " + ", ".join(columns)
+
+    def pk_default_value(self) -> str:
+        """SQL for 'use the default' of a primary key in an INSERT values list."""
+        return "DEFAULT"
+
+    def bulk_batch_size(self, num_fields: int, num_objs: int) -> int:
+        """How many rows one INSERT may carry without exceeding the parameter limit."""
+        limit = self.connection.features.max_query_params
+        if limit is None or num_fields == 0:
+            return num_objs
+        return max(1, limit // num_fields)
+
+    def prep_for_like_query(self, value: str) -> str:
+        r"""Escape LIKE wildcards in a value (``\`` is the escape character)."""
+        return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+    def lookup_cast(self, lookup_type: str, internal_type: str | None = None) -> str:
+        """How to wrap the left-hand side for a lookup (``%s`` = the column SQL)."""
+        if lookup_type in ("iexact", "icontains", "istartswith", "iendswith"):
+            return "UPPER(%s)"
+        return "%s"
+
+    def date_extract_sql(self, kind: str, sql: str, params: list[Any]) -> tuple[str, list[Any]]:
+        """SQL extracting ``kind`` (validated against ``extract_kinds``) from a date/datetime."""
+        raise NotImplementedError
+
+    def datetime_cast_date_sql(self, sql: str, params: list[Any]) -> tuple[str, list[Any]]:
+        """SQL casting a datetime to its (UTC) date."""
+        raise NotImplementedError
+
+    def date_trunc_sql(self, kind: str, sql: str, params: list[Any], is_datetime: bool) -> tuple[str, list[Any]]:
+        """SQL truncating a date/datetime to ``kind`` (year, month, day, ...)."""
+        raise NotImplementedError
+
+    def regex_lookup(self, lookup_type: str) -> str:
+        """Pattern for ``regex``/``iregex``: ``%s`` placeholders for lhs and pattern."""
+        raise NotImplementedError
+
+    def check_extract_kind(self, kind: object) -> str:
+        """Return ``kind`` if it is on the allow-list, else raise ``ValueError``."""
+        if not isinstance(kind, str) or kind not in self.extract_kinds:
+            raise ValueError(
+                f"Invalid date part {kind!r}; choose from: {', '.join(sorted(self.extract_kinds))}."
+            )
+        return kind
+
+    def explain_query_prefix(self, format: str | None = None, **options: Any) -> str:
+        """EXPLAIN prefix; ``format`` and option names are checked against allow-lists."""
+        features = self.connection.features
+        extras = []
+        for name, value in options.items():
+            option = check_explain_option(name, features.supported_explain_options)
+            extras.append(f"{option} {'true' if value else 'false'}")
+        if format is not None:
+            fmt = check_explain_option(format, features.supported_explain_formats) if features.supported_explain_formats else None
+            if fmt is None:
+                raise ValueError(f"This backend does not support EXPLAIN formats ({format!r} given).")
+            extras.append(f"FORMAT {fmt}")
+        if extras:
+            return f"{self.explain_prefix} ({', '.join(extras)})"
+        return self.explain_prefix
+
+    # -- large IN lists and JSON -------------------------------------------------
+    def in_array_sql(self, values: list[Any]) -> tuple[str, list[Any]]:
+        """``(...)`` right-hand side of ``IN`` binding many values as few parameters."""
+        return "(" + ", ".join(["%s"] * len(values)) + ")", list(values)
+
+    def json_path_params(self, keys: list[str]) -> Any:
+        """The bound parameter naming a JSON key path."""
+        raise NotSupportedError("JSON key lookups are not supported on this backend.")
+
+    def json_key_sql(self, sql: str, params: list[Any], keys: list[str], as_json: bool) -> tuple[str, list[Any]]:
+        """A JSON key of ``sql``: its scalar value, or (``as_json``) its JSON text."""
+        raise NotSupportedError("JSON key lookups are not supported on this backend.")
+
+    def json_key_exact_sql(self, compiler: Any, key: Any, value: Any) -> tuple[str, list[Any]]:
+        """``key = value`` comparing JSON values."""
+        raise NotSupportedError("JSON key lookups are not supported on this backend.")
+
+    def json_key_isnull_sql(self, compiler: Any, key: Any, isnull: bool) -> tuple[str, list[Any]]:
+        """Whether the key is absent (``isnull=True``) or present."""
+        raise NotSupportedError("JSON key lookups are not supported on this backend.")
+
+    def json_has_key_sql(self, compiler: Any, lhs: Any, key: str) -> tuple[str, list[Any]]:
+        """Whether the top-level key exists."""
+        raise NotSupportedError("has_key is not supported on this backend.")
+
+    def json_contains_sql(self, compiler: Any, lhs: Any, value: Any) -> tuple[str, list[Any]]:
+        """JSON containment."""
+        raise NotSupportedError("contains lookup is not supported on this database backend.")
+
+    def integer_range(self, internal_type: str) -> tuple[int, int]:
+        """Inclusive range of an integer column type."""
+        return INTEGER_RANGES.get(internal_type, INTEGER_RANGES["BigIntegerField"])
+
+    def check_integer_range(self, internal_type: str, value: int, field_name: str) -> None:
+        """Raise ``DataError`` naming the field when ``value`` does not fit the column."""
+        low, high = self.integer_range(internal_type)
+        if not low <= value <= high:
+            raise DataError(
+                f"Value {value} for field {field_name!r} is out of range for {internal_type} "
+                f"({low}..{high})."
+            )
+
+
+INTEGER_RANGES = {
+    "SmallIntegerField": (-32768, 32767),
+    "IntegerField": (-2147483648, 2147483647),
+    "BigIntegerField": (-9223372036854775808, 9223372036854775807),
+    "PositiveIntegerField": (0, 2147483647),
+    "AutoField": (-2147483648, 2147483647),
+    "BigAutoField": (-9223372036854775808, 9223372036854775807),
+}

@@ -1,0 +1,221 @@
+"""The schema editor: DDL for tables, many-to-many tables, indexes and constraints.
+
+``orm.create_tables`` and (later) migrations both use it. Names always pass
+through ``quote_name``; the only literals are default-free column types and,
+in CHECK constraints, values rendered by :meth:`quote_value`.
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import hashlib
+import uuid
+from types import TracebackType
+from typing import Any
+
+from orm.db import transaction
+from orm.exceptions import ProgrammingError
+
+
+class BaseDatabaseSchemaEditor:
+    """Emit DDL for models; a context manager that runs in one transaction.
+
+    Statements that depend on every table existing (foreign keys added later,
+    indexes) are collected in ``deferred_sql`` and run at a clean exit.
+    """
+
+    sql_create_table = "CREATE TABLE %(table)s (%(definition)s)"
+    sql_delete_table = "DROP TABLE %(table)s"
+    sql_create_index = "CREATE %(unique)sINDEX %(name)s ON %(table)s (%(columns)s)%(condition)s"
+    sql_delete_index = "DROP INDEX %(name)s"
+    sql_create_fk = (
+        "ALTER TABLE %(table)s ADD CONSTRAINT %(name)s FOREIGN KEY (%(column)s) "
+        "REFERENCES %(to_table)s (%(to_column)s) DEFERRABLE INITIALLY DEFERRED"
+    )
+    sql_inline_fk = "REFERENCES %(to_table)s (%(to_column)s) DEFERRABLE INITIALLY DEFERRED"
+    #: Appended to the column type of auto-incrementing primary keys.
+    auto_field_suffix = ""
+    #: True when foreign keys must be written inside CREATE TABLE.
+    inline_foreign_keys = False
+
+    def __init__(self, connection: Any, atomic: bool = True, collect_sql: bool = False) -> None:
+        self.connection = connection
+        self.atomic_migration = atomic
+        self.collect_sql = collect_sql
+        self.collected_sql: list[str] = []
+        self.deferred_sql: list[str] = []
+        self._atomic: Any = None
+
+    # -- context -------------------------------------------------------------
+    def __enter__(self) -> BaseDatabaseSchemaEditor:
+        self.deferred_sql = []
+        if self.atomic_migration and not self.collect_sql:
+            self._atomic = transaction.atomic(self.connection.alias)
+            self._atomic.__enter__()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        try:
+            if exc_type is None:
+                for sql in self.deferred_sql:
+                    self.execute(sql)
+        finally:
+            if self._atomic is not None:
+                atomic, self._atomic = self._atomic, None
+                if exc_type is None:
+                    atomic.__exit__(None, None, None)
+                else:
+                    atomic.__exit__(exc_type, exc, tb)
+
+    # -- execution -----------------------------------------------------------
+    def execute(self, sql: str, params: list[Any] | None = None) -> None:
+        """Run one DDL statement (or collect it when ``collect_sql`` is set)."""
+        if self.collect_sql:
+            self.collected_sql.append(sql + ";")
+            return
+        with self.connection.cursor() as cursor:
+            cursor.execute(sql, params)
+
+    def quote_name(self, name: str) -> str:
+        """Quote an identifier through the one chokepoint."""
+        return str(self.connection.ops.quote_name(name))
+
+    def quote_value(self, value: Any) -> str:
+        """Render a literal for DDL (CHECK constraints, partial indexes) safely."""
+        if value is None:
+            return "NULL"
+        if isinstance(value, bool):
+            return self._quote_bool(value)
+        if isinstance(value, int | float | decimal.Decimal):
+            return str(value)
+        if isinstance(value, datetime.date | datetime.time | uuid.UUID):
+            value = str(value)
+        if isinstance(value, bytes):
+            return "X'%s'" % value.hex()
+        if isinstance(value, str):
+            if "\x00" in value:
+                raise ValueError("A NUL character cannot appear in a DDL literal.")
+            return "'" + value.replace("'", "''") + "'"
+        raise TypeError(f"Cannot render {type(value).__name__} as a DDL literal.")
+
+    def _quote_bool(self, value: bool) -> str:
+        return "true" if value else "false"
+
+    def make_name(self, table: str, columns: list[str], suffix: str) -> str:
+        """A deterministic index/constraint name that fits the backend's limit."""
+        digest = hashlib.md5("\x1f".join([table, *columns]).encode(), usedforsecurity=False).hexdigest()[:8]
+        base = f"{table}_{'_'.join(columns)}"
+        limit = self.connection.ops.max_name_length() - len(suffix) - 10
+        return f"{base[:limit]}_{digest}_{suffix}"
+
+    # -- columns -------------------------------------------------------------
+    def column_sql(self, model: Any, field: Any) -> str | None:
+        """The column definition after its name, or ``None`` for no column (M2M)."""
+        db_type = field.db_type(self.connection)
+        if db_type is None:
+            return None
+        parts = [db_type]
+        if field.primary_key:
+            parts.append("NOT NULL PRIMARY KEY")
+            if field.get_internal_type() in ("AutoField", "BigAutoField", "SmallAutoField"):
+                if self.auto_field_suffix:
+                    parts.append(self.auto_field_suffix)
+        else:
+            parts.append("NULL" if field.null else "NOT NULL")
+            if field.unique:
+                parts.append("UNIQUE")
+        check = field.db_check(self.connection)
+        if check:
+            parts.append(f"CHECK ({check})")
+        return " ".join(parts)
+
+    def _fk_params(self, model: Any, field: Any) -> dict[str, str]:
+        target = field.target_field
+        return {
+            "table": self.quote_name(model._meta.db_table),
+            "name": self.quote_name(self.make_name(model._meta.db_table, [field.column], "fk")),
+            "column": self.quote_name(field.column),
+            "to_table": self.quote_name(target.model._meta.db_table),
+            "to_column": self.quote_name(target.column),
+        }
+
+    # -- tables ----------------------------------------------------------------
+    def table_sql(self, model: Any) -> str:
+        """CREATE TABLE for ``model``; queues its indexes and late foreign keys."""
+        meta = model._meta
+        definitions: list[str] = []
+        for field in meta.local_fields:
+            definition = self.column_sql(model, field)
+            if definition is None:
+                continue
+            if field.is_relation and field.db_constraint:
+                params = self._fk_params(model, field)
+                if self.inline_foreign_keys:
+                    definition += " " + self.sql_inline_fk % params
+                else:
+                    self.deferred_sql.append(self.sql_create_fk % params)
+            definitions.append(f"{self.quote_name(field.column)} {definition}")
+            if field.db_index and not field.unique and not field.primary_key:
+                self.deferred_sql.append(self.index_sql(model, [field.column], "idx"))
+        for names in meta.unique_together:
+            columns = [meta.get_field(name).column for name in names]
+            definitions.append("UNIQUE (%s)" % ", ".join(self.quote_name(c) for c in columns))
+        for constraint in meta.constraints:
+            inline = constraint.constraint_sql(model, self)
+            if inline:
+                definitions.append(inline)
+            else:
+                self.deferred_sql.append(constraint.create_sql(model, self))
+        for index in meta.indexes:
+            self.deferred_sql.append(index.create_sql(model, self))
+        return self.sql_create_table % {
+            "table": self.quote_name(meta.db_table),
+            "definition": ", ".join(definitions),
+        }
+
+    def index_sql(
+        self, model: Any, columns: list[str], suffix: str, name: str | None = None,
+        unique: bool = False, condition: str = "", orders: list[str] | None = None,
+    ) -> str:
+        """CREATE [UNIQUE] INDEX over ``columns`` (``orders`` holds '' or ' DESC' each)."""
+        table = model._meta.db_table
+        orders = orders or [""] * len(columns)
+        return self.sql_create_index % {
+            "unique": "UNIQUE " if unique else "",
+            "name": self.quote_name(name or self.make_name(table, columns, suffix)),
+            "table": self.quote_name(table),
+            "columns": ", ".join(self.quote_name(c) + o for c, o in zip(columns, orders, strict=True)),
+            "condition": f" WHERE {condition}" if condition else "",
+        }
+
+    def create_model(self, model: Any) -> None:
+        """Create the table of ``model`` and its auto-created many-to-many tables."""
+        self.execute(self.table_sql(model))
+        for field in model._meta.local_many_to_many:
+            through = field.remote_field.through
+            if through._meta.auto_created:
+                self.create_model(through)
+
+    def delete_model(self, model: Any) -> None:
+        """Drop the table of ``model`` and its auto-created many-to-many tables."""
+        for field in model._meta.local_many_to_many:
+            through = field.remote_field.through
+            if through._meta.auto_created:
+                self.delete_model(through)
+        self.execute(self.sql_delete_table % {"table": self.quote_name(model._meta.db_table)})
+
+    def add_index(self, model: Any, index: Any) -> None:
+        """Create one ``orm.Index``."""
+        self.execute(index.create_sql(model, self))
+
+    def remove_index(self, model: Any, index: Any) -> None:
+        """Drop one ``orm.Index``."""
+        self.execute(self.sql_delete_index % {"name": self.quote_name(index.name)})
+
+    def check_not_in_transaction(self) -> None:
+        """Refuse DDL that cannot run inside an open transaction."""
+        if self.connection.in_atomic_block:
+            raise ProgrammingError("This schema operation cannot run inside an atomic block.")

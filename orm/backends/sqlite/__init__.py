@@ -1,0 +1,1 @@
+"""SQLite backend on the standard library's ``sqlite3``."""

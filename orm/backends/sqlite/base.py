@@ -1,0 +1,128 @@
+"""SQLite ``DatabaseWrapper`` on stdlib ``sqlite3``.
+
+File databases open with WAL, ``foreign_keys=ON``, a 5 s busy timeout and
+``synchronous=NORMAL`` (each overridable in the URL). The driver runs in
+autocommit mode (``isolation_level=None``) and `orm` issues ``BEGIN
+IMMEDIATE`` itself when an atomic block starts: a deferred transaction that
+reads and then writes fails at once with "database is locked", ignoring the
+busy timeout, while IMMEDIATE takes the write lock up front and waits for it.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from typing import Any, ClassVar
+
+from orm.backends.base.base import BaseDatabaseWrapper
+from orm.backends.sqlite.features import DatabaseFeatures
+from orm.backends.sqlite.operations import DatabaseOperations
+from orm.backends.sqlite.schema import DatabaseSchemaEditor
+from orm.exceptions import ImproperlyConfigured
+
+_PRAGMA_VALUES = {
+    "journal_mode": {"delete", "truncate", "persist", "memory", "wal", "off"},
+    "synchronous": {"off", "normal", "full", "extra", "0", "1", "2", "3"},
+    "foreign_keys": {"on", "off", "1", "0", "true", "false"},
+}
+
+
+def _regexp(pattern: str | None, value: Any) -> bool | None:
+    if pattern is None or value is None:
+        return None
+    return re.search(pattern, str(value)) is not None
+
+
+class DatabaseWrapper(BaseDatabaseWrapper):
+    vendor = "sqlite"
+    display_name = "SQLite"
+    data_types: ClassVar[dict[str, str]] = {
+        "AutoField": "integer",
+        "BigAutoField": "integer",
+        "SmallAutoField": "integer",
+        "BinaryField": "BLOB",
+        "BooleanField": "bool",
+        "CharField": "varchar(%(max_length)s)",
+        "DateField": "date",
+        "DateTimeField": "datetime",
+        "DecimalField": "decimal",
+        "DurationField": "bigint",
+        "FloatField": "real",
+        "IntegerField": "integer",
+        "BigIntegerField": "bigint",
+        "PositiveIntegerField": "integer unsigned",
+        "SmallIntegerField": "smallint",
+        "TextField": "text",
+        "TimeField": "time",
+        "UUIDField": "char(32)",
+        "JSONField": "text",
+    }
+    data_type_check_constraints: ClassVar[dict[str, str]] = {
+        "PositiveIntegerField": "%(column)s >= 0",
+        "JSONField": '(JSON_VALID(%(column)s) OR %(column)s IS NULL)',
+    }
+    operators: ClassVar[dict[str, str]] = {
+        "exact": "= %s",
+        "iexact": "= UPPER(%s)",
+        "contains": "LIKE %s ESCAPE '\\'",
+        "icontains": "LIKE UPPER(%s) ESCAPE '\\'",
+        "gt": "> %s",
+        "gte": ">= %s",
+        "lt": "< %s",
+        "lte": "<= %s",
+        "startswith": "LIKE %s ESCAPE '\\'",
+        "endswith": "LIKE %s ESCAPE '\\'",
+        "istartswith": "LIKE UPPER(%s) ESCAPE '\\'",
+        "iendswith": "LIKE UPPER(%s) ESCAPE '\\'",
+    }
+    ops_class = DatabaseOperations
+    features_class = DatabaseFeatures
+    schema_editor_class = DatabaseSchemaEditor
+
+    def get_new_connection(self) -> Any:
+        name = self.settings.name
+        options = self.settings.options
+        conn = sqlite3.connect(
+            name,
+            timeout=float(options.get("timeout", 5.0)),
+            isolation_level=None,  # autocommit; atomic() issues BEGIN IMMEDIATE itself
+            # Thread affinity is enforced by validate_thread_sharing() with a clear
+            # message; the driver's own check would only let close_all() fail.
+            check_same_thread=False,
+            uri=name.startswith("file:"),
+        )
+        conn.create_function("REGEXP", 2, _regexp, deterministic=True)
+        return conn
+
+    def init_connection_state(self) -> None:
+        options = self.settings.options
+        memory = self.settings.name == ":memory:" or "mode=memory" in self.settings.name
+        pragmas = {
+            "foreign_keys": options.get("foreign_keys", "on"),
+            # LIKE must be case-sensitive for contains/startswith; i-lookups use UPPER().
+            "case_sensitive_like": "on",
+        }
+        if not memory:
+            pragmas["journal_mode"] = options.get("journal_mode", "wal")
+            pragmas["synchronous"] = options.get("synchronous", "normal")
+        if "cache_size" in options:
+            pragmas["cache_size"] = str(int(options["cache_size"]))
+        for key, value in pragmas.items():
+            allowed = _PRAGMA_VALUES.get(key)
+            if allowed is not None and str(value).lower() not in allowed:
+                raise ImproperlyConfigured(
+                    f"Invalid SQLite {key} {value!r}; choose from: {', '.join(sorted(allowed))}."
+                )
+            # Values are allow-listed above (or an int), never user text.
+            with self.wrap_database_errors:
+                self.connection.execute(f"PRAGMA {key} = {value}")
+
+    def _begin(self) -> None:
+        self.connection.execute("BEGIN IMMEDIATE")
+
+    def is_broken(self) -> bool:
+        try:
+            self.connection.execute("SELECT 1")
+        except sqlite3.Error:
+            return True
+        return False

@@ -1,0 +1,15 @@
+"""SQLite capability flags."""
+
+from __future__ import annotations
+
+from orm.backends.base.features import BaseDatabaseFeatures
+
+
+class DatabaseFeatures(BaseDatabaseFeatures):
+    can_return_rows_from_bulk_insert = True  # RETURNING exists since SQLite 3.35
+    # SQLite's default SQLITE_MAX_VARIABLE_NUMBER is 32766 since 3.32; stay well below.
+    max_query_params = 999 * 30
+    supported_explain_formats = frozenset()
+    supported_explain_options = frozenset()
+    can_add_foreign_key_later = False
+    can_use_chunked_reads = True

@@ -1,0 +1,219 @@
+"""SQLite SQL fragments and conversions."""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import json
+import re
+import uuid
+from functools import lru_cache
+from typing import Any
+
+from orm.backends.base.operations import BaseDatabaseOperations, Converter
+
+_PLACEHOLDER = re.compile(r"%%|%s")
+
+
+@lru_cache(maxsize=512)
+def _convert_placeholders(sql: str) -> str:
+    # '%s' -> '?', '%%' -> '%'. Done on the SQL text we generated, never on values.
+    return _PLACEHOLDER.sub(lambda m: "%" if m.group() == "%%" else "?", sql)
+
+
+def _parse_datetime(value: Any, expression: Any, connection: Any) -> Any:
+    if value is None or isinstance(value, datetime.datetime):
+        return value
+    parsed = datetime.datetime.fromisoformat(str(value))
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=datetime.UTC)
+    return parsed
+
+
+def _parse_date(value: Any, expression: Any, connection: Any) -> Any:
+    if value is None or isinstance(value, datetime.date):
+        return value
+    return datetime.date.fromisoformat(str(value)[:10])
+
+
+def _parse_time(value: Any, expression: Any, connection: Any) -> Any:
+    if value is None or isinstance(value, datetime.time):
+        return value
+    return datetime.time.fromisoformat(str(value))
+
+
+def _parse_bool(value: Any, expression: Any, connection: Any) -> Any:
+    return value if value is None else bool(value)
+
+
+def _parse_uuid(value: Any, expression: Any, connection: Any) -> Any:
+    return value if value is None or isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+
+
+def _parse_duration(value: Any, expression: Any, connection: Any) -> Any:
+    if value is None or isinstance(value, datetime.timedelta):
+        return value
+    return datetime.timedelta(microseconds=int(value))
+
+
+def _decimal_converter(expression: Any) -> Converter:
+    field = expression.output_field
+    places = getattr(field, "decimal_places", None)
+    quantum = decimal.Decimal(1).scaleb(-places) if places is not None else None
+
+    def convert(value: Any, expression: Any, connection: Any) -> Any:
+        if value is None:
+            return None
+        # Stored as NUMERIC: a REAL comes back for fractions; str() keeps its
+        # shortest exact repr, then quantize restores the declared places.
+        result = decimal.Decimal(str(value))
+        if quantum is not None:
+            result = result.quantize(quantum)
+        return result
+
+    return convert
+
+
+_CONVERTERS: dict[str, Converter] = {
+    "DateTimeField": _parse_datetime,
+    "DateField": _parse_date,
+    "TimeField": _parse_time,
+    "BooleanField": _parse_bool,
+    "UUIDField": _parse_uuid,
+    "DurationField": _parse_duration,
+}
+
+
+class DatabaseOperations(BaseDatabaseOperations):
+    extract_kinds = frozenset(
+        {"year", "month", "day", "hour", "minute", "second", "week_day", "quarter", "week"}
+    )
+    _extract_formats = {
+        "year": "%%Y", "month": "%%m", "day": "%%d", "hour": "%%H", "minute": "%%M",
+        "second": "%%S", "week": "%%W",
+    }
+    _trunc_formats = {
+        "year": "%%Y-01-01", "month": "%%Y-%%m-01", "day": "%%Y-%%m-%%d",
+        "hour": "%%Y-%%m-%%d %%H:00:00", "minute": "%%Y-%%m-%%d %%H:%%M:00",
+        "second": "%%Y-%%m-%%d %%H:%%M:%%S",
+    }
+
+    def convert_query(self, sql: str, has_params: bool) -> str:
+        return _convert_placeholders(sql) if has_params else sql
+
+    def max_name_length(self) -> int:
+        return 120
+
+    def no_limit_value(self) -> int:
+        return -1
+
+    def adapt_datetimefield_value(self, value: datetime.datetime | None) -> Any:
+        if value is None:
+            return None
+        # Fixed-width UTC text so string order is time order on SQLite.
+        return value.astimezone(datetime.UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+    def adapt_datefield_value(self, value: datetime.date | None) -> Any:
+        return None if value is None else value.isoformat()
+
+    def adapt_timefield_value(self, value: datetime.time | None) -> Any:
+        return None if value is None else value.isoformat("microseconds")
+
+    def adapt_decimalfield_value(
+        self, value: decimal.Decimal | None, max_digits: int | None, decimal_places: int | None
+    ) -> Any:
+        return None if value is None else str(value)
+
+    def adapt_uuidfield_value(self, value: uuid.UUID | None) -> Any:
+        return None if value is None else value.hex
+
+    def adapt_durationfield_value(self, value: datetime.timedelta | None) -> Any:
+        if value is None:
+            return None
+        return (value.days * 86400 + value.seconds) * 1_000_000 + value.microseconds
+
+    def get_db_converters(self, expression: Any) -> list[Converter]:
+        internal = self.converter_type(expression)
+        if internal == "DecimalField":
+            return [_decimal_converter(expression)]
+        converter = _CONVERTERS.get(internal)
+        return [converter] if converter else []
+
+    def for_update_sql(self, nowait: bool = False, skip_locked: bool = False, of: Any = ()) -> str:
+        return ""  # SQLite locks the whole database for writers; nothing to add.
+
+    def date_extract_sql(self, kind: str, sql: str, params: list[Any]) -> tuple[str, list[Any]]:
+        kind = self.check_extract_kind(kind)
+        if kind == "week_day":
+            return f"(CAST(strftime('%%w', {sql}) AS INTEGER) + 1)", params
+        if kind == "quarter":
+            return f"((CAST(strftime('%%m', {sql}) AS INTEGER) + 2) / 3)", params
+        return f"CAST(strftime('{self._extract_formats[kind]}', {sql}) AS INTEGER)", params
+
+    def datetime_cast_date_sql(self, sql: str, params: list[Any]) -> tuple[str, list[Any]]:
+        return f"date({sql})", params
+
+    def date_trunc_sql(self, kind: str, sql: str, params: list[Any], is_datetime: bool) -> tuple[str, list[Any]]:
+        if kind not in self._trunc_formats:
+            raise ValueError(f"Invalid truncation kind {kind!r}; choose from: {', '.join(self._trunc_formats)}.")
+        fmt = self._trunc_formats[kind]
+        if is_datetime and kind in ("year", "month", "day"):
+            fmt += " 00:00:00"
+        return f"strftime('{fmt}', {sql})", params
+
+    def regex_lookup(self, lookup_type: str) -> str:
+        if lookup_type == "regex":
+            return "%s REGEXP %s"
+        return "%s REGEXP '(?i)' || %s"
+
+    def explain_query_prefix(self, format: str | None = None, **options: Any) -> str:
+        if format is not None or options:
+            raise ValueError("SQLite's EXPLAIN QUERY PLAN takes no format or options.")
+        return "EXPLAIN QUERY PLAN"
+
+    # -- large IN lists and JSON -------------------------------------------------
+    def in_array_sql(self, values: list[Any]) -> tuple[str, list[Any]]:
+        if any(isinstance(v, bytes | bytearray | memoryview) for v in values):
+            return super().in_array_sql(values)
+        # One JSON array parameter instead of thousands: SQLite caps the number
+        # of bound variables per statement.
+        return "(SELECT value FROM json_each(%s))", [json.dumps(values)]
+
+    def json_path_params(self, keys: list[str]) -> Any:
+        # Each key JSON-quoted, so dots, brackets and quotes in it stay literal;
+        # the whole path travels as one bound parameter.
+        path = "$"
+        for key in keys:
+            path += f"[{int(key)}]" if key.isascii() and key.isdigit() else "." + json.dumps(key, ensure_ascii=False)
+        return path
+
+    def json_key_sql(self, sql: str, params: list[Any], keys: list[str], as_json: bool) -> tuple[str, list[Any]]:
+        path = self.json_path_params(keys)
+        if as_json:
+            return f"({sql} -> %s)", [*params, path]
+        return f"json_extract({sql}, %s)", [*params, path]
+
+    def _key_base(self, compiler: Any, key: Any) -> tuple[str, list[Any], str]:
+        base, keys = key.key_path()
+        sql, params = compiler.compile(base)
+        return sql, list(params), self.json_path_params(keys)
+
+    def json_key_exact_sql(self, compiler: Any, key: Any, value: Any) -> tuple[str, list[Any]]:
+        sql, params, path = self._key_base(compiler, key)
+        if isinstance(value, bool):
+            return f"json_type({sql}, %s) = %s", [*params, path, "true" if value else "false"]
+        if isinstance(value, dict | list):
+            doc = json.dumps(value, ensure_ascii=False, allow_nan=False)
+            return f"({sql} -> %s) = json(%s)", [*params, path, doc]
+        return f"json_extract({sql}, %s) = %s", [*params, path, value]
+
+    def json_key_isnull_sql(self, compiler: Any, key: Any, isnull: bool) -> tuple[str, list[Any]]:
+        sql, params, path = self._key_base(compiler, key)
+        return f"json_type({sql}, %s) IS {'' if isnull else 'NOT '}NULL", [*params, path]
+
+    def json_has_key_sql(self, compiler: Any, lhs: Any, key: str) -> tuple[str, list[Any]]:
+        sql, params = compiler.compile(lhs)
+        return f"json_type({sql}, %s) IS NOT NULL", [*params, self.json_path_params([key])]
+
+    def adapt_json_value(self, value: Any, encoder: Any) -> Any:
+        return json.dumps(value, cls=encoder, allow_nan=False, ensure_ascii=False)

@@ -1,0 +1,2 @@
+"""Connections per alias and thread, the cursor wrapper with the one
+error-translation boundary, and transactions."""

@@ -1,0 +1,204 @@
+"""``configure()`` and the connection handler: one wrapper per alias per thread.
+
+Wrappers live in a ``threading.local`` because a connection belongs to the
+thread that opened it: the sync thread of each async context (asgiref's
+thread-sensitive executor) gets its own wrappers, and so does every plain
+thread. The handler also keeps every wrapper it ever made, so that
+reconfiguring or shutting down can close connections of every thread.
+"""
+
+from __future__ import annotations
+
+import threading
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+from orm.conf import (
+    DEFAULT_DB_ALIAS,
+    ENV_DATABASE_URL,
+    DatabaseSettings,
+    normalize_databases,
+    settings_from_environment,
+)
+from orm.exceptions import ImproperlyConfigured
+
+if TYPE_CHECKING:
+    from orm.backends.base.base import BaseDatabaseWrapper
+
+__all__ = ["ConnectionHandler", "configure", "connection", "connections", "DEFAULT_DB_ALIAS"]
+
+_BACKENDS = {"sqlite": "orm.backends.sqlite.base", "postgresql": "orm.backends.postgresql.base"}
+
+
+class ConnectionHandler:
+    """``orm.connections``: ``connections[alias]`` is this thread's wrapper for ``alias``."""
+
+    def __init__(self) -> None:
+        self._settings: dict[str, DatabaseSettings] | None = None
+        self._local = threading.local()
+        # Guards _settings/_generation/_all against configure() racing a first use.
+        self._lock = threading.Lock()
+        self._generation = 0
+        self._all: dict[int, BaseDatabaseWrapper] = {}
+        self._pools: dict[str, Any] = {}
+
+    # -- settings ----------------------------------------------------------
+    def configure(self, url: str | None = None, databases: dict[str, str] | None = None) -> None:
+        """Set the databases, closing every connection opened under the old settings."""
+        settings = normalize_databases(url, databases)
+        self.close_all()
+        with self._lock:
+            self._settings = settings
+            self._generation += 1
+
+    @property
+    def settings(self) -> dict[str, DatabaseSettings]:
+        """Settings per alias; read from ``ORM_DATABASE_URL`` when never configured."""
+        if self._settings is None:
+            with self._lock:
+                if self._settings is None:
+                    env = settings_from_environment()
+                    if env is None:
+                        raise ImproperlyConfigured(
+                            "No database is configured. Call "
+                            "orm.configure('sqlite:///app.sqlite3') (or "
+                            "orm.configure(databases={'default': URL})) before the first "
+                            f"query, or set the {ENV_DATABASE_URL} environment variable."
+                        )
+                    self._settings = env
+        return self._settings
+
+    def __iter__(self) -> Any:
+        return iter(self.settings)
+
+    def __contains__(self, alias: object) -> bool:
+        return alias in self.settings
+
+    # -- wrappers ----------------------------------------------------------
+    def __getitem__(self, alias: str) -> BaseDatabaseWrapper:
+        local = self._local
+        if getattr(local, "generation", None) == self._generation:
+            wrapper = local.wrappers.get(alias)
+            if wrapper is not None:
+                return wrapper  # type: ignore[no-any-return]
+        else:
+            local.wrappers = {}
+            local.generation = self._generation
+        return self._create(alias)
+
+    def _create(self, alias: str) -> BaseDatabaseWrapper:
+        settings = self.settings
+        if alias not in settings:
+            raise ImproperlyConfigured(
+                f"The database alias {alias!r} is not configured; "
+                f"configured aliases: {', '.join(sorted(settings))}."
+            )
+        backend = self.load_backend(settings[alias].vendor)
+        wrapper: BaseDatabaseWrapper = backend.DatabaseWrapper(settings[alias], alias)
+        wrapper.handler = self  # type: ignore[attr-defined]
+        self._local.wrappers[alias] = wrapper
+        with self._lock:
+            self._all[id(wrapper)] = wrapper
+        return wrapper
+
+    @staticmethod
+    def load_backend(vendor: str) -> Any:
+        """Import ``orm.backends.<vendor>.base`` (dynamically: backends sit above this layer)."""
+        return import_module(_BACKENDS[vendor])
+
+    def get_pool(self, alias: str, factory: Any) -> Any:
+        """Return the shared pool for ``alias``, creating it with ``factory()`` once."""
+        with self._lock:
+            pool = self._pools.get(alias)
+            if pool is None:
+                pool = self._pools[alias] = factory()
+            return pool
+
+    def current(self) -> list[BaseDatabaseWrapper]:
+        """The wrappers of the calling thread."""
+        if getattr(self._local, "generation", None) != self._generation:
+            return []
+        return list(self._local.wrappers.values())
+
+    def close_current(self) -> int:
+        """Close the calling thread's connections; return how many were open.
+
+        Scopes call this on their own thread at exit, which is the only
+        thread allowed to touch those connections.
+        """
+        closed = 0
+        for wrapper in self.current():
+            if wrapper.connection is not None:
+                closed += 1
+            wrapper.close()
+            with self._lock:
+                self._all.pop(id(wrapper), None)
+        self._local.wrappers = {}
+        return closed
+
+    def close_all(self) -> None:
+        """Close every connection of every thread and every pool.
+
+        For shutdown, tests and reconfiguration only: it must not race a
+        query running on another thread. Closing another thread's sqlite3
+        connection is allowed because we open them with
+        ``check_same_thread=False`` and enforce thread affinity ourselves.
+        """
+        with self._lock:
+            wrappers = list(self._all.values())
+            self._all.clear()
+            pools = list(self._pools.values())
+            self._pools.clear()
+            self._generation += 1
+        for wrapper in wrappers:
+            wrapper.close()
+        for pool in pools:
+            pool.close()
+
+    def stats(self) -> dict[str, dict[str, Any]]:
+        """Per alias: open connections (all threads) and pool statistics if pooled."""
+        with self._lock:
+            wrappers = list(self._all.values())
+            pools = dict(self._pools)
+        report: dict[str, dict[str, Any]] = {}
+        for alias in self.settings:
+            open_count = sum(1 for w in wrappers if w.alias == alias and w.connection is not None)
+            entry: dict[str, Any] = {"open_connections": open_count}
+            pool = pools.get(alias)
+            if pool is not None:
+                entry["pool"] = pool.get_stats()
+            report[alias] = entry
+        return report
+
+
+connections = ConnectionHandler()
+
+
+def configure(url: str | None = None, *, databases: dict[str, str] | None = None) -> None:
+    """Configure the databases: ``configure(URL)`` or ``configure(databases={alias: URL})``.
+
+    May be called again (tests do): every connection opened before is closed first.
+    """
+    connections.configure(url, databases)
+
+
+class _DefaultConnectionProxy:
+    """``orm.connection``: the calling thread's wrapper for the default alias."""
+
+    def __getattr__(self, item: str) -> Any:
+        return getattr(connections[DEFAULT_DB_ALIAS], item)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(connections[DEFAULT_DB_ALIAS], name, value)
+
+    def __eq__(self, other: object) -> bool:
+        return connections[DEFAULT_DB_ALIAS] == other
+
+    def __hash__(self) -> int:
+        return hash(connections[DEFAULT_DB_ALIAS])
+
+    def __repr__(self) -> str:
+        return repr(connections[DEFAULT_DB_ALIAS])
+
+
+connection: Any = _DefaultConnectionProxy()

@@ -1,0 +1,113 @@
+"""The cursor wrapper every query goes through.
+
+It is the single place that (1) refuses queries inside a broken atomic block,
+(2) runs the connection's execute wrappers (query counting, logging) and
+(3) translates driver errors. Placeholders are ``%s`` on every backend; the
+backend's ``convert_query`` turns them into the driver's style.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from orm.backends.base.base import BaseDatabaseWrapper
+
+Params = Sequence[Any] | None
+
+
+class CursorWrapper:
+    """A DB-API cursor with `orm`'s error translation and ``%s`` placeholders."""
+
+    def __init__(self, cursor: Any, db: BaseDatabaseWrapper) -> None:
+        self.cursor = cursor
+        self.db = db
+
+    # -- DB-API passthrough -------------------------------------------------
+    @property
+    def description(self) -> Any:
+        """Column descriptions of the last query (DB-API)."""
+        return self.cursor.description
+
+    @property
+    def rowcount(self) -> int:
+        """Rows affected by the last statement (DB-API)."""
+        return int(self.cursor.rowcount)
+
+    @property
+    def lastrowid(self) -> Any:
+        """Row id of the last inserted row (SQLite)."""
+        return self.cursor.lastrowid
+
+    def fetchone(self) -> Any:
+        """Fetch the next row or ``None``."""
+        with self.db.wrap_database_errors:
+            return self.cursor.fetchone()
+
+    def fetchmany(self, size: int | None = None) -> list[Any]:
+        """Fetch up to ``size`` rows."""
+        with self.db.wrap_database_errors:
+            if size is None:
+                return list(self.cursor.fetchmany())
+            return list(self.cursor.fetchmany(size))
+
+    def fetchall(self) -> list[Any]:
+        """Fetch all remaining rows."""
+        with self.db.wrap_database_errors:
+            return list(self.cursor.fetchall())
+
+    def __iter__(self) -> Iterator[Any]:
+        with self.db.wrap_database_errors:
+            yield from self.cursor
+
+    def close(self) -> None:
+        """Close the driver cursor; errors from an already-dead connection are ignored."""
+        try:
+            self.cursor.close()
+        except Exception:  # noqa: BLE001 - closing a cursor of a dropped connection
+            pass
+
+    def __enter__(self) -> CursorWrapper:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- execution ----------------------------------------------------------
+    def execute(self, sql: str, params: Params = None) -> CursorWrapper:
+        """Execute one statement with ``%s`` placeholders and bound ``params``."""
+        return self._run(sql, params, many=False)
+
+    def executemany(self, sql: str, param_list: Sequence[Sequence[Any]]) -> CursorWrapper:
+        """Execute one statement once per parameter tuple."""
+        return self._run(sql, param_list, many=True)
+
+    def _run(self, sql: str, params: Any, many: bool) -> CursorWrapper:
+        db = self.db
+        db.validate_no_broken_transaction()
+        if db.execute_wrappers:
+            call = self._execute
+            for wrapper in reversed(db.execute_wrappers):
+                call = _bind(wrapper, call)
+            call(sql, params, many, {"connection": db, "cursor": self})
+        else:
+            self._execute(sql, params, many, None)
+        return self
+
+    def _execute(self, sql: str, params: Any, many: bool, context: Any) -> Any:
+        db = self.db
+        query = db.ops.convert_query(sql, params is not None)
+        with db.wrap_database_errors:
+            if many:
+                return self.cursor.executemany(query, params)
+            if params is None:
+                return self.cursor.execute(query)
+            return self.cursor.execute(query, params)
+
+
+def _bind(wrapper: Any, call: Any) -> Any:
+    def bound(sql: str, params: Any, many: bool, context: Any) -> Any:
+        return wrapper(call, sql, params, many, context)
+
+    return bound

@@ -1,0 +1,85 @@
+"""The one boundary where driver errors become `orm` errors.
+
+Both sqlite3 and psycopg raise PEP 249 exception classes; we map each to the
+`orm` class of the same name (refined by SQLSTATE where it matters for a
+retry), keep the driver error as ``__cause__`` and copy its SQLSTATE.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from orm import exceptions as exc
+
+if TYPE_CHECKING:
+    from orm.backends.base.base import BaseDatabaseWrapper
+
+_PEP249 = (
+    "DataError",
+    "OperationalError",
+    "IntegrityError",
+    "InternalError",
+    "ProgrammingError",
+    "NotSupportedError",
+    "DatabaseError",
+    "InterfaceError",
+    "Error",
+)
+_BY_SQLSTATE: dict[str, type[exc.Error]] = {
+    "40001": exc.SerializationFailure,
+    "40P01": exc.DeadlockDetected,
+    "57014": exc.QueryCanceled,
+}
+_SQLITE_LOCKED_HINT = (
+    " (another connection holds the write lock longer than the busy timeout; "
+    "raise it with '?timeout=SECONDS' in the SQLite URL, keep write transactions short, "
+    "and use transaction.atomic() so writers queue with BEGIN IMMEDIATE)"
+)
+
+
+def translate(error: BaseException) -> exc.Error | None:
+    """Return the `orm` exception for a driver exception, or ``None`` if it is not one."""
+    if isinstance(error, exc.Error):
+        return None  # already ours (e.g. a validation DataError)
+    sqlstate = getattr(error, "sqlstate", None)
+    target: type[exc.Error] | None = _BY_SQLSTATE.get(sqlstate) if sqlstate else None
+    if target is None:
+        for klass in type(error).__mro__:
+            if klass.__name__ in _PEP249 and klass.__module__ != "builtins":
+                target = getattr(exc, klass.__name__)
+                break
+    if target is None:
+        return None
+    message = str(error)
+    if "database is locked" in message:
+        message += _SQLITE_LOCKED_HINT
+    new = target(message)
+    new.sqlstate = sqlstate
+    return new
+
+
+class DatabaseErrorWrapper:
+    """Context manager translating driver errors raised inside it.
+
+    Besides translating, it tells the wrapper about the failure: inside an
+    atomic block the block is marked for rollback (later queries raise
+    ``TransactionManagementError``); outside one, a connection-level error
+    makes the wrapper drop its connection so the next call reconnects.
+    """
+
+    __slots__ = ("db",)
+
+    def __init__(self, db: BaseDatabaseWrapper) -> None:
+        self.db = db
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, exc_type: object, exc_value: BaseException | None, tb: object) -> None:
+        if exc_value is None:
+            return
+        new = translate(exc_value)
+        if new is None:
+            return
+        self.db.on_database_error(new)
+        raise new.with_traceback(exc_value.__traceback__) from exc_value

@@ -1,0 +1,60 @@
+"""Model field classes."""
+
+from orm.fields.base import NOT_PROVIDED, Field
+from orm.fields.misc import BinaryField, BooleanField, JSONField, UUIDField
+from orm.fields.numeric import (
+    AutoField,
+    BigAutoField,
+    BigIntegerField,
+    DecimalField,
+    FloatField,
+    IntegerField,
+    PositiveIntegerField,
+    SmallAutoField,
+    SmallIntegerField,
+)
+from orm.fields.related import (
+    ForeignKey,
+    ForeignObjectRel,
+    ManyToManyField,
+    ManyToManyRel,
+    ManyToOneRel,
+    OneToOneField,
+    OneToOneRel,
+)
+from orm.fields.temporal import DateField, DateTimeField, DurationField, TimeField
+from orm.fields.text import CharField, EmailField, SlugField, TextField, URLField
+
+__all__ = [
+    "NOT_PROVIDED",
+    "AutoField",
+    "BigAutoField",
+    "BigIntegerField",
+    "BinaryField",
+    "BooleanField",
+    "CharField",
+    "DateField",
+    "DateTimeField",
+    "DecimalField",
+    "DurationField",
+    "EmailField",
+    "Field",
+    "FloatField",
+    "ForeignKey",
+    "ForeignObjectRel",
+    "IntegerField",
+    "JSONField",
+    "ManyToManyField",
+    "ManyToManyRel",
+    "ManyToOneRel",
+    "OneToOneField",
+    "OneToOneRel",
+    "PositiveIntegerField",
+    "SlugField",
+    "SmallAutoField",
+    "SmallIntegerField",
+    "TextField",
+    "TimeField",
+    "URLField",
+    "UUIDField",
+]

@@ -1,0 +1,296 @@
+"""``Field``: how one model attribute maps to a column and back.
+
+Fields hold no SQL text: the column type comes from the backend's
+``data_types`` table, lookups are registered on field classes by
+``orm.query.lookups``, and values are adapted by the backend's operations.
+What fields do own is the Python side: coercion (``get_prep_value``), the
+checks that run before every write so SQLite refuses what PostgreSQL would
+(``check_write``), and validation for ``full_clean()``.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, ClassVar
+
+from orm.exceptions import DataError, ValidationError
+
+
+class _NotProvided:
+    def __repr__(self) -> str:
+        return "NOT_PROVIDED"
+
+
+NOT_PROVIDED: Any = _NotProvided()
+_creation_counter = itertools.count()
+
+
+class Field:
+    """Base of every model field; the options are those of Django's ``Field``."""
+
+    empty_values: ClassVar[tuple[Any, ...]] = (None, "", [], (), {})
+    #: relation flags (overridden by relation fields)
+    is_relation = False
+    many_to_many = False
+    many_to_one = False
+    one_to_one = False
+    one_to_many = False
+    auto_created = False
+    concrete = True
+    #: lookups and transforms registered on this class (see orm.query.lookups)
+    class_lookups: ClassVar[dict[str, Any]] = {}
+    remote_field: Any = None
+
+    def __init__(
+        self,
+        verbose_name: str | None = None,
+        name: str | None = None,
+        primary_key: bool = False,
+        max_length: int | None = None,
+        unique: bool = False,
+        blank: bool = False,
+        null: bool = False,
+        db_index: bool = False,
+        default: Any = NOT_PROVIDED,
+        editable: bool = True,
+        choices: Iterable[Any] | None = None,
+        help_text: str = "",
+        db_column: str | None = None,
+        validators: Sequence[Callable[[Any], None]] = (),
+    ) -> None:
+        self.verbose_name = verbose_name
+        self.name: str = name or ""
+        self.primary_key = primary_key
+        self.max_length = max_length
+        self._unique = unique
+        self.blank = blank
+        self.null = null
+        self.db_index = db_index
+        self.default = default
+        self.editable = editable
+        self.choices = list(choices) if choices is not None else None
+        self.help_text = help_text
+        self.db_column = db_column
+        self.validators = list(validators)
+        self.creation_counter = next(_creation_counter)
+        self.model: Any = None
+        self.attname: str = ""
+        self.column: str = ""
+        self.db_constraint = False
+
+    # -- identity ----------------------------------------------------------
+    def __repr__(self) -> str:
+        path = f"{type(self).__module__}.{type(self).__qualname__}"
+        return f"<{path}: {self.name}>" if self.name else f"<{path}>"
+
+    def __str__(self) -> str:
+        if self.model is not None:
+            return f"{self.model._meta.label}.{self.name}"
+        return repr(self)
+
+    def __lt__(self, other: Field) -> bool:
+        return self.creation_counter < other.creation_counter
+
+    @property
+    def unique(self) -> bool:
+        """True for ``unique=True`` and primary keys."""
+        return self._unique or self.primary_key
+
+    def set_attributes_from_name(self, name: str) -> None:
+        """Derive ``name``, ``attname``, ``column`` and ``verbose_name``."""
+        self.name = self.name or name
+        self.attname = self.get_attname()
+        self.column = self.db_column or self.attname
+        if self.verbose_name is None:
+            self.verbose_name = self.name.replace("_", " ")
+
+    def get_attname(self) -> str:
+        """Instance attribute holding the raw value (``author_id`` for a ForeignKey)."""
+        return self.name
+
+    def contribute_to_class(self, cls: Any, name: str) -> None:
+        """Attach the field to a model class (called by the model metaclass)."""
+        self.set_attributes_from_name(name)
+        self.model = cls
+        cls._meta.add_field(self)
+
+    def get_internal_type(self) -> str:
+        """Key into the backend's ``data_types``; the class name by default."""
+        return type(self).__name__
+
+    # -- schema ------------------------------------------------------------
+    def db_type_params(self) -> dict[str, Any]:
+        """Values interpolated into the backend's column type pattern."""
+        return {"max_length": self.max_length}
+
+    def db_type(self, connection: Any) -> str | None:
+        """Column type on ``connection`` (``None``: this field has no column)."""
+        pattern = connection.data_types.get(self.get_internal_type())
+        if pattern is None:
+            return None
+        return str(pattern % self.db_type_params())
+
+    def rel_db_type(self, connection: Any) -> str | None:
+        """Column type of a foreign key pointing at this field."""
+        return self.db_type(connection)
+
+    def db_check(self, connection: Any) -> str | None:
+        """CHECK expression for the column (e.g. ``>= 0`` for positive integers)."""
+        pattern = connection.data_type_check_constraints.get(self.get_internal_type())
+        if pattern is None:
+            return None
+        return str(pattern % {"column": connection.ops.quote_name(self.column)})
+
+    # -- defaults ----------------------------------------------------------
+    def has_default(self) -> bool:
+        """True when a ``default`` was given."""
+        return self.default is not NOT_PROVIDED
+
+    def get_default(self) -> Any:
+        """The default value (callables are called each time)."""
+        if self.has_default():
+            return self.default() if callable(self.default) else self.default
+        if self.null or not self.empty_strings_allowed():
+            return None
+        return ""
+
+    def empty_strings_allowed(self) -> bool:
+        """Whether '' is this field's natural empty value (text fields)."""
+        return False
+
+    # -- values ------------------------------------------------------------
+    def fail(self, value: Any, expected: str) -> ValueError:
+        """The error for a value of the wrong shape: names field and value."""
+        return ValueError(f"Field {self.name!r} expected {expected} but got {value!r}.")
+
+    def to_python(self, value: Any) -> Any:
+        """Coerce for validation; raise ``ValidationError`` when impossible."""
+        if value is None:
+            return value
+        try:
+            return self.get_prep_value(value)
+        except (TypeError, ValueError) as error:
+            raise ValidationError(str(error), code="invalid") from error
+
+    def get_prep_value(self, value: Any) -> Any:
+        """Python value used in queries and writes; raise TypeError/ValueError for bad input."""
+        return value
+
+    def get_db_prep_value(self, value: Any, connection: Any, prepared: bool = False) -> Any:
+        """Driver value for ``connection`` (``prepared``: get_prep_value already ran)."""
+        if not prepared:
+            value = self.get_prep_value(value)
+        return value
+
+    def check_write(self, value: Any, connection: Any) -> None:
+        """Refuse values the column cannot hold exactly (runs before every write)."""
+        if value is None and not self.null and not self.primary_key:
+            raise DataError(
+                f"Field {self.name!r} of {self.model._meta.label if self.model else '?'} "
+                "cannot be None (null=False)."
+            )
+
+    def get_db_prep_save(self, value: Any, connection: Any) -> Any:
+        """Prepare, check and adapt a value for INSERT/UPDATE."""
+        value = self.get_prep_value(value)
+        if value is not None:
+            self.check_write(value, connection)
+        return self.get_db_prep_value(value, connection, prepared=True)
+
+    def pre_save(self, model_instance: Any, add: bool) -> Any:
+        """The value to save (``auto_now`` fields set it here)."""
+        return getattr(model_instance, self.attname)
+
+    def get_db_converters(self, connection: Any) -> list[Callable[[Any, Any, Any], Any]]:
+        """Converters from the driver's value (``from_db_value`` when defined)."""
+        from_db = getattr(self, "from_db_value", None)
+        return [from_db] if from_db is not None else []
+
+    def value_from_object(self, obj: Any) -> Any:
+        """The field's raw value on a model instance."""
+        return getattr(obj, self.attname)
+
+    # -- validation (full_clean) -------------------------------------------
+    def validate(self, value: Any, model_instance: Any) -> None:
+        """Check choices, null and blank."""
+        if not self.editable:
+            return
+        if self.choices is not None and value not in self.empty_values:
+            valid = {choice[0] if isinstance(choice, list | tuple) else choice for choice in self.choices}
+            if value not in valid:
+                raise ValidationError(f"Value {value!r} is not a valid choice.", code="invalid_choice")
+        if value is None and not self.null:
+            raise ValidationError("This field cannot be null.", code="null")
+        if not self.blank and value in self.empty_values:
+            raise ValidationError("This field cannot be blank.", code="blank")
+
+    def run_validators(self, value: Any) -> None:
+        """Run the field's ``validators`` and collect their errors."""
+        if value in self.empty_values:
+            return
+        errors: list[str] = []
+        for validator in self.validators:
+            try:
+                validator(value)
+            except ValidationError as error:
+                errors.extend(error.messages)
+        if errors:
+            raise ValidationError(errors)
+
+    def clean(self, value: Any, model_instance: Any) -> Any:
+        """Convert, validate and run validators; return the cleaned value."""
+        value = self.to_python(value)
+        self.validate(value, model_instance)
+        self.run_validators(value)
+        return value
+
+    # -- lookups -------------------------------------------------------------
+    @classmethod
+    def get_lookup(cls, name: str) -> Any:
+        """The lookup class registered as ``name`` on this class or a base."""
+        for klass in cls.__mro__:
+            found = klass.__dict__.get("class_lookups", {}).get(name)
+            if found is not None and getattr(found, "is_lookup", False):
+                return found
+        return None
+
+    @classmethod
+    def get_transform(cls, name: str) -> Any:
+        """The transform class registered as ``name`` on this class or a base."""
+        for klass in cls.__mro__:
+            found = klass.__dict__.get("class_lookups", {}).get(name)
+            if found is not None and getattr(found, "is_transform", False):
+                return found
+        return None
+
+    @classmethod
+    def register_lookup(cls, lookup: Any, name: str | None = None) -> Any:
+        """Register a lookup or transform class on this field class."""
+        if "class_lookups" not in cls.__dict__:
+            cls.class_lookups = {}
+        cls.class_lookups[name or lookup.lookup_name] = lookup
+        return lookup
+
+    @classmethod
+    def lookup_names(cls) -> list[str]:
+        """Every lookup and transform name available on this class."""
+        names: set[str] = set()
+        for klass in cls.__mro__:
+            names.update(klass.__dict__.get("class_lookups", {}))
+        return sorted(names)
+
+    def deconstruct(self) -> tuple[str, str, list[Any], dict[str, Any]]:
+        """(name, import path, args, kwargs) to rebuild this field (for migrations)."""
+        kwargs: dict[str, Any] = {}
+        defaults = {
+            "verbose_name": None, "primary_key": False, "max_length": None, "_unique": False,
+            "blank": False, "null": False, "db_index": False, "default": NOT_PROVIDED,
+            "editable": True, "choices": None, "help_text": "", "db_column": None,
+        }
+        for attr, default in defaults.items():
+            value = getattr(self, attr)
+            if value != default and not (attr == "verbose_name" and value == self.name.replace("_", " ")):
+                kwargs[attr.lstrip("_")] = value
+        path = f"orm.{type(self).__name__}"
+        return self.name, path, [], kwargs

@@ -1,0 +1,136 @@
+"""BooleanField, UUIDField, JSONField and BinaryField."""
+
+from __future__ import annotations
+
+import json
+import math
+import uuid
+from typing import Any
+
+from orm.fields.base import Field
+
+
+class BooleanField(Field):
+    """True/False (``null=True`` allows None). Accepts bools and the integers 0/1."""
+
+    def get_prep_value(self, value: Any) -> Any:
+        if value is None or isinstance(value, bool) or hasattr(value, "resolve_expression"):
+            return value
+        if isinstance(value, int) and value in (0, 1):
+            return bool(value)
+        if isinstance(value, str) and value.lower() in ("true", "false", "t", "f", "1", "0"):
+            return value.lower() in ("true", "t", "1")
+        raise self.fail(value, "a boolean")
+
+    def validate(self, value: Any, model_instance: Any) -> None:
+        if value is False:
+            return  # False is not "blank"
+        super().validate(value, model_instance)
+
+
+class UUIDField(Field):
+    """A UUID (native ``uuid`` on PostgreSQL, 32 hex characters on SQLite)."""
+
+    def get_prep_value(self, value: Any) -> Any:
+        if value is None or isinstance(value, uuid.UUID) or hasattr(value, "resolve_expression"):
+            return value
+        if isinstance(value, int) and not isinstance(value, bool):
+            try:
+                return uuid.UUID(int=value)
+            except ValueError:
+                raise self.fail(value, "a UUID") from None
+        if isinstance(value, str):
+            try:
+                return uuid.UUID(value)
+            except ValueError:
+                raise self.fail(value, "a UUID") from None
+        raise TypeError(f"Field {self.name!r} expected a UUID but got {type(value).__name__} {value!r}.")
+
+    def get_db_prep_value(self, value: Any, connection: Any, prepared: bool = False) -> Any:
+        if not prepared:
+            value = self.get_prep_value(value)
+        if isinstance(value, uuid.UUID):
+            return connection.ops.adapt_uuidfield_value(value)
+        return value
+
+
+def _check_json(value: Any, name: str, path: str = "") -> None:
+    # Walk once so the error names the offending key; json.dumps alone would
+    # say only "not JSON serializable".
+    if value is None or isinstance(value, str | bool | int):
+        return
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"Field {name!r}: {value!r} at {path or 'top level'} is not valid JSON.")
+        return
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise TypeError(f"Field {name!r}: JSON object keys must be str, got {key!r}.")
+            _check_json(item, name, f"{path}.{key}")
+        return
+    if isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            _check_json(item, name, f"{path}[{index}]")
+        return
+    raise TypeError(
+        f"Field {name!r}: {type(value).__name__} at {path or 'top level'} is not JSON "
+        "serializable (use a list instead of a set, str for dates)."
+    )
+
+
+class JSONField(Field):
+    """A JSON document (``jsonb`` on PostgreSQL, validated text on SQLite).
+
+    Python ``None`` is SQL NULL. NaN and infinities are refused; keys must be str.
+    """
+
+    def __init__(
+        self, *args: Any, encoder: type[json.JSONEncoder] | None = None,
+        decoder: type[json.JSONDecoder] | None = None, **kwargs: Any,
+    ) -> None:
+        self.encoder = encoder
+        self.decoder = decoder
+        super().__init__(*args, **kwargs)
+
+    def get_prep_value(self, value: Any) -> Any:
+        if value is not None and not hasattr(value, "resolve_expression") and self.encoder is None:
+            _check_json(value, self.name)
+        return value
+
+    def get_db_prep_value(self, value: Any, connection: Any, prepared: bool = False) -> Any:
+        if not prepared:
+            value = self.get_prep_value(value)
+        if value is None or hasattr(value, "resolve_expression"):
+            return value
+        return connection.ops.adapt_json_value(value, self.encoder)
+
+    def from_db_value(self, value: Any, expression: Any, connection: Any) -> Any:
+        """Decode the stored JSON text."""
+        if value is None or not isinstance(value, str | bytes):
+            return value
+        return json.loads(value, cls=self.decoder)
+
+
+class BinaryField(Field):
+    """Raw bytes (``bytea`` / BLOB). Not editable by default, as in Django."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("editable", False)
+        super().__init__(*args, **kwargs)
+
+    def get_prep_value(self, value: Any) -> Any:
+        if value is None or hasattr(value, "resolve_expression"):
+            return value
+        if isinstance(value, bytes | bytearray | memoryview):
+            return bytes(value)
+        raise TypeError(f"Field {self.name!r} expected bytes but got {type(value).__name__} {value!r}.")
+
+    def get_db_prep_value(self, value: Any, connection: Any, prepared: bool = False) -> Any:
+        if not prepared:
+            value = self.get_prep_value(value)
+        return connection.ops.adapt_binaryfield_value(value) if value is not None else None
+
+    def from_db_value(self, value: Any, expression: Any, connection: Any) -> Any:
+        """Return ``bytes`` whatever buffer type the driver gives."""
+        return bytes(value) if value is not None else None

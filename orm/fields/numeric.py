@@ -1,0 +1,193 @@
+"""Integer, auto, float and decimal fields."""
+
+from __future__ import annotations
+
+import decimal
+import math
+from typing import Any
+
+from orm.exceptions import DataError, ValidationError
+from orm.fields.base import Field
+
+INTEGER_RANGES = {
+    "SmallIntegerField": (-32768, 32767),
+    "IntegerField": (-2147483648, 2147483647),
+    "BigIntegerField": (-9223372036854775808, 9223372036854775807),
+    "PositiveIntegerField": (0, 2147483647),
+    "AutoField": (-2147483648, 2147483647),
+    "BigAutoField": (-9223372036854775808, 9223372036854775807),
+    "SmallAutoField": (-32768, 32767),
+}
+
+
+class IntegerField(Field):
+    """A 32-bit integer. Booleans and fractional floats are refused, never truncated."""
+
+    @property
+    def range(self) -> tuple[int, int]:
+        """Inclusive (min, max) of the column type."""
+        return INTEGER_RANGES[self.get_internal_type()]
+
+    def get_prep_value(self, value: Any) -> Any:
+        if value is None or hasattr(value, "resolve_expression"):
+            return value
+        if isinstance(value, bool):
+            raise TypeError(f"Field {self.name!r} expected an integer but got a bool ({value!r}).")
+        if isinstance(value, int):
+            return value
+        if isinstance(value, float | decimal.Decimal):
+            if isinstance(value, float) and not math.isfinite(value):
+                raise self.fail(value, "a number")
+            if value != int(value):
+                raise self.fail(value, "an integer (fractional values are not rounded)")
+            return int(value)
+        if isinstance(value, str):
+            try:
+                return int(value.strip())
+            except ValueError:
+                raise self.fail(value, "a number") from None
+        raise TypeError(f"Field {self.name!r} expected a number but got {type(value).__name__} {value!r}.")
+
+    def check_write(self, value: Any, connection: Any) -> None:
+        if isinstance(value, int):
+            low, high = self.range
+            if not low <= value <= high:
+                raise DataError(
+                    f"Value {value} for field {self.name!r} is out of range for "
+                    f"{self.get_internal_type()} ({low}..{high})."
+                )
+
+
+class SmallIntegerField(IntegerField):
+    """A 16-bit integer."""
+
+
+class BigIntegerField(IntegerField):
+    """A 64-bit integer."""
+
+
+class PositiveIntegerField(IntegerField):
+    """An integer from 0 to 2**31-1 (a CHECK constraint enforces it too)."""
+
+
+class AutoField(IntegerField):
+    """An auto-incrementing 32-bit primary key."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["blank"] = True
+        kwargs.setdefault("primary_key", True)
+        super().__init__(*args, **kwargs)
+
+    def rel_db_type(self, connection: Any) -> str | None:
+        return IntegerField().db_type(connection)
+
+
+class BigAutoField(AutoField):
+    """An auto-incrementing 64-bit primary key (the implicit ``id``)."""
+
+    def rel_db_type(self, connection: Any) -> str | None:
+        return BigIntegerField().db_type(connection)
+
+
+class SmallAutoField(AutoField):
+    """An auto-incrementing 16-bit primary key."""
+
+    def rel_db_type(self, connection: Any) -> str | None:
+        return SmallIntegerField().db_type(connection)
+
+
+class FloatField(Field):
+    """A double-precision float. NaN and infinities are refused on every backend
+    (SQLite would store NaN as NULL)."""
+
+    def get_prep_value(self, value: Any) -> Any:
+        if value is None or hasattr(value, "resolve_expression"):
+            return value
+        if isinstance(value, bool):
+            raise TypeError(f"Field {self.name!r} expected a number but got a bool ({value!r}).")
+        try:
+            result = float(value)
+        except (TypeError, ValueError):
+            raise self.fail(value, "a number") from None
+        if not math.isfinite(result):
+            raise ValueError(
+                f"Field {self.name!r} cannot store {value!r}: NaN and infinity are refused "
+                "because SQLite would store them as NULL."
+            )
+        return result
+
+
+class DecimalField(Field):
+    """A fixed-precision decimal. Extra places round half-even; too many digits raise."""
+
+    def __init__(
+        self, verbose_name: str | None = None, name: str | None = None,
+        max_digits: int | None = None, decimal_places: int | None = None, **kwargs: Any,
+    ) -> None:
+        if max_digits is None or decimal_places is None:
+            raise TypeError("DecimalField needs max_digits and decimal_places.")
+        if decimal_places > max_digits:
+            raise ValueError("DecimalField's decimal_places cannot exceed max_digits.")
+        self.max_digits = max_digits
+        self.decimal_places = decimal_places
+        self.quantum = decimal.Decimal(1).scaleb(-decimal_places)
+        super().__init__(verbose_name, name, **kwargs)
+
+    def db_type_params(self) -> dict[str, Any]:
+        return {"max_digits": self.max_digits, "decimal_places": self.decimal_places}
+
+    def to_python(self, value: Any) -> Any:
+        if value is None:
+            return value
+        try:
+            result = self.get_prep_value(value)
+        except (TypeError, ValueError) as error:
+            raise ValidationError(str(error), code="invalid") from error
+        if isinstance(result, decimal.Decimal) and not result.is_finite():
+            raise ValidationError(f"Field {self.name!r}: {value!r} is not a finite decimal.", code="invalid")
+        return result
+
+    def get_prep_value(self, value: Any) -> Any:
+        if value is None or hasattr(value, "resolve_expression"):
+            return value
+        if isinstance(value, bool):
+            raise TypeError(f"Field {self.name!r} expected a decimal but got a bool ({value!r}).")
+        if isinstance(value, float):
+            if not math.isfinite(value):
+                raise ValidationError(f"Field {self.name!r}: {value!r} is not a finite decimal.", code="invalid")
+            value = repr(value)
+        try:
+            result = decimal.Decimal(value)
+        except (decimal.InvalidOperation, TypeError, ValueError):
+            raise self.fail(value, "a decimal number") from None
+        if not result.is_finite():
+            raise ValidationError(f"Field {self.name!r}: {value!r} is not a finite decimal.", code="invalid")
+        return result
+
+    def check_write(self, value: Any, connection: Any) -> None:
+        if isinstance(value, decimal.Decimal):
+            quantized = value.quantize(self.quantum, rounding=decimal.ROUND_HALF_EVEN)
+            digits = len(quantized.as_tuple().digits)
+            integer_digits = max(digits - self.decimal_places, 0) if quantized else 0
+            if integer_digits > self.max_digits - self.decimal_places:
+                raise DataError(
+                    f"Value {value} for field {self.name!r} has too many digits: at most "
+                    f"{self.max_digits - self.decimal_places} before the point "
+                    f"(max_digits={self.max_digits}, decimal_places={self.decimal_places})."
+                )
+
+    def get_db_prep_save(self, value: Any, connection: Any) -> Any:
+        value = self.get_prep_value(value)
+        if isinstance(value, decimal.Decimal):
+            self.check_write(value, connection)
+            value = value.quantize(self.quantum, rounding=decimal.ROUND_HALF_EVEN)
+        elif value is not None:
+            self.check_write(value, connection)
+        return self.get_db_prep_value(value, connection, prepared=True)
+
+    def get_db_prep_value(self, value: Any, connection: Any, prepared: bool = False) -> Any:
+        if not prepared:
+            value = self.get_prep_value(value)
+        if isinstance(value, decimal.Decimal):
+            return connection.ops.adapt_decimalfield_value(value, self.max_digits, self.decimal_places)
+        return value

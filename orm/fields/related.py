@@ -1,0 +1,233 @@
+"""Relation fields: ForeignKey, OneToOneField, ManyToManyField and their ``rel`` objects.
+
+Fields only *describe* relations. Resolving ``"Tag"``-style string targets,
+installing descriptors and creating automatic many-to-many tables happen in
+``orm.models`` (the layer above), which owns the model registry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from orm.fields.base import Field
+
+RECURSIVE_RELATIONSHIP_CONSTANT = "self"
+
+
+class ForeignObjectRel:
+    """The reverse side of a relation, stored as ``field.remote_field``.
+
+    ``model`` is the target model (a string until the registry resolves it);
+    ``related_model`` the model holding the field.
+    """
+
+    many_to_many = False
+    one_to_one = False
+    is_relation = True
+    concrete = False
+    auto_created = True
+    primary_key = False
+    null = True
+
+    def __init__(
+        self, field: Field, to: Any, related_name: str | None = None,
+        related_query_name: str | None = None, on_delete: Callable[..., Any] | None = None,
+    ) -> None:
+        self.field = field
+        self.model = to
+        self.related_name = related_name
+        self.related_query_name = related_query_name
+        self.on_delete = on_delete
+        self.through: Any = None
+        self.symmetrical = False
+
+    @property
+    def related_model(self) -> Any:
+        """The model that declares the relation field."""
+        return self.field.model
+
+    @property
+    def name(self) -> str:
+        """The name used in lookups (the related query name)."""
+        return self.get_query_name()
+
+    @property
+    def one_to_many(self) -> bool:
+        """True for the reverse side of a ForeignKey."""
+        return not self.one_to_one and not self.many_to_many
+
+    def is_hidden(self) -> bool:
+        """A ``related_name`` ending in '+' hides the reverse accessor."""
+        return bool(self.related_name and self.related_name.endswith("+"))
+
+    def get_accessor_name(self) -> str:
+        """Attribute name of the reverse accessor on the target model."""
+        if self.related_name:
+            return self.related_name
+        name = self.field.model._meta.model_name
+        return name if self.one_to_one else f"{name}_set"
+
+    def get_query_name(self) -> str:
+        """Name used in lookups from the target (``author.filter(book__title=...)``)."""
+        return self.related_query_name or self.related_name or self.field.model._meta.model_name
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}: {self.field}>"
+
+
+class ManyToOneRel(ForeignObjectRel):
+    """Reverse side of a ForeignKey (``author.book_set``)."""
+
+
+class OneToOneRel(ManyToOneRel):
+    """Reverse side of a OneToOneField (``place.restaurant``)."""
+
+    one_to_one = True
+
+
+class ManyToManyRel(ForeignObjectRel):
+    """Reverse side of a ManyToManyField; ``through`` is the join model."""
+
+    many_to_many = True
+
+
+class ForeignKey(Field):
+    """A many-to-one relation stored in ``<name>_id``; ``on_delete`` is required."""
+
+    is_relation = True
+    many_to_one = True
+    rel_class: type[ForeignObjectRel] = ManyToOneRel
+
+    def __init__(
+        self, to: Any, on_delete: Callable[..., Any] | None = None, related_name: str | None = None,
+        related_query_name: str | None = None, to_field: str | None = None,
+        db_constraint: bool = True, **kwargs: Any,
+    ) -> None:
+        if on_delete is None or not callable(on_delete):
+            raise TypeError("ForeignKey needs on_delete (orm.CASCADE, orm.PROTECT, ...).")
+        kwargs.setdefault("db_index", True)
+        super().__init__(**kwargs)
+        self.remote_field = self.rel_class(self, to, related_name, related_query_name, on_delete)
+        self.to_field = to_field
+        self.db_constraint = db_constraint
+
+    @property
+    def related_model(self) -> Any:
+        """The target model class."""
+        return self.remote_field.model
+
+    @property
+    def target_field(self) -> Field:
+        """The field on the target the column points at (its pk by default)."""
+        meta = self.remote_field.model._meta
+        return meta.get_field(self.to_field) if self.to_field else meta.pk  # type: ignore[no-any-return]
+
+    def get_attname(self) -> str:
+        return f"{self.name}_id"
+
+    def get_internal_type(self) -> str:
+        return "ForeignKey"
+
+    def db_type(self, connection: Any) -> str | None:
+        return self.target_field.rel_db_type(connection)
+
+    def db_check(self, connection: Any) -> str | None:
+        return None
+
+    def get_prep_value(self, value: Any) -> Any:
+        if value is None or hasattr(value, "resolve_expression"):
+            return value
+        if hasattr(value, "_meta"):
+            target = self.remote_field.model
+            if not isinstance(value, target):
+                raise TypeError(
+                    f"Field {self.name!r} expects a {target.__name__} instance or its primary key, "
+                    f"got a {type(value).__name__} instance."
+                )
+            value = getattr(value, self.target_field.attname)
+        return self.target_field.get_prep_value(value)
+
+    def get_db_prep_value(self, value: Any, connection: Any, prepared: bool = False) -> Any:
+        if not prepared:
+            value = self.get_prep_value(value)
+        return self.target_field.get_db_prep_value(value, connection, prepared=True)
+
+    def check_write(self, value: Any, connection: Any) -> None:
+        self.target_field.check_write(value, connection)
+
+    def get_db_converters(self, connection: Any) -> list[Callable[[Any, Any, Any], Any]]:
+        return self.target_field.get_db_converters(connection)
+
+    def validate(self, value: Any, model_instance: Any) -> None:
+        super().validate(value, model_instance)
+
+
+class OneToOneField(ForeignKey):
+    """A ForeignKey with ``unique=True``; the reverse accessor returns one object."""
+
+    many_to_one = False
+    one_to_one = True
+    rel_class = OneToOneRel
+
+    def __init__(self, to: Any, on_delete: Callable[..., Any] | None = None, **kwargs: Any) -> None:
+        kwargs["unique"] = True
+        super().__init__(to, on_delete, **kwargs)
+
+    def get_internal_type(self) -> str:
+        return "OneToOneField"
+
+
+class ManyToManyField(Field):
+    """A many-to-many relation through a join table (automatic, or ``through=``)."""
+
+    is_relation = True
+    many_to_many = True
+    concrete = False
+
+    def __init__(
+        self, to: Any, related_name: str | None = None, related_query_name: str | None = None,
+        through: Any = None, db_table: str | None = None, **kwargs: Any,
+    ) -> None:
+        if kwargs.get("null"):
+            raise TypeError("ManyToManyField cannot be null (there is no column).")
+        super().__init__(**kwargs)
+        self.remote_field = ManyToManyRel(self, to, related_name, related_query_name)
+        self.remote_field.through = through
+        self.db_table = db_table
+
+    @property
+    def related_model(self) -> Any:
+        """The target model class."""
+        return self.remote_field.model
+
+    def get_attname(self) -> str:
+        return self.name
+
+    def db_type(self, connection: Any) -> str | None:
+        return None
+
+    def contribute_to_class(self, cls: Any, name: str) -> None:
+        self.set_attributes_from_name(name)
+        self.model = cls
+        cls._meta.add_field(self, private=False, m2m=True)
+
+    def m2m_field_names(self) -> tuple[str, str]:
+        """Names of the through model's FK to the source and to the target model."""
+        through = self.remote_field.through
+        source, target = self.model, self.remote_field.model
+        source_name = target_name = None
+        for field in through._meta.local_fields:
+            if not field.is_relation:
+                continue
+            related = field.remote_field.model
+            if related is source and source_name is None:
+                source_name = field.name
+            elif related is target and target_name is None:
+                target_name = field.name
+        if source_name is None or target_name is None:
+            raise ValueError(
+                f"The through model {through.__name__} needs a ForeignKey to "
+                f"{source.__name__} and one to {target.__name__}."
+            )
+        return source_name, target_name

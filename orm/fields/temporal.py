@@ -1,0 +1,144 @@
+"""Date and time fields. Datetimes are aware (UTC) in and out; naive ones are refused."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from orm.fields.base import Field
+
+
+def now() -> datetime.datetime:
+    """The current time, aware, in UTC."""
+    return datetime.datetime.now(datetime.UTC)
+
+
+class _AutoNowMixin(Field):
+    def __init__(self, *args: Any, auto_now: bool = False, auto_now_add: bool = False, **kwargs: Any) -> None:
+        self.auto_now = auto_now
+        self.auto_now_add = auto_now_add
+        if auto_now or auto_now_add:
+            kwargs["editable"] = False
+            kwargs["blank"] = True
+        super().__init__(*args, **kwargs)
+
+    def current_value(self) -> Any:
+        raise NotImplementedError
+
+    def pre_save(self, model_instance: Any, add: bool) -> Any:
+        if self.auto_now or (self.auto_now_add and add):
+            value = self.current_value()
+            setattr(model_instance, self.attname, value)
+            return value
+        return super().pre_save(model_instance, add)
+
+
+class DateField(_AutoNowMixin):
+    """A calendar date (a datetime given here keeps only its date)."""
+
+    def current_value(self) -> Any:
+        return now().date()
+
+    def get_prep_value(self, value: Any) -> Any:
+        if value is None or hasattr(value, "resolve_expression"):
+            return value
+        if isinstance(value, datetime.datetime):
+            if value.tzinfo is not None:
+                value = value.astimezone(datetime.UTC)
+            return value.date()
+        if isinstance(value, datetime.date):
+            return value
+        if isinstance(value, str):
+            try:
+                return datetime.date.fromisoformat(value)
+            except ValueError:
+                raise self.fail(value, "a date in YYYY-MM-DD format") from None
+        raise TypeError(f"Field {self.name!r} expected a date but got {type(value).__name__} {value!r}.")
+
+    def get_db_prep_value(self, value: Any, connection: Any, prepared: bool = False) -> Any:
+        if not prepared:
+            value = self.get_prep_value(value)
+        if isinstance(value, datetime.date):
+            return connection.ops.adapt_datefield_value(value)
+        return value
+
+
+class DateTimeField(_AutoNowMixin):
+    """An aware datetime, stored in UTC. A naive datetime raises ``ValueError``."""
+
+    def current_value(self) -> Any:
+        return now()
+
+    def get_prep_value(self, value: Any) -> Any:
+        if value is None or hasattr(value, "resolve_expression"):
+            return value
+        if isinstance(value, str):
+            try:
+                value = datetime.datetime.fromisoformat(value)
+            except ValueError:
+                raise self.fail(value, "an ISO 8601 datetime") from None
+        if isinstance(value, datetime.datetime):
+            if value.tzinfo is None or value.utcoffset() is None:
+                raise ValueError(
+                    f"Field {self.name!r} received the naive datetime {value!r}; `orm` stores "
+                    "aware datetimes only. Attach a time zone, e.g. "
+                    "value.replace(tzinfo=datetime.timezone.utc)."
+                )
+            return value
+        if isinstance(value, datetime.date):
+            raise TypeError(
+                f"Field {self.name!r} expected a datetime but got the date {value!r}; "
+                "use a DateField or pass an aware datetime."
+            )
+        raise TypeError(f"Field {self.name!r} expected a datetime but got {type(value).__name__} {value!r}.")
+
+    def get_db_prep_value(self, value: Any, connection: Any, prepared: bool = False) -> Any:
+        if not prepared:
+            value = self.get_prep_value(value)
+        if isinstance(value, datetime.datetime):
+            return connection.ops.adapt_datetimefield_value(value)
+        return value
+
+
+class TimeField(_AutoNowMixin):
+    """A time of day (naive)."""
+
+    def current_value(self) -> Any:
+        return now().time()
+
+    def get_prep_value(self, value: Any) -> Any:
+        if value is None or hasattr(value, "resolve_expression"):
+            return value
+        if isinstance(value, datetime.datetime):
+            return value.time()
+        if isinstance(value, datetime.time):
+            return value
+        if isinstance(value, str):
+            try:
+                return datetime.time.fromisoformat(value)
+            except ValueError:
+                raise self.fail(value, "a time in HH:MM[:SS[.ffffff]] format") from None
+        raise TypeError(f"Field {self.name!r} expected a time but got {type(value).__name__} {value!r}.")
+
+    def get_db_prep_value(self, value: Any, connection: Any, prepared: bool = False) -> Any:
+        if not prepared:
+            value = self.get_prep_value(value)
+        if isinstance(value, datetime.time):
+            return connection.ops.adapt_timefield_value(value)
+        return value
+
+
+class DurationField(Field):
+    """A ``datetime.timedelta`` (microseconds on SQLite, ``interval`` on PostgreSQL)."""
+
+    def get_prep_value(self, value: Any) -> Any:
+        if value is None or hasattr(value, "resolve_expression") or isinstance(value, datetime.timedelta):
+            return value
+        raise TypeError(f"Field {self.name!r} expected a timedelta but got {type(value).__name__} {value!r}.")
+
+    def get_db_prep_value(self, value: Any, connection: Any, prepared: bool = False) -> Any:
+        if not prepared:
+            value = self.get_prep_value(value)
+        if isinstance(value, datetime.timedelta):
+            return connection.ops.adapt_durationfield_value(value)
+        return value

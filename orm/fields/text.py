@@ -1,0 +1,112 @@
+"""Text fields: CharField, TextField, EmailField, SlugField, URLField."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from orm.exceptions import DataError, ValidationError
+from orm.fields.base import Field
+
+
+class TextField(Field):
+    """Unbounded text. Only ``str`` is accepted (no ``str()`` coercion)."""
+
+    def empty_strings_allowed(self) -> bool:
+        return True
+
+    def get_prep_value(self, value: Any) -> Any:
+        if value is None or isinstance(value, str) or hasattr(value, "resolve_expression"):
+            return value
+        raise TypeError(
+            f"Field {self.name!r} expected a str but got {type(value).__name__} {value!r}; "
+            "convert it explicitly."
+        )
+
+    def check_write(self, value: Any, connection: Any) -> None:
+        if not isinstance(value, str):
+            return
+        if "\x00" in value:
+            raise DataError(
+                f"Field {self.name!r} cannot store a NUL character (\\x00): PostgreSQL "
+                "refuses it in text; strip it or use a BinaryField."
+            )
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as error:
+            raise DataError(
+                f"Field {self.name!r} got text that is not valid Unicode ({error.reason} at "
+                f"position {error.start}); lone surrogates cannot be stored."
+            ) from None
+        if self.max_length is not None and len(value) > self.max_length:
+            raise DataError(
+                f"Value for field {self.name!r} is {len(value)} characters long; "
+                f"max_length is {self.max_length}."
+            )
+
+
+class CharField(TextField):
+    """Bounded text; ``max_length`` is required and enforced before every write."""
+
+    def __init__(self, *args: Any, max_length: int | None = None, **kwargs: Any) -> None:
+        if max_length is None or not isinstance(max_length, int) or max_length <= 0:
+            raise TypeError("CharField needs a positive integer max_length.")
+        super().__init__(*args, max_length=max_length, **kwargs)
+
+    def run_validators(self, value: Any) -> None:
+        if isinstance(value, str) and self.max_length is not None and len(value) > self.max_length:
+            raise ValidationError(
+                f"Ensure this value has at most {self.max_length} characters (it has {len(value)}).",
+                code="max_length",
+            )
+        super().run_validators(value)
+
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_SLUG = re.compile(r"^[-a-zA-Z0-9_]+$")
+_URL = re.compile(r"^(?:http|ftp)s?://[^\s/$.?#].[^\s]*$", re.IGNORECASE)
+
+
+def _regex_validator(pattern: re.Pattern[str], message: str) -> Any:
+    def validate(value: Any) -> None:
+        if not isinstance(value, str) or not pattern.match(value):
+            raise ValidationError(message, code="invalid")
+
+    return validate
+
+
+class EmailField(CharField):
+    """A CharField (default max_length 254) validated as an e-mail address."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", 254)
+        super().__init__(*args, **kwargs)
+        self.validators.append(_regex_validator(_EMAIL, "Enter a valid email address."))
+
+    def get_internal_type(self) -> str:
+        return "CharField"
+
+
+class SlugField(CharField):
+    """A CharField (default max_length 50, indexed) of letters, digits, - and _."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", 50)
+        kwargs.setdefault("db_index", True)
+        super().__init__(*args, **kwargs)
+        self.validators.append(_regex_validator(_SLUG, "Enter a valid slug."))
+
+    def get_internal_type(self) -> str:
+        return "CharField"
+
+
+class URLField(CharField):
+    """A CharField (default max_length 200) validated as an http(s)/ftp(s) URL."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", 200)
+        super().__init__(*args, **kwargs)
+        self.validators.append(_regex_validator(_URL, "Enter a valid URL."))
+
+    def get_internal_type(self) -> str:
+        return "CharField"

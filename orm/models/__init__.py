@@ -1,0 +1,26 @@
+"""Models: the metaclass, ``_meta``, managers, relation descriptors, deletion, constraints."""
+
+from orm.models.base import Model
+from orm.models.constraints import CheckConstraint, Index, UniqueConstraint
+from orm.models.deletion import CASCADE, DO_NOTHING, PROTECT, RESTRICT, SET_DEFAULT, SET_NULL
+from orm.models.manager import BaseManager, Manager
+from orm.models.schema import acreate_tables, adrop_tables, create_tables, drop_tables
+
+__all__ = [
+    "CASCADE",
+    "DO_NOTHING",
+    "PROTECT",
+    "RESTRICT",
+    "SET_DEFAULT",
+    "SET_NULL",
+    "BaseManager",
+    "CheckConstraint",
+    "Index",
+    "Manager",
+    "Model",
+    "UniqueConstraint",
+    "acreate_tables",
+    "adrop_tables",
+    "create_tables",
+    "drop_tables",
+]

@@ -1,0 +1,479 @@
+"""``Model`` and its metaclass: fields, managers, relations and instance behaviour."""
+
+from __future__ import annotations
+
+import copy
+import sys
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+
+from orm.db import transaction
+from orm.db.connections import DEFAULT_DB_ALIAS
+from orm.exceptions import (
+    DatabaseError,
+    FieldError,
+    MultipleObjectsReturned,
+    ObjectDoesNotExist,
+    ValidationError,
+)
+from orm.fields import BigAutoField, Field, ForeignKey, ManyToManyField
+from orm.models import registry
+from orm.models.deletion import CASCADE
+from orm.models.manager import BaseManager, Manager
+from orm.models.options import Options
+from orm.models.related import (
+    DeferredAttribute,
+    ForwardManyToOneDescriptor,
+    ManyToManyDescriptor,
+    ReverseManyToOneDescriptor,
+    ReverseOneToOneDescriptor,
+)
+from orm.query import writes
+from orm.query.prefetch import prefetch_related_objects
+from orm.utils.asyncio import check_async_unsafe, to_async
+
+_M = TypeVar("_M", bound="Model")
+
+
+class ModelState:
+    """Per-instance bookkeeping: database alias, unsaved flag, loaded relations."""
+
+    __slots__ = ("adding", "db", "fields_cache")
+
+    def __init__(self, db: str | None = None, adding: bool = True) -> None:
+        self.db = db
+        self.adding = adding
+        self.fields_cache: dict[str, Any] = {}
+
+
+def _app_label(module: str) -> str:
+    parts = module.split(".")
+    if "models" in parts[1:]:
+        return parts[parts.index("models", 1) - 1]
+    if len(parts) > 1:
+        return parts[-2]
+    return parts[0]
+
+
+class ModelBase(type):
+    """Builds ``_meta``, adds the implicit ``id`` and ``objects``, wires up relations."""
+
+    def __new__(mcs, name: str, bases: tuple[type, ...], attrs: dict[str, Any], **kwargs: Any) -> Any:
+        parents = [b for b in bases if isinstance(b, ModelBase)]
+        if not parents:
+            return super().__new__(mcs, name, bases, attrs, **kwargs)
+        module = attrs.get("__module__", "")
+        meta = attrs.pop("Meta", None)
+        contributable = {k: v for k, v in attrs.items() if hasattr(v, "contribute_to_class")}
+        plain = {k: v for k, v in attrs.items() if k not in contributable}
+        cls = super().__new__(mcs, name, bases, plain, **kwargs)
+        app_label = getattr(meta, "app_label", None) or _app_label(module)
+        opts = Options(meta, app_label)
+        cls._meta = opts
+        opts.contribute_to_class(cls, name)
+        inherited: dict[str, Any] = {}
+        for parent in reversed(cls.__mro__[1:]):
+            parent_meta = getattr(parent, "_meta", None)
+            if parent_meta is not None and parent_meta.abstract:
+                for field_name, field in parent_meta.abstract_fields.items():
+                    inherited[field_name] = copy.deepcopy(field)
+                if not opts.ordering and parent_meta.ordering and meta is not None and not hasattr(meta, "ordering"):
+                    opts.ordering = list(parent_meta.ordering)
+                elif not opts.ordering and parent_meta.ordering and meta is None:
+                    opts.ordering = list(parent_meta.ordering)
+                if opts.get_latest_by is None:
+                    opts.get_latest_by = parent_meta.get_latest_by
+        fields = {**inherited, **{k: v for k, v in contributable.items() if isinstance(v, Field)}}
+        if opts.abstract:
+            opts.abstract_fields = fields
+            return cls
+        mcs._add_exceptions(cls, name, module, parents)
+        for field_name, field in sorted(fields.items(), key=lambda item: item[1].creation_counter):
+            field.contribute_to_class(cls, field_name)
+        if opts.pk is None:
+            auto = BigAutoField(verbose_name="ID", primary_key=True)
+            auto.auto_created = True
+            auto.contribute_to_class(cls, "id")
+        for attr_name, value in contributable.items():
+            if not isinstance(value, Field):
+                value.contribute_to_class(cls, attr_name)
+        if not opts.managers:
+            Manager().contribute_to_class(cls, "objects")
+        cls._default_manager = opts.managers[0]
+        base_manager: BaseManager[Any] = Manager()
+        base_manager.model = cls
+        base_manager.name = "_base_manager"
+        cls._base_manager = base_manager
+        mcs._install_descriptors(cls)
+        registry.register(cls)
+        return cls
+
+    @staticmethod
+    def _add_exceptions(cls: Any, name: str, module: str, parents: list[type]) -> None:
+        for exc_name, base in (("DoesNotExist", ObjectDoesNotExist),
+                               ("MultipleObjectsReturned", MultipleObjectsReturned)):
+            bases = tuple(getattr(p, exc_name) for p in parents if hasattr(p, exc_name)
+                          and not getattr(p, "_meta", None) is None and not p._meta.abstract) or (base,)
+            setattr(cls, exc_name, type(exc_name, bases, {"__module__": module,
+                                                          "__qualname__": f"{name}.{exc_name}"}))
+
+    @staticmethod
+    def _install_descriptors(cls: Any) -> None:
+        opts = cls._meta
+        for field in opts.local_fields:
+            if isinstance(field, ForeignKey):
+                setattr(cls, field.name, ForwardManyToOneDescriptor(field))
+                setattr(cls, field.attname, DeferredAttribute(field))
+                _relate(cls, field)
+            else:
+                setattr(cls, field.attname, DeferredAttribute(field))
+        for field in opts.local_many_to_many:
+            _relate(cls, field)
+
+
+def _relate(cls: Any, field: Any) -> None:
+    """Resolve the target (maybe later) and install the reverse accessor on it."""
+    rel = field.remote_field
+    target = rel.model
+    if target == "self":
+        target = cls
+
+    def resolve(model: Any) -> None:
+        rel.model = model
+        if field.many_to_many:
+            setattr(cls, field.name, ManyToManyDescriptor(rel, reverse=False))
+            if rel.through is None:
+                rel.through = _auto_through(cls, field, model)
+                _finish_m2m(model, rel)
+            else:
+                registry.lazy_model_operation(rel.through, cls._meta.app_label,
+                                              lambda through: _set_through(model, rel, through))
+            return
+        model._meta.add_related_object(rel)
+        if not rel.is_hidden():
+            accessor = rel.get_accessor_name()
+            if rel.one_to_one:
+                setattr(model, accessor, ReverseOneToOneDescriptor(rel))
+            else:
+                setattr(model, accessor, ReverseManyToOneDescriptor(rel))
+
+    registry.lazy_model_operation(target, cls._meta.app_label, resolve)
+
+
+def _set_through(model: Any, rel: Any, through: Any) -> None:
+    rel.through = through
+    _finish_m2m(model, rel)
+
+
+def _finish_m2m(model: Any, rel: Any) -> None:
+    model._meta.add_related_object(rel)
+    if not rel.is_hidden():
+        setattr(model, rel.get_accessor_name(), ManyToManyDescriptor(rel, reverse=True))
+
+
+def _auto_through(cls: Any, field: ManyToManyField, to: Any) -> Any:
+    """The automatic join model of a ManyToManyField without ``through=``."""
+    from_name = cls._meta.model_name
+    to_name = to._meta.model_name
+    if from_name == to_name:
+        from_name, to_name = f"from_{from_name}", f"to_{to_name}"
+    name = f"{cls.__name__}_{field.name}"
+    meta = type("Meta", (), {
+        "db_table": field.db_table or f"{cls._meta.db_table}_{field.name}",
+        "app_label": cls._meta.app_label,
+        "auto_created": True,
+        "unique_together": ((from_name, to_name),),
+    })
+    return ModelBase(name, (Model,), {
+        "Meta": meta,
+        "__module__": cls.__module__,
+        from_name: ForeignKey(cls, on_delete=CASCADE, related_name=f"{name}+"),
+        to_name: ForeignKey(to, on_delete=CASCADE, related_name=f"{name}+"),
+    })
+
+
+class Model(metaclass=ModelBase):
+    """Base class of every model: ``class Book(orm.Model): title = orm.CharField(...)``."""
+
+    _meta: ClassVar[Options]
+    _base_manager: ClassVar[Any]
+    _default_manager: ClassVar[Any]
+    DoesNotExist: ClassVar[type[ObjectDoesNotExist]]
+    MultipleObjectsReturned: ClassVar[type[MultipleObjectsReturned]]
+    if TYPE_CHECKING:
+        objects: ClassVar[_ObjectsDescriptor]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        meta = self._meta
+        self._state = ModelState()
+        data = self.__dict__
+        fields = meta.concrete_fields
+        if len(args) > len(fields):
+            raise IndexError("Number of args exceeds number of fields")
+        for field, value in zip(fields, args, strict=False):
+            data[field.attname] = value
+        for field in fields[len(args):]:
+            if field.is_relation and field.name in kwargs:
+                setattr(self, field.name, kwargs.pop(field.name))
+                continue
+            if field.attname in kwargs:
+                data[field.attname] = kwargs.pop(field.attname)
+            elif field.name in kwargs:
+                data[field.attname] = kwargs.pop(field.name)
+            else:
+                data[field.attname] = field.get_default()
+        if kwargs:
+            m2m = [k for k in kwargs if any(f.name == k for f in meta.local_many_to_many)]
+            if m2m:
+                raise TypeError(
+                    f"Direct assignment to the forward side of a many-to-many set is prohibited. "
+                    f"Use {m2m[0]}.set() instead."
+                )
+            unexpected = []
+            for key, value in kwargs.items():
+                if isinstance(getattr(type(self), key, None), property):
+                    setattr(self, key, value)
+                else:
+                    unexpected.append(key)
+            if unexpected:
+                raise TypeError(
+                    f"{type(self).__name__}() got unexpected keyword arguments: "
+                    f"{', '.join(repr(k) for k in unexpected)}. "
+                    f"Fields are: {', '.join(f.name for f in meta.concrete_fields)}"
+                )
+
+    @classmethod
+    def from_db(cls: type[_M], db: str, field_names: list[str], values: Any) -> _M:
+        """Build an instance from a database row without running ``__init__`` (fast path)."""
+        obj = cls.__new__(cls)
+        obj.__dict__.update(zip(field_names, values, strict=True))
+        state = ModelState(db, False)
+        obj._state = state
+        return obj
+
+    # -- identity ------------------------------------------------------------------------
+    @property
+    def pk(self) -> Any:
+        """The primary key value."""
+        return getattr(self, self._meta.pk.attname)
+
+    @pk.setter
+    def pk(self, value: Any) -> None:
+        setattr(self, self._meta.pk.attname, value)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Model):
+            return NotImplemented
+        if type(self)._meta.label != type(other)._meta.label:
+            return False
+        if self.pk is None:
+            return self is other
+        return bool(self.pk == other.pk)
+
+    def __hash__(self) -> int:
+        if self.pk is None:
+            raise TypeError("Model instances without primary key value are unhashable")
+        return hash((self._meta.label, self.pk))
+
+    def __str__(self) -> str:
+        return f"{type(self).__name__} object ({self.pk})"
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}: {self}>"
+
+    def __reduce__(self) -> Any:
+        data = {k: v for k, v in self.__dict__.items() if k != "_state"}
+        return _unpickle, (self._meta.label,), (data, self._state.db, self._state.adding)
+
+    def __setstate__(self, state: Any) -> None:
+        data, db, adding = state
+        self.__dict__.update(data)
+        self._state = ModelState(db, adding)
+
+    # -- persistence -----------------------------------------------------------------------
+    def _prepare_related_fields_for_save(self, operation: str) -> None:
+        for field in self._meta.concrete_fields:
+            if not field.is_relation:
+                continue
+            obj = self._state.fields_cache.get(field.name)
+            if obj is None:
+                continue
+            if obj.pk is None:
+                raise ValueError(
+                    f"{operation}() prohibited to prevent data loss due to unsaved related object "
+                    f"'{field.name}'."
+                )
+            if self.__dict__.get(field.attname) in (None, ""):
+                self.__dict__[field.attname] = getattr(obj, field.target_field.attname)
+
+    def save(self, force_insert: bool = False, force_update: bool = False, using: str | None = None,
+             update_fields: Any = None) -> None:
+        """INSERT a new row or UPDATE the existing one (by primary key)."""
+        check_async_unsafe("Model.save()", "asave()")
+        if force_insert and force_update:
+            raise ValueError("Cannot force both insert and updating in model saving.")
+        self._prepare_related_fields_for_save("save")
+        using = using or self._state.db or DEFAULT_DB_ALIAS
+        meta = self._meta
+        fields = [f for f in meta.concrete_fields if not f.primary_key]
+        if update_fields is not None:
+            names = set(update_fields)
+            if not names:
+                return
+            valid = {f.name for f in fields} | {f.attname for f in fields}
+            unknown = names - valid
+            if unknown:
+                raise ValueError(
+                    f"The following fields do not exist in this model, are m2m fields, or are "
+                    f"non-concrete fields: {', '.join(sorted(unknown))}"
+                )
+            fields = [f for f in fields if f.name in names or f.attname in names]
+        with transaction.mark_for_rollback_on_error(using):
+            updated = False
+            pk_value = self.pk
+            if pk_value is not None and not force_insert and not (
+                self._state.adding and meta.pk.has_default()
+            ):
+                updated = writes.update_row(type(self), self, fields, using)
+                if force_update and not updated:
+                    raise DatabaseError("Forced update did not affect any rows.")
+                if update_fields is not None and not updated:
+                    raise DatabaseError("Save with update_fields did not affect any rows.")
+            if not updated:
+                writes.insert_rows(type(self), [self], using, with_pk=pk_value is not None)
+        self._state.db = using
+        self._state.adding = False
+
+    def delete(self, using: str | None = None) -> tuple[int, dict[str, int]]:
+        """Delete this object and apply ``on_delete`` rules to what points at it."""
+        check_async_unsafe("Model.delete()", "adelete()")
+        if self.pk is None:
+            raise ValueError(f"{type(self).__name__} object can't be deleted because its id is None.")
+        collector = self._meta.new_collector(using or self._state.db or DEFAULT_DB_ALIAS)
+        collector.collect([self])
+        return collector.delete()  # type: ignore[no-any-return]
+
+    def refresh_from_db(self, using: str | None = None, fields: Any = None) -> None:
+        """Reload field values from the database (all, or only ``fields``)."""
+        check_async_unsafe("Model.refresh_from_db()", "arefresh_from_db()")
+        meta = self._meta
+        qs = type(self)._base_manager.using(using or self._state.db or DEFAULT_DB_ALIAS)
+        if fields is not None:
+            names = [meta.get_field(name).name for name in fields]
+            qs = qs.only(*names)
+        db_instance = qs.filter(pk=self.pk).first()
+        if db_instance is None:
+            raise type(self).DoesNotExist(f"{type(self).__name__} matching query does not exist.")
+        wanted = set(fields) if fields is not None else None
+        for field in meta.concrete_fields:
+            if wanted is not None and field.name not in wanted and field.attname not in wanted:
+                continue
+            self.__dict__[field.attname] = db_instance.__dict__[field.attname]
+            if field.is_relation:
+                self._state.fields_cache.pop(field.name, None)
+        if fields is None:
+            self.__dict__.pop("_prefetched_objects_cache", None)
+        self._state.db = db_instance._state.db
+
+    def clean(self) -> None:
+        """Hook for model-wide validation in ``full_clean()``."""
+
+    def clean_fields(self, exclude: Any = None) -> None:
+        """Clean every field; raise ``ValidationError`` with a dict of messages."""
+        exclude = set(exclude or ())
+        errors: dict[str, list[str]] = {}
+        for field in self._meta.concrete_fields:
+            if field.name in exclude or (field.primary_key and field.auto_created):
+                continue
+            raw = getattr(self, field.attname)
+            if field.blank and raw in field.empty_values:
+                continue
+            try:
+                self.__dict__[field.attname] = field.clean(raw, self)
+            except ValidationError as error:
+                errors[field.name] = error.messages
+        if errors:
+            raise ValidationError(errors)
+
+    def validate_unique(self, exclude: Any = None) -> None:
+        """Check unique fields and ``unique_together`` against the database."""
+        exclude = set(exclude or ())
+        meta = self._meta
+        checks = [(f.name,) for f in meta.concrete_fields if f.unique and not f.primary_key]
+        checks += [tuple(names) for names in meta.unique_together]
+        errors: dict[str, list[str]] = {}
+        for names in checks:
+            if any(n in exclude for n in names):
+                continue
+            lookup = {}
+            for name in names:
+                field = meta.get_field(name)
+                value = getattr(self, field.attname)
+                if value is None:
+                    break
+                lookup[field.attname] = value
+            else:
+                qs = type(self)._default_manager.filter(**lookup)
+                if self.pk is not None and not self._state.adding:
+                    qs = qs.exclude(pk=self.pk)
+                if qs.exists():
+                    key = names[0] if len(names) == 1 else "__all__"
+                    errors.setdefault(key, []).append(
+                        f"{type(self).__name__} with this {' and '.join(names)} already exists."
+                    )
+        if errors:
+            raise ValidationError(errors)
+
+    def full_clean(self, exclude: Any = None, validate_unique: bool = True) -> None:
+        """Run ``clean_fields``, ``clean`` and ``validate_unique``; collect every error."""
+        errors: dict[str, list[str]] = {}
+        for step in (lambda: self.clean_fields(exclude), self.clean):
+            try:
+                step()
+            except ValidationError as error:
+                for key, messages in (error.error_dict or {"__all__": error.messages}).items():
+                    errors.setdefault(key, []).extend(messages)
+        if validate_unique:
+            try:
+                self.validate_unique(set(exclude or ()) | set(errors))
+            except ValidationError as error:
+                for key, messages in (error.error_dict or {}).items():
+                    errors.setdefault(key, []).extend(messages)
+        if errors:
+            raise ValidationError(errors)
+
+    def fetch_related(self, *names: str) -> None:
+        """Load relations into the instance's cache (sync form of :meth:`afetch_related`)."""
+        check_async_unsafe("Model.fetch_related()", "afetch_related()")
+        prefetch_related_objects([self], *names)
+
+    # -- async twins ----------------------------------------------------------------------
+    async def asave(self, force_insert: bool = False, force_update: bool = False,
+                    using: str | None = None, update_fields: Any = None) -> None:
+        """Async twin of :meth:`save`."""
+        return await to_async(self.save)(force_insert, force_update, using, update_fields)
+
+    async def adelete(self, using: str | None = None) -> tuple[int, dict[str, int]]:
+        """Async twin of :meth:`delete`."""
+        return await to_async(self.delete)(using)
+
+    async def arefresh_from_db(self, using: str | None = None, fields: Any = None) -> None:
+        """Async twin of :meth:`refresh_from_db`."""
+        return await to_async(self.refresh_from_db)(using, fields)
+
+    async def afetch_related(self, *names: str) -> None:
+        """Load relations (``"author"``, ``"books__tags"``) so async code can read them."""
+        return await to_async(self.fetch_related)(*names)
+
+
+def _unpickle(label: str) -> Any:
+    model = registry.get_model(label)
+    return model.__new__(model)
+
+
+if TYPE_CHECKING:
+
+    class _ObjectsDescriptor:
+        def __get__(self, instance: None, owner: type[_M]) -> Manager[_M]: ...
+
+
+__all__ = ["Model", "ModelBase", "ModelState", "FieldError", "sys"]

@@ -1,0 +1,125 @@
+"""``Index``, ``UniqueConstraint`` and ``CheckConstraint`` for ``Meta``.
+
+Their DDL is produced here (the schema editor calls ``constraint_sql`` /
+``create_sql``); names are quoted by the editor, CHECK conditions are
+compiled from ``Q`` objects with values rendered by ``quote_value``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from orm.query.q import Q
+from orm.query.query import Query
+from orm.sql.identifiers import check_alias
+
+
+class Index:
+    """``Meta.indexes`` entry: ``Index(fields=["-created", "title"], name="...")``."""
+
+    def __init__(self, *, fields: list[str] | tuple[str, ...] = (), name: str | None = None,
+                 condition: Q | None = None) -> None:
+        if not fields:
+            raise ValueError("Index needs at least one field name.")
+        if not all(isinstance(f, str) for f in fields):
+            raise TypeError("Index.fields must be field names.")
+        if name is not None:
+            check_alias(name)
+        self.fields = list(fields)
+        self.name = name
+        self.condition = condition
+
+    def columns(self, model: Any) -> tuple[list[str], list[str]]:
+        """(columns, orders) of the indexed fields."""
+        columns, orders = [], []
+        for name in self.fields:
+            descending = name.startswith("-")
+            columns.append(model._meta.get_field(name.lstrip("-")).column)
+            orders.append(" DESC" if descending else "")
+        return columns, orders
+
+    def create_sql(self, model: Any, schema_editor: Any) -> str:
+        """CREATE INDEX statement."""
+        columns, orders = self.columns(model)
+        if self.name is None:
+            self.name = schema_editor.make_name(model._meta.db_table, columns, "idx")
+        condition = _condition_sql(model, self.condition, schema_editor) if self.condition else ""
+        return str(schema_editor.index_sql(model, columns, "idx", name=self.name,
+                                           condition=condition, orders=orders))
+
+    def __repr__(self) -> str:
+        return f"<Index: fields={self.fields!r} name={self.name!r}>"
+
+
+class BaseConstraint:
+    """Shared by the constraint classes: a validated name."""
+
+    def __init__(self, name: str) -> None:
+        if not name:
+            raise ValueError("A constraint needs a name.")
+        check_alias(name)
+        self.name = name
+
+    def constraint_sql(self, model: Any, schema_editor: Any) -> str | None:
+        """Inline ``CONSTRAINT ...`` for CREATE TABLE, or None to use create_sql()."""
+        raise NotImplementedError
+
+    def create_sql(self, model: Any, schema_editor: Any) -> str:
+        """A separate statement creating the constraint."""
+        raise NotImplementedError
+
+
+class UniqueConstraint(BaseConstraint):
+    """``UNIQUE (fields)``; with ``condition=Q(...)`` a partial unique index."""
+
+    def __init__(self, *, fields: list[str] | tuple[str, ...], name: str, condition: Q | None = None) -> None:
+        super().__init__(name)
+        if not fields:
+            raise ValueError("UniqueConstraint needs fields.")
+        self.fields = list(fields)
+        self.condition = condition
+
+    def constraint_sql(self, model: Any, schema_editor: Any) -> str | None:
+        if self.condition is not None:
+            return None
+        columns = ", ".join(schema_editor.quote_name(model._meta.get_field(f).column) for f in self.fields)
+        return f"CONSTRAINT {schema_editor.quote_name(self.name)} UNIQUE ({columns})"
+
+    def create_sql(self, model: Any, schema_editor: Any) -> str:
+        columns = [model._meta.get_field(f).column for f in self.fields]
+        return str(schema_editor.index_sql(model, columns, "uniq", name=self.name, unique=True,
+                                           condition=_condition_sql(model, self.condition, schema_editor)))
+
+    def __repr__(self) -> str:
+        return f"<UniqueConstraint: fields={self.fields!r} name={self.name!r}>"
+
+
+class CheckConstraint(BaseConstraint):
+    """``CHECK (condition)`` from a ``Q`` object: ``CheckConstraint(condition=Q(price__gte=0), name=...)``."""
+
+    def __init__(self, *, name: str, condition: Q | None = None, check: Q | None = None) -> None:
+        super().__init__(name)
+        condition = condition if condition is not None else check
+        if not isinstance(condition, Q):
+            raise TypeError("CheckConstraint needs condition=Q(...).")
+        self.condition = condition
+
+    def constraint_sql(self, model: Any, schema_editor: Any) -> str | None:
+        sql = _condition_sql(model, self.condition, schema_editor)
+        return f"CONSTRAINT {schema_editor.quote_name(self.name)} CHECK ({sql})"
+
+    def __repr__(self) -> str:
+        return f"<CheckConstraint: condition={self.condition!r} name={self.name!r}>"
+
+
+def _condition_sql(model: Any, condition: Q | None, schema_editor: Any) -> str:
+    """Compile ``condition`` against ``model`` with literals inlined (DDL takes no parameters)."""
+    if condition is None:
+        return ""
+    query = Query(model)
+    where = query.build_where(condition, allow_joins=False)
+    compiler = query.get_compiler(connection=schema_editor.connection)
+    compiler.alias_ref = lambda alias: ""  # columns unqualified in DDL
+    sql, params = compiler.compile(where)
+    literals = tuple(schema_editor.quote_value(p) for p in params)
+    return sql.replace("%%", "%") if not literals else (sql % literals)

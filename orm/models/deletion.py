@@ -1,0 +1,155 @@
+"""``on_delete`` behaviours and the collector that applies them.
+
+The collector fetches what depends on the objects being deleted, applies
+each relation's rule (cascade, protect, restrict, set null/default, nothing)
+and deletes everything inside one atomic block. Foreign keys are created
+``DEFERRABLE INITIALLY DEFERRED``, so the order of statements inside the
+block does not matter to the database.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from orm.db import transaction
+from orm.db.connections import connections
+from orm.exceptions import ProtectedError, RestrictedError
+
+
+def CASCADE(collector: Any, field: Any, sub_objs: list[Any]) -> None:  # noqa: N802 - Django's names
+    """Delete the objects that point at the deleted ones."""
+    collector.collect(sub_objs)
+
+
+def PROTECT(collector: Any, field: Any, sub_objs: list[Any]) -> None:  # noqa: N802
+    """Refuse the deletion while objects point at the deleted ones."""
+    raise ProtectedError(
+        f"Cannot delete some instances of model '{field.remote_field.model.__name__}' because they "
+        f"are referenced through protected foreign key '{field.model.__name__}.{field.name}'",
+        set(sub_objs),
+    )
+
+
+def RESTRICT(collector: Any, field: Any, sub_objs: list[Any]) -> None:  # noqa: N802
+    """Like PROTECT, unless the referencing objects are deleted by a CASCADE too."""
+    collector.restricted.append((field, sub_objs))
+
+
+def SET_NULL(collector: Any, field: Any, sub_objs: list[Any]) -> None:  # noqa: N802
+    """Set the foreign key to NULL (it must be nullable)."""
+    collector.field_updates.append((field, None, sub_objs))
+
+
+def SET_DEFAULT(collector: Any, field: Any, sub_objs: list[Any]) -> None:  # noqa: N802
+    """Set the foreign key to its default."""
+    collector.field_updates.append((field, field.get_default(), sub_objs))
+
+
+def DO_NOTHING(collector: Any, field: Any, sub_objs: list[Any]) -> None:  # noqa: N802
+    """Leave referencing rows alone (the database constraint decides)."""
+
+
+class Collector:
+    """Collects the objects a deletion affects, then deletes them in one transaction."""
+
+    def __init__(self, using: str) -> None:
+        self.using = using
+        self.data: dict[Any, dict[Any, Any]] = defaultdict(dict)
+        self.field_updates: list[tuple[Any, Any, list[Any]]] = []
+        self.restricted: list[tuple[Any, list[Any]]] = []
+        self.fast_deletes: list[Any] = []
+
+    def collect(self, objs: list[Any]) -> None:
+        """Add ``objs`` and, recursively, whatever their relations' rules pull in."""
+        if not objs:
+            return
+        model = type(objs[0])
+        new = [obj for obj in objs if obj.pk not in self.data[model]]
+        for obj in new:
+            self.data[model][obj.pk] = obj
+        if not new:
+            return
+        pks = [obj.pk for obj in new]
+        meta = model._meta
+        for rel in meta.related_objects:
+            if rel.many_to_many:
+                through = rel.through
+                source_name, _ = rel.field.m2m_field_names()
+                target_fk = [f for f in through._meta.concrete_fields
+                             if f.is_relation and f.remote_field.model is model and f.name != source_name]
+                fk = target_fk[0] if target_fk else through._meta.get_field(source_name)
+                self.fast_deletes.append(through._base_manager.filter(**{f"{fk.attname}__in": pks}))
+                continue
+            field = rel.field
+            related = rel.related_model
+            if field.remote_field.on_delete is DO_NOTHING:
+                continue
+            sub_objs = list(related._base_manager.using(self.using).filter(
+                **{f"{field.attname}__in": [getattr(o, field.target_field.attname) for o in new]}))
+            if sub_objs:
+                field.remote_field.on_delete(self, field, sub_objs)
+        for field in meta.local_many_to_many:
+            through = field.remote_field.through
+            source_name, _ = field.m2m_field_names()
+            fk = through._meta.get_field(source_name)
+            self.fast_deletes.append(through._base_manager.filter(**{f"{fk.attname}__in": pks}))
+
+    def _check_restricted(self) -> None:
+        for field, sub_objs in self.restricted:
+            remaining = [o for o in sub_objs if o.pk not in self.data.get(type(o), {})]
+            if remaining:
+                raise RestrictedError(
+                    f"Cannot delete some instances of model '{field.remote_field.model.__name__}' "
+                    f"because they are referenced through restricted foreign key "
+                    f"'{field.model.__name__}.{field.name}'.",
+                    set(remaining),
+                )
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        """Delete everything collected; returns (total, per-model counts)."""
+        self._check_restricted()
+        counts: dict[str, int] = defaultdict(int)
+        connection = connections[self.using]
+        with transaction.atomic(using=self.using, savepoint=False):
+            for qs in self.fast_deletes:
+                count = _delete_query(qs, connection)
+                if count:
+                    counts[qs.model._meta.label] += count
+            for field, value, objs in self.field_updates:
+                alive = [o.pk for o in objs if o.pk not in self.data.get(type(o), {})]
+                if alive:
+                    type(objs[0])._base_manager.using(self.using).filter(pk__in=alive).update(
+                        **{field.name: value})
+                for obj in objs:
+                    setattr(obj, field.attname, value if not hasattr(value, "pk") else value.pk)
+            for model, instances in self.data.items():
+                pks = list(instances)
+                if not pks:
+                    continue
+                count = 0
+                step = 500
+                for start in range(0, len(pks), step):
+                    count += _delete_query(
+                        model._base_manager.using(self.using).filter(pk__in=pks[start:start + step]),
+                        connection,
+                    )
+                counts[model._meta.label] += count
+        for instances in self.data.values():
+            for obj in instances.values():
+                setattr(obj, type(obj)._meta.pk.attname, None)
+        return sum(counts.values()), dict(counts)
+
+
+def _delete_query(qs: Any, connection: Any) -> int:
+    from orm.exceptions import EmptyResultSet
+    from orm.sql.dml import SQLDeleteCompiler
+
+    compiler = SQLDeleteCompiler(qs.query, connection)
+    try:
+        sql, params = compiler.as_sql()
+    except EmptyResultSet:
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount

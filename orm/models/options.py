@@ -1,0 +1,150 @@
+"""``Model._meta``: table name, fields by name, relations, ordering, indexes, constraints."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from orm.exceptions import FieldError
+
+ORDERING_PATTERN = re.compile(r"^-?(?:[A-Za-z_][A-Za-z0-9_]*)(?:__[A-Za-z0-9_]+)*$")
+DEFAULT_NAMES = frozenset({
+    "db_table", "app_label", "ordering", "indexes", "constraints", "unique_together",
+    "abstract", "get_latest_by", "verbose_name", "verbose_name_plural", "auto_created",
+})
+
+
+def _normalize_together(value: Any) -> tuple[tuple[str, ...], ...]:
+    if not value:
+        return ()
+    value = tuple(value)
+    if all(isinstance(v, str) for v in value):
+        return (value,)
+    return tuple(tuple(v) for v in value)
+
+
+class Options:
+    """Everything about a model class that is not an instance attribute."""
+
+    def __init__(self, meta: Any, app_label: str) -> None:
+        names = {k for k in vars(meta) if not k.startswith("_")} if meta is not None else set()
+        unknown = names - DEFAULT_NAMES
+        if unknown:
+            raise TypeError(f"'class Meta' got invalid attribute(s): {', '.join(sorted(unknown))}")
+        get = (lambda key, default: getattr(meta, key, default)) if meta is not None else (lambda key, default: default)
+        self.app_label: str = get("app_label", None) or app_label
+        self.db_table: str = get("db_table", "")
+        self.ordering: list[Any] = list(get("ordering", []) or [])
+        self.indexes: list[Any] = list(get("indexes", []) or [])
+        self.constraints: list[Any] = list(get("constraints", []) or [])
+        self.unique_together = _normalize_together(get("unique_together", ()))
+        self.abstract: bool = bool(get("abstract", False))
+        self.get_latest_by: Any = get("get_latest_by", None)
+        self.verbose_name: str | None = get("verbose_name", None)
+        self.auto_created: bool = bool(get("auto_created", False))
+        self.model: Any = None
+        self.object_name = ""
+        self.model_name = ""
+        self.pk: Any = None
+        self.local_fields: list[Any] = []
+        self.local_many_to_many: list[Any] = []
+        self.related_objects: list[Any] = []
+        self.managers: list[Any] = []
+        self.abstract_fields: dict[str, Any] = {}
+        self._forward: dict[str, Any] = {}
+        self._reverse: dict[str, Any] = {}
+        self._concrete: list[Any] | None = None
+        for term in self.ordering:
+            if isinstance(term, str) and term != "?" and not ORDERING_PATTERN.match(term):
+                raise FieldError(
+                    f"Invalid Meta.ordering term {term!r}: use a field name, optionally prefixed "
+                    "with '-' and followed by '__'-separated related field names."
+                )
+
+    def contribute_to_class(self, cls: Any, name: str) -> None:
+        """Bind to the model class and derive names."""
+        self.model = cls
+        self.object_name = name
+        self.model_name = name.lower()
+        if self.verbose_name is None:
+            self.verbose_name = name
+        if not self.db_table:
+            self.db_table = f"{self.app_label}_{self.model_name}"
+
+    @property
+    def label(self) -> str:
+        """``app_label.ModelName``."""
+        return f"{self.app_label}.{self.object_name}"
+
+    @property
+    def label_lower(self) -> str:
+        """``app_label.modelname``."""
+        return f"{self.app_label}.{self.model_name}"
+
+    def add_field(self, field: Any, private: bool = False, m2m: bool = False) -> None:
+        """Register a field (in declaration order; the pk is kept first)."""
+        if m2m:
+            self.local_many_to_many.append(field)
+        elif field.primary_key and field.auto_created:
+            self.local_fields.insert(0, field)
+        else:
+            self.local_fields.append(field)
+        if field.primary_key:
+            if self.pk is not None and self.pk is not field:
+                raise FieldError(f"{self.object_name} has more than one primary key.")
+            self.pk = field
+        self._forward[field.name] = field
+        if field.attname != field.name:
+            self._forward[field.attname] = field
+        self._concrete = None
+
+    def add_related_object(self, rel: Any) -> None:
+        """Register a reverse relation pointing at this model."""
+        self.related_objects.append(rel)
+        if not rel.is_hidden() or rel.many_to_many:
+            self._reverse[rel.get_query_name()] = rel
+
+    @property
+    def concrete_fields(self) -> list[Any]:
+        """Fields with a column, in table order."""
+        if self._concrete is None:
+            self._concrete = [f for f in self.local_fields if f.concrete]
+        return self._concrete
+
+    @property
+    def fields(self) -> list[Any]:
+        """Forward fields: concrete ones, then many-to-many."""
+        return [*self.local_fields, *self.local_many_to_many]
+
+    def get_field_or_none(self, name: str) -> Any:
+        """A forward field (by name or attname) or reverse relation (by query name)."""
+        if name == "pk" and self.pk is not None:
+            return self.pk
+        found = self._forward.get(name)
+        if found is None:
+            found = self._reverse.get(name)
+        return found
+
+    def get_field(self, name: str) -> Any:
+        """Like :meth:`get_field_or_none` but raise ``FieldError`` listing the choices."""
+        found = self.get_field_or_none(name)
+        if found is None:
+            raise FieldError(
+                f"{self.object_name} has no field named {name!r}. "
+                f"Choices are: {', '.join(self.query_names())}"
+            )
+        return found
+
+    def query_names(self) -> list[str]:
+        """Every name usable in lookups, sorted."""
+        names = {f.name for f in self.fields} | set(self._reverse) | {"pk"}
+        return sorted(names)
+
+    def new_collector(self, using: str) -> Any:
+        """A deletion collector (``QuerySet.delete`` reaches the models layer through this)."""
+        from orm.models.deletion import Collector
+
+        return Collector(using)
+
+    def __repr__(self) -> str:
+        return f"<Options for {self.object_name}>"

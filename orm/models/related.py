@@ -1,0 +1,537 @@
+"""Relation descriptors (``book.author``, ``author.books``, ``book.tags``) and related managers.
+
+Reading a relation that is not loaded runs a query; in async code that would
+block the event loop, so it raises ``SynchronousOnlyOperation`` naming the
+field and the fix (``select_related``, ``prefetch_related`` or
+``await obj.afetch_related(...)``) instead.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from orm.db import transaction
+from orm.exceptions import ObjectDoesNotExist, SynchronousOnlyOperation
+from orm.models.manager import Manager
+from orm.query.queryset import QuerySet
+from orm.utils.asyncio import ALLOW_ENV, in_event_loop_thread, to_async
+
+
+def _check_lazy_load(instance: Any, name: str) -> None:
+    import os
+
+    if in_event_loop_thread() and not os.environ.get(ALLOW_ENV):
+        model = type(instance).__name__
+        raise SynchronousOnlyOperation(
+            f"{model}.{name} is not loaded, and loading it now would run a query on the event "
+            f"loop. Load it with the query: .select_related({name!r}) or "
+            f".prefetch_related({name!r}), or fetch it first with "
+            f"`await obj.afetch_related({name!r})`."
+        )
+
+
+class DeferredAttribute:
+    """A concrete field's attribute; loads a deferred (``only``/``defer``) value on access."""
+
+    def __init__(self, field: Any) -> None:
+        self.field = field
+
+    def __get__(self, instance: Any, owner: Any = None) -> Any:
+        if instance is None:
+            return self
+        data = instance.__dict__
+        name = self.field.attname
+        if name not in data:
+            _check_lazy_load(instance, self.field.name)
+            instance.refresh_from_db(fields=[name])
+        return data[name]
+
+
+class ForwardManyToOneDescriptor:
+    """``book.author``: the related object, cached after the first load."""
+
+    def __init__(self, field: Any) -> None:
+        self.field = field
+
+    @property
+    def cache_name(self) -> str:
+        return str(self.field.name)
+
+    def __get__(self, instance: Any, owner: Any = None) -> Any:
+        if instance is None:
+            return self
+        field = self.field
+        value = instance.__dict__.get(field.attname)
+        cache = instance._state.fields_cache
+        if field.name in cache:
+            cached = cache[field.name]
+            if cached is None and value is None:
+                return None
+            if cached is not None and getattr(cached, field.target_field.attname) == value:
+                return cached
+        if value is None:
+            return None
+        _check_lazy_load(instance, field.name)
+        model = field.remote_field.model
+        rel_obj = model._base_manager.using(instance._state.db or "default").get(
+            **{field.target_field.attname: value}
+        )
+        cache[field.name] = rel_obj
+        return rel_obj
+
+    def __set__(self, instance: Any, value: Any) -> None:
+        field = self.field
+        model = field.remote_field.model
+        if value is not None and not isinstance(value, model):
+            raise ValueError(
+                f'Cannot assign "{value!r}": "{type(instance).__name__}.{field.name}" must be a '
+                f'"{model.__name__}" instance.'
+            )
+        instance.__dict__[field.attname] = None if value is None else getattr(value, field.target_field.attname)
+        instance._state.fields_cache[field.name] = value
+        if value is not None and field.one_to_one:
+            value._state.fields_cache[field.remote_field.get_accessor_name()] = instance
+
+    def prefetch(self, instances: list[Any], queryset: Any = None) -> tuple[dict[Any, list[Any]], Any, bool, str]:
+        """Load the targets of every instance with one query."""
+        field = self.field
+        target = field.target_field.attname
+        values = {inst.__dict__.get(field.attname) for inst in instances} - {None}
+        qs = queryset if queryset is not None else field.remote_field.model._base_manager.all()
+        groups: dict[Any, list[Any]] = defaultdict(list)
+        if values:
+            for obj in qs.filter(**{f"{target}__in": list(values)}):
+                groups[getattr(obj, target)].append(obj)
+        return groups, lambda inst: inst.__dict__.get(field.attname), True, field.name
+
+
+class ForwardOneToOneDescriptor(ForwardManyToOneDescriptor):
+    """``restaurant.place``."""
+
+
+class ReverseOneToOneDescriptor:
+    """``place.restaurant``: the one object pointing here, or ``RelatedObjectDoesNotExist``."""
+
+    def __init__(self, rel: Any) -> None:
+        self.rel = rel
+        self.RelatedObjectDoesNotExist = type(
+            "RelatedObjectDoesNotExist", (rel.related_model.DoesNotExist, AttributeError),
+            {"__module__": rel.related_model.__module__},
+        )
+
+    def __get__(self, instance: Any, owner: Any = None) -> Any:
+        if instance is None:
+            return self
+        name = self.rel.get_accessor_name()
+        cache = instance._state.fields_cache
+        if name in cache:
+            rel_obj = cache[name]
+        else:
+            _check_lazy_load(instance, name)
+            field = self.rel.field
+            try:
+                rel_obj = self.rel.related_model._base_manager.using(instance._state.db or "default").get(
+                    **{field.name: getattr(instance, field.target_field.attname)}
+                )
+            except self.rel.related_model.DoesNotExist:
+                rel_obj = None
+            cache[name] = rel_obj
+        if rel_obj is None:
+            raise self.RelatedObjectDoesNotExist(
+                f"{type(instance).__name__} has no {name}."
+            )
+        return rel_obj
+
+    def __set__(self, instance: Any, value: Any) -> None:
+        if value is not None:
+            setattr(value, self.rel.field.name, instance)
+        instance._state.fields_cache[self.rel.get_accessor_name()] = value
+
+    def prefetch(self, instances: list[Any], queryset: Any = None) -> tuple[dict[Any, list[Any]], Any, bool, str]:
+        field = self.rel.field
+        target = field.target_field.attname
+        qs = queryset if queryset is not None else self.rel.related_model._base_manager.all()
+        keys = [getattr(inst, target) for inst in instances]
+        groups: dict[Any, list[Any]] = defaultdict(list)
+        for obj in qs.filter(**{f"{field.name}__in": keys}):
+            groups[obj.__dict__[field.attname]].append(obj)
+        return groups, lambda inst: getattr(inst, target), True, self.rel.get_accessor_name()
+
+
+class ReverseManyToOneDescriptor:
+    """``author.books``: a related manager over the objects pointing here."""
+
+    def __init__(self, rel: Any) -> None:
+        self.rel = rel
+
+    def __get__(self, instance: Any, owner: Any = None) -> Any:
+        if instance is None:
+            return self
+        return RelatedManager(instance, self.rel)
+
+    def __set__(self, instance: Any, value: Any) -> None:
+        raise TypeError(
+            f"Direct assignment to the reverse side of a related set is prohibited. "
+            f"Use {self.rel.get_accessor_name()}.set() instead."
+        )
+
+    def prefetch(self, instances: list[Any], queryset: Any = None) -> tuple[dict[Any, list[Any]], Any, bool, str]:
+        field = self.rel.field
+        target = field.target_field.attname
+        qs = queryset if queryset is not None else self.rel.related_model._base_manager.all()
+        keys = [getattr(inst, target) for inst in instances]
+        groups: dict[Any, list[Any]] = defaultdict(list)
+        by_key = {getattr(inst, target): inst for inst in instances}
+        for obj in qs.filter(**{f"{field.name}__in": keys}):
+            key = obj.__dict__[field.attname]
+            groups[key].append(obj)
+            obj._state.fields_cache[field.name] = by_key.get(key)
+        return groups, lambda inst: getattr(inst, target), False, self.rel.get_accessor_name()
+
+
+class ManyToManyDescriptor:
+    """``book.tags`` (forward) or ``tag.books`` (reverse): a many-related manager."""
+
+    def __init__(self, rel: Any, reverse: bool) -> None:
+        self.rel = rel
+        self.reverse = reverse
+
+    @property
+    def through(self) -> Any:
+        """The join model (``Book.tags.through``)."""
+        return self.rel.through
+
+    def __get__(self, instance: Any, owner: Any = None) -> Any:
+        if instance is None:
+            return self
+        return ManyRelatedManager(instance, self.rel, self.reverse)
+
+    def __set__(self, instance: Any, value: Any) -> None:
+        name = self.rel.get_accessor_name() if self.reverse else self.rel.field.name
+        raise TypeError(
+            f"Direct assignment to the {'reverse' if self.reverse else 'forward'} side of a "
+            f"many-to-many set is prohibited. Use {name}.set() instead."
+        )
+
+    def prefetch(self, instances: list[Any], queryset: Any = None) -> tuple[dict[Any, list[Any]], Any, bool, str]:
+        source_fk, target_fk, target_model, cache_name = _m2m_sides(self.rel, self.reverse)
+        through = self.rel.through
+        keys = [getattr(inst, source_fk.target_field.attname) for inst in instances]
+        pairs = list(through._base_manager.filter(**{f"{source_fk.attname}__in": keys})
+                     .values_list(source_fk.attname, target_fk.attname))
+        qs = queryset if queryset is not None else target_model._base_manager.all()
+        target_attr = target_fk.target_field.attname
+        targets = {getattr(o, target_attr): o for o in qs.filter(**{f"{target_attr}__in": {t for _, t in pairs}})}
+        groups: dict[Any, list[Any]] = defaultdict(list)
+        for source, target in pairs:
+            if target in targets:
+                groups[source].append(targets[target])
+        attr = source_fk.target_field.attname
+        return groups, lambda inst: getattr(inst, attr), False, cache_name
+
+
+def _m2m_sides(rel: Any, reverse: bool) -> tuple[Any, Any, Any, str]:
+    field = rel.field
+    through = rel.through
+    source_name, target_name = field.m2m_field_names()
+    source_fk = through._meta.get_field(source_name)
+    target_fk = through._meta.get_field(target_name)
+    if reverse:
+        return target_fk, source_fk, field.model, rel.get_accessor_name()
+    return source_fk, target_fk, field.remote_field.model, field.name
+
+
+class RelatedManager(Manager[Any]):
+    """The manager of ``author.books``: a QuerySet filtered to this author, plus add/remove/..."""
+
+    def __init__(self, instance: Any, rel: Any) -> None:
+        super().__init__()
+        self.instance = instance
+        self.rel = rel
+        self.field = rel.field
+        self.model = rel.related_model
+        self._db = instance._state.db
+        self.cache_name = rel.get_accessor_name()
+
+    def _check_saved(self) -> None:
+        if self.instance.pk is None:
+            raise ValueError(
+                f"{type(self.instance).__name__!r} instance needs a primary key value before "
+                "this relationship can be used."
+            )
+
+    def get_queryset(self) -> QuerySet[Any]:
+        cached = self.instance.__dict__.get("_prefetched_objects_cache", {}).get(self.cache_name)
+        qs = QuerySet(self.model, using=self._db or "default")
+        if cached is not None:
+            qs._result_cache = list(cached)
+            return _cached_qs(qs, self)
+        self._check_saved()
+        value = getattr(self.instance, self.field.target_field.attname)
+        qs = qs.filter(**{self.field.attname: value})
+        qs._known_related_objects = ((self.field.name, self.instance),)
+        return qs
+
+    def _clear_cache(self) -> None:
+        self.instance.__dict__.get("_prefetched_objects_cache", {}).pop(self.cache_name, None)
+
+    def add(self, *objs: Any, bulk: bool = True) -> None:
+        """Point each object at this instance (saving it)."""
+        self._check_saved()
+        self._clear_cache()
+        with transaction.atomic(using=self.db, savepoint=False):
+            for obj in objs:
+                if not isinstance(obj, self.model):
+                    raise TypeError(f"'{self.model.__name__}' instance expected, got {obj!r}")
+                setattr(obj, self.field.name, self.instance)
+                obj.save(using=self.db)
+
+    def create(self, **kwargs: Any) -> Any:
+        """Create an object pointing at this instance."""
+        self._check_saved()
+        self._clear_cache()
+        kwargs[self.field.name] = self.instance
+        return super().create(**kwargs)
+
+    def get_or_create(self, defaults: dict[str, Any] | None = None, **kwargs: Any) -> tuple[Any, bool]:
+        """get_or_create within this relation."""
+        self._check_saved()
+        self._clear_cache()
+        kwargs[self.field.name] = self.instance
+        return self.get_queryset().get_or_create(defaults=defaults, **kwargs)
+
+    def update_or_create(self, defaults: dict[str, Any] | None = None, **kwargs: Any) -> tuple[Any, bool]:
+        """update_or_create within this relation."""
+        self._check_saved()
+        self._clear_cache()
+        kwargs[self.field.name] = self.instance
+        return self.get_queryset().update_or_create(defaults=defaults, **kwargs)
+
+    def remove(self, *objs: Any, bulk: bool = True) -> None:
+        """Unlink objects (the foreign key must be nullable)."""
+        self._require_null("remove")
+        self._check_saved()
+        self._clear_cache()
+        pks = [obj.pk for obj in objs]
+        self.get_queryset().filter(pk__in=pks).update(**{self.field.name: None})
+        for obj in objs:
+            obj.__dict__[self.field.attname] = None
+            obj._state.fields_cache.pop(self.field.name, None)
+
+    def clear(self, bulk: bool = True) -> None:
+        """Unlink every object (the foreign key must be nullable)."""
+        self._require_null("clear")
+        self._check_saved()
+        self._clear_cache()
+        self.get_queryset().update(**{self.field.name: None})
+
+    def set(self, objs: Any, bulk: bool = True, clear: bool = False) -> None:
+        """Make exactly ``objs`` point here (unlinking others needs a nullable key)."""
+        objs = list(objs)
+        with transaction.atomic(using=self.db, savepoint=False):
+            if clear:
+                self.clear()
+                self.add(*objs)
+                return
+            current = {o.pk: o for o in self.get_queryset()}
+            keep = {o.pk for o in objs if o.pk in current}
+            stale = [o for pk, o in current.items() if pk not in keep]
+            if stale:
+                self.remove(*stale)
+            self.add(*[o for o in objs if o.pk not in keep])
+
+    def _require_null(self, method: str) -> None:
+        if not self.field.null:
+            raise AttributeError(
+                f"{method}() is only available when the ForeignKey {self.field} is nullable "
+                "(null=True); delete the objects instead."
+            )
+
+    async def aadd(self, *objs: Any, bulk: bool = True) -> None:
+        """Async twin of :meth:`add`."""
+        return await to_async(self.add)(*objs, bulk=bulk)
+
+    async def aremove(self, *objs: Any, bulk: bool = True) -> None:
+        """Async twin of :meth:`remove`."""
+        return await to_async(self.remove)(*objs, bulk=bulk)
+
+    async def aclear(self, bulk: bool = True) -> None:
+        """Async twin of :meth:`clear`."""
+        return await to_async(self.clear)(bulk=bulk)
+
+    async def aset(self, objs: Any, bulk: bool = True, clear: bool = False) -> None:
+        """Async twin of :meth:`set`."""
+        return await to_async(self.set)(objs, bulk=bulk, clear=clear)
+
+
+def _cached_qs(qs: QuerySet[Any], manager: Any) -> QuerySet[Any]:
+    # A QuerySet pre-filled with the prefetched rows: iterating it runs no query,
+    # but filtering it builds a real query for this relation.
+    base = QuerySet(manager.model, using=manager._db or "default")
+    if isinstance(manager, ManyRelatedManager):
+        filtered = manager._filtered(base)
+    else:
+        filtered = base.filter(**{manager.field.attname: getattr(manager.instance, manager.field.target_field.attname)})
+    filtered._result_cache = qs._result_cache
+    filtered._prefetch_done = True
+    return filtered
+
+
+class ManyRelatedManager(Manager[Any]):
+    """The manager of ``book.tags`` / ``tag.books``: add/remove/set/clear through rows."""
+
+    def __init__(self, instance: Any, rel: Any, reverse: bool) -> None:
+        super().__init__()
+        self.instance = instance
+        self.rel = rel
+        self.reverse = reverse
+        self.through = rel.through
+        self.source_fk, self.target_fk, self.model, self.cache_name = _m2m_sides(rel, reverse)
+        self.query_name = rel.field.name if reverse is False else rel.get_query_name()
+        self._db = instance._state.db
+
+    def _source_value(self) -> Any:
+        value = getattr(self.instance, self.source_fk.target_field.attname)
+        if value is None:
+            raise ValueError(
+                f"{type(self.instance).__name__!r} instance needs a primary key value before a "
+                "many-to-many relationship can be used."
+            )
+        return value
+
+    def _filtered(self, qs: QuerySet[Any]) -> QuerySet[Any]:
+        related_query_name = (
+            self.rel.get_query_name() if not self.reverse else self.rel.field.name
+        )
+        return qs.filter(**{related_query_name: self._source_value()})
+
+    def get_queryset(self) -> QuerySet[Any]:
+        cached = self.instance.__dict__.get("_prefetched_objects_cache", {}).get(self.cache_name)
+        qs = QuerySet(self.model, using=self._db or "default")
+        if cached is not None:
+            qs._result_cache = list(cached)
+            return _cached_qs(qs, self)
+        return self._filtered(qs)
+
+    def _clear_cache(self) -> None:
+        self.instance.__dict__.get("_prefetched_objects_cache", {}).pop(self.cache_name, None)
+
+    def _target_ids(self, objs: Any) -> list[Any]:
+        ids = []
+        attr = self.target_fk.target_field.attname
+        for obj in objs:
+            if isinstance(obj, self.model):
+                if getattr(obj, attr) is None:
+                    raise ValueError(f'Cannot add "{obj!r}": the value for field "{attr}" is None')
+                ids.append(getattr(obj, attr))
+            elif hasattr(obj, "_meta"):
+                raise TypeError(f"'{self.model.__name__}' instance expected, got {obj!r}")
+            else:
+                ids.append(self.target_fk.get_prep_value(obj))
+        return ids
+
+    def add(self, *objs: Any, through_defaults: dict[str, Any] | None = None) -> None:
+        """Link objects (instances or primary keys); existing links are kept once."""
+        source = self._source_value()
+        self._clear_cache()
+        ids = list(dict.fromkeys(self._target_ids(objs)))
+        if not ids:
+            return
+        manager = self.through._base_manager.using(self.db)
+        with transaction.atomic(using=self.db, savepoint=False):
+            existing = set(manager.filter(**{self.source_fk.attname: source,
+                                             f"{self.target_fk.attname}__in": ids})
+                           .values_list(self.target_fk.attname, flat=True))
+            defaults = through_defaults or {}
+            rows = [self.through(**{self.source_fk.attname: source, self.target_fk.attname: t,
+                                    **{k: (v() if callable(v) else v) for k, v in defaults.items()}})
+                    for t in ids if t not in existing]
+            manager.bulk_create(rows)
+
+    def remove(self, *objs: Any) -> None:
+        """Unlink objects (instances or primary keys)."""
+        source = self._source_value()
+        self._clear_cache()
+        ids = self._target_ids(objs)
+        if ids:
+            self.through._base_manager.using(self.db).filter(
+                **{self.source_fk.attname: source, f"{self.target_fk.attname}__in": ids}
+            ).delete()
+
+    def clear(self) -> None:
+        """Unlink everything."""
+        source = self._source_value()
+        self._clear_cache()
+        self.through._base_manager.using(self.db).filter(**{self.source_fk.attname: source}).delete()
+
+    def set(self, objs: Any, clear: bool = False, through_defaults: dict[str, Any] | None = None) -> None:
+        """Link exactly ``objs``."""
+        objs = list(objs)
+        with transaction.atomic(using=self.db, savepoint=False):
+            if clear:
+                self.clear()
+                self.add(*objs, through_defaults=through_defaults)
+                return
+            source = self._source_value()
+            current = set(self.through._base_manager.using(self.db)
+                          .filter(**{self.source_fk.attname: source})
+                          .values_list(self.target_fk.attname, flat=True))
+            wanted = self._target_ids(objs)
+            stale = [t for t in current if t not in set(wanted)]
+            if stale:
+                self.remove(*stale)
+            self.add(*[t for t in wanted if t not in current], through_defaults=through_defaults)
+
+    def create(self, through_defaults: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+        """Create a target object and link it."""
+        with transaction.atomic(using=self.db, savepoint=False):
+            obj = QuerySet(self.model, using=self.db).create(**kwargs)
+            self.add(obj, through_defaults=through_defaults)
+        return obj
+
+    def get_or_create(self, defaults: dict[str, Any] | None = None, through_defaults: dict[str, Any] | None = None,
+                      **kwargs: Any) -> tuple[Any, bool]:
+        """get_or_create among linked objects; a created object is linked."""
+        with transaction.atomic(using=self.db, savepoint=False):
+            obj, created = self.get_queryset().get_or_create(defaults=defaults, **kwargs)
+            if created:
+                self.add(obj, through_defaults=through_defaults)
+        return obj, created
+
+    def update_or_create(self, defaults: dict[str, Any] | None = None,
+                         through_defaults: dict[str, Any] | None = None, **kwargs: Any) -> tuple[Any, bool]:
+        """update_or_create among linked objects; a created object is linked."""
+        with transaction.atomic(using=self.db, savepoint=False):
+            obj, created = self.get_queryset().update_or_create(defaults=defaults, **kwargs)
+            if created:
+                self.add(obj, through_defaults=through_defaults)
+        return obj, created
+
+    async def aadd(self, *objs: Any, through_defaults: dict[str, Any] | None = None) -> None:
+        """Async twin of :meth:`add`."""
+        return await to_async(self.add)(*objs, through_defaults=through_defaults)
+
+    async def aremove(self, *objs: Any) -> None:
+        """Async twin of :meth:`remove`."""
+        return await to_async(self.remove)(*objs)
+
+    async def aclear(self) -> None:
+        """Async twin of :meth:`clear`."""
+        return await to_async(self.clear)()
+
+    async def aset(self, objs: Any, clear: bool = False, through_defaults: dict[str, Any] | None = None) -> None:
+        """Async twin of :meth:`set`."""
+        return await to_async(self.set)(objs, clear=clear, through_defaults=through_defaults)
+
+
+__all__ = [
+    "DeferredAttribute",
+    "ForwardManyToOneDescriptor",
+    "ManyRelatedManager",
+    "ManyToManyDescriptor",
+    "ObjectDoesNotExist",
+    "RelatedManager",
+    "ReverseManyToOneDescriptor",
+    "ReverseOneToOneDescriptor",
+]

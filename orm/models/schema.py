@@ -1,0 +1,49 @@
+"""``create_tables`` / ``drop_tables`` (and their twins): DDL without migrations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from orm.db.connections import DEFAULT_DB_ALIAS, connections
+from orm.utils.asyncio import check_async_unsafe, to_async
+
+
+def create_tables(*models: Any, using: str = DEFAULT_DB_ALIAS) -> None:
+    """Create the tables, many-to-many tables, indexes and constraints of ``models``."""
+    check_async_unsafe("orm.create_tables()", "acreate_tables()")
+    _check_models(models)
+    with connections[using].schema_editor() as editor:
+        for model in models:
+            editor.create_model(model)
+
+
+def drop_tables(*models: Any, using: str = DEFAULT_DB_ALIAS) -> None:
+    """Drop the tables (and automatic many-to-many tables) of ``models``."""
+    check_async_unsafe("orm.drop_tables()", "adrop_tables()")
+    _check_models(models)
+    with connections[using].schema_editor() as editor:
+        for model in models:
+            editor.delete_model(model)
+
+
+def _check_models(models: tuple[Any, ...]) -> None:
+    for model in models:
+        meta = getattr(model, "_meta", None)
+        if meta is None or meta.abstract:
+            raise TypeError(f"{model!r} is not a concrete model class.")
+        for field in meta.fields:
+            if field.is_relation and isinstance(field.remote_field.model, str):
+                raise ValueError(
+                    f"{meta.label}.{field.name} points at {field.remote_field.model!r}, which is "
+                    "not defined yet; define (import) that model first."
+                )
+
+
+async def acreate_tables(*models: Any, using: str = DEFAULT_DB_ALIAS) -> None:
+    """Async twin of :func:`create_tables`."""
+    return await to_async(create_tables)(*models, using=using)
+
+
+async def adrop_tables(*models: Any, using: str = DEFAULT_DB_ALIAS) -> None:
+    """Async twin of :func:`drop_tables`."""
+    return await to_async(drop_tables)(*models, using=using)

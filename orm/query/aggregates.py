@@ -1,0 +1,107 @@
+"""Aggregates: Count, Sum, Avg, Min, Max (with ``distinct=`` and ``filter=``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from orm import fields as f
+from orm.query.expressions import Case, Func, SQLParams, Star, Value, When
+
+
+class Aggregate(Func):
+    """Base aggregate; ``filter`` becomes a CASE inside the call (portable)."""
+
+    contains_aggregate = True  # type: ignore[assignment]
+    template = "%(function)s(%(distinct)s%(expressions)s)"
+    allow_distinct = False
+    empty_result: Any = None
+
+    def __init__(self, *expressions: Any, distinct: bool = False, filter: Any = None, **extra: Any) -> None:
+        if distinct and not self.allow_distinct:
+            raise TypeError(f"{type(self).__name__} does not allow distinct.")
+        super().__init__(*expressions, **extra)
+        self.distinct = distinct
+        self.filter = filter
+
+    @property
+    def default_alias(self) -> str:
+        """``<field>__<name>`` for ``aggregate(Sum("price"))`` without an alias."""
+        source = self.source_expressions[0] if self.source_expressions else None
+        name = getattr(source, "name", None)
+        if name is None:
+            raise TypeError("Complex aggregates require an alias.")
+        return f"{name}__{type(self).__name__.lower()}"
+
+    def get_group_by_cols(self) -> list[Any]:
+        return []
+
+    def resolve_expression(self, query: Any = None, allow_joins: bool = True, reuse: Any = None,
+                           summarize: bool = False, for_save: bool = False) -> Any:
+        clone = super().resolve_expression(query, allow_joins, reuse, summarize, for_save)
+        if self.filter is not None:
+            clone.filter = query.build_where(self.filter)
+        for expr in clone.source_expressions:
+            if getattr(expr, "contains_aggregate", False):
+                raise ValueError(f"Cannot compute {type(self).__name__}(...): it contains an aggregate.")
+        return clone
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> SQLParams:
+        distinct = "DISTINCT " if self.distinct else ""
+        if self.filter is not None:
+            source = self.source_expressions[0]
+            if isinstance(source, Star):
+                source = Value(1)
+            wrapped = Case(When(self.filter, then=source), default=None)
+            wrapped.cases[0].condition = self.filter  # already resolved
+            sql, params = compiler.compile(wrapped)
+            return self.template % {"function": self.function, "distinct": distinct, "expressions": sql}, params
+        return super().as_sql(compiler, connection, distinct=distinct, **extra)
+
+
+class Count(Aggregate):
+    """COUNT(expr) or COUNT(*) with ``"*"``; never NULL."""
+
+    function = "COUNT"
+    allow_distinct = True
+    _output_field = f.BigIntegerField()
+    empty_result = 0
+
+    def __init__(self, expression: Any = "*", **extra: Any) -> None:
+        if expression == "*":
+            expression = Star()
+        super().__init__(expression, **extra)
+
+    def get_db_converters(self, connection: Any) -> list[Any]:
+        return [lambda value, expression, conn: 0 if value is None else int(value)]
+
+
+class Sum(Aggregate):
+    """SUM(expr)."""
+
+    function = "SUM"
+    allow_distinct = True
+
+
+class Avg(Aggregate):
+    """AVG(expr) as a float (a Decimal for DecimalField input)."""
+
+    function = "AVG"
+    allow_distinct = True
+
+    def _resolve_output_field(self) -> f.Field | None:
+        source = super()._resolve_output_field()
+        if isinstance(source, f.DecimalField):
+            return f.DecimalField(max_digits=65, decimal_places=max(source.decimal_places, 6))
+        return f.FloatField()
+
+
+class Min(Aggregate):
+    """MIN(expr)."""
+
+    function = "MIN"
+
+
+class Max(Aggregate):
+    """MAX(expr)."""
+
+    function = "MAX"

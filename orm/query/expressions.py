@@ -1,0 +1,651 @@
+"""Expression nodes. Each compiles itself: ``as_sql(compiler, connection) -> (sql, params)``.
+
+Function names and operators are fixed per class (never user input); values
+always become ``%s`` parameters; column and alias names go through the
+identifier chokepoint via ``compiler.quote_name``.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime
+import decimal
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+from orm import fields as f
+from orm.exceptions import EmptyResultSet, FieldError, FullResultSet
+
+SQLParams = tuple[str, list[Any]]
+
+
+class Expression:
+    """Base of every node that compiles to SQL with parameters."""
+
+    contains_aggregate = False
+    contains_over_clause = False
+    conditional = False
+    is_summary = False
+    _output_field: f.Field | None = None
+
+    def __init__(self, output_field: f.Field | None = None) -> None:
+        if output_field is not None:
+            self._output_field = output_field
+
+    # -- tree ----------------------------------------------------------------
+    def get_source_expressions(self) -> list[Any]:
+        """Child expressions (in compile order)."""
+        return []
+
+    def set_source_expressions(self, exprs: list[Any]) -> None:
+        """Replace the children (used when resolving)."""
+        assert not exprs
+
+    def flatten(self) -> Iterator[Any]:
+        """This node and every descendant."""
+        yield self
+        for expr in self.get_source_expressions():
+            if hasattr(expr, "flatten"):
+                yield from expr.flatten()
+
+    def copy(self) -> Any:
+        """A shallow copy safe to resolve."""
+        return copy.copy(self)
+
+    def resolve_expression(
+        self, query: Any = None, allow_joins: bool = True, reuse: Any = None,
+        summarize: bool = False, for_save: bool = False,
+    ) -> Any:
+        """Return a copy whose children are resolved against ``query``."""
+        clone = self.copy()
+        clone.set_source_expressions(
+            [
+                expr.resolve_expression(query, allow_joins, reuse, summarize, for_save)
+                if hasattr(expr, "resolve_expression") else expr
+                for expr in self.get_source_expressions()
+            ]
+        )
+        return clone
+
+    # -- output --------------------------------------------------------------
+    @property
+    def output_field(self) -> f.Field:
+        """The field type of the result (drives value conversion)."""
+        field = self._output_field or self._resolve_output_field()
+        if field is None:
+            raise FieldError(
+                f"Cannot determine the output type of {self!r}; pass output_field=..."
+            )
+        return field
+
+    def _resolve_output_field(self) -> f.Field | None:
+        sources = [
+            s.output_field for s in self.get_source_expressions()
+            if s is not None and not isinstance(s, Star) and hasattr(s, "output_field")
+        ]
+        if not sources:
+            return None
+        first = sources[0]
+        for other in sources[1:]:
+            if type(other) is not type(first):
+                if isinstance(other, f.DecimalField) or isinstance(first, f.DecimalField):
+                    return first if isinstance(first, f.DecimalField) else other
+                if isinstance(other, f.FloatField) or isinstance(first, f.FloatField):
+                    return f.FloatField()
+        return first
+
+    def get_db_converters(self, connection: Any) -> list[Any]:
+        """Backend converters, then the output field's own."""
+        field = self.output_field
+        return connection.ops.get_db_converters(self) + field.get_db_converters(connection)
+
+    def get_group_by_cols(self) -> list[Any]:
+        """Columns this expression needs in GROUP BY."""
+        if self.contains_aggregate:
+            return []
+        cols: list[Any] = []
+        for source in self.get_source_expressions():
+            if hasattr(source, "get_group_by_cols"):
+                cols.extend(source.get_group_by_cols())
+        return cols
+
+    def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
+        """Compile to ``(sql, params)``."""
+        raise NotImplementedError(f"{type(self).__name__} cannot be compiled.")
+
+    def select_format(self, compiler: Any, sql: str, params: list[Any]) -> SQLParams:
+        """How this expression appears in a SELECT list."""
+        return sql, params
+
+    # -- operators -------------------------------------------------------------
+    def _combine(self, other: Any, connector: str, reversed_: bool) -> CombinedExpression:
+        if not hasattr(other, "resolve_expression"):
+            other = Value(other)
+        if reversed_:
+            return CombinedExpression(other, connector, self)
+        return CombinedExpression(self, connector, other)
+
+    def __add__(self, other: Any) -> CombinedExpression:
+        return self._combine(other, "+", False)
+
+    def __sub__(self, other: Any) -> CombinedExpression:
+        return self._combine(other, "-", False)
+
+    def __mul__(self, other: Any) -> CombinedExpression:
+        return self._combine(other, "*", False)
+
+    def __truediv__(self, other: Any) -> CombinedExpression:
+        return self._combine(other, "/", False)
+
+    def __mod__(self, other: Any) -> CombinedExpression:
+        return self._combine(other, "%%", False)
+
+    def __radd__(self, other: Any) -> CombinedExpression:
+        return self._combine(other, "+", True)
+
+    def __rsub__(self, other: Any) -> CombinedExpression:
+        return self._combine(other, "-", True)
+
+    def __rmul__(self, other: Any) -> CombinedExpression:
+        return self._combine(other, "*", True)
+
+    def __rtruediv__(self, other: Any) -> CombinedExpression:
+        return self._combine(other, "/", True)
+
+    def __neg__(self) -> CombinedExpression:
+        return CombinedExpression(Value(0), "-", self)
+
+    def asc(self, **kwargs: Any) -> OrderBy:
+        """Ascending ordering term (``nulls_first``/``nulls_last`` optional)."""
+        return OrderBy(self, descending=False, **kwargs)
+
+    def desc(self, **kwargs: Any) -> OrderBy:
+        """Descending ordering term (``nulls_first``/``nulls_last`` optional)."""
+        return OrderBy(self, descending=True, **kwargs)
+
+    def __repr__(self) -> str:
+        args = ", ".join(repr(s) for s in self.get_source_expressions())
+        return f"{type(self).__name__}({args})"
+
+
+class F(Expression):
+    """A reference to a field (or annotation) of the query's model: ``F("price") * 2``."""
+
+    def __init__(self, name: str) -> None:
+        if not isinstance(name, str):
+            raise TypeError(f"F() expects a field name, got {name!r}.")
+        self.name = name
+
+    def resolve_expression(
+        self, query: Any = None, allow_joins: bool = True, reuse: Any = None,
+        summarize: bool = False, for_save: bool = False,
+    ) -> Any:
+        return query.resolve_ref(self.name, allow_joins, reuse, summarize)
+
+    def __repr__(self) -> str:
+        return f"F({self.name})"
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and other.name == self.name  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash((type(self), self.name))
+
+
+class OuterRef(F):
+    """A reference to a field of the *outer* query, used inside ``Subquery``/``Exists``."""
+
+    def resolve_expression(self, *args: Any, **kwargs: Any) -> Any:
+        return ResolvedOuterRef(self.name)
+
+
+class ResolvedOuterRef(F):
+    """An OuterRef waiting for the outer query to resolve it."""
+
+    contains_aggregate = False
+
+    def resolve_expression(self, *args: Any, **kwargs: Any) -> Any:
+        return self
+
+    def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
+        raise ValueError(
+            "This queryset contains a reference to an outer query and may only be used in a subquery."
+        )
+
+
+def infer_field(value: Any) -> f.Field | None:
+    """The natural field type for a Python value in ``Value()``."""
+    if isinstance(value, bool):
+        return f.BooleanField()
+    if isinstance(value, int):
+        return f.BigIntegerField()
+    if isinstance(value, float):
+        return f.FloatField()
+    if isinstance(value, decimal.Decimal):
+        return f.DecimalField(max_digits=65, decimal_places=max(0, -int(value.as_tuple().exponent)))
+    if isinstance(value, str):
+        return f.TextField()
+    if isinstance(value, datetime.datetime):
+        return f.DateTimeField()
+    if isinstance(value, datetime.date):
+        return f.DateField()
+    if isinstance(value, datetime.time):
+        return f.TimeField()
+    if isinstance(value, datetime.timedelta):
+        return f.DurationField()
+    if isinstance(value, uuid.UUID):
+        return f.UUIDField()
+    if isinstance(value, bytes):
+        return f.BinaryField()
+    return None
+
+
+class Value(Expression):
+    """A literal value, always sent as a bound parameter."""
+
+    def __init__(self, value: Any, output_field: f.Field | None = None) -> None:
+        super().__init__(output_field)
+        self.value = value
+
+    def _resolve_output_field(self) -> f.Field | None:
+        return infer_field(self.value)
+
+    def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
+        value = self.value
+        field = self._output_field or infer_field(value)
+        if value is None:
+            return "NULL", []
+        if field is not None:
+            value = field.get_db_prep_value(value, connection)
+        return "%s", [value]
+
+    def get_group_by_cols(self) -> list[Any]:
+        return []
+
+    def __repr__(self) -> str:
+        return f"Value({self.value!r})"
+
+
+class Star(Expression):
+    """``*`` in ``COUNT(*)``."""
+
+    def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
+        return "*", []
+
+
+class Col(Expression):
+    """A column of a table alias in the query."""
+
+    def __init__(self, alias: str | None, target: f.Field, output_field: f.Field | None = None) -> None:
+        super().__init__(output_field or target)
+        self.alias = alias
+        self.target = target
+
+    def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
+        column = compiler.quote_name(self.target.column)
+        if self.alias is None:
+            return column, []
+        ref = compiler.alias_ref(self.alias)
+        return (f"{ref}.{column}" if ref else column), []
+
+    def get_group_by_cols(self) -> list[Any]:
+        return [self]
+
+    def relabeled_clone(self, change_map: dict[str, str]) -> Col:
+        """Same column under a renamed table alias."""
+        return Col(change_map.get(self.alias, self.alias) if self.alias else None, self.target, self._output_field)
+
+    def __repr__(self) -> str:
+        return f"Col({self.alias}, {self.target})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Col) and (other.alias, other.target) == (self.alias, self.target)
+
+    def __hash__(self) -> int:
+        return hash((self.alias, id(self.target)))
+
+
+class Ref(Expression):
+    """A reference to an annotation already selected under ``refs``."""
+
+    def __init__(self, refs: str, source: Any) -> None:
+        super().__init__()
+        self.refs = refs
+        self.source = source
+
+    def get_source_expressions(self) -> list[Any]:
+        return [self.source]
+
+    def set_source_expressions(self, exprs: list[Any]) -> None:
+        (self.source,) = exprs
+
+    def resolve_expression(self, *args: Any, **kwargs: Any) -> Any:
+        return self
+
+    @property
+    def contains_aggregate(self) -> bool:  # type: ignore[override]
+        return bool(getattr(self.source, "contains_aggregate", False))
+
+    @property
+    def output_field(self) -> f.Field:  # type: ignore[override]
+        return self.source.output_field  # type: ignore[no-any-return]
+
+    def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
+        return compiler.quote_name(self.refs), []
+
+    def get_group_by_cols(self) -> list[Any]:
+        return [self]
+
+
+class CombinedExpression(Expression):
+    """``lhs <op> rhs`` for the arithmetic operators."""
+
+    CONNECTORS = frozenset({"+", "-", "*", "/", "%%"})
+
+    def __init__(self, lhs: Any, connector: str, rhs: Any, output_field: f.Field | None = None) -> None:
+        if connector not in self.CONNECTORS:
+            raise ValueError(f"Invalid arithmetic connector {connector!r}.")
+        super().__init__(output_field)
+        self.lhs = lhs
+        self.connector = connector
+        self.rhs = rhs
+
+    def get_source_expressions(self) -> list[Any]:
+        return [self.lhs, self.rhs]
+
+    def set_source_expressions(self, exprs: list[Any]) -> None:
+        self.lhs, self.rhs = exprs
+
+    @property
+    def contains_aggregate(self) -> bool:  # type: ignore[override]
+        return any(getattr(e, "contains_aggregate", False) for e in (self.lhs, self.rhs))
+
+    def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
+        lsql, lparams = compiler.compile(self.lhs)
+        rsql, rparams = compiler.compile(self.rhs)
+        return f"({lsql} {self.connector} {rsql})", lparams + rparams
+
+
+class ExpressionWrapper(Expression):
+    """Wrap an expression to give it an explicit ``output_field``."""
+
+    def __init__(self, expression: Any, output_field: f.Field) -> None:
+        super().__init__(output_field)
+        self.expression = expression
+
+    def get_source_expressions(self) -> list[Any]:
+        return [self.expression]
+
+    def set_source_expressions(self, exprs: list[Any]) -> None:
+        (self.expression,) = exprs
+
+    @property
+    def contains_aggregate(self) -> bool:  # type: ignore[override]
+        return bool(getattr(self.expression, "contains_aggregate", False))
+
+    def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
+        return compiler.compile(self.expression)  # type: ignore[no-any-return]
+
+
+class Func(Expression):
+    """A SQL function call; ``function`` and ``template`` are fixed per subclass."""
+
+    function = ""
+    template = "%(function)s(%(expressions)s)"
+    arg_joiner = ", "
+    arity: int | None = None
+
+    def __init__(self, *expressions: Any, output_field: f.Field | None = None) -> None:
+        if self.arity is not None and len(expressions) != self.arity:
+            raise TypeError(f"{type(self).__name__} takes exactly {self.arity} argument(s).")
+        super().__init__(output_field)
+        self.source_expressions = [self._parse(e) for e in expressions]
+
+    @staticmethod
+    def _parse(expr: Any) -> Any:
+        if isinstance(expr, str):
+            return F(expr)
+        if hasattr(expr, "resolve_expression"):
+            return expr
+        return Value(expr)
+
+    def get_source_expressions(self) -> list[Any]:
+        return list(self.source_expressions)
+
+    def set_source_expressions(self, exprs: list[Any]) -> None:
+        self.source_expressions = list(exprs)
+
+    @property
+    def contains_aggregate(self) -> bool:  # type: ignore[override]
+        return any(getattr(e, "contains_aggregate", False) for e in self.source_expressions)
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> SQLParams:
+        parts, params = [], []
+        for expr in self.source_expressions:
+            sql, p = compiler.compile(expr)
+            parts.append(sql)
+            params.extend(p)
+        context = {"function": self.function, "expressions": self.arg_joiner.join(parts), **extra}
+        return self.template % context, params
+
+
+class Coalesce(Func):
+    """The first non-NULL argument."""
+
+    function = "COALESCE"
+
+    def __init__(self, *expressions: Any, output_field: f.Field | None = None) -> None:
+        if len(expressions) < 2:
+            raise ValueError("Coalesce must take at least two expressions.")
+        super().__init__(*expressions, output_field=output_field)
+
+
+class Lower(Func):
+    """LOWER(text)."""
+
+    function = "LOWER"
+    arity = 1
+
+
+class Upper(Func):
+    """UPPER(text)."""
+
+    function = "UPPER"
+    arity = 1
+
+
+class Length(Func):
+    """Number of characters of a text value."""
+
+    function = "LENGTH"
+    arity = 1
+    _output_field = f.IntegerField()
+
+
+class Subquery(Expression):
+    """A QuerySet used as a value: ``Subquery(qs.values("x")[:1])``."""
+
+    template = "(%(subquery)s)"
+
+    def __init__(self, queryset: Any, output_field: f.Field | None = None) -> None:
+        super().__init__(output_field)
+        self.query = getattr(queryset, "query", queryset).clone()
+        self.query.subquery = True
+
+    def get_source_expressions(self) -> list[Any]:
+        return []
+
+    def resolve_expression(
+        self, query: Any = None, allow_joins: bool = True, reuse: Any = None,
+        summarize: bool = False, for_save: bool = False,
+    ) -> Any:
+        clone = self.copy()
+        clone.query = self.query.clone()
+        clone.query.resolve_outer_refs(query)
+        return clone
+
+    def _resolve_output_field(self) -> f.Field | None:
+        return self.query.output_field  # type: ignore[no-any-return]
+
+    def get_group_by_cols(self) -> list[Any]:
+        return []
+
+    def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
+        sql, params = self.query.get_compiler(connection=connection, outer=compiler).as_sql()
+        return self.template % {"subquery": sql}, list(params)
+
+
+class Exists(Subquery):
+    """``EXISTS (subquery)``: a boolean condition, usable in ``filter()``."""
+
+    template = "EXISTS (%(subquery)s)"
+    conditional = True
+    _output_field = f.BooleanField()
+
+    def __init__(self, queryset: Any, negated: bool = False) -> None:
+        super().__init__(queryset)
+        self.query = self.query.exists_query()
+        self.negated = negated
+
+    def __invert__(self) -> Exists:
+        clone = self.copy()
+        clone.negated = not self.negated
+        return clone
+
+    def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
+        try:
+            sql, params = super().as_sql(compiler, connection)
+        except EmptyResultSet:
+            if self.negated:
+                raise FullResultSet from None
+            raise
+        if self.negated:
+            sql = f"NOT {sql}"
+        return sql, params
+
+
+class When(Expression):
+    """``WHEN condition THEN result`` inside ``Case``; condition is a Q or lookups."""
+
+    def __init__(self, condition: Any = None, then: Any = None, **lookups: Any) -> None:
+        from orm.query.q import Q
+
+        if lookups:
+            condition = Q(**lookups) if condition is None else condition & Q(**lookups)
+        if condition is None or not (isinstance(condition, Q) or getattr(condition, "conditional", False)):
+            raise TypeError("When() needs a Q object, a boolean expression or lookups as keyword arguments.")
+        super().__init__()
+        self.condition = condition
+        self.result = Func._parse(then)
+
+    def get_source_expressions(self) -> list[Any]:
+        return [self.condition, self.result]
+
+    def set_source_expressions(self, exprs: list[Any]) -> None:
+        self.condition, self.result = exprs
+
+    def _resolve_output_field(self) -> f.Field | None:
+        return self.result.output_field  # type: ignore[no-any-return]
+
+    def resolve_expression(
+        self, query: Any = None, allow_joins: bool = True, reuse: Any = None,
+        summarize: bool = False, for_save: bool = False,
+    ) -> Any:
+        clone = self.copy()
+        clone.condition = query.build_where(self.condition) if hasattr(self.condition, "children") else \
+            self.condition.resolve_expression(query, allow_joins, reuse, summarize, for_save)
+        clone.result = self.result.resolve_expression(query, allow_joins, reuse, summarize, for_save)
+        return clone
+
+    def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
+        csql, cparams = compiler.compile(self.condition)
+        rsql, rparams = compiler.compile(self.result)
+        return f"WHEN {csql} THEN {rsql}", cparams + rparams
+
+
+class Case(Expression):
+    """``CASE WHEN ... THEN ... ELSE default END``."""
+
+    def __init__(self, *cases: When, default: Any = None, output_field: f.Field | None = None) -> None:
+        if not all(isinstance(case, When) for case in cases):
+            raise TypeError("Positional arguments to Case() must be When() objects.")
+        super().__init__(output_field)
+        self.cases = list(cases)
+        self.default = Func._parse(default)
+
+    def get_source_expressions(self) -> list[Any]:
+        return [*self.cases, self.default]
+
+    def set_source_expressions(self, exprs: list[Any]) -> None:
+        *self.cases, self.default = exprs
+
+    def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
+        parts, params = [], []
+        for case in self.cases:
+            try:
+                sql, p = compiler.compile(case)
+            except EmptyResultSet:
+                continue
+            except FullResultSet:
+                return compiler.compile(case.result)  # type: ignore[no-any-return]
+            parts.append(sql)
+            params.extend(p)
+        dsql, dparams = compiler.compile(self.default)
+        if not parts:
+            return dsql, dparams
+        return f"CASE {' '.join(parts)} ELSE {dsql} END", params + dparams
+
+
+class OrderBy(Expression):
+    """An ORDER BY term."""
+
+    def __init__(
+        self, expression: Any, descending: bool = False,
+        nulls_first: bool | None = None, nulls_last: bool | None = None,
+    ) -> None:
+        if nulls_first and nulls_last:
+            raise ValueError("nulls_first and nulls_last are mutually exclusive.")
+        super().__init__()
+        self.expression = expression
+        self.descending = descending
+        self.nulls_first = nulls_first
+        self.nulls_last = nulls_last
+
+    def get_source_expressions(self) -> list[Any]:
+        return [self.expression]
+
+    def set_source_expressions(self, exprs: list[Any]) -> None:
+        (self.expression,) = exprs
+
+    def reverse_ordering(self) -> OrderBy:
+        """The opposite direction (used by ``reverse()`` and ``last()``)."""
+        clone = self.copy()
+        clone.descending = not self.descending
+        if self.nulls_first or self.nulls_last:
+            clone.nulls_first, clone.nulls_last = self.nulls_last, self.nulls_first
+        return clone
+
+    def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
+        sql, params = compiler.compile(self.expression)
+        sql += " DESC" if self.descending else " ASC"
+        if self.nulls_first:
+            sql += " NULLS FIRST"
+        elif self.nulls_last:
+            sql += " NULLS LAST"
+        return sql, params
+
+
+class RawSQL(Expression):
+    """Raw SQL text with its parameters: the text must be trusted developer input."""
+
+    def __init__(self, sql: str, params: list[Any] | tuple[Any, ...], output_field: f.Field | None = None) -> None:
+        super().__init__(output_field)
+        self.sql = sql
+        self.params = list(params)
+
+    def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
+        return f"({self.sql})", list(self.params)
+
+    def get_group_by_cols(self) -> list[Any]:
+        return [self]

@@ -1,0 +1,109 @@
+"""Table references in a query: the base table and joins, plus relation path steps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+INNER = "INNER JOIN"
+LOUTER = "LEFT OUTER JOIN"
+
+
+@dataclass(frozen=True)
+class PathInfo:
+    """One join step: from ``from_opts`` to ``to_opts`` on ``lhs_col = rhs_col``."""
+
+    from_opts: Any
+    to_opts: Any
+    lhs_col: str
+    rhs_col: str
+    nullable: bool
+    multivalued: bool
+
+
+def path_infos(field: Any) -> list[PathInfo]:
+    """The join steps that follow a relation field or reverse relation."""
+    if field.many_to_many:
+        if getattr(field, "concrete", True) is False and hasattr(field, "field"):
+            # Reverse side of a ManyToManyField (``tag.books``).
+            m2m = field.field
+            through = m2m.remote_field.through
+            source_name, target_name = m2m.m2m_field_names()
+            source = through._meta.get_field(source_name)
+            target = through._meta.get_field(target_name)
+            return [
+                PathInfo(target.remote_field.model._meta, through._meta,
+                         target.target_field.column, target.column, True, True),
+                PathInfo(through._meta, source.remote_field.model._meta,
+                         source.column, source.target_field.column, True, True),
+            ]
+        through = field.remote_field.through
+        source_name, target_name = field.m2m_field_names()
+        source = through._meta.get_field(source_name)
+        target = through._meta.get_field(target_name)
+        return [
+            PathInfo(field.model._meta, through._meta, source.target_field.column, source.column, True, True),
+            PathInfo(through._meta, target.remote_field.model._meta,
+                     target.column, target.target_field.column, True, True),
+        ]
+    if hasattr(field, "field"):
+        # Reverse side of a ForeignKey / OneToOneField (``author.books``).
+        fk = field.field
+        return [PathInfo(fk.remote_field.model._meta, fk.model._meta, fk.target_field.column,
+                         fk.column, True, not fk.one_to_one)]
+    return [PathInfo(field.model._meta, field.remote_field.model._meta, field.column,
+                     field.target_field.column, field.null, False)]
+
+
+class BaseTable:
+    """The FROM table."""
+
+    join_type = None
+    parent_alias = None
+    nullable = False
+
+    def __init__(self, table_name: str, alias: str) -> None:
+        self.table_name = table_name
+        self.table_alias = alias
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        table = compiler.quote_name(self.table_name)
+        label = compiler.alias_ref(self.table_alias)
+        return (table if label == table else f"{table} {label}"), []
+
+    def identity(self) -> tuple[Any, ...]:
+        return (self.table_name,)
+
+
+class Join:
+    """``<join_type> table alias ON (parent.lhs_col = alias.rhs_col)``."""
+
+    def __init__(
+        self, table_name: str, parent_alias: str, alias: str, join_type: str,
+        lhs_col: str, rhs_col: str, nullable: bool,
+    ) -> None:
+        self.table_name = table_name
+        self.parent_alias = parent_alias
+        self.table_alias = alias
+        self.join_type = join_type
+        self.lhs_col = lhs_col
+        self.rhs_col = rhs_col
+        self.nullable = nullable
+
+    def identity(self) -> tuple[Any, ...]:
+        """What makes two joins the same join (for reuse)."""
+        return (self.table_name, self.parent_alias, self.lhs_col, self.rhs_col)
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        qn = compiler.quote_name
+        alias = compiler.alias_ref(self.table_alias)
+        table = qn(self.table_name)
+        target = table if alias == table else f"{table} {alias}"
+        on = f"{compiler.alias_ref(self.parent_alias)}.{qn(self.lhs_col)} = {alias}.{qn(self.rhs_col)}"
+        return f"{self.join_type} {target} ON ({on})", []
+
+    def relabeled(self, change_map: dict[str, str]) -> Join:
+        """The same join with aliases renamed."""
+        return Join(self.table_name, change_map.get(self.parent_alias, self.parent_alias),
+                    change_map.get(self.table_alias, self.table_alias), self.join_type,
+                    self.lhs_col, self.rhs_col, self.nullable)

@@ -1,0 +1,574 @@
+"""Lookups (``field__gt=5``) and transforms (``date__year``), registered on field classes.
+
+Each lookup compiles to ``lhs <operator> %s`` with the value as a parameter;
+LIKE wildcards in values are escaped; ``in`` with many values binds one JSON
+array (SQLite) or one array (PostgreSQL) so no statement exceeds the
+driver's parameter limit.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from orm import fields as f
+from orm.exceptions import EmptyResultSet, FullResultSet
+from orm.query.expressions import Expression, Func, SQLParams, Value
+
+# Above this many values, ``__in`` binds one array parameter instead of one each.
+IN_LIST_ARRAY_THRESHOLD = 500
+
+
+class Lookup(Expression):
+    """``lhs <lookup> rhs``; ``rhs`` is prepared by the lhs field unless it is an expression."""
+
+    lookup_name = ""
+    is_lookup = True
+    is_transform = False
+    prepare_rhs = True
+    conditional = True
+
+    def __init__(self, lhs: Any, rhs: Any) -> None:
+        super().__init__(f.BooleanField())
+        self.lhs = lhs
+        self.rhs = rhs
+        self.rhs = self.get_prep_lookup()
+
+    def get_source_expressions(self) -> list[Any]:
+        if self.rhs_is_direct_value():
+            return [self.lhs]
+        return [self.lhs, self.rhs]
+
+    def set_source_expressions(self, exprs: list[Any]) -> None:
+        if len(exprs) == 1:
+            (self.lhs,) = exprs
+        else:
+            self.lhs, self.rhs = exprs
+
+    @property
+    def contains_aggregate(self) -> bool:  # type: ignore[override]
+        return bool(getattr(self.lhs, "contains_aggregate", False) or
+                    getattr(self.rhs, "contains_aggregate", False))
+
+    def rhs_is_direct_value(self) -> bool:
+        """True when the right-hand side is a plain value (not an expression)."""
+        return not hasattr(self.rhs, "as_sql")
+
+    @property
+    def lhs_field(self) -> f.Field:
+        """The output field of the left-hand side."""
+        return self.lhs.output_field  # type: ignore[no-any-return]
+
+    def get_prep_lookup(self) -> Any:
+        """Coerce a plain rhs with the lhs field (``pk='abc'`` fails here, clearly)."""
+        if not self.prepare_rhs or hasattr(self.rhs, "resolve_expression"):
+            return self.rhs
+        return self.lhs_field.get_prep_value(self.rhs)
+
+    def get_db_prep_lookup(self, value: Any, connection: Any) -> Any:
+        """Adapt a prepared value for the driver."""
+        return self.lhs_field.get_db_prep_value(value, connection, prepared=True)
+
+    def process_lhs(self, compiler: Any, connection: Any) -> SQLParams:
+        """Compile the left-hand side, wrapped by the backend's cast for this lookup."""
+        sql, params = compiler.compile(self.lhs)
+        internal = self.lhs_field.get_internal_type()
+        return connection.ops.lookup_cast(self.lookup_name, internal) % sql, list(params)
+
+    def process_rhs(self, compiler: Any, connection: Any) -> SQLParams:
+        """Compile the right-hand side: ``%s`` plus its parameter, or an expression."""
+        if not self.rhs_is_direct_value():
+            sql, params = compiler.compile(self.rhs)
+            if getattr(self.rhs, "query", None) is not None and not sql.startswith("("):
+                sql = f"({sql})"
+            return sql, list(params)
+        return "%s", [self.get_db_prep_lookup(self.rhs, connection)]
+
+    def get_rhs_op(self, connection: Any, rhs: str) -> str:
+        """``<operator> rhs`` from the backend's operator table."""
+        return connection.operators[self.lookup_name] % rhs  # type: ignore[no-any-return]
+
+    def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
+        lhs_sql, lhs_params = self.process_lhs(compiler, connection)
+        rhs_sql, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs_sql} {self.get_rhs_op(connection, rhs_sql)}", lhs_params + rhs_params
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.lhs!r}, {self.rhs!r})"
+
+
+class Transform(Func):
+    """A function applied to the left-hand side, chainable: ``created__date__year``."""
+
+    is_lookup = False
+    is_transform = True
+    lookup_name = ""
+    arity = 1
+
+    @property
+    def lhs(self) -> Any:
+        """The transformed expression."""
+        return self.source_expressions[0]
+
+    @classmethod
+    def get_lookup_for(cls, name: str, output_field: f.Field) -> Any:
+        """Lookups on a transform come from its output field."""
+        return output_field.get_lookup(name)
+
+
+class _IntegerRangeMixin:
+    """Integer lookups whose value cannot fit the column match nothing (or everything)."""
+
+    below_means_full = False  # True for gt/gte: a value below the range matches every row
+    above_means_full = False  # True for lt/lte: a value above the range matches every row
+
+    def get_prep_lookup(self) -> Any:
+        value = super().get_prep_lookup()  # type: ignore[misc]
+        field = self.lhs_field  # type: ignore[attr-defined]
+        while field.is_relation and not field.many_to_many:
+            field = field.target_field
+        if isinstance(value, int) and isinstance(field, f.IntegerField):
+            low, high = field.range
+            if value > high:
+                self._constant = FullResultSet if self.above_means_full else EmptyResultSet
+            elif value < low:
+                self._constant = FullResultSet if self.below_means_full else EmptyResultSet
+        return value
+
+    def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
+        constant = getattr(self, "_constant", None)
+        if constant is not None:
+            raise constant
+        return super().as_sql(compiler, connection)  # type: ignore[misc,no-any-return]
+
+
+class Exact(_IntegerRangeMixin, Lookup):
+    """``= value`` (``exact=None`` means ``IS NULL``)."""
+
+    lookup_name = "exact"
+
+    def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
+        if self.rhs is None:
+            sql, params = compiler.compile(self.lhs)
+            return f"{sql} IS NULL", params
+        return super().as_sql(compiler, connection)
+
+
+class IExact(Lookup):
+    """Case-insensitive equality."""
+
+    lookup_name = "iexact"
+
+
+class GreaterThan(_IntegerRangeMixin, Lookup):
+    """``> value``."""
+
+    lookup_name = "gt"
+    below_means_full = True
+
+
+class GreaterThanOrEqual(_IntegerRangeMixin, Lookup):
+    """``>= value``."""
+
+    lookup_name = "gte"
+    below_means_full = True
+
+
+class LessThan(_IntegerRangeMixin, Lookup):
+    """``< value``."""
+
+    lookup_name = "lt"
+    above_means_full = True
+
+
+class LessThanOrEqual(_IntegerRangeMixin, Lookup):
+    """``<= value``."""
+
+    lookup_name = "lte"
+    above_means_full = True
+
+
+class PatternLookup(Lookup):
+    """LIKE-based lookups; the value's ``%``, ``_`` and ``\\`` are escaped."""
+
+    prefix = "%"
+    suffix = "%"
+
+    def get_prep_lookup(self) -> Any:
+        if hasattr(self.rhs, "resolve_expression"):
+            return self.rhs
+        if not isinstance(self.rhs, str):
+            field = self.lhs_field
+            if isinstance(field, f.TextField):
+                return field.get_prep_value(self.rhs)  # raises TypeError for non-str
+            return str(self.rhs)
+        return self.rhs
+
+    def get_db_prep_lookup(self, value: Any, connection: Any) -> Any:
+        return value
+
+    def process_rhs(self, compiler: Any, connection: Any) -> SQLParams:
+        if not self.rhs_is_direct_value():
+            sql, params = compiler.compile(self.rhs)
+            # Escape wildcards inside the other column's value too.
+            escaped = f"REPLACE(REPLACE(REPLACE({sql}, '\\', '\\\\'), '%%', '\\%%'), '_', '\\_')"
+            return f"(%s || {escaped} || %s)", [self.prefix, *params, self.suffix]
+        escaped = connection.ops.prep_for_like_query(self.rhs)
+        return "%s", [f"{self.prefix}{escaped}{self.suffix}"]
+
+
+class Contains(PatternLookup):
+    """Case-sensitive substring match."""
+
+    lookup_name = "contains"
+
+
+class IContains(PatternLookup):
+    """Case-insensitive substring match."""
+
+    lookup_name = "icontains"
+
+
+class StartsWith(PatternLookup):
+    """Case-sensitive prefix match."""
+
+    lookup_name = "startswith"
+    prefix = ""
+
+
+class IStartsWith(StartsWith):
+    """Case-insensitive prefix match."""
+
+    lookup_name = "istartswith"
+
+
+class EndsWith(PatternLookup):
+    """Case-sensitive suffix match."""
+
+    lookup_name = "endswith"
+    suffix = ""
+
+
+class IEndsWith(EndsWith):
+    """Case-insensitive suffix match."""
+
+    lookup_name = "iendswith"
+
+
+class In(Lookup):
+    """``IN (...)``: a list, tuple, set, range or a QuerySet; empty matches nothing."""
+
+    lookup_name = "in"
+
+    def get_prep_lookup(self) -> Any:
+        rhs = self.rhs
+        if hasattr(rhs, "resolve_expression") or hasattr(rhs, "query"):
+            return rhs
+        if isinstance(rhs, str | bytes) or not hasattr(rhs, "__iter__"):
+            raise TypeError(f"The 'in' lookup needs an iterable of values, got {rhs!r}.")
+        field = self.lhs_field
+        values = []
+        for value in rhs:
+            if value is None:
+                continue  # NULL never matches IN
+            try:
+                prepared = field.get_prep_value(value)
+            except (TypeError, ValueError):
+                raise
+            if isinstance(prepared, int) and isinstance(field, f.IntegerField):
+                low, high = field.range
+                if not low <= prepared <= high:
+                    continue  # cannot be stored, so cannot match
+            values.append(prepared)
+        return list(dict.fromkeys(values)) if _hashable(values) else values
+
+    def process_rhs(self, compiler: Any, connection: Any) -> SQLParams:
+        if hasattr(self.rhs, "query") and not hasattr(self.rhs, "as_sql"):
+            query = self.rhs.query
+            sql, params = compiler.compile_subquery(query, single_column=True)
+            return f"({sql})", list(params)
+        if not self.rhs_is_direct_value():
+            return super().process_rhs(compiler, connection)
+        if not self.rhs:
+            raise EmptyResultSet
+        prepared = [self.get_db_prep_lookup(v, connection) for v in self.rhs]
+        if len(prepared) > IN_LIST_ARRAY_THRESHOLD:
+            return connection.ops.in_array_sql(prepared)  # type: ignore[no-any-return]
+        return "(" + ", ".join(["%s"] * len(prepared)) + ")", prepared
+
+    def get_rhs_op(self, connection: Any, rhs: str) -> str:
+        return f"IN {rhs}"
+
+
+def _hashable(values: list[Any]) -> bool:
+    try:
+        for value in values:
+            hash(value)
+    except TypeError:
+        return False
+    return True
+
+
+class Range(Lookup):
+    """``BETWEEN low AND high`` (inclusive)."""
+
+    lookup_name = "range"
+
+    def get_prep_lookup(self) -> Any:
+        if not isinstance(self.rhs, list | tuple) or len(self.rhs) != 2:
+            raise ValueError("The 'range' lookup needs a (low, high) pair.")
+        field = self.lhs_field
+        return [v if hasattr(v, "resolve_expression") else field.get_prep_value(v) for v in self.rhs]
+
+    def process_rhs(self, compiler: Any, connection: Any) -> SQLParams:
+        parts, params = [], []
+        for value in self.rhs:
+            if hasattr(value, "as_sql"):
+                sql, p = compiler.compile(value)
+                parts.append(sql)
+                params.extend(p)
+            else:
+                parts.append("%s")
+                params.append(self.get_db_prep_lookup(value, connection))
+        return f"{parts[0]} AND {parts[1]}", params
+
+    def rhs_is_direct_value(self) -> bool:
+        return True
+
+    def get_rhs_op(self, connection: Any, rhs: str) -> str:
+        return f"BETWEEN {rhs}"
+
+
+class IsNull(Lookup):
+    """``IS NULL`` / ``IS NOT NULL``; the value must be a bool."""
+
+    lookup_name = "isnull"
+    prepare_rhs = False
+
+    def get_prep_lookup(self) -> Any:
+        if not isinstance(self.rhs, bool):
+            raise ValueError("The QuerySet value for an isnull lookup must be True or False.")
+        return self.rhs
+
+    def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
+        sql, params = compiler.compile(self.lhs)
+        return f"{sql} {'IS NULL' if self.rhs else 'IS NOT NULL'}", params
+
+
+class Regex(Lookup):
+    """Regular-expression match (Python ``re`` on SQLite, POSIX on PostgreSQL)."""
+
+    lookup_name = "regex"
+    prepare_rhs = False
+
+    def get_prep_lookup(self) -> Any:
+        if not isinstance(self.rhs, str) and not hasattr(self.rhs, "resolve_expression"):
+            raise TypeError(f"The {self.lookup_name} lookup needs a str pattern, got {self.rhs!r}.")
+        return self.rhs
+
+    def get_db_prep_lookup(self, value: Any, connection: Any) -> Any:
+        return value
+
+    def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
+        lhs_sql, lhs_params = compiler.compile(self.lhs)
+        rhs_sql, rhs_params = self.process_rhs(compiler, connection)
+        template = connection.ops.regex_lookup(self.lookup_name)
+        return template % (lhs_sql, rhs_sql), lhs_params + rhs_params
+
+
+class IRegex(Regex):
+    """Case-insensitive regular-expression match."""
+
+    lookup_name = "iregex"
+
+
+# -- transforms -----------------------------------------------------------------
+
+
+class Extract(Transform):
+    """Extract a date part; the part is checked against the backend's allow-list."""
+
+    lookup_name = ""
+    _output_field = f.IntegerField()
+
+    def __init__(self, expression: Any, lookup_name: str | None = None, **extra: Any) -> None:
+        if lookup_name is not None:
+            if not isinstance(lookup_name, str) or not lookup_name.isidentifier():
+                raise ValueError(f"Invalid date part {lookup_name!r}.")
+            self.lookup_name = lookup_name
+        if not self.lookup_name:
+            raise ValueError("Extract needs a date part, e.g. Extract('created', 'year').")
+        super().__init__(expression, **extra)
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> SQLParams:
+        sql, params = compiler.compile(self.lhs)
+        return connection.ops.date_extract_sql(self.lookup_name, sql, params)  # type: ignore[no-any-return]
+
+
+def _extract(name: str) -> type[Extract]:
+    return type(f"Extract{name.title().replace('_', '')}", (Extract,), {"lookup_name": name,
+                "__doc__": f"The {name} of a date or datetime."})
+
+
+ExtractYear = _extract("year")
+ExtractMonth = _extract("month")
+ExtractDay = _extract("day")
+ExtractWeekDay = _extract("week_day")
+ExtractQuarter = _extract("quarter")
+ExtractWeek = _extract("week")
+ExtractHour = _extract("hour")
+ExtractMinute = _extract("minute")
+ExtractSecond = _extract("second")
+
+
+class TruncDate(Transform):
+    """The (UTC) date of a datetime."""
+
+    lookup_name = "date"
+    _output_field = f.DateField()
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> SQLParams:
+        sql, params = compiler.compile(self.lhs)
+        return connection.ops.datetime_cast_date_sql(sql, params)  # type: ignore[no-any-return]
+
+
+class Trunc(Func):
+    """Truncate a date/datetime to ``kind`` (year, month, day, hour, minute, second)."""
+
+    KINDS = ("year", "month", "day", "hour", "minute", "second")
+
+    def __init__(self, expression: Any, kind: str, output_field: f.Field | None = None) -> None:
+        if kind not in self.KINDS:
+            raise ValueError(f"Invalid truncation kind {kind!r}; choose from: {', '.join(self.KINDS)}.")
+        super().__init__(expression, output_field=output_field)
+        self.kind = kind
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> SQLParams:
+        sql, params = compiler.compile(self.source_expressions[0])
+        is_datetime = isinstance(self.source_expressions[0].output_field, f.DateTimeField)
+        return connection.ops.date_trunc_sql(self.kind, sql, params, is_datetime)  # type: ignore[no-any-return]
+
+
+# -- JSON -------------------------------------------------------------------------
+
+
+class KeyTransform(Transform):
+    """``data__key``: one key (or array index) of a JSON value; the key is a parameter."""
+
+    _output_field = f.JSONField()
+
+    def __init__(self, key_name: str, lhs: Any) -> None:
+        super().__init__(lhs)
+        if not isinstance(key_name, str):
+            raise TypeError("JSON keys must be str.")
+        self.key_name = key_name
+
+    def key_path(self) -> tuple[Any, list[str]]:
+        """(the JSON column expression, the keys from outermost to innermost)."""
+        keys = [self.key_name]
+        lhs = self.lhs
+        while isinstance(lhs, KeyTransform):
+            keys.insert(0, lhs.key_name)
+            lhs = lhs.lhs
+        return lhs, keys
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> SQLParams:
+        base, keys = self.key_path()
+        sql, params = compiler.compile(base)
+        return connection.ops.json_key_sql(sql, params, keys, as_json=False)  # type: ignore[no-any-return]
+
+    def select_format(self, compiler: Any, sql: str, params: list[Any]) -> SQLParams:
+        base, keys = self.key_path()
+        base_sql, base_params = compiler.compile(base)
+        return compiler.connection.ops.json_key_sql(base_sql, base_params, keys, as_json=True)  # type: ignore[no-any-return]
+
+
+class KeyTransformExact(Lookup):
+    """``data__key=value``: compares the key's JSON value with ``value``."""
+
+    lookup_name = "exact"
+    prepare_rhs = False
+
+    def get_prep_lookup(self) -> Any:
+        if self.rhs is not None and not hasattr(self.rhs, "resolve_expression"):
+            json.dumps(self.rhs, allow_nan=False)
+        return self.rhs
+
+    def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
+        if self.rhs is None:
+            return connection.ops.json_key_isnull_sql(compiler, self.lhs, True)  # type: ignore[no-any-return]
+        return connection.ops.json_key_exact_sql(compiler, self.lhs, self.rhs)  # type: ignore[no-any-return]
+
+
+class KeyTransformIsNull(IsNull):
+    """``data__key__isnull=True``: the key is absent."""
+
+    def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
+        return connection.ops.json_key_isnull_sql(compiler, self.lhs, self.rhs)  # type: ignore[no-any-return]
+
+
+class _KeyTextMixin:
+    """Text and ordering lookups on a JSON key compare the key's scalar value."""
+
+    def get_prep_lookup(self) -> Any:
+        return self.rhs  # type: ignore[attr-defined]
+
+    def get_db_prep_lookup(self, value: Any, connection: Any) -> Any:
+        return value
+
+
+def _key_lookup(base: type[Lookup]) -> type[Lookup]:
+    return type(f"KeyTransform{base.__name__}", (_KeyTextMixin, base), {"__doc__": base.__doc__})
+
+
+KEY_TRANSFORM_LOOKUPS = {
+    cls.lookup_name: _key_lookup(cls)
+    for cls in (IExact, GreaterThan, GreaterThanOrEqual, LessThan, LessThanOrEqual, Contains,
+                IContains, StartsWith, IStartsWith, EndsWith, IEndsWith, Regex, IRegex)
+}
+KEY_TRANSFORM_LOOKUPS["exact"] = KeyTransformExact
+KEY_TRANSFORM_LOOKUPS["isnull"] = KeyTransformIsNull
+KEY_TRANSFORM_LOOKUPS["in"] = _key_lookup(In)
+
+
+class HasKey(Lookup):
+    """``data__has_key="k"``: the top-level key exists (key bound as a parameter)."""
+
+    lookup_name = "has_key"
+    prepare_rhs = False
+
+    def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
+        if not isinstance(self.rhs, str):
+            raise TypeError("has_key needs a str key.")
+        return connection.ops.json_has_key_sql(compiler, self.lhs, self.rhs)  # type: ignore[no-any-return]
+
+
+class JSONContains(Lookup):
+    """``data__contains={...}``: JSON containment (PostgreSQL ``@>``)."""
+
+    lookup_name = "contains"
+    prepare_rhs = False
+
+    def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
+        return connection.ops.json_contains_sql(compiler, self.lhs, self.rhs)  # type: ignore[no-any-return]
+
+
+def _register() -> None:
+    for lookup in (Exact, IExact, GreaterThan, GreaterThanOrEqual, LessThan, LessThanOrEqual,
+                   Contains, IContains, StartsWith, IStartsWith, EndsWith, IEndsWith, In, Range,
+                   IsNull, Regex, IRegex):
+        f.Field.register_lookup(lookup)
+    for transform in (ExtractYear, ExtractMonth, ExtractDay, ExtractWeekDay, ExtractQuarter, ExtractWeek):
+        f.DateField.register_lookup(transform)
+        f.DateTimeField.register_lookup(transform)
+    for transform in (ExtractHour, ExtractMinute, ExtractSecond):
+        f.DateTimeField.register_lookup(transform)
+        f.TimeField.register_lookup(transform)
+    f.DateTimeField.register_lookup(TruncDate)
+    f.JSONField.register_lookup(HasKey)
+    f.JSONField.register_lookup(JSONContains)
+
+
+_register()
+
+__all__ = ["Extract", "KeyTransform", "Lookup", "Transform", "Trunc", "TruncDate", "Value"]

@@ -1,0 +1,75 @@
+"""``prefetch_related``: one extra query per relation level, joined up in Python."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from orm.exceptions import FieldError
+
+
+class Prefetch:
+    """A prefetch lookup with a custom queryset and/or ``to_attr``."""
+
+    def __init__(self, lookup: str, queryset: Any = None, to_attr: str | None = None) -> None:
+        self.prefetch_through = lookup
+        self.queryset = queryset
+        self.to_attr = to_attr
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Prefetch) and other.prefetch_through == self.prefetch_through
+
+    def __hash__(self) -> int:
+        return hash(self.prefetch_through)
+
+
+def prefetch_related_objects(instances: Iterable[Any], *lookups: Any) -> None:
+    """Fetch the related objects named by ``lookups`` for every instance."""
+    instances = list(instances)
+    if not instances:
+        return
+    for lookup in lookups:
+        prefetch = lookup if isinstance(lookup, Prefetch) else Prefetch(lookup)
+        if not isinstance(prefetch.prefetch_through, str):
+            raise TypeError(f"prefetch_related() takes names or Prefetch objects, got {lookup!r}.")
+        parts = prefetch.prefetch_through.split("__")
+        level = instances
+        for depth, name in enumerate(parts):
+            if not level:
+                break
+            last = depth == len(parts) - 1
+            level = _prefetch_one_level(level, name, prefetch if last else None,
+                                        prefetch.prefetch_through)
+
+
+def _prefetch_one_level(instances: list[Any], name: str, prefetch: Prefetch | None, full: str) -> list[Any]:
+    model = type(instances[0])
+    descriptor = getattr(model, name, None)
+    if descriptor is None or not hasattr(descriptor, "prefetch"):
+        raise FieldError(
+            f"Cannot find {name!r} on {model.__name__} object, {full!r} is an invalid parameter "
+            "to prefetch_related()"
+        )
+    queryset = prefetch.queryset if prefetch is not None else None
+    to_attr = prefetch.to_attr if prefetch is not None else None
+    groups, key_of, single, cache_name = descriptor.prefetch(instances, queryset)
+    next_level: list[Any] = []
+    seen: set[int] = set()
+    for instance in instances:
+        values = groups.get(key_of(instance), [])
+        if single:
+            value = values[0] if values else None
+            instance._state.fields_cache[cache_name] = value
+            found = [value] if value is not None else []
+        else:
+            if to_attr:
+                setattr(instance, to_attr, list(values))
+            else:
+                cache = instance.__dict__.setdefault("_prefetched_objects_cache", {})
+                cache[cache_name] = list(values)
+            found = values
+        for obj in found:
+            if id(obj) not in seen:
+                seen.add(id(obj))
+                next_level.append(obj)
+    return next_level

@@ -1,0 +1,95 @@
+"""``Q``: filter conditions combined with ``&``, ``|``, ``^`` and ``~``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+CONNECTORS = ("AND", "OR", "XOR")
+
+
+class Q:
+    """A tree of ``field__lookup=value`` conditions.
+
+    ``_connector`` only accepts ``None``, ``"AND"``, ``"OR"`` or ``"XOR"``
+    (an arbitrary string here once reached SQL text in Django, CVE-2025-64459).
+    """
+
+    AND = "AND"
+    OR = "OR"
+    XOR = "XOR"
+    conditional = True
+
+    def __init__(self, *args: Any, _connector: str | None = None, _negated: bool = False, **kwargs: Any) -> None:
+        if _connector is not None and _connector not in CONNECTORS:
+            raise ValueError(f"Invalid Q connector {_connector!r}; use 'AND', 'OR' or 'XOR'.")
+        if not isinstance(_negated, bool):
+            raise TypeError("Q(_negated=...) must be a bool.")
+        self.connector = _connector or self.AND
+        self.negated = _negated
+        self.children: list[Any] = [*args, *sorted(kwargs.items())]
+        for child in args:
+            if not isinstance(child, Q | tuple) and not getattr(child, "conditional", False):
+                raise TypeError(f"Q() positional arguments must be Q objects or conditions, got {child!r}.")
+
+    def _combine(self, other: Any, connector: str) -> Q:
+        if getattr(other, "conditional", False) is False:
+            raise TypeError(f"Cannot combine Q with {other!r}.")
+        if not isinstance(other, Q):
+            other = Q(other)
+        if not other.children:
+            return self.copy()
+        if not self.children:
+            return other.copy()
+        obj = Q(_connector=connector)
+        obj.children = [self, other]
+        return obj
+
+    def copy(self) -> Q:
+        """A shallow copy."""
+        obj = Q(_connector=self.connector, _negated=self.negated)
+        obj.children = list(self.children)
+        return obj
+
+    def __and__(self, other: Any) -> Q:
+        return self._combine(other, self.AND)
+
+    def __or__(self, other: Any) -> Q:
+        return self._combine(other, self.OR)
+
+    def __xor__(self, other: Any) -> Q:
+        return self._combine(other, self.XOR)
+
+    def __invert__(self) -> Q:
+        obj = self.copy()
+        obj.negated = not self.negated
+        return obj
+
+    def __bool__(self) -> bool:
+        return bool(self.children)
+
+    def __len__(self) -> int:
+        return len(self.children)
+
+    def flatten(self) -> Any:
+        """Every child condition, recursively."""
+        yield self
+        for child in self.children:
+            if isinstance(child, Q):
+                yield from child.flatten()
+            else:
+                yield child
+
+    def resolve_expression(self, query: Any = None, *args: Any, **kwargs: Any) -> Any:
+        """Resolve into a WHERE node of ``query`` (used by When, filter=, Exists)."""
+        return query.build_where(self)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Q) and (self.connector, self.negated, self.children) == (
+            other.connector, other.negated, other.children)
+
+    def __hash__(self) -> int:
+        return hash((self.connector, self.negated, repr(self.children)))
+
+    def __repr__(self) -> str:
+        template = "(NOT (%s: %s))" if self.negated else "(%s: %s)"
+        return template % (self.connector, ", ".join(str(c) for c in self.children))

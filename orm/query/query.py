@@ -1,0 +1,547 @@
+"""``Query``: the SQL-neutral tree behind a QuerySet.
+
+It resolves names against the model (``FieldError`` listing the choices for
+anything unknown), creates joins for relation paths and holds the WHERE tree,
+annotations, ordering, limits and selection. ``get_compiler()`` hands it to
+``orm.sql.compiler`` to become SQL text and parameters.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from orm import fields as f
+from orm.exceptions import FieldError
+from orm.query.expressions import Col, Expression, F, OrderBy, Ref, ResolvedOuterRef, Value
+from orm.query.joins import INNER, LOUTER, BaseTable, Join, PathInfo, path_infos
+from orm.query.lookups import KEY_TRANSFORM_LOOKUPS, KeyTransform, Lookup
+from orm.query import select as select_mod
+from orm.query.q import Q
+from orm.query.where import NothingNode, WhereNode
+from orm.sql.identifiers import check_alias
+
+ORDER_PATTERN = re.compile(r"^-?(?:[A-Za-z_][A-Za-z0-9_]*)(?:__[A-Za-z0-9_]+)*$")
+MAX_SLICE = 2**63 - 1
+
+
+def field_choices(opts: Any, annotations: Iterable[str] = ()) -> str:
+    """Comma-separated valid names for error messages."""
+    return ", ".join(sorted({*opts.query_names(), *annotations}))
+
+
+class OuterCol(Expression):
+    """A column of the enclosing query, compiled with the enclosing compiler."""
+
+    def __init__(self, expr: Any) -> None:
+        super().__init__()
+        self.expr = expr
+
+    @property
+    def output_field(self) -> f.Field:  # type: ignore[override]
+        return self.expr.output_field  # type: ignore[no-any-return]
+
+    def get_group_by_cols(self) -> list[Any]:
+        return []
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        if compiler.outer is None:
+            raise ValueError("An OuterRef was used outside of a subquery.")
+        return compiler.outer.compile(self.expr)  # type: ignore[no-any-return]
+
+
+class Query:
+    """The query tree of one QuerySet; cloned on every chained call."""
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+        self.alias_map: dict[str, BaseTable | Join] = {}
+        self.where = WhereNode()
+        self.select: tuple[tuple[str, Any], ...] = ()
+        self.default_cols = True
+        self.values_select: tuple[str, ...] = ()
+        self.annotations: dict[str, Any] = {}
+        self.annotation_select_mask: set[str] | None = None
+        self.group_by: bool | tuple[Any, ...] | None = None
+        self.order_by: tuple[Any, ...] = ()
+        self.default_ordering = True
+        self.standard_ordering = True
+        self.distinct = False
+        self.distinct_fields: tuple[str, ...] = ()
+        self.low_mark = 0
+        self.high_mark: int | None = None
+        self.select_related: bool | dict[str, Any] = False
+        self.max_depth = 5
+        self.select_for_update = False
+        self.select_for_update_nowait = False
+        self.select_for_update_skip_locked = False
+        self.select_for_update_of: tuple[str, ...] = ()
+        self.deferred_loading: tuple[frozenset[str], bool] = (frozenset(), True)
+        self.combinator: str | None = None
+        self.combinator_all = False
+        self.combined_queries: tuple[Query, ...] = ()
+        self.subquery = False
+        self.is_empty_query = False
+
+    # -- cloning -------------------------------------------------------------------
+    def clone(self) -> Query:
+        """A copy that can be changed without touching this one."""
+        obj = copy.copy(self)
+        obj.alias_map = dict(self.alias_map)
+        obj.where = self.where.clone()
+        obj.annotations = dict(self.annotations)
+        if self.annotation_select_mask is not None:
+            obj.annotation_select_mask = set(self.annotation_select_mask)
+        if isinstance(self.select_related, dict):
+            obj.select_related = copy.deepcopy(self.select_related)
+        return obj
+
+    def chain(self) -> Query:
+        """Clone for the next QuerySet in a chain."""
+        return self.clone()
+
+    @property
+    def base_table(self) -> str:
+        """The alias of the FROM table."""
+        return self.get_initial_alias()
+
+    def get_initial_alias(self) -> str:
+        """Alias of the model's table, created on first use."""
+        if not self.alias_map:
+            table = self.model._meta.db_table
+            self.alias_map[table] = BaseTable(table, table)
+            return table
+        return next(iter(self.alias_map))
+
+    # -- joins ---------------------------------------------------------------------
+    def _new_alias(self, table: str) -> str:
+        if table not in self.alias_map:
+            return table
+        return f"T{len(self.alias_map) + 1}"
+
+    def join(self, info: PathInfo, parent_alias: str, nullable: bool) -> str:
+        """Join one path step from ``parent_alias``, reusing an identical join."""
+        table = info.to_opts.db_table
+        for alias, existing in self.alias_map.items():
+            if isinstance(existing, Join) and existing.identity() == (
+                table, parent_alias, info.lhs_col, info.rhs_col
+            ):
+                if nullable and existing.join_type == INNER:
+                    existing.join_type = LOUTER
+                return alias
+        alias = self._new_alias(table)
+        parent = self.alias_map[parent_alias]
+        outer = nullable or info.nullable or parent.join_type == LOUTER
+        self.alias_map[alias] = Join(table, parent_alias, alias, LOUTER if outer else INNER,
+                                     info.lhs_col, info.rhs_col, outer)
+        return alias
+
+    def setup_joins(
+        self, names: list[str], allow_joins: bool = True, nullable: bool = False,
+        trim_last_fk: bool = True,
+    ) -> tuple[Any, Any, str, list[str], bool]:
+        """Resolve a ``__`` path: (final field, column field, alias, rest, multivalued).
+
+        Joins are created for every relation the path walks through; a final
+        forward foreign key is compared on its own column without a join.
+        """
+        alias = self.get_initial_alias()
+        opts = self.model._meta
+        field: Any = None
+        pending: list[PathInfo] | None = None
+        multivalued = False
+        rest: list[str] = []
+        for pos, name in enumerate(names):
+            lookup_opts = pending[-1].to_opts if pending else opts
+            found = lookup_opts.get_field_or_none(lookup_opts.pk.name if name == "pk" else name)
+            if found is None:
+                if field is None:
+                    raise FieldError(
+                        f"Cannot resolve keyword {name!r} into field. "
+                        f"Choices are: {field_choices(opts, self.annotations)}"
+                    )
+                rest = list(names[pos:])
+                break
+            if pending:
+                alias, opts, multivalued = self._join_all(pending, alias, nullable, allow_joins, multivalued)
+                pending = None
+            field = found
+            if field.is_relation:
+                pending = path_infos(field)
+        if pending:
+            forward_fk = field.concrete and not field.many_to_many
+            if forward_fk and trim_last_fk:
+                return field, field, alias, rest, multivalued
+            alias, opts, multivalued = self._join_all(pending, alias, nullable, allow_joins, multivalued)
+            return field, opts.pk, alias, rest, multivalued
+        return field, field, alias, rest, multivalued
+
+    def _join_all(
+        self, infos: list[PathInfo], alias: str, nullable: bool, allow_joins: bool, multivalued: bool,
+    ) -> tuple[str, Any, bool]:
+        if not allow_joins:
+            raise FieldError("Joined field references are not permitted in this query.")
+        for info in infos:
+            alias = self.join(info, alias, nullable)
+            multivalued = multivalued or info.multivalued
+        return alias, infos[-1].to_opts, multivalued
+
+    def path_is_multivalued(self, key: str) -> bool:
+        """Whether a lookup path crosses a reverse or many-to-many relation (no joins made)."""
+        opts = self.model._meta
+        for name in key.split("__"):
+            found = opts.get_field_or_none(opts.pk.name if name == "pk" else name)
+            if found is None or not found.is_relation:
+                return False
+            infos = path_infos(found)
+            if any(info.multivalued for info in infos):
+                return True
+            opts = infos[-1].to_opts
+        return False
+
+    # -- references --------------------------------------------------------------
+    def resolve_ref(self, name: str, allow_joins: bool = True, reuse: Any = None, summarize: bool = False) -> Any:
+        """What ``F(name)`` means in this query: an annotation or a column."""
+        if name in self.annotations:
+            if summarize:
+                return Ref(name, self.annotations[name])
+            return self.annotations[name]
+        parts = name.split("__")
+        if parts[0] in self.annotations:
+            return self.apply_transforms(self.annotations[parts[0]], parts[1:], name)
+        field, target, alias, rest, _ = self.setup_joins(parts, allow_joins)
+        if field.many_to_many and not rest and target is field:
+            raise FieldError(f"Cannot refer to the many-to-many field {name!r} directly.")
+        col = Col(alias, target)
+        return self.apply_transforms(col, rest, name)
+
+    def apply_transforms(self, expr: Any, names: list[str], full: str) -> Any:
+        """Apply ``__year``-style transforms (or JSON keys) to ``expr``."""
+        for name in names:
+            expr = self._transform(expr, name, full)
+        return expr
+
+    def _transform(self, lhs: Any, name: str, full: str) -> Any:
+        output = lhs.output_field
+        transform = output.get_transform(name)
+        if transform is not None:
+            return transform(lhs)
+        if isinstance(output, f.JSONField):
+            return KeyTransform(name, lhs)
+        raise FieldError(
+            f"Unsupported lookup or transform {name!r} in {full!r} for {type(output).__name__}; "
+            f"choose from: {', '.join(output.lookup_names())}."
+        )
+
+    # -- filters -------------------------------------------------------------------
+    def build_lookup(self, lhs: Any, names: list[str], value: Any, full: str) -> Any:
+        """The lookup for ``lhs__<names>=value`` (``exact`` when no name is given)."""
+        *transforms, last = names or ["exact"]
+        lhs = self.apply_transforms(lhs, transforms, full)
+        lookup_class = self._lookup_class(lhs, last)
+        if lookup_class is None:
+            lhs = self._transform(lhs, last, full)
+            lookup_class = self._lookup_class(lhs, "exact")
+        if value is None and lookup_class.lookup_name not in ("exact", "iexact"):
+            if lookup_class.lookup_name != "isnull":
+                raise ValueError(f"Cannot use None as a query value for {full!r}.")
+        if value is None and lookup_class.lookup_name in ("exact", "iexact") and not isinstance(lhs, KeyTransform):
+            lookup_class = self._lookup_class(lhs, "isnull")
+            value = True
+        return lookup_class(lhs, value)
+
+    @staticmethod
+    def _lookup_class(lhs: Any, name: str) -> Any:
+        if isinstance(lhs, KeyTransform):
+            return KEY_TRANSFORM_LOOKUPS.get(name)
+        return lhs.output_field.get_lookup(name)
+
+    def resolve_lookup_value(self, value: Any, allow_joins: bool) -> Any:
+        """Resolve expressions in a filter value; model instances become their pk."""
+        if hasattr(value, "resolve_expression") and not hasattr(value, "_iterable_class"):
+            return value.resolve_expression(self, allow_joins=allow_joins)
+        if isinstance(value, list | tuple):
+            return type(value)(self.resolve_lookup_value(v, allow_joins) for v in value)
+        return value
+
+    def build_filter(self, key: str, value: Any, allow_joins: bool = True) -> Any:
+        """One ``key=value`` condition as a lookup node (joins are created here)."""
+        if not isinstance(key, str):
+            raise TypeError(f"Filter keywords must be str, got {key!r}.")
+        if key in ("_connector", "_negated"):
+            raise TypeError(f"{key!r} is not a valid filter keyword.")
+        parts = key.split("__")
+        value = self.resolve_lookup_value(value, allow_joins)
+        if parts[0] in self.annotations:
+            lhs = self.annotations[parts[0]]
+            return self.build_lookup(lhs, parts[1:], value, key)
+        field, target, alias, rest, _ = self.setup_joins(parts, allow_joins, nullable=False)
+        if field.is_relation:
+            value = _instances_to_pk(value, field, target)
+        lhs = Col(alias, target)
+        return self.build_lookup(lhs, rest, value, key)
+
+    def build_where(self, q: Any, allow_joins: bool = True) -> Any:
+        """Turn a ``Q`` (or condition expression) into a resolved WHERE node."""
+        if not isinstance(q, Q):
+            resolved = q.resolve_expression(self, allow_joins=allow_joins)
+            if isinstance(resolved, WhereNode | Lookup) or getattr(resolved, "conditional", False):
+                return resolved
+            raise TypeError(f"Cannot filter against a non-conditional expression {q!r}.")
+        if q.negated and any(
+            isinstance(child, tuple) and self.path_is_multivalued(child[0]) for child in q.flatten()
+        ):
+            return self._negated_subquery(q)
+        node = WhereNode(connector=q.connector, negated=q.negated)
+        for child in q.children:
+            if isinstance(child, Q):
+                node.children.append(self.build_where(child, allow_joins))
+            elif isinstance(child, tuple):
+                node.children.append(self.build_filter(child[0], child[1], allow_joins))
+            else:
+                node.children.append(self.build_where(child, allow_joins))
+        return node
+
+    def _negated_subquery(self, q: Q) -> Any:
+        # NOT over a multi-valued relation means "no related row matches", which a
+        # join cannot express: use pk NOT IN (rows that match).
+        inner = Query(self.model)
+        positive = q.copy()
+        positive.negated = False
+        inner.add_q(positive)
+        inner.set_values(["pk"])
+        inner.clear_ordering()
+        inner.distinct = True
+        lookup = self.build_filter("pk__in", _QueryValue(inner))
+        return WhereNode([lookup], negated=True)
+
+    def add_q(self, q: Any) -> None:
+        """AND a condition into the WHERE clause."""
+        self.where.add(self.build_where(q))
+
+    def set_empty(self) -> None:
+        """Make the query match nothing (``none()``)."""
+        self.where.add(NothingNode())
+        self.is_empty_query = True
+
+    def resolve_outer_refs(self, outer: Any) -> None:
+        """Replace ``OuterRef`` placeholders by columns of ``outer`` (for subqueries)."""
+
+        def replace(node: Any) -> Any:
+            if isinstance(node, ResolvedOuterRef):
+                return OuterCol(outer.resolve_ref(node.name))
+            if isinstance(node, WhereNode):
+                node.children = [replace(c) for c in node.children]
+                return node
+            if isinstance(node, Lookup):
+                node.lhs = replace(node.lhs)
+                if hasattr(node.rhs, "resolve_expression") or isinstance(node.rhs, ResolvedOuterRef):
+                    node.rhs = replace(node.rhs)
+                return node
+            if isinstance(node, Expression) and not isinstance(node, OuterCol):
+                sources = node.get_source_expressions()
+                if sources:
+                    node = node.copy()
+                    node.set_source_expressions([replace(s) for s in sources])
+                return node
+            return node
+
+        if outer is None:
+            return
+        self.where = replace(self.where.clone())
+        self.annotations = {k: replace(v) for k, v in self.annotations.items()}
+        self.select = tuple((name, replace(expr)) for name, expr in self.select)
+
+    # -- annotations and selection -------------------------------------------------
+    def add_annotation(self, expression: Any, alias: str, select: bool = True) -> None:
+        """Resolve ``expression`` and store it as ``alias`` (validated)."""
+        check_alias(alias)
+        if self.model._meta.get_field_or_none(alias) is not None:
+            raise ValueError(f"The annotation {alias!r} conflicts with a field on the model.")
+        if not hasattr(expression, "resolve_expression"):
+            raise TypeError(f"{alias}={expression!r} is not an expression; wrap values in Value().")
+        resolved = expression.resolve_expression(self, allow_joins=True, summarize=False)
+        self.annotations[alias] = resolved
+        if select:
+            if self.annotation_select_mask is not None:
+                self.annotation_select_mask.add(alias)
+        else:
+            if self.annotation_select_mask is None:
+                self.annotation_select_mask = set(self.annotations) - {alias}
+            else:
+                self.annotation_select_mask.discard(alias)
+        if getattr(resolved, "contains_aggregate", False):
+            if self.values_select:
+                self.group_by = tuple(expr for _, expr in self.select)
+            elif self.group_by is None:
+                self.group_by = True
+
+    @property
+    def annotation_select(self) -> dict[str, Any]:
+        """Annotations that appear in the SELECT list."""
+        if self.annotation_select_mask is None:
+            return self.annotations
+        return {k: v for k, v in self.annotations.items() if k in self.annotation_select_mask}
+
+    def set_values(self, names: Iterable[str]) -> None:
+        """Select only ``names`` (fields, paths or annotations), as ``values()`` does."""
+        self.default_cols = False
+        self.select_related = False
+        names = list(names)
+        selected: list[tuple[str, Any]] = []
+        annotation_names = []
+        for name in names:
+            if not isinstance(name, str):
+                raise TypeError(f"values() field names must be str, got {name!r}.")
+            if name in self.annotations:
+                annotation_names.append(name)
+                continue
+            expr = self.resolve_ref(name, allow_joins=True)
+            if isinstance(expr, KeyTransform):
+                check_alias(name.replace("__", "_"))
+            selected.append((name, expr))
+        self.values_select = tuple(names)
+        self.select = tuple(selected)
+        self.annotation_select_mask = set(annotation_names)
+        if self.group_by is True:
+            self.group_by = tuple(expr for _, expr in self.select)
+
+    def output_field_for_subquery(self) -> Any:
+        if self.select:
+            return self.select[0][1].output_field
+        if self.annotation_select:
+            return next(iter(self.annotation_select.values())).output_field
+        return self.model._meta.pk
+
+    @property
+    def output_field(self) -> Any:
+        """The type of the single column a subquery returns."""
+        return self.output_field_for_subquery()
+
+    # -- ordering, limits ------------------------------------------------------------
+    def add_ordering(self, *ordering: Any) -> None:
+        """Validate and append ordering terms (``"-name"``, ``"author__name"``, ``"?"``, expressions)."""
+        for term in ordering:
+            if isinstance(term, str):
+                if term == "?":
+                    continue
+                if not ORDER_PATTERN.match(term):
+                    raise FieldError(
+                        f"Invalid order_by term {term!r}: use a field name, optionally prefixed "
+                        "with '-' and followed by '__'-separated related field names."
+                    )
+                name = term.lstrip("-")
+                if name.split("__")[0] not in self.annotations:
+                    self.setup_joins(name.split("__"), nullable=True)
+            elif hasattr(term, "resolve_expression"):
+                if isinstance(term, F):
+                    self.resolve_ref(term.name)
+            else:
+                raise FieldError(f"Invalid order_by term {term!r}.")
+        self.order_by += tuple(ordering)
+
+    def clear_ordering(self, force: bool = True) -> None:
+        """Remove ordering (and default ordering when ``force``)."""
+        self.order_by = ()
+        if force:
+            self.default_ordering = False
+
+    def set_limits(self, low: int | None = None, high: int | None = None) -> None:
+        """Apply a slice on top of any existing one."""
+        for bound in (low, high):
+            if bound is not None and bound > MAX_SLICE:
+                raise ValueError(f"Slice bound {bound} is larger than the maximum {MAX_SLICE}.")
+        if high is not None:
+            if self.high_mark is not None:
+                self.high_mark = min(self.high_mark, self.low_mark + high)
+            else:
+                self.high_mark = self.low_mark + high
+        if low is not None:
+            if self.high_mark is not None:
+                self.low_mark = min(self.high_mark, self.low_mark + low)
+            else:
+                self.low_mark = self.low_mark + low
+        if self.low_mark == self.high_mark:
+            self.set_empty()
+
+    def clear_limits(self) -> None:
+        """Remove any slice."""
+        self.low_mark, self.high_mark = 0, None
+
+    @property
+    def is_sliced(self) -> bool:
+        """True when LIMIT/OFFSET apply."""
+        return self.low_mark != 0 or self.high_mark is not None
+
+    def has_filters(self) -> bool:
+        """True when the WHERE clause has conditions."""
+        return bool(self.where.children)
+
+    def exists_query(self) -> Query:
+        """This query reduced to ``SELECT 1 ... LIMIT 1``."""
+        q = self.clone()
+        if not (q.distinct and q.is_sliced):
+            if q.high_mark is None or q.high_mark - q.low_mark > 1:
+                q.clear_limits()
+                q.set_limits(0, 1)
+        q.default_cols = False
+        q.select = (("a", Value(1)),)
+        q.values_select = ()
+        q.annotation_select_mask = set()
+        q.select_related = False
+        q.clear_ordering()
+        return q
+
+    # -- hooks for the compiler (orm.sql sits below this layer) ----------------------
+    def get_select(self) -> tuple[list[tuple[Any, str | None]], dict[str, Any] | None, dict[str, int]]:
+        """Resolved select list, model-row layout and annotation positions."""
+        return select_mod.get_select(self)
+
+    def get_order_by(self, select_aliases: set[str]) -> list[Any]:
+        """Resolved ORDER BY terms."""
+        return select_mod.get_order_by(self, select_aliases)
+
+    def get_group_by(self, select: list[Any], order_by: list[Any]) -> list[Any]:
+        """GROUP BY expressions."""
+        return select_mod.get_group_by(self, select, order_by)
+
+    def get_compiler(self, using: str | None = None, connection: Any = None, outer: Any = None) -> Any:
+        """The compiler of this query for a connection (``using`` alias or wrapper)."""
+        from orm.db.connections import connections
+        from orm.sql.compiler import SQLCompiler
+
+        if connection is None:
+            connection = connections[using or "default"]
+        return SQLCompiler(self, connection, outer=outer)
+
+    def sql_with_params(self, using: str | None = None) -> tuple[str, tuple[Any, ...]]:
+        """(sql, params) for the default connection."""
+        sql, params = self.get_compiler(using).as_sql()
+        return sql, tuple(params)
+
+    def __str__(self) -> str:
+        """The SQL with parameters interpolated, for debugging only (never execute it)."""
+        sql, params = self.sql_with_params()
+        return sql % tuple(repr(p) for p in params) if params else sql.replace("%%", "%")
+
+
+class _QueryValue:
+    """A Query passed as the right-hand side of ``__in``."""
+
+    def __init__(self, query: Query) -> None:
+        self.query = query
+
+
+def _instances_to_pk(value: Any, field: Any, target: Any) -> Any:
+    if hasattr(value, "_meta") and hasattr(value, "pk"):
+        if field is target:  # a trimmed forward foreign key: the field checks the type
+            return value
+        return value.pk
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_instances_to_pk(v, field, target) for v in value]
+    return value
+
+
+__all__ = ["OrderBy", "Query"]

@@ -1,0 +1,692 @@
+"""``QuerySet``: lazy, chainable, cached; sync methods plus their ``a``-prefixed twins.
+
+Every method that touches the database is synchronous and guarded against
+running on an event loop's thread; its twin is one line through
+``orm.utils.asyncio.to_async``, so both paths share all logic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator, Sequence
+from itertools import islice
+from typing import Any, Generic, TypeVar
+
+from orm.db import transaction
+from orm.db.connections import DEFAULT_DB_ALIAS, connections
+from orm.exceptions import FieldError, TransactionManagementError
+from orm.query import writes
+from orm.query.aggregates import Count
+from orm.query.expressions import F
+from orm.query.iterables import (
+    FlatValuesListIterable,
+    ModelIterable,
+    NamedValuesListIterable,
+    ValuesIterable,
+    ValuesListIterable,
+)
+from orm.query.prefetch import prefetch_related_objects
+from orm.query.q import Q
+from orm.query.query import Query
+from orm.query.summary import get_aggregation
+from orm.sql.identifiers import check_alias
+from orm.utils.asyncio import check_async_unsafe, to_async
+
+M = TypeVar("M")
+REPR_OUTPUT_SIZE = 20
+ITERATOR_CHUNK_SIZE = 2000
+
+
+def _guard(call: str, twin: str | None) -> None:
+    check_async_unsafe(f"QuerySet.{call}()", f"{twin}()" if twin else None)
+
+
+class QuerySet(Generic[M]):
+    """A lazy database query for a model; evaluated on iteration, ``len()``, ``list()``..."""
+
+    def __init__(self, model: Any = None, query: Query | None = None, using: str | None = None) -> None:
+        self.model = model
+        self._db = using
+        self.query = query if query is not None else Query(model)
+        self._result_cache: list[Any] | None = None
+        self._prefetch_related_lookups: tuple[Any, ...] = ()
+        self._prefetch_done = False
+        self._iterable_class: type = ModelIterable
+        self._fields: tuple[str, ...] | None = None
+        self._known_related_objects: tuple[tuple[str, Any], ...] = ()
+        self._for_write = False
+
+    # -- plumbing ------------------------------------------------------------------
+    @property
+    def db(self) -> str:
+        """The database alias this QuerySet runs on."""
+        return self._db or DEFAULT_DB_ALIAS
+
+    def _chain(self) -> QuerySet[M]:
+        clone = type(self).__new__(type(self))
+        clone.__dict__.update(self.__dict__)
+        clone.query = self.query.chain()
+        clone._result_cache = None
+        clone._prefetch_done = False
+        return clone
+
+    def _fetch_all(self) -> None:
+        if self._result_cache is None:
+            self._result_cache = list(self._iterable_class(self))
+        if self._prefetch_related_lookups and not self._prefetch_done:
+            prefetch_related_objects(self._result_cache, *self._prefetch_related_lookups)
+            self._prefetch_done = True
+
+    def _evaluate(self, call: str) -> list[Any]:
+        if self._result_cache is None or (self._prefetch_related_lookups and not self._prefetch_done):
+            check_async_unsafe(f"{call} on a QuerySet", "async for / await ...aiterator()")
+            self._fetch_all()
+        assert self._result_cache is not None
+        return self._result_cache
+
+    def __iter__(self) -> Iterator[M]:
+        return iter(self._evaluate("iterating"))
+
+    def __aiter__(self) -> AsyncIterator[M]:
+        # One thread hop fetches every row (and runs prefetches); use
+        # aiterator() to stream a large result in chunks instead.
+        async def generator() -> AsyncIterator[M]:
+            if self._result_cache is None or (self._prefetch_related_lookups and not self._prefetch_done):
+                await to_async(self._fetch_all)()
+            for item in self._result_cache or ():
+                yield item
+
+        return generator()
+
+    def __len__(self) -> int:
+        return len(self._evaluate("len()"))
+
+    def __bool__(self) -> bool:
+        return bool(self._evaluate("bool()"))
+
+    def __repr__(self) -> str:
+        data = list(self[: REPR_OUTPUT_SIZE + 1])
+        if len(data) > REPR_OUTPUT_SIZE:
+            data[-1] = "...(remaining elements truncated)..."
+        return f"<{type(self).__name__} {data!r}>"
+
+    def __getitem__(self, k: Any) -> Any:
+        if isinstance(k, bool) or not isinstance(k, int | slice):
+            raise TypeError(f"QuerySet indices must be integers or slices, not {type(k).__name__}.")
+        if isinstance(k, int):
+            if k < 0:
+                raise ValueError("Negative indexing is not supported.")
+        else:
+            for bound in (k.start, k.stop):
+                if bound is not None and (isinstance(bound, bool) or not isinstance(bound, int)):
+                    raise TypeError("QuerySet slice bounds must be integers.")
+                if bound is not None and bound < 0:
+                    raise ValueError("Negative indexing is not supported.")
+            if k.step not in (None, 1) and not isinstance(k.step, int):
+                raise TypeError("QuerySet slice step must be an integer.")
+        if self._result_cache is not None:
+            return self._result_cache[k]
+        if isinstance(k, slice):
+            qs = self._chain()
+            qs.query.set_limits(k.start, k.stop)
+            return list(qs)[:: k.step] if k.step else qs
+        qs = self._chain()
+        qs.query.set_limits(k, k + 1)
+        qs._fetch_all()
+        assert qs._result_cache is not None
+        if not qs._result_cache:
+            raise IndexError("QuerySet index out of range")
+        return qs._result_cache[0]
+
+    def __class_getitem__(cls, item: Any) -> Any:  # noqa: D105 - typing support
+        return super().__class_getitem__(item)  # type: ignore[misc]
+
+    def __and__(self, other: QuerySet[M]) -> QuerySet[M]:
+        combined = self._chain()
+        combined.query.add_q(Q(pk__in=other.values("pk")))
+        return combined
+
+    def __or__(self, other: QuerySet[M]) -> QuerySet[M]:
+        combined = self.model._base_manager.filter(Q(pk__in=self.values("pk")) | Q(pk__in=other.values("pk")))
+        return combined  # type: ignore[no-any-return]
+
+    # -- chainable -------------------------------------------------------------------
+    def all(self) -> QuerySet[M]:
+        """A copy of this QuerySet."""
+        return self._chain()
+
+    def filter(self, *args: Any, **kwargs: Any) -> QuerySet[M]:
+        """Rows matching every condition (``Q`` objects and ``field__lookup=value``)."""
+        return self._filter_or_exclude(False, args, kwargs)
+
+    def exclude(self, *args: Any, **kwargs: Any) -> QuerySet[M]:
+        """Rows not matching the conditions."""
+        return self._filter_or_exclude(True, args, kwargs)
+
+    def _filter_or_exclude(self, negate: bool, args: Any, kwargs: Any) -> QuerySet[M]:
+        for key in ("_connector", "_negated"):
+            if key in kwargs:
+                raise TypeError(f"{key!r} is not a valid keyword for filter()/exclude()/get().")
+        if self.query.is_sliced and (args or kwargs):
+            raise TypeError("Cannot filter a query once a slice has been taken.")
+        clone = self._chain()
+        q = Q(*args, **kwargs)
+        if negate:
+            q = ~q
+        if q:
+            clone.query.add_q(q)
+        return clone
+
+    def order_by(self, *field_names: Any) -> QuerySet[M]:
+        """Replace the ordering (``"-name"``, ``"author__name"``, ``"?"``, expressions)."""
+        if self.query.is_sliced:
+            raise TypeError("Cannot reorder a query once a slice has been taken.")
+        clone = self._chain()
+        clone.query.clear_ordering(force=False)
+        clone.query.add_ordering(*field_names)
+        return clone
+
+    def reverse(self) -> QuerySet[M]:
+        """Reverse the ordering."""
+        clone = self._chain()
+        clone.query.standard_ordering = not clone.query.standard_ordering
+        return clone
+
+    def distinct(self, *field_names: str) -> QuerySet[M]:
+        """SELECT DISTINCT (``DISTINCT ON`` fields on PostgreSQL)."""
+        for name in field_names:
+            self.query.resolve_ref(name)
+        clone = self._chain()
+        clone.query.distinct = True
+        clone.query.distinct_fields = tuple(field_names)
+        return clone
+
+    def values(self, *fields: str, **expressions: Any) -> QuerySet[Any]:
+        """Rows as dicts of the named fields (all concrete fields by default)."""
+        clone = self._values(fields, expressions)
+        clone._iterable_class = ValuesIterable
+        return clone
+
+    def _values(self, fields: Sequence[str], expressions: dict[str, Any]) -> QuerySet[Any]:
+        clone = self._chain()
+        for alias, expression in expressions.items():
+            clone.query.add_annotation(F(expression) if isinstance(expression, str) else expression, alias)
+        names = list(fields) + list(expressions)
+        if not fields and not expressions:
+            names = [fld.attname for fld in self.model._meta.concrete_fields]
+            names += list(clone.query.annotation_select)
+        clone._fields = tuple(names)
+        clone.query.set_values(names)
+        return clone
+
+    def values_list(self, *fields: str, flat: bool = False, named: bool = False) -> QuerySet[Any]:
+        """Rows as tuples (``flat=True``: single values; ``named=True``: named tuples)."""
+        if flat and named:
+            raise TypeError("'flat' and 'named' can't be used together.")
+        if flat and len(fields) > 1:
+            raise TypeError("'flat' is not valid when values_list is called with more than one field.")
+        clone = self._values(fields, {})
+        if flat:
+            clone._iterable_class = FlatValuesListIterable
+        elif named:
+            clone._iterable_class = NamedValuesListIterable
+        else:
+            clone._iterable_class = ValuesListIterable
+        return clone
+
+    def only(self, *fields: str) -> QuerySet[M]:
+        """Load only these fields now; the others load on first access."""
+        return self._deferred(fields, defer=False)
+
+    def defer(self, *fields: str) -> QuerySet[M]:
+        """Load these fields only on first access."""
+        return self._deferred(fields, defer=True)
+
+    def _deferred(self, fields: Sequence[str], defer: bool) -> QuerySet[M]:
+        meta = self.model._meta
+        for name in fields:
+            field = meta.get_field_or_none(name)
+            if field is None or not field.concrete:
+                raise FieldError(
+                    f"{self.model.__name__} has no field named {name!r}; only()/defer() take "
+                    f"the model's own fields: {', '.join(f.name for f in meta.concrete_fields)}."
+                )
+        clone = self._chain()
+        current, current_defer = clone.query.deferred_loading
+        names = frozenset(meta.get_field(n).name for n in fields)
+        if defer:
+            names = (current | names) if current_defer else (current - names)
+            clone.query.deferred_loading = (names, current_defer if current else True)
+        else:
+            clone.query.deferred_loading = (names, False)
+        return clone
+
+    def select_related(self, *fields: str) -> QuerySet[M]:
+        """Join and load these forward relations in the same query."""
+        clone = self._chain()
+        if fields == (None,):
+            clone.query.select_related = False
+            return clone
+        if not fields:
+            clone.query.select_related = True
+            return clone
+        tree = clone.query.select_related if isinstance(clone.query.select_related, dict) else {}
+        for name in fields:
+            node = tree
+            for part in name.split("__"):
+                node = node.setdefault(part, {})
+        clone.query.select_related = tree
+        return clone
+
+    def prefetch_related(self, *lookups: Any) -> QuerySet[M]:
+        """Load these relations with one extra query each after the main one."""
+        clone = self._chain()
+        if lookups == (None,):
+            clone._prefetch_related_lookups = ()
+        else:
+            clone._prefetch_related_lookups += lookups
+        return clone
+
+    def annotate(self, *args: Any, **kwargs: Any) -> QuerySet[M]:
+        """Add computed columns (aggregates group by the selected rows)."""
+        return self._annotate(args, kwargs, select=True)
+
+    def alias(self, *args: Any, **kwargs: Any) -> QuerySet[M]:
+        """Like annotate() but not selected: usable in filter/order_by only."""
+        return self._annotate(args, kwargs, select=False)
+
+    def _annotate(self, args: Any, kwargs: dict[str, Any], select: bool) -> QuerySet[M]:
+        for arg in args:
+            kwargs.setdefault(arg.default_alias, arg)
+        for alias in kwargs:
+            check_alias(alias)
+        clone = self._chain()
+        for alias, expression in kwargs.items():
+            clone.query.add_annotation(expression, alias, select=select)
+        return clone
+
+    def none(self) -> QuerySet[M]:
+        """A QuerySet that matches nothing and runs no query."""
+        clone = self._chain()
+        clone.query.set_empty()
+        return clone
+
+    def union(self, *others: QuerySet[Any], all: bool = False) -> QuerySet[M]:
+        """SQL UNION (``all=True`` keeps duplicates)."""
+        queries = [q for q in (self, *others) if not q.query.is_empty_query]
+        if not queries:
+            return self._chain()
+        clone = self._chain()
+        clone.query = Query(self.model)
+        subqueries = []
+        for qs in queries:
+            sub = qs.query.clone()
+            sub.clear_ordering()
+            subqueries.append(sub)
+        clone.query.combined_queries = tuple(subqueries)
+        clone.query.combinator = "union"
+        clone.query.combinator_all = all
+        return clone
+
+    def using(self, alias: str) -> QuerySet[M]:
+        """Run on another configured database alias."""
+        clone = self._chain()
+        clone._db = alias
+        return clone
+
+    def select_for_update(self, nowait: bool = False, skip_locked: bool = False, of: Sequence[str] = ()) -> QuerySet[M]:
+        """Lock the selected rows until the end of the transaction (inside atomic only)."""
+        if nowait and skip_locked:
+            raise ValueError("The nowait option cannot be used with skip_locked.")
+        clone = self._chain()
+        clone._for_write = True
+        clone.query.select_for_update = True
+        clone.query.select_for_update_nowait = nowait
+        clone.query.select_for_update_skip_locked = skip_locked
+        clone.query.select_for_update_of = tuple(of)
+        return clone
+
+    def _check_for_update(self) -> None:
+        if self.query.select_for_update and transaction.get_autocommit(self.db):
+            raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
+
+    # -- database access -------------------------------------------------------------
+    def iterator(self, chunk_size: int | None = None) -> Iterator[M]:
+        """Stream results without caching them (server-side cursor on PostgreSQL)."""
+        _guard("iterator", "aiterator")
+        if chunk_size is not None and (not isinstance(chunk_size, int) or chunk_size <= 0):
+            raise ValueError("Chunk size must be strictly positive.")
+        if self._prefetch_related_lookups and chunk_size is None:
+            raise ValueError("chunk_size must be provided when using QuerySet.iterator() after prefetch_related().")
+        self._check_for_update()
+        size = chunk_size or ITERATOR_CHUNK_SIZE
+        iterable = self._iterable_class(self, chunked_fetch=True, chunk_size=size)
+        if not self._prefetch_related_lookups:
+            yield from iterable
+            return
+        iterator = iter(iterable)
+        while batch := list(islice(iterator, size)):
+            prefetch_related_objects(batch, *self._prefetch_related_lookups)
+            yield from batch
+
+    async def aiterator(self, chunk_size: int = ITERATOR_CHUNK_SIZE) -> AsyncIterator[M]:
+        """Stream results in chunks: one thread hop per chunk, memory bounded by it."""
+        sync_iterator = self.iterator(chunk_size)
+        fetch = to_async(_next_chunk)
+        try:
+            while True:
+                chunk = await fetch(sync_iterator, chunk_size)
+                for item in chunk:
+                    yield item
+                if len(chunk) < chunk_size:
+                    break
+        finally:
+            await to_async(sync_iterator.close)()
+
+    def count(self) -> int:
+        """Number of rows (``len()`` of the cache when already fetched)."""
+        _guard("count", "acount")
+        if self._result_cache is not None:
+            return len(self._result_cache)
+        return int(get_aggregation(self.query, self.db, {"__count": Count("*")})["__count"])
+
+    def exists(self) -> bool:
+        """Whether any row matches (``SELECT 1 ... LIMIT 1``)."""
+        _guard("exists", "aexists")
+        if self._result_cache is not None:
+            return bool(self._result_cache)
+        return bool(self.query.exists_query().get_compiler(using=self.db).has_results())
+
+    def contains(self, obj: Any) -> bool:
+        """Whether ``obj`` (a saved instance of this model) is in the QuerySet."""
+        _guard("contains", "acontains")
+        if self._fields is not None:
+            raise TypeError("Cannot call QuerySet.contains() after .values() or .values_list().")
+        if not isinstance(obj, self.model):
+            raise TypeError(f"'obj' must be a {self.model.__name__} instance.")
+        if obj.pk is None:
+            raise ValueError("QuerySet.contains() cannot be used on unsaved objects.")
+        if self._result_cache is not None:
+            return obj in self._result_cache
+        return self.filter(pk=obj.pk).exists()
+
+    def aggregate(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        """Compute aggregates over the whole QuerySet: ``aggregate(total=Sum("price"))``."""
+        _guard("aggregate", "aaggregate")
+        for arg in args:
+            try:
+                kwargs[arg.default_alias] = arg
+            except (AttributeError, TypeError):
+                raise TypeError("Complex aggregates require an alias.") from None
+        for alias, expression in kwargs.items():
+            check_alias(alias)
+            if not getattr(expression, "contains_aggregate", False):
+                raise TypeError(f"{alias} is not an aggregate expression.")
+        return get_aggregation(self.query, self.db, kwargs)
+
+    def get(self, *args: Any, **kwargs: Any) -> M:
+        """The one object matching; ``DoesNotExist`` or ``MultipleObjectsReturned`` otherwise."""
+        _guard("get", "aget")
+        clone = self.filter(*args, **kwargs) if (args or kwargs) else self._chain()
+        if not clone.query.is_sliced:
+            clone.query.clear_ordering()
+            clone.query.set_limits(high=21)
+        clone._fetch_all()
+        results = clone._result_cache or []
+        if len(results) == 1:
+            return results[0]  # type: ignore[no-any-return]
+        if not results:
+            raise self.model.DoesNotExist(f"{self.model.__name__} matching query does not exist.")
+        more = "more than 20" if len(results) > 20 else str(len(results))
+        raise self.model.MultipleObjectsReturned(
+            f"get() returned more than one {self.model.__name__} -- it returned {more}!"
+        )
+
+    def create(self, **kwargs: Any) -> M:
+        """Create, save and return an object."""
+        _guard("create", "acreate")
+        obj = self.model(**kwargs)
+        obj.save(force_insert=True, using=self.db)
+        return obj  # type: ignore[no-any-return]
+
+    def get_or_create(self, defaults: dict[str, Any] | None = None, **kwargs: Any) -> tuple[M, bool]:
+        """(object, created): look it up, or create it from kwargs + defaults."""
+        _guard("get_or_create", "aget_or_create")
+        try:
+            return self.get(**kwargs), False
+        except self.model.DoesNotExist:
+            params = self._create_params(kwargs, defaults)
+            from orm.exceptions import IntegrityError
+
+            try:
+                with transaction.atomic(using=self.db):
+                    return self.create(**params), True
+            except IntegrityError:
+                try:
+                    return self.get(**kwargs), False
+                except self.model.DoesNotExist:
+                    pass
+                raise
+
+    def update_or_create(
+        self, defaults: dict[str, Any] | None = None, create_defaults: dict[str, Any] | None = None, **kwargs: Any,
+    ) -> tuple[M, bool]:
+        """(object, created): update the match with ``defaults`` or create it."""
+        _guard("update_or_create", "aupdate_or_create")
+        defaults = defaults or {}
+        with transaction.atomic(using=self.db):
+            obj, created = self.select_for_update().get_or_create(
+                defaults=create_defaults if create_defaults is not None else defaults, **kwargs
+            )
+            if created:
+                return obj, created
+            for key, value in defaults.items():
+                setattr(obj, key, value() if callable(value) else value)
+            obj.save(using=self.db)  # type: ignore[attr-defined]
+        return obj, False
+
+    def _create_params(self, lookup: dict[str, Any], defaults: dict[str, Any] | None) -> dict[str, Any]:
+        params = {k: v for k, v in lookup.items() if "__" not in k}
+        for key, value in (defaults or {}).items():
+            params[key] = value() if callable(value) else value
+        meta = self.model._meta
+        for key in params:
+            if meta.get_field_or_none(key) is None and not hasattr(self.model, key):
+                raise FieldError(
+                    f"Invalid field name(s) for model {self.model.__name__}: {key!r}. "
+                    f"Choices are: {', '.join(meta.query_names())}"
+                )
+        return params
+
+    def bulk_create(self, objs: Sequence[M], batch_size: int | None = None, ignore_conflicts: bool = False) -> list[M]:
+        """Insert many objects in few statements; primary keys are filled in."""
+        _guard("bulk_create", "abulk_create")
+        objs = list(objs)
+        if batch_size is not None and batch_size <= 0:
+            raise ValueError("Batch size must be a positive integer.")
+        writes.bulk_insert(self.model, objs, self.db, batch_size)
+        return objs
+
+    def bulk_update(self, objs: Sequence[M], fields: Sequence[str], batch_size: int | None = None) -> int:
+        """Update ``fields`` of many saved objects (one CASE statement per batch)."""
+        _guard("bulk_update", "abulk_update")
+        return writes.bulk_update(self, list(objs), list(fields), batch_size)
+
+    def update(self, **kwargs: Any) -> int:
+        """UPDATE every matching row; returns the number of rows changed."""
+        _guard("update", "aupdate")
+        if self.query.is_sliced:
+            raise TypeError("Cannot update a query once a slice has been taken.")
+        return writes.update(self, kwargs)
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        """Delete the matching rows, applying ``on_delete`` rules; returns counts."""
+        _guard("delete", "adelete")
+        if self.query.is_sliced:
+            raise TypeError("Cannot use 'limit' or 'offset' with delete().")
+        if self._fields is not None:
+            raise TypeError("Cannot call delete() after .values() or .values_list()")
+        collector = self.model._meta.new_collector(self.db)
+        del_query = self._chain()
+        del_query.query.select_related = False
+        del_query.query.clear_ordering()
+        del_query._prefetch_related_lookups = ()
+        collector.collect(list(del_query))
+        deleted = collector.delete()
+        self._result_cache = None
+        return deleted  # type: ignore[no-any-return]
+
+    def first(self) -> M | None:
+        """The first object by ordering (by pk when unordered), or None."""
+        _guard("first", "afirst")
+        qs = self if self._ordered() else self.order_by("pk")
+        for obj in qs[:1]:
+            return obj  # type: ignore[no-any-return]
+        return None
+
+    def last(self) -> M | None:
+        """The last object by ordering (by pk when unordered), or None."""
+        _guard("last", "alast")
+        qs = self.reverse() if self._ordered() else self.order_by("-pk")
+        for obj in qs[:1]:
+            return obj  # type: ignore[no-any-return]
+        return None
+
+    def _ordered(self) -> bool:
+        return bool(self.query.order_by or (self.query.default_ordering and self.model._meta.ordering))
+
+    def latest(self, *fields: str) -> M:
+        """The newest object by ``fields`` (default ``Meta.get_latest_by``)."""
+        _guard("latest", "alatest")
+        return self._earliest_or_latest(fields, reverse=True)
+
+    def earliest(self, *fields: str) -> M:
+        """The oldest object by ``fields`` (default ``Meta.get_latest_by``)."""
+        _guard("earliest", "aearliest")
+        return self._earliest_or_latest(fields, reverse=False)
+
+    def _earliest_or_latest(self, fields: Sequence[str], reverse: bool) -> M:
+        if not fields:
+            latest_by = self.model._meta.get_latest_by
+            if not latest_by:
+                raise ValueError("earliest() and latest() require either fields as positional "
+                                 "arguments or 'get_latest_by' in the model's Meta.")
+            fields = (latest_by,) if isinstance(latest_by, str) else tuple(latest_by)
+        if self.query.is_sliced:
+            raise TypeError("Cannot change a query once a slice has been taken.")
+        qs = self._chain()
+        qs.query.set_limits(high=1)
+        qs.query.clear_ordering(force=True)
+        qs.query.add_ordering(*fields)
+        if reverse:
+            qs.query.standard_ordering = not qs.query.standard_ordering
+        return qs.get()
+
+    def in_bulk(self, id_list: Sequence[Any] | None = None, *, field_name: str = "pk") -> dict[Any, M]:
+        """Map ``field_name`` values to objects (``field_name`` must be unique)."""
+        _guard("in_bulk", "ain_bulk")
+        meta = self.model._meta
+        field = meta.pk if field_name == "pk" else meta.get_field_or_none(field_name)
+        if field is None or not (field.unique or field.primary_key):
+            raise ValueError(f"in_bulk()'s field_name must be a unique field but {field_name!r} isn't.")
+        attr = field.attname
+        if id_list is not None:
+            if not id_list:
+                return {}
+            qs = self.filter(**{f"{field_name}__in": list(id_list)})
+        else:
+            qs = self._chain()
+        return {getattr(obj, attr): obj for obj in qs}
+
+    def explain(self, format: str | None = None, **options: Any) -> str:
+        """The database's query plan as text."""
+        _guard("explain", "aexplain")
+        return writes.explain(self, format, options)
+
+    def raw(self, raw_query: str, params: Sequence[Any] = (), translations: dict[str, str] | None = None) -> Any:
+        """Run trusted raw SQL (``%s`` placeholders, values as ``params``) returning models."""
+        from orm.query.raw import RawQuerySet
+
+        return RawQuerySet(raw_query, self.model, params, translations, using=self.db)
+
+    # -- async twins (one line each; all logic is in the sync methods) ------------------
+    async def aget(self, *args: Any, **kwargs: Any) -> M:
+        """Async twin of :meth:`get`."""
+        return await to_async(self.get)(*args, **kwargs)
+
+    async def acreate(self, **kwargs: Any) -> M:
+        """Async twin of :meth:`create`."""
+        return await to_async(self.create)(**kwargs)
+
+    async def aget_or_create(self, defaults: dict[str, Any] | None = None, **kwargs: Any) -> tuple[M, bool]:
+        """Async twin of :meth:`get_or_create`."""
+        return await to_async(self.get_or_create)(defaults, **kwargs)
+
+    async def aupdate_or_create(
+        self, defaults: dict[str, Any] | None = None, create_defaults: dict[str, Any] | None = None, **kwargs: Any,
+    ) -> tuple[M, bool]:
+        """Async twin of :meth:`update_or_create`."""
+        return await to_async(self.update_or_create)(defaults, create_defaults, **kwargs)
+
+    async def abulk_create(self, objs: Sequence[M], batch_size: int | None = None,
+                           ignore_conflicts: bool = False) -> list[M]:
+        """Async twin of :meth:`bulk_create`."""
+        return await to_async(self.bulk_create)(objs, batch_size, ignore_conflicts)
+
+    async def abulk_update(self, objs: Sequence[M], fields: Sequence[str], batch_size: int | None = None) -> int:
+        """Async twin of :meth:`bulk_update`."""
+        return await to_async(self.bulk_update)(objs, fields, batch_size)
+
+    async def acount(self) -> int:
+        """Async twin of :meth:`count`."""
+        return await to_async(self.count)()
+
+    async def aexists(self) -> bool:
+        """Async twin of :meth:`exists`."""
+        return await to_async(self.exists)()
+
+    async def acontains(self, obj: Any) -> bool:
+        """Async twin of :meth:`contains`."""
+        return await to_async(self.contains)(obj)
+
+    async def afirst(self) -> M | None:
+        """Async twin of :meth:`first`."""
+        return await to_async(self.first)()
+
+    async def alast(self) -> M | None:
+        """Async twin of :meth:`last`."""
+        return await to_async(self.last)()
+
+    async def alatest(self, *fields: str) -> M:
+        """Async twin of :meth:`latest`."""
+        return await to_async(self.latest)(*fields)
+
+    async def aearliest(self, *fields: str) -> M:
+        """Async twin of :meth:`earliest`."""
+        return await to_async(self.earliest)(*fields)
+
+    async def ain_bulk(self, id_list: Sequence[Any] | None = None, *, field_name: str = "pk") -> dict[Any, M]:
+        """Async twin of :meth:`in_bulk`."""
+        return await to_async(self.in_bulk)(id_list, field_name=field_name)
+
+    async def aaggregate(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        """Async twin of :meth:`aggregate`."""
+        return await to_async(self.aggregate)(*args, **kwargs)
+
+    async def aupdate(self, **kwargs: Any) -> int:
+        """Async twin of :meth:`update`."""
+        return await to_async(self.update)(**kwargs)
+
+    async def adelete(self) -> tuple[int, dict[str, int]]:
+        """Async twin of :meth:`delete`."""
+        return await to_async(self.delete)()
+
+    async def aexplain(self, format: str | None = None, **options: Any) -> str:
+        """Async twin of :meth:`explain`."""
+        return await to_async(self.explain)(format, **options)
+
+
+def _next_chunk(iterator: Iterator[Any], size: int) -> list[Any]:
+    return list(islice(iterator, size))
+
+
+__all__ = ["QuerySet"]

@@ -1,0 +1,76 @@
+"""``Model.objects.raw()``: trusted SQL with bound parameters, rows as model instances."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator, Sequence
+from typing import Any
+
+from orm.db.connections import connections
+from orm.utils.asyncio import check_async_unsafe, to_async
+
+
+class RawQuerySet:
+    """Iterate a raw SELECT as model instances; columns map to fields by name.
+
+    The SQL text must be developer-written; every value belongs in ``params``
+    (``%s`` placeholders on every backend), never formatted into the text.
+    """
+
+    def __init__(self, raw_query: str, model: Any, params: Sequence[Any] = (),
+                 translations: dict[str, str] | None = None, using: str | None = None) -> None:
+        if not isinstance(raw_query, str):
+            raise TypeError("raw() needs the SQL as a str.")
+        self.raw_query = raw_query
+        self.model = model
+        self.params = list(params)
+        self.translations = translations or {}
+        self.db = using or "default"
+
+    def _rows(self) -> list[Any]:
+        connection = connections[self.db]
+        meta = self.model._meta
+        with connection.cursor() as cursor:
+            cursor.execute(self.raw_query, self.params)
+            names = [self.translations.get(d[0], d[0]) for d in cursor.description]
+            rows = cursor.fetchall()
+        by_column = {f.column: f for f in meta.concrete_fields}
+        by_column.update({f.attname: f for f in meta.concrete_fields})
+        fields = [by_column.get(name) for name in names]
+        if meta.pk not in fields:
+            raise ValueError("Raw query must include the primary key.")
+        converters = [
+            (i, connection.ops.get_db_converters(_Expr(f)) + f.get_db_converters(connection), f)
+            for i, f in enumerate(fields) if f is not None
+        ]
+        result = []
+        for row in rows:
+            values = list(row)
+            for i, funcs, f in converters:
+                for func in funcs:
+                    values[i] = func(values[i], f, connection)
+            attnames = [f.attname for f in fields if f is not None]
+            obj = self.model.from_db(self.db, attnames, [v for v, f in zip(values, fields, strict=True) if f is not None])
+            for name, f, value in zip(names, fields, values, strict=True):
+                if f is None:
+                    setattr(obj, name, value)
+            result.append(obj)
+        return result
+
+    def __iter__(self) -> Iterator[Any]:
+        check_async_unsafe("iterating a RawQuerySet", "async for")
+        return iter(self._rows())
+
+    def __aiter__(self) -> AsyncIterator[Any]:
+        async def generator() -> AsyncIterator[Any]:
+            for obj in await to_async(self._rows)():
+                yield obj
+
+        return generator()
+
+    def __repr__(self) -> str:
+        return f"<RawQuerySet: {self.raw_query}>"
+
+
+class _Expr:
+    def __init__(self, field: Any) -> None:
+        self.output_field = field

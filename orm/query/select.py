@@ -1,0 +1,176 @@
+"""What a query selects and how it orders: prepared here, assembled by the compiler.
+
+These functions turn a ``Query``'s declarative state (default columns,
+``only/defer``, ``select_related``, annotations, ordering names) into resolved
+expressions, creating the joins they need. The compiler only renders them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from orm.exceptions import FieldError
+from orm.query.expressions import Col, Func, OrderBy, Ref
+from orm.query.joins import path_infos
+
+
+class Random(Func):
+    """RANDOM() for ``order_by("?")``."""
+
+    function = "RANDOM"
+    template = "RANDOM()"
+
+
+def default_fields(query: Any, opts: Any, root: bool) -> list[Any]:
+    """Concrete fields to load for ``opts`` honouring ``only()``/``defer()`` on the root model."""
+    fields = opts.concrete_fields
+    if not root:
+        return list(fields)
+    names, defer = query.deferred_loading
+    if not names:
+        return list(fields)
+    if defer:
+        return [fld for fld in fields if fld.name not in names or fld.primary_key]
+    return [fld for fld in fields if fld.name in names or fld.attname in names or fld.primary_key]
+
+
+def get_select(query: Any) -> tuple[list[tuple[Any, str | None]], dict[str, Any] | None, dict[str, int]]:
+    """(select list of (expression, alias), klass_info for model rows, annotation positions)."""
+    select: list[tuple[Any, str | None]] = []
+    klass_info = None
+    if query.default_cols:
+        alias = query.get_initial_alias()
+        fields = default_fields(query, query.model._meta, root=True)
+        select.extend((Col(alias, fld), None) for fld in fields)
+        klass_info = {
+            "model": query.model,
+            "fields": fields,
+            "start": 0,
+            "end": len(fields),
+            "related": [],
+        }
+    for name, expr in query.select:
+        select.append((expr, name))
+    annotation_col_map: dict[str, int] = {}
+    for name, annotation in query.annotation_select.items():
+        annotation_col_map[name] = len(select)
+        select.append((annotation, name))
+    if klass_info is not None and query.select_related:
+        requested = query.select_related if isinstance(query.select_related, dict) else None
+        klass_info["related"] = related_selections(
+            query, select, query.model._meta, query.get_initial_alias(), requested, 1, False
+        )
+    return select, klass_info, annotation_col_map
+
+
+def related_selections(
+    query: Any, select: list[Any], opts: Any, alias: str, requested: dict[str, Any] | None,
+    depth: int, nullable_parent: bool,
+) -> list[dict[str, Any]]:
+    """Join and select the models reached by ``select_related`` (validating names)."""
+    infos: list[dict[str, Any]] = []
+    if requested is None and depth > query.max_depth:
+        return infos
+    candidates = {fld.name: fld for fld in opts.concrete_fields if fld.is_relation}
+    reverse = {rel.get_accessor_name(): rel for rel in opts.related_objects if rel.one_to_one}
+    if requested is not None:
+        unknown = [name for name in requested if name not in candidates and name not in reverse]
+        if unknown:
+            choices = ", ".join(sorted([*candidates, *reverse])) or "(none)"
+            raise FieldError(
+                f"Invalid field name(s) given in select_related: {', '.join(map(repr, unknown))}. "
+                f"Choices are: {choices}"
+            )
+    for name, fld in candidates.items():
+        if requested is not None and name not in requested:
+            continue
+        if requested is None and fld.null:
+            continue  # select_related() without names follows non-null keys only, as Django
+        nullable = nullable_parent or fld.null
+        (info,) = path_infos(fld)
+        rel_alias = query.join(info, alias, nullable)
+        infos.append(_klass_info(query, select, fld.remote_field.model, rel_alias, fld, False,
+                                 requested[name] if requested is not None else None, depth, nullable))
+    for name, rel in reverse.items():
+        if requested is None or name not in requested:
+            continue
+        (info,) = path_infos(rel)
+        rel_alias = query.join(info, alias, True)
+        infos.append(_klass_info(query, select, rel.related_model, rel_alias, rel, True,
+                                 requested[name], depth, True))
+    return infos
+
+
+def _klass_info(
+    query: Any, select: list[Any], model: Any, alias: str, field: Any, reverse: bool,
+    requested: dict[str, Any] | None, depth: int, nullable: bool,
+) -> dict[str, Any]:
+    fields = list(model._meta.concrete_fields)
+    start = len(select)
+    select.extend((Col(alias, fld), None) for fld in fields)
+    info = {"model": model, "fields": fields, "start": start, "end": len(select),
+            "field": field, "reverse": reverse}
+    info["related"] = related_selections(
+        query, select, model._meta, alias, requested or ({} if requested is not None else None),
+        depth + 1, nullable,
+    ) if requested or requested is None else []
+    return info
+
+
+def get_order_by(query: Any, select_aliases: set[str]) -> list[Any]:
+    """Resolved ``OrderBy`` terms (explicit ordering, else the model's ``Meta.ordering``)."""
+    if query.order_by:
+        ordering = query.order_by
+    elif query.default_ordering and query.model._meta.ordering and not query.combinator:
+        ordering = query.model._meta.ordering
+    else:
+        return []
+    result = []
+    for term in ordering:
+        if isinstance(term, str):
+            if term == "?":
+                result.append(OrderBy(Random()))
+                continue
+            descending = term.startswith("-")
+            name = term.lstrip("-")
+            expr = _order_expr(query, name, select_aliases)
+            order = OrderBy(expr, descending=descending)
+        else:
+            order = term if isinstance(term, OrderBy) else OrderBy(term)
+            order = order.resolve_expression(query)
+        if not query.standard_ordering:
+            order = order.reverse_ordering()
+        result.append(order)
+    return result
+
+
+def _order_expr(query: Any, name: str, select_aliases: set[str]) -> Any:
+    if name in query.annotations:
+        if name in select_aliases:
+            return Ref(name, query.annotations[name])
+        return query.annotations[name]
+    parts = name.split("__")
+    field, target, alias, rest, _ = query.setup_joins(parts, nullable=True)
+    return query.apply_transforms(Col(alias, target), rest, name)
+
+
+def get_group_by(query: Any, select: list[Any], order_by: list[Any]) -> list[Any]:
+    """GROUP BY expressions: the selected non-aggregates plus ordering columns."""
+    if query.group_by is None:
+        return []
+    exprs: list[Any] = []
+    if query.group_by is not True:
+        for expr in query.group_by:
+            exprs.extend(expr.get_group_by_cols() if hasattr(expr, "get_group_by_cols") else [expr])
+    for expr, _alias in select:
+        if getattr(expr, "contains_aggregate", False):
+            continue
+        exprs.extend(expr.get_group_by_cols())
+    for order in order_by:
+        if not getattr(order.expression, "contains_aggregate", False):
+            exprs.extend(order.expression.get_group_by_cols())
+    seen: list[Any] = []
+    for expr in exprs:
+        if not any(expr is s or (type(expr) is type(s) and expr == s) for s in seen):
+            seen.append(expr)
+    return seen

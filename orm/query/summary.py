@@ -1,0 +1,136 @@
+"""``aggregate()`` and ``count()``: one row of aggregates over a query.
+
+A plain filtered query is aggregated directly. A sliced, distinct, grouped or
+combined one is wrapped: ``SELECT agg(...) FROM (<query>) subquery``, with
+the columns the aggregates need selected inside under generated names.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from orm.db.connections import connections
+from orm.exceptions import EmptyResultSet
+from orm.query.expressions import Col, Expression, Ref
+from orm.query.query import Query
+from orm.sql.compiler import SINGLE, SQLCompiler
+
+
+class InnerCol(Expression):
+    """A column of the wrapped subquery, by its generated name."""
+
+    def __init__(self, name: str, output_field: Any) -> None:
+        super().__init__(output_field)
+        self.name = name
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        return compiler.quote_name(self.name), []
+
+
+def _needs_subquery(query: Query) -> bool:
+    return bool(
+        query.is_sliced or query.distinct or query.combinator or query.group_by is not None
+        or any(getattr(a, "contains_aggregate", False) for a in query.annotations.values())
+    )
+
+
+def get_aggregation(query: Query, using: str, aggregates: dict[str, Any]) -> dict[str, Any]:
+    """Evaluate ``aggregates`` (alias -> expression) over ``query``; one dict back."""
+    if not aggregates:
+        return {}
+    connection = connections[using]
+    if _needs_subquery(query):
+        return _aggregate_subquery(query, connection, aggregates)
+    q = query.clone()
+    q.select_related = False
+    q.default_cols = False
+    q.select = ()
+    q.values_select = ()
+    q.clear_ordering()
+    for alias, aggregate in aggregates.items():
+        q.annotations[alias] = aggregate.resolve_expression(q, summarize=True)
+    q.annotation_select_mask = set(aggregates)
+    compiler = q.get_compiler(connection=connection)
+    row = compiler.execute_sql(SINGLE)
+    return _convert(compiler, row, aggregates, connection)
+
+
+def _convert(compiler: Any, row: Any, aggregates: dict[str, Any], connection: Any) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    if row is None:
+        for alias, aggregate in aggregates.items():
+            result[alias] = getattr(aggregate, "empty_result", None)
+        return result
+    values = list(row)
+    for position, funcs, expr in compiler.get_converters():
+        value = values[position]
+        for func in funcs:
+            value = func(value, expr, connection)
+        values[position] = value
+    names = [alias for _expr, alias in compiler.select]
+    return {alias: values[names.index(alias)] for alias in aggregates}
+
+
+def _aggregate_subquery(query: Query, connection: Any, aggregates: dict[str, Any]) -> dict[str, Any]:
+    inner = query.clone()
+    inner.select_related = False
+    if not inner.is_sliced:
+        inner.clear_ordering()
+    keep_selection = bool(inner.distinct or inner.group_by is not None or inner.combinator)
+    extra: list[tuple[str, Any]] = []
+    outer: dict[str, Any] = {}
+    for alias, aggregate in aggregates.items():
+        resolved = aggregate.resolve_expression(inner, summarize=True)
+        outer[alias] = _swap_cols(resolved, extra, inner)
+    if not keep_selection:
+        inner.default_cols = False
+        inner.annotation_select_mask = {
+            expr.refs for expr in _walk(list(outer.values())) if isinstance(expr, Ref)
+        }
+        inner.select = tuple(extra) if extra else (("__pk", Col(inner.get_initial_alias(), inner.model._meta.pk)),)
+    elif extra and not inner.combinator:
+        inner.select = tuple(inner.select) + tuple(extra)
+    try:
+        inner_sql, params = inner.get_compiler(connection=connection).as_sql()
+    except EmptyResultSet:
+        return {alias: getattr(a, "empty_result", None) for alias, a in aggregates.items()}
+    compiler = SQLCompiler(Query(query.model), connection)
+    cols, outer_params = [], []
+    for alias, expr in outer.items():
+        sql, p = compiler.compile(expr)
+        cols.append(f"{sql} AS {compiler.quote_name(alias)}")
+        outer_params.extend(p)
+    sql = f"SELECT {', '.join(cols)} FROM ({inner_sql}) subquery"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, outer_params + list(params))
+        row = cursor.fetchone()
+    compiler.select = [(expr, alias) for alias, expr in outer.items()]
+    return _convert(compiler, row, aggregates, connection)
+
+
+def _walk(exprs: list[Any]) -> list[Any]:
+    found = []
+    stack = list(exprs)
+    while stack:
+        expr = stack.pop()
+        found.append(expr)
+        if hasattr(expr, "get_source_expressions"):
+            stack.extend(expr.get_source_expressions())
+    return found
+
+
+def _swap_cols(expr: Any, extra: list[tuple[str, Any]], inner: Query) -> Any:
+    if isinstance(expr, Col):
+        name = f"__col{len(extra) + 1}"
+        extra.append((name, expr))
+        return InnerCol(name, expr.output_field)
+    if isinstance(expr, Ref):
+        return expr
+    if not hasattr(expr, "get_source_expressions"):
+        return expr
+    sources = expr.get_source_expressions()
+    if not sources:
+        return expr
+    clone = expr.copy()
+    clone.set_source_expressions([_swap_cols(s, extra, inner) for s in sources])
+    return clone

@@ -1,0 +1,166 @@
+"""WHERE trees: AND/OR/XOR nodes that compile their children."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from orm.exceptions import EmptyResultSet, FullResultSet
+
+
+class WhereNode:
+    """A node of the WHERE tree; children are lookups, expressions or nodes.
+
+    A child that can never match raises ``EmptyResultSet`` and one that
+    always matches ``FullResultSet``; the node folds those so an impossible
+    filter (``pk__in=[]``) runs no query at all.
+    """
+
+    conditional = True
+    contains_aggregate = False
+
+    def __init__(self, children: list[Any] | None = None, connector: str = "AND", negated: bool = False) -> None:
+        self.children = list(children or [])
+        self.connector = connector
+        self.negated = negated
+
+    def add(self, child: Any, connector: str = "AND") -> None:
+        """AND (or OR) ``child`` into this node."""
+        if self.connector == connector or len(self.children) <= 1:
+            self.connector = connector if self.children else self.connector
+            self.children.append(child)
+        else:
+            inner = WhereNode(self.children, self.connector, self.negated)
+            self.children = [inner, child]
+            self.connector = connector
+            self.negated = False
+
+    def clone(self) -> WhereNode:
+        """A deep-enough copy (child nodes copied, leaves shared)."""
+        return WhereNode(
+            [c.clone() if isinstance(c, WhereNode) else c for c in self.children],
+            self.connector, self.negated,
+        )
+
+    def flatten(self) -> Any:
+        """Every node and leaf of the tree."""
+        yield self
+        for child in self.children:
+            if hasattr(child, "flatten"):
+                yield from child.flatten()
+            else:
+                yield child
+
+    def resolve_expression(self, *args: Any, **kwargs: Any) -> WhereNode:
+        """Already resolved."""
+        return self
+
+    @property
+    def output_field(self) -> Any:
+        from orm.fields import BooleanField
+
+        return BooleanField()
+
+    def get_group_by_cols(self) -> list[Any]:
+        cols: list[Any] = []
+        for child in self.children:
+            if hasattr(child, "get_group_by_cols"):
+                cols.extend(child.get_group_by_cols())
+        return cols
+
+    def split_having(self) -> tuple[WhereNode | None, WhereNode | None]:
+        """Split into (WHERE part, HAVING part) by whether children use aggregates."""
+        if not self.contains_aggregates():
+            return self, None
+        if self.connector != "AND" or self.negated:
+            return None, self
+        where, having = [], []
+        for child in self.children:
+            if isinstance(child, WhereNode):
+                w, h = child.split_having()
+                if w is not None:
+                    where.append(w)
+                if h is not None:
+                    having.append(h)
+            elif getattr(child, "contains_aggregate", False):
+                having.append(child)
+            else:
+                where.append(child)
+        return (WhereNode(where) if where else None), (WhereNode(having) if having else None)
+
+    def contains_aggregates(self) -> bool:
+        """True when any leaf uses an aggregate."""
+        for child in self.children:
+            if isinstance(child, WhereNode):
+                if child.contains_aggregates():
+                    return True
+            elif getattr(child, "contains_aggregate", False):
+                return True
+        return False
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        """Compile; raises EmptyResultSet/FullResultSet when the node is constant."""
+        result: list[str] = []
+        params: list[Any] = []
+        if self.connector == "AND":
+            full_needed, empty_needed = len(self.children), 1
+        else:
+            full_needed, empty_needed = 1, len(self.children)
+        if self.connector == "XOR":
+            return self._as_xor(compiler)
+        for child in self.children:
+            try:
+                sql, child_params = compiler.compile(child)
+            except EmptyResultSet:
+                empty_needed -= 1
+            except FullResultSet:
+                full_needed -= 1
+            else:
+                if sql:
+                    result.append(sql)
+                    params.extend(child_params)
+                else:
+                    full_needed -= 1
+            if empty_needed == 0:
+                if self.negated:
+                    raise FullResultSet
+                raise EmptyResultSet
+            if full_needed == 0:
+                if self.negated:
+                    raise EmptyResultSet
+                raise FullResultSet
+        joiner = f" {self.connector} "
+        sql = joiner.join(result)
+        if not sql:
+            raise FullResultSet
+        if self.negated:
+            sql = f"NOT ({sql})"
+        elif len(result) > 1:
+            sql = f"({sql})"
+        return sql, params
+
+    def _as_xor(self, compiler: Any) -> tuple[str, list[Any]]:
+        # Portable XOR: an odd number of true children.
+        parts, params = [], []
+        for child in self.children:
+            try:
+                sql, child_params = compiler.compile(child)
+            except EmptyResultSet:
+                sql, child_params = "1 = 0", []
+            except FullResultSet:
+                sql, child_params = "1 = 1", []
+            parts.append(f"CASE WHEN {sql} THEN 1 ELSE 0 END")
+            params.extend(child_params)
+        sql = f"(({' + '.join(parts)}) %% 2) = 1"
+        return (f"NOT ({sql})" if self.negated else sql), params
+
+
+class NothingNode:
+    """A condition that never matches (``none()``)."""
+
+    contains_aggregate = False
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        raise EmptyResultSet
+
+    def get_group_by_cols(self) -> list[Any]:
+        return []

@@ -1,0 +1,177 @@
+"""Writes shared by QuerySet and Model: INSERT (one or many), UPDATE, bulk UPDATE, EXPLAIN.
+
+Every value passes its field's ``get_db_prep_save`` first, which checks it
+(length, range, digits, NUL, NaN, naive datetimes) so both backends refuse
+the same inputs before any SQL runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from orm.db import transaction
+from orm.db.connections import connections
+from orm.exceptions import FieldError
+from orm.query.expressions import Case, Value, When
+from orm.query.q import Q
+from orm.sql.dml import SQLUpdateCompiler, exists_by_pk_sql, insert_sql, update_by_pk_sql
+
+
+def _insert_fields(model: Any, with_pk: bool) -> list[Any]:
+    meta = model._meta
+    return [f for f in meta.concrete_fields if with_pk or f is not meta.pk]
+
+
+def insert_rows(model: Any, objs: Sequence[Any], using: str, with_pk: bool, batch_size: int | None = None) -> None:
+    """INSERT ``objs``; without a pk, generated primary keys are set on the objects."""
+    connection = connections[using]
+    meta = model._meta
+    fields = _insert_fields(model, with_pk)
+    rows = [[f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields] for obj in objs]
+    returning = [] if with_pk else [meta.pk.column]
+    statements = insert_sql(connection, meta.db_table, [f.column for f in fields], rows, returning)
+    if batch_size:
+        statements = []
+        for start in range(0, len(rows), batch_size):
+            statements += insert_sql(connection, meta.db_table, [f.column for f in fields],
+                                     rows[start:start + batch_size], returning)
+    converters = meta.pk.get_db_converters(connection)
+    position = 0
+    with connection.cursor() as cursor:
+        for sql, params in statements:
+            cursor.execute(sql, params)
+            if returning:
+                for (value,) in cursor.fetchall():
+                    for converter in converters:
+                        value = converter(value, meta.pk, connection)
+                    setattr(objs[position], meta.pk.attname, value)
+                    position += 1
+    for obj in objs:
+        obj._state.adding = False
+        obj._state.db = using
+
+
+def update_row(model: Any, obj: Any, fields: list[Any], using: str) -> bool:
+    """UPDATE one saved instance by primary key; True when a row matched."""
+    connection = connections[using]
+    meta = model._meta
+    values = [f.get_db_prep_save(f.pre_save(obj, False), connection) for f in fields]
+    pk_value = meta.pk.get_db_prep_value(obj.pk, connection)
+    with connection.cursor() as cursor:
+        if not fields:
+            cursor.execute(exists_by_pk_sql(connection, meta.db_table, meta.pk.column), [pk_value])
+            return cursor.fetchone() is not None
+        sql = update_by_pk_sql(connection, meta.db_table, [f.column for f in fields], meta.pk.column)
+        cursor.execute(sql, [*values, pk_value])
+        return cursor.rowcount > 0
+
+
+def bulk_insert(model: Any, objs: list[Any], using: str, batch_size: int | None) -> None:
+    """``bulk_create``: all-or-nothing inside one atomic block."""
+    if not objs:
+        return
+    for obj in objs:
+        if not isinstance(obj, model):
+            raise TypeError(f"bulk_create() expects {model.__name__} instances, got {type(obj).__name__}.")
+        obj._prepare_related_fields_for_save("bulk_create")
+    pk_attname = model._meta.pk.attname
+    with_pk = [o for o in objs if getattr(o, pk_attname) is not None]
+    without_pk = [o for o in objs if getattr(o, pk_attname) is None]
+    with transaction.atomic(using=using, savepoint=False):
+        if with_pk:
+            insert_rows(model, with_pk, using, True, batch_size)
+        if without_pk:
+            insert_rows(model, without_pk, using, False, batch_size)
+
+
+def update_values(query: Any, kwargs: dict[str, Any], connection: Any) -> list[tuple[Any, Any]]:
+    """(field, value) pairs for UPDATE; names and values are checked here."""
+    meta = query.model._meta
+    values = []
+    for name, value in kwargs.items():
+        field = meta.get_field_or_none(name)
+        if field is None or not field.concrete or field.many_to_many:
+            raise FieldError(
+                f"Cannot update model field {name!r} (only concrete fields are permitted). "
+                f"Choices are: {', '.join(f.name for f in meta.concrete_fields)}"
+            )
+        if hasattr(value, "resolve_expression"):
+            value = value.resolve_expression(query, allow_joins=False, for_save=True)
+        else:
+            if field.is_relation and hasattr(value, "_meta"):
+                value = field.get_prep_value(value)
+            value = field.get_db_prep_save(value, connection)
+        values.append((field, value))
+    return values
+
+
+def update(queryset: Any, kwargs: dict[str, Any]) -> int:
+    """``QuerySet.update``: one UPDATE statement, returns the affected row count."""
+    if not kwargs:
+        raise TypeError("update() needs at least one field=value argument.")
+    connection = connections[queryset.db]
+    query = queryset.query.chain()
+    query.clear_ordering()
+    query.annotations = {}
+    values = update_values(query, kwargs, connection)
+    compiler = SQLUpdateCompiler(query, connection, values)
+    from orm.exceptions import EmptyResultSet
+
+    try:
+        sql, params = compiler.as_sql()
+    except EmptyResultSet:
+        return 0
+    with transaction.mark_for_rollback_on_error(queryset.db), connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.rowcount
+    queryset._result_cache = None
+    return rows
+
+
+def bulk_update(queryset: Any, objs: list[Any], fields: list[str], batch_size: int | None) -> int:
+    """``QuerySet.bulk_update``: per batch one UPDATE with CASE WHEN pk = ... THEN ..."""
+    if batch_size is not None and batch_size <= 0:
+        raise ValueError("Batch size must be a positive integer.")
+    if not fields:
+        raise ValueError("Field names must be given to bulk_update().")
+    meta = queryset.model._meta
+    resolved = []
+    for name in fields:
+        field = meta.get_field_or_none(name)
+        if field is None or not field.concrete or field.many_to_many:
+            raise FieldError(f"bulk_update() can only be used with concrete fields; {name!r} is not one.")
+        if field.primary_key:
+            raise ValueError("bulk_update() cannot be used with primary key fields.")
+        resolved.append(field)
+    if any(obj.pk is None for obj in objs):
+        raise ValueError("All bulk_update() objects must have a primary key set.")
+    if not objs:
+        return 0
+    connection = connections[queryset.db]
+    size = batch_size or max(1, connection.ops.bulk_batch_size(len(resolved) * 2 + 1, len(objs)) // 2)
+    updated = 0
+    with transaction.atomic(using=queryset.db, savepoint=False):
+        for start in range(0, len(objs), size):
+            batch = objs[start:start + size]
+            kwargs = {}
+            for field in resolved:
+                whens = [When(Q(pk=obj.pk), then=Value(getattr(obj, field.attname), output_field=field))
+                         for obj in batch]
+                kwargs[field.attname if field.is_relation else field.name] = Case(*whens, output_field=field)
+            for obj in batch:
+                for field in resolved:
+                    field.get_db_prep_save(getattr(obj, field.attname), connection)
+            updated += queryset.filter(pk__in=[obj.pk for obj in batch]).update(**kwargs)
+    return updated
+
+
+def explain(queryset: Any, format: str | None, options: dict[str, Any]) -> str:
+    """Run EXPLAIN on the query; format and options are allow-listed by the backend."""
+    connection = connections[queryset.db]
+    prefix = connection.ops.explain_query_prefix(format, **options)
+    sql, params = queryset.query.get_compiler(connection=connection).as_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(f"{prefix} {sql}", params)
+        rows = cursor.fetchall()
+    return "\n".join(" ".join(str(c) for c in row) for row in rows)

@@ -1,0 +1,1 @@
+"""SQL text generation: the identifier chokepoint and the compilers."""

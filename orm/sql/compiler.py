@@ -1,0 +1,321 @@
+"""The compiler: a ``Query`` tree in, ``(sql, params)`` out, and rows back.
+
+Every node compiles itself (``as_sql`` or a vendor ``as_<vendor>``); this
+module assembles the clauses, renders table aliases (renamed inside
+subqueries so inner and outer tables never collide) and applies per-column
+converters chosen once per query.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from orm.exceptions import EmptyResultSet, FullResultSet
+
+MULTI = "multi"
+SINGLE = "single"
+CURSOR = "cursor"
+ROW_COUNT = "row count"
+GET_ITERATOR_CHUNK_SIZE = 100
+
+
+class SQLCompiler:
+    """Compiles one SELECT query for one connection."""
+
+    def __init__(self, query: Any, connection: Any, outer: SQLCompiler | None = None) -> None:
+        self.query = query
+        self.connection = connection
+        self.outer = outer
+        self.depth = 0 if outer is None else outer.depth + 1
+        self._quote_cache: dict[str, str] = {}
+        self._labels: dict[str, str] | None = None
+        self.select: list[tuple[Any, str | None]] = []
+        self.klass_info: dict[str, Any] | None = None
+        self.annotation_col_map: dict[str, int] = {}
+
+    # -- naming ------------------------------------------------------------------
+    def quote_name(self, name: str) -> str:
+        """Quote an identifier (cached; the backend escapes embedded quotes)."""
+        quoted = self._quote_cache.get(name)
+        if quoted is None:
+            quoted = self._quote_cache[name] = self.connection.ops.quote_name(name)
+        return quoted
+
+    def alias_ref(self, alias: str) -> str:
+        """SQL for a table alias; subqueries rename theirs to ``U<depth>_<n>``."""
+        if self.depth == 0:
+            return self.quote_name(alias)
+        if self._labels is None:
+            self._labels = {a: f"U{self.depth}_{i}" for i, a in enumerate(self.query.alias_map)}
+        label = self._labels.get(alias)
+        if label is None:
+            label = self._labels[alias] = f"U{self.depth}_{len(self._labels)}"
+        return self.quote_name(label)
+
+    def compile(self, node: Any) -> tuple[str, list[Any]]:
+        """Compile any node, preferring its ``as_<vendor>`` override."""
+        vendor_impl = getattr(node, "as_" + self.connection.vendor, None)
+        if vendor_impl is not None:
+            return vendor_impl(self, self.connection)  # type: ignore[no-any-return]
+        return node.as_sql(self, self.connection)  # type: ignore[no-any-return]
+
+    def compile_subquery(self, query: Any, single_column: bool = False) -> tuple[str, list[Any]]:
+        """Compile another query nested in this one (``__in=qs``)."""
+        if single_column and query.default_cols and not query.select:
+            query = query.clone()
+            query.default_cols = False
+            query.select = (("pk", _PkCol(query)),)
+            query.annotation_select_mask = set()
+            query.select_related = False
+        if not query.is_sliced:
+            query = query.clone()
+            query.clear_ordering()
+        sql, params = query.get_compiler(connection=self.connection, outer=self).as_sql()
+        return sql, list(params)
+
+    # -- SELECT -------------------------------------------------------------------
+    def setup_query(self) -> None:
+        """Resolve the select list (creates the joins select_related needs)."""
+        self.select, self.klass_info, self.annotation_col_map = self.query.get_select()
+
+    def as_sql(self, with_limits: bool = True) -> tuple[str, list[Any]]:
+        """The full SELECT statement; raises ``EmptyResultSet`` if it can match nothing."""
+        query = self.query
+        if query.combinator:
+            return self.get_combinator_sql()
+        self.setup_query()
+        aliases = {alias for _expr, alias in self.select if alias}
+        order_by = query.get_order_by(aliases)
+        where, having = query.where.split_having()
+        where_sql, where_params = self._compile_condition(where)
+        having_sql, having_params = self._compile_condition(having)
+        params: list[Any] = []
+        cols = []
+        for expr, alias in self.select:
+            sql, col_params = self.compile(expr)
+            sql, col_params = expr.select_format(self, sql, col_params)
+            if alias:
+                sql = f"{sql} AS {self.quote_name(alias)}"
+            cols.append(sql)
+            params.extend(col_params)
+        parts = ["SELECT"]
+        if query.distinct:
+            fields = [self.compile(query.resolve_ref(name))[0] for name in query.distinct_fields]
+            parts.append(self.connection.ops.distinct_sql(fields))
+        parts.append(", ".join(cols) if cols else "1")
+        from_sql, from_params = self.get_from_clause()
+        parts.append("FROM " + from_sql)
+        params.extend(from_params)
+        if where_sql:
+            parts.append("WHERE " + where_sql)
+            params.extend(where_params)
+        group_by = query.get_group_by(self.select, order_by)
+        if group_by:
+            group_sql = []
+            for expr in group_by:
+                sql, group_params = self.compile(expr)
+                group_sql.append(sql)
+                params.extend(group_params)
+            parts.append("GROUP BY " + ", ".join(group_sql))
+        if having_sql:
+            parts.append("HAVING " + having_sql)
+            params.extend(having_params)
+        if order_by:
+            order_sql = []
+            for order in order_by:
+                sql, order_params = self.compile(order)
+                order_sql.append(sql)
+                params.extend(order_params)
+            parts.append("ORDER BY " + ", ".join(order_sql))
+        if with_limits and query.is_sliced:
+            parts.append(self.connection.ops.limit_offset_sql(query.low_mark, query.high_mark))
+        if query.select_for_update:
+            lock = self.for_update_sql()
+            if lock:
+                parts.append(lock)
+        return " ".join(parts), params
+
+    def _compile_condition(self, node: Any) -> tuple[str, list[Any]]:
+        if node is None:
+            return "", []
+        try:
+            return self.compile(node)
+        except FullResultSet:
+            return "", []
+
+    def for_update_sql(self) -> str:
+        """FOR UPDATE clause with checked options (``of`` names resolved to aliases)."""
+        query = self.query
+        features = self.connection.features
+        if not features.has_select_for_update:
+            return ""
+        of = []
+        for name in query.select_for_update_of:
+            if name == "self":
+                of.append(self.alias_ref(query.get_initial_alias()))
+                continue
+            field, target, alias, rest, _ = query.setup_joins(name.split("__"), trim_last_fk=False)
+            if rest or not field.is_relation:
+                raise ValueError(f"select_for_update(of=...) needs relation names, got {name!r}.")
+            of.append(self.alias_ref(alias))
+        return self.connection.ops.for_update_sql(  # type: ignore[no-any-return]
+            nowait=query.select_for_update_nowait,
+            skip_locked=query.select_for_update_skip_locked,
+            of=of,
+        )
+
+    def get_from_clause(self) -> tuple[str, list[Any]]:
+        """The FROM table followed by its joins."""
+        query = self.query
+        query.get_initial_alias()
+        parts, params = [], []
+        for table in query.alias_map.values():
+            sql, table_params = self.compile(table)
+            parts.append(sql)
+            params.extend(table_params)
+        return " ".join(parts), params
+
+    def get_combinator_sql(self) -> tuple[str, list[Any]]:
+        """UNION [ALL] of the combined queries, then ordering and limits."""
+        query = self.query
+        parts, params = [], []
+        for sub in query.combined_queries:
+            compiler = sub.get_compiler(connection=self.connection)
+            try:
+                sql, sub_params = compiler.as_sql()
+            except EmptyResultSet:
+                continue
+            parts.append(f"SELECT * FROM ({sql}) AS {self.quote_name(f'_u{len(parts)}')}")
+            params.extend(sub_params)
+        if not parts:
+            raise EmptyResultSet
+        keyword = " UNION ALL " if query.combinator_all else " UNION "
+        sql = keyword.join(parts)
+        first = query.combined_queries[0].get_compiler(connection=self.connection)
+        first.setup_query()
+        self.select, self.klass_info, self.annotation_col_map = (
+            first.select, first.klass_info, first.annotation_col_map)
+        if query.order_by:
+            sql += " ORDER BY " + ", ".join(self._combinator_order(first, term) for term in query.order_by)
+        if query.is_sliced:
+            sql += " " + self.connection.ops.limit_offset_sql(query.low_mark, query.high_mark)
+        return sql, params
+
+    def _combinator_order(self, first: SQLCompiler, term: Any) -> str:
+        if not isinstance(term, str):
+            raise NotImplementedError("union() ordering supports field names only.")
+        descending = term.startswith("-")
+        name = term.lstrip("-")
+        for position, (expr, alias) in enumerate(first.select, start=1):
+            column = alias or getattr(getattr(expr, "target", None), "name", None)
+            if name in (alias, column) or (name == "pk" and getattr(expr, "target", None) is first.query.model._meta.pk):
+                return f"{position} {'DESC' if descending else 'ASC'}"
+        raise ValueError(f"ORDER BY term {term!r} of a union() must be one of its selected columns.")
+
+    # -- execution -------------------------------------------------------------------
+    def execute_sql(
+        self, result_type: str = MULTI, chunked_fetch: bool = False,
+        chunk_size: int = GET_ITERATOR_CHUNK_SIZE,
+    ) -> Any:
+        """Run the query: rows (``MULTI``), one row (``SINGLE``) or the cursor."""
+        try:
+            sql, params = self.as_sql()
+        except EmptyResultSet:
+            return None if result_type == SINGLE else iter(())
+        if chunked_fetch:
+            cursor = self.connection.chunked_cursor()
+        else:
+            cursor = self.connection.cursor()
+        try:
+            cursor.execute(sql, params)
+        except BaseException:
+            cursor.close()
+            raise
+        if result_type == CURSOR:
+            return cursor
+        if result_type == SINGLE:
+            try:
+                return cursor.fetchone()
+            finally:
+                cursor.close()
+        if not chunked_fetch:
+            try:
+                return cursor.fetchall()
+            finally:
+                cursor.close()
+        return _cursor_iter(cursor, chunk_size)
+
+    def get_converters(self) -> list[tuple[int, list[Any], Any]]:
+        """(position, converters, expression) for columns that need conversion."""
+        converters = []
+        for position, (expr, _alias) in enumerate(self.select):
+            funcs = expr.get_db_converters(self.connection)
+            if funcs:
+                converters.append((position, funcs, expr))
+        return converters
+
+    def results_iter(
+        self, chunked_fetch: bool = False, chunk_size: int = GET_ITERATOR_CHUNK_SIZE,
+    ) -> Iterator[Any]:
+        """Run the query now and return its rows with every column converted.
+
+        The statement executes before this returns, so ``self.select`` and
+        ``self.klass_info`` describe the rows; fetching stays lazy.
+        """
+        rows = self.execute_sql(MULTI, chunked_fetch=chunked_fetch, chunk_size=chunk_size)
+        converters = self.get_converters() if self.select else []
+        if not converters:
+            return iter(rows)
+        return _convert_rows(rows, converters, self.connection)
+
+    def has_results(self) -> bool:
+        """Whether the (exists-reduced) query returns any row."""
+        return self.execute_sql(SINGLE) is not None
+
+
+def _convert_rows(rows: Any, converters: list[tuple[int, list[Any], Any]], connection: Any) -> Iterator[Any]:
+    for row in rows:
+        row = list(row)
+        for position, funcs, expr in converters:
+            value = row[position]
+            for func in funcs:
+                value = func(value, expr, connection)
+            row[position] = value
+        yield row
+
+
+def _cursor_iter(cursor: Any, chunk_size: int) -> Iterator[Any]:
+    # Closes the cursor when exhausted, when the consumer stops early
+    # (generator close) or on error, so a server-side cursor never leaks.
+    try:
+        while True:
+            rows = cursor.fetchmany(chunk_size)
+            if not rows:
+                return
+            yield from rows
+    finally:
+        cursor.close()
+
+
+class _PkCol:
+    """The primary key column of a query's base table (for ``__in=qs``)."""
+
+    contains_aggregate = False
+
+    def __init__(self, query: Any) -> None:
+        self.alias = query.get_initial_alias()
+        self.target = query.model._meta.pk
+        self.output_field = self.target
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        return f"{compiler.alias_ref(self.alias)}.{compiler.quote_name(self.target.column)}", []
+
+    def select_format(self, compiler: Any, sql: str, params: list[Any]) -> tuple[str, list[Any]]:
+        return sql, params
+
+    def get_group_by_cols(self) -> list[Any]:
+        return [self]
+
+    def get_db_converters(self, connection: Any) -> list[Any]:
+        return []

@@ -1,0 +1,79 @@
+"""The async skin's two primitives: the thread-sensitive hop and the guard.
+
+Every ``a*`` twin in `orm` is one line through :func:`to_async`; every sync
+entry point that may touch the database first calls :func:`check_async_unsafe`
+so a blocking call on the event loop's thread fails loudly instead of
+freezing every other task.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import os
+from collections.abc import Awaitable, Callable
+from typing import Any, ParamSpec, TypeVar
+
+from asgiref.sync import async_to_sync, sync_to_async
+
+from orm.exceptions import SynchronousOnlyOperation
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+ALLOW_ENV = "ORM_ALLOW_ASYNC_UNSAFE"
+
+__all__ = ["async_to_sync", "async_unsafe", "check_async_unsafe", "sync_to_async", "to_async"]
+
+
+def to_async(fn: Callable[P, R]) -> Callable[P, Awaitable[R]]:
+    """Return an awaitable version of ``fn`` that runs on the context's sync thread.
+
+    Thread-sensitive mode is the point: every call of one context (the whole
+    process outside ``connection_scope()``) lands on the same thread, which
+    owns that thread's connections, so a twin and a caller's own
+    ``sync_to_async(fn)`` share one connection and one transaction.
+    """
+    return sync_to_async(fn, thread_sensitive=True)
+
+
+def in_event_loop_thread() -> bool:
+    """True when the calling thread is running an asyncio event loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+def check_async_unsafe(call: str, twin: str | None = None) -> None:
+    """Raise ``SynchronousOnlyOperation`` when called on an event loop's thread.
+
+    ``call`` names the sync call (``"QuerySet.count()"``) and ``twin`` its
+    awaitable replacement (``"acount()"``). Setting ``ORM_ALLOW_ASYNC_UNSAFE``
+    turns the guard off (for notebooks and REPLs that run a loop).
+    """
+    if not in_event_loop_thread() or os.environ.get(ALLOW_ENV):
+        return
+    fix = f"use `await ...{twin}` or " if twin else ""
+    raise SynchronousOnlyOperation(
+        f"`{call}` cannot run in async code: it would block the event loop. "
+        f"{fix}wrap the calling function in `orm.sync_to_async` "
+        f"(set {ALLOW_ENV}=1 to disable this check)."
+    )
+
+
+def async_unsafe(call: str, twin: str | None = None) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Decorate a sync method that touches the database with the async guard."""
+
+    def decorator(fn: Callable[P, R]) -> Callable[P, R]:
+        @functools.wraps(fn)
+        def inner(*args: P.args, **kwargs: P.kwargs) -> R:
+            check_async_unsafe(call, twin)
+            return fn(*args, **kwargs)
+
+        return inner
+
+    return decorator
+
+

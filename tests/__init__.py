@@ -1,0 +1,1 @@
+"""Tests of orm; run with `make test` (see conftest.py for the harness)."""
