@@ -176,6 +176,7 @@ __all__ = [
     "Trunc",
     "TruncDate",
     "URLField",
+    "UniqueConstraint",
     "UUIDField",
     "Upper",
     "ValidationError",

@@ -135,7 +135,7 @@ class Atomic(ContextDecorator):
         self.savepoint = savepoint
         self.durable = durable
 
-    def __call__(self, func: F) -> F:  # type: ignore[override]
+    def __call__(self, func: F) -> F:
         if inspect.iscoroutinefunction(func) or inspect.isasyncgenfunction(func):
             raise TypeError(
                 f"atomic() cannot decorate the coroutine function {func.__qualname__!r}: the "

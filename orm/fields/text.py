@@ -48,10 +48,11 @@ class TextField(Field):
 class CharField(TextField):
     """Bounded text; ``max_length`` is required and enforced before every write."""
 
-    def __init__(self, *args: Any, max_length: int | None = None, **kwargs: Any) -> None:
-        if max_length is None or not isinstance(max_length, int) or max_length <= 0:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        max_length = kwargs.get("max_length")
+        if max_length is None or isinstance(max_length, bool) or not isinstance(max_length, int) or max_length <= 0:
             raise TypeError("CharField needs a positive integer max_length.")
-        super().__init__(*args, max_length=max_length, **kwargs)
+        super().__init__(*args, **kwargs)
 
     def run_validators(self, value: Any) -> None:
         if isinstance(value, str) and self.max_length is not None and len(value) > self.max_length:

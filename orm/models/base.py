@@ -57,7 +57,7 @@ def _app_label(module: str) -> str:
 class ModelBase(type):
     """Builds ``_meta``, adds the implicit ``id`` and ``objects``, wires up relations."""
 
-    def __new__(mcs, name: str, bases: tuple[type, ...], attrs: dict[str, Any], **kwargs: Any) -> Any:
+    def __new__(mcs, name: str, bases: tuple[type, ...], attrs: dict[str, Any], **kwargs: Any) -> Any:  # noqa: N804
         parents = [b for b in bases if isinstance(b, ModelBase)]
         if not parents:
             return super().__new__(mcs, name, bases, attrs, **kwargs)
@@ -65,7 +65,7 @@ class ModelBase(type):
         meta = attrs.pop("Meta", None)
         contributable = {k: v for k, v in attrs.items() if hasattr(v, "contribute_to_class")}
         plain = {k: v for k, v in attrs.items() if k not in contributable}
-        cls = super().__new__(mcs, name, bases, plain, **kwargs)
+        cls: Any = super().__new__(mcs, name, bases, plain, **kwargs)
         app_label = getattr(meta, "app_label", None) or _app_label(module)
         opts = Options(meta, app_label)
         cls._meta = opts
@@ -108,11 +108,11 @@ class ModelBase(type):
         return cls
 
     @staticmethod
-    def _add_exceptions(cls: Any, name: str, module: str, parents: list[type]) -> None:
+    def _add_exceptions(cls: Any, name: str, module: str, parents: list[Any]) -> None:
         for exc_name, base in (("DoesNotExist", ObjectDoesNotExist),
                                ("MultipleObjectsReturned", MultipleObjectsReturned)):
             bases = tuple(getattr(p, exc_name) for p in parents if hasattr(p, exc_name)
-                          and not getattr(p, "_meta", None) is None and not p._meta.abstract) or (base,)
+                          and getattr(p, "_meta", None) is not None and not p._meta.abstract) or (base,)
             setattr(cls, exc_name, type(exc_name, bases, {"__module__": module,
                                                           "__qualname__": f"{name}.{exc_name}"}))
 
@@ -398,7 +398,7 @@ class Model(metaclass=ModelBase):
         """Check unique fields and ``unique_together`` against the database."""
         exclude = set(exclude or ())
         meta = self._meta
-        checks = [(f.name,) for f in meta.concrete_fields if f.unique and not f.primary_key]
+        checks: list[tuple[str, ...]] = [(f.name,) for f in meta.concrete_fields if f.unique and not f.primary_key]
         checks += [tuple(names) for names in meta.unique_together]
         errors: dict[str, list[str]] = {}
         for names in checks:
@@ -426,7 +426,8 @@ class Model(metaclass=ModelBase):
     def full_clean(self, exclude: Any = None, validate_unique: bool = True) -> None:
         """Run ``clean_fields``, ``clean`` and ``validate_unique``; collect every error."""
         errors: dict[str, list[str]] = {}
-        for step in (lambda: self.clean_fields(exclude), self.clean):
+        steps: list[Any] = [lambda: self.clean_fields(exclude), self.clean]
+        for step in steps:
             try:
                 step()
             except ValidationError as error:

@@ -122,4 +122,4 @@ def _condition_sql(model: Any, condition: Q | None, schema_editor: Any) -> str:
     compiler.alias_ref = lambda alias: ""  # columns unqualified in DDL
     sql, params = compiler.compile(where)
     literals = tuple(schema_editor.quote_value(p) for p in params)
-    return sql.replace("%%", "%") if not literals else (sql % literals)
+    return str(sql.replace("%%", "%") if not literals else (sql % literals))

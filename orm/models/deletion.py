@@ -152,4 +152,4 @@ def _delete_query(qs: Any, connection: Any) -> int:
         return 0
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return cursor.rowcount
+        return int(cursor.rowcount)

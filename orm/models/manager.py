@@ -95,7 +95,7 @@ _install()
 
 if TYPE_CHECKING:
 
-    class Manager(BaseManager[M], QuerySet[M]):  # type: ignore[misc]
+    class Manager(BaseManager[M], QuerySet[M]):
         """The default manager (type-checkers see every QuerySet method on it)."""
 
 else:

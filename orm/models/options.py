@@ -31,7 +31,10 @@ class Options:
         unknown = names - DEFAULT_NAMES
         if unknown:
             raise TypeError(f"'class Meta' got invalid attribute(s): {', '.join(sorted(unknown))}")
-        get = (lambda key, default: getattr(meta, key, default)) if meta is not None else (lambda key, default: default)
+
+        def get(key: str, default: Any) -> Any:
+            return getattr(meta, key, default) if meta is not None else default
+
         self.app_label: str = get("app_label", None) or app_label
         self.db_table: str = get("db_table", "")
         self.ordering: list[Any] = list(get("ordering", []) or [])

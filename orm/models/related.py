@@ -263,7 +263,7 @@ class RelatedManager(Manager[Any]):
 
     def get_queryset(self) -> QuerySet[Any]:
         cached = self.instance.__dict__.get("_prefetched_objects_cache", {}).get(self.cache_name)
-        qs = QuerySet(self.model, using=self._db or "default")
+        qs: QuerySet[Any] = QuerySet(self.model, using=self._db or "default")
         if cached is not None:
             qs._result_cache = list(cached)
             return _cached_qs(qs, self)
@@ -301,7 +301,9 @@ class RelatedManager(Manager[Any]):
         kwargs[self.field.name] = self.instance
         return self.get_queryset().get_or_create(defaults=defaults, **kwargs)
 
-    def update_or_create(self, defaults: dict[str, Any] | None = None, **kwargs: Any) -> tuple[Any, bool]:
+    def update_or_create(  # type: ignore[override]
+        self, defaults: dict[str, Any] | None = None, **kwargs: Any
+    ) -> tuple[Any, bool]:
         """update_or_create within this relation."""
         self._check_saved()
         self._clear_cache()
@@ -368,7 +370,7 @@ class RelatedManager(Manager[Any]):
 def _cached_qs(qs: QuerySet[Any], manager: Any) -> QuerySet[Any]:
     # A QuerySet pre-filled with the prefetched rows: iterating it runs no query,
     # but filtering it builds a real query for this relation.
-    base = QuerySet(manager.model, using=manager._db or "default")
+    base: QuerySet[Any] = QuerySet(manager.model, using=manager._db or "default")
     if isinstance(manager, ManyRelatedManager):
         filtered = manager._filtered(base)
     else:
@@ -385,10 +387,9 @@ class ManyRelatedManager(Manager[Any]):
         super().__init__()
         self.instance = instance
         self.rel = rel
-        self.reverse = reverse
+        self.reverse_side = reverse
         self.through = rel.through
         self.source_fk, self.target_fk, self.model, self.cache_name = _m2m_sides(rel, reverse)
-        self.query_name = rel.field.name if reverse is False else rel.get_query_name()
         self._db = instance._state.db
 
     def _source_value(self) -> Any:
@@ -402,13 +403,13 @@ class ManyRelatedManager(Manager[Any]):
 
     def _filtered(self, qs: QuerySet[Any]) -> QuerySet[Any]:
         related_query_name = (
-            self.rel.get_query_name() if not self.reverse else self.rel.field.name
+            self.rel.get_query_name() if not self.reverse_side else self.rel.field.name
         )
         return qs.filter(**{related_query_name: self._source_value()})
 
     def get_queryset(self) -> QuerySet[Any]:
         cached = self.instance.__dict__.get("_prefetched_objects_cache", {}).get(self.cache_name)
-        qs = QuerySet(self.model, using=self._db or "default")
+        qs: QuerySet[Any] = QuerySet(self.model, using=self._db or "default")
         if cached is not None:
             qs._result_cache = list(cached)
             return _cached_qs(qs, self)
@@ -486,7 +487,7 @@ class ManyRelatedManager(Manager[Any]):
     def create(self, through_defaults: dict[str, Any] | None = None, **kwargs: Any) -> Any:
         """Create a target object and link it."""
         with transaction.atomic(using=self.db, savepoint=False):
-            obj = QuerySet(self.model, using=self.db).create(**kwargs)
+            obj: Any = QuerySet(self.model, using=self.db).create(**kwargs)
             self.add(obj, through_defaults=through_defaults)
         return obj
 
@@ -499,7 +500,8 @@ class ManyRelatedManager(Manager[Any]):
                 self.add(obj, through_defaults=through_defaults)
         return obj, created
 
-    def update_or_create(self, defaults: dict[str, Any] | None = None,
+    def update_or_create(  # type: ignore[override]
+                         self, defaults: dict[str, Any] | None = None,
                          through_defaults: dict[str, Any] | None = None, **kwargs: Any) -> tuple[Any, bool]:
         """update_or_create among linked objects; a created object is linked."""
         with transaction.atomic(using=self.db, savepoint=False):

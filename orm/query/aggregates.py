@@ -11,7 +11,7 @@ from orm.query.expressions import Case, Func, SQLParams, Star, Value, When
 class Aggregate(Func):
     """Base aggregate; ``filter`` becomes a CASE inside the call (portable)."""
 
-    contains_aggregate = True  # type: ignore[assignment]
+    contains_aggregate = True
     template = "%(function)s(%(distinct)s%(expressions)s)"
     allow_distinct = False
     empty_result: Any = None

@@ -93,12 +93,13 @@ class Expression:
                     return first if isinstance(first, f.DecimalField) else other
                 if isinstance(other, f.FloatField) or isinstance(first, f.FloatField):
                     return f.FloatField()
-        return first
+        return first  # type: ignore[no-any-return]
 
     def get_db_converters(self, connection: Any) -> list[Any]:
         """Backend converters, then the output field's own."""
         field = self.output_field
-        return connection.ops.get_db_converters(self) + field.get_db_converters(connection)
+        converters: list[Any] = connection.ops.get_db_converters(self)
+        return converters + field.get_db_converters(connection)
 
     def get_group_by_cols(self) -> list[Any]:
         """Columns this expression needs in GROUP BY."""
@@ -187,7 +188,7 @@ class F(Expression):
         return f"F({self.name})"
 
     def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and other.name == self.name  # type: ignore[attr-defined]
+        return type(other) is type(self) and other.name == self.name
 
     def __hash__(self) -> int:
         return hash((type(self), self.name))
@@ -328,7 +329,7 @@ class Ref(Expression):
         return bool(getattr(self.source, "contains_aggregate", False))
 
     @property
-    def output_field(self) -> f.Field:  # type: ignore[override]
+    def output_field(self) -> f.Field:
         return self.source.output_field  # type: ignore[no-any-return]
 
     def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
@@ -509,7 +510,7 @@ class Exists(Subquery):
         self.negated = negated
 
     def __invert__(self) -> Exists:
-        clone = self.copy()
+        clone: Exists = self.copy()
         clone.negated = not self.negated
         return clone
 
@@ -620,7 +621,7 @@ class OrderBy(Expression):
 
     def reverse_ordering(self) -> OrderBy:
         """The opposite direction (used by ``reverse()`` and ``last()``)."""
-        clone = self.copy()
+        clone: OrderBy = self.copy()
         clone.descending = not self.descending
         if self.nulls_first or self.nulls_last:
             clone.nulls_first, clone.nulls_last = self.nulls_last, self.nulls_first

@@ -36,6 +36,7 @@ class Q:
             raise TypeError(f"Cannot combine Q with {other!r}.")
         if not isinstance(other, Q):
             other = Q(other)
+        assert isinstance(other, Q)
         if not other.children:
             return self.copy()
         if not self.children:

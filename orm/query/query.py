@@ -15,10 +15,10 @@ from typing import Any
 
 from orm import fields as f
 from orm.exceptions import FieldError
+from orm.query import select as select_mod
 from orm.query.expressions import Col, Expression, F, OrderBy, Ref, ResolvedOuterRef, Value
 from orm.query.joins import INNER, LOUTER, BaseTable, Join, PathInfo, path_infos
 from orm.query.lookups import KEY_TRANSFORM_LOOKUPS, KeyTransform, Lookup
-from orm.query import select as select_mod
 from orm.query.q import Q
 from orm.query.where import NothingNode, WhereNode
 from orm.sql.identifiers import check_alias
@@ -40,7 +40,7 @@ class OuterCol(Expression):
         self.expr = expr
 
     @property
-    def output_field(self) -> f.Field:  # type: ignore[override]
+    def output_field(self) -> f.Field:
         return self.expr.output_field  # type: ignore[no-any-return]
 
     def get_group_by_cols(self) -> list[Any]:
@@ -110,7 +110,7 @@ class Query:
     def get_initial_alias(self) -> str:
         """Alias of the model's table, created on first use."""
         if not self.alias_map:
-            table = self.model._meta.db_table
+            table: str = self.model._meta.db_table
             self.alias_map[table] = BaseTable(table, table)
             return table
         return next(iter(self.alias_map))

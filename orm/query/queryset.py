@@ -12,7 +12,7 @@ from itertools import islice
 from typing import Any, Generic, TypeVar
 
 from orm.db import transaction
-from orm.db.connections import DEFAULT_DB_ALIAS, connections
+from orm.db.connections import DEFAULT_DB_ALIAS
 from orm.exceptions import FieldError, TransactionManagementError
 from orm.query import writes
 from orm.query.aggregates import Count
@@ -263,7 +263,7 @@ class QuerySet(Generic[M]):
     def select_related(self, *fields: str) -> QuerySet[M]:
         """Join and load these forward relations in the same query."""
         clone = self._chain()
-        if fields == (None,):
+        if fields == (None,):  # type: ignore[comparison-overlap]
             clone.query.select_related = False
             return clone
         if not fields:
@@ -370,7 +370,7 @@ class QuerySet(Generic[M]):
 
     async def aiterator(self, chunk_size: int = ITERATOR_CHUNK_SIZE) -> AsyncIterator[M]:
         """Stream results in chunks: one thread hop per chunk, memory bounded by it."""
-        sync_iterator = self.iterator(chunk_size)
+        sync_iterator: Any = self.iterator(chunk_size)
         fetch = to_async(_next_chunk)
         try:
             while True:

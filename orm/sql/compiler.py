@@ -27,7 +27,7 @@ class SQLCompiler:
         self.query = query
         self.connection = connection
         self.outer = outer
-        self.depth = 0 if outer is None else outer.depth + 1
+        self.depth: int = 0 if outer is None else outer.depth + 1
         self._quote_cache: dict[str, str] = {}
         self._labels: dict[str, str] | None = None
         self.select: list[tuple[Any, str | None]] = []
@@ -179,7 +179,8 @@ class SQLCompiler:
     def get_combinator_sql(self) -> tuple[str, list[Any]]:
         """UNION [ALL] of the combined queries, then ordering and limits."""
         query = self.query
-        parts, params = [], []
+        parts: list[str] = []
+        params: list[Any] = []
         for sub in query.combined_queries:
             compiler = sub.get_compiler(connection=self.connection)
             try:

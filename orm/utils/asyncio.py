@@ -12,7 +12,7 @@ import asyncio
 import functools
 import os
 from collections.abc import Awaitable, Callable
-from typing import Any, ParamSpec, TypeVar
+from typing import ParamSpec, TypeVar
 
 from asgiref.sync import async_to_sync, sync_to_async
 

@@ -142,7 +142,7 @@ class BaseDatabaseOperations:
         limit = self.connection.features.max_query_params
         if limit is None or num_fields == 0:
             return num_objs
-        return max(1, limit // num_fields)
+        return max(1, int(limit) // num_fields)
 
     def prep_for_like_query(self, value: str) -> str:
         r"""Escape LIKE wildcards in a value (``\`` is the escape character)."""

@@ -94,7 +94,7 @@ class BaseDatabaseSchemaEditor:
         if isinstance(value, datetime.date | datetime.time | uuid.UUID):
             value = str(value)
         if isinstance(value, bytes):
-            return "X'%s'" % value.hex()
+            return f"X'{value.hex()}'"
         if isinstance(value, str):
             if "\x00" in value:
                 raise ValueError("A NUL character cannot appear in a DDL literal.")
@@ -162,7 +162,7 @@ class BaseDatabaseSchemaEditor:
                 self.deferred_sql.append(self.index_sql(model, [field.column], "idx"))
         for names in meta.unique_together:
             columns = [meta.get_field(name).column for name in names]
-            definitions.append("UNIQUE (%s)" % ", ".join(self.quote_name(c) for c in columns))
+            definitions.append("UNIQUE ({})".format(", ".join(self.quote_name(c) for c in columns)))
         for constraint in meta.constraints:
             inline = constraint.constraint_sql(model, self)
             if inline:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from types import TracebackType
+
 from orm.backends.base.schema import BaseDatabaseSchemaEditor
 from orm.exceptions import NotSupportedError
 
