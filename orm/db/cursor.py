@@ -86,6 +86,10 @@ class CursorWrapper:
     def _run(self, sql: str, params: Any, many: bool) -> CursorWrapper:
         db = self.db
         db.validate_no_broken_transaction()
+        if db.atomic_owner is not None:
+            from orm.db.transaction import check_atomic_owner
+
+            check_atomic_owner(db)
         if db.execute_wrappers:
             call = self._execute
             for wrapper in reversed(db.execute_wrappers):

@@ -41,6 +41,45 @@ F = TypeVar("F", bound=Callable[..., Any])
 _savepoint_counter = itertools.count(1)
 
 
+from asgiref.sync import SyncToAsync
+
+# The frame of this asgiref function marks where a sync_to_async call entered
+# its thread; see call_boundary().
+_THREAD_HANDLER = SyncToAsync.thread_handler.__code__
+
+
+def call_boundary(frame: Any) -> Any:
+    """The frame where the current ``sync_to_async`` call entered this thread, or None.
+
+    A block opened inside one such call must only see queries from that call
+    (or calls nested inside it, whose stacks still contain its frame). The
+    popular "async atomic" recipe enters the block in one call and runs
+    queries in later ones, silently mixing in other tasks' writes.
+    """
+    while frame is not None:
+        if frame.f_code is _THREAD_HANDLER:
+            return frame
+        frame = frame.f_back
+    return None
+
+
+def check_atomic_owner(conn: Any) -> None:
+    """Refuse a query from a call other than the one that opened the atomic block."""
+    owner = conn.atomic_owner
+    frame: Any = sys._getframe(1)
+    while frame is not None:
+        if frame is owner:
+            return
+        frame = frame.f_back
+    raise TransactionManagementError(
+        f"The connection for alias {conn.alias!r} is inside a transaction.atomic() block that "
+        "was opened by an earlier sync_to_async call which has already returned. Running this "
+        "query would make it part of that unfinished transaction (the 'async atomic' "
+        "anti-pattern). Put the whole transaction in one sync function and call it with "
+        "`await orm.sync_to_async(fn)(...)`."
+    )
+
+
 def get_connection(using: str | None = None) -> Any:
     """The calling thread's wrapper for ``using`` (default alias when ``None``)."""
     return connections[using or DEFAULT_DB_ALIAS]
@@ -183,9 +222,9 @@ class Atomic(ContextDecorator):
         else:
             conn.set_autocommit(False)
             conn.in_atomic_block = True
-            # The frame that opened the block: a later query whose stack does not
-            # contain it comes from another call (see CursorWrapper), not this block.
-            conn.atomic_owner = sys._getframe(1)
+            # Remember which thread-sensitive call opened the block (see
+            # call_boundary); queries from any other call are refused.
+            conn.atomic_owner = call_boundary(sys._getframe(1))
         conn.atomic_blocks.append(self)
 
     def __exit__(self, exc_type: Any, exc_value: Any, tb: Any) -> None:

@@ -71,6 +71,7 @@ class QuerySet(Generic[M]):
 
     def _fetch_all(self) -> None:
         if self._result_cache is None:
+            self._check_for_update()
             self._result_cache = list(self._iterable_class(self))
         if self._prefetch_related_lookups and not self._prefetch_done:
             prefetch_related_objects(self._result_cache, *self._prefetch_related_lookups)

@@ -224,8 +224,11 @@ class BaseDatabaseWrapper:
                 self.connection.rollback()
 
     def _savepoint_sql(self, verb: str, sid: str) -> None:
-        with self.cursor() as cursor:
-            cursor.execute(f"{verb} {self.ops.quote_name(sid)}")
+        # Straight to the driver: savepoint bookkeeping of the block itself is
+        # not a user query (no execute wrappers, no owner check).
+        self.validate_thread_sharing()
+        with self.wrap_database_errors:
+            self.connection.execute(f"{verb} {self.ops.quote_name(sid)}")
 
     def savepoint_create(self, sid: str) -> None:
         """SAVEPOINT sid."""
