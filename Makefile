@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check
 PYTEST_ARGS ?=
 
-.PHONY: demo test lint bench bench-quick clean
+.PHONY: demo test lint bench bench-quick serve clean
 
 .venv: $(PY)
 
@@ -49,6 +49,14 @@ bench: $(VENV)/.stamp-bench
 
 bench-quick: $(VENV)/.stamp-bench
 	$(PY) -m benchmarks.run --quick
+
+$(VENV)/.stamp-example: pyproject.toml | $(PY)
+	$(PIP) install --quiet -e ".[example]"
+	touch $@
+
+## serve: run the example ASGI app (migrations_example/app.py) under uvicorn on :8000
+serve: $(VENV)/.stamp-example
+	$(VENV)/bin/uvicorn migrations_example.app:application --port 8000
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

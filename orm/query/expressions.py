@@ -297,6 +297,17 @@ class Col(Expression):
         """Same column under a renamed table alias."""
         return Col(change_map.get(self.alias, self.alias) if self.alias else None, self.target, self._output_field)
 
+    def get_db_converters(self, connection: Any) -> list[Any]:
+        # Converters depend only on the column's field and the backend: pick
+        # them once per field and vendor instead of once per query.
+        if self._output_field is not self.target:
+            return super().get_db_converters(connection)
+        cache = self.target.__dict__.setdefault("_db_converters", {})
+        converters = cache.get(connection.vendor)
+        if converters is None:
+            converters = cache[connection.vendor] = super().get_db_converters(connection)
+        return converters  # type: ignore[no-any-return]
+
     def __repr__(self) -> str:
         return f"Col({self.alias}, {self.target})"
 

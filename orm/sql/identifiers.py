@@ -11,6 +11,7 @@ never come here: they travel as bound parameters.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 __all__ = ["check_alias", "check_explain_option", "quote_name", "FORBIDDEN_ALIAS_RULE"]
 
@@ -23,6 +24,7 @@ _FORBIDDEN_ALIAS = re.compile(r"[\s'\"`;#$.\x00-\x1f\x7f-\x9f]|--|/\*")
 _EXPLAIN_OPTION = re.compile(r"^[A-Za-z_]+$")
 
 
+@lru_cache(maxsize=8192)
 def quote_name(name: str, quote: str = '"') -> str:
     """Quote an identifier, doubling any embedded quote character.
 

@@ -1,0 +1,142 @@
+"""A small ASGI app over the example models: async views, one scope per request.
+
+Run it with ``make serve`` (uvicorn, from the ``example`` extra). Routes:
+
+- ``GET  /books``                  list books with their authors (``async for``)
+- ``POST /books``                  create a book: ``{"title", "author", "price"}`` (``acreate``)
+- ``POST /books/<id>/price``       set a price: ``{"price"}`` (``aget`` + ``asave``)
+- ``POST /books/<id>/move``        move a book to another author in one transaction
+                                   (a sync function wrapped with ``sync_to_async``)
+- ``GET  /stats``                  connection diagnostics (``orm.connections.stats()``)
+
+The database comes from ``ORM_DATABASE_URL`` (default: ``sqlite:///example.sqlite3``);
+tables are created at startup (ASGI lifespan).
+"""
+
+from __future__ import annotations
+
+import decimal
+import json
+import os
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+import orm
+from migrations_example.models import Author, Book, Tag
+from orm import transaction
+from orm.asgi import ConnectionScopeMiddleware
+
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+async def _respond(send: Send, status: int, payload: Any) -> None:
+    body = json.dumps(payload, default=_json_default).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _read_json(receive: Receive) -> Any:
+    body = b""
+    while True:
+        message = await receive()
+        body += message.get("body", b"")
+        if not message.get("more_body"):
+            break
+    return json.loads(body or b"{}")
+
+
+async def list_books() -> list[dict[str, Any]]:
+    """Every book with its author's name; select_related keeps it to one query."""
+    return [
+        {"id": book.pk, "title": book.title, "author": book.author.name, "price": book.price}
+        async for book in Book.objects.select_related("author").order_by("id")
+    ]
+
+
+async def create_book(data: dict[str, Any]) -> dict[str, Any]:
+    """Create a book, creating its author on first use."""
+    author, _ = await Author.objects.aget_or_create(
+        email=f"{data['author'].lower().replace(' ', '.')}@example.com",
+        defaults={"name": data["author"]},
+    )
+    book = await Book.objects.acreate(title=data["title"], author=author,
+                                      price=decimal.Decimal(str(data.get("price", "0"))))
+    return {"id": book.pk, "title": book.title}
+
+
+async def set_price(pk: int, data: dict[str, Any]) -> dict[str, Any]:
+    """Load, change and save one book."""
+    book = await Book.objects.aget(pk=pk)
+    book.price = decimal.Decimal(str(data["price"]))
+    await book.asave(update_fields=["price"])
+    return {"id": book.pk, "price": book.price}
+
+
+def move_book(pk: int, author_name: str) -> dict[str, Any]:
+    """A transaction is a sync block: lock the row, change it, commit as a whole."""
+    with transaction.atomic():
+        book = Book.objects.select_for_update().get(pk=pk)
+        author, _ = Author.objects.get_or_create(
+            email=f"{author_name.lower().replace(' ', '.')}@example.com",
+            defaults={"name": author_name},
+        )
+        book.author = author
+        book.save(update_fields=["author"])
+        return {"id": book.pk, "author": author.name}
+
+
+async def app(scope: MutableMapping[str, Any], receive: Receive, send: Send) -> None:
+    """The bare ASGI application (wrapped below with ConnectionScopeMiddleware)."""
+    if scope["type"] == "lifespan":
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                orm.configure(os.environ.get("ORM_DATABASE_URL", "sqlite:///example.sqlite3"))
+                await orm.sync_to_async(_create_tables)()
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                orm.connections.close_all()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+    if scope["type"] != "http":
+        return
+    method, parts = scope["method"], [p for p in scope["path"].split("/") if p]
+    try:
+        if parts == ["books"] and method == "GET":
+            await _respond(send, 200, await list_books())
+        elif parts == ["books"] and method == "POST":
+            await _respond(send, 201, await create_book(await _read_json(receive)))
+        elif len(parts) == 3 and parts[0] == "books" and parts[2] == "price" and method == "POST":
+            await _respond(send, 200, await set_price(int(parts[1]), await _read_json(receive)))
+        elif len(parts) == 3 and parts[0] == "books" and parts[2] == "move" and method == "POST":
+            data = await _read_json(receive)
+            await _respond(send, 200, await orm.sync_to_async(move_book)(int(parts[1]), data["author"]))
+        elif parts == ["stats"]:
+            await _respond(send, 200, orm.connections.stats())
+        else:
+            await _respond(send, 404, {"error": "not found"})
+    except Book.DoesNotExist:
+        await _respond(send, 404, {"error": "no such book"})
+    except (KeyError, ValueError, TypeError, orm.DataError, orm.ValidationError) as error:
+        await _respond(send, 400, {"error": str(error)})
+
+
+def _create_tables() -> None:
+    from orm.exceptions import DatabaseError
+
+    try:
+        orm.create_tables(Author, Tag, Book)
+    except DatabaseError:
+        pass  # already there
+
+
+application = ConnectionScopeMiddleware(app)
