@@ -18,6 +18,8 @@ from collections.abc import Callable
 from contextlib import ContextDecorator
 from typing import Any, TypeVar
 
+from asgiref.sync import SyncToAsync
+
 from orm.db.connections import DEFAULT_DB_ALIAS, connections
 from orm.exceptions import DatabaseError, SynchronousOnlyOperation, TransactionManagementError
 from orm.utils.asyncio import in_event_loop_thread
@@ -40,8 +42,6 @@ __all__ = [
 F = TypeVar("F", bound=Callable[..., Any])
 _savepoint_counter = itertools.count(1)
 
-
-from asgiref.sync import SyncToAsync
 
 # The frame of this asgiref function marks where a sync_to_async call entered
 # its thread; see call_boundary().
