@@ -9,8 +9,10 @@ returned to their pool) when the block exits, however it exits.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
+from concurrent.futures import Executor
 from contextlib import asynccontextmanager
 
 from asgiref.sync import ThreadSensitiveContext
@@ -22,14 +24,39 @@ logger = logging.getLogger("orm.db.scopes")
 
 
 @asynccontextmanager
-async def connection_scope() -> AsyncIterator[None]:
-    """Run the block on its own thread and close its connections on exit."""
-    async with ThreadSensitiveContext():
+async def connection_scope(executor: Executor | None = None) -> AsyncIterator[None]:
+    """Run the block's database work on its own thread; close its connections on exit.
+
+    ``executor`` (optional) must run one call at a time on one thread, e.g.
+    ``ThreadPoolExecutor(max_workers=1)``; pass one to reuse threads across
+    scopes. A scope nested in another scope shares the outer one's thread
+    and leaves closing to it.
+    """
+    context = ThreadSensitiveContext(executor=executor) if executor is not None else ThreadSensitiveContext()
+    async with context:
+        owner = context.token is not None
         try:
             yield
         finally:
-            # Runs on the scope's own thread (thread-sensitive inside the
-            # context): only that thread may close the connections it opened.
-            closed = await to_async(connections.close_current)()
-            if closed:
-                logger.debug("connection_scope closed %d connection(s)", closed)
+            if owner:
+                await _close_scope_connections()
+
+
+async def _close_scope_connections() -> None:
+    # The close runs on the scope's own thread (thread-sensitive inside the
+    # context): only that thread may touch its connections, and it runs after
+    # any sync function still finishing there (a cancelled caller does not
+    # stop it). Further cancellations are absorbed until the close is done,
+    # then re-raised, so a cancelled request never strands a pooled connection.
+    close = asyncio.ensure_future(to_async(connections.close_current)())
+    cancelled = False
+    while not close.done():
+        try:
+            await asyncio.shield(close)
+        except asyncio.CancelledError:
+            cancelled = True
+    closed = close.result()
+    if closed:
+        logger.debug("connection_scope closed %d connection(s)", closed)
+    if cancelled:
+        raise asyncio.CancelledError

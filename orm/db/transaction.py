@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import inspect
 import itertools
+import os
 import sys
 import threading
 from collections.abc import Callable
@@ -22,7 +23,7 @@ from asgiref.sync import SyncToAsync
 
 from orm.db.connections import DEFAULT_DB_ALIAS, connections
 from orm.exceptions import DatabaseError, SynchronousOnlyOperation, TransactionManagementError
-from orm.utils.asyncio import in_event_loop_thread
+from orm.utils.asyncio import ALLOW_ENV, in_event_loop_thread
 
 __all__ = [
     "Atomic",
@@ -157,8 +158,11 @@ class mark_for_rollback_on_error:  # noqa: N801 - context-manager naming as in D
         if exc is not None:
             conn = get_connection(self.using)
             if conn.in_atomic_block:
+                # Keep the first cause: later refusals must point at the
+                # original error, not at the previous refusal.
+                if not conn.needs_rollback or conn.rollback_cause is None:
+                    conn.rollback_cause = exc
                 conn.needs_rollback = True
-                conn.rollback_cause = exc
 
 
 class Atomic(ContextDecorator):
@@ -191,7 +195,7 @@ class Atomic(ContextDecorator):
         return inner  # type: ignore[return-value]
 
     def __enter__(self) -> None:
-        if in_event_loop_thread():
+        if in_event_loop_thread() and not os.environ.get(ALLOW_ENV):
             raise SynchronousOnlyOperation(
                 "transaction.atomic() cannot be entered on a thread that runs an event loop: "
                 "the whole block would block every other task, and awaits inside it would "

@@ -26,7 +26,7 @@ from orm.query.iterables import (
 )
 from orm.query.prefetch import prefetch_related_objects
 from orm.query.q import Q
-from orm.query.query import Query
+from orm.query.query import MAX_SLICE, Query
 from orm.query.summary import get_aggregation
 from orm.sql.identifiers import check_alias
 from orm.utils.asyncio import check_async_unsafe, to_async
@@ -116,12 +116,16 @@ class QuerySet(Generic[M]):
         if isinstance(k, int):
             if k < 0:
                 raise ValueError("Negative indexing is not supported.")
+            if k >= MAX_SLICE:
+                raise ValueError(f"QuerySet index {k} is larger than the maximum {MAX_SLICE}.")
         else:
             for bound in (k.start, k.stop):
                 if bound is not None and (isinstance(bound, bool) or not isinstance(bound, int)):
                     raise TypeError("QuerySet slice bounds must be integers.")
                 if bound is not None and bound < 0:
                     raise ValueError("Negative indexing is not supported.")
+                if bound is not None and bound > MAX_SLICE:
+                    raise ValueError(f"QuerySet slice bound {bound} is larger than the maximum {MAX_SLICE}.")
             if k.step not in (None, 1) and not isinstance(k.step, int):
                 raise TypeError("QuerySet slice step must be an integer.")
         if self._result_cache is not None:

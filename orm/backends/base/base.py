@@ -172,8 +172,9 @@ class BaseDatabaseWrapper:
         forever (RELIABILITY.md F2).
         """
         if self.in_atomic_block:
+            if not self.needs_rollback or self.rollback_cause is None:
+                self.rollback_cause = error
             self.needs_rollback = True
-            self.rollback_cause = error
         elif isinstance(error, OperationalError | InterfaceError) and self.is_broken():
             self.close()
 

@@ -1,0 +1,407 @@
+"""PostgreSQL ``DatabaseWrapper`` on psycopg 3 and ``psycopg_pool``.
+
+Connections come from one ``psycopg_pool.ConnectionPool`` per alias, shared
+by every thread and created on first use through
+``ConnectionHandler.get_pool``. A thread's wrapper takes a connection when it
+first needs one and holds it until the wrapper is closed (end of a
+``connection_scope()``, ``close_all()``, or a connection-level error), then
+gives it back idle: an open transaction is rolled back first and a
+connection that cannot be reset is closed, so the pool never hands out a
+connection inside a transaction. The pool checks each connection before
+handing it out (``check=ConnectionPool.check_connection``), so one the server
+killed while it sat idle is replaced instead of failing the next query.
+
+Connections run in autocommit mode; ``atomic()`` issues ``BEGIN`` and ends
+with ``COMMIT``/``ROLLBACK`` through the connection. Every session uses
+``TimeZone=UTC`` (timestamptz values come back aware, in UTC) and reads
+``json``/``jsonb`` as text, which ``JSONField.from_db_value`` decodes.
+
+``iterator()`` streams through a server-side (named) cursor. Outside a
+transaction it is declared ``WITH HOLD`` so it survives the implicit commit
+of autocommit mode: the client holds one chunk at a time, while PostgreSQL
+materialises the result when the ``DECLARE`` commits. Inside ``atomic()``
+the cursor is an ordinary one that streams lazily and ends with the
+transaction. Either way it is closed when the iteration ends, stops early or
+fails.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+import weakref
+from typing import Any, ClassVar, Self
+
+import psycopg
+from psycopg import pq
+from psycopg.conninfo import make_conninfo
+from psycopg.types.string import TextLoader
+from psycopg_pool import ConnectionPool, PoolClosed, PoolTimeout, TooManyRequests
+
+from orm.backends.base.base import BaseDatabaseWrapper
+from orm.backends.postgresql.features import DatabaseFeatures
+from orm.backends.postgresql.operations import DatabaseOperations
+from orm.backends.postgresql.schema import DatabaseSchemaEditor
+from orm.conf import DatabaseSettings
+from orm.db.connections import connections
+from orm.db.cursor import CursorWrapper
+from orm.exceptions import ImproperlyConfigured, OperationalError
+from orm.utils.asyncio import check_async_unsafe
+
+__all__ = ["DatabaseWrapper", "POOL_DEFAULTS"]
+
+PgConnection = psycopg.Connection[Any]
+
+#: psycopg_pool settings used when the URL does not give ``pool_<name>=...``.
+POOL_DEFAULTS: dict[str, Any] = {"min_size": 1, "max_size": 10, "timeout": 30.0}
+# How long one wait for a connection lasts while the pool has never connected,
+# so a wrong password or a stopped server fails fast instead of after the
+# whole pool timeout.
+_FIRST_CONNECT_POLL = 0.1
+_cursor_names = itertools.count(1)
+
+
+class _PoolHealth:
+    """What the pool's last attempt to open a connection gave (written by its workers)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.ever_connected = False
+        self.last_error: psycopg.Error | None = None
+
+    def succeeded(self) -> None:
+        with self._lock:
+            self.ever_connected = True
+            self.last_error = None
+
+    def failed(self, error: psycopg.Error) -> None:
+        with self._lock:
+            self.last_error = error
+
+
+def _recording_connection_class(health: _PoolHealth) -> type[PgConnection]:
+    """A ``psycopg.Connection`` subclass that reports each connect outcome to ``health``.
+
+    The pool opens connections in background workers and only logs why a
+    connect failed; recording it lets a waiting caller see the real cause
+    (wrong password, unknown database, server down) instead of a bare timeout.
+    """
+
+    class PooledConnection(psycopg.Connection[Any]):
+        @classmethod
+        def connect(cls, conninfo: str = "", **kwargs: Any) -> Self:
+            try:
+                conn = super().connect(conninfo, **kwargs)
+            except psycopg.Error as error:
+                health.failed(error)
+                raise
+            health.succeeded()
+            return conn
+
+    return PooledConnection
+
+
+class _Pool(ConnectionPool[PgConnection]):
+    """The alias's ``ConnectionPool``, carrying the health record of its connects."""
+
+    def __init__(self, conninfo: str, *, health: _PoolHealth, **kwargs: Any) -> None:
+        self.health = health
+        super().__init__(conninfo, connection_class=_recording_connection_class(health), **kwargs)
+
+
+def _configure_connection(conn: PgConnection) -> None:
+    """Run once per new physical connection, in the pool's worker thread."""
+    # JSONField.from_db_value decodes JSON text itself (with the field's
+    # decoder), and EXPLAIN (FORMAT JSON) should read as JSON text too.
+    conn.adapters.register_loader("jsonb", TextLoader)
+    conn.adapters.register_loader("json", TextLoader)
+
+
+def _close_server_cursor(cursor: psycopg.ServerCursor[Any]) -> None:
+    """Close a named cursor before its connection goes back to the pool."""
+    if cursor.closed:
+        return
+    try:
+        # Sends CLOSE when the connection is usable; on a broken one it only
+        # marks the cursor closed.
+        cursor.close()
+    except psycopg.Error:
+        # CLOSE failed (the server no longer knows the cursor): mark it closed
+        # on the client only, so it is not closed again later on a connection
+        # that belongs to someone else, and warns of no leak when collected.
+        psycopg.Cursor.close(cursor)
+
+
+def _prepare_threshold(raw: Any) -> int | None:
+    if raw is None:
+        return 5  # psycopg's default: prepare a statement on its 5th execution
+    if str(raw).lower() in ("none", "off", ""):
+        return None  # never prepare (needed behind PgBouncer in transaction mode)
+    try:
+        return int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"Invalid prepare_threshold {raw!r} in the PostgreSQL URL; use an integer or 'none'."
+        ) from None
+
+
+class DatabaseWrapper(BaseDatabaseWrapper):
+    vendor = "postgresql"
+    display_name = "PostgreSQL"
+    data_types: ClassVar[dict[str, str]] = {
+        # Auto fields become identity columns through the schema editor's suffix.
+        "AutoField": "integer",
+        "BigAutoField": "bigint",
+        "SmallAutoField": "smallint",
+        "BinaryField": "bytea",
+        "BooleanField": "boolean",
+        "CharField": "varchar(%(max_length)s)",
+        "DateField": "date",
+        "DateTimeField": "timestamp with time zone",
+        "DecimalField": "numeric(%(max_digits)s, %(decimal_places)s)",
+        "DurationField": "interval",
+        "FloatField": "double precision",
+        "IntegerField": "integer",
+        "BigIntegerField": "bigint",
+        "PositiveIntegerField": "integer",
+        "SmallIntegerField": "smallint",
+        "TextField": "text",
+        "TimeField": "time",
+        "UUIDField": "uuid",
+        "JSONField": "jsonb",
+    }
+    data_type_check_constraints: ClassVar[dict[str, str]] = {
+        "PositiveIntegerField": "%(column)s >= 0",
+    }
+    # The i-lookups upper-case both sides (the left one through ops.lookup_cast);
+    # LIKE values arrive with %, _ and \ escaped by ops.prep_for_like_query.
+    operators: ClassVar[dict[str, str]] = {
+        "exact": "= %s",
+        "iexact": "= UPPER(%s)",
+        "contains": "LIKE %s ESCAPE '\\'",
+        "icontains": "LIKE UPPER(%s) ESCAPE '\\'",
+        "gt": "> %s",
+        "gte": ">= %s",
+        "lt": "< %s",
+        "lte": "<= %s",
+        "startswith": "LIKE %s ESCAPE '\\'",
+        "endswith": "LIKE %s ESCAPE '\\'",
+        "istartswith": "LIKE UPPER(%s) ESCAPE '\\'",
+        "iendswith": "LIKE UPPER(%s) ESCAPE '\\'",
+    }
+    ops_class = DatabaseOperations
+    features_class = DatabaseFeatures
+    schema_editor_class = DatabaseSchemaEditor
+
+    def __init__(self, settings: DatabaseSettings, alias: str) -> None:
+        super().__init__(settings, alias)
+        # The pool the current connection came from: it goes back to that pool
+        # even if close_all()/configure() replaced the alias's pool meanwhile.
+        self._connection_pool: _Pool | None = None
+        # Server-side cursors opened on the current connection. They are closed
+        # before the connection goes back: a WITH HOLD cursor would outlive the
+        # return, and an iterator finished later must not touch a connection
+        # that by then belongs to another thread.
+        self._server_cursors: weakref.WeakSet[psycopg.ServerCursor[Any]] = weakref.WeakSet()
+
+    # -- the pool -----------------------------------------------------------------
+    def _pool_params(self) -> tuple[str, dict[str, Any]]:
+        """(conninfo, psycopg connect kwargs) from the settings; validated here."""
+        settings = self.settings
+        options = dict(settings.options)
+        prepare_threshold = _prepare_threshold(options.pop("prepare_threshold", None))
+        params: dict[str, Any] = {"dbname": settings.name}
+        for key in ("host", "port", "user", "password"):
+            value = getattr(settings, key)
+            if value is not None:
+                params[key] = value
+        params.update(options)
+        # Every session runs in UTC at no cost: the server applies it at startup.
+        params["options"] = f"{options.get('options', '')} -c TimeZone=UTC".strip()
+        try:
+            conninfo = make_conninfo("", **params)
+        except psycopg.ProgrammingError as error:
+            raise ImproperlyConfigured(
+                f"Invalid PostgreSQL connection option for alias {self.alias!r}: {error}"
+            ) from None
+        return conninfo, {"autocommit": True, "prepare_threshold": prepare_threshold}
+
+    def _create_pool(self) -> _Pool:
+        """Build the alias's pool (called once per alias by the handler, under its lock)."""
+        conninfo, connect_kwargs = self._pool_params()
+        options = {**POOL_DEFAULTS, **self.settings.pool}
+        try:
+            return _Pool(
+                conninfo,
+                health=_PoolHealth(),
+                kwargs=connect_kwargs,
+                min_size=int(options["min_size"]),
+                max_size=int(options["max_size"]),
+                timeout=float(options["timeout"]),
+                max_waiting=int(options.get("max_waiting", 0)),
+                max_idle=float(options.get("max_idle", 600.0)),
+                max_lifetime=float(options.get("max_lifetime", 3600.0)),
+                reconnect_timeout=float(options.get("reconnect_timeout", 300.0)),
+                # A connection the server killed while it sat in the pool fails
+                # this check and is replaced before anyone sees it (F2).
+                check=ConnectionPool.check_connection,
+                configure=_configure_connection,
+                name=f"orm-{self.alias}",
+                # Opened now; its workers connect in the background (min_size)
+                # while the first getconn() waits for one.
+                open=True,
+            )
+        except ValueError as error:  # psycopg_pool's own size checks
+            raise ImproperlyConfigured(
+                f"Invalid pool settings for alias {self.alias!r}: {error}."
+            ) from None
+
+    def _get_pool(self) -> _Pool:
+        handler: Any = getattr(self, "handler", None)
+        if handler is None:  # a wrapper built outside the handler (tests)
+            handler = connections
+        pool: _Pool = handler.get_pool(self.alias, self._create_pool)
+        return pool
+
+    # -- connection lifecycle ---------------------------------------------------
+    def get_new_connection(self) -> Any:
+        """Take a connection from the alias's pool, waiting at most ``pool_timeout``."""
+        pool = self._get_pool()
+        try:
+            conn = self._getconn(pool)
+        except PoolClosed:
+            # close_all()/configure() closed this pool between get_pool() and
+            # getconn(); the handler makes a new one on the next request.
+            pool = self._get_pool()
+            conn = self._getconn(pool)
+        # TAKEN: this wrapper now owns the connection until close_connection().
+        self._connection_pool = pool
+        return conn
+
+    def _getconn(self, pool: _Pool) -> PgConnection:
+        health = pool.health
+        deadline = time.monotonic() + pool.timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            # Until the pool has connected once, wait in short slices so that a
+            # connect error recorded meanwhile ends the wait at once. Afterwards
+            # wait the whole timeout in one request, keeping our place in the
+            # pool's queue (fair when the pool is busy).
+            first_connect = not health.ever_connected
+            wait = min(remaining, _FIRST_CONNECT_POLL) if first_connect else remaining
+            try:
+                # Connection TAKEN from the pool (checked by the pool before).
+                return pool.getconn(timeout=max(wait, 0.001))
+            except PoolTimeout as timeout:
+                error = health.last_error
+                if error is not None and (first_connect or time.monotonic() >= deadline - 0.001):
+                    raise self._connect_error(error) from error
+                if time.monotonic() >= deadline - 0.001:
+                    raise self._pool_timeout_error(pool) from timeout
+            except TooManyRequests as error:
+                raise OperationalError(
+                    f"Too many requests are already waiting for a PostgreSQL connection for "
+                    f"alias {self.alias!r} (pool_max_waiting={pool.max_waiting}). Raise "
+                    "pool_max_waiting or pool_max_size in the database URL, or shed load."
+                ) from error
+
+    def _connect_error(self, error: psycopg.Error) -> OperationalError:
+        settings = self.settings
+        where = f"{settings.host or 'localhost'}:{settings.port or 5432}/{settings.name}"
+        new = OperationalError(
+            f"Could not connect to PostgreSQL for alias {self.alias!r} ({where}, user "
+            f"{settings.user!r}): {str(error).strip()}"
+        )
+        new.sqlstate = error.sqlstate
+        return new
+
+    def _pool_timeout_error(self, pool: _Pool) -> OperationalError:
+        return OperationalError(
+            f"No PostgreSQL connection for alias {self.alias!r} became free within "
+            f"{pool.timeout:g} s: all {pool.max_size} pooled connections are in use "
+            f"(pool_max_size={pool.max_size}, pool_timeout={pool.timeout:g}). Raise "
+            "pool_max_size or pool_timeout in the database URL (e.g. "
+            "'?pool_max_size=20&pool_timeout=60'), or return connections sooner by running "
+            "each unit of work in orm.connection_scope()."
+        )
+
+    def init_connection_state(self) -> None:
+        conn: PgConnection = self.connection
+        with self.wrap_database_errors:
+            if not conn.autocommit:
+                conn.autocommit = True  # atomic() issues BEGIN itself
+            # Set at connect; restored here if a previous user changed it.
+            if conn.info.parameter_status("TimeZone") != "UTC":
+                conn.execute("SET TIME ZONE 'UTC'")
+
+    def close_connection(self, connection: Any) -> None:
+        """Give the connection back to its pool idle, or closed if it cannot be reset."""
+        conn: PgConnection = connection
+        pool, self._connection_pool = self._connection_pool, None
+        cursors, self._server_cursors = list(self._server_cursors), weakref.WeakSet()
+        try:
+            for cursor in cursors:
+                _close_server_cursor(cursor)
+            self._reset(conn)
+        finally:
+            if pool is not None:
+                # RETURNED to the pool: idle, or closed (the pool then discards it
+                # and opens a replacement in the background).
+                pool.putconn(conn)
+            else:
+                conn.close()  # CLOSED: not from a pool (should not happen)
+
+    @staticmethod
+    def _reset(conn: PgConnection) -> None:
+        if conn.closed:
+            return
+        if conn.broken:
+            conn.close()  # CLOSED: the socket is gone; the pool will replace it
+            return
+        status = conn.info.transaction_status
+        if status == pq.TransactionStatus.ACTIVE:
+            # A statement or COPY is still running: it cannot be rolled back
+            # from here, and a connection mid-protocol must never be reused.
+            conn.close()  # CLOSED
+            return
+        try:
+            if status in (pq.TransactionStatus.INTRANS, pq.TransactionStatus.INERROR):
+                conn.rollback()
+        except psycopg.Error:
+            conn.close()  # CLOSED: could not be reset, so it is not reused
+            return
+        if conn.info.transaction_status != pq.TransactionStatus.IDLE:
+            conn.close()  # CLOSED: never give back a connection inside a transaction
+
+    def is_broken(self) -> bool:
+        conn: PgConnection | None = self.connection
+        return conn is None or bool(conn.closed or conn.broken)
+
+    # -- cursors --------------------------------------------------------------------
+    def create_cursor(self) -> Any:
+        return self.connection.cursor()
+
+    def chunked_cursor(self) -> CursorWrapper:
+        """A named (server-side) cursor; see the module docstring for WITH HOLD."""
+        check_async_unsafe("connection.chunked_cursor()")
+        self.validate_thread_sharing()
+        self.ensure_connection()
+        conn: PgConnection = self.connection
+        # In autocommit the DECLARE commits at once and a plain cursor would
+        # vanish with its transaction; inside atomic() it lives as long as the
+        # transaction, which closes it if the iteration is abandoned.
+        withhold = conn.info.transaction_status == pq.TransactionStatus.IDLE
+        name = f"_orm_chunked_{next(_cursor_names)}"
+        with self.wrap_database_errors:
+            cursor = conn.cursor(name, scrollable=False, withhold=withhold)
+        self._server_cursors.add(cursor)
+        return CursorWrapper(cursor, self)
+
+    def diagnostics(self) -> dict[str, Any]:
+        info = super().diagnostics()
+        conn: PgConnection | None = self.connection
+        if conn is not None and not conn.closed:
+            info["backend_pid"] = conn.info.backend_pid
+            info["transaction_status"] = pq.TransactionStatus(conn.info.transaction_status).name
+        return info

@@ -1,0 +1,41 @@
+"""PostgreSQL capability flags (PostgreSQL 12 or newer, psycopg 3)."""
+
+from __future__ import annotations
+
+from orm.backends.base.features import BaseDatabaseFeatures
+
+
+class DatabaseFeatures(BaseDatabaseFeatures):
+    # Can INSERT ... RETURNING give back generated primary keys of many rows? Yes.
+    can_return_rows_from_bulk_insert = True
+    # Does SELECT ... FOR UPDATE exist, with NOWAIT, SKIP LOCKED and OF? All of them.
+    has_select_for_update = True
+    has_select_for_update_nowait = True
+    has_select_for_update_skip_locked = True
+    has_select_for_update_of = True
+    # Does the backend support DISTINCT ON (fields)? Yes.
+    can_distinct_on_fields = True
+    # Native uuid, interval, jsonb and timestamptz columns? Yes.
+    has_native_uuid_field = True
+    has_native_duration_field = True
+    has_native_json_field = True
+    supports_timezones = True
+    # Does JSON containment work? Yes, jsonb's @> operator.
+    supports_json_field_contains = True
+    # Most bound parameters per statement: the protocol counts them in 16 bits.
+    max_query_params = 65535
+    # Are savepoints available inside transactions? Yes.
+    uses_savepoints = True
+    # Can a server-side cursor stream rows? Yes: named cursors (DECLARE ... CURSOR).
+    can_use_chunked_reads = True
+    # Formats EXPLAIN accepts.
+    supported_explain_formats = frozenset({"TEXT", "JSON", "XML", "YAML"})
+    # EXPLAIN options besides FORMAT (each takes a boolean).
+    supported_explain_options = frozenset(
+        {"ANALYZE", "VERBOSE", "COSTS", "BUFFERS", "SETTINGS", "WAL", "TIMING", "SUMMARY"}
+    )
+    # Partial indexes (CREATE INDEX ... WHERE)? Yes.
+    supports_partial_indexes = True
+    # Can a FOREIGN KEY be added with ALTER TABLE after creation? Yes: the schema
+    # editor adds them after every table of the batch exists.
+    can_add_foreign_key_later = True

@@ -1,0 +1,251 @@
+"""PostgreSQL SQL fragments and value conversions.
+
+psycopg 3 adapts dates, times, aware datetimes, UUIDs, decimals, bytes and
+timedeltas natively and uses ``%s`` placeholders itself (a literal percent in
+SQL text that travels with parameters is written ``%%``), so most hooks of the
+base class stay as they are. What is PostgreSQL-specific lives here: casts for
+pattern lookups, ``EXTRACT``/``DATE_TRUNC``, POSIX regular expressions, jsonb
+operators with every key and value bound as a parameter, ``DISTINCT ON`` and
+large ``IN`` lists bound as one array.
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import json
+import uuid
+from typing import Any
+
+from psycopg.types.json import Jsonb
+
+from orm.backends.base.operations import BaseDatabaseOperations, Converter
+
+# Lookups that compare text: a non-text left-hand side is cast to text first.
+_TEXT_LOOKUPS = frozenset(
+    {"iexact", "contains", "icontains", "startswith", "istartswith", "endswith", "iendswith"}
+)
+# Case-insensitive lookups: both sides are upper-cased (see DatabaseWrapper.operators).
+_UPPER_LOOKUPS = frozenset({"iexact", "icontains", "istartswith", "iendswith"})
+# Column types that already are text, so no cast is added (and indexes stay usable).
+_TEXT_TYPES = frozenset({"CharField", "TextField", "EmailField", "SlugField", "URLField"})
+_INTEGER_TYPES = frozenset(
+    {
+        "AutoField",
+        "BigAutoField",
+        "SmallAutoField",
+        "IntegerField",
+        "BigIntegerField",
+        "SmallIntegerField",
+        "PositiveIntegerField",
+    }
+)
+
+# Date part -> SQL (the part comes from this table, never from the caller's string).
+# EXTRACT returns numeric on PostgreSQL 14+, so every part is cast to integer;
+# seconds are floored first because the fraction would otherwise round up.
+_EXTRACT_SQL = {
+    "year": "CAST(EXTRACT(YEAR FROM {}) AS integer)",
+    "quarter": "CAST(EXTRACT(QUARTER FROM {}) AS integer)",
+    "month": "CAST(EXTRACT(MONTH FROM {}) AS integer)",
+    "week": "CAST(EXTRACT(WEEK FROM {}) AS integer)",  # ISO 8601 week number
+    "day": "CAST(EXTRACT(DAY FROM {}) AS integer)",
+    # Django's convention: 1 = Sunday ... 7 = Saturday (DOW is 0 = Sunday).
+    "week_day": "(CAST(EXTRACT(DOW FROM {}) AS integer) + 1)",
+    "hour": "CAST(EXTRACT(HOUR FROM {}) AS integer)",
+    "minute": "CAST(EXTRACT(MINUTE FROM {}) AS integer)",
+    "second": "CAST(FLOOR(EXTRACT(SECOND FROM {})) AS integer)",
+}
+_TRUNC_KINDS = ("year", "quarter", "month", "week", "day", "hour", "minute", "second")
+
+
+def _as_is(text: Any) -> Any:
+    # The "dumps" of a Jsonb wrapper whose object is already JSON text.
+    return text
+
+
+def _to_int(value: Any, expression: Any, connection: Any) -> Any:
+    # SUM(bigint) and friends come back as numeric (Decimal).
+    return int(value) if isinstance(value, decimal.Decimal) else value
+
+
+def _to_float(value: Any, expression: Any, connection: Any) -> Any:
+    # AVG(integer) and AVG(numeric) come back as numeric (Decimal).
+    return float(value) if isinstance(value, decimal.Decimal) else value
+
+
+def _as_is_converter(value: Any, expression: Any, connection: Any) -> Any:
+    return value
+
+
+def _decimal_converter(expression: Any) -> Converter:
+    places: int | None = getattr(expression.output_field, "decimal_places", None)
+    if places is None:
+        return _as_is_converter
+    quantum = decimal.Decimal(1).scaleb(-places)
+
+    def convert(value: Any, expression: Any, connection: Any) -> Any:
+        # AVG() returns many more places than the field declares; restore the
+        # declared places so both backends give the same Decimal.
+        if not isinstance(value, decimal.Decimal) or not value.is_finite():
+            return value
+        if value.as_tuple().exponent == -places:
+            return value
+        try:
+            return value.quantize(quantum)
+        except decimal.InvalidOperation:  # more digits than the context holds
+            return value
+
+    return convert
+
+
+def _keys_have_nul(keys: list[str]) -> bool:
+    # jsonb cannot store NUL in a key, so such a key can never be present.
+    return any("\x00" in key for key in keys)
+
+
+class DatabaseOperations(BaseDatabaseOperations):
+    extract_kinds = frozenset(_EXTRACT_SQL)
+
+    def max_name_length(self) -> int:
+        return 63  # NAMEDATALEN - 1
+
+    # -- values -------------------------------------------------------------
+    def adapt_json_value(self, value: Any, encoder: type[json.JSONEncoder] | None) -> Any:
+        # Dump now, so a value that is not JSON fails here (as on SQLite) and not
+        # inside the driver; the wrapper sends the text with the jsonb type, so
+        # it also works where PostgreSQL cannot infer a type (CASE in bulk_update).
+        text = json.dumps(value, cls=encoder, allow_nan=False, ensure_ascii=False)
+        return Jsonb(text, dumps=_as_is)
+
+    def adapt_datetimefield_value(self, value: datetime.datetime | None) -> Any:
+        return value  # aware datetimes are sent as timestamptz
+
+    def adapt_uuidfield_value(self, value: uuid.UUID | None) -> Any:
+        return value  # native uuid
+
+    def adapt_durationfield_value(self, value: datetime.timedelta | None) -> Any:
+        return value  # native interval
+
+    def get_db_converters(self, expression: Any) -> list[Converter]:
+        if hasattr(expression, "target"):
+            # A plain column comes back in its own type (timestamptz as an aware
+            # UTC datetime, numeric at its scale, jsonb as text for from_db_value).
+            return []
+        internal = self.converter_type(expression)
+        if internal in _INTEGER_TYPES:
+            return [_to_int]
+        if internal == "FloatField":
+            return [_to_float]
+        if internal == "DecimalField":
+            return [_decimal_converter(expression)]
+        return []
+
+    # -- statements -----------------------------------------------------------
+    def limit_offset_sql(self, low: int, high: int | None) -> str:
+        parts = []
+        if high is not None:
+            parts.append(f"LIMIT {int(high) - int(low)}")
+        if low:
+            parts.append(f"OFFSET {int(low)}")
+        return " ".join(parts)
+
+    def distinct_sql(self, fields: list[str]) -> str:
+        # ``fields`` are compiled column references, not caller text.
+        if fields:
+            return f"DISTINCT ON ({', '.join(fields)})"
+        return "DISTINCT"
+
+    def lookup_cast(self, lookup_type: str, internal_type: str | None = None) -> str:
+        lookup = "%s"
+        if lookup_type in _TEXT_LOOKUPS and internal_type not in _TEXT_TYPES:
+            lookup = "(%s)::text"
+        if lookup_type in _UPPER_LOOKUPS:
+            lookup = f"UPPER({lookup})"
+        return lookup
+
+    def date_extract_sql(self, kind: str, sql: str, params: list[Any]) -> tuple[str, list[Any]]:
+        # Every connection runs with TimeZone=UTC, so a timestamptz is split in UTC.
+        kind = self.check_extract_kind(kind)
+        return _EXTRACT_SQL[kind].format(sql), params
+
+    def datetime_cast_date_sql(self, sql: str, params: list[Any]) -> tuple[str, list[Any]]:
+        return f"({sql} AT TIME ZONE 'UTC')::date", params
+
+    def date_trunc_sql(
+        self, kind: str, sql: str, params: list[Any], is_datetime: bool
+    ) -> tuple[str, list[Any]]:
+        if kind not in _TRUNC_KINDS:
+            raise ValueError(
+                f"Invalid truncation kind {kind!r}; choose from: {', '.join(_TRUNC_KINDS)}."
+            )
+        # The kind travels as a parameter even though it is allow-listed.
+        if is_datetime:
+            return f"DATE_TRUNC(%s, {sql}, 'UTC')", [kind, *params]
+        return f"DATE_TRUNC(%s, ({sql})::timestamp)::date", [kind, *params]
+
+    def regex_lookup(self, lookup_type: str) -> str:
+        # POSIX regular expressions; ~* is the case-insensitive variant.
+        if lookup_type == "regex":
+            return "(%s)::text ~ %s"
+        return "(%s)::text ~* %s"
+
+    # -- large IN lists and JSON -------------------------------------------------
+    def in_array_sql(self, values: list[Any]) -> tuple[str, list[Any]]:
+        # One array parameter instead of one per value. The result follows "IN ",
+        # hence the subquery. psycopg types arrays of most values itself, but a
+        # list of str is sent untyped and unnest() needs to know its type.
+        if values and all(isinstance(value, str) for value in values):
+            return "(SELECT unnest(%s::text[]))", [list(values)]
+        return "(SELECT unnest(%s))", [list(values)]
+
+    def json_path_params(self, keys: list[str]) -> Any:
+        # A text[] path: each element is an object key or, on arrays, an index.
+        return list(keys)
+
+    def json_key_sql(
+        self, sql: str, params: list[Any], keys: list[str], as_json: bool
+    ) -> tuple[str, list[Any]]:
+        if _keys_have_nul(keys):
+            return ("(NULL::jsonb)" if as_json else "(NULL::text)"), []
+        operator = "#>" if as_json else "#>>"
+        return f"({sql} {operator} %s::text[])", [*params, self.json_path_params(keys)]
+
+    def _key_base(self, compiler: Any, key: Any) -> tuple[str, list[Any], list[str]]:
+        base, keys = key.key_path()
+        sql, params = compiler.compile(base)
+        return sql, list(params), list(keys)
+
+    def json_key_exact_sql(self, compiler: Any, key: Any, value: Any) -> tuple[str, list[Any]]:
+        sql, params, keys = self._key_base(compiler, key)
+        if _keys_have_nul(keys):
+            return "FALSE", []
+        path = self.json_path_params(keys)
+        if hasattr(value, "as_sql"):
+            rhs_sql, rhs_params = compiler.compile(value)
+            return f"({sql} #> %s::text[]) = to_jsonb({rhs_sql})", [*params, path, *rhs_params]
+        document = json.dumps(value, allow_nan=False, ensure_ascii=False)
+        return f"({sql} #> %s::text[]) = %s::jsonb", [*params, path, document]
+
+    def json_key_isnull_sql(self, compiler: Any, key: Any, isnull: bool) -> tuple[str, list[Any]]:
+        # Absent key -> SQL NULL; a key holding JSON null is present ('null'::jsonb).
+        sql, params, keys = self._key_base(compiler, key)
+        if _keys_have_nul(keys):
+            return ("TRUE" if isnull else "FALSE"), []
+        test = "IS NULL" if isnull else "IS NOT NULL"
+        return f"({sql} #> %s::text[]) {test}", [*params, self.json_path_params(keys)]
+
+    def json_has_key_sql(self, compiler: Any, lhs: Any, key: str) -> tuple[str, list[Any]]:
+        # psycopg only treats %-sequences as placeholders, so the ? operator is safe.
+        sql, params = compiler.compile(lhs)
+        if "\x00" in key:
+            return "FALSE", []
+        return f"({sql} ? %s)", [*params, key]
+
+    def json_contains_sql(self, compiler: Any, lhs: Any, value: Any) -> tuple[str, list[Any]]:
+        sql, params = compiler.compile(lhs)
+        if hasattr(value, "as_sql"):
+            rhs_sql, rhs_params = compiler.compile(value)
+            return f"({sql} @> {rhs_sql})", [*params, *rhs_params]
+        document = json.dumps(value, allow_nan=False, ensure_ascii=False)
+        return f"({sql} @> %s::jsonb)", [*params, document]

@@ -1,0 +1,1 @@
+"""Compile-only SQL tests: SQL text and parameters, no query executed."""

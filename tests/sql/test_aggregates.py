@@ -1,0 +1,413 @@
+"""Aggregates in annotate() (GROUP BY, HAVING), aggregate(), count() and exists().
+
+``count()``, ``aggregate()`` and ``exists()`` build and run their statement in
+one call; the ``captured_sql`` fixture records it without executing it.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+import orm
+from orm import Avg, Count, F, Max, Min, OuterRef, Q, Subquery, Sum
+from tests.sql.helpers import AUTHOR_COLS, assert_sql
+from tests.sql.models import Author, Book, Number, Publisher, Tag
+
+JOIN_BOOKS = (
+    'LEFT OUTER JOIN "sqltests_book" ON ("sqltests_author"."id" = "sqltests_book"."author_id")'
+)
+GROUP_BY_AUTHOR = "GROUP BY " + AUTHOR_COLS
+NAME = '"sqltests_author"."name"'
+
+
+def only_statement(captured):
+    assert len(captured) == 1, captured
+    return captured[0]
+
+
+# -- annotate ------------------------------------------------------------------------
+
+
+def test_annotate_count_groups_by_every_selected_column():
+    assert_sql(
+        Author.objects.annotate(n=Count("books")),
+        f'SELECT {AUTHOR_COLS}, COUNT("sqltests_book"."id") AS "n" FROM "sqltests_author" {JOIN_BOOKS} '
+        f"{GROUP_BY_AUTHOR}",
+    )
+
+
+def test_annotate_default_alias():
+    sql, _ = Author.objects.annotate(Count("books")).query.sql_with_params()
+    assert 'COUNT("sqltests_book"."id") AS "books__count"' in sql
+
+
+def test_count_distinct_with_filter_is_a_case_inside_the_aggregate():
+    assert_sql(
+        Author.objects.annotate(
+            n=Count("books", distinct=True, filter=Q(books__pages__gt=1))
+        ).order_by("-n"),
+        f'SELECT {AUTHOR_COLS}, COUNT(DISTINCT CASE WHEN "sqltests_book"."pages" > %s '
+        'THEN "sqltests_book"."id" ELSE NULL END) AS "n" '
+        f'FROM "sqltests_author" {JOIN_BOOKS} {GROUP_BY_AUTHOR} ORDER BY "n" DESC',
+        [1],
+    )
+
+
+def test_filter_on_an_aggregate_is_having_and_the_rest_stays_in_where():
+    assert_sql(
+        Author.objects.annotate(n=Count("books")).filter(n__gt=1).filter(name="x"),
+        f'SELECT {AUTHOR_COLS}, COUNT("sqltests_book"."id") AS "n" FROM "sqltests_author" {JOIN_BOOKS} '
+        f'WHERE {NAME} = %s {GROUP_BY_AUTHOR} HAVING COUNT("sqltests_book"."id") > %s',
+        ["x", 1],
+    )
+
+
+def test_alias_aggregate_filters_without_being_selected():
+    assert_sql(
+        Author.objects.alias(n=Count("books")).filter(n__gt=1),
+        f'SELECT {AUTHOR_COLS} FROM "sqltests_author" {JOIN_BOOKS} {GROUP_BY_AUTHOR} '
+        'HAVING COUNT("sqltests_book"."id") > %s',
+        [1],
+    )
+
+
+def test_aggregate_over_an_aggregate_is_refused():
+    with pytest.raises(ValueError, match="contains an aggregate"):
+        Author.objects.annotate(n=Sum(Count("books")))
+
+
+def test_distinct_is_refused_where_the_aggregate_does_not_allow_it():
+    with pytest.raises(TypeError, match="does not allow distinct"):
+        Max("pages", distinct=True)
+
+
+# -- values().annotate(): GROUP BY the values ------------------------------------------------
+
+
+def test_values_then_annotate_groups_by_the_values():
+    assert_sql(
+        Author.objects.values("name").annotate(n=Count("books")),
+        f'SELECT {NAME} AS "name", COUNT("sqltests_book"."id") AS "n" FROM "sqltests_author" {JOIN_BOOKS} '
+        f"GROUP BY {NAME}",
+    )
+
+
+def test_values_then_annotate_several_aggregates():
+    assert_sql(
+        Author.objects.values("name").annotate(
+            total=Sum("books__pages"),
+            avg=Avg("books__price"),
+            lo=Min("books__rating"),
+            hi=Max("books__published"),
+            n=Count("books", distinct=True),
+        ),
+        f'SELECT {NAME} AS "name", SUM("sqltests_book"."pages") AS "total", '
+        'AVG("sqltests_book"."price") AS "avg", MIN("sqltests_book"."rating") AS "lo", '
+        'MAX("sqltests_book"."published") AS "hi", COUNT(DISTINCT "sqltests_book"."id") AS "n" '
+        f'FROM "sqltests_author" {JOIN_BOOKS} GROUP BY {NAME}',
+    )
+
+
+def test_values_of_two_fields_groups_by_both():
+    assert_sql(
+        Author.objects.values("name", "age").annotate(n=Count("books")),
+        f'SELECT {NAME} AS "name", "sqltests_author"."age" AS "age", COUNT("sqltests_book"."id") AS "n" '
+        f'FROM "sqltests_author" {JOIN_BOOKS} GROUP BY {NAME}, "sqltests_author"."age"',
+    )
+
+
+def test_values_annotate_having_and_ordering():
+    assert_sql(
+        Author.objects.values("name")
+        .annotate(total=Sum("books__pages"))
+        .filter(total__gte=100)
+        .order_by("name"),
+        f'SELECT {NAME} AS "name", SUM("sqltests_book"."pages") AS "total" FROM "sqltests_author" {JOIN_BOOKS} '
+        f'GROUP BY {NAME} HAVING SUM("sqltests_book"."pages") >= %s ORDER BY {NAME} ASC',
+        [100],
+    )
+
+
+def test_values_annotate_order_by_the_aggregate_uses_its_alias():
+    assert_sql(
+        Author.objects.values("name").annotate(n=Count("books")).order_by("-n"),
+        f'SELECT {NAME} AS "name", COUNT("sqltests_book"."id") AS "n" FROM "sqltests_author" {JOIN_BOOKS} '
+        f'GROUP BY {NAME} ORDER BY "n" DESC',
+    )
+
+
+def test_values_annotate_then_exclude_on_the_aggregate():
+    assert_sql(
+        Author.objects.values("name").annotate(n=Count("id")).exclude(n=2),
+        f'SELECT {NAME} AS "name", COUNT("sqltests_author"."id") AS "n" FROM "sqltests_author" '
+        f'GROUP BY {NAME} HAVING NOT (COUNT("sqltests_author"."id") = %s)',
+        [2],
+    )
+
+
+def test_values_across_a_relation_then_annotate():
+    assert_sql(
+        Book.objects.values("author__name").annotate(n=Count("id")),
+        f'SELECT {NAME} AS "author__name", COUNT("sqltests_book"."id") AS "n" FROM "sqltests_book" '
+        'INNER JOIN "sqltests_author" ON ("sqltests_book"."author_id" = "sqltests_author"."id") '
+        f"GROUP BY {NAME}",
+    )
+
+
+def test_values_annotate_values_keeps_the_first_grouping():
+    assert_sql(
+        Book.objects.values("author").annotate(n=Count("id")).values("n"),
+        'SELECT COUNT("sqltests_book"."id") AS "n" FROM "sqltests_book" GROUP BY "sqltests_book"."author_id"',
+    )
+
+
+def test_aggregate_in_a_subquery_annotation():
+    most = (
+        Book.objects.filter(author=OuterRef("pk"))
+        .values("author")
+        .annotate(m=Max("pages"))
+        .values("m")
+    )
+    assert_sql(
+        Author.objects.annotate(most=Subquery(most)).values("name", "most"),
+        f'SELECT {NAME} AS "name", (SELECT MAX("U1_0"."pages") AS "m" FROM "sqltests_book" "U1_0" '
+        'WHERE "U1_0"."author_id" = "sqltests_author"."id" GROUP BY "U1_0"."author_id") AS "most" '
+        'FROM "sqltests_author"',
+    )
+
+
+# -- aggregate() ---------------------------------------------------------------------------
+
+
+def test_aggregate_plain(captured_sql):
+    Book.objects.aggregate(Sum("pages"))
+    assert_sql(
+        only_statement(captured_sql),
+        'SELECT SUM("sqltests_book"."pages") AS "pages__sum" FROM "sqltests_book"',
+    )
+
+
+def test_aggregate_several_with_distinct(captured_sql):
+    Book.objects.aggregate(
+        total=Sum("pages"),
+        avg=Avg("price"),
+        n=Count("id", distinct=True),
+        lo=Min("rating"),
+        hi=Max("published"),
+    )
+    assert_sql(
+        only_statement(captured_sql),
+        'SELECT SUM("sqltests_book"."pages") AS "total", AVG("sqltests_book"."price") AS "avg", '
+        'COUNT(DISTINCT "sqltests_book"."id") AS "n", MIN("sqltests_book"."rating") AS "lo", '
+        'MAX("sqltests_book"."published") AS "hi" FROM "sqltests_book"',
+    )
+
+
+def test_aggregate_with_filter_argument_and_where(captured_sql):
+    Book.objects.filter(title="a").aggregate(n=Count("pk", filter=Q(pages__gt=10)))
+    assert_sql(
+        only_statement(captured_sql),
+        'SELECT COUNT(CASE WHEN "sqltests_book"."pages" > %s THEN "sqltests_book"."id" ELSE NULL END) AS "n" '
+        'FROM "sqltests_book" WHERE "sqltests_book"."title" = %s',
+        [10, "a"],
+    )
+
+
+def test_aggregate_across_a_relation(captured_sql):
+    Book.objects.aggregate(n=Sum("author__age"))
+    assert_sql(
+        only_statement(captured_sql),
+        'SELECT SUM("sqltests_author"."age") AS "n" FROM "sqltests_book" '
+        'INNER JOIN "sqltests_author" ON ("sqltests_book"."author_id" = "sqltests_author"."id")',
+    )
+
+
+def test_aggregate_of_aggregates_arithmetic(captured_sql):
+    Book.objects.aggregate(t=Sum("pages") + Max("pages"))
+    assert_sql(
+        only_statement(captured_sql),
+        'SELECT (SUM("sqltests_book"."pages") + MAX("sqltests_book"."pages")) AS "t" FROM "sqltests_book"',
+    )
+
+
+def test_aggregate_drops_the_default_ordering(captured_sql):
+    Publisher.objects.aggregate(n=Count("id"))
+    assert_sql(
+        only_statement(captured_sql),
+        'SELECT COUNT("sqltests_publisher"."id") AS "n" FROM "sqltests_publisher"',
+    )
+
+
+def test_aggregate_over_a_slice_wraps_it_in_a_subquery(captured_sql):
+    Book.objects.order_by("pages")[:10].aggregate(total=Sum("pages"))
+    assert_sql(
+        only_statement(captured_sql),
+        'SELECT SUM("__col1") AS "total" FROM (SELECT "sqltests_book"."pages" AS "__col1" FROM "sqltests_book" '
+        'ORDER BY "sqltests_book"."pages" ASC LIMIT 10) subquery',
+    )
+
+
+def test_aggregate_over_an_offset_only_slice(captured_sql):
+    Book.objects.all()[10:].aggregate(total=Sum("pages"), n=Count("*"))
+    assert_sql(
+        only_statement(captured_sql),
+        'SELECT SUM("__col1") AS "total", COUNT(*) AS "n" FROM (SELECT "sqltests_book"."pages" AS "__col1" '
+        'FROM "sqltests_book" LIMIT -1 OFFSET 10) subquery',
+    )
+
+
+def test_aggregate_over_a_slice_with_a_related_column(captured_sql):
+    Book.objects.all()[:10].aggregate(n=Sum("author__age"))
+    assert_sql(
+        only_statement(captured_sql),
+        'SELECT SUM("__col1") AS "n" FROM (SELECT "sqltests_author"."age" AS "__col1" FROM "sqltests_book" '
+        'INNER JOIN "sqltests_author" ON ("sqltests_book"."author_id" = "sqltests_author"."id") LIMIT 10) subquery',
+    )
+
+
+def test_aggregate_over_a_slice_with_arithmetic(captured_sql):
+    Book.objects.all()[:10].aggregate(t=Sum(F("pages") * 2))
+    assert_sql(
+        only_statement(captured_sql),
+        'SELECT SUM(("__col1" * %s)) AS "t" FROM (SELECT "sqltests_book"."pages" AS "__col1" '
+        'FROM "sqltests_book" LIMIT 10) subquery',
+        [2],
+    )
+
+
+def test_aggregate_over_distinct_values(captured_sql):
+    Book.objects.values("title").distinct().aggregate(n=Count("title"))
+    assert_sql(
+        only_statement(captured_sql),
+        'SELECT COUNT("__col1") AS "n" FROM (SELECT DISTINCT "sqltests_book"."title" AS "title", '
+        '"sqltests_book"."title" AS "__col1" FROM "sqltests_book") subquery',
+    )
+
+
+def test_aggregate_alias_is_validated():
+    with pytest.raises(ValueError, match="Invalid alias"):
+        Book.objects.aggregate(**{"n; DROP TABLE x": Count("id")})
+
+
+def test_aggregate_needs_aggregates():
+    with pytest.raises(TypeError, match="not an aggregate"):
+        Book.objects.aggregate(n=F("pages"))
+
+
+def test_aggregate_of_an_empty_filter_runs_no_query():
+    assert Book.objects.filter(pk__in=[]).aggregate(t=Sum("pages"), n=Count("id")) == {
+        "t": None,
+        "n": 0,
+    }
+    assert orm.connections["default"].connection is None
+
+
+# -- count() ---------------------------------------------------------------------------------
+
+
+def test_count(captured_sql):
+    Tag.objects.filter(name="a").count()
+    assert_sql(
+        only_statement(captured_sql),
+        'SELECT COUNT(*) AS "__count" FROM "sqltests_tag" WHERE "sqltests_tag"."name" = %s',
+        ["a"],
+    )
+
+
+def test_count_drops_the_default_ordering(captured_sql):
+    Publisher.objects.count()
+    assert_sql(
+        only_statement(captured_sql), 'SELECT COUNT(*) AS "__count" FROM "sqltests_publisher"'
+    )
+
+
+def test_count_over_a_join_counts_joined_rows(captured_sql):
+    Author.objects.filter(books__title="x").count()
+    assert_sql(
+        only_statement(captured_sql),
+        f'SELECT COUNT(*) AS "__count" FROM "sqltests_author" {JOIN_BOOKS} WHERE "sqltests_book"."title" = %s',
+        ["x"],
+    )
+
+
+def test_count_of_a_slice_counts_in_a_subquery(captured_sql):
+    Tag.objects.all()[:5].count()
+    Tag.objects.all()[5:].count()
+    assert_sql(
+        captured_sql[0],
+        'SELECT COUNT(*) AS "__count" FROM (SELECT "sqltests_tag"."id" AS "__pk" FROM "sqltests_tag" LIMIT 5) subquery',
+    )
+    assert_sql(
+        captured_sql[1],
+        'SELECT COUNT(*) AS "__count" FROM (SELECT "sqltests_tag"."id" AS "__pk" FROM "sqltests_tag" '
+        "LIMIT -1 OFFSET 5) subquery",
+    )
+
+
+def test_count_of_distinct_counts_distinct_rows(captured_sql):
+    Tag.objects.values("name").distinct().count()
+    assert_sql(
+        only_statement(captured_sql),
+        'SELECT COUNT(*) AS "__count" FROM (SELECT DISTINCT "sqltests_tag"."name" AS "name" FROM "sqltests_tag") subquery',
+    )
+
+
+def test_count_of_a_grouped_query_counts_groups(captured_sql):
+    Author.objects.values("name").annotate(n=Count("books")).count()
+    assert_sql(
+        only_statement(captured_sql),
+        f'SELECT COUNT(*) AS "__count" FROM (SELECT {NAME} AS "name", COUNT("sqltests_book"."id") AS "n" '
+        f'FROM "sqltests_author" {JOIN_BOOKS} GROUP BY {NAME}) subquery',
+    )
+
+
+def test_count_of_a_union(captured_sql):
+    Tag.objects.filter(name="a").union(Tag.objects.filter(name="b")).count()
+    assert_sql(
+        only_statement(captured_sql),
+        'SELECT COUNT(*) AS "__count" FROM (SELECT * FROM (SELECT "sqltests_tag"."id", "sqltests_tag"."name" '
+        'FROM "sqltests_tag" WHERE "sqltests_tag"."name" = %s) AS "_u0" UNION SELECT * FROM '
+        '(SELECT "sqltests_tag"."id", "sqltests_tag"."name" FROM "sqltests_tag" WHERE "sqltests_tag"."name" = %s) '
+        'AS "_u1") subquery',
+        ["a", "b"],
+    )
+
+
+def test_count_of_nothing_runs_no_query():
+    assert Tag.objects.none().count() == 0
+    assert Number.objects.filter(i=2**70).count() == 0
+    assert orm.connections["default"].connection is None
+
+
+# -- exists() ----------------------------------------------------------------------------
+
+
+def test_exists_selects_a_constant_with_limit_one(captured_sql):
+    Tag.objects.filter(name="a").exists()
+    assert_sql(
+        only_statement(captured_sql),
+        'SELECT %s AS "a" FROM "sqltests_tag" WHERE "sqltests_tag"."name" = %s LIMIT 1',
+        [1, "a"],
+    )
+
+
+def test_exists_drops_the_default_ordering_and_select_related(captured_sql):
+    Publisher.objects.select_related("city").filter(name="a").exists()
+    assert_sql(
+        only_statement(captured_sql),
+        'SELECT %s AS "a" FROM "sqltests_publisher" WHERE "sqltests_publisher"."name" = %s LIMIT 1',
+        [1, "a"],
+    )
+
+
+def test_exists_of_nothing_runs_no_query():
+    assert Tag.objects.filter(pk__in=[]).exists() is False
+    assert orm.connections["default"].connection is None
+
+
+def test_exists_query_sql_without_running_it():
+    assert_sql(
+        Tag.objects.filter(name="a").query.exists_query(),
+        'SELECT %s AS "a" FROM "sqltests_tag" WHERE "sqltests_tag"."name" = %s LIMIT 1',
+        [1, "a"],
+    )

@@ -1,0 +1,193 @@
+"""JSON key transforms: the key path is always a bound parameter, never SQL text."""
+
+from __future__ import annotations
+
+import pytest
+
+import orm
+from orm import F
+from tests.sql.helpers import AUTHOR_COLS, assert_sql
+from tests.sql.models import Author
+
+FROM_AUTHOR = f'SELECT {AUTHOR_COLS} FROM "sqltests_author"'
+DATA = '"sqltests_author"."data"'
+ESCAPE = "ESCAPE '\\'"
+
+
+def test_key_exact_compares_the_extracted_scalar():
+    assert_sql(
+        Author.objects.filter(data__owner="bob"),
+        f"{FROM_AUTHOR} WHERE json_extract({DATA}, %s) = %s",
+        ['$."owner"', "bob"],
+    )
+
+
+def test_nested_keys_are_one_path_parameter():
+    assert_sql(
+        Author.objects.filter(data__owner__city="x"),
+        f"{FROM_AUTHOR} WHERE json_extract({DATA}, %s) = %s",
+        ['$."owner"."city"', "x"],
+    )
+
+
+def test_digit_keys_are_array_indexes():
+    assert_sql(
+        Author.objects.filter(data__tags__1__label="x"),
+        f"{FROM_AUTHOR} WHERE json_extract({DATA}, %s) = %s",
+        ['$."tags"[1]."label"', "x"],
+    )
+
+
+def test_hostile_key_stays_inside_the_parameter():
+    key = "x') OR 1=1 --"
+    sql, params = Author.objects.filter(**{f"data__{key}": 1}).query.sql_with_params()
+    assert "OR 1=1" not in sql
+    assert list(params) == ['$."x\') OR 1=1 --"', 1]
+
+
+def test_quote_and_dot_in_a_key_are_json_quoted_in_the_path():
+    assert_sql(
+        Author.objects.filter(**{'data__a"b.c': 1}),
+        f"{FROM_AUTHOR} WHERE json_extract({DATA}, %s) = %s",
+        ['$."a\\"b.c"', 1],
+    )
+
+
+def test_key_exact_true_compares_the_json_type():
+    assert_sql(
+        Author.objects.filter(data__flag=True),
+        f"{FROM_AUTHOR} WHERE json_type({DATA}, %s) = %s",
+        ['$."flag"', "true"],
+    )
+
+
+def test_key_exact_object_compares_minified_json():
+    assert_sql(
+        Author.objects.filter(data__obj={"a": 1}),
+        f"{FROM_AUTHOR} WHERE ({DATA} -> %s) = json(%s)",
+        ['$."obj"', '{"a": 1}'],
+    )
+    assert_sql(
+        Author.objects.filter(data__owner=[1, "a"]),
+        f"{FROM_AUTHOR} WHERE ({DATA} -> %s) = json(%s)",
+        ['$."owner"', '[1, "a"]'],
+    )
+
+
+def test_key_isnull_is_about_the_key_being_absent():
+    assert_sql(
+        Author.objects.filter(data__owner__isnull=True),
+        f"{FROM_AUTHOR} WHERE json_type({DATA}, %s) IS NULL",
+        ['$."owner"'],
+    )
+    assert_sql(
+        Author.objects.filter(data__owner__isnull=False),
+        f"{FROM_AUTHOR} WHERE json_type({DATA}, %s) IS NOT NULL",
+        ['$."owner"'],
+    )
+
+
+def test_has_key():
+    assert_sql(
+        Author.objects.filter(data__has_key="k"),
+        f"{FROM_AUTHOR} WHERE json_type({DATA}, %s) IS NOT NULL",
+        ['$."k"'],
+    )
+
+
+@pytest.mark.parametrize(
+    ("lookup", "operator"), [("gt", ">"), ("gte", ">="), ("lt", "<"), ("lte", "<=")]
+)
+def test_key_comparisons(lookup, operator):
+    assert_sql(
+        Author.objects.filter(**{f"data__n__{lookup}": 3}),
+        f"{FROM_AUTHOR} WHERE json_extract({DATA}, %s) {operator} %s",
+        ['$."n"', 3],
+    )
+
+
+def test_key_in():
+    assert_sql(
+        Author.objects.filter(data__n__in=[1, 2]),
+        f"{FROM_AUTHOR} WHERE json_extract({DATA}, %s) IN (%s, %s)",
+        ['$."n"', 1, 2],
+    )
+
+
+def test_key_icontains_escapes_wildcards():
+    assert_sql(
+        Author.objects.filter(data__bio__icontains="a%"),
+        f"{FROM_AUTHOR} WHERE UPPER(json_extract({DATA}, %s)) LIKE UPPER(%s) {ESCAPE}",
+        ['$."bio"', "%a\\%%"],
+    )
+
+
+def test_key_iexact_and_regex():
+    assert_sql(
+        Author.objects.filter(data__bio__iexact="A"),
+        f"{FROM_AUTHOR} WHERE UPPER(json_extract({DATA}, %s)) = UPPER(%s)",
+        ['$."bio"', "A"],
+    )
+    assert_sql(
+        Author.objects.filter(data__bio__regex="^a"),
+        f"{FROM_AUTHOR} WHERE json_extract({DATA}, %s) REGEXP %s",
+        ['$."bio"', "^a"],
+    )
+
+
+def test_key_startswith_a_column():
+    assert_sql(
+        Author.objects.filter(data__bio__startswith=F("name")),
+        f"{FROM_AUTHOR} WHERE json_extract({DATA}, %s) LIKE (%s || REPLACE(REPLACE(REPLACE("
+        "\"sqltests_author\".\"name\", '\\', '\\\\'), '%%', '\\%%'), '_', '\\_') || %s) " + ESCAPE,
+        ['$."bio"', "", "%"],
+    )
+
+
+def test_two_keys_in_one_filter():
+    assert_sql(
+        Author.objects.filter(data__owner="bob", data__n=2),
+        f"{FROM_AUTHOR} WHERE (json_extract({DATA}, %s) = %s AND json_extract({DATA}, %s) = %s)",
+        ['$."n"', 2, '$."owner"', "bob"],
+    )
+
+
+def test_whole_document_exact_binds_the_serialized_json():
+    assert_sql(
+        Author.objects.filter(data={"a": 1}), f"{FROM_AUTHOR} WHERE {DATA} = %s", ['{"a": 1}']
+    )
+    assert_sql(Author.objects.filter(data=None), f"{FROM_AUTHOR} WHERE {DATA} IS NULL")
+
+
+def test_containment_is_not_supported_on_sqlite():
+    with pytest.raises(orm.NotSupportedError, match="contains"):
+        Author.objects.filter(data__contains={"a": 1}).query.sql_with_params()
+
+
+def test_values_of_keys_select_their_json_text():
+    assert_sql(
+        Author.objects.values("data__owner", "data__owner__city"),
+        f'SELECT ({DATA} -> %s) AS "data__owner", ({DATA} -> %s) AS "data__owner__city" FROM "sqltests_author"',
+        ['$."owner"', '$."owner"."city"'],
+    )
+
+
+def test_values_list_flat_of_a_key():
+    assert_sql(
+        Author.objects.values_list("data__n", flat=True),
+        f'SELECT ({DATA} -> %s) AS "data__n" FROM "sqltests_author"',
+        ['$."n"'],
+    )
+
+
+def test_order_by_a_key_orders_by_its_scalar():
+    assert_sql(
+        Author.objects.order_by("data__n"),
+        f"{FROM_AUTHOR} ORDER BY json_extract({DATA}, %s) ASC",
+        ['$."n"'],
+    )
+
+
+def test_non_serializable_value_is_refused():
+    with pytest.raises(ValueError):
+        Author.objects.filter(data__n=float("nan"))

@@ -1,0 +1,529 @@
+"""Every field lookup on SQLite: the operator, the bound value, and the empty/full shortcuts."""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import json
+
+import pytest
+
+import orm
+from orm.exceptions import EmptyResultSet
+from tests.sql.helpers import AUTHOR_COLS, BOOK_COLS, NUMBER_COLS, TAG_COLS, assert_sql
+from tests.sql.models import Author, Book, Number, Tag
+
+ESCAPE = "ESCAPE '\\'"  # the SQL text  ESCAPE '\'  (SQLite strings have no backslash escapes)
+FROM_BOOK = f'SELECT {BOOK_COLS} FROM "sqltests_book"'
+FROM_TAG = f'SELECT {TAG_COLS} FROM "sqltests_tag"'
+FROM_NUMBER = f'SELECT {NUMBER_COLS} FROM "sqltests_number"'
+UTC = datetime.UTC
+
+
+# -- equality ------------------------------------------------------------------------
+
+
+def test_exact_binds_the_value():
+    assert_sql(
+        Tag.objects.filter(name__exact="x"),
+        f'{FROM_TAG} WHERE "sqltests_tag"."name" = %s',
+        ["x"],
+    )
+
+
+def test_implicit_exact_is_the_same_as_exact():
+    assert_sql(Tag.objects.filter(name="x"), f'{FROM_TAG} WHERE "sqltests_tag"."name" = %s', ["x"])
+
+
+def test_exact_none_is_is_null_without_a_parameter():
+    assert_sql(
+        Book.objects.filter(rating=None), f'{FROM_BOOK} WHERE "sqltests_book"."rating" IS NULL'
+    )
+
+
+def test_exact_none_on_pk_is_is_null():
+    assert_sql(Tag.objects.filter(pk=None), f'{FROM_TAG} WHERE "sqltests_tag"."id" IS NULL')
+
+
+def test_iexact_compares_upper_on_both_sides():
+    assert_sql(
+        Tag.objects.filter(name__iexact="MiXed"),
+        f'{FROM_TAG} WHERE UPPER("sqltests_tag"."name") = UPPER(%s)',
+        ["MiXed"],
+    )
+
+
+def test_iexact_is_an_equality_so_wildcards_stay_unescaped():
+    assert_sql(
+        Tag.objects.filter(name__iexact="100%_\\"),
+        f'{FROM_TAG} WHERE UPPER("sqltests_tag"."name") = UPPER(%s)',
+        ["100%_\\"],
+    )
+
+
+def test_iexact_none_is_is_null():
+    assert_sql(
+        Tag.objects.filter(name__iexact=None), f'{FROM_TAG} WHERE "sqltests_tag"."name" IS NULL'
+    )
+
+
+def test_exact_prepares_the_value_with_the_field():
+    assert_sql(
+        Book.objects.filter(pages="12"), f'{FROM_BOOK} WHERE "sqltests_book"."pages" = %s', [12]
+    )
+
+
+def test_decimal_is_bound_as_its_exact_text():
+    assert_sql(
+        Book.objects.filter(price__gte=decimal.Decimal("9.99")),
+        f'{FROM_BOOK} WHERE "sqltests_book"."price" >= %s',
+        ["9.99"],
+    )
+
+
+def test_aware_datetime_is_bound_as_fixed_width_utc_text():
+    plus_two = datetime.timezone(datetime.timedelta(hours=2))
+    assert_sql(
+        Book.objects.filter(created__gt=datetime.datetime(2020, 1, 2, 3, 4, 5, tzinfo=plus_two)),
+        f'{FROM_BOOK} WHERE "sqltests_book"."created" > %s',
+        ["2020-01-02 01:04:05.000000"],
+    )
+
+
+def test_naive_datetime_is_refused_before_any_sql():
+    with pytest.raises(ValueError, match="naive datetime"):
+        Book.objects.filter(created=datetime.datetime(2020, 1, 2))
+
+
+def test_value_of_the_wrong_type_is_refused():
+    with pytest.raises(ValueError, match="expected a number"):
+        Book.objects.filter(pages="many")
+
+
+# -- comparisons -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("lookup", "operator"), [("gt", ">"), ("gte", ">="), ("lt", "<"), ("lte", "<=")]
+)
+def test_comparison_lookups(lookup, operator):
+    assert_sql(
+        Book.objects.filter(**{f"pages__{lookup}": 10}),
+        f'{FROM_BOOK} WHERE "sqltests_book"."pages" {operator} %s',
+        [10],
+    )
+
+
+def test_range_is_between_with_two_parameters():
+    assert_sql(
+        Book.objects.filter(pages__range=(1, 5)),
+        f'{FROM_BOOK} WHERE "sqltests_book"."pages" BETWEEN %s AND %s',
+        [1, 5],
+    )
+
+
+def test_range_prepares_both_ends():
+    assert_sql(
+        Book.objects.filter(published__range=(datetime.date(2020, 1, 1), "2020-12-31")),
+        f'{FROM_BOOK} WHERE "sqltests_book"."published" BETWEEN %s AND %s',
+        ["2020-01-01", "2020-12-31"],
+    )
+
+
+def test_range_needs_a_pair():
+    with pytest.raises(ValueError, match="pair"):
+        Book.objects.filter(pages__range=(1, 2, 3))
+
+
+def test_isnull_true():
+    assert_sql(
+        Book.objects.filter(rating__isnull=True),
+        f'{FROM_BOOK} WHERE "sqltests_book"."rating" IS NULL',
+    )
+
+
+def test_isnull_false():
+    assert_sql(
+        Book.objects.filter(rating__isnull=False),
+        f'{FROM_BOOK} WHERE "sqltests_book"."rating" IS NOT NULL',
+    )
+
+
+def test_isnull_needs_a_bool():
+    with pytest.raises(ValueError, match="True or False"):
+        Book.objects.filter(rating__isnull="yes")
+
+
+def test_none_is_refused_for_lookups_other_than_exact():
+    with pytest.raises(ValueError, match="None"):
+        Book.objects.filter(pages__gt=None)
+
+
+# -- LIKE lookups and wildcard escaping ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("lookup", "lhs", "pattern"),
+    [
+        ("contains", '"sqltests_tag"."name" LIKE %s', "%x%"),
+        ("icontains", 'UPPER("sqltests_tag"."name") LIKE UPPER(%s)', "%x%"),
+        ("startswith", '"sqltests_tag"."name" LIKE %s', "x%"),
+        ("istartswith", 'UPPER("sqltests_tag"."name") LIKE UPPER(%s)', "x%"),
+        ("endswith", '"sqltests_tag"."name" LIKE %s', "%x"),
+        ("iendswith", 'UPPER("sqltests_tag"."name") LIKE UPPER(%s)', "%x"),
+    ],
+)
+def test_pattern_lookups(lookup, lhs, pattern):
+    assert_sql(
+        Tag.objects.filter(**{f"name__{lookup}": "x"}),
+        f"{FROM_TAG} WHERE {lhs} {ESCAPE}",
+        [pattern],
+    )
+
+
+@pytest.mark.parametrize(
+    ("lookup", "pattern"),
+    [
+        ("contains", "%a\\%b\\_c\\\\d%"),
+        ("icontains", "%a\\%b\\_c\\\\d%"),
+        ("startswith", "a\\%b\\_c\\\\d%"),
+        ("istartswith", "a\\%b\\_c\\\\d%"),
+        ("endswith", "%a\\%b\\_c\\\\d"),
+        ("iendswith", "%a\\%b\\_c\\\\d"),
+    ],
+)
+def test_like_wildcards_in_the_value_are_escaped(lookup, pattern):
+    # 'a%b_c\d' must match literally: each of % _ \ gets a backslash in the bound pattern.
+    sql, params = Tag.objects.filter(**{f"name__{lookup}": "a%b_c\\d"}).query.sql_with_params()
+    assert list(params) == [pattern]
+    assert sql.endswith(f"LIKE {'UPPER(%s)' if lookup.startswith('i') else '%s'} {ESCAPE}")
+
+
+def test_like_value_never_appears_in_the_sql_text():
+    sql, params = Tag.objects.filter(name__contains="' OR 1=1 --").query.sql_with_params()
+    assert "OR 1=1" not in sql
+    assert list(params) == ["%' OR 1=1 --%"]
+
+
+def test_contains_on_an_integer_column_binds_the_text():
+    assert_sql(
+        Book.objects.filter(pages__contains=12),
+        f'{FROM_BOOK} WHERE "sqltests_book"."pages" LIKE %s {ESCAPE}',
+        ["%12%"],
+    )
+
+
+def test_contains_with_a_column_escapes_the_columns_wildcards_in_sql():
+    assert_sql(
+        Book.objects.filter(title__contains=orm.F("author__name")).values("title"),
+        'SELECT "sqltests_book"."title" AS "title" FROM "sqltests_book" '
+        'INNER JOIN "sqltests_author" ON ("sqltests_book"."author_id" = "sqltests_author"."id") '
+        'WHERE "sqltests_book"."title" LIKE (%s || REPLACE(REPLACE(REPLACE("sqltests_author"."name", '
+        "'\\', '\\\\'), '%%', '\\%%'), '_', '\\_') || %s) " + ESCAPE,
+        ["%", "%"],
+    )
+
+
+def test_istartswith_with_a_column_uppercases_the_built_pattern():
+    assert_sql(
+        Book.objects.filter(title__istartswith=orm.F("author__name")).values("title"),
+        'SELECT "sqltests_book"."title" AS "title" FROM "sqltests_book" '
+        'INNER JOIN "sqltests_author" ON ("sqltests_book"."author_id" = "sqltests_author"."id") '
+        'WHERE UPPER("sqltests_book"."title") LIKE UPPER((%s || REPLACE(REPLACE(REPLACE('
+        "\"sqltests_author\".\"name\", '\\', '\\\\'), '%%', '\\%%'), '_', '\\_') || %s)) " + ESCAPE,
+        ["", "%"],
+    )
+
+
+# -- regular expressions -------------------------------------------------------------
+
+
+def test_regex_uses_the_regexp_operator():
+    assert_sql(
+        Tag.objects.filter(name__regex="^a.*z$"),
+        f'{FROM_TAG} WHERE "sqltests_tag"."name" REGEXP %s',
+        ["^a.*z$"],
+    )
+
+
+def test_iregex_prefixes_the_case_insensitive_flag_in_sql():
+    # || binds tighter than REGEXP: the pattern is '(?i)' || value.
+    assert_sql(
+        Tag.objects.filter(name__iregex="^a"),
+        f'{FROM_TAG} WHERE "sqltests_tag"."name" REGEXP \'(?i)\' || %s',
+        ["^a"],
+    )
+
+
+def test_regex_needs_a_str_pattern():
+    with pytest.raises(TypeError, match="str pattern"):
+        Tag.objects.filter(name__regex=5)
+
+
+# -- in --------------------------------------------------------------------------------
+
+
+def test_in_binds_one_parameter_per_value():
+    assert_sql(
+        Tag.objects.filter(pk__in=[3, 1, 2]),
+        f'{FROM_TAG} WHERE "sqltests_tag"."id" IN (%s, %s, %s)',
+        [3, 1, 2],
+    )
+
+
+def test_in_drops_duplicates_and_none():
+    assert_sql(
+        Tag.objects.filter(pk__in=[1, 2, 2, None, 1]),
+        f'{FROM_TAG} WHERE "sqltests_tag"."id" IN (%s, %s)',
+        [1, 2],
+    )
+
+
+def test_in_accepts_any_iterable():
+    assert_sql(
+        Tag.objects.filter(name__in=(n for n in ["a", "b"])),
+        f'{FROM_TAG} WHERE "sqltests_tag"."name" IN (%s, %s)',
+        ["a", "b"],
+    )
+
+
+def test_in_with_a_string_is_refused():
+    with pytest.raises(TypeError, match="iterable"):
+        Tag.objects.filter(name__in="abc")
+
+
+def test_in_with_an_empty_list_matches_nothing_without_sql():
+    with pytest.raises(EmptyResultSet):
+        Tag.objects.filter(pk__in=[]).query.sql_with_params()
+
+
+def test_in_with_only_none_matches_nothing():
+    with pytest.raises(EmptyResultSet):
+        Tag.objects.filter(pk__in=[None]).query.sql_with_params()
+
+
+def test_in_empty_list_runs_no_query():
+    qs = Tag.objects.filter(pk__in=[])
+    assert list(qs) == []
+    assert qs.count() == 0
+    assert qs.exists() is False
+    assert qs.update(name="x") == 0
+    assert qs.aggregate(n=orm.Count("id")) == {"n": 0}
+    assert orm.connections["default"].connection is None
+
+
+def test_in_with_a_queryset_selects_its_primary_key():
+    assert_sql(
+        Book.objects.filter(author__in=Author.objects.filter(name="x")),
+        f'{FROM_BOOK} WHERE "sqltests_book"."author_id" IN '
+        '(SELECT "U1_0"."id" AS "pk" FROM "sqltests_author" "U1_0" WHERE "U1_0"."name" = %s)',
+        ["x"],
+    )
+
+
+def test_in_with_a_values_queryset_selects_that_column():
+    assert_sql(
+        Author.objects.filter(pk__in=Book.objects.filter(pages=2).values("author")),
+        f'SELECT {AUTHOR_COLS} FROM "sqltests_author" WHERE "sqltests_author"."id" IN '
+        '(SELECT "U1_0"."author_id" AS "author" FROM "sqltests_book" "U1_0" WHERE "U1_0"."pages" = %s)',
+        [2],
+    )
+
+
+def test_in_subquery_drops_ordering_but_keeps_a_slice_with_its_ordering():
+    assert_sql(
+        Author.objects.filter(pk__in=Book.objects.order_by("pages").values("author")),
+        f'SELECT {AUTHOR_COLS} FROM "sqltests_author" WHERE "sqltests_author"."id" IN '
+        '(SELECT "U1_0"."author_id" AS "author" FROM "sqltests_book" "U1_0")',
+    )
+    assert_sql(
+        Author.objects.filter(pk__in=Book.objects.order_by("pages").values("author")[:5]),
+        f'SELECT {AUTHOR_COLS} FROM "sqltests_author" WHERE "sqltests_author"."id" IN '
+        '(SELECT "U1_0"."author_id" AS "author" FROM "sqltests_book" "U1_0" '
+        'ORDER BY "U1_0"."pages" ASC LIMIT 5)',
+    )
+
+
+def test_in_with_more_than_500_values_binds_one_json_array():
+    values = list(range(1, 602))
+    assert_sql(
+        Tag.objects.filter(pk__in=values),
+        f'{FROM_TAG} WHERE "sqltests_tag"."id" IN (SELECT value FROM json_each(%s))',
+        [json.dumps(values)],
+    )
+
+
+def test_in_with_exactly_500_values_still_binds_each():
+    sql, params = Tag.objects.filter(pk__in=range(500)).query.sql_with_params()
+    assert sql.endswith("IN (" + ", ".join(["%s"] * 500) + ")")
+    assert list(params) == list(range(500))
+
+
+def test_in_with_many_prepared_values_puts_the_prepared_form_in_the_array():
+    days = [datetime.date(2020, 1, 1) + datetime.timedelta(days=n) for n in range(501)]
+    assert_sql(
+        Book.objects.filter(published__in=days),
+        f'{FROM_BOOK} WHERE "sqltests_book"."published" IN (SELECT value FROM json_each(%s))',
+        [json.dumps([d.isoformat() for d in days])],
+    )
+
+
+# -- integer values that no column can hold -------------------------------------------
+
+
+def test_exact_beyond_the_column_range_matches_nothing_without_sql():
+    with pytest.raises(EmptyResultSet):
+        Number.objects.filter(i=2**70).query.sql_with_params()
+
+
+def test_exact_beyond_the_column_range_runs_no_query():
+    assert list(Number.objects.filter(i=2**70)) == []
+    assert Number.objects.filter(i=2**70).count() == 0
+    assert orm.connections["default"].connection is None
+
+
+def test_lt_above_the_column_range_drops_the_condition_on_a_not_null_column():
+    assert_sql(Number.objects.filter(i__lt=2**70), FROM_NUMBER)
+
+
+def test_lte_above_the_range_drops_the_condition_and_gt_matches_nothing():
+    assert_sql(Number.objects.filter(i__lte=2**31), FROM_NUMBER)
+    with pytest.raises(EmptyResultSet):
+        Number.objects.filter(i__gt=2**31).query.sql_with_params()
+
+
+def test_gte_below_the_range_drops_the_condition_and_lte_matches_nothing():
+    assert_sql(Number.objects.filter(i__gte=-(2**70)), FROM_NUMBER)
+    with pytest.raises(EmptyResultSet):
+        Number.objects.filter(i__lte=-(2**70)).query.sql_with_params()
+
+
+def test_range_limits_follow_the_column_type():
+    with pytest.raises(EmptyResultSet):
+        Number.objects.filter(small=40000).query.sql_with_params()
+    with pytest.raises(EmptyResultSet):
+        Number.objects.filter(positive=-1).query.sql_with_params()
+    with pytest.raises(EmptyResultSet):
+        Number.objects.filter(big=2**63).query.sql_with_params()
+    assert_sql(
+        Number.objects.filter(big=2**63 - 1),
+        f'{FROM_NUMBER} WHERE "sqltests_number"."big" = %s',
+        [2**63 - 1],
+    )
+
+
+def test_the_range_applies_through_a_foreign_key():
+    with pytest.raises(EmptyResultSet):
+        Book.objects.filter(author=2**70).query.sql_with_params()
+
+
+def test_exclude_of_an_impossible_value_drops_the_condition():
+    assert_sql(Number.objects.exclude(i=2**70), FROM_NUMBER)
+
+
+def test_in_drops_values_beyond_the_range():
+    assert_sql(
+        Number.objects.filter(i__in=[1, 2**70]),
+        f'{FROM_NUMBER} WHERE "sqltests_number"."i" IN (%s)',
+        [1],
+    )
+    with pytest.raises(EmptyResultSet):
+        Number.objects.filter(i__in=[2**70]).query.sql_with_params()
+
+
+def test_impossible_branch_of_an_or_is_dropped():
+    assert_sql(
+        Number.objects.filter(orm.Q(i=2**70) | orm.Q(big=1)),
+        f'{FROM_NUMBER} WHERE "sqltests_number"."big" = %s',
+        [1],
+    )
+
+
+# -- dates -------------------------------------------------------------------------------
+
+
+def test_date_casts_the_datetime_to_its_utc_date():
+    assert_sql(
+        Book.objects.filter(created__date=datetime.date(2020, 1, 2)),
+        f'{FROM_BOOK} WHERE date("sqltests_book"."created") = %s',
+        ["2020-01-02"],
+    )
+
+
+def test_date_of_an_aware_datetime_value_uses_its_utc_date():
+    value = datetime.datetime(
+        2020, 1, 2, 23, 30, tzinfo=datetime.timezone(datetime.timedelta(hours=-2))
+    )
+    assert_sql(
+        Book.objects.filter(created__date=value),
+        f'{FROM_BOOK} WHERE date("sqltests_book"."created") = %s',
+        ["2020-01-03"],
+    )
+
+
+def test_date_then_comparison():
+    assert_sql(
+        Book.objects.filter(created__date__gte="2020-01-02"),
+        f'{FROM_BOOK} WHERE date("sqltests_book"."created") >= %s',
+        ["2020-01-02"],
+    )
+
+
+@pytest.mark.parametrize(("part", "fmt"), [("year", "%%Y"), ("month", "%%m"), ("day", "%%d")])
+def test_date_part_lookups_on_a_datetime(part, fmt):
+    assert_sql(
+        Book.objects.filter(**{f"created__{part}": 2}),
+        f'{FROM_BOOK} WHERE CAST(strftime(\'{fmt}\', "sqltests_book"."created") AS INTEGER) = %s',
+        [2],
+    )
+
+
+@pytest.mark.parametrize(("part", "fmt"), [("year", "%%Y"), ("month", "%%m"), ("day", "%%d")])
+def test_date_part_lookups_on_a_date(part, fmt):
+    assert_sql(
+        Book.objects.filter(**{f"published__{part}": 3}),
+        f'{FROM_BOOK} WHERE CAST(strftime(\'{fmt}\', "sqltests_book"."published") AS INTEGER) = %s',
+        [3],
+    )
+
+
+def test_year_then_comparison_and_in():
+    assert_sql(
+        Book.objects.filter(created__year__gte=2020),
+        f'{FROM_BOOK} WHERE CAST(strftime(\'%%Y\', "sqltests_book"."created") AS INTEGER) >= %s',
+        [2020],
+    )
+    assert_sql(
+        Book.objects.filter(published__year__in=[2019, 2020]),
+        f'{FROM_BOOK} WHERE CAST(strftime(\'%%Y\', "sqltests_book"."published") AS INTEGER) IN (%s, %s)',
+        [2019, 2020],
+    )
+
+
+def test_week_day_is_one_based_from_sunday():
+    assert_sql(
+        Book.objects.filter(created__week_day=2),
+        f'{FROM_BOOK} WHERE (CAST(strftime(\'%%w\', "sqltests_book"."created") AS INTEGER) + 1) = %s',
+        [2],
+    )
+
+
+def test_year_value_is_an_integer_parameter():
+    assert_sql(
+        Book.objects.filter(published__year="2020"),
+        f'{FROM_BOOK} WHERE CAST(strftime(\'%%Y\', "sqltests_book"."published") AS INTEGER) = %s',
+        [2020],
+    )
+
+
+def test_unknown_lookup_lists_the_choices():
+    with pytest.raises(orm.FieldError, match="choose from: .*icontains"):
+        Tag.objects.filter(name__like="x")
+
+
+def test_datetime_value_bound_for_exact():
+    assert_sql(
+        Book.objects.filter(created=datetime.datetime(2020, 1, 2, 3, 4, 5, tzinfo=UTC)),
+        f'{FROM_BOOK} WHERE "sqltests_book"."created" = %s',
+        ["2020-01-02 03:04:05.000000"],
+    )
