@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from orm import fields as f
-from orm.query.expressions import Case, Func, SQLParams, Star, Value, When
+from orm.query.expressions import Case, Func, Ref, SQLParams, Star, Value, When
 
 
 class Aggregate(Func):
@@ -41,7 +41,7 @@ class Aggregate(Func):
         if self.filter is not None:
             clone.filter = query.build_where(self.filter)
         for expr in clone.source_expressions:
-            if getattr(expr, "contains_aggregate", False):
+            if getattr(expr, "contains_aggregate", False) and not isinstance(expr, Ref):
                 raise ValueError(f"Cannot compute {type(self).__name__}(...): it contains an aggregate.")
         return clone
 

@@ -102,9 +102,11 @@ class Expression:
         return converters + field.get_db_converters(connection)
 
     def get_group_by_cols(self) -> list[Any]:
-        """Columns this expression needs in GROUP BY."""
+        """What GROUP BY needs: the expression itself, or its columns when it binds values."""
         if self.contains_aggregate:
             return []
+        if not any(isinstance(node, Value) for node in self.flatten()):
+            return [self]
         cols: list[Any] = []
         for source in self.get_source_expressions():
             if hasattr(source, "get_group_by_cols"):
@@ -504,8 +506,15 @@ class Subquery(Expression):
         return []
 
     def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
-        sql, params = self.query.get_compiler(connection=connection, outer=compiler).as_sql()
+        try:
+            sql, params = self.query.get_compiler(connection=connection, outer=compiler).as_sql()
+        except EmptyResultSet:
+            return self.empty_sql()
         return self.template % {"subquery": sql}, list(params)
+
+    def empty_sql(self) -> SQLParams:
+        """What the subquery means when it can match nothing: NULL."""
+        return "NULL", []
 
 
 class Exists(Subquery):
@@ -525,13 +534,20 @@ class Exists(Subquery):
         clone.negated = not self.negated
         return clone
 
+    def empty_sql(self) -> SQLParams:
+        # Raise so a WHERE clause can fold the constant (no query at all);
+        # a SELECT list catches it and uses select_empty_sql.
+        if self.negated:
+            raise FullResultSet
+        raise EmptyResultSet
+
+    @property
+    def select_empty_sql(self) -> str:
+        """The constant this column becomes when the subquery can match nothing."""
+        return "(1 = 1)" if self.negated else "(1 = 0)"
+
     def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
-        try:
-            sql, params = super().as_sql(compiler, connection)
-        except EmptyResultSet:
-            if self.negated:
-                raise FullResultSet from None
-            raise
+        sql, params = super().as_sql(compiler, connection)
         if self.negated:
             sql = f"NOT {sql}"
         return sql, params

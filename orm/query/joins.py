@@ -89,6 +89,14 @@ class Join:
         self.lhs_col = lhs_col
         self.rhs_col = rhs_col
         self.nullable = nullable
+        self.filter_call: int | None = None
+
+    def promoted(self) -> Join:
+        """A LEFT OUTER copy of this join."""
+        join = Join(self.table_name, self.parent_alias, self.table_alias, LOUTER,
+                    self.lhs_col, self.rhs_col, True)
+        join.filter_call = self.filter_call
+        return join
 
     def identity(self) -> tuple[Any, ...]:
         """What makes two joins the same join (for reuse)."""

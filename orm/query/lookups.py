@@ -137,6 +137,11 @@ class _IntegerRangeMixin:
 
     def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
         constant = getattr(self, "_constant", None)
+        lhs: Any = getattr(self, "lhs", None)
+        if constant is FullResultSet and getattr(getattr(lhs, "target", None), "null", False):
+            # Every stored value matches, but NULL matches no comparison.
+            sql, params = compiler.compile(self.lhs)  # type: ignore[attr-defined]
+            return f"{sql} IS NOT NULL", params
         if constant is not None:
             raise constant
         return super().as_sql(compiler, connection)  # type: ignore[misc,no-any-return]
@@ -262,6 +267,11 @@ class In(Lookup):
 
     def get_prep_lookup(self) -> Any:
         rhs = self.rhs
+        query = getattr(rhs, "query", None)
+        if query is not None and not query.default_cols and \
+                len(query.select) + len(query.annotation_select) > 1:
+            raise TypeError("The QuerySet value for an 'in' lookup must select exactly one column "
+                            "(use values('field') or values_list('field', flat=True)).")
         if hasattr(rhs, "resolve_expression") or hasattr(rhs, "query"):
             return rhs
         if isinstance(rhs, str | bytes) or not hasattr(rhs, "__iter__"):
@@ -271,10 +281,10 @@ class In(Lookup):
         for value in rhs:
             if value is None:
                 continue  # NULL never matches IN
-            try:
-                prepared = field.get_prep_value(value)
-            except (TypeError, ValueError):
-                raise
+            if hasattr(value, "as_sql"):
+                values.append(value)  # an expression (already resolved)
+                continue
+            prepared = field.get_prep_value(value)
             if isinstance(prepared, int) and isinstance(field, f.IntegerField):
                 low, high = field.range
                 if not low <= prepared <= high:
@@ -291,6 +301,17 @@ class In(Lookup):
             return super().process_rhs(compiler, connection)
         if not self.rhs:
             raise EmptyResultSet
+        if any(hasattr(v, "as_sql") for v in self.rhs):
+            parts, params = [], []
+            for value in self.rhs:
+                if hasattr(value, "as_sql"):
+                    sql, value_params = compiler.compile(value)
+                    parts.append(sql)
+                    params.extend(value_params)
+                else:
+                    parts.append("%s")
+                    params.append(self.get_db_prep_lookup(value, connection))
+            return "(" + ", ".join(parts) + ")", params
         prepared = [self.get_db_prep_lookup(v, connection) for v in self.rhs]
         if len(prepared) > IN_LIST_ARRAY_THRESHOLD:
             return connection.ops.in_array_sql(prepared)  # type: ignore[no-any-return]
@@ -318,7 +339,24 @@ class Range(Lookup):
         if not isinstance(self.rhs, list | tuple) or len(self.rhs) != 2:
             raise ValueError("The 'range' lookup needs a (low, high) pair.")
         field = self.lhs_field
-        return [v if hasattr(v, "resolve_expression") else field.get_prep_value(v) for v in self.rhs]
+        low, high = [v if hasattr(v, "resolve_expression") else field.get_prep_value(v) for v in self.rhs]
+        target: Any = field
+        while target.is_relation and not target.many_to_many:
+            target = target.target_field
+        if isinstance(target, f.IntegerField):
+            minimum, maximum = target.range
+            if isinstance(low, int) and isinstance(high, int) and (low > maximum or high < minimum or low > high):
+                self._empty = True
+            if isinstance(low, int):
+                low = max(low, minimum)
+            if isinstance(high, int):
+                high = min(high, maximum)
+        return [low, high]
+
+    def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
+        if getattr(self, "_empty", False):
+            raise EmptyResultSet
+        return super().as_sql(compiler, connection)
 
     def process_rhs(self, compiler: Any, connection: Any) -> SQLParams:
         parts, params = [], []
@@ -495,8 +533,7 @@ class KeyTransformExact(Lookup):
         return self.rhs
 
     def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
-        if self.rhs is None:
-            return connection.ops.json_key_isnull_sql(compiler, self.lhs, True)  # type: ignore[no-any-return]
+        # data__key=None matches a JSON null value (a missing key is __isnull=True).
         return connection.ops.json_key_exact_sql(compiler, self.lhs, self.rhs)  # type: ignore[no-any-return]
 
 

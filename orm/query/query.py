@@ -84,6 +84,9 @@ class Query:
         self.combined_queries: tuple[Query, ...] = ()
         self.subquery = False
         self.is_empty_query = False
+        #: Number of the filter() call being built (None outside filter()).
+        self.filter_call: int | None = None
+        self.filter_calls = 0
 
     # -- cloning -------------------------------------------------------------------
     def clone(self) -> Query:
@@ -128,14 +131,23 @@ class Query:
             if isinstance(existing, Join) and existing.identity() == (
                 table, parent_alias, info.lhs_col, info.rhs_col
             ):
+                if (info.multivalued and self.filter_call is not None
+                        and existing.filter_call not in (None, self.filter_call)):
+                    # Each filter() call gets its own join over a multi-valued
+                    # relation: filter(books__a=1).filter(books__b=2) may match
+                    # two different books, as in Django.
+                    continue
                 if nullable and existing.join_type == INNER:
-                    existing.join_type = LOUTER
+                    # Replace, never mutate: clones share Join objects.
+                    self.alias_map[alias] = existing.promoted()
                 return alias
         alias = self._new_alias(table)
         parent = self.alias_map[parent_alias]
         outer = nullable or info.nullable or parent.join_type == LOUTER
-        self.alias_map[alias] = Join(table, parent_alias, alias, LOUTER if outer else INNER,
-                                     info.lhs_col, info.rhs_col, outer)
+        join = Join(table, parent_alias, alias, LOUTER if outer else INNER,
+                    info.lhs_col, info.rhs_col, outer)
+        join.filter_call = self.filter_call if info.multivalued else None
+        self.alias_map[alias] = join
         return alias
 
     def setup_joins(
@@ -168,8 +180,12 @@ class Query:
                 alias, opts, multivalued = self._join_all(pending, alias, nullable, allow_joins, multivalued)
                 pending = None
             field = found
-            if field.is_relation:
-                pending = path_infos(field)
+            if not field.is_relation:
+                # Past a plain field only transforms, lookups or JSON keys follow,
+                # even when one is spelled like a field of the model.
+                rest = list(names[pos + 1:])
+                break
+            pending = path_infos(field)
         if pending:
             forward_fk = field.concrete and not field.many_to_many
             if forward_fk and trim_last_fk:
@@ -266,8 +282,13 @@ class Query:
             return type(value)(self.resolve_lookup_value(v, allow_joins) for v in value)
         return value
 
-    def build_filter(self, key: str, value: Any, allow_joins: bool = True) -> Any:
-        """One ``key=value`` condition as a lookup node (joins are created here)."""
+    def build_filter(self, key: str, value: Any, allow_joins: bool = True, negated: bool = False) -> Any:
+        """One ``key=value`` condition as a lookup node (joins are created here).
+
+        Under an odd number of negations, a condition on a nullable column (or
+        through a nullable join) becomes ``cond AND col IS NOT NULL``, so
+        ``exclude(age=5)`` keeps rows whose age is NULL, as in Django.
+        """
         if not isinstance(key, str):
             raise TypeError(f"Filter keywords must be str, got {key!r}.")
         if key in ("_connector", "_negated"):
@@ -281,9 +302,15 @@ class Query:
         if field.is_relation:
             value = _instances_to_pk(value, field, target)
         lhs = Col(alias, target)
-        return self.build_lookup(lhs, rest, value, key)
+        lookup = self.build_lookup(lhs, rest, value, key)
+        if negated and lookup.lookup_name != "isnull" and lookup.rhs is not None:
+            join = self.alias_map.get(alias)
+            if target.null or getattr(join, "join_type", None) == LOUTER:
+                not_null = lhs.output_field.get_lookup("isnull")(lhs, False)
+                return WhereNode([lookup, not_null])
+        return lookup
 
-    def build_where(self, q: Any, allow_joins: bool = True) -> Any:
+    def build_where(self, q: Any, allow_joins: bool = True, negated: bool = False) -> Any:
         """Turn a ``Q`` (or condition expression) into a resolved WHERE node."""
         if not isinstance(q, Q):
             resolved = q.resolve_expression(self, allow_joins=allow_joins)
@@ -295,13 +322,14 @@ class Query:
         ):
             return self._negated_subquery(q)
         node = WhereNode(connector=q.connector, negated=q.negated)
+        branch_negated = negated ^ q.negated
         for child in q.children:
             if isinstance(child, Q):
-                node.children.append(self.build_where(child, allow_joins))
+                node.children.append(self.build_where(child, allow_joins, branch_negated))
             elif isinstance(child, tuple):
-                node.children.append(self.build_filter(child[0], child[1], allow_joins))
+                node.children.append(self.build_filter(child[0], child[1], allow_joins, branch_negated))
             else:
-                node.children.append(self.build_where(child, allow_joins))
+                node.children.append(self.build_where(child, allow_joins, branch_negated))
         return node
 
     def _negated_subquery(self, q: Q) -> Any:
@@ -405,8 +433,6 @@ class Query:
         self.values_select = tuple(names)
         self.select = tuple(selected)
         self.annotation_select_mask = set(annotation_names)
-        if self.group_by is True:
-            self.group_by = tuple(expr for _, expr in self.select)
 
     def output_field_for_subquery(self) -> Any:
         if self.select:
@@ -482,16 +508,19 @@ class Query:
     def exists_query(self) -> Query:
         """This query reduced to ``SELECT 1 ... LIMIT 1``."""
         q = self.clone()
-        if not (q.distinct and q.is_sliced):
-            if q.high_mark is None or q.high_mark - q.low_mark > 1:
-                q.clear_limits()
-                q.set_limits(0, 1)
+        q.select_related = False
+        if q.is_sliced:
+            # The slice (with its ordering) decides which rows count, and with
+            # DISTINCT so do the selected columns: keep them.
+            if q.distinct:
+                return q
+        else:
+            q.set_limits(0, 1)
+            q.clear_ordering()
         q.default_cols = False
         q.select = (("a", Value(1)),)
         q.values_select = ()
         q.annotation_select_mask = set()
-        q.select_related = False
-        q.clear_ordering()
         return q
 
     # -- hooks for the compiler (orm.sql sits below this layer) ----------------------

@@ -178,7 +178,13 @@ class QuerySet(Generic[M]):
         if negate:
             q = ~q
         if q:
-            clone.query.add_q(q)
+            query = clone.query
+            query.filter_calls += 1
+            query.filter_call = query.filter_calls
+            try:
+                query.add_q(q)
+            finally:
+                query.filter_call = None
         return clone
 
     def order_by(self, *field_names: Any) -> QuerySet[M]:
@@ -186,7 +192,7 @@ class QuerySet(Generic[M]):
         if self.query.is_sliced:
             raise TypeError("Cannot reorder a query once a slice has been taken.")
         clone = self._chain()
-        clone.query.clear_ordering(force=False)
+        clone.query.clear_ordering(force=not field_names)
         clone.query.add_ordering(*field_names)
         return clone
 
@@ -325,7 +331,8 @@ class QuerySet(Generic[M]):
         subqueries = []
         for qs in queries:
             sub = qs.query.clone()
-            sub.clear_ordering()
+            if not sub.is_sliced:  # a slice needs its ordering to pick its rows
+                sub.clear_ordering()
             subqueries.append(sub)
         clone.query.combined_queries = tuple(subqueries)
         clone.query.combinator = "union"

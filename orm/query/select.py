@@ -121,7 +121,8 @@ def get_order_by(query: Any, select_aliases: set[str]) -> list[Any]:
     """Resolved ``OrderBy`` terms (explicit ordering, else the model's ``Meta.ordering``)."""
     if query.order_by:
         ordering = query.order_by
-    elif query.default_ordering and query.model._meta.ordering and not query.combinator:
+    elif (query.default_ordering and query.model._meta.ordering and not query.combinator
+          and query.group_by is None):
         ordering = query.model._meta.ordering
     else:
         return []
@@ -159,7 +160,11 @@ def get_group_by(query: Any, select: list[Any], order_by: list[Any]) -> list[Any
     if query.group_by is None:
         return []
     exprs: list[Any] = []
-    if query.group_by is not True:
+    if query.group_by is True:
+        # Aggregates annotated per object: group by the primary key (every
+        # column of the table depends on it), plus the selected columns below.
+        exprs.append(Col(query.get_initial_alias(), query.model._meta.pk))
+    else:
         for expr in query.group_by:
             exprs.extend(expr.get_group_by_cols() if hasattr(expr, "get_group_by_cols") else [expr])
     for expr, _alias in select:

@@ -48,7 +48,9 @@ def get_aggregation(query: Query, using: str, aggregates: dict[str, Any]) -> dic
     q.values_select = ()
     q.clear_ordering()
     for alias, aggregate in aggregates.items():
-        q.annotations[alias] = aggregate.resolve_expression(q, summarize=True)
+        # summarize=False: a reference to a plain annotation inlines its
+        # expression (it is not selected here under its alias).
+        q.annotations[alias] = aggregate.resolve_expression(q, summarize=False)
     q.annotation_select_mask = set(aggregates)
     compiler = q.get_compiler(connection=connection)
     row = compiler.execute_sql(SINGLE)
@@ -129,8 +131,12 @@ def _swap_cols(expr: Any, extra: list[tuple[str, Any]], inner: Query) -> Any:
     if not hasattr(expr, "get_source_expressions"):
         return expr
     sources = expr.get_source_expressions()
-    if not sources:
+    condition = getattr(expr, "filter", None)
+    if not sources and condition is None:
         return expr
     clone = expr.copy()
-    clone.set_source_expressions([_swap_cols(s, extra, inner) for s in sources])
+    if sources:
+        clone.set_source_expressions([_swap_cols(s, extra, inner) for s in sources])
+    if condition is not None and hasattr(condition, "get_source_expressions"):
+        clone.filter = _swap_cols(condition, extra, inner)
     return clone

@@ -41,6 +41,18 @@ class WhereNode:
             self.connector, self.negated,
         )
 
+    def get_source_expressions(self) -> list[Any]:
+        """The children (expression-tree protocol)."""
+        return list(self.children)
+
+    def set_source_expressions(self, children: list[Any]) -> None:
+        """Replace the children (expression-tree protocol)."""
+        self.children = list(children)
+
+    def copy(self) -> WhereNode:
+        """A shallow copy (expression-tree protocol)."""
+        return WhereNode(list(self.children), self.connector, self.negated)
+
     def flatten(self) -> Any:
         """Every node and leaf of the tree."""
         yield self

@@ -93,7 +93,13 @@ class SQLCompiler:
         params: list[Any] = []
         cols = []
         for expr, alias in self.select:
-            sql, col_params = self.compile(expr)
+            try:
+                sql, col_params = self.compile(expr)
+            except EmptyResultSet:
+                # A column that can match nothing (Exists over none()) is a constant.
+                sql, col_params = getattr(expr, "select_empty_sql", "NULL"), []
+            except FullResultSet:
+                sql, col_params = "(1 = 1)", []
             sql, col_params = expr.select_format(self, sql, col_params)
             if alias:
                 sql = f"{sql} AS {self.quote_name(alias)}"

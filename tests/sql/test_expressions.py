@@ -78,7 +78,7 @@ def test_negated_child_of_an_or():
 def test_negated_or():
     assert_sql(
         Author.objects.filter(~(Q(name="a") | Q(age=3))),
-        f"{FROM_AUTHOR} WHERE NOT ({NAME} = %s OR {AGE} = %s)",
+        f"{FROM_AUTHOR} WHERE NOT ({NAME} = %s OR ({AGE} = %s AND {AGE} IS NOT NULL))",
         ["a", 3],
     )
 
@@ -96,7 +96,7 @@ def test_negated_xor():
     assert_sql(
         Author.objects.filter(~(Q(name="a") ^ Q(age=3))),
         f"{FROM_AUTHOR} WHERE NOT (((CASE WHEN {NAME} = %s THEN 1 ELSE 0 END"
-        f" + CASE WHEN {AGE} = %s THEN 1 ELSE 0 END) %% 2) = 1)",
+        f" + CASE WHEN ({AGE} = %s AND {AGE} IS NOT NULL) THEN 1 ELSE 0 END) %% 2) = 1)",
         ["a", 3],
     )
 

@@ -200,6 +200,8 @@ class DatabaseOperations(BaseDatabaseOperations):
 
     def json_key_exact_sql(self, compiler: Any, key: Any, value: Any) -> tuple[str, list[Any]]:
         sql, params, path = self._key_base(compiler, key)
+        if value is None:
+            return f"json_type({sql}, %s) = 'null'", [*params, path]
         if isinstance(value, bool):
             return f"json_type({sql}, %s) = %s", [*params, path, "true" if value else "false"]
         if isinstance(value, dict | list):
