@@ -38,11 +38,19 @@ class ModelState:
     """Per-instance bookkeeping: database alias, unsaved flag, loaded relations."""
 
     __slots__ = ("adding", "db", "fields_cache")
+    fields_cache: dict[str, Any]
 
     def __init__(self, db: str | None = None, adding: bool = True) -> None:
         self.db = db
         self.adding = adding
-        self.fields_cache: dict[str, Any] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        # fields_cache is created on first use: most rows never need one.
+        if name == "fields_cache":
+            cache: dict[str, Any] = {}
+            self.fields_cache = cache
+            return cache
+        raise AttributeError(name)
 
 
 def _app_label(module: str) -> str:
@@ -245,9 +253,9 @@ class Model(metaclass=ModelBase):
     def from_db(cls: type[_M], db: str, field_names: list[str], values: Any) -> _M:
         """Build an instance from a database row without running ``__init__`` (fast path)."""
         obj = cls.__new__(cls)
-        obj.__dict__.update(zip(field_names, values, strict=True))
-        state = ModelState(db, False)
-        obj._state = state
+        data = dict(zip(field_names, values))
+        data["_state"] = ModelState(db, False)
+        obj.__dict__ = data
         return obj
 
     # -- identity ------------------------------------------------------------------------

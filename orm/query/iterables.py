@@ -60,12 +60,16 @@ def _populate_related(obj: Any, row: Any, infos: list[dict[str, Any]], db: str) 
     for info in infos:
         model = info["model"]
         values = row[info["start"]:info["end"]]
-        pk_position = info["fields"].index(model._meta.pk)
+        layout = info.get("layout")
+        if layout is None:  # computed once per query, not per row
+            layout = info["layout"] = (
+                info["fields"].index(model._meta.pk), [fld.attname for fld in info["fields"]])
+        pk_position, attnames = layout
         field = info["field"]
         if values[pk_position] is None:
             rel_obj = None
         else:
-            rel_obj = model.from_db(db, [fld.attname for fld in info["fields"]], values)
+            rel_obj = model.from_db(db, attnames, values)
             _populate_related(rel_obj, row, info["related"], db)
         if info["reverse"]:
             obj._state.fields_cache[field.get_accessor_name()] = rel_obj

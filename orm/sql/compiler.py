@@ -282,9 +282,15 @@ class SQLCompiler:
 
 
 def _convert_rows(rows: Any, converters: list[tuple[int, list[Any], Any]], connection: Any) -> Iterator[Any]:
+    single = [(pos, funcs[0], expr) for pos, funcs, expr in converters if len(funcs) == 1]
+    multi = [(pos, funcs, expr) for pos, funcs, expr in converters if len(funcs) != 1]
     for row in rows:
         row = list(row)
-        for position, funcs, expr in converters:
+        for position, func, expr in single:
+            value = row[position]
+            if value is not None:  # converters map None to None; skip the call
+                row[position] = func(value, expr, connection)
+        for position, funcs, expr in multi:
             value = row[position]
             for func in funcs:
                 value = func(value, expr, connection)

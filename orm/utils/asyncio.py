@@ -11,8 +11,9 @@ from __future__ import annotations
 import asyncio
 import functools
 import os
+import types
 from collections.abc import Awaitable, Callable
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from asgiref.sync import async_to_sync, sync_to_async
 
@@ -26,6 +27,13 @@ ALLOW_ENV = "ORM_ALLOW_ASYNC_UNSAFE"
 __all__ = ["async_to_sync", "async_unsafe", "check_async_unsafe", "sync_to_async", "to_async"]
 
 
+@functools.lru_cache(maxsize=1024)
+def _bridge(fn: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
+    # One SyncToAsync per plain function, reused by every call (building one
+    # costs ~5 us, a noticeable share of a point query).
+    return sync_to_async(fn, thread_sensitive=True)
+
+
 def to_async(fn: Callable[P, R]) -> Callable[P, Awaitable[R]]:
     """Return an awaitable version of ``fn`` that runs on the context's sync thread.
 
@@ -34,7 +42,13 @@ def to_async(fn: Callable[P, R]) -> Callable[P, Awaitable[R]]:
     owns that thread's connections, so a twin and a caller's own
     ``sync_to_async(fn)`` share one connection and one transaction.
     """
-    return sync_to_async(fn, thread_sensitive=True)
+    func = getattr(fn, "__func__", None)
+    if func is not None and isinstance(fn, types.MethodType):
+        return functools.partial(_bridge(func), fn.__self__)
+    try:
+        return _bridge(fn)
+    except TypeError:  # unhashable callable
+        return sync_to_async(fn, thread_sensitive=True)
 
 
 def in_event_loop_thread() -> bool:

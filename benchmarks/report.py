@@ -1,0 +1,299 @@
+"""Results: medians, per-run ratios vs the floor, JSON and the Markdown tables.
+
+``docs/benchmarks.md`` keeps one section per backend between
+``<!-- bench:<backend>:begin -->`` and ``<!-- bench:<backend>:end -->``
+markers; a run replaces only the sections of the backends it measured.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import platform
+import re
+import sqlite3
+import statistics
+import sys
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+FLOOR = "raw_thread"
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS_DIR = ROOT / "benchmarks" / "results"
+DOC = ROOT / "docs" / "benchmarks.md"
+PACKAGES = ("orm", "asgiref", "Django", "tortoise-orm", "SQLAlchemy", "aiosqlite", "psycopg",
+            "psycopg-binary", "psycopg-pool", "asyncpg")
+# Column order of the tables.
+ORDER = ("orm", "django", "tortoise", "sqlalchemy", "raw_async", "raw_thread")
+
+
+def machine() -> dict[str, Any]:
+    cpu = platform.processor() or ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    versions = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "platform": platform.platform(),
+        "python": sys.version.split()[0],
+        "sqlite": sqlite3.sqlite_version,
+        "loadavg": [round(x, 2) for x in os.getloadavg()],
+        "packages": versions,
+    }
+
+
+def summarize(backend_result: dict[str, Any]) -> None:
+    """Add medians and per-run ratios vs the floor to one backend's raw results (in place)."""
+    ops = backend_result["operations"]
+    for op in ops:
+        per_impl = op["runs"]  # impl -> [seconds per unit or None, one per run]
+        floor = per_impl.get(FLOOR, [])
+        op["median"], op["ratios"], op["median_ratio"] = {}, {}, {}
+        for impl, values in per_impl.items():
+            ok = [v for v in values if v is not None]
+            op["median"][impl] = statistics.median(ok) if ok else None
+            ratios = [v / f if v is not None and f else None
+                      for v, f in zip(values, floor + [None] * len(values), strict=False)]
+            op["ratios"][impl] = ratios
+            good = [r for r in ratios if r is not None]
+            op["median_ratio"][impl] = statistics.median(good) if good else None
+        for key, per_impl_extra in op.get("extra", {}).items():
+            op.setdefault("extra_median", {})[key] = {
+                impl: statistics.median([v for v in vals if v is not None])
+                if any(v is not None for v in vals) else None
+                for impl, vals in per_impl_extra.items()
+            }
+
+
+def write_json(result: dict[str, Any], stamp: str) -> Path:
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    path = RESULTS_DIR / f"{stamp}.json"
+    path.write_text(json.dumps(result, indent=2, default=str) + "\n")
+    return path
+
+
+# --------------------------------------------------------------------------
+# Markdown
+# --------------------------------------------------------------------------
+
+
+def fmt_time(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    us = seconds * 1e6
+    if us >= 10_000:
+        return f"{us / 1000:.1f} ms"
+    if us >= 1000:
+        return f"{us / 1000:.2f} ms"
+    if us >= 100:
+        return f"{us:.0f} µs"
+    if us >= 10:
+        return f"{us:.1f} µs"
+    return f"{us:.2f} µs"
+
+
+def fmt_ratio(r: float | None) -> str:
+    return "—" if r is None else f"{r:.2f}×"
+
+
+def fmt_bytes(n: float | None) -> str:
+    if n is None:
+        return "—"
+    if n >= 1 << 20:
+        return f"{n / (1 << 20):.1f} MiB"
+    return f"{n / 1024:.0f} KiB"
+
+
+def _impls(b: dict[str, Any]) -> list[str]:
+    present = list(b["implementations"])
+    return [i for i in ORDER if i in present] + [i for i in present if i not in ORDER]
+
+
+def _cell(op: dict[str, Any], impl: str) -> str:
+    if impl in op.get("errors", {}) and op["median"].get(impl) is None:
+        return "**failed**"
+    t = op["median"].get(impl)
+    if t is None:
+        return "—"
+    if impl == FLOOR:
+        return fmt_time(t)
+    return f"{fmt_time(t)} ({fmt_ratio(op['median_ratio'].get(impl))})"
+
+
+def backend_markdown(name: str, b: dict[str, Any], meta: dict[str, Any]) -> str:
+    title = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}.get(name, name)
+    lines = [f"## {title}", ""]
+    lines += _meta_lines(b, meta)
+    if b.get("skipped"):
+        lines += [f"**Not measured:** {b['skipped']}", ""]
+        return "\n".join(lines)
+    impls = _impls(b)
+    labels = b["labels"]
+    lines += [
+        "Median time per call or per row over the runs; in parentheses the median of the "
+        f"per-run ratios to the floor ({labels.get(FLOOR, FLOOR)}). Lower is better.",
+        "",
+        "| operation | unit | " + " | ".join(labels.get(i, i) for i in impls) + " |",
+        "|---|---|" + "---|" * len(impls),
+    ]
+    for op in b["operations"]:
+        cells = [_cell(op, i) for i in impls]
+        lines.append(f"| {op['title']} | per {op['unit']} | " + " | ".join(cells) + " |")
+        if op["key"] == "aiterator" and "peak_bytes" in op.get("extra_median", {}):
+            peaks = op["extra_median"]["peak_bytes"]
+            lines.append("| ↳ peak memory (tracemalloc) | per run | "
+                         + " | ".join(fmt_bytes(peaks.get(i)) for i in impls) + " |")
+        if op["key"] == "concurrent_aget" and "ops_per_second" in op.get("extra_median", {}):
+            tput = op["extra_median"]["ops_per_second"]
+            lines.append("| ↳ throughput | aget/s | " + " | ".join(
+                "—" if tput.get(i) is None else f"{tput[i]:,.0f}" for i in impls) + " |")
+    lines += ["", *_targets(b), "", *_per_run(b, impls), ""]
+    notes = _notes(b)
+    if notes:
+        lines += ["Notes:", "", *notes, ""]
+    return "\n".join(lines)
+
+
+def _meta_lines(b: dict[str, Any], meta: dict[str, Any]) -> list[str]:
+    m = meta["machine"]
+    pk = ", ".join(f"{k} {v}" for k, v in m["packages"].items())
+    server = f"; server: {b['server']}" if b.get("server") else ""
+    kind = "**quick run** (`--quick`, reduced sizes)" if meta["quick"] else "full run"
+    return [
+        f"- {kind}, {meta['runs']} runs, {meta['date']}",
+        f"- command: `{meta['command']}`",
+        f"- machine: {m['nproc']} CPUs (`nproc`), {m['cpu']}, {m['platform']}; "
+        f"load average at start {' '.join(map(str, m.get('loadavg', [])))}",
+        f"- Python {m['python']}, SQLite library {m['sqlite']}{server}",
+        f"- packages: {pk}",
+        "",
+    ]
+
+
+def _targets(b: dict[str, Any]) -> list[str]:
+    if "orm" not in b["implementations"]:
+        return []
+    peers = [i for i in b["implementations"] if b["kinds"].get(i) == "peer"]
+    lines = [
+        "Issue 7 targets for `orm`. \"Fastest\" compares the median ratios to the floor "
+        "(ratios are taken within a run, so they share its noise; medians of raw times can "
+        "disagree on a loaded machine):",
+        "",
+        "| operation | orm | target | met | best peer | orm fastest |",
+        "|---|---|---|---|---|---|",
+    ]
+    for op in b["operations"]:
+        ratios = op["median_ratio"]
+        r = ratios.get("orm")
+        target = op.get("target")
+        met = "—" if r is None or target is None else ("yes" if r <= target else "**no**")
+        peer_r = {p: ratios[p] for p in peers if ratios.get(p) is not None}
+        best = min(peer_r, key=peer_r.__getitem__) if peer_r else None
+        fastest = "—" if r is None or best is None else ("yes" if r < peer_r[best] else "**no**")
+        best_txt = "—" if best is None else f"{b['labels'].get(best, best)} {fmt_ratio(peer_r[best])}"
+        lines.append(f"| {op['title']} | {fmt_ratio(r)} | "
+                     f"{'—' if target is None else f'≤ {target}×'} | {met} | {best_txt} | {fastest} |")
+    return lines
+
+
+def _per_run(b: dict[str, Any], impls: list[str]) -> list[str]:
+    shown = [i for i in impls if i != FLOOR]
+    lines = [
+        "Per-run ratios to the floor (run 1 / run 2 / ...):",
+        "",
+        "| operation | " + " | ".join(b["labels"].get(i, i) for i in shown) + " |",
+        "|---|" + "---|" * len(shown),
+    ]
+    for op in b["operations"]:
+        cells = []
+        for i in shown:
+            rs = op["ratios"].get(i) or []
+            cells.append(" / ".join("×" if r is None else f"{r:.2f}" for r in rs) or "—")
+        lines.append(f"| {op['key']} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def _notes(b: dict[str, Any]) -> list[str]:
+    out = [f"- {b['labels'].get(i, i)}: {n}" for i, ns in b.get("notes", {}).items() for n in ns]
+    out += [f"- {i} not measured: {why}" for i, why in b.get("unavailable", {}).items()]
+    for op in b["operations"]:
+        for impl, errs in op.get("errors", {}).items():
+            out.append(f"- {impl} / {op['key']}: {errs[0]}" + (f" (and {len(errs) - 1} more)" if len(errs) > 1 else ""))
+    return out
+
+
+HEADER = """# Benchmarks
+
+`orm` against Django's async ORM, Tortoise ORM, SQLAlchemy's asyncio ORM and
+two floors on the same workload (issue 7): the raw sync driver on one
+dedicated thread reached through `asgiref.sync_to_async` (the floor `orm`'s
+design allows; every ratio is against it) and the native async driver.
+
+How it works (`benchmarks/`):
+
+- Every implementation gets a fresh database per run (a SQLite file in a temp
+  dir; a PostgreSQL schema of its own), the same generated rows and the same
+  SQLite pragmas (WAL, `synchronous=NORMAL`, foreign keys on).
+- Implementations are interleaved inside each run: every operation runs in
+  blocks (10 calls, 5 transactions, 1 update, or one pass over the rows), block 1 of every
+  implementation, then block 2 of every implementation, and so on, the order
+  rotating between runs, so they share the machine's noise. A run's value is
+  the median over its blocks of the time per call or per row.
+- Each operation is warmed up, timed, then verified (row counts, sums, values
+  read back by the harness's own connection), so a broken implementation
+  cannot look fast; a failed check is reported ("failed"), not timed.
+- Tables show the median over runs and, in parentheses, the median of the
+  per-run ratios to the floor. The floor returns the driver's raw tuples (on
+  SQLite a price is a float and a date a string); ORMs build typed values
+  and instances. Peak memory of `aiterator()` is measured by tracemalloc (all
+  threads) in a second, untimed pass. Raw JSON goes to
+  `benchmarks/results/<timestamp>.json` (not committed).
+- Thread hops are sensitive to CPU contention: on a shared 2-CPU machine
+  absolute times move a lot between runs (see the load average); the ratios,
+  taken within a run, move much less.
+
+Run it with `make bench` (full: 5 runs, 20,000 books, 100,000-row iterator) or
+`make bench-quick` (3 runs, reduced sizes, 1-2 minutes per backend), or
+directly: `python -m benchmarks.run [--quick] [--backend sqlite|postgresql|both] [--runs N]`.
+PostgreSQL is reached at `BENCH_POSTGRES_URL` (default
+`postgresql://postgres@127.0.0.1:5432/test`); each implementation works in a
+schema of its own that is dropped afterwards. `python -m benchmarks.profile_orm`
+prints cProfile output for `orm`'s `aget` and `async for` paths.
+"""
+
+
+def update_doc(result: dict[str, Any], doc: Path = DOC) -> None:
+    """Replace (or add) the sections of the measured backends in ``docs/benchmarks.md``."""
+    text = doc.read_text() if doc.exists() else HEADER
+    if not text.startswith("# Benchmarks"):
+        text = HEADER + "\n" + text
+    for name in ("sqlite", "postgresql"):
+        if name not in result["backends"]:
+            continue
+        section = backend_markdown(name, result["backends"][name], result["meta"])
+        block = f"<!-- bench:{name}:begin -->\n{section}\n<!-- bench:{name}:end -->"
+        pattern = re.compile(rf"<!-- bench:{name}:begin -->.*?<!-- bench:{name}:end -->", re.S)
+        if pattern.search(text):
+            text = pattern.sub(lambda _m, block=block: block, text)
+        else:
+            text = text.rstrip("\n") + "\n\n" + block + "\n"
+    doc.parent.mkdir(parents=True, exist_ok=True)
+    doc.write_text(text)
+
+
+def now_stamp() -> tuple[str, str]:
+    now = dt.datetime.now(dt.UTC)
+    return now.strftime("%Y%m%dT%H%M%SZ"), now.strftime("%Y-%m-%d %H:%M UTC")

@@ -1,0 +1,293 @@
+"""Run the benchmark suite: ``python -m benchmarks.run [--quick] [--backend ...] [--runs N]``.
+
+Each backend runs in a process of its own when ``--backend both`` is given
+(Django's settings and Tortoise's registry are process-global); the parent
+merges the results, writes ``benchmarks/results/<timestamp>.json`` and
+updates ``docs/benchmarks.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import importlib
+import json
+import os
+import shlex
+import subprocess
+import sys
+import tempfile
+import traceback
+from typing import Any
+
+from benchmarks import report
+from benchmarks.databases import Session, postgres_unreachable
+from benchmarks.impl_base import Implementation
+from benchmarks.operations import RunData, VerificationError, operations
+from benchmarks.workload import FULL, QUICK, Sizes
+
+# name -> (module, class); imported lazily so a missing peer only skips itself.
+IMPLEMENTATIONS = {
+    "orm": ("benchmarks.impl_orm", "OrmImpl"),
+    "django": ("benchmarks.impl_django", "DjangoImpl"),
+    "tortoise": ("benchmarks.impl_tortoise", "TortoiseImpl"),
+    "sqlalchemy": ("benchmarks.impl_sqlalchemy", "SQLAlchemyImpl"),
+    "raw_async": ("benchmarks.impl_raw", "RawAsyncImpl"),
+    "raw_thread": ("benchmarks.impl_raw", "RawThreadImpl"),
+}
+
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def load_implementations(backend: str, only: list[str] | None) -> tuple[list[type[Implementation]], dict[str, str]]:
+    classes, unavailable = [], {}
+    for name, (module, cls_name) in IMPLEMENTATIONS.items():
+        if only and name not in only:
+            continue
+        try:
+            cls = getattr(importlib.import_module(module), cls_name)
+        except ImportError as exc:
+            unavailable[name] = f"cannot import {module}: {exc} (pip install -e '.[bench]')"
+            continue
+        reason = cls.unavailable(backend)
+        if reason:
+            unavailable[name] = reason
+        else:
+            classes.append(cls)
+    return classes, unavailable
+
+
+def _pg_server_version(url: str) -> str | None:
+    try:
+        import psycopg
+
+        with psycopg.connect(url, connect_timeout=5) as conn:
+            row = conn.execute("SHOW server_version").fetchone()
+            return f"PostgreSQL {row[0]}" if row else None
+    except Exception:  # noqa: BLE001
+        return None
+
+
+async def run_backend(backend: str, sizes: Sizes, runs: int, only: list[str] | None) -> dict[str, Any]:
+    session = Session(backend)
+    result: dict[str, Any] = {"implementations": [], "labels": {}, "kinds": {}, "notes": {},
+                              "unavailable": {}, "operations": []}
+    if backend == "postgresql":
+        reason = postgres_unreachable(session.pg_url)
+        if reason:
+            result["skipped"] = reason
+            return result
+        result["server"] = _pg_server_version(session.pg_url)
+    classes, result["unavailable"] = load_implementations(backend, only)
+    impls = [cls(session.target(cls.name)) for cls in classes]
+    ops = operations(sizes)
+    result["operations"] = [
+        {"key": op.key, "title": op.title, "unit": op.unit, "target": op.target,
+         "runs": {i.name: [] for i in impls}, "errors": {}, "extra": {}}
+        for op in ops
+    ]
+    for impl in impls:
+        result["implementations"].append(impl.name)
+        result["labels"][impl.name] = impl.label
+        result["kinds"][impl.name] = impl.kind
+        if impl.notes:
+            result["notes"][impl.name] = list(impl.notes)
+    try:
+        for run in range(runs):
+            await _one_run(backend, sizes, run, runs, impls, ops, result)
+    finally:
+        session.cleanup()
+    return result
+
+
+async def _one_run(backend: str, sizes: Sizes, run: int, runs: int, impls: list[Implementation],
+                   ops: list[Any], result: dict[str, Any]) -> None:
+    # Rotate the order every run so no implementation always goes first.
+    order = impls[run % len(impls):] + impls[: run % len(impls)]
+    data = RunData(sizes, seed=1000 + run)
+    ready: dict[str, bool] = {}
+    for impl in order:
+        try:
+            impl.target.reset()
+            await impl.setup()
+            await impl.seed_authors(data.authors)
+            ready[impl.name] = True
+        except Exception as exc:  # noqa: BLE001 - report and go on with the others
+            ready[impl.name] = False
+            _record_error(result, None, impl.name, f"setup failed: {type(exc).__name__}: {exc}")
+            log(traceback.format_exc())
+    for op, rec in zip(ops, result["operations"], strict=True):
+        values = await _run_operation(op, rec, data, [i for i in order if ready[i.name]], result)
+        line = []
+        for impl in order:
+            rec["runs"][impl.name].append(values.get(impl.name))
+            line.append(f"{impl.name} {report.fmt_time(values.get(impl.name))}")
+        for per_impl in rec["extra"].values():  # keep extra lists aligned with runs
+            for vals in per_impl.values():
+                vals.extend([None] * (run + 1 - len(vals)))
+        log(f"[{backend} run {run + 1}/{runs}] {op.key:<16} " + "  ".join(line))
+    for impl in order:
+        try:
+            if ready[impl.name]:
+                await impl.teardown()
+        except Exception as exc:  # noqa: BLE001
+            _record_error(result, None, impl.name, f"teardown failed: {type(exc).__name__}: {exc}")
+        impl.target.close_verifier()
+
+
+async def _run_operation(op: Any, rec: dict[str, Any], data: RunData,
+                         impls: list[Implementation], result: dict[str, Any]) -> dict[str, float]:
+    """Prepare every implementation, run the blocks round-robin, then verify each."""
+    gc.collect()
+    trials, failed = {}, set()
+
+    async def guarded(impl: Implementation, step: Any) -> None:
+        if impl.name in failed:
+            return
+        try:
+            await step()
+        except VerificationError as exc:
+            failed.add(impl.name)
+            _record_error(result, rec, impl.name, f"wrong result: {exc}")
+        except Exception as exc:  # noqa: BLE001 - report it, keep measuring the others
+            failed.add(impl.name)
+            _record_error(result, rec, impl.name, f"{type(exc).__name__}: {exc}")
+            log(traceback.format_exc())
+
+    for impl in impls:
+        trials[impl.name] = op.trial(data, impl, impl.target)
+        await guarded(impl, trials[impl.name].prepare)
+    for i in range(max((t.blocks for t in trials.values()), default=0)):
+        for impl in impls:
+            trial = trials[impl.name]
+            if i < trial.blocks:
+                await guarded(impl, lambda trial=trial, i=i: trial.block(i))
+    values: dict[str, float] = {}
+    for impl in impls:
+        trial = trials[impl.name]
+
+        async def finish(trial: Any = trial, name: str = impl.name) -> None:
+            m = await trial.finish()
+            values[name] = m.seconds
+            for key, v in m.extra.items():
+                rec["extra"].setdefault(key, {}).setdefault(name, [])
+                vals = rec["extra"][key][name]
+                vals.extend([None] * (len(rec["runs"][name]) - len(vals)))
+                vals.append(v)
+
+        await guarded(impl, finish)
+    return values
+
+
+def _record_error(result: dict[str, Any], rec: dict[str, Any] | None, impl: str, msg: str) -> None:
+    log(f"  !! {impl}: {msg}")
+    recs = [rec] if rec is not None else result["operations"]
+    for r in recs:
+        r["errors"].setdefault(impl, []).append(msg)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__)
+    p.add_argument("--quick", action="store_true", help="reduced sizes, 3 runs (1-2 minutes)")
+    p.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
+    p.add_argument("--runs", type=int, help="runs per backend (default 5, quick 3)")
+    p.add_argument("--only", help="comma-separated implementations (debugging; the floor "
+                   "raw_thread is always added)")
+    p.add_argument("--no-docs", action="store_true", help="do not update docs/benchmarks.md")
+    p.add_argument("--render", metavar="JSON", help="measure nothing: rewrite the sections of "
+                   "docs/benchmarks.md from a saved results file")
+    p.add_argument("--json-out", help=argparse.SUPPRESS)  # child process of --backend both
+    return p.parse_args(argv)
+
+
+def _command(args: argparse.Namespace) -> str:
+    parts = ["python -m benchmarks.run"]
+    if args.quick:
+        parts.append("--quick")
+    parts.append(f"--backend {args.backend}")
+    if args.runs:
+        parts.append(f"--runs {args.runs}")
+    if args.only:
+        parts.append(f"--only {args.only}")
+    return " ".join(parts)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.render:
+        with open(args.render) as f:
+            saved = json.load(f)
+        for b in saved["backends"].values():
+            if not b.get("skipped"):
+                report.summarize(b)
+        report.update_doc(saved)
+        log(f"updated {report.DOC} from {args.render}")
+        return 0
+    sizes = QUICK if args.quick else FULL
+    runs = args.runs or (3 if args.quick else 5)
+    only = None
+    if args.only:
+        only = sorted(set(args.only.split(",")) | {"raw_thread"})
+    backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
+    stamp, date = report.now_stamp()
+    meta = {"date": date, "command": _command(args), "quick": args.quick, "runs": runs,
+            "sizes": sizes.as_dict(), "machine": report.machine()}
+    results: dict[str, Any] = {}
+    if len(backends) == 1:
+        results[backends[0]] = asyncio.run(run_backend(backends[0], sizes, runs, only))
+    else:
+        for b in backends:  # one process per backend: global ORM state stays apart
+            results[b] = _run_child(argv, b)
+    if args.json_out:
+        with open(args.json_out, "w") as f:
+            json.dump(results, f, default=str)
+        return 0
+    for b in results.values():
+        if not b.get("skipped"):
+            report.summarize(b)
+    full = {"meta": meta, "backends": results}
+    path = report.write_json(full, stamp)
+    log(f"results: {path}")
+    for name, b in results.items():
+        print(report.backend_markdown(name, b, meta))
+        print()
+    if not args.no_docs:
+        report.update_doc(full)
+        log(f"updated {report.DOC}")
+    return 0
+
+
+def _run_child(argv: list[str] | None, backend: str) -> dict[str, Any]:
+    args = list(sys.argv[1:] if argv is None else argv)
+    cleaned, skip = [], False
+    for a in args:  # drop --backend X / --backend=X, add ours
+        if skip:
+            skip = False
+            continue
+        if a == "--backend":
+            skip = True
+            continue
+        if a.startswith("--backend="):
+            continue
+        cleaned.append(a)
+    fd, out = tempfile.mkstemp(suffix=".json", prefix=f"orm-bench-{backend}-")
+    os.close(fd)
+    try:
+        cmd = [sys.executable, "-m", "benchmarks.run", *cleaned, "--backend", backend,
+               "--json-out", out]
+        log(f"$ {shlex.join(cmd)}")
+        proc = subprocess.run(cmd, check=False)
+        if proc.returncode != 0:
+            return {"skipped": f"the {backend} process exited with {proc.returncode}",
+                    "implementations": [], "operations": []}
+        with open(out) as f:
+            return json.load(f)[backend]
+    finally:
+        os.remove(out)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
