@@ -253,7 +253,7 @@ class Model(metaclass=ModelBase):
     def from_db(cls: type[_M], db: str, field_names: list[str], values: Any) -> _M:
         """Build an instance from a database row without running ``__init__`` (fast path)."""
         obj = cls.__new__(cls)
-        data = dict(zip(field_names, values))
+        data = dict(zip(field_names, values))  # noqa: B905 - hot path; lengths match by construction
         data["_state"] = ModelState(db, False)
         obj.__dict__ = data
         return obj
