@@ -93,7 +93,7 @@ from orm.query.expressions import (
     When,
 )
 from orm.query.lookups import Extract, Trunc, TruncDate
-from orm.query.prefetch import Prefetch, prefetch_related_objects
+from orm.query.prefetch import Prefetch, aprefetch_related_objects, prefetch_related_objects
 from orm.query.q import Q
 from orm.query.queryset import QuerySet
 
@@ -185,6 +185,7 @@ __all__ = [
     "__version__",
     "acreate_tables",
     "adrop_tables",
+    "aprefetch_related_objects",
     "async_to_sync",
     "configure",
     "connection",

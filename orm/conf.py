@@ -24,7 +24,6 @@ _SQLITE_OPTIONS = {
     "synchronous": str,
     "foreign_keys": str,
     "cache_size": int,
-    "check_same_thread": str,
 }
 _POOL_OPTIONS = {
     "pool_min_size": int,

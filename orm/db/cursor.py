@@ -8,8 +8,11 @@ backend's ``convert_query`` turns them into the driver's style.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
+
+from orm.utils.asyncio import check_async_unsafe
 
 if TYPE_CHECKING:
     from orm.backends.base.base import BaseDatabaseWrapper
@@ -85,6 +88,9 @@ class CursorWrapper:
 
     def _run(self, sql: str, params: Any, many: bool) -> CursorWrapper:
         db = self.db
+        if db.thread_ident != threading.get_ident():
+            db.validate_thread_sharing()
+        check_async_unsafe("cursor.execute()")
         db.validate_no_broken_transaction()
         if db.atomic_owner is not None:
             from orm.db.transaction import check_atomic_owner

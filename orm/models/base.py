@@ -69,6 +69,14 @@ class ModelBase(type):
         parents = [b for b in bases if isinstance(b, ModelBase)]
         if not parents:
             return super().__new__(mcs, name, bases, attrs, **kwargs)
+        for parent in parents:
+            parent_meta = getattr(parent, "_meta", None)
+            if parent_meta is not None and not parent_meta.abstract:
+                raise TypeError(
+                    f"{name} cannot inherit from the concrete model {parent.__name__}: "
+                    "multi-table inheritance is not supported. Make the parent abstract "
+                    "(class Meta: abstract = True) or use a OneToOneField."
+                )
         module = attrs.get("__module__", "")
         meta = attrs.pop("Meta", None)
         contributable = {k: v for k, v in attrs.items() if hasattr(v, "contribute_to_class")}
@@ -404,6 +412,7 @@ class Model(metaclass=ModelBase):
 
     def validate_unique(self, exclude: Any = None) -> None:
         """Check unique fields and ``unique_together`` against the database."""
+        check_async_unsafe("Model.validate_unique()", "avalidate_unique()")
         exclude = set(exclude or ())
         meta = self._meta
         checks: list[tuple[str, ...]] = [(f.name,) for f in meta.concrete_fields if f.unique and not f.primary_key]
@@ -433,6 +442,7 @@ class Model(metaclass=ModelBase):
 
     def full_clean(self, exclude: Any = None, validate_unique: bool = True) -> None:
         """Run ``clean_fields``, ``clean`` and ``validate_unique``; collect every error."""
+        check_async_unsafe("Model.full_clean()", "afull_clean()")
         errors: dict[str, list[str]] = {}
         steps: list[Any] = [lambda: self.clean_fields(exclude), self.clean]
         for step in steps:
@@ -468,6 +478,14 @@ class Model(metaclass=ModelBase):
     async def arefresh_from_db(self, using: str | None = None, fields: Any = None) -> None:
         """Async twin of :meth:`refresh_from_db`."""
         return await to_async(self.refresh_from_db)(using, fields)
+
+    async def afull_clean(self, exclude: Any = None, validate_unique: bool = True) -> None:
+        """Async twin of :meth:`full_clean` (uniqueness checks query the database)."""
+        return await to_async(self.full_clean)(exclude, validate_unique)
+
+    async def avalidate_unique(self, exclude: Any = None) -> None:
+        """Async twin of :meth:`validate_unique`."""
+        return await to_async(self.validate_unique)(exclude)
 
     async def afetch_related(self, *names: str) -> None:
         """Load relations (``"author"``, ``"books__tags"``) so async code can read them."""

@@ -52,6 +52,10 @@ class BaseManager(Generic[M]):
         """A fresh QuerySet over every row of the model."""
         return QuerySet(self.model, using=self._db)
 
+    def all(self) -> QuerySet[M]:
+        """``get_queryset()`` itself, so a related manager's prefetched rows are kept."""
+        return self.get_queryset()
+
     def aiterator(self, chunk_size: int = 2000) -> AsyncIterator[M]:
         """Stream every row in chunks (see ``QuerySet.aiterator``)."""
         return self.get_queryset().aiterator(chunk_size)

@@ -8,6 +8,7 @@ field and the fix (``select_related``, ``prefetch_related`` or
 
 from __future__ import annotations
 
+import os
 from collections import defaultdict
 from typing import Any
 
@@ -15,12 +16,10 @@ from orm.db import transaction
 from orm.exceptions import ObjectDoesNotExist, SynchronousOnlyOperation
 from orm.models.manager import Manager
 from orm.query.queryset import QuerySet
-from orm.utils.asyncio import ALLOW_ENV, in_event_loop_thread, to_async
+from orm.utils.asyncio import ALLOW_ENV, check_async_unsafe, in_event_loop_thread, to_async
 
 
 def _check_lazy_load(instance: Any, name: str) -> None:
-    import os
-
     if in_event_loop_thread() and not os.environ.get(ALLOW_ENV):
         model = type(instance).__name__
         raise SynchronousOnlyOperation(
@@ -43,7 +42,13 @@ class DeferredAttribute:
         data = instance.__dict__
         name = self.field.attname
         if name not in data:
-            _check_lazy_load(instance, self.field.name)
+            if in_event_loop_thread() and not os.environ.get(ALLOW_ENV):
+                raise SynchronousOnlyOperation(
+                    f"{type(instance).__name__}.{self.field.name} was deferred (only()/defer()) "
+                    "and loading it now would run a query on the event loop. Include it in "
+                    f"only(...), or load it first with `await obj.arefresh_from_db(fields="
+                    f"[{self.field.name!r}])`."
+                )
             instance.refresh_from_db(fields=[name])
         return data[name]
 
@@ -278,6 +283,7 @@ class RelatedManager(Manager[Any]):
 
     def add(self, *objs: Any, bulk: bool = True) -> None:
         """Point each object at this instance (saving it)."""
+        check_async_unsafe(f"{type(self).__name__}.add()", "aadd()")
         self._check_saved()
         self._clear_cache()
         with transaction.atomic(using=self.db, savepoint=False):
@@ -289,6 +295,7 @@ class RelatedManager(Manager[Any]):
 
     def create(self, **kwargs: Any) -> Any:
         """Create an object pointing at this instance."""
+        check_async_unsafe(f"{type(self).__name__}.create()", "acreate()")
         self._check_saved()
         self._clear_cache()
         kwargs[self.field.name] = self.instance
@@ -296,6 +303,7 @@ class RelatedManager(Manager[Any]):
 
     def get_or_create(self, defaults: dict[str, Any] | None = None, **kwargs: Any) -> tuple[Any, bool]:
         """get_or_create within this relation."""
+        check_async_unsafe(f"{type(self).__name__}.get_or_create()", "aget_or_create()")
         self._check_saved()
         self._clear_cache()
         kwargs[self.field.name] = self.instance
@@ -305,6 +313,7 @@ class RelatedManager(Manager[Any]):
         self, defaults: dict[str, Any] | None = None, **kwargs: Any
     ) -> tuple[Any, bool]:
         """update_or_create within this relation."""
+        check_async_unsafe(f"{type(self).__name__}.update_or_create()", "aupdate_or_create()")
         self._check_saved()
         self._clear_cache()
         kwargs[self.field.name] = self.instance
@@ -312,6 +321,7 @@ class RelatedManager(Manager[Any]):
 
     def remove(self, *objs: Any, bulk: bool = True) -> None:
         """Unlink objects (the foreign key must be nullable)."""
+        check_async_unsafe(f"{type(self).__name__}.remove()", "aremove()")
         self._require_null("remove")
         self._check_saved()
         self._clear_cache()
@@ -323,6 +333,7 @@ class RelatedManager(Manager[Any]):
 
     def clear(self, bulk: bool = True) -> None:
         """Unlink every object (the foreign key must be nullable)."""
+        check_async_unsafe(f"{type(self).__name__}.clear()", "aclear()")
         self._require_null("clear")
         self._check_saved()
         self._clear_cache()
@@ -330,10 +341,15 @@ class RelatedManager(Manager[Any]):
 
     def set(self, objs: Any, bulk: bool = True, clear: bool = False) -> None:
         """Make exactly ``objs`` point here (unlinking others needs a nullable key)."""
+        check_async_unsafe(f"{type(self).__name__}.set()", "aset()")
         objs = list(objs)
         with transaction.atomic(using=self.db, savepoint=False):
             if clear:
                 self.clear()
+                self.add(*objs)
+                return
+            if not self.field.null:
+                # Objects cannot be unlinked from a non-nullable key: only add (as Django).
                 self.add(*objs)
                 return
             current = {o.pk: o for o in self.get_queryset()}
@@ -434,6 +450,7 @@ class ManyRelatedManager(Manager[Any]):
 
     def add(self, *objs: Any, through_defaults: dict[str, Any] | None = None) -> None:
         """Link objects (instances or primary keys); existing links are kept once."""
+        check_async_unsafe(f"{type(self).__name__}.add()", "aadd()")
         source = self._source_value()
         self._clear_cache()
         ids = list(dict.fromkeys(self._target_ids(objs)))
@@ -452,6 +469,7 @@ class ManyRelatedManager(Manager[Any]):
 
     def remove(self, *objs: Any) -> None:
         """Unlink objects (instances or primary keys)."""
+        check_async_unsafe(f"{type(self).__name__}.remove()", "aremove()")
         source = self._source_value()
         self._clear_cache()
         ids = self._target_ids(objs)
@@ -462,12 +480,14 @@ class ManyRelatedManager(Manager[Any]):
 
     def clear(self) -> None:
         """Unlink everything."""
+        check_async_unsafe(f"{type(self).__name__}.clear()", "aclear()")
         source = self._source_value()
         self._clear_cache()
         self.through._base_manager.using(self.db).filter(**{self.source_fk.attname: source}).delete()
 
     def set(self, objs: Any, clear: bool = False, through_defaults: dict[str, Any] | None = None) -> None:
         """Link exactly ``objs``."""
+        check_async_unsafe(f"{type(self).__name__}.set()", "aset()")
         objs = list(objs)
         with transaction.atomic(using=self.db, savepoint=False):
             if clear:
@@ -486,6 +506,7 @@ class ManyRelatedManager(Manager[Any]):
 
     def create(self, through_defaults: dict[str, Any] | None = None, **kwargs: Any) -> Any:
         """Create a target object and link it."""
+        check_async_unsafe(f"{type(self).__name__}.create()", "acreate()")
         with transaction.atomic(using=self.db, savepoint=False):
             obj: Any = QuerySet(self.model, using=self.db).create(**kwargs)
             self.add(obj, through_defaults=through_defaults)
@@ -494,6 +515,7 @@ class ManyRelatedManager(Manager[Any]):
     def get_or_create(self, defaults: dict[str, Any] | None = None, through_defaults: dict[str, Any] | None = None,
                       **kwargs: Any) -> tuple[Any, bool]:
         """get_or_create among linked objects; a created object is linked."""
+        check_async_unsafe(f"{type(self).__name__}.get_or_create()", "aget_or_create()")
         with transaction.atomic(using=self.db, savepoint=False):
             obj, created = self.get_queryset().get_or_create(defaults=defaults, **kwargs)
             if created:
@@ -504,6 +526,7 @@ class ManyRelatedManager(Manager[Any]):
                          self, defaults: dict[str, Any] | None = None,
                          through_defaults: dict[str, Any] | None = None, **kwargs: Any) -> tuple[Any, bool]:
         """update_or_create among linked objects; a created object is linked."""
+        check_async_unsafe(f"{type(self).__name__}.update_or_create()", "aupdate_or_create()")
         with transaction.atomic(using=self.db, savepoint=False):
             obj, created = self.get_queryset().update_or_create(defaults=defaults, **kwargs)
             if created:

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from orm.exceptions import FieldError
+from orm.utils.asyncio import check_async_unsafe, to_async
 
 
 class Prefetch:
@@ -25,6 +26,7 @@ class Prefetch:
 
 def prefetch_related_objects(instances: Iterable[Any], *lookups: Any) -> None:
     """Fetch the related objects named by ``lookups`` for every instance."""
+    check_async_unsafe("orm.prefetch_related_objects()", "aprefetch_related_objects()")
     instances = list(instances)
     if not instances:
         return
@@ -40,6 +42,11 @@ def prefetch_related_objects(instances: Iterable[Any], *lookups: Any) -> None:
             last = depth == len(parts) - 1
             level = _prefetch_one_level(level, name, prefetch if last else None,
                                         prefetch.prefetch_through)
+
+
+async def aprefetch_related_objects(instances: Iterable[Any], *lookups: Any) -> None:
+    """Async twin of :func:`prefetch_related_objects`."""
+    return await to_async(prefetch_related_objects)(instances, *lookups)
 
 
 def _prefetch_one_level(instances: list[Any], name: str, prefetch: Prefetch | None, full: str) -> list[Any]:

@@ -79,7 +79,7 @@ class QuerySet(Generic[M]):
 
     def _evaluate(self, call: str) -> list[Any]:
         if self._result_cache is None or (self._prefetch_related_lookups and not self._prefetch_done):
-            check_async_unsafe(f"{call} on a QuerySet", "async for / await ...aiterator()")
+            check_async_unsafe(f"{call} on a QuerySet", "`async for x in qs` or `qs.aiterator()`")
             self._fetch_all()
         assert self._result_cache is not None
         return self._result_cache
@@ -364,9 +364,11 @@ class QuerySet(Generic[M]):
     # -- database access -------------------------------------------------------------
     def iterator(self, chunk_size: int | None = None) -> Iterator[M]:
         """Stream results without caching them (server-side cursor on PostgreSQL)."""
+        _check_chunk_size(chunk_size)
+        return self._iterator(chunk_size)
+
+    def _iterator(self, chunk_size: int | None) -> Iterator[M]:
         _guard("iterator", "aiterator")
-        if chunk_size is not None and (not isinstance(chunk_size, int) or chunk_size <= 0):
-            raise ValueError("Chunk size must be strictly positive.")
         if self._prefetch_related_lookups and chunk_size is None:
             raise ValueError("chunk_size must be provided when using QuerySet.iterator() after prefetch_related().")
         self._check_for_update()
@@ -382,6 +384,8 @@ class QuerySet(Generic[M]):
 
     async def aiterator(self, chunk_size: int = ITERATOR_CHUNK_SIZE) -> AsyncIterator[M]:
         """Stream results in chunks: one thread hop per chunk, memory bounded by it."""
+        # iterator() only validates and builds the generator; its body (and
+        # the guard) runs on the sync thread, one chunk per hop.
         sync_iterator: Any = self.iterator(chunk_size)
         fetch = to_async(_next_chunk)
         try:
@@ -396,21 +400,20 @@ class QuerySet(Generic[M]):
 
     def count(self) -> int:
         """Number of rows (``len()`` of the cache when already fetched)."""
-        _guard("count", "acount")
         if self._result_cache is not None:
             return len(self._result_cache)
+        _guard("count", "acount")
         return int(get_aggregation(self.query, self.db, {"__count": Count("*")})["__count"])
 
     def exists(self) -> bool:
         """Whether any row matches (``SELECT 1 ... LIMIT 1``)."""
-        _guard("exists", "aexists")
         if self._result_cache is not None:
             return bool(self._result_cache)
+        _guard("exists", "aexists")
         return bool(self.query.exists_query().get_compiler(using=self.db).has_results())
 
     def contains(self, obj: Any) -> bool:
         """Whether ``obj`` (a saved instance of this model) is in the QuerySet."""
-        _guard("contains", "acontains")
         if self._fields is not None:
             raise TypeError("Cannot call QuerySet.contains() after .values() or .values_list().")
         if not isinstance(obj, self.model):
@@ -419,6 +422,7 @@ class QuerySet(Generic[M]):
             raise ValueError("QuerySet.contains() cannot be used on unsaved objects.")
         if self._result_cache is not None:
             return obj in self._result_cache
+        _guard("contains", "acontains")
         return self.filter(pk=obj.pk).exists()
 
     def aggregate(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
@@ -515,7 +519,7 @@ class QuerySet(Generic[M]):
         objs = list(objs)
         if batch_size is not None and batch_size <= 0:
             raise ValueError("Batch size must be a positive integer.")
-        writes.bulk_insert(self.model, objs, self.db, batch_size)
+        writes.bulk_insert(self.model, objs, self.db, batch_size, ignore_conflicts)
         return objs
 
     def bulk_update(self, objs: Sequence[M], fields: Sequence[str], batch_size: int | None = None) -> int:
@@ -695,6 +699,13 @@ class QuerySet(Generic[M]):
     async def aexplain(self, format: str | None = None, **options: Any) -> str:
         """Async twin of :meth:`explain`."""
         return await to_async(self.explain)(format, **options)
+
+
+def _check_chunk_size(chunk_size: Any) -> None:
+    if chunk_size is not None and (
+        isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size <= 0
+    ):
+        raise ValueError(f"Chunk size must be strictly positive, got {chunk_size!r}.")
 
 
 def _next_chunk(iterator: Iterator[Any], size: int) -> list[Any]:

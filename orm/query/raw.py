@@ -57,7 +57,7 @@ class RawQuerySet:
         return result
 
     def __iter__(self) -> Iterator[Any]:
-        check_async_unsafe("iterating a RawQuerySet", "async for")
+        check_async_unsafe("iterating a RawQuerySet", "`async for obj in raw_qs`")
         return iter(self._rows())
 
     def __aiter__(self) -> AsyncIterator[Any]:

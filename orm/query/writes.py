@@ -23,19 +23,24 @@ def _insert_fields(model: Any, with_pk: bool) -> list[Any]:
     return [f for f in meta.concrete_fields if with_pk or f is not meta.pk]
 
 
-def insert_rows(model: Any, objs: Sequence[Any], using: str, with_pk: bool, batch_size: int | None = None) -> None:
-    """INSERT ``objs``; without a pk, generated primary keys are set on the objects."""
+def insert_rows(model: Any, objs: Sequence[Any], using: str, with_pk: bool,
+                batch_size: int | None = None, ignore_conflicts: bool = False) -> None:
+    """INSERT ``objs``; without a pk, generated primary keys are set on the objects.
+
+    With ``ignore_conflicts`` rows that violate a constraint are skipped and
+    primary keys are not set (which rows were inserted is unknown).
+    """
     connection = connections[using]
     meta = model._meta
     fields = _insert_fields(model, with_pk)
     rows = [[f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields] for obj in objs]
-    returning = [] if with_pk else [meta.pk.column]
-    statements = insert_sql(connection, meta.db_table, [f.column for f in fields], rows, returning)
-    if batch_size:
-        statements = []
-        for start in range(0, len(rows), batch_size):
-            statements += insert_sql(connection, meta.db_table, [f.column for f in fields],
-                                     rows[start:start + batch_size], returning)
+    returning = [] if with_pk or ignore_conflicts else [meta.pk.column]
+    columns = [f.column for f in fields]
+    statements = []
+    step = batch_size or len(rows)
+    for start in range(0, len(rows), step):
+        statements += insert_sql(connection, meta.db_table, columns, rows[start:start + step],
+                                 returning, ignore_conflicts)
     converters = meta.pk.get_db_converters(connection)
     position = 0
     with connection.cursor() as cursor:
@@ -67,7 +72,8 @@ def update_row(model: Any, obj: Any, fields: list[Any], using: str) -> bool:
         return cursor.rowcount > 0
 
 
-def bulk_insert(model: Any, objs: list[Any], using: str, batch_size: int | None) -> None:
+def bulk_insert(model: Any, objs: list[Any], using: str, batch_size: int | None,
+                ignore_conflicts: bool = False) -> None:
     """``bulk_create``: all-or-nothing inside one atomic block."""
     if not objs:
         return
@@ -80,9 +86,9 @@ def bulk_insert(model: Any, objs: list[Any], using: str, batch_size: int | None)
     without_pk = [o for o in objs if getattr(o, pk_attname) is None]
     with transaction.atomic(using=using, savepoint=False):
         if with_pk:
-            insert_rows(model, with_pk, using, True, batch_size)
+            insert_rows(model, with_pk, using, True, batch_size, ignore_conflicts)
         if without_pk:
-            insert_rows(model, without_pk, using, False, batch_size)
+            insert_rows(model, without_pk, using, False, batch_size, ignore_conflicts)
 
 
 def update_values(query: Any, kwargs: dict[str, Any], connection: Any) -> list[tuple[Any, Any]]:

@@ -14,12 +14,15 @@ from orm.sql.compiler import SQLCompiler
 
 def insert_sql(
     connection: Any, table: str, columns: list[str], rows: list[list[Any]], returning: list[str],
+    ignore_conflicts: bool = False,
 ) -> list[tuple[str, list[Any]]]:
-    """Batched ``INSERT ... VALUES (...), (...) [RETURNING ...]`` statements."""
+    """Batched ``INSERT ... VALUES (...), (...) [ON CONFLICT DO NOTHING] [RETURNING ...]``."""
     ops = connection.ops
     qn = ops.quote_name
     returning_sql = ops.return_insert_columns([qn(c) for c in returning]) if returning else ""
     suffix = f" {returning_sql}" if returning_sql else ""
+    if ignore_conflicts:
+        suffix = " ON CONFLICT DO NOTHING" + suffix
     if not columns:
         # Only generated columns: one DEFAULT VALUES statement per row.
         return [(f"INSERT INTO {qn(table)} DEFAULT VALUES{suffix}", []) for _ in rows]

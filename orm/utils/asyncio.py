@@ -69,7 +69,12 @@ def check_async_unsafe(call: str, twin: str | None = None) -> None:
     """
     if not in_event_loop_thread() or os.environ.get(ALLOW_ENV):
         return
-    fix = f"use `await ...{twin}` or " if twin else ""
+    if twin is None:
+        fix = ""
+    elif twin.startswith("`"):
+        fix = f"use {twin} or "
+    else:
+        fix = f"use `await ...{twin}` or "
     raise SynchronousOnlyOperation(
         f"`{call}` cannot run in async code: it would block the event loop. "
         f"{fix}wrap the calling function in `orm.sync_to_async` "

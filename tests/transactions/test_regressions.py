@@ -1,11 +1,6 @@
-"""Failing tests for transaction bugs found while writing tests/transactions/.
+"""Regression tests for bugs found while writing this test package (all fixed).
 
-Not collected (the name does not match ``test_*.py``). Run explicitly:
-
-    python -m pytest tests/transactions/pending_bugs.py -q -p no:cacheprovider
-
-Each test states the behaviour a user relies on; when a bug is fixed, move its
-test into the matching ``test_*.py`` module.
+Each test names the behaviour a user relies on that was once broken.
 """
 
 from __future__ import annotations

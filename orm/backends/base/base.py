@@ -204,6 +204,7 @@ class BaseDatabaseWrapper:
         self.validate_thread_sharing()
         self.validate_no_atomic_block()
         self._commit()
+        self._restart_manual_transaction()
         self.run_and_clear_commit_hooks()
 
     def rollback(self) -> None:
@@ -211,8 +212,16 @@ class BaseDatabaseWrapper:
         self.validate_thread_sharing()
         self.validate_no_atomic_block()
         self._rollback()
+        self._restart_manual_transaction()
         self.needs_rollback = False
         self.run_on_commit = []
+
+    def _restart_manual_transaction(self) -> None:
+        # The driver runs in autocommit mode; with set_autocommit(False) the
+        # next statements must be in a transaction again, as in Django.
+        if not self.autocommit and self.connection is not None:
+            with self.wrap_database_errors:
+                self._begin()
 
     def _commit(self) -> None:
         if self.connection is not None:

@@ -110,6 +110,33 @@ class _Pool(ConnectionPool[PgConnection]):
         super().__init__(conninfo, connection_class=_recording_connection_class(health), **kwargs)
 
 
+class _ThreadExitHook:
+    """Lives only in a thread's local storage, so it is freed when the thread ends.
+
+    Its finalizer then closes the wrappers that thread left open, giving their
+    connections back to the pool: a plain thread that used the ORM and ended
+    without ``connections.close_current()`` would otherwise keep a pool slot
+    until ``close_all()``.
+    """
+
+    def __init__(self) -> None:
+        self.wrappers: weakref.WeakSet[DatabaseWrapper] = weakref.WeakSet()
+        finalizer = weakref.finalize(self, _close_wrappers_of_ended_thread, self.wrappers)
+        finalizer.atexit = False  # at interpreter exit the process closes its sockets anyway
+
+
+_thread_exit = threading.local()
+
+
+def _close_wrappers_of_ended_thread(wrappers: weakref.WeakSet[DatabaseWrapper]) -> None:
+    for wrapper in list(wrappers):
+        try:
+            # The owning thread has ended, so nothing else uses this connection.
+            wrapper.close()  # RETURNED to the pool through close_connection()
+        except Exception:  # noqa: BLE001 - a finalizer must not raise
+            pass
+
+
 def _configure_connection(conn: PgConnection) -> None:
     """Run once per new physical connection, in the pool's worker thread."""
     # JSONField.from_db_value decodes JSON text itself (with the field's
@@ -275,8 +302,13 @@ class DatabaseWrapper(BaseDatabaseWrapper):
             # getconn(); the handler makes a new one on the next request.
             pool = self._get_pool()
             conn = self._getconn(pool)
-        # TAKEN: this wrapper now owns the connection until close_connection().
+        # TAKEN: this wrapper now owns the connection until close_connection(),
+        # which runs at the latest when this thread ends.
         self._connection_pool = pool
+        hook = getattr(_thread_exit, "hook", None)
+        if hook is None:
+            hook = _thread_exit.hook = _ThreadExitHook()
+        hook.wrappers.add(self)
         return conn
 
     def _getconn(self, pool: _Pool) -> PgConnection:

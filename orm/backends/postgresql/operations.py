@@ -14,7 +14,9 @@ from __future__ import annotations
 import datetime
 import decimal
 import json
+import re
 import uuid
+from functools import lru_cache
 from typing import Any
 
 from psycopg.types.json import Jsonb
@@ -56,7 +58,27 @@ _EXTRACT_SQL = {
     "minute": "CAST(EXTRACT(MINUTE FROM {}) AS integer)",
     "second": "CAST(FLOOR(EXTRACT(SECOND FROM {})) AS integer)",
 }
+# Largest index ->(jsonb, integer) accepts; longer digit keys stay object keys.
+_MAX_ARRAY_INDEX = 2**31 - 1
+_JSON_COMPARE_OPERATORS = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
+# In SQL that travels with parameters: a placeholder, an escaped percent, or a
+# lone percent (which psycopg would reject).
+_PERCENT = re.compile(r"%[s%]?")
 _TRUNC_KINDS = ("year", "quarter", "month", "week", "day", "hour", "minute", "second")
+
+
+def _escape_lone_percents(sql: str) -> str:
+    # psycopg reads every "%" of SQL sent with parameters as a placeholder;
+    # SQLite's conversion leaves a lone one alone. Doubling lone ones gives
+    # both backends the same rules: %s is a placeholder, %% a percent, and
+    # any other % (LIKE 'A%' in raw SQL) is itself.
+    return _PERCENT.sub(lambda m: m.group() if len(m.group()) == 2 else "%%", sql)
+
+
+# Statements repeat, so conversions are cached, but only for statements of a
+# modest size (a bulk INSERT can be hundreds of kilobytes).
+_escape_cached = lru_cache(maxsize=512)(_escape_lone_percents)
+_CACHE_MAX_SQL = 8192
 
 
 def _as_is(text: Any) -> Any:
@@ -99,13 +121,22 @@ def _decimal_converter(expression: Any) -> Converter:
     return convert
 
 
-def _keys_have_nul(keys: list[str]) -> bool:
-    # jsonb cannot store NUL in a key, so such a key can never be present.
-    return any("\x00" in key for key in keys)
-
-
 class DatabaseOperations(BaseDatabaseOperations):
     extract_kinds = frozenset(_EXTRACT_SQL)
+
+    def quote_name(self, name: str) -> str:
+        # The compiler and DML always send parameters, so a percent sign in a
+        # name is doubled like any literal percent (psycopg turns %% back into
+        # one). DDL runs without parameters and uses the schema editor's own
+        # quoting, which leaves it single.
+        return super().quote_name(name).replace("%", "%%")
+
+    def convert_query(self, sql: str, has_params: bool) -> str:
+        if not has_params or "%" not in sql:
+            return sql
+        if len(sql) <= _CACHE_MAX_SQL:
+            return _escape_cached(sql)
+        return _escape_lone_percents(sql)
 
     def max_name_length(self) -> int:
         return 63  # NAMEDATALEN - 1
@@ -200,47 +231,57 @@ class DatabaseOperations(BaseDatabaseOperations):
         return "(SELECT unnest(%s))", [list(values)]
 
     def json_path_params(self, keys: list[str]) -> Any:
-        # A text[] path: each element is an object key or, on arrays, an index.
-        return list(keys)
+        # One parameter per key, for a chain of -> operators. A key of ASCII
+        # digits is an array index (an int parameter selects ->(jsonb, integer),
+        # which finds nothing in an object), as on SQLite and in Django. A key
+        # containing NUL cannot exist in jsonb, so it becomes NULL, which finds
+        # nothing either; the SQL text never depends on the key.
+        params: list[Any] = []
+        for key in keys:
+            if "\x00" in key:
+                params.append(None)
+            elif key.isascii() and key.isdigit() and int(key) <= _MAX_ARRAY_INDEX:
+                params.append(int(key))
+            else:
+                params.append(key)
+        return params
+
+    def _key_path_sql(self, sql: str, keys: list[str], last: str = "->") -> str:
+        # ``(col -> %s -> %s ->> %s)``: one operator per key, the last one chosen
+        # by the caller (-> gives jsonb, ->> gives the scalar as text).
+        chain = " -> %s" * (len(keys) - 1)
+        return f"({sql}{chain} {last} %s)"
 
     def json_key_sql(
         self, sql: str, params: list[Any], keys: list[str], as_json: bool
     ) -> tuple[str, list[Any]]:
-        if _keys_have_nul(keys):
-            return ("(NULL::jsonb)" if as_json else "(NULL::text)"), []
-        operator = "#>" if as_json else "#>>"
-        return f"({sql} {operator} %s::text[])", [*params, self.json_path_params(keys)]
+        path_sql = self._key_path_sql(sql, keys, "->" if as_json else "->>")
+        return path_sql, [*params, *self.json_path_params(keys)]
 
-    def _key_base(self, compiler: Any, key: Any) -> tuple[str, list[Any], list[str]]:
+    def _key_base(self, compiler: Any, key: Any) -> tuple[str, list[Any]]:
+        # The key's jsonb value (``->`` all the way) and its parameters.
         base, keys = key.key_path()
         sql, params = compiler.compile(base)
-        return sql, list(params), list(keys)
+        return self._key_path_sql(sql, list(keys)), [*params, *self.json_path_params(list(keys))]
 
     def json_key_exact_sql(self, compiler: Any, key: Any, value: Any) -> tuple[str, list[Any]]:
-        sql, params, keys = self._key_base(compiler, key)
-        if _keys_have_nul(keys):
-            return "FALSE", []
-        path = self.json_path_params(keys)
+        sql, params = self._key_base(compiler, key)
         if hasattr(value, "as_sql"):
             rhs_sql, rhs_params = compiler.compile(value)
-            return f"({sql} #> %s::text[]) = to_jsonb({rhs_sql})", [*params, path, *rhs_params]
+            return f"{sql} = to_jsonb({rhs_sql})", [*params, *rhs_params]
         document = json.dumps(value, allow_nan=False, ensure_ascii=False)
-        return f"({sql} #> %s::text[]) = %s::jsonb", [*params, path, document]
+        return f"{sql} = %s::jsonb", [*params, document]
 
     def json_key_isnull_sql(self, compiler: Any, key: Any, isnull: bool) -> tuple[str, list[Any]]:
-        # Absent key -> SQL NULL; a key holding JSON null is present ('null'::jsonb).
-        sql, params, keys = self._key_base(compiler, key)
-        if _keys_have_nul(keys):
-            return ("TRUE" if isnull else "FALSE"), []
-        test = "IS NULL" if isnull else "IS NOT NULL"
-        return f"({sql} #> %s::text[]) {test}", [*params, self.json_path_params(keys)]
+        # An absent key gives SQL NULL; a key holding JSON null is present ('null'::jsonb).
+        sql, params = self._key_base(compiler, key)
+        return f"{sql} {'IS NULL' if isnull else 'IS NOT NULL'}", params
 
     def json_has_key_sql(self, compiler: Any, lhs: Any, key: str) -> tuple[str, list[Any]]:
-        # psycopg only treats %-sequences as placeholders, so the ? operator is safe.
+        # Not the ? operator: its semantics differ on arrays ("0" would match the
+        # string element "0" rather than index 0) from the key lookups and SQLite.
         sql, params = compiler.compile(lhs)
-        if "\x00" in key:
-            return "FALSE", []
-        return f"({sql} ? %s)", [*params, key]
+        return f"({sql} -> %s) IS NOT NULL", [*params, *self.json_path_params([key])]
 
     def json_contains_sql(self, compiler: Any, lhs: Any, value: Any) -> tuple[str, list[Any]]:
         sql, params = compiler.compile(lhs)
@@ -249,3 +290,21 @@ class DatabaseOperations(BaseDatabaseOperations):
             return f"({sql} @> {rhs_sql})", [*params, *rhs_params]
         document = json.dumps(value, allow_nan=False, ensure_ascii=False)
         return f"({sql} @> %s::jsonb)", [*params, document]
+
+    # Not called by the core yet: comparing a key with gt/gte/lt/lte/in needs
+    # the value as jsonb, because the scalar text form (->>) cannot be compared
+    # with a number parameter. See the backend's notes for the lookup change.
+    def json_key_compare_sql(
+        self, compiler: Any, key: Any, lookup_name: str, value: Any
+    ) -> tuple[str, list[Any]]:
+        """``key <op> value`` comparing jsonb values (numbers numerically)."""
+        operator = _JSON_COMPARE_OPERATORS[lookup_name]
+        sql, params = self._key_base(compiler, key)
+        document = json.dumps(value, allow_nan=False, ensure_ascii=False)
+        return f"{sql} {operator} %s::jsonb", [*params, document]
+
+    def json_key_in_sql(self, compiler: Any, key: Any, values: list[Any]) -> tuple[str, list[Any]]:
+        """``key IN (values)`` comparing jsonb values, bound as one jsonb[] parameter."""
+        sql, params = self._key_base(compiler, key)
+        documents = [json.dumps(v, allow_nan=False, ensure_ascii=False) for v in values]
+        return f"{sql} = ANY(%s::jsonb[])", [*params, documents]

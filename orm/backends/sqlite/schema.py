@@ -18,7 +18,7 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
         # the pragma is a no-op inside a transaction, so it must be set first.
         if not self.collect_sql:
             if self.connection.in_atomic_block:
-                if self.connection.settings.options.get("foreign_keys", "on") == "on":
+                if str(self.connection.settings.options.get("foreign_keys", "on")).lower() in ("on", "1", "true"):
                     raise NotSupportedError(
                         "SQLite schema changes cannot run inside transaction.atomic(): "
                         "foreign key checks must be turned off outside a transaction first."
@@ -36,7 +36,7 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
             super().__exit__(exc_type, exc, tb)
         finally:
             if not self.collect_sql and not self.connection.in_atomic_block:
-                if self.connection.settings.options.get("foreign_keys", "on") in ("on", "1", "true"):
+                if str(self.connection.settings.options.get("foreign_keys", "on")).lower() in ("on", "1", "true"):
                     with self.connection.cursor() as cursor:
                         cursor.execute("PRAGMA foreign_keys = ON")
 
