@@ -23,6 +23,10 @@ class FieldError(Exception):
     """A field name, lookup, ordering term or alias could not be resolved."""
 
 
+class UnknownFieldError(FieldError, TypeError):
+    """Keyword arguments that name no field of the model (both FieldError and TypeError)."""
+
+
 class ImproperlyConfigured(Exception):
     """`orm` is set up wrongly (no database configured, bad URL, missing extra)."""
 

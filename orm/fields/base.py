@@ -184,12 +184,7 @@ class Field:
         return value
 
     def check_write(self, value: Any, connection: Any) -> None:
-        """Refuse values the column cannot hold exactly (runs before every write)."""
-        if value is None and not self.null and not self.primary_key:
-            raise DataError(
-                f"Field {self.name!r} of {self.model._meta.label if self.model else '?'} "
-                "cannot be None (null=False)."
-            )
+        """Refuse a non-None value the column cannot hold exactly (before every write)."""
 
     def get_db_prep_save(self, value: Any, connection: Any) -> Any:
         """Prepare, check and adapt a value for INSERT/UPDATE."""
@@ -197,6 +192,15 @@ class Field:
         if value is not None:
             self.check_write(value, connection)
         return self.get_db_prep_value(value, connection, prepared=True)
+
+    def check_not_null(self, value: Any) -> None:
+        """Refuse None for a NOT NULL column before an INSERT (an UPDATE that
+        matches no row must not fail on it, so saves check on insert only)."""
+        if value is None and not self.null and not self.primary_key:
+            raise DataError(
+                f"Field {self.name!r} of {self.model._meta.label if self.model else '?'} "
+                "cannot be None (null=False)."
+            )
 
     def pre_save(self, model_instance: Any, add: bool) -> Any:
         """The value to save (``auto_now`` fields set it here)."""

@@ -107,8 +107,8 @@ class FloatField(Field):
             raise TypeError(f"Field {self.name!r} expected a number but got a bool ({value!r}).")
         try:
             result = float(value)
-        except (TypeError, ValueError):
-            raise self.fail(value, "a number") from None
+        except (TypeError, ValueError, OverflowError):
+            raise self.fail(value, "a number that fits a double") from None
         if not math.isfinite(result):
             raise ValueError(
                 f"Field {self.name!r} cannot store {value!r}: NaN and infinity are refused "

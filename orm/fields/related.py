@@ -141,7 +141,7 @@ class ForeignKey(Field):
         if hasattr(value, "_meta"):
             target = self.remote_field.model
             if not isinstance(value, target):
-                raise TypeError(
+                raise ValueError(
                     f"Field {self.name!r} expects a {target.__name__} instance or its primary key, "
                     f"got a {type(value).__name__} instance."
                 )

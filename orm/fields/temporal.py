@@ -13,6 +13,16 @@ def now() -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC)
 
 
+def _refuse_aware(field: Field, value: Any, kind: str) -> None:
+    # Which date or time an aware datetime means depends on a time zone only
+    # the caller knows: storing one in a naive column is refused, not guessed.
+    if isinstance(value, datetime.datetime) and value.tzinfo is not None and value.utcoffset() is not None:
+        raise ValueError(
+            f"Field {field.name!r} stores a naive {kind} but got the aware datetime {value!r}; "
+            f"convert it in the time zone you mean, e.g. value.astimezone(tz).{kind}()."
+        )
+
+
 class _AutoNowMixin(Field):
     def __init__(self, *args: Any, auto_now: bool = False, auto_now_add: bool = False, **kwargs: Any) -> None:
         self.auto_now = auto_now
@@ -43,8 +53,8 @@ class DateField(_AutoNowMixin):
         if value is None or hasattr(value, "resolve_expression"):
             return value
         if isinstance(value, datetime.datetime):
-            if value.tzinfo is not None:
-                value = value.astimezone(datetime.UTC)
+            if value.tzinfo is not None and value.utcoffset() is not None:
+                value = value.astimezone(datetime.UTC)  # lookups compare UTC dates
             return value.date()
         if isinstance(value, datetime.date):
             return value
@@ -54,6 +64,10 @@ class DateField(_AutoNowMixin):
             except ValueError:
                 raise self.fail(value, "a date in YYYY-MM-DD format") from None
         raise TypeError(f"Field {self.name!r} expected a date but got {type(value).__name__} {value!r}.")
+
+    def get_db_prep_save(self, value: Any, connection: Any) -> Any:
+        _refuse_aware(self, value, "date")
+        return super().get_db_prep_save(value, connection)
 
     def get_db_prep_value(self, value: Any, connection: Any, prepared: bool = False) -> Any:
         if not prepared:
@@ -78,6 +92,13 @@ class DateTimeField(_AutoNowMixin):
             except ValueError:
                 raise self.fail(value, "an ISO 8601 datetime") from None
         if isinstance(value, datetime.datetime):
+            try:
+                value.astimezone(datetime.UTC)
+            except OverflowError:
+                raise ValueError(
+                    f"Field {self.name!r} cannot store {value!r}: it is outside the range of "
+                    "datetimes representable in UTC."
+                ) from None
             if value.tzinfo is None or value.utcoffset() is None:
                 raise ValueError(
                     f"Field {self.name!r} received the naive datetime {value!r}; `orm` stores "
@@ -110,6 +131,8 @@ class TimeField(_AutoNowMixin):
         if value is None or hasattr(value, "resolve_expression"):
             return value
         if isinstance(value, datetime.datetime):
+            if value.tzinfo is not None and value.utcoffset() is not None:
+                value = value.astimezone(datetime.UTC)  # lookups compare UTC times
             return value.time()
         if isinstance(value, datetime.time):
             return value
@@ -119,6 +142,10 @@ class TimeField(_AutoNowMixin):
             except ValueError:
                 raise self.fail(value, "a time in HH:MM[:SS[.ffffff]] format") from None
         raise TypeError(f"Field {self.name!r} expected a time but got {type(value).__name__} {value!r}.")
+
+    def get_db_prep_save(self, value: Any, connection: Any) -> Any:
+        _refuse_aware(self, value, "time")
+        return super().get_db_prep_save(value, connection)
 
     def get_db_prep_value(self, value: Any, connection: Any, prepared: bool = False) -> Any:
         if not prepared:

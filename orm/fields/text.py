@@ -16,7 +16,17 @@ class TextField(Field):
         return True
 
     def get_prep_value(self, value: Any) -> Any:
-        if value is None or isinstance(value, str) or hasattr(value, "resolve_expression"):
+        if isinstance(value, str):
+            if not value.isascii():
+                try:
+                    value.encode("utf-8")
+                except UnicodeEncodeError as error:
+                    raise DataError(
+                        f"Field {self.name!r} got text that is not valid Unicode ({error.reason} "
+                        f"at position {error.start}); lone surrogates cannot be stored or compared."
+                    ) from None
+            return value
+        if value is None or hasattr(value, "resolve_expression"):
             return value
         raise TypeError(
             f"Field {self.name!r} expected a str but got {type(value).__name__} {value!r}; "
@@ -31,13 +41,6 @@ class TextField(Field):
                 f"Field {self.name!r} cannot store a NUL character (\\x00): PostgreSQL "
                 "refuses it in text; strip it or use a BinaryField."
             )
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError as error:
-            raise DataError(
-                f"Field {self.name!r} got text that is not valid Unicode ({error.reason} at "
-                f"position {error.start}); lone surrogates cannot be stored."
-            ) from None
         if self.max_length is not None and len(value) > self.max_length:
             raise DataError(
                 f"Value for field {self.name!r} is {len(value)} characters long; "

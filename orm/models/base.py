@@ -13,6 +13,7 @@ from orm.exceptions import (
     FieldError,
     MultipleObjectsReturned,
     ObjectDoesNotExist,
+    UnknownFieldError,
     ValidationError,
 )
 from orm.fields import BigAutoField, Field, ForeignKey, ManyToManyField
@@ -251,7 +252,7 @@ class Model(metaclass=ModelBase):
                 else:
                     unexpected.append(key)
             if unexpected:
-                raise TypeError(
+                raise UnknownFieldError(
                     f"{type(self).__name__}() got unexpected keyword arguments: "
                     f"{', '.join(repr(k) for k in unexpected)}. "
                     f"Fields are: {', '.join(f.name for f in meta.concrete_fields)}"

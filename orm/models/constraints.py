@@ -7,11 +7,14 @@ compiled from ``Q`` objects with values rendered by ``quote_value``.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from orm.query.q import Q
 from orm.query.query import Query
 from orm.sql.identifiers import check_alias
+
+_PLACEHOLDER = re.compile(r"%%|%s")
 
 
 class Index:
@@ -121,5 +124,8 @@ def _condition_sql(model: Any, condition: Q | None, schema_editor: Any) -> str:
     compiler = query.get_compiler(connection=schema_editor.connection)
     compiler.alias_ref = lambda alias: ""  # columns unqualified in DDL
     sql, params = compiler.compile(where)
-    literals = tuple(schema_editor.quote_value(p) for p in params)
-    return str(sql.replace("%%", "%") if not literals else (sql % literals))
+    # Inline each literal at its placeholder, keeping '%%' (from quoted names)
+    # and doubling '%' inside literals: the DDL still goes through placeholder
+    # processing, which reads '%%' as '%'.
+    literals = iter([str(schema_editor.quote_value(p)).replace("%", "%%") for p in params])
+    return _PLACEHOLDER.sub(lambda m: m.group() if m.group() == "%%" else next(literals), sql)

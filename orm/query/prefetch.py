@@ -24,6 +24,37 @@ class Prefetch:
         return hash(self.prefetch_through)
 
 
+def check_prefetch_path(model: Any, lookup: Any) -> None:
+    """Validate a prefetch lookup against the models before any query runs."""
+    path = lookup.prefetch_through if isinstance(lookup, Prefetch) else lookup
+    if not isinstance(path, str):
+        raise TypeError(f"prefetch_related() takes names or Prefetch objects, got {lookup!r}.")
+    current = model
+    for name in path.split("__"):
+        descriptor = getattr(current, name, None) if name.isidentifier() else None
+        target = _descriptor_target(descriptor)
+        if target is None:
+            choices = sorted(n for n in dir(current) if _descriptor_target(getattr(current, n, None)))
+            raise FieldError(
+                f"Cannot find {name!r} on {current.__name__} object, {path!r} is an invalid "
+                f"parameter to prefetch_related(). Choices are: {', '.join(choices) or '(none)'}"
+            )
+        current = target
+
+
+def _descriptor_target(descriptor: Any) -> Any:
+    if descriptor is None or not hasattr(descriptor, "prefetch"):
+        return None
+    if hasattr(descriptor, "field"):  # forward FK / one-to-one
+        return descriptor.field.remote_field.model
+    rel = descriptor.rel
+    if getattr(descriptor, "reverse", None) is False:  # forward many-to-many
+        return rel.field.remote_field.model
+    if getattr(descriptor, "reverse", None) is True:  # reverse many-to-many
+        return rel.field.model
+    return rel.related_model  # reverse FK / one-to-one
+
+
 def prefetch_related_objects(instances: Iterable[Any], *lookups: Any) -> None:
     """Fetch the related objects named by ``lookups`` for every instance."""
     check_async_unsafe("orm.prefetch_related_objects()", "aprefetch_related_objects()")

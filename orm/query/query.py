@@ -489,6 +489,9 @@ class Query:
                 self.low_mark = min(self.high_mark, self.low_mark + low)
             else:
                 self.low_mark = self.low_mark + low
+        for bound in (self.low_mark, self.high_mark):
+            if bound is not None and bound > MAX_SLICE:
+                raise ValueError(f"Slice bound {bound} is larger than the maximum {MAX_SLICE}.")
         if self.low_mark == self.high_mark:
             self.set_empty()
 

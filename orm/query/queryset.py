@@ -24,7 +24,7 @@ from orm.query.iterables import (
     ValuesIterable,
     ValuesListIterable,
 )
-from orm.query.prefetch import prefetch_related_objects
+from orm.query.prefetch import check_prefetch_path, prefetch_related_objects
 from orm.query.q import Q
 from orm.query.query import MAX_SLICE, Query
 from orm.query.summary import get_aggregation
@@ -126,8 +126,10 @@ class QuerySet(Generic[M]):
                     raise ValueError("Negative indexing is not supported.")
                 if bound is not None and bound > MAX_SLICE:
                     raise ValueError(f"QuerySet slice bound {bound} is larger than the maximum {MAX_SLICE}.")
-            if k.step not in (None, 1) and not isinstance(k.step, int):
+            if k.step is not None and (isinstance(k.step, bool) or not isinstance(k.step, int)):
                 raise TypeError("QuerySet slice step must be an integer.")
+            if k.step is not None and k.step <= 0:
+                raise ValueError("QuerySet slice step must be a positive integer.")
         if self._result_cache is not None:
             return self._result_cache[k]
         if isinstance(k, slice):
@@ -294,6 +296,8 @@ class QuerySet(Generic[M]):
         if lookups == (None,):
             clone._prefetch_related_lookups = ()
         else:
+            for lookup in lookups:
+                check_prefetch_path(self.model, lookup)
             clone._prefetch_related_lookups += lookups
         return clone
 
@@ -350,6 +354,13 @@ class QuerySet(Generic[M]):
         if nowait and skip_locked:
             raise ValueError("The nowait option cannot be used with skip_locked.")
         clone = self._chain()
+        for name in of:
+            if name != "self":
+                field, _target, _alias, rest, _ = clone.query.setup_joins(
+                    str(name).split("__"), trim_last_fk=False)
+                if rest or not field.is_relation:
+                    raise FieldError(f"select_for_update(of=...) takes 'self' or relation names; "
+                                     f"{name!r} is not one.")
         clone._for_write = True
         clone.query.select_for_update = True
         clone.query.select_for_update_nowait = nowait
@@ -467,6 +478,7 @@ class QuerySet(Generic[M]):
     def get_or_create(self, defaults: dict[str, Any] | None = None, **kwargs: Any) -> tuple[M, bool]:
         """(object, created): look it up, or create it from kwargs + defaults."""
         _guard("get_or_create", "aget_or_create")
+        self._check_field_names(defaults)
         try:
             return self.get(**kwargs), False
         except self.model.DoesNotExist:
@@ -488,6 +500,8 @@ class QuerySet(Generic[M]):
     ) -> tuple[M, bool]:
         """(object, created): update the match with ``defaults`` or create it."""
         _guard("update_or_create", "aupdate_or_create")
+        self._check_field_names(defaults)
+        self._check_field_names(create_defaults)
         defaults = defaults or {}
         with transaction.atomic(using=self.db):
             obj, created = self.select_for_update().get_or_create(
@@ -499,6 +513,20 @@ class QuerySet(Generic[M]):
                 setattr(obj, key, value() if callable(value) else value)
             obj.save(using=self.db)  # type: ignore[attr-defined]
         return obj, False
+
+    def _check_field_names(self, values: dict[str, Any] | None) -> None:
+        """Refuse ``defaults`` keys that are not fields (or settable properties), before SQL."""
+        meta = self.model._meta
+        for key in values or ():
+            field = meta.get_field_or_none(key) if isinstance(key, str) else None
+            if field is not None and (field.concrete or field.many_to_many is False):
+                continue
+            if isinstance(key, str) and isinstance(getattr(self.model, key, None), property):
+                continue
+            raise FieldError(
+                f"Invalid field name {key!r} in defaults for model {self.model.__name__}. "
+                f"Choices are: {', '.join(f.name for f in meta.concrete_fields)}"
+            )
 
     def _create_params(self, lookup: dict[str, Any], defaults: dict[str, Any] | None) -> dict[str, Any]:
         params = {k: v for k, v in lookup.items() if "__" not in k}

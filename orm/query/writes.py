@@ -12,7 +12,7 @@ from typing import Any
 
 from orm.db import transaction
 from orm.db.connections import connections
-from orm.exceptions import FieldError
+from orm.exceptions import DataError, FieldError
 from orm.query.expressions import Case, Value, When
 from orm.query.q import Q
 from orm.sql.dml import SQLUpdateCompiler, exists_by_pk_sql, insert_sql, update_by_pk_sql
@@ -21,6 +21,13 @@ from orm.sql.dml import SQLUpdateCompiler, exists_by_pk_sql, insert_sql, update_
 def _insert_fields(model: Any, with_pk: bool) -> list[Any]:
     meta = model._meta
     return [f for f in meta.concrete_fields if with_pk or f is not meta.pk]
+
+
+def _insert_value(field: Any, obj: Any, connection: Any) -> Any:
+    value = field.pre_save(obj, True)
+    if value is None:
+        field.check_not_null(value)
+    return field.get_db_prep_save(value, connection)
 
 
 def insert_rows(model: Any, objs: Sequence[Any], using: str, with_pk: bool,
@@ -33,7 +40,7 @@ def insert_rows(model: Any, objs: Sequence[Any], using: str, with_pk: bool,
     connection = connections[using]
     meta = model._meta
     fields = _insert_fields(model, with_pk)
-    rows = [[f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields] for obj in objs]
+    rows = [[_insert_value(f, obj, connection) for f in fields] for obj in objs]
     returning = [] if with_pk or ignore_conflicts else [meta.pk.column]
     columns = [f.column for f in fields]
     statements = []
@@ -104,12 +111,25 @@ def update_values(query: Any, kwargs: dict[str, Any], connection: Any) -> list[t
             )
         if hasattr(value, "resolve_expression"):
             value = value.resolve_expression(query, allow_joins=False, for_save=True)
+            _check_expression_values(field, value)
         else:
             if field.is_relation and hasattr(value, "_meta"):
                 value = field.get_prep_value(value)
             value = field.get_db_prep_save(value, connection)
         values.append((field, value))
     return values
+
+
+def _check_expression_values(field: Any, expression: Any) -> None:
+    """Refuse integer literals inside an update expression that no column could bind."""
+    for node in getattr(expression, "flatten", lambda: [])():
+        value = getattr(node, "value", None)
+        if isinstance(node, Value) and isinstance(value, int) and not isinstance(value, bool):
+            if not -(2**63) <= value < 2**63:
+                raise DataError(
+                    f"Value {value} in the expression for field {field.name!r} is out of the "
+                    "64-bit integer range."
+                )
 
 
 def update(queryset: Any, kwargs: dict[str, Any]) -> int:

@@ -35,7 +35,9 @@ def quote_name(name: str, quote: str = '"') -> str:
         raise TypeError(f"Identifier must be a str, got {type(name).__name__}.")
     if "\x00" in name:
         raise ValueError(f"Identifier {name!r} contains a NUL character.")
-    return quote + name.replace(quote, quote + quote) + quote
+    # '%' is doubled too: every statement passes through %s-placeholder
+    # processing (sqlite's convert_query, psycopg), which turns '%%' back into '%'.
+    return quote + name.replace(quote, quote + quote).replace("%", "%%") + quote
 
 
 def check_alias(alias: object) -> str:

@@ -55,10 +55,17 @@ LOOKUPS = [
 def test_filter_key_is_a_parameter(
     doc_books: list[Book], count_queries: Any, snapshot: Any, lookup: str, value: Any
 ) -> None:
-    """For every key: 0 rows, one statement, and SQL text identical to a harmless key's."""
+    """For every key: 0 rows, one statement, and SQL text identical to a harmless key's.
+
+    On SQLite a key containing '"' cannot be written in a JSON path, so such keys take a
+    json_each() form; the SQL is then identical to a harmless key's that also has a '"'.
+    """
     before = snapshot(Book)
     with count_queries() as benign:
         assert Book.objects.filter(**{f"data__{BENIGN}{lookup}": value}).count() == 0
+    with count_queries() as benign_quoted:
+        assert Book.objects.filter(**{f'data__{BENIGN}"{lookup}': value}).count() == 0
+    allowed = {benign.queries[0][0], benign_quoted.queries[0][0]}
     benign_sql = benign.queries[0][0]
     problems = []
     for key in JSON_KEYS:
@@ -72,7 +79,7 @@ def test_filter_key_is_a_parameter(
             problems.append(f"{key_id(key)}: matched {count} row(s)")
         if len(hostile.queries) != 1:
             problems.append(f"{key_id(key)}: {len(hostile.queries)} statements")
-        elif hostile.queries[0][0] != benign_sql:
+        elif hostile.queries[0][0] not in allowed:
             problems.append(f"{key_id(key)}: SQL text depends on the key: {hostile.queries[0][0]:.200}")
         elif len(key) > 3 and key in hostile.queries[0][0]:
             problems.append(f"{key_id(key)}: key text in SQL")
@@ -83,10 +90,13 @@ def test_filter_key_is_a_parameter(
 def test_has_key_is_a_parameter(doc_books: list[Book], count_queries: Any) -> None:
     with count_queries() as benign:
         assert Book.objects.filter(data__has_key=BENIGN).count() == 0
+    with count_queries() as benign_quoted:  # SQLite's json_each() form, see above
+        assert Book.objects.filter(data__has_key=f'{BENIGN}"').count() == 0
+    allowed = {benign.queries[0][0], benign_quoted.queries[0][0]}
     for key in JSON_KEYS:
         with count_queries() as hostile:
             assert Book.objects.filter(data__has_key=key).count() == 0, key_id(key)
-        assert hostile.queries[0][0] == benign.queries[0][0], key_id(key)
+        assert hostile.queries[0][0] in allowed, key_id(key)
 
 
 def test_injection_key_from_cve_regression_test(doc_books: list[Book], count_queries: Any) -> None:

@@ -63,7 +63,7 @@ def test_filter_on_a_model_instance_binds_its_pk():
 
 
 def test_filter_on_an_instance_of_the_wrong_model_is_refused():
-    with pytest.raises(TypeError, match="expects a Author instance"):
+    with pytest.raises(ValueError, match="expects a Author instance"):
         Book.objects.filter(author=Tag(id=1, name="t"))
 
 

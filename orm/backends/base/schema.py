@@ -77,7 +77,9 @@ class BaseDatabaseSchemaEditor:
             self.collected_sql.append(sql + ";")
             return
         with self.connection.cursor() as cursor:
-            cursor.execute(sql, params)
+            # Always with a parameter list, so '%%' in quoted names is read as
+            # '%' exactly as in every other statement.
+            cursor.execute(sql, params or [])
 
     def quote_name(self, name: str) -> str:
         """Quote an identifier through the one chokepoint."""

@@ -84,6 +84,13 @@ _CONVERTERS: dict[str, Converter] = {
 }
 
 
+# json_each() yields SQL values; rebuild the JSON text of one element.
+_JSON_TEXT = (
+    "CASE type WHEN 'object' THEN value WHEN 'array' THEN value WHEN 'true' THEN 'true' "
+    "WHEN 'false' THEN 'false' WHEN 'null' THEN 'null' ELSE json_quote(value) END"
+)
+
+
 class DatabaseOperations(BaseDatabaseOperations):
     extract_kinds = frozenset(
         {"year", "month", "day", "hour", "minute", "second", "week_day", "quarter", "week"}
@@ -188,34 +195,58 @@ class DatabaseOperations(BaseDatabaseOperations):
         return path
 
     def json_key_sql(self, sql: str, params: list[Any], keys: list[str], as_json: bool) -> tuple[str, list[Any]]:
-        path = self.json_path_params(keys)
-        if as_json:
-            return f"({sql} -> %s)", [*params, path]
-        return f"json_extract({sql}, %s)", [*params, path]
+        return self._json_expr(sql, list(params), keys, "json" if as_json else "value")
 
-    def _key_base(self, compiler: Any, key: Any) -> tuple[str, list[Any], str]:
+    def _json_expr(self, sql: str, params: list[Any], keys: list[str], mode: str) -> tuple[str, list[Any]]:
+        """A key path's scalar value, JSON type or JSON text.
+
+        SQLite's path syntax cannot name a key containing '"', so such paths
+        walk json_each() with each key bound as a plain parameter instead.
+        """
+        if not any('"' in key for key in keys):
+            path = self.json_path_params(keys)
+            template = {"value": "json_extract({}, %s)", "type": "json_type({}, %s)",
+                        "json": "({} -> %s)"}[mode]
+            return template.format(sql), [*params, path]
+        for key in keys[:-1]:
+            sql, params = self._json_each(sql, params, key, "value")
+        return self._json_each(sql, params, keys[-1], mode)
+
+    @staticmethod
+    def _json_each(sql: str, params: list[Any], key: str, mode: str) -> tuple[str, list[Any]]:
+        column = {"value": "value", "type": "type", "json": _JSON_TEXT}[mode]
+        bound: Any = int(key) if key.isascii() and key.isdigit() else key
+        return f"(SELECT {column} FROM json_each({sql}) WHERE key = %s)", [*params, bound]
+
+    def _key_base(self, compiler: Any, key: Any) -> tuple[str, list[Any], list[str]]:
         base, keys = key.key_path()
         sql, params = compiler.compile(base)
-        return sql, list(params), self.json_path_params(keys)
+        return sql, list(params), keys
 
     def json_key_exact_sql(self, compiler: Any, key: Any, value: Any) -> tuple[str, list[Any]]:
-        sql, params, path = self._key_base(compiler, key)
+        sql, params, keys = self._key_base(compiler, key)
         if value is None:
-            return f"json_type({sql}, %s) = 'null'", [*params, path]
+            type_sql, type_params = self._json_expr(sql, params, keys, "type")
+            return f"{type_sql} = 'null'", type_params
         if isinstance(value, bool):
-            return f"json_type({sql}, %s) = %s", [*params, path, "true" if value else "false"]
+            type_sql, type_params = self._json_expr(sql, params, keys, "type")
+            return f"{type_sql} = %s", [*type_params, "true" if value else "false"]
         if isinstance(value, dict | list):
             doc = json.dumps(value, ensure_ascii=False, allow_nan=False)
-            return f"({sql} -> %s) = json(%s)", [*params, path, doc]
-        return f"json_extract({sql}, %s) = %s", [*params, path, value]
+            json_sql, json_params = self._json_expr(sql, params, keys, "json")
+            return f"{json_sql} = json(%s)", [*json_params, doc]
+        value_sql, value_params = self._json_expr(sql, params, keys, "value")
+        return f"{value_sql} = %s", [*value_params, value]
 
     def json_key_isnull_sql(self, compiler: Any, key: Any, isnull: bool) -> tuple[str, list[Any]]:
-        sql, params, path = self._key_base(compiler, key)
-        return f"json_type({sql}, %s) IS {'' if isnull else 'NOT '}NULL", [*params, path]
+        sql, params, keys = self._key_base(compiler, key)
+        type_sql, type_params = self._json_expr(sql, params, keys, "type")
+        return f"{type_sql} IS {'' if isnull else 'NOT '}NULL", type_params
 
     def json_has_key_sql(self, compiler: Any, lhs: Any, key: str) -> tuple[str, list[Any]]:
         sql, params = compiler.compile(lhs)
-        return f"json_type({sql}, %s) IS NOT NULL", [*params, self.json_path_params([key])]
+        type_sql, type_params = self._json_expr(sql, list(params), [key], "type")
+        return f"{type_sql} IS NOT NULL", type_params
 
     def adapt_json_value(self, value: Any, encoder: Any) -> Any:
         return json.dumps(value, cls=encoder, allow_nan=False, ensure_ascii=False)

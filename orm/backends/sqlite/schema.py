@@ -25,7 +25,7 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
                     )
             else:
                 with self.connection.cursor() as cursor:
-                    cursor.execute("PRAGMA foreign_keys = OFF")
+                    cursor.execute("PRAGMA foreign_keys = OFF", [])
         super().__enter__()
         return self
 

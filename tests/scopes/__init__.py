@@ -1,0 +1,1 @@
+"""Connection scopes, the ASGI middleware and connection leaks (issue 6)."""

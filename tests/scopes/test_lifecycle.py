@@ -1,0 +1,394 @@
+"""What a scope leaves behind: nothing (RELIABILITY.md L5, F9, F12 in-process, F15).
+
+- 20 finished scopes leave no extra open connection, thread or PostgreSQL backend.
+- A scope closes (or returns to the pool, idle) every connection it opened,
+  however it exits: normally, with an exception, or cancelled (once or twice,
+  mid-query, mid-transaction, mid-iteration); the next call works.
+- A nested ``connection_scope()`` shares the outer thread and leaves its
+  connection open; a scope given an executor runs its calls on it.
+- A debug log line reports what each scope closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import aclosing
+from typing import Any
+
+import pytest
+
+import orm
+from orm import transaction
+from tests.scopes.helpers import (
+    LeakCheck,
+    in_scope,
+    make_temp_table,
+    slow_query,
+    temp_table_rows,
+    thread_and_wrapper,
+    wait_for_flag,
+)
+from tests.scopes.models import Item
+
+pytestmark = pytest.mark.usefixtures("tables")
+
+SLOW = 0.3
+
+
+class Boom(Exception):
+    """Raised on purpose inside a scope."""
+
+
+def slow_and_flag(flag: threading.Event, seconds: float = SLOW) -> Any:
+    """Set ``flag`` once running on the scope thread, then run a ``seconds`` query."""
+    flag.set()
+    return slow_query(seconds)
+
+
+async def grab_wrapper() -> Any:
+    """The current context's ``default`` wrapper, after making sure it is connected."""
+    await Item.objects.acount()
+    _, wrapper = await orm.sync_to_async(thread_and_wrapper)()
+    assert wrapper.connection is not None
+    return wrapper
+
+
+# ------------------------------------------------------------------- no leaks
+
+
+async def test_20_finished_scopes_leave_no_connection_open(leaks: LeakCheck) -> None:
+    await Item.objects.acreate(name="seed")  # the shared thread has its connection
+    baseline = leaks.snapshot()
+    assert baseline.open_connections == 1
+
+    wrappers: list[Any] = []
+
+    async def request(i: int) -> None:
+        async with orm.connection_scope():
+            await Item.objects.filter(name="seed").aupdate(qty=i)
+            assert await Item.objects.acount() >= 1
+            wrappers.append(await grab_wrapper())
+
+    for i in range(10):  # one after the other ...
+        await request(i)
+    await asyncio.gather(*(request(i) for i in range(10, 20)))  # ... and ten at once
+
+    assert len({id(w) for w in wrappers}) == 20
+    assert all(w.connection is None for w in wrappers)
+    await leaks.assert_clean(baseline)
+
+
+async def test_the_debug_log_reports_what_a_scope_closed(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="orm.db.scopes")
+    async with orm.connection_scope():
+        await Item.objects.acount()
+    async with orm.connection_scope():
+        pass  # nothing opened: nothing to report
+    lines = [r.getMessage() for r in caplog.records if r.name == "orm.db.scopes"]
+    assert lines == ["connection_scope closed 1 connection(s)"]
+
+
+async def test_a_scope_that_opens_nothing_leaves_nothing(leaks: LeakCheck) -> None:
+    baseline = leaks.snapshot()
+    async with orm.connection_scope():
+        thread, wrapper = await orm.sync_to_async(thread_and_wrapper)()
+        assert wrapper.connection is None
+    await leaks.assert_clean(baseline)
+
+
+# ------------------------------------------------------ closing, however it exits
+
+
+async def test_normal_exit_closes_the_scopes_connection(leaks: LeakCheck) -> None:
+    baseline = leaks.snapshot()
+    async with orm.connection_scope():
+        wrapper = await grab_wrapper()
+        await Item.objects.acreate(name="kept")
+        assert orm.connections.stats()["default"]["open_connections"] == baseline.open_connections + 1
+    assert wrapper.connection is None
+    await leaks.assert_clean(baseline)
+    assert await Item.objects.filter(name="kept").aexists()  # committed, not rolled back
+
+
+async def test_an_exception_closes_the_scopes_connection_and_propagates(leaks: LeakCheck) -> None:
+    baseline = leaks.snapshot()
+    boom = Boom("inside the scope")
+    with pytest.raises(Boom) as info:
+        async with orm.connection_scope():
+            wrapper = await grab_wrapper()
+            await Item.objects.acreate(name="before the error")
+            raise boom
+    assert info.value is boom
+    assert wrapper.connection is None
+    await leaks.assert_clean(baseline)
+    assert await Item.objects.filter(name="before the error").aexists()
+
+
+async def test_a_failed_transaction_in_a_scope_leaves_an_idle_connection(leaks: LeakCheck) -> None:
+    baseline = leaks.snapshot()
+
+    def half_done() -> None:
+        with transaction.atomic():
+            Item.objects.create(name="rolled back")
+            raise Boom("mid-transaction")
+
+    with pytest.raises(Boom):
+        await in_scope(half_done)
+    await leaks.assert_clean(baseline)
+    assert not await Item.objects.filter(name="rolled back").aexists()
+
+
+async def start_slow_task(flag: threading.Event, seconds: float = SLOW) -> tuple[Any, list[Any]]:
+    """A task that enters a scope and awaits a ``seconds`` wrapped query; returns once it runs."""
+    seen: list[Any] = []
+
+    async def body() -> Any:
+        async with orm.connection_scope():
+            seen.append(await grab_wrapper())
+            return await orm.sync_to_async(slow_and_flag)(flag, seconds)
+
+    task = asyncio.create_task(body())
+    await wait_for_flag(flag)
+    return task, seen
+
+
+async def test_cancelling_a_task_in_a_scope_closes_its_connection(leaks: LeakCheck) -> None:
+    baseline = leaks.snapshot()
+    flag = threading.Event()
+    task, seen = await start_slow_task(flag)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert task.cancelled()
+    assert seen[0].connection is None  # closed after the sync function finished
+    await leaks.assert_clean(baseline)
+    # The next call works, in a new scope and outside any.
+    assert (await in_scope(slow_query, 0)).rows == 0
+    await leaks.assert_clean(baseline)
+    assert await Item.objects.acount() == 0
+
+
+async def test_cancelling_twice_still_closes_the_connection(leaks: LeakCheck) -> None:
+    baseline = leaks.snapshot()
+    flag = threading.Event()
+    task, seen = await start_slow_task(flag)
+    task.cancel()
+    await asyncio.sleep(0.05)  # the scope is now closing, behind the running query
+    assert not task.done()
+    task.cancel()  # a second cancellation must not strand the connection
+    await asyncio.sleep(0.05)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert seen[0].connection is None
+    await leaks.assert_clean(baseline)
+    assert (await in_scope(slow_query, 0)).rows == 0
+
+
+async def test_cancelling_before_the_scope_thread_starts_anything(leaks: LeakCheck) -> None:
+    baseline = leaks.snapshot()
+
+    async def body() -> None:
+        async with orm.connection_scope():
+            await Item.objects.acount()
+
+    task = asyncio.create_task(body())
+    await asyncio.sleep(0)  # entered the scope, the hop is submitted
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    await leaks.assert_clean(baseline)
+
+
+async def test_many_cancelled_scopes_leave_the_pool_full(leaks: LeakCheck) -> None:
+    """L3's shape: 3 x 10 tasks queued for 10 pooled connections, all cancelled."""
+    baseline = leaks.snapshot()
+    started = [threading.Event() for _ in range(30)]
+    tasks = [asyncio.create_task(in_scope(slow_and_flag, flag, 0.2)) for flag in started]
+    await wait_for_flag(started[0])
+    await asyncio.sleep(0.05)
+    for task in tasks:
+        task.cancel()
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    assert all(isinstance(r, asyncio.CancelledError) for r in results)
+    await leaks.assert_clean(baseline)
+    assert (await in_scope(slow_query, 0)).rows == 0
+
+
+async def test_cancelling_mid_transaction_lets_the_block_finish_then_closes(
+    leaks: LeakCheck,
+) -> None:
+    """Cancellation does not stop the sync function (docs/transactions.md#cancellation):
+    the block commits as a whole, and only then is the connection closed, idle."""
+    baseline = leaks.snapshot()
+    flag = threading.Event()
+
+    def transfer() -> None:
+        with transaction.atomic():
+            Item.objects.create(name="first half")
+            flag.set()
+            slow_query(SLOW)
+            Item.objects.create(name="second half")
+
+    task = asyncio.create_task(in_scope(transfer))
+    await wait_for_flag(flag)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    await leaks.assert_clean(baseline)  # no backend left "idle in transaction"
+    names = {n async for n in Item.objects.values_list("name", flat=True)}
+    assert names == {"first half", "second half"}
+
+
+async def test_a_timed_out_call_does_not_break_its_scope(leaks: LeakCheck) -> None:
+    """F9 within a scope: wait_for gives up at once; the next call of the scope
+    queues behind the abandoned query on the same connection and works."""
+    baseline = leaks.snapshot()
+    async with orm.connection_scope():
+        wrapper = await grab_wrapper()
+        start = time.perf_counter()
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(orm.sync_to_async(slow_query)(SLOW), 0.05)
+        gave_up = time.perf_counter() - start
+        hop = await orm.sync_to_async(slow_query)(0)  # waits for the abandoned one
+        assert hop.wrapper == id(wrapper)
+        assert time.perf_counter() - start >= SLOW
+        assert await Item.objects.acount() == 0
+    assert gave_up < SLOW  # the caller did not wait for the query (bound checked loosely)
+    await leaks.assert_clean(baseline)
+
+
+async def test_cancelling_mid_iteration_closes_the_connection(leaks: LeakCheck) -> None:
+    await Item.objects.abulk_create([Item(name=f"row {i}", qty=i) for i in range(10)])
+    baseline = leaks.snapshot()
+    first_row = asyncio.Event()
+
+    async def stream(close_explicitly: bool) -> None:
+        async with orm.connection_scope():
+            iterator = Item.objects.order_by("pk").aiterator(chunk_size=2)
+            if close_explicitly:
+                async with aclosing(iterator) as rows:
+                    async for _ in rows:
+                        first_row.set()
+                        await asyncio.sleep(10)
+            else:
+                async for _ in iterator:
+                    first_row.set()
+                    await asyncio.sleep(10)
+
+    for close_explicitly in (True, False):
+        first_row.clear()
+        task = asyncio.create_task(stream(close_explicitly))
+        await first_row.wait()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        await leaks.assert_clean(baseline)
+    assert await Item.objects.acount() == 10
+
+
+# ------------------------------------------------------------ nesting, executors
+
+
+async def test_a_nested_scope_shares_the_outer_thread_and_connection() -> None:
+    async with orm.connection_scope():
+        outer_thread, outer_wrapper = await orm.sync_to_async(thread_and_wrapper)()
+        await orm.sync_to_async(make_temp_table)("outer")
+        async with orm.connection_scope():
+            inner_thread, inner_wrapper = await orm.sync_to_async(thread_and_wrapper)()
+            assert await orm.sync_to_async(temp_table_rows)() == [("outer",)]
+            await Item.objects.acreate(name="inner")
+        # The inner exit closed nothing: same connection, TEMP table still there.
+        assert outer_wrapper.connection is not None
+        assert await orm.sync_to_async(temp_table_rows)() == [("outer",)]
+        assert await Item.objects.acount() == 1
+    assert (inner_thread, inner_wrapper) == (outer_thread, outer_wrapper)
+    assert outer_wrapper.connection is None  # the outer scope closed it
+
+
+async def test_scopes_nested_in_concurrent_scopes_stay_separate() -> None:
+    barrier = threading.Barrier(4)
+
+    def meet() -> int:
+        Item.objects.count()
+        barrier.wait(10)
+        return threading.get_ident()
+
+    async def outer() -> tuple[int, int]:
+        async with orm.connection_scope():
+            mine = await orm.sync_to_async(meet)()
+            async with orm.connection_scope():
+                nested = (await orm.sync_to_async(thread_and_wrapper)())[0]
+            return mine, nested
+
+    pairs = await asyncio.gather(*(outer() for _ in range(4)))
+    assert all(mine == nested for mine, nested in pairs)
+    assert len({mine for mine, _ in pairs}) == 4
+
+
+async def test_a_scope_runs_its_calls_on_the_executor_it_is_given(leaks: LeakCheck) -> None:
+    baseline = leaks.snapshot()
+    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scope-exec")
+    try:
+        executor_thread = executor.submit(threading.get_ident).result()
+        wrappers = []
+        for i in range(2):  # the executor (and its thread) can serve scope after scope
+            async with orm.connection_scope(executor=executor):
+                thread, wrapper = await orm.sync_to_async(thread_and_wrapper)()
+                hop = await orm.sync_to_async(slow_query)(0)
+                await Item.objects.acreate(name=f"via executor {i}")
+                assert thread == hop.thread == executor_thread
+                assert wrapper.connection is not None
+                wrappers.append(wrapper)
+            assert wrapper.connection is None  # closed on exit ...
+            assert executor.submit(lambda: 1).result() == 1  # ... the executor not shut down
+        assert wrappers[0] is not wrappers[1]  # the exit dropped the thread's wrappers
+    finally:
+        executor.shutdown(wait=True)
+    await leaks.assert_clean(baseline)
+    assert await Item.objects.acount() == 2
+
+
+async def test_a_scope_with_an_executor_nested_in_a_scope_uses_the_executor() -> None:
+    executor = ThreadPoolExecutor(max_workers=1)
+    try:
+        executor_thread = executor.submit(threading.get_ident).result()
+        async with orm.connection_scope():
+            outer_thread, outer_wrapper = await orm.sync_to_async(thread_and_wrapper)()
+            await Item.objects.acount()
+            async with orm.connection_scope(executor=executor):
+                inner_thread, inner_wrapper = await orm.sync_to_async(thread_and_wrapper)()
+                await Item.objects.acount()
+            assert inner_wrapper.connection is None  # its own scope: closed on its exit
+            assert outer_wrapper.connection is not None  # the outer's untouched
+            assert (await orm.sync_to_async(thread_and_wrapper)())[0] == outer_thread
+        assert inner_thread == executor_thread != outer_thread
+    finally:
+        executor.shutdown(wait=True)
+
+
+async def test_a_cancelled_scope_with_an_executor_closes_its_connection(leaks: LeakCheck) -> None:
+    baseline = leaks.snapshot()
+    executor = ThreadPoolExecutor(max_workers=1)
+    try:
+        flag = threading.Event()
+        seen: list[Any] = []
+
+        async def body() -> None:
+            async with orm.connection_scope(executor=executor):
+                seen.append(await grab_wrapper())
+                await orm.sync_to_async(slow_and_flag)(flag)
+
+        task = asyncio.create_task(body())
+        await wait_for_flag(flag)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert seen[0].connection is None
+    finally:
+        executor.shutdown(wait=True)
+    await leaks.assert_clean(baseline)
