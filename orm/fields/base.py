@@ -21,6 +21,17 @@ class _NotProvided:
     def __repr__(self) -> str:
         return "NOT_PROVIDED"
 
+    # Fields inherited from abstract models are deep-copied; the sentinel must
+    # stay the one object that has_default() compares against.
+    def __copy__(self) -> _NotProvided:
+        return self
+
+    def __deepcopy__(self, memo: Any) -> _NotProvided:
+        return self
+
+    def __reduce__(self) -> str:
+        return "NOT_PROVIDED"
+
 
 NOT_PROVIDED: Any = _NotProvided()
 _creation_counter = itertools.count()

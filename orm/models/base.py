@@ -102,6 +102,11 @@ class ModelBase(type):
         fields = {**inherited, **{k: v for k, v in contributable.items() if isinstance(v, Field)}}
         if opts.abstract:
             opts.abstract_fields = fields
+            if meta is not None:
+                # As Django: children may write `class Meta(Base.Meta)`, and
+                # must not inherit abstract=True through it.
+                meta.abstract = False
+                cls.Meta = meta
             return cls
         mcs._add_exceptions(cls, name, module, parents)
         for field_name, field in sorted(fields.items(), key=lambda item: item[1].creation_counter):

@@ -15,6 +15,7 @@ from typing import Any
 from orm.db import transaction
 from orm.exceptions import ObjectDoesNotExist, SynchronousOnlyOperation
 from orm.models.manager import Manager
+from orm.query.expressions import F
 from orm.query.queryset import QuerySet
 from orm.utils.asyncio import ALLOW_ENV, check_async_unsafe, in_event_loop_thread, to_async
 
@@ -220,20 +221,19 @@ class ManyToManyDescriptor:
         )
 
     def prefetch(self, instances: list[Any], queryset: Any = None) -> tuple[dict[Any, list[Any]], Any, bool, str]:
-        source_fk, target_fk, target_model, cache_name = _m2m_sides(self.rel, self.reverse)
-        through = self.rel.through
-        keys = [getattr(inst, source_fk.target_field.attname) for inst in instances]
-        pairs = list(through._base_manager.filter(**{f"{source_fk.attname}__in": keys})
-                     .values_list(source_fk.attname, target_fk.attname))
+        source_fk, _target_fk, target_model, cache_name = _m2m_sides(self.rel, self.reverse)
+        source_attr = source_fk.target_field.attname
+        keys = [getattr(inst, source_attr) for inst in instances]
+        # One query: the targets joined through the link table, each row tagged
+        # with the source key it belongs to.
+        back = self.rel.field.name if self.reverse else self.rel.get_query_name()
         qs = queryset if queryset is not None else target_model._base_manager.all()
-        target_attr = target_fk.target_field.attname
-        targets = {getattr(o, target_attr): o for o in qs.filter(**{f"{target_attr}__in": {t for _, t in pairs}})}
+        qs = qs.filter(**{f"{back}__in": keys}).annotate(
+            _prefetch_source=F(f"{back}__{source_fk.target_field.name}"))
         groups: dict[Any, list[Any]] = defaultdict(list)
-        for source, target in pairs:
-            if target in targets:
-                groups[source].append(targets[target])
-        attr = source_fk.target_field.attname
-        return groups, lambda inst: getattr(inst, attr), False, cache_name
+        for obj in qs:
+            groups[obj.__dict__.pop("_prefetch_source")].append(obj)
+        return groups, lambda inst: getattr(inst, source_attr), False, cache_name
 
 
 def _m2m_sides(rel: Any, reverse: bool) -> tuple[Any, Any, Any, str]:

@@ -82,7 +82,9 @@ class Expression:
     def _resolve_output_field(self) -> f.Field | None:
         sources = [
             s.output_field for s in self.get_source_expressions()
-            if s is not None and not isinstance(s, Star) and hasattr(s, "output_field")
+            if s is not None and not isinstance(s, Star)
+            and not (isinstance(s, Value) and s.value is None and s._output_field is None)
+            and hasattr(s, "output_field")
         ]
         if not sources:
             return None
@@ -581,7 +583,7 @@ class When(Expression):
         summarize: bool = False, for_save: bool = False,
     ) -> Any:
         clone = self.copy()
-        clone.condition = query.build_where(self.condition) if hasattr(self.condition, "children") else \
+        clone.condition = query.build_where(self.condition, allow_joins) if hasattr(self.condition, "children") else \
             self.condition.resolve_expression(query, allow_joins, reuse, summarize, for_save)
         clone.result = self.result.resolve_expression(query, allow_joins, reuse, summarize, for_save)
         return clone

@@ -134,6 +134,10 @@ def get_order_by(query: Any, select_aliases: set[str]) -> list[Any]:
                 continue
             descending = term.startswith("-")
             name = term.lstrip("-")
+            related = _related_ordering(query, name, descending)
+            if related is not None:
+                result.extend(o if query.standard_ordering else o.reverse_ordering() for o in related)
+                continue
             expr = _order_expr(query, name, select_aliases)
             order = OrderBy(expr, descending=descending)
         else:
@@ -143,6 +147,37 @@ def get_order_by(query: Any, select_aliases: set[str]) -> list[Any]:
             order = order.reverse_ordering()
         result.append(order)
     return result
+
+
+def _related_ordering(query: Any, name: str, descending: bool, depth: int = 0) -> list[Any] | None:
+    """``order_by("author")`` orders by Author's Meta.ordering, as Django does."""
+    if name in query.annotations or depth > 3:
+        return None
+    parts = name.split("__")
+    opts = query.model._meta
+    field = None
+    for part in parts:
+        field = opts.get_field_or_none(part)
+        if field is None or not field.is_relation:
+            return None
+        opts = field.remote_field.model._meta if field.concrete else None
+        if opts is None:
+            return None
+    if field is None or not field.concrete or field.many_to_many or not opts.ordering:
+        return None
+    terms = []
+    for term in opts.ordering:
+        if not isinstance(term, str) or term == "?":
+            return None
+        inner_desc = term.startswith("-")
+        path = f"{name}__{term.lstrip('-')}"
+        nested = _related_ordering(query, path, descending != inner_desc, depth + 1)
+        if nested is not None:
+            terms.extend(nested)
+            continue
+        expr = _order_expr(query, path, set())
+        terms.append(OrderBy(expr, descending=descending != inner_desc))
+    return terms
 
 
 def _order_expr(query: Any, name: str, select_aliases: set[str]) -> Any:

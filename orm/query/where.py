@@ -119,6 +119,7 @@ class WhereNode:
             full_needed, empty_needed = 1, len(self.children)
         if self.connector == "XOR":
             return self._as_xor(compiler)
+        single_node = len(self.children) == 1 and isinstance(self.children[0], WhereNode)
         for child in self.children:
             try:
                 sql, child_params = compiler.compile(child)
@@ -145,7 +146,9 @@ class WhereNode:
         if not sql:
             raise FullResultSet
         if self.negated:
-            sql = f"NOT ({sql})"
+            # A lone child node already wraps itself in parentheses.
+            wrapped = single_node and len(result) == 1 and sql.startswith("(")
+            sql = f"NOT {sql}" if wrapped else f"NOT ({sql})"
         elif len(result) > 1:
             sql = f"({sql})"
         return sql, params

@@ -68,7 +68,13 @@ def update_row(model: Any, obj: Any, fields: list[Any], using: str) -> bool:
     """UPDATE one saved instance by primary key; True when a row matched."""
     connection = connections[using]
     meta = model._meta
-    values = [f.get_db_prep_save(f.pre_save(obj, False), connection) for f in fields]
+    raw = [f.pre_save(obj, False) for f in fields]
+    if any(hasattr(value, "resolve_expression") for value in raw):
+        # book.pages = F("pages") + 1: let the database compute it (as Django).
+        manager = model._base_manager.using(using)
+        matched = manager.filter(pk=obj.pk).update(**{f.attname: v for f, v in zip(fields, raw, strict=True)})
+        return bool(matched)
+    values = [f.get_db_prep_save(value, connection) for f, value in zip(fields, raw, strict=True)]
     pk_value = meta.pk.get_db_prep_value(obj.pk, connection)
     with connection.cursor() as cursor:
         if not fields:

@@ -99,9 +99,10 @@ def body_of(sent: list[Message]) -> bytes:
 class Recorder:
     """A bare ASGI app whose requests run ``work`` through ``orm.sync_to_async``.
 
-    Records, per request, the thread and connection wrapper that ran it and
-    whether the wrapper was still open when the app returned; ``work`` runs a
-    query first, so every request opens a connection.
+    Each request (each WebSocket message) first runs a query, so it opens a
+    connection, then ``work``; the app answers with the ident of the thread
+    that ran it. The connection wrappers used are kept in ``wrappers``, and
+    each request's own also in its ASGI scope under ``"test.wrappers"``.
     """
 
     def __init__(self, work: Callable[[], Any] | None = None) -> None:
@@ -224,7 +225,12 @@ async def test_a_disconnect_that_cancels_the_request_closes_its_connection(
     """Servers cancel the request task when the client goes away."""
     baseline = leaks.snapshot()
     flag = threading.Event()
-    app = Recorder(lambda: (flag.set(), slow_query(0.3)))
+
+    def slow() -> None:
+        flag.set()
+        slow_query(0.3)
+
+    app = Recorder(slow)
     task = asyncio.create_task(http_request(ConnectionScopeMiddleware(app)))
     await wait_for_flag(flag)
     task.cancel()

@@ -8,8 +8,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import pytest
-
 import orm
 from orm import F, FieldError
 from tests.security.corpus import FIELD_PATHS_LISTED

@@ -4,8 +4,8 @@ Connections come from one ``psycopg_pool.ConnectionPool`` per alias, shared
 by every thread and created on first use through
 ``ConnectionHandler.get_pool``. A thread's wrapper takes a connection when it
 first needs one and holds it until the wrapper is closed (end of a
-``connection_scope()``, ``close_all()``, or a connection-level error), then
-gives it back idle: an open transaction is rolled back first and a
+``connection_scope()``, ``close_current()``/``close_all()``, a
+connection-level error, or the end of the thread), then gives it back idle: an open transaction is rolled back first and a
 connection that cannot be reset is closed, so the pool never hands out a
 connection inside a transaction. The pool checks each connection before
 handing it out (``check=ConnectionPool.check_connection``), so one the server
@@ -377,12 +377,16 @@ class DatabaseWrapper(BaseDatabaseWrapper):
                 _close_server_cursor(cursor)
             self._reset(conn)
         finally:
-            if pool is not None:
-                # RETURNED to the pool: idle, or closed (the pool then discards it
-                # and opens a replacement in the background).
-                pool.putconn(conn)
-            else:
+            if pool is None:
                 conn.close()  # CLOSED: not from a pool (should not happen)
+            else:
+                try:
+                    # RETURNED to the pool: idle, or closed (the pool then discards
+                    # it and opens a replacement in the background).
+                    pool.putconn(conn)
+                except ValueError:
+                    # The pool does not know it (already returned): never leak it.
+                    conn.close()  # CLOSED
 
     @staticmethod
     def _reset(conn: PgConnection) -> None:

@@ -124,13 +124,6 @@ def _decimal_converter(expression: Any) -> Converter:
 class DatabaseOperations(BaseDatabaseOperations):
     extract_kinds = frozenset(_EXTRACT_SQL)
 
-    def quote_name(self, name: str) -> str:
-        # The compiler and DML always send parameters, so a percent sign in a
-        # name is doubled like any literal percent (psycopg turns %% back into
-        # one). DDL runs without parameters and uses the schema editor's own
-        # quoting, which leaves it single.
-        return super().quote_name(name).replace("%", "%%")
-
     def convert_query(self, sql: str, has_params: bool) -> str:
         if not has_params or "%" not in sql:
             return sql

@@ -225,6 +225,10 @@ class DatabaseOperations(BaseDatabaseOperations):
 
     def json_key_exact_sql(self, compiler: Any, key: Any, value: Any) -> tuple[str, list[Any]]:
         sql, params, keys = self._key_base(compiler, key)
+        if hasattr(value, "as_sql"):  # data__key=F("other"): compare scalar values
+            value_sql, value_params = self._json_expr(sql, params, keys, "value")
+            rhs_sql, rhs_params = compiler.compile(value)
+            return f"{value_sql} = {rhs_sql}", [*value_params, *rhs_params]
         if value is None:
             type_sql, type_params = self._json_expr(sql, params, keys, "type")
             return f"{type_sql} = 'null'", type_params

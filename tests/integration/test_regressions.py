@@ -1,35 +1,6 @@
-"""Tests that fail because of bugs in ``orm`` (not collected: the name does not match ``test_*.py``).
+"""Regression tests for bugs found while writing the integration tests (all fixed).
 
-Each test states the behaviour a Django user relies on; it fails today. Run them with
-
-    /tmp/dev/bin/python -m pytest tests/integration/pending_bugs.py -q
-
-When a bug is fixed, move its test into the matching ``test_*.py`` module
-(and drop the workaround noted there, if any).
-
-BUG 1   Fields inherited from an abstract model without ``default=`` get a bogus default
-        (a deep copy of the NOT_PROVIDED sentinel): ``Child().name`` is ``NOT_PROVIDED``,
-        ``Child.objects.create()`` fails with TypeError, ``full_clean()`` reports errors.
-BUG 2   ``prefetch_related`` of a many-to-many takes two extra queries (link table, then
-        targets) where Django takes one and orm's own docstring promises "one extra query each".
-BUG 3   ``obj.field = F("field") + 1; obj.save()`` raises ProgrammingError.
-BUG 4   A joined reference inside ``When()`` in ``update()`` reaches the database as
-        invalid SQL (OperationalError "no such column") instead of FieldError.
-BUG 5   ``Case(When(...))`` without ``default=`` raises FieldError.
-BUG 6   On SQLite a JSON key containing ``"`` silently matches no row.
-BUG 7   ``order_by("<foreign key>")`` orders by the key's id, not by the related model's
-        ``Meta.ordering``.
-BUG 8   ``class Meta(Base.Meta):`` (Django's Meta inheritance for abstract bases) raises
-        AttributeError: the abstract model has no ``Meta`` attribute.
-
-PostgreSQL only (pass on SQLite; seen with ``POSTGRES_BACKEND_READY = True`` against
-PostgreSQL 15, where test_lookups.py::test_json_key_lookups and
-test_queryset.py::test_bulk_update_with_batch_size_and_nulls fail too):
-
-BUG 9   A JSON key compared with a number (``data__rating__gte=4``) compiles to
-        ``(data #>> path) >= $2``: ProgrammingError "operator does not exist: text >= smallint".
-BUG 10  ``bulk_update()`` setting an integer column to None: ProgrammingError
-        'column "pages" is of type integer but expression is of type text'.
+Each test names the behaviour a user relies on that was once broken.
 """
 
 from __future__ import annotations
