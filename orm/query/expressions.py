@@ -7,7 +7,6 @@ identifier chokepoint via ``compiler.quote_name``.
 
 from __future__ import annotations
 
-import copy
 import datetime
 import decimal
 import uuid
@@ -51,7 +50,9 @@ class Expression:
 
     def copy(self) -> Any:
         """A shallow copy safe to resolve."""
-        return copy.copy(self)
+        clone = self.__class__.__new__(self.__class__)
+        clone.__dict__ = self.__dict__.copy()
+        return clone
 
     def resolve_expression(
         self, query: Any = None, allow_joins: bool = True, reuse: Any = None,

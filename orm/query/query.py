@@ -91,7 +91,10 @@ class Query:
     # -- cloning -------------------------------------------------------------------
     def clone(self) -> Query:
         """A copy that can be changed without touching this one."""
-        obj = copy.copy(self)
+        # __dict__ copy instead of copy.copy(): several times faster, and a
+        # QuerySet clones its Query on every chained call.
+        obj = Query.__new__(Query)
+        obj.__dict__ = self.__dict__.copy()
         obj.alias_map = dict(self.alias_map)
         obj.where = self.where.clone()
         obj.annotations = dict(self.annotations)

@@ -18,6 +18,8 @@ SINGLE = "single"
 CURSOR = "cursor"
 ROW_COUNT = "row count"
 GET_ITERATOR_CHUNK_SIZE = 100
+# (model, alias, deferred fields, vendor) -> (select list, klass_info, column SQL)
+_PLAIN_SELECT: dict[tuple[Any, ...], tuple[Any, Any, list[str]]] = {}
 
 
 class SQLCompiler:
@@ -79,17 +81,24 @@ class SQLCompiler:
         """Resolve the select list (creates the joins select_related needs)."""
         self.select, self.klass_info, self.annotation_col_map = self.query.get_select()
 
-    def as_sql(self, with_limits: bool = True) -> tuple[str, list[Any]]:
-        """The full SELECT statement; raises ``EmptyResultSet`` if it can match nothing."""
+    def _plain_select_key(self) -> tuple[Any, ...] | None:
+        # A model's own columns selected at the top level: the same text every
+        # time for this model, alias, deferral and vendor, so render it once.
         query = self.query
-        if query.combinator:
-            return self.get_combinator_sql()
+        if (self.depth or not query.default_cols or query.select or query.select_related
+                or query.annotations or query.distinct_fields):
+            return None
+        return (query.model, query.get_initial_alias(), query.deferred_loading, self.connection.vendor)
+
+    def _select_sql(self) -> tuple[list[str], list[Any]]:
+        key = self._plain_select_key()
+        if key is not None:
+            cached = _PLAIN_SELECT.get(key)
+            if cached is not None:
+                self.select, self.klass_info, cols = cached
+                self.annotation_col_map = {}
+                return cols, []
         self.setup_query()
-        aliases = {alias for _expr, alias in self.select if alias}
-        order_by = query.get_order_by(aliases)
-        where, having = query.where.split_having()
-        where_sql, where_params = self._compile_condition(where)
-        having_sql, having_params = self._compile_condition(having)
         params: list[Any] = []
         cols = []
         for expr, alias in self.select:
@@ -105,6 +114,21 @@ class SQLCompiler:
                 sql = f"{sql} AS {self.quote_name(alias)}"
             cols.append(sql)
             params.extend(col_params)
+        if key is not None and not params:
+            _PLAIN_SELECT[key] = (self.select, self.klass_info, cols)
+        return cols, params
+
+    def as_sql(self, with_limits: bool = True) -> tuple[str, list[Any]]:
+        """The full SELECT statement; raises ``EmptyResultSet`` if it can match nothing."""
+        query = self.query
+        if query.combinator:
+            return self.get_combinator_sql()
+        cols, params = self._select_sql()
+        aliases = {alias for _expr, alias in self.select if alias}
+        order_by = query.get_order_by(aliases)
+        where, having = query.where.split_having()
+        where_sql, where_params = self._compile_condition(where)
+        having_sql, having_params = self._compile_condition(having)
         parts = ["SELECT"]
         if query.distinct:
             fields = [self.compile(query.resolve_ref(name))[0] for name in query.distinct_fields]
