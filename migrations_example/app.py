@@ -126,7 +126,8 @@ async def app(scope: MutableMapping[str, Any], receive: Receive, send: Send) -> 
             await _respond(send, 404, {"error": "not found"})
     except Book.DoesNotExist:
         await _respond(send, 404, {"error": "no such book"})
-    except (KeyError, ValueError, TypeError, orm.DataError, orm.ValidationError) as error:
+    except (KeyError, ValueError, TypeError, decimal.InvalidOperation, orm.DataError,
+            orm.ValidationError) as error:
         await _respond(send, 400, {"error": str(error)})
 
 

@@ -78,6 +78,7 @@ from orm.models import (
 from orm.query.aggregates import Avg, Count, Max, Min, Sum
 from orm.query.expressions import (
     Case,
+    Cast,
     Coalesce,
     Exists,
     ExpressionWrapper,
@@ -113,6 +114,7 @@ __all__ = [
     "BinaryField",
     "BooleanField",
     "Case",
+    "Cast",
     "CharField",
     "CheckConstraint",
     "Coalesce",

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 # Flip to True once orm/backends/postgresql exists: every test that uses the
 # `backend` fixture then also runs against PostgreSQL.
-POSTGRES_BACKEND_READY = False
+POSTGRES_BACKEND_READY = True
 
 PG_URL_ENV = "ORM_TEST_POSTGRES_URL"
 REQUIRE_PG_ENV = "ORM_REQUIRE_POSTGRES"

@@ -98,6 +98,12 @@ class ConnectionHandler:
         wrapper.handler = self  # type: ignore[attr-defined]
         self._local.wrappers[alias] = wrapper
         with self._lock:
+            # Forget closed wrappers of threads that have ended (no leak of
+            # wrapper objects as threads come and go).
+            alive = {thread.ident for thread in threading.enumerate()}
+            for key, old in list(self._all.items()):
+                if old.connection is None and old.thread_ident not in alive:
+                    del self._all[key]
             self._all[id(wrapper)] = wrapper
         return wrapper
 

@@ -15,12 +15,14 @@ from collections.abc import AsyncIterator
 from concurrent.futures import Executor
 from contextlib import asynccontextmanager
 
-from asgiref.sync import ThreadSensitiveContext
+from asgiref.sync import AsyncToSync, ThreadSensitiveContext
 
 from orm.db.connections import connections
 from orm.utils.asyncio import to_async
 
 logger = logging.getLogger("orm.db.scopes")
+# ids of executors owned by an active scope (only touched on the event loop).
+_busy_executors: set[int] = set()
 
 
 @asynccontextmanager
@@ -32,14 +34,33 @@ async def connection_scope(executor: Executor | None = None) -> AsyncIterator[No
     scopes. A scope nested in another scope shares the outer one's thread
     and leaves closing to it.
     """
-    context = ThreadSensitiveContext(executor=executor) if executor is not None else ThreadSensitiveContext()
-    async with context:
-        owner = context.token is not None
-        try:
-            yield
-        finally:
-            if owner:
-                await _close_scope_connections()
+    if executor is not None:
+        if id(executor) in _busy_executors:
+            raise RuntimeError(
+                "This executor is already used by another active connection_scope(); two "
+                "scopes on one thread would close each other's connections. Give each "
+                "concurrent scope its own single-thread executor."
+            )
+        _busy_executors.add(id(executor))
+    try:
+        context = (ThreadSensitiveContext(executor=executor) if executor is not None
+                   else ThreadSensitiveContext())
+        async with context:
+            # Inside async_to_sync, asgiref runs thread-sensitive calls on the
+            # caller's own sync thread (its CurrentThreadExecutor wins over a
+            # new context): this scope does not own that thread's connections
+            # (the caller may be inside atomic()), so it must not close them.
+            owner = context.token is not None and (
+                executor is not None or getattr(AsyncToSync.executors, "current", None) is None
+            )
+            try:
+                yield
+            finally:
+                if owner:
+                    await _close_scope_connections()
+    finally:
+        if executor is not None:
+            _busy_executors.discard(id(executor))
 
 
 async def _close_scope_connections() -> None:

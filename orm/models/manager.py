@@ -9,7 +9,7 @@ method through ``to_async``, so a related manager's own ``create()`` is what
 from __future__ import annotations
 
 import inspect
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from orm.query.queryset import QuerySet
@@ -56,7 +56,7 @@ class BaseManager(Generic[M]):
         """``get_queryset()`` itself, so a related manager's prefetched rows are kept."""
         return self.get_queryset()
 
-    def aiterator(self, chunk_size: int = 2000) -> AsyncIterator[M]:
+    def aiterator(self, chunk_size: int = 2000) -> AsyncGenerator[M, None]:
         """Stream every row in chunks (see ``QuerySet.aiterator``)."""
         return self.get_queryset().aiterator(chunk_size)
 

@@ -447,6 +447,22 @@ class Func(Expression):
         return self.template % context, params
 
 
+class Cast(Func):
+    """CAST(expression AS <the output field's column type>)."""
+
+    arity = 1
+
+    def __init__(self, expression: Any, output_field: f.Field) -> None:
+        super().__init__(expression, output_field=output_field)
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> SQLParams:
+        sql, params = compiler.compile(self.source_expressions[0])
+        db_type = self.output_field.db_type(connection)
+        if db_type is None:
+            raise ValueError(f"Cannot cast to {self.output_field!r}: it has no column type.")
+        return f"CAST({sql} AS {db_type})", params
+
+
 class Coalesce(Func):
     """The first non-NULL argument."""
 

@@ -554,18 +554,41 @@ class _KeyTextMixin:
         return value
 
 
-def _key_lookup(base: type[Lookup]) -> type[Lookup]:
-    return type(f"KeyTransform{base.__name__}", (_KeyTextMixin, base), {"__doc__": base.__doc__})
+class _KeyCompareMixin(_KeyTextMixin):
+    """gt/gte/lt/lte on a JSON key: PostgreSQL compares jsonb values (numbers as numbers)."""
+
+    def as_postgresql(self, compiler: Any, connection: Any) -> SQLParams:
+        if hasattr(self.rhs, "as_sql"):  # type: ignore[attr-defined]
+            return self.as_sql(compiler, connection)  # type: ignore[attr-defined,no-any-return]
+        return connection.ops.json_key_compare_sql(  # type: ignore[no-any-return]
+            compiler, self.lhs, self.lookup_name, self.rhs)  # type: ignore[attr-defined]
+
+
+class _KeyInMixin(_KeyTextMixin):
+    """``data__key__in=[...]``: PostgreSQL compares jsonb values."""
+
+    def as_postgresql(self, compiler: Any, connection: Any) -> SQLParams:
+        if not self.rhs:  # type: ignore[attr-defined]
+            raise EmptyResultSet
+        return connection.ops.json_key_in_sql(compiler, self.lhs, list(self.rhs))  # type: ignore[attr-defined,no-any-return]
+
+
+def _key_lookup(base: type[Lookup], mixin: type = _KeyTextMixin) -> type[Lookup]:
+    return type(f"KeyTransform{base.__name__}", (mixin, base), {"__doc__": base.__doc__})
 
 
 KEY_TRANSFORM_LOOKUPS = {
     cls.lookup_name: _key_lookup(cls)
-    for cls in (IExact, GreaterThan, GreaterThanOrEqual, LessThan, LessThanOrEqual, Contains,
-                IContains, StartsWith, IStartsWith, EndsWith, IEndsWith, Regex, IRegex)
+    for cls in (IExact, Contains, IContains, StartsWith, IStartsWith, EndsWith, IEndsWith,
+                Regex, IRegex)
 }
+KEY_TRANSFORM_LOOKUPS.update({
+    cls.lookup_name: _key_lookup(cls, _KeyCompareMixin)
+    for cls in (GreaterThan, GreaterThanOrEqual, LessThan, LessThanOrEqual)
+})
 KEY_TRANSFORM_LOOKUPS["exact"] = KeyTransformExact
 KEY_TRANSFORM_LOOKUPS["isnull"] = KeyTransformIsNull
-KEY_TRANSFORM_LOOKUPS["in"] = _key_lookup(In)
+KEY_TRANSFORM_LOOKUPS["in"] = _key_lookup(In, _KeyInMixin)
 
 
 class HasKey(Lookup):

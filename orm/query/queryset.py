@@ -7,7 +7,7 @@ running on an event loop's thread; its twin is one line through
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Sequence
 from itertools import islice
 from typing import Any, Generic, TypeVar
 
@@ -393,7 +393,7 @@ class QuerySet(Generic[M]):
             prefetch_related_objects(batch, *self._prefetch_related_lookups)
             yield from batch
 
-    async def aiterator(self, chunk_size: int = ITERATOR_CHUNK_SIZE) -> AsyncIterator[M]:
+    async def aiterator(self, chunk_size: int = ITERATOR_CHUNK_SIZE) -> AsyncGenerator[M, None]:
         """Stream results in chunks: one thread hop per chunk, memory bounded by it."""
         # iterator() only validates and builds the generator; its body (and
         # the guard) runs on the sync thread, one chunk per hop.

@@ -158,8 +158,8 @@ def _related_ordering(query: Any, name: str, descending: bool, depth: int = 0) -
     field = None
     for part in parts:
         field = opts.get_field_or_none(part)
-        if field is None or not field.is_relation:
-            return None
+        if field is None or not field.is_relation or part != field.name:
+            return None  # "author_id" (the attname) orders by the raw column, as Django
         opts = field.remote_field.model._meta if field.concrete else None
         if opts is None:
             return None

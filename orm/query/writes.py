@@ -13,7 +13,7 @@ from typing import Any
 from orm.db import transaction
 from orm.db.connections import connections
 from orm.exceptions import DataError, FieldError
-from orm.query.expressions import Case, Value, When
+from orm.query.expressions import Case, Cast, Value, When
 from orm.query.q import Q
 from orm.sql.dml import SQLUpdateCompiler, exists_by_pk_sql, insert_sql, update_by_pk_sql
 
@@ -190,7 +190,10 @@ def bulk_update(queryset: Any, objs: list[Any], fields: list[str], batch_size: i
             for field in resolved:
                 whens = [When(Q(pk=obj.pk), then=Value(getattr(obj, field.attname), output_field=field))
                          for obj in batch]
-                kwargs[field.attname if field.is_relation else field.name] = Case(*whens, output_field=field)
+                case: Any = Case(*whens, output_field=field)
+                if connection.features.requires_casted_case_in_updates:
+                    case = Cast(case, field)
+                kwargs[field.attname if field.is_relation else field.name] = case
             for obj in batch:
                 for field in resolved:
                     field.get_db_prep_save(getattr(obj, field.attname), connection)

@@ -1,4 +1,4 @@
-"""What a scope leaves behind: nothing (RELIABILITY.md L5, F9, F12 in-process, F15).
+"""What a scope leaves behind: nothing (RELIABILITY.md L3, L5, F9, F10, F15).
 
 - 20 finished scopes leave no extra open connection, thread or PostgreSQL backend.
 - A scope closes (or returns to the pool, idle) every connection it opened,
@@ -6,6 +6,8 @@
   mid-query, mid-transaction, mid-iteration); the next call works.
 - A nested ``connection_scope()`` shares the outer thread and leaves its
   connection open; a scope given an executor runs its calls on it.
+- A connection left inside a transaction (even a failed one) is rolled back
+  before it is returned.
 - A debug log line reports what each scope closed.
 """
 
@@ -142,6 +144,24 @@ async def test_a_failed_transaction_in_a_scope_leaves_an_idle_connection(leaks: 
     assert not await Item.objects.filter(name="rolled back").aexists()
 
 
+async def test_a_raw_transaction_left_open_is_rolled_back_at_exit(leaks: LeakCheck) -> None:
+    """F15: returned while INTRANS (or INERROR on PostgreSQL): rolled back, next user IDLE."""
+    baseline = leaks.snapshot()
+
+    def leave_open(name: str, fail: bool) -> None:
+        with orm.connection.cursor() as cursor:
+            cursor.execute("BEGIN")
+            cursor.execute("INSERT INTO scopetests_item (name, qty) VALUES (%s, %s)", [name, 1])
+            if fail:
+                with pytest.raises(orm.DatabaseError):
+                    cursor.execute("SELECT * FROM no_such_table")
+
+    for name, fail in (("left in a transaction", False), ("left in a failed one", True)):
+        await in_scope(leave_open, name, fail)
+        await leaks.assert_clean(baseline)  # PostgreSQL: every backend "idle"
+    assert (await in_scope(slow_query, 0)).rows == 0  # nothing was committed
+
+
 async def start_slow_task(flag: threading.Event, seconds: float = SLOW) -> tuple[Any, list[Any]]:
     """A task that enters a scope and awaits a ``seconds`` wrapped query; returns once it runs."""
     seen: list[Any] = []
@@ -175,7 +195,7 @@ async def test_cancelling_a_task_in_a_scope_closes_its_connection(leaks: LeakChe
 async def test_cancelling_twice_still_closes_the_connection(leaks: LeakCheck) -> None:
     baseline = leaks.snapshot()
     flag = threading.Event()
-    task, seen = await start_slow_task(flag)
+    task, seen = await start_slow_task(flag, 0.6)
     task.cancel()
     await asyncio.sleep(0.05)  # the scope is now closing, behind the running query
     assert not task.done()

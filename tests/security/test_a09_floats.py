@@ -65,4 +65,9 @@ def test_control_finite_floats_roundtrip(db: str, value: Any) -> None:
     obj = Sample.objects.create(fl=value, data={"v": float(value)})
     fresh = Sample.objects.get(pk=obj.pk)
     assert fresh.fl == float(value)
-    assert fresh.data == {"v": float(value)}
+    if db == "postgresql" and abs(float(value)) >= 1e16:
+        # jsonb keeps numbers as exact decimals: 1e308 comes back as an int of 309
+        # digits (equal in value, not in type) - documented in docs/postgresql.md.
+        assert float(fresh.data["v"]) == float(value)
+    else:
+        assert fresh.data == {"v": float(value)}

@@ -20,6 +20,7 @@ from orm.exceptions import (
     DatabaseError,
     Error,
     InterfaceError,
+    InternalError,
     OperationalError,
     TransactionManagementError,
 )
@@ -175,7 +176,7 @@ class BaseDatabaseWrapper:
             if not self.needs_rollback or self.rollback_cause is None:
                 self.rollback_cause = error
             self.needs_rollback = True
-        elif isinstance(error, OperationalError | InterfaceError) and self.is_broken():
+        elif isinstance(error, OperationalError | InterfaceError | InternalError) and self.is_broken():
             self.close()
 
     # -- transactions (low level; orm.db.transaction builds on these) --------

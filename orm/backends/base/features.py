@@ -41,6 +41,8 @@ class BaseDatabaseFeatures:
     supports_partial_indexes = True
     # Can a FOREIGN KEY be added with ALTER TABLE after creation?
     can_add_foreign_key_later = True
+    # Does a CASE in UPDATE ... SET need a cast to the column type (all-NULL branches)?
+    requires_casted_case_in_updates = False
 
     def __init__(self, connection: Any) -> None:
         self.connection = connection

@@ -16,6 +16,13 @@ with ``COMMIT``/``ROLLBACK`` through the connection. Every session uses
 ``TimeZone=UTC`` (timestamptz values come back aware, in UTC) and reads
 ``json``/``jsonb`` as text, which ``JSONField.from_db_value`` decodes.
 
+URL options other than ``pool_*`` are libpq parameters (``sslmode``,
+``connect_timeout``, ``application_name``, ...), checked when the pool is
+created, plus psycopg's ``prepare_threshold`` (``none`` behind PgBouncer in
+transaction mode). A connect failure (wrong password, unknown database,
+server down) is reported with its cause, and before the pool ever connected
+it ends the wait at once rather than after ``pool_timeout``.
+
 ``iterator()`` streams through a server-side (named) cursor. Outside a
 transaction it is declared ``WITH HOLD`` so it survives the implicit commit
 of autocommit mode: the client holds one chunk at a time, while PostgreSQL
@@ -100,6 +107,9 @@ def _recording_connection_class(health: _PoolHealth) -> type[PgConnection]:
             return conn
 
     return PooledConnection
+
+
+_SESSION_RESET = "RESET ALL; UNLISTEN *; SELECT pg_advisory_unlock_all(); DISCARD TEMP"
 
 
 class _Pool(ConnectionPool[PgConnection]):
@@ -258,6 +268,9 @@ class DatabaseWrapper(BaseDatabaseWrapper):
         """Build the alias's pool (called once per alias by the handler, under its lock)."""
         conninfo, connect_kwargs = self._pool_params()
         options = {**POOL_DEFAULTS, **self.settings.pool}
+        if "max_size" not in self.settings.pool:
+            # A larger pool_min_size alone raises the ceiling with it.
+            options["max_size"] = max(int(options["max_size"]), int(options["min_size"]))
         try:
             return _Pool(
                 conninfo,
@@ -409,6 +422,15 @@ class DatabaseWrapper(BaseDatabaseWrapper):
             return
         if conn.info.transaction_status != pq.TransactionStatus.IDLE:
             conn.close()  # CLOSED: never give back a connection inside a transaction
+            return
+        try:
+            # Session state must not leak to the next user of the pooled
+            # connection: SET values, TEMP tables, advisory locks, LISTEN. Not
+            # DISCARD ALL: it also drops the server's prepared statements behind
+            # psycopg's back (its cache would then name statements that are gone).
+            conn.execute(_SESSION_RESET, prepare=False)
+        except psycopg.Error:
+            conn.close()  # CLOSED: could not be reset, so it is not reused
 
     def is_broken(self) -> bool:
         conn: PgConnection | None = self.connection

@@ -39,3 +39,6 @@ class DatabaseFeatures(BaseDatabaseFeatures):
     # Can a FOREIGN KEY be added with ALTER TABLE after creation? Yes: the schema
     # editor adds them after every table of the batch exists.
     can_add_foreign_key_later = True
+    # Must the CASE that bulk_update() assigns be cast to the column type? Yes:
+    # a CASE whose branches are all NULL (or untyped) is text to PostgreSQL.
+    requires_casted_case_in_updates = True
