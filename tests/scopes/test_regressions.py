@@ -5,7 +5,6 @@ A task that outlives its scope is documented as unsupported in docs/concurrency.
 
 from __future__ import annotations
 
-import asyncio
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -15,7 +14,6 @@ import pytest
 import orm
 from orm import transaction
 from tests.scopes.helpers import (
-    LeakCheck,
     make_temp_table,
     temp_table_rows,
     url_with,
