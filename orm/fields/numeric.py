@@ -179,11 +179,22 @@ class DecimalField(Field):
     def get_db_prep_save(self, value: Any, connection: Any) -> Any:
         value = self.get_prep_value(value)
         if isinstance(value, decimal.Decimal):
-            self.check_write(value, connection)
-            value = value.quantize(self.quantum, rounding=decimal.ROUND_HALF_EVEN)
-        elif value is not None:
-            self.check_write(value, connection)
+            value = self._quantize_checked(value)
         return self.get_db_prep_value(value, connection, prepared=True)
+
+    def _quantize_checked(self, value: decimal.Decimal) -> decimal.Decimal:
+        # One quantize (half-even) and one digit check on its result.
+        try:
+            quantized = value.quantize(self.quantum, rounding=decimal.ROUND_HALF_EVEN)
+        except decimal.InvalidOperation:
+            quantized = None
+        if quantized is None or (quantized and quantized.adjusted() >= self.max_digits - self.decimal_places):
+            raise DataError(
+                f"Value {value} for field {self.name!r} has too many digits: at most "
+                f"{self.max_digits - self.decimal_places} before the point "
+                f"(max_digits={self.max_digits}, decimal_places={self.decimal_places})."
+            )
+        return quantized
 
     def get_db_prep_value(self, value: Any, connection: Any, prepared: bool = False) -> Any:
         if not prepared:

@@ -54,6 +54,9 @@ class ModelState:
         raise AttributeError(name)
 
 
+_new_state = object.__new__
+
+
 def _app_label(module: str) -> str:
     parts = module.split(".")
     if "models" in parts[1:]:
@@ -268,7 +271,11 @@ class Model(metaclass=ModelBase):
         """Build an instance from a database row without running ``__init__`` (fast path)."""
         obj = cls.__new__(cls)
         data = dict(zip(field_names, values))  # noqa: B905 - hot path; lengths match by construction
-        data["_state"] = ModelState(db, False)
+        # ModelState without __init__: this runs once per row.
+        state = _new_state(ModelState)
+        state.db = db
+        state.adding = False
+        data["_state"] = state
         obj.__dict__ = data
         return obj
 

@@ -45,6 +45,11 @@ class ModelIterable(BaseIterable):
         annotations = list(compiler.annotation_col_map.items())
         from_db = model.from_db
         known = qs._known_related_objects
+        if not related and not annotations and not known and start == 0:
+            # The common case: a row is exactly the model's columns.
+            for row in rows:
+                yield from_db(db, attnames, row)
+            return
         for row in rows:
             obj = from_db(db, attnames, row[start:end])
             if related:
@@ -103,7 +108,7 @@ class ValuesListIterable(BaseIterable):
         order = _value_order(self.queryset, compiler)
         if order is None:
             for row in rows:
-                yield tuple(row)
+                yield row if type(row) is tuple else tuple(row)
         else:
             for row in rows:
                 yield tuple(row[i] for i in order)
