@@ -29,6 +29,9 @@ _BY_SQLSTATE: dict[str, type[exc.Error]] = {
     "40001": exc.SerializationFailure,
     "40P01": exc.DeadlockDetected,
     "57014": exc.QueryCanceled,
+    # idle_in_transaction_session_timeout: the server ended the session, like a
+    # lost connection (psycopg files class 25 under InternalError).
+    "25P03": exc.OperationalError,
 }
 _SQLITE_LOCKED_HINT = (
     " (another connection holds the write lock longer than the busy timeout; "

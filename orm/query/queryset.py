@@ -7,6 +7,7 @@ running on an event loop's thread; its twin is one line through
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Sequence
 from itertools import islice
 from typing import Any, Generic, TypeVar
@@ -406,7 +407,17 @@ class QuerySet(Generic[M]):
                     yield item
                 if len(chunk) < chunk_size:
                     break
-        finally:
+        except asyncio.CancelledError:
+            # Do not make the cancelled caller wait for the close, which is
+            # queued on the sync thread behind the fetch still running there.
+            closer = asyncio.ensure_future(to_async(sync_iterator.close)())
+            _background.add(closer)
+            closer.add_done_callback(_background.discard)
+            raise
+        except BaseException:
+            await to_async(sync_iterator.close)()
+            raise
+        else:
             await to_async(sync_iterator.close)()
 
     def count(self) -> int:
@@ -727,6 +738,10 @@ class QuerySet(Generic[M]):
     async def aexplain(self, format: str | None = None, **options: Any) -> str:
         """Async twin of :meth:`explain`."""
         return await to_async(self.explain)(format, **options)
+
+
+# Closers of cancelled aiterator() calls, kept referenced until they finish.
+_background: set[asyncio.Future[Any]] = set()
 
 
 def _check_chunk_size(chunk_size: Any) -> None:

@@ -49,9 +49,10 @@ def server_state(admin: psycopg.Connection[Any], pid: int) -> str | None:
     return None if row is None else str(row[0])
 
 
-def wait_for_state(admin: psycopg.Connection[Any], pid: int, state: str,
+def wait_for_state(admin: psycopg.Connection[Any], pid: int, state: str | None,
                    timeout: float = 5.0) -> str | None:
-    """Poll ``pg_stat_activity`` until the backend reports ``state``; return the last seen."""
+    """Poll ``pg_stat_activity`` until the backend reports ``state`` (None: until it is
+    gone); return the last state seen."""
     deadline = time.monotonic() + timeout
     seen = server_state(admin, pid)
     while seen != state and time.monotonic() < deadline:

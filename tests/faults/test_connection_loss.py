@@ -166,7 +166,7 @@ async def test_f2_async_twins_recover_in_a_scope(pg: Any) -> None:
 
 def test_f17_backend_killed_between_chunks_of_iterator(pg: Any) -> None:
     Item.objects.bulk_create([Item(name=f"r{i:02d}", qty=i) for i in range(30)])
-    iterator = Item.objects.order_by("name").iterator(chunk_size=10)
+    iterator: Any = Item.objects.order_by("name").iterator(chunk_size=10)
     try:
         first = [next(iterator) for _ in range(10)]
         terminate(pg, backend_pid())

@@ -68,6 +68,7 @@ def retry(block: Callable[[], T], attempts: int = 5,
 # ----------------------------------------------------------------------------- F4
 
 
+@pytest.mark.timing
 def test_f4_statement_timeout_raises_query_canceled(pg: Any) -> None:
     Item.objects.create(name="sleeper", qty=0)
     execute("SET statement_timeout = 50")
@@ -203,6 +204,7 @@ def test_f5_serializable_conflict_raises_serialization_failure(pg: Any) -> None:
     assert Item.objects.filter(name__startswith="oncall-", qty=1).count() == 1
 
 
+@pytest.mark.timing
 def test_f5_deadlock_raises_deadlock_detected_and_a_retry_completes(pg: Any) -> None:
     Item.objects.bulk_create([Item(name="lock-1", qty=0), Item(name="lock-2", qty=0)])
     fast_detection = is_superuser(pg)  # deadlock_timeout can only be SET by a superuser

@@ -127,6 +127,9 @@ class BaseDatabaseWrapper:
         """Return a cursor for raw SQL with ``%s`` placeholders."""
         check_async_unsafe("connection.cursor()")
         self.validate_thread_sharing()
+        # Refuse before touching the driver: after a lost connection inside
+        # atomic() the error must be the block's, not "connection is closed".
+        self.validate_no_broken_transaction()
         self.ensure_connection()
         with self.wrap_database_errors:
             return CursorWrapper(self.create_cursor(), self)

@@ -345,6 +345,11 @@ class DatabaseWrapper(BaseDatabaseWrapper):
                 if time.monotonic() >= deadline - 0.001:
                     raise self._pool_timeout_error(pool) from timeout
             except TooManyRequests as error:
+                last = health.last_error
+                if last is not None and not health.ever_connected:
+                    # The waiters are our own earlier slices of a connect that keeps
+                    # failing: report why it fails, not the queue length.
+                    raise self._connect_error(last) from last
                 raise OperationalError(
                     f"Too many requests are already waiting for a PostgreSQL connection for "
                     f"alias {self.alias!r} (pool_max_waiting={pool.max_waiting}). Raise "

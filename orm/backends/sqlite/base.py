@@ -121,6 +121,8 @@ class DatabaseWrapper(BaseDatabaseWrapper):
         self.connection.execute("BEGIN IMMEDIATE")
 
     def is_broken(self) -> bool:
+        if self.connection is None:
+            return True
         try:
             self.connection.execute("SELECT 1")
         except sqlite3.Error:
