@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl, urlencode
 import pytest
 
 import orm
-from tests.conftest import ADMIN_APPLICATION_NAME
+from tests.conftest import ORM_APPLICATION_NAME
 from tests.scopes.models import Item
 
 if TYPE_CHECKING:
@@ -124,12 +124,12 @@ def url_with(**options: Any) -> str:
 
 
 def pg_client_states(admin: psycopg.Connection[Any]) -> list[str]:
-    """``state`` of every client backend of the test database except the harness's own."""
+    """``state`` of every client backend orm opened for this test run (by application_name)."""
     rows = admin.execute(
         "SELECT coalesce(state, '') FROM pg_stat_activity"
         " WHERE datname = current_database() AND backend_type = 'client backend'"
-        " AND application_name <> %s",
-        [ADMIN_APPLICATION_NAME],
+        " AND application_name = %s",
+        [ORM_APPLICATION_NAME],
     ).fetchall()
     return sorted(str(row[0]) for row in rows)
 

@@ -42,7 +42,21 @@ class BaseDatabaseWrapper:
     #: internal field type -> CHECK pattern (``%(column)s`` is the quoted column).
     data_type_check_constraints: ClassVar[dict[str, str]] = {}
     #: lookup name -> SQL operator pattern with ``%s`` for the right-hand side.
-    operators: ClassVar[dict[str, str]] = {}
+    #: LIKE patterns arrive escaped (``prep_for_like_query``) with ``\`` as escape.
+    operators: ClassVar[dict[str, str]] = {
+        "exact": "= %s",
+        "iexact": "= UPPER(%s)",
+        "contains": "LIKE %s ESCAPE '\\'",
+        "icontains": "LIKE UPPER(%s) ESCAPE '\\'",
+        "gt": "> %s",
+        "gte": ">= %s",
+        "lt": "< %s",
+        "lte": "<= %s",
+        "startswith": "LIKE %s ESCAPE '\\'",
+        "endswith": "LIKE %s ESCAPE '\\'",
+        "istartswith": "LIKE UPPER(%s) ESCAPE '\\'",
+        "iendswith": "LIKE UPPER(%s) ESCAPE '\\'",
+    }
     #: lookup name -> pattern used when the right-hand side is an expression.
     pattern_ops: ClassVar[dict[str, str]] = {}
 

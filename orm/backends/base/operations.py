@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from orm.exceptions import DataError, NotSupportedError
+from orm.exceptions import NotSupportedError
 from orm.sql.identifiers import check_explain_option, quote_name
 
 Converter = Callable[[Any, Any, Any], Any]
@@ -222,26 +222,3 @@ class BaseDatabaseOperations:
     def json_contains_sql(self, compiler: Any, lhs: Any, value: Any) -> tuple[str, list[Any]]:
         """JSON containment."""
         raise NotSupportedError("contains lookup is not supported on this database backend.")
-
-    def integer_range(self, internal_type: str) -> tuple[int, int]:
-        """Inclusive range of an integer column type."""
-        return INTEGER_RANGES.get(internal_type, INTEGER_RANGES["BigIntegerField"])
-
-    def check_integer_range(self, internal_type: str, value: int, field_name: str) -> None:
-        """Raise ``DataError`` naming the field when ``value`` does not fit the column."""
-        low, high = self.integer_range(internal_type)
-        if not low <= value <= high:
-            raise DataError(
-                f"Value {value} for field {field_name!r} is out of range for {internal_type} "
-                f"({low}..{high})."
-            )
-
-
-INTEGER_RANGES = {
-    "SmallIntegerField": (-32768, 32767),
-    "IntegerField": (-2147483648, 2147483647),
-    "BigIntegerField": (-9223372036854775808, 9223372036854775807),
-    "PositiveIntegerField": (0, 2147483647),
-    "AutoField": (-2147483648, 2147483647),
-    "BigAutoField": (-9223372036854775808, 9223372036854775807),
-}

@@ -213,20 +213,6 @@ class DatabaseWrapper(BaseDatabaseWrapper):
     }
     # The i-lookups upper-case both sides (the left one through ops.lookup_cast);
     # LIKE values arrive with %, _ and \ escaped by ops.prep_for_like_query.
-    operators: ClassVar[dict[str, str]] = {
-        "exact": "= %s",
-        "iexact": "= UPPER(%s)",
-        "contains": "LIKE %s ESCAPE '\\'",
-        "icontains": "LIKE UPPER(%s) ESCAPE '\\'",
-        "gt": "> %s",
-        "gte": ">= %s",
-        "lt": "< %s",
-        "lte": "<= %s",
-        "startswith": "LIKE %s ESCAPE '\\'",
-        "endswith": "LIKE %s ESCAPE '\\'",
-        "istartswith": "LIKE UPPER(%s) ESCAPE '\\'",
-        "iendswith": "LIKE UPPER(%s) ESCAPE '\\'",
-    }
     ops_class = DatabaseOperations
     features_class = DatabaseFeatures
     schema_editor_class = DatabaseSchemaEditor

@@ -61,20 +61,6 @@ class DatabaseWrapper(BaseDatabaseWrapper):
         "PositiveIntegerField": "%(column)s >= 0",
         "JSONField": '(JSON_VALID(%(column)s) OR %(column)s IS NULL)',
     }
-    operators: ClassVar[dict[str, str]] = {
-        "exact": "= %s",
-        "iexact": "= UPPER(%s)",
-        "contains": "LIKE %s ESCAPE '\\'",
-        "icontains": "LIKE UPPER(%s) ESCAPE '\\'",
-        "gt": "> %s",
-        "gte": ">= %s",
-        "lt": "< %s",
-        "lte": "<= %s",
-        "startswith": "LIKE %s ESCAPE '\\'",
-        "endswith": "LIKE %s ESCAPE '\\'",
-        "istartswith": "LIKE UPPER(%s) ESCAPE '\\'",
-        "iendswith": "LIKE UPPER(%s) ESCAPE '\\'",
-    }
     ops_class = DatabaseOperations
     features_class = DatabaseFeatures
     schema_editor_class = DatabaseSchemaEditor
