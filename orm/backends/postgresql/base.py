@@ -184,6 +184,8 @@ def _prepare_threshold(raw: Any) -> int | None:
 
 
 class DatabaseWrapper(BaseDatabaseWrapper):
+    """PostgreSQL connection wrapper: one pooled psycopg connection per alias and thread."""
+
     vendor = "postgresql"
     display_name = "PostgreSQL"
     data_types: ClassVar[dict[str, str]] = {

@@ -6,6 +6,8 @@ from orm.backends.base.features import BaseDatabaseFeatures
 
 
 class DatabaseFeatures(BaseDatabaseFeatures):
+    """What PostgreSQL supports (see the base class for each flag's question)."""
+
     # Can INSERT ... RETURNING give back generated primary keys of many rows? Yes.
     can_return_rows_from_bulk_insert = True
     # Does SELECT ... FOR UPDATE exist, with NOWAIT, SKIP LOCKED and OF? All of them.

@@ -122,6 +122,8 @@ def _decimal_converter(expression: Any) -> Converter:
 
 
 class DatabaseOperations(BaseDatabaseOperations):
+    """PostgreSQL SQL fragments and conversions (contracts in the base class)."""
+
     extract_kinds = frozenset(_EXTRACT_SQL)
 
     def convert_query(self, sql: str, has_params: bool) -> str:

@@ -18,6 +18,8 @@ from orm.backends.base.schema import BaseDatabaseSchemaEditor
 
 
 class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
+    """PostgreSQL DDL: identity keys, late foreign keys, DROP ... CASCADE."""
+
     # Dropping a table also drops the foreign keys of other tables that point at it.
     sql_delete_table = "DROP TABLE %(table)s CASCADE"
     # A SQL-standard identity column; BY DEFAULT still accepts explicit ids.

@@ -34,6 +34,8 @@ def _regexp(pattern: str | None, value: Any) -> bool | None:
 
 
 class DatabaseWrapper(BaseDatabaseWrapper):
+    """SQLite connection wrapper: one sqlite3 connection per alias and thread."""
+
     vendor = "sqlite"
     display_name = "SQLite"
     data_types: ClassVar[dict[str, str]] = {

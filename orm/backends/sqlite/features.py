@@ -6,6 +6,8 @@ from orm.backends.base.features import BaseDatabaseFeatures
 
 
 class DatabaseFeatures(BaseDatabaseFeatures):
+    """What SQLite supports (see the base class for each flag's question)."""
+
     can_return_rows_from_bulk_insert = True  # RETURNING exists since SQLite 3.35
     # SQLite's default SQLITE_MAX_VARIABLE_NUMBER is 32766 since 3.32; stay well below.
     max_query_params = 999 * 30

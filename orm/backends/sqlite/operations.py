@@ -92,6 +92,8 @@ _JSON_TEXT = (
 
 
 class DatabaseOperations(BaseDatabaseOperations):
+    """SQLite SQL fragments and conversions (contracts in the base class)."""
+
     extract_kinds = frozenset(
         {"year", "month", "day", "hour", "minute", "second", "week_day", "quarter", "week"}
     )

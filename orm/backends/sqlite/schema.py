@@ -9,6 +9,8 @@ from orm.exceptions import NotSupportedError
 
 
 class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
+    """SQLite DDL: inline foreign keys, FK checks off while tables change."""
+
     auto_field_suffix = "AUTOINCREMENT"
     # SQLite cannot ALTER TABLE ... ADD CONSTRAINT, so foreign keys go inline.
     inline_foreign_keys = True
