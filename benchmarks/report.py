@@ -272,6 +272,11 @@ PostgreSQL is reached at `BENCH_POSTGRES_URL` (default
 `postgresql://postgres@127.0.0.1:5432/test`); each implementation works in a
 schema of its own that is dropped afterwards. `python -m benchmarks.profile_orm`
 prints cProfile output for `orm`'s `aget` and `async for` paths.
+
+The last section, [HTTP load](#http-load-example-app-under-uvicorn), serves the
+example app of issue 6 with uvicorn and measures requests per second and
+latency with and without `ConnectionScopeMiddleware`, against the same views
+on Django's async ORM: `python -m benchmarks.http_load`.
 """
 
 

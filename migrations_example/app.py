@@ -141,3 +141,5 @@ def _create_tables() -> None:
 
 
 application = ConnectionScopeMiddleware(app)
+# The same with request threads kept and reused (connections still closed per request).
+application_reused_threads = ConnectionScopeMiddleware(app, reuse_threads=True)

@@ -397,3 +397,50 @@ async def test_example_app_lists_creates_updates_and_moves_books(
 
     await leaks.assert_clean(baseline)
     assert await Book.objects.acount() == 9
+
+
+# ------------------------------------------------------------ reused threads
+
+
+async def test_reuse_threads_keeps_threads_but_closes_connections_per_request(tables: None) -> None:
+    """With reuse_threads=True sequential requests share a thread, concurrent ones do not,
+    and every request's connection is closed when it ends."""
+    import threading
+
+    from orm.asgi import ConnectionScopeMiddleware
+
+    seen: list[tuple[int, Any]] = []
+    gate = asyncio.Event()
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        def probe() -> tuple[int, Any]:
+            Item.objects.count()
+            return threading.get_ident(), orm.connections["default"]
+
+        seen.append(await orm.sync_to_async(probe)())
+        if scope.get("wait"):
+            await gate.wait()
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request"}
+
+    async def send(message: Any) -> None:
+        return None
+
+    middleware = ConnectionScopeMiddleware(app, reuse_threads=True)
+    try:
+        await middleware({"type": "http"}, receive, send)
+        await middleware({"type": "http"}, receive, send)
+        assert seen[0][0] == seen[1][0]  # the same thread served both
+        assert all(wrapper.connection is None for _, wrapper in seen)  # closed each time
+        seen.clear()
+        first = asyncio.create_task(middleware({"type": "http", "wait": True}, receive, send))
+        second = asyncio.create_task(middleware({"type": "http", "wait": True}, receive, send))
+        while len(seen) < 2:
+            await asyncio.sleep(0.01)
+        assert seen[0][0] != seen[1][0]  # concurrent requests: separate threads
+        gate.set()
+        await asyncio.gather(first, second)
+        assert all(wrapper.connection is None for _, wrapper in seen)
+    finally:
+        middleware.close()
