@@ -43,11 +43,12 @@ def insert_rows(model: Any, objs: Sequence[Any], using: str, with_pk: bool,
     rows = [[_insert_value(f, obj, connection) for f in fields] for obj in objs]
     returning = [] if with_pk or ignore_conflicts else [meta.pk.column]
     columns = [f.column for f in fields]
+    types = [f.db_type(connection) for f in fields] if connection.features.can_bulk_insert_unnest else None
     statements = []
     step = batch_size or len(rows)
     for start in range(0, len(rows), step):
         statements += insert_sql(connection, meta.db_table, columns, rows[start:start + step],
-                                 returning, ignore_conflicts)
+                                 returning, ignore_conflicts, types)
     converters = meta.pk.get_db_converters(connection)
     position = 0
     with connection.cursor() as cursor:

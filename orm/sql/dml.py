@@ -14,7 +14,7 @@ from orm.sql.compiler import SQLCompiler
 
 def insert_sql(
     connection: Any, table: str, columns: list[str], rows: list[list[Any]], returning: list[str],
-    ignore_conflicts: bool = False,
+    ignore_conflicts: bool = False, column_types: list[str | None] | None = None,
 ) -> list[tuple[str, list[Any]]]:
     """Batched ``INSERT ... VALUES (...), (...) [ON CONFLICT DO NOTHING] [RETURNING ...]``."""
     ops = connection.ops
@@ -26,7 +26,16 @@ def insert_sql(
     if not columns:
         # Only generated columns: one DEFAULT VALUES statement per row.
         return [(f"INSERT INTO {qn(table)} DEFAULT VALUES{suffix}", []) for _ in rows]
-    head = f"INSERT INTO {qn(table)} ({', '.join(qn(c) for c in columns)}) VALUES "
+    head = f"INSERT INTO {qn(table)} ({', '.join(qn(c) for c in columns)}) "
+    if (column_types and len(rows) > 1 and all(column_types)
+            and connection.features.can_bulk_insert_unnest):
+        # One array parameter per column: the statement does not grow with the
+        # row count, so PostgreSQL parses and plans one small statement. The
+        # types come from the fields (developer-defined), never from values.
+        arrays = ", ".join(f"%s::{column_type}[]" for column_type in column_types)
+        params = [list(column) for column in zip(*rows, strict=True)]
+        return [(f"{head}SELECT * FROM UNNEST({arrays}){suffix}", params)]
+    head += "VALUES "
     placeholders = "(" + ", ".join(["%s"] * len(columns)) + ")"
     batch = ops.bulk_batch_size(len(columns), len(rows))
     statements = []

@@ -52,7 +52,9 @@ def test_bulk_create_failing_last_batch_writes_nothing(db: str, count_queries: A
     existing = Unique.objects.create(code=-1)
     objs = [Unique(code=i) for i in range(N - 1)] + [Unique(code=-1)]
     with count_queries() as ctx, pytest.raises(IntegrityError):
-        Unique.objects.bulk_create(objs)
+        # An explicit batch_size: PostgreSQL would otherwise insert every row in
+        # one UNNEST statement.
+        Unique.objects.bulk_create(objs, batch_size=N // 4)
     inserts = [sql for sql, _ in ctx.queries if sql.startswith("INSERT")]
     assert len(inserts) > 1, "the failure must come after earlier batches ran"
     assert list(Unique.objects.all()) == [existing]

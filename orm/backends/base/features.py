@@ -43,6 +43,8 @@ class BaseDatabaseFeatures:
     can_add_foreign_key_later = True
     # Does a CASE in UPDATE ... SET need a cast to the column type (all-NULL branches)?
     requires_casted_case_in_updates = False
+    # Can many rows be inserted from one array parameter per column (INSERT ... UNNEST)?
+    can_bulk_insert_unnest = False
 
     def __init__(self, connection: Any) -> None:
         self.connection = connection

@@ -44,3 +44,4 @@ class DatabaseFeatures(BaseDatabaseFeatures):
     # Must the CASE that bulk_update() assigns be cast to the column type? Yes:
     # a CASE whose branches are all NULL (or untyped) is text to PostgreSQL.
     requires_casted_case_in_updates = True
+    can_bulk_insert_unnest = True
