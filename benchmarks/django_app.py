@@ -28,7 +28,6 @@ handles it and passes every ``http`` request to Django unchanged.
 
 from __future__ import annotations
 
-import decimal
 import json
 import os
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -91,6 +90,8 @@ from django.db import connection, models, transaction  # noqa: E402
 from django.http import HttpRequest, HttpResponse  # noqa: E402
 from django.urls import path  # noqa: E402
 
+from migrations_example.views import BAD_INPUT, BookViews, json_default  # noqa: E402
+
 
 class Author(models.Model):
     name = models.CharField(max_length=100)
@@ -120,17 +121,11 @@ class Book(models.Model):
         app_label = "migrations_example"
 
 
-# -- the views: the orm example's, line for line ----------------------------------------
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, decimal.Decimal):
-        return str(value)
-    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+# -- the views: the orm example's own code (migrations_example/views.py) -----------------
 
 
 def _respond(status: int, payload: Any) -> HttpResponse:
-    body = json.dumps(payload, default=_json_default).encode()
+    body = json.dumps(payload, default=json_default).encode()
     response = HttpResponse(body, status=status, content_type="application/json")
     response["Content-Length"] = str(len(body))  # as the orm app sends it (no chunking)
     return response
@@ -140,52 +135,16 @@ def _read_json(request: HttpRequest) -> Any:
     return json.loads(request.body or b"{}")
 
 
-async def list_books() -> list[dict[str, Any]]:
-    return [
-        {"id": book.pk, "title": book.title, "author": book.author.name, "price": book.price}
-        async for book in Book.objects.select_related("author").order_by("id")
-    ]
-
-
-async def create_book(data: dict[str, Any]) -> dict[str, Any]:
-    author, _ = await Author.objects.aget_or_create(
-        email=f"{data['author'].lower().replace(' ', '.')}@example.com",
-        defaults={"name": data["author"]},
-    )
-    book = await Book.objects.acreate(title=data["title"], author=author,
-                                      price=decimal.Decimal(str(data.get("price", "0"))))
-    return {"id": book.pk, "title": book.title}
-
-
-async def set_price(pk: int, data: dict[str, Any]) -> dict[str, Any]:
-    book = await Book.objects.aget(pk=pk)
-    book.price = decimal.Decimal(str(data["price"]))
-    await book.asave(update_fields=["price"])
-    return {"id": book.pk, "price": book.price}
-
-
-def move_book(pk: int, author_name: str) -> dict[str, Any]:
-    with transaction.atomic():
-        book = Book.objects.select_for_update().get(pk=pk)
-        author, _ = Author.objects.get_or_create(
-            email=f"{author_name.lower().replace(' ', '.')}@example.com",
-            defaults={"name": author_name},
-        )
-        book.author = author
-        book.save(update_fields=["author"])
-        return {"id": book.pk, "author": author.name}
-
-
-_BAD_INPUT = (KeyError, ValueError, TypeError, decimal.InvalidOperation)
+views = BookViews(Author, Book, transaction.atomic)
 
 
 async def books_view(request: HttpRequest) -> HttpResponse:
     try:
         if request.method == "GET":
-            return _respond(200, await list_books())
+            return _respond(200, await views.list_books())
         if request.method == "POST":
-            return _respond(201, await create_book(_read_json(request)))
-    except _BAD_INPUT as error:
+            return _respond(201, await views.create_book(_read_json(request)))
+    except BAD_INPUT as error:
         return _respond(400, {"error": str(error)})
     return _respond(404, {"error": "not found"})
 
@@ -194,10 +153,10 @@ async def price_view(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method != "POST":
         return _respond(404, {"error": "not found"})
     try:
-        return _respond(200, await set_price(pk, _read_json(request)))
+        return _respond(200, await views.set_price(pk, _read_json(request)))
     except Book.DoesNotExist:
         return _respond(404, {"error": "no such book"})
-    except _BAD_INPUT as error:
+    except BAD_INPUT as error:
         return _respond(400, {"error": str(error)})
 
 
@@ -206,10 +165,10 @@ async def move_view(request: HttpRequest, pk: int) -> HttpResponse:
         return _respond(404, {"error": "not found"})
     try:
         data = _read_json(request)
-        return _respond(200, await sync_to_async(move_book)(pk, data["author"]))
+        return _respond(200, await sync_to_async(views.move_book)(pk, data["author"]))
     except Book.DoesNotExist:
         return _respond(404, {"error": "no such book"})
-    except _BAD_INPUT as error:
+    except BAD_INPUT as error:
         return _respond(400, {"error": str(error)})
 
 

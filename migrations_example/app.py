@@ -15,7 +15,6 @@ tables are created at startup (ASGI lifespan).
 
 from __future__ import annotations
 
-import decimal
 import json
 import os
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -23,6 +22,7 @@ from typing import Any
 
 import orm
 from migrations_example.models import Author, Book, Tag
+from migrations_example.views import BAD_INPUT, BookViews, json_default
 from orm import transaction
 from orm.asgi import ConnectionScopeMiddleware
 
@@ -31,14 +31,8 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
 
-def _json_default(value: Any) -> Any:
-    if isinstance(value, decimal.Decimal):
-        return str(value)
-    raise TypeError(f"{type(value).__name__} is not JSON serializable")
-
-
 async def _respond(send: Send, status: int, payload: Any) -> None:
-    body = json.dumps(payload, default=_json_default).encode()
+    body = json.dumps(payload, default=json_default).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
@@ -54,44 +48,7 @@ async def _read_json(receive: Receive) -> Any:
     return json.loads(body or b"{}")
 
 
-async def list_books() -> list[dict[str, Any]]:
-    """Every book with its author's name; select_related keeps it to one query."""
-    return [
-        {"id": book.pk, "title": book.title, "author": book.author.name, "price": book.price}
-        async for book in Book.objects.select_related("author").order_by("id")
-    ]
-
-
-async def create_book(data: dict[str, Any]) -> dict[str, Any]:
-    """Create a book, creating its author on first use."""
-    author, _ = await Author.objects.aget_or_create(
-        email=f"{data['author'].lower().replace(' ', '.')}@example.com",
-        defaults={"name": data["author"]},
-    )
-    book = await Book.objects.acreate(title=data["title"], author=author,
-                                      price=decimal.Decimal(str(data.get("price", "0"))))
-    return {"id": book.pk, "title": book.title}
-
-
-async def set_price(pk: int, data: dict[str, Any]) -> dict[str, Any]:
-    """Load, change and save one book."""
-    book = await Book.objects.aget(pk=pk)
-    book.price = decimal.Decimal(str(data["price"]))
-    await book.asave(update_fields=["price"])
-    return {"id": book.pk, "price": book.price}
-
-
-def move_book(pk: int, author_name: str) -> dict[str, Any]:
-    """A transaction is a sync block: lock the row, change it, commit as a whole."""
-    with transaction.atomic():
-        book = Book.objects.select_for_update().get(pk=pk)
-        author, _ = Author.objects.get_or_create(
-            email=f"{author_name.lower().replace(' ', '.')}@example.com",
-            defaults={"name": author_name},
-        )
-        book.author = author
-        book.save(update_fields=["author"])
-        return {"id": book.pk, "author": author.name}
+views = BookViews(Author, Book, transaction.atomic)
 
 
 async def app(scope: MutableMapping[str, Any], receive: Receive, send: Send) -> None:
@@ -112,22 +69,21 @@ async def app(scope: MutableMapping[str, Any], receive: Receive, send: Send) -> 
     method, parts = scope["method"], [p for p in scope["path"].split("/") if p]
     try:
         if parts == ["books"] and method == "GET":
-            await _respond(send, 200, await list_books())
+            await _respond(send, 200, await views.list_books())
         elif parts == ["books"] and method == "POST":
-            await _respond(send, 201, await create_book(await _read_json(receive)))
+            await _respond(send, 201, await views.create_book(await _read_json(receive)))
         elif len(parts) == 3 and parts[0] == "books" and parts[2] == "price" and method == "POST":
-            await _respond(send, 200, await set_price(int(parts[1]), await _read_json(receive)))
+            await _respond(send, 200, await views.set_price(int(parts[1]), await _read_json(receive)))
         elif len(parts) == 3 and parts[0] == "books" and parts[2] == "move" and method == "POST":
             data = await _read_json(receive)
-            await _respond(send, 200, await orm.sync_to_async(move_book)(int(parts[1]), data["author"]))
+            await _respond(send, 200, await orm.sync_to_async(views.move_book)(int(parts[1]), data["author"]))
         elif parts == ["stats"]:
             await _respond(send, 200, orm.connections.stats())
         else:
             await _respond(send, 404, {"error": "not found"})
     except Book.DoesNotExist:
         await _respond(send, 404, {"error": "no such book"})
-    except (KeyError, ValueError, TypeError, decimal.InvalidOperation, orm.DataError,
-            orm.ValidationError) as error:
+    except (*BAD_INPUT, orm.DataError, orm.ValidationError) as error:
         await _respond(send, 400, {"error": str(error)})
 
 

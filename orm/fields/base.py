@@ -126,6 +126,10 @@ class Field:
         self.model = cls
         cls._meta.add_field(self)
 
+    def storage_field(self) -> Field:
+        """The field whose kind of values the column holds (a foreign key: its target's)."""
+        return self
+
     def get_internal_type(self) -> str:
         """Key into the backend's ``data_types``; the class name by default."""
         return type(self).__name__

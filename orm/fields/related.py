@@ -123,6 +123,9 @@ class ForeignKey(Field):
         meta = self.remote_field.model._meta
         return meta.get_field(self.to_field) if self.to_field else meta.pk  # type: ignore[no-any-return]
 
+    def storage_field(self) -> Field:
+        return self.target_field.storage_field()
+
     def get_attname(self) -> str:
         return f"{self.name}_id"
 

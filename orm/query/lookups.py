@@ -75,6 +75,20 @@ class Lookup(Expression):
         internal = self.lhs_field.get_internal_type()
         return connection.ops.lookup_cast(self.lookup_name, internal) % sql, list(params)
 
+    def compile_values(self, compiler: Any, connection: Any, values: Any) -> tuple[list[str], list[Any]]:
+        """SQL for each value: an expression compiles itself, a plain value is ``%s``."""
+        parts: list[str] = []
+        params: list[Any] = []
+        for value in values:
+            if hasattr(value, "as_sql"):
+                sql, value_params = compiler.compile(value)
+                parts.append(sql)
+                params.extend(value_params)
+            else:
+                parts.append("%s")
+                params.append(self.get_db_prep_lookup(value, connection))
+        return parts, params
+
     def process_rhs(self, compiler: Any, connection: Any) -> SQLParams:
         """Compile the right-hand side: ``%s`` plus its parameter, or an expression."""
         if not self.rhs_is_direct_value():
@@ -124,9 +138,7 @@ class _IntegerRangeMixin:
 
     def get_prep_lookup(self) -> Any:
         value = super().get_prep_lookup()  # type: ignore[misc]
-        field = self.lhs_field  # type: ignore[attr-defined]
-        while field.is_relation and not field.many_to_many:
-            field = field.target_field
+        field = self.lhs_field.storage_field()  # type: ignore[attr-defined]
         if isinstance(value, int) and isinstance(field, f.IntegerField):
             low, high = field.range
             if value > high:
@@ -302,15 +314,7 @@ class In(Lookup):
         if not self.rhs:
             raise EmptyResultSet
         if any(hasattr(v, "as_sql") for v in self.rhs):
-            parts, params = [], []
-            for value in self.rhs:
-                if hasattr(value, "as_sql"):
-                    sql, value_params = compiler.compile(value)
-                    parts.append(sql)
-                    params.extend(value_params)
-                else:
-                    parts.append("%s")
-                    params.append(self.get_db_prep_lookup(value, connection))
+            parts, params = self.compile_values(compiler, connection, self.rhs)
             return "(" + ", ".join(parts) + ")", params
         prepared = [self.get_db_prep_lookup(v, connection) for v in self.rhs]
         if len(prepared) > IN_LIST_ARRAY_THRESHOLD:
@@ -340,9 +344,7 @@ class Range(Lookup):
             raise ValueError("The 'range' lookup needs a (low, high) pair.")
         field = self.lhs_field
         low, high = [v if hasattr(v, "resolve_expression") else field.get_prep_value(v) for v in self.rhs]
-        target: Any = field
-        while target.is_relation and not target.many_to_many:
-            target = target.target_field
+        target = field.storage_field()
         if isinstance(target, f.IntegerField):
             minimum, maximum = target.range
             if isinstance(low, int) and isinstance(high, int) and (low > maximum or high < minimum or low > high):
@@ -359,15 +361,7 @@ class Range(Lookup):
         return super().as_sql(compiler, connection)
 
     def process_rhs(self, compiler: Any, connection: Any) -> SQLParams:
-        parts, params = [], []
-        for value in self.rhs:
-            if hasattr(value, "as_sql"):
-                sql, p = compiler.compile(value)
-                parts.append(sql)
-                params.extend(p)
-            else:
-                parts.append("%s")
-                params.append(self.get_db_prep_lookup(value, connection))
+        parts, params = self.compile_values(compiler, connection, self.rhs)
         return f"{parts[0]} AND {parts[1]}", params
 
     def rhs_is_direct_value(self) -> bool:

@@ -81,10 +81,7 @@ class BaseDatabaseOperations:
     @staticmethod
     def converter_type(expression: Any) -> str:
         """Internal type deciding conversion (a foreign key converts like its target)."""
-        field = expression.output_field
-        while field.is_relation and not field.many_to_many:
-            field = field.target_field
-        return str(field.get_internal_type())
+        return str(expression.output_field.storage_field().get_internal_type())
 
     def get_db_converters(self, expression: Any) -> list[Converter]:
         """Backend converters for a selected expression (before the field's own)."""
