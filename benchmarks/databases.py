@@ -126,14 +126,11 @@ class Target:
     # -- lifecycle ---------------------------------------------------------
     def reset(self) -> None:
         """Make the database empty: delete the file / recreate the schema."""
-        self.close_verifier()
-        if self.backend == "sqlite":
-            self._remove_files()
-        else:
+        self.drop()
+        if self.backend != "sqlite":
             import psycopg
 
             with psycopg.connect(self.pg_url, autocommit=True) as conn:
-                conn.execute(f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE')
                 conn.execute(f'CREATE SCHEMA "{self.schema}"')
 
     def drop(self) -> None:
@@ -215,3 +212,15 @@ class Target:
                 "FROM bench_book ORDER BY id LIMIT %s",
                 (take,),
             )
+
+
+def pg_server_version(url: str) -> str | None:
+    """``PostgreSQL <version>`` of the server at ``url``, or None when unreachable."""
+    try:
+        import psycopg
+
+        with psycopg.connect(url, connect_timeout=5) as conn:
+            row = conn.execute("SHOW server_version").fetchone()
+            return f"PostgreSQL {row[0]}" if row else None
+    except Exception:  # noqa: BLE001
+        return None

@@ -72,7 +72,7 @@ from typing import Any
 from urllib.parse import quote
 
 from benchmarks import report
-from benchmarks.databases import pg_url_from_env, postgres_unreachable
+from benchmarks.databases import pg_server_version, pg_url_from_env, postgres_unreachable
 from benchmarks.http_client import CLIENTS, Connection, HTTPError
 
 ROOT = report.ROOT
@@ -615,7 +615,7 @@ async def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
         if reason:
             out["skipped"] = reason
             return out
-        out["server"] = _pg_version(pg_url)
+        out["server"] = pg_server_version(pg_url)
     variants = [v for v in VARIANTS if backend in v.backends
                 and (not args.only or v.key in args.only)]
     out["variants"] = [v.key for v in variants]
@@ -632,17 +632,6 @@ async def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
         shutil.rmtree(tmpdir, ignore_errors=True)
     out["summary"] = summarize(out)
     return out
-
-
-def _pg_version(url: str) -> str | None:
-    try:
-        import psycopg
-
-        with psycopg.connect(url, connect_timeout=5) as conn:
-            row = conn.execute("SHOW server_version").fetchone()
-            return f"PostgreSQL {row[0]}" if row else None
-    except Exception:  # noqa: BLE001
-        return None
 
 
 def _line(key: str, res: dict[str, Any]) -> str:
@@ -766,8 +755,6 @@ def _one_line(text: str, limit: int = 120) -> str:
 
 def backend_markdown(name: str, b: dict[str, Any], meta: dict[str, Any]) -> str:
     title = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}.get(name, name)
-    m = meta["machine"]
-    pk = ", ".join(f"{k} {v}" for k, v in m["packages"].items())
     server = f"; server: {b['server']}" if b.get("server") else ""
     kind = "**quick run** (`--quick`)" if meta["quick"] else "full run"
     lines = [
@@ -775,12 +762,7 @@ def backend_markdown(name: str, b: dict[str, Any], meta: dict[str, Any]) -> str:
         f"- {kind}: {meta['clients']} clients × {meta['seconds']:g} s per variant and round, "
         f"{meta['rounds']} round(s), warm-up {meta['warmup']:g} s, {meta['books']} books seeded; "
         f"{meta['date']}",
-        f"- command: `{meta['command']}`",
-        f"- machine: {m['nproc']} CPUs (`nproc`), {m['cpu']}, {m['platform']}; "
-        f"load average at start {' '.join(map(str, m.get('loadavg', [])))}",
-        f"- Python {m['python']}, SQLite library {m['sqlite']}{server}",
-        f"- packages: {pk}",
-        "",
+        *report.machine_lines(meta, server),
     ]
     if b.get("skipped"):
         return "\n".join([*lines, f"**Not measured:** {b['skipped']}", ""])

@@ -168,12 +168,16 @@ def backend_markdown(name: str, b: dict[str, Any], meta: dict[str, Any]) -> str:
 
 
 def _meta_lines(b: dict[str, Any], meta: dict[str, Any]) -> list[str]:
-    m = meta["machine"]
-    pk = ", ".join(f"{k} {v}" for k, v in m["packages"].items())
     server = f"; server: {b['server']}" if b.get("server") else ""
     kind = "**quick run** (`--quick`, reduced sizes)" if meta["quick"] else "full run"
+    return [f"- {kind}, {meta['runs']} runs, {meta['date']}", *machine_lines(meta, server)]
+
+
+def machine_lines(meta: dict[str, Any], server: str) -> list[str]:
+    """The command, machine, Python and package lines under a results table."""
+    m = meta["machine"]
+    pk = ", ".join(f"{k} {v}" for k, v in m["packages"].items())
     return [
-        f"- {kind}, {meta['runs']} runs, {meta['date']}",
         f"- command: `{meta['command']}`",
         f"- machine: {m['nproc']} CPUs (`nproc`), {m['cpu']}, {m['platform']}; "
         f"load average at start {' '.join(map(str, m.get('loadavg', [])))}",

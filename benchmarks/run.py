@@ -22,7 +22,7 @@ import traceback
 from typing import Any
 
 from benchmarks import report
-from benchmarks.databases import Session, postgres_unreachable
+from benchmarks.databases import Session, pg_server_version, postgres_unreachable
 from benchmarks.impl_base import Implementation
 from benchmarks.operations import RunData, VerificationError, operations
 from benchmarks.workload import FULL, QUICK, Sizes
@@ -60,17 +60,6 @@ def load_implementations(backend: str, only: list[str] | None) -> tuple[list[typ
     return classes, unavailable
 
 
-def _pg_server_version(url: str) -> str | None:
-    try:
-        import psycopg
-
-        with psycopg.connect(url, connect_timeout=5) as conn:
-            row = conn.execute("SHOW server_version").fetchone()
-            return f"PostgreSQL {row[0]}" if row else None
-    except Exception:  # noqa: BLE001
-        return None
-
-
 async def run_backend(backend: str, sizes: Sizes, runs: int, only: list[str] | None) -> dict[str, Any]:
     session = Session(backend)
     result: dict[str, Any] = {"implementations": [], "labels": {}, "kinds": {}, "notes": {},
@@ -80,7 +69,7 @@ async def run_backend(backend: str, sizes: Sizes, runs: int, only: list[str] | N
         if reason:
             result["skipped"] = reason
             return result
-        result["server"] = _pg_server_version(session.pg_url)
+        result["server"] = pg_server_version(session.pg_url)
     classes, result["unavailable"] = load_implementations(backend, only)
     impls = [cls(session.target(cls.name)) for cls in classes]
     ops = operations(sizes)

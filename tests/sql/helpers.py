@@ -46,19 +46,11 @@ def columns(table: str, *names: str) -> str:
 
 
 AUTHOR_COLS = columns("sqltests_author", "id", "name", "age", "hometown_id", "data")
-BOOK_COLS = columns(
-    "sqltests_book",
-    "id",
-    "title",
-    "author_id",
-    "editor_id",
-    "publisher_id",
-    "pages",
-    "price",
-    "rating",
-    "published",
-    "created",
+BOOK_COLUMNS = (
+    "id", "title", "author_id", "editor_id", "publisher_id", "pages", "price", "rating",
+    "published", "created",
 )
+BOOK_COLS = columns("sqltests_book", *BOOK_COLUMNS)
 CITY_COLS = columns("sqltests_city", "id", "name")
 NUMBER_COLS = columns("sqltests_number", "id", "i", "big", "small", "positive")
 PUBLISHER_COLS = columns("sqltests_publisher", "id", "name", "city_id")

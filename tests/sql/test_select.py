@@ -7,7 +7,7 @@ import pytest
 import orm
 from orm import F, Lower, NotSupportedError
 from orm.exceptions import EmptyResultSet
-from tests.sql.helpers import PUBLISHER_COLS, TAG_COLS, assert_sql
+from tests.sql.helpers import BOOK_COLUMNS, PUBLISHER_COLS, TAG_COLS, assert_sql
 from tests.sql.models import Author, Book, Publisher, Tag
 
 FROM_TAG = f'SELECT {TAG_COLS} FROM "sqltests_tag"'
@@ -305,21 +305,7 @@ def test_only_unknown_field_is_refused():
 
 
 def test_values_without_names_selects_every_column_by_attname():
-    cols = ", ".join(
-        f'"sqltests_book"."{c}" AS "{c}"'
-        for c in (
-            "id",
-            "title",
-            "author_id",
-            "editor_id",
-            "publisher_id",
-            "pages",
-            "price",
-            "rating",
-            "published",
-            "created",
-        )
-    )
+    cols = ", ".join(f'"sqltests_book"."{c}" AS "{c}"' for c in BOOK_COLUMNS)
     assert_sql(Book.objects.values(), f'SELECT {cols} FROM "sqltests_book"')
 
 
