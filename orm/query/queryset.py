@@ -13,9 +13,9 @@ from itertools import islice
 from typing import Any, Generic, TypeVar
 
 from orm.db import transaction
-from orm.db.connections import DEFAULT_DB_ALIAS
+from orm.db.connections import DEFAULT_DB_ALIAS, connections
 from orm.exceptions import FieldError, TransactionManagementError
-from orm.query import writes
+from orm.query import fastpath, writes
 from orm.query.aggregates import Count
 from orm.query.expressions import F
 from orm.query.iterables import (
@@ -29,11 +29,13 @@ from orm.query.prefetch import check_prefetch_path, prefetch_related_objects
 from orm.query.q import Q
 from orm.query.query import MAX_SLICE, Query
 from orm.query.summary import get_aggregation
+from orm.sql.compiler import _convert_rows
 from orm.sql.identifiers import check_alias
 from orm.utils.asyncio import check_async_unsafe, to_async
 
 M = TypeVar("M")
 REPR_OUTPUT_SIZE = 20
+_SLOW = object()  # QuerySet._fast() could not run the query: take the ordinary path
 ITERATOR_CHUNK_SIZE = 2000
 
 
@@ -47,7 +49,10 @@ class QuerySet(Generic[M]):
     def __init__(self, model: Any = None, query: Query | None = None, using: str | None = None) -> None:
         self.model = model
         self._db = using
-        self.query = query if query is not None else Query(model)
+        # None until first needed: a QuerySet straight from its manager that
+        # is only filtered by plain values never builds a Query (fastpath.py).
+        self._query = query
+        self._terms: tuple[fastpath.Term, ...] | None = None
         self._result_cache: list[Any] | None = None
         self._prefetch_related_lookups: tuple[Any, ...] = ()
         self._prefetch_done = False
@@ -62,18 +67,59 @@ class QuerySet(Generic[M]):
         """The database alias this QuerySet runs on."""
         return self._db or DEFAULT_DB_ALIAS
 
+    @property
+    def query(self) -> Query:
+        """The query tree (built on first access, pending plain filters included)."""
+        query = self._query
+        if query is None:
+            query = self._query = Query(self.model)
+            terms, self._terms = self._terms, None
+            if terms is not None:
+                fastpath.add_filter(query, Q(*[(t.key, t.value) for t in terms]))
+        return query
+
+    @query.setter
+    def query(self, value: Query) -> None:
+        self._query = value
+        self._terms = None
+
     def _chain(self) -> QuerySet[M]:
         clone = type(self).__new__(type(self))
         clone.__dict__.update(self.__dict__)
-        clone.query = self.query.chain()
+        if self._query is not None:
+            clone._query = self._query.chain()
         clone._result_cache = None
         clone._prefetch_done = False
         return clone
 
+    def _fast(self, kind: str) -> Any:
+        """Run a pending-filter QuerySet through its cached statement (``_SLOW`` if it can't)."""
+        terms = self._terms
+        if (terms is None or self._iterable_class is not ModelIterable
+                or self._prefetch_related_lookups or self._known_related_objects):
+            return _SLOW
+        connection = connections[self.db]
+        plan = fastpath.plan_for(self, kind, connection)
+        if plan is None:
+            return _SLOW
+        params = fastpath.params_for(plan, terms, connection)
+        if params is None:
+            return _SLOW
+        result = fastpath.run(plan, params, connection, kind)
+        if kind not in (fastpath.FETCH, fastpath.GET):
+            return result
+        if plan.converters:
+            result = _convert_rows(result, plan.converters, connection)
+        from_db, db, attnames = self.model.from_db, self.db, plan.attnames
+        return [from_db(db, attnames, row) for row in result]
+
     def _fetch_all(self) -> None:
         if self._result_cache is None:
-            self._check_for_update()
-            self._result_cache = list(self._iterable_class(self))
+            rows: Any = self._fast(fastpath.FETCH) if self._terms is not None else _SLOW
+            if rows is _SLOW:
+                self._check_for_update()
+                rows = list(self._iterable_class(self))
+            self._result_cache = rows
         if self._prefetch_related_lookups and not self._prefetch_done:
             prefetch_related_objects(self._result_cache, *self._prefetch_related_lookups)
             self._prefetch_done = True
@@ -174,6 +220,12 @@ class QuerySet(Generic[M]):
         for key in ("_connector", "_negated"):
             if key in kwargs:
                 raise TypeError(f"{key!r} is not a valid keyword for filter()/exclude()/get().")
+        if self._query is None and self._terms is None and kwargs and not (args or negate):
+            terms = fastpath.build_terms(self.model, kwargs)
+            if terms is not None:
+                clone = self._chain()
+                clone._terms = terms
+                return clone
         if self.query.is_sliced and (args or kwargs):
             raise TypeError("Cannot filter a query once a slice has been taken.")
         clone = self._chain()
@@ -181,13 +233,7 @@ class QuerySet(Generic[M]):
         if negate:
             q = ~q
         if q:
-            query = clone.query
-            query.filter_calls += 1
-            query.filter_call = query.filter_calls
-            try:
-                query.add_q(q)
-            finally:
-                query.filter_call = None
+            fastpath.add_filter(clone.query, q)
         return clone
 
     def order_by(self, *field_names: Any) -> QuerySet[M]:
@@ -425,6 +471,8 @@ class QuerySet(Generic[M]):
         if self._result_cache is not None:
             return len(self._result_cache)
         _guard("count", "acount")
+        if self._terms is not None and (n := self._fast(fastpath.COUNT)) is not _SLOW:
+            return int(n)
         return int(get_aggregation(self.query, self.db, {"__count": Count("*")})["__count"])
 
     def exists(self) -> bool:
@@ -432,6 +480,8 @@ class QuerySet(Generic[M]):
         if self._result_cache is not None:
             return bool(self._result_cache)
         _guard("exists", "aexists")
+        if self._terms is not None and (found := self._fast(fastpath.EXISTS)) is not _SLOW:
+            return bool(found)
         return bool(self.query.exists_query().get_compiler(using=self.db).has_results())
 
     def contains(self, obj: Any) -> bool:
@@ -465,11 +515,13 @@ class QuerySet(Generic[M]):
         """The one object matching; ``DoesNotExist`` or ``MultipleObjectsReturned`` otherwise."""
         _guard("get", "aget")
         clone = self.filter(*args, **kwargs) if (args or kwargs) else self._chain()
-        if not clone.query.is_sliced:
-            clone.query.clear_ordering()
-            clone.query.set_limits(high=21)
-        clone._fetch_all()
-        results = clone._result_cache or []
+        results: Any = clone._fast(fastpath.GET) if clone._terms is not None else _SLOW
+        if results is _SLOW:
+            if not clone.query.is_sliced:
+                clone.query.clear_ordering()
+                clone.query.set_limits(high=21)
+            clone._fetch_all()
+            results = clone._result_cache or []
         if len(results) == 1:
             return results[0]  # type: ignore[no-any-return]
         if not results:

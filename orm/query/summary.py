@@ -41,6 +41,13 @@ def get_aggregation(query: Query, using: str, aggregates: dict[str, Any]) -> dic
     connection = connections[using]
     if _needs_subquery(query):
         return _aggregate_subquery(query, connection, aggregates)
+    compiler = aggregation_query(query, aggregates).get_compiler(connection=connection)
+    row = compiler.execute_sql(SINGLE)
+    return _convert(compiler, row, aggregates, connection)
+
+
+def aggregation_query(query: Query, aggregates: dict[str, Any]) -> Query:
+    """``query`` selecting only ``aggregates`` (for a query that needs no subquery)."""
     q = query.clone()
     q.select_related = False
     q.default_cols = False
@@ -52,9 +59,7 @@ def get_aggregation(query: Query, using: str, aggregates: dict[str, Any]) -> dic
         # expression (it is not selected here under its alias).
         q.annotations[alias] = aggregate.resolve_expression(q, summarize=False)
     q.annotation_select_mask = set(aggregates)
-    compiler = q.get_compiler(connection=connection)
-    row = compiler.execute_sql(SINGLE)
-    return _convert(compiler, row, aggregates, connection)
+    return q
 
 
 def _convert(compiler: Any, row: Any, aggregates: dict[str, Any], connection: Any) -> dict[str, Any]:
