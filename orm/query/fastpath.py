@@ -28,8 +28,11 @@ from typing import Any, NamedTuple
 
 from orm import fields as f
 from orm.exceptions import EmptyResultSet, FieldError, FullResultSet
+from orm.query.aggregates import Count
 from orm.query.expressions import Col
+from orm.query.q import Q
 from orm.query.query import Query
+from orm.query.summary import aggregation_query
 from orm.sql.compiler import SQLCompiler
 
 # Lookups whose SQL is ``<column> <operator> %s`` for every plain value.
@@ -134,8 +137,6 @@ def _rhs(terms: tuple[Term, ...], connection: Any) -> tuple[list[str], list[Any]
 
 def shape_query(model: Any, terms: tuple[Term, ...], kind: str) -> Query:
     """The ordinary ``Query`` a shape stands for (used to compile its plan)."""
-    from orm.query.q import Q
-
     query = Query(model)
     add_filter(query, Q(*[(t.key, t.value) for t in terms]))
     if kind == GET:
@@ -159,9 +160,6 @@ def add_filter(query: Query, q: Any) -> None:
 def _compile(model: Any, terms: tuple[Term, ...], kind: str, connection: Any) -> SQLCompiler:
     query = shape_query(model, terms, kind)
     if kind == COUNT:
-        from orm.query.aggregates import Count
-        from orm.query.summary import aggregation_query
-
         query = aggregation_query(query, {"__count": Count("*")})
     compiler: SQLCompiler = query.get_compiler(connection=connection)
     return compiler

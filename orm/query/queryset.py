@@ -29,7 +29,7 @@ from orm.query.prefetch import check_prefetch_path, prefetch_related_objects
 from orm.query.q import Q
 from orm.query.query import MAX_SLICE, Query
 from orm.query.summary import get_aggregation
-from orm.sql.compiler import _convert_rows
+from orm.sql.compiler import convert_rows
 from orm.sql.identifiers import check_alias
 from orm.utils.asyncio import check_async_unsafe, to_async
 
@@ -109,7 +109,7 @@ class QuerySet(Generic[M]):
         if kind not in (fastpath.FETCH, fastpath.GET):
             return result
         if plan.converters:
-            result = _convert_rows(result, plan.converters, connection)
+            result = convert_rows(result, plan.converters, connection)
         from_db, db, attnames = self.model.from_db, self.db, plan.attnames
         return [from_db(db, attnames, row) for row in result]
 

@@ -298,14 +298,15 @@ class SQLCompiler:
         converters = self.get_converters() if self.select else []
         if not converters:
             return iter(rows)
-        return _convert_rows(rows, converters, self.connection)
+        return convert_rows(rows, converters, self.connection)
 
     def has_results(self) -> bool:
         """Whether the (exists-reduced) query returns any row."""
         return self.execute_sql(SINGLE) is not None
 
 
-def _convert_rows(rows: Any, converters: list[tuple[int, list[Any], Any]], connection: Any) -> Iterator[Any]:
+def convert_rows(rows: Any, converters: list[tuple[int, list[Any], Any]], connection: Any) -> Iterator[Any]:
+    """Rows with each column passed through its converters (lazily; ``None`` skips single ones)."""
     single = [(pos, funcs[0], expr) for pos, funcs, expr in converters if len(funcs) == 1]
     multi = [(pos, funcs, expr) for pos, funcs, expr in converters if len(funcs) != 1]
     for row in rows:
