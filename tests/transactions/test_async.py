@@ -255,6 +255,17 @@ def _balances() -> dict[str, int]:
     return dict(Account.objects.values_list("name", "balance"))
 
 
+async def _assert_settled(finished: threading.Event, balances: dict[str, int]) -> None:
+    """The block ran to its end, the connection is back in autocommit and usable."""
+
+    def after() -> tuple[bool, bool, dict[str, int]]:
+        return finished.is_set(), transaction.get_autocommit(), _balances()
+
+    assert await orm.sync_to_async(after)() == (True, True, balances)
+    await orm.sync_to_async(_create_in_block)("next")
+    assert await Account.objects.acount() == 3
+
+
 async def _cancel_mid_way(fn: Any) -> float:
     """Start ``sync_to_async(fn)()``, cancel it after 0.1 s; return how long the cancel took."""
     task = asyncio.ensure_future(orm.sync_to_async(fn)())
@@ -283,16 +294,8 @@ async def test_cancelled_caller_does_not_split_the_block() -> None:
     assert elapsed < 0.1, f"CancelledError took {elapsed:.3f}s to reach the caller"
     assert not finished.is_set()  # the caller was released while the block still ran
 
-    def after() -> tuple[bool, bool, dict[str, int]]:
-        return finished.is_set(), transaction.get_autocommit(), _balances()
-
     # The next wrapped call on the same thread/connection works and sees both writes.
-    done, autocommit, balances = await orm.sync_to_async(after)()
-    assert done is True
-    assert autocommit is True
-    assert balances == {"src": 90, "dst": 10}
-    await orm.sync_to_async(_create_in_block)("next")
-    assert await Account.objects.acount() == 3
+    await _assert_settled(finished, {"src": 90, "dst": 10})
 
 
 async def test_cancelled_caller_then_function_raises_commits_nothing() -> None:
@@ -312,15 +315,7 @@ async def test_cancelled_caller_then_function_raises_commits_nothing() -> None:
     elapsed = await _cancel_mid_way(transfer)
     assert elapsed < 0.1, f"CancelledError took {elapsed:.3f}s to reach the caller"
 
-    def after() -> tuple[bool, bool, dict[str, int]]:
-        return finished.is_set(), transaction.get_autocommit(), _balances()
-
-    done, autocommit, balances = await orm.sync_to_async(after)()
-    assert done is True
-    assert autocommit is True
-    assert balances == {"src": 100, "dst": 0}
-    await orm.sync_to_async(_create_in_block)("next")
-    assert await Account.objects.acount() == 3
+    await _assert_settled(finished, {"src": 100, "dst": 0})
 
 
 async def test_cancelled_caller_in_connection_scope_does_not_split_the_block() -> None:
