@@ -5,9 +5,11 @@ by every thread and created on first use through
 ``ConnectionHandler.get_pool``. A thread's wrapper takes a connection when it
 first needs one and holds it until the wrapper is closed (end of a
 ``connection_scope()``, ``close_current()``/``close_all()``, a
-connection-level error, or the end of the thread), then gives it back idle: an open transaction is rolled back first and a
-connection that cannot be reset is closed, so the pool never hands out a
-connection inside a transaction. The pool checks each connection before
+connection-level error, or the end of the thread), then gives it back idle:
+an open transaction is rolled back and the session reset (``_SESSION_RESET``:
+role, settings, cursors, prepared statements, ...), and a connection that
+cannot be reset is closed, so the next user never inherits the last one's
+session. The pool checks each connection before
 handing it out (``check=ConnectionPool.check_connection``), so one the server
 killed while it sat idle is replaced instead of failing the next query.
 
@@ -35,6 +37,7 @@ fails.
 from __future__ import annotations
 
 import itertools
+import logging
 import threading
 import time
 import weakref
@@ -67,6 +70,7 @@ POOL_DEFAULTS: dict[str, Any] = {"min_size": 1, "max_size": 10, "timeout": 30.0}
 # whole pool timeout.
 _FIRST_CONNECT_POLL = 0.1
 _cursor_names = itertools.count(1)
+logger = logging.getLogger("orm.db.postgresql")
 
 
 class _PoolHealth:
@@ -109,7 +113,19 @@ def _recording_connection_class(health: _PoolHealth) -> type[PgConnection]:
     return PooledConnection
 
 
-_SESSION_RESET = "RESET ALL; UNLISTEN *; SELECT pg_advisory_unlock_all(); DISCARD TEMP"
+# What a connection goes back to the pool without, in one round trip (see
+# docs/postgresql.md for what it cannot undo). The identity goes first: RESET
+# ALL leaves ROLE and SESSION AUTHORIZATION alone, and everything after it must
+# run with the pool user's own rights. Not DISCARD ALL: it also drops psycopg's
+# prepared statements, which are safe to keep (privileges are checked at each
+# execution, and the server replans one when the role or search_path changes)
+# and which a scope-per-request workload would otherwise re-prepare on every
+# request. The last statement lists what is prepared, for _reset_prepared().
+_SESSION_RESET = (
+    "RESET SESSION AUTHORIZATION; RESET ROLE; RESET ALL; CLOSE ALL; UNLISTEN *; "
+    "SELECT pg_catalog.pg_advisory_unlock_all(); DISCARD TEMP; DISCARD SEQUENCES; "
+    "SELECT name, from_sql FROM pg_catalog.pg_prepared_statements"
+)
 
 
 class _Pool(ConnectionPool[PgConnection]):
@@ -181,6 +197,54 @@ def _prepare_threshold(raw: Any) -> int | None:
         raise ImproperlyConfigured(
             f"Invalid prepare_threshold {raw!r} in the PostgreSQL URL; use an integer or 'none'."
         ) from None
+
+
+def _reset_session(conn: PgConnection) -> None:
+    """Roll back, then undo the session state a user may have left (see ``_SESSION_RESET``).
+
+    Closes the connection itself when it is broken or mid-statement; raises
+    when a step fails (the caller then closes it).
+    """
+    if conn.closed:
+        return
+    status = conn.info.transaction_status
+    if conn.broken or status == pq.TransactionStatus.ACTIVE:
+        # The socket is gone, or a statement or COPY is still running: a
+        # connection mid-protocol must never be reused.
+        conn.close()  # CLOSED: the pool will replace it
+        return
+    if status in (pq.TransactionStatus.INTRANS, pq.TransactionStatus.INERROR):
+        conn.rollback()
+    if conn.info.transaction_status != pq.TransactionStatus.IDLE:
+        conn.close()  # CLOSED: never give back a connection inside a transaction
+        return
+    cursor = conn.execute(_SESSION_RESET, prepare=False)
+    while cursor.nextset():  # the last result lists the prepared statements
+        pass
+    _reset_prepared(conn, cursor.fetchall())
+
+
+def _reset_prepared(conn: PgConnection, prepared: list[tuple[str, bool]]) -> None:
+    """Drop prepared statements psycopg does not manage; keep its cache true to the server.
+
+    ``prepared`` is ``pg_prepared_statements`` (name, made by SQL PREPARE).
+    psycopg keeps the names of the statements it prepared (``conn._prepared``,
+    its ``PrepareManager``) and runs them by name. A user's ``PREPARE`` would
+    keep its name taken and its query callable by the next user; a user's
+    ``DEALLOCATE ALL`` or ``DISCARD ALL`` that psycopg did not notice (it
+    checks only the first run of a statement text) would make the next user's
+    prepared query fail with "prepared statement does not exist". Either way
+    (rare), drop everything and clear psycopg's cache with it.
+    """
+    manager: Any = conn._prepared
+    cached = {name.decode() for name in manager._names.values()}
+    on_server = {name for name, _from_sql in prepared}
+    if cached == on_server and not any(from_sql for _name, from_sql in prepared):
+        return  # the common case: only psycopg's own statements, all known to it
+    # clear() forgets psycopg's names (and, when it had some, queues a
+    # DEALLOCATE ALL of its own, sent after ours: redundant but harmless here).
+    manager.clear()
+    conn.execute("DEALLOCATE ALL", prepare=False)
 
 
 class DatabaseWrapper(BaseDatabaseWrapper):
@@ -379,9 +443,7 @@ class DatabaseWrapper(BaseDatabaseWrapper):
         pool, self._connection_pool = self._connection_pool, None
         cursors, self._server_cursors = list(self._server_cursors), weakref.WeakSet()
         try:
-            for cursor in cursors:
-                _close_server_cursor(cursor)
-            self._reset(conn)
+            self._reset(conn, cursors)
         finally:
             if pool is None:
                 conn.close()  # CLOSED: not from a pool (should not happen)
@@ -395,35 +457,23 @@ class DatabaseWrapper(BaseDatabaseWrapper):
                     conn.close()  # CLOSED
 
     @staticmethod
-    def _reset(conn: PgConnection) -> None:
-        if conn.closed:
-            return
-        if conn.broken:
-            conn.close()  # CLOSED: the socket is gone; the pool will replace it
-            return
-        status = conn.info.transaction_status
-        if status == pq.TransactionStatus.ACTIVE:
-            # A statement or COPY is still running: it cannot be rolled back
-            # from here, and a connection mid-protocol must never be reused.
-            conn.close()  # CLOSED
-            return
+    def _reset(conn: PgConnection, cursors: list[psycopg.ServerCursor[Any]]) -> None:
+        """Close ``cursors`` and bring ``conn`` back to a fresh session, or close it.
+
+        Whatever goes wrong here (a database error, or any other exception,
+        which is then re-raised), the connection is closed rather than given
+        back half reset: the pool then replaces it.
+        """
         try:
-            if status in (pq.TransactionStatus.INTRANS, pq.TransactionStatus.INERROR):
-                conn.rollback()
-        except psycopg.Error:
+            for cursor in cursors:
+                _close_server_cursor(cursor)
+            _reset_session(conn)
+        except psycopg.Error as error:
+            logger.warning("Closing a PostgreSQL connection whose reset failed: %s", error)
             conn.close()  # CLOSED: could not be reset, so it is not reused
-            return
-        if conn.info.transaction_status != pq.TransactionStatus.IDLE:
-            conn.close()  # CLOSED: never give back a connection inside a transaction
-            return
-        try:
-            # Session state must not leak to the next user of the pooled
-            # connection: SET values, TEMP tables, advisory locks, LISTEN. Not
-            # DISCARD ALL: it also drops the server's prepared statements behind
-            # psycopg's back (its cache would then name statements that are gone).
-            conn.execute(_SESSION_RESET, prepare=False)
-        except psycopg.Error:
-            conn.close()  # CLOSED: could not be reset, so it is not reused
+        except BaseException:
+            conn.close()  # CLOSED: not known to be reset, so it is not reused
+            raise
 
     def is_broken(self) -> bool:
         conn: PgConnection | None = self.connection
