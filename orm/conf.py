@@ -8,6 +8,7 @@ connections that are open; this module only turns URLs into settings.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -34,6 +35,9 @@ _POOL_OPTIONS = {
     "pool_max_lifetime": float,
     "pool_reconnect_timeout": float,
 }
+#: Default of ``health_check_after``: a held connection idle this long (seconds)
+#: is checked with one round trip before its next use outside a transaction.
+DEFAULT_HEALTH_CHECK_AFTER = 1.0
 _SCHEMES = {"sqlite": "sqlite", "postgresql": "postgresql", "postgres": "postgresql"}
 
 
@@ -69,6 +73,29 @@ def _convert(kind: str, key: str, raw: str, conv: Any) -> Any:
         raise ImproperlyConfigured(
             f"Invalid value {raw!r} for {kind} option {key!r} in the database URL."
         ) from None
+
+
+def _seconds_or_off(key: str, raw: str) -> float | None:
+    """A duration option: seconds (0 or more), or ``none``/``off`` (``None``)."""
+    if raw.lower() in ("none", "off"):
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < float("inf"):
+        raise ImproperlyConfigured(
+            f"Invalid value {raw!r} for option {key!r} in the database URL; use a number "
+            f"of seconds, 0 or more (e.g. '{key}=5'; 0 means every time), or 'none'."
+        )
+    return value
+
+
+# PostgreSQL options that are orm's own, not libpq's: converted and validated
+# here, at configure() time; the backend takes them out before calling libpq.
+_POSTGRESQL_OPTIONS: dict[str, Callable[[str, str], Any]] = {
+    "health_check_after": _seconds_or_off,
+}
 
 
 def parse_url(url: str) -> DatabaseSettings:
@@ -126,6 +153,8 @@ def _parse_postgresql(url: str) -> DatabaseSettings:
     for key, raw in parse_qsl(parts.query, keep_blank_values=True):
         if key in _POOL_OPTIONS:
             pool[key.removeprefix("pool_")] = _convert("pool", key, raw, _POOL_OPTIONS[key])
+        elif key in _POSTGRESQL_OPTIONS:
+            options[key] = _POSTGRESQL_OPTIONS[key](key, raw)
         else:
             # Everything else is a libpq parameter (sslmode, connect_timeout, ...);
             # libpq itself rejects unknown ones with a clear message on connect.

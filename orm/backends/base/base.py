@@ -10,6 +10,7 @@ own thread.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -60,6 +61,11 @@ class BaseDatabaseWrapper:
     #: lookup name -> pattern used when the right-hand side is an expression.
     pattern_ops: ClassVar[dict[str, str]] = {}
 
+    #: Seconds the open connection may sit unused before its next use outside a
+    #: transaction checks it (``is_usable()``) and replaces it if dead; ``None``
+    #: never checks (no server can cut the connection), ``0`` checks every use.
+    health_check_after: float | None = None
+
     ops_class: ClassVar[type[BaseDatabaseOperations]]
     features_class: ClassVar[type[BaseDatabaseFeatures]]
     schema_editor_class: ClassVar[type[BaseDatabaseSchemaEditor]]
@@ -88,6 +94,8 @@ class BaseDatabaseWrapper:
         self.run_commit_hooks_on_set_autocommit_on = False
         #: id of the thread-sensitive call that opened the current atomic block.
         self.atomic_owner: object = None
+        #: time.monotonic() of the last ensure_connection(), for health_check_after.
+        self.last_used = 0.0
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} vendor={self.vendor!r} alias={self.alias!r}>"
@@ -112,6 +120,14 @@ class BaseDatabaseWrapper:
         """True when the driver connection can no longer be used."""
         return False
 
+    def is_usable(self) -> bool:
+        """Check the open connection with the cheapest round trip; False when it is dead.
+
+        Called only after the connection sat idle (``health_check_after``),
+        never inside a transaction. Must not raise for a dead connection.
+        """
+        return True
+
     def _begin(self) -> None:
         """Start a transaction on an autocommit connection."""
         self.connection.execute("BEGIN")
@@ -129,13 +145,44 @@ class BaseDatabaseWrapper:
             )
 
     def ensure_connection(self) -> None:
-        """Open the driver connection if none is open (on this wrapper's thread)."""
-        if self.connection is None:
-            check_async_unsafe("opening a database connection")
-            self.validate_thread_sharing()
-            with self.wrap_database_errors:
-                self.connection = self.get_new_connection()
-            self.init_connection_state()
+        """Open the driver connection if none is open (on this wrapper's thread).
+
+        An open one that sat unused for ``health_check_after`` seconds is
+        checked first and replaced if the server cut it meanwhile (see
+        ``_replace_if_dead``), so the statement about to run is sent to a live
+        connection.
+        """
+        if self.connection is not None:
+            after = self.health_check_after
+            if after is not None:
+                # The hot path (a call right after another) pays one clock
+                # read; the round trip happens only after an idle period.
+                now = time.monotonic()
+                if now - self.last_used >= after:
+                    self._replace_if_dead()
+                self.last_used = now
+            return
+        check_async_unsafe("opening a database connection")
+        self.validate_thread_sharing()
+        with self.wrap_database_errors:
+            self.connection = self.get_new_connection()
+        self.last_used = time.monotonic()
+        self.init_connection_state()
+
+    def _replace_if_dead(self) -> None:
+        """After an idle period: swap a connection the server cut for a new one.
+
+        Nothing of the caller's has been sent yet, so nothing is replayed.
+        Only outside a transaction: inside one (``atomic()`` or
+        ``set_autocommit(False)``), a new connection would silently drop the
+        work already done, so the next statement fails instead, as it must.
+        """
+        if not self.autocommit or self.in_atomic_block:
+            return
+        if self.is_usable():
+            return
+        self.close()  # RETURNED dead: the pool discards it and opens a replacement
+        self.ensure_connection()
 
     def cursor(self) -> CursorWrapper:
         """Return a cursor for raw SQL with ``%s`` placeholders."""

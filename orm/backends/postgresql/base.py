@@ -11,7 +11,10 @@ role, settings, cursors, prepared statements, ...), and a connection that
 cannot be reset is closed, so the next user never inherits the last one's
 session. The pool checks each connection before
 handing it out (``check=ConnectionPool.check_connection``), so one the server
-killed while it sat idle is replaced instead of failing the next query.
+killed while it sat idle is replaced instead of failing the next query. A
+connection a wrapper holds between calls is checked the same way before its
+next use once it sat unused for ``health_check_after`` seconds (URL option,
+default 1; see ``BaseDatabaseWrapper.ensure_connection``).
 
 Connections run in autocommit mode; ``atomic()`` issues ``BEGIN`` and ends
 with ``COMMIT``/``ROLLBACK`` through the connection. Every session uses
@@ -53,7 +56,7 @@ from orm.backends.base.base import BaseDatabaseWrapper
 from orm.backends.postgresql.features import DatabaseFeatures
 from orm.backends.postgresql.operations import DatabaseOperations
 from orm.backends.postgresql.schema import DatabaseSchemaEditor
-from orm.conf import DatabaseSettings
+from orm.conf import DEFAULT_HEALTH_CHECK_AFTER, DatabaseSettings
 from orm.db.connections import connections
 from orm.db.cursor import CursorWrapper
 from orm.exceptions import ImproperlyConfigured, OperationalError
@@ -293,12 +296,19 @@ class DatabaseWrapper(BaseDatabaseWrapper):
         # return, and an iterator finished later must not touch a connection
         # that by then belongs to another thread.
         self._server_cursors: weakref.WeakSet[psycopg.ServerCursor[Any]] = weakref.WeakSet()
+        # The server (idle_session_timeout, a restart, an admin) or anything on
+        # the way (PgBouncer, a firewall) may cut a connection this wrapper
+        # holds between calls, where the pool's check never sees it.
+        self.health_check_after = settings.options.get(
+            "health_check_after", DEFAULT_HEALTH_CHECK_AFTER
+        )
 
     # -- the pool -----------------------------------------------------------------
     def _pool_params(self) -> tuple[str, dict[str, Any]]:
         """(conninfo, psycopg connect kwargs) from the settings; validated here."""
         settings = self.settings
         options = dict(settings.options)
+        options.pop("health_check_after", None)  # orm's own (see __init__), not libpq's
         prepare_threshold = _prepare_threshold(options.pop("prepare_threshold", None))
         params: dict[str, Any] = {"dbname": settings.name}
         for key in ("host", "port", "user", "password"):
@@ -478,6 +488,20 @@ class DatabaseWrapper(BaseDatabaseWrapper):
     def is_broken(self) -> bool:
         conn: PgConnection | None = self.connection
         return conn is None or bool(conn.closed or conn.broken)
+
+    def is_usable(self) -> bool:
+        conn: PgConnection | None = self.connection
+        if conn is None or conn.closed or conn.broken:
+            return False
+        try:
+            # An empty query, as psycopg_pool's check: one round trip, no
+            # parse or plan. A socket the server closed is noticed only when
+            # something is sent, so a look at conn.broken alone is not enough.
+            conn.execute("", prepare=False)
+        except psycopg.Error as error:
+            logger.info("Replacing a PostgreSQL connection found dead after idling: %s", error)
+            return False
+        return True
 
     # -- cursors --------------------------------------------------------------------
     def create_cursor(self) -> Any:
