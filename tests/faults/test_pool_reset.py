@@ -275,6 +275,28 @@ def test_a_users_deallocate_all_does_not_break_the_next_user(
     assert cached == server
 
 
+def test_a_users_deallocate_all_fails_one_call_at_most_on_a_held_connection(
+    pg: psycopg.Connection[Any],
+) -> None:
+    """The same trap on a connection that is never returned (the shared thread's):
+    the first prepared run fails, psycopg then forgets its stale names and the
+    statement is prepared afresh, instead of failing the same way forever."""
+    run("DEALLOCATE ALL")
+    repeat_query()
+    run("SELECT 'x'")  # the user's own statements are left alone
+    run("PREPARE mine AS SELECT 'mine'")
+    run("DEALLOCATE ALL")
+    run("PREPARE mine AS SELECT 'mine'")
+
+    with pytest.raises(orm.ProgrammingError) as info:
+        repeat_query(1)
+    assert info.value.sqlstate == "26000"
+    assert repeat_query(7) == [1, 2, 3, 4, 5, 6, 7]  # prepared again along the way
+    cached, server = prepared_everywhere()
+    assert cached and cached <= server
+    assert run("EXECUTE mine") == [("mine",)]
+
+
 def test_sql_prepared_statement_name_is_free_for_the_next_user(
     one_connection: psycopg.Connection[Any],
 ) -> None:

@@ -59,7 +59,7 @@ from orm.backends.postgresql.schema import DatabaseSchemaEditor
 from orm.conf import DEFAULT_HEALTH_CHECK_AFTER, DatabaseSettings
 from orm.db.connections import connections
 from orm.db.cursor import CursorWrapper
-from orm.exceptions import ImproperlyConfigured, OperationalError
+from orm.exceptions import Error, ImproperlyConfigured, OperationalError
 from orm.utils.asyncio import check_async_unsafe
 
 __all__ = ["DatabaseWrapper", "POOL_DEFAULTS"]
@@ -248,6 +248,22 @@ def _reset_prepared(conn: PgConnection, prepared: list[tuple[str, bool]]) -> Non
     # DEALLOCATE ALL of its own, sent after ours: redundant but harmless here).
     manager.clear()
     conn.execute("DEALLOCATE ALL", prepare=False)
+
+
+def _forget_missing_prepared(conn: PgConnection, message: str) -> None:
+    """After "prepared statement ... does not exist" for one of psycopg's own names.
+
+    psycopg missed a ``DEALLOCATE ALL``/``DISCARD ALL`` (see
+    ``_reset_prepared``) and would run that name again, failing the same way
+    on every later call of a connection that is never returned. Forget its
+    names so each statement is prepared afresh: its counter only grows, so a
+    new name never meets an old one. Not ``clear()``: that would also queue a
+    ``DEALLOCATE ALL``, dropping the user's own ``PREPARE``d statements.
+    """
+    manager: Any = conn._prepared
+    if any(f'"{name.decode()}"' in message for name in manager._names.values()):
+        manager._names.clear()
+        manager._counts.clear()
 
 
 class DatabaseWrapper(BaseDatabaseWrapper):
@@ -488,6 +504,12 @@ class DatabaseWrapper(BaseDatabaseWrapper):
     def is_broken(self) -> bool:
         conn: PgConnection | None = self.connection
         return conn is None or bool(conn.closed or conn.broken)
+
+    def on_database_error(self, error: Error) -> None:
+        super().on_database_error(error)
+        conn: PgConnection | None = self.connection
+        if error.sqlstate == "26000" and conn is not None and not conn.closed:
+            _forget_missing_prepared(conn, str(error))
 
     def is_usable(self) -> bool:
         conn: PgConnection | None = self.connection
