@@ -10,8 +10,8 @@ own thread.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
+from time import monotonic
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from orm.conf import DatabaseSettings
@@ -94,7 +94,7 @@ class BaseDatabaseWrapper:
         self.run_commit_hooks_on_set_autocommit_on = False
         #: id of the thread-sensitive call that opened the current atomic block.
         self.atomic_owner: object = None
-        #: time.monotonic() of the last ensure_connection(), for health_check_after.
+        #: monotonic() of the last ensure_connection(), for health_check_after.
         self.last_used = 0.0
 
     def __repr__(self) -> str:
@@ -157,7 +157,7 @@ class BaseDatabaseWrapper:
             if after is not None:
                 # The hot path (a call right after another) pays one clock
                 # read; the round trip happens only after an idle period.
-                now = time.monotonic()
+                now = monotonic()
                 if now - self.last_used >= after:
                     self._replace_if_dead()
                 self.last_used = now
@@ -166,7 +166,7 @@ class BaseDatabaseWrapper:
         self.validate_thread_sharing()
         with self.wrap_database_errors:
             self.connection = self.get_new_connection()
-        self.last_used = time.monotonic()
+        self.last_used = monotonic()
         self.init_connection_state()
 
     def _replace_if_dead(self) -> None:
