@@ -1,0 +1,110 @@
+"""Compile-only SQL of the Django-parity fixes (issue 11, items 15-25), per dialect.
+
+Each shape is compiled for SQLite (the configured in-memory database) and for
+PostgreSQL (a wrapper that never connects), asserting text and parameters
+together. The results these statements give are checked on real databases in
+``tests/integration/test_django_parity.py``.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+import orm
+from orm.exceptions import EmptyResultSet
+from tests.sql.helpers import placeholder_count
+
+
+class Shift(orm.Model):
+    start = orm.DateTimeField()
+    end = orm.DateTimeField()
+    planned = orm.DurationField()
+    day = orm.DateField()
+    due = orm.DateField()
+    opens = orm.TimeField()
+    closes = orm.TimeField()
+
+    class Meta:
+        app_label = "paritysql"
+
+
+class Item(orm.Model):
+    price = orm.DecimalField(max_digits=8, decimal_places=2)
+    qty = orm.IntegerField()
+
+    class Meta:
+        app_label = "paritysql"
+
+
+class Part(orm.Model):
+    item = orm.ForeignKey(Item, on_delete=orm.CASCADE, related_name="parts")
+    cost = orm.DecimalField(max_digits=8, decimal_places=2)
+
+    class Meta:
+        app_label = "paritysql"
+
+
+class Writer(orm.Model):
+    name = orm.CharField(max_length=50)
+
+    class Meta:
+        app_label = "paritysql"
+
+
+class Volume(orm.Model):
+    title = orm.CharField(max_length=50)
+    writers = orm.ManyToManyField(Writer, related_name="volumes")
+
+    class Meta:
+        app_label = "paritysql"
+
+
+HOUR = datetime.timedelta(hours=1)
+DAY = datetime.timedelta(days=1)
+START, END, PLANNED = '"paritysql_shift"."start"', '"paritysql_shift"."end"', '"paritysql_shift"."planned"'
+DAY_COL, DUE, OPENS, CLOSES = (
+    '"paritysql_shift"."day"', '"paritysql_shift"."due"', '"paritysql_shift"."opens"', '"paritysql_shift"."closes"'
+)
+FROM_SHIFT = 'FROM "paritysql_shift"'
+PRICE, QTY = '"paritysql_item"."price"', '"paritysql_item"."qty"'
+
+
+@pytest.fixture(scope="module")
+def pg() -> Iterator[Any]:
+    """A PostgreSQL connection wrapper used only to compile (it never connects)."""
+    from orm.conf import parse_url
+    from orm.db.connections import ConnectionHandler
+
+    backend = ConnectionHandler.load_backend("postgresql")
+    wrapper = backend.DatabaseWrapper(parse_url("postgresql://u@127.0.0.1:5432/db"), "pg")
+    yield wrapper
+    assert wrapper.connection is None  # compiling opened nothing
+
+
+def assert_pg_sql(pg: Any, qs: Any, sql: str, params: list[Any] | tuple[Any, ...] = ()) -> None:
+    """``assert_sql`` for PostgreSQL, whose driver adapts timedelta and Decimal itself."""
+    actual_sql, actual_params = qs.query.get_compiler(connection=pg).as_sql()
+    assert actual_sql == sql
+    assert list(actual_params) == list(params)
+    assert placeholder_count(actual_sql) == len(actual_params), "placeholders and params differ"
+
+
+def annotated(expression: Any) -> orm.QuerySet[Any]:
+    return Shift.objects.annotate(x=expression).values("x")
+
+
+# -- item 17: union().none() ---------------------------------------------------------------
+
+
+def test_none_after_union_compiles_to_nothing(pg: Any) -> None:
+    qs = Item.objects.filter(qty=1).union(Item.objects.filter(qty=2)).none()
+    with pytest.raises(EmptyResultSet):
+        qs.query.sql_with_params()
+    with pytest.raises(EmptyResultSet):
+        qs.query.get_compiler(connection=pg).as_sql()
+
+
