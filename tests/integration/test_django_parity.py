@@ -110,3 +110,28 @@ def test_item17_none_after_union_matches_nothing(numbers: str, count_queries: ty
     assert len(list(qs1.union(qs2))) == 3  # the union itself is untouched
 
 
+# ------------------------------------------------------------- item 22: raw() bool
+
+
+def test_item22_bool_of_an_empty_raw_queryset_is_false(numbers: str, count_queries: type[QueryCounter]) -> None:
+    table = Number._meta.db_table
+    empty = Number.objects.raw(f'SELECT * FROM "{table}" WHERE num = %s', [99])
+    assert not bool(empty)
+    assert len(empty) == 0
+    found = Number.objects.raw(f'SELECT * FROM "{table}" WHERE num = %s ORDER BY id', [2])
+    with count_queries() as ctx:
+        assert bool(found)
+        assert len(found) == 2
+        assert [n.num for n in found] == [2, 2]
+        assert found[1].num == 2
+    assert len(ctx) == 1  # evaluated once, then served from the cache as in Django
+
+
+async def test_item22_raw_queryset_async_iteration_uses_the_same_rows(numbers: str) -> None:
+    table = Number._meta.db_table
+    raw = Number.objects.raw(f'SELECT * FROM "{table}" WHERE num = %s', [99])
+    assert [n async for n in raw] == []
+    raw = Number.objects.raw(f'SELECT * FROM "{table}" WHERE num = %s ORDER BY id', [2])
+    assert [n.num async for n in raw] == [2, 2]
+
+
