@@ -15,6 +15,7 @@ from collections.abc import Iterator
 import pytest
 
 import orm
+from orm import Count, F
 from tests.conftest import QueryCounter
 
 UTC = datetime.UTC
@@ -133,5 +134,35 @@ async def test_item22_raw_queryset_async_iteration_uses_the_same_rows(numbers: s
     assert [n async for n in raw] == []
     raw = Number.objects.raw(f'SELECT * FROM "{table}" WHERE num = %s ORDER BY id', [2])
     assert [n.num async for n in raw] == [2, 2]
+
+
+# --------------------------------------------- item 24: values_list() + annotate()
+
+
+def test_item24_values_list_then_annotate_adds_the_annotation(numbers: str) -> None:
+    # The issue's snippet: the count column was missing.
+    qs = Number.objects.values_list("num").annotate(c=Count("id")).order_by("num")
+    assert list(qs) == [(1, 1), (2, 2)]
+    assert list(qs.filter(c__gt=1)) == [(2, 2)]
+    assert list(Number.objects.values_list("num", flat=True).annotate(c=Count("id")).order_by("num")) == [1, 2]
+    named = Number.objects.values_list("num", named=True).annotate(c=Count("id")).order_by("num")
+    assert [(r.num, r.c) for r in named] == [(1, 1), (2, 2)]
+    assert list(Number.objects.values("num").annotate(c=Count("id")).order_by("num")) == [
+        {"num": 1, "c": 1}, {"num": 2, "c": 2},
+    ]
+
+
+def test_item24_annotations_after_values_list_keep_their_order(numbers: str) -> None:
+    qs = Number.objects.values_list("num").annotate(c=Count("id"), d=F("num") + 1).order_by("num")
+    assert list(qs) == [(1, 1, 2), (2, 2, 3)]
+    qs = Number.objects.values_list("num").annotate(c=Count("id")).annotate(e=Count("id")).order_by("num")
+    assert list(qs) == [(1, 1, 1), (2, 2, 2)]
+    # Without an aggregate nothing is grouped: one row per Number.
+    assert list(Number.objects.values_list("num").annotate(d=F("num") * 2).order_by("num")) == [
+        (1, 2), (2, 4), (2, 4),
+    ]
+    # values_list() after annotate() still picks and orders the columns.
+    qs = Number.objects.values_list("num").annotate(c=Count("id")).values_list("c", "num").order_by("num")
+    assert list(qs) == [(1, 1), (2, 2)]
 
 

@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 
 import orm
+from orm import Count
 from orm.exceptions import EmptyResultSet
-from tests.sql.helpers import placeholder_count
+from tests.sql.helpers import assert_sql, placeholder_count
 
 
 class Shift(orm.Model):
@@ -106,5 +107,16 @@ def test_none_after_union_compiles_to_nothing(pg: Any) -> None:
         qs.query.sql_with_params()
     with pytest.raises(EmptyResultSet):
         qs.query.get_compiler(connection=pg).as_sql()
+
+
+# -- item 24: values_list() + annotate() ---------------------------------------------------
+
+
+def test_values_list_then_annotate_selects_and_groups(pg: Any) -> None:
+    qs = Item.objects.values_list("qty").annotate(c=Count("id"))
+    sql = (f'SELECT {QTY} AS "qty", COUNT("paritysql_item"."id") AS "c" FROM "paritysql_item" '
+           f"GROUP BY {QTY}")
+    assert_sql(qs, sql)
+    assert_pg_sql(pg, qs, sql)
 
 
