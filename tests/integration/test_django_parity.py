@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import pytest
 
 import orm
-from orm import Count, F
+from orm import Count, F, Q
 from tests.conftest import QueryCounter
 
 UTC = datetime.UTC
@@ -164,5 +164,49 @@ def test_item24_annotations_after_values_list_keep_their_order(numbers: str) -> 
     # values_list() after annotate() still picks and orders the columns.
     qs = Number.objects.values_list("num").annotate(c=Count("id")).values_list("c", "num").order_by("num")
     assert list(qs) == [(1, 1), (2, 2)]
+
+
+# -------------------------------------------- item 25: annotate() then filter() joins
+
+
+@pytest.fixture
+def books(parity: str) -> str:
+    norvig, russell, knuth = (Author.objects.create(name=n) for n in ("Norvig", "Russell", "Knuth"))
+    aima = Book.objects.create(title="AIMA")
+    aima.authors.add(norvig, russell)
+    Book.objects.create(title="PAIP").authors.add(norvig)
+    Book.objects.create(title="TAOCP").authors.add(knuth)
+    return parity
+
+
+def counted(qs: orm.QuerySet[Book]) -> list[tuple[str, int]]:
+    return [(b.title, b.n) for b in qs.order_by("title")]
+
+
+def test_item25_filter_after_annotate_on_the_same_relation_uses_a_new_join(books: str) -> None:
+    # The snippet: the filter reused the aggregate's join and matched nothing.
+    qs = Book.objects.annotate(n=Count("authors")).filter(authors__name="Norvig", n__gt=1)
+    assert counted(qs) == [("AIMA", 2)]
+    # The count is over every author, not only the ones the later filter names.
+    qs = Book.objects.annotate(n=Count("authors")).filter(authors__name="Norvig")
+    assert counted(qs) == [("AIMA", 2), ("PAIP", 1)]
+    qs = Book.objects.annotate(n=Count("authors")).filter(Q(authors__name="Norvig") | Q(authors__name="Knuth"))
+    assert counted(qs) == [("AIMA", 2), ("PAIP", 1), ("TAOCP", 1)]
+    qs = Book.objects.annotate(n=Count("authors")).filter(authors__name="Norvig").filter(authors__name="Russell")
+    assert counted(qs) == [("AIMA", 2)]
+    qs = Book.objects.annotate(n=Count("authors")).exclude(authors__name="Norvig")
+    assert counted(qs) == [("TAOCP", 1)]
+    reverse = Author.objects.annotate(n=Count("books")).filter(books__title__startswith="A")
+    assert [(a.name, a.n) for a in reverse.order_by("name")] == [("Norvig", 2), ("Russell", 1)]
+
+
+def test_item25_filter_before_annotate_restricts_the_aggregate(books: str) -> None:
+    qs = Book.objects.filter(authors__name="Norvig").annotate(n=Count("authors"))
+    assert counted(qs) == [("AIMA", 1), ("PAIP", 1)]
+    qs = Book.objects.filter(authors__name="Norvig").filter(authors__name="Russell").annotate(n=Count("authors"))
+    assert counted(qs) == [("AIMA", 1)]
+    # Two annotations over the same relation share one join.
+    qs = Book.objects.annotate(n=Count("authors"), m=Count("authors__name"))
+    assert [(b.title, b.n, b.m) for b in qs.order_by("title")] == [("AIMA", 2, 2), ("PAIP", 1, 1), ("TAOCP", 1, 1)]
 
 

@@ -120,3 +120,40 @@ def test_values_list_then_annotate_selects_and_groups(pg: Any) -> None:
     assert_pg_sql(pg, qs, sql)
 
 
+# -- item 25: filter() after annotate() over a multi-valued relation -----------------------
+
+JOIN_WRITERS = (
+    'LEFT OUTER JOIN "paritysql_volume_writers" ON ("paritysql_volume"."id" = "paritysql_volume_writers"."volume_id") '
+    'LEFT OUTER JOIN "paritysql_writer" ON ("paritysql_volume_writers"."writer_id" = "paritysql_writer"."id")'
+)
+GROUP_VOLUME = 'GROUP BY "paritysql_volume"."id", "paritysql_volume"."title"'
+
+
+def test_filter_after_annotate_joins_the_relation_again(pg: Any) -> None:
+    qs = Volume.objects.annotate(n=Count("writers")).filter(writers__name="N", n__gt=1).values("title")
+    sql = (
+        f'SELECT "paritysql_volume"."title" AS "title" FROM "paritysql_volume" {JOIN_WRITERS} '
+        'LEFT OUTER JOIN "paritysql_volume_writers" "T4" ON ("paritysql_volume"."id" = "T4"."volume_id") '
+        'LEFT OUTER JOIN "paritysql_writer" "T5" ON ("T4"."writer_id" = "T5"."id") '
+        f'WHERE "T5"."name" = %s {GROUP_VOLUME} HAVING COUNT("paritysql_writer"."id") > %s'
+    )
+    assert_sql(qs, sql, ["N", 1])
+    assert_pg_sql(pg, qs, sql, ["N", 1])
+
+
+def test_annotate_after_filter_reuses_the_filter_join(pg: Any) -> None:
+    qs = Volume.objects.filter(writers__name="N").annotate(n=Count("writers")).values("title", "n")
+    sql = (
+        'SELECT "paritysql_volume"."title" AS "title", COUNT("paritysql_writer"."id") AS "n" '
+        f'FROM "paritysql_volume" {JOIN_WRITERS} WHERE "paritysql_writer"."name" = %s {GROUP_VOLUME}'
+    )
+    assert_sql(qs, sql, ["N"])
+    assert_pg_sql(pg, qs, sql, ["N"])
+
+
+def test_annotate_after_two_filters_reuses_the_latest_join() -> None:
+    qs = (Volume.objects.filter(writers__name="A").filter(writers__name="B")
+          .annotate(n=Count("writers")).values("n"))
+    sql, params = qs.query.sql_with_params()
+    assert sql.startswith('SELECT COUNT("T5"."id") AS "n" FROM "paritysql_volume"')
+    assert list(params) == ["A", "B"]
