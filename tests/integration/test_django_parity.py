@@ -210,3 +210,19 @@ def test_item25_filter_before_annotate_restricts_the_aggregate(books: str) -> No
     assert [(b.title, b.n, b.m) for b in qs.order_by("title")] == [("AIMA", 2, 2), ("PAIP", 1, 1), ("TAOCP", 1, 1)]
 
 
+# ---------------------------------------------- item 26: Field classes as attributes
+
+
+def test_item26_a_field_class_attribute_is_not_a_field(parity: str) -> None:
+    class Widget(orm.Model):
+        field_class = orm.CharField
+        name = orm.CharField(max_length=20)
+
+        class Meta:
+            app_label = "i11_parity_widget"
+
+    assert Widget.field_class is orm.CharField
+    assert [f.name for f in Widget._meta.concrete_fields] == ["id", "name"]
+    orm.create_tables(Widget)
+    Widget.objects.create(name="w")
+    assert Widget.objects.get().name == "w"
