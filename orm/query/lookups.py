@@ -13,7 +13,7 @@ from typing import Any
 
 from orm import fields as f
 from orm.exceptions import EmptyResultSet, FullResultSet
-from orm.query.expressions import Expression, Func, SQLParams, Value
+from orm.query.expressions import Col, Expression, Func, SQLParams, Value
 
 # Above this many values, ``__in`` binds one array parameter instead of one each.
 IN_LIST_ARRAY_THRESHOLD = 500
@@ -73,6 +73,8 @@ class Lookup(Expression):
         """Compile the left-hand side, wrapped by the backend's cast for this lookup."""
         sql, params = compiler.compile(self.lhs)
         internal = self.lhs_field.get_internal_type()
+        if not isinstance(self.lhs, Col):
+            sql = connection.ops.computed_lookup_cast(internal) % sql
         return connection.ops.lookup_cast(self.lookup_name, internal) % sql, list(params)
 
     def compile_values(self, compiler: Any, connection: Any, values: Any) -> tuple[list[str], list[Any]]:

@@ -9,13 +9,14 @@ together. The results these statements give are checked on real databases in
 from __future__ import annotations
 
 import datetime
+import decimal
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 import orm
-from orm import Count
+from orm import Count, F, Sum
 from orm.exceptions import EmptyResultSet
 from tests.sql.helpers import assert_sql, placeholder_count
 
@@ -96,6 +97,42 @@ def assert_pg_sql(pg: Any, qs: Any, sql: str, params: list[Any] | tuple[Any, ...
 
 def annotated(expression: Any) -> orm.QuerySet[Any]:
     return Shift.objects.annotate(x=expression).values("x")
+
+
+# -- item 16: decimal expressions on SQLite ------------------------------------------------
+
+
+def test_a_computed_decimal_is_cast_to_numeric_when_compared_on_sqlite(pg: Any) -> None:
+    qs = Item.objects.annotate(x=F("price") * 2).filter(x__gt=decimal.Decimal("15")).values("x")
+    select = f'SELECT ({PRICE} * %s) AS "x" FROM "paritysql_item"'
+    assert_sql(qs, f"{select} WHERE CAST(({PRICE} * %s) AS NUMERIC) > %s", [2, 2, "15"])
+    assert_pg_sql(pg, qs, f"{select} WHERE ({PRICE} * %s) > %s", [2, 2, decimal.Decimal("15")])
+
+
+def test_a_decimal_expression_over_an_aggregate_is_cast_in_having(pg: Any) -> None:
+    qs = (Item.objects.annotate(s=Sum("parts__cost")).annotate(n=F("price") - F("s"))
+          .filter(n__gt=0).values("n"))
+    needed = f'({PRICE} - SUM("paritysql_part"."cost"))'
+    head = (f'SELECT {needed} AS "n" FROM "paritysql_item" LEFT OUTER JOIN "paritysql_part" '
+            'ON ("paritysql_item"."id" = "paritysql_part"."item_id") GROUP BY "paritysql_item"."id"')
+    assert_sql(qs, f"{head} HAVING CAST({needed} AS NUMERIC) > %s", ["0"])
+    assert_pg_sql(pg, qs, f"{head} HAVING {needed} > %s", [decimal.Decimal("0")])
+
+
+def test_a_decimal_column_is_compared_as_it_is(pg: Any) -> None:
+    qs = Item.objects.filter(price__gt=decimal.Decimal("1.5")).values("id")
+    select = 'SELECT "paritysql_item"."id" AS "id" FROM "paritysql_item"'
+    assert_sql(qs, f"{select} WHERE {PRICE} > %s", ["1.5"])
+    assert_pg_sql(pg, qs, f"{select} WHERE {PRICE} > %s", [decimal.Decimal("1.5")])
+
+
+def test_decimal_division_divides_reals_on_sqlite(pg: Any) -> None:
+    qs = Item.objects.annotate(x=F("price") / 3).values("x")
+    assert_sql(qs, f'SELECT (CAST({PRICE} AS REAL) / %s) AS "x" FROM "paritysql_item"', [3])
+    assert_pg_sql(pg, qs, f'SELECT ({PRICE} / %s) AS "x" FROM "paritysql_item"', [3])
+    # Integer division stays integer division, as on PostgreSQL.
+    qs = Item.objects.annotate(x=F("qty") / 3).values("x")
+    assert_sql(qs, f'SELECT ({QTY} / %s) AS "x" FROM "paritysql_item"', [3])
 
 
 # -- item 17: union().none() ---------------------------------------------------------------

@@ -151,6 +151,14 @@ class BaseDatabaseOperations:
             return "UPPER(%s)"
         return "%s"
 
+    def computed_lookup_cast(self, internal_type: str) -> str:
+        """How to wrap a computed left-hand side (not a column) of a lookup (``%s`` = its SQL).
+
+        A column compares by its declared type; an expression of the same
+        type may need a cast to compare the same way with a bound value.
+        """
+        return "%s"
+
     def date_extract_sql(self, kind: str, sql: str, params: list[Any]) -> tuple[str, list[Any]]:
         """SQL extracting ``kind`` (validated against ``extract_kinds``) from a date/datetime."""
         raise NotImplementedError

@@ -175,6 +175,13 @@ class DatabaseOperations(BaseDatabaseOperations):
             return "%s REGEXP %s"
         return "%s REGEXP '(?i)' || %s"
 
+    def computed_lookup_cast(self, internal_type: str) -> str:
+        # A decimal column has NUMERIC affinity, so the text parameter of
+        # price > '0.5' is compared as a number; an expression has no
+        # affinity and a number never equals or exceeds text. The cast gives
+        # it the column's affinity (as Django's SQLiteNumericMixin does).
+        return "CAST(%s AS NUMERIC)" if internal_type == "DecimalField" else "%s"
+
     def explain_query_prefix(self, format: str | None = None, **options: Any) -> str:
         if format is not None or options:
             raise ValueError("SQLite's EXPLAIN QUERY PLAN takes no format or options.")
