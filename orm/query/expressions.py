@@ -373,7 +373,12 @@ def _decimal_field(expr: Any) -> f.DecimalField | None:
 
 
 class CombinedExpression(Expression):
-    """``lhs <op> rhs`` for the arithmetic operators."""
+    """``lhs <op> rhs`` for the arithmetic operators.
+
+    Resolving one with a date, datetime or time operand gives a
+    ``temporal.TemporalArithmetic`` instead (typed as in Django), or raises
+    ``FieldError`` when the combination means nothing.
+    """
 
     CONNECTORS = frozenset({"+", "-", "*", "/", "%%"})
 
@@ -405,6 +410,20 @@ class CombinedExpression(Expression):
             return f.DecimalField(max_digits=max(65, places), decimal_places=places)
         return super()._resolve_output_field()
 
+    def resolve_expression(
+        self, query: Any = None, allow_joins: bool = True, reuse: Any = None,
+        summarize: bool = False, for_save: bool = False,
+    ) -> Any:
+        clone = super().resolve_expression(query, allow_joins, reuse, summarize, for_save)
+        # Once the operands are resolved their types are known: date and time
+        # arithmetic needs its own SQL on SQLite and its own result type.
+        lhs_type, rhs_type = internal_type(clone.lhs), internal_type(clone.rhs)
+        if lhs_type in TEMPORAL_TYPES or rhs_type in TEMPORAL_TYPES:
+            from orm.query.temporal import typed_for_temporal  # builds on this module
+
+            return typed_for_temporal(clone, lhs_type, rhs_type)
+        return clone
+
     def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
         lsql, lparams = compiler.compile(self.lhs)
         rsql, rparams = compiler.compile(self.rhs)
@@ -421,12 +440,32 @@ class CombinedExpression(Expression):
         return f"(CAST({lsql} AS REAL) / {rsql})", lparams + rparams
 
 
+#: Operand types that make a CombinedExpression date/time arithmetic (see temporal.py).
+TEMPORAL_TYPES = frozenset({"DateField", "DateTimeField", "TimeField"})
+
+
 class ExpressionWrapper(Expression):
     """Wrap an expression to give it an explicit ``output_field``."""
 
     def __init__(self, expression: Any, output_field: f.Field) -> None:
         super().__init__(output_field)
         self.expression = expression
+
+    def resolve_expression(
+        self, query: Any = None, allow_joins: bool = True, reuse: Any = None,
+        summarize: bool = False, for_save: bool = False,
+    ) -> Any:
+        # The wrapper's type also types a bare arithmetic inside it, so
+        # ExpressionWrapper(F("day") + 1, output_field=DateField()) is the
+        # caller's explicit choice rather than a refused combination.
+        inner = self.expression
+        if isinstance(inner, CombinedExpression) and inner._output_field is None:
+            inner = inner.copy()
+            inner._output_field = self._output_field
+            wrapper: ExpressionWrapper = self.copy()
+            wrapper.expression = inner
+            return Expression.resolve_expression(wrapper, query, allow_joins, reuse, summarize, for_save)
+        return super().resolve_expression(query, allow_joins, reuse, summarize, for_save)
 
     def get_source_expressions(self) -> list[Any]:
         return [self.expression]

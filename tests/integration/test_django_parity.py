@@ -16,7 +16,7 @@ from decimal import Decimal
 import pytest
 
 import orm
-from orm import Count, F, Q, Sum
+from orm import Count, ExpressionWrapper, F, Q, Sum, Value
 from tests.conftest import QueryCounter
 
 UTC = datetime.UTC
@@ -86,6 +86,180 @@ def parity(backend: str) -> Iterator[str]:
     """The backend with this file's tables."""
     orm.create_tables(Experiment, Product, Stock, Number, Author, Book)
     yield backend
+
+
+# ------------------------------------------- item 15: dates, datetimes, durations
+
+
+def at(hour: int, minute: int = 0, day: int = 1) -> datetime.datetime:
+    return datetime.datetime(2024, 1, day, hour, minute, tzinfo=UTC)
+
+
+@pytest.fixture
+def experiments(parity: str) -> str:
+    # a: ran 1 h of an estimated 2 h, b: ran 3 h of an estimated 2 h.
+    Experiment.objects.create(
+        name="a", start=at(10), end=at(11), estimated=2 * HOUR,
+        start_date=datetime.date(2024, 1, 1), end_date=datetime.date(2024, 1, 3),
+        start_time=datetime.time(10), end_time=datetime.time(11, 30),
+    )
+    Experiment.objects.create(
+        name="b", start=at(10), end=at(13), estimated=2 * HOUR,
+        start_date=datetime.date(2024, 1, 1), end_date=datetime.date(2024, 1, 2),
+        start_time=datetime.time(9), end_time=datetime.time(9, 0, 0, 250),
+    )
+    return parity
+
+
+def names(qs: orm.QuerySet[Experiment]) -> list[str]:
+    return [e.name for e in qs]
+
+
+def test_item15_filter_datetime_against_datetime_plus_duration(experiments: str) -> None:
+    # The issue's snippet: SQLite returned no row.
+    assert names(Experiment.objects.filter(end__lt=F("start") + F("estimated"))) == ["a"]
+    assert names(Experiment.objects.filter(end__gt=F("start") + F("estimated"))) == ["b"]
+    assert names(Experiment.objects.filter(end__gt=F("start") + 2 * HOUR)) == ["b"]
+    assert names(Experiment.objects.filter(start__lt=F("end") - F("estimated"))) == ["b"]
+
+
+def test_item15_datetime_minus_datetime_is_a_timedelta(experiments: str) -> None:
+    # The issue's snippet: SQLite raised "ValueError: Invalid isoformat string".
+    rows = list(Experiment.objects.annotate(d=F("end") - F("start")).values_list("name", "d"))
+    assert rows == [("a", HOUR), ("b", 3 * HOUR)]
+    assert all(type(d) is datetime.timedelta for _name, d in rows)
+
+
+def test_item15_datetime_plus_or_minus_duration_is_an_aware_datetime(experiments: str) -> None:
+    qs = Experiment.objects.annotate(
+        plus=F("start") + F("estimated"),
+        minus=F("start") - F("estimated"),
+        reversed_plus=F("estimated") + F("start"),
+        value=F("start") + datetime.timedelta(minutes=90, microseconds=7),
+    )
+    row = qs.values("plus", "minus", "reversed_plus", "value").get(name="a")
+    assert row == {
+        "plus": at(12), "minus": at(8), "reversed_plus": at(12),
+        "value": at(11, 30).replace(microsecond=7),
+    }
+    assert all(v.tzinfo is not None and v.utcoffset() == datetime.timedelta(0) for v in row.values())
+
+
+def test_item15_comparisons_against_temporal_expressions(experiments: str) -> None:
+    assert names(Experiment.objects.filter(estimated__gt=F("end") - F("start"))) == ["a"]
+    annotated = Experiment.objects.annotate(ran=F("end") - F("start"), due=F("start") + F("estimated"))
+    assert names(annotated.filter(ran__gt=2 * HOUR)) == ["b"]
+    assert names(annotated.filter(ran__lte=HOUR)) == ["a"]
+    assert names(annotated.filter(due=at(12))) == ["a", "b"]
+    assert names(annotated.filter(due__lt=F("end"))) == ["b"]
+    assert names(annotated.filter(ran__gt=F("estimated"))) == ["b"]
+
+
+def test_item15_date_minus_date_is_a_timedelta(experiments: str) -> None:
+    qs = Experiment.objects.annotate(days=F("end_date") - F("start_date"))
+    assert list(qs.values_list("name", "days")) == [("a", 2 * DAY), ("b", DAY)]
+    assert names(qs.filter(days__gt=DAY)) == ["a"]
+
+
+def test_item15_date_plus_or_minus_duration_is_a_datetime(experiments: str) -> None:
+    # Django gives a datetime here, but naive and right on PostgreSQL and aware
+    # with the time dropped on SQLite; orm gives the exact instant, aware (UTC),
+    # on both.
+    qs = Experiment.objects.annotate(
+        plus=F("start_date") + F("estimated"), minus=F("start_date") - F("estimated"),
+    )
+    assert qs.values("plus", "minus").get(name="a") == {
+        "plus": at(2), "minus": datetime.datetime(2023, 12, 31, 22, tzinfo=UTC),
+    }
+    assert names(Experiment.objects.filter(end_date__gt=F("start_date") + DAY)) == ["a"]
+    assert names(Experiment.objects.filter(end_date__gte=F("start_date") + DAY)) == ["a", "b"]
+    assert names(Experiment.objects.filter(end__lt=F("start_date") + 12 * HOUR)) == ["a"]
+
+
+def test_item15_datetime_minus_date_treats_the_date_as_midnight_utc(experiments: str) -> None:
+    # Django: 11 h / 13 h on PostgreSQL, timedelta(0) on SQLite (a bug).
+    qs = Experiment.objects.annotate(d=F("end") - F("start_date"))
+    assert list(qs.values_list("name", "d")) == [("a", 11 * HOUR), ("b", 13 * HOUR)]
+    qs = Experiment.objects.annotate(d=F("end") - Value(datetime.datetime(2024, 1, 1, tzinfo=UTC)))
+    assert list(qs.values_list("name", "d")) == [("a", 11 * HOUR), ("b", 13 * HOUR)]
+
+
+def test_item15_time_arithmetic(experiments: str) -> None:
+    qs = Experiment.objects.annotate(
+        ran=F("end_time") - F("start_time"), due=F("start_time") + F("estimated"),
+    )
+    assert list(qs.values_list("name", "ran", "due")) == [
+        ("a", 90 * datetime.timedelta(minutes=1), datetime.time(12)),
+        ("b", datetime.timedelta(microseconds=250), datetime.time(11)),
+    ]
+    assert names(qs.filter(ran__gt=HOUR)) == ["a"]
+
+
+def test_item15_durations_add_and_update_with_temporal_expressions(experiments: str) -> None:
+    qs = Experiment.objects.annotate(twice=F("estimated") + F("estimated"))
+    assert list(qs.values_list("twice", flat=True)) == [4 * HOUR, 4 * HOUR]
+    assert Experiment.objects.filter(name="a").update(end=F("start") + F("estimated") + HOUR) == 1
+    assert Experiment.objects.get(name="a").end == at(13)
+    wrapped = ExpressionWrapper(F("end") - F("start"), output_field=orm.DurationField())
+    assert list(Experiment.objects.annotate(d=wrapped).values_list("d", flat=True)) == [3 * HOUR, 3 * HOUR]
+
+
+def test_item15_shifting_a_date_column_stores_a_date(experiments: str) -> None:
+    # date + duration is a datetime; written to a date column it keeps its date.
+    assert Experiment.objects.filter(name="a").update(start_date=F("start_date") + DAY + HOUR) == 1
+    a = Experiment.objects.get(name="a")
+    assert a.start_date == datetime.date(2024, 1, 2)
+    assert names(Experiment.objects.filter(start_date=datetime.date(2024, 1, 2))) == ["a"]
+    b = Experiment.objects.get(name="b")
+    b.end_date = F("end_date") - DAY
+    b.save()
+    assert names(Experiment.objects.filter(end_date=datetime.date(2024, 1, 1))) == ["b"]
+
+
+def test_item15_time_wraps_around_midnight_and_differences_can_be_negative(experiments: str) -> None:
+    qs = Experiment.objects.annotate(late=F("start_time") + 15 * HOUR, back=F("start_time") - F("end_time"))
+    assert list(qs.values_list("late", "back")) == [
+        (datetime.time(1), -90 * datetime.timedelta(minutes=1)),
+        (datetime.time(0), -datetime.timedelta(microseconds=250)),
+    ]
+
+
+def test_item15_aggregates_over_temporal_arithmetic(experiments: str) -> None:
+    assert Experiment.objects.aggregate(
+        longest=orm.Max(F("end") - F("start")),
+        span=orm.Max("end") - orm.Min("start"),
+        total=Sum("estimated"),
+    ) == {"longest": 3 * HOUR, "span": 3 * HOUR, "total": 4 * HOUR}
+
+
+def test_item15_microseconds_and_nulls_survive(experiments: str) -> None:
+    Experiment.objects.filter(name="a").update(end=F("end") + datetime.timedelta(microseconds=1))
+    a = Experiment.objects.annotate(d=F("end") - F("start")).get(name="a")
+    assert a.end == at(11).replace(microsecond=1)
+    assert a.d == HOUR + datetime.timedelta(microseconds=1)
+    nothing = Value(None, output_field=orm.DurationField())
+    assert Experiment.objects.annotate(x=F("start") + nothing).values_list("x", flat=True)[0] is None
+
+
+async def test_item15_every_connection_computes_temporal_arithmetic(experiments: str) -> None:
+    # SQLite's functions are registered per connection: a scope's own thread
+    # opens its own connection, which must compute the same.
+    async def ran() -> list[datetime.timedelta]:
+        qs = Experiment.objects.annotate(d=F("end") - F("start")).values_list("d", flat=True)
+        return [d async for d in qs]
+
+    assert await ran() == [HOUR, 3 * HOUR]
+    async with orm.connection_scope():
+        assert await ran() == [HOUR, 3 * HOUR]
+
+
+def test_item15_meaningless_temporal_arithmetic_is_refused(experiments: str) -> None:
+    with pytest.raises(orm.FieldError, match="DurationField - DateTimeField"):
+        list(Experiment.objects.annotate(x=F("estimated") - F("start")))
+    with pytest.raises(orm.FieldError, match=r"DateTimeField \+ DateTimeField"):
+        list(Experiment.objects.annotate(x=F("start") + F("end")))
+    with pytest.raises(orm.FieldError, match="output_field"):
+        list(Experiment.objects.annotate(x=F("start") * 2))
 
 
 # ----------------------------------------------------- item 16: decimal arithmetic

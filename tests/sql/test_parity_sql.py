@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 import orm
-from orm import Count, F, Sum
+from orm import Count, F, Sum, Value
 from orm.exceptions import EmptyResultSet
 from tests.sql.helpers import assert_sql, placeholder_count
 
@@ -97,6 +97,128 @@ def assert_pg_sql(pg: Any, qs: Any, sql: str, params: list[Any] | tuple[Any, ...
 
 def annotated(expression: Any) -> orm.QuerySet[Any]:
     return Shift.objects.annotate(x=expression).values("x")
+
+
+# -- item 15: date, datetime, time and duration arithmetic --------------------------------
+
+
+def test_datetime_plus_duration_in_a_filter(pg: Any) -> None:
+    qs = Shift.objects.filter(end__lt=F("start") + F("planned")).values("id")
+    select = f'SELECT "paritysql_shift"."id" AS "id" {FROM_SHIFT}'
+    assert_sql(qs, f"{select} WHERE {END} < orm_datetime_add({START}, {PLANNED})")
+    assert_pg_sql(pg, qs, f"{select} WHERE {END} < ({START} + {PLANNED})")
+
+
+def test_duration_plus_datetime_puts_the_datetime_first(pg: Any) -> None:
+    qs = annotated(F("planned") + F("start"))
+    assert_sql(qs, f'SELECT orm_datetime_add({START}, {PLANNED}) AS "x" {FROM_SHIFT}')
+    assert_pg_sql(pg, qs, f'SELECT ({START} + {PLANNED}) AS "x" {FROM_SHIFT}')
+
+
+def test_datetime_minus_a_timedelta_value(pg: Any) -> None:
+    qs = annotated(F("start") - HOUR)
+    assert_sql(qs, f'SELECT orm_datetime_add({START}, -(%s)) AS "x" {FROM_SHIFT}', [3_600_000_000])
+    assert_pg_sql(pg, qs, f'SELECT ({START} - %s) AS "x" {FROM_SHIFT}', [HOUR])
+
+
+def test_datetime_minus_datetime(pg: Any) -> None:
+    qs = annotated(F("end") - F("start"))
+    assert_sql(qs, f'SELECT orm_timestamp_diff({END}, {START}) AS "x" {FROM_SHIFT}')
+    assert_pg_sql(pg, qs, f'SELECT ({END} - {START}) AS "x" {FROM_SHIFT}')
+
+
+def test_datetime_minus_date(pg: Any) -> None:
+    qs = annotated(F("end") - F("day"))
+    assert_sql(qs, f'SELECT orm_timestamp_diff({END}, {DAY_COL}) AS "x" {FROM_SHIFT}')
+    assert_pg_sql(pg, qs, f'SELECT ({END} - {DAY_COL}) AS "x" {FROM_SHIFT}')
+
+
+def test_date_minus_date_is_an_interval_on_postgresql(pg: Any) -> None:
+    qs = annotated(F("due") - F("day"))
+    assert_sql(qs, f'SELECT orm_timestamp_diff({DUE}, {DAY_COL}) AS "x" {FROM_SHIFT}')
+    assert_pg_sql(pg, qs, f"SELECT (interval '1 day' * ({DUE} - {DAY_COL})) AS \"x\" {FROM_SHIFT}")
+
+
+def test_date_plus_and_minus_duration_are_utc_timestamps_on_postgresql(pg: Any) -> None:
+    qs = annotated(F("day") + F("planned"))
+    assert_sql(qs, f'SELECT orm_datetime_add({DAY_COL}, {PLANNED}) AS "x" {FROM_SHIFT}')
+    assert_pg_sql(pg, qs, f"SELECT (({DAY_COL} + {PLANNED}) AT TIME ZONE 'UTC') AS \"x\" {FROM_SHIFT}")
+    qs = annotated(F("day") - F("planned"))
+    assert_sql(qs, f'SELECT orm_datetime_add({DAY_COL}, -({PLANNED})) AS "x" {FROM_SHIFT}')
+    assert_pg_sql(pg, qs, f"SELECT (({DAY_COL} - {PLANNED}) AT TIME ZONE 'UTC') AS \"x\" {FROM_SHIFT}")
+
+
+def test_time_arithmetic(pg: Any) -> None:
+    qs = annotated(F("opens") + F("planned"))
+    assert_sql(qs, f'SELECT orm_time_add({OPENS}, {PLANNED}) AS "x" {FROM_SHIFT}')
+    assert_pg_sql(pg, qs, f'SELECT ({OPENS} + {PLANNED}) AS "x" {FROM_SHIFT}')
+    qs = annotated(F("closes") - F("opens"))
+    assert_sql(qs, f'SELECT orm_time_diff({CLOSES}, {OPENS}) AS "x" {FROM_SHIFT}')
+    assert_pg_sql(pg, qs, f'SELECT ({CLOSES} - {OPENS}) AS "x" {FROM_SHIFT}')
+
+
+def test_a_difference_compares_with_a_timedelta_as_a_duration(pg: Any) -> None:
+    qs = Shift.objects.annotate(x=F("end") - F("start")).filter(x__gt=2 * HOUR).values("x")
+    diff = f"orm_timestamp_diff({END}, {START})"
+    assert_sql(qs, f'SELECT {diff} AS "x" {FROM_SHIFT} WHERE {diff} > %s', [7_200_000_000])
+    assert_pg_sql(pg, qs, f'SELECT ({END} - {START}) AS "x" {FROM_SHIFT} WHERE ({END} - {START}) > %s', [2 * HOUR])
+
+
+def test_a_date_compared_with_a_datetime_expression_is_its_midnight_on_sqlite(pg: Any) -> None:
+    qs = Shift.objects.filter(due__gte=F("day") + DAY).values("id")
+    select = f'SELECT "paritysql_shift"."id" AS "id" {FROM_SHIFT}'
+    assert_sql(
+        qs, f"{select} WHERE ({DUE} || ' 00:00:00.000000') >= orm_datetime_add({DAY_COL}, %s)", [86_400_000_000],
+    )
+    assert_pg_sql(pg, qs, f"{select} WHERE {DUE} >= (({DAY_COL} + %s) AT TIME ZONE 'UTC')", [DAY])
+    qs = Shift.objects.filter(end__lt=F("day")).values("id")
+    assert_sql(qs, f"{select} WHERE {END} < ({DAY_COL} || ' 00:00:00.000000')")
+    assert_pg_sql(pg, qs, f"{select} WHERE {END} < {DAY_COL}")
+
+
+def test_a_plain_date_value_is_not_rewritten(pg: Any) -> None:
+    qs = Shift.objects.filter(due__gte=datetime.date(2024, 1, 2)).values("id")
+    select = f'SELECT "paritysql_shift"."id" AS "id" {FROM_SHIFT}'
+    assert_sql(qs, f"{select} WHERE {DUE} >= %s", ["2024-01-02"])
+    assert_pg_sql(pg, qs, f"{select} WHERE {DUE} >= %s", [datetime.date(2024, 1, 2)])
+
+
+def test_update_of_a_date_column_keeps_the_date_of_a_shifted_date(pg: Any, captured_sql: Any) -> None:
+    from orm.query.writes import update_values
+    from orm.sql.dml import SQLUpdateCompiler
+
+    Shift.objects.update(due=F("due") + DAY)
+    assert captured_sql == [
+        ('UPDATE "paritysql_shift" SET "due" = date(orm_datetime_add("paritysql_shift"."due", %s))',
+         [86_400_000_000]),
+    ]
+    query = Shift.objects.all().query.chain()
+    sql, params = SQLUpdateCompiler(query, pg, update_values(query, {"due": F("due") + DAY}, pg)).as_sql()
+    assert sql == (
+        'UPDATE "paritysql_shift" SET "due" = '
+        "(((\"paritysql_shift\".\"due\" + %s) AT TIME ZONE 'UTC') AT TIME ZONE 'UTC')::date"
+    )
+    assert params == [DAY]
+
+
+def test_arithmetic_that_means_nothing_for_dates_is_refused_before_any_sql() -> None:
+    with pytest.raises(orm.FieldError, match=r"DurationField - DateTimeField"):
+        annotated(F("planned") - F("start"))
+    with pytest.raises(orm.FieldError, match=r"DateField \+ DateField"):
+        annotated(F("day") + F("due"))
+    with pytest.raises(orm.FieldError, match=r"TimeField % BigIntegerField"):
+        annotated(F("opens") % 2)
+
+
+def test_an_explicit_output_field_allows_other_arithmetic(pg: Any) -> None:
+    qs = annotated(orm.ExpressionWrapper(F("day") + 1, output_field=orm.DateField()))
+    assert_pg_sql(pg, qs, f'SELECT ({DAY_COL} + %s) AS "x" {FROM_SHIFT}', [1])
+
+
+def test_a_null_operand_keeps_plain_arithmetic(pg: Any) -> None:
+    qs = annotated(F("start") + Value(None))
+    assert_sql(qs, f'SELECT ({START} + NULL) AS "x" {FROM_SHIFT}')
+    assert_pg_sql(pg, qs, f'SELECT ({START} + NULL) AS "x" {FROM_SHIFT}')
 
 
 # -- item 16: decimal expressions on SQLite ------------------------------------------------
