@@ -83,7 +83,12 @@ class ModelBase(type):
                 )
         module = attrs.get("__module__", "")
         meta = attrs.pop("Meta", None)
-        contributable = {k: v for k, v in attrs.items() if hasattr(v, "contribute_to_class")}
+        # Only instances contribute: a Field *class* held as a plain attribute
+        # (``field_class = orm.CharField``) has the method too, unbound.
+        contributable = {
+            k: v for k, v in attrs.items()
+            if hasattr(v, "contribute_to_class") and not isinstance(v, type)
+        }
         plain = {k: v for k, v in attrs.items() if k not in contributable}
         cls: Any = super().__new__(mcs, name, bases, plain, **kwargs)
         app_label = getattr(meta, "app_label", None) or _app_label(module)

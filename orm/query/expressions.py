@@ -175,6 +175,15 @@ class Expression:
         return f"{type(self).__name__}({args})"
 
 
+def internal_type(expr: Any) -> str | None:
+    """The internal type name of an expression's result, or None when it has none."""
+    try:
+        field: f.Field = expr.output_field
+    except FieldError:
+        return None
+    return field.storage_field().get_internal_type()
+
+
 class F(Expression):
     """A reference to a field (or annotation) of the query's model: ``F("price") * 2``."""
 
@@ -355,8 +364,21 @@ class Ref(Expression):
         return [self]
 
 
+def _decimal_field(expr: Any) -> f.DecimalField | None:
+    try:
+        field = expr.output_field.storage_field()
+    except FieldError:
+        return None
+    return field if isinstance(field, f.DecimalField) else None
+
+
 class CombinedExpression(Expression):
-    """``lhs <op> rhs`` for the arithmetic operators."""
+    """``lhs <op> rhs`` for the arithmetic operators.
+
+    Resolving one with a date, datetime or time operand gives a
+    ``temporal.TemporalArithmetic`` instead (typed as in Django), or raises
+    ``FieldError`` when the combination means nothing.
+    """
 
     CONNECTORS = frozenset({"+", "-", "*", "/", "%%"})
 
@@ -378,10 +400,48 @@ class CombinedExpression(Expression):
     def contains_aggregate(self) -> bool:  # type: ignore[override]
         return any(getattr(e, "contains_aggregate", False) for e in (self.lhs, self.rhs))
 
+    def _resolve_output_field(self) -> f.Field | None:
+        lhs, rhs = _decimal_field(self.lhs), _decimal_field(self.rhs)
+        if lhs is not None and rhs is not None and self.connector in ("+", "-", "*"):
+            # The exact result's places (results are rounded to the output's
+            # places): 50 - 12.50 is 37.50, not 38; 12.50 * 1.11 is 13.8750.
+            lp, rp = lhs.decimal_places, rhs.decimal_places
+            places = lp + rp if self.connector == "*" else max(lp, rp)
+            return f.DecimalField(max_digits=max(65, places), decimal_places=places)
+        return super()._resolve_output_field()
+
+    def resolve_expression(
+        self, query: Any = None, allow_joins: bool = True, reuse: Any = None,
+        summarize: bool = False, for_save: bool = False,
+    ) -> Any:
+        clone = super().resolve_expression(query, allow_joins, reuse, summarize, for_save)
+        # Once the operands are resolved their types are known: date and time
+        # arithmetic needs its own SQL on SQLite and its own result type.
+        lhs_type, rhs_type = internal_type(clone.lhs), internal_type(clone.rhs)
+        if lhs_type in TEMPORAL_TYPES or rhs_type in TEMPORAL_TYPES:
+            from orm.query.temporal import typed_for_temporal  # builds on this module
+
+            return typed_for_temporal(clone, lhs_type, rhs_type)
+        return clone
+
     def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
         lsql, lparams = compiler.compile(self.lhs)
         rsql, rparams = compiler.compile(self.rhs)
         return f"({lsql} {self.connector} {rsql})", lparams + rparams
+
+    def as_sqlite(self, compiler: Any, connection: Any) -> SQLParams:
+        if self.connector != "/" or internal_type(self) != "DecimalField":
+            return self.as_sql(compiler, connection)
+        # Decimals holding whole numbers are stored as integers on SQLite, and
+        # integer / integer truncates: divide as reals, as PostgreSQL's numeric
+        # division keeps the fraction.
+        lsql, lparams = compiler.compile(self.lhs)
+        rsql, rparams = compiler.compile(self.rhs)
+        return f"(CAST({lsql} AS REAL) / {rsql})", lparams + rparams
+
+
+#: Operand types that make a CombinedExpression date/time arithmetic (see temporal.py).
+TEMPORAL_TYPES = frozenset({"DateField", "DateTimeField", "TimeField"})
 
 
 class ExpressionWrapper(Expression):
@@ -390,6 +450,22 @@ class ExpressionWrapper(Expression):
     def __init__(self, expression: Any, output_field: f.Field) -> None:
         super().__init__(output_field)
         self.expression = expression
+
+    def resolve_expression(
+        self, query: Any = None, allow_joins: bool = True, reuse: Any = None,
+        summarize: bool = False, for_save: bool = False,
+    ) -> Any:
+        # The wrapper's type also types a bare arithmetic inside it, so
+        # ExpressionWrapper(F("day") + 1, output_field=DateField()) is the
+        # caller's explicit choice rather than a refused combination.
+        inner = self.expression
+        if isinstance(inner, CombinedExpression) and inner._output_field is None:
+            inner = inner.copy()
+            inner._output_field = self._output_field
+            wrapper: ExpressionWrapper = self.copy()
+            wrapper.expression = inner
+            return Expression.resolve_expression(wrapper, query, allow_joins, reuse, summarize, for_save)
+        return super().resolve_expression(query, allow_joins, reuse, summarize, for_save)
 
     def get_source_expressions(self) -> list[Any]:
         return [self.expression]

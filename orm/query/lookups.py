@@ -13,7 +13,7 @@ from typing import Any
 
 from orm import fields as f
 from orm.exceptions import EmptyResultSet, FullResultSet
-from orm.query.expressions import Expression, Func, SQLParams, Value
+from orm.query.expressions import Col, Expression, Func, SQLParams, Value, internal_type
 
 # Above this many values, ``__in`` binds one array parameter instead of one each.
 IN_LIST_ARRAY_THRESHOLD = 500
@@ -73,6 +73,8 @@ class Lookup(Expression):
         """Compile the left-hand side, wrapped by the backend's cast for this lookup."""
         sql, params = compiler.compile(self.lhs)
         internal = self.lhs_field.get_internal_type()
+        if not isinstance(self.lhs, Col):
+            sql = connection.ops.computed_lookup_cast(internal) % sql
         return connection.ops.lookup_cast(self.lookup_name, internal) % sql, list(params)
 
     def compile_values(self, compiler: Any, connection: Any, values: Any) -> tuple[list[str], list[Any]]:
@@ -105,6 +107,11 @@ class Lookup(Expression):
     def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
         lhs_sql, lhs_params = self.process_lhs(compiler, connection)
         rhs_sql, rhs_params = self.process_rhs(compiler, connection)
+        if not self.rhs_is_direct_value():
+            # Two expressions (a plain value is already prepared by the lhs field):
+            # a date against a datetime needs aligning on some backends.
+            lhs_sql, rhs_sql = connection.ops.temporal_comparison_sql(
+                internal_type(self.lhs), lhs_sql, internal_type(self.rhs), rhs_sql)
         return f"{lhs_sql} {self.get_rhs_op(connection, rhs_sql)}", lhs_params + rhs_params
 
     def __repr__(self) -> str:

@@ -128,22 +128,31 @@ class Query:
         return f"T{len(self.alias_map) + 1}"
 
     def join(self, info: PathInfo, parent_alias: str, nullable: bool) -> str:
-        """Join one path step from ``parent_alias``, reusing an identical join."""
+        """Join one path step from ``parent_alias``, reusing an identical join.
+
+        Django's rule for a multi-valued step (reverse foreign key, many-to-many):
+        a filter() call reuses only the joins it made itself, so
+        ``filter(books__a=1).filter(books__b=2)`` may match two different books
+        and a filter() after ``annotate(n=Count("books"))`` does not restrict
+        the count. Everything else (annotate, order_by, values) reuses any
+        identical join, the most recent first, so an annotate() after a
+        filter() aggregates over the rows that filter kept.
+        """
         table = info.to_opts.db_table
+        identity = (table, parent_alias, info.lhs_col, info.rhs_col)
+        found = None
         for alias, existing in self.alias_map.items():
-            if isinstance(existing, Join) and existing.identity() == (
-                table, parent_alias, info.lhs_col, info.rhs_col
-            ):
+            if isinstance(existing, Join) and existing.identity() == identity:
                 if (info.multivalued and self.filter_call is not None
-                        and existing.filter_call not in (None, self.filter_call)):
-                    # Each filter() call gets its own join over a multi-valued
-                    # relation: filter(books__a=1).filter(books__b=2) may match
-                    # two different books, as in Django.
+                        and existing.filter_call != self.filter_call):
                     continue
-                if nullable and existing.join_type == INNER:
-                    # Replace, never mutate: clones share Join objects.
-                    self.alias_map[alias] = existing.promoted()
-                return alias
+                found = alias
+        if found is not None:
+            existing = self.alias_map[found]
+            if nullable and existing.join_type == INNER:
+                # Replace, never mutate: clones share Join objects.
+                self.alias_map[found] = existing.promoted()
+            return found
         alias = self._new_alias(table)
         parent = self.alias_map[parent_alias]
         outer = nullable or info.nullable or parent.join_type == LOUTER

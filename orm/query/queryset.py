@@ -364,6 +364,10 @@ class QuerySet(Generic[M]):
         clone = self._chain()
         for alias, expression in kwargs.items():
             clone.query.add_annotation(expression, alias, select=select)
+        if select and clone._fields is not None:
+            # After values()/values_list() an annotation is one more column of
+            # each row (after the named ones), as in Django.
+            clone._fields += tuple(alias for alias in kwargs if alias not in clone._fields)
         return clone
 
     def none(self) -> QuerySet[M]:

@@ -12,6 +12,9 @@ from orm.utils.asyncio import check_async_unsafe, to_async
 class RawQuerySet:
     """Iterate a raw SELECT as model instances; columns map to fields by name.
 
+    The query runs on first use (iteration, ``len()``, ``bool()``, indexing or
+    ``async for``); its instances are then kept, as a QuerySet keeps its rows.
+
     The SQL text must be developer-written; every value belongs in ``params``
     (``%s`` placeholders on every backend), never formatted into the text.
     """
@@ -25,6 +28,7 @@ class RawQuerySet:
         self.params = list(params)
         self.translations = translations or {}
         self.db = using or "default"
+        self._result_cache: list[Any] | None = None
 
     def _rows(self) -> list[Any]:
         connection = connections[self.db]
@@ -56,13 +60,32 @@ class RawQuerySet:
             result.append(obj)
         return result
 
+    def _fetch_all(self) -> list[Any]:
+        """Run the query once; later iteration, ``len()`` and ``bool()`` reuse the rows."""
+        if self._result_cache is None:
+            self._result_cache = self._rows()
+        return self._result_cache
+
+    def _evaluate(self, call: str) -> list[Any]:
+        if self._result_cache is None:
+            check_async_unsafe(f"{call} a RawQuerySet", "`async for obj in raw_qs`")
+        return self._fetch_all()
+
     def __iter__(self) -> Iterator[Any]:
-        check_async_unsafe("iterating a RawQuerySet", "`async for obj in raw_qs`")
-        return iter(self._rows())
+        return iter(self._evaluate("iterating"))
+
+    def __len__(self) -> int:
+        return len(self._evaluate("len() of"))
+
+    def __bool__(self) -> bool:
+        return bool(self._evaluate("bool() of"))
+
+    def __getitem__(self, k: Any) -> Any:
+        return self._evaluate("indexing")[k]
 
     def __aiter__(self) -> AsyncIterator[Any]:
         async def generator() -> AsyncIterator[Any]:
-            for obj in await to_async(self._rows)():
+            for obj in await to_async(self._fetch_all)():
                 yield obj
 
         return generator()

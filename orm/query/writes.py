@@ -13,7 +13,8 @@ from typing import Any
 from orm.db import transaction
 from orm.db.connections import connections
 from orm.exceptions import DataError, FieldError
-from orm.query.expressions import Case, Cast, Value, When
+from orm.query.expressions import Case, Cast, Value, When, internal_type
+from orm.query.lookups import TruncDate
 from orm.query.q import Q
 from orm.sql.dml import SQLUpdateCompiler, exists_by_pk_sql, insert_sql, update_by_pk_sql
 
@@ -119,6 +120,10 @@ def update_values(query: Any, kwargs: dict[str, Any], connection: Any) -> list[t
         if hasattr(value, "resolve_expression"):
             value = value.resolve_expression(query, allow_joins=False, for_save=True)
             _check_expression_values(field, value)
+            if field.storage_field().get_internal_type() == "DateField" and internal_type(value) == "DateTimeField":
+                # due=F("due") + timedelta(days=7) computes a datetime; a date
+                # column keeps its (UTC) date, stored in the date format.
+                value = TruncDate(value)
         else:
             if field.is_relation and hasattr(value, "_meta"):
                 value = field.get_prep_value(value)

@@ -209,6 +209,10 @@ class SQLCompiler:
     def get_combinator_sql(self) -> tuple[str, list[Any]]:
         """UNION [ALL] of the combined queries, then ordering and limits."""
         query = self.query
+        if query.is_empty_query:
+            # none() (or an empty slice) on the combination itself: its WHERE
+            # is not part of this statement, so honour it here.
+            raise EmptyResultSet
         parts: list[str] = []
         params: list[Any] = []
         for sub in query.combined_queries:

@@ -151,6 +151,14 @@ class BaseDatabaseOperations:
             return "UPPER(%s)"
         return "%s"
 
+    def computed_lookup_cast(self, internal_type: str) -> str:
+        """How to wrap a computed left-hand side (not a column) of a lookup (``%s`` = its SQL).
+
+        A column compares by its declared type; an expression of the same
+        type may need a cast to compare the same way with a bound value.
+        """
+        return "%s"
+
     def date_extract_sql(self, kind: str, sql: str, params: list[Any]) -> tuple[str, list[Any]]:
         """SQL extracting ``kind`` (validated against ``extract_kinds``) from a date/datetime."""
         raise NotImplementedError
@@ -166,6 +174,30 @@ class BaseDatabaseOperations:
     def regex_lookup(self, lookup_type: str) -> str:
         """Pattern for ``regex``/``iregex``: ``%s`` placeholders for lhs and pattern."""
         raise NotImplementedError
+
+    def temporal_arithmetic_sql(
+        self, lhs_type: str, connector: str, rhs_type: str, lhs_sql: str, rhs_sql: str,
+    ) -> str:
+        """Date/time arithmetic of two compiled operands, in their order.
+
+        Called for ``X +/- DurationField`` (X a DateField, DateTimeField or
+        TimeField) and for ``X - Y`` of two dates/datetimes or two times;
+        ``connector`` is ``"+"`` or ``"-"``. The result must be what the
+        backend returns for a column of the result type: a datetime for
+        date/datetime +/- duration, a time for time +/- duration, a duration
+        for a difference. Native operators by default.
+        """
+        return f"({lhs_sql} {connector} {rhs_sql})"
+
+    def temporal_comparison_sql(
+        self, lhs_type: str | None, lhs_sql: str, rhs_type: str | None, rhs_sql: str,
+    ) -> tuple[str, str]:
+        """Both sides of a comparison between two expressions, made comparable.
+
+        A date compared with a datetime means its midnight (UTC); backends that
+        compare them natively return the SQL unchanged, as here.
+        """
+        return lhs_sql, rhs_sql
 
     def check_extract_kind(self, kind: object) -> str:
         """Return ``kind`` if it is on the allow-list, else raise ``ValueError``."""

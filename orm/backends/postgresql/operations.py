@@ -210,6 +210,18 @@ class DatabaseOperations(BaseDatabaseOperations):
             return f"DATE_TRUNC(%s, {sql}, 'UTC')", [kind, *params]
         return f"DATE_TRUNC(%s, ({sql})::timestamp)::date", [kind, *params]
 
+    def temporal_arithmetic_sql(
+        self, lhs_type: str, connector: str, rhs_type: str, lhs_sql: str, rhs_sql: str,
+    ) -> str:
+        if lhs_type == "DateField" and rhs_type == "DateField":
+            # date - date is a number of days; the result is a duration.
+            return f"(interval '1 day' * ({lhs_sql} - {rhs_sql}))"
+        if lhs_type == "DateField" and rhs_type == "DurationField":
+            # date +/- interval is a timestamp without time zone: read it as
+            # UTC, so the result is an aware datetime like every other one.
+            return f"(({lhs_sql} {connector} {rhs_sql}) AT TIME ZONE 'UTC')"
+        return super().temporal_arithmetic_sql(lhs_type, connector, rhs_type, lhs_sql, rhs_sql)
+
     def regex_lookup(self, lookup_type: str) -> str:
         # POSIX regular expressions; ~* is the case-insensitive variant.
         if lookup_type == "regex":

@@ -15,6 +15,7 @@ import sqlite3
 from typing import Any, ClassVar
 
 from orm.backends.base.base import BaseDatabaseWrapper
+from orm.backends.sqlite import functions
 from orm.backends.sqlite.features import DatabaseFeatures
 from orm.backends.sqlite.operations import DatabaseOperations
 from orm.backends.sqlite.schema import DatabaseSchemaEditor
@@ -80,6 +81,7 @@ class DatabaseWrapper(BaseDatabaseWrapper):
             uri=name.startswith("file:"),
         )
         conn.create_function("REGEXP", 2, _regexp, deterministic=True)
+        functions.register(conn)
         return conn
 
     def init_connection_state(self) -> None:

@@ -84,6 +84,9 @@ _CONVERTERS: dict[str, Converter] = {
 }
 
 
+# Appended to a date's text to compare it with datetimes (their storage format).
+_MIDNIGHT = "' 00:00:00.000000'"
+
 # json_each() yields SQL values; rebuild the JSON text of one element.
 _JSON_TEXT = (
     "CASE type WHEN 'object' THEN value WHEN 'array' THEN value WHEN 'true' THEN 'true' "
@@ -174,6 +177,35 @@ class DatabaseOperations(BaseDatabaseOperations):
         if lookup_type == "regex":
             return "%s REGEXP %s"
         return "%s REGEXP '(?i)' || %s"
+
+    def computed_lookup_cast(self, internal_type: str) -> str:
+        # A decimal column has NUMERIC affinity, so the text parameter of
+        # price > '0.5' is compared as a number; an expression has no
+        # affinity and a number never equals or exceeds text. The cast gives
+        # it the column's affinity (as Django's SQLiteNumericMixin does).
+        return "CAST(%s AS NUMERIC)" if internal_type == "DecimalField" else "%s"
+
+    def temporal_arithmetic_sql(
+        self, lhs_type: str, connector: str, rhs_type: str, lhs_sql: str, rhs_sql: str,
+    ) -> str:
+        # Text dates and integer microseconds: see backends/sqlite/functions.py.
+        if rhs_type == "DurationField":
+            function = "orm_time_add" if lhs_type == "TimeField" else "orm_datetime_add"
+            delta = rhs_sql if connector == "+" else f"-({rhs_sql})"
+            return f"{function}({lhs_sql}, {delta})"
+        function = "orm_time_diff" if lhs_type == "TimeField" else "orm_timestamp_diff"
+        return f"{function}({lhs_sql}, {rhs_sql})"
+
+    def temporal_comparison_sql(
+        self, lhs_type: str | None, lhs_sql: str, rhs_type: str | None, rhs_sql: str,
+    ) -> tuple[str, str]:
+        # Dates and datetimes are compared as text: '2024-01-02' sorts before
+        # '2024-01-02 00:00:00.000000', so a date becomes its midnight first.
+        if lhs_type == "DateField" and rhs_type == "DateTimeField":
+            return f"({lhs_sql} || {_MIDNIGHT})", rhs_sql
+        if lhs_type == "DateTimeField" and rhs_type == "DateField":
+            return lhs_sql, f"({rhs_sql} || {_MIDNIGHT})"
+        return lhs_sql, rhs_sql
 
     def explain_query_prefix(self, format: str | None = None, **options: Any) -> str:
         if format is not None or options:
