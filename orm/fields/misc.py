@@ -13,6 +13,9 @@ from orm.fields.base import Field
 class BooleanField(Field):
     """True/False (``null=True`` allows None). Accepts bools and the integers 0/1."""
 
+    def get_internal_type(self) -> str:
+        return "BooleanField"
+
     def get_prep_value(self, value: Any) -> Any:
         if value is None or isinstance(value, bool) or hasattr(value, "resolve_expression"):
             return value
@@ -30,6 +33,9 @@ class BooleanField(Field):
 
 class UUIDField(Field):
     """A UUID (native ``uuid`` on PostgreSQL, 32 hex characters on SQLite)."""
+
+    def get_internal_type(self) -> str:
+        return "UUIDField"
 
     def get_prep_value(self, value: Any) -> Any:
         if value is None or isinstance(value, uuid.UUID) or hasattr(value, "resolve_expression"):
@@ -85,6 +91,9 @@ class JSONField(Field):
     Python ``None`` is SQL NULL. NaN and infinities are refused; keys must be str.
     """
 
+    def get_internal_type(self) -> str:
+        return "JSONField"
+
     def __init__(
         self, *args: Any, encoder: type[json.JSONEncoder] | None = None,
         decoder: type[json.JSONDecoder] | None = None, **kwargs: Any,
@@ -114,6 +123,9 @@ class JSONField(Field):
 
 class BinaryField(Field):
     """Raw bytes (``bytea`` / BLOB). Not editable by default, as in Django."""
+
+    def get_internal_type(self) -> str:
+        return "BinaryField"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("editable", False)

@@ -46,6 +46,9 @@ class _AutoNowMixin(Field):
 class DateField(_AutoNowMixin):
     """A calendar date (a datetime given here keeps only its date)."""
 
+    def get_internal_type(self) -> str:
+        return "DateField"
+
     def current_value(self) -> Any:
         return now().date()
 
@@ -79,6 +82,9 @@ class DateField(_AutoNowMixin):
 
 class DateTimeField(_AutoNowMixin):
     """An aware datetime, stored in UTC. A naive datetime raises ``ValueError``."""
+
+    def get_internal_type(self) -> str:
+        return "DateTimeField"
 
     def current_value(self) -> Any:
         return now()
@@ -124,6 +130,9 @@ class DateTimeField(_AutoNowMixin):
 class TimeField(_AutoNowMixin):
     """A time of day (naive)."""
 
+    def get_internal_type(self) -> str:
+        return "TimeField"
+
     def current_value(self) -> Any:
         return now().time()
 
@@ -157,6 +166,9 @@ class TimeField(_AutoNowMixin):
 
 class DurationField(Field):
     """A ``datetime.timedelta`` (microseconds on SQLite, ``interval`` on PostgreSQL)."""
+
+    def get_internal_type(self) -> str:
+        return "DurationField"
 
     def get_prep_value(self, value: Any) -> Any:
         if value is None or hasattr(value, "resolve_expression") or isinstance(value, datetime.timedelta):
