@@ -38,6 +38,11 @@ _SQLITE_LOCKED_HINT = (
     "raise it with '?timeout=SECONDS' in the SQLite URL, keep write transactions short, "
     "and use transaction.atomic() so writers queue with BEGIN IMMEDIATE)"
 )
+_SQLITE_FUNCTION_RAISED = "user-defined function raised exception"
+_SQLITE_FUNCTION_HINT = (
+    " (an invalid regular expression for the regex/iregex lookup? SQLite matches with "
+    "Python's re syntax)"
+)
 
 
 def translate(error: BaseException) -> exc.Error | None:
@@ -56,6 +61,12 @@ def translate(error: BaseException) -> exc.Error | None:
     message = str(error)
     if "database is locked" in message:
         message += _SQLITE_LOCKED_HINT
+    elif message == _SQLITE_FUNCTION_RAISED:
+        # The only function orm registers on SQLite is REGEXP; it raises for a
+        # pattern Python's re rejects (one read from a column: literal patterns
+        # are checked before SQL). PostgreSQL reports that as DataError (2201B).
+        target = exc.DataError
+        message += _SQLITE_FUNCTION_HINT
     new = target(message)
     new.sqlstate = sqlstate
     return new
