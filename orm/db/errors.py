@@ -40,8 +40,8 @@ _SQLITE_LOCKED_HINT = (
 )
 _SQLITE_FUNCTION_RAISED = "user-defined function raised exception"
 _SQLITE_FUNCTION_HINT = (
-    " (an invalid regular expression for the regex/iregex lookup? SQLite matches with "
-    "Python's re syntax)"
+    " (a Python function orm registers on SQLite rejected its arguments: e.g. a regular "
+    "expression Python's re cannot compile, for the regex/iregex lookup)"
 )
 
 
@@ -62,9 +62,10 @@ def translate(error: BaseException) -> exc.Error | None:
     if "database is locked" in message:
         message += _SQLITE_LOCKED_HINT
     elif message == _SQLITE_FUNCTION_RAISED:
-        # The only function orm registers on SQLite is REGEXP; it raises for a
-        # pattern Python's re rejects (one read from a column: literal patterns
-        # are checked before SQL). PostgreSQL reports that as DataError (2201B).
+        # The functions orm registers on SQLite (REGEXP, ...) raise only for
+        # arguments they cannot take: a pattern Python's re rejects (one read
+        # from a column; literal patterns are checked before SQL), a result out
+        # of range. PostgreSQL reports those as DataError (2201B, 22008).
         target = exc.DataError
         message += _SQLITE_FUNCTION_HINT
     new = target(message)
