@@ -38,6 +38,11 @@ _SQLITE_LOCKED_HINT = (
     "raise it with '?timeout=SECONDS' in the SQLite URL, keep write transactions short, "
     "and use transaction.atomic() so writers queue with BEGIN IMMEDIATE)"
 )
+_SQLITE_FUNCTION_RAISED = "user-defined function raised exception"
+_SQLITE_FUNCTION_HINT = (
+    " (a Python function orm registers on SQLite rejected its arguments: e.g. a regular "
+    "expression Python's re cannot compile, for the regex/iregex lookup)"
+)
 
 
 def translate(error: BaseException) -> exc.Error | None:
@@ -56,6 +61,13 @@ def translate(error: BaseException) -> exc.Error | None:
     message = str(error)
     if "database is locked" in message:
         message += _SQLITE_LOCKED_HINT
+    elif message == _SQLITE_FUNCTION_RAISED:
+        # The functions orm registers on SQLite (REGEXP, ...) raise only for
+        # arguments they cannot take: a pattern Python's re rejects (one read
+        # from a column; literal patterns are checked before SQL), a result out
+        # of range. PostgreSQL reports those as DataError (2201B, 22008).
+        target = exc.DataError
+        message += _SQLITE_FUNCTION_HINT
     new = target(message)
     new.sqlstate = sqlstate
     return new

@@ -14,7 +14,7 @@ import itertools
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, ClassVar
 
-from orm.exceptions import DataError, ValidationError
+from orm.exceptions import IntegrityError, ValidationError
 
 
 class _NotProvided:
@@ -131,7 +131,14 @@ class Field:
         return self
 
     def get_internal_type(self) -> str:
-        """Key into the backend's ``data_types``; the class name by default."""
+        """Key into the backend's ``data_types`` and everything that depends on the column type.
+
+        Each built-in field class returns its own name as a literal, so a
+        subclass (``class CashField(orm.DecimalField): pass``) gets its base's
+        column, converters, lookups and checks unless it overrides this. A
+        direct subclass of ``Field`` gets its class name and, unless the
+        backend knows that name, must define ``db_type()`` itself.
+        """
         return type(self).__name__
 
     # -- schema ------------------------------------------------------------
@@ -209,12 +216,17 @@ class Field:
         return self.get_db_prep_value(value, connection, prepared=True)
 
     def check_not_null(self, value: Any) -> None:
-        """Refuse None for a NOT NULL column before an INSERT (an UPDATE that
-        matches no row must not fail on it, so saves check on insert only)."""
+        """Refuse None for a NOT NULL column before an INSERT.
+
+        Raises ``IntegrityError``, the error the database gives for the same
+        violation (as Django), so one ``except IntegrityError`` catches it
+        whichever side notices. An UPDATE is left to the database: one that
+        matches no row must not fail.
+        """
         if value is None and not self.null and not self.primary_key:
-            raise DataError(
+            raise IntegrityError(
                 f"Field {self.name!r} of {self.model._meta.label if self.model else '?'} "
-                "cannot be None (null=False)."
+                "cannot be None: its column is NOT NULL (null=False)."
             )
 
     def pre_save(self, model_instance: Any, add: bool) -> Any:
@@ -311,5 +323,8 @@ class Field:
             value = getattr(self, attr)
             if value != default and not (attr == "verbose_name" and value == self.name.replace("_", " ")):
                 kwargs[attr.lstrip("_")] = value
-        path = f"orm.{type(self).__name__}"
+        klass = type(self)
+        # Built-in fields are imported from ``orm``; a user's subclass from its module.
+        builtin = klass.__module__.startswith("orm.")
+        path = f"orm.{klass.__name__}" if builtin else f"{klass.__module__}.{klass.__qualname__}"
         return self.name, path, [], kwargs

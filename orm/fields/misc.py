@@ -7,11 +7,15 @@ import math
 import uuid
 from typing import Any
 
+from orm.exceptions import DataError
 from orm.fields.base import Field
 
 
 class BooleanField(Field):
     """True/False (``null=True`` allows None). Accepts bools and the integers 0/1."""
+
+    def get_internal_type(self) -> str:
+        return "BooleanField"
 
     def get_prep_value(self, value: Any) -> Any:
         if value is None or isinstance(value, bool) or hasattr(value, "resolve_expression"):
@@ -30,6 +34,9 @@ class BooleanField(Field):
 
 class UUIDField(Field):
     """A UUID (native ``uuid`` on PostgreSQL, 32 hex characters on SQLite)."""
+
+    def get_internal_type(self) -> str:
+        return "UUIDField"
 
     def get_prep_value(self, value: Any) -> Any:
         if value is None or isinstance(value, uuid.UUID) or hasattr(value, "resolve_expression"):
@@ -54,10 +61,27 @@ class UUIDField(Field):
         return value
 
 
-def _check_json(value: Any, name: str, path: str = "") -> None:
-    # Walk once so the error names the offending key; json.dumps alone would
-    # say only "not JSON serializable".
-    if value is None or isinstance(value, str | bool | int):
+def _refuse_nul(text: str, name: str, what: str, path: str) -> None:
+    # jsonb cannot hold \u0000 in a string or a key; refusing it on every
+    # backend keeps a document SQLite accepted from failing on PostgreSQL.
+    if "\x00" in text:
+        raise DataError(
+            f"Field {name!r}: the {what} at {path or 'top level'} contains a NUL character "
+            "(\\x00), which PostgreSQL's jsonb cannot hold; strip it or encode the data."
+        )
+
+
+def check_json(value: Any, name: str, path: str = "") -> None:
+    """Refuse what is not storable JSON on every backend (before a write or a lookup).
+
+    Walks once so the error names the offending key (``json.dumps`` alone
+    would say only "not JSON serializable"): non-str keys, NaN and infinities
+    (``TypeError``/``ValueError``), and NUL in a string or key (``DataError``).
+    """
+    if isinstance(value, str):
+        _refuse_nul(value, name, "string", path)
+        return
+    if value is None or isinstance(value, bool | int):
         return
     if isinstance(value, float):
         if not math.isfinite(value):
@@ -67,11 +91,12 @@ def _check_json(value: Any, name: str, path: str = "") -> None:
         for key, item in value.items():
             if not isinstance(key, str):
                 raise TypeError(f"Field {name!r}: JSON object keys must be str, got {key!r}.")
-            _check_json(item, name, f"{path}.{key}")
+            _refuse_nul(key, name, f"key {key!r}", path)
+            check_json(item, name, f"{path}.{key}")
         return
     if isinstance(value, list | tuple):
         for index, item in enumerate(value):
-            _check_json(item, name, f"{path}[{index}]")
+            check_json(item, name, f"{path}[{index}]")
         return
     raise TypeError(
         f"Field {name!r}: {type(value).__name__} at {path or 'top level'} is not JSON "
@@ -85,6 +110,9 @@ class JSONField(Field):
     Python ``None`` is SQL NULL. NaN and infinities are refused; keys must be str.
     """
 
+    def get_internal_type(self) -> str:
+        return "JSONField"
+
     def __init__(
         self, *args: Any, encoder: type[json.JSONEncoder] | None = None,
         decoder: type[json.JSONDecoder] | None = None, **kwargs: Any,
@@ -95,7 +123,7 @@ class JSONField(Field):
 
     def get_prep_value(self, value: Any) -> Any:
         if value is not None and not hasattr(value, "resolve_expression") and self.encoder is None:
-            _check_json(value, self.name)
+            check_json(value, self.name)
         return value
 
     def get_db_prep_value(self, value: Any, connection: Any, prepared: bool = False) -> Any:
@@ -114,6 +142,9 @@ class JSONField(Field):
 
 class BinaryField(Field):
     """Raw bytes (``bytea`` / BLOB). Not editable by default, as in Django."""
+
+    def get_internal_type(self) -> str:
+        return "BinaryField"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("editable", False)

@@ -23,6 +23,9 @@ INTEGER_RANGES = {
 class IntegerField(Field):
     """A 32-bit integer. Booleans and fractional floats are refused, never truncated."""
 
+    def get_internal_type(self) -> str:
+        return "IntegerField"
+
     @property
     def range(self) -> tuple[int, int]:
         """Inclusive (min, max) of the column type."""
@@ -61,17 +64,29 @@ class IntegerField(Field):
 class SmallIntegerField(IntegerField):
     """A 16-bit integer."""
 
+    def get_internal_type(self) -> str:
+        return "SmallIntegerField"
+
 
 class BigIntegerField(IntegerField):
     """A 64-bit integer."""
+
+    def get_internal_type(self) -> str:
+        return "BigIntegerField"
 
 
 class PositiveIntegerField(IntegerField):
     """An integer from 0 to 2**31-1 (a CHECK constraint enforces it too)."""
 
+    def get_internal_type(self) -> str:
+        return "PositiveIntegerField"
+
 
 class AutoField(IntegerField):
     """An auto-incrementing 32-bit primary key."""
+
+    def get_internal_type(self) -> str:
+        return "AutoField"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs["blank"] = True
@@ -85,12 +100,18 @@ class AutoField(IntegerField):
 class BigAutoField(AutoField):
     """An auto-incrementing 64-bit primary key (the implicit ``id``)."""
 
+    def get_internal_type(self) -> str:
+        return "BigAutoField"
+
     def rel_db_type(self, connection: Any) -> str | None:
         return BigIntegerField().db_type(connection)
 
 
 class SmallAutoField(AutoField):
     """An auto-incrementing 16-bit primary key."""
+
+    def get_internal_type(self) -> str:
+        return "SmallAutoField"
 
     def rel_db_type(self, connection: Any) -> str | None:
         return SmallIntegerField().db_type(connection)
@@ -99,6 +120,9 @@ class SmallAutoField(AutoField):
 class FloatField(Field):
     """A double-precision float. NaN and infinities are refused on every backend
     (SQLite would store NaN as NULL)."""
+
+    def get_internal_type(self) -> str:
+        return "FloatField"
 
     def get_prep_value(self, value: Any) -> Any:
         if value is None or hasattr(value, "resolve_expression"):
@@ -119,6 +143,9 @@ class FloatField(Field):
 
 class DecimalField(Field):
     """A fixed-precision decimal. Extra places round half-even; too many digits raise."""
+
+    def get_internal_type(self) -> str:
+        return "DecimalField"
 
     def __init__(
         self, verbose_name: str | None = None, name: str | None = None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+from orm.exceptions import DataError
 from orm.fields.base import Field
 
 
@@ -14,12 +15,16 @@ def now() -> datetime.datetime:
 
 
 def _refuse_aware(field: Field, value: Any, kind: str) -> None:
-    # Which date or time an aware datetime means depends on a time zone only
-    # the caller knows: storing one in a naive column is refused, not guessed.
-    if isinstance(value, datetime.datetime) and value.tzinfo is not None and value.utcoffset() is not None:
+    # Which date or time an aware value means depends on a time zone only the
+    # caller knows: storing one in a naive column is refused, not guessed.
+    # (PostgreSQL would drop an aware time's offset, SQLite keep it as text.)
+    is_datetime = isinstance(value, datetime.datetime)
+    if (is_datetime or (kind == "time" and isinstance(value, datetime.time))) and value.utcoffset() is not None:
+        what = "datetime" if is_datetime else "time"
+        fix = f"value.astimezone(tz).{kind}()" if what == "datetime" else "value.replace(tzinfo=None)"
         raise ValueError(
-            f"Field {field.name!r} stores a naive {kind} but got the aware datetime {value!r}; "
-            f"convert it in the time zone you mean, e.g. value.astimezone(tz).{kind}()."
+            f"Field {field.name!r} stores a naive {kind} but got the aware {what} {value!r}; "
+            f"convert it to the time zone you mean and drop the zone, e.g. {fix}."
         )
 
 
@@ -45,6 +50,9 @@ class _AutoNowMixin(Field):
 
 class DateField(_AutoNowMixin):
     """A calendar date (a datetime given here keeps only its date)."""
+
+    def get_internal_type(self) -> str:
+        return "DateField"
 
     def current_value(self) -> Any:
         return now().date()
@@ -79,6 +87,9 @@ class DateField(_AutoNowMixin):
 
 class DateTimeField(_AutoNowMixin):
     """An aware datetime, stored in UTC. A naive datetime raises ``ValueError``."""
+
+    def get_internal_type(self) -> str:
+        return "DateTimeField"
 
     def current_value(self) -> Any:
         return now()
@@ -124,6 +135,9 @@ class DateTimeField(_AutoNowMixin):
 class TimeField(_AutoNowMixin):
     """A time of day (naive)."""
 
+    def get_internal_type(self) -> str:
+        return "TimeField"
+
     def current_value(self) -> Any:
         return now().time()
 
@@ -135,7 +149,12 @@ class TimeField(_AutoNowMixin):
                 value = value.astimezone(datetime.UTC)  # lookups compare UTC times
             return value.time()
         if isinstance(value, datetime.time):
-            return value
+            if value.utcoffset() is not None:
+                # As an aware datetime above: lookups compare the UTC time, on every
+                # backend. Only a fixed offset makes a time aware, so any date will do.
+                aware = datetime.datetime.combine(datetime.date(2000, 1, 3), value)
+                return aware.astimezone(datetime.UTC).time()
+            return value.replace(tzinfo=None) if value.tzinfo is not None else value
         if isinstance(value, str):
             try:
                 return datetime.time.fromisoformat(value)
@@ -155,8 +174,31 @@ class TimeField(_AutoNowMixin):
         return value
 
 
+#: The durations a DurationField holds on every backend: SQLite stores whole
+#: microseconds in a 64-bit integer (about 292,000 years either way).
+#: PostgreSQL's interval holds more, but refusing the same values on both keeps
+#: the backends interchangeable; ``timedelta.max`` itself does not fit.
+DURATION_RANGE = (
+    datetime.timedelta(microseconds=-(2**63)),
+    datetime.timedelta(microseconds=2**63 - 1),
+)
+
+
 class DurationField(Field):
-    """A ``datetime.timedelta`` (microseconds on SQLite, ``interval`` on PostgreSQL)."""
+    """A ``datetime.timedelta`` (microseconds on SQLite, ``interval`` on PostgreSQL).
+
+    Values outside ``DURATION_RANGE`` raise ``DataError`` before any write; in
+    a filter they match nothing (or, for ``lt``/``gt`` and friends,
+    everything), as an integer outside its column's range does.
+    """
+
+    def get_internal_type(self) -> str:
+        return "DurationField"
+
+    @property
+    def range(self) -> tuple[datetime.timedelta, datetime.timedelta]:
+        """Inclusive (min, max) of what the column holds."""
+        return DURATION_RANGE
 
     def get_prep_value(self, value: Any) -> Any:
         if value is None or hasattr(value, "resolve_expression") or isinstance(value, datetime.timedelta):
@@ -167,5 +209,14 @@ class DurationField(Field):
         if not prepared:
             value = self.get_prep_value(value)
         if isinstance(value, datetime.timedelta):
+            # Every duration bound for the driver passes here (writes, filters,
+            # Value()), so SQLite's OverflowError can never surface instead.
+            low, high = DURATION_RANGE
+            if not low <= value <= high:
+                raise DataError(
+                    f"Value {value!r} for field {self.name!r} is out of range for DurationField "
+                    f"(about ±{high.days:,} days, what SQLite's 64-bit microsecond column holds); "
+                    "store None (null=True) to mean 'no limit' instead of timedelta.max."
+                )
             return connection.ops.adapt_durationfield_value(value)
         return value

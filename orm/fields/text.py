@@ -12,6 +12,9 @@ from orm.fields.base import Field
 class TextField(Field):
     """Unbounded text. Only ``str`` is accepted (no ``str()`` coercion)."""
 
+    def get_internal_type(self) -> str:
+        return "TextField"
+
     def empty_strings_allowed(self) -> bool:
         return True
 
@@ -50,6 +53,9 @@ class TextField(Field):
 
 class CharField(TextField):
     """Bounded text; ``max_length`` is required and enforced before every write."""
+
+    def get_internal_type(self) -> str:
+        return "CharField"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         max_length = kwargs.get("max_length")

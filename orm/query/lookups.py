@@ -8,7 +8,8 @@ driver's parameter limit.
 
 from __future__ import annotations
 
-import json
+import datetime
+import uuid
 from typing import Any
 
 from orm import fields as f
@@ -137,17 +138,31 @@ class Transform(Func):
         return output_field.get_lookup(name)
 
 
+def storable_range(field: f.Field, value: Any) -> tuple[Any, Any] | None:
+    """(min, max) a column of ``field`` holds when ``value`` is of its kind, else None.
+
+    Integers and durations have a range the column cannot exceed; a value
+    outside it cannot be stored, so a comparison with it needs no database.
+    """
+    if isinstance(value, int) and isinstance(field, f.IntegerField):
+        return field.range
+    if isinstance(value, datetime.timedelta) and isinstance(field, f.DurationField):
+        return field.range
+    return None
+
+
 class _IntegerRangeMixin:
-    """Integer lookups whose value cannot fit the column match nothing (or everything)."""
+    """Integer and duration lookups whose value cannot fit the column match nothing
+    (or everything)."""
 
     below_means_full = False  # True for gt/gte: a value below the range matches every row
     above_means_full = False  # True for lt/lte: a value above the range matches every row
 
     def get_prep_lookup(self) -> Any:
         value = super().get_prep_lookup()  # type: ignore[misc]
-        field = self.lhs_field.storage_field()  # type: ignore[attr-defined]
-        if isinstance(value, int) and isinstance(field, f.IntegerField):
-            low, high = field.range
+        bounds = storable_range(self.lhs_field.storage_field(), value)  # type: ignore[attr-defined]
+        if bounds is not None:
+            low, high = bounds
             if value > high:
                 self._constant = FullResultSet if self.above_means_full else EmptyResultSet
             elif value < low:
@@ -304,10 +319,9 @@ class In(Lookup):
                 values.append(value)  # an expression (already resolved)
                 continue
             prepared = field.get_prep_value(value)
-            if isinstance(prepared, int) and isinstance(field, f.IntegerField):
-                low, high = field.range
-                if not low <= prepared <= high:
-                    continue  # cannot be stored, so cannot match
+            bounds = storable_range(field.storage_field(), prepared)
+            if bounds is not None and not bounds[0] <= prepared <= bounds[1]:
+                continue  # cannot be stored, so cannot match
             values.append(prepared)
         return list(dict.fromkeys(values)) if _hashable(values) else values
 
@@ -352,14 +366,15 @@ class Range(Lookup):
         field = self.lhs_field
         low, high = [v if hasattr(v, "resolve_expression") else field.get_prep_value(v) for v in self.rhs]
         target = field.storage_field()
-        if isinstance(target, f.IntegerField):
-            minimum, maximum = target.range
-            if isinstance(low, int) and isinstance(high, int) and (low > maximum or high < minimum or low > high):
+        low_bounds, high_bounds = storable_range(target, low), storable_range(target, high)
+        if low_bounds is not None and high_bounds is not None:
+            minimum, maximum = low_bounds
+            if low > maximum or high < minimum or low > high:
                 self._empty = True
-            if isinstance(low, int):
-                low = max(low, minimum)
-            if isinstance(high, int):
-                high = min(high, maximum)
+        if low_bounds is not None:
+            low = max(low, low_bounds[0])
+        if high_bounds is not None:
+            high = min(high, high_bounds[1])
         return [low, high]
 
     def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
@@ -409,6 +424,11 @@ class Regex(Lookup):
         return value
 
     def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
+        if self.rhs_is_direct_value():
+            # A pattern the backend's engine rejects is a DataError before any
+            # SQL, as PostgreSQL reports it (SQLite would say only that a
+            # user-defined function raised).
+            connection.ops.check_regex(self.rhs, self.lookup_name)
         lhs_sql, lhs_params = compiler.compile(self.lhs)
         rhs_sql, rhs_params = self.process_rhs(compiler, connection)
         template = connection.ops.regex_lookup(self.lookup_name)
@@ -419,6 +439,54 @@ class IRegex(Regex):
     """Case-insensitive regular-expression match."""
 
     lookup_name = "iregex"
+
+
+# -- UUID text lookups -------------------------------------------------------------
+
+
+class _UUIDHex(Func):
+    """A value compared with a UUID's text: as text, hyphens removed."""
+
+    template = "REPLACE(CAST(%(expressions)s AS text), '-', '')"
+    arity = 1
+    _output_field = f.TextField()
+
+
+class _UUIDTextMixin:
+    """Text lookups on a UUIDField compare the 32 hex digits, hyphens removed on both
+    sides, so ``"550e8400-e29b"`` and ``"550e8400e29b"`` find the same rows on every
+    backend (the backend's ``lookup_cast`` strips the column's hyphens)."""
+
+    prepare_rhs = False
+
+    def get_prep_lookup(self) -> Any:
+        rhs = self.rhs  # type: ignore[attr-defined]
+        if hasattr(rhs, "resolve_expression"):
+            return _UUIDHex(rhs)
+        if isinstance(rhs, uuid.UUID):
+            return rhs.hex
+        if not isinstance(rhs, str):
+            raise TypeError(
+                f"The {self.lookup_name} lookup on UUIDField {self.lhs_field.name!r} needs a "  # type: ignore[attr-defined]
+                f"str or UUID, got {type(rhs).__name__} {rhs!r}."
+            )
+        return rhs.replace("-", "")
+
+    def get_db_prep_lookup(self, value: Any, connection: Any) -> Any:
+        return value
+
+
+def _uuid_lookup(base: type[Lookup]) -> type[Lookup]:
+    return type(f"UUID{base.__name__}", (_UUIDTextMixin, base), {"__doc__": base.__doc__})
+
+
+UUIDIExact = _uuid_lookup(IExact)
+UUIDContains = _uuid_lookup(Contains)
+UUIDIContains = _uuid_lookup(IContains)
+UUIDStartsWith = _uuid_lookup(StartsWith)
+UUIDIStartsWith = _uuid_lookup(IStartsWith)
+UUIDEndsWith = _uuid_lookup(EndsWith)
+UUIDIEndsWith = _uuid_lookup(IEndsWith)
 
 
 # -- transforms -----------------------------------------------------------------
@@ -488,132 +556,6 @@ class Trunc(Func):
         return connection.ops.date_trunc_sql(self.kind, sql, params, is_datetime)  # type: ignore[no-any-return]
 
 
-# -- JSON -------------------------------------------------------------------------
-
-
-class KeyTransform(Transform):
-    """``data__key``: one key (or array index) of a JSON value; the key is a parameter."""
-
-    _output_field = f.JSONField()
-
-    def __init__(self, key_name: str, lhs: Any) -> None:
-        super().__init__(lhs)
-        if not isinstance(key_name, str):
-            raise TypeError("JSON keys must be str.")
-        self.key_name = key_name
-
-    def key_path(self) -> tuple[Any, list[str]]:
-        """(the JSON column expression, the keys from outermost to innermost)."""
-        keys = [self.key_name]
-        lhs = self.lhs
-        while isinstance(lhs, KeyTransform):
-            keys.insert(0, lhs.key_name)
-            lhs = lhs.lhs
-        return lhs, keys
-
-    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> SQLParams:
-        base, keys = self.key_path()
-        sql, params = compiler.compile(base)
-        return connection.ops.json_key_sql(sql, params, keys, as_json=False)  # type: ignore[no-any-return]
-
-    def select_format(self, compiler: Any, sql: str, params: list[Any]) -> SQLParams:
-        base, keys = self.key_path()
-        base_sql, base_params = compiler.compile(base)
-        return compiler.connection.ops.json_key_sql(base_sql, base_params, keys, as_json=True)  # type: ignore[no-any-return]
-
-
-class KeyTransformExact(Lookup):
-    """``data__key=value``: compares the key's JSON value with ``value``."""
-
-    lookup_name = "exact"
-    prepare_rhs = False
-
-    def get_prep_lookup(self) -> Any:
-        if self.rhs is not None and not hasattr(self.rhs, "resolve_expression"):
-            json.dumps(self.rhs, allow_nan=False)
-        return self.rhs
-
-    def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
-        # data__key=None matches a JSON null value (a missing key is __isnull=True).
-        return connection.ops.json_key_exact_sql(compiler, self.lhs, self.rhs)  # type: ignore[no-any-return]
-
-
-class KeyTransformIsNull(IsNull):
-    """``data__key__isnull=True``: the key is absent."""
-
-    def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
-        return connection.ops.json_key_isnull_sql(compiler, self.lhs, self.rhs)  # type: ignore[no-any-return]
-
-
-class _KeyTextMixin:
-    """Text and ordering lookups on a JSON key compare the key's scalar value."""
-
-    def get_prep_lookup(self) -> Any:
-        return self.rhs  # type: ignore[attr-defined]
-
-    def get_db_prep_lookup(self, value: Any, connection: Any) -> Any:
-        return value
-
-
-class _KeyCompareMixin(_KeyTextMixin):
-    """gt/gte/lt/lte on a JSON key: PostgreSQL compares jsonb values (numbers as numbers)."""
-
-    def as_postgresql(self, compiler: Any, connection: Any) -> SQLParams:
-        if hasattr(self.rhs, "as_sql"):  # type: ignore[attr-defined]
-            return self.as_sql(compiler, connection)  # type: ignore[attr-defined,no-any-return]
-        return connection.ops.json_key_compare_sql(  # type: ignore[no-any-return]
-            compiler, self.lhs, self.lookup_name, self.rhs)  # type: ignore[attr-defined]
-
-
-class _KeyInMixin(_KeyTextMixin):
-    """``data__key__in=[...]``: PostgreSQL compares jsonb values."""
-
-    def as_postgresql(self, compiler: Any, connection: Any) -> SQLParams:
-        if not self.rhs:  # type: ignore[attr-defined]
-            raise EmptyResultSet
-        return connection.ops.json_key_in_sql(compiler, self.lhs, list(self.rhs))  # type: ignore[attr-defined,no-any-return]
-
-
-def _key_lookup(base: type[Lookup], mixin: type = _KeyTextMixin) -> type[Lookup]:
-    return type(f"KeyTransform{base.__name__}", (mixin, base), {"__doc__": base.__doc__})
-
-
-KEY_TRANSFORM_LOOKUPS = {
-    cls.lookup_name: _key_lookup(cls)
-    for cls in (IExact, Contains, IContains, StartsWith, IStartsWith, EndsWith, IEndsWith,
-                Regex, IRegex)
-}
-KEY_TRANSFORM_LOOKUPS.update({
-    cls.lookup_name: _key_lookup(cls, _KeyCompareMixin)
-    for cls in (GreaterThan, GreaterThanOrEqual, LessThan, LessThanOrEqual)
-})
-KEY_TRANSFORM_LOOKUPS["exact"] = KeyTransformExact
-KEY_TRANSFORM_LOOKUPS["isnull"] = KeyTransformIsNull
-KEY_TRANSFORM_LOOKUPS["in"] = _key_lookup(In, _KeyInMixin)
-
-
-class HasKey(Lookup):
-    """``data__has_key="k"``: the top-level key exists (key bound as a parameter)."""
-
-    lookup_name = "has_key"
-    prepare_rhs = False
-
-    def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
-        if not isinstance(self.rhs, str):
-            raise TypeError("has_key needs a str key.")
-        return connection.ops.json_has_key_sql(compiler, self.lhs, self.rhs)  # type: ignore[no-any-return]
-
-
-class JSONContains(Lookup):
-    """``data__contains={...}``: JSON containment (PostgreSQL ``@>``)."""
-
-    lookup_name = "contains"
-    prepare_rhs = False
-
-    def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
-        return connection.ops.json_contains_sql(compiler, self.lhs, self.rhs)  # type: ignore[no-any-return]
-
-
 def _register() -> None:
     for lookup in (Exact, IExact, GreaterThan, GreaterThanOrEqual, LessThan, LessThanOrEqual,
                    Contains, IContains, StartsWith, IStartsWith, EndsWith, IEndsWith, In, Range,
@@ -626,10 +568,11 @@ def _register() -> None:
         f.DateTimeField.register_lookup(transform)
         f.TimeField.register_lookup(transform)
     f.DateTimeField.register_lookup(TruncDate)
-    f.JSONField.register_lookup(HasKey)
-    f.JSONField.register_lookup(JSONContains)
+    for uuid_lookup in (UUIDIExact, UUIDContains, UUIDIContains, UUIDStartsWith, UUIDIStartsWith,
+                        UUIDEndsWith, UUIDIEndsWith):
+        f.UUIDField.register_lookup(uuid_lookup)
 
 
 _register()
 
-__all__ = ["Extract", "KeyTransform", "Lookup", "Transform", "Trunc", "TruncDate", "Value"]
+__all__ = ["Extract", "Lookup", "Transform", "Trunc", "TruncDate", "Value"]

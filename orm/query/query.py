@@ -18,7 +18,8 @@ from orm.exceptions import FieldError
 from orm.query import select as select_mod
 from orm.query.expressions import Col, Expression, F, OrderBy, Ref, ResolvedOuterRef, Value
 from orm.query.joins import INNER, LOUTER, BaseTable, Join, PathInfo, path_infos
-from orm.query.lookups import KEY_TRANSFORM_LOOKUPS, KeyTransform, Lookup
+from orm.query.json_lookups import KEY_TRANSFORM_LOOKUPS, KeyTransform
+from orm.query.lookups import Lookup
 from orm.query.q import Q
 from orm.query.where import NothingNode, WhereNode
 from orm.sql.identifiers import check_alias

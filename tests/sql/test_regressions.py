@@ -30,8 +30,8 @@ DATA = '"sqltests_author"."data"'
 def test_json_key_named_like_a_field_is_still_a_json_key():
     assert_sql(
         Author.objects.filter(data__name="bob"),
-        f"{FROM_AUTHOR} WHERE json_extract({DATA}, %s) = %s",
-        ['$."name"', "bob"],
+        f"{FROM_AUTHOR} WHERE COALESCE(json_extract({DATA}, %s) = %s, json_type({DATA}, %s) <> 'null')",
+        ['$."name"', "bob", '$."name"'],
     )
 
 
@@ -70,8 +70,9 @@ def test_json_key_compared_to_a_column_is_compiled():
     # Actual params: ['$."owner"', Col(sqltests_author, sqltests.Author.name)]
     assert_sql(
         Author.objects.filter(data__owner=F("name")),
-        f'{FROM_AUTHOR} WHERE json_extract({DATA}, %s) = "sqltests_author"."name"',
-        ['$."owner"'],
+        f'{FROM_AUTHOR} WHERE COALESCE(json_extract({DATA}, %s) = "sqltests_author"."name", '
+        f"json_type({DATA}, %s) <> 'null')",
+        ['$."owner"', '$."owner"'],
     )
 
 

@@ -199,6 +199,13 @@ class BaseDatabaseOperations:
         """
         return lhs_sql, rhs_sql
 
+    def check_regex(self, pattern: object, lookup_type: str) -> None:
+        """Raise ``DataError`` for a pattern the backend's regex engine rejects.
+
+        Called before SQL for patterns given as values. The default checks
+        nothing: the database itself reports an invalid pattern as DataError.
+        """
+
     def check_extract_kind(self, kind: object) -> str:
         """Return ``kind`` if it is on the allow-list, else raise ``ValueError``."""
         if not isinstance(kind, str) or kind not in self.extract_kinds:
@@ -244,10 +251,26 @@ class BaseDatabaseOperations:
         """Whether the key is absent (``isnull=True``) or present."""
         raise NotSupportedError("JSON key lookups are not supported on this backend.")
 
-    def json_has_key_sql(self, compiler: Any, lhs: Any, key: str) -> tuple[str, list[Any]]:
-        """Whether the top-level key exists."""
+    def json_key_in_sql(self, compiler: Any, key: Any, values: list[Any]) -> tuple[str, list[Any]]:
+        """``key IN (values)`` comparing JSON values, as ``json_key_exact_sql`` compares one."""
+        raise NotSupportedError("JSON key lookups are not supported on this backend.")
+
+    def json_has_keys_sql(
+        self, compiler: Any, lhs: Any, keys: list[str], require_all: bool
+    ) -> tuple[str, list[Any]]:
+        """Whether the object ``lhs`` (a JSON column or a key of one) has all (or any) ``keys``.
+
+        A key is an object key, even one of digits: arrays and scalars have no
+        keys. The result is true or false, never NULL (so ``exclude()`` keeps a
+        document without the key).
+        """
         raise NotSupportedError("has_key is not supported on this backend.")
 
-    def json_contains_sql(self, compiler: Any, lhs: Any, value: Any) -> tuple[str, list[Any]]:
-        """JSON containment."""
-        raise NotSupportedError("contains lookup is not supported on this database backend.")
+    def json_containment_sql(
+        self, compiler: Any, lhs: Any, value: Any, contained_by: bool
+    ) -> tuple[str, list[Any]]:
+        """``lhs`` contains the JSON ``value`` (or, ``contained_by``, is contained by it).
+
+        Only called when ``features.supports_json_field_contains`` is true.
+        """
+        raise NotSupportedError("JSON containment is not supported on this backend.")

@@ -184,7 +184,11 @@ class DatabaseOperations(BaseDatabaseOperations):
 
     def lookup_cast(self, lookup_type: str, internal_type: str | None = None) -> str:
         lookup = "%s"
-        if lookup_type in _TEXT_LOOKUPS and internal_type not in _TEXT_TYPES:
+        if lookup_type in _TEXT_LOOKUPS and internal_type == "UUIDField":
+            # Compare the 32 hex digits, as SQLite stores them; the UUID text
+            # lookups strip the value's hyphens too, so either spelling matches.
+            lookup = "REPLACE((%s)::text, '-', '')"
+        elif lookup_type in _TEXT_LOOKUPS and internal_type not in _TEXT_TYPES:
             lookup = "(%s)::text"
         if lookup_type in _UPPER_LOOKUPS:
             lookup = f"UPPER({lookup})"
@@ -284,23 +288,43 @@ class DatabaseOperations(BaseDatabaseOperations):
         sql, params = self._key_base(compiler, key)
         return f"{sql} {'IS NULL' if isnull else 'IS NOT NULL'}", params
 
-    def json_has_key_sql(self, compiler: Any, lhs: Any, key: str) -> tuple[str, list[Any]]:
-        # Not the ? operator: its semantics differ on arrays ("0" would match the
-        # string element "0" rather than index 0) from the key lookups and SQLite.
-        sql, params = compiler.compile(lhs)
-        return f"({sql} -> %s) IS NOT NULL", [*params, *self.json_path_params([key])]
+    def json_has_keys_sql(
+        self, compiler: Any, lhs: Any, keys: list[str], require_all: bool
+    ) -> tuple[str, list[Any]]:
+        # Not the ?, ?& and ?| operators: they also match a string element of an
+        # array and a string scalar ('["a"]' ? 'a'), and give NULL rather than
+        # false for a missing parent key; "-> text" finds object keys only and
+        # IS NOT NULL is never unknown, as on SQLite. A key containing NUL
+        # cannot exist in jsonb (nor be sent as text), so it is bound as NULL.
+        if hasattr(lhs, "key_path"):
+            sql, params = self._key_base(compiler, lhs)
+        else:
+            sql, params = compiler.compile(lhs)
+        parts: list[str] = []
+        all_params: list[Any] = []
+        for key in keys:
+            parts.append(f"({sql} -> %s::text) IS NOT NULL")
+            all_params += [*params, None if "\x00" in key else key]
+        if len(parts) == 1:
+            return parts[0], all_params
+        return "(" + (" AND " if require_all else " OR ").join(parts) + ")", all_params
 
-    def json_contains_sql(self, compiler: Any, lhs: Any, value: Any) -> tuple[str, list[Any]]:
-        sql, params = compiler.compile(lhs)
+    def json_containment_sql(
+        self, compiler: Any, lhs: Any, value: Any, contained_by: bool
+    ) -> tuple[str, list[Any]]:
+        if hasattr(lhs, "key_path"):
+            sql, params = self._key_base(compiler, lhs)
+        else:
+            sql, params = compiler.compile(lhs)
+        operator = "<@" if contained_by else "@>"
         if hasattr(value, "as_sql"):
             rhs_sql, rhs_params = compiler.compile(value)
-            return f"({sql} @> {rhs_sql})", [*params, *rhs_params]
+            return f"({sql} {operator} {rhs_sql})", [*params, *rhs_params]
         document = json.dumps(value, allow_nan=False, ensure_ascii=False)
-        return f"({sql} @> %s::jsonb)", [*params, document]
+        return f"({sql} {operator} %s::jsonb)", [*params, document]
 
-    # Not called by the core yet: comparing a key with gt/gte/lt/lte/in needs
-    # the value as jsonb, because the scalar text form (->>) cannot be compared
-    # with a number parameter. See the backend's notes for the lookup change.
+    # Comparing a key with gt/gte/lt/lte/in needs the value as jsonb, because
+    # the scalar text form (->>) cannot be compared with a number parameter.
     def json_key_compare_sql(
         self, compiler: Any, key: Any, lookup_name: str, value: Any
     ) -> tuple[str, list[Any]]:

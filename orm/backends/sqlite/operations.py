@@ -11,6 +11,7 @@ from functools import lru_cache
 from typing import Any
 
 from orm.backends.base.operations import BaseDatabaseOperations, Converter
+from orm.exceptions import DataError
 
 _PLACEHOLDER = re.compile(r"%%|%s")
 
@@ -87,6 +88,8 @@ _CONVERTERS: dict[str, Converter] = {
 # Appended to a date's text to compare it with datetimes (their storage format).
 _MIDNIGHT = "' 00:00:00.000000'"
 
+# Above this many values a key's IN binds one JSON array (as the ``in`` lookup does).
+_IN_ARRAY_THRESHOLD = 500
 # json_each() yields SQL values; rebuild the JSON text of one element.
 _JSON_TEXT = (
     "CASE type WHEN 'object' THEN value WHEN 'array' THEN value WHEN 'true' THEN 'true' "
@@ -207,6 +210,19 @@ class DatabaseOperations(BaseDatabaseOperations):
             return lhs_sql, f"({rhs_sql} || {_MIDNIGHT})"
         return lhs_sql, rhs_sql
 
+    def check_regex(self, pattern: object, lookup_type: str) -> None:
+        # REGEXP runs Python's re (see base.py), so re.compile() judges the
+        # pattern exactly as the query would; compiled patterns are cached by re.
+        if not isinstance(pattern, str):
+            return
+        try:
+            re.compile(pattern if lookup_type == "regex" else "(?i)" + pattern)
+        except re.error as error:
+            raise DataError(
+                f"Invalid regular expression {pattern!r} for the {lookup_type} lookup: {error} "
+                "(SQLite matches with Python's re syntax)."
+            ) from None
+
     def explain_query_prefix(self, format: str | None = None, **options: Any) -> str:
         if format is not None or options:
             raise ValueError("SQLite's EXPLAIN QUERY PLAN takes no format or options.")
@@ -220,36 +236,44 @@ class DatabaseOperations(BaseDatabaseOperations):
         # of bound variables per statement.
         return "(SELECT value FROM json_each(%s))", [json.dumps(values)]
 
-    def json_path_params(self, keys: list[str]) -> Any:
+    def json_path_params(self, keys: list[str], last_is_key: bool = False) -> Any:
         # Each key JSON-quoted, so dots, brackets and quotes in it stay literal;
-        # the whole path travels as one bound parameter.
+        # the whole path travels as one bound parameter. A key of digits is an
+        # array index, except a final one that must be an object key (has_key).
         path = "$"
-        for key in keys:
-            path += f"[{int(key)}]" if key.isascii() and key.isdigit() else "." + json.dumps(key, ensure_ascii=False)
+        for position, key in enumerate(keys, 1):
+            index = key.isascii() and key.isdigit() and not (last_is_key and position == len(keys))
+            path += f"[{int(key)}]" if index else "." + json.dumps(key, ensure_ascii=False)
         return path
 
     def json_key_sql(self, sql: str, params: list[Any], keys: list[str], as_json: bool) -> tuple[str, list[Any]]:
         return self._json_expr(sql, list(params), keys, "json" if as_json else "value")
 
-    def _json_expr(self, sql: str, params: list[Any], keys: list[str], mode: str) -> tuple[str, list[Any]]:
+    def _json_expr(
+        self, sql: str, params: list[Any], keys: list[str], mode: str, last_is_key: bool = False
+    ) -> tuple[str, list[Any]]:
         """A key path's scalar value, JSON type or JSON text.
 
         SQLite's path syntax cannot name a key containing '"', so such paths
         walk json_each() with each key bound as a plain parameter instead.
         """
         if not any('"' in key for key in keys):
-            path = self.json_path_params(keys)
+            path = self.json_path_params(keys, last_is_key)
             template = {"value": "json_extract({}, %s)", "type": "json_type({}, %s)",
                         "json": "({} -> %s)"}[mode]
             return template.format(sql), [*params, path]
         for key in keys[:-1]:
             sql, params = self._json_each(sql, params, key, "value")
-        return self._json_each(sql, params, keys[-1], mode)
+        return self._json_each(sql, params, keys[-1], mode, last_is_key)
 
     @staticmethod
-    def _json_each(sql: str, params: list[Any], key: str, mode: str) -> tuple[str, list[Any]]:
+    def _json_each(
+        sql: str, params: list[Any], key: str, mode: str, as_key: bool = False
+    ) -> tuple[str, list[Any]]:
+        # json_each() gives an array element an integer key and an object member
+        # a text one, and they never compare equal: binding str finds only keys.
         column = {"value": "value", "type": "type", "json": _JSON_TEXT}[mode]
-        bound: Any = int(key) if key.isascii() and key.isdigit() else key
+        bound: Any = int(key) if key.isascii() and key.isdigit() and not as_key else key
         return f"(SELECT {column} FROM json_each({sql}) WHERE key = %s)", [*params, bound]
 
     def _key_base(self, compiler: Any, key: Any) -> tuple[str, list[Any], list[str]]:
@@ -257,34 +281,89 @@ class DatabaseOperations(BaseDatabaseOperations):
         sql, params = compiler.compile(base)
         return sql, list(params), keys
 
-    def json_key_exact_sql(self, compiler: Any, key: Any, value: Any) -> tuple[str, list[Any]]:
-        sql, params, keys = self._key_base(compiler, key)
+    def _false_on_json_null(
+        self, sql: str, params: list[Any], base: tuple[str, list[Any], list[str]]
+    ) -> tuple[str, list[Any]]:
+        # json_extract() gives SQL NULL for a key holding JSON null, so comparing
+        # it is unknown and exclude() drops the row; PostgreSQL compares jsonb
+        # 'null' and gets false. COALESCE makes a JSON null compare false here
+        # too, while a missing key stays unknown on both backends.
+        type_sql, type_params = self._json_expr(base[0], base[1], base[2], "type")
+        return f"COALESCE({sql}, {type_sql} <> 'null')", [*params, *type_params]
+
+    def _json_value_sql(
+        self, compiler: Any, base: tuple[str, list[Any], list[str]], value: Any
+    ) -> tuple[str, list[Any]] | None:
+        """``key = value`` for a value json_extract() cannot be compared with, else None."""
+        sql, params, keys = base
         if hasattr(value, "as_sql"):  # data__key=F("other"): compare scalar values
             value_sql, value_params = self._json_expr(sql, params, keys, "value")
             rhs_sql, rhs_params = compiler.compile(value)
-            return f"{value_sql} = {rhs_sql}", [*value_params, *rhs_params]
+            return self._false_on_json_null(f"{value_sql} = {rhs_sql}", [*value_params, *rhs_params], base)
         if value is None:
             type_sql, type_params = self._json_expr(sql, params, keys, "type")
             return f"{type_sql} = 'null'", type_params
         if isinstance(value, bool):
             type_sql, type_params = self._json_expr(sql, params, keys, "type")
             return f"{type_sql} = %s", [*type_params, "true" if value else "false"]
-        if isinstance(value, dict | list):
+        if isinstance(value, dict | list | tuple):
             doc = json.dumps(value, ensure_ascii=False, allow_nan=False)
             json_sql, json_params = self._json_expr(sql, params, keys, "json")
             return f"{json_sql} = json(%s)", [*json_params, doc]
-        value_sql, value_params = self._json_expr(sql, params, keys, "value")
-        return f"{value_sql} = %s", [*value_params, value]
+        return None
+
+    def json_key_exact_sql(self, compiler: Any, key: Any, value: Any) -> tuple[str, list[Any]]:
+        base = self._key_base(compiler, key)
+        special = self._json_value_sql(compiler, base, value)
+        if special is not None:
+            return special
+        value_sql, value_params = self._json_expr(*base, "value")
+        return self._false_on_json_null(f"{value_sql} = %s", [*value_params, value], base)
+
+    def json_key_in_sql(self, compiler: Any, key: Any, values: list[Any]) -> tuple[str, list[Any]]:
+        # Strings and numbers compare with json_extract() in one IN; null, booleans
+        # and documents need their own test each, as in json_key_exact_sql.
+        base = self._key_base(compiler, key)
+        parts: list[str] = []
+        params: list[Any] = []
+        scalars: list[Any] = []
+        for value in values:
+            special = self._json_value_sql(compiler, base, value)
+            if special is None:
+                scalars.append(value)
+            else:
+                parts.append(special[0])
+                params += special[1]
+        if scalars:
+            value_sql, value_params = self._json_expr(*base, "value")
+            in_sql, in_params = (self.in_array_sql(scalars) if len(scalars) > _IN_ARRAY_THRESHOLD
+                                 else ("(" + ", ".join(["%s"] * len(scalars)) + ")", scalars))
+            parts.insert(0, f"{value_sql} IN {in_sql}")
+            params[:0] = [*value_params, *in_params]
+        return self._false_on_json_null("(" + " OR ".join(parts) + ")", params, base)
 
     def json_key_isnull_sql(self, compiler: Any, key: Any, isnull: bool) -> tuple[str, list[Any]]:
         sql, params, keys = self._key_base(compiler, key)
         type_sql, type_params = self._json_expr(sql, params, keys, "type")
         return f"{type_sql} IS {'' if isnull else 'NOT '}NULL", type_params
 
-    def json_has_key_sql(self, compiler: Any, lhs: Any, key: str) -> tuple[str, list[Any]]:
-        sql, params = compiler.compile(lhs)
-        type_sql, type_params = self._json_expr(sql, list(params), [key], "type")
-        return f"{type_sql} IS NOT NULL", type_params
+    def json_has_keys_sql(
+        self, compiler: Any, lhs: Any, keys: list[str], require_all: bool
+    ) -> tuple[str, list[Any]]:
+        if hasattr(lhs, "key_path"):
+            sql, params, path = self._key_base(compiler, lhs)
+        else:
+            sql, params = compiler.compile(lhs)
+            params, path = list(params), []
+        parts: list[str] = []
+        all_params: list[Any] = []
+        for key in keys:
+            type_sql, type_params = self._json_expr(sql, params, [*path, key], "type", last_is_key=True)
+            parts.append(f"{type_sql} IS NOT NULL")
+            all_params += type_params
+        if len(parts) == 1:
+            return parts[0], all_params
+        return "(" + (" AND " if require_all else " OR ").join(parts) + ")", all_params
 
     def adapt_json_value(self, value: Any, encoder: Any) -> Any:
         return json.dumps(value, cls=encoder, allow_nan=False, ensure_ascii=False)

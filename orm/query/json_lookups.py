@@ -1,0 +1,274 @@
+"""JSON keys (``data__a__b``) and the lookups of a JSONField or of one of its keys.
+
+A key transform never puts a key into SQL text: the backend binds the key path
+as parameters (CVE-2019-14234). Past a JSON field every ``__`` part is a key
+unless it names a lookup: ``exact``, ``isnull``, the text and ordering
+lookups, ``in``, and the JSON lookups ``has_key``, ``has_keys``,
+``has_any_keys``, ``contains`` and ``contained_by`` (a key spelled like one of
+them is reached with ``__exact``, e.g. ``data__contains__exact="x"``).
+
+Every value compared with a JSON document or key is checked first as a
+written one would be (``check_json``): NUL characters, NaN and non-str keys
+fail the same way on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from orm import fields as f
+from orm.exceptions import EmptyResultSet, NotSupportedError
+from orm.fields.misc import check_json
+from orm.query.expressions import SQLParams
+from orm.query.lookups import (
+    EndsWith,
+    GreaterThan,
+    GreaterThanOrEqual,
+    IContains,
+    IEndsWith,
+    IExact,
+    In,
+    IRegex,
+    IsNull,
+    IStartsWith,
+    LessThan,
+    LessThanOrEqual,
+    Lookup,
+    Regex,
+    StartsWith,
+    Transform,
+)
+
+
+class KeyTransform(Transform):
+    """``data__key``: one key (or array index) of a JSON value; the key is a parameter."""
+
+    _output_field = f.JSONField()
+
+    def __init__(self, key_name: str, lhs: Any) -> None:
+        super().__init__(lhs)
+        if not isinstance(key_name, str):
+            raise TypeError("JSON keys must be str.")
+        self.key_name = key_name
+
+    def key_path(self) -> tuple[Any, list[str]]:
+        """(the JSON column expression, the keys from outermost to innermost)."""
+        keys = [self.key_name]
+        lhs = self.lhs
+        while isinstance(lhs, KeyTransform):
+            keys.insert(0, lhs.key_name)
+            lhs = lhs.lhs
+        return lhs, keys
+
+    def label(self) -> str:
+        """``data__a__b``: how the user wrote the key path, for error messages."""
+        base, keys = self.key_path()
+        target = getattr(base, "target", None)
+        return "__".join([getattr(target, "name", None) or "JSON", *keys])
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> SQLParams:
+        base, keys = self.key_path()
+        sql, params = compiler.compile(base)
+        return connection.ops.json_key_sql(sql, params, keys, as_json=False)  # type: ignore[no-any-return]
+
+    def select_format(self, compiler: Any, sql: str, params: list[Any]) -> SQLParams:
+        base, keys = self.key_path()
+        base_sql, base_params = compiler.compile(base)
+        return compiler.connection.ops.json_key_sql(base_sql, base_params, keys, as_json=True)  # type: ignore[no-any-return]
+
+
+def _label(lhs: Any) -> str:
+    if isinstance(lhs, KeyTransform):
+        return lhs.label()
+    return str(getattr(getattr(lhs, "target", None), "name", None) or getattr(lhs.output_field, "name", ""))
+
+
+def _check_value(lhs: Any, value: Any) -> None:
+    """Refuse a value no stored JSON could equal (NUL, NaN, non-str keys) before SQL."""
+    if value is not None and not hasattr(value, "resolve_expression"):
+        check_json(value, _label(lhs))
+
+
+class KeyTransformExact(Lookup):
+    """``data__key=value``: compares the key's JSON value with ``value``.
+
+    A key holding JSON null is unequal to any other value (so ``exclude()``
+    keeps it, as on PostgreSQL); a missing key compares as unknown.
+    """
+
+    lookup_name = "exact"
+    prepare_rhs = False
+
+    def get_prep_lookup(self) -> Any:
+        _check_value(self.lhs, self.rhs)
+        return self.rhs
+
+    def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
+        # data__key=None matches a JSON null value (a missing key is __isnull=True).
+        return connection.ops.json_key_exact_sql(compiler, self.lhs, self.rhs)  # type: ignore[no-any-return]
+
+
+class KeyTransformIsNull(IsNull):
+    """``data__key__isnull=True``: the key is absent."""
+
+    def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
+        return connection.ops.json_key_isnull_sql(compiler, self.lhs, self.rhs)  # type: ignore[no-any-return]
+
+
+class _KeyTextMixin:
+    """Text and ordering lookups on a JSON key compare the key's scalar value."""
+
+    def get_prep_lookup(self) -> Any:
+        _check_value(self.lhs, self.rhs)  # type: ignore[attr-defined]
+        return self.rhs  # type: ignore[attr-defined]
+
+    def get_db_prep_lookup(self, value: Any, connection: Any) -> Any:
+        return value
+
+
+class _KeyCompareMixin(_KeyTextMixin):
+    """gt/gte/lt/lte on a JSON key: PostgreSQL compares jsonb values (numbers as numbers)."""
+
+    def as_postgresql(self, compiler: Any, connection: Any) -> SQLParams:
+        if hasattr(self.rhs, "as_sql"):  # type: ignore[attr-defined]
+            return self.as_sql(compiler, connection)  # type: ignore[attr-defined,no-any-return]
+        return connection.ops.json_key_compare_sql(  # type: ignore[no-any-return]
+            compiler, self.lhs, self.lookup_name, self.rhs)  # type: ignore[attr-defined]
+
+
+class KeyTransformIn(_KeyTextMixin, In):
+    """``data__key__in=[...]``: the key's JSON value equals one of the values (as ``exact``)."""
+
+    def get_prep_lookup(self) -> Any:
+        rhs = self.rhs
+        if hasattr(rhs, "resolve_expression") or hasattr(rhs, "query"):
+            return rhs
+        if isinstance(rhs, str | bytes) or not hasattr(rhs, "__iter__"):
+            raise TypeError(f"The 'in' lookup needs an iterable of values, got {rhs!r}.")
+        values = list(rhs)
+        for value in values:
+            _check_value(self.lhs, value)
+        return values
+
+    def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
+        if not self.rhs_is_direct_value() or any(hasattr(v, "as_sql") for v in self.rhs):
+            return super().as_sql(compiler, connection)
+        if not self.rhs:
+            raise EmptyResultSet
+        return connection.ops.json_key_in_sql(compiler, self.lhs, list(self.rhs))  # type: ignore[no-any-return]
+
+
+def _key_lookup(base: type[Lookup], mixin: type = _KeyTextMixin) -> type[Lookup]:
+    return type(f"KeyTransform{base.__name__}", (mixin, base), {"__doc__": base.__doc__})
+
+
+# -- lookups of a whole document (or of a key holding one) -------------------------
+
+
+class HasKey(Lookup):
+    """``data__has_key="k"``: the object has the key ``k`` (a key of digits too;
+    arrays and scalars have no keys). Nested: ``data__a__has_key="k"``."""
+
+    lookup_name = "has_key"
+    prepare_rhs = False
+
+    def get_prep_lookup(self) -> Any:
+        if not isinstance(self.rhs, str):
+            raise TypeError(f"{self.lookup_name} needs a str key, got {self.rhs!r}.")
+        return self.rhs
+
+    def keys(self) -> list[str]:
+        """The keys to look for."""
+        return [self.rhs]
+
+    def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
+        return connection.ops.json_has_keys_sql(  # type: ignore[no-any-return]
+            compiler, self.lhs, self.keys(), self.lookup_name != "has_any_keys")
+
+
+class HasKeys(HasKey):
+    """``data__has_keys=["a", "b"]``: the object has every one of the keys."""
+
+    lookup_name = "has_keys"
+
+    def get_prep_lookup(self) -> Any:
+        keys = self.rhs
+        if isinstance(keys, str | bytes) or not isinstance(keys, list | tuple | set | frozenset):
+            raise TypeError(f"{self.lookup_name} needs a list of str keys, got {keys!r}.")
+        keys = list(keys)
+        if not keys:
+            raise ValueError(f"{self.lookup_name} needs at least one key.")
+        for key in keys:
+            if not isinstance(key, str):
+                raise TypeError(f"{self.lookup_name} needs a list of str keys; {key!r} is not a str.")
+        return keys
+
+    def keys(self) -> list[str]:
+        return list(self.rhs)
+
+
+class HasAnyKeys(HasKeys):
+    """``data__has_any_keys=["a", "b"]``: the object has at least one of the keys."""
+
+    lookup_name = "has_any_keys"
+
+
+class DataContains(Lookup):
+    """``data__contains={...}``: JSON containment (jsonb ``@>``; PostgreSQL only)."""
+
+    lookup_name = "contains"
+    prepare_rhs = False
+    contained_by = False
+
+    def get_prep_lookup(self) -> Any:
+        _check_value(self.lhs, self.rhs)
+        return self.rhs
+
+    def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
+        if not connection.features.supports_json_field_contains:
+            raise NotSupportedError(
+                f"{self.lookup_name} on a JSONField needs PostgreSQL (jsonb containment); "
+                f"{connection.display_name} has no equivalent. Compare keys instead, e.g. "
+                "data__key=value or data__has_keys=[...]."
+            )
+        return connection.ops.json_containment_sql(  # type: ignore[no-any-return]
+            compiler, self.lhs, self.rhs, self.contained_by)
+
+
+class ContainedBy(DataContains):
+    """``data__contained_by={...}``: the document is contained in the value (``<@``)."""
+
+    lookup_name = "contained_by"
+    contained_by = True
+
+
+_DOCUMENT_LOOKUPS: tuple[type[Lookup], ...] = (HasKey, HasKeys, HasAnyKeys, DataContains, ContainedBy)
+
+#: The lookups of a key transform (the JSON field's own lookups are registered on it).
+KEY_TRANSFORM_LOOKUPS: dict[str, type[Lookup]] = {
+    cls.lookup_name: _key_lookup(cls)
+    for cls in (IExact, IContains, StartsWith, IStartsWith, EndsWith, IEndsWith, Regex, IRegex)
+}
+KEY_TRANSFORM_LOOKUPS.update({
+    cls.lookup_name: _key_lookup(cls, _KeyCompareMixin)
+    for cls in (GreaterThan, GreaterThanOrEqual, LessThan, LessThanOrEqual)
+})
+KEY_TRANSFORM_LOOKUPS["exact"] = KeyTransformExact
+KEY_TRANSFORM_LOOKUPS["isnull"] = KeyTransformIsNull
+KEY_TRANSFORM_LOOKUPS["in"] = KeyTransformIn
+# As in Django, ``contains`` past a key is JSON containment, not a substring
+# match (``icontains`` still matches text).
+KEY_TRANSFORM_LOOKUPS.update({cls.lookup_name: cls for cls in _DOCUMENT_LOOKUPS})
+
+for _lookup in _DOCUMENT_LOOKUPS:
+    f.JSONField.register_lookup(_lookup)
+
+__all__ = [
+    "KEY_TRANSFORM_LOOKUPS",
+    "ContainedBy",
+    "DataContains",
+    "HasAnyKeys",
+    "HasKey",
+    "HasKeys",
+    "KeyTransform",
+]
