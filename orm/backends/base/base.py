@@ -29,6 +29,7 @@ from orm.utils.asyncio import check_async_unsafe
 
 if TYPE_CHECKING:
     from orm.backends.base.features import BaseDatabaseFeatures
+    from orm.backends.base.introspection import BaseDatabaseIntrospection
     from orm.backends.base.operations import BaseDatabaseOperations
     from orm.backends.base.schema import BaseDatabaseSchemaEditor
 
@@ -68,6 +69,7 @@ class BaseDatabaseWrapper:
 
     ops_class: ClassVar[type[BaseDatabaseOperations]]
     features_class: ClassVar[type[BaseDatabaseFeatures]]
+    introspection_class: ClassVar[type[BaseDatabaseIntrospection]]
     schema_editor_class: ClassVar[type[BaseDatabaseSchemaEditor]]
 
     def __init__(self, settings: DatabaseSettings, alias: str) -> None:
@@ -78,6 +80,7 @@ class BaseDatabaseWrapper:
         self.thread_name = threading.current_thread().name
         self.ops = self.ops_class(self)
         self.features = self.features_class(self)
+        self.introspection = self.introspection_class(self)
         self.wrap_database_errors = DatabaseErrorWrapper(self)
         self.execute_wrappers: list[Callable[..., Any]] = []
         self.closed_in_transaction = False

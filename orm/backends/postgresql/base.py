@@ -54,6 +54,7 @@ from psycopg_pool import ConnectionPool, PoolClosed, PoolTimeout, TooManyRequest
 
 from orm.backends.base.base import BaseDatabaseWrapper
 from orm.backends.postgresql.features import DatabaseFeatures
+from orm.backends.postgresql.introspection import DatabaseIntrospection
 from orm.backends.postgresql.operations import DatabaseOperations
 from orm.backends.postgresql.schema import DatabaseSchemaEditor
 from orm.conf import DEFAULT_HEALTH_CHECK_AFTER, DatabaseSettings
@@ -300,6 +301,7 @@ class DatabaseWrapper(BaseDatabaseWrapper):
     # LIKE values arrive with %, _ and \ escaped by ops.prep_for_like_query.
     ops_class = DatabaseOperations
     features_class = DatabaseFeatures
+    introspection_class = DatabaseIntrospection
     schema_editor_class = DatabaseSchemaEditor
 
     def __init__(self, settings: DatabaseSettings, alias: str) -> None:

@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 from orm.backends.base.base import BaseDatabaseWrapper
 from orm.backends.sqlite import functions
 from orm.backends.sqlite.features import DatabaseFeatures
+from orm.backends.sqlite.introspection import DatabaseIntrospection
 from orm.backends.sqlite.operations import DatabaseOperations
 from orm.backends.sqlite.schema import DatabaseSchemaEditor
 from orm.exceptions import ImproperlyConfigured
@@ -66,6 +67,7 @@ class DatabaseWrapper(BaseDatabaseWrapper):
     }
     ops_class = DatabaseOperations
     features_class = DatabaseFeatures
+    introspection_class = DatabaseIntrospection
     schema_editor_class = DatabaseSchemaEditor
 
     def get_new_connection(self) -> Any:
