@@ -425,6 +425,10 @@ class DatabaseWrapper(BaseDatabaseWrapper):
         except psycopg.Error:
             conn.close()  # CLOSED: could not be reset, so it is not reused
 
+    def _transaction_open(self) -> bool:
+        conn: PgConnection | None = self.connection
+        return conn is not None and conn.info.transaction_status != pq.TransactionStatus.IDLE
+
     def is_broken(self) -> bool:
         conn: PgConnection | None = self.connection
         return conn is None or bool(conn.closed or conn.broken)
