@@ -92,10 +92,10 @@ class CursorWrapper:
             db.validate_thread_sharing()
         check_async_unsafe("cursor.execute()")
         db.validate_no_broken_transaction()
-        if db.atomic_owner is not None:
-            from orm.db.transaction import check_atomic_owner
-
-            check_atomic_owner(db)
+        if db.transaction_owner is not None:
+            # Inside an atomic block opened by a sync_to_async call, or in
+            # manual mode: check the caller and begin a manual transaction.
+            db.guard_statement()
         if db.execute_wrappers:
             call = self._execute
             for wrapper in reversed(db.execute_wrappers):

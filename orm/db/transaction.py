@@ -5,6 +5,11 @@ wraps the *whole* transactional function with ``orm.sync_to_async``. The
 block refuses the event loop's thread (it would block every task) and
 refuses to decorate ``async def`` (the awaits inside would hop threads and the
 block would not be one transaction).
+
+Manual transaction management (``set_autocommit(False)``, ``commit()``,
+``rollback()``, ``set_autocommit(True)``) follows the same rule: the
+transaction belongs to the sync function (the ``sync_to_async`` call) that
+switched autocommit off, and another call's statements are refused.
 """
 
 from __future__ import annotations
@@ -19,20 +24,20 @@ from collections.abc import Callable
 from contextlib import ContextDecorator
 from typing import Any, TypeVar
 
-from asgiref.sync import SyncToAsync
-
 from orm.db.connections import DEFAULT_DB_ALIAS, connections
 from orm.exceptions import DatabaseError, SynchronousOnlyOperation, TransactionManagementError
-from orm.utils.asyncio import ALLOW_ENV, in_event_loop_thread
+from orm.utils.asyncio import ALLOW_ENV, call_boundary, in_event_loop_thread
 
 __all__ = [
     "Atomic",
     "atomic",
+    "commit",
     "get_autocommit",
     "get_connection",
     "get_rollback",
     "mark_for_rollback_on_error",
     "on_commit",
+    "rollback",
     "savepoint",
     "savepoint_commit",
     "savepoint_rollback",
@@ -42,43 +47,6 @@ __all__ = [
 
 F = TypeVar("F", bound=Callable[..., Any])
 _savepoint_counter = itertools.count(1)
-
-
-# The frame of this asgiref function marks where a sync_to_async call entered
-# its thread; see call_boundary().
-_THREAD_HANDLER = SyncToAsync.thread_handler.__code__
-
-
-def call_boundary(frame: Any) -> Any:
-    """The frame where the current ``sync_to_async`` call entered this thread, or None.
-
-    A block opened inside one such call must only see queries from that call
-    (or calls nested inside it, whose stacks still contain its frame). The
-    popular "async atomic" recipe enters the block in one call and runs
-    queries in later ones, silently mixing in other tasks' writes.
-    """
-    while frame is not None:
-        if frame.f_code is _THREAD_HANDLER:
-            return frame
-        frame = frame.f_back
-    return None
-
-
-def check_atomic_owner(conn: Any) -> None:
-    """Refuse a query from a call other than the one that opened the atomic block."""
-    owner = conn.atomic_owner
-    frame: Any = sys._getframe(1)
-    while frame is not None:
-        if frame is owner:
-            return
-        frame = frame.f_back
-    raise TransactionManagementError(
-        f"The connection for alias {conn.alias!r} is inside a transaction.atomic() block that "
-        "was opened by an earlier sync_to_async call which has already returned. Running this "
-        "query would make it part of that unfinished transaction (the 'async atomic' "
-        "anti-pattern). Put the whole transaction in one sync function and call it with "
-        "`await orm.sync_to_async(fn)(...)`."
-    )
 
 
 def get_connection(using: str | None = None) -> Any:
@@ -92,8 +60,24 @@ def get_autocommit(using: str | None = None) -> bool:
 
 
 def set_autocommit(autocommit: bool, using: str | None = None) -> None:
-    """Switch autocommit (manual transaction management; prefer ``atomic``)."""
+    """Turn manual transaction management on (``False``) or off (``True``); prefer ``atomic``.
+
+    With ``False`` the next statement begins a transaction that lasts until
+    :func:`commit` or :func:`rollback`. ``True`` commits the open
+    transaction and returns to autocommit. Both are refused inside an
+    atomic block (``TransactionManagementError``).
+    """
     get_connection(using).set_autocommit(autocommit)
+
+
+def commit(using: str | None = None) -> None:
+    """Commit the open transaction (manual mode); refused inside an atomic block."""
+    get_connection(using).commit()
+
+
+def rollback(using: str | None = None) -> None:
+    """Roll back the open transaction (manual mode); refused inside an atomic block."""
+    get_connection(using).rollback()
 
 
 def get_rollback(using: str | None = None) -> bool:
@@ -203,19 +187,30 @@ class Atomic(ContextDecorator):
                 "sync function and call it with `await orm.sync_to_async(fn)(...)`."
             )
         conn = get_connection(self.using)
-        if self.durable and conn.atomic_blocks:
+        if self.durable and (conn.atomic_blocks or conn.manual_mode):
             raise RuntimeError(
                 "A durable atomic block cannot be nested within another atomic block."
+                if conn.atomic_blocks
+                else "A durable atomic block cannot be used in manual transaction management "
+                "(set_autocommit(False)): it would not commit when it ends. Call "
+                "transaction.set_autocommit(True) first."
             )
         if not conn.in_atomic_block:
-            conn.commit_on_exit = True
-            conn.needs_rollback = False
-            conn.rollback_cause = None
-            if not conn.get_autocommit():
-                # Manual transaction management (set_autocommit(False)) is on:
-                # this block must not commit on exit.
-                conn.in_atomic_block = True
+            if conn.manual_mode:
+                # Manual transaction management is on: the block is part of
+                # the manual transaction (a savepoint) and must not commit on
+                # exit. Only the call that owns that transaction may enter,
+                # and its BEGIN must come before the SAVEPOINT. A failed
+                # manual transaction stays failed (needs_rollback is kept).
+                conn.check_transaction_owner()
+                if not conn.needs_rollback:
+                    conn.begin_manual_transaction()
                 conn.commit_on_exit = False
+                conn.in_atomic_block = True
+            else:
+                conn.commit_on_exit = True
+                conn.needs_rollback = False
+                conn.rollback_cause = None
         if conn.in_atomic_block:
             if self.savepoint and not conn.needs_rollback:
                 sid = f"s{conn.thread_ident % 100000}_x{next(_savepoint_counter)}"
@@ -224,11 +219,11 @@ class Atomic(ContextDecorator):
             else:
                 conn.savepoint_ids.append(None)
         else:
-            conn.set_autocommit(False)
+            conn._begin_transaction()
             conn.in_atomic_block = True
             # Remember which thread-sensitive call opened the block (see
             # call_boundary); queries from any other call are refused.
-            conn.atomic_owner = call_boundary(sys._getframe(1))
+            conn.transaction_owner = call_boundary(sys._getframe(1))
         conn.atomic_blocks.append(self)
 
     def __exit__(self, exc_type: Any, exc_value: Any, tb: Any) -> None:
@@ -236,14 +231,17 @@ class Atomic(ContextDecorator):
         if conn.in_atomic_block:
             conn.atomic_blocks.pop()
         sid = conn.savepoint_ids.pop() if conn.savepoint_ids else None
-        outermost = not conn.savepoint_ids and not conn.atomic_blocks
-        if outermost:
+        last = not conn.savepoint_ids and not conn.atomic_blocks
+        # The last block of a manual transaction ends nothing: the manual
+        # transaction goes on, to be ended by commit() or rollback().
+        outermost = last and conn.commit_on_exit
+        if last:
             conn.in_atomic_block = False
         try:
             if conn.closed_in_transaction:
                 # The connection went away inside the block (killed, closed):
                 # there is nothing to commit or roll back.
-                if outermost:
+                if last:
                     conn.closed_in_transaction = False
                     conn._reset_transaction_state()
                     if exc_type is None:
@@ -256,9 +254,11 @@ class Atomic(ContextDecorator):
                 self._exit_success(conn, sid, outermost)
             else:
                 self._exit_failure(conn, sid, outermost)
+                if last and not outermost and conn.needs_rollback and conn.rollback_cause is None:
+                    conn.rollback_cause = exc_value  # why the manual transaction failed
         finally:
             if outermost:
-                conn.atomic_owner = None
+                conn.transaction_owner = None
                 if conn.connection is not None and not conn.get_autocommit():
                     conn.autocommit = True
 

@@ -15,7 +15,7 @@ import types
 from collections.abc import Awaitable, Callable
 from typing import Any, ParamSpec, TypeVar
 
-from asgiref.sync import async_to_sync, sync_to_async
+from asgiref.sync import SyncToAsync, async_to_sync, sync_to_async
 
 from orm.exceptions import SynchronousOnlyOperation
 
@@ -24,7 +24,18 @@ R = TypeVar("R")
 
 ALLOW_ENV = "ORM_ALLOW_ASYNC_UNSAFE"
 
-__all__ = ["async_to_sync", "async_unsafe", "check_async_unsafe", "sync_to_async", "to_async"]
+__all__ = [
+    "async_to_sync",
+    "async_unsafe",
+    "call_boundary",
+    "check_async_unsafe",
+    "sync_to_async",
+    "to_async",
+]
+
+# The frame of this asgiref function marks where a sync_to_async call entered
+# its thread; see call_boundary().
+_THREAD_HANDLER = SyncToAsync.thread_handler.__code__
 
 
 @functools.lru_cache(maxsize=1024)
@@ -49,6 +60,21 @@ def to_async(fn: Callable[P, R]) -> Callable[P, Awaitable[R]]:
         return _bridge(fn)
     except TypeError:  # unhashable callable
         return sync_to_async(fn, thread_sensitive=True)
+
+
+def call_boundary(frame: Any) -> Any:
+    """The frame where the current ``sync_to_async`` call entered this thread, or None.
+
+    A transaction opened inside one such call must only see queries from that
+    call (or calls nested inside it, whose stacks still contain its frame).
+    The popular "async atomic" recipe enters the block in one call and runs
+    queries in later ones, silently mixing in other tasks' writes.
+    """
+    while frame is not None:
+        if frame.f_code is _THREAD_HANDLER:
+            return frame
+        frame = frame.f_back
+    return None
 
 
 def in_event_loop_thread() -> bool:

@@ -9,6 +9,7 @@ own thread.
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Callable
 from time import monotonic
@@ -25,13 +26,17 @@ from orm.exceptions import (
     OperationalError,
     TransactionManagementError,
 )
-from orm.utils.asyncio import check_async_unsafe
+from orm.utils.asyncio import call_boundary, check_async_unsafe
 
 if TYPE_CHECKING:
     from orm.backends.base.features import BaseDatabaseFeatures
     from orm.backends.base.introspection import BaseDatabaseIntrospection
     from orm.backends.base.operations import BaseDatabaseOperations
     from orm.backends.base.schema import BaseDatabaseSchemaEditor
+
+# transaction_owner of a manual transaction started outside any sync_to_async
+# call: its statements need the lazy BEGIN but no owner check.
+_NO_CALL = object()
 
 
 class BaseDatabaseWrapper:
@@ -94,9 +99,16 @@ class BaseDatabaseWrapper:
         self.rollback_cause: BaseException | None = None
         self.savepoint_state = 0
         self.run_on_commit: list[tuple[set[str | None], Callable[[], Any], bool]] = []
-        self.run_commit_hooks_on_set_autocommit_on = False
-        #: id of the thread-sensitive call that opened the current atomic block.
-        self.atomic_owner: object = None
+        #: On from set_autocommit(False) until set_autocommit(True) or close().
+        self.manual_mode = False
+        #: True while the manual transaction orm began is open (until commit/rollback).
+        self.manual_transaction_open = False
+        #: Whose statements the open transaction accepts: the frame of the
+        #: sync_to_async call that opened the atomic block or manual mode (see
+        #: call_boundary), or _NO_CALL for manual mode entered outside any such
+        #: call. None when statements need no check: the cursor wrapper tests
+        #: only this on its path, so autocommit mode pays nothing more.
+        self.transaction_owner: object = None
         #: monotonic() of the last ensure_connection(), for health_check_after.
         self.last_used = 0.0
 
@@ -227,8 +239,12 @@ class BaseDatabaseWrapper:
             self.savepoint_ids = []
             self.needs_rollback = False
             self.rollback_cause = None
-            self.atomic_owner = None
+            self.transaction_owner = None
+        # The connection is gone, and its transaction with it: the next user
+        # of this wrapper starts in autocommit mode, as on a new connection.
         self.autocommit = True
+        self.manual_mode = False
+        self.manual_transaction_open = False
         self.run_on_commit = []
 
     def on_database_error(self, error: Error) -> None:
@@ -243,53 +259,231 @@ class BaseDatabaseWrapper:
             if not self.needs_rollback or self.rollback_cause is None:
                 self.rollback_cause = error
             self.needs_rollback = True
-        elif isinstance(error, OperationalError | InterfaceError | InternalError) and self.is_broken():
-            self.close()
+            return
+        if self.manual_transaction_open:
+            # As in atomic: after an error the manual transaction cannot be
+            # trusted (PostgreSQL aborts it and would turn COMMIT into a
+            # silent ROLLBACK; SQLite may have rolled it back by itself), so
+            # it must be rolled back before anything else runs in it.
+            self._mark_manual_transaction_broken(error)
+        if isinstance(error, OperationalError | InterfaceError | InternalError) and self.is_broken():
+            self._close_keeping_manual_mode()
 
     # -- transactions (low level; orm.db.transaction builds on these) --------
+    #
+    # The driver connection always runs in autocommit mode and orm issues
+    # BEGIN itself: eagerly when an atomic block starts, lazily (before the
+    # first statement) in manual mode, so that no transaction is ever open
+    # while get_autocommit() says True and none is held between commit() and
+    # the next statement (on SQLite that would hold the write lock).
+
     def get_autocommit(self) -> bool:
         """True when no transaction is open on this connection."""
         return self.autocommit
 
-    def set_autocommit(self, autocommit: bool) -> None:
-        """Leave or re-enter autocommit mode (BEGIN / COMMIT happen around it)."""
+    def _transaction_open(self) -> bool:
+        """True when the driver connection is inside a transaction (even a failed one)."""
+        raise NotImplementedError
+
+    def _begin_transaction(self) -> None:
+        """BEGIN the transaction of an outermost atomic block."""
         self.validate_thread_sharing()
         self.ensure_connection()
-        if autocommit == self.autocommit:
-            return
-        if autocommit:
-            self.autocommit = True
-            if self.run_commit_hooks_on_set_autocommit_on:
-                self.run_and_clear_commit_hooks()
-                self.run_commit_hooks_on_set_autocommit_on = False
-        else:
-            with self.wrap_database_errors:
-                self._begin()
-            self.autocommit = False
+        with self.wrap_database_errors:
+            self._begin()
+        self.autocommit = False
 
-    def commit(self) -> None:
-        """Commit the open transaction."""
+    def set_autocommit(self, autocommit: bool) -> None:
+        """Turn manual transaction management on (``False``) or off (``True``), as Django.
+
+        ``False``: the next statement begins a transaction, which lasts until
+        ``commit()`` or ``rollback()``; the statement after that begins the
+        next one. ``True`` commits the open transaction (as sqlite3 and JDBC
+        do; on a failed one see ``_leave_manual_mode``) and returns to
+        autocommit. Refused inside ``atomic()`` and on an event loop's
+        thread; ``False`` is also refused while another ``sync_to_async``
+        call's manual transaction is open on this connection.
+        """
+        check_async_unsafe(f"transaction.set_autocommit({autocommit!r})")
         self.validate_thread_sharing()
         self.validate_no_atomic_block()
+        if not autocommit:
+            if self.manual_mode:
+                self.check_transaction_owner()  # already on: fine for the same call only
+                return
+            self.manual_mode = True
+            self.autocommit = False
+            # Remember which thread-sensitive call switched it off: the
+            # transaction is that call's, as an atomic block is (see
+            # check_transaction_owner).
+            self.transaction_owner = call_boundary(sys._getframe(1)) or _NO_CALL
+        elif self.manual_mode:
+            self._leave_manual_mode()
+
+    def _leave_manual_mode(self) -> None:
+        """``set_autocommit(True)``: commit what is pending, then autocommit again.
+
+        A transaction that failed cannot be committed: it is rolled back and
+        ``TransactionManagementError`` says so. Either way the connection is
+        back in autocommit mode with no transaction open, so cleanup in a
+        ``finally`` never leaves a transaction (or SQLite's write lock) behind.
+        """
+        broken, cause = self.needs_rollback, self.rollback_cause
+        hooks, self.run_on_commit = self.run_on_commit, []
+        try:
+            if broken:
+                try:
+                    self._rollback_or_close()
+                except DatabaseError:
+                    pass  # closed instead, which discards the transaction too
+            elif self.connection is not None and self._transaction_open():
+                try:
+                    self._commit()
+                except DatabaseError:
+                    self._rollback_or_close()
+                    raise
+        finally:
+            self.manual_mode = self.manual_transaction_open = False
+            self.needs_rollback, self.rollback_cause = False, None
+            self.transaction_owner = None
+            self.autocommit = True
+        if broken:
+            raise TransactionManagementError(
+                "set_autocommit(True) could not commit the manual transaction: an error occurred "
+                "in it (see the cause). It was rolled back, so nothing since the last commit() "
+                "was saved; the connection is in autocommit mode again."
+            ) from cause
+        # Hooks registered by atomic blocks inside the transaction just committed.
+        self.run_on_commit = hooks
+        self.run_and_clear_commit_hooks()
+
+    def commit(self) -> None:
+        """Commit the open transaction (outside ``atomic()``) and run its on_commit hooks.
+
+        In manual mode the next statement begins a new transaction. A manual
+        transaction in which an error occurred cannot be committed: it is
+        rolled back and ``TransactionManagementError`` says so.
+        """
+        check_async_unsafe("transaction.commit()")
+        self.validate_thread_sharing()
+        self.validate_no_atomic_block()
+        if self.manual_mode and self.needs_rollback:
+            cause = self.rollback_cause
+            try:
+                self.rollback()
+            except DatabaseError:
+                pass  # the connection was closed instead, which discards the transaction too
+            raise TransactionManagementError(
+                "The manual transaction cannot be committed: an error occurred in it (see the "
+                "cause). It was rolled back, so nothing since the last commit() was saved. "
+                "Run the work again, or wrap a statement that may fail in "
+                "transaction.atomic() so only its savepoint is rolled back."
+            ) from cause
         self._commit()
-        self._restart_manual_transaction()
+        self.manual_transaction_open = False
         self.run_and_clear_commit_hooks()
 
     def rollback(self) -> None:
-        """Roll back the open transaction and drop its on_commit hooks."""
+        """Roll back the open transaction (outside ``atomic()``) and drop its on_commit hooks.
+
+        In manual mode the next statement begins a new transaction.
+        """
+        check_async_unsafe("transaction.rollback()")
         self.validate_thread_sharing()
         self.validate_no_atomic_block()
-        self._rollback()
-        self._restart_manual_transaction()
-        self.needs_rollback = False
-        self.run_on_commit = []
+        try:
+            self._rollback_or_close()
+        finally:
+            self.manual_transaction_open = False
+            self.needs_rollback = False
+            self.rollback_cause = None
+            self.run_on_commit = []
 
-    def _restart_manual_transaction(self) -> None:
-        # The driver runs in autocommit mode; with set_autocommit(False) the
-        # next statements must be in a transaction again, as in Django.
-        if not self.autocommit and self.connection is not None:
-            with self.wrap_database_errors:
-                self._begin()
+    def _rollback_or_close(self) -> None:
+        try:
+            self._rollback()
+        except DatabaseError:
+            # A connection that cannot roll back is not reused; closing it
+            # discards the transaction on the server side as well.
+            self._close_keeping_manual_mode()
+            raise
+
+    def _mark_manual_transaction_broken(self, cause: BaseException | None) -> None:
+        if not self.needs_rollback or self.rollback_cause is None:
+            self.rollback_cause = cause
+        self.needs_rollback = True
+
+    def _close_keeping_manual_mode(self) -> None:
+        """Drop a failed connection without silently leaving manual mode.
+
+        Later statements would otherwise autocommit one by one while the user
+        still believes rollback() can undo them. A transaction that was open
+        is lost with the connection, so it is marked to be rolled back.
+        """
+        manual, owner = self.manual_mode, self.transaction_owner
+        lost, cause = self.manual_transaction_open, self.rollback_cause
+        self.close()
+        if manual:
+            self.manual_mode, self.autocommit, self.transaction_owner = True, False, owner
+            if lost:
+                self._mark_manual_transaction_broken(cause)
+
+    def check_transaction_owner(self) -> None:
+        """Refuse work from a ``sync_to_async`` call other than the one that owns the transaction.
+
+        The owner is the call that opened the atomic block or turned
+        autocommit off. Calls nested inside it (``async_to_sync`` →
+        ``sync_to_async``) still have its frame on their stack and pass.
+        """
+        owner = self.transaction_owner
+        if owner is None or owner is _NO_CALL:
+            return
+        frame: Any = sys._getframe(1)
+        while frame is not None:
+            if frame is owner:
+                return
+            frame = frame.f_back
+        raise TransactionManagementError(self._foreign_call_message())
+
+    def _foreign_call_message(self) -> str:
+        if self.manual_mode:
+            return (
+                f"The connection for alias {self.alias!r} is in a manual transaction "
+                "(transaction.set_autocommit(False)) started by an earlier sync_to_async call "
+                "which has already returned. Running this here would make it part of that "
+                "unfinished transaction, which that code will commit or roll back. Do the whole "
+                "manual transaction in one sync function (set_autocommit(False) ... commit() "
+                "... set_autocommit(True)) and call it with `await orm.sync_to_async(fn)(...)`; "
+                "work that must run meanwhile gets its own connection inside "
+                "`async with orm.connection_scope():`."
+            )
+        return (
+            f"The connection for alias {self.alias!r} is inside a transaction.atomic() block that "
+            "was opened by an earlier sync_to_async call which has already returned. Running this "
+            "query would make it part of that unfinished transaction (the 'async atomic' "
+            "anti-pattern). Put the whole transaction in one sync function and call it with "
+            "`await orm.sync_to_async(fn)(...)`."
+        )
+
+    def guard_statement(self) -> None:
+        """Run by the cursor wrapper before a statement while ``transaction_owner`` is set.
+
+        Refuses a statement from another call (``check_transaction_owner``)
+        and, in manual mode, begins the transaction if none is open.
+        """
+        self.check_transaction_owner()
+        if self.manual_mode:
+            self.begin_manual_transaction()
+
+    def begin_manual_transaction(self) -> None:
+        """BEGIN the manual transaction unless one is open (lazily: before its first
+        statement or savepoint, so none is held between commit() and the next one)."""
+        self.ensure_connection()
+        if self._transaction_open():
+            return
+        with self.wrap_database_errors:
+            self._begin()
+        self.manual_transaction_open = True
 
     def _commit(self) -> None:
         if self.connection is not None:
@@ -329,11 +523,20 @@ class BaseDatabaseWrapper:
             raise TransactionManagementError("This is forbidden when an 'atomic' block is active.")
 
     def validate_no_broken_transaction(self) -> None:
-        """Refuse queries after a database error inside the current atomic block."""
-        if self.needs_rollback and self.in_atomic_block:
+        """Refuse queries after a database error inside the current atomic block
+        or manual transaction (until the block ends / ``rollback()``)."""
+        if not self.needs_rollback:  # the common path: one attribute test per statement
+            return
+        if self.in_atomic_block:
             raise TransactionManagementError(
                 "An error occurred in the current transaction. You can't execute queries "
                 "until the end of the 'atomic' block."
+            ) from self.rollback_cause
+        if self.manual_mode:
+            raise TransactionManagementError(
+                "An error occurred in the current manual transaction "
+                "(transaction.set_autocommit(False)). You can't execute queries until you call "
+                "transaction.rollback(); nothing since the last commit() can be committed."
             ) from self.rollback_cause
 
     def on_commit(self, func: Callable[[], Any], robust: bool = False) -> None:

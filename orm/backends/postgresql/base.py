@@ -503,6 +503,10 @@ class DatabaseWrapper(BaseDatabaseWrapper):
             conn.close()  # CLOSED: not known to be reset, so it is not reused
             raise
 
+    def _transaction_open(self) -> bool:
+        conn: PgConnection | None = self.connection
+        return conn is not None and conn.info.transaction_status != pq.TransactionStatus.IDLE
+
     def is_broken(self) -> bool:
         conn: PgConnection | None = self.connection
         return conn is None or bool(conn.closed or conn.broken)

@@ -112,6 +112,9 @@ class DatabaseWrapper(BaseDatabaseWrapper):
     def _begin(self) -> None:
         self.connection.execute("BEGIN IMMEDIATE")
 
+    def _transaction_open(self) -> bool:
+        return self.connection is not None and bool(self.connection.in_transaction)
+
     def is_broken(self) -> bool:
         if self.connection is None:
             return True
