@@ -1,9 +1,9 @@
-"""Closing ``aiterator()`` streams: on the stream's sync thread, and before the event loop closes.
+"""Closing ``aiterator()`` streams early, and before the event loop closes.
 
 A stream's rows come from a sync generator that runs on the context's sync
 thread and holds a cursor (a PostgreSQL server-side cursor, or the stream's
-own SQLite connection) until it ends. Closing it early means one more hop to
-that thread. Two kinds of close are awaited by nobody:
+own SQLite connection) until it ends. Closing it early takes one more hop to
+a sync thread. Two kinds of close are awaited by nobody:
 
 - a consumer cancelled while its next chunk is fetched must not wait for the
   close (it is queued behind that fetch), so the close runs as a task of its own;
@@ -21,6 +21,7 @@ closes it, and its cleanup waits for every stream close still in flight.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncGenerator
 from types import GeneratorType
 from typing import Any
@@ -28,6 +29,8 @@ from typing import Any
 from orm.utils.asyncio import to_async
 
 __all__ = ["close", "close_soon", "watch_loop"]
+
+logger = logging.getLogger("orm.query")
 
 # Loop ticks without any close in flight after which shutdown stops waiting:
 # a close scheduled by a callback already queued (a collected generator's
@@ -93,7 +96,11 @@ def close_soon(iterator: GeneratorType[Any, None, None]) -> None:
     For a cancelled consumer, which must not wait behind the fetch still
     running on that thread. Nothing is scheduled if the iterator has ended.
     """
-    _schedule_close(iterator)
+    closer = _schedule_close(iterator)
+    if closer is not None:
+        # Nobody awaits this close: report a failure instead of leaving
+        # "Task exception was never retrieved" to the garbage collector.
+        closer.add_done_callback(_log_failure)
 
 
 async def close(iterator: GeneratorType[Any, None, None]) -> None:
@@ -112,14 +119,22 @@ def _schedule_close(iterator: GeneratorType[Any, None, None]) -> asyncio.Future[
     # then (exhausted or failed), so no hop is needed.
     if iterator.gi_frame is None:
         return None
-    # The task copies the caller's context, so it runs on the stream's thread
-    # (the shared thread, or the scope's), after the work queued there.
+    # The task copies the caller's context: a consumer's close runs on the
+    # consumer's thread (the shared thread, or its scope's), after the work
+    # queued there. A close started by the loop's finalizer runs in the loop's
+    # own context, on the shared thread; closing a cursor is idempotent and
+    # serialized by its connection, and a scope that ended closed it already.
     closer: asyncio.Future[Any] = asyncio.ensure_future(to_async(iterator.close)())
     watch = _watches.get(asyncio.get_running_loop())
     pending = watch.closing if watch is not None else _unwatched
     pending.add(closer)  # referenced until done, so it is not collected mid-way
     closer.add_done_callback(pending.discard)
     return closer
+
+
+def _log_failure(closer: asyncio.Future[Any]) -> None:
+    if not closer.cancelled() and (error := closer.exception()) is not None:
+        logger.warning("Closing an abandoned aiterator() stream failed", exc_info=error)
 
 
 # Closes on a loop that never started a stream (a generator moved between

@@ -321,3 +321,31 @@ async def test_cancellation_storm_of_streams_leaves_nothing_open(
     async with orm.connection_scope():
         assert await Row.objects.acount() == ROWS
     await leaks.assert_clean(baseline)
+
+
+async def test_a_close_nobody_awaits_reports_its_failure(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A background close (of a cancelled stream) that fails is logged, not left
+    to "Task exception was never retrieved"; the loop's watch waits for it."""
+    from orm.query import streaming
+
+    def stream() -> Iterator[int]:
+        try:
+            yield 1
+        finally:
+            raise RuntimeError("the cursor could not be closed")
+
+    iterator = stream()
+    next(iterator)
+    await streaming.watch_loop()
+    watch = streaming._watches[asyncio.get_running_loop()]
+    with caplog.at_level("WARNING", logger="orm.query"):
+        streaming.close_soon(iterator)
+        assert len(watch.closing) == 1
+        await watch.drain()
+    assert watch.closing == set()
+    assert iterator.gi_frame is None
+    [record] = [r for r in caplog.records if r.name == "orm.query"]
+    assert record.getMessage() == "Closing an abandoned aiterator() stream failed"
+    assert record.exc_info is not None and "could not be closed" in str(record.exc_info[1])
