@@ -15,7 +15,7 @@ from typing import Any, Generic, TypeVar
 from orm.db import transaction
 from orm.db.connections import DEFAULT_DB_ALIAS, connections
 from orm.exceptions import FieldError, TransactionManagementError
-from orm.query import fastpath, writes
+from orm.query import fastpath, streaming, writes
 from orm.query.aggregates import Count
 from orm.query.expressions import F
 from orm.query.iterables import (
@@ -445,30 +445,34 @@ class QuerySet(Generic[M]):
             yield from batch
 
     async def aiterator(self, chunk_size: int = ITERATOR_CHUNK_SIZE) -> AsyncGenerator[M, None]:
-        """Stream results in chunks: one thread hop per chunk, memory bounded by it."""
+        """Stream results in chunks: one thread hop per chunk, memory bounded by it.
+
+        An abandoned stream is closed on its sync thread: at once by
+        ``aclose()``, or when the loop finalizes the generator, and at the
+        latest when ``asyncio.run()`` shuts the loop down (see ``streaming``).
+        """
         # iterator() only validates and builds the generator; its body (and
         # the guard) runs on the sync thread, one chunk per hop.
         sync_iterator: Any = self.iterator(chunk_size)
         fetch = to_async(_next_chunk)
+        await streaming.watch_loop()
         try:
             while True:
                 chunk = await fetch(sync_iterator, chunk_size)
                 for item in chunk:
                     yield item
                 if len(chunk) < chunk_size:
-                    break
+                    # A short chunk means the sync generator has finished,
+                    # which closed its cursor: no closing hop is needed.
+                    return
         except asyncio.CancelledError:
             # Do not make the cancelled caller wait for the close, which is
             # queued on the sync thread behind the fetch still running there.
-            closer = asyncio.ensure_future(to_async(sync_iterator.close)())
-            _background.add(closer)
-            closer.add_done_callback(_background.discard)
+            streaming.close_soon(sync_iterator)
             raise
-        except BaseException:
-            await to_async(sync_iterator.close)()
+        except BaseException:  # GeneratorExit (aclose, finalizer, loop shutdown) or an error
+            await streaming.close(sync_iterator)
             raise
-        else:
-            await to_async(sync_iterator.close)()
 
     def count(self) -> int:
         """Number of rows (``len()`` of the cache when already fetched)."""
@@ -794,10 +798,6 @@ class QuerySet(Generic[M]):
     async def aexplain(self, format: str | None = None, **options: Any) -> str:
         """Async twin of :meth:`explain`."""
         return await to_async(self.explain)(format, **options)
-
-
-# Closers of cancelled aiterator() calls, kept referenced until they finish.
-_background: set[asyncio.Future[Any]] = set()
 
 
 def _check_chunk_size(chunk_size: Any) -> None:

@@ -6,13 +6,23 @@ autocommit mode (``isolation_level=None``) and `orm` issues ``BEGIN
 IMMEDIATE`` itself when an atomic block starts: a deferred transaction that
 reads and then writes fails at once with "database is locked", ignoring the
 busy timeout, while IMMEDIATE takes the write lock up front and waits for it.
+
+``iterator()`` streams through :meth:`DatabaseWrapper.chunked_cursor`.
+Outside a transaction a file database is read through a connection of the
+stream's own: its one ``SELECT`` is one read transaction, so the stream sees
+one snapshot, and the thread's own connection stays free of a pending read.
+(SQLite calls the busy handler only for a connection with no read transaction
+open: with the stream's statement pending on it, a write of the thread that
+found the lock taken failed at once with "database is locked", and in WAL mode
+the stream could see the rows the thread wrote while it ran.)
 """
 
 from __future__ import annotations
 
 import re
 import sqlite3
-from typing import Any, ClassVar
+import threading
+from typing import Any, ClassVar, Self
 
 from orm.backends.base.base import BaseDatabaseWrapper
 from orm.backends.sqlite import functions
@@ -20,7 +30,9 @@ from orm.backends.sqlite.features import DatabaseFeatures
 from orm.backends.sqlite.introspection import DatabaseIntrospection
 from orm.backends.sqlite.operations import DatabaseOperations
 from orm.backends.sqlite.schema import DatabaseSchemaEditor
+from orm.db.cursor import CursorWrapper
 from orm.exceptions import ImproperlyConfigured
+from orm.utils.asyncio import check_async_unsafe
 
 _PRAGMA_VALUES = {
     "journal_mode": {"delete", "truncate", "persist", "memory", "wal", "off"},
@@ -33,6 +45,66 @@ def _regexp(pattern: str | None, value: Any) -> bool | None:
     if pattern is None or value is None:
         return None
     return re.search(pattern, str(value)) is not None
+
+
+def _is_private(name: str) -> bool:
+    """Whether a second connection to ``name`` would open another database.
+
+    ``:memory:`` and ``file:...?mode=memory`` databases exist once per
+    connection (shared-cache ones lock per table and fail instead of waiting),
+    and an empty name is a private temporary file.
+    """
+    return name in ("", ":memory:") or "mode=memory" in name or name.startswith("file::memory:")
+
+
+class _StreamCursor(sqlite3.Cursor):
+    """The cursor of a stream's own connection: closing it ends the stream's use of it."""
+
+    #: ``release(connection, clean)``: the wrapper keeps the connection for the
+    #: next stream, or closes it.
+    release: Any = None
+
+    def close(self) -> None:
+        clean = False
+        try:
+            super().close()
+            clean = True
+        finally:
+            if self.release is not None:
+                self.release(self.connection, clean)
+
+
+class _BufferedCursor(sqlite3.Cursor):
+    """A cursor that reads its whole result when it executes: one snapshot, in one step."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        super().__init__(connection)
+        self._rows: list[Any] = []
+        self._next = 0
+
+    def execute(self, sql: str, parameters: Any = (), /) -> Self:
+        super().execute(sql, parameters)
+        self._rows, self._next = super().fetchall(), 0
+        return self
+
+    def fetchmany(self, size: int | None = None) -> list[Any]:
+        start = self._next
+        count = self.arraysize if size is None else max(size, 0)
+        self._next = min(start + count, len(self._rows))
+        return self._rows[start:self._next]
+
+    def fetchone(self) -> Any:
+        rows = self.fetchmany(1)
+        return rows[0] if rows else None
+
+    def fetchall(self) -> list[Any]:
+        return self.fetchmany(len(self._rows))
+
+    def __next__(self) -> Any:
+        row = self.fetchone()
+        if row is None:
+            raise StopIteration
+        return row
 
 
 class DatabaseWrapper(BaseDatabaseWrapper):
@@ -70,7 +142,18 @@ class DatabaseWrapper(BaseDatabaseWrapper):
     introspection_class = DatabaseIntrospection
     schema_editor_class = DatabaseSchemaEditor
 
+    def __init__(self, settings: Any, alias: str) -> None:
+        super().__init__(settings, alias)
+        # Connections of the streams still open on this wrapper's thread, and
+        # one left idle by a finished stream for the next (a new connection
+        # costs a connect and a schema read). close() closes them all.
+        self._streams: set[sqlite3.Connection] = set()
+        self._idle_reader: sqlite3.Connection | None = None
+
     def get_new_connection(self) -> Any:
+        return self._connect()
+
+    def _connect(self) -> sqlite3.Connection:
         name = self.settings.name
         options = self.settings.options
         conn = sqlite3.connect(
@@ -87,6 +170,14 @@ class DatabaseWrapper(BaseDatabaseWrapper):
         return conn
 
     def init_connection_state(self) -> None:
+        self._apply_pragmas(self.connection, self._pragmas(reader=False))
+
+    def _pragmas(self, reader: bool) -> dict[str, Any]:
+        """The validated PRAGMA settings of a new connection.
+
+        A stream's connection (``reader``) only reads: the journal mode is the
+        file's (WAL) or matters to writers only, and so does ``synchronous``.
+        """
         options = self.settings.options
         memory = self.settings.name == ":memory:" or "mode=memory" in self.settings.name
         pragmas = {
@@ -94,7 +185,7 @@ class DatabaseWrapper(BaseDatabaseWrapper):
             # LIKE must be case-sensitive for contains/startswith; i-lookups use UPPER().
             "case_sensitive_like": "on",
         }
-        if not memory:
+        if not memory and not reader:
             pragmas["journal_mode"] = options.get("journal_mode", "wal")
             pragmas["synchronous"] = options.get("synchronous", "normal")
         if "cache_size" in options:
@@ -105,9 +196,101 @@ class DatabaseWrapper(BaseDatabaseWrapper):
                 raise ImproperlyConfigured(
                     f"Invalid SQLite {key} {value!r}; choose from: {', '.join(sorted(allowed))}."
                 )
-            # Values are allow-listed above (or an int), never user text.
+        return pragmas
+
+    def _apply_pragmas(self, conn: sqlite3.Connection, pragmas: dict[str, Any]) -> None:
+        for key, value in pragmas.items():
+            # Values are allow-listed by _pragmas() (or an int), never user text.
             with self.wrap_database_errors:
-                self.connection.execute(f"PRAGMA {key} = {value}")
+                conn.execute(f"PRAGMA {key} = {value}")
+
+    def close_connection(self, connection: Any) -> None:
+        """Close the connection and every stream connection still open on this wrapper."""
+        streams, self._streams = list(self._streams), set()
+        if self._idle_reader is not None:
+            streams.append(self._idle_reader)
+            self._idle_reader = None
+        try:
+            for stream in streams:
+                # An abandoned stream's generator may be closed later (or
+                # never): its connection must not outlive this wrapper's.
+                stream.close()
+        finally:
+            connection.close()
+
+    def chunked_cursor(self) -> CursorWrapper:
+        """A cursor for ``iterator()`` that reads one consistent snapshot.
+
+        - Inside a transaction (``atomic()``, ``set_autocommit(False)``, the
+          test fixture's): the transaction's connection, which the transaction
+          keeps consistent, and which sees its own uncommitted writes.
+        - Outside one, a file database: a second connection to the same file
+          with the same read settings, used by this stream only. Its one
+          statement is one read transaction: a WAL snapshot, or a shared lock
+          in rollback-journal mode, where writers then wait for the stream to
+          end before they can commit (up to the busy timeout). When the cursor
+          closes (the stream ends, is closed or fails) the connection is kept
+          idle for this thread's next stream, or closed if one is kept
+          already; ``close()`` of this wrapper (``close_all()``, the end of a
+          scope) closes it and any an abandoned stream still holds.
+        - Outside one, a ``:memory:`` database: a second connection would open
+          another, empty database, so the whole result is read at once.
+        """
+        check_async_unsafe("connection.chunked_cursor()")
+        self.validate_thread_sharing()
+        self.validate_no_broken_transaction()
+        # The thread's own connection opens first: close() reaches the stream
+        # connections through it, so none can outlive the wrapper.
+        self.ensure_connection()
+        if not self.autocommit or self.connection.in_transaction:
+            return self.cursor()
+        if _is_private(self.settings.name):
+            with self.wrap_database_errors:
+                return CursorWrapper(self.connection.cursor(_BufferedCursor), self)
+        reader = self._take_reader()
+        try:
+            cursor = reader.cursor(_StreamCursor)
+        except BaseException:
+            reader.close()
+            raise
+        cursor.release = self._release_reader
+        self._streams.add(reader)
+        return CursorWrapper(cursor, self)
+
+    def _take_reader(self) -> sqlite3.Connection:
+        """The idle stream connection, or a new one with the read settings."""
+        reader, self._idle_reader = self._idle_reader, None
+        if reader is not None:
+            return reader
+        with self.wrap_database_errors:
+            reader = self._connect()
+        try:
+            self._apply_pragmas(reader, self._pragmas(reader=True))
+        except BaseException:
+            reader.close()
+            raise
+        return reader
+
+    def _release_reader(self, reader: sqlite3.Connection, clean: bool) -> None:
+        """Called by a stream's cursor when it closes, on whichever thread closes it."""
+        if reader not in self._streams:
+            reader.close()  # CLOSED: close() of this wrapper got to it first
+            return
+        self._streams.discard(reader)
+        # Kept for the next stream only by the wrapper's own thread (the only
+        # one that takes it back), only one, and only if its statement ended
+        # cleanly: it then holds no lock and no snapshot.
+        if (clean and self._idle_reader is None and not reader.in_transaction
+                and threading.get_ident() == self.thread_ident):
+            self._idle_reader = reader
+        else:
+            reader.close()  # CLOSED
+
+    def diagnostics(self) -> dict[str, Any]:
+        info = super().diagnostics()
+        info["stream_connections"] = len(self._streams)
+        info["idle_stream_connection"] = self._idle_reader is not None
+        return info
 
     def _begin(self) -> None:
         self.connection.execute("BEGIN IMMEDIATE")
