@@ -260,6 +260,9 @@ def test_in_manual_transaction_a_dead_connection_is_not_swapped(
         terminate(pg, backend_pid())
         with pytest.raises(orm.OperationalError):
             Item.objects.create(name="manual-second")
+        # The failed manual transaction must be rolled back before leaving
+        # manual mode (commit() or set_autocommit(True) would refuse).
+        transaction.rollback()
     finally:
         transaction.set_autocommit(True)
     assert raw.closed
