@@ -1,7 +1,10 @@
-"""Regressions of related managers and many-to-many joins (issue 11, item 14).
+"""Regressions of related managers and many-to-many joins (issue 11, items 14 and 23).
 
 - 14: two ManyToManyFields to one model, both ``related_name="+"``, each read
   their own join table (the hidden reverse names no longer collide).
+- 23: a ``through`` model whose foreign keys use ``to_field`` joins on those
+  columns everywhere: reading either side, filtering, prefetching, writing
+  and deleting.
 
 Each model set gets a fresh database (``backend``) and ``orm.create_tables``.
 """
@@ -69,3 +72,102 @@ def test_hidden_m2m_names_are_unique_and_stay_hidden(backend: str) -> None:
     with pytest.raises(orm.FieldError) as info:
         Line.objects.filter(nope=1)
     assert "+" not in str(info.value)
+
+
+# ------------------------------------------------------------------- item 23
+
+
+class Ingredient(orm.Model):
+    name = orm.CharField(max_length=20, unique=True)
+
+    class Meta:
+        app_label = APP
+
+
+class Recipe(orm.Model):
+    title = orm.CharField(max_length=20, unique=True)
+    ingredients = orm.ManyToManyField(Ingredient, through="RecipeIngredient", related_name="recipes")
+
+    class Meta:
+        app_label = APP
+
+
+class RecipeIngredient(orm.Model):
+    recipe = orm.ForeignKey(Recipe, on_delete=orm.CASCADE, to_field="title")
+    ingredient = orm.ForeignKey(Ingredient, on_delete=orm.CASCADE, to_field="name")
+
+    class Meta:
+        app_label = APP
+
+
+class Kitchen:
+    def __init__(self) -> None:
+        orm.create_tables(Ingredient, Recipe, RecipeIngredient)
+        # The primary keys differ from the to_field values' order on purpose.
+        self.salt = Ingredient.objects.create(name="salt")
+        self.curry = Ingredient.objects.create(name="curry")
+        self.rice = Ingredient.objects.create(name="rice")
+        self.pilaf = Recipe.objects.create(title="pilaf")
+        self.dal = Recipe.objects.create(title="dal")
+        RecipeIngredient.objects.create(recipe=self.dal, ingredient=self.curry)
+        RecipeIngredient.objects.create(recipe=self.pilaf, ingredient=self.rice)
+
+    @staticmethod
+    def links() -> list[tuple[str, str]]:
+        return sorted(RecipeIngredient.objects.values_list("recipe_id", "ingredient_id"))
+
+
+@pytest.fixture
+def kitchen(backend: str) -> Kitchen:
+    return Kitchen()
+
+
+def test_through_to_field_reads_both_sides(kitchen: Kitchen) -> None:
+    assert names(kitchen.dal.ingredients.all()) == ["curry"]
+    assert [r.title for r in kitchen.curry.recipes.all()] == ["dal"]
+    assert kitchen.dal.ingredients.count() == 1
+    assert list(kitchen.salt.recipes.all()) == []
+
+
+def test_through_to_field_filters_across_the_relation(kitchen: Kitchen) -> None:
+    assert [r.title for r in Recipe.objects.filter(ingredients__name="curry")] == ["dal"]
+    assert [r.title for r in Recipe.objects.filter(ingredients=kitchen.curry)] == ["dal"]
+    assert [r.title for r in Recipe.objects.filter(ingredients__in=[kitchen.rice])] == ["pilaf"]
+    assert names(Ingredient.objects.filter(recipes__title="dal")) == ["curry"]
+    assert names(Ingredient.objects.filter(recipes=kitchen.pilaf)) == ["rice"]
+    # As in Django, the relation's own value is the to_field value.
+    assert sorted(Recipe.objects.values_list("ingredients", flat=True)) == ["curry", "rice"]
+
+
+def test_through_to_field_prefetches_both_sides(kitchen: Kitchen) -> None:
+    recipes = {r.title: names(r.ingredients.all())
+               for r in Recipe.objects.prefetch_related("ingredients")}
+    assert recipes == {"dal": ["curry"], "pilaf": ["rice"]}
+    ingredients = {i.name: [r.title for r in i.recipes.all()]
+                   for i in Ingredient.objects.prefetch_related("recipes")}
+    assert ingredients == {"curry": ["dal"], "rice": ["pilaf"], "salt": []}
+
+
+def test_through_to_field_writes_join_rows_with_to_field_values(kitchen: Kitchen) -> None:
+    kitchen.dal.ingredients.add(kitchen.salt)
+    assert kitchen.links() == [("dal", "curry"), ("dal", "salt"), ("pilaf", "rice")]
+    kitchen.dal.ingredients.remove(kitchen.curry)
+    assert kitchen.links() == [("dal", "salt"), ("pilaf", "rice")]
+    kitchen.dal.ingredients.set([kitchen.curry, kitchen.rice])
+    assert kitchen.links() == [("dal", "curry"), ("dal", "rice"), ("pilaf", "rice")]
+    kitchen.rice.recipes.clear()
+    assert kitchen.links() == [("dal", "curry")]
+    kitchen.rice.recipes.add(kitchen.pilaf)
+    pepper = kitchen.pilaf.ingredients.create(name="pepper")
+    assert kitchen.links() == [("dal", "curry"), ("pilaf", "pepper"), ("pilaf", "rice")]
+    assert names(kitchen.pilaf.ingredients.all()) == ["pepper", "rice"]
+    assert [r.title for r in pepper.recipes.all()] == ["pilaf"]
+
+
+def test_deleting_either_side_of_a_to_field_through_removes_its_join_rows(kitchen: Kitchen) -> None:
+    kitchen.dal.ingredients.add(kitchen.rice)
+    kitchen.curry.delete()
+    assert kitchen.links() == [("dal", "rice"), ("pilaf", "rice")]
+    kitchen.pilaf.delete()
+    assert kitchen.links() == [("dal", "rice")]
+    assert names(kitchen.dal.ingredients.all()) == ["rice"]
