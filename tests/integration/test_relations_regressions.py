@@ -1,7 +1,10 @@
-"""Regressions of related managers and many-to-many joins (issue 11, items 14 and 23).
+"""Regressions of related managers and many-to-many joins (issue 11, items 14, 20 and 23).
 
 - 14: two ManyToManyFields to one model, both ``related_name="+"``, each read
   their own join table (the hidden reverse names no longer collide).
+- 20: a relation through ``to_field`` whose value is NULL on the instance is
+  empty when read and refuses writes, naming the field; managers of unsaved
+  instances refuse, as Django's do.
 - 23: a ``through`` model whose foreign keys use ``to_field`` joins on those
   columns everywhere: reading either side, filtering, prefetching, writing
   and deleting.
@@ -72,6 +75,112 @@ def test_hidden_m2m_names_are_unique_and_stay_hidden(backend: str) -> None:
     with pytest.raises(orm.FieldError) as info:
         Line.objects.filter(nope=1)
     assert "+" not in str(info.value)
+
+
+# ------------------------------------------------------------------- item 20
+
+
+class Car(orm.Model):
+    make = orm.CharField(max_length=20, unique=True, null=True)
+
+    class Meta:
+        app_label = APP
+
+
+class Driver(orm.Model):
+    name = orm.CharField(max_length=20)
+    car = orm.ForeignKey(Car, on_delete=orm.SET_NULL, to_field="make", null=True,
+                         related_name="drivers")
+
+    class Meta:
+        app_label = APP
+
+
+class Badge(orm.Model):
+    code = orm.CharField(max_length=20, unique=True)
+
+    class Meta:
+        app_label = APP
+
+
+class Member(orm.Model):
+    badges = orm.ManyToManyField(Badge, related_name="members")
+
+    class Meta:
+        app_label = APP
+
+
+@pytest.fixture
+def garage(backend: str) -> tuple[Any, Any]:
+    """A saved car whose ``make`` (the to_field) is NULL, and a driver with no car."""
+    orm.create_tables(Car, Driver, Badge, Member)
+    car = Car.objects.create(make=None)
+    driver = Driver.objects.create(name="loose", car=None)
+    return car, driver
+
+
+def test_reverse_fk_through_null_to_field_reads_empty(garage: tuple[Any, Any]) -> None:
+    car, _driver = garage
+    assert car.drivers.count() == 0
+    assert list(car.drivers.all()) == []
+    assert list(car.drivers.filter(name="loose")) == []
+    assert not car.drivers.exists()
+    fetched = Car.objects.prefetch_related("drivers").get(pk=car.pk)
+    assert list(fetched.drivers.all()) == []
+
+
+def test_reverse_fk_through_null_to_field_refuses_writes(garage: tuple[Any, Any]) -> None:
+    car, driver = garage
+    message = f'"{car!r}" needs to have a value for field "make" before this relationship can be used.'
+    for call in (lambda: car.drivers.add(driver), lambda: car.drivers.create(name="new"),
+                 lambda: car.drivers.get_or_create(name="new"),
+                 lambda: car.drivers.update_or_create(name="new"),
+                 lambda: car.drivers.remove(driver), lambda: car.drivers.clear(),
+                 lambda: car.drivers.set([driver])):
+        with pytest.raises(ValueError) as info:
+            call()
+        assert str(info.value) == message
+    assert Driver.objects.get().car_id is None  # nothing stored changed
+    assert Driver.objects.count() == 1
+
+
+async def test_reverse_fk_through_null_to_field_async_twins(garage: tuple[Any, Any]) -> None:
+    car, driver = garage
+    assert await car.drivers.acount() == 0
+    with pytest.raises(ValueError, match='needs to have a value for field "make"'):
+        await car.drivers.aadd(driver)
+
+
+def test_reverse_fk_of_unsaved_instance_refuses(backend: str) -> None:
+    orm.create_tables(Car, Driver)
+    message = "'Car' instance needs to have a primary key value before this relationship can be used."
+    for unsaved in (Car(make="given"), Car()):
+        with pytest.raises(ValueError) as info:
+            unsaved.drivers.count()
+        assert str(info.value) == message
+        with pytest.raises(ValueError) as info:
+            list(unsaved.drivers.all())
+        assert str(info.value) == message
+    with pytest.raises(ValueError, match='needs to have a value for field "make" before'):
+        Car().drivers.create(name="new")
+    with pytest.raises(ValueError, match="'Car' instance needs to have a primary key value"):
+        Car(make="given").drivers.create(name="new")
+    assert Driver.objects.count() == 0
+
+
+def test_m2m_of_unsaved_instance_refuses_on_both_sides(backend: str) -> None:
+    orm.create_tables(Badge, Member)
+    badge = Badge.objects.create(code="b1")
+    unsaved_member, unsaved_badge = Member(), Badge(code="b2")
+    with pytest.raises(ValueError) as info:
+        unsaved_member.badges.add(badge)
+    assert str(info.value) == (f'"{unsaved_member!r}" needs to have a value for field "id" before '
+                               "this many-to-many relationship can be used.")
+    with pytest.raises(ValueError, match='needs to have a value for field "id" before this many-to-many'):
+        unsaved_badge.members.count()
+    with pytest.raises(ValueError, match="many-to-many relationship can be used"):
+        list(Member().badges.all())
+    assert Member.badges.through.objects.count() == 0
 
 
 # ------------------------------------------------------------------- item 23
