@@ -13,6 +13,7 @@ from collections import defaultdict
 from typing import Any
 
 from orm.db import transaction
+from orm.db.connections import connections
 from orm.exceptions import ObjectDoesNotExist, SynchronousOnlyOperation
 from orm.models.manager import Manager
 from orm.query.expressions import F
@@ -482,16 +483,33 @@ class ManyRelatedManager(Manager[Any]):
         ids = list(dict.fromkeys(self._target_ids(objs)))
         if not ids:
             return
-        manager = self.through._base_manager.using(self.db)
         with transaction.atomic(using=self.db, savepoint=False):
-            existing = set(manager.filter(**{self.source_fk.attname: source,
-                                             f"{self.target_fk.attname}__in": ids})
-                           .values_list(self.target_fk.attname, flat=True))
-            defaults = through_defaults or {}
-            rows = [self.through(**{self.source_fk.attname: source, self.target_fk.attname: t,
-                                    **{k: (v() if callable(v) else v) for k, v in defaults.items()}})
-                    for t in ids if t not in existing]
-            manager.bulk_create(rows)
+            self._lock_source()
+            self._insert_links(source, ids, through_defaults)
+
+    def _insert_links(self, source: Any, ids: list[Any], through_defaults: dict[str, Any] | None) -> None:
+        manager = self.through._base_manager.using(self.db)
+        if self.through._meta.auto_created:
+            # An automatic join table holds nothing but the unique (source, target)
+            # pair, so a row that exists is the very link asked for. The lock on
+            # the source does not cover a writer from the other side
+            # (tag.books.add(book) locks the tag): let the database skip a row
+            # such a writer added (ON CONFLICT DO NOTHING) instead of failing on
+            # a duplicate key. One statement, no read first.
+            manager.bulk_create([self._join_row(source, t, through_defaults) for t in ids],
+                                ignore_conflicts=True)
+            return
+        # A custom through model may have other unique constraints whose
+        # violations must not be skipped silently (as in Django): read, then insert.
+        existing = set(manager.filter(**{self.source_fk.attname: source,
+                                         f"{self.target_fk.attname}__in": ids})
+                       .values_list(self.target_fk.attname, flat=True))
+        manager.bulk_create([self._join_row(source, t, through_defaults)
+                             for t in ids if t not in existing])
+
+    def _join_row(self, source: Any, target: Any, through_defaults: dict[str, Any] | None) -> Any:
+        defaults = {k: (v() if callable(v) else v) for k, v in (through_defaults or {}).items()}
+        return self.through(**{self.source_fk.attname: source, self.target_fk.attname: target, **defaults})
 
     def remove(self, *objs: Any) -> None:
         """Unlink objects (instances or primary keys)."""
@@ -512,23 +530,43 @@ class ManyRelatedManager(Manager[Any]):
         self.through._base_manager.using(self.db).filter(**{self.source_fk.attname: source}).delete()
 
     def set(self, objs: Any, clear: bool = False, through_defaults: dict[str, Any] | None = None) -> None:
-        """Link exactly ``objs``."""
+        """Link exactly ``objs``: concurrent calls on one object take turns, one set wins whole."""
         check_async_unsafe(f"{type(self).__name__}.set()", "aset()")
-        objs = list(objs)
+        source = self._source_value()
+        wanted = list(dict.fromkeys(self._target_ids(list(objs))))
+        self._clear_cache()
         with transaction.atomic(using=self.db, savepoint=False):
+            self._lock_source()
             if clear:
                 self.clear()
-                self.add(*objs, through_defaults=through_defaults)
-                return
-            source = self._source_value()
-            current = set(self.through._base_manager.using(self.db)
-                          .filter(**{self.source_fk.attname: source})
-                          .values_list(self.target_fk.attname, flat=True))
-            wanted = self._target_ids(objs)
-            stale = [t for t in current if t not in set(wanted)]
-            if stale:
-                self.remove(*stale)
-            self.add(*[t for t in wanted if t not in current], through_defaults=through_defaults)
+                current: set[Any] = set()
+            else:
+                current = set(self.through._base_manager.using(self.db)
+                              .filter(**{self.source_fk.attname: source})
+                              .values_list(self.target_fk.attname, flat=True))
+                keep = set(wanted)
+                stale = [t for t in current if t not in keep]
+                if stale:
+                    self.remove(*stale)
+            missing = [t for t in wanted if t not in current]
+            if missing:
+                self._insert_links(source, missing, through_defaults)
+
+    def _lock_source(self) -> None:
+        # add() and set() of one object take turns: they lock the object's row
+        # until commit. Without it, set() (read the links, remove the stale,
+        # add the missing) interleaving with another set() leaves the union of
+        # both sets (READ COMMITTED hides each one's uncommitted rows from the
+        # other), and add() or set() waiting on each other's join rows in
+        # opposite orders deadlock. NO KEY UPDATE, not UPDATE: inserting rows
+        # that reference this one (join rows from the other side, any foreign
+        # key) takes KEY SHARE, which this lock does not block.
+        # SQLite needs nothing: atomic() already holds the database's write lock.
+        if not connections[self.db].features.has_select_for_update:
+            return
+        source_model = type(self.instance)
+        list(source_model._base_manager.using(self.db).filter(pk=self.instance.pk)
+             .select_for_update(no_key=True).values_list("pk", flat=True))
 
     def create(self, through_defaults: dict[str, Any] | None = None, **kwargs: Any) -> Any:
         """Create a target object and link it."""

@@ -78,6 +78,7 @@ class Query:
         self.select_for_update_nowait = False
         self.select_for_update_skip_locked = False
         self.select_for_update_of: tuple[str, ...] = ()
+        self.select_for_update_no_key = False
         self.deferred_loading: tuple[frozenset[str], bool] = (frozenset(), True)
         self.combinator: str | None = None
         self.combinator_all = False

@@ -1,5 +1,8 @@
-"""Regressions of related managers and many-to-many joins (issue 11, items 14, 20 and 23).
+"""Regressions of related managers and many-to-many joins (issue 11, items 9, 14, 20 and 23).
 
+- 9: the statements behind concurrent many-to-many writes (the load test is
+  ``tests/scopes/test_m2m_concurrency.py``): ``add()`` skips existing links
+  with ON CONFLICT DO NOTHING, ``add()``/``set()`` lock the object's row first.
 - 14: two ManyToManyFields to one model, both ``related_name="+"``, each read
   their own join table (the hidden reverse names no longer collide).
 - 20: a relation through ``to_field`` whose value is NULL on the instance is
@@ -280,3 +283,75 @@ def test_deleting_either_side_of_a_to_field_through_removes_its_join_rows(kitche
     kitchen.pilaf.delete()
     assert kitchen.links() == [("dal", "rice")]
     assert names(kitchen.dal.ingredients.all()) == ["rice"]
+
+
+# ------------------------------------------------------- item 9 (statements)
+# The concurrent load test is tests/scopes/test_m2m_concurrency.py; these pin
+# the statements that make it pass, on both backends.
+
+
+def sql_of(ctx: Any, *starts: str) -> list[str]:
+    return [sql for sql, _params in ctx.queries if sql.lstrip().upper().startswith(starts)]
+
+
+def assert_locked_first(ctx: Any, backend: str, reads: int) -> None:
+    """The post's row was locked before anything else was read (PostgreSQL only)."""
+    selects = sql_of(ctx, "SELECT")
+    if backend == "postgresql":
+        assert "FOR NO KEY UPDATE" in selects[0] and '"i11_rel_post"' in selects[0], selects
+        assert len(selects) == 1 + reads, selects
+    else:
+        # SQLite's atomic() holds the database's write lock already: no row lock.
+        assert len(selects) == reads and not any("FOR" in sql for sql in selects), selects
+
+
+def test_m2m_add_inserts_skipping_existing_links_in_one_statement(
+    backend: str, count_queries: Any,
+) -> None:
+    orm.create_tables(Line, Post)
+    post = Post.objects.create()
+    first, second = Line.objects.create(name="first"), Line.objects.create(name="second")
+    post.primary_lines.add(first)
+    with count_queries() as ctx:
+        post.primary_lines.add(first, second)  # first is linked already: skipped, no error
+    (insert,) = sql_of(ctx, "INSERT")
+    assert "ON CONFLICT DO NOTHING" in insert
+    assert_locked_first(ctx, backend, reads=0)
+    assert names(post.primary_lines.all()) == ["first", "second"]
+    assert Post.primary_lines.through.objects.count() == 2
+
+
+def test_m2m_add_to_a_custom_through_reads_first_and_skips_nothing(
+    kitchen: Kitchen, count_queries: Any,
+) -> None:
+    # A custom through model may have unique constraints of its own whose
+    # violations must still raise (as in Django): no ON CONFLICT there.
+    with count_queries() as ctx:
+        kitchen.dal.ingredients.add(kitchen.curry, kitchen.salt)
+    reads = [sql for sql in sql_of(ctx, "SELECT") if "FOR NO KEY UPDATE" not in sql]
+    assert len(reads) == 1 and '"i11_rel_recipeingredient"' in reads[0]
+    inserts = sql_of(ctx, "INSERT")
+    assert len(inserts) == 1 and "ON CONFLICT" not in inserts[0]
+    assert kitchen.links() == [("dal", "curry"), ("dal", "salt"), ("pilaf", "rice")]
+
+
+def test_m2m_set_locks_the_object_row_first(backend: str, count_queries: Any) -> None:
+    orm.create_tables(Line, Post)
+    post = Post.objects.create()
+    first = Line.objects.create(name="first")
+    with count_queries() as ctx:
+        post.primary_lines.set([first])
+    assert_locked_first(ctx, backend, reads=1)  # then the current links are read
+    assert names(post.primary_lines.all()) == ["first"]
+
+
+def test_select_for_update_no_key(backend: str, count_queries: Any) -> None:
+    orm.create_tables(Line)
+    line = Line.objects.create(name="locked")
+    with orm.transaction.atomic(), count_queries() as ctx:
+        assert list(Line.objects.select_for_update(no_key=True).filter(pk=line.pk)) == [line]
+    (select,) = sql_of(ctx, "SELECT")
+    if backend == "postgresql":
+        assert select.endswith("FOR NO KEY UPDATE")
+    else:
+        assert "FOR" not in select
