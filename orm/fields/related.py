@@ -213,6 +213,12 @@ class ManyToManyField(Field):
     def contribute_to_class(self, cls: Any, name: str) -> None:
         self.set_attributes_from_name(name)
         self.model = cls
+        rel = self.remote_field
+        if rel.is_hidden():
+            # The related manager still filters the target model through this
+            # reverse relation by name, so two hidden fields to one model must
+            # not share "+": each gets its own name, still ending in '+'.
+            rel.related_name = f"_{cls._meta.app_label}_{cls._meta.model_name}_{name}_+"
         cls._meta.add_field(self, private=False, m2m=True)
 
     def m2m_field_names(self) -> tuple[str, str]:

@@ -70,7 +70,6 @@ class Collector:
             self.data[model][obj.pk] = obj
         if not new:
             return
-        pks = [obj.pk for obj in new]
         meta = model._meta
         for rel in meta.related_objects:
             if rel.many_to_many:
@@ -79,7 +78,7 @@ class Collector:
                 target_fk = [f for f in through._meta.concrete_fields
                              if f.is_relation and f.remote_field.model is model and f.name != source_name]
                 fk = target_fk[0] if target_fk else through._meta.get_field(source_name)
-                self.fast_deletes.append(through._base_manager.filter(**{f"{fk.attname}__in": pks}))
+                self.fast_deletes.append(_join_rows(through, fk, new))
                 continue
             field = rel.field
             related = rel.related_model
@@ -93,7 +92,7 @@ class Collector:
             through = field.remote_field.through
             source_name, _ = field.m2m_field_names()
             fk = through._meta.get_field(source_name)
-            self.fast_deletes.append(through._base_manager.filter(**{f"{fk.attname}__in": pks}))
+            self.fast_deletes.append(_join_rows(through, fk, new))
 
     def _check_restricted(self) -> None:
         for field, sub_objs in self.restricted:
@@ -139,6 +138,13 @@ class Collector:
             for obj in instances.values():
                 setattr(obj, type(obj)._meta.pk.attname, None)
         return sum(counts.values()), dict(counts)
+
+
+def _join_rows(through: Any, fk: Any, objs: list[Any]) -> Any:
+    """The join rows whose ``fk`` points at ``objs``: by the key it stores (its to_field, or the pk)."""
+    attname = fk.target_field.attname
+    keys = [key for obj in objs if (key := getattr(obj, attname)) is not None]
+    return through._base_manager.filter(**{f"{fk.attname}__in": keys})
 
 
 def _delete_query(qs: Any, connection: Any) -> int:

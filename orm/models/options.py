@@ -139,8 +139,8 @@ class Options:
         return found
 
     def query_names(self) -> list[str]:
-        """Every name usable in lookups, sorted."""
-        names = {f.name for f in self.fields} | set(self._reverse) | {"pk"}
+        """Every name usable in lookups, sorted (hidden reverse names, ending in '+', left out)."""
+        names = {f.name for f in self.fields} | {n for n in self._reverse if not n.endswith("+")} | {"pk"}
         return sorted(names)
 
     def new_collector(self, using: str) -> Any:

@@ -13,6 +13,7 @@ from collections import defaultdict
 from typing import Any
 
 from orm.db import transaction
+from orm.db.connections import connections
 from orm.exceptions import ObjectDoesNotExist, SynchronousOnlyOperation
 from orm.models.manager import Manager
 from orm.query.expressions import F
@@ -186,10 +187,10 @@ class ReverseManyToOneDescriptor:
         field = self.rel.field
         target = field.target_field.attname
         qs = queryset if queryset is not None else self.rel.related_model._base_manager.all()
-        keys = [getattr(inst, target) for inst in instances]
+        # A NULL key relates to nothing (not to the objects whose key is NULL).
+        by_key = {key: inst for inst in instances if (key := getattr(inst, target)) is not None}
         groups: dict[Any, list[Any]] = defaultdict(list)
-        by_key = {getattr(inst, target): inst for inst in instances}
-        for obj in qs.filter(**{f"{field.name}__in": keys}):
+        for obj in qs.filter(**{f"{field.name}__in": list(by_key)}) if by_key else ():
             key = obj.__dict__[field.attname]
             groups[key].append(obj)
             obj._state.fields_cache[field.name] = by_key.get(key)
@@ -260,21 +261,40 @@ class RelatedManager(Manager[Any]):
         self.cache_name = rel.get_accessor_name()
 
     def _check_saved(self) -> None:
+        # Even when the key is another field (to_field), an unsaved instance has
+        # no row to point at, so nothing can be read or linked yet (as Django).
         if self.instance.pk is None:
             raise ValueError(
-                f"{type(self.instance).__name__!r} instance needs a primary key value before "
-                "this relationship can be used."
+                f"{type(self.instance).__name__!r} instance needs to have a primary key value "
+                "before this relationship can be used."
             )
 
+    def _check_writable(self) -> None:
+        """Refuse a write that would store NULL (or point at no row) in the foreign key."""
+        attname = self.field.target_field.attname
+        if getattr(self.instance, attname) is None:
+            raise ValueError(
+                f'"{self.instance!r}" needs to have a value for field "{attname}" before this '
+                "relationship can be used."
+            )
+        self._check_saved()
+
+    def _filtered(self, qs: QuerySet[Any]) -> QuerySet[Any]:
+        value = getattr(self.instance, self.field.target_field.attname)
+        if value is None:
+            # A NULL key relates to nothing: "car_id = NULL" would otherwise
+            # become "car_id IS NULL" and match every unlinked object.
+            return qs.none()
+        return qs.filter(**{self.field.attname: value})
+
     def get_queryset(self) -> QuerySet[Any]:
+        self._check_saved()
         cached = self.instance.__dict__.get("_prefetched_objects_cache", {}).get(self.cache_name)
         qs: QuerySet[Any] = QuerySet(self.model, using=self._db or "default")
         if cached is not None:
             qs._result_cache = list(cached)
             return _cached_qs(qs, self)
-        self._check_saved()
-        value = getattr(self.instance, self.field.target_field.attname)
-        qs = qs.filter(**{self.field.attname: value})
+        qs = self._filtered(qs)
         qs._known_related_objects = ((self.field.name, self.instance),)
         return qs
 
@@ -284,7 +304,7 @@ class RelatedManager(Manager[Any]):
     def add(self, *objs: Any, bulk: bool = True) -> None:
         """Point each object at this instance (saving it)."""
         check_async_unsafe(f"{type(self).__name__}.add()", "aadd()")
-        self._check_saved()
+        self._check_writable()
         self._clear_cache()
         with transaction.atomic(using=self.db, savepoint=False):
             for obj in objs:
@@ -296,7 +316,7 @@ class RelatedManager(Manager[Any]):
     def create(self, **kwargs: Any) -> Any:
         """Create an object pointing at this instance."""
         check_async_unsafe(f"{type(self).__name__}.create()", "acreate()")
-        self._check_saved()
+        self._check_writable()
         self._clear_cache()
         kwargs[self.field.name] = self.instance
         return super().create(**kwargs)
@@ -304,7 +324,7 @@ class RelatedManager(Manager[Any]):
     def get_or_create(self, defaults: dict[str, Any] | None = None, **kwargs: Any) -> tuple[Any, bool]:
         """get_or_create within this relation."""
         check_async_unsafe(f"{type(self).__name__}.get_or_create()", "aget_or_create()")
-        self._check_saved()
+        self._check_writable()
         self._clear_cache()
         kwargs[self.field.name] = self.instance
         return self.get_queryset().get_or_create(defaults=defaults, **kwargs)
@@ -314,7 +334,7 @@ class RelatedManager(Manager[Any]):
     ) -> tuple[Any, bool]:
         """update_or_create within this relation."""
         check_async_unsafe(f"{type(self).__name__}.update_or_create()", "aupdate_or_create()")
-        self._check_saved()
+        self._check_writable()
         self._clear_cache()
         kwargs[self.field.name] = self.instance
         return self.get_queryset().update_or_create(defaults=defaults, **kwargs)
@@ -323,7 +343,7 @@ class RelatedManager(Manager[Any]):
         """Unlink objects (the foreign key must be nullable)."""
         check_async_unsafe(f"{type(self).__name__}.remove()", "aremove()")
         self._require_null("remove")
-        self._check_saved()
+        self._check_writable()
         self._clear_cache()
         pks = [obj.pk for obj in objs]
         self.get_queryset().filter(pk__in=pks).update(**{self.field.name: None})
@@ -335,13 +355,14 @@ class RelatedManager(Manager[Any]):
         """Unlink every object (the foreign key must be nullable)."""
         check_async_unsafe(f"{type(self).__name__}.clear()", "aclear()")
         self._require_null("clear")
-        self._check_saved()
+        self._check_writable()
         self._clear_cache()
         self.get_queryset().update(**{self.field.name: None})
 
     def set(self, objs: Any, bulk: bool = True, clear: bool = False) -> None:
         """Make exactly ``objs`` point here (unlinking others needs a nullable key)."""
         check_async_unsafe(f"{type(self).__name__}.set()", "aset()")
+        self._check_writable()
         objs = list(objs)
         with transaction.atomic(using=self.db, savepoint=False):
             if clear:
@@ -383,14 +404,11 @@ class RelatedManager(Manager[Any]):
         return await to_async(self.set)(objs, bulk=bulk, clear=clear)
 
 
-def _cached_qs(qs: QuerySet[Any], manager: Any) -> QuerySet[Any]:
+def _cached_qs(qs: QuerySet[Any], manager: RelatedManager | ManyRelatedManager) -> QuerySet[Any]:
     # A QuerySet pre-filled with the prefetched rows: iterating it runs no query,
     # but filtering it builds a real query for this relation.
     base: QuerySet[Any] = QuerySet(manager.model, using=manager._db or "default")
-    if isinstance(manager, ManyRelatedManager):
-        filtered = manager._filtered(base)
-    else:
-        filtered = base.filter(**{manager.field.attname: getattr(manager.instance, manager.field.target_field.attname)})
+    filtered = manager._filtered(base)
     filtered._result_cache = qs._result_cache
     filtered._prefetch_done = True
     return filtered
@@ -407,13 +425,22 @@ class ManyRelatedManager(Manager[Any]):
         self.through = rel.through
         self.source_fk, self.target_fk, self.model, self.cache_name = _m2m_sides(rel, reverse)
         self._db = instance._state.db
+        # Refused as soon as the manager is made (``Book().tags``), as in Django:
+        # join rows need the instance's key, and an unsaved instance has no row.
+        self._source_value()
 
     def _source_value(self) -> Any:
-        value = getattr(self.instance, self.source_fk.target_field.attname)
+        target_field = self.source_fk.target_field
+        value = getattr(self.instance, target_field.attname)
         if value is None:
             raise ValueError(
-                f"{type(self.instance).__name__!r} instance needs a primary key value before a "
-                "many-to-many relationship can be used."
+                f'"{self.instance!r}" needs to have a value for field "{target_field.name}" before '
+                "this many-to-many relationship can be used."
+            )
+        if self.instance.pk is None:
+            raise ValueError(
+                f"{type(self.instance).__name__!r} instance needs to have a primary key value "
+                "before a many-to-many relationship can be used."
             )
         return value
 
@@ -456,16 +483,33 @@ class ManyRelatedManager(Manager[Any]):
         ids = list(dict.fromkeys(self._target_ids(objs)))
         if not ids:
             return
-        manager = self.through._base_manager.using(self.db)
         with transaction.atomic(using=self.db, savepoint=False):
-            existing = set(manager.filter(**{self.source_fk.attname: source,
-                                             f"{self.target_fk.attname}__in": ids})
-                           .values_list(self.target_fk.attname, flat=True))
-            defaults = through_defaults or {}
-            rows = [self.through(**{self.source_fk.attname: source, self.target_fk.attname: t,
-                                    **{k: (v() if callable(v) else v) for k, v in defaults.items()}})
-                    for t in ids if t not in existing]
-            manager.bulk_create(rows)
+            self._lock_source()
+            self._insert_links(source, ids, through_defaults)
+
+    def _insert_links(self, source: Any, ids: list[Any], through_defaults: dict[str, Any] | None) -> None:
+        manager = self.through._base_manager.using(self.db)
+        if self.through._meta.auto_created:
+            # An automatic join table holds nothing but the unique (source, target)
+            # pair, so a row that exists is the very link asked for. The lock on
+            # the source does not cover a writer from the other side
+            # (tag.books.add(book) locks the tag): let the database skip a row
+            # such a writer added (ON CONFLICT DO NOTHING) instead of failing on
+            # a duplicate key. One statement, no read first.
+            manager.bulk_create([self._join_row(source, t, through_defaults) for t in ids],
+                                ignore_conflicts=True)
+            return
+        # A custom through model may have other unique constraints whose
+        # violations must not be skipped silently (as in Django): read, then insert.
+        existing = set(manager.filter(**{self.source_fk.attname: source,
+                                         f"{self.target_fk.attname}__in": ids})
+                       .values_list(self.target_fk.attname, flat=True))
+        manager.bulk_create([self._join_row(source, t, through_defaults)
+                             for t in ids if t not in existing])
+
+    def _join_row(self, source: Any, target: Any, through_defaults: dict[str, Any] | None) -> Any:
+        defaults = {k: (v() if callable(v) else v) for k, v in (through_defaults or {}).items()}
+        return self.through(**{self.source_fk.attname: source, self.target_fk.attname: target, **defaults})
 
     def remove(self, *objs: Any) -> None:
         """Unlink objects (instances or primary keys)."""
@@ -486,23 +530,43 @@ class ManyRelatedManager(Manager[Any]):
         self.through._base_manager.using(self.db).filter(**{self.source_fk.attname: source}).delete()
 
     def set(self, objs: Any, clear: bool = False, through_defaults: dict[str, Any] | None = None) -> None:
-        """Link exactly ``objs``."""
+        """Link exactly ``objs``: concurrent calls on one object take turns, one set wins whole."""
         check_async_unsafe(f"{type(self).__name__}.set()", "aset()")
-        objs = list(objs)
+        source = self._source_value()
+        wanted = list(dict.fromkeys(self._target_ids(list(objs))))
+        self._clear_cache()
         with transaction.atomic(using=self.db, savepoint=False):
+            self._lock_source()
             if clear:
                 self.clear()
-                self.add(*objs, through_defaults=through_defaults)
-                return
-            source = self._source_value()
-            current = set(self.through._base_manager.using(self.db)
-                          .filter(**{self.source_fk.attname: source})
-                          .values_list(self.target_fk.attname, flat=True))
-            wanted = self._target_ids(objs)
-            stale = [t for t in current if t not in set(wanted)]
-            if stale:
-                self.remove(*stale)
-            self.add(*[t for t in wanted if t not in current], through_defaults=through_defaults)
+                current: set[Any] = set()
+            else:
+                current = set(self.through._base_manager.using(self.db)
+                              .filter(**{self.source_fk.attname: source})
+                              .values_list(self.target_fk.attname, flat=True))
+                keep = set(wanted)
+                stale = [t for t in current if t not in keep]
+                if stale:
+                    self.remove(*stale)
+            missing = [t for t in wanted if t not in current]
+            if missing:
+                self._insert_links(source, missing, through_defaults)
+
+    def _lock_source(self) -> None:
+        # add() and set() of one object take turns: they lock the object's row
+        # until commit. Without it, set() (read the links, remove the stale,
+        # add the missing) interleaving with another set() leaves the union of
+        # both sets (READ COMMITTED hides each one's uncommitted rows from the
+        # other), and add() or set() waiting on each other's join rows in
+        # opposite orders deadlock. NO KEY UPDATE, not UPDATE: inserting rows
+        # that reference this one (join rows from the other side, any foreign
+        # key) takes KEY SHARE, which this lock does not block.
+        # SQLite needs nothing: atomic() already holds the database's write lock.
+        if not connections[self.db].features.has_select_for_update:
+            return
+        source_model = type(self.instance)
+        list(source_model._base_manager.using(self.db).filter(pk=self.instance.pk)
+             .select_for_update(no_key=True).values_list("pk", flat=True))
 
     def create(self, through_defaults: dict[str, Any] | None = None, **kwargs: Any) -> Any:
         """Create a target object and link it."""

@@ -19,6 +19,10 @@ class PathInfo:
     rhs_col: str
     nullable: bool
     multivalued: bool
+    # The field of ``to_opts`` a lookup on the relation compares (None: its
+    # primary key). A many-to-many relation compares the join table's key,
+    # which holds the target's ``to_field`` value when it has one.
+    target_field: Any = None
 
 
 def path_infos(field: Any) -> list[PathInfo]:
@@ -35,7 +39,7 @@ def path_infos(field: Any) -> list[PathInfo]:
                 PathInfo(target.remote_field.model._meta, through._meta,
                          target.target_field.column, target.column, True, True),
                 PathInfo(through._meta, source.remote_field.model._meta,
-                         source.column, source.target_field.column, True, True),
+                         source.column, source.target_field.column, True, True, source.target_field),
             ]
         through = field.remote_field.through
         source_name, target_name = field.m2m_field_names()
@@ -44,7 +48,7 @@ def path_infos(field: Any) -> list[PathInfo]:
         return [
             PathInfo(field.model._meta, through._meta, source.target_field.column, source.column, True, True),
             PathInfo(through._meta, target.remote_field.model._meta,
-                     target.column, target.target_field.column, True, True),
+                     target.column, target.target_field.column, True, True, target.target_field),
         ]
     if hasattr(field, "field"):
         # Reverse side of a ForeignKey / OneToOneField (``author.books``).

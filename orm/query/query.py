@@ -79,6 +79,7 @@ class Query:
         self.select_for_update_nowait = False
         self.select_for_update_skip_locked = False
         self.select_for_update_of: tuple[str, ...] = ()
+        self.select_for_update_no_key = False
         self.deferred_loading: tuple[frozenset[str], bool] = (frozenset(), True)
         self.combinator: str | None = None
         self.combinator_all = False
@@ -204,7 +205,7 @@ class Query:
             if forward_fk and trim_last_fk:
                 return field, field, alias, rest, multivalued
             alias, opts, multivalued = self._join_all(pending, alias, nullable, allow_joins, multivalued)
-            return field, opts.pk, alias, rest, multivalued
+            return field, pending[-1].target_field or opts.pk, alias, rest, multivalued
         return field, field, alias, rest, multivalued
 
     def _join_all(
@@ -583,6 +584,8 @@ def _instances_to_pk(value: Any, field: Any, target: Any) -> Any:
     if hasattr(value, "_meta") and hasattr(value, "pk"):
         if field is target:  # a trimmed forward foreign key: the field checks the type
             return value
+        if not target.primary_key and isinstance(value, target.model):
+            return getattr(value, target.attname)  # a many-to-many through to_field
         return value.pk
     if isinstance(value, list | tuple | set | frozenset):
         return [_instances_to_pk(v, field, target) for v in value]

@@ -400,8 +400,13 @@ class QuerySet(Generic[M]):
         clone._db = alias
         return clone
 
-    def select_for_update(self, nowait: bool = False, skip_locked: bool = False, of: Sequence[str] = ()) -> QuerySet[M]:
-        """Lock the selected rows until the end of the transaction (inside atomic only)."""
+    def select_for_update(self, nowait: bool = False, skip_locked: bool = False, of: Sequence[str] = (),
+                          no_key: bool = False) -> QuerySet[M]:
+        """Lock the selected rows until the end of the transaction (inside atomic only).
+
+        ``no_key=True`` takes PostgreSQL's weaker ``FOR NO KEY UPDATE`` lock, which
+        does not block other transactions inserting rows that reference the locked ones.
+        """
         if nowait and skip_locked:
             raise ValueError("The nowait option cannot be used with skip_locked.")
         clone = self._chain()
@@ -417,6 +422,7 @@ class QuerySet(Generic[M]):
         clone.query.select_for_update_nowait = nowait
         clone.query.select_for_update_skip_locked = skip_locked
         clone.query.select_for_update_of = tuple(of)
+        clone.query.select_for_update_no_key = no_key
         return clone
 
     def _check_for_update(self) -> None:

@@ -193,6 +193,7 @@ class SQLCompiler:
             nowait=query.select_for_update_nowait,
             skip_locked=query.select_for_update_skip_locked,
             of=of,
+            no_key=query.select_for_update_no_key,
         )
 
     def get_from_clause(self) -> tuple[str, list[Any]]:

@@ -103,9 +103,10 @@ class BaseDatabaseOperations:
         """The LIMIT to use when only OFFSET is wanted (None: omit LIMIT)."""
         return None
 
-    def for_update_sql(self, nowait: bool = False, skip_locked: bool = False, of: Sequence[str] = ()) -> str:
-        """FOR UPDATE clause (``of`` holds already-quoted table aliases)."""
-        sql = "FOR UPDATE"
+    def for_update_sql(self, nowait: bool = False, skip_locked: bool = False, of: Sequence[str] = (),
+                       no_key: bool = False) -> str:
+        """FOR [NO KEY] UPDATE clause (``of`` holds already-quoted table aliases)."""
+        sql = "FOR NO KEY UPDATE" if no_key else "FOR UPDATE"
         if of:
             sql += " OF " + ", ".join(of)
         if nowait:

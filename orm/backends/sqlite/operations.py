@@ -154,7 +154,8 @@ class DatabaseOperations(BaseDatabaseOperations):
         converter = _CONVERTERS.get(internal)
         return [converter] if converter else []
 
-    def for_update_sql(self, nowait: bool = False, skip_locked: bool = False, of: Any = ()) -> str:
+    def for_update_sql(self, nowait: bool = False, skip_locked: bool = False, of: Any = (),
+                       no_key: bool = False) -> str:
         return ""  # SQLite locks the whole database for writers; nothing to add.
 
     def date_extract_sql(self, kind: str, sql: str, params: list[Any]) -> tuple[str, list[Any]]:
