@@ -84,5 +84,8 @@ class DatabaseErrorWrapper:
         new = translate(exc_value)
         if new is None:
             return
+        # Set before the raise below so on_database_error() can read the
+        # driver's error (SQLite's error code) from it.
+        new.__cause__ = exc_value
         self.db.on_database_error(new)
         raise new.with_traceback(exc_value.__traceback__) from exc_value
