@@ -43,6 +43,24 @@ def _guard(call: str, twin: str | None) -> None:
     check_async_unsafe(f"QuerySet.{call}()", f"{twin}()" if twin else None)
 
 
+# What to write instead, per way of evaluating a QuerySet in async code.
+_ITERATE_FIX = (
+    "`async for obj in qs` (`[obj async for obj in qs]` for a list, "
+    "`qs.aiterator()` to stream a large result)"
+)
+_LEN_FIX = "`await qs.acount()` (or `len([obj async for obj in qs])` if you need the rows too)"
+_BOOL_FIX = "`await qs.aexists()` (or `async for obj in qs` if you need the rows too)"
+
+
+def _index_fix(k: int) -> str:
+    if k == 0:
+        return "`await qs.afirst()` (or `await qs.aget(...)` for the one row matching a filter)"
+    return (
+        f"`[obj async for obj in qs[{k}:{k + 1}]]` (or `await qs.aget(...)` for the one row "
+        "matching a filter)"
+    )
+
+
 class QuerySet(Generic[M]):
     """A lazy database query for a model; evaluated on iteration, ``len()``, ``list()``..."""
 
@@ -124,15 +142,15 @@ class QuerySet(Generic[M]):
             prefetch_related_objects(self._result_cache, *self._prefetch_related_lookups)
             self._prefetch_done = True
 
-    def _evaluate(self, call: str) -> list[Any]:
+    def _evaluate(self, call: str, fix: str) -> list[Any]:
         if self._result_cache is None or (self._prefetch_related_lookups and not self._prefetch_done):
-            check_async_unsafe(f"{call} on a QuerySet", "`async for x in qs` or `qs.aiterator()`")
+            check_async_unsafe(call, fix)
             self._fetch_all()
         assert self._result_cache is not None
         return self._result_cache
 
     def __iter__(self) -> Iterator[M]:
-        return iter(self._evaluate("iterating"))
+        return iter(self._evaluate("iterating a QuerySet", _ITERATE_FIX))
 
     def __aiter__(self) -> AsyncIterator[M]:
         # One thread hop fetches every row (and runs prefetches); use
@@ -146,10 +164,10 @@ class QuerySet(Generic[M]):
         return generator()
 
     def __len__(self) -> int:
-        return len(self._evaluate("len()"))
+        return len(self._evaluate("len() of a QuerySet", _LEN_FIX))
 
     def __bool__(self) -> bool:
-        return bool(self._evaluate("bool()"))
+        return bool(self._evaluate("bool() of a QuerySet", _BOOL_FIX))
 
     def __repr__(self) -> str:
         data = list(self[: REPR_OUTPUT_SIZE + 1])
@@ -183,6 +201,7 @@ class QuerySet(Generic[M]):
             qs = self._chain()
             qs.query.set_limits(k.start, k.stop)
             return list(qs)[:: k.step] if k.step else qs
+        check_async_unsafe(f"QuerySet[{k}]", _index_fix(k))
         qs = self._chain()
         qs.query.set_limits(k, k + 1)
         qs._fetch_all()

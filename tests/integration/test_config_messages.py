@@ -4,13 +4,19 @@
   shown with the password replaced by ``***`` (item 3).
 - SQLite URL options are checked by ``configure()`` itself, before any
   connection exists, and a connection whose set-up failed is never kept (item 5).
+- Evaluating a QuerySet in async code (``qs[0]``, ``len(qs)``, ``bool(qs)``,
+  ``list(qs)``) names the awaitable that replaces it, not ``connection.cursor()``
+  (item 27).
+- A forgotten ``await`` on any twin warns with the method's name (item 28).
 """
 
 from __future__ import annotations
 
+import gc
 import logging
 import traceback
-from collections.abc import Iterator
+import warnings
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -261,3 +267,114 @@ def test_sqlite_settings_with_a_bad_pragma_fail_on_every_call(tmp_path: Path) ->
             assert wrapper.connection is None
     finally:
         wrapper.close()
+
+
+# ------------------------------------------- item 27: evaluating in async code
+
+
+class Pet(orm.Model):
+    name = orm.CharField(max_length=30)
+    owner = orm.ForeignKey("Person", on_delete=orm.CASCADE, related_name="pets", null=True)
+    friends = orm.ManyToManyField("self", blank=True)
+
+    class Meta:
+        app_label = "i11_cfg"
+
+
+class Person(orm.Model):
+    name = orm.CharField(max_length=30)
+
+    class Meta:
+        app_label = "i11_cfg"
+
+
+@pytest.fixture
+def pets(backend: str) -> Iterator[str]:
+    orm.create_tables(Person, Pet)
+    Pet.objects.create(name="rex")
+    # The loop of an async test runs on this thread: start it with no connection.
+    orm.connections.close_current()
+    yield backend
+
+
+EVALUATIONS: list[Any] = [
+    pytest.param(lambda: Pet.objects.all()[0], ("`QuerySet[0]`", "`await qs.afirst()`", "aget("),
+                 id="index-0"),
+    pytest.param(lambda: Pet.objects.filter(name="rex")[3],
+                 ("`QuerySet[3]`", "`[obj async for obj in qs[3:4]]`", "aget("), id="index-3"),
+    pytest.param(lambda: len(Pet.objects.all()), ("len() of a QuerySet", "`await qs.acount()`"), id="len"),
+    pytest.param(lambda: bool(Pet.objects.all()), ("bool() of a QuerySet", "`await qs.aexists()`"),
+                 id="bool"),
+    pytest.param(lambda: list(Pet.objects.all()), ("iterating a QuerySet", "`async for obj in qs`"),
+                 id="list"),
+    pytest.param(lambda: [p for p in Pet.objects.all()[1:3]], ("iterating a QuerySet", "async for"),
+                 id="slice"),
+    pytest.param(lambda: Pet.objects.all()[0:4:2], ("iterating a QuerySet", "async for"), id="step"),
+]
+
+
+@pytest.mark.parametrize(("evaluate", "words"), EVALUATIONS)
+async def test_evaluating_a_queryset_in_async_code_names_the_awaitable(
+    pets: str, evaluate: Callable[[], Any], words: tuple[str, ...]
+) -> None:
+    with pytest.raises(orm.SynchronousOnlyOperation) as info:
+        evaluate()
+    message = str(info.value)
+    for word in words:
+        assert word in message, message
+    assert "connection.cursor()" not in message
+    assert "opening a database connection" not in message
+    assert "orm.sync_to_async" in message
+    assert orm.connections["default"].connection is None  # refused before connecting
+    # The advice works.
+    assert (await Pet.objects.all().afirst()).name == "rex"  # type: ignore[union-attr]
+    assert await Pet.objects.acount() == 1 and await Pet.objects.aexists()
+    assert [p.name async for p in Pet.objects.all()[0:1]] == ["rex"]
+
+
+# -------------------------------------------- item 28: names of the coroutines
+
+
+def _twin_calls() -> list[Any]:
+    person = Person(name="p")
+    person.pk = 1
+    pet = Pet(name="q")
+    pet.pk = 1
+    return [
+        ("QuerySet.acount", lambda: Pet.objects.all().acount()),
+        ("QuerySet.aget", lambda: Pet.objects.filter(name="x").aget()),
+        ("Manager.acount", lambda: Pet.objects.acount()),
+        ("Manager.aget", lambda: Pet.objects.aget(pk=1)),
+        ("Manager.acreate", lambda: Pet.objects.acreate(name="x")),
+        ("Manager.abulk_create", lambda: Pet.objects.abulk_create([])),
+        ("Manager.ain_bulk", lambda: Pet.objects.ain_bulk([1])),
+        ("Model.asave", lambda: pet.asave()),
+        ("Model.adelete", lambda: pet.adelete()),
+        ("Model.arefresh_from_db", lambda: pet.arefresh_from_db()),
+        ("RelatedManager.aadd", lambda: person.pets.aadd(pet)),
+        ("Manager.acreate", lambda: person.pets.acreate(name="x")),
+        ("Manager.acount", lambda: person.pets.acount()),
+        ("ManyRelatedManager.aset", lambda: pet.friends.aset([])),
+        ("Manager.aget_or_create", lambda: pet.friends.aget_or_create(name="x")),
+        ("acreate_tables", lambda: orm.acreate_tables(Pet)),
+        ("adrop_tables", lambda: orm.adrop_tables(Pet)),
+        ("aprefetch_related_objects", lambda: orm.aprefetch_related_objects([], "pets")),
+    ]
+
+
+def test_a_forgotten_await_names_the_method(backend: str) -> None:
+    for qualname, make in _twin_calls():
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            coroutine = make()
+            assert coroutine.__qualname__ == qualname
+            del coroutine
+            gc.collect()
+        messages = [str(w.message) for w in caught if w.category is RuntimeWarning]
+        assert messages == [f"coroutine '{qualname}' was never awaited"]
+
+
+def test_manager_twins_look_like_methods_of_the_class() -> None:
+    assert orm.Manager.acount.__qualname__ == "Manager.acount"
+    assert orm.Manager.acount.__name__ == "acount"
+    assert orm.Manager.count.__qualname__ == "Manager.count"
