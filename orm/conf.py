@@ -1,6 +1,7 @@
 """Database settings: URL parsing and the configured ``databases`` mapping.
 
-A leaf module: it imports nothing from `orm` but the exceptions. ``configure()``
+A leaf module: it imports nothing from `orm` but the exceptions and
+``orm.utils.text`` (which quotes values in messages). ``configure()``
 itself lives in ``orm.db.connections`` because reconfiguring must close the
 connections that are open; this module only turns URLs into settings.
 """
@@ -14,6 +15,7 @@ from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, unquote_plus, urlsplit
 
 from orm.exceptions import ImproperlyConfigured
+from orm.utils.text import short_repr
 
 DEFAULT_DB_ALIAS = "default"
 ENV_DATABASE_URL = "ORM_DATABASE_URL"
@@ -47,6 +49,9 @@ _POOL_OPTIONS = {
 _SCHEMES = {"sqlite": "sqlite", "postgresql": "postgresql", "postgres": "postgresql"}
 #: What a password is replaced with wherever a URL or DSN is shown.
 REDACTED = "***"
+# Characters of a URL quoted in a message (more than other values: a long but
+# valid URL should still be shown whole).
+_URL_SHOWN = 300
 # libpq parameters that carry a secret.
 _SECRET_KEYS = ("password", "sslpassword")
 # ``password=value`` in a libpq keyword string; the value may be single-quoted
@@ -82,6 +87,11 @@ def redact_url(url: object) -> str:
             pieces.append(piece)
         rest = f"{path}?{'&'.join(pieces)}"
     return f"{scheme}://{rest}"
+
+
+def _shown_url(url: object) -> str:
+    """The URL as quoted in messages: password masked, cut if very long."""
+    return short_repr(redact_url(url), limit=_URL_SHOWN)
 
 
 def _redact_userinfo(rest: str) -> str:
@@ -152,7 +162,7 @@ def _convert(kind: str, key: str, raw: str, conv: Any) -> Any:
         return conv(raw)
     except ValueError:
         raise ImproperlyConfigured(
-            f"Invalid value {raw!r} for {kind} option {key!r} in the database URL."
+            f"Invalid value {short_repr(raw)} for {kind} option {short_repr(key)} in the database URL."
         ) from None
 
 
@@ -164,14 +174,14 @@ def parse_url(url: str) -> DatabaseSettings:
     """
     if not isinstance(url, str) or "://" not in url:
         raise ImproperlyConfigured(
-            f"Database URL {redact_url(url)!r} is not a URL; use 'sqlite:///path.db' or "
+            f"Database URL {_shown_url(url)} is not a URL; use 'sqlite:///path.db' or "
             "'postgresql://user:password@host:5432/dbname'."
         )
     scheme = url.split("://", 1)[0].lower()
     vendor = _SCHEMES.get(scheme)
     if vendor is None:
         raise ImproperlyConfigured(
-            f"Unsupported database scheme {scheme!r} in {redact_url(url)!r}; "
+            f"Unsupported database scheme {short_repr(scheme)} in {_shown_url(url)}; "
             "supported: sqlite://, postgresql://."
         )
     if vendor == "sqlite":
@@ -184,17 +194,17 @@ def _parse_sqlite(url: str) -> DatabaseSettings:
     path, _, query = rest.partition("?")
     if not path.startswith("/"):
         raise ImproperlyConfigured(
-            f"SQLite URL {redact_url(url)!r} needs three slashes: 'sqlite:///relative.db', "
+            f"SQLite URL {_shown_url(url)} needs three slashes: 'sqlite:///relative.db', "
             "'sqlite:////absolute/path.db' or 'sqlite:///:memory:'."
         )
     name = unquote(path[1:])
     if not name:
-        raise ImproperlyConfigured(f"SQLite URL {redact_url(url)!r} names no database file.")
+        raise ImproperlyConfigured(f"SQLite URL {_shown_url(url)} names no database file.")
     options: dict[str, Any] = {}
     for key, raw in parse_qsl(query, keep_blank_values=True):
         if key not in _SQLITE_OPTIONS:
             raise ImproperlyConfigured(
-                f"Unknown SQLite option {key!r} in {redact_url(url)!r}; "
+                f"Unknown SQLite option {short_repr(key)} in {_shown_url(url)}; "
                 f"choose from: {', '.join(sorted(_SQLITE_OPTIONS))}."
             )
         options[key] = _convert("SQLite", key, raw, _SQLITE_OPTIONS[key])
@@ -203,7 +213,7 @@ def _parse_sqlite(url: str) -> DatabaseSettings:
             options[key] = value = raw.strip().lower()
             if value not in allowed:
                 raise ImproperlyConfigured(
-                    f"Invalid SQLite {key} {raw!r} in {redact_url(url)!r}; "
+                    f"Invalid SQLite {key} {short_repr(raw)} in {_shown_url(url)}; "
                     f"choose from: {', '.join(sorted(allowed))}."
                 )
     return DatabaseSettings(vendor="sqlite", name=name, url=url, options=options)
@@ -215,13 +225,13 @@ def _parse_postgresql(url: str) -> DatabaseSettings:
         # 'user:pa/ss@host/db' splits at the '/': the password would become a
         # host, a port or part of the database name (and be shown as one).
         raise ImproperlyConfigured(
-            f"PostgreSQL URL {redact_url(url)!r} has an '@' after the host. If the "
+            f"PostgreSQL URL {_shown_url(url)} has an '@' after the host. If the "
             "password contains '/', '?', '#' or '@', percent-encode it, e.g. with "
             "urllib.parse.quote(password, safe='')."
         )
     name = unquote(parts.path.lstrip("/"))
     if not name:
-        raise ImproperlyConfigured(f"PostgreSQL URL {redact_url(url)!r} names no database.")
+        raise ImproperlyConfigured(f"PostgreSQL URL {_shown_url(url)} names no database.")
     options: dict[str, Any] = {}
     pool: dict[str, Any] = {}
     for key, raw in parse_qsl(parts.query, keep_blank_values=True):
@@ -235,7 +245,7 @@ def _parse_postgresql(url: str) -> DatabaseSettings:
         port = parts.port
     except ValueError:
         raise ImproperlyConfigured(
-            f"Invalid port in PostgreSQL URL {redact_url(url)!r}. If the password contains "
+            f"Invalid port in PostgreSQL URL {_shown_url(url)}. If the password contains "
             "'/', '?', '#' or '@', percent-encode it, e.g. with "
             "urllib.parse.quote(password, safe='')."
         ) from None

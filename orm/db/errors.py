@@ -33,6 +33,8 @@ _BY_SQLSTATE: dict[str, type[exc.Error]] = {
     # lost connection (psycopg files class 25 under InternalError).
     "25P03": exc.OperationalError,
 }
+# Characters of a driver's message kept in the translated error's message.
+_MAX_MESSAGE = 2000
 _SQLITE_LOCKED_HINT = (
     " (another connection holds the write lock longer than the busy timeout; "
     "raise it with '?timeout=SECONDS' in the SQLite URL, keep write transactions short, "
@@ -54,6 +56,14 @@ def translate(error: BaseException) -> exc.Error | None:
     if target is None:
         return None
     message = str(error)
+    if len(message) > _MAX_MESSAGE:
+        # Drivers quote the statement or the value they refused (PostgreSQL:
+        # 'invalid input syntax for type integer: "..."'), which may be
+        # megabytes; the whole text stays on the driver's error (__cause__).
+        message = (
+            f"{message[:_MAX_MESSAGE]}... ({len(message)} characters; the driver's whole "
+            "message is on __cause__)"
+        )
     if "database is locked" in message:
         message += _SQLITE_LOCKED_HINT
     new = target(message)

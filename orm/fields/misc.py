@@ -8,6 +8,7 @@ import uuid
 from typing import Any
 
 from orm.fields.base import Field
+from orm.utils.text import MAX_SHOWN, short_repr
 
 
 class BooleanField(Field):
@@ -44,7 +45,7 @@ class UUIDField(Field):
                 return uuid.UUID(value)
             except ValueError:
                 raise self.fail(value, "a UUID") from None
-        raise TypeError(f"Field {self.name!r} expected a UUID but got {type(value).__name__} {value!r}.")
+        raise TypeError(f"Field {self.name!r} expected a UUID but got {type(value).__name__} {short_repr(value)}.")
 
     def get_db_prep_value(self, value: Any, connection: Any, prepared: bool = False) -> Any:
         if not prepared:
@@ -54,6 +55,13 @@ class UUIDField(Field):
         return value
 
 
+def _where(path: str) -> str:
+    # The path is made of the document's own keys, which may be any size.
+    if not path:
+        return "top level"
+    return path if len(path) <= MAX_SHOWN else short_repr(path)
+
+
 def _check_json(value: Any, name: str, path: str = "") -> None:
     # Walk once so the error names the offending key; json.dumps alone would
     # say only "not JSON serializable".
@@ -61,12 +69,12 @@ def _check_json(value: Any, name: str, path: str = "") -> None:
         return
     if isinstance(value, float):
         if not math.isfinite(value):
-            raise ValueError(f"Field {name!r}: {value!r} at {path or 'top level'} is not valid JSON.")
+            raise ValueError(f"Field {name!r}: {short_repr(value)} at {_where(path)} is not valid JSON.")
         return
     if isinstance(value, dict):
         for key, item in value.items():
             if not isinstance(key, str):
-                raise TypeError(f"Field {name!r}: JSON object keys must be str, got {key!r}.")
+                raise TypeError(f"Field {name!r}: JSON object keys must be str, got {short_repr(key)}.")
             _check_json(item, name, f"{path}.{key}")
         return
     if isinstance(value, list | tuple):
@@ -74,7 +82,7 @@ def _check_json(value: Any, name: str, path: str = "") -> None:
             _check_json(item, name, f"{path}[{index}]")
         return
     raise TypeError(
-        f"Field {name!r}: {type(value).__name__} at {path or 'top level'} is not JSON "
+        f"Field {name!r}: {type(value).__name__} at {_where(path)} is not JSON "
         "serializable (use a list instead of a set, str for dates)."
     )
 
@@ -124,7 +132,7 @@ class BinaryField(Field):
             return value
         if isinstance(value, bytes | bytearray | memoryview):
             return bytes(value)
-        raise TypeError(f"Field {self.name!r} expected bytes but got {type(value).__name__} {value!r}.")
+        raise TypeError(f"Field {self.name!r} expected bytes but got {type(value).__name__} {short_repr(value)}.")
 
     def get_db_prep_value(self, value: Any, connection: Any, prepared: bool = False) -> Any:
         if not prepared:

@@ -32,6 +32,7 @@ from orm.query.summary import get_aggregation
 from orm.sql.compiler import convert_rows
 from orm.sql.identifiers import check_alias
 from orm.utils.asyncio import check_async_unsafe, to_async
+from orm.utils.text import short_repr
 
 M = TypeVar("M")
 REPR_OUTPUT_SIZE = 20
@@ -238,7 +239,7 @@ class QuerySet(Generic[M]):
     def _filter_or_exclude(self, negate: bool, args: Any, kwargs: Any) -> QuerySet[M]:
         for key in ("_connector", "_negated"):
             if key in kwargs:
-                raise TypeError(f"{key!r} is not a valid keyword for filter()/exclude()/get().")
+                raise TypeError(f"{short_repr(key)} is not a valid keyword for filter()/exclude()/get().")
         if self._query is None and self._terms is None and kwargs and not (args or negate):
             terms = fastpath.build_terms(self.model, kwargs)
             if terms is not None:
@@ -326,7 +327,7 @@ class QuerySet(Generic[M]):
             field = meta.get_field_or_none(name)
             if field is None or not field.concrete:
                 raise FieldError(
-                    f"{self.model.__name__} has no field named {name!r}; only()/defer() take "
+                    f"{self.model.__name__} has no field named {short_repr(name)}; only()/defer() take "
                     f"the model's own fields: {', '.join(f.name for f in meta.concrete_fields)}."
                 )
         clone = self._chain()
@@ -426,7 +427,7 @@ class QuerySet(Generic[M]):
                     str(name).split("__"), trim_last_fk=False)
                 if rest or not field.is_relation:
                     raise FieldError(f"select_for_update(of=...) takes 'self' or relation names; "
-                                     f"{name!r} is not one.")
+                                     f"{short_repr(name)} is not one.")
         clone._for_write = True
         clone.query.select_for_update = True
         clone.query.select_for_update_nowait = nowait
@@ -606,7 +607,7 @@ class QuerySet(Generic[M]):
             if isinstance(key, str) and isinstance(getattr(self.model, key, None), property):
                 continue
             raise FieldError(
-                f"Invalid field name {key!r} in defaults for model {self.model.__name__}. "
+                f"Invalid field name {short_repr(key)} in defaults for model {self.model.__name__}. "
                 f"Choices are: {', '.join(f.name for f in meta.concrete_fields)}"
             )
 
@@ -618,7 +619,7 @@ class QuerySet(Generic[M]):
         for key in params:
             if meta.get_field_or_none(key) is None and not hasattr(self.model, key):
                 raise FieldError(
-                    f"Invalid field name(s) for model {self.model.__name__}: {key!r}. "
+                    f"Invalid field name(s) for model {self.model.__name__}: {short_repr(key)}. "
                     f"Choices are: {', '.join(meta.query_names())}"
                 )
         return params
@@ -713,7 +714,7 @@ class QuerySet(Generic[M]):
         meta = self.model._meta
         field = meta.pk if field_name == "pk" else meta.get_field_or_none(field_name)
         if field is None or not (field.unique or field.primary_key):
-            raise ValueError(f"in_bulk()'s field_name must be a unique field but {field_name!r} isn't.")
+            raise ValueError(f"in_bulk()'s field_name must be a unique field but {short_repr(field_name)} isn't.")
         attr = field.attname
         if id_list is not None:
             if not id_list:
@@ -819,7 +820,7 @@ def _check_chunk_size(chunk_size: Any) -> None:
     if chunk_size is not None and (
         isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size <= 0
     ):
-        raise ValueError(f"Chunk size must be strictly positive, got {chunk_size!r}.")
+        raise ValueError(f"Chunk size must be strictly positive, got {short_repr(chunk_size)}.")
 
 
 def _next_chunk(iterator: Iterator[Any], size: int) -> list[Any]:

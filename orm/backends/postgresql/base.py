@@ -55,6 +55,7 @@ from orm.db.connections import connections
 from orm.db.cursor import CursorWrapper
 from orm.exceptions import ImproperlyConfigured, OperationalError
 from orm.utils.asyncio import check_async_unsafe
+from orm.utils.text import short_repr
 
 __all__ = ["DatabaseWrapper", "POOL_DEFAULTS"]
 
@@ -203,7 +204,7 @@ def _prepare_threshold(raw: Any) -> int | None:
         return int(raw)
     except ValueError:
         raise ImproperlyConfigured(
-            f"Invalid prepare_threshold {raw!r} in the PostgreSQL URL; use an integer or 'none'."
+            f"Invalid prepare_threshold {short_repr(raw)} in the PostgreSQL URL; use an integer or 'none'."
         ) from None
 
 
