@@ -1,6 +1,7 @@
 """Database settings: URL parsing and the configured ``databases`` mapping.
 
-A leaf module: it imports nothing from `orm` but the exceptions. ``configure()``
+A leaf module: it imports nothing from `orm` but the exceptions and
+``orm.utils.text`` (which quotes values in messages). ``configure()``
 itself lives in ``orm.db.connections`` because reconfiguring must close the
 connections that are open; this module only turns URLs into settings.
 """
@@ -8,12 +9,14 @@ connections that are open; this module only turns URLs into settings.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import parse_qsl, quote, unquote, unquote_plus, urlsplit
 
 from orm.exceptions import ImproperlyConfigured
+from orm.utils.text import short_repr
 
 DEFAULT_DB_ALIAS = "default"
 ENV_DATABASE_URL = "ORM_DATABASE_URL"
@@ -25,6 +28,15 @@ _SQLITE_OPTIONS = {
     "synchronous": str,
     "foreign_keys": str,
     "cache_size": int,
+}
+#: Allowed values of the SQLite pragmas set from URL options (lower case). They
+#: are checked when the URL is parsed, so a bad one fails in ``configure()``
+#: before any connection is half set up, and only these words reach the
+#: ``PRAGMA`` statement.
+SQLITE_PRAGMA_VALUES = {
+    "journal_mode": frozenset({"delete", "truncate", "persist", "memory", "wal", "off"}),
+    "synchronous": frozenset({"off", "normal", "full", "extra", "0", "1", "2", "3"}),
+    "foreign_keys": frozenset({"on", "off", "1", "0", "true", "false"}),
 }
 _POOL_OPTIONS = {
     "pool_min_size": int,
@@ -39,6 +51,84 @@ _POOL_OPTIONS = {
 #: is checked with one round trip before its next use outside a transaction.
 DEFAULT_HEALTH_CHECK_AFTER = 1.0
 _SCHEMES = {"sqlite": "sqlite", "postgresql": "postgresql", "postgres": "postgresql"}
+#: What a password is replaced with wherever a URL or DSN is shown.
+REDACTED = "***"
+# Characters of a URL quoted in a message (more than other values: a long but
+# valid URL should still be shown whole).
+_URL_SHOWN = 300
+# libpq parameters that carry a secret.
+_SECRET_KEYS = ("password", "sslpassword")
+# ``password=value`` in a libpq keyword string; the value may be single-quoted
+# with backslash escapes (libpq's own syntax), and an unterminated quote is
+# redacted to the end of the string rather than leaking the rest.
+_KEYWORD_SECRET = re.compile(
+    r"(?i)\b((?:ssl)?password\s*=\s*)(?:'(?:[^'\\]|\\.)*'?|\S*)"
+)
+
+
+def redact_url(url: object) -> str:
+    """``url`` with every password replaced by ``***``, for messages, logs and reprs.
+
+    Covers the ``user:password@`` part of a URL (also when the password holds
+    an unescaped ``/``, ``?``, ``#`` or ``@``, which would make the URL parse
+    wrongly), ``password=``/``sslpassword=`` query parameters (also
+    percent-encoded names) and libpq keyword strings (``"host=db
+    password=secret"``). A value that is not a ``str`` is shown as its type only.
+    """
+    if not isinstance(url, str):
+        return f"<{type(url).__name__}>"
+    if "://" not in url:
+        return _KEYWORD_SECRET.sub(lambda m: m.group(1) + REDACTED, url)
+    scheme, _, rest = url.partition("://")
+    rest = _redact_userinfo(rest)
+    path, question, query = rest.partition("?")
+    if question:
+        pieces = []
+        for piece in query.split("&"):
+            key, equals, _value = piece.partition("=")
+            if equals and unquote_plus(key).strip().lower() in _SECRET_KEYS:
+                piece = f"{key}={REDACTED}"
+            pieces.append(piece)
+        rest = f"{path}?{'&'.join(pieces)}"
+    return f"{scheme}://{rest}"
+
+
+def _shown_url(url: object) -> str:
+    """The URL as quoted in messages: password masked, cut if very long."""
+    return short_repr(redact_url(url), limit=_URL_SHOWN)
+
+
+def _redact_userinfo(rest: str) -> str:
+    """Mask the password in ``user:password@host...`` (``rest`` follows ``scheme://``)."""
+    end = len(rest)
+    for delimiter in "/?#":
+        position = rest.find(delimiter)
+        if position != -1:
+            end = min(end, position)
+    authority = rest[:end]
+    # A well-formed URL has its credentials in the authority; otherwise an '@'
+    # further on may end a password holding '/', '?' or '#'. Masking too much
+    # only shortens the message, masking too little leaks the secret.
+    at = authority.rfind("@") if "@" in authority else rest.rfind("@")
+    if at == -1:
+        return rest
+    user, colon, _password = rest[:at].partition(":")
+    if not colon:
+        return rest
+    return f"{user}:{REDACTED}{rest[at:]}"
+
+
+def redact_secrets(text: str, *secrets: str | None) -> str:
+    """``text`` with each of ``secrets`` (raw or percent-encoded) replaced by ``***``.
+
+    For messages that come from the driver, which may quote any connection
+    parameter back (``invalid integer value "..." for connection option ...``).
+    """
+    for secret in secrets:
+        if secret:
+            for form in {secret, quote(secret, safe=""), quote(secret)}:
+                text = text.replace(form, REDACTED)
+    return text
 
 
 @dataclass(frozen=True)
@@ -65,13 +155,18 @@ class DatabaseSettings:
         # Never print a password in a traceback or a log line.
         return f"DatabaseSettings(vendor={self.vendor!r}, name={self.name!r}, host={self.host!r})"
 
+    @property
+    def display_url(self) -> str:
+        """The URL with its password replaced by ``***`` (safe to show or log)."""
+        return redact_url(self.url)
+
 
 def _convert(kind: str, key: str, raw: str, conv: Any) -> Any:
     try:
         return conv(raw)
     except ValueError:
         raise ImproperlyConfigured(
-            f"Invalid value {raw!r} for {kind} option {key!r} in the database URL."
+            f"Invalid value {short_repr(raw)} for {kind} option {short_repr(key)} in the database URL."
         ) from None
 
 
@@ -106,14 +201,14 @@ def parse_url(url: str) -> DatabaseSettings:
     """
     if not isinstance(url, str) or "://" not in url:
         raise ImproperlyConfigured(
-            f"Database URL {url!r} is not a URL; use 'sqlite:///path.db' or "
-            "'postgresql://user@host:5432/dbname'."
+            f"Database URL {_shown_url(url)} is not a URL; use 'sqlite:///path.db' or "
+            "'postgresql://user:password@host:5432/dbname'."
         )
     scheme = url.split("://", 1)[0].lower()
     vendor = _SCHEMES.get(scheme)
     if vendor is None:
         raise ImproperlyConfigured(
-            f"Unsupported database scheme {scheme!r} in {url!r}; "
+            f"Unsupported database scheme {short_repr(scheme)} in {_shown_url(url)}; "
             "supported: sqlite://, postgresql://."
         )
     if vendor == "sqlite":
@@ -126,28 +221,44 @@ def _parse_sqlite(url: str) -> DatabaseSettings:
     path, _, query = rest.partition("?")
     if not path.startswith("/"):
         raise ImproperlyConfigured(
-            f"SQLite URL {url!r} needs three slashes: 'sqlite:///relative.db', "
+            f"SQLite URL {_shown_url(url)} needs three slashes: 'sqlite:///relative.db', "
             "'sqlite:////absolute/path.db' or 'sqlite:///:memory:'."
         )
     name = unquote(path[1:])
     if not name:
-        raise ImproperlyConfigured(f"SQLite URL {url!r} names no database file.")
+        raise ImproperlyConfigured(f"SQLite URL {_shown_url(url)} names no database file.")
     options: dict[str, Any] = {}
     for key, raw in parse_qsl(query, keep_blank_values=True):
         if key not in _SQLITE_OPTIONS:
             raise ImproperlyConfigured(
-                f"Unknown SQLite option {key!r} in {url!r}; "
+                f"Unknown SQLite option {short_repr(key)} in {_shown_url(url)}; "
                 f"choose from: {', '.join(sorted(_SQLITE_OPTIONS))}."
             )
         options[key] = _convert("SQLite", key, raw, _SQLITE_OPTIONS[key])
+        allowed = SQLITE_PRAGMA_VALUES.get(key)
+        if allowed is not None:
+            options[key] = value = raw.strip().lower()
+            if value not in allowed:
+                raise ImproperlyConfigured(
+                    f"Invalid SQLite {key} {short_repr(raw)} in {_shown_url(url)}; "
+                    f"choose from: {', '.join(sorted(allowed))}."
+                )
     return DatabaseSettings(vendor="sqlite", name=name, url=url, options=options)
 
 
 def _parse_postgresql(url: str) -> DatabaseSettings:
     parts = urlsplit(url)
+    if "@" in parts.path and "@" not in parts.netloc:
+        # 'user:pa/ss@host/db' splits at the '/': the password would become a
+        # host, a port or part of the database name (and be shown as one).
+        raise ImproperlyConfigured(
+            f"PostgreSQL URL {_shown_url(url)} has an '@' after the host. If the "
+            "password contains '/', '?', '#' or '@', percent-encode it, e.g. with "
+            "urllib.parse.quote(password, safe='')."
+        )
     name = unquote(parts.path.lstrip("/"))
     if not name:
-        raise ImproperlyConfigured(f"PostgreSQL URL {url!r} names no database.")
+        raise ImproperlyConfigured(f"PostgreSQL URL {_shown_url(url)} names no database.")
     options: dict[str, Any] = {}
     pool: dict[str, Any] = {}
     for key, raw in parse_qsl(parts.query, keep_blank_values=True):
@@ -162,7 +273,11 @@ def _parse_postgresql(url: str) -> DatabaseSettings:
     try:
         port = parts.port
     except ValueError:
-        raise ImproperlyConfigured(f"Invalid port in PostgreSQL URL {url!r}.") from None
+        raise ImproperlyConfigured(
+            f"Invalid port in PostgreSQL URL {_shown_url(url)}. If the password contains "
+            "'/', '?', '#' or '@', percent-encode it, e.g. with "
+            "urllib.parse.quote(password, safe='')."
+        ) from None
     return DatabaseSettings(
         vendor="postgresql",
         name=name,
@@ -181,7 +296,10 @@ def settings_from_environment() -> dict[str, DatabaseSettings] | None:
     url = os.environ.get(ENV_DATABASE_URL)
     if not url:
         return None
-    return {DEFAULT_DB_ALIAS: parse_url(url)}
+    try:
+        return {DEFAULT_DB_ALIAS: parse_url(url)}
+    except ImproperlyConfigured as error:
+        raise ImproperlyConfigured(f"{ENV_DATABASE_URL} is invalid: {error}") from None
 
 
 def normalize_databases(

@@ -21,6 +21,7 @@ from orm.conf import (
     settings_from_environment,
 )
 from orm.exceptions import ImproperlyConfigured
+from orm.utils.text import short_repr
 
 if TYPE_CHECKING:
     from orm.backends.base.base import BaseDatabaseWrapper
@@ -90,7 +91,7 @@ class ConnectionHandler:
         settings = self.settings
         if alias not in settings:
             raise ImproperlyConfigured(
-                f"The database alias {alias!r} is not configured; "
+                f"The database alias {short_repr(alias)} is not configured; "
                 f"configured aliases: {', '.join(sorted(settings))}."
             )
         backend = self.load_backend(settings[alias].vendor)

@@ -33,6 +33,8 @@ _BY_SQLSTATE: dict[str, type[exc.Error]] = {
     # lost connection (psycopg files class 25 under InternalError).
     "25P03": exc.OperationalError,
 }
+# Characters of a driver's message kept in the translated error's message.
+_MAX_MESSAGE = 2000
 _SQLITE_LOCKED_HINT = (
     " (another connection holds the write lock longer than the busy timeout; "
     "raise it with '?timeout=SECONDS' in the SQLite URL, keep write transactions short, "
@@ -59,6 +61,14 @@ def translate(error: BaseException) -> exc.Error | None:
     if target is None:
         return None
     message = str(error)
+    if len(message) > _MAX_MESSAGE:
+        # Drivers quote the statement or the value they refused (PostgreSQL:
+        # 'invalid input syntax for type integer: "..."'), which may be
+        # megabytes; the whole text stays on the driver's error (__cause__).
+        message = (
+            f"{message[:_MAX_MESSAGE]}... ({len(message)} characters; the driver's whole "
+            "message is on __cause__)"
+        )
     if "database is locked" in message:
         message += _SQLITE_LOCKED_HINT
     elif message == _SQLITE_FUNCTION_RAISED:
@@ -96,5 +106,8 @@ class DatabaseErrorWrapper:
         new = translate(exc_value)
         if new is None:
             return
+        # Set before the raise below so on_database_error() can read the
+        # driver's error (SQLite's error code) from it.
+        new.__cause__ = exc_value
         self.db.on_database_error(new)
         raise new.with_traceback(exc_value.__traceback__) from exc_value

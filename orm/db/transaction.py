@@ -261,6 +261,8 @@ class Atomic(ContextDecorator):
                 conn.transaction_owner = None
                 if conn.connection is not None and not conn.get_autocommit():
                     conn.autocommit = True
+                if conn.close_at_transaction_end:
+                    conn.close()  # CLOSED: a connection-level error hit the block
 
     @staticmethod
     def _exit_success(conn: Any, sid: str | None, outermost: bool) -> None:

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any, ClassVar
 
 from orm.exceptions import IntegrityError, ValidationError
+from orm.utils.text import short_repr
 
 
 class _NotProvided:
@@ -184,7 +185,7 @@ class Field:
     # -- values ------------------------------------------------------------
     def fail(self, value: Any, expected: str) -> ValueError:
         """The error for a value of the wrong shape: names field and value."""
-        return ValueError(f"Field {self.name!r} expected {expected} but got {value!r}.")
+        return ValueError(f"Field {self.name!r} expected {expected} but got {short_repr(value)}.")
 
     def to_python(self, value: Any) -> Any:
         """Coerce for validation; raise ``ValidationError`` when impossible."""
@@ -250,7 +251,7 @@ class Field:
         if self.choices is not None and value not in self.empty_values:
             valid = {choice[0] if isinstance(choice, list | tuple) else choice for choice in self.choices}
             if value not in valid:
-                raise ValidationError(f"Value {value!r} is not a valid choice.", code="invalid_choice")
+                raise ValidationError(f"Value {short_repr(value)} is not a valid choice.", code="invalid_choice")
         if value is None and not self.null:
             raise ValidationError("This field cannot be null.", code="null")
         if not self.blank and value in self.empty_values:

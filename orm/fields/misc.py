@@ -9,6 +9,7 @@ from typing import Any
 
 from orm.exceptions import DataError
 from orm.fields.base import Field
+from orm.utils.text import MAX_SHOWN, short_repr
 
 
 class BooleanField(Field):
@@ -51,7 +52,7 @@ class UUIDField(Field):
                 return uuid.UUID(value)
             except ValueError:
                 raise self.fail(value, "a UUID") from None
-        raise TypeError(f"Field {self.name!r} expected a UUID but got {type(value).__name__} {value!r}.")
+        raise TypeError(f"Field {self.name!r} expected a UUID but got {type(value).__name__} {short_repr(value)}.")
 
     def get_db_prep_value(self, value: Any, connection: Any, prepared: bool = False) -> Any:
         if not prepared:
@@ -61,12 +62,19 @@ class UUIDField(Field):
         return value
 
 
+def _where(path: str) -> str:
+    # The path is made of the document's own keys, which may be any size.
+    if not path:
+        return "top level"
+    return path if len(path) <= MAX_SHOWN else short_repr(path)
+
+
 def _refuse_nul(text: str, name: str, what: str, path: str) -> None:
     # jsonb cannot hold \u0000 in a string or a key; refusing it on every
     # backend keeps a document SQLite accepted from failing on PostgreSQL.
     if "\x00" in text:
         raise DataError(
-            f"Field {name!r}: the {what} at {path or 'top level'} contains a NUL character "
+            f"Field {name!r}: the {what} at {_where(path)} contains a NUL character "
             "(\\x00), which PostgreSQL's jsonb cannot hold; strip it or encode the data."
         )
 
@@ -85,13 +93,13 @@ def check_json(value: Any, name: str, path: str = "") -> None:
         return
     if isinstance(value, float):
         if not math.isfinite(value):
-            raise ValueError(f"Field {name!r}: {value!r} at {path or 'top level'} is not valid JSON.")
+            raise ValueError(f"Field {name!r}: {short_repr(value)} at {_where(path)} is not valid JSON.")
         return
     if isinstance(value, dict):
         for key, item in value.items():
             if not isinstance(key, str):
-                raise TypeError(f"Field {name!r}: JSON object keys must be str, got {key!r}.")
-            _refuse_nul(key, name, f"key {key!r}", path)
+                raise TypeError(f"Field {name!r}: JSON object keys must be str, got {short_repr(key)}.")
+            _refuse_nul(key, name, f"key {short_repr(key)}", path)
             check_json(item, name, f"{path}.{key}")
         return
     if isinstance(value, list | tuple):
@@ -99,7 +107,7 @@ def check_json(value: Any, name: str, path: str = "") -> None:
             check_json(item, name, f"{path}[{index}]")
         return
     raise TypeError(
-        f"Field {name!r}: {type(value).__name__} at {path or 'top level'} is not JSON "
+        f"Field {name!r}: {type(value).__name__} at {_where(path)} is not JSON "
         "serializable (use a list instead of a set, str for dates)."
     )
 
@@ -155,7 +163,7 @@ class BinaryField(Field):
             return value
         if isinstance(value, bytes | bytearray | memoryview):
             return bytes(value)
-        raise TypeError(f"Field {self.name!r} expected bytes but got {type(value).__name__} {value!r}.")
+        raise TypeError(f"Field {self.name!r} expected bytes but got {type(value).__name__} {short_repr(value)}.")
 
     def get_db_prep_value(self, value: Any, connection: Any, prepared: bool = False) -> Any:
         if not prepared:

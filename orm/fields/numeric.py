@@ -8,6 +8,7 @@ from typing import Any
 
 from orm.exceptions import DataError, ValidationError
 from orm.fields.base import Field
+from orm.utils.text import short_repr, short_str
 
 INTEGER_RANGES = {
     "SmallIntegerField": (-32768, 32767),
@@ -35,7 +36,7 @@ class IntegerField(Field):
         if value is None or hasattr(value, "resolve_expression"):
             return value
         if isinstance(value, bool):
-            raise TypeError(f"Field {self.name!r} expected an integer but got a bool ({value!r}).")
+            raise TypeError(f"Field {self.name!r} expected an integer but got a bool ({short_repr(value)}).")
         if isinstance(value, int):
             return value
         if isinstance(value, float | decimal.Decimal):
@@ -49,14 +50,14 @@ class IntegerField(Field):
                 return int(value.strip())
             except ValueError:
                 raise self.fail(value, "a number") from None
-        raise TypeError(f"Field {self.name!r} expected a number but got {type(value).__name__} {value!r}.")
+        raise TypeError(f"Field {self.name!r} expected a number but got {type(value).__name__} {short_repr(value)}.")
 
     def check_write(self, value: Any, connection: Any) -> None:
         if isinstance(value, int):
             low, high = self.range
             if not low <= value <= high:
                 raise DataError(
-                    f"Value {value} for field {self.name!r} is out of range for "
+                    f"Value {short_str(value)} for field {self.name!r} is out of range for "
                     f"{self.get_internal_type()} ({low}..{high})."
                 )
 
@@ -128,14 +129,14 @@ class FloatField(Field):
         if value is None or hasattr(value, "resolve_expression"):
             return value
         if isinstance(value, bool):
-            raise TypeError(f"Field {self.name!r} expected a number but got a bool ({value!r}).")
+            raise TypeError(f"Field {self.name!r} expected a number but got a bool ({short_repr(value)}).")
         try:
             result = float(value)
         except (TypeError, ValueError, OverflowError):
             raise self.fail(value, "a number that fits a double") from None
         if not math.isfinite(result):
             raise ValueError(
-                f"Field {self.name!r} cannot store {value!r}: NaN and infinity are refused "
+                f"Field {self.name!r} cannot store {short_repr(value)}: NaN and infinity are refused "
                 "because SQLite would store them as NULL."
             )
         return result
@@ -171,24 +172,24 @@ class DecimalField(Field):
         except (TypeError, ValueError) as error:
             raise ValidationError(str(error), code="invalid") from error
         if isinstance(result, decimal.Decimal) and not result.is_finite():
-            raise ValidationError(f"Field {self.name!r}: {value!r} is not a finite decimal.", code="invalid")
+            raise ValidationError(f"Field {self.name!r}: {short_repr(value)} is not a finite decimal.", code="invalid")
         return result
 
     def get_prep_value(self, value: Any) -> Any:
         if value is None or hasattr(value, "resolve_expression"):
             return value
         if isinstance(value, bool):
-            raise TypeError(f"Field {self.name!r} expected a decimal but got a bool ({value!r}).")
+            raise TypeError(f"Field {self.name!r} expected a decimal but got a bool ({short_repr(value)}).")
         if isinstance(value, float):
             if not math.isfinite(value):
-                raise ValidationError(f"Field {self.name!r}: {value!r} is not a finite decimal.", code="invalid")
+                raise ValidationError(f"Field {self.name!r}: {short_repr(value)} is not a finite decimal.", code="invalid")
             value = repr(value)
         try:
             result = decimal.Decimal(value)
         except (decimal.InvalidOperation, TypeError, ValueError):
             raise self.fail(value, "a decimal number") from None
         if not result.is_finite():
-            raise ValidationError(f"Field {self.name!r}: {value!r} is not a finite decimal.", code="invalid")
+            raise ValidationError(f"Field {self.name!r}: {short_repr(value)} is not a finite decimal.", code="invalid")
         return result
 
     def check_write(self, value: Any, connection: Any) -> None:
@@ -198,7 +199,7 @@ class DecimalField(Field):
             integer_digits = max(digits - self.decimal_places, 0) if quantized else 0
             if integer_digits > self.max_digits - self.decimal_places:
                 raise DataError(
-                    f"Value {value} for field {self.name!r} has too many digits: at most "
+                    f"Value {short_str(value)} for field {self.name!r} has too many digits: at most "
                     f"{self.max_digits - self.decimal_places} before the point "
                     f"(max_digits={self.max_digits}, decimal_places={self.decimal_places})."
                 )
@@ -217,7 +218,7 @@ class DecimalField(Field):
             quantized = None
         if quantized is None or (quantized and quantized.adjusted() >= self.max_digits - self.decimal_places):
             raise DataError(
-                f"Value {value} for field {self.name!r} has too many digits: at most "
+                f"Value {short_str(value)} for field {self.name!r} has too many digits: at most "
                 f"{self.max_digits - self.decimal_places} before the point "
                 f"(max_digits={self.max_digits}, decimal_places={self.decimal_places})."
             )

@@ -7,6 +7,7 @@ from typing import Any
 
 from orm.exceptions import DataError
 from orm.fields.base import Field
+from orm.utils.text import short_repr
 
 
 def now() -> datetime.datetime:
@@ -23,7 +24,7 @@ def _refuse_aware(field: Field, value: Any, kind: str) -> None:
         what = "datetime" if is_datetime else "time"
         fix = f"value.astimezone(tz).{kind}()" if what == "datetime" else "value.replace(tzinfo=None)"
         raise ValueError(
-            f"Field {field.name!r} stores a naive {kind} but got the aware {what} {value!r}; "
+            f"Field {field.name!r} stores a naive {kind} but got the aware {what} {short_repr(value)}; "
             f"convert it to the time zone you mean and drop the zone, e.g. {fix}."
         )
 
@@ -71,7 +72,7 @@ class DateField(_AutoNowMixin):
                 return datetime.date.fromisoformat(value)
             except ValueError:
                 raise self.fail(value, "a date in YYYY-MM-DD format") from None
-        raise TypeError(f"Field {self.name!r} expected a date but got {type(value).__name__} {value!r}.")
+        raise TypeError(f"Field {self.name!r} expected a date but got {type(value).__name__} {short_repr(value)}.")
 
     def get_db_prep_save(self, value: Any, connection: Any) -> Any:
         _refuse_aware(self, value, "date")
@@ -107,22 +108,22 @@ class DateTimeField(_AutoNowMixin):
                 value.astimezone(datetime.UTC)
             except OverflowError:
                 raise ValueError(
-                    f"Field {self.name!r} cannot store {value!r}: it is outside the range of "
+                    f"Field {self.name!r} cannot store {short_repr(value)}: it is outside the range of "
                     "datetimes representable in UTC."
                 ) from None
             if value.tzinfo is None or value.utcoffset() is None:
                 raise ValueError(
-                    f"Field {self.name!r} received the naive datetime {value!r}; `orm` stores "
+                    f"Field {self.name!r} received the naive datetime {short_repr(value)}; `orm` stores "
                     "aware datetimes only. Attach a time zone, e.g. "
                     "value.replace(tzinfo=datetime.timezone.utc)."
                 )
             return value
         if isinstance(value, datetime.date):
             raise TypeError(
-                f"Field {self.name!r} expected a datetime but got the date {value!r}; "
+                f"Field {self.name!r} expected a datetime but got the date {short_repr(value)}; "
                 "use a DateField or pass an aware datetime."
             )
-        raise TypeError(f"Field {self.name!r} expected a datetime but got {type(value).__name__} {value!r}.")
+        raise TypeError(f"Field {self.name!r} expected a datetime but got {type(value).__name__} {short_repr(value)}.")
 
     def get_db_prep_value(self, value: Any, connection: Any, prepared: bool = False) -> Any:
         if not prepared:
@@ -160,7 +161,7 @@ class TimeField(_AutoNowMixin):
                 return datetime.time.fromisoformat(value)
             except ValueError:
                 raise self.fail(value, "a time in HH:MM[:SS[.ffffff]] format") from None
-        raise TypeError(f"Field {self.name!r} expected a time but got {type(value).__name__} {value!r}.")
+        raise TypeError(f"Field {self.name!r} expected a time but got {type(value).__name__} {short_repr(value)}.")
 
     def get_db_prep_save(self, value: Any, connection: Any) -> Any:
         _refuse_aware(self, value, "time")
@@ -203,7 +204,7 @@ class DurationField(Field):
     def get_prep_value(self, value: Any) -> Any:
         if value is None or hasattr(value, "resolve_expression") or isinstance(value, datetime.timedelta):
             return value
-        raise TypeError(f"Field {self.name!r} expected a timedelta but got {type(value).__name__} {value!r}.")
+        raise TypeError(f"Field {self.name!r} expected a timedelta but got {type(value).__name__} {short_repr(value)}.")
 
     def get_db_prep_value(self, value: Any, connection: Any, prepared: bool = False) -> Any:
         if not prepared:

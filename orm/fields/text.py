@@ -7,6 +7,7 @@ from typing import Any
 
 from orm.exceptions import DataError, ValidationError
 from orm.fields.base import Field
+from orm.utils.text import short_repr
 
 
 class TextField(Field):
@@ -32,7 +33,7 @@ class TextField(Field):
         if value is None or hasattr(value, "resolve_expression"):
             return value
         raise TypeError(
-            f"Field {self.name!r} expected a str but got {type(value).__name__} {value!r}; "
+            f"Field {self.name!r} expected a str but got {type(value).__name__} {short_repr(value)}; "
             "convert it explicitly."
         )
 

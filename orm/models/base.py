@@ -31,6 +31,7 @@ from orm.models.related import (
 from orm.query import writes
 from orm.query.prefetch import prefetch_related_objects
 from orm.utils.asyncio import check_async_unsafe, to_async
+from orm.utils.text import short_reprs
 
 _M = TypeVar("_M", bound="Model")
 
@@ -267,7 +268,7 @@ class Model(metaclass=ModelBase):
             if unexpected:
                 raise UnknownFieldError(
                     f"{type(self).__name__}() got unexpected keyword arguments: "
-                    f"{', '.join(repr(k) for k in unexpected)}. "
+                    f"{short_reprs(unexpected)}. "
                     f"Fields are: {', '.join(f.name for f in meta.concrete_fields)}"
                 )
 
@@ -358,7 +359,7 @@ class Model(metaclass=ModelBase):
             if unknown:
                 raise ValueError(
                     f"The following fields do not exist in this model, are m2m fields, or are "
-                    f"non-concrete fields: {', '.join(sorted(unknown))}"
+                    f"non-concrete fields: {short_reprs(sorted(unknown))}"
                 )
             fields = [f for f in fields if f.name in names or f.attname in names]
         with transaction.mark_for_rollback_on_error(using):

@@ -72,6 +72,7 @@ def _delegate(name: str) -> Callable[..., Any]:
         return getattr(self.get_queryset(), name)(*args, **kwargs)
 
     method.__name__ = name
+    method.__qualname__ = f"Manager.{name}"
     method.__doc__ = getattr(QuerySet, name).__doc__
     return method
 
@@ -80,7 +81,11 @@ def _twin(name: str, sync_name: str) -> Callable[..., Any]:
     async def method(self: BaseManager[Any], *args: Any, **kwargs: Any) -> Any:
         return await to_async(getattr(self, sync_name))(*args, **kwargs)
 
+    # Named like a method written in the class body, so that a forgotten
+    # `await` warns "coroutine 'Manager.acount' was never awaited" and
+    # tracebacks and debuggers name the method, not `_twin.<locals>.method`.
     method.__name__ = name
+    method.__qualname__ = f"Manager.{name}"
     method.__doc__ = f"Async twin of :meth:`{sync_name}`."
     return method
 

@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from orm.exceptions import FieldError
+from orm.utils.text import short_repr
 
 ORDERING_PATTERN = re.compile(r"^-?(?:[A-Za-z_][A-Za-z0-9_]*)(?:__[A-Za-z0-9_]+)*$")
 DEFAULT_NAMES = frozenset({
@@ -60,7 +61,7 @@ class Options:
         for term in self.ordering:
             if isinstance(term, str) and term != "?" and not ORDERING_PATTERN.match(term):
                 raise FieldError(
-                    f"Invalid Meta.ordering term {term!r}: use a field name, optionally prefixed "
+                    f"Invalid Meta.ordering term {short_repr(term)}: use a field name, optionally prefixed "
                     "with '-' and followed by '__'-separated related field names."
                 )
 
@@ -133,7 +134,7 @@ class Options:
         found = self.get_field_or_none(name)
         if found is None:
             raise FieldError(
-                f"{self.object_name} has no field named {name!r}. "
+                f"{self.object_name} has no field named {short_repr(name)}. "
                 f"Choices are: {', '.join(self.query_names())}"
             )
         return found

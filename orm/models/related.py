@@ -19,6 +19,7 @@ from orm.models.manager import Manager
 from orm.query.expressions import F
 from orm.query.queryset import QuerySet
 from orm.utils.asyncio import ALLOW_ENV, check_async_unsafe, in_event_loop_thread, to_async
+from orm.utils.text import short_repr
 
 
 def _check_lazy_load(instance: Any, name: str) -> None:
@@ -92,7 +93,7 @@ class ForwardManyToOneDescriptor:
         model = field.remote_field.model
         if value is not None and not isinstance(value, model):
             raise ValueError(
-                f'Cannot assign "{value!r}": "{type(instance).__name__}.{field.name}" must be a '
+                f'Cannot assign "{short_repr(value)}": "{type(instance).__name__}.{field.name}" must be a '
                 f'"{model.__name__}" instance.'
             )
         instance.__dict__[field.attname] = None if value is None else getattr(value, field.target_field.attname)
@@ -309,7 +310,7 @@ class RelatedManager(Manager[Any]):
         with transaction.atomic(using=self.db, savepoint=False):
             for obj in objs:
                 if not isinstance(obj, self.model):
-                    raise TypeError(f"'{self.model.__name__}' instance expected, got {obj!r}")
+                    raise TypeError(f"'{self.model.__name__}' instance expected, got {short_repr(obj)}")
                 setattr(obj, self.field.name, self.instance)
                 obj.save(using=self.db)
 
@@ -467,10 +468,10 @@ class ManyRelatedManager(Manager[Any]):
         for obj in objs:
             if isinstance(obj, self.model):
                 if getattr(obj, attr) is None:
-                    raise ValueError(f'Cannot add "{obj!r}": the value for field "{attr}" is None')
+                    raise ValueError(f'Cannot add "{short_repr(obj)}": the value for field "{attr}" is None')
                 ids.append(getattr(obj, attr))
             elif hasattr(obj, "_meta"):
-                raise TypeError(f"'{self.model.__name__}' instance expected, got {obj!r}")
+                raise TypeError(f"'{self.model.__name__}' instance expected, got {short_repr(obj)}")
             else:
                 ids.append(self.target_fk.get_prep_value(obj))
         return ids

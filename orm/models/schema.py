@@ -8,22 +8,33 @@ from orm.db.connections import DEFAULT_DB_ALIAS, connections
 from orm.utils.asyncio import check_async_unsafe, to_async
 
 
-def create_tables(*models: Any, using: str = DEFAULT_DB_ALIAS) -> None:
-    """Create the tables, many-to-many tables, indexes and constraints of ``models``."""
+def create_tables(*models: Any, using: str = DEFAULT_DB_ALIAS, if_not_exists: bool = False) -> None:
+    """Create the tables, many-to-many tables, indexes and constraints of ``models``.
+
+    Everything is created in one transaction. With ``if_not_exists=True``,
+    tables that already exist are skipped (left as they are, not compared)
+    and the others created; concurrent calls wait for each other, so several
+    processes may run it at start-up.
+    """
     check_async_unsafe("orm.create_tables()", "acreate_tables()")
     _check_models(models)
     with connections[using].schema_editor() as editor:
+        if if_not_exists:
+            editor.lock_schema()
         for model in models:
-            editor.create_model(model)
+            editor.create_model(model, if_not_exists=if_not_exists)
 
 
-def drop_tables(*models: Any, using: str = DEFAULT_DB_ALIAS) -> None:
-    """Drop the tables (and automatic many-to-many tables) of ``models``."""
+def drop_tables(*models: Any, using: str = DEFAULT_DB_ALIAS, if_exists: bool = False) -> None:
+    """Drop the tables (and automatic many-to-many tables) of ``models``.
+
+    With ``if_exists=True``, a table that does not exist is skipped.
+    """
     check_async_unsafe("orm.drop_tables()", "adrop_tables()")
     _check_models(models)
     with connections[using].schema_editor() as editor:
         for model in models:
-            editor.delete_model(model)
+            editor.delete_model(model, if_exists=if_exists)
 
 
 def _check_models(models: tuple[Any, ...]) -> None:
@@ -39,11 +50,13 @@ def _check_models(models: tuple[Any, ...]) -> None:
                 )
 
 
-async def acreate_tables(*models: Any, using: str = DEFAULT_DB_ALIAS) -> None:
+async def acreate_tables(
+    *models: Any, using: str = DEFAULT_DB_ALIAS, if_not_exists: bool = False
+) -> None:
     """Async twin of :func:`create_tables`."""
-    return await to_async(create_tables)(*models, using=using)
+    return await to_async(create_tables)(*models, using=using, if_not_exists=if_not_exists)
 
 
-async def adrop_tables(*models: Any, using: str = DEFAULT_DB_ALIAS) -> None:
+async def adrop_tables(*models: Any, using: str = DEFAULT_DB_ALIAS, if_exists: bool = False) -> None:
     """Async twin of :func:`drop_tables`."""
-    return await to_async(drop_tables)(*models, using=using)
+    return await to_async(drop_tables)(*models, using=using, if_exists=if_exists)

@@ -15,6 +15,7 @@ from typing import Any
 
 from orm import fields as f
 from orm.exceptions import EmptyResultSet, FieldError, FullResultSet
+from orm.utils.text import short_repr
 
 SQLParams = tuple[str, list[Any]]
 
@@ -76,7 +77,7 @@ class Expression:
         field = self._output_field or self._resolve_output_field()
         if field is None:
             raise FieldError(
-                f"Cannot determine the output type of {self!r}; pass output_field=..."
+                f"Cannot determine the output type of {short_repr(self)}; pass output_field=..."
             )
         return field
 
@@ -189,7 +190,7 @@ class F(Expression):
 
     def __init__(self, name: str) -> None:
         if not isinstance(name, str):
-            raise TypeError(f"F() expects a field name, got {name!r}.")
+            raise TypeError(f"F() expects a field name, got {short_repr(name)}.")
         self.name = name
 
     def resolve_expression(
@@ -384,7 +385,7 @@ class CombinedExpression(Expression):
 
     def __init__(self, lhs: Any, connector: str, rhs: Any, output_field: f.Field | None = None) -> None:
         if connector not in self.CONNECTORS:
-            raise ValueError(f"Invalid arithmetic connector {connector!r}.")
+            raise ValueError(f"Invalid arithmetic connector {short_repr(connector)}.")
         super().__init__(output_field)
         self.lhs = lhs
         self.connector = connector

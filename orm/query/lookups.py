@@ -15,6 +15,7 @@ from typing import Any
 from orm import fields as f
 from orm.exceptions import EmptyResultSet, FullResultSet
 from orm.query.expressions import Col, Expression, Func, SQLParams, Value, internal_type
+from orm.utils.text import short_repr
 
 # Above this many values, ``__in`` binds one array parameter instead of one each.
 IN_LIST_ARRAY_THRESHOLD = 500
@@ -309,7 +310,7 @@ class In(Lookup):
         if hasattr(rhs, "resolve_expression") or hasattr(rhs, "query"):
             return rhs
         if isinstance(rhs, str | bytes) or not hasattr(rhs, "__iter__"):
-            raise TypeError(f"The 'in' lookup needs an iterable of values, got {rhs!r}.")
+            raise TypeError(f"The 'in' lookup needs an iterable of values, got {short_repr(rhs)}.")
         field = self.lhs_field
         values = []
         for value in rhs:
@@ -417,7 +418,7 @@ class Regex(Lookup):
 
     def get_prep_lookup(self) -> Any:
         if not isinstance(self.rhs, str) and not hasattr(self.rhs, "resolve_expression"):
-            raise TypeError(f"The {self.lookup_name} lookup needs a str pattern, got {self.rhs!r}.")
+            raise TypeError(f"The {self.lookup_name} lookup needs a str pattern, got {short_repr(self.rhs)}.")
         return self.rhs
 
     def get_db_prep_lookup(self, value: Any, connection: Any) -> Any:
@@ -501,7 +502,7 @@ class Extract(Transform):
     def __init__(self, expression: Any, lookup_name: str | None = None, **extra: Any) -> None:
         if lookup_name is not None:
             if not isinstance(lookup_name, str) or not lookup_name.isidentifier():
-                raise ValueError(f"Invalid date part {lookup_name!r}.")
+                raise ValueError(f"Invalid date part {short_repr(lookup_name)}.")
             self.lookup_name = lookup_name
         if not self.lookup_name:
             raise ValueError("Extract needs a date part, e.g. Extract('created', 'year').")
@@ -546,7 +547,7 @@ class Trunc(Func):
 
     def __init__(self, expression: Any, kind: str, output_field: f.Field | None = None) -> None:
         if kind not in self.KINDS:
-            raise ValueError(f"Invalid truncation kind {kind!r}; choose from: {', '.join(self.KINDS)}.")
+            raise ValueError(f"Invalid truncation kind {short_repr(kind)}; choose from: {', '.join(self.KINDS)}.")
         super().__init__(expression, output_field=output_field)
         self.kind = kind
 

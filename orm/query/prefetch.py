@@ -7,6 +7,7 @@ from typing import Any
 
 from orm.exceptions import FieldError
 from orm.utils.asyncio import check_async_unsafe, to_async
+from orm.utils.text import short_repr
 
 
 class Prefetch:
@@ -28,7 +29,7 @@ def check_prefetch_path(model: Any, lookup: Any) -> None:
     """Validate a prefetch lookup against the models before any query runs."""
     path = lookup.prefetch_through if isinstance(lookup, Prefetch) else lookup
     if not isinstance(path, str):
-        raise TypeError(f"prefetch_related() takes names or Prefetch objects, got {lookup!r}.")
+        raise TypeError(f"prefetch_related() takes names or Prefetch objects, got {short_repr(lookup)}.")
     current = model
     for name in path.split("__"):
         descriptor = getattr(current, name, None) if name.isidentifier() else None
@@ -36,7 +37,7 @@ def check_prefetch_path(model: Any, lookup: Any) -> None:
         if target is None:
             choices = sorted(n for n in dir(current) if _descriptor_target(getattr(current, n, None)))
             raise FieldError(
-                f"Cannot find {name!r} on {current.__name__} object, {path!r} is an invalid "
+                f"Cannot find {short_repr(name)} on {current.__name__} object, {short_repr(path)} is an invalid "
                 f"parameter to prefetch_related(). Choices are: {', '.join(choices) or '(none)'}"
             )
         current = target
@@ -64,7 +65,7 @@ def prefetch_related_objects(instances: Iterable[Any], *lookups: Any) -> None:
     for lookup in lookups:
         prefetch = lookup if isinstance(lookup, Prefetch) else Prefetch(lookup)
         if not isinstance(prefetch.prefetch_through, str):
-            raise TypeError(f"prefetch_related() takes names or Prefetch objects, got {lookup!r}.")
+            raise TypeError(f"prefetch_related() takes names or Prefetch objects, got {short_repr(lookup)}.")
         parts = prefetch.prefetch_through.split("__")
         level = instances
         for depth, name in enumerate(parts):
@@ -85,7 +86,7 @@ def _prefetch_one_level(instances: list[Any], name: str, prefetch: Prefetch | No
     descriptor = getattr(model, name, None)
     if descriptor is None or not hasattr(descriptor, "prefetch"):
         raise FieldError(
-            f"Cannot find {name!r} on {model.__name__} object, {full!r} is an invalid parameter "
+            f"Cannot find {short_repr(name)} on {model.__name__} object, {short_repr(full)} is an invalid parameter "
             "to prefetch_related()"
         )
     queryset = prefetch.queryset if prefetch is not None else None

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from orm.utils.text import short_repr
+
 CONNECTORS = ("AND", "OR", "XOR")
 
 
@@ -21,7 +23,7 @@ class Q:
 
     def __init__(self, *args: Any, _connector: str | None = None, _negated: bool = False, **kwargs: Any) -> None:
         if _connector is not None and _connector not in CONNECTORS:
-            raise ValueError(f"Invalid Q connector {_connector!r}; use 'AND', 'OR' or 'XOR'.")
+            raise ValueError(f"Invalid Q connector {short_repr(_connector)}; use 'AND', 'OR' or 'XOR'.")
         if not isinstance(_negated, bool):
             raise TypeError("Q(_negated=...) must be a bool.")
         self.connector = _connector or self.AND
@@ -29,11 +31,11 @@ class Q:
         self.children: list[Any] = [*args, *sorted(kwargs.items())]
         for child in args:
             if not isinstance(child, Q | tuple) and not getattr(child, "conditional", False):
-                raise TypeError(f"Q() positional arguments must be Q objects or conditions, got {child!r}.")
+                raise TypeError(f"Q() positional arguments must be Q objects or conditions, got {short_repr(child)}.")
 
     def _combine(self, other: Any, connector: str) -> Q:
         if getattr(other, "conditional", False) is False:
-            raise TypeError(f"Cannot combine Q with {other!r}.")
+            raise TypeError(f"Cannot combine Q with {short_repr(other)}.")
         if not isinstance(other, Q):
             other = Q(other)
         assert isinstance(other, Q)

@@ -23,6 +23,7 @@ from orm.query.lookups import Lookup
 from orm.query.q import Q
 from orm.query.where import NothingNode, WhereNode
 from orm.sql.identifiers import check_alias
+from orm.utils.text import short_repr, short_str
 
 ORDER_PATTERN = re.compile(r"^-?(?:[A-Za-z_][A-Za-z0-9_]*)(?:__[A-Za-z0-9_]+)*$")
 MAX_SLICE = 2**63 - 1
@@ -185,7 +186,7 @@ class Query:
             if found is None:
                 if field is None:
                     raise FieldError(
-                        f"Cannot resolve keyword {name!r} into field. "
+                        f"Cannot resolve keyword {short_repr(name)} into field. "
                         f"Choices are: {field_choices(opts, self.annotations)}"
                     )
                 rest = list(names[pos:])
@@ -243,7 +244,7 @@ class Query:
             return self.apply_transforms(self.annotations[parts[0]], parts[1:], name)
         field, target, alias, rest, _ = self.setup_joins(parts, allow_joins)
         if field.many_to_many and not rest and target is field:
-            raise FieldError(f"Cannot refer to the many-to-many field {name!r} directly.")
+            raise FieldError(f"Cannot refer to the many-to-many field {short_repr(name)} directly.")
         col = Col(alias, target)
         return self.apply_transforms(col, rest, name)
 
@@ -261,7 +262,7 @@ class Query:
         if isinstance(output, f.JSONField):
             return KeyTransform(name, lhs)
         raise FieldError(
-            f"Unsupported lookup or transform {name!r} in {full!r} for {type(output).__name__}; "
+            f"Unsupported lookup or transform {short_repr(name)} in {short_repr(full)} for {type(output).__name__}; "
             f"choose from: {', '.join(output.lookup_names())}."
         )
 
@@ -276,7 +277,7 @@ class Query:
             lookup_class = self._lookup_class(lhs, "exact")
         if value is None and lookup_class.lookup_name not in ("exact", "iexact"):
             if lookup_class.lookup_name != "isnull":
-                raise ValueError(f"Cannot use None as a query value for {full!r}.")
+                raise ValueError(f"Cannot use None as a query value for {short_repr(full)}.")
         if value is None and lookup_class.lookup_name in ("exact", "iexact") and not isinstance(lhs, KeyTransform):
             lookup_class = self._lookup_class(lhs, "isnull")
             value = True
@@ -304,9 +305,9 @@ class Query:
         ``exclude(age=5)`` keeps rows whose age is NULL, as in Django.
         """
         if not isinstance(key, str):
-            raise TypeError(f"Filter keywords must be str, got {key!r}.")
+            raise TypeError(f"Filter keywords must be str, got {short_repr(key)}.")
         if key in ("_connector", "_negated"):
-            raise TypeError(f"{key!r} is not a valid filter keyword.")
+            raise TypeError(f"{short_repr(key)} is not a valid filter keyword.")
         parts = key.split("__")
         value = self.resolve_lookup_value(value, allow_joins)
         if parts[0] in self.annotations:
@@ -330,7 +331,7 @@ class Query:
             resolved = q.resolve_expression(self, allow_joins=allow_joins)
             if isinstance(resolved, WhereNode | Lookup) or getattr(resolved, "conditional", False):
                 return resolved
-            raise TypeError(f"Cannot filter against a non-conditional expression {q!r}.")
+            raise TypeError(f"Cannot filter against a non-conditional expression {short_repr(q)}.")
         if q.negated and any(
             isinstance(child, tuple) and self.path_is_multivalued(child[0]) for child in q.flatten()
         ):
@@ -401,9 +402,9 @@ class Query:
         """Resolve ``expression`` and store it as ``alias`` (validated)."""
         check_alias(alias)
         if self.model._meta.get_field_or_none(alias) is not None:
-            raise ValueError(f"The annotation {alias!r} conflicts with a field on the model.")
+            raise ValueError(f"The annotation {short_repr(alias)} conflicts with a field on the model.")
         if not hasattr(expression, "resolve_expression"):
-            raise TypeError(f"{alias}={expression!r} is not an expression; wrap values in Value().")
+            raise TypeError(f"{short_str(alias)}={short_repr(expression)} is not an expression; wrap values in Value().")
         resolved = expression.resolve_expression(self, allow_joins=True, summarize=False)
         self.annotations[alias] = resolved
         if select:
@@ -436,7 +437,7 @@ class Query:
         annotation_names = []
         for name in names:
             if not isinstance(name, str):
-                raise TypeError(f"values() field names must be str, got {name!r}.")
+                raise TypeError(f"values() field names must be str, got {short_repr(name)}.")
             if name in self.annotations:
                 annotation_names.append(name)
                 continue
@@ -469,7 +470,7 @@ class Query:
                     continue
                 if not ORDER_PATTERN.match(term):
                     raise FieldError(
-                        f"Invalid order_by term {term!r}: use a field name, optionally prefixed "
+                        f"Invalid order_by term {short_repr(term)}: use a field name, optionally prefixed "
                         "with '-' and followed by '__'-separated related field names."
                     )
                 name = term.lstrip("-")
@@ -479,7 +480,7 @@ class Query:
                 if isinstance(term, F):
                     self.resolve_ref(term.name)
             else:
-                raise FieldError(f"Invalid order_by term {term!r}.")
+                raise FieldError(f"Invalid order_by term {short_repr(term)}.")
         self.order_by += tuple(ordering)
 
     def clear_ordering(self, force: bool = True) -> None:

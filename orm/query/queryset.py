@@ -32,6 +32,7 @@ from orm.query.summary import get_aggregation
 from orm.sql.compiler import convert_rows
 from orm.sql.identifiers import check_alias
 from orm.utils.asyncio import check_async_unsafe, to_async
+from orm.utils.text import short_repr
 
 M = TypeVar("M")
 REPR_OUTPUT_SIZE = 20
@@ -41,6 +42,24 @@ ITERATOR_CHUNK_SIZE = 2000
 
 def _guard(call: str, twin: str | None) -> None:
     check_async_unsafe(f"QuerySet.{call}()", f"{twin}()" if twin else None)
+
+
+# What to write instead, per way of evaluating a QuerySet in async code.
+_ITERATE_FIX = (
+    "`async for obj in qs` (`[obj async for obj in qs]` for a list, "
+    "`qs.aiterator()` to stream a large result)"
+)
+_LEN_FIX = "`await qs.acount()` (or `len([obj async for obj in qs])` if you need the rows too)"
+_BOOL_FIX = "`await qs.aexists()` (or `async for obj in qs` if you need the rows too)"
+
+
+def _index_fix(k: int) -> str:
+    if k == 0:
+        return "`await qs.afirst()` (or `await qs.aget(...)` for the one row matching a filter)"
+    return (
+        f"`[obj async for obj in qs[{k}:{k + 1}]]` (or `await qs.aget(...)` for the one row "
+        "matching a filter)"
+    )
 
 
 class QuerySet(Generic[M]):
@@ -124,15 +143,15 @@ class QuerySet(Generic[M]):
             prefetch_related_objects(self._result_cache, *self._prefetch_related_lookups)
             self._prefetch_done = True
 
-    def _evaluate(self, call: str) -> list[Any]:
+    def _evaluate(self, call: str, fix: str) -> list[Any]:
         if self._result_cache is None or (self._prefetch_related_lookups and not self._prefetch_done):
-            check_async_unsafe(f"{call} on a QuerySet", "`async for x in qs` or `qs.aiterator()`")
+            check_async_unsafe(call, fix)
             self._fetch_all()
         assert self._result_cache is not None
         return self._result_cache
 
     def __iter__(self) -> Iterator[M]:
-        return iter(self._evaluate("iterating"))
+        return iter(self._evaluate("iterating a QuerySet", _ITERATE_FIX))
 
     def __aiter__(self) -> AsyncIterator[M]:
         # One thread hop fetches every row (and runs prefetches); use
@@ -146,10 +165,10 @@ class QuerySet(Generic[M]):
         return generator()
 
     def __len__(self) -> int:
-        return len(self._evaluate("len()"))
+        return len(self._evaluate("len() of a QuerySet", _LEN_FIX))
 
     def __bool__(self) -> bool:
-        return bool(self._evaluate("bool()"))
+        return bool(self._evaluate("bool() of a QuerySet", _BOOL_FIX))
 
     def __repr__(self) -> str:
         data = list(self[: REPR_OUTPUT_SIZE + 1])
@@ -183,6 +202,7 @@ class QuerySet(Generic[M]):
             qs = self._chain()
             qs.query.set_limits(k.start, k.stop)
             return list(qs)[:: k.step] if k.step else qs
+        check_async_unsafe(f"QuerySet[{k}]", _index_fix(k))
         qs = self._chain()
         qs.query.set_limits(k, k + 1)
         qs._fetch_all()
@@ -219,7 +239,7 @@ class QuerySet(Generic[M]):
     def _filter_or_exclude(self, negate: bool, args: Any, kwargs: Any) -> QuerySet[M]:
         for key in ("_connector", "_negated"):
             if key in kwargs:
-                raise TypeError(f"{key!r} is not a valid keyword for filter()/exclude()/get().")
+                raise TypeError(f"{short_repr(key)} is not a valid keyword for filter()/exclude()/get().")
         if self._query is None and self._terms is None and kwargs and not (args or negate):
             terms = fastpath.build_terms(self.model, kwargs)
             if terms is not None:
@@ -307,7 +327,7 @@ class QuerySet(Generic[M]):
             field = meta.get_field_or_none(name)
             if field is None or not field.concrete:
                 raise FieldError(
-                    f"{self.model.__name__} has no field named {name!r}; only()/defer() take "
+                    f"{self.model.__name__} has no field named {short_repr(name)}; only()/defer() take "
                     f"the model's own fields: {', '.join(f.name for f in meta.concrete_fields)}."
                 )
         clone = self._chain()
@@ -416,7 +436,7 @@ class QuerySet(Generic[M]):
                     str(name).split("__"), trim_last_fk=False)
                 if rest or not field.is_relation:
                     raise FieldError(f"select_for_update(of=...) takes 'self' or relation names; "
-                                     f"{name!r} is not one.")
+                                     f"{short_repr(name)} is not one.")
         clone._for_write = True
         clone.query.select_for_update = True
         clone.query.select_for_update_nowait = nowait
@@ -601,7 +621,7 @@ class QuerySet(Generic[M]):
             if isinstance(key, str) and isinstance(getattr(self.model, key, None), property):
                 continue
             raise FieldError(
-                f"Invalid field name {key!r} in defaults for model {self.model.__name__}. "
+                f"Invalid field name {short_repr(key)} in defaults for model {self.model.__name__}. "
                 f"Choices are: {', '.join(f.name for f in meta.concrete_fields)}"
             )
 
@@ -613,7 +633,7 @@ class QuerySet(Generic[M]):
         for key in params:
             if meta.get_field_or_none(key) is None and not hasattr(self.model, key):
                 raise FieldError(
-                    f"Invalid field name(s) for model {self.model.__name__}: {key!r}. "
+                    f"Invalid field name(s) for model {self.model.__name__}: {short_repr(key)}. "
                     f"Choices are: {', '.join(meta.query_names())}"
                 )
         return params
@@ -708,7 +728,7 @@ class QuerySet(Generic[M]):
         meta = self.model._meta
         field = meta.pk if field_name == "pk" else meta.get_field_or_none(field_name)
         if field is None or not (field.unique or field.primary_key):
-            raise ValueError(f"in_bulk()'s field_name must be a unique field but {field_name!r} isn't.")
+            raise ValueError(f"in_bulk()'s field_name must be a unique field but {short_repr(field_name)} isn't.")
         attr = field.attname
         if id_list is not None:
             if not id_list:
@@ -810,7 +830,7 @@ def _check_chunk_size(chunk_size: Any) -> None:
     if chunk_size is not None and (
         isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size <= 0
     ):
-        raise ValueError(f"Chunk size must be strictly positive, got {chunk_size!r}.")
+        raise ValueError(f"Chunk size must be strictly positive, got {short_repr(chunk_size)}.")
 
 
 def _next_chunk(iterator: Iterator[Any], size: int) -> list[Any]:

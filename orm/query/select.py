@@ -12,6 +12,7 @@ from typing import Any
 from orm.exceptions import FieldError
 from orm.query.expressions import Col, Func, OrderBy, Ref
 from orm.query.joins import path_infos
+from orm.utils.text import short_reprs
 
 
 class Random(Func):
@@ -78,7 +79,7 @@ def related_selections(
         if unknown:
             choices = ", ".join(sorted([*candidates, *reverse])) or "(none)"
             raise FieldError(
-                f"Invalid field name(s) given in select_related: {', '.join(map(repr, unknown))}. "
+                f"Invalid field name(s) given in select_related: {short_reprs(unknown)}. "
                 f"Choices are: {choices}"
             )
     for name, fld in candidates.items():

@@ -17,6 +17,7 @@ from orm.query.expressions import Case, Cast, Value, When, internal_type
 from orm.query.lookups import TruncDate
 from orm.query.q import Q
 from orm.sql.dml import SQLUpdateCompiler, exists_by_pk_sql, insert_sql, update_by_pk_sql
+from orm.utils.text import short_repr, short_str
 
 
 def _insert_fields(model: Any, with_pk: bool) -> list[Any]:
@@ -114,7 +115,7 @@ def update_values(query: Any, kwargs: dict[str, Any], connection: Any) -> list[t
         field = meta.get_field_or_none(name)
         if field is None or not field.concrete or field.many_to_many:
             raise FieldError(
-                f"Cannot update model field {name!r} (only concrete fields are permitted). "
+                f"Cannot update model field {short_repr(name)} (only concrete fields are permitted). "
                 f"Choices are: {', '.join(f.name for f in meta.concrete_fields)}"
             )
         if hasattr(value, "resolve_expression"):
@@ -139,7 +140,7 @@ def _check_expression_values(field: Any, expression: Any) -> None:
         if isinstance(node, Value) and isinstance(value, int) and not isinstance(value, bool):
             if not -(2**63) <= value < 2**63:
                 raise DataError(
-                    f"Value {value} in the expression for field {field.name!r} is out of the "
+                    f"Value {short_str(value)} in the expression for field {field.name!r} is out of the "
                     "64-bit integer range."
                 )
 
@@ -178,7 +179,7 @@ def bulk_update(queryset: Any, objs: list[Any], fields: list[str], batch_size: i
     for name in fields:
         field = meta.get_field_or_none(name)
         if field is None or not field.concrete or field.many_to_many:
-            raise FieldError(f"bulk_update() can only be used with concrete fields; {name!r} is not one.")
+            raise FieldError(f"bulk_update() can only be used with concrete fields; {short_repr(name)} is not one.")
         if field.primary_key:
             raise ValueError("bulk_update() cannot be used with primary key fields.")
         resolved.append(field)

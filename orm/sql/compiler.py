@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from orm.exceptions import EmptyResultSet, FullResultSet
+from orm.utils.text import short_repr
 
 MULTI = "multi"
 SINGLE = "single"
@@ -187,7 +188,7 @@ class SQLCompiler:
                 continue
             field, target, alias, rest, _ = query.setup_joins(name.split("__"), trim_last_fk=False)
             if rest or not field.is_relation:
-                raise ValueError(f"select_for_update(of=...) needs relation names, got {name!r}.")
+                raise ValueError(f"select_for_update(of=...) needs relation names, got {short_repr(name)}.")
             of.append(self.alias_ref(alias))
         return self.connection.ops.for_update_sql(  # type: ignore[no-any-return]
             nowait=query.select_for_update_nowait,
@@ -247,7 +248,7 @@ class SQLCompiler:
             column = alias or getattr(getattr(expr, "target", None), "name", None)
             if name in (alias, column) or (name == "pk" and getattr(expr, "target", None) is first.query.model._meta.pk):
                 return f"{position} {'DESC' if descending else 'ASC'}"
-        raise ValueError(f"ORDER BY term {term!r} of a union() must be one of its selected columns.")
+        raise ValueError(f"ORDER BY term {short_repr(term)} of a union() must be one of its selected columns.")
 
     # -- execution -------------------------------------------------------------------
     def execute_sql(

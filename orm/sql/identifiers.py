@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from orm.utils.text import short_repr
+
 __all__ = ["check_alias", "check_explain_option", "quote_name", "FORBIDDEN_ALIAS_RULE"]
 
 FORBIDDEN_ALIAS_RULE = (
@@ -34,7 +36,7 @@ def quote_name(name: str, quote: str = '"') -> str:
     if not isinstance(name, str):
         raise TypeError(f"Identifier must be a str, got {type(name).__name__}.")
     if "\x00" in name:
-        raise ValueError(f"Identifier {name!r} contains a NUL character.")
+        raise ValueError(f"Identifier {short_repr(name)} contains a NUL character.")
     # '%' is doubled too: every statement passes through %s-placeholder
     # processing (sqlite's convert_query, psycopg), which turns '%%' back into '%'.
     return quote + name.replace(quote, quote + quote).replace("%", "%%") + quote
@@ -45,17 +47,17 @@ def check_alias(alias: object) -> str:
     if not isinstance(alias, str):
         raise TypeError(f"Alias must be a str, got {type(alias).__name__}.")
     if not alias or _FORBIDDEN_ALIAS.search(alias):
-        raise ValueError(f"Invalid alias {alias!r}. {FORBIDDEN_ALIAS_RULE}")
+        raise ValueError(f"Invalid alias {short_repr(alias)}. {FORBIDDEN_ALIAS_RULE}")
     return alias
 
 
 def check_explain_option(name: object, allowed: frozenset[str]) -> str:
     """Return the upper-cased EXPLAIN option if it is on the backend's allow-list."""
     if not isinstance(name, str) or not _EXPLAIN_OPTION.match(name):
-        raise ValueError(f"Invalid EXPLAIN option name: {name!r}.")
+        raise ValueError(f"Invalid EXPLAIN option name: {short_repr(name)}.")
     upper = name.upper()
     if upper not in allowed:
         raise ValueError(
-            f"Unknown EXPLAIN option {name!r}; choose from: {', '.join(sorted(allowed))}."
+            f"Unknown EXPLAIN option {short_repr(name)}; choose from: {', '.join(sorted(allowed))}."
         )
     return upper

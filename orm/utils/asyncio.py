@@ -96,14 +96,14 @@ def check_async_unsafe(call: str, twin: str | None = None) -> None:
     if not in_event_loop_thread() or os.environ.get(ALLOW_ENV):
         return
     if twin is None:
-        fix = ""
+        fix = "Wrap"
     elif twin.startswith("`"):
-        fix = f"use {twin} or "
+        fix = f"Use {twin} or wrap"
     else:
-        fix = f"use `await ...{twin}` or "
+        fix = f"Use `await ...{twin}` or wrap"
     raise SynchronousOnlyOperation(
         f"`{call}` cannot run in async code: it would block the event loop. "
-        f"{fix}wrap the calling function in `orm.sync_to_async` "
+        f"{fix} the calling function in `orm.sync_to_async` "
         f"(set {ALLOW_ENV}=1 to disable this check)."
     )
 

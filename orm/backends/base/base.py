@@ -89,6 +89,9 @@ class BaseDatabaseWrapper:
         self.wrap_database_errors = DatabaseErrorWrapper(self)
         self.execute_wrappers: list[Callable[..., Any]] = []
         self.closed_in_transaction = False
+        #: A connection-level error happened inside an atomic block: the
+        #: connection is closed when the outermost block ends (see on_database_error).
+        self.close_at_transaction_end = False
         # Transaction state (see orm.db.transaction).
         self.autocommit = True
         self.in_atomic_block = False
@@ -143,6 +146,16 @@ class BaseDatabaseWrapper:
         """
         return True
 
+    def is_unusable_after(self, error: Error) -> bool:
+        """True when ``error`` leaves the connection unfit for the next call.
+
+        The driver's error is ``error.__cause__``. By default: an operational,
+        interface or internal error after which :meth:`is_broken` says the
+        connection is gone. Backends whose connections fail in ways a probe
+        cannot see (SQLite's read-only or I/O errors) also look at the error.
+        """
+        return isinstance(error, OperationalError | InterfaceError | InternalError) and self.is_broken()
+
     def _begin(self) -> None:
         """Start a transaction on an autocommit connection."""
         self.connection.execute("BEGIN")
@@ -182,7 +195,14 @@ class BaseDatabaseWrapper:
         with self.wrap_database_errors:
             self.connection = self.get_new_connection()
         self.last_used = monotonic()
-        self.init_connection_state()
+        try:
+            self.init_connection_state()
+        except BaseException:
+            # A connection whose set-up did not finish (a pragma, the time
+            # zone) must not be used by the next call as if it had: close
+            # it (a pooled one goes back to its pool) and open afresh then.
+            self.close()
+            raise
 
     def _replace_if_dead(self) -> None:
         """After an idle period: swap a connection the server cut for a new one.
@@ -221,6 +241,7 @@ class BaseDatabaseWrapper:
         does not try to commit on a connection that is gone.
         """
         conn, self.connection = self.connection, None
+        self.close_at_transaction_end = False
         if conn is None:
             return
         if self.in_atomic_block:
@@ -259,6 +280,12 @@ class BaseDatabaseWrapper:
             if not self.needs_rollback or self.rollback_cause is None:
                 self.rollback_cause = error
             self.needs_rollback = True
+            if self.connection is not None and self.is_unusable_after(error):
+                # Not now: a savepoint may still roll back and let the outer
+                # block go on. But once the transaction is over, the next one
+                # must not start on this connection (a read-only one would fail
+                # every block forever), so the outermost block's exit closes it.
+                self.close_at_transaction_end = True
             return
         if self.manual_transaction_open:
             # As in atomic: after an error the manual transaction cannot be
@@ -266,7 +293,7 @@ class BaseDatabaseWrapper:
             # silent ROLLBACK; SQLite may have rolled it back by itself), so
             # it must be rolled back before anything else runs in it.
             self._mark_manual_transaction_broken(error)
-        if isinstance(error, OperationalError | InterfaceError | InternalError) and self.is_broken():
+        if self.connection is not None and self.is_unusable_after(error):
             self._close_keeping_manual_mode()
 
     # -- transactions (low level; orm.db.transaction builds on these) --------

@@ -15,6 +15,7 @@ from typing import Any
 
 from orm.exceptions import NotSupportedError
 from orm.sql.identifiers import check_explain_option, quote_name
+from orm.utils.text import short_repr
 
 Converter = Callable[[Any, Any, Any], Any]
 
@@ -211,7 +212,7 @@ class BaseDatabaseOperations:
         """Return ``kind`` if it is on the allow-list, else raise ``ValueError``."""
         if not isinstance(kind, str) or kind not in self.extract_kinds:
             raise ValueError(
-                f"Invalid date part {kind!r}; choose from: {', '.join(sorted(self.extract_kinds))}."
+                f"Invalid date part {short_repr(kind)}; choose from: {', '.join(sorted(self.extract_kinds))}."
             )
         return kind
 
@@ -225,7 +226,7 @@ class BaseDatabaseOperations:
         if format is not None:
             fmt = check_explain_option(format, features.supported_explain_formats) if features.supported_explain_formats else None
             if fmt is None:
-                raise ValueError(f"This backend does not support EXPLAIN formats ({format!r} given).")
+                raise ValueError(f"This backend does not support EXPLAIN formats ({short_repr(format)} given).")
             extras.append(f"FORMAT {fmt}")
         if extras:
             return f"{self.explain_prefix} ({', '.join(extras)})"

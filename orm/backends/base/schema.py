@@ -25,9 +25,16 @@ class BaseDatabaseSchemaEditor:
     indexes) are collected in ``deferred_sql`` and run at a clean exit.
     """
 
-    sql_create_table = "CREATE TABLE %(table)s (%(definition)s)"
-    sql_delete_table = "DROP TABLE %(table)s"
-    sql_create_index = "CREATE %(unique)sINDEX %(name)s ON %(table)s (%(columns)s)%(condition)s"
+    sql_create_table = "CREATE TABLE %(if_not_exists)s%(table)s (%(definition)s)"
+    sql_delete_table = "DROP TABLE %(if_exists)s%(table)s"
+    sql_create_index = (
+        "CREATE %(unique)sINDEX %(if_not_exists)s%(name)s ON %(table)s (%(columns)s)%(condition)s"
+    )
+    #: One row when the table ``%s`` exists where CREATE TABLE would put it.
+    sql_table_exists = (
+        "SELECT 1 FROM information_schema.tables"
+        " WHERE table_schema = CURRENT_SCHEMA AND table_name = %s"
+    )
     sql_delete_index = "DROP INDEX %(name)s"
     sql_create_fk = (
         "ALTER TABLE %(table)s ADD CONSTRAINT %(name)s FOREIGN KEY (%(column)s) "
@@ -46,6 +53,9 @@ class BaseDatabaseSchemaEditor:
         self.collected_sql: list[str] = []
         self.deferred_sql: list[str] = []
         self._atomic: Any = None
+        # Set while create_model(if_not_exists=True) builds its statements, so
+        # every CREATE it emits (indexes of Meta.indexes included) says IF NOT EXISTS.
+        self._if_not_exists = False
 
     # -- context -------------------------------------------------------------
     def __enter__(self) -> BaseDatabaseSchemaEditor:
@@ -80,6 +90,22 @@ class BaseDatabaseSchemaEditor:
             # Always with a parameter list, so '%%' in quoted names is read as
             # '%' exactly as in every other statement.
             cursor.execute(sql, params or [])
+
+    def _if_not_exists_sql(self) -> str:
+        return "IF NOT EXISTS " if self._if_not_exists else ""
+
+    def table_exists(self, table: str) -> bool:
+        """True when ``table`` exists (in the schema where CREATE TABLE would put it)."""
+        with self.connection.cursor() as cursor:
+            cursor.execute(self.sql_table_exists, [table])
+            return cursor.fetchone() is not None
+
+    def lock_schema(self) -> None:
+        """Serialize concurrent ``create_tables(if_not_exists=True)`` calls until commit.
+
+        The default does nothing: SQLite's schema editor starts with ``BEGIN
+        IMMEDIATE``, which already holds the database's write lock.
+        """
 
     def quote_name(self, name: str) -> str:
         """Quote an identifier through the one chokepoint."""
@@ -174,6 +200,7 @@ class BaseDatabaseSchemaEditor:
         for index in meta.indexes:
             self.deferred_sql.append(index.create_sql(model, self))
         return self.sql_create_table % {
+            "if_not_exists": self._if_not_exists_sql(),
             "table": self.quote_name(meta.db_table),
             "definition": ", ".join(definitions),
         }
@@ -187,27 +214,44 @@ class BaseDatabaseSchemaEditor:
         orders = orders or [""] * len(columns)
         return self.sql_create_index % {
             "unique": "UNIQUE " if unique else "",
+            "if_not_exists": self._if_not_exists_sql(),
             "name": self.quote_name(name or self.make_name(table, columns, suffix)),
             "table": self.quote_name(table),
             "columns": ", ".join(self.quote_name(c) + o for c, o in zip(columns, orders, strict=True)),
             "condition": f" WHERE {condition}" if condition else "",
         }
 
-    def create_model(self, model: Any) -> None:
-        """Create the table of ``model`` and its auto-created many-to-many tables."""
-        self.execute(self.table_sql(model))
-        for field in model._meta.local_many_to_many:
-            through = field.remote_field.through
-            if through._meta.auto_created:
-                self.create_model(through)
+    def create_model(self, model: Any, if_not_exists: bool = False) -> None:
+        """Create the table of ``model`` and its auto-created many-to-many tables.
 
-    def delete_model(self, model: Any) -> None:
-        """Drop the table of ``model`` and its auto-created many-to-many tables."""
+        With ``if_not_exists``, a table that already exists is left exactly as
+        it is (not compared, no index or constraint added to it), and the
+        statements for the missing ones say ``IF NOT EXISTS``.
+        """
+        previous, self._if_not_exists = self._if_not_exists, if_not_exists
+        try:
+            if not (if_not_exists and self.table_exists(model._meta.db_table)):
+                self.execute(self.table_sql(model))
+            for field in model._meta.local_many_to_many:
+                through = field.remote_field.through
+                if through._meta.auto_created:
+                    self.create_model(through, if_not_exists)
+        finally:
+            self._if_not_exists = previous
+
+    def delete_model(self, model: Any, if_exists: bool = False) -> None:
+        """Drop the table of ``model`` and its auto-created many-to-many tables.
+
+        With ``if_exists``, a table that does not exist is not an error.
+        """
         for field in model._meta.local_many_to_many:
             through = field.remote_field.through
             if through._meta.auto_created:
-                self.delete_model(through)
-        self.execute(self.sql_delete_table % {"table": self.quote_name(model._meta.db_table)})
+                self.delete_model(through, if_exists)
+        self.execute(self.sql_delete_table % {
+            "if_exists": "IF EXISTS " if if_exists else "",
+            "table": self.quote_name(model._meta.db_table),
+        })
 
     def add_index(self, model: Any, index: Any) -> None:
         """Create one ``orm.Index``."""

@@ -57,11 +57,12 @@ from orm.backends.postgresql.features import DatabaseFeatures
 from orm.backends.postgresql.introspection import DatabaseIntrospection
 from orm.backends.postgresql.operations import DatabaseOperations
 from orm.backends.postgresql.schema import DatabaseSchemaEditor
-from orm.conf import DEFAULT_HEALTH_CHECK_AFTER, DatabaseSettings
+from orm.conf import DEFAULT_HEALTH_CHECK_AFTER, DatabaseSettings, redact_secrets
 from orm.db.connections import connections
 from orm.db.cursor import CursorWrapper
 from orm.exceptions import Error, ImproperlyConfigured, OperationalError
 from orm.utils.asyncio import check_async_unsafe
+from orm.utils.text import short_repr
 
 __all__ = ["DatabaseWrapper", "POOL_DEFAULTS"]
 
@@ -80,10 +81,25 @@ logger = logging.getLogger("orm.db.postgresql")
 class _PoolHealth:
     """What the pool's last attempt to open a connection gave (written by its workers)."""
 
-    def __init__(self) -> None:
+    def __init__(self, secrets: tuple[str | None, ...] = ()) -> None:
         self._lock = threading.Lock()
         self.ever_connected = False
         self.last_error: psycopg.Error | None = None
+        #: passwords of the alias, masked in connect errors (see ``sanitized``).
+        self.secrets = secrets
+
+    def sanitized(self, error: psycopg.Error) -> psycopg.Error:
+        """``error``, or a copy of it without the alias's passwords in its message.
+
+        libpq quotes connection parameters back in some errors (``invalid
+        integer value "..." for connection option "port"``); such an error
+        would reach the pool's log, our message and every traceback.
+        """
+        message = str(error)
+        masked = redact_secrets(message, *self.secrets)
+        if masked == message:
+            return error
+        return type(error)(masked)
 
     def succeeded(self) -> None:
         with self._lock:
@@ -109,8 +125,11 @@ def _recording_connection_class(health: _PoolHealth) -> type[PgConnection]:
             try:
                 conn = super().connect(conninfo, **kwargs)
             except psycopg.Error as error:
-                health.failed(error)
-                raise
+                safe = health.sanitized(error)
+                health.failed(safe)
+                if safe is error:
+                    raise
+                raise safe from None  # not chained: the original quotes a password
             health.succeeded()
             return conn
 
@@ -167,6 +186,12 @@ def _close_wrappers_of_ended_thread(wrappers: weakref.WeakSet[DatabaseWrapper]) 
             pass
 
 
+def _secrets(settings: DatabaseSettings) -> tuple[str | None, ...]:
+    """Every password the settings carry (userinfo, ``password=``, ``sslpassword=``)."""
+    options = settings.options
+    return (settings.password, options.get("password"), options.get("sslpassword"))
+
+
 def _configure_connection(conn: PgConnection) -> None:
     """Run once per new physical connection, in the pool's worker thread."""
     # JSONField.from_db_value decodes JSON text itself (with the field's
@@ -199,7 +224,7 @@ def _prepare_threshold(raw: Any) -> int | None:
         return int(raw)
     except ValueError:
         raise ImproperlyConfigured(
-            f"Invalid prepare_threshold {raw!r} in the PostgreSQL URL; use an integer or 'none'."
+            f"Invalid prepare_threshold {short_repr(raw)} in the PostgreSQL URL; use an integer or 'none'."
         ) from None
 
 
@@ -340,7 +365,8 @@ class DatabaseWrapper(BaseDatabaseWrapper):
             conninfo = make_conninfo("", **params)
         except psycopg.ProgrammingError as error:
             raise ImproperlyConfigured(
-                f"Invalid PostgreSQL connection option for alias {self.alias!r}: {error}"
+                f"Invalid PostgreSQL connection option for alias {self.alias!r}: "
+                f"{redact_secrets(str(error), *_secrets(settings))}"
             ) from None
         return conninfo, {"autocommit": True, "prepare_threshold": prepare_threshold}
 
@@ -354,7 +380,7 @@ class DatabaseWrapper(BaseDatabaseWrapper):
         try:
             return _Pool(
                 conninfo,
-                health=_PoolHealth(),
+                health=_PoolHealth(_secrets(self.settings)),
                 kwargs=connect_kwargs,
                 min_size=int(options["min_size"]),
                 max_size=int(options["max_size"]),
@@ -441,7 +467,7 @@ class DatabaseWrapper(BaseDatabaseWrapper):
         where = f"{settings.host or 'localhost'}:{settings.port or 5432}/{settings.name}"
         new = OperationalError(
             f"Could not connect to PostgreSQL for alias {self.alias!r} ({where}, user "
-            f"{settings.user!r}): {str(error).strip()}"
+            f"{settings.user!r}): {str(error).strip()}"  # sanitized by _PoolHealth
         )
         new.sqlstate = error.sqlstate
         return new

@@ -22,6 +22,7 @@ from typing import Any
 from psycopg.types.json import Jsonb
 
 from orm.backends.base.operations import BaseDatabaseOperations, Converter
+from orm.utils.text import short_repr
 
 # Lookups that compare text: a non-text left-hand side is cast to text first.
 _TEXT_LOOKUPS = frozenset(
@@ -207,7 +208,7 @@ class DatabaseOperations(BaseDatabaseOperations):
     ) -> tuple[str, list[Any]]:
         if kind not in _TRUNC_KINDS:
             raise ValueError(
-                f"Invalid truncation kind {kind!r}; choose from: {', '.join(_TRUNC_KINDS)}."
+                f"Invalid truncation kind {short_repr(kind)}; choose from: {', '.join(_TRUNC_KINDS)}."
             )
         # The kind travels as a parameter even though it is allow-listed.
         if is_datetime:

@@ -30,15 +30,23 @@ from orm.backends.sqlite.features import DatabaseFeatures
 from orm.backends.sqlite.introspection import DatabaseIntrospection
 from orm.backends.sqlite.operations import DatabaseOperations
 from orm.backends.sqlite.schema import DatabaseSchemaEditor
+from orm.conf import SQLITE_PRAGMA_VALUES
 from orm.db.cursor import CursorWrapper
-from orm.exceptions import ImproperlyConfigured
+from orm.exceptions import Error, ImproperlyConfigured
 from orm.utils.asyncio import check_async_unsafe
 
-_PRAGMA_VALUES = {
-    "journal_mode": {"delete", "truncate", "persist", "memory", "wal", "off"},
-    "synchronous": {"off", "normal", "full", "extra", "0", "1", "2", "3"},
-    "foreign_keys": {"on", "off", "1", "0", "true", "false"},
-}
+# Primary result codes (the low byte of sqlite_errorcode, so every extended
+# code of the family counts) after which the connection itself is suspect: it
+# was opened read-only (the file or its directory was not writable at the
+# time), lost its file, or hit an I/O error. `SELECT 1` still succeeds on such
+# a connection, so is_broken() cannot tell; reopening can fix all of them.
+_CONNECTION_LEVEL_CODES = frozenset({
+    sqlite3.SQLITE_READONLY,
+    sqlite3.SQLITE_IOERR,
+    sqlite3.SQLITE_CORRUPT,
+    sqlite3.SQLITE_CANTOPEN,
+    sqlite3.SQLITE_NOTADB,
+})
 
 
 def _regexp(pattern: str | None, value: Any) -> bool | None:
@@ -191,7 +199,9 @@ class DatabaseWrapper(BaseDatabaseWrapper):
         if "cache_size" in options:
             pragmas["cache_size"] = str(int(options["cache_size"]))
         for key, value in pragmas.items():
-            allowed = _PRAGMA_VALUES.get(key)
+            # parse_url() refused anything else; settings built by hand are
+            # checked again because the value is spliced into the PRAGMA.
+            allowed = SQLITE_PRAGMA_VALUES.get(key)
             if allowed is not None and str(value).lower() not in allowed:
                 raise ImproperlyConfigured(
                     f"Invalid SQLite {key} {value!r}; choose from: {', '.join(sorted(allowed))}."
@@ -297,6 +307,12 @@ class DatabaseWrapper(BaseDatabaseWrapper):
 
     def _transaction_open(self) -> bool:
         return self.connection is not None and bool(self.connection.in_transaction)
+
+    def is_unusable_after(self, error: Error) -> bool:
+        code = getattr(error.__cause__, "sqlite_errorcode", None)
+        if code is not None and code & 0xFF in _CONNECTION_LEVEL_CODES:
+            return True
+        return super().is_unusable_after(error)
 
     def is_broken(self) -> bool:
         if self.connection is None:

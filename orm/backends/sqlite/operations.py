@@ -12,6 +12,7 @@ from typing import Any
 
 from orm.backends.base.operations import BaseDatabaseOperations, Converter
 from orm.exceptions import DataError
+from orm.utils.text import short_repr
 
 _PLACEHOLDER = re.compile(r"%%|%s")
 
@@ -171,7 +172,7 @@ class DatabaseOperations(BaseDatabaseOperations):
 
     def date_trunc_sql(self, kind: str, sql: str, params: list[Any], is_datetime: bool) -> tuple[str, list[Any]]:
         if kind not in self._trunc_formats:
-            raise ValueError(f"Invalid truncation kind {kind!r}; choose from: {', '.join(self._trunc_formats)}.")
+            raise ValueError(f"Invalid truncation kind {short_repr(kind)}; choose from: {', '.join(self._trunc_formats)}.")
         fmt = self._trunc_formats[kind]
         if is_datetime and kind in ("year", "month", "day"):
             fmt += " 00:00:00"

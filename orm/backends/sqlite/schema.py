@@ -12,6 +12,7 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
     """SQLite DDL: inline foreign keys, FK checks off while tables change."""
 
     auto_field_suffix = "AUTOINCREMENT"
+    sql_table_exists = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = %s"
     # SQLite cannot ALTER TABLE ... ADD CONSTRAINT, so foreign keys go inline.
     inline_foreign_keys = True
 
