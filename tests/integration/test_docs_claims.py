@@ -269,3 +269,21 @@ def test_none_refused_before_sql_names_the_field(tables: str, count_queries: typ
         f"Field 'title' of {APP}.Essay cannot be None: its column is NOT NULL (null=False)."
     )
     assert ctx.queries == []
+
+
+# ------------------------------------------- found by the audit: text lookups
+
+
+@pytest.mark.parametrize("lookup", ["exact", "iexact", "contains", "icontains", "startswith", "iendswith"])
+def test_a_lone_surrogate_in_any_text_lookup_is_data_error(
+    tables: str, lookup: str, count_queries: type[QueryCounter]
+) -> None:
+    """docs/models.md: lone surrogates are refused with ``orm.DataError``, in filters too.
+
+    The pattern lookups let the driver's raw ``UnicodeEncodeError`` escape.
+    """
+    with count_queries() as ctx, pytest.raises(orm.DataError, match="not valid Unicode"):
+        Writer.objects.filter(**{f"name__{lookup}": "a\ud800"}).count()
+    assert ctx.queries == []
+    with pytest.raises(orm.DataError, match="not valid Unicode"):
+        Essay.objects.filter(words__contains="\udfff").count()
