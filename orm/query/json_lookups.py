@@ -123,7 +123,7 @@ class _KeyTextMixin:
         return self.rhs  # type: ignore[attr-defined]
 
     def get_db_prep_lookup(self, value: Any, connection: Any) -> Any:
-        return value
+        return connection.ops.json_scalar_param(value)
 
 
 class _KeyCompareMixin(_KeyTextMixin):

@@ -13,7 +13,7 @@ import uuid
 from typing import Any
 
 from orm import fields as f
-from orm.exceptions import EmptyResultSet, FullResultSet
+from orm.exceptions import DataError, EmptyResultSet, FullResultSet
 from orm.query.expressions import Col, Expression, Func, SQLParams, Value, internal_type
 from orm.utils.text import short_repr
 
@@ -237,12 +237,22 @@ class PatternLookup(Lookup):
     def get_prep_lookup(self) -> Any:
         if hasattr(self.rhs, "resolve_expression"):
             return self.rhs
-        if not isinstance(self.rhs, str):
-            field = self.lhs_field
-            if isinstance(field, f.TextField):
-                return field.get_prep_value(self.rhs)  # raises TypeError for non-str
-            return str(self.rhs)
-        return self.rhs
+        field = self.lhs_field
+        if isinstance(field, f.TextField):
+            # TypeError for non-str, DataError for text that is not valid Unicode.
+            return field.get_prep_value(self.rhs)
+        value = self.rhs if isinstance(self.rhs, str) else str(self.rhs)
+        if not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError as error:
+                # The driver would raise its own UnicodeEncodeError, naming nothing.
+                raise DataError(
+                    f"The {self.lookup_name} lookup on {field.name!r} got text that is not valid "
+                    f"Unicode ({error.reason} at position {error.start}); lone surrogates cannot "
+                    "be stored or compared."
+                ) from None
+        return value
 
     def get_db_prep_lookup(self, value: Any, connection: Any) -> Any:
         return value

@@ -52,9 +52,9 @@ MODULE_NO_DB = {
     "configure",  # settings only; closes connections, runs no query
 }
 
-# Database-touching public API without a twin: each has a failing test in
-# pending_bugs.py. Remove an entry when its twin lands (this test then fails
-# until you do, so the list cannot go stale).
+# Database-touching public API without a twin (none today: every one has its
+# twin). An entry here must be removed when its twin lands (this test then
+# fails until you do, so the list cannot go stale).
 KNOWN_GAPS: set[tuple[str, str]] = set()
 
 SURFACES: dict[str, tuple[Any, set[str], set[str]]] = {

@@ -41,7 +41,7 @@ async def test_bug1_aiterator_negative_chunk_size_gives_iterators_message(tables
 # prefetch_related "or an awaitable fetch". For to-many relations neither works:
 # Manager.all() is the generic delegate get_queryset().all(), and
 # QuerySet._chain() drops the prefetched _result_cache, so `book.tags.all()`
-# runs a query (N+1 in sync code; tests/integration/pending_bugs.py, its BUG 2) and, in
+# ran a query (N+1 in sync code) and, in
 # async code, raises SynchronousOnlyOperation. Separately, count()/exists()/
 # contains() call the guard before looking at _result_cache, so
 # `book.tags.count()` raises even though the rows are in memory (Django

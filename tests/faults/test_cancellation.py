@@ -122,9 +122,8 @@ async def test_f9_cancel_between_chunks_of_aiterator_closes_the_server_cursor(pg
 
 
 async def test_f9_cancel_during_a_slow_chunk_fetch_leaves_the_connection_idle(pg: Any) -> None:
-    """The timeout should also reach the caller at once here; today it waits for the
-    fetch to finish (``aiterator()`` awaits closing its cursor behind the running
-    fetch): see ``pending_bugs.py``. The connection still ends clean."""
+    """The timeout reaches the caller at once here too: the stream's close runs in
+    the background, behind the fetch still running. The connection ends clean."""
     await Item.objects.acreate(name="sleeper", qty=0)
 
     async def consume() -> list[str]:
@@ -135,7 +134,8 @@ async def test_f9_cancel_during_a_slow_chunk_fetch_leaves_the_connection_idle(pg
         started = time.perf_counter()
         with pytest.raises(TimeoutError):
             await asyncio.wait_for(consume(), 0.1)
-        assert time.perf_counter() - started < 2  # no hang, at worst the fetch's second
+        # Well under the fetch's second: the caller did not wait for it.
+        assert time.perf_counter() - started < 0.9
         assert await Item.objects.acount() == 1
         assert await orm.sync_to_async(open_server_cursors)() == 0
         assert await connection_facts() == (pid, "IDLE")

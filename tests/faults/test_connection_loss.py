@@ -88,9 +88,8 @@ def test_f1_error_inside_nested_block_rolls_back_the_outer_one_too(pg: Any) -> N
 def test_f1_caught_error_leaves_the_block_unusable_then_it_exits_clean(pg: Any) -> None:
     """Catching the error inside the block: later queries fail, nothing reconnects.
 
-    (They should raise ``TransactionManagementError`` from the first error, as
-    after any other error inside a block; today they raise the driver's
-    "connection is closed": see ``pending_bugs.py``.)
+    They raise ``TransactionManagementError``, as after any other error inside
+    a block, not the driver's "connection is closed".
     """
     pid = backend_pid()
     with transaction.atomic():
@@ -101,7 +100,7 @@ def test_f1_caught_error_leaves_the_block_unusable_then_it_exits_clean(pg: Any) 
             Item.objects.create(name="f1-second")
         assert_connection_error(info.value)
         for _ in range(2):
-            with pytest.raises((orm.TransactionManagementError, orm.OperationalError)):
+            with pytest.raises(orm.TransactionManagementError):
                 Item.objects.create(name="f1-third")
             # No silent reconnect mid-block: still the dead connection, still in the block.
             assert orm.connection.connection is raw

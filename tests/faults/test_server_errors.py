@@ -10,9 +10,8 @@
   attempt leaves nothing behind.
 - F6: the server ends a session idle in a transaction: the next statement
   fails, orm does not reconnect in the middle of the block, the block's writes
-  are gone and the next call outside works. (The error should be an
-  ``OperationalError``, like every other lost connection; today SQLSTATE 25P03
-  becomes ``InternalError``: see ``pending_bugs.py``.)
+  are gone and the next call outside works. The error is an
+  ``OperationalError`` (SQLSTATE 25P03 kept), like every other lost connection.
 """
 
 from __future__ import annotations
@@ -283,7 +282,7 @@ def test_f5_lock_timeout_and_nowait_are_operational_errors(pg: Any) -> None:
 
 def assert_idle_timeout(error: BaseException) -> None:
     """The server's idle-in-transaction FATAL, translated, with the driver error as cause."""
-    assert isinstance(error, orm.OperationalError | orm.InternalError), repr(error)
+    assert isinstance(error, orm.OperationalError), repr(error)
     assert isinstance(error.__cause__, psycopg.Error)
     assert error.sqlstate == "25P03"
     assert "idle-in-transaction timeout" in str(error)

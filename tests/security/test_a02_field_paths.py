@@ -4,10 +4,10 @@ Entry points of the row: ``filter``, ``exclude``, ``get``, ``Q``, ``values``,
 ``only``/``defer``, ``update(**kw)``, ``create(**kw)``. Every other entry
 point that takes a field name is covered by test_entry_points.py.
 
-``create(**kw)`` raises ``TypeError`` (as ``Model(**kw)`` does in Django), not
-the ``FieldError`` RELIABILITY.md asks for: the strict test is in
-pending_bugs.py; here only the security property (refused, 0 queries, nothing
-stored) is asserted.
+``create(**kw)`` raises ``UnknownFieldError``, both the ``TypeError``
+``Model(**kw)`` raises in Django and the ``FieldError`` RELIABILITY.md asks
+for; here only the security property (refused, 0 queries, nothing stored) is
+asserted.
 """
 
 from __future__ import annotations

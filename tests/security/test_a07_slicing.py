@@ -1,8 +1,8 @@
 """A7: slice bounds are validated in Python (CVE-2012-0805 shape).
 
 Negative bounds → ValueError; non-int and bool → TypeError; bounds above
-2**63-1 → ValueError, all before SQL. Slicing a nested slice past the limit
-is in pending_bugs.py.
+2**63-1 → ValueError, all before SQL, also when a slice of a slice adds up
+past the limit.
 """
 
 from __future__ import annotations

@@ -7,8 +7,8 @@
 - 1 MB of text round-trips exactly.
 - Non-str (list, bytes, numbers, ...) → ``TypeError``: no ``str()`` coercion.
 
-(A lone surrogate in a *lookup* escapes as the driver's UnicodeEncodeError:
-see pending_bugs.py.)
+A lone surrogate in a lookup, pattern lookups included, is the same
+``DataError`` (tests/integration/test_docs_claims.py).
 """
 
 from __future__ import annotations

@@ -8,8 +8,9 @@
   instant, whatever offset the bounds are given in.
 - A ``date`` into a DateTimeField is a TypeError (no silent midnight).
 
-Aware values into DateField/TimeField and year-1/9999 values whose offset
-leaves the UTC range are in pending_bugs.py.
+Aware values into DateField/TimeField, and year-1/9999 values whose offset
+leaves the UTC range, raise ValueError too (tests/integration/test_backend_parity.py
+covers the aware ones).
 """
 
 from __future__ import annotations

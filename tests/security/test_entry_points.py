@@ -3,9 +3,8 @@
 One test per entry point runs every corpus entry through it and reports all
 inputs that were not refused as RELIABILITY.md expects (wrong error type, no
 error, or SQL attempted), so a regression names each input it lets through.
-Entry points whose behaviour differs from the catalogue are in
-pending_bugs.py (``create`` raises TypeError; ``prefetch_related`` checks
-names only after its main query).
+``create`` raises ``UnknownFieldError`` (a ``FieldError`` and a
+``TypeError``); ``prefetch_related`` checks names before its main query.
 """
 
 from __future__ import annotations
@@ -140,7 +139,7 @@ def test_path_entry_point_rejects_corpus(loaded: SimpleNamespace, count_queries:
 
 
 def test_create_rejects_corpus_before_sql(stored: Book, count_queries: Any, snapshot: Any) -> None:
-    """Refused with 0 queries and nothing stored (TypeError today; FieldError: pending_bugs.py)."""
+    """Refused with 0 queries and nothing stored (UnknownFieldError: FieldError and TypeError)."""
     before = snapshot(Book)
     problems = failures(count_queries, lambda p: Book.objects.create(**{p: "x"}), FIELD_PATHS,
                         (FieldError, TypeError))
@@ -150,13 +149,13 @@ def test_create_rejects_corpus_before_sql(stored: Book, count_queries: Any, snap
 
 
 def test_prefetch_related_rejects_corpus(stored: Book, count_queries: Any, snapshot: Any) -> None:
-    """FieldError and no write; only SELECTs run (0 queries: pending_bugs.py)."""
+    """FieldError before any query, and no write."""
     before = snapshot(Book)
     for path in FIELD_PATHS:
         for lookup in (path, Prefetch(path)):
             with count_queries() as ctx, pytest.raises(FieldError, match="prefetch_related"):
                 list(Book.objects.prefetch_related(lookup))
-            assert all(sql.startswith("SELECT") for sql, _ in ctx.queries)
+            assert ctx.queries == []
     assert snapshot(Book) == before
 
 

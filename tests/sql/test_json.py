@@ -15,11 +15,22 @@ ESCAPE = "ESCAPE '\\'"
 # A key compared with a scalar: a key holding JSON null compares false (as jsonb
 # 'null' does on PostgreSQL) rather than unknown, so exclude() keeps it.
 KEY_EQUALS = f"COALESCE(json_extract({DATA}, %s) = %s, json_type({DATA}, %s) <> 'null')"
+# A key compared with a number: json_extract() reads JSON true/false as 1/0,
+# so the key's type must not be a boolean (issue 11, item 30).
+NOT_BOOLEAN = f"json_type({DATA}, %s) NOT IN ('true', 'false')"
+KEY_EQUALS_NUMBER = (
+    f"COALESCE((json_extract({DATA}, %s) = %s AND {NOT_BOOLEAN}), json_type({DATA}, %s) <> 'null')"
+)
 
 
 def key_equals(path: str, value: object) -> list[object]:
     """Parameters of ``KEY_EQUALS``: the path, the value, the path again."""
     return [path, value, path]
+
+
+def key_equals_number(path: str, value: object) -> list[object]:
+    """Parameters of ``KEY_EQUALS_NUMBER``: the path, the value, the path twice more."""
+    return [path, value, path, path]
 
 
 def test_key_exact_compares_the_extracted_scalar():
@@ -50,14 +61,14 @@ def test_hostile_key_stays_inside_the_parameter():
     key = "x') OR 1=1 --"
     sql, params = Author.objects.filter(**{f"data__{key}": 1}).query.sql_with_params()
     assert "OR 1=1" not in sql
-    assert list(params) == key_equals('$."x\') OR 1=1 --"', 1)
+    assert list(params) == key_equals_number('$."x\') OR 1=1 --"', 1)
 
 
 def test_dot_in_a_key_is_json_quoted_in_the_path():
     assert_sql(
         Author.objects.filter(**{"data__a.b[0]": 1}),
-        f"{FROM_AUTHOR} WHERE {KEY_EQUALS}",
-        key_equals('$."a.b[0]"', 1),
+        f"{FROM_AUTHOR} WHERE {KEY_EQUALS_NUMBER}",
+        key_equals_number('$."a.b[0]"', 1),
     )
 
 
@@ -65,9 +76,10 @@ def test_quote_in_a_key_walks_json_each_with_the_key_bound():
     # SQLite's JSON path syntax cannot name a key containing '"'.
     assert_sql(
         Author.objects.filter(**{'data__a"b.c': 1}),
-        f"{FROM_AUTHOR} WHERE COALESCE((SELECT value FROM json_each({DATA}) WHERE key = %s) = %s, "
+        f"{FROM_AUTHOR} WHERE COALESCE(((SELECT value FROM json_each({DATA}) WHERE key = %s) = %s "
+        f"AND (SELECT type FROM json_each({DATA}) WHERE key = %s) NOT IN ('true', 'false')), "
         f"(SELECT type FROM json_each({DATA}) WHERE key = %s) <> 'null')",
-        ['a"b.c', 1, 'a"b.c'],
+        ['a"b.c', 1, 'a"b.c', 'a"b.c'],
     )
 
 
@@ -127,9 +139,9 @@ def test_key_comparisons(lookup, operator):
 def test_key_in():
     assert_sql(
         Author.objects.filter(data__n__in=[1, 2]),
-        f"{FROM_AUTHOR} WHERE COALESCE((json_extract({DATA}, %s) IN (%s, %s)), "
+        f"{FROM_AUTHOR} WHERE COALESCE(((json_extract({DATA}, %s) IN (%s, %s) AND {NOT_BOOLEAN})), "
         f"json_type({DATA}, %s) <> 'null')",
-        ['$."n"', 1, 2, '$."n"'],
+        ['$."n"', 1, 2, '$."n"', '$."n"'],
     )
 
 
@@ -166,8 +178,8 @@ def test_key_startswith_a_column():
 def test_two_keys_in_one_filter():
     assert_sql(
         Author.objects.filter(data__owner="bob", data__n=2),
-        f"{FROM_AUTHOR} WHERE ({KEY_EQUALS} AND {KEY_EQUALS})",
-        [*key_equals('$."n"', 2), *key_equals('$."owner"', "bob")],
+        f"{FROM_AUTHOR} WHERE ({KEY_EQUALS_NUMBER} AND {KEY_EQUALS})",
+        [*key_equals_number('$."n"', 2), *key_equals('$."owner"', "bob")],
     )
 
 

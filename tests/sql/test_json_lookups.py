@@ -159,9 +159,10 @@ def test_key_in_sqlite_compares_null_and_booleans_by_json_type():
     path = '$."a"'
     assert_sql(
         Doc.objects.filter(data__a__in=["x", None, True, 2]),
-        f"{FROM} WHERE COALESCE((json_extract({DATA}, %s) IN (%s, %s) OR json_type({DATA}, %s) = 'null' "
+        f"{FROM} WHERE COALESCE(((json_extract({DATA}, %s) IN (%s, %s) "
+        f"AND json_type({DATA}, %s) NOT IN ('true', 'false')) OR json_type({DATA}, %s) = 'null' "
         f"OR json_type({DATA}, %s) = %s), json_type({DATA}, %s) <> 'null')",
-        [path, "x", 2, path, path, "true", path],
+        [path, "x", 2, path, path, path, "true", path],
     )
 
 

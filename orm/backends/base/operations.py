@@ -245,6 +245,10 @@ class BaseDatabaseOperations:
         """A JSON key of ``sql``: its scalar value, or (``as_json``) its JSON text."""
         raise NotSupportedError("JSON key lookups are not supported on this backend.")
 
+    def json_scalar_param(self, value: Any) -> Any:
+        """``value`` (compared with a JSON key's scalar) as the driver can bind it."""
+        return value
+
     def json_key_exact_sql(self, compiler: Any, key: Any, value: Any) -> tuple[str, list[Any]]:
         """``key = value`` comparing JSON values."""
         raise NotSupportedError("JSON key lookups are not supported on this backend.")

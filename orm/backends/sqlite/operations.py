@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import decimal
 import json
+import math
 import re
 import uuid
 from functools import lru_cache
@@ -320,7 +321,27 @@ class DatabaseOperations(BaseDatabaseOperations):
         if special is not None:
             return special
         value_sql, value_params = self._json_expr(*base, "value")
-        return self._false_on_json_null(f"{value_sql} = %s", [*value_params, value], base)
+        sql, params = self._not_boolean(f"{value_sql} = %s", [*value_params, self.json_scalar_param(value)],
+                                        base, [value])
+        return self._false_on_json_null(sql, params, base)
+
+    def json_scalar_param(self, value: Any) -> Any:
+        # json_extract() reads a JSON integer beyond 64 bits as a REAL, and the
+        # driver cannot bind such an int (OverflowError): compare it as a REAL.
+        if isinstance(value, int) and not isinstance(value, bool) and not -(2**63) <= value < 2**63:
+            return float(value) if abs(value) < 2**1024 else math.copysign(math.inf, value)
+        return value
+
+    def _not_boolean(
+        self, sql: str, params: list[Any], base: tuple[str, list[Any], list[str]], values: list[Any]
+    ) -> tuple[str, list[Any]]:
+        # json_extract() reads JSON true/false as 1/0, so a number would equal a
+        # boolean; PostgreSQL's jsonb (and Django) keep them apart. Only when a
+        # number is compared: text never equals an integer in SQLite.
+        if not any(isinstance(v, int | float) for v in values):
+            return sql, params
+        type_sql, type_params = self._json_expr(*base, "type")
+        return f"({sql} AND {type_sql} NOT IN ('true', 'false'))", [*params, *type_params]
 
     def json_key_in_sql(self, compiler: Any, key: Any, values: list[Any]) -> tuple[str, list[Any]]:
         # Strings and numbers compare with json_extract() in one IN; null, booleans
@@ -338,10 +359,13 @@ class DatabaseOperations(BaseDatabaseOperations):
                 params += special[1]
         if scalars:
             value_sql, value_params = self._json_expr(*base, "value")
-            in_sql, in_params = (self.in_array_sql(scalars) if len(scalars) > _IN_ARRAY_THRESHOLD
-                                 else ("(" + ", ".join(["%s"] * len(scalars)) + ")", scalars))
-            parts.insert(0, f"{value_sql} IN {in_sql}")
-            params[:0] = [*value_params, *in_params]
+            bound = [self.json_scalar_param(v) for v in scalars]
+            in_sql, in_params = (self.in_array_sql(bound) if len(bound) > _IN_ARRAY_THRESHOLD
+                                 else ("(" + ", ".join(["%s"] * len(bound)) + ")", bound))
+            in_sql, in_params = self._not_boolean(f"{value_sql} IN {in_sql}", [*value_params, *in_params],
+                                                  base, scalars)
+            parts.insert(0, in_sql)
+            params[:0] = in_params
         return self._false_on_json_null("(" + " OR ".join(parts) + ")", params, base)
 
     def json_key_isnull_sql(self, compiler: Any, key: Any, isnull: bool) -> tuple[str, list[Any]]:
