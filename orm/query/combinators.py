@@ -20,7 +20,7 @@ from typing import Any
 
 from orm.exceptions import DatabaseError, FieldError, NotSupportedError
 from orm.query import select as select_mod
-from orm.query.expressions import Col, Expression, F, OrderBy
+from orm.query.expressions import Col, Expression, F, OrderBy, Ref
 
 # Django's wording, so code that matches on it keeps working.
 ORDER_NOT_SELECTED = "ORDER BY term does not match any column in the result set."
@@ -230,6 +230,15 @@ def _field_position(select: list[tuple[Any, str | None]], field: Any) -> int | N
     return None
 
 
+def output_position(query: Any, select: list[tuple[Any, str | None]], expr: Any) -> int | None:
+    """1-based position of a resolved column (``Col``) or annotation (``Ref``) in ``select``."""
+    if isinstance(expr, Ref):
+        return next((pos for pos, (_e, alias) in enumerate(select, start=1) if alias == expr.refs), None)
+    if expr.alias is not None and expr.alias != query.get_initial_alias():
+        return None  # a column of a joined table, not one the combination returns
+    return _field_position(select, expr.target)
+
+
 def _with_hidden(part: Any, hidden: list[Any], visible: int) -> Any:
     """``part`` selecting the hidden ordering columns after its own (as Django's ``__orderbycol``)."""
     part = part.clone()
@@ -279,5 +288,5 @@ def resolve_outer_refs(query: Any, outer: Any) -> None:
 
 __all__ = [
     "CombinedPlan", "Position", "check_values", "combine", "combined_query", "exists_query",
-    "plan", "resolve_outer_refs",
+    "output_position", "plan", "resolve_outer_refs",
 ]

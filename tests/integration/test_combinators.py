@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 import orm
-from orm import F, OuterRef, Q, Subquery, Value
+from orm import F, OuterRef, Q, Subquery, Sum, Value
 from tests.conftest import QueryCounter
 
 
@@ -459,6 +459,20 @@ def test_exists_and_count_of_sliced_and_empty_combinations(numbers: str) -> None
     distinct_sliced = Number.objects.distinct().order_by("num")[:1]
     assert Number.objects.filter(num=1).union(distinct_sliced).exists() is True
     assert Number.objects.filter(num=1).union(distinct_sliced).count() == 2
+
+
+@pytest.mark.parametrize("combinator", COMBINATORS)
+def test_aggregate_over_the_combined_rows(numbers: str, combinator: str) -> None:
+    # Django 5.2 refers to a column the combination does not have: an error on
+    # PostgreSQL, a silently wrong total on SQLite.
+    qs = combined(combinator)
+    total = sum(EXPECTED[combinator])
+    assert qs.aggregate(s=Sum("num")) == {"s": total}
+    assert qs.values("num").aggregate(s=Sum("num"), n=orm.Count("*")) == {"s": total, "n": len(EXPECTED[combinator])}
+    above3 = [n for n in EXPECTED[combinator] if n > 3]
+    assert qs.aggregate(s=Sum("num", filter=Q(num__gt=3))) == {"s": sum(above3) if above3 else None}
+    with pytest.raises(orm.FieldError, match="'other_num' is not one of them"):
+        qs.values("num").aggregate(s=Sum("other_num"))
 
 
 @pytest.mark.parametrize("combinator", COMBINATORS)

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 import orm
-from orm import F, OuterRef, Subquery, Value
+from orm import F, OuterRef, Subquery, Sum, Value
 from orm.exceptions import EmptyResultSet
 from tests.sql.helpers import assert_sql, placeholder_count
 
@@ -177,3 +177,11 @@ def test_errors_are_raised_before_any_sql_runs(pg: Any) -> None:
         with pytest.raises(orm.NotSupportedError, match="Random ordering"):
             compile_(one.union(one).order_by("?"))
 
+
+def test_aggregate_names_the_combined_columns_by_position(captured_sql: Any) -> None:
+    qs1, qs2 = one_two()
+    qs1.union(qs2).aggregate(total=Sum("other"))
+    ((sql, params),) = captured_sql
+    expected = (f'WITH subquery ("__col1", "__col2", "__col3") AS ({part(0)} UNION {part(1)}) '
+                'SELECT SUM("__col3") AS "total" FROM subquery')
+    assert_sql((sql, params), expected, [1, 2])
