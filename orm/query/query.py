@@ -434,11 +434,9 @@ class Query:
 
     def set_values(self, names: Iterable[str]) -> None:
         """Select only ``names`` (fields, paths or annotations), as ``values()`` does."""
-        names = list(names)
-        if self.combinator:
-            combinators.check_values(self, names)
         self.default_cols = False
         self.select_related = False
+        names = list(names)
         selected: list[tuple[str, Any]] = []
         annotation_names = []
         for name in names:
@@ -451,6 +449,8 @@ class Query:
             if isinstance(expr, KeyTransform):
                 check_alias(name.replace("__", "_"))
             selected.append((name, expr))
+        if self.combinator:  # checked once the names are known to be valid
+            combinators.check_values(self, names)
         self.values_select = tuple(names)
         self.select = tuple(selected)
         self.annotation_select_mask = set(annotation_names)
