@@ -14,7 +14,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from orm import fields as f
-from orm.exceptions import FieldError
+from orm.exceptions import FieldError, NotSupportedError
+from orm.query import combinators
 from orm.query import select as select_mod
 from orm.query.expressions import Col, Expression, F, OrderBy, Ref, ResolvedOuterRef, Value
 from orm.query.joins import INNER, LOUTER, BaseTable, Join, PathInfo, path_infos
@@ -393,6 +394,8 @@ class Query:
 
         if outer is None:
             return
+        if self.combinator:
+            combinators.resolve_outer_refs(self, outer)
         self.where = replace(self.where.clone())
         self.annotations = {k: replace(v) for k, v in self.annotations.items()}
         self.select = tuple((name, replace(expr)) for name, expr in self.select)
@@ -401,6 +404,8 @@ class Query:
     def add_annotation(self, expression: Any, alias: str, select: bool = True) -> None:
         """Resolve ``expression`` and store it as ``alias`` (validated)."""
         check_alias(alias)
+        if self.combinator:  # e.g. values(x=F("y")) after union()
+            raise NotSupportedError(f"Calling QuerySet.annotate() after {self.combinator}() is not supported.")
         if self.model._meta.get_field_or_none(alias) is not None:
             raise ValueError(f"The annotation {short_repr(alias)} conflicts with a field on the model.")
         if not hasattr(expression, "resolve_expression"):
@@ -445,6 +450,8 @@ class Query:
             if isinstance(expr, KeyTransform):
                 check_alias(name.replace("__", "_"))
             selected.append((name, expr))
+        if self.combinator:  # checked once the names are known to be valid
+            combinators.check_values(self, names)
         self.values_select = tuple(names)
         self.select = tuple(selected)
         self.annotation_select_mask = set(annotation_names)
@@ -525,6 +532,8 @@ class Query:
 
     def exists_query(self) -> Query:
         """This query reduced to ``SELECT 1 ... LIMIT 1``."""
+        if self.combinator:
+            return combinators.exists_query(self)  # type: ignore[no-any-return]
         q = self.clone()
         q.select_related = False
         if q.is_sliced:
@@ -545,6 +554,10 @@ class Query:
     def get_select(self) -> tuple[list[tuple[Any, str | None]], dict[str, Any] | None, dict[str, int]]:
         """Resolved select list, model-row layout and annotation positions."""
         return select_mod.get_select(self)
+
+    def combinator_plan(self) -> combinators.CombinedPlan:
+        """Parts, visible columns and ordering of a combined query (``union()``...)."""
+        return combinators.plan(self)
 
     def get_order_by(self, select_aliases: set[str]) -> list[Any]:
         """Resolved ORDER BY terms."""

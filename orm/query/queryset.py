@@ -14,8 +14,8 @@ from typing import Any, Generic, TypeVar
 
 from orm.db import transaction
 from orm.db.connections import DEFAULT_DB_ALIAS, connections
-from orm.exceptions import FieldError, TransactionManagementError
-from orm.query import fastpath, streaming, writes
+from orm.exceptions import FieldError, NotSupportedError, TransactionManagementError
+from orm.query import combinators, fastpath, streaming, writes
 from orm.query.aggregates import Count
 from orm.query.expressions import F
 from orm.query.iterables import (
@@ -214,13 +214,30 @@ class QuerySet(Generic[M]):
     def __class_getitem__(cls, item: Any) -> Any:  # noqa: D105 - typing support
         return super().__class_getitem__(item)  # type: ignore[misc]
 
+    def _not_support_combined_queries(self, call: str) -> None:
+        """Refuse ``call`` on a union()/intersection()/difference(), as Django does."""
+        query = self._query
+        if query is not None and query.combinator:
+            raise NotSupportedError(f"Calling QuerySet.{call} after {query.combinator}() is not supported.")
+
+    def _check_operator_queryset(self, other: QuerySet[Any], operator: str) -> None:
+        if any(qs._query is not None and qs._query.combinator for qs in (self, other)):
+            raise TypeError(f"Cannot use {operator} operator with combined queryset.")
+
     def __and__(self, other: QuerySet[M]) -> QuerySet[M]:
+        self._check_operator_queryset(other, "&")
         combined = self._chain()
         combined.query.add_q(Q(pk__in=other.values("pk")))
         return combined
 
     def __or__(self, other: QuerySet[M]) -> QuerySet[M]:
+        self._check_operator_queryset(other, "|")
         combined = self.model._base_manager.filter(Q(pk__in=self.values("pk")) | Q(pk__in=other.values("pk")))
+        return combined  # type: ignore[no-any-return]
+
+    def __xor__(self, other: QuerySet[M]) -> QuerySet[M]:
+        self._check_operator_queryset(other, "^")
+        combined = self.model._base_manager.filter(Q(pk__in=self.values("pk")) ^ Q(pk__in=other.values("pk")))
         return combined  # type: ignore[no-any-return]
 
     # -- chainable -------------------------------------------------------------------
@@ -246,6 +263,8 @@ class QuerySet(Generic[M]):
                 clone = self._chain()
                 clone._terms = terms
                 return clone
+        if self._query is not None and self._query.combinator:
+            self._not_support_combined_queries("exclude()" if negate else "filter()")
         if self.query.is_sliced and (args or kwargs):
             raise TypeError("Cannot filter a query once a slice has been taken.")
         clone = self._chain()
@@ -273,6 +292,7 @@ class QuerySet(Generic[M]):
 
     def distinct(self, *field_names: str) -> QuerySet[M]:
         """SELECT DISTINCT (``DISTINCT ON`` fields on PostgreSQL)."""
+        self._not_support_combined_queries("distinct()")
         for name in field_names:
             self.query.resolve_ref(name)
         clone = self._chain()
@@ -315,10 +335,12 @@ class QuerySet(Generic[M]):
 
     def only(self, *fields: str) -> QuerySet[M]:
         """Load only these fields now; the others load on first access."""
+        self._not_support_combined_queries("only()")
         return self._deferred(fields, defer=False)
 
     def defer(self, *fields: str) -> QuerySet[M]:
         """Load these fields only on first access."""
+        self._not_support_combined_queries("defer()")
         return self._deferred(fields, defer=True)
 
     def _deferred(self, fields: Sequence[str], defer: bool) -> QuerySet[M]:
@@ -342,6 +364,7 @@ class QuerySet(Generic[M]):
 
     def select_related(self, *fields: str) -> QuerySet[M]:
         """Join and load these forward relations in the same query."""
+        self._not_support_combined_queries("select_related()")
         clone = self._chain()
         if fields == (None,):  # type: ignore[comparison-overlap]
             clone.query.select_related = False
@@ -359,6 +382,7 @@ class QuerySet(Generic[M]):
 
     def prefetch_related(self, *lookups: Any) -> QuerySet[M]:
         """Load these relations with one extra query each after the main one."""
+        self._not_support_combined_queries("prefetch_related()")
         clone = self._chain()
         if lookups == (None,):
             clone._prefetch_related_lookups = ()
@@ -370,10 +394,12 @@ class QuerySet(Generic[M]):
 
     def annotate(self, *args: Any, **kwargs: Any) -> QuerySet[M]:
         """Add computed columns (aggregates group by the selected rows)."""
+        self._not_support_combined_queries("annotate()")
         return self._annotate(args, kwargs, select=True)
 
     def alias(self, *args: Any, **kwargs: Any) -> QuerySet[M]:
         """Like annotate() but not selected: usable in filter/order_by only."""
+        self._not_support_combined_queries("alias()")
         return self._annotate(args, kwargs, select=False)
 
     def _annotate(self, args: Any, kwargs: dict[str, Any], select: bool) -> QuerySet[M]:
@@ -396,23 +422,17 @@ class QuerySet(Generic[M]):
         clone.query.set_empty()
         return clone
 
-    def union(self, *others: QuerySet[Any], all: bool = False) -> QuerySet[M]:
-        """SQL UNION (``all=True`` keeps duplicates)."""
-        queries = [q for q in (self, *others) if not q.query.is_empty_query]
-        if not queries:
-            return self._chain()
-        clone = self._chain()
-        clone.query = Query(self.model)
-        subqueries = []
-        for qs in queries:
-            sub = qs.query.clone()
-            if not sub.is_sliced:  # a slice needs its ordering to pick its rows
-                sub.clear_ordering()
-            subqueries.append(sub)
-        clone.query.combined_queries = tuple(subqueries)
-        clone.query.combinator = "union"
-        clone.query.combinator_all = all
-        return clone
+    def union(self, *other_qs: QuerySet[Any], all: bool = False) -> QuerySet[M]:
+        """SQL UNION (``all=True`` keeps duplicates); see docs/queries.md for what may follow."""
+        return combinators.combine(self, "union", other_qs, all)  # type: ignore[no-any-return]
+
+    def intersection(self, *other_qs: QuerySet[Any]) -> QuerySet[M]:
+        """SQL INTERSECT: the rows every QuerySet returns."""
+        return combinators.combine(self, "intersection", other_qs)  # type: ignore[no-any-return]
+
+    def difference(self, *other_qs: QuerySet[Any]) -> QuerySet[M]:
+        """SQL EXCEPT: this QuerySet's rows that none of the others returns."""
+        return combinators.combine(self, "difference", other_qs)  # type: ignore[no-any-return]
 
     def using(self, alias: str) -> QuerySet[M]:
         """Run on another configured database alias."""
@@ -520,6 +540,7 @@ class QuerySet(Generic[M]):
 
     def contains(self, obj: Any) -> bool:
         """Whether ``obj`` (a saved instance of this model) is in the QuerySet."""
+        self._not_support_combined_queries("contains()")
         if self._fields is not None:
             raise TypeError("Cannot call QuerySet.contains() after .values() or .values_list().")
         if not isinstance(obj, self.model):
@@ -547,6 +568,8 @@ class QuerySet(Generic[M]):
 
     def get(self, *args: Any, **kwargs: Any) -> M:
         """The one object matching; ``DoesNotExist`` or ``MultipleObjectsReturned`` otherwise."""
+        if self._query is not None and self._query.combinator and (args or kwargs):
+            self._not_support_combined_queries("get(...) with filters")
         _guard("get", "aget")
         clone = self.filter(*args, **kwargs) if (args or kwargs) else self._chain()
         results: Any = clone._fast(fastpath.GET) if clone._terms is not None else _SLOW
@@ -654,6 +677,7 @@ class QuerySet(Generic[M]):
 
     def update(self, **kwargs: Any) -> int:
         """UPDATE every matching row; returns the number of rows changed."""
+        self._not_support_combined_queries("update()")
         _guard("update", "aupdate")
         if self.query.is_sliced:
             raise TypeError("Cannot update a query once a slice has been taken.")
@@ -661,6 +685,7 @@ class QuerySet(Generic[M]):
 
     def delete(self) -> tuple[int, dict[str, int]]:
         """Delete the matching rows, applying ``on_delete`` rules; returns counts."""
+        self._not_support_combined_queries("delete()")
         _guard("delete", "adelete")
         if self.query.is_sliced:
             raise TypeError("Cannot use 'limit' or 'offset' with delete().")

@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from orm.db.connections import connections
-from orm.exceptions import EmptyResultSet
+from orm.exceptions import EmptyResultSet, FieldError
+from orm.query import combinators
 from orm.query.expressions import Col, Expression, Ref
 from orm.query.query import Query
 from orm.sql.compiler import SINGLE, SQLCompiler
@@ -89,6 +90,8 @@ def _aggregate_subquery(query: Query, connection: Any, aggregates: dict[str, Any
     for alias, aggregate in aggregates.items():
         resolved = aggregate.resolve_expression(inner, summarize=True)
         outer[alias] = _swap_cols(resolved, extra, inner)
+    if inner.combinator and (extra or any(isinstance(e, Ref) for e in _walk(list(outer.values())))):
+        return _aggregate_combined(inner, connection, aggregates)
     if not keep_selection:
         inner.default_cols = False
         inner.annotation_select_mask = {
@@ -101,15 +104,69 @@ def _aggregate_subquery(query: Query, connection: Any, aggregates: dict[str, Any
         inner_sql, params = inner.get_compiler(connection=connection).as_sql()
     except EmptyResultSet:
         return {alias: getattr(a, "empty_result", None) for alias, a in aggregates.items()}
+    return _run_outer(query, connection, outer, aggregates, f"({inner_sql}) subquery", "", list(params))
+
+
+def _aggregate_combined(inner: Query, connection: Any, aggregates: dict[str, Any]) -> dict[str, Any]:
+    """Aggregates over the rows of a union()/intersection()/difference().
+
+    The combined statement's columns are named by position in a CTE
+    (``WITH subquery (__col1, ...) AS (...)``): its own column names are
+    whatever the first query's happen to be, and may repeat.
+    """
+    compiler = inner.get_compiler(connection=connection)
+    try:
+        inner_sql, params = compiler.as_sql()
+    except EmptyResultSet:
+        return {alias: getattr(a, "empty_result", None) for alias, a in aggregates.items()}
+    outer = {
+        alias: _positional_cols(aggregate.resolve_expression(inner, summarize=True), compiler.select, inner)
+        for alias, aggregate in aggregates.items()
+    }
+    names = ", ".join(compiler.quote_name(f"__col{n}") for n in range(1, compiler.width() + 1))
+    prefix = f"WITH subquery ({names}) AS ({inner_sql}) "
+    return _run_outer(inner, connection, outer, aggregates, "subquery", prefix, list(params))
+
+
+def _positional_cols(expr: Any, select: list[tuple[Any, str | None]], inner: Query) -> Any:
+    # A column or annotation of the combination becomes its positional CTE column.
+    if isinstance(expr, Col | Ref):
+        position = combinators.output_position(inner, select, expr)
+        if position is None:
+            name = expr.refs if isinstance(expr, Ref) else expr.target.name
+            raise FieldError(
+                f"aggregate() after {inner.combinator}() can use only the columns the combined "
+                f"queries select; {name!r} is not one of them."
+            )
+        return InnerCol(f"__col{position}", expr.output_field)
+    sources = expr.get_source_expressions() if hasattr(expr, "get_source_expressions") else []
+    condition = getattr(expr, "filter", None)
+    if not sources and condition is None:
+        return expr
+    clone = expr.copy()
+    if sources:
+        clone.set_source_expressions([_positional_cols(s, select, inner) for s in sources])
+    if condition is not None and hasattr(condition, "get_source_expressions"):
+        clone.filter = _positional_cols(condition, select, inner)
+    return clone
+
+
+def _run_outer(
+    query: Query, connection: Any, outer: dict[str, Any], aggregates: dict[str, Any],
+    from_sql: str, prefix: str, params: list[Any],
+) -> dict[str, Any]:
+    """Run ``SELECT <outer aggregates> FROM <from_sql>`` (after ``prefix``) and convert the row."""
     compiler = SQLCompiler(Query(query.model), connection)
     cols, outer_params = [], []
     for alias, expr in outer.items():
         sql, p = compiler.compile(expr)
         cols.append(f"{sql} AS {compiler.quote_name(alias)}")
         outer_params.extend(p)
-    sql = f"SELECT {', '.join(cols)} FROM ({inner_sql}) subquery"
+    sql = f"{prefix}SELECT {', '.join(cols)} FROM {from_sql}"
+    # The CTE prefix comes first in the text, so do its parameters.
+    all_params = params + outer_params if prefix else outer_params + params
     with connection.cursor() as cursor:
-        cursor.execute(sql, outer_params + list(params))
+        cursor.execute(sql, all_params)
         row = cursor.fetchone()
     compiler.select = [(expr, alias) for alias, expr in outer.items()]
     return _convert(compiler, row, aggregates, connection)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from orm.exceptions import EmptyResultSet, FullResultSet
+from orm.exceptions import EmptyResultSet, FullResultSet, ProgrammingError
 from orm.utils.text import short_repr
 
 MULTI = "multi"
@@ -19,12 +19,19 @@ SINGLE = "single"
 CURSOR = "cursor"
 ROW_COUNT = "row count"
 GET_ITERATOR_CHUNK_SIZE = 100
+# SQL of each combinator (the same keywords on every supported backend).
+SET_OPERATORS = {"union": "UNION", "intersection": "INTERSECT", "difference": "EXCEPT"}
 # (model, alias, deferred fields, vendor) -> (select list, klass_info, column SQL)
 _PLAIN_SELECT: dict[tuple[Any, ...], tuple[Any, Any, list[str]]] = {}
 
 
 class SQLCompiler:
     """Compiles one SELECT query for one connection."""
+
+    # Set only for a combined query ordered by columns it does not return
+    # (class defaults keep them out of every other query's setup).
+    hidden_cols = 0
+    row_width: int | None = None
 
     def __init__(self, query: Any, connection: Any, outer: SQLCompiler | None = None) -> None:
         self.query = query
@@ -65,7 +72,10 @@ class SQLCompiler:
 
     def compile_subquery(self, query: Any, single_column: bool = False) -> tuple[str, list[Any]]:
         """Compile another query nested in this one (``__in=qs``)."""
-        if single_column and query.default_cols and not query.select:
+        if single_column and query.combinator and not query.values_select:
+            query = query.clone()
+            query.set_values(["pk"])  # applied to each combined query, as in Django
+        elif single_column and query.default_cols and not query.select:
             query = query.clone()
             query.default_cols = False
             query.select = (("pk", _PkCol(query)),)
@@ -209,46 +219,62 @@ class SQLCompiler:
         return " ".join(parts), params
 
     def get_combinator_sql(self) -> tuple[str, list[Any]]:
-        """UNION [ALL] of the combined queries, then ordering and limits."""
+        """UNION [ALL] / INTERSECT / EXCEPT of the combined queries, then ordering and limits.
+
+        Every query is wrapped as ``SELECT * FROM (...)`` so that its own
+        ORDER BY and LIMIT stay valid on SQLite too, and the ORDER BY of the
+        combination names columns by position, which both backends accept.
+        """
         query = self.query
         if query.is_empty_query:
             # none() (or an empty slice) on the combination itself: its WHERE
             # is not part of this statement, so honour it here.
             raise EmptyResultSet
+        plan = query.combinator_plan()
+        # The rows are described by the first query's columns (after values()).
+        self.select, self.klass_info = plan.select, plan.klass_info
+        self.annotation_col_map = plan.annotation_col_map
+        if plan.hidden:
+            # Rows carry the ordering columns after the visible ones: cut them off.
+            self.hidden_cols, self.row_width = plan.hidden, len(plan.select)
         parts: list[str] = []
         params: list[Any] = []
-        for sub in query.combined_queries:
-            compiler = sub.get_compiler(connection=self.connection)
+        widths: list[int] = []
+        for index, part in enumerate(plan.parts):
+            compiler = part.get_compiler(connection=self.connection, outer=self.outer)
             try:
-                sql, sub_params = compiler.as_sql()
+                sql, part_params = compiler.as_sql()
             except EmptyResultSet:
-                continue
+                # An empty query adds nothing to a union and takes nothing from
+                # a difference; an intersection with it (or a difference from
+                # it) is empty.
+                if query.combinator == "union" or (query.combinator == "difference" and index):
+                    continue
+                raise
+            widths.append(compiler.width())
             parts.append(f"SELECT * FROM ({sql}) AS {self.quote_name(f'_u{len(parts)}')}")
-            params.extend(sub_params)
+            params.extend(part_params)
         if not parts:
             raise EmptyResultSet
-        keyword = " UNION ALL " if query.combinator_all else " UNION "
-        sql = keyword.join(parts)
-        first = query.combined_queries[0].get_compiler(connection=self.connection)
-        first.setup_query()
-        self.select, self.klass_info, self.annotation_col_map = (
-            first.select, first.klass_info, first.annotation_col_map)
-        if query.order_by:
-            sql += " ORDER BY " + ", ".join(self._combinator_order(first, term) for term in query.order_by)
+        if len(set(widths)) > 1:
+            raise ProgrammingError(
+                f"Each query combined by {query.combinator}() must select the same number of "
+                f"columns, but they select {', '.join(map(str, widths))}. Select matching "
+                "columns with values() or values_list() on each QuerySet."
+            )
+        keyword = SET_OPERATORS[query.combinator]
+        if query.combinator_all:
+            keyword += " ALL"
+        sql = f" {keyword} ".join(parts)
+        if plan.order:
+            sql += " ORDER BY " + ", ".join(self.compile(order)[0] for order in plan.order)
         if query.is_sliced:
             sql += " " + self.connection.ops.limit_offset_sql(query.low_mark, query.high_mark)
         return sql, params
 
-    def _combinator_order(self, first: SQLCompiler, term: Any) -> str:
-        if not isinstance(term, str):
-            raise NotImplementedError("union() ordering supports field names only.")
-        descending = term.startswith("-")
-        name = term.lstrip("-")
-        for position, (expr, alias) in enumerate(first.select, start=1):
-            column = alias or getattr(getattr(expr, "target", None), "name", None)
-            if name in (alias, column) or (name == "pk" and getattr(expr, "target", None) is first.query.model._meta.pk):
-                return f"{position} {'DESC' if descending else 'ASC'}"
-        raise ValueError(f"ORDER BY term {short_repr(term)} of a union() must be one of its selected columns.")
+    def width(self) -> int:
+        """Number of columns the compiled statement returns (hidden ordering ones included)."""
+        return len(self.select) + self.hidden_cols or 1
 
     # -- execution -------------------------------------------------------------------
     def execute_sql(
@@ -301,6 +327,8 @@ class SQLCompiler:
         ``self.klass_info`` describe the rows; fetching stays lazy.
         """
         rows = self.execute_sql(MULTI, chunked_fetch=chunked_fetch, chunk_size=chunk_size)
+        if self.row_width is not None:
+            rows = _trimmed(rows, self.row_width)
         converters = self.get_converters() if self.select else []
         if not converters:
             return iter(rows)
@@ -327,6 +355,18 @@ def convert_rows(rows: Any, converters: list[tuple[int, list[Any], Any]], connec
                 value = func(value, expr, connection)
             row[position] = value
         yield row
+
+
+def _trimmed(rows: Any, width: int) -> Iterator[Any]:
+    """Rows without the columns after ``width`` (a combination's hidden ordering columns)."""
+    try:
+        for row in rows:
+            yield row[:width]
+    finally:
+        # Closing this closes a streaming cursor under it at once, on this thread.
+        close = getattr(rows, "close", None)
+        if close is not None:
+            close()
 
 
 def _cursor_iter(cursor: Any, chunk_size: int) -> Iterator[Any]:

@@ -33,9 +33,9 @@ QUERYSET_DB = {
     "update", "update_or_create",
 }
 QUERYSET_NO_DB = {
-    "alias", "all", "annotate", "defer", "distinct", "exclude", "filter", "none", "only", "order_by",
-    "prefetch_related", "raw", "reverse", "select_for_update", "select_related", "union", "using",
-    "values", "values_list",
+    "alias", "all", "annotate", "defer", "difference", "distinct", "exclude", "filter", "intersection",
+    "none", "only", "order_by", "prefetch_related", "raw", "reverse", "select_for_update", "select_related",
+    "union", "using", "values", "values_list",
 }
 MANAGER_DB = QUERYSET_DB
 MANAGER_NO_DB = QUERYSET_NO_DB | {"contribute_to_class", "db_manager", "get_queryset"}
@@ -285,6 +285,8 @@ NO_DB_CALLS: dict[str, Callable[[Library], Any]] = {
     "select_for_update": lambda s: Book.objects.select_for_update(),
     "select_related": lambda s: Book.objects.select_related("author"),
     "union": lambda s: Book.objects.filter(pk=1).union(Book.objects.filter(pk=2)),
+    "intersection": lambda s: Book.objects.filter(pk=1).intersection(Book.objects.filter(pk=2)),
+    "difference": lambda s: Book.objects.filter(pk=1).difference(Book.objects.filter(pk=2)),
     "using": lambda s: Book.objects.using("default"),
     "values": lambda s: Book.objects.values("title"),
     "values_list": lambda s: Book.objects.values_list("title", flat=True),
