@@ -122,8 +122,7 @@ class ModelBase(type):
         for field_name, field in sorted(fields.items(), key=lambda item: item[1].creation_counter):
             field.contribute_to_class(cls, field_name)
         if opts.pk is None:
-            auto = BigAutoField(verbose_name="ID", primary_key=True)
-            auto.auto_created = True
+            auto = BigAutoField(verbose_name="ID", primary_key=True, auto_created=True)
             auto.contribute_to_class(cls, "id")
         for attr_name, value in contributable.items():
             if not isinstance(value, Field):
