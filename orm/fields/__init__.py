@@ -1,6 +1,6 @@
 """Model field classes."""
 
-from orm.fields.base import NOT_PROVIDED, Field
+from orm.fields.base import NOT_PROVIDED, Field, deep_deconstruct
 from orm.fields.misc import BinaryField, BooleanField, JSONField, UUIDField
 from orm.fields.numeric import (
     AutoField,
@@ -57,4 +57,5 @@ __all__ = [
     "TimeField",
     "URLField",
     "UUIDField",
+    "deep_deconstruct",
 ]

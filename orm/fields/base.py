@@ -10,6 +10,7 @@ checks that run before every write so SQLite refuses what PostgreSQL would
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, ClassVar
@@ -70,8 +71,12 @@ class Field:
         help_text: str = "",
         db_column: str | None = None,
         validators: Sequence[Callable[[Any], None]] = (),
+        auto_created: bool = False,
     ) -> None:
         self.verbose_name = verbose_name
+        # What was given, for deconstruct(): verbose_name is filled in from
+        # the name later, and some classes add their own validators.
+        self._verbose_name = verbose_name
         self.name: str = name or ""
         self.primary_key = primary_key
         self.max_length = max_length
@@ -85,6 +90,8 @@ class Field:
         self.help_text = help_text
         self.db_column = db_column
         self.validators = list(validators)
+        self._validators = list(validators)
+        self.auto_created = auto_created
         self.creation_counter = next(_creation_counter)
         self.model: Any = None
         self.attname: str = ""
@@ -101,8 +108,27 @@ class Field:
             return f"{self.model._meta.label}.{self.name}"
         return repr(self)
 
-    def __lt__(self, other: Field) -> bool:
-        return self.creation_counter < other.creation_counter
+    # As Django: a field is identified by its creation order and its model, so
+    # the copies an abstract base gives two models are different fields, and
+    # fields sort in declaration order. To compare two *definitions* (the
+    # autodetector does), compare ``deep_deconstruct()`` of each instead.
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Field):
+            return NotImplemented
+        return self.creation_counter == other.creation_counter and self.model is other.model
+
+    def __lt__(self, other: object) -> bool:
+        if not isinstance(other, Field):
+            return NotImplemented
+        if self.creation_counter != other.creation_counter or (self.model is None and other.model is None):
+            return self.creation_counter < other.creation_counter
+        if (self.model is None) != (other.model is None):
+            return self.model is None  # fields not on a model first
+        mine, theirs = self.model._meta, other.model._meta
+        return (mine.app_label, mine.model_name) < (theirs.app_label, theirs.model_name)
+
+    def __hash__(self) -> int:
+        return hash(self.creation_counter)
 
     @property
     def unique(self) -> bool:
@@ -313,19 +339,73 @@ class Field:
         return sorted(names)
 
     def deconstruct(self) -> tuple[str, str, list[Any], dict[str, Any]]:
-        """(name, import path, args, kwargs) to rebuild this field (for migrations)."""
+        """``(name, path, args, kwargs)``: ``import path`` then ``cls(*args, **kwargs)`` rebuilds it.
+
+        ``path`` is ``orm.<Class>`` for built-in fields and ``module.Class``
+        for others. Only options that differ from their defaults are in
+        ``kwargs``, as given (not as derived: a ``verbose_name`` made from
+        the field name, or a class's own validators, are left out).
+        Subclasses whose ``__init__`` takes other arguments extend this.
+        """
         kwargs: dict[str, Any] = {}
-        defaults = {
-            "verbose_name": None, "primary_key": False, "max_length": None, "_unique": False,
-            "blank": False, "null": False, "db_index": False, "default": NOT_PROVIDED,
-            "editable": True, "choices": None, "help_text": "", "db_column": None,
-        }
-        for attr, default in defaults.items():
+        for option, attr, default in _OPTIONS:
             value = getattr(self, attr)
-            if value != default and not (attr == "verbose_name" and value == self.name.replace("_", " ")):
-                kwargs[attr.lstrip("_")] = value
+            if option == "default" and value is NOT_PROVIDED:
+                continue
+            if option == "default" or value != default:
+                kwargs[option] = value
         klass = type(self)
         # Built-in fields are imported from ``orm``; a user's subclass from its module.
         builtin = klass.__module__.startswith("orm.")
         path = f"orm.{klass.__name__}" if builtin else f"{klass.__module__}.{klass.__qualname__}"
         return self.name, path, [], kwargs
+
+    def clone(self) -> Field:
+        """A new field built from :meth:`deconstruct` (not on any model)."""
+        _, _, args, kwargs = self.deconstruct()
+        return type(self)(*args, **kwargs)
+
+
+#: (keyword, attribute, default) of every option ``Field.__init__`` takes but ``name``.
+_OPTIONS: tuple[tuple[str, str, Any], ...] = (
+    ("verbose_name", "_verbose_name", None),
+    ("primary_key", "primary_key", False),
+    ("max_length", "max_length", None),
+    ("unique", "_unique", False),
+    ("blank", "blank", False),
+    ("null", "null", False),
+    ("db_index", "db_index", False),
+    ("default", "default", NOT_PROVIDED),
+    ("editable", "editable", True),
+    ("choices", "choices", None),
+    ("help_text", "help_text", ""),
+    ("db_column", "db_column", None),
+    ("validators", "_validators", []),
+    ("auto_created", "auto_created", False),
+)
+
+
+def deep_deconstruct(value: Any) -> Any:
+    """``value`` with everything that has ``deconstruct()`` replaced by its parts, recursively.
+
+    A field becomes ``(path, args, kwargs)`` without its name, so
+    ``deep_deconstruct(a) == deep_deconstruct(b)`` says whether two fields
+    (or indexes, constraints, ``Q`` objects) are defined the same way; this
+    is how migrations decide that a field was altered. Classes are kept as
+    they are (they deconstruct to their import path when written).
+    """
+    if isinstance(value, list):
+        return [deep_deconstruct(item) for item in value]
+    if isinstance(value, tuple):
+        return tuple(deep_deconstruct(item) for item in value)
+    if isinstance(value, dict):
+        return {key: deep_deconstruct(item) for key, item in value.items()}
+    if isinstance(value, functools.partial):
+        return (value.func, deep_deconstruct(value.args), deep_deconstruct(value.keywords))
+    if isinstance(value, type) or not callable(getattr(value, "deconstruct", None)):
+        return value
+    parts = value.deconstruct()
+    if isinstance(value, Field):
+        parts = parts[1:]
+    path, args, kwargs = parts
+    return path, deep_deconstruct(list(args)), deep_deconstruct(kwargs)

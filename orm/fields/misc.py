@@ -129,6 +129,14 @@ class JSONField(Field):
         self.decoder = decoder
         super().__init__(*args, **kwargs)
 
+    def deconstruct(self) -> tuple[str, str, list[Any], dict[str, Any]]:
+        name, path, args, kwargs = super().deconstruct()
+        if self.encoder is not None:
+            kwargs["encoder"] = self.encoder
+        if self.decoder is not None:
+            kwargs["decoder"] = self.decoder
+        return name, path, args, kwargs
+
     def get_prep_value(self, value: Any) -> Any:
         if value is not None and not hasattr(value, "resolve_expression") and self.encoder is None:
             check_json(value, self.name)
@@ -157,6 +165,15 @@ class BinaryField(Field):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("editable", False)
         super().__init__(*args, **kwargs)
+
+    def deconstruct(self) -> tuple[str, str, list[Any], dict[str, Any]]:
+        name, path, args, kwargs = super().deconstruct()
+        # Relative to this class's default, editable=False.
+        if self.editable:
+            kwargs["editable"] = True
+        else:
+            kwargs.pop("editable", None)
+        return name, path, args, kwargs
 
     def get_prep_value(self, value: Any) -> Any:
         if value is None or hasattr(value, "resolve_expression"):

@@ -97,6 +97,12 @@ class AutoField(IntegerField):
     def rel_db_type(self, connection: Any) -> str | None:
         return IntegerField().db_type(connection)
 
+    def deconstruct(self) -> tuple[str, str, list[Any], dict[str, Any]]:
+        name, path, args, kwargs = super().deconstruct()
+        del kwargs["blank"]  # always True, not an option here
+        kwargs["primary_key"] = self.primary_key  # the default is True here
+        return name, path, args, kwargs
+
 
 class BigAutoField(AutoField):
     """An auto-incrementing 64-bit primary key (the implicit ``id``)."""
@@ -163,6 +169,12 @@ class DecimalField(Field):
 
     def db_type_params(self) -> dict[str, Any]:
         return {"max_digits": self.max_digits, "decimal_places": self.decimal_places}
+
+    def deconstruct(self) -> tuple[str, str, list[Any], dict[str, Any]]:
+        name, path, args, kwargs = super().deconstruct()
+        kwargs["max_digits"] = self.max_digits
+        kwargs["decimal_places"] = self.decimal_places
+        return name, path, args, kwargs
 
     def to_python(self, value: Any) -> Any:
         if value is None:

@@ -15,6 +15,27 @@ from orm.fields.base import Field
 RECURSIVE_RELATIONSHIP_CONSTANT = "self"
 
 
+def model_reference(target: Any, owner: Any) -> str:
+    """How ``deconstruct()`` names a relation target: ``"app_label.modelname"``.
+
+    ``target`` is a model class or the string given; a string without an app
+    label is qualified with the app of ``owner`` (the model holding the
+    field) once there is one, so the reference means the same model wherever
+    the field is rebuilt. ``"self"`` stays as it is until the field is on a
+    model. Lower-cased as in Django; lookups of model names ignore case.
+    """
+    if not isinstance(target, str):
+        return str(target._meta.label_lower)
+    if "." in target:
+        app_label, name = target.split(".", 1)
+        return f"{app_label}.{name.lower()}"
+    if owner is None:
+        return target if target == RECURSIVE_RELATIONSHIP_CONSTANT else target.lower()
+    if target == RECURSIVE_RELATIONSHIP_CONSTANT:
+        return str(owner._meta.label_lower)
+    return f"{owner._meta.app_label}.{target.lower()}"
+
+
 class ForeignObjectRel:
     """The reverse side of a relation, stored as ``field.remote_field``.
 
@@ -165,6 +186,26 @@ class ForeignKey(Field):
     def validate(self, value: Any, model_instance: Any) -> None:
         super().validate(value, model_instance)
 
+    def deconstruct(self) -> tuple[str, str, list[Any], dict[str, Any]]:
+        name, path, args, kwargs = super().deconstruct()
+        rel = self.remote_field
+        kwargs["to"] = model_reference(rel.model, self.model)
+        kwargs["on_delete"] = rel.on_delete
+        if rel.related_name is not None:
+            kwargs["related_name"] = rel.related_name
+        if rel.related_query_name is not None:
+            kwargs["related_query_name"] = rel.related_query_name
+        if self.to_field is not None:
+            kwargs["to_field"] = self.to_field
+        if not self.db_constraint:
+            kwargs["db_constraint"] = False
+        # Relative to this class's default, db_index=True.
+        if self.db_index:
+            kwargs.pop("db_index", None)
+        else:
+            kwargs["db_index"] = False
+        return name, path, args, kwargs
+
 
 class OneToOneField(ForeignKey):
     """A ForeignKey with ``unique=True``; the reverse accessor returns one object."""
@@ -179,6 +220,11 @@ class OneToOneField(ForeignKey):
 
     def get_internal_type(self) -> str:
         return "OneToOneField"
+
+    def deconstruct(self) -> tuple[str, str, list[Any], dict[str, Any]]:
+        name, path, args, kwargs = super().deconstruct()
+        del kwargs["unique"]  # always True, not an option here
+        return name, path, args, kwargs
 
 
 class ManyToManyField(Field):
@@ -198,6 +244,9 @@ class ManyToManyField(Field):
         self.remote_field = ManyToManyRel(self, to, related_name, related_query_name)
         self.remote_field.through = through
         self.db_table = db_table
+        # contribute_to_class() makes a hidden ("+") related_name unique;
+        # deconstruct() gives back the one declared.
+        self._related_name = related_name
 
     @property
     def related_model(self) -> Any:
@@ -220,6 +269,23 @@ class ManyToManyField(Field):
             # not share "+": each gets its own name, still ending in '+'.
             rel.related_name = f"_{cls._meta.app_label}_{cls._meta.model_name}_{name}_+"
         cls._meta.add_field(self, private=False, m2m=True)
+
+    def deconstruct(self) -> tuple[str, str, list[Any], dict[str, Any]]:
+        name, path, args, kwargs = super().deconstruct()
+        rel = self.remote_field
+        kwargs["to"] = model_reference(rel.model, self.model)
+        if self._related_name is not None:
+            kwargs["related_name"] = self._related_name
+        if rel.related_query_name is not None:
+            kwargs["related_query_name"] = rel.related_query_name
+        through = rel.through
+        if isinstance(through, str):
+            kwargs["through"] = model_reference(through, self.model)
+        elif through is not None and not through._meta.auto_created:
+            kwargs["through"] = through._meta.label_lower
+        if self.db_table is not None:
+            kwargs["db_table"] = self.db_table
+        return name, path, args, kwargs
 
     def m2m_field_names(self) -> tuple[str, str]:
         """Names of the through model's FK to the source and to the target model."""

@@ -41,6 +41,18 @@ class _AutoNowMixin(Field):
     def current_value(self) -> Any:
         raise NotImplementedError
 
+    def deconstruct(self) -> tuple[str, str, list[Any], dict[str, Any]]:
+        name, path, args, kwargs = super().deconstruct()
+        if self.auto_now:
+            kwargs["auto_now"] = True
+        if self.auto_now_add:
+            kwargs["auto_now_add"] = True
+        if self.auto_now or self.auto_now_add:
+            # Forced by auto_now/auto_now_add, not chosen.
+            kwargs.pop("editable", None)
+            kwargs.pop("blank", None)
+        return name, path, args, kwargs
+
     def pre_save(self, model_instance: Any, add: bool) -> Any:
         if self.auto_now or (self.auto_now_add and add):
             value = self.current_value()

@@ -110,6 +110,17 @@ class SlugField(CharField):
     def get_internal_type(self) -> str:
         return "CharField"
 
+    def deconstruct(self) -> tuple[str, str, list[Any], dict[str, Any]]:
+        name, path, args, kwargs = super().deconstruct()
+        # Relative to this class's defaults (max_length 50, indexed).
+        if kwargs.get("max_length") == 50:
+            del kwargs["max_length"]
+        if self.db_index:
+            kwargs.pop("db_index", None)
+        else:
+            kwargs["db_index"] = False
+        return name, path, args, kwargs
+
 
 class URLField(CharField):
     """A CharField (default max_length 200) validated as an http(s)/ftp(s) URL."""
@@ -121,3 +132,9 @@ class URLField(CharField):
 
     def get_internal_type(self) -> str:
         return "CharField"
+
+    def deconstruct(self) -> tuple[str, str, list[Any], dict[str, Any]]:
+        name, path, args, kwargs = super().deconstruct()
+        if kwargs.get("max_length") == 200:
+            del kwargs["max_length"]
+        return name, path, args, kwargs

@@ -4,6 +4,7 @@ from orm.models.base import Model
 from orm.models.constraints import CheckConstraint, Index, UniqueConstraint
 from orm.models.deletion import CASCADE, DO_NOTHING, PROTECT, RESTRICT, SET_DEFAULT, SET_NULL
 from orm.models.manager import BaseManager, Manager
+from orm.models.registry import Apps
 from orm.models.schema import acreate_tables, adrop_tables, create_tables, drop_tables
 
 __all__ = [
@@ -13,6 +14,7 @@ __all__ = [
     "RESTRICT",
     "SET_DEFAULT",
     "SET_NULL",
+    "Apps",
     "BaseManager",
     "CheckConstraint",
     "Index",

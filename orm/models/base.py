@@ -17,6 +17,7 @@ from orm.exceptions import (
     ValidationError,
 )
 from orm.fields import BigAutoField, Field, ForeignKey, ManyToManyField
+from orm.fields.related import RECURSIVE_RELATIONSHIP_CONSTANT
 from orm.models import registry
 from orm.models.deletion import CASCADE
 from orm.models.manager import BaseManager, Manager
@@ -121,8 +122,7 @@ class ModelBase(type):
         for field_name, field in sorted(fields.items(), key=lambda item: item[1].creation_counter):
             field.contribute_to_class(cls, field_name)
         if opts.pk is None:
-            auto = BigAutoField(verbose_name="ID", primary_key=True)
-            auto.auto_created = True
+            auto = BigAutoField(verbose_name="ID", primary_key=True, auto_created=True)
             auto.contribute_to_class(cls, "id")
         for attr_name, value in contributable.items():
             if not isinstance(value, Field):
@@ -135,7 +135,7 @@ class ModelBase(type):
         base_manager.name = "_base_manager"
         cls._base_manager = base_manager
         mcs._install_descriptors(cls)
-        registry.register(cls)
+        opts.apps.register_model(opts.app_label, cls)
         return cls
 
     @staticmethod
@@ -162,11 +162,18 @@ class ModelBase(type):
 
 
 def _relate(cls: Any, field: Any) -> None:
-    """Resolve the target (maybe later) and install the reverse accessor on it."""
+    """Resolve the target (maybe later) and install the reverse accessor on it.
+
+    Targets are looked up in the registry of ``cls`` (``Meta.apps``), so a
+    historical model points at historical models only. A target class of
+    another registry stands for the model of the same label in this one, as
+    in Django; until that one is registered the relation holds the label.
+    """
     rel = field.remote_field
-    target = rel.model
-    if target == "self":
-        target = cls
+    if rel.model == RECURSIVE_RELATIONSHIP_CONSTANT:
+        rel.model = cls
+    if rel.through is not None and not _in_registry(rel.through, cls):
+        rel.through = rel.through._meta.label
 
     def resolve(model: Any) -> None:
         rel.model = model
@@ -176,8 +183,7 @@ def _relate(cls: Any, field: Any) -> None:
                 rel.through = _auto_through(cls, field, model)
                 _finish_m2m(model, rel)
             else:
-                registry.lazy_model_operation(rel.through, cls._meta.app_label,
-                                              lambda through: _set_through(model, rel, through))
+                _when_registered(cls, rel.through, lambda through: _set_through(model, rel, through))
             return
         model._meta.add_related_object(rel)
         if not rel.is_hidden():
@@ -187,7 +193,23 @@ def _relate(cls: Any, field: Any) -> None:
             else:
                 setattr(model, accessor, ReverseManyToOneDescriptor(rel))
 
-    registry.lazy_model_operation(target, cls._meta.app_label, resolve)
+    if not _in_registry(rel.model, cls):
+        rel.model = rel.model._meta.label
+    _when_registered(cls, rel.model, resolve)
+
+
+def _in_registry(reference: Any, cls: Any) -> bool:
+    """True for a string reference or a model class of the registry of ``cls``."""
+    return isinstance(reference, str) or reference._meta.apps is cls._meta.apps
+
+
+def _when_registered(cls: Any, reference: Any, operation: Any) -> None:
+    """Run ``operation(model)`` once ``reference`` names a model of ``cls``'s registry."""
+    if not isinstance(reference, str):
+        operation(reference)
+        return
+    apps = cls._meta.apps
+    apps.lazy_model_operation(operation, apps.reference_key(reference, cls._meta.app_label))
 
 
 def _set_through(model: Any, rel: Any, through: Any) -> None:
@@ -213,6 +235,7 @@ def _auto_through(cls: Any, field: ManyToManyField, to: Any) -> Any:
         "app_label": cls._meta.app_label,
         "auto_created": True,
         "unique_together": ((from_name, to_name),),
+        "apps": cls._meta.apps,
     })
     return ModelBase(name, (Model,), {
         "Meta": meta,

@@ -3,6 +3,10 @@
 Their DDL is produced here (the schema editor calls ``constraint_sql`` /
 ``create_sql``); names are quoted by the editor, CHECK conditions are
 compiled from ``Q`` objects with values rendered by ``quote_value``.
+
+Each one ``deconstruct()``s to ``(path, args, kwargs)`` holding every option
+it was given, and two are equal when those are: what migrations write to
+files and compare.
 """
 
 from __future__ import annotations
@@ -32,6 +36,16 @@ class Index:
         self.name = name
         self.condition = condition
 
+    def get_name(self, model: Any, schema_editor: Any) -> str:
+        """The name given, or the one generated for ``model`` on the editor's backend.
+
+        A generated name is not stored: it depends on the backend's name
+        length limit, and the index must stay equal to how it was declared.
+        """
+        if self.name is not None:
+            return self.name
+        return str(schema_editor.make_name(model._meta.db_table, self.columns(model)[0], "idx"))
+
     def columns(self, model: Any) -> tuple[list[str], list[str]]:
         """(columns, orders) of the indexed fields."""
         columns, orders = [], []
@@ -44,14 +58,35 @@ class Index:
     def create_sql(self, model: Any, schema_editor: Any) -> str:
         """CREATE INDEX statement."""
         columns, orders = self.columns(model)
-        if self.name is None:
-            self.name = schema_editor.make_name(model._meta.db_table, columns, "idx")
         condition = _condition_sql(model, self.condition, schema_editor) if self.condition else ""
-        return str(schema_editor.index_sql(model, columns, "idx", name=self.name,
+        return str(schema_editor.index_sql(model, columns, "idx", name=self.get_name(model, schema_editor),
                                            condition=condition, orders=orders))
 
+    def deconstruct(self) -> tuple[str, tuple[Any, ...], dict[str, Any]]:
+        """``(path, args, kwargs)``: ``import path`` then ``cls(*args, **kwargs)`` rebuilds it."""
+        kwargs: dict[str, Any] = {"fields": list(self.fields)}
+        if self.name is not None:
+            kwargs["name"] = self.name
+        if self.condition is not None:
+            kwargs["condition"] = self.condition
+        return _path(self), (), kwargs
+
+    def clone(self) -> Index:
+        """A new, equal index built from :meth:`deconstruct`."""
+        _, args, kwargs = self.deconstruct()
+        return type(self)(*args, **kwargs)
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return self.deconstruct() == other.deconstruct()
+
+    def __hash__(self) -> int:
+        return hash((type(self), self.name, tuple(self.fields)))
+
     def __repr__(self) -> str:
-        return f"<Index: fields={self.fields!r} name={self.name!r}>"
+        condition = f" condition={self.condition}" if self.condition is not None else ""
+        return f"<Index: fields={self.fields!r} name={self.name!r}{condition}>"
 
 
 class BaseConstraint:
@@ -70,6 +105,23 @@ class BaseConstraint:
     def create_sql(self, model: Any, schema_editor: Any) -> str:
         """A separate statement creating the constraint."""
         raise NotImplementedError
+
+    def deconstruct(self) -> tuple[str, tuple[Any, ...], dict[str, Any]]:
+        """``(path, args, kwargs)``: ``import path`` then ``cls(*args, **kwargs)`` rebuilds it."""
+        return _path(self), (), {"name": self.name}
+
+    def clone(self) -> BaseConstraint:
+        """A new, equal constraint built from :meth:`deconstruct`."""
+        _, args, kwargs = self.deconstruct()
+        return type(self)(*args, **kwargs)
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return self.deconstruct() == other.deconstruct()
+
+    def __hash__(self) -> int:
+        return hash((type(self), self.name))
 
 
 class UniqueConstraint(BaseConstraint):
@@ -93,8 +145,16 @@ class UniqueConstraint(BaseConstraint):
         return str(schema_editor.index_sql(model, columns, "uniq", name=self.name, unique=True,
                                            condition=_condition_sql(model, self.condition, schema_editor)))
 
+    def deconstruct(self) -> tuple[str, tuple[Any, ...], dict[str, Any]]:
+        path, args, kwargs = super().deconstruct()
+        kwargs["fields"] = list(self.fields)
+        if self.condition is not None:
+            kwargs["condition"] = self.condition
+        return path, args, kwargs
+
     def __repr__(self) -> str:
-        return f"<UniqueConstraint: fields={self.fields!r} name={self.name!r}>"
+        condition = f" condition={self.condition}" if self.condition is not None else ""
+        return f"<UniqueConstraint: fields={self.fields!r} name={self.name!r}{condition}>"
 
 
 class CheckConstraint(BaseConstraint):
@@ -111,8 +171,21 @@ class CheckConstraint(BaseConstraint):
         sql = _condition_sql(model, self.condition, schema_editor)
         return f"CONSTRAINT {schema_editor.quote_name(self.name)} CHECK ({sql})"
 
+    def deconstruct(self) -> tuple[str, tuple[Any, ...], dict[str, Any]]:
+        path, args, kwargs = super().deconstruct()
+        kwargs["condition"] = self.condition  # the current name of ``check=``
+        return path, args, kwargs
+
     def __repr__(self) -> str:
         return f"<CheckConstraint: condition={self.condition!r} name={self.name!r}>"
+
+
+def _path(obj: Any) -> str:
+    """``orm.<Class>`` for the built-in classes, ``module.Class`` for subclasses."""
+    klass = type(obj)
+    if klass.__module__ == __name__:
+        return f"orm.{klass.__name__}"
+    return f"{klass.__module__}.{klass.__qualname__}"
 
 
 def _condition_sql(model: Any, condition: Q | None, schema_editor: Any) -> str:

@@ -6,12 +6,14 @@ import re
 from typing import Any
 
 from orm.exceptions import FieldError
+from orm.models.registry import Apps
+from orm.models.registry import apps as global_apps
 from orm.utils.text import short_repr
 
 ORDERING_PATTERN = re.compile(r"^-?(?:[A-Za-z_][A-Za-z0-9_]*)(?:__[A-Za-z0-9_]+)*$")
 DEFAULT_NAMES = frozenset({
     "db_table", "app_label", "ordering", "indexes", "constraints", "unique_together",
-    "abstract", "get_latest_by", "verbose_name", "verbose_name_plural", "auto_created",
+    "abstract", "get_latest_by", "verbose_name", "verbose_name_plural", "auto_created", "apps",
 })
 
 
@@ -46,6 +48,11 @@ class Options:
         self.get_latest_by: Any = get("get_latest_by", None)
         self.verbose_name: str | None = get("verbose_name", None)
         self.auto_created: bool = bool(get("auto_created", False))
+        #: The registry the model is registered in, and resolves string relations in.
+        apps = get("apps", None)
+        self.apps: Apps = global_apps if apps is None else apps
+        if not isinstance(self.apps, Apps):
+            raise TypeError(f"Meta.apps must be an orm.models.registry.Apps, not {short_repr(self.apps)}.")
         self.model: Any = None
         self.object_name = ""
         self.model_name = ""
@@ -107,6 +114,25 @@ class Options:
         self.related_objects.append(rel)
         if not rel.is_hidden() or rel.many_to_many:
             self._reverse[rel.get_query_name()] = rel
+
+    def forget_relations_from(self, model: Any) -> None:
+        """Drop the reverse relations ``model`` installed here (it is being unregistered)."""
+        gone = [rel for rel in self.related_objects if rel.field.model is model]
+        if not gone:
+            return
+        self.related_objects = [rel for rel in self.related_objects if rel.field.model is not model]
+        self._reverse = {name: rel for name, rel in self._reverse.items() if rel.field.model is not model}
+        for rel in gone:
+            # Only the accessor this relation installed: another relation
+            # may have been given the same name since.
+            accessor = None if rel.is_hidden() else rel.get_accessor_name()
+            if accessor is not None and getattr(self.model.__dict__.get(accessor), "rel", None) is rel:
+                delattr(self.model, accessor)
+        self.expire_cache()
+
+    def expire_cache(self) -> None:
+        """Forget the field lists derived from the fields (rebuilt on next use)."""
+        self._concrete = None
 
     @property
     def concrete_fields(self) -> list[Any]:

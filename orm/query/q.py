@@ -86,6 +86,16 @@ class Q:
         """Resolve into a WHERE node of ``query`` (used by When, filter=, Exists)."""
         return query.build_where(self)
 
+    def deconstruct(self) -> tuple[str, tuple[Any, ...], dict[str, Any]]:
+        """``(path, args, kwargs)`` with ``Q(*args, **kwargs) == self`` (migrations write conditions)."""
+        kwargs: dict[str, Any] = {}
+        if self.connector != self.AND:
+            kwargs["_connector"] = self.connector
+        if self.negated:
+            kwargs["_negated"] = True
+        path = "orm.Q" if type(self) is Q else f"{type(self).__module__}.{type(self).__qualname__}"
+        return path, tuple(self.children), kwargs
+
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Q) and (self.connector, self.negated, self.children) == (
             other.connector, other.negated, other.children)

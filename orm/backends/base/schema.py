@@ -259,7 +259,7 @@ class BaseDatabaseSchemaEditor:
 
     def remove_index(self, model: Any, index: Any) -> None:
         """Drop one ``orm.Index``."""
-        self.execute(self.sql_delete_index % {"name": self.quote_name(index.name)})
+        self.execute(self.sql_delete_index % {"name": self.quote_name(index.get_name(model, self))})
 
     def check_not_in_transaction(self) -> None:
         """Refuse DDL that cannot run inside an open transaction."""
