@@ -10,8 +10,9 @@ reconfiguring or shutting down can close connections of every thread.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from orm.conf import (
     DEFAULT_DB_ALIAS,
@@ -24,10 +25,11 @@ from orm.exceptions import ImproperlyConfigured
 from orm.utils.text import short_repr
 
 if TYPE_CHECKING:
-    from orm.backends.base.base import BaseDatabaseWrapper
+    from orm.db.wrapper import BaseDatabaseWrapper
 
 __all__ = ["ConnectionHandler", "configure", "connection", "connections", "DEFAULT_DB_ALIAS"]
 
+_T = TypeVar("_T")
 _BACKENDS = {"sqlite": "orm.backends.sqlite.base", "postgresql": "orm.backends.postgresql.base"}
 
 
@@ -95,8 +97,8 @@ class ConnectionHandler:
                 f"configured aliases: {', '.join(sorted(settings))}."
             )
         backend = self.load_backend(settings[alias].vendor)
-        wrapper: BaseDatabaseWrapper = backend.DatabaseWrapper(settings[alias], alias)
-        wrapper.handler = self  # type: ignore[attr-defined]
+        # The wrapper gets this handler for the pools it shares with other threads.
+        wrapper: BaseDatabaseWrapper = backend.DatabaseWrapper(settings[alias], alias, handler=self)
         self._local.wrappers[alias] = wrapper
         with self._lock:
             # Forget closed wrappers of threads that have ended (no leak of
@@ -113,13 +115,13 @@ class ConnectionHandler:
         """Import ``orm.backends.<vendor>.base`` (dynamically: backends sit above this layer)."""
         return import_module(_BACKENDS[vendor])
 
-    def get_pool(self, alias: str, factory: Any) -> Any:
+    def get_pool(self, alias: str, factory: Callable[[], _T]) -> _T:
         """Return the shared pool for ``alias``, creating it with ``factory()`` once."""
         with self._lock:
             pool = self._pools.get(alias)
             if pool is None:
                 pool = self._pools[alias] = factory()
-            return pool
+            return cast(_T, pool)
 
     def current(self) -> list[BaseDatabaseWrapper]:
         """The wrappers of the calling thread."""

@@ -9,21 +9,41 @@ backend's ``convert_query`` turns them into the driver's style.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
+from orm.abc import Params
 from orm.utils.asyncio import check_async_unsafe
 
 if TYPE_CHECKING:
-    from orm.backends.base.base import BaseDatabaseWrapper
+    from orm.abc import Operations
+    from orm.db.errors import DatabaseErrorWrapper
+    from orm.db.transaction_state import TransactionState
 
-Params = Sequence[Any] | None
+__all__ = ["CursorOwner", "CursorWrapper", "Params"]
+
+
+class CursorOwner(Protocol):
+    """What a cursor needs from the connection wrapper that made it
+    (``orm.db.wrapper.BaseDatabaseWrapper``, which imports this module)."""
+
+    @property
+    def thread_ident(self) -> int: ...
+    @property
+    def ops(self) -> Operations: ...
+    @property
+    def wrap_database_errors(self) -> DatabaseErrorWrapper: ...
+    @property
+    def execute_wrappers(self) -> list[Callable[..., Any]]: ...
+    @property
+    def transaction_state(self) -> TransactionState: ...
+    def validate_thread_sharing(self) -> None: ...
 
 
 class CursorWrapper:
     """A DB-API cursor with `orm`'s error translation and ``%s`` placeholders."""
 
-    def __init__(self, cursor: Any, db: BaseDatabaseWrapper) -> None:
+    def __init__(self, cursor: Any, db: CursorOwner) -> None:
         self.cursor = cursor
         self.db = db
 
@@ -91,11 +111,16 @@ class CursorWrapper:
         if db.thread_ident != threading.get_ident():
             db.validate_thread_sharing()
         check_async_unsafe("cursor.execute()")
-        db.validate_no_broken_transaction()
-        if db.transaction_owner is not None:
+        # Two attribute tests on the common path (no transaction, or one that
+        # is healthy and owned by nobody in particular); the calls happen only
+        # when there is something to refuse or to check.
+        state = db.transaction_state
+        if state.needs_rollback:
+            state.validate_no_broken_transaction()
+        if state.owner is not None:
             # Inside an atomic block opened by a sync_to_async call, or in
             # manual mode: check the caller and begin a manual transaction.
-            db.guard_statement()
+            state.guard_statement()
         if db.execute_wrappers:
             call = self._execute
             for wrapper in reversed(db.execute_wrappers):

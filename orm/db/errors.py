@@ -7,12 +7,9 @@ retry), keep the driver error as ``__cause__`` and copy its SQLSTATE.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from orm import exceptions as exc
-
-if TYPE_CHECKING:
-    from orm.backends.base.base import BaseDatabaseWrapper
 
 _PEP249 = (
     "DataError",
@@ -83,6 +80,13 @@ def translate(error: BaseException) -> exc.Error | None:
     return new
 
 
+class ErrorListener(Protocol):
+    """Told about every translated error: the connection wrapper
+    (``orm.db.wrapper.BaseDatabaseWrapper``, which imports this module)."""
+
+    def on_database_error(self, error: exc.Error) -> None: ...
+
+
 class DatabaseErrorWrapper:
     """Context manager translating driver errors raised inside it.
 
@@ -94,7 +98,7 @@ class DatabaseErrorWrapper:
 
     __slots__ = ("db",)
 
-    def __init__(self, db: BaseDatabaseWrapper) -> None:
+    def __init__(self, db: ErrorListener) -> None:
         self.db = db
 
     def __enter__(self) -> None:

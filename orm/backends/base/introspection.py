@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from orm.exceptions import ProgrammingError
 
 if TYPE_CHECKING:
-    from orm.backends.base.base import BaseDatabaseWrapper
+    from orm.db.wrapper import BaseDatabaseWrapper
     from orm.db.cursor import CursorWrapper
 
 __all__ = [

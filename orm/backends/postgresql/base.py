@@ -14,7 +14,7 @@ handing it out (``check=ConnectionPool.check_connection``), so one the server
 killed while it sat idle is replaced instead of failing the next query. A
 connection a wrapper holds between calls is checked the same way before its
 next use once it sat unused for ``health_check_after`` seconds (URL option,
-default 1; see ``BaseDatabaseWrapper.ensure_connection``).
+default 1; see ``orm.db.wrapper.BaseDatabaseWrapper.ensure_connection``).
 
 Connections run in autocommit mode; ``atomic()`` issues ``BEGIN`` and ends
 with ``COMMIT``/``ROLLBACK`` through the connection. Every session uses
@@ -52,7 +52,7 @@ from psycopg.conninfo import make_conninfo
 from psycopg.types.string import TextLoader
 from psycopg_pool import ConnectionPool, PoolClosed, PoolTimeout, TooManyRequests
 
-from orm.backends.base.base import BaseDatabaseWrapper
+from orm.abc import PoolRegistry
 from orm.backends.postgresql.features import DatabaseFeatures
 from orm.backends.postgresql.introspection import DatabaseIntrospection
 from orm.backends.postgresql.operations import DatabaseOperations
@@ -60,6 +60,7 @@ from orm.backends.postgresql.schema import DatabaseSchemaEditor
 from orm.conf import DEFAULT_HEALTH_CHECK_AFTER, DatabaseSettings, redact_secrets
 from orm.db.connections import connections
 from orm.db.cursor import CursorWrapper
+from orm.db.wrapper import BaseDatabaseWrapper
 from orm.exceptions import Error, ImproperlyConfigured, OperationalError
 from orm.utils.asyncio import check_async_unsafe
 from orm.utils.text import short_repr
@@ -329,8 +330,10 @@ class DatabaseWrapper(BaseDatabaseWrapper):
     introspection_class = DatabaseIntrospection
     schema_editor_class = DatabaseSchemaEditor
 
-    def __init__(self, settings: DatabaseSettings, alias: str) -> None:
-        super().__init__(settings, alias)
+    def __init__(
+        self, settings: DatabaseSettings, alias: str, handler: PoolRegistry | None = None
+    ) -> None:
+        super().__init__(settings, alias, handler)
         # The pool the current connection came from: it goes back to that pool
         # even if close_all()/configure() replaced the alias's pool meanwhile.
         self._connection_pool: _Pool | None = None
@@ -404,11 +407,9 @@ class DatabaseWrapper(BaseDatabaseWrapper):
             ) from None
 
     def _get_pool(self) -> _Pool:
-        handler: Any = getattr(self, "handler", None)
-        if handler is None:  # a wrapper built outside the handler (tests)
-            handler = connections
-        pool: _Pool = handler.get_pool(self.alias, self._create_pool)
-        return pool
+        # A wrapper built by hand (tests) shares the pools of orm.connections.
+        handler = self.handler if self.handler is not None else connections
+        return handler.get_pool(self.alias, self._create_pool)
 
     # -- connection lifecycle ---------------------------------------------------
     def get_new_connection(self) -> Any:
@@ -529,7 +530,7 @@ class DatabaseWrapper(BaseDatabaseWrapper):
             conn.close()  # CLOSED: not known to be reset, so it is not reused
             raise
 
-    def _transaction_open(self) -> bool:
+    def driver_in_transaction(self) -> bool:
         conn: PgConnection | None = self.connection
         return conn is not None and conn.info.transaction_status != pq.TransactionStatus.IDLE
 

@@ -24,14 +24,15 @@ import sqlite3
 import threading
 from typing import Any, ClassVar, Self
 
-from orm.backends.base.base import BaseDatabaseWrapper
+from orm.abc import PoolRegistry
 from orm.backends.sqlite import functions
 from orm.backends.sqlite.features import DatabaseFeatures
 from orm.backends.sqlite.introspection import DatabaseIntrospection
 from orm.backends.sqlite.operations import DatabaseOperations
 from orm.backends.sqlite.schema import DatabaseSchemaEditor
-from orm.conf import SQLITE_PRAGMA_VALUES
+from orm.conf import SQLITE_PRAGMA_VALUES, DatabaseSettings
 from orm.db.cursor import CursorWrapper
+from orm.db.wrapper import BaseDatabaseWrapper
 from orm.exceptions import Error, ImproperlyConfigured
 from orm.utils.asyncio import check_async_unsafe
 
@@ -145,13 +146,18 @@ class DatabaseWrapper(BaseDatabaseWrapper):
         "PositiveIntegerField": "%(column)s >= 0",
         "JSONField": '(JSON_VALID(%(column)s) OR %(column)s IS NULL)',
     }
+    # A deferred BEGIN that reads and then writes fails at once with "database
+    # is locked", ignoring the busy timeout; IMMEDIATE waits for the write lock.
+    begin_sql = "BEGIN IMMEDIATE"
     ops_class = DatabaseOperations
     features_class = DatabaseFeatures
     introspection_class = DatabaseIntrospection
     schema_editor_class = DatabaseSchemaEditor
 
-    def __init__(self, settings: Any, alias: str) -> None:
-        super().__init__(settings, alias)
+    def __init__(
+        self, settings: DatabaseSettings, alias: str, handler: PoolRegistry | None = None
+    ) -> None:
+        super().__init__(settings, alias, handler)
         # Connections of the streams still open on this wrapper's thread, and
         # one left idle by a finished stream for the next (a new connection
         # costs a connect and a schema read). close() closes them all.
@@ -252,7 +258,7 @@ class DatabaseWrapper(BaseDatabaseWrapper):
         # The thread's own connection opens first: close() reaches the stream
         # connections through it, so none can outlive the wrapper.
         self.ensure_connection()
-        if not self.autocommit or self.connection.in_transaction:
+        if not self.transaction_state.autocommit or self.connection.in_transaction:
             return self.cursor()
         if _is_private(self.settings.name):
             with self.wrap_database_errors:
@@ -302,10 +308,7 @@ class DatabaseWrapper(BaseDatabaseWrapper):
         info["idle_stream_connection"] = self._idle_reader is not None
         return info
 
-    def _begin(self) -> None:
-        self.connection.execute("BEGIN IMMEDIATE")
-
-    def _transaction_open(self) -> bool:
+    def driver_in_transaction(self) -> bool:
         return self.connection is not None and bool(self.connection.in_transaction)
 
     def is_unusable_after(self, error: Error) -> bool:
