@@ -27,8 +27,8 @@ from typing import TYPE_CHECKING, Any
 from orm.exceptions import ProgrammingError
 
 if TYPE_CHECKING:
-    from orm.db.wrapper import BaseDatabaseWrapper
     from orm.db.cursor import CursorWrapper
+    from orm.db.wrapper import BaseDatabaseWrapper
 
 __all__ = [
     "BaseDatabaseIntrospection",
