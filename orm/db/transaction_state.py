@@ -320,6 +320,10 @@ class TransactionState:
                 self.commit_on_exit = True
                 self.needs_rollback, self.rollback_cause = False, None
         if self.in_atomic_block:
+            # A block nested from a sync_to_async call other than the one that
+            # opened the transaction (the "async atomic" recipe) is refused
+            # before its SAVEPOINT is sent, as its queries would be.
+            self.check_owner()
             if savepoint and not self.needs_rollback:
                 sid = self.new_savepoint_id()
                 self.savepoint_create(sid)

@@ -127,6 +127,27 @@ async def test_async_atomic_recipe_refuses_other_tasks_too() -> None:
     assert await Account.objects.acount() == 0
 
 
+async def test_async_atomic_recipe_refuses_a_nested_block_before_its_savepoint() -> None:
+    """A block nested from another call is refused on entry, not only at its first query."""
+    cm = transaction.atomic()
+    await orm.sync_to_async(cm.__enter__)()
+    try:
+        entered: list[bool] = []
+
+        def nested() -> None:
+            with transaction.atomic():
+                entered.append(True)
+
+        with pytest.raises(orm.TransactionManagementError, match="sync_to_async"):
+            await orm.sync_to_async(nested)()
+        assert entered == []
+        savepoints = await orm.sync_to_async(lambda: list(orm.connection.savepoint_ids))()
+        assert savepoints == []
+    finally:
+        await orm.sync_to_async(cm.__exit__)(None, None, None)
+    assert await orm.sync_to_async(transaction.get_autocommit)() is True
+
+
 async def test_sync_async_sync_nesting_inside_a_block_shares_the_transaction() -> None:
     """F13 (v): same thread, same connection, same transaction."""
     outer_error = Boom("after nested calls")
