@@ -21,6 +21,14 @@ class TextField(Field):
 
     def get_prep_value(self, value: Any) -> Any:
         if isinstance(value, str):
+            if "\x00" in value:
+                # PostgreSQL cannot bind text holding NUL at all, so a filter
+                # value with one fails there; refusing it here makes SQLite
+                # fail the same way instead of silently matching nothing.
+                raise DataError(
+                    f"Field {self.name!r} cannot store a NUL character (\\x00), and "
+                    "PostgreSQL cannot compare one either; strip it or use a BinaryField."
+                )
             if not value.isascii():
                 try:
                     value.encode("utf-8")

@@ -287,3 +287,16 @@ def test_a_lone_surrogate_in_any_text_lookup_is_data_error(
     assert ctx.queries == []
     with pytest.raises(orm.DataError, match="not valid Unicode"):
         Essay.objects.filter(words__contains="\udfff").count()
+
+
+@pytest.mark.parametrize(
+    "lookup", ["exact", "iexact", "contains", "icontains", "startswith", "iendswith", "in", "gt"]
+)
+def test_nul_in_a_text_filter_is_data_error_on_both_backends(
+    tables: str, lookup: str, count_queries: type[QueryCounter]
+) -> None:
+    """A NUL can never be stored, and PostgreSQL cannot even bind one: same error on SQLite."""
+    value: object = ["a\x00b"] if lookup == "in" else "a\x00b"
+    with count_queries() as ctx, pytest.raises(orm.DataError, match="NUL character"):
+        Writer.objects.filter(**{f"name__{lookup}": value}).count()
+    assert ctx.queries == []
