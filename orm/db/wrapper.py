@@ -398,9 +398,13 @@ class BaseDatabaseWrapper:
         self.transaction_state.run_commit_hooks()
 
     # -- parts -------------------------------------------------------------
-    def schema_editor(self, atomic: bool = True) -> SchemaEditor:
-        """Return the schema editor (a context manager) used for DDL and migrations."""
-        return self.schema_editor_class(self, atomic=atomic)
+    def schema_editor(self, atomic: bool = True, collect_sql: bool = False) -> SchemaEditor:
+        """Return the schema editor (a context manager) used for DDL and migrations.
+
+        With ``collect_sql=True`` it runs nothing and records the statements in
+        ``collected_sql`` (for ``sqlmigrate``).
+        """
+        return self.schema_editor_class(self, atomic=atomic, collect_sql=collect_sql)
 
     def diagnostics(self) -> dict[str, Any]:
         """Connection facts for debugging: vendor, thread, open or not, transaction state."""

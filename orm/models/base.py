@@ -185,13 +185,7 @@ def _relate(cls: Any, field: Any) -> None:
             else:
                 _when_registered(cls, rel.through, lambda through: _set_through(model, rel, through))
             return
-        model._meta.add_related_object(rel)
-        if not rel.is_hidden():
-            accessor = rel.get_accessor_name()
-            if rel.one_to_one:
-                setattr(model, accessor, ReverseOneToOneDescriptor(rel))
-            else:
-                setattr(model, accessor, ReverseManyToOneDescriptor(rel))
+        _install_reverse(model, rel)
 
     if not _in_registry(rel.model, cls):
         rel.model = rel.model._meta.label
@@ -210,6 +204,33 @@ def _when_registered(cls: Any, reference: Any, operation: Any) -> None:
         return
     apps = cls._meta.apps
     apps.lazy_model_operation(operation, apps.reference_key(reference, cls._meta.app_label))
+
+
+def _install_reverse(model: Any, rel: Any) -> None:
+    """Register a foreign key's reverse relation on its target and add the accessor."""
+    model._meta.add_related_object(rel)
+    if not rel.is_hidden():
+        accessor = rel.get_accessor_name()
+        if rel.one_to_one:
+            setattr(model, accessor, ReverseOneToOneDescriptor(rel))
+        else:
+            setattr(model, accessor, ReverseManyToOneDescriptor(rel))
+
+
+def relink_relation(rel: Any, target: Any) -> None:
+    """Point an already resolved relation at ``target``, another class of the same model.
+
+    Migrations re-render a historical model as a new class; the models that
+    point at it and were not re-rendered keep their fields and are relinked
+    here instead: the relation's ``model`` becomes ``target``, which gets the
+    reverse relation and its accessor. The previous target class is left as
+    it was (an older state may still be reading it).
+    """
+    rel.model = target
+    if rel.many_to_many:
+        _finish_m2m(target, rel)
+    else:
+        _install_reverse(target, rel)
 
 
 def _set_through(model: Any, rel: Any, through: Any) -> None:
