@@ -261,9 +261,9 @@ class MigrationAutodetector:
             related = sorted(name for name, field in model_state.fields.items()
                              if _related_target(field) is not None or _through(field) is not None)
             if model_state.options.get("unique_together"):
-                self.add_operation(app_label, AlterUniqueTogether(model_state.name, set()))
+                self.add_operation(app_label, AlterUniqueTogether(model_name, set()))
             for name in related:
-                self.add_operation(app_label, RemoveField(model_state.name, name))
+                self.add_operation(app_label, RemoveField(model_name, name))
             dependencies = [Dependency(app_label, model_name, name, DepType.REMOVE) for name in related]
             for referring, name, field, _found in get_references(self.from_state, (app_label, model_name)):
                 if referring.key == (app_label, model_name):
@@ -303,16 +303,16 @@ class MigrationAutodetector:
             created = Dependency(app_label, model_name, None, DepType.CREATE)
             for name, field in sorted(related.items()):
                 field_deps = [*self.foreign_key_dependencies(app_label, model_name, field), created]
-                self.add_operation(app_label, AddField(model_state.name, name, field), field_deps)
+                self.add_operation(app_label, AddField(model_name, name, field), field_deps)
             related_deps = [Dependency(app_label, model_name, name, DepType.CREATE) for name in sorted(related)]
             related_deps.append(created)
             for index in named_indexes:
-                self.add_operation(app_label, AddIndex(model_state.name, index), related_deps)
+                self.add_operation(app_label, AddIndex(model_name, index), related_deps)
             for constraint in model_state.options["constraints"]:
-                self.add_operation(app_label, AddConstraint(model_state.name, constraint), related_deps)
+                self.add_operation(app_label, AddConstraint(model_name, constraint), related_deps)
             if model_state.options.get("unique_together"):
                 self.add_operation(app_label, AlterUniqueTogether(
-                    model_state.name, model_state.options["unique_together"]), related_deps)
+                    model_name, model_state.options["unique_together"]), related_deps)
 
     def generate_altered_options(self) -> None:
         """``AlterModelOptions`` when ``ordering``, ``verbose_name``, ... differ."""
@@ -322,7 +322,7 @@ class MigrationAutodetector:
             new_state = self._new_model(app_label, model_name)
             new = {k: v for k, v in new_state.options.items() if k in keys}
             if deep_deconstruct(old) != deep_deconstruct(new):
-                self.add_operation(app_label, AlterModelOptions(new_state.name, new))
+                self.add_operation(app_label, AlterModelOptions(model_name, new))
 
     def generate_altered_db_table(self) -> None:
         """``AlterModelTable`` when ``db_table`` differs."""
@@ -331,7 +331,7 @@ class MigrationAutodetector:
             new_state = self._new_model(app_label, model_name)
             new = new_state.options.get("db_table")
             if old != new:
-                self.add_operation(app_label, AlterModelTable(new_state.name, new))
+                self.add_operation(app_label, AlterModelTable(model_name, new))
 
     # -- fields --------------------------------------------------------------------
     def create_renamed_fields(self) -> None:
@@ -365,10 +365,9 @@ class MigrationAutodetector:
         """``RenameField`` for each confirmed rename (after an ``AlterField`` pinning
         the old column when the new definition sets ``db_column``)."""
         for (app_label, model_name, rem_name), rem_db_column, field_name, field in self.renamed_operations:
-            model = self._new_model(app_label, model_name).name
             if rem_db_column != field.db_column:
-                self.add_operation(app_label, AlterField(model, rem_name, field))
-            self.add_operation(app_label, RenameField(model, rem_name, field_name))
+                self.add_operation(app_label, AlterField(model_name, rem_name, field))
+            self.add_operation(app_label, RenameField(model_name, rem_name, field_name))
             self.old_field_keys.remove((app_label, model_name, rem_name))
             self.old_field_keys.add((app_label, model_name, field_name))
 
@@ -395,7 +394,7 @@ class MigrationAutodetector:
             field = field_with(field, default=default)
         if field.unique and field.has_default() and callable(field.default):
             self.questioner.ask_unique_callable_default_addition(field_name, model_state.name)
-        self.add_operation(app_label, AddField(model_state.name, field_name, field, preserve_default),
+        self.add_operation(app_label, AddField(model_name, field_name, field, preserve_default),
                            dependencies)
 
     def generate_removed_fields(self) -> None:
@@ -404,8 +403,7 @@ class MigrationAutodetector:
             self._generate_removed_field(*key)
 
     def _generate_removed_field(self, app_label: str, model_name: str, field_name: str) -> None:
-        model = self._new_model(app_label, model_name).name
-        self.add_operation(app_label, RemoveField(model, field_name), [
+        self.add_operation(app_label, RemoveField(model_name, field_name), [
             Dependency(app_label, model_name, field_name, DepType.ALTER_TOGETHER),
         ])
 
@@ -434,7 +432,7 @@ class MigrationAutodetector:
                 default = self.questioner.ask_not_null_alteration(field_name, new_state.name)
                 if default is not NOT_PROVIDED:
                     field, preserve_default = field_with(new_field, default=default), False
-            self.add_operation(app_label, AlterField(new_state.name, field_name, field, preserve_default),
+            self.add_operation(app_label, AlterField(model_name, field_name, field, preserve_default),
                                dependencies)
 
     # -- unique_together -------------------------------------------------------------
@@ -455,7 +453,7 @@ class MigrationAutodetector:
                     field = new_state.fields.get(name)
                     if field is not None and _related_target(field) is not None:
                         dependencies.extend(self.foreign_key_dependencies(app_label, model_name, field))
-            found.append((old_value, new_value, app_label, new_state.name, dependencies))
+            found.append((old_value, new_value, app_label, model_name, dependencies))
         return found
 
     def generate_removed_altered_unique_together(self) -> None:
@@ -511,7 +509,7 @@ class MigrationAutodetector:
             for index in altered["added_indexes"]:
                 if not index.name:
                     raise self._unnamed(index, app_label, model_name, "add")
-                self.add_operation(app_label, AddIndex(self._new_model(app_label, model_name).name, index))
+                self.add_operation(app_label, AddIndex(model_name, index))
 
     def generate_removed_indexes(self) -> None:
         """``RemoveIndex`` for each index gone from a kept model."""
@@ -519,15 +517,13 @@ class MigrationAutodetector:
             for index in altered["removed_indexes"]:
                 if not index.name:
                     raise self._unnamed(index, app_label, model_name, "remove")
-                self.add_operation(app_label, RemoveIndex(self._new_model(app_label, model_name).name,
-                                                          index.name))
+                self.add_operation(app_label, RemoveIndex(model_name, index.name))
 
     def generate_renamed_indexes(self) -> None:
         """``RenameIndex`` for each index defined the same way under a new name."""
         for (app_label, model_name), altered in sorted(self.altered_indexes.items()):
-            model = self._new_model(app_label, model_name).name
             for old_name, new_name, old_fields in altered["renamed_indexes"]:
-                self.add_operation(app_label, RenameIndex(model, new_name, old_name, old_fields))
+                self.add_operation(app_label, RenameIndex(model_name, new_name, old_name, old_fields))
 
     def create_altered_constraints(self) -> None:
         """Added and removed constraints of each kept model."""
@@ -542,12 +538,10 @@ class MigrationAutodetector:
         """``AddConstraint`` for each new constraint of a kept model."""
         for (app_label, model_name), (added, _) in sorted(self.altered_constraints.items()):
             for constraint in added:
-                self.add_operation(app_label, AddConstraint(self._new_model(app_label, model_name).name,
-                                                            constraint))
+                self.add_operation(app_label, AddConstraint(model_name, constraint))
 
     def generate_removed_constraints(self) -> None:
         """``RemoveConstraint`` for each constraint gone from a kept model."""
         for (app_label, model_name), (_, removed) in sorted(self.altered_constraints.items()):
             for constraint in removed:
-                self.add_operation(app_label, RemoveConstraint(self._new_model(app_label, model_name).name,
-                                                               constraint.name))
+                self.add_operation(app_label, RemoveConstraint(model_name, constraint.name))

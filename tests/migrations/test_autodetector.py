@@ -287,7 +287,7 @@ def test_circular_foreign_keys_in_one_app() -> None:
     author, book_op, add = changes["shop"][0].operations
     assert [n for n, _ in author.fields] == ["id", "name"]
     assert [n for n, _ in book_op.fields] == ["id", "title", "author"]
-    assert (add.model_name, add.name) == ("Author", "best")
+    assert (add.model_name, add.name) == ("author", "best")
 
 
 def test_foreign_key_across_apps_orders_the_migrations() -> None:
