@@ -57,6 +57,7 @@ from orm.migrations.operations import (
 from orm.migrations.optimizer import MigrationOptimizer
 from orm.migrations.questioner import MigrationQuestioner
 from orm.migrations.references import ModelKey, get_references, resolve_relation
+from orm.migrations.renaming import rename_field_in_options
 from orm.migrations.state import ModelState, ProjectState, field_with
 
 FieldKey = tuple[str, str, str]
@@ -161,6 +162,15 @@ class MigrationAutodetector:
     def _old_model(self, app_label: str, model_name: str) -> ModelState:
         """The old state of a kept model (under its old name when it was renamed)."""
         return self.from_state.models[app_label, self.renamed_models.get((app_label, model_name), model_name)]
+
+    def _old_options(self, app_label: str, model_name: str) -> dict[str, Any]:
+        """The old options of a kept model with its confirmed field renames applied
+        (``RenameField`` renames them in indexes, constraints and ``unique_together``)."""
+        options = self._old_model(app_label, model_name).options
+        for (app, model, new_name), old_name in sorted(self.renamed_fields.items()):
+            if (app, model) == (app_label, model_name):
+                options = rename_field_in_options(options, old_name, new_name)
+        return options
 
     def _new_model(self, app_label: str, model_name: str) -> ModelState:
         return self.to_state.models[app_label, model_name]
@@ -439,11 +449,8 @@ class MigrationAutodetector:
     def _altered_together(self) -> list[tuple[set[tuple[str, ...]], set[tuple[str, ...]], str, str, list[Dependency]]]:
         found = []
         for app_label, model_name in sorted(self.kept_model_keys):
-            old_state = self._old_model(app_label, model_name)
             new_state = self._new_model(app_label, model_name)
-            renamed = {old: new for (a, m, new), old in self.renamed_fields.items() if (a, m) == (app_label, model_name)}
-            old_value = {tuple(renamed.get(n, n) for n in group)
-                         for group in old_state.options.get("unique_together", set())}
+            old_value = set(self._old_options(app_label, model_name).get("unique_together", set()))
             new_value = set(new_state.options.get("unique_together", set()))
             if old_value == new_value:
                 continue
@@ -475,7 +482,7 @@ class MigrationAutodetector:
         another name: a rename)."""
         self.altered_indexes: dict[ModelKey, dict[str, list[Any]]] = {}
         for app_label, model_name in sorted(self.kept_model_keys):
-            old_indexes = self._old_model(app_label, model_name).options["indexes"]
+            old_indexes = self._old_options(app_label, model_name)["indexes"]
             new_indexes = self._new_model(app_label, model_name).options["indexes"]
             added = [index for index in new_indexes if index not in old_indexes]
             removed = [index for index in old_indexes if index not in new_indexes]
@@ -529,7 +536,7 @@ class MigrationAutodetector:
         """Added and removed constraints of each kept model."""
         self.altered_constraints: dict[ModelKey, tuple[list[Any], list[Any]]] = {}
         for app_label, model_name in sorted(self.kept_model_keys):
-            old = self._old_model(app_label, model_name).options["constraints"]
+            old = self._old_options(app_label, model_name)["constraints"]
             new = self._new_model(app_label, model_name).options["constraints"]
             self.altered_constraints[app_label, model_name] = (
                 [c for c in new if c not in old], [c for c in old if c not in new])

@@ -472,3 +472,15 @@ def test_states_are_left_unchanged() -> None:
     snapshot = (signature(before), signature(after))
     MigrationAutodetector(before, after, answers("1", "0")).changes()
     assert (signature(before), signature(after)) == snapshot
+
+
+def test_renamed_field_keeps_its_index_constraint_and_unique_together() -> None:
+    def books(name: str) -> Any:
+        return state(AUTHOR, model("shop.Book", {name: char(100), "author": fk("shop.Author")},
+                                   unique_together=[(name, "author")],
+                                   indexes=[orm.Index(fields=[f"-{name}"], name="book_name_idx")],
+                                   constraints=[orm.CheckConstraint(condition=orm.Q(**{f"{name}__gt": ""}),
+                                                                    name="book_name_set")]))
+
+    (operation,) = only(detect(books("title"), books("name"), answers("y")), "shop")
+    assert isinstance(operation, RenameField)
