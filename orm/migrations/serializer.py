@@ -70,12 +70,17 @@ class Group:
     #: A one-item tuple needs its comma even on one line.
     one_tuple: bool = False
 
+    #: The one-line form, once computed (render() asks each level of a tree for it).
+    _flat: str | None = field(default=None, init=False, repr=False, compare=False)
+
     def flat(self) -> str:
-        """The one-line form."""
-        inner = ", ".join(label + node.flat() for label, node in self.items)
-        if self.one_tuple:
-            inner += ","
-        return f"{self.prefix}{self.open}{inner}{self.close}"
+        """The one-line form (computed once: a group is complete when first rendered)."""
+        if self._flat is None:
+            inner = ", ".join(label + node.flat() for label, node in self.items)
+            if self.one_tuple:
+                inner += ","
+            self._flat = f"{self.prefix}{self.open}{inner}{self.close}"
+        return self._flat
 
 
 Node = Atom | Group

@@ -410,6 +410,8 @@ def test_unnamed_index_must_be_named() -> None:
     assert ops(created, "shop") == ["CreateModel", "CreateModel"]
     (operation,) = only(detect(unnamed, named), "shop")
     assert isinstance(operation, RenameIndex) and operation.old_fields == ["title"]
+    with pytest.raises(ValueError, match="cannot remove it"):
+        MigrationAutodetector(unnamed, BASE).changes()
 
 
 def test_constraints_added_and_removed() -> None:
@@ -484,3 +486,19 @@ def test_renamed_field_keeps_its_index_constraint_and_unique_together() -> None:
 
     (operation,) = only(detect(books("title"), books("name"), answers("y")), "shop")
     assert isinstance(operation, RenameField)
+
+
+def test_model_deleted_after_the_other_app_drops_its_foreign_key() -> None:
+    before = state(AUTHOR, book(tag=fk("tags.Tag")), model("tags.Tag", {"name": char()}))
+    changes = detect(before, BASE, graph={"shop": "0002_a", "tags": "0001_initial"})
+    assert ops(changes, "shop") == ["RemoveField"] and ops(changes, "tags") == ["DeleteModel"]
+    assert changes["tags"][0].dependencies == [("shop", "0003_remove_book_tag"), ("tags", "0001_initial")]
+
+
+def test_chain_of_apps_is_created_in_dependency_order() -> None:
+    after = state(model("c.Third", {"b": fk("b.Second")}), model("b.Second", {"a": fk("a.First")}),
+                  model("a.First", {"name": char()}))
+    changes = detect(ProjectState(), after)
+    assert changes["a"][0].dependencies == []
+    assert changes["b"][0].dependencies == [("a", "0001_initial")]
+    assert changes["c"][0].dependencies == [("b", "0001_initial")]
