@@ -214,7 +214,13 @@ def _serialize_scalar(value: Any, imports: Imports) -> Node:
 def _serialize_enum(value: enum.Enum, imports: Imports) -> Node:
     path, needed = object_path(type(value), "enum")
     imports |= needed
-    return Atom(f"{path}[{_quote(value.name)}]")
+    if isinstance(value, enum.Flag) and (value.name is None or "|" in value.name):
+        # A combination of flags (re.I | re.M) has no member name of its own.
+        members = [member for member in type(value) if member in value]
+        if not members:
+            return Atom(f"{path}({value.value!r})")
+        return Atom(" | ".join(f"{path}[{_quote(str(member.name))}]" for member in members))
+    return Atom(f"{path}[{_quote(str(value.name))}]")
 
 
 def _serialize_decimal(value: decimal.Decimal, imports: Imports) -> Node:
@@ -302,8 +308,8 @@ def _serialize_type(value: type, imports: Imports) -> Node:
 
 def _serialize_function(value: Any, imports: Imports) -> Node:
     owner = getattr(value, "__self__", None)
-    if isinstance(value, types.MethodType) and isinstance(owner, type):
-        # A classmethod: its class's path, then the method's name.
+    if isinstance(owner, type):
+        # A classmethod (datetime.date.today too): its class's path, then the method's name.
         path, needed = object_path(owner, "class")
         imports |= needed
         return Atom(f"{path}.{value.__name__}")

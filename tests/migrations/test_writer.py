@@ -218,6 +218,7 @@ def test_special_operations_round_trip() -> None:
     orm.Q(a=1) & orm.Q(b__in=[1, 2]) | ~orm.Q(c__isnull=True), orm.Q(), orm.F("price"), int, type(None),
     support.Mixin, support.not_blank, support.Defaults.tags, functools.partial(support.scaled, factor=4),
     orm.Index(fields=["a"], name="i"), orm.CASCADE, migrations.RunPython.noop,
+    re.compile("x", re.I | re.M), re.RegexFlag.DOTALL, re.RegexFlag(0), datetime.date.today, uuid.uuid4, len, dict,
 ])
 def test_values_evaluate_back_to_equal(value: Any) -> None:
     text, imports = serialize_string(value)
