@@ -502,3 +502,22 @@ def test_chain_of_apps_is_created_in_dependency_order() -> None:
     assert changes["a"][0].dependencies == []
     assert changes["b"][0].dependencies == [("a", "0001_initial")]
     assert changes["c"][0].dependencies == [("b", "0001_initial")]
+
+
+def test_renamed_target_field_of_a_to_field_foreign_key_is_not_an_alteration() -> None:
+    def models(code: str) -> Any:
+        return state(model("shop.Author", {code: char(10, unique=True)}),
+                     model("shop.Book", {"author": fk("shop.Author", to_field=code)}))
+
+    (operation,) = only(detect(models("code"), models("ref"), answers("y")), "shop")
+    assert isinstance(operation, RenameField) and operation.new_name == "ref"
+
+
+def test_model_and_field_renamed_in_one_run() -> None:
+    # Fields are compared in name order, so the renamed field keeps its place (as in Django).
+    after = state(model("shop.Writer", {"nickname": char()}),
+                  model("shop.Book", {"title": char(100), "author": fk("shop.Writer")}))
+    operations = only(detect(BASE, after, answers("y", "y")), "shop")
+    assert [type(op) for op in operations] == [RenameModel, RenameField]
+    assert (operations[1].model_name, operations[1].old_name, operations[1].new_name) == (
+        "writer", "name", "nickname")
