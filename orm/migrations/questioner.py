@@ -176,6 +176,7 @@ class InteractiveMigrationQuestioner(MigrationQuestioner):
 
     # -- questions ------------------------------------------------------------------
     def ask_not_null_addition(self, field_name: str, model_name: str) -> Any:
+        """Offer a one-off default or quitting (``MigrationQuestionError``)."""
         if self.dry_run:
             return None
         choice = self._choice_input(
@@ -191,6 +192,7 @@ class InteractiveMigrationQuestioner(MigrationQuestioner):
         return self._ask_default()
 
     def ask_not_null_alteration(self, field_name: str, model_name: str) -> Any:
+        """Offer a one-off default, leaving the NULL rows to a data migration, or quitting."""
         if self.dry_run:
             return NOT_PROVIDED
         choice = self._choice_input(
@@ -211,22 +213,26 @@ class InteractiveMigrationQuestioner(MigrationQuestioner):
         return self._ask_default()
 
     def ask_rename(self, model_name: str, old_name: str, new_name: str, field_instance: Any) -> bool:
+        """Ask ``Was book.title renamed to book.name (a CharField)? [y/N]``."""
         kind = type(field_instance).__name__
         return self._boolean_input(
             f"Was {model_name}.{old_name} renamed to {model_name}.{new_name} (a {kind})? [y/N]", False)
 
     def ask_rename_model(self, old_model_state: Any, new_model_state: Any) -> bool:
+        """Ask ``Was the model shop.Author renamed to Writer? [y/N]``."""
         return self._boolean_input(
             f"Was the model {old_model_state.app_label}.{old_model_state.name} renamed to "
             f"{new_model_state.name}? [y/N]", False)
 
     def ask_merge(self, app_label: str) -> bool:
+        """Ask whether to merge the branches printed above."""
         return self._boolean_input(
             "Merging will only work if the operations printed above do not conflict with each "
             "other (working on different fields or models).\nShould these migration branches be "
             "merged? [y/N]", False)
 
     def ask_auto_now_add_addition(self, field_name: str, model_name: str) -> Any:
+        """Offer a one-off default (``timezone.now`` by default) or quitting."""
         if self.dry_run:
             return None
         choice = self._choice_input(
@@ -241,6 +247,7 @@ class InteractiveMigrationQuestioner(MigrationQuestioner):
         return self._ask_default(default="timezone.now")
 
     def ask_unique_callable_default_addition(self, field_name: str, model_name: str) -> None:
+        """Warn, then go on or quit (``MigrationQuestionError``)."""
         if self.dry_run:
             return
         choice = self._choice_input(
@@ -261,12 +268,15 @@ class NonInteractiveMigrationQuestioner(MigrationQuestioner):
     :class:`MigrationQuestionError` naming the field and the two ways out."""
 
     def ask_not_null_addition(self, field_name: str, model_name: str) -> Any:
+        """Refuse: ``MigrationQuestionError`` naming the field and the two ways out."""
         raise _not_null_refusal(field_name, model_name)
 
     def ask_auto_now_add_addition(self, field_name: str, model_name: str) -> Any:
+        """Refuse, as for any NOT NULL field without a default."""
         raise _not_null_refusal(field_name, model_name)
 
     def ask_not_null_alteration(self, field_name: str, model_name: str) -> Any:
+        """Write the change as it is and add a warning to :attr:`warnings`."""
         # As Django: the migration is written; rows holding NULL make it fail
         # at migrate time unless a data migration fills them first.
         self.warnings.append(

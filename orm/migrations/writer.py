@@ -99,6 +99,7 @@ def format_imports(imports: Iterable[str]) -> str:
     in each, ``import x`` lines before ``from x import y``, by module name."""
 
     def module(line: str) -> str:
+        """The module an import line names."""
         return line.split()[1]
 
     sections: list[list[str]] = [[], [], []]
