@@ -1,4 +1,5 @@
-"""Migrations: schema state, operations, the ``Migration`` class and the optimizer.
+"""Migrations: schema state, operations, the ``Migration`` class, the optimizer, and
+the makemigrations engine (autodetector, questioners, writer).
 
 Migration files use it as Django's do::
 
@@ -12,6 +13,7 @@ Migration files use it as Django's do::
 This package is the top layer: it may import every other, none imports it.
 """
 
+from orm.migrations.autodetector import MigrationAutodetector
 from orm.migrations.exceptions import InvalidStateError, IrreversibleError
 from orm.migrations.migration import Migration
 from orm.migrations.operations import (
@@ -36,7 +38,15 @@ from orm.migrations.operations import (
     SeparateDatabaseAndState,
 )
 from orm.migrations.optimizer import MigrationOptimizer
+from orm.migrations.questioner import (
+    InteractiveMigrationQuestioner,
+    MigrationQuestioner,
+    MigrationQuestionError,
+    NonInteractiveMigrationQuestioner,
+)
+from orm.migrations.serializer import SerializationError
 from orm.migrations.state import ModelState, ProjectState
+from orm.migrations.writer import MigrationWriter, merge_migration
 
 __all__ = [
     "AddConstraint",
@@ -48,11 +58,17 @@ __all__ = [
     "AlterUniqueTogether",
     "CreateModel",
     "DeleteModel",
+    "InteractiveMigrationQuestioner",
     "InvalidStateError",
     "IrreversibleError",
     "Migration",
+    "MigrationAutodetector",
     "MigrationOptimizer",
+    "MigrationQuestionError",
+    "MigrationQuestioner",
+    "MigrationWriter",
     "ModelState",
+    "NonInteractiveMigrationQuestioner",
     "Operation",
     "ProjectState",
     "RemoveConstraint",
@@ -64,4 +80,6 @@ __all__ = [
     "RunPython",
     "RunSQL",
     "SeparateDatabaseAndState",
+    "SerializationError",
+    "merge_migration",
 ]
