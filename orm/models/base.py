@@ -18,7 +18,7 @@ from orm.exceptions import (
 )
 from orm.fields import BigAutoField, Field, ForeignKey, ManyToManyField
 from orm.fields.related import RECURSIVE_RELATIONSHIP_CONSTANT
-from orm.models import registry
+from orm.models import checks, registry
 from orm.models.deletion import CASCADE
 from orm.models.manager import BaseManager, Manager
 from orm.models.options import Options
@@ -136,12 +136,14 @@ class ModelBase(type):
                 meta.abstract = False
                 cls.Meta = meta
             return cls
+        checks.check_fields(cls, fields)
         mcs._add_exceptions(cls, name, module, parents)
         for field_name, field in sorted(fields.items(), key=lambda item: item[1].creation_counter):
             field.contribute_to_class(cls, field_name)
         if opts.pk is None:
             auto = BigAutoField(verbose_name="ID", primary_key=True, auto_created=True)
             auto.contribute_to_class(cls, "id")
+        checks.check_columns(cls)
         for attr_name, value in contributable.items():
             if not isinstance(value, Field):
                 value.contribute_to_class(cls, attr_name)
@@ -227,6 +229,7 @@ def _when_registered(cls: Any, reference: Any, operation: Any) -> None:
 
 def _install_reverse(model: Any, rel: Any) -> None:
     """Register a foreign key's reverse relation on its target and add the accessor."""
+    checks.check_reverse_relation(model, rel)
     model._meta.add_related_object(rel)
     if not rel.is_hidden():
         accessor = rel.get_accessor_name()
@@ -258,6 +261,7 @@ def _set_through(model: Any, rel: Any, through: Any) -> None:
 
 
 def _finish_m2m(model: Any, rel: Any) -> None:
+    checks.check_reverse_relation(model, rel)
     model._meta.add_related_object(rel)
     if not rel.is_hidden():
         setattr(model, rel.get_accessor_name(), ManyToManyDescriptor(rel, reverse=True))

@@ -253,3 +253,44 @@ async def test_known_related_objects_in_async_code(library: Library) -> None:
     assert (await alice.books.order_by("title").afirst()).author is alice  # type: ignore[union-attr]
     assert [b.author async for b in alice.books.all()] == [alice, alice]
     assert all([b.author is alice async for b in alice.books.all()])
+
+
+# --------------------------------------------------------------- expressions as values
+
+
+def test_create_with_an_expression_stores_and_returns_the_computed_value(db: str) -> None:
+    tag = Tag.objects.create(name=orm.Lower(orm.Value("MiXeD")))
+    assert tag.name == "mixed" and tag.pk is not None
+    assert Tag.objects.get(pk=tag.pk).name == "mixed"
+
+
+def test_save_with_f_expression_updates_in_the_database_and_refreshes(library: Library) -> None:
+    book = Book.objects.get(pk=library.basics.pk)
+    Book.objects.filter(pk=book.pk).update(pages=250)  # the instance still holds 200
+    book.pages = orm.F("pages") + 1
+    book.save()
+    assert book.pages == 251
+    book.save()  # saving again does not add one more
+    assert Book.objects.get(pk=book.pk).pages == 251
+
+
+def test_insert_refuses_expressions_reading_columns(db: str) -> None:
+    author = Author.objects.create(name="A", email="a@example.com")
+    with pytest.raises(ValueError, match=r"F\(\) expressions can only be used to update, not to insert"):
+        Book.objects.create(title="t", author=author, pages=orm.F("price") + 1)
+    assert Book.objects.count() == 0
+
+
+def test_bulk_create_mixes_expression_rows_and_plain_rows(db: str) -> None:
+    tags = Tag.objects.bulk_create([Tag(name="plain"), Tag(name=orm.Upper(orm.Value("loud"))), Tag(name="z")])
+    assert all(tag.pk is not None for tag in tags)
+    assert [t.name for t in tags] == ["plain", "LOUD", "z"]
+    assert sorted(Tag.objects.values_list("name", flat=True)) == ["LOUD", "plain", "z"]
+
+
+async def test_acreate_and_asave_with_expressions(db: str) -> None:
+    tag = await Tag.objects.acreate(name=orm.Lower(orm.Value("ASYNC")))
+    assert tag.name == "async"
+    tag.name = orm.Upper(orm.F("name"))
+    await tag.asave()
+    assert tag.name == "ASYNC"  # readable on the event loop: no lazy load needed
