@@ -434,7 +434,7 @@ class Model(metaclass=ModelBase):
             update_fields = self._checked_update_fields(update_fields)
         elif not force_insert and using == self._state.db:
             update_fields = self._loaded_field_names()
-        self.save_base(using=using, force_insert=force_insert, force_update=force_update,
+        self._save_base(using=using, force_insert=force_insert, force_update=force_update,
                        update_fields=update_fields)
 
     def _checked_update_fields(self, update_fields: Any) -> frozenset[str]:
@@ -463,7 +463,7 @@ class Model(metaclass=ModelBase):
         loaded = frozenset(f.attname for f in fields if f.attname in data)
         return loaded or None
 
-    def save_base(self, raw: bool = False, force_insert: bool = False, force_update: bool = False,
+    def _save_base(self, raw: bool = False, force_insert: bool = False, force_update: bool = False,
                   using: str | None = None, update_fields: frozenset[str] | None = None) -> None:
         """Send ``pre_save``, write the row, send ``post_save`` (Django's ``save_base``).
 

@@ -319,6 +319,16 @@ def test_pre_and_post_init_for_new_and_loaded_instances(db: str, connect: Callab
     assert [c["instance"] for c in post.calls[-len(listed):]] == listed
 
 
+def test_post_init_for_objects_loaded_by_select_related_and_raw(
+    library: Library, connect: Callable[..., Recorder]
+) -> None:
+    post = connect(signals.post_init, sender=Author)
+    books = list(Book.objects.select_related("author"))
+    assert [c["instance"] for c in post.calls] == [book.author for book in books]
+    raw = list(Author.objects.raw("SELECT id, name, email, created FROM tests_author"))
+    assert [c["instance"] for c in post.calls[len(books):]] == raw
+
+
 def test_lazy_string_sender_and_class_prepared(db: str, connect: Callable[..., Recorder]) -> None:
     post = connect(signals.post_save, sender="tests.Tag")
     Tag.objects.create(name="lazy")
