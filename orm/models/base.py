@@ -60,6 +60,11 @@ class ModelState:
 _new_state = object.__new__
 
 
+class RelationInFieldsError(FieldError, ValueError):
+    """``refresh_from_db(fields=["author__name"])``: a ``ValueError`` as in Django, and a
+    ``FieldError`` like every other bad field path in `orm`."""
+
+
 class Deferred:
     """The type of :data:`DEFERRED`."""
 
@@ -570,7 +575,7 @@ class Model(metaclass=ModelBase):
                 del prefetched[name]
                 names.remove(name)
         if any("__" in name for name in names):
-            raise ValueError(
+            raise RelationInFieldsError(
                 'Found "__" in fields argument. Relations and transforms are not allowed in fields.'
             )
         for name in names:
