@@ -5,6 +5,7 @@ Public names only; see API.md for the contract.
 
 from asgiref.sync import async_to_sync, sync_to_async
 
+from orm import signals
 from orm.db import transaction
 from orm.db.connections import configure, connection, connections
 from orm.db.scopes import connection_scope
@@ -60,6 +61,7 @@ from orm.fields import (
 )
 from orm.models import (
     CASCADE,
+    DEFERRED,
     DO_NOTHING,
     PROTECT,
     RESTRICT,
@@ -102,6 +104,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "CASCADE",
+    "DEFERRED",
     "DO_NOTHING",
     "PROTECT",
     "RESTRICT",
@@ -196,6 +199,7 @@ __all__ = [
     "create_tables",
     "drop_tables",
     "prefetch_related_objects",
+    "signals",
     "sync_to_async",
     "transaction",
 ]

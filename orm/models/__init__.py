@@ -1,6 +1,6 @@
 """Models: the metaclass, ``_meta``, managers, relation descriptors, deletion, constraints."""
 
-from orm.models.base import Model
+from orm.models.base import DEFERRED, Model
 from orm.models.constraints import CheckConstraint, Index, UniqueConstraint
 from orm.models.deletion import CASCADE, DO_NOTHING, PROTECT, RESTRICT, SET_DEFAULT, SET_NULL
 from orm.models.manager import BaseManager, Manager
@@ -9,6 +9,7 @@ from orm.models.schema import acreate_tables, adrop_tables, create_tables, drop_
 
 __all__ = [
     "CASCADE",
+    "DEFERRED",
     "DO_NOTHING",
     "PROTECT",
     "RESTRICT",

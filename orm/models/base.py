@@ -18,7 +18,7 @@ from orm.exceptions import (
 )
 from orm.fields import BigAutoField, Field, ForeignKey, ManyToManyField
 from orm.fields.related import RECURSIVE_RELATIONSHIP_CONSTANT
-from orm.models import registry
+from orm.models import checks, registry
 from orm.models.deletion import CASCADE
 from orm.models.manager import BaseManager, Manager
 from orm.models.options import Options
@@ -31,6 +31,7 @@ from orm.models.related import (
 )
 from orm.query import writes
 from orm.query.prefetch import prefetch_related_objects
+from orm.signals import ModelSignal, class_prepared, post_init, post_save, pre_init, pre_save
 from orm.utils.asyncio import check_async_unsafe, to_async
 from orm.utils.text import short_reprs
 
@@ -57,6 +58,28 @@ class ModelState:
 
 
 _new_state = object.__new__
+
+
+class RelationInFieldsError(FieldError, ValueError):
+    """``refresh_from_db(fields=["author__name"])``: a ``ValueError`` as in Django, and a
+    ``FieldError`` like every other bad field path in `orm`."""
+
+
+class Deferred:
+    """The type of :data:`DEFERRED`."""
+
+    def __repr__(self) -> str:
+        return "<Deferred field>"
+
+
+#: Passed positionally to ``Model(...)`` in place of a value that was not
+#: loaded (Django's ``DEFERRED``): the field stays deferred and loads on access.
+#: Overrides of ``from_db`` use it to build instances with ``cls(*values)``.
+DEFERRED = Deferred()
+
+# orm.signals sits below this layer; it resolves "app_label.ModelName"
+# senders in the global registry, which it learns here.
+ModelSignal.default_apps = registry.apps
 
 
 def _app_label(module: str) -> str:
@@ -118,12 +141,14 @@ class ModelBase(type):
                 meta.abstract = False
                 cls.Meta = meta
             return cls
+        checks.check_fields(cls, fields)
         mcs._add_exceptions(cls, name, module, parents)
         for field_name, field in sorted(fields.items(), key=lambda item: item[1].creation_counter):
             field.contribute_to_class(cls, field_name)
         if opts.pk is None:
             auto = BigAutoField(verbose_name="ID", primary_key=True, auto_created=True)
             auto.contribute_to_class(cls, "id")
+        checks.check_columns(cls)
         for attr_name, value in contributable.items():
             if not isinstance(value, Field):
                 value.contribute_to_class(cls, attr_name)
@@ -136,6 +161,7 @@ class ModelBase(type):
         cls._base_manager = base_manager
         mcs._install_descriptors(cls)
         opts.apps.register_model(opts.app_label, cls)
+        class_prepared.send(sender=cls)
         return cls
 
     @staticmethod
@@ -208,6 +234,7 @@ def _when_registered(cls: Any, reference: Any, operation: Any) -> None:
 
 def _install_reverse(model: Any, rel: Any) -> None:
     """Register a foreign key's reverse relation on its target and add the accessor."""
+    checks.check_reverse_relation(model, rel)
     model._meta.add_related_object(rel)
     if not rel.is_hidden():
         accessor = rel.get_accessor_name()
@@ -239,6 +266,7 @@ def _set_through(model: Any, rel: Any, through: Any) -> None:
 
 
 def _finish_m2m(model: Any, rel: Any) -> None:
+    checks.check_reverse_relation(model, rel)
     model._meta.add_related_object(rel)
     if not rel.is_hidden():
         setattr(model, rel.get_accessor_name(), ManyToManyDescriptor(rel, reverse=True))
@@ -278,6 +306,9 @@ class Model(metaclass=ModelBase):
         objects: ClassVar[_ObjectsDescriptor]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        cls = type(self)
+        if pre_init.receivers:
+            pre_init.send(sender=cls, args=args, kwargs=kwargs)
         meta = self._meta
         self._state = ModelState()
         data = self.__dict__
@@ -285,7 +316,8 @@ class Model(metaclass=ModelBase):
         if len(args) > len(fields):
             raise IndexError("Number of args exceeds number of fields")
         for field, value in zip(fields, args, strict=False):
-            data[field.attname] = value
+            if value is not DEFERRED:
+                data[field.attname] = value
         for field in fields[len(args):]:
             if field.is_relation and field.name in kwargs:
                 setattr(self, field.name, kwargs.pop(field.name))
@@ -315,6 +347,8 @@ class Model(metaclass=ModelBase):
                     f"{short_reprs(unexpected)}. "
                     f"Fields are: {', '.join(f.name for f in meta.concrete_fields)}"
                 )
+        if post_init.receivers:
+            post_init.send(sender=cls, instance=self)
 
     @classmethod
     def from_db(cls: type[_M], db: str, field_names: list[str], values: Any) -> _M:
@@ -386,41 +420,99 @@ class Model(metaclass=ModelBase):
 
     def save(self, force_insert: bool = False, force_update: bool = False, using: str | None = None,
              update_fields: Any = None) -> None:
-        """INSERT a new row or UPDATE the existing one (by primary key)."""
+        """INSERT a new row or UPDATE the existing one (by primary key).
+
+        ``force_insert``/``force_update`` insist on one statement;
+        ``update_fields`` writes only those fields (an empty one writes
+        nothing). An instance loaded with deferred fields, saved to the
+        database it came from, writes only its loaded fields (as Django).
+        """
         check_async_unsafe("Model.save()", "asave()")
-        if force_insert and force_update:
-            raise ValueError("Cannot force both insert and updating in model saving.")
         self._prepare_related_fields_for_save("save")
         using = using or self._state.db or DEFAULT_DB_ALIAS
+        if force_insert and (force_update or update_fields):
+            raise ValueError("Cannot force both insert and updating in model saving.")
+        if update_fields is not None:
+            # An empty update_fields skips the save, signals included.
+            if not update_fields:
+                return
+            update_fields = self._checked_update_fields(update_fields)
+        elif not force_insert and using == self._state.db:
+            update_fields = self._loaded_field_names()
+        self._save_base(using=using, force_insert=force_insert, force_update=force_update,
+                       update_fields=update_fields)
+
+    def _checked_update_fields(self, update_fields: Any) -> frozenset[str]:
+        if isinstance(update_fields, str):
+            raise TypeError(
+                f"update_fields must be a list of field names, not the string {update_fields!r}; "
+                f"write update_fields=[{update_fields!r}]."
+            )
+        names = frozenset(update_fields)
+        meta = self._meta
+        valid = {n for f in meta.concrete_fields if not f.primary_key for n in (f.name, f.attname)}
+        unknown = names - valid
+        if unknown:
+            raise ValueError(
+                "The following fields do not exist in this model, are m2m fields, primary keys, or "
+                f"are non-concrete fields: {', '.join(sorted(str(n) for n in unknown))}"
+            )
+        return names
+
+    def _loaded_field_names(self) -> frozenset[str] | None:
+        """The loaded non-pk fields when some are deferred, else None (save everything)."""
+        data = self.__dict__
+        fields = [f for f in self._meta.concrete_fields if not f.primary_key]
+        if all(f.attname in data for f in fields):
+            return None
+        loaded = frozenset(f.attname for f in fields if f.attname in data)
+        return loaded or None
+
+    def _save_base(self, raw: bool = False, force_insert: bool = False, force_update: bool = False,
+                  using: str | None = None, update_fields: frozenset[str] | None = None) -> None:
+        """Send ``pre_save``, write the row, send ``post_save`` (Django's ``save_base``).
+
+        Both signals run in the calling thread, inside the caller's
+        transaction if there is one; ``post_save`` after the row is written.
+        Automatic many-to-many join models send neither.
+        """
+        using = using or self._state.db or DEFAULT_DB_ALIAS
+        cls = type(self)
+        meta = self._meta
+        if not meta.auto_created and pre_save.receivers:
+            pre_save.send(sender=cls, instance=self, raw=raw, using=using, update_fields=update_fields)
+        with transaction.mark_for_rollback_on_error(using):
+            updated = self._save_table(raw, force_insert, force_update, using, update_fields)
+        self._state.db = using
+        self._state.adding = False
+        if not meta.auto_created and post_save.receivers:
+            post_save.send(sender=cls, instance=self, created=not updated, update_fields=update_fields,
+                           raw=raw, using=using)
+
+    def _save_table(self, raw: bool, force_insert: bool, force_update: bool, using: str,
+                    update_fields: frozenset[str] | None) -> bool:
+        """UPDATE or INSERT this instance's row; True when an UPDATE matched it."""
         meta = self._meta
         fields = [f for f in meta.concrete_fields if not f.primary_key]
         if update_fields is not None:
-            names = set(update_fields)
-            if not names:
-                return
-            valid = {f.name for f in fields} | {f.attname for f in fields}
-            unknown = names - valid
-            if unknown:
-                raise ValueError(
-                    f"The following fields do not exist in this model, are m2m fields, or are "
-                    f"non-concrete fields: {short_reprs(sorted(unknown))}"
-                )
-            fields = [f for f in fields if f.name in names or f.attname in names]
-        with transaction.mark_for_rollback_on_error(using):
-            updated = False
-            pk_value = self.pk
-            if pk_value is not None and not force_insert and not (
-                self._state.adding and meta.pk.has_default()
-            ):
-                updated = writes.update_row(type(self), self, fields, using)
-                if force_update and not updated:
-                    raise DatabaseError("Forced update did not affect any rows.")
-                if update_fields is not None and not updated:
-                    raise DatabaseError("Save with update_fields did not affect any rows.")
-            if not updated:
-                writes.insert_rows(type(self), [self], using, with_pk=pk_value is not None)
-        self._state.db = using
-        self._state.adding = False
+            fields = [f for f in fields if f.name in update_fields or f.attname in update_fields]
+        pk_value = self.pk
+        if pk_value is None and (force_update or update_fields):
+            raise ValueError("Cannot force an update in save() with no primary key.")
+        if not force_update and self._state.adding and meta.pk.has_default():
+            # A new instance whose pk came from a default has no row yet:
+            # skip the UPDATE (as Django does).
+            force_insert = True
+        updated = False
+        if pk_value is not None and not force_insert:
+            updated = writes.update_row(type(self), self, fields, using)
+            if force_update and not updated:
+                raise DatabaseError("Forced update did not affect any rows.")
+            if update_fields and not updated:
+                raise DatabaseError("Save with update_fields did not affect any rows.")
+        if not updated:
+            writes.insert_rows(type(self), [self], using, with_pk=pk_value is not None)
+        return updated
 
     def delete(self, using: str | None = None) -> tuple[int, dict[str, int]]:
         """Delete this object and apply ``on_delete`` rules to what points at it."""
@@ -428,30 +520,87 @@ class Model(metaclass=ModelBase):
         if self.pk is None:
             raise ValueError(f"{type(self).__name__} object can't be deleted because its id is None.")
         collector = self._meta.new_collector(using or self._state.db or DEFAULT_DB_ALIAS)
+        collector.origin = self
         collector.collect([self])
         return collector.delete()  # type: ignore[no-any-return]
 
-    def refresh_from_db(self, using: str | None = None, fields: Any = None) -> None:
-        """Reload field values from the database (all, or only ``fields``)."""
+    def get_deferred_fields(self) -> set[str]:
+        """The attnames of the concrete fields not loaded on this instance (``only()``/``defer()``)."""
+        data = self.__dict__
+        return {f.attname for f in self._meta.concrete_fields if f.attname not in data}
+
+    def refresh_from_db(self, using: str | None = None, fields: Any = None, from_queryset: Any = None) -> None:
+        """Reload field values from the database (Django's ``refresh_from_db``).
+
+        ``fields`` (names or attnames) reloads only those; a name of a
+        prefetched relation drops that prefetch instead. Without ``fields``
+        every loaded field is reloaded (deferred ones stay deferred) and all
+        prefetched relations are dropped. Cached related objects of reloaded
+        foreign keys, and cached reverse one-to-one objects, are dropped too.
+        ``from_queryset`` is the QuerySet to read from (default: the base
+        manager), e.g. ``Book.objects.select_related("author")`` or one with
+        ``select_for_update()``.
+        """
         check_async_unsafe("Model.refresh_from_db()", "arefresh_from_db()")
-        meta = self._meta
-        qs = type(self)._base_manager.using(using or self._state.db or DEFAULT_DB_ALIAS)
-        if fields is not None:
-            names = [meta.get_field(name).name for name in fields]
-            qs = qs.only(*names)
-        db_instance = qs.filter(pk=self.pk).first()
-        if db_instance is None:
-            raise type(self).DoesNotExist(f"{type(self).__name__} matching query does not exist.")
-        wanted = set(fields) if fields is not None else None
-        for field in meta.concrete_fields:
-            if wanted is not None and field.name not in wanted and field.attname not in wanted:
-                continue
-            self.__dict__[field.attname] = db_instance.__dict__[field.attname]
-            if field.is_relation:
-                self._state.fields_cache.pop(field.name, None)
         if fields is None:
             self.__dict__.pop("_prefetched_objects_cache", None)
+        else:
+            fields = self._refresh_fields(fields)
+            if not fields:
+                return
+        if from_queryset is None:
+            from_queryset = type(self)._base_manager.using(using or self._state.db or DEFAULT_DB_ALIAS)
+        elif using is not None:
+            from_queryset = from_queryset.using(using)
+        qs = from_queryset.filter(pk=self.pk)
+        deferred = self.get_deferred_fields()
+        if fields is not None:
+            qs = qs.only(*fields)
+        elif deferred:
+            qs = qs.only(*[f.attname for f in self._meta.concrete_fields if f.attname not in deferred])
+        db_instance = qs.get()
+        self._copy_refreshed(db_instance, fields)
         self._state.db = db_instance._state.db
+
+    def _refresh_fields(self, fields: Any) -> set[str]:
+        if isinstance(fields, str):
+            raise TypeError(
+                f"refresh_from_db(fields=...) takes a list of field names, not the string {fields!r}; "
+                f"write fields=[{fields!r}]."
+            )
+        names: set[str] = set(fields)
+        prefetched = self.__dict__.get("_prefetched_objects_cache", {})
+        for name in list(names):
+            if name in prefetched:
+                del prefetched[name]
+                names.remove(name)
+        if any("__" in name for name in names):
+            raise RelationInFieldsError(
+                'Found "__" in fields argument. Relations and transforms are not allowed in fields.'
+            )
+        for name in names:
+            self._meta.get_field(name)  # an unknown name raises FieldDoesNotExist, naming the fields
+        return names
+
+    def _copy_refreshed(self, db_instance: Any, fields: set[str] | None) -> None:
+        """Copy the loaded values of ``db_instance`` and drop stale cached relations."""
+        meta = self._meta
+        loaded = db_instance.__dict__
+        cache = self._state.fields_cache
+        db_cache = db_instance._state.fields_cache
+        for field in meta.concrete_fields:
+            if field.attname not in loaded:
+                continue
+            self.__dict__[field.attname] = loaded[field.attname]
+            if field.is_relation:
+                if field.name in db_cache:  # from_queryset used select_related
+                    cache[field.name] = db_cache[field.name]
+                else:
+                    cache.pop(field.name, None)
+        if fields is None:
+            for rel in meta.related_objects:
+                if rel.one_to_one and not rel.is_hidden():
+                    cache.pop(rel.get_accessor_name(), None)
 
     def clean(self) -> None:
         """Hook for model-wide validation in ``full_clean()``."""
@@ -538,9 +687,10 @@ class Model(metaclass=ModelBase):
         """Async twin of :meth:`delete`."""
         return await to_async(self.delete)(using)
 
-    async def arefresh_from_db(self, using: str | None = None, fields: Any = None) -> None:
+    async def arefresh_from_db(self, using: str | None = None, fields: Any = None,
+                               from_queryset: Any = None) -> None:
         """Async twin of :meth:`refresh_from_db`."""
-        return await to_async(self.refresh_from_db)(using, fields)
+        return await to_async(self.refresh_from_db)(using, fields, from_queryset)
 
     async def afull_clean(self, exclude: Any = None, validate_unique: bool = True) -> None:
         """Async twin of :meth:`full_clean` (uniqueness checks query the database)."""
@@ -566,4 +716,4 @@ if TYPE_CHECKING:
         def __get__(self, instance: None, owner: type[_M]) -> Manager[_M]: ...
 
 
-__all__ = ["Model", "ModelBase", "ModelState", "FieldError", "sys"]
+__all__ = ["DEFERRED", "Model", "ModelBase", "ModelState", "FieldError", "sys"]

@@ -15,6 +15,7 @@ from typing import Any
 from orm.db import transaction
 from orm.db.connections import connections
 from orm.exceptions import ProtectedError, RestrictedError
+from orm.signals import post_delete, pre_delete
 
 
 def CASCADE(collector: Any, field: Any, sub_objs: list[Any]) -> None:  # noqa: N802 - Django's names
@@ -53,8 +54,11 @@ def DO_NOTHING(collector: Any, field: Any, sub_objs: list[Any]) -> None:  # noqa
 class Collector:
     """Collects the objects a deletion affects, then deletes them in one transaction."""
 
-    def __init__(self, using: str) -> None:
+    def __init__(self, using: str, origin: Any = None) -> None:
         self.using = using
+        #: What the deletion started from (a model instance or a QuerySet),
+        #: passed to pre_delete/post_delete receivers as ``origin``.
+        self.origin = origin
         self.data: dict[Any, dict[Any, Any]] = defaultdict(dict)
         self.field_updates: list[tuple[Any, Any, list[Any]]] = []
         self.restricted: list[tuple[Any, list[Any]]] = []
@@ -78,7 +82,7 @@ class Collector:
                 target_fk = [f for f in through._meta.concrete_fields
                              if f.is_relation and f.remote_field.model is model and f.name != source_name]
                 fk = target_fk[0] if target_fk else through._meta.get_field(source_name)
-                self.fast_deletes.append(_join_rows(through, fk, new))
+                self._add_join_rows(_join_rows(through, fk, new))
                 continue
             field = rel.field
             related = rel.related_model
@@ -92,7 +96,25 @@ class Collector:
             through = field.remote_field.through
             source_name, _ = field.m2m_field_names()
             fk = through._meta.get_field(source_name)
-            self.fast_deletes.append(_join_rows(through, fk, new))
+            self._add_join_rows(_join_rows(through, fk, new))
+
+    def can_fast_delete(self, model: Any) -> bool:
+        """Whether rows of ``model`` may go in one DELETE, unloaded: nobody listens to their deletion.
+
+        Automatic join models never send delete signals (as Django), so their
+        rows always go this way.
+        """
+        if model._meta.auto_created:
+            return True
+        return not (pre_delete.has_listeners(model) or post_delete.has_listeners(model))
+
+    def _add_join_rows(self, rows: Any) -> None:
+        # Rows of a custom through model are loaded and deleted one by one
+        # when delete signals have receivers for it, so each is sent.
+        if self.can_fast_delete(rows.model):
+            self.fast_deletes.append(rows)
+        else:
+            self.collect(list(rows.using(self.using)))
 
     def _check_restricted(self) -> None:
         for field, sub_objs in self.restricted:
@@ -111,6 +133,9 @@ class Collector:
         counts: dict[str, int] = defaultdict(int)
         connection = connections[self.using]
         with transaction.atomic(using=self.using, savepoint=False):
+            # Inside the transaction, as Django: a receiver that raises
+            # rolls the whole deletion back.
+            self._send(pre_delete)
             for qs in self.fast_deletes:
                 count = _delete_query(qs, connection)
                 if count:
@@ -134,10 +159,23 @@ class Collector:
                         connection,
                     )
                 counts[model._meta.label] += count
+                if not model._meta.auto_created and post_delete.receivers:
+                    for obj in instances.values():
+                        post_delete.send(sender=model, instance=obj, using=self.using, origin=self.origin)
         for instances in self.data.values():
             for obj in instances.values():
                 setattr(obj, type(obj)._meta.pk.attname, None)
         return sum(counts.values()), dict(counts)
+
+
+    def _send(self, signal: Any) -> None:
+        if not signal.receivers:
+            return
+        for model, instances in self.data.items():
+            if model._meta.auto_created:
+                continue
+            for obj in instances.values():
+                signal.send(sender=model, instance=obj, using=self.using, origin=self.origin)
 
 
 def _join_rows(through: Any, fk: Any, objs: list[Any]) -> Any:

@@ -18,6 +18,7 @@ from orm.exceptions import ObjectDoesNotExist, SynchronousOnlyOperation
 from orm.models.manager import Manager
 from orm.query.expressions import F
 from orm.query.queryset import QuerySet
+from orm.signals import m2m_changed
 from orm.utils.asyncio import ALLOW_ENV, check_async_unsafe, in_event_loop_thread, to_async
 from orm.utils.text import short_repr
 
@@ -486,7 +487,30 @@ class ManyRelatedManager(Manager[Any]):
             return
         with transaction.atomic(using=self.db, savepoint=False):
             self._lock_source()
+            self._add_ids(source, ids, through_defaults)
+
+    def _add_ids(self, source: Any, ids: list[Any], through_defaults: dict[str, Any] | None) -> None:
+        """Link ``ids`` (inside the caller's atomic block), sending m2m_changed when it has receivers."""
+        if not m2m_changed.has_listeners(self.through):
             self._insert_links(source, ids, through_defaults)
+            return
+        # As Django: receivers get only the ids not linked yet, which costs a
+        # read that the signal-free path above does without.
+        existing = set(self.through._base_manager.using(self.db)
+                       .filter(**{self.source_fk.attname: source, f"{self.target_fk.attname}__in": ids})
+                       .values_list(self.target_fk.attname, flat=True))
+        missing = [t for t in ids if t not in existing]
+        self._send_changed("pre_add", set(missing))
+        if missing:
+            self._insert_links(source, missing, through_defaults)
+        self._send_changed("post_add", set(missing))
+
+    def _send_changed(self, action: str, pk_set: set[Any] | None) -> None:
+        # Sent in the calling thread, inside the manager's atomic block: a
+        # receiver that raises undoes the change.
+        if m2m_changed.receivers:
+            m2m_changed.send(sender=self.through, action=action, instance=self.instance,
+                             reverse=self.reverse_side, model=self.model, pk_set=pk_set, using=self.db)
 
     def _insert_links(self, source: Any, ids: list[Any], through_defaults: dict[str, Any] | None) -> None:
         manager = self.through._base_manager.using(self.db)
@@ -518,17 +542,24 @@ class ManyRelatedManager(Manager[Any]):
         source = self._source_value()
         self._clear_cache()
         ids = self._target_ids(objs)
-        if ids:
+        if not ids:
+            return
+        with transaction.atomic(using=self.db, savepoint=False):
+            self._send_changed("pre_remove", set(ids))
             self.through._base_manager.using(self.db).filter(
                 **{self.source_fk.attname: source, f"{self.target_fk.attname}__in": ids}
             ).delete()
+            self._send_changed("post_remove", set(ids))
 
     def clear(self) -> None:
         """Unlink everything."""
         check_async_unsafe(f"{type(self).__name__}.clear()", "aclear()")
         source = self._source_value()
         self._clear_cache()
-        self.through._base_manager.using(self.db).filter(**{self.source_fk.attname: source}).delete()
+        with transaction.atomic(using=self.db, savepoint=False):
+            self._send_changed("pre_clear", None)
+            self.through._base_manager.using(self.db).filter(**{self.source_fk.attname: source}).delete()
+            self._send_changed("post_clear", None)
 
     def set(self, objs: Any, clear: bool = False, through_defaults: dict[str, Any] | None = None) -> None:
         """Link exactly ``objs``: concurrent calls on one object take turns, one set wins whole."""
@@ -551,7 +582,7 @@ class ManyRelatedManager(Manager[Any]):
                     self.remove(*stale)
             missing = [t for t in wanted if t not in current]
             if missing:
-                self._insert_links(source, missing, through_defaults)
+                self._add_ids(source, missing, through_defaults)
 
     def _lock_source(self) -> None:
         # add() and set() of one object take turns: they lock the object's row

@@ -24,6 +24,7 @@ from orm.query.iterables import (
     NamedValuesListIterable,
     ValuesIterable,
     ValuesListIterable,
+    instance_loader,
 )
 from orm.query.prefetch import check_prefetch_path, prefetch_related_objects
 from orm.query.q import Q
@@ -129,7 +130,7 @@ class QuerySet(Generic[M]):
             return result
         if plan.converters:
             result = convert_rows(result, plan.converters, connection)
-        from_db, db, attnames = self.model.from_db, self.db, plan.attnames
+        from_db, db, attnames = instance_loader(self.model), self.db, plan.attnames
         return [from_db(db, attnames, row) for row in result]
 
     def _fetch_all(self) -> None:
@@ -692,6 +693,7 @@ class QuerySet(Generic[M]):
         if self._fields is not None:
             raise TypeError("Cannot call delete() after .values() or .values_list()")
         collector = self.model._meta.new_collector(self.db)
+        collector.origin = self  # handed to pre_delete/post_delete receivers
         del_query = self._chain()
         del_query.query.select_related = False
         del_query.query.clear_ordering()

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import Any
 
 from orm.db.connections import connections
+from orm.query.iterables import instance_loader
 from orm.utils.asyncio import check_async_unsafe, to_async
 
 
@@ -47,13 +48,14 @@ class RawQuerySet:
             for i, f in enumerate(fields) if f is not None
         ]
         result = []
+        from_db = instance_loader(self.model)
         for row in rows:
             values = list(row)
             for i, funcs, f in converters:
                 for func in funcs:
                     values[i] = func(values[i], f, connection)
             attnames = [f.attname for f in fields if f is not None]
-            obj = self.model.from_db(self.db, attnames, [v for v, f in zip(values, fields, strict=True) if f is not None])
+            obj = from_db(self.db, attnames, [v for v, f in zip(values, fields, strict=True) if f is not None])
             for name, f, value in zip(names, fields, values, strict=True):
                 if f is None:
                     setattr(obj, name, value)

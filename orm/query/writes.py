@@ -13,10 +13,17 @@ from typing import Any
 from orm.db import transaction
 from orm.db.connections import connections
 from orm.exceptions import DataError, FieldError
-from orm.query.expressions import Case, Cast, Value, When, internal_type
+from orm.query.expressions import Case, Cast, Col, Value, When, internal_type
 from orm.query.lookups import TruncDate
 from orm.query.q import Q
-from orm.sql.dml import SQLUpdateCompiler, exists_by_pk_sql, insert_sql, update_by_pk_sql
+from orm.query.query import Query
+from orm.sql.dml import (
+    SQLUpdateCompiler,
+    exists_by_pk_sql,
+    insert_expressions_sql,
+    insert_sql,
+    update_by_pk_sql,
+)
 from orm.utils.text import short_repr, short_str
 
 
@@ -27,9 +34,25 @@ def _insert_fields(model: Any, with_pk: bool) -> list[Any]:
 
 def _insert_value(field: Any, obj: Any, connection: Any) -> Any:
     value = field.pre_save(obj, True)
+    if hasattr(value, "resolve_expression"):
+        raise _HasExpression
     if value is None:
         field.check_not_null(value)
     return field.get_db_prep_save(value, connection)
+
+
+class _HasExpression(Exception):
+    """A value to insert is an expression: that row takes the one-statement-per-row path."""
+
+
+class _Output:
+    # What connection.ops.get_db_converters() reads: the output field.
+    def __init__(self, field: Any) -> None:
+        self.output_field = field
+
+
+def _converters(field: Any, connection: Any) -> list[Any]:
+    return [*connection.ops.get_db_converters(_Output(field)), *field.get_db_converters(connection)]
 
 
 def insert_rows(model: Any, objs: Sequence[Any], using: str, with_pk: bool,
@@ -37,17 +60,27 @@ def insert_rows(model: Any, objs: Sequence[Any], using: str, with_pk: bool,
     """INSERT ``objs``; without a pk, generated primary keys are set on the objects.
 
     With ``ignore_conflicts`` rows that violate a constraint are skipped and
-    primary keys are not set (which rows were inserted is unknown).
+    primary keys are not set (which rows were inserted is unknown). An object
+    with an expression as a field value (``Lower(Value("X"))``) is inserted
+    by a statement of its own, which returns the computed values.
     """
     connection = connections[using]
     meta = model._meta
     fields = _insert_fields(model, with_pk)
-    rows = [[_insert_value(f, obj, connection) for f in fields] for obj in objs]
+    rows = []
+    plain = []
+    for obj in objs:
+        try:
+            rows.append([_insert_value(f, obj, connection) for f in fields])
+        except _HasExpression:
+            _insert_expression_row(model, obj, fields, connection, with_pk, ignore_conflicts)
+            continue
+        plain.append(obj)
     returning = [] if with_pk or ignore_conflicts else [meta.pk.column]
     columns = [f.column for f in fields]
     types = [f.db_type(connection) for f in fields] if connection.features.can_bulk_insert_unnest else None
     statements = []
-    step = batch_size or len(rows)
+    step = batch_size or len(rows) or 1
     for start in range(0, len(rows), step):
         statements += insert_sql(connection, meta.db_table, columns, rows[start:start + step],
                                  returning, ignore_conflicts, types)
@@ -60,11 +93,68 @@ def insert_rows(model: Any, objs: Sequence[Any], using: str, with_pk: bool,
                 for (value,) in cursor.fetchall():
                     for converter in converters:
                         value = converter(value, meta.pk, connection)
-                    setattr(objs[position], meta.pk.attname, value)
+                    setattr(plain[position], meta.pk.attname, value)
                     position += 1
-    for obj in objs:
+    for obj in plain:
         obj._state.adding = False
         obj._state.db = using
+
+
+def _insert_expression_row(model: Any, obj: Any, fields: list[Any], connection: Any, with_pk: bool,
+                           ignore_conflicts: bool) -> None:
+    """INSERT one object whose values include expressions; set the values the database computed.
+
+    As Django: an expression may not read a column (there is no row yet).
+    The computed values come back through RETURNING, so the instance holds
+    what was stored rather than the expression.
+    """
+    query = Query(model)
+    compiler = query.get_compiler(connection=connection)
+    values_sql: list[str] = []
+    params: list[Any] = []
+    computed = []
+    for field in fields:
+        value = field.pre_save(obj, True)
+        if hasattr(value, "resolve_expression"):
+            sql, value_params = compiler.compile(_insertable(field, value, query))
+            computed.append(field)
+        else:
+            if value is None:
+                field.check_not_null(value)
+            sql, value_params = "%s", [field.get_db_prep_save(value, connection)]
+        values_sql.append(sql)
+        params.extend(value_params)
+    returning = [] if ignore_conflicts else ([] if with_pk else [model._meta.pk]) + computed
+    sql, params = insert_expressions_sql(connection, model._meta.db_table, [f.column for f in fields],
+                                         values_sql, params, [f.column for f in returning], ignore_conflicts)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone() if returning else None
+    if row is not None:
+        for field, value in zip(returning, row, strict=True):
+            for converter in _converters(field, connection):
+                value = converter(value, field, connection)
+            obj.__dict__[field.attname] = value
+    else:
+        for field in computed:  # skipped or unknown: load from the row on first access
+            obj.__dict__.pop(field.attname, None)
+    obj._state.adding = False
+    obj._state.db = connection.alias
+
+
+def _insertable(field: Any, value: Any, query: Any) -> Any:
+    """Resolve an expression to insert, refusing what cannot be computed without a row."""
+    resolved = value.resolve_expression(query, allow_joins=False, for_save=True)
+    if any(isinstance(node, Col) for node in resolved.flatten()):
+        raise ValueError(
+            f'Failed to insert expression "{value!r}" on {field.model._meta.label}.{field.name}. '
+            "F() expressions can only be used to update, not to insert."
+        )
+    if resolved.contains_aggregate:
+        raise FieldError(
+            f"Aggregate functions are not allowed in this query ({field.name}={value!r})."
+        )
+    return resolved
 
 
 def update_row(model: Any, obj: Any, fields: list[Any], using: str) -> bool:
@@ -76,6 +166,9 @@ def update_row(model: Any, obj: Any, fields: list[Any], using: str) -> bool:
         # book.pages = F("pages") + 1: let the database compute it (as Django).
         manager = model._base_manager.using(using)
         matched = manager.filter(pk=obj.pk).update(**{f.attname: v for f, v in zip(fields, raw, strict=True)})
+        if matched:
+            computed = [f for f, v in zip(fields, raw, strict=True) if hasattr(v, "resolve_expression")]
+            _reload_computed(manager, obj, computed)
         return bool(matched)
     values = [f.get_db_prep_save(value, connection) for f, value in zip(fields, raw, strict=True)]
     pk_value = meta.pk.get_db_prep_value(obj.pk, connection)
@@ -86,6 +179,20 @@ def update_row(model: Any, obj: Any, fields: list[Any], using: str) -> bool:
         sql = update_by_pk_sql(connection, meta.db_table, [f.column for f in fields], meta.pk.column)
         cursor.execute(sql, [*values, pk_value])
         return cursor.rowcount > 0
+
+
+def _reload_computed(manager: Any, obj: Any, fields: list[Any]) -> None:
+    """Replace expressions on ``obj`` by the values the database stored for them.
+
+    A SELECT right after the UPDATE, on the same connection (and in the
+    caller's transaction, if any): outside a transaction another writer's
+    change made in between would be read too, as with ``refresh_from_db()``.
+    """
+    row = manager.filter(pk=obj.pk).values_list(*[f.attname for f in fields]).first()
+    for field, value in zip(fields, row or (), strict=False):
+        obj.__dict__[field.attname] = value
+        if field.is_relation:
+            obj._state.fields_cache.pop(field.name, None)
 
 
 def bulk_insert(model: Any, objs: list[Any], using: str, batch_size: int | None,

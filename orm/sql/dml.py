@@ -124,3 +124,21 @@ def exists_by_pk_sql(connection: Any, table: str, pk_column: str) -> str:
     """``SELECT 1 FROM table WHERE pk = %s``."""
     qn = connection.ops.quote_name
     return f"SELECT 1 FROM {qn(table)} WHERE {qn(pk_column)} = %s"
+
+
+def insert_expressions_sql(
+    connection: Any, table: str, columns: list[str], values_sql: list[str], params: list[Any],
+    returning: list[str], ignore_conflicts: bool = False,
+) -> tuple[str, list[Any]]:
+    """``INSERT INTO table (cols) VALUES (<sql>, ...) [RETURNING ...]`` for one row.
+
+    ``values_sql`` holds, per column, ``%s`` or the compiled SQL of an
+    expression (``Lower(Value("X"))``), whose parameters are in ``params``.
+    """
+    ops = connection.ops
+    qn = ops.quote_name
+    returning_sql = ops.return_insert_columns([qn(c) for c in returning]) if returning else ""
+    suffix = " ON CONFLICT DO NOTHING" if ignore_conflicts else ""
+    suffix += f" {returning_sql}" if returning_sql else ""
+    head = f"INSERT INTO {qn(table)} ({', '.join(qn(c) for c in columns)})"
+    return f"{head} VALUES ({', '.join(values_sql)}){suffix}", list(params)

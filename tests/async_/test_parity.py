@@ -42,7 +42,7 @@ MANAGER_NO_DB = QUERYSET_NO_DB | {"contribute_to_class", "db_manager", "get_quer
 RELATED_DB = QUERYSET_DB | {"add", "remove", "clear", "set"}
 RELATED_NO_DB = MANAGER_NO_DB
 MODEL_DB = {"save", "delete", "refresh_from_db", "fetch_related", "full_clean", "validate_unique"}
-MODEL_NO_DB = {"clean", "clean_fields", "from_db"}
+MODEL_NO_DB = {"clean", "clean_fields", "from_db", "get_deferred_fields"}
 MODULE_DB = {"create_tables", "drop_tables", "prefetch_related_objects"}
 MODULE_NO_DB = {
     # on_delete handlers, called by the deletion collector inside delete()
@@ -297,6 +297,7 @@ NO_DB_CALLS: dict[str, Callable[[Library], Any]] = {
     "clean": lambda s: s.alpha.clean(),
     "clean_fields": lambda s: Tag(name="t").clean_fields(),
     "from_db": lambda s: Book.from_db("default", ["id", "title"], [1, "t"]),
+    "get_deferred_fields": lambda s: Book.from_db("default", ["id", "title"], [1, "t"]).get_deferred_fields(),
     "configure-untouched": lambda s: orm.connections["default"],
 }
 
