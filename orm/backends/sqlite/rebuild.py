@@ -174,6 +174,11 @@ class TableRebuild:
         for kind, name, sql in replay:
             if kind != "index" or name not in known:
                 editor.execute(sql, None)
+        for kind, name, _ in replay:
+            if kind == "view":
+                # CREATE VIEW does not resolve columns; reading it does, so a
+                # view left reading a dropped column fails here, not later.
+                editor.execute(f"SELECT * FROM {self.q(name)} LIMIT 0")
         self.check_foreign_keys()
 
     def _has_sequence(self) -> bool:

@@ -151,13 +151,25 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
         old_sig[0] = new_sig[0] = None
         # column_sql() includes a CHECK naming the column: compare without it.
         old_sig[1], new_sig[1] = self._definition(model, old), self._definition(model, new)
-        if old_sig != new_sig:
+        if old_sig[:3] + old_sig[4:] == new_sig[:3] + new_sig[4:] and not (new.unique or new.primary_key):
+            self._alter_index(model, old, new)  # only db_index differs: no rebuild needed
+        elif old_sig != new_sig:
             self.rebuild(model, Change(old_field=old, new_field=new))
         if old.column != new.column:
             self.execute(
                 f"ALTER TABLE {self.quote_name(table)} RENAME COLUMN {self.quote_name(old.column)} "
                 f"TO {self.quote_name(new.column)}"
             )
+
+    def _alter_index(self, model: Any, old: Any, new: Any) -> None:
+        if new.db_index and not old.db_index:
+            self.execute(self.index_sql(model, [old.column], "idx"))
+        elif old.db_index and not new.db_index:
+            table = model._meta.db_table
+            names = [self.make_name(table, [old.column], "idx")] if self.collect_sql else self.constraint_names(
+                table, [old.column], unique=False, index=True, exclude=self.meta_names(model))
+            for name in names:
+                self.execute(self.sql_delete_index % {"name": self.quote_name(name)})
 
     def _definition(self, model: Any, field: Any) -> tuple[Any, ...]:
         return (field.db_type(self.connection), field.null, field.get_internal_type() in (
