@@ -170,3 +170,14 @@ def test_like_conditions_of_partial_indexes_are_written_deterministically(
     author.objects.create(name="zzz", age=40)  # outside the condition: no conflict
     with pytest.raises(orm.IntegrityError):
         author.objects.create(name=matching, age=40)
+
+
+def test_integer_key_becoming_auto_field_is_rebuilt_with_autoincrement(sqlite_db: None) -> None:
+    state = replay(APP, [migrations.CreateModel("Code", [("id", orm.IntegerField(primary_key=True))])])
+    orm.create_tables(state.apps.get_model(APP, "Code"))
+    sql("INSERT INTO sq_code (id) VALUES (1), (41)")
+    with orm.connection.schema_editor() as editor:
+        after = make_migration([migrations.AlterField("Code", "id", orm.AutoField(primary_key=True))]).apply(
+            state.clone(), editor)
+    assert "AUTOINCREMENT" in sql("SELECT sql FROM sqlite_master WHERE name = 'sq_code'")[0][0]
+    assert after.apps.get_model(APP, "Code").objects.create().pk == 42

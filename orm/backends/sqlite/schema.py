@@ -172,7 +172,7 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
                 self.execute(self.sql_delete_index % {"name": self.quote_name(name)})
 
     def _definition(self, model: Any, field: Any) -> tuple[Any, ...]:
-        return (field.db_type(self.connection), field.null, field.get_internal_type() in (
+        return (field.db_type(self.connection), field.null, self.is_auto(field), field.get_internal_type() in (
             self.connection.data_type_check_constraints))
 
     def alter_unique_together(self, model: Any, old_unique_together: Any, new_unique_together: Any) -> None:
