@@ -52,11 +52,8 @@ def create(*operations: migrations.Operation) -> ProjectState:
 def test_add_field_and_alter_type_statements(backend: str) -> None:
     state = create(migrations.CreateModel("Item", [auto_id(), ("qty", orm.IntegerField())]))
     assert collected(state, migrations.AddField("Item", "code", orm.CharField(max_length=8, default="n/a"))) == [
-        'ALTER TABLE "pg_item" ADD COLUMN "code" varchar(8) NULL;',
-        "UPDATE \"pg_item\" SET \"code\" = 'n/a';",
-        "SET CONSTRAINTS ALL IMMEDIATE;",
-        "SET CONSTRAINTS ALL DEFERRED;",
-        'ALTER TABLE "pg_item" ALTER COLUMN "code" SET NOT NULL;',
+        """ALTER TABLE "pg_item" ADD COLUMN "code" varchar(8) DEFAULT 'n/a' NOT NULL;""",
+        'ALTER TABLE "pg_item" ALTER COLUMN "code" DROP DEFAULT;',
     ]
     assert collected(state, migrations.AlterField("Item", "qty", orm.BigIntegerField())) == [
         "SET CONSTRAINTS ALL IMMEDIATE;",
@@ -122,3 +119,20 @@ def test_a_failing_migration_leaves_the_schema_as_it_was(backend: str) -> None:
               migrations.RunSQL("SELECT * FROM pg_missing"))
     described = {c.name: c.data_type for c in orm.connection.introspection.get_table_description("pg_item")}
     assert described == {"id": "bigint", "qty": "integer"}
+
+
+def test_a_default_with_no_literal_form_is_filled_through_a_parameter(
+        backend: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    state = create(migrations.CreateModel("Item", [auto_id(), ("qty", orm.IntegerField())]))
+    sql("INSERT INTO pg_item (qty) VALUES (1), (2)")
+
+    def no_literal(self: Any, value: Any) -> str:
+        raise TypeError("no literal")
+
+    editor_class = type(orm.connection.schema_editor())
+    monkeypatch.setattr(editor_class, "quote_value", no_literal)
+    apply(state, migrations.AddField("Item", "code", orm.CharField(max_length=8, default="n/a")))
+    monkeypatch.undo()
+    assert sql("SELECT qty, code FROM pg_item ORDER BY qty") == [(1, "n/a"), (2, "n/a")]
+    described = {c.name: c for c in orm.connection.introspection.get_table_description("pg_item")}
+    assert described["code"].null_ok is False and described["code"].default is None

@@ -47,18 +47,35 @@ class AlterColumnEditor(BaseDatabaseSchemaEditor):
     # -- add / remove ------------------------------------------------------------
     def add_column(self, model: Any, field: Any) -> None:
         has_default, default = self.effective_default(field)
-        # A column with a default is added NULL, filled with the default as a
-        # bound parameter (no literal in the DDL), then made NOT NULL if it is:
-        # existing rows get the value, the column keeps no DEFAULT (as Django).
-        fill = not field.primary_key and has_default
-        definition = self.column_sql(model, field, null=True if fill else None)
-        self.execute(f"ALTER TABLE {self._table(model)} ADD COLUMN {self.quote_name(field.column)} {definition}")
-        if fill:
-            self.execute(f"UPDATE {self._table(model)} SET {self.quote_name(field.column)} = %s", [default])
-            self.flush_deferred_checks()
-            if not field.null:
-                self._set_not_null(model, field.column, True)
+        if has_default and not field.primary_key:
+            self._add_filled_column(model, field, default)
+        else:
+            definition = self.column_sql(model, field)
+            self.execute(f"ALTER TABLE {self._table(model)} ADD COLUMN {self.quote_name(field.column)} {definition}")
         self._add_extras(model, field, index=True, like=True, fk=True)
+
+    def _add_filled_column(self, model: Any, field: Any, default: Any) -> None:
+        """Add a column whose existing rows get ``default``; the column keeps no DEFAULT (as Django)."""
+        table, column = self._table(model), self.quote_name(field.column)
+        try:
+            literal = self.quote_value(default).replace("%", "%%")
+        except TypeError:
+            literal = None
+        if literal is not None:
+            # A constant DEFAULT is stored in the catalog, not written into
+            # every row (PostgreSQL 11+): adding it is instant at any size.
+            db_type = field.db_type(self.connection)
+            definition = str(self.column_sql(model, field))[len(db_type):]
+            self.execute(f"ALTER TABLE {table} ADD COLUMN {column} {db_type} DEFAULT {literal}{definition}")
+            self.execute(f"ALTER TABLE {table} ALTER COLUMN {column} DROP DEFAULT")
+            return
+        # A value with no literal form: add the column NULL, fill it with the
+        # value as a bound parameter (rewrites every row), then SET NOT NULL.
+        self.execute(f"ALTER TABLE {table} ADD COLUMN {column} {self.column_sql(model, field, null=True)}")
+        self.execute(f"UPDATE {table} SET {column} = %s", [default])
+        self.flush_deferred_checks()
+        if not field.null:
+            self._set_not_null(model, field.column, True)
 
     def remove_column(self, model: Any, field: Any) -> None:
         # CASCADE also drops foreign keys of other tables that point at this
