@@ -52,6 +52,8 @@ def create(*operations: migrations.Operation) -> ProjectState:
 def test_add_field_and_alter_type_statements(backend: str) -> None:
     state = create(migrations.CreateModel("Item", [auto_id(), ("qty", orm.IntegerField())]))
     assert collected(state, migrations.AddField("Item", "code", orm.CharField(max_length=8, default="n/a"))) == [
+        "SET CONSTRAINTS ALL IMMEDIATE;",
+        "SET CONSTRAINTS ALL DEFERRED;",
         """ALTER TABLE "pg_item" ADD COLUMN "code" varchar(8) DEFAULT 'n/a' NOT NULL;""",
         'ALTER TABLE "pg_item" ALTER COLUMN "code" DROP DEFAULT;',
     ]
@@ -136,3 +138,22 @@ def test_a_default_with_no_literal_form_is_filled_through_a_parameter(
     assert sql("SELECT qty, code FROM pg_item ORDER BY qty") == [(1, "n/a"), (2, "n/a")]
     described = {c.name: c for c in orm.connection.introspection.get_table_description("pg_item")}
     assert described["code"].null_ok is False and described["code"].default is None
+
+
+def test_rows_written_earlier_in_the_migration_do_not_block_the_alter(backend: str) -> None:
+    """Deferred foreign key checks of rows a RunPython wrote run before ALTER TABLE."""
+    state = create(
+        migrations.CreateModel("Owner", [auto_id()]),
+        migrations.CreateModel("Pet", [auto_id(), ("owner", orm.ForeignKey(f"{APP}.owner", on_delete=orm.CASCADE))]),
+    )
+
+    def add_pets(apps: Any, schema_editor: Any) -> None:
+        owner = apps.get_model(APP, "Owner").objects.create()
+        apps.get_model(APP, "Pet").objects.create(owner=owner)
+
+    apply(state,
+          migrations.RunPython(add_pets),
+          migrations.AddField("Pet", "name", orm.CharField(max_length=10, default="rex")),
+          migrations.AlterField("Pet", "name", orm.CharField(max_length=20, default="rex")),
+          migrations.RemoveField("Pet", "name"))
+    assert sql("SELECT count(*) FROM pg_pet") == [(1,)]

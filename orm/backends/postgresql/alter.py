@@ -46,6 +46,7 @@ class AlterColumnEditor(BaseDatabaseSchemaEditor):
 
     # -- add / remove ------------------------------------------------------------
     def add_column(self, model: Any, field: Any) -> None:
+        self.flush_deferred_checks()
         has_default, default = self.effective_default(field)
         if has_default and not field.primary_key:
             self._add_filled_column(model, field, default)
@@ -78,6 +79,7 @@ class AlterColumnEditor(BaseDatabaseSchemaEditor):
             self._set_not_null(model, field.column, True)
 
     def remove_column(self, model: Any, field: Any) -> None:
+        self.flush_deferred_checks()
         # CASCADE also drops foreign keys of other tables that point at this
         # column (a to_field target), as Django does.
         self.execute(f"ALTER TABLE {self._table(model)} DROP COLUMN {self.quote_name(field.column)} CASCADE")
