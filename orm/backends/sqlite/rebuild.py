@@ -160,8 +160,11 @@ class TableRebuild:
         # Views and the triggers that name the table would break the rename
         # (SQLite checks the whole schema): drop them, put them back after.
         replay = self._dependents(saved)
-        for kind, name, _ in reversed(replay):
-            editor.execute(f"DROP {kind.upper()} IF EXISTS {self.q(name)}")
+        # (Indexes and triggers of the table itself go with DROP TABLE: each
+        # schema change makes SQLite re-read the whole schema, so none is spent.)
+        for kind, name, table, _ in reversed(replay):
+            if kind == "view" or (kind == "trigger" and table != self.table):
+                editor.execute(f"DROP {kind.upper()} {self.q(name)}")
         editor.execute(f"DROP TABLE {self.q(self.table)}")
         editor.execute(f"ALTER TABLE {self.q(self.temp)} RENAME TO {self.q(self.table)}")
         if sequence:
@@ -171,10 +174,10 @@ class TableRebuild:
         for sql in index_sqls:
             editor.execute(sql)
         known = self._known_index_names()
-        for kind, name, sql in replay:
+        for kind, name, _, sql in replay:
             if kind != "index" or name not in known:
                 editor.execute(sql, None)
-        for kind, name, _ in replay:
+        for kind, name, _, _ in replay:
             if kind == "view":
                 # CREATE VIEW does not resolve columns; reading it does, so a
                 # view left reading a dropped column fails here, not later.
@@ -184,14 +187,14 @@ class TableRebuild:
     def _has_sequence(self) -> bool:
         return bool(self.editor._fetch("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'"))
 
-    def _dependents(self, saved: list[tuple[Any, ...]]) -> list[tuple[str, str, str]]:
+    def _dependents(self, saved: list[tuple[Any, ...]]) -> list[tuple[str, str, str, str]]:
+        """(kind, name, table, sql) of the views, triggers and indexes to put back."""
         lowered = self.table.lower()
         dependents = []
         for kind, name, table, sql in saved:
-            if kind == "view" or (kind == "trigger" and (table == self.table or lowered in sql.lower())):
-                dependents.append((str(kind), str(name), str(sql)))
-            elif kind == "index" and table == self.table:
-                dependents.append((str(kind), str(name), str(sql)))
+            if (kind == "view" or (kind == "trigger" and (table == self.table or lowered in sql.lower()))
+                    or (kind == "index" and table == self.table)):
+                dependents.append((str(kind), str(name), str(table), str(sql)))
         return dependents
 
     def check_foreign_keys(self) -> None:

@@ -117,17 +117,20 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
 
     def remove_column(self, model: Any, field: Any) -> None:
         if self._can_drop_natively(model, field):
-            self.execute(
-                f"ALTER TABLE {self.quote_name(model._meta.db_table)} DROP COLUMN {self.quote_name(field.column)}")
+            table = model._meta.db_table
+            if field.db_index:
+                # DROP COLUMN refuses an indexed column: drop the index first.
+                name = self.quote_name(self.make_name(table, [field.column], "idx"))
+                self.execute(f"DROP INDEX IF EXISTS {name}")
+            self.execute(f"ALTER TABLE {self.quote_name(table)} DROP COLUMN {self.quote_name(field.column)}")
         else:
             self.rebuild(model, Change(delete_field=field))
 
     def _can_drop_natively(self, model: Any, field: Any) -> bool:
-        # DROP COLUMN refuses a column that is a key, UNIQUE, indexed, has a
-        # foreign key or CHECK, or that another part of the schema names.
-        if field.primary_key or field.unique or field.db_index or self.fk_target(field) is not None:
-            return False
-        if field.db_check(self.connection) is not None:
+        # DROP COLUMN refuses a key or UNIQUE column, and a column that an
+        # index, a table CHECK, a view or a trigger names. Its own REFERENCES
+        # and CHECK go with it; its db_index is dropped first.
+        if field.primary_key or field.unique:
             return False
         meta = model._meta
         named = {n for names in meta.unique_together for n in names}
@@ -135,8 +138,16 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
         named.update(n for c in meta.constraints for n in getattr(c, "fields", ()))
         if meta.constraints or field.name in named:
             return False
-        return self.collect_sql or not self._fetch(
-            "SELECT 1 FROM sqlite_master WHERE type IN ('view', 'trigger') LIMIT 1")
+        if self.collect_sql:
+            return True
+        if self._fetch("SELECT 1 FROM sqlite_master WHERE type IN ('view', 'trigger') LIMIT 1"):
+            return False
+        # An index made by hand (RunSQL) over the column would refuse it too.
+        return not self._fetch(
+            "SELECT 1 FROM sqlite_master m, pragma_index_info(m.name) i WHERE m.type = 'index'"
+            " AND m.tbl_name = %s AND i.name = %s AND m.name <> %s LIMIT 1",
+            [meta.db_table, field.column, self.make_name(meta.db_table, [field.column], "idx")],
+        )
 
     def alter_column(self, model: Any, old: Any, new: Any) -> None:
         table = model._meta.db_table
