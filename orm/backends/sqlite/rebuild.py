@@ -18,7 +18,7 @@ foreign keys, triggers and views that name it.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from orm.exceptions import IntegrityError
@@ -49,7 +49,6 @@ class Change:
     drop_constraint: str | None = None
     #: The ``unique_together`` to build with, when it changes.
     unique_together: Any = None
-    select_params: list[Any] = field(default_factory=list)
 
 
 class TableRebuild:
@@ -147,8 +146,7 @@ class TableRebuild:
         plan = self._fields()
         create_sql, index_sqls = self._create_table_sql(plan)
         saved = [] if editor.collect_sql else editor._fetch(_SAVED_OBJECTS)
-        sequence = None if editor.collect_sql else editor._fetch(
-            "SELECT seq FROM sqlite_sequence WHERE name = %s", [self.table]) if self._has_sequence() else None
+        sequence = self._sequence()
         editor.execute(create_sql)
         copied = [(f, expr, params) for f, expr, params in plan if expr is not None]
         params = [p for _, _, ps in copied for p in ps]
@@ -167,10 +165,10 @@ class TableRebuild:
                 editor.execute(f"DROP {kind.upper()} {self.q(name)}")
         editor.execute(f"DROP TABLE {self.q(self.table)}")
         editor.execute(f"ALTER TABLE {self.q(self.temp)} RENAME TO {self.q(self.table)}")
-        if sequence:
+        if sequence is not None:
             # AUTOINCREMENT never reuses an id; keep the counter the old table had.
             editor.execute("UPDATE sqlite_sequence SET seq = max(seq, %s) WHERE name = %s",
-                           [sequence[0][0], self.table])
+                           [sequence, self.table])
         for sql in index_sqls:
             editor.execute(sql)
         known = self._known_index_names()
@@ -184,8 +182,13 @@ class TableRebuild:
                 editor.execute(f"SELECT * FROM {self.q(name)} LIMIT 0")
         self.check_foreign_keys()
 
-    def _has_sequence(self) -> bool:
-        return bool(self.editor._fetch("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'"))
+    def _sequence(self) -> Any:
+        """The table's AUTOINCREMENT counter, or None (none yet, or collecting SQL)."""
+        editor = self.editor
+        if editor.collect_sql or not editor._fetch("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'"):
+            return None
+        rows = editor._fetch("SELECT seq FROM sqlite_sequence WHERE name = %s", [self.table])
+        return rows[0][0] if rows else None
 
     def _dependents(self, saved: list[tuple[Any, ...]]) -> list[tuple[str, str, str, str]]:
         """(kind, name, table, sql) of the views, triggers and indexes to put back."""
