@@ -7,6 +7,7 @@ the methods they call, so ``mypy`` checks every call against one contract.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 
@@ -18,7 +19,7 @@ class MigrationSchemaEditor(Protocol):
     collected_sql: list[str]
     atomic_migration: bool
 
-    def execute(self, sql: str, params: list[Any] | None = None) -> None: ...
+    def execute(self, sql: str, params: Sequence[Any] | None = ()) -> None: ...
     def create_model(self, model: Any) -> None: ...
     def delete_model(self, model: Any) -> None: ...
     def add_field(self, model: Any, field: Any) -> None: ...

@@ -10,12 +10,18 @@ from __future__ import annotations
 import datetime
 import decimal
 import hashlib
+import re
 import uuid
+from collections.abc import Iterable, Sequence
 from types import TracebackType
 from typing import Any
 
 from orm.db import transaction
-from orm.exceptions import ProgrammingError
+from orm.exceptions import IntegrityError, ProgrammingError
+
+# A placeholder or an escaped percent in SQL that travels with parameters.
+_PLACEHOLDER = re.compile(r"%%|%s")
+_AUTO_FIELDS = ("AutoField", "BigAutoField", "SmallAutoField")
 
 
 class BaseDatabaseSchemaEditor:
@@ -81,15 +87,33 @@ class BaseDatabaseSchemaEditor:
                     atomic.__exit__(exc_type, exc, tb)
 
     # -- execution -----------------------------------------------------------
-    def execute(self, sql: str, params: list[Any] | None = None) -> None:
-        """Run one DDL statement (or collect it when ``collect_sql`` is set)."""
+    def execute(self, sql: str, params: Sequence[Any] | None = ()) -> None:
+        """Run one statement (or collect it when ``collect_sql`` is set).
+
+        With a parameter sequence (the default, empty), ``%s`` placeholders
+        take the parameters and ``%%`` is a percent sign, as in every other
+        statement; the DDL this editor generates is written that way (quoted
+        names double their ``%``). With ``params=None`` the SQL is sent exactly
+        as written, a lone ``%`` meaning itself (``RunSQL`` without params).
+        Collected SQL has the parameters written in as literals.
+        """
         if self.collect_sql:
-            self.collected_sql.append(sql + ";")
+            self.collected_sql.append(self._render_collected(sql, params) + ";")
             return
         with self.connection.cursor() as cursor:
-            # Always with a parameter list, so '%%' in quoted names is read as
-            # '%' exactly as in every other statement.
-            cursor.execute(sql, params or [])
+            cursor.execute(sql, None if params is None else list(params))
+
+    def _render_collected(self, sql: str, params: Sequence[Any] | None) -> str:
+        if params is None:
+            return sql
+        values = iter(params)
+        return _PLACEHOLDER.sub(lambda m: "%" if m.group() == "%%" else self.quote_value(next(values)), sql)
+
+    def _fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Rows of a read the editor needs to decide what DDL to run."""
+        with self.connection.cursor() as cursor:
+            cursor.execute(sql, list(params))
+            return list(cursor.fetchall())
 
     def _if_not_exists_sql(self) -> str:
         return "IF NOT EXISTS " if self._if_not_exists else ""
@@ -140,19 +164,22 @@ class BaseDatabaseSchemaEditor:
         return f"{base[:limit]}_{digest}_{suffix}"
 
     # -- columns -------------------------------------------------------------
-    def column_sql(self, model: Any, field: Any) -> str | None:
-        """The column definition after its name, or ``None`` for no column (M2M)."""
+    def column_sql(self, model: Any, field: Any, null: bool | None = None) -> str | None:
+        """The column definition after its name, or ``None`` for no column (M2M).
+
+        ``null`` overrides ``field.null`` (a NOT NULL column is added as NULL,
+        filled, then made NOT NULL).
+        """
         db_type = field.db_type(self.connection)
         if db_type is None:
             return None
         parts = [db_type]
         if field.primary_key:
             parts.append("NOT NULL PRIMARY KEY")
-            if field.get_internal_type() in ("AutoField", "BigAutoField", "SmallAutoField"):
-                if self.auto_field_suffix:
-                    parts.append(self.auto_field_suffix)
+            if self.is_auto(field) and self.auto_field_suffix:
+                parts.append(self.auto_field_suffix)
         else:
-            parts.append("NULL" if field.null else "NOT NULL")
+            parts.append("NULL" if (field.null if null is None else null) else "NOT NULL")
             if field.unique:
                 parts.append("UNIQUE")
         check = field.db_check(self.connection)
@@ -253,6 +280,198 @@ class BaseDatabaseSchemaEditor:
             "table": self.quote_name(model._meta.db_table),
         })
 
+    # -- reading the live schema ---------------------------------------------
+    def constraint_names(
+        self, table: str, columns: list[str] | None = None, *, unique: bool | None = None,
+        primary_key: bool | None = None, index: bool | None = None, check: bool | None = None,
+        foreign_key: bool | None = None, exclude: Iterable[str] = (),
+    ) -> list[str]:
+        """Names of the keys, constraints and indexes of ``table`` as the database has them.
+
+        Names are read back from the catalog rather than recomputed, as Django
+        does: the database may have named a constraint itself (PostgreSQL's
+        ``<table>_<column>_key`` for an inline ``UNIQUE``), or an earlier
+        rename kept an old name. Each keyword narrows the match; ``exclude``
+        drops names (those of ``Meta.indexes``/``Meta.constraints``, which an
+        alter of the column alone must not touch).
+        """
+        skip = set(exclude)
+        names = []
+        for name, info in self.connection.introspection.get_constraints(table).items():
+            if name in skip or (columns is not None and info.columns != columns):
+                continue
+            wanted = (
+                (unique, info.unique), (primary_key, info.primary_key), (index, info.index),
+                (check, info.check), (foreign_key, info.foreign_key is not None),
+            )
+            if all(want is None or want == got for want, got in wanted):
+                names.append(name)
+        return names
+
+    def meta_names(self, model: Any) -> set[str]:
+        """Names of the ``Meta.indexes`` and ``Meta.constraints`` of ``model``."""
+        names = {index.get_name(model, self) for index in model._meta.indexes}
+        names.update(constraint.name for constraint in model._meta.constraints)
+        return names
+
+    def has_rows(self, table: str, where: str = "") -> bool:
+        """True when ``table`` holds a row (matching ``where``); False when collecting SQL."""
+        if self.collect_sql:
+            return False
+        condition = f" WHERE {where}" if where else ""
+        return bool(self._fetch(f"SELECT 1 FROM {self.quote_name(table)}{condition} LIMIT 1"))
+
+    def effective_default(self, field: Any) -> tuple[bool, Any]:
+        """``(True, value)`` for the value existing rows get in a new NOT NULL column.
+
+        The field's ``default`` (called when callable), or ``""`` for a text
+        field with ``blank=True`` (as Django does); ``(False, None)`` when
+        there is none, and the caller refuses rows that would need one.
+        """
+        if field.has_default():
+            value = field.get_default()
+        elif not field.null and field.blank and field.empty_strings_allowed():
+            value = ""
+        else:
+            return False, None
+        return True, field.get_db_prep_save(value, self.connection)
+
+    def refuse_missing_default(self, model: Any, field: Any, action: str) -> None:
+        """Raise for a NOT NULL column that rows need a value for and no default gives."""
+        raise IntegrityError(
+            f"Cannot {action} NOT NULL column {field.column!r} of table {model._meta.db_table!r}: "
+            f"the table has rows that would need a value and field {field.name!r} has no default. "
+            "Give the field a default (AddField/AlterField with preserve_default=False keeps it out "
+            "of the model), make it null=True, or fill the rows in a RunPython step first."
+        )
+
+    @staticmethod
+    def is_auto(field: Any) -> bool:
+        """True for the auto-incrementing key fields (``AutoField`` and its kin)."""
+        return field.get_internal_type() in _AUTO_FIELDS
+
+    @staticmethod
+    def fk_target(field: Any) -> tuple[str, str] | None:
+        """``(table, column)`` a field's foreign key constraint points at, else None."""
+        if field is None or not field.is_relation or field.many_to_many or not field.db_constraint:
+            return None
+        target = field.target_field
+        return target.model._meta.db_table, target.column
+
+    def column_signature(self, model: Any, field: Any) -> tuple[Any, ...]:
+        """What of a field the database holds: two fields with equal signatures need no DDL.
+
+        The default is not in it: like Django, defaults live in Python, not
+        in the column (a changed default is a no-op for the database).
+        """
+        return (
+            field.column, self.column_sql(model, field), self.fk_target(field),
+            bool(field.db_index), bool(field.unique), bool(field.primary_key),
+        )
+
+    # -- fields ----------------------------------------------------------------
+    def add_field(self, model: Any, field: Any) -> None:
+        """Add ``field``'s column (or its join table) to ``model``'s table.
+
+        Existing rows get :meth:`effective_default` in a NOT NULL column; a
+        table with rows and no default raises ``IntegrityError`` and changes
+        nothing. Indexes, unique and foreign key constraints come with it.
+        """
+        if field.many_to_many:
+            if field.remote_field.through._meta.auto_created:
+                self.create_model(field.remote_field.through)
+            return
+        if field.db_type(self.connection) is None:
+            return
+        if not field.null and not field.primary_key:
+            has_default, _ = self.effective_default(field)
+            if not has_default and self.has_rows(model._meta.db_table):
+                self.refuse_missing_default(model, field, "add")
+        self.add_column(model, field)
+
+    def remove_field(self, model: Any, field: Any) -> None:
+        """Drop ``field``'s column with its indexes and constraints (or its join table)."""
+        if field.many_to_many:
+            if field.remote_field.through._meta.auto_created:
+                self.delete_model(field.remote_field.through)
+            return
+        if field.db_type(self.connection) is None:
+            return
+        self.remove_column(model, field)
+
+    def alter_field(self, model: Any, old_field: Any, new_field: Any, strict: bool = False) -> None:
+        """Change a column to match ``new_field``: name, type, null, unique, index, key, target.
+
+        ``model`` is the model before the change. Many-to-many fields move
+        their join table (and its columns). A column that becomes NOT NULL
+        gets :meth:`effective_default` in rows holding NULL, or the alter is
+        refused with ``IntegrityError`` before anything changes.
+        """
+        old_m2m, new_m2m = bool(old_field.many_to_many), bool(new_field.many_to_many)
+        if old_m2m or new_m2m:
+            if old_m2m != new_m2m:
+                raise ValueError(
+                    f"Cannot alter {old_field!r} into {new_field!r}: a many-to-many field cannot become "
+                    "a column or the reverse. Remove the old field and add the new one (two operations)."
+                )
+            old_through, new_through = old_field.remote_field.through, new_field.remote_field.through
+            if old_through._meta.auto_created and new_through._meta.auto_created:
+                self.alter_many_to_many(model, old_field, new_field)
+            return
+        if old_field.db_type(self.connection) is None and new_field.db_type(self.connection) is None:
+            return
+        if self.column_signature(model, old_field) == self.column_signature(model, new_field):
+            return
+        self.alter_column(model, old_field, new_field)
+
+    def alter_many_to_many(self, model: Any, old_field: Any, new_field: Any) -> None:
+        """Move an automatic join table: its name, and its columns named after the models."""
+        old_through, new_through = old_field.remote_field.through, new_field.remote_field.through
+        if old_through._meta.db_table != new_through._meta.db_table:
+            self.alter_db_table(old_through, old_through._meta.db_table, new_through._meta.db_table)
+        old_fks = [f for f in old_through._meta.local_fields if f.is_relation]
+        new_fks = [f for f in new_through._meta.local_fields if f.is_relation]
+        for old_fk, new_fk in zip(old_fks, new_fks, strict=True):
+            if old_fk.column != new_fk.column or self.fk_target(old_fk) != self.fk_target(new_fk):
+                self.alter_field(new_through, old_fk, new_fk)
+
+    def fk_points_at(self, table: str, column: str, target: tuple[str, str] | None) -> bool:
+        """True when the live foreign key of ``table.column`` already points at ``target``.
+
+        After ``alter_db_table`` renamed a referenced table, both backends
+        have already moved the foreign keys pointing at it.
+        """
+        if target is None or self.collect_sql:
+            return False
+        relation = self.connection.introspection.get_relations(table).get(column)
+        return relation is not None and (relation[1], relation[0]) == target
+
+    def alter_db_table(self, model: Any, old_db_table: str, new_db_table: str) -> None:
+        """Rename a table; foreign keys pointing at it follow on both backends."""
+        if old_db_table == new_db_table:
+            return
+        self.execute(f"ALTER TABLE {self.quote_name(old_db_table)} RENAME TO {self.quote_name(new_db_table)}")
+
+    def alter_unique_together(self, model: Any, old_unique_together: Any, new_unique_together: Any) -> None:
+        """Add and drop the ``UNIQUE (...)`` constraints of ``unique_together``."""
+        olds = {tuple(names) for names in old_unique_together or ()}
+        news = {tuple(names) for names in new_unique_together or ()}
+        table = model._meta.db_table
+        for names in sorted(olds - news):
+            columns = [model._meta.get_field(name).column for name in names]
+            found = self.constraint_names(table, columns, unique=True, primary_key=False, index=False,
+                                          exclude=self.meta_names(model))
+            if len(found) != 1:
+                raise ValueError(
+                    f"Found {len(found)} unique constraints over {columns} of table {table!r} "
+                    "where unique_together expects exactly one."
+                )
+            self.drop_constraint(model, found[0])
+        for names in sorted(news - olds):
+            columns = [model._meta.get_field(name).column for name in names]
+            self.add_unique(model, columns, self.make_name(table, columns, "uniq"))
+
+    # -- indexes and constraints -------------------------------------------------
     def add_index(self, model: Any, index: Any) -> None:
         """Create one ``orm.Index``."""
         self.execute(index.create_sql(model, self))
@@ -260,6 +479,54 @@ class BaseDatabaseSchemaEditor:
     def remove_index(self, model: Any, index: Any) -> None:
         """Drop one ``orm.Index``."""
         self.execute(self.sql_delete_index % {"name": self.quote_name(index.get_name(model, self))})
+
+    def rename_index(self, model: Any, old_index: Any, new_index: Any) -> None:
+        """Give an index its new name (``ALTER INDEX ... RENAME TO``)."""
+        self.execute(
+            f"ALTER INDEX {self.quote_name(old_index.get_name(model, self))} "
+            f"RENAME TO {self.quote_name(new_index.get_name(model, self))}"
+        )
+
+    def add_constraint(self, model: Any, constraint: Any) -> None:
+        """Create a ``UniqueConstraint`` (an index when conditional) or ``CheckConstraint``."""
+        inline = constraint.constraint_sql(model, self)
+        if inline is None:
+            self.execute(constraint.create_sql(model, self))
+        else:
+            self.execute(f"ALTER TABLE {self.quote_name(model._meta.db_table)} ADD {inline}")
+
+    def remove_constraint(self, model: Any, constraint: Any) -> None:
+        """Drop a constraint added by :meth:`add_constraint` (or ``Meta.constraints``)."""
+        if constraint.constraint_sql(model, self) is None:
+            self.execute(self.sql_delete_index % {"name": self.quote_name(constraint.name)})
+        else:
+            self.drop_constraint(model, constraint.name)
+
+    def drop_constraint(self, model: Any, name: str) -> None:
+        """``ALTER TABLE ... DROP CONSTRAINT name``."""
+        self.execute(
+            f"ALTER TABLE {self.quote_name(model._meta.db_table)} DROP CONSTRAINT {self.quote_name(name)}"
+        )
+
+    def add_unique(self, model: Any, columns: list[str], name: str) -> None:
+        """``ALTER TABLE ... ADD CONSTRAINT name UNIQUE (columns)``."""
+        self.execute(
+            f"ALTER TABLE {self.quote_name(model._meta.db_table)} ADD CONSTRAINT {self.quote_name(name)} "
+            f"UNIQUE ({', '.join(self.quote_name(c) for c in columns)})"
+        )
+
+    # -- backend hooks -----------------------------------------------------------
+    def add_column(self, model: Any, field: Any) -> None:
+        """Backend part of :meth:`add_field` (rows already checked)."""
+        raise NotImplementedError
+
+    def remove_column(self, model: Any, field: Any) -> None:
+        """Backend part of :meth:`remove_field`."""
+        raise NotImplementedError
+
+    def alter_column(self, model: Any, old_field: Any, new_field: Any) -> None:
+        """Backend part of :meth:`alter_field` for two column fields that differ."""
+        raise NotImplementedError
 
     def check_not_in_transaction(self) -> None:
         """Refuse DDL that cannot run inside an open transaction."""

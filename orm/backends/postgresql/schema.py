@@ -1,9 +1,10 @@
 """PostgreSQL schema editor: identity primary keys, foreign keys added after the tables.
 
-DDL is transactional on PostgreSQL, so ``create_tables``/``drop_tables`` run
-in one atomic block and a failure leaves nothing half-created. Foreign keys
-are added with ``ALTER TABLE`` once every table of the batch exists (the base
-class defers them), so models may reference each other in any order.
+DDL is transactional on PostgreSQL, so ``create_tables``/``drop_tables`` and
+every migration run in one atomic block and a failure leaves nothing
+half-done. Foreign keys are added with ``ALTER TABLE`` once every table of the
+batch exists (the base class defers them), so models may reference each other
+in any order. Column alters are in :mod:`orm.backends.postgresql.alter`.
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
-from orm.backends.base.schema import BaseDatabaseSchemaEditor
+from orm.backends.postgresql.alter import AlterColumnEditor
 
 
-class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
+class DatabaseSchemaEditor(AlterColumnEditor):
     """PostgreSQL DDL: identity keys, late foreign keys, DROP ... CASCADE."""
 
     # Dropping a table also drops the foreign keys of other tables that point at it.
@@ -39,13 +40,13 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
     def table_sql(self, model: Any) -> str:
         sql = super().table_sql(model)
         for field in model._meta.local_fields:
-            opclass = self._like_opclass(field)
+            opclass = self.like_opclass(field)
             if opclass is not None:
-                self.deferred_sql.append(self._like_index_sql(model, field, opclass))
+                self.deferred_sql.append(self.like_index_sql(model, field, opclass))
         return sql
 
     @staticmethod
-    def _like_opclass(field: Any) -> str | None:
+    def like_opclass(field: Any) -> str | None:
         # Outside the C collation a plain b-tree index cannot serve LIKE, so text
         # columns that are indexed (db_index or unique) get a second index for
         # startswith/contains lookups, as Django does.
@@ -58,7 +59,7 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
             return "text_pattern_ops"
         return None
 
-    def _like_index_sql(self, model: Any, field: Any, opclass: str) -> str:
+    def like_index_sql(self, model: Any, field: Any, opclass: str) -> str:
         table = model._meta.db_table
         return self.sql_create_like_index % {
             "if_not_exists": self._if_not_exists_sql(),

@@ -189,14 +189,10 @@ class RunSQL(Operation):
 def _execute_literal(schema_editor: MigrationSchemaEditor, sql: str) -> None:
     """Run SQL that has no parameters, its ``%`` signs meaning themselves.
 
-    ``schema_editor.execute`` always substitutes ``%s`` placeholders (its own
-    DDL doubles ``%`` in names), so a literal ``%`` is doubled to survive
-    that; collected SQL is kept as written.
+    ``params=None`` tells ``schema_editor.execute`` to send the SQL exactly as
+    written (and to collect it as written).
     """
-    if schema_editor.collect_sql:
-        schema_editor.execute(sql, None)
-    else:
-        schema_editor.execute(sql.replace("%", "%%"), None)
+    schema_editor.execute(sql, None)
 
 
 RunPythonCode = Callable[[Any, Any], Any]
