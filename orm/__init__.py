@@ -100,6 +100,31 @@ from orm.query.queryset import QuerySet
 
 __version__ = "0.1.0"
 
+
+def migrate(
+    app_label: str | None = None, target: str | None = None, *, using: str = "default",
+    fake: bool = False, fake_initial: bool = False, apps: list[str] | None = None,
+) -> list[str]:
+    """Apply or unapply migrations, as ``orm migrate [app_label [target]]`` does.
+
+    See ``orm.migrations.executor.migrate``; imported on first call, so
+    ``import orm`` does not load the migration machinery.
+    """
+    from orm.migrations.executor import migrate as run
+
+    return run(app_label, target, using=using, fake=fake, fake_initial=fake_initial, apps=apps)
+
+
+async def amigrate(
+    app_label: str | None = None, target: str | None = None, *, using: str = "default",
+    fake: bool = False, fake_initial: bool = False, apps: list[str] | None = None,
+) -> list[str]:
+    """Async twin of :func:`migrate`, run on the context's sync thread (safe in an ASGI lifespan)."""
+    from orm.migrations.executor import amigrate as run
+
+    return await run(app_label, target, using=using, fake=fake, fake_initial=fake_initial, apps=apps)
+
+
 __all__ = [
     "CASCADE",
     "DO_NOTHING",
@@ -187,6 +212,7 @@ __all__ = [
     "__version__",
     "acreate_tables",
     "adrop_tables",
+    "amigrate",
     "aprefetch_related_objects",
     "async_to_sync",
     "configure",
@@ -195,6 +221,7 @@ __all__ = [
     "connections",
     "create_tables",
     "drop_tables",
+    "migrate",
     "prefetch_related_objects",
     "sync_to_async",
     "transaction",

@@ -250,8 +250,12 @@ class MigrationGraph:
     def ensure_not_cyclic(self) -> None:
         """Raise :class:`CircularDependencyError` naming the migrations of a cycle, in order."""
         todo = set(self.nodes)
-        while todo:
-            stack = [todo.pop()]
+        # Start from the smallest key left, so the same cycle is reported the same way every run.
+        for start in sorted(self.nodes):
+            if start not in todo:
+                continue
+            todo.remove(start)
+            stack = [start]
             while stack:
                 for child in sorted(self.node_map[stack[-1]].children):
                     if child.key in stack:

@@ -28,6 +28,7 @@ from orm.migrations.state import ProjectState
 __all__ = [
     "AmbiguityError",
     "BadMigrationError",
+    "ConflictingMigrationsError",
     "InconsistentMigrationHistory",
     "MigrationLoader",
     "MigrationNotFoundError",
@@ -48,6 +49,10 @@ class MigrationNotFoundError(LookupError):
 
 class InconsistentMigrationHistory(Exception):
     """A migration is recorded as applied while one of its dependencies is not."""
+
+
+class ConflictingMigrationsError(Exception):
+    """An app has more than one leaf migration (the message names the files)."""
 
 
 def project_packages() -> list[str]:
@@ -306,6 +311,32 @@ class MigrationLoader:
             f"on them) in {'; '.join(parts)}. Run 'orm makemigrations --merge' to write a merge "
             "migration that depends on both, then migrate."
         )
+
+    def check_ready(self) -> None:
+        """Refuse to migrate with two leaves in an app or an inconsistent history."""
+        conflicts = self.detect_conflicts()
+        if conflicts:
+            raise ConflictingMigrationsError(self.conflict_message(conflicts))
+        if self.connection is not None:
+            self.check_consistent_history()
+
+    def collect_sql(self, plan: list[tuple[Migration, bool]]) -> list[str]:
+        """The SQL ``plan`` would run, as the schema editor writes it (nothing runs).
+
+        Each migration starts from the state its files give just before it.
+        """
+        statements: list[str] = []
+        state: ProjectState | None = None
+        for migration, backwards in plan:
+            with self.connection.schema_editor(collect_sql=True, atomic=migration.atomic) as editor:
+                if state is None:
+                    state = self.project_state((migration.app_label, migration.name), at_end=False)
+                if backwards:
+                    state = migration.unapply(state, editor, collect_sql=True)
+                else:
+                    state = migration.apply(state, editor, collect_sql=True)
+            statements.extend(editor.collected_sql)
+        return statements
 
     def project_state(self, nodes: Key | list[Key] | None = None, at_end: bool = True) -> ProjectState:
         """The project state at the end of the migration files (or up to ``nodes``).

@@ -69,8 +69,11 @@ class MigrationRecorder:
         """Create ``orm_migrations`` unless it exists (safe when two processes race to it)."""
         if self.has_table():
             return
-        # IF NOT EXISTS: another migrate may create it between the check and here.
+        # Another migrate may create it between the check and here: IF NOT
+        # EXISTS, under the schema lock (PostgreSQL's IF NOT EXISTS alone still
+        # fails on the catalog when two transactions race).
         with self.connection.schema_editor() as editor:
+            editor.lock_schema()
             editor.create_model(MigrationRecord, if_not_exists=True)
 
     def applied_migrations(self) -> dict[Key, Any]:
