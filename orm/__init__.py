@@ -97,6 +97,7 @@ from orm.query.lookups import Extract, Trunc, TruncDate
 from orm.query.prefetch import Prefetch, aprefetch_related_objects, prefetch_related_objects
 from orm.query.q import Q
 from orm.query.queryset import QuerySet
+from orm.utils.asyncio import to_async
 
 __version__ = "0.1.0"
 
@@ -120,9 +121,7 @@ async def amigrate(
     fake: bool = False, fake_initial: bool = False, apps: list[str] | None = None,
 ) -> list[str]:
     """Async twin of :func:`migrate`, run on the context's sync thread (safe in an ASGI lifespan)."""
-    from orm.migrations.executor import amigrate as run
-
-    return await run(app_label, target, using=using, fake=fake, fake_initial=fake_initial, apps=apps)
+    return await to_async(migrate)(app_label, target, using=using, fake=fake, fake_initial=fake_initial, apps=apps)
 
 
 __all__ = [

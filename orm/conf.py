@@ -427,6 +427,19 @@ def load_project_settings(
     return ProjectSettings(databases=databases, apps=apps, pyproject=pyproject, root=root)
 
 
+def _anchor_sqlite_path(url: str, root: Path) -> str:
+    """A relative SQLite path of ``[tool.orm]`` made relative to the pyproject's directory.
+
+    Otherwise ``orm migrate`` run from a subdirectory would create and
+    migrate a second, empty database file there.
+    """
+    settings = parse_url(url)
+    if settings.vendor != "sqlite" or settings.name == ":memory:" or Path(settings.name).is_absolute():
+        return url
+    _, _, query = url.partition("?")
+    return f"sqlite:///{quote(str(root / settings.name))}" + (f"?{query}" if query else "")
+
+
 def _check_url(url: str, source: str, start: Path) -> None:
     try:
         parse_url(url)
@@ -463,7 +476,7 @@ def _parse_tool_orm(table: Any, pyproject: Path, start: Path) -> tuple[dict[str,
                 f"{type(url).__name__}. {settings_sources(start)}"
             )
         _check_url(url, f"{where}, database {alias!r},", start)
-        databases[alias] = url
+        databases[alias] = _anchor_sqlite_path(url, pyproject.parent)
     apps = table.get("apps", [])
     if not isinstance(apps, list) or not all(isinstance(a, str) and _PACKAGE_NAME.match(a) for a in apps):
         raise ImproperlyConfigured(

@@ -101,6 +101,38 @@ async def test_amigrate_runs_on_the_sync_thread(project: Project) -> None:
     assert await orm.amigrate("shop", "zero") == ["shop.0002_author", "shop.0001_initial"]
 
 
+async def test_amigrate_in_an_asgi_lifespan_startup(project: Project) -> None:
+    from orm.asgi import ConnectionScopeMiddleware
+
+    shop(project)
+    events: list[str] = []
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        assert scope["type"] == "lifespan"
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                events.extend(await orm.amigrate())
+                await send({"type": "lifespan.startup.complete"})
+            else:
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    inbox = [{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return inbox.pop(0)
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    await ConnectionScopeMiddleware(app)({"type": "lifespan"}, receive, send)
+    assert [m["type"] for m in sent] == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
+    assert events == ["shop.0001_initial", "shop.0002_author"]
+    assert await orm.sync_to_async(applied)() == [("shop", "0001_initial"), ("shop", "0002_author")]
+
+
 def test_fake_records_without_running(project: Project) -> None:
     shop(project)
     orm.migrate(fake=True)

@@ -51,20 +51,21 @@ def test_settings_found_upward_and_overridden_in_order(tmp_path: Path) -> None:
     below = tmp_path / "src" / "deep"
     below.mkdir(parents=True)
     settings = load_project_settings(start=below, environ={})
-    assert settings.databases == {"default": "sqlite:///a.db"}
+    # A relative SQLite path is relative to the pyproject, not to the working directory.
+    assert settings.databases == {"default": f"sqlite:///{tmp_path}/a.db"}
     assert settings.apps == ["shop"]
     assert settings.pyproject == tmp_path / "pyproject.toml"
     env = {"ORM_DATABASE_URL": "sqlite:///b.db"}
     assert load_project_settings(start=below, environ=env).databases["default"] == "sqlite:///b.db"
     flag = load_project_settings("sqlite:///c.db", start=below, environ=env)
-    assert flag.databases["default"] == "sqlite:///c.db"
+    assert flag.databases["default"] == "sqlite:///c.db"  # relative to the working directory, as any flag
 
 
 def test_settings_skip_a_pyproject_without_tool_orm(tmp_path: Path) -> None:
     write(tmp_path / "pyproject.toml", '[tool.orm]\ndatabases = {default = "sqlite:///a.db", r = "sqlite:///r.db"}\n')
     write(tmp_path / "lib" / "pyproject.toml", '[project]\nname = "lib"\n')
     settings = load_project_settings(start=tmp_path / "lib", environ={})
-    assert settings.databases == {"default": "sqlite:///a.db", "r": "sqlite:///r.db"}
+    assert settings.databases == {"default": f"sqlite:///{tmp_path}/a.db", "r": f"sqlite:///{tmp_path}/r.db"}
     assert settings.apps == []
 
 
