@@ -11,17 +11,19 @@ it reads what is applied until it ends, so the second run waits and then
 finds nothing left to do. On SQLite every migration's transaction starts
 with ``BEGIN IMMEDIATE`` (the database's write lock) and first checks, under
 that lock, that no other run has recorded the migration meanwhile; if one
-has, it is skipped.
+has, it is skipped. A run that finds the lock taken for longer than the busy
+timeout waits and tries again rather than failing.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
 from orm.db import transaction
+from orm.exceptions import OperationalError
 from orm.migrations.graph import Key, NodeNotFoundError
 from orm.migrations.loader import MigrationLoader
 from orm.migrations.migration import Migration
@@ -313,7 +315,8 @@ class MigrationExecutor:
         setattr(migration, "_run", tracked)  # noqa: B010 - shadows the method on this instance only
         recorded = False
         try:
-            with self.connection.schema_editor(atomic=migration.atomic) as editor:
+            with ExitStack() as stack:
+                editor = self._enter_schema_editor(stack, migration)
                 # Under the transaction's lock (BEGIN IMMEDIATE on SQLite): has
                 # another migrate done it since the plan was made?
                 done = self._is_recorded(migration)
@@ -333,6 +336,35 @@ class MigrationExecutor:
             raise self._failure(migration, ran, backwards, error) from error
         finally:
             delattr(migration, "_run")
+
+    def _enter_schema_editor(self, stack: ExitStack, migration: Migration) -> Any:
+        """Enter the migration's schema editor; on SQLite, wait while another run holds the lock.
+
+        SQLite's ``BEGIN IMMEDIATE`` gives up after the busy timeout ("database
+        is locked") while another migrate runs a long migration. Nothing of this
+        migration has run then, so it waits and tries again, as a PostgreSQL
+        run waits on the advisory lock, instead of failing the deploy.
+        """
+        waited = False
+        while True:
+            try:
+                return stack.enter_context(self.connection.schema_editor(atomic=migration.atomic))
+            except OperationalError as error:
+                if self.connection.vendor != "sqlite" or "database is locked" not in str(error):
+                    raise
+                if self.connection.in_atomic_block:
+                    raise  # inside the caller's transaction: waiting cannot help
+            if not waited:
+                self._progress("lock_wait", None)
+                waited = True
+            # The editor switched foreign-key checks off before BEGIN failed, and
+            # its exit did not run: switch them back before trying again.
+            self._restore_foreign_keys()
+
+    def _restore_foreign_keys(self) -> None:
+        if str(self.connection.settings.options.get("foreign_keys", "on")).lower() in ("on", "1", "true"):
+            with self.connection.cursor() as cursor:
+                cursor.execute("PRAGMA foreign_keys = ON", [])
 
     @staticmethod
     def _failure(migration: Migration, ran: list[Operation], backwards: bool, error: Exception) -> MigrationFailedError:
@@ -436,6 +468,16 @@ def resolve_target(loader: MigrationLoader, app_label: str, name: str | None) ->
     return app_label, migration.name
 
 
+# What orm.migrate() logs for each progress action.
+_LOG_MESSAGES = {
+    "apply_success": "Applied %s%s",
+    "apply_skipped": "Skipped %s%s: another migrate applied it",
+    "unapply_success": "Unapplied %s%s",
+    "unapply_skipped": "Skipped %s%s: another migrate unapplied it",
+    "lock_wait": "Waiting for another migrate of this database to finish%s%s",  # no migration
+}
+
+
 def migrate(
     app_label: str | None = None, target: str | None = None, *, using: str = "default",
     fake: bool = False, fake_initial: bool = False, apps: Sequence[str] | None = None,
@@ -467,7 +509,8 @@ def migrate(
     def progress(action: str, migration: Migration | None, fake: bool) -> None:
         if action.endswith("_success"):
             done.append(str(migration))
-        logger.info("%s %s%s", action, migration if migration is not None else "", " (fake)" if fake else "")
+        if action in _LOG_MESSAGES:
+            logger.info(_LOG_MESSAGES[action], migration if migration is not None else "", " (fake)" if fake else "")
 
     executor = MigrationExecutor(connections[using], progress, apps=apps)
     executor.loader.check_ready()

@@ -268,7 +268,7 @@ def run_cli(project: Project, *args: str) -> subprocess.Popen[str]:
 
 
 @pytest.mark.timeout(120)
-def test_two_processes_migrate_at_once(project: Project) -> None:
+def test_two_processes_migrate_at_once(project: Project, backend: str) -> None:
     slow = migration(
         create_model("Book", "('title', orm.CharField(max_length=100)),") + "migrations.RunPython(mark),",
         prelude="""
@@ -276,11 +276,13 @@ def test_two_processes_migrate_at_once(project: Project) -> None:
 
         def mark(apps, schema_editor):
             apps.get_model("shop", "Book").objects.create(title="once")
-            time.sleep(0.5)  # the other process arrives meanwhile and must wait
+            time.sleep(1.0)  # the other process arrives meanwhile and must wait
         """,
     )
     project.app("shop", MODELS, {"0001_initial": slow, "0002_author": AUTHOR})
-    project.settings(["shop"])
+    # On SQLite, a busy timeout shorter than the migration: the waiting run
+    # must wait for the lock again, not fail with "database is locked".
+    project.settings(["shop"], database=project.url + ("?timeout=0.2" if backend == "sqlite" else ""))
     processes = [run_cli(project, "migrate") for _ in range(2)]
     results = [process.communicate(timeout=100) for process in processes]
     assert [process.returncode for process in processes] == [0, 0], results

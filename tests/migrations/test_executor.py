@@ -8,6 +8,7 @@ runs started at once in two threads.
 
 from __future__ import annotations
 
+import logging
 import threading
 from typing import Any
 
@@ -133,9 +134,11 @@ async def test_amigrate_in_an_asgi_lifespan_startup(project: Project) -> None:
     assert await orm.sync_to_async(applied)() == [("shop", "0001_initial"), ("shop", "0002_author")]
 
 
-def test_fake_records_without_running(project: Project) -> None:
+def test_fake_records_without_running(project: Project, caplog: pytest.LogCaptureFixture) -> None:
     shop(project)
-    orm.migrate(fake=True)
+    with caplog.at_level(logging.INFO, logger="orm.migrations"):
+        orm.migrate(fake=True)
+    assert caplog.messages == ["Applied shop.0001_initial (fake)", "Applied shop.0002_author (fake)"]
     assert applied() == [("shop", "0001_initial"), ("shop", "0002_author")]
     assert "shop_book" not in tables()
     orm.migrate("shop", "zero", fake=True)

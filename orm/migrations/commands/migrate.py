@@ -91,20 +91,27 @@ class Progress:
 
     def __init__(self) -> None:
         self.started = 0.0
+        self.line_open = False  # "Applying x..." printed, its outcome not yet
 
     def __call__(self, action: str, migration: Migration | None, fake: bool) -> None:
-        out = sys.stdout
         if action == "lock_wait":
-            print("  Waiting for another migrate of this database to finish...", flush=True)
+            # PostgreSQL waits before the first migration, SQLite at one of them
+            # (on the line already printed for it).
+            if self.line_open:
+                print(" waiting for another migrate of this database to finish...", end="", flush=True)
+            else:
+                print("  Waiting for another migrate of this database to finish...", flush=True)
         elif action.endswith("_start"):
             verb = "Applying" if action == "apply_start" else "Unapplying"
             print(f"  {verb} {migration}...", end="", flush=True)
-            self.started = time.monotonic()
+            self.started, self.line_open = time.monotonic(), True
         elif action.endswith("_skipped"):
             print(" skipped (another migrate did it)", flush=True)
+            self.line_open = False
         else:
             elapsed = time.monotonic() - self.started
-            print(f" {'FAKED' if fake else 'OK'} ({elapsed:.3f}s)", file=out, flush=True)
+            print(f" {'FAKED' if fake else 'OK'} ({elapsed:.3f}s)", flush=True)
+            self.line_open = False
 
 
 def describe_operation(operation: Operation, backwards: bool) -> tuple[str, bool]:
