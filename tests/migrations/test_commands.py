@@ -298,3 +298,42 @@ def test_two_processes_migrate_at_once(project: Project, backend: str) -> None:
     assert applied() == [("shop", "0001_initial"), ("shop", "0002_author")]
     process = run_cli(project, "showmigrations")
     assert process.communicate(timeout=60) == ("shop\n [X] 0001_initial\n [X] 0002_author\n", "")
+
+
+def test_help_and_version_load_no_command_module() -> None:
+    code = (
+        "import sys\n"
+        "from orm.cli import main\n"
+        "for argv in (['--help'], ['--version']):\n"
+        "    try:\n"
+        "        main(argv)\n"
+        "    except SystemExit as exit:\n"
+        "        assert exit.code == 0, exit.code\n"
+        "print(sorted(name for name in sys.modules if name.startswith('orm.migrations')))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True, text=True, timeout=60, check=True,
+    )
+    assert "migrate         apply (or unapply) migrations to the database" in result.stdout
+    assert "makemigrations  write migration files for model changes (not yet available)" in result.stdout
+    assert "orm 0.1.0" in result.stdout
+    assert result.stdout.rstrip().endswith("[]")  # no migration module was imported
+
+
+def test_makemigrations_is_not_yet_available(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["makemigrations", "--name", "x"])
+    assert info.value.code == 2
+    assert "'makemigrations' is not yet available" in capsys.readouterr().err
+
+
+def test_unknown_command_and_bad_arguments_are_usage_errors(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["migrat"])
+    assert info.value.code == 2
+    assert "invalid choice: 'migrat'" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as info:
+        main(["migrate", "--plann"])
+    assert info.value.code == 2
+    assert "unrecognized arguments: --plann" in capsys.readouterr().err
