@@ -377,16 +377,18 @@ class MigrationExecutor:
             f"at operation {len(ran) + 1} of {len(operations)} ({failed.describe()})" if failed is not None
             else "after its operations ran"
         )
-        message = f"{verb} {migration} failed {where}: {type(error).__name__}: {error}."
+        # The driver's text may span lines (PostgreSQL's LINE 1: ... ^): what it
+        # means for the database goes on a line of its own after it.
+        message = f"{verb} {migration} failed {where}: {type(error).__name__}: {str(error).rstrip()}\n"
         if migration.atomic:
             message += (
-                f" It ran in one transaction, which was rolled back: the database is as it was "
+                f"It ran in one transaction, which was rolled back: the database is as it was "
                 f"before, and {migration} is {'still applied' if backwards else 'not applied'}."
             )
         else:
             done = "; ".join(f"{i}. {op.describe()}" for i, op in enumerate(ran, 1)) or "none"
             message += (
-                f" {migration} has atomic = False, so what ran stays: operations completed: {done}. "
+                f"{migration} has atomic = False, so what ran stays: operations completed: {done}. "
                 "The failed operation itself was rolled back only if it runs in a transaction of its "
                 f"own. {migration} is not recorded as {'unapplied' if backwards else 'applied'}; "
                 "fix the database by hand, then migrate again (or use --fake)."

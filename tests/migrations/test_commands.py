@@ -175,7 +175,9 @@ def test_unknown_ambiguous_and_two_leaves_fail_with_candidates(
     assert "orm_migrations" not in tables() and "shop_book" not in tables()
 
 
-def test_failed_migration_exits_1_and_rolls_back(project: Project, capsys: pytest.CaptureFixture[str]) -> None:
+def test_failed_migration_exits_1_and_rolls_back(
+    project: Project, backend: str, capsys: pytest.CaptureFixture[str],
+) -> None:
     broken = migration(
         create_model("Author", "('name', orm.CharField(max_length=100)),")
         + "migrations.RunSQL('INSERT INTO no_such_table VALUES (1)'),",
@@ -187,6 +189,12 @@ def test_failed_migration_exits_1_and_rolls_back(project: Project, capsys: pytes
     assert status == 1
     assert re.search(r"Applying shop\.0001_initial\.\.\. OK .*\n  Applying shop\.0002_broken\.\.\. FAILED\n$", out)
     assert "failed at operation 2 of 2 (Raw SQL operation)" in err and "rolled back" in err
+    if backend == "sqlite":  # the example of docs/migrations.md "Transactions"
+        assert err == (
+            "orm migrate: error: Applying shop.0002_broken failed at operation 2 of 2 (Raw SQL operation): "
+            "OperationalError: no such table: no_such_table\nIt ran in one transaction, which was rolled "
+            "back: the database is as it was before, and shop.0002_broken is not applied.\n"
+        )
     assert applied() == [("shop", "0001_initial")] and "shop_author" not in tables()
 
 
