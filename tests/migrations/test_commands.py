@@ -345,3 +345,17 @@ def test_unknown_command_and_bad_arguments_are_usage_errors(capsys: pytest.Captu
         main(["migrate", "--plann"])
     assert info.value.code == 2
     assert "unrecognized arguments: --plann" in capsys.readouterr().err
+
+
+def test_orm_migrate_in_a_fresh_process_configures_from_tool_orm(project: Project) -> None:
+    shop(project)
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env.pop("ORM_DATABASE_URL", None)
+    code = "import orm\nprint(orm.migrate())\n"
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=project.root / "shop", env=env,
+        capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "['shop.0001_initial', 'shop.0002_author']\n"
+    assert applied() == [("shop", "0001_initial"), ("shop", "0002_author")]
