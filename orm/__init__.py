@@ -99,8 +99,32 @@ from orm.query.lookups import Extract, Trunc, TruncDate
 from orm.query.prefetch import Prefetch, aprefetch_related_objects, prefetch_related_objects
 from orm.query.q import Q
 from orm.query.queryset import QuerySet
+from orm.utils.asyncio import to_async
 
 __version__ = "0.1.0"
+
+
+def migrate(
+    app_label: str | None = None, target: str | None = None, *, using: str = "default",
+    fake: bool = False, fake_initial: bool = False, apps: list[str] | None = None,
+) -> list[str]:
+    """Apply or unapply migrations, as ``orm migrate [app_label [target]]`` does.
+
+    See ``orm.migrations.executor.migrate``; imported on first call, so
+    ``import orm`` does not load the migration machinery.
+    """
+    from orm.migrations.executor import migrate as run
+
+    return run(app_label, target, using=using, fake=fake, fake_initial=fake_initial, apps=apps)
+
+
+async def amigrate(
+    app_label: str | None = None, target: str | None = None, *, using: str = "default",
+    fake: bool = False, fake_initial: bool = False, apps: list[str] | None = None,
+) -> list[str]:
+    """Async twin of :func:`migrate`, run on the context's sync thread (safe in an ASGI lifespan)."""
+    return await to_async(migrate)(app_label, target, using=using, fake=fake, fake_initial=fake_initial, apps=apps)
+
 
 __all__ = [
     "CASCADE",
@@ -190,6 +214,7 @@ __all__ = [
     "__version__",
     "acreate_tables",
     "adrop_tables",
+    "amigrate",
     "aprefetch_related_objects",
     "async_to_sync",
     "configure",
@@ -198,6 +223,7 @@ __all__ = [
     "connections",
     "create_tables",
     "drop_tables",
+    "migrate",
     "prefetch_related_objects",
     "signals",
     "sync_to_async",

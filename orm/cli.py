@@ -1,82 +1,88 @@
-"""The ``orm`` command line: ``orm --version`` and ``orm --help`` for now.
+"""The ``orm`` command line: a thin dispatcher to one module per subcommand.
 
-The migration commands (``makemigrations``, ``migrate``, ``showmigrations``,
-``sqlmigrate``) arrive with the migrations work; until then ``--help`` lists
-them as not yet available. Also runnable as ``python -m orm``.
+``orm migrate``, ``orm showmigrations`` and ``orm sqlmigrate`` run the
+modules of ``orm.migrations.commands``; ``makemigrations`` is listed as not
+yet available. Adding a command is one line in :data:`COMMANDS` naming its
+module, which provides ``HELP``, ``add_arguments(parser)`` and
+``handle(args) -> int``. Also runnable as ``python -m orm``.
 
-This module imports nothing else from ``orm`` so that the command answers
-``--version`` and ``--help`` even when the database layers cannot be imported.
+This module imports nothing else from ``orm`` at import time, and a command
+module is imported only when that command runs, so ``orm --version`` and
+``orm --help`` answer even when the database layers cannot be imported.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Sequence
 
-__all__ = ["__version__", "build_parser", "main"]
+__all__ = ["COMMANDS", "__version__", "build_parser", "main"]
 
 __version__ = "0.1.0"
 
-# (name, one-line summary) of each subcommand the migrations work will add.
-_FUTURE_COMMANDS: tuple[tuple[str, str], ...] = (
-    ("makemigrations", "write migration files for model changes"),
-    ("migrate", "apply (or unapply) migrations to the database"),
-    ("showmigrations", "list migrations and whether each is applied"),
-    ("sqlmigrate", "print the SQL of one migration"),
+#: ``(name, module or None, one-line summary)`` of each subcommand; ``None``:
+#: not yet available. The module is imported only when its command runs.
+COMMANDS: tuple[tuple[str, str | None, str], ...] = (
+    ("makemigrations", None, "write migration files for model changes"),
+    ("migrate", "orm.migrations.commands.migrate", "apply (or unapply) migrations to the database"),
+    ("showmigrations", "orm.migrations.commands.showmigrations", "list migrations and whether each is applied"),
+    ("sqlmigrate", "orm.migrations.commands.sqlmigrate", "print the SQL of one migration"),
 )
 
 
 def _epilog() -> str:
-    width = max(len(name) for name, _ in _FUTURE_COMMANDS)
-    lines = ["commands (not yet available):"]
-    lines += [f"  {name:<{width}}  {summary}" for name, summary in _FUTURE_COMMANDS]
+    width = max(len(name) for name, _, _ in COMMANDS)
+    lines = ["commands:"]
+    for name, module, summary in COMMANDS:
+        later = "" if module is not None else " (not yet available)"
+        lines.append(f"  {name:<{width}}  {summary}{later}")
+    lines.append("")
+    lines.append("Run 'orm COMMAND --help' for the arguments of a command.")
     return "\n".join(lines)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """Return the argument parser of the ``orm`` command."""
+    """Return the top-level argument parser of the ``orm`` command."""
     parser = argparse.ArgumentParser(
         prog="orm",
         description="Command line of orm, a Django-compatible ORM for SQLite and PostgreSQL.",
         epilog=_epilog(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument(
-        "--version",
-        action="version",
-        version=f"%(prog)s {__version__}",
-    )
-    parser.add_argument(
-        "command",
-        nargs="?",
-        choices=[name for name, _ in _FUTURE_COMMANDS],
-        help=argparse.SUPPRESS,
-    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("command", nargs="?", choices=[name for name, _, _ in COMMANDS], help=argparse.SUPPRESS)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the ``orm`` command with ``argv`` (default: ``sys.argv[1:]``).
+    """Run the ``orm`` command with ``argv`` (default: ``sys.argv[1:]``); return the exit status.
 
-    Returns the process exit status. With no arguments it prints the help and
-    returns 0; ``--version`` and ``--help`` exit through ``SystemExit(0)`` as
-    argparse does, and a usage error (including a command that is not yet
-    available) through ``SystemExit(2)``.
+    With no arguments it prints the help and returns 0; ``--version`` and
+    ``--help`` exit through ``SystemExit(0)`` as argparse does, and a usage
+    error (including a command that is not yet available) through
+    ``SystemExit(2)``. A command returns 0 on success, 1 on a command error
+    and 2 when the settings are missing or broken.
     """
     parser = build_parser()
     args = list(sys.argv[1:] if argv is None else argv)
-    # Arguments after a future command belong to it; keep them out of the
-    # top-level parser so the message names the command, not its arguments.
-    namespace, _ = parser.parse_known_args(args)
-    command: str | None = namespace.command
-    if command is not None:
-        parser.exit(2, f"orm: '{command}' is not yet available (it comes with migrations)\n")
-    if args:
-        parser.parse_args(args)  # reports unrecognized arguments, exit 2
-    else:
+    if not args:
         parser.print_help()
-    return 0
+        return 0
+    commands = {name: (module, summary) for name, module, summary in COMMANDS}
+    if args[0] not in commands:
+        parser.parse_args(args)  # --help, --version, or a usage error (exit 2)
+        return 0
+    name, rest = args[0], args[1:]
+    module_name, summary = commands[name]
+    if module_name is None:
+        parser.exit(2, f"orm: '{name}' is not yet available\n")
+    module = importlib.import_module(module_name)
+    sub = argparse.ArgumentParser(prog=f"orm {name}", description=summary[:1].upper() + summary[1:] + ".")
+    module.add_arguments(sub)
+    status: int = module.handle(sub.parse_args(rest))
+    return status
 
 
 if __name__ == "__main__":

@@ -4,14 +4,19 @@ A leaf module: it imports nothing from `orm` but the exceptions and
 ``orm.utils.text`` (which quotes values in messages). ``configure()``
 itself lives in ``orm.db.connections`` because reconfiguring must close the
 connections that are open; this module only turns URLs into settings.
+
+It also reads a project's settings for the ``orm`` commands and
+``orm.migrate()``: ``[tool.orm]`` in the nearest ``pyproject.toml``, then
+``ORM_DATABASE_URL``, then ``--database`` (:func:`load_project_settings`).
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, unquote_plus, urlsplit
 
@@ -318,3 +323,166 @@ def normalize_databases(
     if DEFAULT_DB_ALIAS not in databases:
         raise ImproperlyConfigured("databases={...} must contain a 'default' alias.")
     return {alias: parse_url(value) for alias, value in databases.items()}
+
+
+# ------------------------------------------------------------ project settings
+
+#: Keys ``[tool.orm]`` may hold; anything else is refused (a typo such as
+#: ``database_url`` would otherwise be ignored and the wrong database used).
+PROJECT_KEYS = frozenset({"database", "databases", "apps"})
+# An app is an importable dotted package name.
+_PACKAGE_NAME = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
+
+
+def settings_sources(start: Path | None = None) -> str:
+    """One sentence saying where project settings are read from (for error messages)."""
+    where = Path.cwd() if start is None else start
+    return (
+        "Settings are read from [tool.orm] in the nearest pyproject.toml (searched upward "
+        f"from {where}): database = URL or databases = {{alias = URL}}, apps = [\"package\", ...]; "
+        f"then the {ENV_DATABASE_URL} environment variable; then --database URL, the later winning."
+    )
+
+
+@dataclass(frozen=True)
+class ProjectSettings:
+    """Settings of a project: database URLs per alias and app packages.
+
+    ``databases`` maps aliases to URLs after every source was applied (see
+    :func:`load_project_settings`); ``apps`` lists the app packages in the
+    order ``[tool.orm]`` gives them; ``pyproject`` is the file they came from
+    (``None`` when none was found) and ``root`` its directory (or the start
+    directory), which the commands put on ``sys.path`` so apps import.
+    """
+
+    databases: dict[str, str]
+    apps: list[str]
+    pyproject: Path | None
+    root: Path
+
+    def __repr__(self) -> str:
+        # URLs may carry passwords: show only the aliases.
+        return (
+            f"ProjectSettings(databases={sorted(self.databases)!r}, apps={self.apps!r}, "
+            f"pyproject={self.pyproject!r})"
+        )
+
+
+def find_pyproject(start: Path | None = None) -> Path | None:
+    """The nearest ``pyproject.toml`` holding a ``[tool.orm]`` table, from ``start`` upward.
+
+    A ``pyproject.toml`` without ``[tool.orm]`` (a parent monorepo's, a
+    library's) is passed over, so settings come from the project that has them.
+    """
+    directory = (Path.cwd() if start is None else start).resolve()
+    for folder in (directory, *directory.parents):
+        candidate = folder / "pyproject.toml"
+        if candidate.is_file() and "orm" in _read_toml(candidate, directory).get("tool", {}):
+            return candidate
+    return None
+
+
+def _read_toml(path: Path, start: Path) -> dict[str, Any]:
+    import tomllib  # only the commands read pyproject.toml; keep `import orm` lean
+
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise ImproperlyConfigured(f"Cannot read {path}: {error}. {settings_sources(start)}") from None
+
+
+def load_project_settings(
+    database_url: str | None = None, start: Path | None = None, environ: Mapping[str, str] | None = None,
+    require_database: bool = True,
+) -> ProjectSettings:
+    """Read ``[tool.orm]``, then ``ORM_DATABASE_URL``, then ``database_url``; the later wins.
+
+    The environment variable and ``database_url`` (``--database``) replace the
+    ``default`` alias. Every URL is parsed here, so a broken one fails now with
+    ``ImproperlyConfigured`` saying which source it came from and where
+    settings are read from; so does a missing database (unless
+    ``require_database`` is false: code that only reads migration files).
+    """
+    start = (Path.cwd() if start is None else start).resolve()
+    env = os.environ if environ is None else environ
+    pyproject = find_pyproject(start)
+    databases: dict[str, str] = {}
+    apps: list[str] = []
+    if pyproject is not None:
+        table = _read_toml(pyproject, start)["tool"]["orm"]
+        databases, apps = _parse_tool_orm(table, pyproject, start)
+    for source, url in ((ENV_DATABASE_URL, env.get(ENV_DATABASE_URL)), ("--database", database_url)):
+        if url:
+            _check_url(url, source, start)
+            databases[DEFAULT_DB_ALIAS] = url
+    if not databases and require_database:
+        raise ImproperlyConfigured(f"No database is configured. {settings_sources(start)}")
+    if databases and DEFAULT_DB_ALIAS not in databases:
+        raise ImproperlyConfigured(
+            f"[tool.orm] databases in {pyproject} has no 'default' alias "
+            f"(it has {', '.join(sorted(databases))}). {settings_sources(start)}"
+        )
+    root = pyproject.parent if pyproject is not None else start
+    return ProjectSettings(databases=databases, apps=apps, pyproject=pyproject, root=root)
+
+
+def _anchor_sqlite_path(url: str, root: Path) -> str:
+    """A relative SQLite path of ``[tool.orm]`` made relative to the pyproject's directory.
+
+    Otherwise ``orm migrate`` run from a subdirectory would create and
+    migrate a second, empty database file there.
+    """
+    settings = parse_url(url)
+    if settings.vendor != "sqlite" or settings.name == ":memory:" or Path(settings.name).is_absolute():
+        return url
+    _, _, query = url.partition("?")
+    return f"sqlite:///{quote(str(root / settings.name))}" + (f"?{query}" if query else "")
+
+
+def _check_url(url: str, source: str, start: Path) -> None:
+    try:
+        parse_url(url)
+    except ImproperlyConfigured as error:
+        raise ImproperlyConfigured(f"{source} is invalid: {error} {settings_sources(start)}") from None
+
+
+def _parse_tool_orm(table: Any, pyproject: Path, start: Path) -> tuple[dict[str, str], list[str]]:
+    where = f"[tool.orm] in {pyproject}"
+    if not isinstance(table, dict):
+        raise ImproperlyConfigured(f"{where} must be a table. {settings_sources(start)}")
+    unknown = sorted(set(table) - PROJECT_KEYS)
+    if unknown:
+        raise ImproperlyConfigured(
+            f"Unknown key(s) {', '.join(map(repr, unknown))} in {where}; the keys are "
+            f"{', '.join(sorted(PROJECT_KEYS))}. {settings_sources(start)}"
+        )
+    if "database" in table and "databases" in table:
+        raise ImproperlyConfigured(
+            f"{where} sets both 'database' and 'databases'; keep one "
+            f"(database = URL is short for databases = {{default = URL}}). {settings_sources(start)}"
+        )
+    raw = {DEFAULT_DB_ALIAS: table["database"]} if "database" in table else table.get("databases", {})
+    if not isinstance(raw, dict):
+        raise ImproperlyConfigured(
+            f"{where}: 'databases' must be a table of alias = URL, e.g. "
+            f"databases = {{default = \"sqlite:///app.sqlite3\"}}. {settings_sources(start)}"
+        )
+    databases: dict[str, str] = {}
+    for alias, url in raw.items():
+        if not isinstance(url, str):
+            raise ImproperlyConfigured(
+                f"{where}: the database URL of {alias!r} must be a string, not "
+                f"{type(url).__name__}. {settings_sources(start)}"
+            )
+        _check_url(url, f"{where}, database {alias!r},", start)
+        databases[alias] = _anchor_sqlite_path(url, pyproject.parent)
+    apps = table.get("apps", [])
+    if not isinstance(apps, list) or not all(isinstance(a, str) and _PACKAGE_NAME.match(a) for a in apps):
+        raise ImproperlyConfigured(
+            f"{where}: 'apps' must be a list of package names, e.g. apps = [\"shop\", "
+            f"\"myproject.billing\"], not {short_repr(apps)}. {settings_sources(start)}"
+        )
+    if len(set(apps)) != len(apps):
+        raise ImproperlyConfigured(f"{where}: 'apps' lists a package twice: {apps!r}.")
+    return databases, list(apps)

@@ -43,7 +43,7 @@ RELATED_DB = QUERYSET_DB | {"add", "remove", "clear", "set"}
 RELATED_NO_DB = MANAGER_NO_DB
 MODEL_DB = {"save", "delete", "refresh_from_db", "fetch_related", "full_clean", "validate_unique"}
 MODEL_NO_DB = {"clean", "clean_fields", "from_db", "get_deferred_fields"}
-MODULE_DB = {"create_tables", "drop_tables", "prefetch_related_objects"}
+MODULE_DB = {"create_tables", "drop_tables", "migrate", "prefetch_related_objects"}
 MODULE_NO_DB = {
     # on_delete handlers, called by the deletion collector inside delete()
     "CASCADE", "DO_NOTHING", "PROTECT", "RESTRICT", "SET_DEFAULT", "SET_NULL",
