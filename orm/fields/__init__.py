@@ -1,6 +1,7 @@
 """Model field classes."""
 
 from orm.fields.base import NOT_PROVIDED, Field, deep_deconstruct
+from orm.fields.choices import Choices, IntegerChoices, TextChoices
 from orm.fields.misc import BinaryField, BooleanField, JSONField, UUIDField
 from orm.fields.numeric import (
     AutoField,
@@ -33,6 +34,7 @@ __all__ = [
     "BinaryField",
     "BooleanField",
     "CharField",
+    "Choices",
     "DateField",
     "DateTimeField",
     "DecimalField",
@@ -42,6 +44,7 @@ __all__ = [
     "FloatField",
     "ForeignKey",
     "ForeignObjectRel",
+    "IntegerChoices",
     "IntegerField",
     "JSONField",
     "ManyToManyField",
@@ -53,6 +56,7 @@ __all__ = [
     "SlugField",
     "SmallAutoField",
     "SmallIntegerField",
+    "TextChoices",
     "TextField",
     "TimeField",
     "URLField",

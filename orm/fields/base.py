@@ -12,10 +12,17 @@ from __future__ import annotations
 
 import functools
 import itertools
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 from orm.exceptions import IntegrityError, ValidationError
+from orm.fields.choices import (
+    BaseChoiceIterator,
+    CallableChoiceIterator,
+    flatten_choices,
+    get_field_display,
+    normalize_choices,
+)
 from orm.utils.text import short_repr
 
 
@@ -67,7 +74,7 @@ class Field:
         db_index: bool = False,
         default: Any = NOT_PROVIDED,
         editable: bool = True,
-        choices: Iterable[Any] | None = None,
+        choices: Any = None,
         help_text: str = "",
         db_column: str | None = None,
         validators: Sequence[Callable[[Any], None]] = (),
@@ -86,7 +93,7 @@ class Field:
         self.db_index = db_index
         self.default = default
         self.editable = editable
-        self.choices = list(choices) if choices is not None else None
+        self.choices = choices
         self.help_text = help_text
         self.db_column = db_column
         self.validators = list(validators)
@@ -97,6 +104,28 @@ class Field:
         self.attname: str = ""
         self.column: str = ""
         self.db_constraint = False
+
+    # -- choices -----------------------------------------------------------
+    @property
+    def choices(self) -> Any:
+        """The normalized ``choices``: ``[(value, label), ...]`` (groups nested), or ``None``.
+
+        A callable given as ``choices`` stays lazy: it is called each time the
+        choices are read.
+        """
+        return self._choices
+
+    @choices.setter
+    def choices(self, value: Any) -> None:
+        normalized = normalize_choices(value)
+        if normalized is not None and not isinstance(normalized, BaseChoiceIterator):
+            _check_choices_shape(normalized)
+        self._choices = normalized
+
+    @property
+    def flatchoices(self) -> list[tuple[Any, Any]]:
+        """``choices`` as one flat list of ``(value, label)`` pairs (groups opened)."""
+        return list(flatten_choices(self.choices))
 
     # -- identity ----------------------------------------------------------
     def __repr__(self) -> str:
@@ -152,6 +181,12 @@ class Field:
         self.set_attributes_from_name(name)
         self.model = cls
         cls._meta.add_field(self)
+        if self.choices is not None:
+            # As Django: a get_FOO_display() written on this very class wins;
+            # one inherited is replaced, so a child may change the choices.
+            method = f"get_{self.name}_display"
+            if method not in cls.__dict__:
+                setattr(cls, method, functools.partialmethod(get_field_display, field=self))
 
     def storage_field(self) -> Field:
         """The field whose kind of values the column holds (a foreign key: its target's)."""
@@ -275,9 +310,10 @@ class Field:
         if not self.editable:
             return
         if self.choices is not None and value not in self.empty_values:
-            valid = {choice[0] if isinstance(choice, list | tuple) else choice for choice in self.choices}
-            if value not in valid:
-                raise ValidationError(f"Value {short_repr(value)} is not a valid choice.", code="invalid_choice")
+            if not any(value == option for option, _ in self.flatchoices):
+                raise ValidationError(
+                    f"Value {value!r} is not a valid choice.", code="invalid_choice", params={"value": value}
+                )
         if value is None and not self.null:
             raise ValidationError("This field cannot be null.", code="null")
         if not self.blank and value in self.empty_values:
@@ -350,6 +386,8 @@ class Field:
         kwargs: dict[str, Any] = {}
         for option, attr, default in _OPTIONS:
             value = getattr(self, attr)
+            if isinstance(value, CallableChoiceIterator):
+                value = value.func  # rebuilt lazily from the callable, as given
             if option == "default" and value is NOT_PROVIDED:
                 continue
             if option == "default" or value != default:
@@ -383,6 +421,24 @@ _OPTIONS: tuple[tuple[str, str, Any], ...] = (
     ("validators", "_validators", []),
     ("auto_created", "auto_created", False),
 )
+
+
+def _check_choices_shape(choices: Any) -> None:
+    """Refuse ``choices`` that are not ``(value, label)`` pairs or groups of them."""
+    message = (
+        "'choices' must be a mapping of actual values to human readable names or an iterable "
+        "containing (actual value, human readable name) tuples; got {!r}."
+    )
+    if isinstance(choices, str) or not isinstance(choices, list):
+        raise TypeError(message.format(choices))
+    for item in choices:
+        if not isinstance(item, tuple) or len(item) != 2:
+            raise TypeError(message.format(choices))
+        label = item[1]
+        if isinstance(label, list) and not all(
+            isinstance(pair, tuple) and len(pair) == 2 and not isinstance(pair[1], list | tuple) for pair in label
+        ):
+            raise TypeError(message.format(choices))
 
 
 def deep_deconstruct(value: Any) -> Any:
