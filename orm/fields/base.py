@@ -58,6 +58,8 @@ class Field:
     one_to_many = False
     auto_created = False
     concrete = True
+    #: only reverse relations can be hidden (``related_name='+'``)
+    hidden = False
     #: lookups and transforms registered on this class (see orm.query.lookups)
     class_lookups: ClassVar[dict[str, Any]] = {}
     remote_field: Any = None
@@ -187,6 +189,11 @@ class Field:
             method = f"get_{self.name}_display"
             if method not in cls.__dict__:
                 setattr(cls, method, functools.partialmethod(get_field_display, field=self))
+
+    @property
+    def related_model(self) -> Any:
+        """The model a relation field points at; ``None`` for other fields."""
+        return None
 
     def storage_field(self) -> Field:
         """The field whose kind of values the column holds (a foreign key: its target's)."""
