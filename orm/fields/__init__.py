@@ -1,8 +1,9 @@
 """Model field classes."""
 
-from orm.fields.base import NOT_PROVIDED, Field, deep_deconstruct
+from orm.fields.base import NOT_PROVIDED, DatabaseDefault, Field, deep_deconstruct
 from orm.fields.choices import Choices, IntegerChoices, TextChoices
 from orm.fields.misc import BinaryField, BooleanField, JSONField, UUIDField
+from orm.fields.network import GenericIPAddressField
 from orm.fields.numeric import (
     AutoField,
     BigAutoField,
@@ -10,7 +11,9 @@ from orm.fields.numeric import (
     DecimalField,
     FloatField,
     IntegerField,
+    PositiveBigIntegerField,
     PositiveIntegerField,
+    PositiveSmallIntegerField,
     SmallAutoField,
     SmallIntegerField,
 )
@@ -35,6 +38,7 @@ __all__ = [
     "BooleanField",
     "CharField",
     "Choices",
+    "DatabaseDefault",
     "DateField",
     "DateTimeField",
     "DecimalField",
@@ -44,6 +48,7 @@ __all__ = [
     "FloatField",
     "ForeignKey",
     "ForeignObjectRel",
+    "GenericIPAddressField",
     "IntegerChoices",
     "IntegerField",
     "JSONField",
@@ -52,7 +57,9 @@ __all__ = [
     "ManyToOneRel",
     "OneToOneField",
     "OneToOneRel",
+    "PositiveBigIntegerField",
     "PositiveIntegerField",
+    "PositiveSmallIntegerField",
     "SlugField",
     "SmallAutoField",
     "SmallIntegerField",

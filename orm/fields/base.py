@@ -46,6 +46,35 @@ NOT_PROVIDED: Any = _NotProvided()
 _creation_counter = itertools.count()
 
 
+class DatabaseDefault:
+    """The value of a field left to its ``db_default`` on an unsaved instance (as Django).
+
+    An INSERT leaves such a column out, so the database fills it in, and
+    reads the stored value back with RETURNING onto the instance.
+    """
+
+    __slots__ = ("field",)
+
+    def __init__(self, field: Field) -> None:
+        self.field = field
+
+    @property
+    def expression(self) -> Any:
+        """The ``db_default`` given (a value or an expression)."""
+        return self.field.db_default
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, DatabaseDefault):
+            return NotImplemented
+        return self.field is other.field
+
+    def __hash__(self) -> int:
+        return hash(self.field)
+
+    def __repr__(self) -> str:
+        return f"DatabaseDefault({self.expression!r})"
+
+
 class Field:
     """Base of every model field; the options are those of Django's ``Field``."""
 
@@ -81,6 +110,8 @@ class Field:
         db_column: str | None = None,
         validators: Sequence[Callable[[Any], None]] = (),
         auto_created: bool = False,
+        db_default: Any = NOT_PROVIDED,
+        db_comment: str | None = None,
     ) -> None:
         self.verbose_name = verbose_name
         # What was given, for deconstruct(): verbose_name is filled in from
@@ -101,6 +132,12 @@ class Field:
         self.validators = list(validators)
         self._validators = list(validators)
         self.auto_created = auto_created
+        #: Database-side default (Django 5.0): a value or an expression in the column's DDL.
+        self.db_default = db_default
+        if db_comment is not None and not isinstance(db_comment, str):
+            raise TypeError(f"db_comment must be a str, not {short_repr(db_comment)}.")
+        #: Column comment (COMMENT ON COLUMN where the backend supports comments).
+        self.db_comment = db_comment
         self.creation_counter = next(_creation_counter)
         self.model: Any = None
         self.attname: str = ""
@@ -238,10 +275,20 @@ class Field:
         """True when a ``default`` was given."""
         return self.default is not NOT_PROVIDED
 
+    def has_db_default(self) -> bool:
+        """True when a ``db_default`` was given."""
+        return self.db_default is not NOT_PROVIDED
+
     def get_default(self) -> Any:
-        """The default value (callables are called each time)."""
+        """The default value (callables are called each time).
+
+        Without ``default`` but with ``db_default``: a :class:`DatabaseDefault`
+        marker, replaced by the stored value when the instance is saved.
+        """
         if self.has_default():
             return self.default() if callable(self.default) else self.default
+        if self.db_default is not NOT_PROVIDED:
+            return DatabaseDefault(self)
         if self.null or not self.empty_strings_allowed():
             return None
         return ""
@@ -395,9 +442,9 @@ class Field:
             value = getattr(self, attr)
             if isinstance(value, CallableChoiceIterator):
                 value = value.func  # rebuilt lazily from the callable, as given
-            if option == "default" and value is NOT_PROVIDED:
+            if option in ("default", "db_default") and value is NOT_PROVIDED:
                 continue
-            if option == "default" or value != default:
+            if option in ("default", "db_default") or value != default:
                 kwargs[option] = value
         klass = type(self)
         # Built-in fields are imported from ``orm``; a user's subclass from its module.
@@ -427,6 +474,8 @@ _OPTIONS: tuple[tuple[str, str, Any], ...] = (
     ("db_column", "db_column", None),
     ("validators", "_validators", []),
     ("auto_created", "auto_created", False),
+    ("db_default", "db_default", NOT_PROVIDED),
+    ("db_comment", "db_comment", None),
 )
 
 

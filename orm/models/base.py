@@ -16,7 +16,7 @@ from orm.exceptions import (
     UnknownFieldError,
     ValidationError,
 )
-from orm.fields import BigAutoField, Field, ForeignKey, ManyToManyField
+from orm.fields import BigAutoField, DatabaseDefault, Field, ForeignKey, ManyToManyField
 from orm.fields.related import RECURSIVE_RELATIONSHIP_CONSTANT
 from orm.models import registry
 from orm.models.deletion import CASCADE
@@ -464,8 +464,8 @@ class Model(metaclass=ModelBase):
             if field.name in exclude or (field.primary_key and field.auto_created):
                 continue
             raw = getattr(self, field.attname)
-            if field.blank and raw in field.empty_values:
-                continue
+            if (field.blank and raw in field.empty_values) or isinstance(raw, DatabaseDefault):
+                continue  # as Django: blank, or left to the database's default
             try:
                 self.__dict__[field.attname] = field.clean(raw, self)
             except ValidationError as error:

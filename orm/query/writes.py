@@ -13,6 +13,7 @@ from typing import Any
 from orm.db import transaction
 from orm.db.connections import connections
 from orm.exceptions import DataError, FieldError
+from orm.fields import NOT_PROVIDED, DatabaseDefault
 from orm.query.expressions import Case, Cast, Value, When, internal_type
 from orm.query.lookups import TruncDate
 from orm.query.q import Q
@@ -37,13 +38,38 @@ def insert_rows(model: Any, objs: Sequence[Any], using: str, with_pk: bool,
     """INSERT ``objs``; without a pk, generated primary keys are set on the objects.
 
     With ``ignore_conflicts`` rows that violate a constraint are skipped and
-    primary keys are not set (which rows were inserted is unknown).
+    primary keys are not set (which rows were inserted is unknown). Columns
+    left to their ``db_default`` are not sent; their stored values come back
+    through RETURNING, as Django 5.0 does.
     """
     connection = connections[using]
-    meta = model._meta
     fields = _insert_fields(model, with_pk)
+    for omitted, group in _group_by_database_defaults(fields, objs):
+        kept = [f for f in fields if f not in omitted]
+        _insert_group(model, group, kept, omitted, connection, with_pk, batch_size, ignore_conflicts)
+    for obj in objs:
+        obj._state.adding = False
+        obj._state.db = using
+
+
+def _group_by_database_defaults(fields: list[Any], objs: Sequence[Any]) -> list[tuple[tuple[Any, ...], list[Any]]]:
+    """``objs`` grouped by which fields they leave to ``db_default`` (usually one group)."""
+    defaulted = [f for f in fields if f.db_default is not NOT_PROVIDED]
+    if not defaulted:
+        return [((), list(objs))]
+    groups: dict[tuple[Any, ...], list[Any]] = {}
+    for obj in objs:
+        key = tuple(f for f in defaulted if isinstance(obj.__dict__.get(f.attname), DatabaseDefault))
+        groups.setdefault(key, []).append(obj)
+    return list(groups.items())
+
+
+def _insert_group(model: Any, objs: list[Any], fields: list[Any], omitted: tuple[Any, ...], connection: Any,
+                  with_pk: bool, batch_size: int | None, ignore_conflicts: bool) -> None:
+    meta = model._meta
     rows = [[_insert_value(f, obj, connection) for f in fields] for obj in objs]
-    returning = [] if with_pk or ignore_conflicts else [meta.pk.column]
+    returned: list[Any] = [] if ignore_conflicts else [*([] if with_pk else [meta.pk]), *omitted]
+    returning = [f.column for f in returned]
     columns = [f.column for f in fields]
     types = [f.db_type(connection) for f in fields] if connection.features.can_bulk_insert_unnest else None
     statements = []
@@ -51,27 +77,26 @@ def insert_rows(model: Any, objs: Sequence[Any], using: str, with_pk: bool,
     for start in range(0, len(rows), step):
         statements += insert_sql(connection, meta.db_table, columns, rows[start:start + step],
                                  returning, ignore_conflicts, types)
-    converters = meta.pk.get_db_converters(connection)
+    converters = [(f, f.get_db_converters(connection)) for f in returned]
     position = 0
     with connection.cursor() as cursor:
         for sql, params in statements:
             cursor.execute(sql, params)
             if returning:
-                for (value,) in cursor.fetchall():
-                    for converter in converters:
-                        value = converter(value, meta.pk, connection)
-                    setattr(objs[position], meta.pk.attname, value)
+                for row in cursor.fetchall():
+                    for value, (field, field_converters) in zip(row, converters, strict=True):
+                        for converter in field_converters:
+                            value = converter(value, field, connection)
+                        setattr(objs[position], field.attname, value)
                     position += 1
-    for obj in objs:
-        obj._state.adding = False
-        obj._state.db = using
 
 
 def update_row(model: Any, obj: Any, fields: list[Any], using: str) -> bool:
     """UPDATE one saved instance by primary key; True when a row matched."""
     connection = connections[using]
     meta = model._meta
-    raw = [f.pre_save(obj, False) for f in fields]
+    # A field still left to its db_default is set to it, as Django's UPDATE ... SET col = DEFAULT.
+    raw = [_unless_database_default(f.pre_save(obj, False)) for f in fields]
     if any(hasattr(value, "resolve_expression") for value in raw):
         # book.pages = F("pages") + 1: let the database compute it (as Django).
         manager = model._base_manager.using(using)
@@ -86,6 +111,12 @@ def update_row(model: Any, obj: Any, fields: list[Any], using: str) -> bool:
         sql = update_by_pk_sql(connection, meta.db_table, [f.column for f in fields], meta.pk.column)
         cursor.execute(sql, [*values, pk_value])
         return cursor.rowcount > 0
+
+
+def _unless_database_default(value: Any) -> Any:
+    if isinstance(value, DatabaseDefault):
+        return value.expression
+    return value
 
 
 def bulk_insert(model: Any, objs: list[Any], using: str, batch_size: int | None,

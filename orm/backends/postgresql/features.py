@@ -45,3 +45,7 @@ class DatabaseFeatures(BaseDatabaseFeatures):
     # a CASE whose branches are all NULL (or untyped) is text to PostgreSQL.
     requires_casted_case_in_updates = True
     can_bulk_insert_unnest = True
+    # varchar without a length is unlimited, like text.
+    supports_unlimited_charfield = True
+    # COMMENT ON TABLE / COMMENT ON COLUMN.
+    supports_comments = True

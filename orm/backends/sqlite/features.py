@@ -15,3 +15,5 @@ class DatabaseFeatures(BaseDatabaseFeatures):
     supported_explain_options = frozenset()
     can_add_foreign_key_later = False
     can_use_chunked_reads = True
+    # SQLite takes any type name; "varchar" without a length has TEXT affinity.
+    supports_unlimited_charfield = True
