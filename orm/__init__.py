@@ -5,6 +5,7 @@ Public names only; see API.md for the contract.
 
 from asgiref.sync import async_to_sync, sync_to_async
 
+import orm.query.generated  # noqa: F401  (gives GeneratedField its expression compiler)
 from orm.db import transaction
 from orm.db.connections import configure, connection, connections
 from orm.db.scopes import connection_scope
@@ -47,6 +48,7 @@ from orm.fields import (
     Field,
     FloatField,
     ForeignKey,
+    GeneratedField,
     GenericIPAddressField,
     IntegerChoices,
     IntegerField,
@@ -145,6 +147,7 @@ __all__ = [
     "FloatField",
     "ForeignKey",
     "Func",
+    "GeneratedField",
     "GenericIPAddressField",
     "ImproperlyConfigured",
     "Index",

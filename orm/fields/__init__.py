@@ -2,6 +2,7 @@
 
 from orm.fields.base import NOT_PROVIDED, DatabaseDefault, Field, deep_deconstruct
 from orm.fields.choices import Choices, IntegerChoices, TextChoices
+from orm.fields.generated import GeneratedField
 from orm.fields.misc import BinaryField, BooleanField, JSONField, UUIDField
 from orm.fields.network import GenericIPAddressField
 from orm.fields.numeric import (
@@ -48,6 +49,7 @@ __all__ = [
     "FloatField",
     "ForeignKey",
     "ForeignObjectRel",
+    "GeneratedField",
     "GenericIPAddressField",
     "IntegerChoices",
     "IntegerField",

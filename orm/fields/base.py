@@ -89,6 +89,8 @@ class Field:
     concrete = True
     #: only reverse relations can be hidden (``related_name='+'``)
     hidden = False
+    #: True for GeneratedField: the database computes the column, writes skip it
+    generated = False
     #: lookups and transforms registered on this class (see orm.query.lookups)
     class_lookups: ClassVar[dict[str, Any]] = {}
     remote_field: Any = None

@@ -464,8 +464,8 @@ class Model(metaclass=ModelBase):
             if field.name in exclude or (field.primary_key and field.auto_created):
                 continue
             raw = getattr(self, field.attname)
-            if (field.blank and raw in field.empty_values) or isinstance(raw, DatabaseDefault):
-                continue  # as Django: blank, or left to the database's default
+            if (field.blank and raw in field.empty_values) or isinstance(raw, DatabaseDefault) or field.generated:
+                continue  # as Django: blank, left to the database's default, or computed by it
             try:
                 self.__dict__[field.attname] = field.clean(raw, self)
             except ValidationError as error:

@@ -23,7 +23,7 @@ from orm.utils.text import short_repr, short_str
 
 def _insert_fields(model: Any, with_pk: bool) -> list[Any]:
     meta = model._meta
-    return [f for f in meta.concrete_fields if with_pk or f is not meta.pk]
+    return [f for f in meta.concrete_fields if (with_pk or f is not meta.pk) and not f.generated]
 
 
 def _insert_value(field: Any, obj: Any, connection: Any) -> Any:
@@ -44,9 +44,11 @@ def insert_rows(model: Any, objs: Sequence[Any], using: str, with_pk: bool,
     """
     connection = connections[using]
     fields = _insert_fields(model, with_pk)
+    # Generated columns are computed by the database and read back, as db_default ones.
+    generated = tuple(f for f in model._meta.concrete_fields if f.generated)
     for omitted, group in _group_by_database_defaults(fields, objs):
         kept = [f for f in fields if f not in omitted]
-        _insert_group(model, group, kept, omitted, connection, with_pk, batch_size, ignore_conflicts)
+        _insert_group(model, group, kept, omitted + generated, connection, with_pk, batch_size, ignore_conflicts)
     for obj in objs:
         obj._state.adding = False
         obj._state.db = using
@@ -95,6 +97,7 @@ def update_row(model: Any, obj: Any, fields: list[Any], using: str) -> bool:
     """UPDATE one saved instance by primary key; True when a row matched."""
     connection = connections[using]
     meta = model._meta
+    fields = [f for f in fields if not f.generated]  # computed by the database, never written
     # A field still left to its db_default is set to it, as Django's UPDATE ... SET col = DEFAULT.
     raw = [_unless_database_default(f.pre_save(obj, False)) for f in fields]
     if any(hasattr(value, "resolve_expression") for value in raw):
@@ -148,6 +151,10 @@ def update_values(query: Any, kwargs: dict[str, Any], connection: Any) -> list[t
             raise FieldError(
                 f"Cannot update model field {short_repr(name)} (only concrete fields are permitted). "
                 f"Choices are: {', '.join(f.name for f in meta.concrete_fields)}"
+            )
+        if field.generated:
+            raise FieldError(
+                f"Cannot update the generated field {short_repr(name)}: the database computes it."
             )
         if hasattr(value, "resolve_expression"):
             value = value.resolve_expression(query, allow_joins=False, for_save=True)
@@ -211,6 +218,8 @@ def bulk_update(queryset: Any, objs: list[Any], fields: list[str], batch_size: i
         field = meta.get_field_or_none(name)
         if field is None or not field.concrete or field.many_to_many:
             raise FieldError(f"bulk_update() can only be used with concrete fields; {short_repr(name)} is not one.")
+        if field.generated:
+            raise FieldError(f"bulk_update() cannot be used with the generated field {short_repr(name)}.")
         if field.primary_key:
             raise ValueError("bulk_update() cannot be used with primary key fields.")
         resolved.append(field)

@@ -102,6 +102,12 @@ FIELD_CASES: dict[type[orm.Field], list[Options]] = {
                        {"db_default": 0}, {"default": 1, "db_default": 2}, {"db_comment": "count"}],
     orm.BigIntegerField: [*COMMON, {"default": 2**40}, CHOICES],
     orm.PositiveIntegerField: [*COMMON, {"default": 3}, CHOICES],
+    orm.GeneratedField: [
+        {"expression": orm.F("label"), "output_field": orm.CharField(max_length=5), "db_persist": True},
+        {"expression": orm.Upper(orm.F("label")), "output_field": orm.CharField(max_length=5),
+         "db_persist": True, "null": True, "db_comment": "shouted", "verbose_name": "loud"},
+        {"expression": orm.Length(orm.F("label")) + 1, "output_field": orm.IntegerField(), "db_persist": True},
+    ],
     orm.PositiveSmallIntegerField: [*COMMON, {"default": 3}, CHOICES, {"db_default": 4}],
     orm.PositiveBigIntegerField: [*COMMON, {"default": 2**40}, {"db_default": 2**40, "db_comment": "big"}],
     orm.GenericIPAddressField: [*[o for o in COMMON if not o.get("blank") or o.get("null")],

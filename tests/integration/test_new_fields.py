@@ -94,6 +94,10 @@ def test_positive_integers_and_small_auto_on_the_database(backend: str) -> None:
     assert counter.objects.count() == 1 and counter.objects.get().small == 32767
     columns = {c.name: c for c in orm.connection.introspection.get_table_description(counter._meta.db_table)}
     assert set(columns) == {"id", "small", "big"}
+    expected = {"sqlite": ("smallint unsigned", "bigint unsigned"), "postgresql": ("smallint", "bigint")}[backend]
+    assert (columns["small"].data_type, columns["big"].data_type) == expected
+    checks = [c for c in orm.connection.introspection.get_constraints(counter._meta.db_table).values() if c.check]
+    assert sorted(c.columns[0] for c in checks) == ["big", "small"]
 
 
 # ------------------------------------------------------------------ CharField without max_length
@@ -114,6 +118,9 @@ def test_unlimited_charfield_stores_long_text(backend: str) -> None:
     assert note.objects.filter(body__startswith="éé").count() == 1
     field = note._meta.get_field("body")
     assert field.max_length is None and field.deconstruct()[3] == {}
+    (column,) = orm.connection.introspection.get_table_description(note._meta.db_table)[1:]
+    assert column.data_type == {"sqlite": "varchar", "postgresql": "character varying"}[backend]
+    assert column.max_length is None
     field.clean("x" * 10_000, None)  # no length validator
 
 
@@ -194,6 +201,8 @@ def test_ip_addresses_on_the_database(backend: str) -> None:
     with pytest.raises(orm.DataError, match="not an IPv4 or IPv6 address"):
         host.objects.filter(pk=a.pk).update(ip="10.0.0.0/8")
     assert host.objects.get(pk=a.pk).ip == "192.0.2.10"
+    columns = {c.name: c for c in orm.connection.introspection.get_table_description(host._meta.db_table)}
+    assert columns["ip"].data_type == {"sqlite": "char(39)", "postgresql": "inet"}[backend]
     host.objects.bulk_create([host(ip="10.0.0.1"), host(ip="::1")])
     assert sorted(host.objects.filter(ip__in=["10.0.0.1", "::1"]).values_list("ip", flat=True)) == [
         "10.0.0.1", "::1"]
@@ -300,3 +309,87 @@ def test_comments_reach_the_catalog(backend: str) -> None:
                 [table, table],
             )
             assert cursor.fetchone() == ("People's notes", "the text")
+
+
+# ------------------------------------------------------------------ GeneratedField
+
+
+def priced(registry: Apps | None = None, persist_total: bool = True) -> Any:
+    return model(
+        "Line", registry,
+        price=orm.IntegerField(), quantity=orm.IntegerField(default=1), name=orm.CharField(max_length=20),
+        total=orm.GeneratedField(expression=orm.F("price") * orm.F("quantity"), output_field=orm.BigIntegerField(),
+                                 db_persist=persist_total),
+        shout=orm.GeneratedField(expression=orm.Upper(orm.F("name")),
+                                 output_field=orm.CharField(max_length=20), db_persist=True),
+    )
+
+
+def test_generated_field_ddl(dialect: Any) -> None:
+    statements = collected(dialect, priced())
+    table = statements[0]
+    big = "bigint"
+    assert f'"total" {big} GENERATED ALWAYS AS (("price" * "quantity")) STORED NOT NULL' in table
+    varchar = "varchar(20)"
+    assert f'"shout" {varchar} GENERATED ALWAYS AS (UPPER("name")) STORED NOT NULL' in table
+
+
+def test_virtual_generated_columns_are_sqlite_only(dialect: Any) -> None:
+    line = priced(persist_total=False)
+    if dialect.vendor == "sqlite":
+        assert '"total" bigint GENERATED ALWAYS AS (("price" * "quantity")) VIRTUAL NOT NULL' in collected(
+            dialect, line)[0]
+    else:
+        with pytest.raises(orm.NotSupportedError, match="stored generated columns only; use db_persist=True"):
+            collected(dialect, line)
+
+
+def test_generated_field_options_are_checked_as_django_does() -> None:
+    def make(**kwargs: Any) -> Any:
+        options = {"expression": orm.F("a"), "output_field": orm.IntegerField(), "db_persist": True, **kwargs}
+        return orm.GeneratedField(**options)
+
+    for kwargs, message in (
+        ({"editable": True}, "GeneratedField cannot be editable."),
+        ({"blank": False}, "GeneratedField must be blank."),
+        ({"default": 1}, "GeneratedField cannot have a default."),
+        ({"db_default": 1}, "GeneratedField cannot have a database default."),
+        ({"db_persist": None}, "GeneratedField.db_persist must be True or False."),
+    ):
+        with pytest.raises(ValueError, match=message):
+            make(**kwargs)
+    with pytest.raises(TypeError, match="output_field must be a field instance"):
+        make(output_field=orm.IntegerField)
+    with pytest.raises(TypeError, match="expression must be an expression"):
+        make(expression="a + b")
+    field = make()
+    assert field.generated and not field.editable and field.blank
+    name, path, args, kwargs = field.deconstruct()
+    assert path == "orm.GeneratedField" and set(kwargs) == {"expression", "output_field", "db_persist"}
+
+
+def test_generated_fields_on_the_database(backend: str) -> None:
+    line = priced()
+    orm.create_tables(line)
+    first = line.objects.create(price=3, quantity=4, name="pen")
+    assert (first.total, first.shout) == (12, "PEN")  # read back with RETURNING
+    made = line.objects.bulk_create([line(price=2, name="a"), line(price=5, quantity=2, name="b")])
+    assert [(m.total, m.shout) for m in made] == [(2, "A"), (10, "B")]
+    assert list(line.objects.filter(total__gte=10).order_by("total").values_list("name", "total")) == [
+        ("b", 10), ("pen", 12)]
+    assert line.objects.get(shout__startswith="PE").pk == first.pk
+    first.quantity = 10
+    first.save()  # the generated columns are not written; the database recomputes them
+    first.refresh_from_db()
+    assert (first.total, first.shout) == (30, "PEN")
+    assert line.objects.filter(pk=first.pk).update(price=1) == 1
+    assert line.objects.get(pk=first.pk).total == 10
+    with pytest.raises(orm.FieldError, match="Cannot update the generated field 'total'"):
+        line.objects.update(total=1)
+    with pytest.raises(orm.FieldError, match="generated field 'total'"):
+        line.objects.bulk_update([first], ["total"])
+    first.refresh_from_db()
+    first.total = 999  # assigning changes only the instance
+    first.full_clean(validate_unique=False)  # generated fields are not validated
+    first.save()
+    assert line.objects.get(pk=first.pk).total == 10

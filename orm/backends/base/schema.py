@@ -16,6 +16,7 @@ from typing import Any
 
 from orm.db import transaction
 from orm.exceptions import ProgrammingError
+from orm.sql.compiler import SQLCompiler
 
 
 class BaseDatabaseSchemaEditor:
@@ -146,6 +147,10 @@ class BaseDatabaseSchemaEditor:
         if db_type is None:
             return None
         parts = [db_type]
+        if field.generated:
+            sql, params = field.generated_sql(self.connection)
+            sql %= tuple(self.quote_value(p) for p in params)
+            parts.append(f"GENERATED ALWAYS AS ({sql}) {'STORED' if field.db_persist else 'VIRTUAL'}")
         if field.has_db_default():
             parts.append(f"DEFAULT {self.db_default_sql(field)}")
         if field.primary_key:
@@ -169,8 +174,6 @@ class BaseDatabaseSchemaEditor:
         is; an expression is compiled (it may not name columns) and wrapped in
         parentheses, which SQLite requires around an expression default.
         """
-        from orm.sql.compiler import SQLCompiler
-
         default = field.db_default
         if hasattr(default, "as_sql"):
             # No query: a column default cannot refer to a table.

@@ -49,3 +49,6 @@ class DatabaseFeatures(BaseDatabaseFeatures):
     supports_unlimited_charfield = True
     # COMMENT ON TABLE / COMMENT ON COLUMN.
     supports_comments = True
+    # Generated columns: STORED since PostgreSQL 12; VIRTUAL only from 18.
+    supports_stored_generated_columns = True
+    supports_virtual_generated_columns = False
