@@ -368,7 +368,9 @@ class Field:
         if self.choices is not None and value not in self.empty_values:
             if not any(value == option for option, _ in self.flatchoices):
                 raise ValidationError(
-                    f"Value {value!r} is not a valid choice.", code="invalid_choice", params={"value": value}
+                    # Django's message, with the value quoted short (it may be huge).
+                    f"Value {short_repr(value)} is not a valid choice.", code="invalid_choice",
+                    params={"value": value},
                 )
         if value is None and not self.null:
             raise ValidationError("This field cannot be null.", code="null")
