@@ -23,6 +23,13 @@ class FieldError(Exception):
     """A field name, lookup, ordering term or alias could not be resolved."""
 
 
+class FieldDoesNotExist(FieldError):
+    """``Model._meta.get_field(name)`` found no field of that name.
+
+    A ``FieldError`` too, so code catching the wider error keeps working.
+    """
+
+
 class UnknownFieldError(FieldError, TypeError):
     """Keyword arguments that name no field of the model (both FieldError and TypeError)."""
 

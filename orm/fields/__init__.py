@@ -1,7 +1,10 @@
 """Model field classes."""
 
-from orm.fields.base import NOT_PROVIDED, Field, deep_deconstruct
+from orm.fields.base import NOT_PROVIDED, DatabaseDefault, Field, deep_deconstruct
+from orm.fields.choices import Choices, IntegerChoices, TextChoices
+from orm.fields.generated import GeneratedField
 from orm.fields.misc import BinaryField, BooleanField, JSONField, UUIDField
+from orm.fields.network import GenericIPAddressField
 from orm.fields.numeric import (
     AutoField,
     BigAutoField,
@@ -9,7 +12,9 @@ from orm.fields.numeric import (
     DecimalField,
     FloatField,
     IntegerField,
+    PositiveBigIntegerField,
     PositiveIntegerField,
+    PositiveSmallIntegerField,
     SmallAutoField,
     SmallIntegerField,
 )
@@ -33,6 +38,8 @@ __all__ = [
     "BinaryField",
     "BooleanField",
     "CharField",
+    "Choices",
+    "DatabaseDefault",
     "DateField",
     "DateTimeField",
     "DecimalField",
@@ -42,6 +49,9 @@ __all__ = [
     "FloatField",
     "ForeignKey",
     "ForeignObjectRel",
+    "GeneratedField",
+    "GenericIPAddressField",
+    "IntegerChoices",
     "IntegerField",
     "JSONField",
     "ManyToManyField",
@@ -49,10 +59,13 @@ __all__ = [
     "ManyToOneRel",
     "OneToOneField",
     "OneToOneRel",
+    "PositiveBigIntegerField",
     "PositiveIntegerField",
+    "PositiveSmallIntegerField",
     "SlugField",
     "SmallAutoField",
     "SmallIntegerField",
+    "TextChoices",
     "TextField",
     "TimeField",
     "URLField",

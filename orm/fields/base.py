@@ -12,10 +12,17 @@ from __future__ import annotations
 
 import functools
 import itertools
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 from orm.exceptions import IntegrityError, ValidationError
+from orm.fields.choices import (
+    BaseChoiceIterator,
+    CallableChoiceIterator,
+    flatten_choices,
+    get_field_display,
+    normalize_choices,
+)
 from orm.utils.text import short_repr
 
 
@@ -39,6 +46,35 @@ NOT_PROVIDED: Any = _NotProvided()
 _creation_counter = itertools.count()
 
 
+class DatabaseDefault:
+    """The value of a field left to its ``db_default`` on an unsaved instance (as Django).
+
+    An INSERT leaves such a column out, so the database fills it in, and
+    reads the stored value back with RETURNING onto the instance.
+    """
+
+    __slots__ = ("field",)
+
+    def __init__(self, field: Field) -> None:
+        self.field = field
+
+    @property
+    def expression(self) -> Any:
+        """The ``db_default`` given (a value or an expression)."""
+        return self.field.db_default
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, DatabaseDefault):
+            return NotImplemented
+        return self.field is other.field
+
+    def __hash__(self) -> int:
+        return hash(self.field)
+
+    def __repr__(self) -> str:
+        return f"DatabaseDefault({self.expression!r})"
+
+
 class Field:
     """Base of every model field; the options are those of Django's ``Field``."""
 
@@ -51,6 +87,10 @@ class Field:
     one_to_many = False
     auto_created = False
     concrete = True
+    #: only reverse relations can be hidden (``related_name='+'``)
+    hidden = False
+    #: True for GeneratedField: the database computes the column, writes skip it
+    generated = False
     #: lookups and transforms registered on this class (see orm.query.lookups)
     class_lookups: ClassVar[dict[str, Any]] = {}
     remote_field: Any = None
@@ -67,11 +107,13 @@ class Field:
         db_index: bool = False,
         default: Any = NOT_PROVIDED,
         editable: bool = True,
-        choices: Iterable[Any] | None = None,
+        choices: Any = None,
         help_text: str = "",
         db_column: str | None = None,
         validators: Sequence[Callable[[Any], None]] = (),
         auto_created: bool = False,
+        db_default: Any = NOT_PROVIDED,
+        db_comment: str | None = None,
     ) -> None:
         self.verbose_name = verbose_name
         # What was given, for deconstruct(): verbose_name is filled in from
@@ -86,17 +128,45 @@ class Field:
         self.db_index = db_index
         self.default = default
         self.editable = editable
-        self.choices = list(choices) if choices is not None else None
+        self.choices = choices
         self.help_text = help_text
         self.db_column = db_column
         self.validators = list(validators)
         self._validators = list(validators)
         self.auto_created = auto_created
+        #: Database-side default (Django 5.0): a value or an expression in the column's DDL.
+        self.db_default = db_default
+        if db_comment is not None and not isinstance(db_comment, str):
+            raise TypeError(f"db_comment must be a str, not {short_repr(db_comment)}.")
+        #: Column comment (COMMENT ON COLUMN where the backend supports comments).
+        self.db_comment = db_comment
         self.creation_counter = next(_creation_counter)
         self.model: Any = None
         self.attname: str = ""
         self.column: str = ""
         self.db_constraint = False
+
+    # -- choices -----------------------------------------------------------
+    @property
+    def choices(self) -> Any:
+        """The normalized ``choices``: ``[(value, label), ...]`` (groups nested), or ``None``.
+
+        A callable given as ``choices`` stays lazy: it is called each time the
+        choices are read.
+        """
+        return self._choices
+
+    @choices.setter
+    def choices(self, value: Any) -> None:
+        normalized = normalize_choices(value)
+        if normalized is not None and not isinstance(normalized, BaseChoiceIterator):
+            _check_choices_shape(normalized)
+        self._choices = normalized
+
+    @property
+    def flatchoices(self) -> list[tuple[Any, Any]]:
+        """``choices`` as one flat list of ``(value, label)`` pairs (groups opened)."""
+        return list(flatten_choices(self.choices))
 
     # -- identity ----------------------------------------------------------
     def __repr__(self) -> str:
@@ -152,6 +222,17 @@ class Field:
         self.set_attributes_from_name(name)
         self.model = cls
         cls._meta.add_field(self)
+        if self.choices is not None:
+            # As Django: a get_FOO_display() written on this very class wins;
+            # one inherited is replaced, so a child may change the choices.
+            method = f"get_{self.name}_display"
+            if method not in cls.__dict__:
+                setattr(cls, method, functools.partialmethod(get_field_display, field=self))
+
+    @property
+    def related_model(self) -> Any:
+        """The model a relation field points at; ``None`` for other fields."""
+        return None
 
     def storage_field(self) -> Field:
         """The field whose kind of values the column holds (a foreign key: its target's)."""
@@ -196,10 +277,20 @@ class Field:
         """True when a ``default`` was given."""
         return self.default is not NOT_PROVIDED
 
+    def has_db_default(self) -> bool:
+        """True when a ``db_default`` was given."""
+        return self.db_default is not NOT_PROVIDED
+
     def get_default(self) -> Any:
-        """The default value (callables are called each time)."""
+        """The default value (callables are called each time).
+
+        Without ``default`` but with ``db_default``: a :class:`DatabaseDefault`
+        marker, replaced by the stored value when the instance is saved.
+        """
         if self.has_default():
             return self.default() if callable(self.default) else self.default
+        if self.db_default is not NOT_PROVIDED:
+            return DatabaseDefault(self)
         if self.null or not self.empty_strings_allowed():
             return None
         return ""
@@ -275,9 +366,12 @@ class Field:
         if not self.editable:
             return
         if self.choices is not None and value not in self.empty_values:
-            valid = {choice[0] if isinstance(choice, list | tuple) else choice for choice in self.choices}
-            if value not in valid:
-                raise ValidationError(f"Value {short_repr(value)} is not a valid choice.", code="invalid_choice")
+            if not any(value == option for option, _ in self.flatchoices):
+                raise ValidationError(
+                    # Django's message, with the value quoted short (it may be huge).
+                    f"Value {short_repr(value)} is not a valid choice.", code="invalid_choice",
+                    params={"value": value},
+                )
         if value is None and not self.null:
             raise ValidationError("This field cannot be null.", code="null")
         if not self.blank and value in self.empty_values:
@@ -350,9 +444,11 @@ class Field:
         kwargs: dict[str, Any] = {}
         for option, attr, default in _OPTIONS:
             value = getattr(self, attr)
-            if option == "default" and value is NOT_PROVIDED:
+            if isinstance(value, CallableChoiceIterator):
+                value = value.func  # rebuilt lazily from the callable, as given
+            if option in ("default", "db_default") and value is NOT_PROVIDED:
                 continue
-            if option == "default" or value != default:
+            if option in ("default", "db_default") or value != default:
                 kwargs[option] = value
         klass = type(self)
         # Built-in fields are imported from ``orm``; a user's subclass from its module.
@@ -382,7 +478,27 @@ _OPTIONS: tuple[tuple[str, str, Any], ...] = (
     ("db_column", "db_column", None),
     ("validators", "_validators", []),
     ("auto_created", "auto_created", False),
+    ("db_default", "db_default", NOT_PROVIDED),
+    ("db_comment", "db_comment", None),
 )
+
+
+def _check_choices_shape(choices: Any) -> None:
+    """Refuse ``choices`` that are not ``(value, label)`` pairs or groups of them."""
+    message = (
+        "'choices' must be a mapping of actual values to human readable names or an iterable "
+        "containing (actual value, human readable name) tuples; got {!r}."
+    )
+    if isinstance(choices, str) or not isinstance(choices, list):
+        raise TypeError(message.format(choices))
+    for item in choices:
+        if not isinstance(item, tuple) or len(item) != 2:
+            raise TypeError(message.format(choices))
+        label = item[1]
+        if isinstance(label, list) and not all(
+            isinstance(pair, tuple) and len(pair) == 2 and not isinstance(pair[1], list | tuple) for pair in label
+        ):
+            raise TypeError(message.format(choices))
 
 
 def deep_deconstruct(value: Any) -> Any:

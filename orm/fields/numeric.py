@@ -15,6 +15,8 @@ INTEGER_RANGES = {
     "IntegerField": (-2147483648, 2147483647),
     "BigIntegerField": (-9223372036854775808, 9223372036854775807),
     "PositiveIntegerField": (0, 2147483647),
+    "PositiveSmallIntegerField": (0, 32767),
+    "PositiveBigIntegerField": (0, 9223372036854775807),
     "AutoField": (-2147483648, 2147483647),
     "BigAutoField": (-9223372036854775808, 9223372036854775807),
     "SmallAutoField": (-32768, 32767),
@@ -81,6 +83,20 @@ class PositiveIntegerField(IntegerField):
 
     def get_internal_type(self) -> str:
         return "PositiveIntegerField"
+
+
+class PositiveSmallIntegerField(IntegerField):
+    """An integer from 0 to 32767 (a CHECK constraint enforces it too)."""
+
+    def get_internal_type(self) -> str:
+        return "PositiveSmallIntegerField"
+
+
+class PositiveBigIntegerField(IntegerField):
+    """An integer from 0 to 2**63-1 (a CHECK constraint enforces it too)."""
+
+    def get_internal_type(self) -> str:
+        return "PositiveBigIntegerField"
 
 
 class AutoField(IntegerField):

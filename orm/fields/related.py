@@ -44,10 +44,12 @@ class ForeignObjectRel:
     """
 
     many_to_many = False
+    many_to_one = False
     one_to_one = False
     is_relation = True
     concrete = False
     auto_created = True
+    editable = False
     primary_key = False
     null = True
 
@@ -77,6 +79,16 @@ class ForeignObjectRel:
     def one_to_many(self) -> bool:
         """True for the reverse side of a ForeignKey."""
         return not self.one_to_one and not self.many_to_many
+
+    @property
+    def remote_field(self) -> Field:
+        """The relation field this is the reverse side of (as Django)."""
+        return self.field
+
+    @property
+    def hidden(self) -> bool:
+        """True when ``related_name`` ends in '+' (no accessor; left out of ``get_fields()``)."""
+        return self.is_hidden()
 
     def is_hidden(self) -> bool:
         """A ``related_name`` ending in '+' hides the reverse accessor."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from orm.exceptions import DataError, ValidationError
+from orm.exceptions import DataError, NotSupportedError, ValidationError
 from orm.fields.base import Field
 from orm.utils.text import short_repr
 
@@ -61,16 +61,35 @@ class TextField(Field):
 
 
 class CharField(TextField):
-    """Bounded text; ``max_length`` is required and enforced before every write."""
+    """Text of at most ``max_length`` characters, enforced before every write.
+
+    Without ``max_length`` (Django 4.2+) the column is ``varchar`` with no
+    length, which both SQLite and PostgreSQL accept; nothing limits the length.
+    """
 
     def get_internal_type(self) -> str:
         return "CharField"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         max_length = kwargs.get("max_length")
-        if max_length is None or isinstance(max_length, bool) or not isinstance(max_length, int) or max_length <= 0:
-            raise TypeError("CharField needs a positive integer max_length.")
+        if max_length is not None and (
+            isinstance(max_length, bool) or not isinstance(max_length, int) or max_length <= 0
+        ):
+            raise TypeError(
+                f"CharField's max_length must be a positive integer (or omitted for no limit), "
+                f"not {short_repr(max_length)}."
+            )
         super().__init__(*args, **kwargs)
+
+    def db_type(self, connection: Any) -> str | None:
+        if self.max_length is not None or self.get_internal_type() != "CharField":
+            return super().db_type(connection)
+        if not connection.features.supports_unlimited_charfield:
+            raise NotSupportedError(
+                f"CharField {self.name!r} has no max_length, which {connection.vendor} does not "
+                "support; give it a max_length."
+            )
+        return "varchar"
 
     def run_validators(self, value: Any) -> None:
         if isinstance(value, str) and self.max_length is not None and len(value) > self.max_length:

@@ -182,7 +182,7 @@ class ModelState:
             options["unique_together"] = normalize_together(meta.unique_together)
         if meta.get_latest_by is not None:
             options["get_latest_by"] = meta.get_latest_by
-        if meta.verbose_name != meta.object_name:
+        if "verbose_name" in meta.original_attrs:
             options["verbose_name"] = meta.verbose_name
         options["indexes"] = [index.clone() for index in meta.indexes]
         options["constraints"] = [constraint.clone() for constraint in meta.constraints]

@@ -1,5 +1,6 @@
 """Models: the metaclass, ``_meta``, managers, relation descriptors, deletion, constraints."""
 
+from orm.fields.choices import Choices, IntegerChoices, TextChoices
 from orm.models.base import DEFERRED, Model
 from orm.models.constraints import CheckConstraint, Index, UniqueConstraint
 from orm.models.deletion import CASCADE, DO_NOTHING, PROTECT, RESTRICT, SET_DEFAULT, SET_NULL
@@ -18,9 +19,12 @@ __all__ = [
     "Apps",
     "BaseManager",
     "CheckConstraint",
+    "Choices",
     "Index",
+    "IntegerChoices",
     "Manager",
     "Model",
+    "TextChoices",
     "UniqueConstraint",
     "acreate_tables",
     "adrop_tables",

@@ -16,7 +16,7 @@ from orm.exceptions import (
     UnknownFieldError,
     ValidationError,
 )
-from orm.fields import BigAutoField, Field, ForeignKey, ManyToManyField
+from orm.fields import BigAutoField, DatabaseDefault, Field, ForeignKey, ManyToManyField
 from orm.fields.related import RECURSIVE_RELATIONSHIP_CONSTANT
 from orm.models import checks, registry
 from orm.models.deletion import CASCADE
@@ -613,8 +613,8 @@ class Model(metaclass=ModelBase):
             if field.name in exclude or (field.primary_key and field.auto_created):
                 continue
             raw = getattr(self, field.attname)
-            if field.blank and raw in field.empty_values:
-                continue
+            if (field.blank and raw in field.empty_values) or isinstance(raw, DatabaseDefault) or field.generated:
+                continue  # as Django: blank, left to the database's default, or computed by it
             try:
                 self.__dict__[field.attname] = field.clean(raw, self)
             except ValidationError as error:

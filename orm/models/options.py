@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from orm.exceptions import FieldError
+from orm.exceptions import FieldDoesNotExist, FieldError
 from orm.models.registry import Apps
 from orm.models.registry import apps as global_apps
 from orm.utils.text import short_repr
@@ -14,7 +14,16 @@ ORDERING_PATTERN = re.compile(r"^-?(?:[A-Za-z_][A-Za-z0-9_]*)(?:__[A-Za-z0-9_]+)
 DEFAULT_NAMES = frozenset({
     "db_table", "app_label", "ordering", "indexes", "constraints", "unique_together",
     "abstract", "get_latest_by", "verbose_name", "verbose_name_plural", "auto_created", "apps",
+    "db_table_comment",
 })
+#: Where ``camel_case_to_spaces`` puts a space: before a capital that follows a
+#: lower-case letter, or one that starts a word (``HTTPServer`` -> ``http server``).
+_CAMEL_CASE = re.compile(r"(((?<=[a-z])[A-Z])|([A-Z](?![A-Z]|$)))")
+
+
+def camel_case_to_spaces(value: str) -> str:
+    """``"BookAuthor"`` -> ``"book author"``: how Django derives a model's verbose_name."""
+    return _CAMEL_CASE.sub(r" \1", value).strip().lower()
 
 
 def _normalize_together(value: Any) -> tuple[tuple[str, ...], ...]:
@@ -38,6 +47,11 @@ class Options:
         def get(key: str, default: Any) -> Any:
             return getattr(meta, key, default) if meta is not None else default
 
+        #: The Meta attributes as given (inherited ones included), as Django keeps them.
+        self.original_attrs: dict[str, Any] = {
+            name: getattr(meta, name) for name in sorted(DEFAULT_NAMES) if hasattr(meta, name)
+        } if meta is not None else {}
+
         self.app_label: str = get("app_label", None) or app_label
         self.db_table: str = get("db_table", "")
         self.ordering: list[Any] = list(get("ordering", []) or [])
@@ -47,6 +61,9 @@ class Options:
         self.abstract: bool = bool(get("abstract", False))
         self.get_latest_by: Any = get("get_latest_by", None)
         self.verbose_name: str | None = get("verbose_name", None)
+        self.verbose_name_plural: str | None = get("verbose_name_plural", None)
+        #: COMMENT ON TABLE text, on backends that support comments (PostgreSQL).
+        self.db_table_comment: str = get("db_table_comment", "") or ""
         self.auto_created: bool = bool(get("auto_created", False))
         #: The registry the model is registered in, and resolves string relations in.
         apps = get("apps", None)
@@ -78,7 +95,9 @@ class Options:
         self.object_name = name
         self.model_name = name.lower()
         if self.verbose_name is None:
-            self.verbose_name = name
+            self.verbose_name = camel_case_to_spaces(name)
+        if self.verbose_name_plural is None:
+            self.verbose_name_plural = f"{self.verbose_name}s"
         if not self.db_table:
             self.db_table = f"{self.app_label}_{self.model_name}"
 
@@ -142,9 +161,42 @@ class Options:
         return self._concrete
 
     @property
+    def local_concrete_fields(self) -> list[Any]:
+        """Fields with a column declared on this model (no inheritance: as ``concrete_fields``)."""
+        return self.concrete_fields
+
+    @property
     def fields(self) -> list[Any]:
-        """Forward fields: concrete ones, then many-to-many."""
-        return [*self.local_fields, *self.local_many_to_many]
+        """Forward fields but many-to-many ones, as Django's ``_meta.fields``."""
+        return list(self.local_fields)
+
+    @property
+    def many_to_many(self) -> list[Any]:
+        """The many-to-many fields declared on the model."""
+        return list(self.local_many_to_many)
+
+    @property
+    def fields_map(self) -> dict[str, Any]:
+        """Every field and reverse relation by name (and forward fields by attname too)."""
+        found: dict[str, Any] = {}
+        for field in self.get_fields(include_hidden=True):
+            found[field.name] = field
+            attname = getattr(field, "attname", None)
+            if attname:
+                found[attname] = field
+        return found
+
+    def get_fields(self, include_parents: bool = True, include_hidden: bool = False) -> list[Any]:
+        """Reverse relations pointing here, then forward fields (concrete, then many-to-many).
+
+        As Django: reverse relations whose ``related_name`` ends in ``'+'`` are
+        left out unless ``include_hidden``. ``include_parents`` is accepted for
+        Django's signature; a model here has no concrete parents to add.
+        """
+        if not isinstance(include_parents, bool):
+            raise TypeError(f"Invalid argument for include_parents: {include_parents!r}")
+        reverse = [rel for rel in self.related_objects if include_hidden or not rel.is_hidden()]
+        return [*reverse, *self.local_fields, *self.local_many_to_many]
 
     def get_field_or_none(self, name: str) -> Any:
         """A forward field (by name or attname) or reverse relation (by query name)."""
@@ -156,10 +208,15 @@ class Options:
         return found
 
     def get_field(self, name: str) -> Any:
-        """Like :meth:`get_field_or_none` but raise ``FieldError`` listing the choices."""
+        """The field or reverse relation called ``name``; raise ``FieldDoesNotExist`` listing the choices.
+
+        Forward fields are found by name or attname, reverse relations by
+        their query name; ``"pk"`` gives the primary key (Django's
+        ``get_field`` refuses it; the query layer here relies on it).
+        """
         found = self.get_field_or_none(name)
         if found is None:
-            raise FieldError(
+            raise FieldDoesNotExist(
                 f"{self.object_name} has no field named {short_repr(name)}. "
                 f"Choices are: {', '.join(self.query_names())}"
             )
@@ -167,7 +224,7 @@ class Options:
 
     def query_names(self) -> list[str]:
         """Every name usable in lookups, sorted (hidden reverse names, ending in '+', left out)."""
-        names = {f.name for f in self.fields} | {n for n in self._reverse if not n.endswith("+")} | {"pk"}
+        names = {f.name for f in (*self.local_fields, *self.local_many_to_many)} | {n for n in self._reverse if not n.endswith("+")} | {"pk"}
         return sorted(names)
 
     def new_collector(self, using: str) -> Any:

@@ -42,7 +42,7 @@ def _check_models(models: tuple[Any, ...]) -> None:
         meta = getattr(model, "_meta", None)
         if meta is None or meta.abstract:
             raise TypeError(f"{model!r} is not a concrete model class.")
-        for field in meta.fields:
+        for field in (*meta.fields, *meta.many_to_many):
             if field.is_relation and isinstance(field.remote_field.model, str):
                 raise ValueError(
                     f"{meta.label}.{field.name} points at {field.remote_field.model!r}, which is "

@@ -13,6 +13,7 @@ from typing import Any
 from orm.db import transaction
 from orm.db.connections import connections
 from orm.exceptions import DataError, FieldError
+from orm.fields import NOT_PROVIDED, DatabaseDefault
 from orm.query.expressions import Case, Cast, Col, Value, When, internal_type
 from orm.query.lookups import TruncDate
 from orm.query.q import Q
@@ -29,7 +30,7 @@ from orm.utils.text import short_repr, short_str
 
 def _insert_fields(model: Any, with_pk: bool) -> list[Any]:
     meta = model._meta
-    return [f for f in meta.concrete_fields if with_pk or f is not meta.pk]
+    return [f for f in meta.concrete_fields if (with_pk or f is not meta.pk) and not f.generated]
 
 
 def _insert_value(field: Any, obj: Any, connection: Any) -> Any:
@@ -60,23 +61,47 @@ def insert_rows(model: Any, objs: Sequence[Any], using: str, with_pk: bool,
     """INSERT ``objs``; without a pk, generated primary keys are set on the objects.
 
     With ``ignore_conflicts`` rows that violate a constraint are skipped and
-    primary keys are not set (which rows were inserted is unknown). An object
-    with an expression as a field value (``Lower(Value("X"))``) is inserted
-    by a statement of its own, which returns the computed values.
+    primary keys are not set (which rows were inserted is unknown). Columns
+    left to their ``db_default`` are not sent; their stored values come back
+    through RETURNING, as Django 5.0 does. An object with an expression as a
+    field value (``Lower(Value("X"))``) is inserted by a statement of its own,
+    which returns the computed values.
     """
     connection = connections[using]
-    meta = model._meta
     fields = _insert_fields(model, with_pk)
+    # Generated columns are computed by the database and read back, as db_default ones.
+    generated = tuple(f for f in model._meta.concrete_fields if f.generated)
+    for omitted, group in _group_by_database_defaults(fields, objs):
+        kept = [f for f in fields if f not in omitted]
+        _insert_group(model, group, kept, omitted + generated, connection, with_pk, batch_size, ignore_conflicts)
+
+
+def _group_by_database_defaults(fields: list[Any], objs: Sequence[Any]) -> list[tuple[tuple[Any, ...], list[Any]]]:
+    """``objs`` grouped by which fields they leave to ``db_default`` (usually one group)."""
+    defaulted = [f for f in fields if f.db_default is not NOT_PROVIDED]
+    if not defaulted:
+        return [((), list(objs))]
+    groups: dict[tuple[Any, ...], list[Any]] = {}
+    for obj in objs:
+        key = tuple(f for f in defaulted if isinstance(obj.__dict__.get(f.attname), DatabaseDefault))
+        groups.setdefault(key, []).append(obj)
+    return list(groups.items())
+
+
+def _insert_group(model: Any, objs: list[Any], fields: list[Any], omitted: tuple[Any, ...], connection: Any,
+                  with_pk: bool, batch_size: int | None, ignore_conflicts: bool) -> None:
+    meta = model._meta
     rows = []
     plain = []
     for obj in objs:
         try:
             rows.append([_insert_value(f, obj, connection) for f in fields])
         except _HasExpression:
-            _insert_expression_row(model, obj, fields, connection, with_pk, ignore_conflicts)
+            _insert_expression_row(model, obj, fields, connection, with_pk, ignore_conflicts, omitted)
             continue
         plain.append(obj)
-    returning = [] if with_pk or ignore_conflicts else [meta.pk.column]
+    returned: list[Any] = [] if ignore_conflicts else [*([] if with_pk else [meta.pk]), *omitted]
+    returning = [f.column for f in returned]
     columns = [f.column for f in fields]
     types = [f.db_type(connection) for f in fields] if connection.features.can_bulk_insert_unnest else None
     statements = []
@@ -84,24 +109,24 @@ def insert_rows(model: Any, objs: Sequence[Any], using: str, with_pk: bool,
     for start in range(0, len(rows), step):
         statements += insert_sql(connection, meta.db_table, columns, rows[start:start + step],
                                  returning, ignore_conflicts, types)
-    converters = meta.pk.get_db_converters(connection)
+    converters = [(f, f.get_db_converters(connection)) for f in returned]
     position = 0
     with connection.cursor() as cursor:
         for sql, params in statements:
             cursor.execute(sql, params)
             if returning:
-                for (value,) in cursor.fetchall():
-                    for converter in converters:
-                        value = converter(value, meta.pk, connection)
-                    setattr(plain[position], meta.pk.attname, value)
+                for row in cursor.fetchall():
+                    for value, (field, field_converters) in zip(row, converters, strict=True):
+                        for converter in field_converters:
+                            value = converter(value, field, connection)
+                        setattr(plain[position], field.attname, value)
                     position += 1
     for obj in plain:
         obj._state.adding = False
-        obj._state.db = using
-
+        obj._state.db = connection.alias
 
 def _insert_expression_row(model: Any, obj: Any, fields: list[Any], connection: Any, with_pk: bool,
-                           ignore_conflicts: bool) -> None:
+                           ignore_conflicts: bool, omitted: tuple[Any, ...] = ()) -> None:
     """INSERT one object whose values include expressions; set the values the database computed.
 
     As Django: an expression may not read a column (there is no row yet).
@@ -124,7 +149,8 @@ def _insert_expression_row(model: Any, obj: Any, fields: list[Any], connection: 
             sql, value_params = "%s", [field.get_db_prep_save(value, connection)]
         values_sql.append(sql)
         params.extend(value_params)
-    returning = [] if ignore_conflicts else ([] if with_pk else [model._meta.pk]) + computed
+    # ``omitted``: db_default and generated columns, computed by the database too.
+    returning = [] if ignore_conflicts else [*([] if with_pk else [model._meta.pk]), *computed, *omitted]
     sql, params = insert_expressions_sql(connection, model._meta.db_table, [f.column for f in fields],
                                          values_sql, params, [f.column for f in returning], ignore_conflicts)
     with connection.cursor() as cursor:
@@ -161,7 +187,9 @@ def update_row(model: Any, obj: Any, fields: list[Any], using: str) -> bool:
     """UPDATE one saved instance by primary key; True when a row matched."""
     connection = connections[using]
     meta = model._meta
-    raw = [f.pre_save(obj, False) for f in fields]
+    fields = [f for f in fields if not f.generated]  # computed by the database, never written
+    # A field still left to its db_default is set to it, as Django's UPDATE ... SET col = DEFAULT.
+    raw = [_unless_database_default(f.pre_save(obj, False)) for f in fields]
     if any(hasattr(value, "resolve_expression") for value in raw):
         # book.pages = F("pages") + 1: let the database compute it (as Django).
         manager = model._base_manager.using(using)
@@ -195,6 +223,12 @@ def _reload_computed(manager: Any, obj: Any, fields: list[Any]) -> None:
             obj._state.fields_cache.pop(field.name, None)
 
 
+def _unless_database_default(value: Any) -> Any:
+    if isinstance(value, DatabaseDefault):
+        return value.expression
+    return value
+
+
 def bulk_insert(model: Any, objs: list[Any], using: str, batch_size: int | None,
                 ignore_conflicts: bool = False) -> None:
     """``bulk_create``: all-or-nothing inside one atomic block."""
@@ -224,6 +258,10 @@ def update_values(query: Any, kwargs: dict[str, Any], connection: Any) -> list[t
             raise FieldError(
                 f"Cannot update model field {short_repr(name)} (only concrete fields are permitted). "
                 f"Choices are: {', '.join(f.name for f in meta.concrete_fields)}"
+            )
+        if field.generated:
+            raise FieldError(
+                f"Cannot update the generated field {short_repr(name)}: the database computes it."
             )
         if hasattr(value, "resolve_expression"):
             value = value.resolve_expression(query, allow_joins=False, for_save=True)
@@ -287,6 +325,8 @@ def bulk_update(queryset: Any, objs: list[Any], fields: list[str], batch_size: i
         field = meta.get_field_or_none(name)
         if field is None or not field.concrete or field.many_to_many:
             raise FieldError(f"bulk_update() can only be used with concrete fields; {short_repr(name)} is not one.")
+        if field.generated:
+            raise FieldError(f"bulk_update() cannot be used with the generated field {short_repr(name)}.")
         if field.primary_key:
             raise ValueError("bulk_update() cannot be used with primary key fields.")
         resolved.append(field)

@@ -18,6 +18,13 @@ class BaseDatabaseFeatures:
     has_select_for_update_of = False
     # Does the backend support DISTINCT ON (fields)?
     can_distinct_on_fields = False
+    # Can a CharField have no max_length (a varchar column without a length)?
+    supports_unlimited_charfield = False
+    # Can a column be GENERATED ALWAYS AS (...) STORED / VIRTUAL?
+    supports_stored_generated_columns = False
+    supports_virtual_generated_columns = False
+    # Can a column have a comment (COMMENT ON COLUMN / TABLE)?
+    supports_comments = False
     # Does the backend distinguish between '' and None?
     interprets_empty_strings_as_nulls = False
     # Is there a native UUID / interval / JSON / time-zone-aware datetime type?

@@ -18,6 +18,7 @@ from typing import Any
 
 from orm.db import transaction
 from orm.exceptions import IntegrityError, ProgrammingError
+from orm.sql.compiler import SQLCompiler
 
 # A placeholder or an escaped percent in SQL that travels with parameters.
 _PLACEHOLDER = re.compile(r"%%|%s")
@@ -174,6 +175,12 @@ class BaseDatabaseSchemaEditor:
         if db_type is None:
             return None
         parts = [db_type]
+        if field.generated:
+            sql, params = field.generated_sql(self.connection)
+            sql %= tuple(self.quote_value(p) for p in params)
+            parts.append(f"GENERATED ALWAYS AS ({sql}) {'STORED' if field.db_persist else 'VIRTUAL'}")
+        if field.has_db_default():
+            parts.append(f"DEFAULT {self.db_default_sql(field)}")
         if field.primary_key:
             parts.append("NOT NULL PRIMARY KEY")
             if self.is_auto(field) and self.auto_field_suffix:
@@ -186,6 +193,41 @@ class BaseDatabaseSchemaEditor:
         if check:
             parts.append(f"CHECK ({check})")
         return " ".join(parts)
+
+    def db_default_sql(self, field: Any) -> str:
+        """The DEFAULT clause body of ``field.db_default``, values rendered as literals.
+
+        A plain value is prepared and checked by the field, as a written value
+        is; an expression is compiled (it may not name columns) and wrapped in
+        parentheses, which SQLite requires around an expression default.
+        """
+        default = field.db_default
+        if hasattr(default, "as_sql"):
+            # No query: a column default cannot refer to a table.
+            sql, params = SQLCompiler(None, self.connection).compile(default)
+            sql = f"({sql})"
+        else:
+            sql, params = "%s", [field.get_db_prep_save(default, self.connection)]
+        return str(sql % tuple(self.quote_value(p) for p in params))
+
+    def comment_sql(self, model: Any) -> list[str]:
+        """COMMENT ON statements for ``Meta.db_table_comment`` and fields' ``db_comment``.
+
+        Empty where the backend has no comments (SQLite): the options are then
+        ignored, as Django's ``supports_comments`` flag makes them.
+        """
+        if not self.connection.features.supports_comments:
+            return []
+        meta = model._meta
+        table = self.quote_name(meta.db_table)
+        statements = []
+        if meta.db_table_comment:
+            statements.append(f"COMMENT ON TABLE {table} IS {self.quote_value(meta.db_table_comment)}")
+        for field in meta.local_fields:
+            if field.db_comment and field.concrete:
+                column = self.quote_name(field.column)
+                statements.append(f"COMMENT ON COLUMN {table}.{column} IS {self.quote_value(field.db_comment)}")
+        return statements
 
     def _fk_params(self, model: Any, field: Any) -> dict[str, str]:
         target = field.target_field
@@ -226,6 +268,7 @@ class BaseDatabaseSchemaEditor:
                 self.deferred_sql.append(constraint.create_sql(model, self))
         for index in meta.indexes:
             self.deferred_sql.append(index.create_sql(model, self))
+        self.deferred_sql.extend(self.comment_sql(model))
         return self.sql_create_table % {
             "if_not_exists": self._if_not_exists_sql(),
             "table": self.quote_name(meta.db_table),

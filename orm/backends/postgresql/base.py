@@ -199,6 +199,9 @@ def _configure_connection(conn: PgConnection) -> None:
     # decoder), and EXPLAIN (FORMAT JSON) should read as JSON text too.
     conn.adapters.register_loader("jsonb", TextLoader)
     conn.adapters.register_loader("json", TextLoader)
+    # GenericIPAddressField values are text, as on SQLite and in Django:
+    # psycopg would otherwise return ipaddress objects.
+    conn.adapters.register_loader("inet", TextLoader)
 
 
 def _close_server_cursor(cursor: psycopg.ServerCursor[Any]) -> None:
@@ -314,6 +317,9 @@ class DatabaseWrapper(BaseDatabaseWrapper):
         "IntegerField": "integer",
         "BigIntegerField": "bigint",
         "PositiveIntegerField": "integer",
+        "PositiveSmallIntegerField": "smallint",
+        "PositiveBigIntegerField": "bigint",
+        "GenericIPAddressField": "inet",
         "SmallIntegerField": "smallint",
         "TextField": "text",
         "TimeField": "time",
@@ -322,6 +328,8 @@ class DatabaseWrapper(BaseDatabaseWrapper):
     }
     data_type_check_constraints: ClassVar[dict[str, str]] = {
         "PositiveIntegerField": "%(column)s >= 0",
+        "PositiveSmallIntegerField": "%(column)s >= 0",
+        "PositiveBigIntegerField": "%(column)s >= 0",
     }
     # The i-lookups upper-case both sides (the left one through ops.lookup_cast);
     # LIKE values arrive with %, _ and \ escaped by ops.prep_for_like_query.

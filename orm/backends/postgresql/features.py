@@ -45,3 +45,10 @@ class DatabaseFeatures(BaseDatabaseFeatures):
     # a CASE whose branches are all NULL (or untyped) is text to PostgreSQL.
     requires_casted_case_in_updates = True
     can_bulk_insert_unnest = True
+    # varchar without a length is unlimited, like text.
+    supports_unlimited_charfield = True
+    # COMMENT ON TABLE / COMMENT ON COLUMN.
+    supports_comments = True
+    # Generated columns: STORED since PostgreSQL 12; VIRTUAL only from 18.
+    supports_stored_generated_columns = True
+    supports_virtual_generated_columns = False

@@ -41,6 +41,8 @@ _INTEGER_TYPES = frozenset(
         "BigIntegerField",
         "SmallIntegerField",
         "PositiveIntegerField",
+        "PositiveSmallIntegerField",
+        "PositiveBigIntegerField",
     }
 )
 
@@ -189,6 +191,10 @@ class DatabaseOperations(BaseDatabaseOperations):
             # Compare the 32 hex digits, as SQLite stores them; the UUID text
             # lookups strip the value's hyphens too, so either spelling matches.
             lookup = "REPLACE((%s)::text, '-', '')"
+        elif lookup_type in _TEXT_LOOKUPS and internal_type == "GenericIPAddressField":
+            # inet::text appends the netmask ("10.0.0.1/32"); HOST() is the address
+            # alone, the text SQLite stores (as Django).
+            lookup = "HOST(%s)"
         elif lookup_type in _TEXT_LOOKUPS and internal_type not in _TEXT_TYPES:
             lookup = "(%s)::text"
         if lookup_type in _UPPER_LOOKUPS:

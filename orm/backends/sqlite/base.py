@@ -136,6 +136,9 @@ class DatabaseWrapper(BaseDatabaseWrapper):
         "IntegerField": "integer",
         "BigIntegerField": "bigint",
         "PositiveIntegerField": "integer unsigned",
+        "PositiveSmallIntegerField": "smallint unsigned",
+        "PositiveBigIntegerField": "bigint unsigned",
+        "GenericIPAddressField": "char(39)",
         "SmallIntegerField": "smallint",
         "TextField": "text",
         "TimeField": "time",
@@ -144,6 +147,8 @@ class DatabaseWrapper(BaseDatabaseWrapper):
     }
     data_type_check_constraints: ClassVar[dict[str, str]] = {
         "PositiveIntegerField": "%(column)s >= 0",
+        "PositiveSmallIntegerField": "%(column)s >= 0",
+        "PositiveBigIntegerField": "%(column)s >= 0",
         "JSONField": '(JSON_VALID(%(column)s) OR %(column)s IS NULL)',
     }
     # A deferred BEGIN that reads and then writes fails at once with "database

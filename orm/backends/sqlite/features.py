@@ -15,3 +15,9 @@ class DatabaseFeatures(BaseDatabaseFeatures):
     supported_explain_options = frozenset()
     can_add_foreign_key_later = False
     can_use_chunked_reads = True
+    # SQLite takes any type name; "varchar" without a length has TEXT affinity.
+    supports_unlimited_charfield = True
+    # Generated columns exist since SQLite 3.31 (the stdlib's is newer on every
+    # supported Python build), stored and virtual.
+    supports_stored_generated_columns = True
+    supports_virtual_generated_columns = True
