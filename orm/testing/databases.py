@@ -35,8 +35,9 @@ from orm.models.schema import create_tables
 __all__ = [
     "TestDatabases",
     "create_test_databases",
-    "project_database_urls",
     "derive_test_url",
+    "import_project_apps",
+    "project_database_urls",
 ]
 
 #: The database the plugin connects to for CREATE/DROP DATABASE on PostgreSQL.
@@ -51,20 +52,32 @@ def _find_pyproject(start: Path) -> Path | None:
     return None
 
 
+def _tool_orm(start: Path) -> tuple[dict[str, Any], Path | None]:
+    pyproject = _find_pyproject(start)
+    if pyproject is None:
+        return {}, None
+    with pyproject.open("rb") as file:
+        table = tomllib.load(file).get("tool", {}).get("orm", {})
+    return (table if isinstance(table, dict) else {}), pyproject
+
+
+def import_project_apps(start: Path) -> None:
+    """Import the ``models`` module of each ``[tool.orm] apps`` package (registering the models).
+
+    ``[tool.orm]`` is read from the nearest ``pyproject.toml`` at or above ``start``.
+    """
+    table, pyproject = _tool_orm(start)
+    _import_apps(table.get("apps", []), pyproject)
+
+
 def project_database_urls(start: Path) -> dict[str, str] | None:
     """The project's database URLs by alias: ``[tool.orm]``, else ``ORM_DATABASE_URL``.
 
     ``[tool.orm]`` is read from the nearest ``pyproject.toml`` at or above
-    ``start``; its ``apps`` (packages) get their ``models`` module imported
-    so that their models are registered before the schema is built.
+    ``start`` (``database = URL`` or ``databases = {alias = URL}``).
     ``None`` when neither is set.
     """
-    pyproject = _find_pyproject(start)
-    table: dict[str, Any] = {}
-    if pyproject is not None:
-        with pyproject.open("rb") as file:
-            table = tomllib.load(file).get("tool", {}).get("orm", {})
-    _import_apps(table.get("apps", []), pyproject)
+    table, pyproject = _tool_orm(start)
     if "databases" in table:
         databases = table["databases"]
         if not isinstance(databases, dict) or not all(
@@ -95,8 +108,8 @@ def _import_apps(names: object, pyproject: Path | None) -> None:
             importlib.import_module(name)  # an app may define its models in __init__
 
 
-def derive_test_url(url: str, *, suffix: str, tmp_dir: Path, reuse: bool) -> str:
-    """The URL of the test database derived from the project's ``url``.
+def derive_test_url(url: str, *, alias: str, suffix: str, tmp_dir: Path, reuse: bool) -> str:
+    """The URL of the test database for ``alias``, derived from the project's ``url``.
 
     ``suffix`` names the pytest-xdist worker (``"_gw0"``, or ``""``).
     """
@@ -106,13 +119,15 @@ def derive_test_url(url: str, *, suffix: str, tmp_dir: Path, reuse: bool) -> str
         name = f"test_{settings.name}{suffix}"
         return urlunsplit(parts._replace(path="/" + quote(name, safe="")))
     query = url.partition("?")[2]
+    # Each alias gets its own file: two in-memory aliases must not become one file.
+    label = "" if alias == DEFAULT_DB_ALIAS else f"_{alias}"
     if reuse and settings.name != ":memory:":
         path = Path(settings.name)
         target = path.with_name(f"test_{path.stem}{suffix}{path.suffix}")
     elif reuse:
-        target = Path(f".orm_test{suffix}.sqlite3").resolve()
+        target = Path(f".orm_test{label}{suffix}.sqlite3")
     else:
-        target = tmp_dir / f"test{suffix}.sqlite3"
+        target = tmp_dir / f"test{label}{suffix}.sqlite3"
     target = target if target.is_absolute() else target.resolve()
     return f"sqlite:///{target}" + (f"?{query}" if query else "")
 
@@ -145,7 +160,7 @@ def create_test_databases(
     project_urls: dict[str, str], *, suffix: str, tmp_dir: Path, reuse: bool
 ) -> TestDatabases:
     """Create (or, with ``reuse``, find) the test databases, configure orm on them, build schema."""
-    urls = {alias: derive_test_url(url, suffix=suffix, tmp_dir=tmp_dir, reuse=reuse)
+    urls = {alias: derive_test_url(url, alias=alias, suffix=suffix, tmp_dir=tmp_dir, reuse=reuse)
             for alias, url in project_urls.items()}
     databases = TestDatabases(urls=urls, reuse=reuse)
     fresh: list[str] = []

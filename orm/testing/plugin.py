@@ -19,7 +19,12 @@ from typing import Any, NoReturn
 
 import pytest
 
-from orm.testing.databases import TestDatabases, create_test_databases, project_database_urls
+from orm.testing.databases import (
+    TestDatabases,
+    create_test_databases,
+    import_project_apps,
+    project_database_urls,
+)
 from orm.testing.isolation import (
     IsolationError,
     TestTransaction,
@@ -82,6 +87,8 @@ def orm_db_setup(
 
     With pytest-xdist each worker gets its own (suffix ``_gw0``, ``_gw1``...).
     """
+    # The models must be registered before their tables are created.
+    import_project_apps(request.config.rootpath)
     worker = os.environ.get("PYTEST_XDIST_WORKER", "")
     databases = create_test_databases(
         orm_database_urls,

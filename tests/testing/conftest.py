@@ -54,7 +54,7 @@ class Project:
         """Write test modules (``name="source"``), dedented."""
         self.pytester.makepyfile(**{k: textwrap.dedent(v) for k, v in files.items()})
 
-    def run(self, *args: str, timeout: float = 120) -> pytest.RunResult:
+    def run(self, *args: str, timeout: float = 500) -> pytest.RunResult:
         """Run pytest on the project in a subprocess."""
         return self.pytester.runpytest_subprocess("-p", "no:cacheprovider", *args, timeout=timeout)
 
@@ -84,7 +84,7 @@ def make_project(pytester: pytest.Pytester, vendor: str, asyncio_mode: str = "au
             f'asyncio_mode = "{asyncio_mode}"\n'
             'asyncio_default_fixture_loop_scope = "function"\n'
             'filterwarnings = ["error"]\n'
-            "timeout = 60\n\n"
+            "timeout = 300\n\n"
             "[tool.orm]\n"
             'apps = ["shop"]\n' + database
         ),

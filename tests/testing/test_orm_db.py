@@ -7,7 +7,13 @@ test that writes is followed by one that checks nothing was kept.
 
 from __future__ import annotations
 
+import pytest
+
 from tests.testing.conftest import Project, make_project
+
+# Each test runs pytest in a subprocess, more than once for some: slower than
+# the suite's per-test timeout on a busy machine.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
 ISOLATION = '''
 import asyncio
