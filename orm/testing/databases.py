@@ -36,8 +36,10 @@ __all__ = [
     "TestDatabases",
     "create_test_databases",
     "derive_test_url",
+    "app_packages",
     "import_project_apps",
     "project_database_urls",
+    "select_test_models",
 ]
 
 #: The database the plugin connects to for CREATE/DROP DATABASE on PostgreSQL.
@@ -68,6 +70,26 @@ def import_project_apps(start: Path) -> None:
     """
     table, pyproject = _tool_orm(start)
     _import_apps(table.get("apps", []), pyproject)
+
+
+def app_packages(start: Path) -> list[str]:
+    """The packages of ``[tool.orm] apps`` (empty when not set)."""
+    names = _tool_orm(start)[0].get("apps", [])
+    return [n for n in names if isinstance(n, str)] if isinstance(names, list) else []
+
+
+def select_test_models(packages: list[str]) -> list[Any]:
+    """The models the test databases get tables for.
+
+    With ``packages`` (``[tool.orm] apps``): the registered models defined in
+    those packages. Without: every registered model. Automatic many-to-many
+    join models come with their model.
+    """
+    models = apps.get_models()
+    if not packages:
+        return models
+    return [m for m in models
+            if any(m.__module__ == p or m.__module__.startswith(p + ".") for p in packages)]
 
 
 def project_database_urls(start: Path) -> dict[str, str] | None:
@@ -141,8 +163,24 @@ class TestDatabases:
     #: alias -> URL of its test database (what ``orm.configure`` got).
     urls: dict[str, str]
     reuse: bool
+    #: The models whose tables the databases have (and orm_transactional_db empties).
+    models: list[Any] = field(default_factory=list)
     #: alias -> the settings of PostgreSQL databases the session must drop.
     created: dict[str, DatabaseSettings] = field(default_factory=dict)
+
+    def ensure_configured(self) -> None:
+        """Configure orm on the test databases again if a test configured it otherwise.
+
+        A test of the same session may call ``orm.configure()`` for its own
+        purposes; the next test that asks for the test databases must still
+        get them.
+        """
+        try:
+            current = {alias: s.url for alias, s in connections.settings.items()}
+        except ImproperlyConfigured:
+            current = {}
+        if current != self.urls:
+            connections.configure(databases=self.urls)
 
     def destroy(self) -> None:
         """Close every connection, then drop the PostgreSQL databases (not with ``reuse``).
@@ -157,12 +195,12 @@ class TestDatabases:
 
 
 def create_test_databases(
-    project_urls: dict[str, str], *, suffix: str, tmp_dir: Path, reuse: bool
+    project_urls: dict[str, str], *, models: list[Any], suffix: str, tmp_dir: Path, reuse: bool
 ) -> TestDatabases:
     """Create (or, with ``reuse``, find) the test databases, configure orm on them, build schema."""
     urls = {alias: derive_test_url(url, alias=alias, suffix=suffix, tmp_dir=tmp_dir, reuse=reuse)
             for alias, url in project_urls.items()}
-    databases = TestDatabases(urls=urls, reuse=reuse)
+    databases = TestDatabases(urls=urls, reuse=reuse, models=list(models))
     fresh: list[str] = []
     for alias, url in urls.items():
         settings = parse_url(url)
@@ -179,22 +217,21 @@ def create_test_databases(
             fresh.append(alias)
     connections.configure(databases=urls)
     try:
-        _build_schema(fresh, reuse_aliases=[a for a in urls if a not in fresh])
+        _build_schema(models, fresh, reuse_aliases=[a for a in urls if a not in fresh])
     except BaseException:
         databases.destroy()
         raise
     return databases
 
 
-def _build_schema(aliases: list[str], reuse_aliases: list[str]) -> None:
-    """Give each new test database the schema of the registered models.
+def _build_schema(models: list[Any], aliases: list[str], reuse_aliases: list[str]) -> None:
+    """Give each new test database the tables of ``models``.
 
     This is where migrations plug in: when ``[tool.orm] apps`` have
     migrations, run them here instead (``orm.migrate(using=alias)``).
-    Until then every registered model's table is created on every alias.
-    A reused database keeps its tables; only the missing ones are created.
+    Until then the tables of ``models`` are created on every alias. A
+    reused database keeps its tables; only the missing ones are created.
     """
-    models = apps.get_models()
     if not models:
         return
     for alias in aliases:

@@ -11,7 +11,7 @@ nest in the wrapping block, so they become savepoints and their
 ``on_commit`` callbacks never run (as in Django's ``TestCase``).
 
 :func:`flush_tables` is what ``orm_transactional_db`` does after a test:
-no wrapping transaction, the tables of the registered models emptied.
+no wrapping transaction, the tables of the test models emptied.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from asgiref.sync import SyncToAsync
 
 from orm.db.connections import connections
 from orm.db.transaction import Atomic
-from orm.models.registry import apps
 
 __all__ = ["IsolationError", "TestTransaction", "flush_tables", "model_tables", "wait_for_sync_threads"]
 
@@ -140,18 +139,21 @@ class TestTransaction:
         return problem
 
 
-def model_tables() -> list[str]:
-    """The tables of every registered model (automatic many-to-many tables included)."""
+def model_tables(models: Iterable[Any]) -> list[str]:
+    """The tables of ``models`` and of their automatic many-to-many join tables."""
     tables: list[str] = []
-    for model in apps.get_models(include_auto_created=True):
-        table = model._meta.db_table
-        if table not in tables:
-            tables.append(table)
+    for model in models:
+        names = [model._meta.db_table]
+        for field in model._meta.local_many_to_many:
+            through = field.remote_field.through
+            if through is not None and through._meta.auto_created:
+                names.append(through._meta.db_table)
+        tables.extend(name for name in names if name not in tables)
     return tables
 
 
-def flush_tables(alias: str) -> None:
-    """Empty the registered models' tables that exist on ``alias`` and reset their counters.
+def flush_tables(alias: str, models: Iterable[Any]) -> None:
+    """Empty the tables of ``models`` that exist on ``alias`` and reset their counters.
 
     PostgreSQL: one ``TRUNCATE ... RESTART IDENTITY CASCADE``. SQLite: a
     ``DELETE`` per table with foreign-key checks off (so the order does not
@@ -160,7 +162,7 @@ def flush_tables(alias: str) -> None:
     """
     wrapper = connections[alias]
     existing = set(wrapper.introspection.table_names())
-    tables = [t for t in model_tables() if t in existing]
+    tables = [t for t in model_tables(models) if t in existing]
     if not tables:
         return
     quote = wrapper.ops.quote_name

@@ -4,8 +4,9 @@ Fixtures: ``orm_db`` (the test runs in one transaction per database, shared
 by every thread the test reaches, rolled back afterwards),
 ``orm_transactional_db`` (no wrapping transaction; tables emptied after the
 test), the ``@pytest.mark.orm_db(transaction=False, databases=[...])``
-marker, ``orm_database_urls`` (override it to choose the databases) and
-``orm_db_setup`` (the session's test databases). Option: ``--orm-reuse-db``.
+marker, ``orm_database_urls`` and ``orm_test_models`` (override them to
+choose the databases and the models) and ``orm_db_setup`` (the session's
+test databases). Option: ``--orm-reuse-db``.
 
 A project that uses none of them is not affected: the test databases are
 created only when the first test asks for one, and nothing else touches orm.
@@ -21,9 +22,11 @@ import pytest
 
 from orm.testing.databases import (
     TestDatabases,
+    app_packages,
     create_test_databases,
     import_project_apps,
     project_database_urls,
+    select_test_models,
 )
 from orm.testing.isolation import (
     IsolationError,
@@ -36,6 +39,7 @@ __all__ = [
     "orm_database_urls",
     "orm_db",
     "orm_db_setup",
+    "orm_test_models",
     "orm_transactional_db",
     "pytest_addoption",
     "pytest_configure",
@@ -78,20 +82,32 @@ def orm_database_urls(request: pytest.FixtureRequest) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
+def orm_test_models(request: pytest.FixtureRequest) -> list[Any]:
+    """The models whose tables the test databases get (and ``orm_transactional_db`` empties).
+
+    Default: the models of ``[tool.orm] apps`` when set (their ``models``
+    modules are imported first), else every registered model. Override it
+    to choose.
+    """
+    import_project_apps(request.config.rootpath)
+    return select_test_models(app_packages(request.config.rootpath))
+
+
+@pytest.fixture(scope="session")
 def orm_db_setup(
     request: pytest.FixtureRequest,
     orm_database_urls: dict[str, str],
+    orm_test_models: list[Any],
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[TestDatabases]:
     """Create the session's test databases (once), configure orm on them; drop them at the end.
 
     With pytest-xdist each worker gets its own (suffix ``_gw0``, ``_gw1``...).
     """
-    # The models must be registered before their tables are created.
-    import_project_apps(request.config.rootpath)
     worker = os.environ.get("PYTEST_XDIST_WORKER", "")
     databases = create_test_databases(
         orm_database_urls,
+        models=orm_test_models,
         suffix=f"_{worker}" if worker else "",
         tmp_dir=tmp_path_factory.mktemp("orm"),
         reuse=bool(request.config.getoption("orm_reuse_db")),
@@ -162,6 +178,7 @@ def orm_db(request: pytest.FixtureRequest, orm_db_setup: TestDatabases) -> Itera
     """
     _refuse_both(request)
     _transaction, aliases = _marker_options(request, orm_db_setup)
+    orm_db_setup.ensure_configured()
     wrapping = TestTransaction(aliases)
     wrapping.start()
     try:
@@ -185,6 +202,7 @@ def orm_transactional_db(
     """
     _refuse_both(request)
     _transaction, aliases = _marker_options(request, orm_db_setup)
+    orm_db_setup.ensure_configured()
     try:
         yield
     finally:
@@ -192,7 +210,7 @@ def orm_transactional_db(
         # emptied, or its writes would land in the next test.
         wait_for_sync_threads()
         for alias in aliases:
-            flush_tables(alias)
+            flush_tables(alias, orm_db_setup.models)
 
 
 @pytest.fixture(autouse=True)

@@ -108,3 +108,23 @@ def project(
     monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
     monkeypatch.delenv("PYTEST_ADDOPTS", raising=False)
     return make_project(pytester, request.param)
+
+
+@pytest.fixture(scope="session")
+def orm_database_urls() -> dict[str, str]:
+    """The plugin's databases for the tests of this folder that use it in-process.
+
+    SQLite only (the plugin makes a temporary file): dropping a PostgreSQL
+    test database at the end of the session can take over a minute on a
+    loaded server, longer than the per-test timeout of the test whose
+    teardown ends the session. The subprocess tests cover PostgreSQL.
+    """
+    return {"default": "sqlite:///:memory:"}
+
+
+@pytest.fixture(scope="session")
+def orm_test_models() -> list[Any]:
+    """The async-skin test models: orm's suite registers models with clashing tables."""
+    from tests.async_.models import ALL_MODELS
+
+    return list(ALL_MODELS)
