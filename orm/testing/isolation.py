@@ -17,7 +17,7 @@ no wrapping transaction, the tables of the test models emptied.
 from __future__ import annotations
 
 import concurrent.futures
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from asgiref.sync import SyncToAsync
@@ -25,7 +25,17 @@ from asgiref.sync import SyncToAsync
 from orm.db.connections import connections
 from orm.db.transaction import Atomic
 
-__all__ = ["IsolationError", "TestTransaction", "flush_tables", "model_tables", "wait_for_sync_threads"]
+__all__ = [
+    "IsolationError",
+    "TestTransaction",
+    "flush_statements",
+    "flush_tables",
+    "model_tables",
+    "wait_for_sync_threads",
+]
+
+#: One statement: SQL with ``%s`` placeholders and its parameters.
+Statement = tuple[str, list[Any]]
 
 #: Seconds teardown waits for work still running on the sync threads.
 SYNC_THREAD_WAIT = 30.0
@@ -152,32 +162,47 @@ def model_tables(models: Iterable[Any]) -> list[str]:
     return tables
 
 
+def flush_statements(vendor: str, quote: Callable[[str], str], tables: list[str]) -> list[Statement]:
+    """The statements that empty ``tables`` and restart their ids, as ``(sql, params)``.
+
+    PostgreSQL: one ``TRUNCATE ... RESTART IDENTITY CASCADE``. SQLite: a
+    ``DELETE`` per table with foreign-key checks off meanwhile (so the order
+    does not matter), then the AUTOINCREMENT counters reset, which is what
+    RESTART IDENTITY does (SQLite keeps them in ``sqlite_sequence``).
+    """
+    if not tables:
+        return []
+    if vendor == "postgresql":
+        return [(f"TRUNCATE {', '.join(quote(t) for t in tables)} RESTART IDENTITY CASCADE", [])]
+    marks = ", ".join(["%s"] * len(tables))
+    return [
+        ("PRAGMA foreign_keys = OFF", []),
+        *((f"DELETE FROM {quote(t)}", []) for t in tables),
+        (f"DELETE FROM sqlite_sequence WHERE name IN ({marks})", list(tables)),
+        ("PRAGMA foreign_keys = ON", []),
+    ]
+
+
 def flush_tables(alias: str, models: Iterable[Any]) -> None:
     """Empty the tables of ``models`` that exist on ``alias`` and reset their counters.
 
-    PostgreSQL: one ``TRUNCATE ... RESTART IDENTITY CASCADE``. SQLite: a
-    ``DELETE`` per table with foreign-key checks off (so the order does not
-    matter) and the AUTOINCREMENT counters reset, which is what RESTART
-    IDENTITY does.
+    See :func:`flush_statements`. Runs in autocommit mode (each statement
+    commits), after the test, on the calling thread's connection.
     """
     wrapper = connections[alias]
     existing = set(wrapper.introspection.table_names())
     tables = [t for t in model_tables(models) if t in existing]
-    if not tables:
-        return
-    quote = wrapper.ops.quote_name
-    with wrapper.cursor() as cursor:
-        if wrapper.vendor == "postgresql":
-            names = ", ".join(quote(t) for t in tables)
-            cursor.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
-            return
-        cursor.execute("PRAGMA foreign_keys = OFF")
-        try:
-            for table in tables:
-                cursor.execute(f"DELETE FROM {quote(table)}")
+    statements = flush_statements(wrapper.vendor, wrapper.ops.quote_name, tables)
+    if wrapper.vendor == "sqlite":
+        with wrapper.cursor() as cursor:
             cursor.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'")
-            if cursor.fetchone() is not None:
-                marks = ", ".join(["%s"] * len(tables))
-                cursor.execute(f"DELETE FROM sqlite_sequence WHERE name IN ({marks})", tables)
+            if cursor.fetchone() is None:  # no AUTOINCREMENT table was ever written
+                statements = [s for s in statements if "sqlite_sequence" not in s[0]]
+    with wrapper.cursor() as cursor:
+        try:
+            for sql, params in statements:
+                cursor.execute(sql, params or None)
         finally:
-            cursor.execute("PRAGMA foreign_keys = ON")
+            if wrapper.vendor == "sqlite" and statements:
+                # Never leave the connection with foreign-key checks off.
+                cursor.execute("PRAGMA foreign_keys = ON")
