@@ -199,7 +199,7 @@ class Atomic(ContextDecorator):
         # A connection a test shares between threads (orm_db) is held by one
         # thread for the whole block: another thread's statements must not
         # land inside this block's savepoint.
-        shared = wrapper.acquire_shared()
+        shared = wrapper.pin_lock is not None and wrapper.acquire_shared()
         try:
             state = wrapper.transaction_state
             # As in Django's TestCase: the test's own wrapping block does not
@@ -221,7 +221,8 @@ class Atomic(ContextDecorator):
         try:
             wrapper.transaction_state.exit_atomic(exc_type, exc_value)
         finally:
-            wrapper.release_shared()
+            if wrapper.pin_lock is not None:
+                wrapper.release_shared()
 
 
 def atomic(
