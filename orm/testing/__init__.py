@@ -2,6 +2,8 @@
 
 The plugin (``orm.testing.plugin``) is registered through the ``pytest11``
 entry point, so installing `orm` makes its fixtures available: ``orm_db``,
-``orm_transactional_db``, the ``orm_db`` marker, ``orm_database_urls`` and
-``orm_db_setup`` (see docs/testing.md).
+``orm_transactional_db``, the ``orm_db`` marker, ``orm_database_urls``,
+``orm_test_models`` and ``orm_db_setup`` (see docs/testing.md). The work is
+in ``isolation`` (the shared, rolled-back transaction; emptying tables) and
+``databases`` (creating, configuring and dropping the test databases).
 """
