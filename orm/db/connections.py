@@ -44,11 +44,14 @@ class ConnectionHandler:
         self._generation = 0
         self._all: dict[int, BaseDatabaseWrapper] = {}
         self._pools: dict[str, Any] = {}
+        #: alias -> the wrapper every thread uses while a test pins it (see pin()).
+        self._pinned: dict[str, BaseDatabaseWrapper] = {}
 
     # -- settings ----------------------------------------------------------
     def configure(self, url: str | None = None, databases: dict[str, str] | None = None) -> None:
         """Set the databases, closing every connection opened under the old settings."""
         settings = normalize_databases(url, databases)
+        self._refuse_while_pinned("configure()")
         self.close_all()
         with self._lock:
             self._settings = settings
@@ -79,6 +82,12 @@ class ConnectionHandler:
 
     # -- wrappers ----------------------------------------------------------
     def __getitem__(self, alias: str) -> BaseDatabaseWrapper:
+        # One attribute test when nothing is pinned (every query passes here).
+        pinned = self._pinned
+        if pinned:
+            wrapper = pinned.get(alias)
+            if wrapper is not None:
+                return wrapper
         local = self._local
         if getattr(local, "generation", None) == self._generation:
             wrapper = local.wrappers.get(alias)
@@ -123,6 +132,42 @@ class ConnectionHandler:
                 pool = self._pools[alias] = factory()
             return cast(_T, pool)
 
+    # -- pinning (the orm_db test fixture) ---------------------------------
+    def _refuse_while_pinned(self, call: str) -> None:
+        if self._pinned:
+            raise RuntimeError(
+                f"{call} cannot run while a test pins connections "
+                f"({', '.join(sorted(self._pinned))}): it would close the connection that holds "
+                "the test's transaction. Configure the databases before the test (the "
+                "orm_database_urls fixture), or use orm_transactional_db for this test."
+            )
+
+    def pin(self, alias: str) -> BaseDatabaseWrapper:
+        """Make every thread use the calling thread's wrapper for ``alias`` until :meth:`unpin`.
+
+        For test isolation (``orm_db``): the test's transaction is open on
+        that one connection, and the threads the test reaches (asgiref's
+        sync thread, ``connection_scope()`` threads) must all run inside it.
+        The wrapper serializes them with its ``pin_lock``.
+        """
+        if alias in self._pinned:
+            raise RuntimeError(f"The database alias {alias!r} is already pinned.")
+        wrapper = self[alias]
+        wrapper.share_between_threads()
+        self._pinned[alias] = wrapper
+        return wrapper
+
+    def unpin(self, alias: str) -> None:
+        """Give each thread its own wrapper for ``alias`` again (see :meth:`pin`)."""
+        wrapper = self._pinned.pop(alias, None)
+        if wrapper is not None:
+            wrapper.stop_sharing()
+
+    @property
+    def pinned(self) -> dict[str, BaseDatabaseWrapper]:
+        """The pinned wrappers by alias (a copy)."""
+        return dict(self._pinned)
+
     def current(self) -> list[BaseDatabaseWrapper]:
         """The wrappers of the calling thread."""
         if getattr(self._local, "generation", None) != self._generation:
@@ -136,13 +181,19 @@ class ConnectionHandler:
         thread allowed to touch those connections.
         """
         closed = 0
+        pinned = list(self._pinned.values())
+        kept: dict[str, BaseDatabaseWrapper] = {}
         for wrapper in self.current():
+            if any(wrapper is p for p in pinned):
+                # The test's transaction lives on it: the test's teardown ends it.
+                kept[wrapper.alias] = wrapper
+                continue
             if wrapper.connection is not None:
                 closed += 1
             wrapper.close()
             with self._lock:
                 self._all.pop(id(wrapper), None)
-        self._local.wrappers = {}
+        self._local.wrappers = kept
         return closed
 
     def close_all(self) -> None:
@@ -152,7 +203,9 @@ class ConnectionHandler:
         query running on another thread. Closing another thread's sqlite3
         connection is allowed because we open them with
         ``check_same_thread=False`` and enforce thread affinity ourselves.
+        Refused while a test pins connections (see :meth:`configure`).
         """
+        self._refuse_while_pinned("close_all()")
         with self._lock:
             wrappers = list(self._all.values())
             self._all.clear()

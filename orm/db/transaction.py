@@ -195,14 +195,34 @@ class Atomic(ContextDecorator):
                 "run on other threads outside the transaction. Write the transaction as a "
                 "sync function and call it with `await orm.sync_to_async(fn)(...)`."
             )
-        state = connections[self.using or DEFAULT_DB_ALIAS].transaction_state
-        state.enter_atomic(self, self.savepoint, self.durable)
+        wrapper = connections[self.using or DEFAULT_DB_ALIAS]
+        # A connection a test shares between threads (orm_db) is held by one
+        # thread for the whole block: another thread's statements must not
+        # land inside this block's savepoint.
+        shared = wrapper.pin_lock is not None and wrapper.acquire_shared()
+        try:
+            state = wrapper.transaction_state
+            # As in Django's TestCase: the test's own wrapping block does not
+            # make a durable block inside the test a nested one.
+            durable = self.durable and not (
+                state.atomic_blocks and getattr(state.atomic_blocks[-1], "wraps_test", False)
+            )
+            state.enter_atomic(self, self.savepoint, durable)
+        except BaseException:
+            if shared:
+                wrapper.release_shared()
+            raise
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc_value: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        connections[self.using or DEFAULT_DB_ALIAS].transaction_state.exit_atomic(exc_type, exc_value)
+        wrapper = connections[self.using or DEFAULT_DB_ALIAS]
+        try:
+            wrapper.transaction_state.exit_atomic(exc_type, exc_value)
+        finally:
+            if wrapper.pin_lock is not None:
+                wrapper.release_shared()
 
 
 def atomic(

@@ -35,7 +35,10 @@ from orm.exceptions import (
 )
 from orm.utils.asyncio import check_async_unsafe
 
-__all__ = ["BaseDatabaseWrapper"]
+__all__ = ["BaseDatabaseWrapper", "SHARED_WAIT"]
+
+#: Seconds a thread waits for a shared (test-pinned) connection held by another.
+SHARED_WAIT = 30.0
 
 
 class BaseDatabaseWrapper:
@@ -101,6 +104,9 @@ class BaseDatabaseWrapper:
         self.transaction_state = TransactionState(self)
         #: monotonic() of the last ensure_connection(), for health_check_after.
         self.last_used = 0.0
+        #: Set while a test pins this wrapper for every thread (see
+        #: ``share_between_threads``); ``None`` otherwise.
+        self.pin_lock: threading.RLock | None = None
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} vendor={self.vendor!r} alias={self.alias!r}>"
@@ -145,8 +151,9 @@ class BaseDatabaseWrapper:
 
     # -- connection lifecycle ----------------------------------------------
     def validate_thread_sharing(self) -> None:
-        """Raise ``DatabaseError`` when used from a thread other than the creator."""
-        if threading.get_ident() != self.thread_ident:
+        """Raise ``DatabaseError`` when used from a thread other than the creator
+        (unless the wrapper is shared, see :meth:`share_between_threads`)."""
+        if threading.get_ident() != self.thread_ident and self.pin_lock is None:
             current = threading.current_thread()
             raise DatabaseError(
                 f"The connection wrapper for alias {self.alias!r} was created in thread "
@@ -154,6 +161,65 @@ class BaseDatabaseWrapper:
                 f"{current.name!r} (id {current.ident}). Each thread gets its own: use "
                 "orm.connections[alias] on the thread that runs the query."
             )
+
+    def share_between_threads(self) -> None:
+        """Let every thread use this wrapper, one statement or atomic block at a time.
+
+        For the ``orm_db`` test fixture only (``connections.pin()``): the
+        test's transaction is open here, and the threads it reaches must all
+        run inside it. ``pin_lock`` is held by each statement (an execute
+        wrapper) and by each atomic block, so two threads never interleave
+        on the one driver connection or in its transaction bookkeeping.
+        """
+        if self.pin_lock is not None:
+            return
+        self.pin_lock = threading.RLock()
+        self.execute_wrappers.insert(0, self._serialize_statement)
+
+    def stop_sharing(self) -> None:
+        """Bind the wrapper to its own thread again (undo :meth:`share_between_threads`)."""
+        if self.pin_lock is None:
+            return
+        self.pin_lock = None
+        self.execute_wrappers[:] = [w for w in self.execute_wrappers
+                                    if w != self._serialize_statement]
+
+    def acquire_shared(self) -> bool:
+        """Take ``pin_lock`` for this thread's statement or block; False when not shared.
+
+        Waits at most ``SHARED_WAIT`` seconds, then raises ``DatabaseError``:
+        a thread that waits for another thread while holding the connection
+        (an atomic block awaiting a request that needs the database) would
+        otherwise hang the test forever.
+        """
+        lock = self.pin_lock
+        if lock is None:
+            return False
+        if not lock.acquire(timeout=SHARED_WAIT):
+            raise DatabaseError(
+                f"Thread {threading.current_thread().name!r} waited {SHARED_WAIT:g} s for the "
+                f"test's connection for alias {self.alias!r}, which another thread holds (an "
+                "atomic block or a statement). Under orm_db every thread shares one connection "
+                "and one transaction: code that waits inside atomic() for work on another "
+                "thread deadlocks. Use orm_transactional_db for such a test."
+            )
+        return True
+
+    def release_shared(self) -> None:
+        """Release what :meth:`acquire_shared` took (no-op when not shared)."""
+        lock = self.pin_lock
+        if lock is not None:
+            lock.release()
+
+    def _serialize_statement(
+        self, execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any
+    ) -> Any:
+        if not self.acquire_shared():
+            return execute(sql, params, many, context)
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.release_shared()
 
     def ensure_connection(self) -> None:
         """Open the driver connection if none is open (on this wrapper's thread).
