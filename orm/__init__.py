@@ -7,6 +7,7 @@ from asgiref.sync import async_to_sync, sync_to_async
 
 from orm.db import transaction
 from orm.db.connections import configure, connection, connections
+from orm.db.querylog import capture_queries
 from orm.db.scopes import connection_scope
 from orm.exceptions import (
     DatabaseError,
@@ -189,6 +190,7 @@ __all__ = [
     "adrop_tables",
     "aprefetch_related_objects",
     "async_to_sync",
+    "capture_queries",
     "configure",
     "connection",
     "connection_scope",
