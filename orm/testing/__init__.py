@@ -1,0 +1,1 @@
+"""Testing helpers for projects that use `orm`: pytest fixtures."""
