@@ -6,8 +6,8 @@ Public names only; see API.md for the contract.
 from asgiref.sync import async_to_sync, sync_to_async
 
 from orm.db import transaction
+from orm.db.capture import capture_queries
 from orm.db.connections import configure, connection, connections
-from orm.db.querylog import capture_queries
 from orm.db.scopes import connection_scope
 from orm.exceptions import (
     DatabaseError,

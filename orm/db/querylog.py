@@ -1,4 +1,5 @@
-"""Seeing the SQL: the ``orm.db`` statement log and :func:`capture_queries`.
+"""Seeing the SQL: the ``orm.db`` statement log and the recorders behind
+``orm.capture_queries()`` (``orm.db.capture``).
 
 Every statement `orm` sends to a driver passes here once it has run (or
 failed): the cursor wrapper (``orm.db.cursor``) for queries, DML, DDL and
@@ -23,25 +24,22 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from time import perf_counter
-from types import TracebackType
-from typing import Any, overload
+from typing import Any
 
-from orm.db.connections import connections
-from orm.exceptions import ImproperlyConfigured
 from orm.utils.text import short_repr
 
 __all__ = [
     "PARAMS_SHOWN",
     "CapturedQuery",
-    "QueryCapture",
+    "Recorder",
     "active",
-    "capture_queries",
     "logger",
     "observe",
     "record",
+    "start_recording",
+    "stop_recording",
 ]
 
 #: The statement logger. Statements are logged on it at DEBUG; its children
@@ -56,13 +54,13 @@ PARAMS_SHOWN = 500
 #: mutated) under ``_lock``: the per-statement test reads one global without
 #: locking, and a recording thread iterates a snapshot that cannot change
 #: under it.
-active: tuple[QueryCapture, ...] = ()
+active: tuple[Recorder, ...] = ()
 _lock = threading.Lock()
 
 
 @dataclass(frozen=True, slots=True)
 class CapturedQuery:
-    """One statement seen by :func:`capture_queries`."""
+    """One statement seen by ``orm.capture_queries()``."""
 
     #: The SQL with ``%s`` placeholders, as `orm` wrote it (on every backend).
     sql: str
@@ -80,6 +78,35 @@ class CapturedQuery:
 
     def __str__(self) -> str:
         return f"{self.sql} -- params={short_repr(self.params, PARAMS_SHOWN)}"
+
+
+@dataclass(eq=False)
+class Recorder:
+    """What :func:`record` appends to: the statements of one alias, while started.
+
+    The base of ``orm.db.capture.QueryCapture`` (which lives apart because it
+    checks the alias against ``orm.db.connections``, and this module is
+    imported by the cursor, below the connection handler).
+    """
+
+    #: The alias whose statements are recorded.
+    using: str
+    #: The statements recorded, in the order they finished.
+    entries: list[CapturedQuery] = field(default_factory=list)
+
+
+def start_recording(recorder: Recorder) -> None:
+    """Make ``recorder`` receive the statements of its alias from now on, on every thread."""
+    global active
+    with _lock:
+        active = (*active, recorder)
+
+
+def stop_recording(recorder: Recorder) -> None:
+    """Stop giving statements to ``recorder`` (nothing if it was not started)."""
+    global active
+    with _lock:
+        active = tuple(other for other in active if other is not recorder)
 
 
 class _Params:
@@ -106,11 +133,11 @@ def record(alias: str, sql: str, params: Any, many: bool, duration: float, log: 
     captures = active
     if captures:
         entry = CapturedQuery(sql, params, duration, alias, thread, many)
-        for capture in captures:
-            if capture.using == alias:
+        for recorder in captures:
+            if recorder.using == alias:
                 # list.append is atomic under the GIL: threads recording at
                 # once need no lock, and a reader sees whole entries only.
-                capture._queries.append(entry)
+                recorder.entries.append(entry)
     if log:
         logger.debug(
             "(%.3f ms) %s; args=%s; alias=%s; thread=%s",
@@ -165,116 +192,3 @@ def observe(alias: str, sql: str) -> _NotWatched | _Timed:
     if not (log or active):
         return _NOT_WATCHED
     return _Timed(alias, sql, log)
-
-
-class QueryCapture(Sequence[CapturedQuery]):
-    """The statements run on one alias, on any thread, while the block is open.
-
-    Made by :func:`capture_queries`. A sequence of :class:`CapturedQuery`
-    (``len()``, iteration, indexing), in the order the statements finished.
-    It keeps its statements after the block ends; entering it again starts
-    a new, empty record. Captures nest: an outer one also sees the statements
-    of an inner one.
-    """
-
-    def __init__(self, using: str = "default") -> None:
-        if not isinstance(using, str):
-            raise TypeError(
-                f"capture_queries(using=...) takes one database alias as a str, "
-                f"not {short_repr(using)}; capture each alias in its own block."
-            )
-        self.using = using
-        self._queries: list[CapturedQuery] = []
-        self._open = False
-
-    # -- the block -------------------------------------------------------------
-    def __enter__(self) -> QueryCapture:
-        global active
-        if self._open:
-            raise RuntimeError(
-                "This capture_queries() block is already open; open a new "
-                "orm.capture_queries() to capture inside it."
-            )
-        _check_alias(self.using)
-        self._queries = []
-        with _lock:
-            self._open = True
-            active = (*active, self)
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        global active
-        with _lock:
-            self._open = False
-            active = tuple(capture for capture in active if capture is not self)
-
-    async def __aenter__(self) -> QueryCapture:
-        # No thread hop: registration is process-wide, so the statements of
-        # the a* calls awaited in the block are seen on whichever thread runs them.
-        return self.__enter__()
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.__exit__(exc_type, exc, tb)
-
-    # -- the record ------------------------------------------------------------
-    @property
-    def queries(self) -> list[CapturedQuery]:
-        """A copy of the statements captured so far."""
-        return list(self._queries)
-
-    @property
-    def sql(self) -> list[str]:
-        """The SQL of each captured statement, in order."""
-        return [query.sql for query in self._queries]
-
-    def __len__(self) -> int:
-        return len(self._queries)
-
-    @overload
-    def __getitem__(self, index: int) -> CapturedQuery: ...
-    @overload
-    def __getitem__(self, index: slice) -> list[CapturedQuery]: ...
-    def __getitem__(self, index: int | slice) -> CapturedQuery | list[CapturedQuery]:
-        return self._queries[index]
-
-    def __iter__(self) -> Iterator[CapturedQuery]:
-        return iter(list(self._queries))
-
-    def numbered(self) -> str:
-        """The captured SQL as a numbered list, one statement per line (for messages)."""
-        return "\n".join(f"{i}. {query}" for i, query in enumerate(self._queries, 1))
-
-    def __repr__(self) -> str:
-        state = "open" if self._open else "closed"
-        return f"<QueryCapture using={self.using!r} {state} queries={len(self._queries)}>"
-
-
-def capture_queries(using: str = "default") -> QueryCapture:
-    """Record every statement run on ``using`` while the block is open, on any thread.
-
-    ``with orm.capture_queries() as queries:`` or ``async with``; afterwards
-    ``len(queries)``, ``queries[0].sql``, ``.params``, ``.duration`` (ms),
-    ``.alias``, ``.thread``. Statements of other threads count too (another
-    request served meanwhile, a background thread): capture around code
-    that runs alone when the count matters.
-    """
-    return QueryCapture(using)
-
-
-def _check_alias(alias: str) -> None:
-    """Refuse an alias that is not configured (a capture of it would stay empty forever)."""
-    if alias not in connections:
-        raise ImproperlyConfigured(
-            f"capture_queries(using={short_repr(alias)}): that database alias is not "
-            f"configured; configured aliases: {', '.join(sorted(connections))}."
-        )

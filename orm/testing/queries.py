@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 from asgiref.sync import sync_to_async
 
+from orm.db.capture import QueryCapture
 from orm.db.connections import DEFAULT_DB_ALIAS, connections
-from orm.db.querylog import QueryCapture
 from orm.db.wrapper import BaseDatabaseWrapper
 from orm.utils.text import short_repr
 
@@ -50,7 +50,7 @@ class AssertNumQueries:
             )
         self.expected = expected
         self.using = using
-        #: The statements captured (a :class:`orm.db.querylog.QueryCapture`).
+        #: The statements captured (a :class:`orm.db.capture.QueryCapture`).
         self.captured = QueryCapture(using)
 
     def __enter__(self) -> QueryCapture:

@@ -170,3 +170,22 @@ async def test_streams_are_logged_once_per_statement(
     assert await orm.sync_to_async(lambda: list(stream.iterator(chunk_size=1)))() == [1, 2, 3]
     selects = [r.sql for r in statements(caplog)]
     assert len(selects) == 2 and all(sql.startswith("SELECT") for sql in selects)
+
+
+def test_manual_transactions_are_logged(notes: str) -> None:
+    begin = "BEGIN IMMEDIATE" if notes == "sqlite" else "BEGIN"
+    connection = orm.connections["default"]
+    with orm.capture_queries() as queries:
+        connection.set_autocommit(False)
+        try:
+            Note.objects.filter(rank=1).update(text="kept")
+            transaction.commit()
+            Note.objects.filter(rank=1).update(text="dropped")
+            transaction.rollback()
+        finally:
+            connection.set_autocommit(True)
+    assert [q.sql.split(" SET ")[0] for q in queries] == [
+        begin, 'UPDATE "querylogtests_note"', "COMMIT",
+        begin, 'UPDATE "querylogtests_note"', "ROLLBACK",
+    ]
+    assert Note.objects.get(rank=1).text == "kept"
