@@ -8,6 +8,7 @@ from asgiref.sync import async_to_sync, sync_to_async
 import orm.query.generated  # noqa: F401  (gives GeneratedField its expression compiler)
 from orm import signals
 from orm.db import transaction
+from orm.db.capture import capture_queries
 from orm.db.connections import configure, connection, connections
 from orm.db.scopes import connection_scope
 from orm.exceptions import (
@@ -234,6 +235,7 @@ __all__ = [
     "amigrate",
     "aprefetch_related_objects",
     "async_to_sync",
+    "capture_queries",
     "configure",
     "connection",
     "connection_scope",

@@ -1,18 +1,22 @@
 """The cursor wrapper every query goes through.
 
 It is the single place that (1) refuses queries inside a broken atomic block,
-(2) runs the connection's execute wrappers (query counting, logging) and
-(3) translates driver errors. Placeholders are ``%s`` on every backend; the
+(2) runs the connection's execute wrappers, (3) hands each statement to the
+statement log and the open query captures (``orm.db.querylog``) and (4)
+translates driver errors. Placeholders are ``%s`` on every backend; the
 backend's ``convert_query`` turns them into the driver's style.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from time import perf_counter
 from typing import TYPE_CHECKING, Any, Protocol
 
 from orm.abc import Params
+from orm.db import querylog
 from orm.utils.asyncio import check_async_unsafe
 
 if TYPE_CHECKING:
@@ -22,11 +26,15 @@ if TYPE_CHECKING:
 
 __all__ = ["CursorOwner", "CursorWrapper", "Params"]
 
+_DEBUG = logging.DEBUG
+
 
 class CursorOwner(Protocol):
     """What a cursor needs from the connection wrapper that made it
     (``orm.db.wrapper.BaseDatabaseWrapper``, which imports this module)."""
 
+    @property
+    def alias(self) -> str: ...
     @property
     def thread_ident(self) -> int: ...
     @property
@@ -133,12 +141,33 @@ class CursorWrapper:
     def _execute(self, sql: str, params: Any, many: bool, context: Any) -> Any:
         db = self.db
         query = db.ops.convert_query(sql, params is not None)
-        with db.wrap_database_errors:
-            if many:
-                return self.cursor.executemany(query, params)
-            if params is None:
-                return self.cursor.execute(query)
-            return self.cursor.execute(query, params)
+        # The statement log and query capture (orm.db.querylog) cost two
+        # tests here while nobody watches: nothing is timed or built.
+        if not querylog.active and not querylog.logger.isEnabledFor(_DEBUG):
+            with db.wrap_database_errors:
+                if many:
+                    return self.cursor.executemany(query, params)
+                if params is None:
+                    return self.cursor.execute(query)
+                return self.cursor.execute(query, params)
+        return self._execute_watched(sql, query, params, many)
+
+    def _execute_watched(self, sql: str, query: str, params: Any, many: bool) -> Any:
+        """Run and time the statement, then hand it to the log and the captures."""
+        db = self.db
+        log = querylog.logger.isEnabledFor(_DEBUG)
+        start = perf_counter()
+        try:
+            with db.wrap_database_errors:
+                if many:
+                    return self.cursor.executemany(query, params)
+                if params is None:
+                    return self.cursor.execute(query)
+                return self.cursor.execute(query, params)
+        finally:
+            # After a failure too (as Django): the failing SQL is what one looks for.
+            duration = (perf_counter() - start) * 1000.0
+            querylog.record(db.alias, sql, params, many, duration, log)
 
 
 def _bind(wrapper: Any, call: Any) -> Any:

@@ -25,6 +25,7 @@ from orm.abc import Connection, Features, Introspection, Operations, PoolRegistr
 from orm.conf import DatabaseSettings
 from orm.db.cursor import CursorWrapper
 from orm.db.errors import DatabaseErrorWrapper
+from orm.db.querylog import observe
 from orm.db.transaction_state import OnCommitHook, TransactionState
 from orm.exceptions import (
     DatabaseError,
@@ -337,19 +338,19 @@ class BaseDatabaseWrapper:
 
     def driver_begin(self) -> None:
         """``begin_sql`` on the open connection, errors translated."""
-        with self.wrap_database_errors:
+        with self.wrap_database_errors, observe(self.alias, self.begin_sql):
             self.connection.execute(self.begin_sql)
 
     def driver_commit(self) -> None:
         """COMMIT on the open connection, if any."""
         if self.connection is not None:
-            with self.wrap_database_errors:
+            with self.wrap_database_errors, observe(self.alias, "COMMIT"):
                 self.connection.commit()
 
     def driver_rollback(self) -> None:
         """ROLLBACK on the open connection, if any."""
         if self.connection is not None:
-            with self.wrap_database_errors:
+            with self.wrap_database_errors, observe(self.alias, "ROLLBACK"):
                 self.connection.rollback()
 
     def driver_savepoint(self, verb: str, sid: str) -> None:
@@ -357,8 +358,9 @@ class BaseDatabaseWrapper:
         # Straight to the driver: savepoint bookkeeping of the block itself is
         # not a user query (no execute wrappers, no owner check).
         self.validate_thread_sharing()
-        with self.wrap_database_errors:
-            self.connection.execute(f"{verb} {self.ops.quote_name(sid)}")
+        sql = f"{verb} {self.ops.quote_name(sid)}"
+        with self.wrap_database_errors, observe(self.alias, sql):
+            self.connection.execute(sql)
 
     # -- the transaction API (Django's names; the work is TransactionState's) --
     @property

@@ -3,8 +3,9 @@
 Fixtures: ``orm_db`` (the test runs in one transaction per database, shared
 by every thread the test reaches, rolled back afterwards),
 ``orm_transactional_db`` (no wrapping transaction; tables emptied after the
-test), the ``@pytest.mark.orm_db(transaction=False, databases=[...])``
-marker, ``orm_database_urls`` and ``orm_test_models`` (override them to
+test), ``orm_assert_num_queries`` and ``orm_capture_on_commit_callbacks``
+(from ``orm.testing.queries``), the
+``@pytest.mark.orm_db(transaction=False, databases=[...])`` marker, ``orm_database_urls`` and ``orm_test_models`` (override them to
 choose the databases and the models) and ``orm_db_setup`` (the session's
 test databases). Option: ``--orm-reuse-db``.
 
@@ -34,8 +35,12 @@ from orm.testing.isolation import (
     flush_tables,
     wait_for_sync_threads,
 )
+# Re-exported so pytest finds them in this plugin module (pytest11 entry point).
+from orm.testing.queries import orm_assert_num_queries, orm_capture_on_commit_callbacks
 
 __all__ = [
+    "orm_assert_num_queries",
+    "orm_capture_on_commit_callbacks",
     "orm_database_urls",
     "orm_db",
     "orm_db_setup",

@@ -50,6 +50,7 @@ MODULE_NO_DB = {
     # the async machinery itself
     "async_to_sync", "sync_to_async", "connection_scope",
     "configure",  # settings only; closes connections, runs no query
+    "capture_queries",  # records the statements others run; runs none itself
 }
 
 # Database-touching public API without a twin (none today: every one has its
