@@ -35,8 +35,10 @@ from orm.testing.isolation import (
     flush_tables,
     wait_for_sync_threads,
 )
-# Re-exported so pytest finds them in this plugin module (pytest11 entry point).
-from orm.testing.queries import orm_assert_num_queries, orm_capture_on_commit_callbacks
+from orm.testing.queries import (  # in this module so pytest registers them with the plugin
+    orm_assert_num_queries,
+    orm_capture_on_commit_callbacks,
+)
 
 __all__ = [
     "orm_assert_num_queries",
