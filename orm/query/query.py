@@ -24,6 +24,7 @@ from orm.query.lookups import Lookup
 from orm.query.q import Q
 from orm.query.where import NothingNode, WhereNode
 from orm.sql.identifiers import check_alias
+from orm.sql.klass_info import KlassInfo
 from orm.utils.text import short_repr, short_str
 
 ORDER_PATTERN = re.compile(r"^-?(?:[A-Za-z_][A-Za-z0-9_]*)(?:__[A-Za-z0-9_]+)*$")
@@ -551,7 +552,7 @@ class Query:
         return q
 
     # -- hooks for the compiler (orm.sql sits below this layer) ----------------------
-    def get_select(self) -> tuple[list[tuple[Any, str | None]], dict[str, Any] | None, dict[str, int]]:
+    def get_select(self) -> tuple[list[tuple[Any, str | None]], KlassInfo | None, dict[str, int]]:
         """Resolved select list, model-row layout and annotation positions."""
         return select_mod.get_select(self)
 

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from orm.exceptions import EmptyResultSet, FullResultSet, ProgrammingError
+from orm.sql.klass_info import KlassInfo
 from orm.utils.text import short_repr
 
 MULTI = "multi"
@@ -41,7 +42,7 @@ class SQLCompiler:
         self._quote_cache: dict[str, str] = {}
         self._labels: dict[str, str] | None = None
         self.select: list[tuple[Any, str | None]] = []
-        self.klass_info: dict[str, Any] | None = None
+        self.klass_info: KlassInfo | None = None
         self.annotation_col_map: dict[str, int] = {}
 
     # -- naming ------------------------------------------------------------------
