@@ -23,8 +23,8 @@ from orm.query.json_lookups import KEY_TRANSFORM_LOOKUPS, KeyTransform
 from orm.query.lookups import Lookup
 from orm.query.q import Q
 from orm.query.where import NothingNode, WhereNode
-from orm.sql.identifiers import check_alias
 from orm.sql.klass_info import KlassInfo
+from orm.utils.identifiers import check_alias
 from orm.utils.text import short_repr, short_str
 
 ORDER_PATTERN = re.compile(r"^-?(?:[A-Za-z_][A-Za-z0-9_]*)(?:__[A-Za-z0-9_]+)*$")

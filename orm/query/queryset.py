@@ -32,8 +32,8 @@ from orm.query.q import Q
 from orm.query.query import MAX_SLICE, Query
 from orm.query.summary import get_aggregation
 from orm.sql.compiler import convert_rows
-from orm.sql.identifiers import check_alias
 from orm.utils.asyncio import check_async_unsafe, to_async
+from orm.utils.identifiers import check_alias
 from orm.utils.text import short_repr
 
 M = TypeVar("M")

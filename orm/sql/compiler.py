@@ -340,6 +340,18 @@ class SQLCompiler:
         return self.execute_sql(SINGLE) is not None
 
 
+class DDLCompiler(SQLCompiler):
+    """Compiles a condition for DDL (a CHECK constraint, a partial index's WHERE).
+
+    DDL names exactly one table, and SQLite rejects a qualified column in a
+    CHECK or index condition, so columns are rendered unqualified.
+    """
+
+    def alias_ref(self, alias: str) -> str:
+        """No table label: a bare column name (``Col`` renders just the column)."""
+        return ""
+
+
 def convert_rows(rows: Any, converters: list[tuple[int, list[Any], Any]], connection: Any) -> Iterator[Any]:
     """Rows with each column passed through its converters (lazily; ``None`` skips single ones)."""
     single = [(pos, funcs[0], expr) for pos, funcs, expr in converters if len(funcs) == 1]

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from orm.exceptions import NotSupportedError
-from orm.sql.identifiers import check_explain_option, quote_name
+from orm.utils.identifiers import check_explain_option, quote_name
 from orm.utils.text import short_repr
 
 Converter = Callable[[Any, Any, Any], Any]
