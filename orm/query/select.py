@@ -12,8 +12,9 @@ from typing import Any
 from orm.exceptions import FieldError
 from orm.query.expressions import Col, Func, OrderBy, Ref
 from orm.query.joins import path_infos
+from orm.sql.compiler import Select, SelectParts
 from orm.sql.klass_info import KlassInfo
-from orm.utils.text import short_reprs
+from orm.utils.text import short_repr, short_reprs
 
 
 class Random(Func):
@@ -21,6 +22,45 @@ class Random(Func):
 
     function = "RANDOM"
     template = "RANDOM()"
+
+
+# Shared by every SelectParts that has none of a part; never mutated.
+_NONE: list[Any] = []
+
+
+def prepare_select(query: Any, cached: tuple[Select, KlassInfo | None] | None, lock_of: bool) -> SelectParts:
+    """Everything the compiler renders for ``query``'s SELECT (see ``SelectParts``).
+
+    The order is the order joins are created in (and so their aliases): the
+    select list (``select_related``), then ordering, then ``distinct(*fields)``.
+    ``select_for_update(of=...)`` names are resolved on a copy: a relation they
+    name that the query does not already join is not joined for them.
+    """
+    if cached is None:
+        select, klass_info, annotation_col_map = get_select(query)
+    else:
+        (select, klass_info), annotation_col_map = cached, {}
+    order_by = get_order_by(query, {alias for _expr, alias in select if alias})
+    # The common query neither groups, nor distincts on fields, nor locks:
+    # skip those calls on this per-statement path.
+    distinct_on = [query.resolve_ref(name) for name in query.distinct_fields] if query.distinct_fields else _NONE
+    group_by = get_group_by(query, select, order_by) if query.group_by is not None else _NONE
+    return SelectParts(select, klass_info, annotation_col_map, order_by, group_by, distinct_on,
+                       lock_aliases(query.clone()) if lock_of else _NONE)
+
+
+def lock_aliases(query: Any) -> list[str]:
+    """The table aliases ``select_for_update(of=(...))`` names (``"self"``: the queried table)."""
+    aliases = []
+    for name in query.select_for_update_of:
+        if name == "self":
+            aliases.append(query.get_initial_alias())
+            continue
+        field, _target, alias, rest, _ = query.setup_joins(name.split("__"), trim_last_fk=False)
+        if rest or not field.is_relation:
+            raise ValueError(f"select_for_update(of=...) needs relation names, got {short_repr(name)}.")
+        aliases.append(alias)
+    return aliases
 
 
 def default_fields(query: Any, opts: Any, root: bool) -> list[Any]:
