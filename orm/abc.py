@@ -9,7 +9,7 @@ with these protocols, and mypy checks each backend's classes against them
 where the backend assigns ``ops_class`` and the rest.
 
 The protocols describe what callers may rely on, not everything a class
-has: a vendor class may offer more (PostgreSQL's ``json_key_compare_sql``),
+has: a vendor class may offer more (SQLite's ``json_expr``),
 reached after a ``vendor`` or feature test.
 """
 
@@ -137,15 +137,7 @@ class Operations(Protocol):
     def json_key_sql(
         self, sql: str, params: list[Any], keys: list[str], as_json: bool
     ) -> SQLParams: ...
-    def json_key_exact_sql(self, compiler: Any, key: Any, value: Any) -> SQLParams: ...
-    def json_key_isnull_sql(self, compiler: Any, key: Any, isnull: bool) -> SQLParams: ...
-    def json_key_in_sql(self, compiler: Any, key: Any, values: list[Any]) -> SQLParams: ...
-    def json_has_keys_sql(
-        self, compiler: Any, lhs: Any, keys: list[str], require_all: bool
-    ) -> SQLParams: ...
-    def json_containment_sql(
-        self, compiler: Any, lhs: Any, value: Any, contained_by: bool
-    ) -> SQLParams: ...
+    def json_scalar_param(self, value: Any) -> Any: ...
 
 
 class Features(Protocol):

@@ -16,7 +16,8 @@ from typing import Any
 
 from orm.query.q import Q
 from orm.query.query import Query
-from orm.sql.identifiers import check_alias
+from orm.sql.compiler import DDLCompiler
+from orm.utils.identifiers import check_alias
 
 _PLACEHOLDER = re.compile(r"%%|%s")
 
@@ -194,8 +195,7 @@ def _condition_sql(model: Any, condition: Q | None, schema_editor: Any) -> str:
         return ""
     query = Query(model)
     where = query.build_where(condition, allow_joins=False)
-    compiler = query.get_compiler(connection=schema_editor.connection)
-    compiler.alias_ref = lambda alias: ""  # columns unqualified in DDL
+    compiler = DDLCompiler(query, schema_editor.connection)
     sql, params = compiler.compile(where)
     # Inline each literal at its placeholder, keeping '%%' (from quoted names)
     # and doubling '%' inside literals: the DDL still goes through placeholder

@@ -17,6 +17,7 @@ from orm.db.connections import connections
 from orm.exceptions import ObjectDoesNotExist, SynchronousOnlyOperation
 from orm.models.manager import Manager
 from orm.query.expressions import F
+from orm.query.prefetch import PrefetchResult
 from orm.query.queryset import QuerySet
 from orm.signals import m2m_changed
 from orm.utils.asyncio import ALLOW_ENV, check_async_unsafe, in_event_loop_thread, to_async
@@ -102,7 +103,7 @@ class ForwardManyToOneDescriptor:
         if value is not None and field.one_to_one:
             value._state.fields_cache[field.remote_field.get_accessor_name()] = instance
 
-    def prefetch(self, instances: list[Any], queryset: Any = None) -> tuple[dict[Any, list[Any]], Any, bool, str]:
+    def prefetch(self, instances: list[Any], queryset: Any = None) -> PrefetchResult:
         """Load the targets of every instance with one query."""
         field = self.field
         target = field.target_field.attname
@@ -112,7 +113,7 @@ class ForwardManyToOneDescriptor:
         if values:
             for obj in qs.filter(**{f"{target}__in": list(values)}):
                 groups[getattr(obj, target)].append(obj)
-        return groups, lambda inst: inst.__dict__.get(field.attname), True, field.name
+        return PrefetchResult(groups, lambda inst: inst.__dict__.get(field.attname), True, field.name)
 
 
 class ForwardOneToOneDescriptor(ForwardManyToOneDescriptor):
@@ -157,7 +158,7 @@ class ReverseOneToOneDescriptor:
             setattr(value, self.rel.field.name, instance)
         instance._state.fields_cache[self.rel.get_accessor_name()] = value
 
-    def prefetch(self, instances: list[Any], queryset: Any = None) -> tuple[dict[Any, list[Any]], Any, bool, str]:
+    def prefetch(self, instances: list[Any], queryset: Any = None) -> PrefetchResult:
         field = self.rel.field
         target = field.target_field.attname
         qs = queryset if queryset is not None else self.rel.related_model._base_manager.all()
@@ -165,7 +166,7 @@ class ReverseOneToOneDescriptor:
         groups: dict[Any, list[Any]] = defaultdict(list)
         for obj in qs.filter(**{f"{field.name}__in": keys}):
             groups[obj.__dict__[field.attname]].append(obj)
-        return groups, lambda inst: getattr(inst, target), True, self.rel.get_accessor_name()
+        return PrefetchResult(groups, lambda inst: getattr(inst, target), True, self.rel.get_accessor_name())
 
 
 class ReverseManyToOneDescriptor:
@@ -185,7 +186,7 @@ class ReverseManyToOneDescriptor:
             f"Use {self.rel.get_accessor_name()}.set() instead."
         )
 
-    def prefetch(self, instances: list[Any], queryset: Any = None) -> tuple[dict[Any, list[Any]], Any, bool, str]:
+    def prefetch(self, instances: list[Any], queryset: Any = None) -> PrefetchResult:
         field = self.rel.field
         target = field.target_field.attname
         qs = queryset if queryset is not None else self.rel.related_model._base_manager.all()
@@ -196,7 +197,7 @@ class ReverseManyToOneDescriptor:
             key = obj.__dict__[field.attname]
             groups[key].append(obj)
             obj._state.fields_cache[field.name] = by_key.get(key)
-        return groups, lambda inst: getattr(inst, target), False, self.rel.get_accessor_name()
+        return PrefetchResult(groups, lambda inst: getattr(inst, target), False, self.rel.get_accessor_name())
 
 
 class ManyToManyDescriptor:
@@ -223,7 +224,7 @@ class ManyToManyDescriptor:
             f"many-to-many set is prohibited. Use {name}.set() instead."
         )
 
-    def prefetch(self, instances: list[Any], queryset: Any = None) -> tuple[dict[Any, list[Any]], Any, bool, str]:
+    def prefetch(self, instances: list[Any], queryset: Any = None) -> PrefetchResult:
         source_fk, _target_fk, target_model, cache_name = _m2m_sides(self.rel, self.reverse)
         source_attr = source_fk.target_field.attname
         keys = [getattr(inst, source_attr) for inst in instances]
@@ -236,7 +237,7 @@ class ManyToManyDescriptor:
         groups: dict[Any, list[Any]] = defaultdict(list)
         for obj in qs:
             groups[obj.__dict__.pop("_prefetch_source")].append(obj)
-        return groups, lambda inst: getattr(inst, source_attr), False, cache_name
+        return PrefetchResult(groups, lambda inst: getattr(inst, source_attr), False, cache_name)
 
 
 def _m2m_sides(rel: Any, reverse: bool) -> tuple[Any, Any, Any, str]:

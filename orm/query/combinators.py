@@ -21,6 +21,7 @@ from typing import Any
 from orm.exceptions import DatabaseError, FieldError, NotSupportedError
 from orm.query import select as select_mod
 from orm.query.expressions import Col, Expression, F, OrderBy, Ref
+from orm.sql.klass_info import KlassInfo
 
 # Django's wording, so code that matches on it keeps working.
 ORDER_NOT_SELECTED = "ORDER BY term does not match any column in the result set."
@@ -52,7 +53,7 @@ class CombinedPlan:
     parts: list[Any]
     order: list[OrderBy]
     select: list[tuple[Any, str | None]]
-    klass_info: dict[str, Any] | None
+    klass_info: KlassInfo | None
     annotation_col_map: dict[str, int]
     hidden: int
 
@@ -156,7 +157,7 @@ def plan(query: Any) -> CombinedPlan:
     return CombinedPlan(parts, order, select, klass_info, annotation_col_map, len(hidden))
 
 
-def describe(query: Any) -> tuple[list[tuple[Any, str | None]], dict[str, Any] | None, dict[str, int]]:
+def describe(query: Any) -> tuple[list[tuple[Any, str | None]], KlassInfo | None, dict[str, int]]:
     """The select list of a query as a combination sees it (the first query's, if combined)."""
     if query.combinator:
         return describe(_with_values(query, query.combined_queries[0]))

@@ -179,10 +179,9 @@ def _build_plan(model: Any, terms: tuple[Term, ...], kind: str, connection: Any)
     attnames: list[str] = []
     if kind in (FETCH, GET):
         info = compiler.klass_info
-        if (info is None or info["related"] or info["start"] != 0 or compiler.annotation_col_map
-                or info["model"] is not model):
+        if info is None or not info.is_plain or compiler.annotation_col_map or info.model is not model:
             return None
-        attnames = [fld.attname for fld in info["fields"]]
+        attnames = list(info.attnames)
     return Plan(sql, tuple(rhs_sql), compiler.get_converters(), attnames)
 
 

@@ -4,10 +4,22 @@ from __future__ import annotations
 
 from collections import namedtuple
 from collections.abc import Iterator
-from typing import Any
+from enum import Enum
+from typing import Any, ClassVar
 
 from orm.signals import post_init, pre_init
 from orm.sql.compiler import GET_ITERATOR_CHUNK_SIZE
+from orm.sql.klass_info import KlassInfo
+
+
+class ResultKind(Enum):
+    """What a QuerySet yields per row; each kind has one iterable class below."""
+
+    MODELS = "models"
+    VALUES = "values"
+    VALUES_LIST = "values_list"
+    FLAT = "flat"
+    NAMED = "named"
 
 
 def instance_loader(model: Any) -> Any:
@@ -36,6 +48,8 @@ def instance_loader(model: Any) -> Any:
 class BaseIterable:
     """Iterates a QuerySet's rows once (optionally streaming in chunks)."""
 
+    kind: ClassVar[ResultKind]
+
     def __init__(self, queryset: Any, chunked_fetch: bool = False,
                  chunk_size: int = GET_ITERATOR_CHUNK_SIZE) -> None:
         self.queryset = queryset
@@ -55,29 +69,30 @@ class BaseIterable:
 class ModelIterable(BaseIterable):
     """Yields model instances built with ``from_db`` (no ``__init__`` validation)."""
 
+    kind = ResultKind.MODELS
+
     def __iter__(self) -> Iterator[Any]:
         qs = self.queryset
         db = qs.db
         compiler, rows = self.rows()
-        info = compiler.klass_info
+        info: KlassInfo | None = compiler.klass_info
         if info is None:
             return
-        model = info["model"]
-        attnames = [fld.attname for fld in info["fields"]]
-        start, end = info["start"], info["end"]
-        related = info["related"]
+        attnames = info.attnames
+        start, end = info.start, info.end
+        populators = [RelatedPopulator(related, db) for related in info.related]
         annotations = list(compiler.annotation_col_map.items())
-        from_db = instance_loader(model)
+        from_db = instance_loader(info.model)
         known = qs._known_related_objects
-        if not related and not annotations and not known and start == 0:
+        if not populators and not annotations and not known and start == 0:
             # The common case: a row is exactly the model's columns.
             for row in rows:
                 yield from_db(db, attnames, row)
             return
         for row in rows:
             obj = from_db(db, attnames, row[start:end])
-            if related:
-                _populate_related(obj, row, related, db)
+            for populator in populators:
+                populator.populate(row, obj)
             for name, position in annotations:
                 setattr(obj, name, row[position])
             for field_name, value in known:
@@ -85,29 +100,43 @@ class ModelIterable(BaseIterable):
             yield obj
 
 
-def _populate_related(obj: Any, row: Any, infos: list[dict[str, Any]], db: str) -> None:
-    for info in infos:
-        model = info["model"]
-        values = row[info["start"]:info["end"]]
-        layout = info.get("layout")
-        if layout is None:  # computed once per query, not per row
-            layout = info["layout"] = (
-                info["fields"].index(model._meta.pk), [fld.attname for fld in info["fields"]])
-        pk_position, attnames = layout
-        field = info["field"]
-        if values[pk_position] is None:
-            rel_obj = None
+class RelatedPopulator:
+    """Builds one ``select_related`` object from its slice of a row and caches it on the parent.
+
+    Made once per query (as Django's ``RelatedPopulator``): the cache names on
+    both sides are looked up here, not per row.
+    """
+
+    def __init__(self, info: KlassInfo, db: str) -> None:
+        self.db = db
+        self.start, self.end = info.start, info.end
+        self.attnames = info.attnames
+        self.pk_position = info.pk_position
+        self.from_db = instance_loader(info.model)
+        relation = info.relation
+        self.back_name: str | None
+        if info.reverse:
+            # Reverse one-to-one: the parent holds it under the accessor name,
+            # and it points back through its own forward field.
+            self.cache_name = relation.get_accessor_name()
+            self.back_name = relation.field.name
         else:
-            rel_obj = instance_loader(model)(db, attnames, values)
-            _populate_related(rel_obj, row, info["related"], db)
-        if info["reverse"]:
-            obj._state.fields_cache[field.get_accessor_name()] = rel_obj
-            if rel_obj is not None:
-                rel_obj._state.fields_cache[field.field.name] = obj
-        else:
-            obj._state.fields_cache[field.name] = rel_obj
-            if rel_obj is not None and field.one_to_one:
-                rel_obj._state.fields_cache[field.remote_field.get_accessor_name()] = obj
+            self.cache_name = relation.name
+            self.back_name = relation.remote_field.get_accessor_name() if relation.one_to_one else None
+        self.populators = [RelatedPopulator(related, db) for related in info.related]
+
+    def populate(self, row: Any, parent: Any) -> None:
+        """Set the related object (or None when its primary key is NULL) on ``parent``."""
+        values = row[self.start:self.end]
+        if values[self.pk_position] is None:
+            parent._state.fields_cache[self.cache_name] = None
+            return
+        obj = self.from_db(self.db, self.attnames, values)
+        for populator in self.populators:
+            populator.populate(row, obj)
+        parent._state.fields_cache[self.cache_name] = obj
+        if self.back_name is not None:
+            obj._state.fields_cache[self.back_name] = parent
 
 
 def _names(compiler: Any) -> list[str]:
@@ -116,6 +145,8 @@ def _names(compiler: Any) -> list[str]:
 
 class ValuesIterable(BaseIterable):
     """Yields a dict per row (``values()``)."""
+
+    kind = ResultKind.VALUES
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         compiler, rows = self.rows()
@@ -126,6 +157,8 @@ class ValuesIterable(BaseIterable):
 
 class ValuesListIterable(BaseIterable):
     """Yields a tuple per row (``values_list()``)."""
+
+    kind = ResultKind.VALUES_LIST
 
     def __iter__(self) -> Iterator[tuple[Any, ...]]:
         compiler, rows = self.rows()
@@ -151,6 +184,8 @@ def _value_order(queryset: Any, compiler: Any) -> list[int] | None:
 class NamedValuesListIterable(ValuesListIterable):
     """Yields a named tuple per row (``values_list(named=True)``)."""
 
+    kind = ResultKind.NAMED
+
     def __iter__(self) -> Iterator[Any]:
         queryset = self.queryset
         names = list(queryset._fields) or [
@@ -164,7 +199,16 @@ class NamedValuesListIterable(ValuesListIterable):
 class FlatValuesListIterable(BaseIterable):
     """Yields the single selected value per row (``values_list(flat=True)``)."""
 
+    kind = ResultKind.FLAT
+
     def __iter__(self) -> Iterator[Any]:
         compiler, rows = self.rows()
         for row in rows:
             yield row[0]
+
+
+#: The iterable class of each result kind.
+ITERABLES: dict[ResultKind, type[BaseIterable]] = {
+    cls.kind: cls
+    for cls in (ModelIterable, ValuesIterable, ValuesListIterable, NamedValuesListIterable, FlatValuesListIterable)
+}

@@ -19,6 +19,7 @@ from typing import Any
 from orm import fields as f
 from orm.exceptions import EmptyResultSet, NotSupportedError
 from orm.fields.misc import check_json
+from orm.query import json_vendor as vendor
 from orm.query.expressions import SQLParams
 from orm.query.lookups import (
     EndsWith,
@@ -77,6 +78,11 @@ class KeyTransform(Transform):
         return compiler.connection.ops.json_key_sql(base_sql, base_params, keys, as_json=True)  # type: ignore[no-any-return]
 
 
+def _unsupported(connection: Any) -> NotSupportedError:
+    """The error of a JSON key lookup on a backend without an ``as_<vendor>`` for it."""
+    return NotSupportedError(f"JSON key lookups are not supported on {connection.display_name}.")
+
+
 def _label(lhs: Any) -> str:
     if isinstance(lhs, KeyTransform):
         return lhs.label()
@@ -103,16 +109,28 @@ class KeyTransformExact(Lookup):
         _check_value(self.lhs, self.rhs)
         return self.rhs
 
+    # data__key=None matches a JSON null value (a missing key is __isnull=True).
     def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
-        # data__key=None matches a JSON null value (a missing key is __isnull=True).
-        return connection.ops.json_key_exact_sql(compiler, self.lhs, self.rhs)  # type: ignore[no-any-return]
+        raise _unsupported(connection)
+
+    def as_sqlite(self, compiler: Any, connection: Any) -> SQLParams:
+        return vendor.sqlite_key_exact(connection.ops, compiler, self.lhs, self.rhs)
+
+    def as_postgresql(self, compiler: Any, connection: Any) -> SQLParams:
+        return vendor.pg_key_exact(connection.ops, compiler, self.lhs, self.rhs)
 
 
 class KeyTransformIsNull(IsNull):
     """``data__key__isnull=True``: the key is absent."""
 
     def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
-        return connection.ops.json_key_isnull_sql(compiler, self.lhs, self.rhs)  # type: ignore[no-any-return]
+        raise _unsupported(connection)
+
+    def as_sqlite(self, compiler: Any, connection: Any) -> SQLParams:
+        return vendor.sqlite_key_isnull(connection.ops, compiler, self.lhs, self.rhs)
+
+    def as_postgresql(self, compiler: Any, connection: Any) -> SQLParams:
+        return vendor.pg_key_isnull(connection.ops, compiler, self.lhs, self.rhs)
 
 
 class _KeyTextMixin:
@@ -132,8 +150,8 @@ class _KeyCompareMixin(_KeyTextMixin):
     def as_postgresql(self, compiler: Any, connection: Any) -> SQLParams:
         if hasattr(self.rhs, "as_sql"):  # type: ignore[attr-defined]
             return self.as_sql(compiler, connection)  # type: ignore[attr-defined,no-any-return]
-        return connection.ops.json_key_compare_sql(  # type: ignore[no-any-return]
-            compiler, self.lhs, self.lookup_name, self.rhs)  # type: ignore[attr-defined]
+        return vendor.pg_key_compare(
+            connection.ops, compiler, self.lhs, self.lookup_name, self.rhs)  # type: ignore[attr-defined]
 
 
 class KeyTransformIn(_KeyTextMixin, In):
@@ -150,12 +168,28 @@ class KeyTransformIn(_KeyTextMixin, In):
             _check_value(self.lhs, value)
         return values
 
-    def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
+    def _plain_values(self) -> bool:
+        # Expressions in the list (or a subquery) compare as the ordinary IN does.
         if not self.rhs_is_direct_value() or any(hasattr(v, "as_sql") for v in self.rhs):
-            return super().as_sql(compiler, connection)
+            return False
         if not self.rhs:
             raise EmptyResultSet
-        return connection.ops.json_key_in_sql(compiler, self.lhs, list(self.rhs))  # type: ignore[no-any-return]
+        return True
+
+    def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
+        if not self._plain_values():
+            return super().as_sql(compiler, connection)
+        raise _unsupported(connection)
+
+    def as_sqlite(self, compiler: Any, connection: Any) -> SQLParams:
+        if not self._plain_values():
+            return super().as_sql(compiler, connection)
+        return vendor.sqlite_key_in(connection.ops, compiler, self.lhs, list(self.rhs))
+
+    def as_postgresql(self, compiler: Any, connection: Any) -> SQLParams:
+        if not self._plain_values():
+            return super().as_sql(compiler, connection)
+        return vendor.pg_key_in(connection.ops, compiler, self.lhs, list(self.rhs))
 
 
 def _key_lookup(base: type[Lookup], mixin: type = _KeyTextMixin) -> type[Lookup]:
@@ -182,8 +216,14 @@ class HasKey(Lookup):
         return [self.rhs]
 
     def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
-        return connection.ops.json_has_keys_sql(  # type: ignore[no-any-return]
-            compiler, self.lhs, self.keys(), self.lookup_name != "has_any_keys")
+        raise NotSupportedError(f"{self.lookup_name} is not supported on {connection.display_name}.")
+
+    def as_sqlite(self, compiler: Any, connection: Any) -> SQLParams:
+        return vendor.sqlite_has_keys(
+            connection.ops, compiler, self.lhs, self.keys(), self.lookup_name != "has_any_keys")
+
+    def as_postgresql(self, compiler: Any, connection: Any) -> SQLParams:
+        return vendor.pg_has_keys(connection.ops, compiler, self.lhs, self.keys(), self.lookup_name != "has_any_keys")
 
 
 class HasKeys(HasKey):
@@ -225,14 +265,14 @@ class DataContains(Lookup):
         return self.rhs
 
     def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
-        if not connection.features.supports_json_field_contains:
-            raise NotSupportedError(
-                f"{self.lookup_name} on a JSONField needs PostgreSQL (jsonb containment); "
-                f"{connection.display_name} has no equivalent. Compare keys instead, e.g. "
-                "data__key=value or data__has_keys=[...]."
-            )
-        return connection.ops.json_containment_sql(  # type: ignore[no-any-return]
-            compiler, self.lhs, self.rhs, self.contained_by)
+        raise NotSupportedError(
+            f"{self.lookup_name} on a JSONField needs PostgreSQL (jsonb containment); "
+            f"{connection.display_name} has no equivalent. Compare keys instead, e.g. "
+            "data__key=value or data__has_keys=[...]."
+        )
+
+    def as_postgresql(self, compiler: Any, connection: Any) -> SQLParams:
+        return vendor.pg_containment(connection.ops, compiler, self.lhs, self.rhs, self.contained_by)
 
 
 class ContainedBy(DataContains):

@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, NamedTuple
 
 from orm.exceptions import FieldError
 from orm.utils.asyncio import check_async_unsafe, to_async
 from orm.utils.text import short_repr
+
+
+class PrefetchResult(NamedTuple):
+    """What a relation descriptor's ``prefetch(instances, queryset)`` returns.
+
+    ``groups`` maps a key to the related objects fetched for it, and
+    ``key_of(instance)`` gives an instance's key; ``single`` relations (forward
+    foreign key, one-to-one) cache one object (or None) under ``cache_name``
+    in the instance's ``fields_cache``, the others a list in its prefetch cache.
+    """
+
+    groups: dict[Any, list[Any]]
+    key_of: Callable[[Any], Any]
+    single: bool
+    cache_name: str
 
 
 class Prefetch:
@@ -91,12 +106,13 @@ def _prefetch_one_level(instances: list[Any], name: str, prefetch: Prefetch | No
         )
     queryset = prefetch.queryset if prefetch is not None else None
     to_attr = prefetch.to_attr if prefetch is not None else None
-    groups, key_of, single, cache_name = descriptor.prefetch(instances, queryset)
+    fetched: PrefetchResult = descriptor.prefetch(instances, queryset)
+    groups, key_of, cache_name = fetched.groups, fetched.key_of, fetched.cache_name
     next_level: list[Any] = []
     seen: set[int] = set()
     for instance in instances:
         values = groups.get(key_of(instance), [])
-        if single:
+        if fetched.single:
             value = values[0] if values else None
             instance._state.fields_cache[cache_name] = value
             found = [value] if value is not None else []

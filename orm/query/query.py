@@ -23,7 +23,7 @@ from orm.query.json_lookups import KEY_TRANSFORM_LOOKUPS, KeyTransform
 from orm.query.lookups import Lookup
 from orm.query.q import Q
 from orm.query.where import NothingNode, WhereNode
-from orm.sql.identifiers import check_alias
+from orm.utils.identifiers import check_alias
 from orm.utils.text import short_repr, short_str
 
 ORDER_PATTERN = re.compile(r"^-?(?:[A-Za-z_][A-Za-z0-9_]*)(?:__[A-Za-z0-9_]+)*$")
@@ -551,21 +551,14 @@ class Query:
         return q
 
     # -- hooks for the compiler (orm.sql sits below this layer) ----------------------
-    def get_select(self) -> tuple[list[tuple[Any, str | None]], dict[str, Any] | None, dict[str, int]]:
-        """Resolved select list, model-row layout and annotation positions."""
-        return select_mod.get_select(self)
+    #: What the compiler renders for this SELECT, resolved once
+    #: (``orm.sql.compiler.SelectSource``); the function itself, not a wrapper,
+    #: since every statement calls it.
+    prepare_select = select_mod.prepare_select
 
     def combinator_plan(self) -> combinators.CombinedPlan:
         """Parts, visible columns and ordering of a combined query (``union()``...)."""
         return combinators.plan(self)
-
-    def get_order_by(self, select_aliases: set[str]) -> list[Any]:
-        """Resolved ORDER BY terms."""
-        return select_mod.get_order_by(self, select_aliases)
-
-    def get_group_by(self, select: list[Any], order_by: list[Any]) -> list[Any]:
-        """GROUP BY expressions."""
-        return select_mod.get_group_by(self, select, order_by)
 
     def get_compiler(self, using: str | None = None, connection: Any = None, outer: Any = None) -> Any:
         """The compiler of this query for a connection (``using`` alias or wrapper)."""

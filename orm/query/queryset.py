@@ -15,13 +15,15 @@ from typing import Any, Generic, TypeVar
 from orm.db import transaction
 from orm.db.connections import DEFAULT_DB_ALIAS, connections
 from orm.exceptions import FieldError, NotSupportedError, TransactionManagementError
-from orm.query import combinators, fastpath, streaming, writes
+from orm.query import combinators, fastpath, merging, streaming, writes
 from orm.query.aggregates import Count
 from orm.query.expressions import F
 from orm.query.iterables import (
+    BaseIterable,
     FlatValuesListIterable,
     ModelIterable,
     NamedValuesListIterable,
+    ResultKind,
     ValuesIterable,
     ValuesListIterable,
     instance_loader,
@@ -31,8 +33,8 @@ from orm.query.q import Q
 from orm.query.query import MAX_SLICE, Query
 from orm.query.summary import get_aggregation
 from orm.sql.compiler import convert_rows
-from orm.sql.identifiers import check_alias
 from orm.utils.asyncio import check_async_unsafe, to_async
+from orm.utils.identifiers import check_alias
 from orm.utils.text import short_repr
 
 M = TypeVar("M")
@@ -76,7 +78,7 @@ class QuerySet(Generic[M]):
         self._result_cache: list[Any] | None = None
         self._prefetch_related_lookups: tuple[Any, ...] = ()
         self._prefetch_done = False
-        self._iterable_class: type = ModelIterable
+        self._iterable_class: type[BaseIterable] = ModelIterable
         self._fields: tuple[str, ...] | None = None
         self._known_related_objects: tuple[tuple[str, Any], ...] = ()
         self._for_write = False
@@ -115,7 +117,7 @@ class QuerySet(Generic[M]):
     def _fast(self, kind: str) -> Any:
         """Run a pending-filter QuerySet through its cached statement (``_SLOW`` if it can't)."""
         terms = self._terms
-        if (terms is None or self._iterable_class is not ModelIterable
+        if (terms is None or self._iterable_class.kind is not ResultKind.MODELS
                 or self._prefetch_related_lookups or self._known_related_objects):
             return _SLOW
         connection = connections[self.db]
@@ -226,20 +228,13 @@ class QuerySet(Generic[M]):
             raise TypeError(f"Cannot use {operator} operator with combined queryset.")
 
     def __and__(self, other: QuerySet[M]) -> QuerySet[M]:
-        self._check_operator_queryset(other, "&")
-        combined = self._chain()
-        combined.query.add_q(Q(pk__in=other.values("pk")))
-        return combined
+        return merging.merge(self, other, merging.AND, "&")  # type: ignore[no-any-return]
 
     def __or__(self, other: QuerySet[M]) -> QuerySet[M]:
-        self._check_operator_queryset(other, "|")
-        combined = self.model._base_manager.filter(Q(pk__in=self.values("pk")) | Q(pk__in=other.values("pk")))
-        return combined  # type: ignore[no-any-return]
+        return merging.merge(self, other, merging.OR, "|")  # type: ignore[no-any-return]
 
     def __xor__(self, other: QuerySet[M]) -> QuerySet[M]:
-        self._check_operator_queryset(other, "^")
-        combined = self.model._base_manager.filter(Q(pk__in=self.values("pk")) ^ Q(pk__in=other.values("pk")))
-        return combined  # type: ignore[no-any-return]
+        return merging.merge(self, other, merging.XOR, "^")  # type: ignore[no-any-return]
 
     # -- chainable -------------------------------------------------------------------
     def all(self) -> QuerySet[M]:

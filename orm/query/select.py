@@ -12,7 +12,9 @@ from typing import Any
 from orm.exceptions import FieldError
 from orm.query.expressions import Col, Func, OrderBy, Ref
 from orm.query.joins import path_infos
-from orm.utils.text import short_reprs
+from orm.sql.compiler import Select, SelectParts
+from orm.sql.klass_info import KlassInfo
+from orm.utils.text import short_repr, short_reprs
 
 
 class Random(Func):
@@ -20,6 +22,45 @@ class Random(Func):
 
     function = "RANDOM"
     template = "RANDOM()"
+
+
+# Shared by every SelectParts that has none of a part; never mutated.
+_NONE: list[Any] = []
+
+
+def prepare_select(query: Any, cached: tuple[Select, KlassInfo | None] | None, lock_of: bool) -> SelectParts:
+    """Everything the compiler renders for ``query``'s SELECT (see ``SelectParts``).
+
+    The order is the order joins are created in (and so their aliases): the
+    select list (``select_related``), then ordering, then ``distinct(*fields)``.
+    ``select_for_update(of=...)`` names are resolved on a copy: a relation they
+    name that the query does not already join is not joined for them.
+    """
+    if cached is None:
+        select, klass_info, annotation_col_map = get_select(query)
+    else:
+        (select, klass_info), annotation_col_map = cached, {}
+    order_by = get_order_by(query, {alias for _expr, alias in select if alias})
+    # The common query neither groups, nor distincts on fields, nor locks:
+    # skip those calls on this per-statement path.
+    distinct_on = [query.resolve_ref(name) for name in query.distinct_fields] if query.distinct_fields else _NONE
+    group_by = get_group_by(query, select, order_by) if query.group_by is not None else _NONE
+    return SelectParts(select, klass_info, annotation_col_map, order_by, group_by, distinct_on,
+                       lock_aliases(query.clone()) if lock_of else _NONE)
+
+
+def lock_aliases(query: Any) -> list[str]:
+    """The table aliases ``select_for_update(of=(...))`` names (``"self"``: the queried table)."""
+    aliases = []
+    for name in query.select_for_update_of:
+        if name == "self":
+            aliases.append(query.get_initial_alias())
+            continue
+        field, _target, alias, rest, _ = query.setup_joins(name.split("__"), trim_last_fk=False)
+        if rest or not field.is_relation:
+            raise ValueError(f"select_for_update(of=...) needs relation names, got {short_repr(name)}.")
+        aliases.append(alias)
+    return aliases
 
 
 def default_fields(query: Any, opts: Any, root: bool) -> list[Any]:
@@ -35,43 +76,40 @@ def default_fields(query: Any, opts: Any, root: bool) -> list[Any]:
     return [fld for fld in fields if fld.name in names or fld.attname in names or fld.primary_key]
 
 
-def get_select(query: Any) -> tuple[list[tuple[Any, str | None]], dict[str, Any] | None, dict[str, int]]:
-    """(select list of (expression, alias), klass_info for model rows, annotation positions)."""
+def get_select(query: Any) -> tuple[list[tuple[Any, str | None]], KlassInfo | None, dict[str, int]]:
+    """(select list of (expression, alias), layout of model rows, annotation positions)."""
     select: list[tuple[Any, str | None]] = []
-    klass_info = None
+    fields: list[Any] | None = None
     if query.default_cols:
         alias = query.get_initial_alias()
         fields = default_fields(query, query.model._meta, root=True)
         select.extend((Col(alias, fld), None) for fld in fields)
-        klass_info = {
-            "model": query.model,
-            "fields": fields,
-            "start": 0,
-            "end": len(fields),
-            "related": [],
-        }
     for name, expr in query.select:
         select.append((expr, name))
     annotation_col_map: dict[str, int] = {}
     for name, annotation in query.annotation_select.items():
         annotation_col_map[name] = len(select)
         select.append((annotation, name))
-    if klass_info is not None and query.select_related:
+    if fields is None:
+        return select, None, annotation_col_map
+    related: tuple[KlassInfo, ...] = ()
+    if query.select_related:
+        # Related columns follow the annotations, so their positions are known only now.
         requested = query.select_related if isinstance(query.select_related, dict) else None
-        klass_info["related"] = related_selections(
+        related = related_selections(
             query, select, query.model._meta, query.get_initial_alias(), requested, 1, False
         )
-    return select, klass_info, annotation_col_map
+    return select, KlassInfo(query.model, tuple(fields), 0, len(fields), related), annotation_col_map
 
 
 def related_selections(
     query: Any, select: list[Any], opts: Any, alias: str, requested: dict[str, Any] | None,
     depth: int, nullable_parent: bool,
-) -> list[dict[str, Any]]:
+) -> tuple[KlassInfo, ...]:
     """Join and select the models reached by ``select_related`` (validating names)."""
-    infos: list[dict[str, Any]] = []
+    infos: list[KlassInfo] = []
     if requested is None and depth > query.max_depth:
-        return infos
+        return ()
     candidates = {fld.name: fld for fld in opts.concrete_fields if fld.is_relation}
     reverse = {rel.get_accessor_name(): rel for rel in opts.related_objects if rel.one_to_one}
     if requested is not None:
@@ -99,23 +137,22 @@ def related_selections(
         rel_alias = query.join(info, alias, True)
         infos.append(_klass_info(query, select, rel.related_model, rel_alias, rel, True,
                                  requested[name], depth, True))
-    return infos
+    return tuple(infos)
 
 
 def _klass_info(
     query: Any, select: list[Any], model: Any, alias: str, field: Any, reverse: bool,
     requested: dict[str, Any] | None, depth: int, nullable: bool,
-) -> dict[str, Any]:
-    fields = list(model._meta.concrete_fields)
+) -> KlassInfo:
+    fields = tuple(model._meta.concrete_fields)
     start = len(select)
     select.extend((Col(alias, fld), None) for fld in fields)
-    info = {"model": model, "fields": fields, "start": start, "end": len(select),
-            "field": field, "reverse": reverse}
-    info["related"] = related_selections(
+    end = len(select)
+    related = related_selections(
         query, select, model._meta, alias, requested or ({} if requested is not None else None),
         depth + 1, nullable,
-    ) if requested or requested is None else []
-    return info
+    ) if requested or requested is None else ()
+    return KlassInfo(model, fields, start, end, related, field, reverse)
 
 
 def get_order_by(query: Any, select_aliases: set[str]) -> list[Any]:

@@ -4,15 +4,22 @@ Every node compiles itself (``as_sql`` or a vendor ``as_<vendor>``); this
 module assembles the clauses, renders table aliases (renamed inside
 subqueries so inner and outer tables never collide) and applies per-column
 converters chosen once per query.
+
+The compiler resolves no names itself: it asks the query once for its
+``SelectParts`` (``SelectSource.prepare_select``: select list, row layout,
+ordering, grouping, DISTINCT ON and FOR UPDATE OF, with the joins they need)
+and renders them; a combined query hands it a ``CombinedPlan`` the same way.
+Conditions for DDL compile with ``DDLCompiler`` (unqualified columns).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from orm.exceptions import EmptyResultSet, FullResultSet, ProgrammingError
-from orm.utils.text import short_repr
+from orm.sql.klass_info import KlassInfo
 
 MULTI = "multi"
 SINGLE = "single"
@@ -23,6 +30,39 @@ GET_ITERATOR_CHUNK_SIZE = 100
 SET_OPERATORS = {"union": "UNION", "intersection": "INTERSECT", "difference": "EXCEPT"}
 # (model, alias, deferred fields, vendor) -> (select list, klass_info, column SQL)
 _PLAIN_SELECT: dict[tuple[Any, ...], tuple[Any, Any, list[str]]] = {}
+
+
+Select = list[tuple[Any, str | None]]
+
+
+@dataclass(slots=True)
+class SelectParts:
+    """What a SELECT renders, resolved by the query layer before the compiler assembles it.
+
+    ``select`` lists (expression, alias) pairs; ``klass_info`` is the model-row
+    layout (None for ``values()`` rows) and ``annotation_col_map`` the position
+    of each selected annotation. ``order_by``, ``group_by`` and ``distinct_on``
+    are resolved expressions, ``lock_of`` the table aliases ``FOR UPDATE OF``
+    names. Resolving them may add joins to the query, so the query layer does it
+    once, in this order, before the FROM clause is rendered.
+    """
+
+    select: Select
+    klass_info: KlassInfo | None
+    annotation_col_map: dict[str, int]
+    order_by: list[Any]
+    group_by: list[Any]
+    distinct_on: list[Any]
+    lock_of: list[str]
+
+
+class SelectSource(Protocol):
+    """The one call the compiler makes into the query it compiles (``Query.prepare_select``)."""
+
+    def prepare_select(self, cached: tuple[Select, KlassInfo | None] | None, lock_of: bool) -> SelectParts:
+        """Resolve the parts; ``cached`` is a select list and layout to reuse as they are,
+        ``lock_of`` whether to resolve ``select_for_update(of=...)`` names."""
+        ...
 
 
 class SQLCompiler:
@@ -41,7 +81,7 @@ class SQLCompiler:
         self._quote_cache: dict[str, str] = {}
         self._labels: dict[str, str] | None = None
         self.select: list[tuple[Any, str | None]] = []
-        self.klass_info: dict[str, Any] | None = None
+        self.klass_info: KlassInfo | None = None
         self.annotation_col_map: dict[str, int] = {}
 
     # -- naming ------------------------------------------------------------------
@@ -88,10 +128,6 @@ class SQLCompiler:
         return sql, list(params)
 
     # -- SELECT -------------------------------------------------------------------
-    def setup_query(self) -> None:
-        """Resolve the select list (creates the joins select_related needs)."""
-        self.select, self.klass_info, self.annotation_col_map = self.query.get_select()
-
     def _plain_select_key(self) -> tuple[Any, ...] | None:
         # A model's own columns selected at the top level: the same text every
         # time for this model, alias, deferral and vendor, so render it once.
@@ -101,15 +137,20 @@ class SQLCompiler:
             return None
         return (query.model, query.get_initial_alias(), query.deferred_loading, self.connection.vendor)
 
-    def _select_sql(self) -> tuple[list[str], list[Any]]:
+    def _prepare(self) -> tuple[SelectParts, list[str] | None, tuple[Any, ...] | None]:
+        """(parts, rendered columns when the plain-select cache had them, cache key)."""
         key = self._plain_select_key()
-        if key is not None:
-            cached = _PLAIN_SELECT.get(key)
-            if cached is not None:
-                self.select, self.klass_info, cols = cached
-                self.annotation_col_map = {}
-                return cols, []
-        self.setup_query()
+        cached = _PLAIN_SELECT.get(key) if key is not None else None
+        source: SelectSource = self.query
+        lock_of = bool(self.query.select_for_update and self.connection.features.has_select_for_update)
+        parts = source.prepare_select(None if cached is None else cached[:2], lock_of)
+        self.select, self.klass_info = parts.select, parts.klass_info
+        self.annotation_col_map = parts.annotation_col_map
+        return parts, None if cached is None else cached[2], key
+
+    def _select_sql(self, cols: list[str] | None, key: tuple[Any, ...] | None) -> tuple[list[str], list[Any]]:
+        if cols is not None:
+            return cols, []
         params: list[Any] = []
         cols = []
         for expr, alias in self.select:
@@ -134,15 +175,15 @@ class SQLCompiler:
         query = self.query
         if query.combinator:
             return self.get_combinator_sql()
-        cols, params = self._select_sql()
-        aliases = {alias for _expr, alias in self.select if alias}
-        order_by = query.get_order_by(aliases)
+        prepared, cached_cols, key = self._prepare()
+        cols, params = self._select_sql(cached_cols, key)
+        order_by = prepared.order_by
         where, having = query.where.split_having()
         where_sql, where_params = self._compile_condition(where)
         having_sql, having_params = self._compile_condition(having)
         parts = ["SELECT"]
         if query.distinct:
-            fields = [self.compile(query.resolve_ref(name))[0] for name in query.distinct_fields]
+            fields = [self.compile(expr)[0] for expr in prepared.distinct_on]
             parts.append(self.connection.ops.distinct_sql(fields))
         parts.append(", ".join(cols) if cols else "1")
         from_sql, from_params = self.get_from_clause()
@@ -151,7 +192,7 @@ class SQLCompiler:
         if where_sql:
             parts.append("WHERE " + where_sql)
             params.extend(where_params)
-        group_by = query.get_group_by(self.select, order_by)
+        group_by = prepared.group_by
         if group_by:
             group_sql = []
             for expr in group_by:
@@ -172,7 +213,7 @@ class SQLCompiler:
         if with_limits and query.is_sliced:
             parts.append(self.connection.ops.limit_offset_sql(query.low_mark, query.high_mark))
         if query.select_for_update:
-            lock = self.for_update_sql()
+            lock = self.for_update_sql(prepared.lock_of)
             if lock:
                 parts.append(lock)
         return " ".join(parts), params
@@ -185,21 +226,13 @@ class SQLCompiler:
         except FullResultSet:
             return "", []
 
-    def for_update_sql(self) -> str:
-        """FOR UPDATE clause with checked options (``of`` names resolved to aliases)."""
+    def for_update_sql(self, lock_of: list[str]) -> str:
+        """FOR UPDATE clause with checked options (``lock_of``: the aliases ``of`` names)."""
         query = self.query
         features = self.connection.features
         if not features.has_select_for_update:
             return ""
-        of = []
-        for name in query.select_for_update_of:
-            if name == "self":
-                of.append(self.alias_ref(query.get_initial_alias()))
-                continue
-            field, target, alias, rest, _ = query.setup_joins(name.split("__"), trim_last_fk=False)
-            if rest or not field.is_relation:
-                raise ValueError(f"select_for_update(of=...) needs relation names, got {short_repr(name)}.")
-            of.append(self.alias_ref(alias))
+        of = [self.alias_ref(alias) for alias in lock_of]
         return self.connection.ops.for_update_sql(  # type: ignore[no-any-return]
             nowait=query.select_for_update_nowait,
             skip_locked=query.select_for_update_skip_locked,
@@ -337,6 +370,18 @@ class SQLCompiler:
     def has_results(self) -> bool:
         """Whether the (exists-reduced) query returns any row."""
         return self.execute_sql(SINGLE) is not None
+
+
+class DDLCompiler(SQLCompiler):
+    """Compiles a condition for DDL (a CHECK constraint, a partial index's WHERE).
+
+    DDL names exactly one table, and SQLite rejects a qualified column in a
+    CHECK or index condition, so columns are rendered unqualified.
+    """
+
+    def alias_ref(self, alias: str) -> str:
+        """No table label: a bare column name (``Col`` renders just the column)."""
+        return ""
 
 
 def convert_rows(rows: Any, converters: list[tuple[int, list[Any], Any]], connection: Any) -> Iterator[Any]:

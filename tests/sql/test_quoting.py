@@ -9,7 +9,7 @@ import pytest
 import orm
 from orm import Count
 from orm.sql.dml import SQLDeleteCompiler, SQLUpdateCompiler, insert_sql
-from orm.sql.identifiers import check_alias, quote_name
+from orm.utils.identifiers import check_alias, quote_name
 from tests.sql.helpers import assert_sql
 from tests.sql.models import Weird, WeirdChild
 

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from orm.exceptions import NotSupportedError
-from orm.sql.identifiers import check_explain_option, quote_name
+from orm.utils.identifiers import check_explain_option, quote_name
 from orm.utils.text import short_repr
 
 Converter = Callable[[Any, Any, Any], Any]
@@ -248,35 +248,3 @@ class BaseDatabaseOperations:
     def json_scalar_param(self, value: Any) -> Any:
         """``value`` (compared with a JSON key's scalar) as the driver can bind it."""
         return value
-
-    def json_key_exact_sql(self, compiler: Any, key: Any, value: Any) -> tuple[str, list[Any]]:
-        """``key = value`` comparing JSON values."""
-        raise NotSupportedError("JSON key lookups are not supported on this backend.")
-
-    def json_key_isnull_sql(self, compiler: Any, key: Any, isnull: bool) -> tuple[str, list[Any]]:
-        """Whether the key is absent (``isnull=True``) or present."""
-        raise NotSupportedError("JSON key lookups are not supported on this backend.")
-
-    def json_key_in_sql(self, compiler: Any, key: Any, values: list[Any]) -> tuple[str, list[Any]]:
-        """``key IN (values)`` comparing JSON values, as ``json_key_exact_sql`` compares one."""
-        raise NotSupportedError("JSON key lookups are not supported on this backend.")
-
-    def json_has_keys_sql(
-        self, compiler: Any, lhs: Any, keys: list[str], require_all: bool
-    ) -> tuple[str, list[Any]]:
-        """Whether the object ``lhs`` (a JSON column or a key of one) has all (or any) ``keys``.
-
-        A key is an object key, even one of digits: arrays and scalars have no
-        keys. The result is true or false, never NULL (so ``exclude()`` keeps a
-        document without the key).
-        """
-        raise NotSupportedError("has_key is not supported on this backend.")
-
-    def json_containment_sql(
-        self, compiler: Any, lhs: Any, value: Any, contained_by: bool
-    ) -> tuple[str, list[Any]]:
-        """``lhs`` contains the JSON ``value`` (or, ``contained_by``, is contained by it).
-
-        Only called when ``features.supports_json_field_contains`` is true.
-        """
-        raise NotSupportedError("JSON containment is not supported on this backend.")

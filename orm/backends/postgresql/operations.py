@@ -63,7 +63,6 @@ _EXTRACT_SQL = {
 }
 # Largest index ->(jsonb, integer) accepts; longer digit keys stay object keys.
 _MAX_ARRAY_INDEX = 2**31 - 1
-_JSON_COMPARE_OPERATORS = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
 # In SQL that travels with parameters: a placeholder, an escaped percent, or a
 # lone percent (which psycopg would reject).
 _PERCENT = re.compile(r"%[s%]?")
@@ -264,85 +263,18 @@ class DatabaseOperations(BaseDatabaseOperations):
                 params.append(key)
         return params
 
-    def _key_path_sql(self, sql: str, keys: list[str], last: str = "->") -> str:
-        # ``(col -> %s -> %s ->> %s)``: one operator per key, the last one chosen
-        # by the caller (-> gives jsonb, ->> gives the scalar as text).
+    def json_key_path_sql(self, sql: str, keys: list[str], last: str = "->") -> str:
+        """``(col -> %s -> %s ->> %s)``: one operator per key, the last one ``last``.
+
+        ``->`` gives jsonb, ``->>`` the scalar as text; the keys are bound
+        parameters (``json_path_params``), never SQL text.
+        """
         chain = " -> %s" * (len(keys) - 1)
         return f"({sql}{chain} {last} %s)"
 
     def json_key_sql(
         self, sql: str, params: list[Any], keys: list[str], as_json: bool
     ) -> tuple[str, list[Any]]:
-        path_sql = self._key_path_sql(sql, keys, "->" if as_json else "->>")
+        path_sql = self.json_key_path_sql(sql, keys, "->" if as_json else "->>")
         return path_sql, [*params, *self.json_path_params(keys)]
 
-    def _key_base(self, compiler: Any, key: Any) -> tuple[str, list[Any]]:
-        # The key's jsonb value (``->`` all the way) and its parameters.
-        base, keys = key.key_path()
-        sql, params = compiler.compile(base)
-        return self._key_path_sql(sql, list(keys)), [*params, *self.json_path_params(list(keys))]
-
-    def json_key_exact_sql(self, compiler: Any, key: Any, value: Any) -> tuple[str, list[Any]]:
-        sql, params = self._key_base(compiler, key)
-        if hasattr(value, "as_sql"):
-            rhs_sql, rhs_params = compiler.compile(value)
-            return f"{sql} = to_jsonb({rhs_sql})", [*params, *rhs_params]
-        document = json.dumps(value, allow_nan=False, ensure_ascii=False)
-        return f"{sql} = %s::jsonb", [*params, document]
-
-    def json_key_isnull_sql(self, compiler: Any, key: Any, isnull: bool) -> tuple[str, list[Any]]:
-        # An absent key gives SQL NULL; a key holding JSON null is present ('null'::jsonb).
-        sql, params = self._key_base(compiler, key)
-        return f"{sql} {'IS NULL' if isnull else 'IS NOT NULL'}", params
-
-    def json_has_keys_sql(
-        self, compiler: Any, lhs: Any, keys: list[str], require_all: bool
-    ) -> tuple[str, list[Any]]:
-        # Not the ?, ?& and ?| operators: they also match a string element of an
-        # array and a string scalar ('["a"]' ? 'a'), and give NULL rather than
-        # false for a missing parent key; "-> text" finds object keys only and
-        # IS NOT NULL is never unknown, as on SQLite. A key containing NUL
-        # cannot exist in jsonb (nor be sent as text), so it is bound as NULL.
-        if hasattr(lhs, "key_path"):
-            sql, params = self._key_base(compiler, lhs)
-        else:
-            sql, params = compiler.compile(lhs)
-        parts: list[str] = []
-        all_params: list[Any] = []
-        for key in keys:
-            parts.append(f"({sql} -> %s::text) IS NOT NULL")
-            all_params += [*params, None if "\x00" in key else key]
-        if len(parts) == 1:
-            return parts[0], all_params
-        return "(" + (" AND " if require_all else " OR ").join(parts) + ")", all_params
-
-    def json_containment_sql(
-        self, compiler: Any, lhs: Any, value: Any, contained_by: bool
-    ) -> tuple[str, list[Any]]:
-        if hasattr(lhs, "key_path"):
-            sql, params = self._key_base(compiler, lhs)
-        else:
-            sql, params = compiler.compile(lhs)
-        operator = "<@" if contained_by else "@>"
-        if hasattr(value, "as_sql"):
-            rhs_sql, rhs_params = compiler.compile(value)
-            return f"({sql} {operator} {rhs_sql})", [*params, *rhs_params]
-        document = json.dumps(value, allow_nan=False, ensure_ascii=False)
-        return f"({sql} {operator} %s::jsonb)", [*params, document]
-
-    # Comparing a key with gt/gte/lt/lte/in needs the value as jsonb, because
-    # the scalar text form (->>) cannot be compared with a number parameter.
-    def json_key_compare_sql(
-        self, compiler: Any, key: Any, lookup_name: str, value: Any
-    ) -> tuple[str, list[Any]]:
-        """``key <op> value`` comparing jsonb values (numbers numerically)."""
-        operator = _JSON_COMPARE_OPERATORS[lookup_name]
-        sql, params = self._key_base(compiler, key)
-        document = json.dumps(value, allow_nan=False, ensure_ascii=False)
-        return f"{sql} {operator} %s::jsonb", [*params, document]
-
-    def json_key_in_sql(self, compiler: Any, key: Any, values: list[Any]) -> tuple[str, list[Any]]:
-        """``key IN (values)`` comparing jsonb values, bound as one jsonb[] parameter."""
-        sql, params = self._key_base(compiler, key)
-        documents = [json.dumps(v, allow_nan=False, ensure_ascii=False) for v in values]
-        return f"{sql} = ANY(%s::jsonb[])", [*params, documents]

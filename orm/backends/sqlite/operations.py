@@ -90,8 +90,6 @@ _CONVERTERS: dict[str, Converter] = {
 # Appended to a date's text to compare it with datetimes (their storage format).
 _MIDNIGHT = "' 00:00:00.000000'"
 
-# Above this many values a key's IN binds one JSON array (as the ``in`` lookup does).
-_IN_ARRAY_THRESHOLD = 500
 # json_each() yields SQL values; rebuild the JSON text of one element.
 _JSON_TEXT = (
     "CASE type WHEN 'object' THEN value WHEN 'array' THEN value WHEN 'true' THEN 'true' "
@@ -250,12 +248,12 @@ class DatabaseOperations(BaseDatabaseOperations):
         return path
 
     def json_key_sql(self, sql: str, params: list[Any], keys: list[str], as_json: bool) -> tuple[str, list[Any]]:
-        return self._json_expr(sql, list(params), keys, "json" if as_json else "value")
+        return self.json_expr(sql, list(params), keys, "json" if as_json else "value")
 
-    def _json_expr(
+    def json_expr(
         self, sql: str, params: list[Any], keys: list[str], mode: str, last_is_key: bool = False
     ) -> tuple[str, list[Any]]:
-        """A key path's scalar value, JSON type or JSON text.
+        """A key path's scalar value (``mode="value"``), JSON type (``"type"``) or JSON text (``"json"``).
 
         SQLite's path syntax cannot name a key containing '"', so such paths
         walk json_each() with each key bound as a plain parameter instead.
@@ -279,117 +277,12 @@ class DatabaseOperations(BaseDatabaseOperations):
         bound: Any = int(key) if key.isascii() and key.isdigit() and not as_key else key
         return f"(SELECT {column} FROM json_each({sql}) WHERE key = %s)", [*params, bound]
 
-    def _key_base(self, compiler: Any, key: Any) -> tuple[str, list[Any], list[str]]:
-        base, keys = key.key_path()
-        sql, params = compiler.compile(base)
-        return sql, list(params), keys
-
-    def _false_on_json_null(
-        self, sql: str, params: list[Any], base: tuple[str, list[Any], list[str]]
-    ) -> tuple[str, list[Any]]:
-        # json_extract() gives SQL NULL for a key holding JSON null, so comparing
-        # it is unknown and exclude() drops the row; PostgreSQL compares jsonb
-        # 'null' and gets false. COALESCE makes a JSON null compare false here
-        # too, while a missing key stays unknown on both backends.
-        type_sql, type_params = self._json_expr(base[0], base[1], base[2], "type")
-        return f"COALESCE({sql}, {type_sql} <> 'null')", [*params, *type_params]
-
-    def _json_value_sql(
-        self, compiler: Any, base: tuple[str, list[Any], list[str]], value: Any
-    ) -> tuple[str, list[Any]] | None:
-        """``key = value`` for a value json_extract() cannot be compared with, else None."""
-        sql, params, keys = base
-        if hasattr(value, "as_sql"):  # data__key=F("other"): compare scalar values
-            value_sql, value_params = self._json_expr(sql, params, keys, "value")
-            rhs_sql, rhs_params = compiler.compile(value)
-            return self._false_on_json_null(f"{value_sql} = {rhs_sql}", [*value_params, *rhs_params], base)
-        if value is None:
-            type_sql, type_params = self._json_expr(sql, params, keys, "type")
-            return f"{type_sql} = 'null'", type_params
-        if isinstance(value, bool):
-            type_sql, type_params = self._json_expr(sql, params, keys, "type")
-            return f"{type_sql} = %s", [*type_params, "true" if value else "false"]
-        if isinstance(value, dict | list | tuple):
-            doc = json.dumps(value, ensure_ascii=False, allow_nan=False)
-            json_sql, json_params = self._json_expr(sql, params, keys, "json")
-            return f"{json_sql} = json(%s)", [*json_params, doc]
-        return None
-
-    def json_key_exact_sql(self, compiler: Any, key: Any, value: Any) -> tuple[str, list[Any]]:
-        base = self._key_base(compiler, key)
-        special = self._json_value_sql(compiler, base, value)
-        if special is not None:
-            return special
-        value_sql, value_params = self._json_expr(*base, "value")
-        sql, params = self._not_boolean(f"{value_sql} = %s", [*value_params, self.json_scalar_param(value)],
-                                        base, [value])
-        return self._false_on_json_null(sql, params, base)
-
     def json_scalar_param(self, value: Any) -> Any:
         # json_extract() reads a JSON integer beyond 64 bits as a REAL, and the
         # driver cannot bind such an int (OverflowError): compare it as a REAL.
         if isinstance(value, int) and not isinstance(value, bool) and not -(2**63) <= value < 2**63:
             return float(value) if abs(value) < 2**1024 else math.copysign(math.inf, value)
         return value
-
-    def _not_boolean(
-        self, sql: str, params: list[Any], base: tuple[str, list[Any], list[str]], values: list[Any]
-    ) -> tuple[str, list[Any]]:
-        # json_extract() reads JSON true/false as 1/0, so a number would equal a
-        # boolean; PostgreSQL's jsonb (and Django) keep them apart. Only when a
-        # number is compared: text never equals an integer in SQLite.
-        if not any(isinstance(v, int | float) for v in values):
-            return sql, params
-        type_sql, type_params = self._json_expr(*base, "type")
-        return f"({sql} AND {type_sql} NOT IN ('true', 'false'))", [*params, *type_params]
-
-    def json_key_in_sql(self, compiler: Any, key: Any, values: list[Any]) -> tuple[str, list[Any]]:
-        # Strings and numbers compare with json_extract() in one IN; null, booleans
-        # and documents need their own test each, as in json_key_exact_sql.
-        base = self._key_base(compiler, key)
-        parts: list[str] = []
-        params: list[Any] = []
-        scalars: list[Any] = []
-        for value in values:
-            special = self._json_value_sql(compiler, base, value)
-            if special is None:
-                scalars.append(value)
-            else:
-                parts.append(special[0])
-                params += special[1]
-        if scalars:
-            value_sql, value_params = self._json_expr(*base, "value")
-            bound = [self.json_scalar_param(v) for v in scalars]
-            in_sql, in_params = (self.in_array_sql(bound) if len(bound) > _IN_ARRAY_THRESHOLD
-                                 else ("(" + ", ".join(["%s"] * len(bound)) + ")", bound))
-            in_sql, in_params = self._not_boolean(f"{value_sql} IN {in_sql}", [*value_params, *in_params],
-                                                  base, scalars)
-            parts.insert(0, in_sql)
-            params[:0] = in_params
-        return self._false_on_json_null("(" + " OR ".join(parts) + ")", params, base)
-
-    def json_key_isnull_sql(self, compiler: Any, key: Any, isnull: bool) -> tuple[str, list[Any]]:
-        sql, params, keys = self._key_base(compiler, key)
-        type_sql, type_params = self._json_expr(sql, params, keys, "type")
-        return f"{type_sql} IS {'' if isnull else 'NOT '}NULL", type_params
-
-    def json_has_keys_sql(
-        self, compiler: Any, lhs: Any, keys: list[str], require_all: bool
-    ) -> tuple[str, list[Any]]:
-        if hasattr(lhs, "key_path"):
-            sql, params, path = self._key_base(compiler, lhs)
-        else:
-            sql, params = compiler.compile(lhs)
-            params, path = list(params), []
-        parts: list[str] = []
-        all_params: list[Any] = []
-        for key in keys:
-            type_sql, type_params = self._json_expr(sql, params, [*path, key], "type", last_is_key=True)
-            parts.append(f"{type_sql} IS NOT NULL")
-            all_params += type_params
-        if len(parts) == 1:
-            return parts[0], all_params
-        return "(" + (" AND " if require_all else " OR ").join(parts) + ")", all_params
 
     def adapt_json_value(self, value: Any, encoder: Any) -> Any:
         return json.dumps(value, cls=encoder, allow_nan=False, ensure_ascii=False)
