@@ -2,8 +2,9 @@
 
 The project's databases come from the ``orm_database_urls`` fixture (which
 users may override); by default from ``[tool.orm]`` in the nearest
-``pyproject.toml`` (``database = URL`` or ``databases = {alias = URL}``),
-else ``ORM_DATABASE_URL``, else a throw-away SQLite file. The tests never
+``pyproject.toml`` (``database = URL`` or ``databases = {alias = URL}``)
+and ``ORM_DATABASE_URL``, the later winning, read exactly as the commands
+read them (``orm.conf.load_project_settings``), else a throw-away SQLite file. The tests never
 run on those databases but on test ones derived from them:
 
 - PostgreSQL: the same server, the database name prefixed with ``test_``
@@ -19,14 +20,18 @@ and not dropped at the end, so the next run starts at once.
 from __future__ import annotations
 
 import importlib
-import os
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from orm.conf import DEFAULT_DB_ALIAS, ENV_DATABASE_URL, DatabaseSettings, parse_url
+from orm.conf import (
+    DEFAULT_DB_ALIAS,
+    DatabaseSettings,
+    ProjectSettings,
+    load_project_settings,
+    parse_url,
+)
 from orm.db.connections import connections
 from orm.exceptions import ImproperlyConfigured
 from orm.models.registry import apps
@@ -46,21 +51,10 @@ __all__ = [
 MAINTENANCE_DB = "postgres"
 
 
-def _find_pyproject(start: Path) -> Path | None:
-    for directory in (start, *start.parents):
-        candidate = directory / "pyproject.toml"
-        if candidate.is_file():
-            return candidate
-    return None
-
-
-def _tool_orm(start: Path) -> tuple[dict[str, Any], Path | None]:
-    pyproject = _find_pyproject(start)
-    if pyproject is None:
-        return {}, None
-    with pyproject.open("rb") as file:
-        table = tomllib.load(file).get("tool", {}).get("orm", {})
-    return (table if isinstance(table, dict) else {}), pyproject
+def _project(start: Path) -> ProjectSettings:
+    # The commands' own reader: the same search upward, the same precedence
+    # ([tool.orm], then ORM_DATABASE_URL, the later winning) and the same errors.
+    return load_project_settings(start=start, require_database=False)
 
 
 def import_project_apps(start: Path) -> None:
@@ -68,14 +62,13 @@ def import_project_apps(start: Path) -> None:
 
     ``[tool.orm]`` is read from the nearest ``pyproject.toml`` at or above ``start``.
     """
-    table, pyproject = _tool_orm(start)
-    _import_apps(table.get("apps", []), pyproject)
+    project = _project(start)
+    _import_apps(project.apps, project.pyproject)
 
 
 def app_packages(start: Path) -> list[str]:
     """The packages of ``[tool.orm] apps`` (empty when not set)."""
-    names = _tool_orm(start)[0].get("apps", [])
-    return [n for n in names if isinstance(n, str)] if isinstance(names, list) else []
+    return _project(start).apps
 
 
 def select_test_models(packages: list[str]) -> list[Any]:
@@ -93,29 +86,14 @@ def select_test_models(packages: list[str]) -> list[Any]:
 
 
 def project_database_urls(start: Path) -> dict[str, str] | None:
-    """The project's database URLs by alias: ``[tool.orm]``, else ``ORM_DATABASE_URL``.
+    """The project's database URLs by alias, as ``orm migrate`` reads them.
 
-    ``[tool.orm]`` is read from the nearest ``pyproject.toml`` at or above
-    ``start`` (``database = URL`` or ``databases = {alias = URL}``).
+    ``[tool.orm]`` of the nearest ``pyproject.toml`` at or above ``start``
+    (``database = URL`` or ``databases = {alias = URL}``), then
+    ``ORM_DATABASE_URL`` for the ``default`` alias, the later winning.
     ``None`` when neither is set.
     """
-    table, pyproject = _tool_orm(start)
-    if "databases" in table:
-        databases = table["databases"]
-        if not isinstance(databases, dict) or not all(
-            isinstance(v, str) for v in databases.values()
-        ):
-            raise ImproperlyConfigured(
-                f"[tool.orm] databases in {pyproject} must be a table of alias = URL strings, "
-                'e.g. databases = { default = "sqlite:///app.sqlite3" }.'
-            )
-        return dict(databases)
-    if "database" in table:
-        if not isinstance(table["database"], str):
-            raise ImproperlyConfigured(f"[tool.orm] database in {pyproject} must be a URL string.")
-        return {DEFAULT_DB_ALIAS: table["database"]}
-    url = os.environ.get(ENV_DATABASE_URL)
-    return {DEFAULT_DB_ALIAS: url} if url else None
+    return _project(start).databases or None
 
 
 def _import_apps(names: object, pyproject: Path | None) -> None:

@@ -63,15 +63,23 @@ def _pyproject(path: Path, text: str) -> Path:
 
 
 def test_tool_orm_database_and_databases(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("ORM_DATABASE_URL", "sqlite:///env.sqlite3")
+    # Read as the commands read them: relative SQLite paths from the pyproject's
+    # directory, and ORM_DATABASE_URL winning over [tool.orm] for "default".
+    monkeypatch.delenv("ORM_DATABASE_URL", raising=False)
     one = tmp_path / "one"
     one.mkdir()
     start = _pyproject(one, '[tool.orm]\ndatabase = "sqlite:///a.db"\n')
-    assert project_database_urls(start) == {"default": "sqlite:///a.db"}
+    assert project_database_urls(start) == {"default": f"sqlite:///{one.resolve() / 'a.db'}"}
     two = tmp_path / "two"
     two.mkdir()
     start = _pyproject(two, '[tool.orm]\ndatabases = { default = "sqlite:///a.db", r = "sqlite:///r.db" }\n')
-    assert project_database_urls(start) == {"default": "sqlite:///a.db", "r": "sqlite:///r.db"}
+    assert project_database_urls(start) == {
+        "default": f"sqlite:///{two.resolve() / 'a.db'}", "r": f"sqlite:///{two.resolve() / 'r.db'}",
+    }
+    monkeypatch.setenv("ORM_DATABASE_URL", "sqlite:///env.sqlite3")
+    assert project_database_urls(start) == {
+        "default": "sqlite:///env.sqlite3", "r": f"sqlite:///{two.resolve() / 'r.db'}",
+    }
     three = tmp_path / "three"
     three.mkdir()
     start = _pyproject(three, "[tool.other]\nx = 1\n")
@@ -81,8 +89,8 @@ def test_tool_orm_database_and_databases(tmp_path: Path, monkeypatch: pytest.Mon
 
 
 @pytest.mark.parametrize(("text", "message"), [
-    ("[tool.orm]\ndatabases = ['sqlite:///a.db']\n", "must be a table of alias = URL strings"),
-    ("[tool.orm]\ndatabase = 5\n", "must be a URL string"),
+    ("[tool.orm]\ndatabases = ['sqlite:///a.db']\n", "'databases' must be a table of alias = URL"),
+    ("[tool.orm]\ndatabase = 5\n", "the database URL of 'default' must be a string, not int"),
 ])
 def test_bad_tool_orm_settings_say_what_is_wrong(tmp_path: Path, text: str, message: str) -> None:
     with pytest.raises(ImproperlyConfigured, match=message):
