@@ -20,6 +20,8 @@ and not dropped at the end, so the next run starts at once.
 from __future__ import annotations
 
 import importlib
+import importlib.util
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +36,7 @@ from orm.conf import (
 )
 from orm.db.connections import connections
 from orm.exceptions import ImproperlyConfigured
+from orm.migrations.apps import load_apps
 from orm.models.registry import apps
 from orm.models.schema import create_tables
 
@@ -62,8 +65,7 @@ def import_project_apps(start: Path) -> None:
 
     ``[tool.orm]`` is read from the nearest ``pyproject.toml`` at or above ``start``.
     """
-    project = _project(start)
-    _import_apps(project.apps, project.pyproject)
+    load_apps(_project(start).apps)
 
 
 def app_packages(start: Path) -> list[str]:
@@ -94,18 +96,6 @@ def project_database_urls(start: Path) -> dict[str, str] | None:
     ``None`` when neither is set.
     """
     return _project(start).databases or None
-
-
-def _import_apps(names: object, pyproject: Path | None) -> None:
-    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-        raise ImproperlyConfigured(f'[tool.orm] apps in {pyproject} must be a list of package names.')
-    for name in names:
-        try:
-            importlib.import_module(f"{name}.models")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{name}.models":
-                raise
-            importlib.import_module(name)  # an app may define its models in __init__
 
 
 def derive_test_url(url: str, *, alias: str, suffix: str, tmp_dir: Path, reuse: bool) -> str:
@@ -173,9 +163,13 @@ class TestDatabases:
 
 
 def create_test_databases(
-    project_urls: dict[str, str], *, models: list[Any], suffix: str, tmp_dir: Path, reuse: bool
+    project_urls: dict[str, str], *, models: list[Any], suffix: str, tmp_dir: Path, reuse: bool,
+    packages: Sequence[str] = (),
 ) -> TestDatabases:
-    """Create (or, with ``reuse``, find) the test databases, configure orm on them, build schema."""
+    """Create (or, with ``reuse``, find) the test databases, configure orm on them, build schema.
+
+    ``packages``: the ``[tool.orm] apps``; those with migrations are migrated.
+    """
     urls = {alias: derive_test_url(url, alias=alias, suffix=suffix, tmp_dir=tmp_dir, reuse=reuse)
             for alias, url in project_urls.items()}
     databases = TestDatabases(urls=urls, reuse=reuse, models=list(models))
@@ -195,27 +189,47 @@ def create_test_databases(
             fresh.append(alias)
     connections.configure(databases=urls)
     try:
-        _build_schema(models, fresh, reuse_aliases=[a for a in urls if a not in fresh])
+        _build_schema(models, fresh, [a for a in urls if a not in fresh], packages)
     except BaseException:
         databases.destroy()
         raise
     return databases
 
 
-def _build_schema(models: list[Any], aliases: list[str], reuse_aliases: list[str]) -> None:
-    """Give each new test database the tables of ``models``.
+def _build_schema(models: list[Any], aliases: list[str], reuse_aliases: list[str],
+                  packages: Sequence[str] = ()) -> None:
+    """Give each test database its schema: the apps' migrations, then the other tables.
 
-    This is where migrations plug in: when ``[tool.orm] apps`` have
-    migrations, run them here instead (``orm.migrate(using=alias)``).
-    Until then the tables of ``models`` are created on every alias. A
-    reused database keeps its tables; only the missing ones are created.
+    Apps of ``packages`` (``[tool.orm] apps``) that have a ``migrations``
+    package are migrated (``orm.migrate``) on every alias, a reused database
+    included (it applies only what is missing), so the tests run on the
+    schema production gets. The other models of ``models`` get their tables
+    from ``create_tables``; a reused database keeps its tables and only the
+    missing ones are created.
     """
+    migrated = [config.label for config in load_apps(list(packages))
+                if _has_migrations(config.migrations_module)]
+    if migrated:
+        # Imported here: the plugin loads in every pytest run of a project that
+        # has orm installed, and the executor is only needed to migrate.
+        from orm.migrations.executor import migrate
+
+        for alias in [*aliases, *reuse_aliases]:
+            migrate(using=alias, apps=list(packages))
+        models = [m for m in models if m._meta.app_label not in migrated]
     if not models:
         return
     for alias in aliases:
         create_tables(*models, using=alias)
     for alias in reuse_aliases:
         create_tables(*models, using=alias, if_not_exists=True)
+
+
+def _has_migrations(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:
+        return False
 
 
 # -- PostgreSQL ---------------------------------------------------------------------

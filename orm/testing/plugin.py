@@ -118,6 +118,7 @@ def orm_db_setup(
         suffix=f"_{worker}" if worker else "",
         tmp_dir=tmp_path_factory.mktemp("orm"),
         reuse=bool(request.config.getoption("orm_reuse_db")),
+        packages=app_packages(request.config.rootpath),
     )
     try:
         yield databases

@@ -193,3 +193,47 @@ def test_orm_database_urls_fixture_chooses_the_databases(
     project = make_project(pytester, "sqlite")
     project.write(test_override=OVERRIDE.format())
     project.run().assert_outcomes(passed=2)
+
+
+MIGRATION = '''
+import orm
+from orm import migrations
+
+
+def seed(apps, schema_editor):
+    Shelf = apps.get_model("shop", "Shelf")
+    Shelf.objects.create(label="from the migration")
+
+
+class Migration(migrations.Migration):
+    initial = True
+    operations = [
+        migrations.CreateModel("Shelf", [
+            ("id", orm.BigAutoField(auto_created=True, primary_key=True, verbose_name="ID")),
+            ("label", orm.CharField(max_length=50)),
+        ]),
+        migrations.CreateModel("Item", [
+            ("id", orm.BigAutoField(auto_created=True, primary_key=True, verbose_name="ID")),
+            ("name", orm.CharField(max_length=50)),
+            ("shelf", orm.ForeignKey("shop.shelf", on_delete=orm.CASCADE, null=True)),
+        ]),
+        migrations.RunPython(seed, migrations.RunPython.noop),
+    ]
+'''
+
+SEEDED = '''
+from shop.models import Shelf
+
+
+def test_the_schema_comes_from_the_migrations(orm_db):
+    # create_tables would give an empty table; the migration's RunPython seeded one row.
+    assert list(Shelf.objects.values_list("label", flat=True)) == ["from the migration"]
+'''
+
+
+def test_apps_with_migrations_get_their_schema_by_migrating(project: Project) -> None:
+    migrations_dir = project.pytester.mkpydir("shop/migrations")
+    (migrations_dir / "0001_initial.py").write_text(MIGRATION)
+    project.write(test_seeded=SEEDED)
+    result = project.run()
+    result.assert_outcomes(passed=1)
