@@ -22,6 +22,7 @@ from orm.conf import (
     settings_from_environment,
 )
 from orm.exceptions import ImproperlyConfigured
+from orm.utils.caches import clear_all
 from orm.utils.text import short_repr
 
 if TYPE_CHECKING:
@@ -56,6 +57,7 @@ class ConnectionHandler:
         with self._lock:
             self._settings = settings
             self._generation += 1
+        clear_all()  # compiled SQL and plans of the old settings
 
     @property
     def settings(self) -> dict[str, DatabaseSettings]:

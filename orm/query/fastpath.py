@@ -34,6 +34,7 @@ from orm.query.q import Q
 from orm.query.query import Query
 from orm.query.summary import aggregation_query
 from orm.sql.compiler import SQLCompiler
+from orm.utils.caches import BoundedCache
 
 # Lookups whose SQL is ``<column> <operator> %s`` for every plain value.
 SIMPLE_LOOKUPS = frozenset({
@@ -47,13 +48,14 @@ SCALAR_TYPES = frozenset({
 })
 FETCH, GET, COUNT, EXISTS = "fetch", "get", "count", "exists"
 # Both caches hold one entry per model and filter shape written in the code,
-# so they stay small; the bound only stops a pathological caller.
+# so they stay small; the bound only stops a pathological caller (and
+# historical models rendered by migrations). configure() empties them.
 MAX_ENTRIES = 2048
 
 #: (model, key) -> (lookup class, column) or None when the key is not simple.
-_TERMS: dict[tuple[Any, str], tuple[Any, Col] | None] = {}
+_TERMS: BoundedCache[tuple[Any, str], tuple[Any, Col] | None] = BoundedCache("fast path terms", MAX_ENTRIES)
 #: shape -> Plan, or None when that shape must take the ordinary path.
-_PLANS: dict[tuple[Any, ...], Plan | None] = {}
+_PLANS: BoundedCache[tuple[Any, ...], Plan | None] = BoundedCache("fast path plans", MAX_ENTRIES)
 _MISSING = object()
 
 
@@ -101,9 +103,7 @@ def _resolve(model: Any, key: str) -> tuple[Any, Col] | None:
     found = _TERMS.get(cache_key, _MISSING)
     if found is _MISSING:
         found = _resolve_uncached(model, key)
-        if len(_TERMS) >= MAX_ENTRIES:
-            _TERMS.clear()
-        _TERMS[cache_key] = found
+        _TERMS.put(cache_key, found)
     return found  # type: ignore[return-value]
 
 
@@ -192,9 +192,7 @@ def plan_for(qs: Any, kind: str, connection: Any) -> Plan | None:
     plan = _PLANS.get(shape, _MISSING)
     if plan is _MISSING:
         plan = _build_plan(qs.model, terms, kind, connection)
-        if len(_PLANS) >= MAX_ENTRIES:
-            _PLANS.clear()
-        _PLANS[shape] = plan
+        _PLANS.put(shape, plan)
     return plan  # type: ignore[return-value]
 
 

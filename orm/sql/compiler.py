@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 from orm.exceptions import EmptyResultSet, FullResultSet, ProgrammingError
 from orm.sql.klass_info import KlassInfo
+from orm.utils.caches import BoundedCache
 
 MULTI = "multi"
 SINGLE = "single"
@@ -29,7 +30,7 @@ GET_ITERATOR_CHUNK_SIZE = 100
 # SQL of each combinator (the same keywords on every supported backend).
 SET_OPERATORS = {"union": "UNION", "intersection": "INTERSECT", "difference": "EXCEPT"}
 # (model, alias, deferred fields, vendor) -> (select list, klass_info, column SQL)
-_PLAIN_SELECT: dict[tuple[Any, ...], tuple[Any, Any, list[str]]] = {}
+_PLAIN_SELECT: BoundedCache[tuple[Any, ...], tuple[Any, Any, list[str]]] = BoundedCache("plain select")
 
 
 Select = list[tuple[Any, str | None]]
@@ -167,7 +168,7 @@ class SQLCompiler:
             cols.append(sql)
             params.extend(col_params)
         if key is not None and not params:
-            _PLAIN_SELECT[key] = (self.select, self.klass_info, cols)
+            _PLAIN_SELECT.put(key, (self.select, self.klass_info, cols))
         return cols, params
 
     def as_sql(self, with_limits: bool = True) -> tuple[str, list[Any]]:
