@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import sys
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -54,6 +55,17 @@ class Expression:
         clone = self.__class__.__new__(self.__class__)
         clone.__dict__ = self.__dict__.copy()
         return clone
+
+    def _deconstruct_path(self) -> str:
+        """``orm.Name`` when `orm` exports the class (as migration files spell it), else its module path."""
+        cls = type(self)
+        public = sys.modules.get("orm")  # read, not imported: orm sits above this layer
+        if public is not None and getattr(public, cls.__name__, None) is cls:
+            return f"orm.{cls.__name__}"
+        return f"{cls.__module__}.{cls.__qualname__}"
+
+    def _output_field_kwargs(self) -> dict[str, Any]:
+        return {} if self._output_field is None else {"output_field": self._output_field}
 
     def resolve_expression(
         self, query: Any = None, allow_joins: bool = True, reuse: Any = None,
@@ -202,6 +214,10 @@ class F(Expression):
     def __repr__(self) -> str:
         return f"F({self.name})"
 
+    def deconstruct(self) -> tuple[str, tuple[Any, ...], dict[str, Any]]:
+        """``(path, args, kwargs)`` rebuilding this reference (migrations write it to files)."""
+        return self._deconstruct_path(), (self.name,), {}
+
     def __eq__(self, other: object) -> bool:
         return type(other) is type(self) and other.name == self.name
 
@@ -281,6 +297,10 @@ class Value(Expression):
 
     def __repr__(self) -> str:
         return f"Value({self.value!r})"
+
+    def deconstruct(self) -> tuple[str, tuple[Any, ...], dict[str, Any]]:
+        """``(path, args, kwargs)`` rebuilding this value (migrations write it to files)."""
+        return self._deconstruct_path(), (self.value,), self._output_field_kwargs()
 
 
 class Star(Expression):
@@ -397,6 +417,11 @@ class CombinedExpression(Expression):
     def set_source_expressions(self, exprs: list[Any]) -> None:
         self.lhs, self.rhs = exprs
 
+    def deconstruct(self) -> tuple[str, tuple[Any, ...], dict[str, Any]]:
+        """``(path, args, kwargs)`` rebuilding ``lhs <op> rhs`` (migrations write it to files)."""
+        return (self._deconstruct_path(), (self.lhs, self.connector, self.rhs),
+                self._output_field_kwargs())
+
     @property
     def contains_aggregate(self) -> bool:  # type: ignore[override]
         return any(getattr(e, "contains_aggregate", False) for e in (self.lhs, self.rhs))
@@ -509,6 +534,21 @@ class Func(Expression):
 
     def set_source_expressions(self, exprs: list[Any]) -> None:
         self.source_expressions = list(exprs)
+
+    def deconstruct(self) -> tuple[str, tuple[Any, ...], dict[str, Any]]:
+        """``(path, args, kwargs)``: the call rebuilt from its expressions and output field.
+
+        Right for a function whose constructor is ``(*expressions,
+        output_field=None)``; a subclass taking other arguments overrides it.
+        """
+        init = type(self).__init__
+        if init is not Func.__init__ and "deconstruct" not in type(self).__dict__:
+            raise ValueError(
+                f"{type(self).__name__} cannot be rebuilt from its expressions alone (its "
+                "constructor takes other arguments), so it cannot be written to a migration "
+                "file; give it a deconstruct() method."
+            )
+        return self._deconstruct_path(), tuple(self.source_expressions), self._output_field_kwargs()
 
     @property
     def contains_aggregate(self) -> bool:  # type: ignore[override]

@@ -34,6 +34,7 @@ from orm.migrations import Migration, ProjectState
 from orm.migrations.autodetector import MigrationAutodetector
 from orm.migrations.serializer import SerializationError, serialize_string
 from orm.migrations.writer import MigrationWriter, format_imports, merge_migration
+from orm.query.expressions import Func
 from tests.migrations import writer_support as support
 from tests.migrations.autodetector_support import char, fk, model, state
 from tests.migrations.helpers import auto_id, replay
@@ -62,6 +63,12 @@ def every_field(support: Any = support) -> list[tuple[str, Any]]:
         ("small", orm.SmallIntegerField(**number)),
         ("big", orm.BigIntegerField(**number)),
         ("positive", orm.PositiveIntegerField(**number)),
+        ("positive_small", orm.PositiveSmallIntegerField(**{**number, "db_comment": "a small one"})),
+        ("positive_big", orm.PositiveBigIntegerField(db_default=7)),
+        ("address", orm.GenericIPAddressField(protocol="both", unpack_ipv4=True, null=True, blank=True)),
+        ("unlimited", orm.CharField(null=True, db_default=orm.Value("x"))),
+        ("generated", orm.GeneratedField(expression=orm.F("positive_big") + 1,
+                                         output_field=orm.BigIntegerField(), db_persist=True)),
         ("floating", orm.FloatField(**{**number, "default": math.inf})),
         ("decimal", orm.DecimalField(max_digits=7, decimal_places=2, **{
             **number, "default": decimal.Decimal("1.50"), "choices": [(decimal.Decimal("1.50"), "x")]})),
@@ -364,3 +371,25 @@ def test_writer_names_the_file_and_skips_the_header() -> None:
     assert MigrationWriter.serialize({"b", "a"}) == ('{"a", "b"}', set())
     assert json.loads(json.dumps(MigrationWriter.serialize([1])[0])) == "[1]"
     assert ProjectState() == load(MigrationWriter(make([])).as_string()).mutate_state(ProjectState())
+
+
+class _Scaled(Func):
+    """A function whose constructor takes more than expressions."""
+
+    function = "SCALE"
+
+    def __init__(self, expression: Any, factor: int) -> None:
+        super().__init__(expression, orm.Value(factor))
+
+
+def test_expressions_in_fields_write_with_orm_names() -> None:
+    field = orm.IntegerField(db_default=orm.Value(1) + orm.F("n"))
+    text = MigrationWriter(make([migrations.AddField("book", "m", field)])).as_string()
+    assert "orm.Value(1)" in text and 'orm.F("n")' in text
+    assert deep_deconstruct(load(text).operations[0].field) == deep_deconstruct(field)
+
+
+def test_a_function_that_cannot_be_rebuilt_is_refused_clearly() -> None:
+    field = orm.IntegerField(db_default=_Scaled("n", 2))
+    with pytest.raises(ValueError, match="_Scaled cannot be rebuilt from its expressions alone"):
+        MigrationWriter(make([migrations.AddField("book", "m", field)])).as_string()
