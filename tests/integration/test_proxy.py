@@ -179,5 +179,39 @@ def test_migration_state_refuses_a_proxy_clearly() -> None:
     from orm.migrations.state import ModelState
 
     found = _models()
-    with pytest.raises(InvalidStateError, match="OrderedPerson"):
+    with pytest.raises(InvalidStateError, match="proxyapp.OrderedPerson is a proxy model"):
         ModelState.from_model(found["OrderedPerson"])
+
+
+def test_migration_states_and_the_autodetector_leave_proxies_out() -> None:
+    from orm.migrations import ProjectState
+    from orm.migrations.autodetector import MigrationAutodetector
+
+    found = _models()
+    state = ProjectState.from_apps(found["Person"]._meta.apps)
+    assert sorted(key[1] for key in state.models) == ["person", "pet"]
+    changes = MigrationAutodetector(ProjectState({}), state).changes()
+    created = [op.name for m in changes["proxyapp"] for op in m.operations if type(op).__name__ == "CreateModel"]
+    assert sorted(created) == ["Person", "Pet"]
+    pet_owner = state.models["proxyapp", "pet"].fields["owner"]
+    assert pet_owner.remote_field.model == "proxyapp.person"  # the concrete model owns the table
+    rendered = state.apps.get_model("proxyapp", "pet")
+    assert rendered._meta.get_field("owner").remote_field.model is state.apps.get_model("proxyapp", "person")
+
+
+def test_migrate_creates_no_table_for_a_proxy(db: str) -> None:
+    from orm.migrations import Migration, ProjectState
+    from orm.migrations.autodetector import MigrationAutodetector
+
+    found = _models()
+    state = ProjectState.from_apps(found["Person"]._meta.apps)
+    changes = MigrationAutodetector(ProjectState({}), state).changes()
+    migration: Migration = changes["proxyapp"][0]
+    with orm.connection.schema_editor() as editor:
+        migration.apply(ProjectState({}), editor)
+    try:
+        ann = found["OrderedPerson"].objects.create(name="Ann")
+        found["Pet"].objects.create(owner=ann, name="Rex")
+        assert [p.owner.name for p in found["Pet"].objects.all()] == ["Ann"]
+    finally:
+        orm.drop_tables(found["Pet"], found["Person"])
