@@ -119,6 +119,16 @@ def test_foreign_key_to_a_proxy_targets_the_concrete_table(models: dict[str, Any
     assert pet.objects.count() == 0
 
 
+def test_a_relation_to_a_proxy_accepts_concrete_instances(models: dict[str, Any]) -> None:
+    person, pet = models["Person"], models["Pet"]
+    ann = person.objects.create(name="Ann")
+    rex = pet(owner=ann, name="Rex")
+    rex.save()
+    assert pet.objects.get().owner_id == ann.pk
+    with pytest.raises(ValueError, match='"Pet.owner" must be a "OrderedPerson" instance'):
+        pet(owner=rex, name="Nope")
+
+
 async def test_async_twins_on_a_proxy(models: dict[str, Any]) -> None:
     ordered = models["OrderedPerson"]
     await ordered.objects.acreate(name="Ann")
