@@ -115,6 +115,8 @@ def test_foreign_key_to_a_proxy_targets_the_concrete_table(models: dict[str, Any
     assert isinstance(rex.owner, ordered) and rex.owner.name == "Ann"
     assert [p.name for p in ann.pets.all()] == ["Rex"]
     assert list(pet.objects.filter(owner__name="Ann").values_list("name", flat=True)) == ["Rex"]
+    assert [p.name for p in person.objects.filter(pets__name="Rex")] == ["Ann"]
+    assert not hasattr(person.objects.get(pk=ann.pk), "pets")
     person.objects.get(pk=ann.pk).delete()  # cascades through the concrete model
     assert pet.objects.count() == 0
 
