@@ -172,7 +172,12 @@ class ModelState:
     def from_model(cls, model: Any) -> ModelState:
         """The state of a model class: its own fields (cloned), options, bases and managers."""
         meta = model._meta
-        fields = [(f.name, f.clone()) for f in [*meta.local_fields, *meta.local_many_to_many]]
+        if meta.proxy:
+            raise InvalidStateError(
+                f"{meta.label} is a proxy model: migration states leave proxies out (they have "
+                "no table); ProjectState.from_apps skips them."
+            )
+        fields = [(f.name, _clone_to_concrete(f)) for f in [*meta.local_fields, *meta.local_many_to_many]]
         options: dict[str, Any] = {}
         if meta.db_table != f"{meta.app_label}_{meta.model_name}":
             options["db_table"] = meta.db_table
@@ -232,6 +237,16 @@ class ModelState:
 
     def __repr__(self) -> str:
         return f"<ModelState: '{self.app_label}.{self.name}'>"
+
+
+def _clone_to_concrete(field: Any) -> Any:
+    """``field.clone()``, with a relation to a proxy model pointed at its concrete
+    model: states leave proxies out, and the column refers to that table anyway."""
+    clone = field.clone()
+    target = getattr(field.remote_field, "model", None) if field.remote_field is not None else None
+    if target is not None and not isinstance(target, str) and target._meta.proxy:
+        clone.remote_field.model = target._meta.concrete_model._meta.label_lower
+    return clone
 
 
 def _flat_bases(model: Any) -> tuple[Any, ...]:
@@ -356,8 +371,12 @@ class ProjectState:
 
     @classmethod
     def from_apps(cls, apps: Any) -> ProjectState:
-        """The state of every model of a registry (automatic join models excluded)."""
-        states = [ModelState.from_model(model) for model in apps.get_models()]
+        """The state of every model of a registry (automatic join models and proxies excluded).
+
+        Proxy models are left out: they have no table, so no migration
+        operation concerns them (a historical registry has no proxies).
+        """
+        states = [ModelState.from_model(model) for model in apps.get_models() if not model._meta.proxy]
         return cls({state.key: state for state in states})
 
     def __eq__(self, other: object) -> bool:

@@ -98,6 +98,9 @@ class ModelBase(type):
         parents = [b for b in bases if isinstance(b, ModelBase)]
         if not parents:
             return super().__new__(mcs, name, bases, attrs, **kwargs)
+        meta = attrs.get("Meta")
+        if getattr(meta, "proxy", False):
+            return ModelBase._new_proxy(mcs, name, bases, attrs, parents, **kwargs)
         for parent in parents:
             parent_meta = getattr(parent, "_meta", None)
             if parent_meta is not None and not parent_meta.abstract:
@@ -160,6 +163,74 @@ class ModelBase(type):
         base_manager.name = "_base_manager"
         cls._base_manager = base_manager
         mcs._install_descriptors(cls)
+        opts.apps.register_model(opts.app_label, cls)
+        class_prepared.send(sender=cls)
+        return cls
+
+    @staticmethod
+    def _proxy_base(name: str, parents: list[Any]) -> Any:
+        """The one non-abstract base of proxy model ``name``, checked as Django checks it."""
+        base: Any = None
+        for parent in parents:
+            parent_meta = getattr(parent, "_meta", None)
+            if parent_meta is None:
+                continue
+            if parent_meta.abstract:
+                if parent_meta.abstract_fields:
+                    raise TypeError(
+                        f"Abstract base class containing model fields not permitted for proxy model '{name}'."
+                    )
+                continue
+            if base is None:
+                base = parent
+            elif parent_meta.concrete_model is not base._meta.concrete_model:
+                raise TypeError(f"Proxy model '{name}' has more than one non-abstract model base class.")
+        if base is None:
+            raise TypeError(f"Proxy model '{name}' has no non-abstract model base class.")
+        return base
+
+    @staticmethod
+    def _new_proxy(mcs: Any, name: str, bases: tuple[type, ...], attrs: dict[str, Any],
+                   parents: list[Any], **kwargs: Any) -> Any:
+        """Build a proxy model: the base's table and fields, its own managers, Meta and methods.
+
+        Nothing is added to the schema or to the relations of the concrete
+        model: a proxy only changes the Python class rows are loaded as.
+        """
+        base = mcs._proxy_base(name, parents)
+        module = attrs.get("__module__", "")
+        meta = attrs.pop("Meta")
+        if any(isinstance(v, Field) for v in attrs.values()):
+            raise FieldError(f"Proxy model '{name}' contains model fields.")
+        contributable = {k: v for k, v in attrs.items()
+                         if hasattr(v, "contribute_to_class") and not isinstance(v, type)}
+        plain = {k: v for k, v in attrs.items() if k not in contributable}
+        cls: Any = type.__new__(mcs, name, bases, plain, **kwargs)
+        app_label = getattr(meta, "app_label", None) or _app_label(module)
+        opts = Options(meta, app_label)
+        cls._meta = opts
+        opts.contribute_to_class(cls, name)
+        opts.setup_proxy(base)
+        base_meta = base._meta
+        # As Django: ordering and get_latest_by of a non-abstract base carry
+        # over unless this Meta names its own.
+        if not hasattr(meta, "ordering"):
+            opts.ordering = list(base_meta.ordering)
+        if not hasattr(meta, "get_latest_by"):
+            opts.get_latest_by = base_meta.get_latest_by
+        mcs._add_exceptions(cls, name, module, parents)
+        for attr_name, value in contributable.items():
+            value.contribute_to_class(cls, attr_name)
+        if not opts.managers:
+            # Inherited managers are copies bound to the proxy, so their
+            # QuerySets load proxy instances.
+            for manager in base_meta.managers:
+                copy.copy(manager).contribute_to_class(cls, manager.name)
+        cls._default_manager = opts.managers[0]
+        base_manager: BaseManager[Any] = Manager()
+        base_manager.model = cls
+        base_manager.name = "_base_manager"
+        cls._base_manager = base_manager
         opts.apps.register_model(opts.app_label, cls)
         class_prepared.send(sender=cls)
         return cls

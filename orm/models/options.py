@@ -14,7 +14,7 @@ ORDERING_PATTERN = re.compile(r"^-?(?:[A-Za-z_][A-Za-z0-9_]*)(?:__[A-Za-z0-9_]+)
 DEFAULT_NAMES = frozenset({
     "db_table", "app_label", "ordering", "indexes", "constraints", "unique_together",
     "abstract", "get_latest_by", "verbose_name", "verbose_name_plural", "auto_created", "apps",
-    "db_table_comment",
+    "db_table_comment", "proxy",
 })
 #: Where ``camel_case_to_spaces`` puts a space: before a capital that follows a
 #: lower-case letter, or one that starts a word (``HTTPServer`` -> ``http server``).
@@ -65,6 +65,14 @@ class Options:
         #: COMMENT ON TABLE text, on backends that support comments (PostgreSQL).
         self.db_table_comment: str = get("db_table_comment", "") or ""
         self.auto_created: bool = bool(get("auto_created", False))
+        #: ``Meta.proxy``: the model shares the table, fields and relations of its concrete base.
+        self.proxy: bool = bool(get("proxy", False))
+        #: For a proxy, the model it proxies (maybe itself a proxy); else None.
+        self.proxy_for_model: Any = None
+        #: The model owning the table (the model itself unless a proxy).
+        self.concrete_model: Any = None
+        #: Concrete parents and their parent link fields (empty: no multi-table inheritance).
+        self.parents: dict[Any, Any] = {}
         #: The registry the model is registered in, and resolves string relations in.
         apps = get("apps", None)
         self.apps: Apps = global_apps if apps is None else apps
@@ -92,6 +100,7 @@ class Options:
     def contribute_to_class(self, cls: Any, name: str) -> None:
         """Bind to the model class and derive names."""
         self.model = cls
+        self.concrete_model = cls
         self.object_name = name
         self.model_name = name.lower()
         if self.verbose_name is None:
@@ -100,6 +109,23 @@ class Options:
             self.verbose_name_plural = f"{self.verbose_name}s"
         if not self.db_table:
             self.db_table = f"{self.app_label}_{self.model_name}"
+
+    def setup_proxy(self, target: Any) -> None:
+        """Share the table, fields and relations of ``target`` (a concrete model or proxy).
+
+        The lists and maps are the target's own objects, not copies, so a
+        relation added to the concrete model later shows on its proxies too.
+        """
+        source = target._meta
+        self.proxy_for_model = target
+        self.concrete_model = source.concrete_model
+        self.db_table = source.db_table
+        self.pk = source.pk
+        self.local_fields = source.local_fields
+        self.local_many_to_many = source.local_many_to_many
+        self.related_objects = source.related_objects
+        self._forward = source._forward
+        self._reverse = source._reverse
 
     @property
     def label(self) -> str:

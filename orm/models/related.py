@@ -93,7 +93,9 @@ class ForwardManyToOneDescriptor:
     def __set__(self, instance: Any, value: Any) -> None:
         field = self.field
         model = field.remote_field.model
-        if value is not None and not isinstance(value, model):
+        # As Django: a relation to a proxy accepts any instance of the concrete
+        # model (the row is the same), and a proxy instance where the concrete one is named.
+        if value is not None and not isinstance(value, model._meta.concrete_model):
             raise ValueError(
                 f'Cannot assign "{short_repr(value)}": "{type(instance).__name__}.{field.name}" must be a '
                 f'"{model.__name__}" instance.'

@@ -11,7 +11,8 @@ from orm.utils.asyncio import check_async_unsafe, to_async
 def create_tables(*models: Any, using: str = DEFAULT_DB_ALIAS, if_not_exists: bool = False) -> None:
     """Create the tables, many-to-many tables, indexes and constraints of ``models``.
 
-    Everything is created in one transaction. With ``if_not_exists=True``,
+    Everything is created in one transaction; proxy models have no table
+    and are skipped. With ``if_not_exists=True``,
     tables that already exist are skipped (left as they are, not compared)
     and the others created; concurrent calls wait for each other, so several
     processes may run it at start-up.
@@ -21,7 +22,7 @@ def create_tables(*models: Any, using: str = DEFAULT_DB_ALIAS, if_not_exists: bo
     with connections[using].schema_editor() as editor:
         if if_not_exists:
             editor.lock_schema()
-        for model in models:
+        for model in _with_tables(models):
             editor.create_model(model, if_not_exists=if_not_exists)
 
 
@@ -33,8 +34,14 @@ def drop_tables(*models: Any, using: str = DEFAULT_DB_ALIAS, if_exists: bool = F
     check_async_unsafe("orm.drop_tables()", "adrop_tables()")
     _check_models(models)
     with connections[using].schema_editor() as editor:
-        for model in models:
+        for model in _with_tables(models):
             editor.delete_model(model, if_exists=if_exists)
+
+
+def _with_tables(models: tuple[Any, ...]) -> list[Any]:
+    """``models`` without proxies: a proxy uses its concrete model's table, so
+    creating or dropping it is a no-op (as ``migrate`` treats proxies in Django)."""
+    return [model for model in models if not model._meta.proxy]
 
 
 def _check_models(models: tuple[Any, ...]) -> None:
