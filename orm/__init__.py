@@ -58,6 +58,7 @@ from orm.fields import (
     URLField,
     UUIDField,
 )
+from orm.functions import Cast, Concat, Extract, Greatest, Least, Now, NullIf, Trunc, TruncDate
 from orm.models import (
     CASCADE,
     DO_NOTHING,
@@ -78,7 +79,6 @@ from orm.models import (
 from orm.query.aggregates import Avg, Count, Max, Min, Sum
 from orm.query.expressions import (
     Case,
-    Cast,
     Coalesce,
     Exists,
     ExpressionWrapper,
@@ -93,7 +93,6 @@ from orm.query.expressions import (
     Value,
     When,
 )
-from orm.query.lookups import Extract, Trunc, TruncDate
 from orm.query.prefetch import Prefetch, aprefetch_related_objects, prefetch_related_objects
 from orm.query.q import Q
 from orm.query.queryset import QuerySet
@@ -118,6 +117,7 @@ __all__ = [
     "CharField",
     "CheckConstraint",
     "Coalesce",
+    "Concat",
     "Count",
     "DataError",
     "DatabaseError",
@@ -136,6 +136,7 @@ __all__ = [
     "FloatField",
     "ForeignKey",
     "Func",
+    "Greatest",
     "ImproperlyConfigured",
     "Index",
     "IntegerField",
@@ -143,6 +144,7 @@ __all__ = [
     "InterfaceError",
     "InternalError",
     "JSONField",
+    "Least",
     "Length",
     "Lower",
     "Manager",
@@ -152,6 +154,8 @@ __all__ = [
     "Model",
     "MultipleObjectsReturned",
     "NotSupportedError",
+    "Now",
+    "NullIf",
     "ObjectDoesNotExist",
     "OneToOneField",
     "OperationalError",

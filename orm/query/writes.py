@@ -14,7 +14,7 @@ from orm.db import transaction
 from orm.db.connections import connections
 from orm.exceptions import DataError, FieldError
 from orm.query.expressions import Case, Cast, Value, When, internal_type
-from orm.query.lookups import TruncDate
+from orm.query.functions.datetime import TruncDate
 from orm.query.q import Q
 from orm.sql.dml import SQLUpdateCompiler, exists_by_pk_sql, insert_sql, update_by_pk_sql
 from orm.utils.text import short_repr, short_str
