@@ -229,6 +229,9 @@ _PORTABLE: tuple[tuple[str, int, Callable[..., Any]], ...] = (
     ("REVERSE", 1, lambda text: text[::-1]),
     ("MD5", 1, _hash("md5")), ("SHA1", 1, _hash("sha1")), ("SHA224", 1, _hash("sha224")),
     ("SHA256", 1, _hash("sha256")), ("SHA384", 1, _hash("sha384")), ("SHA512", 1, _hash("sha512")),
+)
+#: The date/time functions: NULL as the zone means UTC, so they handle NULLs themselves.
+_TEMPORAL: tuple[tuple[str, int, Callable[..., Any]], ...] = (
     ("orm_datetime_extract", 3, datetime_extract), ("orm_datetime_trunc", 3, datetime_trunc),
     ("orm_datetime_cast_date", 2, datetime_cast_date), ("orm_datetime_cast_time", 2, datetime_cast_time),
 )
@@ -247,6 +250,8 @@ def register(connection: sqlite3.Connection) -> None:
         connection.create_function(name, 2, function, deterministic=True)
     for name, nargs, function in _PORTABLE:
         connection.create_function(name, nargs, _nullsafe(function), deterministic=True)
+    for name, nargs, function in _TEMPORAL:
+        connection.create_function(name, nargs, function, deterministic=True)
     # Not deterministic: a new value on every call, like PostgreSQL's random().
     connection.create_function("PI", 0, lambda: math.pi, deterministic=True)
     connection.create_function("RAND", 0, random.random)
