@@ -146,8 +146,10 @@ def test_math_functions(words: str, expression: Any, expected: list[Any]) -> Non
 
 
 def test_math_domain_errors_raise_on_both(words: str) -> None:
-    with pytest.raises(orm.DatabaseError):
+    with pytest.raises(orm.DataError):
         values(fn.Sqrt("n"))
+    with pytest.raises(orm.DataError):
+        values(fn.Ln("x"))
 
 
 def test_round_half_away_from_zero_and_types(words: str) -> None:
@@ -192,6 +194,12 @@ def test_json_object(words: str) -> None:
 ])
 def test_cast(words: str, expression: Any, expected: list[Any]) -> None:
     assert values(expression) == expected
+
+
+def test_cast_of_a_float_to_an_integer_rounds_on_postgresql_only(words: str) -> None:
+    Word.objects.filter(text="Ada").update(x=2.7)
+    cast = Word.objects.filter(text="Ada").annotate(v=fn.Cast("x", orm.IntegerField())).values_list("v", flat=True)
+    assert list(cast) == [3 if words == "postgresql" else 2]
 
 
 def test_functions_compose_with_f(words: str) -> None:
