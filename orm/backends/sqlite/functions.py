@@ -230,6 +230,9 @@ _PORTABLE: tuple[tuple[str, int, Callable[..., Any]], ...] = (
     ("MD5", 1, _hash("md5")), ("SHA1", 1, _hash("sha1")), ("SHA224", 1, _hash("sha224")),
     ("SHA256", 1, _hash("sha256")), ("SHA384", 1, _hash("sha384")), ("SHA512", 1, _hash("sha512")),
 )
+# Wrapped once at import, not on every connection.
+_PORTABLE_NULLSAFE = tuple((name, nargs, _nullsafe(function)) for name, nargs, function in _PORTABLE)
+
 #: The date/time functions: NULL as the zone means UTC, so they handle NULLs themselves.
 _TEMPORAL: tuple[tuple[str, int, Callable[..., Any]], ...] = (
     ("orm_datetime_extract", 3, datetime_extract), ("orm_datetime_trunc", 3, datetime_trunc),
@@ -248,8 +251,8 @@ def register(connection: sqlite3.Connection) -> None:
         ("orm_time_diff", time_diff),
     ):
         connection.create_function(name, 2, function, deterministic=True)
-    for name, nargs, function in _PORTABLE:
-        connection.create_function(name, nargs, _nullsafe(function), deterministic=True)
+    for name, nargs, function in _PORTABLE_NULLSAFE:
+        connection.create_function(name, nargs, function, deterministic=True)
     for name, nargs, function in _TEMPORAL:
         connection.create_function(name, nargs, function, deterministic=True)
     # Not deterministic: a new value on every call, like PostgreSQL's random().
