@@ -185,6 +185,14 @@ def test_json_object(words: str) -> None:
     ]
 
 
+def test_json_array_and_values_in_json_object(words: str) -> None:
+    assert values(fn.JSONArray("text", "n", Value("k"), fn.Lower("note"))) == [
+        ["Ada", 3, "k", "math"], ["  Grace  ", -7, "k", "navy"], ["Zed", None, "k", None],
+    ]
+    assert values(fn.JSONObject(k=Value("v"), one=Value(1)))[0] == {"k": "v", "one": 1}
+    assert values(fn.JSONArray()) == [[], [], []]
+
+
 @pytest.mark.parametrize(("expression", "expected"), [
     (fn.Cast(Value("42"), orm.IntegerField()), [42, 42, 42]),
     (fn.Cast("n", orm.FloatField()), [3.0, -7.0, None]),

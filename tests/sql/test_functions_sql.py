@@ -279,3 +279,12 @@ def test_tzinfo_must_have_a_zone_name() -> None:
 
 def test_f_arguments_are_columns(pg: Any) -> None:
     both(pg, fn.Lower(F("name")), (f"LOWER({NAME})", []), (f"LOWER({NAME})", []))
+
+
+def test_json_array_types_bound_values_on_postgresql(pg: Any) -> None:
+    both(pg, fn.JSONArray("name", Value("a"), Value(None)),
+         (f"JSON_ARRAY({NAME}, %s, NULL)", ["a"]),
+         (f"JSONB_BUILD_ARRAY({NAME}, CAST(%s AS text), NULL)", ["a"]))
+    both(pg, fn.JSONObject(k=Value(1)),
+         ("JSON_OBJECT(%s, %s)", ["k", 1]),
+         ("JSONB_BUILD_OBJECT((%s)::text, CAST(%s AS bigint))", ["k", 1]))

@@ -4,7 +4,15 @@ Import them from ``orm.functions`` (``from orm.functions import Lower, Concat``)
 the modules here group them as Django does: text, math, comparison, date/time.
 """
 
-from orm.query.functions.comparison import Cast, Coalesce, Greatest, JSONObject, Least, NullIf
+from orm.query.functions.comparison import (
+    Cast,
+    Coalesce,
+    Greatest,
+    JSONArray,
+    JSONObject,
+    Least,
+    NullIf,
+)
 from orm.query.functions.datetime import (
     Extract,
     ExtractDay,
@@ -91,7 +99,7 @@ __all__ = [
     "ACos", "ASin", "ATan", "ATan2", "Abs", "Cast", "Ceil", "Chr", "Coalesce", "Collate", "Concat",
     "ConcatPair", "Cos", "Cot", "Degrees", "Exp", "Extract", "ExtractDay", "ExtractHour",
     "ExtractIsoWeekDay", "ExtractIsoYear", "ExtractMinute", "ExtractMonth", "ExtractQuarter",
-    "ExtractSecond", "ExtractWeek", "ExtractWeekDay", "ExtractYear", "Floor", "Greatest", "JSONObject",
+    "ExtractSecond", "ExtractWeek", "ExtractWeekDay", "ExtractYear", "Floor", "Greatest", "JSONArray", "JSONObject",
     "LPad", "LTrim", "Least", "Left", "Length", "Ln", "Log", "Lower", "Mod", "Now", "NullIf", "Ord", "Pi",
     "Power", "RPad", "RTrim", "Radians", "Random", "Repeat", "Replace", "Reverse", "Right", "Round",
     "Sign", "Sin", "Sqrt", "StrIndex", "Substr", "Tan", "Trim", "Trunc", "TruncBase", "TruncDate",

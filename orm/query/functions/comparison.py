@@ -81,13 +81,36 @@ class JSONObject(Func):
         super().__init__(*expressions)
 
     def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> SQLParams:
-        # Keys are bound parameters; PostgreSQL needs their type stated.
+        # Keys and values may be bound parameters, whose type PostgreSQL cannot
+        # infer inside JSONB_BUILD_OBJECT("any" ...): state it.
         parts, params = [], []
         for index, expr in enumerate(self.source_expressions):
-            sql, p = compiler.compile(expr)
+            sql, p = compiler.compile(expr if index % 2 == 0 else typed_for_postgresql(expr))
             parts.append(f"({sql})::text" if index % 2 == 0 else sql)
             params.extend(p)
         return f"JSONB_BUILD_OBJECT({', '.join(parts)})", params
 
 
-__all__ = ["Cast", "Coalesce", "Greatest", "JSONObject", "Least", "NullIf"]
+def typed_for_postgresql(expr: Any) -> Any:
+    """``expr``, cast to its own type when it is a bound value (for PostgreSQL's "any" arguments)."""
+    if isinstance(expr, Value) and expr.value is not None:
+        return Cast(expr, expr.output_field)
+    return expr
+
+
+class JSONArray(Func):
+    """A JSON array of the arguments (SQL NULL becomes JSON null): ``JSONArray("name", Lower("name"))``."""
+
+    function = "JSON_ARRAY"
+    _output_field = f.JSONField()
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> SQLParams:
+        parts, params = [], []
+        for expr in self.source_expressions:
+            sql, p = compiler.compile(typed_for_postgresql(expr))
+            parts.append(sql)
+            params.extend(p)
+        return f"JSONB_BUILD_ARRAY({', '.join(parts)})", params
+
+
+__all__ = ["Cast", "Coalesce", "Greatest", "JSONArray", "JSONObject", "Least", "NullIf"]
