@@ -515,4 +515,16 @@ _register()
 # The date/time transforms (__year, __date, ...) live in orm.query.functions.datetime
 # and register themselves there; ``import orm`` always imports that module.
 
+
+def __getattr__(name: str) -> Any:
+    """``Extract``, ``Trunc``, ``ExtractYear``... under their old home, for existing imports.
+
+    Resolved lazily: orm.query.functions.datetime imports this module first.
+    """
+    from orm.query.functions import datetime as temporal_functions
+
+    if name in temporal_functions.__all__:
+        return getattr(temporal_functions, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 __all__ = ["Lookup", "Transform", "Value"]

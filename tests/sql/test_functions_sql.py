@@ -288,3 +288,30 @@ def test_json_array_types_bound_values_on_postgresql(pg: Any) -> None:
     both(pg, fn.JSONObject(k=Value(1)),
          ("JSON_OBJECT(%s, %s)", ["k", 1]),
          ("JSONB_BUILD_OBJECT((%s)::text, CAST(%s AS bigint))", ["k", 1]))
+
+
+#: Django 5.2's django.db.models.functions.__all__ without the window functions (see the window module).
+DJANGO_FUNCTIONS = """
+Cast Coalesce Collate Greatest JSONArray JSONObject Least NullIf Extract ExtractDay ExtractHour
+ExtractIsoWeekDay ExtractIsoYear ExtractMinute ExtractMonth ExtractQuarter ExtractSecond ExtractWeek
+ExtractWeekDay ExtractYear Now Trunc TruncDate TruncDay TruncHour TruncMinute TruncMonth TruncQuarter
+TruncSecond TruncTime TruncWeek TruncYear Abs ACos ASin ATan ATan2 Ceil Cos Cot Degrees Exp Floor Ln Log
+Mod Pi Power Radians Random Round Sign Sin Sqrt Tan MD5 SHA1 SHA224 SHA256 SHA384 SHA512 Chr Concat
+ConcatPair Left Length Lower LPad LTrim Ord Repeat Replace Reverse Right RPad RTrim StrIndex Substr
+Trim Upper
+""".split()
+
+
+def test_every_django_function_is_in_orm_functions() -> None:
+    missing = [name for name in DJANGO_FUNCTIONS if not hasattr(fn, name)]
+    assert missing == []
+    assert all(name in fn.__all__ for name in DJANGO_FUNCTIONS)
+
+
+def test_date_transforms_keep_their_old_import_path() -> None:
+    from orm.query import lookups
+
+    assert lookups.Extract is fn.Extract and lookups.TruncDate is fn.TruncDate
+    assert lookups.ExtractIsoYear is fn.ExtractIsoYear
+    with pytest.raises(AttributeError):
+        lookups.ExtractNothing  # noqa: B018
