@@ -69,6 +69,7 @@ from orm.fields import (
     URLField,
     UUIDField,
 )
+from orm.functions import Cast, Concat, Extract, Greatest, Least, Now, NullIf, Trunc, TruncDate
 from orm.models import (
     CASCADE,
     DEFERRED,
@@ -90,7 +91,6 @@ from orm.models import (
 from orm.query.aggregates import Avg, Count, Max, Min, Sum
 from orm.query.expressions import (
     Case,
-    Cast,
     Coalesce,
     Exists,
     ExpressionWrapper,
@@ -105,7 +105,6 @@ from orm.query.expressions import (
     Value,
     When,
 )
-from orm.query.lookups import Extract, Trunc, TruncDate
 from orm.query.prefetch import Prefetch, aprefetch_related_objects, prefetch_related_objects
 from orm.query.q import Q
 from orm.query.queryset import QuerySet
@@ -156,6 +155,7 @@ __all__ = [
     "CheckConstraint",
     "Choices",
     "Coalesce",
+    "Concat",
     "Count",
     "DataError",
     "DatabaseError",
@@ -177,6 +177,7 @@ __all__ = [
     "Func",
     "GeneratedField",
     "GenericIPAddressField",
+    "Greatest",
     "ImproperlyConfigured",
     "Index",
     "IntegerChoices",
@@ -185,6 +186,7 @@ __all__ = [
     "InterfaceError",
     "InternalError",
     "JSONField",
+    "Least",
     "Length",
     "Lower",
     "Manager",
@@ -194,6 +196,8 @@ __all__ = [
     "Model",
     "MultipleObjectsReturned",
     "NotSupportedError",
+    "Now",
+    "NullIf",
     "ObjectDoesNotExist",
     "OneToOneField",
     "OperationalError",

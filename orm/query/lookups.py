@@ -500,85 +500,11 @@ UUIDEndsWith = _uuid_lookup(EndsWith)
 UUIDIEndsWith = _uuid_lookup(IEndsWith)
 
 
-# -- transforms -----------------------------------------------------------------
-
-
-class Extract(Transform):
-    """Extract a date part; the part is checked against the backend's allow-list."""
-
-    lookup_name = ""
-    _output_field = f.IntegerField()
-
-    def __init__(self, expression: Any, lookup_name: str | None = None, **extra: Any) -> None:
-        if lookup_name is not None:
-            if not isinstance(lookup_name, str) or not lookup_name.isidentifier():
-                raise ValueError(f"Invalid date part {short_repr(lookup_name)}.")
-            self.lookup_name = lookup_name
-        if not self.lookup_name:
-            raise ValueError("Extract needs a date part, e.g. Extract('created', 'year').")
-        super().__init__(expression, **extra)
-
-    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> SQLParams:
-        sql, params = compiler.compile(self.lhs)
-        return connection.ops.date_extract_sql(self.lookup_name, sql, params)  # type: ignore[no-any-return]
-
-
-def _extract(name: str) -> type[Extract]:
-    return type(f"Extract{name.title().replace('_', '')}", (Extract,), {"lookup_name": name,
-                "__doc__": f"The {name} of a date or datetime."})
-
-
-ExtractYear = _extract("year")
-ExtractMonth = _extract("month")
-ExtractDay = _extract("day")
-ExtractWeekDay = _extract("week_day")
-ExtractQuarter = _extract("quarter")
-ExtractWeek = _extract("week")
-ExtractHour = _extract("hour")
-ExtractMinute = _extract("minute")
-ExtractSecond = _extract("second")
-
-
-class TruncDate(Transform):
-    """The (UTC) date of a datetime."""
-
-    lookup_name = "date"
-    _output_field = f.DateField()
-
-    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> SQLParams:
-        sql, params = compiler.compile(self.lhs)
-        return connection.ops.datetime_cast_date_sql(sql, params)  # type: ignore[no-any-return]
-
-
-class Trunc(Func):
-    """Truncate a date/datetime to ``kind`` (year, month, day, hour, minute, second)."""
-
-    KINDS = ("year", "month", "day", "hour", "minute", "second")
-
-    def __init__(self, expression: Any, kind: str, output_field: f.Field | None = None) -> None:
-        if kind not in self.KINDS:
-            raise ValueError(f"Invalid truncation kind {short_repr(kind)}; choose from: {', '.join(self.KINDS)}.")
-        super().__init__(expression, output_field=output_field)
-        self.kind = kind
-
-    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> SQLParams:
-        sql, params = compiler.compile(self.source_expressions[0])
-        is_datetime = isinstance(self.source_expressions[0].output_field, f.DateTimeField)
-        return connection.ops.date_trunc_sql(self.kind, sql, params, is_datetime)  # type: ignore[no-any-return]
-
-
 def _register() -> None:
     for lookup in (Exact, IExact, GreaterThan, GreaterThanOrEqual, LessThan, LessThanOrEqual,
                    Contains, IContains, StartsWith, IStartsWith, EndsWith, IEndsWith, In, Range,
                    IsNull, Regex, IRegex):
         f.Field.register_lookup(lookup)
-    for transform in (ExtractYear, ExtractMonth, ExtractDay, ExtractWeekDay, ExtractQuarter, ExtractWeek):
-        f.DateField.register_lookup(transform)
-        f.DateTimeField.register_lookup(transform)
-    for transform in (ExtractHour, ExtractMinute, ExtractSecond):
-        f.DateTimeField.register_lookup(transform)
-        f.TimeField.register_lookup(transform)
-    f.DateTimeField.register_lookup(TruncDate)
     for uuid_lookup in (UUIDIExact, UUIDContains, UUIDIContains, UUIDStartsWith, UUIDIStartsWith,
                         UUIDEndsWith, UUIDIEndsWith):
         f.UUIDField.register_lookup(uuid_lookup)
@@ -586,4 +512,19 @@ def _register() -> None:
 
 _register()
 
-__all__ = ["Extract", "Lookup", "Transform", "Trunc", "TruncDate", "Value"]
+# The date/time transforms (__year, __date, ...) live in orm.query.functions.datetime
+# and register themselves there; ``import orm`` always imports that module.
+
+
+def __getattr__(name: str) -> Any:
+    """``Extract``, ``Trunc``, ``ExtractYear``... under their old home, for existing imports.
+
+    Resolved lazily: orm.query.functions.datetime imports this module first.
+    """
+    from orm.query.functions import datetime as temporal_functions
+
+    if name in temporal_functions.__all__:
+        return getattr(temporal_functions, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+__all__ = ["Lookup", "Transform", "Value"]

@@ -15,7 +15,7 @@ from orm.db.connections import connections
 from orm.exceptions import DataError, FieldError
 from orm.fields import NOT_PROVIDED, DatabaseDefault
 from orm.query.expressions import Case, Cast, Col, Value, When, internal_type
-from orm.query.lookups import TruncDate
+from orm.query.functions.datetime import TruncDate
 from orm.query.q import Q
 from orm.query.query import Query
 from orm.sql.dml import (

@@ -32,7 +32,7 @@ def dated(db: str) -> Book:
 
 @pytest.mark.parametrize("kind", TRUNC_KINDS)
 def test_trunc_kind_rejected_when_built(kind: str) -> None:
-    with pytest.raises(ValueError, match="choose from: year, month, day, hour, minute, second"):
+    with pytest.raises(ValueError, match="choose from: year, quarter, month, week, day, hour, minute, second"):
         Trunc("published", kind)
 
 

@@ -25,6 +25,8 @@ class BaseDatabaseOperations:
 
     #: SQLSTATE-like names of the date parts ``Extract``/``__year`` may use.
     extract_kinds = frozenset({"year", "month", "day", "hour", "minute", "second", "week_day"})
+    #: What ``Trunc`` accepts, in Django's order.
+    trunc_kinds: tuple[str, ...] = ("year", "quarter", "month", "week", "day", "hour", "minute", "second")
     #: LIKE patterns per lookup; ``%s`` is the already-escaped, bound value.
     explain_prefix = "EXPLAIN"
 
@@ -161,16 +163,38 @@ class BaseDatabaseOperations:
         """
         return "%s"
 
-    def date_extract_sql(self, kind: str, sql: str, params: list[Any]) -> tuple[str, list[Any]]:
-        """SQL extracting ``kind`` (validated against ``extract_kinds``) from a date/datetime."""
+    def date_extract_sql(
+        self, kind: str, sql: str, params: list[Any], tzname: str | None = None,
+    ) -> tuple[str, list[Any]]:
+        """SQL extracting ``kind`` (validated against ``extract_kinds``) from a date, time or datetime.
+
+        A datetime is read in the zone ``tzname`` (an IANA name) when given, else in UTC.
+        """
         raise NotImplementedError
 
-    def datetime_cast_date_sql(self, sql: str, params: list[Any]) -> tuple[str, list[Any]]:
-        """SQL casting a datetime to its (UTC) date."""
+    def datetime_cast_date_sql(
+        self, sql: str, params: list[Any], tzname: str | None = None,
+    ) -> tuple[str, list[Any]]:
+        """SQL casting a datetime to its date in ``tzname`` (UTC when None)."""
         raise NotImplementedError
 
-    def date_trunc_sql(self, kind: str, sql: str, params: list[Any], is_datetime: bool) -> tuple[str, list[Any]]:
-        """SQL truncating a date/datetime to ``kind`` (year, month, day, ...)."""
+    def datetime_cast_time_sql(
+        self, sql: str, params: list[Any], tzname: str | None = None,
+    ) -> tuple[str, list[Any]]:
+        """SQL casting a datetime to its time of day in ``tzname`` (UTC when None)."""
+        raise NotImplementedError
+
+    def date_trunc_sql(
+        self, kind: str, sql: str, params: list[Any], is_datetime: bool, tzname: str | None = None,
+    ) -> tuple[str, list[Any]]:
+        """SQL truncating a date/datetime to ``kind`` (one of ``trunc_kinds``).
+
+        A datetime is truncated in ``tzname`` (UTC when None) and stays a datetime.
+        """
+        raise NotImplementedError
+
+    def time_trunc_sql(self, kind: str, sql: str, params: list[Any]) -> tuple[str, list[Any]]:
+        """SQL truncating a time to ``kind`` (hour, minute or second)."""
         raise NotImplementedError
 
     def regex_lookup(self, lookup_type: str) -> str:

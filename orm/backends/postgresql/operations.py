@@ -54,6 +54,8 @@ _EXTRACT_SQL = {
     "quarter": "CAST(EXTRACT(QUARTER FROM {}) AS integer)",
     "month": "CAST(EXTRACT(MONTH FROM {}) AS integer)",
     "week": "CAST(EXTRACT(WEEK FROM {}) AS integer)",  # ISO 8601 week number
+    "iso_year": "CAST(EXTRACT(ISOYEAR FROM {}) AS integer)",
+    "iso_week_day": "CAST(EXTRACT(ISODOW FROM {}) AS integer)",  # 1 = Monday ... 7 = Sunday
     "day": "CAST(EXTRACT(DAY FROM {}) AS integer)",
     # Django's convention: 1 = Sunday ... 7 = Saturday (DOW is 0 = Sunday).
     "week_day": "(CAST(EXTRACT(DOW FROM {}) AS integer) + 1)",
@@ -127,6 +129,7 @@ class DatabaseOperations(BaseDatabaseOperations):
     """PostgreSQL SQL fragments and conversions (contracts in the base class)."""
 
     extract_kinds = frozenset(_EXTRACT_SQL)
+    trunc_kinds = _TRUNC_KINDS
 
     def convert_query(self, sql: str, has_params: bool) -> str:
         if not has_params or "%" not in sql:
@@ -200,25 +203,47 @@ class DatabaseOperations(BaseDatabaseOperations):
             lookup = f"UPPER({lookup})"
         return lookup
 
-    def date_extract_sql(self, kind: str, sql: str, params: list[Any]) -> tuple[str, list[Any]]:
-        # Every connection runs with TimeZone=UTC, so a timestamptz is split in UTC.
+    def date_extract_sql(
+        self, kind: str, sql: str, params: list[Any], tzname: str | None = None,
+    ) -> tuple[str, list[Any]]:
+        # Every connection runs with TimeZone=UTC, so a timestamptz is split in
+        # UTC unless a zone is named; the zone name is a bound parameter.
         kind = self.check_extract_kind(kind)
+        if tzname is not None:
+            sql, params = f"({sql} AT TIME ZONE %s)", [*params, tzname]
         return _EXTRACT_SQL[kind].format(sql), params
 
-    def datetime_cast_date_sql(self, sql: str, params: list[Any]) -> tuple[str, list[Any]]:
-        return f"({sql} AT TIME ZONE 'UTC')::date", params
+    def datetime_cast_date_sql(
+        self, sql: str, params: list[Any], tzname: str | None = None,
+    ) -> tuple[str, list[Any]]:
+        if tzname is None:
+            return f"({sql} AT TIME ZONE 'UTC')::date", params
+        return f"({sql} AT TIME ZONE %s)::date", [*params, tzname]
+
+    def datetime_cast_time_sql(
+        self, sql: str, params: list[Any], tzname: str | None = None,
+    ) -> tuple[str, list[Any]]:
+        if tzname is None:
+            return f"({sql} AT TIME ZONE 'UTC')::time", params
+        return f"({sql} AT TIME ZONE %s)::time", [*params, tzname]
 
     def date_trunc_sql(
-        self, kind: str, sql: str, params: list[Any], is_datetime: bool
+        self, kind: str, sql: str, params: list[Any], is_datetime: bool, tzname: str | None = None,
     ) -> tuple[str, list[Any]]:
-        if kind not in _TRUNC_KINDS:
+        if kind not in self.trunc_kinds:
             raise ValueError(
-                f"Invalid truncation kind {short_repr(kind)}; choose from: {', '.join(_TRUNC_KINDS)}."
+                f"Invalid truncation kind {short_repr(kind)}; choose from: {', '.join(self.trunc_kinds)}."
             )
-        # The kind travels as a parameter even though it is allow-listed.
-        if is_datetime:
+        # The kind and zone travel as parameters even though the kind is allow-listed.
+        if is_datetime and tzname is None:
             return f"DATE_TRUNC(%s, {sql}, 'UTC')", [kind, *params]
+        if is_datetime:
+            return f"DATE_TRUNC(%s, {sql}, %s)", [kind, *params, tzname]
         return f"DATE_TRUNC(%s, ({sql})::timestamp)::date", [kind, *params]
+
+    def time_trunc_sql(self, kind: str, sql: str, params: list[Any]) -> tuple[str, list[Any]]:
+        """SQL truncating a time to ``kind`` (hour, minute or second)."""
+        return f"DATE_TRUNC(%s, ({sql})::interval)::time", [kind, *params]
 
     def temporal_arithmetic_sql(
         self, lhs_type: str, connector: str, rhs_type: str, lhs_sql: str, rhs_sql: str,

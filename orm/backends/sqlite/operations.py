@@ -101,11 +101,13 @@ class DatabaseOperations(BaseDatabaseOperations):
     """SQLite SQL fragments and conversions (contracts in the base class)."""
 
     extract_kinds = frozenset(
-        {"year", "month", "day", "hour", "minute", "second", "week_day", "quarter", "week"}
+        {"year", "month", "day", "hour", "minute", "second", "week_day", "quarter", "week",
+         "iso_year", "iso_week_day"}
     )
+    # strftime's %W is not the ISO week, so "week" is not here (see date_extract_sql).
     _extract_formats = {
         "year": "%%Y", "month": "%%m", "day": "%%d", "hour": "%%H", "minute": "%%M",
-        "second": "%%S", "week": "%%W",
+        "second": "%%S", "week_day": "", "quarter": "",
     }
     _trunc_formats = {
         "year": "%%Y-01-01", "month": "%%Y-%%m-01", "day": "%%Y-%%m-%%d",
@@ -158,24 +160,47 @@ class DatabaseOperations(BaseDatabaseOperations):
                        no_key: bool = False) -> str:
         return ""  # SQLite locks the whole database for writers; nothing to add.
 
-    def date_extract_sql(self, kind: str, sql: str, params: list[Any]) -> tuple[str, list[Any]]:
+    def date_extract_sql(
+        self, kind: str, sql: str, params: list[Any], tzname: str | None = None,
+    ) -> tuple[str, list[Any]]:
         kind = self.check_extract_kind(kind)
+        if tzname is not None or kind not in self._extract_formats:
+            # ISO weeks and years, and any part read in a time zone, come from
+            # Python (backends/sqlite/functions.py): strftime knows neither.
+            return f"orm_datetime_extract(%s, {sql}, %s)", [kind, *params, tzname]
         if kind == "week_day":
             return f"(CAST(strftime('%%w', {sql}) AS INTEGER) + 1)", params
         if kind == "quarter":
             return f"((CAST(strftime('%%m', {sql}) AS INTEGER) + 2) / 3)", params
         return f"CAST(strftime('{self._extract_formats[kind]}', {sql}) AS INTEGER)", params
 
-    def datetime_cast_date_sql(self, sql: str, params: list[Any]) -> tuple[str, list[Any]]:
+    def datetime_cast_date_sql(
+        self, sql: str, params: list[Any], tzname: str | None = None,
+    ) -> tuple[str, list[Any]]:
+        if tzname is not None:
+            return f"orm_datetime_cast_date({sql}, %s)", [*params, tzname]
         return f"date({sql})", params
 
-    def date_trunc_sql(self, kind: str, sql: str, params: list[Any], is_datetime: bool) -> tuple[str, list[Any]]:
-        if kind not in self._trunc_formats:
-            raise ValueError(f"Invalid truncation kind {short_repr(kind)}; choose from: {', '.join(self._trunc_formats)}.")
+    def datetime_cast_time_sql(
+        self, sql: str, params: list[Any], tzname: str | None = None,
+    ) -> tuple[str, list[Any]]:
+        return f"orm_datetime_cast_time({sql}, %s)", [*params, tzname]
+
+    def date_trunc_sql(
+        self, kind: str, sql: str, params: list[Any], is_datetime: bool, tzname: str | None = None,
+    ) -> tuple[str, list[Any]]:
+        if kind not in self.trunc_kinds:
+            raise ValueError(f"Invalid truncation kind {short_repr(kind)}; choose from: {', '.join(self.trunc_kinds)}.")
+        if tzname is not None or kind not in self._trunc_formats:
+            # Weeks, quarters and other zones than UTC: see backends/sqlite/functions.py.
+            return f"orm_datetime_trunc(%s, {sql}, %s)", [kind, *params, tzname]
         fmt = self._trunc_formats[kind]
         if is_datetime and kind in ("year", "month", "day"):
             fmt += " 00:00:00"
         return f"strftime('{fmt}', {sql})", params
+
+    def time_trunc_sql(self, kind: str, sql: str, params: list[Any]) -> tuple[str, list[Any]]:
+        return f"orm_datetime_trunc(%s, {sql}, NULL)", [kind, *params]
 
     def regex_lookup(self, lookup_type: str) -> str:
         if lookup_type == "regex":
