@@ -171,17 +171,20 @@ def _mark(operation: object) -> str:
 
 def _write(loader: MigrationLoader, changes: dict[str, list[Migration]], write: bool) -> None:
     """Print each migration (Django's format) and, when ``write``, write its file."""
+    texts: dict[tuple[str, str], str] = {}
+    for label, migrations in changes.items():
+        for migration in migrations:
+            try:
+                # Every file is serialized before any is written: a value the
+                # writer cannot handle leaves no half-written set of migrations.
+                texts[label, migration.name] = MigrationWriter(migration).as_string()
+            except SerializationError as error:
+                raise CommandError(str(error)) from None
     for label, migrations in changes.items():
         print(f"Migrations for '{label}':")
         directory = _migrations_dir(loader, label)
         for migration in migrations:
-            writer = MigrationWriter(migration)
-            try:
-                # Serialize before anything is written: a failure leaves no half file.
-                text = writer.as_string()
-            except SerializationError as error:
-                raise CommandError(str(error)) from None
-            path = directory / writer.filename
+            path = directory / MigrationWriter(migration).filename
             print(f"  {_display(path)}")
             for operation in migration.operations:
                 print(f"    {_mark(operation)} {operation.describe()}")
@@ -190,4 +193,4 @@ def _write(loader: MigrationLoader, changes: dict[str, list[Migration]], write: 
                 init = directory / "__init__.py"
                 if not init.exists():
                     init.write_text("")
-                path.write_text(text)
+                path.write_text(texts[label, migration.name])
