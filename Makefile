@@ -29,9 +29,15 @@ $(VENV)/.stamp-bench: pyproject.toml | $(PY)
 	$(PIP) install --quiet -e ".[bench,dev]"
 	touch $@
 
-## demo: run the example models and queries on a throw-away SQLite database
+EXAMPLE_DB := migrations_example/example.sqlite3
+
+## demo: a fresh migrations_example/example.sqlite3, `orm migrate` on it, then the demo
+# The orm commands run from migrations_example/ (its pyproject.toml has the
+# [tool.orm] settings); the repository root on PYTHONPATH makes its apps importable.
 demo: $(VENV)/.stamp-base
-	$(PY) -m migrations_example.demo
+	rm -f $(EXAMPLE_DB)
+	cd migrations_example && PYTHONPATH=$(CURDIR) $(CURDIR)/$(VENV)/bin/orm migrate
+	ORM_DATABASE_URL=sqlite:///$(CURDIR)/$(EXAMPLE_DB) $(PY) -m migrations_example.demo
 
 ## test: run the test suite (PostgreSQL too when ORM_TEST_POSTGRES_URL is set)
 test: $(VENV)/.stamp-dev

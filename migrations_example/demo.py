@@ -1,12 +1,16 @@
-"""A tour of the model and QuerySet API on a throw-away SQLite database.
+"""A tour of the model and QuerySet API on a database built by the example's migrations.
 
-Run with ``make demo`` or ``python -m migrations_example.demo``. The database
-is a file in a temporary directory, removed when the demo ends.
+``make demo`` makes a fresh ``migrations_example/example.sqlite3``, runs
+``orm migrate`` on it (from ``migrations_example/``, whose ``pyproject.toml``
+names the apps) and then this demo with ``ORM_DATABASE_URL`` pointing at it.
+``python -m migrations_example.demo`` without ``ORM_DATABASE_URL`` migrates a
+file in a temporary directory with :func:`orm.migrate`, removed at the end.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import tempfile
 from collections.abc import Iterable
 from decimal import Decimal
@@ -14,7 +18,11 @@ from pathlib import Path
 
 import orm
 from migrations_example.models import Author, Book, Tag
+from migrations_example.reviews.models import Review
 from orm import transaction
+
+#: The example project's apps (as its pyproject.toml lists them).
+APPS = ["migrations_example", "migrations_example.reviews"]
 
 
 def show(title: str, value: object) -> None:
@@ -183,17 +191,46 @@ async def async_tour() -> None:
         show("After a transaction run through sync_to_async:", renamed.name)
 
 
+def reviews_tour() -> None:
+    """Rows of the second app, whose table the migrations made (renamed field, CHECK constraint)."""
+    book = Book.objects.get(title="On Computable Numbers")
+    Review.objects.create(book=book, rating=5, text="A founding paper.\nStill readable.", summary="A founding paper.")
+    show("Reviews (app 'reviews', made by its four migrations):", list(Review.objects.values_list("rating", "summary")))
+    try:
+        with transaction.atomic():
+            Review.objects.create(book=book, rating=9, text="Too enthusiastic.")
+    except orm.IntegrityError as error:
+        show("A rating of 9 breaks the CHECK constraint of migration 0004:", type(error).__name__)
+
+
+def run_tour() -> None:
+    """Populate the migrated database and run every part of the tour."""
+    populate()
+    sync_tour()
+    reviews_tour()
+    asyncio.run(async_tour())
+
+
 def main() -> None:
-    """Run the demo on a new SQLite file in a temporary directory."""
+    """Run the demo on ``ORM_DATABASE_URL`` (already migrated), or on a temporary file it migrates."""
+    url = os.environ.get("ORM_DATABASE_URL")
+    if url:
+        orm.configure(url)
+        try:
+            print(f"Database: {url}")
+            run_tour()
+        finally:
+            orm.connections.close_all()
+        print("\nDone.")
+        return
     with tempfile.TemporaryDirectory(prefix="orm-demo-") as tmp:
         path = Path(tmp) / "demo.sqlite3"
         orm.configure(f"sqlite:///{path}")
         try:
-            orm.create_tables(Author, Tag, Book)
             print(f"Database: {path}")
-            populate()
-            sync_tour()
-            asyncio.run(async_tour())
+            applied = orm.migrate(apps=APPS)
+            print(f"Applied {len(applied)} migrations.")
+            run_tour()
         finally:
             orm.connections.close_all()
     print("\nDone.")

@@ -1,8 +1,7 @@
 """The ``orm`` command line: a thin dispatcher to one module per subcommand.
 
-``orm migrate``, ``orm showmigrations`` and ``orm sqlmigrate`` run the
-modules of ``orm.migrations.commands``; ``makemigrations`` is listed as not
-yet available. Adding a command is one line in :data:`COMMANDS` naming its
+``orm makemigrations``, ``orm migrate``, ``orm showmigrations`` and
+``orm sqlmigrate`` run the modules of ``orm.migrations.commands``. Adding a command is one line in :data:`COMMANDS` naming its
 module, which provides ``HELP``, ``add_arguments(parser)`` and
 ``handle(args) -> int``. Also runnable as ``python -m orm``.
 
@@ -25,7 +24,7 @@ __version__ = "0.1.0"
 #: ``(name, module or None, one-line summary)`` of each subcommand; ``None``:
 #: not yet available. The module is imported only when its command runs.
 COMMANDS: tuple[tuple[str, str | None, str], ...] = (
-    ("makemigrations", None, "write migration files for model changes"),
+    ("makemigrations", "orm.migrations.commands.makemigrations", "write migration files for model changes"),
     ("migrate", "orm.migrations.commands.migrate", "apply (or unapply) migrations to the database"),
     ("showmigrations", "orm.migrations.commands.showmigrations", "list migrations and whether each is applied"),
     ("sqlmigrate", "orm.migrations.commands.sqlmigrate", "print the SQL of one migration"),

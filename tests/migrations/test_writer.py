@@ -47,14 +47,14 @@ def every_field(support: Any = support) -> list[tuple[str, Any]]:
     and enums from ``support``)."""
     COMMON: dict[str, Any] = {  # noqa: N806 - a constant of this function
         "verbose_name": "Shown name", "unique": True, "blank": True, "db_index": True, "editable": False,
-        "help_text": "Some help", "db_column": "the_column", "validators": [support.not_blank],
+        "help_text": "Some help", "validators": [support.not_blank],
     }
     text = {**COMMON, "null": True, "choices": [("a", "A"), ("b", "B")], "default": "a"}
     number = {**COMMON, "null": True, "choices": [(1, "one"), (2, "two")], "default": 1}
     relation = {"related_name": "+", "related_query_name": "q", "db_constraint": False, "null": True,
                 "verbose_name": "rel", "help_text": "h", "db_column": "rel_id", "blank": True}
     return [
-        ("char", orm.CharField(max_length=20, **text)),
+        ("char", orm.CharField(max_length=20, db_column="the_column", **text)),
         ("text", orm.TextField(**text)),
         ("email", orm.EmailField(max_length=120, **text)),
         ("slug", orm.SlugField(**{**text, "db_index": False})),
@@ -95,7 +95,7 @@ def every_field(support: Any = support) -> list[tuple[str, Any]]:
         ("helper", orm.ForeignKey("self", on_delete=orm.RESTRICT, null=True)),
         ("fallback", orm.ForeignKey("Author", on_delete=orm.SET_DEFAULT, default=1)),
         ("loose", orm.ForeignKey("shop.Author", on_delete=orm.DO_NOTHING, related_name="loose_books")),
-        ("profile", orm.OneToOneField("shop.Author", on_delete=orm.CASCADE, **relation)),
+        ("profile", orm.OneToOneField("shop.Author", on_delete=orm.CASCADE, **{**relation, "db_column": "profile_rel_id"})),
         ("readers", orm.ManyToManyField("shop.Author", related_name="read", related_query_name="reader",
                                         db_table="book_readers", blank=True, help_text="h")),
         ("clubs", orm.ManyToManyField("shop.Club", through="shop.Membership")),
