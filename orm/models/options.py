@@ -14,6 +14,7 @@ ORDERING_PATTERN = re.compile(r"^-?(?:[A-Za-z_][A-Za-z0-9_]*)(?:__[A-Za-z0-9_]+)
 DEFAULT_NAMES = frozenset({
     "db_table", "app_label", "ordering", "indexes", "constraints", "unique_together",
     "abstract", "get_latest_by", "verbose_name", "verbose_name_plural", "auto_created", "apps",
+    "base_manager_name", "default_manager_name",
 })
 
 
@@ -48,6 +49,9 @@ class Options:
         self.get_latest_by: Any = get("get_latest_by", None)
         self.verbose_name: str | None = get("verbose_name", None)
         self.auto_created: bool = bool(get("auto_created", False))
+        #: Managers chosen by name for ``_base_manager`` / ``_default_manager`` (None: Django's defaults).
+        self.base_manager_name: str | None = get("base_manager_name", None)
+        self.default_manager_name: str | None = get("default_manager_name", None)
         #: The registry the model is registered in, and resolves string relations in.
         apps = get("apps", None)
         self.apps: Apps = global_apps if apps is None else apps
@@ -60,7 +64,10 @@ class Options:
         self.local_fields: list[Any] = []
         self.local_many_to_many: list[Any] = []
         self.related_objects: list[Any] = []
+        #: Every manager, inherited ones included, default first unless Meta names another.
         self.managers: list[Any] = []
+        #: The managers this class itself declares (children inherit copies of them).
+        self.local_managers: list[Any] = []
         self.abstract_fields: dict[str, Any] = {}
         self._forward: dict[str, Any] = {}
         self._reverse: dict[str, Any] = {}
