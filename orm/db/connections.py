@@ -22,6 +22,7 @@ from orm.conf import (
     settings_from_environment,
 )
 from orm.exceptions import ImproperlyConfigured
+from orm.utils import timezone
 from orm.utils.caches import clear_all
 from orm.utils.text import short_repr
 
@@ -238,12 +239,19 @@ class ConnectionHandler:
 connections = ConnectionHandler()
 
 
-def configure(url: str | None = None, *, databases: dict[str, str] | None = None) -> None:
+def configure(url: str | None = None, *, databases: dict[str, str] | None = None,
+              use_tz: bool = True) -> None:
     """Configure the databases: ``configure(URL)`` or ``configure(databases={alias: URL})``.
 
-    May be called again (tests do): every connection opened before is closed first.
+    ``use_tz=False`` makes datetimes naive in and out (Django's ``USE_TZ =
+    False``); the default keeps them aware. May be called again (tests do):
+    every connection opened before is closed first.
     """
+    if not isinstance(use_tz, bool):
+        raise TypeError(f"configure(use_tz=...) takes True or False, not {short_repr(use_tz)}.")
     connections.configure(url, databases)
+    # Switched only once the URLs were accepted: a bad call changes nothing.
+    timezone.set_use_tz(use_tz)
 
 
 class _DefaultConnectionProxy:

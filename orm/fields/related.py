@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from orm.fields.base import Field
+from orm.utils.text import short_repr
 
 RECURSIVE_RELATIONSHIP_CONSTANT = "self"
 
@@ -248,13 +249,18 @@ class ManyToManyField(Field):
 
     def __init__(
         self, to: Any, related_name: str | None = None, related_query_name: str | None = None,
-        through: Any = None, db_table: str | None = None, **kwargs: Any,
+        through: Any = None, db_table: str | None = None, symmetrical: bool | None = None,
+        **kwargs: Any,
     ) -> None:
         if kwargs.get("null"):
             raise TypeError("ManyToManyField cannot be null (there is no column).")
         super().__init__(**kwargs)
         self.remote_field = ManyToManyRel(self, to, related_name, related_query_name)
         self.remote_field.through = through
+        # As Django: a relation to "self" links both ways unless told otherwise.
+        if symmetrical is None:
+            symmetrical = to == RECURSIVE_RELATIONSHIP_CONSTANT
+        self.remote_field.symmetrical = bool(symmetrical)
         self.db_table = db_table
         # contribute_to_class() makes a hidden ("+") related_name unique;
         # deconstruct() gives back the one declared.
@@ -275,17 +281,38 @@ class ManyToManyField(Field):
         self.set_attributes_from_name(name)
         self.model = cls
         rel = self.remote_field
-        if rel.is_hidden():
+        if rel.symmetrical:
+            self._check_symmetrical(cls, name)
+            # A symmetrical relation has no reverse accessor (the forward one
+            # already sees both directions); it still needs a reverse query
+            # name, hidden, that the related manager filters through.
+            rel.related_name = f"{name}_rel_+"
+        elif rel.is_hidden():
             # The related manager still filters the target model through this
             # reverse relation by name, so two hidden fields to one model must
             # not share "+": each gets its own name, still ending in '+'.
             rel.related_name = f"_{cls._meta.app_label}_{cls._meta.model_name}_{name}_+"
         cls._meta.add_field(self, private=False, m2m=True)
 
+    def _check_symmetrical(self, cls: Any, name: str) -> None:
+        """Refuse ``symmetrical=True`` on a relation to another model (it would mirror nonsense)."""
+        target = self.remote_field.model
+        if isinstance(target, str):
+            lowered = target.lower()
+            if lowered in ("self", cls.__name__.lower(), cls._meta.label_lower):
+                return
+        raise ValueError(
+            f"{cls.__name__}.{name}: symmetrical=True is only for a ManyToManyField to its own "
+            f'model (ManyToManyField("self")); a relation to {short_repr(target)} cannot link both ways. '
+            "Remove symmetrical=True."
+        )
+
     def deconstruct(self) -> tuple[str, str, list[Any], dict[str, Any]]:
         name, path, args, kwargs = super().deconstruct()
         rel = self.remote_field
         kwargs["to"] = model_reference(rel.model, self.model)
+        if rel.symmetrical != (kwargs["to"] == RECURSIVE_RELATIONSHIP_CONSTANT):
+            kwargs["symmetrical"] = rel.symmetrical
         if self._related_name is not None:
             kwargs["related_name"] = self._related_name
         if rel.related_query_name is not None:

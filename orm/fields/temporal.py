@@ -1,4 +1,5 @@
-"""Date and time fields. Datetimes are aware (UTC) in and out; naive ones are refused."""
+"""Date and time fields. Datetimes are aware (UTC) in and out and naive ones refused;
+with ``use_tz=False`` (see orm.utils.timezone) it is the other way round."""
 
 from __future__ import annotations
 
@@ -7,12 +8,13 @@ from typing import Any
 
 from orm.exceptions import DataError
 from orm.fields.base import Field
+from orm.utils import timezone
 from orm.utils.text import short_repr
 
 
 def now() -> datetime.datetime:
-    """The current time, aware, in UTC."""
-    return datetime.datetime.now(datetime.UTC)
+    """The current time: aware, in UTC (naive local time with ``use_tz=False``, as Django)."""
+    return timezone.now()
 
 
 def _refuse_aware(field: Field, value: Any, kind: str) -> None:
@@ -99,7 +101,11 @@ class DateField(_AutoNowMixin):
 
 
 class DateTimeField(_AutoNowMixin):
-    """An aware datetime, stored in UTC. A naive datetime raises ``ValueError``."""
+    """An aware datetime, stored in UTC. A naive datetime raises ``ValueError``.
+
+    With ``use_tz=False`` the reverse: a naive datetime, stored as given; an
+    aware one raises ``ValueError``.
+    """
 
     def get_internal_type(self) -> str:
         return "DateTimeField"
@@ -116,6 +122,8 @@ class DateTimeField(_AutoNowMixin):
             except ValueError:
                 raise self.fail(value, "an ISO 8601 datetime") from None
         if isinstance(value, datetime.datetime):
+            if not timezone.use_tz():
+                return self._prep_naive(value)
             try:
                 value.astimezone(datetime.UTC)
             except OverflowError:
@@ -136,6 +144,18 @@ class DateTimeField(_AutoNowMixin):
                 "use a DateField or pass an aware datetime."
             )
         raise TypeError(f"Field {self.name!r} expected a datetime but got {type(value).__name__} {short_repr(value)}.")
+
+    def _prep_naive(self, value: datetime.datetime) -> datetime.datetime:
+        # As Django with USE_TZ = False, but refusing where Django would
+        # silently store an aware value's wall clock: which naive time it
+        # means is the caller's choice.
+        if value.utcoffset() is not None:
+            raise ValueError(
+                f"Field {self.name!r} received the aware datetime {short_repr(value)}, but time zone "
+                "support is off (orm.configure(..., use_tz=False)): datetimes are naive. Convert it, "
+                "e.g. value.astimezone(tz).replace(tzinfo=None), or turn use_tz back on."
+            )
+        return value.replace(tzinfo=None) if value.tzinfo is not None else value
 
     def get_db_prep_value(self, value: Any, connection: Any, prepared: bool = False) -> Any:
         if not prepared:

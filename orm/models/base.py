@@ -20,7 +20,7 @@ from orm.fields import BigAutoField, DatabaseDefault, Field, ForeignKey, ManyToM
 from orm.fields.related import RECURSIVE_RELATIONSHIP_CONSTANT
 from orm.models import checks, registry
 from orm.models.deletion import CASCADE
-from orm.models.manager import BaseManager, Manager
+from orm.models.manager import Manager, add_abstract_managers, install_managers
 from orm.models.options import Options
 from orm.models.related import (
     DeferredAttribute,
@@ -143,6 +143,7 @@ class ModelBase(type):
                 # must not inherit abstract=True through it.
                 meta.abstract = False
                 cls.Meta = meta
+            add_abstract_managers(cls, contributable)
             return cls
         checks.check_fields(cls, fields)
         mcs._add_exceptions(cls, name, module, parents)
@@ -155,13 +156,7 @@ class ModelBase(type):
         for attr_name, value in contributable.items():
             if not isinstance(value, Field):
                 value.contribute_to_class(cls, attr_name)
-        if not opts.managers:
-            Manager().contribute_to_class(cls, "objects")
-        cls._default_manager = opts.managers[0]
-        base_manager: BaseManager[Any] = Manager()
-        base_manager.model = cls
-        base_manager.name = "_base_manager"
-        cls._base_manager = base_manager
+        install_managers(cls)
         mcs._install_descriptors(cls)
         opts.apps.register_model(opts.app_label, cls)
         class_prepared.send(sender=cls)

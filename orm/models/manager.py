@@ -8,33 +8,75 @@ method through ``to_async``, so a related manager's own ``create()`` is what
 
 from __future__ import annotations
 
+import copy
+import functools
 import inspect
+import itertools
 from collections.abc import AsyncGenerator, Callable
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from orm.query import queryset as queryset_module
 from orm.query.queryset import QuerySet
 from orm.utils.asyncio import to_async
 
 M = TypeVar("M")
 
 # QuerySet methods a manager does not offer (they only make sense on a QuerySet).
-_NOT_ON_MANAGER = {"aiterator"}
+_NOT_ON_MANAGER = {"aiterator", "as_manager"}
+
+# Declaration order of managers across classes, as Django's creation_counter:
+# the first manager declared (not the first alphabetically) is the default.
+_creation_counter = itertools.count()
 
 
 class BaseManager(Generic[M]):
     """Holds the model and creates QuerySets; subclasses may override ``get_queryset``."""
 
+    #: The QuerySet class ``get_queryset()`` builds (``from_queryset`` sets it).
+    _queryset_class: type[QuerySet[Any]] = QuerySet
+    #: True for the ``objects`` added to a model that declares no manager.
+    auto_created = False
+    #: Set to True on a manager class to keep it in migration states (as Django).
+    use_in_migrations = False
+
     def __init__(self) -> None:
         self.model: Any = None
         self.name: str | None = None
         self._db: str | None = None
+        self.creation_counter = next(_creation_counter)
 
     def contribute_to_class(self, cls: Any, name: str) -> None:
         """Attach as ``cls.<name>`` (the metaclass calls this)."""
+        field = cls._meta._forward.get(name)
+        if field is not None and field.name == name:
+            raise ValueError(
+                f"{cls.__name__} declares both a field and a manager named {name!r}; "
+                "rename one of them (a manager is reached as Model.<name>, a field as instance.<name>)."
+            )
         self.model = cls
         self.name = name
         setattr(cls, name, ManagerDescriptor(self))
-        cls._meta.managers.append(self)
+        cls._meta.local_managers.append(self)
+
+    @classmethod
+    def from_queryset(cls, queryset_class: type[QuerySet[Any]], class_name: str | None = None) -> type[Any]:
+        """A manager class whose QuerySets are ``queryset_class`` and that offers its methods.
+
+        Public methods of ``queryset_class`` (and those marked ``queryset_only =
+        False``) are copied unless the manager already has one of that name; a
+        method marked ``queryset_only = True`` or named with ``_`` is not.
+        """
+        if not (isinstance(queryset_class, type) and issubclass(queryset_class, QuerySet)):
+            raise TypeError(
+                f"from_queryset() takes a QuerySet subclass, not {queryset_class!r}: "
+                "write class MyQuerySet(orm.QuerySet) and pass MyQuerySet."
+            )
+        if class_name is None:
+            class_name = f"{cls.__name__}From{queryset_class.__name__}"
+        return type(class_name, (cls,), {
+            "_queryset_class": queryset_class,
+            **_queryset_methods(cls, queryset_class),
+        })
 
     @property
     def db(self) -> str:
@@ -50,7 +92,7 @@ class BaseManager(Generic[M]):
 
     def get_queryset(self) -> QuerySet[M]:
         """A fresh QuerySet over every row of the model."""
-        return QuerySet(self.model, using=self._db)
+        return self._queryset_class(self.model, using=self._db)
 
     def all(self) -> QuerySet[M]:
         """``get_queryset()`` itself, so a related manager's prefetched rows are kept."""
@@ -100,6 +142,36 @@ def _install() -> None:
             setattr(BaseManager, name, _delegate(name))
 
 
+def _queryset_methods(manager_class: type, queryset_class: type) -> dict[str, Any]:
+    """Manager methods delegating to the custom QuerySet's own (as Django's from_queryset)."""
+    methods: dict[str, Any] = {}
+    for name, member in inspect.getmembers(queryset_class, predicate=inspect.isfunction):
+        if hasattr(manager_class, name):
+            continue
+        queryset_only = getattr(member, "queryset_only", None)
+        if queryset_only or (queryset_only is None and name.startswith("_")):
+            continue
+        methods[name] = _copied(name, member)
+    return methods
+
+
+def _copied(name: str, member: Callable[..., Any]) -> Callable[..., Any]:
+    # An `async def` on the QuerySet stays a coroutine function on the
+    # manager, so inspect.iscoroutinefunction() and awaiting both behave alike.
+    if inspect.iscoroutinefunction(member):
+        @functools.wraps(member)
+        async def async_method(self: BaseManager[Any], *args: Any, **kwargs: Any) -> Any:
+            return await getattr(self.get_queryset(), name)(*args, **kwargs)
+
+        return async_method
+
+    @functools.wraps(member)
+    def method(self: BaseManager[Any], *args: Any, **kwargs: Any) -> Any:
+        return getattr(self.get_queryset(), name)(*args, **kwargs)
+
+    return method
+
+
 _install()
 
 if TYPE_CHECKING:
@@ -126,3 +198,105 @@ class ManagerDescriptor:
                 f"{type(instance).__name__}.{self.manager.name}."
             )
         return self.manager
+
+
+class AbstractManagerDescriptor:
+    """A manager declared on an abstract model: inherited by concrete children, unusable itself."""
+
+    def __init__(self, manager: BaseManager[Any]) -> None:
+        self.manager = manager
+
+    def __get__(self, instance: Any, owner: Any = None) -> Any:
+        name = (owner if owner is not None else type(instance)).__name__
+        raise AttributeError(
+            f"Manager isn't available; {name} is abstract. Use the manager of a concrete "
+            f"subclass, e.g. Child.{self.manager.name}."
+        )
+
+
+def _as_manager(queryset_class: type[QuerySet[Any]]) -> Any:
+    manager = Manager.from_queryset(queryset_class)()
+    manager._built_with_as_manager = True
+    return manager
+
+
+# QuerySet.as_manager() lives in the query layer, which may not import this
+# one; it reaches Manager through this hook, set when orm.models loads.
+queryset_module.AS_MANAGER_HOOK = _as_manager
+
+
+def add_abstract_managers(cls: Any, attrs: dict[str, Any]) -> None:
+    """Record the managers an abstract model declares; its concrete children inherit copies."""
+    for name, value in attrs.items():
+        if isinstance(value, BaseManager):
+            value.model = cls
+            value.name = name
+            setattr(cls, name, AbstractManagerDescriptor(value))
+            cls._meta.local_managers.append(value)
+
+
+def install_managers(cls: Any) -> None:
+    """Finish a concrete model's managers, as Django's Options does.
+
+    Managers of parents (abstract or not) are inherited as copies bound to
+    ``cls`` unless ``cls`` declares one of the same name; ``objects`` is added
+    only when the model ends up with none. ``_default_manager`` is
+    ``Meta.default_manager_name`` or the first declared, ``_base_manager``
+    ``Meta.base_manager_name`` or a plain ``Manager``; a parent's names apply
+    when the model sets none.
+    """
+    opts = cls._meta
+    declared = list(opts.local_managers)
+    own = {manager.name for manager in declared}
+    ranked = [(0, m.creation_counter, m) for m in opts.local_managers]
+    parents = [base for base in cls.__mro__[1:] if getattr(base, "_meta", None) is not None]
+    for depth, parent in enumerate(parents, start=1):
+        for inherited in parent._meta.local_managers:
+            if inherited.name in own:
+                continue
+            own.add(inherited.name)
+            clone = copy.copy(inherited)
+            clone.contribute_to_class(cls, inherited.name)
+            ranked.append((depth, inherited.creation_counter, clone))
+    # Inherited copies are not the model's own: a child of this model must
+    # inherit them from where they were declared, at their depth there.
+    opts.local_managers = declared
+    if not ranked:
+        if opts.get_field_or_none("objects") is not None:
+            raise ValueError(
+                f"Model {cls.__name__} must specify a custom Manager, because it has a "
+                "field named 'objects'."
+            )
+        manager: BaseManager[Any] = Manager()
+        manager.auto_created = True
+        manager.contribute_to_class(cls, "objects")
+        ranked.append((0, manager.creation_counter, manager))
+        opts.local_managers = [manager]
+    opts.managers = [m for _, _, m in sorted(ranked, key=lambda item: item[:2])]
+    cls._default_manager = _named_manager(cls, "default_manager_name", parents, bool(declared)) or opts.managers[0]
+    base = _named_manager(cls, "base_manager_name", parents, False)
+    if base is None:
+        base = Manager()
+        base.model = cls
+        base.name = "_base_manager"
+        base.auto_created = True
+    cls._base_manager = base
+
+
+def _named_manager(cls: Any, option: str, parents: list[Any], declares_managers: bool) -> Any:
+    """The manager ``Meta.<option>`` names, the first parent's choice when unset (as Django:
+    not for the default manager of a model declaring its own), or None."""
+    opts = cls._meta
+    name = getattr(opts, option)
+    if not name and parents and not declares_managers:
+        name = getattr(parents[0]._meta, option)
+    if not name:
+        return None
+    for manager in opts.managers:
+        if manager.name == name:
+            return manager
+    raise ValueError(
+        f"{cls.__name__} has no manager named {name!r} (Meta.{option}); "
+        f"its managers are: {', '.join(repr(m.name) for m in opts.managers)}."
+    )
+

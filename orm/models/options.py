@@ -15,6 +15,7 @@ DEFAULT_NAMES = frozenset({
     "db_table", "app_label", "ordering", "indexes", "constraints", "unique_together",
     "abstract", "get_latest_by", "verbose_name", "verbose_name_plural", "auto_created", "apps",
     "db_table_comment", "proxy",
+    "base_manager_name", "default_manager_name",
 })
 #: Where ``camel_case_to_spaces`` puts a space: before a capital that follows a
 #: lower-case letter, or one that starts a word (``HTTPServer`` -> ``http server``).
@@ -73,6 +74,9 @@ class Options:
         self.concrete_model: Any = None
         #: Concrete parents and their parent link fields (empty: no multi-table inheritance).
         self.parents: dict[Any, Any] = {}
+        #: Managers chosen by name for ``_base_manager`` / ``_default_manager`` (None: Django's defaults).
+        self.base_manager_name: str | None = get("base_manager_name", None)
+        self.default_manager_name: str | None = get("default_manager_name", None)
         #: The registry the model is registered in, and resolves string relations in.
         apps = get("apps", None)
         self.apps: Apps = global_apps if apps is None else apps
@@ -85,7 +89,10 @@ class Options:
         self.local_fields: list[Any] = []
         self.local_many_to_many: list[Any] = []
         self.related_objects: list[Any] = []
+        #: Every manager, inherited ones included, default first unless Meta names another.
         self.managers: list[Any] = []
+        #: The managers this class itself declares (children inherit copies of them).
+        self.local_managers: list[Any] = []
         self.abstract_fields: dict[str, Any] = {}
         self._forward: dict[str, Any] = {}
         self._reverse: dict[str, Any] = {}

@@ -18,6 +18,7 @@ from orm.exceptions import ObjectDoesNotExist, SynchronousOnlyOperation
 from orm.models.manager import Manager
 from orm.query.expressions import F
 from orm.query.prefetch import PrefetchResult
+from orm.query.q import Q
 from orm.query.queryset import QuerySet
 from orm.signals import m2m_changed
 from orm.utils.asyncio import ALLOW_ENV, check_async_unsafe, in_event_loop_thread, to_async
@@ -429,6 +430,9 @@ class ManyRelatedManager(Manager[Any]):
         self.reverse_side = reverse
         self.through = rel.through
         self.source_fk, self.target_fk, self.model, self.cache_name = _m2m_sides(rel, reverse)
+        # ManyToManyField("self"): every link is stored both ways, as Django
+        # does, so either person sees the other through the same accessor.
+        self.symmetrical = bool(rel.symmetrical) and not reverse
         self._db = instance._state.db
         # Refused as soon as the manager is made (``Book().tags``), as in Django:
         # join rows need the instance's key, and an unsaved instance has no row.
@@ -496,6 +500,7 @@ class ManyRelatedManager(Manager[Any]):
         """Link ``ids`` (inside the caller's atomic block), sending m2m_changed when it has receivers."""
         if not m2m_changed.has_listeners(self.through):
             self._insert_links(source, ids, through_defaults)
+            self._insert_mirror(source, ids, through_defaults)
             return
         # As Django: receivers get only the ids not linked yet, which costs a
         # read that the signal-free path above does without.
@@ -506,6 +511,7 @@ class ManyRelatedManager(Manager[Any]):
         self._send_changed("pre_add", set(missing))
         if missing:
             self._insert_links(source, missing, through_defaults)
+            self._insert_mirror(source, missing, through_defaults)
         self._send_changed("post_add", set(missing))
 
     def _send_changed(self, action: str, pk_set: set[Any] | None) -> None:
@@ -535,6 +541,35 @@ class ManyRelatedManager(Manager[Any]):
         manager.bulk_create([self._join_row(source, t, through_defaults)
                              for t in ids if t not in existing])
 
+    def _insert_mirror(self, source: Any, ids: list[Any], through_defaults: dict[str, Any] | None) -> None:
+        """The reverse rows of a symmetrical relation: each target links back to ``source``.
+
+        As in Django, no m2m_changed is sent for them (the forward add already was).
+        """
+        if not self.symmetrical:
+            return
+        manager = self.through._base_manager.using(self.db)
+        rows = [self._join_row(target, source, through_defaults) for target in ids]
+        if self.through._meta.auto_created:
+            manager.bulk_create(rows, ignore_conflicts=True)
+            return
+        existing = set(manager.filter(**{self.target_fk.attname: source, f"{self.source_fk.attname}__in": ids})
+                       .values_list(self.source_fk.attname, flat=True))
+        manager.bulk_create([row for row in rows if getattr(row, self.source_fk.attname) not in existing])
+
+    def _links(self, source: Any, ids: list[Any] | None) -> Q:
+        """The join rows of ``source`` (to ``ids`` only, if given), both ways when symmetrical."""
+        forward: dict[str, Any] = {self.source_fk.attname: source}
+        if ids is not None:
+            forward[f"{self.target_fk.attname}__in"] = ids
+        links = Q(**forward)
+        if self.symmetrical:
+            backward: dict[str, Any] = {self.target_fk.attname: source}
+            if ids is not None:
+                backward[f"{self.source_fk.attname}__in"] = ids
+            links |= Q(**backward)
+        return links
+
     def _join_row(self, source: Any, target: Any, through_defaults: dict[str, Any] | None) -> Any:
         defaults = {k: (v() if callable(v) else v) for k, v in (through_defaults or {}).items()}
         return self.through(**{self.source_fk.attname: source, self.target_fk.attname: target, **defaults})
@@ -549,9 +584,7 @@ class ManyRelatedManager(Manager[Any]):
             return
         with transaction.atomic(using=self.db, savepoint=False):
             self._send_changed("pre_remove", set(ids))
-            self.through._base_manager.using(self.db).filter(
-                **{self.source_fk.attname: source, f"{self.target_fk.attname}__in": ids}
-            ).delete()
+            self.through._base_manager.using(self.db).filter(self._links(source, ids)).delete()
             self._send_changed("post_remove", set(ids))
 
     def clear(self) -> None:
@@ -561,7 +594,7 @@ class ManyRelatedManager(Manager[Any]):
         self._clear_cache()
         with transaction.atomic(using=self.db, savepoint=False):
             self._send_changed("pre_clear", None)
-            self.through._base_manager.using(self.db).filter(**{self.source_fk.attname: source}).delete()
+            self.through._base_manager.using(self.db).filter(self._links(source, None)).delete()
             self._send_changed("post_clear", None)
 
     def set(self, objs: Any, clear: bool = False, through_defaults: dict[str, Any] | None = None) -> None:

@@ -11,12 +11,28 @@ import datetime
 import decimal
 import sys
 import uuid
+import weakref
 from collections.abc import Iterator
 from typing import Any
 
 from orm import fields as f
 from orm.exceptions import EmptyResultSet, FieldError, FullResultSet
+from orm.utils import timezone
 from orm.utils.text import short_repr
+
+# Fields holding converters cached by Col.get_db_converters. The backends pick
+# datetime converters by use_tz, so switching it drops those caches (a hook at
+# the switch, not a check on every query).
+_FIELDS_WITH_CONVERTERS: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+def _forget_converters() -> None:
+    for field in list(_FIELDS_WITH_CONVERTERS):
+        field.__dict__.pop("_db_converters", None)
+    _FIELDS_WITH_CONVERTERS.clear()
+
+
+timezone.on_change(_forget_converters)
 
 SQLParams = tuple[str, list[Any]]
 
@@ -337,11 +353,14 @@ class Col(Expression):
         # them once per field and vendor instead of once per query.
         if self._output_field is not self.target:
             return super().get_db_converters(connection)
-        cache = self.target.__dict__.setdefault("_db_converters", {})
+        cache = self.target.__dict__.get("_db_converters")
+        if cache is None:
+            cache = self.target.__dict__["_db_converters"] = {}
+            _FIELDS_WITH_CONVERTERS.add(self.target)
         converters = cache.get(connection.vendor)
         if converters is None:
             converters = cache[connection.vendor] = super().get_db_converters(connection)
-        return converters  # type: ignore[no-any-return]
+        return converters
 
     def __repr__(self) -> str:
         return f"Col({self.alias}, {self.target})"

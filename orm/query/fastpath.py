@@ -34,6 +34,7 @@ from orm.query.q import Q
 from orm.query.query import Query
 from orm.query.summary import aggregation_query
 from orm.sql.compiler import SQLCompiler
+from orm.utils import timezone
 from orm.utils.caches import BoundedCache
 
 # Lookups whose SQL is ``<column> <operator> %s`` for every plain value.
@@ -57,6 +58,9 @@ _TERMS: BoundedCache[tuple[Any, str], tuple[Any, Col] | None] = BoundedCache("fa
 #: shape -> Plan, or None when that shape must take the ordinary path.
 _PLANS: BoundedCache[tuple[Any, ...], Plan | None] = BoundedCache("fast path plans", MAX_ENTRIES)
 _MISSING = object()
+# A plan holds the row converters chosen when it was built, and those depend
+# on use_tz (naive or aware datetimes): switching it forgets every plan.
+timezone.on_change(_PLANS.clear)
 
 
 class Term(NamedTuple):

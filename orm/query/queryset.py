@@ -8,7 +8,7 @@ running on an event loop's thread; its twin is one line through
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, Sequence
 from itertools import islice
 from typing import Any, Generic, TypeVar
 
@@ -41,6 +41,9 @@ M = TypeVar("M")
 REPR_OUTPUT_SIZE = 20
 _SLOW = object()  # QuerySet._fast() could not run the query: take the ordinary path
 ITERATOR_CHUNK_SIZE = 2000
+# Set by orm.models.manager (a layer above, which this one may not import):
+# builds the manager QuerySet.as_manager() returns.
+AS_MANAGER_HOOK: Callable[[type[Any]], Any] | None = None
 
 
 def _guard(call: str, twin: str | None) -> None:
@@ -237,6 +240,15 @@ class QuerySet(Generic[M]):
         return merging.merge(self, other, merging.XOR, "^")  # type: ignore[no-any-return]
 
     # -- chainable -------------------------------------------------------------------
+    @classmethod
+    def as_manager(cls) -> Any:
+        """A manager whose QuerySets are this class (``Manager.from_queryset(cls)()``)."""
+        if AS_MANAGER_HOOK is None:  # pragma: no cover - orm.models always loads with orm
+            raise RuntimeError("QuerySet.as_manager() needs orm.models to be imported first.")
+        return AS_MANAGER_HOOK(cls)
+
+    as_manager.__func__.queryset_only = True  # type: ignore[attr-defined]
+
     def all(self) -> QuerySet[M]:
         """A copy of this QuerySet."""
         return self._chain()

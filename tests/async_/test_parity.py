@@ -35,10 +35,11 @@ QUERYSET_DB = {
 QUERYSET_NO_DB = {
     "alias", "all", "annotate", "defer", "difference", "distinct", "exclude", "filter", "intersection",
     "none", "only", "order_by", "prefetch_related", "raw", "reverse", "select_for_update", "select_related",
-    "union", "using", "values", "values_list",
+    "union", "using", "values", "values_list", "as_manager",
 }
 MANAGER_DB = QUERYSET_DB
-MANAGER_NO_DB = QUERYSET_NO_DB | {"contribute_to_class", "db_manager", "get_queryset"}
+MANAGER_NO_DB = (QUERYSET_NO_DB - {"as_manager"}) | {"contribute_to_class", "db_manager", "get_queryset",
+                                                     "from_queryset"}
 RELATED_DB = QUERYSET_DB | {"add", "remove", "clear", "set"}
 RELATED_NO_DB = MANAGER_NO_DB
 MODEL_DB = {"save", "delete", "refresh_from_db", "fetch_related", "full_clean", "validate_unique"}
@@ -293,6 +294,8 @@ NO_DB_CALLS: dict[str, Callable[[Library], Any]] = {
     "values_list": lambda s: Book.objects.values_list("title", flat=True),
     "db_manager": lambda s: Book.objects.db_manager("default"),
     "get_queryset": lambda s: Book.objects.get_queryset(),
+    "as_manager": lambda s: orm.QuerySet.as_manager(),
+    "from_queryset": lambda s: Manager.from_queryset(orm.QuerySet),
     "related-get_queryset": lambda s: (s.ann.books.get_queryset(), s.alpha.tags.get_queryset()),
     "related-filter": lambda s: (s.ann.books.filter(pages=1), s.alpha.tags.exclude(name="x")),
     "clean": lambda s: s.alpha.clean(),

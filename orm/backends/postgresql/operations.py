@@ -22,6 +22,7 @@ from typing import Any
 from psycopg.types.json import Jsonb
 
 from orm.backends.base.operations import BaseDatabaseOperations, Converter
+from orm.utils import timezone
 from orm.utils.text import short_repr
 
 # Lookups that compare text: a non-text left-hand side is cast to text first.
@@ -88,6 +89,12 @@ _CACHE_MAX_SQL = 8192
 def _as_is(text: Any) -> Any:
     # The "dumps" of a Jsonb wrapper whose object is already JSON text.
     return text
+
+
+def _to_naive_utc(value: Any, expression: Any, connection: Any) -> Any:
+    if isinstance(value, datetime.datetime) and value.tzinfo is not None:
+        return value.astimezone(datetime.UTC).replace(tzinfo=None)
+    return value
 
 
 def _to_int(value: Any, expression: Any, connection: Any) -> Any:
@@ -159,6 +166,10 @@ class DatabaseOperations(BaseDatabaseOperations):
         return value  # native interval
 
     def get_db_converters(self, expression: Any) -> list[Converter]:
+        if not timezone.use_tz() and self.converter_type(expression) == "DateTimeField":
+            # use_tz=False: columns stay timestamptz and sessions run in UTC,
+            # so a naive value written is read back as the same wall clock.
+            return [_to_naive_utc]
         if hasattr(expression, "target"):
             # A plain column comes back in its own type (timestamptz as an aware
             # UTC datetime, numeric at its scale, jsonb as text for from_db_value).

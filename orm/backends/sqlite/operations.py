@@ -13,6 +13,7 @@ from typing import Any
 
 from orm.backends.base.operations import BaseDatabaseOperations, Converter
 from orm.exceptions import DataError
+from orm.utils import timezone
 from orm.utils.text import short_repr
 
 _PLACEHOLDER = re.compile(r"%%|%s")
@@ -30,6 +31,16 @@ def _parse_datetime(value: Any, expression: Any, connection: Any) -> Any:
     parsed = datetime.datetime.fromisoformat(str(value))
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=datetime.UTC)
+    return parsed
+
+
+def _parse_naive_datetime(value: Any, expression: Any, connection: Any) -> Any:
+    # use_tz=False: the text is the naive value as it was given.
+    if value is None or isinstance(value, datetime.datetime):
+        return value
+    parsed = datetime.datetime.fromisoformat(str(value))
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(datetime.UTC).replace(tzinfo=None)
     return parsed
 
 
@@ -127,8 +138,11 @@ class DatabaseOperations(BaseDatabaseOperations):
     def adapt_datetimefield_value(self, value: datetime.datetime | None) -> Any:
         if value is None:
             return None
-        # Fixed-width UTC text so string order is time order on SQLite.
-        return value.astimezone(datetime.UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+        # Fixed-width UTC text so string order is time order on SQLite; a
+        # naive value (use_tz=False) is written as given, in the same format.
+        if value.tzinfo is not None:
+            value = value.astimezone(datetime.UTC).replace(tzinfo=None)
+        return value.isoformat(" ", "microseconds")
 
     def adapt_datefield_value(self, value: datetime.date | None) -> Any:
         return None if value is None else value.isoformat()
@@ -153,6 +167,8 @@ class DatabaseOperations(BaseDatabaseOperations):
         internal = self.converter_type(expression)
         if internal == "DecimalField":
             return [_decimal_converter(expression)]
+        if internal == "DateTimeField" and not timezone.use_tz():
+            return [_parse_naive_datetime]
         converter = _CONVERTERS.get(internal)
         return [converter] if converter else []
 
