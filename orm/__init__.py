@@ -105,7 +105,7 @@ from orm.query.expressions import (
     Value,
     When,
 )
-from orm.query.lookups import Extract, Trunc, TruncDate
+from orm.query.lookups import Extract, Lookup, Transform, Trunc, TruncDate
 from orm.query.prefetch import Prefetch, aprefetch_related_objects, prefetch_related_objects
 from orm.query.q import Q
 from orm.query.queryset import QuerySet
@@ -175,6 +175,8 @@ __all__ = [
     "FloatField",
     "ForeignKey",
     "Func",
+    "Lookup",
+    "Transform",
     "GeneratedField",
     "GenericIPAddressField",
     "ImproperlyConfigured",
