@@ -63,3 +63,20 @@ def test_postgresql(registered: None, pg: Any) -> None:
     sql, params = Tag.objects.filter(name__shout="x'; --").query.get_compiler(connection=pg).as_sql()
     assert sql == HEAD + 'UPPER("sqltests_tag"."name"::text) = UPPER(%s::text)'
     assert list(params) == ["x'; --"]  # the value stays a parameter
+
+
+def test_the_documented_replacements_of_extra(pg: Any) -> None:
+    """docs/queries.md "QuerySet.extra() is left out": where=/select=/order_by= replacements."""
+    qs = (
+        Tag.objects.alias(ok=orm.RawSQL("name <> %s", ["x"], output_field=orm.BooleanField())).filter(ok=True)
+        .annotate(n=orm.RawSQL("length(name)", [], output_field=orm.IntegerField()))
+        .order_by(orm.RawSQL("length(name)", []).desc())
+    )
+    expected = (
+        'SELECT "sqltests_tag"."id", "sqltests_tag"."name", (length(name)) AS "n" FROM "sqltests_tag" '
+        "WHERE (name <> %s) = %s ORDER BY (length(name)) DESC"
+    )
+    assert_sql(qs, expected, ["x", True])
+    sql, params = qs.query.get_compiler(connection=pg).as_sql()
+    assert sql == expected
+    assert list(params) == ["x", True]
