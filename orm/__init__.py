@@ -105,6 +105,7 @@ from orm.query.expressions import (
     Value,
     When,
 )
+from orm.query.lookups import Lookup, Transform
 from orm.query.prefetch import Prefetch, aprefetch_related_objects, prefetch_related_objects
 from orm.query.q import Q
 from orm.query.queryset import QuerySet
@@ -175,6 +176,8 @@ __all__ = [
     "FloatField",
     "ForeignKey",
     "Func",
+    "Lookup",
+    "Transform",
     "GeneratedField",
     "GenericIPAddressField",
     "Greatest",

@@ -23,6 +23,7 @@ from orm.fields.choices import (
     get_field_display,
     normalize_choices,
 )
+from orm.fields.lookup_registry import RegisterLookupMixin
 from orm.utils.text import short_repr
 
 
@@ -75,7 +76,7 @@ class DatabaseDefault:
         return f"DatabaseDefault({self.expression!r})"
 
 
-class Field:
+class Field(RegisterLookupMixin):
     """Base of every model field; the options are those of Django's ``Field``."""
 
     empty_values: ClassVar[tuple[Any, ...]] = (None, "", [], (), {})
@@ -396,41 +397,6 @@ class Field:
         self.validate(value, model_instance)
         self.run_validators(value)
         return value
-
-    # -- lookups -------------------------------------------------------------
-    @classmethod
-    def get_lookup(cls, name: str) -> Any:
-        """The lookup class registered as ``name`` on this class or a base."""
-        for klass in cls.__mro__:
-            found = klass.__dict__.get("class_lookups", {}).get(name)
-            if found is not None and getattr(found, "is_lookup", False):
-                return found
-        return None
-
-    @classmethod
-    def get_transform(cls, name: str) -> Any:
-        """The transform class registered as ``name`` on this class or a base."""
-        for klass in cls.__mro__:
-            found = klass.__dict__.get("class_lookups", {}).get(name)
-            if found is not None and getattr(found, "is_transform", False):
-                return found
-        return None
-
-    @classmethod
-    def register_lookup(cls, lookup: Any, name: str | None = None) -> Any:
-        """Register a lookup or transform class on this field class."""
-        if "class_lookups" not in cls.__dict__:
-            cls.class_lookups = {}
-        cls.class_lookups[name or lookup.lookup_name] = lookup
-        return lookup
-
-    @classmethod
-    def lookup_names(cls) -> list[str]:
-        """Every lookup and transform name available on this class."""
-        names: set[str] = set()
-        for klass in cls.__mro__:
-            names.update(klass.__dict__.get("class_lookups", {}))
-        return sorted(names)
 
     def deconstruct(self) -> tuple[str, str, list[Any], dict[str, Any]]:
         """``(name, path, args, kwargs)``: ``import path`` then ``cls(*args, **kwargs)`` rebuilds it.

@@ -89,11 +89,11 @@ class GeneratedField(Field):
     def to_python(self, value: Any) -> Any:
         return self.output_field.to_python(value)
 
-    def get_lookup(self, name: str) -> Any:  # type: ignore[override]
+    def get_lookup(self, name: str) -> Any:
         """Lookups of the output field's class (``__gt`` on a generated integer)."""
         return self.output_field.get_lookup(name)
 
-    def get_transform(self, name: str) -> Any:  # type: ignore[override]
+    def get_transform(self, name: str) -> Any:
         """Transforms of the output field's class (``__year`` on a generated date)."""
         return self.output_field.get_transform(name)
 

@@ -574,13 +574,18 @@ class Func(Expression):
         return any(getattr(e, "contains_aggregate", False) for e in self.source_expressions)
 
     def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> SQLParams:
+        """``template % {function, expressions, **extra}``; an ``as_<vendor>`` may pass its own
+        ``function=``/``template=``/``arg_joiner=``, as Django's ``Func.as_sql``."""
         parts, params = [], []
         for expr in self.source_expressions:
             sql, p = compiler.compile(expr)
             parts.append(sql)
             params.extend(p)
-        context = {"function": self.function, "expressions": self.arg_joiner.join(parts), **extra}
-        return self.template % context, params
+        template = extra.pop("template", None) or self.template
+        joiner = extra.pop("arg_joiner", None)
+        context = {"function": self.function, **extra,
+                   "expressions": (self.arg_joiner if joiner is None else joiner).join(parts)}
+        return template % context, params
 
 
 class Cast(Func):

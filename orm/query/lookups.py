@@ -13,7 +13,8 @@ import uuid
 from typing import Any
 
 from orm import fields as f
-from orm.exceptions import DataError, EmptyResultSet, FullResultSet
+from orm.exceptions import DataError, EmptyResultSet, FullResultSet, NotSupportedError
+from orm.fields.lookup_registry import RegisterLookupMixin
 from orm.query.expressions import Col, Expression, Func, SQLParams, Value, internal_type
 from orm.utils.text import short_repr
 
@@ -35,6 +36,26 @@ class Lookup(Expression):
         self.lhs = lhs
         self.rhs = rhs
         self.rhs = self.get_prep_lookup()
+        get_bilateral = getattr(lhs, "get_bilateral_transforms", None)
+        self.bilateral_transforms: list[Any] = get_bilateral() if get_bilateral is not None else []
+        if self.bilateral_transforms:
+            self._check_bilateral(rhs)
+
+    def _check_bilateral(self, rhs: Any) -> None:
+        # Refuse rather than silently compare an untransformed value.
+        if type(self).process_rhs is not Lookup.process_rhs:
+            raise NotSupportedError(
+                f"Bilateral transforms are not supported with the {self.lookup_name!r} lookup; "
+                "use exact/iexact/gt/gte/lt/lte or a lookup that keeps Lookup.process_rhs()."
+            )
+        if hasattr(rhs, "_iterable_class") or getattr(rhs, "query", None) is not None:
+            raise NotImplementedError("Bilateral transformations on nested querysets are not implemented.")
+
+    def apply_bilateral_transforms(self, value: Any) -> Any:
+        """``value`` wrapped in each bilateral transform of the lhs, innermost first."""
+        for transform in self.bilateral_transforms:
+            value = transform(value)
+        return value
 
     def get_source_expressions(self) -> list[Any]:
         if self.rhs_is_direct_value():
@@ -94,7 +115,18 @@ class Lookup(Expression):
         return parts, params
 
     def process_rhs(self, compiler: Any, connection: Any) -> SQLParams:
-        """Compile the right-hand side: ``%s`` plus its parameter, or an expression."""
+        """Compile the right-hand side: ``%s`` plus its parameter, or an expression.
+
+        With bilateral transforms on the lhs, the value is wrapped in them too
+        (still a parameter: ``UPPER(%s)``).
+        """
+        if self.bilateral_transforms:
+            value = self.rhs
+            if self.rhs_is_direct_value():
+                value = Value(self.get_db_prep_lookup(value, connection), self.lhs_field)
+            value = self.apply_bilateral_transforms(value).resolve_expression(compiler.query)
+            sql, params = compiler.compile(value)
+            return sql, list(params)
         if not self.rhs_is_direct_value():
             sql, params = compiler.compile(self.rhs)
             if getattr(self.rhs, "query", None) is not None and not sql.startswith("("):
@@ -120,13 +152,27 @@ class Lookup(Expression):
         return f"{type(self).__name__}({self.lhs!r}, {self.rhs!r})"
 
 
-class Transform(Func):
-    """A function applied to the left-hand side, chainable: ``created__date__year``."""
+class Transform(RegisterLookupMixin, Func):
+    """A function applied to the left-hand side, chainable: ``created__date__year``.
+
+    ``bilateral = True`` applies it to the right-hand side too (Django's
+    bilateral transforms). Lookups and transforms may be registered on a
+    transform class; names not found there come from its output field.
+    """
 
     is_lookup = False
     is_transform = True
     lookup_name = ""
     arity = 1
+    bilateral = False
+
+    def get_bilateral_transforms(self) -> list[Any]:
+        """The bilateral transform classes from the innermost lhs out to this one."""
+        inner = getattr(self.lhs, "get_bilateral_transforms", None)
+        transforms: list[Any] = inner() if inner is not None else []
+        if self.bilateral:
+            transforms.append(type(self))
+        return transforms
 
     @property
     def lhs(self) -> Any:

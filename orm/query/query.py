@@ -20,7 +20,7 @@ from orm.query import select as select_mod
 from orm.query.expressions import Col, Expression, F, OrderBy, Ref, ResolvedOuterRef, Value
 from orm.query.joins import INNER, LOUTER, BaseTable, Join, PathInfo, path_infos
 from orm.query.json_lookups import KEY_TRANSFORM_LOOKUPS, KeyTransform
-from orm.query.lookups import Lookup
+from orm.query.lookups import Lookup, Transform
 from orm.query.q import Q
 from orm.query.where import NothingNode, WhereNode
 from orm.utils.identifiers import check_alias
@@ -257,7 +257,9 @@ class Query:
 
     def _transform(self, lhs: Any, name: str, full: str) -> Any:
         output = lhs.output_field
-        transform = output.get_transform(name)
+        # Registered on the transform itself (Abs.register_lookup(...)) first, then its output field.
+        own = lhs.get_transform(name) if isinstance(lhs, Transform) else None
+        transform = own or output.get_transform(name)
         if transform is not None:
             return transform(lhs)
         if isinstance(output, f.JSONField):
@@ -288,7 +290,8 @@ class Query:
     def _lookup_class(lhs: Any, name: str) -> Any:
         if isinstance(lhs, KeyTransform):
             return KEY_TRANSFORM_LOOKUPS.get(name)
-        return lhs.output_field.get_lookup(name)
+        own = lhs.get_lookup(name) if isinstance(lhs, Transform) else None
+        return own or lhs.output_field.get_lookup(name)
 
     def resolve_lookup_value(self, value: Any, allow_joins: bool) -> Any:
         """Resolve expressions in a filter value; model instances become their pk."""

@@ -669,13 +669,20 @@ class QuerySet(Generic[M]):
                 )
         return params
 
-    def bulk_create(self, objs: Sequence[M], batch_size: int | None = None, ignore_conflicts: bool = False) -> list[M]:
-        """Insert many objects in few statements; primary keys are filled in."""
+    def bulk_create(self, objs: Sequence[M], batch_size: int | None = None, ignore_conflicts: bool = False,
+                    update_conflicts: bool = False, update_fields: Sequence[str] | None = None,
+                    unique_fields: Sequence[str] | None = None) -> list[M]:
+        """Insert many objects in few statements; primary keys are filled in.
+
+        ``update_conflicts=True`` upserts: a row whose ``unique_fields`` match a
+        stored row updates that row's ``update_fields`` instead of failing.
+        """
         _guard("bulk_create", "abulk_create")
         objs = list(objs)
         if batch_size is not None and batch_size <= 0:
             raise ValueError("Batch size must be a positive integer.")
-        writes.bulk_insert(self.model, objs, self.db, batch_size, ignore_conflicts)
+        writes.bulk_insert(self.model, objs, self.db, batch_size, ignore_conflicts, update_conflicts,
+                           update_fields, unique_fields)
         return objs
 
     def bulk_update(self, objs: Sequence[M], fields: Sequence[str], batch_size: int | None = None) -> int:
@@ -803,9 +810,12 @@ class QuerySet(Generic[M]):
         return await to_async(self.update_or_create)(defaults, create_defaults, **kwargs)
 
     async def abulk_create(self, objs: Sequence[M], batch_size: int | None = None,
-                           ignore_conflicts: bool = False) -> list[M]:
+                           ignore_conflicts: bool = False, update_conflicts: bool = False,
+                           update_fields: Sequence[str] | None = None,
+                           unique_fields: Sequence[str] | None = None) -> list[M]:
         """Async twin of :meth:`bulk_create`."""
-        return await to_async(self.bulk_create)(objs, batch_size, ignore_conflicts)
+        return await to_async(self.bulk_create)(objs, batch_size, ignore_conflicts, update_conflicts,
+                                                update_fields, unique_fields)
 
     async def abulk_update(self, objs: Sequence[M], fields: Sequence[str], batch_size: int | None = None) -> int:
         """Async twin of :meth:`bulk_update`."""

@@ -57,8 +57,12 @@ def _converters(field: Any, connection: Any) -> list[Any]:
 
 
 def insert_rows(model: Any, objs: Sequence[Any], using: str, with_pk: bool,
-                batch_size: int | None = None, ignore_conflicts: bool = False) -> None:
+                batch_size: int | None = None, ignore_conflicts: bool = False, on_conflict: str = "") -> None:
     """INSERT ``objs``; without a pk, generated primary keys are set on the objects.
+
+    ``on_conflict`` is an upsert clause (see :func:`upsert_clause`): rows whose
+    unique fields match a stored row update it instead, and the stored row's
+    primary key is set on the object, as Django 5.0+ does.
 
     With ``ignore_conflicts`` rows that violate a constraint are skipped and
     primary keys are not set (which rows were inserted is unknown). Columns
@@ -73,7 +77,8 @@ def insert_rows(model: Any, objs: Sequence[Any], using: str, with_pk: bool,
     generated = tuple(f for f in model._meta.concrete_fields if f.generated)
     for omitted, group in _group_by_database_defaults(fields, objs):
         kept = [f for f in fields if f not in omitted]
-        _insert_group(model, group, kept, omitted + generated, connection, with_pk, batch_size, ignore_conflicts)
+        _insert_group(model, group, kept, omitted + generated, connection, with_pk, batch_size, ignore_conflicts,
+                      on_conflict)
 
 
 def _group_by_database_defaults(fields: list[Any], objs: Sequence[Any]) -> list[tuple[tuple[Any, ...], list[Any]]]:
@@ -89,7 +94,7 @@ def _group_by_database_defaults(fields: list[Any], objs: Sequence[Any]) -> list[
 
 
 def _insert_group(model: Any, objs: list[Any], fields: list[Any], omitted: tuple[Any, ...], connection: Any,
-                  with_pk: bool, batch_size: int | None, ignore_conflicts: bool) -> None:
+                  with_pk: bool, batch_size: int | None, ignore_conflicts: bool, on_conflict: str = "") -> None:
     meta = model._meta
     rows = []
     plain = []
@@ -97,7 +102,7 @@ def _insert_group(model: Any, objs: list[Any], fields: list[Any], omitted: tuple
         try:
             rows.append([_insert_value(f, obj, connection) for f in fields])
         except _HasExpression:
-            _insert_expression_row(model, obj, fields, connection, with_pk, ignore_conflicts, omitted)
+            _insert_expression_row(model, obj, fields, connection, with_pk, ignore_conflicts, omitted, on_conflict)
             continue
         plain.append(obj)
     returned: list[Any] = [] if ignore_conflicts else [*([] if with_pk else [meta.pk]), *omitted]
@@ -108,7 +113,7 @@ def _insert_group(model: Any, objs: list[Any], fields: list[Any], omitted: tuple
     step = batch_size or len(rows) or 1
     for start in range(0, len(rows), step):
         statements += insert_sql(connection, meta.db_table, columns, rows[start:start + step],
-                                 returning, ignore_conflicts, types)
+                                 returning, ignore_conflicts, types, on_conflict)
     converters = [(f, f.get_db_converters(connection)) for f in returned]
     position = 0
     with connection.cursor() as cursor:
@@ -126,7 +131,7 @@ def _insert_group(model: Any, objs: list[Any], fields: list[Any], omitted: tuple
         obj._state.db = connection.alias
 
 def _insert_expression_row(model: Any, obj: Any, fields: list[Any], connection: Any, with_pk: bool,
-                           ignore_conflicts: bool, omitted: tuple[Any, ...] = ()) -> None:
+                           ignore_conflicts: bool, omitted: tuple[Any, ...] = (), on_conflict: str = "") -> None:
     """INSERT one object whose values include expressions; set the values the database computed.
 
     As Django: an expression may not read a column (there is no row yet).
@@ -152,7 +157,8 @@ def _insert_expression_row(model: Any, obj: Any, fields: list[Any], connection: 
     # ``omitted``: db_default and generated columns, computed by the database too.
     returning = [] if ignore_conflicts else [*([] if with_pk else [model._meta.pk]), *computed, *omitted]
     sql, params = insert_expressions_sql(connection, model._meta.db_table, [f.column for f in fields],
-                                         values_sql, params, [f.column for f in returning], ignore_conflicts)
+                                         values_sql, params, [f.column for f in returning], ignore_conflicts,
+                                         on_conflict)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone() if returning else None
@@ -229,9 +235,43 @@ def _unless_database_default(value: Any) -> Any:
     return value
 
 
+def upsert_clause(model: Any, connection: Any, ignore_conflicts: bool, update_conflicts: bool,
+                  update_fields: Sequence[str] | None, unique_fields: Sequence[str] | None) -> str:
+    """The ``ON CONFLICT ... DO UPDATE`` clause of ``bulk_create(update_conflicts=True)``.
+
+    Checked as Django's ``_check_bulk_create_options`` checks, before any
+    statement runs, so bad arguments change nothing stored. Empty when no
+    upsert was asked for.
+    """
+    if ignore_conflicts and update_conflicts:
+        raise ValueError("ignore_conflicts and update_conflicts are mutually exclusive.")
+    if not update_conflicts:
+        return ""  # Django ignores update_fields/unique_fields here too
+    meta = model._meta
+    if not update_fields:
+        raise ValueError("Fields that will be updated when a row insertion fails on conflicts must be provided.")
+    if not unique_fields:
+        raise ValueError("Unique fields that can trigger the upsert must be provided.")
+    if isinstance(update_fields, str) or isinstance(unique_fields, str):
+        raise TypeError("update_fields and unique_fields must be lists of field names, not a string.")
+    updates = [meta.get_field(name) for name in update_fields]
+    # "pk" names the primary key among the unique fields, as in Django.
+    uniques = [meta.get_field(meta.pk.name if name == "pk" else name) for name in unique_fields]
+    if any(not f.concrete or f.many_to_many for f in updates):
+        raise ValueError("bulk_create() can only be used with concrete fields in update_fields.")
+    if any(f.primary_key for f in updates):
+        raise ValueError("bulk_create() cannot be used with primary keys in update_fields.")
+    if any(not f.concrete or f.many_to_many for f in uniques):
+        raise ValueError("bulk_create() can only be used with concrete fields in unique_fields.")
+    return str(connection.ops.on_conflict_suffix_sql([f.column for f in uniques], [f.column for f in updates]))
+
+
 def bulk_insert(model: Any, objs: list[Any], using: str, batch_size: int | None,
-                ignore_conflicts: bool = False) -> None:
+                ignore_conflicts: bool = False, update_conflicts: bool = False,
+                update_fields: Sequence[str] | None = None, unique_fields: Sequence[str] | None = None) -> None:
     """``bulk_create``: all-or-nothing inside one atomic block."""
+    on_conflict = upsert_clause(model, connections[using], ignore_conflicts, update_conflicts,
+                                update_fields, unique_fields)
     if not objs:
         return
     for obj in objs:
@@ -243,9 +283,9 @@ def bulk_insert(model: Any, objs: list[Any], using: str, batch_size: int | None,
     without_pk = [o for o in objs if getattr(o, pk_attname) is None]
     with transaction.atomic(using=using, savepoint=False):
         if with_pk:
-            insert_rows(model, with_pk, using, True, batch_size, ignore_conflicts)
+            insert_rows(model, with_pk, using, True, batch_size, ignore_conflicts, on_conflict)
         if without_pk:
-            insert_rows(model, without_pk, using, False, batch_size, ignore_conflicts)
+            insert_rows(model, without_pk, using, False, batch_size, ignore_conflicts, on_conflict)
 
 
 def update_values(query: Any, kwargs: dict[str, Any], connection: Any) -> list[tuple[Any, Any]]:

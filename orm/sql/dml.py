@@ -14,15 +14,16 @@ from orm.sql.compiler import SQLCompiler
 
 def insert_sql(
     connection: Any, table: str, columns: list[str], rows: list[list[Any]], returning: list[str],
-    ignore_conflicts: bool = False, column_types: list[str | None] | None = None,
+    ignore_conflicts: bool = False, column_types: list[str | None] | None = None, on_conflict: str = "",
 ) -> list[tuple[str, list[Any]]]:
-    """Batched ``INSERT ... VALUES (...), (...) [ON CONFLICT DO NOTHING] [RETURNING ...]``."""
+    """Batched ``INSERT ... VALUES (...), (...) [ON CONFLICT ...] [RETURNING ...]``.
+
+    ``on_conflict`` is an upsert clause built by ``ops.on_conflict_suffix_sql``.
+    """
     ops = connection.ops
     qn = ops.quote_name
     returning_sql = ops.return_insert_columns([qn(c) for c in returning]) if returning else ""
-    suffix = f" {returning_sql}" if returning_sql else ""
-    if ignore_conflicts:
-        suffix = " ON CONFLICT DO NOTHING" + suffix
+    suffix = _conflict_suffix(ignore_conflicts, on_conflict) + (f" {returning_sql}" if returning_sql else "")
     if not columns:
         # Only generated columns: one DEFAULT VALUES statement per row.
         return [(f"INSERT INTO {qn(table)} DEFAULT VALUES{suffix}", []) for _ in rows]
@@ -44,6 +45,12 @@ def insert_sql(
         params = [value for row in chunk for value in row]
         statements.append((head + ", ".join([placeholders] * len(chunk)) + suffix, params))
     return statements
+
+
+def _conflict_suffix(ignore_conflicts: bool, on_conflict: str) -> str:
+    if ignore_conflicts:
+        return " ON CONFLICT DO NOTHING"
+    return f" {on_conflict}" if on_conflict else ""
 
 
 class SQLUpdateCompiler(SQLCompiler):
@@ -128,7 +135,7 @@ def exists_by_pk_sql(connection: Any, table: str, pk_column: str) -> str:
 
 def insert_expressions_sql(
     connection: Any, table: str, columns: list[str], values_sql: list[str], params: list[Any],
-    returning: list[str], ignore_conflicts: bool = False,
+    returning: list[str], ignore_conflicts: bool = False, on_conflict: str = "",
 ) -> tuple[str, list[Any]]:
     """``INSERT INTO table (cols) VALUES (<sql>, ...) [RETURNING ...]`` for one row.
 
@@ -138,7 +145,7 @@ def insert_expressions_sql(
     ops = connection.ops
     qn = ops.quote_name
     returning_sql = ops.return_insert_columns([qn(c) for c in returning]) if returning else ""
-    suffix = " ON CONFLICT DO NOTHING" if ignore_conflicts else ""
+    suffix = _conflict_suffix(ignore_conflicts, on_conflict)
     suffix += f" {returning_sql}" if returning_sql else ""
     head = f"INSERT INTO {qn(table)} ({', '.join(qn(c) for c in columns)})"
     return f"{head} VALUES ({', '.join(values_sql)}){suffix}", list(params)

@@ -128,6 +128,16 @@ class BaseDatabaseOperations:
         """The INSERT verb."""
         return "INSERT INTO"
 
+    def on_conflict_suffix_sql(self, unique_columns: list[str], update_columns: list[str]) -> str:
+        """``ON CONFLICT(...) DO UPDATE SET col = EXCLUDED.col`` for an upsert.
+
+        Both SQLite (3.24+) and PostgreSQL spell it this way. Only column names
+        (quoted here) enter the SQL; the inserted values stay parameters.
+        """
+        qn = self.quote_name
+        sets = ", ".join(f"{qn(c)} = EXCLUDED.{qn(c)}" for c in update_columns)
+        return f"ON CONFLICT({', '.join(qn(c) for c in unique_columns)}) DO UPDATE SET {sets}"
+
     def return_insert_columns(self, columns: list[str]) -> str:
         """RETURNING clause for generated columns (empty when unsupported)."""
         if not columns:

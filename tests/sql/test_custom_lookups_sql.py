@@ -1,0 +1,82 @@
+"""Custom lookups and transforms compile the same way on both dialects (compile-only)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+import orm
+from orm import fields as f
+from tests.sql.helpers import assert_sql
+from tests.sql.models import Tag
+
+
+class NotEqual(orm.Lookup):
+    lookup_name = "ne"
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} <> {rhs}", [*lhs_params, *rhs_params]
+
+
+class Shout(orm.Transform):
+    lookup_name = "shout"
+    function = "UPPER"
+    bilateral = True
+
+    def as_postgresql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        return self.as_sql(compiler, connection, template="%(function)s(%(expressions)s::text)")
+
+
+@pytest.fixture
+def registered() -> Iterator[None]:
+    f.CharField.register_lookup(NotEqual)
+    f.CharField.register_lookup(Shout)
+    yield
+    f.CharField._unregister_lookup(NotEqual)
+    f.CharField._unregister_lookup(Shout)
+
+
+@pytest.fixture
+def pg() -> Iterator[Any]:
+    from orm.conf import parse_url
+    from orm.db.connections import ConnectionHandler
+
+    backend = ConnectionHandler.load_backend("postgresql")
+    wrapper = backend.DatabaseWrapper(parse_url("postgresql://u@127.0.0.1:5432/db"), "pg")
+    yield wrapper
+    assert wrapper.connection is None  # compiling opened nothing
+
+
+HEAD = 'SELECT "sqltests_tag"."id", "sqltests_tag"."name" FROM "sqltests_tag" WHERE '
+
+
+def test_sqlite(registered: None) -> None:
+    assert_sql(Tag.objects.filter(name__ne="x"), HEAD + '"sqltests_tag"."name" <> %s', ["x"])
+    assert_sql(Tag.objects.filter(name__shout__ne="x"), HEAD + 'UPPER("sqltests_tag"."name") <> UPPER(%s)', ["x"])
+
+
+def test_postgresql(registered: None, pg: Any) -> None:
+    sql, params = Tag.objects.filter(name__shout="x'; --").query.get_compiler(connection=pg).as_sql()
+    assert sql == HEAD + 'UPPER("sqltests_tag"."name"::text) = UPPER(%s::text)'
+    assert list(params) == ["x'; --"]  # the value stays a parameter
+
+
+def test_the_documented_replacements_of_extra(pg: Any) -> None:
+    """docs/queries.md "QuerySet.extra() is left out": where=/select=/order_by= replacements."""
+    qs = (
+        Tag.objects.alias(ok=orm.RawSQL("name <> %s", ["x"], output_field=orm.BooleanField())).filter(ok=True)
+        .annotate(n=orm.RawSQL("length(name)", [], output_field=orm.IntegerField()))
+        .order_by(orm.RawSQL("length(name)", []).desc())
+    )
+    expected = (
+        'SELECT "sqltests_tag"."id", "sqltests_tag"."name", (length(name)) AS "n" FROM "sqltests_tag" '
+        "WHERE (name <> %s) = %s ORDER BY (length(name)) DESC"
+    )
+    assert_sql(qs, expected, ["x", True])
+    sql, params = qs.query.get_compiler(connection=pg).as_sql()
+    assert sql == expected
+    assert list(params) == ["x", True]
