@@ -12,6 +12,7 @@ class Aggregate(Func):
     """Base aggregate; ``filter`` becomes a CASE inside the call (portable)."""
 
     contains_aggregate = True
+    window_compatible = True
     template = "%(function)s(%(distinct)s%(expressions)s)"
     allow_distinct = False
     empty_result: Any = None
