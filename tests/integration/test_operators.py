@@ -40,3 +40,21 @@ def test_invert_a_boolean_column(db: str) -> None:
 def test_invert_refuses_a_non_boolean(db: str) -> None:
     with pytest.raises(TypeError, match="Cannot negate non-conditional expressions."):
         list(Book.objects.annotate(x=~F("pages")))
+
+
+# -- aggregates with default= (issue 17 item 5) ------------------------------------------
+
+
+def test_aggregate_default_replaces_null(library: Library) -> None:
+    from decimal import Decimal
+
+    from orm import Count, Max, Sum
+
+    none = Book.objects.filter(title="no such book")
+    assert none.aggregate(s=Sum("pages", default=0), m=Max("price", default=Decimal("0")))["s"] == 0
+    assert Book.objects.none().aggregate(s=Sum("pages", default=7)) == {"s": 7}
+    assert Book.objects.aggregate(s=Sum("pages", default=0)) == {"s": 950}
+    with_default = library.carol.__class__.objects.annotate(p=Sum("books__pages", default=0)).order_by("name")
+    assert list(with_default.values_list("name", "p")) == [("Alice", 650), ("Bob", 300), ("Carol", 0)]
+    with pytest.raises(TypeError, match="Count does not allow default."):
+        Count("pk", default=1)

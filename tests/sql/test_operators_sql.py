@@ -59,3 +59,12 @@ def test_bitxor_is_hash_on_postgresql_and_or_minus_and_on_sqlite(pg: Any) -> Non
 def test_double_invert_is_the_expression_itself() -> None:
     expr = F("flag")
     assert ~~expr is expr
+
+
+def test_aggregate_default_is_coalesce_on_both_dialects(pg: Any) -> None:
+    from orm import Sum
+
+    qs = Book.objects.values("publisher").annotate(s=Sum("pages", default=0)).values_list("s")
+    expected = f'SELECT COALESCE(SUM({PAGES}), %s) AS "s" {FROM} GROUP BY "sqltests_book"."publisher_id"'
+    assert_sql(qs, expected, [0])
+    assert_sql(qs.query.get_compiler(connection=pg).as_sql(), expected, [0])
