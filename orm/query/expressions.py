@@ -216,16 +216,27 @@ class F(Expression):
 
 
 class OuterRef(F):
-    """A reference to a field of the *outer* query, used inside ``Subquery``/``Exists``."""
+    """A field of the *outer* query inside ``Subquery``/``Exists``; ``OuterRef(OuterRef(x))`` is two levels out."""
+
+    def __init__(self, name: Any) -> None:
+        levels = 1
+        while isinstance(name, OuterRef):
+            name, levels = name.name, levels + getattr(name, "levels", 1)
+        super().__init__(name)
+        self.levels = levels
 
     def resolve_expression(self, *args: Any, **kwargs: Any) -> Any:
-        return ResolvedOuterRef(self.name)
+        return ResolvedOuterRef(self.name, self.levels)
 
 
 class ResolvedOuterRef(F):
-    """An OuterRef waiting for the outer query to resolve it."""
+    """An OuterRef waiting for the query ``levels`` out to resolve it."""
 
     contains_aggregate = False
+
+    def __init__(self, name: str, levels: int = 1) -> None:
+        super().__init__(name)
+        self.levels = levels
 
     def resolve_expression(self, *args: Any, **kwargs: Any) -> Any:
         return self

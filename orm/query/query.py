@@ -17,7 +17,16 @@ from orm import fields as f
 from orm.exceptions import FieldError, NotSupportedError
 from orm.query import combinators
 from orm.query import select as select_mod
-from orm.query.expressions import Col, Expression, F, OrderBy, Ref, ResolvedOuterRef, Value
+from orm.query.expressions import (
+    Col,
+    Expression,
+    F,
+    OrderBy,
+    Ref,
+    ResolvedOuterRef,
+    Subquery,
+    Value,
+)
 from orm.query.joins import INNER, LOUTER, BaseTable, Join, PathInfo, path_infos
 from orm.query.json_lookups import KEY_TRANSFORM_LOOKUPS, KeyTransform
 from orm.query.lookups import Lookup
@@ -48,12 +57,21 @@ def field_choices(opts: Any, annotations: Iterable[str] = ()) -> str:
     return ", ".join(sorted({*opts.query_names(), *annotations}))
 
 
-class OuterCol(Expression):
-    """A column of the enclosing query, compiled with the enclosing compiler."""
+def _deeper_subquery(node: Any, outer: Any, depth: int) -> Any:
+    """A subquery nested in a subquery: its ``OuterRef(OuterRef(...))`` names ``outer``, ``depth + 1`` out."""
+    clone = node.copy()
+    clone.query = node.query.clone()
+    clone.query.resolve_outer_refs(outer, depth + 1)
+    return clone
 
-    def __init__(self, expr: Any) -> None:
+
+class OuterCol(Expression):
+    """A column of the query ``depth`` levels out, compiled with that query's compiler."""
+
+    def __init__(self, expr: Any, depth: int = 1) -> None:
         super().__init__()
         self.expr = expr
+        self.depth = depth
 
     @property
     def output_field(self) -> f.Field:
@@ -63,9 +81,12 @@ class OuterCol(Expression):
         return []
 
     def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
-        if compiler.outer is None:
-            raise ValueError("An OuterRef was used outside of a subquery.")
-        return compiler.outer.compile(self.expr)  # type: ignore[no-any-return]
+        target = compiler
+        for _ in range(self.depth):
+            target = target.outer
+            if target is None:
+                raise ValueError("An OuterRef was used outside of a subquery.")
+        return target.compile(self.expr)  # type: ignore[no-any-return]
 
 
 class Query:
@@ -384,12 +405,17 @@ class Query:
         self.where.add(NothingNode())
         self.is_empty_query = True
 
-    def resolve_outer_refs(self, outer: Any) -> None:
+    def resolve_outer_refs(self, outer: Any, depth: int = 1) -> None:
         """Replace ``OuterRef`` placeholders by columns of ``outer`` (for subqueries)."""
 
         def replace(node: Any) -> Any:
             if isinstance(node, ResolvedOuterRef):
-                return OuterCol(outer.resolve_ref(node.name))
+                if node.levels > 1:
+                    # OuterRef(OuterRef(x)): the next query out resolves it.
+                    return ResolvedOuterRef(node.name, node.levels - 1)
+                return OuterCol(outer.resolve_ref(node.name), depth)
+            if isinstance(node, Subquery):
+                return _deeper_subquery(node, outer, depth)
             if isinstance(node, WhereNode):
                 node.children = [replace(c) for c in node.children]
                 return node

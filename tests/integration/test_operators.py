@@ -58,3 +58,21 @@ def test_aggregate_default_replaces_null(library: Library) -> None:
     assert list(with_default.values_list("name", "p")) == [("Alice", 650), ("Bob", 300), ("Carol", 0)]
     with pytest.raises(TypeError, match="Count does not allow default."):
         Count("pk", default=1)
+
+
+# -- OuterRef(OuterRef(...)) (issue 17 item 5) ------------------------------------------
+
+
+def test_nested_outer_ref_reaches_two_queries_out(library: Library) -> None:
+    from orm import Exists, OuterRef
+    from tests.models import Author, Tag
+
+    def authors_with_a_tagged_book(min_pages: int) -> list[str]:
+        # Innermost: a book carrying the tag (one level out) by the author (two levels out).
+        book = Book.objects.filter(tags=OuterRef("pk"), author=OuterRef(OuterRef("pk")), pages__gte=min_pages)
+        tag = Tag.objects.filter(Exists(book))
+        return list(Author.objects.filter(Exists(tag)).order_by("name").values_list("name", flat=True))
+
+    assert authors_with_a_tagged_book(400) == ["Alice"]
+    assert authors_with_a_tagged_book(300) == ["Alice", "Bob"]
+    assert authors_with_a_tagged_book(1000) == []
