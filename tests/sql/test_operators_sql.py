@@ -68,3 +68,18 @@ def test_aggregate_default_is_coalesce_on_both_dialects(pg: Any) -> None:
     expected = f'SELECT COALESCE(SUM({PAGES}), %s) AS "s" {FROM} GROUP BY "sqltests_book"."publisher_id"'
     assert_sql(qs, expected, [0])
     assert_sql(qs.query.get_compiler(connection=pg).as_sql(), expected, [0])
+
+
+def test_nested_outer_ref_compiles_against_the_outermost_table(pg: Any) -> None:
+    from orm import Exists, OuterRef
+    from tests.sql.models import Author, Tag
+
+    book = Book.objects.filter(author=OuterRef(OuterRef("pk")), pk=OuterRef("pk"))
+    qs = Author.objects.filter(Exists(Tag.objects.filter(Exists(book)))).values_list("pk")
+    expected = (
+        'SELECT "sqltests_author"."id" AS "pk" FROM "sqltests_author" WHERE EXISTS (SELECT %s AS "a" '
+        'FROM "sqltests_tag" "U1_0" WHERE EXISTS (SELECT %s AS "a" FROM "sqltests_book" "U2_0" '
+        'WHERE ("U2_0"."author_id" = "sqltests_author"."id" AND "U2_0"."id" = "U1_0"."id") LIMIT 1) LIMIT 1)'
+    )
+    assert_sql(qs, expected, [1, 1])
+    assert_sql(qs.query.get_compiler(connection=pg).as_sql(), expected, [1, 1])
