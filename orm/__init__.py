@@ -109,6 +109,23 @@ from orm.query.lookups import Lookup, Transform
 from orm.query.prefetch import Prefetch, aprefetch_related_objects, prefetch_related_objects
 from orm.query.q import Q
 from orm.query.queryset import QuerySet
+from orm.query.window import (
+    CumeDist,
+    DenseRank,
+    FirstValue,
+    Lag,
+    LastValue,
+    Lead,
+    NthValue,
+    NTile,
+    PercentRank,
+    Rank,
+    RowNumber,
+    RowRange,
+    ValueRange,
+    Window,
+    WindowFrameExclusion,
+)
 from orm.utils.asyncio import to_async
 
 __version__ = "0.1.0"
@@ -254,4 +271,20 @@ __all__ = [
     "signals",
     "sync_to_async",
     "transaction",
+    # window expressions (issue 17 item 2)
+    "CumeDist",
+    "DenseRank",
+    "FirstValue",
+    "Lag",
+    "LastValue",
+    "Lead",
+    "NthValue",
+    "NTile",
+    "PercentRank",
+    "Rank",
+    "RowNumber",
+    "RowRange",
+    "ValueRange",
+    "Window",
+    "WindowFrameExclusion",
 ]

@@ -5,23 +5,32 @@ from __future__ import annotations
 from typing import Any
 
 from orm import fields as f
-from orm.query.expressions import Case, Func, Ref, SQLParams, Star, Value, When
+from orm.exceptions import FieldError
+from orm.query.expressions import Case, Coalesce, Func, Ref, SQLParams, Star, Value, When
 
 
 class Aggregate(Func):
     """Base aggregate; ``filter`` becomes a CASE inside the call (portable)."""
 
     contains_aggregate = True
+    window_compatible = True
     template = "%(function)s(%(distinct)s%(expressions)s)"
     allow_distinct = False
     empty_result: Any = None
 
-    def __init__(self, *expressions: Any, distinct: bool = False, filter: Any = None, **extra: Any) -> None:
+    def __init__(self, *expressions: Any, distinct: bool = False, filter: Any = None,
+                 default: Any = None, **extra: Any) -> None:
         if distinct and not self.allow_distinct:
             raise TypeError(f"{type(self).__name__} does not allow distinct.")
+        if default is not None and self.empty_result is not None:
+            raise TypeError(f"{type(self).__name__} does not allow default.")
         super().__init__(*expressions, **extra)
         self.distinct = distinct
         self.filter = filter
+        self.default = default
+        if default is not None and not hasattr(default, "resolve_expression"):
+            # aggregate() over a query that matches no row answers this without SQL.
+            self.empty_result = default
 
     @property
     def default_alias(self) -> str:
@@ -43,7 +52,9 @@ class Aggregate(Func):
         for expr in clone.source_expressions:
             if getattr(expr, "contains_aggregate", False) and not isinstance(expr, Ref):
                 raise ValueError(f"Cannot compute {type(self).__name__}(...): it contains an aggregate.")
-        return clone
+        if self.default is None:
+            return clone
+        return _with_default(clone, query, allow_joins, reuse, summarize)
 
     def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> SQLParams:
         distinct = "DISTINCT " if self.distinct else ""
@@ -56,6 +67,22 @@ class Aggregate(Func):
             sql, params = compiler.compile(wrapped)
             return self.template % {"function": self.function, "distinct": distinct, "expressions": sql}, params
         return super().as_sql(compiler, connection, distinct=distinct, **extra)
+
+
+def _with_default(aggregate: Aggregate, query: Any, allow_joins: bool, reuse: Any, summarize: bool) -> Any:
+    """``COALESCE(aggregate, default)``, as Django's ``default=`` (the aggregate itself keeps no default)."""
+    default = aggregate.default
+    aggregate.default = None
+    try:
+        field = aggregate.output_field
+    except FieldError:
+        field = None
+    wrapped = Coalesce(aggregate, default, output_field=field)
+    wrapped.source_expressions[1] = wrapped.source_expressions[1].resolve_expression(
+        query, allow_joins, reuse, summarize)
+    # What aggregate() answers for a query that can match no row (none(), an empty IN).
+    wrapped.empty_result = None if hasattr(default, "resolve_expression") else default  # type: ignore[attr-defined]
+    return wrapped
 
 
 class Count(Aggregate):

@@ -17,6 +17,7 @@ from typing import Any
 
 from orm import fields as f
 from orm.exceptions import EmptyResultSet, FieldError, FullResultSet
+from orm.query.combinable import Combinable
 from orm.utils import timezone
 from orm.utils.text import short_repr
 
@@ -37,7 +38,7 @@ timezone.on_change(_forget_converters)
 SQLParams = tuple[str, list[Any]]
 
 
-class Expression:
+class Expression(Combinable):
     """Base of every node that compiles to SQL with parameters."""
 
     contains_aggregate = False
@@ -191,6 +192,11 @@ class Expression:
     def __neg__(self) -> CombinedExpression:
         return CombinedExpression(Value(0), "-", self)
 
+    def __invert__(self) -> Any:
+        from orm.query.operators import NegatedExpression  # builds on this module
+
+        return NegatedExpression(self)
+
     def asc(self, **kwargs: Any) -> OrderBy:
         """Ascending ordering term (``nulls_first``/``nulls_last`` optional)."""
         return OrderBy(self, descending=False, **kwargs)
@@ -242,16 +248,27 @@ class F(Expression):
 
 
 class OuterRef(F):
-    """A reference to a field of the *outer* query, used inside ``Subquery``/``Exists``."""
+    """A field of the *outer* query inside ``Subquery``/``Exists``; ``OuterRef(OuterRef(x))`` is two levels out."""
+
+    def __init__(self, name: Any) -> None:
+        levels = 1
+        while isinstance(name, OuterRef):
+            name, levels = name.name, levels + getattr(name, "levels", 1)
+        super().__init__(name)
+        self.levels = levels
 
     def resolve_expression(self, *args: Any, **kwargs: Any) -> Any:
-        return ResolvedOuterRef(self.name)
+        return ResolvedOuterRef(self.name, self.levels)
 
 
 class ResolvedOuterRef(F):
-    """An OuterRef waiting for the outer query to resolve it."""
+    """An OuterRef waiting for the query ``levels`` out to resolve it."""
 
     contains_aggregate = False
+
+    def __init__(self, name: str, levels: int = 1) -> None:
+        super().__init__(name)
+        self.levels = levels
 
     def resolve_expression(self, *args: Any, **kwargs: Any) -> Any:
         return self
@@ -420,7 +437,7 @@ class CombinedExpression(Expression):
     ``FieldError`` when the combination means nothing.
     """
 
-    CONNECTORS = frozenset({"+", "-", "*", "/", "%%"})
+    CONNECTORS = frozenset({"+", "-", "*", "/", "%%", "^", "&", "|", "<<", ">>", "#"})
 
     def __init__(self, lhs: Any, connector: str, rhs: Any, output_field: f.Field | None = None) -> None:
         if connector not in self.CONNECTORS:
@@ -453,6 +470,8 @@ class CombinedExpression(Expression):
             lp, rp = lhs.decimal_places, rhs.decimal_places
             places = lp + rp if self.connector == "*" else max(lp, rp)
             return f.DecimalField(max_digits=max(65, places), decimal_places=places)
+        if self.connector == "^" and lhs is None and rhs is None:
+            return f.FloatField()  # POWER() gives a double on both backends
         return super()._resolve_output_field()
 
     def resolve_expression(
@@ -472,9 +491,16 @@ class CombinedExpression(Expression):
     def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
         lsql, lparams = compiler.compile(self.lhs)
         rsql, rparams = compiler.compile(self.rhs)
+        if self.connector == "^":
+            return f"POWER({lsql}, {rsql})", lparams + rparams
         return f"({lsql} {self.connector} {rsql})", lparams + rparams
 
     def as_sqlite(self, compiler: Any, connection: Any) -> SQLParams:
+        if self.connector == "#":
+            # SQLite has no XOR operator: a ^ b == (a | b) - (a & b) for integers.
+            lsql, lparams = compiler.compile(self.lhs)
+            rsql, rparams = compiler.compile(self.rhs)
+            return f"(({lsql} | {rsql}) - ({lsql} & {rsql}))", lparams + rparams + lparams + rparams
         if self.connector != "/" or internal_type(self) != "DecimalField":
             return self.as_sql(compiler, connection)
         # Decimals holding whole numbers are stored as integers on SQLite, and

@@ -17,7 +17,16 @@ from orm import fields as f
 from orm.exceptions import FieldError, NotSupportedError
 from orm.query import combinators
 from orm.query import select as select_mod
-from orm.query.expressions import Col, Expression, F, OrderBy, Ref, ResolvedOuterRef, Value
+from orm.query.expressions import (
+    Col,
+    Expression,
+    F,
+    OrderBy,
+    Ref,
+    ResolvedOuterRef,
+    Subquery,
+    Value,
+)
 from orm.query.joins import INNER, LOUTER, BaseTable, Join, PathInfo, path_infos
 from orm.query.json_lookups import KEY_TRANSFORM_LOOKUPS, KeyTransform
 from orm.query.lookups import Lookup, Transform
@@ -30,17 +39,39 @@ ORDER_PATTERN = re.compile(r"^-?(?:[A-Za-z_][A-Za-z0-9_]*)(?:__[A-Za-z0-9_]+)*$"
 MAX_SLICE = 2**63 - 1
 
 
+def _refuse_window_filter(lhs: Any, key: str) -> None:
+    """Refuse a filter on a window annotation instead of sending SQL the database rejects.
+
+    A window is computed after WHERE, so Django 4.2 wraps the query in a subquery
+    to filter on it; that wrapping is not built here yet.
+    """
+    if any(getattr(node, "contains_over_clause", False) for node in getattr(lhs, "flatten", lambda: [lhs])()):
+        raise NotSupportedError(
+            f"Filtering on the window annotation in {key!r} is not supported yet: "
+            "filter the rows in Python, or annotate the window in a subquery and filter the outer query."
+        )
+
+
 def field_choices(opts: Any, annotations: Iterable[str] = ()) -> str:
     """Comma-separated valid names for error messages."""
     return ", ".join(sorted({*opts.query_names(), *annotations}))
 
 
-class OuterCol(Expression):
-    """A column of the enclosing query, compiled with the enclosing compiler."""
+def _deeper_subquery(node: Any, outer: Any, depth: int) -> Any:
+    """A subquery nested in a subquery: its ``OuterRef(OuterRef(...))`` names ``outer``, ``depth + 1`` out."""
+    clone = node.copy()
+    clone.query = node.query.clone()
+    clone.query.resolve_outer_refs(outer, depth + 1)
+    return clone
 
-    def __init__(self, expr: Any) -> None:
+
+class OuterCol(Expression):
+    """A column of the query ``depth`` levels out, compiled with that query's compiler."""
+
+    def __init__(self, expr: Any, depth: int = 1) -> None:
         super().__init__()
         self.expr = expr
+        self.depth = depth
 
     @property
     def output_field(self) -> f.Field:
@@ -50,9 +81,12 @@ class OuterCol(Expression):
         return []
 
     def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
-        if compiler.outer is None:
-            raise ValueError("An OuterRef was used outside of a subquery.")
-        return compiler.outer.compile(self.expr)  # type: ignore[no-any-return]
+        target = compiler
+        for _ in range(self.depth):
+            target = target.outer
+            if target is None:
+                raise ValueError("An OuterRef was used outside of a subquery.")
+        return target.compile(self.expr)  # type: ignore[no-any-return]
 
 
 class Query:
@@ -316,6 +350,7 @@ class Query:
         value = self.resolve_lookup_value(value, allow_joins)
         if parts[0] in self.annotations:
             lhs = self.annotations[parts[0]]
+            _refuse_window_filter(lhs, key)
             return self.build_lookup(lhs, parts[1:], value, key)
         field, target, alias, rest, _ = self.setup_joins(parts, allow_joins, nullable=False)
         if field.is_relation:
@@ -373,12 +408,17 @@ class Query:
         self.where.add(NothingNode())
         self.is_empty_query = True
 
-    def resolve_outer_refs(self, outer: Any) -> None:
+    def resolve_outer_refs(self, outer: Any, depth: int = 1) -> None:
         """Replace ``OuterRef`` placeholders by columns of ``outer`` (for subqueries)."""
 
         def replace(node: Any) -> Any:
             if isinstance(node, ResolvedOuterRef):
-                return OuterCol(outer.resolve_ref(node.name))
+                if node.levels > 1:
+                    # OuterRef(OuterRef(x)): the next query out resolves it.
+                    return ResolvedOuterRef(node.name, node.levels - 1)
+                return OuterCol(outer.resolve_ref(node.name), depth)
+            if isinstance(node, Subquery):
+                return _deeper_subquery(node, outer, depth)
             if isinstance(node, WhereNode):
                 node.children = [replace(c) for c in node.children]
                 return node

@@ -1,0 +1,139 @@
+"""Compile-only SQL of window expressions (issue 17 item 2), for SQLite and PostgreSQL.
+
+Both dialects spell ``OVER (PARTITION BY ... ORDER BY ... frame)`` the same way;
+each shape is compiled for the configured SQLite database and for a PostgreSQL
+wrapper that never connects. Results are checked in tests/integration/test_window.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from orm import (
+    Avg,
+    CumeDist,
+    DenseRank,
+    F,
+    FirstValue,
+    Lag,
+    LastValue,
+    Lead,
+    NthValue,
+    NTile,
+    PercentRank,
+    Rank,
+    RowNumber,
+    RowRange,
+    Sum,
+    ValueRange,
+    Window,
+    WindowFrameExclusion,
+)
+from orm.exceptions import NotSupportedError
+from tests.sql.helpers import assert_sql
+from tests.sql.models import Book
+
+PAGES = '"sqltests_book"."pages"'
+PUB = '"sqltests_book"."publisher_id"'
+ID = '"sqltests_book"."id"'
+FROM = 'FROM "sqltests_book"'
+
+
+@pytest.fixture(scope="module")
+def pg() -> Iterator[Any]:
+    """A PostgreSQL connection wrapper used only to compile (it never connects)."""
+    from orm.conf import parse_url
+    from orm.db.connections import ConnectionHandler
+
+    backend = ConnectionHandler.load_backend("postgresql")
+    wrapper = backend.DatabaseWrapper(parse_url("postgresql://u@127.0.0.1:5432/db"), "pg")
+    yield wrapper
+    assert wrapper.connection is None  # compiling opened nothing
+
+
+def both(pg: Any, qs: Any, sql: str, params: list[Any]) -> None:
+    """Same text and parameters on SQLite and PostgreSQL."""
+    assert_sql(qs, sql, params)
+    assert_sql(qs.query.get_compiler(connection=pg).as_sql(), sql, params)
+
+
+def window_only(**annotations: Any) -> Any:
+    return Book.objects.annotate(**annotations).values_list(*annotations)
+
+
+@pytest.mark.parametrize(
+    ("func", "sql"),
+    [
+        (RowNumber(), "ROW_NUMBER()"), (Rank(), "RANK()"), (DenseRank(), "DENSE_RANK()"),
+        (PercentRank(), "PERCENT_RANK()"), (CumeDist(), "CUME_DIST()"),
+        (FirstValue("pages"), f"FIRST_VALUE({PAGES})"), (LastValue("pages"), f"LAST_VALUE({PAGES})"),
+    ],
+)
+def test_ranking_functions_with_partition_and_order(pg: Any, func: Any, sql: str) -> None:
+    qs = window_only(w=Window(func, partition_by=F("publisher"), order_by="-pages"))
+    both(pg, qs, f'SELECT {sql} OVER (PARTITION BY {PUB} ORDER BY {PAGES} DESC) AS "w" {FROM}', [])
+
+
+def test_functions_with_arguments_bind_them_as_parameters(pg: Any) -> None:
+    qs = window_only(
+        lag=Window(Lag("pages", 2, 0), order_by="id"), lead=Window(Lead("pages"), order_by="id"),
+        nth=Window(NthValue("pages", 3), order_by="id"), tile=Window(NTile(4), order_by="id"),
+    )
+    order = f"OVER (ORDER BY {ID} ASC)"
+    both(pg, qs, f'SELECT LAG({PAGES}, %s, %s) {order} AS "lag", LEAD({PAGES}, %s) {order} AS "lead", '
+         f'NTH_VALUE({PAGES}, %s) {order} AS "nth", NTILE(%s) {order} AS "tile" {FROM}', [2, 0, 1, 3, 4])
+
+
+def test_aggregate_over_an_empty_window_adds_no_group_by(pg: Any) -> None:
+    qs = window_only(total=Window(Sum("pages")), avg=Window(Avg("pages"), partition_by=["publisher", "author"]))
+    both(pg, qs, f'SELECT SUM({PAGES}) OVER () AS "total", AVG({PAGES}) OVER (PARTITION BY {PUB}, '
+         f'"sqltests_book"."author_id") AS "avg" {FROM}', [])
+
+
+@pytest.mark.parametrize(
+    ("frame", "sql"),
+    [
+        (RowRange(start=-2, end=0), "ROWS BETWEEN 2 PRECEDING AND CURRENT ROW"),
+        (RowRange(start=1, end=3), "ROWS BETWEEN 1 FOLLOWING AND 3 FOLLOWING"),
+        (RowRange(), "ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING"),
+        (ValueRange(end=0), "RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"),
+        (ValueRange(-10, 10), "RANGE BETWEEN 10 PRECEDING AND 10 FOLLOWING"),
+        (RowRange(None, 0, exclusion=WindowFrameExclusion.CURRENT_ROW),
+         "ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW EXCLUDE CURRENT ROW"),
+        (ValueRange(0, None, exclusion=WindowFrameExclusion.NO_OTHERS),
+         "RANGE BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING EXCLUDE NO OTHERS"),
+    ],
+)
+def test_frames(pg: Any, frame: Any, sql: str) -> None:
+    qs = window_only(s=Window(Sum("pages"), order_by=F("pages").asc(), frame=frame))
+    both(pg, qs, f'SELECT SUM({PAGES}) OVER (ORDER BY {PAGES} ASC {sql}) AS "s" {FROM}', [])
+
+
+@pytest.mark.parametrize(
+    ("make", "error", "message"),
+    [
+        (lambda: Window(F("pages")), ValueError, "Expression 'F' isn't compatible with OVER clauses."),
+        (lambda: Window(RowNumber(), order_by=3), ValueError, "Window.order_by must be either"),
+        (lambda: RowRange(start=2, end=1), ValueError, "start cannot be greater than end."),
+        (lambda: RowRange(start="1"), ValueError, "start argument must be an integer, zero, or None"),
+        (lambda: ValueRange(start=1), ValueError, "start argument must be a negative integer, zero, or None"),
+        (lambda: ValueRange(end=-1), ValueError, "end argument must be a positive integer, zero, or None"),
+        (lambda: RowRange(exclusion="TIES"), TypeError, "RowRange.exclusion must be a WindowFrameExclusion"),
+        (lambda: NTile(0), ValueError, "num_buckets must be greater than 0."),
+        (lambda: Lag("pages", 0), ValueError, "Lag requires a positive integer for the offset."),
+        (lambda: Lead("pages", None), ValueError, "Lead requires a positive integer for the offset."),
+        (lambda: NthValue("pages", 0), ValueError, "NthValue requires a positive integer as for nth."),
+    ],
+)
+def test_bad_arguments_are_refused_as_django_does(make: Any, error: type[Exception], message: str) -> None:
+    with pytest.raises(error, match=message.replace("(", r"\(").replace(")", r"\)").replace(".", r"\.")):
+        make()
+
+
+def test_filtering_on_a_window_annotation_is_refused_clearly() -> None:
+    qs = Book.objects.annotate(rn=Window(RowNumber(), order_by="id"))
+    with pytest.raises(NotSupportedError, match="window annotation in 'rn__lte'"):
+        qs.filter(rn__lte=2)
