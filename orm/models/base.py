@@ -216,16 +216,9 @@ class ModelBase(type):
         mcs._add_exceptions(cls, name, module, parents)
         for attr_name, value in contributable.items():
             value.contribute_to_class(cls, attr_name)
-        if not opts.managers:
-            # Inherited managers are copies bound to the proxy, so their
-            # QuerySets load proxy instances.
-            for manager in base_meta.managers:
-                copy.copy(manager).contribute_to_class(cls, manager.name)
-        cls._default_manager = opts.managers[0]
-        base_manager: BaseManager[Any] = Manager()
-        base_manager.model = cls
-        base_manager.name = "_base_manager"
-        cls._base_manager = base_manager
+        # The base's managers are inherited as copies bound to the proxy, so
+        # their QuerySets load proxy instances.
+        install_managers(cls)
         opts.apps.register_model(opts.app_label, cls)
         class_prepared.send(sender=cls)
         return cls
