@@ -10,7 +10,7 @@ reconfiguring or shutting down can close connections of every thread.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from importlib import import_module
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -21,6 +21,7 @@ from orm.conf import (
     normalize_databases,
     settings_from_environment,
 )
+from orm.db.routers import ConnectionRouter, router
 from orm.exceptions import ImproperlyConfigured
 from orm.utils.text import short_repr
 
@@ -236,12 +237,19 @@ class ConnectionHandler:
 connections = ConnectionHandler()
 
 
-def configure(url: str | None = None, *, databases: dict[str, str] | None = None) -> None:
+def configure(url: str | None = None, *, databases: dict[str, str] | None = None,
+              routers: Sequence[Any] | None = None) -> None:
     """Configure the databases: ``configure(URL)`` or ``configure(databases={alias: URL})``.
 
+    ``routers`` lists database routers (instances, classes or dotted paths; see
+    ``orm.db.routers``); each call replaces them (none given: no routers).
     May be called again (tests do): every connection opened before is closed first.
     """
+    # Load routers first: a bad dotted path must fail before the old settings are dropped.
+    new_router = ConnectionRouter()
+    new_router.configure(routers)
     connections.configure(url, databases)
+    router.routers = new_router.routers
 
 
 class _DefaultConnectionProxy:
