@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, unquote_plus, urlsplit
@@ -155,6 +155,8 @@ class DatabaseSettings:
     password: str | None = None
     options: dict[str, Any] = field(default_factory=dict)
     pool: dict[str, Any] = field(default_factory=dict)
+    #: The alias this database is a read-only replica of (``None``: not a replica).
+    replica_of: str | None = None
 
     def __repr__(self) -> str:
         # Never print a password in a traceback or a log line.
@@ -308,7 +310,7 @@ def settings_from_environment() -> dict[str, DatabaseSettings] | None:
 
 
 def normalize_databases(
-    url: str | None, databases: dict[str, str] | None
+    url: str | None, databases: Mapping[str, str | Mapping[str, Any]] | None
 ) -> dict[str, DatabaseSettings]:
     """Turn the arguments of ``orm.configure()`` into settings per alias."""
     if url is not None and databases is not None:
@@ -322,7 +324,40 @@ def normalize_databases(
         )
     if DEFAULT_DB_ALIAS not in databases:
         raise ImproperlyConfigured("databases={...} must contain a 'default' alias.")
-    return {alias: parse_url(value) for alias, value in databases.items()}
+    settings = {alias: _alias_settings(alias, value) for alias, value in databases.items()}
+    if settings[DEFAULT_DB_ALIAS].replica_of is not None:
+        raise ImproperlyConfigured("The 'default' database cannot be a replica; make another alias the replica.")
+    for alias, entry in settings.items():
+        primary = entry.replica_of
+        if primary is not None and (primary not in settings or settings[primary].replica_of is not None):
+            raise ImproperlyConfigured(
+                f"Database {alias!r} has replica_of={primary!r}, which is not a configured "
+                f"primary alias; configured aliases: {', '.join(sorted(settings))}."
+            )
+    return settings
+
+
+def _alias_settings(alias: str, value: str | Mapping[str, Any]) -> DatabaseSettings:
+    """One alias of ``databases=``: a URL, or ``{"url": URL, "replica_of": alias}``."""
+    if isinstance(value, str):
+        return parse_url(value)
+    if not isinstance(value, Mapping) or not isinstance(value.get("url"), str) or set(value) - {"url", "replica_of"}:
+        raise ImproperlyConfigured(
+            f"Database {alias!r} must be a URL or {{'url': URL, 'replica_of': 'default'}}, "
+            # Only the type: the value may hold a password.
+            f"not <{type(value).__name__}>."
+        )
+    primary = value.get("replica_of")
+    if primary is not None and not isinstance(primary, str):
+        raise ImproperlyConfigured(f"Database {alias!r}: replica_of must be an alias name, not {short_repr(primary)}.")
+    parsed = parse_url(value["url"])
+    if primary is None:
+        return parsed
+    options = dict(parsed.options)
+    if parsed.vendor == "postgresql":
+        # The server refuses every write in the session's transactions (SQLSTATE 25006).
+        options["options"] = f"{options.get('options', '')} -c default_transaction_read_only=on".strip()
+    return replace(parsed, options=options, replica_of=primary)
 
 
 # ------------------------------------------------------------ project settings

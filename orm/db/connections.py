@@ -10,7 +10,7 @@ reconfiguring or shutting down can close connections of every thread.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from importlib import import_module
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -47,15 +47,18 @@ class ConnectionHandler:
         self._pools: dict[str, Any] = {}
         #: alias -> the wrapper every thread uses while a test pins it (see pin()).
         self._pinned: dict[str, BaseDatabaseWrapper] = {}
+        #: replica alias -> primary alias (empty when no replica is configured).
+        self.replicas: dict[str, str] = {}
 
     # -- settings ----------------------------------------------------------
-    def configure(self, url: str | None = None, databases: dict[str, str] | None = None) -> None:
+    def configure(self, url: str | None = None, databases: Mapping[str, Any] | None = None) -> None:
         """Set the databases, closing every connection opened under the old settings."""
         settings = normalize_databases(url, databases)
         self._refuse_while_pinned("configure()")
         self.close_all()
         with self._lock:
             self._settings = settings
+            self.replicas = {a: s.replica_of for a, s in settings.items() if s.replica_of}
             self._generation += 1
 
     @property
@@ -74,6 +77,17 @@ class ConnectionHandler:
                         )
                     self._settings = env
         return self._settings
+
+    def read_alias(self, alias: str) -> str:
+        """``alias`` for a read, or its primary while the primary is inside ``atomic()``.
+
+        A replica lags behind the primary and cannot see the primary's open
+        transaction: reads inside that transaction must go where it is.
+        """
+        primary = self.replicas.get(alias)
+        if primary is not None and self[primary].in_atomic_block:
+            return primary
+        return alias
 
     def __iter__(self) -> Any:
         return iter(self.settings)
@@ -237,9 +251,11 @@ class ConnectionHandler:
 connections = ConnectionHandler()
 
 
-def configure(url: str | None = None, *, databases: dict[str, str] | None = None,
+def configure(url: str | None = None, *, databases: Mapping[str, Any] | None = None,
               routers: Sequence[Any] | None = None) -> None:
     """Configure the databases: ``configure(URL)`` or ``configure(databases={alias: URL})``.
+
+    An alias may be ``{"url": URL, "replica_of": "default"}``: a read-only replica.
 
     ``routers`` lists database routers (instances, classes or dotted paths; see
     ``orm.db.routers``); each call replaces them (none given: no routers).

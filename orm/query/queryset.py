@@ -91,14 +91,16 @@ class QuerySet(Generic[M]):
     def db(self) -> str:
         """The database alias this QuerySet runs on: ``using()``'s, else the routers' choice."""
         db = self._db
-        if db:
-            return db
-        if not router.routers:
-            # Hot path: with no routers the answer is always the default alias.
-            return DEFAULT_DB_ALIAS
-        if self._for_write:
-            return router.db_for_write(self.model, **self._hints)
-        return router.db_for_read(self.model, **self._hints)
+        if not db:
+            if not router.routers:
+                # Hot path: with no routers the answer is the default alias (never a replica).
+                return DEFAULT_DB_ALIAS
+            if self._for_write:
+                return router.db_for_write(self.model, **self._hints)
+            db = router.db_for_read(self.model, **self._hints)
+        if connections.replicas and not self._for_write:
+            return connections.read_alias(db)
+        return db
 
     @property
     def query(self) -> Query:
