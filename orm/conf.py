@@ -364,7 +364,7 @@ def _alias_settings(alias: str, value: str | Mapping[str, Any]) -> DatabaseSetti
 
 #: Keys ``[tool.orm]`` may hold; anything else is refused (a typo such as
 #: ``database_url`` would otherwise be ignored and the wrong database used).
-PROJECT_KEYS = frozenset({"database", "databases", "apps"})
+PROJECT_KEYS = frozenset({"database", "databases", "apps", "routers"})
 # An app is an importable dotted package name.
 _PACKAGE_NAME = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
 
@@ -394,6 +394,8 @@ class ProjectSettings:
     apps: list[str]
     pyproject: Path | None
     root: Path
+    #: Dotted paths of database routers (``[tool.orm] routers``), for ``configure(routers=)``.
+    routers: list[str] = field(default_factory=list)
 
     def __repr__(self) -> str:
         # URLs may carry passwords: show only the aliases.
@@ -444,9 +446,11 @@ def load_project_settings(
     pyproject = find_pyproject(start)
     databases: dict[str, str] = {}
     apps: list[str] = []
+    routers: list[str] = []
     if pyproject is not None:
         table = _read_toml(pyproject, start)["tool"]["orm"]
         databases, apps = _parse_tool_orm(table, pyproject, start)
+        routers = _parse_routers(table, pyproject)
     for source, url in ((ENV_DATABASE_URL, env.get(ENV_DATABASE_URL)), ("--database", database_url)):
         if url:
             _check_url(url, source, start)
@@ -459,7 +463,18 @@ def load_project_settings(
             f"(it has {', '.join(sorted(databases))}). {settings_sources(start)}"
         )
     root = pyproject.parent if pyproject is not None else start
-    return ProjectSettings(databases=databases, apps=apps, pyproject=pyproject, root=root)
+    return ProjectSettings(databases=databases, apps=apps, pyproject=pyproject, root=root, routers=routers)
+
+
+def _parse_routers(table: dict[str, Any], pyproject: Path) -> list[str]:
+    """``[tool.orm] routers``: a list of dotted paths to router classes or instances."""
+    routers = table.get("routers", [])
+    if not isinstance(routers, list) or not all(isinstance(r, str) and _PACKAGE_NAME.match(r) for r in routers):
+        raise ImproperlyConfigured(
+            f"[tool.orm] in {pyproject}: 'routers' must be a list of dotted paths, e.g. "
+            f"routers = [\"myapp.routers.Router\"], not {short_repr(routers)}."
+        )
+    return list(routers)
 
 
 def _anchor_sqlite_path(url: str, root: Path) -> str:

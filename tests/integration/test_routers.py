@@ -169,3 +169,14 @@ def test_cross_database_relation_allowed_by_router(two_dbs: Configure) -> None:
     b2 = Book.objects.create(title="U", author=Author.objects.create(name="B", email="b@x"))
     b2.author = a  # allowed across databases
     assert b2.author_id == a.pk
+
+
+def test_tool_orm_routers(tmp_path: Path) -> None:
+    from orm.conf import load_project_settings
+
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.orm]\ndatabase = "sqlite:///a.sqlite3"\nrouters = ["tests.integration.test_routers.OtherRouter"]\n')
+    assert load_project_settings(start=tmp_path, environ={}).routers == ["tests.integration.test_routers.OtherRouter"]
+    (tmp_path / "pyproject.toml").write_text('[tool.orm]\ndatabase = "sqlite:///a.sqlite3"\nrouters = "x.Router"\n')
+    with pytest.raises(ImproperlyConfigured, match="'routers' must be a list of dotted paths"):
+        load_project_settings(start=tmp_path, environ={})
