@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, unquote_plus, urlsplit
@@ -155,6 +155,8 @@ class DatabaseSettings:
     password: str | None = None
     options: dict[str, Any] = field(default_factory=dict)
     pool: dict[str, Any] = field(default_factory=dict)
+    #: The alias this database is a read-only replica of (``None``: not a replica).
+    replica_of: str | None = None
 
     def __repr__(self) -> str:
         # Never print a password in a traceback or a log line.
@@ -308,7 +310,7 @@ def settings_from_environment() -> dict[str, DatabaseSettings] | None:
 
 
 def normalize_databases(
-    url: str | None, databases: dict[str, str] | None
+    url: str | None, databases: Mapping[str, str | Mapping[str, Any]] | None
 ) -> dict[str, DatabaseSettings]:
     """Turn the arguments of ``orm.configure()`` into settings per alias."""
     if url is not None and databases is not None:
@@ -322,14 +324,47 @@ def normalize_databases(
         )
     if DEFAULT_DB_ALIAS not in databases:
         raise ImproperlyConfigured("databases={...} must contain a 'default' alias.")
-    return {alias: parse_url(value) for alias, value in databases.items()}
+    settings = {alias: _alias_settings(alias, value) for alias, value in databases.items()}
+    if settings[DEFAULT_DB_ALIAS].replica_of is not None:
+        raise ImproperlyConfigured("The 'default' database cannot be a replica; make another alias the replica.")
+    for alias, entry in settings.items():
+        primary = entry.replica_of
+        if primary is not None and (primary not in settings or settings[primary].replica_of is not None):
+            raise ImproperlyConfigured(
+                f"Database {alias!r} has replica_of={primary!r}, which is not a configured "
+                f"primary alias; configured aliases: {', '.join(sorted(settings))}."
+            )
+    return settings
+
+
+def _alias_settings(alias: str, value: str | Mapping[str, Any]) -> DatabaseSettings:
+    """One alias of ``databases=``: a URL, or ``{"url": URL, "replica_of": alias}``."""
+    if isinstance(value, str):
+        return parse_url(value)
+    if not isinstance(value, Mapping) or not isinstance(value.get("url"), str) or set(value) - {"url", "replica_of"}:
+        raise ImproperlyConfigured(
+            f"Database {alias!r} must be a URL or {{'url': URL, 'replica_of': 'default'}}, "
+            # Only the type: the value may hold a password.
+            f"not <{type(value).__name__}>."
+        )
+    primary = value.get("replica_of")
+    if primary is not None and not isinstance(primary, str):
+        raise ImproperlyConfigured(f"Database {alias!r}: replica_of must be an alias name, not {short_repr(primary)}.")
+    parsed = parse_url(value["url"])
+    if primary is None:
+        return parsed
+    options = dict(parsed.options)
+    if parsed.vendor == "postgresql":
+        # The server refuses every write in the session's transactions (SQLSTATE 25006).
+        options["options"] = f"{options.get('options', '')} -c default_transaction_read_only=on".strip()
+    return replace(parsed, options=options, replica_of=primary)
 
 
 # ------------------------------------------------------------ project settings
 
 #: Keys ``[tool.orm]`` may hold; anything else is refused (a typo such as
 #: ``database_url`` would otherwise be ignored and the wrong database used).
-PROJECT_KEYS = frozenset({"database", "databases", "apps"})
+PROJECT_KEYS = frozenset({"database", "databases", "apps", "routers"})
 # An app is an importable dotted package name.
 _PACKAGE_NAME = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
 
@@ -359,6 +394,8 @@ class ProjectSettings:
     apps: list[str]
     pyproject: Path | None
     root: Path
+    #: Dotted paths of database routers (``[tool.orm] routers``), for ``configure(routers=)``.
+    routers: list[str] = field(default_factory=list)
 
     def __repr__(self) -> str:
         # URLs may carry passwords: show only the aliases.
@@ -409,9 +446,11 @@ def load_project_settings(
     pyproject = find_pyproject(start)
     databases: dict[str, str] = {}
     apps: list[str] = []
+    routers: list[str] = []
     if pyproject is not None:
         table = _read_toml(pyproject, start)["tool"]["orm"]
         databases, apps = _parse_tool_orm(table, pyproject, start)
+        routers = _parse_routers(table, pyproject)
     for source, url in ((ENV_DATABASE_URL, env.get(ENV_DATABASE_URL)), ("--database", database_url)):
         if url:
             _check_url(url, source, start)
@@ -424,7 +463,18 @@ def load_project_settings(
             f"(it has {', '.join(sorted(databases))}). {settings_sources(start)}"
         )
     root = pyproject.parent if pyproject is not None else start
-    return ProjectSettings(databases=databases, apps=apps, pyproject=pyproject, root=root)
+    return ProjectSettings(databases=databases, apps=apps, pyproject=pyproject, root=root, routers=routers)
+
+
+def _parse_routers(table: dict[str, Any], pyproject: Path) -> list[str]:
+    """``[tool.orm] routers``: a list of dotted paths to router classes or instances."""
+    routers = table.get("routers", [])
+    if not isinstance(routers, list) or not all(isinstance(r, str) and _PACKAGE_NAME.match(r) for r in routers):
+        raise ImproperlyConfigured(
+            f"[tool.orm] in {pyproject}: 'routers' must be a list of dotted paths, e.g. "
+            f"routers = [\"myapp.routers.Router\"], not {short_repr(routers)}."
+        )
+    return list(routers)
 
 
 def _anchor_sqlite_path(url: str, root: Path) -> str:

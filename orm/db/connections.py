@@ -10,7 +10,7 @@ reconfiguring or shutting down can close connections of every thread.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from importlib import import_module
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -21,6 +21,7 @@ from orm.conf import (
     normalize_databases,
     settings_from_environment,
 )
+from orm.db.routers import ConnectionRouter, router
 from orm.exceptions import ImproperlyConfigured
 from orm.utils import timezone
 from orm.utils.caches import clear_all
@@ -48,15 +49,18 @@ class ConnectionHandler:
         self._pools: dict[str, Any] = {}
         #: alias -> the wrapper every thread uses while a test pins it (see pin()).
         self._pinned: dict[str, BaseDatabaseWrapper] = {}
+        #: replica alias -> primary alias (empty when no replica is configured).
+        self.replicas: dict[str, str] = {}
 
     # -- settings ----------------------------------------------------------
-    def configure(self, url: str | None = None, databases: dict[str, str] | None = None) -> None:
+    def configure(self, url: str | None = None, databases: Mapping[str, Any] | None = None) -> None:
         """Set the databases, closing every connection opened under the old settings."""
         settings = normalize_databases(url, databases)
         self._refuse_while_pinned("configure()")
         self.close_all()
         with self._lock:
             self._settings = settings
+            self.replicas = {a: s.replica_of for a, s in settings.items() if s.replica_of}
             self._generation += 1
         clear_all()  # compiled SQL and plans of the old settings
 
@@ -76,6 +80,17 @@ class ConnectionHandler:
                         )
                     self._settings = env
         return self._settings
+
+    def read_alias(self, alias: str) -> str:
+        """``alias`` for a read, or its primary while the primary is inside ``atomic()``.
+
+        A replica lags behind the primary and cannot see the primary's open
+        transaction: reads inside that transaction must go where it is.
+        """
+        primary = self.replicas.get(alias)
+        if primary is not None and self[primary].in_atomic_block:
+            return primary
+        return alias
 
     def __iter__(self) -> Any:
         return iter(self.settings)
@@ -239,17 +254,25 @@ class ConnectionHandler:
 connections = ConnectionHandler()
 
 
-def configure(url: str | None = None, *, databases: dict[str, str] | None = None,
-              use_tz: bool = True) -> None:
+def configure(url: str | None = None, *, databases: Mapping[str, Any] | None = None,
+              routers: Sequence[Any] | None = None, use_tz: bool = True) -> None:
     """Configure the databases: ``configure(URL)`` or ``configure(databases={alias: URL})``.
 
+    An alias may be ``{"url": URL, "replica_of": "default"}``: a read-only replica.
+
+    ``routers`` lists database routers (instances, classes or dotted paths; see
+    ``orm.db.routers``); each call replaces them (none given: no routers).
     ``use_tz=False`` makes datetimes naive in and out (Django's ``USE_TZ =
     False``); the default keeps them aware. May be called again (tests do):
     every connection opened before is closed first.
     """
     if not isinstance(use_tz, bool):
         raise TypeError(f"configure(use_tz=...) takes True or False, not {short_repr(use_tz)}.")
+    # Load routers first: a bad dotted path must fail before the old settings are dropped.
+    new_router = ConnectionRouter()
+    new_router.configure(routers)
     connections.configure(url, databases)
+    router.routers = new_router.routers
     # Switched only once the URLs were accepted: a bad call changes nothing.
     timezone.set_use_tz(use_tz)
 

@@ -113,5 +113,22 @@ class DatabaseErrorWrapper:
         # Set before the raise below so on_database_error() can read the
         # driver's error (SQLite's error code) from it.
         new.__cause__ = exc_value
+        new = _name_replica(self.db, new, exc_value)
         self.db.on_database_error(new)
         raise new.with_traceback(exc_value.__traceback__) from exc_value
+
+
+def _name_replica(db: object, new: exc.Error, original: BaseException) -> exc.Error:
+    """A write refused on a read-only replica, reworded to name the alias and its primary."""
+    settings = getattr(db, "settings", None)
+    primary = getattr(settings, "replica_of", None)
+    text = str(original).lower()
+    if primary is None or ("readonly" not in text and "read-only" not in text):
+        return new
+    alias = getattr(db, "alias", "?")
+    reworded = type(new)(
+        f"Cannot write to database {alias!r}: it is a read-only replica of {primary!r}. "
+        f"Write with using({primary!r}) (or let a router's db_for_write choose it). ({original})"
+    )
+    reworded.__cause__ = original
+    return reworded

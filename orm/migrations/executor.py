@@ -505,7 +505,8 @@ def migrate(
     try:
         connections.settings  # noqa: B018 - raises when nothing is configured
     except ImproperlyConfigured:
-        configure(databases=load_project_settings().databases)
+        project = load_project_settings()
+        configure(databases=project.databases, routers=project.routers)
     done: list[str] = []
 
     def progress(action: str, migration: Migration | None, fake: bool) -> None:

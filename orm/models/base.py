@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from orm.db import transaction
 from orm.db.connections import DEFAULT_DB_ALIAS
+from orm.db.routers import router
 from orm.exceptions import (
     DatabaseError,
     FieldError,
@@ -488,7 +489,7 @@ class Model(metaclass=ModelBase):
         """
         check_async_unsafe("Model.save()", "asave()")
         self._prepare_related_fields_for_save("save")
-        using = using or self._state.db or DEFAULT_DB_ALIAS
+        using = using or self._write_db()
         if force_insert and (force_update or update_fields):
             raise ValueError("Cannot force both insert and updating in model saving.")
         if update_fields is not None:
@@ -573,12 +574,18 @@ class Model(metaclass=ModelBase):
             writes.insert_rows(type(self), [self], using, with_pk=pk_value is not None)
         return updated
 
+    def _write_db(self) -> str:
+        # Routers choose; without them (or when they abstain) the instance's own database.
+        if router.routers:
+            return router.db_for_write(type(self), instance=self)
+        return self._state.db or DEFAULT_DB_ALIAS
+
     def delete(self, using: str | None = None) -> tuple[int, dict[str, int]]:
         """Delete this object and apply ``on_delete`` rules to what points at it."""
         check_async_unsafe("Model.delete()", "adelete()")
         if self.pk is None:
             raise ValueError(f"{type(self).__name__} object can't be deleted because its id is None.")
-        collector = self._meta.new_collector(using or self._state.db or DEFAULT_DB_ALIAS)
+        collector = self._meta.new_collector(using or self._write_db())
         collector.origin = self
         collector.collect([self])
         return collector.delete()  # type: ignore[no-any-return]

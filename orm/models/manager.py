@@ -15,6 +15,7 @@ import itertools
 from collections.abc import AsyncGenerator, Callable
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from orm.db.routers import router
 from orm.query import queryset as queryset_module
 from orm.query.queryset import QuerySet
 from orm.utils.asyncio import to_async
@@ -80,8 +81,8 @@ class BaseManager(Generic[M]):
 
     @property
     def db(self) -> str:
-        """The alias this manager's QuerySets use."""
-        return self._db or "default"
+        """The alias this manager's QuerySets read from: ``db_manager()``'s, else the routers'."""
+        return self._db or router.db_for_read(self.model)
 
     def db_manager(self, using: str) -> BaseManager[M]:
         """A copy of this manager bound to another alias."""

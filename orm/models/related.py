@@ -14,6 +14,7 @@ from typing import Any
 
 from orm.db import transaction
 from orm.db.connections import connections
+from orm.db.routers import router
 from orm.exceptions import ObjectDoesNotExist, SynchronousOnlyOperation
 from orm.models.manager import Manager
 from orm.query.expressions import F
@@ -35,6 +36,34 @@ def _check_lazy_load(instance: Any, name: str) -> None:
             f"`await obj.afetch_related({name!r})`."
         )
 
+
+
+def _default_db() -> str | None:
+    # None lets the QuerySet ask the routers; without them, the default alias.
+    return None if router.routers else "default"
+
+
+def _routed_qs(model: Any, instance: Any) -> QuerySet[Any]:
+    """The base QuerySet for reading ``model`` related to ``instance`` (Django's ``instance`` hint)."""
+    if not router.routers:
+        return model._base_manager.using(instance._state.db or "default")  # type: ignore[no-any-return]
+    qs: QuerySet[Any] = model._base_manager.all()
+    qs._hints = {"instance": instance}
+    return qs
+
+
+def _check_relation(instance: Any, value: Any) -> None:
+    """Refuse relating objects of two databases unless a router's ``allow_relation`` allows it."""
+    if instance._state.db is None:
+        instance._state.db = router.db_for_write(type(instance), instance=value)
+    if value._state.db is None:
+        value._state.db = router.db_for_write(type(value), instance=instance)
+    if not router.allow_relation(value, instance):
+        raise ValueError(
+            f'Cannot assign "{short_repr(value)}": the current database router prevents this '
+            f"relation ({type(value).__name__} is on {value._state.db!r}, "
+            f"{type(instance).__name__} on {instance._state.db!r})."
+        )
 
 class DeferredAttribute:
     """A concrete field's attribute; loads a deferred (``only``/``defer``) value on access."""
@@ -85,7 +114,7 @@ class ForwardManyToOneDescriptor:
             return None
         _check_lazy_load(instance, field.name)
         model = field.remote_field.model
-        rel_obj = model._base_manager.using(instance._state.db or "default").get(
+        rel_obj = _routed_qs(model, instance).get(
             **{field.target_field.attname: value}
         )
         cache[field.name] = rel_obj
@@ -101,6 +130,8 @@ class ForwardManyToOneDescriptor:
                 f'Cannot assign "{short_repr(value)}": "{type(instance).__name__}.{field.name}" must be a '
                 f'"{model.__name__}" instance.'
             )
+        if value is not None:
+            _check_relation(instance, value)
         instance.__dict__[field.attname] = None if value is None else getattr(value, field.target_field.attname)
         instance._state.fields_cache[field.name] = value
         if value is not None and field.one_to_one:
@@ -144,7 +175,7 @@ class ReverseOneToOneDescriptor:
             _check_lazy_load(instance, name)
             field = self.rel.field
             try:
-                rel_obj = self.rel.related_model._base_manager.using(instance._state.db or "default").get(
+                rel_obj = _routed_qs(self.rel.related_model, instance).get(
                     **{field.name: getattr(instance, field.target_field.attname)}
                 )
             except self.rel.related_model.DoesNotExist:
@@ -263,8 +294,14 @@ class RelatedManager(Manager[Any]):
         self.rel = rel
         self.field = rel.field
         self.model = rel.related_model
-        self._db = instance._state.db
+        # With routers, None lets them choose (hint: the instance), as Django's managers.
+        self._db = None if router.routers else instance._state.db
         self.cache_name = rel.get_accessor_name()
+
+    @property
+    def db(self) -> str:
+        """The alias writes go to: ``db_manager()``'s, else the routers' (hint: the instance)."""
+        return self._db or router.db_for_write(self.model, instance=self.instance)
 
     def _check_saved(self) -> None:
         # Even when the key is another field (to_field), an unsaved instance has
@@ -296,7 +333,8 @@ class RelatedManager(Manager[Any]):
     def get_queryset(self) -> QuerySet[Any]:
         self._check_saved()
         cached = self.instance.__dict__.get("_prefetched_objects_cache", {}).get(self.cache_name)
-        qs: QuerySet[Any] = QuerySet(self.model, using=self._db or "default")
+        qs: QuerySet[Any] = QuerySet(self.model, using=self._db or _default_db())
+        qs._hints = {"instance": self.instance}
         if cached is not None:
             qs._result_cache = list(cached)
             return _cached_qs(qs, self)
@@ -413,7 +451,8 @@ class RelatedManager(Manager[Any]):
 def _cached_qs(qs: QuerySet[Any], manager: RelatedManager | ManyRelatedManager) -> QuerySet[Any]:
     # A QuerySet pre-filled with the prefetched rows: iterating it runs no query,
     # but filtering it builds a real query for this relation.
-    base: QuerySet[Any] = QuerySet(manager.model, using=manager._db or "default")
+    base: QuerySet[Any] = QuerySet(manager.model, using=manager._db or _default_db())
+    base._hints = {"instance": manager.instance}
     filtered = manager._filtered(base)
     filtered._result_cache = qs._result_cache
     filtered._prefetch_done = True
@@ -433,10 +472,16 @@ class ManyRelatedManager(Manager[Any]):
         # ManyToManyField("self"): every link is stored both ways, as Django
         # does, so either person sees the other through the same accessor.
         self.symmetrical = bool(rel.symmetrical) and not reverse
-        self._db = instance._state.db
+        # With routers, None lets them choose (hint: the instance), as Django's managers.
+        self._db = None if router.routers else instance._state.db
         # Refused as soon as the manager is made (``Book().tags``), as in Django:
         # join rows need the instance's key, and an unsaved instance has no row.
         self._source_value()
+
+    @property
+    def db(self) -> str:
+        """The alias writes go to: ``db_manager()``'s, else the routers' (hint: the instance)."""
+        return self._db or router.db_for_write(self.model, instance=self.instance)
 
     def _source_value(self) -> Any:
         target_field = self.source_fk.target_field
@@ -461,7 +506,8 @@ class ManyRelatedManager(Manager[Any]):
 
     def get_queryset(self) -> QuerySet[Any]:
         cached = self.instance.__dict__.get("_prefetched_objects_cache", {}).get(self.cache_name)
-        qs: QuerySet[Any] = QuerySet(self.model, using=self._db or "default")
+        qs: QuerySet[Any] = QuerySet(self.model, using=self._db or _default_db())
+        qs._hints = {"instance": self.instance}
         if cached is not None:
             qs._result_cache = list(cached)
             return _cached_qs(qs, self)

@@ -14,6 +14,7 @@ from typing import Any, Generic, TypeVar
 
 from orm.db import transaction
 from orm.db.connections import DEFAULT_DB_ALIAS, connections
+from orm.db.routers import router
 from orm.exceptions import FieldError, NotSupportedError, TransactionManagementError
 from orm.query import combinators, fastpath, merging, streaming, writes
 from orm.query.aggregates import Count
@@ -85,12 +86,24 @@ class QuerySet(Generic[M]):
         self._fields: tuple[str, ...] | None = None
         self._known_related_objects: tuple[tuple[str, Any], ...] = ()
         self._for_write = False
+        #: Routing hints (Django's ``_hints``): ``instance`` for related managers' QuerySets.
+        self._hints: dict[str, Any] = {}
 
     # -- plumbing ------------------------------------------------------------------
     @property
     def db(self) -> str:
-        """The database alias this QuerySet runs on."""
-        return self._db or DEFAULT_DB_ALIAS
+        """The database alias this QuerySet runs on: ``using()``'s, else the routers' choice."""
+        db = self._db
+        if not db:
+            if not router.routers:
+                # Hot path: with no routers the answer is the default alias (never a replica).
+                return DEFAULT_DB_ALIAS
+            if self._for_write:
+                return router.db_for_write(self.model, **self._hints)
+            db = router.db_for_read(self.model, **self._hints)
+        if connections.replicas and not self._for_write:
+            return connections.read_alias(db)
+        return db
 
     @property
     def query(self) -> Query:
@@ -599,6 +612,7 @@ class QuerySet(Generic[M]):
     def create(self, **kwargs: Any) -> M:
         """Create, save and return an object."""
         _guard("create", "acreate")
+        self._for_write = True  # routers pick db_for_write (as Django)
         obj = self.model(**kwargs)
         obj.save(force_insert=True, using=self.db)
         return obj  # type: ignore[no-any-return]
@@ -606,6 +620,7 @@ class QuerySet(Generic[M]):
     def get_or_create(self, defaults: dict[str, Any] | None = None, **kwargs: Any) -> tuple[M, bool]:
         """(object, created): look it up, or create it from kwargs + defaults."""
         _guard("get_or_create", "aget_or_create")
+        self._for_write = True  # routers pick db_for_write (as Django)
         self._check_field_names(defaults)
         try:
             return self.get(**kwargs), False
@@ -628,6 +643,7 @@ class QuerySet(Generic[M]):
     ) -> tuple[M, bool]:
         """(object, created): update the match with ``defaults`` or create it."""
         _guard("update_or_create", "aupdate_or_create")
+        self._for_write = True  # routers pick db_for_write (as Django)
         self._check_field_names(defaults)
         self._check_field_names(create_defaults)
         defaults = defaults or {}
@@ -678,6 +694,7 @@ class QuerySet(Generic[M]):
         stored row updates that row's ``update_fields`` instead of failing.
         """
         _guard("bulk_create", "abulk_create")
+        self._for_write = True  # routers pick db_for_write (as Django)
         objs = list(objs)
         if batch_size is not None and batch_size <= 0:
             raise ValueError("Batch size must be a positive integer.")
@@ -688,12 +705,14 @@ class QuerySet(Generic[M]):
     def bulk_update(self, objs: Sequence[M], fields: Sequence[str], batch_size: int | None = None) -> int:
         """Update ``fields`` of many saved objects (one CASE statement per batch)."""
         _guard("bulk_update", "abulk_update")
+        self._for_write = True  # routers pick db_for_write (as Django)
         return writes.bulk_update(self, list(objs), list(fields), batch_size)
 
     def update(self, **kwargs: Any) -> int:
         """UPDATE every matching row; returns the number of rows changed."""
         self._not_support_combined_queries("update()")
         _guard("update", "aupdate")
+        self._for_write = True  # routers pick db_for_write (as Django)
         if self.query.is_sliced:
             raise TypeError("Cannot update a query once a slice has been taken.")
         return writes.update(self, kwargs)
@@ -702,6 +721,7 @@ class QuerySet(Generic[M]):
         """Delete the matching rows, applying ``on_delete`` rules; returns counts."""
         self._not_support_combined_queries("delete()")
         _guard("delete", "adelete")
+        self._for_write = True  # routers pick db_for_write (as Django)
         if self.query.is_sliced:
             raise TypeError("Cannot use 'limit' or 'offset' with delete().")
         if self._fields is not None:

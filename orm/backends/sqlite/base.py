@@ -209,6 +209,9 @@ class DatabaseWrapper(BaseDatabaseWrapper):
             pragmas["synchronous"] = options.get("synchronous", "normal")
         if "cache_size" in options:
             pragmas["cache_size"] = str(int(options["cache_size"]))
+        if self.settings.replica_of is not None:
+            # A replica alias is read-only: SQLite refuses every write on it (last, after journal_mode).
+            pragmas["query_only"] = "on"
         for key, value in pragmas.items():
             # parse_url() refused anything else; settings built by hand are
             # checked again because the value is spliced into the PRAGMA.
