@@ -364,7 +364,7 @@ def _alias_settings(alias: str, value: str | Mapping[str, Any]) -> DatabaseSetti
 
 #: Keys ``[tool.orm]`` may hold; anything else is refused (a typo such as
 #: ``database_url`` would otherwise be ignored and the wrong database used).
-PROJECT_KEYS = frozenset({"database", "databases", "apps", "routers"})
+PROJECT_KEYS = frozenset({"database", "databases", "apps", "routers", "use_tz"})
 # An app is an importable dotted package name.
 _PACKAGE_NAME = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
 
@@ -396,6 +396,8 @@ class ProjectSettings:
     root: Path
     #: Dotted paths of database routers (``[tool.orm] routers``), for ``configure(routers=)``.
     routers: list[str] = field(default_factory=list)
+    #: ``[tool.orm] use_tz`` (default true), for ``configure(use_tz=)``.
+    use_tz: bool = True
 
     def __repr__(self) -> str:
         # URLs may carry passwords: show only the aliases.
@@ -447,10 +449,17 @@ def load_project_settings(
     databases: dict[str, str] = {}
     apps: list[str] = []
     routers: list[str] = []
+    use_tz = True
     if pyproject is not None:
         table = _read_toml(pyproject, start)["tool"]["orm"]
         databases, apps = _parse_tool_orm(table, pyproject, start)
         routers = _parse_routers(table, pyproject)
+        use_tz = table.get("use_tz", True)
+        if not isinstance(use_tz, bool):
+            raise ImproperlyConfigured(
+                f"[tool.orm] in {pyproject}: 'use_tz' must be true or false, not {short_repr(use_tz)}. "
+                f"{settings_sources(start)}"
+            )
     for source, url in ((ENV_DATABASE_URL, env.get(ENV_DATABASE_URL)), ("--database", database_url)):
         if url:
             _check_url(url, source, start)
@@ -463,7 +472,8 @@ def load_project_settings(
             f"(it has {', '.join(sorted(databases))}). {settings_sources(start)}"
         )
     root = pyproject.parent if pyproject is not None else start
-    return ProjectSettings(databases=databases, apps=apps, pyproject=pyproject, root=root, routers=routers)
+    return ProjectSettings(databases=databases, apps=apps, pyproject=pyproject, root=root, routers=routers,
+                           use_tz=use_tz)
 
 
 def _parse_routers(table: dict[str, Any], pyproject: Path) -> list[str]:

@@ -506,7 +506,7 @@ def migrate(
         connections.settings  # noqa: B018 - raises when nothing is configured
     except ImproperlyConfigured:
         project = load_project_settings()
-        configure(databases=project.databases, routers=project.routers)
+        configure(databases=project.databases, routers=project.routers, use_tz=project.use_tz)
     done: list[str] = []
 
     def progress(action: str, migration: Migration | None, fake: bool) -> None:

@@ -5,6 +5,8 @@ Projects are written by hand in ``tmp_path`` (see ``tests/migrations/project.py`
 
 from __future__ import annotations
 
+import argparse
+import os
 from pathlib import Path
 
 import pytest
@@ -69,10 +71,29 @@ def test_settings_skip_a_pyproject_without_tool_orm(tmp_path: Path) -> None:
     assert settings.apps == []
 
 
+def test_use_tz_from_tool_orm_configures_the_commands(tmp_path: Path) -> None:
+    from orm.migrations.commands.base import setup
+    from orm.utils import timezone
+
+    write(tmp_path / "pyproject.toml", f'[tool.orm]\ndatabase = "sqlite:///{tmp_path}/a.db"\nuse_tz = false\n')
+    assert load_project_settings(start=tmp_path, environ={}).use_tz is False
+    assert load_project_settings(start=tmp_path.parent, environ={}, require_database=False).use_tz is True
+    old_cwd = Path.cwd()
+    try:
+        os.chdir(tmp_path)
+        setup(argparse.Namespace(database=None))
+        assert timezone.use_tz() is False
+    finally:
+        os.chdir(old_cwd)
+        orm.configure("sqlite:///:memory:")  # back to the default, use_tz=True
+    assert timezone.use_tz() is True
+
+
 @pytest.mark.parametrize(("text", "expected"), [
     ("[tool.orm\n", "Cannot read"),
     ('[tool.orm]\ndatabase_url = "sqlite:///a.db"\n', "Unknown key(s) 'database_url'"),
     ('[tool.orm]\ndatabase = "mysql://x/y"\n', "Unsupported database scheme"),
+    ('[tool.orm]\ndatabase = "sqlite:///a.db"\nuse_tz = "no"\n', "'use_tz' must be true or false, not 'no'"),
     ('[tool.orm]\ndatabase = 3\n', "must be a string"),
     ('[tool.orm]\ndatabase = "sqlite:///a.db"\ndatabases = {}\n', "both 'database' and 'databases'"),
     ('[tool.orm]\ndatabases = {r = "sqlite:///a.db"}\n', "no 'default' alias"),

@@ -55,7 +55,7 @@ def setup(args: argparse.Namespace) -> ProjectSettings:
     # `python -m` does); the apps are packages of the project directory.
     if root not in sys.path:
         sys.path.insert(0, root)
-    configure(databases=settings.databases, routers=settings.routers)
+    configure(databases=settings.databases, routers=settings.routers, use_tz=settings.use_tz)
     return settings
 
 
