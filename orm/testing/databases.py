@@ -34,7 +34,7 @@ from orm.conf import (
     load_project_settings,
     parse_url,
 )
-from orm.db.connections import connections
+from orm.db.connections import configure, connections
 from orm.exceptions import ImproperlyConfigured
 from orm.migrations.apps import load_apps
 from orm.models.registry import apps
@@ -45,6 +45,7 @@ __all__ = [
     "create_test_databases",
     "derive_test_url",
     "app_packages",
+    "configure_options",
     "import_project_apps",
     "project_database_urls",
     "select_test_models",
@@ -71,6 +72,12 @@ def import_project_apps(start: Path) -> None:
 def app_packages(start: Path) -> list[str]:
     """The packages of ``[tool.orm] apps`` (empty when not set)."""
     return _project(start).apps
+
+
+def configure_options(start: Path) -> dict[str, Any]:
+    """``[tool.orm] routers`` and ``use_tz``, as ``configure()`` takes them for the test databases."""
+    project = _project(start)
+    return {"routers": project.routers, "use_tz": project.use_tz}
 
 
 def select_test_models(packages: list[str]) -> list[Any]:
@@ -135,6 +142,8 @@ class TestDatabases:
     models: list[Any] = field(default_factory=list)
     #: alias -> the settings of PostgreSQL databases the session must drop.
     created: dict[str, DatabaseSettings] = field(default_factory=dict)
+    #: Other ``configure()`` arguments: the project's routers and use_tz.
+    options: dict[str, Any] = field(default_factory=dict)
 
     def ensure_configured(self) -> None:
         """Configure orm on the test databases again if a test configured it otherwise.
@@ -148,7 +157,7 @@ class TestDatabases:
         except ImproperlyConfigured:
             current = {}
         if current != self.urls:
-            connections.configure(databases=self.urls)
+            configure(databases=self.urls, **self.options)
 
     def destroy(self) -> None:
         """Close every connection, then drop the PostgreSQL databases (not with ``reuse``).
@@ -164,15 +173,16 @@ class TestDatabases:
 
 def create_test_databases(
     project_urls: dict[str, str], *, models: list[Any], suffix: str, tmp_dir: Path, reuse: bool,
-    packages: Sequence[str] = (),
+    packages: Sequence[str] = (), options: dict[str, Any] | None = None,
 ) -> TestDatabases:
     """Create (or, with ``reuse``, find) the test databases, configure orm on them, build schema.
 
     ``packages``: the ``[tool.orm] apps``; those with migrations are migrated.
+    ``options``: more ``configure()`` arguments (``routers``, ``use_tz``).
     """
     urls = {alias: derive_test_url(url, alias=alias, suffix=suffix, tmp_dir=tmp_dir, reuse=reuse)
             for alias, url in project_urls.items()}
-    databases = TestDatabases(urls=urls, reuse=reuse, models=list(models))
+    databases = TestDatabases(urls=urls, reuse=reuse, models=list(models), options=dict(options or {}))
     fresh: list[str] = []
     for alias, url in urls.items():
         settings = parse_url(url)
@@ -187,7 +197,7 @@ def create_test_databases(
                 path.unlink(missing_ok=True)
         if not existed:
             fresh.append(alias)
-    connections.configure(databases=urls)
+    configure(databases=urls, **databases.options)
     try:
         _build_schema(models, fresh, [a for a in urls if a not in fresh], packages)
     except BaseException:

@@ -24,6 +24,7 @@ import pytest
 from orm.testing.databases import (
     TestDatabases,
     app_packages,
+    configure_options,
     create_test_databases,
     import_project_apps,
     project_database_urls,
@@ -119,6 +120,7 @@ def orm_db_setup(
         tmp_dir=tmp_path_factory.mktemp("orm"),
         reuse=bool(request.config.getoption("orm_reuse_db")),
         packages=app_packages(request.config.rootpath),
+        options=configure_options(request.config.rootpath),
     )
     try:
         yield databases

@@ -237,3 +237,19 @@ def test_apps_with_migrations_get_their_schema_by_migrating(project: Project) ->
     project.write(test_seeded=SEEDED)
     result = project.run()
     result.assert_outcomes(passed=1)
+
+
+NAIVE = '''
+from orm.utils import timezone
+
+
+def test_the_project_use_tz_applies(orm_db):
+    assert timezone.use_tz() is False
+'''
+
+
+def test_tool_orm_use_tz_applies_to_the_test_databases(project: Project) -> None:
+    pyproject = project.pytester.path / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text() + "\nuse_tz = false\n")  # [tool.orm] is the last table
+    project.write(test_naive=NAIVE)
+    project.run().assert_outcomes(passed=1)
