@@ -119,7 +119,7 @@ class Migration:
         self, operation: Operation, method: Callable[..., None], schema_editor: MigrationSchemaEditor,
         from_state: ProjectState, to_state: ProjectState,
     ) -> None:
-        if not _allowed_to_migrate(operation, self.app_label, schema_editor.connection.alias):
+        if router.routers and not _allowed_to_migrate(operation, self.app_label, schema_editor.connection.alias):
             return  # a router excludes it on this database (Django's allowed_to_migrate)
         atomic_operation = operation.atomic or (self.atomic and operation.atomic is not False)
         if not schema_editor.atomic_migration and atomic_operation:
@@ -157,13 +157,11 @@ class Migration:
 
 
 def _allowed_to_migrate(operation: Operation, app_label: str, alias: str) -> bool:
-    """Whether the routers' ``allow_migrate`` lets ``operation`` run on ``alias``.
+    """Whether the routers' ``allow_migrate`` lets ``operation`` run on ``alias`` (routers configured).
 
     Model operations pass ``model_name``; ``RunSQL``/``RunPython`` pass their
     ``hints``. The state still moves on and the migration is still recorded.
     """
-    if not router.routers:
-        return True
     hints: dict[str, Any] = dict(getattr(operation, "hints", None) or {})
     model_name = getattr(operation, "model_name", None)
     if model_name is None and type(operation).__name__.endswith("Model"):

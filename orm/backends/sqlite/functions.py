@@ -223,7 +223,7 @@ _PORTABLE: tuple[tuple[str, int, Callable[..., Any]], ...] = (
     ("ATAN2", 2, math.atan2), ("CEILING", 1, _ceiling), ("COS", 1, math.cos),
     ("COT", 1, lambda x: 1 / math.tan(x)), ("DEGREES", 1, math.degrees), ("EXP", 1, math.exp),
     ("FLOOR", 1, _floor), ("LN", 1, math.log), ("LOG", 2, lambda base, x: math.log(x, base)),
-    ("MOD", 2, math.fmod), ("POWER", 2, operator.pow), ("RADIANS", 1, math.radians),
+    ("MOD", 2, math.fmod), ("POWER", 2, math.pow), ("RADIANS", 1, math.radians),
     ("SIGN", 1, _sign), ("SIN", 1, math.sin), ("SQRT", 1, math.sqrt), ("TAN", 1, math.tan),
     ("LPAD", 3, _lpad), ("RPAD", 3, _rpad), ("REPEAT", 2, operator.mul),
     ("REVERSE", 1, lambda text: text[::-1]),
