@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from orm.migrations.operations.base import Operation
 
@@ -26,8 +26,114 @@ class IndexOperation(Operation):
         return name.lower() == self.model_name_lower
 
 
-class AddIndex(IndexOperation):
+class _KindOperation(IndexOperation):
+    """An index or constraint operation; ``kind`` (``"index"`` or ``"constraint"``)
+    names the state and schema-editor methods it calls: ``ProjectState.add_<kind>``
+    / ``remove_<kind>``, ``ModelState.get_<kind>_by_name`` and the editor's
+    ``add_<kind>`` / ``remove_<kind>``."""
+
+    kind: ClassVar[str]
+
+    def _by_name(self, state: ProjectState, app_label: str, name: str) -> Any:
+        """The index or constraint called ``name`` on this model in ``state``."""
+        model_state = state.get_model_state(app_label, self.model_name)
+        return getattr(model_state, f"get_{self.kind}_by_name")(name)
+
+    def _create(self, schema_editor: MigrationSchemaEditor, state: ProjectState, app_label: str,
+                obj: Any) -> None:
+        """Create ``obj`` in the database on this model as ``state`` renders it."""
+        getattr(schema_editor, f"add_{self.kind}")(state.apps.get_model(app_label, self.model_name), obj)
+
+    def _drop(self, schema_editor: MigrationSchemaEditor, state: ProjectState, app_label: str,
+              obj: Any) -> None:
+        """Drop ``obj`` from the database on this model as ``state`` renders it."""
+        getattr(schema_editor, f"remove_{self.kind}")(state.apps.get_model(app_label, self.model_name), obj)
+
+
+class _AddOperation(_KindOperation):
+    """Add the index or constraint held in the attribute named ``kind``."""
+
+    remove_operation: ClassVar[type[_RemoveOperation]]
+
+    @property
+    def _object(self) -> Any:
+        return getattr(self, self.kind)
+
+    def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
+        return type(self).__name__, [], {"model_name": self.model_name, self.kind: self._object}
+
+    def state_forwards(self, app_label: str, state: ProjectState) -> None:
+        getattr(state, f"add_{self.kind}")(app_label, self.model_name_lower, self._object)
+
+    def database_forwards(
+        self, app_label: str, schema_editor: MigrationSchemaEditor, from_state: ProjectState,
+        to_state: ProjectState,
+    ) -> None:
+        self._create(schema_editor, to_state, app_label, self._object)
+
+    def database_backwards(
+        self, app_label: str, schema_editor: MigrationSchemaEditor, from_state: ProjectState,
+        to_state: ProjectState,
+    ) -> None:
+        self._drop(schema_editor, from_state, app_label, self._object)
+
+    @property
+    def migration_name_fragment(self) -> str:
+        return f"{self.model_name_lower}_{self._object.name.lower()}"
+
+    def reduce(self, operation: Operation, app_label: str) -> list[Operation] | bool:
+        # Adding then removing the same object is nothing at all.
+        if (isinstance(operation, self.remove_operation) and operation.model_name_lower == self.model_name_lower
+                and operation.name == self._object.name):
+            return []
+        return super().reduce(operation, app_label)
+
+
+class _RemoveOperation(_KindOperation):
+    """Remove the index or constraint called ``name``; the object itself comes
+    from the state that still has it."""
+
+    def __init__(self, model_name: str, name: str) -> None:
+        self.model_name = model_name
+        self.name = name
+
+    def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
+        return type(self).__name__, [], {"model_name": self.model_name, "name": self.name}
+
+    def state_forwards(self, app_label: str, state: ProjectState) -> None:
+        getattr(state, f"remove_{self.kind}")(app_label, self.model_name_lower, self.name)
+
+    def database_forwards(
+        self, app_label: str, schema_editor: MigrationSchemaEditor, from_state: ProjectState,
+        to_state: ProjectState,
+    ) -> None:
+        self._drop(schema_editor, from_state, app_label, self._by_name(from_state, app_label, self.name))
+
+    def database_backwards(
+        self, app_label: str, schema_editor: MigrationSchemaEditor, from_state: ProjectState,
+        to_state: ProjectState,
+    ) -> None:
+        self._create(schema_editor, to_state, app_label, self._by_name(to_state, app_label, self.name))
+
+    @property
+    def migration_name_fragment(self) -> str:
+        return f"remove_{self.model_name_lower}_{self.name.lower()}"
+
+
+class RemoveIndex(_RemoveOperation):
+    """Remove the index named ``name`` from a model."""
+
+    kind = "index"
+
+    def describe(self) -> str:
+        return f"Remove index {self.name} from {self.model_name}"
+
+
+class AddIndex(_AddOperation):
     """Add a named ``orm.Index`` to a model."""
+
+    kind = "index"
+    remove_operation = RemoveIndex
 
     def __init__(self, model_name: str, index: Any) -> None:
         if not getattr(index, "name", None):
@@ -38,77 +144,17 @@ class AddIndex(IndexOperation):
         self.model_name = model_name
         self.index = index
 
-    def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
-        return type(self).__name__, [], {"model_name": self.model_name, "index": self.index}
-
-    def state_forwards(self, app_label: str, state: ProjectState) -> None:
-        state.add_index(app_label, self.model_name_lower, self.index)
-
-    def database_forwards(
-        self, app_label: str, schema_editor: MigrationSchemaEditor, from_state: ProjectState,
-        to_state: ProjectState,
-    ) -> None:
-        schema_editor.add_index(to_state.apps.get_model(app_label, self.model_name), self.index)
-
-    def database_backwards(
-        self, app_label: str, schema_editor: MigrationSchemaEditor, from_state: ProjectState,
-        to_state: ProjectState,
-    ) -> None:
-        schema_editor.remove_index(from_state.apps.get_model(app_label, self.model_name), self.index)
-
     def describe(self) -> str:
         return (f"Create index {self.index.name} on field(s) {', '.join(self.index.fields)} "
                 f"of model {self.model_name}")
 
-    @property
-    def migration_name_fragment(self) -> str:
-        return f"{self.model_name_lower}_{self.index.name.lower()}"
-
     def reduce(self, operation: Operation, app_label: str) -> list[Operation] | bool:
-        if isinstance(operation, RemoveIndex) and operation.model_name_lower == self.model_name_lower:
-            if operation.name == self.index.name:
-                return []
-        if isinstance(operation, RenameIndex) and operation.model_name_lower == self.model_name_lower:
-            if operation.old_name == self.index.name:
-                path, args, kwargs = self.index.deconstruct()
-                kwargs["name"] = operation.new_name
-                return [AddIndex(self.model_name, type(self.index)(*args, **kwargs))]
+        if (isinstance(operation, RenameIndex) and operation.model_name_lower == self.model_name_lower
+                and operation.old_name == self.index.name):
+            path, args, kwargs = self.index.deconstruct()
+            kwargs["name"] = operation.new_name
+            return [AddIndex(self.model_name, type(self.index)(*args, **kwargs))]
         return super().reduce(operation, app_label)
-
-
-class RemoveIndex(IndexOperation):
-    """Remove the index named ``name`` from a model."""
-
-    def __init__(self, model_name: str, name: str) -> None:
-        self.model_name = model_name
-        self.name = name
-
-    def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
-        return type(self).__name__, [], {"model_name": self.model_name, "name": self.name}
-
-    def state_forwards(self, app_label: str, state: ProjectState) -> None:
-        state.remove_index(app_label, self.model_name_lower, self.name)
-
-    def database_forwards(
-        self, app_label: str, schema_editor: MigrationSchemaEditor, from_state: ProjectState,
-        to_state: ProjectState,
-    ) -> None:
-        index = from_state.get_model_state(app_label, self.model_name).get_index_by_name(self.name)
-        schema_editor.remove_index(from_state.apps.get_model(app_label, self.model_name), index)
-
-    def database_backwards(
-        self, app_label: str, schema_editor: MigrationSchemaEditor, from_state: ProjectState,
-        to_state: ProjectState,
-    ) -> None:
-        index = to_state.get_model_state(app_label, self.model_name).get_index_by_name(self.name)
-        schema_editor.add_index(to_state.apps.get_model(app_label, self.model_name), index)
-
-    def describe(self) -> str:
-        return f"Remove index {self.name} from {self.model_name}"
-
-    @property
-    def migration_name_fragment(self) -> str:
-        return f"remove_{self.model_name_lower}_{self.name.lower()}"
 
 
 class RenameIndex(IndexOperation):
@@ -196,75 +242,24 @@ class RenameIndex(IndexOperation):
         return super().reduce(operation, app_label)
 
 
-class AddConstraint(IndexOperation):
+class RemoveConstraint(_RemoveOperation):
+    """Remove the constraint named ``name`` from a model."""
+
+    kind = "constraint"
+
+    def describe(self) -> str:
+        return f"Remove constraint {self.name} from model {self.model_name}"
+
+
+class AddConstraint(_AddOperation):
     """Add an ``orm.UniqueConstraint`` or ``orm.CheckConstraint`` to a model."""
+
+    kind = "constraint"
+    remove_operation = RemoveConstraint
 
     def __init__(self, model_name: str, constraint: Any) -> None:
         self.model_name = model_name
         self.constraint = constraint
 
-    def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
-        return type(self).__name__, [], {"model_name": self.model_name, "constraint": self.constraint}
-
-    def state_forwards(self, app_label: str, state: ProjectState) -> None:
-        state.add_constraint(app_label, self.model_name_lower, self.constraint)
-
-    def database_forwards(
-        self, app_label: str, schema_editor: MigrationSchemaEditor, from_state: ProjectState,
-        to_state: ProjectState,
-    ) -> None:
-        schema_editor.add_constraint(to_state.apps.get_model(app_label, self.model_name), self.constraint)
-
-    def database_backwards(
-        self, app_label: str, schema_editor: MigrationSchemaEditor, from_state: ProjectState,
-        to_state: ProjectState,
-    ) -> None:
-        schema_editor.remove_constraint(from_state.apps.get_model(app_label, self.model_name), self.constraint)
-
     def describe(self) -> str:
         return f"Create constraint {self.constraint.name} on model {self.model_name}"
-
-    @property
-    def migration_name_fragment(self) -> str:
-        return f"{self.model_name_lower}_{self.constraint.name.lower()}"
-
-    def reduce(self, operation: Operation, app_label: str) -> list[Operation] | bool:
-        if (isinstance(operation, RemoveConstraint) and operation.model_name_lower == self.model_name_lower
-                and operation.name == self.constraint.name):
-            return []
-        return super().reduce(operation, app_label)
-
-
-class RemoveConstraint(IndexOperation):
-    """Remove the constraint named ``name`` from a model."""
-
-    def __init__(self, model_name: str, name: str) -> None:
-        self.model_name = model_name
-        self.name = name
-
-    def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
-        return type(self).__name__, [], {"model_name": self.model_name, "name": self.name}
-
-    def state_forwards(self, app_label: str, state: ProjectState) -> None:
-        state.remove_constraint(app_label, self.model_name_lower, self.name)
-
-    def database_forwards(
-        self, app_label: str, schema_editor: MigrationSchemaEditor, from_state: ProjectState,
-        to_state: ProjectState,
-    ) -> None:
-        constraint = from_state.get_model_state(app_label, self.model_name).get_constraint_by_name(self.name)
-        schema_editor.remove_constraint(from_state.apps.get_model(app_label, self.model_name), constraint)
-
-    def database_backwards(
-        self, app_label: str, schema_editor: MigrationSchemaEditor, from_state: ProjectState,
-        to_state: ProjectState,
-    ) -> None:
-        constraint = to_state.get_model_state(app_label, self.model_name).get_constraint_by_name(self.name)
-        schema_editor.add_constraint(to_state.apps.get_model(app_label, self.model_name), constraint)
-
-    def describe(self) -> str:
-        return f"Remove constraint {self.name} from model {self.model_name}"
-
-    @property
-    def migration_name_fragment(self) -> str:
-        return f"remove_{self.model_name_lower}_{self.name.lower()}"
