@@ -17,6 +17,9 @@ class IndexOperation(Operation):
 
     model_name: str
 
+    def _model_name(self) -> str:
+        return self.model_name
+
     @property
     def model_name_lower(self) -> str:
         """The model name, lower-cased."""
@@ -36,18 +39,17 @@ class _KindOperation(IndexOperation):
 
     def _by_name(self, state: ProjectState, app_label: str, name: str) -> Any:
         """The index or constraint called ``name`` on this model in ``state``."""
-        model_state = state.get_model_state(app_label, self.model_name)
-        return getattr(model_state, f"get_{self.kind}_by_name")(name)
+        return getattr(self._model_state(app_label, state), f"get_{self.kind}_by_name")(name)
 
     def _create(self, schema_editor: MigrationSchemaEditor, state: ProjectState, app_label: str,
                 obj: Any) -> None:
         """Create ``obj`` in the database on this model as ``state`` renders it."""
-        getattr(schema_editor, f"add_{self.kind}")(state.apps.get_model(app_label, self.model_name), obj)
+        getattr(schema_editor, f"add_{self.kind}")(self._model(app_label, state), obj)
 
     def _drop(self, schema_editor: MigrationSchemaEditor, state: ProjectState, app_label: str,
               obj: Any) -> None:
         """Drop ``obj`` from the database on this model as ``state`` renders it."""
-        getattr(schema_editor, f"remove_{self.kind}")(state.apps.get_model(app_label, self.model_name), obj)
+        getattr(schema_editor, f"remove_{self.kind}")(self._model(app_label, state), obj)
 
 
 class _AddOperation(_KindOperation):
@@ -192,12 +194,12 @@ class RenameIndex(IndexOperation):
     def _index(self, state: ProjectState, app_label: str, schema_editor: MigrationSchemaEditor,
                name: str | None) -> Any:
         """The index as ``state`` has it; an unnamed one gets its generated name."""
-        model_state = state.get_model_state(app_label, self.model_name)
+        model_state = self._model_state(app_label, state)
         if name is not None:
             return model_state.get_index_by_name(name)
         for index in model_state.options["indexes"]:
             if index.name is None and list(index.fields) == self.old_fields:
-                model = state.apps.get_model(app_label, self.model_name)
+                model = self._model(app_label, state)
                 path, args, kwargs = index.deconstruct()
                 kwargs["name"] = index.get_name(model, schema_editor)
                 return type(index)(*args, **kwargs)
@@ -210,7 +212,7 @@ class RenameIndex(IndexOperation):
         old_index = self._index(from_state, app_label, schema_editor, self.old_name)
         new_index = self._index(to_state, app_label, schema_editor, self.new_name)
         if old_index.name != new_index.name:
-            model = to_state.apps.get_model(app_label, self.model_name)
+            model = self._model(app_label, to_state)
             schema_editor.rename_index(model, old_index, new_index)
 
     def database_backwards(
@@ -221,7 +223,7 @@ class RenameIndex(IndexOperation):
         old_index = self._index(from_state, app_label, schema_editor, self.new_name)
         new_index = self._index(to_state, app_label, schema_editor, self.old_name)
         if old_index.name != new_index.name:
-            model = to_state.apps.get_model(app_label, self.model_name)
+            model = self._model(app_label, to_state)
             schema_editor.rename_index(model, old_index, new_index)
 
     def describe(self) -> str:
