@@ -36,6 +36,11 @@ class _KindOperation(IndexOperation):
     ``add_<kind>`` / ``remove_<kind>``."""
 
     kind: ClassVar[str]
+    #: describe()'s text, formatted with the operation's attributes.
+    description: ClassVar[str]
+
+    def describe(self) -> str:
+        return self.description.format_map(vars(self))
 
     def _by_name(self, state: ProjectState, app_label: str, name: str) -> Any:
         """The index or constraint called ``name`` on this model in ``state``."""
@@ -126,9 +131,7 @@ class RemoveIndex(_RemoveOperation):
     """Remove the index named ``name`` from a model."""
 
     kind = "index"
-
-    def describe(self) -> str:
-        return f"Remove index {self.name} from {self.model_name}"
+    description = "Remove index {name} from {model_name}"
 
 
 class AddIndex(_AddOperation):
@@ -248,20 +251,16 @@ class RemoveConstraint(_RemoveOperation):
     """Remove the constraint named ``name`` from a model."""
 
     kind = "constraint"
-
-    def describe(self) -> str:
-        return f"Remove constraint {self.name} from model {self.model_name}"
+    description = "Remove constraint {name} from model {model_name}"
 
 
 class AddConstraint(_AddOperation):
     """Add an ``orm.UniqueConstraint`` or ``orm.CheckConstraint`` to a model."""
 
     kind = "constraint"
+    description = "Create constraint {constraint.name} on model {model_name}"
     remove_operation = RemoveConstraint
 
     def __init__(self, model_name: str, constraint: Any) -> None:
         self.model_name = model_name
         self.constraint = constraint
-
-    def describe(self) -> str:
-        return f"Create constraint {self.constraint.name} on model {self.model_name}"
