@@ -14,7 +14,10 @@ import time
 
 from orm.db.connections import DEFAULT_DB_ALIAS, connections
 from orm.migrations.commands.base import CommandError, add_database_argument, run, setup
+from orm.migrations.exceptions import IrreversibleError
 from orm.migrations.executor import MigrationExecutor, MigrationFailedError, Plan, resolve_target
+from orm.migrations.loader import MigrationLoader
+from orm.migrations.locks import Estimates, OperationCost, costs_by_operation, describe_cost
 from orm.migrations.migration import Migration
 from orm.migrations.operations import Operation, RunPython, RunSQL
 
@@ -57,7 +60,7 @@ def _migrate(args: argparse.Namespace) -> int:
         targets = executor.leaf_targets()
     plan = executor.migration_plan(targets)
     if args.plan:
-        print_plan(plan)
+        print_plan(plan, executor.loader)
         return 0
     if args.check:
         if plan:
@@ -139,14 +142,43 @@ def describe_operation(operation: Operation, backwards: bool) -> tuple[str, bool
     return f"{prefix}{operation.describe()}{action or ''}", irreversible
 
 
-def print_plan(plan: Plan) -> None:
-    """Print ``--plan``: each migration, then its operations indented."""
+def print_plan(plan: Plan, loader: MigrationLoader | None = None) -> None:
+    """Print ``--plan``: each migration, then its operations indented.
+
+    With a ``loader`` that has a connection, an operation that locks,
+    rewrites, scans or rebuilds an existing table gets a ``cost:`` line
+    below it (see :mod:`orm.migrations.locks`).
+    """
     print("Planned operations:")
     if not plan:
         print("  No planned migration operations.")
     for migration, backwards in plan:
         print(f"{migration}{' (unapply)' if backwards else ''}")
-        operations = reversed(migration.operations) if backwards else migration.operations
-        for operation in operations:
+        operations = list(reversed(migration.operations) if backwards else migration.operations)
+        costs = _costs(loader, migration, backwards, len(operations))
+        for index, operation in enumerate(operations):
             message, irreversible = describe_operation(operation, backwards)
             print(f"    {message}", file=sys.stderr if irreversible else sys.stdout)
+            if costs:
+                vendor, estimates, cost = costs
+                line = describe_cost(vendor, cost[index].merged(), estimates)
+                if line:
+                    print(f"        cost: {line}")
+
+
+def _costs(
+    loader: MigrationLoader | None, migration: Migration, backwards: bool, count: int,
+) -> tuple[str, Estimates, list[OperationCost]] | None:
+    """The cost of each operation of ``migration``; None when it cannot be told."""
+    if loader is None or loader.connection is None:
+        return None
+    connection = loader.connection
+    try:
+        collected = loader.collect_sql([(migration, backwards)])
+    except IrreversibleError:
+        return None  # the plan already says IRREVERSIBLE
+    costs = costs_by_operation(connection.vendor, collected)
+    if len(costs) != count:
+        return None
+    merged = [cost.merged() for cost in costs]
+    return connection.vendor, Estimates.gather(connection, merged), costs
