@@ -30,6 +30,8 @@ COMMANDS: tuple[tuple[str, str | None, str], ...] = (
     ("sqlmigrate", "orm.migrations.commands.sqlmigrate", "print the SQL of one migration"),
     ("lintmigrations", "orm.migrations.commands.lintmigrations",
      "report migration operations that lock, rewrite or break a live database"),
+    ("checkmigrations", "orm.migrations.commands.checkmigrations",
+     "check migrations for CI: one leaf per app, none missing, no drift, a clean round trip"),
 )
 
 
