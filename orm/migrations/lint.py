@@ -74,8 +74,9 @@ RULES: dict[str, Rule] = {rule.code: rule for rule in (
     Rule("M005", "constraint-not-valid",
          "Unique, foreign key or check constraint added without NOT VALID: adding it checks every row "
          "while holding a lock that blocks writes.",
-         "Add a check or foreign key with AddConstraintNotValid and validate it in a later migration with "
-         "ValidateConstraint; build a unique index concurrently before adding a unique constraint."),
+         "Add a check with AddConstraintNotValid and validate it in a later migration with "
+         "ValidateConstraint (a foreign key: RunSQL ... NOT VALID, then VALIDATE CONSTRAINT); for a unique "
+         "constraint build a unique index concurrently first."),
     Rule("M006", "runpython-in-atomic",
          "RunPython inside an atomic migration: a data migration over a whole table holds its row locks "
          "(and the migration's DDL locks) until the end of one long transaction.",
