@@ -331,8 +331,10 @@ def test_help_and_version_load_no_command_module() -> None:
         [sys.executable, "-c", code], env={**os.environ, "PYTHONPATH": str(REPO)},
         capture_output=True, text=True, timeout=60, check=True,
     )
-    assert "migrate         apply (or unapply) migrations to the database" in result.stdout
-    assert "makemigrations  write migration files for model changes\n" in result.stdout
+    assert "migrate          apply (or unapply) migrations to the database" in result.stdout
+    assert "lintmigrations   report migration operations" in result.stdout
+    assert "checkmigrations  check migrations for CI" in result.stdout
+    assert "makemigrations   write migration files for model changes\n" in result.stdout
     assert "orm 0.1.0" in result.stdout
     assert result.stdout.rstrip().endswith("[]")  # no migration module was imported
 

@@ -141,3 +141,23 @@ def test_operations_deconstruct_describe_and_check_arguments() -> None:
     })
     text = MigrationWriter(subclass("0002_x", "shop")).as_string()
     assert "migrations.AddIndexConcurrently(" in text and "migrations.ValidateConstraint(" in text
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)  # relfilenode is PostgreSQL's
+def test_not_null_column_with_a_constant_default_does_not_rewrite(project: Project, backend: str) -> None:
+    shop(project, **{"0002_stock": migration(
+        "migrations.AddField('book', 'stock', orm.IntegerField(default=7)),", "('shop', '0001_initial')",
+    )})
+    assert main(["migrate", "shop", "0001"]) == 0
+    execute("INSERT INTO shop_book (title, pages) SELECT 't', g FROM generate_series(1, 100) g")
+    file = "SELECT relfilenode FROM pg_class WHERE oid = 'shop_book'::regclass"
+    before = execute(file)
+    assert main(["migrate"]) == 0
+    # A rewrite gives the table a new file; ADD COLUMN ... DEFAULT <constant> only writes the catalog.
+    assert execute(file) == before
+    assert execute("SELECT count(*) FROM shop_book WHERE stock = 7") == [(100,)]
+    assert execute(
+        "SELECT is_nullable, column_default FROM information_schema.columns "
+        "WHERE table_name = 'shop_book' AND column_name = 'stock'"
+    ) == [("NO", None)]  # the default stays in Python, as Django

@@ -15,7 +15,14 @@ import time
 from orm.db.connections import DEFAULT_DB_ALIAS, connections
 from orm.migrations.commands.base import CommandError, add_database_argument, run, setup
 from orm.migrations.exceptions import IrreversibleError
-from orm.migrations.executor import MigrationExecutor, MigrationFailedError, Plan, resolve_target
+from orm.migrations.executor import (
+    DEFAULT_LOCK_RETRIES,
+    DEFAULT_LOCK_TIMEOUT,
+    MigrationExecutor,
+    MigrationFailedError,
+    Plan,
+    resolve_target,
+)
 from orm.migrations.loader import MigrationLoader
 from orm.migrations.locks import Estimates, OperationCost, costs_by_operation, describe_cost
 from orm.migrations.migration import Migration
@@ -38,6 +45,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="record an app's initial migration as applied when its tables already exist",
     )
     parser.add_argument("--check", action="store_true", help="exit with status 1 if migrations are unapplied")
+    parser.add_argument(
+        "--lock-timeout", default=DEFAULT_LOCK_TIMEOUT, metavar="DURATION",
+        help=f"PostgreSQL: give up waiting for a table lock after this long (SET LOCAL lock_timeout), "
+             f"then try again; '0' waits forever (default: {DEFAULT_LOCK_TIMEOUT})",
+    )
+    parser.add_argument(
+        "--lock-retries", type=int, default=DEFAULT_LOCK_RETRIES, metavar="N",
+        help=f"PostgreSQL: how many more times to try a migration whose lock wait timed out "
+             f"(default: {DEFAULT_LOCK_RETRIES})",
+    )
     add_database_argument(parser)
 
 
@@ -51,7 +68,11 @@ def _migrate(args: argparse.Namespace) -> int:
     if args.migration_name is not None and args.app_label is None:
         raise CommandError("A target migration needs its app: orm migrate APP MIGRATION.")
     progress = Progress()
-    executor = MigrationExecutor(connections[DEFAULT_DB_ALIAS], progress, apps=settings.apps)
+    try:
+        executor = MigrationExecutor(connections[DEFAULT_DB_ALIAS], progress, apps=settings.apps,
+                                     lock_timeout=args.lock_timeout, lock_retries=args.lock_retries)
+    except ValueError as error:
+        raise CommandError(str(error)) from None
     loader = executor.loader
     loader.check_ready()
     if args.app_label is not None:
@@ -104,6 +125,8 @@ class Progress:
                 print(" waiting for another migrate of this database to finish...", end="", flush=True)
             else:
                 print("  Waiting for another migrate of this database to finish...", flush=True)
+        elif action == "lock_retry":
+            print(" lock wait timed out, trying again...", end="", flush=True)
         elif action.endswith("_start"):
             verb = "Applying" if action == "apply_start" else "Unapplying"
             print(f"  {verb} {migration}...", end="", flush=True)
