@@ -28,6 +28,7 @@ COMMANDS: tuple[tuple[str, str | None, str], ...] = (
     ("migrate", "orm.migrations.commands.migrate", "apply (or unapply) migrations to the database"),
     ("showmigrations", "orm.migrations.commands.showmigrations", "list migrations and whether each is applied"),
     ("sqlmigrate", "orm.migrations.commands.sqlmigrate", "print the SQL of one migration"),
+    ("squashmigrations", "orm.migrations.commands.squashmigrations", "squash a run of an app's migrations into one"),
     ("lintmigrations", "orm.migrations.commands.lintmigrations",
      "report migration operations that lock, rewrite or break a live database"),
     ("checkmigrations", "orm.migrations.commands.checkmigrations",

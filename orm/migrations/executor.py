@@ -332,6 +332,10 @@ class MigrationExecutor:
                 self.recorder.record_applied(*key)
             else:
                 self.recorder.record_unapplied(*key)
+        if not applied and migration.replaces:
+            # check_replacements() recorded the squash itself once all it
+            # replaces were applied; unapplying forgets it too (as Django).
+            self.recorder.record_unapplied(migration.app_label, migration.name)
 
     def _run(self, migration: Migration, state: ProjectState, backwards: bool) -> tuple[bool, ProjectState]:
         """Run one migration, again while its lock waits time out; (skipped, the state it moved).

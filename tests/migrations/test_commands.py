@@ -331,10 +331,13 @@ def test_help_and_version_load_no_command_module() -> None:
         [sys.executable, "-c", code], env={**os.environ, "PYTHONPATH": str(REPO)},
         capture_output=True, text=True, timeout=60, check=True,
     )
-    assert "migrate          apply (or unapply) migrations to the database" in result.stdout
-    assert "lintmigrations   report migration operations" in result.stdout
-    assert "checkmigrations  check migrations for CI" in result.stdout
-    assert "makemigrations   write migration files for model changes\n" in result.stdout
+    # One line per command, summaries aligned in a column.
+    for name, summary in [("migrate", "apply (or unapply) migrations to the database"),
+                          ("makemigrations", "write migration files for model changes"),
+                          ("squashmigrations", "squash a run of an app's migrations into one"),
+                          ("lintmigrations", "report migration operations"),
+                          ("checkmigrations", "check migrations for CI")]:
+        assert re.search(rf"\n  {name} +{re.escape(summary)}", result.stdout), name
     assert "orm 0.1.0" in result.stdout
     assert result.stdout.rstrip().endswith("[]")  # no migration module was imported
 
