@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from orm.exceptions import DatabaseError
 
 __all__ = [
-    "ACCESS_EXCLUSIVE", "LOCK_MODES", "OperationCost", "StatementCost", "classify", "classify_postgresql",
+    "ACCESS_EXCLUSIVE", "LOCK_MODES", "binary_compatible", "column_types", "refine", "OperationCost", "StatementCost", "classify", "classify_postgresql",
     "classify_sqlite", "costs_by_operation", "describe_cost", "Estimates", "index_tables", "row_estimates",
 ]
 
@@ -57,6 +57,9 @@ class StatementCost:
     scans: tuple[str, ...] = ()
     rebuilds: tuple[str, ...] = ()
     creates: tuple[str, ...] = ()
+    #: ``(table, column, new type)`` of each ``ALTER COLUMN ... TYPE``: with the
+    #: current type from the database, a binary-compatible one is no rewrite.
+    type_changes: tuple[tuple[str, str, str], ...] = ()
 
     @property
     def costly(self) -> bool:
@@ -86,8 +89,10 @@ class OperationCost:
             names = [name for cost in self.statements for name in getattr(cost, attr) if name not in created]
             return tuple(dict.fromkeys(names))
 
+        changes = tuple(change for cost in self.statements for change in cost.type_changes)
         return StatementCost(
             "", locks, index_locks, union("rewrites"), union("scans"), union("rebuilds"), tuple(sorted(created)),
+            changes,
         )
 
 
@@ -187,7 +192,11 @@ def _alter_table(sql: str, text: str, upper: str, match: re.Match[str]) -> State
     locks = {table: "ACCESS SHARE"}
     rewrites: list[str] = []
     scans: list[str] = []
+    changes: list[tuple[str, str, str]] = []
     for action in _split_actions(text[match.end():]):
+        retype = re.match(rf"ALTER (?:COLUMN )?({_NAME}) (?:SET DATA )?TYPE (.+?)(?: USING .*)?$", action, re.I)
+        if retype is not None:
+            changes.append((table, _unquote(retype.group(1)), retype.group(2).strip()))
         mode, rewrite, scan, referenced = _alter_action(action)
         _merge(locks, {table: mode})
         if referenced is not None:
@@ -196,7 +205,8 @@ def _alter_table(sql: str, text: str, upper: str, match: re.Match[str]) -> State
             rewrites.append(table)
         if scan:
             scans.append(table)
-    return StatementCost(sql, locks=locks, rewrites=tuple(dict.fromkeys(rewrites)), scans=tuple(dict.fromkeys(scans)))
+    return StatementCost(sql, locks=locks, rewrites=tuple(dict.fromkeys(rewrites)), scans=tuple(dict.fromkeys(scans)),
+                         type_changes=tuple(changes))
 
 
 def _alter_action(action: str) -> tuple[str, bool, bool, str | None]:
@@ -352,6 +362,8 @@ class Estimates:
 
     rows: dict[str, int | None] = field(default_factory=dict)
     index_tables: dict[str, str] = field(default_factory=dict)
+    #: ``(table, column) -> type`` as ``format_type`` writes it, for the columns retyped.
+    column_types: dict[tuple[str, str], str] = field(default_factory=dict)
 
     @classmethod
     def gather(cls, connection: Any, costs: list[StatementCost]) -> Estimates:
@@ -361,7 +373,75 @@ class Estimates:
         indexes = {name for cost in costs for name in cost.index_locks}
         found = index_tables(connection, indexes)
         tables = {name for cost in costs for name in (*cost.locks, *cost.rewrites, *cost.scans, *cost.rebuilds)}
-        return cls(row_estimates(connection, tables | set(found.values())), found)
+        columns = {(table, column) for cost in costs for table, column, _ in cost.type_changes}
+        return cls(row_estimates(connection, tables | set(found.values())), found,
+                   column_types(connection, columns))
+
+
+def column_types(connection: Any, columns: set[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """The current type of each existing ``(table, column)`` (PostgreSQL); ``{}`` when unreachable."""
+    if not columns or connection.vendor != "postgresql":
+        return {}
+    try:
+        with connection.cursor() as cursor:
+            types: dict[tuple[str, str], str] = {}
+            for table, column in sorted(columns):
+                cursor.execute(
+                    "SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
+                    "WHERE attrelid = to_regclass(quote_ident(%s)) AND attname = %s AND NOT attisdropped",
+                    [table, column],
+                )
+                row = cursor.fetchone()
+                if row is not None:
+                    types[table, column] = row[0]
+            return types
+    except DatabaseError:
+        return {}
+
+
+def binary_compatible(old: str, new: str) -> bool:
+    """Whether PostgreSQL changes a column from type ``old`` to ``new`` without rewriting the table.
+
+    Its rules for the types migrations produce: the same type; a longer (or
+    unbounded) ``varchar``; ``varchar`` to ``text`` and back to an unbounded
+    ``varchar``; a ``numeric`` with more precision and the same scale, or
+    unconstrained.
+    """
+    (old_base, old_args), (new_base, new_args) = _type_parts(old), _type_parts(new)
+    if (old_base, old_args) == (new_base, new_args):
+        return True
+    if old_base == new_base == "varchar":
+        return not new_args or (bool(old_args) and new_args[0] >= old_args[0])
+    if old_base in ("varchar", "text") and new_base in ("varchar", "text"):
+        return not new_args
+    if old_base == new_base == "numeric":
+        return not new_args or (len(old_args) == len(new_args) == 2 and new_args[0] >= old_args[0]
+                                and new_args[1] == old_args[1])
+    return False
+
+
+def _type_parts(name: str) -> tuple[str, tuple[int, ...]]:
+    """``("varchar", (100,))`` for ``character varying(100)`` or ``varchar(100)``."""
+    text = " ".join(name.lower().split())
+    base, _, args = text.partition("(")
+    base = {"character varying": "varchar", "decimal": "numeric"}.get(base.strip(), base.strip())
+    numbers = tuple(int(part) for part in re.findall(r"\d+", args))
+    return base, numbers
+
+
+def refine(cost: StatementCost, estimates: Estimates) -> StatementCost:
+    """``cost`` without the rewrites the current column types show not to happen."""
+    if not cost.type_changes or not estimates.column_types:
+        return cost
+    kept = []
+    for table in cost.rewrites:
+        changes = [(column, new) for name, column, new in cost.type_changes if name == table]
+        known = [estimates.column_types.get((table, column)) for column, _ in changes]
+        if changes and all(old is not None and binary_compatible(old, new)
+                           for old, (_, new) in zip(known, changes, strict=True)):
+            continue
+        kept.append(table)
+    return replace(cost, rewrites=tuple(kept))
 
 
 def describe_cost(vendor: str, cost: StatementCost, estimates: Estimates) -> str:
@@ -373,6 +453,7 @@ def describe_cost(vendor: str, cost: StatementCost, estimates: Estimates) -> str
     if vendor != "postgresql":
         parts = [f"rebuilds {_table(name, vendor, estimates)}" for name in cost.rebuilds]
         return "; ".join(parts)
+    cost = refine(cost, estimates)
     by_mode: dict[str, list[str]] = {}
     for name, mode in cost.locks.items():
         by_mode.setdefault(mode, []).append(_table(name, vendor, estimates))

@@ -23,10 +23,12 @@ from orm.migrations.locks import (
     Estimates,
     OperationCost,
     StatementCost,
+    binary_compatible,
     classify_postgresql,
     classify_sqlite,
     costs_by_operation,
     describe_cost,
+    refine,
 )
 from tests.conftest import admin_connect, libpq_url, postgres_unavailable, postgres_url
 from tests.migrations.project import Project, create_model, migration, project_fixture  # noqa: F401
@@ -298,3 +300,71 @@ def test_plan_and_sqlmigrate_show_costs(project: Project, backend: str, capsys: 
     else:
         assert '-- cost: rebuilds "shop_book" (2 rows)\nCREATE TABLE "new__shop_book" (\n' in out
         assert out.count("-- cost:") == 1
+
+
+@pytest.mark.parametrize(("old", "new", "compatible"), [
+    ("character varying(100)", "varchar(200)", True),
+    ("character varying(100)", "varchar(100)", True),
+    ("character varying(100)", "varchar(50)", False),
+    ("character varying(100)", "text", True),
+    ("text", "varchar", True),
+    ("text", "varchar(10)", False),
+    ("numeric(10,2)", "numeric(12, 2)", True),
+    ("numeric(10,2)", "numeric(12, 3)", False),
+    ("numeric(10,2)", "numeric", True),
+    ("integer", "bigint", False),
+    ("integer", "integer", True),
+])
+def test_binary_compatible_types(old: str, new: str, compatible: bool) -> None:
+    assert binary_compatible(old, new) is compatible
+
+
+def test_type_changes_are_refined_with_the_current_types() -> None:
+    cost = classify_postgresql('ALTER TABLE "t" ALTER COLUMN "a" TYPE varchar(200) USING "a"::varchar(200), '
+                               'ALTER COLUMN "b" TYPE bigint USING "b"::bigint')
+    assert cost.type_changes == (("t", "a", "varchar(200)"), ("t", "b", "bigint"))
+    assert cost.rewrites == ("t",)
+    # Without the current types nothing is known: the rewrite stays.
+    assert refine(cost, Estimates()).rewrites == ("t",)
+    widen = classify_postgresql('ALTER TABLE "t" ALTER COLUMN "a" TYPE varchar(200) USING "a"::varchar(200)')
+    known = Estimates(column_types={("t", "a"): "character varying(100)", ("t", "b"): "integer"})
+    assert refine(widen, known).rewrites == ()
+    assert refine(cost, known).rewrites == ("t",)  # b still rewrites
+    assert describe_cost("postgresql", widen, known) == 'ACCESS EXCLUSIVE on "t"'
+
+
+WIDEN = migration("migrations.AlterField('book', 'title', orm.CharField(max_length=200, null=True)),",
+                  "('shop', '0001_initial')")
+BIGGER = migration("migrations.AlterField('book', 'pages', orm.BigIntegerField()),", "('shop', '0002_widen')")
+PAGES = migration(create_model("Book", "('title', orm.CharField(max_length=100, null=True)), "
+                                       "('pages', orm.IntegerField()),"))
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)  # relfilenode is PostgreSQL's
+def test_rewrites_match_what_postgresql_does(
+    project: Project, backend: str, capsys: pytest.CaptureFixture[str],
+) -> None:
+    project.app("shop", "", {"0001_initial": PAGES, "0002_widen": WIDEN, "0003_bigger": BIGGER})
+    project.settings(["shop"])
+    assert main(["migrate", "shop", "0001"]) == 0
+    capsys.readouterr()
+    assert main(["migrate", "--plan"]) == 0
+    out = capsys.readouterr().out
+    assert "    Alter field title on book\n        cost: ACCESS EXCLUSIVE on \"shop_book\" (rows unknown" in out
+    assert 'rewrites' not in out.split("Alter field title")[1].split("\n")[1]
+    file = "SELECT relfilenode FROM pg_class WHERE oid = 'shop_book'::regclass"
+    with orm.connection.cursor() as cursor:
+        cursor.execute(file, [])
+        before = cursor.fetchone()
+    assert main(["migrate", "shop", "0002"]) == 0
+    with orm.connection.cursor() as cursor:
+        cursor.execute(file, [])
+        assert cursor.fetchone() == before  # no rewrite, as the plan said
+    capsys.readouterr()
+    assert main(["migrate", "--plan"]) == 0
+    assert 'rewrites "shop_book"' in capsys.readouterr().out  # integer -> bigint
+    assert main(["migrate"]) == 0
+    with orm.connection.cursor() as cursor:
+        cursor.execute(file, [])
+        assert cursor.fetchone() != before  # rewritten, as the plan said
