@@ -1,7 +1,9 @@
 """The ``orm`` command line: a thin dispatcher to one module per subcommand.
 
-``orm makemigrations``, ``orm migrate``, ``orm showmigrations`` and
-``orm sqlmigrate`` run the modules of ``orm.migrations.commands``. Adding a command is one line in :data:`COMMANDS` naming its
+``orm makemigrations``, ``orm migrate``, ``orm showmigrations``,
+``orm sqlmigrate``, ``orm squashmigrations``, ``orm lintmigrations`` and
+``orm checkmigrations`` run the modules of ``orm.migrations.commands``.
+Adding a command is one line in :data:`COMMANDS` naming its
 module, which provides ``HELP``, ``add_arguments(parser)`` and
 ``handle(args) -> int``. Also runnable as ``python -m orm``.
 
