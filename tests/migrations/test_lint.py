@@ -150,6 +150,9 @@ def test_command_ignores_from_pyproject_and_bad_codes(project: Project, capsys: 
     shop(project, '\n[tool.orm.lintmigrations]\nignore = "M007"\n')
     assert main(["lintmigrations"]) == 2
     assert "'ignore' must be a list of strings" in capsys.readouterr().err
+    shop(project, '\n[tool.orm.lintmigrations]\nignores = ["M007"]\n')
+    assert main(["lintmigrations"]) == 2
+    assert "Unknown key(s) 'ignores' in [tool.orm.lintmigrations]" in capsys.readouterr().err
 
 
 def test_list_rules(capsys: pytest.CaptureFixture[str]) -> None:
