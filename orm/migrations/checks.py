@@ -5,9 +5,9 @@ Each returns a list of problems (one line each; empty: the check passes):
 - :func:`check_leaves`: every app's migrations end in exactly one leaf;
 - :func:`check_missing`: the migration files describe the models
   (``makemigrations`` would write nothing);
-- :func:`check_drift`: the live database has the tables, columns,
-  nullability and named indexes and constraints the applied migrations
-  made, read by introspection;
+- :func:`check_drift`: the live database has the tables, columns, column
+  types, nullability and named indexes and constraints the applied
+  migrations made, read by introspection;
 - :func:`check_round_trip`: on an empty (scratch) database the migrations
   apply, unapply to zero leaving no table behind, and apply again to the
   same schema.
@@ -27,10 +27,18 @@ from orm.migrations.questioner import NonInteractiveMigrationQuestioner
 from orm.migrations.recorder import MigrationRecord
 from orm.migrations.state import ModelState, ProjectState
 
-__all__ = ["Snapshot", "check_drift", "check_leaves", "check_missing", "check_round_trip", "snapshot"]
+__all__ = [
+    "Snapshot", "check_drift", "check_leaves", "check_missing", "check_round_trip", "normalize_type", "snapshot",
+]
 
 #: table -> column -> nullable, plus the index and constraint names of each table.
 Snapshot = dict[str, tuple[dict[str, bool], frozenset[str]]]
+
+# Spellings of one type: what PostgreSQL's format_type() writes -> what the schema editor writes.
+_TYPE_SYNONYMS = (
+    ("character varying", "varchar"), ("timestamp without time zone", "timestamp"),
+    ("time without time zone", "time"), ("character", "char"), ("decimal", "numeric"),
+)
 
 
 def check_leaves(loader: MigrationLoader) -> list[str]:
@@ -88,8 +96,11 @@ def check_drift(loader: MigrationLoader) -> list[str]:
         if table not in existing:
             problems.append(f"table {table} ({meta.label}) is missing")
             continue
-        columns, names = snapshot(connection, [table])[table]
+        described = connection.introspection.get_table_description(table)
+        columns = {info.name: info.null_ok for info in described}
+        names = frozenset(connection.introspection.get_constraints(table))
         problems += _column_drift(table, meta, columns)
+        problems += _type_drift(table, meta, {info.name: info.data_type for info in described}, connection)
         expected = [item.name for item in (*meta.indexes, *meta.constraints) if item.name]
         problems += [f"{table}: index or constraint {name} is missing" for name in expected if name not in names]
     return problems
@@ -109,6 +120,29 @@ def _column_drift(table: str, meta: Any, columns: dict[str, bool]) -> list[str]:
             problems.append(f"{table}: column {field.column} is {found}, the migrations make it {wanted}")
     problems += [f"{table}: column {column} is not in the migrations" for column in sorted(set(columns) - expected)]
     return problems
+
+
+def _type_drift(table: str, meta: Any, types: dict[str, str], connection: Any) -> list[str]:
+    """Columns whose type in the database is not the one their field makes."""
+    problems: list[str] = []
+    for field in meta.local_concrete_fields:
+        expected = field.db_type(connection)
+        found = types.get(field.column)
+        if expected is None or found is None or getattr(field, "generated", False):
+            continue
+        if normalize_type(found) != normalize_type(expected):
+            problems.append(f"{table}: column {field.column} is {found}, the migrations make it {expected}")
+    return problems
+
+
+def normalize_type(name: str) -> str:
+    """One spelling of a column type: lower case, PostgreSQL's long names shortened, no inner spaces."""
+    text = " ".join(name.lower().split())
+    for long, short in _TYPE_SYNONYMS:
+        if text.startswith(long):
+            text = short + text[len(long):]
+            break
+    return text.replace(", ", ",").replace(" (", "(")
 
 
 def check_round_trip(connection: Any, apps: Sequence[str]) -> list[str]:

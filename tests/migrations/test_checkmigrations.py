@@ -10,6 +10,7 @@ import pytest
 
 import orm
 from orm.cli import main
+from orm.migrations.checks import normalize_type
 from tests.migrations.project import Project, create_model, migration, project_fixture  # noqa: F401
 
 MODELS = """
@@ -84,14 +85,23 @@ def test_drift_exits_16(project: Project, capsys: pytest.CaptureFixture[str]) ->
     ) in out
 
 
-def test_drift_sees_nullability_and_missing_tables(project: Project, capsys: pytest.CaptureFixture[str]) -> None:
+def test_drift_sees_nullability_types_and_missing_tables(
+    project: Project, backend: str, capsys: pytest.CaptureFixture[str],
+) -> None:
     shop(project)
     assert main(["migrate", "shop", "0001"]) == 0  # title still NULL-able at 0001
     execute('DROP TABLE "shop_book"')
-    execute('CREATE TABLE "shop_book" ("id" bigint NOT NULL PRIMARY KEY, "title" varchar(100) NOT NULL)')
+    key = "integer" if backend == "sqlite" else "bigint"  # what BigAutoField makes on each
+    execute(f'CREATE TABLE "shop_book" ("id" {key} NOT NULL PRIMARY KEY, "title" varchar(50) NOT NULL)')
     status, out = check(capsys, "--skip", "roundtrip")
     assert status == 16
-    assert "  shop_book: column title is NOT NULL, the migrations make it NULL\n" in out
+    found = "varchar(50)" if backend == "sqlite" else "character varying(50)"
+    assert out.endswith(
+        "drift: FAILED (exit code 16)\n"
+        "  shop_book: column title is NOT NULL, the migrations make it NULL\n"
+        f"  shop_book: column title is {found}, the migrations make it varchar(100)\n"
+        "roundtrip: skipped\n"
+    )
     execute('DROP TABLE "shop_book"')
     assert "drift: FAILED (exit code 16)\n  table shop_book (shop.Book) is missing\n" in check(capsys, "--skip", "roundtrip")[1]
 
@@ -127,3 +137,16 @@ def test_statuses_add_up(project: Project, capsys: pytest.CaptureFixture[str]) -
     execute('ALTER TABLE "shop_book" ADD COLUMN "extra" integer NULL')
     status, _ = check(capsys)
     assert status == 8 + 16 + 32
+
+
+@pytest.mark.parametrize(("found", "made", "same"), [
+    ("character varying(100)", "varchar(100)", True),
+    ("timestamp with time zone", "timestamp with time zone", True),
+    ("numeric(7,2)", "numeric(7, 2)", True),
+    ("INTEGER", "integer", True),
+    ("time without time zone", "time", True),
+    ("character varying(50)", "varchar(100)", False),
+    ("integer", "bigint", False),
+])
+def test_type_spellings(found: str, made: str, same: bool) -> None:
+    assert (normalize_type(found) == normalize_type(made)) is same

@@ -8,7 +8,7 @@ check      code  fails when
 leaves        4  an app's migrations have more than one leaf
 missing       8  the models have changes no migration file describes
 drift        16  the live database differs from what its applied
-                 migrations made (tables, columns, NULL, index names)
+                 migrations made (tables, columns, types, NULL, index names)
 roundtrip    32  on a scratch database, applying, unapplying to zero and
                  applying again fails, leaves a table or changes the schema
 =========  ====  ==========================================================
