@@ -271,6 +271,14 @@ TIGHTEN = migration(
 def test_plan_and_sqlmigrate_show_costs(project: Project, backend: str, capsys: pytest.CaptureFixture[str]) -> None:
     project.app("shop", "", {"0001_initial": BOOK, "0002_tighten": TIGHTEN})
     project.settings(["shop"])
+    # Nothing applied yet: 0002 alters a table this plan creates, which blocks nobody.
+    assert main(["migrate", "--plan"]) == 0
+    assert capsys.readouterr().out == (
+        "Planned operations:\nshop.0001_initial\n    Create model Book\nshop.0002_tighten\n"
+        "    Alter field title on book\n"
+        + ('        cost: rebuilds "shop_book"\n' if backend == "sqlite" else "")
+        + "    Create index book_title_idx on field(s) title of model book\n"
+    )
     assert main(["migrate", "shop", "0001"]) == 0
     with orm.connection.cursor() as cursor:
         cursor.execute("INSERT INTO shop_book (title) VALUES (%s), (%s)", ["a", "b"])

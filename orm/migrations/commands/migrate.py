@@ -13,6 +13,7 @@ import sys
 import time
 
 from orm.db.connections import DEFAULT_DB_ALIAS, connections
+from orm.exceptions import DatabaseError
 from orm.migrations.commands.base import CommandError, add_database_argument, run, setup
 from orm.migrations.exceptions import IrreversibleError
 from orm.migrations.executor import (
@@ -200,6 +201,10 @@ def _costs(
         collected = loader.collect_sql([(migration, backwards)])
     except IrreversibleError:
         return None  # the plan already says IRREVERSIBLE
+    except DatabaseError:
+        # Its tables come from migrations earlier in this plan (PostgreSQL's
+        # editor reads the live table to alter it): new tables block nobody.
+        return None
     costs = costs_by_operation(connection.vendor, collected)
     if len(costs) != count:
         return None
