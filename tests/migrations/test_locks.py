@@ -180,13 +180,13 @@ def session(url: str, autocommit: bool = False) -> psycopg.Connection[Any]:
     return psycopg.connect(url, autocommit=autocommit, options=f"-c search_path={SCHEMA}")
 
 
-def held_locks(admin: psycopg.Connection[Any], pid: int, kind: str = "r") -> dict[str, str]:
+def held_locks(admin: psycopg.Connection[Any], pid: int, kind: str = "r", schema: str = SCHEMA) -> dict[str, str]:
     """The strongest granted lock ``pid`` holds on each relation of ``kind`` (table, index) in the test schema."""
     rows = admin.execute(
         "SELECT c.relname, l.mode FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
         "JOIN pg_namespace n ON n.oid = c.relnamespace "
         "WHERE l.pid = %s AND l.granted AND l.locktype = 'relation' AND c.relkind = %s AND n.nspname = %s",
-        [pid, kind, SCHEMA],
+        [pid, kind, schema],
     ).fetchall()
     strongest: dict[str, str] = {}
     for table, lock in rows:
@@ -376,3 +376,69 @@ def test_rewrites_match_what_postgresql_does(
     with orm.connection.cursor() as cursor:
         cursor.execute(file, [])
         assert cursor.fetchone() != before  # rewritten, as the plan said
+
+
+TWO = migration(
+    create_model("Author", "('name', orm.CharField(max_length=100)),")
+    + create_model("Book", "('title', orm.CharField(max_length=100, null=True)), ('pages', orm.IntegerField()),")
+)
+EVERYTHING = migration(
+    "migrations.AddField('book', 'isbn', orm.CharField(max_length=13, null=True)),"
+    "migrations.AddField('book', 'stock', orm.IntegerField(default=0)),"
+    "migrations.AlterField('book', 'title', orm.CharField(max_length=100)),"
+    "migrations.AlterField('book', 'pages', orm.BigIntegerField()),"
+    "migrations.AddField('book', 'author', orm.ForeignKey('shop.Author', orm.CASCADE, null=True)),"
+    "migrations.AddIndex('book', orm.Index(fields=['isbn'], name='book_isbn_idx')),"
+    "migrations.AddConstraint('book', orm.CheckConstraint(condition=orm.Q(pages__gt=0), name='pages_ok')),"
+    "migrations.AddConstraint('book', orm.UniqueConstraint(fields=['isbn'], name='isbn_unique')),"
+    "migrations.RenameIndex('book', 'book_isbn_index', 'book_isbn_idx'),"
+    "migrations.RemoveIndex('book', 'book_isbn_index'),"
+    "migrations.RenameField('book', 'stock', 'quantity'),"
+    "migrations.RemoveField('book', 'quantity'),"
+    "migrations.AlterModelTable('book', 'shop_volume'),",
+    "('shop', '0001_initial')",
+)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)  # pg_locks is PostgreSQL's
+def test_the_sql_migrations_write_takes_the_locks_the_plan_says(project: Project, backend: str) -> None:
+    """Each statement of a migration's collected SQL, run in a transaction of its own, against pg_locks."""
+    project.app("shop", "", {"0001_initial": TWO, "0002_everything": EVERYTHING})
+    project.settings(["shop"])
+    assert main(["migrate", "shop", "0001"]) == 0
+    with orm.connection.cursor() as cursor:
+        cursor.execute("INSERT INTO shop_book (title, pages) VALUES ('a', 1)", [])
+    from orm.migrations.loader import MigrationLoader
+
+    loader = MigrationLoader(orm.connection, apps=["shop"])
+    statements = [sql for sql in loader.collect_sql([(loader.get_migration("shop", "0002_everything"), False)])
+                  if not sql.startswith("--")]
+    url = postgres_url()
+    assert url is not None and len(statements) > 12
+    admin = admin_connect(url)
+    checked = 0
+    try:
+        with psycopg.connect(libpq_url(url)) as worker:
+            for sql in statements:
+                cost = classify_postgresql(sql)
+                expected = dict(cost.locks)
+                for index, mode in cost.index_locks.items():
+                    row = admin.execute("SELECT indrelid::regclass::text FROM pg_index "
+                                        "WHERE indexrelid = to_regclass(%s)", [index]).fetchone()
+                    expected[row[0]] = mode
+                indexes = _relations(admin, "i")  # ALTER INDEX locks the index alone, not a table
+                worker.execute(sql)
+                observed = held_locks(admin, worker.info.backend_pid, schema="public")
+                assert observed == {name: mode for name, mode in expected.items() if name not in indexes}, sql
+                checked += bool(expected)
+                worker.commit()  # the next statement starts from this one's result
+    finally:
+        admin.close()
+    assert checked > 10
+
+
+def _relations(admin: psycopg.Connection[Any], kind: str) -> set[str]:
+    rows = admin.execute("SELECT relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                         "WHERE n.nspname = 'public' AND c.relkind = %s", [kind]).fetchall()
+    return {row[0] for row in rows}
