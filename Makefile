@@ -70,11 +70,11 @@ serve: $(VENV)/.stamp-example
 
 ## docs: build the documentation site into site/, failing on a broken link or reference
 docs: $(VENV)/.stamp-docs
-	$(VENV)/bin/mkdocs build --strict
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
 
 ## docs-serve: serve the documentation site on http://127.0.0.1:8001, rebuilt on every edit
 docs-serve: $(VENV)/.stamp-docs
-	$(VENV)/bin/mkdocs serve --dev-addr 127.0.0.1:8001
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs serve --dev-addr 127.0.0.1:8001
 
 ## dist: the sdist and the wheel in dist/, checked by twine
 dist: $(VENV)/.stamp-docs

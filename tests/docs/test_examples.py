@@ -3,7 +3,7 @@
 One test per page runs the page's blocks in order against SQLite, leaving out
 those marked ``<!-- docs-test: postgresql -->`` (and the rare ``skip``). A page
 with PostgreSQL blocks gets a second test, when ``ORM_TEST_POSTGRES_URL`` is
-set, that runs all its blocks in order against that database (its ``public``
+set (skipped without it, as every PostgreSQL test), that runs all its blocks in order against that database (its ``public``
 schema emptied first), with every PostgreSQL server URL written in the page,
 and every SQLite URL pointed at it (the examples name servers the tests do
 not have; the query options after ``?`` are kept). See tests/docs/blocks.py for the markers.
@@ -17,9 +17,10 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import (
-    POSTGRES_BACKEND_READY,
+    PG_URL_ENV,
     _reset_postgres_schema,
     admin_connect,
+    postgres_unavailable,
     postgres_url,
 )
 from tests.docs.blocks import ROOT, documented_pages, python_blocks
@@ -44,18 +45,12 @@ def test_page_examples_run_on_sqlite(page: Path, tmp_path: Path) -> None:
     run_page(page, blocks, tmp_path, f"sqlite:///{tmp_path / 'docs.sqlite3'}")
 
 
-def _postgres_params() -> list[object]:
-    # Collected only when ORM_TEST_POSTGRES_URL names a server.
-    if not POSTGRES_BACKEND_READY or postgres_url() is None:
-        return []
-    return [pytest.param(p, id=i, marks=pytest.mark.postgres) for p, i in zip(POSTGRES_PAGES, _ids(POSTGRES_PAGES), strict=True)]
-
-
-@pytest.mark.parametrize("page", _postgres_params())
+@pytest.mark.postgres
+@pytest.mark.parametrize("page", POSTGRES_PAGES, ids=_ids(POSTGRES_PAGES))
 def test_page_examples_run_on_postgresql(page: Path, tmp_path: Path) -> None:
     url = postgres_url()
-    if url is None:  # pragma: no cover - not collected then
-        pytest.fail("ORM_TEST_POSTGRES_URL was unset after collection")
+    if url is None:
+        postgres_unavailable(f"{PG_URL_ENV} is not set")  # skips, or fails under ORM_REQUIRE_POSTGRES=1
     admin = admin_connect(url)
     try:
         _reset_postgres_schema(admin)
