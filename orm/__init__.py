@@ -7,6 +7,7 @@ from asgiref.sync import async_to_sync, sync_to_async
 
 import orm.query.generated  # noqa: F401  (gives GeneratedField its expression compiler)
 from orm import signals
+from orm._version import __version__
 from orm.db import transaction
 from orm.db.capture import capture_queries
 from orm.db.connections import configure, connection, connections
@@ -127,8 +128,6 @@ from orm.query.window import (
     WindowFrameExclusion,
 )
 from orm.utils.asyncio import to_async
-
-__version__ = "0.1.0"
 
 
 def migrate(
