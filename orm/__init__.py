@@ -93,15 +93,12 @@ from orm.query.aggregates import Avg, Count, Max, Min, Sum
 from orm.query.expressions import (
     Case,
     Coalesce,
-    Exists,
     ExpressionWrapper,
     F,
     Func,
     Length,
     Lower,
-    OuterRef,
     RawSQL,
-    Subquery,
     Upper,
     Value,
     When,
@@ -110,6 +107,7 @@ from orm.query.lookups import Lookup, Transform
 from orm.query.prefetch import Prefetch, aprefetch_related_objects, prefetch_related_objects
 from orm.query.q import Q
 from orm.query.queryset import QuerySet
+from orm.query.subqueries import Exists, OuterRef, Subquery
 from orm.query.window import (
     CumeDist,
     DenseRank,

@@ -758,11 +758,3 @@ class RawSQL(Expression):
     def get_group_by_cols(self) -> list[Any]:
         return [self]
 
-
-# The subquery family lives in orm.query.subqueries (it builds on the classes
-# above, so it is imported last); re-exported so that `from
-# orm.query.expressions import Subquery` keeps working.
-from orm.query.subqueries import Exists as Exists  # noqa: E402
-from orm.query.subqueries import OuterRef as OuterRef  # noqa: E402
-from orm.query.subqueries import ResolvedOuterRef as ResolvedOuterRef  # noqa: E402
-from orm.query.subqueries import Subquery as Subquery  # noqa: E402
