@@ -75,6 +75,11 @@ class Collector:
         if not new:
             return
         meta = model._meta
+        for parent, link in meta.parents.items():
+            # Multi-table inheritance: the parents' rows go too (Django
+            # collects them through the parent links), with what points at them.
+            self.collect(list(parent._base_manager.using(self.using).filter(
+                pk__in=[getattr(obj, link.attname) for obj in new])))
         for rel in meta.related_objects:
             if rel.many_to_many:
                 through = rel.through
