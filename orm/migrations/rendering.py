@@ -102,6 +102,26 @@ def check_references(states: Mapping[ModelKey, ModelState], keys: Collection[Mod
                     )
 
 
+def _parents_first(states: Mapping[ModelKey, ModelState]) -> list[ModelState]:
+    """``states`` ordered so a concrete parent renders before the models inheriting from it."""
+    ordered: list[ModelState] = []
+    done: set[ModelKey] = set()
+
+    def visit(key: ModelKey, path: tuple[ModelKey, ...]) -> None:
+        if key in done or key not in states:
+            return
+        if key in path:
+            raise InvalidStateError(f"Model {key[0]}.{key[1]} inherits from itself through its bases.")
+        for parent in states[key].parent_keys():
+            visit(parent, (*path, key))
+        done.add(key)
+        ordered.append(states[key])
+
+    for key in states:
+        visit(key, ())
+    return ordered
+
+
 class StateApps(Apps):
     """A registry of historical models rendered from a state (see the module docstring)."""
 
@@ -117,7 +137,7 @@ class StateApps(Apps):
         """A new registry with a class for every model of ``states``."""
         check_references(states, states.keys())
         apps = cls()
-        for state in states.values():
+        for state in _parents_first(states):
             state.render(apps)
         apps._check_pending()
         return apps
@@ -140,7 +160,9 @@ class StateApps(Apps):
         Returns this registry, or a new one rendered from scratch when this one
         is no longer the latest of its family.
         """
-        if not self.is_latest:
+        # A child model (multi-table inheritance) is a subclass of its parent's
+        # class: re-rendering part of a family would leave stale subclasses.
+        if not self.is_latest or any(state.parent_keys() for state in states.values()):
             return StateApps.render(states)
         closure = self._closure(states, changed)
         check_references(states, [key for key in closure if key in states])

@@ -21,7 +21,7 @@ from typing import Any
 from orm.exceptions import FieldError
 from orm.fields import NOT_PROVIDED, deep_deconstruct
 from orm.migrations.exceptions import InvalidStateError
-from orm.migrations.references import ModelKey, get_references, relation_keys
+from orm.migrations.references import ModelKey, get_references, relation_keys, resolve_relation
 from orm.migrations.renaming import rename_field_in_options
 from orm.migrations.rendering import StateApps
 from orm.models import Model
@@ -117,11 +117,17 @@ class ModelState:
                         f"state names models with strings: {role}={target._meta.label_lower!r}."
                     )
         for base in self.bases:
-            if isinstance(base, str) or (isinstance(base, type) and issubclass(base, Model)
-                                         and base is not Model and not base._meta.abstract):
+            if isinstance(base, str):
+                if "." not in base:
+                    raise InvalidStateError(
+                        f"Model {label} has the base {base!r}: name a concrete parent model as "
+                        "'app_label.modelname' (multi-table inheritance)."
+                    )
+            elif (isinstance(base, type) and issubclass(base, Model)
+                    and base is not Model and not base._meta.abstract):
                 raise InvalidStateError(
-                    f"Model {label} has the base {base!r}: only orm.Model and mixins can be bases "
-                    "(multi-table inheritance is not supported)."
+                    f"Model {label} has the base {base!r}: a migration state names a concrete parent "
+                    f"model with a string, bases=({base._meta.label_lower!r},)."
                 )
         seen = set()
         for manager_name, _ in self.managers:
@@ -165,7 +171,7 @@ class ModelState:
 
     def relation_keys(self) -> set[ModelKey]:
         """The models this model's fields point at (targets and join models)."""
-        return relation_keys(self.key, self.fields.values())
+        return relation_keys(self.key, self.fields.values()) | set(self.parent_keys())
 
     # -- building ----------------------------------------------------------------
     @classmethod
@@ -219,7 +225,30 @@ class ModelState:
         body["__module__"] = "__fake__"
         for name, manager in self.managers:
             body[name] = _copy_manager(manager)
-        return type(self.name, self.bases, body)
+        return type(self.name, self.render_bases(apps), body)
+
+    def parent_keys(self) -> list[ModelKey]:
+        """The concrete parents this model inherits from (multi-table inheritance), as keys."""
+        return [resolve_relation(base, self.app_label, self.name_lower) for base in self.bases
+                if isinstance(base, str)]
+
+    def render_bases(self, apps: Any) -> tuple[Any, ...]:
+        """The bases with each ``"app.model"`` string replaced by that historical model of ``apps``."""
+        if not any(isinstance(base, str) for base in self.bases):
+            return self.bases
+        bases = []
+        for base in self.bases:
+            if isinstance(base, str):
+                app_label, model_name = resolve_relation(base, self.app_label, self.name_lower)
+                try:
+                    base = apps.get_model(app_label, model_name)
+                except LookupError:
+                    raise InvalidStateError(
+                        f"Model {self.app_label}.{self.name} inherits from '{app_label}.{model_name}', which "
+                        "is not in the migration state. Create the parent model first."
+                    ) from None
+            bases.append(base)
+        return tuple(bases)
 
     # -- comparison --------------------------------------------------------------
     def _signature(self) -> tuple[Any, ...]:
@@ -263,7 +292,9 @@ def _flat_bases(model: Any) -> tuple[Any, ...]:
     flat = sorted(set(flatten(model)), key=model.__mro__.index)
     if not any(isinstance(base, type) and issubclass(base, Model) for base in flat):
         flat.insert(0, Model)
-    return tuple(flat)
+    # A concrete parent (multi-table inheritance) is named by label, as Django's states do.
+    return tuple(base._meta.label_lower if getattr(base, "_meta", None) is not None and not base._meta.abstract
+                 else base for base in flat)
 
 
 def _managers(model: Any) -> list[tuple[str, Any]]:
