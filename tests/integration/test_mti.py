@@ -190,3 +190,50 @@ async def test_async_twins_save_and_query_both_tables(models: dict[str, Any]) ->
     assert got.name == "Async"
     await got.adelete()
     assert await models["Place"].objects.acount() == 0
+
+
+def test_own_primary_key_abstract_mixin_and_proxy_of_a_child(db: str) -> None:
+    apps = Apps()
+
+    class Stamp(orm.Model):
+        stamp = orm.IntegerField(default=0)
+        Meta = meta(apps, abstract=True)
+
+    class Place(orm.Model):
+        name = orm.CharField(max_length=50)
+        Meta = meta(apps)
+
+    class Shop(Stamp, Place):
+        code = orm.CharField(max_length=5)
+        Meta = meta(apps)
+
+    class Kiosk(Place):
+        uid = orm.BigAutoField(primary_key=True)
+        size = orm.IntegerField(default=1)
+        Meta = meta(apps)
+
+    class LoudShop(Shop):
+        Meta = meta(apps, proxy=True)
+
+        def shout(self) -> str:
+            return str(self.name).upper()
+
+    orm.create_tables(Place, Shop, Kiosk)
+    try:
+        assert [f.name for f in Shop._meta.concrete_fields] == ["id", "name", "place_ptr", "stamp", "code"]
+        Place.objects.create(name="first")
+        kiosk = Kiosk.objects.create(name="k", size=5)
+        assert kiosk._meta.pk.name == "uid" and not kiosk._meta.get_field("place_ptr").primary_key
+        assert kiosk.place_ptr_id == kiosk.id != kiosk.uid
+        got = Kiosk.objects.get(name="k")
+        got.name = "k2"
+        got.save()
+        assert Place.objects.get(pk=kiosk.id).name == "k2"
+        assert kiosk.delete() == (2, {"mtiapp.Kiosk": 1, "mtiapp.Place": 1})
+        Shop.objects.create(name="s", code="c", stamp=3)
+        loud = LoudShop.objects.get(name="s", stamp=3)
+        assert loud.shout() == "S"
+        assert loud.delete() == (2, {"mtiapp.LoudShop": 1, "mtiapp.Place": 1})
+        assert list(Place.objects.values_list("name", flat=True)) == ["first"]
+    finally:
+        orm.drop_tables(Place, Shop, Kiosk)
