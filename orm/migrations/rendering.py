@@ -102,6 +102,17 @@ def check_references(states: Mapping[ModelKey, ModelState], keys: Collection[Mod
                     )
 
 
+def _families(states: Mapping[ModelKey, ModelState]) -> set[ModelKey]:
+    """Keys of the models that inherit from a model of ``states`` (children, proxies) and of their parents."""
+    found: set[ModelKey] = set()
+    for key, state in states.items():
+        parents = state.parent_keys()
+        if parents:
+            found.add(key)
+            found.update(parents)
+    return found
+
+
 def _parents_first(states: Mapping[ModelKey, ModelState]) -> list[ModelState]:
     """``states`` ordered so a concrete parent renders before the models inheriting from it."""
     ordered: list[ModelState] = []
@@ -160,11 +171,13 @@ class StateApps(Apps):
         Returns this registry, or a new one rendered from scratch when this one
         is no longer the latest of its family.
         """
-        # A child model (multi-table inheritance) is a subclass of its parent's
-        # class: re-rendering part of a family would leave stale subclasses.
-        if not self.is_latest or any(state.parent_keys() for state in states.values()):
+        if not self.is_latest:
             return StateApps.render(states)
         closure = self._closure(states, changed)
+        if closure & _families(states):
+            # A child or proxy model is a subclass of its parent's class:
+            # re-rendering part of such a family would leave stale subclasses.
+            return StateApps.render(states)
         check_references(states, [key for key in closure if key in states])
         # From here on, shared classes change: every other registry of the
         # family must render from scratch if it is changed later.

@@ -30,7 +30,7 @@ from orm.models.manager import BaseManager, Manager
 #: ``Meta`` options a state keeps (``app_label`` and ``apps`` are the renderer's).
 STATE_OPTIONS = frozenset({
     "db_table", "ordering", "indexes", "constraints", "unique_together",
-    "get_latest_by", "verbose_name", "verbose_name_plural",
+    "get_latest_by", "verbose_name", "verbose_name_plural", "proxy",
 })
 
 
@@ -178,20 +178,21 @@ class ModelState:
     def from_model(cls, model: Any) -> ModelState:
         """The state of a model class: its own fields (cloned), options, bases and managers."""
         meta = model._meta
-        if meta.proxy:
-            raise InvalidStateError(
-                f"{meta.label} is a proxy model: migration states leave proxies out (they have "
-                "no table); ProjectState.from_apps skips them."
-            )
-        fields = [(f.name, _clone_to_concrete(f)) for f in [*meta.local_fields, *meta.local_many_to_many]]
         options: dict[str, Any] = {}
-        if meta.db_table != f"{meta.app_label}_{meta.model_name}":
-            options["db_table"] = meta.db_table
-        if meta.ordering:
+        if meta.proxy:
+            # As Django: no fields (they are the concrete model's), the proxied
+            # model as the base, and Meta's own options only.
+            fields: list[tuple[str, Any]] = []
+            options["proxy"] = True
+        else:
+            fields = [(f.name, _clone_to_concrete(f)) for f in [*meta.local_fields, *meta.local_many_to_many]]
+            if meta.db_table != f"{meta.app_label}_{meta.model_name}":
+                options["db_table"] = meta.db_table
+        if meta.ordering and (not meta.proxy or "ordering" in meta.original_attrs):
             options["ordering"] = list(meta.ordering)
         if meta.unique_together:
             options["unique_together"] = normalize_together(meta.unique_together)
-        if meta.get_latest_by is not None:
+        if meta.get_latest_by is not None and (not meta.proxy or "get_latest_by" in meta.original_attrs):
             options["get_latest_by"] = meta.get_latest_by
         if "verbose_name" in meta.original_attrs:
             options["verbose_name"] = meta.verbose_name
@@ -402,12 +403,12 @@ class ProjectState:
 
     @classmethod
     def from_apps(cls, apps: Any) -> ProjectState:
-        """The state of every model of a registry (automatic join models and proxies excluded).
+        """The state of every model of a registry (automatic join models excluded).
 
-        Proxy models are left out: they have no table, so no migration
-        operation concerns them (a historical registry has no proxies).
+        Proxy models are included, as Django includes them: ``options={"proxy":
+        True}`` and the proxied model as base (their operations touch no table).
         """
-        states = [ModelState.from_model(model) for model in apps.get_models() if not model._meta.proxy]
+        states = [ModelState.from_model(model) for model in apps.get_models()]
         return cls({state.key: state for state in states})
 
     def __eq__(self, other: object) -> bool:

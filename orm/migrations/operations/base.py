@@ -62,6 +62,14 @@ class Operation:
         """Undo :meth:`database_forwards`: ``from_state`` is the state after this operation."""
         raise NotImplementedError(f"{type(self).__name__} must define database_backwards().")
 
+    def allow_migrate_model(self, connection_alias: str, model: Any) -> bool:
+        """Whether this operation may change ``model``'s table on ``connection_alias`` (Django's).
+
+        A proxy model has no table of its own, so its operations change the
+        state only.
+        """
+        return not model._meta.proxy
+
     def describe(self) -> str:
         """A one-line human description."""
         args, kwargs = self._constructor_args

@@ -99,13 +99,17 @@ class CreateModel(ModelOperation):
         self, app_label: str, schema_editor: MigrationSchemaEditor, from_state: ProjectState,
         to_state: ProjectState,
     ) -> None:
-        schema_editor.create_model(to_state.apps.get_model(app_label, self.name))
+        model = to_state.apps.get_model(app_label, self.name)
+        if self.allow_migrate_model(schema_editor.connection.alias, model):
+            schema_editor.create_model(model)
 
     def database_backwards(
         self, app_label: str, schema_editor: MigrationSchemaEditor, from_state: ProjectState,
         to_state: ProjectState,
     ) -> None:
-        schema_editor.delete_model(from_state.apps.get_model(app_label, self.name))
+        model = from_state.apps.get_model(app_label, self.name)
+        if self.allow_migrate_model(schema_editor.connection.alias, model):
+            schema_editor.delete_model(model)
 
     def describe(self) -> str:
         return f"Create model {self.name}"
@@ -214,13 +218,17 @@ class DeleteModel(ModelOperation):
         self, app_label: str, schema_editor: MigrationSchemaEditor, from_state: ProjectState,
         to_state: ProjectState,
     ) -> None:
-        schema_editor.delete_model(from_state.apps.get_model(app_label, self.name))
+        model = from_state.apps.get_model(app_label, self.name)
+        if self.allow_migrate_model(schema_editor.connection.alias, model):
+            schema_editor.delete_model(model)
 
     def database_backwards(
         self, app_label: str, schema_editor: MigrationSchemaEditor, from_state: ProjectState,
         to_state: ProjectState,
     ) -> None:
-        schema_editor.create_model(to_state.apps.get_model(app_label, self.name))
+        model = to_state.apps.get_model(app_label, self.name)
+        if self.allow_migrate_model(schema_editor.connection.alias, model):
+            schema_editor.create_model(model)
 
     def references_model(self, name: str, app_label: str) -> bool:
         # The deleted model may have pointed at any model.
