@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from orm.db.routers import router
 from orm.fields import deep_deconstruct
 
 if TYPE_CHECKING:
@@ -66,9 +67,18 @@ class Operation:
         """Whether this operation may change ``model``'s table on ``connection_alias`` (Django's).
 
         A proxy model has no table of its own, so its operations change the
-        state only.
+        state only; otherwise the routers' ``allow_migrate`` decides (hints
+        ``model_name`` and ``model``). The state moves on either way.
         """
-        return not model._meta.proxy
+        if model._meta.proxy:
+            return False
+        if not router.routers:
+            return True  # nothing to ask: skip the call on every operation
+        return router.allow_migrate_model(connection_alias, model)
+
+    def migrates(self, schema_editor: MigrationSchemaEditor, model: Any) -> bool:
+        """:meth:`allow_migrate_model` on the editor's database."""
+        return self.allow_migrate_model(schema_editor.connection.alias, model)
 
     def describe(self) -> str:
         """A one-line human description."""

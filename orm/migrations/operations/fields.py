@@ -94,6 +94,8 @@ class AddField(FieldOperation):
     ) -> None:
         to_model = to_state.apps.get_model(app_label, self.model_name)
         from_model = from_state.apps.get_model(app_label, self.model_name)
+        if not self.migrates(schema_editor, to_model):
+            return
         field = to_model._meta.get_field(self.name)
         if not self.preserve_default:
             # The historical field has no default; existing rows still need this one.
@@ -109,7 +111,8 @@ class AddField(FieldOperation):
         to_state: ProjectState,
     ) -> None:
         from_model = from_state.apps.get_model(app_label, self.model_name)
-        schema_editor.remove_field(from_model, from_model._meta.get_field(self.name))
+        if self.migrates(schema_editor, from_model):
+            schema_editor.remove_field(from_model, from_model._meta.get_field(self.name))
 
     def describe(self) -> str:
         return f"Add field {self.name} to {self.model_name}"
@@ -146,7 +149,8 @@ class RemoveField(FieldOperation):
         to_state: ProjectState,
     ) -> None:
         from_model = from_state.apps.get_model(app_label, self.model_name)
-        schema_editor.remove_field(from_model, from_model._meta.get_field(self.name))
+        if self.migrates(schema_editor, from_model):
+            schema_editor.remove_field(from_model, from_model._meta.get_field(self.name))
 
     def database_backwards(
         self, app_label: str, schema_editor: MigrationSchemaEditor, from_state: ProjectState,
@@ -154,7 +158,8 @@ class RemoveField(FieldOperation):
     ) -> None:
         to_model = to_state.apps.get_model(app_label, self.model_name)
         from_model = from_state.apps.get_model(app_label, self.model_name)
-        schema_editor.add_field(from_model, to_model._meta.get_field(self.name))
+        if self.migrates(schema_editor, to_model):
+            schema_editor.add_field(from_model, to_model._meta.get_field(self.name))
 
     def describe(self) -> str:
         return f"Remove field {self.name} from {self.model_name}"
@@ -193,6 +198,8 @@ class AlterField(FieldOperation):
     ) -> None:
         to_model = to_state.apps.get_model(app_label, self.model_name)
         from_model = from_state.apps.get_model(app_label, self.model_name)
+        if not self.migrates(schema_editor, to_model):
+            return
         from_field = from_model._meta.get_field(self.name)
         to_field = to_model._meta.get_field(self.name)
         if not self.preserve_default:
@@ -268,6 +275,8 @@ class RenameField(FieldOperation):
     ) -> None:
         to_model = to_state.apps.get_model(app_label, self.model_name)
         from_model = from_state.apps.get_model(app_label, self.model_name)
+        if not self.migrates(schema_editor, to_model):
+            return
         schema_editor.alter_field(
             from_model, from_model._meta.get_field(from_name), to_model._meta.get_field(to_name))
 

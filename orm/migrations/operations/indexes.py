@@ -48,13 +48,17 @@ class AddIndex(IndexOperation):
         self, app_label: str, schema_editor: MigrationSchemaEditor, from_state: ProjectState,
         to_state: ProjectState,
     ) -> None:
-        schema_editor.add_index(to_state.apps.get_model(app_label, self.model_name), self.index)
+        model = to_state.apps.get_model(app_label, self.model_name)
+        if self.migrates(schema_editor, model):
+            schema_editor.add_index(model, self.index)
 
     def database_backwards(
         self, app_label: str, schema_editor: MigrationSchemaEditor, from_state: ProjectState,
         to_state: ProjectState,
     ) -> None:
-        schema_editor.remove_index(from_state.apps.get_model(app_label, self.model_name), self.index)
+        model = from_state.apps.get_model(app_label, self.model_name)
+        if self.migrates(schema_editor, model):
+            schema_editor.remove_index(model, self.index)
 
     def describe(self) -> str:
         return (f"Create index {self.index.name} on field(s) {', '.join(self.index.fields)} "
@@ -94,14 +98,18 @@ class RemoveIndex(IndexOperation):
         to_state: ProjectState,
     ) -> None:
         index = from_state.get_model_state(app_label, self.model_name).get_index_by_name(self.name)
-        schema_editor.remove_index(from_state.apps.get_model(app_label, self.model_name), index)
+        model = from_state.apps.get_model(app_label, self.model_name)
+        if self.migrates(schema_editor, model):
+            schema_editor.remove_index(model, index)
 
     def database_backwards(
         self, app_label: str, schema_editor: MigrationSchemaEditor, from_state: ProjectState,
         to_state: ProjectState,
     ) -> None:
         index = to_state.get_model_state(app_label, self.model_name).get_index_by_name(self.name)
-        schema_editor.add_index(to_state.apps.get_model(app_label, self.model_name), index)
+        model = to_state.apps.get_model(app_label, self.model_name)
+        if self.migrates(schema_editor, model):
+            schema_editor.add_index(model, index)
 
     def describe(self) -> str:
         return f"Remove index {self.name} from {self.model_name}"
@@ -165,7 +173,8 @@ class RenameIndex(IndexOperation):
         new_index = self._index(to_state, app_label, schema_editor, self.new_name)
         if old_index.name != new_index.name:
             model = to_state.apps.get_model(app_label, self.model_name)
-            schema_editor.rename_index(model, old_index, new_index)
+            if self.migrates(schema_editor, model):
+                schema_editor.rename_index(model, old_index, new_index)
 
     def database_backwards(
         self, app_label: str, schema_editor: MigrationSchemaEditor, from_state: ProjectState,
@@ -176,7 +185,8 @@ class RenameIndex(IndexOperation):
         new_index = self._index(to_state, app_label, schema_editor, self.old_name)
         if old_index.name != new_index.name:
             model = to_state.apps.get_model(app_label, self.model_name)
-            schema_editor.rename_index(model, old_index, new_index)
+            if self.migrates(schema_editor, model):
+                schema_editor.rename_index(model, old_index, new_index)
 
     def describe(self) -> str:
         if self.old_name:
@@ -213,13 +223,17 @@ class AddConstraint(IndexOperation):
         self, app_label: str, schema_editor: MigrationSchemaEditor, from_state: ProjectState,
         to_state: ProjectState,
     ) -> None:
-        schema_editor.add_constraint(to_state.apps.get_model(app_label, self.model_name), self.constraint)
+        model = to_state.apps.get_model(app_label, self.model_name)
+        if self.migrates(schema_editor, model):
+            schema_editor.add_constraint(model, self.constraint)
 
     def database_backwards(
         self, app_label: str, schema_editor: MigrationSchemaEditor, from_state: ProjectState,
         to_state: ProjectState,
     ) -> None:
-        schema_editor.remove_constraint(from_state.apps.get_model(app_label, self.model_name), self.constraint)
+        model = from_state.apps.get_model(app_label, self.model_name)
+        if self.migrates(schema_editor, model):
+            schema_editor.remove_constraint(model, self.constraint)
 
     def describe(self) -> str:
         return f"Create constraint {self.constraint.name} on model {self.model_name}"
@@ -253,14 +267,18 @@ class RemoveConstraint(IndexOperation):
         to_state: ProjectState,
     ) -> None:
         constraint = from_state.get_model_state(app_label, self.model_name).get_constraint_by_name(self.name)
-        schema_editor.remove_constraint(from_state.apps.get_model(app_label, self.model_name), constraint)
+        model = from_state.apps.get_model(app_label, self.model_name)
+        if self.migrates(schema_editor, model):
+            schema_editor.remove_constraint(model, constraint)
 
     def database_backwards(
         self, app_label: str, schema_editor: MigrationSchemaEditor, from_state: ProjectState,
         to_state: ProjectState,
     ) -> None:
         constraint = to_state.get_model_state(app_label, self.model_name).get_constraint_by_name(self.name)
-        schema_editor.add_constraint(to_state.apps.get_model(app_label, self.model_name), constraint)
+        model = to_state.apps.get_model(app_label, self.model_name)
+        if self.migrates(schema_editor, model):
+            schema_editor.add_constraint(model, constraint)
 
     def describe(self) -> str:
         return f"Remove constraint {self.name} from model {self.model_name}"

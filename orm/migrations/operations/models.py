@@ -100,7 +100,7 @@ class CreateModel(ModelOperation):
         to_state: ProjectState,
     ) -> None:
         model = to_state.apps.get_model(app_label, self.name)
-        if self.allow_migrate_model(schema_editor.connection.alias, model):
+        if self.migrates(schema_editor, model):
             schema_editor.create_model(model)
 
     def database_backwards(
@@ -108,7 +108,7 @@ class CreateModel(ModelOperation):
         to_state: ProjectState,
     ) -> None:
         model = from_state.apps.get_model(app_label, self.name)
-        if self.allow_migrate_model(schema_editor.connection.alias, model):
+        if self.migrates(schema_editor, model):
             schema_editor.delete_model(model)
 
     def describe(self) -> str:
@@ -219,7 +219,7 @@ class DeleteModel(ModelOperation):
         to_state: ProjectState,
     ) -> None:
         model = from_state.apps.get_model(app_label, self.name)
-        if self.allow_migrate_model(schema_editor.connection.alias, model):
+        if self.migrates(schema_editor, model):
             schema_editor.delete_model(model)
 
     def database_backwards(
@@ -227,7 +227,7 @@ class DeleteModel(ModelOperation):
         to_state: ProjectState,
     ) -> None:
         model = to_state.apps.get_model(app_label, self.name)
-        if self.allow_migrate_model(schema_editor.connection.alias, model):
+        if self.migrates(schema_editor, model):
             schema_editor.create_model(model)
 
     def references_model(self, name: str, app_label: str) -> bool:
@@ -271,13 +271,15 @@ class RenameModel(ModelOperation):
         self, app_label: str, schema_editor: MigrationSchemaEditor, from_state: ProjectState,
         to_state: ProjectState,
     ) -> None:
-        self._rename(app_label, schema_editor, from_state, to_state, self.old_name, self.new_name)
+        if self.migrates(schema_editor, to_state.apps.get_model(app_label, self.new_name)):
+            self._rename(app_label, schema_editor, from_state, to_state, self.old_name, self.new_name)
 
     def database_backwards(
         self, app_label: str, schema_editor: MigrationSchemaEditor, from_state: ProjectState,
         to_state: ProjectState,
     ) -> None:
-        self._rename(app_label, schema_editor, from_state, to_state, self.new_name, self.old_name)
+        if self.migrates(schema_editor, to_state.apps.get_model(app_label, self.old_name)):
+            self._rename(app_label, schema_editor, from_state, to_state, self.new_name, self.old_name)
 
     @staticmethod
     def _rename(
@@ -357,6 +359,8 @@ class AlterModelTable(ModelOptionOperation):
     ) -> None:
         old_model = from_state.apps.get_model(app_label, self.name)
         new_model = to_state.apps.get_model(app_label, self.name)
+        if not self.migrates(schema_editor, new_model):
+            return
         _alter_db_table(schema_editor, new_model, old_model)
         # Automatic join tables are named after the model's table.
         for old_field, new_field in zip(
@@ -446,6 +450,8 @@ class AlterUniqueTogether(ModelOptionOperation):
         to_state: ProjectState,
     ) -> None:
         new_model = to_state.apps.get_model(app_label, self.name)
+        if not self.migrates(schema_editor, new_model):
+            return
         old_state = from_state.get_model_state(app_label, self.name)
         new_state = to_state.get_model_state(app_label, self.name)
         schema_editor.alter_unique_together(
