@@ -97,6 +97,7 @@ class Options:
         self._forward: dict[str, Any] = {}
         self._reverse: dict[str, Any] = {}
         self._concrete: list[Any] | None = None
+        self._local_concrete: list[Any] | None = None
         for term in self.ordering:
             if isinstance(term, str) and term != "?" and not ORDERING_PATTERN.match(term):
                 raise FieldError(
@@ -160,7 +161,7 @@ class Options:
         self._forward[field.name] = field
         if field.attname != field.name:
             self._forward[field.attname] = field
-        self._concrete = None
+        self._concrete = self._local_concrete = None
 
     def add_related_object(self, rel: Any) -> None:
         """Register a reverse relation pointing at this model."""
@@ -185,7 +186,7 @@ class Options:
 
     def expire_cache(self) -> None:
         """Forget the field lists derived from the fields (rebuilt on next use)."""
-        self._concrete = None
+        self._concrete = self._local_concrete = None
 
     @property
     def concrete_fields(self) -> list[Any]:
@@ -197,7 +198,10 @@ class Options:
     @property
     def local_concrete_fields(self) -> list[Any]:
         """Fields with a column in this model's own table, in table order."""
-        return [f for f in self.local_fields if f.concrete]
+        if self._local_concrete is None:
+            # Cached as concrete_fields: every save and insert reads it.
+            self._local_concrete = [f for f in self.local_fields if f.concrete]
+        return self._local_concrete
 
     @property
     def fields(self) -> list[Any]:
