@@ -586,8 +586,8 @@ class Model(metaclass=ModelBase):
         fields = [f for f in meta.local_concrete_fields if not f.primary_key]
         if update_fields is not None:
             fields = [f for f in fields if f.name in update_fields or f.attname in update_fields]
-            if not fields and meta.concrete_model is not type(self)._meta.concrete_model:
-                return True  # a parent none of whose fields are named is left alone, as Django
+            if not fields:
+                return True  # a table none of whose fields are named is left alone, as Django
         pk_value = getattr(self, meta.pk.attname)
         if pk_value is None and (force_update or update_fields):
             raise ValueError("Cannot force an update in save() with no primary key.")

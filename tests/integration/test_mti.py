@@ -237,3 +237,36 @@ def test_own_primary_key_abstract_mixin_and_proxy_of_a_child(db: str) -> None:
         assert list(Place.objects.values_list("name", flat=True)) == ["first"]
     finally:
         orm.drop_tables(Place, Shop, Kiosk)
+
+
+def _tables_written(queries: list[tuple[str, Any]]) -> list[tuple[str, str]]:
+    """(statement kind, table) of each INSERT/UPDATE/DELETE, in order."""
+    found = []
+    for sql, _params in queries:
+        kind = sql.split(" ", 1)[0]
+        if kind in ("INSERT", "UPDATE", "DELETE"):
+            table = sql.split('"')[1]
+            found.append((kind, table))
+    return found
+
+
+def test_save_and_delete_statements_go_parent_first(models: dict[str, Any], count_queries: Any) -> None:
+    restaurant = models["Restaurant"]
+    with count_queries() as counter:
+        r = restaurant.objects.create(name="Pizzeria")
+    assert _tables_written(counter.queries) == [("INSERT", "mtiapp_place"), ("INSERT", "mtiapp_restaurant")]
+    r.name, r.serves_pizza = "Trattoria", True
+    with count_queries() as counter:
+        r.save()
+    assert _tables_written(counter.queries) == [("UPDATE", "mtiapp_place"), ("UPDATE", "mtiapp_restaurant")]
+    with count_queries() as counter:
+        r.save(update_fields=["serves_pizza"])
+    assert _tables_written(counter.queries) == [("UPDATE", "mtiapp_restaurant")]
+    with count_queries() as counter:
+        r.delete()
+    assert sorted(_tables_written(counter.queries)) == [("DELETE", "mtiapp_place"), ("DELETE", "mtiapp_restaurant")]
+    r2 = restaurant.objects.create(name="Other")
+    with count_queries() as counter:
+        r2.save(update_fields=["name"])
+    assert _tables_written(counter.queries) == [("UPDATE", "mtiapp_place")]
+    assert len(counter.queries) == 1  # the child's table is not even read, as Django
