@@ -544,7 +544,7 @@ class Model(metaclass=ModelBase):
                 # Parents' rows first (each child row points at its parent's),
                 # all in one transaction so a failure leaves no half-saved object.
                 with transaction.atomic(using=using, savepoint=False):
-                    inserted = self._save_parents(cls, using, update_fields, force_insert)
+                    inserted = inheritance.save_parents(self, cls, using, update_fields, force_insert)
                     updated = self._save_table(raw, force_insert or inserted, force_update, using,
                                                update_fields, cls)
             else:
@@ -554,26 +554,6 @@ class Model(metaclass=ModelBase):
         if not meta.auto_created and post_save.receivers:
             post_save.send(sender=cls, instance=self, created=not updated, update_fields=update_fields,
                            raw=raw, using=using)
-
-    def _save_parents(self, cls: Any, using: str, update_fields: frozenset[str] | None,
-                      force_insert: bool) -> bool:
-        """Save the rows of ``cls``'s concrete parents, farthest first; True if one was inserted.
-
-        As Django's ``_save_parents``: the link and the parent's primary key
-        are kept in sync both ways, so a child saved with only its link set
-        updates the existing parent row.
-        """
-        inserted = False
-        for parent, link in cls._meta.parents.items():
-            parent_pk = parent._meta.pk.attname
-            if getattr(self, parent_pk) is None and getattr(self, link.attname) is not None:
-                setattr(self, parent_pk, getattr(self, link.attname))
-            parent_inserted = self._save_parents(parent, using, update_fields, force_insert)
-            updated = self._save_table(False, force_insert or parent_inserted, False, using, update_fields, parent)
-            inserted = inserted or not updated
-            setattr(self, link.attname, getattr(self, parent_pk))
-            self._state.fields_cache.pop(link.name, None)
-        return inserted
 
     def _save_table(self, raw: bool, force_insert: bool, force_update: bool, using: str,
                     update_fields: frozenset[str] | None, cls: Any = None) -> bool:

@@ -93,3 +93,23 @@ def parent_link_values(obj: Any, value: Any) -> None:
     for link in meta.parents.values():
         if link is not None and link is not meta.pk:
             setattr(obj, link.target_field.attname, value)
+
+
+def save_parents(obj: Any, cls: Any, using: str, update_fields: Any, force_insert: bool) -> bool:
+    """Save the rows of ``cls``'s concrete parents for ``obj``, farthest first; True if one was inserted.
+
+    As Django's ``Model._save_parents``: the link and the parent's primary
+    key are kept in sync both ways, so a child saved with only its link set
+    updates the existing parent row.
+    """
+    inserted = False
+    for parent, link in cls._meta.parents.items():
+        parent_pk = parent._meta.pk.attname
+        if getattr(obj, parent_pk) is None and getattr(obj, link.attname) is not None:
+            setattr(obj, parent_pk, getattr(obj, link.attname))
+        parent_inserted = save_parents(obj, parent, using, update_fields, force_insert)
+        updated = obj._save_table(False, force_insert or parent_inserted, False, using, update_fields, parent)
+        inserted = inserted or not updated
+        setattr(obj, link.attname, getattr(obj, parent_pk))
+        obj._state.fields_cache.pop(link.name, None)
+    return inserted
