@@ -185,7 +185,7 @@ class ModelState:
             fields: list[tuple[str, Any]] = []
             options["proxy"] = True
         else:
-            fields = [(f.name, _clone_to_concrete(f)) for f in [*meta.local_fields, *meta.local_many_to_many]]
+            fields = [(f.name, f.clone()) for f in [*meta.local_fields, *meta.local_many_to_many]]
             if meta.db_table != f"{meta.app_label}_{meta.model_name}":
                 options["db_table"] = meta.db_table
         if meta.ordering and (not meta.proxy or "ordering" in meta.original_attrs):
@@ -267,16 +267,6 @@ class ModelState:
 
     def __repr__(self) -> str:
         return f"<ModelState: '{self.app_label}.{self.name}'>"
-
-
-def _clone_to_concrete(field: Any) -> Any:
-    """``field.clone()``, with a relation to a proxy model pointed at its concrete
-    model: states leave proxies out, and the column refers to that table anyway."""
-    clone = field.clone()
-    target = getattr(field.remote_field, "model", None) if field.remote_field is not None else None
-    if target is not None and not isinstance(target, str) and target._meta.proxy:
-        clone.remote_field.model = target._meta.concrete_model._meta.label_lower
-    return clone
 
 
 def _flat_bases(model: Any) -> tuple[Any, ...]:

@@ -216,9 +216,11 @@ def test_migration_states_and_the_autodetector_create_proxies_after_their_base()
     text = MigrationWriter(changes["proxyapp"][0]).as_string()
     assert 'bases=("proxyapp.person",),' in text and '"proxy": True' in text
     assert MigrationAutodetector(state, ProjectState.from_apps(found["Person"]._meta.apps)).changes() == {}
-    # A relation to a proxy is still recorded against the concrete model (it owns the table).
+    # A relation to a proxy names the proxy, as Django; its column refers to the concrete table.
     pet_owner = state.models["proxyapp", "pet"].fields["owner"]
-    assert pet_owner.remote_field.model == "proxyapp.person"
+    assert pet_owner.remote_field.model == "proxyapp.orderedperson"
+    historical_owner = state.apps.get_model("proxyapp", "pet")._meta.get_field("owner")
+    assert historical_owner.remote_field.model is state.apps.get_model("proxyapp", "orderedperson")
     rendered = state.apps.get_model("proxyapp", "vip")
     assert rendered._meta.proxy and rendered._meta.concrete_model is state.apps.get_model("proxyapp", "person")
     assert [f.name for f in rendered._meta.concrete_fields] == ["id", "name", "kind"]
@@ -253,7 +255,7 @@ def test_migrate_creates_and_drops_no_table_for_a_proxy(db: str) -> None:
     from orm import migrations
 
     drop = type("Migration", (migrations.Migration,), {"operations": [
-        migrations.DeleteModel("Vip"), migrations.DeleteModel("OrderedPerson")]})("0002_drop", "proxyapp")
+        migrations.DeleteModel("Vip")]})("0002_drop", "proxyapp")
     with orm.connection.schema_editor() as editor:
         drop.apply(after.clone(), editor)
     assert set(orm.connection.introspection.table_names()) == tables
