@@ -433,6 +433,8 @@ class MigrationExecutor:
         for operation in migration.operations:
             if isinstance(operation, CreateModel):
                 model = apps.get_model(migration.app_label, operation.name)
+                if model._meta.proxy:
+                    continue  # no table of its own
                 if model._meta.db_table not in tables:
                     return False, state
                 found = True

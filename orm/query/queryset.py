@@ -386,6 +386,11 @@ class QuerySet(BaseQuerySet[M]):
         objs = list(objs)
         if batch_size is not None and batch_size <= 0:
             raise ValueError("Batch size must be a positive integer.")
+        meta = self.model._meta
+        if any(parent._meta.concrete_model is not meta.concrete_model for parent in meta.get_parent_list()):
+            # As Django: one INSERT per table and row would be needed, and the
+            # parents' keys are not returned by every backend's bulk insert.
+            raise ValueError("Can't bulk create a multi-table inherited model")
         writes.bulk_insert(self.model, objs, self.db, batch_size, ignore_conflicts, update_conflicts,
                            update_fields, unique_fields)
         return objs
