@@ -280,16 +280,9 @@ class AsyncPaginator(BasePaginator):
     ``async for page in paginator`` yields every page.
     """
 
-    def __init__(
-        self,
-        object_list: Any,
-        per_page: int | str,
-        orphans: int | str = 0,
-        allow_empty_first_page: bool = True,
-        error_messages: Mapping[str, str] | None = None,
-    ) -> None:
-        super().__init__(object_list, per_page, orphans, allow_empty_first_page, error_messages)
-        self._cache_acount: int | None = None
+    # Set on the instance by the first acount(). A class default rather than an
+    # __init__ override keeps the unordered warning pointing at the caller.
+    _cache_acount: int | None = None
 
     async def __aiter__(self) -> AsyncIterator[AsyncPage]:
         for number in await self.apage_range():

@@ -230,8 +230,9 @@ def test_unordered_querysets_warn(entries: str) -> None:
     ) as record:
         orm.Paginator(Entry.objects.all(), 10)
     assert record[0].filename == __file__  # points at the caller's line
-    with pytest.warns(orm.UnorderedObjectListWarning):
+    with pytest.warns(orm.UnorderedObjectListWarning, match="Note'> QuerySet") as record:
         orm.AsyncPaginator(Note.objects.order_by(), 10)
+    assert record[0].filename == __file__
 
 
 def test_ordered_querysets_and_lists_do_not_warn(entries: str) -> None:
