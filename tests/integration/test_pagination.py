@@ -254,6 +254,10 @@ async def test_the_sync_paginator_is_refused_in_async_code(entries: str) -> None
     paginator = orm.Paginator(ordered(), 10)
     with pytest.raises(orm.SynchronousOnlyOperation, match=r"Use `orm.AsyncPaginator`"):
         paginator.count  # noqa: B018
+    # A page whose count is known still reads its rows through the QuerySet's guard.
+    paginator.__dict__["count"] = 23
+    with pytest.raises(orm.SynchronousOnlyOperation, match="cannot run in async code"):
+        list(paginator.page(1))
     # A list needs no database, so the sync paginator is fine on the event loop.
     assert orm.Paginator([1, 2, 3], 2).page(2).object_list == [3]
 
