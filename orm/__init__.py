@@ -7,6 +7,7 @@ from asgiref.sync import async_to_sync, sync_to_async
 
 import orm.query.generated  # noqa: F401  (gives GeneratedField its expression compiler)
 from orm import signals
+from orm._version import __version__
 from orm.db import transaction
 from orm.db.capture import capture_queries
 from orm.db.connections import configure, connection, connections
@@ -102,15 +103,12 @@ from orm.query.aggregates import Avg, Count, Max, Min, Sum
 from orm.query.expressions import (
     Case,
     Coalesce,
-    Exists,
     ExpressionWrapper,
     F,
     Func,
     Length,
     Lower,
-    OuterRef,
     RawSQL,
-    Subquery,
     Upper,
     Value,
     When,
@@ -119,6 +117,7 @@ from orm.query.lookups import Lookup, Transform
 from orm.query.prefetch import Prefetch, aprefetch_related_objects, prefetch_related_objects
 from orm.query.q import Q
 from orm.query.queryset import QuerySet
+from orm.query.subqueries import Exists, OuterRef, Subquery
 from orm.query.window import (
     CumeDist,
     DenseRank,
@@ -137,8 +136,6 @@ from orm.query.window import (
     WindowFrameExclusion,
 )
 from orm.utils.asyncio import to_async
-
-__version__ = "0.1.0"
 
 
 def migrate(

@@ -13,73 +13,36 @@ Migration files use it as Django's do::
 This package is the top layer: it may import every other, none imports it.
 """
 
-from orm.migrations.autodetector import MigrationAutodetector
-from orm.migrations.exceptions import InvalidStateError, IrreversibleError
-from orm.migrations.migration import Migration
-from orm.migrations.operations import (
-    AddConstraint,
-    AddField,
-    AddIndex,
-    AlterField,
-    AlterModelOptions,
-    AlterModelTable,
-    AlterUniqueTogether,
-    CreateModel,
-    DeleteModel,
-    Operation,
-    RemoveConstraint,
-    RemoveField,
-    RemoveIndex,
-    RenameField,
-    RenameIndex,
-    RenameModel,
-    RunPython,
-    RunSQL,
-    SeparateDatabaseAndState,
+from orm.migrations import (
+    autodetector,
+    exceptions,
+    migration,
+    operations,
+    optimizer,
+    questioner,
+    serializer,
+    state,
+    writer,
 )
-from orm.migrations.optimizer import MigrationOptimizer
-from orm.migrations.questioner import (
-    InteractiveMigrationQuestioner,
-    MigrationQuestioner,
-    MigrationQuestionError,
-    NonInteractiveMigrationQuestioner,
-)
-from orm.migrations.serializer import SerializationError
-from orm.migrations.state import ModelState, ProjectState
-from orm.migrations.writer import MigrationWriter, merge_migration
+from orm.migrations.autodetector import *  # noqa: F403
+from orm.migrations.exceptions import *  # noqa: F403
+from orm.migrations.migration import *  # noqa: F403
+from orm.migrations.operations import *  # noqa: F403
+from orm.migrations.optimizer import *  # noqa: F403
+from orm.migrations.questioner import *  # noqa: F403
+from orm.migrations.serializer import *  # noqa: F403
+from orm.migrations.state import *  # noqa: F403
+from orm.migrations.writer import *  # noqa: F403
 
-__all__ = [
-    "AddConstraint",
-    "AddField",
-    "AddIndex",
-    "AlterField",
-    "AlterModelOptions",
-    "AlterModelTable",
-    "AlterUniqueTogether",
-    "CreateModel",
-    "DeleteModel",
-    "InteractiveMigrationQuestioner",
-    "InvalidStateError",
-    "IrreversibleError",
-    "Migration",
-    "MigrationAutodetector",
-    "MigrationOptimizer",
-    "MigrationQuestionError",
-    "MigrationQuestioner",
-    "MigrationWriter",
-    "ModelState",
-    "NonInteractiveMigrationQuestioner",
-    "Operation",
-    "ProjectState",
-    "RemoveConstraint",
-    "RemoveField",
-    "RemoveIndex",
-    "RenameField",
-    "RenameIndex",
-    "RenameModel",
-    "RunPython",
-    "RunSQL",
-    "SeparateDatabaseAndState",
-    "SerializationError",
-    "merge_migration",
-]
+# Each submodule's __all__ is its public list; the package's is their union,
+# so a new public name is declared once, beside its definition.
+__all__: list[str] = []
+__all__ += autodetector.__all__
+__all__ += exceptions.__all__
+__all__ += migration.__all__
+__all__ += operations.__all__
+__all__ += optimizer.__all__
+__all__ += questioner.__all__
+__all__ += serializer.__all__
+__all__ += state.__all__
+__all__ += writer.__all__

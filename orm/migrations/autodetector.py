@@ -60,6 +60,8 @@ from orm.migrations.references import ModelKey, get_references, resolve_relation
 from orm.migrations.renaming import rename_field_in_options
 from orm.migrations.state import ModelState, ProjectState, field_with
 
+__all__ = ["MigrationAutodetector"]
+
 FieldKey = tuple[str, str, str]
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+__all__ = ["InvalidStateError", "IrreversibleError"]
+
 
 class IrreversibleError(RuntimeError):
     """An operation (or a migration holding one) cannot be unapplied.

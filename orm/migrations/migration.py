@@ -23,6 +23,9 @@ if TYPE_CHECKING:
     from orm.migrations.state import ProjectState
 
 
+__all__ = ["Migration"]
+
+
 class Migration:
     """Base class of migrations (see the module docstring)."""
 

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 
 from orm.migrations.operations.base import Operation
 
+__all__ = ["MigrationOptimizer"]
+
 
 class MigrationOptimizer:
     """Shortens a list of operations without changing what it does."""

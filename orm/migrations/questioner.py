@@ -24,6 +24,8 @@ from typing import Any, TextIO
 from orm.fields import NOT_PROVIDED
 from orm.fields.temporal import now
 
+__all__ = ["InteractiveMigrationQuestioner", "MigrationQuestionError", "MigrationQuestioner", "NonInteractiveMigrationQuestioner"]
+
 # What a typed one-off default may use: ``timezone.now`` is orm's aware UTC now.
 _DEFAULT_NAMESPACE: dict[str, Any] = {
     "datetime": datetime,

@@ -38,6 +38,8 @@ from orm.migrations.operations.base import Operation
 from orm.models.manager import BaseManager
 from orm.query.expressions import F
 
+__all__ = ["SerializationError"]
+
 Imports = set[str]
 
 

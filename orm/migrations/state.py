@@ -27,6 +27,8 @@ from orm.migrations.rendering import StateApps
 from orm.models import Model
 from orm.models.manager import BaseManager, Manager
 
+__all__ = ["ModelState", "ProjectState"]
+
 #: ``Meta`` options a state keeps (``app_label`` and ``apps`` are the renderer's).
 STATE_OPTIONS = frozenset({
     "db_table", "ordering", "indexes", "constraints", "unique_together",

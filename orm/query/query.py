@@ -23,14 +23,13 @@ from orm.query.expressions import (
     F,
     OrderBy,
     Ref,
-    ResolvedOuterRef,
-    Subquery,
     Value,
 )
 from orm.query.joins import INNER, LOUTER, BaseTable, Join, PathInfo, path_infos
 from orm.query.json_lookups import KEY_TRANSFORM_LOOKUPS, KeyTransform
 from orm.query.lookups import Lookup, Transform
 from orm.query.q import Q
+from orm.query.subqueries import ResolvedOuterRef, Subquery
 from orm.query.where import NothingNode, WhereNode
 from orm.utils.identifiers import check_alias
 from orm.utils.text import short_repr, short_str

@@ -162,12 +162,6 @@ async def worker(i: int, ledger: Ledger) -> int:
 async def test_200_tasks_in_scopes_end_equal_to_the_ledger(tables: str, leaks: LeakCheck) -> None:
     if tables == "postgresql":
         orm.configure(url_with(pool_min_size=2, pool_max_size=10, pool_timeout=30))
-    else:
-        # 200 threads queue for SQLite's one write lock; when CPU is short the
-        # holder may wait for the GIL longer than the default 5 s busy timeout
-        # (seen on a 2-core CI machine with one core busy). What this test
-        # checks is that every write lands exactly once, not that timeout.
-        orm.configure(url_with(timeout=30))
     await Item.objects.acreate(name=COUNTER, qty=0)
     baseline = leaks.snapshot()
     ledger = Ledger()

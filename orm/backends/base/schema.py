@@ -463,9 +463,31 @@ class BaseDatabaseSchemaEditor:
             return
         if old_field.db_type(self.connection) is None and new_field.db_type(self.connection) is None:
             return
-        if self.column_signature(model, old_field) == self.column_signature(model, new_field):
+        if (self.column_signature(model, old_field) == self.column_signature(model, new_field)
+                and not self.referencing_fields(old_field, new_field)):
             return
         self.alter_column(model, old_field, new_field)
+
+    def referencing_fields(self, old_field: Any, new_field: Any) -> list[Any]:
+        """The foreign keys (of any model, join tables included) whose column must change
+        type with ``new_field``: empty unless the type a reference to the field takes
+        (``rel_db_type``) changes.
+
+        The reference type can change while the key's own column does not: on SQLite
+        an ``AutoField`` and a ``BigAutoField`` are both ``integer`` keys, but a foreign
+        key to the second is ``bigint``. The fields are read from ``new_field``'s model
+        (the state after the change), so their ``rel_db_type`` is already the new one
+        (Django's ``_related_non_m2m_objects``).
+        """
+        if old_field.rel_db_type(self.connection) == new_field.rel_db_type(self.connection):
+            return []
+        model = getattr(new_field, "model", None)
+        if model is None:
+            return []
+        return [
+            rel.field for rel in model._meta.related_objects
+            if not rel.field.many_to_many and rel.field.target_field.name == new_field.name
+        ]
 
     def alter_many_to_many(self, model: Any, old_field: Any, new_field: Any) -> None:
         """Move an automatic join table: its name, and its columns named after the models."""

@@ -116,7 +116,8 @@ class AlterColumnEditor(BaseDatabaseSchemaEditor):
         type_changed = old_type != new_type
         self._check_fill(model, old, new)
         fk_dropped = self._drop_fk(model, old, new, type_changed)
-        incoming = self._incoming_fks(table, old.column) if type_changed else []
+        referencing = self.referencing_fields(old, new) if type_changed else []
+        incoming = self._incoming_fks(table, old.column, referencing) if type_changed else []
         for src_table, _, name in incoming:
             self.execute(f"ALTER TABLE {self.quote_name(src_table)} DROP CONSTRAINT {self.quote_name(name)}")
         dropped = self._drop_column_extras(model, old, new, type_changed)
@@ -132,12 +133,27 @@ class AlterColumnEditor(BaseDatabaseSchemaEditor):
         self._add_column_extras(model, old, new, dropped)
         if self.fk_target(new) is not None and (fk_dropped or self.fk_target(old) is None):
             self.execute(self.sql_create_fk % self._fk_params(model, new))
+        self._retype_references(table, new, incoming, referencing)
+
+    def _retype_references(
+        self, table: str, new: Any, incoming: list[tuple[str, str, str]], referencing: list[Any],
+    ) -> None:
+        """Give the columns pointing at ``new`` its reference type, then put back the
+        foreign keys dropped before the key changed.
+
+        The columns are those of the live foreign keys (``incoming``, read from the
+        catalog) and of the models' relations (``referencing``: a ``db_constraint=False``
+        foreign key has no constraint to find, but its column follows the key too).
+        """
         rel_type = new.rel_db_type(self.connection)
-        for src_table, src_column, name in incoming:
+        columns = {(src_table, src_column) for src_table, src_column, _ in incoming}
+        columns.update((field.model._meta.db_table, field.column) for field in referencing)
+        for src_table, src_column in sorted(columns):
             self.execute(
                 f"ALTER TABLE {self.quote_name(src_table)} ALTER COLUMN {self.quote_name(src_column)} "
                 f"TYPE {rel_type} USING {self.quote_name(src_column)}::{rel_type}"
             )
+        for src_table, src_column, name in incoming:
             self.execute(
                 f"ALTER TABLE {self.quote_name(src_table)} ADD CONSTRAINT {self.quote_name(name)} "
                 f"FOREIGN KEY ({self.quote_name(src_column)}) REFERENCES {self.quote_name(table)} "
@@ -152,9 +168,15 @@ class AlterColumnEditor(BaseDatabaseSchemaEditor):
             if not has_default and self.has_rows(model._meta.db_table, where):
                 self.refuse_missing_default(model, new, "make")
 
-    def _incoming_fks(self, table: str, column: str) -> list[tuple[str, str, str]]:
+    def _incoming_fks(self, table: str, column: str, referencing: list[Any]) -> list[tuple[str, str, str]]:
+        """(table, column, constraint name) of the foreign keys pointing at ``table.column``."""
         if self.collect_sql:
-            return []
+            # Nothing is read while collecting: the models' foreign keys stand in
+            # for the catalog, under the names this editor gives them.
+            return [
+                (f.model._meta.db_table, f.column, self.make_name(f.model._meta.db_table, [f.column], "fk"))
+                for f in referencing if f.db_constraint
+            ]
         return [(str(a), str(b), str(c)) for a, b, c in self._fetch(_INCOMING_FKS, [table, column])]
 
     def _drop_fk(self, model: Any, old: Any, new: Any, type_changed: bool) -> bool:

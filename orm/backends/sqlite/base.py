@@ -30,6 +30,7 @@ from orm.backends.sqlite.features import DatabaseFeatures
 from orm.backends.sqlite.introspection import DatabaseIntrospection
 from orm.backends.sqlite.operations import DatabaseOperations
 from orm.backends.sqlite.schema import DatabaseSchemaEditor
+from orm.backends.sqlite.writequeue import QueuedCursor, Turn, queue_for
 from orm.conf import SQLITE_PRAGMA_VALUES, DatabaseSettings
 from orm.db.cursor import CursorWrapper
 from orm.db.wrapper import BaseDatabaseWrapper
@@ -168,6 +169,12 @@ class DatabaseWrapper(BaseDatabaseWrapper):
         # costs a connect and a schema read). close() closes them all.
         self._streams: set[sqlite3.Connection] = set()
         self._idle_reader: sqlite3.Connection | None = None
+        # This connection's place in the file's write queue (writequeue.py):
+        # the threads of the process take turns at SQLite's write lock instead
+        # of polling for it. A private database has no other writer.
+        name = settings.name
+        timeout = float(settings.options.get("timeout", 5.0))
+        self._turn = None if _is_private(name) else Turn(queue_for(name), timeout)
 
     def get_new_connection(self) -> Any:
         return self._connect()
@@ -187,6 +194,13 @@ class DatabaseWrapper(BaseDatabaseWrapper):
         conn.create_function("REGEXP", 2, _regexp, deterministic=True)
         functions.register(conn)
         return conn
+
+    def create_cursor(self) -> Any:
+        if self._turn is None:
+            return self.connection.cursor()
+        cursor = self.connection.cursor(QueuedCursor)
+        cursor.turn = self._turn
+        return cursor
 
     def init_connection_state(self) -> None:
         self._apply_pragmas(self.connection, self._pragmas(reader=False))
@@ -240,7 +254,12 @@ class DatabaseWrapper(BaseDatabaseWrapper):
                 # never): its connection must not outlive this wrapper's.
                 stream.close()
         finally:
-            connection.close()
+            try:
+                connection.close()
+            finally:
+                # Closing ended any transaction: the next thread's turn.
+                if self._turn is not None:
+                    self._turn.end()
 
     def chunked_cursor(self) -> CursorWrapper:
         """A cursor for ``iterator()`` that reads one consistent snapshot.
@@ -318,6 +337,40 @@ class DatabaseWrapper(BaseDatabaseWrapper):
 
     def driver_in_transaction(self) -> bool:
         return self.connection is not None and bool(self.connection.in_transaction)
+
+    # The write-queue turn spans the transaction: taken before BEGIN IMMEDIATE
+    # (which then finds SQLite's lock free unless another process holds it),
+    # given back once COMMIT or ROLLBACK has really ended the transaction (a
+    # COMMIT that failed leaves it open, and the lock with it) or the
+    # connection is closed.
+    def driver_begin(self) -> None:
+        turn = self._turn
+        if turn is None:
+            super().driver_begin()
+            return
+        with self.wrap_database_errors:
+            turn.take()
+        try:
+            super().driver_begin()
+        except BaseException:
+            turn.end()
+            raise
+
+    def driver_commit(self) -> None:
+        try:
+            super().driver_commit()
+        finally:
+            self._end_turn()
+
+    def driver_rollback(self) -> None:
+        try:
+            super().driver_rollback()
+        finally:
+            self._end_turn()
+
+    def _end_turn(self) -> None:
+        if self._turn is not None and not self.driver_in_transaction():
+            self._turn.end()
 
     def is_unusable_after(self, error: Error) -> bool:
         code = getattr(error.__cause__, "sqlite_errorcode", None)

@@ -171,6 +171,14 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
                 f"ALTER TABLE {self.quote_name(table)} RENAME COLUMN {self.quote_name(old.column)} "
                 f"TO {self.quote_name(new.column)}"
             )
+        # SQLite cannot change a column's type in place: the tables whose foreign
+        # keys point at the key are rebuilt from their models in the new state
+        # (a self-reference too: the rebuild above used the model before the change).
+        rebuilt: list[Any] = []
+        for field in self.referencing_fields(old, new):
+            if field.model not in rebuilt:
+                rebuilt.append(field.model)
+                self.rebuild(field.model)
 
     def _alter_index(self, model: Any, old: Any, new: Any) -> None:
         if new.db_index and not old.db_index:

@@ -16,7 +16,7 @@ from orm.fields import deep_deconstruct
 
 if TYPE_CHECKING:
     from orm.migrations.editor import MigrationSchemaEditor
-    from orm.migrations.state import ProjectState
+    from orm.migrations.state import ModelState, ProjectState
 
 
 class Operation:
@@ -61,6 +61,22 @@ class Operation:
     ) -> None:
         """Undo :meth:`database_forwards`: ``from_state`` is the state after this operation."""
         raise NotImplementedError(f"{type(self).__name__} must define database_backwards().")
+
+    def _model_name(self) -> str:
+        """The name of the model this operation works on (for :meth:`_model`)."""
+        raise NotImplementedError(f"{type(self).__name__} works on no single model.")
+
+    def _model(self, app_label: str, state: ProjectState) -> Any:
+        """This operation's model, as ``state`` renders it."""
+        return state.apps.get_model(app_label, self._model_name())
+
+    def _models(self, app_label: str, from_state: ProjectState, to_state: ProjectState) -> tuple[Any, Any]:
+        """This operation's model before and after it: ``(from_model, to_model)``."""
+        return self._model(app_label, from_state), self._model(app_label, to_state)
+
+    def _model_state(self, app_label: str, state: ProjectState) -> ModelState:
+        """This operation's model as plain data in ``state``."""
+        return state.get_model_state(app_label, self._model_name())
 
     def describe(self) -> str:
         """A one-line human description."""

@@ -26,6 +26,9 @@ class FieldOperation(Operation):
         self.name = name
         self.field = field
 
+    def _model_name(self) -> str:
+        return self.model_name
+
     @property
     def model_name_lower(self) -> str:
         """The model name, lower-cased."""
@@ -92,8 +95,7 @@ class AddField(FieldOperation):
         self, app_label: str, schema_editor: MigrationSchemaEditor, from_state: ProjectState,
         to_state: ProjectState,
     ) -> None:
-        to_model = to_state.apps.get_model(app_label, self.model_name)
-        from_model = from_state.apps.get_model(app_label, self.model_name)
+        from_model, to_model = self._models(app_label, from_state, to_state)
         field = to_model._meta.get_field(self.name)
         if not self.preserve_default:
             # The historical field has no default; existing rows still need this one.
@@ -108,7 +110,7 @@ class AddField(FieldOperation):
         self, app_label: str, schema_editor: MigrationSchemaEditor, from_state: ProjectState,
         to_state: ProjectState,
     ) -> None:
-        from_model = from_state.apps.get_model(app_label, self.model_name)
+        from_model = self._model(app_label, from_state)
         schema_editor.remove_field(from_model, from_model._meta.get_field(self.name))
 
     def describe(self) -> str:
@@ -145,15 +147,14 @@ class RemoveField(FieldOperation):
         self, app_label: str, schema_editor: MigrationSchemaEditor, from_state: ProjectState,
         to_state: ProjectState,
     ) -> None:
-        from_model = from_state.apps.get_model(app_label, self.model_name)
+        from_model = self._model(app_label, from_state)
         schema_editor.remove_field(from_model, from_model._meta.get_field(self.name))
 
     def database_backwards(
         self, app_label: str, schema_editor: MigrationSchemaEditor, from_state: ProjectState,
         to_state: ProjectState,
     ) -> None:
-        to_model = to_state.apps.get_model(app_label, self.model_name)
-        from_model = from_state.apps.get_model(app_label, self.model_name)
+        from_model, to_model = self._models(app_label, from_state, to_state)
         schema_editor.add_field(from_model, to_model._meta.get_field(self.name))
 
     def describe(self) -> str:
@@ -191,8 +192,7 @@ class AlterField(FieldOperation):
         self, app_label: str, schema_editor: MigrationSchemaEditor, from_state: ProjectState,
         to_state: ProjectState,
     ) -> None:
-        to_model = to_state.apps.get_model(app_label, self.model_name)
-        from_model = from_state.apps.get_model(app_label, self.model_name)
+        from_model, to_model = self._models(app_label, from_state, to_state)
         from_field = from_model._meta.get_field(self.name)
         to_field = to_model._meta.get_field(self.name)
         if not self.preserve_default:
@@ -266,8 +266,7 @@ class RenameField(FieldOperation):
         self, app_label: str, schema_editor: MigrationSchemaEditor, from_state: ProjectState,
         to_state: ProjectState, from_name: str, to_name: str,
     ) -> None:
-        to_model = to_state.apps.get_model(app_label, self.model_name)
-        from_model = from_state.apps.get_model(app_label, self.model_name)
+        from_model, to_model = self._models(app_label, from_state, to_state)
         schema_editor.alter_field(
             from_model, from_model._meta.get_field(from_name), to_model._meta.get_field(to_name))
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from orm.migrations.operations.base import Operation
 
@@ -17,6 +17,9 @@ class IndexOperation(Operation):
 
     model_name: str
 
+    def _model_name(self) -> str:
+        return self.model_name
+
     @property
     def model_name_lower(self) -> str:
         """The model name, lower-cased."""
@@ -26,8 +29,116 @@ class IndexOperation(Operation):
         return name.lower() == self.model_name_lower
 
 
-class AddIndex(IndexOperation):
+class _KindOperation(IndexOperation):
+    """An index or constraint operation; ``kind`` (``"index"`` or ``"constraint"``)
+    names the state and schema-editor methods it calls: ``ProjectState.add_<kind>``
+    / ``remove_<kind>``, ``ModelState.get_<kind>_by_name`` and the editor's
+    ``add_<kind>`` / ``remove_<kind>``."""
+
+    kind: ClassVar[str]
+    #: describe()'s text, formatted with the operation's attributes.
+    description: ClassVar[str]
+
+    def describe(self) -> str:
+        return self.description.format_map(vars(self))
+
+    def _by_name(self, state: ProjectState, app_label: str, name: str) -> Any:
+        """The index or constraint called ``name`` on this model in ``state``."""
+        return getattr(self._model_state(app_label, state), f"get_{self.kind}_by_name")(name)
+
+    def _create(self, schema_editor: MigrationSchemaEditor, state: ProjectState, app_label: str,
+                obj: Any) -> None:
+        """Create ``obj`` in the database on this model as ``state`` renders it."""
+        getattr(schema_editor, f"add_{self.kind}")(self._model(app_label, state), obj)
+
+    def _drop(self, schema_editor: MigrationSchemaEditor, state: ProjectState, app_label: str,
+              obj: Any) -> None:
+        """Drop ``obj`` from the database on this model as ``state`` renders it."""
+        getattr(schema_editor, f"remove_{self.kind}")(self._model(app_label, state), obj)
+
+
+class _AddOperation(_KindOperation):
+    """Add the index or constraint held in the attribute named ``kind``."""
+
+    remove_operation: ClassVar[type[_RemoveOperation]]
+
+    @property
+    def _object(self) -> Any:
+        return getattr(self, self.kind)
+
+    def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
+        return type(self).__name__, [], {"model_name": self.model_name, self.kind: self._object}
+
+    def state_forwards(self, app_label: str, state: ProjectState) -> None:
+        getattr(state, f"add_{self.kind}")(app_label, self.model_name_lower, self._object)
+
+    def database_forwards(
+        self, app_label: str, schema_editor: MigrationSchemaEditor, from_state: ProjectState,
+        to_state: ProjectState,
+    ) -> None:
+        self._create(schema_editor, to_state, app_label, self._object)
+
+    def database_backwards(
+        self, app_label: str, schema_editor: MigrationSchemaEditor, from_state: ProjectState,
+        to_state: ProjectState,
+    ) -> None:
+        self._drop(schema_editor, from_state, app_label, self._object)
+
+    @property
+    def migration_name_fragment(self) -> str:
+        return f"{self.model_name_lower}_{self._object.name.lower()}"
+
+    def reduce(self, operation: Operation, app_label: str) -> list[Operation] | bool:
+        # Adding then removing the same object is nothing at all.
+        if (isinstance(operation, self.remove_operation) and operation.model_name_lower == self.model_name_lower
+                and operation.name == self._object.name):
+            return []
+        return super().reduce(operation, app_label)
+
+
+class _RemoveOperation(_KindOperation):
+    """Remove the index or constraint called ``name``; the object itself comes
+    from the state that still has it."""
+
+    def __init__(self, model_name: str, name: str) -> None:
+        self.model_name = model_name
+        self.name = name
+
+    def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
+        return type(self).__name__, [], {"model_name": self.model_name, "name": self.name}
+
+    def state_forwards(self, app_label: str, state: ProjectState) -> None:
+        getattr(state, f"remove_{self.kind}")(app_label, self.model_name_lower, self.name)
+
+    def database_forwards(
+        self, app_label: str, schema_editor: MigrationSchemaEditor, from_state: ProjectState,
+        to_state: ProjectState,
+    ) -> None:
+        self._drop(schema_editor, from_state, app_label, self._by_name(from_state, app_label, self.name))
+
+    def database_backwards(
+        self, app_label: str, schema_editor: MigrationSchemaEditor, from_state: ProjectState,
+        to_state: ProjectState,
+    ) -> None:
+        self._create(schema_editor, to_state, app_label, self._by_name(to_state, app_label, self.name))
+
+    @property
+    def migration_name_fragment(self) -> str:
+        return f"remove_{self.model_name_lower}_{self.name.lower()}"
+
+
+class RemoveIndex(_RemoveOperation):
+    """Remove the index named ``name`` from a model."""
+
+    kind = "index"
+    description = "Remove index {name} from {model_name}"
+
+
+class AddIndex(_AddOperation):
     """Add a named ``orm.Index`` to a model."""
+
+    kind = "index"
+    remove_operation = RemoveIndex
 
     def __init__(self, model_name: str, index: Any) -> None:
         if not getattr(index, "name", None):
@@ -38,77 +149,17 @@ class AddIndex(IndexOperation):
         self.model_name = model_name
         self.index = index
 
-    def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
-        return type(self).__name__, [], {"model_name": self.model_name, "index": self.index}
-
-    def state_forwards(self, app_label: str, state: ProjectState) -> None:
-        state.add_index(app_label, self.model_name_lower, self.index)
-
-    def database_forwards(
-        self, app_label: str, schema_editor: MigrationSchemaEditor, from_state: ProjectState,
-        to_state: ProjectState,
-    ) -> None:
-        schema_editor.add_index(to_state.apps.get_model(app_label, self.model_name), self.index)
-
-    def database_backwards(
-        self, app_label: str, schema_editor: MigrationSchemaEditor, from_state: ProjectState,
-        to_state: ProjectState,
-    ) -> None:
-        schema_editor.remove_index(from_state.apps.get_model(app_label, self.model_name), self.index)
-
     def describe(self) -> str:
         return (f"Create index {self.index.name} on field(s) {', '.join(self.index.fields)} "
                 f"of model {self.model_name}")
 
-    @property
-    def migration_name_fragment(self) -> str:
-        return f"{self.model_name_lower}_{self.index.name.lower()}"
-
     def reduce(self, operation: Operation, app_label: str) -> list[Operation] | bool:
-        if isinstance(operation, RemoveIndex) and operation.model_name_lower == self.model_name_lower:
-            if operation.name == self.index.name:
-                return []
-        if isinstance(operation, RenameIndex) and operation.model_name_lower == self.model_name_lower:
-            if operation.old_name == self.index.name:
-                path, args, kwargs = self.index.deconstruct()
-                kwargs["name"] = operation.new_name
-                return [AddIndex(self.model_name, type(self.index)(*args, **kwargs))]
+        if (isinstance(operation, RenameIndex) and operation.model_name_lower == self.model_name_lower
+                and operation.old_name == self.index.name):
+            path, args, kwargs = self.index.deconstruct()
+            kwargs["name"] = operation.new_name
+            return [AddIndex(self.model_name, type(self.index)(*args, **kwargs))]
         return super().reduce(operation, app_label)
-
-
-class RemoveIndex(IndexOperation):
-    """Remove the index named ``name`` from a model."""
-
-    def __init__(self, model_name: str, name: str) -> None:
-        self.model_name = model_name
-        self.name = name
-
-    def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
-        return type(self).__name__, [], {"model_name": self.model_name, "name": self.name}
-
-    def state_forwards(self, app_label: str, state: ProjectState) -> None:
-        state.remove_index(app_label, self.model_name_lower, self.name)
-
-    def database_forwards(
-        self, app_label: str, schema_editor: MigrationSchemaEditor, from_state: ProjectState,
-        to_state: ProjectState,
-    ) -> None:
-        index = from_state.get_model_state(app_label, self.model_name).get_index_by_name(self.name)
-        schema_editor.remove_index(from_state.apps.get_model(app_label, self.model_name), index)
-
-    def database_backwards(
-        self, app_label: str, schema_editor: MigrationSchemaEditor, from_state: ProjectState,
-        to_state: ProjectState,
-    ) -> None:
-        index = to_state.get_model_state(app_label, self.model_name).get_index_by_name(self.name)
-        schema_editor.add_index(to_state.apps.get_model(app_label, self.model_name), index)
-
-    def describe(self) -> str:
-        return f"Remove index {self.name} from {self.model_name}"
-
-    @property
-    def migration_name_fragment(self) -> str:
-        return f"remove_{self.model_name_lower}_{self.name.lower()}"
 
 
 class RenameIndex(IndexOperation):
@@ -146,12 +197,12 @@ class RenameIndex(IndexOperation):
     def _index(self, state: ProjectState, app_label: str, schema_editor: MigrationSchemaEditor,
                name: str | None) -> Any:
         """The index as ``state`` has it; an unnamed one gets its generated name."""
-        model_state = state.get_model_state(app_label, self.model_name)
+        model_state = self._model_state(app_label, state)
         if name is not None:
             return model_state.get_index_by_name(name)
         for index in model_state.options["indexes"]:
             if index.name is None and list(index.fields) == self.old_fields:
-                model = state.apps.get_model(app_label, self.model_name)
+                model = self._model(app_label, state)
                 path, args, kwargs = index.deconstruct()
                 kwargs["name"] = index.get_name(model, schema_editor)
                 return type(index)(*args, **kwargs)
@@ -164,7 +215,7 @@ class RenameIndex(IndexOperation):
         old_index = self._index(from_state, app_label, schema_editor, self.old_name)
         new_index = self._index(to_state, app_label, schema_editor, self.new_name)
         if old_index.name != new_index.name:
-            model = to_state.apps.get_model(app_label, self.model_name)
+            model = self._model(app_label, to_state)
             schema_editor.rename_index(model, old_index, new_index)
 
     def database_backwards(
@@ -175,7 +226,7 @@ class RenameIndex(IndexOperation):
         old_index = self._index(from_state, app_label, schema_editor, self.new_name)
         new_index = self._index(to_state, app_label, schema_editor, self.old_name)
         if old_index.name != new_index.name:
-            model = to_state.apps.get_model(app_label, self.model_name)
+            model = self._model(app_label, to_state)
             schema_editor.rename_index(model, old_index, new_index)
 
     def describe(self) -> str:
@@ -196,75 +247,20 @@ class RenameIndex(IndexOperation):
         return super().reduce(operation, app_label)
 
 
-class AddConstraint(IndexOperation):
+class RemoveConstraint(_RemoveOperation):
+    """Remove the constraint named ``name`` from a model."""
+
+    kind = "constraint"
+    description = "Remove constraint {name} from model {model_name}"
+
+
+class AddConstraint(_AddOperation):
     """Add an ``orm.UniqueConstraint`` or ``orm.CheckConstraint`` to a model."""
+
+    kind = "constraint"
+    description = "Create constraint {constraint.name} on model {model_name}"
+    remove_operation = RemoveConstraint
 
     def __init__(self, model_name: str, constraint: Any) -> None:
         self.model_name = model_name
         self.constraint = constraint
-
-    def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
-        return type(self).__name__, [], {"model_name": self.model_name, "constraint": self.constraint}
-
-    def state_forwards(self, app_label: str, state: ProjectState) -> None:
-        state.add_constraint(app_label, self.model_name_lower, self.constraint)
-
-    def database_forwards(
-        self, app_label: str, schema_editor: MigrationSchemaEditor, from_state: ProjectState,
-        to_state: ProjectState,
-    ) -> None:
-        schema_editor.add_constraint(to_state.apps.get_model(app_label, self.model_name), self.constraint)
-
-    def database_backwards(
-        self, app_label: str, schema_editor: MigrationSchemaEditor, from_state: ProjectState,
-        to_state: ProjectState,
-    ) -> None:
-        schema_editor.remove_constraint(from_state.apps.get_model(app_label, self.model_name), self.constraint)
-
-    def describe(self) -> str:
-        return f"Create constraint {self.constraint.name} on model {self.model_name}"
-
-    @property
-    def migration_name_fragment(self) -> str:
-        return f"{self.model_name_lower}_{self.constraint.name.lower()}"
-
-    def reduce(self, operation: Operation, app_label: str) -> list[Operation] | bool:
-        if (isinstance(operation, RemoveConstraint) and operation.model_name_lower == self.model_name_lower
-                and operation.name == self.constraint.name):
-            return []
-        return super().reduce(operation, app_label)
-
-
-class RemoveConstraint(IndexOperation):
-    """Remove the constraint named ``name`` from a model."""
-
-    def __init__(self, model_name: str, name: str) -> None:
-        self.model_name = model_name
-        self.name = name
-
-    def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
-        return type(self).__name__, [], {"model_name": self.model_name, "name": self.name}
-
-    def state_forwards(self, app_label: str, state: ProjectState) -> None:
-        state.remove_constraint(app_label, self.model_name_lower, self.name)
-
-    def database_forwards(
-        self, app_label: str, schema_editor: MigrationSchemaEditor, from_state: ProjectState,
-        to_state: ProjectState,
-    ) -> None:
-        constraint = from_state.get_model_state(app_label, self.model_name).get_constraint_by_name(self.name)
-        schema_editor.remove_constraint(from_state.apps.get_model(app_label, self.model_name), constraint)
-
-    def database_backwards(
-        self, app_label: str, schema_editor: MigrationSchemaEditor, from_state: ProjectState,
-        to_state: ProjectState,
-    ) -> None:
-        constraint = to_state.get_model_state(app_label, self.model_name).get_constraint_by_name(self.name)
-        schema_editor.add_constraint(to_state.apps.get_model(app_label, self.model_name), constraint)
-
-    def describe(self) -> str:
-        return f"Remove constraint {self.name} from model {self.model_name}"
-
-    @property
-    def migration_name_fragment(self) -> str:
-        return f"remove_{self.model_name_lower}_{self.name.lower()}"

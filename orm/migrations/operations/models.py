@@ -51,6 +51,9 @@ class ModelOperation(Operation):
     def __init__(self, name: str) -> None:
         self.name = name
 
+    def _model_name(self) -> str:
+        return self.name
+
     @property
     def name_lower(self) -> str:
         """The model name, lower-cased."""
@@ -99,13 +102,13 @@ class CreateModel(ModelOperation):
         self, app_label: str, schema_editor: MigrationSchemaEditor, from_state: ProjectState,
         to_state: ProjectState,
     ) -> None:
-        schema_editor.create_model(to_state.apps.get_model(app_label, self.name))
+        schema_editor.create_model(self._model(app_label, to_state))
 
     def database_backwards(
         self, app_label: str, schema_editor: MigrationSchemaEditor, from_state: ProjectState,
         to_state: ProjectState,
     ) -> None:
-        schema_editor.delete_model(from_state.apps.get_model(app_label, self.name))
+        schema_editor.delete_model(self._model(app_label, from_state))
 
     def describe(self) -> str:
         return f"Create model {self.name}"
@@ -214,13 +217,13 @@ class DeleteModel(ModelOperation):
         self, app_label: str, schema_editor: MigrationSchemaEditor, from_state: ProjectState,
         to_state: ProjectState,
     ) -> None:
-        schema_editor.delete_model(from_state.apps.get_model(app_label, self.name))
+        schema_editor.delete_model(self._model(app_label, from_state))
 
     def database_backwards(
         self, app_label: str, schema_editor: MigrationSchemaEditor, from_state: ProjectState,
         to_state: ProjectState,
     ) -> None:
-        schema_editor.create_model(to_state.apps.get_model(app_label, self.name))
+        schema_editor.create_model(self._model(app_label, to_state))
 
     def references_model(self, name: str, app_label: str) -> bool:
         # The deleted model may have pointed at any model.
@@ -347,8 +350,7 @@ class AlterModelTable(ModelOptionOperation):
         self, app_label: str, schema_editor: MigrationSchemaEditor, from_state: ProjectState,
         to_state: ProjectState,
     ) -> None:
-        old_model = from_state.apps.get_model(app_label, self.name)
-        new_model = to_state.apps.get_model(app_label, self.name)
+        old_model, new_model = self._models(app_label, from_state, to_state)
         _alter_db_table(schema_editor, new_model, old_model)
         # Automatic join tables are named after the model's table.
         for old_field, new_field in zip(
@@ -437,9 +439,8 @@ class AlterUniqueTogether(ModelOptionOperation):
         self, app_label: str, schema_editor: MigrationSchemaEditor, from_state: ProjectState,
         to_state: ProjectState,
     ) -> None:
-        new_model = to_state.apps.get_model(app_label, self.name)
-        old_state = from_state.get_model_state(app_label, self.name)
-        new_state = to_state.get_model_state(app_label, self.name)
+        new_model = self._model(app_label, to_state)
+        old_state, new_state = self._model_state(app_label, from_state), self._model_state(app_label, to_state)
         schema_editor.alter_unique_together(
             new_model, old_state.options.get("unique_together") or set(),
             new_state.options.get("unique_together") or set(),
