@@ -433,7 +433,7 @@ class QuerySet(BaseQuerySet[M]):
     def first(self) -> M | None:
         """The first object by ordering (by pk when unordered), or None."""
         _guard("first", "afirst")
-        qs = self if self._ordered() else self.order_by("pk")
+        qs = self if self.ordered else self.order_by("pk")
         for obj in qs[:1]:
             return obj  # type: ignore[no-any-return]
         return None
@@ -441,13 +441,25 @@ class QuerySet(BaseQuerySet[M]):
     def last(self) -> M | None:
         """The last object by ordering (by pk when unordered), or None."""
         _guard("last", "alast")
-        qs = self.reverse() if self._ordered() else self.order_by("-pk")
+        qs = self.reverse() if self.ordered else self.order_by("-pk")
         for obj in qs[:1]:
             return obj  # type: ignore[no-any-return]
         return None
 
-    def _ordered(self) -> bool:
-        return bool(self.query.order_by or (self.query.default_ordering and self.model._meta.ordering))
+    @property
+    def ordered(self) -> bool:
+        """Whether the rows come back in a defined order, as Django's ``QuerySet.ordered``.
+
+        True after ``order_by()`` with terms, or when the model's
+        ``Meta.ordering`` applies (not after ``order_by()`` with none, nor on
+        a grouped or combined query, where the compiler drops it); ``none()``
+        counts as ordered. ``Paginator`` warns about unordered QuerySets.
+        """
+        q = self.query
+        if q.is_empty_query or q.order_by:
+            return True
+        return bool(q.default_ordering and self.model._meta.ordering
+                    and not q.combinator and q.group_by is None)
 
     def latest(self, *fields: str) -> M:
         """The newest object by ``fields`` (default ``Meta.get_latest_by``)."""
