@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check
 PYTEST_ARGS ?=
 
-.PHONY: demo test lint bench bench-quick serve clean
+.PHONY: demo test lint bench bench-quick serve clean docs docs-serve dist
 
 .venv: $(PY)
 
@@ -27,6 +27,10 @@ $(VENV)/.stamp-dev: pyproject.toml | $(PY)
 
 $(VENV)/.stamp-bench: pyproject.toml | $(PY)
 	$(PIP) install --quiet -e ".[bench,dev]"
+	touch $@
+
+$(VENV)/.stamp-docs: pyproject.toml | $(PY)
+	$(PIP) install --quiet -e ".[dev,docs]"
 	touch $@
 
 EXAMPLE_DB := migrations_example/example.sqlite3
@@ -64,6 +68,20 @@ $(VENV)/.stamp-example: pyproject.toml | $(PY)
 serve: $(VENV)/.stamp-example
 	$(VENV)/bin/uvicorn migrations_example.app:application --port 8000
 
+## docs: build the documentation site into site/, failing on a broken link or reference
+docs: $(VENV)/.stamp-docs
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
+
+## docs-serve: serve the documentation site on http://127.0.0.1:8001, rebuilt on every edit
+docs-serve: $(VENV)/.stamp-docs
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs serve --dev-addr 127.0.0.1:8001
+
+## dist: the sdist and the wheel in dist/, checked by twine
+dist: $(VENV)/.stamp-docs
+	rm -rf dist
+	$(PY) -m build --outdir dist .
+	$(VENV)/bin/twine check --strict dist/*
+
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) build dist site *.egg-info .pytest_cache .mypy_cache .ruff_cache
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

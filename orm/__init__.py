@@ -7,6 +7,7 @@ from asgiref.sync import async_to_sync, sync_to_async
 
 import orm.query.generated  # noqa: F401  (gives GeneratedField its expression compiler)
 from orm import signals
+from orm._version import __version__
 from orm.db import transaction
 from orm.db.capture import capture_queries
 from orm.db.connections import configure, connection, connections
@@ -88,19 +89,26 @@ from orm.models import (
     create_tables,
     drop_tables,
 )
+from orm.pagination import (
+    AsyncPage,
+    AsyncPaginator,
+    EmptyPage,
+    InvalidPage,
+    Page,
+    PageNotAnInteger,
+    Paginator,
+    UnorderedObjectListWarning,
+)
 from orm.query.aggregates import Avg, Count, Max, Min, Sum
 from orm.query.expressions import (
     Case,
     Coalesce,
-    Exists,
     ExpressionWrapper,
     F,
     Func,
     Length,
     Lower,
-    OuterRef,
     RawSQL,
-    Subquery,
     Upper,
     Value,
     When,
@@ -109,6 +117,7 @@ from orm.query.lookups import Lookup, Transform
 from orm.query.prefetch import Prefetch, aprefetch_related_objects, prefetch_related_objects
 from orm.query.q import Q
 from orm.query.queryset import QuerySet
+from orm.query.subqueries import Exists, OuterRef, Subquery
 from orm.query.window import (
     CumeDist,
     DenseRank,
@@ -127,8 +136,6 @@ from orm.query.window import (
     WindowFrameExclusion,
 )
 from orm.utils.asyncio import to_async
-
-__version__ = "0.1.0"
 
 
 def migrate(
@@ -287,4 +294,13 @@ __all__ = [
     "ValueRange",
     "Window",
     "WindowFrameExclusion",
+    # pagination (issue 20)
+    "AsyncPage",
+    "AsyncPaginator",
+    "EmptyPage",
+    "InvalidPage",
+    "Page",
+    "PageNotAnInteger",
+    "Paginator",
+    "UnorderedObjectListWarning",
 ]

@@ -19,9 +19,10 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from orm._version import __version__
+
 __all__ = ["COMMANDS", "__version__", "build_parser", "main"]
 
-__version__ = "0.1.0"
 
 #: ``(name, module or None, one-line summary)`` of each subcommand; ``None``:
 #: not yet available. The module is imported only when its command runs.

@@ -30,7 +30,7 @@ import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from orm.db import transaction
 from orm.exceptions import OperationalError
@@ -41,6 +41,8 @@ from orm.migrations.operations import AddField, CreateModel, Operation
 from orm.migrations.recorder import MigrationRecorder
 from orm.migrations.state import ProjectState
 from orm.utils.asyncio import to_async
+
+T = TypeVar("T")
 
 __all__ = [
     "InvalidMigrationPlan", "MigrationExecutor", "MigrationFailedError", "Plan", "amigrate", "migrate",
@@ -222,7 +224,7 @@ class MigrationExecutor:
                 )
             # The table must exist to record what is applied, but an empty plan
             # (or --plan, --check) must not create it.
-            self.recorder.ensure_schema()
+            self._retry_while_locked(self.recorder.ensure_schema)
             if forwards:
                 state = self._migrate_all_forwards(plan, full_plan, fake, fake_initial)
             else:
@@ -415,17 +417,26 @@ class MigrationExecutor:
             delattr(migration, "_run")
 
     def _enter_schema_editor(self, stack: ExitStack, migration: Migration) -> Any:
-        """Enter the migration's schema editor; on SQLite, wait while another run holds the lock.
+        """Enter the migration's schema editor; on SQLite, wait while another run holds the lock."""
+        return self._retry_while_locked(
+            lambda: stack.enter_context(self.connection.schema_editor(atomic=migration.atomic))
+        )
+
+    def _retry_while_locked(self, begin: Callable[[], T]) -> T:
+        """``begin()`` (which opens a write transaction), again while SQLite says it is locked.
 
         SQLite's ``BEGIN IMMEDIATE`` gives up after the busy timeout ("database
-        is locked") while another migrate runs a long migration. Nothing of this
-        migration has run then, so it waits and tries again, as a PostgreSQL
-        run waits on the advisory lock, instead of failing the deploy.
+        is locked") while another migrate runs a long migration. Nothing of
+        this run's work has happened then, so it waits and tries again, as a
+        PostgreSQL run waits on the advisory lock, instead of failing the
+        deploy. That holds for creating ``orm_migrations`` too: a run that saw
+        no table yet must not fail because another run, which made the table
+        meanwhile, now holds the lock through its first migration.
         """
         waited = False
         while True:
             try:
-                return stack.enter_context(self.connection.schema_editor(atomic=migration.atomic))
+                return begin()
             except OperationalError as error:
                 if self.connection.vendor != "sqlite" or "database is locked" not in str(error):
                     raise
@@ -499,6 +510,8 @@ class MigrationExecutor:
         for operation in migration.operations:
             if isinstance(operation, CreateModel):
                 model = apps.get_model(migration.app_label, operation.name)
+                if model._meta.proxy:
+                    continue  # no table of its own
                 if model._meta.db_table not in tables:
                     return False, state
                 found = True

@@ -2,7 +2,9 @@
 
 Function names and operators are fixed per class (never user input); values
 always become ``%s`` parameters; column and alias names go through the
-identifier chokepoint via ``compiler.quote_name``.
+identifier chokepoint via ``compiler.quote_name``. The subquery family
+(``Subquery``, ``Exists``, ``OuterRef``) lives in ``orm.query.subqueries`` and
+is re-exported at the end of this module.
 """
 
 from __future__ import annotations
@@ -245,38 +247,6 @@ class F(Expression):
 
     def __hash__(self) -> int:
         return hash((type(self), self.name))
-
-
-class OuterRef(F):
-    """A field of the *outer* query inside ``Subquery``/``Exists``; ``OuterRef(OuterRef(x))`` is two levels out."""
-
-    def __init__(self, name: Any) -> None:
-        levels = 1
-        while isinstance(name, OuterRef):
-            name, levels = name.name, levels + getattr(name, "levels", 1)
-        super().__init__(name)
-        self.levels = levels
-
-    def resolve_expression(self, *args: Any, **kwargs: Any) -> Any:
-        return ResolvedOuterRef(self.name, self.levels)
-
-
-class ResolvedOuterRef(F):
-    """An OuterRef waiting for the query ``levels`` out to resolve it."""
-
-    contains_aggregate = False
-
-    def __init__(self, name: str, levels: int = 1) -> None:
-        super().__init__(name)
-        self.levels = levels
-
-    def resolve_expression(self, *args: Any, **kwargs: Any) -> Any:
-        return self
-
-    def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
-        raise ValueError(
-            "This queryset contains a reference to an outer query and may only be used in a subquery."
-        )
 
 
 def infer_field(value: Any) -> f.Field | None:
@@ -663,82 +633,6 @@ class Length(Func):
     _output_field = f.IntegerField()
 
 
-class Subquery(Expression):
-    """A QuerySet used as a value: ``Subquery(qs.values("x")[:1])``."""
-
-    template = "(%(subquery)s)"
-
-    def __init__(self, queryset: Any, output_field: f.Field | None = None) -> None:
-        super().__init__(output_field)
-        self.query = getattr(queryset, "query", queryset).clone()
-        self.query.subquery = True
-
-    def get_source_expressions(self) -> list[Any]:
-        return []
-
-    def resolve_expression(
-        self, query: Any = None, allow_joins: bool = True, reuse: Any = None,
-        summarize: bool = False, for_save: bool = False,
-    ) -> Any:
-        clone = self.copy()
-        clone.query = self.query.clone()
-        clone.query.resolve_outer_refs(query)
-        return clone
-
-    def _resolve_output_field(self) -> f.Field | None:
-        return self.query.output_field  # type: ignore[no-any-return]
-
-    def get_group_by_cols(self) -> list[Any]:
-        return []
-
-    def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
-        try:
-            sql, params = self.query.get_compiler(connection=connection, outer=compiler).as_sql()
-        except EmptyResultSet:
-            return self.empty_sql()
-        return self.template % {"subquery": sql}, list(params)
-
-    def empty_sql(self) -> SQLParams:
-        """What the subquery means when it can match nothing: NULL."""
-        return "NULL", []
-
-
-class Exists(Subquery):
-    """``EXISTS (subquery)``: a boolean condition, usable in ``filter()``."""
-
-    template = "EXISTS (%(subquery)s)"
-    conditional = True
-    _output_field = f.BooleanField()
-
-    def __init__(self, queryset: Any, negated: bool = False) -> None:
-        super().__init__(queryset)
-        self.query = self.query.exists_query()
-        self.negated = negated
-
-    def __invert__(self) -> Exists:
-        clone: Exists = self.copy()
-        clone.negated = not self.negated
-        return clone
-
-    def empty_sql(self) -> SQLParams:
-        # Raise so a WHERE clause can fold the constant (no query at all);
-        # a SELECT list catches it and uses select_empty_sql.
-        if self.negated:
-            raise FullResultSet
-        raise EmptyResultSet
-
-    @property
-    def select_empty_sql(self) -> str:
-        """The constant this column becomes when the subquery can match nothing."""
-        return "(1 = 1)" if self.negated else "(1 = 0)"
-
-    def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
-        sql, params = super().as_sql(compiler, connection)
-        if self.negated:
-            sql = f"NOT {sql}"
-        return sql, params
-
-
 class When(Expression):
     """``WHEN condition THEN result`` inside ``Case``; condition is a Q or lookups."""
 
@@ -863,3 +757,4 @@ class RawSQL(Expression):
 
     def get_group_by_cols(self) -> list[Any]:
         return [self]
+

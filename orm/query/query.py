@@ -23,14 +23,13 @@ from orm.query.expressions import (
     F,
     OrderBy,
     Ref,
-    ResolvedOuterRef,
-    Subquery,
     Value,
 )
-from orm.query.joins import INNER, LOUTER, BaseTable, Join, PathInfo, path_infos
+from orm.query.joins import INNER, LOUTER, BaseTable, Join, PathInfo, parent_path_infos, path_infos
 from orm.query.json_lookups import KEY_TRANSFORM_LOOKUPS, KeyTransform
 from orm.query.lookups import Lookup, Transform
 from orm.query.q import Q
+from orm.query.subqueries import ResolvedOuterRef, Subquery
 from orm.query.where import NothingNode, WhereNode
 from orm.utils.identifiers import check_alias
 from orm.utils.text import short_repr, short_str
@@ -176,6 +175,8 @@ class Query:
         identical join, the most recent first, so an annotate() after a
         filter() aggregates over the rows that filter kept.
         """
+        if info.parent_link:
+            nullable = False
         table = info.to_opts.db_table
         identity = (table, parent_alias, info.lhs_col, info.rhs_col)
         found = None
@@ -226,6 +227,12 @@ class Query:
                     )
                 rest = list(names[pos:])
                 break
+            if lookup_opts.parents:
+                # A field inherited from a concrete parent lives in the parent's
+                # table: walk the parent links there first (Django's path_to_parent).
+                hops = parent_path_infos(lookup_opts, lookup_opts.owner_of(found))
+                if hops:
+                    pending = [*(pending or []), *hops]
             if pending:
                 alias, opts, multivalued = self._join_all(pending, alias, nullable, allow_joins, multivalued)
                 pending = None
@@ -243,6 +250,12 @@ class Query:
             alias, opts, multivalued = self._join_all(pending, alias, nullable, allow_joins, multivalued)
             return field, pending[-1].target_field or opts.pk, alias, rest, multivalued
         return field, field, alias, rest, multivalued
+
+    def join_parent(self, opts: Any, alias: str, owner: Any) -> str:
+        """The alias of ancestor ``owner``'s table, joined from ``alias`` (a table of ``opts``)."""
+        for info in parent_path_infos(opts, owner):
+            alias = self.join(info, alias, False)
+        return alias
 
     def _join_all(
         self, infos: list[PathInfo], alias: str, nullable: bool, allow_joins: bool, multivalued: bool,

@@ -2,7 +2,10 @@
 
 Every method that touches the database is synchronous and guarded against
 running on an event loop's thread; its twin is one line through
-``orm.utils.asyncio.to_async``, so both paths share all logic.
+``orm.utils.asyncio.to_async``, so both paths share all logic. The chainable
+builders (``filter()``, ``order_by()``, ``values()``...) and the QuerySet's
+state live in ``orm.query.builders.BaseQuerySet``, which this class extends
+with evaluation: iteration, the result cache and every database access.
 """
 
 from __future__ import annotations
@@ -10,28 +13,17 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, Sequence
 from itertools import islice
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 from orm.db import transaction
-from orm.db.connections import DEFAULT_DB_ALIAS, connections
-from orm.db.routers import router
-from orm.exceptions import FieldError, NotSupportedError, TransactionManagementError
-from orm.query import combinators, fastpath, merging, streaming, writes
+from orm.db.connections import connections
+from orm.exceptions import FieldError, TransactionManagementError
+from orm.query import fastpath, streaming, writes
 from orm.query.aggregates import Count
-from orm.query.expressions import F
-from orm.query.iterables import (
-    BaseIterable,
-    FlatValuesListIterable,
-    ModelIterable,
-    NamedValuesListIterable,
-    ResultKind,
-    ValuesIterable,
-    ValuesListIterable,
-    instance_loader,
-)
-from orm.query.prefetch import check_prefetch_path, prefetch_related_objects
-from orm.query.q import Q
-from orm.query.query import MAX_SLICE, Query
+from orm.query.builders import BaseQuerySet
+from orm.query.iterables import ResultKind, instance_loader
+from orm.query.prefetch import prefetch_related_objects
+from orm.query.query import MAX_SLICE
 from orm.query.summary import get_aggregation
 from orm.sql.compiler import convert_rows
 from orm.utils.asyncio import check_async_unsafe, to_async
@@ -69,66 +61,8 @@ def _index_fix(k: int) -> str:
     )
 
 
-class QuerySet(Generic[M]):
+class QuerySet(BaseQuerySet[M]):
     """A lazy database query for a model; evaluated on iteration, ``len()``, ``list()``..."""
-
-    def __init__(self, model: Any = None, query: Query | None = None, using: str | None = None) -> None:
-        self.model = model
-        self._db = using
-        # None until first needed: a QuerySet straight from its manager that
-        # is only filtered by plain values never builds a Query (fastpath.py).
-        self._query = query
-        self._terms: tuple[fastpath.Term, ...] | None = None
-        self._result_cache: list[Any] | None = None
-        self._prefetch_related_lookups: tuple[Any, ...] = ()
-        self._prefetch_done = False
-        self._iterable_class: type[BaseIterable] = ModelIterable
-        self._fields: tuple[str, ...] | None = None
-        self._known_related_objects: tuple[tuple[str, Any], ...] = ()
-        self._for_write = False
-        #: Routing hints (Django's ``_hints``): ``instance`` for related managers' QuerySets.
-        self._hints: dict[str, Any] = {}
-
-    # -- plumbing ------------------------------------------------------------------
-    @property
-    def db(self) -> str:
-        """The database alias this QuerySet runs on: ``using()``'s, else the routers' choice."""
-        db = self._db
-        if not db:
-            if not router.routers:
-                # Hot path: with no routers the answer is the default alias (never a replica).
-                return DEFAULT_DB_ALIAS
-            if self._for_write:
-                return router.db_for_write(self.model, **self._hints)
-            db = router.db_for_read(self.model, **self._hints)
-        if connections.replicas and not self._for_write:
-            return connections.read_alias(db)
-        return db
-
-    @property
-    def query(self) -> Query:
-        """The query tree (built on first access, pending plain filters included)."""
-        query = self._query
-        if query is None:
-            query = self._query = Query(self.model)
-            terms, self._terms = self._terms, None
-            if terms is not None:
-                fastpath.add_filter(query, Q(*[(t.key, t.value) for t in terms]))
-        return query
-
-    @query.setter
-    def query(self, value: Query) -> None:
-        self._query = value
-        self._terms = None
-
-    def _chain(self) -> QuerySet[M]:
-        clone = type(self).__new__(type(self))
-        clone.__dict__.update(self.__dict__)
-        if self._query is not None:
-            clone._query = self._query.chain()
-        clone._result_cache = None
-        clone._prefetch_done = False
-        return clone
 
     def _fast(self, kind: str) -> Any:
         """Run a pending-filter QuerySet through its cached statement (``_SLOW`` if it can't)."""
@@ -230,29 +164,7 @@ class QuerySet(Generic[M]):
             raise IndexError("QuerySet index out of range")
         return qs._result_cache[0]
 
-    def __class_getitem__(cls, item: Any) -> Any:  # noqa: D105 - typing support
-        return super().__class_getitem__(item)  # type: ignore[misc]
-
-    def _not_support_combined_queries(self, call: str) -> None:
-        """Refuse ``call`` on a union()/intersection()/difference(), as Django does."""
-        query = self._query
-        if query is not None and query.combinator:
-            raise NotSupportedError(f"Calling QuerySet.{call} after {query.combinator}() is not supported.")
-
-    def _check_operator_queryset(self, other: QuerySet[Any], operator: str) -> None:
-        if any(qs._query is not None and qs._query.combinator for qs in (self, other)):
-            raise TypeError(f"Cannot use {operator} operator with combined queryset.")
-
-    def __and__(self, other: QuerySet[M]) -> QuerySet[M]:
-        return merging.merge(self, other, merging.AND, "&")  # type: ignore[no-any-return]
-
-    def __or__(self, other: QuerySet[M]) -> QuerySet[M]:
-        return merging.merge(self, other, merging.OR, "|")  # type: ignore[no-any-return]
-
-    def __xor__(self, other: QuerySet[M]) -> QuerySet[M]:
-        return merging.merge(self, other, merging.XOR, "^")  # type: ignore[no-any-return]
-
-    # -- chainable -------------------------------------------------------------------
+    # -- chainable (the others are in BaseQuerySet) -----------------------------------
     @classmethod
     def as_manager(cls) -> Any:
         """A manager whose QuerySets are this class (``Manager.from_queryset(cls)()``)."""
@@ -261,230 +173,6 @@ class QuerySet(Generic[M]):
         return AS_MANAGER_HOOK(cls)
 
     as_manager.__func__.queryset_only = True  # type: ignore[attr-defined]
-
-    def all(self) -> QuerySet[M]:
-        """A copy of this QuerySet."""
-        return self._chain()
-
-    def filter(self, *args: Any, **kwargs: Any) -> QuerySet[M]:
-        """Rows matching every condition (``Q`` objects and ``field__lookup=value``)."""
-        return self._filter_or_exclude(False, args, kwargs)
-
-    def exclude(self, *args: Any, **kwargs: Any) -> QuerySet[M]:
-        """Rows not matching the conditions."""
-        return self._filter_or_exclude(True, args, kwargs)
-
-    def _filter_or_exclude(self, negate: bool, args: Any, kwargs: Any) -> QuerySet[M]:
-        for key in ("_connector", "_negated"):
-            if key in kwargs:
-                raise TypeError(f"{short_repr(key)} is not a valid keyword for filter()/exclude()/get().")
-        if self._query is None and self._terms is None and kwargs and not (args or negate):
-            terms = fastpath.build_terms(self.model, kwargs)
-            if terms is not None:
-                clone = self._chain()
-                clone._terms = terms
-                return clone
-        if self._query is not None and self._query.combinator:
-            self._not_support_combined_queries("exclude()" if negate else "filter()")
-        if self.query.is_sliced and (args or kwargs):
-            raise TypeError("Cannot filter a query once a slice has been taken.")
-        clone = self._chain()
-        q = Q(*args, **kwargs)
-        if negate:
-            q = ~q
-        if q:
-            fastpath.add_filter(clone.query, q)
-        return clone
-
-    def order_by(self, *field_names: Any) -> QuerySet[M]:
-        """Replace the ordering (``"-name"``, ``"author__name"``, ``"?"``, expressions)."""
-        if self.query.is_sliced:
-            raise TypeError("Cannot reorder a query once a slice has been taken.")
-        clone = self._chain()
-        clone.query.clear_ordering(force=not field_names)
-        clone.query.add_ordering(*field_names)
-        return clone
-
-    def reverse(self) -> QuerySet[M]:
-        """Reverse the ordering."""
-        clone = self._chain()
-        clone.query.standard_ordering = not clone.query.standard_ordering
-        return clone
-
-    def distinct(self, *field_names: str) -> QuerySet[M]:
-        """SELECT DISTINCT (``DISTINCT ON`` fields on PostgreSQL)."""
-        self._not_support_combined_queries("distinct()")
-        for name in field_names:
-            self.query.resolve_ref(name)
-        clone = self._chain()
-        clone.query.distinct = True
-        clone.query.distinct_fields = tuple(field_names)
-        return clone
-
-    def values(self, *fields: str, **expressions: Any) -> QuerySet[Any]:
-        """Rows as dicts of the named fields (all concrete fields by default)."""
-        clone = self._values(fields, expressions)
-        clone._iterable_class = ValuesIterable
-        return clone
-
-    def _values(self, fields: Sequence[str], expressions: dict[str, Any]) -> QuerySet[Any]:
-        clone = self._chain()
-        for alias, expression in expressions.items():
-            clone.query.add_annotation(F(expression) if isinstance(expression, str) else expression, alias)
-        names = list(fields) + list(expressions)
-        if not fields and not expressions:
-            names = [fld.attname for fld in self.model._meta.concrete_fields]
-            names += list(clone.query.annotation_select)
-        clone._fields = tuple(names)
-        clone.query.set_values(names)
-        return clone
-
-    def values_list(self, *fields: str, flat: bool = False, named: bool = False) -> QuerySet[Any]:
-        """Rows as tuples (``flat=True``: single values; ``named=True``: named tuples)."""
-        if flat and named:
-            raise TypeError("'flat' and 'named' can't be used together.")
-        if flat and len(fields) > 1:
-            raise TypeError("'flat' is not valid when values_list is called with more than one field.")
-        clone = self._values(fields, {})
-        if flat:
-            clone._iterable_class = FlatValuesListIterable
-        elif named:
-            clone._iterable_class = NamedValuesListIterable
-        else:
-            clone._iterable_class = ValuesListIterable
-        return clone
-
-    def only(self, *fields: str) -> QuerySet[M]:
-        """Load only these fields now; the others load on first access."""
-        self._not_support_combined_queries("only()")
-        return self._deferred(fields, defer=False)
-
-    def defer(self, *fields: str) -> QuerySet[M]:
-        """Load these fields only on first access."""
-        self._not_support_combined_queries("defer()")
-        return self._deferred(fields, defer=True)
-
-    def _deferred(self, fields: Sequence[str], defer: bool) -> QuerySet[M]:
-        meta = self.model._meta
-        for name in fields:
-            field = meta.get_field_or_none(name)
-            if field is None or not field.concrete:
-                raise FieldError(
-                    f"{self.model.__name__} has no field named {short_repr(name)}; only()/defer() take "
-                    f"the model's own fields: {', '.join(f.name for f in meta.concrete_fields)}."
-                )
-        clone = self._chain()
-        current, current_defer = clone.query.deferred_loading
-        names = frozenset(meta.get_field(n).name for n in fields)
-        if defer:
-            names = (current | names) if current_defer else (current - names)
-            clone.query.deferred_loading = (names, current_defer if current else True)
-        else:
-            clone.query.deferred_loading = (names, False)
-        return clone
-
-    def select_related(self, *fields: str) -> QuerySet[M]:
-        """Join and load these forward relations in the same query."""
-        self._not_support_combined_queries("select_related()")
-        clone = self._chain()
-        if fields == (None,):  # type: ignore[comparison-overlap]
-            clone.query.select_related = False
-            return clone
-        if not fields:
-            clone.query.select_related = True
-            return clone
-        tree = clone.query.select_related if isinstance(clone.query.select_related, dict) else {}
-        for name in fields:
-            node = tree
-            for part in name.split("__"):
-                node = node.setdefault(part, {})
-        clone.query.select_related = tree
-        return clone
-
-    def prefetch_related(self, *lookups: Any) -> QuerySet[M]:
-        """Load these relations with one extra query each after the main one."""
-        self._not_support_combined_queries("prefetch_related()")
-        clone = self._chain()
-        if lookups == (None,):
-            clone._prefetch_related_lookups = ()
-        else:
-            for lookup in lookups:
-                check_prefetch_path(self.model, lookup)
-            clone._prefetch_related_lookups += lookups
-        return clone
-
-    def annotate(self, *args: Any, **kwargs: Any) -> QuerySet[M]:
-        """Add computed columns (aggregates group by the selected rows)."""
-        self._not_support_combined_queries("annotate()")
-        return self._annotate(args, kwargs, select=True)
-
-    def alias(self, *args: Any, **kwargs: Any) -> QuerySet[M]:
-        """Like annotate() but not selected: usable in filter/order_by only."""
-        self._not_support_combined_queries("alias()")
-        return self._annotate(args, kwargs, select=False)
-
-    def _annotate(self, args: Any, kwargs: dict[str, Any], select: bool) -> QuerySet[M]:
-        for arg in args:
-            kwargs.setdefault(arg.default_alias, arg)
-        for alias in kwargs:
-            check_alias(alias)
-        clone = self._chain()
-        for alias, expression in kwargs.items():
-            clone.query.add_annotation(expression, alias, select=select)
-        if select and clone._fields is not None:
-            # After values()/values_list() an annotation is one more column of
-            # each row (after the named ones), as in Django.
-            clone._fields += tuple(alias for alias in kwargs if alias not in clone._fields)
-        return clone
-
-    def none(self) -> QuerySet[M]:
-        """A QuerySet that matches nothing and runs no query."""
-        clone = self._chain()
-        clone.query.set_empty()
-        return clone
-
-    def union(self, *other_qs: QuerySet[Any], all: bool = False) -> QuerySet[M]:
-        """SQL UNION (``all=True`` keeps duplicates); see docs/queries.md for what may follow."""
-        return combinators.combine(self, "union", other_qs, all)  # type: ignore[no-any-return]
-
-    def intersection(self, *other_qs: QuerySet[Any]) -> QuerySet[M]:
-        """SQL INTERSECT: the rows every QuerySet returns."""
-        return combinators.combine(self, "intersection", other_qs)  # type: ignore[no-any-return]
-
-    def difference(self, *other_qs: QuerySet[Any]) -> QuerySet[M]:
-        """SQL EXCEPT: this QuerySet's rows that none of the others returns."""
-        return combinators.combine(self, "difference", other_qs)  # type: ignore[no-any-return]
-
-    def using(self, alias: str) -> QuerySet[M]:
-        """Run on another configured database alias."""
-        clone = self._chain()
-        clone._db = alias
-        return clone
-
-    def select_for_update(self, nowait: bool = False, skip_locked: bool = False, of: Sequence[str] = (),
-                          no_key: bool = False) -> QuerySet[M]:
-        """Lock the selected rows until the end of the transaction (inside atomic only).
-
-        ``no_key=True`` takes PostgreSQL's weaker ``FOR NO KEY UPDATE`` lock, which
-        does not block other transactions inserting rows that reference the locked ones.
-        """
-        if nowait and skip_locked:
-            raise ValueError("The nowait option cannot be used with skip_locked.")
-        clone = self._chain()
-        for name in of:
-            if name != "self":
-                field, _target, _alias, rest, _ = clone.query.setup_joins(
-                    str(name).split("__"), trim_last_fk=False)
-                if rest or not field.is_relation:
-                    raise FieldError(f"select_for_update(of=...) takes 'self' or relation names; "
-                                     f"{short_repr(name)} is not one.")
-        clone._for_write = True
-        clone.query.select_for_update = True
-        clone.query.select_for_update_nowait = nowait
-        clone.query.select_for_update_skip_locked = skip_locked
-        clone.query.select_for_update_of = tuple(of)
-        clone.query.select_for_update_no_key = no_key
-        return clone
 
     def _check_for_update(self) -> None:
         if self.query.select_for_update and transaction.get_autocommit(self.db):
@@ -698,6 +386,11 @@ class QuerySet(Generic[M]):
         objs = list(objs)
         if batch_size is not None and batch_size <= 0:
             raise ValueError("Batch size must be a positive integer.")
+        meta = self.model._meta
+        if any(parent._meta.concrete_model is not meta.concrete_model for parent in meta.get_parent_list()):
+            # As Django: one INSERT per table and row would be needed, and the
+            # parents' keys are not returned by every backend's bulk insert.
+            raise ValueError("Can't bulk create a multi-table inherited model")
         writes.bulk_insert(self.model, objs, self.db, batch_size, ignore_conflicts, update_conflicts,
                            update_fields, unique_fields)
         return objs
@@ -740,7 +433,7 @@ class QuerySet(Generic[M]):
     def first(self) -> M | None:
         """The first object by ordering (by pk when unordered), or None."""
         _guard("first", "afirst")
-        qs = self if self._ordered() else self.order_by("pk")
+        qs = self if self.ordered else self.order_by("pk")
         for obj in qs[:1]:
             return obj  # type: ignore[no-any-return]
         return None
@@ -748,13 +441,25 @@ class QuerySet(Generic[M]):
     def last(self) -> M | None:
         """The last object by ordering (by pk when unordered), or None."""
         _guard("last", "alast")
-        qs = self.reverse() if self._ordered() else self.order_by("-pk")
+        qs = self.reverse() if self.ordered else self.order_by("-pk")
         for obj in qs[:1]:
             return obj  # type: ignore[no-any-return]
         return None
 
-    def _ordered(self) -> bool:
-        return bool(self.query.order_by or (self.query.default_ordering and self.model._meta.ordering))
+    @property
+    def ordered(self) -> bool:
+        """Whether the rows come back in a defined order, as Django's ``QuerySet.ordered``.
+
+        True after ``order_by()`` with terms, or when the model's
+        ``Meta.ordering`` applies (not after ``order_by()`` with none, nor on
+        a grouped or combined query, where the compiler drops it); ``none()``
+        counts as ordered. ``Paginator`` warns about unordered QuerySets.
+        """
+        q = self.query
+        if q.is_empty_query or q.order_by:
+            return True
+        return bool(q.default_ordering and self.model._meta.ordering
+                    and not q.combinator and q.group_by is None)
 
     def latest(self, *fields: str) -> M:
         """The newest object by ``fields`` (default ``Meta.get_latest_by``)."""

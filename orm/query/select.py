@@ -71,9 +71,26 @@ def default_fields(query: Any, opts: Any, root: bool) -> list[Any]:
     names, defer = query.deferred_loading
     if not names:
         return list(fields)
+    # The model's own primary key is always loaded (an inherited parent's is not forced).
+    pk = opts.pk
     if defer:
-        return [fld for fld in fields if fld.name not in names or fld.primary_key]
-    return [fld for fld in fields if fld.name in names or fld.attname in names or fld.primary_key]
+        return [fld for fld in fields if fld.name not in names or fld is pk]
+    return [fld for fld in fields if fld.name in names or fld.attname in names or fld is pk]
+
+
+def model_cols(query: Any, opts: Any, alias: str, fields: Any) -> list[Any]:
+    """``Col``s of ``fields`` of model ``opts`` whose table is ``alias``; inherited
+    fields read the parent's table, joined through the parent links."""
+    if not opts.parents:
+        return [Col(alias, fld) for fld in fields]
+    aliases: dict[Any, str] = {}
+    cols = []
+    for fld in fields:
+        owner = opts.owner_of(fld)
+        if owner not in aliases:
+            aliases[owner] = query.join_parent(opts, alias, owner)
+        cols.append(Col(aliases[owner], fld))
+    return cols
 
 
 def get_select(query: Any) -> tuple[list[tuple[Any, str | None]], KlassInfo | None, dict[str, int]]:
@@ -83,7 +100,7 @@ def get_select(query: Any) -> tuple[list[tuple[Any, str | None]], KlassInfo | No
     if query.default_cols:
         alias = query.get_initial_alias()
         fields = default_fields(query, query.model._meta, root=True)
-        select.extend((Col(alias, fld), None) for fld in fields)
+        select.extend((col, None) for col in model_cols(query, query.model._meta, alias, fields))
     for name, expr in query.select:
         select.append((expr, name))
     annotation_col_map: dict[str, int] = {}
@@ -110,7 +127,10 @@ def related_selections(
     infos: list[KlassInfo] = []
     if requested is None and depth > query.max_depth:
         return ()
+    # A forward parent link is never followed (as Django's select_related_descend):
+    # the parent's columns are already selected through the inheritance join.
     candidates = {fld.name: fld for fld in opts.concrete_fields if fld.is_relation}
+    links = {fld.name for fld in candidates.values() if fld.remote_field.parent_link}
     reverse = {rel.get_accessor_name(): rel for rel in opts.related_objects if rel.one_to_one}
     if requested is not None:
         unknown = [name for name in requested if name not in candidates and name not in reverse]
@@ -121,20 +141,20 @@ def related_selections(
                 f"Choices are: {choices}"
             )
     for name, fld in candidates.items():
-        if requested is not None and name not in requested:
+        if (requested is not None and name not in requested) or name in links:
             continue
         if requested is None and fld.null:
             continue  # select_related() without names follows non-null keys only, as Django
         nullable = nullable_parent or fld.null
         (info,) = path_infos(fld)
-        rel_alias = query.join(info, alias, nullable)
+        rel_alias = query.join(info, query.join_parent(opts, alias, opts.owner_of(fld)), nullable)
         infos.append(_klass_info(query, select, fld.remote_field.model, rel_alias, fld, False,
                                  requested[name] if requested is not None else None, depth, nullable))
     for name, rel in reverse.items():
         if requested is None or name not in requested:
             continue
         (info,) = path_infos(rel)
-        rel_alias = query.join(info, alias, True)
+        rel_alias = query.join(info, query.join_parent(opts, alias, opts.owner_of(rel)), True)
         infos.append(_klass_info(query, select, rel.related_model, rel_alias, rel, True,
                                  requested[name], depth, True))
     return tuple(infos)
@@ -146,7 +166,7 @@ def _klass_info(
 ) -> KlassInfo:
     fields = tuple(model._meta.concrete_fields)
     start = len(select)
-    select.extend((Col(alias, fld), None) for fld in fields)
+    select.extend((col, None) for col in model_cols(query, model._meta, alias, fields))
     end = len(select)
     related = related_selections(
         query, select, model._meta, alias, requested or ({} if requested is not None else None),

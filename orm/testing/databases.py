@@ -250,7 +250,7 @@ def _admin_connection(settings: DatabaseSettings) -> Any:
         import psycopg
     except ImportError:  # pragma: no cover - the postgres extra is missing
         raise ImproperlyConfigured(
-            "A PostgreSQL test database needs psycopg: pip install 'orm[postgres]'."
+            "A PostgreSQL test database needs psycopg: pip install 'orm-async[postgres]'."
         ) from None
     # libpq parameters of the URL (sslmode, connect_timeout...), not orm's own options.
     params: dict[str, Any] = {k: v for k, v in settings.options.items() if isinstance(v, str)}

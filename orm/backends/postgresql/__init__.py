@@ -15,5 +15,5 @@ try:
 except ImportError as error:  # pragma: no cover - exercised by a test that hides psycopg
     raise ImproperlyConfigured(
         "The PostgreSQL backend needs psycopg 3 and psycopg_pool, which are not installed "
-        f'({error}). Install them with: pip install "orm[postgres]"'
+        f'({error}). Install them with: pip install "orm-async[postgres]"'
     ) from error
