@@ -86,6 +86,10 @@ RULES: dict[str, Rule] = {rule.code: rule for rule in (
          "RunSQL without reverse_sql: the migration cannot be unapplied, so a failed deploy cannot be "
          "rolled back.",
          "Give reverse_sql (RunSQL.noop when there is nothing to undo)."),
+    Rule("M008", "concurrently-in-atomic",
+         "AddIndexConcurrently or RemoveIndexConcurrently in an atomic migration: PostgreSQL cannot run "
+         "CONCURRENTLY in a transaction, so the migration fails at that operation.",
+         "Set atomic = False on the migration (and keep the concurrent operation its only one)."),
 )}
 
 
@@ -159,6 +163,8 @@ def _check(operation: Operation, migration: Migration, state: ProjectState, crea
         if operation.reverse_sql is None:
             yield "M007", "RunSQL has no reverse_sql"
         return
+    if getattr(operation, "concurrently", False) and migration.atomic:
+        yield "M008", f"{type(operation).__name__} cannot run in the migration's transaction"
     model = getattr(operation, "model_name", None) or getattr(operation, "name", None) or ""
     if not isinstance(model, str) or model.lower() in created:
         return  # a table this migration made: nothing else can use it yet
