@@ -2,7 +2,7 @@
 
 A migration file defines ``class Migration(migrations.Migration)`` with
 ``dependencies``, ``operations`` and optionally ``atomic``, ``initial``,
-``replaces`` and ``run_before``; the loader (next to come) instantiates it
+``replaces``, ``run_before`` and ``lint_ignore``; the loader (next to come) instantiates it
 with its name and app label.
 """
 
@@ -40,6 +40,8 @@ class Migration:
     initial: bool | None = None
     #: Run in one transaction (``False``: each operation on its own).
     atomic: bool = True
+    #: Rule codes ``orm lintmigrations`` leaves out for this migration (``"*"``: all of them).
+    lint_ignore: list[str] = []
 
     def __init__(self, name: str, app_label: str) -> None:
         self.name = name
