@@ -98,12 +98,14 @@ from orm.query.expressions import (
     Func,
     Length,
     Lower,
+    OrderBy,
     RawSQL,
     Upper,
     Value,
     When,
 )
 from orm.query.lookups import Lookup, Transform
+from orm.query.ordered_aggregates import ArrayAgg, JSONBAgg, StringAgg
 from orm.query.prefetch import Prefetch, aprefetch_related_objects, prefetch_related_objects
 from orm.query.q import Q
 from orm.query.queryset import QuerySet
@@ -117,6 +119,7 @@ from orm.query.window import (
     Lead,
     NthValue,
     NTile,
+    Ntile,
     PercentRank,
     Rank,
     RowNumber,
@@ -276,7 +279,13 @@ __all__ = [
     "LastValue",
     "Lead",
     "NthValue",
+    "Ntile",
     "NTile",
+    # aggregates collecting a group's values (issue 17 item 5)
+    "ArrayAgg",
+    "JSONBAgg",
+    "StringAgg",
+    "OrderBy",
     "PercentRank",
     "Rank",
     "RowNumber",

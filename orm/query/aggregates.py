@@ -18,6 +18,17 @@ class Aggregate(Func):
     allow_distinct = False
     empty_result: Any = None
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # Django's name for what aggregate() answers over no row; a user's
+        # subclass may set either spelling.
+        if "empty_result_set_value" in cls.__dict__:
+            cls.empty_result = cls.__dict__["empty_result_set_value"]
+        elif "empty_result" in cls.__dict__:
+            cls.empty_result_set_value = cls.__dict__["empty_result"]
+
+    empty_result_set_value: Any = None
+
     def __init__(self, *expressions: Any, distinct: bool = False, filter: Any = None,
                  default: Any = None, **extra: Any) -> None:
         if distinct and not self.allow_distinct:
@@ -77,7 +88,9 @@ def _with_default(aggregate: Aggregate, query: Any, allow_joins: bool, reuse: An
         field = aggregate.output_field
     except FieldError:
         field = None
-    wrapped = Coalesce(aggregate, default, output_field=field)
+    # A plain default is a value, never a field name (Coalesce would read "" as F("")).
+    fallback = default if hasattr(default, "resolve_expression") else Value(default, field)
+    wrapped = Coalesce(aggregate, fallback, output_field=field)
     wrapped.source_expressions[1] = wrapped.source_expressions[1].resolve_expression(
         query, allow_joins, reuse, summarize)
     # What aggregate() answers for a query that can match no row (none(), an empty IN).

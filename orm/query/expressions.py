@@ -238,6 +238,16 @@ class F(Expression):
     def __repr__(self) -> str:
         return f"F({self.name})"
 
+    def __getitem__(self, subscript: Any) -> Any:
+        """``F("name")[:3]``: a slice of a text field (``Substr``), as in Django."""
+        from orm.query.sliced import Sliced  # sliced.py builds on F and Substr
+
+        return Sliced(self, subscript)
+
+    def __contains__(self, other: object) -> bool:
+        # __getitem__ would otherwise make ``x in F(...)`` loop over indexes forever.
+        raise TypeError(f"argument of type '{type(self).__name__}' is not iterable")
+
     def deconstruct(self) -> tuple[str, tuple[Any, ...], dict[str, Any]]:
         """``(path, args, kwargs)`` rebuilding this reference (migrations write it to files)."""
         return self._deconstruct_path(), (self.name,), {}
@@ -574,7 +584,15 @@ class Func(Expression):
         ``function=``/``template=``/``arg_joiner=``, as Django's ``Func.as_sql``."""
         parts, params = [], []
         for expr in self.source_expressions:
-            sql, p = compiler.compile(expr)
+            try:
+                sql, p = compiler.compile(expr)
+            except EmptyResultSet:
+                # An argument that can match nothing (a subquery over none()) stands
+                # for its empty_result_set_value when it has one, as in Django.
+                empty = getattr(expr, "empty_result_set_value", NotImplemented)
+                if empty is NotImplemented:
+                    raise
+                sql, p = compiler.compile(Value(empty))
             parts.append(sql)
             params.extend(p)
         template = extra.pop("template", None) or self.template
