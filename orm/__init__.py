@@ -104,6 +104,7 @@ from orm.query.expressions import (
     Value,
     When,
 )
+from orm.query.json_lookups import KT, KeyTextTransform, KeyTransform
 from orm.query.lookups import Lookup, Transform
 from orm.query.ordered_aggregates import ArrayAgg, JSONBAgg, StringAgg
 from orm.query.prefetch import Prefetch, aprefetch_related_objects, prefetch_related_objects
@@ -286,6 +287,10 @@ __all__ = [
     "JSONBAgg",
     "StringAgg",
     "OrderBy",
+    # JSON key transforms (issue 17 item 6)
+    "KT",
+    "KeyTextTransform",
+    "KeyTransform",
     "PercentRank",
     "Rank",
     "RowNumber",

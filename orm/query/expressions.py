@@ -300,6 +300,9 @@ class Value(Expression):
         value = self.value
         field = self._output_field or infer_field(value)
         if value is None:
+            if isinstance(field, f.JSONField):
+                # Value(None, JSONField()) is the JSON null, not SQL NULL (Django's rule).
+                return "%s", [connection.ops.adapt_json_value(None, field.encoder)]
             return "NULL", []
         if field is not None:
             value = field.get_db_prep_value(value, connection)
@@ -753,7 +756,12 @@ class OrderBy(Expression):
         return clone
 
     def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
-        sql, params = compiler.compile(self.expression)
+        # A node may order differently from how it compares (a JSON key: by its value).
+        as_order_by = getattr(self.expression, "as_order_by", None)
+        if as_order_by is not None:
+            sql, params = as_order_by(compiler, connection)
+        else:
+            sql, params = compiler.compile(self.expression)
         sql += " DESC" if self.descending else " ASC"
         if self.nulls_first:
             sql += " NULLS FIRST"
