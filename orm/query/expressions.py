@@ -727,7 +727,9 @@ class Case(Expression):
 
 
 class OrderBy(Expression):
-    """An ORDER BY term."""
+    """An ORDER BY term: ``OrderBy(F("x"), descending=True, nulls_last=True)``, or
+    ``F("x").desc(nulls_last=True)``; usable in ``order_by()``, ``Meta.ordering``,
+    ``Window(order_by=)`` and the ``order_by=`` of collecting aggregates."""
 
     def __init__(
         self, expression: Any, descending: bool = False,
@@ -735,6 +737,14 @@ class OrderBy(Expression):
     ) -> None:
         if nulls_first and nulls_last:
             raise ValueError("nulls_first and nulls_last are mutually exclusive.")
+        if nulls_first is False or nulls_last is False:
+            # Django 5.x: False once meant "the database's default", now spelt None.
+            raise ValueError("nulls_first and nulls_last values must be True or None.")
+        if not hasattr(expression, "resolve_expression"):
+            raise ValueError(
+                f"OrderBy() takes an expression, got {short_repr(expression)}; use F({expression!r}) "
+                "or order_by('-name')."
+            )
         super().__init__()
         self.expression = expression
         self.descending = descending

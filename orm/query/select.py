@@ -249,6 +249,15 @@ def get_group_by(query: Any, select: list[Any], order_by: list[Any]) -> list[Any
             exprs.extend(order.expression.get_group_by_cols())
     seen: list[Any] = []
     for expr in exprs:
-        if not any(expr is s or (type(expr) is type(s) and expr == s) for s in seen):
+        # A selected alias (Ref) and the expression it names group the same rows:
+        # keep one, so GROUP BY does not list LOWER(x) and "lower" both.
+        target = _grouped(expr)
+        if not any(target is _grouped(s) or (type(target) is type(_grouped(s)) and target == _grouped(s))
+                   for s in seen):
             seen.append(expr)
     return seen
+
+
+def _grouped(expr: Any) -> Any:
+    """What a GROUP BY term groups by: a Ref's source expression, or the term itself."""
+    return expr.source if isinstance(expr, Ref) else expr
