@@ -89,10 +89,11 @@ from orm.models import (
     create_tables,
     drop_tables,
 )
-from orm.query.aggregates import Avg, Count, Max, Min, Sum
+from orm.query.aggregates import Aggregate, Avg, Count, Max, Min, StdDev, Sum, Variance
 from orm.query.expressions import (
     Case,
     Coalesce,
+    Expression,
     ExpressionWrapper,
     F,
     Func,
@@ -127,6 +128,7 @@ from orm.query.window import (
     RowRange,
     ValueRange,
     Window,
+    WindowFrame,
     WindowFrameExclusion,
 )
 from orm.utils.asyncio import to_async
@@ -287,6 +289,11 @@ __all__ = [
     "JSONBAgg",
     "StringAgg",
     "OrderBy",
+    "Aggregate",
+    "StdDev",
+    "Variance",
+    "Expression",
+    "WindowFrame",
     # JSON key transforms (issue 17 item 6)
     "KT",
     "KeyTextTransform",

@@ -10,7 +10,9 @@ from orm.query.expressions import Case, Coalesce, Func, Ref, SQLParams, Star, Va
 
 
 class Aggregate(Func):
-    """Base aggregate; ``filter`` becomes a CASE inside the call (portable)."""
+    """Base of aggregates; subclass it with ``function``, ``template``, ``allow_distinct``
+    and ``empty_result_set_value`` (what ``aggregate()`` answers over no row), as in
+    Django. ``filter=`` becomes a CASE inside the call (portable), ``default=`` a COALESCE."""
 
     contains_aggregate = True
     window_compatible = True
@@ -145,3 +147,37 @@ class Max(Aggregate):
     """MAX(expr)."""
 
     function = "MAX"
+
+
+class _Spread(Aggregate):
+    """Population (default) or sample (``sample=True``) spread of the values, a float."""
+
+    _output_field = f.FloatField()
+    pop_function = ""
+    samp_function = ""
+
+    def __init__(self, expression: Any, sample: bool = False, **extra: Any) -> None:
+        self.function = self.samp_function if sample else self.pop_function
+        super().__init__(expression, **extra)
+
+    def _resolve_output_field(self) -> f.Field | None:
+        return f.FloatField()
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> SQLParams:
+        # numeric input gives numeric out; cast so both backends answer a float.
+        sql, params = self.as_sql(compiler, connection, **extra)
+        return f"CAST({sql} AS double precision)", params
+
+
+class StdDev(_Spread):
+    """STDDEV_POP(expr), or STDDEV_SAMP with ``sample=True`` (Python on SQLite)."""
+
+    pop_function = "STDDEV_POP"
+    samp_function = "STDDEV_SAMP"
+
+
+class Variance(_Spread):
+    """VAR_POP(expr), or VAR_SAMP with ``sample=True`` (Python on SQLite)."""
+
+    pop_function = "VAR_POP"
+    samp_function = "VAR_SAMP"

@@ -250,11 +250,15 @@ def get_group_by(query: Any, select: list[Any], order_by: list[Any]) -> list[Any
     seen: list[Any] = []
     for expr in exprs:
         # A selected alias (Ref) and the expression it names group the same rows:
-        # keep one, so GROUP BY does not list LOWER(x) and "lower" both.
+        # keep one, the alias, so GROUP BY does not list LOWER(x) and "lower" both
+        # (and PostgreSQL matches the SELECT column even when it binds parameters).
         target = _grouped(expr)
-        if not any(target is _grouped(s) or (type(target) is type(_grouped(s)) and target == _grouped(s))
-                   for s in seen):
+        same = [i for i, s in enumerate(seen)
+                if target is _grouped(s) or (type(target) is type(_grouped(s)) and target == _grouped(s))]
+        if not same:
             seen.append(expr)
+        elif isinstance(expr, Ref) and not isinstance(seen[same[0]], Ref):
+            seen[same[0]] = expr
     return seen
 
 

@@ -130,3 +130,17 @@ def test_user_func_and_aggregate_subclasses(library: Library) -> None:
     assert Book.objects.annotate(t=Twice("title", Value("!"))).get(title="SQL 101").t == "SQL 101!"
     assert Book.objects.aggregate(m=EmptyIsMinusOne("pages")) == {"m": 450}
     assert Book.objects.none().aggregate(m=EmptyIsMinusOne("pages")) == {"m": -1}
+
+
+def test_stddev_and_variance_agree_on_both(library: Library) -> None:
+    import statistics
+
+    pages = [200, 450, 300]
+    result = Book.objects.aggregate(orm.StdDev("pages"), v=orm.Variance("pages", sample=True),
+                                    p=orm.StdDev("price", filter=Q(pages__isnull=False)))
+    assert result["pages__stddev"] == pytest.approx(statistics.pstdev(pages))
+    assert result["v"] == pytest.approx(statistics.variance(pages))
+    assert result["p"] == pytest.approx(statistics.pstdev([19.99, 49.50, 35.00]))
+    one = Book.objects.filter(title="SQL 101").aggregate(v=orm.Variance("price", sample=True))
+    assert one == {"v": None}  # one value has no sample variance, on both
+    assert Book.objects.none().aggregate(s=orm.StdDev("pages")) == {"s": None}

@@ -221,3 +221,13 @@ def test_aggregate_subclass_allow_distinct_and_empty_result_set_value(pg: Any) -
     assert_sql(qs, f'SELECT MAX({PAGES}) AS "m" {JOIN}')
     assert GroupMax.empty_result == -1
     assert Book.objects.filter(pk__in=[]).aggregate(m=GroupMax("pages")) == {"m": -1}
+
+
+# -- StdDev / Variance ----------------------------------------------------------------
+
+
+def test_stddev_and_variance(pg: Any) -> None:
+    qs = per_author(s=orm.StdDev("books__pages"), v=orm.Variance("books__pages", sample=True))
+    assert_sql(qs, f'SELECT STDDEV_POP({PAGES}) AS "s", VAR_SAMP({PAGES}) AS "v" {JOIN}')
+    assert_sql(on_pg(pg, qs), f'SELECT CAST(STDDEV_POP({PAGES}) AS double precision) AS "s", '
+                              f'CAST(VAR_SAMP({PAGES}) AS double precision) AS "v" {JOIN}')
