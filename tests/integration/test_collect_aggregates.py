@@ -13,7 +13,7 @@ import pytest
 import orm
 from orm import ArrayAgg, Exists, F, JSONBAgg, OuterRef, Q, StringAgg, Value
 from orm.exceptions import NotSupportedError
-from orm.query.lookups import GreaterThan
+from orm.lookups import GreaterThan
 from tests.integration.conftest import Library
 from tests.models import Author, Book
 
@@ -99,6 +99,11 @@ def test_conditions_as_values_and_in_filter(library: Library) -> None:
     over = dict(Book.objects.annotate(o=GreaterThan(F("pages"), 250)).values_list("title", "o"))
     assert over["Python Basics"] is False and over["Advanced Python"] is True
     assert set(Book.objects.annotate(n=Q(pk__in=[])).values_list("n", flat=True)) == {False}
+    long_first = Book.objects.filter(pages__isnull=False).order_by(GreaterThan(F("pages"), 250).desc(), "title")
+    assert list(long_first.values_list("title", flat=True)) == [
+        "Advanced Python", "Django Unchained", "Python Basics"]
+    size = orm.Case(orm.When(GreaterThan(F("pages"), 250), then=Value("long")), default=Value("short"))
+    assert dict(Book.objects.annotate(s=size).values_list("title", "s"))["Python Basics"] == "short"
     has_books = Exists(Book.objects.filter(author=OuterRef("pk")))
     assert dict(Author.objects.annotate(h=has_books).values_list("name", "h")) == {
         "Alice": True, "Bob": True, "Carol": False}

@@ -14,7 +14,7 @@ import pytest
 import orm
 from orm import ArrayAgg, F, JSONBAgg, Q, StringAgg
 from orm.exceptions import NotSupportedError
-from orm.query.lookups import GreaterThan
+from orm.lookups import GreaterThan
 from tests.sql.helpers import assert_sql
 from tests.sql.models import Author, Book
 
