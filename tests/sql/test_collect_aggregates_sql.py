@@ -231,3 +231,13 @@ def test_stddev_and_variance(pg: Any) -> None:
     assert_sql(qs, f'SELECT STDDEV_POP({PAGES}) AS "s", VAR_SAMP({PAGES}) AS "v" {JOIN}')
     assert_sql(on_pg(pg, qs), f'SELECT CAST(STDDEV_POP({PAGES}) AS double precision) AS "s", '
                               f'CAST(VAR_SAMP({PAGES}) AS double precision) AS "v" {JOIN}')
+
+
+def test_django_import_paths_give_the_same_classes() -> None:
+    from orm.contrib.postgres.aggregates import ArrayAgg as PgArrayAgg
+    from orm.contrib.postgres.aggregates import JSONBAgg as PgJSONBAgg
+    from orm.contrib.postgres.aggregates import StringAgg as PgStringAgg
+    from orm.functions import Ntile, RowNumber
+
+    assert (PgArrayAgg, PgJSONBAgg, PgStringAgg) == (ArrayAgg, JSONBAgg, StringAgg)
+    assert Ntile is orm.Ntile is orm.NTile and RowNumber is orm.RowNumber
