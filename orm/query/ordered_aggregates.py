@@ -150,21 +150,23 @@ class _ListAggregate(OrderableAggregate):
         return f.JSONField()
 
     def get_db_converters(self, connection: Any) -> list[Any]:
-        if connection.vendor != "sqlite":
-            # psycopg gives arrays as lists; jsonb text is decoded by JSONField.
-            return super().get_db_converters(connection)
         element = self._element_converters(connection)
+        source = self.source_expressions[0]
+        # SQLite answers JSON text; psycopg answers a list already (an array), or
+        # the jsonb text JSONField decodes. Either way each element then gets the
+        # column's own converters (a jsonb element arrives as text on PostgreSQL).
+        decode_text = connection.vendor == "sqlite"
+        base = [] if decode_text else super().get_db_converters(connection)
 
         def decode(value: Any, expression: Any, conn: Any) -> Any:
             if value is None:
                 return None
-            items = json.loads(value)
+            items = json.loads(value) if decode_text else value
             for converter in element:
-                items = [item if item is None else converter(item, self.source_expressions[0], conn)
-                         for item in items]
+                items = [item if item is None else converter(item, source, conn) for item in items]
             return items
 
-        return [decode]
+        return [*base, decode] if element or decode_text else base
 
     def _element_converters(self, connection: Any) -> list[Any]:
         return []

@@ -58,6 +58,11 @@ def test_array_agg_keeps_nulls_and_converts_elements(library: Library) -> None:
     assert sorted(prices) == [Decimal("35.00"), Decimal("49.50")]
 
 
+def test_array_agg_of_a_json_field_gives_documents_on_both(library: Library) -> None:
+    documents = Author.objects.filter(name="Bob").aggregate(a=ArrayAgg("books__data"))["a"]
+    assert sorted(documents, key=str) == [None, {"level": "intermediate", "rating": 3}]
+
+
 def test_array_agg_over_no_row_is_none_on_both(library: Library) -> None:
     assert per_author(ArrayAgg("books__pages", filter=Q(books__pages__gt=1000)))["Alice"] is None
     assert Book.objects.filter(pk__in=[]).aggregate(p=ArrayAgg("pages")) == {"p": None}
