@@ -99,21 +99,25 @@ from orm.pagination import (
     Paginator,
     UnorderedObjectListWarning,
 )
-from orm.query.aggregates import Avg, Count, Max, Min, Sum
+from orm.query.aggregates import Aggregate, Avg, Count, Max, Min, StdDev, Sum, Variance
 from orm.query.expressions import (
     Case,
     Coalesce,
+    Expression,
     ExpressionWrapper,
     F,
     Func,
     Length,
     Lower,
+    OrderBy,
     RawSQL,
     Upper,
     Value,
     When,
 )
+from orm.query.json_lookups import KT, KeyTextTransform, KeyTransform
 from orm.query.lookups import Lookup, Transform
+from orm.query.ordered_aggregates import ArrayAgg, JSONBAgg, StringAgg
 from orm.query.prefetch import Prefetch, aprefetch_related_objects, prefetch_related_objects
 from orm.query.q import Q
 from orm.query.queryset import QuerySet
@@ -127,12 +131,14 @@ from orm.query.window import (
     Lead,
     NthValue,
     NTile,
+    Ntile,
     PercentRank,
     Rank,
     RowNumber,
     RowRange,
     ValueRange,
     Window,
+    WindowFrame,
     WindowFrameExclusion,
 )
 from orm.utils.asyncio import to_async
@@ -286,7 +292,22 @@ __all__ = [
     "LastValue",
     "Lead",
     "NthValue",
+    "Ntile",
     "NTile",
+    # aggregates collecting a group's values (issue 17 item 5)
+    "ArrayAgg",
+    "JSONBAgg",
+    "StringAgg",
+    "OrderBy",
+    "Aggregate",
+    "StdDev",
+    "Variance",
+    "Expression",
+    "WindowFrame",
+    # JSON key transforms (issue 17 item 6)
+    "KT",
+    "KeyTextTransform",
+    "KeyTransform",
     "PercentRank",
     "Rank",
     "RowNumber",

@@ -328,7 +328,8 @@ class Query:
         if value is None and lookup_class.lookup_name not in ("exact", "iexact"):
             if lookup_class.lookup_name != "isnull":
                 raise ValueError(f"Cannot use None as a query value for {short_repr(full)}.")
-        if value is None and lookup_class.lookup_name in ("exact", "iexact") and not isinstance(lhs, KeyTransform):
+        if (value is None and lookup_class.lookup_name in ("exact", "iexact") and not isinstance(lhs, KeyTransform)
+                and not getattr(lookup_class, "can_use_none_as_rhs", False)):
             lookup_class = self._lookup_class(lhs, "isnull")
             value = True
         return lookup_class(lhs, value)

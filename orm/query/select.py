@@ -269,6 +269,19 @@ def get_group_by(query: Any, select: list[Any], order_by: list[Any]) -> list[Any
             exprs.extend(order.expression.get_group_by_cols())
     seen: list[Any] = []
     for expr in exprs:
-        if not any(expr is s or (type(expr) is type(s) and expr == s) for s in seen):
+        # A selected alias (Ref) and the expression it names group the same rows:
+        # keep one, the alias, so GROUP BY does not list LOWER(x) and "lower" both
+        # (and PostgreSQL matches the SELECT column even when it binds parameters).
+        target = _grouped(expr)
+        same = [i for i, s in enumerate(seen)
+                if target is _grouped(s) or (type(target) is type(_grouped(s)) and target == _grouped(s))]
+        if not same:
             seen.append(expr)
+        elif isinstance(expr, Ref) and not isinstance(seen[same[0]], Ref):
+            seen[same[0]] = expr
     return seen
+
+
+def _grouped(expr: Any) -> Any:
+    """What a GROUP BY term groups by: a Ref's source expression, or the term itself."""
+    return expr.source if isinstance(expr, Ref) else expr

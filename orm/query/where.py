@@ -72,6 +72,19 @@ class WhereNode:
 
         return BooleanField()
 
+    # A condition that can match nothing, selected (annotate(b=Q(pk__in=[]))), is false.
+    select_empty_sql = "(1 = 0)"
+
+    def select_format(self, compiler: Any, sql: str, params: list[Any]) -> tuple[str, list[Any]]:
+        """A condition selected as a column (``annotate(big=Q(pages__gt=300))``): a boolean."""
+        return sql, params
+
+    def get_db_converters(self, connection: Any) -> list[Any]:
+        """SQLite answers 0/1: convert as a BooleanField column."""
+        converters: list[Any] = connection.ops.get_db_converters(self)
+        field_converters: list[Any] = self.output_field.get_db_converters(connection)
+        return converters + field_converters
+
     def get_group_by_cols(self) -> list[Any]:
         cols: list[Any] = []
         for child in self.children:

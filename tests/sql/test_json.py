@@ -187,7 +187,9 @@ def test_whole_document_exact_binds_the_serialized_json():
     assert_sql(
         Author.objects.filter(data={"a": 1}), f"{FROM_AUTHOR} WHERE {DATA} = %s", ['{"a": 1}']
     )
-    assert_sql(Author.objects.filter(data=None), f"{FROM_AUTHOR} WHERE {DATA} IS NULL")
+    # As in Django, data=None is the JSON null document; SQL NULL is data__isnull=True.
+    assert_sql(Author.objects.filter(data=None), f"{FROM_AUTHOR} WHERE {DATA} = %s", ["null"])
+    assert_sql(Author.objects.filter(data__isnull=True), f"{FROM_AUTHOR} WHERE {DATA} IS NULL")
 
 
 def test_containment_is_not_supported_on_sqlite():

@@ -279,6 +279,13 @@ class BaseDatabaseOperations:
         """A JSON key of ``sql``: its scalar value, or (``as_json``) its JSON text."""
         raise NotSupportedError("JSON key lookups are not supported on this backend.")
 
+    def json_key_order_sql(self, sql: str, params: list[Any], keys: list[str]) -> tuple[str, list[Any]]:
+        """A JSON key of ``sql`` as ``ORDER BY`` compares it: numbers as numbers, as Django.
+
+        The scalar value by default (SQLite's ``json_extract`` keeps JSON types).
+        """
+        return self.json_key_sql(sql, params, keys, as_json=False)
+
     def json_scalar_param(self, value: Any) -> Any:
         """``value`` (compared with a JSON key's scalar) as the driver can bind it."""
         return value
