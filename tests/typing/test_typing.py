@@ -1,0 +1,85 @@
+"""The user-facing types, checked by mypy --strict and by pyright (no plugin).
+
+``*_ok.py`` files hold ``assert_type`` checks and must check clean; in
+``*_bad.py`` files every line marked ``# E`` must be reported, and nothing
+else. Each checker runs once per module (a few seconds each).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).parent
+ROOT = HERE.parent.parent
+OK_FILES = sorted(HERE.glob("*_ok.py"))
+BAD_FILES = sorted(HERE.glob("*_bad.py"))
+CHECKED = [str(p.relative_to(ROOT)) for p in OK_FILES + BAD_FILES]
+
+
+def _pyright() -> str:
+    found = shutil.which("pyright", path=str(Path(sys.executable).parent))
+    if found is None:
+        pytest.fail("pyright is not installed: pip install -e '.[dev]' pins it.")
+    return found
+
+
+def _mypy_errors() -> dict[str, set[int]]:
+    # The checkout on MYPYPATH: an editable install's import hook is invisible to mypy.
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "--hide-error-context",
+         "--no-error-summary", *CHECKED],
+        cwd=ROOT, capture_output=True, text=True, env={"MYPYPATH": str(ROOT), "PATH": ""},
+    )
+    errors: dict[str, set[int]] = {}
+    for line in result.stdout.splitlines():
+        match = re.match(r"^(.+?):(\d+): error:", line)
+        if match:
+            errors.setdefault(Path(match[1]).name, set()).add(int(match[2]))
+    assert result.returncode in (0, 1), result.stdout + result.stderr
+    return errors
+
+
+def _pyright_errors() -> dict[str, set[int]]:
+    result = subprocess.run(
+        [_pyright(), "--outputjson", "--pythonpath", sys.executable, *CHECKED],
+        cwd=ROOT, capture_output=True, text=True,
+    )
+    report = json.loads(result.stdout)
+    errors: dict[str, set[int]] = {}
+    for diag in report["generalDiagnostics"]:
+        if diag["severity"] == "error":
+            errors.setdefault(Path(diag["file"]).name, set()).add(diag["range"]["start"]["line"] + 1)
+    return errors
+
+
+def _expected(path: Path) -> set[int]:
+    lines = path.read_text().splitlines()
+    return {number for number, text in enumerate(lines, 1) if text.rstrip().endswith("# E")}
+
+
+@pytest.fixture(scope="module", params=["mypy", "pyright"])
+def reported(request: pytest.FixtureRequest) -> dict[str, set[int]]:
+    return _mypy_errors() if request.param == "mypy" else _pyright_errors()
+
+
+def test_files_exist() -> None:
+    assert OK_FILES and BAD_FILES
+
+
+@pytest.mark.parametrize("path", OK_FILES, ids=lambda p: p.name)
+def test_positive_file_checks_clean(reported: dict[str, set[int]], path: Path) -> None:
+    assert reported.get(path.name, set()) == set()
+
+
+@pytest.mark.parametrize("path", BAD_FILES, ids=lambda p: p.name)
+def test_negative_file_reports_marked_lines(reported: dict[str, set[int]], path: Path) -> None:
+    expected = _expected(path)
+    assert expected, f"{path.name} marks no line with # E"
+    assert reported.get(path.name, set()) == expected
