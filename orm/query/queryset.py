@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, Sequence
 from itertools import islice
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar, cast
 
 from orm.db import transaction
 from orm.db.connections import connections
@@ -166,11 +166,15 @@ class QuerySet(BaseQuerySet[M]):
 
     # -- chainable (the others are in BaseQuerySet) -----------------------------------
     @classmethod
-    def as_manager(cls) -> Any:
-        """A manager whose QuerySets are this class (``Manager.from_queryset(cls)()``)."""
+    def as_manager(cls) -> Self:
+        """A manager whose QuerySets are this class (``Manager.from_queryset(cls)()``).
+
+        Type checkers see it as an instance of this QuerySet class (as they
+        see every ``Manager`` as a ``QuerySet``), so its own methods are typed.
+        """
         if AS_MANAGER_HOOK is None:  # pragma: no cover - orm.models always loads with orm
             raise RuntimeError("QuerySet.as_manager() needs orm.models to be imported first.")
-        return AS_MANAGER_HOOK(cls)
+        return cast(Self, AS_MANAGER_HOOK(cls))
 
     as_manager.__func__.queryset_only = True  # type: ignore[attr-defined]
 
