@@ -176,6 +176,7 @@ class ModelBase(type):
             auto = BigAutoField(verbose_name="ID", primary_key=True, auto_created=True)
             auto.contribute_to_class(cls, "id")
         checks.check_columns(cls)
+        checks.check_key_annotations(cls)
         for attr_name, value in contributable.items():
             if not isinstance(value, Field):
                 value.contribute_to_class(cls, attr_name)
