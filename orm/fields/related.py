@@ -139,14 +139,14 @@ class ForeignKey(Field[_ST, _GT]):
 
     @overload
     def __init__(
-        self: ForeignKey[_To | Expression, _To], to: type[_To], on_delete: Callable[..., Any] | None = None,
+        self: ForeignKey[_To | Expression, _To], to: type[_To], on_delete: Callable[..., Any],
         related_name: str | None = None, related_query_name: str | None = None,
         to_field: str | None = None, db_constraint: bool = True, *, null: Literal[False] = False, **kwargs: Unpack[FieldOptions],
     ) -> None: ...
     @overload
     def __init__(
         self: ForeignKey[_To | Expression | None, _To | None], to: type[_To],
-        on_delete: Callable[..., Any] | None = None,
+        on_delete: Callable[..., Any],
         related_name: str | None = None, related_query_name: str | None = None,
         to_field: str | None = None, db_constraint: bool = True, *, null: bool, **kwargs: Unpack[FieldOptions],
     ) -> None: ...
@@ -154,7 +154,7 @@ class ForeignKey(Field[_ST, _GT]):
     # once the registry resolves it: a checker sees Any.
     @overload
     def __init__(
-        self: ForeignKey[Any, Any], to: str, on_delete: Callable[..., Any] | None = None,
+        self: ForeignKey[Any, Any], to: str, on_delete: Callable[..., Any],
         related_name: str | None = None, related_query_name: str | None = None,
         to_field: str | None = None, db_constraint: bool = True, *, null: bool = False, **kwargs: Unpack[FieldOptions],
     ) -> None: ...
@@ -254,14 +254,14 @@ class OneToOneField(ForeignKey[_ST, _GT]):
 
     @overload
     def __init__(
-        self: OneToOneField[_To | Expression, _To], to: type[_To], on_delete: Callable[..., Any] | None = None,
+        self: OneToOneField[_To | Expression, _To], to: type[_To], on_delete: Callable[..., Any],
         related_name: str | None = None, related_query_name: str | None = None,
         to_field: str | None = None, db_constraint: bool = True, *, null: Literal[False] = False, **kwargs: Unpack[FieldOptions],
     ) -> None: ...
     @overload
     def __init__(
         self: OneToOneField[_To | Expression | None, _To | None], to: type[_To],
-        on_delete: Callable[..., Any] | None = None,
+        on_delete: Callable[..., Any],
         related_name: str | None = None, related_query_name: str | None = None,
         to_field: str | None = None, db_constraint: bool = True, *, null: bool, **kwargs: Unpack[FieldOptions],
     ) -> None: ...
@@ -269,15 +269,13 @@ class OneToOneField(ForeignKey[_ST, _GT]):
     # once the registry resolves it: a checker sees Any.
     @overload
     def __init__(
-        self: OneToOneField[Any, Any], to: str, on_delete: Callable[..., Any] | None = None,
+        self: OneToOneField[Any, Any], to: str, on_delete: Callable[..., Any],
         related_name: str | None = None, related_query_name: str | None = None,
         to_field: str | None = None, db_constraint: bool = True, *, null: bool = False, **kwargs: Unpack[FieldOptions],
     ) -> None: ...
-    def __init__(
-        self, to: Any, on_delete: Callable[..., Any] | None = None, *args: Any, **kwargs: Any,
-    ) -> None:
+    def __init__(self, to: Any, *args: Any, **kwargs: Any) -> None:
         kwargs["unique"] = True
-        super().__init__(to, on_delete, *args, **kwargs)
+        super().__init__(to, *args, **kwargs)
 
     def get_internal_type(self) -> str:
         return "OneToOneField"
@@ -288,7 +286,7 @@ class OneToOneField(ForeignKey[_ST, _GT]):
         return name, path, args, kwargs
 
 
-class ManyToManyField(Field):
+class ManyToManyField(Field[_ST, _GT]):
     """A many-to-many relation through a join table (automatic, or ``through=``)."""
 
     is_relation = True
