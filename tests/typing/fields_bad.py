@@ -20,6 +20,7 @@ class Book(orm.Model):
     title = orm.CharField(max_length=100)
     pages = orm.IntegerField()
     author = orm.ForeignKey(Author, on_delete=orm.CASCADE)
+    double = orm.GeneratedField(expression=orm.F("pages") * 2, output_field=orm.IntegerField(), db_persist=True)
 
     class Meta:
         app_label = "typing_bad"
@@ -34,4 +35,10 @@ def check(book: Book, author: Author) -> None:
     n: str = author.nick  # E
     orm.CharField(maxlength=10)  # E
     print(Book.title.max_length)  # E
+    orm.GeneratedField(expression=orm.F("pages"), output_field=int, db_persist=True)  # E
     print(n)
+
+
+def assign_generated(book: Book) -> None:
+    # Alone in its function: mypy treats code after an assignment of Never as unreachable.
+    book.double = 4  # E

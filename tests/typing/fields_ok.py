@@ -72,6 +72,12 @@ class Row(orm.Model):
     author_id: int
     profile = orm.OneToOneField(Author, on_delete=orm.CASCADE, related_name="row")
     lazy = orm.ForeignKey("Author", on_delete=orm.CASCADE, related_name="+")
+    total = orm.GeneratedField(
+        expression=orm.F("integer") * 2, output_field=orm.BigIntegerField(), db_persist=True,
+    )
+    total_n = orm.GeneratedField(
+        expression=orm.F("integer_n") * 2, output_field=orm.BigIntegerField(null=True), db_persist=True,
+    )
 
     class Meta:
         app_label = "typing_ok"
@@ -127,6 +133,8 @@ def check(row: Row) -> None:
     assert_type(row.author_id, int)
     assert_type(row.profile, Author)
     assert_type(row.lazy, Any)
+    assert_type(row.total, int)
+    assert_type(row.total_n, int | None)
     # Assignments take what the field converts on save, and expressions.
     row.dec = "1.50"
     row.integer = orm.F("integer") + 1

@@ -2,7 +2,8 @@
 
 ``*_ok.py`` files hold ``assert_type`` checks and must check clean; in
 ``*_bad.py`` files every line marked ``# E`` must be reported, and nothing
-else. Each checker runs once per module (a few seconds each).
+else. The example project (``migrations_example/``) must check clean too.
+Each checker runs once per module (a few seconds each).
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ HERE = Path(__file__).parent
 ROOT = HERE.parent.parent
 OK_FILES = sorted(HERE.glob("*_ok.py"))
 BAD_FILES = sorted(HERE.glob("*_bad.py"))
-CHECKED = [str(p.relative_to(ROOT)) for p in OK_FILES + BAD_FILES]
+EXAMPLE = ROOT / "migrations_example"
+CHECKED = [str(p.relative_to(ROOT)) for p in OK_FILES + BAD_FILES] + [EXAMPLE.name]
 
 
 def _pyright() -> str:
@@ -28,6 +30,11 @@ def _pyright() -> str:
     if found is None:
         pytest.fail("pyright is not installed: pip install -e '.[dev]' pins it.")
     return found
+
+
+def _key(path: str) -> str:
+    """A reported file as a path relative to the repository (mypy gives relative, pyright absolute)."""
+    return str((ROOT / path).resolve().relative_to(ROOT))
 
 
 def _mypy_errors() -> dict[str, set[int]]:
@@ -41,7 +48,7 @@ def _mypy_errors() -> dict[str, set[int]]:
     for line in result.stdout.splitlines():
         match = re.match(r"^(.+?):(\d+): error:", line)
         if match:
-            errors.setdefault(Path(match[1]).name, set()).add(int(match[2]))
+            errors.setdefault(_key(match[1]), set()).add(int(match[2]))
     assert result.returncode in (0, 1), result.stdout + result.stderr
     return errors
 
@@ -55,7 +62,7 @@ def _pyright_errors() -> dict[str, set[int]]:
     errors: dict[str, set[int]] = {}
     for diag in report["generalDiagnostics"]:
         if diag["severity"] == "error":
-            errors.setdefault(Path(diag["file"]).name, set()).add(diag["range"]["start"]["line"] + 1)
+            errors.setdefault(_key(diag["file"]), set()).add(diag["range"]["start"]["line"] + 1)
     return errors
 
 
@@ -75,11 +82,16 @@ def test_files_exist() -> None:
 
 @pytest.mark.parametrize("path", OK_FILES, ids=lambda p: p.name)
 def test_positive_file_checks_clean(reported: dict[str, set[int]], path: Path) -> None:
-    assert reported.get(path.name, set()) == set()
+    assert reported.get(_key(str(path)), set()) == set()
 
 
 @pytest.mark.parametrize("path", BAD_FILES, ids=lambda p: p.name)
 def test_negative_file_reports_marked_lines(reported: dict[str, set[int]], path: Path) -> None:
     expected = _expected(path)
     assert expected, f"{path.name} marks no line with # E"
-    assert reported.get(path.name, set()) == expected
+    assert reported.get(_key(str(path)), set()) == expected
+
+
+def test_example_project_checks_clean(reported: dict[str, set[int]]) -> None:
+    in_example = {path: lines for path, lines in reported.items() if path.startswith(EXAMPLE.name + "/")}
+    assert in_example == {}
