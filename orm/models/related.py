@@ -401,7 +401,7 @@ class RelatedManager(Manager[_T]):
         pks = [obj.pk for obj in objs]
         self.get_queryset().filter(pk__in=pks).update(**{self.field.name: None})
         for obj in objs:
-            obj.__dict__[self.field.attname] = None
+            vars(obj)[self.field.attname] = None
             obj._state.fields_cache.pop(self.field.name, None)
 
     def clear(self, bulk: bool = True) -> None:

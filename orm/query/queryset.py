@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, Sequence
 from itertools import islice
-from typing import Any, Self, TypeVar, cast
+from typing import Any, Self, TypeVar, cast, overload
 
 from orm.db import transaction
 from orm.db.connections import connections
@@ -129,6 +129,12 @@ class QuerySet(BaseQuerySet[M]):
             data[-1] = "...(remaining elements truncated)..."
         return f"<{type(self).__name__} {data!r}>"
 
+    # An index gives one object; a slice a new QuerySet, or a list when this
+    # one was already evaluated or a step is given, hence Any for a slice.
+    @overload
+    def __getitem__(self, k: int) -> M: ...
+    @overload
+    def __getitem__(self, k: slice) -> Any: ...
     def __getitem__(self, k: Any) -> Any:
         if isinstance(k, bool) or not isinstance(k, int | slice):
             raise TypeError(f"QuerySet indices must be integers or slices, not {type(k).__name__}.")

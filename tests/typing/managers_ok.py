@@ -59,6 +59,11 @@ def sync_calls() -> None:
     assert_type(Note.objects.exists(), bool)
     assert_type(Note.objects.in_bulk([1, 2]), dict[Any, Note])
     assert_type(Note.objects.values("text"), orm.QuerySet[Any])
+    assert_type(Note.objects.order_by("pk")[0], Note)
+    assert_type(Note.objects.latest("pk"), Note)
+    assert_type(Note.objects.update(text="b"), int)
+    assert_type(Note.objects.update_or_create(text="a"), tuple[Note, bool])
+    assert_type(Note.objects.bulk_create([Note(text="a")]), list[Note])
     for note in Note.objects.filter(text="a"):
         assert_type(note, Note)
         assert_type(note.text, str)
@@ -80,6 +85,11 @@ async def async_calls() -> None:
     assert_type(await Note.objects.aexists(), bool)
     assert_type(await Note.objects.aget_or_create(text="a"), tuple[Note, bool])
     assert_type(await Note.objects.ain_bulk([1]), dict[Any, Note])
+    assert_type(await Note.objects.aupdate_or_create(text="a"), tuple[Note, bool])
+    assert_type(await Note.objects.aearliest("pk"), Note)
+    assert_type(await Note.objects.adelete(), tuple[int, dict[str, int]])
+    async for streamed in Note.objects.aiterator():
+        assert_type(streamed, Note)
     async for note in Note.objects.filter(text="a"):
         assert_type(note, Note)
     async for book in Book.listed.published():
