@@ -12,7 +12,7 @@ import copy
 import functools
 import inspect
 import itertools
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, Callable, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 from orm.db.routers import router
@@ -185,6 +185,31 @@ if TYPE_CHECKING:
 
     class Manager(BaseManager[M], QuerySet[M]):
         """The default manager (type-checkers see every QuerySet method on it)."""
+
+        # On a QuerySet the chainable methods return Self (a custom QuerySet
+        # keeps its methods); on a manager they start a QuerySet, which Self
+        # (the manager) would misname. Typing only: at run time they delegate.
+        def all(self) -> QuerySet[M]: ...  # type: ignore[override]
+        def filter(self, *args: Any, **kwargs: Any) -> QuerySet[M]: ...  # type: ignore[override]
+        def exclude(self, *args: Any, **kwargs: Any) -> QuerySet[M]: ...  # type: ignore[override]
+        def order_by(self, *field_names: Any) -> QuerySet[M]: ...  # type: ignore[override]
+        def reverse(self) -> QuerySet[M]: ...  # type: ignore[override]
+        def distinct(self, *field_names: str) -> QuerySet[M]: ...  # type: ignore[override]
+        def only(self, *fields: str) -> QuerySet[M]: ...  # type: ignore[override]
+        def defer(self, *fields: str) -> QuerySet[M]: ...  # type: ignore[override]
+        def select_related(self, *fields: str) -> QuerySet[M]: ...  # type: ignore[override]
+        def prefetch_related(self, *lookups: Any) -> QuerySet[M]: ...  # type: ignore[override]
+        def annotate(self, *args: Any, **kwargs: Any) -> QuerySet[M]: ...  # type: ignore[override]
+        def alias(self, *args: Any, **kwargs: Any) -> QuerySet[M]: ...  # type: ignore[override]
+        def none(self) -> QuerySet[M]: ...  # type: ignore[override]
+        def union(self, *other_qs: QuerySet[Any], all: bool = False) -> QuerySet[M]: ...  # type: ignore[override]
+        def intersection(self, *other_qs: QuerySet[Any]) -> QuerySet[M]: ...  # type: ignore[override]
+        def difference(self, *other_qs: QuerySet[Any]) -> QuerySet[M]: ...  # type: ignore[override]
+        def using(self, alias: str) -> QuerySet[M]: ...  # type: ignore[override]
+        def select_for_update(  # type: ignore[override]
+            self, nowait: bool = False, skip_locked: bool = False, of: Sequence[str] = (),
+            no_key: bool = False,
+        ) -> QuerySet[M]: ...
 
 else:
 

@@ -5,13 +5,13 @@ Checked by ``tests/typing/test_typing.py``; never imported by the test run.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, assert_type
+from typing import Any, ClassVar, Self, assert_type
 
 import orm
 
 
 class BookQuerySet(orm.QuerySet["Book"]):
-    def published(self) -> orm.QuerySet[Book]:
+    def published(self) -> Self:
         return self.filter(published=True)
 
     async def apublished_count(self) -> int:
@@ -70,10 +70,14 @@ def sync_calls() -> None:
     assert_type(Book.objects, BookManager)
     assert_type(Book.objects.by_title("x"), orm.QuerySet[Book])
     assert_type(Book.listed, BookQuerySet)
-    assert_type(Book.listed.published(), orm.QuerySet[Book])
+    assert_type(Book.listed.published(), BookQuerySet)
+    assert_type(Book.listed.filter(title="x").published().order_by("title"), BookQuerySet)
+    assert_type(Book.objects.filter(title="x"), orm.QuerySet[Book])
+    assert_type(Note.objects.all().filter(text="a").using("default"), orm.QuerySet[Note])
     assert_type(Book.listed.published().get().title, str)
     assert_type(Book.shelved, BookQuerySet)
     assert_type(Book.shelved.published().first(), Book | None)
+    assert_type(Book.shelved.exclude(published=True).published(), BookQuerySet)
 
 
 async def async_calls() -> None:
