@@ -39,7 +39,7 @@ def _pyright() -> str:
 DOC_PAGES = [
     "README.md", "docs/index.md", "docs/getting-started.md", "docs/typing.md",
     "docs/architecture.md", "docs/introspection.md", "docs/configuration.md",
-    "docs/coming-from-django.md", "docs/migrations.md",
+    "docs/coming-from-django.md", "docs/migrations.md", "docs/concurrency.md",
 ]
 
 
