@@ -3,6 +3,8 @@
 Public names only; see API.md for the contract.
 """
 
+from typing import TYPE_CHECKING
+
 from asgiref.sync import async_to_sync, sync_to_async
 
 import orm.query.generated  # noqa: F401  (gives GeneratedField its expression compiler)
@@ -56,7 +58,6 @@ from orm.fields import (
     IntegerChoices,
     IntegerField,
     JSONField,
-    ManyToManyField,
     OneToOneField,
     PositiveBigIntegerField,
     PositiveIntegerField,
@@ -70,6 +71,13 @@ from orm.fields import (
     URLField,
     UUIDField,
 )
+
+# The same class either way; a checker sees the subclass that types
+# ``book.tags`` as a manager of the related model (see orm/models/typed_fields.py).
+if TYPE_CHECKING:
+    from orm.models.typed_fields import ManyToManyField
+else:
+    from orm.fields import ManyToManyField
 from orm.functions import Cast, Concat, Extract, Greatest, Least, Now, NullIf, Trunc, TruncDate
 from orm.models import (
     CASCADE,
@@ -89,6 +97,7 @@ from orm.models import (
     create_tables,
     drop_tables,
 )
+from orm.models.related import ManyRelatedManager, RelatedManager
 from orm.pagination import (
     AsyncPage,
     AsyncPaginator,
@@ -223,6 +232,7 @@ __all__ = [
     "Length",
     "Lower",
     "Manager",
+    "ManyRelatedManager",
     "ManyToManyField",
     "Max",
     "Min",
@@ -245,6 +255,7 @@ __all__ = [
     "QueryCanceled",
     "QuerySet",
     "RawSQL",
+    "RelatedManager",
     "RestrictedError",
     "SerializationFailure",
     "SlugField",

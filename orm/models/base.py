@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import sys
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, overload
 
 from orm.db import transaction
 from orm.db.connections import DEFAULT_DB_ALIAS
@@ -37,6 +37,20 @@ from orm.utils.asyncio import check_async_unsafe, to_async
 from orm.utils.text import short_reprs
 
 _M = TypeVar("_M", bound="Model")
+
+
+if TYPE_CHECKING:
+
+    class _ObjectsDescriptor:
+        """``Model.objects`` for type checkers: a ``Manager`` of the class it is read on."""
+
+        # Read through the metaclass, the instance is the model class; mypy
+        # passes None and the class as owner instead, hence both forms.
+        @overload
+        def __get__(self, instance: None, owner: type[_M]) -> Manager[_M]: ...
+        @overload
+        def __get__(self, instance: type[_M], owner: Any) -> Manager[_M]: ...
+        def __get__(self, instance: Any, owner: Any) -> Any: ...
 
 
 class ModelState:
@@ -95,6 +109,14 @@ def _app_label(module: str) -> str:
 class ModelBase(type):
     """Builds ``_meta``, adds the implicit ``id`` and ``objects``, wires up relations."""
 
+    if TYPE_CHECKING:
+        # The implicit default manager, typed with the model it is read on
+        # (``Book.objects`` is a ``Manager[Book]``). It is declared here, on the
+        # metaclass, not on Model: a model's own ``objects: ClassVar[BookManager]``
+        # then overrides nothing (pyright refuses a changed type for a
+        # mutable class variable), and an instance has no ``objects``, as at run time.
+        objects = _ObjectsDescriptor()
+
     def __new__(mcs, name: str, bases: tuple[type, ...], attrs: dict[str, Any], **kwargs: Any) -> Any:  # noqa: N804
         parents = [b for b in bases if isinstance(b, ModelBase)]
         if not parents:
@@ -150,6 +172,7 @@ class ModelBase(type):
             auto = BigAutoField(verbose_name="ID", primary_key=True, auto_created=True)
             auto.contribute_to_class(cls, "id")
         checks.check_columns(cls)
+        checks.check_key_annotations(cls)
         for attr_name, value in contributable.items():
             if not isinstance(value, Field):
                 value.contribute_to_class(cls, attr_name)
@@ -358,9 +381,6 @@ class Model(metaclass=ModelBase):
     _default_manager: ClassVar[Any]
     DoesNotExist: ClassVar[type[ObjectDoesNotExist]]
     MultipleObjectsReturned: ClassVar[type[MultipleObjectsReturned]]
-    if TYPE_CHECKING:
-        objects: ClassVar[_ObjectsDescriptor]
-
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         cls = type(self)
         if pre_init.receivers:
@@ -786,12 +806,6 @@ class Model(metaclass=ModelBase):
 def _unpickle(label: str) -> Any:
     model = registry.get_model(label)
     return model.__new__(model)
-
-
-if TYPE_CHECKING:
-
-    class _ObjectsDescriptor:
-        def __get__(self, instance: None, owner: type[_M]) -> Manager[_M]: ...
 
 
 __all__ = ["DEFERRED", "Model", "ModelBase", "ModelState", "FieldError", "sys"]

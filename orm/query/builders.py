@@ -1,9 +1,10 @@
 """``BaseQuerySet``: how a QuerySet is built: construction, routing and the chainable builders.
 
 Every method here returns a new QuerySet and none of them touches the
-database. They are annotated as returning ``QuerySet`` (not ``Self``), as they
-were before the split, so that type-checkers keep seeing
-``Model.objects.filter()`` as a QuerySet rather than as the manager. Evaluation
+database. They return ``Self``, so a custom QuerySet's own methods stay
+available after ``filter()``; ``Manager`` redeclares them for type checkers as
+returning ``QuerySet``, so ``Model.objects.filter()`` is a QuerySet rather
+than the manager. Evaluation
 (iteration, the result cache, ``count()``/``get()``/``create()``... and the
 ``a``-prefixed async twins) lives in ``orm.query.queryset.QuerySet``, which
 subclasses this: the seam is the one Django's docs draw between "methods that
@@ -14,7 +15,7 @@ return new QuerySets" and "methods that do not return QuerySets". Users import
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar, cast
 
 from orm.db.connections import DEFAULT_DB_ALIAS, connections
 from orm.db.routers import router
@@ -95,15 +96,14 @@ class BaseQuerySet(Generic[M]):
         self._query = value
         self._terms = None
 
-    def _chain(self) -> QuerySet[M]:
+    def _chain(self) -> Self:
         clone = type(self).__new__(type(self))
         clone.__dict__.update(self.__dict__)
         if self._query is not None:
             clone._query = self._query.chain()
         clone._result_cache = None
         clone._prefetch_done = False
-        # Only QuerySet (or a subclass of it) is ever instantiated, so the copy is one.
-        return cast("QuerySet[M]", clone)
+        return clone
 
     def __class_getitem__(cls, item: Any) -> Any:  # noqa: D105 - typing support
         return super().__class_getitem__(item)  # type: ignore[misc]
@@ -118,29 +118,29 @@ class BaseQuerySet(Generic[M]):
         if any(qs._query is not None and qs._query.combinator for qs in (self, other)):
             raise TypeError(f"Cannot use {operator} operator with combined queryset.")
 
-    def __and__(self, other: QuerySet[M]) -> QuerySet[M]:
+    def __and__(self, other: QuerySet[M]) -> Self:
         return merging.merge(self, other, merging.AND, "&")  # type: ignore[no-any-return]
 
-    def __or__(self, other: QuerySet[M]) -> QuerySet[M]:
+    def __or__(self, other: QuerySet[M]) -> Self:
         return merging.merge(self, other, merging.OR, "|")  # type: ignore[no-any-return]
 
-    def __xor__(self, other: QuerySet[M]) -> QuerySet[M]:
+    def __xor__(self, other: QuerySet[M]) -> Self:
         return merging.merge(self, other, merging.XOR, "^")  # type: ignore[no-any-return]
 
     # -- chainable -------------------------------------------------------------------
-    def all(self) -> QuerySet[M]:
+    def all(self) -> Self:
         """A copy of this QuerySet."""
         return self._chain()
 
-    def filter(self, *args: Any, **kwargs: Any) -> QuerySet[M]:
+    def filter(self, *args: Any, **kwargs: Any) -> Self:
         """Rows matching every condition (``Q`` objects and ``field__lookup=value``)."""
         return self._filter_or_exclude(False, args, kwargs)
 
-    def exclude(self, *args: Any, **kwargs: Any) -> QuerySet[M]:
+    def exclude(self, *args: Any, **kwargs: Any) -> Self:
         """Rows not matching the conditions."""
         return self._filter_or_exclude(True, args, kwargs)
 
-    def _filter_or_exclude(self, negate: bool, args: Any, kwargs: Any) -> QuerySet[M]:
+    def _filter_or_exclude(self, negate: bool, args: Any, kwargs: Any) -> Self:
         for key in ("_connector", "_negated"):
             if key in kwargs:
                 raise TypeError(f"{short_repr(key)} is not a valid keyword for filter()/exclude()/get().")
@@ -162,7 +162,7 @@ class BaseQuerySet(Generic[M]):
             fastpath.add_filter(clone.query, q)
         return clone
 
-    def order_by(self, *field_names: Any) -> QuerySet[M]:
+    def order_by(self, *field_names: Any) -> Self:
         """Replace the ordering (``"-name"``, ``"author__name"``, ``"?"``, expressions)."""
         if self.query.is_sliced:
             raise TypeError("Cannot reorder a query once a slice has been taken.")
@@ -171,13 +171,13 @@ class BaseQuerySet(Generic[M]):
         clone.query.add_ordering(*field_names)
         return clone
 
-    def reverse(self) -> QuerySet[M]:
+    def reverse(self) -> Self:
         """Reverse the ordering."""
         clone = self._chain()
         clone.query.standard_ordering = not clone.query.standard_ordering
         return clone
 
-    def distinct(self, *field_names: str) -> QuerySet[M]:
+    def distinct(self, *field_names: str) -> Self:
         """SELECT DISTINCT (``DISTINCT ON`` fields on PostgreSQL)."""
         self._not_support_combined_queries("distinct()")
         for name in field_names:
@@ -203,7 +203,8 @@ class BaseQuerySet(Generic[M]):
             names += list(clone.query.annotation_select)
         clone._fields = tuple(names)
         clone.query.set_values(names)
-        return clone
+        # Only QuerySet (or a subclass of it) is ever instantiated, so the copy is one.
+        return cast("QuerySet[Any]", clone)
 
     def values_list(self, *fields: str, flat: bool = False, named: bool = False) -> QuerySet[Any]:
         """Rows as tuples (``flat=True``: single values; ``named=True``: named tuples)."""
@@ -220,17 +221,17 @@ class BaseQuerySet(Generic[M]):
             clone._iterable_class = ValuesListIterable
         return clone
 
-    def only(self, *fields: str) -> QuerySet[M]:
+    def only(self, *fields: str) -> Self:
         """Load only these fields now; the others load on first access."""
         self._not_support_combined_queries("only()")
         return self._deferred(fields, defer=False)
 
-    def defer(self, *fields: str) -> QuerySet[M]:
+    def defer(self, *fields: str) -> Self:
         """Load these fields only on first access."""
         self._not_support_combined_queries("defer()")
         return self._deferred(fields, defer=True)
 
-    def _deferred(self, fields: Sequence[str], defer: bool) -> QuerySet[M]:
+    def _deferred(self, fields: Sequence[str], defer: bool) -> Self:
         meta = self.model._meta
         for name in fields:
             field = meta.get_field_or_none(name)
@@ -249,7 +250,7 @@ class BaseQuerySet(Generic[M]):
             clone.query.deferred_loading = (names, False)
         return clone
 
-    def select_related(self, *fields: str) -> QuerySet[M]:
+    def select_related(self, *fields: str) -> Self:
         """Join and load these forward relations in the same query."""
         self._not_support_combined_queries("select_related()")
         clone = self._chain()
@@ -267,7 +268,7 @@ class BaseQuerySet(Generic[M]):
         clone.query.select_related = tree
         return clone
 
-    def prefetch_related(self, *lookups: Any) -> QuerySet[M]:
+    def prefetch_related(self, *lookups: Any) -> Self:
         """Load these relations with one extra query each after the main one."""
         self._not_support_combined_queries("prefetch_related()")
         clone = self._chain()
@@ -279,17 +280,17 @@ class BaseQuerySet(Generic[M]):
             clone._prefetch_related_lookups += lookups
         return clone
 
-    def annotate(self, *args: Any, **kwargs: Any) -> QuerySet[M]:
+    def annotate(self, *args: Any, **kwargs: Any) -> Self:
         """Add computed columns (aggregates group by the selected rows)."""
         self._not_support_combined_queries("annotate()")
         return self._annotate(args, kwargs, select=True)
 
-    def alias(self, *args: Any, **kwargs: Any) -> QuerySet[M]:
+    def alias(self, *args: Any, **kwargs: Any) -> Self:
         """Like annotate() but not selected: usable in filter/order_by only."""
         self._not_support_combined_queries("alias()")
         return self._annotate(args, kwargs, select=False)
 
-    def _annotate(self, args: Any, kwargs: dict[str, Any], select: bool) -> QuerySet[M]:
+    def _annotate(self, args: Any, kwargs: dict[str, Any], select: bool) -> Self:
         for arg in args:
             kwargs.setdefault(arg.default_alias, arg)
         for alias in kwargs:
@@ -303,32 +304,32 @@ class BaseQuerySet(Generic[M]):
             clone._fields += tuple(alias for alias in kwargs if alias not in clone._fields)
         return clone
 
-    def none(self) -> QuerySet[M]:
+    def none(self) -> Self:
         """A QuerySet that matches nothing and runs no query."""
         clone = self._chain()
         clone.query.set_empty()
         return clone
 
-    def union(self, *other_qs: QuerySet[Any], all: bool = False) -> QuerySet[M]:
+    def union(self, *other_qs: QuerySet[Any], all: bool = False) -> Self:
         """SQL UNION (``all=True`` keeps duplicates); see docs/queries.md for what may follow."""
         return combinators.combine(self, "union", other_qs, all)  # type: ignore[no-any-return]
 
-    def intersection(self, *other_qs: QuerySet[Any]) -> QuerySet[M]:
+    def intersection(self, *other_qs: QuerySet[Any]) -> Self:
         """SQL INTERSECT: the rows every QuerySet returns."""
         return combinators.combine(self, "intersection", other_qs)  # type: ignore[no-any-return]
 
-    def difference(self, *other_qs: QuerySet[Any]) -> QuerySet[M]:
+    def difference(self, *other_qs: QuerySet[Any]) -> Self:
         """SQL EXCEPT: this QuerySet's rows that none of the others returns."""
         return combinators.combine(self, "difference", other_qs)  # type: ignore[no-any-return]
 
-    def using(self, alias: str) -> QuerySet[M]:
+    def using(self, alias: str) -> Self:
         """Run on another configured database alias."""
         clone = self._chain()
         clone._db = alias
         return clone
 
     def select_for_update(self, nowait: bool = False, skip_locked: bool = False, of: Sequence[str] = (),
-                          no_key: bool = False) -> QuerySet[M]:
+                          no_key: bool = False) -> Self:
         """Lock the selected rows until the end of the transaction (inside atomic only).
 
         ``no_key=True`` takes PostgreSQL's weaker ``FOR NO KEY UPDATE`` lock, which

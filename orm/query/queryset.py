@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, Sequence
 from itertools import islice
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar, cast, overload
 
 from orm.db import transaction
 from orm.db.connections import connections
@@ -129,6 +129,12 @@ class QuerySet(BaseQuerySet[M]):
             data[-1] = "...(remaining elements truncated)..."
         return f"<{type(self).__name__} {data!r}>"
 
+    # An index gives one object; a slice a new QuerySet, or a list when this
+    # one was already evaluated or a step is given, hence Any for a slice.
+    @overload
+    def __getitem__(self, k: int) -> M: ...
+    @overload
+    def __getitem__(self, k: slice) -> Any: ...
     def __getitem__(self, k: Any) -> Any:
         if isinstance(k, bool) or not isinstance(k, int | slice):
             raise TypeError(f"QuerySet indices must be integers or slices, not {type(k).__name__}.")
@@ -166,11 +172,15 @@ class QuerySet(BaseQuerySet[M]):
 
     # -- chainable (the others are in BaseQuerySet) -----------------------------------
     @classmethod
-    def as_manager(cls) -> Any:
-        """A manager whose QuerySets are this class (``Manager.from_queryset(cls)()``)."""
+    def as_manager(cls) -> Self:
+        """A manager whose QuerySets are this class (``Manager.from_queryset(cls)()``).
+
+        Type checkers see it as an instance of this QuerySet class (as they
+        see every ``Manager`` as a ``QuerySet``), so its own methods are typed.
+        """
         if AS_MANAGER_HOOK is None:  # pragma: no cover - orm.models always loads with orm
             raise RuntimeError("QuerySet.as_manager() needs orm.models to be imported first.")
-        return AS_MANAGER_HOOK(cls)
+        return cast(Self, AS_MANAGER_HOOK(cls))
 
     as_manager.__func__.queryset_only = True  # type: ignore[attr-defined]
 
