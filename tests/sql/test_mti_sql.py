@@ -99,10 +99,63 @@ def test_values_and_annotate_read_inherited_columns_through_the_join(dialect: st
 def test_parent_filtered_by_child_field_joins_the_child(dialect: str, pg: Any) -> None:
     sql, params = _select(Place.objects.filter(restaurant__serves_pizza__in=[True]).values_list("name"),
                           _connection(dialect, pg))
-    assert sql == ('SELECT "mtisql_place"."name" AS "name" FROM "mtisql_place" LEFT OUTER JOIN "mtisql_restaurant" '
+    # A filter on the reverse one-to-one requires the child row: INNER, as Django.
+    assert sql == ('SELECT "mtisql_place"."name" AS "name" FROM "mtisql_place" INNER JOIN "mtisql_restaurant" '
                    'ON ("mtisql_place"."id" = "mtisql_restaurant"."place_ptr_id") '
                    'WHERE "mtisql_restaurant"."serves_pizza" IN (%s)')
     assert params == [True]
+
+
+FROM_PLACE = 'SELECT "mtisql_place"."id" AS "id" FROM "mtisql_place" '
+TO_RESTAURANT = 'JOIN "mtisql_restaurant" ON ("mtisql_place"."id" = "mtisql_restaurant"."place_ptr_id")'
+TO_ITALIAN = ('JOIN "mtisql_italian" ON ("mtisql_restaurant"."place_ptr_id" = '
+              '"mtisql_italian"."restaurant_ptr_id")')
+
+
+def _ids(qs: Any, dialect: str, pg: Any) -> tuple[str, list[Any]]:
+    return _select(qs.values_list("id"), _connection(dialect, pg))
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+def test_reverse_one_to_one_under_or_stays_left_outer(dialect: str, pg: Any) -> None:
+    sql, params = _ids(Place.objects.filter(orm.Q(restaurant__serves_pizza=True) | orm.Q(name="x")), dialect, pg)
+    assert sql == (f"{FROM_PLACE}LEFT OUTER {TO_RESTAURANT} "
+                   'WHERE ("mtisql_restaurant"."serves_pizza" = %s OR "mtisql_place"."name" = %s)')
+    assert params == [True, "x"]
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+def test_reverse_one_to_one_isnull_true_and_exclude_stay_left_outer(dialect: str, pg: Any) -> None:
+    sql, _ = _ids(Place.objects.filter(restaurant__isnull=True), dialect, pg)
+    assert sql == (f"{FROM_PLACE}LEFT OUTER {TO_RESTAURANT} "
+                   'WHERE "mtisql_restaurant"."place_ptr_id" IS NULL')
+    sql, params = _ids(Place.objects.exclude(restaurant__serves_pizza=True), dialect, pg)
+    assert sql.startswith(f"{FROM_PLACE}LEFT OUTER {TO_RESTAURANT} WHERE NOT")
+    assert params == [True]
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+def test_reverse_one_to_one_isnull_false_is_inner(dialect: str, pg: Any) -> None:
+    sql, params = _ids(Place.objects.filter(restaurant__isnull=False), dialect, pg)
+    assert sql == f'{FROM_PLACE}INNER {TO_RESTAURANT} WHERE "mtisql_restaurant"."place_ptr_id" IS NOT NULL'
+    assert params == []
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+def test_two_reverse_one_to_one_steps_both_inner(dialect: str, pg: Any) -> None:
+    sql, params = _ids(Place.objects.filter(restaurant__italian__gnocchi=True), dialect, pg)
+    assert sql == (f"{FROM_PLACE}INNER {TO_RESTAURANT} INNER {TO_ITALIAN} "
+                   'WHERE "mtisql_italian"."gnocchi" = %s')
+    assert params == [True]
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+def test_a_later_filter_demotes_a_join_an_or_made_outer(dialect: str, pg: Any) -> None:
+    qs = Place.objects.filter(orm.Q(restaurant__serves_pizza=True) | orm.Q(name="x"))
+    sql, _ = _ids(qs.filter(restaurant__serves_pizza=False), dialect, pg)
+    assert sql.startswith(f"{FROM_PLACE}INNER {TO_RESTAURANT} WHERE")
+    # The first queryset is unchanged (joins are replaced, never mutated).
+    assert _ids(qs, dialect, pg)[0].startswith(f"{FROM_PLACE}LEFT OUTER {TO_RESTAURANT} WHERE")
 
 
 @pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
