@@ -472,7 +472,7 @@ class ProjectState:
     def _rename_bases(self, old: str, new: str) -> None:
         # A multi-table child names its parent in ``bases`` by label: without
         # this the renamed parent could not be found when the child is rendered
-        # (Django 5.2 leaves bases alone and fails there).
+        # (Django 5.2 leaves bases alone and its re-rendering fails).
         for key, model_state in list(self.models.items()):
             if any(isinstance(base, str) and base.lower() == old for base in model_state.bases):
                 state = self._edit(*key)

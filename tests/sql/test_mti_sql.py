@@ -39,6 +39,12 @@ class Italian(Restaurant):
     Meta = _meta()
 
 
+class Menu(orm.Model):
+    place = orm.OneToOneField(Place, on_delete=orm.CASCADE, related_name="menu")
+    dishes = orm.IntegerField(default=0)
+    Meta = _meta()
+
+
 @pytest.fixture(scope="module")
 def pg() -> Iterator[Any]:
     """A PostgreSQL connection wrapper used only to compile (it never connects)."""
@@ -186,3 +192,39 @@ def test_delete_of_the_child_rows_by_pk(dialect: str, pg: Any) -> None:
     sql, params = SQLDeleteCompiler(Restaurant.objects.filter(pk__in=[3]).query, connection).as_sql()
     assert sql == 'DELETE FROM "mtisql_restaurant" WHERE "mtisql_restaurant"."place_ptr_id" IN (%s)'
     assert params == [3]
+
+
+MENU_COLS = '"mtisql_menu"."id", "mtisql_menu"."place_id", "mtisql_menu"."dishes"'
+TO_MENU = 'JOIN "mtisql_menu" ON ("mtisql_place"."id" = "mtisql_menu"."place_id")'
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+def test_any_reverse_one_to_one_filter_is_inner(dialect: str, pg: Any) -> None:
+    sql, params = _ids(Place.objects.filter(menu__dishes__gt=2), dialect, pg)
+    assert sql == f'{FROM_PLACE}INNER {TO_MENU} WHERE "mtisql_menu"."dishes" > %s'
+    assert params == [2]
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+def test_child_filtered_on_the_parents_reverse_one_to_one(dialect: str, pg: Any) -> None:
+    sql, params = _select(Restaurant.objects.filter(menu__dishes=3), _connection(dialect, pg))
+    assert sql == f'SELECT {COLS} FROM "mtisql_restaurant" {JOIN} INNER {TO_MENU} WHERE "mtisql_menu"."dishes" = %s'
+    assert params == [3]
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+def test_select_related_from_a_child_of_the_parents_reverse_one_to_one(dialect: str, pg: Any) -> None:
+    sql, params = _select(Restaurant.objects.select_related("menu"), _connection(dialect, pg))
+    # As Django: up the parent link, then LEFT OUTER to the parent's one-to-one.
+    assert sql == f'SELECT {COLS}, {MENU_COLS} FROM "mtisql_restaurant" {JOIN} LEFT OUTER {TO_MENU}'
+    assert params == []
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+def test_only_on_a_child_selects_the_parent_link_as_pk(dialect: str, pg: Any) -> None:
+    sql, _ = _select(Restaurant.objects.only("serves_pizza"), _connection(dialect, pg))
+    assert sql == ('SELECT "mtisql_restaurant"."place_ptr_id", "mtisql_restaurant"."serves_pizza" '
+                   'FROM "mtisql_restaurant"')
+    sql, _ = _select(Restaurant.objects.only("name"), _connection(dialect, pg))
+    assert sql == ('SELECT "mtisql_place"."name", "mtisql_restaurant"."place_ptr_id" '
+                   f'FROM "mtisql_restaurant" {JOIN}')
