@@ -133,8 +133,8 @@ def related_selections(
     links = {fld.name for fld in candidates.values() if fld.remote_field.parent_link}
     # The parents' reverse one-to-ones are the child's too (Django's related_objects
     # includes them); the join walks up the parent links first.
-    reverse = {rel.get_accessor_name(): rel for rel in opts.get_fields(include_hidden=True)
-               if rel.one_to_one and not rel.concrete}
+    rels = opts.get_fields(include_hidden=True) if opts.parents else opts.related_objects
+    reverse = {rel.get_accessor_name(): rel for rel in rels if rel.one_to_one and not rel.concrete}
     if requested is not None:
         unknown = [name for name in requested if name not in candidates and name not in reverse]
         if unknown:
