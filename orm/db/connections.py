@@ -142,6 +142,18 @@ class ConnectionHandler:
         """Import ``orm.backends.<vendor>.base`` (dynamically: backends sit above this layer)."""
         return import_module(_BACKENDS[vendor])
 
+    @staticmethod
+    def unconnected(vendor: str, alias: str = "unconnected") -> BaseDatabaseWrapper:
+        """A ``vendor`` wrapper that compiles SQL but never connects (see
+        ``BaseDatabaseWrapper.unconnected``); for SQL tests that need no server."""
+        if vendor not in _BACKENDS:
+            raise ImproperlyConfigured(
+                f"Unknown database vendor {short_repr(vendor)}; "
+                f"use one of {', '.join(sorted(_BACKENDS))}."
+            )
+        wrapper: BaseDatabaseWrapper = ConnectionHandler.load_backend(vendor).DatabaseWrapper.unconnected(alias)
+        return wrapper
+
     def get_pool(self, alias: str, factory: Callable[[], _T]) -> _T:
         """Return the shared pool for ``alias``, creating it with ``factory()`` once."""
         with self._lock:

@@ -9,24 +9,16 @@ from typing import Any
 import pytest
 
 import orm
+from orm.db.connections import ConnectionHandler
 from orm.models.registry import Apps
 
 APP = "i16_fields"
 
 
-def _wrapper(url: str, alias: str) -> Any:
-    from orm.conf import parse_url
-    from orm.db.connections import ConnectionHandler
-
-    vendor = "postgresql" if url.startswith("postgresql") else "sqlite"
-    return ConnectionHandler.load_backend(vendor).DatabaseWrapper(parse_url(url), alias)
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def dialect(request: pytest.FixtureRequest) -> Iterator[Any]:
     """A connection wrapper of each vendor, used only to compile DDL (it never connects)."""
-    url = "postgresql://u@127.0.0.1:5432/db" if request.param == "postgresql" else "sqlite:///:memory:"
-    wrapper = _wrapper(url, f"ddl_{request.param}")
+    wrapper = ConnectionHandler.unconnected(request.param, f"ddl_{request.param}")
     yield wrapper
     assert wrapper.connection is None  # compiling opened nothing
 

@@ -8,7 +8,6 @@ together. The rows these statements return are checked on real databases in
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -44,17 +43,6 @@ def part(index: int, select: str = COLS, where: str = f"{NUM} = %s") -> str:
     """One combined query as the compiler wraps it."""
     return f'SELECT * FROM (SELECT {select} {FROM} WHERE {where}) AS "_u{index}"'
 
-
-@pytest.fixture(scope="module")
-def pg() -> Iterator[Any]:
-    """A PostgreSQL connection wrapper used only to compile (it never connects)."""
-    from orm.conf import parse_url
-    from orm.db.connections import ConnectionHandler
-
-    backend = ConnectionHandler.load_backend("postgresql")
-    wrapper = backend.DatabaseWrapper(parse_url("postgresql://u@127.0.0.1:5432/db"), "pg")
-    yield wrapper
-    assert wrapper.connection is None  # compiling opened nothing
 
 
 def assert_both(pg: Any, qs: Any, sql: str, params: list[Any] | tuple[Any, ...] = ()) -> None:

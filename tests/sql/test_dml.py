@@ -332,15 +332,11 @@ def test_insert_checks_values_before_any_statement(captured_sql):
     assert captured_sql == []
 
 
-def test_postgresql_bulk_insert_binds_one_array_per_column():
+def test_postgresql_bulk_insert_binds_one_array_per_column(pg):
     """On PostgreSQL many rows are one INSERT ... SELECT * FROM UNNEST(...) with an array
     parameter per column (typed from the fields), so the statement does not grow with rows."""
-    from orm.conf import parse_url
-    from orm.db.connections import ConnectionHandler
     from orm.sql.dml import insert_sql
 
-    backend = ConnectionHandler.load_backend("postgresql")
-    pg = backend.DatabaseWrapper(parse_url("postgresql://u@127.0.0.1:5432/db"), "pg")
     [(sql, params)] = insert_sql(
         pg, 'we"ird', ["a", "b"], [[1, "x"], [2, None]], ["id"], column_types=["integer", "varchar(5)"]
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -12,18 +11,6 @@ from orm import Lower, Value
 from orm.query.query import Query
 from orm.sql.dml import insert_expressions_sql
 from tests.sql.models import Tag
-
-
-@pytest.fixture(scope="module")
-def pg() -> Iterator[Any]:
-    """A PostgreSQL connection wrapper used only to compile (it never connects)."""
-    from orm.conf import parse_url
-    from orm.db.connections import ConnectionHandler
-
-    backend = ConnectionHandler.load_backend("postgresql")
-    wrapper = backend.DatabaseWrapper(parse_url("postgresql://u@127.0.0.1:5432/db"), "pg")
-    yield wrapper
-    assert wrapper.connection is None
 
 
 def _compiled(connection: Any) -> tuple[str, list[Any]]:

@@ -10,7 +10,13 @@ import pytest
 
 import orm
 from orm.exceptions import EmptyResultSet
-from tests.sql.helpers import AUTHOR_COLS, BOOK_COLS, NUMBER_COLS, TAG_COLS, assert_sql
+from tests.sql.helpers import (
+    AUTHOR_COLS,
+    BOOK_COLS,
+    NUMBER_COLS,
+    TAG_COLS,
+    assert_sql,
+)
 from tests.sql.models import Author, Book, Number, Tag
 
 ESCAPE = "ESCAPE '\\'"  # the SQL text  ESCAPE '\'  (SQLite strings have no backslash escapes)
@@ -78,6 +84,7 @@ def test_decimal_is_bound_as_its_exact_text():
         Book.objects.filter(price__gte=decimal.Decimal("9.99")),
         f'{FROM_BOOK} WHERE "sqltests_book"."price" >= %s',
         ["9.99"],
+        postgresql=(f'{FROM_BOOK} WHERE "sqltests_book"."price" >= %s', [decimal.Decimal('9.99')]),
     )
 
 
@@ -87,6 +94,7 @@ def test_aware_datetime_is_bound_as_fixed_width_utc_text():
         Book.objects.filter(created__gt=datetime.datetime(2020, 1, 2, 3, 4, 5, tzinfo=plus_two)),
         f'{FROM_BOOK} WHERE "sqltests_book"."created" > %s',
         ["2020-01-02 01:04:05.000000"],
+        postgresql=(f'{FROM_BOOK} WHERE "sqltests_book"."created" > %s', [datetime.datetime(2020, 1, 2, 3, 4, 5, tzinfo=datetime.timezone(datetime.timedelta(seconds=7200)))]),
     )
 
 
@@ -127,6 +135,7 @@ def test_range_prepares_both_ends():
         Book.objects.filter(published__range=(datetime.date(2020, 1, 1), "2020-12-31")),
         f'{FROM_BOOK} WHERE "sqltests_book"."published" BETWEEN %s AND %s',
         ["2020-01-01", "2020-12-31"],
+        postgresql=(f'{FROM_BOOK} WHERE "sqltests_book"."published" BETWEEN %s AND %s', [datetime.date(2020, 1, 1), datetime.date(2020, 12, 31)]),
     )
 
 
@@ -210,6 +219,7 @@ def test_contains_on_an_integer_column_binds_the_text():
         Book.objects.filter(pages__contains=12),
         f'{FROM_BOOK} WHERE "sqltests_book"."pages" LIKE %s {ESCAPE}',
         ["%12%"],
+        postgresql=(f'{FROM_BOOK} WHERE ("sqltests_book"."pages")::text LIKE %s ESCAPE \'\\\'', ['%12%']),
     )
 
 
@@ -243,6 +253,7 @@ def test_regex_uses_the_regexp_operator():
         Tag.objects.filter(name__regex="^a.*z$"),
         f'{FROM_TAG} WHERE "sqltests_tag"."name" REGEXP %s',
         ["^a.*z$"],
+        postgresql=(f'{FROM_TAG} WHERE ("sqltests_tag"."name")::text ~ %s', ['^a.*z$']),
     )
 
 
@@ -252,6 +263,7 @@ def test_iregex_prefixes_the_case_insensitive_flag_in_sql():
         Tag.objects.filter(name__iregex="^a"),
         f'{FROM_TAG} WHERE "sqltests_tag"."name" REGEXP \'(?i)\' || %s',
         ["^a"],
+        postgresql=(f'{FROM_TAG} WHERE ("sqltests_tag"."name")::text ~* %s', ['^a']),
     )
 
 
@@ -350,6 +362,7 @@ def test_in_with_more_than_500_values_binds_one_json_array():
         Tag.objects.filter(pk__in=values),
         f'{FROM_TAG} WHERE "sqltests_tag"."id" IN (SELECT value FROM json_each(%s))',
         [json.dumps(values)],
+        postgresql=(f'{FROM_TAG} WHERE "sqltests_tag"."id" IN (SELECT unnest(%s))', [values]),
     )
 
 
@@ -365,6 +378,7 @@ def test_in_with_many_prepared_values_puts_the_prepared_form_in_the_array():
         Book.objects.filter(published__in=days),
         f'{FROM_BOOK} WHERE "sqltests_book"."published" IN (SELECT value FROM json_each(%s))',
         [json.dumps([d.isoformat() for d in days])],
+        postgresql=(f'{FROM_BOOK} WHERE "sqltests_book"."published" IN (SELECT unnest(%s))', [days]),
     )
 
 
@@ -447,6 +461,7 @@ def test_date_casts_the_datetime_to_its_utc_date():
         Book.objects.filter(created__date=datetime.date(2020, 1, 2)),
         f'{FROM_BOOK} WHERE date("sqltests_book"."created") = %s',
         ["2020-01-02"],
+        postgresql=(f'{FROM_BOOK} WHERE ("sqltests_book"."created" AT TIME ZONE \'UTC\')::date = %s', [datetime.date(2020, 1, 2)]),
     )
 
 
@@ -458,6 +473,7 @@ def test_date_of_an_aware_datetime_value_uses_its_utc_date():
         Book.objects.filter(created__date=value),
         f'{FROM_BOOK} WHERE date("sqltests_book"."created") = %s',
         ["2020-01-03"],
+        postgresql=(f'{FROM_BOOK} WHERE ("sqltests_book"."created" AT TIME ZONE \'UTC\')::date = %s', [datetime.date(2020, 1, 3)]),
     )
 
 
@@ -466,24 +482,36 @@ def test_date_then_comparison():
         Book.objects.filter(created__date__gte="2020-01-02"),
         f'{FROM_BOOK} WHERE date("sqltests_book"."created") >= %s',
         ["2020-01-02"],
+        postgresql=(f'{FROM_BOOK} WHERE ("sqltests_book"."created" AT TIME ZONE \'UTC\')::date >= %s', [datetime.date(2020, 1, 2)]),
     )
 
 
-@pytest.mark.parametrize(("part", "fmt"), [("year", "%%Y"), ("month", "%%m"), ("day", "%%d")])
+DATE_PARTS = [("year", "%%Y"), ("month", "%%m"), ("day", "%%d")]
+
+
+@pytest.mark.parametrize(("part", "fmt"), DATE_PARTS)
 def test_date_part_lookups_on_a_datetime(part, fmt):
     assert_sql(
         Book.objects.filter(**{f"created__{part}": 2}),
         f'{FROM_BOOK} WHERE CAST(strftime(\'{fmt}\', "sqltests_book"."created") AS INTEGER) = %s',
         [2],
+        postgresql=(
+            f'{FROM_BOOK} WHERE CAST(EXTRACT({part.upper()} FROM "sqltests_book"."created") AS integer) = %s',
+            [2],
+        ),
     )
 
 
-@pytest.mark.parametrize(("part", "fmt"), [("year", "%%Y"), ("month", "%%m"), ("day", "%%d")])
+@pytest.mark.parametrize(("part", "fmt"), DATE_PARTS)
 def test_date_part_lookups_on_a_date(part, fmt):
     assert_sql(
         Book.objects.filter(**{f"published__{part}": 3}),
         f'{FROM_BOOK} WHERE CAST(strftime(\'{fmt}\', "sqltests_book"."published") AS INTEGER) = %s',
         [3],
+        postgresql=(
+            f'{FROM_BOOK} WHERE CAST(EXTRACT({part.upper()} FROM "sqltests_book"."published") AS integer) = %s',
+            [3],
+        ),
     )
 
 
@@ -492,11 +520,13 @@ def test_year_then_comparison_and_in():
         Book.objects.filter(created__year__gte=2020),
         f'{FROM_BOOK} WHERE CAST(strftime(\'%%Y\', "sqltests_book"."created") AS INTEGER) >= %s',
         [2020],
+        postgresql=(f'{FROM_BOOK} WHERE CAST(EXTRACT(YEAR FROM "sqltests_book"."created") AS integer) >= %s', [2020]),
     )
     assert_sql(
         Book.objects.filter(published__year__in=[2019, 2020]),
         f'{FROM_BOOK} WHERE CAST(strftime(\'%%Y\', "sqltests_book"."published") AS INTEGER) IN (%s, %s)',
         [2019, 2020],
+        postgresql=(f'{FROM_BOOK} WHERE CAST(EXTRACT(YEAR FROM "sqltests_book"."published") AS integer) IN (%s, %s)', [2019, 2020]),
     )
 
 
@@ -505,6 +535,7 @@ def test_week_day_is_one_based_from_sunday():
         Book.objects.filter(created__week_day=2),
         f'{FROM_BOOK} WHERE (CAST(strftime(\'%%w\', "sqltests_book"."created") AS INTEGER) + 1) = %s',
         [2],
+        postgresql=(f'{FROM_BOOK} WHERE (CAST(EXTRACT(DOW FROM "sqltests_book"."created") AS integer) + 1) = %s', [2]),
     )
 
 
@@ -513,6 +544,7 @@ def test_year_value_is_an_integer_parameter():
         Book.objects.filter(published__year="2020"),
         f'{FROM_BOOK} WHERE CAST(strftime(\'%%Y\', "sqltests_book"."published") AS INTEGER) = %s',
         [2020],
+        postgresql=(f'{FROM_BOOK} WHERE CAST(EXTRACT(YEAR FROM "sqltests_book"."published") AS integer) = %s', [2020]),
     )
 
 
@@ -526,4 +558,5 @@ def test_datetime_value_bound_for_exact():
         Book.objects.filter(created=datetime.datetime(2020, 1, 2, 3, 4, 5, tzinfo=UTC)),
         f'{FROM_BOOK} WHERE "sqltests_book"."created" = %s',
         ["2020-01-02 03:04:05.000000"],
+        postgresql=(f'{FROM_BOOK} WHERE "sqltests_book"."created" = %s', [datetime.datetime(2020, 1, 2, 3, 4, 5, tzinfo=datetime.UTC)]),
     )

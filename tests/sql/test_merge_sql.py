@@ -7,7 +7,6 @@ are checked in ``tests/integration/test_merge.py``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -20,17 +19,6 @@ FROM_BOOK = 'FROM "sqltests_book"'
 NAME, AGE = '"sqltests_author"."name"', '"sqltests_author"."age"'
 PAGES = '"sqltests_book"."pages"'
 
-
-@pytest.fixture(scope="module")
-def pg() -> Iterator[Any]:
-    """A PostgreSQL connection wrapper used only to compile (it never connects)."""
-    from orm.conf import parse_url
-    from orm.db.connections import ConnectionHandler
-
-    backend = ConnectionHandler.load_backend("postgresql")
-    wrapper = backend.DatabaseWrapper(parse_url("postgresql://u@127.0.0.1:5432/db"), "pg")
-    yield wrapper
-    assert wrapper.connection is None  # compiling opened nothing
 
 
 def assert_both(pg: Any, qs: Any, sql: str, params: list[Any]) -> None:

@@ -32,6 +32,7 @@ def test_json_key_named_like_a_field_is_still_a_json_key():
         Author.objects.filter(data__name="bob"),
         f"{FROM_AUTHOR} WHERE COALESCE(json_extract({DATA}, %s) = %s, json_type({DATA}, %s) <> 'null')",
         ['$."name"', "bob", '$."name"'],
+        postgresql=(f'{FROM_AUTHOR} WHERE ({DATA} -> %s) = %s::jsonb', ['name', '"bob"']),
     )
 
 
@@ -41,6 +42,7 @@ def test_json_key_named_like_a_field_in_values():
         Author.objects.values("data__name"),
         f'SELECT ({DATA} -> %s) AS "data__name" FROM "sqltests_author"',
         ['$."name"'],
+        postgresql=(f'SELECT ({DATA} -> %s) AS "data__name" FROM "sqltests_author"', ['name']),
     )
 
 
@@ -73,6 +75,7 @@ def test_json_key_compared_to_a_column_is_compiled():
         f'{FROM_AUTHOR} WHERE COALESCE(json_extract({DATA}, %s) = "sqltests_author"."name", '
         f"json_type({DATA}, %s) <> 'null')",
         ['$."owner"', '$."owner"'],
+        postgresql=(f'{FROM_AUTHOR} WHERE ({DATA} -> %s) = to_jsonb("sqltests_author"."name")', ['owner']),
     )
 
 
@@ -86,6 +89,7 @@ def test_json_key_none_matches_json_null():
         Author.objects.filter(data__owner=None),
         f"{FROM_AUTHOR} WHERE json_type({DATA}, %s) = 'null'",
         ['$."owner"'],
+        postgresql=(f'{FROM_AUTHOR} WHERE ({DATA} -> %s) = %s::jsonb', ['owner', 'null']),
     )
 
 
@@ -126,6 +130,7 @@ def test_values_of_a_transform_groups_by_the_transform():
         'SELECT CAST(strftime(\'%%Y\', "sqltests_book"."published") AS INTEGER) AS "published__year", '
         'COUNT("sqltests_book"."id") AS "n" FROM "sqltests_book" '
         'GROUP BY CAST(strftime(\'%%Y\', "sqltests_book"."published") AS INTEGER)',
+        postgresql=('SELECT CAST(EXTRACT(YEAR FROM "sqltests_book"."published") AS integer) AS "published__year", COUNT("sqltests_book"."id") AS "n" FROM "sqltests_book" GROUP BY CAST(EXTRACT(YEAR FROM "sqltests_book"."published") AS integer)', []),
     )
 
 
