@@ -65,7 +65,7 @@ GUARDED: list[tuple[str, Callable[[Library], Any], tuple[str, ...]]] = [
     ("delete", lambda s: Book.objects.all().delete(), ("QuerySet.delete()", "adelete()")),
     ("contains", lambda s: Book.objects.contains(s.alpha), ("QuerySet.contains()", "acontains()")),
     ("explain", lambda s: Book.objects.explain(), ("QuerySet.explain()", "aexplain()")),
-    ("raw", lambda s: list(Book.objects.raw("SELECT id FROM asynctests_book")), ("RawQuerySet", "async for")),
+    ("raw", lambda s: list(Book.objects.raw("SELECT id FROM shared_book")), ("RawQuerySet", "async for")),
     ("create_tables", lambda s: orm.create_tables(Tag), ("orm.create_tables()", "acreate_tables()")),
     ("drop_tables", lambda s: orm.drop_tables(Tag), ("orm.drop_tables()", "adrop_tables()")),
     ("related-create", lambda s: s.ann.books.create(title="x"), ("create()", "acreate()")),

@@ -73,7 +73,7 @@ async def test_adelete_matches_delete(seed: Library) -> None:
         victims[side] = author
     results = {side: await call(side, victims[side], "delete") for side in SIDES}
     assert results["async"] == results["sync"] == (
-        3, {"asynctests.Author": 1, "asynctests.Book": 1, "asynctests.Book_tags": 1})
+        3, {"shared.Author": 1, "shared.Book": 1, "shared.Book_tags": 1})
     assert not await Author.objects.filter(name__startswith="gone-").aexists()
     for side in SIDES:
         with pytest.raises(ValueError, match="id is None"):

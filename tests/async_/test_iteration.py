@@ -38,9 +38,9 @@ QUERYSETS: dict[str, Callable[[], Any]] = {
     "sliced": lambda: Book.objects.order_by("pk")[1:3],
     "annotated": lambda: Author.objects.annotate(n=orm.Count("books")).order_by("name").values_list("name", "n"),
     "raw": lambda: Book.objects.raw(
-        "SELECT id, title, pages, author_id FROM asynctests_book WHERE pages > %s ORDER BY id", [150]),
+        "SELECT id, title, pages, author_id FROM shared_book WHERE pages > %s ORDER BY id", [150]),
     "raw-translations": lambda: Author.objects.raw(
-        "SELECT id AS ident, name AS label, age FROM asynctests_author ORDER BY id",
+        "SELECT id AS ident, name AS label, age FROM shared_author ORDER BY id",
         translations={"ident": "id", "label": "name"}),
 }
 
@@ -79,10 +79,10 @@ async def test_async_for_gives_the_right_items(seed: Library) -> None:
     named = [t async for t in Book.objects.order_by("pk").values_list("title", named=True)]
     assert [t.title for t in named] == ["Alpha", "Beta", "Gamma"]
     raw = [b async for b in Book.objects.raw(
-        "SELECT id, title FROM asynctests_book WHERE title <> %s ORDER BY id", ["Beta"])]
+        "SELECT id, title FROM shared_book WHERE title <> %s ORDER BY id", ["Beta"])]
     assert [(type(b), b.pk, b.title) for b in raw] == [(Book, seed.alpha.pk, "Alpha"), (Book, seed.gamma.pk, "Gamma")]
     extra = [a async for a in Author.objects.raw(
-        "SELECT id, name, 1 + 1 AS two FROM asynctests_author WHERE name = %s", ["bob"])]
+        "SELECT id, name, 1 + 1 AS two FROM shared_author WHERE name = %s", ["bob"])]
     assert [(a.name, a.two) for a in extra] == [("bob", 2)]
 
 
@@ -115,7 +115,7 @@ async def test_async_for_fills_the_cache_once(seed: Library, count_queries: type
 async def test_raw_without_primary_key_raises_like_sync(seed: Library) -> None:
     for run in (sync_list, lambda qs: _alist(qs)):
         with pytest.raises(ValueError, match="primary key"):
-            await run(Book.objects.raw("SELECT title FROM asynctests_book"))
+            await run(Book.objects.raw("SELECT title FROM shared_book"))
 
 
 async def _alist(qs: Any) -> list[Any]:

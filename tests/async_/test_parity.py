@@ -25,7 +25,7 @@ import orm.models.schema as schema_module
 from orm.models.manager import Manager
 from orm.models.related import ManyRelatedManager, RelatedManager
 from tests.async_.conftest import Library
-from tests.async_.models import Author, Book, Tag
+from tests.async_.models import Author, Book, City, Publisher, Tag
 
 QUERYSET_DB = {
     "aggregate", "bulk_create", "bulk_update", "contains", "count", "create", "delete", "earliest",
@@ -282,7 +282,7 @@ NO_DB_CALLS: dict[str, Callable[[Library], Any]] = {
     "only": lambda s: Book.objects.only("title"),
     "order_by": lambda s: Book.objects.order_by("-pk"),
     "prefetch_related": lambda s: Book.objects.prefetch_related("tags"),
-    "raw": lambda s: Book.objects.raw("SELECT id FROM asynctests_book"),
+    "raw": lambda s: Book.objects.raw("SELECT id FROM shared_book"),
     "reverse": lambda s: Book.objects.order_by("pk").reverse(),
     "select_for_update": lambda s: Book.objects.select_for_update(),
     "select_related": lambda s: Book.objects.select_related("author"),
@@ -330,6 +330,7 @@ def test_twin_module_functions_are_exported() -> None:
 
 
 async def test_acreate_tables_and_adrop_tables_match_the_sync_functions(backend: str) -> None:
+    await orm.acreate_tables(City, Publisher)  # Author and Book point at them
     await orm.acreate_tables(Author, Tag, Book)
     assert await Book.objects.acount() == 0
     author = await Author.objects.acreate(name="x")

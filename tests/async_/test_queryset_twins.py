@@ -239,7 +239,7 @@ async def test_adelete_matches_delete(seed: Library) -> None:
         authors[side] = author
     results = {side: await call(side, Author.objects.filter(pk=authors[side].pk), "delete") for side in SIDES}
     assert results["async"] == results["sync"]
-    assert results["async"] == (7, {"asynctests.Author": 1, "asynctests.Book": 2, "asynctests.Book_tags": 4})
+    assert results["async"] == (7, {"shared.Author": 1, "shared.Book": 2, "shared.Book_tags": 4})
     assert await Author.objects.filter(name__startswith="del-").acount() == 0
     assert await Book.objects.acount() == 3
     assert await Tag.objects.acount() == 3
@@ -257,7 +257,7 @@ async def test_manager_twins_write_through_the_manager(tables: str) -> None:
     assert await Book.objects.abulk_update(books, ["pages"]) == 3
     assert await Book.objects.aupdate(pages=6) == 3
     assert await Book.objects.aaggregate(orm.Sum("pages")) == {"pages__sum": 18}
-    assert await Book.objects.adelete() == (3, {"asynctests.Book": 3})
+    assert await Book.objects.adelete() == (3, {"shared.Book": 3})
     assert await Book.objects.acount() == 0
 
 

@@ -127,7 +127,7 @@ async def test_bug4_related_manager_guard_names_the_call_and_its_twin(seed: Libr
 
 async def test_bug5_iteration_guard_message_is_valid_advice(seed: Library) -> None:
     for evaluate in (lambda: list(Book.objects.all()),
-                     lambda: list(Book.objects.raw("SELECT id FROM asynctests_book"))):
+                     lambda: list(Book.objects.raw("SELECT id FROM shared_book"))):
         with pytest.raises(orm.SynchronousOnlyOperation) as info:
             evaluate()
         assert "await ...async for" not in str(info.value)

@@ -19,7 +19,7 @@ pytest.importorskip("mypy")
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 SAMPLE = HERE / "typing_sample.py"
-MODELS = "tests.async_.models."
+MODELS = "tests.shared_models."
 
 
 def expectations() -> dict[int, str]:

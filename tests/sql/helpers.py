@@ -116,13 +116,13 @@ def columns(table: str, *names: str) -> str:
     return ", ".join(f'"{table}"."{name}"' for name in names)
 
 
-AUTHOR_COLS = columns("sqltests_author", "id", "name", "age", "hometown_id", "data")
+AUTHOR_COLS = columns("shared_author", "id", "name", "age", "hometown_id", "data")
 BOOK_COLUMNS = (
     "id", "title", "author_id", "editor_id", "publisher_id", "pages", "price", "rating",
     "published", "created",
 )
-BOOK_COLS = columns("sqltests_book", *BOOK_COLUMNS)
-CITY_COLS = columns("sqltests_city", "id", "name")
+BOOK_COLS = columns("shared_book", *BOOK_COLUMNS)
+CITY_COLS = columns("shared_city", "id", "name")
 NUMBER_COLS = columns("sqltests_number", "id", "i", "big", "small", "positive")
-PUBLISHER_COLS = columns("sqltests_publisher", "id", "name", "city_id")
-TAG_COLS = columns("sqltests_tag", "id", "name")
+PUBLISHER_COLS = columns("shared_publisher", "id", "name", "city_id")
+TAG_COLS = columns("shared_tag", "id", "name")

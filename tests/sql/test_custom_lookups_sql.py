@@ -41,17 +41,17 @@ def registered() -> Iterator[None]:
 
 
 
-HEAD = 'SELECT "sqltests_tag"."id", "sqltests_tag"."name" FROM "sqltests_tag" WHERE '
+HEAD = 'SELECT "shared_tag"."id", "shared_tag"."name" FROM "shared_tag" WHERE '
 
 
 def test_sqlite(registered: None) -> None:
-    assert_sql(Tag.objects.filter(name__ne="x"), HEAD + '"sqltests_tag"."name" <> %s', ["x"])
-    assert_sql(Tag.objects.filter(name__shout__ne="x"), HEAD + 'UPPER("sqltests_tag"."name") <> UPPER(%s)', ["x"], postgresql=ASSERTED_SEPARATELY)
+    assert_sql(Tag.objects.filter(name__ne="x"), HEAD + '"shared_tag"."name" <> %s', ["x"])
+    assert_sql(Tag.objects.filter(name__shout__ne="x"), HEAD + 'UPPER("shared_tag"."name") <> UPPER(%s)', ["x"], postgresql=ASSERTED_SEPARATELY)
 
 
 def test_postgresql(registered: None, pg: Any) -> None:
     sql, params = Tag.objects.filter(name__shout="x'; --").query.get_compiler(connection=pg).as_sql()
-    assert sql == HEAD + 'UPPER("sqltests_tag"."name"::text) = UPPER(%s::text)'
+    assert sql == HEAD + 'UPPER("shared_tag"."name"::text) = UPPER(%s::text)'
     assert list(params) == ["x'; --"]  # the value stays a parameter
 
 
@@ -63,7 +63,7 @@ def test_the_documented_replacements_of_extra(pg: Any) -> None:
         .order_by(orm.RawSQL("length(name)", []).desc())
     )
     expected = (
-        'SELECT "sqltests_tag"."id", "sqltests_tag"."name", (length(name)) AS "n" FROM "sqltests_tag" '
+        'SELECT "shared_tag"."id", "shared_tag"."name", (length(name)) AS "n" FROM "shared_tag" '
         "WHERE (name <> %s) = %s ORDER BY (length(name)) DESC"
     )
     assert_sql(qs, expected, ["x", True])

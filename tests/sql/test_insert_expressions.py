@@ -24,18 +24,18 @@ def test_insert_with_an_expression_value_returns_pk_and_computed_column(dialect:
     connection = orm.connections["default"] if dialect == "sqlite" else pg
     value_sql, value_params = _compiled(connection)
     assert (value_sql, value_params) == ("LOWER(%s)", ["ABC"])
-    sql, params = insert_expressions_sql(connection, "sqltests_tag", ["name"], [value_sql], value_params,
+    sql, params = insert_expressions_sql(connection, "shared_tag", ["name"], [value_sql], value_params,
                                          ["id", "name"])
-    assert sql == 'INSERT INTO "sqltests_tag" ("name") VALUES (LOWER(%s)) RETURNING "id", "name"'
+    assert sql == 'INSERT INTO "shared_tag" ("name") VALUES (LOWER(%s)) RETURNING "id", "name"'
     assert params == ["ABC"]
 
 
 @pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
 def test_insert_with_an_expression_ignoring_conflicts(dialect: str, pg: Any) -> None:
     connection = orm.connections["default"] if dialect == "sqlite" else pg
-    sql, params = insert_expressions_sql(connection, "sqltests_tag", ["id", "name"], ["%s", "LOWER(%s)"],
+    sql, params = insert_expressions_sql(connection, "shared_tag", ["id", "name"], ["%s", "LOWER(%s)"],
                                          [5, "X"], [], ignore_conflicts=True)
-    assert sql == 'INSERT INTO "sqltests_tag" ("id", "name") VALUES (%s, LOWER(%s)) ON CONFLICT DO NOTHING'
+    assert sql == 'INSERT INTO "shared_tag" ("id", "name") VALUES (%s, LOWER(%s)) ON CONFLICT DO NOTHING'
     assert params == [5, "X"]
 
 
@@ -43,5 +43,5 @@ def test_create_with_an_expression_runs_one_insert_with_it(captured_sql: Any) ->
     # The capturing cursor returns no row; what matters is the statement sent.
     Tag.objects.create(name=Lower(Value("ABC")))
     assert captured_sql == [
-        ('INSERT INTO "sqltests_tag" ("name") VALUES (LOWER(%s)) RETURNING "id", "name"', ["ABC"]),
+        ('INSERT INTO "shared_tag" ("name") VALUES (LOWER(%s)) RETURNING "id", "name"', ["ABC"]),
     ]

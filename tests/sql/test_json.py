@@ -10,8 +10,8 @@ from orm import F
 from tests.sql.helpers import AUTHOR_COLS, assert_sql
 from tests.sql.models import Author
 
-FROM_AUTHOR = f'SELECT {AUTHOR_COLS} FROM "sqltests_author"'
-DATA = '"sqltests_author"."data"'
+FROM_AUTHOR = f'SELECT {AUTHOR_COLS} FROM "shared_author"'
+DATA = '"shared_author"."data"'
 ESCAPE = "ESCAPE '\\'"
 # A key compared with a scalar: a key holding JSON null compares false (as jsonb
 # 'null' does on PostgreSQL) rather than unknown, so exclude() keeps it.
@@ -187,9 +187,9 @@ def test_key_startswith_a_column():
     assert_sql(
         Author.objects.filter(data__bio__startswith=F("name")),
         f"{FROM_AUTHOR} WHERE json_extract({DATA}, %s) LIKE (%s || REPLACE(REPLACE(REPLACE("
-        "\"sqltests_author\".\"name\", '\\', '\\\\'), '%%', '\\%%'), '_', '\\_') || %s) " + ESCAPE,
+        "\"shared_author\".\"name\", '\\', '\\\\'), '%%', '\\%%'), '_', '\\_') || %s) " + ESCAPE,
         ['$."bio"', "", "%"],
-        postgresql=(f'{FROM_AUTHOR} WHERE (({DATA} ->> %s))::text LIKE (%s || REPLACE(REPLACE(REPLACE("sqltests_author"."name", \'\\\', \'\\\\\'), \'%%\', \'\\%%\'), \'_\', \'\\_\') || %s) ESCAPE \'\\\'', ['bio', '', '%']),
+        postgresql=(f'{FROM_AUTHOR} WHERE (({DATA} ->> %s))::text LIKE (%s || REPLACE(REPLACE(REPLACE("shared_author"."name", \'\\\', \'\\\\\'), \'%%\', \'\\%%\'), \'_\', \'\\_\') || %s) ESCAPE \'\\\'', ['bio', '', '%']),
     )
 
 
@@ -218,18 +218,18 @@ def test_containment_is_not_supported_on_sqlite():
 def test_values_of_keys_select_their_json_text():
     assert_sql(
         Author.objects.values("data__owner", "data__owner__city"),
-        f'SELECT ({DATA} -> %s) AS "data__owner", ({DATA} -> %s) AS "data__owner__city" FROM "sqltests_author"',
+        f'SELECT ({DATA} -> %s) AS "data__owner", ({DATA} -> %s) AS "data__owner__city" FROM "shared_author"',
         ['$."owner"', '$."owner"."city"'],
-        postgresql=(f'SELECT ({DATA} -> %s) AS "data__owner", ({DATA} -> %s -> %s) AS "data__owner__city" FROM "sqltests_author"', ['owner', 'owner', 'city']),
+        postgresql=(f'SELECT ({DATA} -> %s) AS "data__owner", ({DATA} -> %s -> %s) AS "data__owner__city" FROM "shared_author"', ['owner', 'owner', 'city']),
     )
 
 
 def test_values_list_flat_of_a_key():
     assert_sql(
         Author.objects.values_list("data__n", flat=True),
-        f'SELECT ({DATA} -> %s) AS "data__n" FROM "sqltests_author"',
+        f'SELECT ({DATA} -> %s) AS "data__n" FROM "shared_author"',
         ['$."n"'],
-        postgresql=(f'SELECT ({DATA} -> %s) AS "data__n" FROM "sqltests_author"', ['n']),
+        postgresql=(f'SELECT ({DATA} -> %s) AS "data__n" FROM "shared_author"', ['n']),
     )
 
 

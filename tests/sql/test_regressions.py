@@ -13,18 +13,18 @@ from orm.exceptions import EmptyResultSet
 from tests.sql.helpers import AUTHOR_COLS, BOOK_COLS, PUBLISHER_COLS, TAG_COLS, assert_sql
 from tests.sql.models import Author, Book, Number, Publisher, Tag
 
-FROM_AUTHOR = f'SELECT {AUTHOR_COLS} FROM "sqltests_author"'
-FROM_BOOK = f'SELECT {BOOK_COLS} FROM "sqltests_book"'
+FROM_AUTHOR = f'SELECT {AUTHOR_COLS} FROM "shared_author"'
+FROM_BOOK = f'SELECT {BOOK_COLS} FROM "shared_book"'
 JOIN_BOOKS = (
-    'LEFT OUTER JOIN "sqltests_book" ON ("sqltests_author"."id" = "sqltests_book"."author_id")'
+    'LEFT OUTER JOIN "shared_book" ON ("shared_author"."id" = "shared_book"."author_id")'
 )
-DATA = '"sqltests_author"."data"'
+DATA = '"shared_author"."data"'
 
 
 # -- 1. A name after a non-relational field is looked up among the model's fields ------------
 # Query.setup_joins() resolves every "__" part against the *model* while no relation is
 # pending, so a JSON key or a transform that happens to share a field's name silently
-# becomes that other column. Actual: WHERE "sqltests_author"."name" = 'bob'.
+# becomes that other column. Actual: WHERE "shared_author"."name" = 'bob'.
 
 
 def test_json_key_named_like_a_field_is_still_a_json_key():
@@ -37,45 +37,45 @@ def test_json_key_named_like_a_field_is_still_a_json_key():
 
 
 def test_json_key_named_like_a_field_in_values():
-    # Actual: SELECT "sqltests_author"."name" AS "data__name"
+    # Actual: SELECT "shared_author"."name" AS "data__name"
     assert_sql(
         Author.objects.values("data__name"),
-        f'SELECT ({DATA} -> %s) AS "data__name" FROM "sqltests_author"',
+        f'SELECT ({DATA} -> %s) AS "data__name" FROM "shared_author"',
         ['$."name"'],
-        postgresql=(f'SELECT ({DATA} -> %s) AS "data__name" FROM "sqltests_author"', ['name']),
+        postgresql=(f'SELECT ({DATA} -> %s) AS "data__name" FROM "shared_author"', ['name']),
     )
 
 
 def test_field_name_after_a_plain_field_is_an_error():
-    # Actual: Book.objects.filter(title__pages=3) compiles to WHERE "sqltests_book"."pages" = 3.
+    # Actual: Book.objects.filter(title__pages=3) compiles to WHERE "shared_book"."pages" = 3.
     with pytest.raises(orm.FieldError):
         Book.objects.filter(title__pages=3)
 
 
 # -- 2. Expressions inside an ``in`` list / JSON key comparison are bound as values -----------
 # In.get_prep_lookup() keeps the resolved Col in the list and process_rhs() binds it as a
-# parameter: params == (Col(sqltests_author, sqltests.Author.name), 'x'); sqlite3 then fails
+# parameter: params == (Col(shared_author, sqltests.Author.name), 'x'); sqlite3 then fails
 # with "Error binding parameter 1: type 'Col' is not supported".
 
 
 def test_expression_in_an_in_list_is_compiled():
     assert_sql(
         Book.objects.filter(title__in=[F("author__name"), "x"]).values("title"),
-        'SELECT "sqltests_book"."title" AS "title" FROM "sqltests_book" '
-        'INNER JOIN "sqltests_author" ON ("sqltests_book"."author_id" = "sqltests_author"."id") '
-        'WHERE "sqltests_book"."title" IN ("sqltests_author"."name", %s)',
+        'SELECT "shared_book"."title" AS "title" FROM "shared_book" '
+        'INNER JOIN "shared_author" ON ("shared_book"."author_id" = "shared_author"."id") '
+        'WHERE "shared_book"."title" IN ("shared_author"."name", %s)',
         ["x"],
     )
 
 
 def test_json_key_compared_to_a_column_is_compiled():
-    # Actual params: ['$."owner"', Col(sqltests_author, sqltests.Author.name)]
+    # Actual params: ['$."owner"', Col(shared_author, sqltests.Author.name)]
     assert_sql(
         Author.objects.filter(data__owner=F("name")),
-        f'{FROM_AUTHOR} WHERE COALESCE(json_extract({DATA}, %s) = "sqltests_author"."name", '
+        f'{FROM_AUTHOR} WHERE COALESCE(json_extract({DATA}, %s) = "shared_author"."name", '
         f"json_type({DATA}, %s) <> 'null')",
         ['$."owner"', '$."owner"'],
-        postgresql=(f'{FROM_AUTHOR} WHERE ({DATA} -> %s) = to_jsonb("sqltests_author"."name")', ['owner']),
+        postgresql=(f'{FROM_AUTHOR} WHERE ({DATA} -> %s) = to_jsonb("shared_author"."name")', ['owner']),
     )
 
 
@@ -100,21 +100,21 @@ def test_json_key_none_matches_json_null():
 
 
 def test_annotate_then_values_still_groups_by_the_model():
-    # Actual: ... GROUP BY "sqltests_author"."name"
+    # Actual: ... GROUP BY "shared_author"."name"
     assert_sql(
         Author.objects.annotate(n=Count("books")).values("name", "n"),
         # Grouped by the primary key: every column of the row depends on it.
-        f'SELECT "sqltests_author"."name" AS "name", COUNT("sqltests_book"."id") AS "n" '
-        f'FROM "sqltests_author" {JOIN_BOOKS} GROUP BY "sqltests_author"."id", "sqltests_author"."name"',
+        f'SELECT "shared_author"."name" AS "name", COUNT("shared_book"."id") AS "n" '
+        f'FROM "shared_author" {JOIN_BOOKS} GROUP BY "shared_author"."id", "shared_author"."name"',
     )
 
 
 def test_annotate_then_values_of_the_aggregate_only_still_groups():
-    # Actual: SELECT COUNT("sqltests_book"."id") AS "n" FROM ... (no GROUP BY: one row in total)
+    # Actual: SELECT COUNT("shared_book"."id") AS "n" FROM ... (no GROUP BY: one row in total)
     assert_sql(
         Author.objects.annotate(n=Count("books")).values("n"),
-        f'SELECT COUNT("sqltests_book"."id") AS "n" FROM "sqltests_author" {JOIN_BOOKS} '
-        'GROUP BY "sqltests_author"."id"',
+        f'SELECT COUNT("shared_book"."id") AS "n" FROM "shared_author" {JOIN_BOOKS} '
+        'GROUP BY "shared_author"."id"',
     )
 
 
@@ -124,22 +124,22 @@ def test_annotate_then_values_of_the_aggregate_only_still_groups():
 
 
 def test_values_of_a_transform_groups_by_the_transform():
-    # Actual: ... GROUP BY "sqltests_book"."published"
+    # Actual: ... GROUP BY "shared_book"."published"
     assert_sql(
         Book.objects.values("published__year").annotate(n=Count("id")),
-        'SELECT CAST(strftime(\'%%Y\', "sqltests_book"."published") AS INTEGER) AS "published__year", '
-        'COUNT("sqltests_book"."id") AS "n" FROM "sqltests_book" '
-        'GROUP BY CAST(strftime(\'%%Y\', "sqltests_book"."published") AS INTEGER)',
-        postgresql=('SELECT CAST(EXTRACT(YEAR FROM "sqltests_book"."published") AS integer) AS "published__year", COUNT("sqltests_book"."id") AS "n" FROM "sqltests_book" GROUP BY CAST(EXTRACT(YEAR FROM "sqltests_book"."published") AS integer)', []),
+        'SELECT CAST(strftime(\'%%Y\', "shared_book"."published") AS INTEGER) AS "published__year", '
+        'COUNT("shared_book"."id") AS "n" FROM "shared_book" '
+        'GROUP BY CAST(strftime(\'%%Y\', "shared_book"."published") AS INTEGER)',
+        postgresql=('SELECT CAST(EXTRACT(YEAR FROM "shared_book"."published") AS integer) AS "published__year", COUNT("shared_book"."id") AS "n" FROM "shared_book" GROUP BY CAST(EXTRACT(YEAR FROM "shared_book"."published") AS integer)', []),
     )
 
 
 def test_values_of_a_function_groups_by_the_function():
-    # Actual: ... GROUP BY "sqltests_author"."name" ('Bob' and 'bob' stay separate rows)
+    # Actual: ... GROUP BY "shared_author"."name" ('Bob' and 'bob' stay separate rows)
     assert_sql(
         Author.objects.values(lo=Lower("name")).annotate(n=Count("id")),
-        'SELECT LOWER("sqltests_author"."name") AS "lo", COUNT("sqltests_author"."id") AS "n" '
-        'FROM "sqltests_author" GROUP BY LOWER("sqltests_author"."name")',
+        'SELECT LOWER("shared_author"."name") AS "lo", COUNT("shared_author"."id") AS "n" '
+        'FROM "shared_author" GROUP BY LOWER("shared_author"."name")',
     )
 
 
@@ -147,36 +147,36 @@ def test_values_of_a_function_groups_by_the_function():
 
 
 def test_meta_ordering_does_not_change_the_grouping():
-    # Actual: ... GROUP BY "sqltests_publisher"."city_id", "sqltests_publisher"."name"
-    #         ORDER BY "sqltests_publisher"."name" ASC   (one row per city *and name*)
+    # Actual: ... GROUP BY "shared_publisher"."city_id", "shared_publisher"."name"
+    #         ORDER BY "shared_publisher"."name" ASC   (one row per city *and name*)
     # Django (since 3.1) ignores Meta.ordering in GROUP BY queries.
     assert_sql(
         Publisher.objects.values("city").annotate(n=Count("books")),
-        'SELECT "sqltests_publisher"."city_id" AS "city", COUNT("sqltests_book"."id") AS "n" '
-        'FROM "sqltests_publisher" '
-        'LEFT OUTER JOIN "sqltests_book" ON ("sqltests_publisher"."id" = "sqltests_book"."publisher_id") '
-        'GROUP BY "sqltests_publisher"."city_id"',
+        'SELECT "shared_publisher"."city_id" AS "city", COUNT("shared_book"."id") AS "n" '
+        'FROM "shared_publisher" '
+        'LEFT OUTER JOIN "shared_book" ON ("shared_publisher"."id" = "shared_book"."publisher_id") '
+        'GROUP BY "shared_publisher"."city_id"',
     )
 
 
 def test_order_by_without_arguments_clears_meta_ordering():
-    # Actual: ... ORDER BY "sqltests_publisher"."name" ASC. QuerySet.order_by() calls
+    # Actual: ... ORDER BY "shared_publisher"."name" ASC. QuerySet.order_by() calls
     # clear_ordering(force=False), which keeps default_ordering; Django's order_by() clears it.
-    assert_sql(Publisher.objects.order_by(), f'SELECT {PUBLISHER_COLS} FROM "sqltests_publisher"')
+    assert_sql(Publisher.objects.order_by(), f'SELECT {PUBLISHER_COLS} FROM "shared_publisher"')
 
 
 # -- 7. Successive filter() calls on a multi-valued relation share one join -------------------
 # Django: filter(books__title='x').filter(books__pages=3) means "has a book titled x and a
 # (possibly different) book with 3 pages": a second join. Actual: both conditions on one
-# "sqltests_book" join, i.e. the same book must satisfy both.
+# "shared_book" join, i.e. the same book must satisfy both.
 
 
 def test_second_filter_on_a_reverse_fk_gets_its_own_join():
     assert_sql(
         Author.objects.filter(books__title="x").filter(books__pages=3),
         f"{FROM_AUTHOR} {JOIN_BOOKS} "
-        'LEFT OUTER JOIN "sqltests_book" "T3" ON ("sqltests_author"."id" = "T3"."author_id") '
-        'WHERE ("sqltests_book"."title" = %s AND "T3"."pages" = %s)',
+        'LEFT OUTER JOIN "shared_book" "T3" ON ("shared_author"."id" = "T3"."author_id") '
+        'WHERE ("shared_book"."title" = %s AND "T3"."pages" = %s)',
         ["x", 3],
     )
 
@@ -185,22 +185,22 @@ def test_second_filter_on_a_reverse_fk_gets_its_own_join():
 
 
 def test_exclude_on_a_nullable_column_keeps_null_rows():
-    # Actual: WHERE NOT ("sqltests_author"."age" = 5): NOT(NULL) is NULL, so authors without an
+    # Actual: WHERE NOT ("shared_author"."age" = 5): NOT(NULL) is NULL, so authors without an
     # age vanish; Django returns them (exclude adds "AND col IS NOT NULL" inside the NOT).
     assert_sql(
         Author.objects.exclude(age=5),
-        f'{FROM_AUTHOR} WHERE NOT ("sqltests_author"."age" = %s AND "sqltests_author"."age" IS NOT NULL)',
+        f'{FROM_AUTHOR} WHERE NOT ("shared_author"."age" = %s AND "shared_author"."age" IS NOT NULL)',
         [5],
     )
 
 
 def test_exclude_across_a_nullable_fk_keeps_rows_without_the_relation():
-    # Actual: ... LEFT OUTER JOIN ... WHERE NOT ("sqltests_author"."name" = %s): books without
+    # Actual: ... LEFT OUTER JOIN ... WHERE NOT ("shared_author"."name" = %s): books without
     # an editor are dropped.
     assert_sql(
         Book.objects.exclude(editor__name="x"),
-        f'{FROM_BOOK} LEFT OUTER JOIN "sqltests_author" ON ("sqltests_book"."editor_id" = "sqltests_author"."id") '
-        'WHERE NOT ("sqltests_author"."name" = %s AND "sqltests_author"."name" IS NOT NULL)',
+        f'{FROM_BOOK} LEFT OUTER JOIN "shared_author" ON ("shared_book"."editor_id" = "shared_author"."id") '
+        'WHERE NOT ("shared_author"."name" = %s AND "shared_author"."name" IS NOT NULL)',
         ["x"],
     )
 
@@ -210,7 +210,7 @@ def test_always_true_comparison_on_a_nullable_column_still_excludes_null():
     # are returned although "age < 2**70" is not true for them.
     assert_sql(
         Author.objects.filter(age__lt=2**70),
-        f'{FROM_AUTHOR} WHERE "sqltests_author"."age" IS NOT NULL',
+        f'{FROM_AUTHOR} WHERE "shared_author"."age" IS NOT NULL',
     )
 
 
@@ -234,7 +234,7 @@ def test_deriving_a_queryset_does_not_change_the_original():
 def test_exists_of_a_slice_keeps_the_offset():
     assert_sql(
         Tag.objects.all()[5:10].query.exists_query(),
-        'SELECT %s AS "a" FROM "sqltests_tag" LIMIT 5 OFFSET 5',
+        'SELECT %s AS "a" FROM "shared_tag" LIMIT 5 OFFSET 5',
         [1],
     )
 
@@ -244,7 +244,7 @@ def test_exists_of_a_distinct_slice_keeps_the_selected_columns():
     # most one row, so the OFFSET always skips it and exists() is always False.
     assert_sql(
         Tag.objects.distinct()[5:10].query.exists_query(),
-        f'SELECT DISTINCT {TAG_COLS} FROM "sqltests_tag" LIMIT 5 OFFSET 5',
+        f'SELECT DISTINCT {TAG_COLS} FROM "shared_tag" LIMIT 5 OFFSET 5',
     )
 
 
@@ -254,11 +254,11 @@ def test_exists_of_a_distinct_slice_keeps_the_selected_columns():
 def test_union_of_sliced_querysets_keeps_their_ordering():
     # Actual: each member is "... LIMIT 2" without ORDER BY, i.e. two arbitrary rows instead of
     # the first and last two by name (QuerySet.union() calls clear_ordering() on every member).
-    cols = f'SELECT {PUBLISHER_COLS} FROM "sqltests_publisher"'
+    cols = f'SELECT {PUBLISHER_COLS} FROM "shared_publisher"'
     assert_sql(
         Publisher.objects.order_by("name")[:2].union(Publisher.objects.order_by("-name")[:2]),
-        f'SELECT * FROM ({cols} ORDER BY "sqltests_publisher"."name" ASC LIMIT 2) AS "_u0" '
-        f'UNION SELECT * FROM ({cols} ORDER BY "sqltests_publisher"."name" DESC LIMIT 2) AS "_u1"',
+        f'SELECT * FROM ({cols} ORDER BY "shared_publisher"."name" ASC LIMIT 2) AS "_u0" '
+        f'UNION SELECT * FROM ({cols} ORDER BY "shared_publisher"."name" DESC LIMIT 2) AS "_u1"',
     )
 
 
@@ -266,27 +266,27 @@ def test_union_of_sliced_querysets_keeps_their_ordering():
 
 
 def test_aggregate_filter_over_a_slice_uses_inner_columns(captured_sql):
-    # Actual: SELECT SUM(CASE WHEN "sqltests_book"."rating" > %s THEN "__col1" ELSE NULL END)
-    #         AS "t" FROM (SELECT "sqltests_book"."pages" AS "__col1" ... LIMIT 10) subquery
-    # -> OperationalError: no such column: sqltests_book.rating (summary._swap_cols() does not
+    # Actual: SELECT SUM(CASE WHEN "shared_book"."rating" > %s THEN "__col1" ELSE NULL END)
+    #         AS "t" FROM (SELECT "shared_book"."pages" AS "__col1" ... LIMIT 10) subquery
+    # -> OperationalError: no such column: shared_book.rating (summary._swap_cols() does not
     # visit Aggregate.filter).
     Book.objects.all()[:10].aggregate(t=Sum("pages", filter=Q(rating__gt=1)))
     assert_sql(
         captured_sql[0],
         'SELECT SUM(CASE WHEN "__col2" > %s THEN "__col1" ELSE NULL END) AS "t" FROM '
-        '(SELECT "sqltests_book"."pages" AS "__col1", "sqltests_book"."rating" AS "__col2" '
-        'FROM "sqltests_book" LIMIT 10) subquery',
+        '(SELECT "shared_book"."pages" AS "__col1", "shared_book"."rating" AS "__col2" '
+        'FROM "shared_book" LIMIT 10) subquery',
         [1.0],
     )
 
 
 def test_aggregate_over_a_plain_annotation(captured_sql):
-    # Actual: SELECT SUM("x") AS "s" FROM "sqltests_book": "x" is not a column; SQLite falls back
+    # Actual: SELECT SUM("x") AS "s" FROM "shared_book": "x" is not a column; SQLite falls back
     # to the *string* 'x' for an unknown double-quoted name, so the result is silently 0.0.
     Book.objects.annotate(x=F("pages") * 2).aggregate(s=Sum("x"))
     assert_sql(
         captured_sql[0],
-        'SELECT SUM(("sqltests_book"."pages" * %s)) AS "s" FROM "sqltests_book"',
+        'SELECT SUM(("shared_book"."pages" * %s)) AS "s" FROM "shared_book"',
         [2],
     )
 
@@ -297,8 +297,8 @@ def test_aggregate_over_an_aggregate_annotation(captured_sql):
     Author.objects.annotate(n=Count("books")).aggregate(m=Max("n"))
     assert_sql(
         captured_sql[0],
-        f'SELECT MAX("n") AS "m" FROM (SELECT {AUTHOR_COLS}, COUNT("sqltests_book"."id") AS "n" '
-        f'FROM "sqltests_author" {JOIN_BOOKS} GROUP BY {AUTHOR_COLS}) subquery',
+        f'SELECT MAX("n") AS "m" FROM (SELECT {AUTHOR_COLS}, COUNT("shared_book"."id") AS "n" '
+        f'FROM "shared_author" {JOIN_BOOKS} GROUP BY {AUTHOR_COLS}) subquery',
     )
 
 
@@ -310,7 +310,7 @@ def test_aggregate_over_an_aggregate_annotation(captured_sql):
 def test_exists_of_nothing_as_an_annotation_is_false():
     assert_sql(
         Author.objects.annotate(has=Exists(Book.objects.none())).values("name", "has"),
-        'SELECT "sqltests_author"."name" AS "name", (1 = 0) AS "has" FROM "sqltests_author"',
+        'SELECT "shared_author"."name" AS "name", (1 = 0) AS "has" FROM "shared_author"',
         [],
     )
 
@@ -320,7 +320,7 @@ def test_subquery_of_nothing_as_an_annotation_is_null():
         Author.objects.annotate(
             c=orm.Coalesce(Subquery(Book.objects.none().values("pages")[:1]), Value(0))
         ).values("name", "c"),
-        'SELECT "sqltests_author"."name" AS "name", COALESCE(NULL, %s) AS "c" FROM "sqltests_author"',
+        'SELECT "shared_author"."name" AS "name", COALESCE(NULL, %s) AS "c" FROM "shared_author"',
         [0],
     )
 
@@ -343,13 +343,13 @@ def test_range_beyond_the_column_range_binds_no_oversized_integer():
 
 
 def test_order_by_a_relation_uses_the_related_default_ordering():
-    # Actual: ORDER BY "sqltests_book"."publisher_id" ASC. Django orders by the related
+    # Actual: ORDER BY "shared_book"."publisher_id" ASC. Django orders by the related
     # model's Meta.ordering (Publisher: name), or its pk when it has none.
     assert_sql(
         Book.objects.order_by("publisher").values("title"),
-        'SELECT "sqltests_book"."title" AS "title" FROM "sqltests_book" '
-        'LEFT OUTER JOIN "sqltests_publisher" ON ("sqltests_book"."publisher_id" = "sqltests_publisher"."id") '
-        'ORDER BY "sqltests_publisher"."name" ASC',
+        'SELECT "shared_book"."title" AS "title" FROM "shared_book" '
+        'LEFT OUTER JOIN "shared_publisher" ON ("shared_book"."publisher_id" = "shared_publisher"."id") '
+        'ORDER BY "shared_publisher"."name" ASC',
     )
 
 

@@ -35,10 +35,10 @@ from orm.exceptions import NotSupportedError
 from tests.sql.helpers import assert_sql
 from tests.sql.models import Book
 
-PAGES = '"sqltests_book"."pages"'
-PUB = '"sqltests_book"."publisher_id"'
-ID = '"sqltests_book"."id"'
-FROM = 'FROM "sqltests_book"'
+PAGES = '"shared_book"."pages"'
+PUB = '"shared_book"."publisher_id"'
+ID = '"shared_book"."id"'
+FROM = 'FROM "shared_book"'
 
 
 
@@ -78,7 +78,7 @@ def test_functions_with_arguments_bind_them_as_parameters(pg: Any) -> None:
 def test_aggregate_over_an_empty_window_adds_no_group_by(pg: Any) -> None:
     qs = window_only(total=Window(Sum("pages")), avg=Window(Avg("pages"), partition_by=["publisher", "author"]))
     both(pg, qs, f'SELECT SUM({PAGES}) OVER () AS "total", AVG({PAGES}) OVER (PARTITION BY {PUB}, '
-         f'"sqltests_book"."author_id") AS "avg" {FROM}', [])
+         f'"shared_book"."author_id") AS "avg" {FROM}', [])
 
 
 @pytest.mark.parametrize(
