@@ -101,7 +101,7 @@ def test_bad_tool_orm_settings_say_what_is_wrong(tmp_path: Path, text: str, mess
 
 
 def test_model_tables_include_automatic_join_tables() -> None:
-    assert model_tables([Book, Book]) == ["asynctests_book", "asynctests_book_tags"]
+    assert model_tables([Book, Book]) == ["shared_book", "shared_book_tags"]
 
 
 def test_flush_sql_postgresql() -> None:
