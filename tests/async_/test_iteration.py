@@ -8,6 +8,7 @@ QuerySet makes.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import aclosing
@@ -254,3 +255,24 @@ async def test_aiterator_with_prefetch_related_loads_each_chunk(seed: Library, c
 async def test_aiterator_select_for_update_outside_a_transaction_raises(tables: str) -> None:
     with pytest.raises(orm.TransactionManagementError):
         [b async for b in Book.objects.select_for_update().aiterator()]
+
+
+# BUG 1 -----------------------------------------------------------------------
+# QuerySet.aiterator() validates nothing itself: the size check lives in the
+# body of the sync generator iterator(), which _next_chunk(iterator, 0) never
+# starts, because islice(iterator, 0) returns without advancing it. The chunk
+# is then [] and `len(chunk) < chunk_size` is `0 < 0`, False, so the loop hops
+# threads forever. With -1, islice raises its own ValueError first.
+
+
+async def test_aiterator_chunk_size_zero_raises_instead_of_looping_forever(tables: str) -> None:
+    async def consume() -> list[Any]:
+        return [b async for b in Book.objects.aiterator(chunk_size=0)]
+
+    with pytest.raises(ValueError, match="Chunk size must be strictly positive"):
+        await asyncio.wait_for(consume(), timeout=3)  # today: TimeoutError
+
+
+async def test_aiterator_negative_chunk_size_gives_iterators_message(tables: str) -> None:
+    with pytest.raises(ValueError, match="Chunk size must be strictly positive"):
+        [b async for b in Book.objects.aiterator(chunk_size=-1)]

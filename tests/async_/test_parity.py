@@ -353,3 +353,26 @@ async def test_acreate_tables_and_adrop_tables_match_the_sync_functions(backend:
             await twin(object)
     with pytest.raises(orm.DatabaseError):
         await orm.acreate_tables(Author)  # already exists
+
+
+# BUG 6 -----------------------------------------------------------------------
+# API.md: "Every public method or function that touches the database has an
+# a-prefixed twin". Model.validate_unique() runs one exists() query per unique
+# field / unique_together, and full_clean() calls it; prefetch_related_objects()
+# runs one query per lookup (Django 5 has aprefetch_related_objects). None has a
+# twin; in async code full_clean() fails with a message about
+# `QuerySet.exists()` / `aexists()`, calls the user never made.
+
+
+def test_database_touching_api_has_twins() -> None:
+    import inspect
+
+    for owner, name in ((orm.Model, "afull_clean"), (orm.Model, "avalidate_unique"),
+                        (orm, "aprefetch_related_objects")):
+        assert inspect.iscoroutinefunction(getattr(owner, name, None)), name
+
+
+async def test_full_clean_in_async_code_names_itself(seed: Library) -> None:
+    with pytest.raises(orm.SynchronousOnlyOperation) as info:
+        Author(name="ann").full_clean()
+    assert "full_clean" in str(info.value)

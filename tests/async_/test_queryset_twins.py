@@ -287,3 +287,20 @@ async def test_read_twin_sees_write_twin_immediately(tables: str) -> None:
         await Book.objects.acreate(title=str(i), author=author, published=datetime.date(2000, 1, 1 + i))
         assert await Book.objects.acount() == i + 1
         assert (await Book.objects.alatest()).title == str(i)
+
+
+# BUG 7 -----------------------------------------------------------------------
+# QuerySet.bulk_create(objs, batch_size, ignore_conflicts) never passes
+# ignore_conflicts on: writes.bulk_insert(model, objs, using, batch_size) has no
+# such parameter, although the backends have insert_statement(on_conflict_ignore=).
+# A conflicting row raises IntegrityError instead of being skipped, sync and async.
+
+
+async def test_abulk_create_ignore_conflicts_skips_duplicates(seed: Library) -> None:
+    await Tag.objects.abulk_create([Tag(name="py"), Tag(name="fresh")], ignore_conflicts=True)
+    assert sorted([t.name async for t in Tag.objects.all()]) == ["db", "fresh", "py", "unused"]
+
+
+def test_bulk_create_ignore_conflicts_skips_duplicates(seed: Library) -> None:
+    Tag.objects.bulk_create([Tag(name="py"), Tag(name="fresh")], ignore_conflicts=True)
+    assert Tag.objects.count() == 4

@@ -303,3 +303,18 @@ def test_pool_exhaustion_surfaces_as_a_clear_operational_error(pg: Any) -> None:
     assert served == [1]
     stats = orm.connections.stats()["default"]
     assert stats["open_connections"] == 0 and stats["pool"]["pool_available"] == 1
+
+
+# ----------------------------------------------------------------------- bug 4
+
+
+def test_repeated_connect_failures_keep_reporting_the_cause(pg: Any) -> None:
+    good = orm.connections.settings["default"].url
+    orm.configure(url_replacing(url_with(pool_max_waiting=2), path="/no_such_db"))
+    try:
+        for _ in range(4):
+            with pytest.raises(orm.OperationalError) as info:
+                Item.objects.count()
+            assert 'database "no_such_db" does not exist' in str(info.value)
+    finally:
+        orm.configure(good)

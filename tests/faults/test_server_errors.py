@@ -326,3 +326,17 @@ def test_f6_idle_in_transaction_timeout_error_propagates_out_of_the_block(pg: An
     assert committed_names(pg, "f6-") == []
     assert Item.objects.count() == 0
     assert backend_pid() != pid
+
+
+# ----------------------------------------------------------------------- bug 2
+
+
+def test_idle_in_transaction_timeout_is_an_operational_error(pg: Any) -> None:
+    with pytest.raises(orm.OperationalError) as info:
+        with transaction.atomic():
+            execute("SET LOCAL idle_in_transaction_session_timeout = 100")
+            Item.objects.create(name="bug2-first")
+            time.sleep(0.3)
+            Item.objects.create(name="bug2-second")
+    assert info.value.sqlstate == "25P03"
+    assert isinstance(info.value.__cause__, psycopg.errors.IdleInTransactionSessionTimeout)

@@ -21,6 +21,8 @@ import pytest
 
 import orm
 from tests.conftest import QueryCounter
+from tests.integration.conftest import Library
+from tests.models import Book
 
 APP = "i11_parity"
 
@@ -530,3 +532,24 @@ def test_a_subclass_deconstructs_to_its_own_import_path() -> None:
     assert CashField(max_digits=8, decimal_places=2).deconstruct()[1] == f"{__name__}.CashField"
     assert orm.DecimalField(max_digits=8, decimal_places=2).deconstruct()[1] == "orm.DecimalField"
     assert orm.EmailField().deconstruct()[1] == "orm.EmailField"
+
+
+def titles(qs: orm.QuerySet[Book]) -> list[str]:
+    return [b.title for b in qs]
+
+
+# ------------------------------------------------------------ once broken(PostgreSQL only)
+
+
+def test_json_key_compared_with_a_number(library: Library) -> None:
+    # PostgreSQL actual: ProgrammingError "operator does not exist: text >= smallint"
+    assert sorted(titles(Book.objects.filter(data__rating__gte=4))) == ["Advanced Python", "Python Basics"]
+
+
+def test_bulk_update_to_null_of_an_integer_column(library: Library) -> None:
+    books = list(Book.objects.all())
+    for book in books:
+        book.pages = None
+    # PostgreSQL actual: ProgrammingError 'column "pages" is of type integer but expression is of type text'
+    assert Book.objects.bulk_update(books, ["pages"]) == 4
+    assert set(Book.objects.values_list("pages", flat=True)) == {None}

@@ -940,3 +940,15 @@ def test_allfields_ordering_by_each_type(db: str) -> None:
         "decimal_value": ["c", "b", "a"],
         "char_value": ["a", "b", "c"],
     }
+
+
+# ------------------------------------------------------------ once broken
+
+
+def test_order_by_foreign_key_uses_related_meta_ordering(db: str) -> None:
+    zed = Author.objects.create(name="Zed", email="z@example.com")
+    amy = Author.objects.create(name="Amy", email="a@example.com")
+    Book.objects.create(title="by zed", author=zed)
+    Book.objects.create(title="by amy", author=amy)
+    # Author.Meta.ordering = ["name"]: Amy's book first (Django's documented behaviour).
+    assert titles(Book.objects.order_by("author")) == ["by amy", "by zed"]  # actual: by zed first

@@ -9,8 +9,8 @@ from __future__ import annotations
 import pytest
 
 import orm
-from orm import Avg, Count, F, Max, Min, OuterRef, Q, Subquery, Sum
-from tests.sql.helpers import AUTHOR_COLS, assert_sql
+from orm import Avg, Count, F, Lower, Max, Min, OuterRef, Q, Subquery, Sum
+from tests.sql.helpers import AUTHOR_COLS, PUBLISHER_COLS, assert_sql
 from tests.sql.models import Author, Book, Number, Publisher, Tag
 
 JOIN_BOOKS = (
@@ -410,4 +410,116 @@ def test_exists_query_sql_without_running_it():
         Tag.objects.filter(name="a").query.exists_query(),
         'SELECT %s AS "a" FROM "shared_tag" WHERE "shared_tag"."name" = %s LIMIT 1',
         [1, "a"],
+    )
+
+
+# -- once broken: annotate() then values(): the grouping changes to the values fields -------------------
+# Query.set_values() replaces group_by=True by the selected values, so authors that share a
+# name are merged into one row; with only aggregates selected there is no GROUP BY at all and
+# one row comes back for the whole table. Django keeps grouping by the model (every column).
+
+
+def test_annotate_then_values_still_groups_by_the_model():
+    # Actual: ... GROUP BY "shared_author"."name"
+    assert_sql(
+        Author.objects.annotate(n=Count("books")).values("name", "n"),
+        # Grouped by the primary key: every column of the row depends on it.
+        f'SELECT "shared_author"."name" AS "name", COUNT("shared_book"."id") AS "n" '
+        f'FROM "shared_author" {JOIN_BOOKS} GROUP BY "shared_author"."id", "shared_author"."name"',
+    )
+
+
+def test_annotate_then_values_of_the_aggregate_only_still_groups():
+    # Actual: SELECT COUNT("shared_book"."id") AS "n" FROM ... (no GROUP BY: one row in total)
+    assert_sql(
+        Author.objects.annotate(n=Count("books")).values("n"),
+        f'SELECT COUNT("shared_book"."id") AS "n" FROM "shared_author" {JOIN_BOOKS} '
+        'GROUP BY "shared_author"."id"',
+    )
+
+
+# -- once broken: GROUP BY a computed value groups by its source column instead ------------------------
+# get_group_by() expands every selected non-aggregate into get_group_by_cols(), which for a
+# Func/Transform is its *source columns*: counting per year groups per date.
+
+
+def test_values_of_a_transform_groups_by_the_transform():
+    # Actual: ... GROUP BY "shared_book"."published"
+    assert_sql(
+        Book.objects.values("published__year").annotate(n=Count("id")),
+        'SELECT CAST(strftime(\'%%Y\', "shared_book"."published") AS INTEGER) AS "published__year", '
+        'COUNT("shared_book"."id") AS "n" FROM "shared_book" '
+        'GROUP BY CAST(strftime(\'%%Y\', "shared_book"."published") AS INTEGER)',
+        postgresql=('SELECT CAST(EXTRACT(YEAR FROM "shared_book"."published") AS integer) AS "published__year", COUNT("shared_book"."id") AS "n" FROM "shared_book" GROUP BY CAST(EXTRACT(YEAR FROM "shared_book"."published") AS integer)', []),
+    )
+
+
+def test_values_of_a_function_groups_by_the_function():
+    # Actual: ... GROUP BY "shared_author"."name" ('Bob' and 'bob' stay separate rows)
+    assert_sql(
+        Author.objects.values(lo=Lower("name")).annotate(n=Count("id")),
+        'SELECT LOWER("shared_author"."name") AS "lo", COUNT("shared_author"."id") AS "n" '
+        'FROM "shared_author" GROUP BY LOWER("shared_author"."name")',
+    )
+
+
+# -- once broken: Meta.ordering: leaks into GROUP BY, and order_by() cannot remove it --------------------
+
+
+def test_meta_ordering_does_not_change_the_grouping():
+    # Actual: ... GROUP BY "shared_publisher"."city_id", "shared_publisher"."name"
+    #         ORDER BY "shared_publisher"."name" ASC   (one row per city *and name*)
+    # Django (since 3.1) ignores Meta.ordering in GROUP BY queries.
+    assert_sql(
+        Publisher.objects.values("city").annotate(n=Count("books")),
+        'SELECT "shared_publisher"."city_id" AS "city", COUNT("shared_book"."id") AS "n" '
+        'FROM "shared_publisher" '
+        'LEFT OUTER JOIN "shared_book" ON ("shared_publisher"."id" = "shared_book"."publisher_id") '
+        'GROUP BY "shared_publisher"."city_id"',
+    )
+
+
+def test_order_by_without_arguments_clears_meta_ordering():
+    # Actual: ... ORDER BY "shared_publisher"."name" ASC. QuerySet.order_by() calls
+    # clear_ordering(force=False), which keeps default_ordering; Django's order_by() clears it.
+    assert_sql(Publisher.objects.order_by(), f'SELECT {PUBLISHER_COLS} FROM "shared_publisher"')
+
+
+# -- once broken: aggregate() ------------------------------------------------------------------------
+
+
+def test_aggregate_filter_over_a_slice_uses_inner_columns(captured_sql):
+    # Actual: SELECT SUM(CASE WHEN "shared_book"."rating" > %s THEN "__col1" ELSE NULL END)
+    #         AS "t" FROM (SELECT "shared_book"."pages" AS "__col1" ... LIMIT 10) subquery
+    # -> OperationalError: no such column: shared_book.rating (summary._swap_cols() does not
+    # visit Aggregate.filter).
+    Book.objects.all()[:10].aggregate(t=Sum("pages", filter=Q(rating__gt=1)))
+    assert_sql(
+        captured_sql[0],
+        'SELECT SUM(CASE WHEN "__col2" > %s THEN "__col1" ELSE NULL END) AS "t" FROM '
+        '(SELECT "shared_book"."pages" AS "__col1", "shared_book"."rating" AS "__col2" '
+        'FROM "shared_book" LIMIT 10) subquery',
+        [1.0],
+    )
+
+
+def test_aggregate_over_a_plain_annotation(captured_sql):
+    # Actual: SELECT SUM("x") AS "s" FROM "shared_book": "x" is not a column; SQLite falls back
+    # to the *string* 'x' for an unknown double-quoted name, so the result is silently 0.0.
+    Book.objects.annotate(x=F("pages") * 2).aggregate(s=Sum("x"))
+    assert_sql(
+        captured_sql[0],
+        'SELECT SUM(("shared_book"."pages" * %s)) AS "s" FROM "shared_book"',
+        [2],
+    )
+
+
+def test_aggregate_over_an_aggregate_annotation(captured_sql):
+    # Actual: ValueError "Cannot compute Max(...): it contains an aggregate." (the summarize Ref
+    # to the annotation is taken for a nested aggregate). Django aggregates over a subquery.
+    Author.objects.annotate(n=Count("books")).aggregate(m=Max("n"))
+    assert_sql(
+        captured_sql[0],
+        f'SELECT MAX("n") AS "m" FROM (SELECT {AUTHOR_COLS}, COUNT("shared_book"."id") AS "n" '
+        f'FROM "shared_author" {JOIN_BOOKS} GROUP BY {AUTHOR_COLS}) subquery',
     )

@@ -8,7 +8,20 @@ import decimal
 import pytest
 
 import orm
-from orm import Case, Coalesce, Exists, F, Length, Lower, OuterRef, Q, Subquery, Upper, Value, When
+from orm import (
+    Case,
+    Coalesce,
+    Exists,
+    F,
+    Length,
+    Lower,
+    OuterRef,
+    Q,
+    Subquery,
+    Upper,
+    Value,
+    When,
+)
 from orm.exceptions import EmptyResultSet
 from tests.sql.helpers import AUTHOR_COLS, BOOK_COLS, assert_sql
 from tests.sql.models import Author, Book, Publisher, Tag
@@ -548,3 +561,26 @@ def test_outer_ref_across_a_relation_joins_the_outer_query():
 def test_outer_ref_outside_a_subquery_is_refused():
     with pytest.raises(ValueError, match="outer query"):
         Book.objects.filter(author=OuterRef("pk")).query.sql_with_params()
+
+
+# -- once broken: An empty subquery in the SELECT list empties the whole query ---------------------------
+# EmptyResultSet from Exists/Subquery compiled as a column propagates out of as_sql(), so the
+# outer query "matches nothing" and returns no rows at all.
+
+
+def test_exists_of_nothing_as_an_annotation_is_false():
+    assert_sql(
+        Author.objects.annotate(has=Exists(Book.objects.none())).values("name", "has"),
+        'SELECT "shared_author"."name" AS "name", (1 = 0) AS "has" FROM "shared_author"',
+        [],
+    )
+
+
+def test_subquery_of_nothing_as_an_annotation_is_null():
+    assert_sql(
+        Author.objects.annotate(
+            c=orm.Coalesce(Subquery(Book.objects.none().values("pages")[:1]), Value(0))
+        ).values("name", "c"),
+        'SELECT "shared_author"."name" AS "name", COALESCE(NULL, %s) AS "c" FROM "shared_author"',
+        [0],
+    )

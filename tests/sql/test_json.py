@@ -8,7 +8,7 @@ from psycopg.types.json import Jsonb
 import orm
 from orm import F
 from tests.sql.helpers import AUTHOR_COLS, assert_sql
-from tests.sql.models import Author
+from tests.sql.models import Author, Book
 
 FROM_AUTHOR = f'SELECT {AUTHOR_COLS} FROM "shared_author"'
 DATA = '"shared_author"."data"'
@@ -245,3 +245,48 @@ def test_order_by_a_key_orders_by_its_scalar():
 def test_non_serializable_value_is_refused():
     with pytest.raises(ValueError):
         Author.objects.filter(data__n=float("nan"))
+
+
+# -- once broken: A name after a non-relational field is looked up among the model's fields ------------
+# Query.setup_joins() resolves every "__" part against the *model* while no relation is
+# pending, so a JSON key or a transform that happens to share a field's name silently
+# becomes that other column. Actual: WHERE "shared_author"."name" = 'bob'.
+
+
+def test_json_key_named_like_a_field_is_still_a_json_key():
+    assert_sql(
+        Author.objects.filter(data__name="bob"),
+        f"{FROM_AUTHOR} WHERE COALESCE(json_extract({DATA}, %s) = %s, json_type({DATA}, %s) <> 'null')",
+        ['$."name"', "bob", '$."name"'],
+        postgresql=(f'{FROM_AUTHOR} WHERE ({DATA} -> %s) = %s::jsonb', ['name', '"bob"']),
+    )
+
+
+def test_json_key_named_like_a_field_in_values():
+    # Actual: SELECT "shared_author"."name" AS "data__name"
+    assert_sql(
+        Author.objects.values("data__name"),
+        f'SELECT ({DATA} -> %s) AS "data__name" FROM "shared_author"',
+        ['$."name"'],
+        postgresql=(f'SELECT ({DATA} -> %s) AS "data__name" FROM "shared_author"', ['name']),
+    )
+
+
+def test_field_name_after_a_plain_field_is_an_error():
+    # Actual: Book.objects.filter(title__pages=3) compiles to WHERE "shared_book"."pages" = 3.
+    with pytest.raises(orm.FieldError):
+        Book.objects.filter(title__pages=3)
+
+
+# -- once broken: data__key=None means "key absent" instead of "key holds JSON null" --------------------
+# Actual: json_type(data, '$."owner"') IS NULL, the same SQL as data__owner__isnull=True, so
+# {"owner": null} does not match and {} does. Django: key=None matches JSON null only.
+
+
+def test_json_key_none_matches_json_null():
+    assert_sql(
+        Author.objects.filter(data__owner=None),
+        f"{FROM_AUTHOR} WHERE json_type({DATA}, %s) = 'null'",
+        ['$."owner"'],
+        postgresql=(f'{FROM_AUTHOR} WHERE ({DATA} -> %s) = %s::jsonb', ['owner', 'null']),
+    )

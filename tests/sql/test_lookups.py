@@ -9,6 +9,7 @@ import json
 import pytest
 
 import orm
+from orm import F
 from orm.exceptions import EmptyResultSet
 from tests.sql.helpers import (
     AUTHOR_COLS,
@@ -560,3 +561,92 @@ def test_datetime_value_bound_for_exact():
         ["2020-01-02 03:04:05.000000"],
         postgresql=(f'{FROM_BOOK} WHERE "shared_book"."created" = %s', [datetime.datetime(2020, 1, 2, 3, 4, 5, tzinfo=datetime.UTC)]),
     )
+
+
+FROM_AUTHOR = f'SELECT {AUTHOR_COLS} FROM "shared_author"'
+
+DATA = '"shared_author"."data"'
+
+
+# -- once broken: Expressions inside an ``in`` list / JSON key comparison are bound as values -----------
+# In.get_prep_lookup() keeps the resolved Col in the list and process_rhs() binds it as a
+# parameter: params == (Col(shared_author, sqltests.Author.name), 'x'); sqlite3 then fails
+# with "Error binding parameter 1: type 'Col' is not supported".
+
+
+def test_expression_in_an_in_list_is_compiled():
+    assert_sql(
+        Book.objects.filter(title__in=[F("author__name"), "x"]).values("title"),
+        'SELECT "shared_book"."title" AS "title" FROM "shared_book" '
+        'INNER JOIN "shared_author" ON ("shared_book"."author_id" = "shared_author"."id") '
+        'WHERE "shared_book"."title" IN ("shared_author"."name", %s)',
+        ["x"],
+    )
+
+
+def test_json_key_compared_to_a_column_is_compiled():
+    # Actual params: ['$."owner"', Col(shared_author, sqltests.Author.name)]
+    assert_sql(
+        Author.objects.filter(data__owner=F("name")),
+        f'{FROM_AUTHOR} WHERE COALESCE(json_extract({DATA}, %s) = "shared_author"."name", '
+        f"json_type({DATA}, %s) <> 'null')",
+        ['$."owner"', '$."owner"'],
+        postgresql=(f'{FROM_AUTHOR} WHERE ({DATA} -> %s) = to_jsonb("shared_author"."name")', ['owner']),
+    )
+
+
+# -- once broken: NULL handling of negated and always-true conditions -----------------------------------
+
+
+def test_exclude_on_a_nullable_column_keeps_null_rows():
+    # Actual: WHERE NOT ("shared_author"."age" = 5): NOT(NULL) is NULL, so authors without an
+    # age vanish; Django returns them (exclude adds "AND col IS NOT NULL" inside the NOT).
+    assert_sql(
+        Author.objects.exclude(age=5),
+        f'{FROM_AUTHOR} WHERE NOT ("shared_author"."age" = %s AND "shared_author"."age" IS NOT NULL)',
+        [5],
+    )
+
+
+def test_exclude_across_a_nullable_fk_keeps_rows_without_the_relation():
+    # Actual: ... LEFT OUTER JOIN ... WHERE NOT ("shared_author"."name" = %s): books without
+    # an editor are dropped.
+    assert_sql(
+        Book.objects.exclude(editor__name="x"),
+        f'{FROM_BOOK} LEFT OUTER JOIN "shared_author" ON ("shared_book"."editor_id" = "shared_author"."id") '
+        'WHERE NOT ("shared_author"."name" = %s AND "shared_author"."name" IS NOT NULL)',
+        ["x"],
+    )
+
+
+def test_always_true_comparison_on_a_nullable_column_still_excludes_null():
+    # Actual: no WHERE at all (the lookup raises FullResultSet), so authors whose age is NULL
+    # are returned although "age < 2**70" is not true for them.
+    assert_sql(
+        Author.objects.filter(age__lt=2**70),
+        f'{FROM_AUTHOR} WHERE "shared_author"."age" IS NOT NULL',
+    )
+
+
+# -- once broken: range with an integer the column cannot hold -----------------------------------------
+
+
+def test_range_beyond_the_column_range_binds_no_oversized_integer():
+    # Actual: BETWEEN %s AND %s with params (0, 2**70); sqlite3 raises OverflowError ("Python
+    # int too large to convert to SQLite INTEGER") at execute time. The other integer lookups
+    # (exact, lt, gt, in) already fold such values away.
+    sql, params = Number.objects.filter(i__range=(0, 2**70)).query.sql_with_params()
+    low, high = Number._meta.get_field("i").range
+    assert all(low <= p <= high for p in params if isinstance(p, int))
+    with pytest.raises(EmptyResultSet):
+        Number.objects.filter(i__range=(2**70, 2**71)).query.sql_with_params()
+
+
+# -- once broken: ``in`` with a multi-column values() queryset -----------------------------------------
+
+
+def test_in_with_a_multi_column_queryset_is_refused_early():
+    # Actual: compiles to IN (SELECT "U1_0"."author_id" AS "author", "U1_0"."title" AS "title"
+    # ...), which SQLite rejects at execution ("sub-select returns 2 columns - expected 1").
+    with pytest.raises(TypeError):
+        Author.objects.filter(pk__in=Book.objects.values("author", "title"))

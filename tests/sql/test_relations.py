@@ -363,3 +363,19 @@ def test_select_related_unknown_name_lists_the_choices():
     qs = Book.objects.select_related("writer")
     with pytest.raises(orm.FieldError, match="Choices are: author, editor, publisher"):
         qs.query.sql_with_params()
+
+
+# -- once broken: Successive filter() calls on a multi-valued relation share one join -------------------
+# Django: filter(books__title='x').filter(books__pages=3) means "has a book titled x and a
+# (possibly different) book with 3 pages": a second join. Actual: both conditions on one
+# "shared_book" join, i.e. the same book must satisfy both.
+
+
+def test_second_filter_on_a_reverse_fk_gets_its_own_join():
+    assert_sql(
+        Author.objects.filter(books__title="x").filter(books__pages=3),
+        f"{FROM_AUTHOR} {JOIN_BOOKS} "
+        'LEFT OUTER JOIN "shared_book" "T3" ON ("shared_author"."id" = "T3"."author_id") '
+        'WHERE ("shared_book"."title" = %s AND "T3"."pages" = %s)',
+        ["x", 3],
+    )

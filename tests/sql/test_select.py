@@ -7,7 +7,12 @@ import pytest
 import orm
 from orm import F, Lower, NotSupportedError
 from orm.exceptions import EmptyResultSet
-from tests.sql.helpers import BOOK_COLUMNS, PUBLISHER_COLS, TAG_COLS, assert_sql
+from tests.sql.helpers import (
+    BOOK_COLUMNS,
+    PUBLISHER_COLS,
+    TAG_COLS,
+    assert_sql,
+)
 from tests.sql.models import Author, Book, Publisher, Tag
 
 FROM_TAG = f'SELECT {TAG_COLS} FROM "shared_tag"'
@@ -482,3 +487,51 @@ def test_str_of_query_runs_no_query():
 def test_sql_with_params_returns_a_tuple_of_params():
     sql, params = Tag.objects.filter(name="a").query.sql_with_params()
     assert params == ("a",)
+
+
+# -- once broken: Joins are shared between clones -------------------------------------------------------
+
+
+def test_deriving_a_queryset_does_not_change_the_original():
+    # Query.clone() copies alias_map shallowly and Query.join() mutates an existing Join's
+    # join_type, so ordering the child turns the parent's INNER JOIN into LEFT OUTER JOIN.
+    qs = Book.objects.filter(author__name="x")
+    before = qs.query.sql_with_params()
+    qs.order_by("author__name")
+    assert qs.query.sql_with_params() == before
+
+
+# -- once broken: exists() of a slice ------------------------------------------------------------------
+# Query.exists_query() calls clear_limits() before set_limits(0, 1): the OFFSET is lost, so
+# Tag.objects.all()[5:10].exists() is True as soon as one row exists.
+
+
+def test_exists_of_a_slice_keeps_the_offset():
+    assert_sql(
+        Tag.objects.all()[5:10].query.exists_query(),
+        'SELECT %s AS "a" FROM "shared_tag" LIMIT 5 OFFSET 5',
+        [1],
+    )
+
+
+def test_exists_of_a_distinct_slice_keeps_the_selected_columns():
+    # Actual: SELECT DISTINCT %s AS "a" ... LIMIT 5 OFFSET 5: DISTINCT over a constant gives at
+    # most one row, so the OFFSET always skips it and exists() is always False.
+    assert_sql(
+        Tag.objects.distinct()[5:10].query.exists_query(),
+        f'SELECT DISTINCT {TAG_COLS} FROM "shared_tag" LIMIT 5 OFFSET 5',
+    )
+
+
+# -- once broken: order_by() on a relation ignores the related model's Meta.ordering ---------------------
+
+
+def test_order_by_a_relation_uses_the_related_default_ordering():
+    # Actual: ORDER BY "shared_book"."publisher_id" ASC. Django orders by the related
+    # model's Meta.ordering (Publisher: name), or its pk when it has none.
+    assert_sql(
+        Book.objects.order_by("publisher").values("title"),
+        'SELECT "shared_book"."title" AS "title" FROM "shared_book" '
+        'LEFT OUTER JOIN "shared_publisher" ON ("shared_book"."publisher_id" = "shared_publisher"."id") '
+        'ORDER BY "shared_publisher"."name" ASC',
+    )
