@@ -29,6 +29,7 @@ from orm.db.querylog import observe
 from orm.db.transaction_state import OnCommitHook, TransactionState
 from orm.exceptions import (
     DatabaseError,
+    DatabaseOperationForbidden,
     Error,
     InterfaceError,
     InternalError,
@@ -110,6 +111,8 @@ class BaseDatabaseWrapper:
         self.pin_lock: threading.RLock | None = None
         #: True for a wrapper made by ``unconnected()``: it compiles, never connects.
         self.unconnected_only = False
+        #: Why a test forbids this alias (``ConnectionHandler.forbid``); ``None``: allowed.
+        self.forbidden: str | None = None
 
     @classmethod
     def unconnected(cls, alias: str = "unconnected") -> Self:
@@ -246,8 +249,11 @@ class BaseDatabaseWrapper:
         An open one that sat unused for ``health_check_after`` seconds is
         checked first and replaced if the server cut it meanwhile (see
         ``_replace_if_dead``), so the statement about to run is sent to a live
-        connection.
+        connection. Raises ``DatabaseOperationForbidden`` while a test forbids
+        this alias (every statement and transaction passes here first).
         """
+        if self.forbidden is not None:
+            raise DatabaseOperationForbidden(self.forbidden)
         if self.connection is not None:
             after = self.health_check_after
             if after is not None:
