@@ -19,6 +19,10 @@ import orm
 from tests.async_.conftest import Library
 from tests.async_.models import Author, Book, Tag
 
+# On PostgreSQL, real commits on an emptied schema (tests/conftest.py backend):
+# the fixtures close this thread's connection so the twins open their own, and the twins' threads are compared.
+pytestmark = pytest.mark.transactional
+
 ALLOW = "ORM_ALLOW_ASYNC_UNSAFE"
 
 

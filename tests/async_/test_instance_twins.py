@@ -10,6 +10,10 @@ import orm
 from tests.async_.conftest import SIDES, Library, call, row
 from tests.async_.models import Author, Book
 
+# On PostgreSQL, real commits on an emptied schema (tests/conftest.py backend):
+# the fixtures close this thread's connection so the twins open their own, and the twins' threads are compared.
+pytestmark = pytest.mark.transactional
+
 
 async def test_asave_inserts_then_updates_like_save(tables: str) -> None:
     authors = {}

@@ -21,6 +21,10 @@ import orm.query.queryset as queryset_module
 from tests.async_.conftest import Library, row
 from tests.async_.models import Author, Book
 
+# On PostgreSQL, real commits on an emptied schema (tests/conftest.py backend):
+# the fixtures close this thread's connection so the twins open their own, and the twins' threads are compared.
+pytestmark = pytest.mark.transactional
+
 
 async def sync_list(qs: Any) -> list[Any]:
     return await orm.sync_to_async(list)(qs)

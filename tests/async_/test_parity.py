@@ -27,6 +27,10 @@ from orm.models.related import ManyRelatedManager, RelatedManager
 from tests.async_.conftest import Library
 from tests.async_.models import Author, Book, City, Publisher, Tag
 
+# On PostgreSQL, real commits on an emptied schema (tests/conftest.py backend):
+# the fixtures close this thread's connection so the twins open their own, and the twins' threads are compared.
+pytestmark = pytest.mark.transactional
+
 QUERYSET_DB = {
     "aggregate", "bulk_create", "bulk_update", "contains", "count", "create", "delete", "earliest",
     "exists", "explain", "first", "get", "get_or_create", "in_bulk", "iterator", "last", "latest",

@@ -18,6 +18,10 @@ import orm
 from tests.async_.conftest import SIDES, Library, call, shape
 from tests.async_.models import Author, Book, Tag
 
+# On PostgreSQL, real commits on an emptied schema (tests/conftest.py backend):
+# the fixtures close this thread's connection so the twins open their own, and the twins' threads are compared.
+pytestmark = pytest.mark.transactional
+
 # --------------------------------------------------------------------- reads
 
 RECEIVERS: dict[str, Callable[[], Any]] = {

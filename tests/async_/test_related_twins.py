@@ -14,6 +14,10 @@ import orm
 from tests.async_.conftest import SIDES, Library, call, close_this_threads_connections
 from tests.async_.models import Author, Book, Tag
 
+# On PostgreSQL, real commits on an emptied schema (tests/conftest.py backend):
+# the fixtures close this thread's connection so the twins open their own, and the twins' threads are compared.
+pytestmark = pytest.mark.transactional
+
 
 async def titles(qs: orm.QuerySet[Any]) -> list[str]:
     return [b.title async for b in qs.order_by("title")]

@@ -40,7 +40,9 @@ from tests.faults.helpers import (
 )
 from tests.faults.models import Item
 
-pytestmark = [pytest.mark.faults]
+# On PostgreSQL, real commits on an emptied schema (tests/conftest.py backend):
+# faults kill, time out and replace real connections.
+pytestmark = [pytest.mark.faults, pytest.mark.transactional]
 
 
 def execute(sql: str) -> None:

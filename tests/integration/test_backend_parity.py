@@ -232,6 +232,7 @@ def test_json_lookup_values_with_nul_are_refused(
 
 @pytest.mark.parametrize("pattern", ["(", "[a", "a{2,1}"])
 @pytest.mark.parametrize("lookup", ["regex", "iregex"])
+@pytest.mark.transactional  # a database error inside the test's transaction
 def test_invalid_regex_is_a_data_error(tables: str, lookup: str, pattern: str) -> None:
     Doc.objects.create(name="abc")
     with pytest.raises(orm.DataError, match="regular expression"):
@@ -332,6 +333,7 @@ def test_has_key_of_digits_is_an_object_key_not_an_array_index(tables: str) -> N
 # ----------------------------------------------------------------- item 13
 
 
+@pytest.mark.transactional  # a database error inside the test's transaction
 def test_not_null_violation_is_an_integrity_error_everywhere(
     tables: str, count_queries: type[QueryCounter]
 ) -> None:
@@ -506,6 +508,7 @@ def test_subclasses_of_built_in_fields_behave_as_their_base(ledger_tables: str) 
     assert Entry.objects.select_related("ledger").get().ledger.cash == Decimal("1.50")
 
 
+@pytest.mark.transactional  # a database error inside the test's transaction
 def test_subclass_of_an_integer_field_keeps_its_range_and_check(ledger_tables: str) -> None:
     with pytest.raises(orm.DataError, match="out of range for SmallIntegerField"):
         Ledger.objects.create(cash=1, small=40_000)

@@ -879,6 +879,7 @@ def test_and_or_of_querysets(library: Library) -> None:
 # ------------------------------------------------------------ select_for_update
 
 
+@pytest.mark.transactional  # a database error inside the test's transaction
 def test_select_for_update_needs_a_transaction(library: Library) -> None:
     with pytest.raises(orm.TransactionManagementError):
         list(Book.objects.select_for_update())

@@ -16,6 +16,10 @@ from orm.db.connections import ConnectionHandler
 from orm.migrations.commands.sqlmigrate import format_sql
 from orm.migrations.recorder import MigrationRecord
 
+# On PostgreSQL, real commits on an emptied schema (tests/conftest.py backend):
+# migrations commit their DDL, several reconfigure orm.
+pytestmark = pytest.mark.transactional
+
 CREATE = {
     "sqlite": (
         'CREATE TABLE "orm_migrations" ("id" integer NOT NULL PRIMARY KEY AUTOINCREMENT, '

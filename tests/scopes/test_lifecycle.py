@@ -37,7 +37,9 @@ from tests.scopes.helpers import (
 )
 from tests.scopes.models import Item
 
-pytestmark = pytest.mark.usefixtures("tables")
+# On PostgreSQL, real commits on an emptied schema (tests/conftest.py backend):
+# scopes and concurrent requests each need a real connection of their own.
+pytestmark = [pytest.mark.usefixtures("tables"), pytest.mark.transactional]
 
 SLOW = 0.3
 

@@ -19,6 +19,10 @@ from orm import Count, F, IntegrityError, Max
 from orm.sql.identifiers import quote_name
 from tests.security.models import EVIL_LITERAL, Tag, Weird, WeirdChild
 
+# On PostgreSQL, real commits on an emptied schema (tests/conftest.py backend):
+# DDL and constraint violations on real commits.
+pytestmark = pytest.mark.transactional
+
 
 def scalar(sql: str, params: list[Any] | None = None) -> Any:
     with orm.connection.cursor() as cursor:

@@ -128,6 +128,7 @@ def test_nothing_to_flush() -> None:
 # -- a thread that waits too long for the shared connection -------------------------------
 
 
+@pytest.mark.transactional  # it pins the connection itself
 def test_waiting_too_long_for_the_pinned_connection_is_an_error(
     backend: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
