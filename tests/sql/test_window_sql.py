@@ -7,7 +7,6 @@ wrapper that never connects. Results are checked in tests/integration/test_windo
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -36,22 +35,11 @@ from orm.exceptions import NotSupportedError
 from tests.sql.helpers import assert_sql
 from tests.sql.models import Book
 
-PAGES = '"sqltests_book"."pages"'
-PUB = '"sqltests_book"."publisher_id"'
-ID = '"sqltests_book"."id"'
-FROM = 'FROM "sqltests_book"'
+PAGES = '"shared_book"."pages"'
+PUB = '"shared_book"."publisher_id"'
+ID = '"shared_book"."id"'
+FROM = 'FROM "shared_book"'
 
-
-@pytest.fixture(scope="module")
-def pg() -> Iterator[Any]:
-    """A PostgreSQL connection wrapper used only to compile (it never connects)."""
-    from orm.conf import parse_url
-    from orm.db.connections import ConnectionHandler
-
-    backend = ConnectionHandler.load_backend("postgresql")
-    wrapper = backend.DatabaseWrapper(parse_url("postgresql://u@127.0.0.1:5432/db"), "pg")
-    yield wrapper
-    assert wrapper.connection is None  # compiling opened nothing
 
 
 def both(pg: Any, qs: Any, sql: str, params: list[Any]) -> None:
@@ -90,7 +78,7 @@ def test_functions_with_arguments_bind_them_as_parameters(pg: Any) -> None:
 def test_aggregate_over_an_empty_window_adds_no_group_by(pg: Any) -> None:
     qs = window_only(total=Window(Sum("pages")), avg=Window(Avg("pages"), partition_by=["publisher", "author"]))
     both(pg, qs, f'SELECT SUM({PAGES}) OVER () AS "total", AVG({PAGES}) OVER (PARTITION BY {PUB}, '
-         f'"sqltests_book"."author_id") AS "avg" {FROM}', [])
+         f'"shared_book"."author_id") AS "avg" {FROM}', [])
 
 
 @pytest.mark.parametrize(
