@@ -103,6 +103,7 @@ from orm.query.expressions import (
     Value,
     When,
 )
+from orm.query.filtered_relation import FilteredRelation
 from orm.query.lookups import Lookup, Transform
 from orm.query.prefetch import Prefetch, aprefetch_related_objects, prefetch_related_objects
 from orm.query.q import Q
@@ -187,6 +188,7 @@ __all__ = [
     "Field",
     "FieldDoesNotExist",
     "FieldError",
+    "FilteredRelation",
     "FloatField",
     "ForeignKey",
     "Func",

@@ -21,6 +21,7 @@ from orm.db.routers import router
 from orm.exceptions import FieldError, NotSupportedError
 from orm.query import combinators, fastpath, merging
 from orm.query.expressions import F
+from orm.query.filtered_relation import FilteredRelation
 from orm.query.iterables import (
     BaseIterable,
     FlatValuesListIterable,
@@ -223,6 +224,8 @@ class BaseQuerySet(Generic[M]):
     def only(self, *fields: str) -> QuerySet[M]:
         """Load only these fields now; the others load on first access."""
         self._not_support_combined_queries("only()")
+        if any(name.split("__", 1)[0] in self.query.filtered_relations for name in fields):
+            raise ValueError("only() is not supported with FilteredRelation.")
         return self._deferred(fields, defer=False)
 
     def defer(self, *fields: str) -> QuerySet[M]:
@@ -275,6 +278,9 @@ class BaseQuerySet(Generic[M]):
             clone._prefetch_related_lookups = ()
         else:
             for lookup in lookups:
+                path = getattr(lookup, "prefetch_to", lookup)
+                if isinstance(path, str) and path.split("__", 1)[0] in self.query.filtered_relations:
+                    raise ValueError("prefetch_related() is not supported with FilteredRelation.")
                 check_prefetch_path(self.model, lookup)
             clone._prefetch_related_lookups += lookups
         return clone
@@ -296,11 +302,15 @@ class BaseQuerySet(Generic[M]):
             check_alias(alias)
         clone = self._chain()
         for alias, expression in kwargs.items():
-            clone.query.add_annotation(expression, alias, select=select)
+            if isinstance(expression, FilteredRelation):
+                clone.query.add_filtered_relation(expression, alias)
+            else:
+                clone.query.add_annotation(expression, alias, select=select)
         if select and clone._fields is not None:
             # After values()/values_list() an annotation is one more column of
             # each row (after the named ones), as in Django.
-            clone._fields += tuple(alias for alias in kwargs if alias not in clone._fields)
+            clone._fields += tuple(alias for alias, expression in kwargs.items()
+                                   if alias not in clone._fields and not isinstance(expression, FilteredRelation))
         return clone
 
     def none(self) -> QuerySet[M]:

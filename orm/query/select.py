@@ -112,10 +112,12 @@ def related_selections(
         return ()
     candidates = {fld.name: fld for fld in opts.concrete_fields if fld.is_relation}
     reverse = {rel.get_accessor_name(): rel for rel in opts.related_objects if rel.one_to_one}
+    filtered = query.filtered_relations if depth == 1 else {}
     if requested is not None:
-        unknown = [name for name in requested if name not in candidates and name not in reverse]
+        unknown = [name for name in requested if name not in candidates and name not in reverse
+                   and name not in filtered]
         if unknown:
-            choices = ", ".join(sorted([*candidates, *reverse])) or "(none)"
+            choices = ", ".join(sorted([*candidates, *reverse, *filtered])) or "(none)"
             raise FieldError(
                 f"Invalid field name(s) given in select_related: {short_reprs(unknown)}. "
                 f"Choices are: {choices}"
@@ -137,7 +139,24 @@ def related_selections(
         rel_alias = query.join(info, alias, True)
         infos.append(_klass_info(query, select, rel.related_model, rel_alias, rel, True,
                                  requested[name], depth, True))
+    for name in filtered:
+        if requested is not None and name in requested:
+            infos.append(_filtered_klass_info(query, select, name, requested[name], depth))
     return tuple(infos)
+
+
+def _filtered_klass_info(query: Any, select: list[Any], name: str, requested: dict[str, Any], depth: int) -> KlassInfo:
+    """``select_related("<FilteredRelation alias>")``: the object is set as that attribute."""
+    field, _target, alias, _rest, multivalued = query.setup_joins([name], trim_last_fk=False)
+    if multivalued or field.many_to_many:
+        raise FieldError(
+            f"select_related({name!r}) needs a FilteredRelation over a single-valued relation "
+            f"(a foreign key or one-to-one); {query.filtered_relations[name].relation_name!r} is multi-valued: "
+            "use values() or prefetch_related() instead."
+        )
+    model = field.related_model
+    info = _klass_info(query, select, model, alias, field, False, requested, depth, True)
+    return KlassInfo(model, info.fields, info.start, info.end, info.related, field, False, attr_name=name)
 
 
 def _klass_info(
