@@ -39,19 +39,6 @@ ORDER_PATTERN = re.compile(r"^-?(?:[A-Za-z_][A-Za-z0-9_]*)(?:__[A-Za-z0-9_]+)*$"
 MAX_SLICE = 2**63 - 1
 
 
-def _refuse_window_filter(lhs: Any, key: str) -> None:
-    """Refuse a filter on a window annotation instead of sending SQL the database rejects.
-
-    A window is computed after WHERE, so Django 4.2 wraps the query in a subquery
-    to filter on it; that wrapping is not built here yet.
-    """
-    if any(getattr(node, "contains_over_clause", False) for node in getattr(lhs, "flatten", lambda: [lhs])()):
-        raise NotSupportedError(
-            f"Filtering on the window annotation in {key!r} is not supported yet: "
-            "filter the rows in Python, or annotate the window in a subquery and filter the outer query."
-        )
-
-
 def field_choices(opts: Any, annotations: Iterable[str] = ()) -> str:
     """Comma-separated valid names for error messages."""
     return ", ".join(sorted({*opts.query_names(), *annotations}))
@@ -430,7 +417,6 @@ class Query:
         value = self.resolve_lookup_value(value, allow_joins)
         if parts[0] in self.annotations:
             lhs = self.annotations[parts[0]]
-            _refuse_window_filter(lhs, key)
             return self.build_lookup(lhs, parts[1:], value, key)
         field, target, alias, rest, _ = self.setup_joins(parts, allow_joins, nullable=False)
         if field.is_relation:
