@@ -19,9 +19,11 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 from orm.db.connections import DEFAULT_DB_ALIAS, connections
 from orm.db.routers import router
 from orm.exceptions import FieldError, NotSupportedError
+from orm.fields import DateField, DateTimeField
 from orm.query import combinators, fastpath, merging
 from orm.query.expressions import F
 from orm.query.filtered_relation import FilteredRelation
+from orm.query.functions.datetime import Trunc
 from orm.query.iterables import (
     BaseIterable,
     FlatValuesListIterable,
@@ -35,6 +37,7 @@ from orm.query.q import Q
 from orm.query.query import Query
 from orm.utils.identifiers import check_alias
 from orm.utils.text import short_repr
+from orm.utils.timezone import use_tz
 
 if TYPE_CHECKING:
     # Builders return the evaluating subclass, which is the only one ever
@@ -312,6 +315,40 @@ class BaseQuerySet(Generic[M]):
             clone._fields += tuple(alias for alias, expression in kwargs.items()
                                    if alias not in clone._fields and not isinstance(expression, FilteredRelation))
         return clone
+
+    def dates(self, field_name: str, kind: str, order: str = "ASC") -> QuerySet[Any]:
+        """The distinct dates of ``field_name`` truncated to ``kind`` (year, month, week, day), as ``date``s."""
+        if kind not in ("year", "month", "week", "day"):
+            raise ValueError("'kind' must be one of 'year', 'month', 'week', or 'day'.")
+        return self._truncated_values(field_name, kind, order, "datefield", DateField(), None)
+
+    def datetimes(self, field_name: str, kind: str, order: str = "ASC", tzinfo: Any = None) -> QuerySet[Any]:
+        """The distinct datetimes of ``field_name`` truncated to ``kind`` (year ... second), in ``tzinfo``.
+
+        Without ``tzinfo`` the truncation happens in UTC (the time zone datetimes
+        are stored in); with ``use_tz=False`` a ``tzinfo`` is ignored, as Django.
+        """
+        if kind not in ("year", "month", "week", "day", "hour", "minute", "second"):
+            raise ValueError(
+                "'kind' must be one of 'year', 'month', 'week', 'day', 'hour', 'minute', or 'second'."
+            )
+        return self._truncated_values(field_name, kind, order, "datetimefield", DateTimeField(),
+                                      tzinfo if use_tz() else None)
+
+    def _truncated_values(
+        self, field_name: str, kind: str, order: str, alias: str, output: Any, tzinfo: Any,
+    ) -> QuerySet[Any]:
+        if order not in ("ASC", "DESC"):
+            raise ValueError("'order' must be either 'ASC' or 'DESC'.")
+        self._not_support_combined_queries(f"{alias.replace('field', '')}s()")
+        return (
+            self.annotate(**{alias: Trunc(field_name, kind, output_field=output, tzinfo=tzinfo)},
+                          plain_field=F(field_name))
+            .values_list(alias, flat=True)
+            .distinct()
+            .filter(plain_field__isnull=False)
+            .order_by(("-" if order == "DESC" else "") + alias)
+        )
 
     def none(self) -> QuerySet[M]:
         """A QuerySet that matches nothing and runs no query."""
