@@ -32,7 +32,7 @@ from orm.query.iterables import (
     ValuesIterable,
     ValuesListIterable,
 )
-from orm.query.prefetch import check_prefetch_path
+from orm.query.prefetch import check_prefetch_path, to_attr_paths
 from orm.query.q import Q
 from orm.query.query import Query
 from orm.utils.identifiers import check_alias
@@ -280,11 +280,13 @@ class BaseQuerySet(Generic[M]):
         if lookups == (None,):
             clone._prefetch_related_lookups = ()
         else:
+            known = list(clone._prefetch_related_lookups)
             for lookup in lookups:
-                path = getattr(lookup, "prefetch_to", lookup)
+                path = getattr(lookup, "prefetch_through", lookup)
                 if isinstance(path, str) and path.split("__", 1)[0] in self.query.filtered_relations:
                     raise ValueError("prefetch_related() is not supported with FilteredRelation.")
-                check_prefetch_path(self.model, lookup)
+                check_prefetch_path(self.model, lookup, to_attr_paths(known))
+                known.append(lookup)
             clone._prefetch_related_lookups += lookups
         return clone
 

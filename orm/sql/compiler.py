@@ -258,6 +258,9 @@ class SQLCompiler:
             for position, (selected, _alias) in enumerate(self.select):
                 if selected is expr or (type(selected) is type(expr) and selected == expr):
                     return _QualifyRef(f"col{position}", expr)
+            for position, added in enumerate(extra):
+                if added is expr:  # an alias() used twice (``n__gt=1, n__lte=3``)
+                    return _QualifyRef(f"qual{position}", expr)
             ref = _QualifyRef(f"qual{len(extra)}", expr)
             extra.append(expr)
             return ref
