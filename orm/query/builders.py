@@ -35,6 +35,7 @@ from orm.query.iterables import (
 from orm.query.prefetch import check_prefetch_path, to_attr_paths
 from orm.query.q import Q
 from orm.query.query import Query
+from orm.query.select import deferred_path
 from orm.utils.identifiers import check_alias
 from orm.utils.text import short_repr
 from orm.utils.timezone import use_tz
@@ -237,17 +238,9 @@ class BaseQuerySet(Generic[M]):
         return self._deferred(fields, defer=True)
 
     def _deferred(self, fields: Sequence[str], defer: bool) -> QuerySet[M]:
-        meta = self.model._meta
-        for name in fields:
-            field = meta.get_field_or_none(name)
-            if field is None or not field.concrete:
-                raise FieldError(
-                    f"{self.model.__name__} has no field named {short_repr(name)}; only()/defer() take "
-                    f"the model's own fields: {', '.join(f.name for f in meta.concrete_fields)}."
-                )
+        names = frozenset(deferred_path(self.model, name) for name in fields)
         clone = self._chain()
         current, current_defer = clone.query.deferred_loading
-        names = frozenset(meta.get_field(n).name for n in fields)
         if defer:
             names = (current | names) if current_defer else (current - names)
             clone.query.deferred_loading = (names, current_defer if current else True)
