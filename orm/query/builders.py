@@ -228,7 +228,7 @@ class BaseQuerySet(Generic[M]):
     def only(self, *fields: str) -> QuerySet[M]:
         """Load only these fields now; the others load on first access."""
         self._not_support_combined_queries("only()")
-        if any(name.split("__", 1)[0] in self.query.filtered_relations for name in fields):
+        if any(isinstance(name, str) and name.split("__", 1)[0] in self.query.filtered_relations for name in fields):
             raise ValueError("only() is not supported with FilteredRelation.")
         return self._deferred(fields, defer=False)
 
@@ -238,6 +238,15 @@ class BaseQuerySet(Generic[M]):
         return self._deferred(fields, defer=True)
 
     def _deferred(self, fields: Sequence[str], defer: bool) -> QuerySet[M]:
+        call = "defer()" if defer else "only()"
+        if self._fields is not None:
+            raise TypeError(f"Cannot call {call} after .values() or .values_list()")
+        if fields == (None,):  # type: ignore[comparison-overlap]
+            if not defer:
+                raise TypeError("Cannot pass None as an argument to only().")
+            clone = self._chain()
+            clone.query.deferred_loading = (frozenset(), True)  # defer(None) clears, as Django
+            return clone
         names = frozenset(deferred_path(self.model, name) for name in fields)
         clone = self._chain()
         current, current_defer = clone.query.deferred_loading

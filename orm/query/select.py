@@ -73,7 +73,7 @@ def deferred_path(model: Any, name: str) -> str:
     opts, spelled = model._meta, []
     parts = name.split("__")
     for pos, part in enumerate(parts):
-        field = opts.get_field_or_none(part)
+        field = opts.get_field_or_none(opts.pk.name if part == "pk" else part)
         last = pos == len(parts) - 1
         if field is None or not field.concrete or (not last and (not field.is_relation or field.many_to_many)):
             raise FieldError(

@@ -73,3 +73,15 @@ def test_errors(make: Any, message: str) -> None:
     with pytest.raises(FieldError) as info:
         str(make().query)
     assert message in str(info.value)
+
+
+def test_django_argument_rules() -> None:
+    with pytest.raises(TypeError, match=r"Cannot call only\(\) after .values\(\) or .values_list\(\)"):
+        Book.objects.values("title").only("title")
+    with pytest.raises(TypeError, match=r"Cannot call defer\(\) after .values\(\) or .values_list\(\)"):
+        Book.objects.values_list("title").defer("title")
+    with pytest.raises(TypeError, match=r"Cannot pass None as an argument to only\(\)."):
+        Book.objects.only(None)  # type: ignore[arg-type]
+    cleared = Book.objects.defer("title", "author__name").defer(None)  # type: ignore[arg-type]
+    assert cleared.query.deferred_loading == (frozenset(), True)
+    assert Book.objects.only("pk", "title").query.deferred_loading == (frozenset({"id", "title"}), False)
