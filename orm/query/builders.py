@@ -202,7 +202,7 @@ class BaseQuerySet(Generic[M]):
         clone = self._chain()
         for alias, expression in expressions.items():
             clone.query.add_annotation(F(expression) if isinstance(expression, str) else expression, alias)
-        names = list(fields) + list(expressions)
+        names = list(fields) + [name for name in expressions if name not in fields]
         if not fields and not expressions:
             names = [fld.attname for fld in self.model._meta.concrete_fields]
             names += list(clone.query.annotation_select)
@@ -216,7 +216,8 @@ class BaseQuerySet(Generic[M]):
             raise TypeError("'flat' and 'named' can't be used together.")
         if flat and len(fields) > 1:
             raise TypeError("'flat' is not valid when values_list is called with more than one field.")
-        clone = self._values(fields, {})
+        names, expressions = _values_list_names(fields)
+        clone = self._values(names, expressions)
         if flat:
             clone._iterable_class = FlatValuesListIterable
         elif named:
@@ -402,6 +403,41 @@ class BaseQuerySet(Generic[M]):
         clone.query.select_for_update_of = tuple(of)
         clone.query.select_for_update_no_key = no_key
         return clone
+
+
+def _values_list_names(fields: Sequence[Any]) -> tuple[list[str], dict[str, Any]]:
+    """Column names for ``values_list(*fields)``, as Django names them.
+
+    An expression is named after its ``default_alias`` (or its class, lower-case)
+    plus a counter (``Lower("name")`` is ``lower1``); a field named twice is
+    selected again as ``<name>1``, ...
+    """
+    seen: dict[str, bool] = {f: False for f in fields if isinstance(f, str)}
+    names: list[str] = []
+    expressions: dict[str, Any] = {}
+    counter = 1
+    for field in fields:
+        expression = None
+        if hasattr(field, "resolve_expression"):
+            try:
+                name = field.default_alias
+            except (AttributeError, TypeError):
+                name = type(field).__name__.lower()
+            expression, repeated = field, True
+        else:
+            name = field
+            repeated = seen.get(name, False)
+            if repeated:
+                expression = F(name)
+        if repeated:
+            prefix = name
+            while (name := f"{prefix}{counter}") in seen:
+                counter += 1
+        if expression is not None:
+            expressions[name] = expression
+        seen[name] = True
+        names.append(name)
+    return names, expressions
 
 
 __all__ = ["BaseQuerySet"]
