@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from orm import Count, FilteredRelation, Q, Sum
+from orm import Count, FilteredRelation, Q, Sum, transaction
 from tests.integration.conftest import Library
 from tests.models import Author, Book, Profile
 
@@ -74,6 +74,12 @@ def test_condition_with_or_and_in_a_subquery(library: Library) -> None:
     assert sorted(either.values_list("b__title", flat=True)) == ["Python Basics", "SQL 101"]
     books = Book.objects.filter(author__in=python_books().filter(py__isnull=False)).order_by("title")
     assert list(books.values_list("title", flat=True)) == ["Advanced Python", "Python Basics"]
+
+
+def test_select_for_update_of_self(library: Library) -> None:
+    with transaction.atomic():
+        locked = python_books().filter(py__isnull=False).select_for_update(of=("self",))
+        assert [a.name for a in locked] == ["Alice", "Alice"]  # one row per matching book
 
 
 async def test_async_iteration(library: Library) -> None:
