@@ -89,6 +89,16 @@ from orm.models import (
     create_tables,
     drop_tables,
 )
+from orm.pagination import (
+    AsyncPage,
+    AsyncPaginator,
+    EmptyPage,
+    InvalidPage,
+    Page,
+    PageNotAnInteger,
+    Paginator,
+    UnorderedObjectListWarning,
+)
 from orm.query.aggregates import Avg, Count, Max, Min, Sum
 from orm.query.expressions import (
     Case,
@@ -286,4 +296,13 @@ __all__ = [
     "ValueRange",
     "Window",
     "WindowFrameExclusion",
+    # pagination (issue 20)
+    "AsyncPage",
+    "AsyncPaginator",
+    "EmptyPage",
+    "InvalidPage",
+    "Page",
+    "PageNotAnInteger",
+    "Paginator",
+    "UnorderedObjectListWarning",
 ]

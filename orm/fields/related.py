@@ -65,6 +65,8 @@ class ForeignObjectRel:
         self.on_delete = on_delete
         self.through: Any = None
         self.symmetrical = False
+        #: The field links a child model to its concrete parent (multi-table inheritance).
+        self.parent_link = False
 
     @property
     def related_model(self) -> Any:
@@ -136,13 +138,14 @@ class ForeignKey(Field):
     def __init__(
         self, to: Any, on_delete: Callable[..., Any] | None = None, related_name: str | None = None,
         related_query_name: str | None = None, to_field: str | None = None,
-        db_constraint: bool = True, **kwargs: Any,
+        db_constraint: bool = True, parent_link: bool = False, **kwargs: Any,
     ) -> None:
         if on_delete is None or not callable(on_delete):
             raise TypeError("ForeignKey needs on_delete (orm.CASCADE, orm.PROTECT, ...).")
         kwargs.setdefault("db_index", True)
         super().__init__(**kwargs)
         self.remote_field = self.rel_class(self, to, related_name, related_query_name, on_delete)
+        self.remote_field.parent_link = bool(parent_link)
         self.to_field = to_field
         self.db_constraint = db_constraint
 
@@ -212,6 +215,8 @@ class ForeignKey(Field):
             kwargs["to_field"] = self.to_field
         if not self.db_constraint:
             kwargs["db_constraint"] = False
+        if rel.parent_link:
+            kwargs["parent_link"] = True
         # Relative to this class's default, db_index=True.
         if self.db_index:
             kwargs.pop("db_index", None)

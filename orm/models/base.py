@@ -19,7 +19,7 @@ from orm.exceptions import (
 )
 from orm.fields import BigAutoField, DatabaseDefault, Field, ForeignKey, ManyToManyField
 from orm.fields.related import RECURSIVE_RELATIONSHIP_CONSTANT
-from orm.models import checks, registry
+from orm.models import checks, inheritance, registry
 from orm.models.deletion import CASCADE
 from orm.models.manager import Manager, add_abstract_managers, install_managers
 from orm.models.options import Options
@@ -102,14 +102,7 @@ class ModelBase(type):
         meta = attrs.get("Meta")
         if getattr(meta, "proxy", False):
             return ModelBase._new_proxy(mcs, name, bases, attrs, parents, **kwargs)
-        for parent in parents:
-            parent_meta = getattr(parent, "_meta", None)
-            if parent_meta is not None and not parent_meta.abstract:
-                raise TypeError(
-                    f"{name} cannot inherit from the concrete model {parent.__name__}: "
-                    "multi-table inheritance is not supported. Make the parent abstract "
-                    "(class Meta: abstract = True) or use a OneToOneField."
-                )
+        concrete = inheritance.concrete_parents(parents)
         module = attrs.get("__module__", "")
         meta = attrs.pop("Meta", None)
         # Only instances contribute: a Field *class* held as a plain attribute
@@ -146,6 +139,9 @@ class ModelBase(type):
                 cls.Meta = meta
             add_abstract_managers(cls, contributable)
             return cls
+        if concrete:
+            fields = inheritance.add_parent_links(opts, name, concrete, fields)
+            inheritance.inherit_meta(opts, meta, concrete)
         checks.check_fields(cls, fields)
         mcs._add_exceptions(cls, name, module, parents)
         for field_name, field in sorted(fields.items(), key=lambda item: item[1].creation_counter):
@@ -431,6 +427,8 @@ class Model(metaclass=ModelBase):
 
     @pk.setter
     def pk(self, value: Any) -> None:
+        if self._meta.parents:
+            inheritance.parent_link_values(self, value)
         setattr(self, self._meta.pk.attname, value)
 
     def __eq__(self, other: object) -> bool:
@@ -542,7 +540,15 @@ class Model(metaclass=ModelBase):
         if not meta.auto_created and pre_save.receivers:
             pre_save.send(sender=cls, instance=self, raw=raw, using=using, update_fields=update_fields)
         with transaction.mark_for_rollback_on_error(using):
-            updated = self._save_table(raw, force_insert, force_update, using, update_fields)
+            if meta.parents:
+                # Parents' rows first (each child row points at its parent's),
+                # all in one transaction so a failure leaves no half-saved object.
+                with transaction.atomic(using=using, savepoint=False):
+                    inserted = inheritance.save_parents(self, cls, using, update_fields, force_insert)
+                    updated = self._save_table(raw, force_insert or inserted, force_update, using,
+                                               update_fields, cls)
+            else:
+                updated = self._save_table(raw, force_insert, force_update, using, update_fields)
         self._state.db = using
         self._state.adding = False
         if not meta.auto_created and post_save.receivers:
@@ -550,13 +556,19 @@ class Model(metaclass=ModelBase):
                            raw=raw, using=using)
 
     def _save_table(self, raw: bool, force_insert: bool, force_update: bool, using: str,
-                    update_fields: frozenset[str] | None) -> bool:
-        """UPDATE or INSERT this instance's row; True when an UPDATE matched it."""
-        meta = self._meta
-        fields = [f for f in meta.concrete_fields if not f.primary_key]
+                    update_fields: frozenset[str] | None, cls: Any = None) -> bool:
+        """UPDATE or INSERT the row of ``cls`` (default: this model) for this instance; True when an UPDATE matched it.
+
+        With concrete parents only the model's own table's columns are written here.
+        """
+        cls = cls or type(self)
+        meta = cls._meta
+        fields = [f for f in meta.local_concrete_fields if not f.primary_key]
         if update_fields is not None:
             fields = [f for f in fields if f.name in update_fields or f.attname in update_fields]
-        pk_value = self.pk
+            if not fields:
+                return True  # a table none of whose fields are named is left alone, as Django
+        pk_value = getattr(self, meta.pk.attname)
         if pk_value is None and (force_update or update_fields):
             raise ValueError("Cannot force an update in save() with no primary key.")
         if not force_update and self._state.adding and meta.pk.has_default():
@@ -565,13 +577,13 @@ class Model(metaclass=ModelBase):
             force_insert = True
         updated = False
         if pk_value is not None and not force_insert:
-            updated = writes.update_row(type(self), self, fields, using)
+            updated = writes.update_row(cls, self, fields, using)
             if force_update and not updated:
                 raise DatabaseError("Forced update did not affect any rows.")
             if update_fields and not updated:
                 raise DatabaseError("Save with update_fields did not affect any rows.")
         if not updated:
-            writes.insert_rows(type(self), [self], using, with_pk=pk_value is not None)
+            writes.insert_rows(cls, [self], using, with_pk=pk_value is not None)
         return updated
 
     def _write_db(self) -> str:

@@ -59,7 +59,8 @@ def check_columns(cls: Any) -> None:
     if not cls._meta.apps.check_conflicts:
         return
     seen: dict[str, str] = {}
-    for field in cls._meta.concrete_fields:
+    # Only this table's columns: a parent's live in the parent's table.
+    for field in cls._meta.local_concrete_fields:
         column = field.column
         if column in seen:
             raise _refuse(

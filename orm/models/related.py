@@ -517,11 +517,21 @@ class ManyRelatedManager(Manager[Any]):
     def _clear_cache(self) -> None:
         self.instance.__dict__.get("_prefetched_objects_cache", {}).pop(self.cache_name, None)
 
-    def _target_ids(self, objs: Any) -> list[Any]:
+    def _check_db(self, obj: Any) -> None:
+        """Refuse an object on another database than this instance's unless a router allows it (Django's)."""
+        if not router.allow_relation(obj, self.instance):
+            raise ValueError(
+                f'Cannot add "{short_repr(obj)}": instance is on database "{self.instance._state.db}", '
+                f'value is on database "{obj._state.db}"'
+            )
+
+    def _target_ids(self, objs: Any, check_db: bool = False) -> list[Any]:
         ids = []
         attr = self.target_fk.target_field.attname
         for obj in objs:
             if isinstance(obj, self.model):
+                if check_db:
+                    self._check_db(obj)
                 if getattr(obj, attr) is None:
                     raise ValueError(f'Cannot add "{short_repr(obj)}": the value for field "{attr}" is None')
                 ids.append(getattr(obj, attr))
@@ -536,7 +546,7 @@ class ManyRelatedManager(Manager[Any]):
         check_async_unsafe(f"{type(self).__name__}.add()", "aadd()")
         source = self._source_value()
         self._clear_cache()
-        ids = list(dict.fromkeys(self._target_ids(objs)))
+        ids = list(dict.fromkeys(self._target_ids(objs, check_db=True)))
         if not ids:
             return
         with transaction.atomic(using=self.db, savepoint=False):
@@ -648,7 +658,8 @@ class ManyRelatedManager(Manager[Any]):
         """Link exactly ``objs``: concurrent calls on one object take turns, one set wins whole."""
         check_async_unsafe(f"{type(self).__name__}.set()", "aset()")
         source = self._source_value()
-        wanted = list(dict.fromkeys(self._target_ids(list(objs))))
+        objs = list(objs)
+        wanted = list(dict.fromkeys(self._target_ids(objs)))
         self._clear_cache()
         with transaction.atomic(using=self.db, savepoint=False):
             self._lock_source()
@@ -665,6 +676,11 @@ class ManyRelatedManager(Manager[Any]):
                     self.remove(*stale)
             missing = [t for t in wanted if t not in current]
             if missing:
+                # As Django's set() -> add(): only the objects being added are checked.
+                attr = self.target_fk.target_field.attname
+                for obj in objs:
+                    if isinstance(obj, self.model) and getattr(obj, attr) in missing:
+                        self._check_db(obj)
                 self._add_ids(source, missing, through_defaults)
 
     def _lock_source(self) -> None:

@@ -25,6 +25,9 @@ class PathInfo:
     # primary key). A many-to-many relation compares the join table's key,
     # which holds the target's ``to_field`` value when it has one.
     target_field: Any = None
+    # A step up a parent link (multi-table inheritance): every child row has
+    # its parent row, so the join is INNER unless the child's own join is outer.
+    parent_link: bool = False
 
 
 def path_infos(field: Any) -> list[PathInfo]:
@@ -59,6 +62,17 @@ def path_infos(field: Any) -> list[PathInfo]:
                          fk.column, True, not fk.one_to_one)]
     return [PathInfo(field.model._meta, field.remote_field.model._meta, field.column,
                      field.target_field.column, field.null, False)]
+
+
+def parent_path_infos(opts: Any, owner: Any) -> list[PathInfo]:
+    """The join steps from ``opts``'s table up the parent links to ancestor ``owner``'s table.
+
+    Empty when ``owner`` is the model itself (or no ancestor). A child row
+    always has its parent rows, so the steps are not nullable.
+    """
+    return [PathInfo(link.model._meta, link.remote_field.model._meta, link.column,
+                     link.target_field.column, False, False, parent_link=True)
+            for link in opts.get_path_to_parent(owner)]
 
 
 class BaseTable:

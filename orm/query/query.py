@@ -26,7 +26,7 @@ from orm.query.expressions import (
     Value,
 )
 from orm.query.filtered_relation import check_filtered_relation
-from orm.query.joins import INNER, LOUTER, BaseTable, Join, PathInfo, path_infos
+from orm.query.joins import INNER, LOUTER, BaseTable, Join, PathInfo, parent_path_infos, path_infos
 from orm.query.json_lookups import KEY_TRANSFORM_LOOKUPS, KeyTransform
 from orm.query.lookups import Lookup, Transform
 from orm.query.q import Q
@@ -169,6 +169,8 @@ class Query:
         through its alias, always LEFT OUTER (its condition decides which rows
         join) and aliased by its own name, as in Django.
         """
+        if info.parent_link:
+            nullable = False
         table = info.to_opts.db_table
         fr_alias = None if filtered is None else filtered.alias
         identity = (table, parent_alias, info.lhs_col, info.rhs_col, fr_alias)
@@ -229,6 +231,12 @@ class Query:
                     )
                 rest = list(names[pos:])
                 break
+            if lookup_opts.parents and filtered is None:
+                # A field inherited from a concrete parent lives in the parent's
+                # table: walk the parent links there first (Django's path_to_parent).
+                hops = parent_path_infos(lookup_opts, lookup_opts.owner_of(found))
+                if hops:
+                    pending = [*(pending or []), *hops]
             if pending:
                 alias, opts, multivalued = self._join_all(
                     pending, alias, nullable, allow_joins, multivalued, filtered)
@@ -247,6 +255,12 @@ class Query:
             alias, opts, multivalued = self._join_all(pending, alias, nullable, allow_joins, multivalued, filtered)
             return field, pending[-1].target_field or opts.pk, alias, rest, multivalued
         return field, field, alias, rest, multivalued
+
+    def join_parent(self, opts: Any, alias: str, owner: Any) -> str:
+        """The alias of ancestor ``owner``'s table, joined from ``alias`` (a table of ``opts``)."""
+        for info in parent_path_infos(opts, owner):
+            alias = self.join(info, alias, False)
+        return alias
 
     def _join_all(
         self, infos: list[PathInfo], alias: str, nullable: bool, allow_joins: bool, multivalued: bool,

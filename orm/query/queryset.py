@@ -386,6 +386,11 @@ class QuerySet(BaseQuerySet[M]):
         objs = list(objs)
         if batch_size is not None and batch_size <= 0:
             raise ValueError("Batch size must be a positive integer.")
+        meta = self.model._meta
+        if any(parent._meta.concrete_model is not meta.concrete_model for parent in meta.get_parent_list()):
+            # As Django: one INSERT per table and row would be needed, and the
+            # parents' keys are not returned by every backend's bulk insert.
+            raise ValueError("Can't bulk create a multi-table inherited model")
         writes.bulk_insert(self.model, objs, self.db, batch_size, ignore_conflicts, update_conflicts,
                            update_fields, unique_fields)
         return objs
@@ -428,7 +433,7 @@ class QuerySet(BaseQuerySet[M]):
     def first(self) -> M | None:
         """The first object by ordering (by pk when unordered), or None."""
         _guard("first", "afirst")
-        qs = self if self._ordered() else self.order_by("pk")
+        qs = self if self.ordered else self.order_by("pk")
         for obj in qs[:1]:
             return obj  # type: ignore[no-any-return]
         return None
@@ -436,13 +441,25 @@ class QuerySet(BaseQuerySet[M]):
     def last(self) -> M | None:
         """The last object by ordering (by pk when unordered), or None."""
         _guard("last", "alast")
-        qs = self.reverse() if self._ordered() else self.order_by("-pk")
+        qs = self.reverse() if self.ordered else self.order_by("-pk")
         for obj in qs[:1]:
             return obj  # type: ignore[no-any-return]
         return None
 
-    def _ordered(self) -> bool:
-        return bool(self.query.order_by or (self.query.default_ordering and self.model._meta.ordering))
+    @property
+    def ordered(self) -> bool:
+        """Whether the rows come back in a defined order, as Django's ``QuerySet.ordered``.
+
+        True after ``order_by()`` with terms, or when the model's
+        ``Meta.ordering`` applies (not after ``order_by()`` with none, nor on
+        a grouped or combined query, where the compiler drops it); ``none()``
+        counts as ordered. ``Paginator`` warns about unordered QuerySets.
+        """
+        q = self.query
+        if q.is_empty_query or q.order_by:
+            return True
+        return bool(q.default_ordering and self.model._meta.ordering
+                    and not q.combinator and q.group_by is None)
 
     def latest(self, *fields: str) -> M:
         """The newest object by ``fields`` (default ``Meta.get_latest_by``)."""

@@ -97,15 +97,17 @@ def default_fields(query: Any, opts: Any, path: str = "") -> list[Any]:
     names, defer = query.deferred_loading
     if not names:
         return list(fields)
+    # The model's own primary key is always loaded (an inherited parent's is not forced).
+    pk = opts.pk
     prefix = f"{path}__" if path else ""
     own = {n[len(prefix):] for n in names if n.startswith(prefix)}
     if defer:
         own = {n for n in own if "__" not in n}
-        return [fld for fld in fields if fld.name not in own or fld.primary_key]
+        return [fld for fld in fields if fld.name not in own or fld is pk]
     own = {n.split("__", 1)[0] for n in own}
     if not own and path:
         return list(fields)  # only() named nothing of this model: Django loads it whole
-    return [fld for fld in fields if fld.name in own or fld.primary_key]
+    return [fld for fld in fields if fld.name in own or fld is pk]
 
 
 def check_deferred_relation(query: Any, path: str, field: Any) -> None:
@@ -122,6 +124,21 @@ def check_deferred_relation(query: Any, path: str, field: Any) -> None:
         )
 
 
+def model_cols(query: Any, opts: Any, alias: str, fields: Any) -> list[Any]:
+    """``Col``s of ``fields`` of model ``opts`` whose table is ``alias``; inherited
+    fields read the parent's table, joined through the parent links."""
+    if not opts.parents:
+        return [Col(alias, fld) for fld in fields]
+    aliases: dict[Any, str] = {}
+    cols = []
+    for fld in fields:
+        owner = opts.owner_of(fld)
+        if owner not in aliases:
+            aliases[owner] = query.join_parent(opts, alias, owner)
+        cols.append(Col(aliases[owner], fld))
+    return cols
+
+
 def get_select(query: Any) -> tuple[list[tuple[Any, str | None]], KlassInfo | None, dict[str, int]]:
     """(select list of (expression, alias), layout of model rows, annotation positions)."""
     select: list[tuple[Any, str | None]] = []
@@ -129,7 +146,7 @@ def get_select(query: Any) -> tuple[list[tuple[Any, str | None]], KlassInfo | No
     if query.default_cols:
         alias = query.get_initial_alias()
         fields = default_fields(query, query.model._meta)
-        select.extend((Col(alias, fld), None) for fld in fields)
+        select.extend((col, None) for col in model_cols(query, query.model._meta, alias, fields))
     for name, expr in query.select:
         select.append((expr, name))
     annotation_col_map: dict[str, int] = {}
@@ -160,7 +177,10 @@ def related_selections(
     infos: list[KlassInfo] = []
     if requested is None and depth > query.max_depth:
         return ()
+    # A forward parent link is never followed (as Django's select_related_descend):
+    # the parent's columns are already selected through the inheritance join.
     candidates = {fld.name: fld for fld in opts.concrete_fields if fld.is_relation}
+    links = {fld.name for fld in candidates.values() if fld.remote_field.parent_link}
     reverse = {rel.get_accessor_name(): rel for rel in opts.related_objects if rel.one_to_one}
     filtered = query.filtered_relations if depth == 1 else {}
     if requested is not None:
@@ -173,7 +193,7 @@ def related_selections(
                 f"Choices are: {choices}"
             )
     for name, fld in candidates.items():
-        if requested is not None and name not in requested:
+        if (requested is not None and name not in requested) or name in links:
             continue
         if requested is None and fld.null:
             continue  # select_related() without names follows non-null keys only, as Django
@@ -184,14 +204,14 @@ def related_selections(
             continue  # select_related() without names skips keys only()/defer() left out
         nullable = nullable_parent or fld.null
         (info,) = path_infos(fld)
-        rel_alias = query.join(info, alias, nullable)
+        rel_alias = query.join(info, query.join_parent(opts, alias, opts.owner_of(fld)), nullable)
         infos.append(_klass_info(query, select, fld.remote_field.model, rel_alias, fld, False,
                                  requested[name] if requested is not None else None, depth, nullable, sub_path))
     for name, rel in reverse.items():
         if requested is None or name not in requested:
             continue
         (info,) = path_infos(rel)
-        rel_alias = query.join(info, alias, True)
+        rel_alias = query.join(info, query.join_parent(opts, alias, opts.owner_of(rel)), True)
         infos.append(_klass_info(query, select, rel.related_model, rel_alias, rel, True,
                                  requested[name], depth, True,
                                  None if path is None else f"{path}__{name}" if path else name))
@@ -224,7 +244,7 @@ def _klass_info(
     else:
         fields = tuple(default_fields(query, model._meta, path))
     start = len(select)
-    select.extend((Col(alias, fld), None) for fld in fields)
+    select.extend((col, None) for col in model_cols(query, model._meta, alias, fields))
     end = len(select)
     related = related_selections(
         query, select, model._meta, alias, requested or ({} if requested is not None else None),

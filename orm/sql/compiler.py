@@ -133,8 +133,10 @@ class SQLCompiler:
         # A model's own columns selected at the top level: the same text every
         # time for this model, alias, deferral and vendor, so render it once.
         query = self.query
+        # A model with concrete parents joins their tables while its select is
+        # prepared: that must happen on every query, so it is never cached.
         if (self.depth or not query.default_cols or query.select or query.select_related
-                or query.annotations or query.distinct_fields):
+                or query.annotations or query.distinct_fields or query.model._meta.parents):
             return None
         return (query.model, query.get_initial_alias(), query.deferred_loading, self.connection.vendor)
 

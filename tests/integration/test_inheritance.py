@@ -1,10 +1,8 @@
-"""Model inheritance: abstract bases work; multi-table inheritance is refused clearly (not built yet)."""
+"""Model inheritance: abstract bases (multi-table inheritance: test_mti.py)."""
 
 from __future__ import annotations
 
 from typing import Any
-
-import pytest
 
 import orm
 from orm.models.registry import Apps
@@ -12,21 +10,6 @@ from orm.models.registry import Apps
 
 def meta(apps: Apps, **extra: Any) -> type:
     return type("Meta", (), {"app_label": "inhapp", "apps": apps, **extra})
-
-
-def test_multi_table_inheritance_is_refused_with_the_fix_and_nothing_registered() -> None:
-    apps = Apps()
-
-    class Place(orm.Model):
-        name = orm.CharField(max_length=50)
-        Meta = meta(apps)
-
-    with pytest.raises(TypeError, match=r"Restaurant cannot inherit from the concrete model Place: "
-                                        r"multi-table inheritance is not supported\. Make the parent "
-                                        r"abstract .* or use a OneToOneField\."):
-        type("Restaurant", (Place,), {"__module__": __name__, "Meta": meta(apps)})
-    assert [m.__name__ for m in apps.get_models()] == ["Place"]
-    assert Place._meta.related_objects == []
 
 
 def test_abstract_base_fields_are_copied_to_each_child() -> None:

@@ -30,7 +30,8 @@ MODELS = 300
 class RecordingEditor:
     """A schema editor that runs nothing and checks it got coherent historical models."""
 
-    connection: Any = None
+    # Operations read the alias to ask allow_migrate (no routers configured here).
+    connection: Any = type("Connection", (), {"alias": "default"})()
     collect_sql = False
     atomic_migration = True
 
