@@ -287,7 +287,11 @@ class Query:
             field, _target, alias, _rest, multivalued = self.setup_joins(
                 prefix, allow_joins, nullable, trim_last_fk=False)
             opts = path_infos(field)[-1].to_opts
-        return alias, opts, opts.get_field_or_none(last), multivalued
+        found = opts.get_field_or_none(last)
+        if found is not None and opts.parents:
+            # A relation inherited from a concrete parent starts at the parent's table.
+            alias = self.join_parent(opts, alias, opts.owner_of(found))
+        return alias, opts, found, multivalued
 
     def solve_lookup_type(self, key: str) -> tuple[list[str], list[str]]:
         """Split a ``__`` path into (field names, the lookups/transforms after them); no joins made."""

@@ -86,3 +86,20 @@ async def test_async_iteration(library: Library) -> None:
     names = [name async for name in python_books().filter(py__isnull=True).values_list("name", flat=True)]
     assert names == ["Bob", "Carol"]
     assert await python_books().filter(py__isnull=False).acount() == 2
+
+
+def test_relation_inherited_from_a_concrete_parent(db: str) -> None:
+    import orm
+    from tests.integration.test_mti import _models
+
+    found = _models()
+    orm.create_tables(*found.values())
+    try:
+        restaurant = found["Restaurant"].objects.create(name="Pizzeria", serves_pizza=True)
+        found["Review"].objects.create(place=found["Place"].objects.get(pk=restaurant.pk), stars=5)
+        found["Review"].objects.create(place=found["Place"].objects.get(pk=restaurant.pk), stars=1)
+        good = found["Restaurant"].objects.annotate(
+            good=FilteredRelation("reviews", condition=Q(reviews__stars__gte=4)))
+        assert list(good.values_list("name", "good__stars")) == [("Pizzeria", 5)]
+    finally:
+        orm.drop_tables(*found.values())
