@@ -37,7 +37,8 @@ QUERYSET_DB = {
     "update", "update_or_create",
 }
 QUERYSET_NO_DB = {
-    "alias", "all", "annotate", "defer", "difference", "distinct", "exclude", "filter", "intersection",
+    "alias", "all", "annotate", "dates", "datetimes", "defer", "difference", "distinct", "exclude", "filter",
+    "intersection",
     "none", "only", "order_by", "prefetch_related", "raw", "reverse", "select_for_update", "select_related",
     "union", "using", "values", "values_list", "as_manager",
 }
@@ -279,6 +280,9 @@ NO_DB_CALLS: dict[str, Callable[[Library], Any]] = {
     "all": lambda s: Book.objects.all(),
     "annotate": lambda s: Book.objects.annotate(n=orm.Count("tags")),
     "defer": lambda s: Book.objects.defer("title"),
+    "dates": lambda s: Book.objects.dates("published", "year"),
+    "datetimes": lambda s: Book.objects.annotate(
+        at=orm.functions.Cast("published", orm.DateTimeField())).datetimes("at", "day"),
     "distinct": lambda s: Book.objects.distinct(),
     "exclude": lambda s: Book.objects.exclude(pk=1),
     "filter": lambda s: Book.objects.filter(pk=1),

@@ -828,6 +828,23 @@ def test_explain_rejects_unknown_options(library: Library) -> None:
         Book.objects.all().explain(**{"SUMMARY true) SELECT 1; --": True})
 
 
+def test_explain_options_per_backend(library: Library) -> None:
+    import json
+
+    import orm
+
+    qs = Book.objects.filter(title="SQL 101")
+    if orm.connection.vendor == "postgresql":
+        plan = json.loads(qs.explain(format="json", analyze=True, verbose=True, buffers=False))
+        assert "Actual Rows" in plan[0]["Plan"]
+        assert "Seq Scan" in qs.explain(costs=False) or "Index" in qs.explain(costs=False)
+    else:
+        with pytest.raises(ValueError, match="SQLite does not support any formats"):
+            qs.explain(format="json")
+        with pytest.raises(ValueError, match="Unknown options: analyze"):
+            qs.explain(analyze=True)
+
+
 # ------------------------------------------------------------------------ raw
 
 
