@@ -124,6 +124,7 @@ from orm.query.expressions import (
     Value,
     When,
 )
+from orm.query.filtered_relation import FilteredRelation
 from orm.query.json_lookups import KT, KeyTextTransform, KeyTransform
 from orm.query.lookups import Lookup, Transform
 from orm.query.ordered_aggregates import ArrayAgg, JSONBAgg, StringAgg
@@ -212,6 +213,7 @@ __all__ = [
     "Field",
     "FieldDoesNotExist",
     "FieldError",
+    "FilteredRelation",
     "FloatField",
     "ForeignKey",
     "Func",

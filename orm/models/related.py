@@ -20,7 +20,7 @@ from orm.db.routers import router
 from orm.exceptions import ObjectDoesNotExist, SynchronousOnlyOperation
 from orm.models.manager import Manager
 from orm.query.expressions import F
-from orm.query.prefetch import PrefetchResult
+from orm.query.prefetch import PrefetchResult, filter_prefetch_queryset
 from orm.query.q import Q
 from orm.query.queryset import QuerySet
 from orm.signals import m2m_changed
@@ -232,7 +232,8 @@ class ReverseManyToOneDescriptor:
         # A NULL key relates to nothing (not to the objects whose key is NULL).
         by_key = {key: inst for inst in instances if (key := getattr(inst, target)) is not None}
         groups: dict[Any, list[Any]] = defaultdict(list)
-        for obj in qs.filter(**{f"{field.name}__in": list(by_key)}) if by_key else ():
+        rows = filter_prefetch_queryset(qs, f"{field.name}__in", list(by_key), field.name) if by_key else ()
+        for obj in rows:
             key = obj.__dict__[field.attname]
             groups[key].append(obj)
             obj._state.fields_cache[field.name] = by_key.get(key)
@@ -271,8 +272,8 @@ class ManyToManyDescriptor:
         # with the source key it belongs to.
         back = self.rel.field.name if self.reverse else self.rel.get_query_name()
         qs = queryset if queryset is not None else target_model._base_manager.all()
-        qs = qs.filter(**{f"{back}__in": keys}).annotate(
-            _prefetch_source=F(f"{back}__{source_fk.target_field.name}"))
+        source = f"{back}__{source_fk.target_field.name}"
+        qs = filter_prefetch_queryset(qs, f"{back}__in", keys, source).annotate(_prefetch_source=F(source))
         groups: dict[Any, list[Any]] = defaultdict(list)
         for obj in qs:
             groups[obj.__dict__.pop("_prefetch_source")].append(obj)

@@ -20,8 +20,11 @@ from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar, cast
 from orm.db.connections import DEFAULT_DB_ALIAS, connections
 from orm.db.routers import router
 from orm.exceptions import FieldError, NotSupportedError
+from orm.fields import DateField, DateTimeField
 from orm.query import combinators, fastpath, merging
 from orm.query.expressions import F
+from orm.query.filtered_relation import FilteredRelation
+from orm.query.functions.datetime import Trunc
 from orm.query.iterables import (
     BaseIterable,
     FlatValuesListIterable,
@@ -30,11 +33,13 @@ from orm.query.iterables import (
     ValuesIterable,
     ValuesListIterable,
 )
-from orm.query.prefetch import check_prefetch_path
+from orm.query.prefetch import check_prefetch_path, to_attr_paths
 from orm.query.q import Q
 from orm.query.query import Query
+from orm.query.select import deferred_path
 from orm.utils.identifiers import check_alias
 from orm.utils.text import short_repr
+from orm.utils.timezone import use_tz
 
 if TYPE_CHECKING:
     # Builders return the evaluating subclass, which is the only one ever
@@ -197,7 +202,7 @@ class BaseQuerySet(Generic[M]):
         clone = self._chain()
         for alias, expression in expressions.items():
             clone.query.add_annotation(F(expression) if isinstance(expression, str) else expression, alias)
-        names = list(fields) + list(expressions)
+        names = list(fields) + [name for name in expressions if name not in fields]
         if not fields and not expressions:
             names = [fld.attname for fld in self.model._meta.concrete_fields]
             names += list(clone.query.annotation_select)
@@ -212,7 +217,8 @@ class BaseQuerySet(Generic[M]):
             raise TypeError("'flat' and 'named' can't be used together.")
         if flat and len(fields) > 1:
             raise TypeError("'flat' is not valid when values_list is called with more than one field.")
-        clone = self._values(fields, {})
+        names, expressions = _values_list_names(fields)
+        clone = self._values(names, expressions)
         if flat:
             clone._iterable_class = FlatValuesListIterable
         elif named:
@@ -224,6 +230,8 @@ class BaseQuerySet(Generic[M]):
     def only(self, *fields: str) -> Self:
         """Load only these fields now; the others load on first access."""
         self._not_support_combined_queries("only()")
+        if any(isinstance(name, str) and name.split("__", 1)[0] in self.query.filtered_relations for name in fields):
+            raise ValueError("only() is not supported with FilteredRelation.")
         return self._deferred(fields, defer=False)
 
     def defer(self, *fields: str) -> Self:
@@ -232,17 +240,18 @@ class BaseQuerySet(Generic[M]):
         return self._deferred(fields, defer=True)
 
     def _deferred(self, fields: Sequence[str], defer: bool) -> Self:
-        meta = self.model._meta
-        for name in fields:
-            field = meta.get_field_or_none(name)
-            if field is None or not field.concrete:
-                raise FieldError(
-                    f"{self.model.__name__} has no field named {short_repr(name)}; only()/defer() take "
-                    f"the model's own fields: {', '.join(f.name for f in meta.concrete_fields)}."
-                )
+        call = "defer()" if defer else "only()"
+        if self._fields is not None:
+            raise TypeError(f"Cannot call {call} after .values() or .values_list()")
+        if fields == (None,):  # type: ignore[comparison-overlap]
+            if not defer:
+                raise TypeError("Cannot pass None as an argument to only().")
+            clone = self._chain()
+            clone.query.deferred_loading = (frozenset(), True)  # defer(None) clears, as Django
+            return clone
+        names = frozenset(deferred_path(self.model, name) for name in fields)
         clone = self._chain()
         current, current_defer = clone.query.deferred_loading
-        names = frozenset(meta.get_field(n).name for n in fields)
         if defer:
             names = (current | names) if current_defer else (current - names)
             clone.query.deferred_loading = (names, current_defer if current else True)
@@ -275,8 +284,13 @@ class BaseQuerySet(Generic[M]):
         if lookups == (None,):
             clone._prefetch_related_lookups = ()
         else:
+            known = list(clone._prefetch_related_lookups)
             for lookup in lookups:
-                check_prefetch_path(self.model, lookup)
+                path = getattr(lookup, "prefetch_through", lookup)
+                if isinstance(path, str) and path.split("__", 1)[0] in self.query.filtered_relations:
+                    raise ValueError("prefetch_related() is not supported with FilteredRelation.")
+                check_prefetch_path(self.model, lookup, to_attr_paths(known))
+                known.append(lookup)
             clone._prefetch_related_lookups += lookups
         return clone
 
@@ -297,12 +311,50 @@ class BaseQuerySet(Generic[M]):
             check_alias(alias)
         clone = self._chain()
         for alias, expression in kwargs.items():
-            clone.query.add_annotation(expression, alias, select=select)
+            if isinstance(expression, FilteredRelation):
+                clone.query.add_filtered_relation(expression, alias)
+            else:
+                clone.query.add_annotation(expression, alias, select=select)
         if select and clone._fields is not None:
             # After values()/values_list() an annotation is one more column of
             # each row (after the named ones), as in Django.
-            clone._fields += tuple(alias for alias in kwargs if alias not in clone._fields)
+            clone._fields += tuple(alias for alias, expression in kwargs.items()
+                                   if alias not in clone._fields and not isinstance(expression, FilteredRelation))
         return clone
+
+    def dates(self, field_name: str, kind: str, order: str = "ASC") -> QuerySet[Any]:
+        """The distinct dates of ``field_name`` truncated to ``kind`` (year, month, week, day), as ``date``s."""
+        if kind not in ("year", "month", "week", "day"):
+            raise ValueError("'kind' must be one of 'year', 'month', 'week', or 'day'.")
+        return self._truncated_values(field_name, kind, order, "datefield", DateField(), None)
+
+    def datetimes(self, field_name: str, kind: str, order: str = "ASC", tzinfo: Any = None) -> QuerySet[Any]:
+        """The distinct datetimes of ``field_name`` truncated to ``kind`` (year ... second), in ``tzinfo``.
+
+        Without ``tzinfo`` the truncation happens in UTC (the time zone datetimes
+        are stored in); with ``use_tz=False`` a ``tzinfo`` is ignored, as Django.
+        """
+        if kind not in ("year", "month", "week", "day", "hour", "minute", "second"):
+            raise ValueError(
+                "'kind' must be one of 'year', 'month', 'week', 'day', 'hour', 'minute', or 'second'."
+            )
+        return self._truncated_values(field_name, kind, order, "datetimefield", DateTimeField(),
+                                      tzinfo if use_tz() else None)
+
+    def _truncated_values(
+        self, field_name: str, kind: str, order: str, alias: str, output: Any, tzinfo: Any,
+    ) -> QuerySet[Any]:
+        if order not in ("ASC", "DESC"):
+            raise ValueError("'order' must be either 'ASC' or 'DESC'.")
+        self._not_support_combined_queries(f"{alias.replace('field', '')}s()")
+        return (
+            self.annotate(**{alias: Trunc(field_name, kind, output_field=output, tzinfo=tzinfo)},
+                          plain_field=F(field_name))
+            .values_list(alias, flat=True)
+            .distinct()
+            .filter(plain_field__isnull=False)
+            .order_by(("-" if order == "DESC" else "") + alias)
+        )
 
     def none(self) -> Self:
         """A QuerySet that matches nothing and runs no query."""
@@ -352,6 +404,41 @@ class BaseQuerySet(Generic[M]):
         clone.query.select_for_update_of = tuple(of)
         clone.query.select_for_update_no_key = no_key
         return clone
+
+
+def _values_list_names(fields: Sequence[Any]) -> tuple[list[str], dict[str, Any]]:
+    """Column names for ``values_list(*fields)``, as Django names them.
+
+    An expression is named after its ``default_alias`` (or its class, lower-case)
+    plus a counter (``Lower("name")`` is ``lower1``); a field named twice is
+    selected again as ``<name>1``, ...
+    """
+    seen: dict[str, bool] = {f: False for f in fields if isinstance(f, str)}
+    names: list[str] = []
+    expressions: dict[str, Any] = {}
+    counter = 1
+    for field in fields:
+        expression = None
+        if hasattr(field, "resolve_expression"):
+            try:
+                name = field.default_alias
+            except (AttributeError, TypeError):
+                name = type(field).__name__.lower()
+            expression, repeated = field, True
+        else:
+            name = field
+            repeated = seen.get(name, False)
+            if repeated:
+                expression = F(name)
+        if repeated:
+            prefix = name
+            while (name := f"{prefix}{counter}") in seen:
+                counter += 1
+        if expression is not None:
+            expressions[name] = expression
+        seen[name] = True
+        names.append(name)
+    return names, expressions
 
 
 __all__ = ["BaseQuerySet"]

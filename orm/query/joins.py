@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from orm.exceptions import EmptyResultSet, FullResultSet
+
 INNER = "INNER JOIN"
 LOUTER = "LEFT OUTER JOIN"
 
@@ -112,6 +114,10 @@ class Join:
         self.rhs_col = rhs_col
         self.nullable = nullable
         self.filter_call: int | None = None
+        #: The alias of the ``FilteredRelation`` this join is for (None: a plain join).
+        self.filtered_relation: str | None = None
+        #: That relation's resolved condition, ANDed into the ON clause.
+        self.condition: Any = None
         # A reverse one-to-one or parent-link step: a condition requiring a row
         # of this table may make it INNER (see Query.demote_required_joins).
         self.demotable = False
@@ -121,6 +127,7 @@ class Join:
         join = Join(self.table_name, self.parent_alias, self.table_alias, LOUTER,
                     self.lhs_col, self.rhs_col, True)
         join.filter_call = self.filter_call
+        join.filtered_relation, join.condition = self.filtered_relation, self.condition
         join.demotable = self.demotable
         return join
 
@@ -129,12 +136,17 @@ class Join:
         join = Join(self.table_name, self.parent_alias, self.table_alias, INNER,
                     self.lhs_col, self.rhs_col, False)
         join.filter_call = self.filter_call
+        join.filtered_relation, join.condition = self.filtered_relation, self.condition
         join.demotable = self.demotable
         return join
 
     def identity(self) -> tuple[Any, ...]:
-        """What makes two joins the same join (for reuse)."""
-        return (self.table_name, self.parent_alias, self.lhs_col, self.rhs_col)
+        """What makes two joins the same join (for reuse).
+
+        A filtered relation's join is only ever the same as itself: a plain path
+        through the relation must not pick up its condition, nor it theirs.
+        """
+        return (self.table_name, self.parent_alias, self.lhs_col, self.rhs_col, self.filtered_relation)
 
     def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
         qn = compiler.quote_name
@@ -142,7 +154,17 @@ class Join:
         table = qn(self.table_name)
         target = table if alias == table else f"{table} {alias}"
         on = f"{compiler.alias_ref(self.parent_alias)}.{qn(self.lhs_col)} = {alias}.{qn(self.rhs_col)}"
-        return f"{self.join_type} {target} ON ({on})", []
+        params: list[Any] = []
+        if self.condition is not None:
+            try:
+                cond_sql, params = compiler.compile(self.condition)
+            except FullResultSet:  # FilteredRelation(condition=Q()): nothing to add
+                pass
+            except EmptyResultSet:  # a condition that matches nothing: no row joins
+                on += " AND (1 = 0)"
+            else:
+                on += f" AND ({cond_sql})"
+        return f"{self.join_type} {target} ON ({on})", list(params)
 
     def relabeled(self, change_map: dict[str, str]) -> Join:
         """The same join with aliases renamed."""

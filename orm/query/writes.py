@@ -341,6 +341,10 @@ def update(queryset: Any, kwargs: dict[str, Any]) -> int:
         if inherited:
             return _update_with_parents(queryset, local, inherited)
     connection = connections[queryset.db]
+    if queryset.query.annotations and queryset.query.where.contains_over_clause():
+        # The rows a window filter keeps are known only once the window has
+        # run, which UPDATE's WHERE cannot wait for: update them by primary key.
+        queryset = type(queryset)(queryset.model, using=queryset.db).filter(pk__in=queryset.values("pk"))
     query = queryset.query.chain()
     query.clear_ordering()
     query.annotations = {}

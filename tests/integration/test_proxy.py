@@ -11,6 +11,10 @@ import orm
 from orm.exceptions import FieldError
 from orm.models.registry import Apps
 
+# On PostgreSQL, real commits on an emptied schema (tests/conftest.py backend):
+# migrate() runs on the database and commits.
+pytestmark = pytest.mark.transactional
+
 
 def meta(apps: Apps, **extra: Any) -> type:
     return type("Meta", (), {"app_label": "proxyapp", "apps": apps, **extra})

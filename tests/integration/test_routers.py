@@ -15,6 +15,10 @@ from orm.exceptions import ImproperlyConfigured
 from tests.conftest import admin_connect, postgres_url, with_application_name
 from tests.models import ALL_MODELS, Author, Book, Tag
 
+# On PostgreSQL, real commits on an emptied schema (tests/conftest.py backend):
+# routers use several aliases, configured in the test.
+pytestmark = pytest.mark.transactional
+
 Configure = Callable[..., None]
 
 

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 import orm
 from orm.migrations.recorder import MigrationRecorder
 from tests.migrations.project import Project, project_fixture  # noqa: F401
 from tests.migrations.test_executor import shop, tables
+
+# On PostgreSQL, real commits on an emptied schema (tests/conftest.py backend):
+# migrations commit their DDL, several reconfigure orm.
+pytestmark = pytest.mark.transactional
 
 
 class OnlyBooks:

@@ -25,6 +25,10 @@ from orm.models import registry
 from orm.models.registry import Apps
 from tests.migrations.helpers import auto_id, meta, replay
 
+# On PostgreSQL, real commits on an emptied schema (tests/conftest.py backend):
+# migrations commit their DDL, several reconfigure orm.
+pytestmark = pytest.mark.transactional
+
 APP = "i13_state"
 
 

@@ -46,8 +46,8 @@ def both(pg: Any, qs: Any, sql: str, params: list[Any] | tuple[Any, ...] = ()) -
     assert_sql(qs.query.get_compiler(connection=pg).as_sql(), sql, params)
 
 
-A = '"sqltests_author"'
-B = '"sqltests_book"'
+A = '"shared_author"'
+B = '"shared_book"'
 HAS_BOOKS = f'EXISTS (SELECT %s AS "a" FROM {B} "U1_0" WHERE "U1_0"."author_id" = {A}."id" LIMIT 1)'
 
 

@@ -15,7 +15,9 @@ from orm import transaction
 from orm.backends.sqlite.writequeue import WriteQueue
 from tests.transactions.models import ALL_MODELS, Account
 
-pytestmark = [pytest.mark.faults, pytest.mark.timing]
+# On PostgreSQL, real commits on an emptied schema (tests/conftest.py backend):
+# these tests drive the transaction state itself (autocommit, savepoints, on_commit).
+pytestmark = [pytest.mark.faults, pytest.mark.timing, pytest.mark.transactional]
 
 BUSY_TIMEOUT = 0.2
 
