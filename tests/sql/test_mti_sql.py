@@ -228,3 +228,15 @@ def test_only_on_a_child_selects_the_parent_link_as_pk(dialect: str, pg: Any) ->
     sql, _ = _select(Restaurant.objects.only("name"), _connection(dialect, pg))
     assert sql == ('SELECT "mtisql_place"."name", "mtisql_restaurant"."place_ptr_id" '
                    f'FROM "mtisql_restaurant" {JOIN}')
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+def test_filtered_relation_on_a_reverse_one_to_one_is_demoted_with_its_condition(dialect: str, pg: Any) -> None:
+    qs = Place.objects.annotate(r=orm.FilteredRelation("restaurant", condition=orm.Q(restaurant__serves_pizza=True)))
+    on = 'JOIN "mtisql_restaurant" "r" ON ("mtisql_place"."id" = "r"."place_ptr_id" AND ("r"."serves_pizza" = %s))'
+    sql, params = _ids(qs.filter(r__isnull=False), dialect, pg)
+    assert sql == f'{FROM_PLACE}INNER {on} WHERE "r"."place_ptr_id" IS NOT NULL'
+    assert params == [True]
+    sql, params = _ids(qs.filter(r__isnull=True), dialect, pg)
+    assert sql == f'{FROM_PLACE}LEFT OUTER {on} WHERE "r"."place_ptr_id" IS NULL'
+    assert params == [True]
