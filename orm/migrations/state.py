@@ -467,6 +467,17 @@ class ProjectState:
             if found.through:
                 changes["through"] = reference
             self._edit(*model_state.key).fields[name] = field_with(field, **changes)
+        self._rename_bases(f"{app_label}.{old_name.lower()}", reference)
+
+    def _rename_bases(self, old: str, new: str) -> None:
+        # A multi-table child names its parent in ``bases`` by label: without
+        # this the renamed parent could not be found when the child is rendered
+        # (Django 5.2 leaves bases alone and its re-rendering fails).
+        for key, model_state in list(self.models.items()):
+            if any(isinstance(base, str) and base.lower() == old for base in model_state.bases):
+                state = self._edit(*key)
+                state.bases = tuple(new if isinstance(base, str) and base.lower() == old else base
+                                    for base in state.bases)
 
     def alter_model_options(
         self, app_label: str, model_name: str, options: Mapping[str, Any],

@@ -28,6 +28,10 @@ class PathInfo:
     # A step up a parent link (multi-table inheritance): every child row has
     # its parent row, so the join is INNER unless the child's own join is outer.
     parent_link: bool = False
+    # The reverse side of a one-to-one: outer only because the related row may
+    # be missing, so a filter that requires that row may join it INNER (Django's
+    # JoinPromoter demotes it).
+    reverse_single: bool = False
 
 
 def path_infos(field: Any) -> list[PathInfo]:
@@ -59,7 +63,7 @@ def path_infos(field: Any) -> list[PathInfo]:
         # Reverse side of a ForeignKey / OneToOneField (``author.books``).
         fk = field.field
         return [PathInfo(fk.remote_field.model._meta, fk.model._meta, fk.target_field.column,
-                         fk.column, True, not fk.one_to_one)]
+                         fk.column, True, not fk.one_to_one, reverse_single=fk.one_to_one)]
     return [PathInfo(field.model._meta, field.remote_field.model._meta, field.column,
                      field.target_field.column, field.null, False)]
 
@@ -114,6 +118,9 @@ class Join:
         self.filtered_relation: str | None = None
         #: That relation's resolved condition, ANDed into the ON clause.
         self.condition: Any = None
+        # A reverse one-to-one or parent-link step: a condition requiring a row
+        # of this table may make it INNER (see Query.demote_required_joins).
+        self.demotable = False
 
     def promoted(self) -> Join:
         """A LEFT OUTER copy of this join."""
@@ -121,6 +128,16 @@ class Join:
                     self.lhs_col, self.rhs_col, True)
         join.filter_call = self.filter_call
         join.filtered_relation, join.condition = self.filtered_relation, self.condition
+        join.demotable = self.demotable
+        return join
+
+    def demoted(self) -> Join:
+        """An INNER copy of this join."""
+        join = Join(self.table_name, self.parent_alias, self.table_alias, INNER,
+                    self.lhs_col, self.rhs_col, False)
+        join.filter_call = self.filter_call
+        join.filtered_relation, join.condition = self.filtered_relation, self.condition
+        join.demotable = self.demotable
         return join
 
     def identity(self) -> tuple[Any, ...]:
@@ -151,6 +168,8 @@ class Join:
 
     def relabeled(self, change_map: dict[str, str]) -> Join:
         """The same join with aliases renamed."""
-        return Join(self.table_name, change_map.get(self.parent_alias, self.parent_alias),
+        join = Join(self.table_name, change_map.get(self.parent_alias, self.parent_alias),
                     change_map.get(self.table_alias, self.table_alias), self.join_type,
                     self.lhs_col, self.rhs_col, self.nullable)
+        join.demotable = self.demotable
+        return join

@@ -193,6 +193,7 @@ class Query:
         join = Join(table, parent_alias, alias, LOUTER if outer else INNER,
                     info.lhs_col, info.rhs_col, outer)
         join.filter_call = self.filter_call if info.multivalued and filtered is None else None
+        join.demotable = info.reverse_single or info.parent_link
         self.alias_map[alias] = join
         if filtered is not None:
             join.filtered_relation = fr_alias
@@ -486,7 +487,45 @@ class Query:
 
     def add_q(self, q: Any) -> None:
         """AND a condition into the WHERE clause."""
-        self.where.add(self.build_where(q))
+        node = self.build_where(q)
+        self.demote_required_joins(node)
+        self.where.add(node)
+
+    def demote_required_joins(self, node: Any) -> None:
+        """Make INNER the reverse one-to-one joins a condition ANDed at the top requires.
+
+        As Django's JoinPromoter for these joins: ``filter(restaurant__x=1)``
+        keeps only parents with a child row, so joining the child INNER gives
+        the same rows. A condition under OR or NOT, or ``isnull=True``, may
+        match without the row, so its joins stay LEFT OUTER.
+        """
+        if isinstance(node, WhereNode):
+            if not node.negated and (node.connector == "AND" or len(node.children) == 1):
+                for child in node.children:
+                    self.demote_required_joins(child)
+            return
+        if not isinstance(node, Lookup) or (node.lookup_name == "isnull" and node.rhs is True):
+            return
+        lhs = node.lhs
+        while isinstance(lhs, Transform):
+            lhs = lhs.lhs
+        if isinstance(lhs, Col) and lhs.alias is not None:
+            self._demote_chain(lhs.alias)
+
+    def _demote_chain(self, alias: str) -> None:
+        chain: list[str] = []
+        step: str | None = alias
+        while step is not None and isinstance(self.alias_map.get(step), Join):
+            chain.append(step)
+            step = self.alias_map[step].parent_alias
+        for step in reversed(chain):  # from the base table down
+            join = self.alias_map[step]
+            if join.join_type != LOUTER:
+                continue
+            if not join.demotable or self.alias_map[join.parent_alias].join_type == LOUTER:
+                return  # an outer join above (a nullable foreign key) keeps what follows outer
+            # Replace, never mutate: clones share Join objects.
+            self.alias_map[step] = join.demoted()
 
     def set_empty(self) -> None:
         """Make the query match nothing (``none()``)."""

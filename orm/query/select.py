@@ -181,7 +181,10 @@ def related_selections(
     # the parent's columns are already selected through the inheritance join.
     candidates = {fld.name: fld for fld in opts.concrete_fields if fld.is_relation}
     links = {fld.name for fld in candidates.values() if fld.remote_field.parent_link}
-    reverse = {rel.get_accessor_name(): rel for rel in opts.related_objects if rel.one_to_one}
+    # The parents' reverse one-to-ones are the child's too (Django's related_objects
+    # includes them); the join walks up the parent links first.
+    rels = opts.get_fields(include_hidden=True) if opts.parents else opts.related_objects
+    reverse = {rel.get_accessor_name(): rel for rel in rels if rel.one_to_one and not rel.concrete}
     filtered = query.filtered_relations if depth == 1 else {}
     if requested is not None:
         unknown = [name for name in requested if name not in candidates and name not in reverse

@@ -12,6 +12,7 @@ from orm import migrations
 from orm.migrations import ProjectState
 from orm.migrations.autodetector import MigrationAutodetector
 from orm.migrations.exceptions import InvalidStateError
+from orm.migrations.questioner import MigrationQuestioner
 from orm.migrations.state import ModelState
 from orm.migrations.writer import MigrationWriter
 from orm.models.registry import Apps
@@ -118,4 +119,66 @@ def test_migrate_creates_both_tables_and_the_data_survives(backend: str) -> None
         add.unapply(state.clone(), editor)
     with orm.connection.schema_editor() as editor:
         migration.unapply(ProjectState(), editor)
+    assert not {t for t in orm.connection.introspection.table_names() if t.startswith(APP)}
+
+
+def _renamed_project(parent: str) -> ProjectState:
+    apps = Apps()
+    base = type(parent, (orm.Model,), {"__module__": __name__, "name": orm.CharField(max_length=50),
+                                       "Meta": meta(APP, apps)})
+    type("Restaurant", (base,), {"__module__": __name__, "serves_pizza": orm.BooleanField(default=False),
+                                 "Meta": meta(APP, apps)})
+    return ProjectState.from_apps(apps)
+
+
+class _Renames(MigrationQuestioner):
+    def ask_rename_model(self, old_model_state: Any, new_model_state: Any) -> bool:
+        return True
+
+    def ask_rename(self, model_name: str, old_name: str, new_name: str, field_instance: Any) -> bool:
+        return True
+
+
+def test_rename_model_of_a_parent_rewrites_the_childrens_bases() -> None:
+    state = _project(Apps())
+    migrations.RenameModel("Place", "Venue").state_forwards(APP, state)
+    assert state.models[(APP, "restaurant")].bases == (f"{APP}.venue",)
+    assert state.models[(APP, "italian")].bases == (f"{APP}.restaurant",)  # not a child of Place directly
+    assert state.models[(APP, "restaurant")].fields["place_ptr"].deconstruct()[3]["to"] == f"{APP}.venue"
+    venue = state.apps.get_model(APP, "venue")
+    assert state.apps.get_model(APP, "italian")._meta.get_parent_list()[1] is venue
+
+
+def test_autodetector_renames_a_parent_and_its_parent_link() -> None:
+    changes = detect(_renamed_project("Place"), _renamed_project("Venue"), _Renames())
+    assert ops(changes, APP) == ["RenameModel", "RenameField"]
+    rename_field = changes[APP][0].operations[1]
+    assert (rename_field.old_name, rename_field.new_name) == ("place_ptr", "venue_ptr")  # type: ignore[attr-defined]
+
+
+def test_migrate_renaming_a_parent_forwards_and_backwards_keeps_the_data(backend: str) -> None:
+    before = _renamed_project("Place")
+    changes = detect(before, _renamed_project("Venue"), _Renames())
+    rename = changes[APP][0]
+    create = type("Migration", (migrations.Migration,), {"operations": operations()})("0001_initial", APP)
+    with orm.connection.schema_editor() as editor:
+        state = create.apply(ProjectState(), editor)
+    state.apps.get_model(APP, "restaurant").objects.create(name="Pizzeria", serves_pizza=True)
+    try:
+        with orm.connection.schema_editor() as editor:
+            after = rename.apply(state.clone(), editor)
+        tables = {t for t in orm.connection.introspection.table_names() if t.startswith(APP)}
+        assert tables == {f"{APP}_venue", f"{APP}_restaurant"}
+        assert orm.connection.introspection.get_relations(f"{APP}_restaurant")["venue_ptr_id"] == (
+            "id", f"{APP}_venue")
+        got = after.apps.get_model(APP, "restaurant").objects.get()
+        assert (got.name, got.serves_pizza, got.pk == got.venue_ptr_id) == ("Pizzeria", True, True)
+        assert after.apps.get_model(APP, "venue").objects.get().restaurant == got
+        with orm.connection.schema_editor() as editor:
+            rename.unapply(state.clone(), editor)
+        back = state.apps.get_model(APP, "restaurant").objects.get()
+        assert (back.name, back.place_ptr_id) == ("Pizzeria", got.pk)
+    finally:
+        with orm.connection.schema_editor() as editor:
+            create.unapply(ProjectState(), editor)
     assert not {t for t in orm.connection.introspection.table_names() if t.startswith(APP)}
