@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from importlib import import_module
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
+from orm.abc import Connection
 from orm.conf import (
     DEFAULT_DB_ALIAS,
     ENV_DATABASE_URL,
@@ -296,4 +297,6 @@ class _DefaultConnectionProxy:
         return repr(connections[DEFAULT_DB_ALIAS])
 
 
-connection: Any = _DefaultConnectionProxy()
+# pyright does not let __getattr__ satisfy a protocol (mypy does); every attribute
+# of the Connection protocol is forwarded to the real wrapper above.
+connection: Connection = _DefaultConnectionProxy()  # pyright: ignore[reportAssignmentType]

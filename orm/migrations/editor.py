@@ -10,11 +10,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
+from orm.abc import Connection
+
 
 class MigrationSchemaEditor(Protocol):
     """What operations need from a schema editor (see the module docstring)."""
 
-    connection: Any
+    connection: Connection
     collect_sql: bool
     collected_sql: list[str]
     atomic_migration: bool

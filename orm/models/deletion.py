@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from orm.abc import Connection
 from orm.db import transaction
 from orm.db.connections import connections
 from orm.exceptions import ProtectedError, RestrictedError
@@ -195,7 +196,7 @@ def _join_rows(through: Any, fk: Any, objs: list[Any]) -> Any:
     return through._base_manager.filter(**{f"{fk.attname}__in": keys})
 
 
-def _delete_query(qs: Any, connection: Any) -> int:
+def _delete_query(qs: Any, connection: Connection) -> int:
     from orm.exceptions import EmptyResultSet
     from orm.sql.dml import SQLDeleteCompiler
 
