@@ -14,7 +14,6 @@ from collections.abc import Callable, Mapping, Sequence
 from importlib import import_module
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from orm.abc import Connection
 from orm.conf import (
     DEFAULT_DB_ALIAS,
     ENV_DATABASE_URL,
@@ -109,9 +108,10 @@ class ConnectionHandler:
                 return wrapper
         local = self._local
         if getattr(local, "generation", None) == self._generation:
-            wrapper = local.wrappers.get(alias)
+            wrappers: dict[str, BaseDatabaseWrapper] = local.wrappers
+            wrapper = wrappers.get(alias)
             if wrapper is not None:
-                return wrapper  # type: ignore[no-any-return]
+                return wrapper
         else:
             local.wrappers = {}
             local.generation = self._generation
@@ -297,6 +297,4 @@ class _DefaultConnectionProxy:
         return repr(connections[DEFAULT_DB_ALIAS])
 
 
-# pyright does not let __getattr__ satisfy a protocol (mypy does); every attribute
-# of the Connection protocol is forwarded to the real wrapper above.
-connection: Connection = _DefaultConnectionProxy()  # pyright: ignore[reportAssignmentType]
+connection: Any = _DefaultConnectionProxy()

@@ -290,7 +290,7 @@ class Field(RegisterLookupMixin, Generic[_ST, _GT]):
             return NotImplemented
         if self.creation_counter != other.creation_counter or (self.model is None and other.model is None):
             return self.creation_counter < other.creation_counter
-        if (self.model is None) != (other.model is None):
+        if self.model is None or other.model is None:  # exactly one: both None returned above
             return self.model is None  # fields not on a model first
         mine, theirs = self.model._meta, other.model._meta
         return (mine.app_label, mine.model_name) < (theirs.app_label, theirs.model_name)

@@ -184,7 +184,8 @@ class ForeignKey(Field[_ST, _GT]):
     def target_field(self) -> Field:
         """The field on the target the column points at (its pk by default)."""
         meta = self.remote_field.model._meta
-        return meta.get_field(self.to_field) if self.to_field else meta.pk  # type: ignore[no-any-return]
+        target: Field = meta.get_field(self.to_field) if self.to_field else meta.pk
+        return target
 
     def storage_field(self) -> Field:
         return self.target_field.storage_field()

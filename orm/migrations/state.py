@@ -86,7 +86,7 @@ class ModelState:
     ) -> None:
         self.app_label = app_label
         self.name = name
-        self.fields: dict[str, Any] = dict(fields.items() if isinstance(fields, Mapping) else fields)
+        self.fields: dict[str, Any] = dict(fields)
         self.options: dict[str, Any] = dict(options or {})
         self.options.setdefault("indexes", [])
         self.options.setdefault("constraints", [])

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from orm.exceptions import FieldDoesNotExist, FieldError
 from orm.models.registry import Apps
 from orm.models.registry import apps as global_apps
 from orm.utils.text import short_repr
+
+if TYPE_CHECKING:
+    from orm.models.deletion import Collector
 
 ORDERING_PATTERN = re.compile(r"^-?(?:[A-Za-z_][A-Za-z0-9_]*)(?:__[A-Za-z0-9_]+)*$")
 DEFAULT_NAMES = frozenset({
@@ -330,7 +333,7 @@ class Options:
             names |= set(parent._meta.query_names())
         return sorted(names)
 
-    def new_collector(self, using: str) -> Any:
+    def new_collector(self, using: str) -> Collector:
         """A deletion collector (``QuerySet.delete`` reaches the models layer through this)."""
         from orm.models.deletion import Collector
 

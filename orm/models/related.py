@@ -51,7 +51,8 @@ def _default_db() -> str | None:
 def _routed_qs(model: Any, instance: Any) -> QuerySet[Any]:
     """The base QuerySet for reading ``model`` related to ``instance`` (Django's ``instance`` hint)."""
     if not router.routers:
-        return model._base_manager.using(instance._state.db or "default")  # type: ignore[no-any-return]
+        routed: QuerySet[Any] = model._base_manager.using(instance._state.db or "default")
+        return routed
     qs: QuerySet[Any] = model._base_manager.all()
     qs._hints = {"instance": instance}
     return qs

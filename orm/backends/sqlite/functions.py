@@ -297,4 +297,6 @@ def register(connection: sqlite3.Connection) -> None:
     connection.create_function("PI", 0, lambda: math.pi, deterministic=True)
     connection.create_function("RAND", 0, random.random)
     for name, aggregate in _SPREADS.items():
-        connection.create_aggregate(name, 1, aggregate)
+        # typeshed says finalize() returns int; SQLite takes any SQL value (a float
+        # or NULL here), so the stub, not the class, is wrong.
+        connection.create_aggregate(name, 1, aggregate)  # pyright: ignore[reportArgumentType]
