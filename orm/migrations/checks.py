@@ -57,7 +57,7 @@ def check_missing(loader: MigrationLoader) -> list[str]:
         state.key: state
         for config in loader.app_configs
         for model in config.get_models()
-        if not model._meta.auto_created  # type: ignore[attr-defined]
+        if not model._meta.auto_created
         for state in [ModelState.from_model(model)]
     })
     questioner = NonInteractiveMigrationQuestioner(dry_run=True)

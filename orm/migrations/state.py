@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from orm.exceptions import FieldError
 from orm.fields import NOT_PROVIDED, deep_deconstruct
@@ -26,6 +26,9 @@ from orm.migrations.renaming import rename_field_in_options
 from orm.migrations.rendering import StateApps
 from orm.models import Model
 from orm.models.manager import BaseManager, Manager
+
+if TYPE_CHECKING:
+    from orm.models.base import Model
 
 __all__ = ["ModelState", "ProjectState"]
 
@@ -177,7 +180,7 @@ class ModelState:
 
     # -- building ----------------------------------------------------------------
     @classmethod
-    def from_model(cls, model: Any) -> ModelState:
+    def from_model(cls, model: type[Model]) -> ModelState:
         """The state of a model class: its own fields (cloned), options, bases and managers."""
         meta = model._meta
         options: dict[str, Any] = {}
@@ -271,7 +274,7 @@ class ModelState:
         return f"<ModelState: '{self.app_label}.{self.name}'>"
 
 
-def _flat_bases(model: Any) -> tuple[Any, ...]:
+def _flat_bases(model: type[Model]) -> tuple[Any, ...]:
     """Bases of ``model`` with abstract models replaced by their own bases (their
     fields are already the model's), ordered as in the MRO; at least ``orm.Model``."""
 
@@ -290,7 +293,7 @@ def _flat_bases(model: Any) -> tuple[Any, ...]:
                  else base for base in flat)
 
 
-def _managers(model: Any) -> list[tuple[str, Any]]:
+def _managers(model: type[Model]) -> list[tuple[str, Any]]:
     """Managers a historical model needs: those marked ``use_in_migrations = True``,
     and a plain ``Manager`` under the default manager's name when it is not ``objects``."""
     managers: list[tuple[str, Any]] = []

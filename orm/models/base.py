@@ -280,7 +280,7 @@ def _relate(cls: Any, field: Any) -> None:
     if rel.through is not None and not _in_registry(rel.through, cls):
         rel.through = rel.through._meta.label
 
-    def resolve(model: Any) -> None:
+    def resolve(model: type[Model]) -> None:
         rel.model = model
         if field.many_to_many:
             setattr(cls, field.name, ManyToManyDescriptor(rel, reverse=False))
@@ -311,7 +311,7 @@ def _when_registered(cls: Any, reference: Any, operation: Any) -> None:
     apps.lazy_model_operation(operation, apps.reference_key(reference, cls._meta.app_label))
 
 
-def _install_reverse(model: Any, rel: Any) -> None:
+def _install_reverse(model: type[Model], rel: Any) -> None:
     """Register a foreign key's reverse relation on its target and add the accessor."""
     checks.check_reverse_relation(model, rel)
     model._meta.add_related_object(rel)
@@ -339,12 +339,12 @@ def relink_relation(rel: Any, target: Any) -> None:
         _install_reverse(target, rel)
 
 
-def _set_through(model: Any, rel: Any, through: Any) -> None:
+def _set_through(model: type[Model], rel: Any, through: Any) -> None:
     rel.through = through
     _finish_m2m(model, rel)
 
 
-def _finish_m2m(model: Any, rel: Any) -> None:
+def _finish_m2m(model: type[Model], rel: Any) -> None:
     checks.check_reverse_relation(model, rel)
     model._meta.add_related_object(rel)
     if not rel.is_hidden():

@@ -10,13 +10,16 @@ block does not matter to the database.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from orm.abc import Connection
 from orm.db import transaction
 from orm.db.connections import connections
 from orm.exceptions import ProtectedError, RestrictedError
 from orm.signals import post_delete, pre_delete
+
+if TYPE_CHECKING:
+    from orm.models.base import Model
 
 
 def CASCADE(collector: Any, field: Any, sub_objs: list[Any]) -> None:  # noqa: N802 - Django's names
@@ -109,7 +112,7 @@ class Collector:
             fk = through._meta.get_field(source_name)
             self._add_join_rows(_join_rows(through, fk, new))
 
-    def can_fast_delete(self, model: Any) -> bool:
+    def can_fast_delete(self, model: type[Model]) -> bool:
         """Whether rows of ``model`` may go in one DELETE, unloaded: nobody listens to their deletion.
 
         Automatic join models never send delete signals (as Django), so their

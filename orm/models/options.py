@@ -11,6 +11,7 @@ from orm.models.registry import apps as global_apps
 from orm.utils.text import short_repr
 
 if TYPE_CHECKING:
+    from orm.models.base import Model
     from orm.models.deletion import Collector
 
 ORDERING_PATTERN = re.compile(r"^-?(?:[A-Za-z_][A-Za-z0-9_]*)(?:__[A-Za-z0-9_]+)*$")
@@ -172,7 +173,7 @@ class Options:
         if not rel.is_hidden() or rel.many_to_many:
             self._reverse[rel.get_query_name()] = rel
 
-    def forget_relations_from(self, model: Any) -> None:
+    def forget_relations_from(self, model: type[Model]) -> None:
         """Drop the reverse relations ``model`` installed here (it is being unregistered)."""
         gone = [rel for rel in self.related_objects if rel.field.model is model]
         if not gone:

@@ -48,7 +48,7 @@ def _default_db() -> str | None:
     return None if router.routers else "default"
 
 
-def _routed_qs(model: Any, instance: Any) -> QuerySet[Any]:
+def _routed_qs(model: type[Model], instance: Any) -> QuerySet[Any]:
     """The base QuerySet for reading ``model`` related to ``instance`` (Django's ``instance`` hint)."""
     if not router.routers:
         routed: QuerySet[Any] = model._base_manager.using(instance._state.db or "default")
