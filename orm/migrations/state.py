@@ -28,6 +28,7 @@ from orm.models import Model
 from orm.models.manager import BaseManager, Manager
 
 if TYPE_CHECKING:
+    from orm.fields.base import Field
     from orm.models.base import Model
 
 __all__ = ["ModelState", "ProjectState"]
@@ -57,7 +58,7 @@ def _normalize_options(options: dict[str, Any]) -> None:
             del options["unique_together"]
 
 
-def field_with(field: Any, **changes: Any) -> Any:
+def field_with(field: Field, **changes: Any) -> Any:
     """A new unbound field like ``field`` with some constructor arguments changed.
 
     A change to ``NOT_PROVIDED`` removes the argument (``default=NOT_PROVIDED``).
@@ -531,7 +532,7 @@ class ProjectState:
             c for c in state.options["constraints"] if c.name != constraint_name
         ]
 
-    def add_field(self, app_label: str, model_name: str, name: str, field: Any, preserve_default: bool) -> None:
+    def add_field(self, app_label: str, model_name: str, name: str, field: Field, preserve_default: bool) -> None:
         """Add a field; with ``preserve_default=False`` the state keeps it without its default."""
         state = self._edit(app_label, model_name)
         if name in state.fields:
@@ -545,7 +546,7 @@ class ProjectState:
         state.get_field(name)
         del state.fields[name]
 
-    def alter_field(self, app_label: str, model_name: str, name: str, field: Any, preserve_default: bool) -> None:
+    def alter_field(self, app_label: str, model_name: str, name: str, field: Field, preserve_default: bool) -> None:
         """Replace a field by a new definition."""
         state = self._edit(app_label, model_name)
         state.get_field(name)

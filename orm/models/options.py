@@ -11,6 +11,7 @@ from orm.models.registry import apps as global_apps
 from orm.utils.text import short_repr
 
 if TYPE_CHECKING:
+    from orm.fields.base import Field
     from orm.models.base import Model
     from orm.models.deletion import Collector
 
@@ -150,7 +151,7 @@ class Options:
         """``app_label.modelname``."""
         return f"{self.app_label}.{self.model_name}"
 
-    def add_field(self, field: Any, private: bool = False, m2m: bool = False) -> None:
+    def add_field(self, field: Field, private: bool = False, m2m: bool = False) -> None:
         """Register a field (in declaration order; the pk is kept first)."""
         if m2m:
             self.local_many_to_many.append(field)
@@ -258,7 +259,7 @@ class Options:
                 return [link, *rest]
         return []
 
-    def owner_of(self, field: Any) -> Any:
+    def owner_of(self, field: Field) -> Any:
         """The concrete model whose table holds ``field`` (a forward field or reverse relation)."""
         model = field.model
         return model._meta.concrete_model if hasattr(model, "_meta") else self.concrete_model

@@ -28,6 +28,8 @@ from orm.utils.asyncio import ALLOW_ENV, check_async_unsafe, in_event_loop_threa
 from orm.utils.text import short_repr
 
 if TYPE_CHECKING:
+    from orm.fields.base import Field
+    from orm.fields.related import ForeignKey
     from orm.models.base import Model
 
 
@@ -74,7 +76,7 @@ def _check_relation(instance: Any, value: Any) -> None:
 class DeferredAttribute:
     """A concrete field's attribute; loads a deferred (``only``/``defer``) value on access."""
 
-    def __init__(self, field: Any) -> None:
+    def __init__(self, field: Field) -> None:
         self.field = field
 
     def __get__(self, instance: Any, owner: Any = None) -> Any:
@@ -97,7 +99,7 @@ class DeferredAttribute:
 class ForwardManyToOneDescriptor:
     """``book.author``: the related object, cached after the first load."""
 
-    def __init__(self, field: Any) -> None:
+    def __init__(self, field: ForeignKey[Any, Any]) -> None:
         self.field = field
 
     @property
