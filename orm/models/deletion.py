@@ -23,12 +23,12 @@ if TYPE_CHECKING:
     from orm.models.base import Model
 
 
-def CASCADE(collector: Any, field: Field, sub_objs: list[Any]) -> None:  # noqa: N802 - Django's names
+def CASCADE(collector: Collector, field: Field, sub_objs: list[Any]) -> None:  # noqa: N802 - Django's names
     """Delete the objects that point at the deleted ones."""
     collector.collect(sub_objs)
 
 
-def PROTECT(collector: Any, field: Field, sub_objs: list[Any]) -> None:  # noqa: N802
+def PROTECT(collector: Collector, field: Field, sub_objs: list[Any]) -> None:  # noqa: N802
     """Refuse the deletion while objects point at the deleted ones."""
     raise ProtectedError(
         f"Cannot delete some instances of model '{field.remote_field.model.__name__}' because they "
@@ -37,22 +37,22 @@ def PROTECT(collector: Any, field: Field, sub_objs: list[Any]) -> None:  # noqa:
     )
 
 
-def RESTRICT(collector: Any, field: Field, sub_objs: list[Any]) -> None:  # noqa: N802
+def RESTRICT(collector: Collector, field: Field, sub_objs: list[Any]) -> None:  # noqa: N802
     """Like PROTECT, unless the referencing objects are deleted by a CASCADE too."""
     collector.restricted.append((field, sub_objs))
 
 
-def SET_NULL(collector: Any, field: Field, sub_objs: list[Any]) -> None:  # noqa: N802
+def SET_NULL(collector: Collector, field: Field, sub_objs: list[Any]) -> None:  # noqa: N802
     """Set the foreign key to NULL (it must be nullable)."""
     collector.field_updates.append((field, None, sub_objs))
 
 
-def SET_DEFAULT(collector: Any, field: Field, sub_objs: list[Any]) -> None:  # noqa: N802
+def SET_DEFAULT(collector: Collector, field: Field, sub_objs: list[Any]) -> None:  # noqa: N802
     """Set the foreign key to its default."""
     collector.field_updates.append((field, field.get_default(), sub_objs))
 
 
-def DO_NOTHING(collector: Any, field: Field, sub_objs: list[Any]) -> None:  # noqa: N802
+def DO_NOTHING(collector: Collector, field: Field, sub_objs: list[Any]) -> None:  # noqa: N802
     """Leave referencing rows alone (the database constraint decides)."""
 
 
