@@ -238,7 +238,8 @@ class Paginator(BasePaginator):
         return self._compute_count()
 
     def _compute_count(self) -> int:
-        count = getattr(self.object_list, "count", None)
+        # Duck-typed: QuerySet.count(), or a list's count(x), which the checks below refuse.
+        count: Callable[[], Any] | None = getattr(self.object_list, "count", None)
         if callable(count) and not inspect.isbuiltin(count) and _has_no_args(count):
             if hasattr(self.object_list, "acount"):
                 # A QuerySet: name the async paginator, not just QuerySet.acount().
@@ -349,7 +350,8 @@ class BasePage:
     """What ``Page`` and ``AsyncPage`` share: the objects, the number, the paginator."""
 
     def __init__(self, object_list: Any, number: int, paginator: Any) -> None:
-        self.object_list = object_list
+        # Duck-typed (a QuerySet slice, list or tuple), and a list once loaded.
+        self.object_list: Any = object_list
         self.number = number
         self.paginator = paginator
 

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 from orm.dispatch import Signal, receiver
+
+_T = TypeVar("_T")
 
 __all__ = [
     "ModelSignal",
@@ -41,8 +43,8 @@ class ModelSignal(Signal):
     #: global registry when it is imported (this module sits below it).
     default_apps: Any = None
 
-    def _lazy(self, method: Callable[..., Any], apps: Any, receiver: Any, sender: Any,
-              **kwargs: Any) -> Any:
+    def _lazy(self, method: Callable[..., _T], apps: Any, receiver: Any, sender: Any,
+              **kwargs: Any) -> _T | None:
         bound = partial(method, receiver, **kwargs)
         if not isinstance(sender, str):
             return bound(sender)
@@ -61,11 +63,14 @@ class ModelSignal(Signal):
         """Connect ``receiver``; ``sender`` may be a model class or ``"app_label.ModelName"``."""
         self._lazy(super().connect, apps, receiver, sender, weak=weak, dispatch_uid=dispatch_uid)
 
-    def disconnect(self, receiver: Callable[..., Any] | None = None, sender: Any = None,
-                   dispatch_uid: Hashable | None = None, apps: Any = None) -> bool:
+    # Wider than Signal.disconnect's bool, as in Django: with a lazy sender nothing is
+    # disconnected yet, and the answer is None (tests/integration/test_signals.py).
+    def disconnect(  # type: ignore[override]
+        self, receiver: Callable[..., Any] | None = None, sender: Any = None,
+        dispatch_uid: Hashable | None = None, apps: Any = None,
+    ) -> bool | None:
         """Disconnect ``receiver``; returns True if it was connected (None for a lazy sender)."""
-        return self._lazy(super().disconnect, apps, receiver, sender,  # type: ignore[no-any-return]
-                          dispatch_uid=dispatch_uid)
+        return self._lazy(super().disconnect, apps, receiver, sender, dispatch_uid=dispatch_uid)
 
 
 #: Sent by ``Model.__init__`` (and for each row loaded, while it has receivers)

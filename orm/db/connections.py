@@ -110,9 +110,10 @@ class ConnectionHandler:
                 return wrapper
         local = self._local
         if getattr(local, "generation", None) == self._generation:
-            wrapper = local.wrappers.get(alias)
+            wrappers: dict[str, BaseDatabaseWrapper] = local.wrappers
+            wrapper = wrappers.get(alias)
             if wrapper is not None:
-                return wrapper  # type: ignore[no-any-return]
+                return wrapper
         else:
             local.wrappers = {}
             local.generation = self._generation

@@ -170,7 +170,7 @@ class CursorWrapper:
             querylog.record(db.alias, sql, params, many, duration, log)
 
 
-def _bind(wrapper: Any, call: Any) -> Any:
+def _bind(wrapper: Callable[..., Any], call: Any) -> Any:
     def bound(sql: str, params: Any, many: bool, context: Any) -> Any:
         return wrapper(call, sql, params, many, context)
 

@@ -46,15 +46,15 @@ SHARED_WAIT = 30.0
 class BaseDatabaseWrapper:
     """Connection state for one alias on one thread (composed from named parts)."""
 
-    vendor: ClassVar[str] = "unknown"
-    display_name: ClassVar[str] = "unknown"
+    vendor: str = "unknown"
+    display_name: str = "unknown"
     #: internal field type -> column type pattern, formatted with the field's attributes.
-    data_types: ClassVar[dict[str, str]] = {}
+    data_types: dict[str, str] = {}
     #: internal field type -> CHECK pattern (``%(column)s`` is the quoted column).
-    data_type_check_constraints: ClassVar[dict[str, str]] = {}
+    data_type_check_constraints: dict[str, str] = {}
     #: lookup name -> SQL operator pattern with ``%s`` for the right-hand side.
     #: LIKE patterns arrive escaped (``prep_for_like_query``) with ``\`` as escape.
-    operators: ClassVar[dict[str, str]] = {
+    operators: dict[str, str] = {
         "exact": "= %s",
         "iexact": "= UPPER(%s)",
         "contains": "LIKE %s ESCAPE '\\'",
@@ -69,7 +69,7 @@ class BaseDatabaseWrapper:
         "iendswith": "LIKE UPPER(%s) ESCAPE '\\'",
     }
     #: lookup name -> pattern used when the right-hand side is an expression.
-    pattern_ops: ClassVar[dict[str, str]] = {}
+    pattern_ops: dict[str, str] = {}
 
     #: The statement that starts a transaction on the (autocommit) driver connection.
     begin_sql: ClassVar[str] = "BEGIN"

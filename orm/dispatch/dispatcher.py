@@ -19,7 +19,7 @@ import inspect
 import logging
 import threading
 import weakref
-from collections.abc import Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable
 from typing import Any
 
 from asgiref.sync import async_to_sync, iscoroutinefunction, sync_to_async
@@ -213,13 +213,13 @@ class Signal:
         def sync_send() -> Responses:
             return [(r, r(signal=self, sender=sender, **named)) for r in sync_receivers]
 
-        sync_part = sync_to_async(sync_send)() if sync_receivers else _nothing()
+        sync_part: Awaitable[Responses] = sync_to_async(sync_send)() if sync_receivers else _nothing()
         responses, async_responses = await asyncio.gather(
             sync_part,
             asyncio.gather(*(r(signal=self, sender=sender, **named) for r in async_receivers)),
         )
         responses.extend(zip(async_receivers, async_responses, strict=True))
-        return responses  # type: ignore[no-any-return]
+        return responses
 
     async def asend_robust(self, sender: Any, **named: Any) -> Responses:
         """Async :meth:`send_robust`: errors of receivers are logged and returned, not raised."""
@@ -238,13 +238,13 @@ class Signal:
                 responses.append((receiver, response))
             return responses
 
-        sync_part = sync_to_async(sync_send)() if sync_receivers else _nothing()
+        sync_part: Awaitable[Responses] = sync_to_async(sync_send)() if sync_receivers else _nothing()
         responses, async_responses = await asyncio.gather(
             sync_part,
             asyncio.gather(*(self._robust_call(r, sender, named) for r in async_receivers)),
         )
         responses.extend(zip(async_receivers, async_responses, strict=True))
-        return responses  # type: ignore[no-any-return]
+        return responses
 
     async def _robust_call(self, receiver: Callable[..., Any], sender: Any, named: dict[str, Any]) -> Any:
         try:

@@ -15,6 +15,7 @@ import itertools
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypedDict, TypeVar, overload
 
+from orm.abc import Connection
 from orm.exceptions import IntegrityError, ValidationError
 from orm.fields.choices import (
     BaseChoiceIterator,
@@ -289,7 +290,7 @@ class Field(RegisterLookupMixin, Generic[_ST, _GT]):
             return NotImplemented
         if self.creation_counter != other.creation_counter or (self.model is None and other.model is None):
             return self.creation_counter < other.creation_counter
-        if (self.model is None) != (other.model is None):
+        if self.model is None or other.model is None:  # exactly one: both None returned above
             return self.model is None  # fields not on a model first
         mine, theirs = self.model._meta, other.model._meta
         return (mine.app_label, mine.model_name) < (theirs.app_label, theirs.model_name)
@@ -351,18 +352,18 @@ class Field(RegisterLookupMixin, Generic[_ST, _GT]):
         """Values interpolated into the backend's column type pattern."""
         return {"max_length": self.max_length}
 
-    def db_type(self, connection: Any) -> str | None:
+    def db_type(self, connection: Connection) -> str | None:
         """Column type on ``connection`` (``None``: this field has no column)."""
         pattern = connection.data_types.get(self.get_internal_type())
         if pattern is None:
             return None
         return str(pattern % self.db_type_params())
 
-    def rel_db_type(self, connection: Any) -> str | None:
+    def rel_db_type(self, connection: Connection) -> str | None:
         """Column type of a foreign key pointing at this field."""
         return self.db_type(connection)
 
-    def db_check(self, connection: Any) -> str | None:
+    def db_check(self, connection: Connection) -> str | None:
         """CHECK expression for the column (e.g. ``>= 0`` for positive integers)."""
         pattern = connection.data_type_check_constraints.get(self.get_internal_type())
         if pattern is None:
@@ -414,16 +415,16 @@ class Field(RegisterLookupMixin, Generic[_ST, _GT]):
         """Python value used in queries and writes; raise TypeError/ValueError for bad input."""
         return value
 
-    def get_db_prep_value(self, value: Any, connection: Any, prepared: bool = False) -> Any:
+    def get_db_prep_value(self, value: Any, connection: Connection, prepared: bool = False) -> Any:
         """Driver value for ``connection`` (``prepared``: get_prep_value already ran)."""
         if not prepared:
             value = self.get_prep_value(value)
         return value
 
-    def check_write(self, value: Any, connection: Any) -> None:
+    def check_write(self, value: Any, connection: Connection) -> None:
         """Refuse a non-None value the column cannot hold exactly (before every write)."""
 
-    def get_db_prep_save(self, value: Any, connection: Any) -> Any:
+    def get_db_prep_save(self, value: Any, connection: Connection) -> Any:
         """Prepare, check and adapt a value for INSERT/UPDATE."""
         value = self.get_prep_value(value)
         if value is not None:
@@ -448,7 +449,7 @@ class Field(RegisterLookupMixin, Generic[_ST, _GT]):
         """The value to save (``auto_now`` fields set it here)."""
         return getattr(model_instance, self.attname)
 
-    def get_db_converters(self, connection: Any) -> list[Callable[[Any, Any, Any], Any]]:
+    def get_db_converters(self, connection: Connection) -> list[Callable[[Any, Any, Any], Any]]:
         """Converters from the driver's value (``from_db_value`` when defined)."""
         from_db = getattr(self, "from_db_value", None)
         return [from_db] if from_db is not None else []

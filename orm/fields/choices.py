@@ -26,6 +26,9 @@ __all__ = [
     "normalize_choices",
 ]
 
+#: ``choices`` when the class defines no ``__empty__`` label (which may itself be None).
+_NO_EMPTY: Any = object()
+
 
 class ChoicesType(enum.EnumType):
     """Metaclass of :class:`Choices`: takes a label from each member, makes members unique.
@@ -70,7 +73,8 @@ class ChoicesType(enum.EnumType):
     @property
     def choices(cls) -> list[tuple[Any, str]]:
         """``[(value, label), ...]`` for ``choices=`` (``(None, __empty__)`` first if defined)."""
-        empty = [(None, cls.__empty__)] if hasattr(cls, "__empty__") else []
+        label = getattr(cls, "__empty__", _NO_EMPTY)
+        empty = [] if label is _NO_EMPTY else [(None, label)]
         return empty + [(member.value, member.label) for member in cls]  # type: ignore[var-annotated]
 
     @property

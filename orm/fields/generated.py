@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, ClassVar, Never, TypeVar, Unpack
 
+from orm.abc import Connection
 from orm.exceptions import NotSupportedError
 from orm.fields.base import _GT, _ST, NOT_PROVIDED, Field, FieldOptions
 from orm.utils.text import short_repr
@@ -80,19 +81,19 @@ class GeneratedField(Field[_ST, _GT]):
     def db_type_params(self) -> dict[str, Any]:
         return self.output_field.db_type_params()
 
-    def db_type(self, connection: Any) -> str | None:
+    def db_type(self, connection: Connection) -> str | None:
         return self.output_field.db_type(connection)
 
-    def db_check(self, connection: Any) -> str | None:
+    def db_check(self, connection: Connection) -> str | None:
         return None  # the expression decides the value; a CHECK on it belongs in Meta.constraints
 
     def get_prep_value(self, value: Any) -> Any:
         return self.output_field.get_prep_value(value)
 
-    def get_db_prep_value(self, value: Any, connection: Any, prepared: bool = False) -> Any:
+    def get_db_prep_value(self, value: Any, connection: Connection, prepared: bool = False) -> Any:
         return self.output_field.get_db_prep_value(value, connection, prepared)
 
-    def get_db_converters(self, connection: Any) -> list[Callable[[Any, Any, Any], Any]]:
+    def get_db_converters(self, connection: Connection) -> list[Callable[[Any, Any, Any], Any]]:
         return self.output_field.get_db_converters(connection)
 
     def to_python(self, value: Any) -> Any:
@@ -106,7 +107,7 @@ class GeneratedField(Field[_ST, _GT]):
         """Transforms of the output field's class (``__year`` on a generated date)."""
         return self.output_field.get_transform(name)
 
-    def generated_sql(self, connection: Any) -> tuple[str, list[Any]]:
+    def generated_sql(self, connection: Connection) -> tuple[str, list[Any]]:
         """The expression as SQL for ``connection``, columns unqualified."""
         compiler = type(self).expression_compiler
         if compiler is None:  # pragma: no cover - orm.query is always imported with orm

@@ -8,6 +8,7 @@ import uuid
 from typing import Any, Literal, Unpack, overload
 from uuid import UUID
 
+from orm.abc import Connection
 from orm.exceptions import DataError
 from orm.fields.base import _GT, _ST, Expression, Field, FieldOptions
 from orm.utils.text import MAX_SHOWN, short_repr
@@ -81,7 +82,7 @@ class UUIDField(Field[_ST, _GT]):
                 raise self.fail(value, "a UUID") from None
         raise TypeError(f"Field {self.name!r} expected a UUID but got {type(value).__name__} {short_repr(value)}.")
 
-    def get_db_prep_value(self, value: Any, connection: Any, prepared: bool = False) -> Any:
+    def get_db_prep_value(self, value: Any, connection: Connection, prepared: bool = False) -> Any:
         if not prepared:
             value = self.get_prep_value(value)
         if isinstance(value, uuid.UUID):
@@ -179,14 +180,14 @@ class JSONField(Field[_ST, _GT]):
             check_json(value, self.name)
         return value
 
-    def get_db_prep_value(self, value: Any, connection: Any, prepared: bool = False) -> Any:
+    def get_db_prep_value(self, value: Any, connection: Connection, prepared: bool = False) -> Any:
         if not prepared:
             value = self.get_prep_value(value)
         if value is None or hasattr(value, "resolve_expression"):
             return value
         return connection.ops.adapt_json_value(value, self.encoder)
 
-    def from_db_value(self, value: Any, expression: Any, connection: Any) -> Any:
+    def from_db_value(self, value: Any, expression: Any, connection: Connection) -> Any:
         """Decode the stored JSON text."""
         if value is None or not isinstance(value, str | bytes):
             return value
@@ -229,11 +230,11 @@ class BinaryField(Field[_ST, _GT]):
             return bytes(value)
         raise TypeError(f"Field {self.name!r} expected bytes but got {type(value).__name__} {short_repr(value)}.")
 
-    def get_db_prep_value(self, value: Any, connection: Any, prepared: bool = False) -> Any:
+    def get_db_prep_value(self, value: Any, connection: Connection, prepared: bool = False) -> Any:
         if not prepared:
             value = self.get_prep_value(value)
         return connection.ops.adapt_binaryfield_value(value) if value is not None else None
 
-    def from_db_value(self, value: Any, expression: Any, connection: Any) -> Any:
+    def from_db_value(self, value: Any, expression: Any, connection: Connection) -> Any:
         """Return ``bytes`` whatever buffer type the driver gives."""
         return bytes(value) if value is not None else None

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ipaddress
 from typing import Any, Literal, Unpack, overload
 
+from orm.abc import Connection
 from orm.exceptions import DataError, ValidationError
 from orm.fields.base import _GT, _ST, Expression, Field, FieldOptions
 from orm.utils.text import short_repr
@@ -151,7 +152,7 @@ class GenericIPAddressField(Field[_ST, _GT]):
                 pass  # a partial address in a lookup (``__startswith="fe80:"``) stays as given
         return value
 
-    def get_db_prep_value(self, value: Any, connection: Any, prepared: bool = False) -> Any:
+    def get_db_prep_value(self, value: Any, connection: Connection, prepared: bool = False) -> Any:
         if not prepared:
             value = self.get_prep_value(value)
         # As Django: '' is stored as NULL (an inet column has no empty value).
@@ -159,7 +160,7 @@ class GenericIPAddressField(Field[_ST, _GT]):
             return None
         return value
 
-    def check_write(self, value: Any, connection: Any) -> None:
+    def check_write(self, value: Any, connection: Connection) -> None:
         if isinstance(value, str) and value and not (_is_ipv4(value) or _is_ipv6(value)):
             raise DataError(
                 f"Value {short_repr(value)} for field {self.name!r} is not an IPv4 or IPv6 address; "

@@ -7,6 +7,7 @@ import math
 from decimal import Decimal
 from typing import Any, Literal, Unpack, overload
 
+from orm.abc import Connection
 from orm.exceptions import DataError, ValidationError
 from orm.fields.base import _GT, _ST, Expression, Field, FieldOptions
 from orm.utils.text import short_repr, short_str
@@ -68,7 +69,7 @@ class IntegerField(Field[_ST, _GT]):
                 raise self.fail(value, "a number") from None
         raise TypeError(f"Field {self.name!r} expected a number but got {type(value).__name__} {short_repr(value)}.")
 
-    def check_write(self, value: Any, connection: Any) -> None:
+    def check_write(self, value: Any, connection: Connection) -> None:
         if isinstance(value, int):
             low, high = self.range
             if not low <= value <= high:
@@ -199,7 +200,7 @@ class AutoField(IntegerField[_ST, _GT]):
         kwargs.setdefault("primary_key", True)
         super().__init__(*args, **kwargs)  # type: ignore[misc]  # overloads bind concrete self types
 
-    def rel_db_type(self, connection: Any) -> str | None:
+    def rel_db_type(self, connection: Connection) -> str | None:
         return IntegerField().db_type(connection)
 
     def deconstruct(self) -> tuple[str, str, list[Any], dict[str, Any]]:
@@ -228,7 +229,7 @@ class BigAutoField(AutoField[_ST, _GT]):
     def get_internal_type(self) -> str:
         return "BigAutoField"
 
-    def rel_db_type(self, connection: Any) -> str | None:
+    def rel_db_type(self, connection: Connection) -> str | None:
         return BigIntegerField().db_type(connection)
 
 
@@ -251,7 +252,7 @@ class SmallAutoField(AutoField[_ST, _GT]):
     def get_internal_type(self) -> str:
         return "SmallAutoField"
 
-    def rel_db_type(self, connection: Any) -> str | None:
+    def rel_db_type(self, connection: Connection) -> str | None:
         return SmallIntegerField().db_type(connection)
 
 
@@ -358,7 +359,7 @@ class DecimalField(Field[_ST, _GT]):
             raise ValidationError(f"Field {self.name!r}: {short_repr(value)} is not a finite decimal.", code="invalid")
         return result
 
-    def check_write(self, value: Any, connection: Any) -> None:
+    def check_write(self, value: Any, connection: Connection) -> None:
         if isinstance(value, decimal.Decimal):
             quantized = value.quantize(self.quantum, rounding=decimal.ROUND_HALF_EVEN)
             digits = len(quantized.as_tuple().digits)
@@ -370,7 +371,7 @@ class DecimalField(Field[_ST, _GT]):
                     f"(max_digits={self.max_digits}, decimal_places={self.decimal_places})."
                 )
 
-    def get_db_prep_save(self, value: Any, connection: Any) -> Any:
+    def get_db_prep_save(self, value: Any, connection: Connection) -> Any:
         value = self.get_prep_value(value)
         if isinstance(value, decimal.Decimal):
             value = self._quantize_checked(value)
@@ -390,7 +391,7 @@ class DecimalField(Field[_ST, _GT]):
             )
         return quantized
 
-    def get_db_prep_value(self, value: Any, connection: Any, prepared: bool = False) -> Any:
+    def get_db_prep_value(self, value: Any, connection: Connection, prepared: bool = False) -> Any:
         if not prepared:
             value = self.get_prep_value(value)
         if isinstance(value, decimal.Decimal):

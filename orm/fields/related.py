@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Literal, TypeVar, Unpack, overload
 
+from orm.abc import Connection
 from orm.fields.base import _GT, _ST, Expression, Field, FieldOptions
 from orm.utils.text import short_repr
 
@@ -183,7 +184,8 @@ class ForeignKey(Field[_ST, _GT]):
     def target_field(self) -> Field:
         """The field on the target the column points at (its pk by default)."""
         meta = self.remote_field.model._meta
-        return meta.get_field(self.to_field) if self.to_field else meta.pk  # type: ignore[no-any-return]
+        target: Field = meta.get_field(self.to_field) if self.to_field else meta.pk
+        return target
 
     def storage_field(self) -> Field:
         return self.target_field.storage_field()
@@ -194,10 +196,10 @@ class ForeignKey(Field[_ST, _GT]):
     def get_internal_type(self) -> str:
         return "ForeignKey"
 
-    def db_type(self, connection: Any) -> str | None:
+    def db_type(self, connection: Connection) -> str | None:
         return self.target_field.rel_db_type(connection)
 
-    def db_check(self, connection: Any) -> str | None:
+    def db_check(self, connection: Connection) -> str | None:
         return None
 
     def get_prep_value(self, value: Any) -> Any:
@@ -213,15 +215,15 @@ class ForeignKey(Field[_ST, _GT]):
             value = getattr(value, self.target_field.attname)
         return self.target_field.get_prep_value(value)
 
-    def get_db_prep_value(self, value: Any, connection: Any, prepared: bool = False) -> Any:
+    def get_db_prep_value(self, value: Any, connection: Connection, prepared: bool = False) -> Any:
         if not prepared:
             value = self.get_prep_value(value)
         return self.target_field.get_db_prep_value(value, connection, prepared=True)
 
-    def check_write(self, value: Any, connection: Any) -> None:
+    def check_write(self, value: Any, connection: Connection) -> None:
         self.target_field.check_write(value, connection)
 
-    def get_db_converters(self, connection: Any) -> list[Callable[[Any, Any, Any], Any]]:
+    def get_db_converters(self, connection: Connection) -> list[Callable[[Any, Any, Any], Any]]:
         return self.target_field.get_db_converters(connection)
 
     def validate(self, value: Any, model_instance: Any) -> None:
@@ -325,7 +327,7 @@ class ManyToManyField(Field[_ST, _GT]):
     def get_attname(self) -> str:
         return self.name
 
-    def db_type(self, connection: Any) -> str | None:
+    def db_type(self, connection: Connection) -> str | None:
         return None
 
     def contribute_to_class(self, cls: Any, name: str) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 from typing import Any, Literal, Unpack, overload
 
+from orm.abc import Connection
 from orm.exceptions import DataError
 from orm.fields.base import _GT, _ST, Expression, Field, FieldOptions
 from orm.utils import timezone
@@ -101,11 +102,11 @@ class DateField(_AutoNowMixin[_ST, _GT]):
                 raise self.fail(value, "a date in YYYY-MM-DD format") from None
         raise TypeError(f"Field {self.name!r} expected a date but got {type(value).__name__} {short_repr(value)}.")
 
-    def get_db_prep_save(self, value: Any, connection: Any) -> Any:
+    def get_db_prep_save(self, value: Any, connection: Connection) -> Any:
         _refuse_aware(self, value, "date")
         return super().get_db_prep_save(value, connection)
 
-    def get_db_prep_value(self, value: Any, connection: Any, prepared: bool = False) -> Any:
+    def get_db_prep_value(self, value: Any, connection: Connection, prepared: bool = False) -> Any:
         if not prepared:
             value = self.get_prep_value(value)
         if isinstance(value, datetime.date):
@@ -183,7 +184,7 @@ class DateTimeField(_AutoNowMixin[_ST, _GT]):
             )
         return value.replace(tzinfo=None) if value.tzinfo is not None else value
 
-    def get_db_prep_value(self, value: Any, connection: Any, prepared: bool = False) -> Any:
+    def get_db_prep_value(self, value: Any, connection: Connection, prepared: bool = False) -> Any:
         if not prepared:
             value = self.get_prep_value(value)
         if isinstance(value, datetime.datetime):
@@ -234,11 +235,11 @@ class TimeField(_AutoNowMixin[_ST, _GT]):
                 raise self.fail(value, "a time in HH:MM[:SS[.ffffff]] format") from None
         raise TypeError(f"Field {self.name!r} expected a time but got {type(value).__name__} {short_repr(value)}.")
 
-    def get_db_prep_save(self, value: Any, connection: Any) -> Any:
+    def get_db_prep_save(self, value: Any, connection: Connection) -> Any:
         _refuse_aware(self, value, "time")
         return super().get_db_prep_save(value, connection)
 
-    def get_db_prep_value(self, value: Any, connection: Any, prepared: bool = False) -> Any:
+    def get_db_prep_value(self, value: Any, connection: Connection, prepared: bool = False) -> Any:
         if not prepared:
             value = self.get_prep_value(value)
         if isinstance(value, datetime.time):
@@ -290,7 +291,7 @@ class DurationField(Field[_ST, _GT]):
             return value
         raise TypeError(f"Field {self.name!r} expected a timedelta but got {type(value).__name__} {short_repr(value)}.")
 
-    def get_db_prep_value(self, value: Any, connection: Any, prepared: bool = False) -> Any:
+    def get_db_prep_value(self, value: Any, connection: Connection, prepared: bool = False) -> Any:
         if not prepared:
             value = self.get_prep_value(value)
         if isinstance(value, datetime.timedelta):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any, Literal, Unpack, overload
 
+from orm.abc import Connection
 from orm.exceptions import DataError, NotSupportedError, ValidationError
 from orm.fields.base import _GT, _ST, Expression, Field, FieldOptions
 from orm.utils.text import short_repr
@@ -58,7 +59,7 @@ class TextField(Field[_ST, _GT]):
             "convert it explicitly."
         )
 
-    def check_write(self, value: Any, connection: Any) -> None:
+    def check_write(self, value: Any, connection: Connection) -> None:
         if not isinstance(value, str):
             return
         if "\x00" in value:
@@ -104,7 +105,7 @@ class CharField(TextField[_ST, _GT]):
             )
         super().__init__(*args, **kwargs)  # type: ignore[misc]  # overloads bind concrete self types
 
-    def db_type(self, connection: Any) -> str | None:
+    def db_type(self, connection: Connection) -> str | None:
         if self.max_length is not None or self.get_internal_type() != "CharField":
             return super().db_type(connection)
         if not connection.features.supports_unlimited_charfield:

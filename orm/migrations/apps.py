@@ -12,9 +12,13 @@ import importlib
 import importlib.util
 from dataclasses import dataclass
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 from orm.exceptions import ImproperlyConfigured
 from orm.models import registry
+
+if TYPE_CHECKING:
+    from orm.models.base import Model
 
 __all__ = ["AppConfig", "load_apps"]
 
@@ -32,7 +36,7 @@ class AppConfig:
         """The dotted name of the package that holds the app's migration files."""
         return f"{self.name}.migrations"
 
-    def get_models(self) -> list[object]:
+    def get_models(self) -> list[type[Model]]:
         """The models registered under this app's label (join models included)."""
         return list(registry.get_models(self.label))
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from orm.abc import Connection
 from orm.exceptions import DatabaseError
 from orm.migrations.autodetector import MigrationAutodetector
 from orm.migrations.exceptions import IrreversibleError
@@ -56,7 +57,7 @@ def check_missing(loader: MigrationLoader) -> list[str]:
         state.key: state
         for config in loader.app_configs
         for model in config.get_models()
-        if not model._meta.auto_created  # type: ignore[attr-defined]
+        if not model._meta.auto_created
         for state in [ModelState.from_model(model)]
     })
     questioner = NonInteractiveMigrationQuestioner(dry_run=True)
@@ -69,7 +70,7 @@ def check_missing(loader: MigrationLoader) -> list[str]:
     ]
 
 
-def snapshot(connection: Any, tables: Sequence[str] | None = None) -> Snapshot:
+def snapshot(connection: Connection, tables: Sequence[str] | None = None) -> Snapshot:
     """Columns (name -> nullable) and index/constraint names of ``tables`` (default: every table)."""
     introspection = connection.introspection
     names = introspection.table_names() if tables is None else tables
@@ -83,7 +84,7 @@ def snapshot(connection: Any, tables: Sequence[str] | None = None) -> Snapshot:
 
 def check_drift(loader: MigrationLoader) -> list[str]:
     """How the live database differs from what its applied migrations made (introspected)."""
-    connection = loader.connection
+    connection = loader.require_connection()
     applied = [key for key in loader.applied_migrations if key in loader.graph.nodes]
     state = loader.project_state(applied) if applied else ProjectState()
     existing = set(connection.introspection.table_names())
@@ -122,7 +123,7 @@ def _column_drift(table: str, meta: Any, columns: dict[str, bool]) -> list[str]:
     return problems
 
 
-def _type_drift(table: str, meta: Any, types: dict[str, str], connection: Any) -> list[str]:
+def _type_drift(table: str, meta: Any, types: dict[str, str], connection: Connection) -> list[str]:
     """Columns whose type in the database is not the one their field makes."""
     problems: list[str] = []
     for field in meta.local_concrete_fields:
@@ -145,7 +146,7 @@ def normalize_type(name: str) -> str:
     return text.replace(", ", ",").replace(" (", "(")
 
 
-def check_round_trip(connection: Any, apps: Sequence[str]) -> list[str]:
+def check_round_trip(connection: Connection, apps: Sequence[str]) -> list[str]:
     """Apply every migration on the empty database of ``connection``, unapply to zero, apply again.
 
     The database must be a scratch one: it is migrated, emptied and migrated

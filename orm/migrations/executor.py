@@ -32,6 +32,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from typing import Any, TypeVar
 
+from orm.abc import Connection
 from orm.db import transaction
 from orm.exceptions import OperationalError
 from orm.migrations.graph import Key, NodeNotFoundError
@@ -96,7 +97,7 @@ class MigrationExecutor:
     """Plans and runs migrations on one connection (``connections[alias]`` of this thread)."""
 
     def __init__(
-        self, connection: Any, progress_callback: ProgressCallback | None = None,
+        self, connection: Connection, progress_callback: ProgressCallback | None = None,
         apps: Sequence[str] | None = None, lock_timeout: str | None = DEFAULT_LOCK_TIMEOUT,
         lock_retries: int = DEFAULT_LOCK_RETRIES, retry_delay: float = 1.0,
     ) -> None:

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from orm.abc import Connection
 from orm.migrations.migration import Migration
 from orm.migrations.operations import (
     AddConstraint,
@@ -119,7 +120,7 @@ class LintOptions:
     ignore_migrations: set[str] = field(default_factory=set)
 
 
-def lint_migration(migration: Migration, state: ProjectState, connection: Any,
+def lint_migration(migration: Migration, state: ProjectState, connection: Connection,
                    options: LintOptions | None = None) -> list[Finding]:
     """The findings of ``migration``, whose state before it is ``state`` (changed in place).
 
@@ -147,7 +148,7 @@ def lint_migration(migration: Migration, state: ProjectState, connection: Any,
 
 
 def _check(operation: Operation, migration: Migration, state: ProjectState, created: set[str],
-           connection: Any) -> Iterator[tuple[str, str]]:
+           connection: Connection) -> Iterator[tuple[str, str]]:
     """``(code, message)`` of each rule ``operation`` breaks."""
     if isinstance(operation, SeparateDatabaseAndState):
         # Only the database half touches the database.
@@ -172,7 +173,7 @@ def _check(operation: Operation, migration: Migration, state: ProjectState, crea
 
 
 def _schema_rules(operation: Operation, migration: Migration, state: ProjectState,
-                  connection: Any) -> Iterator[tuple[str, str]]:
+                  connection: Connection) -> Iterator[tuple[str, str]]:
     app = migration.app_label
     if isinstance(operation, AddField):
         yield from _new_column(operation.model_name, operation.name, operation.field)
@@ -204,7 +205,7 @@ def _new_column(model: str, name: str, new: Any) -> Iterator[tuple[str, str]]:
         yield "M002", f"the index of {model}.{name} is built without CONCURRENTLY"
 
 
-def _changed_column(model: str, name: str, old: Any, new: Any, connection: Any) -> Iterator[tuple[str, str]]:
+def _changed_column(model: str, name: str, old: Any, new: Any, connection: Connection) -> Iterator[tuple[str, str]]:
     old_type, new_type = old.db_type(connection), new.db_type(connection)
     if old_type != new_type and not _widens(old_type, new_type):
         yield "M003", f"{model}.{name} changes type from {old_type} to {new_type}"

@@ -16,14 +16,18 @@ import pkgutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
+from orm.abc import Connection
 from orm.conf import load_project_settings
 from orm.migrations.apps import AppConfig, load_apps
 from orm.migrations.graph import Key, MigrationGraph, NodeNotFoundError
 from orm.migrations.migration import Migration
 from orm.migrations.recorder import MigrationRecorder
 from orm.migrations.state import ProjectState
+
+if TYPE_CHECKING:
+    from orm.migrations.editor import MigrationSchemaEditor
 
 __all__ = [
     "AmbiguityError",
@@ -79,7 +83,7 @@ class MigrationLoader:
     """
 
     def __init__(
-        self, connection: Any, load: bool = True, ignore_no_migrations: bool = False,
+        self, connection: Connection | None, load: bool = True, ignore_no_migrations: bool = False,
         replace_migrations: bool = True, apps: Sequence[str] | None = None,
     ) -> None:
         self.connection = connection
@@ -320,6 +324,15 @@ class MigrationLoader:
         if self.connection is not None:
             self.check_consistent_history()
 
+    def require_connection(self) -> Connection:
+        """The connection this loader reads, for the steps that need one."""
+        if self.connection is None:
+            raise ValueError(
+                "This MigrationLoader was built without a database connection; pass one, "
+                "as MigrationLoader(connections[alias]), to read or write the schema."
+            )
+        return self.connection
+
     def collect_sql(self, plan: list[tuple[Migration, bool]]) -> list[str]:
         """The SQL ``plan`` would run, as the schema editor writes it (nothing runs).
 
@@ -327,8 +340,12 @@ class MigrationLoader:
         """
         statements: list[str] = []
         state: ProjectState | None = None
+        connection = self.require_connection()
         for migration, backwards in plan:
-            with self.connection.schema_editor(collect_sql=True, atomic=migration.atomic) as editor:
+            with connection.schema_editor(collect_sql=True, atomic=migration.atomic) as opened:
+                # The abc protocol names what the layers below use; every backend's
+                # editor (BaseDatabaseSchemaEditor) also has what migrations need.
+                editor = cast("MigrationSchemaEditor", opened)
                 if state is None:
                     state = self.project_state((migration.app_label, migration.name), at_end=False)
                 if backwards:

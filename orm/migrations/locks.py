@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from orm.abc import Connection
 from orm.exceptions import DatabaseError
 
 __all__ = [
@@ -302,7 +303,7 @@ def costs_by_operation(vendor: str, collected: list[str]) -> list[OperationCost]
     return operations
 
 
-def row_estimates(connection: Any, names: set[str]) -> dict[str, int | None]:
+def row_estimates(connection: Connection, names: set[str]) -> dict[str, int | None]:
     """Rows in each existing table of ``names`` (None: not known); tables that do not exist are left out.
 
     PostgreSQL: ``pg_class.reltuples`` (-1, never analyzed, gives None);
@@ -336,7 +337,7 @@ def _pg_estimates(cursor: Any, names: list[str]) -> dict[str, int | None]:
     return estimates
 
 
-def index_tables(connection: Any, names: set[str]) -> dict[str, str]:
+def index_tables(connection: Connection, names: set[str]) -> dict[str, str]:
     """The table of each index in ``names`` that exists (PostgreSQL); ``{}`` when unreachable."""
     if not names or connection.vendor != "postgresql":
         return {}
@@ -366,7 +367,7 @@ class Estimates:
     column_types: dict[tuple[str, str], str] = field(default_factory=dict)
 
     @classmethod
-    def gather(cls, connection: Any, costs: list[StatementCost]) -> Estimates:
+    def gather(cls, connection: Connection, costs: list[StatementCost]) -> Estimates:
         """Ask ``connection`` (None: no database) about every table and index ``costs`` name."""
         if connection is None:
             return cls()
@@ -378,7 +379,7 @@ class Estimates:
                    column_types(connection, columns))
 
 
-def column_types(connection: Any, columns: set[tuple[str, str]]) -> dict[tuple[str, str], str]:
+def column_types(connection: Connection, columns: set[tuple[str, str]]) -> dict[tuple[str, str], str]:
     """The current type of each existing ``(table, column)`` (PostgreSQL); ``{}`` when unreachable."""
     if not columns or connection.vendor != "postgresql":
         return {}

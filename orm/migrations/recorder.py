@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+from orm.abc import Connection
 from orm.fields import BigAutoField, CharField, DateTimeField
 from orm.models import Apps, Model
 
@@ -53,7 +54,7 @@ class MigrationRecorder:
 
     Migration = MigrationRecord
 
-    def __init__(self, connection: Any) -> None:
+    def __init__(self, connection: Connection) -> None:
         self.connection = connection
 
     @property

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from orm.fields.related import RECURSIVE_RELATIONSHIP_CONSTANT
 
 if TYPE_CHECKING:
+    from orm.fields.base import Field
     from orm.migrations.state import ModelState, ProjectState
 
 ModelKey = tuple[str, str]
@@ -43,7 +44,7 @@ class FieldReference(NamedTuple):
 
 
 def field_references(
-    model_key: ModelKey, field: Any, reference_key: ModelKey, reference_field_name: str | None = None,
+    model_key: ModelKey, field: Field, reference_key: ModelKey, reference_field_name: str | None = None,
 ) -> FieldReference | None:
     """How ``field`` (on model ``model_key``) refers to model ``reference_key``, or None.
 

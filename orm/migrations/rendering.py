@@ -39,18 +39,19 @@ from orm.models.registry import Apps
 
 if TYPE_CHECKING:
     from orm.migrations.state import ModelState
+    from orm.models.base import Model
 
 
-def _key(model: Any) -> ModelKey:
+def _key(model: type[Model]) -> ModelKey:
     return model._meta.app_label, model._meta.model_name
 
 
-def _relation_fields(model: Any) -> list[Any]:
+def _relation_fields(model: type[Model]) -> list[Any]:
     meta = model._meta
     return [f for f in (*meta.local_fields, *meta.local_many_to_many) if f.remote_field is not None]
 
 
-def _targets(model: Any) -> set[Any]:
+def _targets(model: type[Model]) -> set[Any]:
     """Model classes the relations of ``model`` point at (targets and join models)."""
     found: set[Any] = set()
     for field in _relation_fields(model):
@@ -61,7 +62,7 @@ def _targets(model: Any) -> set[Any]:
     return found
 
 
-def _neighbours(model: Any) -> set[ModelKey]:
+def _neighbours(model: type[Model]) -> set[ModelKey]:
     """Keys of the models ``model`` points at and of those pointing at it (join models
     stand for the model that declares the many-to-many field)."""
     keys = {_key(target) for target in _targets(model) if not target._meta.auto_created}
@@ -72,7 +73,7 @@ def _neighbours(model: Any) -> set[ModelKey]:
     return keys
 
 
-def _auto_throughs(model: Any) -> list[Any]:
+def _auto_throughs(model: type[Model]) -> list[Any]:
     throughs = []
     for field in model._meta.local_many_to_many:
         through = field.remote_field.through

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from orm.exceptions import FieldError
 from orm.fields import NOT_PROVIDED, deep_deconstruct
@@ -26,6 +26,10 @@ from orm.migrations.renaming import rename_field_in_options
 from orm.migrations.rendering import StateApps
 from orm.models import Model
 from orm.models.manager import BaseManager, Manager
+
+if TYPE_CHECKING:
+    from orm.fields.base import Field
+    from orm.models.base import Model
 
 __all__ = ["ModelState", "ProjectState"]
 
@@ -54,7 +58,7 @@ def _normalize_options(options: dict[str, Any]) -> None:
             del options["unique_together"]
 
 
-def field_with(field: Any, **changes: Any) -> Any:
+def field_with(field: Field, **changes: Any) -> Any:
     """A new unbound field like ``field`` with some constructor arguments changed.
 
     A change to ``NOT_PROVIDED`` removes the argument (``default=NOT_PROVIDED``).
@@ -86,7 +90,7 @@ class ModelState:
     ) -> None:
         self.app_label = app_label
         self.name = name
-        self.fields: dict[str, Any] = dict(fields.items() if isinstance(fields, Mapping) else fields)
+        self.fields: dict[str, Any] = dict(fields)
         self.options: dict[str, Any] = dict(options or {})
         self.options.setdefault("indexes", [])
         self.options.setdefault("constraints", [])
@@ -177,7 +181,7 @@ class ModelState:
 
     # -- building ----------------------------------------------------------------
     @classmethod
-    def from_model(cls, model: Any) -> ModelState:
+    def from_model(cls, model: type[Model]) -> ModelState:
         """The state of a model class: its own fields (cloned), options, bases and managers."""
         meta = model._meta
         options: dict[str, Any] = {}
@@ -271,7 +275,7 @@ class ModelState:
         return f"<ModelState: '{self.app_label}.{self.name}'>"
 
 
-def _flat_bases(model: Any) -> tuple[Any, ...]:
+def _flat_bases(model: type[Model]) -> tuple[Any, ...]:
     """Bases of ``model`` with abstract models replaced by their own bases (their
     fields are already the model's), ordered as in the MRO; at least ``orm.Model``."""
 
@@ -290,7 +294,7 @@ def _flat_bases(model: Any) -> tuple[Any, ...]:
                  else base for base in flat)
 
 
-def _managers(model: Any) -> list[tuple[str, Any]]:
+def _managers(model: type[Model]) -> list[tuple[str, Any]]:
     """Managers a historical model needs: those marked ``use_in_migrations = True``,
     and a plain ``Manager`` under the default manager's name when it is not ``objects``."""
     managers: list[tuple[str, Any]] = []
@@ -539,7 +543,7 @@ class ProjectState:
             c for c in state.options["constraints"] if c.name != constraint_name
         ]
 
-    def add_field(self, app_label: str, model_name: str, name: str, field: Any, preserve_default: bool) -> None:
+    def add_field(self, app_label: str, model_name: str, name: str, field: Field, preserve_default: bool) -> None:
         """Add a field; with ``preserve_default=False`` the state keeps it without its default."""
         state = self._edit(app_label, model_name)
         if name in state.fields:
@@ -553,7 +557,7 @@ class ProjectState:
         state.get_field(name)
         del state.fields[name]
 
-    def alter_field(self, app_label: str, model_name: str, name: str, field: Any, preserve_default: bool) -> None:
+    def alter_field(self, app_label: str, model_name: str, name: str, field: Field, preserve_default: bool) -> None:
         """Replace a field by a new definition."""
         state = self._edit(app_label, model_name)
         state.get_field(name)

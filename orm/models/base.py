@@ -280,7 +280,7 @@ def _relate(cls: Any, field: Any) -> None:
     if rel.through is not None and not _in_registry(rel.through, cls):
         rel.through = rel.through._meta.label
 
-    def resolve(model: Any) -> None:
+    def resolve(model: type[Model]) -> None:
         rel.model = model
         if field.many_to_many:
             setattr(cls, field.name, ManyToManyDescriptor(rel, reverse=False))
@@ -311,7 +311,7 @@ def _when_registered(cls: Any, reference: Any, operation: Any) -> None:
     apps.lazy_model_operation(operation, apps.reference_key(reference, cls._meta.app_label))
 
 
-def _install_reverse(model: Any, rel: Any) -> None:
+def _install_reverse(model: type[Model], rel: Any) -> None:
     """Register a foreign key's reverse relation on its target and add the accessor."""
     checks.check_reverse_relation(model, rel)
     model._meta.add_related_object(rel)
@@ -339,12 +339,12 @@ def relink_relation(rel: Any, target: Any) -> None:
         _install_reverse(target, rel)
 
 
-def _set_through(model: Any, rel: Any, through: Any) -> None:
+def _set_through(model: type[Model], rel: Any, through: Any) -> None:
     rel.through = through
     _finish_m2m(model, rel)
 
 
-def _finish_m2m(model: Any, rel: Any) -> None:
+def _finish_m2m(model: type[Model], rel: Any) -> None:
     checks.check_reverse_relation(model, rel)
     model._meta.add_related_object(rel)
     if not rel.is_hidden():
@@ -381,13 +381,16 @@ class Model(metaclass=ModelBase):
     _default_manager: ClassVar[Any]
     DoesNotExist: ClassVar[type[ObjectDoesNotExist]]
     MultipleObjectsReturned: ClassVar[type[MultipleObjectsReturned]]
+
+    # vars(self), not self.__dict__, throughout: the same dict, but pyright reads
+    # __dict__ on an instance of a class with a metaclass as a read-only mappingproxy.
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         cls = type(self)
         if pre_init.receivers:
             pre_init.send(sender=cls, args=args, kwargs=kwargs)
         meta = self._meta
         self._state = ModelState()
-        data = self.__dict__
+        data = vars(self)
         fields = meta.concrete_fields
         if len(args) > len(fields):
             raise IndexError("Number of args exceeds number of fields")
@@ -436,7 +439,9 @@ class Model(metaclass=ModelBase):
         state.db = db
         state.adding = False
         data["_state"] = state
-        obj.__dict__ = data
+        # pyright types an instance's __dict__ of a class with a metaclass as the
+        # metaclass's read-only mappingproxy; at run time it is the instance dict.
+        obj.__dict__ = data  # pyright: ignore[reportAttributeAccessIssue]
         return obj
 
     # -- identity ------------------------------------------------------------------------
@@ -472,12 +477,12 @@ class Model(metaclass=ModelBase):
         return f"<{type(self).__name__}: {self}>"
 
     def __reduce__(self) -> Any:
-        data = {k: v for k, v in self.__dict__.items() if k != "_state"}
+        data = {k: v for k, v in vars(self).items() if k != "_state"}
         return _unpickle, (self._meta.label,), (data, self._state.db, self._state.adding)
 
     def __setstate__(self, state: Any) -> None:
         data, db, adding = state
-        self.__dict__.update(data)
+        vars(self).update(data)
         self._state = ModelState(db, adding)
 
     # -- persistence -----------------------------------------------------------------------
@@ -493,8 +498,8 @@ class Model(metaclass=ModelBase):
                     f"{operation}() prohibited to prevent data loss due to unsaved related object "
                     f"'{field.name}'."
                 )
-            if self.__dict__.get(field.attname) in (None, ""):
-                self.__dict__[field.attname] = getattr(obj, field.target_field.attname)
+            if vars(self).get(field.attname) in (None, ""):
+                vars(self)[field.attname] = getattr(obj, field.target_field.attname)
 
     def save(self, force_insert: bool = False, force_update: bool = False, using: str | None = None,
              update_fields: Any = None) -> None:
@@ -539,7 +544,7 @@ class Model(metaclass=ModelBase):
 
     def _loaded_field_names(self) -> frozenset[str] | None:
         """The loaded non-pk fields when some are deferred, else None (save everything)."""
-        data = self.__dict__
+        data = vars(self)
         fields = [f for f in self._meta.concrete_fields if not f.primary_key]
         if all(f.attname in data for f in fields):
             return None
@@ -620,11 +625,11 @@ class Model(metaclass=ModelBase):
         collector = self._meta.new_collector(using or self._write_db())
         collector.origin = self
         collector.collect([self])
-        return collector.delete()  # type: ignore[no-any-return]
+        return collector.delete()
 
     def get_deferred_fields(self) -> set[str]:
         """The attnames of the concrete fields not loaded on this instance (``only()``/``defer()``)."""
-        data = self.__dict__
+        data = vars(self)
         return {f.attname for f in self._meta.concrete_fields if f.attname not in data}
 
     def refresh_from_db(self, using: str | None = None, fields: Any = None, from_queryset: Any = None) -> None:
@@ -641,7 +646,7 @@ class Model(metaclass=ModelBase):
         """
         check_async_unsafe("Model.refresh_from_db()", "arefresh_from_db()")
         if fields is None:
-            self.__dict__.pop("_prefetched_objects_cache", None)
+            vars(self).pop("_prefetched_objects_cache", None)
         else:
             fields = self._refresh_fields(fields)
             if not fields:
@@ -667,7 +672,7 @@ class Model(metaclass=ModelBase):
                 f"write fields=[{fields!r}]."
             )
         names: set[str] = set(fields)
-        prefetched = self.__dict__.get("_prefetched_objects_cache", {})
+        prefetched = vars(self).get("_prefetched_objects_cache", {})
         for name in list(names):
             if name in prefetched:
                 del prefetched[name]
@@ -683,13 +688,13 @@ class Model(metaclass=ModelBase):
     def _copy_refreshed(self, db_instance: Any, fields: set[str] | None) -> None:
         """Copy the loaded values of ``db_instance`` and drop stale cached relations."""
         meta = self._meta
-        loaded = db_instance.__dict__
+        loaded = vars(db_instance)
         cache = self._state.fields_cache
         db_cache = db_instance._state.fields_cache
         for field in meta.concrete_fields:
             if field.attname not in loaded:
                 continue
-            self.__dict__[field.attname] = loaded[field.attname]
+            vars(self)[field.attname] = loaded[field.attname]
             if field.is_relation:
                 if field.name in db_cache:  # from_queryset used select_related
                     cache[field.name] = db_cache[field.name]
@@ -714,7 +719,7 @@ class Model(metaclass=ModelBase):
             if (field.blank and raw in field.empty_values) or isinstance(raw, DatabaseDefault) or field.generated:
                 continue  # as Django: blank, left to the database's default, or computed by it
             try:
-                self.__dict__[field.attname] = field.clean(raw, self)
+                vars(self)[field.attname] = field.clean(raw, self)
             except ValidationError as error:
                 errors[field.name] = error.messages
         if errors:

@@ -12,12 +12,16 @@ files and compare.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from orm.query.q import Q
 from orm.query.query import Query
 from orm.sql.compiler import DDLCompiler
 from orm.utils.identifiers import check_alias
+
+if TYPE_CHECKING:
+    from orm.backends.base.schema import BaseDatabaseSchemaEditor
+    from orm.models.base import Model
 
 _PLACEHOLDER = re.compile(r"%%|%s")
 
@@ -37,7 +41,7 @@ class Index:
         self.name = name
         self.condition = condition
 
-    def get_name(self, model: Any, schema_editor: Any) -> str:
+    def get_name(self, model: type[Model], schema_editor: BaseDatabaseSchemaEditor) -> str:
         """The name given, or the one generated for ``model`` on the editor's backend.
 
         A generated name is not stored: it depends on the backend's name
@@ -47,7 +51,7 @@ class Index:
             return self.name
         return str(schema_editor.make_name(model._meta.db_table, self.columns(model)[0], "idx"))
 
-    def columns(self, model: Any) -> tuple[list[str], list[str]]:
+    def columns(self, model: type[Model]) -> tuple[list[str], list[str]]:
         """(columns, orders) of the indexed fields."""
         columns, orders = [], []
         for name in self.fields:
@@ -56,7 +60,7 @@ class Index:
             orders.append(" DESC" if descending else "")
         return columns, orders
 
-    def create_sql(self, model: Any, schema_editor: Any) -> str:
+    def create_sql(self, model: type[Model], schema_editor: BaseDatabaseSchemaEditor) -> str:
         """CREATE INDEX statement."""
         columns, orders = self.columns(model)
         condition = _condition_sql(model, self.condition, schema_editor) if self.condition else ""
@@ -99,11 +103,11 @@ class BaseConstraint:
         check_alias(name)
         self.name = name
 
-    def constraint_sql(self, model: Any, schema_editor: Any) -> str | None:
+    def constraint_sql(self, model: type[Model], schema_editor: BaseDatabaseSchemaEditor) -> str | None:
         """Inline ``CONSTRAINT ...`` for CREATE TABLE, or None to use create_sql()."""
         raise NotImplementedError
 
-    def create_sql(self, model: Any, schema_editor: Any) -> str:
+    def create_sql(self, model: type[Model], schema_editor: BaseDatabaseSchemaEditor) -> str:
         """A separate statement creating the constraint."""
         raise NotImplementedError
 
@@ -135,13 +139,13 @@ class UniqueConstraint(BaseConstraint):
         self.fields = list(fields)
         self.condition = condition
 
-    def constraint_sql(self, model: Any, schema_editor: Any) -> str | None:
+    def constraint_sql(self, model: type[Model], schema_editor: BaseDatabaseSchemaEditor) -> str | None:
         if self.condition is not None:
             return None
         columns = ", ".join(schema_editor.quote_name(model._meta.get_field(f).column) for f in self.fields)
         return f"CONSTRAINT {schema_editor.quote_name(self.name)} UNIQUE ({columns})"
 
-    def create_sql(self, model: Any, schema_editor: Any) -> str:
+    def create_sql(self, model: type[Model], schema_editor: BaseDatabaseSchemaEditor) -> str:
         columns = [model._meta.get_field(f).column for f in self.fields]
         return str(schema_editor.index_sql(model, columns, "uniq", name=self.name, unique=True,
                                            condition=_condition_sql(model, self.condition, schema_editor)))
@@ -168,7 +172,7 @@ class CheckConstraint(BaseConstraint):
             raise TypeError("CheckConstraint needs condition=Q(...).")
         self.condition = condition
 
-    def constraint_sql(self, model: Any, schema_editor: Any) -> str | None:
+    def constraint_sql(self, model: type[Model], schema_editor: BaseDatabaseSchemaEditor) -> str | None:
         sql = _condition_sql(model, self.condition, schema_editor)
         return f"CONSTRAINT {schema_editor.quote_name(self.name)} CHECK ({sql})"
 
@@ -189,7 +193,7 @@ def _path(obj: Any) -> str:
     return f"{klass.__module__}.{klass.__qualname__}"
 
 
-def _condition_sql(model: Any, condition: Q | None, schema_editor: Any) -> str:
+def _condition_sql(model: type[Model], condition: Q | None, schema_editor: BaseDatabaseSchemaEditor) -> str:
     """Compile ``condition`` against ``model`` with literals inlined (DDL takes no parameters)."""
     if condition is None:
         return ""

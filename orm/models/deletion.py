@@ -10,20 +10,25 @@ block does not matter to the database.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from orm.abc import Connection
 from orm.db import transaction
 from orm.db.connections import connections
 from orm.exceptions import ProtectedError, RestrictedError
 from orm.signals import post_delete, pre_delete
 
+if TYPE_CHECKING:
+    from orm.fields.base import Field
+    from orm.models.base import Model
 
-def CASCADE(collector: Any, field: Any, sub_objs: list[Any]) -> None:  # noqa: N802 - Django's names
+
+def CASCADE(collector: Collector, field: Field, sub_objs: list[Any]) -> None:  # noqa: N802 - Django's names
     """Delete the objects that point at the deleted ones."""
     collector.collect(sub_objs)
 
 
-def PROTECT(collector: Any, field: Any, sub_objs: list[Any]) -> None:  # noqa: N802
+def PROTECT(collector: Collector, field: Field, sub_objs: list[Any]) -> None:  # noqa: N802
     """Refuse the deletion while objects point at the deleted ones."""
     raise ProtectedError(
         f"Cannot delete some instances of model '{field.remote_field.model.__name__}' because they "
@@ -32,22 +37,22 @@ def PROTECT(collector: Any, field: Any, sub_objs: list[Any]) -> None:  # noqa: N
     )
 
 
-def RESTRICT(collector: Any, field: Any, sub_objs: list[Any]) -> None:  # noqa: N802
+def RESTRICT(collector: Collector, field: Field, sub_objs: list[Any]) -> None:  # noqa: N802
     """Like PROTECT, unless the referencing objects are deleted by a CASCADE too."""
     collector.restricted.append((field, sub_objs))
 
 
-def SET_NULL(collector: Any, field: Any, sub_objs: list[Any]) -> None:  # noqa: N802
+def SET_NULL(collector: Collector, field: Field, sub_objs: list[Any]) -> None:  # noqa: N802
     """Set the foreign key to NULL (it must be nullable)."""
     collector.field_updates.append((field, None, sub_objs))
 
 
-def SET_DEFAULT(collector: Any, field: Any, sub_objs: list[Any]) -> None:  # noqa: N802
+def SET_DEFAULT(collector: Collector, field: Field, sub_objs: list[Any]) -> None:  # noqa: N802
     """Set the foreign key to its default."""
     collector.field_updates.append((field, field.get_default(), sub_objs))
 
 
-def DO_NOTHING(collector: Any, field: Any, sub_objs: list[Any]) -> None:  # noqa: N802
+def DO_NOTHING(collector: Collector, field: Field, sub_objs: list[Any]) -> None:  # noqa: N802
     """Leave referencing rows alone (the database constraint decides)."""
 
 
@@ -108,7 +113,7 @@ class Collector:
             fk = through._meta.get_field(source_name)
             self._add_join_rows(_join_rows(through, fk, new))
 
-    def can_fast_delete(self, model: Any) -> bool:
+    def can_fast_delete(self, model: type[Model]) -> bool:
         """Whether rows of ``model`` may go in one DELETE, unloaded: nobody listens to their deletion.
 
         Automatic join models never send delete signals (as Django), so their
@@ -195,7 +200,7 @@ def _join_rows(through: Any, fk: Any, objs: list[Any]) -> Any:
     return through._base_manager.filter(**{f"{fk.attname}__in": keys})
 
 
-def _delete_query(qs: Any, connection: Any) -> int:
+def _delete_query(qs: Any, connection: Connection) -> int:
     from orm.exceptions import EmptyResultSet
     from orm.sql.dml import SQLDeleteCompiler
 

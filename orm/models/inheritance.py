@@ -28,7 +28,7 @@ def concrete_parents(parents: list[Any]) -> list[Any]:
     return found
 
 
-def _declared_link(field: Any, parent: Any) -> bool:
+def _declared_link(field: Field, parent: Any) -> bool:
     """Whether ``field`` is a ``parent_link=True`` one-to-one declared towards ``parent``."""
     if not isinstance(field, OneToOneField) or not field.remote_field.parent_link:
         return False

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from orm.exceptions import FieldDoesNotExist, FieldError
 from orm.models.registry import Apps
 from orm.models.registry import apps as global_apps
 from orm.utils.text import short_repr
+
+if TYPE_CHECKING:
+    from orm.fields.base import Field
+    from orm.models.base import Model
+    from orm.models.deletion import Collector
 
 ORDERING_PATTERN = re.compile(r"^-?(?:[A-Za-z_][A-Za-z0-9_]*)(?:__[A-Za-z0-9_]+)*$")
 DEFAULT_NAMES = frozenset({
@@ -146,7 +151,7 @@ class Options:
         """``app_label.modelname``."""
         return f"{self.app_label}.{self.model_name}"
 
-    def add_field(self, field: Any, private: bool = False, m2m: bool = False) -> None:
+    def add_field(self, field: Field, private: bool = False, m2m: bool = False) -> None:
         """Register a field (in declaration order; the pk is kept first)."""
         if m2m:
             self.local_many_to_many.append(field)
@@ -169,7 +174,7 @@ class Options:
         if not rel.is_hidden() or rel.many_to_many:
             self._reverse[rel.get_query_name()] = rel
 
-    def forget_relations_from(self, model: Any) -> None:
+    def forget_relations_from(self, model: type[Model]) -> None:
         """Drop the reverse relations ``model`` installed here (it is being unregistered)."""
         gone = [rel for rel in self.related_objects if rel.field.model is model]
         if not gone:
@@ -254,7 +259,7 @@ class Options:
                 return [link, *rest]
         return []
 
-    def owner_of(self, field: Any) -> Any:
+    def owner_of(self, field: Field) -> Any:
         """The concrete model whose table holds ``field`` (a forward field or reverse relation)."""
         model = field.model
         return model._meta.concrete_model if hasattr(model, "_meta") else self.concrete_model
@@ -330,7 +335,7 @@ class Options:
             names |= set(parent._meta.query_names())
         return sorted(names)
 
-    def new_collector(self, using: str) -> Any:
+    def new_collector(self, using: str) -> Collector:
         """A deletion collector (``QuerySet.delete`` reaches the models layer through this)."""
         from orm.models.deletion import Collector
 

@@ -18,7 +18,10 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from orm.models.base import Model
 
 ModelKey = tuple[str, str]
 
@@ -53,7 +56,7 @@ class Apps:
         self._lock = threading.RLock()
 
     # -- registration ----------------------------------------------------------------
-    def register_model(self, app_label: str, model: Any) -> None:
+    def register_model(self, app_label: str, model: type[Model]) -> None:
         """Record ``model`` under ``app_label`` and run the operations waiting for it.
 
         Raises ``RuntimeError`` when ``check_conflicts`` is on and another
@@ -146,7 +149,7 @@ class Apps:
             return
         first, *rest = model_keys
 
-        def apply_next(model: Any) -> None:
+        def apply_next(model: type[Model]) -> None:
             self.lazy_model_operation(partial(function, model), *rest)
 
         key = (first[0], first[1].lower())
@@ -157,7 +160,7 @@ class Apps:
                 return
         apply_next(model)
 
-    def do_pending_operations(self, model: Any) -> None:
+    def do_pending_operations(self, model: type[Model]) -> None:
         """Run (and forget) the operations that waited for ``model``."""
         key = (model._meta.app_label, model._meta.model_name)
         with self._lock:
@@ -186,7 +189,7 @@ class Apps:
 apps = Apps()
 
 
-def register(model: Any) -> None:
+def register(model: type[Model]) -> None:
     """Record a model in the global registry (see :meth:`Apps.register_model`)."""
     apps.register_model(model._meta.app_label, model)
 

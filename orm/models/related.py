@@ -28,6 +28,8 @@ from orm.utils.asyncio import ALLOW_ENV, check_async_unsafe, in_event_loop_threa
 from orm.utils.text import short_repr
 
 if TYPE_CHECKING:
+    from orm.fields.base import Field
+    from orm.fields.related import ForeignKey
     from orm.models.base import Model
 
 
@@ -48,10 +50,11 @@ def _default_db() -> str | None:
     return None if router.routers else "default"
 
 
-def _routed_qs(model: Any, instance: Any) -> QuerySet[Any]:
+def _routed_qs(model: type[Model], instance: Any) -> QuerySet[Any]:
     """The base QuerySet for reading ``model`` related to ``instance`` (Django's ``instance`` hint)."""
     if not router.routers:
-        return model._base_manager.using(instance._state.db or "default")  # type: ignore[no-any-return]
+        routed: QuerySet[Any] = model._base_manager.using(instance._state.db or "default")
+        return routed
     qs: QuerySet[Any] = model._base_manager.all()
     qs._hints = {"instance": instance}
     return qs
@@ -73,7 +76,7 @@ def _check_relation(instance: Any, value: Any) -> None:
 class DeferredAttribute:
     """A concrete field's attribute; loads a deferred (``only``/``defer``) value on access."""
 
-    def __init__(self, field: Any) -> None:
+    def __init__(self, field: Field) -> None:
         self.field = field
 
     def __get__(self, instance: Any, owner: Any = None) -> Any:
@@ -96,7 +99,7 @@ class DeferredAttribute:
 class ForwardManyToOneDescriptor:
     """``book.author``: the related object, cached after the first load."""
 
-    def __init__(self, field: Any) -> None:
+    def __init__(self, field: ForeignKey[Any, Any]) -> None:
         self.field = field
 
     @property

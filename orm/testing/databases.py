@@ -248,6 +248,7 @@ def _has_migrations(module: str) -> bool:
 def _admin_connection(settings: DatabaseSettings) -> Any:
     try:
         import psycopg
+        from psycopg.conninfo import make_conninfo
     except ImportError:  # pragma: no cover - the postgres extra is missing
         raise ImproperlyConfigured(
             "A PostgreSQL test database needs psycopg: pip install 'orm-async[postgres]'."
@@ -256,7 +257,7 @@ def _admin_connection(settings: DatabaseSettings) -> Any:
     params: dict[str, Any] = {k: v for k, v in settings.options.items() if isinstance(v, str)}
     params.update(host=settings.host, port=settings.port, user=settings.user,
                   password=settings.password, dbname=MAINTENANCE_DB)
-    conninfo = psycopg.conninfo.make_conninfo(
+    conninfo = make_conninfo(
         **{k: v for k, v in params.items() if v is not None}
     )
     return psycopg.connect(conninfo, autocommit=True)

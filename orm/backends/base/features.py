@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from orm.abc import Connection
 
 
 class BaseDatabaseFeatures:
@@ -57,5 +57,5 @@ class BaseDatabaseFeatures:
     # Can many rows be inserted from one array parameter per column (INSERT ... UNNEST)?
     can_bulk_insert_unnest = False
 
-    def __init__(self, connection: Any) -> None:
+    def __init__(self, connection: Connection) -> None:
         self.connection = connection

@@ -27,8 +27,7 @@ from typing import TYPE_CHECKING, Any
 from orm.exceptions import ProgrammingError
 
 if TYPE_CHECKING:
-    from orm.db.cursor import CursorWrapper
-    from orm.db.wrapper import BaseDatabaseWrapper
+    from orm.abc import Connection, Cursor
 
 __all__ = [
     "BaseDatabaseIntrospection",
@@ -128,7 +127,7 @@ class ConstraintInfo:
 class BaseDatabaseIntrospection:
     """Schema facts read from the database's catalogs (one per connection wrapper)."""
 
-    def __init__(self, connection: BaseDatabaseWrapper) -> None:
+    def __init__(self, connection: Connection) -> None:
         self.connection = connection
 
     # -- tables ----------------------------------------------------------------
@@ -207,7 +206,7 @@ class BaseDatabaseIntrospection:
         Always with a parameter list, so ``%%`` in the SQL reads as ``%``
         exactly as in every other statement.
         """
-        cursor: CursorWrapper
+        cursor: Cursor
         with self.connection.cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchall()

@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from orm.abc import Connection
 from orm.exceptions import NotSupportedError
 from orm.utils.identifiers import check_explain_option, quote_name
 from orm.utils.text import short_repr
@@ -30,7 +31,7 @@ class BaseDatabaseOperations:
     #: LIKE patterns per lookup; ``%s`` is the already-escaped, bound value.
     explain_prefix = "EXPLAIN"
 
-    def __init__(self, connection: Any) -> None:
+    def __init__(self, connection: Connection) -> None:
         self.connection = connection
 
     # -- identifiers and placeholders --------------------------------------

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from types import TracebackType
 from typing import Any
 
+from orm.abc import Connection
 from orm.db import transaction
 from orm.exceptions import IntegrityError, ProgrammingError
 from orm.sql.compiler import SQLCompiler
@@ -53,7 +54,7 @@ class BaseDatabaseSchemaEditor:
     #: True when foreign keys must be written inside CREATE TABLE.
     inline_foreign_keys = False
 
-    def __init__(self, connection: Any, atomic: bool = True, collect_sql: bool = False) -> None:
+    def __init__(self, connection: Connection, atomic: bool = True, collect_sql: bool = False) -> None:
         self.connection = connection
         self.atomic_migration = atomic
         self.collect_sql = collect_sql

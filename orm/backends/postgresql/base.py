@@ -44,7 +44,7 @@ import logging
 import threading
 import time
 import weakref
-from typing import Any, ClassVar, Self
+from typing import Any, Self
 
 import psycopg
 from psycopg import pq
@@ -301,7 +301,7 @@ class DatabaseWrapper(BaseDatabaseWrapper):
 
     vendor = "postgresql"
     display_name = "PostgreSQL"
-    data_types: ClassVar[dict[str, str]] = {
+    data_types: dict[str, str] = {
         # Auto fields become identity columns through the schema editor's suffix.
         "AutoField": "integer",
         "BigAutoField": "bigint",
@@ -326,7 +326,7 @@ class DatabaseWrapper(BaseDatabaseWrapper):
         "UUIDField": "uuid",
         "JSONField": "jsonb",
     }
-    data_type_check_constraints: ClassVar[dict[str, str]] = {
+    data_type_check_constraints: dict[str, str] = {
         "PositiveIntegerField": "%(column)s >= 0",
         "PositiveSmallIntegerField": "%(column)s >= 0",
         "PositiveBigIntegerField": "%(column)s >= 0",

@@ -21,6 +21,7 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
+from orm.abc import Connection
 from orm.backends.base.operations import BaseDatabaseOperations, Converter
 from orm.utils import timezone
 from orm.utils.text import short_repr
@@ -91,23 +92,23 @@ def _as_is(text: Any) -> Any:
     return text
 
 
-def _to_naive_utc(value: Any, expression: Any, connection: Any) -> Any:
+def _to_naive_utc(value: Any, expression: Any, connection: Connection) -> Any:
     if isinstance(value, datetime.datetime) and value.tzinfo is not None:
         return value.astimezone(datetime.UTC).replace(tzinfo=None)
     return value
 
 
-def _to_int(value: Any, expression: Any, connection: Any) -> Any:
+def _to_int(value: Any, expression: Any, connection: Connection) -> Any:
     # SUM(bigint) and friends come back as numeric (Decimal).
     return int(value) if isinstance(value, decimal.Decimal) else value
 
 
-def _to_float(value: Any, expression: Any, connection: Any) -> Any:
+def _to_float(value: Any, expression: Any, connection: Connection) -> Any:
     # AVG(integer) and AVG(numeric) come back as numeric (Decimal).
     return float(value) if isinstance(value, decimal.Decimal) else value
 
 
-def _as_is_converter(value: Any, expression: Any, connection: Any) -> Any:
+def _as_is_converter(value: Any, expression: Any, connection: Connection) -> Any:
     return value
 
 
@@ -117,7 +118,7 @@ def _decimal_converter(expression: Any) -> Converter:
         return _as_is_converter
     quantum = decimal.Decimal(1).scaleb(-places)
 
-    def convert(value: Any, expression: Any, connection: Any) -> Any:
+    def convert(value: Any, expression: Any, connection: Connection) -> Any:
         # AVG() returns many more places than the field declares; restore the
         # declared places so both backends give the same Decimal.
         if not isinstance(value, decimal.Decimal) or not value.is_finite():

@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import threading
-from typing import Any, ClassVar, Self
+from typing import Any, Self
 
 from orm.abc import PoolRegistry
 from orm.backends.sqlite import functions
@@ -122,7 +122,7 @@ class DatabaseWrapper(BaseDatabaseWrapper):
 
     vendor = "sqlite"
     display_name = "SQLite"
-    data_types: ClassVar[dict[str, str]] = {
+    data_types: dict[str, str] = {
         "AutoField": "integer",
         "BigAutoField": "integer",
         "SmallAutoField": "integer",
@@ -146,7 +146,7 @@ class DatabaseWrapper(BaseDatabaseWrapper):
         "UUIDField": "char(32)",
         "JSONField": "text",
     }
-    data_type_check_constraints: ClassVar[dict[str, str]] = {
+    data_type_check_constraints: dict[str, str] = {
         "PositiveIntegerField": "%(column)s >= 0",
         "PositiveSmallIntegerField": "%(column)s >= 0",
         "PositiveBigIntegerField": "%(column)s >= 0",

@@ -11,6 +11,7 @@ import uuid
 from functools import lru_cache
 from typing import Any
 
+from orm.abc import Connection
 from orm.backends.base.operations import BaseDatabaseOperations, Converter
 from orm.exceptions import DataError
 from orm.utils import timezone
@@ -25,7 +26,7 @@ def _convert_placeholders(sql: str) -> str:
     return _PLACEHOLDER.sub(lambda m: "%" if m.group() == "%%" else "?", sql)
 
 
-def _parse_datetime(value: Any, expression: Any, connection: Any) -> Any:
+def _parse_datetime(value: Any, expression: Any, connection: Connection) -> Any:
     if value is None or isinstance(value, datetime.datetime):
         return value
     parsed = datetime.datetime.fromisoformat(str(value))
@@ -34,7 +35,7 @@ def _parse_datetime(value: Any, expression: Any, connection: Any) -> Any:
     return parsed
 
 
-def _parse_naive_datetime(value: Any, expression: Any, connection: Any) -> Any:
+def _parse_naive_datetime(value: Any, expression: Any, connection: Connection) -> Any:
     # use_tz=False: the text is the naive value as it was given.
     if value is None or isinstance(value, datetime.datetime):
         return value
@@ -44,27 +45,27 @@ def _parse_naive_datetime(value: Any, expression: Any, connection: Any) -> Any:
     return parsed
 
 
-def _parse_date(value: Any, expression: Any, connection: Any) -> Any:
+def _parse_date(value: Any, expression: Any, connection: Connection) -> Any:
     if value is None or isinstance(value, datetime.date):
         return value
     return datetime.date.fromisoformat(str(value)[:10])
 
 
-def _parse_time(value: Any, expression: Any, connection: Any) -> Any:
+def _parse_time(value: Any, expression: Any, connection: Connection) -> Any:
     if value is None or isinstance(value, datetime.time):
         return value
     return datetime.time.fromisoformat(str(value))
 
 
-def _parse_bool(value: Any, expression: Any, connection: Any) -> Any:
+def _parse_bool(value: Any, expression: Any, connection: Connection) -> Any:
     return value if value is None else bool(value)
 
 
-def _parse_uuid(value: Any, expression: Any, connection: Any) -> Any:
+def _parse_uuid(value: Any, expression: Any, connection: Connection) -> Any:
     return value if value is None or isinstance(value, uuid.UUID) else uuid.UUID(str(value))
 
 
-def _parse_duration(value: Any, expression: Any, connection: Any) -> Any:
+def _parse_duration(value: Any, expression: Any, connection: Connection) -> Any:
     if value is None or isinstance(value, datetime.timedelta):
         return value
     return datetime.timedelta(microseconds=int(value))
@@ -75,7 +76,7 @@ def _decimal_converter(expression: Any) -> Converter:
     places = getattr(field, "decimal_places", None)
     quantum = decimal.Decimal(1).scaleb(-places) if places is not None else None
 
-    def convert(value: Any, expression: Any, connection: Any) -> Any:
+    def convert(value: Any, expression: Any, connection: Connection) -> Any:
         if value is None:
             return None
         # Stored as NUMERIC: a REAL comes back for fractions; str() keeps its

@@ -19,9 +19,12 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from orm.exceptions import IntegrityError
+
+if TYPE_CHECKING:
+    from orm.backends.sqlite.schema import DatabaseSchemaEditor
 
 # Objects of the schema that a rebuild drops and must put back: every view
 # (a view may read the table through another view), and the triggers of the
@@ -54,7 +57,7 @@ class Change:
 class TableRebuild:
     """One rebuild of ``model``'s table by ``editor`` (a SQLite schema editor)."""
 
-    def __init__(self, editor: Any, model: Any, change: Change) -> None:
+    def __init__(self, editor: DatabaseSchemaEditor, model: Any, change: Change) -> None:
         self.editor = editor
         self.model = model
         self.change = change
@@ -98,6 +101,8 @@ class TableRebuild:
         definitions, indexes = [], []
         for f, _, _ in plan:
             definition = editor.column_sql(model, f)
+            # The plan holds the table's concrete columns; only an M2M field has none.
+            assert definition is not None, f"{f!r} has no column to copy"
             if editor.fk_target(f) is not None:
                 definition += " " + editor.sql_inline_fk % editor._fk_params(model, f)
             definitions.append(f"{self.q(f.column)} {definition}")

@@ -123,7 +123,7 @@ def _current_state(loader: MigrationLoader) -> ProjectState:
         ModelState.from_model(model)
         for config in loader.app_configs
         for model in config.get_models()
-        if not model._meta.auto_created  # type: ignore[attr-defined]
+        if not model._meta.auto_created
     ]
     return ProjectState({state.key: state for state in states})
 

@@ -9,10 +9,10 @@ appear as a comment. Replaced migrations of a squash can be shown too.
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
 import sqlparse
 
+from orm.abc import Connection
 from orm.db.connections import DEFAULT_DB_ALIAS, connections
 from orm.migrations.commands.base import CommandError, add_database_argument, run, setup
 from orm.migrations.executor import resolve_target
@@ -56,7 +56,7 @@ def _sqlmigrate(args: argparse.Namespace) -> int:
     return 0
 
 
-def annotate(connection: Any, statements: list[str]) -> list[str]:
+def annotate(connection: Connection, statements: list[str]) -> list[str]:
     """The statements laid out, each one that locks, rewrites, scans or rebuilds a table after a ``-- cost:`` line."""
     costs = [classify(connection.vendor, statement) for statement in statements]
     estimates = Estimates.gather(connection, [cost for cost in costs if cost.costly])

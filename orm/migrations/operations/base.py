@@ -18,6 +18,7 @@ from orm.fields import deep_deconstruct
 if TYPE_CHECKING:
     from orm.migrations.editor import MigrationSchemaEditor
     from orm.migrations.state import ModelState, ProjectState
+    from orm.models.base import Model
 
 
 class Operation:
@@ -79,7 +80,7 @@ class Operation:
         """This operation's model as plain data in ``state``."""
         return state.get_model_state(app_label, self._model_name())
 
-    def allow_migrate_model(self, connection_alias: str, model: Any) -> bool:
+    def allow_migrate_model(self, connection_alias: str, model: type[Model]) -> bool:
         """Whether this operation may change ``model``'s table on ``connection_alias`` (Django's).
 
         A proxy model has no table of its own, so its operations change the
@@ -92,7 +93,7 @@ class Operation:
             return True  # nothing to ask: skip the call on every operation
         return router.allow_migrate_model(connection_alias, model)
 
-    def migrates(self, schema_editor: MigrationSchemaEditor, model: Any) -> bool:
+    def migrates(self, schema_editor: MigrationSchemaEditor, model: type[Model]) -> bool:
         """:meth:`allow_migrate_model` on the editor's database."""
         return self.allow_migrate_model(schema_editor.connection.alias, model)
 

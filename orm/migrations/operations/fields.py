@@ -14,6 +14,7 @@ from orm.migrations.operations.base import Operation
 from orm.migrations.references import field_references
 
 if TYPE_CHECKING:
+    from orm.fields.base import Field
     from orm.migrations.editor import MigrationSchemaEditor
     from orm.migrations.state import ProjectState
 
@@ -78,7 +79,7 @@ class AddField(FieldOperation):
     field without it.
     """
 
-    def __init__(self, model_name: str, name: str, field: Any, preserve_default: bool = True) -> None:
+    def __init__(self, model_name: str, name: str, field: Field, preserve_default: bool = True) -> None:
         self.preserve_default = preserve_default
         super().__init__(model_name, name, field)
 
@@ -182,7 +183,7 @@ class RemoveField(FieldOperation):
 class AlterField(FieldOperation):
     """Change a field's definition (type, null, default, unique, index, target, column)."""
 
-    def __init__(self, model_name: str, name: str, field: Any, preserve_default: bool = True) -> None:
+    def __init__(self, model_name: str, name: str, field: Field, preserve_default: bool = True) -> None:
         self.preserve_default = preserve_default
         super().__init__(model_name, name, field)
 

@@ -31,6 +31,7 @@ from orm.utils.identifiers import quote_name
 if TYPE_CHECKING:
     from orm.migrations.editor import MigrationSchemaEditor
     from orm.migrations.state import ProjectState
+    from orm.models.base import Model
 
 __all__ = ["AddConstraintNotValid", "AddIndexConcurrently", "RemoveIndexConcurrently", "ValidateConstraint"]
 
@@ -49,7 +50,7 @@ def _postgresql(schema_editor: MigrationSchemaEditor) -> bool:
     return bool(schema_editor.connection.vendor == "postgresql")
 
 
-def _create_concurrently(schema_editor: MigrationSchemaEditor, model: Any, index: Any) -> None:
+def _create_concurrently(schema_editor: MigrationSchemaEditor, model: type[Model], index: Any) -> None:
     name = index.get_name(model, schema_editor) if hasattr(index, "get_name") else index.name
     if not schema_editor.collect_sql:
         # A concurrent build that failed (or was cancelled) leaves an INVALID
@@ -66,7 +67,7 @@ def _create_concurrently(schema_editor: MigrationSchemaEditor, model: Any, index
     schema_editor.execute(sql.replace("CREATE INDEX ", "CREATE INDEX CONCURRENTLY ", 1))
 
 
-def _drop_concurrently(schema_editor: MigrationSchemaEditor, model: Any, index: Any) -> None:
+def _drop_concurrently(schema_editor: MigrationSchemaEditor, model: type[Model], index: Any) -> None:
     name = index.get_name(model, schema_editor) if hasattr(index, "get_name") else index.name
     schema_editor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {quote_name(name)}")
 

@@ -277,12 +277,12 @@ class RunPython(Operation):
         return "Raw Python operation"
 
     @staticmethod
-    def noop(apps: Any, schema_editor: Any) -> None:
+    def noop(apps: Any, schema_editor: MigrationSchemaEditor) -> None:
         """A function that does nothing (``RunPython(forwards, RunPython.noop)``)."""
         return None
 
 
-def run_function(code: RunPythonCode, apps: Any, schema_editor: Any) -> None:
+def run_function(code: RunPythonCode, apps: Any, schema_editor: MigrationSchemaEditor) -> None:
     """Call a RunPython function, running an ``async def`` one to completion on this thread.
 
     ``async_to_sync`` runs the coroutine in an event loop of its own while this
