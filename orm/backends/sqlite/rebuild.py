@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from orm.exceptions import IntegrityError
 
 if TYPE_CHECKING:
-    from orm.backends.sqlite.schema import DatabaseSchemaEditor
+    from orm.backends.base.schema import BaseDatabaseSchemaEditor
 
 # Objects of the schema that a rebuild drops and must put back: every view
 # (a view may read the table through another view), and the triggers of the
@@ -57,7 +57,7 @@ class Change:
 class TableRebuild:
     """One rebuild of ``model``'s table by ``editor`` (a SQLite schema editor)."""
 
-    def __init__(self, editor: DatabaseSchemaEditor, model: Any, change: Change) -> None:
+    def __init__(self, editor: BaseDatabaseSchemaEditor, model: Any, change: Change) -> None:
         self.editor = editor
         self.model = model
         self.change = change
