@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 from orm.db.connections import DEFAULT_DB_ALIAS, connections
 from orm.db.routers import router
 from orm.exceptions import FieldError, NotSupportedError
-from orm.query import combinators, fastpath, merging
+from orm.query import combinators, merging
 from orm.query.expressions import F
 from orm.query.iterables import (
     BaseIterable,
@@ -49,10 +49,9 @@ class BaseQuerySet(Generic[M]):
     def __init__(self, model: Any = None, query: Query | None = None, using: str | None = None) -> None:
         self.model = model
         self._db = using
-        # None until first needed: a QuerySet straight from its manager that
-        # is only filtered by plain values never builds a Query (fastpath.py).
+        # None until first needed: a manager's QuerySet that is never used
+        # (or only chained) does not build a Query.
         self._query = query
-        self._terms: tuple[fastpath.Term, ...] | None = None
         self._result_cache: list[Any] | None = None
         self._prefetch_related_lookups: tuple[Any, ...] = ()
         self._prefetch_done = False
@@ -81,19 +80,15 @@ class BaseQuerySet(Generic[M]):
 
     @property
     def query(self) -> Query:
-        """The query tree (built on first access, pending plain filters included)."""
+        """The query tree (built on first access)."""
         query = self._query
         if query is None:
             query = self._query = Query(self.model)
-            terms, self._terms = self._terms, None
-            if terms is not None:
-                fastpath.add_filter(query, Q(*[(t.key, t.value) for t in terms]))
         return query
 
     @query.setter
     def query(self, value: Query) -> None:
         self._query = value
-        self._terms = None
 
     def _chain(self) -> QuerySet[M]:
         clone = type(self).__new__(type(self))
@@ -144,12 +139,6 @@ class BaseQuerySet(Generic[M]):
         for key in ("_connector", "_negated"):
             if key in kwargs:
                 raise TypeError(f"{short_repr(key)} is not a valid keyword for filter()/exclude()/get().")
-        if self._query is None and self._terms is None and kwargs and not (args or negate):
-            terms = fastpath.build_terms(self.model, kwargs)
-            if terms is not None:
-                clone = self._chain()
-                clone._terms = terms
-                return clone
         if self._query is not None and self._query.combinator:
             self._not_support_combined_queries("exclude()" if negate else "filter()")
         if self.query.is_sliced and (args or kwargs):
@@ -159,7 +148,7 @@ class BaseQuerySet(Generic[M]):
         if negate:
             q = ~q
         if q:
-            fastpath.add_filter(clone.query, q)
+            clone.query.add_filter(q)
         return clone
 
     def order_by(self, *field_names: Any) -> QuerySet[M]:

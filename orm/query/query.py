@@ -15,7 +15,7 @@ from typing import Any
 
 from orm import fields as f
 from orm.exceptions import FieldError, NotSupportedError
-from orm.query import combinators
+from orm.query import cache_key, combinators
 from orm.query import select as select_mod
 from orm.query.expressions import (
     Col,
@@ -402,6 +402,15 @@ class Query:
         """AND a condition into the WHERE clause."""
         self.where.add(self.build_where(q))
 
+    def add_filter(self, q: Any) -> None:
+        """AND ``q`` in as one ``filter()``/``exclude()`` call (its own multi-valued joins)."""
+        self.filter_calls += 1
+        self.filter_call = self.filter_calls
+        try:
+            self.add_q(q)
+        finally:
+            self.filter_call = None
+
     def set_empty(self) -> None:
         """Make the query match nothing (``none()``)."""
         self.where.add(NothingNode())
@@ -597,6 +606,8 @@ class Query:
     #: (``orm.sql.compiler.SelectSource``); the function itself, not a wrapper,
     #: since every statement calls it.
     prepare_select = select_mod.prepare_select
+    #: The statement-cache key and WHERE parameters (``orm.query.cache_key``).
+    statement_key = cache_key.statement_key
 
     def combinator_plan(self) -> combinators.CombinedPlan:
         """Parts, visible columns and ordering of a combined query (``union()``...)."""
