@@ -139,9 +139,12 @@ class BaseQuerySet(Generic[M]):
         for key in ("_connector", "_negated"):
             if key in kwargs:
                 raise TypeError(f"{short_repr(key)} is not a valid keyword for filter()/exclude()/get().")
-        if self._query is not None and self._query.combinator:
+        # A manager's QuerySet has no Query yet: the clone builds a fresh one
+        # instead of building one here only to copy it.
+        query = self._query
+        if query is not None and query.combinator:
             self._not_support_combined_queries("exclude()" if negate else "filter()")
-        if self.query.is_sliced and (args or kwargs):
+        if query is not None and query.is_sliced and (args or kwargs):
             raise TypeError("Cannot filter a query once a slice has been taken.")
         clone = self._chain()
         q = Q(*args, **kwargs)

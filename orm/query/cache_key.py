@@ -79,6 +79,10 @@ class _Empty:
 
 _EMPTY = {kind: _Empty(kind.__name__) for kind in (tuple, list, dict, set, frozenset)}
 _COL_STATE = frozenset({"_output_field", "alias", "target"})
+# The empty tuple, which most tuple attributes of a Query hold: it equals
+# only itself, so it goes into the key as it is (checked by identity, the
+# one empty tuple of CPython; another empty tuple takes the longer way).
+_NO_VALUES: tuple[()] = ()
 
 
 class Uncacheable(Exception):
@@ -88,27 +92,20 @@ class Uncacheable(Exception):
 def statement_key(query: Any, connection: Any) -> tuple[Hashable, list[Any]] | None:
     """(key, filter parameters) for ``query`` on ``connection``, or None if it has no key.
 
-    Runs for every statement, so the common values (flags, marks, names,
-    empty containers) are appended as they are; the key starts with the
-    attribute names, which fixes what each position means.
+    Runs for every statement, so the common values (flags, marks, names)
+    go in as they are; the key ends with the attribute names, which fix
+    what each position means.
     """
     state = query.__dict__
     params: list[Any] = []
-    key: list[Hashable] = [tuple(state)]
-    append = key.append
     try:
-        for value in state.values():
-            kind = type(value)
-            if kind in _RAW:
-                # No attribute of a Query holds both a bool and an int, so
-                # True and 1 (equal keys) never meet at one position.
-                append(value)
-            elif kind in _EMPTY and not value:
-                append(_EMPTY[kind])
-            else:
-                append(_key(value, connection, params))
+        # No attribute of a Query holds both a bool and an int, so True and 1
+        # (equal keys) never meet at one position: plain values go in as they are.
+        key = [value if type(value) in _RAW or value is _NO_VALUES else _key(value, connection, params)
+               for value in state.values()]
     except Uncacheable:
         return None
+    key.append(tuple(state))
     return tuple(key), params
 
 
@@ -116,6 +113,8 @@ def _key(value: Any, connection: Any, params: list[Any]) -> Hashable:
     kind = type(value)
     if kind is str or value is None:
         return value  # type: ignore[no-any-return]  # a str or None: hashable
+    if kind in _EMPTY and not value:
+        return _EMPTY[kind]
     if kind in SCALARS:
         # 1, 1.0 and True are equal keys but may render differently.
         return (kind, value)
@@ -124,7 +123,7 @@ def _key(value: Any, connection: Any, params: list[Any]) -> Hashable:
         return walk(value, connection, params)
     if kind in NODES:
         state = value.__dict__
-        if all(type(v) in _RAW for v in state.values()):
+        if _RAW.issuperset(map(type, state.values())):
             return (kind, tuple(state.items()))  # a table or a join: names and flags only
         return (kind, tuple([(name, _key(v, connection, params)) for name, v in state.items()]))
     if kind in LOOKUPS:

@@ -271,3 +271,18 @@ def test_switching_use_tz_empties_the_cache(conn: Any) -> None:
         assert len(compiler.STATEMENTS) == 0
     finally:
         timezone.set_use_tz(before)
+
+
+def test_each_database_alias_has_its_own_entry() -> None:
+    """``using()`` another alias of the same vendor: another key (its settings may differ)."""
+    orm.configure(databases={"default": "sqlite:///:memory:", "other": "sqlite:///:memory:"})
+    compiler.STATEMENTS.clear()
+    for alias in ("default", "other"):
+        qs = Author.objects.using(alias).filter(age=1)
+        assert compile_with(orm.connections[alias], qs) == cold(orm.connections[alias], qs)
+    compiler.STATEMENTS.clear()
+    for alias in ("default", "other", "default", "other"):
+        compile_with(orm.connections[alias], Author.objects.using(alias).filter(age=1))
+    assert len(compiler.STATEMENTS) == 2
+    keys = [Author.objects.filter(age=1).query.statement_key(orm.connections[a]) for a in ("default", "other")]
+    assert keys[0] == keys[1]  # the query's own key: the alias is added by the compiler
