@@ -63,6 +63,10 @@ LOOKUPS = frozenset({
 NODES = frozenset({Col, Value, Star, Count, OrderBy, Ref, BaseTable, Join})
 _MULTI_VALUE = frozenset({lk.In, lk.Range})
 _RAW = frozenset({str, int, bool, type(None)})
+_STR = frozenset({str})
+# Inside a node one attribute may hold a bool or an int (``Value(True)``,
+# ``Value(1)``: equal keys), so ints are keyed with their type there.
+_NODE_RAW = frozenset({str, bool, type(None)})
 
 
 class _Empty:
@@ -116,15 +120,18 @@ def _key(value: Any, connection: Any, params: list[Any]) -> Hashable:
     if kind in _EMPTY and not value:
         return _EMPTY[kind]
     if kind in SCALARS:
-        # 1, 1.0 and True are equal keys but may render differently.
-        return (kind, value)
+        # A constant of the statement (filter values are not keyed: they are
+        # pulled out). Equal values may be bound differently: 1, 1.0 and
+        # True; Decimal("1.0") and Decimal("1.00"); one instant in two time
+        # zones. So the type and the repr() are the key.
+        return (kind, repr(value))
     walk = _WALKERS.get(kind)
     if walk is not None:
         return walk(value, connection, params)
     if kind in NODES:
         state = value.__dict__
-        if _RAW.issuperset(map(type, state.values())):
-            return (kind, tuple(state.items()))  # a table or a join: names and flags only
+        if _NODE_RAW.issuperset(map(type, state.values())):
+            return (kind, tuple(state.items()))  # names and flags only (a table)
         return (kind, tuple([(name, _key(v, connection, params)) for name, v in state.items()]))
     if kind in LOOKUPS:
         return _lookup_key(value, connection, params)
@@ -135,15 +142,19 @@ def _key(value: Any, connection: Any, params: list[Any]) -> Hashable:
 
 
 def _sequence(value: Any, connection: Any, params: list[Any]) -> Hashable:
-    return (type(value), tuple([_key(v, connection, params) for v in value]))
+    # Names as they are; a number or a flag with its type (a tuple inside a
+    # node may hold either, and 1 == True).
+    return (type(value), tuple([v if type(v) is str else _key(v, connection, params) for v in value]))
 
 
 def _mapping(value: dict[Any, Any], connection: Any, params: list[Any]) -> Hashable:
-    return (dict, tuple([(_key(k, connection, params), _key(v, connection, params)) for k, v in value.items()]))
+    # Keys are names (aliases, annotation names) in every dict of a Query.
+    return (dict, tuple([(k if type(k) is str else _key(k, connection, params), _key(v, connection, params))
+                         for k, v in value.items()]))
 
 
 def _set(value: Any, connection: Any, params: list[Any]) -> Hashable:
-    if any(type(v) is not str for v in value):
+    if not _STR.issuperset(map(type, value)):
         raise Uncacheable
     return (frozenset, frozenset(value))
 

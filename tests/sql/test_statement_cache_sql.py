@@ -43,13 +43,14 @@ def conn(request: pytest.FixtureRequest) -> Iterator[Any]:
     assert wrapper.connection is None  # compiling opened nothing
 
 
-def compile_with(conn: Any, qs: Any) -> tuple[str, list[Any]]:
+def compile_with(conn: Any, qs: Any) -> tuple[str, list[Any], list[type]]:
+    """(sql, params, the type of each param): 1 == True, so compare the types too."""
     query = getattr(qs, "query", qs)
     sql, params = query.get_compiler(connection=conn).as_sql()
-    return sql, list(params)
+    return sql, list(params), [type(p) for p in params]
 
 
-def cold(conn: Any, qs: Any) -> tuple[str, list[Any]]:
+def cold(conn: Any, qs: Any) -> tuple[str, list[Any], list[type]]:
     """The ordinary compilation: nothing cached."""
     compiler.STATEMENTS.clear()
     return compile_with(conn, qs)
@@ -122,7 +123,7 @@ def test_same_shape_different_values_share_one_entry(conn: Any) -> None:
     compiler.STATEMENTS.clear()
     results = [compile_with(conn, Author.objects.filter(name=name, age__lt=n)) for n, name in enumerate(NAMES)]
     assert len(compiler.STATEMENTS) == 1
-    assert len({sql for sql, _ in results}) == 1
+    assert len({sql for sql, _params, _types in results}) == 1
     # The parameters are each query's own values, in the order of the text
     # (keyword filters are sorted: age__lt before name).
     for n, name in enumerate(NAMES):
@@ -142,8 +143,8 @@ def test_every_shape_compiles_the_same_warm_and_cold(conn: Any) -> None:
                 with pytest.raises(EmptyResultSet):
                     compile_with(conn, SHAPES[name](i))
                 continue
-            sql, params = compile_with(conn, SHAPES[name](i))
-            assert (sql, params) == expected[name][i - 1], name
+            sql, params, types = compile_with(conn, SHAPES[name](i))
+            assert (sql, params, types) == expected[name][i - 1], name
             assert placeholder_count(sql) == len(params)
     # Most shapes have an entry of their own (the uncacheable "none" has none).
     assert len(SHAPES) - 5 <= len(compiler.STATEMENTS) < len(SHAPES)
@@ -286,3 +287,17 @@ def test_each_database_alias_has_its_own_entry() -> None:
     assert len(compiler.STATEMENTS) == 2
     keys = [Author.objects.filter(age=1).query.statement_key(orm.connections[a]) for a in ("default", "other")]
     assert keys[0] == keys[1]  # the query's own key: the alias is added by the compiler
+
+
+def test_constants_in_the_select_list_are_part_of_the_key(conn: Any) -> None:
+    """A ``Value`` is bound outside the WHERE clause: the entry keeps it, so its value
+    (and type: 1 == True) must be in the key."""
+    values = (1, True, 1.0, "1", "2", Decimal("1.0"), Decimal("1.00"), 0.0, -0.0)
+    shapes = [Author.objects.annotate(x=orm.Value(v)).filter(age=3) for v in values]
+    want = [cold(conn, qs) for qs in shapes]
+    compiler.STATEMENTS.clear()
+    got = [compile_with(conn, qs) for qs in shapes]
+    assert got == want
+    # Equal values bound differently must not share an entry (== cannot tell them apart).
+    assert [repr(params[0]) for _sql, params, _types in got] == [repr(params[0]) for _sql, params, _types in want]
+    assert len(compiler.STATEMENTS) == len(values)
