@@ -132,7 +132,8 @@ def _key(value: Any, connection: Any, params: list[Any]) -> Hashable:
         state = value.__dict__
         if _NODE_RAW.issuperset(map(type, state.values())):
             return (kind, tuple(state.items()))  # names and flags only (a table)
-        return (kind, tuple([(name, _key(v, connection, params)) for name, v in state.items()]))
+        return (kind, tuple([(name, v if type(v) in _NODE_RAW else _key(v, connection, params))
+                             for name, v in state.items()]))
     if kind in LOOKUPS:
         return _lookup_key(value, connection, params)
     if isinstance(value, type) or isinstance(value, f.Field):
