@@ -64,8 +64,9 @@ NODES = frozenset({Col, Value, Star, Count, OrderBy, Ref, BaseTable, Join})
 _MULTI_VALUE = frozenset({lk.In, lk.Range})
 _RAW = frozenset({str, int, bool, type(None)})
 _STR = frozenset({str})
-# Inside a node one attribute may hold a bool or an int (``Value(True)``,
-# ``Value(1)``: equal keys), so ints are keyed with their type there.
+# Inside a node or a container one position may hold a bool or an int
+# (``Value(True)``, ``Value(1)``: equal keys), so ints are keyed with their
+# type there and only names, flags and None go in as they are.
 _NODE_RAW = frozenset({str, bool, type(None)})
 
 
@@ -143,9 +144,8 @@ def _key(value: Any, connection: Any, params: list[Any]) -> Hashable:
 
 
 def _sequence(value: Any, connection: Any, params: list[Any]) -> Hashable:
-    # Names as they are; a number or a flag with its type (a tuple inside a
-    # node may hold either, and 1 == True).
-    return (type(value), tuple([v if type(v) is str else _key(v, connection, params) for v in value]))
+    # Names and flags as they are; a number with its type (1 == True).
+    return (type(value), tuple([v if type(v) in _NODE_RAW else _key(v, connection, params) for v in value]))
 
 
 def _mapping(value: dict[Any, Any], connection: Any, params: list[Any]) -> Hashable:
