@@ -91,6 +91,10 @@ class OuterCol(Expression):
 class Query:
     """The query tree of one QuerySet; cloned on every chained call."""
 
+    #: Not a QuerySet's pending filter terms (``orm.query.terms.PendingQuery``):
+    #: the compiler compiles this tree as it is.
+    pending = False
+
     def __init__(self, model: Any) -> None:
         self.model = model
         self.alias_map: dict[str, BaseTable | Join] = {}

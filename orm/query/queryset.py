@@ -17,12 +17,12 @@ from typing import Any, TypeVar
 
 from orm.db import transaction
 from orm.exceptions import FieldError, TransactionManagementError
-from orm.query import streaming, writes
+from orm.query import streaming, terms, writes
 from orm.query.aggregates import Count
 from orm.query.builders import BaseQuerySet
 from orm.query.prefetch import prefetch_related_objects
 from orm.query.query import MAX_SLICE
-from orm.query.summary import get_aggregation
+from orm.query.summary import aggregate_with, get_aggregation
 from orm.utils.asyncio import check_async_unsafe, to_async
 from orm.utils.identifiers import check_alias
 from orm.utils.text import short_repr
@@ -147,7 +147,8 @@ class QuerySet(BaseQuerySet[M]):
     as_manager.__func__.queryset_only = True  # type: ignore[attr-defined]
 
     def _check_for_update(self) -> None:
-        if self.query.select_for_update and transaction.get_autocommit(self.db):
+        query = self._query if self._terms is not None else self.query  # pending terms: no lock
+        if query is not None and query.select_for_update and transaction.get_autocommit(self.db):
             raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
 
     # -- database access -------------------------------------------------------------
@@ -206,6 +207,10 @@ class QuerySet(BaseQuerySet[M]):
         if self._result_cache is not None:
             return len(self._result_cache)
         _guard("count", "acount")
+        if self._query is None and self._terms is not None:
+            # Keyed by the filter call (orm.query.terms): no Query is built on a hit.
+            compiler = self._select_compiler(terms.COUNT)
+            return int(aggregate_with(compiler, terms.count_aggregates())["__count"])
         return int(get_aggregation(self.query, self.db, {"__count": Count("*")})["__count"])
 
     def exists(self) -> bool:
@@ -213,6 +218,8 @@ class QuerySet(BaseQuerySet[M]):
         if self._result_cache is not None:
             return bool(self._result_cache)
         _guard("exists", "aexists")
+        if self._query is None and self._terms is not None:
+            return bool(self._select_compiler(terms.EXISTS).has_results())
         return bool(self.query.exists_query().get_compiler(using=self.db).has_results())
 
     def contains(self, obj: Any) -> bool:
@@ -249,7 +256,9 @@ class QuerySet(BaseQuerySet[M]):
             self._not_support_combined_queries("get(...) with filters")
         _guard("get", "aget")
         clone = self.filter(*args, **kwargs) if (args or kwargs) else self._chain()
-        if not clone.query.is_sliced:
+        if clone._query is None and clone._terms is not None:
+            clone._terms_kind = terms.GET  # the compiler's source adds the limit
+        elif not clone.query.is_sliced:
             clone.query.clear_ordering()
             clone.query.set_limits(high=21)
         clone._fetch_all()

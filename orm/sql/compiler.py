@@ -217,6 +217,10 @@ class SQLCompiler:
                 self.annotation_col_map, self._converters = entry.annotation_col_map, entry.converters
                 self._statement = entry
                 return entry.sql, [*entry.head, *keyed[1], *entry.tail]
+        if self.query.pending:
+            # The key came from a QuerySet's pending filter terms
+            # (orm.query.terms): compile the ordinary Query they stand for.
+            self.query = self.query.build()
         sql, params, start, end = self._compile_select(with_limits)
         # Reusable only when the WHERE parameters are exactly the ones the
         # key pulled out, in order (anything else is a shape the key walk
