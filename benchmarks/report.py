@@ -19,6 +19,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from benchmarks import chart
+
 FLOOR = "raw_thread"
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = ROOT / "benchmarks" / "results"
@@ -133,13 +135,18 @@ def _cell(op: dict[str, Any], impl: str) -> str:
     return f"{fmt_time(t)} ({fmt_ratio(op['median_ratio'].get(impl))})"
 
 
-def backend_markdown(name: str, b: dict[str, Any], meta: dict[str, Any]) -> str:
+def backend_markdown(name: str, b: dict[str, Any], meta: dict[str, Any],
+                     chart: str | None = None) -> str:
+    """One backend's section; ``chart`` is the chart's path relative to the page, if drawn."""
     title = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}.get(name, name)
     lines = [f"## {title}", ""]
     lines += _meta_lines(b, meta)
     if b.get("skipped"):
         lines += [f"**Not measured:** {b['skipped']}", ""]
         return "\n".join(lines)
+    if chart:
+        lines += [f"![{title}: each implementation's median time relative to the floor, "
+                  f"per operation (log scale)]({chart})", ""]
     impls = _impls(b)
     labels = b["labels"]
     lines += [
@@ -281,6 +288,22 @@ The last section, [HTTP load](#http-load-example-app-under-uvicorn), serves the
 example app of issue 6 with uvicorn and measures requests per second and
 latency with and without `ConnectionScopeMiddleware`, against the same views
 on Django's async ORM: `python -m benchmarks.http_load`.
+
+The charts: each backend's section starts with a chart the suite draws
+itself (`benchmarks/chart.py`, matplotlib from the `bench` extra) from the
+same results as its table, written to `docs/img/benchmarks-<backend>.svg`:
+one bar per implementation and operation, the median ratio to the floor on a
+log scale, growing from the floor's line at 1× (left of it is faster than the
+floor). `python -m benchmarks.run --render benchmarks/results/<file>.json`
+redraws the tables and charts from saved results without measuring.
+
+The numbers now on this page come from `make bench-quick` (`python -m
+benchmarks.run --quick --backend both`: 3 runs, reduced sizes). The machine's
+2 CPUs are shared with other jobs, so only quick runs are made on it; the load
+average (under each table) was high and absolute times are noisy; the ratios,
+taken within a run, are steadier. Use `make bench` on a quiet machine for
+numbers to quote. The HTTP load sections come from an earlier, separate run
+(dated in each).
 """
 
 
@@ -292,7 +315,11 @@ def update_doc(result: dict[str, Any], doc: Path = DOC) -> None:
     for name in ("sqlite", "postgresql"):
         if name not in result["backends"]:
             continue
-        section = backend_markdown(name, result["backends"][name], result["meta"])
+        b = result["backends"][name]
+        # The chart sits next to the page (docs/img/), drawn from the same results.
+        drawn = chart.write_chart(name, b, result["meta"], doc.parent / "img" / f"benchmarks-{name}.svg")
+        section = backend_markdown(name, b, result["meta"],
+                                   chart=f"img/benchmarks-{name}.svg" if drawn else None)
         block = f"<!-- bench:{name}:begin -->\n{section}\n<!-- bench:{name}:end -->"
         pattern = re.compile(rf"<!-- bench:{name}:begin -->.*?<!-- bench:{name}:end -->", re.S)
         if pattern.search(text):

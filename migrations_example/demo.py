@@ -81,10 +81,10 @@ def sync_tour() -> None:
     show(
         "Books per author (annotate with Count):",
         [
-            f"{a.name}: {a.n_books}"
-            for a in Author.objects.annotate(n_books=orm.Count("books")).order_by(
-                "-n_books", "name"
-            )
+            f"{row['name']}: {row['n_books']}"
+            for row in Author.objects.annotate(n_books=orm.Count("books"))
+            .order_by("-n_books", "name")
+            .values("name", "n_books")
         ],
     )
     show(

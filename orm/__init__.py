@@ -3,6 +3,8 @@
 Public names only; see API.md for the contract.
 """
 
+from typing import TYPE_CHECKING
+
 from asgiref.sync import async_to_sync, sync_to_async
 
 import orm.query.generated  # noqa: F401  (gives GeneratedField its expression compiler)
@@ -56,7 +58,6 @@ from orm.fields import (
     IntegerChoices,
     IntegerField,
     JSONField,
-    ManyToManyField,
     OneToOneField,
     PositiveBigIntegerField,
     PositiveIntegerField,
@@ -70,6 +71,13 @@ from orm.fields import (
     URLField,
     UUIDField,
 )
+
+# The same class either way; a checker sees the subclass that types
+# ``book.tags`` as a manager of the related model (see orm/models/typed_fields.py).
+if TYPE_CHECKING:
+    from orm.models.typed_fields import ManyToManyField
+else:
+    from orm.fields import ManyToManyField
 from orm.functions import Cast, Concat, Extract, Greatest, Least, Now, NullIf, Trunc, TruncDate
 from orm.models import (
     CASCADE,
@@ -89,21 +97,37 @@ from orm.models import (
     create_tables,
     drop_tables,
 )
-from orm.query.aggregates import Avg, Count, Max, Min, Sum
+from orm.models.related import ManyRelatedManager, RelatedManager
+from orm.pagination import (
+    AsyncPage,
+    AsyncPaginator,
+    EmptyPage,
+    InvalidPage,
+    Page,
+    PageNotAnInteger,
+    Paginator,
+    UnorderedObjectListWarning,
+)
+from orm.query.aggregates import Aggregate, Avg, Count, Max, Min, StdDev, Sum, Variance
 from orm.query.expressions import (
     Case,
     Coalesce,
+    Expression,
     ExpressionWrapper,
     F,
     Func,
     Length,
     Lower,
+    OrderBy,
     RawSQL,
     Upper,
     Value,
     When,
 )
+from orm.query.filtered_relation import FilteredRelation
+from orm.query.json_lookups import KT, KeyTextTransform, KeyTransform
 from orm.query.lookups import Lookup, Transform
+from orm.query.ordered_aggregates import ArrayAgg, JSONBAgg, StringAgg
 from orm.query.prefetch import Prefetch, aprefetch_related_objects, prefetch_related_objects
 from orm.query.q import Q
 from orm.query.queryset import QuerySet
@@ -117,12 +141,14 @@ from orm.query.window import (
     Lead,
     NthValue,
     NTile,
+    Ntile,
     PercentRank,
     Rank,
     RowNumber,
     RowRange,
     ValueRange,
     Window,
+    WindowFrame,
     WindowFrameExclusion,
 )
 from orm.utils.asyncio import to_async
@@ -187,6 +213,7 @@ __all__ = [
     "Field",
     "FieldDoesNotExist",
     "FieldError",
+    "FilteredRelation",
     "FloatField",
     "ForeignKey",
     "Func",
@@ -207,6 +234,7 @@ __all__ = [
     "Length",
     "Lower",
     "Manager",
+    "ManyRelatedManager",
     "ManyToManyField",
     "Max",
     "Min",
@@ -229,6 +257,7 @@ __all__ = [
     "QueryCanceled",
     "QuerySet",
     "RawSQL",
+    "RelatedManager",
     "RestrictedError",
     "SerializationFailure",
     "SlugField",
@@ -276,7 +305,22 @@ __all__ = [
     "LastValue",
     "Lead",
     "NthValue",
+    "Ntile",
     "NTile",
+    # aggregates collecting a group's values (issue 17 item 5)
+    "ArrayAgg",
+    "JSONBAgg",
+    "StringAgg",
+    "OrderBy",
+    "Aggregate",
+    "StdDev",
+    "Variance",
+    "Expression",
+    "WindowFrame",
+    # JSON key transforms (issue 17 item 6)
+    "KT",
+    "KeyTextTransform",
+    "KeyTransform",
     "PercentRank",
     "Rank",
     "RowNumber",
@@ -284,4 +328,13 @@ __all__ = [
     "ValueRange",
     "Window",
     "WindowFrameExclusion",
+    # pagination (issue 20)
+    "AsyncPage",
+    "AsyncPaginator",
+    "EmptyPage",
+    "InvalidPage",
+    "Page",
+    "PageNotAnInteger",
+    "Paginator",
+    "UnorderedObjectListWarning",
 ]

@@ -1,7 +1,9 @@
 """The ``orm`` command line: a thin dispatcher to one module per subcommand.
 
-``orm makemigrations``, ``orm migrate``, ``orm showmigrations`` and
-``orm sqlmigrate`` run the modules of ``orm.migrations.commands``. Adding a command is one line in :data:`COMMANDS` naming its
+``orm makemigrations``, ``orm migrate``, ``orm showmigrations``,
+``orm sqlmigrate``, ``orm squashmigrations``, ``orm lintmigrations`` and
+``orm checkmigrations`` run the modules of ``orm.migrations.commands``.
+Adding a command is one line in :data:`COMMANDS` naming its
 module, which provides ``HELP``, ``add_arguments(parser)`` and
 ``handle(args) -> int``. Also runnable as ``python -m orm``.
 
@@ -29,6 +31,11 @@ COMMANDS: tuple[tuple[str, str | None, str], ...] = (
     ("migrate", "orm.migrations.commands.migrate", "apply (or unapply) migrations to the database"),
     ("showmigrations", "orm.migrations.commands.showmigrations", "list migrations and whether each is applied"),
     ("sqlmigrate", "orm.migrations.commands.sqlmigrate", "print the SQL of one migration"),
+    ("squashmigrations", "orm.migrations.commands.squashmigrations", "squash a run of an app's migrations into one"),
+    ("lintmigrations", "orm.migrations.commands.lintmigrations",
+     "report migration operations that lock, rewrite or break a live database"),
+    ("checkmigrations", "orm.migrations.commands.checkmigrations",
+     "check migrations for CI: one leaf per app, none missing, no drift, a clean round trip"),
 )
 
 

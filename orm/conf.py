@@ -364,7 +364,7 @@ def _alias_settings(alias: str, value: str | Mapping[str, Any]) -> DatabaseSetti
 
 #: Keys ``[tool.orm]`` may hold; anything else is refused (a typo such as
 #: ``database_url`` would otherwise be ignored and the wrong database used).
-PROJECT_KEYS = frozenset({"database", "databases", "apps", "routers", "use_tz"})
+PROJECT_KEYS = frozenset({"database", "databases", "apps", "routers", "use_tz", "lintmigrations"})
 # An app is an importable dotted package name.
 _PACKAGE_NAME = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
 

@@ -115,6 +115,13 @@ class RestrictedError(Exception):
 # --- PEP 249 -----------------------------------------------------------------
 
 
+class DatabaseOperationForbidden(AssertionError):
+    """A test used a database alias its ``orm_db`` marker does not list (``databases=``).
+
+    An ``AssertionError``, as Django's, so pytest reports it as the test's failure.
+    """
+
+
 class Error(Exception):
     """Base of the PEP 249 exception family."""
 
@@ -167,6 +174,7 @@ class QueryCanceled(OperationalError):
 
 
 __all__ = [
+    "DatabaseOperationForbidden",
     "DataError",
     "DatabaseError",
     "DeadlockDetected",

@@ -204,13 +204,94 @@ def _reset_postgres_schema(admin: psycopg.Connection[Any]) -> None:
     admin.execute("CREATE SCHEMA public")
 
 
+#: The marker of a test that needs real commits on PostgreSQL (see ``backend``).
+TRANSACTIONAL = "transactional"
+
+
+def _orm_configured_on(url: str) -> bool:
+    """Whether orm's only alias, ``default``, is configured on ``url`` already."""
+    import orm
+    from orm.exceptions import ImproperlyConfigured
+
+    try:
+        settings = orm.connections.settings
+    except ImproperlyConfigured:
+        return False
+    return list(settings) == ["default"] and settings["default"].url == url
+
+
+def _rolled_back_postgres(url: str) -> Iterator[str]:
+    """Run the test in one transaction every thread shares, rolled back afterwards.
+
+    The plugin's ``orm_db`` isolation (``orm.testing.isolation.TestTransaction``)
+    on the session's PostgreSQL configuration: configured (and the schema
+    emptied) only when the previous test left orm configured otherwise, so a
+    run of PostgreSQL tests shares one pool. PostgreSQL's DDL is transactional:
+    the tables the test creates go with the rollback.
+    """
+    import orm
+    from orm.testing.isolation import IsolationError, TestTransaction
+
+    url = with_application_name(url)
+    if not _orm_configured_on(url):
+        admin = admin_connect(url)
+        try:
+            orm.connections.close_all()  # nothing may hold a lock on the old schema
+            _reset_postgres_schema(admin)
+        finally:
+            admin.close()
+        orm.configure(url)
+    wrapping = TestTransaction(["default"])
+    wrapping.start()
+    try:
+        yield "postgresql"
+    finally:
+        try:
+            wrapping.finish()
+        except IsolationError as exc:
+            pytest.fail(f"{exc} (mark the test @pytest.mark.{TRANSACTIONAL} if it must "
+                        "commit, close connections or reconfigure orm)", pytrace=False)
+
+
+def _transactional_postgres(url: str) -> Iterator[str]:
+    """Real commits: an empty ``public`` schema before and after; no connection left open."""
+    import orm
+
+    admin = admin_connect(url)
+    try:
+        orm.connections.close_all()
+        _reset_postgres_schema(admin)
+        baseline = _client_backends(admin)
+        orm.configure(with_application_name(url))
+        try:
+            yield "postgresql"
+        finally:
+            orm.connections.close_all()
+        deadline = time.monotonic() + PG_LEAK_GRACE_SECONDS
+        while (open_now := _client_backends(admin)) > baseline:
+            if time.monotonic() > deadline:
+                pytest.fail(
+                    f"{open_now - baseline} PostgreSQL connection(s) still open after"
+                    " the test and orm.connections.close_all()",
+                    pytrace=False,
+                )
+            time.sleep(0.05)
+        # What the test committed must not reach the rolled-back tests after it.
+        _reset_postgres_schema(admin)
+    finally:
+        admin.close()
+
+
 @pytest.fixture(params=_backend_params())
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """Configure orm's ``default`` database on a fresh database; yield the vendor.
+    """Configure orm's ``default`` database for the test; yield the vendor.
 
     ``"sqlite"``: a new file in ``tmp_path``. ``"postgresql"``: the database at
-    ``ORM_TEST_POSTGRES_URL`` with its ``public`` schema dropped and recreated;
-    on teardown no orm connection to it may be left open.
+    ``ORM_TEST_POSTGRES_URL``; the test runs in a transaction rolled back at its
+    end and shared by every thread it reaches (``_rolled_back_postgres``), or,
+    marked ``@pytest.mark.transactional`` (it commits, uses ``on_commit``,
+    several real connections, closes connections or reconfigures orm), on an
+    emptied ``public`` schema with a connection-leak check at the end.
     """
     import orm
 
@@ -226,26 +307,38 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     url = postgres_url()
     if url is None:
         postgres_unavailable(f"{PG_URL_ENV} is not set")
-    admin = admin_connect(url)
-    try:
-        _reset_postgres_schema(admin)
-        baseline = _client_backends(admin)
-        orm.configure(with_application_name(url))
-        try:
-            yield vendor
-        finally:
-            orm.connections.close_all()
-        deadline = time.monotonic() + PG_LEAK_GRACE_SECONDS
-        while (open_now := _client_backends(admin)) > baseline:
-            if time.monotonic() > deadline:
-                pytest.fail(
-                    f"{open_now - baseline} PostgreSQL connection(s) still open after"
-                    " the test and orm.connections.close_all()",
-                    pytrace=False,
-                )
-            time.sleep(0.05)
-    finally:
-        admin.close()
+    if request.node.get_closest_marker(TRANSACTIONAL) is not None:
+        yield from _transactional_postgres(url)
+    else:
+        yield from _rolled_back_postgres(url)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _close_orm_at_the_end() -> Iterator[None]:
+    """Close what the rolled-back PostgreSQL tests kept open between tests (the pool)."""
+    yield
+    import orm
+
+    orm.connections.close_all()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Within each module, run the SQLite cases first, then the PostgreSQL ones.
+
+    Consecutive rolled-back PostgreSQL tests then share one configuration
+    and pool instead of reconfiguring orm after every SQLite case.
+    """
+    first_seen: dict[str, int] = {}
+    for index, item in enumerate(items):
+        first_seen.setdefault(item.nodeid.split("::", 1)[0], index)
+
+    def key(pair: tuple[int, pytest.Item]) -> tuple[int, int, int]:
+        index, item = pair
+        callspec = getattr(item, "callspec", None)
+        on_pg = callspec is not None and callspec.params.get("backend") == "postgresql"
+        return first_seen[item.nodeid.split("::", 1)[0]], int(on_pg), index
+
+    items[:] = [item for _index, item in sorted(enumerate(items), key=key)]
 
 
 # ------------------------------------------------------------- query counting

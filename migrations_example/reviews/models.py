@@ -7,6 +7,7 @@ import orm
 
 class Review(orm.Model):
     book = orm.ForeignKey("migrations_example.Book", on_delete=orm.CASCADE, related_name="reviews")
+    book_id: int  # the key column; annotated so type checkers know it
     rating = orm.IntegerField()
     text = orm.TextField()
     summary = orm.CharField(max_length=60, default="", blank=True)
@@ -19,4 +20,4 @@ class Review(orm.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.rating}/5 for book {self.book_id}"  # type: ignore[attr-defined]
+        return f"{self.rating}/5 for book {self.book_id}"

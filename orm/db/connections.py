@@ -51,6 +51,8 @@ class ConnectionHandler:
         self._pinned: dict[str, BaseDatabaseWrapper] = {}
         #: replica alias -> primary alias (empty when no replica is configured).
         self.replicas: dict[str, str] = {}
+        #: alias -> the message its queries fail with while a test forbids it (see forbid()).
+        self._forbidden: dict[str, str] = {}
 
     # -- settings ----------------------------------------------------------
     def configure(self, url: str | None = None, databases: Mapping[str, Any] | None = None) -> None:
@@ -135,12 +137,27 @@ class ConnectionHandler:
                 if old.connection is None and old.thread_ident not in alive:
                     del self._all[key]
             self._all[id(wrapper)] = wrapper
+            # Under the lock forbid() takes: a wrapper made while a test runs
+            # is refused like the ones that already existed.
+            wrapper.forbidden = self._forbidden.get(alias)
         return wrapper
 
     @staticmethod
     def load_backend(vendor: str) -> Any:
         """Import ``orm.backends.<vendor>.base`` (dynamically: backends sit above this layer)."""
         return import_module(_BACKENDS[vendor])
+
+    @staticmethod
+    def unconnected(vendor: str, alias: str = "unconnected") -> BaseDatabaseWrapper:
+        """A ``vendor`` wrapper that compiles SQL but never connects (see
+        ``BaseDatabaseWrapper.unconnected``); for SQL tests that need no server."""
+        if vendor not in _BACKENDS:
+            raise ImproperlyConfigured(
+                f"Unknown database vendor {short_repr(vendor)}; "
+                f"use one of {', '.join(sorted(_BACKENDS))}."
+            )
+        wrapper: BaseDatabaseWrapper = ConnectionHandler.load_backend(vendor).DatabaseWrapper.unconnected(alias)
+        return wrapper
 
     def get_pool(self, alias: str, factory: Callable[[], _T]) -> _T:
         """Return the shared pool for ``alias``, creating it with ``factory()`` once."""
@@ -180,6 +197,29 @@ class ConnectionHandler:
         wrapper = self._pinned.pop(alias, None)
         if wrapper is not None:
             wrapper.stop_sharing()
+
+    def forbid(self, alias: str, message: str) -> None:
+        """Refuse connections and statements on ``alias``, on every thread, until :meth:`allow`.
+
+        For test isolation (the ``databases=`` of the ``orm_db`` marker): an
+        alias the test did not ask for is outside its transaction, so a write
+        there would outlive the test. Compiling SQL is still allowed; opening
+        a connection, a cursor or a transaction raises
+        ``DatabaseOperationForbidden`` with ``message``.
+        """
+        with self._lock:
+            self._forbidden[alias] = message
+            wrappers = [w for w in self._all.values() if w.alias == alias]
+            for wrapper in wrappers:
+                wrapper.forbidden = message
+
+    def allow(self, alias: str) -> None:
+        """Undo :meth:`forbid` for ``alias``."""
+        with self._lock:
+            self._forbidden.pop(alias, None)
+            for wrapper in self._all.values():
+                if wrapper.alias == alias:
+                    wrapper.forbidden = None
 
     @property
     def pinned(self) -> dict[str, BaseDatabaseWrapper]:

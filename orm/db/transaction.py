@@ -152,8 +152,19 @@ class mark_for_rollback_on_error:  # noqa: N801 - context-manager naming as in D
     ) -> None:
         if exc is not None:
             state = _state(self.using)
-            if state.in_atomic_block:
+            if state.in_atomic_block and not _wraps_test(state):
                 state.mark_rollback(exc)
+
+
+def _wraps_test(state: TransactionState) -> bool:
+    """Whether the innermost open block is the one a test (``orm_db``) runs in.
+
+    That block stands for autocommit mode: what the test does outside its own
+    atomic blocks must behave as it would without the wrapping transaction,
+    so an error there does not doom it, and an atomic block opened directly
+    inside it is always a savepoint (its failure undoes only itself).
+    """
+    return bool(state.atomic_blocks) and getattr(state.atomic_blocks[-1], "wraps_test", False)
 
 
 class Atomic(ContextDecorator):
@@ -204,10 +215,9 @@ class Atomic(ContextDecorator):
             state = wrapper.transaction_state
             # As in Django's TestCase: the test's own wrapping block does not
             # make a durable block inside the test a nested one.
-            durable = self.durable and not (
-                state.atomic_blocks and getattr(state.atomic_blocks[-1], "wraps_test", False)
-            )
-            state.enter_atomic(self, self.savepoint, durable)
+            in_test_block = _wraps_test(state)
+            durable = self.durable and not in_test_block
+            state.enter_atomic(self, self.savepoint or in_test_block, durable)
         except BaseException:
             if shared:
                 wrapper.release_shared()

@@ -19,7 +19,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from time import monotonic
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 from orm.abc import Connection, Features, Introspection, Operations, PoolRegistry, SchemaEditor
 from orm.conf import DatabaseSettings
@@ -29,6 +29,7 @@ from orm.db.querylog import observe
 from orm.db.transaction_state import OnCommitHook, TransactionState
 from orm.exceptions import (
     DatabaseError,
+    DatabaseOperationForbidden,
     Error,
     InterfaceError,
     InternalError,
@@ -108,6 +109,26 @@ class BaseDatabaseWrapper:
         #: Set while a test pins this wrapper for every thread (see
         #: ``share_between_threads``); ``None`` otherwise.
         self.pin_lock: threading.RLock | None = None
+        #: True for a wrapper made by ``unconnected()``: it compiles, never connects.
+        self.unconnected_only = False
+        #: Why a test forbids this alias (``ConnectionHandler.forbid``); ``None``: allowed.
+        self.forbidden: str | None = None
+
+    @classmethod
+    def unconnected(cls, alias: str = "unconnected") -> Self:
+        """A wrapper of this vendor for compiling SQL only; it never opens a connection.
+
+        Like peewee's ``PostgresqlDatabase(None)``: ``query.get_compiler(
+        connection=wrapper).as_sql()`` and ``schema_editor(collect_sql=True)``
+        work without a server (the driver must still be importable), while
+        anything that would connect raises ``InterfaceError``. Nothing here
+        asks the server for its version: where the SQL could depend on it, the
+        newest version this backend supports is assumed.
+        """
+        settings = DatabaseSettings(vendor=cls.vendor, name="", url=f"{cls.vendor}://")
+        wrapper = cls(settings, alias)
+        wrapper.unconnected_only = True
+        return wrapper
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} vendor={self.vendor!r} alias={self.alias!r}>"
@@ -228,8 +249,11 @@ class BaseDatabaseWrapper:
         An open one that sat unused for ``health_check_after`` seconds is
         checked first and replaced if the server cut it meanwhile (see
         ``_replace_if_dead``), so the statement about to run is sent to a live
-        connection.
+        connection. Raises ``DatabaseOperationForbidden`` while a test forbids
+        this alias (every statement and transaction passes here first).
         """
+        if self.forbidden is not None:
+            raise DatabaseOperationForbidden(self.forbidden)
         if self.connection is not None:
             after = self.health_check_after
             if after is not None:
@@ -240,6 +264,12 @@ class BaseDatabaseWrapper:
                     self._replace_if_dead()
                 self.last_used = now
             return
+        if self.unconnected_only:
+            raise InterfaceError(
+                f"The {self.vendor} wrapper {self.alias!r} was made by "
+                "DatabaseWrapper.unconnected() to compile SQL only and cannot open a "
+                "connection; run queries through orm.connections after orm.configure(url)."
+            )
         check_async_unsafe("opening a database connection")
         self.validate_thread_sharing()
         with self.wrap_database_errors:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import itertools
 from collections.abc import Callable, Sequence
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypedDict, TypeVar, overload
 
 from orm.exceptions import IntegrityError, ValidationError
 from orm.fields.choices import (
@@ -46,6 +46,78 @@ class _NotProvided:
 NOT_PROVIDED: Any = _NotProvided()
 _creation_counter = itertools.count()
 
+# The value types a field's attribute takes on a model instance: _ST what may
+# be assigned, _GT what is read back. They exist for type checkers only (the
+# runtime attribute is a plain instance value behind DeferredAttribute); the
+# defaults let internal code keep writing a bare ``Field``.
+if TYPE_CHECKING:
+    from typing import Self
+
+    from typing_extensions import TypeVar as _DefaultTypeVar
+
+    _ST = _DefaultTypeVar("_ST", default=Any)
+    _GT = _DefaultTypeVar("_GT", default=Any)
+else:
+    _ST = TypeVar("_ST")
+    _GT = TypeVar("_GT")
+_F_co = TypeVar("_F_co", covariant=True)
+
+
+class Expression(Protocol):
+    """What may be assigned to any field besides its values: ``F("n") + 1``, ``Now()``, ...
+
+    Matched by shape (``resolve_expression``) because the expression classes
+    live in ``orm.query``, a layer above the fields.
+    """
+
+    # A read-only member, so any method signature matches.
+    @property
+    def resolve_expression(self) -> Callable[..., Any]:
+        """Bind the expression to a query (``F``, ``Value``, ``Func``, ... define it)."""
+        ...
+
+
+class ClassAttribute(Protocol[_F_co]):
+    """``Book.title`` on the class: the descriptor in front of the field (as Django).
+
+    ``Book.title.field`` is the field; an instance gives the value instead.
+    """
+
+    @property
+    def field(self) -> _F_co:
+        """The model field this attribute reads and writes."""
+        ...
+
+
+class ModelInstance(Protocol):
+    """A model instance, by shape (``_state``): the instances a field's ``__get__`` gives values to.
+
+    Only models get the value type; a field stored on any other object (an
+    ``Options``, an expression's ``output_field``) is read as the field itself.
+    """
+
+    @property
+    def _state(self) -> Any: ...
+
+
+class FieldOptions(TypedDict, total=False):
+    """The keyword options every field takes (those of ``Field.__init__``), for typed signatures."""
+
+    primary_key: bool
+    max_length: int | None
+    unique: bool
+    blank: bool
+    db_index: bool
+    default: Any
+    editable: bool
+    choices: Any
+    help_text: str
+    db_column: str | None
+    validators: Sequence[Callable[[Any], None]]
+    auto_created: bool
+    db_default: Any
+    db_comment: str | None
+
 
 class DatabaseDefault:
     """The value of a field left to its ``db_default`` on an unsaved instance (as Django).
@@ -76,8 +148,15 @@ class DatabaseDefault:
         return f"DatabaseDefault({self.expression!r})"
 
 
-class Field(RegisterLookupMixin):
-    """Base of every model field; the options are those of Django's ``Field``."""
+class Field(RegisterLookupMixin, Generic[_ST, _GT]):
+    """Base of every model field; the options are those of Django's ``Field``.
+
+    For type checkers a field is a descriptor: ``book.title`` is the value
+    type (``str``), ``book.title = ...`` accepts what the field takes, and
+    ``Book.title`` is a :class:`ClassAttribute` whose ``.field`` is the field.
+    Each field class picks its types (``null=True`` adds ``None``) with
+    ``__init__`` overloads.
+    """
 
     empty_values: ClassVar[tuple[Any, ...]] = (None, "", [], (), {})
     #: relation flags (overridden by relation fields)
@@ -146,6 +225,23 @@ class Field(RegisterLookupMixin):
         self.attname: str = ""
         self.column: str = ""
         self.db_constraint = False
+
+    if TYPE_CHECKING:
+        # Typing only: at run time the metaclass puts a DeferredAttribute (or a
+        # relation descriptor) in front of the field, so a real __get__ here
+        # would only slow attribute access down.
+        @overload
+        def __get__(self, instance: None, owner: Any) -> ClassAttribute[Self]: ...
+        @overload
+        def __get__(self, instance: ModelInstance, owner: Any) -> _GT: ...
+        @overload
+        def __get__(self, instance: object, owner: Any) -> Self: ...
+        def __get__(self, instance: object | None, owner: Any) -> Any: ...
+        @overload
+        def __set__(self, instance: ModelInstance, value: _ST) -> None: ...
+        @overload
+        def __set__(self, instance: object, value: Self) -> None: ...
+        def __set__(self, instance: object, value: Any) -> None: ...
 
     # -- choices -----------------------------------------------------------
     @property

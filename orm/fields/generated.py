@@ -13,14 +13,17 @@ when ``orm.query`` is imported (as lookups are registered onto field classes).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Never, TypeVar, Unpack
 
 from orm.exceptions import NotSupportedError
-from orm.fields.base import NOT_PROVIDED, Field
+from orm.fields.base import _GT, _ST, NOT_PROVIDED, Field, FieldOptions
 from orm.utils.text import short_repr
 
+#: The value type of the output field, which the generated attribute gives.
+_Out = TypeVar("_Out")
 
-class GeneratedField(Field):
+
+class GeneratedField(Field[_ST, _GT]):
     """``GeneratedField(expression=..., output_field=..., db_persist=...)``, as Django's.
 
     ``expression`` may name columns of the same model (``F("price") *
@@ -33,7 +36,13 @@ class GeneratedField(Field):
     #: ``(field, connection) -> (sql, params)``, installed by ``orm.query.generated``.
     expression_compiler: ClassVar[Callable[[Any, Any], tuple[str, list[Any]]] | None] = None
 
-    def __init__(self, *, expression: Any, output_field: Field, db_persist: Any = None, **kwargs: Any) -> None:
+    # Reads give the output field's type (``None`` included when it has
+    # null=True); writes are refused by the checker (``Never``): the database
+    # computes the column and an assigned value would never be saved.
+    def __init__(
+        self: GeneratedField[Never, _Out], *, expression: Any, output_field: Field[Any, _Out],
+        db_persist: Any = None, **kwargs: Unpack[FieldOptions],
+    ) -> None:
         if kwargs.setdefault("editable", False):
             raise ValueError("GeneratedField cannot be editable.")
         if not kwargs.setdefault("blank", True):

@@ -5,15 +5,29 @@ from __future__ import annotations
 import json
 import math
 import uuid
-from typing import Any
+from typing import Any, Literal, Unpack, overload
+from uuid import UUID
 
 from orm.exceptions import DataError
-from orm.fields.base import Field
+from orm.fields.base import _GT, _ST, Expression, Field, FieldOptions
 from orm.utils.text import MAX_SHOWN, short_repr
 
 
-class BooleanField(Field):
+class BooleanField(Field[_ST, _GT]):
     """True/False (``null=True`` allows None). Accepts bools and the integers 0/1."""
+
+    @overload
+    def __init__(
+        self: BooleanField[bool | int | str | Expression, bool], verbose_name: str | None = None, name: str | None = None, *,
+        null: Literal[False] = False, **kwargs: Unpack[FieldOptions],
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: BooleanField[bool | int | str | Expression | None, bool | None], verbose_name: str | None = None, name: str | None = None, *,
+        null: bool, **kwargs: Unpack[FieldOptions],
+    ) -> None: ...
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
 
     def get_internal_type(self) -> str:
         return "BooleanField"
@@ -33,8 +47,21 @@ class BooleanField(Field):
         super().validate(value, model_instance)
 
 
-class UUIDField(Field):
+class UUIDField(Field[_ST, _GT]):
     """A UUID (native ``uuid`` on PostgreSQL, 32 hex characters on SQLite)."""
+
+    @overload
+    def __init__(
+        self: UUIDField[UUID | int | str | Expression, UUID], verbose_name: str | None = None, name: str | None = None, *,
+        null: Literal[False] = False, **kwargs: Unpack[FieldOptions],
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: UUIDField[UUID | int | str | Expression | None, UUID | None], verbose_name: str | None = None, name: str | None = None, *,
+        null: bool, **kwargs: Unpack[FieldOptions],
+    ) -> None: ...
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
 
     def get_internal_type(self) -> str:
         return "UUIDField"
@@ -112,7 +139,7 @@ def check_json(value: Any, name: str, path: str = "") -> None:
     )
 
 
-class JSONField(Field):
+class JSONField(Field[_ST, _GT]):
     """A JSON document (``jsonb`` on PostgreSQL, validated text on SQLite).
 
     Python ``None`` is SQL NULL. NaN and infinities are refused; keys must be str.
@@ -121,6 +148,16 @@ class JSONField(Field):
     def get_internal_type(self) -> str:
         return "JSONField"
 
+    @overload
+    def __init__(
+        self: JSONField[Any, Any], verbose_name: str | None = None, name: str | None = None, *,
+        null: Literal[False] = False, encoder: type[json.JSONEncoder] | None = None, decoder: type[json.JSONDecoder] | None = None, **kwargs: Unpack[FieldOptions],
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: JSONField[Any | None, Any | None], verbose_name: str | None = None, name: str | None = None, *,
+        null: bool, encoder: type[json.JSONEncoder] | None = None, decoder: type[json.JSONDecoder] | None = None, **kwargs: Unpack[FieldOptions],
+    ) -> None: ...
     def __init__(
         self, *args: Any, encoder: type[json.JSONEncoder] | None = None,
         decoder: type[json.JSONDecoder] | None = None, **kwargs: Any,
@@ -156,12 +193,22 @@ class JSONField(Field):
         return json.loads(value, cls=self.decoder)
 
 
-class BinaryField(Field):
+class BinaryField(Field[_ST, _GT]):
     """Raw bytes (``bytea`` / BLOB). Not editable by default, as in Django."""
 
     def get_internal_type(self) -> str:
         return "BinaryField"
 
+    @overload
+    def __init__(
+        self: BinaryField[bytes | bytearray | memoryview | Expression, bytes], verbose_name: str | None = None, name: str | None = None, *,
+        null: Literal[False] = False, **kwargs: Unpack[FieldOptions],
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: BinaryField[bytes | bytearray | memoryview | Expression | None, bytes | None], verbose_name: str | None = None, name: str | None = None, *,
+        null: bool, **kwargs: Unpack[FieldOptions],
+    ) -> None: ...
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("editable", False)
         super().__init__(*args, **kwargs)

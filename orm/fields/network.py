@@ -10,10 +10,10 @@ write on both, where PostgreSQL alone would refuse it otherwise.
 from __future__ import annotations
 
 import ipaddress
-from typing import Any
+from typing import Any, Literal, Unpack, overload
 
 from orm.exceptions import DataError, ValidationError
-from orm.fields.base import Field
+from orm.fields.base import _GT, _ST, Expression, Field, FieldOptions
 from orm.utils.text import short_repr
 
 #: Longest text form of an IPv6 address (eight groups of four digits and seven colons).
@@ -71,7 +71,7 @@ def _address_validator(protocol: str) -> Any:
     return validate
 
 
-class GenericIPAddressField(Field):
+class GenericIPAddressField(Field[_ST, _GT]):
     """An IPv4 or IPv6 address; ``protocol`` is ``"both"``, ``"ipv4"`` or ``"ipv6"``.
 
     ``unpack_ipv4=True`` (only with ``protocol="both"``) stores an
@@ -79,6 +79,16 @@ class GenericIPAddressField(Field):
     as NULL, so ``blank=True`` needs ``null=True`` (Django's check fields.E150).
     """
 
+    @overload
+    def __init__(
+        self: GenericIPAddressField[str | Expression, str], verbose_name: str | None = None, name: str | None = None, protocol: str = "both", unpack_ipv4: bool = False, *,
+        null: Literal[False] = False, **kwargs: Unpack[FieldOptions],
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: GenericIPAddressField[str | Expression | None, str | None], verbose_name: str | None = None, name: str | None = None, protocol: str = "both", unpack_ipv4: bool = False, *,
+        null: bool, **kwargs: Unpack[FieldOptions],
+    ) -> None: ...
     def __init__(
         self, verbose_name: str | None = None, name: str | None = None, protocol: str = "both",
         unpack_ipv4: bool = False, **kwargs: Any,

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import decimal
 import math
-from typing import Any
+from decimal import Decimal
+from typing import Any, Literal, Unpack, overload
 
 from orm.exceptions import DataError, ValidationError
-from orm.fields.base import Field
+from orm.fields.base import _GT, _ST, Expression, Field, FieldOptions
 from orm.utils.text import short_repr, short_str
 
 INTEGER_RANGES = {
@@ -23,8 +24,21 @@ INTEGER_RANGES = {
 }
 
 
-class IntegerField(Field):
+class IntegerField(Field[_ST, _GT]):
     """A 32-bit integer. Booleans and fractional floats are refused, never truncated."""
+
+    @overload
+    def __init__(
+        self: IntegerField[int | float | Decimal | str | Expression, int], verbose_name: str | None = None, name: str | None = None, *,
+        null: Literal[False] = False, **kwargs: Unpack[FieldOptions],
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: IntegerField[int | float | Decimal | str | Expression | None, int | None], verbose_name: str | None = None, name: str | None = None, *,
+        null: bool, **kwargs: Unpack[FieldOptions],
+    ) -> None: ...
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
 
     def get_internal_type(self) -> str:
         return "IntegerField"
@@ -64,51 +78,126 @@ class IntegerField(Field):
                 )
 
 
-class SmallIntegerField(IntegerField):
+class SmallIntegerField(IntegerField[_ST, _GT]):
     """A 16-bit integer."""
+
+    @overload
+    def __init__(
+        self: SmallIntegerField[int | float | Decimal | str | Expression, int], verbose_name: str | None = None, name: str | None = None, *,
+        null: Literal[False] = False, **kwargs: Unpack[FieldOptions],
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: SmallIntegerField[int | float | Decimal | str | Expression | None, int | None], verbose_name: str | None = None, name: str | None = None, *,
+        null: bool, **kwargs: Unpack[FieldOptions],
+    ) -> None: ...
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[misc]  # overloads bind concrete self types
 
     def get_internal_type(self) -> str:
         return "SmallIntegerField"
 
 
-class BigIntegerField(IntegerField):
+class BigIntegerField(IntegerField[_ST, _GT]):
     """A 64-bit integer."""
+
+    @overload
+    def __init__(
+        self: BigIntegerField[int | float | Decimal | str | Expression, int], verbose_name: str | None = None, name: str | None = None, *,
+        null: Literal[False] = False, **kwargs: Unpack[FieldOptions],
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: BigIntegerField[int | float | Decimal | str | Expression | None, int | None], verbose_name: str | None = None, name: str | None = None, *,
+        null: bool, **kwargs: Unpack[FieldOptions],
+    ) -> None: ...
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[misc]  # overloads bind concrete self types
 
     def get_internal_type(self) -> str:
         return "BigIntegerField"
 
 
-class PositiveIntegerField(IntegerField):
+class PositiveIntegerField(IntegerField[_ST, _GT]):
     """An integer from 0 to 2**31-1 (a CHECK constraint enforces it too)."""
+
+    @overload
+    def __init__(
+        self: PositiveIntegerField[int | float | Decimal | str | Expression, int], verbose_name: str | None = None, name: str | None = None, *,
+        null: Literal[False] = False, **kwargs: Unpack[FieldOptions],
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: PositiveIntegerField[int | float | Decimal | str | Expression | None, int | None], verbose_name: str | None = None, name: str | None = None, *,
+        null: bool, **kwargs: Unpack[FieldOptions],
+    ) -> None: ...
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[misc]  # overloads bind concrete self types
 
     def get_internal_type(self) -> str:
         return "PositiveIntegerField"
 
 
-class PositiveSmallIntegerField(IntegerField):
+class PositiveSmallIntegerField(IntegerField[_ST, _GT]):
     """An integer from 0 to 32767 (a CHECK constraint enforces it too)."""
+
+    @overload
+    def __init__(
+        self: PositiveSmallIntegerField[int | float | Decimal | str | Expression, int], verbose_name: str | None = None, name: str | None = None, *,
+        null: Literal[False] = False, **kwargs: Unpack[FieldOptions],
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: PositiveSmallIntegerField[int | float | Decimal | str | Expression | None, int | None], verbose_name: str | None = None, name: str | None = None, *,
+        null: bool, **kwargs: Unpack[FieldOptions],
+    ) -> None: ...
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[misc]  # overloads bind concrete self types
 
     def get_internal_type(self) -> str:
         return "PositiveSmallIntegerField"
 
 
-class PositiveBigIntegerField(IntegerField):
+class PositiveBigIntegerField(IntegerField[_ST, _GT]):
     """An integer from 0 to 2**63-1 (a CHECK constraint enforces it too)."""
+
+    @overload
+    def __init__(
+        self: PositiveBigIntegerField[int | float | Decimal | str | Expression, int], verbose_name: str | None = None, name: str | None = None, *,
+        null: Literal[False] = False, **kwargs: Unpack[FieldOptions],
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: PositiveBigIntegerField[int | float | Decimal | str | Expression | None, int | None], verbose_name: str | None = None, name: str | None = None, *,
+        null: bool, **kwargs: Unpack[FieldOptions],
+    ) -> None: ...
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[misc]  # overloads bind concrete self types
 
     def get_internal_type(self) -> str:
         return "PositiveBigIntegerField"
 
 
-class AutoField(IntegerField):
+class AutoField(IntegerField[_ST, _GT]):
     """An auto-incrementing 32-bit primary key."""
 
     def get_internal_type(self) -> str:
         return "AutoField"
 
+    @overload
+    def __init__(
+        self: AutoField[int | float | Decimal | str | Expression, int], verbose_name: str | None = None, name: str | None = None, *,
+        null: Literal[False] = False, **kwargs: Unpack[FieldOptions],
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: AutoField[int | float | Decimal | str | Expression | None, int | None], verbose_name: str | None = None, name: str | None = None, *,
+        null: bool, **kwargs: Unpack[FieldOptions],
+    ) -> None: ...
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs["blank"] = True
         kwargs.setdefault("primary_key", True)
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, **kwargs)  # type: ignore[misc]  # overloads bind concrete self types
 
     def rel_db_type(self, connection: Any) -> str | None:
         return IntegerField().db_type(connection)
@@ -120,8 +209,21 @@ class AutoField(IntegerField):
         return name, path, args, kwargs
 
 
-class BigAutoField(AutoField):
+class BigAutoField(AutoField[_ST, _GT]):
     """An auto-incrementing 64-bit primary key (the implicit ``id``)."""
+
+    @overload
+    def __init__(
+        self: BigAutoField[int | float | Decimal | str | Expression, int], verbose_name: str | None = None, name: str | None = None, *,
+        null: Literal[False] = False, **kwargs: Unpack[FieldOptions],
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: BigAutoField[int | float | Decimal | str | Expression | None, int | None], verbose_name: str | None = None, name: str | None = None, *,
+        null: bool, **kwargs: Unpack[FieldOptions],
+    ) -> None: ...
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[misc]  # overloads bind concrete self types
 
     def get_internal_type(self) -> str:
         return "BigAutoField"
@@ -130,8 +232,21 @@ class BigAutoField(AutoField):
         return BigIntegerField().db_type(connection)
 
 
-class SmallAutoField(AutoField):
+class SmallAutoField(AutoField[_ST, _GT]):
     """An auto-incrementing 16-bit primary key."""
+
+    @overload
+    def __init__(
+        self: SmallAutoField[int | float | Decimal | str | Expression, int], verbose_name: str | None = None, name: str | None = None, *,
+        null: Literal[False] = False, **kwargs: Unpack[FieldOptions],
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: SmallAutoField[int | float | Decimal | str | Expression | None, int | None], verbose_name: str | None = None, name: str | None = None, *,
+        null: bool, **kwargs: Unpack[FieldOptions],
+    ) -> None: ...
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[misc]  # overloads bind concrete self types
 
     def get_internal_type(self) -> str:
         return "SmallAutoField"
@@ -140,9 +255,22 @@ class SmallAutoField(AutoField):
         return SmallIntegerField().db_type(connection)
 
 
-class FloatField(Field):
+class FloatField(Field[_ST, _GT]):
     """A double-precision float. NaN and infinities are refused on every backend
     (SQLite would store NaN as NULL)."""
+
+    @overload
+    def __init__(
+        self: FloatField[float | Decimal | str | Expression, float], verbose_name: str | None = None, name: str | None = None, *,
+        null: Literal[False] = False, **kwargs: Unpack[FieldOptions],
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: FloatField[float | Decimal | str | Expression | None, float | None], verbose_name: str | None = None, name: str | None = None, *,
+        null: bool, **kwargs: Unpack[FieldOptions],
+    ) -> None: ...
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
 
     def get_internal_type(self) -> str:
         return "FloatField"
@@ -164,12 +292,22 @@ class FloatField(Field):
         return result
 
 
-class DecimalField(Field):
+class DecimalField(Field[_ST, _GT]):
     """A fixed-precision decimal. Extra places round half-even; too many digits raise."""
 
     def get_internal_type(self) -> str:
         return "DecimalField"
 
+    @overload
+    def __init__(
+        self: DecimalField[Decimal | float | str | Expression, Decimal], verbose_name: str | None = None, name: str | None = None, max_digits: int | None = None, decimal_places: int | None = None, *,
+        null: Literal[False] = False, **kwargs: Unpack[FieldOptions],
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: DecimalField[Decimal | float | str | Expression | None, Decimal | None], verbose_name: str | None = None, name: str | None = None, max_digits: int | None = None, decimal_places: int | None = None, *,
+        null: bool, **kwargs: Unpack[FieldOptions],
+    ) -> None: ...
     def __init__(
         self, verbose_name: str | None = None, name: str | None = None,
         max_digits: int | None = None, decimal_places: int | None = None, **kwargs: Any,

@@ -8,9 +8,9 @@ installing descriptors and creating automatic many-to-many tables happen in
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal, TypeVar, Unpack, overload
 
-from orm.fields.base import Field
+from orm.fields.base import _GT, _ST, Expression, Field, FieldOptions
 from orm.utils.text import short_repr
 
 RECURSIVE_RELATIONSHIP_CONSTANT = "self"
@@ -35,6 +35,10 @@ def model_reference(target: Any, owner: Any) -> str:
     if target == RECURSIVE_RELATIONSHIP_CONSTANT:
         return str(owner._meta.label_lower)
     return f"{owner._meta.app_label}.{target.lower()}"
+
+
+#: The model a relation points at, taken from the class given as ``to``.
+_To = TypeVar("_To")
 
 
 class ForeignObjectRel:
@@ -65,6 +69,8 @@ class ForeignObjectRel:
         self.on_delete = on_delete
         self.through: Any = None
         self.symmetrical = False
+        #: The field links a child model to its concrete parent (multi-table inheritance).
+        self.parent_link = False
 
     @property
     def related_model(self) -> Any:
@@ -126,23 +132,45 @@ class ManyToManyRel(ForeignObjectRel):
     many_to_many = True
 
 
-class ForeignKey(Field):
+class ForeignKey(Field[_ST, _GT]):
     """A many-to-one relation stored in ``<name>_id``; ``on_delete`` is required."""
 
     is_relation = True
     many_to_one = True
     rel_class: type[ForeignObjectRel] = ManyToOneRel
 
+    @overload
+    def __init__(
+        self: ForeignKey[_To | Expression, _To], to: type[_To], on_delete: Callable[..., Any],
+        related_name: str | None = None, related_query_name: str | None = None,
+        to_field: str | None = None, db_constraint: bool = True, *, parent_link: bool = False, null: Literal[False] = False, **kwargs: Unpack[FieldOptions],
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: ForeignKey[_To | Expression | None, _To | None], to: type[_To],
+        on_delete: Callable[..., Any],
+        related_name: str | None = None, related_query_name: str | None = None,
+        to_field: str | None = None, db_constraint: bool = True, *, parent_link: bool = False, null: bool, **kwargs: Unpack[FieldOptions],
+    ) -> None: ...
+    # A model named by a string ("Author", "self", "app.Model") is only known
+    # once the registry resolves it: a checker sees Any.
+    @overload
+    def __init__(
+        self: ForeignKey[Any, Any], to: str, on_delete: Callable[..., Any],
+        related_name: str | None = None, related_query_name: str | None = None,
+        to_field: str | None = None, db_constraint: bool = True, *, parent_link: bool = False, null: bool = False, **kwargs: Unpack[FieldOptions],
+    ) -> None: ...
     def __init__(
         self, to: Any, on_delete: Callable[..., Any] | None = None, related_name: str | None = None,
         related_query_name: str | None = None, to_field: str | None = None,
-        db_constraint: bool = True, **kwargs: Any,
+        db_constraint: bool = True, parent_link: bool = False, **kwargs: Any,
     ) -> None:
         if on_delete is None or not callable(on_delete):
             raise TypeError("ForeignKey needs on_delete (orm.CASCADE, orm.PROTECT, ...).")
         kwargs.setdefault("db_index", True)
         super().__init__(**kwargs)
         self.remote_field = self.rel_class(self, to, related_name, related_query_name, on_delete)
+        self.remote_field.parent_link = bool(parent_link)
         self.to_field = to_field
         self.db_constraint = db_constraint
 
@@ -212,6 +240,8 @@ class ForeignKey(Field):
             kwargs["to_field"] = self.to_field
         if not self.db_constraint:
             kwargs["db_constraint"] = False
+        if rel.parent_link:
+            kwargs["parent_link"] = True
         # Relative to this class's default, db_index=True.
         if self.db_index:
             kwargs.pop("db_index", None)
@@ -220,16 +250,37 @@ class ForeignKey(Field):
         return name, path, args, kwargs
 
 
-class OneToOneField(ForeignKey):
+class OneToOneField(ForeignKey[_ST, _GT]):
     """A ForeignKey with ``unique=True``; the reverse accessor returns one object."""
 
     many_to_one = False
     one_to_one = True
     rel_class = OneToOneRel
 
-    def __init__(self, to: Any, on_delete: Callable[..., Any] | None = None, **kwargs: Any) -> None:
+    @overload
+    def __init__(
+        self: OneToOneField[_To | Expression, _To], to: type[_To], on_delete: Callable[..., Any],
+        related_name: str | None = None, related_query_name: str | None = None,
+        to_field: str | None = None, db_constraint: bool = True, *, parent_link: bool = False, null: Literal[False] = False, **kwargs: Unpack[FieldOptions],
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: OneToOneField[_To | Expression | None, _To | None], to: type[_To],
+        on_delete: Callable[..., Any],
+        related_name: str | None = None, related_query_name: str | None = None,
+        to_field: str | None = None, db_constraint: bool = True, *, parent_link: bool = False, null: bool, **kwargs: Unpack[FieldOptions],
+    ) -> None: ...
+    # A model named by a string ("Author", "self", "app.Model") is only known
+    # once the registry resolves it: a checker sees Any.
+    @overload
+    def __init__(
+        self: OneToOneField[Any, Any], to: str, on_delete: Callable[..., Any],
+        related_name: str | None = None, related_query_name: str | None = None,
+        to_field: str | None = None, db_constraint: bool = True, *, parent_link: bool = False, null: bool = False, **kwargs: Unpack[FieldOptions],
+    ) -> None: ...
+    def __init__(self, to: Any, *args: Any, **kwargs: Any) -> None:
         kwargs["unique"] = True
-        super().__init__(to, on_delete, **kwargs)
+        super().__init__(to, *args, **kwargs)
 
     def get_internal_type(self) -> str:
         return "OneToOneField"
@@ -240,7 +291,7 @@ class OneToOneField(ForeignKey):
         return name, path, args, kwargs
 
 
-class ManyToManyField(Field):
+class ManyToManyField(Field[_ST, _GT]):
     """A many-to-many relation through a join table (automatic, or ``through=``)."""
 
     is_relation = True

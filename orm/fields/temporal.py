@@ -4,10 +4,10 @@ with ``use_tz=False`` (see orm.utils.timezone) it is the other way round."""
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import Any, Literal, Unpack, overload
 
 from orm.exceptions import DataError
-from orm.fields.base import Field
+from orm.fields.base import _GT, _ST, Expression, Field, FieldOptions
 from orm.utils import timezone
 from orm.utils.text import short_repr
 
@@ -31,7 +31,7 @@ def _refuse_aware(field: Field, value: Any, kind: str) -> None:
         )
 
 
-class _AutoNowMixin(Field):
+class _AutoNowMixin(Field[_ST, _GT]):
     def __init__(self, *args: Any, auto_now: bool = False, auto_now_add: bool = False, **kwargs: Any) -> None:
         self.auto_now = auto_now
         self.auto_now_add = auto_now_add
@@ -63,8 +63,21 @@ class _AutoNowMixin(Field):
         return super().pre_save(model_instance, add)
 
 
-class DateField(_AutoNowMixin):
+class DateField(_AutoNowMixin[_ST, _GT]):
     """A calendar date (a datetime given here keeps only its date)."""
+
+    @overload
+    def __init__(
+        self: DateField[datetime.date | str | Expression, datetime.date], verbose_name: str | None = None, name: str | None = None, *,
+        null: Literal[False] = False, auto_now: bool = False, auto_now_add: bool = False, **kwargs: Unpack[FieldOptions],
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: DateField[datetime.date | str | Expression | None, datetime.date | None], verbose_name: str | None = None, name: str | None = None, *,
+        null: bool, auto_now: bool = False, auto_now_add: bool = False, **kwargs: Unpack[FieldOptions],
+    ) -> None: ...
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
 
     def get_internal_type(self) -> str:
         return "DateField"
@@ -100,12 +113,25 @@ class DateField(_AutoNowMixin):
         return value
 
 
-class DateTimeField(_AutoNowMixin):
+class DateTimeField(_AutoNowMixin[_ST, _GT]):
     """An aware datetime, stored in UTC. A naive datetime raises ``ValueError``.
 
     With ``use_tz=False`` the reverse: a naive datetime, stored as given; an
     aware one raises ``ValueError``.
     """
+
+    @overload
+    def __init__(
+        self: DateTimeField[datetime.datetime | str | Expression, datetime.datetime], verbose_name: str | None = None, name: str | None = None, *,
+        null: Literal[False] = False, auto_now: bool = False, auto_now_add: bool = False, **kwargs: Unpack[FieldOptions],
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: DateTimeField[datetime.datetime | str | Expression | None, datetime.datetime | None], verbose_name: str | None = None, name: str | None = None, *,
+        null: bool, auto_now: bool = False, auto_now_add: bool = False, **kwargs: Unpack[FieldOptions],
+    ) -> None: ...
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
 
     def get_internal_type(self) -> str:
         return "DateTimeField"
@@ -165,8 +191,21 @@ class DateTimeField(_AutoNowMixin):
         return value
 
 
-class TimeField(_AutoNowMixin):
+class TimeField(_AutoNowMixin[_ST, _GT]):
     """A time of day (naive)."""
+
+    @overload
+    def __init__(
+        self: TimeField[datetime.time | datetime.datetime | str | Expression, datetime.time], verbose_name: str | None = None, name: str | None = None, *,
+        null: Literal[False] = False, auto_now: bool = False, auto_now_add: bool = False, **kwargs: Unpack[FieldOptions],
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: TimeField[datetime.time | datetime.datetime | str | Expression | None, datetime.time | None], verbose_name: str | None = None, name: str | None = None, *,
+        null: bool, auto_now: bool = False, auto_now_add: bool = False, **kwargs: Unpack[FieldOptions],
+    ) -> None: ...
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
 
     def get_internal_type(self) -> str:
         return "TimeField"
@@ -217,13 +256,26 @@ DURATION_RANGE = (
 )
 
 
-class DurationField(Field):
+class DurationField(Field[_ST, _GT]):
     """A ``datetime.timedelta`` (microseconds on SQLite, ``interval`` on PostgreSQL).
 
     Values outside ``DURATION_RANGE`` raise ``DataError`` before any write; in
     a filter they match nothing (or, for ``lt``/``gt`` and friends,
     everything), as an integer outside its column's range does.
     """
+
+    @overload
+    def __init__(
+        self: DurationField[datetime.timedelta | Expression, datetime.timedelta], verbose_name: str | None = None, name: str | None = None, *,
+        null: Literal[False] = False, **kwargs: Unpack[FieldOptions],
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: DurationField[datetime.timedelta | Expression | None, datetime.timedelta | None], verbose_name: str | None = None, name: str | None = None, *,
+        null: bool, **kwargs: Unpack[FieldOptions],
+    ) -> None: ...
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
 
     def get_internal_type(self) -> str:
         return "DurationField"

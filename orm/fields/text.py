@@ -3,15 +3,28 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Literal, Unpack, overload
 
 from orm.exceptions import DataError, NotSupportedError, ValidationError
-from orm.fields.base import Field
+from orm.fields.base import _GT, _ST, Expression, Field, FieldOptions
 from orm.utils.text import short_repr
 
 
-class TextField(Field):
+class TextField(Field[_ST, _GT]):
     """Unbounded text. Only ``str`` is accepted (no ``str()`` coercion)."""
+
+    @overload
+    def __init__(
+        self: TextField[str | Expression, str], verbose_name: str | None = None, name: str | None = None, *,
+        null: Literal[False] = False, **kwargs: Unpack[FieldOptions],
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: TextField[str | Expression | None, str | None], verbose_name: str | None = None, name: str | None = None, *,
+        null: bool, **kwargs: Unpack[FieldOptions],
+    ) -> None: ...
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
 
     def get_internal_type(self) -> str:
         return "TextField"
@@ -60,7 +73,7 @@ class TextField(Field):
             )
 
 
-class CharField(TextField):
+class CharField(TextField[_ST, _GT]):
     """Text of at most ``max_length`` characters, enforced before every write.
 
     Without ``max_length`` (Django 4.2+) the column is ``varchar`` with no
@@ -70,6 +83,16 @@ class CharField(TextField):
     def get_internal_type(self) -> str:
         return "CharField"
 
+    @overload
+    def __init__(
+        self: CharField[str | Expression, str], verbose_name: str | None = None, name: str | None = None, *,
+        null: Literal[False] = False, **kwargs: Unpack[FieldOptions],
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: CharField[str | Expression | None, str | None], verbose_name: str | None = None, name: str | None = None, *,
+        null: bool, **kwargs: Unpack[FieldOptions],
+    ) -> None: ...
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         max_length = kwargs.get("max_length")
         if max_length is not None and (
@@ -79,7 +102,7 @@ class CharField(TextField):
                 f"CharField's max_length must be a positive integer (or omitted for no limit), "
                 f"not {short_repr(max_length)}."
             )
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, **kwargs)  # type: ignore[misc]  # overloads bind concrete self types
 
     def db_type(self, connection: Any) -> str | None:
         if self.max_length is not None or self.get_internal_type() != "CharField":
@@ -113,25 +136,45 @@ def _regex_validator(pattern: re.Pattern[str], message: str) -> Any:
     return validate
 
 
-class EmailField(CharField):
+class EmailField(CharField[_ST, _GT]):
     """A CharField (default max_length 254) validated as an e-mail address."""
 
+    @overload
+    def __init__(
+        self: EmailField[str | Expression, str], verbose_name: str | None = None, name: str | None = None, *,
+        null: Literal[False] = False, **kwargs: Unpack[FieldOptions],
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: EmailField[str | Expression | None, str | None], verbose_name: str | None = None, name: str | None = None, *,
+        null: bool, **kwargs: Unpack[FieldOptions],
+    ) -> None: ...
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("max_length", 254)
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, **kwargs)  # type: ignore[misc]  # overloads bind concrete self types
         self.validators.append(_regex_validator(_EMAIL, "Enter a valid email address."))
 
     def get_internal_type(self) -> str:
         return "CharField"
 
 
-class SlugField(CharField):
+class SlugField(CharField[_ST, _GT]):
     """A CharField (default max_length 50, indexed) of letters, digits, - and _."""
 
+    @overload
+    def __init__(
+        self: SlugField[str | Expression, str], verbose_name: str | None = None, name: str | None = None, *,
+        null: Literal[False] = False, **kwargs: Unpack[FieldOptions],
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: SlugField[str | Expression | None, str | None], verbose_name: str | None = None, name: str | None = None, *,
+        null: bool, **kwargs: Unpack[FieldOptions],
+    ) -> None: ...
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("max_length", 50)
         kwargs.setdefault("db_index", True)
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, **kwargs)  # type: ignore[misc]  # overloads bind concrete self types
         self.validators.append(_regex_validator(_SLUG, "Enter a valid slug."))
 
     def get_internal_type(self) -> str:
@@ -149,12 +192,22 @@ class SlugField(CharField):
         return name, path, args, kwargs
 
 
-class URLField(CharField):
+class URLField(CharField[_ST, _GT]):
     """A CharField (default max_length 200) validated as an http(s)/ftp(s) URL."""
 
+    @overload
+    def __init__(
+        self: URLField[str | Expression, str], verbose_name: str | None = None, name: str | None = None, *,
+        null: Literal[False] = False, **kwargs: Unpack[FieldOptions],
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: URLField[str | Expression | None, str | None], verbose_name: str | None = None, name: str | None = None, *,
+        null: bool, **kwargs: Unpack[FieldOptions],
+    ) -> None: ...
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("max_length", 200)
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, **kwargs)  # type: ignore[misc]  # overloads bind concrete self types
         self.validators.append(_regex_validator(_URL, "Enter a valid URL."))
 
     def get_internal_type(self) -> str:

@@ -283,6 +283,10 @@ class MigrationAutodetector:
                 dependencies.append(Dependency(*referring.key, name, DepType.REMOVE))
                 if not field.many_to_many:
                     dependencies.append(Dependency(*referring.key, name, DepType.ALTER))
+            for child in self.from_state.models.values():
+                # A child or proxy of this model goes first.
+                if (app_label, model_name) in child.parent_keys() and child.key not in self.new_model_keys:
+                    dependencies.append(Dependency(*child.key, None, DepType.REMOVE))
             through_user = self.through_users.get((app_label, model_name))
             if through_user is not None:
                 dependencies.append(Dependency(*through_user, DepType.REMOVE))
@@ -304,7 +308,8 @@ class MigrationAutodetector:
             if unnamed:
                 # AddIndex needs a name; an unnamed index stays in CreateModel.
                 options["indexes"] = unnamed
-            dependencies: list[Dependency] = []
+            # A child or proxy is created after the models it inherits from.
+            dependencies = [Dependency(*parent, None, DepType.CREATE) for parent in model_state.parent_keys()]
             for field in model_state.fields.values():
                 if _related_target(field) is not None and field.primary_key:
                     dependencies.extend(self.foreign_key_dependencies(app_label, model_name, field))

@@ -13,14 +13,24 @@ with ``BEGIN IMMEDIATE`` (the database's write lock) and first checks, under
 that lock, that no other run has recorded the migration meanwhile; if one
 has, it is skipped. A run that finds the lock taken for longer than the busy
 timeout waits and tries again rather than failing.
+
+On PostgreSQL an atomic migration's transaction starts with ``SET LOCAL
+lock_timeout`` (5 s by default; local to the transaction, so nothing leaks
+to the session, which matters behind a transaction-pooling proxy): a DDL
+statement that cannot get its lock gives up instead of queueing every
+later query on the table behind it. The whole migration was rolled back
+then, so it is tried again, up to ``lock_retries`` times with a doubling
+pause, before failing with a message that says so.
 """
 
 from __future__ import annotations
 
 import logging
+import re
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from orm.db import transaction
 from orm.exceptions import OperationalError
@@ -31,6 +41,8 @@ from orm.migrations.operations import AddField, CreateModel, Operation
 from orm.migrations.recorder import MigrationRecorder
 from orm.migrations.state import ProjectState
 from orm.utils.asyncio import to_async
+
+T = TypeVar("T")
 
 __all__ = [
     "InvalidMigrationPlan", "MigrationExecutor", "MigrationFailedError", "Plan", "amigrate", "migrate",
@@ -43,8 +55,18 @@ logger = logging.getLogger("orm.migrations")
 Plan = list[tuple[Migration, bool]]
 #: ``progress_callback(action, migration, fake)``; actions: ``apply_start``,
 #: ``apply_success``, ``apply_skipped``, ``unapply_start``, ``unapply_success``,
-#: ``unapply_skipped`` and ``lock_wait`` (migration ``None``).
+#: ``unapply_skipped``, ``lock_retry`` (a lock wait timed out, the migration
+#: is tried again) and ``lock_wait`` (migration ``None``).
 ProgressCallback = Callable[[str, "Migration | None", bool], None]
+
+#: ``lock_timeout`` of an atomic migration's transaction on PostgreSQL (``None`` or ``"0"``: none).
+DEFAULT_LOCK_TIMEOUT = "5s"
+#: How many more times a migration whose lock wait timed out is tried.
+DEFAULT_LOCK_RETRIES = 3
+# PostgreSQL's SQLSTATE for "canceling statement due to lock timeout".
+_LOCK_NOT_AVAILABLE = "55P03"
+# A duration PostgreSQL's lock_timeout accepts: milliseconds or a number with a unit.
+_DURATION = re.compile(r"^\d+(\.\d+)?\s*(us|ms|s|min|h|d)?$")
 
 # Key of the session advisory lock a PostgreSQL migrate holds (any constant,
 # the same in every process; b"orm_migr" as an integer).
@@ -75,12 +97,23 @@ class MigrationExecutor:
 
     def __init__(
         self, connection: Any, progress_callback: ProgressCallback | None = None,
-        apps: Sequence[str] | None = None,
+        apps: Sequence[str] | None = None, lock_timeout: str | None = DEFAULT_LOCK_TIMEOUT,
+        lock_retries: int = DEFAULT_LOCK_RETRIES, retry_delay: float = 1.0,
     ) -> None:
+        if lock_timeout is not None and not _DURATION.match(str(lock_timeout).strip()):
+            raise ValueError(
+                f"lock_timeout {lock_timeout!r} is not a duration PostgreSQL understands: give milliseconds "
+                "or a number with a unit, e.g. '500ms', '5s', '1min' ('0' or None: no timeout)."
+            )
+        if not isinstance(lock_retries, int) or lock_retries < 0:
+            raise ValueError(f"lock_retries must be an integer >= 0, not {lock_retries!r}.")
         self.connection = connection
         self.loader = MigrationLoader(connection, apps=apps)
         self.recorder = MigrationRecorder(connection)
         self.progress_callback = progress_callback
+        self.lock_timeout = None if lock_timeout is None or str(lock_timeout).strip() == "0" else str(lock_timeout)
+        self.lock_retries = lock_retries
+        self.retry_delay = retry_delay
         self._lock_depth = 0
 
     # -- plans -----------------------------------------------------------------------
@@ -191,7 +224,7 @@ class MigrationExecutor:
                 )
             # The table must exist to record what is applied, but an empty plan
             # (or --plan, --check) must not create it.
-            self.recorder.ensure_schema()
+            self._retry_while_locked(self.recorder.ensure_schema)
             if forwards:
                 state = self._migrate_all_forwards(plan, full_plan, fake, fake_initial)
             else:
@@ -275,7 +308,7 @@ class MigrationExecutor:
                     self._record(migration, applied=True)
             self._progress("apply_skipped" if skipped else "apply_success", migration, True)
             return migration.mutate_state(state, preserve=False)
-        skipped = self._run(migration, state, backwards=False)
+        skipped, state = self._run(migration, state, backwards=False)
         if skipped:
             # Another run applied it: move the state along without running it.
             migration.mutate_state(state, preserve=False)
@@ -291,7 +324,7 @@ class MigrationExecutor:
                 if not skipped:
                     self._record(migration, applied=False)
         else:
-            skipped = self._run(migration, state, backwards=True)
+            skipped, state = self._run(migration, state, backwards=True)
         self._progress("unapply_skipped" if skipped else "unapply_success", migration, fake)
         return state
 
@@ -301,8 +334,53 @@ class MigrationExecutor:
                 self.recorder.record_applied(*key)
             else:
                 self.recorder.record_unapplied(*key)
+        if not applied and migration.replaces:
+            # check_replacements() recorded the squash itself once all it
+            # replaces were applied; unapplying forgets it too (as Django).
+            self.recorder.record_unapplied(migration.app_label, migration.name)
 
-    def _run(self, migration: Migration, state: ProjectState, backwards: bool) -> bool:
+    def _run(self, migration: Migration, state: ProjectState, backwards: bool) -> tuple[bool, ProjectState]:
+        """Run one migration, again while its lock waits time out; (skipped, the state it moved).
+
+        Only an atomic migration on PostgreSQL with a ``lock_timeout`` is
+        tried again: its failure rolled everything back, so each try starts
+        from the same database and (a copy of) the same state.
+        """
+        retry = (self.lock_timeout is not None and self.lock_retries > 0 and migration.atomic
+                 and self.connection.vendor == "postgresql")
+        pristine = state.clone() if retry else state
+        tries = 0
+        while True:
+            try:
+                return self._run_once(migration, state, backwards), state
+            except MigrationFailedError as failure:
+                if not retry or getattr(failure.__cause__, "sqlstate", None) != _LOCK_NOT_AVAILABLE:
+                    raise
+                tries += 1
+                if tries > self.lock_retries:
+                    raise self._lock_failure(failure, tries) from failure.__cause__
+            self._progress("lock_retry", migration)
+            # Doubling pauses: a long transaction holding the table gets time to end.
+            time.sleep(self.retry_delay * 2 ** (tries - 1))
+            state = pristine.clone()
+
+    def _lock_failure(self, failure: MigrationFailedError, tries: int) -> MigrationFailedError:
+        """The failure of a migration whose lock waits timed out on every try."""
+        message = (
+            f"{failure}\nEvery one of {tries} tries waited longer than lock_timeout ({self.lock_timeout}) for a "
+            "table lock another transaction holds (see pg_stat_activity and pg_locks). Migrate again when that "
+            "transaction has ended, or allow a longer wait: orm migrate --lock-timeout 30s."
+        )
+        return MigrationFailedError(message, failure.migration, failure.ran, failure.failed)
+
+    def _set_lock_timeout(self, migration: Migration) -> None:
+        # set_config(..., true) is SET LOCAL: it ends with the transaction, so
+        # the pooled session (or a transaction-pooling proxy's) keeps its own.
+        if self.lock_timeout is not None and migration.atomic and self.connection.vendor == "postgresql":
+            with self.connection.cursor() as cursor:
+                cursor.execute("SELECT set_config('lock_timeout', %s, true)", [self.lock_timeout])
+
+    def _run_once(self, migration: Migration, state: ProjectState, backwards: bool) -> bool:
         """Run one migration in its schema editor; True when another run already did it."""
         ran: list[Operation] = []
         original = migration._run
@@ -317,6 +395,7 @@ class MigrationExecutor:
         try:
             with ExitStack() as stack:
                 editor = self._enter_schema_editor(stack, migration)
+                self._set_lock_timeout(migration)
                 # Under the transaction's lock (BEGIN IMMEDIATE on SQLite): has
                 # another migrate done it since the plan was made?
                 done = self._is_recorded(migration)
@@ -338,17 +417,26 @@ class MigrationExecutor:
             delattr(migration, "_run")
 
     def _enter_schema_editor(self, stack: ExitStack, migration: Migration) -> Any:
-        """Enter the migration's schema editor; on SQLite, wait while another run holds the lock.
+        """Enter the migration's schema editor; on SQLite, wait while another run holds the lock."""
+        return self._retry_while_locked(
+            lambda: stack.enter_context(self.connection.schema_editor(atomic=migration.atomic))
+        )
+
+    def _retry_while_locked(self, begin: Callable[[], T]) -> T:
+        """``begin()`` (which opens a write transaction), again while SQLite says it is locked.
 
         SQLite's ``BEGIN IMMEDIATE`` gives up after the busy timeout ("database
-        is locked") while another migrate runs a long migration. Nothing of this
-        migration has run then, so it waits and tries again, as a PostgreSQL
-        run waits on the advisory lock, instead of failing the deploy.
+        is locked") while another migrate runs a long migration. Nothing of
+        this run's work has happened then, so it waits and tries again, as a
+        PostgreSQL run waits on the advisory lock, instead of failing the
+        deploy. That holds for creating ``orm_migrations`` too: a run that saw
+        no table yet must not fail because another run, which made the table
+        meanwhile, now holds the lock through its first migration.
         """
         waited = False
         while True:
             try:
-                return stack.enter_context(self.connection.schema_editor(atomic=migration.atomic))
+                return begin()
             except OperationalError as error:
                 if self.connection.vendor != "sqlite" or "database is locked" not in str(error):
                     raise
@@ -422,6 +510,8 @@ class MigrationExecutor:
         for operation in migration.operations:
             if isinstance(operation, CreateModel):
                 model = apps.get_model(migration.app_label, operation.name)
+                if model._meta.proxy:
+                    continue  # no table of its own
                 if model._meta.db_table not in tables:
                     return False, state
                 found = True
@@ -477,12 +567,14 @@ _LOG_MESSAGES = {
     "unapply_success": "Unapplied %s%s",
     "unapply_skipped": "Skipped %s%s: another migrate unapplied it",
     "lock_wait": "Waiting for another migrate of this database to finish%s%s",  # no migration
+    "lock_retry": "A lock wait of %s timed out; trying again%s",
 }
 
 
 def migrate(
     app_label: str | None = None, target: str | None = None, *, using: str = "default",
     fake: bool = False, fake_initial: bool = False, apps: Sequence[str] | None = None,
+    lock_timeout: str | None = DEFAULT_LOCK_TIMEOUT, lock_retries: int = DEFAULT_LOCK_RETRIES,
 ) -> list[str]:
     """Apply (or unapply) migrations from code, as ``orm migrate [app [target]]`` does.
 
@@ -494,7 +586,8 @@ def migrate(
     ``orm.migrations`` logger at INFO. Returns ``"app.name"`` of each
     migration run, in order. Raises ``LookupError`` for an unknown app or
     target, ``ConflictingMigrationsError`` for two leaves, and
-    ``MigrationFailedError`` when a migration fails.
+    ``MigrationFailedError`` when a migration fails. ``lock_timeout`` and
+    ``lock_retries``: see :class:`MigrationExecutor` (PostgreSQL only).
     """
     from orm.conf import load_project_settings
     from orm.db.connections import configure, connections
@@ -515,7 +608,8 @@ def migrate(
         if action in _LOG_MESSAGES:
             logger.info(_LOG_MESSAGES[action], migration if migration is not None else "", " (fake)" if fake else "")
 
-    executor = MigrationExecutor(connections[using], progress, apps=apps)
+    executor = MigrationExecutor(connections[using], progress, apps=apps, lock_timeout=lock_timeout,
+                                 lock_retries=lock_retries)
     executor.loader.check_ready()
     targets = None
     if app_label is not None:
@@ -527,8 +621,10 @@ def migrate(
 async def amigrate(
     app_label: str | None = None, target: str | None = None, *, using: str = "default",
     fake: bool = False, fake_initial: bool = False, apps: Sequence[str] | None = None,
+    lock_timeout: str | None = DEFAULT_LOCK_TIMEOUT, lock_retries: int = DEFAULT_LOCK_RETRIES,
 ) -> list[str]:
     """Async twin of :func:`migrate`: runs it on the context's sync thread (safe in an ASGI lifespan)."""
     return await to_async(migrate)(
         app_label, target, using=using, fake=fake, fake_initial=fake_initial, apps=apps,
+        lock_timeout=lock_timeout, lock_retries=lock_retries,
     )

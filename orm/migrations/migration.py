@@ -2,7 +2,7 @@
 
 A migration file defines ``class Migration(migrations.Migration)`` with
 ``dependencies``, ``operations`` and optionally ``atomic``, ``initial``,
-``replaces`` and ``run_before``; the loader (next to come) instantiates it
+``replaces``, ``run_before`` and ``lint_ignore``; the loader (next to come) instantiates it
 with its name and app label.
 """
 
@@ -11,10 +11,9 @@ from __future__ import annotations
 import datetime
 import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from orm.db import transaction
-from orm.db.routers import router
 from orm.migrations.exceptions import IrreversibleError
 from orm.migrations.operations.base import Operation
 
@@ -41,6 +40,8 @@ class Migration:
     initial: bool | None = None
     #: Run in one transaction (``False``: each operation on its own).
     atomic: bool = True
+    #: Rule codes ``orm lintmigrations`` leaves out for this migration (``"*"``: all of them).
+    lint_ignore: list[str] = []
 
     def __init__(self, name: str, app_label: str) -> None:
         self.name = name
@@ -122,8 +123,6 @@ class Migration:
         self, operation: Operation, method: Callable[..., None], schema_editor: MigrationSchemaEditor,
         from_state: ProjectState, to_state: ProjectState,
     ) -> None:
-        if router.routers and not _allowed_to_migrate(operation, self.app_label, schema_editor.connection.alias):
-            return  # a router excludes it on this database (Django's allowed_to_migrate)
         atomic_operation = operation.atomic or (self.atomic and operation.atomic is not False)
         if not schema_editor.atomic_migration and atomic_operation:
             # A non-atomic migration (or editor): this operation still gets a
@@ -157,18 +156,3 @@ class Migration:
                 return f"{name}_and_more"
             name = candidate
         return name
-
-
-def _allowed_to_migrate(operation: Operation, app_label: str, alias: str) -> bool:
-    """Whether the routers' ``allow_migrate`` lets ``operation`` run on ``alias`` (routers configured).
-
-    Model operations pass ``model_name``; ``RunSQL``/``RunPython`` pass their
-    ``hints``. The state still moves on and the migration is still recorded.
-    """
-    hints: dict[str, Any] = dict(getattr(operation, "hints", None) or {})
-    model_name = getattr(operation, "model_name", None)
-    if model_name is None and type(operation).__name__.endswith("Model"):
-        model_name = getattr(operation, "name", None)  # CreateModel, DeleteModel, AlterModel...
-    if isinstance(model_name, str) and "model_name" not in hints:
-        hints["model_name"] = model_name.lower()
-    return router.allow_migrate(alias, app_label, **hints)

@@ -102,6 +102,37 @@ def check_references(states: Mapping[ModelKey, ModelState], keys: Collection[Mod
                     )
 
 
+def _families(states: Mapping[ModelKey, ModelState]) -> set[ModelKey]:
+    """Keys of the models that inherit from a model of ``states`` (children, proxies) and of their parents."""
+    found: set[ModelKey] = set()
+    for key, state in states.items():
+        parents = state.parent_keys()
+        if parents:
+            found.add(key)
+            found.update(parents)
+    return found
+
+
+def _parents_first(states: Mapping[ModelKey, ModelState]) -> list[ModelState]:
+    """``states`` ordered so a concrete parent renders before the models inheriting from it."""
+    ordered: list[ModelState] = []
+    done: set[ModelKey] = set()
+
+    def visit(key: ModelKey, path: tuple[ModelKey, ...]) -> None:
+        if key in done or key not in states:
+            return
+        if key in path:
+            raise InvalidStateError(f"Model {key[0]}.{key[1]} inherits from itself through its bases.")
+        for parent in states[key].parent_keys():
+            visit(parent, (*path, key))
+        done.add(key)
+        ordered.append(states[key])
+
+    for key in states:
+        visit(key, ())
+    return ordered
+
+
 class StateApps(Apps):
     """A registry of historical models rendered from a state (see the module docstring)."""
 
@@ -117,7 +148,7 @@ class StateApps(Apps):
         """A new registry with a class for every model of ``states``."""
         check_references(states, states.keys())
         apps = cls()
-        for state in states.values():
+        for state in _parents_first(states):
             state.render(apps)
         apps._check_pending()
         return apps
@@ -143,6 +174,10 @@ class StateApps(Apps):
         if not self.is_latest:
             return StateApps.render(states)
         closure = self._closure(states, changed)
+        if closure & _families(states):
+            # A child or proxy model is a subclass of its parent's class:
+            # re-rendering part of such a family would leave stale subclasses.
+            return StateApps.render(states)
         check_references(states, [key for key in closure if key in states])
         # From here on, shared classes change: every other registry of the
         # family must render from scratch if it is changed later.

@@ -21,7 +21,7 @@ from typing import Any
 from orm.exceptions import FieldError
 from orm.fields import NOT_PROVIDED, deep_deconstruct
 from orm.migrations.exceptions import InvalidStateError
-from orm.migrations.references import ModelKey, get_references, relation_keys
+from orm.migrations.references import ModelKey, get_references, relation_keys, resolve_relation
 from orm.migrations.renaming import rename_field_in_options
 from orm.migrations.rendering import StateApps
 from orm.models import Model
@@ -32,7 +32,7 @@ __all__ = ["ModelState", "ProjectState"]
 #: ``Meta`` options a state keeps (``app_label`` and ``apps`` are the renderer's).
 STATE_OPTIONS = frozenset({
     "db_table", "ordering", "indexes", "constraints", "unique_together",
-    "get_latest_by", "verbose_name", "verbose_name_plural",
+    "get_latest_by", "verbose_name", "verbose_name_plural", "proxy",
 })
 
 
@@ -119,11 +119,17 @@ class ModelState:
                         f"state names models with strings: {role}={target._meta.label_lower!r}."
                     )
         for base in self.bases:
-            if isinstance(base, str) or (isinstance(base, type) and issubclass(base, Model)
-                                         and base is not Model and not base._meta.abstract):
+            if isinstance(base, str):
+                if "." not in base:
+                    raise InvalidStateError(
+                        f"Model {label} has the base {base!r}: name a concrete parent model as "
+                        "'app_label.modelname' (multi-table inheritance)."
+                    )
+            elif (isinstance(base, type) and issubclass(base, Model)
+                    and base is not Model and not base._meta.abstract):
                 raise InvalidStateError(
-                    f"Model {label} has the base {base!r}: only orm.Model and mixins can be bases "
-                    "(multi-table inheritance is not supported)."
+                    f"Model {label} has the base {base!r}: a migration state names a concrete parent "
+                    f"model with a string, bases=({base._meta.label_lower!r},)."
                 )
         seen = set()
         for manager_name, _ in self.managers:
@@ -167,27 +173,28 @@ class ModelState:
 
     def relation_keys(self) -> set[ModelKey]:
         """The models this model's fields point at (targets and join models)."""
-        return relation_keys(self.key, self.fields.values())
+        return relation_keys(self.key, self.fields.values()) | set(self.parent_keys())
 
     # -- building ----------------------------------------------------------------
     @classmethod
     def from_model(cls, model: Any) -> ModelState:
         """The state of a model class: its own fields (cloned), options, bases and managers."""
         meta = model._meta
-        if meta.proxy:
-            raise InvalidStateError(
-                f"{meta.label} is a proxy model: migration states leave proxies out (they have "
-                "no table); ProjectState.from_apps skips them."
-            )
-        fields = [(f.name, _clone_to_concrete(f)) for f in [*meta.local_fields, *meta.local_many_to_many]]
         options: dict[str, Any] = {}
-        if meta.db_table != f"{meta.app_label}_{meta.model_name}":
-            options["db_table"] = meta.db_table
-        if meta.ordering:
+        if meta.proxy:
+            # As Django: no fields (they are the concrete model's), the proxied
+            # model as the base, and Meta's own options only.
+            fields: list[tuple[str, Any]] = []
+            options["proxy"] = True
+        else:
+            fields = [(f.name, f.clone()) for f in [*meta.local_fields, *meta.local_many_to_many]]
+            if meta.db_table != f"{meta.app_label}_{meta.model_name}":
+                options["db_table"] = meta.db_table
+        if meta.ordering and (not meta.proxy or "ordering" in meta.original_attrs):
             options["ordering"] = list(meta.ordering)
         if meta.unique_together:
             options["unique_together"] = normalize_together(meta.unique_together)
-        if meta.get_latest_by is not None:
+        if meta.get_latest_by is not None and (not meta.proxy or "get_latest_by" in meta.original_attrs):
             options["get_latest_by"] = meta.get_latest_by
         if "verbose_name" in meta.original_attrs:
             options["verbose_name"] = meta.verbose_name
@@ -221,7 +228,30 @@ class ModelState:
         body["__module__"] = "__fake__"
         for name, manager in self.managers:
             body[name] = _copy_manager(manager)
-        return type(self.name, self.bases, body)
+        return type(self.name, self.render_bases(apps), body)
+
+    def parent_keys(self) -> list[ModelKey]:
+        """The concrete parents this model inherits from (multi-table inheritance), as keys."""
+        return [resolve_relation(base, self.app_label, self.name_lower) for base in self.bases
+                if isinstance(base, str)]
+
+    def render_bases(self, apps: Any) -> tuple[Any, ...]:
+        """The bases with each ``"app.model"`` string replaced by that historical model of ``apps``."""
+        if not any(isinstance(base, str) for base in self.bases):
+            return self.bases
+        bases = []
+        for base in self.bases:
+            if isinstance(base, str):
+                app_label, model_name = resolve_relation(base, self.app_label, self.name_lower)
+                try:
+                    base = apps.get_model(app_label, model_name)
+                except LookupError:
+                    raise InvalidStateError(
+                        f"Model {self.app_label}.{self.name} inherits from '{app_label}.{model_name}', which "
+                        "is not in the migration state. Create the parent model first."
+                    ) from None
+            bases.append(base)
+        return tuple(bases)
 
     # -- comparison --------------------------------------------------------------
     def _signature(self) -> tuple[Any, ...]:
@@ -241,16 +271,6 @@ class ModelState:
         return f"<ModelState: '{self.app_label}.{self.name}'>"
 
 
-def _clone_to_concrete(field: Any) -> Any:
-    """``field.clone()``, with a relation to a proxy model pointed at its concrete
-    model: states leave proxies out, and the column refers to that table anyway."""
-    clone = field.clone()
-    target = getattr(field.remote_field, "model", None) if field.remote_field is not None else None
-    if target is not None and not isinstance(target, str) and target._meta.proxy:
-        clone.remote_field.model = target._meta.concrete_model._meta.label_lower
-    return clone
-
-
 def _flat_bases(model: Any) -> tuple[Any, ...]:
     """Bases of ``model`` with abstract models replaced by their own bases (their
     fields are already the model's), ordered as in the MRO; at least ``orm.Model``."""
@@ -265,7 +285,9 @@ def _flat_bases(model: Any) -> tuple[Any, ...]:
     flat = sorted(set(flatten(model)), key=model.__mro__.index)
     if not any(isinstance(base, type) and issubclass(base, Model) for base in flat):
         flat.insert(0, Model)
-    return tuple(flat)
+    # A concrete parent (multi-table inheritance) is named by label, as Django's states do.
+    return tuple(base._meta.label_lower if getattr(base, "_meta", None) is not None and not base._meta.abstract
+                 else base for base in flat)
 
 
 def _managers(model: Any) -> list[tuple[str, Any]]:
@@ -373,12 +395,12 @@ class ProjectState:
 
     @classmethod
     def from_apps(cls, apps: Any) -> ProjectState:
-        """The state of every model of a registry (automatic join models and proxies excluded).
+        """The state of every model of a registry (automatic join models excluded).
 
-        Proxy models are left out: they have no table, so no migration
-        operation concerns them (a historical registry has no proxies).
+        Proxy models are included, as Django includes them: ``options={"proxy":
+        True}`` and the proxied model as base (their operations touch no table).
         """
-        states = [ModelState.from_model(model) for model in apps.get_models() if not model._meta.proxy]
+        states = [ModelState.from_model(model) for model in apps.get_models()]
         return cls({state.key: state for state in states})
 
     def __eq__(self, other: object) -> bool:
@@ -445,6 +467,17 @@ class ProjectState:
             if found.through:
                 changes["through"] = reference
             self._edit(*model_state.key).fields[name] = field_with(field, **changes)
+        self._rename_bases(f"{app_label}.{old_name.lower()}", reference)
+
+    def _rename_bases(self, old: str, new: str) -> None:
+        # A multi-table child names its parent in ``bases`` by label: without
+        # this the renamed parent could not be found when the child is rendered
+        # (Django 5.2 leaves bases alone and its re-rendering fails).
+        for key, model_state in list(self.models.items()):
+            if any(isinstance(base, str) and base.lower() == old for base in model_state.bases):
+                state = self._edit(*key)
+                state.bases = tuple(new if isinstance(base, str) and base.lower() == old else base
+                                    for base in state.bases)
 
     def alter_model_options(
         self, app_label: str, model_name: str, options: Mapping[str, Any],

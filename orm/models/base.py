@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import sys
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, overload
 
 from orm.db import transaction
 from orm.db.connections import DEFAULT_DB_ALIAS
@@ -19,7 +19,7 @@ from orm.exceptions import (
 )
 from orm.fields import BigAutoField, DatabaseDefault, Field, ForeignKey, ManyToManyField
 from orm.fields.related import RECURSIVE_RELATIONSHIP_CONSTANT
-from orm.models import checks, registry
+from orm.models import checks, inheritance, registry
 from orm.models.deletion import CASCADE
 from orm.models.manager import Manager, add_abstract_managers, install_managers
 from orm.models.options import Options
@@ -37,6 +37,20 @@ from orm.utils.asyncio import check_async_unsafe, to_async
 from orm.utils.text import short_reprs
 
 _M = TypeVar("_M", bound="Model")
+
+
+if TYPE_CHECKING:
+
+    class _ObjectsDescriptor:
+        """``Model.objects`` for type checkers: a ``Manager`` of the class it is read on."""
+
+        # Read through the metaclass, the instance is the model class; mypy
+        # passes None and the class as owner instead, hence both forms.
+        @overload
+        def __get__(self, instance: None, owner: type[_M]) -> Manager[_M]: ...
+        @overload
+        def __get__(self, instance: type[_M], owner: Any) -> Manager[_M]: ...
+        def __get__(self, instance: Any, owner: Any) -> Any: ...
 
 
 class ModelState:
@@ -95,6 +109,14 @@ def _app_label(module: str) -> str:
 class ModelBase(type):
     """Builds ``_meta``, adds the implicit ``id`` and ``objects``, wires up relations."""
 
+    if TYPE_CHECKING:
+        # The implicit default manager, typed with the model it is read on
+        # (``Book.objects`` is a ``Manager[Book]``). It is declared here, on the
+        # metaclass, not on Model: a model's own ``objects: ClassVar[BookManager]``
+        # then overrides nothing (pyright refuses a changed type for a
+        # mutable class variable), and an instance has no ``objects``, as at run time.
+        objects = _ObjectsDescriptor()
+
     def __new__(mcs, name: str, bases: tuple[type, ...], attrs: dict[str, Any], **kwargs: Any) -> Any:  # noqa: N804
         parents = [b for b in bases if isinstance(b, ModelBase)]
         if not parents:
@@ -102,14 +124,7 @@ class ModelBase(type):
         meta = attrs.get("Meta")
         if getattr(meta, "proxy", False):
             return ModelBase._new_proxy(mcs, name, bases, attrs, parents, **kwargs)
-        for parent in parents:
-            parent_meta = getattr(parent, "_meta", None)
-            if parent_meta is not None and not parent_meta.abstract:
-                raise TypeError(
-                    f"{name} cannot inherit from the concrete model {parent.__name__}: "
-                    "multi-table inheritance is not supported. Make the parent abstract "
-                    "(class Meta: abstract = True) or use a OneToOneField."
-                )
+        concrete = inheritance.concrete_parents(parents)
         module = attrs.get("__module__", "")
         meta = attrs.pop("Meta", None)
         # Only instances contribute: a Field *class* held as a plain attribute
@@ -146,6 +161,9 @@ class ModelBase(type):
                 cls.Meta = meta
             add_abstract_managers(cls, contributable)
             return cls
+        if concrete:
+            fields = inheritance.add_parent_links(opts, name, concrete, fields)
+            inheritance.inherit_meta(opts, meta, concrete)
         checks.check_fields(cls, fields)
         mcs._add_exceptions(cls, name, module, parents)
         for field_name, field in sorted(fields.items(), key=lambda item: item[1].creation_counter):
@@ -154,6 +172,7 @@ class ModelBase(type):
             auto = BigAutoField(verbose_name="ID", primary_key=True, auto_created=True)
             auto.contribute_to_class(cls, "id")
         checks.check_columns(cls)
+        checks.check_key_annotations(cls)
         for attr_name, value in contributable.items():
             if not isinstance(value, Field):
                 value.contribute_to_class(cls, attr_name)
@@ -362,9 +381,6 @@ class Model(metaclass=ModelBase):
     _default_manager: ClassVar[Any]
     DoesNotExist: ClassVar[type[ObjectDoesNotExist]]
     MultipleObjectsReturned: ClassVar[type[MultipleObjectsReturned]]
-    if TYPE_CHECKING:
-        objects: ClassVar[_ObjectsDescriptor]
-
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         cls = type(self)
         if pre_init.receivers:
@@ -431,6 +447,8 @@ class Model(metaclass=ModelBase):
 
     @pk.setter
     def pk(self, value: Any) -> None:
+        if self._meta.parents:
+            inheritance.parent_link_values(self, value)
         setattr(self, self._meta.pk.attname, value)
 
     def __eq__(self, other: object) -> bool:
@@ -542,7 +560,15 @@ class Model(metaclass=ModelBase):
         if not meta.auto_created and pre_save.receivers:
             pre_save.send(sender=cls, instance=self, raw=raw, using=using, update_fields=update_fields)
         with transaction.mark_for_rollback_on_error(using):
-            updated = self._save_table(raw, force_insert, force_update, using, update_fields)
+            if meta.parents:
+                # Parents' rows first (each child row points at its parent's),
+                # all in one transaction so a failure leaves no half-saved object.
+                with transaction.atomic(using=using, savepoint=False):
+                    inserted = inheritance.save_parents(self, cls, using, update_fields, force_insert)
+                    updated = self._save_table(raw, force_insert or inserted, force_update, using,
+                                               update_fields, cls)
+            else:
+                updated = self._save_table(raw, force_insert, force_update, using, update_fields)
         self._state.db = using
         self._state.adding = False
         if not meta.auto_created and post_save.receivers:
@@ -550,13 +576,19 @@ class Model(metaclass=ModelBase):
                            raw=raw, using=using)
 
     def _save_table(self, raw: bool, force_insert: bool, force_update: bool, using: str,
-                    update_fields: frozenset[str] | None) -> bool:
-        """UPDATE or INSERT this instance's row; True when an UPDATE matched it."""
-        meta = self._meta
-        fields = [f for f in meta.concrete_fields if not f.primary_key]
+                    update_fields: frozenset[str] | None, cls: Any = None) -> bool:
+        """UPDATE or INSERT the row of ``cls`` (default: this model) for this instance; True when an UPDATE matched it.
+
+        With concrete parents only the model's own table's columns are written here.
+        """
+        cls = cls or type(self)
+        meta = cls._meta
+        fields = [f for f in meta.local_concrete_fields if not f.primary_key]
         if update_fields is not None:
             fields = [f for f in fields if f.name in update_fields or f.attname in update_fields]
-        pk_value = self.pk
+            if not fields:
+                return True  # a table none of whose fields are named is left alone, as Django
+        pk_value = getattr(self, meta.pk.attname)
         if pk_value is None and (force_update or update_fields):
             raise ValueError("Cannot force an update in save() with no primary key.")
         if not force_update and self._state.adding and meta.pk.has_default():
@@ -565,13 +597,13 @@ class Model(metaclass=ModelBase):
             force_insert = True
         updated = False
         if pk_value is not None and not force_insert:
-            updated = writes.update_row(type(self), self, fields, using)
+            updated = writes.update_row(cls, self, fields, using)
             if force_update and not updated:
                 raise DatabaseError("Forced update did not affect any rows.")
             if update_fields and not updated:
                 raise DatabaseError("Save with update_fields did not affect any rows.")
         if not updated:
-            writes.insert_rows(type(self), [self], using, with_pk=pk_value is not None)
+            writes.insert_rows(cls, [self], using, with_pk=pk_value is not None)
         return updated
 
     def _write_db(self) -> str:
@@ -774,12 +806,6 @@ class Model(metaclass=ModelBase):
 def _unpickle(label: str) -> Any:
     model = registry.get_model(label)
     return model.__new__(model)
-
-
-if TYPE_CHECKING:
-
-    class _ObjectsDescriptor:
-        def __get__(self, instance: None, owner: type[_M]) -> Manager[_M]: ...
 
 
 __all__ = ["DEFERRED", "Model", "ModelBase", "ModelState", "FieldError", "sys"]

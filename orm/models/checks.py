@@ -50,6 +50,35 @@ def check_fields(cls: Any, declared: dict[str, Any]) -> None:
                       "Add primary_key=True to it, rename it, or declare another primary key.")
 
 
+def check_key_annotations(cls: Any) -> None:
+    """A bare ``<name>_id`` annotation must be a foreign key's column attribute.
+
+    A type checker cannot see the ``author_id`` attribute the metaclass adds
+    for ``author = ForeignKey(...)``, so a model declares it (``author_id:
+    int``) to have it typed; a misspelt or stale one would type an attribute
+    that does not exist, so it is refused here. Annotations of the class and
+    of its abstract parents are checked; other annotations are left alone.
+    """
+    forward = cls._meta._forward
+    keys = {f.attname for f in forward.values() if f.many_to_one or f.one_to_one}
+    for klass in cls.__mro__:
+        own = vars(klass)
+        for name, annotation in own.get("__annotations__", {}).items():
+            # A field named like a key (``external_id = CharField()``) is a field, not a key.
+            if not name.endswith("_id") or name in own or name in keys or name in forward:
+                continue
+            if "ClassVar" in str(annotation):
+                continue
+            known = ", ".join(sorted(keys)) or "none"
+            raise _refuse(
+                "orm.E001",
+                f"{cls._meta.label}.{name} is annotated, but no ForeignKey or OneToOneField of "
+                f"{cls.__name__} stores its key in '{name}' (its key attributes: {known}).",
+                f"Annotate the key attribute of a relation ('{name.removesuffix('_id')}_id' for "
+                f"{name.removesuffix('_id')} = orm.ForeignKey(...)), or remove the annotation.",
+            )
+
+
 def check_columns(cls: Any) -> None:
     """Two concrete fields of one model may not share a column (models.E007).
 
@@ -59,7 +88,8 @@ def check_columns(cls: Any) -> None:
     if not cls._meta.apps.check_conflicts:
         return
     seen: dict[str, str] = {}
-    for field in cls._meta.concrete_fields:
+    # Only this table's columns: a parent's live in the parent's table.
+    for field in cls._meta.local_concrete_fields:
         column = field.column
         if column in seen:
             raise _refuse(

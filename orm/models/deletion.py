@@ -63,18 +63,28 @@ class Collector:
         self.field_updates: list[tuple[Any, Any, list[Any]]] = []
         self.restricted: list[tuple[Any, list[Any]]] = []
         self.fast_deletes: list[Any] = []
+        self.seen: set[tuple[Any, Any]] = set()
 
     def collect(self, objs: list[Any]) -> None:
         """Add ``objs`` and, recursively, whatever their relations' rules pull in."""
         if not objs:
             return
         model = type(objs[0])
-        new = [obj for obj in objs if obj.pk not in self.data[model]]
+        # Keyed by concrete model too: a proxy's row reached again as its
+        # concrete model (through a parent link) is the same row.
+        concrete = model._meta.concrete_model
+        new = [obj for obj in objs if (concrete, obj.pk) not in self.seen]
         for obj in new:
+            self.seen.add((concrete, obj.pk))
             self.data[model][obj.pk] = obj
         if not new:
             return
         meta = model._meta
+        for parent, link in meta.parents.items():
+            # Multi-table inheritance: the parents' rows go too (Django
+            # collects them through the parent links), with what points at them.
+            self.collect(list(parent._base_manager.using(self.using).filter(
+                pk__in=[getattr(obj, link.attname) for obj in new])))
         for rel in meta.related_objects:
             if rel.many_to_many:
                 through = rel.through

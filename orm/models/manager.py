@@ -12,8 +12,8 @@ import copy
 import functools
 import inspect
 import itertools
-from collections.abc import AsyncGenerator, Callable
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from collections.abc import AsyncGenerator, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 from orm.db.routers import router
 from orm.query import queryset as queryset_module
@@ -21,6 +21,7 @@ from orm.query.queryset import QuerySet
 from orm.utils.asyncio import to_async
 
 M = TypeVar("M")
+_QS = TypeVar("_QS", bound=QuerySet[Any])
 
 # QuerySet methods a manager does not offer (they only make sense on a QuerySet).
 _NOT_ON_MANAGER = {"aiterator", "as_manager"}
@@ -39,6 +40,8 @@ class BaseManager(Generic[M]):
     auto_created = False
     #: Set to True on a manager class to keep it in migration states (as Django).
     use_in_migrations = False
+    #: True on the manager ``QuerySet.as_manager()`` made (set only there, as Django).
+    _built_with_as_manager: bool
 
     def __init__(self) -> None:
         self.model: Any = None
@@ -60,10 +63,12 @@ class BaseManager(Generic[M]):
         cls._meta.local_managers.append(self)
 
     @classmethod
-    def from_queryset(cls, queryset_class: type[QuerySet[Any]], class_name: str | None = None) -> type[Any]:
+    def from_queryset(cls, queryset_class: type[_QS], class_name: str | None = None) -> type[_QS]:
         """A manager class whose QuerySets are ``queryset_class`` and that offers its methods.
 
-        Public methods of ``queryset_class`` (and those marked ``queryset_only =
+        Type checkers see the class as ``queryset_class`` (they see every
+        ``Manager`` as a ``QuerySet``), so the copied methods stay typed; methods
+        of a custom manager class itself are not on that type. Public methods of ``queryset_class`` (and those marked ``queryset_only =
         False``) are copied unless the manager already has one of that name; a
         method marked ``queryset_only = True`` or named with ``_`` is not.
         """
@@ -74,10 +79,11 @@ class BaseManager(Generic[M]):
             )
         if class_name is None:
             class_name = f"{cls.__name__}From{queryset_class.__name__}"
-        return type(class_name, (cls,), {
+        manager_class = type(class_name, (cls,), {
             "_queryset_class": queryset_class,
             **_queryset_methods(cls, queryset_class),
         })
+        return cast("type[_QS]", manager_class)
 
     @property
     def db(self) -> str:
@@ -180,6 +186,31 @@ if TYPE_CHECKING:
     class Manager(BaseManager[M], QuerySet[M]):
         """The default manager (type-checkers see every QuerySet method on it)."""
 
+        # On a QuerySet the chainable methods return Self (a custom QuerySet
+        # keeps its methods); on a manager they start a QuerySet, which Self
+        # (the manager) would misname. Typing only: at run time they delegate.
+        def all(self) -> QuerySet[M]: ...  # type: ignore[override]
+        def filter(self, *args: Any, **kwargs: Any) -> QuerySet[M]: ...  # type: ignore[override]
+        def exclude(self, *args: Any, **kwargs: Any) -> QuerySet[M]: ...  # type: ignore[override]
+        def order_by(self, *field_names: Any) -> QuerySet[M]: ...  # type: ignore[override]
+        def reverse(self) -> QuerySet[M]: ...  # type: ignore[override]
+        def distinct(self, *field_names: str) -> QuerySet[M]: ...  # type: ignore[override]
+        def only(self, *fields: str) -> QuerySet[M]: ...  # type: ignore[override]
+        def defer(self, *fields: str) -> QuerySet[M]: ...  # type: ignore[override]
+        def select_related(self, *fields: str) -> QuerySet[M]: ...  # type: ignore[override]
+        def prefetch_related(self, *lookups: Any) -> QuerySet[M]: ...  # type: ignore[override]
+        def annotate(self, *args: Any, **kwargs: Any) -> QuerySet[M]: ...  # type: ignore[override]
+        def alias(self, *args: Any, **kwargs: Any) -> QuerySet[M]: ...  # type: ignore[override]
+        def none(self) -> QuerySet[M]: ...  # type: ignore[override]
+        def union(self, *other_qs: QuerySet[Any], all: bool = False) -> QuerySet[M]: ...  # type: ignore[override]
+        def intersection(self, *other_qs: QuerySet[Any]) -> QuerySet[M]: ...  # type: ignore[override]
+        def difference(self, *other_qs: QuerySet[Any]) -> QuerySet[M]: ...  # type: ignore[override]
+        def using(self, alias: str) -> QuerySet[M]: ...  # type: ignore[override]
+        def select_for_update(  # type: ignore[override]
+            self, nowait: bool = False, skip_locked: bool = False, of: Sequence[str] = (),
+            no_key: bool = False,
+        ) -> QuerySet[M]: ...
+
 else:
 
     class Manager(BaseManager):
@@ -216,7 +247,9 @@ class AbstractManagerDescriptor:
 
 
 def _as_manager(queryset_class: type[QuerySet[Any]]) -> Any:
-    manager = Manager.from_queryset(queryset_class)()
+    # from_queryset() is typed for users (the QuerySet class); here it is the manager it is.
+    manager_class: type[BaseManager[Any]] = Manager.from_queryset(queryset_class)  # type: ignore[assignment]
+    manager = manager_class()
     manager._built_with_as_manager = True
     return manager
 

@@ -97,6 +97,7 @@ class Options:
         self._forward: dict[str, Any] = {}
         self._reverse: dict[str, Any] = {}
         self._concrete: list[Any] | None = None
+        self._local_concrete: list[Any] | None = None
         for term in self.ordering:
             if isinstance(term, str) and term != "?" and not ORDERING_PATTERN.match(term):
                 raise FieldError(
@@ -128,6 +129,7 @@ class Options:
         self.concrete_model = source.concrete_model
         self.db_table = source.db_table
         self.pk = source.pk
+        self.parents = source.parents
         self.local_fields = source.local_fields
         self.local_many_to_many = source.local_many_to_many
         self.related_objects = source.related_objects
@@ -159,7 +161,7 @@ class Options:
         self._forward[field.name] = field
         if field.attname != field.name:
             self._forward[field.attname] = field
-        self._concrete = None
+        self._concrete = self._local_concrete = None
 
     def add_related_object(self, rel: Any) -> None:
         """Register a reverse relation pointing at this model."""
@@ -184,29 +186,78 @@ class Options:
 
     def expire_cache(self) -> None:
         """Forget the field lists derived from the fields (rebuilt on next use)."""
-        self._concrete = None
+        self._concrete = self._local_concrete = None
 
     @property
     def concrete_fields(self) -> list[Any]:
-        """Fields with a column, in table order."""
+        """Fields with a column: the concrete parents' first (multi-table inheritance), then this table's."""
         if self._concrete is None:
-            self._concrete = [f for f in self.local_fields if f.concrete]
+            self._concrete = [f for f in self.fields if f.concrete]
         return self._concrete
 
     @property
     def local_concrete_fields(self) -> list[Any]:
-        """Fields with a column declared on this model (no inheritance: as ``concrete_fields``)."""
-        return self.concrete_fields
+        """Fields with a column in this model's own table, in table order."""
+        if self._local_concrete is None:
+            # Cached as concrete_fields: every save and insert reads it.
+            self._local_concrete = [f for f in self.local_fields if f.concrete]
+        return self._local_concrete
 
     @property
     def fields(self) -> list[Any]:
-        """Forward fields but many-to-many ones, as Django's ``_meta.fields``."""
-        return list(self.local_fields)
+        """Forward fields but many-to-many ones, inherited ones first, as Django's ``_meta.fields``."""
+        if not self.parents:
+            return list(self.local_fields)
+        return _unique([*(f for parent in self.parents for f in parent._meta.fields), *self.local_fields])
 
     @property
     def many_to_many(self) -> list[Any]:
-        """The many-to-many fields declared on the model."""
-        return list(self.local_many_to_many)
+        """The many-to-many fields of the model, inherited ones first."""
+        if not self.parents:
+            return list(self.local_many_to_many)
+        return _unique([*(f for parent in self.parents for f in parent._meta.many_to_many),
+                        *self.local_many_to_many])
+
+    # -- multi-table inheritance ---------------------------------------------------
+    def get_parent_list(self) -> list[Any]:
+        """Every concrete ancestor, nearest first (Django's ``get_parent_list``)."""
+        result: list[Any] = []
+        for parent in self.parents:
+            for model in (parent, *parent._meta.get_parent_list()):
+                if model not in result:
+                    result.append(model)
+        return result
+
+    def get_ancestor_link(self, ancestor: Any) -> Any:
+        """The parent link field leading towards ``ancestor`` (None when it is no ancestor).
+
+        For a direct parent it is this model's own link; for a grandparent,
+        the link the parent on the way holds (as Django's ``get_ancestor_link``).
+        """
+        if ancestor in self.parents:
+            return self.parents[ancestor]
+        for parent in self.parents:
+            link = parent._meta.get_ancestor_link(ancestor)
+            if link is not None:
+                return link
+        return None
+
+    def get_path_to_parent(self, parent: Any) -> list[Any]:
+        """The parent link fields from this model up to ``parent``, nearest first ([] if none)."""
+        if parent is self.concrete_model or not self.parents:
+            return []
+        for direct, link in self.parents.items():
+            if direct is parent:
+                return [link]
+            rest = direct._meta.get_path_to_parent(parent)
+            if rest:
+                return [link, *rest]
+        return []
+
+    def owner_of(self, field: Any) -> Any:
+        """The concrete model whose table holds ``field`` (a forward field or reverse relation)."""
+        model = field.model
+        return model._meta.concrete_model if hasattr(model, "_meta") else self.concrete_model
 
     @property
     def fields_map(self) -> dict[str, Any]:
@@ -223,21 +274,38 @@ class Options:
         """Reverse relations pointing here, then forward fields (concrete, then many-to-many).
 
         As Django: reverse relations whose ``related_name`` ends in ``'+'`` are
-        left out unless ``include_hidden``. ``include_parents`` is accepted for
-        Django's signature; a model here has no concrete parents to add.
+        left out unless ``include_hidden``. With ``include_parents`` the fields
+        and reverse relations of concrete parents are included (the reverse
+        side of a parent link only on the parent itself).
         """
         if not isinstance(include_parents, bool):
             raise TypeError(f"Invalid argument for include_parents: {include_parents!r}")
         reverse = [rel for rel in self.related_objects if include_hidden or not rel.is_hidden()]
+        if include_parents and self.parents:
+            inherited = [rel for rel in self._parent_relations() if include_hidden or not rel.is_hidden()]
+            return _unique([*reverse, *inherited, *self.fields, *self.many_to_many])
         return [*reverse, *self.local_fields, *self.local_many_to_many]
 
+    def _parent_relations(self) -> list[Any]:
+        # The reverse side of a parent link (``place.restaurant``) belongs to
+        # the parent only, as Django's _get_fields leaves it out of children.
+        return [rel for parent in self.get_parent_list() for rel in parent._meta.related_objects
+                if not getattr(rel, "parent_link", False)]
+
     def get_field_or_none(self, name: str) -> Any:
-        """A forward field (by name or attname) or reverse relation (by query name)."""
+        """A forward field (by name or attname) or reverse relation (by query name), inherited ones too."""
         if name == "pk" and self.pk is not None:
             return self.pk
         found = self._forward.get(name)
         if found is None:
             found = self._reverse.get(name)
+        if found is None and self.parents:
+            for parent in self.parents:
+                found = parent._meta.get_field_or_none(name)
+                # A reverse relation's parent_link: the parent's ``restaurant``.
+                if found is not None and not getattr(found, "parent_link", False):
+                    return found
+            return None
         return found
 
     def get_field(self, name: str) -> Any:
@@ -258,6 +326,8 @@ class Options:
     def query_names(self) -> list[str]:
         """Every name usable in lookups, sorted (hidden reverse names, ending in '+', left out)."""
         names = {f.name for f in (*self.local_fields, *self.local_many_to_many)} | {n for n in self._reverse if not n.endswith("+")} | {"pk"}
+        for parent in self.parents:
+            names |= set(parent._meta.query_names())
         return sorted(names)
 
     def new_collector(self, using: str) -> Any:
@@ -268,3 +338,14 @@ class Options:
 
     def __repr__(self) -> str:
         return f"<Options for {self.object_name}>"
+
+
+def _unique(items: list[Any]) -> list[Any]:
+    """``items`` without repeats (a field reached through two parents), first occurrence kept."""
+    seen: set[int] = set()
+    result = []
+    for item in items:
+        if id(item) not in seen:
+            seen.add(id(item))
+            result.append(item)
+    return result

@@ -9,8 +9,10 @@ field and the fix (``select_related``, ``prefetch_related`` or
 from __future__ import annotations
 
 import os
+import uuid
 from collections import defaultdict
-from typing import Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from orm.db import transaction
 from orm.db.connections import connections
@@ -18,12 +20,15 @@ from orm.db.routers import router
 from orm.exceptions import ObjectDoesNotExist, SynchronousOnlyOperation
 from orm.models.manager import Manager
 from orm.query.expressions import F
-from orm.query.prefetch import PrefetchResult
+from orm.query.prefetch import PrefetchResult, filter_prefetch_queryset
 from orm.query.q import Q
 from orm.query.queryset import QuerySet
 from orm.signals import m2m_changed
 from orm.utils.asyncio import ALLOW_ENV, check_async_unsafe, in_event_loop_thread, to_async
 from orm.utils.text import short_repr
+
+if TYPE_CHECKING:
+    from orm.models.base import Model
 
 
 def _check_lazy_load(instance: Any, name: str) -> None:
@@ -227,7 +232,8 @@ class ReverseManyToOneDescriptor:
         # A NULL key relates to nothing (not to the objects whose key is NULL).
         by_key = {key: inst for inst in instances if (key := getattr(inst, target)) is not None}
         groups: dict[Any, list[Any]] = defaultdict(list)
-        for obj in qs.filter(**{f"{field.name}__in": list(by_key)}) if by_key else ():
+        rows = filter_prefetch_queryset(qs, f"{field.name}__in", list(by_key), field.name) if by_key else ()
+        for obj in rows:
             key = obj.__dict__[field.attname]
             groups[key].append(obj)
             obj._state.fields_cache[field.name] = by_key.get(key)
@@ -266,8 +272,8 @@ class ManyToManyDescriptor:
         # with the source key it belongs to.
         back = self.rel.field.name if self.reverse else self.rel.get_query_name()
         qs = queryset if queryset is not None else target_model._base_manager.all()
-        qs = qs.filter(**{f"{back}__in": keys}).annotate(
-            _prefetch_source=F(f"{back}__{source_fk.target_field.name}"))
+        source = f"{back}__{source_fk.target_field.name}"
+        qs = filter_prefetch_queryset(qs, f"{back}__in", keys, source).annotate(_prefetch_source=F(source))
         groups: dict[Any, list[Any]] = defaultdict(list)
         for obj in qs:
             groups[obj.__dict__.pop("_prefetch_source")].append(obj)
@@ -285,7 +291,11 @@ def _m2m_sides(rel: Any, reverse: bool) -> tuple[Any, Any, Any, str]:
     return source_fk, target_fk, field.remote_field.model, field.name
 
 
-class RelatedManager(Manager[Any]):
+#: The model a related manager holds (``Book`` for ``author.books``).
+_T = TypeVar("_T", bound="Model")
+
+
+class RelatedManager(Manager[_T]):
     """The manager of ``author.books``: a QuerySet filtered to this author, plus add/remove/..."""
 
     def __init__(self, instance: Any, rel: Any) -> None:
@@ -345,7 +355,7 @@ class RelatedManager(Manager[Any]):
     def _clear_cache(self) -> None:
         self.instance.__dict__.get("_prefetched_objects_cache", {}).pop(self.cache_name, None)
 
-    def add(self, *objs: Any, bulk: bool = True) -> None:
+    def add(self, *objs: _T, bulk: bool = True) -> None:
         """Point each object at this instance (saving it)."""
         check_async_unsafe(f"{type(self).__name__}.add()", "aadd()")
         self._check_writable()
@@ -357,7 +367,7 @@ class RelatedManager(Manager[Any]):
                 setattr(obj, self.field.name, self.instance)
                 obj.save(using=self.db)
 
-    def create(self, **kwargs: Any) -> Any:
+    def create(self, **kwargs: Any) -> _T:
         """Create an object pointing at this instance."""
         check_async_unsafe(f"{type(self).__name__}.create()", "acreate()")
         self._check_writable()
@@ -365,7 +375,7 @@ class RelatedManager(Manager[Any]):
         kwargs[self.field.name] = self.instance
         return super().create(**kwargs)
 
-    def get_or_create(self, defaults: dict[str, Any] | None = None, **kwargs: Any) -> tuple[Any, bool]:
+    def get_or_create(self, defaults: dict[str, Any] | None = None, **kwargs: Any) -> tuple[_T, bool]:
         """get_or_create within this relation."""
         check_async_unsafe(f"{type(self).__name__}.get_or_create()", "aget_or_create()")
         self._check_writable()
@@ -375,7 +385,7 @@ class RelatedManager(Manager[Any]):
 
     def update_or_create(  # type: ignore[override]
         self, defaults: dict[str, Any] | None = None, **kwargs: Any
-    ) -> tuple[Any, bool]:
+    ) -> tuple[_T, bool]:
         """update_or_create within this relation."""
         check_async_unsafe(f"{type(self).__name__}.update_or_create()", "aupdate_or_create()")
         self._check_writable()
@@ -383,7 +393,7 @@ class RelatedManager(Manager[Any]):
         kwargs[self.field.name] = self.instance
         return self.get_queryset().update_or_create(defaults=defaults, **kwargs)
 
-    def remove(self, *objs: Any, bulk: bool = True) -> None:
+    def remove(self, *objs: _T, bulk: bool = True) -> None:
         """Unlink objects (the foreign key must be nullable)."""
         check_async_unsafe(f"{type(self).__name__}.remove()", "aremove()")
         self._require_null("remove")
@@ -392,7 +402,7 @@ class RelatedManager(Manager[Any]):
         pks = [obj.pk for obj in objs]
         self.get_queryset().filter(pk__in=pks).update(**{self.field.name: None})
         for obj in objs:
-            obj.__dict__[self.field.attname] = None
+            vars(obj)[self.field.attname] = None
             obj._state.fields_cache.pop(self.field.name, None)
 
     def clear(self, bulk: bool = True) -> None:
@@ -403,7 +413,7 @@ class RelatedManager(Manager[Any]):
         self._clear_cache()
         self.get_queryset().update(**{self.field.name: None})
 
-    def set(self, objs: Any, bulk: bool = True, clear: bool = False) -> None:
+    def set(self, objs: Iterable[_T], bulk: bool = True, clear: bool = False) -> None:
         """Make exactly ``objs`` point here (unlinking others needs a nullable key)."""
         check_async_unsafe(f"{type(self).__name__}.set()", "aset()")
         self._check_writable()
@@ -431,11 +441,11 @@ class RelatedManager(Manager[Any]):
                 "(null=True); delete the objects instead."
             )
 
-    async def aadd(self, *objs: Any, bulk: bool = True) -> None:
+    async def aadd(self, *objs: _T, bulk: bool = True) -> None:
         """Async twin of :meth:`add`."""
         return await to_async(self.add)(*objs, bulk=bulk)
 
-    async def aremove(self, *objs: Any, bulk: bool = True) -> None:
+    async def aremove(self, *objs: _T, bulk: bool = True) -> None:
         """Async twin of :meth:`remove`."""
         return await to_async(self.remove)(*objs, bulk=bulk)
 
@@ -443,12 +453,12 @@ class RelatedManager(Manager[Any]):
         """Async twin of :meth:`clear`."""
         return await to_async(self.clear)(bulk=bulk)
 
-    async def aset(self, objs: Any, bulk: bool = True, clear: bool = False) -> None:
+    async def aset(self, objs: Iterable[_T], bulk: bool = True, clear: bool = False) -> None:
         """Async twin of :meth:`set`."""
         return await to_async(self.set)(objs, bulk=bulk, clear=clear)
 
 
-def _cached_qs(qs: QuerySet[Any], manager: RelatedManager | ManyRelatedManager) -> QuerySet[Any]:
+def _cached_qs(qs: QuerySet[Any], manager: RelatedManager[Any] | ManyRelatedManager[Any]) -> QuerySet[Any]:
     # A QuerySet pre-filled with the prefetched rows: iterating it runs no query,
     # but filtering it builds a real query for this relation.
     base: QuerySet[Any] = QuerySet(manager.model, using=manager._db or _default_db())
@@ -459,7 +469,7 @@ def _cached_qs(qs: QuerySet[Any], manager: RelatedManager | ManyRelatedManager) 
     return filtered
 
 
-class ManyRelatedManager(Manager[Any]):
+class ManyRelatedManager(Manager[_T]):
     """The manager of ``book.tags`` / ``tag.books``: add/remove/set/clear through rows."""
 
     def __init__(self, instance: Any, rel: Any, reverse: bool) -> None:
@@ -516,11 +526,21 @@ class ManyRelatedManager(Manager[Any]):
     def _clear_cache(self) -> None:
         self.instance.__dict__.get("_prefetched_objects_cache", {}).pop(self.cache_name, None)
 
-    def _target_ids(self, objs: Any) -> list[Any]:
+    def _check_db(self, obj: Any) -> None:
+        """Refuse an object on another database than this instance's unless a router allows it (Django's)."""
+        if not router.allow_relation(obj, self.instance):
+            raise ValueError(
+                f'Cannot add "{short_repr(obj)}": instance is on database "{self.instance._state.db}", '
+                f'value is on database "{obj._state.db}"'
+            )
+
+    def _target_ids(self, objs: Any, check_db: bool = False) -> list[Any]:
         ids = []
         attr = self.target_fk.target_field.attname
         for obj in objs:
             if isinstance(obj, self.model):
+                if check_db:
+                    self._check_db(obj)
                 if getattr(obj, attr) is None:
                     raise ValueError(f'Cannot add "{short_repr(obj)}": the value for field "{attr}" is None')
                 ids.append(getattr(obj, attr))
@@ -530,12 +550,12 @@ class ManyRelatedManager(Manager[Any]):
                 ids.append(self.target_fk.get_prep_value(obj))
         return ids
 
-    def add(self, *objs: Any, through_defaults: dict[str, Any] | None = None) -> None:
+    def add(self, *objs: _T | int | str | uuid.UUID, through_defaults: dict[str, Any] | None = None) -> None:
         """Link objects (instances or primary keys); existing links are kept once."""
         check_async_unsafe(f"{type(self).__name__}.add()", "aadd()")
         source = self._source_value()
         self._clear_cache()
-        ids = list(dict.fromkeys(self._target_ids(objs)))
+        ids = list(dict.fromkeys(self._target_ids(objs, check_db=True)))
         if not ids:
             return
         with transaction.atomic(using=self.db, savepoint=False):
@@ -620,7 +640,7 @@ class ManyRelatedManager(Manager[Any]):
         defaults = {k: (v() if callable(v) else v) for k, v in (through_defaults or {}).items()}
         return self.through(**{self.source_fk.attname: source, self.target_fk.attname: target, **defaults})
 
-    def remove(self, *objs: Any) -> None:
+    def remove(self, *objs: _T | int | str | uuid.UUID) -> None:
         """Unlink objects (instances or primary keys)."""
         check_async_unsafe(f"{type(self).__name__}.remove()", "aremove()")
         source = self._source_value()
@@ -643,11 +663,12 @@ class ManyRelatedManager(Manager[Any]):
             self.through._base_manager.using(self.db).filter(self._links(source, None)).delete()
             self._send_changed("post_clear", None)
 
-    def set(self, objs: Any, clear: bool = False, through_defaults: dict[str, Any] | None = None) -> None:
+    def set(self, objs: Iterable[_T | int | str | uuid.UUID], clear: bool = False, through_defaults: dict[str, Any] | None = None) -> None:
         """Link exactly ``objs``: concurrent calls on one object take turns, one set wins whole."""
         check_async_unsafe(f"{type(self).__name__}.set()", "aset()")
         source = self._source_value()
-        wanted = list(dict.fromkeys(self._target_ids(list(objs))))
+        objs = list(objs)
+        wanted = list(dict.fromkeys(self._target_ids(objs)))
         self._clear_cache()
         with transaction.atomic(using=self.db, savepoint=False):
             self._lock_source()
@@ -664,6 +685,11 @@ class ManyRelatedManager(Manager[Any]):
                     self.remove(*stale)
             missing = [t for t in wanted if t not in current]
             if missing:
+                # As Django's set() -> add(): only the objects being added are checked.
+                attr = self.target_fk.target_field.attname
+                for obj in objs:
+                    if isinstance(obj, self.model) and getattr(obj, attr) in missing:
+                        self._check_db(obj)
                 self._add_ids(source, missing, through_defaults)
 
     def _lock_source(self) -> None:
@@ -682,16 +708,16 @@ class ManyRelatedManager(Manager[Any]):
         list(source_model._base_manager.using(self.db).filter(pk=self.instance.pk)
              .select_for_update(no_key=True).values_list("pk", flat=True))
 
-    def create(self, through_defaults: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+    def create(self, through_defaults: dict[str, Any] | None = None, **kwargs: Any) -> _T:
         """Create a target object and link it."""
         check_async_unsafe(f"{type(self).__name__}.create()", "acreate()")
         with transaction.atomic(using=self.db, savepoint=False):
-            obj: Any = QuerySet(self.model, using=self.db).create(**kwargs)
+            obj: _T = QuerySet(self.model, using=self.db).create(**kwargs)
             self.add(obj, through_defaults=through_defaults)
         return obj
 
     def get_or_create(self, defaults: dict[str, Any] | None = None, through_defaults: dict[str, Any] | None = None,
-                      **kwargs: Any) -> tuple[Any, bool]:
+                      **kwargs: Any) -> tuple[_T, bool]:
         """get_or_create among linked objects; a created object is linked."""
         check_async_unsafe(f"{type(self).__name__}.get_or_create()", "aget_or_create()")
         with transaction.atomic(using=self.db, savepoint=False):
@@ -702,7 +728,7 @@ class ManyRelatedManager(Manager[Any]):
 
     def update_or_create(  # type: ignore[override]
                          self, defaults: dict[str, Any] | None = None,
-                         through_defaults: dict[str, Any] | None = None, **kwargs: Any) -> tuple[Any, bool]:
+                         through_defaults: dict[str, Any] | None = None, **kwargs: Any) -> tuple[_T, bool]:
         """update_or_create among linked objects; a created object is linked."""
         check_async_unsafe(f"{type(self).__name__}.update_or_create()", "aupdate_or_create()")
         with transaction.atomic(using=self.db, savepoint=False):
@@ -711,11 +737,11 @@ class ManyRelatedManager(Manager[Any]):
                 self.add(obj, through_defaults=through_defaults)
         return obj, created
 
-    async def aadd(self, *objs: Any, through_defaults: dict[str, Any] | None = None) -> None:
+    async def aadd(self, *objs: _T | int | str | uuid.UUID, through_defaults: dict[str, Any] | None = None) -> None:
         """Async twin of :meth:`add`."""
         return await to_async(self.add)(*objs, through_defaults=through_defaults)
 
-    async def aremove(self, *objs: Any) -> None:
+    async def aremove(self, *objs: _T | int | str | uuid.UUID) -> None:
         """Async twin of :meth:`remove`."""
         return await to_async(self.remove)(*objs)
 
@@ -723,7 +749,7 @@ class ManyRelatedManager(Manager[Any]):
         """Async twin of :meth:`clear`."""
         return await to_async(self.clear)()
 
-    async def aset(self, objs: Any, clear: bool = False, through_defaults: dict[str, Any] | None = None) -> None:
+    async def aset(self, objs: Iterable[_T | int | str | uuid.UUID], clear: bool = False, through_defaults: dict[str, Any] | None = None) -> None:
         """Async twin of :meth:`set`."""
         return await to_async(self.set)(objs, clear=clear, through_defaults=through_defaults)
 

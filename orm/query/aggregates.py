@@ -10,13 +10,26 @@ from orm.query.expressions import Case, Coalesce, Func, Ref, SQLParams, Star, Va
 
 
 class Aggregate(Func):
-    """Base aggregate; ``filter`` becomes a CASE inside the call (portable)."""
+    """Base of aggregates; subclass it with ``function``, ``template``, ``allow_distinct``
+    and ``empty_result_set_value`` (what ``aggregate()`` answers over no row), as in
+    Django. ``filter=`` becomes a CASE inside the call (portable), ``default=`` a COALESCE."""
 
     contains_aggregate = True
     window_compatible = True
     template = "%(function)s(%(distinct)s%(expressions)s)"
     allow_distinct = False
     empty_result: Any = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # Django's name for what aggregate() answers over no row; a user's
+        # subclass may set either spelling.
+        if "empty_result_set_value" in cls.__dict__:
+            cls.empty_result = cls.__dict__["empty_result_set_value"]
+        elif "empty_result" in cls.__dict__:
+            cls.empty_result_set_value = cls.__dict__["empty_result"]
+
+    empty_result_set_value: Any = None
 
     def __init__(self, *expressions: Any, distinct: bool = False, filter: Any = None,
                  default: Any = None, **extra: Any) -> None:
@@ -77,7 +90,9 @@ def _with_default(aggregate: Aggregate, query: Any, allow_joins: bool, reuse: An
         field = aggregate.output_field
     except FieldError:
         field = None
-    wrapped = Coalesce(aggregate, default, output_field=field)
+    # A plain default is a value, never a field name (Coalesce would read "" as F("")).
+    fallback = default if hasattr(default, "resolve_expression") else Value(default, field)
+    wrapped = Coalesce(aggregate, fallback, output_field=field)
     wrapped.source_expressions[1] = wrapped.source_expressions[1].resolve_expression(
         query, allow_joins, reuse, summarize)
     # What aggregate() answers for a query that can match no row (none(), an empty IN).
@@ -132,3 +147,37 @@ class Max(Aggregate):
     """MAX(expr)."""
 
     function = "MAX"
+
+
+class _Spread(Aggregate):
+    """Population (default) or sample (``sample=True``) spread of the values, a float."""
+
+    _output_field = f.FloatField()
+    pop_function = ""
+    samp_function = ""
+
+    def __init__(self, expression: Any, sample: bool = False, **extra: Any) -> None:
+        self.function = self.samp_function if sample else self.pop_function
+        super().__init__(expression, **extra)
+
+    def _resolve_output_field(self) -> f.Field | None:
+        return f.FloatField()
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> SQLParams:
+        # numeric input gives numeric out; cast so both backends answer a float.
+        sql, params = self.as_sql(compiler, connection, **extra)
+        return f"CAST({sql} AS double precision)", params
+
+
+class StdDev(_Spread):
+    """STDDEV_POP(expr), or STDDEV_SAMP with ``sample=True`` (Python on SQLite)."""
+
+    pop_function = "STDDEV_POP"
+    samp_function = "STDDEV_SAMP"
+
+
+class Variance(_Spread):
+    """VAR_POP(expr), or VAR_SAMP with ``sample=True`` (Python on SQLite)."""
+
+    pop_function = "VAR_POP"
+    samp_function = "VAR_SAMP"

@@ -1,9 +1,10 @@
 """``BaseQuerySet``: how a QuerySet is built: construction, routing and the chainable builders.
 
 Every method here returns a new QuerySet and none of them touches the
-database. They are annotated as returning ``QuerySet`` (not ``Self``), as they
-were before the split, so that type-checkers keep seeing
-``Model.objects.filter()`` as a QuerySet rather than as the manager. Evaluation
+database. They return ``Self``, so a custom QuerySet's own methods stay
+available after ``filter()``; ``Manager`` redeclares them for type checkers as
+returning ``QuerySet``, so ``Model.objects.filter()`` is a QuerySet rather
+than the manager. Evaluation
 (iteration, the result cache, ``count()``/``get()``/``create()``... and the
 ``a``-prefixed async twins) lives in ``orm.query.queryset.QuerySet``, which
 subclasses this: the seam is the one Django's docs draw between "methods that
@@ -14,13 +15,16 @@ return new QuerySets" and "methods that do not return QuerySets". Users import
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar, cast
 
 from orm.db.connections import DEFAULT_DB_ALIAS, connections
 from orm.db.routers import router
 from orm.exceptions import FieldError, NotSupportedError
+from orm.fields import DateField, DateTimeField
 from orm.query import combinators, merging, terms
 from orm.query.expressions import F
+from orm.query.filtered_relation import FilteredRelation
+from orm.query.functions.datetime import Trunc
 from orm.query.iterables import (
     BaseIterable,
     FlatValuesListIterable,
@@ -29,12 +33,14 @@ from orm.query.iterables import (
     ValuesIterable,
     ValuesListIterable,
 )
-from orm.query.prefetch import check_prefetch_path
+from orm.query.prefetch import check_prefetch_path, to_attr_paths
 from orm.query.q import Q
 from orm.query.query import Query
+from orm.query.select import deferred_path
 from orm.sql.compiler import SQLCompiler
 from orm.utils.identifiers import check_alias
 from orm.utils.text import short_repr
+from orm.utils.timezone import use_tz
 
 if TYPE_CHECKING:
     # Builders return the evaluating subclass, which is the only one ever
@@ -113,15 +119,14 @@ class BaseQuerySet(Generic[M]):
             return SQLCompiler(terms.PendingQuery(self.model, self._terms, kind), connections[self.db])
         return self.query.get_compiler(using=self.db)
 
-    def _chain(self) -> QuerySet[M]:
+    def _chain(self) -> Self:
         clone = type(self).__new__(type(self))
         clone.__dict__.update(self.__dict__)
         if self._query is not None:
             clone._query = self._query.chain()
         clone._result_cache = None
         clone._prefetch_done = False
-        # Only QuerySet (or a subclass of it) is ever instantiated, so the copy is one.
-        return cast("QuerySet[M]", clone)
+        return clone
 
     def __class_getitem__(cls, item: Any) -> Any:  # noqa: D105 - typing support
         return super().__class_getitem__(item)  # type: ignore[misc]
@@ -136,29 +141,29 @@ class BaseQuerySet(Generic[M]):
         if any(qs._query is not None and qs._query.combinator for qs in (self, other)):
             raise TypeError(f"Cannot use {operator} operator with combined queryset.")
 
-    def __and__(self, other: QuerySet[M]) -> QuerySet[M]:
+    def __and__(self, other: QuerySet[M]) -> Self:
         return merging.merge(self, other, merging.AND, "&")  # type: ignore[no-any-return]
 
-    def __or__(self, other: QuerySet[M]) -> QuerySet[M]:
+    def __or__(self, other: QuerySet[M]) -> Self:
         return merging.merge(self, other, merging.OR, "|")  # type: ignore[no-any-return]
 
-    def __xor__(self, other: QuerySet[M]) -> QuerySet[M]:
+    def __xor__(self, other: QuerySet[M]) -> Self:
         return merging.merge(self, other, merging.XOR, "^")  # type: ignore[no-any-return]
 
     # -- chainable -------------------------------------------------------------------
-    def all(self) -> QuerySet[M]:
+    def all(self) -> Self:
         """A copy of this QuerySet."""
         return self._chain()
 
-    def filter(self, *args: Any, **kwargs: Any) -> QuerySet[M]:
+    def filter(self, *args: Any, **kwargs: Any) -> Self:
         """Rows matching every condition (``Q`` objects and ``field__lookup=value``)."""
         return self._filter_or_exclude(False, args, kwargs)
 
-    def exclude(self, *args: Any, **kwargs: Any) -> QuerySet[M]:
+    def exclude(self, *args: Any, **kwargs: Any) -> Self:
         """Rows not matching the conditions."""
         return self._filter_or_exclude(True, args, kwargs)
 
-    def _filter_or_exclude(self, negate: bool, args: Any, kwargs: Any) -> QuerySet[M]:
+    def _filter_or_exclude(self, negate: bool, args: Any, kwargs: Any) -> Self:
         for key in ("_connector", "_negated"):
             if key in kwargs:
                 raise TypeError(f"{short_repr(key)} is not a valid keyword for filter()/exclude()/get().")
@@ -183,7 +188,7 @@ class BaseQuerySet(Generic[M]):
             clone.query.add_filter(q)
         return clone
 
-    def order_by(self, *field_names: Any) -> QuerySet[M]:
+    def order_by(self, *field_names: Any) -> Self:
         """Replace the ordering (``"-name"``, ``"author__name"``, ``"?"``, expressions)."""
         if self.query.is_sliced:
             raise TypeError("Cannot reorder a query once a slice has been taken.")
@@ -192,13 +197,13 @@ class BaseQuerySet(Generic[M]):
         clone.query.add_ordering(*field_names)
         return clone
 
-    def reverse(self) -> QuerySet[M]:
+    def reverse(self) -> Self:
         """Reverse the ordering."""
         clone = self._chain()
         clone.query.standard_ordering = not clone.query.standard_ordering
         return clone
 
-    def distinct(self, *field_names: str) -> QuerySet[M]:
+    def distinct(self, *field_names: str) -> Self:
         """SELECT DISTINCT (``DISTINCT ON`` fields on PostgreSQL)."""
         self._not_support_combined_queries("distinct()")
         for name in field_names:
@@ -218,13 +223,14 @@ class BaseQuerySet(Generic[M]):
         clone = self._chain()
         for alias, expression in expressions.items():
             clone.query.add_annotation(F(expression) if isinstance(expression, str) else expression, alias)
-        names = list(fields) + list(expressions)
+        names = list(fields) + [name for name in expressions if name not in fields]
         if not fields and not expressions:
             names = [fld.attname for fld in self.model._meta.concrete_fields]
             names += list(clone.query.annotation_select)
         clone._fields = tuple(names)
         clone.query.set_values(names)
-        return clone
+        # Only QuerySet (or a subclass of it) is ever instantiated, so the copy is one.
+        return cast("QuerySet[Any]", clone)
 
     def values_list(self, *fields: str, flat: bool = False, named: bool = False) -> QuerySet[Any]:
         """Rows as tuples (``flat=True``: single values; ``named=True``: named tuples)."""
@@ -232,7 +238,8 @@ class BaseQuerySet(Generic[M]):
             raise TypeError("'flat' and 'named' can't be used together.")
         if flat and len(fields) > 1:
             raise TypeError("'flat' is not valid when values_list is called with more than one field.")
-        clone = self._values(fields, {})
+        names, expressions = _values_list_names(fields)
+        clone = self._values(names, expressions)
         if flat:
             clone._iterable_class = FlatValuesListIterable
         elif named:
@@ -241,28 +248,31 @@ class BaseQuerySet(Generic[M]):
             clone._iterable_class = ValuesListIterable
         return clone
 
-    def only(self, *fields: str) -> QuerySet[M]:
+    def only(self, *fields: str) -> Self:
         """Load only these fields now; the others load on first access."""
         self._not_support_combined_queries("only()")
+        if any(isinstance(name, str) and name.split("__", 1)[0] in self.query.filtered_relations for name in fields):
+            raise ValueError("only() is not supported with FilteredRelation.")
         return self._deferred(fields, defer=False)
 
-    def defer(self, *fields: str) -> QuerySet[M]:
+    def defer(self, *fields: str) -> Self:
         """Load these fields only on first access."""
         self._not_support_combined_queries("defer()")
         return self._deferred(fields, defer=True)
 
-    def _deferred(self, fields: Sequence[str], defer: bool) -> QuerySet[M]:
-        meta = self.model._meta
-        for name in fields:
-            field = meta.get_field_or_none(name)
-            if field is None or not field.concrete:
-                raise FieldError(
-                    f"{self.model.__name__} has no field named {short_repr(name)}; only()/defer() take "
-                    f"the model's own fields: {', '.join(f.name for f in meta.concrete_fields)}."
-                )
+    def _deferred(self, fields: Sequence[str], defer: bool) -> Self:
+        call = "defer()" if defer else "only()"
+        if self._fields is not None:
+            raise TypeError(f"Cannot call {call} after .values() or .values_list()")
+        if fields == (None,):  # type: ignore[comparison-overlap]
+            if not defer:
+                raise TypeError("Cannot pass None as an argument to only().")
+            clone = self._chain()
+            clone.query.deferred_loading = (frozenset(), True)  # defer(None) clears, as Django
+            return clone
+        names = frozenset(deferred_path(self.model, name) for name in fields)
         clone = self._chain()
         current, current_defer = clone.query.deferred_loading
-        names = frozenset(meta.get_field(n).name for n in fields)
         if defer:
             names = (current | names) if current_defer else (current - names)
             clone.query.deferred_loading = (names, current_defer if current else True)
@@ -270,7 +280,7 @@ class BaseQuerySet(Generic[M]):
             clone.query.deferred_loading = (names, False)
         return clone
 
-    def select_related(self, *fields: str) -> QuerySet[M]:
+    def select_related(self, *fields: str) -> Self:
         """Join and load these forward relations in the same query."""
         self._not_support_combined_queries("select_related()")
         clone = self._chain()
@@ -288,68 +298,111 @@ class BaseQuerySet(Generic[M]):
         clone.query.select_related = tree
         return clone
 
-    def prefetch_related(self, *lookups: Any) -> QuerySet[M]:
+    def prefetch_related(self, *lookups: Any) -> Self:
         """Load these relations with one extra query each after the main one."""
         self._not_support_combined_queries("prefetch_related()")
         clone = self._chain()
         if lookups == (None,):
             clone._prefetch_related_lookups = ()
         else:
+            known = list(clone._prefetch_related_lookups)
             for lookup in lookups:
-                check_prefetch_path(self.model, lookup)
+                path = getattr(lookup, "prefetch_through", lookup)
+                if isinstance(path, str) and path.split("__", 1)[0] in self.query.filtered_relations:
+                    raise ValueError("prefetch_related() is not supported with FilteredRelation.")
+                check_prefetch_path(self.model, lookup, to_attr_paths(known))
+                known.append(lookup)
             clone._prefetch_related_lookups += lookups
         return clone
 
-    def annotate(self, *args: Any, **kwargs: Any) -> QuerySet[M]:
+    def annotate(self, *args: Any, **kwargs: Any) -> Self:
         """Add computed columns (aggregates group by the selected rows)."""
         self._not_support_combined_queries("annotate()")
         return self._annotate(args, kwargs, select=True)
 
-    def alias(self, *args: Any, **kwargs: Any) -> QuerySet[M]:
+    def alias(self, *args: Any, **kwargs: Any) -> Self:
         """Like annotate() but not selected: usable in filter/order_by only."""
         self._not_support_combined_queries("alias()")
         return self._annotate(args, kwargs, select=False)
 
-    def _annotate(self, args: Any, kwargs: dict[str, Any], select: bool) -> QuerySet[M]:
+    def _annotate(self, args: Any, kwargs: dict[str, Any], select: bool) -> Self:
         for arg in args:
             kwargs.setdefault(arg.default_alias, arg)
         for alias in kwargs:
             check_alias(alias)
         clone = self._chain()
         for alias, expression in kwargs.items():
-            clone.query.add_annotation(expression, alias, select=select)
+            if isinstance(expression, FilteredRelation):
+                clone.query.add_filtered_relation(expression, alias)
+            else:
+                clone.query.add_annotation(expression, alias, select=select)
         if select and clone._fields is not None:
             # After values()/values_list() an annotation is one more column of
             # each row (after the named ones), as in Django.
-            clone._fields += tuple(alias for alias in kwargs if alias not in clone._fields)
+            clone._fields += tuple(alias for alias, expression in kwargs.items()
+                                   if alias not in clone._fields and not isinstance(expression, FilteredRelation))
         return clone
 
-    def none(self) -> QuerySet[M]:
+    def dates(self, field_name: str, kind: str, order: str = "ASC") -> QuerySet[Any]:
+        """The distinct dates of ``field_name`` truncated to ``kind`` (year, month, week, day), as ``date``s."""
+        if kind not in ("year", "month", "week", "day"):
+            raise ValueError("'kind' must be one of 'year', 'month', 'week', or 'day'.")
+        return self._truncated_values(field_name, kind, order, "datefield", DateField(), None)
+
+    def datetimes(self, field_name: str, kind: str, order: str = "ASC", tzinfo: Any = None) -> QuerySet[Any]:
+        """The distinct datetimes of ``field_name`` truncated to ``kind`` (year ... second), in ``tzinfo``.
+
+        Without ``tzinfo`` the truncation happens in UTC (the time zone datetimes
+        are stored in); with ``use_tz=False`` a ``tzinfo`` is ignored, as Django.
+        """
+        if kind not in ("year", "month", "week", "day", "hour", "minute", "second"):
+            raise ValueError(
+                "'kind' must be one of 'year', 'month', 'week', 'day', 'hour', 'minute', or 'second'."
+            )
+        return self._truncated_values(field_name, kind, order, "datetimefield", DateTimeField(),
+                                      tzinfo if use_tz() else None)
+
+    def _truncated_values(
+        self, field_name: str, kind: str, order: str, alias: str, output: Any, tzinfo: Any,
+    ) -> QuerySet[Any]:
+        if order not in ("ASC", "DESC"):
+            raise ValueError("'order' must be either 'ASC' or 'DESC'.")
+        self._not_support_combined_queries(f"{alias.replace('field', '')}s()")
+        return (
+            self.annotate(**{alias: Trunc(field_name, kind, output_field=output, tzinfo=tzinfo)},
+                          plain_field=F(field_name))
+            .values_list(alias, flat=True)
+            .distinct()
+            .filter(plain_field__isnull=False)
+            .order_by(("-" if order == "DESC" else "") + alias)
+        )
+
+    def none(self) -> Self:
         """A QuerySet that matches nothing and runs no query."""
         clone = self._chain()
         clone.query.set_empty()
         return clone
 
-    def union(self, *other_qs: QuerySet[Any], all: bool = False) -> QuerySet[M]:
+    def union(self, *other_qs: QuerySet[Any], all: bool = False) -> Self:
         """SQL UNION (``all=True`` keeps duplicates); see docs/queries.md for what may follow."""
         return combinators.combine(self, "union", other_qs, all)  # type: ignore[no-any-return]
 
-    def intersection(self, *other_qs: QuerySet[Any]) -> QuerySet[M]:
+    def intersection(self, *other_qs: QuerySet[Any]) -> Self:
         """SQL INTERSECT: the rows every QuerySet returns."""
         return combinators.combine(self, "intersection", other_qs)  # type: ignore[no-any-return]
 
-    def difference(self, *other_qs: QuerySet[Any]) -> QuerySet[M]:
+    def difference(self, *other_qs: QuerySet[Any]) -> Self:
         """SQL EXCEPT: this QuerySet's rows that none of the others returns."""
         return combinators.combine(self, "difference", other_qs)  # type: ignore[no-any-return]
 
-    def using(self, alias: str) -> QuerySet[M]:
+    def using(self, alias: str) -> Self:
         """Run on another configured database alias."""
         clone = self._chain()
         clone._db = alias
         return clone
 
     def select_for_update(self, nowait: bool = False, skip_locked: bool = False, of: Sequence[str] = (),
-                          no_key: bool = False) -> QuerySet[M]:
+                          no_key: bool = False) -> Self:
         """Lock the selected rows until the end of the transaction (inside atomic only).
 
         ``no_key=True`` takes PostgreSQL's weaker ``FOR NO KEY UPDATE`` lock, which
@@ -372,6 +425,41 @@ class BaseQuerySet(Generic[M]):
         clone.query.select_for_update_of = tuple(of)
         clone.query.select_for_update_no_key = no_key
         return clone
+
+
+def _values_list_names(fields: Sequence[Any]) -> tuple[list[str], dict[str, Any]]:
+    """Column names for ``values_list(*fields)``, as Django names them.
+
+    An expression is named after its ``default_alias`` (or its class, lower-case)
+    plus a counter (``Lower("name")`` is ``lower1``); a field named twice is
+    selected again as ``<name>1``, ...
+    """
+    seen: dict[str, bool] = {f: False for f in fields if isinstance(f, str)}
+    names: list[str] = []
+    expressions: dict[str, Any] = {}
+    counter = 1
+    for field in fields:
+        expression = None
+        if hasattr(field, "resolve_expression"):
+            try:
+                name = field.default_alias
+            except (AttributeError, TypeError):
+                name = type(field).__name__.lower()
+            expression, repeated = field, True
+        else:
+            name = field
+            repeated = seen.get(name, False)
+            if repeated:
+                expression = F(name)
+        if repeated:
+            prefix = name
+            while (name := f"{prefix}{counter}") in seen:
+                counter += 1
+        if expression is not None:
+            expressions[name] = expression
+        seen[name] = True
+        names.append(name)
+    return names, expressions
 
 
 __all__ = ["BaseQuerySet"]

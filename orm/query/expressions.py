@@ -238,6 +238,16 @@ class F(Expression):
     def __repr__(self) -> str:
         return f"F({self.name})"
 
+    def __getitem__(self, subscript: Any) -> Any:
+        """``F("name")[:3]``: a slice of a text field (``Substr``), as in Django."""
+        from orm.query.sliced import Sliced  # sliced.py builds on F and Substr
+
+        return Sliced(self, subscript)
+
+    def __contains__(self, other: object) -> bool:
+        # __getitem__ would otherwise make ``x in F(...)`` loop over indexes forever.
+        raise TypeError(f"argument of type '{type(self).__name__}' is not iterable")
+
     def deconstruct(self) -> tuple[str, tuple[Any, ...], dict[str, Any]]:
         """``(path, args, kwargs)`` rebuilding this reference (migrations write it to files)."""
         return self._deconstruct_path(), (self.name,), {}
@@ -290,6 +300,9 @@ class Value(Expression):
         value = self.value
         field = self._output_field or infer_field(value)
         if value is None:
+            if isinstance(field, f.JSONField):
+                # Value(None, JSONField()) is the JSON null, not SQL NULL (Django's rule).
+                return "%s", [connection.ops.adapt_json_value(None, field.encoder)]
             return "NULL", []
         if field is not None:
             value = field.get_db_prep_value(value, connection)
@@ -574,7 +587,15 @@ class Func(Expression):
         ``function=``/``template=``/``arg_joiner=``, as Django's ``Func.as_sql``."""
         parts, params = [], []
         for expr in self.source_expressions:
-            sql, p = compiler.compile(expr)
+            try:
+                sql, p = compiler.compile(expr)
+            except EmptyResultSet:
+                # An argument that can match nothing (a subquery over none()) stands
+                # for its empty_result_set_value when it has one, as in Django.
+                empty = getattr(expr, "empty_result_set_value", NotImplemented)
+                if empty is NotImplemented:
+                    raise
+                sql, p = compiler.compile(Value(empty))
             parts.append(sql)
             params.extend(p)
         template = extra.pop("template", None) or self.template
@@ -706,7 +727,9 @@ class Case(Expression):
 
 
 class OrderBy(Expression):
-    """An ORDER BY term."""
+    """An ORDER BY term: ``OrderBy(F("x"), descending=True, nulls_last=True)``, or
+    ``F("x").desc(nulls_last=True)``; usable in ``order_by()``, ``Meta.ordering``,
+    ``Window(order_by=)`` and the ``order_by=`` of collecting aggregates."""
 
     def __init__(
         self, expression: Any, descending: bool = False,
@@ -714,6 +737,14 @@ class OrderBy(Expression):
     ) -> None:
         if nulls_first and nulls_last:
             raise ValueError("nulls_first and nulls_last are mutually exclusive.")
+        if nulls_first is False or nulls_last is False:
+            # Django 5.x: False once meant "the database's default", now spelt None.
+            raise ValueError("nulls_first and nulls_last values must be True or None.")
+        if not hasattr(expression, "resolve_expression"):
+            raise ValueError(
+                f"OrderBy() takes an expression, got {short_repr(expression)}; use F({expression!r}) "
+                "or order_by('-name')."
+            )
         super().__init__()
         self.expression = expression
         self.descending = descending
@@ -735,7 +766,12 @@ class OrderBy(Expression):
         return clone
 
     def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
-        sql, params = compiler.compile(self.expression)
+        # A node may order differently from how it compares (a JSON key: by its value).
+        as_order_by = getattr(self.expression, "as_order_by", None)
+        if as_order_by is not None:
+            sql, params = as_order_by(compiler, connection)
+        else:
+            sql, params = compiler.compile(self.expression)
         sql += " DESC" if self.descending else " ASC"
         if self.nulls_first:
             sql += " NULLS FIRST"

@@ -115,7 +115,10 @@ class RelatedPopulator:
         self.from_db = instance_loader(info.model)
         relation = info.relation
         self.back_name: str | None
-        if info.reverse:
+        self.attr_name = info.attr_name
+        if info.attr_name is not None:
+            self.cache_name, self.back_name = info.attr_name, None
+        elif info.reverse:
             # Reverse one-to-one: the parent holds it under the accessor name,
             # and it points back through its own forward field.
             self.cache_name = relation.get_accessor_name()
@@ -129,12 +132,18 @@ class RelatedPopulator:
         """Set the related object (or None when its primary key is NULL) on ``parent``."""
         values = row[self.start:self.end]
         if values[self.pk_position] is None:
-            parent._state.fields_cache[self.cache_name] = None
+            obj = None
+        else:
+            obj = self.from_db(self.db, self.attnames, values)
+            for populator in self.populators:
+                populator.populate(row, obj)
+        if self.attr_name is not None:
+            # A FilteredRelation: the relation itself may hold another object.
+            setattr(parent, self.attr_name, obj)
             return
-        obj = self.from_db(self.db, self.attnames, values)
-        for populator in self.populators:
-            populator.populate(row, obj)
         parent._state.fields_cache[self.cache_name] = obj
+        if obj is None:
+            return
         if self.back_name is not None:
             obj._state.fields_cache[self.back_name] = parent
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from orm.exceptions import EmptyResultSet, FullResultSet
+
 INNER = "INNER JOIN"
 LOUTER = "LEFT OUTER JOIN"
 
@@ -23,6 +25,13 @@ class PathInfo:
     # primary key). A many-to-many relation compares the join table's key,
     # which holds the target's ``to_field`` value when it has one.
     target_field: Any = None
+    # A step up a parent link (multi-table inheritance): every child row has
+    # its parent row, so the join is INNER unless the child's own join is outer.
+    parent_link: bool = False
+    # The reverse side of a one-to-one: outer only because the related row may
+    # be missing, so a filter that requires that row may join it INNER (Django's
+    # JoinPromoter demotes it).
+    reverse_single: bool = False
 
 
 def path_infos(field: Any) -> list[PathInfo]:
@@ -54,9 +63,20 @@ def path_infos(field: Any) -> list[PathInfo]:
         # Reverse side of a ForeignKey / OneToOneField (``author.books``).
         fk = field.field
         return [PathInfo(fk.remote_field.model._meta, fk.model._meta, fk.target_field.column,
-                         fk.column, True, not fk.one_to_one)]
+                         fk.column, True, not fk.one_to_one, reverse_single=fk.one_to_one)]
     return [PathInfo(field.model._meta, field.remote_field.model._meta, field.column,
                      field.target_field.column, field.null, False)]
+
+
+def parent_path_infos(opts: Any, owner: Any) -> list[PathInfo]:
+    """The join steps from ``opts``'s table up the parent links to ancestor ``owner``'s table.
+
+    Empty when ``owner`` is the model itself (or no ancestor). A child row
+    always has its parent rows, so the steps are not nullable.
+    """
+    return [PathInfo(link.model._meta, link.remote_field.model._meta, link.column,
+                     link.target_field.column, False, False, parent_link=True)
+            for link in opts.get_path_to_parent(owner)]
 
 
 class BaseTable:
@@ -94,17 +114,39 @@ class Join:
         self.rhs_col = rhs_col
         self.nullable = nullable
         self.filter_call: int | None = None
+        #: The alias of the ``FilteredRelation`` this join is for (None: a plain join).
+        self.filtered_relation: str | None = None
+        #: That relation's resolved condition, ANDed into the ON clause.
+        self.condition: Any = None
+        # A reverse one-to-one or parent-link step: a condition requiring a row
+        # of this table may make it INNER (see Query.demote_required_joins).
+        self.demotable = False
 
     def promoted(self) -> Join:
         """A LEFT OUTER copy of this join."""
         join = Join(self.table_name, self.parent_alias, self.table_alias, LOUTER,
                     self.lhs_col, self.rhs_col, True)
         join.filter_call = self.filter_call
+        join.filtered_relation, join.condition = self.filtered_relation, self.condition
+        join.demotable = self.demotable
+        return join
+
+    def demoted(self) -> Join:
+        """An INNER copy of this join."""
+        join = Join(self.table_name, self.parent_alias, self.table_alias, INNER,
+                    self.lhs_col, self.rhs_col, False)
+        join.filter_call = self.filter_call
+        join.filtered_relation, join.condition = self.filtered_relation, self.condition
+        join.demotable = self.demotable
         return join
 
     def identity(self) -> tuple[Any, ...]:
-        """What makes two joins the same join (for reuse)."""
-        return (self.table_name, self.parent_alias, self.lhs_col, self.rhs_col)
+        """What makes two joins the same join (for reuse).
+
+        A filtered relation's join is only ever the same as itself: a plain path
+        through the relation must not pick up its condition, nor it theirs.
+        """
+        return (self.table_name, self.parent_alias, self.lhs_col, self.rhs_col, self.filtered_relation)
 
     def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
         qn = compiler.quote_name
@@ -112,10 +154,22 @@ class Join:
         table = qn(self.table_name)
         target = table if alias == table else f"{table} {alias}"
         on = f"{compiler.alias_ref(self.parent_alias)}.{qn(self.lhs_col)} = {alias}.{qn(self.rhs_col)}"
-        return f"{self.join_type} {target} ON ({on})", []
+        params: list[Any] = []
+        if self.condition is not None:
+            try:
+                cond_sql, params = compiler.compile(self.condition)
+            except FullResultSet:  # FilteredRelation(condition=Q()): nothing to add
+                pass
+            except EmptyResultSet:  # a condition that matches nothing: no row joins
+                on += " AND (1 = 0)"
+            else:
+                on += f" AND ({cond_sql})"
+        return f"{self.join_type} {target} ON ({on})", list(params)
 
     def relabeled(self, change_map: dict[str, str]) -> Join:
         """The same join with aliases renamed."""
-        return Join(self.table_name, change_map.get(self.parent_alias, self.parent_alias),
+        join = Join(self.table_name, change_map.get(self.parent_alias, self.parent_alias),
                     change_map.get(self.table_alias, self.table_alias), self.join_type,
                     self.lhs_col, self.rhs_col, self.nullable)
+        join.demotable = self.demotable
+        return join

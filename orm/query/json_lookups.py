@@ -23,6 +23,7 @@ from orm.query import json_vendor as vendor
 from orm.query.expressions import SQLParams
 from orm.query.lookups import (
     EndsWith,
+    Exact,
     GreaterThan,
     GreaterThanOrEqual,
     IContains,
@@ -44,7 +45,7 @@ from orm.query.lookups import (
 class KeyTransform(Transform):
     """``data__key``: one key (or array index) of a JSON value; the key is a parameter."""
 
-    _output_field = f.JSONField()
+    _output_field: f.Field = f.JSONField()
 
     def __init__(self, key_name: str, lhs: Any) -> None:
         super().__init__(lhs)
@@ -72,10 +73,76 @@ class KeyTransform(Transform):
         sql, params = compiler.compile(base)
         return connection.ops.json_key_sql(sql, params, keys, as_json=False)  # type: ignore[no-any-return]
 
+    def as_order_by(self, compiler: Any, connection: Any) -> SQLParams:
+        """The key as ``ORDER BY`` compares it (``OrderBy`` asks): its JSON value."""
+        base, keys = self.key_path()
+        sql, params = compiler.compile(base)
+        return connection.ops.json_key_order_sql(sql, list(params), keys)  # type: ignore[no-any-return]
+
     def select_format(self, compiler: Any, sql: str, params: list[Any]) -> SQLParams:
         base, keys = self.key_path()
         base_sql, base_params = compiler.compile(base)
         return compiler.connection.ops.json_key_sql(base_sql, base_params, keys, as_json=True)  # type: ignore[no-any-return]
+
+
+class KeyTextTransform(KeyTransform):
+    """A key's value as text, as Django's ``KeyTextTransform`` (PostgreSQL's ``->>``).
+
+    ``KT("data__owner__name")`` builds one from a path. Strings, numbers and
+    nested documents read as text on both backends; JSON booleans read
+    ``'true'``/``'false'`` on SQLite too (its ``json_extract`` gives 1/0).
+    """
+
+    _output_field = f.TextField()
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> SQLParams:
+        base, keys = self.key_path()
+        sql, params = compiler.compile(base)
+        type_sql, type_params = connection.ops.json_expr(sql, list(params), keys, "type")
+        value_sql, value_params = connection.ops.json_expr(sql, list(params), keys, "value")
+        return (f"CASE {type_sql} WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' "
+                f"ELSE CAST({value_sql} AS TEXT) END", [*type_params, *value_params])
+
+    def select_format(self, compiler: Any, sql: str, params: list[Any]) -> SQLParams:
+        return sql, params  # already text: not the JSON document KeyTransform selects
+
+    def as_order_by(self, compiler: Any, connection: Any) -> SQLParams:
+        return compiler.compile(self)  # type: ignore[no-any-return]  # text orders as text
+
+    @classmethod
+    def from_lookup(cls, lookup: str) -> KeyTextTransform:
+        """``"data__a__b"`` -> the text of key ``b`` of key ``a`` of ``data``."""
+        if not isinstance(lookup, str):
+            raise TypeError(f"KT() takes a 'field__key' path, got {lookup!r}.")
+        field, *keys = lookup.split("__")
+        if not keys:
+            raise ValueError("Lookup must contain key or index transforms.")
+        transform: Any = field
+        for key in keys[:-1]:
+            transform = KeyTransform(key, transform)
+        return cls(keys[-1], transform)
+
+
+#: ``KT("data__owner__name")``: Django's shortcut for a key's text.
+KT = KeyTextTransform.from_lookup
+
+
+class JSONExact(Exact):
+    """``data=value``; ``data=None`` matches a JSON ``null`` document, not SQL NULL.
+
+    As in Django: ``data__isnull=True`` finds SQL NULL, ``data=None`` (and
+    ``Value(None, JSONField())`` when saving) means the JSON null.
+    """
+
+    can_use_none_as_rhs = True
+
+    def get_db_prep_lookup(self, value: Any, connection: Any) -> Any:
+        if value is None:
+            return connection.ops.adapt_json_value(None, getattr(self.lhs_field, "encoder", None))
+        return super().get_db_prep_lookup(value, connection)
+
+    def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
+        return Lookup.as_sql(self, compiler, connection)  # never "IS NULL"
 
 
 def _unsupported(connection: Any) -> NotSupportedError:
@@ -300,7 +367,7 @@ KEY_TRANSFORM_LOOKUPS["in"] = KeyTransformIn
 # match (``icontains`` still matches text).
 KEY_TRANSFORM_LOOKUPS.update({cls.lookup_name: cls for cls in _DOCUMENT_LOOKUPS})
 
-for _lookup in _DOCUMENT_LOOKUPS:
+for _lookup in (*_DOCUMENT_LOOKUPS, JSONExact):
     f.JSONField.register_lookup(_lookup)
 
 __all__ = [
@@ -310,5 +377,8 @@ __all__ = [
     "HasAnyKeys",
     "HasKey",
     "HasKeys",
+    "JSONExact",
+    "KT",
+    "KeyTextTransform",
     "KeyTransform",
 ]

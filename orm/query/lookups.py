@@ -15,7 +15,7 @@ from typing import Any
 from orm import fields as f
 from orm.exceptions import DataError, EmptyResultSet, FullResultSet, NotSupportedError
 from orm.fields.lookup_registry import RegisterLookupMixin
-from orm.query.expressions import Col, Expression, Func, SQLParams, Value, internal_type
+from orm.query.expressions import Col, Expression, F, Func, SQLParams, Value, internal_type
 from orm.utils.text import short_repr
 
 # Above this many values, ``__in`` binds one array parameter instead of one each.
@@ -84,11 +84,31 @@ class Lookup(Expression):
         """The output field of the left-hand side."""
         return self.lhs.output_field  # type: ignore[no-any-return]
 
+    # A condition that can match nothing, selected (annotate(b=GreaterThan(...))), is false.
+    select_empty_sql = "(1 = 0)"
+
     def get_prep_lookup(self) -> Any:
-        """Coerce a plain rhs with the lhs field (``pk='abc'`` fails here, clearly)."""
+        """Coerce a plain rhs with the lhs field (``pk='abc'`` fails here, clearly).
+
+        A lookup built directly on an unresolved expression (``GreaterThan(F("pages"),
+        1)`` in ``filter()``) knows its field only once resolved: it prepares then.
+        """
         if not self.prepare_rhs or hasattr(self.rhs, "resolve_expression"):
             return self.rhs
+        if _unresolved(self.lhs):
+            return self.rhs
         return self.lhs_field.get_prep_value(self.rhs)
+
+    def resolve_expression(
+        self, query: Any = None, allow_joins: bool = True, reuse: Any = None,
+        summarize: bool = False, for_save: bool = False,
+    ) -> Any:
+        """Resolve both sides; a plain rhs is prepared now if the lhs was unresolved."""
+        unresolved = _unresolved(self.lhs)
+        clone = super().resolve_expression(query, allow_joins, reuse, summarize, for_save)
+        if unresolved:
+            clone.rhs = clone.get_prep_lookup()
+        return clone
 
     def get_db_prep_lookup(self, value: Any, connection: Any) -> Any:
         """Adapt a prepared value for the driver."""
@@ -158,6 +178,13 @@ class Lookup(Expression):
 Lookup._output_field = f.BooleanField()
 
 
+def _unresolved(expr: Any) -> bool:
+    """True for an expression tree still holding field names (``F``) to resolve."""
+    flatten = getattr(expr, "flatten", None)
+    nodes = flatten() if flatten is not None else [expr]
+    return any(isinstance(node, F) for node in nodes)
+
+
 class Transform(RegisterLookupMixin, Func):
     """A function applied to the left-hand side, chainable: ``created__date__year``.
 
@@ -213,6 +240,8 @@ class _IntegerRangeMixin:
 
     def get_prep_lookup(self) -> Any:
         value = super().get_prep_lookup()  # type: ignore[misc]
+        if _unresolved(self.lhs):  # type: ignore[attr-defined]
+            return value  # checked again once resolved
         bounds = storable_range(self.lhs_field.storage_field(), value)  # type: ignore[attr-defined]
         if bounds is not None:
             low, high = bounds

@@ -79,7 +79,8 @@ def mergeable(lhs: Any, rhs: Any) -> bool:
             return False
         if any(getattr(a, "contains_aggregate", False) for a in query.annotations.values()):
             return False
-    return True
+    # A filtered relation's ON condition would need relabeling with its join.
+    return not any(getattr(join, "filtered_relation", None) for join in rhs.alias_map.values())
 
 
 def semijoin(lhs: Any, rhs: Any, connector: str) -> Q:

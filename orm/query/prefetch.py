@@ -6,6 +6,8 @@ from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
 
 from orm.exceptions import FieldError
+from orm.query.expressions import F
+from orm.query.window import RowNumber, Window
 from orm.utils.asyncio import check_async_unsafe, to_async
 from orm.utils.text import short_repr
 
@@ -40,11 +42,60 @@ class Prefetch:
         return hash(self.prefetch_through)
 
 
-def check_prefetch_path(model: Any, lookup: Any) -> None:
-    """Validate a prefetch lookup against the models before any query runs."""
+def filter_prefetch_queryset(queryset: Any, lookup: str, values: list[Any], partition: str) -> Any:
+    """``queryset`` restricted to ``lookup=values``; a slice applies per related group.
+
+    ``Prefetch("books", queryset=Book.objects.order_by("-pages")[:3])`` means the
+    first three books of each author, so, as Django does, the slice becomes a
+    row number per ``partition`` (the key the rows are grouped by) filtered
+    after the window runs, instead of a LIMIT on the whole query.
+    """
+    query = queryset.query
+    if not query.is_sliced:
+        return queryset.filter(**{lookup: values})
+    low, high = query.low_mark, query.high_mark
+    queryset = queryset._chain()
+    queryset.query.clear_limits()
+    ordering = query.order_by or (query.model._meta.ordering if query.default_ordering else ())
+    window = Window(RowNumber(), partition_by=F(partition), order_by=list(ordering) or None)
+    queryset = queryset.filter(**{lookup: values}).alias(_prefetch_row=window)
+    queryset = queryset.filter(_prefetch_row__gt=low)
+    if high is not None:
+        queryset = queryset.filter(_prefetch_row__lte=high)
+    return queryset
+
+
+def to_attr_paths(lookups: Iterable[Any]) -> dict[str, str]:
+    """``{"books__top": "books__tags"}`` for each ``Prefetch(..., to_attr=)``: the path a to_attr stands for."""
+    paths: dict[str, str] = {}
+    for lookup in lookups:
+        if isinstance(lookup, Prefetch) and lookup.to_attr and isinstance(lookup.prefetch_through, str):
+            head, _, _last = lookup.prefetch_through.rpartition("__")
+            real = expand_path(lookup.prefetch_through, paths)
+            paths[f"{head}__{lookup.to_attr}" if head else lookup.to_attr] = real
+    return paths
+
+
+def expand_path(path: str, to_attrs: dict[str, str]) -> str:
+    """``path`` with a leading earlier ``to_attr`` replaced by the relations it names."""
+    parts = path.split("__")
+    for end in range(len(parts) - 1, 0, -1):
+        head = "__".join(parts[:end])
+        if head in to_attrs:
+            return "__".join([to_attrs[head], *parts[end:]])
+    return path
+
+
+def check_prefetch_path(model: Any, lookup: Any, to_attrs: dict[str, str] | None = None) -> None:
+    """Validate a prefetch lookup against the models before any query runs.
+
+    A path may go on through the ``to_attr`` of an earlier ``Prefetch``
+    (``Prefetch("books", to_attr="top"), "top__tags"``), as in Django.
+    """
     path = lookup.prefetch_through if isinstance(lookup, Prefetch) else lookup
     if not isinstance(path, str):
         raise TypeError(f"prefetch_related() takes names or Prefetch objects, got {short_repr(lookup)}.")
+    path = expand_path(path, to_attrs or {})
     current = model
     for name in path.split("__"):
         descriptor = getattr(current, name, None) if name.isidentifier() else None
@@ -87,8 +138,32 @@ def prefetch_related_objects(instances: Iterable[Any], *lookups: Any) -> None:
             if not level:
                 break
             last = depth == len(parts) - 1
+            if not last and _already_loaded(level, name):
+                # An earlier Prefetch's to_attr (or a property): walk what it holds.
+                level = _loaded_objects(level, name)
+                continue
             level = _prefetch_one_level(level, name, prefetch if last else None,
                                         prefetch.prefetch_through)
+
+
+def _already_loaded(instances: list[Any], name: str) -> bool:
+    descriptor = getattr(type(instances[0]), name, None)
+    if descriptor is not None and hasattr(descriptor, "prefetch"):
+        return False
+    return all(name in inst.__dict__ or isinstance(descriptor, property) for inst in instances)
+
+
+def _loaded_objects(instances: list[Any], name: str) -> list[Any]:
+    found: list[Any] = []
+    seen: set[int] = set()
+    for inst in instances:
+        value = getattr(inst, name)
+        values = value if isinstance(value, list | tuple) else [] if value is None else [value]
+        for obj in values:
+            if id(obj) not in seen:
+                seen.add(id(obj))
+                found.append(obj)
+    return found
 
 
 async def aprefetch_related_objects(instances: Iterable[Any], *lookups: Any) -> None:

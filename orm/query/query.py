@@ -25,7 +25,8 @@ from orm.query.expressions import (
     Ref,
     Value,
 )
-from orm.query.joins import INNER, LOUTER, BaseTable, Join, PathInfo, path_infos
+from orm.query.filtered_relation import check_filtered_relation
+from orm.query.joins import INNER, LOUTER, BaseTable, Join, PathInfo, parent_path_infos, path_infos
 from orm.query.json_lookups import KEY_TRANSFORM_LOOKUPS, KeyTransform
 from orm.query.lookups import Lookup, Transform
 from orm.query.q import Q
@@ -36,19 +37,6 @@ from orm.utils.text import short_repr, short_str
 
 ORDER_PATTERN = re.compile(r"^-?(?:[A-Za-z_][A-Za-z0-9_]*)(?:__[A-Za-z0-9_]+)*$")
 MAX_SLICE = 2**63 - 1
-
-
-def _refuse_window_filter(lhs: Any, key: str) -> None:
-    """Refuse a filter on a window annotation instead of sending SQL the database rejects.
-
-    A window is computed after WHERE, so Django 4.2 wraps the query in a subquery
-    to filter on it; that wrapping is not built here yet.
-    """
-    if any(getattr(node, "contains_over_clause", False) for node in getattr(lhs, "flatten", lambda: [lhs])()):
-        raise NotSupportedError(
-            f"Filtering on the window annotation in {key!r} is not supported yet: "
-            "filter the rows in Python, or annotate the window in a subquery and filter the outer query."
-        )
 
 
 def field_choices(opts: Any, annotations: Iterable[str] = ()) -> str:
@@ -103,6 +91,8 @@ class Query:
         self.default_cols = True
         self.values_select: tuple[str, ...] = ()
         self.annotations: dict[str, Any] = {}
+        #: FilteredRelation aliases (replaced, never mutated: clones share it).
+        self.filtered_relations: dict[str, Any] = {}
         self.annotation_select_mask: set[str] | None = None
         self.group_by: bool | tuple[Any, ...] | None = None
         self.order_by: tuple[Any, ...] = ()
@@ -168,7 +158,7 @@ class Query:
             return table
         return f"T{len(self.alias_map) + 1}"
 
-    def join(self, info: PathInfo, parent_alias: str, nullable: bool) -> str:
+    def join(self, info: PathInfo, parent_alias: str, nullable: bool, filtered: Any = None) -> str:
         """Join one path step from ``parent_alias``, reusing an identical join.
 
         Django's rule for a multi-valued step (reverse foreign key, many-to-many):
@@ -178,13 +168,20 @@ class Query:
         the count. Everything else (annotate, order_by, values) reuses any
         identical join, the most recent first, so an annotate() after a
         filter() aggregates over the rows that filter kept.
+
+        A ``FilteredRelation`` (``filtered``) has one join, reused by every path
+        through its alias, always LEFT OUTER (its condition decides which rows
+        join) and aliased by its own name, as in Django.
         """
+        if info.parent_link:
+            nullable = False
         table = info.to_opts.db_table
-        identity = (table, parent_alias, info.lhs_col, info.rhs_col)
+        fr_alias = None if filtered is None else filtered.alias
+        identity = (table, parent_alias, info.lhs_col, info.rhs_col, fr_alias)
         found = None
         for alias, existing in self.alias_map.items():
             if isinstance(existing, Join) and existing.identity() == identity:
-                if (info.multivalued and self.filter_call is not None
+                if (info.multivalued and fr_alias is None and self.filter_call is not None
                         and existing.filter_call != self.filter_call):
                     continue
                 found = alias
@@ -194,13 +191,19 @@ class Query:
                 # Replace, never mutate: clones share Join objects.
                 self.alias_map[found] = existing.promoted()
             return found
-        alias = self._new_alias(table)
+        alias = fr_alias if fr_alias and fr_alias not in self.alias_map else self._new_alias(table)
         parent = self.alias_map[parent_alias]
-        outer = nullable or info.nullable or parent.join_type == LOUTER
+        outer = nullable or info.nullable or parent.join_type == LOUTER or filtered is not None
         join = Join(table, parent_alias, alias, LOUTER if outer else INNER,
                     info.lhs_col, info.rhs_col, outer)
-        join.filter_call = self.filter_call if info.multivalued else None
+        join.filter_call = self.filter_call if info.multivalued and filtered is None else None
+        join.demotable = info.reverse_single or info.parent_link
         self.alias_map[alias] = join
+        if filtered is not None:
+            join.filtered_relation = fr_alias
+            # Resolved once the join is in alias_map: the condition's paths
+            # start with the relation's alias and so reuse this very join.
+            join.condition = self.build_where(filtered.condition)
         return alias
 
     def setup_joins(
@@ -218,20 +221,31 @@ class Query:
         pending: list[PathInfo] | None = None
         multivalued = False
         rest: list[str] = []
+        filtered = None
         for pos, name in enumerate(names):
             lookup_opts = pending[-1].to_opts if pending else opts
             found = lookup_opts.get_field_or_none(lookup_opts.pk.name if name == "pk" else name)
+            if found is None and pos == 0 and name in self.filtered_relations:
+                filtered = self.filtered_relations[name]
+                alias, opts, found, multivalued = self._filtered_start(filtered, nullable, allow_joins)
             if found is None:
                 if field is None:
                     raise FieldError(
                         f"Cannot resolve keyword {short_repr(name)} into field. "
-                        f"Choices are: {field_choices(opts, self.annotations)}"
+                        f"Choices are: {field_choices(opts, [*self.annotations, *self.filtered_relations])}"
                     )
                 rest = list(names[pos:])
                 break
+            if lookup_opts.parents and filtered is None:
+                # A field inherited from a concrete parent lives in the parent's
+                # table: walk the parent links there first (Django's path_to_parent).
+                hops = parent_path_infos(lookup_opts, lookup_opts.owner_of(found))
+                if hops:
+                    pending = [*(pending or []), *hops]
             if pending:
-                alias, opts, multivalued = self._join_all(pending, alias, nullable, allow_joins, multivalued)
-                pending = None
+                alias, opts, multivalued = self._join_all(
+                    pending, alias, nullable, allow_joins, multivalued, filtered)
+                pending, filtered = None, None
             field = found
             if not field.is_relation:
                 # Past a plain field only transforms, lookups or JSON keys follow,
@@ -241,21 +255,94 @@ class Query:
             pending = path_infos(field)
         if pending:
             forward_fk = field.concrete and not field.many_to_many
-            if forward_fk and trim_last_fk:
+            if forward_fk and trim_last_fk and filtered is None:
                 return field, field, alias, rest, multivalued
-            alias, opts, multivalued = self._join_all(pending, alias, nullable, allow_joins, multivalued)
+            alias, opts, multivalued = self._join_all(pending, alias, nullable, allow_joins, multivalued, filtered)
             return field, pending[-1].target_field or opts.pk, alias, rest, multivalued
         return field, field, alias, rest, multivalued
 
+    def join_parent(self, opts: Any, alias: str, owner: Any) -> str:
+        """The alias of ancestor ``owner``'s table, joined from ``alias`` (a table of ``opts``)."""
+        for info in parent_path_infos(opts, owner):
+            alias = self.join(info, alias, False)
+        return alias
+
     def _join_all(
         self, infos: list[PathInfo], alias: str, nullable: bool, allow_joins: bool, multivalued: bool,
+        filtered: Any = None,
     ) -> tuple[str, Any, bool]:
         if not allow_joins:
             raise FieldError("Joined field references are not permitted in this query.")
-        for info in infos:
-            alias = self.join(info, alias, nullable)
+        last = len(infos) - 1
+        for pos, info in enumerate(infos):
+            # A many-to-many relation joins its through table first; the
+            # condition belongs on the join that reaches the related model.
+            alias = self.join(info, alias, nullable, filtered if pos == last else None)
             multivalued = multivalued or info.multivalued
         return alias, infos[-1].to_opts, multivalued
+
+    def _filtered_start(self, filtered: Any, nullable: bool, allow_joins: bool) -> tuple[str, Any, Any, bool]:
+        """(alias, opts, relation field, multivalued) where a FilteredRelation's own join starts.
+
+        The relations before its last one (``"author__books"``) are plain joins.
+        """
+        *prefix, last = filtered.relation_name.split("__")
+        alias, opts, multivalued = self.get_initial_alias(), self.model._meta, False
+        if prefix:
+            field, _target, alias, _rest, multivalued = self.setup_joins(
+                prefix, allow_joins, nullable, trim_last_fk=False)
+            opts = path_infos(field)[-1].to_opts
+        found = opts.get_field_or_none(last)
+        if found is not None and opts.parents:
+            # A relation inherited from a concrete parent starts at the parent's table.
+            alias = self.join_parent(opts, alias, opts.owner_of(found))
+        return alias, opts, found, multivalued
+
+    def solve_lookup_type(self, key: str) -> tuple[list[str], list[str]]:
+        """Split a ``__`` path into (field names, the lookups/transforms after them); no joins made."""
+        parts = key.split("__")
+        if parts[0] in self.annotations:
+            return [], parts[1:]
+        opts: Any = self.model._meta
+        fields: list[str] = []
+        for pos, name in enumerate(parts):
+            if opts is None:
+                break
+            if pos == 0 and name in self.filtered_relations:
+                *_, found = self._relation_path(self.filtered_relations[name].relation_name)
+            else:
+                found = opts.get_field_or_none(opts.pk.name if name == "pk" else name)
+            if found is None:
+                if not fields:
+                    choices = field_choices(opts, [*self.annotations, *self.filtered_relations])
+                    raise FieldError(f"Cannot resolve keyword {short_repr(name)} into field. Choices are: {choices}")
+                break
+            fields.append(name)
+            opts = path_infos(found)[-1].to_opts if found.is_relation else None
+        return fields, parts[len(fields):]
+
+    def _relation_path(self, path: str) -> list[Any]:
+        """The fields a ``__`` path of relations names (no joins made); FieldError when it breaks."""
+        opts, found = self.model._meta, []
+        for name in path.split("__"):
+            field = opts.get_field_or_none(name) if opts is not None else None
+            if field is None:
+                raise FieldError(f"Cannot resolve keyword {short_repr(name)} into field in {short_repr(path)}.")
+            found.append(field)
+            opts = path_infos(field)[-1].to_opts if field.is_relation else None
+        return found
+
+    def add_filtered_relation(self, relation: Any, alias: str) -> None:
+        """Register ``FilteredRelation`` ``relation`` as ``alias`` (validated; joined when first used)."""
+        check_alias(alias)
+        if self.model._meta.get_field_or_none(alias) is not None:
+            raise ValueError(f"The annotation {short_repr(alias)} conflicts with a field on the model.")
+        bound = check_filtered_relation(self, relation, alias)
+        if not self._relation_path(relation.relation_name)[-1].is_relation:
+            raise ValueError(
+                f"FilteredRelation's relation_name must name a relation, got {relation.relation_name!r}."
+            )
+        self.filtered_relations = {**self.filtered_relations, alias: bound}
 
     def path_is_multivalued(self, key: str) -> bool:
         """Whether a lookup path crosses a reverse or many-to-many relation (no joins made)."""
@@ -318,7 +405,8 @@ class Query:
         if value is None and lookup_class.lookup_name not in ("exact", "iexact"):
             if lookup_class.lookup_name != "isnull":
                 raise ValueError(f"Cannot use None as a query value for {short_repr(full)}.")
-        if value is None and lookup_class.lookup_name in ("exact", "iexact") and not isinstance(lhs, KeyTransform):
+        if (value is None and lookup_class.lookup_name in ("exact", "iexact") and not isinstance(lhs, KeyTransform)
+                and not getattr(lookup_class, "can_use_none_as_rhs", False)):
             lookup_class = self._lookup_class(lhs, "isnull")
             value = True
         return lookup_class(lhs, value)
@@ -353,7 +441,6 @@ class Query:
         value = self.resolve_lookup_value(value, allow_joins)
         if parts[0] in self.annotations:
             lhs = self.annotations[parts[0]]
-            _refuse_window_filter(lhs, key)
             return self.build_lookup(lhs, parts[1:], value, key)
         field, target, alias, rest, _ = self.setup_joins(parts, allow_joins, nullable=False)
         if field.is_relation:
@@ -404,7 +491,45 @@ class Query:
 
     def add_q(self, q: Any) -> None:
         """AND a condition into the WHERE clause."""
-        self.where.add(self.build_where(q))
+        node = self.build_where(q)
+        self.demote_required_joins(node)
+        self.where.add(node)
+
+    def demote_required_joins(self, node: Any) -> None:
+        """Make INNER the reverse one-to-one joins a condition ANDed at the top requires.
+
+        As Django's JoinPromoter for these joins: ``filter(restaurant__x=1)``
+        keeps only parents with a child row, so joining the child INNER gives
+        the same rows. A condition under OR or NOT, or ``isnull=True``, may
+        match without the row, so its joins stay LEFT OUTER.
+        """
+        if isinstance(node, WhereNode):
+            if not node.negated and (node.connector == "AND" or len(node.children) == 1):
+                for child in node.children:
+                    self.demote_required_joins(child)
+            return
+        if not isinstance(node, Lookup) or (node.lookup_name == "isnull" and node.rhs is True):
+            return
+        lhs = node.lhs
+        while isinstance(lhs, Transform):
+            lhs = lhs.lhs
+        if isinstance(lhs, Col) and lhs.alias is not None:
+            self._demote_chain(lhs.alias)
+
+    def _demote_chain(self, alias: str) -> None:
+        chain: list[str] = []
+        step: str | None = alias
+        while step is not None and isinstance(self.alias_map.get(step), Join):
+            chain.append(step)
+            step = self.alias_map[step].parent_alias
+        for step in reversed(chain):  # from the base table down
+            join = self.alias_map[step]
+            if join.join_type != LOUTER:
+                continue
+            if not join.demotable or self.alias_map[join.parent_alias].join_type == LOUTER:
+                return  # an outer join above (a nullable foreign key) keeps what follows outer
+            # Replace, never mutate: clones share Join objects.
+            self.alias_map[step] = join.demoted()
 
     def add_filter(self, q: Any) -> None:
         """AND ``q`` in as one ``filter()``/``exclude()`` call (its own multi-valued joins)."""

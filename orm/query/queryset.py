@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, Sequence
 from itertools import islice
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar, cast, overload
 
 from orm.db import transaction
 from orm.exceptions import FieldError, TransactionManagementError
@@ -101,6 +101,12 @@ class QuerySet(BaseQuerySet[M]):
             data[-1] = "...(remaining elements truncated)..."
         return f"<{type(self).__name__} {data!r}>"
 
+    # An index gives one object; a slice a new QuerySet, or a list when this
+    # one was already evaluated or a step is given, hence Any for a slice.
+    @overload
+    def __getitem__(self, k: int) -> M: ...
+    @overload
+    def __getitem__(self, k: slice) -> Any: ...
     def __getitem__(self, k: Any) -> Any:
         if isinstance(k, bool) or not isinstance(k, int | slice):
             raise TypeError(f"QuerySet indices must be integers or slices, not {type(k).__name__}.")
@@ -138,11 +144,15 @@ class QuerySet(BaseQuerySet[M]):
 
     # -- chainable (the others are in BaseQuerySet) -----------------------------------
     @classmethod
-    def as_manager(cls) -> Any:
-        """A manager whose QuerySets are this class (``Manager.from_queryset(cls)()``)."""
+    def as_manager(cls) -> Self:
+        """A manager whose QuerySets are this class (``Manager.from_queryset(cls)()``).
+
+        Type checkers see it as an instance of this QuerySet class (as they
+        see every ``Manager`` as a ``QuerySet``), so its own methods are typed.
+        """
         if AS_MANAGER_HOOK is None:  # pragma: no cover - orm.models always loads with orm
             raise RuntimeError("QuerySet.as_manager() needs orm.models to be imported first.")
-        return AS_MANAGER_HOOK(cls)
+        return cast(Self, AS_MANAGER_HOOK(cls))
 
     as_manager.__func__.queryset_only = True  # type: ignore[attr-defined]
 
@@ -361,6 +371,11 @@ class QuerySet(BaseQuerySet[M]):
         objs = list(objs)
         if batch_size is not None and batch_size <= 0:
             raise ValueError("Batch size must be a positive integer.")
+        meta = self.model._meta
+        if any(parent._meta.concrete_model is not meta.concrete_model for parent in meta.get_parent_list()):
+            # As Django: one INSERT per table and row would be needed, and the
+            # parents' keys are not returned by every backend's bulk insert.
+            raise ValueError("Can't bulk create a multi-table inherited model")
         writes.bulk_insert(self.model, objs, self.db, batch_size, ignore_conflicts, update_conflicts,
                            update_fields, unique_fields)
         return objs
@@ -403,7 +418,7 @@ class QuerySet(BaseQuerySet[M]):
     def first(self) -> M | None:
         """The first object by ordering (by pk when unordered), or None."""
         _guard("first", "afirst")
-        qs = self if self._ordered() else self.order_by("pk")
+        qs = self if self.ordered else self.order_by("pk")
         for obj in qs[:1]:
             return obj  # type: ignore[no-any-return]
         return None
@@ -411,13 +426,25 @@ class QuerySet(BaseQuerySet[M]):
     def last(self) -> M | None:
         """The last object by ordering (by pk when unordered), or None."""
         _guard("last", "alast")
-        qs = self.reverse() if self._ordered() else self.order_by("-pk")
+        qs = self.reverse() if self.ordered else self.order_by("-pk")
         for obj in qs[:1]:
             return obj  # type: ignore[no-any-return]
         return None
 
-    def _ordered(self) -> bool:
-        return bool(self.query.order_by or (self.query.default_ordering and self.model._meta.ordering))
+    @property
+    def ordered(self) -> bool:
+        """Whether the rows come back in a defined order, as Django's ``QuerySet.ordered``.
+
+        True after ``order_by()`` with terms, or when the model's
+        ``Meta.ordering`` applies (not after ``order_by()`` with none, nor on
+        a grouped or combined query, where the compiler drops it); ``none()``
+        counts as ordered. ``Paginator`` warns about unordered QuerySets.
+        """
+        q = self.query
+        if q.is_empty_query or q.order_by:
+            return True
+        return bool(q.default_ordering and self.model._meta.ordering
+                    and not q.combinator and q.group_by is None)
 
     def latest(self, *fields: str) -> M:
         """The newest object by ``fields`` (default ``Meta.get_latest_by``)."""

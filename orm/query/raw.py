@@ -7,6 +7,7 @@ from typing import Any
 
 from orm.db.connections import connections
 from orm.query.iterables import instance_loader
+from orm.query.prefetch import check_prefetch_path, prefetch_related_objects, to_attr_paths
 from orm.utils.asyncio import check_async_unsafe, to_async
 
 
@@ -30,6 +31,43 @@ class RawQuerySet:
         self.translations = translations or {}
         self.db = using or "default"
         self._result_cache: list[Any] | None = None
+        self._prefetch_related_lookups: tuple[Any, ...] = ()
+
+    def _clone(self) -> RawQuerySet:
+        clone = RawQuerySet(self.raw_query, self.model, self.params, self.translations, self.db)
+        clone._prefetch_related_lookups = self._prefetch_related_lookups
+        return clone
+
+    def prefetch_related(self, *lookups: Any) -> RawQuerySet:
+        """A copy that loads these relations after its rows, one query per level (``None`` clears)."""
+        clone = self._clone()
+        if lookups == (None,):
+            clone._prefetch_related_lookups = ()
+            return clone
+        known = list(clone._prefetch_related_lookups)
+        for lookup in lookups:
+            check_prefetch_path(self.model, lookup, to_attr_paths(known))
+            known.append(lookup)
+        clone._prefetch_related_lookups = tuple(known)
+        return clone
+
+    def using(self, alias: str) -> RawQuerySet:
+        """The same raw query on another database alias."""
+        clone = self._clone()
+        clone.db = alias
+        return clone
+
+    def iterator(self) -> Iterator[Any]:
+        """The instances without keeping them (the result cache stays empty).
+
+        The rows are fetched at once, as ``raw()`` always does; only the
+        instances are not cached. Prefetched relations still load, for all rows.
+        """
+        check_async_unsafe("RawQuerySet.iterator()", "`async for obj in raw_qs`")
+        objs = self._rows()
+        if self._prefetch_related_lookups:
+            prefetch_related_objects(objs, *self._prefetch_related_lookups)
+        return iter(objs)
 
     def _rows(self) -> list[Any]:
         connection = connections[self.db]
@@ -65,7 +103,10 @@ class RawQuerySet:
     def _fetch_all(self) -> list[Any]:
         """Run the query once; later iteration, ``len()`` and ``bool()`` reuse the rows."""
         if self._result_cache is None:
-            self._result_cache = self._rows()
+            objs = self._rows()
+            if self._prefetch_related_lookups:
+                prefetch_related_objects(objs, *self._prefetch_related_lookups)
+            self._result_cache = objs
         return self._result_cache
 
     def _evaluate(self, call: str) -> list[Any]:

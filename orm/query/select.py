@@ -60,17 +60,80 @@ def lock_aliases(query: Any) -> list[str]:
     return aliases
 
 
-def default_fields(query: Any, opts: Any, root: bool) -> list[Any]:
-    """Concrete fields to load for ``opts`` honouring ``only()``/``defer()`` on the root model."""
+def deferred_path(model: Any, name: str) -> str:
+    """Validate an ``only()``/``defer()`` name: a field, or a forward relation path to one (``"author__name"``).
+
+    Returns it spelled with field names (``author_id`` becomes ``author``).
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"only()/defer() take field names, got {short_repr(name)}.")
+    opts, spelled = model._meta, []
+    parts = name.split("__")
+    for pos, part in enumerate(parts):
+        field = opts.get_field_or_none(opts.pk.name if part == "pk" else part)
+        last = pos == len(parts) - 1
+        if field is None or not field.concrete or (not last and (not field.is_relation or field.many_to_many)):
+            raise FieldError(
+                f"{opts.model.__name__} has no field named {short_repr(part)} (in {short_repr(name)}); only()/defer() "
+                f"take its fields, or forward relation paths such as 'author__name': "
+                f"{', '.join(f.name for f in opts.concrete_fields)}."
+            )
+        spelled.append(field.name)
+        if not last:
+            opts = field.remote_field.model._meta
+    return "__".join(spelled)
+
+
+def default_fields(query: Any, opts: Any, path: str = "") -> list[Any]:
+    """Concrete fields to load for ``opts`` (reached by ``path`` from the root) honouring ``only()``/``defer()``.
+
+    A name ``"author__name"`` applies to the model reached through ``author``;
+    with ``only()``, naming a relation's field also loads the relation's key.
+    """
     fields = opts.concrete_fields
-    if not root:
-        return list(fields)
     names, defer = query.deferred_loading
     if not names:
         return list(fields)
+    # The model's own primary key is always loaded (an inherited parent's is not forced).
+    pk = opts.pk
+    prefix = f"{path}__" if path else ""
+    own = {n[len(prefix):] for n in names if n.startswith(prefix)}
     if defer:
-        return [fld for fld in fields if fld.name not in names or fld.primary_key]
-    return [fld for fld in fields if fld.name in names or fld.attname in names or fld.primary_key]
+        own = {n for n in own if "__" not in n}
+        return [fld for fld in fields if fld.name not in own or fld is pk]
+    own = {n.split("__", 1)[0] for n in own}
+    if not own and path:
+        return list(fields)  # only() named nothing of this model: Django loads it whole
+    return [fld for fld in fields if fld.name in own or fld is pk]
+
+
+def check_deferred_relation(query: Any, path: str, field: Any) -> None:
+    """Refuse a relation ``select_related`` follows whose key ``only()``/``defer()`` leaves out (Django's error)."""
+    names, defer = query.deferred_loading
+    if not names or not field.concrete:
+        return
+    parent, _, _ = path.rpartition("__")
+    loaded = default_fields(query, field.model._meta, parent)
+    if field not in loaded:
+        raise FieldError(
+            f"Field {field.model.__name__}.{field.name} cannot be both deferred and traversed using "
+            "select_related at the same time."
+        )
+
+
+def model_cols(query: Any, opts: Any, alias: str, fields: Any) -> list[Any]:
+    """``Col``s of ``fields`` of model ``opts`` whose table is ``alias``; inherited
+    fields read the parent's table, joined through the parent links."""
+    if not opts.parents:
+        return [Col(alias, fld) for fld in fields]
+    aliases: dict[Any, str] = {}
+    cols = []
+    for fld in fields:
+        owner = opts.owner_of(fld)
+        if owner not in aliases:
+            aliases[owner] = query.join_parent(opts, alias, owner)
+        cols.append(Col(aliases[owner], fld))
+    return cols
 
 
 def get_select(query: Any) -> tuple[list[tuple[Any, str | None]], KlassInfo | None, dict[str, int]]:
@@ -79,8 +142,8 @@ def get_select(query: Any) -> tuple[list[tuple[Any, str | None]], KlassInfo | No
     fields: list[Any] | None = None
     if query.default_cols:
         alias = query.get_initial_alias()
-        fields = default_fields(query, query.model._meta, root=True)
-        select.extend((Col(alias, fld), None) for fld in fields)
+        fields = default_fields(query, query.model._meta)
+        select.extend((col, None) for col in model_cols(query, query.model._meta, alias, fields))
     for name, expr in query.select:
         select.append((expr, name))
     annotation_col_map: dict[str, int] = {}
@@ -94,60 +157,98 @@ def get_select(query: Any) -> tuple[list[tuple[Any, str | None]], KlassInfo | No
         # Related columns follow the annotations, so their positions are known only now.
         requested = query.select_related if isinstance(query.select_related, dict) else None
         related = related_selections(
-            query, select, query.model._meta, query.get_initial_alias(), requested, 1, False
+            query, select, query.model._meta, query.get_initial_alias(), requested, 1, False, ""
         )
     return select, KlassInfo(query.model, tuple(fields), 0, len(fields), related), annotation_col_map
 
 
 def related_selections(
     query: Any, select: list[Any], opts: Any, alias: str, requested: dict[str, Any] | None,
-    depth: int, nullable_parent: bool,
+    depth: int, nullable_parent: bool, path: str | None = None,
 ) -> tuple[KlassInfo, ...]:
-    """Join and select the models reached by ``select_related`` (validating names)."""
+    """Join and select the models reached by ``select_related`` (validating names).
+
+    ``path`` is the relation path from the queried model (``""`` for it), for
+    ``only()``/``defer()`` names; None below a FilteredRelation, which loads whole.
+    """
     infos: list[KlassInfo] = []
     if requested is None and depth > query.max_depth:
         return ()
+    # A forward parent link is never followed (as Django's select_related_descend):
+    # the parent's columns are already selected through the inheritance join.
     candidates = {fld.name: fld for fld in opts.concrete_fields if fld.is_relation}
-    reverse = {rel.get_accessor_name(): rel for rel in opts.related_objects if rel.one_to_one}
+    links = {fld.name for fld in candidates.values() if fld.remote_field.parent_link}
+    # The parents' reverse one-to-ones are the child's too (Django's related_objects
+    # includes them); the join walks up the parent links first.
+    rels = opts.get_fields(include_hidden=True) if opts.parents else opts.related_objects
+    reverse = {rel.get_accessor_name(): rel for rel in rels if rel.one_to_one and not rel.concrete}
+    filtered = query.filtered_relations if depth == 1 else {}
     if requested is not None:
-        unknown = [name for name in requested if name not in candidates and name not in reverse]
+        unknown = [name for name in requested if name not in candidates and name not in reverse
+                   and name not in filtered]
         if unknown:
-            choices = ", ".join(sorted([*candidates, *reverse])) or "(none)"
+            choices = ", ".join(sorted([*candidates, *reverse, *filtered])) or "(none)"
             raise FieldError(
                 f"Invalid field name(s) given in select_related: {short_reprs(unknown)}. "
                 f"Choices are: {choices}"
             )
     for name, fld in candidates.items():
-        if requested is not None and name not in requested:
+        if (requested is not None and name not in requested) or name in links:
             continue
         if requested is None and fld.null:
             continue  # select_related() without names follows non-null keys only, as Django
+        sub_path = None if path is None else f"{path}__{name}" if path else name
+        if sub_path is not None and requested is not None:
+            check_deferred_relation(query, sub_path, fld)
+        elif path is not None and fld not in default_fields(query, opts, path):
+            continue  # select_related() without names skips keys only()/defer() left out
         nullable = nullable_parent or fld.null
         (info,) = path_infos(fld)
-        rel_alias = query.join(info, alias, nullable)
+        rel_alias = query.join(info, query.join_parent(opts, alias, opts.owner_of(fld)), nullable)
         infos.append(_klass_info(query, select, fld.remote_field.model, rel_alias, fld, False,
-                                 requested[name] if requested is not None else None, depth, nullable))
+                                 requested[name] if requested is not None else None, depth, nullable, sub_path))
     for name, rel in reverse.items():
         if requested is None or name not in requested:
             continue
         (info,) = path_infos(rel)
-        rel_alias = query.join(info, alias, True)
+        rel_alias = query.join(info, query.join_parent(opts, alias, opts.owner_of(rel)), True)
         infos.append(_klass_info(query, select, rel.related_model, rel_alias, rel, True,
-                                 requested[name], depth, True))
+                                 requested[name], depth, True,
+                                 None if path is None else f"{path}__{name}" if path else name))
+    for name in filtered:
+        if requested is not None and name in requested:
+            infos.append(_filtered_klass_info(query, select, name, requested[name], depth))
     return tuple(infos)
+
+
+def _filtered_klass_info(query: Any, select: list[Any], name: str, requested: dict[str, Any], depth: int) -> KlassInfo:
+    """``select_related("<FilteredRelation alias>")``: the object is set as that attribute."""
+    field, _target, alias, _rest, multivalued = query.setup_joins([name], trim_last_fk=False)
+    if multivalued or field.many_to_many:
+        raise FieldError(
+            f"select_related({name!r}) needs a FilteredRelation over a single-valued relation "
+            f"(a foreign key or one-to-one); {query.filtered_relations[name].relation_name!r} is multi-valued: "
+            "use values() or prefetch_related() instead."
+        )
+    model = field.related_model
+    info = _klass_info(query, select, model, alias, field, False, requested, depth, True)
+    return KlassInfo(model, info.fields, info.start, info.end, info.related, field, False, attr_name=name)
 
 
 def _klass_info(
     query: Any, select: list[Any], model: Any, alias: str, field: Any, reverse: bool,
-    requested: dict[str, Any] | None, depth: int, nullable: bool,
+    requested: dict[str, Any] | None, depth: int, nullable: bool, path: str | None = None,
 ) -> KlassInfo:
-    fields = tuple(model._meta.concrete_fields)
+    if path is None:
+        fields = tuple(model._meta.concrete_fields)
+    else:
+        fields = tuple(default_fields(query, model._meta, path))
     start = len(select)
-    select.extend((Col(alias, fld), None) for fld in fields)
+    select.extend((col, None) for col in model_cols(query, model._meta, alias, fields))
     end = len(select)
     related = related_selections(
         query, select, model._meta, alias, requested or ({} if requested is not None else None),
-        depth + 1, nullable,
+        depth + 1, nullable, path,
     ) if requested or requested is None else ()
     return KlassInfo(model, fields, start, end, related, field, reverse)
 
@@ -246,6 +347,19 @@ def get_group_by(query: Any, select: list[Any], order_by: list[Any]) -> list[Any
             exprs.extend(order.expression.get_group_by_cols())
     seen: list[Any] = []
     for expr in exprs:
-        if not any(expr is s or (type(expr) is type(s) and expr == s) for s in seen):
+        # A selected alias (Ref) and the expression it names group the same rows:
+        # keep one, the alias, so GROUP BY does not list LOWER(x) and "lower" both
+        # (and PostgreSQL matches the SELECT column even when it binds parameters).
+        target = _grouped(expr)
+        same = [i for i, s in enumerate(seen)
+                if target is _grouped(s) or (type(target) is type(_grouped(s)) and target == _grouped(s))]
+        if not same:
             seen.append(expr)
+        elif isinstance(expr, Ref) and not isinstance(seen[same[0]], Ref):
+            seen[same[0]] = expr
     return seen
+
+
+def _grouped(expr: Any) -> Any:
+    """What a GROUP BY term groups by: a Ref's source expression, or the term itself."""
+    return expr.source if isinstance(expr, Ref) else expr

@@ -32,6 +32,8 @@ def _needs_subquery(query: Query) -> bool:
     return bool(
         query.is_sliced or query.distinct or query.combinator or query.group_by is not None
         or any(getattr(a, "contains_aggregate", False) for a in query.annotations.values())
+        # A filter on a window runs outside the query that computes the window.
+        or (query.annotations and query.where.contains_over_clause())
     )
 
 

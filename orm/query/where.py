@@ -72,6 +72,19 @@ class WhereNode:
 
         return BooleanField()
 
+    # A condition that can match nothing, selected (annotate(b=Q(pk__in=[]))), is false.
+    select_empty_sql = "(1 = 0)"
+
+    def select_format(self, compiler: Any, sql: str, params: list[Any]) -> tuple[str, list[Any]]:
+        """A condition selected as a column (``annotate(big=Q(pages__gt=300))``): a boolean."""
+        return sql, params
+
+    def get_db_converters(self, connection: Any) -> list[Any]:
+        """SQLite answers 0/1: convert as a BooleanField column."""
+        converters: list[Any] = connection.ops.get_db_converters(self)
+        field_converters: list[Any] = self.output_field.get_db_converters(connection)
+        return converters + field_converters
+
     def get_group_by_cols(self) -> list[Any]:
         cols: list[Any] = []
         for child in self.children:
@@ -98,6 +111,69 @@ class WhereNode:
             else:
                 where.append(child)
         return (WhereNode(where) if where else None), (WhereNode(having) if having else None)
+
+    def contains_over_clause(self) -> bool:
+        """True when any part of the tree uses a window expression (filtered after the window runs)."""
+        return any(getattr(node, "contains_over_clause", False) is True for node in _walk(self))
+
+    def split_qualify(self, must_group_by: bool, negated: bool = False) -> tuple[WhereNode | None, WhereNode | None]:
+        """Split into (WHERE/HAVING part, QUALIFY part: conditions on window expressions).
+
+        Django's rules: children joined so they must stay together (OR, XOR, or
+        AND under NOT) go to QUALIFY as a whole, which is the same filter once
+        the window has run, except when the query also groups: a non-window
+        condition must then filter rows before they are aggregated, and the
+        mix is refused with ``NotImplementedError``, as Django does.
+        """
+        if not self.contains_over_clause():
+            return self, None
+        in_negated = negated ^ self.negated
+        connected = (in_negated and self.connector == "AND") or (
+            not in_negated and self.connector == "OR") or self.connector == "XOR"
+        where: list[Any] = []
+        qualify: list[Any] = []
+        for child in self.children:
+            if isinstance(child, WhereNode):
+                w, q = child.split_qualify(must_group_by, in_negated)
+                if w is not None:
+                    where.append(w)
+                if q is not None:
+                    qualify.append(q)
+            elif any(getattr(node, "contains_over_clause", False) is True for node in _walk(child)):
+                qualify.append(child)
+            else:
+                where.append(child)
+        if connected:
+            if where and must_group_by:
+                raise NotImplementedError(
+                    "Heterogeneous disjunctive predicates against window functions are "
+                    "not implemented when performing conditional aggregation."
+                )
+            return None, self
+        return (WhereNode(where, self.connector, self.negated) if where else None,
+                WhereNode(qualify, self.connector, self.negated))
+
+    def map_leaves(self, replace: Any) -> WhereNode:
+        """A copy where each expression a condition compares is ``replace(expr)``.
+
+        A lookup's left-hand side and an expression on its right-hand side are
+        leaves, as is a condition that is not a lookup (``Exists``); plain
+        values stay. The compiler uses it to point a QUALIFY condition at the
+        columns of the subquery that computed them.
+        """
+        children: list[Any] = []
+        for child in self.children:
+            if isinstance(child, WhereNode):
+                children.append(child.map_leaves(replace))
+            elif hasattr(child, "lookup_name") and hasattr(child, "lhs"):
+                clone = child.copy()
+                clone.lhs = replace(child.lhs)
+                if hasattr(child.rhs, "as_sql"):
+                    clone.rhs = replace(child.rhs)
+                children.append(clone)
+            else:
+                children.append(replace(child))
+        return WhereNode(children, self.connector, self.negated)
 
     def contains_aggregates(self) -> bool:
         """True when any leaf uses an aggregate."""
@@ -167,6 +243,16 @@ class WhereNode:
             params.extend(child_params)
         sql = f"(({' + '.join(parts)}) %% 2) = 1"
         return (f"NOT ({sql})" if self.negated else sql), params
+
+
+def _walk(node: Any) -> Any:
+    """``node`` and every expression under it."""
+    yield node
+    children = node.children if isinstance(node, WhereNode) else (
+        node.get_source_expressions() if hasattr(node, "get_source_expressions") else [])
+    for child in children:
+        if child is not None and not isinstance(child, str | int | float | bool | list | tuple):
+            yield from _walk(child)
 
 
 class NothingNode:

@@ -238,8 +238,8 @@ class CumeDist(_WindowFunc):
     _output_field = f.FloatField()
 
 
-class NTile(_WindowFunc):
-    """NTILE(num_buckets): the bucket number, 1..num_buckets."""
+class Ntile(_WindowFunc):
+    """NTILE(num_buckets): the bucket number, 1..num_buckets (Django's spelling; ``NTile`` is an alias)."""
 
     function = "NTILE"
     _output_field = f.IntegerField()
@@ -301,3 +301,7 @@ class NthValue(_WindowFunc):
 
     def _resolve_output_field(self) -> f.Field | None:
         return self.source_expressions[0].output_field  # type: ignore[no-any-return]
+
+
+# orm spelt it NTile before following Django's name; kept so existing code runs.
+NTile = Ntile

@@ -30,7 +30,8 @@ from orm.utils.text import short_repr, short_str
 
 def _insert_fields(model: Any, with_pk: bool) -> list[Any]:
     meta = model._meta
-    return [f for f in meta.concrete_fields if (with_pk or f is not meta.pk) and not f.generated]
+    # The model's own table only: a parent's columns are written to the parent's row.
+    return [f for f in meta.local_concrete_fields if (with_pk or f is not meta.pk) and not f.generated]
 
 
 def _insert_value(field: Any, obj: Any, connection: Any) -> Any:
@@ -74,7 +75,7 @@ def insert_rows(model: Any, objs: Sequence[Any], using: str, with_pk: bool,
     connection = connections[using]
     fields = _insert_fields(model, with_pk)
     # Generated columns are computed by the database and read back, as db_default ones.
-    generated = tuple(f for f in model._meta.concrete_fields if f.generated)
+    generated = tuple(f for f in model._meta.local_concrete_fields if f.generated)
     for omitted, group in _group_by_database_defaults(fields, objs):
         kept = [f for f in fields if f not in omitted]
         _insert_group(model, group, kept, omitted + generated, connection, with_pk, batch_size, ignore_conflicts,
@@ -194,18 +195,19 @@ def update_row(model: Any, obj: Any, fields: list[Any], using: str) -> bool:
     connection = connections[using]
     meta = model._meta
     fields = [f for f in fields if not f.generated]  # computed by the database, never written
+    pk = getattr(obj, meta.pk.attname)  # of ``model``'s row: a parent's when saving a child's parent part
     # A field still left to its db_default is set to it, as Django's UPDATE ... SET col = DEFAULT.
     raw = [_unless_database_default(f.pre_save(obj, False)) for f in fields]
     if any(hasattr(value, "resolve_expression") for value in raw):
         # book.pages = F("pages") + 1: let the database compute it (as Django).
         manager = model._base_manager.using(using)
-        matched = manager.filter(pk=obj.pk).update(**{f.attname: v for f, v in zip(fields, raw, strict=True)})
+        matched = manager.filter(pk=pk).update(**{f.attname: v for f, v in zip(fields, raw, strict=True)})
         if matched:
             computed = [f for f, v in zip(fields, raw, strict=True) if hasattr(v, "resolve_expression")]
-            _reload_computed(manager, obj, computed)
+            _reload_computed(manager, obj, pk, computed)
         return bool(matched)
     values = [f.get_db_prep_save(value, connection) for f, value in zip(fields, raw, strict=True)]
-    pk_value = meta.pk.get_db_prep_value(obj.pk, connection)
+    pk_value = meta.pk.get_db_prep_value(pk, connection)
     with connection.cursor() as cursor:
         if not fields:
             cursor.execute(exists_by_pk_sql(connection, meta.db_table, meta.pk.column), [pk_value])
@@ -215,14 +217,14 @@ def update_row(model: Any, obj: Any, fields: list[Any], using: str) -> bool:
         return cursor.rowcount > 0
 
 
-def _reload_computed(manager: Any, obj: Any, fields: list[Any]) -> None:
+def _reload_computed(manager: Any, obj: Any, pk: Any, fields: list[Any]) -> None:
     """Replace expressions on ``obj`` by the values the database stored for them.
 
     A SELECT right after the UPDATE, on the same connection (and in the
     caller's transaction, if any): outside a transaction another writer's
     change made in between would be read too, as with ``refresh_from_db()``.
     """
-    row = manager.filter(pk=obj.pk).values_list(*[f.attname for f in fields]).first()
+    row = manager.filter(pk=pk).values_list(*[f.attname for f in fields]).first()
     for field, value in zip(fields, row or (), strict=False):
         obj.__dict__[field.attname] = value
         if field.is_relation:
@@ -334,7 +336,15 @@ def update(queryset: Any, kwargs: dict[str, Any]) -> int:
     """``QuerySet.update``: one UPDATE statement, returns the affected row count."""
     if not kwargs:
         raise TypeError("update() needs at least one field=value argument.")
+    if queryset.model._meta.parents:
+        local, inherited = _split_by_table(queryset.model._meta, kwargs)
+        if inherited:
+            return _update_with_parents(queryset, local, inherited)
     connection = connections[queryset.db]
+    if queryset.query.annotations and queryset.query.where.contains_over_clause():
+        # The rows a window filter keeps are known only once the window has
+        # run, which UPDATE's WHERE cannot wait for: update them by primary key.
+        queryset = type(queryset)(queryset.model, using=queryset.db).filter(pk__in=queryset.values("pk"))
     query = queryset.query.chain()
     query.clear_ordering()
     query.annotations = {}
@@ -351,6 +361,39 @@ def update(queryset: Any, kwargs: dict[str, Any]) -> int:
         rows = cursor.rowcount
     queryset._result_cache = None
     return rows
+
+
+def _split_by_table(meta: Any, kwargs: dict[str, Any]) -> tuple[dict[str, Any], dict[Any, dict[str, Any]]]:
+    """``kwargs`` of a child model's update: (its own table's, {ancestor: that table's})."""
+    local: dict[str, Any] = {}
+    inherited: dict[Any, dict[str, Any]] = {}
+    for name, value in kwargs.items():
+        field = meta.get_field_or_none(name)
+        owner = meta.owner_of(field) if field is not None and field.concrete else meta.concrete_model
+        if owner is meta.concrete_model:
+            local[name] = value
+        else:
+            inherited.setdefault(owner, {})[name] = value
+    return local, inherited
+
+
+def _update_with_parents(queryset: Any, local: dict[str, Any], inherited: dict[Any, dict[str, Any]]) -> int:
+    """UPDATE a child model's rows whose values live in several tables (Django's related updates).
+
+    The matching rows' ancestor keys are read first (the updates may change
+    what the filter matches), then each table gets its own UPDATE, all in one
+    transaction. The count is the child table's, or the first parent's when
+    only inherited fields change, as Django.
+    """
+    db = queryset.db
+    with transaction.atomic(using=db, savepoint=False):
+        keys = {owner: list(queryset.values_list(owner._meta.pk.name, flat=True)) for owner in inherited}
+        rows = update(queryset, local) if local else None
+        for owner, values in inherited.items():
+            count = int(owner._base_manager.using(db).filter(pk__in=keys[owner]).update(**values))
+            rows = count if rows is None else rows
+    queryset._result_cache = None
+    return rows or 0
 
 
 def bulk_update(queryset: Any, objs: list[Any], fields: list[str], batch_size: int | None) -> int:

@@ -225,7 +225,7 @@ class SQLCompiler:
         # Reusable only when the WHERE parameters are exactly the ones the
         # key pulled out, in order (anything else is a shape the key walk
         # does not describe: never reuse it).
-        if keyed is not None and params[start:end] == keyed[1]:
+        if keyed is not None and start <= end and params[start:end] == keyed[1]:
             self._statement = Statement(sql, params[:start], params[end:], self.select,
                                         self.klass_info, self.annotation_col_map)
             STATEMENTS.put(keyed[0], self._statement)
@@ -235,9 +235,28 @@ class SQLCompiler:
         """(sql, params, start, end): ``params[start:end]`` are the WHERE clause's."""
         query = self.query
         prepared = self._prepare()
+        where: Any = query.where
+        # A window filter needs a window annotation: skip the tree walk without one.
+        if query.annotations and where.children and where.contains_over_clause():
+            where, qualify = where.split_qualify(query.group_by is not None)
+            if qualify is not None:
+                # Its parameters are split between the inner WHERE and the
+                # outer filter: never cached (start > end says so).
+                sql, params = self._qualify_sql(prepared, where, qualify, with_limits)
+                return sql, params, 1, 0
         cols, params = self._select_sql()
-        order_by = prepared.order_by
-        where, having = query.where.split_having()
+        return self._select_statement(prepared, cols, params, where, prepared.order_by, with_limits)
+
+    def _select_statement(
+        self, prepared: SelectParts, cols: list[str], params: list[Any], where_node: Any,
+        order_by: list[Any], with_limits: bool,
+    ) -> tuple[str, list[Any], int, int]:
+        """SELECT ``cols`` FROM ... WHERE ``where_node`` GROUP BY ... HAVING ... ORDER BY ... LIMIT ... FOR UPDATE.
+
+        Returns (sql, params, start, end): ``params[start:end]`` are the WHERE clause's.
+        """
+        query = self.query
+        where, having = where_node.split_having() if where_node is not None else (None, None)
         where_sql, where_params = self._compile_condition(where)
         having_sql, having_params = self._compile_condition(having)
         parts = ["SELECT"]
@@ -278,6 +297,70 @@ class SQLCompiler:
             if lock:
                 parts.append(lock)
         return " ".join(parts), params, start, end
+
+    def _qualify_sql(
+        self, prepared: SelectParts, where: Any, qualify: Any, with_limits: bool,
+    ) -> tuple[str, list[Any]]:
+        """A filter on window expressions: the query runs as a subquery, filtered outside.
+
+        Windows are computed after WHERE, so (as Django 4.2+) the query without
+        that filter selects every column under a generated name (``col0``...),
+        plus each expression the filter or the ordering needs (``qual0``...),
+        and the outer query filters, orders and limits on those names. Rows
+        keep the inner select's layout, so row building is unchanged.
+        """
+        inner_cols: list[str] = []
+        params: list[Any] = []
+        for position, (expr, _alias) in enumerate(self.select):
+            sql, col_params = self.compile(expr)
+            sql, col_params = expr.select_format(self, sql, col_params)
+            inner_cols.append(f"{sql} AS {self.quote_name(f'col{position}')}")
+            params.extend(col_params)
+        extra: list[Any] = []
+
+        def column(expr: Any) -> _QualifyRef:
+            # An expression already selected (the annotation itself, a model
+            # column) is referred to by its column; only others are added.
+            for position, (selected, _alias) in enumerate(self.select):
+                if selected is expr or (type(selected) is type(expr) and selected == expr):
+                    return _QualifyRef(f"col{position}", expr)
+            for position, added in enumerate(extra):
+                if added is expr:  # an alias() used twice (``n__gt=1, n__lte=3``)
+                    return _QualifyRef(f"qual{position}", expr)
+            ref = _QualifyRef(f"qual{len(extra)}", expr)
+            extra.append(expr)
+            return ref
+
+        outer_where = qualify.map_leaves(column)
+        outer_order = []
+        for order in prepared.order_by:
+            order = order.copy()
+            order.expression = column(order.expression)
+            outer_order.append(order)
+        for index, expr in enumerate(extra):
+            sql, col_params = self.compile(expr)
+            inner_cols.append(f"{sql} AS {self.quote_name(f'qual{index}')}")
+            params.extend(col_params)
+        inner_sql, params, _start, _end = self._select_statement(
+            prepared, inner_cols, params, where, [], with_limits=False)
+        qualify_sql, qualify_params = self.compile(outer_where)
+        # Selected names survive the wrapping: an enclosing query may refer to them.
+        cols = ", ".join(
+            self.quote_name(f"col{i}") + (f" AS {self.quote_name(alias)}" if alias else "")
+            for i, (_expr, alias) in enumerate(self.select)
+        ) or "1"
+        parts = [f"SELECT {cols} FROM ({inner_sql}) {self.quote_name('qualify')} WHERE {qualify_sql}"]
+        params.extend(qualify_params)
+        if outer_order:
+            order_sql = []
+            for order in outer_order:
+                sql, order_params = self.compile(order)
+                order_sql.append(sql)
+                params.extend(order_params)
+            parts.append("ORDER BY " + ", ".join(order_sql))
+        if with_limits and self.query.is_sliced:
+            parts.append(self.connection.ops.limit_offset_sql(self.query.low_mark, self.query.high_mark))
+        return " ".join(parts), params
 
     def _compile_condition(self, node: Any) -> tuple[str, list[Any]]:
         if node is None:
@@ -490,6 +573,30 @@ def _cursor_iter(cursor: Any, chunk_size: int) -> Iterator[Any]:
             yield from rows
     finally:
         cursor.close()
+
+
+class _QualifyRef:
+    """A column of the subquery a window filter wraps, standing for ``expr`` outside it."""
+
+    contains_aggregate = False
+    contains_over_clause = False
+
+    def __init__(self, name: str, expr: Any) -> None:
+        self.name = name
+        self.expr = expr
+        self.output_field = expr.output_field
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        return compiler.quote_name(self.name), []
+
+    def get_source_expressions(self) -> list[Any]:
+        return []
+
+    def get_group_by_cols(self) -> list[Any]:
+        return []
+
+    def get_db_converters(self, connection: Any) -> list[Any]:
+        return []
 
 
 class _PkCol:

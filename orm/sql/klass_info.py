@@ -21,7 +21,8 @@ class KlassInfo:
 
     ``relation`` is the field followed from the parent (a forward foreign key
     or one-to-one, or the reverse one-to-one relation when ``reverse``);
-    ``None`` for the queried model itself.
+    ``None`` for the queried model itself. ``attr_name`` names the attribute
+    a ``FilteredRelation``'s object is set as (its relation's cache stays untouched).
     """
 
     model: Any
@@ -31,6 +32,8 @@ class KlassInfo:
     related: tuple[KlassInfo, ...] = ()
     relation: Any = None
     reverse: bool = False
+    #: Set for a ``FilteredRelation`` alias: the object becomes that attribute of the parent.
+    attr_name: str | None = None
     attnames: tuple[str, ...] = field(init=False)
     pk_position: int = field(init=False)
 

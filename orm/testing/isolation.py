@@ -55,6 +55,43 @@ class _TestAtomic(Atomic):
     wraps_test = True
 
 
+class _StatementSavepoint:
+    """An execute wrapper: on PostgreSQL, each statement the test runs outside its own
+    atomic blocks gets a savepoint of its own.
+
+    In autocommit mode a failing statement is simply gone; inside the test's
+    wrapping transaction PostgreSQL would refuse every later statement
+    ("current transaction is aborted"). Rolling back to the statement's
+    savepoint keeps the test's view the same as without the wrapping block.
+    The savepoint statements go to the driver directly: they are not the
+    test's, so query counts and captures do not see them.
+    """
+
+    NAME = "orm_test_statement"
+
+    def __init__(self, wrapper: Any, block: _TestAtomic) -> None:
+        self.wrapper = wrapper
+        self.block = block
+
+    def __call__(self, execute: Callable[..., Any], sql: str, params: Any, many: bool,
+                 context: Any) -> Any:
+        state = self.wrapper.transaction_state
+        if state.atomic_blocks[-1:] != [self.block]:
+            return execute(sql, params, many, context)  # a block of the test's: its own rules
+        driver = self.wrapper.connection
+        driver.execute(f"SAVEPOINT {self.NAME}")
+        try:
+            result = execute(sql, params, many, context)
+        except BaseException:
+            try:
+                driver.execute(f"ROLLBACK TO SAVEPOINT {self.NAME}")
+            except Exception:  # noqa: S110 - the connection is gone: the first error says why
+                pass
+            raise
+        driver.execute(f"RELEASE SAVEPOINT {self.NAME}")
+        return result
+
+
 def wait_for_sync_threads(timeout: float = SYNC_THREAD_WAIT) -> None:
     """Wait until asgiref's sync threads have finished the work already given to them.
 
@@ -99,7 +136,10 @@ class TestTransaction:
                 block = _TestAtomic(alias, savepoint=True, durable=False)
                 block.__enter__()
                 self._blocks[alias] = block
-                connections.pin(alias)
+                wrapper = connections.pin(alias)
+                if wrapper.vendor == "postgresql":
+                    # First, so it wraps the test's own execute wrappers too.
+                    wrapper.execute_wrappers.insert(0, _StatementSavepoint(wrapper, block))
         except BaseException:
             self.finish()
             raise
@@ -120,6 +160,9 @@ class TestTransaction:
         wrapper = connections.pinned.get(alias)
         if wrapper is None:  # start() failed before pinning this alias
             wrapper = connections[alias]
+        wrapper.execute_wrappers[:] = [
+            w for w in wrapper.execute_wrappers if not isinstance(w, _StatementSavepoint)
+        ]
         # Taking the shared lock waits for a statement or block still running
         # on another thread; unpinning under it makes later ones use their
         # thread's own connection instead of this transaction.

@@ -15,12 +15,14 @@ created only when the first test asks for one, and nothing else touches orm.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 from typing import Any, NoReturn
 
 import pytest
 
+from orm.db.connections import connections
 from orm.testing.databases import (
     TestDatabases,
     app_packages,
@@ -169,6 +171,37 @@ def _marker_options(request: pytest.FixtureRequest, setup: TestDatabases) -> tup
     return transaction, list(databases)
 
 
+def forbidden_message(alias: str, nodeid: str) -> str:
+    """What a query on an alias the test's ``databases=`` leaves out fails with (Django's words)."""
+    return (
+        f"Database queries to {alias!r} are not allowed in this test. Add {alias!r} to "
+        f"@pytest.mark.orm_db(databases=[...]) of {nodeid} to ensure proper test isolation "
+        "and silence this failure."
+    )
+
+
+@contextlib.contextmanager
+def _forbid_others(request: pytest.FixtureRequest, setup: TestDatabases,
+                   aliases: list[str]) -> Iterator[None]:
+    """Refuse, on every thread, the configured aliases the test did not ask for.
+
+    They are outside the test's transaction (``orm_db``) or are not emptied
+    after it (``orm_transactional_db``): a write there would leak into the
+    next tests, so it fails instead, as Django's ``databases`` does.
+    """
+    others = [alias for alias in setup.urls if alias not in aliases]
+    for alias in others:
+        connections.forbid(alias, forbidden_message(alias, request.node.nodeid))
+    try:
+        yield
+    finally:
+        if others:
+            # A cancelled a* call may still be running: it stays refused.
+            wait_for_sync_threads()
+        for alias in others:
+            connections.allow(alias)
+
+
 def _refuse_both(request: pytest.FixtureRequest) -> None:
     if all(name in request.fixturenames for name in _DB_FIXTURES):
         pytest.fail(
@@ -192,7 +225,8 @@ def orm_db(request: pytest.FixtureRequest, orm_db_setup: TestDatabases) -> Itera
     wrapping = TestTransaction(aliases)
     wrapping.start()
     try:
-        yield
+        with _forbid_others(request, orm_db_setup, aliases):
+            yield
     finally:
         try:
             wrapping.finish()
@@ -214,7 +248,8 @@ def orm_transactional_db(
     _transaction, aliases = _marker_options(request, orm_db_setup)
     orm_db_setup.ensure_configured()
     try:
-        yield
+        with _forbid_others(request, orm_db_setup, aliases):
+            yield
     finally:
         # Work a cancelled a* call left running must end before the tables are
         # emptied, or its writes would land in the next test.

@@ -1,6 +1,6 @@
 """Fixtures of the async-skin tests.
 
-``tables`` creates the ``asynctests`` tables on the fresh database of the
+``tables`` creates the shared book-shop tables on the fresh database of the
 shared ``backend`` fixture, then closes the main thread's connection: the
 main thread is the thread that runs the event loop in ``async def`` tests, so
 a test can assert that a guarded call opened no connection there.
@@ -42,7 +42,7 @@ def close_this_threads_connections() -> None:
 
 @pytest.fixture
 def tables(backend: str) -> Iterator[str]:
-    """The ``asynctests`` tables on a fresh database; yields the vendor."""
+    """The shared book-shop tables on a fresh database; yields the vendor."""
     orm.create_tables(*ALL_MODELS)
     close_this_threads_connections()
     yield backend

@@ -19,6 +19,10 @@ import orm
 from tests.async_.conftest import Library
 from tests.async_.models import Author, Book, Tag
 
+# On PostgreSQL, real commits on an emptied schema (tests/conftest.py backend):
+# the fixtures close this thread's connection so the twins open their own, and the twins' threads are compared.
+pytestmark = pytest.mark.transactional
+
 ALLOW = "ORM_ALLOW_ASYNC_UNSAFE"
 
 
@@ -65,7 +69,7 @@ GUARDED: list[tuple[str, Callable[[Library], Any], tuple[str, ...]]] = [
     ("delete", lambda s: Book.objects.all().delete(), ("QuerySet.delete()", "adelete()")),
     ("contains", lambda s: Book.objects.contains(s.alpha), ("QuerySet.contains()", "acontains()")),
     ("explain", lambda s: Book.objects.explain(), ("QuerySet.explain()", "aexplain()")),
-    ("raw", lambda s: list(Book.objects.raw("SELECT id FROM asynctests_book")), ("RawQuerySet", "async for")),
+    ("raw", lambda s: list(Book.objects.raw("SELECT id FROM shared_book")), ("RawQuerySet", "async for")),
     ("create_tables", lambda s: orm.create_tables(Tag), ("orm.create_tables()", "acreate_tables()")),
     ("drop_tables", lambda s: orm.drop_tables(Tag), ("orm.drop_tables()", "adrop_tables()")),
     ("related-create", lambda s: s.ann.books.create(title="x"), ("create()", "acreate()")),
@@ -197,3 +201,105 @@ def test_guard_fires_on_any_thread_running_a_loop(seed: Library) -> None:
     assert len(outcome) == 1
     assert isinstance(outcome[0], orm.SynchronousOnlyOperation)
     assert Book.objects.count() == 3  # the main thread, without a loop, is fine
+
+
+# BUG 3 -----------------------------------------------------------------------
+# DeferredAttribute.__get__ (orm/models/related.py) reuses _check_lazy_load,
+# whose message is written for relations: for `only("title")` then `.pages` it
+# says "Load it with the query: .select_related('pages') or
+# .prefetch_related('pages'), or fetch it first with
+# `await obj.afetch_related('pages')`". All three fail (afetch_related raises
+# FieldError "Cannot find 'pages' ..."). It should point at
+# `await obj.arefresh_from_db(fields=['pages'])` or at not deferring the field.
+
+
+async def test_deferred_field_guard_gives_working_advice(seed: Library) -> None:
+    book = await Book.objects.only("title").aget(pk=seed.alpha.pk)
+    with pytest.raises(orm.SynchronousOnlyOperation) as info:
+        _ = book.pages
+    message = str(info.value)
+    assert "select_related" not in message and "afetch_related" not in message
+    assert "arefresh_from_db" in message
+
+
+# BUG 4 -----------------------------------------------------------------------
+# API.md: the guard names "the call and its a twin". The related managers'
+# add/remove/clear/set have no guard of their own, so the first guarded
+# internal call speaks: ManyRelatedManager.remove()/clear() -> "`QuerySet.delete()`
+# ... use `await ...adelete()`" (and `await book.tags.adelete()` would delete the
+# Tag rows instead of unlinking them); RelatedManager.remove()/clear() ->
+# "`QuerySet.update()` ... aupdate()"; add()/set() -> transaction.atomic()'s
+# message, which names no twin.
+
+RELATED_WRITES = {
+    "m2m.add": (lambda s: s.alpha.tags.add(s.unused), "add()", "aadd()"),
+    "m2m.remove": (lambda s: s.alpha.tags.remove(s.py), "remove()", "aremove()"),
+    "m2m.clear": (lambda s: s.alpha.tags.clear(), "clear()", "aclear()"),
+    "m2m.set": (lambda s: s.alpha.tags.set([s.py]), "set()", "aset()"),
+    "fk.add": (lambda s: s.ann.edited.add(s.alpha), "add()", "aadd()"),
+    "fk.remove": (lambda s: s.ann.edited.remove(s.alpha), "remove()", "aremove()"),
+    "fk.clear": (lambda s: s.ann.edited.clear(), "clear()", "aclear()"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(RELATED_WRITES))
+async def test_related_manager_guard_names_the_call_and_its_twin(seed: Library, name: str) -> None:
+    call, sync_name, twin = RELATED_WRITES[name]
+    with pytest.raises(orm.SynchronousOnlyOperation) as info:
+        call(seed)
+    message = str(info.value)
+    assert sync_name in message and twin in message
+    assert "adelete()" not in message and "aupdate()" not in message
+
+
+# BUG 5 -----------------------------------------------------------------------
+# QuerySet._evaluate passes the twin "async for / await ...aiterator()" to
+# check_async_unsafe, which formats "use `await ...{twin}`": the message reads
+# "use `await ...async for / await ...aiterator()`" (RawQuerySet: "use
+# `await ...async for`"), which is not valid code.
+
+
+async def test_iteration_guard_message_is_valid_advice(seed: Library) -> None:
+    for evaluate in (lambda: list(Book.objects.all()),
+                     lambda: list(Book.objects.raw("SELECT id FROM shared_book"))):
+        with pytest.raises(orm.SynchronousOnlyOperation) as info:
+            evaluate()
+        assert "await ...async for" not in str(info.value)
+
+
+# BUG 8 -----------------------------------------------------------------------
+# API.md: "A connection used from a thread other than the one that opened it
+# raises orm.DatabaseError naming both threads." BaseDatabaseWrapper.cursor()
+# checks, but CursorWrapper.execute()/_run() (orm/db/cursor.py) check neither
+# thread affinity nor the async guard. A cursor fetched with
+# `await orm.sync_to_async(orm.connection.cursor)()` and then used in async code
+# runs its query on the event loop's thread over the sync thread's connection,
+# possibly while that thread is using it (SQLite connections are opened with
+# check_same_thread=False, so sqlite3 does not catch it either).
+
+
+async def test_cursor_used_on_the_loop_is_refused(tables: str) -> None:
+    cursor = await orm.sync_to_async(lambda: orm.connection.cursor())()
+    try:
+        with pytest.raises((orm.SynchronousOnlyOperation, orm.DatabaseError)):
+            cursor.execute("SELECT 1")  # today: runs, on the loop's thread
+    finally:
+        await orm.sync_to_async(cursor.close)()
+
+
+def test_cursor_used_from_another_thread_is_refused(tables: str) -> None:
+    outcome: list[BaseException | None] = []
+    with orm.connection.cursor() as cursor:
+
+        def other() -> None:
+            try:
+                cursor.execute("SELECT 1")
+                outcome.append(None)
+            except BaseException as exc:  # noqa: BLE001
+                outcome.append(exc)
+
+        thread = threading.Thread(target=other, name="cursor-thief")
+        thread.start()
+        thread.join(10)
+    assert isinstance(outcome[0], orm.DatabaseError)
+    assert "cursor-thief" in str(outcome[0])

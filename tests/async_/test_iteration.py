@@ -8,6 +8,7 @@ QuerySet makes.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import aclosing
@@ -19,6 +20,10 @@ import orm
 import orm.query.queryset as queryset_module
 from tests.async_.conftest import Library, row
 from tests.async_.models import Author, Book
+
+# On PostgreSQL, real commits on an emptied schema (tests/conftest.py backend):
+# the fixtures close this thread's connection so the twins open their own, and the twins' threads are compared.
+pytestmark = pytest.mark.transactional
 
 
 async def sync_list(qs: Any) -> list[Any]:
@@ -38,9 +43,9 @@ QUERYSETS: dict[str, Callable[[], Any]] = {
     "sliced": lambda: Book.objects.order_by("pk")[1:3],
     "annotated": lambda: Author.objects.annotate(n=orm.Count("books")).order_by("name").values_list("name", "n"),
     "raw": lambda: Book.objects.raw(
-        "SELECT id, title, pages, author_id FROM asynctests_book WHERE pages > %s ORDER BY id", [150]),
+        "SELECT id, title, pages, author_id FROM shared_book WHERE pages > %s ORDER BY id", [150]),
     "raw-translations": lambda: Author.objects.raw(
-        "SELECT id AS ident, name AS label, age FROM asynctests_author ORDER BY id",
+        "SELECT id AS ident, name AS label, age FROM shared_author ORDER BY id",
         translations={"ident": "id", "label": "name"}),
 }
 
@@ -79,10 +84,10 @@ async def test_async_for_gives_the_right_items(seed: Library) -> None:
     named = [t async for t in Book.objects.order_by("pk").values_list("title", named=True)]
     assert [t.title for t in named] == ["Alpha", "Beta", "Gamma"]
     raw = [b async for b in Book.objects.raw(
-        "SELECT id, title FROM asynctests_book WHERE title <> %s ORDER BY id", ["Beta"])]
+        "SELECT id, title FROM shared_book WHERE title <> %s ORDER BY id", ["Beta"])]
     assert [(type(b), b.pk, b.title) for b in raw] == [(Book, seed.alpha.pk, "Alpha"), (Book, seed.gamma.pk, "Gamma")]
     extra = [a async for a in Author.objects.raw(
-        "SELECT id, name, 1 + 1 AS two FROM asynctests_author WHERE name = %s", ["bob"])]
+        "SELECT id, name, 1 + 1 AS two FROM shared_author WHERE name = %s", ["bob"])]
     assert [(a.name, a.two) for a in extra] == [("bob", 2)]
 
 
@@ -115,7 +120,7 @@ async def test_async_for_fills_the_cache_once(seed: Library, count_queries: type
 async def test_raw_without_primary_key_raises_like_sync(seed: Library) -> None:
     for run in (sync_list, lambda qs: _alist(qs)):
         with pytest.raises(ValueError, match="primary key"):
-            await run(Book.objects.raw("SELECT title FROM asynctests_book"))
+            await run(Book.objects.raw("SELECT title FROM shared_book"))
 
 
 async def _alist(qs: Any) -> list[Any]:
@@ -254,3 +259,24 @@ async def test_aiterator_with_prefetch_related_loads_each_chunk(seed: Library, c
 async def test_aiterator_select_for_update_outside_a_transaction_raises(tables: str) -> None:
     with pytest.raises(orm.TransactionManagementError):
         [b async for b in Book.objects.select_for_update().aiterator()]
+
+
+# BUG 1 -----------------------------------------------------------------------
+# QuerySet.aiterator() validates nothing itself: the size check lives in the
+# body of the sync generator iterator(), which _next_chunk(iterator, 0) never
+# starts, because islice(iterator, 0) returns without advancing it. The chunk
+# is then [] and `len(chunk) < chunk_size` is `0 < 0`, False, so the loop hops
+# threads forever. With -1, islice raises its own ValueError first.
+
+
+async def test_aiterator_chunk_size_zero_raises_instead_of_looping_forever(tables: str) -> None:
+    async def consume() -> list[Any]:
+        return [b async for b in Book.objects.aiterator(chunk_size=0)]
+
+    with pytest.raises(ValueError, match="Chunk size must be strictly positive"):
+        await asyncio.wait_for(consume(), timeout=3)  # today: TimeoutError
+
+
+async def test_aiterator_negative_chunk_size_gives_iterators_message(tables: str) -> None:
+    with pytest.raises(ValueError, match="Chunk size must be strictly positive"):
+        [b async for b in Book.objects.aiterator(chunk_size=-1)]

@@ -25,7 +25,11 @@ import orm.models.schema as schema_module
 from orm.models.manager import Manager
 from orm.models.related import ManyRelatedManager, RelatedManager
 from tests.async_.conftest import Library
-from tests.async_.models import Author, Book, Tag
+from tests.async_.models import Author, Book, City, Publisher, Tag
+
+# On PostgreSQL, real commits on an emptied schema (tests/conftest.py backend):
+# the fixtures close this thread's connection so the twins open their own, and the twins' threads are compared.
+pytestmark = pytest.mark.transactional
 
 QUERYSET_DB = {
     "aggregate", "bulk_create", "bulk_update", "contains", "count", "create", "delete", "earliest",
@@ -33,7 +37,8 @@ QUERYSET_DB = {
     "update", "update_or_create",
 }
 QUERYSET_NO_DB = {
-    "alias", "all", "annotate", "defer", "difference", "distinct", "exclude", "filter", "intersection",
+    "alias", "all", "annotate", "dates", "datetimes", "defer", "difference", "distinct", "exclude", "filter",
+    "intersection",
     "none", "only", "order_by", "prefetch_related", "raw", "reverse", "select_for_update", "select_related",
     "union", "using", "values", "values_list", "as_manager",
 }
@@ -275,6 +280,9 @@ NO_DB_CALLS: dict[str, Callable[[Library], Any]] = {
     "all": lambda s: Book.objects.all(),
     "annotate": lambda s: Book.objects.annotate(n=orm.Count("tags")),
     "defer": lambda s: Book.objects.defer("title"),
+    "dates": lambda s: Book.objects.dates("published", "year"),
+    "datetimes": lambda s: Book.objects.annotate(
+        at=orm.functions.Cast("published", orm.DateTimeField())).datetimes("at", "day"),
     "distinct": lambda s: Book.objects.distinct(),
     "exclude": lambda s: Book.objects.exclude(pk=1),
     "filter": lambda s: Book.objects.filter(pk=1),
@@ -282,7 +290,7 @@ NO_DB_CALLS: dict[str, Callable[[Library], Any]] = {
     "only": lambda s: Book.objects.only("title"),
     "order_by": lambda s: Book.objects.order_by("-pk"),
     "prefetch_related": lambda s: Book.objects.prefetch_related("tags"),
-    "raw": lambda s: Book.objects.raw("SELECT id FROM asynctests_book"),
+    "raw": lambda s: Book.objects.raw("SELECT id FROM shared_book"),
     "reverse": lambda s: Book.objects.order_by("pk").reverse(),
     "select_for_update": lambda s: Book.objects.select_for_update(),
     "select_related": lambda s: Book.objects.select_related("author"),
@@ -330,6 +338,7 @@ def test_twin_module_functions_are_exported() -> None:
 
 
 async def test_acreate_tables_and_adrop_tables_match_the_sync_functions(backend: str) -> None:
+    await orm.acreate_tables(City, Publisher)  # Author and Book point at them
     await orm.acreate_tables(Author, Tag, Book)
     assert await Book.objects.acount() == 0
     author = await Author.objects.acreate(name="x")
@@ -352,3 +361,26 @@ async def test_acreate_tables_and_adrop_tables_match_the_sync_functions(backend:
             await twin(object)
     with pytest.raises(orm.DatabaseError):
         await orm.acreate_tables(Author)  # already exists
+
+
+# BUG 6 -----------------------------------------------------------------------
+# API.md: "Every public method or function that touches the database has an
+# a-prefixed twin". Model.validate_unique() runs one exists() query per unique
+# field / unique_together, and full_clean() calls it; prefetch_related_objects()
+# runs one query per lookup (Django 5 has aprefetch_related_objects). None has a
+# twin; in async code full_clean() fails with a message about
+# `QuerySet.exists()` / `aexists()`, calls the user never made.
+
+
+def test_database_touching_api_has_twins() -> None:
+    import inspect
+
+    for owner, name in ((orm.Model, "afull_clean"), (orm.Model, "avalidate_unique"),
+                        (orm, "aprefetch_related_objects")):
+        assert inspect.iscoroutinefunction(getattr(owner, name, None)), name
+
+
+async def test_full_clean_in_async_code_names_itself(seed: Library) -> None:
+    with pytest.raises(orm.SynchronousOnlyOperation) as info:
+        Author(name="ann").full_clean()
+    assert "full_clean" in str(info.value)

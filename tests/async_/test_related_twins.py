@@ -11,8 +11,12 @@ from typing import Any
 import pytest
 
 import orm
-from tests.async_.conftest import SIDES, call, close_this_threads_connections
+from tests.async_.conftest import SIDES, Library, call, close_this_threads_connections
 from tests.async_.models import Author, Book, Tag
+
+# On PostgreSQL, real commits on an emptied schema (tests/conftest.py backend):
+# the fixtures close this thread's connection so the twins open their own, and the twins' threads are compared.
+pytestmark = pytest.mark.transactional
 
 
 async def titles(qs: orm.QuerySet[Any]) -> list[str]:
@@ -269,3 +273,48 @@ async def test_related_manager_read_twins(graphs: dict[str, dict[str, Any]]) -> 
     assert await g["books"][0].tags.acount() == 3
     assert await g["tags"][0].books.acontains(g["books"][0])
     assert [b.title async for b in g["author"].books.aiterator(chunk_size=2)] == ["b0", "b1", "b2"]
+
+
+# BUG 2 -----------------------------------------------------------------------
+# DESIGN.md: lazy relations in async code should be fixed by select_related,
+# prefetch_related "or an awaitable fetch". For to-many relations neither works:
+# Manager.all() is the generic delegate get_queryset().all(), and
+# QuerySet._chain() drops the prefetched _result_cache, so `book.tags.all()`
+# ran a query (N+1 in sync code) and, in
+# async code, raises SynchronousOnlyOperation. Separately, count()/exists()/
+# contains() call the guard before looking at _result_cache, so
+# `book.tags.count()` raises even though the rows are in memory (Django
+# answers from the cache).
+
+
+async def test_prefetched_m2m_can_be_read_in_async_code(seed: Library, count_queries: type) -> None:
+    book = await Book.objects.aget(pk=seed.alpha.pk)
+    await book.afetch_related("tags")
+    with count_queries() as ctx:
+        names = sorted(t.name for t in book.tags.all())  # today: SynchronousOnlyOperation
+    assert names == ["db", "py"]
+    assert ctx.queries == []
+
+
+async def test_prefetch_related_reverse_fk_can_be_read_in_async_code(seed: Library) -> None:
+    authors = [a async for a in Author.objects.prefetch_related("books").order_by("name")]
+    assert [sorted(b.title for b in a.books.all()) for a in authors] == [["Alpha", "Beta"], ["Gamma"], []]
+
+
+async def test_count_of_prefetched_relation_needs_no_query(seed: Library) -> None:
+    book = await Book.objects.aget(pk=seed.alpha.pk)
+    await book.afetch_related("tags")
+    assert book.tags.count() == 2  # today: SynchronousOnlyOperation (guard before cache)
+    assert book.tags.exists() is True
+
+
+# BUG 9 -----------------------------------------------------------------------
+# RelatedManager.set() (orm/models/related.py) always computes the stale objects
+# and calls remove(), which raises AttributeError for a non-nullable key. Django
+# (create_reverse_many_to_one_manager.set) only adds when the key is not
+# nullable: `author.books.set([book])` moves `book` here and leaves the others.
+
+
+async def test_set_on_non_nullable_reverse_fk_adds(seed: Library) -> None:
+    await seed.ann.books.aset([seed.gamma])  # today: AttributeError from remove()
+    assert sorted([b.title async for b in seed.ann.books.all()]) == ["Alpha", "Beta", "Gamma"]

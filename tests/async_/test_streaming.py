@@ -33,6 +33,10 @@ import pytest
 import orm
 from orm import transaction
 
+# On PostgreSQL, real commits on an emptied schema (tests/conftest.py backend):
+# the fixtures close this thread's connection so the twins open their own, and the twins' threads are compared.
+pytestmark = pytest.mark.transactional
+
 ACCOUNTS = 30
 START = 100
 TOTAL = ACCOUNTS * START

@@ -21,6 +21,10 @@ import pytest
 import orm
 from tests.async_.models import Author, Book, Tag
 
+# On PostgreSQL, real commits on an emptied schema (tests/conftest.py backend):
+# the fixtures close this thread's connection so the twins open their own, and the twins' threads are compared.
+pytestmark = pytest.mark.transactional
+
 TEMP_DDL = "CREATE TEMPORARY TABLE scratch (id INTEGER PRIMARY KEY, name VARCHAR(20), age INTEGER)"
 
 

@@ -13,6 +13,10 @@ from orm import transaction
 from orm.db import querylog
 from tests.db.models import Note
 
+# On PostgreSQL, real commits on an emptied schema (tests/conftest.py backend):
+# the logged and captured statements include the real BEGIN and COMMIT.
+pytestmark = pytest.mark.transactional
+
 COUNT = 'SELECT COUNT(*) AS "__count" FROM "querylogtests_note"'
 
 

@@ -10,6 +10,10 @@ import pytest
 
 from tests.conftest import postgres_unavailable, postgres_url
 
+# On PostgreSQL, real commits on an emptied schema (tests/conftest.py backend):
+# the logged and captured statements include the real BEGIN and COMMIT.
+pytestmark = pytest.mark.transactional
+
 pytest_plugins = ["pytester"]
 
 _CONFTEST = '''

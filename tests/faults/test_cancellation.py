@@ -25,7 +25,9 @@ from tests.faults.helpers import (
 )
 from tests.faults.models import Item
 
-pytestmark = [pytest.mark.faults]
+# On PostgreSQL, real commits on an emptied schema (tests/conftest.py backend):
+# faults kill, time out and replace real connections.
+pytestmark = [pytest.mark.faults, pytest.mark.transactional]
 
 
 def slow_raw_query() -> int:
@@ -140,3 +142,22 @@ async def test_f9_cancel_during_a_slow_chunk_fetch_leaves_the_connection_idle(pg
         assert await orm.sync_to_async(open_server_cursors)() == 0
         assert await connection_facts() == (pid, "IDLE")
     assert server_state(pg, pid) == "idle"
+
+
+# ----------------------------------------------------------------------- bug 3
+
+
+async def test_cancel_during_a_slow_aiterator_chunk_reaches_the_caller_at_once(pg: Any) -> None:
+    await Item.objects.acreate(name="sleeper", qty=0)
+
+    async def consume() -> list[str]:
+        return [item.name async for item in Item.objects.filter(qty=SLEEP_1S).aiterator(chunk_size=5)]
+
+    async with orm.connection_scope():
+        started = time.perf_counter()
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(consume(), 0.1)
+        elapsed = time.perf_counter() - started
+        assert elapsed < 0.3, f"the timeout reached the caller after {elapsed:.2f} s"
+        assert await Item.objects.acount() == 1
+        assert await orm.sync_to_async(transaction_status)() == "IDLE"

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import psycopg
@@ -30,7 +31,9 @@ from tests.faults.helpers import (
 )
 from tests.faults.models import Item
 
-pytestmark = [pytest.mark.faults]
+# On PostgreSQL, real commits on an emptied schema (tests/conftest.py backend):
+# faults kill, time out and replace real connections.
+pytestmark = [pytest.mark.faults, pytest.mark.transactional]
 
 
 def assert_connection_error(error: BaseException) -> None:
@@ -223,3 +226,30 @@ async def test_f17_backend_killed_between_chunks_of_aiterator(pg: Any) -> None:
         assert await Item.objects.acount() == 30  # the next call in the same scope works
         assert await orm.sync_to_async(transaction_status)() == "IDLE"
     assert orm.connections.stats()["default"]["open_connections"] == opened
+
+
+def execute(sql: str) -> None:
+    with orm.connection.cursor() as cursor:
+        cursor.execute(sql)
+
+
+# ----------------------------------------------------------------------- bug 1
+
+
+@pytest.mark.parametrize("fault", ["terminated", "idle-in-transaction timeout"])
+def test_query_after_connection_loss_inside_atomic_raises_tme(pg: Any, fault: str) -> None:
+    pid = backend_pid()
+    with transaction.atomic():
+        if fault == "idle-in-transaction timeout":
+            execute("SET LOCAL idle_in_transaction_session_timeout = 100")
+        Item.objects.create(name="bug1-first")
+        if fault == "terminated":
+            terminate(pg, pid)
+        else:
+            time.sleep(0.3)
+        with pytest.raises(orm.DatabaseError) as info:
+            Item.objects.create(name="bug1-second")
+        with pytest.raises(orm.TransactionManagementError) as refused:
+            Item.objects.create(name="bug1-third")
+        assert refused.value.__cause__ is info.value
+    assert committed_names(pg, "bug1-") == []

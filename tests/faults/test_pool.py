@@ -40,7 +40,9 @@ from tests.faults.helpers import (
 )
 from tests.faults.models import Item
 
-pytestmark = [pytest.mark.faults]
+# On PostgreSQL, real commits on an emptied schema (tests/conftest.py backend):
+# faults kill, time out and replace real connections.
+pytestmark = [pytest.mark.faults, pytest.mark.transactional]
 
 
 def execute(sql: str) -> None:
@@ -303,3 +305,18 @@ def test_pool_exhaustion_surfaces_as_a_clear_operational_error(pg: Any) -> None:
     assert served == [1]
     stats = orm.connections.stats()["default"]
     assert stats["open_connections"] == 0 and stats["pool"]["pool_available"] == 1
+
+
+# ----------------------------------------------------------------------- bug 4
+
+
+def test_repeated_connect_failures_keep_reporting_the_cause(pg: Any) -> None:
+    good = orm.connections.settings["default"].url
+    orm.configure(url_replacing(url_with(pool_max_waiting=2), path="/no_such_db"))
+    try:
+        for _ in range(4):
+            with pytest.raises(orm.OperationalError) as info:
+                Item.objects.count()
+            assert 'database "no_such_db" does not exist' in str(info.value)
+    finally:
+        orm.configure(good)

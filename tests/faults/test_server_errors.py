@@ -38,7 +38,9 @@ from tests.faults.helpers import (
 )
 from tests.faults.models import Item
 
-pytestmark = [pytest.mark.faults]
+# On PostgreSQL, real commits on an emptied schema (tests/conftest.py backend):
+# faults kill, time out and replace real connections.
+pytestmark = [pytest.mark.faults, pytest.mark.transactional]
 
 T = TypeVar("T")
 
@@ -326,3 +328,17 @@ def test_f6_idle_in_transaction_timeout_error_propagates_out_of_the_block(pg: An
     assert committed_names(pg, "f6-") == []
     assert Item.objects.count() == 0
     assert backend_pid() != pid
+
+
+# ----------------------------------------------------------------------- bug 2
+
+
+def test_idle_in_transaction_timeout_is_an_operational_error(pg: Any) -> None:
+    with pytest.raises(orm.OperationalError) as info:
+        with transaction.atomic():
+            execute("SET LOCAL idle_in_transaction_session_timeout = 100")
+            Item.objects.create(name="bug2-first")
+            time.sleep(0.3)
+            Item.objects.create(name="bug2-second")
+    assert info.value.sqlstate == "25P03"
+    assert isinstance(info.value.__cause__, psycopg.errors.IdleInTransactionSessionTimeout)

@@ -25,9 +25,15 @@ import pytest
 
 import orm
 from orm import transaction
-from tests.faults.helpers import backend_pid, terminate
+from tests.faults.helpers import (
+    backend_pid,
+    terminate,
+)
+from tests.faults.models import Item
 
-pytestmark = [pytest.mark.faults]
+# On PostgreSQL, real commits on an emptied schema (tests/conftest.py backend):
+# faults kill, time out and replace real connections.
+pytestmark = [pytest.mark.faults, pytest.mark.transactional]
 
 
 class Note(orm.Model):
@@ -149,3 +155,23 @@ def test_errors_of_the_statement_keep_the_connection(notes: str) -> None:
                 Note.objects.create(text="same")
     assert orm.connection.connection is conn  # nothing was reopened
     assert texts() == ["same"]
+
+
+# ----------------------------------------------------------------------- bug 5
+
+
+def test_sqlite_file_that_cannot_be_opened_is_an_operational_error(
+    tables: str, tmp_path: Path
+) -> None:
+    if tables != "sqlite":
+        pytest.skip("SQLite file paths only")
+    good = orm.connections.settings["default"].url
+    orm.configure(f"sqlite:///{tmp_path / 'no_such_dir' / 'db.sqlite3'}")
+    try:
+        with pytest.raises(orm.OperationalError, match="unable to open database file"):
+            Item.objects.count()
+        assert orm.connection.connection is None
+        assert orm.connections.stats()["default"]["open_connections"] == 0
+    finally:
+        orm.configure(good)
+    assert Item.objects.count() == 0

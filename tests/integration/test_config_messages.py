@@ -28,6 +28,10 @@ from orm.conf import DatabaseSettings
 from orm.db.connections import ConnectionHandler
 from tests.conftest import postgres_url
 
+# On PostgreSQL, real commits on an emptied schema (tests/conftest.py backend):
+# the tests configure orm themselves and break connections.
+pytestmark = pytest.mark.transactional
+
 # Every password below contains this marker, in plain and in percent-encoded
 # forms; a message that shows any part of a password shows it.
 MARK = "Zq9secret"

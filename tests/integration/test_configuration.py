@@ -16,6 +16,10 @@ import pytest
 import orm
 from tests.models import Author
 
+# On PostgreSQL, real commits on an emptied schema (tests/conftest.py backend):
+# the tests configure orm and compare real connections.
+pytestmark = pytest.mark.transactional
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -19,6 +19,10 @@ import pytest
 import orm
 from orm import transaction
 
+# On PostgreSQL, real commits on an emptied schema (tests/conftest.py backend):
+# the tables must exist before the test (committed).
+pytestmark = pytest.mark.transactional
+
 TABLES = ("i11_tables_shelf", "i11_tables_volume", "i11_tables_volume_labels", "i11_tables_label")
 
 

@@ -193,6 +193,7 @@ def test_default_of_foreign_key_is_used_on_create(db: str) -> None:
 # ----------------------------------------------------------------- DO_NOTHING
 
 
+@pytest.mark.transactional  # a database error inside the test's transaction
 def test_do_nothing_leaves_the_database_constraint_to_decide(db: str) -> None:
     owner = Owner.objects.create(name="o")
     Untouched.objects.create(owner=owner)

@@ -236,6 +236,7 @@ async def test_abulk_create_ignore_conflicts(tables: str) -> None:
 # ------------------------------------------------------------------ claim 5
 
 
+@pytest.mark.transactional  # a database error inside the test's transaction
 def test_none_in_a_not_null_field_is_integrity_error_on_every_path(tables: str) -> None:
     """docs/models.md: create, save, bulk_create, update, bulk_update all raise IntegrityError."""
     ada = Writer.objects.create(name="Ada")

@@ -292,3 +292,35 @@ def test_expression_wrapper_output_field(library: Library) -> None:
         total=orm.ExpressionWrapper(F("price") * F("pages"), output_field=orm.DecimalField(max_digits=12, decimal_places=2))
     ).get(pk=library.basics.pk)
     assert row.total == Decimal("3998.00")
+
+
+# ------------------------------------------------------------ once broken
+
+
+def test_f_expression_assigned_to_an_instance_is_saved(library: Library) -> None:
+    book = Book.objects.get(pk=library.basics.pk)
+    book.pages = F("pages") + 1
+    book.save()  # actual: orm.ProgrammingError "Error binding parameter 4: type 'CombinedExpression'..."
+    book.refresh_from_db()
+    assert book.pages == 201
+
+
+# ------------------------------------------------------------ once broken
+
+
+def test_joined_reference_in_when_inside_update_raises_field_error(library: Library) -> None:
+    with pytest.raises(orm.FieldError):  # actual: orm.OperationalError "no such column: tests_book.name"
+        Book.objects.update(pages=orm.Case(
+            orm.When(Q(author__name="Alice"), then=orm.Value(1)), default=F("pages"),
+        ))
+
+
+# ------------------------------------------------------------ once broken
+
+
+def test_case_without_default_is_null(library: Library) -> None:
+    # actual: FieldError("Cannot determine the output type of Value(None); pass output_field=...")
+    rows = dict(Book.objects.annotate(x=orm.Case(orm.When(pages=200, then=orm.Value(1))))
+                .values_list("title", "x"))
+    assert rows["Python Basics"] == 1
+    assert rows["SQL 101"] is None

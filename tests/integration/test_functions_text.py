@@ -145,6 +145,7 @@ def test_math_functions(words: str, expression: Any, expected: list[Any]) -> Non
     assert close(list(rows.values_list("v", flat=True)), expected)
 
 
+@pytest.mark.transactional  # a database error inside the test's transaction
 def test_math_domain_errors_raise_on_both(words: str) -> None:
     with pytest.raises(orm.DataError):
         values(fn.Sqrt("n"))

@@ -198,6 +198,7 @@ def test_save_update_fields_on_deleted_row_raises(db: str) -> None:
         author.save(update_fields=["name"])
 
 
+@pytest.mark.transactional  # a database error inside the test's transaction
 def test_force_insert_of_existing_row_raises_integrity_error(db: str) -> None:
     author = Author.objects.create(name="A", email="a@example.com")
     with pytest.raises(orm.IntegrityError):
@@ -210,6 +211,7 @@ def test_force_update_of_missing_row_raises(db: str) -> None:
         Author(pk=42, name="Ghost", email="g@example.com").save(force_update=True)
 
 
+@pytest.mark.transactional  # a database error inside the test's transaction
 def test_unique_violation_raises_integrity_error_with_driver_cause(db: str) -> None:
     Author.objects.create(name="A", email="same@example.com")
     with pytest.raises(orm.IntegrityError) as excinfo:

@@ -22,6 +22,10 @@ import orm
 from orm import F, Q
 from orm.backends.base.introspection import ConstraintInfo, FieldInfo, SequenceInfo, TableInfo
 
+# On PostgreSQL, real commits on an emptied schema (tests/conftest.py backend):
+# introspection must leave no transaction open.
+pytestmark = pytest.mark.transactional
+
 APP = "i12_introspection"
 ODD_TABLE = "i12_o\"d'd"
 ODD_COLUMN = 'la"b\'el'

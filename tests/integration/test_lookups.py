@@ -319,3 +319,12 @@ def test_choices_field_lookup(db: str) -> None:
     Article.objects.create(headline="a", slug="a", status="p")
     Article.objects.create(headline="b", slug="b")
     assert list(Article.objects.filter(status="p").values_list("headline", flat=True)) == ["a"]
+
+
+# ------------------------------------------------------------ once broken
+
+
+def test_json_key_with_double_quote(db: str) -> None:
+    AllFields.objects.create(json_value={'quo"te': 2})
+    # Expected: the row (or a clear NotSupportedError); actual on SQLite: 0 rows, silently.
+    assert AllFields.objects.filter(**{'json_value__quo"te': 2}).count() == 1

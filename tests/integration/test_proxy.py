@@ -11,6 +11,10 @@ import orm
 from orm.exceptions import FieldError
 from orm.models.registry import Apps
 
+# On PostgreSQL, real commits on an emptied schema (tests/conftest.py backend):
+# migrate() runs on the database and commits.
+pytestmark = pytest.mark.transactional
+
 
 def meta(apps: Apps, **extra: Any) -> type:
     return type("Meta", (), {"app_label": "proxyapp", "apps": apps, **extra})
@@ -186,32 +190,59 @@ def test_proxy_of_two_concrete_models_is_refused() -> None:
         type("Bad", (One, Two), {"__module__": __name__, "Meta": meta(apps, proxy=True)})
 
 
-def test_migration_state_refuses_a_proxy_clearly() -> None:
-    from orm.migrations.exceptions import InvalidStateError
+def test_migration_state_of_a_proxy_has_no_fields_and_names_its_base() -> None:
     from orm.migrations.state import ModelState
 
     found = _models()
-    with pytest.raises(InvalidStateError, match="proxyapp.OrderedPerson is a proxy model"):
-        ModelState.from_model(found["OrderedPerson"])
+    ordered = ModelState.from_model(found["OrderedPerson"])
+    assert (ordered.fields, ordered.bases) == ({}, ("proxyapp.person",))
+    assert ordered.options["proxy"] is True and ordered.options["ordering"] == ["-name"]
+    vip = ModelState.from_model(found["Vip"])
+    assert vip.bases == ("proxyapp.orderedperson",)  # a proxy of a proxy names the proxy, as Django
+    assert "ordering" not in vip.options  # inherited, not its own Meta's
 
 
-def test_migration_states_and_the_autodetector_leave_proxies_out() -> None:
+def test_migration_states_and_the_autodetector_create_proxies_after_their_base() -> None:
+    from orm.migrations import ProjectState
+    from orm.migrations.autodetector import MigrationAutodetector
+    from orm.migrations.writer import MigrationWriter
+
+    found = _models()
+    state = ProjectState.from_apps(found["Person"]._meta.apps)
+    assert sorted(key[1] for key in state.models) == ["orderedperson", "person", "pet", "vip"]
+    changes = MigrationAutodetector(ProjectState({}), state).changes()
+    created = [op for m in changes["proxyapp"] for op in m.operations if type(op).__name__ == "CreateModel"]
+    names = [op.name for op in created]
+    assert names.index("Person") < names.index("OrderedPerson") < names.index("Vip")
+    ordered = created[names.index("OrderedPerson")]
+    assert (ordered.fields, ordered.bases) == ([], ("proxyapp.person",))
+    assert ordered.options == {"proxy": True, "ordering": ["-name"]}
+    text = MigrationWriter(changes["proxyapp"][0]).as_string()
+    assert 'bases=("proxyapp.person",),' in text and '"proxy": True' in text
+    assert MigrationAutodetector(state, ProjectState.from_apps(found["Person"]._meta.apps)).changes() == {}
+    # A relation to a proxy names the proxy, as Django; its column refers to the concrete table.
+    pet_owner = state.models["proxyapp", "pet"].fields["owner"]
+    assert pet_owner.remote_field.model == "proxyapp.orderedperson"
+    historical_owner = state.apps.get_model("proxyapp", "pet")._meta.get_field("owner")
+    assert historical_owner.remote_field.model is state.apps.get_model("proxyapp", "orderedperson")
+    rendered = state.apps.get_model("proxyapp", "vip")
+    assert rendered._meta.proxy and rendered._meta.concrete_model is state.apps.get_model("proxyapp", "person")
+    assert [f.name for f in rendered._meta.concrete_fields] == ["id", "name", "kind"]
+
+
+def test_removing_a_proxy_deletes_its_state_only() -> None:
     from orm.migrations import ProjectState
     from orm.migrations.autodetector import MigrationAutodetector
 
     found = _models()
-    state = ProjectState.from_apps(found["Person"]._meta.apps)
-    assert sorted(key[1] for key in state.models) == ["person", "pet"]
-    changes = MigrationAutodetector(ProjectState({}), state).changes()
-    created = [op.name for m in changes["proxyapp"] for op in m.operations if type(op).__name__ == "CreateModel"]
-    assert sorted(created) == ["Person", "Pet"]
-    pet_owner = state.models["proxyapp", "pet"].fields["owner"]
-    assert pet_owner.remote_field.model == "proxyapp.person"  # the concrete model owns the table
-    rendered = state.apps.get_model("proxyapp", "pet")
-    assert rendered._meta.get_field("owner").remote_field.model is state.apps.get_model("proxyapp", "person")
+    before = ProjectState.from_apps(found["Person"]._meta.apps)
+    after = before.clone()
+    after.remove_model("proxyapp", "vip")
+    changes = MigrationAutodetector(before, after).changes()
+    assert [(type(op).__name__, op.name) for op in changes["proxyapp"][0].operations] == [("DeleteModel", "Vip")]
 
 
-def test_migrate_creates_no_table_for_a_proxy(db: str) -> None:
+def test_migrate_creates_and_drops_no_table_for_a_proxy(db: str) -> None:
     from orm.migrations import Migration, ProjectState
     from orm.migrations.autodetector import MigrationAutodetector
 
@@ -220,7 +251,21 @@ def test_migrate_creates_no_table_for_a_proxy(db: str) -> None:
     changes = MigrationAutodetector(ProjectState({}), state).changes()
     migration: Migration = changes["proxyapp"][0]
     with orm.connection.schema_editor() as editor:
-        migration.apply(ProjectState({}), editor)
+        after = migration.apply(ProjectState({}), editor)
+    tables = set(orm.connection.introspection.table_names())
+    assert {"proxyapp_person", "proxyapp_pet"} <= tables
+    assert not {"proxyapp_orderedperson", "proxyapp_vip"} & tables
+    assert after.apps.get_model("proxyapp", "vip").objects.count() == 0  # the historical proxy reads the table
+    from orm import migrations
+
+    drop = type("Migration", (migrations.Migration,), {"operations": [
+        migrations.DeleteModel("Vip")]})("0002_drop", "proxyapp")
+    with orm.connection.schema_editor() as editor:
+        drop.apply(after.clone(), editor)
+    assert set(orm.connection.introspection.table_names()) == tables
+    with orm.connection.schema_editor() as editor:
+        drop.unapply(after.clone(), editor)
+    assert set(orm.connection.introspection.table_names()) == tables
     try:
         ann = found["OrderedPerson"].objects.create(name="Ann")
         found["Pet"].objects.create(owner=ann, name="Rex")

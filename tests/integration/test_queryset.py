@@ -828,6 +828,23 @@ def test_explain_rejects_unknown_options(library: Library) -> None:
         Book.objects.all().explain(**{"SUMMARY true) SELECT 1; --": True})
 
 
+def test_explain_options_per_backend(library: Library) -> None:
+    import json
+
+    import orm
+
+    qs = Book.objects.filter(title="SQL 101")
+    if orm.connection.vendor == "postgresql":
+        plan = json.loads(qs.explain(format="json", analyze=True, verbose=True, buffers=False))
+        assert "Actual Rows" in plan[0]["Plan"]
+        assert "Seq Scan" in qs.explain(costs=False) or "Index" in qs.explain(costs=False)
+    else:
+        with pytest.raises(ValueError, match="SQLite does not support any formats"):
+            qs.explain(format="json")
+        with pytest.raises(ValueError, match="Unknown options: analyze"):
+            qs.explain(analyze=True)
+
+
 # ------------------------------------------------------------------------ raw
 
 
@@ -879,6 +896,7 @@ def test_and_or_of_querysets(library: Library) -> None:
 # ------------------------------------------------------------ select_for_update
 
 
+@pytest.mark.transactional  # a database error inside the test's transaction
 def test_select_for_update_needs_a_transaction(library: Library) -> None:
     with pytest.raises(orm.TransactionManagementError):
         list(Book.objects.select_for_update())
@@ -940,3 +958,15 @@ def test_allfields_ordering_by_each_type(db: str) -> None:
         "decimal_value": ["c", "b", "a"],
         "char_value": ["a", "b", "c"],
     }
+
+
+# ------------------------------------------------------------ once broken
+
+
+def test_order_by_foreign_key_uses_related_meta_ordering(db: str) -> None:
+    zed = Author.objects.create(name="Zed", email="z@example.com")
+    amy = Author.objects.create(name="Amy", email="a@example.com")
+    Book.objects.create(title="by zed", author=zed)
+    Book.objects.create(title="by amy", author=amy)
+    # Author.Meta.ordering = ["name"]: Amy's book first (Django's documented behaviour).
+    assert titles(Book.objects.order_by("author")) == ["by amy", "by zed"]  # actual: by zed first

@@ -185,6 +185,7 @@ def test_missing_reverse_one_to_one_raises_related_object_does_not_exist(db: str
     assert not hasattr(place, "restaurant")
 
 
+@pytest.mark.transactional  # a database error inside the test's transaction
 def test_one_to_one_is_unique(db: str) -> None:
     author = Author.objects.create(name="A", email="a@example.com")
     Profile.objects.create(author=author, bio="one")

@@ -14,6 +14,10 @@ from orm.exceptions import DatabaseError, ImproperlyConfigured
 from tests.conftest import postgres_url, with_application_name
 from tests.models import ALL_MODELS, Author
 
+# On PostgreSQL, real commits on an emptied schema (tests/conftest.py backend):
+# a replica is a second alias, configured in the test.
+pytestmark = pytest.mark.transactional
+
 
 class ReplicaRouter:
     """Reads from the replica, writes to the primary (the usual replica setup)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,11 @@ import orm
 from orm.db.routers import router
 from orm.exceptions import ImproperlyConfigured
 from tests.conftest import admin_connect, postgres_url, with_application_name
-from tests.models import ALL_MODELS, Author, Book
+from tests.models import ALL_MODELS, Author, Book, Tag
+
+# On PostgreSQL, real commits on an emptied schema (tests/conftest.py backend):
+# routers use several aliases, configured in the test.
+pytestmark = pytest.mark.transactional
 
 Configure = Callable[..., None]
 
@@ -169,6 +174,33 @@ def test_cross_database_relation_allowed_by_router(two_dbs: Configure) -> None:
     b2 = Book.objects.create(title="U", author=Author.objects.create(name="B", email="b@x"))
     b2.author = a  # allowed across databases
     assert b2.author_id == a.pk
+
+
+def test_many_to_many_add_and_set_ask_allow_relation(two_dbs: Configure) -> None:
+    two_dbs()
+    book = Book.objects.create(title="T", author=Author.objects.create(name="B", email="b@x"))
+    here = Tag.objects.create(name="here")
+    Tag.objects.using("other").create(name="filler")
+    there = Tag.objects.using("other").create(name="there")  # another pk than ``here``'s
+    message = (f'Cannot add "{there!r}": instance is on database "default", value is on database "other"')
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        book.tags.add(there)
+    with pytest.raises(ValueError, match=re.escape(message)):
+        book.tags.set([here, there])
+    assert list(book.tags.all()) == []  # set() changed nothing
+    book.tags.set([here])
+    book.tags.set([here])  # nothing new to add: nothing to check
+    book.tags.remove(there.pk)  # remove() does not ask, as Django
+    assert [t.name for t in book.tags.all()] == ["here"]
+
+
+def test_many_to_many_add_allowed_by_router(two_dbs: Configure) -> None:
+    two_dbs(routers=[AllowAll()])
+    book = Book.objects.create(title="T", author=Author.objects.create(name="B", email="b@x"))
+    Tag.objects.create(name="same id here")
+    there = Tag.objects.using("other").create(name="there")
+    book.tags.add(there)  # the router allows it: the link is stored on the book's database
+    assert [t.name for t in book.tags.all()] == ["same id here"]
 
 
 def test_tool_orm_routers(tmp_path: Path) -> None:

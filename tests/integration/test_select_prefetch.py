@@ -339,3 +339,14 @@ def test_clearing_prefetch_with_none(library: Library, count_queries: type[Query
     with count_queries() as ctx:
         list(Author.objects.prefetch_related("books").prefetch_related(None))
     assert len(ctx) == 1
+
+
+# ------------------------------------------------------------ once broken
+
+
+def test_prefetch_many_to_many_takes_one_extra_query(
+    library: Library, count_queries: type[QueryCounter]
+) -> None:
+    with count_queries() as ctx:
+        list(Book.objects.prefetch_related("tags"))
+    assert len(ctx) == 2  # actual: 3 (books, link table, tags)

@@ -11,6 +11,10 @@ import pytest
 import orm
 from orm.utils import timezone
 
+# On PostgreSQL, real commits on an emptied schema (tests/conftest.py backend):
+# the tests reconfigure orm with and without use_tz.
+pytestmark = pytest.mark.transactional
+
 UTC = datetime.UTC
 
 

@@ -22,6 +22,7 @@ from orm import (
     NthValue,
     NTile,
     PercentRank,
+    Q,
     Rank,
     RowNumber,
     RowRange,
@@ -30,9 +31,8 @@ from orm import (
     Window,
     WindowFrameExclusion,
 )
-from orm.exceptions import NotSupportedError
 from tests.integration.conftest import Library
-from tests.models import Book
+from tests.models import Author, Book
 
 
 def column(library: Library, expr: Any) -> list[Any]:
@@ -89,8 +89,45 @@ def test_lag_lead_and_value_functions(library: Library) -> None:
     assert column(library, Window(NthValue("pages", 2), **by_author)) == [200, None, 200, None]
 
 
-def test_filter_on_a_window_annotation_is_refused_before_any_query(library: Library) -> None:
-    qs = Book.objects.annotate(rn=Window(RowNumber(), order_by="title"))
-    with pytest.raises(NotSupportedError, match="Filtering on the window annotation"):
-        qs.filter(rn=1)
-    assert Book.objects.count() == 4
+def test_filter_on_a_window_annotation_keeps_the_matching_rows(library: Library) -> None:
+    first = Book.objects.annotate(rn=Window(RowNumber(), partition_by="author", order_by="title"))
+    assert [(b.title, b.rn) for b in first.filter(rn=1).order_by("title")] == [
+        ("Advanced Python", 1), ("Django Unchained", 1)]
+    assert list(first.exclude(rn=1).order_by("-title").values_list("title", flat=True)) == ["SQL 101", "Python Basics"]
+    assert first.filter(rn=2).count() == 2
+    assert first.filter(rn=3).exists() is False
+    assert first.filter(rn=1).aggregate(pages=Sum("pages")) == {"pages": 750}
+    assert list(first.filter(rn__lte=2).order_by("title").values_list("title", flat=True)[1:3]) == [
+        "Django Unchained", "Python Basics"]
+
+
+def test_plain_filters_run_before_the_window_and_or_mixes_run_after(library: Library) -> None:
+    ranked = Book.objects.alias(rn=Window(RowNumber(), order_by="title"))
+    # WHERE first: only the two Python books are numbered.
+    assert list(ranked.filter(title__contains="Python", rn=2).values_list("title", flat=True)) == ["Python Basics"]
+    either = ranked.filter(Q(rn=1) | Q(pages__gte=F("price") * 10)).order_by("title")
+    assert list(either.values_list("title", flat=True)) == ["Advanced Python", "Python Basics"]
+
+
+def test_window_filter_in_a_subquery_and_with_a_running_total(library: Library) -> None:
+    running = Book.objects.annotate(total=Window(Sum("pages"), order_by="title", frame=RowRange(end=0)))
+    assert list(running.filter(total__lte=750).order_by("title").values_list("title", "total")) == [
+        ("Advanced Python", 450), ("Django Unchained", 750)]
+    first_ids = Book.objects.annotate(rn=Window(RowNumber(), order_by=F("pages").desc(nulls_last=True))).filter(rn=1).values("author")
+    assert list(Author.objects.filter(pk__in=first_ids).values_list("name", flat=True)) == ["Alice"]
+
+
+def test_update_and_delete_through_a_window_filter(library: Library) -> None:
+    first = Book.objects.annotate(rn=Window(RowNumber(), partition_by="author", order_by="title")).filter(rn=1)
+    assert first.update(pages=1) == 2
+    assert list(Book.objects.filter(pages=1).order_by("title").values_list("title", flat=True)) == [
+        "Advanced Python", "Django Unchained"]
+    first.filter(author__name="Bob").delete()
+    assert list(Book.objects.order_by("title").values_list("title", flat=True)) == [
+        "Advanced Python", "Python Basics", "SQL 101"]
+
+
+async def test_async_window_filter(library: Library) -> None:
+    qs = Book.objects.annotate(rn=Window(RowNumber(), order_by="title")).filter(rn__gt=3)
+    assert [b.title async for b in qs] == ["SQL 101"]
+    assert await qs.acount() == 1

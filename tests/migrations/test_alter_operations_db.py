@@ -18,6 +18,10 @@ from orm import migrations
 from orm.migrations import ProjectState
 from tests.migrations.helpers import auto_id
 
+# On PostgreSQL, real commits on an emptied schema (tests/conftest.py backend):
+# migrations commit their DDL, several reconfigure orm.
+pytestmark = pytest.mark.transactional
+
 APP = "i13_alt"
 INTRO = "orm.connection.introspection"
 

@@ -21,6 +21,10 @@ from orm import migrations
 from orm.migrations import ProjectState
 from tests.migrations.test_state_performance import APP, MODELS, generated_operations
 
+# On PostgreSQL, real commits on an emptied schema (tests/conftest.py backend):
+# migrations commit their DDL, several reconfigure orm.
+pytestmark = pytest.mark.transactional
+
 
 @pytest.mark.slow
 @pytest.mark.timeout(300)

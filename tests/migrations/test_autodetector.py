@@ -39,6 +39,10 @@ from orm.migrations.questioner import (
 from orm.migrations.state import ProjectState
 from tests.migrations.autodetector_support import char, detect, fk, model, only, ops, state
 
+# On PostgreSQL, real commits on an emptied schema (tests/conftest.py backend):
+# migrations commit their DDL, several reconfigure orm.
+pytestmark = pytest.mark.transactional
+
 AUTHOR = model("shop.Author", {"name": char()})
 BOOK = model("shop.Book", {"title": char(100), "author": fk("shop.Author")})
 BASE = state(AUTHOR, BOOK)

@@ -20,6 +20,10 @@ from orm.migrations.commands.sqlmigrate import format_sql
 from orm.migrations.recorder import MigrationRecorder
 from tests.migrations.project import Project, create_model, migration, project_fixture  # noqa: F401
 
+# On PostgreSQL, real commits on an emptied schema (tests/conftest.py backend):
+# migrations commit their DDL, several reconfigure orm.
+pytestmark = pytest.mark.transactional
+
 MODELS = """
 class Book(orm.Model):
     title = orm.CharField(max_length=100)
@@ -104,7 +108,9 @@ def test_showmigrations_lists_applied_and_not(project: Project, capsys: pytest.C
     assert status == 1 and "No app with label 'nope'; the apps are: shop, blog" in err
 
 
-def test_plan_lists_operations_and_runs_nothing(project: Project, capsys: pytest.CaptureFixture[str]) -> None:
+def test_plan_lists_operations_and_runs_nothing(
+    project: Project, backend: str, capsys: pytest.CaptureFixture[str],
+) -> None:
     shop(project)
     assert cli(capsys, "migrate", "--plan") == (0, (
         "Planned operations:\n"
@@ -116,10 +122,14 @@ def test_plan_lists_operations_and_runs_nothing(project: Project, capsys: pytest
     capsys.readouterr()
     status, out, err = cli(capsys, "migrate", "shop", "zero", "--plan")
     assert status == 0
+    # Dropping a table takes ACCESS EXCLUSIVE on PostgreSQL (the lock-aware plan, issue 21).
+    def drop(table: str) -> str:
+        return f'        cost: ACCESS EXCLUSIVE on "{table}" (rows unknown: never analyzed)\n' if backend == "postgresql" else ""
+
     assert out == (
         "Planned operations:\n"
         "shop.0002_author (unapply)\n    Raw Python operation\n    Undo Create model Author\n"
-        "shop.0001_initial (unapply)\n    Undo Create model Book\n"
+        f"{drop('shop_author')}shop.0001_initial (unapply)\n    Undo Create model Book\n{drop('shop_book')}"
     )
     assert applied() == [("shop", "0001_initial"), ("shop", "0002_author")]
 
@@ -249,9 +259,11 @@ def test_sqlmigrate_prints_the_backend_sql(project: Project, backend: str, capsy
     status, out, _ = cli(capsys, "sqlmigrate", "shop", "0002_author", "--backwards")
     assert status == 0
     cascade = " CASCADE" if backend == "postgresql" else ""
+    # The lock-aware annotation (issue 21): dropping a table takes ACCESS EXCLUSIVE on PostgreSQL.
+    cost = '-- cost: ACCESS EXCLUSIVE on "shop_author"\n' if backend == "postgresql" else ""
     assert out == (
         'BEGIN;\n--\n-- Raw Python operation\n--\n-- THIS OPERATION CANNOT BE WRITTEN AS SQL\n'
-        f'--\n-- Create model Author\n--\nDROP TABLE "shop_author"{cascade};\nCOMMIT;\n'
+        f'--\n-- Create model Author\n--\n{cost}DROP TABLE "shop_author"{cascade};\nCOMMIT;\n'
     )
     assert "orm_migrations" not in tables() and "shop_book" not in tables()
 
@@ -323,8 +335,13 @@ def test_help_and_version_load_no_command_module() -> None:
         [sys.executable, "-c", code], env={**os.environ, "PYTHONPATH": str(REPO)},
         capture_output=True, text=True, timeout=60, check=True,
     )
-    assert "migrate         apply (or unapply) migrations to the database" in result.stdout
-    assert "makemigrations  write migration files for model changes\n" in result.stdout
+    # One line per command, summaries aligned in a column.
+    for name, summary in [("migrate", "apply (or unapply) migrations to the database"),
+                          ("makemigrations", "write migration files for model changes"),
+                          ("squashmigrations", "squash a run of an app's migrations into one"),
+                          ("lintmigrations", "report migration operations"),
+                          ("checkmigrations", "check migrations for CI")]:
+        assert re.search(rf"\n  {name} +{re.escape(summary)}", result.stdout), name
     assert "orm 0.1.0" in result.stdout
     assert result.stdout.rstrip().endswith("[]")  # no migration module was imported
 

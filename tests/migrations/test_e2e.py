@@ -22,6 +22,10 @@ import orm
 from orm.cli import main
 from tests.migrations.project import Project, project_fixture  # noqa: F401
 
+# On PostgreSQL, real commits on an emptied schema (tests/conftest.py backend):
+# migrations commit their DDL, several reconfigure orm.
+pytestmark = pytest.mark.transactional
+
 REPO = Path(__file__).resolve().parents[2]
 
 V0 = """

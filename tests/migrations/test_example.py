@@ -9,6 +9,10 @@ import pytest
 
 import orm
 
+# On PostgreSQL, real commits on an emptied schema (tests/conftest.py backend):
+# migrations commit their DDL, several reconfigure orm.
+pytestmark = pytest.mark.transactional
+
 
 async def lifespan() -> list[str]:
     """Run the example app's lifespan (startup, then shutdown); return the message types it sent."""

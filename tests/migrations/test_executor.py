@@ -20,6 +20,10 @@ from orm.migrations.loader import AmbiguityError, ConflictingMigrationsError, Mi
 from orm.migrations.recorder import MigrationRecorder
 from tests.migrations.project import Project, create_model, migration, project_fixture  # noqa: F401
 
+# On PostgreSQL, real commits on an emptied schema (tests/conftest.py backend):
+# migrations commit their DDL, several reconfigure orm.
+pytestmark = pytest.mark.transactional
+
 MODELS = """
 class Book(orm.Model):
     title = orm.CharField(max_length=100)
@@ -292,3 +296,34 @@ def test_two_migrate_runs_at_once_apply_each_migration_once(project: Project) ->
     assert sorted(name for result in results for name in result) == ["shop.0001_initial", "shop.0002_more"]
     assert sorted(rows("SELECT title FROM shop_book")) == [("applied once",), ("second",)]
     assert applied() == [("shop", "0001_initial"), ("shop", "0002_more")]
+
+
+@pytest.mark.timeout(60)
+def test_migrate_waits_for_the_lock_before_making_its_table(project: Project, backend: str) -> None:
+    """A run that finds no ``orm_migrations`` yet waits while another holds the write lock.
+
+    Two ``migrate`` processes started at once: the first makes the table and
+    holds SQLite's lock through a long first migration; the second, which had
+    seen no table, must wait for the lock past its busy timeout (then find the
+    table made), not fail with "database is locked". Here a raw connection
+    plays the first run.
+    """
+    if backend != "sqlite":
+        pytest.skip("SQLite's busy timeout; PostgreSQL waits on its advisory lock")
+    import sqlite3
+
+    project.app("shop", MODELS, {"0001_initial": migration(create_model("Book", "('title', orm.CharField(max_length=100)),"))})
+    project.settings(["shop"])
+    orm.configure(project.url + "?timeout=0.2")  # a busy timeout far shorter than the hold
+    path = orm.connections.settings["default"].name
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("PRAGMA journal_mode = wal")  # as the first run's connection left it
+    holder.execute("BEGIN IMMEDIATE")
+    releaser = threading.Timer(2.0, lambda: holder.execute("COMMIT"))
+    releaser.start()
+    try:
+        assert orm.migrate() == ["shop.0001_initial"]
+    finally:
+        releaser.join()
+        holder.close()
+    assert applied() == [("shop", "0001_initial")]

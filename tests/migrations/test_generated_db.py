@@ -17,6 +17,10 @@ import orm
 from orm.migrations import Migration, MigrationAutodetector, MigrationWriter, ProjectState
 from tests.migrations.autodetector_support import char, fk, model, ordered, state
 
+# On PostgreSQL, real commits on an emptied schema (tests/conftest.py backend):
+# migrations commit their DDL, several reconfigure orm.
+pytestmark = pytest.mark.transactional
+
 SHOP, PRESS = "i14_shop", "i14_press"
 
 

@@ -23,6 +23,10 @@ from orm.migrations.loader import (
 from orm.migrations.recorder import MigrationRecorder
 from tests.migrations.project import Project, create_model, migration, project_fixture  # noqa: F401
 
+# On PostgreSQL, real commits on an emptied schema (tests/conftest.py backend):
+# migrations commit their DDL, several reconfigure orm.
+pytestmark = pytest.mark.transactional
+
 SHOP_MODELS = """
 class Book(orm.Model):
     title = orm.CharField(max_length=100)

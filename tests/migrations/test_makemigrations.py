@@ -7,6 +7,10 @@ import pytest
 from orm.cli import main
 from tests.migrations.project import Project, project_fixture  # noqa: F401
 
+# On PostgreSQL, real commits on an emptied schema (tests/conftest.py backend):
+# migrations commit their DDL, several reconfigure orm.
+pytestmark = pytest.mark.transactional
+
 BOOK = """
 class Book(orm.Model):
     title = orm.CharField(max_length=100)

@@ -17,6 +17,10 @@ from orm import migrations
 from orm.migrations import IrreversibleError, Operation, ProjectState
 from tests.migrations.helpers import auto_id, replay
 
+# On PostgreSQL, real commits on an emptied schema (tests/conftest.py backend):
+# migrations commit their DDL, several reconfigure orm.
+pytestmark = pytest.mark.transactional
+
 APP = "i13_ops"
 
 

@@ -19,7 +19,9 @@ from orm.migrations import ProjectState
 from tests.migrations.helpers import auto_id, replay
 
 APP = "pg"
-pytestmark = pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+# On PostgreSQL, real commits on an emptied schema (tests/conftest.py backend):
+# migrations commit their DDL, several reconfigure orm.
+pytestmark = [pytest.mark.parametrize("backend", ["postgresql"], indirect=True), pytest.mark.transactional]
 
 
 def make_migration(operations: list[migrations.Operation]) -> migrations.Migration:

@@ -23,6 +23,10 @@ from orm.migrations import (
     NonInteractiveMigrationQuestioner,
 )
 
+# On PostgreSQL, real commits on an emptied schema (tests/conftest.py backend):
+# migrations commit their DDL, several reconfigure orm.
+pytestmark = pytest.mark.transactional
+
 
 def interactive(*replies: str, dry_run: bool = False) -> tuple[InteractiveMigrationQuestioner, io.StringIO]:
     queue = list(replies)

@@ -20,6 +20,10 @@ from orm import migrations
 from orm.migrations import ProjectState
 from tests.migrations.helpers import auto_id, replay
 
+# On PostgreSQL, real commits on an emptied schema (tests/conftest.py backend):
+# migrations commit their DDL, several reconfigure orm.
+pytestmark = pytest.mark.transactional
+
 APP = "sq"
 
 

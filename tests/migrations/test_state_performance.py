@@ -23,6 +23,10 @@ from orm import migrations
 from orm.migrations import ProjectState
 from tests.migrations.helpers import auto_id
 
+# On PostgreSQL, real commits on an emptied schema (tests/conftest.py backend):
+# migrations commit their DDL, several reconfigure orm.
+pytestmark = pytest.mark.transactional
+
 APP = "i13_perf"
 MODELS = 300
 
@@ -30,7 +34,8 @@ MODELS = 300
 class RecordingEditor:
     """A schema editor that runs nothing and checks it got coherent historical models."""
 
-    connection: Any = None
+    # Operations read the alias to ask allow_migrate (no routers configured here).
+    connection: Any = type("Connection", (), {"alias": "default"})()
     collect_sql = False
     atomic_migration = True
 

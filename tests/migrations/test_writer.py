@@ -39,6 +39,10 @@ from tests.migrations import writer_support as support
 from tests.migrations.autodetector_support import char, fk, model, state
 from tests.migrations.helpers import auto_id, replay
 
+# On PostgreSQL, real commits on an emptied schema (tests/conftest.py backend):
+# migrations commit their DDL, several reconfigure orm.
+pytestmark = pytest.mark.transactional
+
 RUFF = Path(sys.executable).with_name("ruff")
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -35,7 +36,9 @@ from tests.scopes.helpers import (
 )
 from tests.scopes.models import Item
 
-pytestmark = pytest.mark.usefixtures("tables")
+# On PostgreSQL, real commits on an emptied schema (tests/conftest.py backend):
+# scopes and concurrent requests each need a real connection of their own.
+pytestmark = [pytest.mark.usefixtures("tables"), pytest.mark.transactional]
 
 N = 8
 QUERY_SECONDS = 0.2
@@ -182,3 +185,26 @@ async def test_a_temp_table_is_seen_by_later_calls_of_its_scope_only() -> None:
     assert again == [("mine",)]
     assert in_other is None  # another scope: another connection, no such table
     assert outside is None  # the shared thread's connection does not see it either
+
+
+# ------------------------------------------------------------ once broken
+
+
+# ------------------------------------------------------------ once broken
+
+
+async def test_two_active_scopes_cannot_share_one_executor() -> None:
+    """Two scopes on one thread would close each other's connections (once seen as a
+    ProgrammingError mid-aiterator). Sharing an executor between *active* scopes is refused
+    with a clear error; sequential reuse stays allowed."""
+    executor = ThreadPoolExecutor(max_workers=1)
+    try:
+        async with orm.connection_scope(executor=executor):
+            await Item.objects.acount()
+            with pytest.raises(RuntimeError, match="already used by another active"):
+                async with orm.connection_scope(executor=executor):
+                    pass  # pragma: no cover
+        async with orm.connection_scope(executor=executor):  # reuse after exit is fine
+            assert await Item.objects.acount() == 0
+    finally:
+        executor.shutdown(wait=True)

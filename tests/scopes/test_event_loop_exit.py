@@ -22,7 +22,9 @@ import pytest
 
 import orm
 
-pytestmark = pytest.mark.usefixtures("tables")
+# On PostgreSQL, real commits on an emptied schema (tests/conftest.py backend):
+# scopes and concurrent requests each need a real connection of their own.
+pytestmark = [pytest.mark.usefixtures("tables"), pytest.mark.transactional]
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -32,11 +32,14 @@ from tests.scopes.helpers import (
     slow_query,
     temp_table_rows,
     thread_and_wrapper,
+    url_with,
     wait_for_flag,
 )
 from tests.scopes.models import Item
 
-pytestmark = pytest.mark.usefixtures("tables")
+# On PostgreSQL, real commits on an emptied schema (tests/conftest.py backend):
+# scopes and concurrent requests each need a real connection of their own.
+pytestmark = [pytest.mark.usefixtures("tables"), pytest.mark.transactional]
 
 SLOW = 0.3
 
@@ -415,3 +418,70 @@ async def test_a_cancelled_scope_with_an_executor_closes_its_connection(leaks: L
     finally:
         executor.shutdown(wait=True)
     await leaks.assert_clean(baseline)
+
+
+# ------------------------------------------------------------ once broken
+
+
+async def helper_in_a_scope() -> int:
+    async with orm.connection_scope():
+        return await Item.objects.acount()
+
+
+async def test_a_scope_under_async_to_sync_keeps_the_callers_transaction() -> None:
+    def sync_view() -> tuple[bool, list[str]]:
+        with transaction.atomic():
+            Item.objects.create(name="before the helper")
+            assert orm.async_to_sync(helper_in_a_scope)() == 1  # same thread, sees the row
+            still_open = orm.connection.connection is not None
+            Item.objects.create(name="after the helper")
+        return still_open, sorted(Item.objects.values_list("name", flat=True))
+
+    still_open, names = await orm.sync_to_async(sync_view)()
+    assert still_open  # today: False, the scope closed the caller's connection
+    assert names == ["after the helper", "before the helper"]  # today: ["after the helper"]
+
+
+async def test_a_scope_under_async_to_sync_leaves_the_callers_connection() -> None:
+    def sync_caller() -> Any:
+        make_temp_table("caller")
+        orm.async_to_sync(helper_in_a_scope)()
+        return temp_table_rows()
+
+    assert await orm.sync_to_async(sync_caller)() == [("caller",)]  # today: None
+
+
+# ------------------------------------------------------------ once broken
+
+
+@pytest.fixture
+def one_pooled_connection(tables: str) -> None:
+    if tables != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite scopes open and close their own connection")
+    orm.configure(url_with(pool_min_size=1, pool_max_size=1))
+
+
+def poison_session() -> None:
+    with orm.connection.cursor() as cursor:
+        cursor.execute("SET statement_timeout = 50")
+        cursor.execute("SELECT pg_advisory_lock(6)")
+    make_temp_table("left behind")
+
+
+def session_state() -> tuple[str, int, Any]:
+    with orm.connection.cursor() as cursor:
+        cursor.execute("SHOW statement_timeout")
+        timeout = cursor.fetchone()[0]
+        cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
+                       " AND pid = pg_backend_pid()")
+        locks = cursor.fetchone()[0]
+    return timeout, locks, temp_table_rows()
+
+
+@pytest.mark.usefixtures("one_pooled_connection")
+async def test_a_later_scope_starts_with_a_clean_session() -> None:
+    async with orm.connection_scope():
+        await orm.sync_to_async(poison_session)()
+    async with orm.connection_scope():
+        state = await orm.sync_to_async(session_state)()
+    assert state == ("0", 0, None)  # today: ("50ms", 1, [("left behind",)])

@@ -24,7 +24,9 @@ from orm import F, transaction
 from tests.scopes.helpers import LeakCheck, in_scope, slow_query, url_with, wait_for_flag
 from tests.scopes.models import Item
 
-pytestmark = [pytest.mark.usefixtures("tables"), pytest.mark.load]
+# On PostgreSQL, real commits on an emptied schema (tests/conftest.py backend):
+# scopes and concurrent requests each need a real connection of their own.
+pytestmark = [pytest.mark.usefixtures("tables"), pytest.mark.load, pytest.mark.transactional]
 
 TASKS = 200
 SEED = 6

@@ -40,6 +40,10 @@ import pytest
 import orm
 from tests.scopes.helpers import LeakCheck, url_with, warm_pool
 
+# On PostgreSQL, real commits on an emptied schema (tests/conftest.py backend):
+# scopes and concurrent requests each need a real connection of their own.
+pytestmark = pytest.mark.transactional
+
 REPO = Path(__file__).resolve().parents[2]
 ROWS = 60
 POOL_MAX = 6

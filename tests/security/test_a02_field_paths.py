@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+import orm
 from orm import F, FieldError, Q
 from tests.security.corpus import FIELD_PATHS, FIELD_PATHS_LISTED, FIELD_PATHS_LOOKALIKE, REAL_FIELD
 from tests.security.models import Author, Book
@@ -82,3 +83,60 @@ def test_control_real_name_resolves(stored: Book) -> None:
     assert list(Book.objects.values_list(REAL_FIELD, flat=True)) == ["kept"]
     assert Book.objects.filter(Q(**{REAL_FIELD: "kept"})).count() == 1
     assert Book.objects.update(**{REAL_FIELD: "kept"}) == 1
+
+
+# ---------------------------------------------------------------- A2 names
+
+def test_create_unknown_field_is_fielderror(db: str, reject: Any) -> None:
+    """A2 ``create(**kw)``: expected FieldError listing the choices; actual TypeError
+    ("Book() got unexpected keyword arguments: ... Fields are: ...") from Model.__init__
+    (the Django behaviour, but not the catalogue's). 0 queries already holds."""
+    for path in FIELD_PATHS_LISTED:
+        with reject(FieldError, "rating"):
+            Book.objects.create(**{path: "x"})
+
+
+def test_prefetch_related_checks_names_before_sql(db: str, reject: Any) -> None:
+    """A2 (brief: every entry point taking a field name): ``prefetch_related('name"; DROP
+    TABLE x; --')`` runs the main SELECT first and raises FieldError only afterwards
+    (1 query); on an empty table the hostile name is accepted silently (no error at all).
+    Expected: FieldError before any SQL, whatever the rows."""
+    with reject(FieldError):
+        list(Book.objects.prefetch_related('name"; DROP TABLE x; --'))  # empty table: no error today
+    Book.objects.create(name="b")
+    with reject(FieldError):
+        list(Book.objects.prefetch_related("n\u0430me"))  # 1 SELECT runs first today
+
+
+def test_defaults_names_checked_before_sql(db: str, reject: Any, snapshot: Any) -> None:
+    """A2 via ``get_or_create``/``update_or_create`` ``defaults=``:
+    - ``get_or_create(name="new", defaults={'name"; --': 1})`` raises FieldError only after
+      its SELECT ran (1 query);
+    - ``get_or_create(name="kept", defaults={<hostile>: 1})`` on an existing row returns it
+      with no error at all;
+    - ``update_or_create(name="kept", defaults={<hostile>: 1})`` on an existing row silently
+      sets a Python attribute, saves, and returns (obj, False): the caller believes a field
+      was updated.
+    Expected: FieldError listing the choices, 0 queries, nothing written."""
+    Book.objects.create(name="kept")
+    before = snapshot(Book)
+    hostile = {'name"; DROP TABLE x; --': 1}
+    with reject(FieldError):
+        Book.objects.update_or_create(name="kept", defaults=hostile)
+    with reject(FieldError):
+        Book.objects.get_or_create(name="kept", defaults=hostile)
+    with reject(FieldError):
+        Book.objects.get_or_create(name="new", defaults=hostile)
+    assert snapshot(Book) == before
+
+
+# -------------------------------------------------------------- not security
+
+def test_select_for_update_of_checked_on_sqlite(db: str, reject: Any) -> None:
+    """Minor: ``select_for_update(of=['name"; --'])`` is validated only where FOR UPDATE is
+    compiled (PostgreSQL); on SQLite the hostile name is accepted silently, so the same code
+    passes tests on SQLite and fails in production. Expected: FieldError/ValueError on every
+    backend, before SQL."""
+    with orm.transaction.atomic():
+        with reject((FieldError, ValueError)):
+            list(Book.objects.select_for_update(of=['name"; DROP TABLE x; --']))

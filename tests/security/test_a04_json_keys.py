@@ -166,3 +166,17 @@ def test_filter_finds_hostile_key_when_present(db: str) -> None:
         assert list(Book.objects.filter(data__has_key=key)) == [book], key_id(key)
         book.delete()
         other.delete()
+
+
+# ------------------------------------------------------------- A4 JSON keys
+
+def test_json_key_containing_double_quote_is_found(db: str) -> None:
+    """A4 (correctness, not injection): on SQLite a key containing '"' is never matched:
+    the path parameter ``$."a\\"b"`` (json.dumps-quoted) is not understood by SQLite's
+    JSON path parser, so ``filter(data__<key>=v)`` and ``has_key`` return 0 rows although
+    the stored document has that key. Affects e.g. the CVE-2019-14234 key itself.
+    Expected: the document is found (PostgreSQL binds the key as text, unaffected)."""
+    key = 'a"b'
+    book = Book.objects.create(name="q", data={key: 1})
+    assert list(Book.objects.filter(**{f"data__{key}": 1})) == [book]
+    assert list(Book.objects.filter(data__has_key=key)) == [book]

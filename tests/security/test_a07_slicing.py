@@ -76,3 +76,26 @@ def test_control_largest_bounds_accepted(three: list[Book]) -> None:
     with pytest.raises(IndexError):
         Book.objects.order_by("pk")[3]
     assert [b.name for b in Book.objects.order_by("pk")[1:][:1]] == ["b"]
+
+
+# ------------------------------------------------------------------ A7 slices
+
+def test_nested_slice_past_limit_rejected_before_sql(db: str, reject: Any) -> None:
+    """A7: ``qs[2**62:][2**62:]`` (each bound legal) gives an OFFSET of 2**63; orm only
+    checks each bound, not the combined offset, so SQLite runs the statement and fails
+    with IntegrityError("datatype mismatch") (RELIABILITY.md measured PostgreSQL DataError
+    "bigint out of range" for such bounds).
+    Expected: ValueError naming 2**63-1, before SQL."""
+    Book.objects.create(name="b")
+    with reject(ValueError, str(2**63 - 1)):
+        list(Book.objects.all()[2**62:][2**62:])
+
+
+def test_slice_step_zero_and_bool(db: str, reject: Any) -> None:
+    """A7 (minor): ``qs[::0]`` returns the whole unsliced QuerySet (Python raises
+    "slice step cannot be zero"); ``qs[::True]`` is accepted as step 1 although A7 says
+    bool → reject. Expected: ValueError for 0 and TypeError for a bool step, before SQL."""
+    with reject(ValueError):
+        Book.objects.all()[::0]
+    with reject(TypeError):
+        list(Book.objects.all()[::True])

@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from orm import DataError
+import orm
+from orm import DataError, F
 from tests.security.corpus import INT_BAD_VALUES, INT_OUT_OF_RANGE
 from tests.security.models import Sample
 
@@ -130,3 +131,16 @@ def test_control_integral_values_of_other_types(db: str) -> None:
     for value in (2.0, Decimal("3"), "4", " 6 "):
         obj = Sample.objects.create(i=value)
         assert Sample.objects.get(pk=obj.pk).i == int(Decimal(str(value).strip()))
+
+
+# ---------------------------------------------------------------- A8 integers
+
+def test_out_of_range_value_inside_expression(db: str, reject: Any, snapshot: Any) -> None:
+    """A8 writes: ``update(i=F("i") + 2**63)`` escapes as the driver's raw OverflowError
+    after the UPDATE was attempted; the ``Value(2**63)`` inside the expression is never
+    range-checked. Expected: one ORM DataError naming the field, before SQL."""
+    Sample.objects.create(i=1)
+    before = snapshot(Sample)
+    with reject(orm.DataError, "'i'"):
+        Sample.objects.update(i=F("i") + 2**63)
+    assert snapshot(Sample) == before

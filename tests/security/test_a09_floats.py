@@ -71,3 +71,13 @@ def test_control_finite_floats_roundtrip(db: str, value: Any) -> None:
         assert float(fresh.data["v"]) == float(value)
     else:
         assert fresh.data == {"v": float(value)}
+
+
+# ---------------------------------------------------------------- A9 floats
+
+def test_huge_int_into_floatfield(db: str, reject: Any) -> None:
+    """A9 (minor): ``create(fl=2**1024)`` raises a bare ``OverflowError("int too large to
+    convert to float")`` that does not name the field (every other bad float is a
+    ValueError naming it). Expected: ValueError naming 'fl', before SQL."""
+    with reject(ValueError, "'fl'"):
+        Sample.objects.create(fl=2**1024)

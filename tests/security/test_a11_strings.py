@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+import orm
 from orm import DataError, ValidationError
 from tests.security.corpus import (
     FITS,
@@ -107,3 +108,21 @@ def test_non_str_is_typeerror_without_coercion(stored: Sample, reject: Any, snap
     with reject(TypeError, f"'{field}' expected a str"):
         list(Sample.objects.filter(**{f"{field}__contains": value}))
     assert Sample.objects.filter(**{field: str(value)}).count() == 0, "nothing stored as str(value)"
+
+
+# ---------------------------------------------------------------- A11 strings
+
+def test_lone_surrogate_in_lookup(db: str, count_queries: Any) -> None:
+    """A11 "surrogate → clear error": writes raise DataError naming the field, but a lookup
+    ``filter(text="\\ud800")`` reaches the driver, which raises a raw UnicodeEncodeError
+    ("'utf-8' codec can't encode character '\\ud800'...", no field name) after the statement
+    was attempted. Expected: the writes' clear error before SQL, or simply 0 rows."""
+    with count_queries() as ctx:
+        try:
+            result = list(Sample.objects.filter(text="\ud800"))
+        except (orm.DataError, ValueError) as exc:
+            assert not isinstance(exc, UnicodeError), f"raw driver error: {exc!r}"
+            assert "'text'" in str(exc)
+            assert ctx.queries == []
+        else:
+            assert result == []

@@ -21,7 +21,13 @@ from typing import Any
 
 import pytest
 
-from tests.security.corpus import AWARE_ROUNDTRIP, MIXED_OFFSETS_CHRONOLOGICAL, NAIVE_DATETIMES, UTC
+import orm
+from tests.security.corpus import (
+    AWARE_ROUNDTRIP,
+    MIXED_OFFSETS_CHRONOLOGICAL,
+    NAIVE_DATETIMES,
+    UTC,
+)
 from tests.security.models import Sample
 
 
@@ -115,3 +121,27 @@ def test_microsecond_neighbours_stay_distinct(db: str) -> None:
         Sample.objects.create(ts=value, i=i)
     assert [s.ts for s in Sample.objects.order_by("ts")] == values
     assert [s.i for s in Sample.objects.filter(ts__gt=base)] == [2]
+
+
+# --------------------------------------------------------------- A12 datetimes
+
+def test_aware_datetime_into_naive_fields_is_refused(db: str, reject: Any) -> None:
+    """A12 "aware into a naive field": strict. An aware datetime given to a DateField or a
+    TimeField raises ValueError naming the field (which date or time it means depends on a
+    time zone the caller must choose), before any SQL."""
+    value = dt.datetime(2024, 1, 1, 0, 30, tzinfo=dt.timezone(dt.timedelta(hours=2)))
+    with reject(ValueError, "'day'"):
+        Sample.objects.create(day=value)
+    with reject(ValueError, "'tm'"):
+        Sample.objects.create(tm=value)
+
+
+def test_datetime_outside_utc_range_names_the_field(db: str, reject: Any) -> None:
+    """A12/A13 messages: ``create(ts=datetime(1, 1, 1, tzinfo=+01:00))`` (and 9999-12-31 23:00
+    at -02:00) cannot be represented in UTC; orm lets ``astimezone`` raise a bare
+    ``OverflowError("date value out of range")`` that names neither field nor value.
+    Expected: ValueError (or DataError) naming 'ts' and the value, before SQL."""
+    for value in (dt.datetime(1, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=1))),
+                  dt.datetime(9999, 12, 31, 23, tzinfo=dt.timezone(dt.timedelta(hours=-2)))):
+        with reject((ValueError, orm.DataError), "'ts'"):
+            Sample.objects.create(ts=value)

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+import orm
 from tests.security.corpus import BYTES_VALUES, NON_JSON, PK_JUNK
 from tests.security.models import Author, Book, Sample, Tag
 
@@ -100,3 +101,30 @@ def test_control_right_types_accepted(stored: Book) -> None:
     assert list(Book.objects.filter(author=stored.author)) == [stored]
     assert list(Book.objects.filter(author=stored.author.pk)) == [stored]
     assert Book.objects.get(pk=stored.pk).data == {"k": 1}
+
+
+# ------------------------------------------------------------- A13 wrong types
+
+def test_fk_lookup_with_other_models_instance(db: str, reject: Any) -> None:
+    """A13 (minor): an instance of another model is a ValueError on assignment
+    (``create(author=tag)``) but a TypeError in ``filter(author=tag)`` / ``update(author=tag)``;
+    Django raises ValueError for both and A13 asks for ValueError-style messages.
+    Expected: ValueError in every path."""
+    from tests.security.models import Tag
+
+    tag = Tag.objects.create(name="t")
+    with reject(ValueError, "author"):
+        list(Book.objects.filter(author=tag))
+    with reject(ValueError, "author"):
+        Book.objects.update(author=tag)
+
+
+def test_none_into_not_null_checked_before_sql(db: str, reject: Any) -> None:
+    """Design decision 5 (validate before write), minor: ``create(code=None)`` on a NOT NULL
+    CharField reaches the database and fails there with IntegrityError (1 query).
+    ``Field.check_write`` has a "cannot be None (null=False)" DataError, but it is dead code:
+    ``get_db_prep_save`` calls ``check_write`` only for values that are not None.
+    Checked before SQL since; the error is IntegrityError, the one the database gives
+    (issue 11 item 13)."""
+    with reject(orm.IntegrityError, "'code'"):
+        Sample.objects.create(code=None)

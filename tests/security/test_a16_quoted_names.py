@@ -19,6 +19,10 @@ from orm import Count, F, IntegrityError, Max
 from orm.sql.identifiers import quote_name
 from tests.security.models import EVIL_LITERAL, Tag, Weird, WeirdChild
 
+# On PostgreSQL, real commits on an emptied schema (tests/conftest.py backend):
+# DDL and constraint violations on real commits.
+pytestmark = pytest.mark.transactional
+
 
 def scalar(sql: str, params: list[Any] | None = None) -> Any:
     with orm.connection.cursor() as cursor:
@@ -123,3 +127,39 @@ def test_drop_tables(family: list[Weird]) -> None:
         scalar('SELECT COUNT(*) FROM "we""ird"')
     orm.create_tables(Weird, WeirdChild)
     assert Weird.objects.count() == 0
+
+
+# --------------------------------------------------- A16 identifier chokepoint
+
+class PercentTable(orm.Model):
+    a = orm.CharField(max_length=20, db_column="100%")
+
+    class Meta:
+        app_label = "security"
+        db_table = "pct%stable"
+
+
+class PercentColumn(orm.Model):
+    a = orm.CharField(max_length=20, db_column="a%%b")
+    b = orm.CharField(max_length=20, db_column="c%sd", default="")
+
+    class Meta:
+        app_label = "security"
+
+
+def test_percent_in_developer_names(db: str) -> None:
+    """A16 / decision 6: ``quote_name`` doubles quotes but not ``%``, and the SQLite backend
+    rewrites ``%s`` → ``?`` and ``%%`` → ``%`` in the *whole* statement text whenever params
+    are passed (every ORM query passes a list, even []). DDL runs without params, so
+    ``create_tables`` creates ``pct%stable`` / ``a%%b`` / ``c%sd`` as declared, but every
+    DML then names ``pct?table`` / ``a%b`` / ``c?d``: OperationalError "no such table:
+    pct?table", "table ... has no column named a%b". With psycopg the same ``%s`` inside a
+    quoted identifier - or inside a user alias, which ``check_alias`` allows
+    (``annotate(**{"x%s": ...})``, ``values("data__%s")``) - would be parsed as a
+    placeholder and shift the parameters. Expected: names with ``%`` work (escape ``%`` as
+    ``%%`` in ``quote_name`` consistently for DDL and DML, or refuse ``%`` in names)."""
+    orm.create_tables(PercentTable, PercentColumn)
+    obj = PercentTable.objects.create(a="x")
+    assert PercentTable.objects.get(pk=obj.pk).a == "x"
+    other = PercentColumn.objects.create(a="y", b="z")
+    assert PercentColumn.objects.filter(a="y").values_list("a", "b").get(pk=other.pk) == ("y", "z")

@@ -3,7 +3,8 @@
 Every test here gets ``orm`` configured on an in-memory SQLite database, on
 which compiling never opens a connection. After a test that did not ask for
 ``captured_sql``, the default alias must still have no connection: proof that
-nothing was executed, not even attempted.
+nothing was executed, not even attempted. PostgreSQL SQL is compiled with an
+unconnected wrapper (``pg``, and ``assert_sql`` itself), so it needs no server.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import pytest
 pytest.register_assert_rewrite("tests.sql.helpers")
 
 import orm  # noqa: E402
+from orm.db.wrapper import BaseDatabaseWrapper  # noqa: E402
+from tests.sql.helpers import postgresql_compiler_connection  # noqa: E402
 
 _CALL_PASSED = pytest.StashKey[bool]()
 
@@ -74,3 +77,15 @@ def captured_sql() -> Iterator[CapturedSQL]:
         yield captured
     finally:
         wrappers.remove(captured._wrapper)
+
+
+@pytest.fixture
+def pg() -> Iterator[BaseDatabaseWrapper]:
+    """The unconnected PostgreSQL wrapper: ``query.get_compiler(connection=pg)``.
+
+    It never connects (``InterfaceError`` if anything tries); the check after
+    the test proves that compiling did not even try.
+    """
+    wrapper: BaseDatabaseWrapper = postgresql_compiler_connection()
+    yield wrapper
+    assert wrapper.connection is None, "compiling opened a PostgreSQL connection"

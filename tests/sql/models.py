@@ -1,59 +1,15 @@
-"""Models for the compile-only SQL tests (app ``sqltests``; no table is ever created)."""
+"""Models for the compile-only SQL tests (no table is ever created).
+
+The book shop comes from ``tests/shared_models.py`` (app ``shared``); the
+models only these tests need (app ``sqltests``) are defined here.
+"""
 
 from __future__ import annotations
 
 import orm
+from tests.shared_models import Author, Book, City, Publisher, Tag
 
-
-class City(orm.Model):
-    name = orm.CharField(max_length=50)
-
-    class Meta:
-        app_label = "sqltests"
-
-
-class Author(orm.Model):
-    name = orm.CharField(max_length=100)
-    age = orm.IntegerField(null=True)
-    hometown = orm.ForeignKey(City, on_delete=orm.SET_NULL, null=True, related_name="authors")
-    data = orm.JSONField(null=True)
-
-    class Meta:
-        app_label = "sqltests"
-
-
-class Publisher(orm.Model):
-    """The only model with a default ordering."""
-
-    name = orm.CharField(max_length=100)
-    city = orm.ForeignKey(City, on_delete=orm.CASCADE, related_name="publishers")
-
-    class Meta:
-        app_label = "sqltests"
-        ordering = ["name"]
-
-
-class Tag(orm.Model):
-    name = orm.CharField(max_length=30)
-
-    class Meta:
-        app_label = "sqltests"
-
-
-class Book(orm.Model):
-    title = orm.CharField(max_length=200)
-    author = orm.ForeignKey(Author, on_delete=orm.CASCADE, related_name="books")
-    editor = orm.ForeignKey(Author, on_delete=orm.SET_NULL, null=True, related_name="edited")
-    publisher = orm.ForeignKey(Publisher, on_delete=orm.SET_NULL, null=True, related_name="books")
-    tags = orm.ManyToManyField(Tag, related_name="books")
-    pages = orm.IntegerField(default=0)
-    price = orm.DecimalField(max_digits=8, decimal_places=2, default=0)
-    rating = orm.FloatField(null=True)
-    published = orm.DateField(null=True)
-    created = orm.DateTimeField(null=True)
-
-    class Meta:
-        app_label = "sqltests"
+__all__ = ["Author", "Book", "City", "Marker", "Number", "Publisher", "Tag", "Weird", "WeirdChild"]
 
 
 class Number(orm.Model):

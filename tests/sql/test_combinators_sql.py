@@ -8,7 +8,6 @@ together. The rows these statements return are checked on real databases in
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -16,7 +15,12 @@ import pytest
 import orm
 from orm import F, OuterRef, Subquery, Sum, Value
 from orm.exceptions import EmptyResultSet
-from tests.sql.helpers import assert_sql, placeholder_count
+from tests.sql.helpers import (
+    PUBLISHER_COLS,
+    assert_sql,
+    placeholder_count,
+)
+from tests.sql.models import Publisher
 
 
 class Item(orm.Model):
@@ -44,17 +48,6 @@ def part(index: int, select: str = COLS, where: str = f"{NUM} = %s") -> str:
     """One combined query as the compiler wraps it."""
     return f'SELECT * FROM (SELECT {select} {FROM} WHERE {where}) AS "_u{index}"'
 
-
-@pytest.fixture(scope="module")
-def pg() -> Iterator[Any]:
-    """A PostgreSQL connection wrapper used only to compile (it never connects)."""
-    from orm.conf import parse_url
-    from orm.db.connections import ConnectionHandler
-
-    backend = ConnectionHandler.load_backend("postgresql")
-    wrapper = backend.DatabaseWrapper(parse_url("postgresql://u@127.0.0.1:5432/db"), "pg")
-    yield wrapper
-    assert wrapper.connection is None  # compiling opened nothing
 
 
 def assert_both(pg: Any, qs: Any, sql: str, params: list[Any] | tuple[Any, ...] = ()) -> None:
@@ -185,3 +178,17 @@ def test_aggregate_names_the_combined_columns_by_position(captured_sql: Any) -> 
     expected = (f'WITH subquery ("__col1", "__col2", "__col3") AS ({part(0)} UNION {part(1)}) '
                 'SELECT SUM("__col3") AS "total" FROM subquery')
     assert_sql((sql, params), expected, [1, 2])
+
+
+# -- once broken: union() drops the ordering of sliced members ------------------------------------------
+
+
+def test_union_of_sliced_querysets_keeps_their_ordering():
+    # Actual: each member is "... LIMIT 2" without ORDER BY, i.e. two arbitrary rows instead of
+    # the first and last two by name (QuerySet.union() calls clear_ordering() on every member).
+    cols = f'SELECT {PUBLISHER_COLS} FROM "shared_publisher"'
+    assert_sql(
+        Publisher.objects.order_by("name")[:2].union(Publisher.objects.order_by("-name")[:2]),
+        f'SELECT * FROM ({cols} ORDER BY "shared_publisher"."name" ASC LIMIT 2) AS "_u0" '
+        f'UNION SELECT * FROM ({cols} ORDER BY "shared_publisher"."name" DESC LIMIT 2) AS "_u1"',
+    )

@@ -45,7 +45,7 @@ def delete_sql(qs):
 def test_update_constant_values():
     assert_sql(
         update_sql(Book.objects.all(), pages=3, title="x"),
-        'UPDATE "sqltests_book" SET "pages" = %s, "title" = %s',
+        'UPDATE "shared_book" SET "pages" = %s, "title" = %s',
         [3, "x"],
     )
 
@@ -53,7 +53,7 @@ def test_update_constant_values():
 def test_update_with_f_and_a_filter():
     assert_sql(
         update_sql(Book.objects.filter(title="a"), pages=F("pages") + 1),
-        'UPDATE "sqltests_book" SET "pages" = ("sqltests_book"."pages" + %s) WHERE "sqltests_book"."title" = %s',
+        'UPDATE "shared_book" SET "pages" = ("shared_book"."pages" + %s) WHERE "shared_book"."title" = %s',
         [1, "a"],
     )
 
@@ -61,13 +61,13 @@ def test_update_with_f_and_a_filter():
 def test_update_with_a_function_and_a_case():
     assert_sql(
         update_sql(Book.objects.all(), title=Upper("title")),
-        'UPDATE "sqltests_book" SET "title" = UPPER("sqltests_book"."title")',
+        'UPDATE "shared_book" SET "title" = UPPER("shared_book"."title")',
     )
     assert_sql(
         update_sql(
             Book.objects.all(), pages=Case(When(pages__gt=5, then=Value(1)), default=Value(0))
         ),
-        'UPDATE "sqltests_book" SET "pages" = CASE WHEN "sqltests_book"."pages" > %s THEN %s ELSE %s END',
+        'UPDATE "shared_book" SET "pages" = CASE WHEN "shared_book"."pages" > %s THEN %s ELSE %s END',
         [5, 1, 0],
     )
 
@@ -75,17 +75,17 @@ def test_update_with_a_function_and_a_case():
 def test_update_a_fk_by_pk_instance_or_none():
     assert_sql(
         update_sql(Book.objects.filter(title="a"), author=5),
-        'UPDATE "sqltests_book" SET "author_id" = %s WHERE "sqltests_book"."title" = %s',
+        'UPDATE "shared_book" SET "author_id" = %s WHERE "shared_book"."title" = %s',
         [5, "a"],
     )
     assert_sql(
         update_sql(Book.objects.all(), author=Author(id=9, name="n")),
-        'UPDATE "sqltests_book" SET "author_id" = %s',
+        'UPDATE "shared_book" SET "author_id" = %s',
         [9],
     )
     assert_sql(
         update_sql(Book.objects.all(), editor=None),
-        'UPDATE "sqltests_book" SET "editor_id" = %s',
+        'UPDATE "shared_book" SET "editor_id" = %s',
         [None],
     )
 
@@ -93,12 +93,12 @@ def test_update_a_fk_by_pk_instance_or_none():
 def test_update_value_is_prepared_for_saving():
     assert_sql(
         update_sql(Book.objects.all(), price=1.5),
-        'UPDATE "sqltests_book" SET "price" = %s',
+        'UPDATE "shared_book" SET "price" = %s',
         ["1.50"],
     )
     assert_sql(
         update_sql(Book.objects.all(), price=decimal.Decimal("2.345")),
-        'UPDATE "sqltests_book" SET "price" = %s',
+        'UPDATE "shared_book" SET "price" = %s',
         ["2.34"],
     )
 
@@ -113,7 +113,7 @@ def test_update_checks_values_before_any_sql():
 def test_update_drops_the_default_ordering():
     assert_sql(
         update_sql(Publisher.objects.filter(name="a"), name="b"),
-        'UPDATE "sqltests_publisher" SET "name" = %s WHERE "sqltests_publisher"."name" = %s',
+        'UPDATE "shared_publisher" SET "name" = %s WHERE "shared_publisher"."name" = %s',
         ["b", "a"],
     )
 
@@ -121,8 +121,8 @@ def test_update_drops_the_default_ordering():
 def test_update_filtered_across_a_join_selects_pks_in_a_subquery():
     assert_sql(
         update_sql(Book.objects.filter(author__name="a"), pages=3),
-        'UPDATE "sqltests_book" SET "pages" = %s WHERE "id" IN (SELECT "U1_0"."id" FROM "sqltests_book" "U1_0" '
-        'INNER JOIN "sqltests_author" "U1_1" ON ("U1_0"."author_id" = "U1_1"."id") WHERE "U1_1"."name" = %s)',
+        'UPDATE "shared_book" SET "pages" = %s WHERE "id" IN (SELECT "U1_0"."id" FROM "shared_book" "U1_0" '
+        'INNER JOIN "shared_author" "U1_1" ON ("U1_0"."author_id" = "U1_1"."id") WHERE "U1_1"."name" = %s)',
         [3, "a"],
     )
 
@@ -130,8 +130,8 @@ def test_update_filtered_across_a_join_selects_pks_in_a_subquery():
 def test_update_filtered_across_a_reverse_fk():
     assert_sql(
         update_sql(Author.objects.filter(books__title="a"), age=3),
-        'UPDATE "sqltests_author" SET "age" = %s WHERE "id" IN (SELECT "U1_0"."id" FROM "sqltests_author" "U1_0" '
-        'LEFT OUTER JOIN "sqltests_book" "U1_1" ON ("U1_0"."id" = "U1_1"."author_id") WHERE "U1_1"."title" = %s)',
+        'UPDATE "shared_author" SET "age" = %s WHERE "id" IN (SELECT "U1_0"."id" FROM "shared_author" "U1_0" '
+        'LEFT OUTER JOIN "shared_book" "U1_1" ON ("U1_0"."id" = "U1_1"."author_id") WHERE "U1_1"."title" = %s)',
         [3, "a"],
     )
 
@@ -141,10 +141,10 @@ def test_update_with_a_correlated_exists():
         update_sql(
             Book.objects.filter(Exists(Tag.objects.filter(books=OuterRef("pk"), name="t"))), pages=1
         ),
-        'UPDATE "sqltests_book" SET "pages" = %s WHERE EXISTS (SELECT %s AS "a" FROM "sqltests_tag" "U1_0" '
-        'LEFT OUTER JOIN "sqltests_book_tags" "U1_1" ON ("U1_0"."id" = "U1_1"."tag_id") '
-        'LEFT OUTER JOIN "sqltests_book" "U1_2" ON ("U1_1"."book_id" = "U1_2"."id") '
-        'WHERE ("U1_2"."id" = "sqltests_book"."id" AND "U1_0"."name" = %s) LIMIT 1)',
+        'UPDATE "shared_book" SET "pages" = %s WHERE EXISTS (SELECT %s AS "a" FROM "shared_tag" "U1_0" '
+        'LEFT OUTER JOIN "shared_book_tags" "U1_1" ON ("U1_0"."id" = "U1_1"."tag_id") '
+        'LEFT OUTER JOIN "shared_book" "U1_2" ON ("U1_1"."book_id" = "U1_2"."id") '
+        'WHERE ("U1_2"."id" = "shared_book"."id" AND "U1_0"."name" = %s) LIMIT 1)',
         [1, 1, "t"],
     )
 
@@ -163,7 +163,7 @@ def test_update_through_the_queryset(captured_sql):
     Book.objects.filter(title="a").update(pages=F("pages") + 1)
     assert captured_sql == [
         (
-            'UPDATE "sqltests_book" SET "pages" = ("sqltests_book"."pages" + %s) WHERE "sqltests_book"."title" = %s',
+            'UPDATE "shared_book" SET "pages" = ("shared_book"."pages" + %s) WHERE "shared_book"."title" = %s',
             [1, "a"],
         )
     ]
@@ -184,9 +184,9 @@ def test_bulk_update_is_one_case_per_field(captured_sql):
     Book.objects.bulk_update(books, ["title", "pages"])
     assert_sql(
         captured_sql[0],
-        'UPDATE "sqltests_book" SET "title" = CASE WHEN "sqltests_book"."id" = %s THEN %s '
-        'WHEN "sqltests_book"."id" = %s THEN %s ELSE NULL END, "pages" = CASE WHEN "sqltests_book"."id" = %s '
-        'THEN %s WHEN "sqltests_book"."id" = %s THEN %s ELSE NULL END WHERE "sqltests_book"."id" IN (%s, %s)',
+        'UPDATE "shared_book" SET "title" = CASE WHEN "shared_book"."id" = %s THEN %s '
+        'WHEN "shared_book"."id" = %s THEN %s ELSE NULL END, "pages" = CASE WHEN "shared_book"."id" = %s '
+        'THEN %s WHEN "shared_book"."id" = %s THEN %s ELSE NULL END WHERE "shared_book"."id" IN (%s, %s)',
         [1, "a", 2, "b", 1, 2, 2, 3, 1, 2],
     )
     assert len(captured_sql) == 1
@@ -194,8 +194,8 @@ def test_bulk_update_is_one_case_per_field(captured_sql):
 
 def test_update_by_pk_sql_for_save():
     assert (
-        update_by_pk_sql(connection(), "sqltests_tag", ["name"], "id")
-        == 'UPDATE "sqltests_tag" SET "name" = %s WHERE "id" = %s'
+        update_by_pk_sql(connection(), "shared_tag", ["name"], "id")
+        == 'UPDATE "shared_tag" SET "name" = %s WHERE "id" = %s'
     )
 
 
@@ -203,13 +203,13 @@ def test_update_by_pk_sql_for_save():
 
 
 def test_delete_all():
-    assert_sql(delete_sql(Tag.objects.all()), 'DELETE FROM "sqltests_tag"')
+    assert_sql(delete_sql(Tag.objects.all()), 'DELETE FROM "shared_tag"')
 
 
 def test_delete_filtered():
     assert_sql(
         delete_sql(Tag.objects.filter(name="a")),
-        'DELETE FROM "sqltests_tag" WHERE "sqltests_tag"."name" = %s',
+        'DELETE FROM "shared_tag" WHERE "shared_tag"."name" = %s',
         ["a"],
     )
 
@@ -217,7 +217,7 @@ def test_delete_filtered():
 def test_delete_by_pks_as_the_collector_does():
     assert_sql(
         delete_sql(Tag.objects.filter(pk__in=[1, 2])),
-        'DELETE FROM "sqltests_tag" WHERE "sqltests_tag"."id" IN (%s, %s)',
+        'DELETE FROM "shared_tag" WHERE "shared_tag"."id" IN (%s, %s)',
         [1, 2],
     )
 
@@ -225,8 +225,8 @@ def test_delete_by_pks_as_the_collector_does():
 def test_delete_filtered_across_a_join_selects_pks_in_a_subquery():
     assert_sql(
         delete_sql(Book.objects.filter(author__name="a")),
-        'DELETE FROM "sqltests_book" WHERE "id" IN (SELECT "U1_0"."id" FROM "sqltests_book" "U1_0" '
-        'INNER JOIN "sqltests_author" "U1_1" ON ("U1_0"."author_id" = "U1_1"."id") WHERE "U1_1"."name" = %s)',
+        'DELETE FROM "shared_book" WHERE "id" IN (SELECT "U1_0"."id" FROM "shared_book" "U1_0" '
+        'INNER JOIN "shared_author" "U1_1" ON ("U1_0"."author_id" = "U1_1"."id") WHERE "U1_1"."name" = %s)',
         ["a"],
     )
 
@@ -234,7 +234,7 @@ def test_delete_filtered_across_a_join_selects_pks_in_a_subquery():
 def test_delete_of_a_slice_keeps_ordering_and_limit_in_the_subquery():
     assert_sql(
         delete_sql(Tag.objects.order_by("name")[:3]),
-        'DELETE FROM "sqltests_tag" WHERE "id" IN (SELECT "U1_0"."id" FROM "sqltests_tag" "U1_0" '
+        'DELETE FROM "shared_tag" WHERE "id" IN (SELECT "U1_0"."id" FROM "shared_tag" "U1_0" '
         'ORDER BY "U1_0"."name" ASC LIMIT 3)',
     )
 
@@ -259,14 +259,14 @@ def test_delete_after_values_is_refused():
 
 
 def test_insert_one_row_returning_the_pk():
-    assert insert_sql(connection(), "sqltests_tag", ["name"], [["a"]], ["id"]) == [
-        ('INSERT INTO "sqltests_tag" ("name") VALUES (%s) RETURNING "id"', ["a"])
+    assert insert_sql(connection(), "shared_tag", ["name"], [["a"]], ["id"]) == [
+        ('INSERT INTO "shared_tag" ("name") VALUES (%s) RETURNING "id"', ["a"])
     ]
 
 
 def test_insert_many_rows_in_one_statement():
-    assert insert_sql(connection(), "sqltests_tag", ["name"], [["a"], ["b"]], []) == [
-        ('INSERT INTO "sqltests_tag" ("name") VALUES (%s), (%s)', ["a", "b"])
+    assert insert_sql(connection(), "shared_tag", ["name"], [["a"], ["b"]], []) == [
+        ('INSERT INTO "shared_tag" ("name") VALUES (%s), (%s)', ["a", "b"])
     ]
 
 
@@ -297,16 +297,16 @@ def test_insert_batches_stay_under_the_parameter_limit():
 def test_bulk_create_with_batch_size(captured_sql):
     Tag.objects.bulk_create([Tag(name="a"), Tag(name="b"), Tag(name="c")], batch_size=2)
     assert captured_sql == [
-        ('INSERT INTO "sqltests_tag" ("name") VALUES (%s), (%s) RETURNING "id"', ["a", "b"]),
-        ('INSERT INTO "sqltests_tag" ("name") VALUES (%s) RETURNING "id"', ["c"]),
+        ('INSERT INTO "shared_tag" ("name") VALUES (%s), (%s) RETURNING "id"', ["a", "b"]),
+        ('INSERT INTO "shared_tag" ("name") VALUES (%s) RETURNING "id"', ["c"]),
     ]
 
 
 def test_bulk_create_sends_explicit_pks_separately(captured_sql):
     Tag.objects.bulk_create([Tag(id=5, name="a"), Tag(name="b")])
     assert captured_sql == [
-        ('INSERT INTO "sqltests_tag" ("id", "name") VALUES (%s, %s)', [5, "a"]),
-        ('INSERT INTO "sqltests_tag" ("name") VALUES (%s) RETURNING "id"', ["b"]),
+        ('INSERT INTO "shared_tag" ("id", "name") VALUES (%s, %s)', [5, "a"]),
+        ('INSERT INTO "shared_tag" ("name") VALUES (%s) RETURNING "id"', ["b"]),
     ]
 
 
@@ -319,7 +319,7 @@ def test_create_inserts_prepared_values(captured_sql):
     Book.objects.create(title="t", author_id=1, price=decimal.Decimal("1.5"))
     assert captured_sql == [
         (
-            'INSERT INTO "sqltests_book" ("title", "author_id", "editor_id", "publisher_id", "pages", "price", '
+            'INSERT INTO "shared_book" ("title", "author_id", "editor_id", "publisher_id", "pages", "price", '
             '"rating", "published", "created") VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING "id"',
             ["t", 1, None, None, 0, "1.50", None, None, None],
         )
@@ -332,15 +332,11 @@ def test_insert_checks_values_before_any_statement(captured_sql):
     assert captured_sql == []
 
 
-def test_postgresql_bulk_insert_binds_one_array_per_column():
+def test_postgresql_bulk_insert_binds_one_array_per_column(pg):
     """On PostgreSQL many rows are one INSERT ... SELECT * FROM UNNEST(...) with an array
     parameter per column (typed from the fields), so the statement does not grow with rows."""
-    from orm.conf import parse_url
-    from orm.db.connections import ConnectionHandler
     from orm.sql.dml import insert_sql
 
-    backend = ConnectionHandler.load_backend("postgresql")
-    pg = backend.DatabaseWrapper(parse_url("postgresql://u@127.0.0.1:5432/db"), "pg")
     [(sql, params)] = insert_sql(
         pg, 'we"ird', ["a", "b"], [[1, "x"], [2, None]], ["id"], column_types=["integer", "varchar(5)"]
     )

@@ -8,16 +8,29 @@ import decimal
 import pytest
 
 import orm
-from orm import Case, Coalesce, Exists, F, Length, Lower, OuterRef, Q, Subquery, Upper, Value, When
+from orm import (
+    Case,
+    Coalesce,
+    Exists,
+    F,
+    Length,
+    Lower,
+    OuterRef,
+    Q,
+    Subquery,
+    Upper,
+    Value,
+    When,
+)
 from orm.exceptions import EmptyResultSet
 from tests.sql.helpers import AUTHOR_COLS, BOOK_COLS, assert_sql
 from tests.sql.models import Author, Book, Publisher, Tag
 
-FROM_AUTHOR = f'SELECT {AUTHOR_COLS} FROM "sqltests_author"'
-FROM_BOOK = f'SELECT {BOOK_COLS} FROM "sqltests_book"'
-NAME = '"sqltests_author"."name"'
-AGE = '"sqltests_author"."age"'
-PAGES = '"sqltests_book"."pages"'
+FROM_AUTHOR = f'SELECT {AUTHOR_COLS} FROM "shared_author"'
+FROM_BOOK = f'SELECT {BOOK_COLS} FROM "shared_book"'
+NAME = '"shared_author"."name"'
+AGE = '"shared_author"."age"'
+PAGES = '"shared_book"."pages"'
 
 
 # -- Q ---------------------------------------------------------------------------------
@@ -146,7 +159,7 @@ def test_filter_refuses_connector_keywords():
 def test_f_compares_two_columns_without_parameters():
     assert_sql(
         Book.objects.filter(pages__gt=F("rating")),
-        f'{FROM_BOOK} WHERE {PAGES} > "sqltests_book"."rating"',
+        f'{FROM_BOOK} WHERE {PAGES} > "shared_book"."rating"',
     )
 
 
@@ -161,7 +174,7 @@ def test_f_plus_a_number_binds_the_number():
 def test_f_arithmetic_nests_with_parentheses():
     assert_sql(
         Book.objects.filter(pages__gt=F("pages") * 2 - F("rating") / 3),
-        f'{FROM_BOOK} WHERE {PAGES} > (({PAGES} * %s) - ("sqltests_book"."rating" / %s))',
+        f'{FROM_BOOK} WHERE {PAGES} > (({PAGES} * %s) - ("shared_book"."rating" / %s))',
         [2, 3],
     )
 
@@ -190,8 +203,8 @@ def test_reversed_operands_and_negation():
 def test_f_across_a_relation_joins():
     assert_sql(
         Book.objects.filter(title=F("author__name")),
-        f'{FROM_BOOK} INNER JOIN "sqltests_author" ON ("sqltests_book"."author_id" = "sqltests_author"."id") '
-        f'WHERE "sqltests_book"."title" = {NAME}',
+        f'{FROM_BOOK} INNER JOIN "shared_author" ON ("shared_book"."author_id" = "shared_author"."id") '
+        f'WHERE "shared_book"."title" = {NAME}',
     )
 
 
@@ -203,7 +216,7 @@ def test_f_to_an_unknown_field_lists_the_choices():
 def test_f_in_range():
     assert_sql(
         Book.objects.filter(pages__range=(F("rating"), 100)),
-        f'{FROM_BOOK} WHERE {PAGES} BETWEEN "sqltests_book"."rating" AND %s',
+        f'{FROM_BOOK} WHERE {PAGES} BETWEEN "shared_book"."rating" AND %s',
         [100],
     )
 
@@ -226,23 +239,27 @@ def test_f_in_range():
     ],
 )
 def test_value_is_always_a_bound_parameter(value, param):
+    # psycopg adapts Decimal, date, datetime and timedelta itself: PostgreSQL
+    # gets the value as it is, SQLite its text or number.
+    pg_param = value if isinstance(value, decimal.Decimal | datetime.date | datetime.timedelta) else param
     assert_sql(
         Book.objects.annotate(x=Value(value)).values("x"),
-        'SELECT %s AS "x" FROM "sqltests_book"',
+        'SELECT %s AS "x" FROM "shared_book"',
         [param],
+        postgresql=('SELECT %s AS "x" FROM "shared_book"', [pg_param]),
     )
 
 
 def test_value_none_is_null():
     assert_sql(
-        Book.objects.annotate(x=Value(None)).values("x"), 'SELECT NULL AS "x" FROM "sqltests_book"'
+        Book.objects.annotate(x=Value(None)).values("x"), 'SELECT NULL AS "x" FROM "shared_book"'
     )
 
 
 def test_value_in_arithmetic():
     assert_sql(
         Book.objects.annotate(x=F("pages") + Value(2)).values("x"),
-        f'SELECT ({PAGES} + %s) AS "x" FROM "sqltests_book"',
+        f'SELECT ({PAGES} + %s) AS "x" FROM "shared_book"',
         [2],
     )
 
@@ -265,14 +282,14 @@ def test_lower_upper_length():
         Author.objects.annotate(lo=Lower("name"), up=Upper("name"), n=Length("name")).values(
             "lo", "up", "n"
         ),
-        f'SELECT LOWER({NAME}) AS "lo", UPPER({NAME}) AS "up", LENGTH({NAME}) AS "n" FROM "sqltests_author"',
+        f'SELECT LOWER({NAME}) AS "lo", UPPER({NAME}) AS "up", LENGTH({NAME}) AS "n" FROM "shared_author"',
     )
 
 
 def test_function_in_a_filter():
     assert_sql(
         Author.objects.annotate(lo=Lower("name")).filter(lo="x").values("name"),
-        f'SELECT {NAME} AS "name" FROM "sqltests_author" WHERE LOWER({NAME}) = %s',
+        f'SELECT {NAME} AS "name" FROM "shared_author" WHERE LOWER({NAME}) = %s',
         ["x"],
     )
 
@@ -280,7 +297,7 @@ def test_function_in_a_filter():
 def test_length_then_comparison():
     assert_sql(
         Author.objects.annotate(n=Length("name")).filter(n__gt=3).values("name"),
-        f'SELECT {NAME} AS "name" FROM "sqltests_author" WHERE LENGTH({NAME}) > %s',
+        f'SELECT {NAME} AS "name" FROM "shared_author" WHERE LENGTH({NAME}) > %s',
         [3],
     )
 
@@ -288,7 +305,7 @@ def test_length_then_comparison():
 def test_coalesce():
     assert_sql(
         Book.objects.annotate(r=Coalesce("rating", "pages", Value(0))).values("r"),
-        f'SELECT COALESCE("sqltests_book"."rating", {PAGES}, %s) AS "r" FROM "sqltests_book"',
+        f'SELECT COALESCE("shared_book"."rating", {PAGES}, %s) AS "r" FROM "shared_book"',
         [0],
     )
 
@@ -301,8 +318,8 @@ def test_coalesce_needs_two_expressions():
 def test_function_over_a_related_column():
     assert_sql(
         Book.objects.annotate(a=Upper("author__name")).values("a"),
-        f'SELECT UPPER({NAME}) AS "a" FROM "sqltests_book" '
-        'INNER JOIN "sqltests_author" ON ("sqltests_book"."author_id" = "sqltests_author"."id")',
+        f'SELECT UPPER({NAME}) AS "a" FROM "shared_book" '
+        'INNER JOIN "shared_author" ON ("shared_book"."author_id" = "shared_author"."id")',
     )
 
 
@@ -319,7 +336,7 @@ def test_case_with_several_whens_and_a_default():
             )
         ).values("size"),
         f'SELECT CASE WHEN {PAGES} > %s THEN %s WHEN {PAGES} > %s THEN %s ELSE %s END AS "size" '
-        'FROM "sqltests_book"',
+        'FROM "shared_book"',
         [300, "long", 100, "medium", "short"],
     )
 
@@ -327,7 +344,7 @@ def test_case_with_several_whens_and_a_default():
 def test_case_without_default_is_else_null():
     assert_sql(
         Book.objects.annotate(size=Case(When(pages__gt=300, then=Value("long")))).values("size"),
-        f'SELECT CASE WHEN {PAGES} > %s THEN %s ELSE NULL END AS "size" FROM "sqltests_book"',
+        f'SELECT CASE WHEN {PAGES} > %s THEN %s ELSE NULL END AS "size" FROM "shared_book"',
         [300, "long"],
     )
 
@@ -337,8 +354,8 @@ def test_when_with_a_q_and_a_column_result():
         Book.objects.annotate(
             x=Case(When(Q(pages__gt=300) | Q(rating__gte=4), then=F("pages")), default=0)
         ).values("x"),
-        f'SELECT CASE WHEN ({PAGES} > %s OR "sqltests_book"."rating" >= %s) THEN {PAGES} ELSE %s END AS "x" '
-        'FROM "sqltests_book"',
+        f'SELECT CASE WHEN ({PAGES} > %s OR "shared_book"."rating" >= %s) THEN {PAGES} ELSE %s END AS "x" '
+        'FROM "shared_book"',
         [300, 4.0, 0],
     )
 
@@ -346,7 +363,7 @@ def test_when_with_a_q_and_a_column_result():
 def test_when_that_can_never_match_is_dropped():
     assert_sql(
         Book.objects.annotate(x=Case(When(pk__in=[], then=Value(1)), default=Value(2))).values("x"),
-        'SELECT %s AS "x" FROM "sqltests_book"',
+        'SELECT %s AS "x" FROM "shared_book"',
         [2],
     )
 
@@ -356,7 +373,7 @@ def test_when_that_always_matches_short_circuits():
         Book.objects.annotate(
             x=Case(When(pages__lt=2**70, then=Value(1)), default=Value(2))
         ).values("x"),
-        'SELECT %s AS "x" FROM "sqltests_book"',
+        'SELECT %s AS "x" FROM "shared_book"',
         [1],
     )
 
@@ -366,8 +383,8 @@ def test_case_in_a_filter():
         Book.objects.filter(pages=Case(When(rating__gt=1, then=Value(5)), default=Value(0))).values(
             "title"
         ),
-        f'SELECT "sqltests_book"."title" AS "title" FROM "sqltests_book" '
-        f'WHERE {PAGES} = CASE WHEN "sqltests_book"."rating" > %s THEN %s ELSE %s END',
+        f'SELECT "shared_book"."title" AS "title" FROM "shared_book" '
+        f'WHERE {PAGES} = CASE WHEN "shared_book"."rating" > %s THEN %s ELSE %s END',
         [1.0, 5, 0],
     )
 
@@ -383,8 +400,8 @@ def test_when_needs_a_condition():
 def test_exists_with_outer_ref_renames_inner_aliases():
     assert_sql(
         Author.objects.filter(Exists(Book.objects.filter(author=OuterRef("pk"), pages__gt=100))),
-        f'{FROM_AUTHOR} WHERE EXISTS (SELECT %s AS "a" FROM "sqltests_book" "U1_0" '
-        'WHERE ("U1_0"."author_id" = "sqltests_author"."id" AND "U1_0"."pages" > %s) LIMIT 1)',
+        f'{FROM_AUTHOR} WHERE EXISTS (SELECT %s AS "a" FROM "shared_book" "U1_0" '
+        'WHERE ("U1_0"."author_id" = "shared_author"."id" AND "U1_0"."pages" > %s) LIMIT 1)',
         [1, 100],
     )
 
@@ -392,8 +409,8 @@ def test_exists_with_outer_ref_renames_inner_aliases():
 def test_negated_exists():
     assert_sql(
         Author.objects.filter(~Exists(Book.objects.filter(author=OuterRef("pk")))),
-        f'{FROM_AUTHOR} WHERE NOT EXISTS (SELECT %s AS "a" FROM "sqltests_book" "U1_0" '
-        'WHERE "U1_0"."author_id" = "sqltests_author"."id" LIMIT 1)',
+        f'{FROM_AUTHOR} WHERE NOT EXISTS (SELECT %s AS "a" FROM "shared_book" "U1_0" '
+        'WHERE "U1_0"."author_id" = "shared_author"."id" LIMIT 1)',
         [1],
     )
 
@@ -401,8 +418,8 @@ def test_negated_exists():
 def test_exists_drops_the_inner_default_ordering():
     assert_sql(
         Author.objects.filter(Exists(Publisher.objects.filter(city=OuterRef("hometown")))),
-        f'{FROM_AUTHOR} WHERE EXISTS (SELECT %s AS "a" FROM "sqltests_publisher" "U1_0" '
-        'WHERE "U1_0"."city_id" = "sqltests_author"."hometown_id" LIMIT 1)',
+        f'{FROM_AUTHOR} WHERE EXISTS (SELECT %s AS "a" FROM "shared_publisher" "U1_0" '
+        'WHERE "U1_0"."city_id" = "shared_author"."hometown_id" LIMIT 1)',
         [1],
     )
 
@@ -412,8 +429,8 @@ def test_exists_as_an_annotation():
         Author.objects.annotate(has=Exists(Book.objects.filter(author=OuterRef("pk")))).values(
             "has"
         ),
-        'SELECT EXISTS (SELECT %s AS "a" FROM "sqltests_book" "U1_0" '
-        'WHERE "U1_0"."author_id" = "sqltests_author"."id" LIMIT 1) AS "has" FROM "sqltests_author"',
+        'SELECT EXISTS (SELECT %s AS "a" FROM "shared_book" "U1_0" '
+        'WHERE "U1_0"."author_id" = "shared_author"."id" LIMIT 1) AS "has" FROM "shared_author"',
         [1],
     )
 
@@ -421,26 +438,26 @@ def test_exists_as_an_annotation():
 def test_exists_inner_joins_use_inner_aliases():
     assert_sql(
         Author.objects.filter(Exists(Book.objects.filter(author=OuterRef("pk"), tags__name="x"))),
-        f'{FROM_AUTHOR} WHERE EXISTS (SELECT %s AS "a" FROM "sqltests_book" "U1_0" '
-        'LEFT OUTER JOIN "sqltests_book_tags" "U1_1" ON ("U1_0"."id" = "U1_1"."book_id") '
-        'LEFT OUTER JOIN "sqltests_tag" "U1_2" ON ("U1_1"."tag_id" = "U1_2"."id") '
-        'WHERE ("U1_0"."author_id" = "sqltests_author"."id" AND "U1_2"."name" = %s) LIMIT 1)',
+        f'{FROM_AUTHOR} WHERE EXISTS (SELECT %s AS "a" FROM "shared_book" "U1_0" '
+        'LEFT OUTER JOIN "shared_book_tags" "U1_1" ON ("U1_0"."id" = "U1_1"."book_id") '
+        'LEFT OUTER JOIN "shared_tag" "U1_2" ON ("U1_1"."tag_id" = "U1_2"."id") '
+        'WHERE ("U1_0"."author_id" = "shared_author"."id" AND "U1_2"."name" = %s) LIMIT 1)',
         [1, "x"],
     )
 
 
 def test_same_table_inside_and_outside_never_collides():
-    # The inner author join is "U1_1"; the outer author stays "sqltests_author".
+    # The inner author join is "U1_1"; the outer author stays "shared_author".
     assert_sql(
         Author.objects.filter(
             Exists(
                 Book.objects.filter(author=OuterRef("pk"), editor__hometown=OuterRef("hometown"))
             )
         ),
-        f'{FROM_AUTHOR} WHERE EXISTS (SELECT %s AS "a" FROM "sqltests_book" "U1_0" '
-        'LEFT OUTER JOIN "sqltests_author" "U1_1" ON ("U1_0"."editor_id" = "U1_1"."id") '
-        'WHERE ("U1_0"."author_id" = "sqltests_author"."id" '
-        'AND "U1_1"."hometown_id" = "sqltests_author"."hometown_id") LIMIT 1)',
+        f'{FROM_AUTHOR} WHERE EXISTS (SELECT %s AS "a" FROM "shared_book" "U1_0" '
+        'LEFT OUTER JOIN "shared_author" "U1_1" ON ("U1_0"."editor_id" = "U1_1"."id") '
+        'WHERE ("U1_0"."author_id" = "shared_author"."id" '
+        'AND "U1_1"."hometown_id" = "shared_author"."hometown_id") LIMIT 1)',
         [1],
     )
 
@@ -450,11 +467,11 @@ def test_nested_exists_uses_depth_numbered_aliases():
     middle = Book.objects.filter(author=OuterRef("pk")).filter(Exists(inner))
     assert_sql(
         Author.objects.filter(Exists(middle)),
-        f'{FROM_AUTHOR} WHERE EXISTS (SELECT %s AS "a" FROM "sqltests_book" "U1_0" '
-        'WHERE ("U1_0"."author_id" = "sqltests_author"."id" AND EXISTS (SELECT %s AS "a" '
-        'FROM "sqltests_tag" "U2_0" '
-        'LEFT OUTER JOIN "sqltests_book_tags" "U2_1" ON ("U2_0"."id" = "U2_1"."tag_id") '
-        'LEFT OUTER JOIN "sqltests_book" "U2_2" ON ("U2_1"."book_id" = "U2_2"."id") '
+        f'{FROM_AUTHOR} WHERE EXISTS (SELECT %s AS "a" FROM "shared_book" "U1_0" '
+        'WHERE ("U1_0"."author_id" = "shared_author"."id" AND EXISTS (SELECT %s AS "a" '
+        'FROM "shared_tag" "U2_0" '
+        'LEFT OUTER JOIN "shared_book_tags" "U2_1" ON ("U2_0"."id" = "U2_1"."tag_id") '
+        'LEFT OUTER JOIN "shared_book" "U2_2" ON ("U2_1"."book_id" = "U2_2"."id") '
         'WHERE ("U2_2"."id" = "U1_0"."id" AND "U2_0"."name" = %s) LIMIT 1)) LIMIT 1)',
         [1, 1, "t"],
     )
@@ -465,9 +482,9 @@ def test_exists_with_outer_joins_on_the_outside():
         Author.objects.filter(books__pages=1).filter(
             Exists(Book.objects.filter(author=OuterRef("pk")))
         ),
-        f'{FROM_AUTHOR} LEFT OUTER JOIN "sqltests_book" ON ("sqltests_author"."id" = "sqltests_book"."author_id") '
-        'WHERE ("sqltests_book"."pages" = %s AND EXISTS (SELECT %s AS "a" FROM "sqltests_book" "U1_0" '
-        'WHERE "U1_0"."author_id" = "sqltests_author"."id" LIMIT 1))',
+        f'{FROM_AUTHOR} LEFT OUTER JOIN "shared_book" ON ("shared_author"."id" = "shared_book"."author_id") '
+        'WHERE ("shared_book"."pages" = %s AND EXISTS (SELECT %s AS "a" FROM "shared_book" "U1_0" '
+        'WHERE "U1_0"."author_id" = "shared_author"."id" LIMIT 1))',
         [1, 1],
     )
 
@@ -477,8 +494,8 @@ def test_exists_in_an_or():
         Author.objects.filter(
             Q(Exists(Book.objects.filter(author=OuterRef("pk")))) | Q(name="x")
         ).values("name"),
-        f'SELECT {NAME} AS "name" FROM "sqltests_author" WHERE (EXISTS (SELECT %s AS "a" '
-        'FROM "sqltests_book" "U1_0" WHERE "U1_0"."author_id" = "sqltests_author"."id" LIMIT 1) '
+        f'SELECT {NAME} AS "name" FROM "shared_author" WHERE (EXISTS (SELECT %s AS "a" '
+        'FROM "shared_book" "U1_0" WHERE "U1_0"."author_id" = "shared_author"."id" LIMIT 1) '
         f"OR {NAME} = %s)",
         [1, "x"],
     )
@@ -492,9 +509,9 @@ def test_exists_in_a_when():
                 default=Value(0),
             )
         ).values("x"),
-        'SELECT CASE WHEN EXISTS (SELECT %s AS "a" FROM "sqltests_book" "U1_0" '
-        'WHERE "U1_0"."author_id" = "sqltests_author"."id" LIMIT 1) THEN %s ELSE %s END AS "x" '
-        'FROM "sqltests_author"',
+        'SELECT CASE WHEN EXISTS (SELECT %s AS "a" FROM "shared_book" "U1_0" '
+        'WHERE "U1_0"."author_id" = "shared_author"."id" LIMIT 1) THEN %s ELSE %s END AS "x" '
+        'FROM "shared_author"',
         [1, 1, 0],
     )
 
@@ -515,9 +532,9 @@ def test_subquery_annotation_keeps_its_ordering_and_limit():
     latest = Book.objects.filter(author=OuterRef("pk")).order_by("-published").values("title")[:1]
     assert_sql(
         Author.objects.annotate(latest=Subquery(latest)).values("name", "latest"),
-        f'SELECT {NAME} AS "name", (SELECT "U1_0"."title" AS "title" FROM "sqltests_book" "U1_0" '
-        'WHERE "U1_0"."author_id" = "sqltests_author"."id" ORDER BY "U1_0"."published" DESC LIMIT 1) '
-        'AS "latest" FROM "sqltests_author"',
+        f'SELECT {NAME} AS "name", (SELECT "U1_0"."title" AS "title" FROM "shared_book" "U1_0" '
+        'WHERE "U1_0"."author_id" = "shared_author"."id" ORDER BY "U1_0"."published" DESC LIMIT 1) '
+        'AS "latest" FROM "shared_author"',
     )
 
 
@@ -525,9 +542,9 @@ def test_subquery_in_a_filter():
     best = Book.objects.filter(author=OuterRef("author")).order_by("-pages").values("pages")[:1]
     assert_sql(
         Book.objects.filter(pages=Subquery(best)).values("title"),
-        f'SELECT "sqltests_book"."title" AS "title" FROM "sqltests_book" WHERE {PAGES} = '
-        '(SELECT "U1_0"."pages" AS "pages" FROM "sqltests_book" "U1_0" '
-        'WHERE "U1_0"."author_id" = "sqltests_book"."author_id" ORDER BY "U1_0"."pages" DESC LIMIT 1)',
+        f'SELECT "shared_book"."title" AS "title" FROM "shared_book" WHERE {PAGES} = '
+        '(SELECT "U1_0"."pages" AS "pages" FROM "shared_book" "U1_0" '
+        'WHERE "U1_0"."author_id" = "shared_book"."author_id" ORDER BY "U1_0"."pages" DESC LIMIT 1)',
     )
 
 
@@ -535,12 +552,35 @@ def test_outer_ref_across_a_relation_joins_the_outer_query():
     inner = Author.objects.filter(name=OuterRef("editor__name")).values("id")[:1]
     assert_sql(
         Book.objects.annotate(x=Subquery(inner)).values("x"),
-        'SELECT (SELECT "U1_0"."id" AS "id" FROM "sqltests_author" "U1_0" '
-        f'WHERE "U1_0"."name" = {NAME} LIMIT 1) AS "x" FROM "sqltests_book" '
-        'LEFT OUTER JOIN "sqltests_author" ON ("sqltests_book"."editor_id" = "sqltests_author"."id")',
+        'SELECT (SELECT "U1_0"."id" AS "id" FROM "shared_author" "U1_0" '
+        f'WHERE "U1_0"."name" = {NAME} LIMIT 1) AS "x" FROM "shared_book" '
+        'LEFT OUTER JOIN "shared_author" ON ("shared_book"."editor_id" = "shared_author"."id")',
     )
 
 
 def test_outer_ref_outside_a_subquery_is_refused():
     with pytest.raises(ValueError, match="outer query"):
         Book.objects.filter(author=OuterRef("pk")).query.sql_with_params()
+
+
+# -- once broken: An empty subquery in the SELECT list empties the whole query ---------------------------
+# EmptyResultSet from Exists/Subquery compiled as a column propagates out of as_sql(), so the
+# outer query "matches nothing" and returns no rows at all.
+
+
+def test_exists_of_nothing_as_an_annotation_is_false():
+    assert_sql(
+        Author.objects.annotate(has=Exists(Book.objects.none())).values("name", "has"),
+        'SELECT "shared_author"."name" AS "name", (1 = 0) AS "has" FROM "shared_author"',
+        [],
+    )
+
+
+def test_subquery_of_nothing_as_an_annotation_is_null():
+    assert_sql(
+        Author.objects.annotate(
+            c=orm.Coalesce(Subquery(Book.objects.none().values("pages")[:1]), Value(0))
+        ).values("name", "c"),
+        'SELECT "shared_author"."name" AS "name", COALESCE(NULL, %s) AS "c" FROM "shared_author"',
+        [0],
+    )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -12,18 +11,6 @@ from orm import Lower, Value
 from orm.query.query import Query
 from orm.sql.dml import insert_expressions_sql
 from tests.sql.models import Tag
-
-
-@pytest.fixture(scope="module")
-def pg() -> Iterator[Any]:
-    """A PostgreSQL connection wrapper used only to compile (it never connects)."""
-    from orm.conf import parse_url
-    from orm.db.connections import ConnectionHandler
-
-    backend = ConnectionHandler.load_backend("postgresql")
-    wrapper = backend.DatabaseWrapper(parse_url("postgresql://u@127.0.0.1:5432/db"), "pg")
-    yield wrapper
-    assert wrapper.connection is None
 
 
 def _compiled(connection: Any) -> tuple[str, list[Any]]:
@@ -37,18 +24,18 @@ def test_insert_with_an_expression_value_returns_pk_and_computed_column(dialect:
     connection = orm.connections["default"] if dialect == "sqlite" else pg
     value_sql, value_params = _compiled(connection)
     assert (value_sql, value_params) == ("LOWER(%s)", ["ABC"])
-    sql, params = insert_expressions_sql(connection, "sqltests_tag", ["name"], [value_sql], value_params,
+    sql, params = insert_expressions_sql(connection, "shared_tag", ["name"], [value_sql], value_params,
                                          ["id", "name"])
-    assert sql == 'INSERT INTO "sqltests_tag" ("name") VALUES (LOWER(%s)) RETURNING "id", "name"'
+    assert sql == 'INSERT INTO "shared_tag" ("name") VALUES (LOWER(%s)) RETURNING "id", "name"'
     assert params == ["ABC"]
 
 
 @pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
 def test_insert_with_an_expression_ignoring_conflicts(dialect: str, pg: Any) -> None:
     connection = orm.connections["default"] if dialect == "sqlite" else pg
-    sql, params = insert_expressions_sql(connection, "sqltests_tag", ["id", "name"], ["%s", "LOWER(%s)"],
+    sql, params = insert_expressions_sql(connection, "shared_tag", ["id", "name"], ["%s", "LOWER(%s)"],
                                          [5, "X"], [], ignore_conflicts=True)
-    assert sql == 'INSERT INTO "sqltests_tag" ("id", "name") VALUES (%s, LOWER(%s)) ON CONFLICT DO NOTHING'
+    assert sql == 'INSERT INTO "shared_tag" ("id", "name") VALUES (%s, LOWER(%s)) ON CONFLICT DO NOTHING'
     assert params == [5, "X"]
 
 
@@ -56,5 +43,5 @@ def test_create_with_an_expression_runs_one_insert_with_it(captured_sql: Any) ->
     # The capturing cursor returns no row; what matters is the statement sent.
     Tag.objects.create(name=Lower(Value("ABC")))
     assert captured_sql == [
-        ('INSERT INTO "sqltests_tag" ("name") VALUES (LOWER(%s)) RETURNING "id", "name"', ["ABC"]),
+        ('INSERT INTO "shared_tag" ("name") VALUES (LOWER(%s)) RETURNING "id", "name"', ["ABC"]),
     ]

@@ -9,13 +9,20 @@ import json
 import pytest
 
 import orm
+from orm import F
 from orm.exceptions import EmptyResultSet
-from tests.sql.helpers import AUTHOR_COLS, BOOK_COLS, NUMBER_COLS, TAG_COLS, assert_sql
+from tests.sql.helpers import (
+    AUTHOR_COLS,
+    BOOK_COLS,
+    NUMBER_COLS,
+    TAG_COLS,
+    assert_sql,
+)
 from tests.sql.models import Author, Book, Number, Tag
 
 ESCAPE = "ESCAPE '\\'"  # the SQL text  ESCAPE '\'  (SQLite strings have no backslash escapes)
-FROM_BOOK = f'SELECT {BOOK_COLS} FROM "sqltests_book"'
-FROM_TAG = f'SELECT {TAG_COLS} FROM "sqltests_tag"'
+FROM_BOOK = f'SELECT {BOOK_COLS} FROM "shared_book"'
+FROM_TAG = f'SELECT {TAG_COLS} FROM "shared_tag"'
 FROM_NUMBER = f'SELECT {NUMBER_COLS} FROM "sqltests_number"'
 UTC = datetime.UTC
 
@@ -26,29 +33,29 @@ UTC = datetime.UTC
 def test_exact_binds_the_value():
     assert_sql(
         Tag.objects.filter(name__exact="x"),
-        f'{FROM_TAG} WHERE "sqltests_tag"."name" = %s',
+        f'{FROM_TAG} WHERE "shared_tag"."name" = %s',
         ["x"],
     )
 
 
 def test_implicit_exact_is_the_same_as_exact():
-    assert_sql(Tag.objects.filter(name="x"), f'{FROM_TAG} WHERE "sqltests_tag"."name" = %s', ["x"])
+    assert_sql(Tag.objects.filter(name="x"), f'{FROM_TAG} WHERE "shared_tag"."name" = %s', ["x"])
 
 
 def test_exact_none_is_is_null_without_a_parameter():
     assert_sql(
-        Book.objects.filter(rating=None), f'{FROM_BOOK} WHERE "sqltests_book"."rating" IS NULL'
+        Book.objects.filter(rating=None), f'{FROM_BOOK} WHERE "shared_book"."rating" IS NULL'
     )
 
 
 def test_exact_none_on_pk_is_is_null():
-    assert_sql(Tag.objects.filter(pk=None), f'{FROM_TAG} WHERE "sqltests_tag"."id" IS NULL')
+    assert_sql(Tag.objects.filter(pk=None), f'{FROM_TAG} WHERE "shared_tag"."id" IS NULL')
 
 
 def test_iexact_compares_upper_on_both_sides():
     assert_sql(
         Tag.objects.filter(name__iexact="MiXed"),
-        f'{FROM_TAG} WHERE UPPER("sqltests_tag"."name") = UPPER(%s)',
+        f'{FROM_TAG} WHERE UPPER("shared_tag"."name") = UPPER(%s)',
         ["MiXed"],
     )
 
@@ -56,28 +63,29 @@ def test_iexact_compares_upper_on_both_sides():
 def test_iexact_is_an_equality_so_wildcards_stay_unescaped():
     assert_sql(
         Tag.objects.filter(name__iexact="100%_\\"),
-        f'{FROM_TAG} WHERE UPPER("sqltests_tag"."name") = UPPER(%s)',
+        f'{FROM_TAG} WHERE UPPER("shared_tag"."name") = UPPER(%s)',
         ["100%_\\"],
     )
 
 
 def test_iexact_none_is_is_null():
     assert_sql(
-        Tag.objects.filter(name__iexact=None), f'{FROM_TAG} WHERE "sqltests_tag"."name" IS NULL'
+        Tag.objects.filter(name__iexact=None), f'{FROM_TAG} WHERE "shared_tag"."name" IS NULL'
     )
 
 
 def test_exact_prepares_the_value_with_the_field():
     assert_sql(
-        Book.objects.filter(pages="12"), f'{FROM_BOOK} WHERE "sqltests_book"."pages" = %s', [12]
+        Book.objects.filter(pages="12"), f'{FROM_BOOK} WHERE "shared_book"."pages" = %s', [12]
     )
 
 
 def test_decimal_is_bound_as_its_exact_text():
     assert_sql(
         Book.objects.filter(price__gte=decimal.Decimal("9.99")),
-        f'{FROM_BOOK} WHERE "sqltests_book"."price" >= %s',
+        f'{FROM_BOOK} WHERE "shared_book"."price" >= %s',
         ["9.99"],
+        postgresql=(f'{FROM_BOOK} WHERE "shared_book"."price" >= %s', [decimal.Decimal('9.99')]),
     )
 
 
@@ -85,8 +93,9 @@ def test_aware_datetime_is_bound_as_fixed_width_utc_text():
     plus_two = datetime.timezone(datetime.timedelta(hours=2))
     assert_sql(
         Book.objects.filter(created__gt=datetime.datetime(2020, 1, 2, 3, 4, 5, tzinfo=plus_two)),
-        f'{FROM_BOOK} WHERE "sqltests_book"."created" > %s',
+        f'{FROM_BOOK} WHERE "shared_book"."created" > %s',
         ["2020-01-02 01:04:05.000000"],
+        postgresql=(f'{FROM_BOOK} WHERE "shared_book"."created" > %s', [datetime.datetime(2020, 1, 2, 3, 4, 5, tzinfo=datetime.timezone(datetime.timedelta(seconds=7200)))]),
     )
 
 
@@ -109,7 +118,7 @@ def test_value_of_the_wrong_type_is_refused():
 def test_comparison_lookups(lookup, operator):
     assert_sql(
         Book.objects.filter(**{f"pages__{lookup}": 10}),
-        f'{FROM_BOOK} WHERE "sqltests_book"."pages" {operator} %s',
+        f'{FROM_BOOK} WHERE "shared_book"."pages" {operator} %s',
         [10],
     )
 
@@ -117,7 +126,7 @@ def test_comparison_lookups(lookup, operator):
 def test_range_is_between_with_two_parameters():
     assert_sql(
         Book.objects.filter(pages__range=(1, 5)),
-        f'{FROM_BOOK} WHERE "sqltests_book"."pages" BETWEEN %s AND %s',
+        f'{FROM_BOOK} WHERE "shared_book"."pages" BETWEEN %s AND %s',
         [1, 5],
     )
 
@@ -125,8 +134,9 @@ def test_range_is_between_with_two_parameters():
 def test_range_prepares_both_ends():
     assert_sql(
         Book.objects.filter(published__range=(datetime.date(2020, 1, 1), "2020-12-31")),
-        f'{FROM_BOOK} WHERE "sqltests_book"."published" BETWEEN %s AND %s',
+        f'{FROM_BOOK} WHERE "shared_book"."published" BETWEEN %s AND %s',
         ["2020-01-01", "2020-12-31"],
+        postgresql=(f'{FROM_BOOK} WHERE "shared_book"."published" BETWEEN %s AND %s', [datetime.date(2020, 1, 1), datetime.date(2020, 12, 31)]),
     )
 
 
@@ -138,14 +148,14 @@ def test_range_needs_a_pair():
 def test_isnull_true():
     assert_sql(
         Book.objects.filter(rating__isnull=True),
-        f'{FROM_BOOK} WHERE "sqltests_book"."rating" IS NULL',
+        f'{FROM_BOOK} WHERE "shared_book"."rating" IS NULL',
     )
 
 
 def test_isnull_false():
     assert_sql(
         Book.objects.filter(rating__isnull=False),
-        f'{FROM_BOOK} WHERE "sqltests_book"."rating" IS NOT NULL',
+        f'{FROM_BOOK} WHERE "shared_book"."rating" IS NOT NULL',
     )
 
 
@@ -165,12 +175,12 @@ def test_none_is_refused_for_lookups_other_than_exact():
 @pytest.mark.parametrize(
     ("lookup", "lhs", "pattern"),
     [
-        ("contains", '"sqltests_tag"."name" LIKE %s', "%x%"),
-        ("icontains", 'UPPER("sqltests_tag"."name") LIKE UPPER(%s)', "%x%"),
-        ("startswith", '"sqltests_tag"."name" LIKE %s', "x%"),
-        ("istartswith", 'UPPER("sqltests_tag"."name") LIKE UPPER(%s)', "x%"),
-        ("endswith", '"sqltests_tag"."name" LIKE %s', "%x"),
-        ("iendswith", 'UPPER("sqltests_tag"."name") LIKE UPPER(%s)', "%x"),
+        ("contains", '"shared_tag"."name" LIKE %s', "%x%"),
+        ("icontains", 'UPPER("shared_tag"."name") LIKE UPPER(%s)', "%x%"),
+        ("startswith", '"shared_tag"."name" LIKE %s', "x%"),
+        ("istartswith", 'UPPER("shared_tag"."name") LIKE UPPER(%s)', "x%"),
+        ("endswith", '"shared_tag"."name" LIKE %s', "%x"),
+        ("iendswith", 'UPPER("shared_tag"."name") LIKE UPPER(%s)', "%x"),
     ],
 )
 def test_pattern_lookups(lookup, lhs, pattern):
@@ -208,17 +218,18 @@ def test_like_value_never_appears_in_the_sql_text():
 def test_contains_on_an_integer_column_binds_the_text():
     assert_sql(
         Book.objects.filter(pages__contains=12),
-        f'{FROM_BOOK} WHERE "sqltests_book"."pages" LIKE %s {ESCAPE}',
+        f'{FROM_BOOK} WHERE "shared_book"."pages" LIKE %s {ESCAPE}',
         ["%12%"],
+        postgresql=(f'{FROM_BOOK} WHERE ("shared_book"."pages")::text LIKE %s ESCAPE \'\\\'', ['%12%']),
     )
 
 
 def test_contains_with_a_column_escapes_the_columns_wildcards_in_sql():
     assert_sql(
         Book.objects.filter(title__contains=orm.F("author__name")).values("title"),
-        'SELECT "sqltests_book"."title" AS "title" FROM "sqltests_book" '
-        'INNER JOIN "sqltests_author" ON ("sqltests_book"."author_id" = "sqltests_author"."id") '
-        'WHERE "sqltests_book"."title" LIKE (%s || REPLACE(REPLACE(REPLACE("sqltests_author"."name", '
+        'SELECT "shared_book"."title" AS "title" FROM "shared_book" '
+        'INNER JOIN "shared_author" ON ("shared_book"."author_id" = "shared_author"."id") '
+        'WHERE "shared_book"."title" LIKE (%s || REPLACE(REPLACE(REPLACE("shared_author"."name", '
         "'\\', '\\\\'), '%%', '\\%%'), '_', '\\_') || %s) " + ESCAPE,
         ["%", "%"],
     )
@@ -227,10 +238,10 @@ def test_contains_with_a_column_escapes_the_columns_wildcards_in_sql():
 def test_istartswith_with_a_column_uppercases_the_built_pattern():
     assert_sql(
         Book.objects.filter(title__istartswith=orm.F("author__name")).values("title"),
-        'SELECT "sqltests_book"."title" AS "title" FROM "sqltests_book" '
-        'INNER JOIN "sqltests_author" ON ("sqltests_book"."author_id" = "sqltests_author"."id") '
-        'WHERE UPPER("sqltests_book"."title") LIKE UPPER((%s || REPLACE(REPLACE(REPLACE('
-        "\"sqltests_author\".\"name\", '\\', '\\\\'), '%%', '\\%%'), '_', '\\_') || %s)) " + ESCAPE,
+        'SELECT "shared_book"."title" AS "title" FROM "shared_book" '
+        'INNER JOIN "shared_author" ON ("shared_book"."author_id" = "shared_author"."id") '
+        'WHERE UPPER("shared_book"."title") LIKE UPPER((%s || REPLACE(REPLACE(REPLACE('
+        "\"shared_author\".\"name\", '\\', '\\\\'), '%%', '\\%%'), '_', '\\_') || %s)) " + ESCAPE,
         ["", "%"],
     )
 
@@ -241,8 +252,9 @@ def test_istartswith_with_a_column_uppercases_the_built_pattern():
 def test_regex_uses_the_regexp_operator():
     assert_sql(
         Tag.objects.filter(name__regex="^a.*z$"),
-        f'{FROM_TAG} WHERE "sqltests_tag"."name" REGEXP %s',
+        f'{FROM_TAG} WHERE "shared_tag"."name" REGEXP %s',
         ["^a.*z$"],
+        postgresql=(f'{FROM_TAG} WHERE ("shared_tag"."name")::text ~ %s', ['^a.*z$']),
     )
 
 
@@ -250,8 +262,9 @@ def test_iregex_prefixes_the_case_insensitive_flag_in_sql():
     # || binds tighter than REGEXP: the pattern is '(?i)' || value.
     assert_sql(
         Tag.objects.filter(name__iregex="^a"),
-        f'{FROM_TAG} WHERE "sqltests_tag"."name" REGEXP \'(?i)\' || %s',
+        f'{FROM_TAG} WHERE "shared_tag"."name" REGEXP \'(?i)\' || %s',
         ["^a"],
+        postgresql=(f'{FROM_TAG} WHERE ("shared_tag"."name")::text ~* %s', ['^a']),
     )
 
 
@@ -266,7 +279,7 @@ def test_regex_needs_a_str_pattern():
 def test_in_binds_one_parameter_per_value():
     assert_sql(
         Tag.objects.filter(pk__in=[3, 1, 2]),
-        f'{FROM_TAG} WHERE "sqltests_tag"."id" IN (%s, %s, %s)',
+        f'{FROM_TAG} WHERE "shared_tag"."id" IN (%s, %s, %s)',
         [3, 1, 2],
     )
 
@@ -274,7 +287,7 @@ def test_in_binds_one_parameter_per_value():
 def test_in_drops_duplicates_and_none():
     assert_sql(
         Tag.objects.filter(pk__in=[1, 2, 2, None, 1]),
-        f'{FROM_TAG} WHERE "sqltests_tag"."id" IN (%s, %s)',
+        f'{FROM_TAG} WHERE "shared_tag"."id" IN (%s, %s)',
         [1, 2],
     )
 
@@ -282,7 +295,7 @@ def test_in_drops_duplicates_and_none():
 def test_in_accepts_any_iterable():
     assert_sql(
         Tag.objects.filter(name__in=(n for n in ["a", "b"])),
-        f'{FROM_TAG} WHERE "sqltests_tag"."name" IN (%s, %s)',
+        f'{FROM_TAG} WHERE "shared_tag"."name" IN (%s, %s)',
         ["a", "b"],
     )
 
@@ -315,8 +328,8 @@ def test_in_empty_list_runs_no_query():
 def test_in_with_a_queryset_selects_its_primary_key():
     assert_sql(
         Book.objects.filter(author__in=Author.objects.filter(name="x")),
-        f'{FROM_BOOK} WHERE "sqltests_book"."author_id" IN '
-        '(SELECT "U1_0"."id" AS "pk" FROM "sqltests_author" "U1_0" WHERE "U1_0"."name" = %s)',
+        f'{FROM_BOOK} WHERE "shared_book"."author_id" IN '
+        '(SELECT "U1_0"."id" AS "pk" FROM "shared_author" "U1_0" WHERE "U1_0"."name" = %s)',
         ["x"],
     )
 
@@ -324,8 +337,8 @@ def test_in_with_a_queryset_selects_its_primary_key():
 def test_in_with_a_values_queryset_selects_that_column():
     assert_sql(
         Author.objects.filter(pk__in=Book.objects.filter(pages=2).values("author")),
-        f'SELECT {AUTHOR_COLS} FROM "sqltests_author" WHERE "sqltests_author"."id" IN '
-        '(SELECT "U1_0"."author_id" AS "author" FROM "sqltests_book" "U1_0" WHERE "U1_0"."pages" = %s)',
+        f'SELECT {AUTHOR_COLS} FROM "shared_author" WHERE "shared_author"."id" IN '
+        '(SELECT "U1_0"."author_id" AS "author" FROM "shared_book" "U1_0" WHERE "U1_0"."pages" = %s)',
         [2],
     )
 
@@ -333,13 +346,13 @@ def test_in_with_a_values_queryset_selects_that_column():
 def test_in_subquery_drops_ordering_but_keeps_a_slice_with_its_ordering():
     assert_sql(
         Author.objects.filter(pk__in=Book.objects.order_by("pages").values("author")),
-        f'SELECT {AUTHOR_COLS} FROM "sqltests_author" WHERE "sqltests_author"."id" IN '
-        '(SELECT "U1_0"."author_id" AS "author" FROM "sqltests_book" "U1_0")',
+        f'SELECT {AUTHOR_COLS} FROM "shared_author" WHERE "shared_author"."id" IN '
+        '(SELECT "U1_0"."author_id" AS "author" FROM "shared_book" "U1_0")',
     )
     assert_sql(
         Author.objects.filter(pk__in=Book.objects.order_by("pages").values("author")[:5]),
-        f'SELECT {AUTHOR_COLS} FROM "sqltests_author" WHERE "sqltests_author"."id" IN '
-        '(SELECT "U1_0"."author_id" AS "author" FROM "sqltests_book" "U1_0" '
+        f'SELECT {AUTHOR_COLS} FROM "shared_author" WHERE "shared_author"."id" IN '
+        '(SELECT "U1_0"."author_id" AS "author" FROM "shared_book" "U1_0" '
         'ORDER BY "U1_0"."pages" ASC LIMIT 5)',
     )
 
@@ -348,8 +361,9 @@ def test_in_with_more_than_500_values_binds_one_json_array():
     values = list(range(1, 602))
     assert_sql(
         Tag.objects.filter(pk__in=values),
-        f'{FROM_TAG} WHERE "sqltests_tag"."id" IN (SELECT value FROM json_each(%s))',
+        f'{FROM_TAG} WHERE "shared_tag"."id" IN (SELECT value FROM json_each(%s))',
         [json.dumps(values)],
+        postgresql=(f'{FROM_TAG} WHERE "shared_tag"."id" IN (SELECT unnest(%s))', [values]),
     )
 
 
@@ -363,8 +377,9 @@ def test_in_with_many_prepared_values_puts_the_prepared_form_in_the_array():
     days = [datetime.date(2020, 1, 1) + datetime.timedelta(days=n) for n in range(501)]
     assert_sql(
         Book.objects.filter(published__in=days),
-        f'{FROM_BOOK} WHERE "sqltests_book"."published" IN (SELECT value FROM json_each(%s))',
+        f'{FROM_BOOK} WHERE "shared_book"."published" IN (SELECT value FROM json_each(%s))',
         [json.dumps([d.isoformat() for d in days])],
+        postgresql=(f'{FROM_BOOK} WHERE "shared_book"."published" IN (SELECT unnest(%s))', [days]),
     )
 
 
@@ -445,8 +460,9 @@ def test_impossible_branch_of_an_or_is_dropped():
 def test_date_casts_the_datetime_to_its_utc_date():
     assert_sql(
         Book.objects.filter(created__date=datetime.date(2020, 1, 2)),
-        f'{FROM_BOOK} WHERE date("sqltests_book"."created") = %s',
+        f'{FROM_BOOK} WHERE date("shared_book"."created") = %s',
         ["2020-01-02"],
+        postgresql=(f'{FROM_BOOK} WHERE ("shared_book"."created" AT TIME ZONE \'UTC\')::date = %s', [datetime.date(2020, 1, 2)]),
     )
 
 
@@ -456,63 +472,80 @@ def test_date_of_an_aware_datetime_value_uses_its_utc_date():
     )
     assert_sql(
         Book.objects.filter(created__date=value),
-        f'{FROM_BOOK} WHERE date("sqltests_book"."created") = %s',
+        f'{FROM_BOOK} WHERE date("shared_book"."created") = %s',
         ["2020-01-03"],
+        postgresql=(f'{FROM_BOOK} WHERE ("shared_book"."created" AT TIME ZONE \'UTC\')::date = %s', [datetime.date(2020, 1, 3)]),
     )
 
 
 def test_date_then_comparison():
     assert_sql(
         Book.objects.filter(created__date__gte="2020-01-02"),
-        f'{FROM_BOOK} WHERE date("sqltests_book"."created") >= %s',
+        f'{FROM_BOOK} WHERE date("shared_book"."created") >= %s',
         ["2020-01-02"],
+        postgresql=(f'{FROM_BOOK} WHERE ("shared_book"."created" AT TIME ZONE \'UTC\')::date >= %s', [datetime.date(2020, 1, 2)]),
     )
 
 
-@pytest.mark.parametrize(("part", "fmt"), [("year", "%%Y"), ("month", "%%m"), ("day", "%%d")])
+DATE_PARTS = [("year", "%%Y"), ("month", "%%m"), ("day", "%%d")]
+
+
+@pytest.mark.parametrize(("part", "fmt"), DATE_PARTS)
 def test_date_part_lookups_on_a_datetime(part, fmt):
     assert_sql(
         Book.objects.filter(**{f"created__{part}": 2}),
-        f'{FROM_BOOK} WHERE CAST(strftime(\'{fmt}\', "sqltests_book"."created") AS INTEGER) = %s',
+        f'{FROM_BOOK} WHERE CAST(strftime(\'{fmt}\', "shared_book"."created") AS INTEGER) = %s',
         [2],
+        postgresql=(
+            f'{FROM_BOOK} WHERE CAST(EXTRACT({part.upper()} FROM "shared_book"."created") AS integer) = %s',
+            [2],
+        ),
     )
 
 
-@pytest.mark.parametrize(("part", "fmt"), [("year", "%%Y"), ("month", "%%m"), ("day", "%%d")])
+@pytest.mark.parametrize(("part", "fmt"), DATE_PARTS)
 def test_date_part_lookups_on_a_date(part, fmt):
     assert_sql(
         Book.objects.filter(**{f"published__{part}": 3}),
-        f'{FROM_BOOK} WHERE CAST(strftime(\'{fmt}\', "sqltests_book"."published") AS INTEGER) = %s',
+        f'{FROM_BOOK} WHERE CAST(strftime(\'{fmt}\', "shared_book"."published") AS INTEGER) = %s',
         [3],
+        postgresql=(
+            f'{FROM_BOOK} WHERE CAST(EXTRACT({part.upper()} FROM "shared_book"."published") AS integer) = %s',
+            [3],
+        ),
     )
 
 
 def test_year_then_comparison_and_in():
     assert_sql(
         Book.objects.filter(created__year__gte=2020),
-        f'{FROM_BOOK} WHERE CAST(strftime(\'%%Y\', "sqltests_book"."created") AS INTEGER) >= %s',
+        f'{FROM_BOOK} WHERE CAST(strftime(\'%%Y\', "shared_book"."created") AS INTEGER) >= %s',
         [2020],
+        postgresql=(f'{FROM_BOOK} WHERE CAST(EXTRACT(YEAR FROM "shared_book"."created") AS integer) >= %s', [2020]),
     )
     assert_sql(
         Book.objects.filter(published__year__in=[2019, 2020]),
-        f'{FROM_BOOK} WHERE CAST(strftime(\'%%Y\', "sqltests_book"."published") AS INTEGER) IN (%s, %s)',
+        f'{FROM_BOOK} WHERE CAST(strftime(\'%%Y\', "shared_book"."published") AS INTEGER) IN (%s, %s)',
         [2019, 2020],
+        postgresql=(f'{FROM_BOOK} WHERE CAST(EXTRACT(YEAR FROM "shared_book"."published") AS integer) IN (%s, %s)', [2019, 2020]),
     )
 
 
 def test_week_day_is_one_based_from_sunday():
     assert_sql(
         Book.objects.filter(created__week_day=2),
-        f'{FROM_BOOK} WHERE (CAST(strftime(\'%%w\', "sqltests_book"."created") AS INTEGER) + 1) = %s',
+        f'{FROM_BOOK} WHERE (CAST(strftime(\'%%w\', "shared_book"."created") AS INTEGER) + 1) = %s',
         [2],
+        postgresql=(f'{FROM_BOOK} WHERE (CAST(EXTRACT(DOW FROM "shared_book"."created") AS integer) + 1) = %s', [2]),
     )
 
 
 def test_year_value_is_an_integer_parameter():
     assert_sql(
         Book.objects.filter(published__year="2020"),
-        f'{FROM_BOOK} WHERE CAST(strftime(\'%%Y\', "sqltests_book"."published") AS INTEGER) = %s',
+        f'{FROM_BOOK} WHERE CAST(strftime(\'%%Y\', "shared_book"."published") AS INTEGER) = %s',
         [2020],
+        postgresql=(f'{FROM_BOOK} WHERE CAST(EXTRACT(YEAR FROM "shared_book"."published") AS integer) = %s', [2020]),
     )
 
 
@@ -524,6 +557,96 @@ def test_unknown_lookup_lists_the_choices():
 def test_datetime_value_bound_for_exact():
     assert_sql(
         Book.objects.filter(created=datetime.datetime(2020, 1, 2, 3, 4, 5, tzinfo=UTC)),
-        f'{FROM_BOOK} WHERE "sqltests_book"."created" = %s',
+        f'{FROM_BOOK} WHERE "shared_book"."created" = %s',
         ["2020-01-02 03:04:05.000000"],
+        postgresql=(f'{FROM_BOOK} WHERE "shared_book"."created" = %s', [datetime.datetime(2020, 1, 2, 3, 4, 5, tzinfo=datetime.UTC)]),
     )
+
+
+FROM_AUTHOR = f'SELECT {AUTHOR_COLS} FROM "shared_author"'
+
+DATA = '"shared_author"."data"'
+
+
+# -- once broken: Expressions inside an ``in`` list / JSON key comparison are bound as values -----------
+# In.get_prep_lookup() keeps the resolved Col in the list and process_rhs() binds it as a
+# parameter: params == (Col(shared_author, sqltests.Author.name), 'x'); sqlite3 then fails
+# with "Error binding parameter 1: type 'Col' is not supported".
+
+
+def test_expression_in_an_in_list_is_compiled():
+    assert_sql(
+        Book.objects.filter(title__in=[F("author__name"), "x"]).values("title"),
+        'SELECT "shared_book"."title" AS "title" FROM "shared_book" '
+        'INNER JOIN "shared_author" ON ("shared_book"."author_id" = "shared_author"."id") '
+        'WHERE "shared_book"."title" IN ("shared_author"."name", %s)',
+        ["x"],
+    )
+
+
+def test_json_key_compared_to_a_column_is_compiled():
+    # Actual params: ['$."owner"', Col(shared_author, sqltests.Author.name)]
+    assert_sql(
+        Author.objects.filter(data__owner=F("name")),
+        f'{FROM_AUTHOR} WHERE COALESCE(json_extract({DATA}, %s) = "shared_author"."name", '
+        f"json_type({DATA}, %s) <> 'null')",
+        ['$."owner"', '$."owner"'],
+        postgresql=(f'{FROM_AUTHOR} WHERE ({DATA} -> %s) = to_jsonb("shared_author"."name")', ['owner']),
+    )
+
+
+# -- once broken: NULL handling of negated and always-true conditions -----------------------------------
+
+
+def test_exclude_on_a_nullable_column_keeps_null_rows():
+    # Actual: WHERE NOT ("shared_author"."age" = 5): NOT(NULL) is NULL, so authors without an
+    # age vanish; Django returns them (exclude adds "AND col IS NOT NULL" inside the NOT).
+    assert_sql(
+        Author.objects.exclude(age=5),
+        f'{FROM_AUTHOR} WHERE NOT ("shared_author"."age" = %s AND "shared_author"."age" IS NOT NULL)',
+        [5],
+    )
+
+
+def test_exclude_across_a_nullable_fk_keeps_rows_without_the_relation():
+    # Actual: ... LEFT OUTER JOIN ... WHERE NOT ("shared_author"."name" = %s): books without
+    # an editor are dropped.
+    assert_sql(
+        Book.objects.exclude(editor__name="x"),
+        f'{FROM_BOOK} LEFT OUTER JOIN "shared_author" ON ("shared_book"."editor_id" = "shared_author"."id") '
+        'WHERE NOT ("shared_author"."name" = %s AND "shared_author"."name" IS NOT NULL)',
+        ["x"],
+    )
+
+
+def test_always_true_comparison_on_a_nullable_column_still_excludes_null():
+    # Actual: no WHERE at all (the lookup raises FullResultSet), so authors whose age is NULL
+    # are returned although "age < 2**70" is not true for them.
+    assert_sql(
+        Author.objects.filter(age__lt=2**70),
+        f'{FROM_AUTHOR} WHERE "shared_author"."age" IS NOT NULL',
+    )
+
+
+# -- once broken: range with an integer the column cannot hold -----------------------------------------
+
+
+def test_range_beyond_the_column_range_binds_no_oversized_integer():
+    # Actual: BETWEEN %s AND %s with params (0, 2**70); sqlite3 raises OverflowError ("Python
+    # int too large to convert to SQLite INTEGER") at execute time. The other integer lookups
+    # (exact, lt, gt, in) already fold such values away.
+    sql, params = Number.objects.filter(i__range=(0, 2**70)).query.sql_with_params()
+    low, high = Number._meta.get_field("i").range
+    assert all(low <= p <= high for p in params if isinstance(p, int))
+    with pytest.raises(EmptyResultSet):
+        Number.objects.filter(i__range=(2**70, 2**71)).query.sql_with_params()
+
+
+# -- once broken: ``in`` with a multi-column values() queryset -----------------------------------------
+
+
+def test_in_with_a_multi_column_queryset_is_refused_early():
+    # Actual: compiles to IN (SELECT "U1_0"."author_id" AS "author", "U1_0"."title" AS "title"
+    # ...), which SQLite rejects at execution ("sub-select returns 2 columns - expected 1").
+    with pytest.raises(TypeError):
+        Author.objects.filter(pk__in=Book.objects.values("author", "title"))

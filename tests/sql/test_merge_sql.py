@@ -7,7 +7,6 @@ are checked in ``tests/integration/test_merge.py``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,22 +14,11 @@ import pytest
 from tests.sql.helpers import AUTHOR_COLS, BOOK_COLS, assert_sql, placeholder_count
 from tests.sql.models import Author, Book
 
-FROM_AUTHOR = 'FROM "sqltests_author"'
-FROM_BOOK = 'FROM "sqltests_book"'
-NAME, AGE = '"sqltests_author"."name"', '"sqltests_author"."age"'
-PAGES = '"sqltests_book"."pages"'
+FROM_AUTHOR = 'FROM "shared_author"'
+FROM_BOOK = 'FROM "shared_book"'
+NAME, AGE = '"shared_author"."name"', '"shared_author"."age"'
+PAGES = '"shared_book"."pages"'
 
-
-@pytest.fixture(scope="module")
-def pg() -> Iterator[Any]:
-    """A PostgreSQL connection wrapper used only to compile (it never connects)."""
-    from orm.conf import parse_url
-    from orm.db.connections import ConnectionHandler
-
-    backend = ConnectionHandler.load_backend("postgresql")
-    wrapper = backend.DatabaseWrapper(parse_url("postgresql://u@127.0.0.1:5432/db"), "pg")
-    yield wrapper
-    assert wrapper.connection is None  # compiling opened nothing
 
 
 def assert_both(pg: Any, qs: Any, sql: str, params: list[Any]) -> None:
@@ -61,11 +49,11 @@ def test_an_unfiltered_side_makes_or_match_everything(pg: Any) -> None:
 
 def test_or_reuses_an_identical_join_and_makes_a_one_sided_join_outer(pg: Any) -> None:
     joined = Book.objects.filter(author__name="a") | Book.objects.filter(author__name="b")
-    inner = 'INNER JOIN "sqltests_author" ON ("sqltests_book"."author_id" = "sqltests_author"."id")'
+    inner = 'INNER JOIN "shared_author" ON ("shared_book"."author_id" = "shared_author"."id")'
     assert_both(pg, joined, f"SELECT {BOOK_COLS} {FROM_BOOK} {inner} WHERE ({NAME} = %s OR {NAME} = %s)",
                 ["a", "b"])
     one_sided = Book.objects.filter(author__name="a") | Book.objects.filter(pages=5)
-    outer = 'LEFT OUTER JOIN "sqltests_author" ON ("sqltests_book"."author_id" = "sqltests_author"."id")'
+    outer = 'LEFT OUTER JOIN "shared_author" ON ("shared_book"."author_id" = "shared_author"."id")'
     assert_both(pg, one_sided, f"SELECT {BOOK_COLS} {FROM_BOOK} {outer} WHERE ({NAME} = %s OR {PAGES} = %s)",
                 ["a", 5])
 
@@ -73,10 +61,10 @@ def test_or_reuses_an_identical_join_and_makes_a_one_sided_join_outer(pg: Any) -
 def test_and_gives_each_side_its_own_multivalued_join(pg: Any) -> None:
     # As Django: one book of the author titled "x" and one with 9 pages may differ.
     qs = Author.objects.filter(books__title="x") & Author.objects.filter(books__pages=9)
-    first = 'LEFT OUTER JOIN "sqltests_book" ON ("sqltests_author"."id" = "sqltests_book"."author_id")'
-    second = 'LEFT OUTER JOIN "sqltests_book" "T3" ON ("sqltests_author"."id" = "T3"."author_id")'
+    first = 'LEFT OUTER JOIN "shared_book" ON ("shared_author"."id" = "shared_book"."author_id")'
+    second = 'LEFT OUTER JOIN "shared_book" "T3" ON ("shared_author"."id" = "T3"."author_id")'
     assert_both(pg, qs, f'SELECT {AUTHOR_COLS} {FROM_AUTHOR} {first} {second} '
-                        f'WHERE ("sqltests_book"."title" = %s AND "T3"."pages" = %s)', ["x", 9])
+                        f'WHERE ("shared_book"."title" = %s AND "T3"."pages" = %s)', ["x", 9])
 
 
 def test_an_aggregating_side_becomes_a_pk_semijoin_on_the_left_alias(pg: Any) -> None:
@@ -86,7 +74,7 @@ def test_an_aggregating_side_becomes_a_pk_semijoin_on_the_left_alias(pg: Any) ->
     qs = Author.objects.using("other").filter(name="a") | counted
     assert qs.db == "other"
     sql, params = qs.query.get_compiler(connection=pg).as_sql()
-    assert sql.startswith(f'SELECT {AUTHOR_COLS} {FROM_AUTHOR} WHERE ("sqltests_author"."id" IN (SELECT')
+    assert sql.startswith(f'SELECT {AUTHOR_COLS} {FROM_AUTHOR} WHERE ("shared_author"."id" IN (SELECT')
     assert " OR " in sql and "HAVING" in sql
     assert params == ["a", 1]
 

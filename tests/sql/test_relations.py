@@ -21,20 +21,20 @@ from tests.sql.helpers import (
 )
 from tests.sql.models import Author, Book, Tag
 
-FROM_BOOK = f'SELECT {BOOK_COLS} FROM "sqltests_book"'
-FROM_AUTHOR = f'SELECT {AUTHOR_COLS} FROM "sqltests_author"'
+FROM_BOOK = f'SELECT {BOOK_COLS} FROM "shared_book"'
+FROM_AUTHOR = f'SELECT {AUTHOR_COLS} FROM "shared_author"'
 JOIN_AUTHOR = (
-    'INNER JOIN "sqltests_author" ON ("sqltests_book"."author_id" = "sqltests_author"."id")'
+    'INNER JOIN "shared_author" ON ("shared_book"."author_id" = "shared_author"."id")'
 )
 JOIN_EDITOR = (
-    'LEFT OUTER JOIN "sqltests_author" ON ("sqltests_book"."editor_id" = "sqltests_author"."id")'
+    'LEFT OUTER JOIN "shared_author" ON ("shared_book"."editor_id" = "shared_author"."id")'
 )
 JOIN_BOOKS = (
-    'LEFT OUTER JOIN "sqltests_book" ON ("sqltests_author"."id" = "sqltests_book"."author_id")'
+    'LEFT OUTER JOIN "shared_book" ON ("shared_author"."id" = "shared_book"."author_id")'
 )
 JOIN_BOOK_TAGS = (
-    'LEFT OUTER JOIN "sqltests_book_tags" ON ("sqltests_book"."id" = "sqltests_book_tags"."book_id") '
-    'LEFT OUTER JOIN "sqltests_tag" ON ("sqltests_book_tags"."tag_id" = "sqltests_tag"."id")'
+    'LEFT OUTER JOIN "shared_book_tags" ON ("shared_book"."id" = "shared_book_tags"."book_id") '
+    'LEFT OUTER JOIN "shared_tag" ON ("shared_book_tags"."tag_id" = "shared_tag"."id")'
 )
 
 
@@ -43,13 +43,13 @@ JOIN_BOOK_TAGS = (
 
 def test_filter_on_the_fk_itself_uses_its_column_without_a_join():
     assert_sql(
-        Book.objects.filter(author=3), f'{FROM_BOOK} WHERE "sqltests_book"."author_id" = %s', [3]
+        Book.objects.filter(author=3), f'{FROM_BOOK} WHERE "shared_book"."author_id" = %s', [3]
     )
 
 
 def test_filter_on_the_fk_attname_is_the_same():
     assert_sql(
-        Book.objects.filter(author_id=3), f'{FROM_BOOK} WHERE "sqltests_book"."author_id" = %s', [3]
+        Book.objects.filter(author_id=3), f'{FROM_BOOK} WHERE "shared_book"."author_id" = %s', [3]
     )
 
 
@@ -57,7 +57,7 @@ def test_filter_on_a_model_instance_binds_its_pk():
     author = Author(id=7, name="a")
     assert_sql(
         Book.objects.filter(author=author),
-        f'{FROM_BOOK} WHERE "sqltests_book"."author_id" = %s',
+        f'{FROM_BOOK} WHERE "shared_book"."author_id" = %s',
         [7],
     )
 
@@ -71,7 +71,7 @@ def test_filter_in_instances_binds_their_pks():
     authors = [Author(id=1, name="a"), Author(id=2, name="b")]
     assert_sql(
         Book.objects.filter(author__in=authors),
-        f'{FROM_BOOK} WHERE "sqltests_book"."author_id" IN (%s, %s)',
+        f'{FROM_BOOK} WHERE "shared_book"."author_id" IN (%s, %s)',
         [1, 2],
     )
 
@@ -79,17 +79,17 @@ def test_filter_in_instances_binds_their_pks():
 def test_fk_isnull_uses_the_column():
     assert_sql(
         Book.objects.filter(editor__isnull=True),
-        f'{FROM_BOOK} WHERE "sqltests_book"."editor_id" IS NULL',
+        f'{FROM_BOOK} WHERE "shared_book"."editor_id" IS NULL',
     )
     assert_sql(
-        Book.objects.filter(editor=None), f'{FROM_BOOK} WHERE "sqltests_book"."editor_id" IS NULL'
+        Book.objects.filter(editor=None), f'{FROM_BOOK} WHERE "shared_book"."editor_id" IS NULL'
     )
 
 
 def test_non_null_fk_field_lookup_is_an_inner_join():
     assert_sql(
         Book.objects.filter(author__name="x"),
-        f'{FROM_BOOK} {JOIN_AUTHOR} WHERE "sqltests_author"."name" = %s',
+        f'{FROM_BOOK} {JOIN_AUTHOR} WHERE "shared_author"."name" = %s',
         ["x"],
     )
 
@@ -97,7 +97,7 @@ def test_non_null_fk_field_lookup_is_an_inner_join():
 def test_nullable_fk_field_lookup_is_a_left_outer_join():
     assert_sql(
         Book.objects.filter(editor__name="x"),
-        f'{FROM_BOOK} {JOIN_EDITOR} WHERE "sqltests_author"."name" = %s',
+        f'{FROM_BOOK} {JOIN_EDITOR} WHERE "shared_author"."name" = %s',
         ["x"],
     )
 
@@ -106,8 +106,8 @@ def test_two_steps_nullable_second_step_is_left_outer():
     assert_sql(
         Book.objects.filter(author__hometown__name="x"),
         f"{FROM_BOOK} {JOIN_AUTHOR} "
-        'LEFT OUTER JOIN "sqltests_city" ON ("sqltests_author"."hometown_id" = "sqltests_city"."id") '
-        'WHERE "sqltests_city"."name" = %s',
+        'LEFT OUTER JOIN "shared_city" ON ("shared_author"."hometown_id" = "shared_city"."id") '
+        'WHERE "shared_city"."name" = %s',
         ["x"],
     )
 
@@ -116,9 +116,9 @@ def test_join_below_a_left_outer_join_stays_left_outer():
     assert_sql(
         Book.objects.filter(publisher__city__name="x"),
         f"{FROM_BOOK} "
-        'LEFT OUTER JOIN "sqltests_publisher" ON ("sqltests_book"."publisher_id" = "sqltests_publisher"."id") '
-        'LEFT OUTER JOIN "sqltests_city" ON ("sqltests_publisher"."city_id" = "sqltests_city"."id") '
-        'WHERE "sqltests_city"."name" = %s',
+        'LEFT OUTER JOIN "shared_publisher" ON ("shared_book"."publisher_id" = "shared_publisher"."id") '
+        'LEFT OUTER JOIN "shared_city" ON ("shared_publisher"."city_id" = "shared_city"."id") '
+        'WHERE "shared_city"."name" = %s',
         ["x"],
     )
 
@@ -126,7 +126,7 @@ def test_join_below_a_left_outer_join_stays_left_outer():
 def test_two_conditions_on_one_relation_share_the_join():
     assert_sql(
         Book.objects.filter(author__name="x", author__age=3),
-        f'{FROM_BOOK} {JOIN_AUTHOR} WHERE ("sqltests_author"."age" = %s AND "sqltests_author"."name" = %s)',
+        f'{FROM_BOOK} {JOIN_AUTHOR} WHERE ("shared_author"."age" = %s AND "shared_author"."name" = %s)',
         [3, "x"],
     )
 
@@ -135,8 +135,8 @@ def test_two_relations_to_one_table_get_distinct_aliases():
     assert_sql(
         Book.objects.filter(author__name="a", editor__name="e"),
         f"{FROM_BOOK} {JOIN_AUTHOR} "
-        'LEFT OUTER JOIN "sqltests_author" "T3" ON ("sqltests_book"."editor_id" = "T3"."id") '
-        'WHERE ("sqltests_author"."name" = %s AND "T3"."name" = %s)',
+        'LEFT OUTER JOIN "shared_author" "T3" ON ("shared_book"."editor_id" = "T3"."id") '
+        'WHERE ("shared_author"."name" = %s AND "T3"."name" = %s)',
         ["a", "e"],
     )
 
@@ -152,7 +152,7 @@ def test_unknown_relation_field_lists_the_choices():
 def test_reverse_fk_lookup_is_a_left_outer_join():
     assert_sql(
         Author.objects.filter(books__title="x"),
-        f'{FROM_AUTHOR} {JOIN_BOOKS} WHERE "sqltests_book"."title" = %s',
+        f'{FROM_AUTHOR} {JOIN_BOOKS} WHERE "shared_book"."title" = %s',
         ["x"],
     )
 
@@ -160,18 +160,18 @@ def test_reverse_fk_lookup_is_a_left_outer_join():
 def test_reverse_fk_isnull_finds_authors_without_books():
     assert_sql(
         Author.objects.filter(books__isnull=True),
-        f'{FROM_AUTHOR} {JOIN_BOOKS} WHERE "sqltests_book"."id" IS NULL',
+        f'{FROM_AUTHOR} {JOIN_BOOKS} WHERE "shared_book"."id" IS NULL',
     )
     assert_sql(
         Author.objects.filter(books=None),
-        f'{FROM_AUTHOR} {JOIN_BOOKS} WHERE "sqltests_book"."id" IS NULL',
+        f'{FROM_AUTHOR} {JOIN_BOOKS} WHERE "shared_book"."id" IS NULL',
     )
 
 
 def test_reverse_fk_conditions_in_one_filter_share_the_join():
     assert_sql(
         Author.objects.filter(books__title="x", books__pages=3),
-        f'{FROM_AUTHOR} {JOIN_BOOKS} WHERE ("sqltests_book"."pages" = %s AND "sqltests_book"."title" = %s)',
+        f'{FROM_AUTHOR} {JOIN_BOOKS} WHERE ("shared_book"."pages" = %s AND "shared_book"."title" = %s)',
         [3, "x"],
     )
 
@@ -182,7 +182,7 @@ def test_reverse_fk_conditions_in_one_filter_share_the_join():
 def test_m2m_lookup_joins_through_the_m2m_table():
     assert_sql(
         Book.objects.filter(tags__name="x"),
-        f'{FROM_BOOK} {JOIN_BOOK_TAGS} WHERE "sqltests_tag"."name" = %s',
+        f'{FROM_BOOK} {JOIN_BOOK_TAGS} WHERE "shared_tag"."name" = %s',
         ["x"],
     )
 
@@ -190,12 +190,12 @@ def test_m2m_lookup_joins_through_the_m2m_table():
 def test_m2m_by_pk_and_in():
     assert_sql(
         Book.objects.filter(tags=3),
-        f'{FROM_BOOK} {JOIN_BOOK_TAGS} WHERE "sqltests_tag"."id" = %s',
+        f'{FROM_BOOK} {JOIN_BOOK_TAGS} WHERE "shared_tag"."id" = %s',
         [3],
     )
     assert_sql(
         Book.objects.filter(tags__in=[1, 2]),
-        f'{FROM_BOOK} {JOIN_BOOK_TAGS} WHERE "sqltests_tag"."id" IN (%s, %s)',
+        f'{FROM_BOOK} {JOIN_BOOK_TAGS} WHERE "shared_tag"."id" IN (%s, %s)',
         [1, 2],
     )
 
@@ -203,17 +203,17 @@ def test_m2m_by_pk_and_in():
 def test_m2m_none_finds_books_without_tags():
     assert_sql(
         Book.objects.filter(tags=None),
-        f'{FROM_BOOK} {JOIN_BOOK_TAGS} WHERE "sqltests_tag"."id" IS NULL',
+        f'{FROM_BOOK} {JOIN_BOOK_TAGS} WHERE "shared_tag"."id" IS NULL',
     )
 
 
 def test_reverse_m2m_lookup():
     assert_sql(
         Tag.objects.filter(books__title="x"),
-        f'SELECT {TAG_COLS} FROM "sqltests_tag" '
-        'LEFT OUTER JOIN "sqltests_book_tags" ON ("sqltests_tag"."id" = "sqltests_book_tags"."tag_id") '
-        'LEFT OUTER JOIN "sqltests_book" ON ("sqltests_book_tags"."book_id" = "sqltests_book"."id") '
-        'WHERE "sqltests_book"."title" = %s',
+        f'SELECT {TAG_COLS} FROM "shared_tag" '
+        'LEFT OUTER JOIN "shared_book_tags" ON ("shared_tag"."id" = "shared_book_tags"."tag_id") '
+        'LEFT OUTER JOIN "shared_book" ON ("shared_book_tags"."book_id" = "shared_book"."id") '
+        'WHERE "shared_book"."title" = %s',
         ["x"],
     )
 
@@ -221,11 +221,11 @@ def test_reverse_m2m_lookup():
 def test_fk_after_m2m_is_left_outer():
     assert_sql(
         Tag.objects.filter(books__author__name="x"),
-        f'SELECT {TAG_COLS} FROM "sqltests_tag" '
-        'LEFT OUTER JOIN "sqltests_book_tags" ON ("sqltests_tag"."id" = "sqltests_book_tags"."tag_id") '
-        'LEFT OUTER JOIN "sqltests_book" ON ("sqltests_book_tags"."book_id" = "sqltests_book"."id") '
-        'LEFT OUTER JOIN "sqltests_author" ON ("sqltests_book"."author_id" = "sqltests_author"."id") '
-        'WHERE "sqltests_author"."name" = %s',
+        f'SELECT {TAG_COLS} FROM "shared_tag" '
+        'LEFT OUTER JOIN "shared_book_tags" ON ("shared_tag"."id" = "shared_book_tags"."tag_id") '
+        'LEFT OUTER JOIN "shared_book" ON ("shared_book_tags"."book_id" = "shared_book"."id") '
+        'LEFT OUTER JOIN "shared_author" ON ("shared_book"."author_id" = "shared_author"."id") '
+        'WHERE "shared_author"."name" = %s',
         ["x"],
     )
 
@@ -234,9 +234,9 @@ def test_reverse_fk_then_m2m():
     assert_sql(
         Author.objects.filter(books__tags__name="x"),
         f"{FROM_AUTHOR} {JOIN_BOOKS} "
-        'LEFT OUTER JOIN "sqltests_book_tags" ON ("sqltests_book"."id" = "sqltests_book_tags"."book_id") '
-        'LEFT OUTER JOIN "sqltests_tag" ON ("sqltests_book_tags"."tag_id" = "sqltests_tag"."id") '
-        'WHERE "sqltests_tag"."name" = %s',
+        'LEFT OUTER JOIN "shared_book_tags" ON ("shared_book"."id" = "shared_book_tags"."book_id") '
+        'LEFT OUTER JOIN "shared_tag" ON ("shared_book_tags"."tag_id" = "shared_tag"."id") '
+        'WHERE "shared_tag"."name" = %s',
         ["x"],
     )
 
@@ -247,7 +247,7 @@ def test_reverse_fk_then_m2m():
 def test_exclude_on_a_single_valued_relation_negates_in_place():
     assert_sql(
         Book.objects.exclude(author__name="x"),
-        f'{FROM_BOOK} {JOIN_AUTHOR} WHERE NOT ("sqltests_author"."name" = %s)',
+        f'{FROM_BOOK} {JOIN_AUTHOR} WHERE NOT ("shared_author"."name" = %s)',
         ["x"],
     )
 
@@ -256,9 +256,9 @@ def test_exclude_across_a_reverse_fk_is_not_in_a_subquery():
     # "No book of the author is titled x", which a join cannot express.
     assert_sql(
         Author.objects.exclude(books__title="x"),
-        f'{FROM_AUTHOR} WHERE NOT ("sqltests_author"."id" IN (SELECT DISTINCT "U1_0"."id" AS "pk" '
-        'FROM "sqltests_author" "U1_0" '
-        'LEFT OUTER JOIN "sqltests_book" "U1_1" ON ("U1_0"."id" = "U1_1"."author_id") '
+        f'{FROM_AUTHOR} WHERE NOT ("shared_author"."id" IN (SELECT DISTINCT "U1_0"."id" AS "pk" '
+        'FROM "shared_author" "U1_0" '
+        'LEFT OUTER JOIN "shared_book" "U1_1" ON ("U1_0"."id" = "U1_1"."author_id") '
         'WHERE "U1_1"."title" = %s))',
         ["x"],
     )
@@ -267,10 +267,10 @@ def test_exclude_across_a_reverse_fk_is_not_in_a_subquery():
 def test_exclude_across_m2m_is_not_in_a_subquery():
     assert_sql(
         Book.objects.exclude(tags__name="x"),
-        f'{FROM_BOOK} WHERE NOT ("sqltests_book"."id" IN (SELECT DISTINCT "U1_0"."id" AS "pk" '
-        'FROM "sqltests_book" "U1_0" '
-        'LEFT OUTER JOIN "sqltests_book_tags" "U1_1" ON ("U1_0"."id" = "U1_1"."book_id") '
-        'LEFT OUTER JOIN "sqltests_tag" "U1_2" ON ("U1_1"."tag_id" = "U1_2"."id") '
+        f'{FROM_BOOK} WHERE NOT ("shared_book"."id" IN (SELECT DISTINCT "U1_0"."id" AS "pk" '
+        'FROM "shared_book" "U1_0" '
+        'LEFT OUTER JOIN "shared_book_tags" "U1_1" ON ("U1_0"."id" = "U1_1"."book_id") '
+        'LEFT OUTER JOIN "shared_tag" "U1_2" ON ("U1_1"."tag_id" = "U1_2"."id") '
         'WHERE "U1_2"."name" = %s))',
         ["x"],
     )
@@ -279,9 +279,9 @@ def test_exclude_across_m2m_is_not_in_a_subquery():
 def test_exclude_of_several_multi_valued_conditions_keeps_them_together():
     assert_sql(
         Author.objects.exclude(books__title="x", books__pages=3),
-        f'{FROM_AUTHOR} WHERE NOT ("sqltests_author"."id" IN (SELECT DISTINCT "U1_0"."id" AS "pk" '
-        'FROM "sqltests_author" "U1_0" '
-        'LEFT OUTER JOIN "sqltests_book" "U1_1" ON ("U1_0"."id" = "U1_1"."author_id") '
+        f'{FROM_AUTHOR} WHERE NOT ("shared_author"."id" IN (SELECT DISTINCT "U1_0"."id" AS "pk" '
+        'FROM "shared_author" "U1_0" '
+        'LEFT OUTER JOIN "shared_book" "U1_1" ON ("U1_0"."id" = "U1_1"."author_id") '
         'WHERE ("U1_1"."pages" = %s AND "U1_1"."title" = %s)))',
         [3, "x"],
     )
@@ -300,46 +300,46 @@ def test_negated_q_across_a_reverse_fk_is_the_same_as_exclude():
 def test_select_related_non_null_fk_is_an_inner_join_with_its_columns():
     assert_sql(
         Book.objects.select_related("author"),
-        f'SELECT {BOOK_COLS}, {AUTHOR_COLS} FROM "sqltests_book" {JOIN_AUTHOR}',
+        f'SELECT {BOOK_COLS}, {AUTHOR_COLS} FROM "shared_book" {JOIN_AUTHOR}',
     )
 
 
 def test_select_related_nullable_fk_is_a_left_outer_join():
     assert_sql(
         Book.objects.select_related("editor"),
-        f'SELECT {BOOK_COLS}, {AUTHOR_COLS} FROM "sqltests_book" {JOIN_EDITOR}',
+        f'SELECT {BOOK_COLS}, {AUTHOR_COLS} FROM "shared_book" {JOIN_EDITOR}',
     )
 
 
 def test_select_related_nested():
     assert_sql(
         Book.objects.select_related("author__hometown"),
-        f'SELECT {BOOK_COLS}, {AUTHOR_COLS}, {CITY_COLS} FROM "sqltests_book" {JOIN_AUTHOR} '
-        'LEFT OUTER JOIN "sqltests_city" ON ("sqltests_author"."hometown_id" = "sqltests_city"."id")',
+        f'SELECT {BOOK_COLS}, {AUTHOR_COLS}, {CITY_COLS} FROM "shared_book" {JOIN_AUTHOR} '
+        'LEFT OUTER JOIN "shared_city" ON ("shared_author"."hometown_id" = "shared_city"."id")',
     )
 
 
 def test_select_related_below_a_nullable_fk_is_left_outer():
     assert_sql(
         Book.objects.select_related("publisher__city"),
-        f'SELECT {BOOK_COLS}, {PUBLISHER_COLS}, {CITY_COLS} FROM "sqltests_book" '
-        'LEFT OUTER JOIN "sqltests_publisher" ON ("sqltests_book"."publisher_id" = "sqltests_publisher"."id") '
-        'LEFT OUTER JOIN "sqltests_city" ON ("sqltests_publisher"."city_id" = "sqltests_city"."id")',
+        f'SELECT {BOOK_COLS}, {PUBLISHER_COLS}, {CITY_COLS} FROM "shared_book" '
+        'LEFT OUTER JOIN "shared_publisher" ON ("shared_book"."publisher_id" = "shared_publisher"."id") '
+        'LEFT OUTER JOIN "shared_city" ON ("shared_publisher"."city_id" = "shared_city"."id")',
     )
 
 
 def test_select_related_without_names_follows_non_null_fks_only():
     assert_sql(
         Book.objects.select_related(),
-        f'SELECT {BOOK_COLS}, {AUTHOR_COLS} FROM "sqltests_book" {JOIN_AUTHOR}',
+        f'SELECT {BOOK_COLS}, {AUTHOR_COLS} FROM "shared_book" {JOIN_AUTHOR}',
     )
 
 
 def test_select_related_reuses_the_join_of_a_filter():
     assert_sql(
         Book.objects.filter(author__name="x").select_related("author"),
-        f'SELECT {BOOK_COLS}, {AUTHOR_COLS} FROM "sqltests_book" {JOIN_AUTHOR} '
-        'WHERE "sqltests_author"."name" = %s',
+        f'SELECT {BOOK_COLS}, {AUTHOR_COLS} FROM "shared_book" {JOIN_AUTHOR} '
+        'WHERE "shared_author"."name" = %s',
         ["x"],
     )
 
@@ -347,15 +347,15 @@ def test_select_related_reuses_the_join_of_a_filter():
 def test_select_related_with_only_keeps_the_fk_column():
     assert_sql(
         Book.objects.only("author").select_related("author"),
-        f'SELECT "sqltests_book"."id", "sqltests_book"."author_id", {AUTHOR_COLS} '
-        f'FROM "sqltests_book" {JOIN_AUTHOR}',
+        f'SELECT "shared_book"."id", "shared_book"."author_id", {AUTHOR_COLS} '
+        f'FROM "shared_book" {JOIN_AUTHOR}',
     )
 
 
 def test_values_ignores_select_related():
     assert_sql(
         Book.objects.select_related("author").values("title"),
-        'SELECT "sqltests_book"."title" AS "title" FROM "sqltests_book"',
+        'SELECT "shared_book"."title" AS "title" FROM "shared_book"',
     )
 
 
@@ -363,3 +363,19 @@ def test_select_related_unknown_name_lists_the_choices():
     qs = Book.objects.select_related("writer")
     with pytest.raises(orm.FieldError, match="Choices are: author, editor, publisher"):
         qs.query.sql_with_params()
+
+
+# -- once broken: Successive filter() calls on a multi-valued relation share one join -------------------
+# Django: filter(books__title='x').filter(books__pages=3) means "has a book titled x and a
+# (possibly different) book with 3 pages": a second join. Actual: both conditions on one
+# "shared_book" join, i.e. the same book must satisfy both.
+
+
+def test_second_filter_on_a_reverse_fk_gets_its_own_join():
+    assert_sql(
+        Author.objects.filter(books__title="x").filter(books__pages=3),
+        f"{FROM_AUTHOR} {JOIN_BOOKS} "
+        'LEFT OUTER JOIN "shared_book" "T3" ON ("shared_author"."id" = "T3"."author_id") '
+        'WHERE ("shared_book"."title" = %s AND "T3"."pages" = %s)',
+        ["x", 3],
+    )

@@ -28,7 +28,7 @@ def test_sqlite_upsert_statement(captured_sql: Any) -> None:
         [Tag(name="a"), Tag(name="b")], update_conflicts=True, unique_fields=["pk"], update_fields=["name"]
     )
     assert captured_sql == [(
-        'INSERT INTO "sqltests_tag" ("name") VALUES (%s), (%s) '
+        'INSERT INTO "shared_tag" ("name") VALUES (%s), (%s) '
         'ON CONFLICT("id") DO UPDATE SET "name" = EXCLUDED."name" RETURNING "id"',
         ["a", "b"],
     )]
@@ -38,7 +38,7 @@ def test_sqlite_upsert_with_explicit_pks_returns_nothing_extra(captured_sql: Any
     Tag.objects.bulk_create([Tag(id=3, name="a")], update_conflicts=True, unique_fields=["id"],
                             update_fields=["name"])
     assert captured_sql == [(
-        'INSERT INTO "sqltests_tag" ("id", "name") VALUES (%s, %s) '
+        'INSERT INTO "shared_tag" ("id", "name") VALUES (%s, %s) '
         'ON CONFLICT("id") DO UPDATE SET "name" = EXCLUDED."name"',
         [3, "a"],
     )]
@@ -50,10 +50,10 @@ def test_postgresql_upsert_statement_uses_column_names() -> None:
     assert clause == (
         'ON CONFLICT("title") DO UPDATE SET "pages" = EXCLUDED."pages", "author_id" = EXCLUDED."author_id"'
     )
-    [(sql, params)] = insert_sql(pg, "sqltests_book", ["title", "pages"], [["t", 1], ["u", 2]], ["id"],
+    [(sql, params)] = insert_sql(pg, "shared_book", ["title", "pages"], [["t", 1], ["u", 2]], ["id"],
                                  column_types=["varchar(100)", "integer"], on_conflict=clause)
     assert sql == (
-        'INSERT INTO "sqltests_book" ("title", "pages") SELECT * FROM UNNEST(%s::varchar(100)[], %s::integer[]) '
+        'INSERT INTO "shared_book" ("title", "pages") SELECT * FROM UNNEST(%s::varchar(100)[], %s::integer[]) '
         'ON CONFLICT("title") DO UPDATE SET "pages" = EXCLUDED."pages", "author_id" = EXCLUDED."author_id" '
         'RETURNING "id"'
     )
@@ -64,9 +64,9 @@ def test_postgresql_upsert_statement_uses_column_names() -> None:
 def test_postgresql_single_row_upsert_uses_values() -> None:
     pg = _pg()
     clause = upsert_clause(Tag, pg, False, True, ["name"], ["pk"])
-    assert insert_sql(pg, "sqltests_tag", ["name"], [["a"]], ["id"], column_types=["varchar(30)"],
+    assert insert_sql(pg, "shared_tag", ["name"], [["a"]], ["id"], column_types=["varchar(30)"],
                       on_conflict=clause) == [(
-        'INSERT INTO "sqltests_tag" ("name") VALUES (%s) '
+        'INSERT INTO "shared_tag" ("name") VALUES (%s) '
         'ON CONFLICT("id") DO UPDATE SET "name" = EXCLUDED."name" RETURNING "id"',
         ["a"],
     )]

@@ -14,6 +14,10 @@ import orm
 from orm.db.connections import connections
 from orm.exceptions import DatabaseError
 
+# On PostgreSQL, real commits on an emptied schema (tests/conftest.py backend):
+# these tests pin the connection themselves.
+pytestmark = pytest.mark.transactional
+
 
 @pytest.fixture
 def pinned(backend: str) -> Iterator[Any]:

@@ -195,6 +195,77 @@ def test_orm_database_urls_fixture_chooses_the_databases(
     project.run().assert_outcomes(passed=2)
 
 
+FORBIDDEN = '''
+import pytest
+
+import orm
+from orm.exceptions import DatabaseOperationForbidden
+
+
+@pytest.fixture(scope="session")
+def orm_database_urls(tmp_path_factory):
+    return {{
+        "default": "sqlite:///:memory:",
+        "other": "sqlite:///" + str(tmp_path_factory.mktemp("x") / "other.sqlite3"),
+    }}
+
+
+MESSAGE = (
+    "Database queries to 'other' are not allowed in this test. Add 'other' to "
+    "@pytest.mark.orm_db(databases=[...]) of test_forbidden.py::{{name}} to ensure proper "
+    "test isolation and silence this failure."
+)
+
+
+@pytest.mark.orm_db(databases=["default"])
+def test_sync_query_on_an_unlisted_alias():
+    from shop.models import Item
+
+    Item.objects.create(name="d")
+    str(Item.objects.using("other").filter(name="x").query)  # compiling needs no query
+    with pytest.raises(DatabaseOperationForbidden) as info:
+        Item.objects.using("other").create(name="o")
+    assert str(info.value) == MESSAGE.format(name="test_sync_query_on_an_unlisted_alias")
+    with pytest.raises(DatabaseOperationForbidden):
+        with orm.transaction.atomic(using="other"):
+            pass
+
+
+@pytest.mark.orm_db(databases=["default"])
+async def test_async_query_on_an_unlisted_alias():
+    from shop.models import Item
+
+    await Item.objects.acreate(name="d")
+    with pytest.raises(DatabaseOperationForbidden, match="Database queries to 'other'"):
+        await Item.objects.using("other").acount()
+
+
+@pytest.mark.orm_db(transaction=True, databases=["default"])
+def test_transactional_db_refuses_it_too():
+    from shop.models import Item
+
+    with pytest.raises(DatabaseOperationForbidden, match="Add 'other' to"):
+        Item.objects.using("other").exists()
+
+
+def test_not_listed_means_every_alias(orm_db):
+    from shop.models import Item
+
+    Item.objects.using("other").create(name="o")
+    assert Item.objects.using("other").count() == 1
+    assert Item.objects.count() == 0  # the writes of the tests above were rolled back
+'''
+
+
+def test_an_alias_missing_from_databases_is_refused(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ORM_DATABASE_URL", raising=False)
+    project = make_project(pytester, "sqlite")
+    project.write(test_forbidden=FORBIDDEN.format())
+    project.run().assert_outcomes(passed=4)
+
+
 MIGRATION = '''
 import orm
 from orm import migrations

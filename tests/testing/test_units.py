@@ -101,7 +101,7 @@ def test_bad_tool_orm_settings_say_what_is_wrong(tmp_path: Path, text: str, mess
 
 
 def test_model_tables_include_automatic_join_tables() -> None:
-    assert model_tables([Book, Book]) == ["asynctests_book", "asynctests_book_tags"]
+    assert model_tables([Book, Book]) == ["shared_book", "shared_book_tags"]
 
 
 def test_flush_sql_postgresql() -> None:
@@ -128,6 +128,7 @@ def test_nothing_to_flush() -> None:
 # -- a thread that waits too long for the shared connection -------------------------------
 
 
+@pytest.mark.transactional  # it pins the connection itself
 def test_waiting_too_long_for_the_pinned_connection_is_an_error(
     backend: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

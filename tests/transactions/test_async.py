@@ -14,7 +14,9 @@ import orm
 from orm import transaction
 from tests.transactions.models import Account
 
-pytestmark = pytest.mark.usefixtures("tables")
+# On PostgreSQL, real commits on an emptied schema (tests/conftest.py backend):
+# these tests drive the transaction state itself (autocommit, savepoints, on_commit).
+pytestmark = [pytest.mark.usefixtures("tables"), pytest.mark.transactional]
 
 
 class Boom(Exception):
@@ -399,3 +401,66 @@ async def test_wait_for_timeout_on_wrapped_transaction() -> None:
         await asyncio.wait_for(orm.sync_to_async(transfer)(), 0.1)
     assert time.monotonic() - started < 0.25
     assert await orm.sync_to_async(_balances)() == {"src": 90, "dst": 10}
+
+
+# --------------------------------------------------------------------------
+# Once broken: a connection_scope() whose task is cancelled twice (e.g. a cancel
+# while the scope's exit is still waiting for a running wrapped transaction)
+# leaves its connection open: the scope's cleanup
+# (``await to_async(connections.close_current)()``) is itself cancelled and
+# never runs, so the wrapper stays open in the handler until close_all() (on
+# PostgreSQL: a pooled connection never returned). connection_scope promises
+# to close its connections "however it exits". The transaction itself is fine
+# (both writes committed); only the cleanup is lost.
+# --------------------------------------------------------------------------
+
+
+async def test_connection_scope_closes_its_connection_when_cancelled_twice() -> None:
+    a = await Account.objects.acreate(name="src", balance=100)
+    b = await Account.objects.acreate(name="dst", balance=0)
+    baseline = orm.connections.stats()["default"]["open_connections"]
+    finished = threading.Event()
+
+    def transfer() -> None:
+        with transaction.atomic():
+            Account.objects.filter(pk=a.pk).update(balance=orm.F("balance") - 10)
+            time.sleep(0.3)
+            Account.objects.filter(pk=b.pk).update(balance=orm.F("balance") + 10)
+        finished.set()
+
+    async def scoped() -> None:
+        async with orm.connection_scope():
+            await orm.sync_to_async(transfer)()
+
+    task = asyncio.ensure_future(scoped())
+    await asyncio.sleep(0.1)
+    task.cancel()
+    await asyncio.sleep(0.05)
+    task.cancel()  # lands while the scope's exit waits for transfer()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    await asyncio.sleep(0.5)  # transfer() has long finished
+    assert finished.is_set()
+    # Actual: baseline + 1 (the scope's connection is still open).
+    assert orm.connections.stats()["default"]["open_connections"] == baseline
+
+
+# --------------------------------------------------------------------------
+# Once broken: ORM_ALLOW_ASYNC_UNSAFE
+# turns off the event-loop guard for every sync database call (API.md "Async:
+# one rule"), but not for transaction.atomic(), whose __enter__ checks
+# in_event_loop_thread() directly instead of going through
+# check_async_unsafe(). A notebook user (Jupyter runs a loop) who sets the
+# variable can save() and filter() but cannot open a transaction, and the
+# SynchronousOnlyOperation message does not say the variable does not apply.
+# Django honours DJANGO_ALLOW_ASYNC_UNSAFE for atomic().
+# --------------------------------------------------------------------------
+
+
+async def test_atomic_honours_orm_allow_async_unsafe(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ORM_ALLOW_ASYNC_UNSAFE", "1")
+    Account.objects.create(name="plain")  # allowed by the variable
+    # Actual: SynchronousOnlyOperation from Atomic.__enter__.
+    with transaction.atomic():
+        Account.objects.create(name="in-block")
+    assert Account.objects.count() == 2

@@ -11,7 +11,9 @@ import orm
 from orm import transaction
 from tests.transactions.models import Account
 
-pytestmark = pytest.mark.usefixtures("tables")
+# On PostgreSQL, real commits on an emptied schema (tests/conftest.py backend):
+# these tests drive the transaction state itself (autocommit, savepoints, on_commit).
+pytestmark = [pytest.mark.usefixtures("tables"), pytest.mark.transactional]
 
 
 class Boom(Exception):

@@ -10,7 +10,9 @@ import orm
 from orm import transaction
 from tests.transactions.models import Account, Counter, Entry
 
-pytestmark = pytest.mark.usefixtures("tables")
+# On PostgreSQL, real commits on an emptied schema (tests/conftest.py backend):
+# these tests drive the transaction state itself (autocommit, savepoints, on_commit).
+pytestmark = [pytest.mark.usefixtures("tables"), pytest.mark.transactional]
 
 
 class Boom(Exception):
@@ -282,3 +284,38 @@ def test_repeated_failures_leave_connection_usable() -> None:
     with transaction.atomic():
         Account.objects.create(name="ok")
     assert names() == {"dup", "ok"}
+
+
+# --------------------------------------------------------------------------
+# Once broken: after a *write* is refused in a broken block, later
+# TransactionManagementErrors name the previous TransactionManagementError as
+# their __cause__ instead of the database error that broke the block.
+#
+# Cause: transaction.mark_for_rollback_on_error (used by Model.save() and
+# QuerySet.update()) overwrites conn.rollback_cause with whatever exception
+# passes through it, including the TransactionManagementError raised by
+# validate_no_broken_transaction() for the refused write. It should keep the
+# first cause (only set rollback_cause when it is None / when the block is not
+# already marked for rollback).
+# --------------------------------------------------------------------------
+
+
+def test_cause_stays_the_integrity_error_after_a_refused_write() -> None:
+    Account.objects.create(name="dup")
+    with transaction.atomic():
+        with pytest.raises(orm.IntegrityError) as first:
+            Account.objects.create(name="dup")
+        integrity_error = first.value
+
+        with pytest.raises(orm.TransactionManagementError) as info:
+            Account.objects.create(name="refused write")
+        assert info.value.__cause__ is integrity_error  # passes
+
+        # Actual: __cause__ is the TransactionManagementError raised just above.
+        with pytest.raises(orm.TransactionManagementError) as info:
+            Account.objects.count()
+        assert info.value.__cause__ is integrity_error
+
+        with pytest.raises(orm.TransactionManagementError) as info:
+            Account.objects.filter(name="dup").update(balance=1)
+        assert info.value.__cause__ is integrity_error

@@ -25,6 +25,10 @@ import orm
 from orm import transaction
 from tests.conftest import postgres_url, with_application_name
 
+# On PostgreSQL, real commits on an emptied schema (tests/conftest.py backend):
+# these tests drive the transaction state itself (autocommit, savepoints, on_commit).
+pytestmark = pytest.mark.transactional
+
 T = TypeVar("T")
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -15,7 +15,9 @@ from orm import transaction
 from orm.backends.sqlite.writequeue import WriteQueue
 from tests.transactions.models import ALL_MODELS, Account
 
-pytestmark = [pytest.mark.faults, pytest.mark.timing]
+# On PostgreSQL, real commits on an emptied schema (tests/conftest.py backend):
+# these tests drive the transaction state itself (autocommit, savepoints, on_commit).
+pytestmark = [pytest.mark.faults, pytest.mark.timing, pytest.mark.transactional]
 
 BUSY_TIMEOUT = 0.2
 
@@ -101,6 +103,26 @@ def _python_work() -> int:
     return sum(range(30_000))
 
 
+def _in_threads(writer: Callable[[int], None]) -> list[BaseException]:
+    """Run ``writer(n)`` in WRITERS threads at once; what they raised."""
+    errors: list[BaseException] = []
+
+    def run(n: int) -> None:
+        try:
+            writer(n)
+        except BaseException as error:  # collected: the test reports them all
+            errors.append(error)
+        finally:
+            orm.connections["default"].close()  # this thread's connection only
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(WRITERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors
+
+
 def test_many_writing_threads_get_their_turn_in_order(backend: str) -> None:
     """50 threads x 20 write transactions, 1 s busy timeout: nobody is starved.
 
@@ -117,27 +139,16 @@ def test_many_writing_threads_get_their_turn_in_order(backend: str) -> None:
     orm.configure(f"sqlite:///{path}?timeout=1")
     orm.create_tables(*ALL_MODELS)
     Account.objects.create(name="total", balance=0)
-    errors: list[BaseException] = []
 
     def writer(n: int) -> None:
-        try:
-            for i in range(20):
-                with transaction.atomic():
-                    Account.objects.filter(name="total").update(balance=orm.F("balance") + 1)
-                    _python_work()
-                    Account.objects.create(name=f"w{n}-{i}")
-                _python_work()  # outside the block: a new waiter arrives meanwhile
-        except BaseException as error:  # collected: the test reports them all
-            errors.append(error)
-        finally:
-            orm.connections["default"].close()  # this thread's connection only
+        for i in range(20):
+            with transaction.atomic():
+                Account.objects.filter(name="total").update(balance=orm.F("balance") + 1)
+                _python_work()
+                Account.objects.create(name=f"w{n}-{i}")
+            _python_work()  # outside the block: a new waiter arrives meanwhile
 
-    threads = [threading.Thread(target=writer, args=(n,)) for n in range(WRITERS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    assert _in_threads(writer) == []
     assert Account.objects.get(name="total").balance == WRITERS * 20
     assert Account.objects.count() == WRITERS * 20 + 1
 
@@ -149,29 +160,18 @@ def test_autocommit_writes_take_turns_too(backend: str) -> None:
     path = orm.connection.settings.name
     orm.configure(f"sqlite:///{path}?timeout=1")
     orm.create_tables(*ALL_MODELS)
-    errors: list[BaseException] = []
 
     def writer(n: int) -> None:
-        try:
-            for i in range(20):
-                if n % 2:
-                    Account.objects.create(name=f"a{n}-{i}")  # autocommit
-                else:
-                    with transaction.atomic():
-                        Account.objects.create(name=f"t{n}-{i}")
-                        _python_work()
-                _python_work()
-        except BaseException as error:  # collected: the test reports them all
-            errors.append(error)
-        finally:
-            orm.connections["default"].close()  # this thread's connection only
+        for i in range(20):
+            if n % 2:
+                Account.objects.create(name=f"a{n}-{i}")  # autocommit
+            else:
+                with transaction.atomic():
+                    Account.objects.create(name=f"t{n}-{i}")
+                    _python_work()
+            _python_work()
 
-    threads = [threading.Thread(target=writer, args=(n,)) for n in range(WRITERS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    assert _in_threads(writer) == []
     assert Account.objects.count() == WRITERS * 20
 
 

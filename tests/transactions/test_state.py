@@ -26,6 +26,10 @@ from orm import transaction
 from orm.db.transaction_state import TransactionState, TransactionStatus
 from orm.exceptions import DatabaseError, OperationalError, TransactionManagementError
 
+# On PostgreSQL, real commits on an emptied schema (tests/conftest.py backend):
+# these tests drive the transaction state itself (autocommit, savepoints, on_commit).
+pytestmark = pytest.mark.transactional
+
 IDLE, ATOMIC, FAILED = TransactionStatus.IDLE, TransactionStatus.ATOMIC, TransactionStatus.FAILED
 MANUAL, MANUAL_OPEN = TransactionStatus.MANUAL, TransactionStatus.MANUAL_OPEN
 

@@ -2,9 +2,11 @@
 
 import orm
 from orm import migrations
+from orm.backends.base.schema import BaseDatabaseSchemaEditor
+from orm.models import Apps
 
 
-def backfill_summary(apps, schema_editor):
+def backfill_summary(apps: Apps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     """Fill the new summary of existing reviews from the first line of their body."""
     Review = apps.get_model("reviews", "Review")
     for review in Review.objects.all():
@@ -16,6 +18,11 @@ class Migration(migrations.Migration):
     dependencies = [
         ("reviews", "0001_initial"),
     ]
+
+    # orm lintmigrations: the example deploys code and schema together on a
+    # small table, so old code never inserts without `summary` (M001) and the
+    # backfill's one transaction is short (M006).
+    lint_ignore = ["M001", "M006"]
 
     operations = [
         migrations.AddField(

@@ -16,6 +16,10 @@ class BaseDatabaseFeatures:
     has_select_for_update_nowait = False
     has_select_for_update_skip_locked = False
     has_select_for_update_of = False
+    # Can an aggregate take ORDER BY inside its call (STRING_AGG(x, ',' ORDER BY y))?
+    supports_aggregate_order_by_clause = True
+    # Can DISTINCT apply to an aggregate of several arguments (STRING_AGG(DISTINCT x, ';'))?
+    supports_aggregate_distinct_multiple_argument = True
     # Does the backend support DISTINCT ON (fields)?
     can_distinct_on_fields = False
     # Can a CharField have no max_length (a varchar column without a length)?

@@ -251,17 +251,38 @@ class BaseDatabaseOperations:
         return kind
 
     def explain_query_prefix(self, format: str | None = None, **options: Any) -> str:
-        """EXPLAIN prefix; ``format`` and option names are checked against allow-lists."""
+        """EXPLAIN prefix; ``format`` and option names are checked against allow-lists.
+
+        Django's rules and messages: an unknown format raises ``ValueError: X is
+        not a recognized format.`` naming the allowed ones, unknown options
+        ``ValueError: Unknown options: ...``. Boolean options render as
+        ``NAME true|false``; ``serialize`` (PostgreSQL 17+) takes ``"TEXT"`` or
+        ``"BINARY"``. Only allow-listed, upper-cased names reach the SQL text.
+        """
         features = self.connection.features
-        extras = []
-        for name, value in options.items():
-            option = check_explain_option(name, features.supported_explain_options)
-            extras.append(f"{option} {'true' if value else 'false'}")
+        extras: list[str] = []
+        serialize = options.pop("serialize", None) if "SERIALIZE" in features.supported_explain_options else None
+        unknown = [name for name in options
+                   if not isinstance(name, str) or name.upper() not in features.supported_explain_options]
         if format is not None:
-            fmt = check_explain_option(format, features.supported_explain_formats) if features.supported_explain_formats else None
-            if fmt is None:
-                raise ValueError(f"This backend does not support EXPLAIN formats ({short_repr(format)} given).")
-            extras.append(f"FORMAT {fmt}")
+            formats = features.supported_explain_formats
+            if not isinstance(format, str) or format.upper() not in formats:
+                shown = format.upper() if isinstance(format, str) else short_repr(format)
+                allowed = (f"Allowed formats: {', '.join(sorted(formats))}" if formats
+                           else f"{self.connection.display_name} does not support any formats.")
+                raise ValueError(f"{shown[:60]} is not a recognized format. {allowed}")
+        if unknown:
+            raise ValueError(f"Unknown options: {', '.join(sorted(str(n)[:60] for n in unknown))}")
+        if serialize is not None:
+            if not isinstance(serialize, str) or serialize.upper() not in ("TEXT", "BINARY"):
+                raise ValueError(f"explain(serialize=...) takes 'TEXT' or 'BINARY', got {short_repr(serialize)}.")
+            extras.append(f"SERIALIZE {serialize.upper()}")
+        # Django's order: SERIALIZE, the boolean options alphabetically, FORMAT.
+        for name, value in sorted(options.items(), key=lambda item: item[0].upper()):
+            extras.append(f"{check_explain_option(name, features.supported_explain_options)} "
+                          f"{'true' if value else 'false'}")
+        if format is not None:
+            extras.append(f"FORMAT {format.upper()}")
         if extras:
             return f"{self.explain_prefix} ({', '.join(extras)})"
         return self.explain_prefix
@@ -278,6 +299,13 @@ class BaseDatabaseOperations:
     def json_key_sql(self, sql: str, params: list[Any], keys: list[str], as_json: bool) -> tuple[str, list[Any]]:
         """A JSON key of ``sql``: its scalar value, or (``as_json``) its JSON text."""
         raise NotSupportedError("JSON key lookups are not supported on this backend.")
+
+    def json_key_order_sql(self, sql: str, params: list[Any], keys: list[str]) -> tuple[str, list[Any]]:
+        """A JSON key of ``sql`` as ``ORDER BY`` compares it: numbers as numbers, as Django.
+
+        The scalar value by default (SQLite's ``json_extract`` keeps JSON types).
+        """
+        return self.json_key_sql(sql, params, keys, as_json=False)
 
     def json_scalar_param(self, value: Any) -> Any:
         """``value`` (compared with a JSON key's scalar) as the driver can bind it."""

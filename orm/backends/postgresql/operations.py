@@ -308,6 +308,10 @@ class DatabaseOperations(BaseDatabaseOperations):
         chain = " -> %s" * (len(keys) - 1)
         return f"({sql}{chain} {last} %s)"
 
+    def json_key_order_sql(self, sql: str, params: list[Any], keys: list[str]) -> tuple[str, list[Any]]:
+        # ->> would sort numbers as text ('10' < '9'); jsonb values compare by type.
+        return self.json_key_sql(sql, params, keys, as_json=True)
+
     def json_key_sql(
         self, sql: str, params: list[Any], keys: list[str], as_json: bool
     ) -> tuple[str, list[Any]]:

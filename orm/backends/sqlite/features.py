@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 from orm.backends.base.features import BaseDatabaseFeatures
 
 
@@ -21,3 +23,7 @@ class DatabaseFeatures(BaseDatabaseFeatures):
     # supported Python build), stored and virtual.
     supports_stored_generated_columns = True
     supports_virtual_generated_columns = True
+    # group_concat(x, ';' ORDER BY y) arrived in SQLite 3.44.
+    supports_aggregate_order_by_clause = sqlite3.sqlite_version_info >= (3, 44, 0)
+    # group_concat(DISTINCT x) takes one argument only (its separator is then ",").
+    supports_aggregate_distinct_multiple_argument = False

@@ -240,6 +240,44 @@ _TEMPORAL: tuple[tuple[str, int, Callable[..., Any]], ...] = (
 )
 
 
+class _Spread:
+    """STDDEV_POP/STDDEV_SAMP/VAR_POP/VAR_SAMP, which SQLite lacks (as Django registers).
+
+    Welford's running mean: one pass, no list of values, numerically stable.
+    NULLs are skipped; too few values give NULL, as on PostgreSQL.
+    """
+
+    sample = False
+    root = False
+
+    def __init__(self) -> None:
+        self.count, self.mean, self.squares = 0, 0.0, 0.0
+
+    def step(self, value: Any) -> None:
+        if value is None:
+            return
+        self.count += 1
+        delta = float(value) - self.mean
+        self.mean += delta / self.count
+        self.squares += delta * (float(value) - self.mean)
+
+    def finalize(self) -> float | None:
+        divisor = self.count - 1 if self.sample else self.count
+        if divisor <= 0:
+            return None
+        variance = self.squares / divisor
+        return math.sqrt(variance) if self.root else variance
+
+
+_SPREADS = {
+    name: type(name, (_Spread,), {"sample": sample, "root": root})
+    for name, sample, root in (
+        ("STDDEV_POP", False, True), ("STDDEV_SAMP", True, True),
+        ("VAR_POP", False, False), ("VAR_SAMP", True, False),
+    )
+}
+
+
 def register(connection: sqlite3.Connection) -> None:
     """Make the functions above callable from SQL on ``connection``."""
     # deterministic: the result depends on the arguments only, so SQLite may
@@ -258,3 +296,5 @@ def register(connection: sqlite3.Connection) -> None:
     # Not deterministic: a new value on every call, like PostgreSQL's random().
     connection.create_function("PI", 0, lambda: math.pi, deterministic=True)
     connection.create_function("RAND", 0, random.random)
+    for name, aggregate in _SPREADS.items():
+        connection.create_aggregate(name, 1, aggregate)

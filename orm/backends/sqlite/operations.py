@@ -111,6 +111,8 @@ _JSON_TEXT = (
 class DatabaseOperations(BaseDatabaseOperations):
     """SQLite SQL fragments and conversions (contracts in the base class)."""
 
+    explain_prefix = "EXPLAIN QUERY PLAN"
+
     extract_kinds = frozenset(
         {"year", "month", "day", "hour", "minute", "second", "week_day", "quarter", "week",
          "iso_year", "iso_week_day"}
@@ -265,10 +267,6 @@ class DatabaseOperations(BaseDatabaseOperations):
                 "(SQLite matches with Python's re syntax)."
             ) from None
 
-    def explain_query_prefix(self, format: str | None = None, **options: Any) -> str:
-        if format is not None or options:
-            raise ValueError("SQLite's EXPLAIN QUERY PLAN takes no format or options.")
-        return "EXPLAIN QUERY PLAN"
 
     # -- large IN lists and JSON -------------------------------------------------
     def in_array_sql(self, values: list[Any]) -> tuple[str, list[Any]]:

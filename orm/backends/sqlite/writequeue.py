@@ -27,6 +27,7 @@ import os
 import sqlite3
 import threading
 from collections import deque
+from collections.abc import Callable
 from typing import Any, Self
 
 __all__ = ["QueuedCursor", "Turn", "WriteQueue", "queue_for"]
@@ -144,21 +145,18 @@ class QueuedCursor(sqlite3.Cursor):
     turn: Turn
 
     def execute(self, sql: str, parameters: Any = (), /) -> Self:
-        turn = self.turn
-        if turn.held or self.connection.in_transaction or sql[:6].upper() in _READS:
+        if self.turn.held or self.connection.in_transaction or sql[:6].upper() in _READS:
             return super().execute(sql, parameters)
-        turn.take()
-        try:
-            return super().execute(sql, parameters)
-        finally:
-            turn.end()
+        return self._in_turn(super().execute, sql, parameters)
 
     def executemany(self, sql: str, seq_of_parameters: Any, /) -> Self:
-        turn = self.turn
-        if turn.held or self.connection.in_transaction:
+        if self.turn.held or self.connection.in_transaction:
             return super().executemany(sql, seq_of_parameters)
-        turn.take()
+        return self._in_turn(super().executemany, sql, seq_of_parameters)
+
+    def _in_turn(self, run: Callable[[str, Any], Self], sql: str, parameters: Any) -> Self:
+        self.turn.take()
         try:
-            return super().executemany(sql, seq_of_parameters)
+            return run(sql, parameters)
         finally:
-            turn.end()
+            self.turn.end()

@@ -151,7 +151,8 @@ def _merge(loader: MigrationLoader, conflicts: dict[str, list[str]], args: argpa
     return 1 if args.check else 0
 
 
-def _migrations_dir(loader: MigrationLoader, label: str) -> Path:
+def migrations_dir(loader: MigrationLoader, label: str) -> Path:
+    """The ``migrations`` package directory of app ``label`` (it may not exist yet)."""
     config = next(c for c in loader.app_configs if c.label == label)
     package = importlib.import_module(config.name)
     return Path(list(package.__path__)[0]) / "migrations"
@@ -182,7 +183,7 @@ def _write(loader: MigrationLoader, changes: dict[str, list[Migration]], write: 
                 raise CommandError(str(error)) from None
     for label, migrations in changes.items():
         print(f"Migrations for '{label}':")
-        directory = _migrations_dir(loader, label)
+        directory = migrations_dir(loader, label)
         for migration in migrations:
             path = directory / MigrationWriter(migration).filename
             print(f"  {_display(path)}")

@@ -13,8 +13,19 @@ import sys
 import time
 
 from orm.db.connections import DEFAULT_DB_ALIAS, connections
+from orm.exceptions import DatabaseError
 from orm.migrations.commands.base import CommandError, add_database_argument, run, setup
-from orm.migrations.executor import MigrationExecutor, MigrationFailedError, Plan, resolve_target
+from orm.migrations.exceptions import IrreversibleError
+from orm.migrations.executor import (
+    DEFAULT_LOCK_RETRIES,
+    DEFAULT_LOCK_TIMEOUT,
+    MigrationExecutor,
+    MigrationFailedError,
+    Plan,
+    resolve_target,
+)
+from orm.migrations.loader import MigrationLoader
+from orm.migrations.locks import Estimates, OperationCost, costs_by_operation, describe_cost
 from orm.migrations.migration import Migration
 from orm.migrations.operations import Operation, RunPython, RunSQL
 
@@ -35,6 +46,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="record an app's initial migration as applied when its tables already exist",
     )
     parser.add_argument("--check", action="store_true", help="exit with status 1 if migrations are unapplied")
+    parser.add_argument(
+        "--lock-timeout", default=DEFAULT_LOCK_TIMEOUT, metavar="DURATION",
+        help=f"PostgreSQL: give up waiting for a table lock after this long (SET LOCAL lock_timeout), "
+             f"then try again; '0' waits forever (default: {DEFAULT_LOCK_TIMEOUT})",
+    )
+    parser.add_argument(
+        "--lock-retries", type=int, default=DEFAULT_LOCK_RETRIES, metavar="N",
+        help=f"PostgreSQL: how many more times to try a migration whose lock wait timed out "
+             f"(default: {DEFAULT_LOCK_RETRIES})",
+    )
     add_database_argument(parser)
 
 
@@ -48,7 +69,11 @@ def _migrate(args: argparse.Namespace) -> int:
     if args.migration_name is not None and args.app_label is None:
         raise CommandError("A target migration needs its app: orm migrate APP MIGRATION.")
     progress = Progress()
-    executor = MigrationExecutor(connections[DEFAULT_DB_ALIAS], progress, apps=settings.apps)
+    try:
+        executor = MigrationExecutor(connections[DEFAULT_DB_ALIAS], progress, apps=settings.apps,
+                                     lock_timeout=args.lock_timeout, lock_retries=args.lock_retries)
+    except ValueError as error:
+        raise CommandError(str(error)) from None
     loader = executor.loader
     loader.check_ready()
     if args.app_label is not None:
@@ -57,7 +82,7 @@ def _migrate(args: argparse.Namespace) -> int:
         targets = executor.leaf_targets()
     plan = executor.migration_plan(targets)
     if args.plan:
-        print_plan(plan)
+        print_plan(plan, executor.loader)
         return 0
     if args.check:
         if plan:
@@ -101,6 +126,8 @@ class Progress:
                 print(" waiting for another migrate of this database to finish...", end="", flush=True)
             else:
                 print("  Waiting for another migrate of this database to finish...", flush=True)
+        elif action == "lock_retry":
+            print(" lock wait timed out, trying again...", end="", flush=True)
         elif action.endswith("_start"):
             verb = "Applying" if action == "apply_start" else "Unapplying"
             print(f"  {verb} {migration}...", end="", flush=True)
@@ -139,14 +166,47 @@ def describe_operation(operation: Operation, backwards: bool) -> tuple[str, bool
     return f"{prefix}{operation.describe()}{action or ''}", irreversible
 
 
-def print_plan(plan: Plan) -> None:
-    """Print ``--plan``: each migration, then its operations indented."""
+def print_plan(plan: Plan, loader: MigrationLoader | None = None) -> None:
+    """Print ``--plan``: each migration, then its operations indented.
+
+    With a ``loader`` that has a connection, an operation that locks,
+    rewrites, scans or rebuilds an existing table gets a ``cost:`` line
+    below it (see :mod:`orm.migrations.locks`).
+    """
     print("Planned operations:")
     if not plan:
         print("  No planned migration operations.")
     for migration, backwards in plan:
         print(f"{migration}{' (unapply)' if backwards else ''}")
-        operations = reversed(migration.operations) if backwards else migration.operations
-        for operation in operations:
+        operations = list(reversed(migration.operations) if backwards else migration.operations)
+        costs = _costs(loader, migration, backwards, len(operations))
+        for index, operation in enumerate(operations):
             message, irreversible = describe_operation(operation, backwards)
             print(f"    {message}", file=sys.stderr if irreversible else sys.stdout)
+            if costs:
+                vendor, estimates, cost = costs
+                line = describe_cost(vendor, cost[index].merged(), estimates)
+                if line:
+                    print(f"        cost: {line}")
+
+
+def _costs(
+    loader: MigrationLoader | None, migration: Migration, backwards: bool, count: int,
+) -> tuple[str, Estimates, list[OperationCost]] | None:
+    """The cost of each operation of ``migration``; None when it cannot be told."""
+    if loader is None or loader.connection is None:
+        return None
+    connection = loader.connection
+    try:
+        collected = loader.collect_sql([(migration, backwards)])
+    except IrreversibleError:
+        return None  # the plan already says IRREVERSIBLE
+    except DatabaseError:
+        # Its tables come from migrations earlier in this plan (PostgreSQL's
+        # editor reads the live table to alter it): new tables block nobody.
+        return None
+    costs = costs_by_operation(connection.vendor, collected)
+    if len(costs) != count:
+        return None
+    merged = [cost.merged() for cost in costs]
+    return connection.vendor, Estimates.gather(connection, merged), costs

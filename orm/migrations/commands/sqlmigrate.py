@@ -9,6 +9,7 @@ appear as a comment. Replaced migrations of a squash can be shown too.
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 import sqlparse
 
@@ -16,6 +17,7 @@ from orm.db.connections import DEFAULT_DB_ALIAS, connections
 from orm.migrations.commands.base import CommandError, add_database_argument, run, setup
 from orm.migrations.executor import resolve_target
 from orm.migrations.loader import MigrationLoader
+from orm.migrations.locks import Estimates, classify, describe_cost
 
 HELP = "print the SQL of one migration"
 
@@ -46,12 +48,25 @@ def _sqlmigrate(args: argparse.Namespace) -> int:
     if not statements:
         print("-- No operations found.")
         return 0
-    body = [format_sql(statement) for statement in statements]
+    body = annotate(connection, statements)
     # Both backends roll DDL back, so an atomic migration is one transaction.
     if migration.atomic:
         body = ["BEGIN;", *body, "COMMIT;"]
     print("\n".join(body))
     return 0
+
+
+def annotate(connection: Any, statements: list[str]) -> list[str]:
+    """The statements laid out, each one that locks, rewrites, scans or rebuilds a table after a ``-- cost:`` line."""
+    costs = [classify(connection.vendor, statement) for statement in statements]
+    estimates = Estimates.gather(connection, [cost for cost in costs if cost.costly])
+    body: list[str] = []
+    for statement, cost in zip(statements, costs, strict=True):
+        line = describe_cost(connection.vendor, cost, estimates) if cost.costly else ""
+        if line:
+            body.append(f"-- cost: {line}")
+        body.append(format_sql(statement))
+    return body
 
 
 def format_sql(statement: str) -> str:

@@ -26,12 +26,20 @@ from orm.migrations.operations.models import (
     ModelOptionOperation,
     RenameModel,
 )
+from orm.migrations.operations.online import (
+    AddConstraintNotValid,
+    AddIndexConcurrently,
+    RemoveIndexConcurrently,
+    ValidateConstraint,
+)
 from orm.migrations.operations.special import RunPython, RunSQL, SeparateDatabaseAndState
 
 __all__ = [
     "AddConstraint",
+    "AddConstraintNotValid",
     "AddField",
     "AddIndex",
+    "AddIndexConcurrently",
     "AlterField",
     "AlterModelOptions",
     "AlterModelTable",
@@ -46,10 +54,12 @@ __all__ = [
     "RemoveConstraint",
     "RemoveField",
     "RemoveIndex",
+    "RemoveIndexConcurrently",
     "RenameField",
     "RenameIndex",
     "RenameModel",
     "RunPython",
     "RunSQL",
     "SeparateDatabaseAndState",
+    "ValidateConstraint",
 ]

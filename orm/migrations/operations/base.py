@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from orm.db.routers import router
 from orm.fields import deep_deconstruct
 
 if TYPE_CHECKING:
@@ -77,6 +78,23 @@ class Operation:
     def _model_state(self, app_label: str, state: ProjectState) -> ModelState:
         """This operation's model as plain data in ``state``."""
         return state.get_model_state(app_label, self._model_name())
+
+    def allow_migrate_model(self, connection_alias: str, model: Any) -> bool:
+        """Whether this operation may change ``model``'s table on ``connection_alias`` (Django's).
+
+        A proxy model has no table of its own, so its operations change the
+        state only; otherwise the routers' ``allow_migrate`` decides (hints
+        ``model_name`` and ``model``). The state moves on either way.
+        """
+        if model._meta.proxy:
+            return False
+        if not router.routers:
+            return True  # nothing to ask: skip the call on every operation
+        return router.allow_migrate_model(connection_alias, model)
+
+    def migrates(self, schema_editor: MigrationSchemaEditor, model: Any) -> bool:
+        """:meth:`allow_migrate_model` on the editor's database."""
+        return self.allow_migrate_model(schema_editor.connection.alias, model)
 
     def describe(self) -> str:
         """A one-line human description."""

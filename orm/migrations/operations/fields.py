@@ -95,7 +95,10 @@ class AddField(FieldOperation):
         self, app_label: str, schema_editor: MigrationSchemaEditor, from_state: ProjectState,
         to_state: ProjectState,
     ) -> None:
-        from_model, to_model = self._models(app_label, from_state, to_state)
+        to_model = self._model(app_label, to_state)
+        from_model = self._model(app_label, from_state)
+        if not self.migrates(schema_editor, to_model):
+            return
         field = to_model._meta.get_field(self.name)
         if not self.preserve_default:
             # The historical field has no default; existing rows still need this one.
@@ -111,7 +114,8 @@ class AddField(FieldOperation):
         to_state: ProjectState,
     ) -> None:
         from_model = self._model(app_label, from_state)
-        schema_editor.remove_field(from_model, from_model._meta.get_field(self.name))
+        if self.migrates(schema_editor, from_model):
+            schema_editor.remove_field(from_model, from_model._meta.get_field(self.name))
 
     def describe(self) -> str:
         return f"Add field {self.name} to {self.model_name}"
@@ -148,14 +152,17 @@ class RemoveField(FieldOperation):
         to_state: ProjectState,
     ) -> None:
         from_model = self._model(app_label, from_state)
-        schema_editor.remove_field(from_model, from_model._meta.get_field(self.name))
+        if self.migrates(schema_editor, from_model):
+            schema_editor.remove_field(from_model, from_model._meta.get_field(self.name))
 
     def database_backwards(
         self, app_label: str, schema_editor: MigrationSchemaEditor, from_state: ProjectState,
         to_state: ProjectState,
     ) -> None:
-        from_model, to_model = self._models(app_label, from_state, to_state)
-        schema_editor.add_field(from_model, to_model._meta.get_field(self.name))
+        to_model = self._model(app_label, to_state)
+        from_model = self._model(app_label, from_state)
+        if self.migrates(schema_editor, to_model):
+            schema_editor.add_field(from_model, to_model._meta.get_field(self.name))
 
     def describe(self) -> str:
         return f"Remove field {self.name} from {self.model_name}"
@@ -192,7 +199,10 @@ class AlterField(FieldOperation):
         self, app_label: str, schema_editor: MigrationSchemaEditor, from_state: ProjectState,
         to_state: ProjectState,
     ) -> None:
-        from_model, to_model = self._models(app_label, from_state, to_state)
+        to_model = self._model(app_label, to_state)
+        from_model = self._model(app_label, from_state)
+        if not self.migrates(schema_editor, to_model):
+            return
         from_field = from_model._meta.get_field(self.name)
         to_field = to_model._meta.get_field(self.name)
         if not self.preserve_default:
@@ -266,7 +276,10 @@ class RenameField(FieldOperation):
         self, app_label: str, schema_editor: MigrationSchemaEditor, from_state: ProjectState,
         to_state: ProjectState, from_name: str, to_name: str,
     ) -> None:
-        from_model, to_model = self._models(app_label, from_state, to_state)
+        to_model = self._model(app_label, to_state)
+        from_model = self._model(app_label, from_state)
+        if not self.migrates(schema_editor, to_model):
+            return
         schema_editor.alter_field(
             from_model, from_model._meta.get_field(from_name), to_model._meta.get_field(to_name))
 

@@ -49,12 +49,16 @@ class _KindOperation(IndexOperation):
     def _create(self, schema_editor: MigrationSchemaEditor, state: ProjectState, app_label: str,
                 obj: Any) -> None:
         """Create ``obj`` in the database on this model as ``state`` renders it."""
-        getattr(schema_editor, f"add_{self.kind}")(self._model(app_label, state), obj)
+        model = self._model(app_label, state)
+        if self.migrates(schema_editor, model):
+            getattr(schema_editor, f"add_{self.kind}")(model, obj)
 
     def _drop(self, schema_editor: MigrationSchemaEditor, state: ProjectState, app_label: str,
               obj: Any) -> None:
         """Drop ``obj`` from the database on this model as ``state`` renders it."""
-        getattr(schema_editor, f"remove_{self.kind}")(self._model(app_label, state), obj)
+        model = self._model(app_label, state)
+        if self.migrates(schema_editor, model):
+            getattr(schema_editor, f"remove_{self.kind}")(model, obj)
 
 
 class _AddOperation(_KindOperation):
@@ -216,7 +220,8 @@ class RenameIndex(IndexOperation):
         new_index = self._index(to_state, app_label, schema_editor, self.new_name)
         if old_index.name != new_index.name:
             model = self._model(app_label, to_state)
-            schema_editor.rename_index(model, old_index, new_index)
+            if self.migrates(schema_editor, model):
+                schema_editor.rename_index(model, old_index, new_index)
 
     def database_backwards(
         self, app_label: str, schema_editor: MigrationSchemaEditor, from_state: ProjectState,
@@ -227,7 +232,8 @@ class RenameIndex(IndexOperation):
         new_index = self._index(to_state, app_label, schema_editor, self.old_name)
         if old_index.name != new_index.name:
             model = self._model(app_label, to_state)
-            schema_editor.rename_index(model, old_index, new_index)
+            if self.migrates(schema_editor, model):
+                schema_editor.rename_index(model, old_index, new_index)
 
     def describe(self) -> str:
         if self.old_name:

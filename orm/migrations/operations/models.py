@@ -102,13 +102,17 @@ class CreateModel(ModelOperation):
         self, app_label: str, schema_editor: MigrationSchemaEditor, from_state: ProjectState,
         to_state: ProjectState,
     ) -> None:
-        schema_editor.create_model(self._model(app_label, to_state))
+        model = self._model(app_label, to_state)
+        if self.migrates(schema_editor, model):
+            schema_editor.create_model(model)
 
     def database_backwards(
         self, app_label: str, schema_editor: MigrationSchemaEditor, from_state: ProjectState,
         to_state: ProjectState,
     ) -> None:
-        schema_editor.delete_model(self._model(app_label, from_state))
+        model = self._model(app_label, from_state)
+        if self.migrates(schema_editor, model):
+            schema_editor.delete_model(model)
 
     def describe(self) -> str:
         return f"Create model {self.name}"
@@ -217,13 +221,17 @@ class DeleteModel(ModelOperation):
         self, app_label: str, schema_editor: MigrationSchemaEditor, from_state: ProjectState,
         to_state: ProjectState,
     ) -> None:
-        schema_editor.delete_model(self._model(app_label, from_state))
+        model = self._model(app_label, from_state)
+        if self.migrates(schema_editor, model):
+            schema_editor.delete_model(model)
 
     def database_backwards(
         self, app_label: str, schema_editor: MigrationSchemaEditor, from_state: ProjectState,
         to_state: ProjectState,
     ) -> None:
-        schema_editor.create_model(self._model(app_label, to_state))
+        model = self._model(app_label, to_state)
+        if self.migrates(schema_editor, model):
+            schema_editor.create_model(model)
 
     def references_model(self, name: str, app_label: str) -> bool:
         # The deleted model may have pointed at any model.
@@ -266,13 +274,15 @@ class RenameModel(ModelOperation):
         self, app_label: str, schema_editor: MigrationSchemaEditor, from_state: ProjectState,
         to_state: ProjectState,
     ) -> None:
-        self._rename(app_label, schema_editor, from_state, to_state, self.old_name, self.new_name)
+        if self.migrates(schema_editor, to_state.apps.get_model(app_label, self.new_name)):
+            self._rename(app_label, schema_editor, from_state, to_state, self.old_name, self.new_name)
 
     def database_backwards(
         self, app_label: str, schema_editor: MigrationSchemaEditor, from_state: ProjectState,
         to_state: ProjectState,
     ) -> None:
-        self._rename(app_label, schema_editor, from_state, to_state, self.new_name, self.old_name)
+        if self.migrates(schema_editor, to_state.apps.get_model(app_label, self.old_name)):
+            self._rename(app_label, schema_editor, from_state, to_state, self.new_name, self.old_name)
 
     @staticmethod
     def _rename(
@@ -350,7 +360,10 @@ class AlterModelTable(ModelOptionOperation):
         self, app_label: str, schema_editor: MigrationSchemaEditor, from_state: ProjectState,
         to_state: ProjectState,
     ) -> None:
-        old_model, new_model = self._models(app_label, from_state, to_state)
+        old_model = self._model(app_label, from_state)
+        new_model = self._model(app_label, to_state)
+        if not self.migrates(schema_editor, new_model):
+            return
         _alter_db_table(schema_editor, new_model, old_model)
         # Automatic join tables are named after the model's table.
         for old_field, new_field in zip(
@@ -440,7 +453,10 @@ class AlterUniqueTogether(ModelOptionOperation):
         to_state: ProjectState,
     ) -> None:
         new_model = self._model(app_label, to_state)
-        old_state, new_state = self._model_state(app_label, from_state), self._model_state(app_label, to_state)
+        if not self.migrates(schema_editor, new_model):
+            return
+        old_state = self._model_state(app_label, from_state)
+        new_state = self._model_state(app_label, to_state)
         schema_editor.alter_unique_together(
             new_model, old_state.options.get("unique_together") or set(),
             new_state.options.get("unique_together") or set(),

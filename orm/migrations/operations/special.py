@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from asgiref.sync import async_to_sync, iscoroutinefunction
 
+from orm.db.routers import router
 from orm.migrations.exceptions import IrreversibleError
 from orm.migrations.operations.base import Operation
 
@@ -125,12 +126,15 @@ class RunSQL(Operation):
     noop = ""
 
     def __init__(self, sql: SQL, reverse_sql: SQL | None = None,
-                 state_operations: Sequence[Operation] | None = None, elidable: bool = False) -> None:
+                 state_operations: Sequence[Operation] | None = None, hints: dict[str, Any] | None = None,
+                 elidable: bool = False) -> None:
         _check_sql(sql, "sql")
         _check_sql(reverse_sql, "reverse_sql")
         self.sql = sql
         self.reverse_sql = reverse_sql
         self.state_operations = list(state_operations or [])
+        #: Passed to the routers' ``allow_migrate`` (e.g. ``{"model_name": "book"}``).
+        self.hints = dict(hints or {})
         self.elidable = elidable
 
     def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
@@ -139,6 +143,8 @@ class RunSQL(Operation):
             kwargs["reverse_sql"] = self.reverse_sql
         if self.state_operations:
             kwargs["state_operations"] = self.state_operations
+        if self.hints:
+            kwargs["hints"] = self.hints
         if self.elidable:
             kwargs["elidable"] = True
         return type(self).__name__, [], kwargs
@@ -156,7 +162,8 @@ class RunSQL(Operation):
         self, app_label: str, schema_editor: MigrationSchemaEditor, from_state: ProjectState,
         to_state: ProjectState,
     ) -> None:
-        self._run(schema_editor, self.sql)
+        if allowed(schema_editor, app_label, self.hints):
+            self._run(schema_editor, self.sql)
 
     def database_backwards(
         self, app_label: str, schema_editor: MigrationSchemaEditor, from_state: ProjectState,
@@ -164,7 +171,8 @@ class RunSQL(Operation):
     ) -> None:
         if self.reverse_sql is None:
             raise IrreversibleError(f"{self!r} has no reverse_sql, so it cannot be unapplied.")
-        self._run(schema_editor, self.reverse_sql)
+        if allowed(schema_editor, app_label, self.hints):
+            self._run(schema_editor, self.reverse_sql)
 
     @staticmethod
     def _run(schema_editor: MigrationSchemaEditor, sql: SQL) -> None:
@@ -184,6 +192,13 @@ class RunSQL(Operation):
 
     def describe(self) -> str:
         return "Raw SQL operation"
+
+
+def allowed(schema_editor: MigrationSchemaEditor, app_label: str, hints: dict[str, Any]) -> bool:
+    """Whether the routers' ``allow_migrate`` lets RunSQL/RunPython run on the editor's database (Django's)."""
+    if not router.routers:
+        return True
+    return router.allow_migrate(schema_editor.connection.alias, app_label, **hints)
 
 
 def _execute_literal(schema_editor: MigrationSchemaEditor, sql: str) -> None:
@@ -210,7 +225,7 @@ class RunPython(Operation):
     reduces_to_sql = False
 
     def __init__(self, code: RunPythonCode, reverse_code: RunPythonCode | None = None,
-                 atomic: bool | None = None, elidable: bool = False) -> None:
+                 atomic: bool | None = None, hints: dict[str, Any] | None = None, elidable: bool = False) -> None:
         if not callable(code):
             raise TypeError(f"RunPython needs a function (apps, schema_editor), got {code!r}.")
         if reverse_code is not None and not callable(reverse_code):
@@ -218,6 +233,8 @@ class RunPython(Operation):
         self.code = code
         self.reverse_code = reverse_code
         self.atomic = atomic
+        #: Passed to the routers' ``allow_migrate``.
+        self.hints = dict(hints or {})
         self.elidable = elidable
 
     def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
@@ -226,6 +243,8 @@ class RunPython(Operation):
             kwargs["reverse_code"] = self.reverse_code
         if self.atomic is not None:
             kwargs["atomic"] = self.atomic
+        if self.hints:
+            kwargs["hints"] = self.hints
         if self.elidable:
             kwargs["elidable"] = True
         return type(self).__name__, [], kwargs
@@ -242,7 +261,8 @@ class RunPython(Operation):
         self, app_label: str, schema_editor: MigrationSchemaEditor, from_state: ProjectState,
         to_state: ProjectState,
     ) -> None:
-        run_function(self.code, from_state.apps, schema_editor)
+        if allowed(schema_editor, app_label, self.hints):
+            run_function(self.code, from_state.apps, schema_editor)
 
     def database_backwards(
         self, app_label: str, schema_editor: MigrationSchemaEditor, from_state: ProjectState,
@@ -250,7 +270,8 @@ class RunPython(Operation):
     ) -> None:
         if self.reverse_code is None:
             raise IrreversibleError(f"{self!r} has no reverse_code, so it cannot be unapplied.")
-        run_function(self.reverse_code, from_state.apps, schema_editor)
+        if allowed(schema_editor, app_label, self.hints):
+            run_function(self.reverse_code, from_state.apps, schema_editor)
 
     def describe(self) -> str:
         return "Raw Python operation"

@@ -93,6 +93,19 @@ from orm.query.functions.text import (
     Trim,
     Upper,
 )
+from orm.query.window import (
+    CumeDist,
+    DenseRank,
+    FirstValue,
+    Lag,
+    LastValue,
+    Lead,
+    NthValue,
+    Ntile,
+    PercentRank,
+    Rank,
+    RowNumber,
+)
 
 __all__ = [
     "MD5", "SHA1", "SHA224", "SHA256", "SHA384", "SHA512",
@@ -105,4 +118,7 @@ __all__ = [
     "Sign", "Sin", "Sqrt", "StrIndex", "Substr", "Tan", "Trim", "Trunc", "TruncBase", "TruncDate",
     "TruncDay", "TruncHour", "TruncMinute", "TruncMonth", "TruncQuarter", "TruncSecond", "TruncTime",
     "TruncWeek", "TruncYear", "Upper",
+    # window functions: Django has them in django.db.models.functions too
+    "CumeDist", "DenseRank", "FirstValue", "Lag", "LastValue", "Lead", "NthValue", "Ntile",
+    "PercentRank", "Rank", "RowNumber",
 ]

@@ -1,0 +1,1 @@
+"""Counterparts of Django's ``django.contrib`` modules that concern the query layer."""

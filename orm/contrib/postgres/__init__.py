@@ -1,0 +1,1 @@
+"""Django's ``django.contrib.postgres`` names that ``orm`` provides (on SQLite too)."""

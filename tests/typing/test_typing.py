@@ -1,0 +1,137 @@
+"""The user-facing types, checked by mypy --strict and by pyright (no plugin).
+
+``*_ok.py`` files hold ``assert_type`` checks and must check clean; in
+``*_bad.py`` files every line marked ``# E`` must be reported, and nothing
+else. The example project (``migrations_example/``) and the examples of the
+pages a new user reads first (``DOC_PAGES``) must check clean too. Each
+checker runs twice per module (a few seconds each).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.docs.blocks import python_blocks
+
+HERE = Path(__file__).parent
+ROOT = HERE.parent.parent
+OK_FILES = sorted(HERE.glob("*_ok.py"))
+BAD_FILES = sorted(HERE.glob("*_bad.py"))
+EXAMPLE = ROOT / "migrations_example"
+CHECKED = [str(p.relative_to(ROOT)) for p in OK_FILES + BAD_FILES] + [EXAMPLE.name]
+
+
+def _pyright() -> str:
+    found = shutil.which("pyright", path=str(Path(sys.executable).parent))
+    if found is None:
+        pytest.fail("pyright is not installed: pip install -e '.[dev]' pins it.")
+    return found
+
+
+#: Pages whose examples are checked (each page's blocks as one module, in order).
+DOC_PAGES = [
+    "README.md", "docs/index.md", "docs/getting-started.md", "docs/typing.md",
+    "docs/architecture.md", "docs/introspection.md", "docs/configuration.md",
+    "docs/coming-from-django.md", "docs/migrations.md", "docs/concurrency.md",
+]
+
+
+def _key(path: str) -> str:
+    """A reported file relative to the repository (mypy reports relative paths, pyright absolute)."""
+    resolved = (ROOT / path).resolve()
+    return str(resolved.relative_to(ROOT)) if resolved.is_relative_to(ROOT) else resolved.name
+
+
+def _mypy_errors(
+    paths: list[str] = CHECKED, cwd: Path = ROOT, options: tuple[str, ...] = (),
+) -> dict[str, set[int]]:
+    # The checkout on MYPYPATH: an editable install's import hook is invisible to mypy.
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "--hide-error-context",
+         "--no-error-summary", *options, *paths],
+        cwd=cwd, capture_output=True, text=True, env={"MYPYPATH": str(ROOT), "PATH": ""},
+    )
+    errors: dict[str, set[int]] = {}
+    for line in result.stdout.splitlines():
+        match = re.match(r"^(.+?):(\d+): error:", line)
+        if match:
+            errors.setdefault(_key(str(cwd / match[1])), set()).add(int(match[2]))
+    assert result.returncode in (0, 1), result.stdout + result.stderr
+    return errors
+
+
+def _pyright_errors(paths: list[str] = CHECKED, cwd: Path = ROOT) -> dict[str, set[int]]:
+    result = subprocess.run(
+        [_pyright(), "--outputjson", "--pythonpath", sys.executable, *paths],
+        cwd=cwd, capture_output=True, text=True,
+    )
+    report = json.loads(result.stdout)
+    errors: dict[str, set[int]] = {}
+    for diag in report["generalDiagnostics"]:
+        if diag["severity"] == "error":
+            errors.setdefault(_key(diag["file"]), set()).add(diag["range"]["start"]["line"] + 1)
+    return errors
+
+
+def _expected(path: Path) -> set[int]:
+    lines = path.read_text().splitlines()
+    return {number for number, text in enumerate(lines, 1) if text.rstrip().endswith("# E")}
+
+
+@pytest.fixture(scope="module", params=["mypy", "pyright"])
+def reported(request: pytest.FixtureRequest) -> dict[str, set[int]]:
+    return _mypy_errors() if request.param == "mypy" else _pyright_errors()
+
+
+def test_files_exist() -> None:
+    assert OK_FILES and BAD_FILES
+
+
+@pytest.mark.parametrize("path", OK_FILES, ids=lambda p: p.name)
+def test_positive_file_checks_clean(reported: dict[str, set[int]], path: Path) -> None:
+    assert reported.get(_key(str(path)), set()) == set()
+
+
+@pytest.mark.parametrize("path", BAD_FILES, ids=lambda p: p.name)
+def test_negative_file_reports_marked_lines(reported: dict[str, set[int]], path: Path) -> None:
+    expected = _expected(path)
+    assert expected, f"{path.name} marks no line with # E"
+    assert reported.get(_key(str(path)), set()) == expected
+
+
+def test_example_project_checks_clean(reported: dict[str, set[int]]) -> None:
+    in_example = {path: lines for path, lines in reported.items() if path.startswith(EXAMPLE.name + "/")}
+    assert in_example == {}
+
+
+@pytest.fixture(scope="module", params=["mypy", "pyright"])
+def docs_reported(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> dict[str, set[int]]:
+    """Each page's runnable blocks written as one module, checked like user code."""
+    folder = tmp_path_factory.mktemp("doc_examples")
+    # pyright finds orm through extraPaths (the editable install's import hook is
+    # invisible to it). A page may show two files that define the same name (two
+    # migrations, say): one module here, so redefinitions are not errors.
+    config = {"extraPaths": [str(ROOT)], "reportRedeclaration": False}
+    (folder / "pyrightconfig.json").write_text(json.dumps(config))
+    names = []
+    for page in DOC_PAGES:
+        blocks = [b for b in python_blocks(ROOT / page) if not b.skip and not b.raises]
+        name = re.sub(r"\W", "_", page.removesuffix(".md")) + ".py"
+        (folder / name).write_text("".join(b.source for b in blocks), encoding="utf-8")
+        names.append(name)
+    if request.param == "mypy":
+        return _mypy_errors(names, folder, ("--disable-error-code", "no-redef"))
+    return _pyright_errors(names, folder)
+
+
+@pytest.mark.parametrize("page", DOC_PAGES)
+def test_page_examples_check_clean(docs_reported: dict[str, set[int]], page: str) -> None:
+    module = re.sub(r"\W", "_", page.removesuffix(".md")) + ".py"
+    assert docs_reported.get(module, set()) == set()
