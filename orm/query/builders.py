@@ -21,7 +21,7 @@ from orm.db.connections import DEFAULT_DB_ALIAS, connections
 from orm.db.routers import router
 from orm.exceptions import FieldError, NotSupportedError
 from orm.fields import DateField, DateTimeField
-from orm.query import combinators, fastpath, merging
+from orm.query import combinators, merging, terms
 from orm.query.expressions import F
 from orm.query.filtered_relation import FilteredRelation
 from orm.query.functions.datetime import Trunc
@@ -37,6 +37,7 @@ from orm.query.prefetch import check_prefetch_path, to_attr_paths
 from orm.query.q import Q
 from orm.query.query import Query
 from orm.query.select import deferred_path
+from orm.sql.compiler import SQLCompiler
 from orm.utils.identifiers import check_alias
 from orm.utils.text import short_repr
 from orm.utils.timezone import use_tz
@@ -52,13 +53,18 @@ M = TypeVar("M")
 class BaseQuerySet(Generic[M]):
     """The building half of ``QuerySet``: state, routing and the methods returning new QuerySets."""
 
+    #: What an evaluation adds to pending filter terms (``get()`` sets GET on its clone).
+    _terms_kind = terms.FETCH
+
     def __init__(self, model: Any = None, query: Query | None = None, using: str | None = None) -> None:
         self.model = model
         self._db = using
-        # None until first needed: a QuerySet straight from its manager that
-        # is only filtered by plain values never builds a Query (fastpath.py).
+        # None until first needed: a manager's QuerySet that is never used
+        # (or only chained) does not build a Query.
         self._query = query
-        self._terms: tuple[fastpath.Term, ...] | None = None
+        #: ``filter(**plain values)`` on a QuerySet with no Query yet, recorded
+        #: for the statement cache's call key (``orm.query.terms``).
+        self._terms: tuple[terms.Term, ...] | None = None
         self._result_cache: list[Any] | None = None
         self._prefetch_related_lookups: tuple[Any, ...] = ()
         self._prefetch_done = False
@@ -87,19 +93,31 @@ class BaseQuerySet(Generic[M]):
 
     @property
     def query(self) -> Query:
-        """The query tree (built on first access, pending plain filters included)."""
+        """The query tree (built on first access)."""
         query = self._query
         if query is None:
             query = self._query = Query(self.model)
-            terms, self._terms = self._terms, None
-            if terms is not None:
-                fastpath.add_filter(query, Q(*[(t.key, t.value) for t in terms]))
+            pending, self._terms = self._terms, None
+            if pending is not None:
+                query.add_filter(Q(*[(t.key, t.value) for t in pending]))
         return query
 
     @query.setter
     def query(self, value: Query) -> None:
         self._query = value
         self._terms = None
+
+    def _select_compiler(self, kind: str = terms.FETCH) -> Any:
+        """The compiler of this QuerySet's SELECT (``kind``: what the evaluation adds).
+
+        With pending filter terms its source is a ``PendingQuery``, which
+        keys the statement cache by the call; the caller then adds nothing
+        itself (``kind`` says what). Otherwise it is ``self.query``'s compiler,
+        and the caller adds what ``kind`` would have.
+        """
+        if self._query is None and self._terms is not None:
+            return SQLCompiler(terms.PendingQuery(self.model, self._terms, kind), connections[self.db])
+        return self.query.get_compiler(using=self.db)
 
     def _chain(self) -> Self:
         clone = type(self).__new__(type(self))
@@ -149,22 +167,25 @@ class BaseQuerySet(Generic[M]):
         for key in ("_connector", "_negated"):
             if key in kwargs:
                 raise TypeError(f"{short_repr(key)} is not a valid keyword for filter()/exclude()/get().")
-        if self._query is None and self._terms is None and kwargs and not (args or negate):
-            terms = fastpath.build_terms(self.model, kwargs)
-            if terms is not None:
+        # A manager's QuerySet has no Query yet: the clone builds a fresh one
+        # instead of building one here only to copy it.
+        query = self._query
+        if query is None and self._terms is None and kwargs and not (args or negate):
+            pending = terms.build_terms(self.model, kwargs)
+            if pending is not None:
                 clone = self._chain()
-                clone._terms = terms
+                clone._terms = pending
                 return clone
-        if self._query is not None and self._query.combinator:
+        if query is not None and query.combinator:
             self._not_support_combined_queries("exclude()" if negate else "filter()")
-        if self.query.is_sliced and (args or kwargs):
+        if query is not None and query.is_sliced and (args or kwargs):
             raise TypeError("Cannot filter a query once a slice has been taken.")
         clone = self._chain()
         q = Q(*args, **kwargs)
         if negate:
             q = ~q
         if q:
-            fastpath.add_filter(clone.query, q)
+            clone.query.add_filter(q)
         return clone
 
     def order_by(self, *field_names: Any) -> Self:

@@ -59,7 +59,7 @@ class BaseIterable:
     def rows(self) -> tuple[Any, Iterator[Any]]:
         """(compiler, converted rows); the statement has run when this returns."""
         qs = self.queryset
-        compiler = qs.query.get_compiler(using=qs.db)
+        compiler = qs._select_compiler(qs._terms_kind)
         return compiler, compiler.results_iter(self.chunked_fetch, self.chunk_size)
 
     def __iter__(self) -> Iterator[Any]:

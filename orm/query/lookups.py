@@ -32,7 +32,9 @@ class Lookup(Expression):
     conditional = True
 
     def __init__(self, lhs: Any, rhs: Any) -> None:
-        super().__init__(f.BooleanField())
+        # The output field is the class's shared BooleanField (set below the
+        # class): a field per lookup cost more than the rest of building it.
+        super().__init__()
         self.lhs = lhs
         self.rhs = rhs
         self.rhs = self.get_prep_lookup()
@@ -170,6 +172,10 @@ class Lookup(Expression):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.lhs!r}, {self.rhs!r})"
+
+
+#: What every lookup returns; never mutated, so one instance serves them all.
+Lookup._output_field = f.BooleanField()
 
 
 def _unresolved(expr: Any) -> bool:

@@ -15,7 +15,7 @@ from typing import Any
 
 from orm import fields as f
 from orm.exceptions import FieldError, NotSupportedError
-from orm.query import combinators
+from orm.query import cache_key, combinators
 from orm.query import select as select_mod
 from orm.query.expressions import (
     Col,
@@ -78,6 +78,10 @@ class OuterCol(Expression):
 
 class Query:
     """The query tree of one QuerySet; cloned on every chained call."""
+
+    #: Not a QuerySet's pending filter terms (``orm.query.terms.PendingQuery``):
+    #: the compiler compiles this tree as it is.
+    pending = False
 
     def __init__(self, model: Any) -> None:
         self.model = model
@@ -527,6 +531,15 @@ class Query:
             # Replace, never mutate: clones share Join objects.
             self.alias_map[step] = join.demoted()
 
+    def add_filter(self, q: Any) -> None:
+        """AND ``q`` in as one ``filter()``/``exclude()`` call (its own multi-valued joins)."""
+        self.filter_calls += 1
+        self.filter_call = self.filter_calls
+        try:
+            self.add_q(q)
+        finally:
+            self.filter_call = None
+
     def set_empty(self) -> None:
         """Make the query match nothing (``none()``)."""
         self.where.add(NothingNode())
@@ -722,6 +735,8 @@ class Query:
     #: (``orm.sql.compiler.SelectSource``); the function itself, not a wrapper,
     #: since every statement calls it.
     prepare_select = select_mod.prepare_select
+    #: The statement-cache key and WHERE parameters (``orm.query.cache_key``).
+    statement_key = cache_key.statement_key
 
     def combinator_plan(self) -> combinators.CombinedPlan:
         """Parts, visible columns and ordering of a combined query (``union()``...)."""

@@ -16,23 +16,19 @@ from itertools import islice
 from typing import Any, Self, TypeVar, cast, overload
 
 from orm.db import transaction
-from orm.db.connections import connections
 from orm.exceptions import FieldError, TransactionManagementError
-from orm.query import fastpath, streaming, writes
+from orm.query import streaming, terms, writes
 from orm.query.aggregates import Count
 from orm.query.builders import BaseQuerySet
-from orm.query.iterables import ResultKind, instance_loader
 from orm.query.prefetch import prefetch_related_objects
 from orm.query.query import MAX_SLICE
-from orm.query.summary import get_aggregation
-from orm.sql.compiler import convert_rows
+from orm.query.summary import aggregate_with, get_aggregation
 from orm.utils.asyncio import check_async_unsafe, to_async
 from orm.utils.identifiers import check_alias
 from orm.utils.text import short_repr
 
 M = TypeVar("M")
 REPR_OUTPUT_SIZE = 20
-_SLOW = object()  # QuerySet._fast() could not run the query: take the ordinary path
 ITERATOR_CHUNK_SIZE = 2000
 # Set by orm.models.manager (a layer above, which this one may not import):
 # builds the manager QuerySet.as_manager() returns.
@@ -64,34 +60,10 @@ def _index_fix(k: int) -> str:
 class QuerySet(BaseQuerySet[M]):
     """A lazy database query for a model; evaluated on iteration, ``len()``, ``list()``..."""
 
-    def _fast(self, kind: str) -> Any:
-        """Run a pending-filter QuerySet through its cached statement (``_SLOW`` if it can't)."""
-        terms = self._terms
-        if (terms is None or self._iterable_class.kind is not ResultKind.MODELS
-                or self._prefetch_related_lookups or self._known_related_objects):
-            return _SLOW
-        connection = connections[self.db]
-        plan = fastpath.plan_for(self, kind, connection)
-        if plan is None:
-            return _SLOW
-        params = fastpath.params_for(plan, terms, connection)
-        if params is None:
-            return _SLOW
-        result = fastpath.run(plan, params, connection, kind)
-        if kind not in (fastpath.FETCH, fastpath.GET):
-            return result
-        if plan.converters:
-            result = convert_rows(result, plan.converters, connection)
-        from_db, db, attnames = instance_loader(self.model), self.db, plan.attnames
-        return [from_db(db, attnames, row) for row in result]
-
     def _fetch_all(self) -> None:
         if self._result_cache is None:
-            rows: Any = self._fast(fastpath.FETCH) if self._terms is not None else _SLOW
-            if rows is _SLOW:
-                self._check_for_update()
-                rows = list(self._iterable_class(self))
-            self._result_cache = rows
+            self._check_for_update()
+            self._result_cache = list(self._iterable_class(self))
         if self._prefetch_related_lookups and not self._prefetch_done:
             prefetch_related_objects(self._result_cache, *self._prefetch_related_lookups)
             self._prefetch_done = True
@@ -185,7 +157,8 @@ class QuerySet(BaseQuerySet[M]):
     as_manager.__func__.queryset_only = True  # type: ignore[attr-defined]
 
     def _check_for_update(self) -> None:
-        if self.query.select_for_update and transaction.get_autocommit(self.db):
+        query = self._query if self._terms is not None else self.query  # pending terms: no lock
+        if query is not None and query.select_for_update and transaction.get_autocommit(self.db):
             raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
 
     # -- database access -------------------------------------------------------------
@@ -244,8 +217,10 @@ class QuerySet(BaseQuerySet[M]):
         if self._result_cache is not None:
             return len(self._result_cache)
         _guard("count", "acount")
-        if self._terms is not None and (n := self._fast(fastpath.COUNT)) is not _SLOW:
-            return int(n)
+        if self._query is None and self._terms is not None:
+            # Keyed by the filter call (orm.query.terms): no Query is built on a hit.
+            compiler = self._select_compiler(terms.COUNT)
+            return int(aggregate_with(compiler, terms.count_aggregates())["__count"])
         return int(get_aggregation(self.query, self.db, {"__count": Count("*")})["__count"])
 
     def exists(self) -> bool:
@@ -253,8 +228,8 @@ class QuerySet(BaseQuerySet[M]):
         if self._result_cache is not None:
             return bool(self._result_cache)
         _guard("exists", "aexists")
-        if self._terms is not None and (found := self._fast(fastpath.EXISTS)) is not _SLOW:
-            return bool(found)
+        if self._query is None and self._terms is not None:
+            return bool(self._select_compiler(terms.EXISTS).has_results())
         return bool(self.query.exists_query().get_compiler(using=self.db).has_results())
 
     def contains(self, obj: Any) -> bool:
@@ -291,13 +266,13 @@ class QuerySet(BaseQuerySet[M]):
             self._not_support_combined_queries("get(...) with filters")
         _guard("get", "aget")
         clone = self.filter(*args, **kwargs) if (args or kwargs) else self._chain()
-        results: Any = clone._fast(fastpath.GET) if clone._terms is not None else _SLOW
-        if results is _SLOW:
-            if not clone.query.is_sliced:
-                clone.query.clear_ordering()
-                clone.query.set_limits(high=21)
-            clone._fetch_all()
-            results = clone._result_cache or []
+        if clone._query is None and clone._terms is not None:
+            clone._terms_kind = terms.GET  # the compiler's source adds the limit
+        elif not clone.query.is_sliced:
+            clone.query.clear_ordering()
+            clone.query.set_limits(high=21)
+        clone._fetch_all()
+        results = clone._result_cache or []
         if len(results) == 1:
             return results[0]  # type: ignore[no-any-return]
         if not results:

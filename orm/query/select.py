@@ -12,7 +12,7 @@ from typing import Any
 from orm.exceptions import FieldError
 from orm.query.expressions import Col, Func, OrderBy, Ref
 from orm.query.joins import path_infos
-from orm.sql.compiler import Select, SelectParts
+from orm.sql.compiler import SelectParts
 from orm.sql.klass_info import KlassInfo
 from orm.utils.text import short_repr, short_reprs
 
@@ -28,7 +28,7 @@ class Random(Func):
 _NONE: list[Any] = []
 
 
-def prepare_select(query: Any, cached: tuple[Select, KlassInfo | None] | None, lock_of: bool) -> SelectParts:
+def prepare_select(query: Any, lock_of: bool) -> SelectParts:
     """Everything the compiler renders for ``query``'s SELECT (see ``SelectParts``).
 
     The order is the order joins are created in (and so their aliases): the
@@ -36,10 +36,7 @@ def prepare_select(query: Any, cached: tuple[Select, KlassInfo | None] | None, l
     ``select_for_update(of=...)`` names are resolved on a copy: a relation they
     name that the query does not already join is not joined for them.
     """
-    if cached is None:
-        select, klass_info, annotation_col_map = get_select(query)
-    else:
-        (select, klass_info), annotation_col_map = cached, {}
+    select, klass_info, annotation_col_map = get_select(query)
     order_by = get_order_by(query, {alias for _expr, alias in select if alias})
     # The common query neither groups, nor distincts on fields, nor locks:
     # skip those calls on this per-statement path.

@@ -44,9 +44,13 @@ def get_aggregation(query: Query, using: str, aggregates: dict[str, Any]) -> dic
     connection = connections[using]
     if _needs_subquery(query):
         return _aggregate_subquery(query, connection, aggregates)
-    compiler = aggregation_query(query, aggregates).get_compiler(connection=connection)
+    return aggregate_with(aggregation_query(query, aggregates).get_compiler(connection=connection), aggregates)
+
+
+def aggregate_with(compiler: Any, aggregates: dict[str, Any]) -> dict[str, Any]:
+    """Run ``compiler``'s aggregation SELECT (of ``aggregates``); one dict back."""
     row = compiler.execute_sql(SINGLE)
-    return _convert(compiler, row, aggregates, connection)
+    return _convert(compiler, row, aggregates, compiler.connection)
 
 
 def aggregation_query(query: Query, aggregates: dict[str, Any]) -> Query:

@@ -14,12 +14,13 @@ Conditions for DDL compile with ``DDLCompiler`` (unqualified columns).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from orm.exceptions import EmptyResultSet, FullResultSet, ProgrammingError
 from orm.sql.klass_info import KlassInfo
+from orm.utils import timezone
 from orm.utils.caches import BoundedCache
 
 MULTI = "multi"
@@ -29,11 +30,38 @@ ROW_COUNT = "row count"
 GET_ITERATOR_CHUNK_SIZE = 100
 # SQL of each combinator (the same keywords on every supported backend).
 SET_OPERATORS = {"union": "UNION", "intersection": "INTERSECT", "difference": "EXCEPT"}
-# (model, alias, deferred fields, vendor) -> (select list, klass_info, column SQL)
-_PLAIN_SELECT: BoundedCache[tuple[Any, ...], tuple[Any, Any, list[str]]] = BoundedCache("plain select")
 
 
 Select = list[tuple[Any, str | None]]
+
+
+@dataclass(slots=True)
+class Statement:
+    """A compiled SELECT, reusable for every query with the same cache key.
+
+    ``head`` and ``tail`` are the parameters before and after the WHERE
+    clause's (constants of the key, such as ``Value(1)`` in the select list);
+    the WHERE parameters are the ones the key pulled out of each query.
+    ``converters`` is filled by the first compiler that needs them (choosing
+    them may fail, e.g. ``Value(None)`` has no type: only when rows come back).
+    """
+
+    sql: str
+    head: list[Any]
+    tail: list[Any]
+    select: Select
+    klass_info: KlassInfo | None
+    annotation_col_map: dict[str, int]
+    converters: list[tuple[int, list[Any], Any]] | None = None
+
+
+# The statement cache: one entry per query shape written in the code, so it
+# stays small; the bound only stops a pathological caller (and the historical
+# models migrations render). configure() empties it (orm.utils.caches).
+STATEMENTS: BoundedCache[Hashable, Statement] = BoundedCache("compiled statements", 2048)
+# An entry holds the row converters chosen when it was compiled, and those
+# depend on use_tz (naive or aware datetimes): switching it forgets them all.
+timezone.on_change(STATEMENTS.clear)
 
 
 @dataclass(slots=True)
@@ -60,9 +88,12 @@ class SelectParts:
 class SelectSource(Protocol):
     """The one call the compiler makes into the query it compiles (``Query.prepare_select``)."""
 
-    def prepare_select(self, cached: tuple[Select, KlassInfo | None] | None, lock_of: bool) -> SelectParts:
-        """Resolve the parts; ``cached`` is a select list and layout to reuse as they are,
-        ``lock_of`` whether to resolve ``select_for_update(of=...)`` names."""
+    def prepare_select(self, lock_of: bool) -> SelectParts:
+        """Resolve the parts; ``lock_of``: whether to resolve ``select_for_update(of=...)`` names."""
+        ...
+
+    def statement_key(self, connection: Any) -> tuple[Hashable, list[Any]] | None:
+        """(cache key, WHERE parameters) of this query, or None when it has no key."""
         ...
 
 
@@ -84,6 +115,8 @@ class SQLCompiler:
         self.select: list[tuple[Any, str | None]] = []
         self.klass_info: KlassInfo | None = None
         self.annotation_col_map: dict[str, int] = {}
+        self._converters: list[tuple[int, list[Any], Any]] | None = None
+        self._statement: Statement | None = None  # the cache entry this compiler used or made
 
     # -- naming ------------------------------------------------------------------
     def quote_name(self, name: str) -> str:
@@ -129,31 +162,15 @@ class SQLCompiler:
         return sql, list(params)
 
     # -- SELECT -------------------------------------------------------------------
-    def _plain_select_key(self) -> tuple[Any, ...] | None:
-        # A model's own columns selected at the top level: the same text every
-        # time for this model, alias, deferral and vendor, so render it once.
-        query = self.query
-        # A model with concrete parents joins their tables while its select is
-        # prepared: that must happen on every query, so it is never cached.
-        if (self.depth or not query.default_cols or query.select or query.select_related
-                or query.annotations or query.distinct_fields or query.model._meta.parents):
-            return None
-        return (query.model, query.get_initial_alias(), query.deferred_loading, self.connection.vendor)
-
-    def _prepare(self) -> tuple[SelectParts, list[str] | None, tuple[Any, ...] | None]:
-        """(parts, rendered columns when the plain-select cache had them, cache key)."""
-        key = self._plain_select_key()
-        cached = _PLAIN_SELECT.get(key) if key is not None else None
+    def _prepare(self) -> SelectParts:
         source: SelectSource = self.query
         lock_of = bool(self.query.select_for_update and self.connection.features.has_select_for_update)
-        parts = source.prepare_select(None if cached is None else cached[:2], lock_of)
+        parts = source.prepare_select(lock_of)
         self.select, self.klass_info = parts.select, parts.klass_info
         self.annotation_col_map = parts.annotation_col_map
-        return parts, None if cached is None else cached[2], key
+        return parts
 
-    def _select_sql(self, cols: list[str] | None, key: tuple[Any, ...] | None) -> tuple[list[str], list[Any]]:
-        if cols is not None:
-            return cols, []
+    def _select_sql(self) -> tuple[list[str], list[Any]]:
         params: list[Any] = []
         cols = []
         for expr, alias in self.select:
@@ -169,30 +186,75 @@ class SQLCompiler:
                 sql = f"{sql} AS {self.quote_name(alias)}"
             cols.append(sql)
             params.extend(col_params)
-        if key is not None and not params:
-            _PLAIN_SELECT.put(key, (self.select, self.klass_info, cols))
         return cols, params
 
+    def _statement_key(self, with_limits: bool) -> tuple[Hashable, list[Any]] | None:
+        # Only a top-level SELECT of this very class: a subquery renames its
+        # aliases by depth, and subclasses render columns their own way.
+        if self.outer is not None or type(self) is not SQLCompiler:
+            return None
+        source: SelectSource = self.query
+        found = source.statement_key(self.connection)
+        if found is None:
+            return None
+        connection = self.connection
+        return (connection.alias, connection.vendor, with_limits, found[0]), found[1]
+
     def as_sql(self, with_limits: bool = True) -> tuple[str, list[Any]]:
-        """The full SELECT statement; raises ``EmptyResultSet`` if it can match nothing."""
-        query = self.query
-        if query.combinator:
+        """The full SELECT statement; raises ``EmptyResultSet`` if it can match nothing.
+
+        A query with a cache key (``statement_key``) compiles once per key:
+        later ones take the text from ``STATEMENTS`` and bind their own WHERE
+        parameters to it.
+        """
+        if self.query.combinator:
             return self.get_combinator_sql()
-        prepared, cached_cols, key = self._prepare()
+        keyed = self._statement_key(with_limits)
+        if keyed is not None:
+            entry = STATEMENTS.get(keyed[0])
+            if entry is not None:
+                self.select, self.klass_info = entry.select, entry.klass_info
+                self.annotation_col_map, self._converters = entry.annotation_col_map, entry.converters
+                self._statement = entry
+                return entry.sql, [*entry.head, *keyed[1], *entry.tail]
+        if self.query.pending:
+            # The key came from a QuerySet's pending filter terms
+            # (orm.query.terms): compile the ordinary Query they stand for.
+            self.query = self.query.build()
+        sql, params, start, end = self._compile_select(with_limits)
+        # Reusable only when the WHERE parameters are exactly the ones the
+        # key pulled out, in order (anything else is a shape the key walk
+        # does not describe: never reuse it).
+        if keyed is not None and start <= end and params[start:end] == keyed[1]:
+            self._statement = Statement(sql, params[:start], params[end:], self.select,
+                                        self.klass_info, self.annotation_col_map)
+            STATEMENTS.put(keyed[0], self._statement)
+        return sql, params
+
+    def _compile_select(self, with_limits: bool) -> tuple[str, list[Any], int, int]:
+        """(sql, params, start, end): ``params[start:end]`` are the WHERE clause's."""
+        query = self.query
+        prepared = self._prepare()
         where: Any = query.where
         # A window filter needs a window annotation: skip the tree walk without one.
         if query.annotations and where.children and where.contains_over_clause():
             where, qualify = where.split_qualify(query.group_by is not None)
             if qualify is not None:
-                return self._qualify_sql(prepared, where, qualify, with_limits)
-        cols, params = self._select_sql(cached_cols, key)
+                # Its parameters are split between the inner WHERE and the
+                # outer filter: never cached (start > end says so).
+                sql, params = self._qualify_sql(prepared, where, qualify, with_limits)
+                return sql, params, 1, 0
+        cols, params = self._select_sql()
         return self._select_statement(prepared, cols, params, where, prepared.order_by, with_limits)
 
     def _select_statement(
         self, prepared: SelectParts, cols: list[str], params: list[Any], where_node: Any,
         order_by: list[Any], with_limits: bool,
-    ) -> tuple[str, list[Any]]:
-        """SELECT ``cols`` FROM ... WHERE ``where_node`` GROUP BY ... HAVING ... ORDER BY ... LIMIT ... FOR UPDATE."""
+    ) -> tuple[str, list[Any], int, int]:
+        """SELECT ``cols`` FROM ... WHERE ``where_node`` GROUP BY ... HAVING ... ORDER BY ... LIMIT ... FOR UPDATE.
+
+        Returns (sql, params, start, end): ``params[start:end]`` are the WHERE clause's.
+        """
         query = self.query
         where, having = where_node.split_having() if where_node is not None else (None, None)
         where_sql, where_params = self._compile_condition(where)
@@ -205,9 +267,11 @@ class SQLCompiler:
         from_sql, from_params = self.get_from_clause()
         parts.append("FROM " + from_sql)
         params.extend(from_params)
+        start = len(params)
         if where_sql:
             parts.append("WHERE " + where_sql)
             params.extend(where_params)
+        end = len(params)
         group_by = prepared.group_by
         if group_by:
             group_sql = []
@@ -232,7 +296,7 @@ class SQLCompiler:
             lock = self.for_update_sql(prepared.lock_of)
             if lock:
                 parts.append(lock)
-        return " ".join(parts), params
+        return " ".join(parts), params, start, end
 
     def _qualify_sql(
         self, prepared: SelectParts, where: Any, qualify: Any, with_limits: bool,
@@ -277,7 +341,8 @@ class SQLCompiler:
             sql, col_params = self.compile(expr)
             inner_cols.append(f"{sql} AS {self.quote_name(f'qual{index}')}")
             params.extend(col_params)
-        inner_sql, params = self._select_statement(prepared, inner_cols, params, where, [], with_limits=False)
+        inner_sql, params, _start, _end = self._select_statement(
+            prepared, inner_cols, params, where, [], with_limits=False)
         qualify_sql, qualify_params = self.compile(outer_where)
         # Selected names survive the wrapping: an enclosing query may refer to them.
         cols = ", ".join(
@@ -423,12 +488,16 @@ class SQLCompiler:
 
     def get_converters(self) -> list[tuple[int, list[Any], Any]]:
         """(position, converters, expression) for columns that need conversion."""
-        converters = []
-        for position, (expr, _alias) in enumerate(self.select):
-            funcs = expr.get_db_converters(self.connection)
-            if funcs:
-                converters.append((position, funcs, expr))
-        return converters
+        if self._converters is None:
+            converters = []
+            for position, (expr, _alias) in enumerate(self.select):
+                funcs = expr.get_db_converters(self.connection)
+                if funcs:
+                    converters.append((position, funcs, expr))
+            self._converters = converters
+            if self._statement is not None:
+                self._statement.converters = converters
+        return self._converters
 
     def results_iter(
         self, chunked_fetch: bool = False, chunk_size: int = GET_ITERATOR_CHUNK_SIZE,

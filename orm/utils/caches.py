@@ -1,7 +1,9 @@
 """Process-wide caches of compiled SQL: bounded, and emptied when `orm` is reconfigured.
 
-The compiler and the point-query fast path keep what is static per model and
-query shape (select lists, statement text). Their keys hold model classes,
+The compiler keeps the statement text of each query shape
+(``orm.sql.compiler.STATEMENTS``, keyed by ``orm.query.cache_key`` or, for
+a manager's plain ``filter()`` call, ``orm.query.terms``). Its keys
+hold model classes,
 and migrations render a fresh set of historical model classes for every
 state, so an unbounded cache would keep every one of them alive. A cache
 that reaches its limit is emptied rather than pruned entry by entry: a miss

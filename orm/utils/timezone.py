@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 _state = {"use_tz": True}
 # Called when the setting changes: caches that hold converters chosen under
-# the old setting (orm.query.fastpath's plans) forget them. A hook, not a
+# the old setting (the compiler's statement cache) forget them. A hook, not a
 # check on every query, so the hot path pays nothing.
 _on_change: list[Callable[[], None]] = []
 

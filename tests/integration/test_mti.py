@@ -275,3 +275,32 @@ def test_save_and_delete_statements_go_parent_first(models: dict[str, Any], coun
         r2.save(update_fields=["name"])
     assert _tables_written(counter.queries) == [("UPDATE", "mtiapp_place")]
     assert len(counter.queries) == 1  # the child's table is not even read, as Django
+
+
+def test_child_queries_served_from_the_statement_cache(models: dict[str, Any]) -> None:
+    """A cached child statement keeps its parent joins: cold and warm give the same rows and SQL."""
+    from orm.sql import compiler
+    from tests.conftest import QueryCounter
+
+    restaurant, italian = models["Restaurant"], models["ItalianRestaurant"]
+    a = italian.objects.create(name="Gino", serves_pizza=True, serves_gnocchi=True)
+    b = italian.objects.create(name="Ugo", serves_pizza=False, serves_gnocchi=False)
+    restaurant.objects.create(name="Plain", serves_pizza=True)
+    shapes = [
+        lambda obj: italian.objects.get(pk=obj.pk),  # pending terms (the call key)
+        lambda obj: italian.objects.filter(serves_gnocchi=obj.serves_gnocchi).get(),
+        lambda obj: list(italian.objects.filter(name=obj.name).values("name", "serves_pizza")),
+        lambda obj: italian.objects.filter(serves_pizza=obj.serves_pizza).count(),
+        lambda obj: [r.name for r in restaurant.objects.filter(serves_pizza=obj.serves_pizza).order_by("name")],
+        lambda obj: italian.objects.only("name").get(name=obj.name).name,
+    ]
+    for shape in shapes:
+        compiler.STATEMENTS.clear()
+        with QueryCounter() as cold_ctx:
+            cold = [shape(a), shape(b)]
+        with QueryCounter() as warm_ctx:  # every statement now from the cache
+            warm = [shape(a), shape(b)]
+        assert warm == cold
+        assert warm_ctx.queries == cold_ctx.queries
+    got = italian.objects.get(pk=b.pk)
+    assert (got.name, got.serves_pizza, got.serves_gnocchi) == ("Ugo", False, False)

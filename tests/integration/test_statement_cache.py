@@ -1,9 +1,10 @@
-"""The compiled-statement cache (``orm/query/fastpath.py``) on both backends.
+"""The compiled-statement cache (``orm.sql.compiler.STATEMENTS``) on both backends.
 
-``Model.objects.filter(**plain values)`` evaluated by ``get()``, iteration,
-``count()`` or ``exists()`` reuses the SQL text compiled for its shape. Each
-test runs a QuerySet both ways, cached and ordinary (touching ``qs.query``
-builds the ordinary tree, which takes the ordinary path), and checks that
+Every QuerySet whose query has a cache key (``orm/query/cache_key.py``)
+reuses the SQL text compiled for its shape, whatever evaluates it: ``get()``,
+iteration, ``count()``, ``exists()``, ``values()``... Each test runs a
+QuerySet both ways, uncached (the cache emptied first: the ordinary
+compilation) and cached (an entry compiled for other values), and checks that
 the results, the SQL text and the parameters are the same.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import random
 import uuid
 from decimal import Decimal
 from typing import Any
@@ -19,6 +21,7 @@ import pytest
 
 import orm
 from orm.exceptions import FieldError, TransactionManagementError
+from orm.sql import compiler
 from orm.sql.compiler import SQLCompiler
 from tests.conftest import QueryCounter
 from tests.integration.conftest import Library
@@ -29,22 +32,18 @@ MOMENT = datetime.datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=UTC)
 TOKEN = uuid.UUID("12345678-1234-5678-1234-567812345678")
 
 
-def ordinary(qs: orm.QuerySet[Any]) -> orm.QuerySet[Any]:
-    """The same QuerySet forced onto the ordinary path (its Query built)."""
-    clone = qs.all()
-    assert clone.query is not None
-    return clone
-
-
 def run(qs: orm.QuerySet[Any], evaluate: Any) -> tuple[Any, list[tuple[str, Any]]]:
     with QueryCounter() as ctx:
-        result = evaluate(qs)
+        result = evaluate(qs.all())  # a fresh clone: no result cache
     return result, [(sql, list(params)) for sql, params in ctx.queries]
 
 
 def assert_same(qs: orm.QuerySet[Any], evaluate: Any) -> Any:
-    cached, cached_sql = run(qs.all(), evaluate)  # a fresh clone: no result cache
-    expected, expected_sql = run(ordinary(qs), evaluate)
+    """``evaluate(qs)`` uncached, then cached: same results, SQL and parameters."""
+    compiler.STATEMENTS.clear()
+    expected, expected_sql = run(qs, evaluate)
+    assert len(compiler.STATEMENTS) == 1  # the entry the second run uses
+    cached, cached_sql = run(qs, evaluate)
     assert cached == expected
     assert cached_sql == expected_sql
     return cached
@@ -177,20 +176,25 @@ def test_each_shape_is_compiled_once(library: Library, monkeypatch: pytest.Monke
     shape = {"title__startswith": "never-seen-before-shape"}
     assert Book.objects.filter(**shape).count() == 0
     compiled = []
-    original = SQLCompiler.as_sql
 
     def counting(self: SQLCompiler, *args: Any, **kwargs: Any) -> Any:
         compiled.append(self)
         return original(self, *args, **kwargs)
 
-    monkeypatch.setattr(SQLCompiler, "as_sql", counting)
+    original = SQLCompiler._compile_select
+    monkeypatch.setattr(SQLCompiler, "_compile_select", counting)
     for title in ("Python", "SQL", "Django"):
         assert Book.objects.filter(title__startswith=title).count() >= 1
     assert compiled == []
     assert Book.objects.filter(title__startswith="A").get().title == "Advanced Python"
     assert len(compiled) == 1  # get() is a shape of its own (no ordering, LIMIT 21)
     assert Book.objects.filter(title__startswith="S").get().title == "SQL 101"
-    assert len(compiled) == 1
+    assert [b.title for b in Book.objects.filter(title__startswith="S")] == ["SQL 101"]
+    assert Book.objects.filter(title__startswith="P").exists()
+    assert len(compiled) == 3  # iteration and exists(): one shape each
+    assert sorted(Book.objects.filter(title__startswith="P").values_list("pages", flat=True)) == [200]
+    assert sorted(Book.objects.filter(title__startswith="A").values_list("pages", flat=True)) == [450]
+    assert len(compiled) == 4
 
 
 def test_broken_transaction_is_still_refused(library: Library) -> None:
@@ -226,3 +230,42 @@ async def test_async_twins(library: Library) -> None:
     assert await Book.objects.filter(title="nope").aexists() is False
     with pytest.raises(orm.SynchronousOnlyOperation):
         Book.objects.filter(pk=1).count()
+
+
+def test_random_filter_shapes_give_the_same_rows_cached_and_uncached(library: Library) -> None:
+    """The differential test: many random filter trees, each evaluated uncached and
+    then through an entry another value set compiled."""
+    rng = random.Random(12)
+    names = ["Python", "SQL", "Django", "Advanced", "o", ""]
+    terms = [
+        lambda i: orm.Q(pages__gt=100 * i), lambda i: orm.Q(pages__lte=150 * i),
+        lambda i: orm.Q(title__icontains=names[i]), lambda i: orm.Q(title__startswith=names[i + 1]),
+        lambda i: orm.Q(pages__isnull=bool(i % 2)), lambda i: orm.Q(author__name__contains=names[i]),
+        lambda i: orm.Q(pages__in=[200, 100 * i]), lambda i: orm.Q(price__gte=Decimal(10 * i)),
+        lambda i: orm.Q(author__email__endswith="example.com"), lambda i: orm.Q(tags__name=names[i]),
+    ]
+    evaluations = [
+        lambda qs: sorted(b.pk for b in qs), lambda qs: qs.count(), lambda qs: qs.exists(),
+        lambda qs: sorted(map(repr, qs.values("title", "pages"))),
+        lambda qs: [b.pk for b in qs.order_by("-pages", "pk")[:2]],
+        lambda qs: sorted((b.pk, b.author.name) for b in qs.select_related("author")),
+    ]
+    for _ in range(60):
+        picked = rng.sample(terms, rng.randint(1, 3))
+        negate = [rng.random() < 0.3 for _ in picked]
+        ors = [rng.random() < 0.4 for _ in picked]
+        evaluate = rng.choice(evaluations)
+
+        def build(i: int, picked: Any = picked, negate: Any = negate, ors: Any = ors) -> Any:
+            q = orm.Q()
+            for term, neg, use_or in zip(picked, negate, ors, strict=True):
+                t = ~term(i) if neg else term(i)
+                q = (q | t) if use_or and q else (q & t)
+            return Book.objects.filter(q)
+
+        for value, other in ((1, 2), (2, 3)):
+            compiler.STATEMENTS.clear()
+            expected = run(build(value), evaluate)
+            compiler.STATEMENTS.clear()
+            run(build(other), evaluate)  # compiles the shape with other values
+            assert run(build(value), evaluate) == expected
