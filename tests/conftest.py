@@ -206,6 +206,13 @@ def _reset_postgres_schema(admin: psycopg.Connection[Any]) -> None:
 
 #: The marker of a test that needs real commits on PostgreSQL (see ``backend``).
 TRANSACTIONAL = "transactional"
+_TESTS_DIR = Path(__file__).parent
+#: Directories whose every test is transactional: migrations, transactions,
+#: scopes, faults, the connection core and the async skin commit, close
+#: connections or reconfigure orm by nature. A new module there needs no marker.
+_TRANSACTIONAL_DIRS = frozenset(
+    _TESTS_DIR / name for name in ("migrations", "transactions", "scopes", "faults", "db", "async_")
+)
 
 
 def _orm_configured_on(url: str) -> bool:
@@ -339,6 +346,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         return first_seen[item.nodeid.split("::", 1)[0]], int(on_pg), index
 
     items[:] = [item for _index, item in sorted(enumerate(items), key=key)]
+    for item in items:
+        if not _TRANSACTIONAL_DIRS.isdisjoint(item.path.parents):
+            item.add_marker(TRANSACTIONAL)
 
 
 # ------------------------------------------------------------- query counting
