@@ -6,7 +6,6 @@ Meta.ordering made of expressions. Results: tests/integration/test_composite.py.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -26,18 +25,6 @@ class Ranked(orm.Model):
     class Meta:
         app_label = "sqltests_q17"
         ordering = [Lower("name").desc(), F("rank").asc(nulls_last=True)]
-
-
-@pytest.fixture(scope="module")
-def pg() -> Iterator[Any]:
-    """A PostgreSQL wrapper used only to compile: it must never connect."""
-    from orm.conf import parse_url
-    from orm.db.connections import ConnectionHandler
-
-    backend = ConnectionHandler.load_backend("postgresql")
-    wrapper = backend.DatabaseWrapper(parse_url("postgresql://u@127.0.0.1:5432/db"), "pg")
-    yield wrapper
-    assert wrapper.connection is None, "compiling opened a PostgreSQL connection"
 
 
 def both(pg: Any, qs: Any, sql: str, params: list[Any] | tuple[Any, ...] = ()) -> None:

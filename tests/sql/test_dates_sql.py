@@ -7,7 +7,6 @@ NULL left out, ordered by the truncated value. Results: tests/integration/test_d
 from __future__ import annotations
 
 import zoneinfo
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -16,18 +15,6 @@ from tests.sql.helpers import ASSERTED_SEPARATELY, assert_sql
 from tests.sql.models import Book
 
 WHERE = 'FROM "shared_book" WHERE "shared_book"."{0}" IS NOT NULL ORDER BY "{1}" {2}'
-
-
-@pytest.fixture(scope="module")
-def pg() -> Iterator[Any]:
-    """A PostgreSQL connection wrapper used only to compile (it never connects)."""
-    from orm.conf import parse_url
-    from orm.db.connections import ConnectionHandler
-
-    backend = ConnectionHandler.load_backend("postgresql")
-    wrapper = backend.DatabaseWrapper(parse_url("postgresql://u@127.0.0.1:5432/db"), "pg")
-    yield wrapper
-    assert wrapper.connection is None  # compiling opened nothing
 
 
 def test_dates_of_a_date_field(pg: Any) -> None:

@@ -6,7 +6,6 @@ and PostgreSQL. Results: tests/integration/test_deferred_relations.py.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -17,18 +16,6 @@ from tests.sql.models import Book
 
 B, A, C = '"shared_book"', '"shared_author"', '"shared_city"'
 JOIN = f'INNER JOIN {A} ON ({B}."author_id" = {A}."id")'
-
-
-@pytest.fixture(scope="module")
-def pg() -> Iterator[Any]:
-    """A PostgreSQL connection wrapper used only to compile (it never connects)."""
-    from orm.conf import parse_url
-    from orm.db.connections import ConnectionHandler
-
-    backend = ConnectionHandler.load_backend("postgresql")
-    wrapper = backend.DatabaseWrapper(parse_url("postgresql://u@127.0.0.1:5432/db"), "pg")
-    yield wrapper
-    assert wrapper.connection is None  # compiling opened nothing
 
 
 def both(pg: Any, qs: Any, sql: str) -> None:

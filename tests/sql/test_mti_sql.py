@@ -7,7 +7,6 @@ run one statement per table).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -43,18 +42,6 @@ class Menu(orm.Model):
     place = orm.OneToOneField(Place, on_delete=orm.CASCADE, related_name="menu")
     dishes = orm.IntegerField(default=0)
     Meta = _meta()
-
-
-@pytest.fixture(scope="module")
-def pg() -> Iterator[Any]:
-    """A PostgreSQL connection wrapper used only to compile (it never connects)."""
-    from orm.conf import parse_url
-    from orm.db.connections import ConnectionHandler
-
-    backend = ConnectionHandler.load_backend("postgresql")
-    wrapper = backend.DatabaseWrapper(parse_url("postgresql://u@127.0.0.1:5432/db"), "pg")
-    yield wrapper
-    assert wrapper.connection is None
 
 
 def _connection(dialect: str, pg: Any) -> Any:

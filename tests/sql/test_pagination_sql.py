@@ -7,7 +7,6 @@ tests/integration/test_pagination.py.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -21,18 +20,6 @@ FROM_PUBLISHER = (
     '"shared_publisher"."city_id" FROM "shared_publisher"'
 )
 FROM_TAG = 'SELECT "shared_tag"."id", "shared_tag"."name" FROM "shared_tag"'
-
-
-@pytest.fixture(scope="module")
-def pg() -> Iterator[Any]:
-    """A PostgreSQL connection wrapper used only to compile (it never connects)."""
-    from orm.conf import parse_url
-    from orm.db.connections import ConnectionHandler
-
-    backend = ConnectionHandler.load_backend("postgresql")
-    wrapper = backend.DatabaseWrapper(parse_url("postgresql://u@127.0.0.1:5432/db"), "pg")
-    yield wrapper
-    assert wrapper.connection is None  # compiling opened nothing
 
 
 def both(pg: Any, qs: Any, sql: str, params: list[Any]) -> None:

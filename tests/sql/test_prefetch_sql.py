@@ -6,27 +6,12 @@ as Django does. Results: tests/integration/test_prefetch_slices.py.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
-
-import pytest
 
 from orm import Prefetch
 from orm.query.prefetch import expand_path, filter_prefetch_queryset, to_attr_paths
 from tests.sql.helpers import assert_sql
 from tests.sql.models import Book
-
-
-@pytest.fixture(scope="module")
-def pg() -> Iterator[Any]:
-    """A PostgreSQL connection wrapper used only to compile (it never connects)."""
-    from orm.conf import parse_url
-    from orm.db.connections import ConnectionHandler
-
-    backend = ConnectionHandler.load_backend("postgresql")
-    wrapper = backend.DatabaseWrapper(parse_url("postgresql://u@127.0.0.1:5432/db"), "pg")
-    yield wrapper
-    assert wrapper.connection is None  # compiling opened nothing
 
 
 def test_slice_becomes_a_row_number_per_key(pg: Any) -> None:
