@@ -112,3 +112,28 @@ def project_fixture(backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     finally:
         built.forget()
         orm.connections.close_all()
+
+
+#: A two-model book shop and its first two migrations (the second one adds the
+#: Author table and fills it), shared by the command tests.
+SHOP_MODELS = """
+class Book(orm.Model):
+    title = orm.CharField(max_length=100)
+
+
+class Author(orm.Model):
+    name = orm.CharField(max_length=100)
+"""
+SHOP_INITIAL = migration(create_model("Book", "('title', orm.CharField(max_length=100)),"))
+SHOP_AUTHOR = migration(
+    create_model("Author", "('name', orm.CharField(max_length=100)),")
+    + "migrations.RunPython(backfill, migrations.RunPython.noop),",
+    "('shop', '0001_initial')",
+    prelude='''
+    def backfill(apps, schema_editor):
+        """Give every book an author."""
+        Author = apps.get_model("shop", "Author")
+        for book in apps.get_model("shop", "Book").objects.order_by("id"):
+            Author.objects.create(name=f"author of {book.title}")
+    ''',
+)

@@ -18,33 +18,21 @@ import orm
 from orm.cli import main
 from orm.migrations.commands.sqlmigrate import format_sql
 from orm.migrations.recorder import MigrationRecorder
-from tests.migrations.project import Project, create_model, migration, project_fixture  # noqa: F401
+from tests.migrations.project import (  # noqa: F401
+    SHOP_AUTHOR,
+    SHOP_INITIAL,
+    SHOP_MODELS,
+    Project,
+    create_model,
+    migration,
+    project_fixture,
+)
 
 # On PostgreSQL, real commits on an emptied schema (tests/conftest.py backend):
 # migrations commit their DDL, several reconfigure orm.
 pytestmark = pytest.mark.transactional
 
-MODELS = """
-class Book(orm.Model):
-    title = orm.CharField(max_length=100)
-
-
-class Author(orm.Model):
-    name = orm.CharField(max_length=100)
-"""
-INITIAL = migration(create_model("Book", "('title', orm.CharField(max_length=100)),"))
-AUTHOR = migration(
-    create_model("Author", "('name', orm.CharField(max_length=100)),")
-    + "migrations.RunPython(backfill, migrations.RunPython.noop),",
-    "('shop', '0001_initial')",
-    prelude='''
-    def backfill(apps, schema_editor):
-        """Give every book an author."""
-        Author = apps.get_model("shop", "Author")
-        for book in apps.get_model("shop", "Book").objects.order_by("id"):
-            Author.objects.create(name=f"author of {book.title}")
-    ''',
-)
+MODELS, INITIAL, AUTHOR = SHOP_MODELS, SHOP_INITIAL, SHOP_AUTHOR
 REPO = Path(__file__).resolve().parents[2]
 
 

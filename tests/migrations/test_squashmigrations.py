@@ -11,29 +11,17 @@ import pytest
 import orm
 from orm.cli import main
 from orm.migrations.recorder import MigrationRecorder
-from tests.migrations.project import Project, create_model, migration, project_fixture  # noqa: F401
-
-MODELS = """
-class Book(orm.Model):
-    title = orm.CharField(max_length=100)
-
-
-class Author(orm.Model):
-    name = orm.CharField(max_length=100)
-"""
-INITIAL = migration(create_model("Book", "('title', orm.CharField(max_length=100)),"))
-AUTHOR = migration(
-    create_model("Author", "('name', orm.CharField(max_length=100)),")
-    + "migrations.RunPython(backfill, migrations.RunPython.noop),",
-    "('shop', '0001_initial')",
-    prelude='''
-    def backfill(apps, schema_editor):
-        """Give every book an author."""
-        Author = apps.get_model("shop", "Author")
-        for book in apps.get_model("shop", "Book").objects.order_by("id"):
-            Author.objects.create(name=f"author of {book.title}")
-    ''',
+from tests.migrations.project import (  # noqa: F401
+    SHOP_AUTHOR,
+    SHOP_INITIAL,
+    SHOP_MODELS,
+    Project,
+    create_model,
+    migration,
+    project_fixture,
 )
+
+MODELS, INITIAL, AUTHOR = SHOP_MODELS, SHOP_INITIAL, SHOP_AUTHOR
 MORE = migration(
     "migrations.RunSQL('UPDATE shop_book SET title = title', elidable=True),"
     "migrations.AddField('book', 'isbn', orm.CharField(max_length=13, null=True)),"

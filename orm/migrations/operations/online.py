@@ -50,6 +50,12 @@ def _postgresql(schema_editor: MigrationSchemaEditor) -> bool:
     return bool(schema_editor.connection.vendor == "postgresql")
 
 
+def _concurrently(operation: Operation, schema_editor: MigrationSchemaEditor) -> bool:
+    """Refuse inside a transaction (on both backends); True where CONCURRENTLY exists (PostgreSQL)."""
+    _ensure_not_in_transaction(operation, schema_editor)
+    return _postgresql(schema_editor)
+
+
 def _create_concurrently(schema_editor: MigrationSchemaEditor, model: type[Model], index: Any) -> None:
     name = index.get_name(model, schema_editor) if hasattr(index, "get_name") else index.name
     if not schema_editor.collect_sql:
@@ -87,21 +93,19 @@ class AddIndexConcurrently(AddIndex):
         self, app_label: str, schema_editor: MigrationSchemaEditor, from_state: ProjectState,
         to_state: ProjectState,
     ) -> None:
-        _ensure_not_in_transaction(self, schema_editor)
-        if not _postgresql(schema_editor):
+        if _concurrently(self, schema_editor):
+            _create_concurrently(schema_editor, self._model(app_label, to_state), self.index)
+        else:
             super().database_forwards(app_label, schema_editor, from_state, to_state)
-            return
-        _create_concurrently(schema_editor, self._model(app_label, to_state), self.index)
 
     def database_backwards(
         self, app_label: str, schema_editor: MigrationSchemaEditor, from_state: ProjectState,
         to_state: ProjectState,
     ) -> None:
-        _ensure_not_in_transaction(self, schema_editor)
-        if not _postgresql(schema_editor):
+        if _concurrently(self, schema_editor):
+            _drop_concurrently(schema_editor, self._model(app_label, from_state), self.index)
+        else:
             super().database_backwards(app_label, schema_editor, from_state, to_state)
-            return
-        _drop_concurrently(schema_editor, self._model(app_label, from_state), self.index)
 
 
 class RemoveIndexConcurrently(RemoveIndex):
@@ -115,23 +119,21 @@ class RemoveIndexConcurrently(RemoveIndex):
         self, app_label: str, schema_editor: MigrationSchemaEditor, from_state: ProjectState,
         to_state: ProjectState,
     ) -> None:
-        _ensure_not_in_transaction(self, schema_editor)
-        if not _postgresql(schema_editor):
+        if _concurrently(self, schema_editor):
+            index = self._by_name(from_state, app_label, self.name)
+            _drop_concurrently(schema_editor, self._model(app_label, from_state), index)
+        else:
             super().database_forwards(app_label, schema_editor, from_state, to_state)
-            return
-        index = self._by_name(from_state, app_label, self.name)
-        _drop_concurrently(schema_editor, self._model(app_label, from_state), index)
 
     def database_backwards(
         self, app_label: str, schema_editor: MigrationSchemaEditor, from_state: ProjectState,
         to_state: ProjectState,
     ) -> None:
-        _ensure_not_in_transaction(self, schema_editor)
-        if not _postgresql(schema_editor):
+        if _concurrently(self, schema_editor):
+            index = self._by_name(to_state, app_label, self.name)
+            _create_concurrently(schema_editor, self._model(app_label, to_state), index)
+        else:
             super().database_backwards(app_label, schema_editor, from_state, to_state)
-            return
-        index = self._by_name(to_state, app_label, self.name)
-        _create_concurrently(schema_editor, self._model(app_label, to_state), index)
 
 
 class AddConstraintNotValid(AddConstraint):
