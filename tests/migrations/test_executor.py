@@ -18,22 +18,20 @@ import orm
 from orm.migrations.executor import MigrationExecutor, MigrationFailedError
 from orm.migrations.loader import AmbiguityError, ConflictingMigrationsError, MigrationNotFoundError
 from orm.migrations.recorder import MigrationRecorder
-from tests.migrations.project import Project, create_model, migration, project_fixture  # noqa: F401
+from tests.migrations.project import (  # noqa: F401
+    SHOP_INITIAL,
+    SHOP_MODELS,
+    Project,
+    create_model,
+    migration,
+    project_fixture,
+)
 
 # On PostgreSQL, real commits on an emptied schema (tests/conftest.py backend):
 # migrations commit their DDL, several reconfigure orm.
 pytestmark = pytest.mark.transactional
 
-MODELS = """
-class Book(orm.Model):
-    title = orm.CharField(max_length=100)
-
-
-class Author(orm.Model):
-    name = orm.CharField(max_length=100)
-"""
-
-INITIAL = migration(create_model("Book", "('title', orm.CharField(max_length=100)),"))
+MODELS, INITIAL = SHOP_MODELS, SHOP_INITIAL
 # The schema editor of this branch creates and drops tables and indexes; the
 # second migration adds a table, an index and a data migration.
 AUTHOR = migration(
