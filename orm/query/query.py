@@ -170,8 +170,9 @@ class Query:
         filter() aggregates over the rows that filter kept.
 
         A ``FilteredRelation`` (``filtered``) has one join, reused by every path
-        through its alias, always LEFT OUTER (its condition decides which rows
-        join) and aliased by its own name, as in Django.
+        through its alias and aliased by its own name, as in Django. It starts
+        LEFT OUTER (its condition decides which rows join); a filter that needs
+        a joined row makes it INNER (see ``demote_required_joins``).
         """
         if info.parent_link:
             nullable = False
@@ -197,7 +198,9 @@ class Query:
         join = Join(table, parent_alias, alias, LOUTER if outer else INNER,
                     info.lhs_col, info.rhs_col, outer)
         join.filter_call = self.filter_call if info.multivalued and filtered is None else None
-        join.demotable = info.reverse_single or info.parent_link
+        # A filtered relation is outer only so its condition cannot remove the
+        # row; a filter requiring one of its rows may join it INNER, as Django.
+        join.demotable = info.reverse_single or info.parent_link or filtered is not None
         self.alias_map[alias] = join
         if filtered is not None:
             join.filtered_relation = fr_alias
@@ -496,12 +499,13 @@ class Query:
         self.where.add(node)
 
     def demote_required_joins(self, node: Any) -> None:
-        """Make INNER the reverse one-to-one joins a condition ANDed at the top requires.
+        """Make INNER the demotable joins a condition ANDed at the top requires.
 
-        As Django's JoinPromoter for these joins: ``filter(restaurant__x=1)``
-        keeps only parents with a child row, so joining the child INNER gives
-        the same rows. A condition under OR or NOT, or ``isnull=True``, may
-        match without the row, so its joins stay LEFT OUTER.
+        As Django's JoinPromoter for reverse one-to-one, parent-link and
+        ``FilteredRelation`` joins: ``filter(restaurant__x=1)`` keeps only
+        parents with a child row, so joining the child INNER gives the same
+        rows. A condition under OR or NOT, or ``isnull=True``, may match
+        without the row, so its joins stay LEFT OUTER.
         """
         if isinstance(node, WhereNode):
             if not node.negated and (node.connector == "AND" or len(node.children) == 1):
