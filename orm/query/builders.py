@@ -367,7 +367,7 @@ class BaseQuerySet(Generic[M]):
         return self._truncated_values(field_name, kind, order, "datefield", DateField(), None)
 
     def datetimes(self, field_name: str, kind: str, order: str = "ASC", tzinfo: Any = None) -> QuerySet[Any]:
-        """The distinct datetimes of ``field_name`` truncated to ``kind`` (year ... second), in ``tzinfo``.
+        """Distinct datetimes of ``field_name`` truncated to ``kind`` in ``tzinfo``, returned in it.
 
         Without ``tzinfo`` the truncation happens in UTC (the time zone datetimes
         are stored in); with ``use_tz=False`` a ``tzinfo`` is ignored, as Django.

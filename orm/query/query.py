@@ -350,7 +350,11 @@ class Query:
     def path_is_multivalued(self, key: str) -> bool:
         """Whether a lookup path crosses a reverse or many-to-many relation (no joins made)."""
         opts = self.model._meta
-        for name in key.split("__"):
+        names = key.split("__")
+        if names[0] in self.filtered_relations and opts.get_field_or_none(names[0]) is None:
+            # A FilteredRelation name stands for its whole relation path.
+            names = [*self.filtered_relations[names[0]].relation_name.split("__"), *names[1:]]
+        for name in names:
             found = opts.get_field_or_none(opts.pk.name if name == "pk" else name)
             if found is None or not found.is_relation:
                 return False
@@ -483,6 +487,9 @@ class Query:
         # NOT over a multi-valued relation means "no related row matches", which a
         # join cannot express: use pk NOT IN (rows that match).
         inner = Query(self.model)
+        # The condition may go through a FilteredRelation name: the subquery
+        # joins it with its condition, as Django's exclude() does.
+        inner.filtered_relations = self.filtered_relations
         positive = q.copy()
         positive.negated = False
         inner.add_q(positive)

@@ -121,6 +121,14 @@ def test_inner_join_gives_the_rows_the_outer_join_gave(library: Library) -> None
         ("Alice", "Advanced Python"), ("Carol", None)]
 
 
+def test_exclude_through_a_multivalued_name_removes_the_parent_as_django_does(library: Library) -> None:
+    # Alice has two python books: excluding one of them excludes Alice (no
+    # python book titled so), not just that book's row.
+    kept = python_books().exclude(py__title="Advanced Python").order_by("name").values_list("name", flat=True)
+    assert list(kept) == ["Bob", "Carol"]
+    assert list(python_books().exclude(py__isnull=True).values_list("name", flat=True)) == ["Alice"]
+
+
 def test_or_and_and_with_a_filtered_relation_on_either_side(library: Library) -> None:
     with_python = python_books().filter(py__pages__gt=300)
     carol = Author.objects.filter(name="Carol")

@@ -168,7 +168,6 @@ LONG_ON = f'{BOOK} "long" ON ({A}."id" = "long"."author_id" AND ("long"."pages" 
         (lambda: long_books().filter(long__pages__gt=1, name="a"), "INNER", [300, 1, "a"]),
         (lambda: long_books().filter(long__isnull=True), "LEFT OUTER", [300]),
         (lambda: long_books().filter(Q(long__title="x") | Q(name="y")), "LEFT OUTER", [300, "x", "y"]),
-        (lambda: long_books().exclude(long__title="x"), "LEFT OUTER", [300, "x"]),
         (lambda: long_books().order_by("long__title"), "LEFT OUTER", [300]),
         (lambda: long_books().annotate(n=Count("long")).filter(long__title="x"), "INNER", [300, "x"]),
     ],
@@ -192,6 +191,13 @@ def test_forward_relation_becomes_inner_only_when_filtered_and_nested_names_stay
     pub = Author.objects.annotate(pub=FilteredRelation("books__publisher", condition=Q(books__publisher__name="A")))
     sql = pub.filter(pub__name="x").query.sql_with_params()[0]
     assert 'LEFT OUTER JOIN "shared_publisher" "pub" ON' in sql and "INNER" not in sql
+
+
+def test_exclude_through_a_multivalued_name_is_a_subquery_with_the_condition(pg: Any) -> None:
+    qs = long_books().exclude(long__title="x").values_list("id")
+    both(pg, qs, f'SELECT {A}."id" AS "id" FROM {A} WHERE NOT ({A}."id" IN (SELECT DISTINCT "U1_0"."id" AS "pk" '
+         f'FROM {A} "U1_0" INNER JOIN {BOOK} "U1_1" ON ("U1_0"."id" = "U1_1"."author_id" AND '
+         '("U1_1"."pages" > %s)) WHERE "U1_1"."title" = %s))', [300, "x"])
 
 
 def test_select_for_update_over_an_inner_filtered_join_on_postgresql(pg: Any) -> None:
