@@ -206,7 +206,8 @@ class Query:
             join.filtered_relation = fr_alias
             # Resolved once the join is in alias_map: the condition's paths
             # start with the relation's alias and so reuse this very join.
-            join.condition = self.build_where(filtered.condition)
+            # NOT in the condition negates it in the ON clause: no subquery.
+            join.condition = self.build_where(filtered.condition, in_join=True)
         return alias
 
     def setup_joins(
@@ -461,14 +462,18 @@ class Query:
                 return WhereNode([lookup, not_null])
         return lookup
 
-    def build_where(self, q: Any, allow_joins: bool = True, negated: bool = False) -> Any:
-        """Turn a ``Q`` (or condition expression) into a resolved WHERE node."""
+    def build_where(self, q: Any, allow_joins: bool = True, negated: bool = False, in_join: bool = False) -> Any:
+        """Turn a ``Q`` (or condition expression) into a resolved WHERE node.
+
+        ``in_join``: the condition of a ``FilteredRelation``'s ON clause, where
+        a negation applies to the joined row itself, never as a subquery.
+        """
         if not isinstance(q, Q):
             resolved = q.resolve_expression(self, allow_joins=allow_joins)
             if isinstance(resolved, WhereNode | Lookup) or getattr(resolved, "conditional", False):
                 return resolved
             raise TypeError(f"Cannot filter against a non-conditional expression {short_repr(q)}.")
-        if q.negated and any(
+        if q.negated and not in_join and any(
             isinstance(child, tuple) and self.path_is_multivalued(child[0]) for child in q.flatten()
         ):
             return self._negated_subquery(q)
@@ -476,7 +481,7 @@ class Query:
         branch_negated = negated ^ q.negated
         for child in q.children:
             if isinstance(child, Q):
-                node.children.append(self.build_where(child, allow_joins, branch_negated))
+                node.children.append(self.build_where(child, allow_joins, branch_negated, in_join))
             elif isinstance(child, tuple):
                 node.children.append(self.build_filter(child[0], child[1], allow_joins, branch_negated))
             else:

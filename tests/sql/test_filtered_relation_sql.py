@@ -200,6 +200,15 @@ def test_exclude_through_a_multivalued_name_is_a_subquery_with_the_condition(pg:
          '("U1_1"."pages" > %s)) WHERE "U1_1"."title" = %s))', [300, "x"])
 
 
+def test_a_negated_condition_stays_in_the_on_clause(pg: Any) -> None:
+    # NOT in the condition is about the joined row (Django's SQL), not a
+    # "no related row" subquery as in exclude().
+    qs = Author.objects.annotate(b=FilteredRelation("books", condition=~Q(books__pages__gt=1)))
+    both(pg, qs.filter(b__title="x").values_list("id"), f'SELECT {A}."id" AS "id" FROM {A} INNER JOIN {BOOK} "b" '
+         f'ON ({A}."id" = "b"."author_id" AND (NOT ("b"."pages" > %s AND "b"."pages" IS NOT NULL))) '
+         'WHERE "b"."title" = %s', [1, "x"])
+
+
 def test_select_for_update_over_an_inner_filtered_join_on_postgresql(pg: Any) -> None:
     qs = long_books().filter(long__title="x").select_for_update().values_list("id")
     sql, params = qs.query.get_compiler(connection=pg).as_sql()
