@@ -192,6 +192,7 @@ if TYPE_CHECKING:
         def all(self) -> QuerySet[M]: ...  # type: ignore[override]
         def filter(self, *args: Any, **kwargs: Any) -> QuerySet[M]: ...  # type: ignore[override]
         def exclude(self, *args: Any, **kwargs: Any) -> QuerySet[M]: ...  # type: ignore[override]
+        def complex_filter(self, filter_obj: Any) -> QuerySet[M]: ...  # type: ignore[override]
         def order_by(self, *field_names: Any) -> QuerySet[M]: ...  # type: ignore[override]
         def reverse(self) -> QuerySet[M]: ...  # type: ignore[override]
         def distinct(self, *field_names: str) -> QuerySet[M]: ...  # type: ignore[override]

@@ -14,7 +14,7 @@ return new QuerySets" and "methods that do not return QuerySets". Users import
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar, cast
 
 from orm.db.connections import DEFAULT_DB_ALIAS, connections
@@ -162,6 +162,23 @@ class BaseQuerySet(Generic[M]):
     def exclude(self, *args: Any, **kwargs: Any) -> Self:
         """Rows not matching the conditions."""
         return self._filter_or_exclude(True, args, kwargs)
+
+    def complex_filter(self, filter_obj: Q | Mapping[str, Any]) -> Self:
+        """``filter()`` with one ``Q`` object or a dict of ``field__lookup`` keys.
+
+        Django keeps it for framework code that receives a condition in either
+        form (``limit_choices_to``); application code reads better with
+        ``filter()``. Anything else raises ``TypeError``, as Django's ``**``
+        unpacking of a non-mapping does.
+        """
+        if isinstance(filter_obj, Q):
+            return self._filter_or_exclude(False, (filter_obj,), {})
+        if not isinstance(filter_obj, Mapping):
+            raise TypeError(
+                f"complex_filter() takes a Q object or a dict of lookups, not {short_repr(filter_obj)}: "
+                "e.g. complex_filter(Q(name='x')) or complex_filter({'name': 'x'})."
+            )
+        return self._filter_or_exclude(False, (), dict(filter_obj))
 
     def _filter_or_exclude(self, negate: bool, args: Any, kwargs: Any) -> Self:
         for key in ("_connector", "_negated"):
@@ -350,7 +367,7 @@ class BaseQuerySet(Generic[M]):
         return self._truncated_values(field_name, kind, order, "datefield", DateField(), None)
 
     def datetimes(self, field_name: str, kind: str, order: str = "ASC", tzinfo: Any = None) -> QuerySet[Any]:
-        """The distinct datetimes of ``field_name`` truncated to ``kind`` (year ... second), in ``tzinfo``.
+        """Distinct datetimes of ``field_name`` truncated to ``kind`` in ``tzinfo``, returned in it.
 
         Without ``tzinfo`` the truncation happens in UTC (the time zone datetimes
         are stored in); with ``use_tz=False`` a ``tzinfo`` is ignored, as Django.

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from orm.exceptions import EmptyResultSet, FullResultSet
+from orm.query.expressions import Col
 
 INNER = "INNER JOIN"
 LOUTER = "LEFT OUTER JOIN"
@@ -167,9 +168,31 @@ class Join:
         return f"{self.join_type} {target} ON ({on})", list(params)
 
     def relabeled(self, change_map: dict[str, str]) -> Join:
-        """The same join with aliases renamed."""
+        """The same join with aliases renamed, its ``FilteredRelation`` condition included.
+
+        The condition's columns name this join's own alias (and the aliases
+        above it), so ``change_map`` should map this join's alias too.
+        """
         join = Join(self.table_name, change_map.get(self.parent_alias, self.parent_alias),
                     change_map.get(self.table_alias, self.table_alias), self.join_type,
                     self.lhs_col, self.rhs_col, self.nullable)
+        join.filter_call = self.filter_call
         join.demotable = self.demotable
+        join.filtered_relation = self.filtered_relation
+        if self.condition is not None:
+            join.condition = relabeled_node(self.condition, change_map)
         return join
+
+
+def relabeled_node(node: Any, change_map: dict[str, str]) -> Any:
+    """A copy of an expression or WHERE tree with every column's table alias renamed."""
+    if isinstance(node, Col):
+        return node.relabeled_clone(change_map)
+    if not hasattr(node, "get_source_expressions"):
+        return node
+    sources = node.get_source_expressions()
+    if not sources:
+        return node
+    clone = node.copy()
+    clone.set_source_expressions([relabeled_node(source, change_map) for source in sources])
+    return clone

@@ -5,14 +5,16 @@ left-hand one (an OR reuses an identical join, an AND adds its own, since
 ``books__a=1 & books__b=2`` may match two different books), its WHERE tree
 is relabeled to the aliases it got and connected to the left-hand tree.
 Under OR and XOR a join that only one side needs becomes LEFT OUTER, so it
-cannot remove the rows the other side matches.
+cannot remove the rows the other side matches. A ``FilteredRelation`` join
+comes along with its condition relabeled, and keeps its one join per name.
 
 The result is a clone of the left-hand QuerySet, so it keeps its database
 alias, ordering, ``select_related`` and result kind. Two shapes cannot be
 merged that way and become ``pk IN (...) <op> pk IN (...)`` on the left-hand
 alias instead: a side whose WHERE or annotations aggregate (the condition
 belongs to HAVING, per group), and a right-hand tree holding a subquery when
-its aliases must be renamed (a subquery may refer to the outer aliases).
+its aliases must be renamed (a subquery may refer to the outer aliases), and
+a right-hand ``FilteredRelation`` whose name means something else on the left.
 """
 
 from __future__ import annotations
@@ -20,8 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 from orm.query.combinators import is_empty
-from orm.query.expressions import Col
-from orm.query.joins import INNER, LOUTER, Join
+from orm.query.joins import INNER, LOUTER, Join, relabeled_node
 from orm.query.q import Q
 from orm.query.where import WhereNode
 
@@ -79,8 +80,19 @@ def mergeable(lhs: Any, rhs: Any) -> bool:
             return False
         if any(getattr(a, "contains_aggregate", False) for a in query.annotations.values()):
             return False
-    # A filtered relation's ON condition would need relabeling with its join.
-    return not any(getattr(join, "filtered_relation", None) for join in rhs.alias_map.values())
+    return not _conflicting_filtered_relations(lhs, rhs)
+
+
+def _conflicting_filtered_relations(lhs: Any, rhs: Any) -> bool:
+    # One name must mean one relation and condition in the merged query: a
+    # right-hand FilteredRelation whose name the left-hand side uses for
+    # something else cannot join under that name (Django builds broken SQL).
+    for name, relation in rhs.filtered_relations.items():
+        if name in lhs.annotations:
+            return True
+        if name in lhs.filtered_relations and lhs.filtered_relations[name] != relation:
+            return True
+    return False
 
 
 def semijoin(lhs: Any, rhs: Any, connector: str) -> Q:
@@ -110,29 +122,37 @@ def combine(lhs: Any, rhs: Any, connector: str) -> None:
     reuse = connector != AND
     change_map: dict[str, str] = {}
     rhs_inner: set[str] = set()
+    # Taken before the right-hand joins arrive: a join only the right-hand
+    # side requires is not required by the left-hand one.
+    lhs_inner = {a for a, j in lhs.alias_map.items() if isinstance(j, Join) and j.join_type == INNER}
     used: set[str] = set()
     call_offset = lhs.filter_calls
     rhs_aliases = list(rhs.alias_map)  # empty while rhs has neither a join nor a column
     if rhs_aliases:
         change_map[rhs_aliases[0]] = base
     for alias in rhs_aliases[1:]:
-        join = rhs.alias_map[alias].relabeled(change_map)
-        new_alias = _find_join(lhs, join, used) if reuse else None
+        source = rhs.alias_map[alias]
+        join = source.relabeled(change_map)
+        # A FilteredRelation has one join per query, whatever the connector
+        # (as filter().filter() through its name reuses it).
+        found = reuse or join.filtered_relation is not None
+        new_alias = _find_join(lhs, join, used) if found else None
         if new_alias is None:
-            new_alias = _add_join(lhs, join, call_offset, rhs.alias_map[alias].filter_call)
+            new_alias = _add_join(lhs, source, change_map, call_offset)
         used.add(new_alias)
         if join.join_type == INNER:
             rhs_inner.add(new_alias)
         change_map[alias] = new_alias
     lhs.filter_calls += rhs.filter_calls
+    lhs.filtered_relations = {**rhs.filtered_relations, **lhs.filtered_relations}
     if connector != AND:
-        _promote(lhs, rhs_inner)
+        _promote(lhs, lhs_inner, rhs_inner)
     renamed = {old: new for old, new in change_map.items() if old != new}
     where = rhs.where.clone()
     if renamed:
         if _has_subquery(where):
             raise _Unmergeable
-        where = _relabeled(where, renamed)
+        where = relabeled_node(where, renamed)
     lhs.where = WhereNode([lhs.where, where], connector)
     if rhs.order_by:
         lhs.order_by = rhs.order_by  # the right-hand ordering wins, as in Django
@@ -163,29 +183,34 @@ def _find_join(query: Any, join: Join, used: set[str]) -> str | None:
     return None
 
 
-def _add_join(query: Any, join: Join, call_offset: int, filter_call: int | None) -> str:
-    alias = join.table_name if join.table_name not in query.alias_map else None
+def _add_join(query: Any, source: Join, change_map: dict[str, str], call_offset: int) -> str:
+    """Add right-hand join ``source`` to ``query`` under a free alias; return that alias."""
+    # A FilteredRelation's join keeps its name as alias when it is free.
+    name = source.filtered_relation or source.table_name
+    alias = name if name not in query.alias_map else None
     number = len(query.alias_map) + 1
     while alias is None or alias in query.alias_map:
         alias, number = f"T{number}", number + 1
-    new = Join(join.table_name, join.parent_alias, alias, join.join_type,
-               join.lhs_col, join.rhs_col, join.nullable)
+    # The condition of a FilteredRelation names the join's own alias too.
+    new = source.relabeled({**change_map, source.table_alias: alias})
     # The right-hand filter() calls are numbered after the left-hand ones, so a
     # later filter() never mistakes one of them for its own multi-valued join.
-    new.filter_call = None if filter_call is None else filter_call + call_offset
+    new.filter_call = None if source.filter_call is None else source.filter_call + call_offset
     query.alias_map[alias] = new
     return alias
 
 
-def _promote(query: Any, rhs_inner: set[str]) -> None:
+def _promote(query: Any, lhs_inner: set[str], rhs_inner: set[str]) -> None:
     # A join stays INNER only when both sides require it (Django's JoinPromoter
-    # for OR); the others, and every join under a LEFT OUTER one, become LEFT OUTER.
-    lhs_inner = {a for a, j in query.alias_map.items() if isinstance(j, Join) and j.join_type == INNER}
+    # for OR); the others, and every join under a LEFT OUTER one, become LEFT
+    # OUTER. A join that can never miss its row (a non-null foreign key, not
+    # one made INNER by a filter) stays INNER: it removes no row either way.
     outer: set[str] = set()
     for alias, join in list(query.alias_map.items()):
         if not isinstance(join, Join):
             continue
-        required = alias in lhs_inner and alias in rhs_inner
+        always = not (join.nullable or join.demotable)
+        required = always or (alias in lhs_inner and alias in rhs_inner)
         if join.join_type == INNER and (not required or join.parent_alias in outer):
             query.alias_map[alias] = join = join.promoted()
         if join.join_type == LOUTER:
@@ -197,20 +222,6 @@ def _has_subquery(node: Any) -> bool:
         if hasattr(child, "query") or hasattr(getattr(child, "rhs", None), "query"):
             return True
     return False
-
-
-def _relabeled(node: Any, change_map: dict[str, str]) -> Any:
-    """A copy of ``node`` with every column's table alias renamed by ``change_map``."""
-    if isinstance(node, Col):
-        return node.relabeled_clone(change_map)
-    if not hasattr(node, "get_source_expressions"):
-        return node
-    sources = node.get_source_expressions()
-    if not sources:
-        return node
-    clone = node.copy()
-    clone.set_source_expressions([_relabeled(source, change_map) for source in sources])
-    return clone
 
 
 __all__ = ["check_combinable", "combine", "merge", "mergeable", "semijoin", "try_combine"]

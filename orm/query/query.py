@@ -170,8 +170,9 @@ class Query:
         filter() aggregates over the rows that filter kept.
 
         A ``FilteredRelation`` (``filtered``) has one join, reused by every path
-        through its alias, always LEFT OUTER (its condition decides which rows
-        join) and aliased by its own name, as in Django.
+        through its alias and aliased by its own name, as in Django. It starts
+        LEFT OUTER (its condition decides which rows join); a filter that needs
+        a joined row makes it INNER (see ``demote_required_joins``).
         """
         if info.parent_link:
             nullable = False
@@ -197,13 +198,16 @@ class Query:
         join = Join(table, parent_alias, alias, LOUTER if outer else INNER,
                     info.lhs_col, info.rhs_col, outer)
         join.filter_call = self.filter_call if info.multivalued and filtered is None else None
-        join.demotable = info.reverse_single or info.parent_link
+        # A filtered relation is outer only so its condition cannot remove the
+        # row; a filter requiring one of its rows may join it INNER, as Django.
+        join.demotable = info.reverse_single or info.parent_link or filtered is not None
         self.alias_map[alias] = join
         if filtered is not None:
             join.filtered_relation = fr_alias
             # Resolved once the join is in alias_map: the condition's paths
             # start with the relation's alias and so reuse this very join.
-            join.condition = self.build_where(filtered.condition)
+            # NOT in the condition negates it in the ON clause: no subquery.
+            join.condition = self.build_where(filtered.condition, in_join=True)
         return alias
 
     def setup_joins(
@@ -347,7 +351,11 @@ class Query:
     def path_is_multivalued(self, key: str) -> bool:
         """Whether a lookup path crosses a reverse or many-to-many relation (no joins made)."""
         opts = self.model._meta
-        for name in key.split("__"):
+        names = key.split("__")
+        if names[0] in self.filtered_relations and opts.get_field_or_none(names[0]) is None:
+            # A FilteredRelation name stands for its whole relation path.
+            names = [*self.filtered_relations[names[0]].relation_name.split("__"), *names[1:]]
+        for name in names:
             found = opts.get_field_or_none(opts.pk.name if name == "pk" else name)
             if found is None or not found.is_relation:
                 return False
@@ -454,14 +462,18 @@ class Query:
                 return WhereNode([lookup, not_null])
         return lookup
 
-    def build_where(self, q: Any, allow_joins: bool = True, negated: bool = False) -> Any:
-        """Turn a ``Q`` (or condition expression) into a resolved WHERE node."""
+    def build_where(self, q: Any, allow_joins: bool = True, negated: bool = False, in_join: bool = False) -> Any:
+        """Turn a ``Q`` (or condition expression) into a resolved WHERE node.
+
+        ``in_join``: the condition of a ``FilteredRelation``'s ON clause, where
+        a negation applies to the joined row itself, never as a subquery.
+        """
         if not isinstance(q, Q):
             resolved = q.resolve_expression(self, allow_joins=allow_joins)
             if isinstance(resolved, WhereNode | Lookup) or getattr(resolved, "conditional", False):
                 return resolved
             raise TypeError(f"Cannot filter against a non-conditional expression {short_repr(q)}.")
-        if q.negated and any(
+        if q.negated and not in_join and any(
             isinstance(child, tuple) and self.path_is_multivalued(child[0]) for child in q.flatten()
         ):
             return self._negated_subquery(q)
@@ -469,7 +481,7 @@ class Query:
         branch_negated = negated ^ q.negated
         for child in q.children:
             if isinstance(child, Q):
-                node.children.append(self.build_where(child, allow_joins, branch_negated))
+                node.children.append(self.build_where(child, allow_joins, branch_negated, in_join))
             elif isinstance(child, tuple):
                 node.children.append(self.build_filter(child[0], child[1], allow_joins, branch_negated))
             else:
@@ -480,6 +492,9 @@ class Query:
         # NOT over a multi-valued relation means "no related row matches", which a
         # join cannot express: use pk NOT IN (rows that match).
         inner = Query(self.model)
+        # The condition may go through a FilteredRelation name: the subquery
+        # joins it with its condition, as Django's exclude() does.
+        inner.filtered_relations = self.filtered_relations
         positive = q.copy()
         positive.negated = False
         inner.add_q(positive)
@@ -496,12 +511,13 @@ class Query:
         self.where.add(node)
 
     def demote_required_joins(self, node: Any) -> None:
-        """Make INNER the reverse one-to-one joins a condition ANDed at the top requires.
+        """Make INNER the demotable joins a condition ANDed at the top requires.
 
-        As Django's JoinPromoter for these joins: ``filter(restaurant__x=1)``
-        keeps only parents with a child row, so joining the child INNER gives
-        the same rows. A condition under OR or NOT, or ``isnull=True``, may
-        match without the row, so its joins stay LEFT OUTER.
+        As Django's JoinPromoter for reverse one-to-one, parent-link and
+        ``FilteredRelation`` joins: ``filter(restaurant__x=1)`` keeps only
+        parents with a child row, so joining the child INNER gives the same
+        rows. A condition under OR or NOT, or ``isnull=True``, may match
+        without the row, so its joins stay LEFT OUTER.
         """
         if isinstance(node, WhereNode):
             if not node.negated and (node.connector == "AND" or len(node.children) == 1):

@@ -47,6 +47,11 @@ def test_datetimes_truncate_in_utc_or_in_the_given_zone(library: Library) -> Non
     paris = zoneinfo.ZoneInfo("Europe/Paris")  # UTC+1 in March: 23:30 UTC is already the 2nd
     days = list(Author.objects.datetimes("created", "day", tzinfo=paris))
     assert days == [datetime.datetime(2024, 3, 2, tzinfo=paris)]
+    # In that zone, as Django returns them: midnight in Paris, not 23:00 UTC.
+    assert [(d.tzinfo, d.hour, d.utcoffset()) for d in days] == [(paris, 0, datetime.timedelta(hours=1))]
+    hours = list(Author.objects.datetimes("created", "hour", order="DESC", tzinfo=paris))
+    assert [(h.tzinfo, h.day, h.hour) for h in hours] == [(paris, 2, 9), (paris, 2, 0)]
+    assert {d.tzinfo for d in Author.objects.datetimes("created", "day")} == {UTC}
     assert list(Author.objects.dates("created", "month")) == [datetime.date(2024, 3, 1)]
 
 

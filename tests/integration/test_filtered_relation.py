@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from orm import Count, FilteredRelation, Q, Sum, transaction
+from orm.exceptions import NotSupportedError
 from tests.integration.conftest import Library
 from tests.models import Author, Book, Profile
 
@@ -82,6 +83,75 @@ def test_select_for_update_of_self(library: Library) -> None:
     with transaction.atomic():
         locked = python_books().filter(py__isnull=False).select_for_update(of=("self",))
         assert [a.name for a in locked] == ["Alice", "Alice"]  # one row per matching book
+
+
+def test_select_for_update_of_every_table_when_a_filter_makes_the_join_inner(library: Library, db: str) -> None:
+    # The filter needs a matching book, so the join is INNER and PostgreSQL can
+    # lock the book rows too (as in Django); SQLite locks the whole database.
+    with transaction.atomic():
+        locked = python_books().filter(py__pages__gt=300).select_for_update()
+        assert [a.name for a in locked] == ["Alice"]
+        both = python_books().filter(py__isnull=False).select_for_update().values_list("name", "py__title")
+        assert sorted(both) == [("Alice", "Advanced Python"), ("Alice", "Python Basics")]
+
+
+def test_select_for_update_over_an_outer_join_is_refused_by_postgresql(library: Library, db: str) -> None:
+    # isnull=True keeps the join LEFT OUTER: PostgreSQL refuses to lock its
+    # nullable side ("FOR UPDATE cannot be applied to the nullable side of an
+    # outer join"), as under Django; SQLite has no row locks to refuse.
+    qs = python_books().filter(py__isnull=True).select_for_update()
+    if db == "postgresql":
+        with pytest.raises(NotSupportedError, match="nullable side of an outer join"), transaction.atomic():
+            list(qs)
+    else:
+        with transaction.atomic():
+            assert sorted(a.name for a in qs) == ["Bob", "Carol"]
+    with transaction.atomic():
+        assert sorted(a.name for a in qs.select_for_update(of=("self",))) == ["Bob", "Carol"]
+
+
+def test_inner_join_gives_the_rows_the_outer_join_gave(library: Library) -> None:
+    # Making the join INNER for a filter that needs its row changes no result.
+    long = Author.objects.annotate(long=FilteredRelation("books", condition=Q(books__pages__gte=300)))
+    assert "INNER JOIN" in str(long.filter(long__pages__lt=400).query)
+    assert list(long.filter(long__pages__lt=400).values_list("name", "long__title")) == [("Bob", "Django Unchained")]
+    assert sorted(long.filter(Q(long__pages__lt=400) | Q(name="Carol")).values_list("name", flat=True)) == [
+        "Bob", "Carol"]
+    assert sorted(long.exclude(long__title="Django Unchained").values_list("name", "long__title")) == [
+        ("Alice", "Advanced Python"), ("Carol", None)]
+
+
+def test_exclude_through_a_multivalued_name_removes_the_parent_as_django_does(library: Library) -> None:
+    # Alice has two python books: excluding one of them excludes Alice (no
+    # python book titled so), not just that book's row.
+    kept = python_books().exclude(py__title="Advanced Python").order_by("name").values_list("name", flat=True)
+    assert list(kept) == ["Bob", "Carol"]
+    assert list(python_books().exclude(py__isnull=True).values_list("name", flat=True)) == ["Alice"]
+
+
+def test_or_and_and_with_a_filtered_relation_on_either_side(library: Library) -> None:
+    with_python = python_books().filter(py__pages__gt=300)
+    carol = Author.objects.filter(name="Carol")
+    for qs in (with_python | carol, carol | with_python):
+        assert "IN (SELECT" not in str(qs.query)  # one query: the joins are combined
+        assert sorted(qs.values_list("name", "py__title")) == [("Alice", "Advanced Python"), ("Carol", None)]
+    short = python_books().filter(py__pages__lt=300)
+    assert sorted((with_python | short).values_list("py__title", flat=True)) == ["Advanced Python", "Python Basics"]
+    assert list(with_python & short) == []
+    other = Author.objects.annotate(py=FilteredRelation("books", condition=Q(books__title__icontains="django")))
+    mixed = python_books().filter(py__pages__gt=300) | other.filter(py__isnull=False)
+    assert sorted(mixed.values_list("name", flat=True)) == ["Alice", "Bob"]  # as pk IN subqueries
+
+
+def test_exists_over_a_filtered_relation(library: Library) -> None:
+    from orm import Exists, OuterRef
+
+    long_python = python_books().filter(py__pages__gt=300, pk=OuterRef("author_id"))
+    books = Book.objects.filter(Exists(long_python)).order_by("title").values_list("title", flat=True)
+    assert list(books) == ["Advanced Python", "Python Basics"]
+    union = python_books().filter(py__isnull=False).values_list("name").union(
+        python_books().filter(py__isnull=True).values_list("name"))
+    assert sorted(union) == [("Alice",), ("Bob",), ("Carol",)]
 
 
 async def test_async_iteration(library: Library) -> None:

@@ -101,6 +101,15 @@ def test_trunc(events: str, expression: Any, expected: list[Any]) -> None:
     assert values(expression) == expected
 
 
+def test_trunc_with_tzinfo_returns_values_in_that_zone(events: str) -> None:
+    # As Django: midnight in Paris is 00:00+01:00, not the same instant in UTC.
+    paris, tokyo = values(fn.Trunc("at", "day", tzinfo=PARIS)), values(fn.TruncHour("at", tzinfo=TOKYO))
+    assert [(v.tzinfo, v.hour, v.utcoffset()) for v in paris[:2]] == [
+        (PARIS, 0, dt.timedelta(hours=1)), (PARIS, 0, dt.timedelta(hours=2))]
+    assert [(v.tzinfo, v.hour) for v in tokyo[:2]] == [(TOKYO, 8), (TOKYO, 17)]
+    assert [v.tzinfo for v in values(fn.TruncDay("at"))[:2]] == [UTC, UTC]
+
+
 def test_date_part_lookups(events: str) -> None:
     def names(**lookup: Any) -> list[str]:
         return list(Event.objects.filter(**lookup).order_by("id").values_list("name", flat=True))

@@ -970,3 +970,13 @@ def test_order_by_foreign_key_uses_related_meta_ordering(db: str) -> None:
     Book.objects.create(title="by amy", author=amy)
     # Author.Meta.ordering = ["name"]: Amy's book first (Django's documented behaviour).
     assert titles(Book.objects.order_by("author")) == ["by amy", "by zed"]  # actual: by zed first
+
+
+def test_complex_filter_takes_a_q_or_a_dict(library: Library) -> None:
+    """``complex_filter()`` (Django's, for framework code like ``limit_choices_to``) filters as filter()."""
+    by_q = Author.objects.complex_filter(orm.Q(name="Alice") | orm.Q(name__startswith="C")).order_by("name")
+    assert list(by_q.values_list("name", flat=True)) == ["Alice", "Carol"]
+    by_dict = Author.objects.order_by("name").complex_filter({"books__title__icontains": "python"})
+    assert list(by_dict.distinct().values_list("name", flat=True)) == ["Alice"]
+    with pytest.raises(TypeError, match="complex_filter"):
+        Author.objects.complex_filter("name='Alice'")  # type: ignore[arg-type]

@@ -1,8 +1,10 @@
 """Compile-only SQL of ``FilteredRelation`` (issue 17 item 3), for SQLite and PostgreSQL.
 
-The condition goes into the ON clause of the relation's own LEFT OUTER JOIN,
-aliased by the annotation's name; its values stay parameters. Results are
-checked in tests/integration/test_filtered_relation.py.
+The condition goes into the ON clause of the relation's own join, aliased by
+the annotation's name; its values stay parameters. The join is LEFT OUTER
+unless a filter ANDed at the top needs one of its rows, which makes it INNER
+(Django's JoinPromoter). Results are checked in
+tests/integration/test_filtered_relation.py.
 """
 
 from __future__ import annotations
@@ -31,9 +33,15 @@ def long_books() -> Any:
 
 
 def test_condition_is_in_the_on_clause_of_a_left_join(pg: Any) -> None:
+    qs = long_books().values_list("name", "long__title")
+    both(pg, qs, f'SELECT {A}."name" AS "name", "long"."title" AS "long__title" FROM {A} '
+         f'LEFT OUTER JOIN {BOOK} "long" ON ({A}."id" = "long"."author_id" AND ("long"."pages" > %s))', [300])
+
+
+def test_a_filter_needing_a_joined_row_makes_the_join_inner(pg: Any) -> None:
     qs = long_books().filter(long__isnull=False).values_list("name", "long__title")
     both(pg, qs, f'SELECT {A}."name" AS "name", "long"."title" AS "long__title" FROM {A} '
-         f'LEFT OUTER JOIN {BOOK} "long" ON ({A}."id" = "long"."author_id" AND ("long"."pages" > %s)) '
+         f'INNER JOIN {BOOK} "long" ON ({A}."id" = "long"."author_id" AND ("long"."pages" > %s)) '
          'WHERE "long"."id" IS NOT NULL', [300])
 
 
@@ -97,7 +105,7 @@ def test_in_a_subquery_the_join_is_relabeled_with_its_condition(pg: Any) -> None
     inner = long_books().filter(long__isnull=False)
     qs = Book.objects.filter(author__in=inner).values_list("id")
     both(pg, qs, f'SELECT {BOOK}."id" AS "id" FROM {BOOK} WHERE {BOOK}."author_id" IN '
-         f'(SELECT "U1_0"."id" AS "pk" FROM {A} "U1_0" LEFT OUTER JOIN {BOOK} "U1_1" '
+         f'(SELECT "U1_0"."id" AS "pk" FROM {A} "U1_0" INNER JOIN {BOOK} "U1_1" '
          'ON ("U1_0"."id" = "U1_1"."author_id" AND ("U1_1"."pages" > %s)) WHERE "U1_1"."id" IS NOT NULL)', [300])
 
 
@@ -148,3 +156,113 @@ def test_equality_and_clone() -> None:
     assert one != FilteredRelation("books", condition=Q(books__pages=2))
     clone = one.clone()
     assert clone == one and clone is not one
+
+
+LONG_ON = f'{BOOK} "long" ON ({A}."id" = "long"."author_id" AND ("long"."pages" > %s))'
+
+
+@pytest.mark.parametrize(
+    ("make", "join", "params"),
+    [
+        (lambda: long_books().filter(long__title="x"), "INNER", [300, "x"]),
+        (lambda: long_books().filter(long__pages__gt=1, name="a"), "INNER", [300, 1, "a"]),
+        (lambda: long_books().filter(long__isnull=True), "LEFT OUTER", [300]),
+        (lambda: long_books().filter(Q(long__title="x") | Q(name="y")), "LEFT OUTER", [300, "x", "y"]),
+        (lambda: long_books().order_by("long__title"), "LEFT OUTER", [300]),
+        (lambda: long_books().annotate(n=Count("long")).filter(long__title="x"), "INNER", [300, "x"]),
+    ],
+)
+def test_join_type_follows_what_the_filters_need(pg: Any, make: Any, join: str, params: list[Any]) -> None:
+    # Django's JoinPromoter: INNER only when a condition ANDed at the top
+    # cannot hold without a joined row (not under OR, NOT, or isnull=True).
+    qs = make().values_list("id")
+    sql, got = qs.query.sql_with_params()
+    assert f"FROM {A} {join} JOIN {LONG_ON}" in sql
+    assert list(got) == params
+    assert_sql(qs.query.get_compiler(connection=pg).as_sql(), sql, params)
+
+
+def test_forward_relation_becomes_inner_only_when_filtered_and_nested_names_stay_outer(pg: Any) -> None:
+    old = Book.objects.annotate(old=FilteredRelation("author", condition=Q(author__age__gte=60)))
+    both(pg, old.filter(old__name="x").values_list("id"), f'SELECT {BOOK}."id" AS "id" FROM {BOOK} '
+         f'INNER JOIN {A} "old" ON ({BOOK}."author_id" = "old"."id" AND ("old"."age" >= %s)) '
+         'WHERE "old"."name" = %s', [60, "x"])
+    # The plain reverse join before it is LEFT OUTER, so what follows stays outer.
+    pub = Author.objects.annotate(pub=FilteredRelation("books__publisher", condition=Q(books__publisher__name="A")))
+    sql = pub.filter(pub__name="x").query.sql_with_params()[0]
+    assert 'LEFT OUTER JOIN "shared_publisher" "pub" ON' in sql and "INNER" not in sql
+
+
+def test_exclude_through_a_multivalued_name_is_a_subquery_with_the_condition(pg: Any) -> None:
+    qs = long_books().exclude(long__title="x").values_list("id")
+    both(pg, qs, f'SELECT {A}."id" AS "id" FROM {A} WHERE NOT ({A}."id" IN (SELECT DISTINCT "U1_0"."id" AS "pk" '
+         f'FROM {A} "U1_0" INNER JOIN {BOOK} "U1_1" ON ("U1_0"."id" = "U1_1"."author_id" AND '
+         '("U1_1"."pages" > %s)) WHERE "U1_1"."title" = %s))', [300, "x"])
+
+
+def test_a_negated_condition_stays_in_the_on_clause(pg: Any) -> None:
+    # NOT in the condition is about the joined row (Django's SQL), not a
+    # "no related row" subquery as in exclude().
+    qs = Author.objects.annotate(b=FilteredRelation("books", condition=~Q(books__pages__gt=1)))
+    both(pg, qs.filter(b__title="x").values_list("id"), f'SELECT {A}."id" AS "id" FROM {A} INNER JOIN {BOOK} "b" '
+         f'ON ({A}."id" = "b"."author_id" AND (NOT ("b"."pages" > %s AND "b"."pages" IS NOT NULL))) '
+         'WHERE "b"."title" = %s', [1, "x"])
+
+
+def test_select_for_update_over_an_inner_filtered_join_on_postgresql(pg: Any) -> None:
+    qs = long_books().filter(long__title="x").select_for_update().values_list("id")
+    sql, params = qs.query.get_compiler(connection=pg).as_sql()
+    assert sql == f'SELECT {A}."id" AS "id" FROM {A} INNER JOIN {LONG_ON} WHERE "long"."title" = %s FOR UPDATE'
+    assert list(params) == [300, "x"]
+
+
+def test_or_with_a_plain_queryset_brings_the_filtered_join_along_on_either_side(pg: Any) -> None:
+    plain = Author.objects.filter(name="y")
+    for qs, where, params in [
+        (long_books().filter(long__title="x") | plain, '("long"."title" = %s OR {A}."name" = %s)', [300, "x", "y"]),
+        (plain | long_books().filter(long__title="x"), '({A}."name" = %s OR "long"."title" = %s)', [300, "y", "x"]),
+    ]:
+        # Only one side needs a joined row: LEFT OUTER keeps the other side's rows.
+        both(pg, qs.values_list("id", "long__title"), f'SELECT {A}."id" AS "id", "long"."title" AS "long__title" '
+             f'FROM {A} LEFT OUTER JOIN {LONG_ON} WHERE {where.format(A=A)}', params)
+
+
+def test_and_or_of_the_same_filtered_relation_share_its_one_join(pg: Any) -> None:
+    left, right = long_books().filter(long__title="x"), long_books().filter(long__pages=3)
+    for qs, op in [(left | right, "OR"), (left & right, "AND")]:
+        both(pg, qs.values_list("id"), f'SELECT {A}."id" AS "id" FROM {A} INNER JOIN {LONG_ON} '
+             f'WHERE ("long"."title" = %s {op} "long"."pages" = %s)', [300, "x", 3])
+
+
+def test_a_name_meaning_another_relation_on_each_side_combines_as_pk_subqueries(pg: Any) -> None:
+    other = Author.objects.annotate(long=FilteredRelation("books", condition=Q(books__pages__gt=100)))
+    qs = (long_books().filter(long__title="x") | other.filter(long__pages=3)).values_list("id")
+    sub = (f'(SELECT "U1_0"."id" AS "pk" FROM {A} "U1_0" INNER JOIN {BOOK} "U1_1" ON ("U1_0"."id" = '
+           '"U1_1"."author_id" AND ("U1_1"."pages" > %s)) WHERE "U1_1".')
+    both(pg, qs, f'SELECT {A}."id" AS "id" FROM {A} WHERE ({A}."id" IN {sub}"title" = %s) OR '
+         f'{A}."id" IN {sub}"pages" = %s))', [300, "x", 100, 3])
+
+
+def test_join_relabeled_keeps_its_filtered_relation_and_condition() -> None:
+    query = long_books().filter(long__title="x").query
+    join = query.alias_map["long"]
+    moved = join.relabeled({A.strip('"'): "X0", "long": "X1"})
+    assert (moved.table_alias, moved.parent_alias, moved.filtered_relation) == ("X1", "X0", "long")
+    compiler = query.get_compiler()
+    assert moved.as_sql(compiler, compiler.connection) == (
+        f'INNER JOIN {BOOK} "X1" ON ("X0"."id" = "X1"."author_id" AND ("X1"."pages" > %s))', [300])
+    assert join.condition is not moved.condition  # the original is untouched
+
+
+def test_exists_and_union_keep_the_condition_of_a_relabeled_join(pg: Any) -> None:
+    from orm import Exists, OuterRef
+
+    inner = long_books().filter(long__title="x", pk=OuterRef("author_id"))
+    qs = Book.objects.filter(Exists(inner)).values_list("id")
+    both(pg, qs, f'SELECT {BOOK}."id" AS "id" FROM {BOOK} WHERE EXISTS (SELECT %s AS "a" FROM {A} "U1_0" '
+         f'INNER JOIN {BOOK} "U1_1" ON ("U1_0"."id" = "U1_1"."author_id" AND ("U1_1"."pages" > %s)) '
+         f'WHERE ("U1_1"."title" = %s AND "U1_0"."id" = {BOOK}."author_id") LIMIT 1)', [1, 300, "x"])
+    union = long_books().filter(long__title="x").values_list("id").union(
+        long_books().filter(long__isnull=True).values_list("id"))
+    sql, params = union.query.sql_with_params()
+    assert sql.count('AND ("long"."pages" > %s)') == 2 and list(params) == [300, "x", 300]

@@ -52,10 +52,22 @@ def test_or_reuses_an_identical_join_and_makes_a_one_sided_join_outer(pg: Any) -
     inner = 'INNER JOIN "shared_author" ON ("shared_book"."author_id" = "shared_author"."id")'
     assert_both(pg, joined, f"SELECT {BOOK_COLS} {FROM_BOOK} {inner} WHERE ({NAME} = %s OR {NAME} = %s)",
                 ["a", "b"])
-    one_sided = Book.objects.filter(author__name="a") | Book.objects.filter(pages=5)
-    outer = 'LEFT OUTER JOIN "shared_author" ON ("shared_book"."author_id" = "shared_author"."id")'
+    one_sided = Book.objects.filter(editor__name="a") | Book.objects.filter(pages=5)
+    outer = 'LEFT OUTER JOIN "shared_author" ON ("shared_book"."editor_id" = "shared_author"."id")'
     assert_both(pg, one_sided, f"SELECT {BOOK_COLS} {FROM_BOOK} {outer} WHERE ({NAME} = %s OR {PAGES} = %s)",
                 ["a", 5])
+
+
+def test_or_keeps_a_one_sided_join_inner_when_it_cannot_miss_its_row(pg: Any) -> None:
+    # As Django's JoinPromoter: a non-null foreign key always finds its row, so
+    # INNER removes nothing the other side matches, whichever side has it.
+    inner = 'INNER JOIN "shared_author" ON ("shared_book"."author_id" = "shared_author"."id")'
+    for qs in (Book.objects.filter(author__name="a") | Book.objects.filter(pages=5),
+               Book.objects.filter(pages=5) | Book.objects.filter(author__name="a")):
+        sql, params = qs.query.sql_with_params()
+        assert inner in sql and "LEFT OUTER" not in sql
+        assert set(params) == {"a", 5}
+        assert_sql(qs.query.get_compiler(connection=pg).as_sql(), sql, list(params))
 
 
 def test_and_gives_each_side_its_own_multivalued_join(pg: Any) -> None:

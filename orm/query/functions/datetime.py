@@ -156,6 +156,13 @@ class TruncBase(TimezoneMixin, Transform):
             raise ValueError(f"Cannot truncate TimeField '{name}' to {target}.")
         return clone
 
+    def get_db_converters(self, connection: Any) -> list[Any]:
+        """The output field's converters, then (with ``tzinfo=``) the move into that zone."""
+        converters = super().get_db_converters(connection)
+        if self.tzinfo is not None and isinstance(self.output_field, f.DateTimeField):
+            converters = [*converters, _in_own_zone]
+        return converters
+
     def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> SQLParams:
         sql, params = compiler.compile(self.lhs)
         source, output = _field_of(self.lhs), self.output_field
@@ -172,6 +179,14 @@ class TruncBase(TimezoneMixin, Transform):
         if isinstance(source, f.DateTimeField):
             sql, params = ops.datetime_cast_time_sql(sql, list(params), tzname)
         return ops.time_trunc_sql(self.kind, sql, list(params))  # type: ignore[no-any-return]
+
+
+def _in_own_zone(value: Any, expression: Any, connection: Any) -> Any:
+    # As Django: midnight in Paris comes back as 00:00+01:00, not 23:00 UTC (the
+    # same instant). A naive value (use_tz=False) has no zone to move from.
+    if isinstance(value, datetime.datetime) and value.tzinfo is not None:
+        return value.astimezone(expression.tzinfo)
+    return value
 
 
 class Trunc(TruncBase):
