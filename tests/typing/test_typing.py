@@ -41,7 +41,7 @@ DOC_PAGES = [
     "README.md", "docs/index.md", "docs/getting-started.md", "docs/typing.md",
     "docs/architecture.md", "docs/introspection.md", "docs/configuration.md",
     "docs/coming-from-django.md", "docs/migrations.md", "docs/concurrency.md",
-    "docs/sql.md", "docs/pagination.md", "docs/postgresql.md",
+    "docs/sql.md", "docs/pagination.md", "docs/postgresql.md", "docs/queries.md",
 ]
 
 
