@@ -42,7 +42,7 @@ DOC_PAGES = [
     "docs/architecture.md", "docs/introspection.md", "docs/configuration.md",
     "docs/coming-from-django.md", "docs/migrations.md", "docs/concurrency.md",
     "docs/sql.md", "docs/pagination.md", "docs/postgresql.md", "docs/queries.md",
-    "docs/transactions.md", "docs/async.md",
+    "docs/transactions.md", "docs/async.md", "docs/testing.md",
 ]
 
 
