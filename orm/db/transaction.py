@@ -117,7 +117,7 @@ def on_commit(func: Callable[[], Any], using: str | None = None, robust: bool = 
     get_connection(using).on_commit(func, robust)
 
 
-def savepoint(using: str | None = None) -> str | None:
+def savepoint(using: str | None = None) -> str:
     """Create a savepoint inside an atomic block and return its id."""
     state = _state(using)
     if not state.in_atomic_block:

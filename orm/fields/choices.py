@@ -12,7 +12,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from itertools import islice, zip_longest
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 __all__ = [
     "BaseChoiceIterator",
@@ -106,9 +106,19 @@ class Choices(enum.Enum, metaclass=ChoicesType):
 class IntegerChoices(Choices, enum.IntEnum):
     """Integer choices: ``class Suit(orm.IntegerChoices): HEART = 1, "Heart"``."""
 
+    if TYPE_CHECKING:
+        # `HEART = 1, "Heart"` gives the arguments a member is built from, not
+        # its value: declaring them keeps pyright from checking the tuple
+        # against `_value_` (int). Typing only; the metaclass builds members.
+        def __init__(self, value: int, label: str = ...) -> None: ...
+
 
 class TextChoices(Choices, enum.StrEnum):
     """String choices; ``enum.auto()`` gives the member's name as its value."""
+
+    if TYPE_CHECKING:
+        # As IntegerChoices: `FRESHMAN = "FR", "Freshman"` are a member's arguments.
+        def __init__(self, value: str, label: str = ...) -> None: ...
 
     @staticmethod
     def _generate_next_value_(name: str, start: int, count: int, last_values: list[Any]) -> str:

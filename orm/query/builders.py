@@ -15,7 +15,7 @@ return new QuerySets" and "methods that do not return QuerySets". Users import
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, Literal, Self, TypeVar, cast, overload
 
 from orm.db.connections import DEFAULT_DB_ALIAS, connections
 from orm.db.routers import router
@@ -36,6 +36,7 @@ from orm.query.iterables import (
 from orm.query.prefetch import check_prefetch_path, to_attr_paths
 from orm.query.q import Q
 from orm.query.query import Query
+from orm.query.rows import Row
 from orm.query.select import deferred_path
 from orm.sql.compiler import SQLCompiler
 from orm.utils.identifiers import check_alias
@@ -249,6 +250,23 @@ class BaseQuerySet(Generic[M]):
         # Only QuerySet (or a subclass of it) is ever instantiated, so the copy is one.
         return cast("QuerySet[Any]", clone)
 
+    # Rows are tuples; flat=True (one field at most) gives bare values, typed
+    # Any since the field's type is not known from its name; named=True gives
+    # Row, a tuple with attributes. A bool only known at run time gets Any.
+    @overload
+    def values_list(
+        self, *fields: str, flat: Literal[False] = False, named: Literal[False] = False,
+    ) -> QuerySet[tuple[Any, ...]]: ...
+    @overload
+    def values_list(
+        self, field: str = ..., /, *, flat: Literal[True], named: Literal[False] = False,
+    ) -> QuerySet[Any]: ...
+    @overload
+    def values_list(
+        self, *fields: str, flat: Literal[False] = False, named: Literal[True],
+    ) -> QuerySet[Row]: ...
+    @overload
+    def values_list(self, *fields: str, flat: bool = False, named: bool = False) -> QuerySet[Any]: ...
     def values_list(self, *fields: str, flat: bool = False, named: bool = False) -> QuerySet[Any]:
         """Rows as tuples (``flat=True``: single values; ``named=True``: named tuples)."""
         if flat and named:

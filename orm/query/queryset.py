@@ -96,17 +96,19 @@ class QuerySet(BaseQuerySet[M]):
         return bool(self._evaluate("bool() of a QuerySet", _BOOL_FIX))
 
     def __repr__(self) -> str:
-        data = list(self[: REPR_OUTPUT_SIZE + 1])
+        data: list[object] = list(self[: REPR_OUTPUT_SIZE + 1])
         if len(data) > REPR_OUTPUT_SIZE:
             data[-1] = "...(remaining elements truncated)..."
         return f"<{type(self).__name__} {data!r}>"
 
-    # An index gives one object; a slice a new QuerySet, or a list when this
-    # one was already evaluated or a step is given, hence Any for a slice.
+    # An index gives one object; a slice a new QuerySet (a list when this one
+    # was already evaluated, which no type can tell), a slice with a step a list.
     @overload
     def __getitem__(self, k: int) -> M: ...
     @overload
-    def __getitem__(self, k: slice) -> Any: ...
+    def __getitem__(self, k: slice[Any, Any, None]) -> Self: ...
+    @overload
+    def __getitem__(self, k: slice[Any, Any, int]) -> list[M]: ...
     def __getitem__(self, k: Any) -> Any:
         if isinstance(k, bool) or not isinstance(k, int | slice):
             raise TypeError(f"QuerySet indices must be integers or slices, not {type(k).__name__}.")
@@ -420,7 +422,7 @@ class QuerySet(BaseQuerySet[M]):
         _guard("first", "afirst")
         qs = self if self.ordered else self.order_by("pk")
         for obj in qs[:1]:
-            return obj  # type: ignore[no-any-return]
+            return obj
         return None
 
     def last(self) -> M | None:
@@ -428,7 +430,7 @@ class QuerySet(BaseQuerySet[M]):
         _guard("last", "alast")
         qs = self.reverse() if self.ordered else self.order_by("-pk")
         for obj in qs[:1]:
-            return obj  # type: ignore[no-any-return]
+            return obj
         return None
 
     @property

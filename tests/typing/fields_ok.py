@@ -145,3 +145,29 @@ def check(row: Row) -> None:
     title = Row.char
     assert_type(title, ClassAttribute[orm.CharField[str | Expression, str]])
     assert_type(title.field.max_length, int | None)
+
+
+class Suit(orm.IntegerChoices):
+    # A member is declared by its value and label (a tuple), or by its value alone.
+    DIAMOND = 1, "Diamond"
+    SPADE = 2
+
+
+class Year(orm.TextChoices):
+    FRESHMAN = "FR", "Freshman"
+    SENIOR = "SR"
+
+
+class Card(orm.Model):
+    suit = orm.IntegerField(choices=Suit.choices, default=Suit.SPADE)
+    year = orm.CharField(max_length=2, choices=Year, default=Year.FRESHMAN)
+
+    class Meta:
+        app_label = "typing_ok"
+
+
+def check_choices(card: Card) -> None:
+    assert_type(Suit.DIAMOND.label, str)
+    assert_type(Year.FRESHMAN.label, str)
+    card.suit = Suit.DIAMOND
+    card.year = Year.SENIOR

@@ -31,3 +31,13 @@ async def check(note: Note) -> None:
         print(row.name)  # E
     print(Note.objects.get(pk=1).missing)  # E
     print(tag, maybe, count)
+
+
+def rows_and_slices() -> None:
+    one: Note = Note.objects.all()[0:1]  # E
+    page: list[Note] = Note.objects.all()[0:10]  # E
+    Note.objects.all()["text"]  # E
+    Note.objects.all()[1:2].missing()  # E
+    title: str = Note.objects.values_list("text")[0]  # E
+    print(Note.objects.values_list("text").get().text)  # E
+    print(one, page, title)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any, ClassVar, Self, assert_type
 
 import orm
+from orm.query.rows import Row
 
 
 class BookQuerySet(orm.QuerySet["Book"]):
@@ -60,6 +61,10 @@ def sync_calls() -> None:
     assert_type(Note.objects.in_bulk([1, 2]), dict[Any, Note])
     assert_type(Note.objects.values("text"), orm.QuerySet[Any])
     assert_type(Note.objects.order_by("pk")[0], Note)
+    assert_type(Note.objects.order_by("pk")[1:3], orm.QuerySet[Note])
+    assert_type(Note.objects.all()[:10].first(), Note | None)
+    assert_type(Note.objects.all()[::2], list[Note])
+    assert_type(Book.listed.published()[5:], BookQuerySet)
     assert_type(Note.objects.latest("pk"), Note)
     assert_type(Note.objects.update(text="b"), int)
     assert_type(Note.objects.update_or_create(text="a"), tuple[Note, bool])
@@ -99,3 +104,29 @@ async def async_calls() -> None:
     async for book in Book.listed.published():
         assert_type(book, Book)
     assert_type(await Book.shelved.apublished_count(), int)
+
+
+def values_lists() -> None:
+    assert_type(Note.objects.values_list("text"), orm.QuerySet[tuple[Any, ...]])
+    assert_type(Note.objects.values_list("pk", "text").get(pk=1), tuple[Any, ...])
+    assert_type(Note.objects.values_list(flat=False), orm.QuerySet[tuple[Any, ...]])
+    assert_type(Note.objects.values_list("text", flat=True), orm.QuerySet[Any])
+    assert_type(Note.objects.values_list(flat=True), orm.QuerySet[Any])
+    assert_type(Note.objects.values_list("pk", "text", named=True), orm.QuerySet[Row])
+    assert_type(Note.objects.values_list("text", named=True)[0].text, Any)
+    assert_type(Book.listed.published().values_list("title"), orm.QuerySet[tuple[Any, ...]])
+    for pk, text in Note.objects.values_list("pk", "text"):
+        assert_type(pk, Any)
+        assert_type(text, Any)
+
+
+def runtime_flag(flat: bool) -> None:
+    # A flag only known at run time: either shape, so Any.
+    assert_type(Note.objects.values_list("text", flat=flat), orm.QuerySet[Any])
+
+
+async def async_values_lists() -> None:
+    async for row in Note.objects.values_list("pk", "text"):
+        assert_type(row, tuple[Any, ...])
+    async for named in Note.objects.values_list("text", named=True):
+        assert_type(named, Row)
