@@ -25,10 +25,28 @@ FLOOR = "raw_thread"
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = ROOT / "benchmarks" / "results"
 DOC = ROOT / "docs" / "benchmarks.md"
-PACKAGES = ("orm", "asgiref", "Django", "tortoise-orm", "SQLAlchemy", "aiosqlite", "psycopg",
-            "psycopg-binary", "psycopg-pool", "asyncpg")
+PACKAGES = ("orm", "asgiref", "Django", "django-async-backend", "tortoise-orm", "SQLAlchemy",
+            "aiosqlite", "psycopg", "psycopg-binary", "psycopg-pool", "asyncpg")
 # Column order of the tables.
-ORDER = ("orm", "django", "tortoise", "sqlalchemy", "raw_async", "raw_thread")
+ORDER = ("orm", "orm_wal", "django", "django61", "django_async_backend", "tortoise", "sqlalchemy",
+         "raw_async", "raw_thread")
+
+
+def packages() -> dict[str, str]:
+    """Installed versions of the packages the suite compares (those present)."""
+    versions = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    return versions
+
+
+def environment() -> dict[str, Any]:
+    """Interpreter, virtualenv, SQLite library and packages of this process (isolated peers)."""
+    return {"python": sys.version.split()[0], "sqlite": sqlite3.sqlite_version,
+            "venv": Path(sys.prefix).name, "packages": packages()}
 
 
 def machine() -> dict[str, Any]:
@@ -40,12 +58,7 @@ def machine() -> dict[str, Any]:
                 break
     except OSError:
         pass
-    versions = {}
-    for name in PACKAGES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            pass
+    versions = packages()
     return {
         "nproc": os.cpu_count(),
         "cpu": cpu,
@@ -58,13 +71,18 @@ def machine() -> dict[str, Any]:
 
 
 def summarize(backend_result: dict[str, Any]) -> None:
-    """Add medians and per-run ratios vs the floor to one backend's raw results (in place)."""
+    """Add medians and per-run ratios vs the floor to one backend's raw results (in place).
+
+    An implementation measured in a process of its own is divided by the
+    floor measured beside it (``floor_of``), so every ratio is a same-run ratio.
+    """
     ops = backend_result["operations"]
+    floor_of = backend_result.get("floor_of", {})
     for op in ops:
         per_impl = op["runs"]  # impl -> [seconds per unit or None, one per run]
-        floor = per_impl.get(FLOOR, [])
         op["median"], op["ratios"], op["median_ratio"] = {}, {}, {}
         for impl, values in per_impl.items():
+            floor = per_impl.get(floor_of.get(impl, FLOOR), [])
             ok = [v for v in values if v is not None]
             op["median"][impl] = statistics.median(ok) if ok else None
             ratios = [v / f if v is not None and f else None
@@ -151,7 +169,8 @@ def backend_markdown(name: str, b: dict[str, Any], meta: dict[str, Any],
     labels = b["labels"]
     lines += [
         "Median time per call or per row over the runs; in parentheses the median of the "
-        f"per-run ratios to the floor ({labels.get(FLOOR, FLOOR)}). Lower is better.",
+        f"per-run ratios to the floor ({labels.get(FLOOR, FLOOR)}; for an implementation "
+        "run in a process of its own, to the floor run beside it there). Lower is better.",
         "",
         "| operation | unit | " + " | ".join(labels.get(i, i) for i in impls) + " |",
         "|---|---|" + "---|" * len(impls),
@@ -168,7 +187,7 @@ def backend_markdown(name: str, b: dict[str, Any], meta: dict[str, Any],
             lines.append("| ↳ throughput | aget/s | " + " | ".join(
                 "—" if tput.get(i) is None else f"{tput[i]:,.0f}" for i in impls) + " |")
     lines += ["", *_targets(b), "", *_per_run(b, impls), ""]
-    notes = _notes(b)
+    notes = _notes(b, meta)
     if notes:
         lines += ["Notes:", "", *notes, ""]
     return "\n".join(lines)
@@ -177,7 +196,25 @@ def backend_markdown(name: str, b: dict[str, Any], meta: dict[str, Any],
 def _meta_lines(b: dict[str, Any], meta: dict[str, Any]) -> list[str]:
     server = f"; server: {b['server']}" if b.get("server") else ""
     kind = "**quick run** (`--quick`, reduced sizes)" if meta["quick"] else "full run"
-    return [f"- {kind}, {meta['runs']} runs, {meta['date']}", *machine_lines(meta, server)]
+    lines = [f"- {kind}, {meta['runs']} runs, {meta['date']}", *machine_lines(meta, server)]
+    settings = sqlite_settings_line(b)
+    if settings:
+        lines.insert(len(lines) - 1, settings)  # before the blank line that ends the list
+    return lines
+
+
+def sqlite_settings_line(b: dict[str, Any]) -> str | None:
+    """What each implementation's SQLite connection really ran with, grouped by setting."""
+    read = b.get("sqlite_settings") or {}
+    if not read:
+        return None
+    groups: dict[str, list[str]] = {}
+    for impl in _impls(b):
+        if impl in read:
+            groups.setdefault(read[impl], []).append(b["labels"].get(impl, impl))
+    parts = [f"`{setting}` ({', '.join(names)})" for setting, names in groups.items()]
+    return ("- SQLite settings, read back from each implementation's own connection "
+            "after setup: " + "; ".join(parts))
 
 
 def machine_lines(meta: dict[str, Any], server: str) -> list[str]:
@@ -237,12 +274,34 @@ def _per_run(b: dict[str, Any], impls: list[str]) -> list[str]:
     return lines
 
 
-def _notes(b: dict[str, Any]) -> list[str]:
+def _notes(b: dict[str, Any], meta: dict[str, Any]) -> list[str]:
     out = [f"- {b['labels'].get(i, i)}: {n}" for i, ns in b.get("notes", {}).items() for n in ns]
+    out += _isolated_notes(b, meta)
     out += [f"- {i} not measured: {why}" for i, why in b.get("unavailable", {}).items()]
     for op in b["operations"]:
         for impl, errs in op.get("errors", {}).items():
             out.append(f"- {impl} / {op['key']}: {errs[0]}" + (f" (and {len(errs) - 1} more)" if len(errs) > 1 else ""))
+    return out
+
+
+def _isolated_notes(b: dict[str, Any], meta: dict[str, Any]) -> list[str]:
+    """Where each isolated implementation ran, and its floor there beside the one here."""
+    out = []
+    ours = meta.get("machine", {}).get("packages", {})
+    for impl, aux in b.get("floor_of", {}).items():
+        env = b.get("environments", {}).get(impl, {})
+        # Only what differs from the parent's packages line above.
+        pk = ", ".join(f"{k} {v}" for k, v in env.get("packages", {}).items() if ours.get(k) != v)
+        pk = f"; {pk}" if pk else "; the same packages"
+        aget = next((op for op in b["operations"] if op["key"] == "aget"), None)
+        floors = ""
+        if aget is not None:
+            floors = (f"; the floor's `aget` there {fmt_time(aget['median'].get(aux))}, "
+                      f"here {fmt_time(aget['median'].get(FLOOR))}")
+        out.append(f"- {b['labels'].get(impl, impl)}: measured in a process of its own "
+                   f"(`{env.get('venv', '?')}`: Python {env.get('python', '?')}, SQLite "
+                   f"{env.get('sqlite', '?')}{pk}) beside its own run of the floor, "
+                   f"which its ratios are to{floors}.")
     return out
 
 
