@@ -307,37 +307,83 @@ def _isolated_notes(b: dict[str, Any], meta: dict[str, Any]) -> list[str]:
 
 HEADER = """# Benchmarks
 
-`orm` against Django's async ORM, Tortoise ORM, SQLAlchemy's asyncio ORM and
-two floors on the same workload (issue 7): the raw sync driver on one
+`orm` against Django's async ORM (5.2, and the newest release, 6.1, with its
+PostgreSQL pool), `django-async-backend` (Django 6.1 on true async psycopg
+connections, PostgreSQL only), Tortoise ORM, SQLAlchemy's asyncio ORM and two
+floors on the same workload (issues 7 and 19): the raw sync driver on one
 dedicated thread reached through `asgiref.sync_to_async` (the floor `orm`'s
 design allows; every ratio is against it) and the native async driver.
 
 How it works (`benchmarks/`):
 
 - Every implementation gets a fresh database per run (a SQLite file in a temp
-  dir; a PostgreSQL schema of its own), the same generated rows and the same
-  SQLite pragmas (WAL, `synchronous=NORMAL`, foreign keys on).
+  dir; a PostgreSQL schema of its own) and the same generated rows.
+- SQLite fairness: every client, `orm` included, runs with the same settings,
+  `journal_mode=delete` and `synchronous=full` (a rollback journal and an
+  fsync at every commit; `benchmarks/databases.py` `SQLITE_PRAGMAS`), foreign
+  keys on. Each implementation's own connection is asked after setup what it
+  really runs with, and the answer is printed under the SQLite table.
+  `orm`'s default for file databases (WAL, `synchronous=NORMAL`) is shown as
+  an extra column, "orm (WAL default)", not as the comparison: it is divided
+  by the same floor (delete journal, full sync), so it shows what the default
+  buys, and the targets table ignores it.
 - Implementations are interleaved inside each run: every operation runs in
   blocks (10 calls, 5 transactions, 1 update, or one pass over the rows), block 1 of every
   implementation, then block 2 of every implementation, and so on, the order
   rotating between runs, so they share the machine's noise. A run's value is
   the median over its blocks of the time per call or per row.
+- Peers that cannot share the process (see the next section) run after the
+  others, each in a child process of its own together with the floor, with
+  the same sizes, seeds and number of runs; their ratios are to the floor
+  measured beside them in that process, so every ratio in the table is a
+  same-run ratio. The notes under a table say where each ran and compare the
+  two floors.
 - Each operation is warmed up, timed, then verified (row counts, sums, values
   read back by the harness's own connection), so a broken implementation
   cannot look fast; a failed check is reported ("failed"), not timed.
-- Tables show the median over runs and, in parentheses, the median of the
-  per-run ratios to the floor. The floor returns the driver's raw tuples (on
-  SQLite a price is a float and a date a string); ORMs build typed values
-  and instances. Peak memory of `aiterator()` is measured by tracemalloc (all
-  threads) in a second, untimed pass. Raw JSON goes to
-  `benchmarks/results/<timestamp>.json` (not committed).
+- Tables show the median over the runs (at least 3: `--runs` refuses fewer)
+  and, in parentheses, the median of the per-run ratios to the floor. The
+  floor returns the driver's raw tuples (on SQLite a price is a float and a
+  date a string); ORMs build typed values and instances. Peak memory of
+  `aiterator()` is measured by tracemalloc (all threads) in a second,
+  untimed pass. Raw JSON goes to `benchmarks/results/<timestamp>.json` (not
+  committed). Under each table: the date, the command, the machine (CPU
+  count and model, kernel, load average at start), the Python, SQLite and
+  PostgreSQL versions and the versions of every compared package.
 - Thread hops are sensitive to CPU contention: on a shared 2-CPU machine
   absolute times move a lot between runs (see the load average); the ratios,
   taken within a run, move much less.
 
-Run it with `make bench` (full: 5 runs, 20,000 books, 100,000-row iterator) or
-`make bench-quick` (3 runs, reduced sizes, 1-2 minutes per backend), or
-directly: `python -m benchmarks.run [--quick] [--backend sqlite|postgresql|both] [--runs N]`.
+## How the suite builds its peers
+
+Django 5.2, Tortoise, SQLAlchemy, aiosqlite, asyncpg and psycopg come from
+the `bench` extra (`pip install -e '.[bench]'`) and run in the suite's own
+process. Three implementations run in processes of their own
+(`benchmarks/peers.py`):
+
+- **Django 6.1** (`impl_django61.py`; `OPTIONS={"pool": True}` on
+  PostgreSQL, psycopg_pool with Django's defaults) and
+  **django-async-backend** (`impl_django_async.py`; `async_objects`,
+  `async_atomic`, its `AsyncConnectionPool`) need Python >= 3.12 and
+  conflict with Django 5.2, so they run in a virtualenv of their own,
+  `benchmarks/.venv-django61`, built from
+  `benchmarks/requirements-django61.txt` the first time a run needs it (or
+  with `make bench-peers`), and rebuilt when that file changes. The Python
+  is the first of `BENCH_PYTHON`, `python3.14` ... `python3.12` on `PATH`
+  and pyenv's installed versions that actually runs (a pyenv shim without a
+  version does not).
+- **orm (WAL default)** (SQLite only) runs with the suite's own interpreter,
+  apart only because `orm.configure()` is process-wide.
+
+A peer that cannot be built (no Python >= 3.12, no network for pip, a failed
+install) or whose process fails is listed under the table as not measured,
+with the reason; the rest of the suite runs as usual.
+
+## Running it
+
+`make bench` (full: 5 runs, 20,000 books, 100,000-row iterator) or
+`make bench-quick` (3 runs, reduced sizes), or directly:
+`python -m benchmarks.run [--quick] [--backend sqlite|postgresql|both] [--runs N] [--only a,b]`.
 PostgreSQL is reached at `BENCH_POSTGRES_URL` (default
 `postgresql://postgres@127.0.0.1:5432/test`); each implementation works in a
 schema of its own that is dropped afterwards. `python -m benchmarks.profile_orm`
@@ -363,6 +409,7 @@ average (under each table) was high and absolute times are noisy; the ratios,
 taken within a run, are steadier. Use `make bench` on a quiet machine for
 numbers to quote. The HTTP load sections come from an earlier, separate run
 (dated in each).
+
 """
 
 
