@@ -221,10 +221,11 @@ def machine_lines(meta: dict[str, Any], server: str) -> list[str]:
     """The command, machine, Python and package lines under a results table."""
     m = meta["machine"]
     pk = ", ".join(f"{k} {v}" for k, v in m["packages"].items())
+    end = f", at end {' '.join(map(str, m['loadavg_end']))}" if m.get("loadavg_end") else ""
     return [
         f"- command: `{meta['command']}`",
         f"- machine: {m['nproc']} CPUs (`nproc`), {m['cpu']}, {m['platform']}; "
-        f"load average at start {' '.join(map(str, m.get('loadavg', [])))}",
+        f"load average at start {' '.join(map(str, m.get('loadavg', [])))}{end}",
         f"- Python {m['python']}, SQLite library {m['sqlite']}{server}",
         f"- packages: {pk}",
         "",

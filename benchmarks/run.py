@@ -264,6 +264,8 @@ def main(argv: list[str] | None = None) -> int:
         with open(args.json_out, "w") as f:
             json.dump(results, f, default=str)
         return 0
+    # Beside the start's: the machine may have got busier during a long run.
+    meta["machine"]["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
     for b in results.values():
         if not b.get("skipped"):
             report.summarize(b)

@@ -154,3 +154,10 @@ def test_settings_are_read_back_from_the_connection(tmp_path: Path) -> None:
     assert sqlite_settings_of(conn) == "journal_mode=wal, synchronous=NORMAL"
     conn.close()
     assert sqlite_settings_text("WAL", "off") == "journal_mode=wal, synchronous=OFF"
+
+
+def test_machine_line_shows_the_load_at_start_and_end() -> None:
+    meta = {**META, "machine": {**META["machine"], "loadavg": [1.0, 2.0, 3.0],
+                                "loadavg_end": [9.5, 4.0, 3.1]}}
+    assert ("load average at start 1.0 2.0 3.0, at end 9.5 4.0 3.1"
+            in "\n".join(report.machine_lines(meta, "")))
