@@ -120,9 +120,7 @@ async def _one_run(backend: str, sizes: Sizes, run: int, runs: int, impls: list[
             await impl.setup()
             await impl.seed_authors(data.authors)
             if backend == "sqlite" and run == 0:
-                settings = await impl.sqlite_settings()
-                if settings is not None:
-                    result["sqlite_settings"][impl.name] = settings
+                await _read_sqlite_settings(impl, result)
             ready[impl.name] = True
         except Exception as exc:  # noqa: BLE001 - report and go on with the others
             ready[impl.name] = False
@@ -145,6 +143,16 @@ async def _one_run(backend: str, sizes: Sizes, run: int, runs: int, impls: list[
         except Exception as exc:  # noqa: BLE001
             _record_error(result, None, impl.name, f"teardown failed: {type(exc).__name__}: {exc}")
         impl.target.close_verifier()
+
+
+async def _read_sqlite_settings(impl: Implementation, result: dict[str, Any]) -> None:
+    """Ask the implementation's own connection what it runs with (shown under the table)."""
+    try:
+        settings = await impl.sqlite_settings()
+    except Exception as exc:  # noqa: BLE001 - a failed read-back must not cost the measurement
+        settings = f"unknown ({type(exc).__name__}: {exc})"
+    if settings is not None:
+        result["sqlite_settings"][impl.name] = settings
 
 
 async def _run_operation(op: Any, rec: dict[str, Any], data: RunData,
