@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check
 PYTEST_ARGS ?=
 
-.PHONY: demo test lint pyright bench bench-quick serve clean docs docs-serve dist
+.PHONY: demo test lint pyright bench bench-quick bench-peers serve clean docs docs-serve dist
 
 .venv: $(PY)
 
@@ -64,6 +64,11 @@ bench: $(VENV)/.stamp-bench
 
 bench-quick: $(VENV)/.stamp-bench
 	$(PY) -m benchmarks.run --quick
+
+## bench-peers: build benchmarks/.venv-django61 (Django 6.1, django-async-backend; needs
+# Python >= 3.12) now; `bench` and `bench-quick` build it on demand
+bench-peers: $(VENV)/.stamp-bench
+	$(PY) -m benchmarks.peers
 
 $(VENV)/.stamp-example: pyproject.toml | $(PY)
 	$(PIP) install --quiet -e ".[example]"

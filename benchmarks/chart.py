@@ -15,10 +15,12 @@ from typing import Any
 
 FLOOR = "raw_thread"
 # Column order of the tables, reused for the bars (top to bottom in a group).
-ORDER = ("orm", "django", "tortoise", "sqlalchemy", "raw_async")
+ORDER = ("orm", "orm_wal", "django", "django61", "django_async_backend", "tortoise", "sqlalchemy",
+         "raw_async")
 COLOURS = {
-    "orm": "#1f77b4", "django": "#2ca02c", "tortoise": "#ff7f0e",
-    "sqlalchemy": "#9467bd", "raw_async": "#7f7f7f",
+    "orm": "#1f77b4", "orm_wal": "#aec7e8", "django": "#2ca02c", "django61": "#98df8a",
+    "django_async_backend": "#17becf", "tortoise": "#ff7f0e", "sqlalchemy": "#9467bd",
+    "raw_async": "#7f7f7f",
 }
 
 

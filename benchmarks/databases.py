@@ -27,10 +27,14 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
 
-# Pragmas every SQLite client gets, so that nobody wins by skipping fsyncs:
-# these are orm's defaults for file databases (WAL, synchronous=NORMAL,
-# foreign keys on).
-SQLITE_PRAGMAS = {"journal_mode": "WAL", "synchronous": "NORMAL", "foreign_keys": "ON"}
+# Pragmas every SQLite client gets (peers, floors, verifier and `orm`), so that
+# nobody wins by journaling differently or skipping fsyncs: a rollback journal
+# and an fsync at every commit, the settings of issue 19's independent run.
+# `orm`'s own default (WAL, synchronous=NORMAL) is measured apart, as the extra
+# column "orm (WAL default)" (``OrmWalImpl``), never as the comparison.
+SQLITE_PRAGMAS = {"journal_mode": "DELETE", "synchronous": "FULL", "foreign_keys": "ON"}
+# What ``PRAGMA synchronous`` reads back as.
+SYNCHRONOUS_NAMES = {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}
 
 BOOK_COLUMNS = "title, author_id, published, price, pages"
 
@@ -152,12 +156,16 @@ class Target:
                 pass
 
     # -- raw sync connections (floors and verifier use the same settings) --
-    def connect_sync(self) -> Any:
-        """A new autocommit connection with the shared settings (sqlite3 or psycopg)."""
+    def connect_sync(self, pragmas: bool = True) -> Any:
+        """A new autocommit connection with the shared settings (sqlite3 or psycopg).
+
+        The verifier passes ``pragmas=False``: it must read any implementation's
+        file as that implementation left it (a WAL file stays WAL).
+        """
         if self.backend == "sqlite":
             conn = sqlite3.connect(self.path, isolation_level=None, timeout=5.0,
                                    check_same_thread=False)
-            for key, value in SQLITE_PRAGMAS.items():
+            for key, value in SQLITE_PRAGMAS.items() if pragmas else ():
                 conn.execute(f"PRAGMA {key} = {value}")
             return conn
         import psycopg
@@ -166,7 +174,7 @@ class Target:
 
     def verifier(self) -> Any:
         if self._verifier is None:
-            self._verifier = self.connect_sync()
+            self._verifier = self.connect_sync(pragmas=False)
         return self._verifier
 
     def close_verifier(self) -> None:
@@ -212,6 +220,20 @@ class Target:
                 "FROM bench_book ORDER BY id LIMIT %s",
                 (take,),
             )
+
+
+def sqlite_settings_text(journal_mode: object, synchronous: object) -> str:
+    """``journal_mode=delete, synchronous=FULL`` from what two PRAGMA queries returned."""
+    sync = SYNCHRONOUS_NAMES.get(int(str(synchronous)), str(synchronous)) \
+        if str(synchronous).isdigit() else str(synchronous).upper()
+    return f"journal_mode={str(journal_mode).lower()}, synchronous={sync}"
+
+
+def sqlite_settings_of(conn: Any) -> str:
+    """The journal mode and ``synchronous`` of a DB-API SQLite connection, as text."""
+    journal = conn.execute("PRAGMA journal_mode").fetchone()[0]
+    sync = conn.execute("PRAGMA synchronous").fetchone()[0]
+    return sqlite_settings_text(journal, sync)
 
 
 def pg_server_version(url: str) -> str | None:

@@ -8,7 +8,9 @@ costs nothing inside it.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from typing import Any, ClassVar
 
 from benchmarks.databases import Target
@@ -35,6 +37,24 @@ class Implementation:
     @property
     def label(self) -> str:
         return self.name
+
+    async def sqlite_settings(self) -> str | None:
+        """``journal_mode=..., synchronous=...`` of this implementation's own connection.
+
+        Read back after setup (untimed, SQLite only) so the report shows what
+        each client really runs with, not what it was asked for; None when the
+        implementation cannot tell.
+        """
+        return None
+
+    def task_scope(self) -> AbstractAsyncContextManager[Any]:
+        """Entered by each task of a concurrent operation around its calls.
+
+        Most libraries need nothing (the default); one whose connection
+        belongs to the task that first used it (django-async-backend) gives
+        each task its own connection here, as its documentation prescribes.
+        """
+        return contextlib.nullcontext()
 
     # -- lifecycle (untimed) -----------------------------------------------
     async def setup(self) -> None:

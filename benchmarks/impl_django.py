@@ -15,7 +15,7 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 
-from benchmarks.databases import SQLITE_PRAGMAS, Target
+from benchmarks.databases import SQLITE_PRAGMAS, Target, sqlite_settings_of
 from benchmarks.impl_base import Implementation
 from benchmarks.workload import AuthorRow, BookRow
 
@@ -45,8 +45,8 @@ def _database_settings(target: Target) -> dict[str, Any]:
     }
 
 
-def _load(target: Target) -> dict[str, Any]:
-    """Configure Django for ``target`` and define the models (first call only).
+def _load(database: dict[str, Any]) -> dict[str, Any]:
+    """Configure Django with ``database`` as the default alias and define the models (first call only).
 
     The settings never change afterwards: each run reuses the same SQLite
     path or PostgreSQL schema, which the harness empties in between.
@@ -57,7 +57,7 @@ def _load(target: Target) -> dict[str, Any]:
     from django.conf import settings
 
     settings.configure(
-        DATABASES={"default": _database_settings(target)},
+        DATABASES={"default": database},
         INSTALLED_APPS=[],
         USE_TZ=True,
         TIME_ZONE="UTC",
@@ -111,6 +111,15 @@ def _close() -> None:
     from django.db import connection
 
     connection.close()
+    if getattr(connection, "pool", None) is not None:  # Django >= 5.1 with OPTIONS["pool"]
+        connection.close_pool()
+
+
+def _read_sqlite_settings() -> str:
+    from django.db import connection
+
+    connection.ensure_connection()
+    return sqlite_settings_of(connection.connection)
 
 
 def _create_author_with_books(author: AuthorRow, books: Sequence[BookRow]) -> int:
@@ -142,10 +151,17 @@ class DjangoImpl(Implementation):
 
         return f"Django {django.get_version()}"
 
+    def database(self) -> dict[str, Any]:
+        """The ``DATABASES["default"]`` entry for this run's target."""
+        return _database_settings(self.target)
+
     async def setup(self) -> None:
-        m = _load(self.target)
+        m = _load(self.database())
         self.Author, self.Book = m["Author"], m["Book"]
         await sync_to_async(_create_tables)()
+
+    async def sqlite_settings(self) -> str | None:
+        return await sync_to_async(_read_sqlite_settings)()
 
     async def teardown(self) -> None:
         await sync_to_async(_close)()

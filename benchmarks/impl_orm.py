@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import orm
+from benchmarks.databases import SQLITE_PRAGMAS, sqlite_settings_text
 from benchmarks.impl_base import Implementation
 from benchmarks.workload import AuthorRow, BookRow
 from orm import F, transaction
@@ -48,6 +49,15 @@ def _create_author_with_books(author: AuthorRow, books: Sequence[BookRow]) -> in
     return a.pk
 
 
+def _read_sqlite_settings() -> str:
+    with orm.connection.cursor() as cursor:
+        cursor.execute("PRAGMA journal_mode")
+        journal = cursor.fetchone()[0]
+        cursor.execute("PRAGMA synchronous")
+        sync = cursor.fetchone()[0]
+    return sqlite_settings_text(journal, sync)
+
+
 class OrmImpl(Implementation):
     name = "orm"
     kind = "orm"
@@ -64,8 +74,13 @@ class OrmImpl(Implementation):
 
     def _url(self) -> str:
         if self.backend == "sqlite":
-            return f"sqlite:///{self.target.path}"
+            # The suite's shared journal and fsync settings, as URL options.
+            return (f"sqlite:///{self.target.path}?journal_mode={SQLITE_PRAGMAS['journal_mode']}"
+                    f"&synchronous={SQLITE_PRAGMAS['synchronous']}".lower())
         return self.target.pg_url_with_schema()
+
+    async def sqlite_settings(self) -> str | None:
+        return await orm.sync_to_async(_read_sqlite_settings)()
 
     async def setup(self) -> None:
         orm.configure(self._url())
@@ -124,3 +139,29 @@ class OrmImpl(Implementation):
             n += 1
             pages += book.pages
         return n, pages
+
+
+class OrmWalImpl(OrmImpl):
+    """`orm` with its own SQLite defaults (WAL, ``synchronous=NORMAL``): an extra column.
+
+    It runs in a process of its own (with the floor, see ``benchmarks/peers.py``)
+    because ``orm.configure`` is process-wide. Its ratio is to a floor that uses
+    the suite's shared settings, so it shows what the default buys, not a
+    like-for-like comparison.
+    """
+
+    name = "orm_wal"
+    kind = "orm-extra"
+
+    @classmethod
+    def unavailable(cls, backend: str) -> str | None:
+        if backend != "sqlite":
+            return "SQLite only (the journal mode is a SQLite setting)"
+        return None
+
+    @property
+    def label(self) -> str:
+        return "orm (WAL default)"
+
+    def _url(self) -> str:
+        return f"sqlite:///{self.target.path}"

@@ -18,7 +18,7 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 
-from benchmarks.databases import SQLITE_PRAGMAS
+from benchmarks.databases import SQLITE_PRAGMAS, sqlite_settings_of, sqlite_settings_text
 from benchmarks.impl_base import Implementation
 from benchmarks.workload import AuthorRow, BookRow
 
@@ -125,6 +125,7 @@ class RawThreadImpl(_RawBase):
             "connect", "close", "seed_authors", "bulk_create_books", "get_book", "iterate_books",
             "values_list_books", "select_related_books", "count_books", "create_book",
             "update_books", "create_author_with_books", "open_stream", "fetch", "close_stream",
+            "sqlite_settings",
         )}
         self.hop = hop
         await hop["connect"]()
@@ -140,6 +141,12 @@ class RawThreadImpl(_RawBase):
 
     def _close(self) -> None:
         self.conn.close()
+
+    def _sqlite_settings(self) -> str:
+        return sqlite_settings_of(self.conn)
+
+    async def sqlite_settings(self) -> str | None:
+        return str(await self.hop["sqlite_settings"]())
 
     def _in_transaction(self, fn: Any) -> Any:
         if self.sql.sqlite:
@@ -312,6 +319,11 @@ class RawAsyncImpl(_RawBase):
 
     async def teardown(self) -> None:
         await self.conn.close()
+
+    async def sqlite_settings(self) -> str | None:
+        journal = (await self.conn.execute_fetchall("PRAGMA journal_mode"))[0][0]
+        sync = (await self.conn.execute_fetchall("PRAGMA synchronous"))[0][0]
+        return sqlite_settings_text(journal, sync)
 
     async def _fetchall(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
         if self.sql.sqlite:

@@ -34,7 +34,7 @@ from sqlalchemy.exc import SAWarning
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, joinedload, mapped_column, relationship
 
-from benchmarks.databases import SQLITE_PRAGMAS
+from benchmarks.databases import SQLITE_PRAGMAS, sqlite_settings_text
 from benchmarks.impl_base import Implementation
 from benchmarks.workload import AuthorRow, BookRow
 
@@ -125,6 +125,12 @@ class SQLAlchemyImpl(Implementation):
         else:
             args = {"options": self.target.pg_options}
         return create_async_engine(url, connect_args=args)
+
+    async def sqlite_settings(self) -> str | None:
+        async with self.engine.connect() as conn:
+            journal = (await conn.exec_driver_sql("PRAGMA journal_mode")).scalar()
+            sync = (await conn.exec_driver_sql("PRAGMA synchronous")).scalar()
+        return sqlite_settings_text(journal, sync)
 
     async def setup(self) -> None:
         self.engine = self._engine()

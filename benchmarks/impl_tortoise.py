@@ -15,7 +15,7 @@ from tortoise.expressions import F
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
-from benchmarks.databases import SQLITE_PRAGMAS
+from benchmarks.databases import SQLITE_PRAGMAS, sqlite_settings_text
 from benchmarks.impl_base import Implementation
 from benchmarks.workload import AuthorRow, BookRow
 
@@ -98,6 +98,12 @@ class TortoiseImpl(Implementation):
             "use_tz": True,
             "timezone": "UTC",
         }
+
+    async def sqlite_settings(self) -> str | None:
+        conn = Tortoise.get_connection("default")
+        _, journal = await conn.execute_query("PRAGMA journal_mode")
+        _, sync = await conn.execute_query("PRAGMA synchronous")
+        return sqlite_settings_text(journal[0][0], sync[0][0])
 
     async def setup(self) -> None:
         await Tortoise.init(config=self._config())

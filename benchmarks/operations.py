@@ -317,10 +317,11 @@ class ConcurrentGet(Trial):
         self.throughput: list[float] = []
 
     async def block(self, i: int) -> None:
-        get = self.impl.get_book
+        get, scope = self.impl.get_book, self.impl.task_scope
 
         async def worker(batch: list[int]) -> list[Any]:
-            return [await get(pk) for pk in batch]
+            async with scope():  # a no-op except where a connection belongs to one task
+                return [await get(pk) for pk in batch]
 
         plan = self.plans[i]
         start = _now()

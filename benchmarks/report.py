@@ -25,10 +25,28 @@ FLOOR = "raw_thread"
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = ROOT / "benchmarks" / "results"
 DOC = ROOT / "docs" / "benchmarks.md"
-PACKAGES = ("orm", "asgiref", "Django", "tortoise-orm", "SQLAlchemy", "aiosqlite", "psycopg",
-            "psycopg-binary", "psycopg-pool", "asyncpg")
+PACKAGES = ("orm", "asgiref", "Django", "django-async-backend", "tortoise-orm", "SQLAlchemy",
+            "aiosqlite", "psycopg", "psycopg-binary", "psycopg-pool", "asyncpg")
 # Column order of the tables.
-ORDER = ("orm", "django", "tortoise", "sqlalchemy", "raw_async", "raw_thread")
+ORDER = ("orm", "orm_wal", "django", "django61", "django_async_backend", "tortoise", "sqlalchemy",
+         "raw_async", "raw_thread")
+
+
+def packages() -> dict[str, str]:
+    """Installed versions of the packages the suite compares (those present)."""
+    versions = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    return versions
+
+
+def environment() -> dict[str, Any]:
+    """Interpreter, virtualenv, SQLite library and packages of this process (isolated peers)."""
+    return {"python": sys.version.split()[0], "sqlite": sqlite3.sqlite_version,
+            "venv": Path(sys.prefix).name, "packages": packages()}
 
 
 def machine() -> dict[str, Any]:
@@ -40,12 +58,7 @@ def machine() -> dict[str, Any]:
                 break
     except OSError:
         pass
-    versions = {}
-    for name in PACKAGES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            pass
+    versions = packages()
     return {
         "nproc": os.cpu_count(),
         "cpu": cpu,
@@ -58,13 +71,18 @@ def machine() -> dict[str, Any]:
 
 
 def summarize(backend_result: dict[str, Any]) -> None:
-    """Add medians and per-run ratios vs the floor to one backend's raw results (in place)."""
+    """Add medians and per-run ratios vs the floor to one backend's raw results (in place).
+
+    An implementation measured in a process of its own is divided by the
+    floor measured beside it (``floor_of``), so every ratio is a same-run ratio.
+    """
     ops = backend_result["operations"]
+    floor_of = backend_result.get("floor_of", {})
     for op in ops:
         per_impl = op["runs"]  # impl -> [seconds per unit or None, one per run]
-        floor = per_impl.get(FLOOR, [])
         op["median"], op["ratios"], op["median_ratio"] = {}, {}, {}
         for impl, values in per_impl.items():
+            floor = per_impl.get(floor_of.get(impl, FLOOR), [])
             ok = [v for v in values if v is not None]
             op["median"][impl] = statistics.median(ok) if ok else None
             ratios = [v / f if v is not None and f else None
@@ -151,7 +169,8 @@ def backend_markdown(name: str, b: dict[str, Any], meta: dict[str, Any],
     labels = b["labels"]
     lines += [
         "Median time per call or per row over the runs; in parentheses the median of the "
-        f"per-run ratios to the floor ({labels.get(FLOOR, FLOOR)}). Lower is better.",
+        f"per-run ratios to the floor ({labels.get(FLOOR, FLOOR)}; for an implementation "
+        "run in a process of its own, to the floor run beside it there). Lower is better.",
         "",
         "| operation | unit | " + " | ".join(labels.get(i, i) for i in impls) + " |",
         "|---|---|" + "---|" * len(impls),
@@ -168,7 +187,7 @@ def backend_markdown(name: str, b: dict[str, Any], meta: dict[str, Any],
             lines.append("| ↳ throughput | aget/s | " + " | ".join(
                 "—" if tput.get(i) is None else f"{tput[i]:,.0f}" for i in impls) + " |")
     lines += ["", *_targets(b), "", *_per_run(b, impls), ""]
-    notes = _notes(b)
+    notes = _notes(b, meta)
     if notes:
         lines += ["Notes:", "", *notes, ""]
     return "\n".join(lines)
@@ -177,17 +196,36 @@ def backend_markdown(name: str, b: dict[str, Any], meta: dict[str, Any],
 def _meta_lines(b: dict[str, Any], meta: dict[str, Any]) -> list[str]:
     server = f"; server: {b['server']}" if b.get("server") else ""
     kind = "**quick run** (`--quick`, reduced sizes)" if meta["quick"] else "full run"
-    return [f"- {kind}, {meta['runs']} runs, {meta['date']}", *machine_lines(meta, server)]
+    lines = [f"- {kind}, {meta['runs']} runs, {meta['date']}", *machine_lines(meta, server)]
+    settings = sqlite_settings_line(b)
+    if settings:
+        lines.insert(len(lines) - 1, settings)  # before the blank line that ends the list
+    return lines
+
+
+def sqlite_settings_line(b: dict[str, Any]) -> str | None:
+    """What each implementation's SQLite connection really ran with, grouped by setting."""
+    read = b.get("sqlite_settings") or {}
+    if not read:
+        return None
+    groups: dict[str, list[str]] = {}
+    for impl in _impls(b):
+        if impl in read:
+            groups.setdefault(read[impl], []).append(b["labels"].get(impl, impl))
+    parts = [f"`{setting}` ({', '.join(names)})" for setting, names in groups.items()]
+    return ("- SQLite settings, read back from each implementation's own connection "
+            "after setup: " + "; ".join(parts))
 
 
 def machine_lines(meta: dict[str, Any], server: str) -> list[str]:
     """The command, machine, Python and package lines under a results table."""
     m = meta["machine"]
     pk = ", ".join(f"{k} {v}" for k, v in m["packages"].items())
+    end = f", at end {' '.join(map(str, m['loadavg_end']))}" if m.get("loadavg_end") else ""
     return [
         f"- command: `{meta['command']}`",
         f"- machine: {m['nproc']} CPUs (`nproc`), {m['cpu']}, {m['platform']}; "
-        f"load average at start {' '.join(map(str, m.get('loadavg', [])))}",
+        f"load average at start {' '.join(map(str, m.get('loadavg', [])))}{end}",
         f"- Python {m['python']}, SQLite library {m['sqlite']}{server}",
         f"- packages: {pk}",
         "",
@@ -237,8 +275,9 @@ def _per_run(b: dict[str, Any], impls: list[str]) -> list[str]:
     return lines
 
 
-def _notes(b: dict[str, Any]) -> list[str]:
+def _notes(b: dict[str, Any], meta: dict[str, Any]) -> list[str]:
     out = [f"- {b['labels'].get(i, i)}: {n}" for i, ns in b.get("notes", {}).items() for n in ns]
+    out += _isolated_notes(b, meta)
     out += [f"- {i} not measured: {why}" for i, why in b.get("unavailable", {}).items()]
     for op in b["operations"]:
         for impl, errs in op.get("errors", {}).items():
@@ -246,39 +285,106 @@ def _notes(b: dict[str, Any]) -> list[str]:
     return out
 
 
+def _isolated_notes(b: dict[str, Any], meta: dict[str, Any]) -> list[str]:
+    """Where each isolated implementation ran, and its floor there beside the one here."""
+    out = []
+    ours = meta.get("machine", {}).get("packages", {})
+    for impl, aux in b.get("floor_of", {}).items():
+        env = b.get("environments", {}).get(impl, {})
+        # Only what differs from the parent's packages line above.
+        pk = ", ".join(f"{k} {v}" for k, v in env.get("packages", {}).items() if ours.get(k) != v)
+        pk = f"; {pk}" if pk else "; the same packages"
+        aget = next((op for op in b["operations"] if op["key"] == "aget"), None)
+        floors = ""
+        if aget is not None:
+            floors = (f"; the floor's `aget` there {fmt_time(aget['median'].get(aux))}, "
+                      f"here {fmt_time(aget['median'].get(FLOOR))}")
+        out.append(f"- {b['labels'].get(impl, impl)}: measured in a process of its own "
+                   f"(`{env.get('venv', '?')}`: Python {env.get('python', '?')}, SQLite "
+                   f"{env.get('sqlite', '?')}{pk}) beside its own run of the floor, "
+                   f"which its ratios are to{floors}.")
+    return out
+
+
 HEADER = """# Benchmarks
 
-`orm` against Django's async ORM, Tortoise ORM, SQLAlchemy's asyncio ORM and
-two floors on the same workload (issue 7): the raw sync driver on one
+`orm` against Django's async ORM (5.2, and the newest release, 6.1, with its
+PostgreSQL pool), `django-async-backend` (Django 6.1 on true async psycopg
+connections, PostgreSQL only), Tortoise ORM, SQLAlchemy's asyncio ORM and two
+floors on the same workload (issues 7 and 19): the raw sync driver on one
 dedicated thread reached through `asgiref.sync_to_async` (the floor `orm`'s
 design allows; every ratio is against it) and the native async driver.
 
 How it works (`benchmarks/`):
 
 - Every implementation gets a fresh database per run (a SQLite file in a temp
-  dir; a PostgreSQL schema of its own), the same generated rows and the same
-  SQLite pragmas (WAL, `synchronous=NORMAL`, foreign keys on).
+  dir; a PostgreSQL schema of its own) and the same generated rows.
+- SQLite fairness: every client, `orm` included, runs with the same settings,
+  `journal_mode=delete` and `synchronous=full` (a rollback journal and an
+  fsync at every commit; `benchmarks/databases.py` `SQLITE_PRAGMAS`), foreign
+  keys on. Each implementation's own connection is asked after setup what it
+  really runs with, and the answer is printed under the SQLite table.
+  `orm`'s default for file databases (WAL, `synchronous=NORMAL`) is shown as
+  an extra column, "orm (WAL default)", not as the comparison: it is divided
+  by the same floor (delete journal, full sync), so it shows what the default
+  buys, and the targets table ignores it.
 - Implementations are interleaved inside each run: every operation runs in
   blocks (10 calls, 5 transactions, 1 update, or one pass over the rows), block 1 of every
   implementation, then block 2 of every implementation, and so on, the order
   rotating between runs, so they share the machine's noise. A run's value is
   the median over its blocks of the time per call or per row.
+- Peers that cannot share the process (see the next section) run after the
+  others, each in a child process of its own together with the floor, with
+  the same sizes, seeds and number of runs; their ratios are to the floor
+  measured beside them in that process, so every ratio in the table is a
+  same-run ratio. The notes under a table say where each ran and compare the
+  two floors.
 - Each operation is warmed up, timed, then verified (row counts, sums, values
   read back by the harness's own connection), so a broken implementation
   cannot look fast; a failed check is reported ("failed"), not timed.
-- Tables show the median over runs and, in parentheses, the median of the
-  per-run ratios to the floor. The floor returns the driver's raw tuples (on
-  SQLite a price is a float and a date a string); ORMs build typed values
-  and instances. Peak memory of `aiterator()` is measured by tracemalloc (all
-  threads) in a second, untimed pass. Raw JSON goes to
-  `benchmarks/results/<timestamp>.json` (not committed).
+- Tables show the median over the runs (at least 3: `--runs` refuses fewer)
+  and, in parentheses, the median of the per-run ratios to the floor. The
+  floor returns the driver's raw tuples (on SQLite a price is a float and a
+  date a string); ORMs build typed values and instances. Peak memory of
+  `aiterator()` is measured by tracemalloc (all threads) in a second,
+  untimed pass. Raw JSON goes to `benchmarks/results/<timestamp>.json` (not
+  committed). Under each table: the date, the command, the machine (CPU
+  count and model, kernel, load average at start), the Python, SQLite and
+  PostgreSQL versions and the versions of every compared package.
 - Thread hops are sensitive to CPU contention: on a shared 2-CPU machine
   absolute times move a lot between runs (see the load average); the ratios,
   taken within a run, move much less.
 
-Run it with `make bench` (full: 5 runs, 20,000 books, 100,000-row iterator) or
-`make bench-quick` (3 runs, reduced sizes, 1-2 minutes per backend), or
-directly: `python -m benchmarks.run [--quick] [--backend sqlite|postgresql|both] [--runs N]`.
+## How the suite builds its peers
+
+Django 5.2, Tortoise, SQLAlchemy, aiosqlite, asyncpg and psycopg come from
+the `bench` extra (`pip install -e '.[bench]'`) and run in the suite's own
+process. Three implementations run in processes of their own
+(`benchmarks/peers.py`):
+
+- **Django 6.1** (`impl_django61.py`; `OPTIONS={"pool": True}` on
+  PostgreSQL, psycopg_pool with Django's defaults) and
+  **django-async-backend** (`impl_django_async.py`; `async_objects`,
+  `async_atomic`, its `AsyncConnectionPool`) need Python >= 3.12 and
+  conflict with Django 5.2, so they run in a virtualenv of their own,
+  `benchmarks/.venv-django61`, built from
+  `benchmarks/requirements-django61.txt` the first time a run needs it (or
+  with `make bench-peers`), and rebuilt when that file changes. The Python
+  is the first of `BENCH_PYTHON`, `python3.14` ... `python3.12` on `PATH`
+  and pyenv's installed versions that actually runs (a pyenv shim without a
+  version does not).
+- **orm (WAL default)** (SQLite only) runs with the suite's own interpreter,
+  apart only because `orm.configure()` is process-wide.
+
+A peer that cannot be built (no Python >= 3.12, no network for pip, a failed
+install) or whose process fails is listed under the table as not measured,
+with the reason; the rest of the suite runs as usual.
+
+## Running it
+
+`make bench` (full: 5 runs, 20,000 books, 100,000-row iterator) or
+`make bench-quick` (3 runs, reduced sizes), or directly:
+`python -m benchmarks.run [--quick] [--backend sqlite|postgresql|both] [--runs N] [--only a,b]`.
 PostgreSQL is reached at `BENCH_POSTGRES_URL` (default
 `postgresql://postgres@127.0.0.1:5432/test`); each implementation works in a
 schema of its own that is dropped afterwards. `python -m benchmarks.profile_orm`
@@ -304,6 +410,7 @@ average (under each table) was high and absolute times are noisy; the ratios,
 taken within a run, are steadier. Use `make bench` on a quiet machine for
 numbers to quote. The HTTP load sections come from an earlier, separate run
 (dated in each).
+
 """
 
 

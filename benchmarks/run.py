@@ -1,9 +1,12 @@
 """Run the benchmark suite: ``python -m benchmarks.run [--quick] [--backend ...] [--runs N]``.
 
 Each backend runs in a process of its own when ``--backend both`` is given
-(Django's settings and Tortoise's registry are process-global); the parent
-merges the results, writes ``benchmarks/results/<timestamp>.json`` and
-updates ``docs/benchmarks.md``.
+(Django's settings and Tortoise's registry are process-global). Within a
+backend, the implementations that cannot share the process (Django 6.1 and
+django-async-backend in their own virtualenv, ``orm`` with its WAL default)
+run afterwards in child processes beside the floor (``benchmarks/peers.py``).
+The parent merges the results, writes ``benchmarks/results/<timestamp>.json``
+and updates ``docs/benchmarks.md``.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import tempfile
 import traceback
 from typing import Any
 
-from benchmarks import report
+from benchmarks import peers, report
 from benchmarks.databases import Session, pg_server_version, postgres_unreachable
 from benchmarks.impl_base import Implementation
 from benchmarks.operations import RunData, VerificationError, operations
@@ -42,9 +45,21 @@ def log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
-def load_implementations(backend: str, only: list[str] | None) -> tuple[list[type[Implementation]], dict[str, str]]:
+MIN_RUNS = 3  # the tables show medians over runs: fewer than 3 is not a median worth quoting
+
+
+def registry(isolated: str | None) -> dict[str, tuple[str, str]]:
+    """This process's implementations: the in-process ones, or one isolated peer and the floor."""
+    if isolated is None:
+        return IMPLEMENTATIONS
+    spec = peers.ISOLATED[isolated]
+    return {isolated: (spec.module, spec.cls), "raw_thread": IMPLEMENTATIONS["raw_thread"]}
+
+
+def load_implementations(backend: str, only: list[str] | None, isolated: str | None = None,
+                         ) -> tuple[list[type[Implementation]], dict[str, str]]:
     classes, unavailable = [], {}
-    for name, (module, cls_name) in IMPLEMENTATIONS.items():
+    for name, (module, cls_name) in registry(isolated).items():
         if only and name not in only:
             continue
         try:
@@ -60,17 +75,18 @@ def load_implementations(backend: str, only: list[str] | None) -> tuple[list[typ
     return classes, unavailable
 
 
-async def run_backend(backend: str, sizes: Sizes, runs: int, only: list[str] | None) -> dict[str, Any]:
+async def run_backend(backend: str, sizes: Sizes, runs: int, only: list[str] | None,
+                      isolated: str | None = None) -> dict[str, Any]:
     session = Session(backend)
     result: dict[str, Any] = {"implementations": [], "labels": {}, "kinds": {}, "notes": {},
-                              "unavailable": {}, "operations": []}
+                              "unavailable": {}, "operations": [], "sqlite_settings": {}}
     if backend == "postgresql":
         reason = postgres_unreachable(session.pg_url)
         if reason:
             result["skipped"] = reason
             return result
         result["server"] = pg_server_version(session.pg_url)
-    classes, result["unavailable"] = load_implementations(backend, only)
+    classes, result["unavailable"] = load_implementations(backend, only, isolated)
     impls = [cls(session.target(cls.name)) for cls in classes]
     ops = operations(sizes)
     result["operations"] = [
@@ -103,6 +119,8 @@ async def _one_run(backend: str, sizes: Sizes, run: int, runs: int, impls: list[
             impl.target.reset()
             await impl.setup()
             await impl.seed_authors(data.authors)
+            if backend == "sqlite" and run == 0:
+                await _read_sqlite_settings(impl, result)
             ready[impl.name] = True
         except Exception as exc:  # noqa: BLE001 - report and go on with the others
             ready[impl.name] = False
@@ -125,6 +143,16 @@ async def _one_run(backend: str, sizes: Sizes, run: int, runs: int, impls: list[
         except Exception as exc:  # noqa: BLE001
             _record_error(result, None, impl.name, f"teardown failed: {type(exc).__name__}: {exc}")
         impl.target.close_verifier()
+
+
+async def _read_sqlite_settings(impl: Implementation, result: dict[str, Any]) -> None:
+    """Ask the implementation's own connection what it runs with (shown under the table)."""
+    try:
+        settings = await impl.sqlite_settings()
+    except Exception as exc:  # noqa: BLE001 - a failed read-back must not cost the measurement
+        settings = f"unknown ({type(exc).__name__}: {exc})"
+    if settings is not None:
+        result["sqlite_settings"][impl.name] = settings
 
 
 async def _run_operation(op: Any, rec: dict[str, Any], data: RunData,
@@ -189,7 +217,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--render", metavar="JSON", help="measure nothing: rewrite the sections of "
                    "docs/benchmarks.md from a saved results file")
     p.add_argument("--json-out", help=argparse.SUPPRESS)  # child process of --backend both
-    return p.parse_args(argv)
+    p.add_argument("--isolated", choices=sorted(peers.ISOLATED), help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.runs is not None and args.runs < MIN_RUNS:
+        p.error(f"--runs must be at least {MIN_RUNS}: the tables show medians over runs")
+    return args
 
 
 def _command(args: argparse.Namespace) -> str:
@@ -226,7 +258,13 @@ def main(argv: list[str] | None = None) -> int:
             "sizes": sizes.as_dict(), "machine": report.machine()}
     results: dict[str, Any] = {}
     if len(backends) == 1:
-        results[backends[0]] = asyncio.run(run_backend(backends[0], sizes, runs, only))
+        b = backends[0]
+        if args.isolated:
+            results[b] = asyncio.run(run_backend(b, sizes, runs, None, args.isolated))
+            results[b]["environment"] = report.environment()
+        else:
+            results[b] = asyncio.run(run_backend(b, sizes, runs, only))
+            _run_isolated(results[b], b, args, runs, only)
     else:
         for b in backends:  # one process per backend: global ORM state stays apart
             results[b] = _run_child(argv, b)
@@ -234,6 +272,8 @@ def main(argv: list[str] | None = None) -> int:
         with open(args.json_out, "w") as f:
             json.dump(results, f, default=str)
         return 0
+    # Beside the start's: the machine may have got busier during a long run.
+    meta["machine"]["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
     for b in results.values():
         if not b.get("skipped"):
             report.summarize(b)
@@ -247,6 +287,18 @@ def main(argv: list[str] | None = None) -> int:
         report.update_doc(full)
         log(f"updated {report.DOC}")
     return 0
+
+
+def _run_isolated(result: dict[str, Any], backend: str, args: argparse.Namespace, runs: int,
+                  only: list[str] | None) -> None:
+    """Measure the peers that need a process of their own, one after the other, and merge them."""
+    if result.get("skipped"):
+        return
+    names, skip = peers.wanted(backend, only)
+    result["unavailable"].update(skip)
+    passthrough = (["--quick"] if args.quick else []) + ["--runs", str(runs)]
+    for name in names:
+        peers.merge(result, name, peers.run_isolated(name, backend, passthrough))
 
 
 def _run_child(argv: list[str] | None, backend: str) -> dict[str, Any]:
