@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from orm import fields as f
+from orm.abc import Compiler, Connection
 from orm.exceptions import FieldError
 from orm.query.expressions import Case, Coalesce, Func, Ref, SQLParams, Star, Value, When
 
@@ -69,7 +70,7 @@ class Aggregate(Func):
             return clone
         return _with_default(clone, query, allow_joins, reuse, summarize)
 
-    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> SQLParams:
+    def as_sql(self, compiler: Compiler, connection: Connection, **extra: Any) -> SQLParams:
         distinct = "DISTINCT " if self.distinct else ""
         if self.filter is not None:
             source = self.source_expressions[0]
@@ -113,7 +114,7 @@ class Count(Aggregate):
             expression = Star()
         super().__init__(expression, **extra)
 
-    def get_db_converters(self, connection: Any) -> list[Any]:
+    def get_db_converters(self, connection: Connection) -> list[Any]:
         return [lambda value, expression, conn: 0 if value is None else int(value)]
 
 
@@ -163,7 +164,7 @@ class _Spread(Aggregate):
     def _resolve_output_field(self) -> f.Field | None:
         return f.FloatField()
 
-    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> SQLParams:
+    def as_postgresql(self, compiler: Compiler, connection: Connection, **extra: Any) -> SQLParams:
         # numeric input gives numeric out; cast so both backends answer a float.
         sql, params = self.as_sql(compiler, connection, **extra)
         return f"CAST({sql} AS double precision)", params

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from orm.abc import Compiler, Connection
 from orm.exceptions import DatabaseError, FieldError, NotSupportedError
 from orm.query import select as select_mod
 from orm.query.expressions import Col, Expression, F, OrderBy, Ref
@@ -35,7 +36,7 @@ class Position(Expression):
         super().__init__()
         self.position = position
 
-    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+    def as_sql(self, compiler: Compiler, connection: Connection) -> tuple[str, list[Any]]:
         return str(self.position), []
 
 

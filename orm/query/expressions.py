@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from orm import fields as f
+from orm.abc import Compiler, Connection
 from orm.exceptions import EmptyResultSet, FieldError, FullResultSet
 from orm.query.combinable import Combinable
 from orm.utils import timezone
@@ -130,7 +131,7 @@ class Expression(Combinable):
                     return f.FloatField()
         return first  # type: ignore[no-any-return]
 
-    def get_db_converters(self, connection: Any) -> list[Any]:
+    def get_db_converters(self, connection: Connection) -> list[Any]:
         """Backend converters, then the output field's own."""
         field = self.output_field
         converters: list[Any] = connection.ops.get_db_converters(self)
@@ -148,11 +149,11 @@ class Expression(Combinable):
                 cols.extend(source.get_group_by_cols())
         return cols
 
-    def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
+    def as_sql(self, compiler: Compiler, connection: Connection) -> SQLParams:
         """Compile to ``(sql, params)``."""
         raise NotImplementedError(f"{type(self).__name__} cannot be compiled.")
 
-    def select_format(self, compiler: Any, sql: str, params: list[Any]) -> SQLParams:
+    def select_format(self, compiler: Compiler, sql: str, params: list[Any]) -> SQLParams:
         """How this expression appears in a SELECT list."""
         return sql, params
 
@@ -296,7 +297,7 @@ class Value(Expression):
     def _resolve_output_field(self) -> f.Field | None:
         return infer_field(self.value)
 
-    def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
+    def as_sql(self, compiler: Compiler, connection: Connection) -> SQLParams:
         value = self.value
         field = self._output_field or infer_field(value)
         if value is None:
@@ -322,7 +323,7 @@ class Value(Expression):
 class Star(Expression):
     """``*`` in ``COUNT(*)``."""
 
-    def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
+    def as_sql(self, compiler: Compiler, connection: Connection) -> SQLParams:
         return "*", []
 
 
@@ -334,7 +335,7 @@ class Col(Expression):
         self.alias = alias
         self.target = target
 
-    def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
+    def as_sql(self, compiler: Compiler, connection: Connection) -> SQLParams:
         column = compiler.quote_name(self.target.column)
         if self.alias is None:
             return column, []
@@ -348,7 +349,7 @@ class Col(Expression):
         """Same column under a renamed table alias."""
         return Col(change_map.get(self.alias, self.alias) if self.alias else None, self.target, self._output_field)
 
-    def get_db_converters(self, connection: Any) -> list[Any]:
+    def get_db_converters(self, connection: Connection) -> list[Any]:
         # Converters depend only on the column's field and the backend: pick
         # them once per field and vendor instead of once per query.
         if self._output_field is not self.target:
@@ -397,7 +398,7 @@ class Ref(Expression):
     def output_field(self) -> f.Field:
         return self.source.output_field  # type: ignore[no-any-return]
 
-    def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
+    def as_sql(self, compiler: Compiler, connection: Connection) -> SQLParams:
         return compiler.quote_name(self.refs), []
 
     def get_group_by_cols(self) -> list[Any]:
@@ -471,14 +472,14 @@ class CombinedExpression(Expression):
             return typed_for_temporal(clone, lhs_type, rhs_type)
         return clone
 
-    def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
+    def as_sql(self, compiler: Compiler, connection: Connection) -> SQLParams:
         lsql, lparams = compiler.compile(self.lhs)
         rsql, rparams = compiler.compile(self.rhs)
         if self.connector == "^":
             return f"POWER({lsql}, {rsql})", lparams + rparams
         return f"({lsql} {self.connector} {rsql})", lparams + rparams
 
-    def as_sqlite(self, compiler: Any, connection: Any) -> SQLParams:
+    def as_sqlite(self, compiler: Compiler, connection: Connection) -> SQLParams:
         if self.connector == "#":
             # SQLite has no XOR operator: a ^ b == (a | b) - (a & b) for integers.
             lsql, lparams = compiler.compile(self.lhs)
@@ -531,8 +532,8 @@ class ExpressionWrapper(Expression):
     def contains_aggregate(self) -> bool:  # type: ignore[override]
         return bool(getattr(self.expression, "contains_aggregate", False))
 
-    def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
-        return compiler.compile(self.expression)  # type: ignore[no-any-return]
+    def as_sql(self, compiler: Compiler, connection: Connection) -> SQLParams:
+        return compiler.compile(self.expression)
 
 
 class Func(Expression):
@@ -582,7 +583,7 @@ class Func(Expression):
     def contains_aggregate(self) -> bool:  # type: ignore[override]
         return any(getattr(e, "contains_aggregate", False) for e in self.source_expressions)
 
-    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> SQLParams:
+    def as_sql(self, compiler: Compiler, connection: Connection, **extra: Any) -> SQLParams:
         """``template % {function, expressions, **extra}``; an ``as_<vendor>`` may pass its own
         ``function=``/``template=``/``arg_joiner=``, as Django's ``Func.as_sql``."""
         parts, params = [], []
@@ -613,7 +614,7 @@ class Cast(Func):
     def __init__(self, expression: Any, output_field: f.Field) -> None:
         super().__init__(expression, output_field=output_field)
 
-    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> SQLParams:
+    def as_sql(self, compiler: Compiler, connection: Connection, **extra: Any) -> SQLParams:
         sql, params = compiler.compile(self.source_expressions[0])
         db_type = self.output_field.db_type(connection)
         if db_type is None:
@@ -687,7 +688,7 @@ class When(Expression):
         clone.result = self.result.resolve_expression(query, allow_joins, reuse, summarize, for_save)
         return clone
 
-    def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
+    def as_sql(self, compiler: Compiler, connection: Connection) -> SQLParams:
         csql, cparams = compiler.compile(self.condition)
         rsql, rparams = compiler.compile(self.result)
         return f"WHEN {csql} THEN {rsql}", cparams + rparams
@@ -709,7 +710,7 @@ class Case(Expression):
     def set_source_expressions(self, exprs: list[Any]) -> None:
         *self.cases, self.default = exprs
 
-    def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
+    def as_sql(self, compiler: Compiler, connection: Connection) -> SQLParams:
         parts, params = [], []
         for case in self.cases:
             try:
@@ -717,7 +718,7 @@ class Case(Expression):
             except EmptyResultSet:
                 continue
             except FullResultSet:
-                return compiler.compile(case.result)  # type: ignore[no-any-return]
+                return compiler.compile(case.result)
             parts.append(sql)
             params.extend(p)
         dsql, dparams = compiler.compile(self.default)
@@ -765,7 +766,7 @@ class OrderBy(Expression):
             clone.nulls_first, clone.nulls_last = self.nulls_last, self.nulls_first
         return clone
 
-    def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
+    def as_sql(self, compiler: Compiler, connection: Connection) -> SQLParams:
         # A node may order differently from how it compares (a JSON key: by its value).
         as_order_by = getattr(self.expression, "as_order_by", None)
         if as_order_by is not None:
@@ -788,7 +789,7 @@ class RawSQL(Expression):
         self.sql = sql
         self.params = list(params)
 
-    def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
+    def as_sql(self, compiler: Compiler, connection: Connection) -> SQLParams:
         return f"({self.sql})", list(self.params)
 
     def get_group_by_cols(self) -> list[Any]:

@@ -8,7 +8,7 @@ from enum import Enum
 from typing import Any, ClassVar
 
 from orm.signals import post_init, pre_init
-from orm.sql.compiler import GET_ITERATOR_CHUNK_SIZE
+from orm.sql.compiler import GET_ITERATOR_CHUNK_SIZE, SQLCompiler
 from orm.sql.klass_info import KlassInfo
 
 
@@ -148,7 +148,7 @@ class RelatedPopulator:
             obj._state.fields_cache[self.back_name] = parent
 
 
-def _names(compiler: Any) -> list[str]:
+def _names(compiler: SQLCompiler) -> list[str]:
     return [alias or "" for _expr, alias in compiler.select]
 
 
@@ -180,7 +180,7 @@ class ValuesListIterable(BaseIterable):
                 yield tuple(row[i] for i in order)
 
 
-def _value_order(queryset: Any, compiler: Any) -> list[int] | None:
+def _value_order(queryset: Any, compiler: SQLCompiler) -> list[int] | None:
     # values_list("a", "ann", "b") selects fields before annotations; put the
     # columns back in the order the caller named them.
     fields = queryset._fields

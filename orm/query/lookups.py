@@ -13,6 +13,7 @@ import uuid
 from typing import Any
 
 from orm import fields as f
+from orm.abc import Compiler, Connection
 from orm.exceptions import DataError, EmptyResultSet, FullResultSet, NotSupportedError
 from orm.fields.lookup_registry import RegisterLookupMixin
 from orm.query.expressions import Col, Expression, F, Func, SQLParams, Value, internal_type
@@ -110,11 +111,11 @@ class Lookup(Expression):
             clone.rhs = clone.get_prep_lookup()
         return clone
 
-    def get_db_prep_lookup(self, value: Any, connection: Any) -> Any:
+    def get_db_prep_lookup(self, value: Any, connection: Connection) -> Any:
         """Adapt a prepared value for the driver."""
         return self.lhs_field.get_db_prep_value(value, connection, prepared=True)
 
-    def process_lhs(self, compiler: Any, connection: Any) -> SQLParams:
+    def process_lhs(self, compiler: Compiler, connection: Connection) -> SQLParams:
         """Compile the left-hand side, wrapped by the backend's cast for this lookup."""
         sql, params = compiler.compile(self.lhs)
         internal = self.lhs_field.get_internal_type()
@@ -122,7 +123,7 @@ class Lookup(Expression):
             sql = connection.ops.computed_lookup_cast(internal) % sql
         return connection.ops.lookup_cast(self.lookup_name, internal) % sql, list(params)
 
-    def compile_values(self, compiler: Any, connection: Any, values: Any) -> tuple[list[str], list[Any]]:
+    def compile_values(self, compiler: Compiler, connection: Connection, values: Any) -> tuple[list[str], list[Any]]:
         """SQL for each value: an expression compiles itself, a plain value is ``%s``."""
         parts: list[str] = []
         params: list[Any] = []
@@ -136,7 +137,7 @@ class Lookup(Expression):
                 params.append(self.get_db_prep_lookup(value, connection))
         return parts, params
 
-    def process_rhs(self, compiler: Any, connection: Any) -> SQLParams:
+    def process_rhs(self, compiler: Compiler, connection: Connection) -> SQLParams:
         """Compile the right-hand side: ``%s`` plus its parameter, or an expression.
 
         With bilateral transforms on the lhs, the value is wrapped in them too
@@ -156,11 +157,11 @@ class Lookup(Expression):
             return sql, list(params)
         return "%s", [self.get_db_prep_lookup(self.rhs, connection)]
 
-    def get_rhs_op(self, connection: Any, rhs: str) -> str:
+    def get_rhs_op(self, connection: Connection, rhs: str) -> str:
         """``<operator> rhs`` from the backend's operator table."""
-        return connection.operators[self.lookup_name] % rhs  # type: ignore[no-any-return]
+        return connection.operators[self.lookup_name] % rhs
 
-    def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
+    def as_sql(self, compiler: Compiler, connection: Connection) -> SQLParams:
         lhs_sql, lhs_params = self.process_lhs(compiler, connection)
         rhs_sql, rhs_params = self.process_rhs(compiler, connection)
         if not self.rhs_is_direct_value():
@@ -251,7 +252,7 @@ class _IntegerRangeMixin:
                 self._constant = FullResultSet if self.below_means_full else EmptyResultSet
         return value
 
-    def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
+    def as_sql(self, compiler: Compiler, connection: Connection) -> SQLParams:
         constant = getattr(self, "_constant", None)
         lhs: Any = getattr(self, "lhs", None)
         if constant is FullResultSet and getattr(getattr(lhs, "target", None), "null", False):
@@ -268,7 +269,7 @@ class Exact(_IntegerRangeMixin, Lookup):
 
     lookup_name = "exact"
 
-    def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
+    def as_sql(self, compiler: Compiler, connection: Connection) -> SQLParams:
         if self.rhs is None:
             sql, params = compiler.compile(self.lhs)
             return f"{sql} IS NULL", params
@@ -335,10 +336,10 @@ class PatternLookup(Lookup):
                 ) from None
         return value
 
-    def get_db_prep_lookup(self, value: Any, connection: Any) -> Any:
+    def get_db_prep_lookup(self, value: Any, connection: Connection) -> Any:
         return value
 
-    def process_rhs(self, compiler: Any, connection: Any) -> SQLParams:
+    def process_rhs(self, compiler: Compiler, connection: Connection) -> SQLParams:
         if not self.rhs_is_direct_value():
             sql, params = compiler.compile(self.rhs)
             # Escape wildcards inside the other column's value too.
@@ -417,7 +418,7 @@ class In(Lookup):
             values.append(prepared)
         return list(dict.fromkeys(values)) if _hashable(values) else values
 
-    def process_rhs(self, compiler: Any, connection: Any) -> SQLParams:
+    def process_rhs(self, compiler: Compiler, connection: Connection) -> SQLParams:
         if hasattr(self.rhs, "query") and not hasattr(self.rhs, "as_sql"):
             query = self.rhs.query
             sql, params = compiler.compile_subquery(query, single_column=True)
@@ -431,10 +432,10 @@ class In(Lookup):
             return "(" + ", ".join(parts) + ")", params
         prepared = [self.get_db_prep_lookup(v, connection) for v in self.rhs]
         if len(prepared) > IN_LIST_ARRAY_THRESHOLD:
-            return connection.ops.in_array_sql(prepared)  # type: ignore[no-any-return]
+            return connection.ops.in_array_sql(prepared)
         return "(" + ", ".join(["%s"] * len(prepared)) + ")", prepared
 
-    def get_rhs_op(self, connection: Any, rhs: str) -> str:
+    def get_rhs_op(self, connection: Connection, rhs: str) -> str:
         return f"IN {rhs}"
 
 
@@ -469,19 +470,19 @@ class Range(Lookup):
             high = min(high, high_bounds[1])
         return [low, high]
 
-    def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
+    def as_sql(self, compiler: Compiler, connection: Connection) -> SQLParams:
         if getattr(self, "_empty", False):
             raise EmptyResultSet
         return super().as_sql(compiler, connection)
 
-    def process_rhs(self, compiler: Any, connection: Any) -> SQLParams:
+    def process_rhs(self, compiler: Compiler, connection: Connection) -> SQLParams:
         parts, params = self.compile_values(compiler, connection, self.rhs)
         return f"{parts[0]} AND {parts[1]}", params
 
     def rhs_is_direct_value(self) -> bool:
         return True
 
-    def get_rhs_op(self, connection: Any, rhs: str) -> str:
+    def get_rhs_op(self, connection: Connection, rhs: str) -> str:
         return f"BETWEEN {rhs}"
 
 
@@ -496,7 +497,7 @@ class IsNull(Lookup):
             raise ValueError("The QuerySet value for an isnull lookup must be True or False.")
         return self.rhs
 
-    def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
+    def as_sql(self, compiler: Compiler, connection: Connection) -> SQLParams:
         sql, params = compiler.compile(self.lhs)
         return f"{sql} {'IS NULL' if self.rhs else 'IS NOT NULL'}", params
 
@@ -512,10 +513,10 @@ class Regex(Lookup):
             raise TypeError(f"The {self.lookup_name} lookup needs a str pattern, got {short_repr(self.rhs)}.")
         return self.rhs
 
-    def get_db_prep_lookup(self, value: Any, connection: Any) -> Any:
+    def get_db_prep_lookup(self, value: Any, connection: Connection) -> Any:
         return value
 
-    def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
+    def as_sql(self, compiler: Compiler, connection: Connection) -> SQLParams:
         if self.rhs_is_direct_value():
             # A pattern the backend's engine rejects is a DataError before any
             # SQL, as PostgreSQL reports it (SQLite would say only that a
@@ -564,7 +565,7 @@ class _UUIDTextMixin:
             )
         return rhs.replace("-", "")
 
-    def get_db_prep_lookup(self, value: Any, connection: Any) -> Any:
+    def get_db_prep_lookup(self, value: Any, connection: Connection) -> Any:
         return value
 
 

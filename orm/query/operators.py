@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from orm import fields as f
+from orm.abc import Compiler, Connection
 from orm.exceptions import FieldError
 from orm.query.expressions import Expression, SQLParams
 
@@ -49,6 +50,6 @@ class NegatedExpression(Expression):
     def contains_aggregate(self) -> bool:  # type: ignore[override]
         return bool(getattr(self.expression, "contains_aggregate", False))
 
-    def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
+    def as_sql(self, compiler: Compiler, connection: Connection) -> SQLParams:
         sql, params = compiler.compile(self.expression)
         return f"NOT {sql}", list(params)

@@ -11,9 +11,10 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from orm import fields as f
+from orm.abc import Compiler, Connection
 from orm.exceptions import FieldError, NotSupportedError
 from orm.query import cache_key, combinators
 from orm.query import select as select_mod
@@ -34,6 +35,9 @@ from orm.query.subqueries import ResolvedOuterRef, Subquery
 from orm.query.where import NothingNode, WhereNode
 from orm.utils.identifiers import check_alias
 from orm.utils.text import short_repr, short_str
+
+if TYPE_CHECKING:
+    from orm.sql.compiler import SQLCompiler
 
 ORDER_PATTERN = re.compile(r"^-?(?:[A-Za-z_][A-Za-z0-9_]*)(?:__[A-Za-z0-9_]+)*$")
 MAX_SLICE = 2**63 - 1
@@ -67,13 +71,14 @@ class OuterCol(Expression):
     def get_group_by_cols(self) -> list[Any]:
         return []
 
-    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+    def as_sql(self, compiler: Compiler, connection: Connection) -> tuple[str, list[Any]]:
         target = compiler
         for _ in range(self.depth):
-            target = target.outer
-            if target is None:
+            outer = target.outer
+            if outer is None:
                 raise ValueError("An OuterRef was used outside of a subquery.")
-        return target.compile(self.expr)  # type: ignore[no-any-return]
+            target = outer
+        return target.compile(self.expr)
 
 
 class Query:
@@ -742,7 +747,9 @@ class Query:
         """Parts, visible columns and ordering of a combined query (``union()``...)."""
         return combinators.plan(self)
 
-    def get_compiler(self, using: str | None = None, connection: Any = None, outer: Any = None) -> Any:
+    def get_compiler(
+        self, using: str | None = None, connection: Connection | None = None, outer: SQLCompiler | None = None
+    ) -> SQLCompiler:
         """The compiler of this query for a connection (``using`` alias or wrapper)."""
         from orm.db.connections import connections
         from orm.sql.compiler import SQLCompiler

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from orm import fields as f
+from orm.abc import Compiler, Connection
 from orm.exceptions import EmptyResultSet, FullResultSet
 from orm.query.expressions import Expression, F, SQLParams
 
@@ -44,7 +45,7 @@ class ResolvedOuterRef(F):
     def resolve_expression(self, *args: Any, **kwargs: Any) -> Any:
         return self
 
-    def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
+    def as_sql(self, compiler: Compiler, connection: Connection) -> SQLParams:
         raise ValueError(
             "This queryset contains a reference to an outer query and may only be used in a subquery."
         )
@@ -78,7 +79,7 @@ class Subquery(Expression):
     def get_group_by_cols(self) -> list[Any]:
         return []
 
-    def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
+    def as_sql(self, compiler: Compiler, connection: Connection) -> SQLParams:
         try:
             sql, params = self.query.get_compiler(connection=connection, outer=compiler).as_sql()
         except EmptyResultSet:
@@ -119,7 +120,7 @@ class Exists(Subquery):
         """The constant this column becomes when the subquery can match nothing."""
         return "(1 = 1)" if self.negated else "(1 = 0)"
 
-    def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
+    def as_sql(self, compiler: Compiler, connection: Connection) -> SQLParams:
         sql, params = super().as_sql(compiler, connection)
         if self.negated:
             sql = f"NOT {sql}"

@@ -36,6 +36,7 @@ from collections.abc import Hashable
 from typing import Any, NamedTuple
 
 from orm import fields as f
+from orm.abc import Connection
 from orm.exceptions import FieldError
 from orm.query.aggregates import Count
 from orm.query.expressions import Col
@@ -131,7 +132,7 @@ class PendingQuery:
         self.terms = terms
         self.kind = kind
 
-    def statement_key(self, connection: Any) -> tuple[Hashable, list[Any]]:
+    def statement_key(self, connection: Connection) -> tuple[Hashable, list[Any]]:
         """(key, parameters): the shape of the call and each value's right-hand side."""
         params: list[Any] = []
         shape = []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from orm.abc import Compiler, Connection
 from orm.exceptions import EmptyResultSet, FullResultSet
 
 
@@ -75,11 +76,11 @@ class WhereNode:
     # A condition that can match nothing, selected (annotate(b=Q(pk__in=[]))), is false.
     select_empty_sql = "(1 = 0)"
 
-    def select_format(self, compiler: Any, sql: str, params: list[Any]) -> tuple[str, list[Any]]:
+    def select_format(self, compiler: Compiler, sql: str, params: list[Any]) -> tuple[str, list[Any]]:
         """A condition selected as a column (``annotate(big=Q(pages__gt=300))``): a boolean."""
         return sql, params
 
-    def get_db_converters(self, connection: Any) -> list[Any]:
+    def get_db_converters(self, connection: Connection) -> list[Any]:
         """SQLite answers 0/1: convert as a BooleanField column."""
         converters: list[Any] = connection.ops.get_db_converters(self)
         field_converters: list[Any] = self.output_field.get_db_converters(connection)
@@ -185,7 +186,7 @@ class WhereNode:
                 return True
         return False
 
-    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+    def as_sql(self, compiler: Compiler, connection: Connection) -> tuple[str, list[Any]]:
         """Compile; raises EmptyResultSet/FullResultSet when the node is constant."""
         result: list[str] = []
         params: list[Any] = []
@@ -229,7 +230,7 @@ class WhereNode:
             sql = f"({sql})"
         return sql, params
 
-    def _as_xor(self, compiler: Any) -> tuple[str, list[Any]]:
+    def _as_xor(self, compiler: Compiler) -> tuple[str, list[Any]]:
         # Portable XOR: an odd number of true children.
         parts, params = [], []
         for child in self.children:
@@ -260,7 +261,7 @@ class NothingNode:
 
     contains_aggregate = False
 
-    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+    def as_sql(self, compiler: Compiler, connection: Connection) -> tuple[str, list[Any]]:
         raise EmptyResultSet
 
     def get_group_by_cols(self) -> list[Any]:

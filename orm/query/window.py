@@ -11,6 +11,7 @@ import enum
 from typing import Any
 
 from orm import fields as f
+from orm.abc import Compiler, Connection
 from orm.query.expressions import Expression, F, Func, OrderBy, SQLParams
 
 _PRECEDING, _FOLLOWING, _CURRENT = "PRECEDING", "FOLLOWING", "CURRENT ROW"
@@ -69,7 +70,7 @@ class Window(Expression):
     def _resolve_output_field(self) -> f.Field | None:
         return self.source_expression.output_field  # type: ignore[no-any-return]
 
-    def get_db_converters(self, connection: Any) -> list[Any]:
+    def get_db_converters(self, connection: Connection) -> list[Any]:
         # The wrapped function knows how its result comes back (Count's int, Avg's float).
         if self._output_field is None and hasattr(self.source_expression, "get_db_converters"):
             return self.source_expression.get_db_converters(connection)  # type: ignore[no-any-return]
@@ -82,7 +83,7 @@ class Window(Expression):
                 cols.extend(expr.get_group_by_cols())
         return cols
 
-    def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
+    def as_sql(self, compiler: Compiler, connection: Connection) -> SQLParams:
         expr_sql, params = compiler.compile(self.source_expression)
         window: list[str] = []
         if self.partition_by:
@@ -151,7 +152,7 @@ class WindowFrame(Expression):
     def get_group_by_cols(self) -> list[Any]:
         return []
 
-    def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
+    def as_sql(self, compiler: Compiler, connection: Connection) -> SQLParams:
         start = _bound(self.start, f"UNBOUNDED {_PRECEDING}")
         end = _bound(self.end, f"UNBOUNDED {_FOLLOWING}")
         exclude = f" EXCLUDE {self.exclusion.value}" if self.exclusion is not None else ""

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from orm.abc import Connection
 from orm.db import transaction
 from orm.db.connections import connections
 from orm.exceptions import DataError, FieldError
@@ -34,7 +35,7 @@ def _insert_fields(model: Any, with_pk: bool) -> list[Any]:
     return [f for f in meta.local_concrete_fields if (with_pk or f is not meta.pk) and not f.generated]
 
 
-def _insert_value(field: Any, obj: Any, connection: Any) -> Any:
+def _insert_value(field: Any, obj: Any, connection: Connection) -> Any:
     value = field.pre_save(obj, True)
     if hasattr(value, "resolve_expression"):
         raise _HasExpression
@@ -53,7 +54,7 @@ class _Output:
         self.output_field = field
 
 
-def _converters(field: Any, connection: Any) -> list[Any]:
+def _converters(field: Any, connection: Connection) -> list[Any]:
     return [*connection.ops.get_db_converters(_Output(field)), *field.get_db_converters(connection)]
 
 
@@ -94,7 +95,7 @@ def _group_by_database_defaults(fields: list[Any], objs: Sequence[Any]) -> list[
     return list(groups.items())
 
 
-def _insert_group(model: Any, objs: list[Any], fields: list[Any], omitted: tuple[Any, ...], connection: Any,
+def _insert_group(model: Any, objs: list[Any], fields: list[Any], omitted: tuple[Any, ...], connection: Connection,
                   with_pk: bool, batch_size: int | None, ignore_conflicts: bool, on_conflict: str = "") -> None:
     meta = model._meta
     rows = []
@@ -131,7 +132,7 @@ def _insert_group(model: Any, objs: list[Any], fields: list[Any], omitted: tuple
         obj._state.adding = False
         obj._state.db = connection.alias
 
-def _insert_expression_row(model: Any, obj: Any, fields: list[Any], connection: Any, with_pk: bool,
+def _insert_expression_row(model: Any, obj: Any, fields: list[Any], connection: Connection, with_pk: bool,
                            ignore_conflicts: bool, omitted: tuple[Any, ...] = (), on_conflict: str = "") -> None:
     """INSERT one object whose values include expressions; set the values the database computed.
 
@@ -237,7 +238,7 @@ def _unless_database_default(value: Any) -> Any:
     return value
 
 
-def upsert_clause(model: Any, connection: Any, ignore_conflicts: bool, update_conflicts: bool,
+def upsert_clause(model: Any, connection: Connection, ignore_conflicts: bool, update_conflicts: bool,
                   update_fields: Sequence[str] | None, unique_fields: Sequence[str] | None) -> str:
     """The ``ON CONFLICT ... DO UPDATE`` clause of ``bulk_create(update_conflicts=True)``.
 
@@ -290,7 +291,7 @@ def bulk_insert(model: Any, objs: list[Any], using: str, batch_size: int | None,
             insert_rows(model, without_pk, using, False, batch_size, ignore_conflicts, on_conflict)
 
 
-def update_values(query: Any, kwargs: dict[str, Any], connection: Any) -> list[tuple[Any, Any]]:
+def update_values(query: Any, kwargs: dict[str, Any], connection: Connection) -> list[tuple[Any, Any]]:
     """(field, value) pairs for UPDATE; names and values are checked here."""
     meta = query.model._meta
     values = []

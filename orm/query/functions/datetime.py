@@ -17,6 +17,7 @@ import zoneinfo
 from typing import Any
 
 from orm import fields as f
+from orm.abc import Compiler, Connection
 from orm.query.expressions import Func, SQLParams
 from orm.query.lookups import Transform
 from orm.utils.text import short_repr
@@ -62,7 +63,7 @@ class Now(Func):
     arity = 0
     _output_field = f.DateTimeField()
 
-    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> SQLParams:
+    def as_sqlite(self, compiler: Compiler, connection: Connection, **extra: Any) -> SQLParams:
         # 'now' is fixed for the statement; padded to orm's microsecond text format.
         return "strftime('%%Y-%%m-%%d %%H:%%M:%%f000', 'now')", []
 
@@ -102,12 +103,12 @@ class Extract(TimezoneMixin, Transform):
             raise ValueError(f"Cannot extract component '{clone.lookup_name}' from TimeField '{name}'.")
         return clone
 
-    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> SQLParams:
+    def as_sql(self, compiler: Compiler, connection: Connection, **extra: Any) -> SQLParams:
         sql, params = compiler.compile(self.lhs)
         tzname = self.get_tzname()
         if tzname is not None and not isinstance(_field_of(self.lhs), f.DateTimeField):
             raise ValueError("tzinfo can only be used with DateTimeField.")
-        return connection.ops.date_extract_sql(self.lookup_name, sql, list(params), tzname)  # type: ignore[no-any-return]
+        return connection.ops.date_extract_sql(self.lookup_name, sql, list(params), tzname)
 
 
 def _extract(class_name: str, part: str, doc: str) -> type[Extract]:
@@ -156,7 +157,7 @@ class TruncBase(TimezoneMixin, Transform):
             raise ValueError(f"Cannot truncate TimeField '{name}' to {target}.")
         return clone
 
-    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> SQLParams:
+    def as_sql(self, compiler: Compiler, connection: Connection, **extra: Any) -> SQLParams:
         sql, params = compiler.compile(self.lhs)
         source, output = _field_of(self.lhs), self.output_field
         tzname = self.get_tzname()
@@ -164,14 +165,14 @@ class TruncBase(TimezoneMixin, Transform):
             raise ValueError("tzinfo can only be used with DateTimeField.")
         ops = connection.ops
         if isinstance(output, f.DateTimeField):
-            return ops.date_trunc_sql(self.kind, sql, list(params), True, tzname)  # type: ignore[no-any-return]
+            return ops.date_trunc_sql(self.kind, sql, list(params), True, tzname)
         if isinstance(output, f.DateField):
             if isinstance(source, f.DateTimeField):  # the datetime's date (in the zone) first
                 sql, params = ops.datetime_cast_date_sql(sql, list(params), tzname)
-            return ops.date_trunc_sql(self.kind, sql, list(params), False)  # type: ignore[no-any-return]
+            return ops.date_trunc_sql(self.kind, sql, list(params), False)
         if isinstance(source, f.DateTimeField):
             sql, params = ops.datetime_cast_time_sql(sql, list(params), tzname)
-        return ops.time_trunc_sql(self.kind, sql, list(params))  # type: ignore[no-any-return]
+        return ops.time_trunc_sql(self.kind, sql, list(params))
 
 
 class Trunc(TruncBase):
@@ -209,9 +210,9 @@ class TruncDate(TruncBase):
     lookup_name = "date"
     _output_field = f.DateField()
 
-    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> SQLParams:
+    def as_sql(self, compiler: Compiler, connection: Connection, **extra: Any) -> SQLParams:
         sql, params = compiler.compile(self.lhs)
-        return connection.ops.datetime_cast_date_sql(sql, list(params), self.get_tzname())  # type: ignore[no-any-return]
+        return connection.ops.datetime_cast_date_sql(sql, list(params), self.get_tzname())
 
 
 class TruncTime(TruncBase):
@@ -221,9 +222,9 @@ class TruncTime(TruncBase):
     lookup_name = "time"
     _output_field = f.TimeField()
 
-    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> SQLParams:
+    def as_sql(self, compiler: Compiler, connection: Connection, **extra: Any) -> SQLParams:
         sql, params = compiler.compile(self.lhs)
-        return connection.ops.datetime_cast_time_sql(sql, list(params), self.get_tzname())  # type: ignore[no-any-return]
+        return connection.ops.datetime_cast_time_sql(sql, list(params), self.get_tzname())
 
 
 def _register() -> None:

@@ -14,6 +14,7 @@ import sys
 from typing import Any
 
 from orm import fields as f
+from orm.abc import Compiler, Connection
 from orm.exceptions import FieldError
 from orm.query.expressions import Cast, Func, SQLParams, Value
 from orm.query.lookups import Transform
@@ -44,7 +45,7 @@ class NumericOutputFieldMixin:
 class FixDecimalInputMixin:
     """On PostgreSQL, float arguments are cast to numeric (no LOG/MOD/ROUND(n) over double)."""
 
-    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> SQLParams:
+    def as_postgresql(self, compiler: Compiler, connection: Connection, **extra: Any) -> SQLParams:
         numeric = f.DecimalField(max_digits=1000, decimal_places=sys.float_info.dig)
         clone = self.copy()  # type: ignore[attr-defined]
         clone.set_source_expressions([
@@ -135,7 +136,7 @@ class Random(Func):
     arity = 0
     _output_field = f.FloatField()
 
-    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> SQLParams:
+    def as_sqlite(self, compiler: Compiler, connection: Connection, **extra: Any) -> SQLParams:
         # SQLite's own RANDOM() is a 64-bit integer; RAND is registered by orm.
         return self.as_sql(compiler, connection, function="RAND")
 
@@ -156,7 +157,7 @@ class Round(FixDecimalInputMixin, Transform):
     def _resolve_output_field(self) -> f.Field | None:
         return self.source_expressions[0].output_field  # type: ignore[no-any-return]
 
-    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> SQLParams:
+    def as_sqlite(self, compiler: Compiler, connection: Connection, **extra: Any) -> SQLParams:
         precision = self.source_expressions[1]
         if isinstance(precision, Value) and isinstance(precision.value, int) and precision.value < 0:
             raise ValueError("SQLite does not support negative precision.")
