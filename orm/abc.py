@@ -359,6 +359,9 @@ class Model(Protocol):
     def pk(self) -> Any: ...
     @property
     def _state(self) -> Any: ...
+    def _prepare_related_fields_for_save(self, operation: str) -> None:
+        """Refuse an unsaved related object before a write (``bulk_create`` calls it)."""
+        ...
 
 
 #: A model class (``Book``), as the layers below ``orm.models`` name it.

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from orm import fields as f
 from orm.abc import Compiler, Connection
 from orm.exceptions import FieldError
-from orm.query.expressions import Case, Coalesce, Func, Ref, SQLParams, Star, Value, When
+from orm.query.expressions import Case, Coalesce, Func, Ref, SQLParams, Star, Value, When, no_query
+
+if TYPE_CHECKING:
+    from orm.query.query import Query
 
 
 class Aggregate(Func):
@@ -58,8 +61,10 @@ class Aggregate(Func):
     def get_group_by_cols(self) -> list[Any]:
         return []
 
-    def resolve_expression(self, query: Any = None, allow_joins: bool = True, reuse: Any = None,
+    def resolve_expression(self, query: Query | None = None, allow_joins: bool = True, reuse: set[str] | None = None,
                            summarize: bool = False, for_save: bool = False) -> Any:
+        if query is None:
+            raise no_query(self)
         clone = super().resolve_expression(query, allow_joins, reuse, summarize, for_save)
         if self.filter is not None:
             clone.filter = query.build_where(self.filter)
@@ -83,7 +88,7 @@ class Aggregate(Func):
         return super().as_sql(compiler, connection, distinct=distinct, **extra)
 
 
-def _with_default(aggregate: Aggregate, query: Any, allow_joins: bool, reuse: Any, summarize: bool) -> Any:
+def _with_default(aggregate: Aggregate, query: Query, allow_joins: bool, reuse: set[str] | None, summarize: bool) -> Any:
     """``COALESCE(aggregate, default)``, as Django's ``default=`` (the aggregate itself keeps no default)."""
     default = aggregate.default
     aggregate.default = None

@@ -34,7 +34,7 @@ import datetime
 import decimal
 import uuid
 from collections.abc import Callable, Hashable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from orm import fields as f
 from orm.abc import Connection
@@ -44,6 +44,9 @@ from orm.query.aggregates import Count
 from orm.query.expressions import Col, OrderBy, Ref, Star, Value
 from orm.query.joins import BaseTable, Join
 from orm.query.where import NothingNode, WhereNode
+
+if TYPE_CHECKING:
+    from orm.query.query import Query
 
 __all__ = ["LOOKUPS", "NODES", "statement_key"]
 
@@ -95,7 +98,7 @@ class Uncacheable(Exception):
     """Raised inside the walk: this query has a part the key cannot describe."""
 
 
-def statement_key(query: Any, connection: Connection) -> tuple[Hashable, list[Any]] | None:
+def statement_key(query: Query, connection: Connection) -> tuple[Hashable, list[Any]] | None:
     """(key, filter parameters) for ``query`` on ``connection``, or None if it has no key.
 
     Runs for every statement, so the common values (flags, marks, names)

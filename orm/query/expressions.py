@@ -15,7 +15,7 @@ import sys
 import uuid
 import weakref
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from orm import fields as f
 from orm.abc import Compiler, Connection
@@ -23,6 +23,9 @@ from orm.exceptions import EmptyResultSet, FieldError, FullResultSet
 from orm.query.combinable import Combinable
 from orm.utils import timezone
 from orm.utils.text import short_repr
+
+if TYPE_CHECKING:
+    from orm.query.query import Query
 
 # Fields holding converters cached by Col.get_db_converters. The backends pick
 # datetime converters by use_tz, so switching it drops those caches (a hook at
@@ -88,7 +91,7 @@ class Expression(Combinable):
         return {} if self._output_field is None else {"output_field": self._output_field}
 
     def resolve_expression(
-        self, query: Any = None, allow_joins: bool = True, reuse: Any = None,
+        self, query: Query | None = None, allow_joins: bool = True, reuse: set[str] | None = None,
         summarize: bool = False, for_save: bool = False,
     ) -> Any:
         """Return a copy whose children are resolved against ``query``."""
@@ -222,6 +225,11 @@ def internal_type(expr: Any) -> str | None:
     return field.storage_field().get_internal_type()
 
 
+def no_query(node: object) -> TypeError:
+    """The error of resolving ``node`` with no query (``resolve_expression()`` without one)."""
+    return TypeError(f"{type(node).__name__} resolves against a query: resolve_expression() got None.")
+
+
 class F(Expression):
     """A reference to a field (or annotation) of the query's model: ``F("price") * 2``."""
 
@@ -231,9 +239,11 @@ class F(Expression):
         self.name = name
 
     def resolve_expression(
-        self, query: Any = None, allow_joins: bool = True, reuse: Any = None,
+        self, query: Query | None = None, allow_joins: bool = True, reuse: set[str] | None = None,
         summarize: bool = False, for_save: bool = False,
     ) -> Any:
+        if query is None:
+            raise no_query(self)
         return query.resolve_ref(self.name, allow_joins, reuse, summarize)
 
     def __repr__(self) -> str:
@@ -459,7 +469,7 @@ class CombinedExpression(Expression):
         return super()._resolve_output_field()
 
     def resolve_expression(
-        self, query: Any = None, allow_joins: bool = True, reuse: Any = None,
+        self, query: Query | None = None, allow_joins: bool = True, reuse: set[str] | None = None,
         summarize: bool = False, for_save: bool = False,
     ) -> Any:
         clone = super().resolve_expression(query, allow_joins, reuse, summarize, for_save)
@@ -507,7 +517,7 @@ class ExpressionWrapper(Expression):
         self.expression = expression
 
     def resolve_expression(
-        self, query: Any = None, allow_joins: bool = True, reuse: Any = None,
+        self, query: Query | None = None, allow_joins: bool = True, reuse: set[str] | None = None,
         summarize: bool = False, for_save: bool = False,
     ) -> Any:
         # The wrapper's type also types a bare arithmetic inside it, so
@@ -679,9 +689,11 @@ class When(Expression):
         return self.result.output_field  # type: ignore[no-any-return]
 
     def resolve_expression(
-        self, query: Any = None, allow_joins: bool = True, reuse: Any = None,
+        self, query: Query | None = None, allow_joins: bool = True, reuse: set[str] | None = None,
         summarize: bool = False, for_save: bool = False,
     ) -> Any:
+        if query is None:
+            raise no_query(self)
         clone = self.copy()
         clone.condition = query.build_where(self.condition, allow_joins) if hasattr(self.condition, "children") else \
             self.condition.resolve_expression(query, allow_joins, reuse, summarize, for_save)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from orm import fields as f
 from orm.abc import Compiler, Connection
@@ -18,6 +18,9 @@ from orm.exceptions import DataError, EmptyResultSet, FullResultSet, NotSupporte
 from orm.fields.lookup_registry import RegisterLookupMixin
 from orm.query.expressions import Col, Expression, F, Func, SQLParams, Value, internal_type
 from orm.utils.text import short_repr
+
+if TYPE_CHECKING:
+    from orm.query.query import Query
 
 # Above this many values, ``__in`` binds one array parameter instead of one each.
 IN_LIST_ARRAY_THRESHOLD = 500
@@ -101,7 +104,7 @@ class Lookup(Expression):
         return self.lhs_field.get_prep_value(self.rhs)
 
     def resolve_expression(
-        self, query: Any = None, allow_joins: bool = True, reuse: Any = None,
+        self, query: Query | None = None, allow_joins: bool = True, reuse: set[str] | None = None,
         summarize: bool = False, for_save: bool = False,
     ) -> Any:
         """Resolve both sides; a plain rhs is prepared now if the lhs was unresolved."""

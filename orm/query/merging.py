@@ -17,7 +17,7 @@ its aliases must be renamed (a subquery may refer to the outer aliases).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from orm.query.combinators import is_empty
 from orm.query.expressions import Col
@@ -25,10 +25,15 @@ from orm.query.joins import INNER, LOUTER, Join
 from orm.query.q import Q
 from orm.query.where import WhereNode
 
+if TYPE_CHECKING:
+    from orm.query.builders import BaseQuerySet
+    from orm.query.query import Query
+
 AND, OR, XOR = "AND", "OR", "XOR"
+_QS = TypeVar("_QS", bound="BaseQuerySet[Any]")
 
 
-def merge(queryset: Any, other: Any, connector: str, symbol: str) -> Any:
+def merge(queryset: _QS, other: object, connector: str, symbol: str) -> _QS:
     """``queryset <symbol> other`` as one QuerySet on ``queryset``'s database."""
     from orm.query.queryset import QuerySet
 
@@ -39,9 +44,10 @@ def merge(queryset: Any, other: Any, connector: str, symbol: str) -> Any:
     empty, other_empty = is_empty(queryset), is_empty(other)
     if empty or other_empty:
         # As Django: AND with an empty QuerySet is empty, OR/XOR is the other one.
+        # The other QuerySet (of the same model, checked above) stands in for this one.
         if connector == AND:
-            return (queryset if empty else other)._chain()
-        return (other if empty else queryset)._chain()
+            return queryset._chain() if empty else cast(_QS, other._chain())
+        return cast(_QS, other._chain()) if empty else queryset._chain()
     check_combinable(queryset.query, other.query)
     if connector == AND and queryset.query.is_sliced:
         raise TypeError("Cannot combine queries once a slice has been taken.")
@@ -54,7 +60,7 @@ def merge(queryset: Any, other: Any, connector: str, symbol: str) -> Any:
     return combined
 
 
-def _check_same_values(queryset: Any, other: Any) -> None:
+def _check_same_values(queryset: BaseQuerySet[Any], other: Any) -> None:
     if queryset._fields is not None and (
         set(queryset.query.values_select) != set(other.query.values_select)
         or set(queryset.query.annotation_select) != set(other.query.annotation_select)
@@ -92,7 +98,7 @@ def semijoin(lhs: Any, rhs: Any, connector: str) -> Q:
     return left_q | right_q if connector == OR else left_q ^ right_q
 
 
-def _pk_query(query: Any) -> Any:
+def _pk_query(query: Query) -> Any:
     from orm.query.query import _QueryValue
 
     inner = query.clone()
@@ -155,15 +161,15 @@ def try_combine(lhs: Any, rhs: Any, connector: str) -> bool:
     return True
 
 
-def _find_join(query: Any, join: Join, used: set[str]) -> str | None:
+def _find_join(query: Query, join: Join, used: set[str]) -> str | None:
     identity = join.identity()
     for alias, existing in query.alias_map.items():
         if alias not in used and isinstance(existing, Join) and existing.identity() == identity:
-            return alias  # type: ignore[no-any-return]
+            return alias
     return None
 
 
-def _add_join(query: Any, join: Join, call_offset: int, filter_call: int | None) -> str:
+def _add_join(query: Query, join: Join, call_offset: int, filter_call: int | None) -> str:
     alias = join.table_name if join.table_name not in query.alias_map else None
     number = len(query.alias_map) + 1
     while alias is None or alias in query.alias_map:
@@ -177,7 +183,7 @@ def _add_join(query: Any, join: Join, call_offset: int, filter_call: int | None)
     return alias
 
 
-def _promote(query: Any, rhs_inner: set[str]) -> None:
+def _promote(query: Query, rhs_inner: set[str]) -> None:
     # A join stays INNER only when both sides require it (Django's JoinPromoter
     # for OR); the others, and every join under a LEFT OUTER one, become LEFT OUTER.
     lhs_inner = {a for a, j in query.alias_map.items() if isinstance(j, Join) and j.join_type == INNER}

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from orm.query.expressions import no_query
 from orm.utils.text import short_repr
+
+if TYPE_CHECKING:
+    from orm.query.query import Query
 
 CONNECTORS = ("AND", "OR", "XOR")
 
@@ -82,8 +86,10 @@ class Q:
             else:
                 yield child
 
-    def resolve_expression(self, query: Any = None, *args: Any, **kwargs: Any) -> Any:
+    def resolve_expression(self, query: Query | None = None, *args: Any, **kwargs: Any) -> Any:
         """Resolve into a WHERE node of ``query`` (used by When, filter=, Exists)."""
+        if query is None:
+            raise no_query(self)
         return query.build_where(self)
 
     def deconstruct(self) -> tuple[str, tuple[Any, ...], dict[str, Any]]:

@@ -11,10 +11,10 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from orm import fields as f
-from orm.abc import Compiler, Connection
+from orm.abc import Compiler, Connection, ModelClass
 from orm.exceptions import FieldError, NotSupportedError
 from orm.query import cache_key, combinators
 from orm.query import select as select_mod
@@ -88,7 +88,7 @@ class Query:
     #: the compiler compiles this tree as it is.
     pending = False
 
-    def __init__(self, model: Any) -> None:
+    def __init__(self, model: ModelClass) -> None:
         self.model = model
         self.alias_map: dict[str, BaseTable | Join] = {}
         self.where = WhereNode()
@@ -99,7 +99,7 @@ class Query:
         #: FilteredRelation aliases (replaced, never mutated: clones share it).
         self.filtered_relations: dict[str, Any] = {}
         self.annotation_select_mask: set[str] | None = None
-        self.group_by: bool | tuple[Any, ...] | None = None
+        self.group_by: Literal[True] | tuple[Any, ...] | None = None
         self.order_by: tuple[Any, ...] = ()
         self.default_ordering = True
         self.standard_ordering = True
@@ -363,7 +363,7 @@ class Query:
         return False
 
     # -- references --------------------------------------------------------------
-    def resolve_ref(self, name: str, allow_joins: bool = True, reuse: Any = None, summarize: bool = False) -> Any:
+    def resolve_ref(self, name: str, allow_joins: bool = True, reuse: set[str] | None = None, summarize: bool = False) -> Any:
         """What ``F(name)`` means in this query: an annotation or a column."""
         if name in self.annotations:
             if summarize:
