@@ -18,7 +18,9 @@ class Aggregate(Func):
     and ``empty_result_set_value`` (what ``aggregate()`` answers over no row), as in
     Django. ``filter=`` becomes a CASE inside the call (portable), ``default=`` a COALESCE."""
 
-    contains_aggregate = True
+    # Func asks its arguments through a property; an aggregate always aggregates,
+    # and a class attribute answers that without a call on every check.
+    contains_aggregate = True  # pyright: ignore[reportAssignmentType]
     window_compatible = True
     template = "%(function)s(%(distinct)s%(expressions)s)"
     allow_distinct = False

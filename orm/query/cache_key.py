@@ -121,7 +121,8 @@ def statement_key(query: Query, connection: Connection) -> tuple[Hashable, list[
 def _key(value: Any, connection: Connection, params: list[Any]) -> Hashable:
     kind = type(value)
     if kind is str or value is None:
-        return value  # type: ignore[no-any-return]  # a str or None: hashable
+        hashable: str | None = value
+        return hashable
     if kind in _EMPTY and not value:
         return _EMPTY[kind]
     if kind in SCALARS:

@@ -271,7 +271,7 @@ def _with_hidden(part: Any, hidden: list[Any], visible: int) -> Any:
     return part
 
 
-def exists_query(query: Query) -> Any:
+def exists_query(query: Query) -> Query:
     """``query`` (combined) reduced for ``exists()``: at most one row, no ordering."""
     q = query.clone()
     if q.is_sliced:

@@ -15,7 +15,7 @@ import sys
 import uuid
 import weakref
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from orm import fields as f
 from orm.abc import Compiler, Connection
@@ -73,7 +73,7 @@ class Expression(Combinable):
             if hasattr(expr, "flatten"):
                 yield from expr.flatten()
 
-    def copy(self) -> Any:
+    def copy(self) -> Self:
         """A shallow copy safe to resolve."""
         clone = self.__class__.__new__(self.__class__)
         clone.__dict__ = self.__dict__.copy()
@@ -117,7 +117,7 @@ class Expression(Combinable):
         return field
 
     def _resolve_output_field(self) -> f.Field | None:
-        sources = [
+        sources: list[f.Field] = [
             s.output_field for s in self.get_source_expressions()
             if s is not None and not isinstance(s, Star)
             and not (isinstance(s, Value) and s.value is None and s._output_field is None)
@@ -132,7 +132,7 @@ class Expression(Combinable):
                     return first if isinstance(first, f.DecimalField) else other
                 if isinstance(other, f.FloatField) or isinstance(first, f.FloatField):
                     return f.FloatField()
-        return first  # type: ignore[no-any-return]
+        return first
 
     def get_db_converters(self, connection: Connection) -> list[Any]:
         """Backend converters, then the output field's own."""
@@ -386,7 +386,7 @@ class Col(Expression):
 class Ref(Expression):
     """A reference to an annotation already selected under ``refs``."""
 
-    def __init__(self, refs: str, source: Any) -> None:
+    def __init__(self, refs: str, source: Expression) -> None:
         super().__init__()
         self.refs = refs
         self.source = source
@@ -406,7 +406,7 @@ class Ref(Expression):
 
     @property
     def output_field(self) -> f.Field:
-        return self.source.output_field  # type: ignore[no-any-return]
+        return self.source.output_field
 
     def as_sql(self, compiler: Compiler, connection: Connection) -> SQLParams:
         return compiler.quote_name(self.refs), []
@@ -524,9 +524,10 @@ class ExpressionWrapper(Expression):
         # ExpressionWrapper(F("day") + 1, output_field=DateField()) is the
         # caller's explicit choice rather than a refused combination.
         inner = self.expression
-        if isinstance(inner, CombinedExpression) and inner._output_field is None:
+        output_field = self._output_field  # always set: __init__ requires it
+        if isinstance(inner, CombinedExpression) and inner._output_field is None and output_field is not None:
             inner = inner.copy()
-            inner._output_field = self._output_field
+            inner._output_field = output_field
             wrapper: ExpressionWrapper = self.copy()
             wrapper.expression = inner
             return Expression.resolve_expression(wrapper, query, allow_joins, reuse, summarize, for_save)
@@ -676,8 +677,9 @@ class When(Expression):
         if condition is None or not (isinstance(condition, Q) or getattr(condition, "conditional", False)):
             raise TypeError("When() needs a Q object, a boolean expression or lookups as keyword arguments.")
         super().__init__()
-        self.condition = condition
-        self.result = Func._parse(then)
+        # A Q or boolean expression until resolved, then a WHERE node or that expression.
+        self.condition: Any = condition
+        self.result: Expression = Func._parse(then)
 
     def get_source_expressions(self) -> list[Any]:
         return [self.condition, self.result]
@@ -686,7 +688,7 @@ class When(Expression):
         self.condition, self.result = exprs
 
     def _resolve_output_field(self) -> f.Field | None:
-        return self.result.output_field  # type: ignore[no-any-return]
+        return self.result.output_field
 
     def resolve_expression(
         self, query: Query | None = None, allow_joins: bool = True, reuse: set[str] | None = None,

@@ -35,7 +35,7 @@ class Lookup(Expression):
     prepare_rhs = True
     conditional = True
 
-    def __init__(self, lhs: Any, rhs: Any) -> None:
+    def __init__(self, lhs: Expression, rhs: Any) -> None:
         # The output field is the class's shared BooleanField (set below the
         # class): a field per lookup cost more than the rest of building it.
         super().__init__()
@@ -86,7 +86,7 @@ class Lookup(Expression):
     @property
     def lhs_field(self) -> f.Field:
         """The output field of the left-hand side."""
-        return self.lhs.output_field  # type: ignore[no-any-return]
+        return self.lhs.output_field
 
     # A condition that can match nothing, selected (annotate(b=GreaterThan(...))), is false.
     select_empty_sql = "(1 = 0)"
@@ -235,18 +235,22 @@ def storable_range(field: f.Field, value: Any) -> tuple[Any, Any] | None:
     return None
 
 
-class _IntegerRangeMixin:
+class _IntegerRangeMixin(Lookup):
     """Integer and duration lookups whose value cannot fit the column match nothing
-    (or everything)."""
+    (or everything).
+
+    Mixed in before ``Lookup``; a ``Lookup`` itself so it is typed as one,
+    which leaves every lookup's MRO as it was.
+    """
 
     below_means_full = False  # True for gt/gte: a value below the range matches every row
     above_means_full = False  # True for lt/lte: a value above the range matches every row
 
     def get_prep_lookup(self) -> Any:
-        value = super().get_prep_lookup()  # type: ignore[misc]
-        if _unresolved(self.lhs):  # type: ignore[attr-defined]
+        value = super().get_prep_lookup()
+        if _unresolved(self.lhs):
             return value  # checked again once resolved
-        bounds = storable_range(self.lhs_field.storage_field(), value)  # type: ignore[attr-defined]
+        bounds = storable_range(self.lhs_field.storage_field(), value)
         if bounds is not None:
             low, high = bounds
             if value > high:
@@ -260,11 +264,11 @@ class _IntegerRangeMixin:
         lhs: Any = getattr(self, "lhs", None)
         if constant is FullResultSet and getattr(getattr(lhs, "target", None), "null", False):
             # Every stored value matches, but NULL matches no comparison.
-            sql, params = compiler.compile(self.lhs)  # type: ignore[attr-defined]
+            sql, params = compiler.compile(self.lhs)
             return f"{sql} IS NOT NULL", params
         if constant is not None:
             raise constant
-        return super().as_sql(compiler, connection)  # type: ignore[misc,no-any-return]
+        return super().as_sql(compiler, connection)
 
 
 class Exact(_IntegerRangeMixin, Lookup):

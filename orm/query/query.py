@@ -59,14 +59,14 @@ def _deeper_subquery(node: Any, outer: Any, depth: int) -> Any:
 class OuterCol(Expression):
     """A column of the query ``depth`` levels out, compiled with that query's compiler."""
 
-    def __init__(self, expr: Any, depth: int = 1) -> None:
+    def __init__(self, expr: Expression, depth: int = 1) -> None:
         super().__init__()
         self.expr = expr
         self.depth = depth
 
     @property
     def output_field(self) -> f.Field:
-        return self.expr.output_field  # type: ignore[no-any-return]
+        return self.expr.output_field
 
     def get_group_by_cols(self) -> list[Any]:
         return []
@@ -183,18 +183,18 @@ class Query:
         table = info.to_opts.db_table
         fr_alias = None if filtered is None else filtered.alias
         identity = (table, parent_alias, info.lhs_col, info.rhs_col, fr_alias)
-        found = None
+        found: str | None = None
+        found_join: Join | None = None
         for alias, existing in self.alias_map.items():
             if isinstance(existing, Join) and existing.identity() == identity:
                 if (info.multivalued and fr_alias is None and self.filter_call is not None
                         and existing.filter_call != self.filter_call):
                     continue
-                found = alias
-        if found is not None:
-            existing = self.alias_map[found]
-            if nullable and existing.join_type == INNER:
+                found, found_join = alias, existing
+        if found is not None and found_join is not None:
+            if nullable and found_join.join_type == INNER:
                 # Replace, never mutate: clones share Join objects.
-                self.alias_map[found] = existing.promoted()
+                self.alias_map[found] = found_join.promoted()
             return found
         alias = fr_alias if fr_alias and fr_alias not in self.alias_map else self._new_alias(table)
         parent = self.alias_map[parent_alias]
@@ -522,13 +522,16 @@ class Query:
             self._demote_chain(lhs.alias)
 
     def _demote_chain(self, alias: str) -> None:
-        chain: list[str] = []
+        chain: list[tuple[str, Join]] = []
         step: str | None = alias
-        while step is not None and isinstance(self.alias_map.get(step), Join):
-            chain.append(step)
-            step = self.alias_map[step].parent_alias
-        for step in reversed(chain):  # from the base table down
-            join = self.alias_map[step]
+        while step is not None:
+            link = self.alias_map.get(step)
+            if not isinstance(link, Join):
+                break
+            chain.append((step, link))
+            step = link.parent_alias
+        # From the base table down; each step reads its parent after the parent's demotion.
+        for step, join in reversed(chain):
             if join.join_type != LOUTER:
                 continue
             if not join.demotable or self.alias_map[join.parent_alias].join_type == LOUTER:
@@ -641,15 +644,18 @@ class Query:
         self.select = tuple(selected)
         self.annotation_select_mask = set(annotation_names)
 
-    def output_field_for_subquery(self) -> Any:
+    def output_field_for_subquery(self) -> f.Field:
+        field: f.Field
         if self.select:
-            return self.select[0][1].output_field
-        if self.annotation_select:
-            return next(iter(self.annotation_select.values())).output_field
-        return self.model._meta.pk
+            field = self.select[0][1].output_field
+        elif self.annotation_select:
+            field = next(iter(self.annotation_select.values())).output_field
+        else:
+            field = self.model._meta.pk
+        return field
 
     @property
-    def output_field(self) -> Any:
+    def output_field(self) -> f.Field:
         """The type of the single column a subquery returns."""
         return self.output_field_for_subquery()
 
@@ -718,7 +724,7 @@ class Query:
     def exists_query(self) -> Query:
         """This query reduced to ``SELECT 1 ... LIMIT 1``."""
         if self.combinator:
-            return combinators.exists_query(self)  # type: ignore[no-any-return]
+            return combinators.exists_query(self)
         q = self.clone()
         q.select_related = False
         if q.is_sliced:

@@ -74,7 +74,8 @@ class RawQuerySet:
         meta = self.model._meta
         with connection.cursor() as cursor:
             cursor.execute(self.raw_query, self.params)
-            names = [self.translations.get(d[0], d[0]) for d in cursor.description]
+            columns: list[str] = [d[0] for d in cursor.description]  # DB-API: the name first
+            names = [self.translations.get(column, column) for column in columns]
             rows = cursor.fetchall()
         by_column = {f.column: f for f in meta.concrete_fields}
         by_column.update({f.attname: f for f in meta.concrete_fields})

@@ -80,7 +80,7 @@ class Subquery(Expression):
         return clone
 
     def _resolve_output_field(self) -> f.Field | None:
-        return self.query.output_field  # type: ignore[no-any-return]
+        return self.query.output_field
 
     def get_group_by_cols(self) -> list[Any]:
         return []
