@@ -25,6 +25,7 @@ from orm.query.expressions import Col, Expression, F, OrderBy, Ref
 from orm.sql.klass_info import KlassInfo
 
 if TYPE_CHECKING:
+    from orm import fields as f
     from orm.query.builders import BaseQuerySet
     from orm.query.query import Query
     from orm.query.queryset import QuerySet
@@ -234,7 +235,7 @@ def _position(query: Query, select: list[tuple[Any, str | None]], ref: Any) -> i
     return None if field is None else _field_position(select, field)
 
 
-def _field_position(select: list[tuple[Any, str | None]], field: Any) -> int | None:
+def _field_position(select: list[tuple[Any, str | None]], field: f.Field) -> int | None:
     # The first match is the model's own column: select_related columns follow it.
     for position, (expr, alias) in enumerate(select, start=1):
         if isinstance(expr, Col) and expr.target is field and alias in (None, field.name, field.attname):

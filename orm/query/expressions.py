@@ -161,38 +161,38 @@ class Expression(Combinable):
         return sql, params
 
     # -- operators -------------------------------------------------------------
-    def _combine(self, other: Any, connector: str, reversed_: bool) -> CombinedExpression:
+    def _combine(self, other: object, connector: str, reversed_: bool) -> CombinedExpression:
         if not hasattr(other, "resolve_expression"):
             other = Value(other)
         if reversed_:
             return CombinedExpression(other, connector, self)
         return CombinedExpression(self, connector, other)
 
-    def __add__(self, other: Any) -> CombinedExpression:
+    def __add__(self, other: object) -> CombinedExpression:
         return self._combine(other, "+", False)
 
-    def __sub__(self, other: Any) -> CombinedExpression:
+    def __sub__(self, other: object) -> CombinedExpression:
         return self._combine(other, "-", False)
 
-    def __mul__(self, other: Any) -> CombinedExpression:
+    def __mul__(self, other: object) -> CombinedExpression:
         return self._combine(other, "*", False)
 
-    def __truediv__(self, other: Any) -> CombinedExpression:
+    def __truediv__(self, other: object) -> CombinedExpression:
         return self._combine(other, "/", False)
 
-    def __mod__(self, other: Any) -> CombinedExpression:
+    def __mod__(self, other: object) -> CombinedExpression:
         return self._combine(other, "%%", False)
 
-    def __radd__(self, other: Any) -> CombinedExpression:
+    def __radd__(self, other: object) -> CombinedExpression:
         return self._combine(other, "+", True)
 
-    def __rsub__(self, other: Any) -> CombinedExpression:
+    def __rsub__(self, other: object) -> CombinedExpression:
         return self._combine(other, "-", True)
 
-    def __rmul__(self, other: Any) -> CombinedExpression:
+    def __rmul__(self, other: object) -> CombinedExpression:
         return self._combine(other, "*", True)
 
-    def __rtruediv__(self, other: Any) -> CombinedExpression:
+    def __rtruediv__(self, other: object) -> CombinedExpression:
         return self._combine(other, "/", True)
 
     def __neg__(self) -> CombinedExpression:
@@ -216,7 +216,7 @@ class Expression(Combinable):
         return f"{type(self).__name__}({args})"
 
 
-def internal_type(expr: Any) -> str | None:
+def internal_type(expr: Expression) -> str | None:
     """The internal type name of an expression's result, or None when it has none."""
     try:
         field: f.Field = expr.output_field
@@ -415,7 +415,7 @@ class Ref(Expression):
         return [self]
 
 
-def _decimal_field(expr: Any) -> f.DecimalField | None:
+def _decimal_field(expr: Expression) -> f.DecimalField | None:
     try:
         field = expr.output_field.storage_field()
     except FieldError:

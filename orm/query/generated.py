@@ -22,7 +22,7 @@ class _UnqualifiedCompiler(SQLCompiler):
         return ""
 
 
-def compile_generated(field: Any, connection: Connection) -> tuple[str, list[Any]]:
+def compile_generated(field: GeneratedField, connection: Connection) -> tuple[str, list[Any]]:
     """``field.expression`` as ``(sql, params)`` over the columns of ``field.model``.
 
     Relations cannot be followed (``allow_joins=False``): a generated column

@@ -138,7 +138,7 @@ class JSONExact(Exact):
 
     can_use_none_as_rhs = True
 
-    def get_db_prep_lookup(self, value: Any, connection: Connection) -> Any:
+    def get_db_prep_lookup(self, value: object, connection: Connection) -> Any:
         if value is None:
             return connection.ops.adapt_json_value(None, getattr(self.lhs_field, "encoder", None))
         return super().get_db_prep_lookup(value, connection)
@@ -213,7 +213,7 @@ class _KeyTextMixin(Lookup):
         _check_value(self.lhs, self.rhs)
         return self.rhs
 
-    def get_db_prep_lookup(self, value: Any, connection: Connection) -> Any:
+    def get_db_prep_lookup(self, value: object, connection: Connection) -> Any:
         return connection.ops.json_scalar_param(value)
 
 

@@ -114,7 +114,7 @@ class Lookup(Expression):
             clone.rhs = clone.get_prep_lookup()
         return clone
 
-    def get_db_prep_lookup(self, value: Any, connection: Connection) -> Any:
+    def get_db_prep_lookup(self, value: object, connection: Connection) -> Any:
         """Adapt a prepared value for the driver."""
         return self.lhs_field.get_db_prep_value(value, connection, prepared=True)
 
@@ -182,7 +182,7 @@ class Lookup(Expression):
 Lookup._output_field = f.BooleanField()
 
 
-def _unresolved(expr: Any) -> bool:
+def _unresolved(expr: object) -> bool:
     """True for an expression tree still holding field names (``F``) to resolve."""
     flatten = getattr(expr, "flatten", None)
     nodes = flatten() if flatten is not None else [expr]
@@ -343,7 +343,7 @@ class PatternLookup(Lookup):
                 ) from None
         return value
 
-    def get_db_prep_lookup(self, value: Any, connection: Connection) -> Any:
+    def get_db_prep_lookup(self, value: object, connection: Connection) -> Any:
         return value
 
     def process_rhs(self, compiler: Compiler, connection: Connection) -> SQLParams:
@@ -520,7 +520,7 @@ class Regex(Lookup):
             raise TypeError(f"The {self.lookup_name} lookup needs a str pattern, got {short_repr(self.rhs)}.")
         return self.rhs
 
-    def get_db_prep_lookup(self, value: Any, connection: Connection) -> Any:
+    def get_db_prep_lookup(self, value: object, connection: Connection) -> Any:
         return value
 
     def as_sql(self, compiler: Compiler, connection: Connection) -> SQLParams:
@@ -572,7 +572,7 @@ class _UUIDTextMixin:
             )
         return rhs.replace("-", "")
 
-    def get_db_prep_lookup(self, value: Any, connection: Connection) -> Any:
+    def get_db_prep_lookup(self, value: object, connection: Connection) -> Any:
         return value
 
 

@@ -68,7 +68,7 @@ def _check_same_values(queryset: BaseQuerySet[Any], other: Any) -> None:
         raise TypeError(f"Merging '{type(queryset).__name__}' classes must involve the same values in each case.")
 
 
-def check_combinable(lhs: Any, rhs: Any) -> None:
+def check_combinable(lhs: Query, rhs: Query) -> None:
     """Refuse two queries that cannot become one WHERE tree (Django's errors)."""
     if lhs.model is not rhs.model:
         raise TypeError("Cannot combine queries on two different base models.")
@@ -78,7 +78,7 @@ def check_combinable(lhs: Any, rhs: Any) -> None:
         raise TypeError("Cannot combine queries with different distinct fields.")
 
 
-def mergeable(lhs: Any, rhs: Any) -> bool:
+def mergeable(lhs: Query, rhs: Query) -> bool:
     """Whether ``rhs`` can be merged into ``lhs`` as a WHERE tree (else: pk IN semijoins)."""
     for query in (lhs, rhs):
         if query.is_sliced or query.group_by is not None or query.where.contains_aggregates():
@@ -89,7 +89,7 @@ def mergeable(lhs: Any, rhs: Any) -> bool:
     return not any(getattr(join, "filtered_relation", None) for join in rhs.alias_map.values())
 
 
-def semijoin(lhs: Any, rhs: Any, connector: str) -> Q:
+def semijoin(lhs: Query, rhs: Query, connector: str) -> Q:
     """``pk IN (lhs) <connector> pk IN (rhs)``: for queries whose trees cannot be merged."""
     left, right = _pk_query(lhs), _pk_query(rhs)
     left_q, right_q = Q(pk__in=left), Q(pk__in=right)
@@ -110,7 +110,7 @@ def _pk_query(query: Query) -> Any:
     return _QueryValue(inner)
 
 
-def combine(lhs: Any, rhs: Any, connector: str) -> None:
+def combine(lhs: Query, rhs: Query, connector: str) -> None:
     """Merge ``rhs``'s joins and WHERE tree into ``lhs`` (changed in place; ``rhs`` is not)."""
     base = lhs.get_initial_alias()
     reuse = connector != AND
@@ -122,10 +122,13 @@ def combine(lhs: Any, rhs: Any, connector: str) -> None:
     if rhs_aliases:
         change_map[rhs_aliases[0]] = base
     for alias in rhs_aliases[1:]:
-        join = rhs.alias_map[alias].relabeled(change_map)
+        step = rhs.alias_map[alias]
+        if not isinstance(step, Join):  # only the first alias is a base table
+            raise _Unmergeable
+        join = step.relabeled(change_map)
         new_alias = _find_join(lhs, join, used) if reuse else None
         if new_alias is None:
-            new_alias = _add_join(lhs, join, call_offset, rhs.alias_map[alias].filter_call)
+            new_alias = _add_join(lhs, join, call_offset, step.filter_call)
         used.add(new_alias)
         if join.join_type == INNER:
             rhs_inner.add(new_alias)
@@ -148,7 +151,7 @@ class _Unmergeable(Exception):
     """Raised before anything is changed when the right-hand tree needs renaming it cannot get."""
 
 
-def try_combine(lhs: Any, rhs: Any, connector: str) -> bool:
+def try_combine(lhs: Query, rhs: Query, connector: str) -> bool:
     """``combine()`` on a clone of ``lhs``'s state; False (``lhs`` unchanged) when it cannot."""
     if not mergeable(lhs, rhs):
         return False

@@ -37,7 +37,7 @@ class Q:
             if not isinstance(child, Q | tuple) and not getattr(child, "conditional", False):
                 raise TypeError(f"Q() positional arguments must be Q objects or conditions, got {short_repr(child)}.")
 
-    def _combine(self, other: Any, connector: str) -> Q:
+    def _combine(self, other: object, connector: str) -> Q:
         if getattr(other, "conditional", False) is False:
             raise TypeError(f"Cannot combine Q with {short_repr(other)}.")
         if not isinstance(other, Q):
@@ -57,13 +57,13 @@ class Q:
         obj.children = list(self.children)
         return obj
 
-    def __and__(self, other: Any) -> Q:
+    def __and__(self, other: object) -> Q:
         return self._combine(other, self.AND)
 
-    def __or__(self, other: Any) -> Q:
+    def __or__(self, other: object) -> Q:
         return self._combine(other, self.OR)
 
-    def __xor__(self, other: Any) -> Q:
+    def __xor__(self, other: object) -> Q:
         return self._combine(other, self.XOR)
 
     def __invert__(self) -> Q:

@@ -378,13 +378,13 @@ class Query:
         col = Col(alias, target)
         return self.apply_transforms(col, rest, name)
 
-    def apply_transforms(self, expr: Any, names: list[str], full: str) -> Any:
+    def apply_transforms(self, expr: Expression, names: list[str], full: str) -> Any:
         """Apply ``__year``-style transforms (or JSON keys) to ``expr``."""
         for name in names:
             expr = self._transform(expr, name, full)
         return expr
 
-    def _transform(self, lhs: Any, name: str, full: str) -> Any:
+    def _transform(self, lhs: Expression, name: str, full: str) -> Any:
         output = lhs.output_field
         # Registered on the transform itself (Abs.register_lookup(...)) first, then its output field.
         own = lhs.get_transform(name) if isinstance(lhs, Transform) else None
@@ -399,7 +399,7 @@ class Query:
         )
 
     # -- filters -------------------------------------------------------------------
-    def build_lookup(self, lhs: Any, names: list[str], value: Any, full: str) -> Any:
+    def build_lookup(self, lhs: Expression, names: list[str], value: Any, full: str) -> Any:
         """The lookup for ``lhs__<names>=value`` (``exact`` when no name is given)."""
         *transforms, last = names or ["exact"]
         lhs = self.apply_transforms(lhs, transforms, full)
@@ -417,7 +417,7 @@ class Query:
         return lookup_class(lhs, value)
 
     @staticmethod
-    def _lookup_class(lhs: Any, name: str) -> Any:
+    def _lookup_class(lhs: Expression, name: str) -> Any:
         if isinstance(lhs, KeyTransform):
             return KEY_TRANSFORM_LOOKUPS.get(name)
         own = lhs.get_lookup(name) if isinstance(lhs, Transform) else None

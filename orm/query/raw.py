@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from orm.db.connections import connections
 from orm.query.iterables import instance_loader
 from orm.query.prefetch import check_prefetch_path, prefetch_related_objects, to_attr_paths
 from orm.utils.asyncio import check_async_unsafe, to_async
+
+if TYPE_CHECKING:
+    from orm.fields import Field
 
 
 class RawQuerySet:
@@ -139,5 +142,5 @@ class RawQuerySet:
 
 
 class _Expr:
-    def __init__(self, field: Any) -> None:
+    def __init__(self, field: Field) -> None:
         self.output_field = field

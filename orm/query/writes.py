@@ -29,6 +29,7 @@ from orm.sql.dml import (
 from orm.utils.text import short_repr, short_str
 
 if TYPE_CHECKING:
+    from orm import fields as f
     from orm.query.queryset import QuerySet
 
 
@@ -38,7 +39,7 @@ def _insert_fields(model: ModelClass, with_pk: bool) -> list[Any]:
     return [f for f in meta.local_concrete_fields if (with_pk or f is not meta.pk) and not f.generated]
 
 
-def _insert_value(field: Any, obj: Any, connection: Connection) -> Any:
+def _insert_value(field: f.Field, obj: Any, connection: Connection) -> Any:
     value = field.pre_save(obj, True)
     if hasattr(value, "resolve_expression"):
         raise _HasExpression
@@ -53,11 +54,11 @@ class _HasExpression(Exception):
 
 class _Output:
     # What connection.ops.get_db_converters() reads: the output field.
-    def __init__(self, field: Any) -> None:
+    def __init__(self, field: f.Field) -> None:
         self.output_field = field
 
 
-def _converters(field: Any, connection: Connection) -> list[Any]:
+def _converters(field: f.Field, connection: Connection) -> list[Any]:
     return [*connection.ops.get_db_converters(_Output(field)), *field.get_db_converters(connection)]
 
 
@@ -179,7 +180,7 @@ def _insert_expression_row(model: ModelClass, obj: Any, fields: list[Any], conne
     obj._state.db = connection.alias
 
 
-def _insertable(field: Any, value: Any, query: Query) -> Any:
+def _insertable(field: f.Field, value: Any, query: Query) -> Any:
     """Resolve an expression to insert, refusing what cannot be computed without a row."""
     resolved = value.resolve_expression(query, allow_joins=False, for_save=True)
     if any(isinstance(node, Col) for node in resolved.flatten()):
@@ -324,7 +325,7 @@ def update_values(query: Query, kwargs: dict[str, Any], connection: Connection) 
     return values
 
 
-def _check_expression_values(field: Any, expression: Any) -> None:
+def _check_expression_values(field: f.Field, expression: Any) -> None:
     """Refuse integer literals inside an update expression that no column could bind."""
     for node in getattr(expression, "flatten", lambda: [])():
         value = getattr(node, "value", None)

@@ -42,7 +42,7 @@ def tzname_of(tzinfo: datetime.tzinfo | None) -> str | None:
     )
 
 
-def _field_of(expr: Any) -> Any:
+def _field_of(expr: object) -> Any:
     return getattr(expr, "output_field", None)
 
 

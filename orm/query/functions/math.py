@@ -20,7 +20,7 @@ from orm.query.expressions import Cast, Expression, Func, SQLParams, Value
 from orm.query.lookups import Transform
 
 
-def _source_fields(expr: Any) -> list[f.Field]:
+def _source_fields(expr: Expression) -> list[f.Field]:
     fields = []
     for source in expr.get_source_expressions():
         try:
