@@ -90,7 +90,9 @@ class Aggregate(Func):
         return super().as_sql(compiler, connection, distinct=distinct, **extra)
 
 
-def _with_default(aggregate: Aggregate, query: Query, allow_joins: bool, reuse: set[str] | None, summarize: bool) -> Any:
+def _with_default(
+    aggregate: Aggregate, query: Query, allow_joins: bool, reuse: set[str] | None, summarize: bool
+) -> Any:
     """``COALESCE(aggregate, default)``, as Django's ``default=`` (the aggregate itself keeps no default)."""
     default = aggregate.default
     aggregate.default = None

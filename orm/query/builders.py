@@ -350,7 +350,9 @@ class BaseQuerySet(Generic[M]):
             raise ValueError("'kind' must be one of 'year', 'month', 'week', or 'day'.")
         return self._truncated_values(field_name, kind, order, "datefield", DateField(), None)
 
-    def datetimes(self, field_name: str, kind: str, order: str = "ASC", tzinfo: datetime.tzinfo | None = None) -> QuerySet[Any]:
+    def datetimes(
+        self, field_name: str, kind: str, order: str = "ASC", tzinfo: datetime.tzinfo | None = None
+    ) -> QuerySet[Any]:
         """The distinct datetimes of ``field_name`` truncated to ``kind`` (year ... second), in ``tzinfo``.
 
         Without ``tzinfo`` the truncation happens in UTC (the time zone datetimes

@@ -363,7 +363,9 @@ class Query:
         return False
 
     # -- references --------------------------------------------------------------
-    def resolve_ref(self, name: str, allow_joins: bool = True, reuse: set[str] | None = None, summarize: bool = False) -> Any:
+    def resolve_ref(
+        self, name: str, allow_joins: bool = True, reuse: set[str] | None = None, summarize: bool = False
+    ) -> Any:
         """What ``F(name)`` means in this query: an annotation or a column."""
         if name in self.annotations:
             if summarize:

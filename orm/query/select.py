@@ -225,7 +225,9 @@ def related_selections(
     return tuple(infos)
 
 
-def _filtered_klass_info(query: Query, select: list[Any], name: str, requested: dict[str, Any], depth: int) -> KlassInfo:
+def _filtered_klass_info(
+    query: Query, select: list[Any], name: str, requested: dict[str, Any], depth: int
+) -> KlassInfo:
     """``select_related("<FilteredRelation alias>")``: the object is set as that attribute."""
     field, _target, alias, _rest, multivalued = query.setup_joins([name], trim_last_fk=False)
     if multivalued or field.many_to_many:

@@ -99,8 +99,10 @@ def _group_by_database_defaults(fields: list[Any], objs: Sequence[Any]) -> list[
     return list(groups.items())
 
 
-def _insert_group(model: ModelClass, objs: list[Any], fields: list[Any], omitted: tuple[Any, ...], connection: Connection,
-                  with_pk: bool, batch_size: int | None, ignore_conflicts: bool, on_conflict: str = "") -> None:
+def _insert_group(
+    model: ModelClass, objs: list[Any], fields: list[Any], omitted: tuple[Any, ...], connection: Connection,
+    with_pk: bool, batch_size: int | None, ignore_conflicts: bool, on_conflict: str = "",
+) -> None:
     meta = model._meta
     rows = []
     plain = []

@@ -77,7 +77,10 @@ class Extract(TimezoneMixin, Transform):
     lookup_name = ""
     _output_field = f.IntegerField()
 
-    def __init__(self, expression: Any, lookup_name: str | None = None, tzinfo: datetime.tzinfo | None = None, **extra: Any) -> None:
+    def __init__(
+        self, expression: Any, lookup_name: str | None = None, tzinfo: datetime.tzinfo | None = None,
+        **extra: Any,
+    ) -> None:
         if lookup_name is not None:
             if not isinstance(lookup_name, str) or not lookup_name.isidentifier():
                 raise ValueError(f"Invalid date part {short_repr(lookup_name)}.")
@@ -133,7 +136,10 @@ class TruncBase(TimezoneMixin, Transform):
 
     kind = ""
 
-    def __init__(self, expression: Any, output_field: f.Field | None = None, tzinfo: datetime.tzinfo | None = None, **extra: Any) -> None:
+    def __init__(
+        self, expression: Any, output_field: f.Field | None = None, tzinfo: datetime.tzinfo | None = None,
+        **extra: Any,
+    ) -> None:
         tzname_of(tzinfo)
         self.tzinfo = tzinfo
         super().__init__(expression, output_field=output_field, **extra)
@@ -181,7 +187,8 @@ class Trunc(TruncBase):
     KINDS = ("year", "quarter", "month", "week", "day", "hour", "minute", "second")
 
     def __init__(
-        self, expression: Any, kind: str, output_field: f.Field | None = None, tzinfo: datetime.tzinfo | None = None, **extra: Any,
+        self, expression: Any, kind: str, output_field: f.Field | None = None,
+        tzinfo: datetime.tzinfo | None = None, **extra: Any,
     ) -> None:
         if kind not in self.KINDS:
             raise ValueError(f"Invalid truncation kind {short_repr(kind)}; choose from: {', '.join(self.KINDS)}.")
