@@ -552,22 +552,26 @@ class _UUIDHex(Func):
     _output_field = f.TextField()
 
 
-class _UUIDTextMixin:
+class _UUIDTextMixin(Lookup):
     """Text lookups on a UUIDField compare the 32 hex digits, hyphens removed on both
     sides, so ``"550e8400-e29b"`` and ``"550e8400e29b"`` find the same rows on every
-    backend (the backend's ``lookup_cast`` strips the column's hyphens)."""
+    backend (the backend's ``lookup_cast`` strips the column's hyphens).
+
+    Mixed in before a lookup class (``_uuid_lookup``); a ``Lookup`` itself so it
+    is typed as one, which leaves the MRO as it was (``Lookup`` comes last).
+    """
 
     prepare_rhs = False
 
     def get_prep_lookup(self) -> Any:
-        rhs = self.rhs  # type: ignore[attr-defined]
+        rhs = self.rhs
         if hasattr(rhs, "resolve_expression"):
             return _UUIDHex(rhs)
         if isinstance(rhs, uuid.UUID):
             return rhs.hex
         if not isinstance(rhs, str):
             raise TypeError(
-                f"The {self.lookup_name} lookup on UUIDField {self.lhs_field.name!r} needs a "  # type: ignore[attr-defined]
+                f"The {self.lookup_name} lookup on UUIDField {self.lhs_field.name!r} needs a "
                 f"str or UUID, got {type(rhs).__name__} {rhs!r}."
             )
         return rhs.replace("-", "")
