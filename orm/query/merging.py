@@ -201,7 +201,7 @@ def _promote(query: Query, rhs_inner: set[str]) -> None:
             outer.add(alias)
 
 
-def _has_subquery(node: Any) -> bool:
+def _has_subquery(node: WhereNode) -> bool:
     for child in node.flatten():
         if hasattr(child, "query") or hasattr(getattr(child, "rhs", None), "query"):
             return True

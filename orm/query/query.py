@@ -26,7 +26,7 @@ from orm.query.expressions import (
     Ref,
     Value,
 )
-from orm.query.filtered_relation import check_filtered_relation
+from orm.query.filtered_relation import FilteredRelation, check_filtered_relation
 from orm.query.joins import INNER, LOUTER, BaseTable, Join, PathInfo, parent_path_infos, path_infos
 from orm.query.json_lookups import KEY_TRANSFORM_LOOKUPS, KeyTransform
 from orm.query.lookups import Lookup, Transform
@@ -48,7 +48,7 @@ def field_choices(opts: Any, annotations: Iterable[str] = ()) -> str:
     return ", ".join(sorted({*opts.query_names(), *annotations}))
 
 
-def _deeper_subquery(node: Any, outer: Any, depth: int) -> Any:
+def _deeper_subquery(node: Subquery, outer: Query, depth: int) -> Subquery:
     """A subquery nested in a subquery: its ``OuterRef(OuterRef(...))`` names ``outer``, ``depth + 1`` out."""
     clone = node.copy()
     clone.query = node.query.clone()
@@ -163,7 +163,7 @@ class Query:
             return table
         return f"T{len(self.alias_map) + 1}"
 
-    def join(self, info: PathInfo, parent_alias: str, nullable: bool, filtered: Any = None) -> str:
+    def join(self, info: PathInfo, parent_alias: str, nullable: bool, filtered: FilteredRelation | None = None) -> str:
         """Join one path step from ``parent_alias``, reusing an identical join.
 
         Django's rule for a multi-valued step (reverse foreign key, many-to-many):
@@ -274,7 +274,7 @@ class Query:
 
     def _join_all(
         self, infos: list[PathInfo], alias: str, nullable: bool, allow_joins: bool, multivalued: bool,
-        filtered: Any = None,
+        filtered: FilteredRelation | None = None,
     ) -> tuple[str, Any, bool]:
         if not allow_joins:
             raise FieldError("Joined field references are not permitted in this query.")
@@ -286,7 +286,9 @@ class Query:
             multivalued = multivalued or info.multivalued
         return alias, infos[-1].to_opts, multivalued
 
-    def _filtered_start(self, filtered: Any, nullable: bool, allow_joins: bool) -> tuple[str, Any, Any, bool]:
+    def _filtered_start(
+        self, filtered: FilteredRelation, nullable: bool, allow_joins: bool
+    ) -> tuple[str, Any, Any, bool]:
         """(alias, opts, relation field, multivalued) where a FilteredRelation's own join starts.
 
         The relations before its last one (``"author__books"``) are plain joins.
@@ -337,7 +339,7 @@ class Query:
             opts = path_infos(field)[-1].to_opts if field.is_relation else None
         return found
 
-    def add_filtered_relation(self, relation: Any, alias: str) -> None:
+    def add_filtered_relation(self, relation: FilteredRelation, alias: str) -> None:
         """Register ``FilteredRelation`` ``relation`` as ``alias`` (validated; joined when first used)."""
         check_alias(alias)
         if self.model._meta.get_field_or_none(alias) is not None:
@@ -496,13 +498,13 @@ class Query:
         lookup = self.build_filter("pk__in", _QueryValue(inner))
         return WhereNode([lookup], negated=True)
 
-    def add_q(self, q: Any) -> None:
+    def add_q(self, q: Q) -> None:
         """AND a condition into the WHERE clause."""
         node = self.build_where(q)
         self.demote_required_joins(node)
         self.where.add(node)
 
-    def demote_required_joins(self, node: Any) -> None:
+    def demote_required_joins(self, node: object) -> None:
         """Make INNER the reverse one-to-one joins a condition ANDed at the top requires.
 
         As Django's JoinPromoter for these joins: ``filter(restaurant__x=1)``
@@ -541,7 +543,7 @@ class Query:
             # Replace, never mutate: clones share Join objects.
             self.alias_map[step] = join.demoted()
 
-    def add_filter(self, q: Any) -> None:
+    def add_filter(self, q: Q) -> None:
         """AND ``q`` in as one ``filter()``/``exclude()`` call (its own multi-valued joins)."""
         self.filter_calls += 1
         self.filter_call = self.filter_calls

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from orm.abc import Compiler, Connection
@@ -24,7 +25,7 @@ class WhereNode:
         self.connector = connector
         self.negated = negated
 
-    def add(self, child: Any, connector: str = "AND") -> None:
+    def add(self, child: object, connector: str = "AND") -> None:
         """AND (or OR) ``child`` into this node."""
         if self.connector == connector or len(self.children) <= 1:
             self.connector = connector if self.children else self.connector
@@ -154,7 +155,7 @@ class WhereNode:
         return (WhereNode(where, self.connector, self.negated) if where else None,
                 WhereNode(qualify, self.connector, self.negated))
 
-    def map_leaves(self, replace: Any) -> WhereNode:
+    def map_leaves(self, replace: Callable[[Any], Any]) -> WhereNode:
         """A copy where each expression a condition compares is ``replace(expr)``.
 
         A lookup's left-hand side and an expression on its right-hand side are
