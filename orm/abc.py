@@ -21,14 +21,18 @@ import json
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from types import TracebackType
-from typing import Any, Protocol, TypeAlias, TypeVar
+from typing import Any, ClassVar, Protocol, Self, TypeAlias, TypeVar
 
 __all__ = [
+    "Compilable",
+    "Compiler",
     "Connection",
     "Converter",
     "Cursor",
     "Features",
     "Introspection",
+    "Model",
+    "ModelClass",
     "Operations",
     "Params",
     "PoolRegistry",
@@ -112,6 +116,7 @@ class Operations(Protocol):
     def distinct_sql(self, fields: list[str]) -> str: ...
     def insert_statement(self, on_conflict_ignore: bool = False) -> str: ...
     def return_insert_columns(self, columns: list[str]) -> str: ...
+    def on_conflict_suffix_sql(self, unique_columns: list[str], update_columns: list[str]) -> str: ...
     def pk_default_value(self) -> str: ...
     def bulk_batch_size(self, num_fields: int, num_objs: int) -> int: ...
     def prep_for_like_query(self, value: str) -> str: ...
@@ -142,6 +147,7 @@ class Operations(Protocol):
         self, sql: str, params: list[Any], keys: list[str], as_json: bool
     ) -> SQLParams: ...
     def json_scalar_param(self, value: Any) -> Any: ...
+    def json_key_order_sql(self, sql: str, params: list[Any], keys: list[str]) -> SQLParams: ...
 
 
 class Features(Protocol):
@@ -197,6 +203,10 @@ class Features(Protocol):
     def supports_virtual_generated_columns(self) -> bool: ...
     @property
     def supports_comments(self) -> bool: ...
+    @property
+    def supports_aggregate_order_by_clause(self) -> bool: ...
+    @property
+    def supports_aggregate_distinct_multiple_argument(self) -> bool: ...
 
 
 class Introspection(Protocol):
@@ -293,3 +303,66 @@ class Connection(Protocol):
     def commit(self) -> None: ...
     def rollback(self) -> None: ...
     def on_commit(self, func: Callable[[], Any], robust: bool = False) -> None: ...
+
+
+class Compilable(Protocol):
+    """Something that compiles to ``(sql, params)``: every expression, lookup and WHERE node.
+
+    A node may also offer ``as_<vendor>`` with the same signature, which
+    ``Compiler.compile`` prefers on that vendor.
+    """
+
+    def as_sql(self, compiler: Compiler, connection: Connection) -> SQLParams: ...
+
+
+class Compiler(Protocol):
+    """The compiler as a node's ``as_sql`` sees it (``orm.sql.compiler.SQLCompiler``).
+
+    What a node may call back while it compiles itself: compile a child,
+    quote a name, render a table alias, compile a subquery. The query being
+    compiled stays ``Any`` here: its class lives in ``orm.query``, above;
+    the code that drives a compiler (runs it, reads its select list) uses the
+    class itself.
+    """
+
+    @property
+    def connection(self) -> Connection: ...
+    @property
+    def query(self) -> Any: ...
+    @property
+    def outer(self) -> Compiler | None:
+        """The compiler of the enclosing query (``OuterRef`` compiles there)."""
+        ...
+    def compile(self, node: Compilable) -> SQLParams: ...
+    def quote_name(self, name: str) -> str: ...
+    def alias_ref(self, alias: str) -> str: ...
+    def compile_subquery(self, query: Any, single_column: bool = False) -> SQLParams: ...
+
+
+class Model(Protocol):
+    """A model instance as the layers below ``orm.models`` know it, by shape.
+
+    ``orm.models.Model`` and every model class match it; ``ModelClass`` is the
+    class itself, what a QuerySet, a field or the schema editor is handed.
+    ``_meta`` (``orm.models.options.Options``) stays ``Any``: it lives above.
+    """
+
+    _meta: ClassVar[Any]
+    _base_manager: ClassVar[Any]
+    _default_manager: ClassVar[Any]
+    DoesNotExist: ClassVar[type[Any]]
+    MultipleObjectsReturned: ClassVar[type[Any]]
+
+    @classmethod
+    def from_db(cls, db: str, field_names: list[str], values: Any) -> Self: ...
+    @property
+    def pk(self) -> Any: ...
+    @property
+    def _state(self) -> Any: ...
+    def _prepare_related_fields_for_save(self, operation: str) -> None:
+        """Refuse an unsaved related object before a write (``bulk_create`` calls it)."""
+        ...
+
+
+#: A model class (``Book``), as the layers below ``orm.models`` name it.
+ModelClass: TypeAlias = type[Model]

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from orm import fields as f
+from orm.abc import Compiler, Connection
 from orm.exceptions import FieldError
-from orm.query.expressions import Case, Coalesce, Func, Ref, SQLParams, Star, Value, When
+from orm.query.expressions import Case, Coalesce, Func, Ref, SQLParams, Star, Value, When, no_query
+
+if TYPE_CHECKING:
+    from orm.query.query import Query
 
 
 class Aggregate(Func):
@@ -14,7 +18,9 @@ class Aggregate(Func):
     and ``empty_result_set_value`` (what ``aggregate()`` answers over no row), as in
     Django. ``filter=`` becomes a CASE inside the call (portable), ``default=`` a COALESCE."""
 
-    contains_aggregate = True
+    # Func asks its arguments through a property; an aggregate always aggregates,
+    # and a class attribute answers that without a call on every check.
+    contains_aggregate = True  # pyright: ignore[reportAssignmentType]
     window_compatible = True
     template = "%(function)s(%(distinct)s%(expressions)s)"
     allow_distinct = False
@@ -57,8 +63,10 @@ class Aggregate(Func):
     def get_group_by_cols(self) -> list[Any]:
         return []
 
-    def resolve_expression(self, query: Any = None, allow_joins: bool = True, reuse: Any = None,
+    def resolve_expression(self, query: Query | None = None, allow_joins: bool = True, reuse: set[str] | None = None,
                            summarize: bool = False, for_save: bool = False) -> Any:
+        if query is None:
+            raise no_query(self)
         clone = super().resolve_expression(query, allow_joins, reuse, summarize, for_save)
         if self.filter is not None:
             clone.filter = query.build_where(self.filter)
@@ -69,7 +77,7 @@ class Aggregate(Func):
             return clone
         return _with_default(clone, query, allow_joins, reuse, summarize)
 
-    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> SQLParams:
+    def as_sql(self, compiler: Compiler, connection: Connection, **extra: Any) -> SQLParams:
         distinct = "DISTINCT " if self.distinct else ""
         if self.filter is not None:
             source = self.source_expressions[0]
@@ -82,7 +90,9 @@ class Aggregate(Func):
         return super().as_sql(compiler, connection, distinct=distinct, **extra)
 
 
-def _with_default(aggregate: Aggregate, query: Any, allow_joins: bool, reuse: Any, summarize: bool) -> Any:
+def _with_default(
+    aggregate: Aggregate, query: Query, allow_joins: bool, reuse: set[str] | None, summarize: bool
+) -> Any:
     """``COALESCE(aggregate, default)``, as Django's ``default=`` (the aggregate itself keeps no default)."""
     default = aggregate.default
     aggregate.default = None
@@ -113,7 +123,7 @@ class Count(Aggregate):
             expression = Star()
         super().__init__(expression, **extra)
 
-    def get_db_converters(self, connection: Any) -> list[Any]:
+    def get_db_converters(self, connection: Connection) -> list[Any]:
         return [lambda value, expression, conn: 0 if value is None else int(value)]
 
 
@@ -163,7 +173,7 @@ class _Spread(Aggregate):
     def _resolve_output_field(self) -> f.Field | None:
         return f.FloatField()
 
-    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> SQLParams:
+    def as_postgresql(self, compiler: Compiler, connection: Connection, **extra: Any) -> SQLParams:
         # numeric input gives numeric out; cast so both backends answer a float.
         sql, params = self.as_sql(compiler, connection, **extra)
         return f"CAST({sql} AS double precision)", params

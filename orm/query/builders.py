@@ -14,6 +14,7 @@ return new QuerySets" and "methods that do not return QuerySets". Users import
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, Literal, Self, TypeVar, cast, overload
 
@@ -143,13 +144,13 @@ class BaseQuerySet(Generic[M]):
             raise TypeError(f"Cannot use {operator} operator with combined queryset.")
 
     def __and__(self, other: QuerySet[M]) -> Self:
-        return merging.merge(self, other, merging.AND, "&")  # type: ignore[no-any-return]
+        return merging.merge(self, other, merging.AND, "&")
 
     def __or__(self, other: QuerySet[M]) -> Self:
-        return merging.merge(self, other, merging.OR, "|")  # type: ignore[no-any-return]
+        return merging.merge(self, other, merging.OR, "|")
 
     def __xor__(self, other: QuerySet[M]) -> Self:
-        return merging.merge(self, other, merging.XOR, "^")  # type: ignore[no-any-return]
+        return merging.merge(self, other, merging.XOR, "^")
 
     # -- chainable -------------------------------------------------------------------
     def all(self) -> Self:
@@ -384,7 +385,9 @@ class BaseQuerySet(Generic[M]):
             raise ValueError("'kind' must be one of 'year', 'month', 'week', or 'day'.")
         return self._truncated_values(field_name, kind, order, "datefield", DateField(), None)
 
-    def datetimes(self, field_name: str, kind: str, order: str = "ASC", tzinfo: Any = None) -> QuerySet[Any]:
+    def datetimes(
+        self, field_name: str, kind: str, order: str = "ASC", tzinfo: datetime.tzinfo | None = None
+    ) -> QuerySet[Any]:
         """Distinct datetimes of ``field_name`` truncated to ``kind`` in ``tzinfo``, returned in it.
 
         Without ``tzinfo`` the truncation happens in UTC (the time zone datetimes
@@ -398,7 +401,7 @@ class BaseQuerySet(Generic[M]):
                                       tzinfo if use_tz() else None)
 
     def _truncated_values(
-        self, field_name: str, kind: str, order: str, alias: str, output: Any, tzinfo: Any,
+        self, field_name: str, kind: str, order: str, alias: str, output: Any, tzinfo: datetime.tzinfo | None,
     ) -> QuerySet[Any]:
         if order not in ("ASC", "DESC"):
             raise ValueError("'order' must be either 'ASC' or 'DESC'.")
@@ -420,15 +423,15 @@ class BaseQuerySet(Generic[M]):
 
     def union(self, *other_qs: QuerySet[Any], all: bool = False) -> Self:
         """SQL UNION (``all=True`` keeps duplicates); see docs/queries.md for what may follow."""
-        return combinators.combine(self, "union", other_qs, all)  # type: ignore[no-any-return]
+        return combinators.combine(self, "union", other_qs, all)
 
     def intersection(self, *other_qs: QuerySet[Any]) -> Self:
         """SQL INTERSECT: the rows every QuerySet returns."""
-        return combinators.combine(self, "intersection", other_qs)  # type: ignore[no-any-return]
+        return combinators.combine(self, "intersection", other_qs)
 
     def difference(self, *other_qs: QuerySet[Any]) -> Self:
         """SQL EXCEPT: this QuerySet's rows that none of the others returns."""
-        return combinators.combine(self, "difference", other_qs)  # type: ignore[no-any-return]
+        return combinators.combine(self, "difference", other_qs)
 
     def using(self, alias: str) -> Self:
         """Run on another configured database alias."""

@@ -34,15 +34,19 @@ import datetime
 import decimal
 import uuid
 from collections.abc import Callable, Hashable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from orm import fields as f
+from orm.abc import Connection
 from orm.exceptions import EmptyResultSet
 from orm.query import lookups as lk
 from orm.query.aggregates import Count
 from orm.query.expressions import Col, OrderBy, Ref, Star, Value
 from orm.query.joins import BaseTable, Join
 from orm.query.where import NothingNode, WhereNode
+
+if TYPE_CHECKING:
+    from orm.query.query import Query
 
 __all__ = ["LOOKUPS", "NODES", "statement_key"]
 
@@ -94,7 +98,7 @@ class Uncacheable(Exception):
     """Raised inside the walk: this query has a part the key cannot describe."""
 
 
-def statement_key(query: Any, connection: Any) -> tuple[Hashable, list[Any]] | None:
+def statement_key(query: Query, connection: Connection) -> tuple[Hashable, list[Any]] | None:
     """(key, filter parameters) for ``query`` on ``connection``, or None if it has no key.
 
     Runs for every statement, so the common values (flags, marks, names)
@@ -114,10 +118,11 @@ def statement_key(query: Any, connection: Any) -> tuple[Hashable, list[Any]] | N
     return tuple(key), params
 
 
-def _key(value: Any, connection: Any, params: list[Any]) -> Hashable:
+def _key(value: Any, connection: Connection, params: list[Any]) -> Hashable:
     kind = type(value)
     if kind is str or value is None:
-        return value  # type: ignore[no-any-return]  # a str or None: hashable
+        hashable: str | None = value
+        return hashable
     if kind in _EMPTY and not value:
         return _EMPTY[kind]
     if kind in SCALARS:
@@ -143,24 +148,24 @@ def _key(value: Any, connection: Any, params: list[Any]) -> Hashable:
     raise Uncacheable
 
 
-def _sequence(value: Any, connection: Any, params: list[Any]) -> Hashable:
+def _sequence(value: Any, connection: Connection, params: list[Any]) -> Hashable:
     # Names and flags as they are; a number with its type (1 == True).
     return (type(value), tuple([v if type(v) in _NODE_RAW else _key(v, connection, params) for v in value]))
 
 
-def _mapping(value: dict[Any, Any], connection: Any, params: list[Any]) -> Hashable:
+def _mapping(value: dict[Any, Any], connection: Connection, params: list[Any]) -> Hashable:
     # Keys are names (aliases, annotation names) in every dict of a Query.
     return (dict, tuple([(k if type(k) is str else _key(k, connection, params), _key(v, connection, params))
                          for k, v in value.items()]))
 
 
-def _set(value: Any, connection: Any, params: list[Any]) -> Hashable:
+def _set(value: Any, connection: Connection, params: list[Any]) -> Hashable:
     if not _STR.issuperset(map(type, value)):
         raise Uncacheable
     return (frozenset, frozenset(value))
 
 
-def _col(node: Col, connection: Any, params: list[Any]) -> Hashable:
+def _col(node: Col, connection: Connection, params: list[Any]) -> Hashable:
     # The commonest node, keyed directly; a Col with any other attribute is
     # walked as a generic node instead.
     state = node.__dict__
@@ -169,17 +174,17 @@ def _col(node: Col, connection: Any, params: list[Any]) -> Hashable:
     return (Col, tuple([(name, _key(v, connection, params)) for name, v in state.items()]))
 
 
-def _where(node: WhereNode, connection: Any, params: list[Any]) -> Hashable:
+def _where(node: WhereNode, connection: Connection, params: list[Any]) -> Hashable:
     # Children compile in order, so their parameters are collected in order.
     return (WhereNode, node.connector, node.negated,
             tuple([_key(child, connection, params) for child in node.children]))
 
 
-def _nothing(node: NothingNode, connection: Any, params: list[Any]) -> Hashable:
+def _nothing(node: NothingNode, connection: Connection, params: list[Any]) -> Hashable:
     return NothingNode
 
 
-def _lookup_key(node: Any, connection: Any, params: list[Any]) -> Hashable:
+def _lookup_key(node: Any, connection: Connection, params: list[Any]) -> Hashable:
     kind = type(node)
     if node.bilateral_transforms or type(node.lhs) is not Col:
         raise Uncacheable

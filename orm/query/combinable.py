@@ -13,31 +13,31 @@ from typing import Any
 class Combinable:
     """``**`` plus ``bitand``/``bitor``/``bitxor``/``bitleftshift``/``bitrightshift``."""
 
-    def _combine(self, other: Any, connector: str, reversed_: bool) -> Any:
+    def _combine(self, other: object, connector: str, reversed_: bool) -> Any:
         raise NotImplementedError
 
-    def __pow__(self, other: Any) -> Any:
+    def __pow__(self, other: object) -> Any:
         return self._combine(other, "^", False)
 
-    def __rpow__(self, other: Any) -> Any:
+    def __rpow__(self, other: object) -> Any:
         return self._combine(other, "^", True)
 
-    def bitand(self, other: Any) -> Any:
+    def bitand(self, other: object) -> Any:
         """``self & other`` on integers (Django's name; ``&`` itself combines conditions)."""
         return self._combine(other, "&", False)
 
-    def bitor(self, other: Any) -> Any:
+    def bitor(self, other: object) -> Any:
         """``self | other`` on integers."""
         return self._combine(other, "|", False)
 
-    def bitxor(self, other: Any) -> Any:
+    def bitxor(self, other: object) -> Any:
         """``self XOR other`` on integers (``#`` on PostgreSQL, ``(a | b) - (a & b)`` on SQLite)."""
         return self._combine(other, "#", False)
 
-    def bitleftshift(self, other: Any) -> Any:
+    def bitleftshift(self, other: object) -> Any:
         """``self << other``."""
         return self._combine(other, "<<", False)
 
-    def bitrightshift(self, other: Any) -> Any:
+    def bitrightshift(self, other: object) -> Any:
         """``self >> other``."""
         return self._combine(other, ">>", False)

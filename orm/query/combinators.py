@@ -16,12 +16,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
+from orm.abc import Compiler, Connection
 from orm.exceptions import DatabaseError, FieldError, NotSupportedError
 from orm.query import select as select_mod
 from orm.query.expressions import Col, Expression, F, OrderBy, Ref
 from orm.sql.klass_info import KlassInfo
+
+if TYPE_CHECKING:
+    from orm import fields as f
+    from orm.query.builders import BaseQuerySet
+    from orm.query.query import Query
+    from orm.query.queryset import QuerySet
 
 # Django's wording, so code that matches on it keeps working.
 ORDER_NOT_SELECTED = "ORDER BY term does not match any column in the result set."
@@ -35,7 +42,7 @@ class Position(Expression):
         super().__init__()
         self.position = position
 
-    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+    def as_sql(self, compiler: Compiler, connection: Connection) -> tuple[str, list[Any]]:
         return str(self.position), []
 
 
@@ -58,10 +65,12 @@ class CombinedPlan:
     hidden: int
 
 
+_QS = TypeVar("_QS", bound="BaseQuerySet[Any]")
+
 # -- building ------------------------------------------------------------------------------
 
 
-def combine(queryset: Any, combinator: str, others: Sequence[Any], all: bool = False) -> Any:
+def combine(queryset: _QS, combinator: str, others: Sequence[object], all: bool = False) -> _QS:
     """``queryset.<combinator>(*others)`` with Django's handling of empty QuerySets.
 
     ``union()`` leaves out ``none()`` QuerySets (one that remains is returned
@@ -70,29 +79,32 @@ def combine(queryset: Any, combinator: str, others: Sequence[Any], all: bool = F
     """
     from orm.query.queryset import QuerySet
 
+    members: list[QuerySet[Any]] = []
     for other in others:
         if not isinstance(other, QuerySet):
             raise TypeError(f"{combinator}() takes QuerySets, got {type(other).__name__}.")
+        members.append(other)
+    # An other QuerySet that stands in for this one has the same model (as Django).
     if combinator == "union":
         if is_empty(queryset):
-            rest = [qs for qs in others if not is_empty(qs)]
+            rest = [qs for qs in members if not is_empty(qs)]
             if len(rest) <= 1:
-                return (rest[0] if rest else queryset)._chain()
-            queryset, others = rest[0], rest[1:]
-        elif not others:
+                return cast(_QS, rest[0]._chain()) if rest else queryset._chain()
+            queryset, members = cast(_QS, rest[0]), rest[1:]
+        elif not members:
             return queryset._chain()
     elif is_empty(queryset):
         return queryset._chain()
     elif combinator == "intersection":
-        for other in others:
+        for other in members:
             if is_empty(other):
-                return other._chain()
+                return cast(_QS, other._chain())
     clone = queryset._chain()
-    clone.query = combined_query(queryset.query, [qs.query for qs in others], combinator, all)
+    clone.query = combined_query(queryset.query, [qs.query for qs in members], combinator, all)
     return clone
 
 
-def is_empty(queryset: Any) -> bool:
+def is_empty(queryset: BaseQuerySet[Any]) -> bool:
     """Whether the QuerySet is ``none()`` (or an empty slice): Django's ``EmptyQuerySet``."""
     query = queryset._query
     return query is not None and bool(query.is_empty_query)
@@ -116,7 +128,7 @@ def combined_query(first: Any, others: Sequence[Any], combinator: str, all: bool
     return query
 
 
-def check_values(query: Any, names: Sequence[str]) -> None:
+def check_values(query: Query, names: Sequence[str]) -> None:
     """Refuse ``values(*names)`` on a combination whose first query selects other columns.
 
     A combined query that has its own ``values()`` keeps its columns, and the
@@ -135,7 +147,7 @@ def check_values(query: Any, names: Sequence[str]) -> None:
 # -- planning the statement --------------------------------------------------------------
 
 
-def plan(query: Any) -> CombinedPlan:
+def plan(query: Query) -> CombinedPlan:
     """The parts, visible columns and ORDER BY positions of a combined query."""
     parts = [_with_values(query, member) for member in query.combined_queries]
     select, klass_info, annotation_col_map = describe(parts[0])
@@ -157,14 +169,14 @@ def plan(query: Any) -> CombinedPlan:
     return CombinedPlan(parts, order, select, klass_info, annotation_col_map, len(hidden))
 
 
-def describe(query: Any) -> tuple[list[tuple[Any, str | None]], KlassInfo | None, dict[str, int]]:
+def describe(query: Query) -> tuple[list[tuple[Any, str | None]], KlassInfo | None, dict[str, int]]:
     """The select list of a query as a combination sees it (the first query's, if combined)."""
     if query.combinator:
         return describe(_with_values(query, query.combined_queries[0]))
     return select_mod.get_select(query.clone())
 
 
-def _with_values(query: Any, member: Any) -> Any:
+def _with_values(query: Query, member: Any) -> Any:
     # The combination's values() applies to every query without values() of its own.
     if query.values_select and not member.values_select:
         member = member.clone()
@@ -202,7 +214,7 @@ def _split_term(term: Any) -> tuple[bool, bool | None, bool | None, Any]:
     return False, None, None, term.name if type(term) is F else term
 
 
-def _position(query: Any, select: list[tuple[Any, str | None]], ref: Any) -> int | None:
+def _position(query: Query, select: list[tuple[Any, str | None]], ref: Any) -> int | None:
     """1-based position of the selected column ``ref`` names, or None if it is not selected."""
     if not isinstance(ref, str):
         return None
@@ -223,7 +235,7 @@ def _position(query: Any, select: list[tuple[Any, str | None]], ref: Any) -> int
     return None if field is None else _field_position(select, field)
 
 
-def _field_position(select: list[tuple[Any, str | None]], field: Any) -> int | None:
+def _field_position(select: list[tuple[Any, str | None]], field: f.Field) -> int | None:
     # The first match is the model's own column: select_related columns follow it.
     for position, (expr, alias) in enumerate(select, start=1):
         if isinstance(expr, Col) and expr.target is field and alias in (None, field.name, field.attname):
@@ -231,7 +243,7 @@ def _field_position(select: list[tuple[Any, str | None]], field: Any) -> int | N
     return None
 
 
-def output_position(query: Any, select: list[tuple[Any, str | None]], expr: Any) -> int | None:
+def output_position(query: Query, select: list[tuple[Any, str | None]], expr: Any) -> int | None:
     """1-based position of a resolved column (``Col``) or annotation (``Ref``) in ``select``."""
     if isinstance(expr, Ref):
         return next((pos for pos, (_e, alias) in enumerate(select, start=1) if alias == expr.refs), None)
@@ -260,7 +272,7 @@ def _with_hidden(part: Any, hidden: list[Any], visible: int) -> Any:
     return part
 
 
-def exists_query(query: Any) -> Any:
+def exists_query(query: Query) -> Query:
     """``query`` (combined) reduced for ``exists()``: at most one row, no ordering."""
     q = query.clone()
     if q.is_sliced:
@@ -277,7 +289,7 @@ def exists_query(query: Any) -> Any:
     return q
 
 
-def resolve_outer_refs(query: Any, outer: Any) -> None:
+def resolve_outer_refs(query: Query, outer: Any) -> None:
     """Resolve ``OuterRef`` in every combined query (they are compiled as subqueries too)."""
     members = []
     for member in query.combined_queries:

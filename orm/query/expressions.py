@@ -15,13 +15,17 @@ import sys
 import uuid
 import weakref
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any, Self
 
 from orm import fields as f
+from orm.abc import Compiler, Connection
 from orm.exceptions import EmptyResultSet, FieldError, FullResultSet
 from orm.query.combinable import Combinable
 from orm.utils import timezone
 from orm.utils.text import short_repr
+
+if TYPE_CHECKING:
+    from orm.query.query import Query
 
 # Fields holding converters cached by Col.get_db_converters. The backends pick
 # datetime converters by use_tz, so switching it drops those caches (a hook at
@@ -69,7 +73,7 @@ class Expression(Combinable):
             if hasattr(expr, "flatten"):
                 yield from expr.flatten()
 
-    def copy(self) -> Any:
+    def copy(self) -> Self:
         """A shallow copy safe to resolve."""
         clone = self.__class__.__new__(self.__class__)
         clone.__dict__ = self.__dict__.copy()
@@ -87,7 +91,7 @@ class Expression(Combinable):
         return {} if self._output_field is None else {"output_field": self._output_field}
 
     def resolve_expression(
-        self, query: Any = None, allow_joins: bool = True, reuse: Any = None,
+        self, query: Query | None = None, allow_joins: bool = True, reuse: set[str] | None = None,
         summarize: bool = False, for_save: bool = False,
     ) -> Any:
         """Return a copy whose children are resolved against ``query``."""
@@ -113,7 +117,7 @@ class Expression(Combinable):
         return field
 
     def _resolve_output_field(self) -> f.Field | None:
-        sources = [
+        sources: list[f.Field] = [
             s.output_field for s in self.get_source_expressions()
             if s is not None and not isinstance(s, Star)
             and not (isinstance(s, Value) and s.value is None and s._output_field is None)
@@ -128,9 +132,9 @@ class Expression(Combinable):
                     return first if isinstance(first, f.DecimalField) else other
                 if isinstance(other, f.FloatField) or isinstance(first, f.FloatField):
                     return f.FloatField()
-        return first  # type: ignore[no-any-return]
+        return first
 
-    def get_db_converters(self, connection: Any) -> list[Any]:
+    def get_db_converters(self, connection: Connection) -> list[Any]:
         """Backend converters, then the output field's own."""
         field = self.output_field
         converters: list[Any] = connection.ops.get_db_converters(self)
@@ -148,47 +152,47 @@ class Expression(Combinable):
                 cols.extend(source.get_group_by_cols())
         return cols
 
-    def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
+    def as_sql(self, compiler: Compiler, connection: Connection) -> SQLParams:
         """Compile to ``(sql, params)``."""
         raise NotImplementedError(f"{type(self).__name__} cannot be compiled.")
 
-    def select_format(self, compiler: Any, sql: str, params: list[Any]) -> SQLParams:
+    def select_format(self, compiler: Compiler, sql: str, params: list[Any]) -> SQLParams:
         """How this expression appears in a SELECT list."""
         return sql, params
 
     # -- operators -------------------------------------------------------------
-    def _combine(self, other: Any, connector: str, reversed_: bool) -> CombinedExpression:
+    def _combine(self, other: object, connector: str, reversed_: bool) -> CombinedExpression:
         if not hasattr(other, "resolve_expression"):
             other = Value(other)
         if reversed_:
             return CombinedExpression(other, connector, self)
         return CombinedExpression(self, connector, other)
 
-    def __add__(self, other: Any) -> CombinedExpression:
+    def __add__(self, other: object) -> CombinedExpression:
         return self._combine(other, "+", False)
 
-    def __sub__(self, other: Any) -> CombinedExpression:
+    def __sub__(self, other: object) -> CombinedExpression:
         return self._combine(other, "-", False)
 
-    def __mul__(self, other: Any) -> CombinedExpression:
+    def __mul__(self, other: object) -> CombinedExpression:
         return self._combine(other, "*", False)
 
-    def __truediv__(self, other: Any) -> CombinedExpression:
+    def __truediv__(self, other: object) -> CombinedExpression:
         return self._combine(other, "/", False)
 
-    def __mod__(self, other: Any) -> CombinedExpression:
+    def __mod__(self, other: object) -> CombinedExpression:
         return self._combine(other, "%%", False)
 
-    def __radd__(self, other: Any) -> CombinedExpression:
+    def __radd__(self, other: object) -> CombinedExpression:
         return self._combine(other, "+", True)
 
-    def __rsub__(self, other: Any) -> CombinedExpression:
+    def __rsub__(self, other: object) -> CombinedExpression:
         return self._combine(other, "-", True)
 
-    def __rmul__(self, other: Any) -> CombinedExpression:
+    def __rmul__(self, other: object) -> CombinedExpression:
         return self._combine(other, "*", True)
 
-    def __rtruediv__(self, other: Any) -> CombinedExpression:
+    def __rtruediv__(self, other: object) -> CombinedExpression:
         return self._combine(other, "/", True)
 
     def __neg__(self) -> CombinedExpression:
@@ -212,13 +216,18 @@ class Expression(Combinable):
         return f"{type(self).__name__}({args})"
 
 
-def internal_type(expr: Any) -> str | None:
+def internal_type(expr: Expression) -> str | None:
     """The internal type name of an expression's result, or None when it has none."""
     try:
         field: f.Field = expr.output_field
     except FieldError:
         return None
     return field.storage_field().get_internal_type()
+
+
+def no_query(node: object) -> TypeError:
+    """The error of resolving ``node`` with no query (``resolve_expression()`` without one)."""
+    return TypeError(f"{type(node).__name__} resolves against a query: resolve_expression() got None.")
 
 
 class F(Expression):
@@ -230,9 +239,11 @@ class F(Expression):
         self.name = name
 
     def resolve_expression(
-        self, query: Any = None, allow_joins: bool = True, reuse: Any = None,
+        self, query: Query | None = None, allow_joins: bool = True, reuse: set[str] | None = None,
         summarize: bool = False, for_save: bool = False,
     ) -> Any:
+        if query is None:
+            raise no_query(self)
         return query.resolve_ref(self.name, allow_joins, reuse, summarize)
 
     def __repr__(self) -> str:
@@ -296,7 +307,7 @@ class Value(Expression):
     def _resolve_output_field(self) -> f.Field | None:
         return infer_field(self.value)
 
-    def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
+    def as_sql(self, compiler: Compiler, connection: Connection) -> SQLParams:
         value = self.value
         field = self._output_field or infer_field(value)
         if value is None:
@@ -322,7 +333,7 @@ class Value(Expression):
 class Star(Expression):
     """``*`` in ``COUNT(*)``."""
 
-    def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
+    def as_sql(self, compiler: Compiler, connection: Connection) -> SQLParams:
         return "*", []
 
 
@@ -334,7 +345,7 @@ class Col(Expression):
         self.alias = alias
         self.target = target
 
-    def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
+    def as_sql(self, compiler: Compiler, connection: Connection) -> SQLParams:
         column = compiler.quote_name(self.target.column)
         if self.alias is None:
             return column, []
@@ -348,7 +359,7 @@ class Col(Expression):
         """Same column under a renamed table alias."""
         return Col(change_map.get(self.alias, self.alias) if self.alias else None, self.target, self._output_field)
 
-    def get_db_converters(self, connection: Any) -> list[Any]:
+    def get_db_converters(self, connection: Connection) -> list[Any]:
         # Converters depend only on the column's field and the backend: pick
         # them once per field and vendor instead of once per query.
         if self._output_field is not self.target:
@@ -375,7 +386,7 @@ class Col(Expression):
 class Ref(Expression):
     """A reference to an annotation already selected under ``refs``."""
 
-    def __init__(self, refs: str, source: Any) -> None:
+    def __init__(self, refs: str, source: Expression) -> None:
         super().__init__()
         self.refs = refs
         self.source = source
@@ -395,16 +406,16 @@ class Ref(Expression):
 
     @property
     def output_field(self) -> f.Field:
-        return self.source.output_field  # type: ignore[no-any-return]
+        return self.source.output_field
 
-    def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
+    def as_sql(self, compiler: Compiler, connection: Connection) -> SQLParams:
         return compiler.quote_name(self.refs), []
 
     def get_group_by_cols(self) -> list[Any]:
         return [self]
 
 
-def _decimal_field(expr: Any) -> f.DecimalField | None:
+def _decimal_field(expr: Expression) -> f.DecimalField | None:
     try:
         field = expr.output_field.storage_field()
     except FieldError:
@@ -458,7 +469,7 @@ class CombinedExpression(Expression):
         return super()._resolve_output_field()
 
     def resolve_expression(
-        self, query: Any = None, allow_joins: bool = True, reuse: Any = None,
+        self, query: Query | None = None, allow_joins: bool = True, reuse: set[str] | None = None,
         summarize: bool = False, for_save: bool = False,
     ) -> Any:
         clone = super().resolve_expression(query, allow_joins, reuse, summarize, for_save)
@@ -471,14 +482,14 @@ class CombinedExpression(Expression):
             return typed_for_temporal(clone, lhs_type, rhs_type)
         return clone
 
-    def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
+    def as_sql(self, compiler: Compiler, connection: Connection) -> SQLParams:
         lsql, lparams = compiler.compile(self.lhs)
         rsql, rparams = compiler.compile(self.rhs)
         if self.connector == "^":
             return f"POWER({lsql}, {rsql})", lparams + rparams
         return f"({lsql} {self.connector} {rsql})", lparams + rparams
 
-    def as_sqlite(self, compiler: Any, connection: Any) -> SQLParams:
+    def as_sqlite(self, compiler: Compiler, connection: Connection) -> SQLParams:
         if self.connector == "#":
             # SQLite has no XOR operator: a ^ b == (a | b) - (a & b) for integers.
             lsql, lparams = compiler.compile(self.lhs)
@@ -506,16 +517,17 @@ class ExpressionWrapper(Expression):
         self.expression = expression
 
     def resolve_expression(
-        self, query: Any = None, allow_joins: bool = True, reuse: Any = None,
+        self, query: Query | None = None, allow_joins: bool = True, reuse: set[str] | None = None,
         summarize: bool = False, for_save: bool = False,
     ) -> Any:
         # The wrapper's type also types a bare arithmetic inside it, so
         # ExpressionWrapper(F("day") + 1, output_field=DateField()) is the
         # caller's explicit choice rather than a refused combination.
         inner = self.expression
-        if isinstance(inner, CombinedExpression) and inner._output_field is None:
+        output_field = self._output_field  # always set: __init__ requires it
+        if isinstance(inner, CombinedExpression) and inner._output_field is None and output_field is not None:
             inner = inner.copy()
-            inner._output_field = self._output_field
+            inner._output_field = output_field
             wrapper: ExpressionWrapper = self.copy()
             wrapper.expression = inner
             return Expression.resolve_expression(wrapper, query, allow_joins, reuse, summarize, for_save)
@@ -531,8 +543,8 @@ class ExpressionWrapper(Expression):
     def contains_aggregate(self) -> bool:  # type: ignore[override]
         return bool(getattr(self.expression, "contains_aggregate", False))
 
-    def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
-        return compiler.compile(self.expression)  # type: ignore[no-any-return]
+    def as_sql(self, compiler: Compiler, connection: Connection) -> SQLParams:
+        return compiler.compile(self.expression)
 
 
 class Func(Expression):
@@ -582,7 +594,7 @@ class Func(Expression):
     def contains_aggregate(self) -> bool:  # type: ignore[override]
         return any(getattr(e, "contains_aggregate", False) for e in self.source_expressions)
 
-    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> SQLParams:
+    def as_sql(self, compiler: Compiler, connection: Connection, **extra: Any) -> SQLParams:
         """``template % {function, expressions, **extra}``; an ``as_<vendor>`` may pass its own
         ``function=``/``template=``/``arg_joiner=``, as Django's ``Func.as_sql``."""
         parts, params = [], []
@@ -613,7 +625,7 @@ class Cast(Func):
     def __init__(self, expression: Any, output_field: f.Field) -> None:
         super().__init__(expression, output_field=output_field)
 
-    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> SQLParams:
+    def as_sql(self, compiler: Compiler, connection: Connection, **extra: Any) -> SQLParams:
         sql, params = compiler.compile(self.source_expressions[0])
         db_type = self.output_field.db_type(connection)
         if db_type is None:
@@ -665,8 +677,9 @@ class When(Expression):
         if condition is None or not (isinstance(condition, Q) or getattr(condition, "conditional", False)):
             raise TypeError("When() needs a Q object, a boolean expression or lookups as keyword arguments.")
         super().__init__()
-        self.condition = condition
-        self.result = Func._parse(then)
+        # A Q or boolean expression until resolved, then a WHERE node or that expression.
+        self.condition: Any = condition
+        self.result: Expression = Func._parse(then)
 
     def get_source_expressions(self) -> list[Any]:
         return [self.condition, self.result]
@@ -675,19 +688,21 @@ class When(Expression):
         self.condition, self.result = exprs
 
     def _resolve_output_field(self) -> f.Field | None:
-        return self.result.output_field  # type: ignore[no-any-return]
+        return self.result.output_field
 
     def resolve_expression(
-        self, query: Any = None, allow_joins: bool = True, reuse: Any = None,
+        self, query: Query | None = None, allow_joins: bool = True, reuse: set[str] | None = None,
         summarize: bool = False, for_save: bool = False,
     ) -> Any:
+        if query is None:
+            raise no_query(self)
         clone = self.copy()
         clone.condition = query.build_where(self.condition, allow_joins) if hasattr(self.condition, "children") else \
             self.condition.resolve_expression(query, allow_joins, reuse, summarize, for_save)
         clone.result = self.result.resolve_expression(query, allow_joins, reuse, summarize, for_save)
         return clone
 
-    def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
+    def as_sql(self, compiler: Compiler, connection: Connection) -> SQLParams:
         csql, cparams = compiler.compile(self.condition)
         rsql, rparams = compiler.compile(self.result)
         return f"WHEN {csql} THEN {rsql}", cparams + rparams
@@ -709,7 +724,7 @@ class Case(Expression):
     def set_source_expressions(self, exprs: list[Any]) -> None:
         *self.cases, self.default = exprs
 
-    def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
+    def as_sql(self, compiler: Compiler, connection: Connection) -> SQLParams:
         parts, params = [], []
         for case in self.cases:
             try:
@@ -717,7 +732,7 @@ class Case(Expression):
             except EmptyResultSet:
                 continue
             except FullResultSet:
-                return compiler.compile(case.result)  # type: ignore[no-any-return]
+                return compiler.compile(case.result)
             parts.append(sql)
             params.extend(p)
         dsql, dparams = compiler.compile(self.default)
@@ -765,7 +780,7 @@ class OrderBy(Expression):
             clone.nulls_first, clone.nulls_last = self.nulls_last, self.nulls_first
         return clone
 
-    def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
+    def as_sql(self, compiler: Compiler, connection: Connection) -> SQLParams:
         # A node may order differently from how it compares (a JSON key: by its value).
         as_order_by = getattr(self.expression, "as_order_by", None)
         if as_order_by is not None:
@@ -788,7 +803,7 @@ class RawSQL(Expression):
         self.sql = sql
         self.params = list(params)
 
-    def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
+    def as_sql(self, compiler: Compiler, connection: Connection) -> SQLParams:
         return f"({self.sql})", list(self.params)
 
     def get_group_by_cols(self) -> list[Any]:

@@ -10,11 +10,14 @@ the first time a path uses the alias; an alias no path uses adds nothing.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from orm.query.expressions import F
 from orm.query.q import Q
 from orm.utils.text import short_repr
+
+if TYPE_CHECKING:
+    from orm.query.query import Query
 
 
 class FilteredRelation:
@@ -110,7 +113,7 @@ def _renamed(prefix: str, replacement: str, child: Any) -> Any:
     return child
 
 
-def check_filtered_relation(query: Any, relation: FilteredRelation, alias: str) -> FilteredRelation:
+def check_filtered_relation(query: Query, relation: FilteredRelation, alias: str) -> FilteredRelation:
     """Validate ``relation`` for ``query`` and return it bound to ``alias`` (Django's rules).
 
     The relation name must be a path of relations only; the condition may name

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from orm.abc import Connection
 from orm.fields.generated import GeneratedField
 from orm.query.query import Query
 from orm.sql.compiler import SQLCompiler
@@ -21,7 +22,7 @@ class _UnqualifiedCompiler(SQLCompiler):
         return ""
 
 
-def compile_generated(field: Any, connection: Any) -> tuple[str, list[Any]]:
+def compile_generated(field: GeneratedField, connection: Connection) -> tuple[str, list[Any]]:
     """``field.expression`` as ``(sql, params)`` over the columns of ``field.model``.
 
     Relations cannot be followed (``allow_joins=False``): a generated column

@@ -5,11 +5,15 @@ from __future__ import annotations
 from collections import namedtuple
 from collections.abc import Iterator
 from enum import Enum
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
+from orm.abc import ModelClass
 from orm.signals import post_init, pre_init
-from orm.sql.compiler import GET_ITERATOR_CHUNK_SIZE
+from orm.sql.compiler import GET_ITERATOR_CHUNK_SIZE, SQLCompiler
 from orm.sql.klass_info import KlassInfo
+
+if TYPE_CHECKING:
+    from orm.query.queryset import QuerySet
 
 
 class ResultKind(Enum):
@@ -22,7 +26,7 @@ class ResultKind(Enum):
     NAMED = "named"
 
 
-def instance_loader(model: Any) -> Any:
+def instance_loader(model: ModelClass) -> Any:
     """``model.from_db``, or a wrapper sending ``pre_init``/``post_init`` while they have receivers.
 
     Chosen once per query, not per row: with no receiver the rows are built
@@ -50,7 +54,7 @@ class BaseIterable:
 
     kind: ClassVar[ResultKind]
 
-    def __init__(self, queryset: Any, chunked_fetch: bool = False,
+    def __init__(self, queryset: QuerySet[Any], chunked_fetch: bool = False,
                  chunk_size: int = GET_ITERATOR_CHUNK_SIZE) -> None:
         self.queryset = queryset
         self.chunked_fetch = chunked_fetch
@@ -148,7 +152,7 @@ class RelatedPopulator:
             obj._state.fields_cache[self.back_name] = parent
 
 
-def _names(compiler: Any) -> list[str]:
+def _names(compiler: SQLCompiler) -> list[str]:
     return [alias or "" for _expr, alias in compiler.select]
 
 
@@ -180,7 +184,7 @@ class ValuesListIterable(BaseIterable):
                 yield tuple(row[i] for i in order)
 
 
-def _value_order(queryset: Any, compiler: Any) -> list[int] | None:
+def _value_order(queryset: QuerySet[Any], compiler: SQLCompiler) -> list[int] | None:
     # values_list("a", "ann", "b") selects fields before annotations; put the
     # columns back in the order the caller named them.
     fields = queryset._fields
@@ -197,7 +201,7 @@ class NamedValuesListIterable(ValuesListIterable):
 
     def __iter__(self) -> Iterator[Any]:
         queryset = self.queryset
-        names = list(queryset._fields) or [
+        names = list(queryset._fields or ()) or [
             alias for _e, alias in queryset.query.get_compiler(using=queryset.db).query.select
         ]
         row_type = namedtuple("Row", names, rename=True)  # type: ignore[misc]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from orm.abc import Compiler, Connection
 from orm.exceptions import EmptyResultSet, FullResultSet
 from orm.query.expressions import Col
 
@@ -91,7 +92,7 @@ class BaseTable:
         self.table_name = table_name
         self.table_alias = alias
 
-    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+    def as_sql(self, compiler: Compiler, connection: Connection) -> tuple[str, list[Any]]:
         table = compiler.quote_name(self.table_name)
         label = compiler.alias_ref(self.table_alias)
         return (table if label == table else f"{table} {label}"), []
@@ -149,7 +150,7 @@ class Join:
         """
         return (self.table_name, self.parent_alias, self.lhs_col, self.rhs_col, self.filtered_relation)
 
-    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+    def as_sql(self, compiler: Compiler, connection: Connection) -> tuple[str, list[Any]]:
         qn = compiler.quote_name
         alias = compiler.alias_ref(self.table_alias)
         table = qn(self.table_name)

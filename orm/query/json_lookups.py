@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from orm import fields as f
+from orm.abc import Compiler, Connection
 from orm.exceptions import EmptyResultSet, NotSupportedError
 from orm.fields.misc import check_json
 from orm.query import json_vendor as vendor
@@ -68,21 +69,21 @@ class KeyTransform(Transform):
         target = getattr(base, "target", None)
         return "__".join([getattr(target, "name", None) or "JSON", *keys])
 
-    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> SQLParams:
+    def as_sql(self, compiler: Compiler, connection: Connection, **extra: Any) -> SQLParams:
         base, keys = self.key_path()
         sql, params = compiler.compile(base)
-        return connection.ops.json_key_sql(sql, params, keys, as_json=False)  # type: ignore[no-any-return]
+        return connection.ops.json_key_sql(sql, params, keys, as_json=False)
 
-    def as_order_by(self, compiler: Any, connection: Any) -> SQLParams:
+    def as_order_by(self, compiler: Compiler, connection: Connection) -> SQLParams:
         """The key as ``ORDER BY`` compares it (``OrderBy`` asks): its JSON value."""
         base, keys = self.key_path()
         sql, params = compiler.compile(base)
-        return connection.ops.json_key_order_sql(sql, list(params), keys)  # type: ignore[no-any-return]
+        return connection.ops.json_key_order_sql(sql, list(params), keys)
 
-    def select_format(self, compiler: Any, sql: str, params: list[Any]) -> SQLParams:
+    def select_format(self, compiler: Compiler, sql: str, params: list[Any]) -> SQLParams:
         base, keys = self.key_path()
         base_sql, base_params = compiler.compile(base)
-        return compiler.connection.ops.json_key_sql(base_sql, base_params, keys, as_json=True)  # type: ignore[no-any-return]
+        return compiler.connection.ops.json_key_sql(base_sql, base_params, keys, as_json=True)
 
 
 class KeyTextTransform(KeyTransform):
@@ -95,19 +96,20 @@ class KeyTextTransform(KeyTransform):
 
     _output_field = f.TextField()
 
-    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> SQLParams:
+    def as_sqlite(self, compiler: Compiler, connection: Connection, **extra: Any) -> SQLParams:
         base, keys = self.key_path()
         sql, params = compiler.compile(base)
-        type_sql, type_params = connection.ops.json_expr(sql, list(params), keys, "type")
-        value_sql, value_params = connection.ops.json_expr(sql, list(params), keys, "value")
+        ops = vendor.sqlite_ops(connection)
+        type_sql, type_params = ops.json_expr(sql, list(params), keys, "type")
+        value_sql, value_params = ops.json_expr(sql, list(params), keys, "value")
         return (f"CASE {type_sql} WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' "
                 f"ELSE CAST({value_sql} AS TEXT) END", [*type_params, *value_params])
 
-    def select_format(self, compiler: Any, sql: str, params: list[Any]) -> SQLParams:
+    def select_format(self, compiler: Compiler, sql: str, params: list[Any]) -> SQLParams:
         return sql, params  # already text: not the JSON document KeyTransform selects
 
-    def as_order_by(self, compiler: Any, connection: Any) -> SQLParams:
-        return compiler.compile(self)  # type: ignore[no-any-return]  # text orders as text
+    def as_order_by(self, compiler: Compiler, connection: Connection) -> SQLParams:
+        return compiler.compile(self)  # text orders as text
 
     @classmethod
     def from_lookup(cls, lookup: str) -> KeyTextTransform:
@@ -136,16 +138,16 @@ class JSONExact(Exact):
 
     can_use_none_as_rhs = True
 
-    def get_db_prep_lookup(self, value: Any, connection: Any) -> Any:
+    def get_db_prep_lookup(self, value: object, connection: Connection) -> Any:
         if value is None:
             return connection.ops.adapt_json_value(None, getattr(self.lhs_field, "encoder", None))
         return super().get_db_prep_lookup(value, connection)
 
-    def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
+    def as_sql(self, compiler: Compiler, connection: Connection) -> SQLParams:
         return Lookup.as_sql(self, compiler, connection)  # never "IS NULL"
 
 
-def _unsupported(connection: Any) -> NotSupportedError:
+def _unsupported(connection: Connection) -> NotSupportedError:
     """The error of a JSON key lookup on a backend without an ``as_<vendor>`` for it."""
     return NotSupportedError(f"JSON key lookups are not supported on {connection.display_name}.")
 
@@ -177,48 +179,53 @@ class KeyTransformExact(Lookup):
         return self.rhs
 
     # data__key=None matches a JSON null value (a missing key is __isnull=True).
-    def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
+    def as_sql(self, compiler: Compiler, connection: Connection) -> SQLParams:
         raise _unsupported(connection)
 
-    def as_sqlite(self, compiler: Any, connection: Any) -> SQLParams:
-        return vendor.sqlite_key_exact(connection.ops, compiler, self.lhs, self.rhs)
+    def as_sqlite(self, compiler: Compiler, connection: Connection) -> SQLParams:
+        return vendor.sqlite_key_exact(vendor.sqlite_ops(connection), compiler, self.lhs, self.rhs)
 
-    def as_postgresql(self, compiler: Any, connection: Any) -> SQLParams:
-        return vendor.pg_key_exact(connection.ops, compiler, self.lhs, self.rhs)
+    def as_postgresql(self, compiler: Compiler, connection: Connection) -> SQLParams:
+        return vendor.pg_key_exact(vendor.postgres_ops(connection), compiler, self.lhs, self.rhs)
 
 
 class KeyTransformIsNull(IsNull):
     """``data__key__isnull=True``: the key is absent."""
 
-    def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
+    def as_sql(self, compiler: Compiler, connection: Connection) -> SQLParams:
         raise _unsupported(connection)
 
-    def as_sqlite(self, compiler: Any, connection: Any) -> SQLParams:
-        return vendor.sqlite_key_isnull(connection.ops, compiler, self.lhs, self.rhs)
+    def as_sqlite(self, compiler: Compiler, connection: Connection) -> SQLParams:
+        return vendor.sqlite_key_isnull(vendor.sqlite_ops(connection), compiler, self.lhs, self.rhs)
 
-    def as_postgresql(self, compiler: Any, connection: Any) -> SQLParams:
-        return vendor.pg_key_isnull(connection.ops, compiler, self.lhs, self.rhs)
+    def as_postgresql(self, compiler: Compiler, connection: Connection) -> SQLParams:
+        return vendor.pg_key_isnull(vendor.postgres_ops(connection), compiler, self.lhs, self.rhs)
 
 
-class _KeyTextMixin:
-    """Text and ordering lookups on a JSON key compare the key's scalar value."""
+class _KeyTextMixin(Lookup):
+    """Text and ordering lookups on a JSON key compare the key's scalar value.
+
+    Mixed in before a lookup class (``_key_lookup``); a ``Lookup`` itself so
+    it is typed as one, which leaves the MRO as it was (``Lookup`` comes last).
+    """
 
     def get_prep_lookup(self) -> Any:
-        _check_value(self.lhs, self.rhs)  # type: ignore[attr-defined]
-        return self.rhs  # type: ignore[attr-defined]
+        _check_value(self.lhs, self.rhs)
+        return self.rhs
 
-    def get_db_prep_lookup(self, value: Any, connection: Any) -> Any:
+    def get_db_prep_lookup(self, value: object, connection: Connection) -> Any:
         return connection.ops.json_scalar_param(value)
 
 
 class _KeyCompareMixin(_KeyTextMixin):
     """gt/gte/lt/lte on a JSON key: PostgreSQL compares jsonb values (numbers as numbers)."""
 
-    def as_postgresql(self, compiler: Any, connection: Any) -> SQLParams:
-        if hasattr(self.rhs, "as_sql"):  # type: ignore[attr-defined]
-            return self.as_sql(compiler, connection)  # type: ignore[attr-defined,no-any-return]
+    def as_postgresql(self, compiler: Compiler, connection: Connection) -> SQLParams:
+        if hasattr(self.rhs, "as_sql"):
+            return self.as_sql(compiler, connection)
         return vendor.pg_key_compare(
-            connection.ops, compiler, self.lhs, self.lookup_name, self.rhs)  # type: ignore[attr-defined]
+            vendor.postgres_ops(connection), compiler, self.lhs, self.lookup_name, self.rhs
+        )
 
 
 class KeyTransformIn(_KeyTextMixin, In):
@@ -243,23 +250,23 @@ class KeyTransformIn(_KeyTextMixin, In):
             raise EmptyResultSet
         return True
 
-    def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
+    def as_sql(self, compiler: Compiler, connection: Connection) -> SQLParams:
         if not self._plain_values():
             return super().as_sql(compiler, connection)
         raise _unsupported(connection)
 
-    def as_sqlite(self, compiler: Any, connection: Any) -> SQLParams:
+    def as_sqlite(self, compiler: Compiler, connection: Connection) -> SQLParams:
         if not self._plain_values():
             return super().as_sql(compiler, connection)
-        return vendor.sqlite_key_in(connection.ops, compiler, self.lhs, list(self.rhs))
+        return vendor.sqlite_key_in(vendor.sqlite_ops(connection), compiler, self.lhs, list(self.rhs))
 
-    def as_postgresql(self, compiler: Any, connection: Any) -> SQLParams:
+    def as_postgresql(self, compiler: Compiler, connection: Connection) -> SQLParams:
         if not self._plain_values():
             return super().as_sql(compiler, connection)
-        return vendor.pg_key_in(connection.ops, compiler, self.lhs, list(self.rhs))
+        return vendor.pg_key_in(vendor.postgres_ops(connection), compiler, self.lhs, list(self.rhs))
 
 
-def _key_lookup(base: type[Lookup], mixin: type = _KeyTextMixin) -> type[Lookup]:
+def _key_lookup(base: type[Lookup], mixin: type[Lookup] = _KeyTextMixin) -> type[Lookup]:
     return type(f"KeyTransform{base.__name__}", (mixin, base), {"__doc__": base.__doc__})
 
 
@@ -282,15 +289,18 @@ class HasKey(Lookup):
         """The keys to look for."""
         return [self.rhs]
 
-    def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
+    def as_sql(self, compiler: Compiler, connection: Connection) -> SQLParams:
         raise NotSupportedError(f"{self.lookup_name} is not supported on {connection.display_name}.")
 
-    def as_sqlite(self, compiler: Any, connection: Any) -> SQLParams:
+    def as_sqlite(self, compiler: Compiler, connection: Connection) -> SQLParams:
         return vendor.sqlite_has_keys(
-            connection.ops, compiler, self.lhs, self.keys(), self.lookup_name != "has_any_keys")
+            vendor.sqlite_ops(connection), compiler, self.lhs, self.keys(), self.lookup_name != "has_any_keys"
+        )
 
-    def as_postgresql(self, compiler: Any, connection: Any) -> SQLParams:
-        return vendor.pg_has_keys(connection.ops, compiler, self.lhs, self.keys(), self.lookup_name != "has_any_keys")
+    def as_postgresql(self, compiler: Compiler, connection: Connection) -> SQLParams:
+        return vendor.pg_has_keys(
+            vendor.postgres_ops(connection), compiler, self.lhs, self.keys(), self.lookup_name != "has_any_keys"
+        )
 
 
 class HasKeys(HasKey):
@@ -331,15 +341,15 @@ class DataContains(Lookup):
         _check_value(self.lhs, self.rhs)
         return self.rhs
 
-    def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
+    def as_sql(self, compiler: Compiler, connection: Connection) -> SQLParams:
         raise NotSupportedError(
             f"{self.lookup_name} on a JSONField needs PostgreSQL (jsonb containment); "
             f"{connection.display_name} has no equivalent. Compare keys instead, e.g. "
             "data__key=value or data__has_keys=[...]."
         )
 
-    def as_postgresql(self, compiler: Any, connection: Any) -> SQLParams:
-        return vendor.pg_containment(connection.ops, compiler, self.lhs, self.rhs, self.contained_by)
+    def as_postgresql(self, compiler: Compiler, connection: Connection) -> SQLParams:
+        return vendor.pg_containment(vendor.postgres_ops(connection), compiler, self.lhs, self.rhs, self.contained_by)
 
 
 class ContainedBy(DataContains):

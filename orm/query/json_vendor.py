@@ -12,25 +12,42 @@ how one key is read (``json_key_sql``, SQLite's ``json_expr``, PostgreSQL's
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
-SQLParams = tuple[str, list[Any]]
+from orm.abc import Compiler, Connection, SQLParams
+
+if TYPE_CHECKING:
+    from orm.backends.postgresql.operations import DatabaseOperations as PostgresOperations
+    from orm.backends.sqlite.operations import DatabaseOperations as SQLiteOperations
+
 # Above this many values a key's IN binds one JSON array (as the ``in`` lookup does).
 _IN_ARRAY_THRESHOLD = 500
 _JSON_COMPARE_OPERATORS = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
 
 
+def sqlite_ops(connection: Connection) -> SQLiteOperations:
+    """``connection.ops`` of a SQLite connection, with its ``json_expr`` (for ``as_sqlite``)."""
+    # The protocol names what every backend offers; json_expr is SQLite's own,
+    # and only an as_sqlite method (the vendor test) calls this, once per compile.
+    return cast("SQLiteOperations", connection.ops)
+
+
+def postgres_ops(connection: Connection) -> PostgresOperations:
+    """``connection.ops`` of a PostgreSQL connection, with its ``json_key_path_sql``."""
+    return cast("PostgresOperations", connection.ops)
+
+
 # -- SQLite: json_extract()/json_type() over a bound path ---------------------------
 
 
-def _sqlite_key_base(ops: Any, compiler: Any, key: Any) -> tuple[str, list[Any], list[str]]:
+def _sqlite_key_base(ops: SQLiteOperations, compiler: Compiler, key: Any) -> tuple[str, list[Any], list[str]]:
     base, keys = key.key_path()
     sql, params = compiler.compile(base)
     return sql, list(params), keys
 
 
 def _sqlite_false_on_json_null(
-    ops: Any, sql: str, params: list[Any], base: tuple[str, list[Any], list[str]]
+    ops: SQLiteOperations, sql: str, params: list[Any], base: tuple[str, list[Any], list[str]]
 ) -> SQLParams:
     # json_extract() gives SQL NULL for a key holding JSON null, so comparing
     # it is unknown and exclude() drops the row; PostgreSQL compares jsonb
@@ -41,7 +58,7 @@ def _sqlite_false_on_json_null(
 
 
 def _sqlite_value_sql(
-    ops: Any, compiler: Any, base: tuple[str, list[Any], list[str]], value: Any
+    ops: SQLiteOperations, compiler: Compiler, base: tuple[str, list[Any], list[str]], value: Any
 ) -> SQLParams | None:
     """``key = value`` for a value json_extract() cannot be compared with, else None."""
     sql, params, keys = base
@@ -62,7 +79,7 @@ def _sqlite_value_sql(
     return None
 
 
-def sqlite_key_exact(ops: Any, compiler: Any, key: Any, value: Any) -> SQLParams:
+def sqlite_key_exact(ops: SQLiteOperations, compiler: Compiler, key: Any, value: Any) -> SQLParams:
     base = _sqlite_key_base(ops, compiler, key)
     special = _sqlite_value_sql(ops, compiler, base, value)
     if special is not None:
@@ -74,7 +91,7 @@ def sqlite_key_exact(ops: Any, compiler: Any, key: Any, value: Any) -> SQLParams
 
 
 def _sqlite_not_boolean(
-    ops: Any, sql: str, params: list[Any], base: tuple[str, list[Any], list[str]], values: list[Any]
+    ops: SQLiteOperations, sql: str, params: list[Any], base: tuple[str, list[Any], list[str]], values: list[Any]
 ) -> SQLParams:
     # json_extract() reads JSON true/false as 1/0, so a number would equal a
     # boolean; PostgreSQL's jsonb (and Django) keep them apart. Only when a
@@ -85,7 +102,7 @@ def _sqlite_not_boolean(
     return f"({sql} AND {type_sql} NOT IN ('true', 'false'))", [*params, *type_params]
 
 
-def sqlite_key_in(ops: Any, compiler: Any, key: Any, values: list[Any]) -> SQLParams:
+def sqlite_key_in(ops: SQLiteOperations, compiler: Compiler, key: Any, values: list[Any]) -> SQLParams:
     # Strings and numbers compare with json_extract() in one IN; null, booleans
     # and documents need their own test each, as in sqlite_key_exact().
     base = _sqlite_key_base(ops, compiler, key)
@@ -111,14 +128,14 @@ def sqlite_key_in(ops: Any, compiler: Any, key: Any, values: list[Any]) -> SQLPa
     return _sqlite_false_on_json_null(ops, "(" + " OR ".join(parts) + ")", params, base)
 
 
-def sqlite_key_isnull(ops: Any, compiler: Any, key: Any, isnull: bool) -> SQLParams:
+def sqlite_key_isnull(ops: SQLiteOperations, compiler: Compiler, key: Any, isnull: bool) -> SQLParams:
     sql, params, keys = _sqlite_key_base(ops, compiler, key)
     type_sql, type_params = ops.json_expr(sql, params, keys, "type")
     return f"{type_sql} IS {'' if isnull else 'NOT '}NULL", type_params
 
 
 def sqlite_has_keys(
-    ops: Any, compiler: Any, lhs: Any, keys: list[str], require_all: bool
+    ops: SQLiteOperations, compiler: Compiler, lhs: Any, keys: list[str], require_all: bool
 ) -> SQLParams:
     if hasattr(lhs, "key_path"):
         sql, params, path = _sqlite_key_base(ops, compiler, lhs)
@@ -139,14 +156,14 @@ def sqlite_has_keys(
 # -- PostgreSQL: jsonb operators ----------------------------------------------------
 
 
-def _pg_key_base(ops: Any, compiler: Any, key: Any) -> SQLParams:
+def _pg_key_base(ops: PostgresOperations, compiler: Compiler, key: Any) -> SQLParams:
     # The key's jsonb value (``->`` all the way) and its parameters.
     base, keys = key.key_path()
     sql, params = compiler.compile(base)
     return ops.json_key_path_sql(sql, list(keys)), [*params, *ops.json_path_params(list(keys))]
 
 
-def pg_key_exact(ops: Any, compiler: Any, key: Any, value: Any) -> SQLParams:
+def pg_key_exact(ops: PostgresOperations, compiler: Compiler, key: Any, value: Any) -> SQLParams:
     sql, params = _pg_key_base(ops, compiler, key)
     if hasattr(value, "as_sql"):
         rhs_sql, rhs_params = compiler.compile(value)
@@ -155,14 +172,14 @@ def pg_key_exact(ops: Any, compiler: Any, key: Any, value: Any) -> SQLParams:
     return f"{sql} = %s::jsonb", [*params, document]
 
 
-def pg_key_isnull(ops: Any, compiler: Any, key: Any, isnull: bool) -> SQLParams:
+def pg_key_isnull(ops: PostgresOperations, compiler: Compiler, key: Any, isnull: bool) -> SQLParams:
     # An absent key gives SQL NULL; a key holding JSON null is present ('null'::jsonb).
     sql, params = _pg_key_base(ops, compiler, key)
     return f"{sql} {'IS NULL' if isnull else 'IS NOT NULL'}", params
 
 
 def pg_has_keys(
-    ops: Any, compiler: Any, lhs: Any, keys: list[str], require_all: bool
+    ops: PostgresOperations, compiler: Compiler, lhs: Any, keys: list[str], require_all: bool
 ) -> SQLParams:
     # Not the ?, ?& and ?| operators: they also match a string element of an
     # array and a string scalar ('["a"]' ? 'a'), and give NULL rather than
@@ -184,7 +201,7 @@ def pg_has_keys(
 
 
 def pg_containment(
-    ops: Any, compiler: Any, lhs: Any, value: Any, contained_by: bool
+    ops: PostgresOperations, compiler: Compiler, lhs: Any, value: Any, contained_by: bool
 ) -> SQLParams:
     if hasattr(lhs, "key_path"):
         sql, params = _pg_key_base(ops, compiler, lhs)
@@ -201,7 +218,7 @@ def pg_containment(
 # Comparing a key with gt/gte/lt/lte/in needs the value as jsonb, because
 # the scalar text form (->>) cannot be compared with a number parameter.
 def pg_key_compare(
-    ops: Any, compiler: Any, key: Any, lookup_name: str, value: Any
+    ops: PostgresOperations, compiler: Compiler, key: Any, lookup_name: str, value: Any
 ) -> SQLParams:
     """``key <op> value`` comparing jsonb values (numbers numerically)."""
     operator = _JSON_COMPARE_OPERATORS[lookup_name]
@@ -210,7 +227,7 @@ def pg_key_compare(
     return f"{sql} {operator} %s::jsonb", [*params, document]
 
 
-def pg_key_in(ops: Any, compiler: Any, key: Any, values: list[Any]) -> SQLParams:
+def pg_key_in(ops: PostgresOperations, compiler: Compiler, key: Any, values: list[Any]) -> SQLParams:
     """``key IN (values)`` comparing jsonb values, bound as one jsonb[] parameter."""
     sql, params = _pg_key_base(ops, compiler, key)
     documents = [json.dumps(v, allow_nan=False, ensure_ascii=False) for v in values]
@@ -219,5 +236,6 @@ def pg_key_in(ops: Any, compiler: Any, key: Any, values: list[Any]) -> SQLParams
 
 __all__ = [
     "pg_containment", "pg_has_keys", "pg_key_compare", "pg_key_exact", "pg_key_in", "pg_key_isnull",
-    "sqlite_has_keys", "sqlite_key_exact", "sqlite_key_in", "sqlite_key_isnull",
+    "postgres_ops", "sqlite_has_keys", "sqlite_key_exact", "sqlite_key_in", "sqlite_key_isnull",
+    "sqlite_ops",
 ]

@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from orm import fields as f
+from orm.abc import Compiler, Connection
 from orm.exceptions import DataError, EmptyResultSet, FullResultSet, NotSupportedError
 from orm.fields.lookup_registry import RegisterLookupMixin
 from orm.query.expressions import Col, Expression, F, Func, SQLParams, Value, internal_type
 from orm.utils.text import short_repr
+
+if TYPE_CHECKING:
+    from orm.query.query import Query
 
 # Above this many values, ``__in`` binds one array parameter instead of one each.
 IN_LIST_ARRAY_THRESHOLD = 500
@@ -31,7 +35,7 @@ class Lookup(Expression):
     prepare_rhs = True
     conditional = True
 
-    def __init__(self, lhs: Any, rhs: Any) -> None:
+    def __init__(self, lhs: Expression, rhs: Any) -> None:
         # The output field is the class's shared BooleanField (set below the
         # class): a field per lookup cost more than the rest of building it.
         super().__init__()
@@ -82,7 +86,7 @@ class Lookup(Expression):
     @property
     def lhs_field(self) -> f.Field:
         """The output field of the left-hand side."""
-        return self.lhs.output_field  # type: ignore[no-any-return]
+        return self.lhs.output_field
 
     # A condition that can match nothing, selected (annotate(b=GreaterThan(...))), is false.
     select_empty_sql = "(1 = 0)"
@@ -100,7 +104,7 @@ class Lookup(Expression):
         return self.lhs_field.get_prep_value(self.rhs)
 
     def resolve_expression(
-        self, query: Any = None, allow_joins: bool = True, reuse: Any = None,
+        self, query: Query | None = None, allow_joins: bool = True, reuse: set[str] | None = None,
         summarize: bool = False, for_save: bool = False,
     ) -> Any:
         """Resolve both sides; a plain rhs is prepared now if the lhs was unresolved."""
@@ -110,11 +114,11 @@ class Lookup(Expression):
             clone.rhs = clone.get_prep_lookup()
         return clone
 
-    def get_db_prep_lookup(self, value: Any, connection: Any) -> Any:
+    def get_db_prep_lookup(self, value: object, connection: Connection) -> Any:
         """Adapt a prepared value for the driver."""
         return self.lhs_field.get_db_prep_value(value, connection, prepared=True)
 
-    def process_lhs(self, compiler: Any, connection: Any) -> SQLParams:
+    def process_lhs(self, compiler: Compiler, connection: Connection) -> SQLParams:
         """Compile the left-hand side, wrapped by the backend's cast for this lookup."""
         sql, params = compiler.compile(self.lhs)
         internal = self.lhs_field.get_internal_type()
@@ -122,7 +126,7 @@ class Lookup(Expression):
             sql = connection.ops.computed_lookup_cast(internal) % sql
         return connection.ops.lookup_cast(self.lookup_name, internal) % sql, list(params)
 
-    def compile_values(self, compiler: Any, connection: Any, values: Any) -> tuple[list[str], list[Any]]:
+    def compile_values(self, compiler: Compiler, connection: Connection, values: Any) -> tuple[list[str], list[Any]]:
         """SQL for each value: an expression compiles itself, a plain value is ``%s``."""
         parts: list[str] = []
         params: list[Any] = []
@@ -136,7 +140,7 @@ class Lookup(Expression):
                 params.append(self.get_db_prep_lookup(value, connection))
         return parts, params
 
-    def process_rhs(self, compiler: Any, connection: Any) -> SQLParams:
+    def process_rhs(self, compiler: Compiler, connection: Connection) -> SQLParams:
         """Compile the right-hand side: ``%s`` plus its parameter, or an expression.
 
         With bilateral transforms on the lhs, the value is wrapped in them too
@@ -156,11 +160,11 @@ class Lookup(Expression):
             return sql, list(params)
         return "%s", [self.get_db_prep_lookup(self.rhs, connection)]
 
-    def get_rhs_op(self, connection: Any, rhs: str) -> str:
+    def get_rhs_op(self, connection: Connection, rhs: str) -> str:
         """``<operator> rhs`` from the backend's operator table."""
-        return connection.operators[self.lookup_name] % rhs  # type: ignore[no-any-return]
+        return connection.operators[self.lookup_name] % rhs
 
-    def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
+    def as_sql(self, compiler: Compiler, connection: Connection) -> SQLParams:
         lhs_sql, lhs_params = self.process_lhs(compiler, connection)
         rhs_sql, rhs_params = self.process_rhs(compiler, connection)
         if not self.rhs_is_direct_value():
@@ -178,7 +182,7 @@ class Lookup(Expression):
 Lookup._output_field = f.BooleanField()
 
 
-def _unresolved(expr: Any) -> bool:
+def _unresolved(expr: object) -> bool:
     """True for an expression tree still holding field names (``F``) to resolve."""
     flatten = getattr(expr, "flatten", None)
     nodes = flatten() if flatten is not None else [expr]
@@ -231,18 +235,22 @@ def storable_range(field: f.Field, value: Any) -> tuple[Any, Any] | None:
     return None
 
 
-class _IntegerRangeMixin:
+class _IntegerRangeMixin(Lookup):
     """Integer and duration lookups whose value cannot fit the column match nothing
-    (or everything)."""
+    (or everything).
+
+    Mixed in before ``Lookup``; a ``Lookup`` itself so it is typed as one,
+    which leaves every lookup's MRO as it was.
+    """
 
     below_means_full = False  # True for gt/gte: a value below the range matches every row
     above_means_full = False  # True for lt/lte: a value above the range matches every row
 
     def get_prep_lookup(self) -> Any:
-        value = super().get_prep_lookup()  # type: ignore[misc]
-        if _unresolved(self.lhs):  # type: ignore[attr-defined]
+        value = super().get_prep_lookup()
+        if _unresolved(self.lhs):
             return value  # checked again once resolved
-        bounds = storable_range(self.lhs_field.storage_field(), value)  # type: ignore[attr-defined]
+        bounds = storable_range(self.lhs_field.storage_field(), value)
         if bounds is not None:
             low, high = bounds
             if value > high:
@@ -251,16 +259,16 @@ class _IntegerRangeMixin:
                 self._constant = FullResultSet if self.below_means_full else EmptyResultSet
         return value
 
-    def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
+    def as_sql(self, compiler: Compiler, connection: Connection) -> SQLParams:
         constant = getattr(self, "_constant", None)
         lhs: Any = getattr(self, "lhs", None)
         if constant is FullResultSet and getattr(getattr(lhs, "target", None), "null", False):
             # Every stored value matches, but NULL matches no comparison.
-            sql, params = compiler.compile(self.lhs)  # type: ignore[attr-defined]
+            sql, params = compiler.compile(self.lhs)
             return f"{sql} IS NOT NULL", params
         if constant is not None:
             raise constant
-        return super().as_sql(compiler, connection)  # type: ignore[misc,no-any-return]
+        return super().as_sql(compiler, connection)
 
 
 class Exact(_IntegerRangeMixin, Lookup):
@@ -268,7 +276,7 @@ class Exact(_IntegerRangeMixin, Lookup):
 
     lookup_name = "exact"
 
-    def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
+    def as_sql(self, compiler: Compiler, connection: Connection) -> SQLParams:
         if self.rhs is None:
             sql, params = compiler.compile(self.lhs)
             return f"{sql} IS NULL", params
@@ -335,10 +343,10 @@ class PatternLookup(Lookup):
                 ) from None
         return value
 
-    def get_db_prep_lookup(self, value: Any, connection: Any) -> Any:
+    def get_db_prep_lookup(self, value: object, connection: Connection) -> Any:
         return value
 
-    def process_rhs(self, compiler: Any, connection: Any) -> SQLParams:
+    def process_rhs(self, compiler: Compiler, connection: Connection) -> SQLParams:
         if not self.rhs_is_direct_value():
             sql, params = compiler.compile(self.rhs)
             # Escape wildcards inside the other column's value too.
@@ -417,7 +425,7 @@ class In(Lookup):
             values.append(prepared)
         return list(dict.fromkeys(values)) if _hashable(values) else values
 
-    def process_rhs(self, compiler: Any, connection: Any) -> SQLParams:
+    def process_rhs(self, compiler: Compiler, connection: Connection) -> SQLParams:
         if hasattr(self.rhs, "query") and not hasattr(self.rhs, "as_sql"):
             query = self.rhs.query
             sql, params = compiler.compile_subquery(query, single_column=True)
@@ -431,10 +439,10 @@ class In(Lookup):
             return "(" + ", ".join(parts) + ")", params
         prepared = [self.get_db_prep_lookup(v, connection) for v in self.rhs]
         if len(prepared) > IN_LIST_ARRAY_THRESHOLD:
-            return connection.ops.in_array_sql(prepared)  # type: ignore[no-any-return]
+            return connection.ops.in_array_sql(prepared)
         return "(" + ", ".join(["%s"] * len(prepared)) + ")", prepared
 
-    def get_rhs_op(self, connection: Any, rhs: str) -> str:
+    def get_rhs_op(self, connection: Connection, rhs: str) -> str:
         return f"IN {rhs}"
 
 
@@ -469,19 +477,19 @@ class Range(Lookup):
             high = min(high, high_bounds[1])
         return [low, high]
 
-    def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
+    def as_sql(self, compiler: Compiler, connection: Connection) -> SQLParams:
         if getattr(self, "_empty", False):
             raise EmptyResultSet
         return super().as_sql(compiler, connection)
 
-    def process_rhs(self, compiler: Any, connection: Any) -> SQLParams:
+    def process_rhs(self, compiler: Compiler, connection: Connection) -> SQLParams:
         parts, params = self.compile_values(compiler, connection, self.rhs)
         return f"{parts[0]} AND {parts[1]}", params
 
     def rhs_is_direct_value(self) -> bool:
         return True
 
-    def get_rhs_op(self, connection: Any, rhs: str) -> str:
+    def get_rhs_op(self, connection: Connection, rhs: str) -> str:
         return f"BETWEEN {rhs}"
 
 
@@ -496,7 +504,7 @@ class IsNull(Lookup):
             raise ValueError("The QuerySet value for an isnull lookup must be True or False.")
         return self.rhs
 
-    def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
+    def as_sql(self, compiler: Compiler, connection: Connection) -> SQLParams:
         sql, params = compiler.compile(self.lhs)
         return f"{sql} {'IS NULL' if self.rhs else 'IS NOT NULL'}", params
 
@@ -512,10 +520,10 @@ class Regex(Lookup):
             raise TypeError(f"The {self.lookup_name} lookup needs a str pattern, got {short_repr(self.rhs)}.")
         return self.rhs
 
-    def get_db_prep_lookup(self, value: Any, connection: Any) -> Any:
+    def get_db_prep_lookup(self, value: object, connection: Connection) -> Any:
         return value
 
-    def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
+    def as_sql(self, compiler: Compiler, connection: Connection) -> SQLParams:
         if self.rhs_is_direct_value():
             # A pattern the backend's engine rejects is a DataError before any
             # SQL, as PostgreSQL reports it (SQLite would say only that a
@@ -544,27 +552,31 @@ class _UUIDHex(Func):
     _output_field = f.TextField()
 
 
-class _UUIDTextMixin:
+class _UUIDTextMixin(Lookup):
     """Text lookups on a UUIDField compare the 32 hex digits, hyphens removed on both
     sides, so ``"550e8400-e29b"`` and ``"550e8400e29b"`` find the same rows on every
-    backend (the backend's ``lookup_cast`` strips the column's hyphens)."""
+    backend (the backend's ``lookup_cast`` strips the column's hyphens).
+
+    Mixed in before a lookup class (``_uuid_lookup``); a ``Lookup`` itself so it
+    is typed as one, which leaves the MRO as it was (``Lookup`` comes last).
+    """
 
     prepare_rhs = False
 
     def get_prep_lookup(self) -> Any:
-        rhs = self.rhs  # type: ignore[attr-defined]
+        rhs = self.rhs
         if hasattr(rhs, "resolve_expression"):
             return _UUIDHex(rhs)
         if isinstance(rhs, uuid.UUID):
             return rhs.hex
         if not isinstance(rhs, str):
             raise TypeError(
-                f"The {self.lookup_name} lookup on UUIDField {self.lhs_field.name!r} needs a "  # type: ignore[attr-defined]
+                f"The {self.lookup_name} lookup on UUIDField {self.lhs_field.name!r} needs a "
                 f"str or UUID, got {type(rhs).__name__} {rhs!r}."
             )
         return rhs.replace("-", "")
 
-    def get_db_prep_lookup(self, value: Any, connection: Any) -> Any:
+    def get_db_prep_lookup(self, value: object, connection: Connection) -> Any:
         return value
 
 

@@ -19,17 +19,22 @@ a right-hand ``FilteredRelation`` whose name means something else on the left.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from orm.query.combinators import is_empty
 from orm.query.joins import INNER, LOUTER, Join, relabeled_node
 from orm.query.q import Q
 from orm.query.where import WhereNode
 
+if TYPE_CHECKING:
+    from orm.query.builders import BaseQuerySet
+    from orm.query.query import Query
+
 AND, OR, XOR = "AND", "OR", "XOR"
+_QS = TypeVar("_QS", bound="BaseQuerySet[Any]")
 
 
-def merge(queryset: Any, other: Any, connector: str, symbol: str) -> Any:
+def merge(queryset: _QS, other: object, connector: str, symbol: str) -> _QS:
     """``queryset <symbol> other`` as one QuerySet on ``queryset``'s database."""
     from orm.query.queryset import QuerySet
 
@@ -40,9 +45,10 @@ def merge(queryset: Any, other: Any, connector: str, symbol: str) -> Any:
     empty, other_empty = is_empty(queryset), is_empty(other)
     if empty or other_empty:
         # As Django: AND with an empty QuerySet is empty, OR/XOR is the other one.
+        # The other QuerySet (of the same model, checked above) stands in for this one.
         if connector == AND:
-            return (queryset if empty else other)._chain()
-        return (other if empty else queryset)._chain()
+            return queryset._chain() if empty else cast(_QS, other._chain())
+        return cast(_QS, other._chain()) if empty else queryset._chain()
     check_combinable(queryset.query, other.query)
     if connector == AND and queryset.query.is_sliced:
         raise TypeError("Cannot combine queries once a slice has been taken.")
@@ -55,7 +61,7 @@ def merge(queryset: Any, other: Any, connector: str, symbol: str) -> Any:
     return combined
 
 
-def _check_same_values(queryset: Any, other: Any) -> None:
+def _check_same_values(queryset: BaseQuerySet[Any], other: Any) -> None:
     if queryset._fields is not None and (
         set(queryset.query.values_select) != set(other.query.values_select)
         or set(queryset.query.annotation_select) != set(other.query.annotation_select)
@@ -63,7 +69,7 @@ def _check_same_values(queryset: Any, other: Any) -> None:
         raise TypeError(f"Merging '{type(queryset).__name__}' classes must involve the same values in each case.")
 
 
-def check_combinable(lhs: Any, rhs: Any) -> None:
+def check_combinable(lhs: Query, rhs: Query) -> None:
     """Refuse two queries that cannot become one WHERE tree (Django's errors)."""
     if lhs.model is not rhs.model:
         raise TypeError("Cannot combine queries on two different base models.")
@@ -73,7 +79,7 @@ def check_combinable(lhs: Any, rhs: Any) -> None:
         raise TypeError("Cannot combine queries with different distinct fields.")
 
 
-def mergeable(lhs: Any, rhs: Any) -> bool:
+def mergeable(lhs: Query, rhs: Query) -> bool:
     """Whether ``rhs`` can be merged into ``lhs`` as a WHERE tree (else: pk IN semijoins)."""
     for query in (lhs, rhs):
         if query.is_sliced or query.group_by is not None or query.where.contains_aggregates():
@@ -83,7 +89,7 @@ def mergeable(lhs: Any, rhs: Any) -> bool:
     return not _conflicting_filtered_relations(lhs, rhs)
 
 
-def _conflicting_filtered_relations(lhs: Any, rhs: Any) -> bool:
+def _conflicting_filtered_relations(lhs: Query, rhs: Query) -> bool:
     # One name must mean one relation and condition in the merged query: a
     # right-hand FilteredRelation whose name the left-hand side uses for
     # something else cannot join under that name (Django builds broken SQL).
@@ -95,7 +101,7 @@ def _conflicting_filtered_relations(lhs: Any, rhs: Any) -> bool:
     return False
 
 
-def semijoin(lhs: Any, rhs: Any, connector: str) -> Q:
+def semijoin(lhs: Query, rhs: Query, connector: str) -> Q:
     """``pk IN (lhs) <connector> pk IN (rhs)``: for queries whose trees cannot be merged."""
     left, right = _pk_query(lhs), _pk_query(rhs)
     left_q, right_q = Q(pk__in=left), Q(pk__in=right)
@@ -104,7 +110,7 @@ def semijoin(lhs: Any, rhs: Any, connector: str) -> Q:
     return left_q | right_q if connector == OR else left_q ^ right_q
 
 
-def _pk_query(query: Any) -> Any:
+def _pk_query(query: Query) -> Any:
     from orm.query.query import _QueryValue
 
     inner = query.clone()
@@ -116,7 +122,7 @@ def _pk_query(query: Any) -> Any:
     return _QueryValue(inner)
 
 
-def combine(lhs: Any, rhs: Any, connector: str) -> None:
+def combine(lhs: Query, rhs: Query, connector: str) -> None:
     """Merge ``rhs``'s joins and WHERE tree into ``lhs`` (changed in place; ``rhs`` is not)."""
     base = lhs.get_initial_alias()
     reuse = connector != AND
@@ -132,6 +138,8 @@ def combine(lhs: Any, rhs: Any, connector: str) -> None:
         change_map[rhs_aliases[0]] = base
     for alias in rhs_aliases[1:]:
         source = rhs.alias_map[alias]
+        if not isinstance(source, Join):  # only the first alias is a base table
+            raise _Unmergeable
         join = source.relabeled(change_map)
         # A FilteredRelation has one join per query, whatever the connector
         # (as filter().filter() through its name reuses it).
@@ -162,7 +170,7 @@ class _Unmergeable(Exception):
     """Raised before anything is changed when the right-hand tree needs renaming it cannot get."""
 
 
-def try_combine(lhs: Any, rhs: Any, connector: str) -> bool:
+def try_combine(lhs: Query, rhs: Query, connector: str) -> bool:
     """``combine()`` on a clone of ``lhs``'s state; False (``lhs`` unchanged) when it cannot."""
     if not mergeable(lhs, rhs):
         return False
@@ -175,15 +183,15 @@ def try_combine(lhs: Any, rhs: Any, connector: str) -> bool:
     return True
 
 
-def _find_join(query: Any, join: Join, used: set[str]) -> str | None:
+def _find_join(query: Query, join: Join, used: set[str]) -> str | None:
     identity = join.identity()
     for alias, existing in query.alias_map.items():
         if alias not in used and isinstance(existing, Join) and existing.identity() == identity:
-            return alias  # type: ignore[no-any-return]
+            return alias
     return None
 
 
-def _add_join(query: Any, source: Join, change_map: dict[str, str], call_offset: int) -> str:
+def _add_join(query: Query, source: Join, change_map: dict[str, str], call_offset: int) -> str:
     """Add right-hand join ``source`` to ``query`` under a free alias; return that alias."""
     # A FilteredRelation's join keeps its name as alias when it is free.
     name = source.filtered_relation or source.table_name
@@ -200,7 +208,7 @@ def _add_join(query: Any, source: Join, change_map: dict[str, str], call_offset:
     return alias
 
 
-def _promote(query: Any, lhs_inner: set[str], rhs_inner: set[str]) -> None:
+def _promote(query: Query, lhs_inner: set[str], rhs_inner: set[str]) -> None:
     # A join stays INNER only when both sides require it (Django's JoinPromoter
     # for OR); the others, and every join under a LEFT OUTER one, become LEFT
     # OUTER. A join that can never miss its row (a non-null foreign key, not
@@ -217,7 +225,7 @@ def _promote(query: Any, lhs_inner: set[str], rhs_inner: set[str]) -> None:
             outer.add(alias)
 
 
-def _has_subquery(node: Any) -> bool:
+def _has_subquery(node: WhereNode) -> bool:
     for child in node.flatten():
         if hasattr(child, "query") or hasattr(getattr(child, "rhs", None), "query"):
             return True

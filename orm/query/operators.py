@@ -6,11 +6,15 @@ Kept apart from expressions.py so that module stays under its size budget;
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from orm import fields as f
+from orm.abc import Compiler, Connection
 from orm.exceptions import FieldError
 from orm.query.expressions import Expression, SQLParams
+
+if TYPE_CHECKING:
+    from orm.query.query import Query
 
 
 class NegatedExpression(Expression):
@@ -32,7 +36,7 @@ class NegatedExpression(Expression):
         (self.expression,) = exprs
 
     def resolve_expression(
-        self, query: Any = None, allow_joins: bool = True, reuse: Any = None,
+        self, query: Query | None = None, allow_joins: bool = True, reuse: set[str] | None = None,
         summarize: bool = False, for_save: bool = False,
     ) -> Any:
         resolved = super().resolve_expression(query, allow_joins, reuse, summarize, for_save)
@@ -49,6 +53,6 @@ class NegatedExpression(Expression):
     def contains_aggregate(self) -> bool:  # type: ignore[override]
         return bool(getattr(self.expression, "contains_aggregate", False))
 
-    def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
+    def as_sql(self, compiler: Compiler, connection: Connection) -> SQLParams:
         sql, params = compiler.compile(self.expression)
         return f"NOT {sql}", list(params)

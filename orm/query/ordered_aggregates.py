@@ -14,6 +14,7 @@ import json
 from typing import Any
 
 from orm import fields as f
+from orm.abc import Compiler, Connection
 from orm.exceptions import EmptyResultSet, FullResultSet, NotSupportedError
 from orm.query.aggregates import Aggregate
 from orm.query.expressions import F, Func, OrderBy, SQLParams, Value
@@ -63,7 +64,7 @@ class OrderableAggregate(Aggregate):
         sources = self.source_expressions[:1]
         return sources[0].output_field if sources else None
 
-    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> SQLParams:
+    def as_sql(self, compiler: Compiler, connection: Connection, **extra: Any) -> SQLParams:
         function = extra.get("function", self.function)
         arguments = extra.get("arguments", self.source_expressions)
         features = connection.features
@@ -91,7 +92,7 @@ class OrderableAggregate(Aggregate):
         filter_sql, filter_params = self._filter_sql(compiler)
         return sql + filter_sql, params + filter_params
 
-    def _filter_sql(self, compiler: Any) -> SQLParams:
+    def _filter_sql(self, compiler: Compiler) -> SQLParams:
         if self.filter is None:
             return "", []
         try:
@@ -131,7 +132,7 @@ class StringAgg(OrderableAggregate):
             raise TypeError("Complex aggregates require an alias.")
         return f"{name}__stringagg"
 
-    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> SQLParams:
+    def as_sqlite(self, compiler: Compiler, connection: Connection, **extra: Any) -> SQLParams:
         arguments = self.source_expressions
         delimiter = arguments[1]
         if self.distinct and isinstance(delimiter, Value) and delimiter.value == ",":
@@ -149,7 +150,7 @@ class _ListAggregate(OrderableAggregate):
     def _resolve_output_field(self) -> f.Field | None:
         return f.JSONField()
 
-    def get_db_converters(self, connection: Any) -> list[Any]:
+    def get_db_converters(self, connection: Connection) -> list[Any]:
         element = self._element_converters(connection)
         source = self.source_expressions[0]
         # SQLite answers JSON text; psycopg answers a list already (an array), or
@@ -168,10 +169,10 @@ class _ListAggregate(OrderableAggregate):
 
         return [*base, decode] if element or decode_text else base
 
-    def _element_converters(self, connection: Any) -> list[Any]:
+    def _element_converters(self, connection: Connection) -> list[Any]:
         return []
 
-    def _sqlite_sql(self, compiler: Any, connection: Any, arguments: list[Any]) -> SQLParams:
+    def _sqlite_sql(self, compiler: Compiler, connection: Connection, arguments: list[Any]) -> SQLParams:
         sql, params = self.as_sql(compiler, connection, function=self.sqlite_function, arguments=arguments)
         # JSON_GROUP_ARRAY over no row is '[]' where ARRAY_AGG is NULL; a row always
         # adds an element (NULL ones too), so '[]' means exactly "no row".
@@ -188,14 +189,14 @@ class ArrayAgg(_ListAggregate):
 
     function = "ARRAY_AGG"
 
-    def _element_converters(self, connection: Any) -> list[Any]:
+    def _element_converters(self, connection: Connection) -> list[Any]:
         source = self.source_expressions[0]
         try:
             return list(source.get_db_converters(connection))
         except Exception:  # noqa: BLE001 - a source of unknown type keeps JSON's values
             return []
 
-    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> SQLParams:
+    def as_sqlite(self, compiler: Compiler, connection: Connection, **extra: Any) -> SQLParams:
         return self._sqlite_sql(compiler, connection, self.source_expressions)
 
 
@@ -207,7 +208,7 @@ class JSONBAgg(_ListAggregate):
 
     function = "JSONB_AGG"
 
-    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> SQLParams:
+    def as_sqlite(self, compiler: Compiler, connection: Connection, **extra: Any) -> SQLParams:
         source = self.source_expressions[0]
         arguments = self.source_expressions
         try:

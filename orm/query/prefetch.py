@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
+from orm.abc import ModelClass
 from orm.exceptions import FieldError
 from orm.query.expressions import F
 from orm.query.window import RowNumber, Window
 from orm.utils.asyncio import check_async_unsafe, to_async
 from orm.utils.text import short_repr
+
+if TYPE_CHECKING:
+    from orm.query.queryset import QuerySet
 
 
 class PrefetchResult(NamedTuple):
@@ -30,7 +34,7 @@ class PrefetchResult(NamedTuple):
 class Prefetch:
     """A prefetch lookup with a custom queryset and/or ``to_attr``."""
 
-    def __init__(self, lookup: str, queryset: Any = None, to_attr: str | None = None) -> None:
+    def __init__(self, lookup: str, queryset: QuerySet[Any] | None = None, to_attr: str | None = None) -> None:
         self.prefetch_through = lookup
         self.queryset = queryset
         self.to_attr = to_attr
@@ -42,7 +46,7 @@ class Prefetch:
         return hash(self.prefetch_through)
 
 
-def filter_prefetch_queryset(queryset: Any, lookup: str, values: list[Any], partition: str) -> Any:
+def filter_prefetch_queryset(queryset: QuerySet[Any], lookup: str, values: list[Any], partition: str) -> Any:
     """``queryset`` restricted to ``lookup=values``; a slice applies per related group.
 
     ``Prefetch("books", queryset=Book.objects.order_by("-pages")[:3])`` means the
@@ -86,7 +90,7 @@ def expand_path(path: str, to_attrs: dict[str, str]) -> str:
     return path
 
 
-def check_prefetch_path(model: Any, lookup: Any, to_attrs: dict[str, str] | None = None) -> None:
+def check_prefetch_path(model: ModelClass, lookup: Any, to_attrs: dict[str, str] | None = None) -> None:
     """Validate a prefetch lookup against the models before any query runs.
 
     A path may go on through the ``to_attr`` of an earlier ``Prefetch``

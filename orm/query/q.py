@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from orm.query.expressions import no_query
 from orm.utils.text import short_repr
+
+if TYPE_CHECKING:
+    from orm.query.query import Query
 
 CONNECTORS = ("AND", "OR", "XOR")
 
@@ -33,7 +37,7 @@ class Q:
             if not isinstance(child, Q | tuple) and not getattr(child, "conditional", False):
                 raise TypeError(f"Q() positional arguments must be Q objects or conditions, got {short_repr(child)}.")
 
-    def _combine(self, other: Any, connector: str) -> Q:
+    def _combine(self, other: object, connector: str) -> Q:
         if getattr(other, "conditional", False) is False:
             raise TypeError(f"Cannot combine Q with {short_repr(other)}.")
         if not isinstance(other, Q):
@@ -53,13 +57,13 @@ class Q:
         obj.children = list(self.children)
         return obj
 
-    def __and__(self, other: Any) -> Q:
+    def __and__(self, other: object) -> Q:
         return self._combine(other, self.AND)
 
-    def __or__(self, other: Any) -> Q:
+    def __or__(self, other: object) -> Q:
         return self._combine(other, self.OR)
 
-    def __xor__(self, other: Any) -> Q:
+    def __xor__(self, other: object) -> Q:
         return self._combine(other, self.XOR)
 
     def __invert__(self) -> Q:
@@ -82,8 +86,10 @@ class Q:
             else:
                 yield child
 
-    def resolve_expression(self, query: Any = None, *args: Any, **kwargs: Any) -> Any:
+    def resolve_expression(self, query: Query | None = None, *args: Any, **kwargs: Any) -> Any:
         """Resolve into a WHERE node of ``query`` (used by When, filter=, Exists)."""
+        if query is None:
+            raise no_query(self)
         return query.build_where(self)
 
     def deconstruct(self) -> tuple[str, tuple[Any, ...], dict[str, Any]]:

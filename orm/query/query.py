@@ -11,9 +11,10 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from orm import fields as f
+from orm.abc import Compiler, Connection, ModelClass
 from orm.exceptions import FieldError, NotSupportedError
 from orm.query import cache_key, combinators
 from orm.query import select as select_mod
@@ -25,7 +26,7 @@ from orm.query.expressions import (
     Ref,
     Value,
 )
-from orm.query.filtered_relation import check_filtered_relation
+from orm.query.filtered_relation import FilteredRelation, check_filtered_relation
 from orm.query.joins import INNER, LOUTER, BaseTable, Join, PathInfo, parent_path_infos, path_infos
 from orm.query.json_lookups import KEY_TRANSFORM_LOOKUPS, KeyTransform
 from orm.query.lookups import Lookup, Transform
@@ -34,6 +35,9 @@ from orm.query.subqueries import ResolvedOuterRef, Subquery
 from orm.query.where import NothingNode, WhereNode
 from orm.utils.identifiers import check_alias
 from orm.utils.text import short_repr, short_str
+
+if TYPE_CHECKING:
+    from orm.sql.compiler import SQLCompiler
 
 ORDER_PATTERN = re.compile(r"^-?(?:[A-Za-z_][A-Za-z0-9_]*)(?:__[A-Za-z0-9_]+)*$")
 MAX_SLICE = 2**63 - 1
@@ -44,7 +48,7 @@ def field_choices(opts: Any, annotations: Iterable[str] = ()) -> str:
     return ", ".join(sorted({*opts.query_names(), *annotations}))
 
 
-def _deeper_subquery(node: Any, outer: Any, depth: int) -> Any:
+def _deeper_subquery(node: Subquery, outer: Query, depth: int) -> Subquery:
     """A subquery nested in a subquery: its ``OuterRef(OuterRef(...))`` names ``outer``, ``depth + 1`` out."""
     clone = node.copy()
     clone.query = node.query.clone()
@@ -55,25 +59,26 @@ def _deeper_subquery(node: Any, outer: Any, depth: int) -> Any:
 class OuterCol(Expression):
     """A column of the query ``depth`` levels out, compiled with that query's compiler."""
 
-    def __init__(self, expr: Any, depth: int = 1) -> None:
+    def __init__(self, expr: Expression, depth: int = 1) -> None:
         super().__init__()
         self.expr = expr
         self.depth = depth
 
     @property
     def output_field(self) -> f.Field:
-        return self.expr.output_field  # type: ignore[no-any-return]
+        return self.expr.output_field
 
     def get_group_by_cols(self) -> list[Any]:
         return []
 
-    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+    def as_sql(self, compiler: Compiler, connection: Connection) -> tuple[str, list[Any]]:
         target = compiler
         for _ in range(self.depth):
-            target = target.outer
-            if target is None:
+            outer = target.outer
+            if outer is None:
                 raise ValueError("An OuterRef was used outside of a subquery.")
-        return target.compile(self.expr)  # type: ignore[no-any-return]
+            target = outer
+        return target.compile(self.expr)
 
 
 class Query:
@@ -83,7 +88,7 @@ class Query:
     #: the compiler compiles this tree as it is.
     pending = False
 
-    def __init__(self, model: Any) -> None:
+    def __init__(self, model: ModelClass) -> None:
         self.model = model
         self.alias_map: dict[str, BaseTable | Join] = {}
         self.where = WhereNode()
@@ -94,7 +99,7 @@ class Query:
         #: FilteredRelation aliases (replaced, never mutated: clones share it).
         self.filtered_relations: dict[str, Any] = {}
         self.annotation_select_mask: set[str] | None = None
-        self.group_by: bool | tuple[Any, ...] | None = None
+        self.group_by: Literal[True] | tuple[Any, ...] | None = None
         self.order_by: tuple[Any, ...] = ()
         self.default_ordering = True
         self.standard_ordering = True
@@ -158,7 +163,7 @@ class Query:
             return table
         return f"T{len(self.alias_map) + 1}"
 
-    def join(self, info: PathInfo, parent_alias: str, nullable: bool, filtered: Any = None) -> str:
+    def join(self, info: PathInfo, parent_alias: str, nullable: bool, filtered: FilteredRelation | None = None) -> str:
         """Join one path step from ``parent_alias``, reusing an identical join.
 
         Django's rule for a multi-valued step (reverse foreign key, many-to-many):
@@ -179,18 +184,18 @@ class Query:
         table = info.to_opts.db_table
         fr_alias = None if filtered is None else filtered.alias
         identity = (table, parent_alias, info.lhs_col, info.rhs_col, fr_alias)
-        found = None
+        found: str | None = None
+        found_join: Join | None = None
         for alias, existing in self.alias_map.items():
             if isinstance(existing, Join) and existing.identity() == identity:
                 if (info.multivalued and fr_alias is None and self.filter_call is not None
                         and existing.filter_call != self.filter_call):
                     continue
-                found = alias
-        if found is not None:
-            existing = self.alias_map[found]
-            if nullable and existing.join_type == INNER:
+                found, found_join = alias, existing
+        if found is not None and found_join is not None:
+            if nullable and found_join.join_type == INNER:
                 # Replace, never mutate: clones share Join objects.
-                self.alias_map[found] = existing.promoted()
+                self.alias_map[found] = found_join.promoted()
             return found
         alias = fr_alias if fr_alias and fr_alias not in self.alias_map else self._new_alias(table)
         parent = self.alias_map[parent_alias]
@@ -273,7 +278,7 @@ class Query:
 
     def _join_all(
         self, infos: list[PathInfo], alias: str, nullable: bool, allow_joins: bool, multivalued: bool,
-        filtered: Any = None,
+        filtered: FilteredRelation | None = None,
     ) -> tuple[str, Any, bool]:
         if not allow_joins:
             raise FieldError("Joined field references are not permitted in this query.")
@@ -285,7 +290,9 @@ class Query:
             multivalued = multivalued or info.multivalued
         return alias, infos[-1].to_opts, multivalued
 
-    def _filtered_start(self, filtered: Any, nullable: bool, allow_joins: bool) -> tuple[str, Any, Any, bool]:
+    def _filtered_start(
+        self, filtered: FilteredRelation, nullable: bool, allow_joins: bool
+    ) -> tuple[str, Any, Any, bool]:
         """(alias, opts, relation field, multivalued) where a FilteredRelation's own join starts.
 
         The relations before its last one (``"author__books"``) are plain joins.
@@ -336,7 +343,7 @@ class Query:
             opts = path_infos(field)[-1].to_opts if field.is_relation else None
         return found
 
-    def add_filtered_relation(self, relation: Any, alias: str) -> None:
+    def add_filtered_relation(self, relation: FilteredRelation, alias: str) -> None:
         """Register ``FilteredRelation`` ``relation`` as ``alias`` (validated; joined when first used)."""
         check_alias(alias)
         if self.model._meta.get_field_or_none(alias) is not None:
@@ -366,7 +373,9 @@ class Query:
         return False
 
     # -- references --------------------------------------------------------------
-    def resolve_ref(self, name: str, allow_joins: bool = True, reuse: Any = None, summarize: bool = False) -> Any:
+    def resolve_ref(
+        self, name: str, allow_joins: bool = True, reuse: set[str] | None = None, summarize: bool = False
+    ) -> Any:
         """What ``F(name)`` means in this query: an annotation or a column."""
         if name in self.annotations:
             if summarize:
@@ -381,13 +390,13 @@ class Query:
         col = Col(alias, target)
         return self.apply_transforms(col, rest, name)
 
-    def apply_transforms(self, expr: Any, names: list[str], full: str) -> Any:
+    def apply_transforms(self, expr: Expression, names: list[str], full: str) -> Any:
         """Apply ``__year``-style transforms (or JSON keys) to ``expr``."""
         for name in names:
             expr = self._transform(expr, name, full)
         return expr
 
-    def _transform(self, lhs: Any, name: str, full: str) -> Any:
+    def _transform(self, lhs: Expression, name: str, full: str) -> Any:
         output = lhs.output_field
         # Registered on the transform itself (Abs.register_lookup(...)) first, then its output field.
         own = lhs.get_transform(name) if isinstance(lhs, Transform) else None
@@ -402,7 +411,7 @@ class Query:
         )
 
     # -- filters -------------------------------------------------------------------
-    def build_lookup(self, lhs: Any, names: list[str], value: Any, full: str) -> Any:
+    def build_lookup(self, lhs: Expression, names: list[str], value: Any, full: str) -> Any:
         """The lookup for ``lhs__<names>=value`` (``exact`` when no name is given)."""
         *transforms, last = names or ["exact"]
         lhs = self.apply_transforms(lhs, transforms, full)
@@ -420,7 +429,7 @@ class Query:
         return lookup_class(lhs, value)
 
     @staticmethod
-    def _lookup_class(lhs: Any, name: str) -> Any:
+    def _lookup_class(lhs: Expression, name: str) -> Any:
         if isinstance(lhs, KeyTransform):
             return KEY_TRANSFORM_LOOKUPS.get(name)
         own = lhs.get_lookup(name) if isinstance(lhs, Transform) else None
@@ -504,13 +513,13 @@ class Query:
         lookup = self.build_filter("pk__in", _QueryValue(inner))
         return WhereNode([lookup], negated=True)
 
-    def add_q(self, q: Any) -> None:
+    def add_q(self, q: Q) -> None:
         """AND a condition into the WHERE clause."""
         node = self.build_where(q)
         self.demote_required_joins(node)
         self.where.add(node)
 
-    def demote_required_joins(self, node: Any) -> None:
+    def demote_required_joins(self, node: object) -> None:
         """Make INNER the demotable joins a condition ANDed at the top requires.
 
         As Django's JoinPromoter for reverse one-to-one, parent-link and
@@ -533,13 +542,16 @@ class Query:
             self._demote_chain(lhs.alias)
 
     def _demote_chain(self, alias: str) -> None:
-        chain: list[str] = []
+        chain: list[tuple[str, Join]] = []
         step: str | None = alias
-        while step is not None and isinstance(self.alias_map.get(step), Join):
-            chain.append(step)
-            step = self.alias_map[step].parent_alias
-        for step in reversed(chain):  # from the base table down
-            join = self.alias_map[step]
+        while step is not None:
+            link = self.alias_map.get(step)
+            if not isinstance(link, Join):
+                break
+            chain.append((step, link))
+            step = link.parent_alias
+        # From the base table down; each step reads its parent after the parent's demotion.
+        for step, join in reversed(chain):
             if join.join_type != LOUTER:
                 continue
             if not join.demotable or self.alias_map[join.parent_alias].join_type == LOUTER:
@@ -547,7 +559,7 @@ class Query:
             # Replace, never mutate: clones share Join objects.
             self.alias_map[step] = join.demoted()
 
-    def add_filter(self, q: Any) -> None:
+    def add_filter(self, q: Q) -> None:
         """AND ``q`` in as one ``filter()``/``exclude()`` call (its own multi-valued joins)."""
         self.filter_calls += 1
         self.filter_call = self.filter_calls
@@ -652,15 +664,18 @@ class Query:
         self.select = tuple(selected)
         self.annotation_select_mask = set(annotation_names)
 
-    def output_field_for_subquery(self) -> Any:
+    def output_field_for_subquery(self) -> f.Field:
+        field: f.Field
         if self.select:
-            return self.select[0][1].output_field
-        if self.annotation_select:
-            return next(iter(self.annotation_select.values())).output_field
-        return self.model._meta.pk
+            field = self.select[0][1].output_field
+        elif self.annotation_select:
+            field = next(iter(self.annotation_select.values())).output_field
+        else:
+            field = self.model._meta.pk
+        return field
 
     @property
-    def output_field(self) -> Any:
+    def output_field(self) -> f.Field:
         """The type of the single column a subquery returns."""
         return self.output_field_for_subquery()
 
@@ -729,7 +744,7 @@ class Query:
     def exists_query(self) -> Query:
         """This query reduced to ``SELECT 1 ... LIMIT 1``."""
         if self.combinator:
-            return combinators.exists_query(self)  # type: ignore[no-any-return]
+            return combinators.exists_query(self)
         q = self.clone()
         q.select_related = False
         if q.is_sliced:
@@ -758,7 +773,9 @@ class Query:
         """Parts, visible columns and ordering of a combined query (``union()``...)."""
         return combinators.plan(self)
 
-    def get_compiler(self, using: str | None = None, connection: Any = None, outer: Any = None) -> Any:
+    def get_compiler(
+        self, using: str | None = None, connection: Connection | None = None, outer: SQLCompiler | None = None
+    ) -> SQLCompiler:
         """The compiler of this query for a connection (``using`` alias or wrapper)."""
         from orm.db.connections import connections
         from orm.sql.compiler import SQLCompiler

@@ -276,7 +276,8 @@ class QuerySet(BaseQuerySet[M]):
         clone._fetch_all()
         results = clone._result_cache or []
         if len(results) == 1:
-            return results[0]  # type: ignore[no-any-return]
+            found: M = results[0]
+            return found
         if not results:
             raise self.model.DoesNotExist(f"{self.model.__name__} matching query does not exist.")
         more = "more than 20" if len(results) > 20 else str(len(results))
@@ -290,7 +291,8 @@ class QuerySet(BaseQuerySet[M]):
         self._for_write = True  # routers pick db_for_write (as Django)
         obj = self.model(**kwargs)
         obj.save(force_insert=True, using=self.db)
-        return obj  # type: ignore[no-any-return]
+        created: M = obj  # an instance of the model this QuerySet is typed for
+        return created
 
     def get_or_create(self, defaults: dict[str, Any] | None = None, **kwargs: Any) -> tuple[M, bool]:
         """(object, created): look it up, or create it from kwargs + defaults."""
@@ -413,14 +415,15 @@ class QuerySet(BaseQuerySet[M]):
         del_query.query.clear_ordering()
         del_query._prefetch_related_lookups = ()
         collector.collect(list(del_query))
-        deleted = collector.delete()
+        deleted: tuple[int, dict[str, int]] = collector.delete()
         self._result_cache = None
-        return deleted  # type: ignore[no-any-return]
+        return deleted
 
     def first(self) -> M | None:
         """The first object by ordering (by pk when unordered), or None."""
         _guard("first", "afirst")
         qs = self if self.ordered else self.order_by("pk")
+        obj: M
         for obj in qs[:1]:
             return obj
         return None
@@ -429,6 +432,7 @@ class QuerySet(BaseQuerySet[M]):
         """The last object by ordering (by pk when unordered), or None."""
         _guard("last", "alast")
         qs = self.reverse() if self.ordered else self.order_by("-pk")
+        obj: M
         for obj in qs[:1]:
             return obj
         return None

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from orm.db.connections import connections
 from orm.query.iterables import instance_loader
 from orm.query.prefetch import check_prefetch_path, prefetch_related_objects, to_attr_paths
 from orm.utils.asyncio import check_async_unsafe, to_async
+
+if TYPE_CHECKING:
+    from orm.fields import Field
 
 
 class RawQuerySet:
@@ -74,7 +77,8 @@ class RawQuerySet:
         meta = self.model._meta
         with connection.cursor() as cursor:
             cursor.execute(self.raw_query, self.params)
-            names = [self.translations.get(d[0], d[0]) for d in cursor.description]
+            columns: list[str] = [d[0] for d in cursor.description]  # DB-API: the name first
+            names = [self.translations.get(column, column) for column in columns]
             rows = cursor.fetchall()
         by_column = {f.column: f for f in meta.concrete_fields}
         by_column.update({f.attname: f for f in meta.concrete_fields})
@@ -138,5 +142,5 @@ class RawQuerySet:
 
 
 class _Expr:
-    def __init__(self, field: Any) -> None:
+    def __init__(self, field: Field) -> None:
         self.output_field = field

@@ -7,14 +7,18 @@ expressions, creating the joins they need. The compiler only renders them.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from orm.abc import ModelClass
 from orm.exceptions import FieldError
 from orm.query.expressions import Col, Func, OrderBy, Ref
 from orm.query.joins import path_infos
 from orm.sql.compiler import SelectParts
 from orm.sql.klass_info import KlassInfo
 from orm.utils.text import short_repr, short_reprs
+
+if TYPE_CHECKING:
+    from orm.query.query import Query
 
 
 class Random(Func):
@@ -28,7 +32,7 @@ class Random(Func):
 _NONE: list[Any] = []
 
 
-def prepare_select(query: Any, lock_of: bool) -> SelectParts:
+def prepare_select(query: Query, lock_of: bool) -> SelectParts:
     """Everything the compiler renders for ``query``'s SELECT (see ``SelectParts``).
 
     The order is the order joins are created in (and so their aliases): the
@@ -46,7 +50,7 @@ def prepare_select(query: Any, lock_of: bool) -> SelectParts:
                        lock_aliases(query.clone()) if lock_of else _NONE)
 
 
-def lock_aliases(query: Any) -> list[str]:
+def lock_aliases(query: Query) -> list[str]:
     """The table aliases ``select_for_update(of=(...))`` names (``"self"``: the queried table)."""
     aliases = []
     for name in query.select_for_update_of:
@@ -60,7 +64,7 @@ def lock_aliases(query: Any) -> list[str]:
     return aliases
 
 
-def deferred_path(model: Any, name: str) -> str:
+def deferred_path(model: ModelClass, name: str) -> str:
     """Validate an ``only()``/``defer()`` name: a field, or a forward relation path to one (``"author__name"``).
 
     Returns it spelled with field names (``author_id`` becomes ``author``).
@@ -84,7 +88,7 @@ def deferred_path(model: Any, name: str) -> str:
     return "__".join(spelled)
 
 
-def default_fields(query: Any, opts: Any, path: str = "") -> list[Any]:
+def default_fields(query: Query, opts: Any, path: str = "") -> list[Any]:
     """Concrete fields to load for ``opts`` (reached by ``path`` from the root) honouring ``only()``/``defer()``.
 
     A name ``"author__name"`` applies to the model reached through ``author``;
@@ -107,7 +111,7 @@ def default_fields(query: Any, opts: Any, path: str = "") -> list[Any]:
     return [fld for fld in fields if fld.name in own or fld is pk]
 
 
-def check_deferred_relation(query: Any, path: str, field: Any) -> None:
+def check_deferred_relation(query: Query, path: str, field: Any) -> None:
     """Refuse a relation ``select_related`` follows whose key ``only()``/``defer()`` leaves out (Django's error)."""
     names, defer = query.deferred_loading
     if not names or not field.concrete:
@@ -121,7 +125,7 @@ def check_deferred_relation(query: Any, path: str, field: Any) -> None:
         )
 
 
-def model_cols(query: Any, opts: Any, alias: str, fields: Any) -> list[Any]:
+def model_cols(query: Query, opts: Any, alias: str, fields: Any) -> list[Any]:
     """``Col``s of ``fields`` of model ``opts`` whose table is ``alias``; inherited
     fields read the parent's table, joined through the parent links."""
     if not opts.parents:
@@ -136,7 +140,7 @@ def model_cols(query: Any, opts: Any, alias: str, fields: Any) -> list[Any]:
     return cols
 
 
-def get_select(query: Any) -> tuple[list[tuple[Any, str | None]], KlassInfo | None, dict[str, int]]:
+def get_select(query: Query) -> tuple[list[tuple[Any, str | None]], KlassInfo | None, dict[str, int]]:
     """(select list of (expression, alias), layout of model rows, annotation positions)."""
     select: list[tuple[Any, str | None]] = []
     fields: list[Any] | None = None
@@ -163,7 +167,7 @@ def get_select(query: Any) -> tuple[list[tuple[Any, str | None]], KlassInfo | No
 
 
 def related_selections(
-    query: Any, select: list[Any], opts: Any, alias: str, requested: dict[str, Any] | None,
+    query: Query, select: list[Any], opts: Any, alias: str, requested: dict[str, Any] | None,
     depth: int, nullable_parent: bool, path: str | None = None,
 ) -> tuple[KlassInfo, ...]:
     """Join and select the models reached by ``select_related`` (validating names).
@@ -221,7 +225,9 @@ def related_selections(
     return tuple(infos)
 
 
-def _filtered_klass_info(query: Any, select: list[Any], name: str, requested: dict[str, Any], depth: int) -> KlassInfo:
+def _filtered_klass_info(
+    query: Query, select: list[Any], name: str, requested: dict[str, Any], depth: int
+) -> KlassInfo:
     """``select_related("<FilteredRelation alias>")``: the object is set as that attribute."""
     field, _target, alias, _rest, multivalued = query.setup_joins([name], trim_last_fk=False)
     if multivalued or field.many_to_many:
@@ -236,7 +242,7 @@ def _filtered_klass_info(query: Any, select: list[Any], name: str, requested: di
 
 
 def _klass_info(
-    query: Any, select: list[Any], model: Any, alias: str, field: Any, reverse: bool,
+    query: Query, select: list[Any], model: ModelClass, alias: str, field: Any, reverse: bool,
     requested: dict[str, Any] | None, depth: int, nullable: bool, path: str | None = None,
 ) -> KlassInfo:
     if path is None:
@@ -253,7 +259,7 @@ def _klass_info(
     return KlassInfo(model, fields, start, end, related, field, reverse)
 
 
-def get_order_by(query: Any, select_aliases: set[str]) -> list[Any]:
+def get_order_by(query: Query, select_aliases: set[str]) -> list[Any]:
     """Resolved ``OrderBy`` terms (explicit ordering, else the model's ``Meta.ordering``)."""
     if query.order_by:
         ordering = query.order_by
@@ -285,7 +291,7 @@ def get_order_by(query: Any, select_aliases: set[str]) -> list[Any]:
     return result
 
 
-def _related_ordering(query: Any, name: str, descending: bool, depth: int = 0) -> list[Any] | None:
+def _related_ordering(query: Query, name: str, descending: bool, depth: int = 0) -> list[Any] | None:
     """``order_by("author")`` orders by Author's Meta.ordering, as Django does."""
     if name in query.annotations or depth > 3:
         return None
@@ -316,7 +322,7 @@ def _related_ordering(query: Any, name: str, descending: bool, depth: int = 0) -
     return terms
 
 
-def _order_expr(query: Any, name: str, select_aliases: set[str]) -> Any:
+def _order_expr(query: Query, name: str, select_aliases: set[str]) -> Any:
     if name in query.annotations:
         if name in select_aliases:
             return Ref(name, query.annotations[name])
@@ -326,7 +332,7 @@ def _order_expr(query: Any, name: str, select_aliases: set[str]) -> Any:
     return query.apply_transforms(Col(alias, target), rest, name)
 
 
-def get_group_by(query: Any, select: list[Any], order_by: list[Any]) -> list[Any]:
+def get_group_by(query: Query, select: list[Any], order_by: list[Any]) -> list[Any]:
     """GROUP BY expressions: the selected non-aggregates plus ordering columns."""
     if query.group_by is None:
         return []

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from orm import fields as f
 from orm.exceptions import NotSupportedError
-from orm.query.expressions import F
+from orm.query.expressions import F, no_query
 from orm.query.functions.text import Substr
+
+if TYPE_CHECKING:
+    from orm.query.query import Query
 
 
 class Sliced(F):
@@ -28,12 +31,14 @@ class Sliced(F):
         return f"{type(self).__qualname__}({self.obj!r}, {slice(start, stop)!r})"
 
     def resolve_expression(
-        self, query: Any = None, allow_joins: bool = True, reuse: Any = None,
+        self, query: Query | None = None, allow_joins: bool = True, reuse: set[str] | None = None,
         summarize: bool = False, for_save: bool = False,
     ) -> Any:
         if type(self.obj) is not F:
             # A slice of a slice, or of an OuterRef (resolved by the outer query later).
             expr = self.obj.resolve_expression(query, allow_joins, reuse, summarize, for_save)
+        elif query is None:
+            raise no_query(self)
         else:
             expr = query.resolve_ref(self.name, allow_joins, reuse, summarize)
             field = expr.output_field

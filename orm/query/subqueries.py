@@ -11,11 +11,17 @@ why they live in their own module. ``orm.query.expressions`` re-exports them.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from orm import fields as f
+from orm.abc import Compiler, Connection
 from orm.exceptions import EmptyResultSet, FullResultSet
 from orm.query.expressions import Expression, F, SQLParams
+
+if TYPE_CHECKING:
+    from orm.query.query import Query
+    from orm.query.queryset import QuerySet
+    from orm.sql.compiler import SQLCompiler
 
 
 class OuterRef(F):
@@ -44,7 +50,7 @@ class ResolvedOuterRef(F):
     def resolve_expression(self, *args: Any, **kwargs: Any) -> Any:
         return self
 
-    def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
+    def as_sql(self, compiler: Compiler, connection: Connection) -> SQLParams:
         raise ValueError(
             "This queryset contains a reference to an outer query and may only be used in a subquery."
         )
@@ -55,16 +61,17 @@ class Subquery(Expression):
 
     template = "(%(subquery)s)"
 
-    def __init__(self, queryset: Any, output_field: f.Field | None = None) -> None:
+    def __init__(self, queryset: QuerySet[Any] | Query, output_field: f.Field | None = None) -> None:
         super().__init__(output_field)
-        self.query = getattr(queryset, "query", queryset).clone()
+        # A QuerySet's query, or a Query as it is (getattr types both as Any).
+        self.query: Query = cast("Query", getattr(queryset, "query", queryset)).clone()
         self.query.subquery = True
 
     def get_source_expressions(self) -> list[Any]:
         return []
 
     def resolve_expression(
-        self, query: Any = None, allow_joins: bool = True, reuse: Any = None,
+        self, query: Query | None = None, allow_joins: bool = True, reuse: set[str] | None = None,
         summarize: bool = False, for_save: bool = False,
     ) -> Any:
         clone = self.copy()
@@ -73,14 +80,17 @@ class Subquery(Expression):
         return clone
 
     def _resolve_output_field(self) -> f.Field | None:
-        return self.query.output_field  # type: ignore[no-any-return]
+        return self.query.output_field
 
     def get_group_by_cols(self) -> list[Any]:
         return []
 
-    def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
+    def as_sql(self, compiler: Compiler, connection: Connection) -> SQLParams:
         try:
-            sql, params = self.query.get_compiler(connection=connection, outer=compiler).as_sql()
+            # The protocol does not say which class a compiler nests under; the
+            # one compiling this node is an SQLCompiler (once per compile, not per row).
+            outer = cast("SQLCompiler", compiler)
+            sql, params = self.query.get_compiler(connection=connection, outer=outer).as_sql()
         except EmptyResultSet:
             return self.empty_sql()
         return self.template % {"subquery": sql}, list(params)
@@ -97,7 +107,7 @@ class Exists(Subquery):
     conditional = True
     _output_field = f.BooleanField()
 
-    def __init__(self, queryset: Any, negated: bool = False) -> None:
+    def __init__(self, queryset: QuerySet[Any], negated: bool = False) -> None:
         super().__init__(queryset)
         self.query = self.query.exists_query()
         self.negated = negated
@@ -119,7 +129,7 @@ class Exists(Subquery):
         """The constant this column becomes when the subquery can match nothing."""
         return "(1 = 1)" if self.negated else "(1 = 0)"
 
-    def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
+    def as_sql(self, compiler: Compiler, connection: Connection) -> SQLParams:
         sql, params = super().as_sql(compiler, connection)
         if self.negated:
             sql = f"NOT {sql}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from orm.abc import Compiler, Connection
 from orm.db.connections import connections
 from orm.exceptions import EmptyResultSet, FieldError
 from orm.query import combinators
@@ -24,7 +25,7 @@ class InnerCol(Expression):
         super().__init__(output_field)
         self.name = name
 
-    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+    def as_sql(self, compiler: Compiler, connection: Connection) -> tuple[str, list[Any]]:
         return compiler.quote_name(self.name), []
 
 
@@ -47,7 +48,7 @@ def get_aggregation(query: Query, using: str, aggregates: dict[str, Any]) -> dic
     return aggregate_with(aggregation_query(query, aggregates).get_compiler(connection=connection), aggregates)
 
 
-def aggregate_with(compiler: Any, aggregates: dict[str, Any]) -> dict[str, Any]:
+def aggregate_with(compiler: SQLCompiler, aggregates: dict[str, Any]) -> dict[str, Any]:
     """Run ``compiler``'s aggregation SELECT (of ``aggregates``); one dict back."""
     row = compiler.execute_sql(SINGLE)
     return _convert(compiler, row, aggregates, compiler.connection)
@@ -69,7 +70,7 @@ def aggregation_query(query: Query, aggregates: dict[str, Any]) -> Query:
     return q
 
 
-def _convert(compiler: Any, row: Any, aggregates: dict[str, Any], connection: Any) -> dict[str, Any]:
+def _convert(compiler: SQLCompiler, row: Any, aggregates: dict[str, Any], connection: Connection) -> dict[str, Any]:
     result: dict[str, Any] = {}
     if row is None:
         for alias, aggregate in aggregates.items():
@@ -85,7 +86,7 @@ def _convert(compiler: Any, row: Any, aggregates: dict[str, Any], connection: An
     return {alias: values[names.index(alias)] for alias in aggregates}
 
 
-def _aggregate_subquery(query: Query, connection: Any, aggregates: dict[str, Any]) -> dict[str, Any]:
+def _aggregate_subquery(query: Query, connection: Connection, aggregates: dict[str, Any]) -> dict[str, Any]:
     inner = query.clone()
     inner.select_related = False
     if not inner.is_sliced:
@@ -113,7 +114,7 @@ def _aggregate_subquery(query: Query, connection: Any, aggregates: dict[str, Any
     return _run_outer(query, connection, outer, aggregates, f"({inner_sql}) subquery", "", list(params))
 
 
-def _aggregate_combined(inner: Query, connection: Any, aggregates: dict[str, Any]) -> dict[str, Any]:
+def _aggregate_combined(inner: Query, connection: Connection, aggregates: dict[str, Any]) -> dict[str, Any]:
     """Aggregates over the rows of a union()/intersection()/difference().
 
     The combined statement's columns are named by position in a CTE
@@ -158,7 +159,7 @@ def _positional_cols(expr: Any, select: list[tuple[Any, str | None]], inner: Que
 
 
 def _run_outer(
-    query: Query, connection: Any, outer: dict[str, Any], aggregates: dict[str, Any],
+    query: Query, connection: Connection, outer: dict[str, Any], aggregates: dict[str, Any],
     from_sql: str, prefix: str, params: list[Any],
 ) -> dict[str, Any]:
     """Run ``SELECT <outer aggregates> FROM <from_sql>`` (after ``prefix``) and convert the row."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from orm import fields as f
+from orm.abc import Compiler, Connection
 from orm.exceptions import FieldError
 from orm.query.expressions import TEMPORAL_TYPES, CombinedExpression, SQLParams
 
@@ -68,7 +69,7 @@ class TemporalArithmetic(CombinedExpression):
         self.lhs_type = lhs_type
         self.rhs_type = rhs_type
 
-    def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
+    def as_sql(self, compiler: Compiler, connection: Connection) -> SQLParams:
         lsql, lparams = compiler.compile(self.lhs)
         rsql, rparams = compiler.compile(self.rhs)
         sql = connection.ops.temporal_arithmetic_sql(self.lhs_type, self.connector, self.rhs_type, lsql, rsql)

@@ -36,6 +36,7 @@ from collections.abc import Hashable
 from typing import Any, NamedTuple
 
 from orm import fields as f
+from orm.abc import Connection, ModelClass
 from orm.exceptions import FieldError
 from orm.query.aggregates import Count
 from orm.query.expressions import Col
@@ -72,7 +73,7 @@ class Term(NamedTuple):
     lookup: Any
 
 
-def build_terms(model: Any, kwargs: dict[str, Any]) -> tuple[Term, ...] | None:
+def build_terms(model: ModelClass, kwargs: dict[str, Any]) -> tuple[Term, ...] | None:
     """Pending terms for ``filter(**kwargs)``, or None when any argument is not simple.
 
     Builds each lookup exactly as ``Query.build_filter`` would (so a value the
@@ -97,7 +98,7 @@ def build_terms(model: Any, kwargs: dict[str, Any]) -> tuple[Term, ...] | None:
     return tuple(terms)
 
 
-def _resolve(model: Any, key: str) -> tuple[Any, Col] | None:
+def _resolve(model: ModelClass, key: str) -> tuple[Any, Col] | None:
     query = Query(model)
     try:
         field, target, alias, rest, multivalued = query.setup_joins(key.split("__"), nullable=False)
@@ -131,7 +132,7 @@ class PendingQuery:
         self.terms = terms
         self.kind = kind
 
-    def statement_key(self, connection: Any) -> tuple[Hashable, list[Any]]:
+    def statement_key(self, connection: Connection) -> tuple[Hashable, list[Any]]:
         """(key, parameters): the shape of the call and each value's right-hand side."""
         params: list[Any] = []
         shape = []
@@ -162,7 +163,7 @@ def count_aggregates() -> dict[str, Any]:
     return {"__count": Count("*")}
 
 
-def filtered_query(model: Any, terms: tuple[Term, ...]) -> Query:
+def filtered_query(model: ModelClass, terms: tuple[Term, ...]) -> Query:
     """A fresh ``Query`` with ``terms`` added as one ``filter()`` call (the ordinary way)."""
     query = Query(model)
     query.add_filter(Q(*[(t.key, t.value) for t in terms]))

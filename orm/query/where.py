@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from orm.abc import Compiler, Connection
 from orm.exceptions import EmptyResultSet, FullResultSet
 
 
@@ -23,7 +25,7 @@ class WhereNode:
         self.connector = connector
         self.negated = negated
 
-    def add(self, child: Any, connector: str = "AND") -> None:
+    def add(self, child: object, connector: str = "AND") -> None:
         """AND (or OR) ``child`` into this node."""
         if self.connector == connector or len(self.children) <= 1:
             self.connector = connector if self.children else self.connector
@@ -75,11 +77,11 @@ class WhereNode:
     # A condition that can match nothing, selected (annotate(b=Q(pk__in=[]))), is false.
     select_empty_sql = "(1 = 0)"
 
-    def select_format(self, compiler: Any, sql: str, params: list[Any]) -> tuple[str, list[Any]]:
+    def select_format(self, compiler: Compiler, sql: str, params: list[Any]) -> tuple[str, list[Any]]:
         """A condition selected as a column (``annotate(big=Q(pages__gt=300))``): a boolean."""
         return sql, params
 
-    def get_db_converters(self, connection: Any) -> list[Any]:
+    def get_db_converters(self, connection: Connection) -> list[Any]:
         """SQLite answers 0/1: convert as a BooleanField column."""
         converters: list[Any] = connection.ops.get_db_converters(self)
         field_converters: list[Any] = self.output_field.get_db_converters(connection)
@@ -153,7 +155,7 @@ class WhereNode:
         return (WhereNode(where, self.connector, self.negated) if where else None,
                 WhereNode(qualify, self.connector, self.negated))
 
-    def map_leaves(self, replace: Any) -> WhereNode:
+    def map_leaves(self, replace: Callable[[Any], Any]) -> WhereNode:
         """A copy where each expression a condition compares is ``replace(expr)``.
 
         A lookup's left-hand side and an expression on its right-hand side are
@@ -185,7 +187,7 @@ class WhereNode:
                 return True
         return False
 
-    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+    def as_sql(self, compiler: Compiler, connection: Connection) -> tuple[str, list[Any]]:
         """Compile; raises EmptyResultSet/FullResultSet when the node is constant."""
         result: list[str] = []
         params: list[Any] = []
@@ -229,7 +231,7 @@ class WhereNode:
             sql = f"({sql})"
         return sql, params
 
-    def _as_xor(self, compiler: Any) -> tuple[str, list[Any]]:
+    def _as_xor(self, compiler: Compiler) -> tuple[str, list[Any]]:
         # Portable XOR: an odd number of true children.
         parts, params = [], []
         for child in self.children:
@@ -260,7 +262,7 @@ class NothingNode:
 
     contains_aggregate = False
 
-    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+    def as_sql(self, compiler: Compiler, connection: Connection) -> tuple[str, list[Any]]:
         raise EmptyResultSet
 
     def get_group_by_cols(self) -> list[Any]:

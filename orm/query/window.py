@@ -11,6 +11,7 @@ import enum
 from typing import Any
 
 from orm import fields as f
+from orm.abc import Compiler, Connection
 from orm.query.expressions import Expression, F, Func, OrderBy, SQLParams
 
 _PRECEDING, _FOLLOWING, _CURRENT = "PRECEDING", "FOLLOWING", "CURRENT ROW"
@@ -40,7 +41,7 @@ class Window(Expression):
     contains_over_clause = True
 
     def __init__(
-        self, expression: Any, partition_by: Any = None, order_by: Any = None,
+        self, expression: Expression, partition_by: Any = None, order_by: Any = None,
         frame: WindowFrame | None = None, output_field: f.Field | None = None,
     ) -> None:
         if not getattr(expression, "window_compatible", False):
@@ -52,7 +53,7 @@ class Window(Expression):
         if frame is not None and not isinstance(frame, WindowFrame):
             raise TypeError("Window.frame must be a RowRange or ValueRange instance.")
         super().__init__(output_field)
-        self.source_expression = expression
+        self.source_expression: Expression = expression
         self.partition_by = [Func._parse(e) for e in partition_by or ()]
         self.order_by = [_order_term(e) for e in order_by or ()]
         self.frame = frame
@@ -67,12 +68,12 @@ class Window(Expression):
         self.order_by = list(exprs[1 + n_part:])
 
     def _resolve_output_field(self) -> f.Field | None:
-        return self.source_expression.output_field  # type: ignore[no-any-return]
+        return self.source_expression.output_field
 
-    def get_db_converters(self, connection: Any) -> list[Any]:
+    def get_db_converters(self, connection: Connection) -> list[Any]:
         # The wrapped function knows how its result comes back (Count's int, Avg's float).
         if self._output_field is None and hasattr(self.source_expression, "get_db_converters"):
-            return self.source_expression.get_db_converters(connection)  # type: ignore[no-any-return]
+            return self.source_expression.get_db_converters(connection)
         return super().get_db_converters(connection)
 
     def get_group_by_cols(self) -> list[Any]:
@@ -82,7 +83,7 @@ class Window(Expression):
                 cols.extend(expr.get_group_by_cols())
         return cols
 
-    def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
+    def as_sql(self, compiler: Compiler, connection: Connection) -> SQLParams:
         expr_sql, params = compiler.compile(self.source_expression)
         window: list[str] = []
         if self.partition_by:
@@ -151,7 +152,7 @@ class WindowFrame(Expression):
     def get_group_by_cols(self) -> list[Any]:
         return []
 
-    def as_sql(self, compiler: Any, connection: Any) -> SQLParams:
+    def as_sql(self, compiler: Compiler, connection: Connection) -> SQLParams:
         start = _bound(self.start, f"UNBOUNDED {_PRECEDING}")
         end = _bound(self.end, f"UNBOUNDED {_FOLLOWING}")
         exclude = f" EXCLUDE {self.exclusion.value}" if self.exclusion is not None else ""
@@ -260,7 +261,8 @@ class _LagLead(_WindowFunc):
         super().__init__(*args, **extra)
 
     def _resolve_output_field(self) -> f.Field | None:
-        return self.source_expressions[0].output_field  # type: ignore[no-any-return]
+        source: Expression = self.source_expressions[0]
+        return source.output_field
 
 
 class Lag(_LagLead):
@@ -300,7 +302,8 @@ class NthValue(_WindowFunc):
         super().__init__(expression, nth, **extra)
 
     def _resolve_output_field(self) -> f.Field | None:
-        return self.source_expressions[0].output_field  # type: ignore[no-any-return]
+        source: Expression = self.source_expressions[0]
+        return source.output_field
 
 
 # orm spelt it NTile before following Django's name; kept so existing code runs.

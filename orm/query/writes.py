@@ -8,8 +8,9 @@ the same inputs before any SQL runs.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from orm.abc import Connection, ModelClass
 from orm.db import transaction
 from orm.db.connections import connections
 from orm.exceptions import DataError, FieldError
@@ -27,14 +28,18 @@ from orm.sql.dml import (
 )
 from orm.utils.text import short_repr, short_str
 
+if TYPE_CHECKING:
+    from orm import fields as f
+    from orm.query.queryset import QuerySet
 
-def _insert_fields(model: Any, with_pk: bool) -> list[Any]:
+
+def _insert_fields(model: ModelClass, with_pk: bool) -> list[Any]:
     meta = model._meta
     # The model's own table only: a parent's columns are written to the parent's row.
     return [f for f in meta.local_concrete_fields if (with_pk or f is not meta.pk) and not f.generated]
 
 
-def _insert_value(field: Any, obj: Any, connection: Any) -> Any:
+def _insert_value(field: f.Field, obj: Any, connection: Connection) -> Any:
     value = field.pre_save(obj, True)
     if hasattr(value, "resolve_expression"):
         raise _HasExpression
@@ -49,15 +54,15 @@ class _HasExpression(Exception):
 
 class _Output:
     # What connection.ops.get_db_converters() reads: the output field.
-    def __init__(self, field: Any) -> None:
+    def __init__(self, field: f.Field) -> None:
         self.output_field = field
 
 
-def _converters(field: Any, connection: Any) -> list[Any]:
+def _converters(field: f.Field, connection: Connection) -> list[Any]:
     return [*connection.ops.get_db_converters(_Output(field)), *field.get_db_converters(connection)]
 
 
-def insert_rows(model: Any, objs: Sequence[Any], using: str, with_pk: bool,
+def insert_rows(model: ModelClass, objs: Sequence[Any], using: str, with_pk: bool,
                 batch_size: int | None = None, ignore_conflicts: bool = False, on_conflict: str = "") -> None:
     """INSERT ``objs``; without a pk, generated primary keys are set on the objects.
 
@@ -94,8 +99,10 @@ def _group_by_database_defaults(fields: list[Any], objs: Sequence[Any]) -> list[
     return list(groups.items())
 
 
-def _insert_group(model: Any, objs: list[Any], fields: list[Any], omitted: tuple[Any, ...], connection: Any,
-                  with_pk: bool, batch_size: int | None, ignore_conflicts: bool, on_conflict: str = "") -> None:
+def _insert_group(
+    model: ModelClass, objs: list[Any], fields: list[Any], omitted: tuple[Any, ...], connection: Connection,
+    with_pk: bool, batch_size: int | None, ignore_conflicts: bool, on_conflict: str = "",
+) -> None:
     meta = model._meta
     rows = []
     plain = []
@@ -131,7 +138,7 @@ def _insert_group(model: Any, objs: list[Any], fields: list[Any], omitted: tuple
         obj._state.adding = False
         obj._state.db = connection.alias
 
-def _insert_expression_row(model: Any, obj: Any, fields: list[Any], connection: Any, with_pk: bool,
+def _insert_expression_row(model: ModelClass, obj: Any, fields: list[Any], connection: Connection, with_pk: bool,
                            ignore_conflicts: bool, omitted: tuple[Any, ...] = (), on_conflict: str = "") -> None:
     """INSERT one object whose values include expressions; set the values the database computed.
 
@@ -175,7 +182,7 @@ def _insert_expression_row(model: Any, obj: Any, fields: list[Any], connection: 
     obj._state.db = connection.alias
 
 
-def _insertable(field: Any, value: Any, query: Any) -> Any:
+def _insertable(field: f.Field, value: Any, query: Query) -> Any:
     """Resolve an expression to insert, refusing what cannot be computed without a row."""
     resolved = value.resolve_expression(query, allow_joins=False, for_save=True)
     if any(isinstance(node, Col) for node in resolved.flatten()):
@@ -190,7 +197,7 @@ def _insertable(field: Any, value: Any, query: Any) -> Any:
     return resolved
 
 
-def update_row(model: Any, obj: Any, fields: list[Any], using: str) -> bool:
+def update_row(model: ModelClass, obj: Any, fields: list[Any], using: str) -> bool:
     """UPDATE one saved instance by primary key; True when a row matched."""
     connection = connections[using]
     meta = model._meta
@@ -237,7 +244,7 @@ def _unless_database_default(value: Any) -> Any:
     return value
 
 
-def upsert_clause(model: Any, connection: Any, ignore_conflicts: bool, update_conflicts: bool,
+def upsert_clause(model: ModelClass, connection: Connection, ignore_conflicts: bool, update_conflicts: bool,
                   update_fields: Sequence[str] | None, unique_fields: Sequence[str] | None) -> str:
     """The ``ON CONFLICT ... DO UPDATE`` clause of ``bulk_create(update_conflicts=True)``.
 
@@ -268,7 +275,7 @@ def upsert_clause(model: Any, connection: Any, ignore_conflicts: bool, update_co
     return str(connection.ops.on_conflict_suffix_sql([f.column for f in uniques], [f.column for f in updates]))
 
 
-def bulk_insert(model: Any, objs: list[Any], using: str, batch_size: int | None,
+def bulk_insert(model: ModelClass, objs: list[Any], using: str, batch_size: int | None,
                 ignore_conflicts: bool = False, update_conflicts: bool = False,
                 update_fields: Sequence[str] | None = None, unique_fields: Sequence[str] | None = None) -> None:
     """``bulk_create``: all-or-nothing inside one atomic block."""
@@ -290,7 +297,7 @@ def bulk_insert(model: Any, objs: list[Any], using: str, batch_size: int | None,
             insert_rows(model, without_pk, using, False, batch_size, ignore_conflicts, on_conflict)
 
 
-def update_values(query: Any, kwargs: dict[str, Any], connection: Any) -> list[tuple[Any, Any]]:
+def update_values(query: Query, kwargs: dict[str, Any], connection: Connection) -> list[tuple[Any, Any]]:
     """(field, value) pairs for UPDATE; names and values are checked here."""
     meta = query.model._meta
     values = []
@@ -320,7 +327,7 @@ def update_values(query: Any, kwargs: dict[str, Any], connection: Any) -> list[t
     return values
 
 
-def _check_expression_values(field: Any, expression: Any) -> None:
+def _check_expression_values(field: f.Field, expression: Any) -> None:
     """Refuse integer literals inside an update expression that no column could bind."""
     for node in getattr(expression, "flatten", lambda: [])():
         value = getattr(node, "value", None)
@@ -332,7 +339,7 @@ def _check_expression_values(field: Any, expression: Any) -> None:
                 )
 
 
-def update(queryset: Any, kwargs: dict[str, Any]) -> int:
+def update(queryset: QuerySet[Any], kwargs: dict[str, Any]) -> int:
     """``QuerySet.update``: one UPDATE statement, returns the affected row count."""
     if not kwargs:
         raise TypeError("update() needs at least one field=value argument.")
@@ -377,7 +384,7 @@ def _split_by_table(meta: Any, kwargs: dict[str, Any]) -> tuple[dict[str, Any], 
     return local, inherited
 
 
-def _update_with_parents(queryset: Any, local: dict[str, Any], inherited: dict[Any, dict[str, Any]]) -> int:
+def _update_with_parents(queryset: QuerySet[Any], local: dict[str, Any], inherited: dict[Any, dict[str, Any]]) -> int:
     """UPDATE a child model's rows whose values live in several tables (Django's related updates).
 
     The matching rows' ancestor keys are read first (the updates may change
@@ -396,7 +403,7 @@ def _update_with_parents(queryset: Any, local: dict[str, Any], inherited: dict[A
     return rows or 0
 
 
-def bulk_update(queryset: Any, objs: list[Any], fields: list[str], batch_size: int | None) -> int:
+def bulk_update(queryset: QuerySet[Any], objs: list[Any], fields: list[str], batch_size: int | None) -> int:
     """``QuerySet.bulk_update``: per batch one UPDATE with CASE WHEN pk = ... THEN ..."""
     if batch_size is not None and batch_size <= 0:
         raise ValueError("Batch size must be a positive integer.")
@@ -438,7 +445,7 @@ def bulk_update(queryset: Any, objs: list[Any], fields: list[str], batch_size: i
     return updated
 
 
-def explain(queryset: Any, format: str | None, options: dict[str, Any]) -> str:
+def explain(queryset: QuerySet[Any], format: str | None, options: dict[str, Any]) -> str:
     """Run EXPLAIN on the query; format and options are allow-listed by the backend."""
     connection = connections[queryset.db]
     prefix = connection.ops.explain_query_prefix(format, **options)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from orm import fields as f
+from orm.abc import Compiler, Connection
 from orm.query import expressions
 from orm.query.expressions import Coalesce, Func, SQLParams, Value
 
@@ -18,7 +19,7 @@ class Cast(expressions.Cast):
     is to TEXT (SQLite ignores ``varchar(n)`` lengths anyway).
     """
 
-    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> SQLParams:
+    def as_sqlite(self, compiler: Compiler, connection: Connection, **extra: Any) -> SQLParams:
         sql, params = compiler.compile(self.source_expressions[0])
         internal = self.output_field.storage_field().get_internal_type()
         if internal == "DateField":
@@ -48,7 +49,7 @@ class Greatest(_MinArgs):
 
     function = "GREATEST"
 
-    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> SQLParams:
+    def as_sqlite(self, compiler: Compiler, connection: Connection, **extra: Any) -> SQLParams:
         return self.as_sql(compiler, connection, function="MAX")
 
 
@@ -57,7 +58,7 @@ class Least(_MinArgs):
 
     function = "LEAST"
 
-    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> SQLParams:
+    def as_sqlite(self, compiler: Compiler, connection: Connection, **extra: Any) -> SQLParams:
         return self.as_sql(compiler, connection, function="MIN")
 
 
@@ -80,7 +81,7 @@ class JSONObject(Func):
             expressions.extend((Value(key), value))
         super().__init__(*expressions)
 
-    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> SQLParams:
+    def as_postgresql(self, compiler: Compiler, connection: Connection, **extra: Any) -> SQLParams:
         # Keys and values may be bound parameters, whose type PostgreSQL cannot
         # infer inside JSONB_BUILD_OBJECT("any" ...): state it.
         parts, params = [], []
@@ -104,7 +105,7 @@ class JSONArray(Func):
     function = "JSON_ARRAY"
     _output_field = f.JSONField()
 
-    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> SQLParams:
+    def as_postgresql(self, compiler: Compiler, connection: Connection, **extra: Any) -> SQLParams:
         parts, params = [], []
         for expr in self.source_expressions:
             sql, p = compiler.compile(typed_for_postgresql(expr))

@@ -17,6 +17,7 @@ import zoneinfo
 from typing import Any
 
 from orm import fields as f
+from orm.abc import Compiler, Connection
 from orm.query.expressions import Func, SQLParams
 from orm.query.lookups import Transform
 from orm.utils.text import short_repr
@@ -27,7 +28,7 @@ _DATE_KINDS = ("year", "quarter", "month", "week", "day", "date")
 _TEMPORAL = (f.DateField, f.DateTimeField, f.TimeField)
 
 
-def tzname_of(tzinfo: Any) -> str | None:
+def tzname_of(tzinfo: datetime.tzinfo | None) -> str | None:
     """The IANA name of ``tzinfo`` (a ``ZoneInfo`` or ``datetime.UTC``); None for None."""
     if tzinfo is None:
         return None
@@ -41,7 +42,7 @@ def tzname_of(tzinfo: Any) -> str | None:
     )
 
 
-def _field_of(expr: Any) -> Any:
+def _field_of(expr: object) -> Any:
     return getattr(expr, "output_field", None)
 
 
@@ -62,7 +63,7 @@ class Now(Func):
     arity = 0
     _output_field = f.DateTimeField()
 
-    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> SQLParams:
+    def as_sqlite(self, compiler: Compiler, connection: Connection, **extra: Any) -> SQLParams:
         # 'now' is fixed for the statement; padded to orm's microsecond text format.
         return "strftime('%%Y-%%m-%%d %%H:%%M:%%f000', 'now')", []
 
@@ -76,7 +77,10 @@ class Extract(TimezoneMixin, Transform):
     lookup_name = ""
     _output_field = f.IntegerField()
 
-    def __init__(self, expression: Any, lookup_name: str | None = None, tzinfo: Any = None, **extra: Any) -> None:
+    def __init__(
+        self, expression: Any, lookup_name: str | None = None, tzinfo: datetime.tzinfo | None = None,
+        **extra: Any,
+    ) -> None:
         if lookup_name is not None:
             if not isinstance(lookup_name, str) or not lookup_name.isidentifier():
                 raise ValueError(f"Invalid date part {short_repr(lookup_name)}.")
@@ -102,12 +106,12 @@ class Extract(TimezoneMixin, Transform):
             raise ValueError(f"Cannot extract component '{clone.lookup_name}' from TimeField '{name}'.")
         return clone
 
-    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> SQLParams:
+    def as_sql(self, compiler: Compiler, connection: Connection, **extra: Any) -> SQLParams:
         sql, params = compiler.compile(self.lhs)
         tzname = self.get_tzname()
         if tzname is not None and not isinstance(_field_of(self.lhs), f.DateTimeField):
             raise ValueError("tzinfo can only be used with DateTimeField.")
-        return connection.ops.date_extract_sql(self.lookup_name, sql, list(params), tzname)  # type: ignore[no-any-return]
+        return connection.ops.date_extract_sql(self.lookup_name, sql, list(params), tzname)
 
 
 def _extract(class_name: str, part: str, doc: str) -> type[Extract]:
@@ -132,7 +136,10 @@ class TruncBase(TimezoneMixin, Transform):
 
     kind = ""
 
-    def __init__(self, expression: Any, output_field: f.Field | None = None, tzinfo: Any = None, **extra: Any) -> None:
+    def __init__(
+        self, expression: Any, output_field: f.Field | None = None, tzinfo: datetime.tzinfo | None = None,
+        **extra: Any,
+    ) -> None:
         tzname_of(tzinfo)
         self.tzinfo = tzinfo
         super().__init__(expression, output_field=output_field, **extra)
@@ -156,14 +163,14 @@ class TruncBase(TimezoneMixin, Transform):
             raise ValueError(f"Cannot truncate TimeField '{name}' to {target}.")
         return clone
 
-    def get_db_converters(self, connection: Any) -> list[Any]:
+    def get_db_converters(self, connection: Connection) -> list[Any]:
         """The output field's converters, then (with ``tzinfo=``) the move into that zone."""
         converters = super().get_db_converters(connection)
         if self.tzinfo is not None and isinstance(self.output_field, f.DateTimeField):
             converters = [*converters, _in_own_zone]
         return converters
 
-    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> SQLParams:
+    def as_sql(self, compiler: Compiler, connection: Connection, **extra: Any) -> SQLParams:
         sql, params = compiler.compile(self.lhs)
         source, output = _field_of(self.lhs), self.output_field
         tzname = self.get_tzname()
@@ -171,14 +178,14 @@ class TruncBase(TimezoneMixin, Transform):
             raise ValueError("tzinfo can only be used with DateTimeField.")
         ops = connection.ops
         if isinstance(output, f.DateTimeField):
-            return ops.date_trunc_sql(self.kind, sql, list(params), True, tzname)  # type: ignore[no-any-return]
+            return ops.date_trunc_sql(self.kind, sql, list(params), True, tzname)
         if isinstance(output, f.DateField):
             if isinstance(source, f.DateTimeField):  # the datetime's date (in the zone) first
                 sql, params = ops.datetime_cast_date_sql(sql, list(params), tzname)
-            return ops.date_trunc_sql(self.kind, sql, list(params), False)  # type: ignore[no-any-return]
+            return ops.date_trunc_sql(self.kind, sql, list(params), False)
         if isinstance(source, f.DateTimeField):
             sql, params = ops.datetime_cast_time_sql(sql, list(params), tzname)
-        return ops.time_trunc_sql(self.kind, sql, list(params))  # type: ignore[no-any-return]
+        return ops.time_trunc_sql(self.kind, sql, list(params))
 
 
 def _in_own_zone(value: Any, expression: Any, connection: Any) -> Any:
@@ -195,7 +202,8 @@ class Trunc(TruncBase):
     KINDS = ("year", "quarter", "month", "week", "day", "hour", "minute", "second")
 
     def __init__(
-        self, expression: Any, kind: str, output_field: f.Field | None = None, tzinfo: Any = None, **extra: Any,
+        self, expression: Any, kind: str, output_field: f.Field | None = None,
+        tzinfo: datetime.tzinfo | None = None, **extra: Any,
     ) -> None:
         if kind not in self.KINDS:
             raise ValueError(f"Invalid truncation kind {short_repr(kind)}; choose from: {', '.join(self.KINDS)}.")
@@ -224,9 +232,9 @@ class TruncDate(TruncBase):
     lookup_name = "date"
     _output_field = f.DateField()
 
-    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> SQLParams:
+    def as_sql(self, compiler: Compiler, connection: Connection, **extra: Any) -> SQLParams:
         sql, params = compiler.compile(self.lhs)
-        return connection.ops.datetime_cast_date_sql(sql, list(params), self.get_tzname())  # type: ignore[no-any-return]
+        return connection.ops.datetime_cast_date_sql(sql, list(params), self.get_tzname())
 
 
 class TruncTime(TruncBase):
@@ -236,9 +244,9 @@ class TruncTime(TruncBase):
     lookup_name = "time"
     _output_field = f.TimeField()
 
-    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> SQLParams:
+    def as_sql(self, compiler: Compiler, connection: Connection, **extra: Any) -> SQLParams:
         sql, params = compiler.compile(self.lhs)
-        return connection.ops.datetime_cast_time_sql(sql, list(params), self.get_tzname())  # type: ignore[no-any-return]
+        return connection.ops.datetime_cast_time_sql(sql, list(params), self.get_tzname())
 
 
 def _register() -> None:

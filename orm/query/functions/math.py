@@ -14,12 +14,13 @@ import sys
 from typing import Any
 
 from orm import fields as f
+from orm.abc import Compiler, Connection
 from orm.exceptions import FieldError
-from orm.query.expressions import Cast, Func, SQLParams, Value
+from orm.query.expressions import Cast, Expression, Func, SQLParams, Value
 from orm.query.lookups import Transform
 
 
-def _source_fields(expr: Any) -> list[f.Field]:
+def _source_fields(expr: Expression) -> list[f.Field]:
     fields = []
     for source in expr.get_source_expressions():
         try:
@@ -29,8 +30,12 @@ def _source_fields(expr: Any) -> list[f.Field]:
     return fields
 
 
-class NumericOutputFieldMixin:
-    """Decimal in, decimal out; integers in, float out (as Django's mixin)."""
+class NumericOutputFieldMixin(Func):
+    """Decimal in, decimal out; integers in, float out (as Django's mixin).
+
+    Mixed in before ``Func`` (or a subclass); a ``Func`` itself so it is typed
+    as one, which leaves every function's MRO as it was.
+    """
 
     def _resolve_output_field(self) -> f.Field | None:
         fields = _source_fields(self)
@@ -38,20 +43,23 @@ class NumericOutputFieldMixin:
             return f.DecimalField()
         if any(isinstance(s, f.IntegerField) for s in fields):
             return f.FloatField()
-        return super()._resolve_output_field() if fields else f.FloatField()  # type: ignore[misc]
+        return super()._resolve_output_field() if fields else f.FloatField()
 
 
-class FixDecimalInputMixin:
-    """On PostgreSQL, float arguments are cast to numeric (no LOG/MOD/ROUND(n) over double)."""
+class FixDecimalInputMixin(Func):
+    """On PostgreSQL, float arguments are cast to numeric (no LOG/MOD/ROUND(n) over double).
 
-    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> SQLParams:
+    A ``Func`` itself, mixed in first: typed as one, every MRO as it was.
+    """
+
+    def as_postgresql(self, compiler: Compiler, connection: Connection, **extra: Any) -> SQLParams:
         numeric = f.DecimalField(max_digits=1000, decimal_places=sys.float_info.dig)
-        clone = self.copy()  # type: ignore[attr-defined]
+        clone = self.copy()
         clone.set_source_expressions([
             Cast(expr, numeric) if isinstance(getattr(expr, "output_field", None), f.FloatField) else expr
-            for expr in self.get_source_expressions()  # type: ignore[attr-defined]
+            for expr in self.get_source_expressions()
         ])
-        return clone.as_sql(compiler, connection, **extra)  # type: ignore[no-any-return]
+        return clone.as_sql(compiler, connection, **extra)
 
 
 def _numeric(name: str, function: str, doc: str, arity: int = 1) -> type[Func]:
@@ -135,7 +143,7 @@ class Random(Func):
     arity = 0
     _output_field = f.FloatField()
 
-    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> SQLParams:
+    def as_sqlite(self, compiler: Compiler, connection: Connection, **extra: Any) -> SQLParams:
         # SQLite's own RANDOM() is a 64-bit integer; RAND is registered by orm.
         return self.as_sql(compiler, connection, function="RAND")
 
@@ -154,9 +162,10 @@ class Round(FixDecimalInputMixin, Transform):
         super().__init__(expression, precision, **extra)
 
     def _resolve_output_field(self) -> f.Field | None:
-        return self.source_expressions[0].output_field  # type: ignore[no-any-return]
+        source: Expression = self.source_expressions[0]
+        return source.output_field
 
-    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> SQLParams:
+    def as_sqlite(self, compiler: Compiler, connection: Connection, **extra: Any) -> SQLParams:
         precision = self.source_expressions[1]
         if isinstance(precision, Value) and isinstance(precision.value, int) and precision.value < 0:
             raise ValueError("SQLite does not support negative precision.")

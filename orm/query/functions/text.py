@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 from orm import fields as f
+from orm.abc import Compiler, Connection
 from orm.query.expressions import Func, Length, Lower, SQLParams, Upper, Value
 from orm.query.lookups import Transform
 from orm.utils.text import short_repr
@@ -34,7 +35,7 @@ class Chr(Transform):
     lookup_name = "chr"
     _output_field = f.TextField()
 
-    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> SQLParams:
+    def as_sqlite(self, compiler: Compiler, connection: Connection, **extra: Any) -> SQLParams:
         return self.as_sql(compiler, connection, function="CHAR")
 
 
@@ -48,16 +49,16 @@ class ConcatPair(Func):
         field = super()._resolve_output_field()
         return field if isinstance(field, (f.CharField, f.TextField)) else f.TextField()
 
-    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> SQLParams:
+    def as_sqlite(self, compiler: Compiler, connection: Connection, **extra: Any) -> SQLParams:
         parts, params = self._compiled(compiler)
         return " || ".join(f"COALESCE({part}, '')" for part in parts), params
 
-    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> SQLParams:
+    def as_postgresql(self, compiler: Compiler, connection: Connection, **extra: Any) -> SQLParams:
         # CONCAT takes "any": cast each argument so a bound string has a type.
         parts, params = self._compiled(compiler)
         return f"CONCAT({', '.join(f'({part})::text' for part in parts)})", params
 
-    def _compiled(self, compiler: Any) -> tuple[list[str], list[Any]]:
+    def _compiled(self, compiler: Compiler) -> tuple[list[str], list[Any]]:
         parts, params = [], []
         for expr in self.source_expressions:
             sql, p = compiler.compile(expr)
@@ -77,8 +78,8 @@ class Concat(Func):
             pair = ConcatPair(expr, pair)
         super().__init__(pair, output_field=output_field)
 
-    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> SQLParams:
-        return compiler.compile(self.source_expressions[0])  # type: ignore[no-any-return]
+    def as_sql(self, compiler: Compiler, connection: Connection, **extra: Any) -> SQLParams:
+        return compiler.compile(self.source_expressions[0])
 
 
 class Left(Func):
@@ -91,8 +92,8 @@ class Left(Func):
         _check_positive_int(length, "length", allow_zero=False)
         super().__init__(expression, length, **extra)
 
-    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> SQLParams:
-        return compiler.compile(Substr(self.source_expressions[0], 1, self.source_expressions[1]))  # type: ignore[no-any-return]
+    def as_sqlite(self, compiler: Compiler, connection: Connection, **extra: Any) -> SQLParams:
+        return compiler.compile(Substr(self.source_expressions[0], 1, self.source_expressions[1]))
 
 
 class Right(Left):
@@ -100,7 +101,7 @@ class Right(Left):
 
     function = "RIGHT"
 
-    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> SQLParams:
+    def as_sqlite(self, compiler: Compiler, connection: Connection, **extra: Any) -> SQLParams:
         expression, length = self.source_expressions
         sql, params = compiler.compile(expression)
         lsql, lparams = compiler.compile(length)
@@ -153,7 +154,7 @@ class Ord(Transform):
     lookup_name = "ord"
     _output_field = f.IntegerField()
 
-    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> SQLParams:
+    def as_sqlite(self, compiler: Compiler, connection: Connection, **extra: Any) -> SQLParams:
         return self.as_sql(compiler, connection, function="UNICODE")
 
 
@@ -192,7 +193,7 @@ class StrIndex(Func):
     arity = 2
     _output_field = f.IntegerField()
 
-    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> SQLParams:
+    def as_sqlite(self, compiler: Compiler, connection: Connection, **extra: Any) -> SQLParams:
         return self.as_sql(compiler, connection, function="INSTR")
 
 
@@ -207,7 +208,7 @@ class Substr(Func):
         expressions = [expression, pos] if length is None else [expression, pos, length]
         super().__init__(*expressions, **extra)
 
-    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> SQLParams:
+    def as_sqlite(self, compiler: Compiler, connection: Connection, **extra: Any) -> SQLParams:
         return self.as_sql(compiler, connection, function="SUBSTR")
 
 
@@ -224,7 +225,7 @@ class _SHA(Transform):
     # digest(), as in Django. SQLite gets Python's hashlib (same hex digest).
     pg_template = "ENCODE(%(function)s(CONVERT_TO(%(expressions)s, 'UTF8')), 'hex')"
 
-    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> SQLParams:
+    def as_postgresql(self, compiler: Compiler, connection: Connection, **extra: Any) -> SQLParams:
         sql, params = compiler.compile(self.source_expressions[0])
         return self.pg_template % {"function": self.function, "expressions": sql}, params
 
@@ -274,7 +275,7 @@ class Collate(Func):
         self.collation = collation
         super().__init__(expression)
 
-    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> SQLParams:
+    def as_sql(self, compiler: Compiler, connection: Connection, **extra: Any) -> SQLParams:
         sql, params = compiler.compile(self.source_expressions[0])
         # The name matched [\w-]+ above and is quoted as an identifier.
         return f"{sql} COLLATE {compiler.quote_name(self.collation)}", params
