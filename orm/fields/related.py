@@ -120,6 +120,8 @@ class ForeignObjectRel:
 class ManyToOneRel(ForeignObjectRel):
     """Reverse side of a ForeignKey (``author.book_set``)."""
 
+    field: ForeignKey[Any, Any]
+
 
 class OneToOneRel(ManyToOneRel):
     """Reverse side of a OneToOneField (``place.restaurant``)."""
@@ -129,6 +131,8 @@ class OneToOneRel(ManyToOneRel):
 
 class ManyToManyRel(ForeignObjectRel):
     """Reverse side of a ManyToManyField; ``through`` is the join model."""
+
+    field: ManyToManyField[Any, Any]
 
     many_to_many = True
 
