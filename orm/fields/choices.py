@@ -12,7 +12,10 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from itertools import islice, zip_longest
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from orm.fields.base import Field
 
 __all__ = [
     "BaseChoiceIterator",
@@ -200,7 +203,7 @@ def make_hashable(value: Any) -> Any:
     return value
 
 
-def get_field_display(instance: Any, field: Any) -> Any:
+def get_field_display(instance: object, field: Field) -> Any:
     """``instance.get_FOO_display()``: the label of the field's value, or the value itself."""
     value = getattr(instance, field.attname)
     labels = dict(make_hashable(field.flatchoices))

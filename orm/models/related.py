@@ -33,7 +33,6 @@ if TYPE_CHECKING:
         ForeignKey,
         ManyToManyRel,
         ManyToOneRel,
-        OneToOneRel,
     )
     from orm.models.base import Model
 
@@ -145,7 +144,7 @@ class ForwardManyToOneDescriptor:
             )
         if value is not None:
             _check_relation(instance, value)
-        instance.__dict__[field.attname] = None if value is None else getattr(value, field.target_field.attname)
+        vars(instance)[field.attname] = None if value is None else getattr(value, field.target_field.attname)
         instance._state.fields_cache[field.name] = value
         if value is not None and field.one_to_one:
             value._state.fields_cache[field.remote_field.get_accessor_name()] = instance
@@ -170,7 +169,7 @@ class ForwardOneToOneDescriptor(ForwardManyToOneDescriptor):
 class ReverseOneToOneDescriptor:
     """``place.restaurant``: the one object pointing here, or ``RelatedObjectDoesNotExist``."""
 
-    def __init__(self, rel: OneToOneRel) -> None:
+    def __init__(self, rel: ManyToOneRel) -> None:
         self.rel = rel
         self.RelatedObjectDoesNotExist = type(
             "RelatedObjectDoesNotExist", (rel.related_model.DoesNotExist, AttributeError),
@@ -534,7 +533,7 @@ class ManyRelatedManager(Manager[_T]):
     def _clear_cache(self) -> None:
         self.instance.__dict__.get("_prefetched_objects_cache", {}).pop(self.cache_name, None)
 
-    def _check_db(self, obj: Model) -> None:
+    def _check_db(self, obj: Any) -> None:
         """Refuse an object on another database than this instance's unless a router allows it (Django's)."""
         if not router.allow_relation(obj, self.instance):
             raise ValueError(

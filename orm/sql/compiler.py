@@ -567,7 +567,7 @@ def convert_rows(
         yield row
 
 
-def _trimmed(rows: Any, width: int) -> Iterator[Any]:
+def _trimmed(rows: Iterable[Sequence[Any]], width: int) -> Iterator[Sequence[Any]]:
     """Rows without the columns after ``width`` (a combination's hidden ordering columns)."""
     try:
         for row in rows:

@@ -528,7 +528,7 @@ class BaseDatabaseSchemaEditor:
             return
         self.execute(f"ALTER TABLE {self.quote_name(old_db_table)} RENAME TO {self.quote_name(new_db_table)}")
 
-    def alter_unique_together(self, model: SchemaModel, old_unique_together: Sequence[Sequence[str]] | None, new_unique_together: Sequence[Sequence[str]] | None) -> None:
+    def alter_unique_together(self, model: SchemaModel, old_unique_together: Iterable[Sequence[str]] | None, new_unique_together: Iterable[Sequence[str]] | None) -> None:
         """Add and drop the ``UNIQUE (...)`` constraints of ``unique_together``."""
         olds = {tuple(names) for names in old_unique_together or ()}
         news = {tuple(names) for names in new_unique_together or ()}

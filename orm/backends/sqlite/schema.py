@@ -8,7 +8,7 @@ Alters use SQLite's native ``ALTER TABLE ... ADD COLUMN`` / ``DROP COLUMN`` /
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from types import TracebackType
 from typing import Any
 
@@ -196,7 +196,7 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
         return (field.db_type(self.connection), field.null, self.is_auto(field), field.get_internal_type() in (
             self.connection.data_type_check_constraints))
 
-    def alter_unique_together(self, model: SchemaModel, old_unique_together: Sequence[Sequence[str]] | None, new_unique_together: Sequence[Sequence[str]] | None) -> None:
+    def alter_unique_together(self, model: SchemaModel, old_unique_together: Iterable[Sequence[str]] | None, new_unique_together: Iterable[Sequence[str]] | None) -> None:
         olds = {tuple(names) for names in old_unique_together or ()}
         news = {tuple(names) for names in new_unique_together or ()}
         if olds != news:
