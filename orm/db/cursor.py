@@ -114,7 +114,7 @@ class CursorWrapper:
         """Execute one statement once per parameter tuple."""
         return self._run(sql, param_list, many=True)
 
-    def _run(self, sql: str, params: Any, many: bool) -> CursorWrapper:
+    def _run(self, sql: str, params: Params, many: bool) -> CursorWrapper:
         db = self.db
         if db.thread_ident != threading.get_ident():
             db.validate_thread_sharing()
@@ -130,7 +130,7 @@ class CursorWrapper:
             # manual mode: check the caller and begin a manual transaction.
             state.guard_statement()
         if db.execute_wrappers:
-            call = self._execute
+            call: _Execute = self._execute
             for wrapper in reversed(db.execute_wrappers):
                 call = _bind(wrapper, call)
             call(sql, params, many, {"connection": db, "cursor": self})
@@ -138,7 +138,7 @@ class CursorWrapper:
             self._execute(sql, params, many, None)
         return self
 
-    def _execute(self, sql: str, params: Any, many: bool, context: Any) -> Any:
+    def _execute(self, sql: str, params: Params, many: bool, context: dict[str, Any] | None) -> Any:
         db = self.db
         query = db.ops.convert_query(sql, params is not None)
         # The statement log and query capture (orm.db.querylog) cost two
@@ -152,7 +152,7 @@ class CursorWrapper:
                 return self.cursor.execute(query, params)
         return self._execute_watched(sql, query, params, many)
 
-    def _execute_watched(self, sql: str, query: str, params: Any, many: bool) -> Any:
+    def _execute_watched(self, sql: str, query: str, params: Params, many: bool) -> Any:
         """Run and time the statement, then hand it to the log and the captures."""
         db = self.db
         log = querylog.logger.isEnabledFor(_DEBUG)
@@ -170,8 +170,12 @@ class CursorWrapper:
             querylog.record(db.alias, sql, params, many, duration, log)
 
 
-def _bind(wrapper: Callable[..., Any], call: Any) -> Any:
-    def bound(sql: str, params: Any, many: bool, context: Any) -> Any:
+#: One step of the execute chain: ``(sql, params, many, context) -> driver result``.
+_Execute = Callable[[str, Params, bool, "dict[str, Any] | None"], Any]
+
+
+def _bind(wrapper: Callable[..., Any], call: _Execute) -> _Execute:
+    def bound(sql: str, params: Params, many: bool, context: dict[str, Any] | None) -> Any:
         return wrapper(call, sql, params, many, context)
 
     return bound

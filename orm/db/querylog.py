@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from time import perf_counter
 from typing import Any
 
+from orm.abc import Params
 from orm.utils.text import short_repr
 
 __all__ = [
@@ -114,14 +115,14 @@ class _Params:
 
     __slots__ = ("params",)
 
-    def __init__(self, params: Any) -> None:
+    def __init__(self, params: Params) -> None:
         self.params = params
 
     def __str__(self) -> str:
         return short_repr(self.params, PARAMS_SHOWN)
 
 
-def record(alias: str, sql: str, params: Any, many: bool, duration: float, log: bool) -> None:
+def record(alias: str, sql: str, params: Params, many: bool, duration: float, log: bool) -> None:
     """Hand one finished statement to the open captures, and to the logger if ``log``.
 
     Called by the thread that ran the statement, after it ran or failed, and

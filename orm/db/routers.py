@@ -20,7 +20,7 @@ __all__ = ["ConnectionRouter", "router", "DEFAULT_DB_ALIAS"]
 DEFAULT_DB_ALIAS = "default"
 
 
-def _load(entry: Any) -> Any:
+def _load(entry: object) -> Any:
     """A router instance from an instance, a class or a dotted path ``"pkg.mod.Router"``."""
     if isinstance(entry, str):
         module_name, _, attr = entry.rpartition(".")

@@ -445,7 +445,7 @@ class Field(RegisterLookupMixin, Generic[_ST, _GT]):
                 "cannot be None: its column is NOT NULL (null=False)."
             )
 
-    def pre_save(self, model_instance: Any, add: bool) -> Any:
+    def pre_save(self, model_instance: ModelInstance, add: bool) -> Any:
         """The value to save (``auto_now`` fields set it here)."""
         return getattr(model_instance, self.attname)
 
@@ -454,12 +454,12 @@ class Field(RegisterLookupMixin, Generic[_ST, _GT]):
         from_db = getattr(self, "from_db_value", None)
         return [from_db] if from_db is not None else []
 
-    def value_from_object(self, obj: Any) -> Any:
+    def value_from_object(self, obj: object) -> Any:
         """The field's raw value on a model instance."""
         return getattr(obj, self.attname)
 
     # -- validation (full_clean) -------------------------------------------
-    def validate(self, value: Any, model_instance: Any) -> None:
+    def validate(self, value: Any, model_instance: ModelInstance | None) -> None:
         """Check choices, null and blank."""
         if not self.editable:
             return
@@ -488,7 +488,7 @@ class Field(RegisterLookupMixin, Generic[_ST, _GT]):
         if errors:
             raise ValidationError(errors)
 
-    def clean(self, value: Any, model_instance: Any) -> Any:
+    def clean(self, value: Any, model_instance: ModelInstance | None) -> Any:
         """Convert, validate and run validators; return the cleaned value."""
         value = self.to_python(value)
         self.validate(value, model_instance)

@@ -14,6 +14,9 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from itertools import islice, zip_longest
 from typing import TYPE_CHECKING, Any
 
+if TYPE_CHECKING:
+    from orm.fields.base import Field
+
 __all__ = [
     "BaseChoiceIterator",
     "CallableChoiceIterator",
@@ -210,7 +213,7 @@ def make_hashable(value: Any) -> Any:
     return value
 
 
-def get_field_display(instance: Any, field: Any) -> Any:
+def get_field_display(instance: object, field: Field) -> Any:
     """``instance.get_FOO_display()``: the label of the field's value, or the value itself."""
     value = getattr(instance, field.attname)
     labels = dict(make_hashable(field.flatchoices))

@@ -9,7 +9,10 @@ per class; any (un)registration empties the cache.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
+
+#: A lookup or transform class (``register_lookup`` hands it back, as a decorator).
+_L = TypeVar("_L", bound=type)
 
 # class -> merged {name: lookup}; emptied on every registration change.
 _CLASS_TABLES: dict[type, dict[str, Any]] = {}
@@ -88,7 +91,7 @@ class RegisterLookupMixin:
 
     # -- registering -------------------------------------------------------------
     @classmethod
-    def _register_class_lookup(cls, lookup: Any, lookup_name: str | None = None) -> Any:
+    def _register_class_lookup(cls, lookup: _L, lookup_name: str | None = None) -> _L:
         name = _lookup_name(lookup, lookup_name)
         if "class_lookups" not in cls.__dict__:
             cls.class_lookups = {}
@@ -96,7 +99,7 @@ class RegisterLookupMixin:
         _CLASS_TABLES.clear()
         return lookup
 
-    def _register_instance_lookup(self, lookup: Any, lookup_name: str | None = None) -> Any:
+    def _register_instance_lookup(self, lookup: _L, lookup_name: str | None = None) -> _L:
         name = _lookup_name(lookup, lookup_name)
         self.__dict__.setdefault("instance_lookups", {})[name] = lookup
         return lookup
@@ -122,7 +125,7 @@ def _pick(table: dict[str, Any], name: str, flag: str) -> Any:
     return found if found is not None and getattr(found, flag, False) else None
 
 
-def _lookup_name(lookup: Any, lookup_name: str | None) -> str:
+def _lookup_name(lookup: type, lookup_name: str | None) -> str:
     """The name to register under; a clear error when neither is given."""
     name = lookup_name or getattr(lookup, "lookup_name", "")
     if not isinstance(name, str) or not name:

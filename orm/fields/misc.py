@@ -10,7 +10,7 @@ from uuid import UUID
 
 from orm.abc import Connection
 from orm.exceptions import DataError
-from orm.fields.base import _GT, _ST, Expression, Field, FieldOptions
+from orm.fields.base import _GT, _ST, Expression, Field, FieldOptions, ModelInstance
 from orm.utils.text import MAX_SHOWN, short_repr
 
 
@@ -42,7 +42,7 @@ class BooleanField(Field[_ST, _GT]):
             return value.lower() in ("true", "t", "1")
         raise self.fail(value, "a boolean")
 
-    def validate(self, value: Any, model_instance: Any) -> None:
+    def validate(self, value: Any, model_instance: ModelInstance | None) -> None:
         if value is False:
             return  # False is not "blank"
         super().validate(value, model_instance)
@@ -187,7 +187,7 @@ class JSONField(Field[_ST, _GT]):
             return value
         return connection.ops.adapt_json_value(value, self.encoder)
 
-    def from_db_value(self, value: Any, expression: Any, connection: Connection) -> Any:
+    def from_db_value(self, value: Any, expression: object, connection: Connection) -> Any:
         """Decode the stored JSON text."""
         if value is None or not isinstance(value, str | bytes):
             return value
@@ -235,6 +235,6 @@ class BinaryField(Field[_ST, _GT]):
             value = self.get_prep_value(value)
         return connection.ops.adapt_binaryfield_value(value) if value is not None else None
 
-    def from_db_value(self, value: Any, expression: Any, connection: Connection) -> Any:
+    def from_db_value(self, value: Any, expression: object, connection: Connection) -> Any:
         """Return ``bytes`` whatever buffer type the driver gives."""
         return bytes(value) if value is not None else None

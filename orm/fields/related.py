@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any, Literal, TypeVar, Unpack, overload
 
 from orm.abc import Connection
-from orm.fields.base import _GT, _ST, Expression, Field, FieldOptions
+from orm.fields.base import _GT, _ST, Expression, Field, FieldOptions, ModelInstance
 from orm.utils.text import short_repr
 
 RECURSIVE_RELATIONSHIP_CONSTANT = "self"
@@ -120,6 +120,8 @@ class ForeignObjectRel:
 class ManyToOneRel(ForeignObjectRel):
     """Reverse side of a ForeignKey (``author.book_set``)."""
 
+    field: ForeignKey[Any, Any]
+
 
 class OneToOneRel(ManyToOneRel):
     """Reverse side of a OneToOneField (``place.restaurant``)."""
@@ -129,6 +131,8 @@ class OneToOneRel(ManyToOneRel):
 
 class ManyToManyRel(ForeignObjectRel):
     """Reverse side of a ManyToManyField; ``through`` is the join model."""
+
+    field: ManyToManyField[Any, Any]
 
     many_to_many = True
 
@@ -226,7 +230,7 @@ class ForeignKey(Field[_ST, _GT]):
     def get_db_converters(self, connection: Connection) -> list[Callable[[Any, Any, Any], Any]]:
         return self.target_field.get_db_converters(connection)
 
-    def validate(self, value: Any, model_instance: Any) -> None:
+    def validate(self, value: Any, model_instance: ModelInstance | None) -> None:
         super().validate(value, model_instance)
 
     def deconstruct(self) -> tuple[str, str, list[Any], dict[str, Any]]:

@@ -8,7 +8,7 @@ from typing import Any, Literal, Unpack, overload
 
 from orm.abc import Connection
 from orm.exceptions import DataError
-from orm.fields.base import _GT, _ST, Expression, Field, FieldOptions
+from orm.fields.base import _GT, _ST, Expression, Field, FieldOptions, ModelInstance
 from orm.utils import timezone
 from orm.utils.text import short_repr
 
@@ -56,7 +56,7 @@ class _AutoNowMixin(Field[_ST, _GT]):
             kwargs.pop("blank", None)
         return name, path, args, kwargs
 
-    def pre_save(self, model_instance: Any, add: bool) -> Any:
+    def pre_save(self, model_instance: ModelInstance, add: bool) -> Any:
         if self.auto_now or (self.auto_now_add and add):
             value = self.current_value()
             setattr(model_instance, self.attname, value)

@@ -22,7 +22,7 @@ returns new migrations per app, Django's way:
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from orm.fields import NOT_PROVIDED, deep_deconstruct
 from orm.migrations.chopping import (
@@ -60,18 +60,22 @@ from orm.migrations.references import ModelKey, get_references, resolve_relation
 from orm.migrations.renaming import rename_field_in_options
 from orm.migrations.state import ModelState, ProjectState, field_with
 
+if TYPE_CHECKING:
+    from orm.fields.base import Field
+    from orm.models.constraints import Index
+
 __all__ = ["MigrationAutodetector"]
 
 FieldKey = tuple[str, str, str]
 
 
-def _related_target(field: Any) -> Any:
+def _related_target(field: Field) -> Any:
     """The ``to`` of a relation field, or None for other fields."""
     rel = getattr(field, "remote_field", None)
     return getattr(rel, "model", None) if rel is not None else None
 
 
-def _through(field: Any) -> Any:
+def _through(field: Field) -> Any:
     rel = getattr(field, "remote_field", None)
     return getattr(rel, "through", None) if rel is not None else None
 
@@ -178,7 +182,7 @@ class MigrationAutodetector:
         return self.to_state.models[app_label, model_name]
 
     @staticmethod
-    def foreign_key_dependencies(app_label: str, model_name: str, field: Any) -> list[Dependency]:
+    def foreign_key_dependencies(app_label: str, model_name: str, field: Field) -> list[Dependency]:
         """A relation field needs its target (and its ``through`` model) created first."""
         dep_app, dep_model = resolve_relation(_related_target(field), app_label, model_name)
         dependencies = [Dependency(dep_app, dep_model, None, DepType.CREATE)]
@@ -188,7 +192,7 @@ class MigrationAutodetector:
             dependencies.append(Dependency(through_app, through_model, None, DepType.CREATE))
         return dependencies
 
-    def _comparable(self, field: Any, app_label: str, model_name: str, *, old: bool) -> Any:
+    def _comparable(self, field: Field, app_label: str, model_name: str, *, old: bool) -> Any:
         """``deep_deconstruct(field)`` with relation targets spelled ``"app.model"``;
         for an ``old`` field, model and field renames already detected applied
         (``RenameModel``/``RenameField`` take care of those)."""
@@ -508,7 +512,7 @@ class MigrationAutodetector:
             self.altered_indexes[app_label, model_name] = {
                 "added_indexes": added, "removed_indexes": removed, "renamed_indexes": renamed}
 
-    def _unnamed(self, index: Any, app_label: str, model_name: str, what: str) -> ValueError:
+    def _unnamed(self, index: Index, app_label: str, model_name: str, what: str) -> ValueError:
         label = f"{app_label}.{self._new_model(app_label, model_name).name}"
         return ValueError(
             f"The index over {index.fields!r} of model {label} has no name, so a migration "

@@ -16,7 +16,6 @@ Each returns a list of problems (one line each; empty: the check passes):
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from orm.abc import Connection
 from orm.exceptions import DatabaseError
@@ -27,6 +26,7 @@ from orm.migrations.loader import MigrationLoader
 from orm.migrations.questioner import NonInteractiveMigrationQuestioner
 from orm.migrations.recorder import MigrationRecord
 from orm.migrations.state import ModelState, ProjectState
+from orm.models.options import Options
 
 __all__ = [
     "Snapshot", "check_drift", "check_leaves", "check_missing", "check_round_trip", "normalize_type", "snapshot",
@@ -107,7 +107,7 @@ def check_drift(loader: MigrationLoader) -> list[str]:
     return problems
 
 
-def _column_drift(table: str, meta: Any, columns: dict[str, bool]) -> list[str]:
+def _column_drift(table: str, meta: Options, columns: dict[str, bool]) -> list[str]:
     problems: list[str] = []
     expected: set[str] = set()
     for field in meta.local_concrete_fields:
@@ -123,7 +123,7 @@ def _column_drift(table: str, meta: Any, columns: dict[str, bool]) -> list[str]:
     return problems
 
 
-def _type_drift(table: str, meta: Any, types: dict[str, str], connection: Connection) -> list[str]:
+def _type_drift(table: str, meta: Options, types: dict[str, str], connection: Connection) -> list[str]:
     """Columns whose type in the database is not the one their field makes."""
     problems: list[str] = []
     for field in meta.local_concrete_fields:

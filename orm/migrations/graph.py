@@ -11,7 +11,6 @@ children) visited in sorted order, so every run gives the same order.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from orm.migrations.migration import Migration
 from orm.migrations.state import ProjectState
@@ -28,7 +27,7 @@ class NodeNotFoundError(LookupError):
     migration whose dependency named it (``None`` for a target).
     """
 
-    def __init__(self, message: str, node: Key, origin: Any = None) -> None:
+    def __init__(self, message: str, node: Key, origin: object = None) -> None:
         super().__init__(message)
         self.message = message
         self.node = node
@@ -75,7 +74,7 @@ class DummyNode(Node):
 
     __slots__ = ("error_message", "origin")
 
-    def __init__(self, key: Key, origin: Any, error_message: str) -> None:
+    def __init__(self, key: Key, origin: object, error_message: str) -> None:
         super().__init__(key)
         self.origin = origin
         self.error_message = error_message
@@ -104,12 +103,12 @@ class MigrationGraph:
         self.node_map[key] = Node(key)
         self.nodes[key] = migration
 
-    def add_dummy_node(self, key: Key, origin: Any, error_message: str) -> None:
+    def add_dummy_node(self, key: Key, origin: object, error_message: str) -> None:
         """Add a placeholder for a migration that is named but missing (see :class:`DummyNode`)."""
         self.node_map[key] = DummyNode(key, origin, error_message)
         self.nodes[key] = None
 
-    def add_dependency(self, migration: Any, child: Key, parent: Key, skip_validation: bool = False) -> None:
+    def add_dependency(self, migration: object, child: Key, parent: Key, skip_validation: bool = False) -> None:
         """Record that ``child`` depends on ``parent``; a missing one becomes a dummy node.
 
         Unless ``skip_validation``, the graph is validated at once (the loader

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from orm.abc import Connection
 from orm.migrations.migration import Migration
@@ -37,6 +37,9 @@ from orm.migrations.operations import (
     SeparateDatabaseAndState,
 )
 from orm.migrations.state import ProjectState
+
+if TYPE_CHECKING:
+    from orm.fields.base import Field
 
 __all__ = ["RULES", "Finding", "LintOptions", "Rule", "lint_migration"]
 
@@ -190,7 +193,7 @@ def _schema_rules(operation: Operation, migration: Migration, state: ProjectStat
         yield "M004", "the old table disappears while running code still uses it"
 
 
-def _new_column(model: str, name: str, new: Any) -> Iterator[tuple[str, str]]:
+def _new_column(model: str, name: str, new: Field) -> Iterator[tuple[str, str]]:
     if getattr(new, "many_to_many", False):
         return  # a join table, not a column
     from orm.fields.base import NOT_PROVIDED
@@ -205,7 +208,7 @@ def _new_column(model: str, name: str, new: Any) -> Iterator[tuple[str, str]]:
         yield "M002", f"the index of {model}.{name} is built without CONCURRENTLY"
 
 
-def _changed_column(model: str, name: str, old: Any, new: Any, connection: Connection) -> Iterator[tuple[str, str]]:
+def _changed_column(model: str, name: str, old: Field, new: Field, connection: Connection) -> Iterator[tuple[str, str]]:
     old_type, new_type = old.db_type(connection), new.db_type(connection)
     if old_type != new_type and not _widens(old_type, new_type):
         yield "M003", f"{model}.{name} changes type from {old_type} to {new_type}"

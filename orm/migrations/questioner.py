@@ -19,10 +19,14 @@ import datetime
 import sys
 import types
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from orm.fields import NOT_PROVIDED
 from orm.fields.temporal import now
+
+if TYPE_CHECKING:
+    from orm.fields.base import Field
+    from orm.migrations.state import ModelState
 
 __all__ = ["InteractiveMigrationQuestioner", "MigrationQuestionError", "MigrationQuestioner", "NonInteractiveMigrationQuestioner"]
 
@@ -79,11 +83,11 @@ class MigrationQuestioner:
         ``NOT_PROVIDED`` means "leave the rows to me"."""
         return NOT_PROVIDED
 
-    def ask_rename(self, model_name: str, old_name: str, new_name: str, field_instance: Any) -> bool:
+    def ask_rename(self, model_name: str, old_name: str, new_name: str, field_instance: Field) -> bool:
         """Whether field ``old_name`` of ``model_name`` was renamed to ``new_name``."""
         return bool(self.defaults.get("ask_rename", False))
 
-    def ask_rename_model(self, old_model_state: Any, new_model_state: Any) -> bool:
+    def ask_rename_model(self, old_model_state: ModelState, new_model_state: ModelState) -> bool:
         """Whether model ``old_model_state`` was renamed to ``new_model_state``."""
         return bool(self.defaults.get("ask_rename_model", False))
 
@@ -214,13 +218,13 @@ class InteractiveMigrationQuestioner(MigrationQuestioner):
                 f"Stopped: give {model_name}.{field_name} a default, then make migrations again.")
         return self._ask_default()
 
-    def ask_rename(self, model_name: str, old_name: str, new_name: str, field_instance: Any) -> bool:
+    def ask_rename(self, model_name: str, old_name: str, new_name: str, field_instance: Field) -> bool:
         """Ask ``Was book.title renamed to book.name (a CharField)? [y/N]``."""
         kind = type(field_instance).__name__
         return self._boolean_input(
             f"Was {model_name}.{old_name} renamed to {model_name}.{new_name} (a {kind})? [y/N]", False)
 
-    def ask_rename_model(self, old_model_state: Any, new_model_state: Any) -> bool:
+    def ask_rename_model(self, old_model_state: ModelState, new_model_state: ModelState) -> bool:
         """Ask ``Was the model shop.Author renamed to Writer? [y/N]``."""
         return self._boolean_input(
             f"Was the model {old_model_state.app_label}.{old_model_state.name} renamed to "

@@ -7,7 +7,7 @@ Fields inside migration states name their targets with strings
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from orm.fields.related import RECURSIVE_RELATIONSHIP_CONSTANT
@@ -15,11 +15,12 @@ from orm.fields.related import RECURSIVE_RELATIONSHIP_CONSTANT
 if TYPE_CHECKING:
     from orm.fields.base import Field
     from orm.migrations.state import ModelState, ProjectState
+    from orm.models.base import Model
 
 ModelKey = tuple[str, str]
 
 
-def resolve_relation(reference: Any, app_label: str, model_name: str) -> ModelKey:
+def resolve_relation(reference: str | type[Model], app_label: str, model_name: str) -> ModelKey:
     """The ``(app_label, model_name)`` a relation target means, seen from model ``app_label.model_name``.
 
     ``reference`` is ``"self"``, ``"Model"`` (same app), ``"app.Model"`` or a
@@ -67,7 +68,7 @@ def field_references(
     return None
 
 
-def relation_keys(model_key: ModelKey, fields: Any) -> set[ModelKey]:
+def relation_keys(model_key: ModelKey, fields: Iterable[Field]) -> set[ModelKey]:
     """Every model the relation ``fields`` (an iterable of fields) point at, ``through`` included."""
     keys: set[ModelKey] = set()
     for field in fields:

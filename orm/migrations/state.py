@@ -30,6 +30,8 @@ from orm.models.manager import BaseManager, Manager
 if TYPE_CHECKING:
     from orm.fields.base import Field
     from orm.models.base import Model
+    from orm.models.constraints import BaseConstraint, Index
+    from orm.models.registry import Apps
 
 __all__ = ["ModelState", "ProjectState"]
 
@@ -218,7 +220,7 @@ class ModelState:
         clone.managers = list(self.managers)
         return clone
 
-    def render(self, apps: Any) -> Any:
+    def render(self, apps: Apps) -> Any:
         """Define the historical model class in registry ``apps`` and return it."""
         attrs: dict[str, Any] = {"app_label": self.app_label, "apps": apps}
         for key, value in self.options.items():
@@ -239,7 +241,7 @@ class ModelState:
         return [resolve_relation(base, self.app_label, self.name_lower) for base in self.bases
                 if isinstance(base, str)]
 
-    def render_bases(self, apps: Any) -> tuple[Any, ...]:
+    def render_bases(self, apps: Apps) -> tuple[Any, ...]:
         """The bases with each ``"app.model"`` string replaced by that historical model of ``apps``."""
         if not any(isinstance(base, str) for base in self.bases):
             return self.bases
@@ -279,7 +281,7 @@ def _flat_bases(model: type[Model]) -> tuple[Any, ...]:
     """Bases of ``model`` with abstract models replaced by their own bases (their
     fields are already the model's), ordered as in the MRO; at least ``orm.Model``."""
 
-    def flatten(klass: Any) -> list[Any]:
+    def flatten(klass: type) -> list[Any]:
         bases: list[Any] = []
         for base in klass.__bases__:
             meta = getattr(base, "_meta", None)
@@ -398,7 +400,7 @@ class ProjectState:
         self._dirty = {key for key in keys if self.models.get(key) is not donor.models.get(key)}
 
     @classmethod
-    def from_apps(cls, apps: Any) -> ProjectState:
+    def from_apps(cls, apps: Apps) -> ProjectState:
         """The state of every model of a registry (automatic join models excluded).
 
         Proxy models are included, as Django includes them: ``options={"proxy":
@@ -497,7 +499,7 @@ class ProjectState:
         state.options = updated
         state._check()
 
-    def add_index(self, app_label: str, model_name: str, index: Any) -> None:
+    def add_index(self, app_label: str, model_name: str, index: Index) -> None:
         """Append an index to ``Meta.indexes``."""
         state = self._edit(app_label, model_name)
         state.options["indexes"] = [*state.options["indexes"], index]
@@ -527,10 +529,10 @@ class ProjectState:
         )
 
     @staticmethod
-    def _replace_index(state: ModelState, old: Any, new: Any) -> None:
+    def _replace_index(state: ModelState, old: Index, new: Index) -> None:
         state.options["indexes"] = [new if index is old else index for index in state.options["indexes"]]
 
-    def add_constraint(self, app_label: str, model_name: str, constraint: Any) -> None:
+    def add_constraint(self, app_label: str, model_name: str, constraint: BaseConstraint) -> None:
         """Append a constraint to ``Meta.constraints``."""
         state = self._edit(app_label, model_name)
         state.options["constraints"] = [*state.options["constraints"], constraint]
@@ -579,7 +581,7 @@ class ProjectState:
                 self._edit(*referring.key).fields[name] = field_with(field, to_field=new_name)
 
 
-def _renamed(index: Any, name: str) -> Any:
+def _renamed(index: Index, name: str) -> Index:
     path, args, kwargs = index.deconstruct()
     kwargs["name"] = name
     return type(index)(*args, **kwargs)

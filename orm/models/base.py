@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import copy
 import sys
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, overload
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast, overload
 
 from orm.db import transaction
 from orm.db.connections import DEFAULT_DB_ALIAS
@@ -40,6 +41,8 @@ _M = TypeVar("_M", bound="Model")
 
 
 if TYPE_CHECKING:
+    from orm.fields.related import ForeignObjectRel, ManyToManyRel, ManyToOneRel
+    from orm.query.queryset import QuerySet
 
     class _ObjectsDescriptor:
         """``Model.objects`` for type checkers: a ``Manager`` of the class it is read on."""
@@ -266,7 +269,7 @@ class ModelBase(type):
             _relate(cls, field)
 
 
-def _relate(cls: Any, field: Any) -> None:
+def _relate(cls: type[Model], field: Field[Any, Any]) -> None:
     """Resolve the target (maybe later) and install the reverse accessor on it.
 
     Targets are looked up in the registry of ``cls`` (``Meta.apps``), so a
@@ -285,7 +288,7 @@ def _relate(cls: Any, field: Any) -> None:
         if field.many_to_many:
             setattr(cls, field.name, ManyToManyDescriptor(rel, reverse=False))
             if rel.through is None:
-                rel.through = _auto_through(cls, field, model)
+                rel.through = _auto_through(cls, cast(ManyToManyField, field), model)
                 _finish_m2m(model, rel)
             else:
                 _when_registered(cls, rel.through, lambda through: _set_through(model, rel, through))
@@ -297,12 +300,14 @@ def _relate(cls: Any, field: Any) -> None:
     _when_registered(cls, rel.model, resolve)
 
 
-def _in_registry(reference: Any, cls: Any) -> bool:
+def _in_registry(reference: str | type[Model], cls: type[Model]) -> bool:
     """True for a string reference or a model class of the registry of ``cls``."""
     return isinstance(reference, str) or reference._meta.apps is cls._meta.apps
 
 
-def _when_registered(cls: Any, reference: Any, operation: Any) -> None:
+def _when_registered(
+    cls: type[Model], reference: str | type[Model], operation: Callable[[type[Model]], None],
+) -> None:
     """Run ``operation(model)`` once ``reference`` names a model of ``cls``'s registry."""
     if not isinstance(reference, str):
         operation(reference)
@@ -311,7 +316,7 @@ def _when_registered(cls: Any, reference: Any, operation: Any) -> None:
     apps.lazy_model_operation(operation, apps.reference_key(reference, cls._meta.app_label))
 
 
-def _install_reverse(model: type[Model], rel: Any) -> None:
+def _install_reverse(model: type[Model], rel: ManyToOneRel) -> None:
     """Register a foreign key's reverse relation on its target and add the accessor."""
     checks.check_reverse_relation(model, rel)
     model._meta.add_related_object(rel)
@@ -323,7 +328,7 @@ def _install_reverse(model: type[Model], rel: Any) -> None:
             setattr(model, accessor, ReverseManyToOneDescriptor(rel))
 
 
-def relink_relation(rel: Any, target: Any) -> None:
+def relink_relation(rel: ForeignObjectRel, target: type[Model]) -> None:
     """Point an already resolved relation at ``target``, another class of the same model.
 
     Migrations re-render a historical model as a new class; the models that
@@ -334,24 +339,24 @@ def relink_relation(rel: Any, target: Any) -> None:
     """
     rel.model = target
     if rel.many_to_many:
-        _finish_m2m(target, rel)
+        _finish_m2m(target, cast("ManyToManyRel", rel))
     else:
-        _install_reverse(target, rel)
+        _install_reverse(target, cast("ManyToOneRel", rel))
 
 
-def _set_through(model: type[Model], rel: Any, through: Any) -> None:
+def _set_through(model: type[Model], rel: ManyToManyRel, through: type[Model]) -> None:
     rel.through = through
     _finish_m2m(model, rel)
 
 
-def _finish_m2m(model: type[Model], rel: Any) -> None:
+def _finish_m2m(model: type[Model], rel: ManyToManyRel) -> None:
     checks.check_reverse_relation(model, rel)
     model._meta.add_related_object(rel)
     if not rel.is_hidden():
         setattr(model, rel.get_accessor_name(), ManyToManyDescriptor(rel, reverse=True))
 
 
-def _auto_through(cls: Any, field: ManyToManyField, to: Any) -> Any:
+def _auto_through(cls: type[Model], field: ManyToManyField, to: type[Model]) -> type[Model]:
     """The automatic join model of a ManyToManyField without ``through=``."""
     from_name = cls._meta.model_name
     to_name = to._meta.model_name
@@ -365,12 +370,13 @@ def _auto_through(cls: Any, field: ManyToManyField, to: Any) -> Any:
         "unique_together": ((from_name, to_name),),
         "apps": cls._meta.apps,
     })
-    return ModelBase(name, (Model,), {
+    through: type[Model] = ModelBase(name, (Model,), {
         "Meta": meta,
         "__module__": cls.__module__,
         from_name: ForeignKey(cls, on_delete=CASCADE, related_name=f"{name}+"),
         to_name: ForeignKey(to, on_delete=CASCADE, related_name=f"{name}+"),
     })
+    return through
 
 
 class Model(metaclass=ModelBase):
@@ -502,7 +508,7 @@ class Model(metaclass=ModelBase):
                 vars(self)[field.attname] = getattr(obj, field.target_field.attname)
 
     def save(self, force_insert: bool = False, force_update: bool = False, using: str | None = None,
-             update_fields: Any = None) -> None:
+             update_fields: Iterable[str] | None = None) -> None:
         """INSERT a new row or UPDATE the existing one (by primary key).
 
         ``force_insert``/``force_update`` insist on one statement;
@@ -525,7 +531,7 @@ class Model(metaclass=ModelBase):
         self._save_base(using=using, force_insert=force_insert, force_update=force_update,
                        update_fields=update_fields)
 
-    def _checked_update_fields(self, update_fields: Any) -> frozenset[str]:
+    def _checked_update_fields(self, update_fields: Iterable[str]) -> frozenset[str]:
         if isinstance(update_fields, str):
             raise TypeError(
                 f"update_fields must be a list of field names, not the string {update_fields!r}; "
@@ -581,7 +587,7 @@ class Model(metaclass=ModelBase):
                            raw=raw, using=using)
 
     def _save_table(self, raw: bool, force_insert: bool, force_update: bool, using: str,
-                    update_fields: frozenset[str] | None, cls: Any = None) -> bool:
+                    update_fields: frozenset[str] | None, cls: type[Model] | None = None) -> bool:
         """UPDATE or INSERT the row of ``cls`` (default: this model) for this instance; True when an UPDATE matched it.
 
         With concrete parents only the model's own table's columns are written here.
@@ -632,7 +638,10 @@ class Model(metaclass=ModelBase):
         data = vars(self)
         return {f.attname for f in self._meta.concrete_fields if f.attname not in data}
 
-    def refresh_from_db(self, using: str | None = None, fields: Any = None, from_queryset: Any = None) -> None:
+    def refresh_from_db(
+        self, using: str | None = None, fields: Iterable[str] | None = None,
+        from_queryset: QuerySet[Any] | None = None,
+    ) -> None:
         """Reload field values from the database (Django's ``refresh_from_db``).
 
         ``fields`` (names or attnames) reloads only those; a name of a
@@ -651,11 +660,14 @@ class Model(metaclass=ModelBase):
             fields = self._refresh_fields(fields)
             if not fields:
                 return
+        source: QuerySet[Any]
         if from_queryset is None:
-            from_queryset = type(self)._base_manager.using(using or self._state.db or DEFAULT_DB_ALIAS)
+            source = type(self)._base_manager.using(using or self._state.db or DEFAULT_DB_ALIAS)
         elif using is not None:
-            from_queryset = from_queryset.using(using)
-        qs = from_queryset.filter(pk=self.pk)
+            source = from_queryset.using(using)
+        else:
+            source = from_queryset
+        qs = source.filter(pk=self.pk)
         deferred = self.get_deferred_fields()
         if fields is not None:
             qs = qs.only(*fields)
@@ -665,7 +677,7 @@ class Model(metaclass=ModelBase):
         self._copy_refreshed(db_instance, fields)
         self._state.db = db_instance._state.db
 
-    def _refresh_fields(self, fields: Any) -> set[str]:
+    def _refresh_fields(self, fields: Iterable[str]) -> set[str]:
         if isinstance(fields, str):
             raise TypeError(
                 f"refresh_from_db(fields=...) takes a list of field names, not the string {fields!r}; "
@@ -685,7 +697,7 @@ class Model(metaclass=ModelBase):
             self._meta.get_field(name)  # an unknown name raises FieldDoesNotExist, naming the fields
         return names
 
-    def _copy_refreshed(self, db_instance: Any, fields: set[str] | None) -> None:
+    def _copy_refreshed(self, db_instance: Model, fields: set[str] | None) -> None:
         """Copy the loaded values of ``db_instance`` and drop stale cached relations."""
         meta = self._meta
         loaded = vars(db_instance)
@@ -708,7 +720,7 @@ class Model(metaclass=ModelBase):
     def clean(self) -> None:
         """Hook for model-wide validation in ``full_clean()``."""
 
-    def clean_fields(self, exclude: Any = None) -> None:
+    def clean_fields(self, exclude: Iterable[str] | None = None) -> None:
         """Clean every field; raise ``ValidationError`` with a dict of messages."""
         exclude = set(exclude or ())
         errors: dict[str, list[str]] = {}
@@ -725,7 +737,7 @@ class Model(metaclass=ModelBase):
         if errors:
             raise ValidationError(errors)
 
-    def validate_unique(self, exclude: Any = None) -> None:
+    def validate_unique(self, exclude: Iterable[str] | None = None) -> None:
         """Check unique fields and ``unique_together`` against the database."""
         check_async_unsafe("Model.validate_unique()", "avalidate_unique()")
         exclude = set(exclude or ())
@@ -755,7 +767,7 @@ class Model(metaclass=ModelBase):
         if errors:
             raise ValidationError(errors)
 
-    def full_clean(self, exclude: Any = None, validate_unique: bool = True) -> None:
+    def full_clean(self, exclude: Iterable[str] | None = None, validate_unique: bool = True) -> None:
         """Run ``clean_fields``, ``clean`` and ``validate_unique``; collect every error."""
         check_async_unsafe("Model.full_clean()", "afull_clean()")
         errors: dict[str, list[str]] = {}
@@ -782,7 +794,7 @@ class Model(metaclass=ModelBase):
 
     # -- async twins ----------------------------------------------------------------------
     async def asave(self, force_insert: bool = False, force_update: bool = False,
-                    using: str | None = None, update_fields: Any = None) -> None:
+                    using: str | None = None, update_fields: Iterable[str] | None = None) -> None:
         """Async twin of :meth:`save`."""
         return await to_async(self.save)(force_insert, force_update, using, update_fields)
 
@@ -790,16 +802,16 @@ class Model(metaclass=ModelBase):
         """Async twin of :meth:`delete`."""
         return await to_async(self.delete)(using)
 
-    async def arefresh_from_db(self, using: str | None = None, fields: Any = None,
-                               from_queryset: Any = None) -> None:
+    async def arefresh_from_db(self, using: str | None = None, fields: Iterable[str] | None = None,
+                               from_queryset: QuerySet[Any] | None = None) -> None:
         """Async twin of :meth:`refresh_from_db`."""
         return await to_async(self.refresh_from_db)(using, fields, from_queryset)
 
-    async def afull_clean(self, exclude: Any = None, validate_unique: bool = True) -> None:
+    async def afull_clean(self, exclude: Iterable[str] | None = None, validate_unique: bool = True) -> None:
         """Async twin of :meth:`full_clean` (uniqueness checks query the database)."""
         return await to_async(self.full_clean)(exclude, validate_unique)
 
-    async def avalidate_unique(self, exclude: Any = None) -> None:
+    async def avalidate_unique(self, exclude: Iterable[str] | None = None) -> None:
         """Async twin of :meth:`validate_unique`."""
         return await to_async(self.validate_unique)(exclude)
 

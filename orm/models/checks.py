@@ -9,9 +9,13 @@ passes is the model Django would accept.
 from __future__ import annotations
 
 import keyword
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from orm.exceptions import ImproperlyConfigured
+
+if TYPE_CHECKING:
+    from orm.fields.related import ForeignObjectRel
+    from orm.models.base import Model
 
 
 def _refuse(check_id: str, message: str, hint: str) -> ImproperlyConfigured:
@@ -101,14 +105,14 @@ def check_columns(cls: Any) -> None:
         seen[column] = field.name
 
 
-def _same_field(rel: Any, other: Any) -> bool:
+def _same_field(rel: ForeignObjectRel, other: ForeignObjectRel) -> bool:
     # The same field of a model class defined again (a test, a reloaded
     # module): its stale relation is replaced, not a clash.
     return bool(rel.field.name == other.field.name
                 and rel.field.model._meta.label == other.field.model._meta.label)
 
 
-def check_reverse_relation(target: Any, rel: Any) -> None:
+def check_reverse_relation(target: type[Model], rel: ForeignObjectRel) -> None:
     """Before ``rel`` is added to ``target``: its accessor and query name must be free.
 
     Django's fields.E302-E305. Only in registries that refuse conflicting

@@ -185,7 +185,7 @@ class CheckConstraint(BaseConstraint):
         return f"<CheckConstraint: condition={self.condition!r} name={self.name!r}>"
 
 
-def _path(obj: Any) -> str:
+def _path(obj: object) -> str:
     """``orm.<Class>`` for the built-in classes, ``module.Class`` for subclasses."""
     klass = type(obj)
     if klass.__module__ == __name__:

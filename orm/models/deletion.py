@@ -16,11 +16,13 @@ from orm.abc import Connection
 from orm.db import transaction
 from orm.db.connections import connections
 from orm.exceptions import ProtectedError, RestrictedError
-from orm.signals import post_delete, pre_delete
+from orm.signals import ModelSignal, post_delete, pre_delete
 
 if TYPE_CHECKING:
     from orm.fields.base import Field
+    from orm.fields.related import ForeignKey
     from orm.models.base import Model
+    from orm.query.queryset import QuerySet
 
 
 def CASCADE(collector: Collector, field: Field, sub_objs: list[Any]) -> None:  # noqa: N802 - Django's names
@@ -59,7 +61,7 @@ def DO_NOTHING(collector: Collector, field: Field, sub_objs: list[Any]) -> None:
 class Collector:
     """Collects the objects a deletion affects, then deletes them in one transaction."""
 
-    def __init__(self, using: str, origin: Any = None) -> None:
+    def __init__(self, using: str, origin: Model | QuerySet[Any] | None = None) -> None:
         self.using = using
         #: What the deletion started from (a model instance or a QuerySet),
         #: passed to pre_delete/post_delete receivers as ``origin``.
@@ -123,7 +125,7 @@ class Collector:
             return True
         return not (pre_delete.has_listeners(model) or post_delete.has_listeners(model))
 
-    def _add_join_rows(self, rows: Any) -> None:
+    def _add_join_rows(self, rows: QuerySet[Any]) -> None:
         # Rows of a custom through model are loaded and deleted one by one
         # when delete signals have receivers for it, so each is sent.
         if self.can_fast_delete(rows.model):
@@ -183,7 +185,7 @@ class Collector:
         return sum(counts.values()), dict(counts)
 
 
-    def _send(self, signal: Any) -> None:
+    def _send(self, signal: ModelSignal) -> None:
         if not signal.receivers:
             return
         for model, instances in self.data.items():
@@ -193,14 +195,15 @@ class Collector:
                 signal.send(sender=model, instance=obj, using=self.using, origin=self.origin)
 
 
-def _join_rows(through: Any, fk: Any, objs: list[Any]) -> Any:
+def _join_rows(through: type[Model], fk: ForeignKey[Any, Any], objs: list[Any]) -> QuerySet[Any]:
     """The join rows whose ``fk`` points at ``objs``: by the key it stores (its to_field, or the pk)."""
     attname = fk.target_field.attname
     keys = [key for obj in objs if (key := getattr(obj, attname)) is not None]
-    return through._base_manager.filter(**{f"{fk.attname}__in": keys})
+    rows: QuerySet[Any] = through._base_manager.filter(**{f"{fk.attname}__in": keys})
+    return rows
 
 
-def _delete_query(qs: Any, connection: Connection) -> int:
+def _delete_query(qs: QuerySet[Any], connection: Connection) -> int:
     from orm.exceptions import EmptyResultSet
     from orm.sql.dml import SQLDeleteCompiler
 

@@ -9,11 +9,15 @@ parents' fields stay in the parents' tables and queries join them.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from orm.exceptions import FieldError
 from orm.fields import Field, OneToOneField
 from orm.models.deletion import CASCADE
+
+if TYPE_CHECKING:
+    from orm.models.base import Model
+    from orm.models.options import Options
 
 
 def concrete_parents(parents: list[Any]) -> list[Any]:
@@ -28,7 +32,7 @@ def concrete_parents(parents: list[Any]) -> list[Any]:
     return found
 
 
-def _declared_link(field: Field, parent: Any) -> bool:
+def _declared_link(field: Field, parent: type[Model]) -> bool:
     """Whether ``field`` is a ``parent_link=True`` one-to-one declared towards ``parent``."""
     if not isinstance(field, OneToOneField) or not field.remote_field.parent_link:
         return False
@@ -51,7 +55,7 @@ def check_clashes(name: str, parents: list[Any], fields: dict[str, Field]) -> No
                 )
 
 
-def add_parent_links(opts: Any, name: str, parents: list[Any], fields: dict[str, Field]) -> dict[str, Field]:
+def add_parent_links(opts: Options, name: str, parents: list[Any], fields: dict[str, Field]) -> dict[str, Field]:
     """Fill ``opts.parents`` and return ``fields`` with an implicit link for each concrete parent.
 
     A declared ``OneToOneField(Parent, parent_link=True)`` is used as the
@@ -78,7 +82,7 @@ def add_parent_links(opts: Any, name: str, parents: list[Any], fields: dict[str,
     return fields
 
 
-def inherit_meta(opts: Any, meta: Any, parents: list[Any]) -> None:
+def inherit_meta(opts: Options, meta: type | None, parents: list[Any]) -> None:
     """``ordering`` and ``get_latest_by`` carry over from the first concrete parent unless ``Meta`` sets them."""
     base = parents[0]._meta
     if not opts.ordering and not hasattr(meta, "ordering"):
@@ -87,7 +91,7 @@ def inherit_meta(opts: Any, meta: Any, parents: list[Any]) -> None:
         opts.get_latest_by = base.get_latest_by
 
 
-def parent_link_values(obj: Any, value: Any) -> None:
+def parent_link_values(obj: Model, value: Any) -> None:
     """Set the primary key of every ancestor part of ``obj`` to ``value`` (Django's ``_set_pk_val``)."""
     meta = obj._meta
     for link in meta.parents.values():
@@ -95,7 +99,9 @@ def parent_link_values(obj: Any, value: Any) -> None:
             setattr(obj, link.target_field.attname, value)
 
 
-def save_parents(obj: Any, cls: Any, using: str, update_fields: Any, force_insert: bool) -> bool:
+def save_parents(
+    obj: Model, cls: type[Model], using: str, update_fields: frozenset[str] | None, force_insert: bool,
+) -> bool:
     """Save the rows of ``cls``'s concrete parents for ``obj``, farthest first; True if one was inserted.
 
     As Django's ``Model._save_parents``: the link and the parent's primary

@@ -20,6 +20,9 @@ from orm.query import queryset as queryset_module
 from orm.query.queryset import QuerySet
 from orm.utils.asyncio import to_async
 
+if TYPE_CHECKING:
+    from orm.models.base import Model
+
 M = TypeVar("M")
 _QS = TypeVar("_QS", bound=QuerySet[Any])
 
@@ -49,7 +52,7 @@ class BaseManager(Generic[M]):
         self._db: str | None = None
         self.creation_counter = next(_creation_counter)
 
-    def contribute_to_class(self, cls: Any, name: str) -> None:
+    def contribute_to_class(self, cls: type[Model], name: str) -> None:
         """Attach as ``cls.<name>`` (the metaclass calls this)."""
         field = cls._meta._forward.get(name)
         if field is not None and field.name == name:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from orm.exceptions import FieldDoesNotExist, FieldError
@@ -12,6 +13,7 @@ from orm.utils.text import short_repr
 
 if TYPE_CHECKING:
     from orm.fields.base import Field
+    from orm.fields.related import ForeignObjectRel
     from orm.models.base import Model
     from orm.models.deletion import Collector
 
@@ -32,7 +34,7 @@ def camel_case_to_spaces(value: str) -> str:
     return _CAMEL_CASE.sub(r" \1", value).strip().lower()
 
 
-def _normalize_together(value: Any) -> tuple[tuple[str, ...], ...]:
+def _normalize_together(value: Iterable[Any] | None) -> tuple[tuple[str, ...], ...]:
     if not value:
         return ()
     value = tuple(value)
@@ -44,7 +46,7 @@ def _normalize_together(value: Any) -> tuple[tuple[str, ...], ...]:
 class Options:
     """Everything about a model class that is not an instance attribute."""
 
-    def __init__(self, meta: Any, app_label: str) -> None:
+    def __init__(self, meta: type | None, app_label: str) -> None:
         names = {k for k in vars(meta) if not k.startswith("_")} if meta is not None else set()
         unknown = names - DEFAULT_NAMES
         if unknown:
@@ -110,7 +112,7 @@ class Options:
                     "with '-' and followed by '__'-separated related field names."
                 )
 
-    def contribute_to_class(self, cls: Any, name: str) -> None:
+    def contribute_to_class(self, cls: type[Model], name: str) -> None:
         """Bind to the model class and derive names."""
         self.model = cls
         self.concrete_model = cls
@@ -123,7 +125,7 @@ class Options:
         if not self.db_table:
             self.db_table = f"{self.app_label}_{self.model_name}"
 
-    def setup_proxy(self, target: Any) -> None:
+    def setup_proxy(self, target: type[Model]) -> None:
         """Share the table, fields and relations of ``target`` (a concrete model or proxy).
 
         The lists and maps are the target's own objects, not copies, so a
@@ -168,7 +170,7 @@ class Options:
             self._forward[field.attname] = field
         self._concrete = self._local_concrete = None
 
-    def add_related_object(self, rel: Any) -> None:
+    def add_related_object(self, rel: ForeignObjectRel) -> None:
         """Register a reverse relation pointing at this model."""
         self.related_objects.append(rel)
         if not rel.is_hidden() or rel.many_to_many:
@@ -233,7 +235,7 @@ class Options:
                     result.append(model)
         return result
 
-    def get_ancestor_link(self, ancestor: Any) -> Any:
+    def get_ancestor_link(self, ancestor: type[Model]) -> Any:
         """The parent link field leading towards ``ancestor`` (None when it is no ancestor).
 
         For a direct parent it is this model's own link; for a grandparent,
@@ -247,7 +249,7 @@ class Options:
                 return link
         return None
 
-    def get_path_to_parent(self, parent: Any) -> list[Any]:
+    def get_path_to_parent(self, parent: type[Model]) -> list[Any]:
         """The parent link fields from this model up to ``parent``, nearest first ([] if none)."""
         if parent is self.concrete_model or not self.parents:
             return []

@@ -131,7 +131,7 @@ class Apps:
             models = [m for label in labels for m in self.all_models.get(label, {}).values()]
         return [m for m in models if include_auto_created or not m._meta.auto_created]
 
-    def reference_key(self, reference: Any, app_label: str) -> ModelKey:
+    def reference_key(self, reference: str | type[Model], app_label: str) -> ModelKey:
         """The key of a relation target: a model class, ``"Model"`` or ``"app.Model"``."""
         if isinstance(reference, str):
             return resolve_reference(reference, app_label)
@@ -194,7 +194,7 @@ def register(model: type[Model]) -> None:
     apps.register_model(model._meta.app_label, model)
 
 
-def lazy_model_operation(reference: Any, app_label: str, operation: Callable[[Any], None]) -> None:
+def lazy_model_operation(reference: str | type[Model], app_label: str, operation: Callable[[Any], None]) -> None:
     """Run ``operation(model)`` now if ``reference`` is a class or a defined model, else once it is.
 
     ``reference`` is a model class (used as it is) or ``"Model"`` /

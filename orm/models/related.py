@@ -29,11 +29,15 @@ from orm.utils.text import short_repr
 
 if TYPE_CHECKING:
     from orm.fields.base import Field
-    from orm.fields.related import ForeignKey
+    from orm.fields.related import (
+        ForeignKey,
+        ManyToManyRel,
+        ManyToOneRel,
+    )
     from orm.models.base import Model
 
 
-def _check_lazy_load(instance: Any, name: str) -> None:
+def _check_lazy_load(instance: Model, name: str) -> None:
     if in_event_loop_thread() and not os.environ.get(ALLOW_ENV):
         model = type(instance).__name__
         raise SynchronousOnlyOperation(
@@ -50,7 +54,7 @@ def _default_db() -> str | None:
     return None if router.routers else "default"
 
 
-def _routed_qs(model: type[Model], instance: Any) -> QuerySet[Any]:
+def _routed_qs(model: type[Model], instance: Model) -> QuerySet[Any]:
     """The base QuerySet for reading ``model`` related to ``instance`` (Django's ``instance`` hint)."""
     if not router.routers:
         routed: QuerySet[Any] = model._base_manager.using(instance._state.db or "default")
@@ -60,7 +64,7 @@ def _routed_qs(model: type[Model], instance: Any) -> QuerySet[Any]:
     return qs
 
 
-def _check_relation(instance: Any, value: Any) -> None:
+def _check_relation(instance: Model, value: Model) -> None:
     """Refuse relating objects of two databases unless a router's ``allow_relation`` allows it."""
     if instance._state.db is None:
         instance._state.db = router.db_for_write(type(instance), instance=value)
@@ -79,7 +83,7 @@ class DeferredAttribute:
     def __init__(self, field: Field) -> None:
         self.field = field
 
-    def __get__(self, instance: Any, owner: Any = None) -> Any:
+    def __get__(self, instance: Model | None, owner: type[Model] | None = None) -> Any:
         if instance is None:
             return self
         data = instance.__dict__
@@ -106,7 +110,7 @@ class ForwardManyToOneDescriptor:
     def cache_name(self) -> str:
         return str(self.field.name)
 
-    def __get__(self, instance: Any, owner: Any = None) -> Any:
+    def __get__(self, instance: Model | None, owner: type[Model] | None = None) -> Any:
         if instance is None:
             return self
         field = self.field
@@ -128,7 +132,7 @@ class ForwardManyToOneDescriptor:
         cache[field.name] = rel_obj
         return rel_obj
 
-    def __set__(self, instance: Any, value: Any) -> None:
+    def __set__(self, instance: Model, value: Any) -> None:
         field = self.field
         model = field.remote_field.model
         # As Django: a relation to a proxy accepts any instance of the concrete
@@ -140,12 +144,12 @@ class ForwardManyToOneDescriptor:
             )
         if value is not None:
             _check_relation(instance, value)
-        instance.__dict__[field.attname] = None if value is None else getattr(value, field.target_field.attname)
+        vars(instance)[field.attname] = None if value is None else getattr(value, field.target_field.attname)
         instance._state.fields_cache[field.name] = value
         if value is not None and field.one_to_one:
             value._state.fields_cache[field.remote_field.get_accessor_name()] = instance
 
-    def prefetch(self, instances: list[Any], queryset: Any = None) -> PrefetchResult:
+    def prefetch(self, instances: list[Any], queryset: QuerySet[Any] | None = None) -> PrefetchResult:
         """Load the targets of every instance with one query."""
         field = self.field
         target = field.target_field.attname
@@ -165,14 +169,14 @@ class ForwardOneToOneDescriptor(ForwardManyToOneDescriptor):
 class ReverseOneToOneDescriptor:
     """``place.restaurant``: the one object pointing here, or ``RelatedObjectDoesNotExist``."""
 
-    def __init__(self, rel: Any) -> None:
+    def __init__(self, rel: ManyToOneRel) -> None:
         self.rel = rel
         self.RelatedObjectDoesNotExist = type(
             "RelatedObjectDoesNotExist", (rel.related_model.DoesNotExist, AttributeError),
             {"__module__": rel.related_model.__module__},
         )
 
-    def __get__(self, instance: Any, owner: Any = None) -> Any:
+    def __get__(self, instance: Model | None, owner: type[Model] | None = None) -> Any:
         if instance is None:
             return self
         name = self.rel.get_accessor_name()
@@ -195,12 +199,12 @@ class ReverseOneToOneDescriptor:
             )
         return rel_obj
 
-    def __set__(self, instance: Any, value: Any) -> None:
+    def __set__(self, instance: Model, value: Any) -> None:
         if value is not None:
             setattr(value, self.rel.field.name, instance)
         instance._state.fields_cache[self.rel.get_accessor_name()] = value
 
-    def prefetch(self, instances: list[Any], queryset: Any = None) -> PrefetchResult:
+    def prefetch(self, instances: list[Any], queryset: QuerySet[Any] | None = None) -> PrefetchResult:
         field = self.rel.field
         target = field.target_field.attname
         qs = queryset if queryset is not None else self.rel.related_model._base_manager.all()
@@ -214,21 +218,21 @@ class ReverseOneToOneDescriptor:
 class ReverseManyToOneDescriptor:
     """``author.books``: a related manager over the objects pointing here."""
 
-    def __init__(self, rel: Any) -> None:
+    def __init__(self, rel: ManyToOneRel) -> None:
         self.rel = rel
 
-    def __get__(self, instance: Any, owner: Any = None) -> Any:
+    def __get__(self, instance: Model | None, owner: type[Model] | None = None) -> Any:
         if instance is None:
             return self
         return RelatedManager(instance, self.rel)
 
-    def __set__(self, instance: Any, value: Any) -> None:
+    def __set__(self, instance: Model, value: Any) -> None:
         raise TypeError(
             f"Direct assignment to the reverse side of a related set is prohibited. "
             f"Use {self.rel.get_accessor_name()}.set() instead."
         )
 
-    def prefetch(self, instances: list[Any], queryset: Any = None) -> PrefetchResult:
+    def prefetch(self, instances: list[Any], queryset: QuerySet[Any] | None = None) -> PrefetchResult:
         field = self.rel.field
         target = field.target_field.attname
         qs = queryset if queryset is not None else self.rel.related_model._base_manager.all()
@@ -246,7 +250,7 @@ class ReverseManyToOneDescriptor:
 class ManyToManyDescriptor:
     """``book.tags`` (forward) or ``tag.books`` (reverse): a many-related manager."""
 
-    def __init__(self, rel: Any, reverse: bool) -> None:
+    def __init__(self, rel: ManyToManyRel, reverse: bool) -> None:
         self.rel = rel
         self.reverse = reverse
 
@@ -255,19 +259,19 @@ class ManyToManyDescriptor:
         """The join model (``Book.tags.through``)."""
         return self.rel.through
 
-    def __get__(self, instance: Any, owner: Any = None) -> Any:
+    def __get__(self, instance: Model | None, owner: type[Model] | None = None) -> Any:
         if instance is None:
             return self
         return ManyRelatedManager(instance, self.rel, self.reverse)
 
-    def __set__(self, instance: Any, value: Any) -> None:
+    def __set__(self, instance: Model, value: Any) -> None:
         name = self.rel.get_accessor_name() if self.reverse else self.rel.field.name
         raise TypeError(
             f"Direct assignment to the {'reverse' if self.reverse else 'forward'} side of a "
             f"many-to-many set is prohibited. Use {name}.set() instead."
         )
 
-    def prefetch(self, instances: list[Any], queryset: Any = None) -> PrefetchResult:
+    def prefetch(self, instances: list[Any], queryset: QuerySet[Any] | None = None) -> PrefetchResult:
         source_fk, _target_fk, target_model, cache_name = _m2m_sides(self.rel, self.reverse)
         source_attr = source_fk.target_field.attname
         keys = [getattr(inst, source_attr) for inst in instances]
@@ -283,7 +287,7 @@ class ManyToManyDescriptor:
         return PrefetchResult(groups, lambda inst: getattr(inst, source_attr), False, cache_name)
 
 
-def _m2m_sides(rel: Any, reverse: bool) -> tuple[Any, Any, Any, str]:
+def _m2m_sides(rel: ManyToManyRel, reverse: bool) -> tuple[Any, Any, Any, str]:
     field = rel.field
     through = rel.through
     source_name, target_name = field.m2m_field_names()
@@ -301,7 +305,7 @@ _T = TypeVar("_T", bound="Model")
 class RelatedManager(Manager[_T]):
     """The manager of ``author.books``: a QuerySet filtered to this author, plus add/remove/..."""
 
-    def __init__(self, instance: Any, rel: Any) -> None:
+    def __init__(self, instance: Model, rel: ManyToOneRel) -> None:
         super().__init__()
         self.instance = instance
         self.rel = rel
@@ -475,7 +479,7 @@ def _cached_qs(qs: QuerySet[Any], manager: RelatedManager[Any] | ManyRelatedMana
 class ManyRelatedManager(Manager[_T]):
     """The manager of ``book.tags`` / ``tag.books``: add/remove/set/clear through rows."""
 
-    def __init__(self, instance: Any, rel: Any, reverse: bool) -> None:
+    def __init__(self, instance: Model, rel: ManyToManyRel, reverse: bool) -> None:
         super().__init__()
         self.instance = instance
         self.rel = rel
@@ -537,7 +541,7 @@ class ManyRelatedManager(Manager[_T]):
                 f'value is on database "{obj._state.db}"'
             )
 
-    def _target_ids(self, objs: Any, check_db: bool = False) -> list[Any]:
+    def _target_ids(self, objs: Iterable[object], check_db: bool = False) -> list[Any]:
         ids = []
         attr = self.target_fk.target_field.attname
         for obj in objs:
@@ -565,7 +569,7 @@ class ManyRelatedManager(Manager[_T]):
             self._lock_source()
             self._add_ids(source, ids, through_defaults)
 
-    def _add_ids(self, source: Any, ids: list[Any], through_defaults: dict[str, Any] | None) -> None:
+    def _add_ids(self, source: object, ids: list[Any], through_defaults: dict[str, Any] | None) -> None:
         """Link ``ids`` (inside the caller's atomic block), sending m2m_changed when it has receivers."""
         if not m2m_changed.has_listeners(self.through):
             self._insert_links(source, ids, through_defaults)
@@ -590,7 +594,7 @@ class ManyRelatedManager(Manager[_T]):
             m2m_changed.send(sender=self.through, action=action, instance=self.instance,
                              reverse=self.reverse_side, model=self.model, pk_set=pk_set, using=self.db)
 
-    def _insert_links(self, source: Any, ids: list[Any], through_defaults: dict[str, Any] | None) -> None:
+    def _insert_links(self, source: object, ids: list[Any], through_defaults: dict[str, Any] | None) -> None:
         manager = self.through._base_manager.using(self.db)
         if self.through._meta.auto_created:
             # An automatic join table holds nothing but the unique (source, target)
@@ -610,7 +614,7 @@ class ManyRelatedManager(Manager[_T]):
         manager.bulk_create([self._join_row(source, t, through_defaults)
                              for t in ids if t not in existing])
 
-    def _insert_mirror(self, source: Any, ids: list[Any], through_defaults: dict[str, Any] | None) -> None:
+    def _insert_mirror(self, source: object, ids: list[Any], through_defaults: dict[str, Any] | None) -> None:
         """The reverse rows of a symmetrical relation: each target links back to ``source``.
 
         As in Django, no m2m_changed is sent for them (the forward add already was).
@@ -626,7 +630,7 @@ class ManyRelatedManager(Manager[_T]):
                        .values_list(self.source_fk.attname, flat=True))
         manager.bulk_create([row for row in rows if getattr(row, self.source_fk.attname) not in existing])
 
-    def _links(self, source: Any, ids: list[Any] | None) -> Q:
+    def _links(self, source: object, ids: list[Any] | None) -> Q:
         """The join rows of ``source`` (to ``ids`` only, if given), both ways when symmetrical."""
         forward: dict[str, Any] = {self.source_fk.attname: source}
         if ids is not None:
@@ -639,7 +643,7 @@ class ManyRelatedManager(Manager[_T]):
             links |= Q(**backward)
         return links
 
-    def _join_row(self, source: Any, target: Any, through_defaults: dict[str, Any] | None) -> Any:
+    def _join_row(self, source: object, target: object, through_defaults: dict[str, Any] | None) -> Any:
         defaults = {k: (v() if callable(v) else v) for k, v in (through_defaults or {}).items()}
         return self.through(**{self.source_fk.attname: source, self.target_fk.attname: target, **defaults})
 

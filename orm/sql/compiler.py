@@ -14,10 +14,11 @@ Conditions for DDL compile with ``DDLCompiler`` (unqualified columns).
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from orm.abc import Connection, Cursor, SQLParams
 from orm.exceptions import EmptyResultSet, FullResultSet, ProgrammingError
 from orm.sql.klass_info import KlassInfo
 from orm.utils import timezone
@@ -92,8 +93,20 @@ class SelectSource(Protocol):
         """Resolve the parts; ``lock_of``: whether to resolve ``select_for_update(of=...)`` names."""
         ...
 
-    def statement_key(self, connection: Any) -> tuple[Hashable, list[Any]] | None:
+    def statement_key(self, connection: Connection) -> tuple[Hashable, list[Any]] | None:
         """(cache key, WHERE parameters) of this query, or None when it has no key."""
+        ...
+
+
+class Compilable(Protocol):
+    """Any node the compiler compiles: an expression, a lookup, a WHERE tree, a query.
+
+    A node may add ``as_<vendor>(compiler, connection)`` for one backend;
+    :meth:`SQLCompiler.compile` prefers it.
+    """
+
+    def as_sql(self, compiler: SQLCompiler, connection: Connection, /) -> SQLParams:
+        """The node's SQL and the values bound to its placeholders."""
         ...
 
 
@@ -105,7 +118,7 @@ class SQLCompiler:
     hidden_cols = 0
     row_width: int | None = None
 
-    def __init__(self, query: Any, connection: Any, outer: SQLCompiler | None = None) -> None:
+    def __init__(self, query: Any, connection: Connection, outer: SQLCompiler | None = None) -> None:
         self.query = query
         self.connection = connection
         self.outer = outer
@@ -137,12 +150,14 @@ class SQLCompiler:
             label = self._labels[alias] = f"U{self.depth}_{len(self._labels)}"
         return self.quote_name(label)
 
-    def compile(self, node: Any) -> tuple[str, list[Any]]:
+    def compile(self, node: Compilable) -> SQLParams:
         """Compile any node, preferring its ``as_<vendor>`` override."""
-        vendor_impl = getattr(node, "as_" + self.connection.vendor, None)
+        vendor_impl: Callable[[SQLCompiler, Connection], SQLParams] | None = getattr(
+            node, "as_" + self.connection.vendor, None
+        )
         if vendor_impl is not None:
-            return vendor_impl(self, self.connection)  # type: ignore[no-any-return]
-        return node.as_sql(self, self.connection)  # type: ignore[no-any-return]
+            return vendor_impl(self, self.connection)
+        return node.as_sql(self, self.connection)
 
     def compile_subquery(self, query: Any, single_column: bool = False) -> tuple[str, list[Any]]:
         """Compile another query nested in this one (``__in=qs``)."""
@@ -362,7 +377,7 @@ class SQLCompiler:
             parts.append(self.connection.ops.limit_offset_sql(self.query.low_mark, self.query.high_mark))
         return " ".join(parts), params
 
-    def _compile_condition(self, node: Any) -> tuple[str, list[Any]]:
+    def _compile_condition(self, node: Compilable | None) -> SQLParams:
         if node is None:
             return "", []
         try:
@@ -377,7 +392,7 @@ class SQLCompiler:
         if not features.has_select_for_update:
             return ""
         of = [self.alias_ref(alias) for alias in lock_of]
-        return self.connection.ops.for_update_sql(  # type: ignore[no-any-return]
+        return self.connection.ops.for_update_sql(
             nowait=query.select_for_update_nowait,
             skip_locked=query.select_for_update_skip_locked,
             of=of,
@@ -532,7 +547,9 @@ class DDLCompiler(SQLCompiler):
         return ""
 
 
-def convert_rows(rows: Any, converters: list[tuple[int, list[Any], Any]], connection: Any) -> Iterator[Any]:
+def convert_rows(
+    rows: Iterable[Sequence[Any]], converters: list[tuple[int, list[Any], Any]], connection: Connection,
+) -> Iterator[list[Any]]:
     """Rows with each column passed through its converters (lazily; ``None`` skips single ones)."""
     single = [(pos, funcs[0], expr) for pos, funcs, expr in converters if len(funcs) == 1]
     multi = [(pos, funcs, expr) for pos, funcs, expr in converters if len(funcs) != 1]
@@ -550,7 +567,7 @@ def convert_rows(rows: Any, converters: list[tuple[int, list[Any], Any]], connec
         yield row
 
 
-def _trimmed(rows: Any, width: int) -> Iterator[Any]:
+def _trimmed(rows: Iterable[Sequence[Any]], width: int) -> Iterator[Sequence[Any]]:
     """Rows without the columns after ``width`` (a combination's hidden ordering columns)."""
     try:
         for row in rows:
@@ -562,7 +579,7 @@ def _trimmed(rows: Any, width: int) -> Iterator[Any]:
             close()
 
 
-def _cursor_iter(cursor: Any, chunk_size: int) -> Iterator[Any]:
+def _cursor_iter(cursor: Cursor, chunk_size: int) -> Iterator[Any]:
     # Closes the cursor when exhausted, when the consumer stops early
     # (generator close) or on error, so a server-side cursor never leaks.
     try:
@@ -586,7 +603,7 @@ class _QualifyRef:
         self.expr = expr
         self.output_field = expr.output_field
 
-    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+    def as_sql(self, compiler: SQLCompiler, connection: Connection) -> SQLParams:
         return compiler.quote_name(self.name), []
 
     def get_source_expressions(self) -> list[Any]:
@@ -595,7 +612,7 @@ class _QualifyRef:
     def get_group_by_cols(self) -> list[Any]:
         return []
 
-    def get_db_converters(self, connection: Any) -> list[Any]:
+    def get_db_converters(self, connection: Connection) -> list[Any]:
         return []
 
 
@@ -609,14 +626,14 @@ class _PkCol:
         self.target = query.model._meta.pk
         self.output_field = self.target
 
-    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+    def as_sql(self, compiler: SQLCompiler, connection: Connection) -> SQLParams:
         return f"{compiler.alias_ref(self.alias)}.{compiler.quote_name(self.target.column)}", []
 
-    def select_format(self, compiler: Any, sql: str, params: list[Any]) -> tuple[str, list[Any]]:
+    def select_format(self, compiler: SQLCompiler, sql: str, params: list[Any]) -> SQLParams:
         return sql, params
 
     def get_group_by_cols(self) -> list[Any]:
         return [self]
 
-    def get_db_converters(self, connection: Any) -> list[Any]:
+    def get_db_converters(self, connection: Connection) -> list[Any]:
         return []

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from orm.abc import Connection
 from orm.exceptions import FullResultSet
 from orm.sql.compiler import SQLCompiler
 
 
 def insert_sql(
-    connection: Any, table: str, columns: list[str], rows: list[list[Any]], returning: list[str],
+    connection: Connection, table: str, columns: list[str], rows: list[list[Any]], returning: list[str],
     ignore_conflicts: bool = False, column_types: list[str | None] | None = None, on_conflict: str = "",
 ) -> list[tuple[str, list[Any]]]:
     """Batched ``INSERT ... VALUES (...), (...) [ON CONFLICT ...] [RETURNING ...]``.
@@ -61,7 +62,7 @@ class SQLUpdateCompiler(SQLCompiler):
     neither backend joins in UPDATE the same way.
     """
 
-    def __init__(self, query: Any, connection: Any, values: list[tuple[Any, Any]]) -> None:
+    def __init__(self, query: Any, connection: Connection, values: list[tuple[Any, Any]]) -> None:
         super().__init__(query, connection)
         self.values = values
 
@@ -120,21 +121,21 @@ def _where_by_pk(compiler: SQLCompiler) -> tuple[str, list[Any]]:
     return f"{compiler.quote_name(pk.column)} IN ({sql})", params
 
 
-def update_by_pk_sql(connection: Any, table: str, columns: list[str], pk_column: str) -> str:
+def update_by_pk_sql(connection: Connection, table: str, columns: list[str], pk_column: str) -> str:
     """``UPDATE table SET a = %s, ... WHERE pk = %s`` for saving one instance."""
     qn = connection.ops.quote_name
     sets = ", ".join(f"{qn(column)} = %s" for column in columns)
     return f"UPDATE {qn(table)} SET {sets} WHERE {qn(pk_column)} = %s"
 
 
-def exists_by_pk_sql(connection: Any, table: str, pk_column: str) -> str:
+def exists_by_pk_sql(connection: Connection, table: str, pk_column: str) -> str:
     """``SELECT 1 FROM table WHERE pk = %s``."""
     qn = connection.ops.quote_name
     return f"SELECT 1 FROM {qn(table)} WHERE {qn(pk_column)} = %s"
 
 
 def insert_expressions_sql(
-    connection: Any, table: str, columns: list[str], values_sql: list[str], params: list[Any],
+    connection: Connection, table: str, columns: list[str], values_sql: list[str], params: list[Any],
     returning: list[str], ignore_conflicts: bool = False, on_conflict: str = "",
 ) -> tuple[str, list[Any]]:
     """``INSERT INTO table (cols) VALUES (<sql>, ...) [RETURNING ...]`` for one row.

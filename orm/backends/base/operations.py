@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from orm.abc import Connection
+from orm.backends.base.shapes import Selected
 from orm.exceptions import NotSupportedError
 from orm.utils.identifiers import check_explain_option, quote_name
 from orm.utils.text import short_repr
@@ -83,11 +84,11 @@ class BaseDatabaseOperations:
         return value
 
     @staticmethod
-    def converter_type(expression: Any) -> str:
+    def converter_type(expression: Selected) -> str:
         """Internal type deciding conversion (a foreign key converts like its target)."""
         return str(expression.output_field.storage_field().get_internal_type())
 
-    def get_db_converters(self, expression: Any) -> list[Converter]:
+    def get_db_converters(self, expression: Selected) -> list[Converter]:
         """Backend converters for a selected expression (before the field's own)."""
         return []
 

@@ -14,9 +14,17 @@ import re
 import uuid
 from collections.abc import Iterable, Sequence
 from types import TracebackType
-from typing import Any
+from typing import Any, cast
 
 from orm.abc import Connection
+from orm.backends.base.shapes import (
+    GeneratedSchemaField,
+    RelatedSchemaField,
+    SchemaConstraint,
+    SchemaField,
+    SchemaIndex,
+    SchemaModel,
+)
 from orm.db import transaction
 from orm.exceptions import IntegrityError, ProgrammingError
 from orm.sql.compiler import SQLCompiler
@@ -166,7 +174,7 @@ class BaseDatabaseSchemaEditor:
         return f"{base[:limit]}_{digest}_{suffix}"
 
     # -- columns -------------------------------------------------------------
-    def column_sql(self, model: Any, field: Any, null: bool | None = None) -> str | None:
+    def column_sql(self, model: SchemaModel, field: SchemaField, null: bool | None = None) -> str | None:
         """The column definition after its name, or ``None`` for no column (M2M).
 
         ``null`` overrides ``field.null`` (a NOT NULL column is added as NULL,
@@ -177,9 +185,10 @@ class BaseDatabaseSchemaEditor:
             return None
         parts = [db_type]
         if field.generated:
-            sql, params = field.generated_sql(self.connection)
+            generated = cast(GeneratedSchemaField, field)
+            sql, params = generated.generated_sql(self.connection)
             sql %= tuple(self.quote_value(p) for p in params)
-            parts.append(f"GENERATED ALWAYS AS ({sql}) {'STORED' if field.db_persist else 'VIRTUAL'}")
+            parts.append(f"GENERATED ALWAYS AS ({sql}) {'STORED' if generated.db_persist else 'VIRTUAL'}")
         if field.has_db_default():
             parts.append(f"DEFAULT {self.db_default_sql(field)}")
         if field.primary_key:
@@ -195,7 +204,7 @@ class BaseDatabaseSchemaEditor:
             parts.append(f"CHECK ({check})")
         return " ".join(parts)
 
-    def db_default_sql(self, field: Any) -> str:
+    def db_default_sql(self, field: SchemaField) -> str:
         """The DEFAULT clause body of ``field.db_default``, values rendered as literals.
 
         A plain value is prepared and checked by the field, as a written value
@@ -211,7 +220,7 @@ class BaseDatabaseSchemaEditor:
             sql, params = "%s", [field.get_db_prep_save(default, self.connection)]
         return str(sql % tuple(self.quote_value(p) for p in params))
 
-    def comment_sql(self, model: Any) -> list[str]:
+    def comment_sql(self, model: SchemaModel) -> list[str]:
         """COMMENT ON statements for ``Meta.db_table_comment`` and fields' ``db_comment``.
 
         Empty where the backend has no comments (SQLite): the options are then
@@ -230,8 +239,9 @@ class BaseDatabaseSchemaEditor:
                 statements.append(f"COMMENT ON COLUMN {table}.{column} IS {self.quote_value(field.db_comment)}")
         return statements
 
-    def _fk_params(self, model: Any, field: Any) -> dict[str, str]:
-        target = field.target_field
+    def _fk_params(self, model: SchemaModel, field: SchemaField) -> dict[str, str]:
+        # Called for a field whose fk_target() is not None: a foreign key.
+        target = cast(RelatedSchemaField, field).target_field
         return {
             "table": self.quote_name(model._meta.db_table),
             "name": self.quote_name(self.make_name(model._meta.db_table, [field.column], "fk")),
@@ -241,7 +251,7 @@ class BaseDatabaseSchemaEditor:
         }
 
     # -- tables ----------------------------------------------------------------
-    def table_sql(self, model: Any) -> str:
+    def table_sql(self, model: SchemaModel) -> str:
         """CREATE TABLE for ``model``; queues its indexes and late foreign keys."""
         meta = model._meta
         definitions: list[str] = []
@@ -277,7 +287,7 @@ class BaseDatabaseSchemaEditor:
         }
 
     def index_sql(
-        self, model: Any, columns: list[str], suffix: str, name: str | None = None,
+        self, model: SchemaModel, columns: list[str], suffix: str, name: str | None = None,
         unique: bool = False, condition: str = "", orders: list[str] | None = None,
     ) -> str:
         """CREATE [UNIQUE] INDEX over ``columns`` (``orders`` holds '' or ' DESC' each)."""
@@ -292,7 +302,7 @@ class BaseDatabaseSchemaEditor:
             "condition": f" WHERE {condition}" if condition else "",
         }
 
-    def create_model(self, model: Any, if_not_exists: bool = False) -> None:
+    def create_model(self, model: SchemaModel, if_not_exists: bool = False) -> None:
         """Create the table of ``model`` and its auto-created many-to-many tables.
 
         With ``if_not_exists``, a table that already exists is left exactly as
@@ -310,7 +320,7 @@ class BaseDatabaseSchemaEditor:
         finally:
             self._if_not_exists = previous
 
-    def delete_model(self, model: Any, if_exists: bool = False) -> None:
+    def delete_model(self, model: SchemaModel, if_exists: bool = False) -> None:
         """Drop the table of ``model`` and its auto-created many-to-many tables.
 
         With ``if_exists``, a table that does not exist is not an error.
@@ -352,7 +362,7 @@ class BaseDatabaseSchemaEditor:
                 names.append(name)
         return names
 
-    def meta_names(self, model: Any) -> set[str]:
+    def meta_names(self, model: SchemaModel) -> set[str]:
         """Names of the ``Meta.indexes`` and ``Meta.constraints`` of ``model``."""
         names = {index.get_name(model, self) for index in model._meta.indexes}
         names.update(constraint.name for constraint in model._meta.constraints)
@@ -365,7 +375,7 @@ class BaseDatabaseSchemaEditor:
         condition = f" WHERE {where}" if where else ""
         return bool(self._fetch(f"SELECT 1 FROM {self.quote_name(table)}{condition} LIMIT 1"))
 
-    def effective_default(self, field: Any) -> tuple[bool, Any]:
+    def effective_default(self, field: SchemaField) -> tuple[bool, Any]:
         """``(True, value)`` for the value existing rows get in a new NOT NULL column.
 
         The field's ``default`` (called when callable), or ``""`` for a text
@@ -380,7 +390,7 @@ class BaseDatabaseSchemaEditor:
             return False, None
         return True, field.get_db_prep_save(value, self.connection)
 
-    def refuse_missing_default(self, model: Any, field: Any, action: str) -> None:
+    def refuse_missing_default(self, model: SchemaModel, field: SchemaField, action: str) -> None:
         """Raise for a NOT NULL column that rows need a value for and no default gives."""
         raise IntegrityError(
             f"Cannot {action} NOT NULL column {field.column!r} of table {model._meta.db_table!r}: "
@@ -390,19 +400,19 @@ class BaseDatabaseSchemaEditor:
         )
 
     @staticmethod
-    def is_auto(field: Any) -> bool:
+    def is_auto(field: SchemaField) -> bool:
         """True for the auto-incrementing key fields (``AutoField`` and its kin)."""
         return field.get_internal_type() in _AUTO_FIELDS
 
     @staticmethod
-    def fk_target(field: Any) -> tuple[str, str] | None:
+    def fk_target(field: SchemaField | None) -> tuple[str, str] | None:
         """``(table, column)`` a field's foreign key constraint points at, else None."""
         if field is None or not field.is_relation or field.many_to_many or not field.db_constraint:
             return None
-        target = field.target_field
+        target = cast(RelatedSchemaField, field).target_field
         return target.model._meta.db_table, target.column
 
-    def column_signature(self, model: Any, field: Any) -> tuple[Any, ...]:
+    def column_signature(self, model: SchemaModel, field: SchemaField) -> tuple[Any, ...]:
         """What of a field the database holds: two fields with equal signatures need no DDL.
 
         The default is not in it: like Django, defaults live in Python, not
@@ -414,7 +424,7 @@ class BaseDatabaseSchemaEditor:
         )
 
     # -- fields ----------------------------------------------------------------
-    def add_field(self, model: Any, field: Any) -> None:
+    def add_field(self, model: SchemaModel, field: SchemaField) -> None:
         """Add ``field``'s column (or its join table) to ``model``'s table.
 
         Existing rows get :meth:`effective_default` in a NOT NULL column; a
@@ -433,7 +443,7 @@ class BaseDatabaseSchemaEditor:
                 self.refuse_missing_default(model, field, "add")
         self.add_column(model, field)
 
-    def remove_field(self, model: Any, field: Any) -> None:
+    def remove_field(self, model: SchemaModel, field: SchemaField) -> None:
         """Drop ``field``'s column with its indexes and constraints (or its join table)."""
         if field.many_to_many:
             if field.remote_field.through._meta.auto_created:
@@ -443,7 +453,7 @@ class BaseDatabaseSchemaEditor:
             return
         self.remove_column(model, field)
 
-    def alter_field(self, model: Any, old_field: Any, new_field: Any, strict: bool = False) -> None:
+    def alter_field(self, model: SchemaModel, old_field: SchemaField, new_field: SchemaField, strict: bool = False) -> None:
         """Change a column to match ``new_field``: name, type, null, unique, index, key, target.
 
         ``model`` is the model before the change. Many-to-many fields move
@@ -469,7 +479,7 @@ class BaseDatabaseSchemaEditor:
             return
         self.alter_column(model, old_field, new_field)
 
-    def referencing_fields(self, old_field: Any, new_field: Any) -> list[Any]:
+    def referencing_fields(self, old_field: SchemaField, new_field: SchemaField) -> list[SchemaField]:
         """The foreign keys (of any model, join tables included) whose column must change
         type with ``new_field``: empty unless the type a reference to the field takes
         (``rel_db_type``) changes.
@@ -490,7 +500,7 @@ class BaseDatabaseSchemaEditor:
             if not rel.field.many_to_many and rel.field.target_field.name == new_field.name
         ]
 
-    def alter_many_to_many(self, model: Any, old_field: Any, new_field: Any) -> None:
+    def alter_many_to_many(self, model: SchemaModel, old_field: SchemaField, new_field: SchemaField) -> None:
         """Move an automatic join table: its name, and its columns named after the models."""
         old_through, new_through = old_field.remote_field.through, new_field.remote_field.through
         if old_through._meta.db_table != new_through._meta.db_table:
@@ -512,13 +522,13 @@ class BaseDatabaseSchemaEditor:
         relation = self.connection.introspection.get_relations(table).get(column)
         return relation is not None and (relation[1], relation[0]) == target
 
-    def alter_db_table(self, model: Any, old_db_table: str, new_db_table: str) -> None:
+    def alter_db_table(self, model: SchemaModel, old_db_table: str, new_db_table: str) -> None:
         """Rename a table; foreign keys pointing at it follow on both backends."""
         if old_db_table == new_db_table:
             return
         self.execute(f"ALTER TABLE {self.quote_name(old_db_table)} RENAME TO {self.quote_name(new_db_table)}")
 
-    def alter_unique_together(self, model: Any, old_unique_together: Any, new_unique_together: Any) -> None:
+    def alter_unique_together(self, model: SchemaModel, old_unique_together: Iterable[Sequence[str]] | None, new_unique_together: Iterable[Sequence[str]] | None) -> None:
         """Add and drop the ``UNIQUE (...)`` constraints of ``unique_together``."""
         olds = {tuple(names) for names in old_unique_together or ()}
         news = {tuple(names) for names in new_unique_together or ()}
@@ -538,22 +548,22 @@ class BaseDatabaseSchemaEditor:
             self.add_unique(model, columns, self.make_name(table, columns, "uniq"))
 
     # -- indexes and constraints -------------------------------------------------
-    def add_index(self, model: Any, index: Any) -> None:
+    def add_index(self, model: SchemaModel, index: SchemaIndex) -> None:
         """Create one ``orm.Index``."""
         self.execute(index.create_sql(model, self))
 
-    def remove_index(self, model: Any, index: Any) -> None:
+    def remove_index(self, model: SchemaModel, index: SchemaIndex) -> None:
         """Drop one ``orm.Index``."""
         self.execute(self.sql_delete_index % {"name": self.quote_name(index.get_name(model, self))})
 
-    def rename_index(self, model: Any, old_index: Any, new_index: Any) -> None:
+    def rename_index(self, model: SchemaModel, old_index: SchemaIndex, new_index: SchemaIndex) -> None:
         """Give an index its new name (``ALTER INDEX ... RENAME TO``)."""
         self.execute(
             f"ALTER INDEX {self.quote_name(old_index.get_name(model, self))} "
             f"RENAME TO {self.quote_name(new_index.get_name(model, self))}"
         )
 
-    def add_constraint(self, model: Any, constraint: Any) -> None:
+    def add_constraint(self, model: SchemaModel, constraint: SchemaConstraint) -> None:
         """Create a ``UniqueConstraint`` (an index when conditional) or ``CheckConstraint``."""
         inline = constraint.constraint_sql(model, self)
         if inline is None:
@@ -561,20 +571,20 @@ class BaseDatabaseSchemaEditor:
         else:
             self.execute(f"ALTER TABLE {self.quote_name(model._meta.db_table)} ADD {inline}")
 
-    def remove_constraint(self, model: Any, constraint: Any) -> None:
+    def remove_constraint(self, model: SchemaModel, constraint: SchemaConstraint) -> None:
         """Drop a constraint added by :meth:`add_constraint` (or ``Meta.constraints``)."""
         if constraint.constraint_sql(model, self) is None:
             self.execute(self.sql_delete_index % {"name": self.quote_name(constraint.name)})
         else:
             self.drop_constraint(model, constraint.name)
 
-    def drop_constraint(self, model: Any, name: str) -> None:
+    def drop_constraint(self, model: SchemaModel, name: str) -> None:
         """``ALTER TABLE ... DROP CONSTRAINT name``."""
         self.execute(
             f"ALTER TABLE {self.quote_name(model._meta.db_table)} DROP CONSTRAINT {self.quote_name(name)}"
         )
 
-    def add_unique(self, model: Any, columns: list[str], name: str) -> None:
+    def add_unique(self, model: SchemaModel, columns: list[str], name: str) -> None:
         """``ALTER TABLE ... ADD CONSTRAINT name UNIQUE (columns)``."""
         self.execute(
             f"ALTER TABLE {self.quote_name(model._meta.db_table)} ADD CONSTRAINT {self.quote_name(name)} "
@@ -582,15 +592,15 @@ class BaseDatabaseSchemaEditor:
         )
 
     # -- backend hooks -----------------------------------------------------------
-    def add_column(self, model: Any, field: Any) -> None:
+    def add_column(self, model: SchemaModel, field: SchemaField) -> None:
         """Backend part of :meth:`add_field` (rows already checked)."""
         raise NotImplementedError
 
-    def remove_column(self, model: Any, field: Any) -> None:
+    def remove_column(self, model: SchemaModel, field: SchemaField) -> None:
         """Backend part of :meth:`remove_field`."""
         raise NotImplementedError
 
-    def alter_column(self, model: Any, old_field: Any, new_field: Any) -> None:
+    def alter_column(self, model: SchemaModel, old_field: SchemaField, new_field: SchemaField) -> None:
         """Backend part of :meth:`alter_field` for two column fields that differ."""
         raise NotImplementedError
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from orm.backends.base.schema import BaseDatabaseSchemaEditor
+from orm.backends.base.shapes import SchemaField, SchemaModel
 
 # Foreign keys of any table of the current schema that point at one column:
 # (table, column, constraint name).
@@ -33,19 +34,19 @@ class AlterColumnEditor(BaseDatabaseSchemaEditor):
     """The column half of the PostgreSQL schema editor (see the module docstring)."""
 
     @staticmethod
-    def like_opclass(field: Any) -> str | None:
+    def like_opclass(field: SchemaField) -> str | None:
         """The operator class of the extra ``_like`` index ``field`` gets, or None."""
         raise NotImplementedError
 
-    def like_index_sql(self, model: Any, field: Any, opclass: str) -> str:
+    def like_index_sql(self, model: SchemaModel, field: SchemaField, opclass: str) -> str:
         """CREATE INDEX of the ``_like`` index of ``field``."""
         raise NotImplementedError
 
-    def _table(self, model: Any) -> str:
+    def _table(self, model: SchemaModel) -> str:
         return self.quote_name(model._meta.db_table)
 
     # -- add / remove ------------------------------------------------------------
-    def add_column(self, model: Any, field: Any) -> None:
+    def add_column(self, model: SchemaModel, field: SchemaField) -> None:
         self.flush_deferred_checks()
         has_default, default = self.effective_default(field)
         if has_default and not field.primary_key:
@@ -55,7 +56,7 @@ class AlterColumnEditor(BaseDatabaseSchemaEditor):
             self.execute(f"ALTER TABLE {self._table(model)} ADD COLUMN {self.quote_name(field.column)} {definition}")
         self._add_extras(model, field, index=True, like=True, fk=True)
 
-    def _add_filled_column(self, model: Any, field: Any, default: Any) -> None:
+    def _add_filled_column(self, model: SchemaModel, field: SchemaField, default: Any) -> None:
         """Add a column whose existing rows get ``default``; the column keeps no DEFAULT (as Django)."""
         table, column = self._table(model), self.quote_name(field.column)
         try:
@@ -66,6 +67,7 @@ class AlterColumnEditor(BaseDatabaseSchemaEditor):
             # A constant DEFAULT is stored in the catalog, not written into
             # every row (PostgreSQL 11+): adding it is instant at any size.
             db_type = field.db_type(self.connection)
+            assert db_type is not None, f"{field!r} has no column to add"
             definition = str(self.column_sql(model, field))[len(db_type):]
             self.execute(f"ALTER TABLE {table} ADD COLUMN {column} {db_type} DEFAULT {literal}{definition}")
             self.execute(f"ALTER TABLE {table} ALTER COLUMN {column} DROP DEFAULT")
@@ -78,13 +80,13 @@ class AlterColumnEditor(BaseDatabaseSchemaEditor):
         if not field.null:
             self._set_not_null(model, field.column, True)
 
-    def remove_column(self, model: Any, field: Any) -> None:
+    def remove_column(self, model: SchemaModel, field: SchemaField) -> None:
         self.flush_deferred_checks()
         # CASCADE also drops foreign keys of other tables that point at this
         # column (a to_field target), as Django does.
         self.execute(f"ALTER TABLE {self._table(model)} DROP COLUMN {self.quote_name(field.column)} CASCADE")
 
-    def _add_extras(self, model: Any, field: Any, *, index: bool, like: bool, fk: bool) -> None:
+    def _add_extras(self, model: SchemaModel, field: SchemaField, *, index: bool, like: bool, fk: bool) -> None:
         """The index, ``_like`` index and foreign key of a column, each when asked and wanted."""
         if index and field.db_index and not field.unique and not field.primary_key:
             self.execute(self.index_sql(model, [field.column], "idx"))
@@ -94,7 +96,7 @@ class AlterColumnEditor(BaseDatabaseSchemaEditor):
         if fk and self.fk_target(field) is not None:
             self.execute(self.sql_create_fk % self._fk_params(model, field))
 
-    def _set_not_null(self, model: Any, column: str, not_null: bool) -> None:
+    def _set_not_null(self, model: SchemaModel, column: str, not_null: bool) -> None:
         action = "SET" if not_null else "DROP"
         self.execute(f"ALTER TABLE {self._table(model)} ALTER COLUMN {self.quote_name(column)} {action} NOT NULL")
 
@@ -109,7 +111,7 @@ class AlterColumnEditor(BaseDatabaseSchemaEditor):
         self.execute("SET CONSTRAINTS ALL IMMEDIATE")
         self.execute("SET CONSTRAINTS ALL DEFERRED")
 
-    def alter_column(self, model: Any, old: Any, new: Any) -> None:
+    def alter_column(self, model: SchemaModel, old: SchemaField, new: SchemaField) -> None:
         table = model._meta.db_table
         self.flush_deferred_checks()
         old_type, new_type = old.db_type(self.connection), new.db_type(self.connection)
@@ -136,7 +138,7 @@ class AlterColumnEditor(BaseDatabaseSchemaEditor):
         self._retype_references(table, new, incoming, referencing)
 
     def _retype_references(
-        self, table: str, new: Any, incoming: list[tuple[str, str, str]], referencing: list[Any],
+        self, table: str, new: SchemaField, incoming: list[tuple[str, str, str]], referencing: list[Any],
     ) -> None:
         """Give the columns pointing at ``new`` its reference type, then put back the
         foreign keys dropped before the key changed.
@@ -160,7 +162,7 @@ class AlterColumnEditor(BaseDatabaseSchemaEditor):
                 f"({self.quote_name(new.column)}) DEFERRABLE INITIALLY DEFERRED"
             )
 
-    def _check_fill(self, model: Any, old: Any, new: Any) -> None:
+    def _check_fill(self, model: SchemaModel, old: SchemaField, new: SchemaField) -> None:
         """Refuse, before any change, a NOT NULL column whose NULL rows no default can fill."""
         if old.null and not new.null and not new.primary_key:
             has_default, _ = self.effective_default(new)
@@ -179,7 +181,7 @@ class AlterColumnEditor(BaseDatabaseSchemaEditor):
             ]
         return [(str(a), str(b), str(c)) for a, b, c in self._fetch(_INCOMING_FKS, [table, column])]
 
-    def _drop_fk(self, model: Any, old: Any, new: Any, type_changed: bool) -> bool:
+    def _drop_fk(self, model: SchemaModel, old: SchemaField, new: SchemaField, type_changed: bool) -> bool:
         """Drop the column's own foreign key when its target or type changes; True if dropped."""
         old_target, new_target = self.fk_target(old), self.fk_target(new)
         if old_target is None:
@@ -193,7 +195,7 @@ class AlterColumnEditor(BaseDatabaseSchemaEditor):
             self.drop_constraint(model, name)
         return True
 
-    def _drop_column_extras(self, model: Any, old: Any, new: Any, type_changed: bool) -> set[str]:
+    def _drop_column_extras(self, model: SchemaModel, old: SchemaField, new: SchemaField, type_changed: bool) -> set[str]:
         """Drop the unique, index, ``_like`` index and CHECK the new field no longer wants."""
         table, column, dropped = model._meta.db_table, old.column, set()
         keep = self.meta_names(model)
@@ -215,11 +217,11 @@ class AlterColumnEditor(BaseDatabaseSchemaEditor):
                 self.drop_constraint(model, name)
         return dropped
 
-    def _check_changed(self, old: Any, new: Any) -> bool:
+    def _check_changed(self, old: SchemaField, new: SchemaField) -> bool:
         return old.get_internal_type() != new.get_internal_type() and (
             old.db_check(self.connection) is not None or new.db_check(self.connection) is not None)
 
-    def _alter_type(self, model: Any, old: Any, new: Any, new_type: str | None) -> None:
+    def _alter_type(self, model: SchemaModel, old: SchemaField, new: SchemaField, new_type: str | None) -> None:
         column = self.quote_name(new.column)
         prefix = f"ALTER TABLE {self._table(model)} ALTER COLUMN {column}"
         if self.is_auto(old) and not self.is_auto(new):
@@ -239,7 +241,7 @@ class AlterColumnEditor(BaseDatabaseSchemaEditor):
                 ['"' + model._meta.db_table.replace('"', '""') + '"', new.column],
             )
 
-    def _alter_null(self, model: Any, old: Any, new: Any) -> None:
+    def _alter_null(self, model: SchemaModel, old: SchemaField, new: SchemaField) -> None:
         if new.primary_key or old.null == new.null:
             return
         if not new.null:
@@ -251,7 +253,7 @@ class AlterColumnEditor(BaseDatabaseSchemaEditor):
                 self.flush_deferred_checks()
         self._set_not_null(model, new.column, not new.null)
 
-    def _alter_primary_key(self, model: Any, old: Any, new: Any) -> None:
+    def _alter_primary_key(self, model: SchemaModel, old: SchemaField, new: SchemaField) -> None:
         if old.primary_key == new.primary_key:
             return
         table = model._meta.db_table
@@ -260,7 +262,7 @@ class AlterColumnEditor(BaseDatabaseSchemaEditor):
         if new.primary_key:
             self.execute(f"ALTER TABLE {self._table(model)} ADD PRIMARY KEY ({self.quote_name(new.column)})")
 
-    def _add_column_extras(self, model: Any, old: Any, new: Any, dropped: set[str]) -> None:
+    def _add_column_extras(self, model: SchemaModel, old: SchemaField, new: SchemaField, dropped: set[str]) -> None:
         table = model._meta.db_table
         if new.unique and not new.primary_key and not (old.unique and not old.primary_key):
             self.add_unique(model, [new.column], self.make_name(table, [new.column], "uniq"))

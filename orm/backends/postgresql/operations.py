@@ -23,6 +23,7 @@ from psycopg.types.json import Jsonb
 
 from orm.abc import Connection
 from orm.backends.base.operations import BaseDatabaseOperations, Converter
+from orm.backends.base.shapes import Selected
 from orm.utils import timezone
 from orm.utils.text import short_repr
 
@@ -87,38 +88,38 @@ _escape_cached = lru_cache(maxsize=512)(_escape_lone_percents)
 _CACHE_MAX_SQL = 8192
 
 
-def _as_is(text: Any) -> Any:
+def _as_is(text: str) -> str:
     # The "dumps" of a Jsonb wrapper whose object is already JSON text.
     return text
 
 
-def _to_naive_utc(value: Any, expression: Any, connection: Connection) -> Any:
+def _to_naive_utc(value: Any, expression: object, connection: Connection) -> Any:
     if isinstance(value, datetime.datetime) and value.tzinfo is not None:
         return value.astimezone(datetime.UTC).replace(tzinfo=None)
     return value
 
 
-def _to_int(value: Any, expression: Any, connection: Connection) -> Any:
+def _to_int(value: Any, expression: object, connection: Connection) -> Any:
     # SUM(bigint) and friends come back as numeric (Decimal).
     return int(value) if isinstance(value, decimal.Decimal) else value
 
 
-def _to_float(value: Any, expression: Any, connection: Connection) -> Any:
+def _to_float(value: Any, expression: object, connection: Connection) -> Any:
     # AVG(integer) and AVG(numeric) come back as numeric (Decimal).
     return float(value) if isinstance(value, decimal.Decimal) else value
 
 
-def _as_is_converter(value: Any, expression: Any, connection: Connection) -> Any:
+def _as_is_converter(value: Any, expression: object, connection: Connection) -> Any:
     return value
 
 
-def _decimal_converter(expression: Any) -> Converter:
+def _decimal_converter(expression: Selected) -> Converter:
     places: int | None = getattr(expression.output_field, "decimal_places", None)
     if places is None:
         return _as_is_converter
     quantum = decimal.Decimal(1).scaleb(-places)
 
-    def convert(value: Any, expression: Any, connection: Connection) -> Any:
+    def convert(value: Any, expression: object, connection: Connection) -> Any:
         # AVG() returns many more places than the field declares; restore the
         # declared places so both backends give the same Decimal.
         if not isinstance(value, decimal.Decimal) or not value.is_finite():
@@ -166,7 +167,7 @@ class DatabaseOperations(BaseDatabaseOperations):
     def adapt_durationfield_value(self, value: datetime.timedelta | None) -> Any:
         return value  # native interval
 
-    def get_db_converters(self, expression: Any) -> list[Converter]:
+    def get_db_converters(self, expression: Selected) -> list[Converter]:
         if not timezone.use_tz() and self.converter_type(expression) == "DateTimeField":
             # use_tz=False: columns stay timestamptz and sessions run in UTC,
             # so a naive value written is read back as the same wall clock.

@@ -15,6 +15,7 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
+from orm.backends.base.shapes import SchemaField, SchemaModel
 from orm.backends.postgresql.alter import AlterColumnEditor
 
 
@@ -37,7 +38,7 @@ class DatabaseSchemaEditor(AlterColumnEditor):
     # constant; it only has to be the same in every process).
     schema_lock_key = 0x6F726D5F73636831  # "orm_sch1"
 
-    def table_sql(self, model: Any) -> str:
+    def table_sql(self, model: SchemaModel) -> str:
         sql = super().table_sql(model)
         for field in model._meta.local_fields:
             opclass = self.like_opclass(field)
@@ -46,7 +47,7 @@ class DatabaseSchemaEditor(AlterColumnEditor):
         return sql
 
     @staticmethod
-    def like_opclass(field: Any) -> str | None:
+    def like_opclass(field: SchemaField) -> str | None:
         # Outside the C collation a plain b-tree index cannot serve LIKE, so text
         # columns that are indexed (db_index or unique) get a second index for
         # startswith/contains lookups, as Django does.
@@ -59,7 +60,7 @@ class DatabaseSchemaEditor(AlterColumnEditor):
             return "text_pattern_ops"
         return None
 
-    def like_index_sql(self, model: Any, field: Any, opclass: str) -> str:
+    def like_index_sql(self, model: SchemaModel, field: SchemaField, opclass: str) -> str:
         table = model._meta.db_table
         return self.sql_create_like_index % {
             "if_not_exists": self._if_not_exists_sql(),

@@ -20,13 +20,16 @@ import random
 import sqlite3
 import zoneinfo
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeAlias
+
+#: A value SQLite hands a Python function: one of its storage classes, or NULL.
+SQLiteValue: TypeAlias = str | bytes | int | float | None
 
 _DAY_US = 86_400_000_000
 _ONE_US = datetime.timedelta(microseconds=1)
 
 
-def _timestamp(value: Any) -> datetime.datetime:
+def _timestamp(value: SQLiteValue) -> datetime.datetime:
     # A date is its midnight; an aware value (written by other tools) is made UTC.
     parsed = datetime.datetime.fromisoformat(str(value))
     if parsed.tzinfo is not None:
@@ -34,12 +37,12 @@ def _timestamp(value: Any) -> datetime.datetime:
     return parsed
 
 
-def _time_us(value: Any) -> int:
+def _time_us(value: SQLiteValue) -> int:
     t = datetime.time.fromisoformat(str(value))
     return ((t.hour * 60 + t.minute) * 60 + t.second) * 1_000_000 + t.microsecond
 
 
-def datetime_add(value: Any, microseconds: Any) -> str | None:
+def datetime_add(value: SQLiteValue, microseconds: SQLiteValue) -> str | None:
     """A date or datetime shifted by a duration, as datetime storage text."""
     if value is None or microseconds is None:
         return None
@@ -47,7 +50,7 @@ def datetime_add(value: Any, microseconds: Any) -> str | None:
     return shifted.isoformat(" ", "microseconds")
 
 
-def time_add(value: Any, microseconds: Any) -> str | None:
+def time_add(value: SQLiteValue, microseconds: SQLiteValue) -> str | None:
     """A time shifted by a duration, wrapping around midnight (as PostgreSQL's time + interval)."""
     if value is None or microseconds is None:
         return None
@@ -58,14 +61,14 @@ def time_add(value: Any, microseconds: Any) -> str | None:
     return datetime.time(hour, minute, second, micro).isoformat("microseconds")
 
 
-def timestamp_diff(lhs: Any, rhs: Any) -> int | None:
+def timestamp_diff(lhs: SQLiteValue, rhs: SQLiteValue) -> int | None:
     """``lhs - rhs`` of two dates or datetimes, in microseconds."""
     if lhs is None or rhs is None:
         return None
     return (_timestamp(lhs) - _timestamp(rhs)) // _ONE_US
 
 
-def time_diff(lhs: Any, rhs: Any) -> int | None:
+def time_diff(lhs: SQLiteValue, rhs: SQLiteValue) -> int | None:
     """``lhs - rhs`` of two times, in microseconds (negative when ``rhs`` is later)."""
     if lhs is None or rhs is None:
         return None
@@ -76,7 +79,7 @@ def time_diff(lhs: Any, rhs: Any) -> int | None:
 # -- date/time parts and truncation (Extract, Trunc, __date, __time) -------------------
 
 
-def _local(value: Any, tzname: str | None) -> datetime.datetime | datetime.date | datetime.time:
+def _local(value: SQLiteValue, tzname: str | None) -> datetime.datetime | datetime.date | datetime.time:
     """A stored date, time or (UTC) datetime; a datetime is moved to ``tzname`` when given."""
     text = str(value)
     if len(text) == 10:
@@ -105,7 +108,7 @@ def _part(kind: str, value: Any) -> int:
     return int(getattr(value, kind))
 
 
-def datetime_extract(kind: Any, value: Any, tzname: str | None) -> int | None:
+def datetime_extract(kind: SQLiteValue, value: SQLiteValue, tzname: str | None) -> int | None:
     """A part of a date, time or datetime (read in ``tzname``), as PostgreSQL's EXTRACT gives it."""
     if value is None:
         return None
@@ -130,7 +133,7 @@ def _trunc_time(kind: str, value: Any) -> Any:
     return value.replace(**{name: 0 for name in fields[keep:]})
 
 
-def datetime_trunc(kind: Any, value: Any, tzname: str | None) -> str | None:
+def datetime_trunc(kind: SQLiteValue, value: SQLiteValue, tzname: str | None) -> str | None:
     """A date, time or datetime truncated to ``kind``, in its storage format.
 
     A datetime is truncated in ``tzname`` (UTC when None) and returned as UTC
@@ -155,7 +158,7 @@ def datetime_trunc(kind: Any, value: Any, tzname: str | None) -> str | None:
 _DATE_KINDS = frozenset({"year", "quarter", "month", "week", "day"})
 
 
-def datetime_cast_date(value: Any, tzname: str | None) -> str | None:
+def datetime_cast_date(value: SQLiteValue, tzname: str | None) -> str | None:
     """The date of a datetime read in ``tzname`` (``__date``, ``TruncDate``)."""
     if value is None:
         return None
@@ -163,7 +166,7 @@ def datetime_cast_date(value: Any, tzname: str | None) -> str | None:
     return (local.date() if isinstance(local, datetime.datetime) else local).isoformat()
 
 
-def datetime_cast_time(value: Any, tzname: str | None) -> str | None:
+def datetime_cast_time(value: SQLiteValue, tzname: str | None) -> str | None:
     """The time of day of a datetime read in ``tzname`` (``__time``, ``TruncTime``)."""
     if value is None:
         return None
@@ -197,8 +200,8 @@ def _rpad(text: str, length: int, fill: str) -> str:
     return (text + fill * length)[:length]
 
 
-def _hash(name: str) -> Callable[[Any], str]:
-    def digest(text: Any) -> str:
+def _hash(name: str) -> Callable[[SQLiteValue], str]:
+    def digest(text: SQLiteValue) -> str:
         return hashlib.new(name, str(text).encode(), usedforsecurity=False).hexdigest()
 
     return digest
@@ -253,7 +256,7 @@ class _Spread:
     def __init__(self) -> None:
         self.count, self.mean, self.squares = 0, 0.0, 0.0
 
-    def step(self, value: Any) -> None:
+    def step(self, value: SQLiteValue) -> None:
         if value is None:
             return
         self.count += 1

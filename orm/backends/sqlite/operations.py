@@ -8,11 +8,13 @@ import json
 import math
 import re
 import uuid
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
 from orm.abc import Connection
 from orm.backends.base.operations import BaseDatabaseOperations, Converter
+from orm.backends.base.shapes import Selected
 from orm.exceptions import DataError
 from orm.utils import timezone
 from orm.utils.text import short_repr
@@ -26,7 +28,7 @@ def _convert_placeholders(sql: str) -> str:
     return _PLACEHOLDER.sub(lambda m: "%" if m.group() == "%%" else "?", sql)
 
 
-def _parse_datetime(value: Any, expression: Any, connection: Connection) -> Any:
+def _parse_datetime(value: Any, expression: object, connection: Connection) -> Any:
     if value is None or isinstance(value, datetime.datetime):
         return value
     parsed = datetime.datetime.fromisoformat(str(value))
@@ -35,7 +37,7 @@ def _parse_datetime(value: Any, expression: Any, connection: Connection) -> Any:
     return parsed
 
 
-def _parse_naive_datetime(value: Any, expression: Any, connection: Connection) -> Any:
+def _parse_naive_datetime(value: Any, expression: object, connection: Connection) -> Any:
     # use_tz=False: the text is the naive value as it was given.
     if value is None or isinstance(value, datetime.datetime):
         return value
@@ -45,38 +47,38 @@ def _parse_naive_datetime(value: Any, expression: Any, connection: Connection) -
     return parsed
 
 
-def _parse_date(value: Any, expression: Any, connection: Connection) -> Any:
+def _parse_date(value: Any, expression: object, connection: Connection) -> Any:
     if value is None or isinstance(value, datetime.date):
         return value
     return datetime.date.fromisoformat(str(value)[:10])
 
 
-def _parse_time(value: Any, expression: Any, connection: Connection) -> Any:
+def _parse_time(value: Any, expression: object, connection: Connection) -> Any:
     if value is None or isinstance(value, datetime.time):
         return value
     return datetime.time.fromisoformat(str(value))
 
 
-def _parse_bool(value: Any, expression: Any, connection: Connection) -> Any:
+def _parse_bool(value: Any, expression: object, connection: Connection) -> Any:
     return value if value is None else bool(value)
 
 
-def _parse_uuid(value: Any, expression: Any, connection: Connection) -> Any:
+def _parse_uuid(value: Any, expression: object, connection: Connection) -> Any:
     return value if value is None or isinstance(value, uuid.UUID) else uuid.UUID(str(value))
 
 
-def _parse_duration(value: Any, expression: Any, connection: Connection) -> Any:
+def _parse_duration(value: Any, expression: object, connection: Connection) -> Any:
     if value is None or isinstance(value, datetime.timedelta):
         return value
     return datetime.timedelta(microseconds=int(value))
 
 
-def _decimal_converter(expression: Any) -> Converter:
+def _decimal_converter(expression: Selected) -> Converter:
     field = expression.output_field
     places = getattr(field, "decimal_places", None)
     quantum = decimal.Decimal(1).scaleb(-places) if places is not None else None
 
-    def convert(value: Any, expression: Any, connection: Connection) -> Any:
+    def convert(value: Any, expression: object, connection: Connection) -> Any:
         if value is None:
             return None
         # Stored as NUMERIC: a REAL comes back for fractions; str() keeps its
@@ -166,7 +168,7 @@ class DatabaseOperations(BaseDatabaseOperations):
             return None
         return (value.days * 86400 + value.seconds) * 1_000_000 + value.microseconds
 
-    def get_db_converters(self, expression: Any) -> list[Converter]:
+    def get_db_converters(self, expression: Selected) -> list[Converter]:
         internal = self.converter_type(expression)
         if internal == "DecimalField":
             return [_decimal_converter(expression)]
@@ -175,7 +177,7 @@ class DatabaseOperations(BaseDatabaseOperations):
         converter = _CONVERTERS.get(internal)
         return [converter] if converter else []
 
-    def for_update_sql(self, nowait: bool = False, skip_locked: bool = False, of: Any = (),
+    def for_update_sql(self, nowait: bool = False, skip_locked: bool = False, of: Sequence[str] = (),
                        no_key: bool = False) -> str:
         return ""  # SQLite locks the whole database for writers; nothing to add.
 
@@ -324,5 +326,5 @@ class DatabaseOperations(BaseDatabaseOperations):
             return float(value) if abs(value) < 2**1024 else math.copysign(math.inf, value)
         return value
 
-    def adapt_json_value(self, value: Any, encoder: Any) -> Any:
+    def adapt_json_value(self, value: Any, encoder: type[json.JSONEncoder] | None) -> Any:
         return json.dumps(value, cls=encoder, allow_nan=False, ensure_ascii=False)

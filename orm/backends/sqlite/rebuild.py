@@ -18,6 +18,7 @@ foreign keys, triggers and views that name it.
 from __future__ import annotations
 
 import copy
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +26,7 @@ from orm.exceptions import IntegrityError
 
 if TYPE_CHECKING:
     from orm.backends.base.schema import BaseDatabaseSchemaEditor
+    from orm.backends.base.shapes import SchemaConstraint, SchemaField, SchemaModel
 
 # Objects of the schema that a rebuild drops and must put back: every view
 # (a view may read the table through another view), and the triggers of the
@@ -43,21 +45,21 @@ _REFERENCING_TABLES = (
 class Change:
     """What a rebuild changes; every part optional (none: rebuild from ``model`` as it is)."""
 
-    create_field: Any = None
-    delete_field: Any = None
-    old_field: Any = None
-    new_field: Any = None
+    create_field: SchemaField | None = None
+    delete_field: SchemaField | None = None
+    old_field: SchemaField | None = None
+    new_field: SchemaField | None = None
     #: Constraint added (not yet in ``model._meta.constraints``) or dropped by name.
-    add_constraint: Any = None
+    add_constraint: SchemaConstraint | None = None
     drop_constraint: str | None = None
     #: The ``unique_together`` to build with, when it changes.
-    unique_together: Any = None
+    unique_together: Collection[Sequence[str]] | None = None
 
 
 class TableRebuild:
     """One rebuild of ``model``'s table by ``editor`` (a SQLite schema editor)."""
 
-    def __init__(self, editor: BaseDatabaseSchemaEditor, model: Any, change: Change) -> None:
+    def __init__(self, editor: BaseDatabaseSchemaEditor, model: SchemaModel, change: Change) -> None:
         self.editor = editor
         self.model = model
         self.change = change
@@ -75,6 +77,7 @@ class TableRebuild:
             if change.delete_field is not None and f.name == change.delete_field.name:
                 continue
             if change.old_field is not None and f.name == change.old_field.name:
+                assert change.new_field is not None, "old_field and new_field come together"
                 plan.append(self._altered(change.old_field, change.new_field))
                 continue
             plan.append((f, self.q(f.column), []))
@@ -84,9 +87,10 @@ class TableRebuild:
             plan.append((created, "%s" if has_default else None, [default] if has_default else []))
         return plan
 
-    def _altered(self, old: Any, new: Any) -> tuple[Any, str | None, list[Any]]:
+    def _altered(self, old: SchemaField, new: SchemaField) -> tuple[Any, str | None, list[Any]]:
         # The new definition under the old column name (renamed afterwards).
-        defined = copy.copy(new)
+        # A copy of the real field (its column is writable, unlike the protocol's).
+        defined: Any = copy.copy(new)
         defined.column = old.column
         expression = self.q(old.column)
         if old.null and not new.null and not new.primary_key:

@@ -8,10 +8,12 @@ Alters use SQLite's native ``ALTER TABLE ... ADD COLUMN`` / ``DROP COLUMN`` /
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from types import TracebackType
 from typing import Any
 
 from orm.backends.base.schema import BaseDatabaseSchemaEditor
+from orm.backends.base.shapes import SchemaConstraint, SchemaField, SchemaIndex, SchemaModel
 from orm.backends.sqlite.rebuild import Change, TableRebuild
 from orm.exceptions import NotSupportedError
 
@@ -63,7 +65,7 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
 
     # -- partial index conditions --------------------------------------------------
     def index_sql(
-        self, model: Any, columns: list[str], suffix: str, name: str | None = None,
+        self, model: SchemaModel, columns: list[str], suffix: str, name: str | None = None,
         unique: bool = False, condition: str = "", orders: list[str] | None = None,
     ) -> str:
         # SQLite refuses LIKE in a partial index's WHERE: the case_sensitive_like
@@ -94,11 +96,11 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
         return f"instr({lhs}, {literal}) > 0"
 
     # -- alters ------------------------------------------------------------------------
-    def rebuild(self, model: Any, change: Change | None = None) -> None:
+    def rebuild(self, model: SchemaModel, change: Change | None = None) -> None:
         """Rebuild ``model``'s table with ``change`` (SQLite's 12 steps, see rebuild.py)."""
         TableRebuild(self, model, change or Change()).run()
 
-    def add_column(self, model: Any, field: Any) -> None:
+    def add_column(self, model: SchemaModel, field: SchemaField) -> None:
         has_default, _ = self.effective_default(field)
         # Native ADD COLUMN cannot add a key or a UNIQUE column, and would need a
         # DEFAULT clause in the column for rows to get a value: rebuild then.
@@ -115,7 +117,7 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
         else:
             self.rebuild(model, Change(create_field=field))
 
-    def remove_column(self, model: Any, field: Any) -> None:
+    def remove_column(self, model: SchemaModel, field: SchemaField) -> None:
         if self._can_drop_natively(model, field):
             table = model._meta.db_table
             if field.db_index:
@@ -126,7 +128,7 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
         else:
             self.rebuild(model, Change(delete_field=field))
 
-    def _can_drop_natively(self, model: Any, field: Any) -> bool:
+    def _can_drop_natively(self, model: SchemaModel, field: SchemaField) -> bool:
         # DROP COLUMN refuses a key or UNIQUE column, and a column that an
         # index, a table CHECK, a view or a trigger names. Its own REFERENCES
         # and CHECK go with it; its db_index is dropped first.
@@ -149,7 +151,7 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
             [meta.db_table, field.column, self.make_name(meta.db_table, [field.column], "idx")],
         )
 
-    def alter_column(self, model: Any, old: Any, new: Any) -> None:
+    def alter_column(self, model: SchemaModel, old: SchemaField, new: SchemaField) -> None:
         table = model._meta.db_table
         if old.null and not new.null and not new.primary_key:
             has_default, _ = self.effective_default(new)
@@ -180,7 +182,7 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
                 rebuilt.append(field.model)
                 self.rebuild(field.model)
 
-    def _alter_index(self, model: Any, old: Any, new: Any) -> None:
+    def _alter_index(self, model: SchemaModel, old: SchemaField, new: SchemaField) -> None:
         if new.db_index and not old.db_index:
             self.execute(self.index_sql(model, [old.column], "idx"))
         elif old.db_index and not new.db_index:
@@ -190,29 +192,29 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
             for name in names:
                 self.execute(self.sql_delete_index % {"name": self.quote_name(name)})
 
-    def _definition(self, model: Any, field: Any) -> tuple[Any, ...]:
+    def _definition(self, model: SchemaModel, field: SchemaField) -> tuple[Any, ...]:
         return (field.db_type(self.connection), field.null, self.is_auto(field), field.get_internal_type() in (
             self.connection.data_type_check_constraints))
 
-    def alter_unique_together(self, model: Any, old_unique_together: Any, new_unique_together: Any) -> None:
+    def alter_unique_together(self, model: SchemaModel, old_unique_together: Iterable[Sequence[str]] | None, new_unique_together: Iterable[Sequence[str]] | None) -> None:
         olds = {tuple(names) for names in old_unique_together or ()}
         news = {tuple(names) for names in new_unique_together or ()}
         if olds != news:
             self.rebuild(model, Change(unique_together=news))
 
-    def add_constraint(self, model: Any, constraint: Any) -> None:
+    def add_constraint(self, model: SchemaModel, constraint: SchemaConstraint) -> None:
         if constraint.constraint_sql(model, self) is None:
             super().add_constraint(model, constraint)  # a partial unique index
         else:
             self.rebuild(model, Change(add_constraint=constraint))
 
-    def remove_constraint(self, model: Any, constraint: Any) -> None:
+    def remove_constraint(self, model: SchemaModel, constraint: SchemaConstraint) -> None:
         if constraint.constraint_sql(model, self) is None:
             super().remove_constraint(model, constraint)
         else:
             self.rebuild(model, Change(drop_constraint=constraint.name))
 
-    def rename_index(self, model: Any, old_index: Any, new_index: Any) -> None:
+    def rename_index(self, model: SchemaModel, old_index: SchemaIndex, new_index: SchemaIndex) -> None:
         # SQLite has no ALTER INDEX: drop it and create it under the new name.
         self.remove_index(model, old_index)
         self.add_index(model, new_index)

@@ -40,7 +40,7 @@ class FieldOperation(Operation):
         """The field name, lower-cased."""
         return self.name.lower()
 
-    def is_same_model_operation(self, operation: Any) -> bool:
+    def is_same_model_operation(self, operation: Operation) -> bool:
         """True when ``operation`` works on the same model."""
         return self.model_name_lower == getattr(operation, "model_name_lower", None)
 

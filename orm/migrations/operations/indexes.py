@@ -10,6 +10,7 @@ from orm.migrations.operations.base import Operation
 if TYPE_CHECKING:
     from orm.migrations.editor import MigrationSchemaEditor
     from orm.migrations.state import ProjectState
+    from orm.models.constraints import BaseConstraint, Index
 
 
 class IndexOperation(Operation):
@@ -144,7 +145,7 @@ class AddIndex(_AddOperation):
     kind = "index"
     remove_operation = RemoveIndex
 
-    def __init__(self, model_name: str, index: Any) -> None:
+    def __init__(self, model_name: str, index: Index) -> None:
         if not getattr(index, "name", None):
             raise ValueError(
                 f"AddIndex needs a named index, and {index!r} has no name: "
@@ -267,6 +268,6 @@ class AddConstraint(_AddOperation):
     description = "Create constraint {constraint.name} on model {model_name}"
     remove_operation = RemoveConstraint
 
-    def __init__(self, model_name: str, constraint: Any) -> None:
+    def __init__(self, model_name: str, constraint: BaseConstraint) -> None:
         self.model_name = model_name
         self.constraint = constraint

@@ -28,6 +28,7 @@ from orm.models import Model
 if TYPE_CHECKING:
     from orm.migrations.editor import MigrationSchemaEditor
     from orm.migrations.state import ProjectState
+    from orm.models.base import Model
 
 
 def _check_unique(kind: str, names: list[str]) -> None:
@@ -38,7 +39,7 @@ def _check_unique(kind: str, names: list[str]) -> None:
         seen.add(name)
 
 
-def _alter_db_table(schema_editor: MigrationSchemaEditor, new_model: Any, old_model: Any) -> None:
+def _alter_db_table(schema_editor: MigrationSchemaEditor, new_model: type[Model], old_model: type[Model]) -> None:
     """Rename the table of ``old_model`` to that of ``new_model`` when the names differ."""
     old_table, new_table = old_model._meta.db_table, new_model._meta.db_table
     if old_table != new_table:

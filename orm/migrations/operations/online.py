@@ -21,7 +21,7 @@ too, for the same reason.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from orm.exceptions import NotSupportedError
 from orm.migrations.operations.base import Operation
@@ -29,9 +29,11 @@ from orm.migrations.operations.indexes import AddConstraint, AddIndex, RemoveInd
 from orm.utils.identifiers import quote_name
 
 if TYPE_CHECKING:
+    from orm.backends.base.schema import BaseDatabaseSchemaEditor
     from orm.migrations.editor import MigrationSchemaEditor
     from orm.migrations.state import ProjectState
     from orm.models.base import Model
+    from orm.models.constraints import BaseConstraint
 
 __all__ = ["AddConstraintNotValid", "AddIndexConcurrently", "RemoveIndexConcurrently", "ValidateConstraint"]
 
@@ -143,7 +145,7 @@ class AddConstraintNotValid(AddConstraint):
     #: Read by ``orm lintmigrations`` (rule M005 does not apply).
     not_valid = True
 
-    def __init__(self, model_name: str, constraint: Any) -> None:
+    def __init__(self, model_name: str, constraint: BaseConstraint) -> None:
         from orm.models.constraints import CheckConstraint
 
         if not isinstance(constraint, CheckConstraint):
@@ -158,7 +160,8 @@ class AddConstraintNotValid(AddConstraint):
             super().database_forwards(app_label, schema_editor, from_state, to_state)
             return
         model = self._model(app_label, to_state)
-        inline = self.constraint.constraint_sql(model, schema_editor)
+        # The editor behind the migration protocol is the backend's (what constraints take).
+        inline = self.constraint.constraint_sql(model, cast("BaseDatabaseSchemaEditor", schema_editor))
         table = quote_name(model._meta.db_table)
         schema_editor.execute(f"ALTER TABLE {table} ADD {inline} NOT VALID")
 

@@ -24,6 +24,7 @@ from orm.migrations.operations.base import Operation
 
 if TYPE_CHECKING:
     from orm.migrations.editor import MigrationSchemaEditor
+    from orm.migrations.rendering import StateApps
     from orm.migrations.state import ProjectState
 
 #: SQL for RunSQL: one string (several statements allowed), or a list of
@@ -277,12 +278,12 @@ class RunPython(Operation):
         return "Raw Python operation"
 
     @staticmethod
-    def noop(apps: Any, schema_editor: MigrationSchemaEditor) -> None:
+    def noop(apps: StateApps, schema_editor: MigrationSchemaEditor) -> None:
         """A function that does nothing (``RunPython(forwards, RunPython.noop)``)."""
         return None
 
 
-def run_function(code: RunPythonCode, apps: Any, schema_editor: MigrationSchemaEditor) -> None:
+def run_function(code: RunPythonCode, apps: StateApps, schema_editor: MigrationSchemaEditor) -> None:
     """Call a RunPython function, running an ``async def`` one to completion on this thread.
 
     ``async_to_sync`` runs the coroutine in an event loop of its own while this
