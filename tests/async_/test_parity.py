@@ -37,8 +37,8 @@ QUERYSET_DB = {
     "update", "update_or_create",
 }
 QUERYSET_NO_DB = {
-    "alias", "all", "annotate", "dates", "datetimes", "defer", "difference", "distinct", "exclude", "filter",
-    "intersection",
+    "alias", "all", "annotate", "complex_filter", "dates", "datetimes", "defer", "difference", "distinct",
+    "exclude", "filter", "intersection",
     "none", "only", "order_by", "prefetch_related", "raw", "reverse", "select_for_update", "select_related",
     "union", "using", "values", "values_list", "as_manager",
 }
@@ -286,6 +286,7 @@ NO_DB_CALLS: dict[str, Callable[[Library], Any]] = {
     "distinct": lambda s: Book.objects.distinct(),
     "exclude": lambda s: Book.objects.exclude(pk=1),
     "filter": lambda s: Book.objects.filter(pk=1),
+    "complex_filter": lambda s: Book.objects.complex_filter(orm.Q(pk=1) | orm.Q(pk=2)),
     "none": lambda s: Book.objects.none(),
     "only": lambda s: Book.objects.only("title"),
     "order_by": lambda s: Book.objects.order_by("-pk"),
