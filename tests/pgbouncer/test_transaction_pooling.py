@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -108,19 +109,29 @@ async def test_repeated_statements_from_many_clients(bouncer: Bouncer) -> None:
 
 async def test_aiterator_gives_every_row_while_others_use_the_bouncer(bouncer: Bouncer) -> None:
     await Note.objects.abulk_create([Note(title=str(i), rank=i) for i in range(50)])
+    holding, release = threading.Event(), threading.Event()
 
-    def busy_transaction() -> None:
-        # Takes a server session (the one the iteration used last, as PgBouncer
-        # hands out the most recently freed one), so the next chunk must run
-        # on the other one.
+    def hold_a_server_session() -> None:
+        # Another request's transaction takes the server session the iteration
+        # used last (PgBouncer hands out the most recently freed one) and keeps
+        # it, so the iteration's next chunks must come from the other session.
         with orm.transaction.atomic():
             Note.objects.filter(rank=-1).update(title="x")
+            holding.set()
+            release.wait(10)
 
+    holder: asyncio.Task[Any] | None = None
     seen: list[int] = []
-    async for note in Note.objects.order_by("rank").aiterator(chunk_size=7):
-        seen.append(note.rank)
-        if note.rank % 7 == 6:
-            await in_scope(busy_transaction)
+    try:
+        async for note in Note.objects.order_by("rank").aiterator(chunk_size=7):
+            seen.append(note.rank)
+            if holder is None:
+                holder = asyncio.ensure_future(in_scope(hold_a_server_session))
+                assert await asyncio.to_thread(holding.wait, 10)
+    finally:
+        release.set()
+        if holder is not None:
+            await holder
     assert seen == list(range(50))
 
 
