@@ -81,6 +81,22 @@ async def test_atomic_and_savepoints(bouncer: Bouncer) -> None:
     assert [n.title async for n in Note.objects.all()] == ["kept", "kept too"]
 
 
+async def test_row_locks_and_on_commit(bouncer: Bouncer) -> None:
+    note = await Note.objects.acreate(title="n", rank=1)
+    committed: list[str] = []
+
+    def work() -> None:
+        with orm.transaction.atomic():
+            locked = Note.objects.select_for_update().get(pk=note.pk)
+            Note.objects.filter(pk=locked.pk).update(rank=locked.rank + 1)
+            orm.transaction.on_commit(lambda: committed.append("done"))
+            assert committed == []
+
+    await orm.sync_to_async(work)()
+    assert committed == ["done"]
+    assert (await Note.objects.aget(pk=note.pk)).rank == 2
+
+
 async def test_time_zone_is_utc_although_the_server_sessions_are_not(bouncer: Bouncer) -> None:
     # The server sessions PgBouncer opens run in America/New_York, and it
     # drops libpq's 'options' (ignore_startup_parameters): orm sets UTC itself.
