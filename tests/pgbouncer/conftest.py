@@ -1,10 +1,10 @@
 """A PgBouncer in transaction pooling mode in front of the test PostgreSQL.
 
-- ``pgbouncer`` (session): starts Debian's ``pgbouncer`` binary on a free
+- ``pgbouncer`` (module): starts Debian's ``pgbouncer`` binary on a free
   port with a temporary configuration (``pool_mode = transaction``, trust
   authentication, two server connections so consecutive transactions really
   change server sessions, and a server time zone other than UTC), and stops
-  it at the end. Skips when the binary is not installed, or fails the test
+  it after the module. Skips when the binary is not installed, or fails the test
   when ``ORM_REQUIRE_PGBOUNCER=1`` (CI, after installing it); skips or fails
   like every PostgreSQL test when ``ORM_TEST_POSTGRES_URL`` is not set.
 - ``bouncer``: orm configured through it with ``pgbouncer=transaction`` and
@@ -24,7 +24,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -34,7 +34,6 @@ from tests.conftest import (
     admin_connect,
     postgres_unavailable,
     postgres_url,
-    with_application_name,
 )
 from tests.pgbouncer.models import ALL_MODELS, TABLES
 
@@ -45,6 +44,10 @@ SERVER_POOL_SIZE = 2
 #: The time zone of the server sessions PgBouncer opens (orm must still see UTC).
 SERVER_TIME_ZONE = "America/New_York"
 _START_TIMEOUT = 10.0
+#: application_name of orm's connections through the bouncer. Not the harness's
+#: ORM_APPLICATION_NAME: PgBouncer gives it to its server sessions, which the
+#: leak checks of other tests would count as connections orm left open.
+APPLICATION_NAME = f"orm-tests-pgbouncer-{os.getpid()}"
 
 
 @dataclass(frozen=True)
@@ -122,9 +125,12 @@ def _wait_listening(process: subprocess.Popen[bytes], port: int, log: Path) -> N
     pytest.fail(f"pgbouncer did not listen on port {port}:\n{log.read_text()}", pytrace=False)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def pgbouncer() -> Iterator[Bouncer]:
-    """A PgBouncer in transaction mode in front of ``ORM_TEST_POSTGRES_URL``, for the session."""
+    """A PgBouncer in transaction mode in front of ``ORM_TEST_POSTGRES_URL``, for one module.
+
+    Stopping it closes its server sessions, so none outlives the module.
+    """
     server_url = postgres_url()
     if server_url is None:
         postgres_unavailable(f"{PG_URL_ENV} is not set")
@@ -163,7 +169,7 @@ def _drop_tables(server_url: str) -> None:
 def configure_through(bouncer: Bouncer, query: str = "pgbouncer=transaction") -> None:
     """Point orm's ``default`` alias at the bouncer with the URL options ``query``."""
     orm.connections.close_all()
-    orm.configure(with_application_name(bouncer.url(query)))
+    orm.configure(bouncer.url(f"{query}&application_name={APPLICATION_NAME}"))
 
 
 @pytest.fixture
@@ -178,7 +184,3 @@ def bouncer(pgbouncer: Bouncer) -> Iterator[Bouncer]:
         orm.connections.close_all()
         _drop_tables(pgbouncer.server_url)
 
-
-def quoted(value: str) -> str:
-    """``value`` percent-encoded for a URL query."""
-    return quote(value, safe="")
