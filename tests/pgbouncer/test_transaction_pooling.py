@@ -209,3 +209,21 @@ async def test_migrate_refuses_with_a_clear_error(bouncer: Bouncer) -> None:
 
     with pytest.raises(orm.NotSupportedError, match="PgBouncer in transaction pooling mode"):
         await orm.sync_to_async(lock)()
+
+
+async def test_a_transaction_left_open_in_a_scope_is_rolled_back_at_its_end(
+    bouncer: Bouncer,
+) -> None:
+    def leave_open() -> None:
+        with orm.connection.cursor() as cursor:
+            cursor.execute("BEGIN")  # holds one of PgBouncer's two server sessions
+            cursor.execute(
+                f'INSERT INTO "{Note._meta.db_table}" (title, rank) VALUES (%s, %s)', ["open", 1]
+            )
+
+    await in_scope(leave_open)
+    # The rollback gave the server session back: both serve these scopes.
+    counts = await asyncio.gather(
+        *(in_scope(Note.objects.filter(title="open").count) for _ in range(SERVER_POOL_SIZE + 2))
+    )
+    assert counts == [0] * (SERVER_POOL_SIZE + 2)
