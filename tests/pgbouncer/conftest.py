@@ -176,7 +176,8 @@ def configure_through(bouncer: Bouncer, query: str = "pgbouncer=transaction") ->
 def bouncer(pgbouncer: Bouncer) -> Iterator[Bouncer]:
     """orm configured through PgBouncer with ``pgbouncer=transaction``; the tables exist."""
     _drop_tables(pgbouncer.server_url)
-    configure_through(pgbouncer, "pgbouncer=transaction&pool_max_size=8")
+    # health_check_after=0: every use first checks the connection through the bouncer.
+    configure_through(pgbouncer, "pgbouncer=transaction&pool_max_size=8&health_check_after=0")
     try:
         orm.create_tables(*ALL_MODELS)
         yield pgbouncer
