@@ -193,10 +193,29 @@ def _seconds_or_off(key: str, raw: str) -> float | None:
     return value
 
 
+#: Value of the ``pgbouncer`` URL option for a PgBouncer in transaction pooling mode.
+PGBOUNCER_TRANSACTION = "transaction"
+
+
+def _pgbouncer_mode(key: str, raw: str) -> str | None:
+    """``pgbouncer=transaction`` (the pooler hands out a server per transaction), or ``none``."""
+    value = raw.strip().lower()
+    if value in ("none", "off", ""):
+        return None
+    if value != PGBOUNCER_TRANSACTION:
+        raise ImproperlyConfigured(
+            f"Invalid value {short_repr(raw)} for option {key!r} in the database URL; use "
+            f"'{key}=transaction' behind a PgBouncer in transaction pooling mode (a PgBouncer "
+            "in session mode needs no option), or 'none'."
+        )
+    return value
+
+
 # PostgreSQL options that are orm's own, not libpq's: converted and validated
 # here, at configure() time; the backend takes them out before calling libpq.
 _POSTGRESQL_OPTIONS: dict[str, Callable[[str, str], Any]] = {
     "health_check_after": _seconds_or_off,
+    "pgbouncer": _pgbouncer_mode,
 }
 
 
@@ -277,6 +296,15 @@ def _parse_postgresql(url: str) -> DatabaseSettings:
             # Everything else is a libpq parameter (sslmode, connect_timeout, ...);
             # libpq itself rejects unknown ones with a clear message on connect.
             options[key] = raw
+    if options.get("pgbouncer") == PGBOUNCER_TRANSACTION and "options" in options:
+        raise ImproperlyConfigured(
+            f"PostgreSQL URL {_shown_url(url)} sets 'options' together with "
+            "'pgbouncer=transaction': PgBouncer does not pass that startup parameter on "
+            "(it refuses or ignores it), and a session SET would not outlive one "
+            "transaction there. Set the parameter for the role or database on the server "
+            "(ALTER ROLE app SET statement_timeout = '5s'), or use SET LOCAL inside "
+            "transaction.atomic()."
+        )
     try:
         port = parts.port
     except ValueError:
@@ -354,8 +382,10 @@ def _alias_settings(alias: str, value: str | Mapping[str, Any]) -> DatabaseSetti
     if primary is None:
         return parsed
     options = dict(parsed.options)
-    if parsed.vendor == "postgresql":
+    if parsed.vendor == "postgresql" and parsed.options.get("pgbouncer") != PGBOUNCER_TRANSACTION:
         # The server refuses every write in the session's transactions (SQLSTATE 25006).
+        # Not behind a transaction-pooling PgBouncer, which does not pass the
+        # startup option on (docs/postgresql.md, "PgBouncer").
         options["options"] = f"{options.get('options', '')} -c default_transaction_read_only=on".strip()
     return replace(parsed, options=options, replica_of=primary)
 

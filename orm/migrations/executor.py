@@ -34,7 +34,7 @@ from typing import Any, TypeVar
 
 from orm.abc import Connection
 from orm.db import transaction
-from orm.exceptions import OperationalError
+from orm.exceptions import NotSupportedError, OperationalError
 from orm.migrations.graph import Key, NodeNotFoundError
 from orm.migrations.loader import MigrationLoader
 from orm.migrations.migration import Migration
@@ -174,6 +174,15 @@ class MigrationExecutor:
             finally:
                 self._lock_depth -= 1
             return
+        if not self.connection.features.has_persistent_session:
+            # The session lock would be taken on one server session and the
+            # unlock sent to another, leaving it held for good.
+            raise NotSupportedError(
+                "orm migrate holds a session advisory lock, which cannot work through "
+                "PgBouncer in transaction pooling mode (pgbouncer=transaction in the database "
+                "URL). Run migrations with a URL that points at PostgreSQL itself, or at a "
+                "PgBouncer pool in session mode."
+            )
         with self.connection.cursor() as cursor:
             cursor.execute("SELECT pg_try_advisory_lock(%s)", [MIGRATE_LOCK_KEY])
             if not cursor.fetchone()[0]:

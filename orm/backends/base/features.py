@@ -56,6 +56,10 @@ class BaseDatabaseFeatures:
     requires_casted_case_in_updates = False
     # Can many rows be inserted from one array parameter per column (INSERT ... UNNEST)?
     can_bulk_insert_unnest = False
+    # Do statements outside a transaction run in one server session, so session
+    # state (SET, session advisory locks, WITH HOLD cursors) lasts between them?
+    # Not behind a PgBouncer in transaction pooling mode.
+    has_persistent_session = True
 
     def __init__(self, connection: Connection) -> None:
         self.connection = connection

@@ -35,6 +35,19 @@ materialises the result when the ``DECLARE`` commits. Inside ``atomic()``
 the cursor is an ordinary one that streams lazily and ends with the
 transaction. Either way it is closed when the iteration ends, stops early or
 fails.
+
+Behind a PgBouncer in transaction pooling mode (URL option
+``pgbouncer=transaction``) consecutive transactions of one client connection
+may run on different server sessions, so nothing may rely on session state:
+psycopg prepares no statements (unless ``prepare_threshold`` is given, for a
+PgBouncer that tracks them), the UTC time zone is set with ``SET`` (PgBouncer
+tracks ``TimeZone`` per client and replays it) instead of a startup option it
+would refuse, ``iterator()`` outside a transaction reads the whole result
+through a client-side cursor (a ``WITH HOLD`` cursor would stay on a server
+session that the next ``FETCH`` may not reach), and the reset before a
+connection goes back restores only the parameters PgBouncer keeps for the
+client (``_restore_tracked``): every other session statement would reach
+whichever server session is free, not the one the user changed.
 """
 
 from __future__ import annotations
@@ -47,7 +60,7 @@ import weakref
 from typing import Any, Self
 
 import psycopg
-from psycopg import pq
+from psycopg import pq, sql
 from psycopg.conninfo import make_conninfo
 from psycopg.types.string import TextLoader
 from psycopg_pool import ConnectionPool, PoolClosed, PoolTimeout, TooManyRequests
@@ -57,7 +70,12 @@ from orm.backends.postgresql.features import DatabaseFeatures
 from orm.backends.postgresql.introspection import DatabaseIntrospection
 from orm.backends.postgresql.operations import DatabaseOperations
 from orm.backends.postgresql.schema import DatabaseSchemaEditor
-from orm.conf import DEFAULT_HEALTH_CHECK_AFTER, DatabaseSettings, redact_secrets
+from orm.conf import (
+    DEFAULT_HEALTH_CHECK_AFTER,
+    PGBOUNCER_TRANSACTION,
+    DatabaseSettings,
+    redact_secrets,
+)
 from orm.db.connections import connections
 from orm.db.cursor import CursorWrapper
 from orm.db.wrapper import BaseDatabaseWrapper
@@ -76,6 +94,19 @@ POOL_DEFAULTS: dict[str, Any] = {"min_size": 1, "max_size": 10, "timeout": 30.0}
 # whole pool timeout.
 _FIRST_CONNECT_POLL = 0.1
 _cursor_names = itertools.count(1)
+# The session parameters PgBouncer keeps per client connection and replays on
+# whichever server session runs the client's next transaction (1.18 tracks the
+# first five; 1.20+ IntervalStyle too, by default). Behind PgBouncer in
+# transaction mode these are a client's whole session state.
+_TRACKED_PARAMETERS = (
+    "TimeZone", "application_name", "DateStyle", "client_encoding",
+    "standard_conforming_strings", "IntervalStyle",
+)
+# The tracked parameters of each connection right after it was configured,
+# restored by _restore_tracked() before the connection goes back to the pool.
+_tracked_baselines: weakref.WeakKeyDictionary[PgConnection, dict[str, str]] = (
+    weakref.WeakKeyDictionary()
+)
 logger = logging.getLogger("orm.db.postgresql")
 
 
@@ -195,6 +226,23 @@ def _secrets(settings: DatabaseSettings) -> tuple[str | None, ...]:
 
 def _configure_connection(conn: PgConnection) -> None:
     """Run once per new physical connection, in the pool's worker thread."""
+    _register_loaders(conn)
+
+
+def _configure_pgbouncer_connection(conn: PgConnection) -> None:
+    """``_configure_connection`` for a client connection of PgBouncer in transaction mode."""
+    _register_loaders(conn)
+    if conn.info.parameter_status("TimeZone") != "UTC":
+        # PgBouncer records the TimeZone the server reports back for this
+        # client and sets it on every server session that later serves it.
+        conn.execute("SET TIME ZONE 'UTC'", prepare=False)
+    _tracked_baselines[conn] = {
+        name: value for name in _TRACKED_PARAMETERS
+        if (value := conn.info.parameter_status(name)) is not None
+    }
+
+
+def _register_loaders(conn: PgConnection) -> None:
     # JSONField.from_db_value decodes JSON text itself (with the field's
     # decoder), and EXPLAIN (FORMAT JSON) should read as JSON text too.
     conn.adapters.register_loader("jsonb", TextLoader)
@@ -219,8 +267,12 @@ def _close_server_cursor(cursor: psycopg.ServerCursor[Any]) -> None:
         psycopg.Cursor.close(cursor)
 
 
-def _prepare_threshold(raw: Any) -> int | None:
+def _prepare_threshold(raw: Any, transaction_pooling: bool) -> int | None:
     if raw is None:
+        if transaction_pooling:
+            # A statement prepared in one server session is unknown to the
+            # next one PgBouncer (before 1.21) hands the client.
+            return None
         return 5  # psycopg's default: prepare a statement on its 5th execution
     if str(raw).lower() in ("none", "off", ""):
         return None  # never prepare (needed behind PgBouncer in transaction mode)
@@ -232,9 +284,11 @@ def _prepare_threshold(raw: Any) -> int | None:
         ) from None
 
 
-def _reset_session(conn: PgConnection) -> None:
+def _reset_session(conn: PgConnection, transaction_pooling: bool = False) -> None:
     """Roll back, then undo the session state a user may have left (see ``_SESSION_RESET``).
 
+    Behind PgBouncer in transaction mode (``transaction_pooling``) only the
+    parameters it tracks per client are restored (``_restore_tracked``).
     Closes the connection itself when it is broken or mid-statement; raises
     when a step fails (the caller then closes it).
     """
@@ -251,10 +305,33 @@ def _reset_session(conn: PgConnection) -> None:
     if conn.info.transaction_status != pq.TransactionStatus.IDLE:
         conn.close()  # CLOSED: never give back a connection inside a transaction
         return
+    if transaction_pooling:
+        _restore_tracked(conn)
+        return
     cursor = conn.execute(_SESSION_RESET, prepare=False)
     while cursor.nextset():  # the last result lists the prepared statements
         pass
     _reset_prepared(conn, cursor.fetchall())
+
+
+def _restore_tracked(conn: PgConnection) -> None:
+    """Set back the tracked parameters a user changed (behind PgBouncer in transaction mode).
+
+    PgBouncer keeps them for this client connection, so the next user of it
+    would inherit a ``SET TIME ZONE`` or ``SET application_name``. Compared on
+    the client (psycopg sees every change the server reports): no round trip
+    unless one changed. ``_SESSION_RESET`` is not sent: it would reset
+    whichever server session is free, not the one the user changed, and its
+    ``DEALLOCATE ALL`` would drop statements PgBouncer 1.21+ prepared for others.
+    """
+    baseline = _tracked_baselines.get(conn, {})
+    changed = [
+        sql.SQL("SET {} TO {}").format(sql.Identifier(name), sql.Literal(value))
+        for name, value in baseline.items()
+        if conn.info.parameter_status(name) != value
+    ]
+    if changed:
+        conn.execute(sql.SQL("; ").join(changed), prepare=False)
 
 
 def _reset_prepared(conn: PgConnection, prepared: list[tuple[str, bool]]) -> None:
@@ -356,22 +433,32 @@ class DatabaseWrapper(BaseDatabaseWrapper):
         self.health_check_after = settings.options.get(
             "health_check_after", DEFAULT_HEALTH_CHECK_AFTER
         )
+        #: Behind PgBouncer in transaction mode (``pgbouncer=transaction``): no
+        #: session state outlives a transaction (see the module docstring).
+        self.transaction_pooling = settings.options.get("pgbouncer") == PGBOUNCER_TRANSACTION
 
     # -- the pool -----------------------------------------------------------------
     def _pool_params(self) -> tuple[str, dict[str, Any]]:
         """(conninfo, psycopg connect kwargs) from the settings; validated here."""
         settings = self.settings
         options = dict(settings.options)
-        options.pop("health_check_after", None)  # orm's own (see __init__), not libpq's
-        prepare_threshold = _prepare_threshold(options.pop("prepare_threshold", None))
+        # orm's own options (see __init__), not libpq's.
+        options.pop("health_check_after", None)
+        options.pop("pgbouncer", None)
+        prepare_threshold = _prepare_threshold(
+            options.pop("prepare_threshold", None), self.transaction_pooling
+        )
         params: dict[str, Any] = {"dbname": settings.name}
         for key in ("host", "port", "user", "password"):
             value = getattr(settings, key)
             if value is not None:
                 params[key] = value
         params.update(options)
-        # Every session runs in UTC at no cost: the server applies it at startup.
-        params["options"] = f"{options.get('options', '')} -c TimeZone=UTC".strip()
+        if not self.transaction_pooling:
+            # Every session runs in UTC at no cost: the server applies it at
+            # startup. PgBouncer refuses the startup option (see
+            # _configure_pgbouncer_connection); orm.conf refuses 'options' there.
+            params["options"] = f"{options.get('options', '')} -c TimeZone=UTC".strip()
         try:
             conninfo = make_conninfo("", **params)
         except psycopg.ProgrammingError as error:
@@ -403,7 +490,10 @@ class DatabaseWrapper(BaseDatabaseWrapper):
                 # A connection the server killed while it sat in the pool fails
                 # this check and is replaced before anyone sees it (F2).
                 check=ConnectionPool.check_connection,
-                configure=_configure_connection,
+                configure=(
+                    _configure_pgbouncer_connection if self.transaction_pooling
+                    else _configure_connection
+                ),
                 name=f"orm-{self.alias}",
                 # Opened now; its workers connect in the background (min_size)
                 # while the first getconn() waits for one.
@@ -506,7 +596,7 @@ class DatabaseWrapper(BaseDatabaseWrapper):
         pool, self._connection_pool = self._connection_pool, None
         cursors, self._server_cursors = list(self._server_cursors), weakref.WeakSet()
         try:
-            self._reset(conn, cursors)
+            self._reset(conn, cursors, self.transaction_pooling)
         finally:
             if pool is None:
                 conn.close()  # CLOSED: not from a pool (should not happen)
@@ -520,7 +610,9 @@ class DatabaseWrapper(BaseDatabaseWrapper):
                     conn.close()  # CLOSED
 
     @staticmethod
-    def _reset(conn: PgConnection, cursors: list[psycopg.ServerCursor[Any]]) -> None:
+    def _reset(
+        conn: PgConnection, cursors: list[psycopg.ServerCursor[Any]], transaction_pooling: bool
+    ) -> None:
         """Close ``cursors`` and bring ``conn`` back to a fresh session, or close it.
 
         Whatever goes wrong here (a database error, or any other exception,
@@ -530,7 +622,7 @@ class DatabaseWrapper(BaseDatabaseWrapper):
         try:
             for cursor in cursors:
                 _close_server_cursor(cursor)
-            _reset_session(conn)
+            _reset_session(conn, transaction_pooling)
         except psycopg.Error as error:
             logger.warning("Closing a PostgreSQL connection whose reset failed: %s", error)
             conn.close()  # CLOSED: could not be reset, so it is not reused
@@ -571,7 +663,11 @@ class DatabaseWrapper(BaseDatabaseWrapper):
         return self.connection.cursor()
 
     def chunked_cursor(self) -> CursorWrapper:
-        """A named (server-side) cursor; see the module docstring for WITH HOLD."""
+        """A named (server-side) cursor; see the module docstring for WITH HOLD.
+
+        Behind PgBouncer in transaction mode, outside a transaction: a
+        client-side cursor, which holds the whole result in memory.
+        """
         check_async_unsafe("connection.chunked_cursor()")
         self.validate_thread_sharing()
         self.ensure_connection()
@@ -580,6 +676,10 @@ class DatabaseWrapper(BaseDatabaseWrapper):
         # vanish with its transaction; inside atomic() it lives as long as the
         # transaction, which closes it if the iteration is abandoned.
         withhold = conn.info.transaction_status == pq.TransactionStatus.IDLE
+        if withhold and self.transaction_pooling:
+            # Each FETCH is a transaction of its own, which PgBouncer may run
+            # on a server session that never saw the DECLARE.
+            return self.cursor()
         name = f"_orm_chunked_{next(_cursor_names)}"
         with self.wrap_database_errors:
             cursor = conn.cursor(name, scrollable=False, withhold=withhold)

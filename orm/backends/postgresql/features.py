@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from orm.abc import Connection
 from orm.backends.base.features import BaseDatabaseFeatures
+from orm.conf import PGBOUNCER_TRANSACTION
 
 
 class DatabaseFeatures(BaseDatabaseFeatures):
@@ -55,3 +57,10 @@ class DatabaseFeatures(BaseDatabaseFeatures):
     # Generated columns: STORED since PostgreSQL 12; VIRTUAL only from 18.
     supports_stored_generated_columns = True
     supports_virtual_generated_columns = False
+
+    def __init__(self, connection: Connection) -> None:
+        super().__init__(connection)
+        # Behind PgBouncer in transaction mode each transaction may get
+        # another server session (the pgbouncer=transaction URL option).
+        pooling = connection.settings.options.get("pgbouncer") == PGBOUNCER_TRANSACTION
+        self.has_persistent_session = not pooling
