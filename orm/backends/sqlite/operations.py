@@ -85,7 +85,10 @@ def _decimal_converter(expression: Selected) -> Converter:
         # shortest exact repr, then quantize restores the declared places.
         result = decimal.Decimal(str(value))
         if quantum is not None:
-            result = result.quantize(quantum)
+            try:
+                result = result.quantize(quantum)
+            except decimal.InvalidOperation:  # more digits than the context holds (EXP() of 100)
+                pass
         return result
 
     return convert
