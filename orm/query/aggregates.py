@@ -135,7 +135,7 @@ class Sum(Aggregate):
 
 
 class Avg(Aggregate):
-    """AVG(expr) as a float (a Decimal for DecimalField input)."""
+    """AVG(expr) as a float (a Decimal for DecimalField input, a timedelta for DurationField)."""
 
     function = "AVG"
     allow_distinct = True
@@ -144,6 +144,10 @@ class Avg(Aggregate):
         source = super()._resolve_output_field()
         if isinstance(source, f.DecimalField):
             return f.DecimalField(max_digits=65, decimal_places=max(source.decimal_places, 6))
+        if isinstance(source, f.DurationField):
+            # As Django: the average of durations is a duration (PostgreSQL's
+            # AVG(interval); on SQLite the average of the microseconds column).
+            return f.DurationField()
         return f.FloatField()
 
 

@@ -171,6 +171,21 @@ def test_duration_at_the_edges_of_the_column_round_trips(tables: str) -> None:
         span.delete()
 
 
+def test_average_of_durations_is_a_duration_on_both(tables: str) -> None:
+    """As Django: Avg of a DurationField is a timedelta (SQLite gave a float of microseconds)."""
+    for micro in (1, 2, None):
+        Span.objects.create(length=None if micro is None else datetime.timedelta(seconds=1, microseconds=micro))
+    result = Span.objects.aggregate(avg=orm.Avg("length"), distinct=orm.Avg("length", distinct=True))
+    # 1.5 microseconds rounds half to even, as PostgreSQL's AVG(interval) does.
+    assert result == {"avg": datetime.timedelta(seconds=1, microseconds=2),
+                      "distinct": datetime.timedelta(seconds=1, microseconds=2)}
+    Span.objects.create(length=datetime.timedelta(seconds=1, microseconds=4))
+    assert Span.objects.aggregate(avg=orm.Avg("length"))["avg"] == datetime.timedelta(seconds=1, microseconds=2)
+    assert Span.objects.filter(length=None).aggregate(avg=orm.Avg("length")) == {"avg": None}
+    by_label = Span.objects.values("label").annotate(avg=orm.Avg("length")).order_by("label")
+    assert [type(row["avg"]) for row in by_label] == [datetime.timedelta]
+
+
 def test_duration_filter_beyond_the_column_matches_like_an_integer_would(tables: str) -> None:
     one = Span.objects.create(length=datetime.timedelta(days=1), label="one")
     Span.objects.create(length=None, label="none")

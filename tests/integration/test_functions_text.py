@@ -159,6 +159,60 @@ def test_round_half_away_from_zero_and_types(words: str) -> None:
     assert rounded[:2] == [Decimal("12.5"), Decimal("-3.8")]
 
 
+@pytest.mark.parametrize(("expression", "expected"), [
+    (fn.Sign("n"), [1, -1, None]),            # PostgreSQL's SIGN of an integer is a double
+    (fn.Ceil("n"), [3, -7, None]),
+    (fn.Floor("n"), [3, -7, None]),
+    (fn.Round("n"), [3, -7, None]),           # SQLite's ROUND is a REAL
+    (fn.Abs("n"), [3, 7, None]),
+    (fn.Ceil("x"), [3.0, 0.0, None]),         # SQLite's CEIL/FLOOR/SIGN give integers
+    (fn.Floor("x"), [2.0, -1.0, None]),
+    (fn.Sign("x"), [1.0, -1.0, None]),
+    (fn.Mod("n", Value(2)), [1.0, -1.0, None]),  # PostgreSQL's MOD(int, int) is an integer
+    (fn.Power("n", Value(2)), [9.0, 49.0, None]),
+    (fn.Sign("price"), [Decimal("1.00"), Decimal("-1.00"), None]),
+    (fn.Ceil("price"), [Decimal("13.00"), Decimal("-3.00"), None]),
+])
+def test_math_results_have_the_declared_type_on_both(words: str, expression: Any, expected: list[Any]) -> None:
+    """docs/queries.md: integers in, floats out; Abs, Ceil, Floor, Round, Sign keep the type."""
+    got = values(expression)
+    assert got == expected
+    assert [type(v) for v in got] == [type(v) for v in expected]
+
+
+DECIMAL_MATH = [
+    (fn.Sqrt("price"), lambda p: math.sqrt(p)),
+    (fn.Exp(fn.Sign("price")), lambda p: math.exp(math.copysign(1, p))),
+    (fn.Power("price", Value(2)), lambda p: p**2),
+    (fn.Mod("price", Value(5)), lambda p: math.fmod(p, 5)),
+    (fn.Cos("price"), math.cos),
+    (fn.ATan2("price", Value(2)), lambda p: math.atan2(p, 2)),
+    (fn.Degrees("price"), math.degrees),
+]
+
+
+@pytest.mark.parametrize(("expression", "compute"), DECIMAL_MATH)
+def test_math_functions_of_decimals_give_decimals(words: str, expression: Any, compute: Any) -> None:
+    """A DecimalField argument gives a Decimal (15 places) on both, not a TypeError or a float."""
+    got = list(Word.objects.order_by("id").filter(price__gt=0).annotate(v=expression).values_list("v", flat=True))
+    assert len(got) == 1 and type(got[0]) is Decimal
+    assert got[0].as_tuple().exponent == -15
+    assert math.isclose(float(got[0]), compute(12.5), rel_tol=1e-12)
+
+
+def test_a_decimal_math_result_beyond_the_decimal_context_is_kept_whole(words: str) -> None:
+    """exp(156.25) has more digits than 15 places fit in Python's context: no InvalidOperation."""
+    (got,) = Word.objects.filter(text="Ada").annotate(v=fn.Exp(fn.Power("price", Value(2)))).values_list("v", flat=True)
+    assert type(got) is Decimal
+    assert math.isclose(float(got), math.exp(12.5**2), rel_tol=1e-12)
+
+
+def test_a_decimal_math_result_filters_and_orders(words: str) -> None:
+    rows = Word.objects.exclude(price=None).annotate(root=fn.Sqrt(fn.Abs("price")))
+    assert list(rows.filter(root__gt=Decimal("3")).values_list("text", flat=True)) == ["Ada"]
+    assert list(rows.order_by("root").values_list("text", flat=True)) == ["  Grace  ", "Ada"]
+
+
 def test_pi_and_random(words: str) -> None:
     assert values(fn.Pi()) == [math.pi] * 3
     randoms = values(fn.Random())

@@ -68,8 +68,14 @@ def _parse_uuid(value: Any, expression: object, connection: Connection) -> Any:
 
 
 def _parse_duration(value: Any, expression: object, connection: Connection) -> Any:
+    if type(value) is int:  # the column: microseconds
+        return datetime.timedelta(microseconds=value)
     if value is None or isinstance(value, datetime.timedelta):
         return value
+    if isinstance(value, float):
+        # AVG() of the microseconds: rounded half to even, as timedelta does
+        # and as PostgreSQL rounds the average of intervals.
+        return datetime.timedelta(microseconds=value)
     return datetime.timedelta(microseconds=int(value))
 
 
@@ -85,7 +91,10 @@ def _decimal_converter(expression: Selected) -> Converter:
         # shortest exact repr, then quantize restores the declared places.
         result = decimal.Decimal(str(value))
         if quantum is not None:
-            result = result.quantize(quantum)
+            try:
+                result = result.quantize(quantum)
+            except decimal.InvalidOperation:  # more digits than the context holds (EXP() of 100)
+                pass
         return result
 
     return convert

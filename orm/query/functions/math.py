@@ -10,6 +10,7 @@ precision, so float arguments of those are cast to numeric there (as Django's
 
 from __future__ import annotations
 
+import decimal
 import sys
 from typing import Any
 
@@ -30,7 +31,65 @@ def _source_fields(expr: Expression) -> list[f.Field]:
     return fields
 
 
-class NumericOutputFieldMixin(Func):
+def _as_int(value: Any, expression: object, connection: Connection) -> Any:
+    # PostgreSQL's SIGN/CEIL/FLOOR of an integer run over double precision.
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def _as_float(value: Any, expression: object, connection: Connection) -> Any:
+    # SQLite's CEIL/FLOOR/SIGN give integers, PostgreSQL's MOD(int, int) too.
+    return float(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+def _as_decimal(places: int) -> Any:
+    quantum = decimal.Decimal(1).scaleb(-places)
+
+    def convert(value: Any, expression: object, connection: Connection) -> Any:
+        # PostgreSQL has no numeric COS, ATAN2, DEGREES...: it computes them
+        # over double precision. Read the float as SQLite's converter does.
+        if not isinstance(value, float):
+            return value
+        result = decimal.Decimal(repr(value))
+        try:
+            return result.quantize(quantum)
+        except decimal.InvalidOperation:  # more digits than the context holds
+            return result
+
+    return convert
+
+
+class DeclaredTypeMixin(Func):
+    """Values in the Python type of the output field, the same on both backends.
+
+    The engines disagree on the type of some results (``SIGN(7)`` is ``1.0``
+    on PostgreSQL and ``1`` on SQLite): equal numbers, but ``repr``, JSON and
+    ``isinstance`` checks would differ. Only math functions carry this
+    converter, so plain columns pay nothing for it.
+    """
+
+    def get_db_converters(self, connection: Connection) -> list[Any]:
+        converters = super().get_db_converters(connection)
+        output = self.output_field
+        if isinstance(output, f.FloatField):
+            return [*converters, _as_float]
+        if isinstance(output, f.IntegerField):
+            return [*converters, _as_int]
+        if isinstance(output, f.DecimalField):
+            return [*converters, _as_decimal(output.decimal_places)]
+        return converters
+
+
+def _decimal_result() -> f.DecimalField[Any, Any]:
+    """The output of a function over decimals that has no places of its own.
+
+    A square root or a logarithm has as many places as the precision gives:
+    read them at float precision on both backends (SQLite computes in REAL;
+    PostgreSQL's exact numeric, rounded to the same places, compares equal).
+    """
+    return f.DecimalField(max_digits=1000, decimal_places=sys.float_info.dig)
+
+
+class NumericOutputFieldMixin(DeclaredTypeMixin, Func):
     """Decimal in, decimal out; integers in, float out (as Django's mixin).
 
     Mixed in before ``Func`` (or a subclass); a ``Func`` itself so it is typed
@@ -40,7 +99,7 @@ class NumericOutputFieldMixin(Func):
     def _resolve_output_field(self) -> f.Field | None:
         fields = _source_fields(self)
         if any(isinstance(s, f.DecimalField) for s in fields):
-            return f.DecimalField()
+            return _decimal_result()
         if any(isinstance(s, f.IntegerField) for s in fields):
             return f.FloatField()
         return super()._resolve_output_field() if fields else f.FloatField()
@@ -70,28 +129,28 @@ def _numeric(name: str, function: str, doc: str, arity: int = 1) -> type[Func]:
     return type(name, (NumericOutputFieldMixin, base), attrs)
 
 
-class Abs(Transform):
+class Abs(DeclaredTypeMixin, Transform):
     """Absolute value."""
 
     function = "ABS"
     lookup_name = "abs"
 
 
-class Ceil(Transform):
+class Ceil(DeclaredTypeMixin, Transform):
     """Smallest integer not below the value."""
 
     function = "CEILING"
     lookup_name = "ceil"
 
 
-class Floor(Transform):
+class Floor(DeclaredTypeMixin, Transform):
     """Largest integer not above the value."""
 
     function = "FLOOR"
     lookup_name = "floor"
 
 
-class Sign(Transform):
+class Sign(DeclaredTypeMixin, Transform):
     """-1, 0 or 1 by the sign of the value."""
 
     function = "SIGN"
@@ -151,7 +210,7 @@ class Random(Func):
         return []
 
 
-class Round(FixDecimalInputMixin, Transform):
+class Round(FixDecimalInputMixin, DeclaredTypeMixin, Transform):
     """The value rounded to ``precision`` decimal places (half away from zero)."""
 
     function = "ROUND"
