@@ -375,13 +375,17 @@ def child_args(args: list[str], backend: str) -> list[str]:
     return [*cleaned, "--backend", backend]
 
 
+def child_command(args: list[str], backend: str, out: str) -> list[str]:
+    """The command line of one backend's process, writing its results to ``out``."""
+    return [sys.executable, "-m", "benchmarks.run", *child_args(args, backend), "--json-out", out]
+
+
 def _run_child(argv: list[str] | None, backend: str, timeout: float) -> dict[str, Any]:
     args = list(sys.argv[1:] if argv is None else argv)
     fd, out = tempfile.mkstemp(suffix=".json", prefix=f"orm-bench-{backend}-")
     os.close(fd)
     try:
-        cmd = [sys.executable, "-m", "benchmarks.run", *child_args(args, backend),
-               "--json-out", out]
+        cmd = child_command(args, backend, out)
         log(f"$ {shlex.join(cmd)}")
         try:
             code = procs.run(cmd, timeout)
