@@ -56,6 +56,7 @@ class Venv:
 
 
 DJANGO61 = Venv("django61", (3, 12), ROOT / "benchmarks" / "requirements-django61.txt")
+VENVS = (DJANGO61,)
 
 
 @dataclass(frozen=True)
