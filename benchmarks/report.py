@@ -384,9 +384,15 @@ with the reason; the rest of the suite runs as usual.
 
 ## Running it
 
-`make bench` (full: 5 runs, 20,000 books, 100,000-row iterator) or
-`make bench-quick` (3 runs, reduced sizes), or directly:
-`python -m benchmarks.run [--quick] [--backend sqlite|postgresql|both] [--runs N] [--only a,b]`.
+`make bench` (full: 5 runs, 20,000 books, 100,000-row iterator, then the
+curves up to 1M rows) or `make bench-quick` (3 runs, reduced sizes, curves up
+to 100k rows), or directly:
+`python -m benchmarks.run [--quick] [--backend sqlite|postgresql|both] [--runs N] [--only a,b] [--only-curves | --no-curves] [--curve-sizes 1k,10k] [--child-timeout SECONDS]`.
+Every process the suite starts (one per backend, one per isolated peer, and
+uvicorn with its workers in the HTTP benchmark) runs in a process group of
+its own with a deadline (`--child-timeout`, default 6 hours, quick 1 hour):
+one that does not finish in time is stopped together with everything it
+started and reported as not measured, so a hung peer cannot hang the suite.
 PostgreSQL is reached at `BENCH_POSTGRES_URL` (default
 `postgresql://postgres@127.0.0.1:5432/test`); each implementation works in a
 schema of its own that is dropped afterwards. `python -m benchmarks.profile_orm`

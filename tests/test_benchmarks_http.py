@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks import http_load, http_report, procs
+from benchmarks import http_load, http_report, http_server, procs
 
 
 def test_every_variant_runs_under_each_worker_count() -> None:
@@ -63,14 +63,14 @@ def test_the_server_cpu_counts_every_worker_process() -> None:
     try:
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
-            tree = http_load.process_tree(parent.pid)
-            cpu = http_load.tree_cpu_seconds(parent.pid) or 0.0
+            tree = http_server.process_tree(parent.pid)
+            cpu = http_server.tree_cpu_seconds(parent.pid) or 0.0
             if len(tree) == 2 and cpu >= 0.5:
                 break
             time.sleep(0.1)
         assert len(tree) == 2
-        assert cpu >= 0.5 > (http_load.proc_cpu_seconds(parent.pid) or 0.0)
-        assert (http_load.tree_threads(parent.pid) or 0) >= 2
+        assert cpu >= 0.5 > (http_server.proc_cpu_seconds(parent.pid) or 0.0)
+        assert (http_server.tree_threads(parent.pid) or 0) >= 2
     finally:
         procs.stop_tree(parent)
 
@@ -93,7 +93,7 @@ def test_a_server_that_never_answers_is_stopped_with_its_workers(tmp_path: Path,
     db = http_load.Database("sqlite", "x", str(tmp_path), "")
     server = http_load.Server(variant, db, str(tmp_path))
     monkeypatch.setattr(server, "command", lambda: [sys.executable, "-c", hung])
-    monkeypatch.setattr(http_load.Server, "STOP_GRACE", 1.0)
+    monkeypatch.setattr(http_server.Server, "STOP_GRACE", 1.0)
     start = time.monotonic()
     with pytest.raises(RuntimeError, match="not ready after 2 s"):
         asyncio.run(server.start(timeout=2.0))
