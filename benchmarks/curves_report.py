@@ -195,8 +195,16 @@ def _line(ax: Any, xs: list[int], ys: list[float | None], label: str, key: str) 
 
 
 def _axes(ax: Any, title: str, xlabel: str, ylabel: str) -> None:
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
     ax.set_xscale("log")
     ax.set_yscale("log")
+    if xlabel == "rows":  # 1k, 10k, 1M rather than 10^3
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: fmt_rows(int(v)) if v >= 1 else ""))
+        ax.xaxis.set_minor_formatter(NullFormatter())
+    else:
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
     ax.set_title(title, fontsize=10)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
