@@ -400,8 +400,10 @@ prints cProfile output for `orm`'s `aget` and `async for` paths.
 
 The last section, [HTTP load](#http-load-example-app-under-uvicorn), serves the
 example app of issue 6 with uvicorn and measures requests per second and
-latency with and without `ConnectionScopeMiddleware`, against the same views
-on Django's async ORM: `python -m benchmarks.http_load`.
+latency with and without `ConnectionScopeMiddleware`, under one and two
+uvicorn workers, against the same routes on Django's async ORM, Tortoise and
+`django-async-backend`: `make bench-http` or `python -m benchmarks.http_load`.
+Before it, [How cost grows](#how-cost-grows) shows the curves.
 
 The charts: each backend's section starts with a chart the suite draws
 itself (`benchmarks/chart.py`, matplotlib from the `bench` extra) from the
@@ -411,13 +413,17 @@ log scale, growing from the floor's line at 1× (left of it is faster than the
 floor). `python -m benchmarks.run --render benchmarks/results/<file>.json`
 redraws the tables and charts from saved results without measuring.
 
-The numbers now on this page come from `make bench-quick` (`python -m
-benchmarks.run --quick --backend both`: 3 runs, reduced sizes). The machine's
-2 CPUs are shared with other jobs, so only quick runs are made on it; the load
-average (under each table) was high and absolute times are noisy; the ratios,
-taken within a run, are steadier. Use `make bench` on a quiet machine for
-numbers to quote. The HTTP load sections come from an earlier, separate run
-(dated in each).
+The numbers now on this page come from three quick runs on 2026-12-07, each
+dated and with its command under its table: the operation tables from
+`python -m benchmarks.run --quick --backend both --no-curves` (3 runs,
+reduced sizes), the curves from `python -m benchmarks.run --quick --backend
+both --only-curves` (up to 100k rows), and the HTTP sections from `python -m
+benchmarks.http_load --quick`; the operation tables and the HTTP load were
+measured at the same time. The machine's 2 CPUs were shared with several
+other engineers' test suites (load average 10 to 17, under each table), so
+only quick runs were made on it and absolute times are several times a quiet
+machine's; the ratios, taken within a run, are steadier. Use `make bench` on
+a quiet machine for numbers to quote.
 
 """
 
