@@ -283,3 +283,22 @@ def test_a_hung_backend_or_peer_process_is_reported_not_waited_for(
     monkeypatch.setattr(peers, "child_command", lambda *_a: sleep)
     child = peers.run_isolated("orm_wal", "sqlite", [], timeout=1.0)
     assert "did not finish in 1 s" in child["not_run"]
+
+
+def test_the_targets_are_todays_ratios_to_the_floor() -> None:
+    from benchmarks.operations import operations
+    from benchmarks.workload import QUICK
+
+    targets = {op.key: op.target for op in operations(QUICK)}
+    assert targets == {"bulk_create": 1.2, "aget": 1.15, "async_for": 1.5, "values_list": 1.2,
+                       "select_related": 1.5, "acount": 1.15, "concurrent_aget": None,
+                       "acreate": 1.15, "aupdate": 1.15, "transaction": 1.1, "aiterator": None}
+    b: dict[str, Any] = {
+        "implementations": ["orm", "raw_thread"], "labels": {}, "kinds": {"orm": "orm"},
+        "operations": [{"key": "aget", "title": "`aget`", "unit": "call", "target": 1.15,
+                        "runs": {"orm": [1.2e-4] * 3, "raw_thread": [1e-4] * 3}, "errors": {}}],
+    }
+    report.summarize(b)
+    text = "\n".join(report._targets(b))
+    assert "Issue 7" not in text and text.startswith("Targets today for `orm` (issue 19)")
+    assert "| `aget` | 1.20× | ≤ 1.15× | **no** |" in text
