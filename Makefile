@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check
 PYTEST_ARGS ?=
 
-.PHONY: demo test lint pyright bench bench-quick bench-peers serve clean docs docs-serve dist
+.PHONY: demo test lint pyright bench bench-quick bench-curves bench-peers bench-http bench-http-quick serve clean docs docs-serve dist
 
 .venv: $(PY)
 
@@ -58,12 +58,17 @@ lint: $(VENV)/.stamp-dev
 pyright: $(VENV)/.stamp-dev
 	$(VENV)/bin/pyright
 
-## bench: compare orm with Django, Tortoise, SQLAlchemy and raw drivers
+## bench: compare orm with Django, Tortoise, SQLAlchemy and raw drivers, then how cost grows
+# (per-row time at 1k..1M rows, aiterator memory, aget at 1..256 tasks); bench-quick: up to
+# 100k rows; bench-curves: the curves alone (development)
 bench: $(VENV)/.stamp-bench
 	$(PY) -m benchmarks.run
 
 bench-quick: $(VENV)/.stamp-bench
 	$(PY) -m benchmarks.run --quick
+
+bench-curves: $(VENV)/.stamp-bench
+	$(PY) -m benchmarks.run --quick --only-curves
 
 ## bench-peers: build benchmarks/.venv-django61 (Django 6.1, django-async-backend; needs
 # Python >= 3.12) now; `bench` and `bench-quick` build it on demand
@@ -73,6 +78,14 @@ bench-peers: $(VENV)/.stamp-bench
 $(VENV)/.stamp-example: pyproject.toml | $(PY)
 	$(PIP) install --quiet -e ".[example]"
 	touch $@
+
+## bench-http: the example app under uvicorn (1 and 2 workers) against Django, Tortoise and
+# django-async-backend on both backends; bench-http-quick: one round, 1 s warm-up
+bench-http: $(VENV)/.stamp-bench $(VENV)/.stamp-example
+	$(PY) -m benchmarks.http_load
+
+bench-http-quick: $(VENV)/.stamp-bench $(VENV)/.stamp-example
+	$(PY) -m benchmarks.http_load --quick
 
 ## serve: run the example ASGI app (migrations_example/app.py) under uvicorn on :8000
 serve: $(VENV)/.stamp-example

@@ -54,29 +54,31 @@ import contextlib
 import dataclasses
 import json
 import math
-import os
 import random
-import re
 import shutil
-import signal
-import socket
-import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from benchmarks import report
 from benchmarks.databases import pg_server_version, pg_url_from_env, postgres_unreachable
 from benchmarks.http_client import CLIENTS, Connection, HTTPError
+from benchmarks.http_report import _clamp, backend_markdown, fmt_ms, fmt_pct, update_doc
+from benchmarks.http_server import (
+    HOST,
+    POOL_MAX_SIZE,
+    Database,
+    Server,
+    Variant,
+    machine_busy_seconds,
+    tree_cpu_seconds,
+    tree_threads,
+)
 
-ROOT = report.ROOT
-HOST = "127.0.0.1"  # the only address this benchmark ever talks HTTP to
 MIX = (("list", 0.85), ("price", 0.15))
 # POST /books is paced in time, not drawn from the mix: every variant then
 # lists the same number of books (a faster variant drawing 5 % creates would
@@ -86,17 +88,6 @@ ROUTES = ("list", "price", "create")
 AUTHORS = 20
 MAX_REQUESTS = 500_000  # hard cap per timed run, whatever --seconds says
 REQUEST_TIMEOUT = 30.0
-POOL_MAX_SIZE = 60
-
-
-@dataclasses.dataclass(frozen=True)
-class Variant:
-    key: str
-    label: str
-    app: str  # uvicorn import string
-    kind: str  # "orm" or "django"
-    pooled: bool = False  # django only: OPTIONS["pool"]
-    backends: tuple[str, ...] = ("sqlite", "postgresql")
 
 
 VARIANTS = (
@@ -112,194 +103,17 @@ VARIANTS = (
     Variant("django_pool", "Django async ORM + Django's psycopg pool (`OPTIONS[\"pool\"]`)",
             "benchmarks.django_app:application", "django", pooled=True,
             backends=("postgresql",)),
+    Variant("tortoise", "Tortoise ORM, bare ASGI app (`benchmarks.tortoise_app`)",
+            "benchmarks.tortoise_app:application", "tortoise"),
+    Variant("django_async_backend", "django-async-backend (Django 6.1, async psycopg pool; "
+            "`benchmarks.django_async_app`)", "benchmarks.django_async_app:application",
+            "django", pooled=True, backends=("postgresql",), venv="django61"),
 )
+WORKERS = (1, 2)
 
 
 def log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
-
-
-# --------------------------------------------------------------------------
-# Databases: one per variant and round
-# --------------------------------------------------------------------------
-
-
-class Database:
-    """A fresh SQLite file or PostgreSQL schema, the URLs the servers get, and a verifier."""
-
-    def __init__(self, backend: str, name: str, tmpdir: str, pg_url: str) -> None:
-        self.backend, self.name = backend, name
-        self.path = os.path.join(tmpdir, f"{name}.sqlite3")
-        self.schema = f"bench_http_{name}_{os.getpid()}"
-        self.pg_url = pg_url
-
-    def create(self) -> None:
-        self.drop()
-        if self.backend == "postgresql":
-            import psycopg
-
-            with psycopg.connect(self.pg_url, autocommit=True) as conn:
-                conn.execute(f'CREATE SCHEMA "{self.schema}"')
-
-    def drop(self) -> None:
-        if self.backend == "sqlite":
-            for suffix in ("", "-wal", "-shm", "-journal"):
-                with contextlib.suppress(FileNotFoundError):
-                    os.remove(self.path + suffix)
-            return
-        import psycopg
-
-        with psycopg.connect(self.pg_url, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE')
-
-    @property
-    def application_name(self) -> str:
-        return f"bench_http_{self.name}"[:63]
-
-    def url(self, pool_max_size: int | None = None) -> str:
-        """The database URL for the server (orm's URL syntax; Django's app parses it too)."""
-        if self.backend == "sqlite":
-            return f"sqlite:///{self.path}"
-        params = [("options", f"-c search_path={self.schema}"),
-                  ("application_name", self.application_name)]
-        if pool_max_size:
-            params.append(("pool_max_size", str(pool_max_size)))
-        query = "&".join(f"{k}={quote(v, safe='')}" for k, v in params)
-        sep = "&" if "?" in self.pg_url else "?"
-        return f"{self.pg_url}{sep}{query}"
-
-    def query(self, sql: str) -> list[tuple[Any, ...]]:
-        if self.backend == "sqlite":
-            lite = sqlite3.connect(self.path)
-            try:
-                return lite.execute(sql).fetchall()
-            finally:
-                lite.close()
-        import psycopg
-
-        with psycopg.connect(self.pg_url, autocommit=True,
-                             options=f"-c search_path={self.schema}") as conn:
-            return conn.execute(sql).fetchall()
-
-    def backends_connected(self) -> int | None:
-        """PostgreSQL backends the server holds right now (by application_name)."""
-        if self.backend != "postgresql":
-            return None
-        import psycopg
-
-        with psycopg.connect(self.pg_url, autocommit=True) as conn:
-            row = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = %s",
-                               (self.application_name,)).fetchone()
-            return int(row[0]) if row else 0
-
-
-# --------------------------------------------------------------------------
-# The server
-# --------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
-
-
-def proc_cpu_seconds(pid: int) -> float | None:
-    """utime + stime of a process (all its threads), from /proc."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, IndexError, ValueError):
-        return None
-
-
-def machine_busy_seconds() -> float | None:
-    """CPU time the whole machine spent busy (all CPUs), from /proc/stat."""
-    try:
-        fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
-        user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, fields[:8])
-        return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
-    except (OSError, IndexError, ValueError):
-        return None
-
-
-def proc_threads(pid: int) -> int | None:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("Threads:"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return None
-
-
-class Server:
-    """uvicorn in a subprocess: start, wait until ready, stop (only this process)."""
-
-    def __init__(self, variant: Variant, db: Database, logdir: str) -> None:
-        self.variant, self.db = variant, db
-        self.port = free_port()
-        self.base_url = f"http://{HOST}:{self.port}"
-        self.logpath = os.path.join(logdir, f"uvicorn-{db.name}.log")
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def command(self) -> list[str]:
-        return [sys.executable, "-m", "uvicorn", self.variant.app, "--host", HOST,
-                "--port", str(self.port), "--workers", "1", "--lifespan", "on",
-                "--no-access-log", "--log-level", "warning"]
-
-    def env(self) -> dict[str, str]:
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-        if self.variant.kind == "orm":
-            env["ORM_DATABASE_URL"] = self.db.url(POOL_MAX_SIZE)
-        else:
-            env["BENCH_HTTP_DATABASE_URL"] = self.db.url()
-            env["BENCH_HTTP_DJANGO_POOL"] = str(POOL_MAX_SIZE if self.variant.pooled else 0)
-        return env
-
-    async def start(self, timeout: float = 30.0) -> None:
-        with open(self.logpath, "wb") as logfile:
-            self.proc = subprocess.Popen(self.command(), cwd=ROOT, env=self.env(),
-                                         stdout=logfile, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + timeout
-        while True:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"uvicorn exited with {self.proc.returncode}:\n{self.log_tail()}")
-            conn = Connection(HOST, self.port, 2.0)
-            try:
-                status, _ = await conn.request("GET", "/books")
-                if status == 200:
-                    return
-            except HTTPError:
-                pass
-            finally:
-                await conn.aclose()
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"uvicorn not ready after {timeout:.0f} s:\n{self.log_tail()}")
-            await asyncio.sleep(0.1)
-
-    def stop(self) -> int | None:
-        if self.proc is None:
-            return None
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)  # graceful: lifespan shutdown
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.terminate()
-                try:
-                    self.proc.wait(5)
-                except subprocess.TimeoutExpired:
-                    self.proc.kill()
-                    self.proc.wait()
-        return self.proc.returncode
-
-    def log_tail(self, lines: int = 30) -> str:
-        try:
-            return "\n".join(Path(self.logpath).read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return ""
 
 
 # --------------------------------------------------------------------------
@@ -520,7 +334,7 @@ async def _sample(server: Server, db: Database, stop: asyncio.Event, out: dict[s
     """Peak server threads and PostgreSQL connections, twice a second during the timed run."""
     while not stop.is_set():
         assert server.proc is not None
-        t = proc_threads(server.proc.pid)
+        t = tree_threads(server.proc.pid)
         if t is not None:
             out["threads"] = max(out.get("threads", 0), t)
         if db.backend == "postgresql":
@@ -532,79 +346,124 @@ async def _sample(server: Server, db: Database, stop: asyncio.Event, out: dict[s
             await asyncio.wait_for(stop.wait(), 0.5)
 
 
-async def run_variant(variant: Variant, backend: str, args: argparse.Namespace, round_no: int,
-                      tmpdir: str, pg_url: str) -> dict[str, Any]:
-    db = Database(backend, f"{variant.key}_r{round_no}", tmpdir, pg_url)
-    server = Server(variant, db, tmpdir)
-    result: dict[str, Any] = {"variant": variant.key, "round": round_no}
-    db.create()
-    try:
-        t0 = time.perf_counter()
+def python_for(variant: Variant) -> str:
+    """The interpreter that runs ``variant``'s uvicorn: ours, or its peer virtualenv's (built
+    on demand, ``benchmarks/peers.py``); RuntimeError saying why when it cannot be built."""
+    if variant.venv is None:
+        return sys.executable
+    from benchmarks import peers
+
+    venv = {v.name: v for v in peers.VENVS}[variant.venv]
+    python, why = peers.ensure_venv(venv)
+    if python is None:
+        raise RuntimeError(f"its virtualenv {venv.path.name} cannot be built: {why}")
+    return str(python)
+
+
+async def _start_and_seed(server: Server, db: Database, args: argparse.Namespace,
+                          tmpdir: str, result: dict[str, Any]) -> list[int]:
+    """Start ``server`` and seed the books; with several workers, seed through one first.
+
+    Every worker runs the app's lifespan startup, which creates the tables:
+    two workers doing it at once would race (CREATE TABLE twice), so a
+    one-worker server on the same database creates and seeds them, stops,
+    and only then do the N workers start, on tables that exist.
+    """
+    t0 = time.perf_counter()
+    if server.workers > 1:
+        prime = Server(server.variant, db, tmpdir, server.python, workers=1)
+        try:
+            await prime.start()
+            ids = await seed_books(prime.port, args.books)
+        finally:
+            prime.stop()
         await server.start()
-        result["startup_s"] = round(time.perf_counter() - t0, 2)
+    else:
+        await server.start()
         ids = await seed_books(server.port, args.books)
-        if len(ids) != args.books or len(set(ids)) != args.books:
-            raise RuntimeError(f"seeding returned {len(ids)} ids for {args.books} books")
+    result["startup_s"] = round(time.perf_counter() - t0, 2)
+    if len(ids) != args.books or len(set(ids)) != args.books:
+        raise RuntimeError(f"seeding returned {len(ids)} ids for {args.books} books")
+    return ids
+
+
+async def _timed(server: Server, db: Database, state: LoadState, args: argparse.Namespace,
+                 seed: int) -> dict[str, Any]:
+    """The timed run: its counters, latencies and CPU (the server's whole process tree)."""
+    assert server.proc is not None
+    pid = server.proc.pid
+    peaks: dict[str, int] = {}
+    stop = asyncio.Event()
+    sampler = asyncio.create_task(_sample(server, db, stop, peaks))
+    cpu0, ccpu0, busy0 = tree_cpu_seconds(pid), time.process_time(), machine_busy_seconds()
+    phase = await drive(server.port, args.clients, args.seconds, state, server.variant.key, seed,
+                        args.mix, args.client, args.create_rate)
+    cpu1, ccpu1, busy1 = tree_cpu_seconds(pid), time.process_time(), machine_busy_seconds()
+    stop.set()
+    await sampler
+    all_lat = [x for v in phase.latencies.values() for x in v]
+    elapsed = phase.elapsed
+    return {
+        "seconds": round(elapsed, 3), "sent": phase.sent, "ok": len(all_lat),
+        "errors": sum(phase.errors.values()), "error_kinds": phase.errors,
+        "error_samples": phase.error_samples,
+        "rps": len(all_lat) / elapsed if elapsed else None,
+        "p50": _pct(all_lat, 50), "p90": _pct(all_lat, 90), "p99": _pct(all_lat, 99),
+        "max": max(all_lat) if all_lat else None,
+        "routes": {k: {"ok": len(v), "p50": _pct(v, 50), "p99": _pct(v, 99)}
+                   for k, v in phase.latencies.items()},
+        "rows_per_get": statistics.mean(phase.rows_listed) if phase.rows_listed else None,
+        "server_cpu": ((cpu1 - cpu0) / elapsed
+                       if cpu0 is not None and cpu1 is not None and elapsed else None),
+        "client_cpu": (ccpu1 - ccpu0) / elapsed if elapsed else None,
+        # Everything else the machine did meanwhile: PostgreSQL's backends,
+        # and any other process (a busy neighbour shows up here).
+        "other_cpu": ((busy1 - busy0 - (cpu1 - cpu0) - (ccpu1 - ccpu0)) / elapsed
+                      if None not in (busy0, busy1, cpu0, cpu1) and elapsed else None),
+        "server_threads_peak": peaks.get("threads"),
+        "pg_connections_peak": peaks.get("pg_connections"),
+    }
+
+
+async def run_variant(variant: Variant, backend: str, args: argparse.Namespace, round_no: int,
+                      tmpdir: str, pg_url: str, seed: int) -> dict[str, Any]:
+    """One variant, one round: fresh database, server, seed, warm-up, timed run, checks."""
+    db = Database(backend, f"{variant.key}_r{round_no}", tmpdir, pg_url)
+    result: dict[str, Any] = {"variant": variant.key, "round": round_no,
+                              "workers": variant.workers}
+    server: Server | None = None
+    try:
+        server = Server(variant, db, tmpdir, python_for(variant))
+        db.create()
+        ids = await _start_and_seed(server, db, args, tmpdir, result)
         state = LoadState(ids, args.clients)
-        seed = 7919 * round_no + VARIANTS.index(variant)
         if args.warmup > 0:
             warm = await drive(server.port, args.clients, args.warmup, state, variant.key,
                                seed + 1, args.mix, args.client, args.create_rate)
             result["warmup"] = {"requests": sum(map(len, warm.latencies.values())),
                                 "errors": sum(warm.errors.values())}
-        assert server.proc is not None
-        pid = server.proc.pid
-        peaks: dict[str, int] = {}
-        stop = asyncio.Event()
-        sampler = asyncio.create_task(_sample(server, db, stop, peaks))
-        cpu0, ccpu0, busy0 = proc_cpu_seconds(pid), time.process_time(), machine_busy_seconds()
-        phase = await drive(server.port, args.clients, args.seconds, state, variant.key, seed,
-                            args.mix, args.client, args.create_rate)
-        cpu1, ccpu1, busy1 = proc_cpu_seconds(pid), time.process_time(), machine_busy_seconds()
-        stop.set()
-        await sampler
-        all_lat = [x for v in phase.latencies.values() for x in v]
-        ok = len(all_lat)
-        errors = sum(phase.errors.values())
-        result.update({
-            "seconds": round(phase.elapsed, 3),
-            "sent": phase.sent,
-            "ok": ok,
-            "errors": errors,
-            "error_kinds": phase.errors,
-            "error_samples": phase.error_samples,
-            "rps": ok / phase.elapsed if phase.elapsed else None,
-            "p50": _pct(all_lat, 50), "p90": _pct(all_lat, 90), "p99": _pct(all_lat, 99),
-            "max": max(all_lat) if all_lat else None,
-            "routes": {k: {"ok": len(v), "p50": _pct(v, 50), "p99": _pct(v, 99)}
-                       for k, v in phase.latencies.items()},
-            "rows_per_get": statistics.mean(phase.rows_listed) if phase.rows_listed else None,
-            "server_cpu": ((cpu1 - cpu0) / phase.elapsed
-                           if cpu0 is not None and cpu1 is not None and phase.elapsed else None),
-            "client_cpu": (ccpu1 - ccpu0) / phase.elapsed if phase.elapsed else None,
-            # Everything else the machine did meanwhile: PostgreSQL's backends,
-            # and any other process (a busy neighbour shows up here).
-            "other_cpu": ((busy1 - busy0 - (cpu1 - cpu0) - (ccpu1 - ccpu0)) / phase.elapsed
-                          if None not in (busy0, busy1, cpu0, cpu1) and phase.elapsed else None),
-            "server_threads_peak": peaks.get("threads"),
-            "pg_connections_peak": peaks.get("pg_connections"),
-        })
-        code = server.stop()
-        result["exit_code"] = code
-        problems = _verify(db, state)
-        result["verify"] = problems
+        result.update(await _timed(server, db, state, args, seed))
+        result["exit_code"] = server.stop()
+        result["verify"] = _verify(db, state)
     except Exception as exc:  # noqa: BLE001 - report it, go on with the other variants
         result["failed"] = f"{type(exc).__name__}: {exc}"
-        result["log_tail"] = server.log_tail()
+        result["log_tail"] = server.log_tail() if server else ""
     finally:
-        server.stop()
+        if server is not None:
+            server.stop()
         try:
             db.drop()
         except Exception as exc:  # noqa: BLE001
             log(f"  could not drop {db.name}: {exc}")
-    if not result.get("failed") and result.get("errors"):
+    if server is not None and not result.get("failed") and result.get("errors"):
         result["log_tail"] = server.log_tail()
     return result
+
+
+def expand(backend: str, only: list[str] | None, workers: tuple[int, ...]) -> list[Variant]:
+    """The variants run on ``backend``: each selected one under every worker count."""
+    return [v.with_workers(n) for n in workers for v in VARIANTS
+            if backend in v.backends and (not only or v.key in only)]
 
 
 async def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
@@ -616,8 +475,7 @@ async def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
             out["skipped"] = reason
             return out
         out["server"] = pg_server_version(pg_url)
-    variants = [v for v in VARIANTS if backend in v.backends
-                and (not args.only or v.key in args.only)]
+    variants = expand(backend, args.only, args.workers)
     out["variants"] = [v.key for v in variants]
     out["labels"] = {v.key: v.label for v in variants}
     tmpdir = tempfile.mkdtemp(prefix="orm-http-bench-")
@@ -625,7 +483,8 @@ async def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
         for r in range(args.rounds):
             order = variants[r % len(variants):] + variants[: r % len(variants)]
             for v in order:
-                res = await run_variant(v, backend, args, r, tmpdir, pg_url)
+                res = await run_variant(v, backend, args, r, tmpdir, pg_url,
+                                        seed=7919 * r + variants.index(v))
                 out["rounds"].append(res)
                 log(f"[{backend} round {r + 1}/{args.rounds}] {_line(v.key, res)}")
     finally:
@@ -676,189 +535,6 @@ def summarize(out: dict[str, Any]) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------
-# Markdown
-# --------------------------------------------------------------------------
-
-
-def fmt_ms(seconds: float | None) -> str:
-    if seconds is None:
-        return "—"
-    ms = seconds * 1000
-    return f"{ms:,.0f} ms" if ms >= 100 else f"{ms:.1f} ms" if ms >= 10 else f"{ms:.2f} ms"
-
-
-def fmt_pct(x: float | None) -> str:
-    return "—" if x is None else f"{x * 100:.0f} %"
-
-
-def _clamp(x: float | None) -> float | None:
-    """A difference of tick counts can dip below zero by a tick; show it as 0."""
-    return None if x is None else max(0.0, x)
-
-
-def fmt_rps(x: float | None) -> str:
-    return "—" if x is None else f"{x:,.0f}" if x >= 100 else f"{x:.1f}"
-
-
-INTRO = """## HTTP load (example app under uvicorn)
-
-The example app of issue 6 (`migrations_example/app.py`) served by uvicorn
-and driven over HTTP on loopback, with and without
-`ConnectionScopeMiddleware`, against the same views written with Django's
-async ORM under Django's own ASGI handler (`benchmarks/django_app.py`). Run it
-with `python -m benchmarks.http_load [--quick] [--backend sqlite|postgresql|both]
-[--clients 50] [--seconds 10] [--rounds N]` (needs uvicorn, the `example`
-extra, and Django).
-
-- Variants: **orm** is the bare app (no scope: every request's database work
-  takes turns on the process's one sync thread and its one connection);
-  **orm + middleware** gives each request a thread and a connection (on
-  PostgreSQL from orm's pool, `pool_max_size=60`); **Django** uses a new
-  connection per request (`CONN_MAX_AGE = 0`, what Django asks for under
-  ASGI); **Django + pool** (PostgreSQL) uses Django's psycopg pool
-  (`OPTIONS["pool"]`, `max_size` 60).
-- Each variant and round: a fresh database (SQLite file with orm's pragmas,
-  WAL and `synchronous=NORMAL`, for both ORMs; or a PostgreSQL schema of its
-  own), uvicorn in a subprocess (`--workers 1`, h11, no access log) on a free
-  127.0.0.1 port, `--books` books (200) seeded through `POST /books`, an untimed warm-up
-  with the full load, then the timed run. Variants are interleaved, the order
-  rotating between rounds; the tables show the median over the rounds.
-- Load: N closed-loop clients for T seconds, asyncio tasks with one
-  keep-alive HTTP/1.1 connection each (`benchmarks/http_client.py`, a few
-  tens of µs of CPU per request; `httpx.AsyncClient` saturated its own core
-  at about 150 requests/s with 50 pooled connections here, so it would have
-  measured itself): 85 % `GET /books` (every book with its author,
-  `select_related` + `async for`) and 15 % `POST /books/<id>/price` (`aget` +
-  `asave`, on books each client owns), plus `POST /books` (`aget_or_create`
-  of one of 20 authors + `acreate`) paced at 5 per second in all, sent by
-  whichever client is free next: every variant adds the same number of books,
-  so every variant's `GET /books` lists as many rows ("rows per GET"; with
-  creates drawn as a share of the requests, the fastest variant would list the
-  longest table).
-- Checked: every answer's status and JSON (the created title, the price echoed
-  back, at least the seeded rows listed, every 10th list parsed in full), and
-  after the run the book count and
-  every updated price against the acknowledged requests, read by the harness's
-  own connection. A wrong or failed answer is an error, never throughput.
-  Latency is measured by the client, request sent to last byte received.
-- CPU over the timed run, 100 % = one core: "server" is the uvicorn process
-  (more than 100 % means its threads ran in parallel, outside the GIL),
-  "client" the load generator on the same machine, "rest of machine" all the
-  rest: PostgreSQL's backends, and anything else running at the time (a busy
-  neighbour shows up there; the machine has `nproc` × 100 % in all).
-"""
-
-
-def _one_line(text: str, limit: int = 120) -> str:
-    return " ".join(text.split())[:limit].replace("|", "/")
-
-
-def backend_markdown(name: str, b: dict[str, Any], meta: dict[str, Any]) -> str:
-    title = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}.get(name, name)
-    server = f"; server: {b['server']}" if b.get("server") else ""
-    kind = "**quick run** (`--quick`)" if meta["quick"] else "full run"
-    lines = [
-        f"### {title}", "",
-        f"- {kind}: {meta['clients']} clients × {meta['seconds']:g} s per variant and round, "
-        f"{meta['rounds']} round(s), warm-up {meta['warmup']:g} s, {meta['books']} books seeded; "
-        f"{meta['date']}",
-        *report.machine_lines(meta, server),
-    ]
-    if b.get("skipped"):
-        return "\n".join([*lines, f"**Not measured:** {b['skipped']}", ""])
-    s, labels = b["summary"], b["labels"]
-    lines += [
-        "| variant | requests/s | p50 | p99 | errors / requests |",
-        "|---|---|---|---|---|",
-    ]
-    for key in b["variants"]:
-        v = s[key]
-        if v["failed_rounds"] == v["rounds"]:
-            lines.append(f"| {labels[key]} | **failed** | — | — | {_one_line(v['failures'][0])} |")
-            continue
-        errs = f"{v['errors']:,} / {v['ok'] + v['errors']:,}"
-        if v["errors"]:
-            errs = f"**{errs}**"
-        if v["failed_rounds"]:
-            errs += f" ({v['failed_rounds']} round(s) failed)"
-        rps = fmt_rps(v["rps"])
-        if v["verify"]:  # the database disagrees with what the server answered
-            rps = f"**wrong data** ({rps})"
-        lines.append(f"| {labels[key]} | {rps} | {fmt_ms(v['p50'])} | "
-                     f"{fmt_ms(v['p99'])} | {errs} |")
-    short = {"orm": "orm", "orm_scoped": "orm + middleware", "django": "Django",
-             "django_pool": "Django + pool"}
-    keys = b["variants"]
-    lines += [
-        "", "Per route and resources (medians over rounds; peaks are the maximum of "
-        "samples taken twice a second):", "",
-        "| | " + " | ".join(short.get(k, k) for k in keys) + " |",
-        "|---|" + "---|" * len(keys),
-    ]
-
-    def row(label: str, cell: Any) -> None:
-        lines.append(f"| {label} | " + " | ".join(cell(s[k]) for k in keys) + " |")
-
-    row("`GET /books` p50 / p99", lambda v: f"{fmt_ms(v['routes']['list']['p50'])} / "
-        f"{fmt_ms(v['routes']['list']['p99'])}")
-    row("`POST /books/<id>/price` p50 / p99", lambda v: f"{fmt_ms(v['routes']['price']['p50'])} / "
-        f"{fmt_ms(v['routes']['price']['p99'])}")
-    row("`POST /books` p50 / p99", lambda v: f"{fmt_ms(v['routes']['create']['p50'])} / "
-        f"{fmt_ms(v['routes']['create']['p99'])}")
-    row("rows per GET (mean)", lambda v: "—" if v["rows_per_get"] is None else f"{v['rows_per_get']:.0f}")
-    row("CPU: server / client / rest of machine", lambda v: f"{fmt_pct(v['server_cpu'])} / "
-        f"{fmt_pct(v['client_cpu'])} / {fmt_pct(_clamp(v.get('other_cpu')))}")
-    row("server threads (peak)", lambda v: str(v["server_threads_peak"] or "—"))
-    if name == "postgresql":
-        row("PostgreSQL connections (peak)", lambda v: str(v["pg_connections_peak"] or "—"))
-    if meta["rounds"] > 1:
-        row("requests/s per round", lambda v: " / ".join(fmt_rps(x) for x in v["rps_runs"]))
-    notes = []
-    for key in keys:
-        v = s[key]
-        for r in b["rounds"]:
-            if r["variant"] != key:
-                continue
-            if r.get("failed"):
-                notes.append(f"- {short.get(key, key)}, round {r['round'] + 1}: failed: "
-                             f"{_one_line(r['failed'], 300)}")
-            elif r.get("errors") or r.get("verify"):
-                kinds = ", ".join(f"{k} ×{n}" for k, n in r["error_kinds"].items()) or "no failed request"
-                notes.append(f"- {short.get(key, key)}, round {r['round'] + 1}: {kinds}"
-                             + (f"; verification: {'; '.join(r['verify'])}" if r.get("verify") else ""))
-    if notes:
-        lines += ["", "Errors (failed requests, wrong answers, database checks after the run):", "", *notes]
-    return "\n".join(lines) + "\n"
-
-
-def update_doc(full: dict[str, Any], doc: Path = report.DOC) -> None:
-    """Write the intro and the measured backends' subsections; the rest of the file stays."""
-    text = doc.read_text() if doc.exists() else report.HEADER
-
-    def put(text: str, name: str, body: str, after: str | None = None) -> str:
-        block = f"<!-- bench:{name}:begin -->\n{body}\n<!-- bench:{name}:end -->"
-        pattern = re.compile(rf"<!-- bench:{name}:begin -->.*?<!-- bench:{name}:end -->", re.S)
-        if pattern.search(text):
-            return pattern.sub(lambda _m: block, text)
-        if after is not None:
-            end = f"<!-- bench:{after}:end -->"
-            i = text.find(end)
-            if i >= 0:
-                i += len(end)
-                return text[:i] + "\n\n" + block + text[i:]
-        return text.rstrip("\n") + "\n\n" + block + "\n"
-
-    text = put(text, "http", INTRO)
-    previous = "http"
-    for name in ("sqlite", "postgresql"):
-        if name in full["backends"]:
-            text = put(text, f"http-{name}",
-                       backend_markdown(name, full["backends"][name], full["meta"]), previous)
-        previous = f"http-{name}" if f"<!-- bench:http-{name}:end -->" in text else previous
-    doc.write_text(text)
-
-
-# --------------------------------------------------------------------------
 # Main
 # --------------------------------------------------------------------------
 
@@ -883,6 +559,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--client", choices=sorted(CLIENTS), default="raw",
                    help="load generator: raw (benchmarks/http_client.py, default) or httpx")
     p.add_argument("--only", help="comma-separated variants: " + ",".join(v.key for v in VARIANTS))
+    p.add_argument("--workers", default=",".join(map(str, WORKERS)),
+                   help="uvicorn worker processes, comma-separated: every variant runs under "
+                   "each count (default %(default)s)")
     p.add_argument("--no-docs", action="store_true", help="do not update docs/benchmarks.md")
     p.add_argument("--render", metavar="JSON",
                    help="measure nothing: rewrite the doc section from a saved results file")
@@ -902,6 +581,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if not 1 <= args.books <= 100_000:
         p.error("--books must be between 1 and 100000")
     args.only = args.only.split(",") if args.only else None
+    if args.only and set(args.only) - {v.key for v in VARIANTS}:
+        p.error(f"--only: unknown variant(s) {', '.join(sorted(set(args.only) - {v.key for v in VARIANTS}))}")
+    try:
+        args.workers = tuple(sorted({int(w) for w in args.workers.split(",") if w.strip()}))
+    except ValueError:
+        p.error("--workers takes worker counts, e.g. 1,2")
+    if not args.workers or not all(1 <= w <= 8 for w in args.workers):
+        p.error("--workers: counts from 1 to 8")
     try:
         mix = tuple((k, float(w)) for k, w in (item.split("=") for item in args.mix.split(",")))
     except ValueError:
@@ -947,7 +634,7 @@ def main(argv: list[str] | None = None) -> int:
             "warmup": args.warmup, "books": args.books, "mix": dict(args.mix),
             "create_rate": args.create_rate,
             "client": args.client,
-            "pool_max_size": POOL_MAX_SIZE, "machine": machine}
+            "pool_max_size": POOL_MAX_SIZE, "workers": list(args.workers), "machine": machine}
     results = {b: asyncio.run(run_backend(b, args)) for b in backends}
     full = {"meta": meta, "backends": results}
     report.RESULTS_DIR.mkdir(parents=True, exist_ok=True)

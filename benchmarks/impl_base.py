@@ -9,7 +9,7 @@ costs nothing inside it.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, ClassVar
 
@@ -55,6 +55,14 @@ class Implementation:
         each task its own connection here, as its documentation prescribes.
         """
         return contextlib.nullcontext()
+
+    def concurrency_variants(self) -> dict[str, tuple[str, Callable[[], Any]]]:
+        """The series of the concurrency curve: key -> (label, scope each task enters).
+
+        One series by default, with :meth:`task_scope`; `orm` adds a second,
+        every task inside ``orm.connection_scope()``.
+        """
+        return {self.name: (self.label, self.task_scope)}
 
     # -- lifecycle (untimed) -----------------------------------------------
     async def setup(self) -> None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import orm
@@ -81,6 +82,12 @@ class OrmImpl(Implementation):
 
     async def sqlite_settings(self) -> str | None:
         return await orm.sync_to_async(_read_sqlite_settings)()
+
+    def concurrency_variants(self) -> dict[str, tuple[str, Callable[[], Any]]]:
+        """Tasks sharing the process's one sync thread, and each task in a scope of its own."""
+        return {self.name: (f"{self.label} (one sync thread)", contextlib.nullcontext),
+                f"{self.name}_scoped": (f"{self.label} + `connection_scope()` per task",
+                                        orm.connection_scope)}
 
     async def setup(self) -> None:
         orm.configure(self._url())

@@ -31,6 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from benchmarks import procs
+
 ROOT = Path(__file__).resolve().parent.parent
 FLOOR = "raw_thread"
 PIP_TIMEOUT = 900  # seconds; a cold install of Django + psycopg takes well under a minute
@@ -54,6 +56,7 @@ class Venv:
 
 
 DJANGO61 = Venv("django61", (3, 12), ROOT / "benchmarks" / "requirements-django61.txt")
+VENVS = (DJANGO61,)
 
 
 @dataclass(frozen=True)
@@ -155,8 +158,13 @@ def child_command(python: str | Path, name: str, backend: str, passthrough: list
             "--isolated", name, "--json-out", out]
 
 
-def run_isolated(name: str, backend: str, passthrough: list[str]) -> dict[str, Any]:
-    """Measure ``name`` (with the floor) in a child process; a backend result, or ``{"not_run": why}``."""
+def run_isolated(name: str, backend: str, passthrough: list[str],
+                 timeout: float = 6 * 3_600) -> dict[str, Any]:
+    """Measure ``name`` (with the floor) in a child process; a backend result, or ``{"not_run": why}``.
+
+    A child still running after ``timeout`` seconds is stopped (with anything
+    it started) and reported as not measured: a hung peer cannot hang the suite.
+    """
     spec = ISOLATED[name]
     python: Path | str = sys.executable
     if spec.venv is not None:
@@ -169,10 +177,13 @@ def run_isolated(name: str, backend: str, passthrough: list[str]) -> dict[str, A
     try:
         cmd = child_command(python, name, backend, passthrough, out)
         log(f"$ {shlex.join(cmd)}")
-        proc = subprocess.run(cmd, cwd=ROOT, check=False)
-        if proc.returncode != 0:
+        try:
+            code = procs.run(cmd, timeout, cwd=ROOT)
+        except procs.ChildTimeout as exc:
+            return {"not_run": str(exc)}
+        if code != 0:
             return {"not_run": f"its process ({Path(str(python)).parent.parent.name}) "
-                                   f"exited with {proc.returncode}"}
+                                   f"exited with {code}"}
         with open(out) as f:
             result: dict[str, Any] = json.load(f)[backend]
         return result

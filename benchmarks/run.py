@@ -1,5 +1,9 @@
 """Run the benchmark suite: ``python -m benchmarks.run [--quick] [--backend ...] [--runs N]``.
 
+A backend's run measures the operation table, then the curves of
+``benchmarks/curves.py`` (how cost grows with rows and with concurrent
+tasks); ``--only-curves`` measures just the curves, ``--no-curves`` skips them.
+
 Each backend runs in a process of its own when ``--backend both`` is given
 (Django's settings and Tortoise's registry are process-global). Within a
 backend, the implementations that cannot share the process (Django 6.1 and
@@ -13,18 +17,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import gc
 import importlib
 import json
 import os
 import shlex
-import subprocess
 import sys
 import tempfile
 import traceback
 from typing import Any
 
-from benchmarks import peers, report
+from benchmarks import curves, curves_report, peers, procs, report
 from benchmarks.databases import Session, pg_server_version, postgres_unreachable
 from benchmarks.impl_base import Implementation
 from benchmarks.operations import RunData, VerificationError, operations
@@ -76,7 +80,9 @@ def load_implementations(backend: str, only: list[str] | None, isolated: str | N
 
 
 async def run_backend(backend: str, sizes: Sizes, runs: int, only: list[str] | None,
-                      isolated: str | None = None) -> dict[str, Any]:
+                      isolated: str | None = None,
+                      curve_config: curves.CurveConfig | None = None) -> dict[str, Any]:
+    """One backend: ``runs`` runs of the operations (``runs`` may be 0), then the curves if asked."""
     session = Session(backend)
     result: dict[str, Any] = {"implementations": [], "labels": {}, "kinds": {}, "notes": {},
                               "unavailable": {}, "operations": [], "sqlite_settings": {}}
@@ -103,6 +109,10 @@ async def run_backend(backend: str, sizes: Sizes, runs: int, only: list[str] | N
     try:
         for run in range(runs):
             await _one_run(backend, sizes, run, runs, impls, ops, result)
+        if curve_config is not None and isolated is None:
+            # The same instances, on fresh databases: only those that share this process.
+            chosen = [i for i in impls if i.name in curves.IMPLS]
+            result["curves"] = await curves.Curves(curve_config, chosen, log).run()
     finally:
         session.cleanup()
     return result
@@ -206,13 +216,28 @@ def _record_error(result: dict[str, Any], rec: dict[str, Any] | None, impl: str,
         r["errors"].setdefault(impl, []).append(msg)
 
 
+CHILD_TIMEOUT = {"quick": 3_600, "full": 6 * 3_600}  # seconds per child process
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__)
-    p.add_argument("--quick", action="store_true", help="reduced sizes, 3 runs (1-2 minutes)")
+    p.add_argument("--quick", action="store_true",
+                   help="reduced sizes, 3 runs, curves up to 100k rows (a few minutes)")
     p.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
     p.add_argument("--runs", type=int, help="runs per backend (default 5, quick 3)")
     p.add_argument("--only", help="comma-separated implementations (debugging; the floor "
                    "raw_thread is always added)")
+    curve = p.add_mutually_exclusive_group()
+    curve.add_argument("--only-curves", action="store_true",
+                       help="measure only the curves (rows, memory, concurrency), not the "
+                       "operation table nor the isolated peers")
+    curve.add_argument("--no-curves", action="store_true", help="measure only the operation table")
+    p.add_argument("--curve-sizes", metavar="N,N,...",
+                   help="row counts of the curves, e.g. 1k,10k,100k,1M (default: those four; "
+                   "quick: up to 100k)")
+    p.add_argument("--child-timeout", type=float, metavar="SECONDS",
+                   help="stop a backend's or a peer's process (and what it started) after this "
+                   f"long (default {CHILD_TIMEOUT['full']} s, quick {CHILD_TIMEOUT['quick']} s)")
     p.add_argument("--no-docs", action="store_true", help="do not update docs/benchmarks.md")
     p.add_argument("--render", metavar="JSON", help="measure nothing: rewrite the sections of "
                    "docs/benchmarks.md from a saved results file")
@@ -221,7 +246,26 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = p.parse_args(argv)
     if args.runs is not None and args.runs < MIN_RUNS:
         p.error(f"--runs must be at least {MIN_RUNS}: the tables show medians over runs")
+    if args.curve_sizes is not None:
+        try:
+            args.curve_sizes = curves.parse_sizes(args.curve_sizes)
+        except ValueError as exc:
+            p.error(f"--curve-sizes: {exc}")
+    if args.child_timeout is None:
+        args.child_timeout = float(CHILD_TIMEOUT["quick" if args.quick else "full"])
+    elif args.child_timeout <= 0:
+        p.error("--child-timeout must be positive")
     return args
+
+
+def curve_config(args: argparse.Namespace) -> curves.CurveConfig | None:
+    """The curves this invocation measures, or None (``--no-curves``, an isolated peer)."""
+    if args.no_curves or args.isolated:
+        return None
+    config = curves.QUICK_CURVES if args.quick else curves.FULL_CURVES
+    if args.curve_sizes:
+        config = dataclasses.replace(config, sizes=args.curve_sizes)
+    return config
 
 
 def _command(args: argparse.Namespace) -> str:
@@ -233,6 +277,12 @@ def _command(args: argparse.Namespace) -> str:
         parts.append(f"--runs {args.runs}")
     if args.only:
         parts.append(f"--only {args.only}")
+    if args.only_curves:
+        parts.append("--only-curves")
+    if args.no_curves:
+        parts.append("--no-curves")
+    if args.curve_sizes:
+        parts.append("--curve-sizes " + ",".join(curves.fmt_rows(n) for n in args.curve_sizes))
     return " ".join(parts)
 
 
@@ -248,14 +298,16 @@ def main(argv: list[str] | None = None) -> int:
         log(f"updated {report.DOC} from {args.render}")
         return 0
     sizes = QUICK if args.quick else FULL
-    runs = args.runs or (3 if args.quick else 5)
+    runs = 0 if args.only_curves else args.runs or (3 if args.quick else 5)
+    config = curve_config(args)
     only = None
     if args.only:
         only = sorted(set(args.only.split(",")) | {"raw_thread"})
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
     stamp, date = report.now_stamp()
     meta = {"date": date, "command": _command(args), "quick": args.quick, "runs": runs,
-            "sizes": sizes.as_dict(), "machine": report.machine()}
+            "only_curves": args.only_curves, "sizes": sizes.as_dict(),
+            "curves": config.as_dict() if config else None, "machine": report.machine()}
     results: dict[str, Any] = {}
     if len(backends) == 1:
         b = backends[0]
@@ -263,11 +315,12 @@ def main(argv: list[str] | None = None) -> int:
             results[b] = asyncio.run(run_backend(b, sizes, runs, None, args.isolated))
             results[b]["environment"] = report.environment()
         else:
-            results[b] = asyncio.run(run_backend(b, sizes, runs, only))
-            _run_isolated(results[b], b, args, runs, only)
+            results[b] = asyncio.run(run_backend(b, sizes, runs, only, curve_config=config))
+            if not args.only_curves:
+                _run_isolated(results[b], b, args, runs, only)
     else:
         for b in backends:  # one process per backend: global ORM state stays apart
-            results[b] = _run_child(argv, b)
+            results[b] = _run_child(argv, b, args.child_timeout)
     if args.json_out:
         with open(args.json_out, "w") as f:
             json.dump(results, f, default=str)
@@ -281,8 +334,12 @@ def main(argv: list[str] | None = None) -> int:
     path = report.write_json(full, stamp)
     log(f"results: {path}")
     for name, b in results.items():
-        print(report.backend_markdown(name, b, meta))
-        print()
+        if not args.only_curves:
+            print(report.backend_markdown(name, b, meta))
+            print()
+        if b.get("curves"):
+            print(curves_report.markdown(name, b, meta))
+            print()
     if not args.no_docs:
         report.update_doc(full)
         log(f"updated {report.DOC}")
@@ -298,13 +355,14 @@ def _run_isolated(result: dict[str, Any], backend: str, args: argparse.Namespace
     result["unavailable"].update(skip)
     passthrough = (["--quick"] if args.quick else []) + ["--runs", str(runs)]
     for name in names:
-        peers.merge(result, name, peers.run_isolated(name, backend, passthrough))
+        peers.merge(result, name, peers.run_isolated(name, backend, passthrough,
+                                                     timeout=args.child_timeout))
 
 
-def _run_child(argv: list[str] | None, backend: str) -> dict[str, Any]:
-    args = list(sys.argv[1:] if argv is None else argv)
+def child_args(args: list[str], backend: str) -> list[str]:
+    """The parent's arguments for one backend's child: ``--backend X`` replaced by ``backend``."""
     cleaned, skip = [], False
-    for a in args:  # drop --backend X / --backend=X, add ours
+    for a in args:
         if skip:
             skip = False
             continue
@@ -314,18 +372,31 @@ def _run_child(argv: list[str] | None, backend: str) -> dict[str, Any]:
         if a.startswith("--backend="):
             continue
         cleaned.append(a)
+    return [*cleaned, "--backend", backend]
+
+
+def child_command(args: list[str], backend: str, out: str) -> list[str]:
+    """The command line of one backend's process, writing its results to ``out``."""
+    return [sys.executable, "-m", "benchmarks.run", *child_args(args, backend), "--json-out", out]
+
+
+def _run_child(argv: list[str] | None, backend: str, timeout: float) -> dict[str, Any]:
+    args = list(sys.argv[1:] if argv is None else argv)
     fd, out = tempfile.mkstemp(suffix=".json", prefix=f"orm-bench-{backend}-")
     os.close(fd)
     try:
-        cmd = [sys.executable, "-m", "benchmarks.run", *cleaned, "--backend", backend,
-               "--json-out", out]
+        cmd = child_command(args, backend, out)
         log(f"$ {shlex.join(cmd)}")
-        proc = subprocess.run(cmd, check=False)
-        if proc.returncode != 0:
-            return {"skipped": f"the {backend} process exited with {proc.returncode}",
+        try:
+            code = procs.run(cmd, timeout)
+        except procs.ChildTimeout as exc:
+            return {"skipped": str(exc), "implementations": [], "operations": []}
+        if code != 0:
+            return {"skipped": f"the {backend} process exited with {code}",
                     "implementations": [], "operations": []}
         with open(out) as f:
-            return json.load(f)[backend]
+            result: dict[str, Any] = json.load(f)[backend]
+        return result
     finally:
         os.remove(out)
 
