@@ -614,7 +614,7 @@ class Model(metaclass=ModelBase):
             if update_fields and not updated:
                 raise DatabaseError("Save with update_fields did not affect any rows.")
         if not updated:
-            writes.insert_rows(cls, [self], using, with_pk=pk_value is not None)
+            writes.insert_one(cls, self, using, with_pk=pk_value is not None)
         return updated
 
     def _write_db(self) -> str:

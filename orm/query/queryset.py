@@ -395,7 +395,8 @@ class QuerySet(BaseQuerySet[M]):
         self._not_support_combined_queries("update()")
         _guard("update", "aupdate")
         self._for_write = True  # routers pick db_for_write (as Django)
-        if self.query.is_sliced:
+        # self._query is None: no Query built yet (a manager's filter call), so no slice either.
+        if self._query is not None and self._query.is_sliced:
             raise TypeError("Cannot update a query once a slice has been taken.")
         return writes.update(self, kwargs)
 
