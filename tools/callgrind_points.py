@@ -79,7 +79,6 @@ def _orm_ops(backend: str, url: str) -> dict[str, Callable[[int], Any]]:
 
 
 def _raw_ops(backend: str, url: str) -> dict[str, Callable[[int], Any]]:
-    sys.path.insert(0, str(ROOT))
     from benchmarks.impl_raw import DDL
 
     day, price = datetime.date(2024, 1, 2), decimal.Decimal("9.50")
@@ -134,7 +133,6 @@ def _raw_ops(backend: str, url: str) -> dict[str, Callable[[int], Any]]:
 
 
 def _child(impl: str, op: str, n: int, backend: str, url: str) -> None:
-    sys.path.insert(0, str(ROOT))
     ops = (_orm_ops if impl == "orm" else _raw_ops)(backend, url)
     fn = ops[op]
     for i in range(20):  # warm-up: caches filled, statements prepared
@@ -145,8 +143,9 @@ def _child(impl: str, op: str, n: int, backend: str, url: str) -> None:
     print(f"elapsed {time.perf_counter() - start}", file=sys.stderr)
 
 
-def _instructions(impl: str, op: str, n: int, backend: str, url: str, valgrind: bool) -> float:
-    cmd = [sys.executable, __file__, "--child", impl, op, str(n), "--backend", backend, "--url", url]
+def _instructions(impl: str, op: str, n: int, backend: str, url: str, valgrind: bool, root: str) -> float:
+    cmd = [sys.executable, __file__, "--child", impl, op, str(n), "--backend", backend, "--url", url,
+           "--root", root]
     if valgrind:
         cmd = ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null", *cmd]
     env = {**os.environ, "PYTHONHASHSEED": "0"}
@@ -165,27 +164,32 @@ def main() -> None:
     parser.add_argument("--ops", default=",".join(OPS), help="comma-separated, of: " + ", ".join(OPS))
     parser.add_argument("-n", type=int, default=100, help="calls in the short run (the long one makes 2n)")
     parser.add_argument("--no-valgrind", action="store_true", help="time with perf_counter instead (noisy)")
+    parser.add_argument("--impls", default="orm,raw", help="orm, raw or both (comma-separated)")
+    parser.add_argument("--root", default=str(ROOT),
+                        help="the checkout whose orm/ to measure (e.g. a copy of main, for before/after)")
     parser.add_argument("--url", default="")
     parser.add_argument("--child", nargs=3, metavar=("IMPL", "OP", "N"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
+        sys.path.insert(0, args.root)
         impl, op, n = args.child
         _child(impl, op, int(n), args.backend, args.url)
         return
     unit = "s" if args.no_valgrind else "instructions"
-    print(f"{args.backend}: {unit} per call, the sync side of each operation (n={args.n})")
+    impls = args.impls.split(",")
+    print(f"{args.backend}: {unit} per call, the sync side of each operation (n={args.n}, orm from {args.root})")
     print(f"{'op':<10} {'orm':>12} {'raw':>12} {'orm - raw':>12} {'orm / raw':>9}")
     for op in args.ops.split(","):
-        per = {}
-        for impl in ("orm", "raw"):
+        per = {"orm": float("nan"), "raw": float("nan")}
+        for impl in impls:
             with tempfile.TemporaryDirectory() as tmp:
                 url = (f"sqlite:///{tmp}/points.sqlite3" if args.backend == "sqlite"
                        else os.environ["ORM_TEST_POSTGRES_URL"])
-                short = _instructions(impl, op, args.n, args.backend, url, not args.no_valgrind)
+                short = _instructions(impl, op, args.n, args.backend, url, not args.no_valgrind, args.root)
             with tempfile.TemporaryDirectory() as tmp:
                 url = (f"sqlite:///{tmp}/points.sqlite3" if args.backend == "sqlite"
                        else os.environ["ORM_TEST_POSTGRES_URL"])
-                long = _instructions(impl, op, 2 * args.n, args.backend, url, not args.no_valgrind)
+                long = _instructions(impl, op, 2 * args.n, args.backend, url, not args.no_valgrind, args.root)
             per[impl] = (long - short) / args.n
         o, r = per["orm"], per["raw"]
         fmt = ".3g" if args.no_valgrind else ",.0f"
