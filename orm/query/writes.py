@@ -264,6 +264,10 @@ def _insertable(field: f.Field, value: Any, query: Query) -> Any:
     return resolved
 
 
+#: save()'s ``UPDATE table SET ... WHERE pk = %s`` per (vendor, table, pk column, columns...).
+_UPDATES_BY_PK: BoundedCache[tuple[str, ...], str] = BoundedCache("update-by-pk statements", 2048)
+
+
 def update_row(model: ModelClass, obj: Any, fields: list[Any], using: str) -> bool:
     """UPDATE one saved instance by primary key; True when a row matched."""
     connection = connections[using]
@@ -286,7 +290,11 @@ def update_row(model: ModelClass, obj: Any, fields: list[Any], using: str) -> bo
         if not fields:
             cursor.execute(exists_by_pk_sql(connection, meta.db_table, meta.pk.column), [pk_value])
             return cursor.fetchone() is not None
-        sql = update_by_pk_sql(connection, meta.db_table, [f.column for f in fields], meta.pk.column)
+        key = (connection.vendor, meta.db_table, meta.pk.column, *[f.column for f in fields])
+        sql = _UPDATES_BY_PK.get(key)
+        if sql is None:
+            sql = update_by_pk_sql(connection, meta.db_table, [f.column for f in fields], meta.pk.column)
+            _UPDATES_BY_PK.put(key, sql)
         cursor.execute(sql, [*values, pk_value])
         return cursor.rowcount > 0
 
