@@ -33,6 +33,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+#: The hop alone (no database): asgiref's thread-sensitive sync_to_async, and
+#: run_in_executor on one thread, each awaiting a no-op (``--ops hop,hop_executor``).
+HOPS = ("hop", "hop_executor")
 OPS = ("get", "count", "count_all", "exists", "create", "save", "update", "update_f", "delete", "atomic")
 
 
@@ -132,7 +135,40 @@ def _raw_ops(backend: str, url: str) -> dict[str, Callable[[int], Any]]:
     }
 
 
+def _hop_child(op: str, n: int) -> None:
+    """``n`` awaited hops of a no-op: asgiref's (as every ``a*`` call) or run_in_executor's."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    from asgiref.sync import sync_to_async
+
+    def noop() -> None:
+        pass
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        executor = ThreadPoolExecutor(max_workers=1)
+        bridged = sync_to_async(noop, thread_sensitive=True)
+
+        async def call() -> None:
+            if op == "hop":
+                await bridged()
+            else:
+                await loop.run_in_executor(executor, noop)
+
+        for _ in range(20):
+            await call()
+        for _ in range(n):
+            await call()
+        executor.shutdown()
+
+    asyncio.run(main())
+
+
 def _child(impl: str, op: str, n: int, backend: str, url: str) -> None:
+    if op in HOPS:
+        _hop_child(op, n)
+        return
     ops = (_orm_ops if impl == "orm" else _raw_ops)(backend, url)
     fn = ops[op]
     for i in range(20):  # warm-up: caches filled, statements prepared
@@ -161,7 +197,7 @@ def main() -> None:
     """Parse the arguments; print one line per operation."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
-    parser.add_argument("--ops", default=",".join(OPS), help="comma-separated, of: " + ", ".join(OPS))
+    parser.add_argument("--ops", default=",".join(OPS), help="comma-separated, of: " + ", ".join(OPS + HOPS))
     parser.add_argument("-n", type=int, default=100, help="calls in the short run (the long one makes 2n)")
     parser.add_argument("--no-valgrind", action="store_true", help="time with perf_counter instead (noisy)")
     parser.add_argument("--impls", default="orm,raw", help="orm, raw or both (comma-separated)")
