@@ -594,9 +594,10 @@ class Model(metaclass=ModelBase):
         """
         cls = cls or type(self)
         meta = cls._meta
-        fields = [f for f in meta.local_concrete_fields if not f.primary_key]
+        fields: list[Field[Any, Any]] | None = None  # the UPDATE's, built only when one may run
         if update_fields is not None:
-            fields = [f for f in fields if f.name in update_fields or f.attname in update_fields]
+            fields = [f for f in meta.local_concrete_fields if not f.primary_key
+                      and (f.name in update_fields or f.attname in update_fields)]
             if not fields:
                 return True  # a table none of whose fields are named is left alone, as Django
         pk_value = getattr(self, meta.pk.attname)
@@ -608,13 +609,15 @@ class Model(metaclass=ModelBase):
             force_insert = True
         updated = False
         if pk_value is not None and not force_insert:
+            if fields is None:
+                fields = [f for f in meta.local_concrete_fields if not f.primary_key]
             updated = writes.update_row(cls, self, fields, using)
             if force_update and not updated:
                 raise DatabaseError("Forced update did not affect any rows.")
             if update_fields and not updated:
                 raise DatabaseError("Save with update_fields did not affect any rows.")
         if not updated:
-            writes.insert_rows(cls, [self], using, with_pk=pk_value is not None)
+            writes.insert_one(cls, self, using, with_pk=pk_value is not None)
         return updated
 
     def _write_db(self) -> str:

@@ -50,6 +50,8 @@ if TYPE_CHECKING:
     from orm.query.queryset import QuerySet
 
 M = TypeVar("M")
+# Evaluations whose statement over the whole table the pending-terms key describes too.
+_WHOLE_TABLE_KINDS = frozenset({terms.COUNT, terms.EXISTS})
 
 
 class BaseQuerySet(Generic[M]):
@@ -117,8 +119,9 @@ class BaseQuerySet(Generic[M]):
         itself (``kind`` says what). Otherwise it is ``self.query``'s compiler,
         and the caller adds what ``kind`` would have.
         """
-        if self._query is None and self._terms is not None:
-            return SQLCompiler(terms.PendingQuery(self.model, self._terms, kind), connections[self.db])
+        if self._query is None and (self._terms is not None or kind in _WHOLE_TABLE_KINDS):
+            # A manager's count()/exists() with no filter at all is keyed the same way, by no terms.
+            return SQLCompiler(terms.PendingQuery(self.model, self._terms or (), kind), connections[self.db])
         return self.query.get_compiler(using=self.db)
 
     def _chain(self) -> Self:

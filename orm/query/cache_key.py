@@ -41,14 +41,14 @@ from orm.abc import Connection
 from orm.exceptions import EmptyResultSet
 from orm.query import lookups as lk
 from orm.query.aggregates import Count
-from orm.query.expressions import Col, OrderBy, Ref, Star, Value
+from orm.query.expressions import Col, CombinedExpression, F, OrderBy, Ref, Star, Value
 from orm.query.joins import BaseTable, Join
 from orm.query.where import NothingNode, WhereNode
 
 if TYPE_CHECKING:
     from orm.query.query import Query
 
-__all__ = ["LOOKUPS", "NODES", "statement_key"]
+__all__ = ["LOOKUPS", "NODES", "expression_key", "statement_key"]
 
 # Exact types only: a subclass (an enum, a custom str) may render differently.
 SCALARS = frozenset({
@@ -215,3 +215,39 @@ _WALKERS: dict[type, Callable[[Any, Any, list[Any]], Hashable]] = {
     tuple: _sequence, list: _sequence, dict: _mapping, set: _set, frozenset: _set,
     WhereNode: _where, NothingNode: _nothing, Col: _col,
 }
+
+
+# The unresolved expressions an UPDATE's values are keyed by, with the
+# attributes each may hold (an output_field given inline would be a new
+# Field per call, so a node with one is not keyed).
+_UPDATE_NODES: dict[type, frozenset[str]] = {
+    F: frozenset({"name"}),
+    Value: frozenset({"value"}),
+    CombinedExpression: frozenset({"lhs", "connector", "rhs"}),
+}
+
+
+def expression_key(node: Any) -> Hashable | None:
+    """The key of an unresolved value expression (``F("pages") + 1``), or None.
+
+    Used for ``update(pages=F("pages") + 1)``: the key holds every constant
+    with its type and repr (``Value(1)`` and ``Value(True)`` differ), so two
+    expressions with one key compile to the same SQL and the same parameters.
+    """
+    kind = type(node)
+    allowed = _UPDATE_NODES.get(kind)
+    state = getattr(node, "__dict__", None)
+    if allowed is None or state is None or not allowed.issuperset(state):
+        return None
+    key: list[Any] = [kind]
+    for name, value in state.items():
+        if type(value) in _UPDATE_NODES:
+            part = expression_key(value)
+            if part is None:
+                return None
+        elif type(value) in SCALARS or value is None:
+            part = (type(value), repr(value))
+        else:
+            return None
+        key.append((name, part))
+    return tuple(key)

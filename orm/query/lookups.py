@@ -184,6 +184,8 @@ Lookup._output_field = f.BooleanField()
 
 def _unresolved(expr: object) -> bool:
     """True for an expression tree still holding field names (``F``) to resolve."""
+    if type(expr) is Col:
+        return False  # the lhs of nearly every filter: no need to walk it
     flatten = getattr(expr, "flatten", None)
     nodes = flatten() if flatten is not None else [expr]
     return any(isinstance(node, F) for node in nodes)

@@ -219,8 +219,9 @@ class QuerySet(BaseQuerySet[M]):
         if self._result_cache is not None:
             return len(self._result_cache)
         _guard("count", "acount")
-        if self._query is None and self._terms is not None:
-            # Keyed by the filter call (orm.query.terms): no Query is built on a hit.
+        if self._query is None:
+            # Keyed by the filter call (orm.query.terms), or by no call for a
+            # manager's plain count(): no Query is built on a hit.
             compiler = self._select_compiler(terms.COUNT)
             return int(aggregate_with(compiler, terms.count_aggregates())["__count"])
         return int(get_aggregation(self.query, self.db, {"__count": Count("*")})["__count"])
@@ -230,7 +231,7 @@ class QuerySet(BaseQuerySet[M]):
         if self._result_cache is not None:
             return bool(self._result_cache)
         _guard("exists", "aexists")
-        if self._query is None and self._terms is not None:
+        if self._query is None:
             return bool(self._select_compiler(terms.EXISTS).has_results())
         return bool(self.query.exists_query().get_compiler(using=self.db).has_results())
 
@@ -395,7 +396,8 @@ class QuerySet(BaseQuerySet[M]):
         self._not_support_combined_queries("update()")
         _guard("update", "aupdate")
         self._for_write = True  # routers pick db_for_write (as Django)
-        if self.query.is_sliced:
+        # self._query is None: no Query built yet (a manager's filter call), so no slice either.
+        if self._query is not None and self._query.is_sliced:
             raise TypeError("Cannot update a query once a slice has been taken.")
         return writes.update(self, kwargs)
 

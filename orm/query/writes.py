@@ -7,14 +7,16 @@ the same inputs before any SQL runs.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Hashable, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from orm.abc import Connection, ModelClass
 from orm.db import transaction
 from orm.db.connections import connections
 from orm.exceptions import DataError, FieldError
 from orm.fields import NOT_PROVIDED, DatabaseDefault
+from orm.query import terms
+from orm.query.cache_key import expression_key
 from orm.query.expressions import Case, Cast, Col, Value, When, internal_type
 from orm.query.functions.datetime import TruncDate
 from orm.query.q import Q
@@ -26,6 +28,7 @@ from orm.sql.dml import (
     insert_sql,
     update_by_pk_sql,
 )
+from orm.utils.caches import BoundedCache
 from orm.utils.text import short_repr, short_str
 
 if TYPE_CHECKING:
@@ -138,6 +141,70 @@ def _insert_group(
         obj._state.adding = False
         obj._state.db = connection.alias
 
+class _InsertPlan(NamedTuple):
+    """What is static in saving one new instance of a model: the statement and what it returns."""
+
+    fields: list[Any]
+    sql: str
+    #: (field, converters) of each RETURNING column, in order.
+    returned: list[tuple[Any, list[Any]]]
+
+
+#: (model, alias, vendor, with_pk) -> the plan, or None for a model whose rows
+#: need the general path (``db_default`` or generated columns: the statement
+#: depends on the instance). Emptied by ``configure()`` (orm.utils.caches).
+_INSERT_PLANS: BoundedCache[tuple[Any, str, str, bool], _InsertPlan | None] = BoundedCache("insert plans", 2048)
+_MISSING_PLAN: Any = object()
+
+
+def _insert_plan(model: ModelClass, connection: Connection, with_pk: bool) -> _InsertPlan | None:
+    meta = model._meta
+    if any(f.generated or f.db_default is not NOT_PROVIDED for f in meta.local_concrete_fields):
+        return None
+    fields = _insert_fields(model, with_pk)
+    if not fields:
+        return None  # DEFAULT VALUES: rare, left to insert_sql
+    returned = [] if with_pk else [meta.pk]
+    [(sql, _params)] = insert_sql(connection, meta.db_table, [f.column for f in fields], [[None] * len(fields)],
+                                  [f.column for f in returned])
+    return _InsertPlan(fields, sql, [(f, f.get_db_converters(connection)) for f in returned])
+
+
+def insert_one(model: ModelClass, obj: Any, using: str, with_pk: bool) -> None:
+    """INSERT one instance (``save()``, ``create()``): ``insert_rows`` for one object, its statement cached.
+
+    The INSERT text, column list and RETURNING converters depend only on the
+    model and the connection, so they are made once; every value still
+    passes ``pre_save`` and ``get_db_prep_save`` on each call.
+    """
+    connection = connections[using]
+    key = (model, using, connection.vendor, with_pk)
+    plan = _INSERT_PLANS.get(key, _MISSING_PLAN)
+    if plan is _MISSING_PLAN:
+        plan = _insert_plan(model, connection, with_pk)
+        _INSERT_PLANS.put(key, plan)
+    if plan is None:
+        insert_rows(model, [obj], using, with_pk)
+        return
+    assert isinstance(plan, _InsertPlan)
+    try:
+        values = [_insert_value(f, obj, connection) for f in plan.fields]
+    except _HasExpression:
+        _insert_expression_row(model, obj, plan.fields, connection, with_pk, False)
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(plan.sql, values)
+        if plan.returned:
+            # fetchall(), as insert_rows: SQLite finishes the statement only when its rows are read.
+            for row in cursor.fetchall():
+                for value, (field, field_converters) in zip(row, plan.returned, strict=True):
+                    for converter in field_converters:
+                        value = converter(value, field, connection)
+                    setattr(obj, field.attname, value)
+    obj._state.adding = False
+    obj._state.db = connection.alias
+
+
 def _insert_expression_row(model: ModelClass, obj: Any, fields: list[Any], connection: Connection, with_pk: bool,
                            ignore_conflicts: bool, omitted: tuple[Any, ...] = (), on_conflict: str = "") -> None:
     """INSERT one object whose values include expressions; set the values the database computed.
@@ -197,6 +264,10 @@ def _insertable(field: f.Field, value: Any, query: Query) -> Any:
     return resolved
 
 
+#: save()'s ``UPDATE table SET ... WHERE pk = %s`` per (vendor, table, pk column, columns...).
+_UPDATES_BY_PK: BoundedCache[tuple[str, ...], str] = BoundedCache("update-by-pk statements", 2048)
+
+
 def update_row(model: ModelClass, obj: Any, fields: list[Any], using: str) -> bool:
     """UPDATE one saved instance by primary key; True when a row matched."""
     connection = connections[using]
@@ -219,7 +290,11 @@ def update_row(model: ModelClass, obj: Any, fields: list[Any], using: str) -> bo
         if not fields:
             cursor.execute(exists_by_pk_sql(connection, meta.db_table, meta.pk.column), [pk_value])
             return cursor.fetchone() is not None
-        sql = update_by_pk_sql(connection, meta.db_table, [f.column for f in fields], meta.pk.column)
+        key = (connection.vendor, meta.db_table, meta.pk.column, *[f.column for f in fields])
+        sql = _UPDATES_BY_PK.get(key)
+        if sql is None:
+            sql = update_by_pk_sql(connection, meta.db_table, [f.column for f in fields], meta.pk.column)
+            _UPDATES_BY_PK.put(key, sql)
         cursor.execute(sql, [*values, pk_value])
         return cursor.rowcount > 0
 
@@ -348,6 +423,11 @@ def update(queryset: QuerySet[Any], kwargs: dict[str, Any]) -> int:
         if inherited:
             return _update_with_parents(queryset, local, inherited)
     connection = connections[queryset.db]
+    shape = _update_shape(queryset, kwargs, connection)
+    if shape is not None:
+        entry = _UPDATES.get(shape[0])
+        if entry is not None:
+            return _run_update(queryset, connection, entry.sql, _update_params(entry, kwargs, connection, shape[1]))
     if queryset.query.annotations and queryset.query.where.contains_over_clause():
         # The rows a window filter keeps are known only once the window has
         # run, which UPDATE's WHERE cannot wait for: update them by primary key.
@@ -363,11 +443,90 @@ def update(queryset: QuerySet[Any], kwargs: dict[str, Any]) -> int:
         sql, params = compiler.as_sql()
     except EmptyResultSet:
         return 0
+    if shape is not None:
+        _remember_update(shape, compiler, values, sql, params)
+    return _run_update(queryset, connection, sql, params)
+
+
+def _run_update(queryset: QuerySet[Any], connection: Connection, sql: str, params: list[Any]) -> int:
     with transaction.mark_for_rollback_on_error(queryset.db), connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.rowcount
     queryset._result_cache = None
-    return rows
+    return int(rows)
+
+
+class _UpdateStatement(NamedTuple):
+    """A compiled ``filter(**plain values).update(**kwargs)``, reusable for every call of its shape."""
+
+    sql: str
+    #: Per SET column, in kwargs order: (field, None) for a plain value
+    #: (prepared on each call), (field, parameters) for an expression (constants of the key).
+    sets: list[tuple[Any, list[Any] | None]]
+
+
+#: The UPDATE statement of each shape: the model, the filter's pending terms
+#: (``orm.query.terms``) and, per updated name, a plain value or the key of
+#: its expression (``cache_key.expression_key``). Emptied by ``configure()``.
+_UPDATES: BoundedCache[Hashable, _UpdateStatement] = BoundedCache("update statements", 2048)
+
+
+def _update_shape(queryset: QuerySet[Any], kwargs: dict[str, Any],
+                  connection: Connection) -> tuple[Hashable, list[Any]] | None:
+    """(cache key, WHERE parameters) of this update, or None when it is not a cacheable shape.
+
+    Only a QuerySet straight from its manager, filtered (if at all) by plain
+    values still pending as terms: its WHERE clause is known from the terms,
+    and it has no slice, ordering, annotation or join.
+    """
+    if queryset._query is not None:
+        return None
+    values: list[Hashable] = []
+    for name, value in kwargs.items():
+        if hasattr(value, "resolve_expression"):
+            key = expression_key(value)
+            if key is None:
+                return None
+            values.append((name, key))
+        else:
+            values.append(name)
+    pending = queryset._terms
+    if pending:
+        where_key, where_params = terms.PendingQuery(queryset.model, pending, terms.FETCH).statement_key(connection)
+    else:
+        where_key, where_params = None, []
+    return ("update", connection.alias, connection.vendor, queryset.model, where_key, tuple(values)), where_params
+
+
+def _remember_update(shape: tuple[Hashable, list[Any]], compiler: SQLUpdateCompiler,
+                     values: list[tuple[Any, Any]], sql: str, params: list[Any]) -> None:
+    """Cache a freshly compiled UPDATE when its parameters are exactly the SET values then the terms'."""
+    sets: list[tuple[Any, list[Any] | None]] = []
+    expected: list[Any] = []
+    for field, value in values:
+        if hasattr(value, "as_sql"):
+            value_params = list(compiler.compile(value)[1])
+            sets.append((field, value_params))
+            expected += value_params
+        else:
+            sets.append((field, None))
+            expected.append(value)
+    if params == [*expected, *shape[1]]:
+        _UPDATES.put(shape[0], _UpdateStatement(sql, sets))
+
+
+def _update_params(entry: _UpdateStatement, kwargs: dict[str, Any], connection: Connection,
+                   where_params: list[Any]) -> list[Any]:
+    """This call's parameters for a cached UPDATE: each plain value prepared (and checked) by its field."""
+    params: list[Any] = []
+    for value, (field, constants) in zip(kwargs.values(), entry.sets, strict=True):
+        if constants is None:
+            if field.is_relation and hasattr(value, "_meta"):
+                value = field.get_prep_value(value)
+            params.append(field.get_db_prep_save(value, connection))
+        else:
+            params += constants
+    return params + where_params
 
 
 def _split_by_table(meta: Any, kwargs: dict[str, Any]) -> tuple[dict[str, Any], dict[Any, dict[str, Any]]]:

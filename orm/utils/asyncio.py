@@ -79,11 +79,10 @@ def call_boundary(frame: Any) -> Any:
 
 def in_event_loop_thread() -> bool:
     """True when the calling thread is running an asyncio event loop."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return False
-    return True
+    # The low-level getter returns None instead of raising: every sync database
+    # call asks this on its own thread (no loop), where raising and catching
+    # RuntimeError cost more than the rest of the check.
+    return asyncio._get_running_loop() is not None
 
 
 def check_async_unsafe(call: str, twin: str | None = None) -> None:
