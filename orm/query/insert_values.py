@@ -133,7 +133,7 @@ def column(field: Field, objs: Sequence[Any], connection: Connection) -> list[An
     fast_type, shortcut = fast if fast is not None else (None, None)
     slow = field.get_db_prep_save
     check_not_null = field.check_not_null
-    values = []
+    values: list[Any] = []
     append = values.append
     for value in map(read, objs):
         if value.__class__ is fast_type:
@@ -147,12 +147,11 @@ def column(field: Field, objs: Sequence[Any], connection: Connection) -> list[An
     return values
 
 
-def rows(fields: Sequence[Field], objs: Sequence[Any], connection: Connection) -> list[tuple[Any, ...]]:
+def rows(fields: Sequence[Field], objs: Sequence[Any], connection: Connection) -> list[Sequence[Any]]:
     """Each object's driver values in ``fields`` order (raises ``HasExpression`` as :func:`column`)."""
     columns = [column(field, objs, connection) for field in fields]
-    if not columns:
-        return [() for _obj in objs]
-    return list(zip(*columns, strict=True))
+    found: list[Sequence[Any]] = [() for _obj in objs] if not columns else list(zip(*columns, strict=True))
+    return found
 
 
 __all__ = ["HasExpression", "column", "rows"]

@@ -23,10 +23,12 @@ values, exactly as before; only the plain ``Model.from_db`` is inlined.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Hashable, Sequence
 from functools import lru_cache
 from typing import Any
 
+from orm.backends.base.operations import INLINE
 from orm.sql.klass_info import KlassInfo
 
 #: What a factory returns: the function building one result from one driver row.
@@ -72,7 +74,16 @@ class _Writer:
         if len(funcs) == 1:
             # As convert_rows did: a single converter maps None to None, so skip it.
             c = self.constant("c", funcs[0])
-            return f"(None if (v := r[{position}]) is None else {c}(v, {e}, _conn))"
+            call = f"{c}(v, {e}, _conn)"
+            found_inline = getattr(funcs[0], INLINE, None)
+            if found_inline is not None:
+                # The converter's own expression for its usual input type, inline.
+                kind, template, helpers = found_inline
+                names = {name: self.constant("h", helper) for name, helper in helpers.items()}
+                for name, bound in names.items():
+                    template = re.sub(rf"\b{name}\b", bound, template)
+                call = f"({template} if v.__class__ is {self.constant('t', kind)} else {call})"
+            return f"(None if (v := r[{position}]) is None else {call})"
         value = f"r[{position}]"
         for func in funcs:
             value = f"{self.constant('c', func)}({value}, {e}, _conn)"

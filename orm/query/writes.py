@@ -110,7 +110,7 @@ def _insert_group(
         # Column by column (orm.query.insert_values); any expression or invalid
         # value sends the whole group through the row-by-row loop below, which
         # raises the first error in row order, as always.
-        rows, plain = list(insert_values.rows(fields, objs, connection)), objs
+        rows, plain = insert_values.rows(fields, objs, connection), objs
     except Exception:
         rows, plain = [], []
         for obj in objs:
