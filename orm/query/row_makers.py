@@ -149,6 +149,7 @@ class _ModelShape:
         return cache
 
     def related(self, info: KlassInfo, parent: str) -> list[str]:
+        """Write one related object (None when its primary key is NULL); the parent's cache entry for it."""
         w = self.writer
         pk = w.column(info.start + info.pk_position)
         # The body of the "primary key is not NULL" branch is written aside.
@@ -158,7 +159,7 @@ class _ModelShape:
         back = _back_name(info)
         if back is not None:
             cache.append(f"{back!r}: {parent}")
-        self._set_cache(obj, cache)
+        self.set_cache(obj, cache)
         inner, w.body = w.body, outer
         w.body.append(f"if {pk} is None:")
         w.body.append(f"    {obj} = None")
@@ -170,7 +171,8 @@ class _ModelShape:
             return []
         return [f"{_cache_name(info)!r}: {obj}"]
 
-    def _set_cache(self, obj: str, entries: list[str]) -> None:
+    def set_cache(self, obj: str, entries: list[str]) -> None:
+        """Write the setting of ``obj``'s relation cache entries (``'name': variable`` items)."""
         if not entries:
             return
         index = int(obj[1:])
@@ -220,7 +222,7 @@ def model_factory(
     writer = _Writer(converters)
     shape = _ModelShape(writer, plain)
     obj, cache = shape.node(info, annotations)
-    shape._set_cache(obj, cache)
+    shape.set_cache(obj, cache)
     return _compiled(writer.source(obj)), writer.constants
 
 

@@ -223,8 +223,12 @@ def test_every_field_type_and_edge_values(db: str) -> None:
     )
     AllFields.objects.create(decimal_value=Decimal("10"), json_value=[], float_value=0.0,
                              datetime_value=datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC))
+    # Stored as REAL, read back as floats whose repr is shorter or longer than the places.
+    for text in ("1.5", "-0.25", "123.4567", "0.0001", "-9999.9999"):
+        AllFields.objects.create(decimal_value=Decimal(text))
     results = same(AllFields.objects.order_by("id"))
     assert str(results[2].decimal_value) == "10.0000"
+    assert [str(r.decimal_value) for r in results[3:]] == ["1.5000", "-0.2500", "123.4567", "0.0001", "-9999.9999"]
     same(AllFields.objects.order_by("id").values())
     same(AllFields.objects.order_by("id").values_list("decimal_value", "datetime_value", "uuid_value"))
 

@@ -92,8 +92,9 @@ def _decimal_converter(expression: Selected) -> Converter:
         return inline(convert, float, "_D(repr(v))", _D=decimal.Decimal)
     if places is not None and places > 0:
         # A float's repr with exactly the declared places is the quantized
-        # text already (a value the orm stored): skip the quantize.
-        return inline(convert, float, f"(_D(s) if (s := repr(v))[-{places + 1}] == '.' else _D(s).quantize(_q))",
+        # text already (a value the orm stored): skip the quantize. (A slice,
+        # not an index: a repr may be shorter than the places, as '1.5'.)
+        return inline(convert, float, f"(_D(s) if (s := repr(v))[-{places + 1}:-{places}] == '.' else _D(s).quantize(_q))",
                       _D=decimal.Decimal, _q=quantum)
     return inline(convert, float, "_D(repr(v)).quantize(_q)", _D=decimal.Decimal, _q=quantum)
 
