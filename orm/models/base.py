@@ -387,6 +387,11 @@ class Model(metaclass=ModelBase):
     _default_manager: ClassVar[Any]
     DoesNotExist: ClassVar[type[ObjectDoesNotExist]]
     MultipleObjectsReturned: ClassVar[type[MultipleObjectsReturned]]
+    #: What ``from_db`` builds, read by the fused row functions of
+    #: ``orm.query.row_makers`` (a layer below, which cannot import it): they
+    #: inline ``from_db`` only while a model's is this one, not an override.
+    _state_class: ClassVar[type[ModelState]] = ModelState
+    _plain_from_db: ClassVar[Any]
 
     # vars(self), not self.__dict__, throughout: the same dict, but pyright reads
     # __dict__ on an instance of a class with a metaclass as a read-only mappingproxy.
@@ -821,6 +826,9 @@ class Model(metaclass=ModelBase):
     async def afetch_related(self, *names: str) -> None:
         """Load relations (``"author"``, ``"books__tags"``) so async code can read them."""
         return await to_async(self.fetch_related)(*names)
+
+
+Model._plain_from_db = Model.__dict__["from_db"].__func__
 
 
 def _unpickle(label: str) -> Any:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections import namedtuple
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from enum import Enum
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from orm.abc import ModelClass
+from orm.query.row_makers import Converters, cached, model_factory, nodes, tuple_factory
 from orm.signals import post_init, pre_init
 from orm.sql.compiler import GET_ITERATOR_CHUNK_SIZE, SQLCompiler
 from orm.sql.klass_info import KlassInfo
@@ -66,122 +68,133 @@ class BaseIterable:
         compiler = qs._select_compiler(qs._terms_kind)
         return compiler, compiler.results_iter(self.chunked_fetch, self.chunk_size)
 
+    def raw_rows(self) -> tuple[Any, Iterable[Any], Converters]:
+        """(compiler, driver rows, the converters they need); the statement has run when this returns."""
+        qs = self.queryset
+        compiler = qs._select_compiler(qs._terms_kind)
+        rows, converters = compiler.raw_results(self.chunked_fetch, self.chunk_size)
+        return compiler, rows, converters
+
     def __iter__(self) -> Iterator[Any]:
         raise NotImplementedError
 
 
+def _loader(model: ModelClass) -> tuple[Any, bool]:
+    """(the loader of ``model``'s rows, whether it is the plain ``Model.from_db`` a row function inlines)."""
+    loader = instance_loader(model)
+    plain = getattr(model.from_db, "__func__", None) is getattr(model, "_plain_from_db", _NOT_PLAIN)
+    # A loader other than from_db itself sends the init signals.
+    return loader, plain and getattr(loader, "__func__", None) is not None
+
+
+_NOT_PLAIN = object()
+
+
 class ModelIterable(BaseIterable):
-    """Yields model instances built with ``from_db`` (no ``__init__`` validation)."""
+    """Yields model instances built as ``from_db`` builds them (no ``__init__`` validation).
+
+    One fused row function per query shape (``orm.query.row_makers``) converts
+    the columns and builds the instance and its ``select_related`` objects.
+    """
 
     kind = ResultKind.MODELS
 
     def __iter__(self) -> Iterator[Any]:
         qs = self.queryset
-        db = qs.db
-        compiler, rows = self.rows()
+        compiler, rows, converters = self.raw_rows()
         info: KlassInfo | None = compiler.klass_info
         if info is None:
-            return
-        attnames = info.attnames
-        start, end = info.start, info.end
-        populators = [RelatedPopulator(related, db) for related in info.related]
-        annotations = list(compiler.annotation_col_map.items())
-        from_db = instance_loader(info.model)
+            return iter(())
+        loaders = [_loader(node.model) for node in nodes(info)]
+        plain = tuple(is_plain for _loader_, is_plain in loaders)
+        annotations = tuple(compiler.annotation_col_map.items())
+
+        def build() -> tuple[Any, list[Any]]:
+            return model_factory(info, converters, annotations, plain)
+
+        factory, constants = cached(compiler._statement, ("models", plain), build)
+        make = factory(constants, compiler.connection, qs.db, [loader for loader, _p in loaders],
+                       object.__new__, getattr(info.model, "_state_class", None))
+        objs: Iterator[Any] = map(make, rows)
         known = qs._known_related_objects
-        if not populators and not annotations and not known and start == 0:
-            # The common case: a row is exactly the model's columns.
-            for row in rows:
-                yield from_db(db, attnames, row)
-            return
-        for row in rows:
-            obj = from_db(db, attnames, row[start:end])
-            for populator in populators:
-                populator.populate(row, obj)
-            for name, position in annotations:
-                setattr(obj, name, row[position])
-            for field_name, value in known:
-                obj._state.fields_cache[field_name] = value
-            yield obj
+        if known:
+            objs = _with_known(objs, known)
+        return _closing(objs, rows) if self.chunked_fetch else objs
 
 
-class RelatedPopulator:
-    """Builds one ``select_related`` object from its slice of a row and caches it on the parent.
+def _with_known(objs: Iterator[Any], known: tuple[tuple[str, Any], ...]) -> Iterator[Any]:
+    for obj in objs:
+        for field_name, value in known:
+            obj._state.fields_cache[field_name] = value
+        yield obj
 
-    Made once per query (as Django's ``RelatedPopulator``): the cache names on
-    both sides are looked up here, not per row.
+
+def _closing(results: Iterator[Any], rows: Iterable[Any]) -> Iterator[Any]:
+    """``results``, closing the streaming cursor under ``rows`` when they end or are abandoned.
+
+    ``map()`` has no ``close()``: without this, a stream stopped early would
+    close its (server-side) cursor only when the garbage collector got to it,
+    not at once on the thread that owns the connection.
     """
-
-    def __init__(self, info: KlassInfo, db: str) -> None:
-        self.db = db
-        self.start, self.end = info.start, info.end
-        self.attnames = info.attnames
-        self.pk_position = info.pk_position
-        self.from_db = instance_loader(info.model)
-        relation = info.relation
-        self.back_name: str | None
-        self.attr_name = info.attr_name
-        if info.attr_name is not None:
-            self.cache_name, self.back_name = info.attr_name, None
-        elif info.reverse:
-            # Reverse one-to-one: the parent holds it under the accessor name,
-            # and it points back through its own forward field.
-            self.cache_name = relation.get_accessor_name()
-            self.back_name = relation.field.name
-        else:
-            self.cache_name = relation.name
-            self.back_name = relation.remote_field.get_accessor_name() if relation.one_to_one else None
-        self.populators = [RelatedPopulator(related, db) for related in info.related]
-
-    def populate(self, row: Any, parent: Any) -> None:
-        """Set the related object (or None when its primary key is NULL) on ``parent``."""
-        values = row[self.start:self.end]
-        if values[self.pk_position] is None:
-            obj = None
-        else:
-            obj = self.from_db(self.db, self.attnames, values)
-            for populator in self.populators:
-                populator.populate(row, obj)
-        if self.attr_name is not None:
-            # A FilteredRelation: the relation itself may hold another object.
-            setattr(parent, self.attr_name, obj)
-            return
-        parent._state.fields_cache[self.cache_name] = obj
-        if obj is None:
-            return
-        if self.back_name is not None:
-            obj._state.fields_cache[self.back_name] = parent
-
+    try:
+        yield from results
+    finally:
+        close = getattr(rows, "close", None)
+        if close is not None:
+            close()
 
 def _names(compiler: SQLCompiler) -> list[str]:
     return [alias or "" for _expr, alias in compiler.select]
 
 
-class ValuesIterable(BaseIterable):
+class _TupleIterable(BaseIterable):
+    """Rows as tuples, dicts or single values: the driver's rows as-is when nothing needs converting."""
+
+    shape: ClassVar[str]
+
+    def _results(self, names: list[str] | None = None) -> Iterator[Any]:
+        compiler, rows, converters = self.raw_rows()
+        # Flat rows are the first column, whatever else a query selects.
+        order = _value_order(self.queryset, compiler) if self.shape == "tuple" else None
+        if self.shape == "dict":
+            names = _names(compiler)
+        width = len(compiler.select)
+        if not converters and self.shape == "tuple" and order is None:
+            # The driver's tuples are the rows (no per-row Python at all).
+            return iter(rows)
+        if not converters and self.shape == "flat":
+            return map(_first, rows)
+
+        def build() -> tuple[Any, list[Any]]:
+            return tuple_factory(width, converters, order, self.shape, names or ())
+
+        key = (self.shape, None if order is None else tuple(order))
+        factory, constants = cached(compiler._statement, key, build)
+        results = map(factory(constants, compiler.connection, None, None, None, None), rows)
+        return _closing(results, rows) if self.chunked_fetch else results
+
+
+_first = itemgetter(0)
+
+
+class ValuesIterable(_TupleIterable):
     """Yields a dict per row (``values()``)."""
 
     kind = ResultKind.VALUES
+    shape = "dict"
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
-        compiler, rows = self.rows()
-        names = _names(compiler)
-        for row in rows:
-            yield dict(zip(names, row, strict=True))
+        return self._results()
 
 
-class ValuesListIterable(BaseIterable):
+class ValuesListIterable(_TupleIterable):
     """Yields a tuple per row (``values_list()``)."""
 
     kind = ResultKind.VALUES_LIST
+    shape = "tuple"
 
     def __iter__(self) -> Iterator[tuple[Any, ...]]:
-        compiler, rows = self.rows()
-        order = _value_order(self.queryset, compiler)
-        if order is None:
-            for row in rows:
-                yield row if type(row) is tuple else tuple(row)
-        else:
-            for row in rows:
-                yield tuple(row[i] for i in order)
+        return self._results()
 
 
 def _value_order(queryset: QuerySet[Any], compiler: SQLCompiler) -> list[int] | None:
@@ -205,19 +218,17 @@ class NamedValuesListIterable(ValuesListIterable):
             alias for _e, alias in queryset.query.get_compiler(using=queryset.db).query.select
         ]
         row_type = namedtuple("Row", names, rename=True)  # type: ignore[misc]
-        for row in super().__iter__():
-            yield row_type(*row)
+        return map(row_type._make, self._results())
 
 
-class FlatValuesListIterable(BaseIterable):
+class FlatValuesListIterable(_TupleIterable):
     """Yields the single selected value per row (``values_list(flat=True)``)."""
 
     kind = ResultKind.FLAT
+    shape = "flat"
 
     def __iter__(self) -> Iterator[Any]:
-        compiler, rows = self.rows()
-        for row in rows:
-            yield row[0]
+        return self._results()
 
 
 #: The iterable class of each result kind.

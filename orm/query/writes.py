@@ -15,7 +15,7 @@ from orm.db import transaction
 from orm.db.connections import connections
 from orm.exceptions import DataError, FieldError
 from orm.fields import NOT_PROVIDED, DatabaseDefault
-from orm.query import terms
+from orm.query import insert_values, terms
 from orm.query.cache_key import expression_key
 from orm.query.expressions import Case, Cast, Col, Value, When, internal_type
 from orm.query.functions.datetime import TruncDate
@@ -107,15 +107,22 @@ def _insert_group(
     with_pk: bool, batch_size: int | None, ignore_conflicts: bool, on_conflict: str = "",
 ) -> None:
     meta = model._meta
-    rows = []
-    plain = []
-    for obj in objs:
-        try:
-            rows.append([_insert_value(f, obj, connection) for f in fields])
-        except _HasExpression:
-            _insert_expression_row(model, obj, fields, connection, with_pk, ignore_conflicts, omitted, on_conflict)
-            continue
-        plain.append(obj)
+    rows: list[Sequence[Any]]
+    try:
+        # Column by column (orm.query.insert_values); any expression or invalid
+        # value sends the whole group through the row-by-row loop below, which
+        # raises the first error in row order, as always.
+        rows, plain = insert_values.rows(fields, objs, connection), objs
+    except Exception:
+        rows, plain = [], []
+        for obj in objs:
+            try:
+                rows.append([_insert_value(f, obj, connection) for f in fields])
+            except _HasExpression:
+                _insert_expression_row(model, obj, fields, connection, with_pk, ignore_conflicts, omitted,
+                                       on_conflict)
+                continue
+            plain.append(obj)
     returned: list[Any] = [] if ignore_conflicts else [*([] if with_pk else [meta.pk]), *omitted]
     returning = [f.column for f in returned]
     columns = [f.column for f in fields]

@@ -15,7 +15,7 @@ Conditions for DDL compile with ``DDLCompiler`` (unqualified columns).
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from orm.abc import Connection, Cursor, SQLParams
@@ -54,6 +54,9 @@ class Statement:
     klass_info: KlassInfo | None
     annotation_col_map: dict[str, int]
     converters: list[tuple[int, list[Any], Any]] | None = None
+    #: The row functions' compiled factories for this statement, by result shape
+    #: (``orm.query.row_makers``), made by the first query of each shape.
+    row_code: dict[Hashable, Any] = field(default_factory=dict)
 
 
 # The statement cache: one entry per query shape written in the code, so it
@@ -522,13 +525,23 @@ class SQLCompiler:
         The statement executes before this returns, so ``self.select`` and
         ``self.klass_info`` describe the rows; fetching stays lazy.
         """
-        rows = self.execute_sql(MULTI, chunked_fetch=chunked_fetch, chunk_size=chunk_size)
-        if self.row_width is not None:
-            rows = _trimmed(rows, self.row_width)
-        converters = self.get_converters() if self.select else []
+        rows, converters = self.raw_results(chunked_fetch, chunk_size)
         if not converters:
             return iter(rows)
         return convert_rows(rows, converters, self.connection)
+
+    def raw_results(
+        self, chunked_fetch: bool = False, chunk_size: int = GET_ITERATOR_CHUNK_SIZE,
+    ) -> tuple[Iterable[Any], list[tuple[int, list[Any], Any]]]:
+        """Run the query now: (the driver's rows, the converters their columns need).
+
+        The caller applies the converters (the row functions of
+        ``orm.query.row_makers`` fuse them with building the results).
+        """
+        rows = self.execute_sql(MULTI, chunked_fetch=chunked_fetch, chunk_size=chunk_size)
+        if self.row_width is not None:
+            rows = _trimmed(rows, self.row_width)
+        return rows, (self.get_converters() if self.select else [])
 
     def has_results(self) -> bool:
         """Whether the (exists-reduced) query returns any row."""

@@ -6,6 +6,7 @@ become ``%s`` parameters. Column and table names go through ``quote_name``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from orm.abc import Connection
@@ -14,7 +15,7 @@ from orm.sql.compiler import SQLCompiler
 
 
 def insert_sql(
-    connection: Connection, table: str, columns: list[str], rows: list[list[Any]], returning: list[str],
+    connection: Connection, table: str, columns: list[str], rows: Sequence[Sequence[Any]], returning: list[str],
     ignore_conflicts: bool = False, column_types: list[str | None] | None = None, on_conflict: str = "",
 ) -> list[tuple[str, list[Any]]]:
     """Batched ``INSERT ... VALUES (...), (...) [ON CONFLICT ...] [RETURNING ...]``.

@@ -21,6 +21,20 @@ from orm.utils.text import short_repr
 
 Converter = Callable[[Any, Any, Any], Any]
 
+#: The attribute a converter may carry for the fused row functions
+#: (``orm.query.row_makers``): ``(T, template, helpers)`` says that for a value
+#: whose exact type is ``T`` the Python expression ``template`` (over ``v``
+#: and the ``helpers`` names) gives what the converter returns. The row
+#: function then evaluates it inline instead of calling the converter with
+#: its three arguments; any other value still goes through the call.
+INLINE = "row_inline"
+
+
+def inline(converter: Converter, kind: type, template: str, **helpers: Any) -> Converter:
+    """Give ``converter`` its inline form for values of exact type ``kind`` (see :data:`INLINE`)."""
+    setattr(converter, INLINE, (kind, template, helpers))
+    return converter
+
 
 class BaseDatabaseOperations:
     """SQL fragments and value conversions that differ between backends."""

@@ -13,7 +13,7 @@ from functools import lru_cache
 from typing import Any
 
 from orm.abc import Connection
-from orm.backends.base.operations import BaseDatabaseOperations, Converter
+from orm.backends.base.operations import BaseDatabaseOperations, Converter, inline
 from orm.backends.base.shapes import Selected
 from orm.exceptions import DataError
 from orm.utils import timezone
@@ -97,8 +97,27 @@ def _decimal_converter(expression: Selected) -> Converter:
                 pass
         return result
 
-    return convert
+    if quantum is None:
+        return inline(convert, float, "_D(repr(v))", _D=decimal.Decimal)
+    if places is not None and places > 0:
+        # A float's repr with exactly the declared places is the quantized
+        # text already (a value the orm stored): skip the quantize. (A slice,
+        # not an index: a repr may be shorter than the places, as '1.5'.)
+        return inline(convert, float, f"(_D(s) if (s := repr(v))[-{places + 1}:-{places}] == '.' else _D(s).quantize(_q))",
+                      _D=decimal.Decimal, _q=quantum)
+    return inline(convert, float, "_D(repr(v)).quantize(_q)", _D=decimal.Decimal, _q=quantum)
 
+
+# The text each column type is stored as, parsed inline by the row functions
+# exactly as the parsers above parse a str.
+inline(_parse_datetime, str, "(p if (p := _dt(v)).tzinfo is not None else p.replace(tzinfo=_utc))",
+       _dt=datetime.datetime.fromisoformat, _utc=datetime.UTC)
+inline(_parse_naive_datetime, str,
+       "(p if (p := _dt(v)).tzinfo is None else p.astimezone(_utc).replace(tzinfo=None))",
+       _dt=datetime.datetime.fromisoformat, _utc=datetime.UTC)
+inline(_parse_date, str, "_date(v[:10])", _date=datetime.date.fromisoformat)
+inline(_parse_uuid, str, "_uuid(v)", _uuid=uuid.UUID)
+inline(_parse_bool, int, "(v != 0)")
 
 _CONVERTERS: dict[str, Converter] = {
     "DateTimeField": _parse_datetime,
