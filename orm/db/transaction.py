@@ -20,7 +20,7 @@ import os
 from collections.abc import Callable
 from contextlib import ContextDecorator
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from orm.db.connections import DEFAULT_DB_ALIAS, connections
 from orm.db.transaction_state import TransactionStatus
@@ -235,6 +235,12 @@ class Atomic(ContextDecorator):
                 wrapper.release_shared()
 
 
+# Typed as its two uses: ``@atomic`` returns the function with its own
+# signature; ``atomic(...)`` is the block (a context manager and decorator).
+@overload
+def atomic(using: F, savepoint: bool = True, durable: bool = False) -> F: ...
+@overload
+def atomic(using: str | None = None, savepoint: bool = True, durable: bool = False) -> Atomic: ...
 def atomic(
     using: str | Callable[..., Any] | None = None, savepoint: bool = True, durable: bool = False
 ) -> Any:

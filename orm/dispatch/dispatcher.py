@@ -20,7 +20,7 @@ import logging
 import threading
 import weakref
 from collections.abc import Awaitable, Callable, Hashable
-from typing import Any
+from typing import Any, TypeVar
 
 from asgiref.sync import async_to_sync, iscoroutinefunction, sync_to_async
 
@@ -29,6 +29,9 @@ logger = logging.getLogger("orm.dispatch")
 _Key = tuple[Hashable, Hashable]
 _Entry = tuple[_Key, Any, bool]
 Responses = list[tuple[Callable[..., Any], Any]]
+
+#: A receiver function, kept as its own type by ``@receiver`` (which returns it unchanged).
+_Receiver = TypeVar("_Receiver", bound=Callable[..., Any])
 
 # Cached for a sender with no live receiver, so the next send returns at once.
 NO_RECEIVERS: Any = object()
@@ -301,14 +304,16 @@ async def _nothing() -> Responses:
     return []
 
 
-def receiver(signal: Signal | list[Signal] | tuple[Signal, ...], **kwargs: Any) -> Callable[[Any], Any]:
+def receiver(
+    signal: Signal | list[Signal] | tuple[Signal, ...], **kwargs: Any,
+) -> Callable[[_Receiver], _Receiver]:
     """Decorator connecting the function to ``signal`` (or each of a list of signals).
 
     ``@receiver(post_save, sender=Book)`` or ``@receiver([pre_save, post_save], sender=Book)``;
     keyword arguments go to :meth:`Signal.connect`. Returns the function unchanged.
     """
 
-    def decorator(func: Any) -> Any:
+    def decorator(func: _Receiver) -> _Receiver:
         for each in signal if isinstance(signal, list | tuple) else (signal,):
             each.connect(func, **kwargs)
         return func

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, Sequence
 from itertools import islice
-from typing import Any, Self, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, Self, TypeVar, cast, overload
 
 from orm.db import transaction
 from orm.exceptions import FieldError, TransactionManagementError
@@ -26,6 +26,9 @@ from orm.query.summary import aggregate_with, get_aggregation
 from orm.utils.asyncio import check_async_unsafe, to_async
 from orm.utils.identifiers import check_alias
 from orm.utils.text import short_repr
+
+if TYPE_CHECKING:
+    from orm.query.raw import RawQuerySet
 
 M = TypeVar("M")
 REPR_OUTPUT_SIZE = 20
@@ -502,7 +505,9 @@ class QuerySet(BaseQuerySet[M]):
         _guard("explain", "aexplain")
         return writes.explain(self, format, options)
 
-    def raw(self, raw_query: str, params: Sequence[Any] = (), translations: dict[str, str] | None = None) -> Any:
+    def raw(
+        self, raw_query: str, params: Sequence[Any] = (), translations: dict[str, str] | None = None,
+    ) -> RawQuerySet[M]:
         """Run trusted raw SQL (``%s`` placeholders, values as ``params``) returning models."""
         from orm.query.raw import RawQuerySet
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from orm.db.connections import connections
 from orm.query.iterables import instance_loader
@@ -13,8 +13,11 @@ from orm.utils.asyncio import check_async_unsafe, to_async
 if TYPE_CHECKING:
     from orm.fields import Field
 
+#: The model whose instances the rows become (``Book.objects.raw(...)``: ``Book``).
+M = TypeVar("M")
 
-class RawQuerySet:
+
+class RawQuerySet(Generic[M]):
     """Iterate a raw SELECT as model instances; columns map to fields by name.
 
     The query runs on first use (iteration, ``len()``, ``bool()``, indexing or
@@ -36,12 +39,12 @@ class RawQuerySet:
         self._result_cache: list[Any] | None = None
         self._prefetch_related_lookups: tuple[Any, ...] = ()
 
-    def _clone(self) -> RawQuerySet:
-        clone = RawQuerySet(self.raw_query, self.model, self.params, self.translations, self.db)
+    def _clone(self) -> RawQuerySet[M]:
+        clone: RawQuerySet[M] = RawQuerySet(self.raw_query, self.model, self.params, self.translations, self.db)
         clone._prefetch_related_lookups = self._prefetch_related_lookups
         return clone
 
-    def prefetch_related(self, *lookups: Any) -> RawQuerySet:
+    def prefetch_related(self, *lookups: Any) -> RawQuerySet[M]:
         """A copy that loads these relations after its rows, one query per level (``None`` clears)."""
         clone = self._clone()
         if lookups == (None,):
@@ -54,13 +57,13 @@ class RawQuerySet:
         clone._prefetch_related_lookups = tuple(known)
         return clone
 
-    def using(self, alias: str) -> RawQuerySet:
+    def using(self, alias: str) -> RawQuerySet[M]:
         """The same raw query on another database alias."""
         clone = self._clone()
         clone.db = alias
         return clone
 
-    def iterator(self) -> Iterator[Any]:
+    def iterator(self) -> Iterator[M]:
         """The instances without keeping them (the result cache stays empty).
 
         The rows are fetched at once, as ``raw()`` always does; only the
@@ -118,7 +121,7 @@ class RawQuerySet:
             check_async_unsafe(f"{call} a RawQuerySet", "`async for obj in raw_qs`")
         return self._fetch_all()
 
-    def __iter__(self) -> Iterator[Any]:
+    def __iter__(self) -> Iterator[M]:
         return iter(self._evaluate("iterating"))
 
     def __len__(self) -> int:
@@ -127,11 +130,15 @@ class RawQuerySet:
     def __bool__(self) -> bool:
         return bool(self._evaluate("bool() of"))
 
+    @overload
+    def __getitem__(self, k: int) -> M: ...
+    @overload
+    def __getitem__(self, k: slice) -> list[M]: ...
     def __getitem__(self, k: Any) -> Any:
         return self._evaluate("indexing")[k]
 
-    def __aiter__(self) -> AsyncIterator[Any]:
-        async def generator() -> AsyncIterator[Any]:
+    def __aiter__(self) -> AsyncIterator[M]:
+        async def generator() -> AsyncIterator[M]:
             for obj in await to_async(self._fetch_all)():
                 yield obj
 
