@@ -32,9 +32,9 @@ class ConnectionScopeMiddleware:
 
     Each request runs in a ``connection_scope()`` on a thread of a pool of
     at most ``max_threads`` (default 4): a request that finds every thread
-    busy waits up to ``thread_wait`` seconds (default 1) for one, then gets
-    an extra thread of its own that is not kept (so long-lived requests,
-    WebSockets, cannot stall the others forever). Threads and their SQLite
+    busy waits for one; only when no thread came back for ``thread_wait``
+    seconds (default 1) does it get an extra thread of its own, not kept (so
+    long-lived requests, WebSockets, cannot stall the others forever). Threads and their SQLite
     connections are reused; what a request leaves behind on them is reset
     (see the concurrency guide). Without arguments the middleware shares
     ``orm.db.scopes.DEFAULT_THREADS`` with every ``connection_scope()`` of

@@ -7,10 +7,12 @@ one out for its whole life (its connections belong to that thread), and
 gives it back once its connections were reset for the next scope (see
 ``ConnectionHandler.reset_current``).
 
-When every thread is taken, a scope waits up to ``wait`` seconds for one to
-be given back; after that it gets an *overflow* thread of its own, which is
-not kept: long-lived scopes (WebSockets, streaming responses) that hold every
-pooled thread must not stall the other requests forever.
+When every thread is taken, a scope waits for one to be given back. Only
+when no thread at all was given back for ``wait`` seconds (the pool is
+stuck, not merely busy) does it get an *overflow* thread of its own, which
+is not kept: long-lived scopes (WebSockets, streaming responses) that hold
+every pooled thread must not stall the other requests forever, while a busy
+pool whose threads keep coming back never grows past ``max_threads``.
 
 The pool is loop-agnostic: scopes of several event loops (threads running
 ``asyncio.run``, tests) may share it. Waiters are woken through their own
@@ -25,6 +27,7 @@ import threading
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from time import monotonic
 from typing import Any
 
 from orm.db.connections import connections
@@ -48,9 +51,9 @@ class ScopeThread:
 class ScopeThreads:
     """A pool of at most ``max_threads`` reusable scope threads (see the module docstring).
 
-    ``wait``: seconds a scope waits for a free pooled thread before it gets
-    an overflow thread (one used by that scope only, its connections closed
-    and the thread ended when the scope exits).
+    ``wait``: seconds without any thread given back after which a waiting
+    scope gets an overflow thread (one used by that scope only, its
+    connections closed and the thread ended when the scope exits).
     """
 
     def __init__(self, max_threads: int = 4, wait: float = 1.0, name: str = "orm-scope") -> None:
@@ -70,13 +73,15 @@ class ScopeThreads:
         self._pooled = 0  # pooled threads alive: idle plus checked out
         self._overflow = 0  # overflow threads checked out
         self._overflowed = 0  # overflow threads ever made (stats)
+        self._last_release = monotonic()  # when a pooled thread last came back
 
     def __repr__(self) -> str:
         return f"<ScopeThreads max_threads={self.max_threads} wait={self.wait:g}>"
 
     # -- checking out and in -------------------------------------------------
     async def acquire(self) -> ScopeThread:
-        """A free thread: an idle one, a new one under the cap, or after ``wait`` an overflow one.
+        """A free thread: an idle one, a new one under the cap, or a freed one; an overflow
+        one when no thread came back for ``wait`` seconds.
 
         Cancellation while waiting leaves the pool as it was (a thread handed
         over meanwhile is given back).
@@ -91,21 +96,28 @@ class ScopeThreads:
             waiter: _Waiter = (loop, loop.create_future())
             self._waiters.append(waiter)
         future = waiter[1]
-        try:
-            # asyncio.wait() does not cancel the future on timeout: a thread
-            # may be on its way to it (see _abandon).
-            await asyncio.wait((future,), timeout=self.wait)
-        except BaseException:
-            self._abandon(waiter)
-            raise
-        if future.done():
-            return future.result()
+        timeout = self.wait
+        while True:
+            try:
+                # asyncio.wait() does not cancel the future on timeout: a
+                # thread may be on its way to it (see _abandon).
+                await asyncio.wait((future,), timeout=timeout)
+            except BaseException:
+                self._abandon(waiter)
+                raise
+            if future.done():
+                return future.result()
+            # Threads still come back (the queue moves): keep waiting.
+            timeout = self._last_release + self.wait - monotonic()
+            if timeout <= 0:
+                break
         with self._lock:
             if waiter in self._waiters:
                 self._waiters.remove(waiter)
                 self._overflow += 1
                 self._overflowed += 1
-                logger.debug("%r: no free thread after %g s, starting an overflow thread", self, self.wait)
+                logger.debug("%r: no thread came back for %g s, starting an overflow thread",
+                             self, self.wait)
                 return self._new_thread(pooled=False)
         # Handed over just now: the hand-over callback is queued on this loop.
         return await future
@@ -137,6 +149,7 @@ class ScopeThreads:
             thread.executor.shutdown(wait=False)  # ends once idle: nothing is queued
             return
         with self._lock:
+            self._last_release = monotonic()
             while self._waiters:
                 loop, future = self._waiters.popleft()
                 try:
