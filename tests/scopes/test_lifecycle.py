@@ -24,8 +24,8 @@ from typing import Any
 import pytest
 
 import orm
-from orm.db.scopes import DEFAULT_THREADS
 from orm import transaction
+from orm.db.scopes import DEFAULT_THREADS
 from tests.scopes.helpers import (
     LeakCheck,
     in_scope,
