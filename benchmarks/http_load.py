@@ -712,8 +712,9 @@ extra, and Django).
 
 - Variants: **orm** is the bare app (no scope: every request's database work
   takes turns on the process's one sync thread and its one connection);
-  **orm + middleware** gives each request a thread and a connection (on
-  PostgreSQL from orm's pool, `pool_max_size=60`); **Django** uses a new
+  **orm + middleware** runs each request on one of at most 4 reused scope
+  threads, with that thread's connection (SQLite: kept open and reset between
+  requests; PostgreSQL: from orm's pool, `pool_max_size=60`); **Django** uses a new
   connection per request (`CONN_MAX_AGE = 0`, what Django asks for under
   ASGI); **Django + pool** (PostgreSQL) uses Django's psycopg pool
   (`OPTIONS["pool"]`, `max_size` 60).
