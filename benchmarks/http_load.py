@@ -95,9 +95,9 @@ VARIANTS = (
             "migrations_example.app:app", "orm"),
     Variant("orm_scoped", "orm + `ConnectionScopeMiddleware` (`migrations_example.app:application`)",
             "migrations_example.app:application", "orm"),
-    Variant("orm_scoped_reuse", "orm + `ConnectionScopeMiddleware(reuse_threads=True)` "
-            "(`migrations_example.app:application_reused_threads`)",
-            "migrations_example.app:application_reused_threads", "orm"),
+    Variant("orm_scoped_fresh", "orm + `ConnectionScopeMiddleware(reuse_threads=False)`, a new "
+            "thread and connection per request (`migrations_example.app:application_thread_per_request`)",
+            "migrations_example.app:application_thread_per_request", "orm"),
     Variant("django", "Django async ORM, Django ASGI handler (`benchmarks.django_app`)",
             "benchmarks.django_app:application", "django"),
     Variant("django_pool", "Django async ORM + Django's psycopg pool (`OPTIONS[\"pool\"]`)",

@@ -52,8 +52,11 @@ processes. Run it with `make bench-http` (or `make bench-http-quick`), or
 
 - Variants: **orm** is the bare app (no scope: every request's database work
   takes turns on the process's one sync thread and its one connection);
-  **orm + middleware** gives each request a thread and a connection (on
-  PostgreSQL from orm's pool, `pool_max_size=60`); **Django** uses a new
+  **orm + middleware** runs each request on one of at most 4 reused scope
+  threads, with that thread's connection (SQLite: kept open and reset between
+  requests; PostgreSQL: from orm's pool, `pool_max_size=60`); **orm +
+  middleware (thread per request)** is `reuse_threads=False`, a new thread and
+  connection per request as before issue 19; **Django** uses a new
   connection per request (`CONN_MAX_AGE = 0`, what Django asks for under
   ASGI); **Django + pool** (PostgreSQL) uses Django's psycopg pool
   (`OPTIONS["pool"]`, `max_size` 60); **Tortoise** is natively async
@@ -102,7 +105,7 @@ processes. Run it with `make bench-http` (or `make bench-http-quick`), or
 
 
 SHORT = {"orm": "orm", "orm_scoped": "orm + middleware",
-         "orm_scoped_reuse": "orm + middleware (reused threads)", "django": "Django",
+         "orm_scoped_fresh": "orm + middleware (thread per request)", "django": "Django",
          "django_pool": "Django + pool", "tortoise": "Tortoise",
          "django_async_backend": "django-async-backend"}
 

@@ -1,20 +1,20 @@
 """ASGI integration: run each request in its own ``connection_scope()``.
 
 Without it, every request's database work shares the process's one sync
-thread and is serialized; with it, each HTTP or WebSocket request gets its own
-thread and connections (from the pool on PostgreSQL), which are returned when
-the request ends, including when the client disconnects and the task is
-cancelled. ``lifespan`` events pass through untouched.
+thread and is serialized; with it, each HTTP or WebSocket request runs on a
+thread of a small pool (at most ``max_threads`` at once) with that thread's
+connections, which stay open between requests and are reset when a request
+ends, including when the client disconnects and the task is cancelled.
+``lifespan`` events pass through untouched.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Awaitable, Callable, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from orm.db.scopes import connection_scope
+from orm.db.scopes import DEFAULT_THREADS, ScopeThreads, connection_scope
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -30,53 +30,50 @@ class ConnectionScopeMiddleware:
     Works with any ASGI 3 application (Starlette, FastAPI, Django's
     ``get_asgi_application()``, a bare callable).
 
-    ``reuse_threads=True`` keeps the threads of finished requests (one
-    single-thread executor each, at most ``max_idle_threads`` idle) and gives
-    them to later requests instead of starting a thread per request. The
-    connections are still closed at the end of every request; only the thread
-    is reused. Call :meth:`close` at shutdown to stop the idle threads.
+    Each request runs in a ``connection_scope()`` on a thread of a pool of
+    at most ``max_threads`` (default 4): a request that finds every thread
+    busy waits for one; only when no thread came back for ``thread_wait``
+    seconds (default 1) does it get an extra thread of its own, not kept (so
+    long-lived requests, WebSockets, cannot stall the others forever). Threads and their SQLite
+    connections are reused; what a request leaves behind on them is reset
+    (see the concurrency guide). Without arguments the middleware shares
+    ``orm.db.scopes.DEFAULT_THREADS`` with every ``connection_scope()`` of
+    the process; with either argument it has a pool of its own.
+
+    ``reuse_threads=False`` restores the old behaviour: a new thread per
+    request and connections closed at its end (slower; for comparison).
+    Call :meth:`close` at shutdown to stop the idle threads.
     """
 
-    def __init__(self, app: ASGIApp, *, reuse_threads: bool = False, max_idle_threads: int = 64) -> None:
+    def __init__(self, app: ASGIApp, *, reuse_threads: bool = True, max_threads: int | None = None,
+                 thread_wait: float | None = None) -> None:
         self.app = app
         self.reuse_threads = reuse_threads
-        self.max_idle_threads = max_idle_threads
-        self._idle: list[ThreadPoolExecutor] = []
-        # Guards _idle: requests check executors out and in from the event
-        # loop, but close() may be called from any thread at shutdown.
-        self._lock = threading.Lock()
+        if max_threads is None and thread_wait is None:
+            self.threads = DEFAULT_THREADS
+        else:
+            self.threads = ScopeThreads(
+                max_threads=DEFAULT_THREADS.max_threads if max_threads is None else max_threads,
+                wait=DEFAULT_THREADS.wait if thread_wait is None else thread_wait,
+            )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope.get("type") not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
         if not self.reuse_threads:
-            async with connection_scope():
-                await self.app(scope, receive, send)
+            # One fresh single-thread executor per request. Not joined on the
+            # loop: the scope's last call (closing its connections) has run.
+            executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="orm-request")
+            try:
+                async with connection_scope(executor):
+                    await self.app(scope, receive, send)
+            finally:
+                executor.shutdown(wait=False)
             return
-        executor = self._checkout()
-        try:
-            async with connection_scope(executor=executor):
-                await self.app(scope, receive, send)
-        finally:
-            self._checkin(executor)
-
-    def _checkout(self) -> ThreadPoolExecutor:
-        with self._lock:
-            if self._idle:
-                return self._idle.pop()
-        return ThreadPoolExecutor(max_workers=1, thread_name_prefix="orm-request")
-
-    def _checkin(self, executor: ThreadPoolExecutor) -> None:
-        with self._lock:
-            if len(self._idle) < self.max_idle_threads:
-                self._idle.append(executor)
-                return
-        executor.shutdown(wait=False)  # over the idle limit: let the thread end
+        async with connection_scope(threads=self.threads):
+            await self.app(scope, receive, send)
 
     def close(self) -> None:
-        """Stop the idle request threads (for ``reuse_threads=True``)."""
-        with self._lock:
-            idle, self._idle = self._idle, []
-        for executor in idle:
-            executor.shutdown(wait=True)
+        """Stop the idle request threads, closing their connections (see ``ScopeThreads.close``)."""
+        self.threads.close()

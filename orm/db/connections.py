@@ -255,6 +255,34 @@ class ConnectionHandler:
         self._local.wrappers = kept
         return closed
 
+    def reset_current(self) -> tuple[int, int]:
+        """End a scope on a reused thread: reset the calling thread's connections for the next.
+
+        Each wrapper rolls back, forgets its transaction state and keeps its
+        connection if it can be reset cheaply (SQLite), or closes it (a
+        PostgreSQL one goes back to its pool, which resets it); see
+        ``BaseDatabaseWrapper.reset_for_reuse``. Returns ``(kept, closed)``.
+        A pinned (test) wrapper is left alone, as by :meth:`close_current`.
+        Runs on the scope's own thread, the only one allowed to touch them.
+        """
+        kept = closed = 0
+        pinned = list(self._pinned.values())
+        failure: BaseException | None = None
+        for wrapper in self.current():
+            if any(wrapper is p for p in pinned):
+                continue
+            was_open = wrapper.connection is not None
+            try:
+                if wrapper.reset_for_reuse():
+                    kept += 1
+                    continue
+            except BaseException as error:  # closed by reset_for_reuse; reset the rest first
+                failure = failure or error
+            closed += was_open
+        if failure is not None:
+            raise failure
+        return kept, closed
+
     def close_all(self) -> None:
         """Close every connection of every thread and every pool.
 

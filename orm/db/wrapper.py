@@ -16,6 +16,7 @@ own thread.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from time import monotonic
@@ -37,10 +38,27 @@ from orm.exceptions import (
 )
 from orm.utils.asyncio import check_async_unsafe
 
-__all__ = ["BaseDatabaseWrapper", "SHARED_WAIT"]
+__all__ = ["BaseDatabaseWrapper", "SHARED_WAIT", "mark_thread_reused"]
+
+logger = logging.getLogger("orm.db.scopes")
 
 #: Seconds a thread waits for a shared (test-pinned) connection held by another.
 SHARED_WAIT = 30.0
+
+# Per thread: set on the threads of ``ScopeThreads``, which keep their
+# connections from one scope to the next (reset in between, see
+# ``reset_for_reuse``). A wrapper reads it once, on the thread it belongs to.
+_thread_flags = threading.local()
+
+
+def mark_thread_reused() -> None:
+    """Mark the calling thread as one whose connections outlive a scope (reset, not closed).
+
+    The initializer of the scope pool's threads. A backend may then watch
+    what a user changes on a connection it opens there, so that the reset
+    between scopes stays cheap (see ``BaseDatabaseWrapper.reused_thread``).
+    """
+    _thread_flags.reused = True
 
 
 class BaseDatabaseWrapper:
@@ -113,6 +131,9 @@ class BaseDatabaseWrapper:
         self.unconnected_only = False
         #: Why a test forbids this alias (``ConnectionHandler.forbid``); ``None``: allowed.
         self.forbidden: str | None = None
+        #: True on a scope-pool thread, whose connection is reset between
+        #: scopes rather than closed (see :func:`mark_thread_reused`).
+        self.reused_thread: bool = getattr(_thread_flags, "reused", False)
 
     @classmethod
     def unconnected(cls, alias: str = "unconnected") -> Self:
@@ -333,6 +354,45 @@ class BaseDatabaseWrapper:
             self.close_connection(conn)
         except Error:
             pass
+
+    def reset_for_reuse(self) -> bool:
+        """End of a scope on a reused thread: make this wrapper fresh for the next scope.
+
+        Returns True when the driver connection was kept open (reset in
+        place), False when it was closed or none was open. The transaction
+        bookkeeping always starts afresh: no atomic block, manual mode,
+        savepoint, rollback mark or on_commit hook (dropped, not run) of the
+        last scope survives, and neither do its execute wrappers. This base
+        version closes the connection (a pooled one is reset by its pool);
+        a backend that can reset a connection cheaply overrides
+        :meth:`reset_connection`.
+        """
+        kept = False
+        try:
+            if self.connection is not None:
+                kept = self.reset_connection()
+        except Error as error:
+            # Closed below: a connection that could not be reset is never reused.
+            logger.warning("Closing the %s connection %r: its reset between scopes failed: %s",
+                           self.vendor, self.alias, error)
+        finally:
+            if not kept:
+                self.close()
+            # Nothing of the last scope's transactions may reach the next one.
+            self.transaction_state = TransactionState(self)
+            if self.pin_lock is None:
+                self.execute_wrappers.clear()
+        return kept
+
+    def reset_connection(self) -> bool:
+        """Bring the open driver connection back to a fresh session for the next scope.
+
+        Return True to keep it, False to have it closed. Must roll back an
+        open transaction and undo what a user changed on the session, or
+        return False when it cannot; an exception also closes it (and is
+        re-raised). The default keeps nothing.
+        """
+        return False
 
     def on_database_error(self, error: Error) -> None:
         """Called by the error boundary with every translated driver error.

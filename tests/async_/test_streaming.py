@@ -32,6 +32,7 @@ import pytest
 
 import orm
 from orm import transaction
+from orm.db.scopes import DEFAULT_THREADS
 
 # On PostgreSQL, real commits on an emptied schema (tests/conftest.py backend):
 # the fixtures close this thread's connection so the twins open their own, and the twins' threads are compared.
@@ -326,6 +327,7 @@ def test_close_all_closes_an_abandoned_stream(accounts: list[int]) -> None:
 
 
 async def test_scope_exit_closes_a_stream_left_open_inside_it(accounts: list[int]) -> None:
+    DEFAULT_THREADS.close()  # idle scope threads and the connections they keep
     before = await orm.sync_to_async(open_sqlite_connections)()
     stream = Account.objects.order_by("pk").aiterator(chunk_size=2)
     async with orm.connection_scope():
@@ -336,6 +338,10 @@ async def test_scope_exit_closes_a_stream_left_open_inside_it(accounts: list[int
     # generator afterwards finds nothing left to close.
     await stream.aclose()
     assert thread != threading.get_ident()
+    # The scope's thread keeps its own SQLite connection (reset), not the stream's.
+    kept = 1 if orm.connections["default"].vendor == "sqlite" else 0
+    assert await orm.sync_to_async(open_sqlite_connections)() == before + kept
+    DEFAULT_THREADS.close()
     assert await orm.sync_to_async(open_sqlite_connections)() == before
     assert await orm.sync_to_async(open_streams)() == 0
 

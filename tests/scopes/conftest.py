@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 import orm
+from orm.db.scopes import DEFAULT_THREADS
 from tests.scopes.helpers import LeakCheck
 from tests.scopes.models import ALL_MODELS
 
@@ -46,3 +47,17 @@ async def leaks(tables: str, admin: Any) -> LeakCheck:
     """A leak checker; the shared sync thread already runs when it is handed out."""
     await orm.sync_to_async(lambda: None)()
     return LeakCheck(tables, admin)
+
+
+@pytest.fixture
+def wide_scope_pool(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Let the default scope pool run 16 threads at once (instead of 4) for this test.
+
+    For tests about N scopes running concurrently, each on a thread of its
+    own (RELIABILITY.md L5), with N above the default cap; the cap itself is
+    tested in test_reuse.py.
+    """
+    DEFAULT_THREADS.close()
+    monkeypatch.setattr(DEFAULT_THREADS, "max_threads", 16)
+    yield
+    DEFAULT_THREADS.close()

@@ -20,6 +20,7 @@ from urllib.parse import parse_qsl, urlencode
 import pytest
 
 import orm
+from orm.db.scopes import DEFAULT_THREADS
 from tests.conftest import ORM_APPLICATION_NAME
 from tests.scopes.models import Item
 
@@ -58,6 +59,20 @@ def slow_query(seconds: float) -> Hop:
         cursor.fetchall()
     rows = Item.objects.count()
     return Hop(threading.get_ident(), id(wrapper), started, time.perf_counter(), rows)
+
+
+def released(wrapper: Any) -> bool:
+    """Whether a finished scope let go of ``wrapper``'s connection.
+
+    Closed (PostgreSQL: back in the pool), or, on a scope-pool thread, kept
+    open (SQLite) but reset: no transaction, nothing of the scope's
+    transaction state left.
+    """
+    if wrapper.connection is None:
+        return True
+    state = wrapper.transaction_state
+    return bool(wrapper.reused_thread and not wrapper.driver_in_transaction()
+                and state.autocommit and not state.in_atomic_block and not state.run_on_commit)
 
 
 def thread_and_wrapper() -> tuple[int, Any]:
@@ -158,12 +173,17 @@ class LeakCheck:
         self.admin = admin
 
     def snapshot(self) -> Snapshot:
+        DEFAULT_THREADS.close()  # idle scope threads and their kept connections
         return Snapshot(
             orm.connections.stats()["default"]["open_connections"],
             frozenset(t.ident for t in threading.enumerate() if t.ident is not None),
         )
 
     def problems(self, baseline: Snapshot) -> list[str]:
+        # Scope threads the work gave back to the pool are idle, with their
+        # connections reset (tests/scopes/test_reuse.py checks that): ending
+        # them must bring everything back to the baseline.
+        DEFAULT_THREADS.close()
         found: list[str] = []
         stats = orm.connections.stats()["default"]
         if stats["open_connections"] != baseline.open_connections:

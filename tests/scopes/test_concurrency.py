@@ -38,7 +38,7 @@ from tests.scopes.models import Item
 
 # On PostgreSQL, real commits on an emptied schema (tests/conftest.py backend):
 # scopes and concurrent requests each need a real connection of their own.
-pytestmark = [pytest.mark.usefixtures("tables"), pytest.mark.transactional]
+pytestmark = [pytest.mark.usefixtures("tables", "wide_scope_pool"), pytest.mark.transactional]
 
 N = 8
 QUERY_SECONDS = 0.2

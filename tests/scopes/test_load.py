@@ -26,7 +26,7 @@ from tests.scopes.models import Item
 
 # On PostgreSQL, real commits on an emptied schema (tests/conftest.py backend):
 # scopes and concurrent requests each need a real connection of their own.
-pytestmark = [pytest.mark.usefixtures("tables"), pytest.mark.load, pytest.mark.transactional]
+pytestmark = [pytest.mark.usefixtures("tables", "wide_scope_pool"), pytest.mark.load, pytest.mark.transactional]
 
 TASKS = 200
 SEED = 6

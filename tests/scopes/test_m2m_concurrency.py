@@ -26,7 +26,7 @@ from tests.scopes.helpers import LeakCheck
 
 # On PostgreSQL, real commits on an emptied schema (tests/conftest.py backend):
 # scopes and concurrent requests each need a real connection of their own.
-pytestmark = [pytest.mark.load, pytest.mark.transactional]
+pytestmark = [pytest.mark.usefixtures("wide_scope_pool"), pytest.mark.load, pytest.mark.transactional]
 
 REQUESTS = 50
 ROUNDS = 8  # the race showed in about one round in three before the fix

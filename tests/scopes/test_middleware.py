@@ -24,8 +24,10 @@ from asgiref.sync import SyncToAsync
 
 import orm
 from orm.asgi import ConnectionScopeMiddleware
+from orm.db.scopes import DEFAULT_THREADS
 from tests.scopes.helpers import (
     LeakCheck,
+    released,
     slow_query,
     thread_and_wrapper,
     wait_for_flag,
@@ -35,7 +37,7 @@ from tests.scopes.models import Item
 
 # On PostgreSQL, real commits on an emptied schema (tests/conftest.py backend):
 # scopes and concurrent requests each need a real connection of their own.
-pytestmark = [pytest.mark.usefixtures("tables"), pytest.mark.transactional]
+pytestmark = [pytest.mark.usefixtures("tables", "wide_scope_pool"), pytest.mark.transactional]
 
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -142,7 +144,7 @@ def closing_request(app: App) -> App:
     async def checked(scope: MutableMapping[str, Any], receive: Receive, send: Send) -> None:
         await wrapped(scope, receive, send)
         mine = scope["test.wrappers"]
-        assert mine and all(w.connection is None for w in mine)
+        assert mine and all(released(w) for w in mine)
 
     return checked
 
@@ -163,7 +165,7 @@ async def test_concurrent_http_requests_run_on_separate_threads(leaks: LeakCheck
     assert all(sent[0]["status"] == 200 for sent in responses)
     assert len(threads) == N and shared not in threads
     assert len({id(w) for w in app.wrappers}) == N
-    assert all(w.connection is None for w in app.wrappers)
+    assert all(released(w) for w in app.wrappers)
     await leaks.assert_clean(baseline)
 
 
@@ -217,7 +219,7 @@ async def test_an_error_in_the_app_propagates_and_closes_the_connection(leaks: L
     app = Recorder(fail)
     with pytest.raises(LookupError, match="view failed"):
         await http_request(ConnectionScopeMiddleware(app))
-    assert app.wrappers[0].connection is None
+    assert released(app.wrappers[0])
     await leaks.assert_clean(baseline)
 
 
@@ -238,7 +240,7 @@ async def test_a_disconnect_that_cancels_the_request_closes_its_connection(
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    assert app.wrappers[0].connection is None
+    assert released(app.wrappers[0])
     await leaks.assert_clean(baseline)
 
 
@@ -275,7 +277,7 @@ async def test_concurrent_websocket_sessions_run_on_separate_threads(leaks: Leak
         assert len(threads) == 1  # every message of a session on the session's thread
         session_threads.append(threads.pop())
     assert len(set(session_threads)) == sessions and shared not in session_threads
-    assert all(w.connection is None for w in app.wrappers)
+    assert all(released(w) for w in app.wrappers)
     await leaks.assert_clean(baseline)
 
 
@@ -395,7 +397,10 @@ async def test_example_app_lists_creates_updates_and_moves_books(
         assert (await client.get("/nowhere")).status_code == 404
 
         stats = (await client.get("/stats")).json()
-        assert stats["default"]["open_connections"] == baseline.open_connections
+        # SQLite: the scope threads keep their (reset) connections open between requests.
+        kept = DEFAULT_THREADS.stats()["pooled"] if orm.connections["default"].vendor == "sqlite" else 0
+        assert baseline.open_connections <= stats["default"]["open_connections"]
+        assert stats["default"]["open_connections"] <= baseline.open_connections + kept
 
     await leaks.assert_clean(baseline)
     assert await Book.objects.acount() == 9
@@ -404,20 +409,19 @@ async def test_example_app_lists_creates_updates_and_moves_books(
 # ------------------------------------------------------------ reused threads
 
 
-async def test_reuse_threads_keeps_threads_but_closes_connections_per_request(tables: None) -> None:
-    """With reuse_threads=True sequential requests share a thread, concurrent ones do not,
-    and every request's connection is closed when it ends."""
-    import threading
-
-    from orm.asgi import ConnectionScopeMiddleware
-
-    seen: list[tuple[int, Any]] = []
+@pytest.mark.parametrize("reuse", [True, False])
+async def test_requests_reuse_a_capped_pool_of_threads(tables: str, reuse: bool) -> None:
+    """Sequential requests share a thread and (SQLite) its reset connection, concurrent
+    ones do not; ``max_threads`` caps the threads. ``reuse_threads=False``: a new
+    thread per request, its connection closed."""
+    seen: list[tuple[Any, Any, Any]] = []
     gate = asyncio.Event()
 
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
-        def probe() -> tuple[int, Any]:
+        def probe() -> tuple[Any, Any, Any]:
             Item.objects.count()
-            return threading.get_ident(), orm.connections["default"]
+            wrapper = orm.connections["default"]
+            return threading.current_thread(), wrapper, wrapper.connection
 
         seen.append(await orm.sync_to_async(probe)())
         if scope.get("wait"):
@@ -429,21 +433,27 @@ async def test_reuse_threads_keeps_threads_but_closes_connections_per_request(ta
     async def send(message: Any) -> None:
         return None
 
-    middleware = ConnectionScopeMiddleware(app, reuse_threads=True)
+    middleware = ConnectionScopeMiddleware(app, reuse_threads=reuse, max_threads=2, thread_wait=5)
     try:
         await middleware({"type": "http"}, receive, send)
         await middleware({"type": "http"}, receive, send)
-        assert seen[0][0] == seen[1][0]  # the same thread served both
-        assert all(wrapper.connection is None for _, wrapper in seen)  # closed each time
+        assert (seen[0][0] is seen[1][0]) == reuse  # the same thread served both
+        assert (seen[0][2] is seen[1][2]) == (reuse and tables == "sqlite")  # and its connection
+        assert all(released(wrapper) for _, wrapper, _ in seen)
         seen.clear()
-        first = asyncio.create_task(middleware({"type": "http", "wait": True}, receive, send))
-        second = asyncio.create_task(middleware({"type": "http", "wait": True}, receive, send))
-        while len(seen) < 2:
+        tasks = [asyncio.create_task(middleware({"type": "http", "wait": True}, receive, send))
+                 for _ in range(3)]
+        deadline = time.monotonic() + 5
+        while len(seen) < (2 if reuse else 3):
+            assert time.monotonic() < deadline
             await asyncio.sleep(0.01)
-        assert seen[0][0] != seen[1][0]  # concurrent requests: separate threads
+        await asyncio.sleep(0.05)
+        assert len(seen) == (2 if reuse else 3)  # capped: the third request waits
+        assert seen[0][0] is not seen[1][0]  # concurrent requests: separate threads
         gate.set()
-        await asyncio.gather(first, second)
-        assert all(wrapper.connection is None for _, wrapper in seen)
+        await asyncio.gather(*tasks)
+        assert len({id(thread) for thread, _, _ in seen}) == (2 if reuse else 3)
+        assert all(released(wrapper) for _, wrapper, _ in seen)
     finally:
         middleware.close()
 

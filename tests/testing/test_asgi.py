@@ -32,7 +32,7 @@ async def items(scope, receive, send):
     await send({"type": "http.response.body", "body": json.dumps(names).encode()})
 
 
-app = ConnectionScopeMiddleware(items)
+app = ConnectionScopeMiddleware(items, reuse_threads=False)
 reusing_app = ConnectionScopeMiddleware(items, reuse_threads=True)
 '''
 

@@ -12,6 +12,7 @@ import pytest
 
 import orm
 from orm import transaction
+from orm.db.scopes import DEFAULT_THREADS
 from tests.transactions.models import Account
 
 # On PostgreSQL, real commits on an emptied schema (tests/conftest.py backend):
@@ -362,6 +363,7 @@ async def test_cancelling_a_task_inside_connection_scope_commits_and_closes() ->
     """Cancelling the task that owns a scope: the block still completes (both writes),
     and the scope's exit closes the connection it opened."""
     src, dst = await orm.sync_to_async(_seed_accounts)()
+    DEFAULT_THREADS.close()  # idle scope threads keep their (SQLite) connections
     baseline = orm.connections.stats()["default"]["open_connections"]
     finished = threading.Event()
 
@@ -382,6 +384,7 @@ async def test_cancelling_a_task_inside_connection_scope_commits_and_closes() ->
     with pytest.raises(asyncio.CancelledError):
         await task
     assert finished.is_set()
+    DEFAULT_THREADS.close()
     assert orm.connections.stats()["default"]["open_connections"] == baseline
     assert await orm.sync_to_async(_balances)() == {"src": 90, "dst": 10}
 
@@ -418,6 +421,7 @@ async def test_wait_for_timeout_on_wrapped_transaction() -> None:
 async def test_connection_scope_closes_its_connection_when_cancelled_twice() -> None:
     a = await Account.objects.acreate(name="src", balance=100)
     b = await Account.objects.acreate(name="dst", balance=0)
+    DEFAULT_THREADS.close()  # idle scope threads keep their (SQLite) connections
     baseline = orm.connections.stats()["default"]["open_connections"]
     finished = threading.Event()
 
@@ -442,6 +446,7 @@ async def test_connection_scope_closes_its_connection_when_cancelled_twice() -> 
     await asyncio.sleep(0.5)  # transfer() has long finished
     assert finished.is_set()
     # Actual: baseline + 1 (the scope's connection is still open).
+    DEFAULT_THREADS.close()
     assert orm.connections.stats()["default"]["open_connections"] == baseline
 
 

@@ -51,6 +51,26 @@ _CONNECTION_LEVEL_CODES = frozenset({
 })
 
 
+# Authorizer action codes after which a connection's session differs from a
+# fresh one: a PRAGMA that sets something, ATTACH/DETACH, a TEMP object.
+_CREATE_ACTIONS = frozenset({
+    sqlite3.SQLITE_CREATE_INDEX, sqlite3.SQLITE_CREATE_TABLE, sqlite3.SQLITE_CREATE_TRIGGER,
+    sqlite3.SQLITE_CREATE_VIEW, sqlite3.SQLITE_CREATE_VTABLE,
+})
+_SESSION_ACTIONS = frozenset({
+    sqlite3.SQLITE_ATTACH, sqlite3.SQLITE_DETACH, sqlite3.SQLITE_CREATE_TEMP_INDEX,
+    sqlite3.SQLITE_CREATE_TEMP_TABLE, sqlite3.SQLITE_CREATE_TEMP_TRIGGER,
+    sqlite3.SQLITE_CREATE_TEMP_VIEW,
+})
+# PRAGMAs whose argument names what to read (introspection, migrations) or
+# that act on the file rather than set the session: not a session change.
+_READING_PRAGMAS = frozenset({
+    "table_info", "table_xinfo", "table_list", "index_list", "index_info", "index_xinfo",
+    "foreign_key_list", "foreign_key_check", "integrity_check", "quick_check",
+    "wal_checkpoint", "optimize", "incremental_vacuum", "user_version", "application_id",
+})
+
+
 def _regexp(pattern: str | None, value: Any) -> bool | None:
     if pattern is None or value is None:
         return None
@@ -175,6 +195,9 @@ class DatabaseWrapper(BaseDatabaseWrapper):
         name = settings.name
         timeout = float(settings.options.get("timeout", 5.0))
         self._turn = None if _is_private(name) else Turn(queue_for(name), timeout)
+        # Set by the authorizer of a connection on a reused thread when a
+        # statement changed its session (see reset_connection).
+        self._session_changed = False
 
     def get_new_connection(self) -> Any:
         return self._connect()
@@ -204,6 +227,57 @@ class DatabaseWrapper(BaseDatabaseWrapper):
 
     def init_connection_state(self) -> None:
         self._apply_pragmas(self.connection, self._pragmas(reader=False))
+        self._session_changed = False
+        if self.reused_thread:
+            # Only here, after our own pragmas. SQLite asks the authorizer
+            # when it prepares a statement (not when sqlite3 runs one from
+            # its statement cache), so each distinct statement costs one
+            # call per column or table it touches, once per connection.
+            self.connection.set_authorizer(self._watch_session)
+
+    def _watch_session(
+        self, action: int, arg1: str | None, arg2: str | None, dbname: str | None, _source: str | None
+    ) -> int:
+        """SQLite authorizer: note a statement that changes the session (allows everything)."""
+        if action == sqlite3.SQLITE_PRAGMA:
+            if arg2 is not None and (arg1 or "").lower() not in _READING_PRAGMAS:
+                self._session_changed = True
+        elif action in _SESSION_ACTIONS or (action in _CREATE_ACTIONS and dbname == "temp"):
+            self._session_changed = True
+        return sqlite3.SQLITE_OK
+
+    def reset_connection(self) -> bool:
+        """Keep the connection for the next scope on this thread, reset; False to close it.
+
+        Rolls back an open transaction (giving back the write-queue turn),
+        closes the connections of streams the scope abandoned (its idle one is
+        kept), and restores the driver attributes a user may have set. A
+        connection whose session a statement changed (a PRAGMA that sets
+        something, ATTACH or DETACH, a TEMP table, index, view or trigger; the
+        authorizer installed by ``init_connection_state`` notices) is closed
+        instead: a new one is cheaper than finding what to undo, and nothing
+        of it can then reach the next scope.
+        """
+        conn: sqlite3.Connection = self.connection
+        streams, self._streams = list(self._streams), set()
+        for stream in streams:
+            stream.close()  # CLOSED: a stream the scope left open
+        if conn.in_transaction:
+            self.driver_rollback()
+        self._end_turn()
+        if conn.in_transaction or self._session_changed or not self.reused_thread:
+            return False
+        if conn.isolation_level is not None:
+            conn.isolation_level = None
+        if conn.row_factory is not None:
+            conn.row_factory = None
+        if conn.text_factory is not str:
+            conn.text_factory = str
+        # Cannot be read back, so cleared every time (cheap C calls); orm
+        # sets neither.
+        conn.set_progress_handler(None, 0)
+        conn.set_trace_callback(None)
+        return True
 
     def _pragmas(self, reader: bool) -> dict[str, Any]:
         """The validated PRAGMA settings of a new connection.
