@@ -246,7 +246,12 @@ def expression_key(node: Any) -> Hashable | None:
             if part is None:
                 return None
         elif type(value) in SCALARS or value is None:
-            part = (type(value), repr(value))
+            try:
+                part = (type(value), repr(value))
+            except ValueError:
+                # An int too long for repr (sys.get_int_max_str_digits): let the
+                # ordinary path compile it and report it.
+                return None
         else:
             return None
         key.append((name, part))
