@@ -22,7 +22,7 @@ from orm.query.aggregates import Count
 from orm.query.builders import BaseQuerySet
 from orm.query.prefetch import prefetch_related_objects
 from orm.query.query import MAX_SLICE
-from orm.query.summary import aggregate_with, get_aggregation
+from orm.query.summary import count_with, get_aggregation
 from orm.utils.asyncio import check_async_unsafe, to_async
 from orm.utils.identifiers import check_alias
 from orm.utils.text import short_repr
@@ -225,8 +225,7 @@ class QuerySet(BaseQuerySet[M]):
         if self._query is None:
             # Keyed by the filter call (orm.query.terms), or by no call for a
             # manager's plain count(): no Query is built on a hit.
-            compiler = self._select_compiler(terms.COUNT)
-            return int(aggregate_with(compiler, terms.count_aggregates())["__count"])
+            return count_with(self._select_compiler(terms.COUNT))
         return int(get_aggregation(self.query, self.db, {"__count": Count("*")})["__count"])
 
     def exists(self) -> bool:

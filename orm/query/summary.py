@@ -54,6 +54,16 @@ def aggregate_with(compiler: SQLCompiler, aggregates: dict[str, Any]) -> dict[st
     return _convert(compiler, row, aggregates, compiler.connection)
 
 
+def count_with(compiler: SQLCompiler) -> int:
+    """Run a pending ``count()``'s SELECT (one ``COUNT(*)`` column); the number back.
+
+    The count is the only column and an integer on both drivers, so the row
+    needs none of ``_convert``'s work (and no ``Count`` is built on a cache hit).
+    """
+    row = compiler.execute_sql(SINGLE)
+    return 0 if row is None else int(row[0])
+
+
 def aggregation_query(query: Query, aggregates: dict[str, Any]) -> Query:
     """``query`` selecting only ``aggregates`` (for a query that needs no subquery)."""
     q = query.clone()
