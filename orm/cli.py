@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -70,8 +71,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     ``--help`` exit through ``SystemExit(0)`` as argparse does, and a usage
     error (including a command that is not yet available) through
     ``SystemExit(2)``. A command returns 0 on success, 1 on a command error
-    and 2 when the settings are missing or broken.
+    and 2 when the settings are missing or broken. When stdout is closed
+    early (``orm migrate --plan | head -1``) the command stops quietly and
+    returns 1, without a ``BrokenPipeError`` traceback.
     """
+    try:
+        try:
+            return _dispatch(argv)
+        finally:
+            # Flush here, inside the try: a pipe closed by the reader fails
+            # now rather than at interpreter exit, where Python can only print
+            # "Exception ignored ... BrokenPipeError" on stderr.
+            sys.stdout.flush()
+    except BrokenPipeError:
+        # Python's documented recipe ("Note on SIGPIPE" in the signal module):
+        # point stdout at devnull so that the interpreter's final flush of
+        # what is still buffered cannot fail again, and exit 1 as Python
+        # itself does on EPIPE. SIGPIPE stays ignored (Python's default), so
+        # no signal kills the process halfway through a database operation.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return 1
+
+
+def _dispatch(argv: Sequence[str] | None) -> int:
+    """Parse ``argv`` and run the command it names (the body of :func:`main`)."""
     parser = build_parser()
     args = list(sys.argv[1:] if argv is None else argv)
     if not args:

@@ -20,9 +20,9 @@ import collections.abc
 import functools
 import inspect
 import warnings
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterator, Mapping
 from math import ceil
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar, cast, overload
 
 from orm.utils.asyncio import check_async_unsafe, to_async
 
@@ -31,11 +31,30 @@ __all__ = [
     "AsyncPaginator",
     "EmptyPage",
     "InvalidPage",
+    "ObjectList",
     "Page",
     "PageNotAnInteger",
     "Paginator",
     "UnorderedObjectListWarning",
 ]
+
+
+_T = TypeVar("_T")
+_T_co = TypeVar("_T_co", covariant=True)
+
+
+class ObjectList(Protocol[_T_co]):
+    """What a paginator accepts: a ``QuerySet[Book]``, ``list[Book]``, ``tuple``, ...
+
+    Sized, iterable and sliceable into the same kind of thing. Only for type
+    checkers: at run time the paginator duck-types (``count()``, ``ordered``).
+    """
+
+    def __len__(self) -> int: ...
+
+    def __iter__(self) -> Iterator[_T_co]: ...
+
+    def __getitem__(self, index: slice[Any, Any, None], /) -> ObjectList[_T_co]: ...
 
 
 class UnorderedObjectListWarning(RuntimeWarning):
@@ -77,7 +96,7 @@ def _has_no_args(method: Callable[..., Any]) -> bool:
     )
 
 
-class BasePaginator:
+class BasePaginator(Generic[_T]):
     """What ``Paginator`` and ``AsyncPaginator`` share: arguments, checks, arithmetic.
 
     Nothing here touches ``object_list`` beyond reading ``ordered``/``model``,
@@ -90,13 +109,13 @@ class BasePaginator:
 
     def __init__(
         self,
-        object_list: Any,
+        object_list: ObjectList[_T],
         per_page: int | str,
         orphans: int | str = 0,
         allow_empty_first_page: bool = True,
         error_messages: Mapping[str, str] | None = None,
     ) -> None:
-        self.object_list = object_list
+        self.object_list: ObjectList[_T] = object_list
         self._check_object_list_is_ordered()
         self.per_page = int(per_page)
         self.orphans = int(orphans)
@@ -125,11 +144,13 @@ class BasePaginator:
 
     def _check_object_list_is_ordered(self) -> None:
         """Warn (``UnorderedObjectListWarning``) if ``object_list`` is an unordered QuerySet."""
-        ordered = getattr(self.object_list, "ordered", None)
+        # Duck-typed: ``ordered`` and ``model`` are a QuerySet's, not ObjectList's.
+        duck: Any = self.object_list
+        ordered = getattr(duck, "ordered", None)
         if ordered is not None and not ordered:
             what = (
-                f"{self.object_list.model} {type(self.object_list).__name__}"
-                if hasattr(self.object_list, "model")
+                f"{duck.model} {type(duck).__name__}"
+                if hasattr(duck, "model")
                 else repr(self.object_list)
             )
             # stacklevel 3: the warning points at the line that built the paginator.
@@ -188,7 +209,7 @@ class BasePaginator:
             yield from range(number + 1, num_pages + 1)
 
 
-class Paginator(BasePaginator):
+class Paginator(BasePaginator[_T]):
     """Split ``object_list`` (an ordered QuerySet, list or tuple) into pages of ``per_page``.
 
     ``orphans``: a last page of that many objects or fewer is merged into the
@@ -201,7 +222,7 @@ class Paginator(BasePaginator):
     Iterating the paginator yields every page in order.
     """
 
-    def __iter__(self) -> Iterator[Page]:
+    def __iter__(self) -> Iterator[Page[_T]]:
         for number in self.page_range:
             yield self.page(number)
 
@@ -209,7 +230,7 @@ class Paginator(BasePaginator):
         """The 1-based page number as an int, or ``PageNotAnInteger``/``EmptyPage``."""
         return self._validate_number(number, self.num_pages)
 
-    def get_page(self, number: object) -> Page:
+    def get_page(self, number: object) -> Page[_T]:
         """Like ``page()``, but never raises: a bad number gives page 1, one too large the last."""
         try:
             value = self.validate_number(number)
@@ -219,13 +240,13 @@ class Paginator(BasePaginator):
             value = self.num_pages
         return self.page(value)
 
-    def page(self, number: object) -> Page:
+    def page(self, number: object) -> Page[_T]:
         """The ``Page`` with that 1-based number; its objects are queried when it is read."""
         value = self.validate_number(number)
         bottom, top = self._bounds(value, self.count)
         return self._get_page(self.object_list[bottom:top], value, self)
 
-    def _get_page(self, object_list: Any, number: int, paginator: Paginator) -> Page:
+    def _get_page(self, object_list: ObjectList[_T], number: int, paginator: Paginator[_T]) -> Page[_T]:
         """Build one page; a subclass may override it to return its own ``Page`` class."""
         return Page(object_list, number, paginator)
 
@@ -269,7 +290,7 @@ class Paginator(BasePaginator):
         yield from self._elided_page_range(value, self.num_pages, on_each_side, on_ends)
 
 
-class AsyncPaginator(BasePaginator):
+class AsyncPaginator(BasePaginator[_T]):
     """The awaitable ``Paginator`` (Django 6.0): same arguments, ``a``-prefixed methods.
 
     ``count``, ``num_pages`` and ``page_range`` become ``await acount()``,
@@ -285,7 +306,7 @@ class AsyncPaginator(BasePaginator):
     # __init__ override keeps the unordered warning pointing at the caller.
     _cache_acount: int | None = None
 
-    async def __aiter__(self) -> AsyncIterator[AsyncPage]:
+    async def __aiter__(self) -> AsyncIterator[AsyncPage[_T]]:
         for number in await self.apage_range():
             yield await self.apage(number)
 
@@ -293,7 +314,7 @@ class AsyncPaginator(BasePaginator):
         """The 1-based page number as an int, or ``PageNotAnInteger``/``EmptyPage``."""
         return self._validate_number(number, await self.anum_pages())
 
-    async def aget_page(self, number: object) -> AsyncPage:
+    async def aget_page(self, number: object) -> AsyncPage[_T]:
         """Like ``apage()``, but never raises: a bad number gives page 1, one too large the last."""
         try:
             value = await self.avalidate_number(number)
@@ -303,14 +324,16 @@ class AsyncPaginator(BasePaginator):
             value = await self.anum_pages()
         return await self.apage(value)
 
-    async def apage(self, number: object) -> AsyncPage:
+    async def apage(self, number: object) -> AsyncPage[_T]:
         """The ``AsyncPage`` with that number; load its objects with ``async for`` or
         ``await page.aget_object_list()``."""
         value = await self.avalidate_number(number)
         bottom, top = self._bounds(value, await self.acount())
         return self._get_page(self.object_list[bottom:top], value, self)
 
-    def _get_page(self, object_list: Any, number: int, paginator: AsyncPaginator) -> AsyncPage:
+    def _get_page(
+        self, object_list: ObjectList[_T], number: int, paginator: AsyncPaginator[_T]
+    ) -> AsyncPage[_T]:
         """Build one page; a subclass may override it to return its own ``AsyncPage`` class."""
         return AsyncPage(object_list, number, paginator)
 
@@ -346,12 +369,12 @@ class AsyncPaginator(BasePaginator):
             yield item
 
 
-class BasePage:
+class BasePage(Generic[_T]):
     """What ``Page`` and ``AsyncPage`` share: the objects, the number, the paginator."""
 
-    def __init__(self, object_list: Any, number: int, paginator: Any) -> None:
-        # Duck-typed (a QuerySet slice, list or tuple), and a list once loaded.
-        self.object_list: Any = object_list
+    def __init__(self, object_list: ObjectList[_T], number: int, paginator: Any) -> None:
+        # A QuerySet slice, list or tuple, and a list once loaded.
+        self.object_list: ObjectList[_T] = object_list
         self.number = number
         self.paginator = paginator
 
@@ -363,14 +386,14 @@ class BasePage:
             )
 
 
-class Page(BasePage, collections.abc.Sequence[Any]):
+class Page(BasePage[_T], collections.abc.Sequence[_T]):
     """One page of a :class:`Paginator`: a sequence of its objects plus navigation.
 
     The objects are queried the first time the page is indexed, measured or
     iterated, then kept as a list, so reading a page runs one query.
     """
 
-    paginator: Paginator
+    paginator: Paginator[_T]
 
     def __repr__(self) -> str:
         return f"<Page {self.number} of {self.paginator.num_pages}>"
@@ -378,12 +401,19 @@ class Page(BasePage, collections.abc.Sequence[Any]):
     def __len__(self) -> int:
         return len(self.object_list)
 
-    def __getitem__(self, index: Any) -> Any:
+    @overload
+    def __getitem__(self, index: int) -> _T: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[_T]: ...
+
+    def __getitem__(self, index: int | slice) -> _T | list[_T]:
         self._check_index(index)
         # A list, so that a QuerySet is not queried again per index.
         if not isinstance(self.object_list, list):
             self.object_list = list(self.object_list)
-        return self.object_list[index]
+        loaded: list[_T] = self.object_list
+        return loaded[index]
 
     def has_next(self) -> bool:
         """Whether a page follows this one."""
@@ -419,7 +449,7 @@ class Page(BasePage, collections.abc.Sequence[Any]):
         return self.number * self.paginator.per_page
 
 
-class AsyncPage(BasePage):
+class AsyncPage(BasePage[_T]):
     """One page of an :class:`AsyncPaginator`, with ``a``-prefixed navigation.
 
     ``async for obj in page`` reads the objects (one query for a QuerySet);
@@ -427,33 +457,34 @@ class AsyncPage(BasePage):
     ``len(page)``, ``page[i]`` and ``for obj in page`` work without awaiting.
     """
 
-    paginator: AsyncPaginator
+    paginator: AsyncPaginator[_T]
 
     def __repr__(self) -> str:
         # The page count needs an await, which __repr__ cannot do.
         return f"<Async Page {self.number}>"
 
-    async def __aiter__(self) -> AsyncIterator[Any]:
+    async def __aiter__(self) -> AsyncIterator[_T]:
         if hasattr(self.object_list, "__aiter__"):
-            async for obj in self.object_list:
+            # A QuerySet: its async iteration runs the query off the event loop.
+            async for obj in cast("AsyncIterable[_T]", self.object_list):
                 yield obj
         else:
             for obj in self.object_list:
                 yield obj
 
-    async def aget_object_list(self) -> list[Any]:
+    async def aget_object_list(self) -> list[_T]:
         """Load the page's objects (one query for a QuerySet) and return them as a list."""
         if not isinstance(self.object_list, list):
             if hasattr(self.object_list, "__aiter__"):
-                self.object_list = [obj async for obj in self.object_list]
+                self.object_list = [obj async for obj in cast("AsyncIterable[_T]", self.object_list)]
             else:
                 self.object_list = await to_async(list)(self.object_list)
-        loaded: list[Any] = self.object_list
+        loaded: list[_T] = self.object_list
         return loaded
 
-    def _loaded(self, operation: str) -> list[Any]:
+    def _loaded(self, operation: str) -> list[_T]:
         if isinstance(self.object_list, list):
-            loaded: list[Any] = self.object_list
+            loaded: list[_T] = self.object_list
             return loaded
         raise TypeError(
             f"{operation} of an AsyncPage needs its objects loaded first: "
@@ -463,11 +494,17 @@ class AsyncPage(BasePage):
     def __len__(self) -> int:
         return len(self._loaded("len()"))
 
-    def __getitem__(self, index: Any) -> Any:
+    @overload
+    def __getitem__(self, index: int) -> _T: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[_T]: ...
+
+    def __getitem__(self, index: int | slice) -> _T | list[_T]:
         self._check_index(index)
         return self._loaded("Indexing")[index]
 
-    def __iter__(self) -> Iterator[Any]:
+    def __iter__(self) -> Iterator[_T]:
         return iter(self._loaded("Iterating (use `async for`)"))
 
     async def ahas_next(self) -> bool:

@@ -156,3 +156,25 @@ def test_refusals_change_nothing(events: str) -> None:
     assert Event.objects.get(name="eve").day == dt.date(2021, 1, 3)
     with pytest.raises(ValueError, match="tzinfo can only be used with DateTimeField."):
         values(fn.ExtractYear("day", tzinfo=PARIS))
+
+
+def test_cast_to_datetime_and_time_keeps_microseconds(events: str) -> None:
+    """SQLite's strftime('%f') has milliseconds only; a cast must not drop the rest."""
+    at = dt.datetime(2024, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)
+    Event.objects.create(name="micro", at=at, day=dt.date(2024, 3, 1), clock=dt.time(12, 0, 0, 654321))
+    row = Event.objects.filter(name="micro").annotate(
+        at_time=fn.Cast("at", orm.TimeField()),
+        clock_time=fn.Cast("clock", orm.TimeField()),
+        at_again=fn.Cast("at", orm.DateTimeField()),
+        day_at=fn.Cast("day", orm.DateTimeField()),
+        trunc=fn.TruncTime("at"),
+    ).values("at_time", "clock_time", "at_again", "day_at", "trunc").get()
+    assert row == {
+        "at_time": dt.time(12, 0, 0, 123456),
+        "clock_time": dt.time(12, 0, 0, 654321),
+        "at_again": at,
+        "day_at": dt.datetime(2024, 3, 1, tzinfo=UTC),
+        "trunc": dt.time(12, 0, 0, 123456),
+    }
+    assert values(fn.Cast("at", orm.TimeField())) == [
+        dt.time(23, 30, 15, 250000), dt.time(8, 5, 9), None, dt.time(12, 0, 0, 123456)]

@@ -364,3 +364,31 @@ def test_orm_migrate_in_a_fresh_process_configures_from_tool_orm(project: Projec
     assert result.returncode == 0, result.stderr
     assert result.stdout == "['shop.0001_initial', 'shop.0002_author']\n"
     assert applied() == [("shop", "0001_initial"), ("shop", "0002_author")]
+
+
+def run_into_closed_pipe(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``python -m orm ARGS | head -0``: the reader has gone before the first write.
+
+    The read end is closed before the process starts, so every write fails
+    with EPIPE however fast or slow the machine is.
+    """
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env.pop("ORM_DATABASE_URL", None)
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        return subprocess.run(
+            [sys.executable, "-m", "orm", *args], cwd=cwd, env=env,
+            stdout=write, stderr=subprocess.PIPE, text=True, timeout=100, check=False,
+        )
+    finally:
+        os.close(write)
+
+
+@pytest.mark.timeout(120)
+def test_a_closed_stdout_ends_a_command_quietly(project: Project) -> None:
+    shop(project)
+    for args in (["showmigrations"], ["migrate", "--plan"]):
+        result = run_into_closed_pipe(project.root, *args)
+        assert (result.returncode, result.stderr) == (1, ""), args
+

@@ -179,9 +179,10 @@ def test_json_object_keys_are_parameters(pg: Any) -> None:
     (orm.TextField(), f"CAST({WEIGHT} AS text)", f"CAST({WEIGHT} AS text)"),
     (orm.BooleanField(), f"CAST({WEIGHT} AS bool)", f"CAST({WEIGHT} AS boolean)"),
     (orm.DateField(), f"date({WEIGHT})", f"CAST({WEIGHT} AS date)"),
-    (orm.DateTimeField(), f"strftime('%%Y-%%m-%%d %%H:%%M:%%f', {WEIGHT})",
+    # Registered functions, not strftime('%f'), which keeps milliseconds only.
+    (orm.DateTimeField(), f"orm_datetime_cast({WEIGHT})",
      f"CAST({WEIGHT} AS timestamp with time zone)"),
-    (orm.TimeField(), f"strftime('%%H:%%M:%%f', {WEIGHT})", f"CAST({WEIGHT} AS time)"),
+    (orm.TimeField(), f"orm_datetime_cast_time({WEIGHT}, NULL)", f"CAST({WEIGHT} AS time)"),
     (orm.DurationField(), f"CAST({WEIGHT} AS bigint)", f"CAST({WEIGHT} AS interval)"),
     (orm.UUIDField(), f"CAST({WEIGHT} AS text)", f"CAST({WEIGHT} AS uuid)"),
     (orm.JSONField(), f"CAST({WEIGHT} AS text)", f"CAST({WEIGHT} AS jsonb)"),

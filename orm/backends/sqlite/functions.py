@@ -166,6 +166,16 @@ def datetime_cast_date(value: SQLiteValue, tzname: str | None) -> str | None:
     return (local.date() if isinstance(local, datetime.datetime) else local).isoformat()
 
 
+def datetime_cast(value: SQLiteValue) -> str | None:
+    """A date or datetime as a stored (UTC) datetime, microseconds kept (``Cast`` to a datetime).
+
+    SQLite's ``strftime('%f')`` has milliseconds only, so the cast is done here.
+    """
+    if value is None:
+        return None
+    return _timestamp(value).isoformat(" ", "microseconds")
+
+
 def datetime_cast_time(value: SQLiteValue, tzname: str | None) -> str | None:
     """The time of day of a datetime read in ``tzname`` (``__time``, ``TruncTime``)."""
     if value is None:
@@ -240,6 +250,7 @@ _PORTABLE_NULLSAFE = tuple((name, nargs, _nullsafe(function)) for name, nargs, f
 _TEMPORAL: tuple[tuple[str, int, Callable[..., Any]], ...] = (
     ("orm_datetime_extract", 3, datetime_extract), ("orm_datetime_trunc", 3, datetime_trunc),
     ("orm_datetime_cast_date", 2, datetime_cast_date), ("orm_datetime_cast_time", 2, datetime_cast_time),
+    ("orm_datetime_cast", 1, datetime_cast),
 )
 
 

@@ -15,7 +15,8 @@ class Cast(expressions.Cast):
 
     On SQLite a cast to a date, datetime or time would read the text as a
     number (``CAST('2024-05-01' AS date)`` is 2024), so those become
-    ``date()``/``strftime()`` in orm's storage formats, and a cast to text
+    ``date()`` or orm's registered functions, in orm's storage formats with
+    microseconds kept, and a cast to text
     is to TEXT (SQLite ignores ``varchar(n)`` lengths anyway).
     """
 
@@ -24,10 +25,13 @@ class Cast(expressions.Cast):
         internal = self.output_field.storage_field().get_internal_type()
         if internal == "DateField":
             return f"date({sql})", params
+        # Not strftime(): its %f keeps milliseconds only. These registered
+        # functions (backends/sqlite/functions.py) keep microseconds, as
+        # PostgreSQL's CAST and TruncTime do.
         if internal == "DateTimeField":
-            return f"strftime('%%Y-%%m-%%d %%H:%%M:%%f', {sql})", params
+            return f"orm_datetime_cast({sql})", params
         if internal == "TimeField":
-            return f"strftime('%%H:%%M:%%f', {sql})", params
+            return f"orm_datetime_cast_time({sql}, NULL)", params
         if internal in ("CharField", "TextField", "JSONField", "UUIDField"):
             return f"CAST({sql} AS text)", params
         return super().as_sql(compiler, connection, **extra)
