@@ -47,9 +47,10 @@ demo: $(VENV)/.stamp-base
 test: $(VENV)/.stamp-dev
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-## lint: ruff, mypy --strict and pyright (basic) on the package, and the import-layer contract
+## lint: ruff (check and format --check), mypy --strict and pyright (basic) on the package, and the import-layer contract
 lint: $(VENV)/.stamp-dev
-	$(VENV)/bin/ruff check orm tests migrations_example benchmarks
+	$(VENV)/bin/ruff check orm tests migrations_example benchmarks tools
+	$(VENV)/bin/ruff format --check orm tests migrations_example benchmarks tools
 	$(VENV)/bin/mypy
 	$(VENV)/bin/pyright
 	$(VENV)/bin/lint-imports

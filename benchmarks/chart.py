@@ -15,11 +15,24 @@ from typing import Any
 
 FLOOR = "raw_thread"
 # Column order of the tables, reused for the bars (top to bottom in a group).
-ORDER = ("orm", "orm_wal", "django", "django61", "django_async_backend", "tortoise", "sqlalchemy",
-         "raw_async")
+ORDER = (
+    "orm",
+    "orm_wal",
+    "django",
+    "django61",
+    "django_async_backend",
+    "tortoise",
+    "sqlalchemy",
+    "raw_async",
+)
 COLOURS = {
-    "orm": "#1f77b4", "orm_wal": "#aec7e8", "django": "#2ca02c", "django61": "#98df8a",
-    "django_async_backend": "#17becf", "tortoise": "#ff7f0e", "sqlalchemy": "#9467bd",
+    "orm": "#1f77b4",
+    "orm_wal": "#aec7e8",
+    "django": "#2ca02c",
+    "django61": "#98df8a",
+    "django_async_backend": "#17becf",
+    "tortoise": "#ff7f0e",
+    "sqlalchemy": "#9467bd",
     "raw_async": "#7f7f7f",
 }
 
@@ -67,15 +80,23 @@ def write_chart(name: str, b: dict[str, Any], meta: dict[str, Any], path: Path) 
             # Bars grow from the floor line at 1x: left of it is faster than
             # the floor, right slower. NaN (failed, not measured) draws nothing.
             widths = [r - 1.0 if r is not None else float("nan") for r in ratios[impl]]
-            ax.barh(ys, widths, left=1.0, height=height, label=labels.get(impl, impl),
-                    color=COLOURS.get(impl))
+            ax.barh(
+                ys,
+                widths,
+                left=1.0,
+                height=height,
+                label=labels.get(impl, impl),
+                color=COLOURS.get(impl),
+            )
         ax.set_xscale("log")
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}×"))
         ax.axvline(1.0, color="black", linewidth=1)
         ax.set_yticks([i + height * (len(impls) - 1) / 2 for i in range(len(ops))], labels=ops)
         ax.invert_yaxis()
-        ax.set_xlabel(f"time relative to the floor, {labels.get(FLOOR, FLOOR)} "
-                      "(log scale; left of 1× is faster than the floor)")
+        ax.set_xlabel(
+            f"time relative to the floor, {labels.get(FLOOR, FLOOR)} "
+            "(log scale; left of 1× is faster than the floor)"
+        )
         ax.set_title(chart_title(name, b, meta), fontsize=10)
         ax.grid(axis="x", which="both", alpha=0.3)
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=3, fontsize=8)

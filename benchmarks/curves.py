@@ -133,11 +133,13 @@ def _now() -> float:
 class Curves:
     """One backend's curves: measure, check, and keep the raw numbers for the report."""
 
-    def __init__(self, config: CurveConfig, impls: list[Implementation],
-                 log: Callable[[str], None]) -> None:
+    def __init__(
+        self, config: CurveConfig, impls: list[Implementation], log: Callable[[str], None]
+    ) -> None:
         self.config, self.impls, self.log = config, impls, log
         self.result: dict[str, Any] = {
-            "config": config.as_dict(), "insert_batch": INSERT_BATCH,
+            "config": config.as_dict(),
+            "insert_batch": INSERT_BATCH,
             "implementations": [i.name for i in impls],
             "labels": {i.name: i.label for i in impls},
             "rows": {key: {i.name: {} for i in impls} for key, _ in ROW_OPS},
@@ -152,8 +154,9 @@ class Curves:
         self.log(f"  !! {msg}")
         self.result["errors"].append(msg)
 
-    async def guarded(self, impl: Implementation, what: str,
-                      step: Callable[[], Awaitable[Any]]) -> Any:
+    async def guarded(
+        self, impl: Implementation, what: str, step: Callable[[], Awaitable[Any]]
+    ) -> Any:
         """Run ``step`` unless ``impl`` already failed at this size; record a failure."""
         if impl.name in self.failed:
             return None
@@ -167,7 +170,7 @@ class Curves:
     async def run(self) -> dict[str, Any]:
         for n, size in enumerate(self.config.sizes):
             # Rotate the order per size so no implementation always goes first.
-            order = self.impls[n % len(self.impls):] + self.impls[: n % len(self.impls)]
+            order = self.impls[n % len(self.impls) :] + self.impls[: n % len(self.impls)]
             await self.one_size(size, order)
         await self.concurrency()
         return self.result
@@ -178,18 +181,29 @@ class Curves:
         for impl in order:
             await self.guarded(impl, f"setup {fmt_rows(size)}", lambda impl=impl: _fresh(impl))
         for impl in order:
-            await self.guarded(impl, f"abulk_create {fmt_rows(size)}",
-                               lambda impl=impl: self.bulk_create(impl, size, want))
+            await self.guarded(
+                impl,
+                f"abulk_create {fmt_rows(size)}",
+                lambda impl=impl: self.bulk_create(impl, size, want),
+            )
         for rep in range(self.config.reps_for(size)):
             for key, _title in ROW_OPS[1:]:
                 for impl in order:
-                    await self.guarded(impl, f"{key} {fmt_rows(size)}",
-                                       lambda impl=impl, key=key: self.read(impl, key, size, want))
-            self.log(f"[curves {order[0].backend} {fmt_rows(size)} pass {rep + 1}] aiterator "
-                     + "  ".join(f"{i.name} {self._last(i.name, size)}" for i in order))
+                    await self.guarded(
+                        impl,
+                        f"{key} {fmt_rows(size)}",
+                        lambda impl=impl, key=key: self.read(impl, key, size, want),
+                    )
+            self.log(
+                f"[curves {order[0].backend} {fmt_rows(size)} pass {rep + 1}] aiterator "
+                + "  ".join(f"{i.name} {self._last(i.name, size)}" for i in order)
+            )
         for impl in order:
-            await self.guarded(impl, f"aiterator memory {fmt_rows(size)}",
-                               lambda impl=impl: self.memory(impl, size, want))
+            await self.guarded(
+                impl,
+                f"aiterator memory {fmt_rows(size)}",
+                lambda impl=impl: self.memory(impl, size, want),
+            )
         for impl in order:
             try:
                 await impl.teardown()
@@ -257,22 +271,32 @@ class Curves:
         want = expected(cfg.concurrency_rows)
         for impl in self.impls:
             await self.guarded(impl, "concurrency setup", lambda impl=impl: _fresh(impl))
-            await self.guarded(impl, "concurrency setup",
-                               lambda impl=impl: self.fill(impl, cfg.concurrency_rows, want))
+            await self.guarded(
+                impl,
+                "concurrency setup",
+                lambda impl=impl: self.fill(impl, cfg.concurrency_rows, want),
+            )
         series = self.result["concurrency"]["series"]
         for n, level in enumerate(cfg.levels):
-            order = self.impls[n % len(self.impls):] + self.impls[: n % len(self.impls)]
+            order = self.impls[n % len(self.impls) :] + self.impls[: n % len(self.impls)]
             for impl in order:
                 for key, (label, scope) in impl.concurrency_variants().items():
                     self.result["concurrency"]["labels"][key] = label
                     out = await self.guarded(
-                        impl, f"{key} × {level} tasks",
-                        lambda impl=impl, scope=scope, level=level: self.burst(impl, scope, level))
+                        impl,
+                        f"{key} × {level} tasks",
+                        lambda impl=impl, scope=scope, level=level: self.burst(impl, scope, level),
+                    )
                     if out is not None:
                         series.setdefault(key, {})[str(level)] = out
-            self.log(f"[curves {self.impls[0].backend} {level} tasks] " + "  ".join(
-                f"{k} {v[str(level)]['throughput']:.0f}/s" for k, v in series.items()
-                if str(level) in v))
+            self.log(
+                f"[curves {self.impls[0].backend} {level} tasks] "
+                + "  ".join(
+                    f"{k} {v[str(level)]['throughput']:.0f}/s"
+                    for k, v in series.items()
+                    if str(level) in v
+                )
+            )
         for impl in self.impls:
             try:
                 await impl.teardown()
@@ -286,13 +310,16 @@ class Curves:
         got = impl.target.count_and_pages()
         _expect(got == want, f"concurrency table: {got}, expected {want}")
 
-    async def burst(self, impl: Implementation, scope: Callable[[], Any],
-                    level: int) -> dict[str, float | None]:
+    async def burst(
+        self, impl: Implementation, scope: Callable[[], Any], level: int
+    ) -> dict[str, float | None]:
         """``level`` tasks, ``gets`` agets in all; a warm-up burst first, untimed."""
         cfg = self.config
         per_task = max(1, -(-cfg.gets // level))
-        plan = [[(k * per_task + j) * 7919 % cfg.concurrency_rows + 1 for j in range(per_task)]
-                for k in range(level)]
+        plan = [
+            [(k * per_task + j) * 7919 % cfg.concurrency_rows + 1 for j in range(per_task)]
+            for k in range(level)
+        ]
         latencies: list[float] = []
         wrong: list[str] = []
 
@@ -313,9 +340,15 @@ class Curves:
         _expect(not wrong, f"{len(wrong)} wrong answers, e.g. {wrong[:2]}")
         calls = level * per_task
         _expect(len(latencies) == calls, f"{len(latencies)} calls timed, expected {calls}")
-        return {"tasks": level, "calls": calls, "seconds": elapsed, "throughput": calls / elapsed,
-                "p50": percentile(latencies, 50), "p99": percentile(latencies, 99),
-                "mean": statistics.fmean(latencies)}
+        return {
+            "tasks": level,
+            "calls": calls,
+            "seconds": elapsed,
+            "throughput": calls / elapsed,
+            "p50": percentile(latencies, 50),
+            "p99": percentile(latencies, 99),
+            "mean": statistics.fmean(latencies),
+        }
 
 
 async def _fresh(impl: Implementation) -> None:
@@ -334,4 +367,3 @@ def _expect(ok: bool, message: str) -> None:
         from benchmarks.operations import VerificationError
 
         raise VerificationError(message)
-

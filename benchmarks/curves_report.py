@@ -31,8 +31,10 @@ def _impls(c: dict[str, Any]) -> list[str]:
 
 def row_medians(c: dict[str, Any], key: str) -> dict[str, dict[int, float | None]]:
     """impl -> size -> median seconds per row of operation ``key``."""
-    return {impl: {int(size): _median(vals) for size, vals in per_size.items()}
-            for impl, per_size in c["rows"][key].items()}
+    return {
+        impl: {int(size): _median(vals) for size, vals in per_size.items()}
+        for impl, per_size in c["rows"][key].items()
+    }
 
 
 def _cell(t: float | None, floor: float | None, is_floor: bool) -> str:
@@ -46,8 +48,10 @@ def _cell(t: float | None, floor: float | None, is_floor: bool) -> str:
 def rows_table(c: dict[str, Any]) -> list[str]:
     impls, labels = _impls(c), c["labels"]
     sizes = c["config"]["sizes"]
-    lines = ["| operation | rows | " + " | ".join(labels.get(i, i) for i in impls) + " |",
-             "|---|---|" + "---|" * len(impls)]
+    lines = [
+        "| operation | rows | " + " | ".join(labels.get(i, i) for i in impls) + " |",
+        "|---|---|" + "---|" * len(impls),
+    ]
     for key, title in ROW_OPS:
         med = row_medians(c, key)
         for size in sizes:
@@ -59,8 +63,10 @@ def rows_table(c: dict[str, Any]) -> list[str]:
 
 def memory_table(c: dict[str, Any]) -> list[str]:
     impls, labels = _impls(c), c["labels"]
-    lines = ["| rows | " + " | ".join(labels.get(i, i) for i in impls) + " |",
-             "|---|" + "---|" * len(impls)]
+    lines = [
+        "| rows | " + " | ".join(labels.get(i, i) for i in impls) + " |",
+        "|---|" + "---|" * len(impls),
+    ]
     for size in c["config"]["sizes"]:
         cells = [fmt_bytes(c["memory"].get(i, {}).get(str(size))) for i in impls]
         lines.append(f"| {fmt_rows(size)} | " + " | ".join(cells) + " |")
@@ -71,15 +77,19 @@ def concurrency_series(c: dict[str, Any]) -> list[str]:
     """The series keys in column order: orm's two first, the floor last."""
     keys = list(c["concurrency"]["series"])
     rank = {k: n for n, k in enumerate(ORDER)}
-    return sorted(keys, key=lambda k: (k == FLOOR, rank.get(k.removesuffix("_scoped"), 99),
-                                       k.endswith("_scoped")))
+    return sorted(
+        keys,
+        key=lambda k: (k == FLOOR, rank.get(k.removesuffix("_scoped"), 99), k.endswith("_scoped")),
+    )
 
 
 def concurrency_table(c: dict[str, Any]) -> list[str]:
     conc = c["concurrency"]
     series, labels = conc["series"], conc["labels"]
-    lines = ["| tasks | series | p50 | p99 | aget/s | aget/s vs floor |",
-             "|---|---|---|---|---|---|"]
+    lines = [
+        "| tasks | series | p50 | p99 | aget/s | aget/s vs floor |",
+        "|---|---|---|---|---|---|",
+    ]
     for level in c["config"]["levels"]:
         floor = series.get(FLOOR, {}).get(str(level), {}).get("throughput")
         for key in concurrency_series(c):
@@ -88,13 +98,14 @@ def concurrency_table(c: dict[str, Any]) -> list[str]:
                 lines.append(f"| {level} | {labels.get(key, key)} | **failed** | — | — | — |")
                 continue
             ratio = "—" if not floor or key == FLOOR else fmt_ratio(v["throughput"] / floor)
-            lines.append(f"| {level} | {labels.get(key, key)} | {fmt_time(v['p50'])} | "
-                         f"{fmt_time(v['p99'])} | {v['throughput']:,.0f} | {ratio} |")
+            lines.append(
+                f"| {level} | {labels.get(key, key)} | {fmt_time(v['p50'])} | "
+                f"{fmt_time(v['p99'])} | {v['throughput']:,.0f} | {ratio} |"
+            )
     return lines
 
 
-def markdown(name: str, b: dict[str, Any], meta: dict[str, Any],
-             plot: str | None = None) -> str:
+def markdown(name: str, b: dict[str, Any], meta: dict[str, Any], plot: str | None = None) -> str:
     """One backend's "How cost grows" section; ``plot`` is the PNG's path relative to the page."""
     title = TITLES.get(name, name)
     lines = [f"### How cost grows: {title}", ""]
@@ -105,22 +116,37 @@ def markdown(name: str, b: dict[str, Any], meta: dict[str, Any],
         why = b.get("skipped") or "the curves were not measured in this run"
         return "\n".join([*lines, f"**Not measured:** {why}", ""])
     cfg = c["config"]
-    lines += [f"- {kind}, {meta['date']}; sizes {', '.join(fmt_rows(n) for n in cfg['sizes'])} "
-              f"rows, {cfg['reps']} pass(es) per size (1 at 1M), `chunk_size={cfg['chunk_size']}`, "
-              f"bulk create in batches of at most {fmt_rows(c['insert_batch'])} rows",
-              *machine_lines(meta, server)]
+    lines += [
+        f"- {kind}, {meta['date']}; sizes {', '.join(fmt_rows(n) for n in cfg['sizes'])} "
+        f"rows, {cfg['reps']} pass(es) per size (1 at 1M), `chunk_size={cfg['chunk_size']}`, "
+        f"bulk create in batches of at most {fmt_rows(c['insert_batch'])} rows",
+        *machine_lines(meta, server),
+    ]
     if plot:
-        lines += [f"![{title}: time per row against rows, aiterator peak memory, and aget "
-                  f"latency and throughput against concurrent tasks]({plot})", ""]
-    lines += ["Time per row (median over the passes; in parentheses the ratio to the floor "
-              "at the same size). Lower is better; a flat row means cost linear in rows.", "",
-              *rows_table(c), "",
-              "`aiterator` peak memory over the whole table (tracemalloc, all threads, a "
-              "separate pass): it should not grow with the table.", "", *memory_table(c), "",
-              f"`aget` from concurrent tasks on a {fmt_rows(cfg['concurrency_rows'])}-row table, "
-              f"{cfg['gets']:,} calls per level in all (each task's share in a row): latency "
-              "of one call (p50, p99) and calls per second over the burst. Higher aget/s "
-              "is better.", "", *concurrency_table(c), ""]
+        lines += [
+            f"![{title}: time per row against rows, aiterator peak memory, and aget "
+            f"latency and throughput against concurrent tasks]({plot})",
+            "",
+        ]
+    lines += [
+        "Time per row (median over the passes; in parentheses the ratio to the floor "
+        "at the same size). Lower is better; a flat row means cost linear in rows.",
+        "",
+        *rows_table(c),
+        "",
+        "`aiterator` peak memory over the whole table (tracemalloc, all threads, a "
+        "separate pass): it should not grow with the table.",
+        "",
+        *memory_table(c),
+        "",
+        f"`aget` from concurrent tasks on a {fmt_rows(cfg['concurrency_rows'])}-row table, "
+        f"{cfg['gets']:,} calls per level in all (each task's share in a row): latency "
+        "of one call (p50, p99) and calls per second over the burst. Higher aget/s "
+        "is better.",
+        "",
+        *concurrency_table(c),
+        "",
+    ]
     if c.get("errors"):
         lines += ["Errors:", "", *[f"- {e[:300]}" for e in c["errors"]], ""]
     return "\n".join(lines)
@@ -130,8 +156,15 @@ def markdown(name: str, b: dict[str, Any], meta: dict[str, Any],
 # The plot
 # --------------------------------------------------------------------------
 
-COLOURS = {"orm": "#1f77b4", "orm_scoped": "#aec7e8", "django": "#2ca02c", "tortoise": "#ff7f0e",
-           "sqlalchemy": "#9467bd", "raw_async": "#7f7f7f", "raw_thread": "#000000"}
+COLOURS = {
+    "orm": "#1f77b4",
+    "orm_scoped": "#aec7e8",
+    "django": "#2ca02c",
+    "tortoise": "#ff7f0e",
+    "sqlalchemy": "#9467bd",
+    "raw_async": "#7f7f7f",
+    "raw_thread": "#000000",
+}
 
 
 def write_plot(name: str, b: dict[str, Any], meta: dict[str, Any], path: Path) -> Path | None:
@@ -157,14 +190,24 @@ def write_plot(name: str, b: dict[str, Any], meta: dict[str, Any], path: Path) -
             med = row_medians(c, key)
             for impl in impls:
                 ys = [med.get(impl, {}).get(n) for n in sizes]
-                _line(ax, sizes, [None if y is None else y * 1e6 for y in ys],
-                      labels.get(impl, impl), impl)
+                _line(
+                    ax,
+                    sizes,
+                    [None if y is None else y * 1e6 for y in ys],
+                    labels.get(impl, impl),
+                    impl,
+                )
             _axes(ax, title.replace("`", ""), "rows", "µs per row")
         ax = axes.flat[4]
         for impl in impls:
             ys = [c["memory"].get(impl, {}).get(str(n)) for n in sizes]
-            _line(ax, sizes, [None if y is None else y / (1 << 20) for y in ys],
-                  labels.get(impl, impl), impl)
+            _line(
+                ax,
+                sizes,
+                [None if y is None else y / (1 << 20) for y in ys],
+                labels.get(impl, impl),
+                impl,
+            )
         _axes(ax, "aiterator peak memory (tracemalloc)", "rows", "MiB")
         ax = axes.flat[5]
         series, slabels = c["concurrency"]["series"], c["concurrency"]["labels"]
@@ -190,8 +233,14 @@ def write_plot(name: str, b: dict[str, Any], meta: dict[str, Any], path: Path) -
 def _line(ax: Any, xs: list[int], ys: list[float | None], label: str, key: str) -> None:
     pts = [(x, y) for x, y in zip(xs, ys, strict=True) if y is not None]
     if pts:
-        ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=label,
-                color=COLOURS.get(key), linestyle="--" if key.endswith("_scoped") else "-")
+        ax.plot(
+            [p[0] for p in pts],
+            [p[1] for p in pts],
+            marker="o",
+            label=label,
+            color=COLOURS.get(key),
+            linestyle="--" if key.endswith("_scoped") else "-",
+        )
 
 
 def _axes(ax: Any, title: str, xlabel: str, ylabel: str) -> None:
@@ -200,7 +249,9 @@ def _axes(ax: Any, title: str, xlabel: str, ylabel: str) -> None:
     ax.set_xscale("log")
     ax.set_yscale("log")
     if xlabel == "rows":  # 1k, 10k, 1M rather than 10^3
-        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: fmt_rows(int(v)) if v >= 1 else ""))
+        ax.xaxis.set_major_formatter(
+            FuncFormatter(lambda v, _pos: fmt_rows(int(v)) if v >= 1 else "")
+        )
         ax.xaxis.set_minor_formatter(NullFormatter())
     else:
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))

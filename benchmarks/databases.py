@@ -163,8 +163,9 @@ class Target:
         file as that implementation left it (a WAL file stays WAL).
         """
         if self.backend == "sqlite":
-            conn = sqlite3.connect(self.path, isolation_level=None, timeout=5.0,
-                                   check_same_thread=False)
+            conn = sqlite3.connect(
+                self.path, isolation_level=None, timeout=5.0, check_same_thread=False
+            )
             for key, value in SQLITE_PRAGMAS.items() if pragmas else ():
                 conn.execute(f"PRAGMA {key} = {value}")
             return conn
@@ -224,8 +225,11 @@ class Target:
 
 def sqlite_settings_text(journal_mode: object, synchronous: object) -> str:
     """``journal_mode=delete, synchronous=FULL`` from what two PRAGMA queries returned."""
-    sync = SYNCHRONOUS_NAMES.get(int(str(synchronous)), str(synchronous)) \
-        if str(synchronous).isdigit() else str(synchronous).upper()
+    sync = (
+        SYNCHRONOUS_NAMES.get(int(str(synchronous)), str(synchronous))
+        if str(synchronous).isdigit()
+        else str(synchronous).upper()
+    )
     return f"journal_mode={str(journal_mode).lower()}, synchronous={sync}"
 
 

@@ -48,8 +48,7 @@ def database_settings(url: str, pool_max_size: int = 0) -> dict[str, Any]:
         return {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": unquote(url.removeprefix("sqlite:///").partition("?")[0]),
-            "OPTIONS": {"init_command": SQLITE_INIT, "transaction_mode": "IMMEDIATE",
-                        "timeout": 5},
+            "OPTIONS": {"init_command": SQLITE_INIT, "transaction_mode": "IMMEDIATE", "timeout": 5},
         }
     parts = urlsplit(url)
     options: dict[str, Any] = {k: v for k, v in parse_qsl(parts.query) if not k.startswith("pool_")}
@@ -73,10 +72,12 @@ if not settings.configured:
         ROOT_URLCONF=__name__,
         MIDDLEWARE=[],  # the orm app has none either
         INSTALLED_APPS=[],
-        DATABASES={"default": database_settings(
-            os.environ.get("BENCH_HTTP_DATABASE_URL", "sqlite:///django_example.sqlite3"),
-            int(os.environ.get("BENCH_HTTP_DJANGO_POOL") or 0),
-        )},
+        DATABASES={
+            "default": database_settings(
+                os.environ.get("BENCH_HTTP_DATABASE_URL", "sqlite:///django_example.sqlite3"),
+                int(os.environ.get("BENCH_HTTP_DJANGO_POOL") or 0),
+            )
+        },
         USE_TZ=True,
         TIME_ZONE="UTC",
         DEFAULT_AUTO_FIELD="django.db.models.BigAutoField",

@@ -52,10 +52,14 @@ if not settings.configured:
     settings.configure(
         DEBUG=False,
         INSTALLED_APPS=["django_async_backend"],
-        DATABASES={"default": database_settings(
-            os.environ.get("BENCH_HTTP_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"),
-            int(os.environ.get("BENCH_HTTP_DJANGO_POOL") or 10),
-        )},
+        DATABASES={
+            "default": database_settings(
+                os.environ.get(
+                    "BENCH_HTTP_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+                ),
+                int(os.environ.get("BENCH_HTTP_DJANGO_POOL") or 10),
+            )
+        },
         USE_TZ=True,
         TIME_ZONE="UTC",
         DEFAULT_AUTO_FIELD="django.db.models.BigAutoField",
@@ -106,15 +110,19 @@ class Book(AsyncModelMixin, models.Model):
 
 
 async def list_books() -> list[dict[str, Any]]:
-    return [{"id": b.pk, "title": b.title, "author": b.author.name, "price": b.price}
-            async for b in Book.async_objects.select_related("author").order_by("id")]
+    return [
+        {"id": b.pk, "title": b.title, "author": b.author.name, "price": b.price}
+        async for b in Book.async_objects.select_related("author").order_by("id")
+    ]
 
 
 async def create_book(data: dict[str, Any]) -> dict[str, Any]:
     author, _ = await Author.async_objects.aget_or_create(
-        email=author_email(data["author"]), defaults={"name": data["author"]})
+        email=author_email(data["author"]), defaults={"name": data["author"]}
+    )
     book = await Book.async_objects.acreate(
-        title=data["title"], author=author, price=decimal.Decimal(str(data.get("price", "0"))))
+        title=data["title"], author=author, price=decimal.Decimal(str(data.get("price", "0")))
+    )
     return {"id": book.pk, "title": book.title}
 
 
@@ -129,7 +137,8 @@ async def move_book(pk: int, author_name: str) -> dict[str, Any]:
     async with async_atomic():
         book = await Book.async_objects.select_for_update().aget(pk=pk)
         author, _ = await Author.async_objects.aget_or_create(
-            email=author_email(author_name), defaults={"name": author_name})
+            email=author_email(author_name), defaults={"name": author_name}
+        )
         book.author = author
         await book.async_save(update_fields=["author"])
         return {"id": book.pk, "author": author.name}

@@ -50,7 +50,9 @@ def sqlite_get(pk: int = 7) -> Any:
     if conn is None:
         conn = _local.sqlite = sqlite3.connect(":memory:")
         conn.execute("CREATE TABLE book (id integer PRIMARY KEY, title text, pages integer)")
-        conn.executemany("INSERT INTO book VALUES (?, ?, ?)", [(i, f"t{i}", i) for i in range(_SQLITE_ROWS)])
+        conn.executemany(
+            "INSERT INTO book VALUES (?, ?, ?)", [(i, f"t{i}", i) for i in range(_SQLITE_ROWS)]
+        )
     return conn.execute("SELECT id, title, pages FROM book WHERE id = ?", (pk,)).fetchone()
 
 
@@ -61,9 +63,13 @@ def _postgres_get(url: str) -> Callable[[], Any]:
         conn = getattr(_local, "pg", None)
         if conn is None:
             conn = _local.pg = psycopg.connect(url, autocommit=True)
-            conn.execute("CREATE TEMPORARY TABLE hop_book (id integer PRIMARY KEY, title text, pages integer)")
-            conn.cursor().executemany("INSERT INTO hop_book VALUES (%s, %s, %s)",
-                                      [(i, f"t{i}", i) for i in range(_SQLITE_ROWS)])
+            conn.execute(
+                "CREATE TEMPORARY TABLE hop_book (id integer PRIMARY KEY, title text, pages integer)"
+            )
+            conn.cursor().executemany(
+                "INSERT INTO hop_book VALUES (%s, %s, %s)",
+                [(i, f"t{i}", i) for i in range(_SQLITE_ROWS)],
+            )
         return conn.execute("SELECT id, title, pages FROM hop_book WHERE id = %s", (pk,)).fetchone()
 
     return get
@@ -77,7 +83,9 @@ def _closer() -> None:
             delattr(_local, name)
 
 
-def _callers(fn: Callable[[], Any], executor: ThreadPoolExecutor) -> dict[str, Callable[[], Awaitable[Any]]]:
+def _callers(
+    fn: Callable[[], Any], executor: ThreadPoolExecutor
+) -> dict[str, Callable[[], Awaitable[Any]]]:
     loop = asyncio.get_running_loop()
     # Made once, as orm.utils.asyncio.to_async keeps one per function.
     bridged = sync_to_async(fn, thread_sensitive=True)
@@ -107,7 +115,9 @@ async def measure(runs: int, n: int, pg_url: str | None) -> dict[str, dict[str, 
         functions["postgresql"] = _postgres_get(pg_url)
     # One worker: every call runs on the same thread, as thread_sensitive does.
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hop")
-    times: dict[str, dict[str, list[float]]] = {name: {hop: [] for hop in HOPS} for name in functions}
+    times: dict[str, dict[str, list[float]]] = {
+        name: {hop: [] for hop in HOPS} for name in functions
+    }
     try:
         for run in range(runs):
             pairs = [(name, hop) for name in functions for hop in HOPS]
@@ -130,15 +140,20 @@ async def loop_call(executor: ThreadPoolExecutor, fn: Callable[[], Any]) -> Any:
 
 def report(times: dict[str, dict[str, list[float]]]) -> str:
     """A Markdown table: median µs per call, and the median per-run ratio to run_in_executor."""
-    lines = ["| function | direct (no hop) | run_in_executor, 1 thread | sync_to_async, thread_sensitive "
-             "| sync_to_async / run_in_executor | sync_to_async - direct |",
-             "|---|---|---|---|---|---|"]
+    lines = [
+        "| function | direct (no hop) | run_in_executor, 1 thread | sync_to_async, thread_sensitive "
+        "| sync_to_async / run_in_executor | sync_to_async - direct |",
+        "|---|---|---|---|---|---|",
+    ]
     for name, per_hop in times.items():
         med = {hop: statistics.median(per_hop[hop]) * 1e6 for hop in HOPS}
-        ratio = statistics.median(a / b for a, b in zip(per_hop["sync_to_async"], per_hop["run_in_executor"],
-                                                        strict=True))
-        lines.append(f"| {name} | {med['direct']:.1f} µs | {med['run_in_executor']:.1f} µs "
-                     f"| {med['sync_to_async']:.1f} µs | {ratio:.2f}× | {med['sync_to_async'] - med['direct']:.1f} µs |")
+        ratio = statistics.median(
+            a / b for a, b in zip(per_hop["sync_to_async"], per_hop["run_in_executor"], strict=True)
+        )
+        lines.append(
+            f"| {name} | {med['direct']:.1f} µs | {med['run_in_executor']:.1f} µs "
+            f"| {med['sync_to_async']:.1f} µs | {ratio:.2f}× | {med['sync_to_async'] - med['direct']:.1f} µs |"
+        )
     return "\n".join(lines)
 
 
@@ -146,9 +161,14 @@ def main() -> None:
     """Parse the arguments, measure, print the table."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("-n", type=int, default=2000, help="awaited calls per (hop, function) and run")
-    parser.add_argument("--postgres", default=os.environ.get("ORM_TEST_POSTGRES_URL"),
-                        help="PostgreSQL URL for the postgresql row (default: ORM_TEST_POSTGRES_URL)")
+    parser.add_argument(
+        "-n", type=int, default=2000, help="awaited calls per (hop, function) and run"
+    )
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get("ORM_TEST_POSTGRES_URL"),
+        help="PostgreSQL URL for the postgresql row (default: ORM_TEST_POSTGRES_URL)",
+    )
     args = parser.parse_args()
     times = asyncio.run(measure(args.runs, args.n, args.postgres))
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())

@@ -34,8 +34,14 @@ class Connection:
         try:
             async with asyncio.timeout(self.timeout):  # Python >= 3.11, as orm requires
                 return await self._request(method, path, body)
-        except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError,
-                IndexError, TimeoutError) as exc:
+        except (
+            OSError,
+            asyncio.IncompleteReadError,
+            asyncio.LimitOverrunError,
+            ValueError,
+            IndexError,
+            TimeoutError,
+        ) as exc:
             self.close()
             raise HTTPError(f"{type(exc).__name__}: {exc}") from exc
 
@@ -116,4 +122,6 @@ class HttpxConnection:
 
 
 CLIENTS: dict[str, type[Connection] | type[HttpxConnection]] = {
-    "raw": Connection, "httpx": HttpxConnection}
+    "raw": Connection,
+    "httpx": HttpxConnection,
+}

@@ -91,23 +91,54 @@ REQUEST_TIMEOUT = 30.0
 
 
 VARIANTS = (
-    Variant("orm", "orm, no middleware (`migrations_example.app:app`)",
-            "migrations_example.app:app", "orm"),
-    Variant("orm_scoped", "orm + `ConnectionScopeMiddleware` (`migrations_example.app:application`)",
-            "migrations_example.app:application", "orm"),
-    Variant("orm_scoped_fresh", "orm + `ConnectionScopeMiddleware(reuse_threads=False)`, a new "
-            "thread and connection per request (`migrations_example.app:application_thread_per_request`)",
-            "migrations_example.app:application_thread_per_request", "orm"),
-    Variant("django", "Django async ORM, Django ASGI handler (`benchmarks.django_app`)",
-            "benchmarks.django_app:application", "django"),
-    Variant("django_pool", "Django async ORM + Django's psycopg pool (`OPTIONS[\"pool\"]`)",
-            "benchmarks.django_app:application", "django", pooled=True,
-            backends=("postgresql",)),
-    Variant("tortoise", "Tortoise ORM, bare ASGI app (`benchmarks.tortoise_app`)",
-            "benchmarks.tortoise_app:application", "tortoise"),
-    Variant("django_async_backend", "django-async-backend (Django 6.1, async psycopg pool; "
-            "`benchmarks.django_async_app`)", "benchmarks.django_async_app:application",
-            "django", pooled=True, backends=("postgresql",), venv="django61"),
+    Variant(
+        "orm",
+        "orm, no middleware (`migrations_example.app:app`)",
+        "migrations_example.app:app",
+        "orm",
+    ),
+    Variant(
+        "orm_scoped",
+        "orm + `ConnectionScopeMiddleware` (`migrations_example.app:application`)",
+        "migrations_example.app:application",
+        "orm",
+    ),
+    Variant(
+        "orm_scoped_fresh",
+        "orm + `ConnectionScopeMiddleware(reuse_threads=False)`, a new "
+        "thread and connection per request (`migrations_example.app:application_thread_per_request`)",
+        "migrations_example.app:application_thread_per_request",
+        "orm",
+    ),
+    Variant(
+        "django",
+        "Django async ORM, Django ASGI handler (`benchmarks.django_app`)",
+        "benchmarks.django_app:application",
+        "django",
+    ),
+    Variant(
+        "django_pool",
+        'Django async ORM + Django\'s psycopg pool (`OPTIONS["pool"]`)',
+        "benchmarks.django_app:application",
+        "django",
+        pooled=True,
+        backends=("postgresql",),
+    ),
+    Variant(
+        "tortoise",
+        "Tortoise ORM, bare ASGI app (`benchmarks.tortoise_app`)",
+        "benchmarks.tortoise_app:application",
+        "tortoise",
+    ),
+    Variant(
+        "django_async_backend",
+        "django-async-backend (Django 6.1, async psycopg pool; `benchmarks.django_async_app`)",
+        "benchmarks.django_async_app:application",
+        "django",
+        pooled=True,
+        backends=("postgresql",),
+        venv="django61",
+    ),
 )
 WORKERS = (1, 2)
 
@@ -139,7 +170,8 @@ class Phase:
     """Counters of one timed (or warm-up) phase."""
 
     latencies: dict[str, list[float]] = dataclasses.field(
-        default_factory=lambda: {k: [] for k in ROUTES})
+        default_factory=lambda: {k: [] for k in ROUTES}
+    )
     errors: dict[str, int] = dataclasses.field(default_factory=dict)
     error_samples: list[str] = dataclasses.field(default_factory=list)
     rows_listed: list[int] = dataclasses.field(default_factory=list)
@@ -166,8 +198,16 @@ def _price_text(cents: int) -> str:
     return f"{cents // 100}.{cents % 100:02d}"
 
 
-async def _one_request(conn: Any, kind: str, rng: random.Random, cid: int, n: int,
-                       state: LoadState, phase: Phase, variant: str) -> None:
+async def _one_request(
+    conn: Any,
+    kind: str,
+    rng: random.Random,
+    cid: int,
+    n: int,
+    state: LoadState,
+    phase: Phase,
+    variant: str,
+) -> None:
     seeded = len(state.seeded_ids)
     if kind == "price" and not state.owned[cid]:
         kind = "list"
@@ -186,8 +226,13 @@ async def _one_request(conn: Any, kind: str, rng: random.Random, cid: int, n: in
         cents = rng.randint(100, 99_999)
         state.creates_unknown += 1
         method, path = "POST", "/books"
-        body = json.dumps({"title": title, "author": f"Author {rng.randrange(AUTHORS):02d}",
-                           "price": _price_text(cents)}).encode()
+        body = json.dumps(
+            {
+                "title": title,
+                "author": f"Author {rng.randrange(AUTHORS):02d}",
+                "price": _price_text(cents),
+            }
+        ).encode()
     start = time.perf_counter()
     try:
         status, answer = await conn.request(method, path, body)
@@ -206,8 +251,11 @@ async def _one_request(conn: Any, kind: str, rng: random.Random, cid: int, n: in
             ok = answer.startswith(b"[" + LIST_ROW) and answer.endswith(b"}]") and rows >= seeded
             if ok and n % FULL_PARSE_EVERY == 0:
                 data = json.loads(answer)
-                ok = (isinstance(data, list) and len(data) == rows
-                      and all(set(row) == LIST_KEYS for row in data))
+                ok = (
+                    isinstance(data, list)
+                    and len(data) == rows
+                    and all(set(row) == LIST_KEYS for row in data)
+                )
             if ok:
                 phase.rows_listed.append(rows)
         elif kind == "price":
@@ -233,9 +281,18 @@ async def _one_request(conn: Any, kind: str, rng: random.Random, cid: int, n: in
     phase.latencies[kind].append(elapsed)
 
 
-async def drive(port: int, clients: int, seconds: float, state: LoadState, variant: str,
-                seed: int, mix: tuple[tuple[str, float], ...] = MIX, client: str = "raw",
-                create_rate: float = CREATE_RATE, max_requests: int = MAX_REQUESTS) -> Phase:
+async def drive(
+    port: int,
+    clients: int,
+    seconds: float,
+    state: LoadState,
+    variant: str,
+    seed: int,
+    mix: tuple[tuple[str, float], ...] = MIX,
+    client: str = "raw",
+    create_rate: float = CREATE_RATE,
+    max_requests: int = MAX_REQUESTS,
+) -> Phase:
     """``clients`` closed-loop clients, one keep-alive connection each, for ``seconds``."""
     phase = Phase()
     kinds = [k for k, _ in mix]
@@ -263,8 +320,9 @@ async def drive(port: int, clients: int, seconds: float, state: LoadState, varia
             await _one_request(conns[cid], kind, rng, cid, n, state, phase, variant)
 
     try:
-        await asyncio.wait_for(asyncio.gather(*(worker(i) for i in range(clients))),
-                               seconds + REQUEST_TIMEOUT + 10)
+        await asyncio.wait_for(
+            asyncio.gather(*(worker(i) for i in range(clients))), seconds + REQUEST_TIMEOUT + 10
+        )
         phase.elapsed = time.perf_counter() - start
     finally:
         await asyncio.gather(*(c.aclose() for c in conns), return_exceptions=True)
@@ -281,9 +339,17 @@ async def seed_books(port: int, books: int, concurrency: int = 10) -> list[int]:
         try:
             while queue:
                 i = queue.pop(0)
-                status, answer = await conn.request("POST", "/books", json.dumps({
-                    "title": f"Seed {i:05d}", "author": f"Author {i % AUTHORS:02d}",
-                    "price": f"{10 + i % 50}.{i % 100:02d}"}).encode())
+                status, answer = await conn.request(
+                    "POST",
+                    "/books",
+                    json.dumps(
+                        {
+                            "title": f"Seed {i:05d}",
+                            "author": f"Author {i % AUTHORS:02d}",
+                            "price": f"{10 + i % 50}.{i % 100:02d}",
+                        }
+                    ).encode(),
+                )
                 if status != 201:
                     raise RuntimeError(f"seeding: POST /books answered {status}: {answer[:200]!r}")
                 ids.append(int(json.loads(answer)["id"]))
@@ -314,7 +380,9 @@ def _verify(db: Database, state: LoadState) -> list[str]:
     high = low + state.creates_unknown
     if not low <= n <= high:
         problems.append(f"book count {n}, expected {low}" + (f"..{high}" if high != low else ""))
-    prices = {int(i): _cents(p) for i, p in db.query("SELECT id, price FROM migrations_example_book")}
+    prices = {
+        int(i): _cents(p) for i, p in db.query("SELECT id, price FROM migrations_example_book")
+    }
     wrong = []
     for book_id in state.seeded_ids:
         if book_id not in prices:
@@ -360,8 +428,9 @@ def python_for(variant: Variant) -> str:
     return str(python)
 
 
-async def _start_and_seed(server: Server, db: Database, args: argparse.Namespace,
-                          tmpdir: str, result: dict[str, Any]) -> list[int]:
+async def _start_and_seed(
+    server: Server, db: Database, args: argparse.Namespace, tmpdir: str, result: dict[str, Any]
+) -> list[int]:
     """Start ``server`` and seed the books; with several workers, seed through one first.
 
     Every worker runs the app's lifespan startup, which creates the tables:
@@ -387,8 +456,9 @@ async def _start_and_seed(server: Server, db: Database, args: argparse.Namespace
     return ids
 
 
-async def _timed(server: Server, db: Database, state: LoadState, args: argparse.Namespace,
-                 seed: int) -> dict[str, Any]:
+async def _timed(
+    server: Server, db: Database, state: LoadState, args: argparse.Namespace, seed: int
+) -> dict[str, Any]:
     """The timed run: its counters, latencies and CPU (the server's whole process tree)."""
     assert server.proc is not None
     pid = server.proc.pid
@@ -396,41 +466,67 @@ async def _timed(server: Server, db: Database, state: LoadState, args: argparse.
     stop = asyncio.Event()
     sampler = asyncio.create_task(_sample(server, db, stop, peaks))
     cpu0, ccpu0, busy0 = tree_cpu_seconds(pid), time.process_time(), machine_busy_seconds()
-    phase = await drive(server.port, args.clients, args.seconds, state, server.variant.key, seed,
-                        args.mix, args.client, args.create_rate)
+    phase = await drive(
+        server.port,
+        args.clients,
+        args.seconds,
+        state,
+        server.variant.key,
+        seed,
+        args.mix,
+        args.client,
+        args.create_rate,
+    )
     cpu1, ccpu1, busy1 = tree_cpu_seconds(pid), time.process_time(), machine_busy_seconds()
     stop.set()
     await sampler
     all_lat = [x for v in phase.latencies.values() for x in v]
     elapsed = phase.elapsed
     return {
-        "seconds": round(elapsed, 3), "sent": phase.sent, "ok": len(all_lat),
-        "errors": sum(phase.errors.values()), "error_kinds": phase.errors,
+        "seconds": round(elapsed, 3),
+        "sent": phase.sent,
+        "ok": len(all_lat),
+        "errors": sum(phase.errors.values()),
+        "error_kinds": phase.errors,
         "error_samples": phase.error_samples,
         "rps": len(all_lat) / elapsed if elapsed else None,
-        "p50": _pct(all_lat, 50), "p90": _pct(all_lat, 90), "p99": _pct(all_lat, 99),
+        "p50": _pct(all_lat, 50),
+        "p90": _pct(all_lat, 90),
+        "p99": _pct(all_lat, 99),
         "max": max(all_lat) if all_lat else None,
-        "routes": {k: {"ok": len(v), "p50": _pct(v, 50), "p99": _pct(v, 99)}
-                   for k, v in phase.latencies.items()},
+        "routes": {
+            k: {"ok": len(v), "p50": _pct(v, 50), "p99": _pct(v, 99)}
+            for k, v in phase.latencies.items()
+        },
         "rows_per_get": statistics.mean(phase.rows_listed) if phase.rows_listed else None,
-        "server_cpu": ((cpu1 - cpu0) / elapsed
-                       if cpu0 is not None and cpu1 is not None and elapsed else None),
+        "server_cpu": (
+            (cpu1 - cpu0) / elapsed if cpu0 is not None and cpu1 is not None and elapsed else None
+        ),
         "client_cpu": (ccpu1 - ccpu0) / elapsed if elapsed else None,
         # Everything else the machine did meanwhile: PostgreSQL's backends,
         # and any other process (a busy neighbour shows up here).
-        "other_cpu": ((busy1 - busy0 - (cpu1 - cpu0) - (ccpu1 - ccpu0)) / elapsed
-                      if None not in (busy0, busy1, cpu0, cpu1) and elapsed else None),
+        "other_cpu": (
+            (busy1 - busy0 - (cpu1 - cpu0) - (ccpu1 - ccpu0)) / elapsed
+            if None not in (busy0, busy1, cpu0, cpu1) and elapsed
+            else None
+        ),
         "server_threads_peak": peaks.get("threads"),
         "pg_connections_peak": peaks.get("pg_connections"),
     }
 
 
-async def run_variant(variant: Variant, backend: str, args: argparse.Namespace, round_no: int,
-                      tmpdir: str, pg_url: str, seed: int) -> dict[str, Any]:
+async def run_variant(
+    variant: Variant,
+    backend: str,
+    args: argparse.Namespace,
+    round_no: int,
+    tmpdir: str,
+    pg_url: str,
+    seed: int,
+) -> dict[str, Any]:
     """One variant, one round: fresh database, server, seed, warm-up, timed run, checks."""
     db = Database(backend, f"{variant.key}_r{round_no}", tmpdir, pg_url)
-    result: dict[str, Any] = {"variant": variant.key, "round": round_no,
-                              "workers": variant.workers}
+    result: dict[str, Any] = {"variant": variant.key, "round": round_no, "workers": variant.workers}
     server: Server | None = None
     try:
         server = Server(variant, db, tmpdir, python_for(variant))
@@ -438,10 +534,21 @@ async def run_variant(variant: Variant, backend: str, args: argparse.Namespace, 
         ids = await _start_and_seed(server, db, args, tmpdir, result)
         state = LoadState(ids, args.clients)
         if args.warmup > 0:
-            warm = await drive(server.port, args.clients, args.warmup, state, variant.key,
-                               seed + 1, args.mix, args.client, args.create_rate)
-            result["warmup"] = {"requests": sum(map(len, warm.latencies.values())),
-                                "errors": sum(warm.errors.values())}
+            warm = await drive(
+                server.port,
+                args.clients,
+                args.warmup,
+                state,
+                variant.key,
+                seed + 1,
+                args.mix,
+                args.client,
+                args.create_rate,
+            )
+            result["warmup"] = {
+                "requests": sum(map(len, warm.latencies.values())),
+                "errors": sum(warm.errors.values()),
+            }
         result.update(await _timed(server, db, state, args, seed))
         result["exit_code"] = server.stop()
         result["verify"] = _verify(db, state)
@@ -462,8 +569,12 @@ async def run_variant(variant: Variant, backend: str, args: argparse.Namespace, 
 
 def expand(backend: str, only: list[str] | None, workers: tuple[int, ...]) -> list[Variant]:
     """The variants run on ``backend``: each selected one under every worker count."""
-    return [v.with_workers(n) for n in workers for v in VARIANTS
-            if backend in v.backends and (not only or v.key in only)]
+    return [
+        v.with_workers(n)
+        for n in workers
+        for v in VARIANTS
+        if backend in v.backends and (not only or v.key in only)
+    ]
 
 
 async def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
@@ -481,10 +592,11 @@ async def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
     tmpdir = tempfile.mkdtemp(prefix="orm-http-bench-")
     try:
         for r in range(args.rounds):
-            order = variants[r % len(variants):] + variants[: r % len(variants)]
+            order = variants[r % len(variants) :] + variants[: r % len(variants)]
             for v in order:
-                res = await run_variant(v, backend, args, r, tmpdir, pg_url,
-                                        seed=7919 * r + variants.index(v))
+                res = await run_variant(
+                    v, backend, args, r, tmpdir, pg_url, seed=7919 * r + variants.index(v)
+                )
                 out["rounds"].append(res)
                 log(f"[{backend} round {r + 1}/{args.rounds}] {_line(v.key, res)}")
     finally:
@@ -496,11 +608,13 @@ async def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
 def _line(key: str, res: dict[str, Any]) -> str:
     if res.get("failed"):
         return f"{key:<12} FAILED {res['failed']}"
-    return (f"{key:<12} {res['rps']:8.1f} req/s  p50 {fmt_ms(res['p50'])}  p99 {fmt_ms(res['p99'])}"
-            f"  errors {res['errors']}  CPU server {fmt_pct(res['server_cpu'])} client "
-            f"{fmt_pct(res['client_cpu'])} rest {fmt_pct(_clamp(res.get('other_cpu')))}"
-            f"  threads {res['server_threads_peak']}  pg conns {res['pg_connections_peak']}"
-            + (f"  VERIFY {res['verify']}" if res.get("verify") else ""))
+    return (
+        f"{key:<12} {res['rps']:8.1f} req/s  p50 {fmt_ms(res['p50'])}  p99 {fmt_ms(res['p99'])}"
+        f"  errors {res['errors']}  CPU server {fmt_pct(res['server_cpu'])} client "
+        f"{fmt_pct(res['client_cpu'])} rest {fmt_pct(_clamp(res.get('other_cpu')))}"
+        f"  threads {res['server_threads_peak']}  pg conns {res['pg_connections_peak']}"
+        + (f"  VERIFY {res['verify']}" if res.get("verify") else "")
+    )
 
 
 def summarize(out: dict[str, Any]) -> dict[str, Any]:
@@ -519,15 +633,21 @@ def summarize(out: dict[str, Any]) -> dict[str, Any]:
             return statistics.median(vals) if vals else None
 
         summary[key] = {
-            "rounds": len(rounds), "failed_rounds": len(rounds) - len(ran),
+            "rounds": len(rounds),
+            "failed_rounds": len(rounds) - len(ran),
             "failures": [r["failed"] for r in rounds if r.get("failed")],
-            "rps": med("rps"), "p50": med("p50"), "p99": med("p99"),
+            "rps": med("rps"),
+            "p50": med("p50"),
+            "p99": med("p99"),
             "rps_runs": [r.get("rps") for r in rounds],
-            "ok": sum(r["ok"] for r in ran), "errors": sum(r["errors"] for r in ran),
+            "ok": sum(r["ok"] for r in ran),
+            "errors": sum(r["errors"] for r in ran),
             "verify": [p for r in ran for p in r.get("verify", [])],
             "routes": {k: {"p50": route_med(k, "p50"), "p99": route_med(k, "p99")} for k in ROUTES},
-            "rows_per_get": med("rows_per_get"), "server_cpu": med("server_cpu"),
-            "client_cpu": med("client_cpu"), "other_cpu": med("other_cpu"),
+            "rows_per_get": med("rows_per_get"),
+            "server_cpu": med("server_cpu"),
+            "client_cpu": med("client_cpu"),
+            "other_cpu": med("other_cpu"),
             "server_threads_peak": max((r["server_threads_peak"] or 0 for r in ran), default=None),
             "pg_connections_peak": max((r["pg_connections_peak"] or 0 for r in ran), default=None),
         }
@@ -540,31 +660,53 @@ def summarize(out: dict[str, Any]) -> dict[str, Any]:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m benchmarks.http_load",
-                                description=__doc__.split("\n\n")[0])
-    p.add_argument("--quick", action="store_true",
-                   help="one round per variant, 1 s warm-up (default: 3 rounds, 3 s warm-up)")
+    p = argparse.ArgumentParser(
+        prog="python -m benchmarks.http_load", description=__doc__.split("\n\n")[0]
+    )
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="one round per variant, 1 s warm-up (default: 3 rounds, 3 s warm-up)",
+    )
     p.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
     p.add_argument("--clients", type=int, default=50, help="concurrent clients (default 50)")
     p.add_argument("--seconds", type=float, default=10.0, help="timed run per variant (default 10)")
     p.add_argument("--rounds", type=int, help="rounds per variant (default 3, quick 1)")
     p.add_argument("--warmup", type=float, help="untimed warm-up seconds (default 3, quick 1)")
-    p.add_argument("--books", type=int, default=200, help="books seeded before the run (default 200)")
-    p.add_argument("--mix", default=",".join(f"{k}={w:g}" for k, w in MIX),
-                   help="request mix, weights per route: list, price, create "
-                   "(default %(default)s)")
-    p.add_argument("--create-rate", type=float, default=CREATE_RATE,
-                   help="POST /books per second, all clients together, on top of the mix "
-                   "(default %(default)g; 0: none)")
-    p.add_argument("--client", choices=sorted(CLIENTS), default="raw",
-                   help="load generator: raw (benchmarks/http_client.py, default) or httpx")
+    p.add_argument(
+        "--books", type=int, default=200, help="books seeded before the run (default 200)"
+    )
+    p.add_argument(
+        "--mix",
+        default=",".join(f"{k}={w:g}" for k, w in MIX),
+        help="request mix, weights per route: list, price, create (default %(default)s)",
+    )
+    p.add_argument(
+        "--create-rate",
+        type=float,
+        default=CREATE_RATE,
+        help="POST /books per second, all clients together, on top of the mix "
+        "(default %(default)g; 0: none)",
+    )
+    p.add_argument(
+        "--client",
+        choices=sorted(CLIENTS),
+        default="raw",
+        help="load generator: raw (benchmarks/http_client.py, default) or httpx",
+    )
     p.add_argument("--only", help="comma-separated variants: " + ",".join(v.key for v in VARIANTS))
-    p.add_argument("--workers", default=",".join(map(str, WORKERS)),
-                   help="uvicorn worker processes, comma-separated: every variant runs under "
-                   "each count (default %(default)s)")
+    p.add_argument(
+        "--workers",
+        default=",".join(map(str, WORKERS)),
+        help="uvicorn worker processes, comma-separated: every variant runs under "
+        "each count (default %(default)s)",
+    )
     p.add_argument("--no-docs", action="store_true", help="do not update docs/benchmarks.md")
-    p.add_argument("--render", metavar="JSON",
-                   help="measure nothing: rewrite the doc section from a saved results file")
+    p.add_argument(
+        "--render",
+        metavar="JSON",
+        help="measure nothing: rewrite the doc section from a saved results file",
+    )
     args = p.parse_args(argv)
     if args.rounds is None:
         args.rounds = 1 if args.quick else 3
@@ -582,7 +724,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         p.error("--books must be between 1 and 100000")
     args.only = args.only.split(",") if args.only else None
     if args.only and set(args.only) - {v.key for v in VARIANTS}:
-        p.error(f"--only: unknown variant(s) {', '.join(sorted(set(args.only) - {v.key for v in VARIANTS}))}")
+        p.error(
+            f"--only: unknown variant(s) {', '.join(sorted(set(args.only) - {v.key for v in VARIANTS}))}"
+        )
     try:
         args.workers = tuple(sorted({int(w) for w in args.workers.split(",") if w.strip()}))
     except ValueError:
@@ -629,12 +773,22 @@ def main(argv: list[str] | None = None) -> int:
             from importlib import metadata
 
             machine["packages"][name] = metadata.version(name)
-    meta = {"date": date, "command": _command(args, argv), "quick": args.quick,
-            "clients": args.clients, "seconds": args.seconds, "rounds": args.rounds,
-            "warmup": args.warmup, "books": args.books, "mix": dict(args.mix),
-            "create_rate": args.create_rate,
-            "client": args.client,
-            "pool_max_size": POOL_MAX_SIZE, "workers": list(args.workers), "machine": machine}
+    meta = {
+        "date": date,
+        "command": _command(args, argv),
+        "quick": args.quick,
+        "clients": args.clients,
+        "seconds": args.seconds,
+        "rounds": args.rounds,
+        "warmup": args.warmup,
+        "books": args.books,
+        "mix": dict(args.mix),
+        "create_rate": args.create_rate,
+        "client": args.client,
+        "pool_max_size": POOL_MAX_SIZE,
+        "workers": list(args.workers),
+        "machine": machine,
+    }
     results = {b: asyncio.run(run_backend(b, args)) for b in backends}
     full = {"meta": meta, "backends": results}
     report.RESULTS_DIR.mkdir(parents=True, exist_ok=True)
@@ -646,8 +800,11 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_docs:
         update_doc(full)
         log(f"updated {report.DOC}")
-    failed = any(v["failed_rounds"] or v["errors"] or v["verify"]
-                 for b in results.values() for v in b.get("summary", {}).values())
+    failed = any(
+        v["failed_rounds"] or v["errors"] or v["verify"]
+        for b in results.values()
+        for v in b.get("summary", {}).values()
+    )
     return 1 if failed else 0
 
 

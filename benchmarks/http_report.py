@@ -104,10 +104,15 @@ processes. Run it with `make bench-http` (or `make bench-http-quick`), or
 """
 
 
-SHORT = {"orm": "orm", "orm_scoped": "orm + middleware",
-         "orm_scoped_fresh": "orm + middleware (thread per request)", "django": "Django",
-         "django_pool": "Django + pool", "tortoise": "Tortoise",
-         "django_async_backend": "django-async-backend"}
+SHORT = {
+    "orm": "orm",
+    "orm_scoped": "orm + middleware",
+    "orm_scoped_fresh": "orm + middleware (thread per request)",
+    "django": "Django",
+    "django_pool": "Django + pool",
+    "tortoise": "Tortoise",
+    "django_async_backend": "django-async-backend",
+}
 
 
 def short_name(key: str) -> str:
@@ -127,7 +132,8 @@ def backend_markdown(name: str, b: dict[str, Any], meta: dict[str, Any]) -> str:
     server = f"; server: {b['server']}" if b.get("server") else ""
     kind = "**quick run** (`--quick`)" if meta["quick"] else "full run"
     lines = [
-        f"### {title}", "",
+        f"### {title}",
+        "",
         f"- {kind}: {meta['clients']} clients × {meta['seconds']:g} s per variant and round, "
         f"{meta['rounds']} round(s), warm-up {meta['warmup']:g} s, {meta['books']} books seeded; "
         f"{meta['date']}",
@@ -153,12 +159,15 @@ def backend_markdown(name: str, b: dict[str, Any], meta: dict[str, Any]) -> str:
         rps = fmt_rps(v["rps"])
         if v["verify"]:  # the database disagrees with what the server answered
             rps = f"**wrong data** ({rps})"
-        lines.append(f"| {labels[key]} | {rps} | {fmt_ms(v['p50'])} | "
-                     f"{fmt_ms(v['p99'])} | {errs} |")
+        lines.append(
+            f"| {labels[key]} | {rps} | {fmt_ms(v['p50'])} | {fmt_ms(v['p99'])} | {errs} |"
+        )
     keys = b["variants"]
     lines += [
-        "", "Per route and resources (medians over rounds; peaks are the maximum of "
-        "samples taken twice a second):", "",
+        "",
+        "Per route and resources (medians over rounds; peaks are the maximum of "
+        "samples taken twice a second):",
+        "",
         "| | " + " | ".join(short_name(k) for k in keys) + " |",
         "|---|" + "---|" * len(keys),
     ]
@@ -166,15 +175,31 @@ def backend_markdown(name: str, b: dict[str, Any], meta: dict[str, Any]) -> str:
     def row(label: str, cell: Any) -> None:
         lines.append(f"| {label} | " + " | ".join(cell(s[k]) for k in keys) + " |")
 
-    row("`GET /books` p50 / p99", lambda v: f"{fmt_ms(v['routes']['list']['p50'])} / "
-        f"{fmt_ms(v['routes']['list']['p99'])}")
-    row("`POST /books/<id>/price` p50 / p99", lambda v: f"{fmt_ms(v['routes']['price']['p50'])} / "
-        f"{fmt_ms(v['routes']['price']['p99'])}")
-    row("`POST /books` p50 / p99", lambda v: f"{fmt_ms(v['routes']['create']['p50'])} / "
-        f"{fmt_ms(v['routes']['create']['p99'])}")
-    row("rows per GET (mean)", lambda v: "—" if v["rows_per_get"] is None else f"{v['rows_per_get']:.0f}")
-    row("CPU: server / client / rest of machine", lambda v: f"{fmt_pct(v['server_cpu'])} / "
-        f"{fmt_pct(v['client_cpu'])} / {fmt_pct(_clamp(v.get('other_cpu')))}")
+    row(
+        "`GET /books` p50 / p99",
+        lambda v: f"{fmt_ms(v['routes']['list']['p50'])} / {fmt_ms(v['routes']['list']['p99'])}",
+    )
+    row(
+        "`POST /books/<id>/price` p50 / p99",
+        lambda v: f"{fmt_ms(v['routes']['price']['p50'])} / {fmt_ms(v['routes']['price']['p99'])}",
+    )
+    row(
+        "`POST /books` p50 / p99",
+        lambda v: (
+            f"{fmt_ms(v['routes']['create']['p50'])} / {fmt_ms(v['routes']['create']['p99'])}"
+        ),
+    )
+    row(
+        "rows per GET (mean)",
+        lambda v: "—" if v["rows_per_get"] is None else f"{v['rows_per_get']:.0f}",
+    )
+    row(
+        "CPU: server / client / rest of machine",
+        lambda v: (
+            f"{fmt_pct(v['server_cpu'])} / "
+            f"{fmt_pct(v['client_cpu'])} / {fmt_pct(_clamp(v.get('other_cpu')))}"
+        ),
+    )
     row("server threads (peak)", lambda v: str(v["server_threads_peak"] or "—"))
     if name == "postgresql":
         row("PostgreSQL connections (peak)", lambda v: str(v["pg_connections_peak"] or "—"))
@@ -187,14 +212,26 @@ def backend_markdown(name: str, b: dict[str, Any], meta: dict[str, Any]) -> str:
             if r["variant"] != key:
                 continue
             if r.get("failed"):
-                notes.append(f"- {short_name(key)}, round {r['round'] + 1}: failed: "
-                             f"{_one_line(r['failed'], 300)}")
+                notes.append(
+                    f"- {short_name(key)}, round {r['round'] + 1}: failed: "
+                    f"{_one_line(r['failed'], 300)}"
+                )
             elif r.get("errors") or r.get("verify"):
-                kinds = ", ".join(f"{k} ×{n}" for k, n in r["error_kinds"].items()) or "no failed request"
-                notes.append(f"- {short_name(key)}, round {r['round'] + 1}: {kinds}"
-                             + (f"; verification: {'; '.join(r['verify'])}" if r.get("verify") else ""))
+                kinds = (
+                    ", ".join(f"{k} ×{n}" for k, n in r["error_kinds"].items())
+                    or "no failed request"
+                )
+                notes.append(
+                    f"- {short_name(key)}, round {r['round'] + 1}: {kinds}"
+                    + (f"; verification: {'; '.join(r['verify'])}" if r.get("verify") else "")
+                )
     if notes:
-        lines += ["", "Errors (failed requests, wrong answers, database checks after the run):", "", *notes]
+        lines += [
+            "",
+            "Errors (failed requests, wrong answers, database checks after the run):",
+            "",
+            *notes,
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -219,9 +256,11 @@ def update_doc(full: dict[str, Any], doc: Path = report.DOC) -> None:
     previous = "http"
     for name in ("sqlite", "postgresql"):
         if name in full["backends"]:
-            text = put(text, f"http-{name}",
-                       backend_markdown(name, full["backends"][name], full["meta"]), previous)
+            text = put(
+                text,
+                f"http-{name}",
+                backend_markdown(name, full["backends"][name], full["meta"]),
+                previous,
+            )
         previous = f"http-{name}" if f"<!-- bench:http-{name}:end -->" in text else previous
     doc.write_text(text)
-
-

@@ -49,9 +49,12 @@ class Variant:
         """The same variant under ``workers`` uvicorn processes (key ``<key>_w<n>`` when n > 1)."""
         if workers == 1:
             return dataclasses.replace(self, workers=1)
-        return dataclasses.replace(self, key=f"{self.key}_w{workers}", workers=workers,
-                                   label=f"{self.label}, {workers} workers")
-
+        return dataclasses.replace(
+            self,
+            key=f"{self.key}_w{workers}",
+            workers=workers,
+            label=f"{self.label}, {workers} workers",
+        )
 
 
 # --------------------------------------------------------------------------
@@ -95,8 +98,10 @@ class Database:
         """The database URL for the server (orm's URL syntax; Django's app parses it too)."""
         if self.backend == "sqlite":
             return f"sqlite:///{self.path}"
-        params = [("options", f"-c search_path={self.schema}"),
-                  ("application_name", self.application_name)]
+        params = [
+            ("options", f"-c search_path={self.schema}"),
+            ("application_name", self.application_name),
+        ]
         if pool_max_size:
             params.append(("pool_max_size", str(pool_max_size)))
         query = "&".join(f"{k}={quote(v, safe='')}" for k, v in params)
@@ -112,8 +117,9 @@ class Database:
                 lite.close()
         import psycopg
 
-        with psycopg.connect(self.pg_url, autocommit=True,
-                             options=f"-c search_path={self.schema}") as conn:
+        with psycopg.connect(
+            self.pg_url, autocommit=True, options=f"-c search_path={self.schema}"
+        ) as conn:
             return conn.execute(sql).fetchall()
 
     def backends_connected(self) -> int | None:
@@ -123,8 +129,10 @@ class Database:
         import psycopg
 
         with psycopg.connect(self.pg_url, autocommit=True) as conn:
-            row = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = %s",
-                               (self.application_name,)).fetchone()
+            row = conn.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s",
+                (self.application_name,),
+            ).fetchone()
             return int(row[0]) if row else 0
 
 
@@ -198,8 +206,14 @@ class Server:
 
     STOP_GRACE = 15.0  # seconds for a graceful stop (lifespan shutdown) before SIGTERM
 
-    def __init__(self, variant: Variant, db: Database, logdir: str, python: str | None = None,
-                 workers: int | None = None) -> None:
+    def __init__(
+        self,
+        variant: Variant,
+        db: Database,
+        logdir: str,
+        python: str | None = None,
+        workers: int | None = None,
+    ) -> None:
         self.variant, self.db = variant, db
         self.python = python or sys.executable
         self.workers = variant.workers if workers is None else workers
@@ -209,9 +223,23 @@ class Server:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def command(self) -> list[str]:
-        return [self.python, "-m", "uvicorn", self.variant.app, "--host", HOST,
-                "--port", str(self.port), "--workers", str(self.workers), "--lifespan", "on",
-                "--no-access-log", "--log-level", "warning"]
+        return [
+            self.python,
+            "-m",
+            "uvicorn",
+            self.variant.app,
+            "--host",
+            HOST,
+            "--port",
+            str(self.port),
+            "--workers",
+            str(self.workers),
+            "--lifespan",
+            "on",
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ]
 
     def env(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -230,12 +258,15 @@ class Server:
     async def start(self, timeout: float = SERVER_START_TIMEOUT) -> None:
         with open(self.logpath, "ab") as logfile:
             # A process group of its own: stop() can reach every worker uvicorn forks.
-            self.proc = procs.start(self.command(), cwd=ROOT, env=self.env(),
-                                    stdout=logfile, stderr=subprocess.STDOUT)
+            self.proc = procs.start(
+                self.command(), cwd=ROOT, env=self.env(), stdout=logfile, stderr=subprocess.STDOUT
+            )
         deadline = time.monotonic() + timeout
         while True:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"uvicorn exited with {self.proc.returncode}:\n{self.log_tail()}")
+                raise RuntimeError(
+                    f"uvicorn exited with {self.proc.returncode}:\n{self.log_tail()}"
+                )
             conn = Connection(HOST, self.port, 2.0)
             try:
                 status, _ = await conn.request("GET", "/books")

@@ -88,8 +88,9 @@ def _load(database: dict[str, Any]) -> dict[str, Any]:
         published = models.DateField()
         price = models.DecimalField(max_digits=8, decimal_places=2)
         pages = models.IntegerField()
-        tags = models.ManyToManyField(Tag, related_name="books", blank=True,
-                                      db_table="bench_book_tags")
+        tags = models.ManyToManyField(
+            Tag, related_name="books", blank=True, db_table="bench_book_tags"
+        )
 
         class Meta:
             app_label = "bench"
@@ -129,8 +130,9 @@ def _create_author_with_books(author: AuthorRow, books: Sequence[BookRow]) -> in
     with transaction.atomic():
         a = Author.objects.create(name=author.name, email=author.email)
         for b in books:
-            Book.objects.create(title=b.title, author=a, published=b.published,
-                                price=b.price, pages=b.pages)
+            Book.objects.create(
+                title=b.title, author=a, published=b.published, price=b.price, pages=b.pages
+            )
     return int(a.pk)
 
 
@@ -173,11 +175,18 @@ class DjangoImpl(Implementation):
 
     async def bulk_create_books(self, rows: Sequence[BookRow]) -> None:
         Book = self.Book
-        await Book.objects.abulk_create([
-            Book(title=r.title, author_id=r.author_id, published=r.published,
-                 price=r.price, pages=r.pages)
-            for r in rows
-        ])
+        await Book.objects.abulk_create(
+            [
+                Book(
+                    title=r.title,
+                    author_id=r.author_id,
+                    published=r.published,
+                    price=r.price,
+                    pages=r.pages,
+                )
+                for r in rows
+            ]
+        )
 
     async def get_book(self, pk: int) -> Any:
         return await self.Book.objects.aget(pk=pk)
@@ -200,9 +209,13 @@ class DjangoImpl(Implementation):
         return await self.Book.objects.filter(author_id=author_id).acount()
 
     async def create_book(self, row: BookRow) -> int:
-        book = await self.Book.objects.acreate(title=row.title, author_id=row.author_id,
-                                               published=row.published, price=row.price,
-                                               pages=row.pages)
+        book = await self.Book.objects.acreate(
+            title=row.title,
+            author_id=row.author_id,
+            published=row.published,
+            price=row.price,
+            pages=row.pages,
+        )
         return int(book.pk)
 
     async def update_books(self, max_id: int) -> int:

@@ -86,8 +86,9 @@ def _load(target: Target) -> dict[str, Any]:
         published = models.DateField()
         price = models.DecimalField(max_digits=8, decimal_places=2)
         pages = models.IntegerField()
-        tags = models.ManyToManyField(Tag, related_name="books", blank=True,
-                                      db_table="bench_book_tags")
+        tags = models.ManyToManyField(
+            Tag, related_name="books", blank=True, db_table="bench_book_tags"
+        )
 
         class Meta:
             app_label = "bench"
@@ -109,10 +110,12 @@ def _create_tables() -> None:
 
 class DjangoAsyncBackendImpl(Implementation):
     name = "django_async_backend"
-    notes = ("django-async-backend has no `aiterator()`; streaming is keyset pagination "
-             "(`filter(id__gt=last).order_by('id')[:chunk]`). Its connection belongs to the "
-             "task that first used it, so each concurrent task enters `async_new_connection()` "
-             "(a connection of its own from the package's pool, default size).",)
+    notes = (
+        "django-async-backend has no `aiterator()`; streaming is keyset pagination "
+        "(`filter(id__gt=last).order_by('id')[:chunk]`). Its connection belongs to the "
+        "task that first used it, so each concurrent task enters `async_new_connection()` "
+        "(a connection of its own from the package's pool, default size).",
+    )
 
     @classmethod
     def unavailable(cls, backend: str) -> str | None:
@@ -155,11 +158,18 @@ class DjangoAsyncBackendImpl(Implementation):
 
     async def bulk_create_books(self, rows: Sequence[BookRow]) -> None:
         Book = self.Book
-        await Book.async_objects.abulk_create([
-            Book(title=r.title, author_id=r.author_id, published=r.published,
-                 price=r.price, pages=r.pages)
-            for r in rows
-        ])
+        await Book.async_objects.abulk_create(
+            [
+                Book(
+                    title=r.title,
+                    author_id=r.author_id,
+                    published=r.published,
+                    price=r.price,
+                    pages=r.pages,
+                )
+                for r in rows
+            ]
+        )
 
     async def get_book(self, pk: int) -> Any:
         return await self.Book.async_objects.aget(pk=pk)
@@ -183,8 +193,12 @@ class DjangoAsyncBackendImpl(Implementation):
 
     async def create_book(self, row: BookRow) -> int:
         book = await self.Book.async_objects.acreate(
-            title=row.title, author_id=row.author_id, published=row.published,
-            price=row.price, pages=row.pages)
+            title=row.title,
+            author_id=row.author_id,
+            published=row.published,
+            price=row.price,
+            pages=row.pages,
+        )
         return int(book.pk)
 
     async def update_books(self, max_id: int) -> int:
@@ -200,8 +214,9 @@ class DjangoAsyncBackendImpl(Implementation):
         async with async_atomic():
             a = await Author.async_objects.acreate(name=author.name, email=author.email)
             for b in books:
-                await Book.async_objects.acreate(title=b.title, author=a, published=b.published,
-                                                 price=b.price, pages=b.pages)
+                await Book.async_objects.acreate(
+                    title=b.title, author=a, published=b.published, price=b.price, pages=b.pages
+                )
         return int(a.pk)
 
     async def stream_books(self, chunk_size: int) -> tuple[int, int]:

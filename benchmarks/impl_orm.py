@@ -45,8 +45,9 @@ def _create_author_with_books(author: AuthorRow, books: Sequence[BookRow]) -> in
     with transaction.atomic():
         a = Author.objects.create(name=author.name, email=author.email)
         for b in books:
-            Book.objects.create(title=b.title, author=a, published=b.published,
-                                price=b.price, pages=b.pages)
+            Book.objects.create(
+                title=b.title, author=a, published=b.published, price=b.price, pages=b.pages
+            )
     return a.pk
 
 
@@ -76,8 +77,10 @@ class OrmImpl(Implementation):
     def _url(self) -> str:
         if self.backend == "sqlite":
             # The suite's shared journal and fsync settings, as URL options.
-            return (f"sqlite:///{self.target.path}?journal_mode={SQLITE_PRAGMAS['journal_mode']}"
-                    f"&synchronous={SQLITE_PRAGMAS['synchronous']}".lower())
+            return (
+                f"sqlite:///{self.target.path}?journal_mode={SQLITE_PRAGMAS['journal_mode']}"
+                f"&synchronous={SQLITE_PRAGMAS['synchronous']}".lower()
+            )
         return self.target.pg_url_with_schema()
 
     async def sqlite_settings(self) -> str | None:
@@ -85,9 +88,13 @@ class OrmImpl(Implementation):
 
     def concurrency_variants(self) -> dict[str, tuple[str, Callable[[], Any]]]:
         """Tasks sharing the process's one sync thread, and each task in a scope of its own."""
-        return {self.name: (f"{self.label} (one sync thread)", contextlib.nullcontext),
-                f"{self.name}_scoped": (f"{self.label} + `connection_scope()` per task",
-                                        orm.connection_scope)}
+        return {
+            self.name: (f"{self.label} (one sync thread)", contextlib.nullcontext),
+            f"{self.name}_scoped": (
+                f"{self.label} + `connection_scope()` per task",
+                orm.connection_scope,
+            ),
+        }
 
     async def setup(self) -> None:
         orm.configure(self._url())
@@ -102,11 +109,18 @@ class OrmImpl(Implementation):
         await Author.objects.abulk_create([Author(name=r.name, email=r.email) for r in rows])
 
     async def bulk_create_books(self, rows: Sequence[BookRow]) -> None:
-        await Book.objects.abulk_create([
-            Book(title=r.title, author_id=r.author_id, published=r.published,
-                 price=r.price, pages=r.pages)
-            for r in rows
-        ])
+        await Book.objects.abulk_create(
+            [
+                Book(
+                    title=r.title,
+                    author_id=r.author_id,
+                    published=r.published,
+                    price=r.price,
+                    pages=r.pages,
+                )
+                for r in rows
+            ]
+        )
 
     async def get_book(self, pk: int) -> Any:
         return await Book.objects.aget(pk=pk)
@@ -129,9 +143,13 @@ class OrmImpl(Implementation):
         return await Book.objects.filter(author_id=author_id).acount()
 
     async def create_book(self, row: BookRow) -> int:
-        book = await Book.objects.acreate(title=row.title, author_id=row.author_id,
-                                          published=row.published, price=row.price,
-                                          pages=row.pages)
+        book = await Book.objects.acreate(
+            title=row.title,
+            author_id=row.author_id,
+            published=row.published,
+            price=row.price,
+            pages=row.pages,
+        )
         return book.pk
 
     async def update_books(self, max_id: int) -> int:

@@ -67,10 +67,13 @@ class Sql:
     def __init__(self, backend: str) -> None:
         p = "?" if backend == "sqlite" else "%s"
         self.sqlite = backend == "sqlite"
-        self.insert_author = (f"INSERT INTO bench_author (name, email, created) "
-                              f"VALUES ({p}, {p}, {p})")
-        self.insert_book = (f"INSERT INTO bench_book (title, author_id, published, price, pages) "
-                            f"VALUES ({p}, {p}, {p}, {p}, {p})")
+        self.insert_author = (
+            f"INSERT INTO bench_author (name, email, created) VALUES ({p}, {p}, {p})"
+        )
+        self.insert_book = (
+            f"INSERT INTO bench_book (title, author_id, published, price, pages) "
+            f"VALUES ({p}, {p}, {p}, {p}, {p})"
+        )
         self.get_book = f"SELECT {BOOK_COLS} FROM bench_book WHERE id = {p}"
         self.books_upto = f"SELECT {BOOK_COLS} FROM bench_book WHERE id <= {p}"
         self.values = "SELECT id, title, price FROM bench_book"
@@ -121,12 +124,27 @@ class RawThreadImpl(_RawBase):
     async def setup(self) -> None:
         self.sql = Sql(self.backend)
         # One wrapper per operation, made once: the floor pays only the hop.
-        hop = {n: sync_to_async(getattr(self, "_" + n), thread_sensitive=True) for n in (
-            "connect", "close", "seed_authors", "bulk_create_books", "get_book", "iterate_books",
-            "values_list_books", "select_related_books", "count_books", "create_book",
-            "update_books", "create_author_with_books", "open_stream", "fetch", "close_stream",
-            "sqlite_settings",
-        )}
+        hop = {
+            n: sync_to_async(getattr(self, "_" + n), thread_sensitive=True)
+            for n in (
+                "connect",
+                "close",
+                "seed_authors",
+                "bulk_create_books",
+                "get_book",
+                "iterate_books",
+                "values_list_books",
+                "select_related_books",
+                "count_books",
+                "create_book",
+                "update_books",
+                "create_author_with_books",
+                "open_stream",
+                "fetch",
+                "close_stream",
+                "sqlite_settings",
+            )
+        }
         self.hop = hop
         await hop["connect"]()
 
@@ -185,7 +203,9 @@ class RawThreadImpl(_RawBase):
         return int(self.conn.execute(self.sql.count, (author_id,)).fetchone()[0])
 
     def _create_book(self, row: BookRow) -> int:
-        cur = self.conn.execute(self.sql.insert_book + self.sql.returning, self.sql.book_params(row))
+        cur = self.conn.execute(
+            self.sql.insert_book + self.sql.returning, self.sql.book_params(row)
+        )
         return int(cur.lastrowid if self.sql.sqlite else cur.fetchone()[0])
 
     def _update_books(self, max_id: int) -> int:

@@ -78,8 +78,9 @@ class Book(Base):
     __tablename__ = "bench_book"
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
-    author_id: Mapped[int] = mapped_column(ForeignKey("bench_author.id", ondelete="CASCADE"),
-                                           index=True)
+    author_id: Mapped[int] = mapped_column(
+        ForeignKey("bench_author.id", ondelete="CASCADE"), index=True
+    )
     published: Mapped[dt.date] = mapped_column(Date)
     price: Mapped[Decimal] = mapped_column(Numeric(8, 2))
     pages: Mapped[int] = mapped_column(Integer)
@@ -148,11 +149,19 @@ class SQLAlchemyImpl(Implementation):
 
     async def bulk_create_books(self, rows: Sequence[BookRow]) -> None:
         async with self.Session() as s:
-            await s.execute(insert(Book), [
-                {"title": r.title, "author_id": r.author_id, "published": r.published,
-                 "price": r.price, "pages": r.pages}
-                for r in rows
-            ])
+            await s.execute(
+                insert(Book),
+                [
+                    {
+                        "title": r.title,
+                        "author_id": r.author_id,
+                        "published": r.published,
+                        "price": r.price,
+                        "pages": r.pages,
+                    }
+                    for r in rows
+                ],
+            )
             await s.commit()
 
     async def get_book(self, pk: int) -> Any:
@@ -183,15 +192,24 @@ class SQLAlchemyImpl(Implementation):
 
     async def create_book(self, row: BookRow) -> int:
         async with self.Session() as s:
-            book = Book(title=row.title, author_id=row.author_id, published=row.published,
-                        price=row.price, pages=row.pages)
+            book = Book(
+                title=row.title,
+                author_id=row.author_id,
+                published=row.published,
+                price=row.price,
+                pages=row.pages,
+            )
             s.add(book)
             await s.commit()
             return book.id
 
     async def update_books(self, max_id: int) -> int:
-        stmt = (update(Book).where(Book.id <= max_id).values(pages=Book.pages + 1)
-                .execution_options(synchronize_session=False))
+        stmt = (
+            update(Book)
+            .where(Book.id <= max_id)
+            .values(pages=Book.pages + 1)
+            .execution_options(synchronize_session=False)
+        )
         async with self.Session() as s:
             result = await s.execute(stmt)
             await s.commit()
@@ -201,8 +219,14 @@ class SQLAlchemyImpl(Implementation):
         async with self.Session() as s, s.begin():
             a = Author(name=author.name, email=author.email)
             s.add(a)
-            s.add_all([Book(title=b.title, author=a, published=b.published, price=b.price,
-                            pages=b.pages) for b in books])
+            s.add_all(
+                [
+                    Book(
+                        title=b.title, author=a, published=b.published, price=b.price, pages=b.pages
+                    )
+                    for b in books
+                ]
+            )
         return a.id
 
     async def stream_books(self, chunk_size: int) -> tuple[int, int]:

@@ -65,8 +65,10 @@ def _pg_engine() -> str:
 
 class TortoiseImpl(Implementation):
     name = "tortoise"
-    notes = ("Tortoise has no streaming iterator; `aiterator` is keyset pagination "
-             "(`filter(id__gt=last).order_by('id').limit(chunk)`).",)
+    notes = (
+        "Tortoise has no streaming iterator; `aiterator` is keyset pagination "
+        "(`filter(id__gt=last).order_by('id').limit(chunk)`).",
+    )
 
     @classmethod
     def unavailable(cls, backend: str) -> str | None:
@@ -90,8 +92,7 @@ class TortoiseImpl(Implementation):
             creds = {k: p[k] for k in ("host", "port", "user", "database")}
             if p["password"]:
                 creds["password"] = p["password"]
-            conn = {"engine": _pg_engine(),
-                    "credentials": {**creds, "schema": self.target.schema}}
+            conn = {"engine": _pg_engine(), "credentials": {**creds, "schema": self.target.schema}}
         return {
             "connections": {"default": conn},
             "apps": {"bench": {"models": [__name__], "default_connection": "default"}},
@@ -116,11 +117,18 @@ class TortoiseImpl(Implementation):
         await Author.bulk_create([Author(name=r.name, email=r.email) for r in rows])
 
     async def bulk_create_books(self, rows: Sequence[BookRow]) -> None:
-        await Book.bulk_create([
-            Book(title=r.title, author_id=r.author_id, published=r.published,
-                 price=r.price, pages=r.pages)
-            for r in rows
-        ])
+        await Book.bulk_create(
+            [
+                Book(
+                    title=r.title,
+                    author_id=r.author_id,
+                    published=r.published,
+                    price=r.price,
+                    pages=r.pages,
+                )
+                for r in rows
+            ]
+        )
 
     async def get_book(self, pk: int) -> Any:
         return await Book.get(id=pk)
@@ -143,8 +151,13 @@ class TortoiseImpl(Implementation):
         return await Book.filter(author_id=author_id).count()
 
     async def create_book(self, row: BookRow) -> int:
-        book = await Book.create(title=row.title, author_id=row.author_id,
-                                 published=row.published, price=row.price, pages=row.pages)
+        book = await Book.create(
+            title=row.title,
+            author_id=row.author_id,
+            published=row.published,
+            price=row.price,
+            pages=row.pages,
+        )
         return book.id
 
     async def update_books(self, max_id: int) -> int:
@@ -154,8 +167,9 @@ class TortoiseImpl(Implementation):
         async with in_transaction():
             a = await Author.create(name=author.name, email=author.email)
             for b in books:
-                await Book.create(title=b.title, author=a, published=b.published,
-                                  price=b.price, pages=b.pages)
+                await Book.create(
+                    title=b.title, author=a, published=b.published, price=b.price, pages=b.pages
+                )
         return a.id
 
     async def stream_books(self, chunk_size: int) -> tuple[int, int]:

@@ -97,8 +97,10 @@ def _check_book(impl: Implementation, data: RunData, pk: int, obj: Any) -> None:
     got = impl.book_fields(obj)
     row = data.book(pk)
     want = (pk, row.title, row.price, row.pages)
-    expect((int(got[0]), got[1], money(got[2]), int(got[3])) == want,
-           f"get({pk}) returned {got!r}, expected {want!r}")
+    expect(
+        (int(got[0]), got[1], money(got[2]), int(got[3])) == want,
+        f"get({pk}) returned {got!r}, expected {want!r}",
+    )
 
 
 class Trial:
@@ -199,15 +201,22 @@ class BulkCreate(Trial):
     def check(self) -> None:
         data, t = self.data, self.t
         n, pages = t.count_and_pages()
-        expect((n, pages) == (len(data.books), data.pages_total),
-               f"after bulk create: {n} rows / {pages} pages, expected "
-               f"{len(data.books)} / {data.pages_total}")
+        expect(
+            (n, pages) == (len(data.books), data.pages_total),
+            f"after bulk create: {n} rows / {pages} pages, expected "
+            f"{len(data.books)} / {data.pages_total}",
+        )
         for pk in {1, len(data.books) // 2, len(data.books)}:
-            got = t.query("SELECT title, author_id, price, pages FROM bench_book WHERE id = %s", (pk,))
+            got = t.query(
+                "SELECT title, author_id, price, pages FROM bench_book WHERE id = %s", (pk,)
+            )
             row = data.book(pk)
-            expect(bool(got) and (got[0][0], int(got[0][1]), money(got[0][2]), int(got[0][3]))
-                   == (row.title, row.author_id, row.price, row.pages),
-                   f"book {pk} stored as {got!r}, expected {row!r}")
+            expect(
+                bool(got)
+                and (got[0][0], int(got[0][1]), money(got[0][2]), int(got[0][3]))
+                == (row.title, row.author_id, row.price, row.pages),
+                f"book {pk} stored as {got!r}, expected {row!r}",
+            )
 
 
 class Get(CallsTrial):
@@ -241,8 +250,10 @@ class AsyncFor(PassesTrial):
 
     def check(self) -> None:
         for got in self.out:
-            expect(tuple(got) == self.want,
-                   f"async for over id <= {self.limit}: {got}, expected {self.want}")
+            expect(
+                tuple(got) == self.want,
+                f"async for over id <= {self.limit}: {got}, expected {self.want}",
+            )
 
 
 class ValuesList(PassesTrial):
@@ -260,10 +271,14 @@ class ValuesList(PassesTrial):
         want_sum = sum(b.price for b in books)
         for rows in self.out:
             expect(len(rows) == len(books), f"values_list: {len(rows)} rows, expected {len(books)}")
-            expect(all(r[1] == books[int(r[0]) - 1].title for r in rows),
-                   "values_list: a title does not match its id")
+            expect(
+                all(r[1] == books[int(r[0]) - 1].title for r in rows),
+                "values_list: a title does not match its id",
+            )
             got_sum = sum(money(r[2]) for r in rows)
-            expect(got_sum == want_sum, f"values_list: prices sum to {got_sum}, expected {want_sum}")
+            expect(
+                got_sum == want_sum, f"values_list: prices sum to {got_sum}, expected {want_sum}"
+            )
 
 
 class SelectRelated(PassesTrial):
@@ -279,10 +294,13 @@ class SelectRelated(PassesTrial):
 
     def check(self) -> None:
         data = self.data
-        want = Counter(data.authors[data.book(pk).author_id - 1].name
-                       for pk in range(1, self.limit + 1))
+        want = Counter(
+            data.authors[data.book(pk).author_id - 1].name for pk in range(1, self.limit + 1)
+        )
         for names in self.out:
-            expect(Counter(names) == want, f"select_related: author names {Counter(names)} != {want}")
+            expect(
+                Counter(names) == want, f"select_related: author names {Counter(names)} != {want}"
+            )
 
 
 class Count(CallsTrial):
@@ -309,8 +327,13 @@ class ConcurrentGet(Trial):
         self.blocks = s.concurrent_rounds
         pks = data.get_pks
         self.plans = [
-            [[pks[(r * 7919 + k * s.concurrent_gets + i) % len(pks)] for i in range(s.concurrent_gets)]
-             for k in range(s.concurrent_tasks)]
+            [
+                [
+                    pks[(r * 7919 + k * s.concurrent_gets + i) % len(pks)]
+                    for i in range(s.concurrent_gets)
+                ]
+                for k in range(s.concurrent_tasks)
+            ]
             for r in range(self.blocks)
         ]
         self.out: list[Any] = []
@@ -353,11 +376,15 @@ class Create(CallsTrial):
         t, pks = self.t, self.out
         expect(len(set(pks)) == len(pks), "acreate returned duplicate primary keys")
         want = len(self.data.books) + len(self.rows)
-        expect(t.count("bench_book") == want,
-               f"after acreate: {t.count('bench_book')} books, expected {want}")
+        expect(
+            t.count("bench_book") == want,
+            f"after acreate: {t.count('bench_book')} books, expected {want}",
+        )
         got = t.query("SELECT title, pages FROM bench_book WHERE id = %s", (pks[-1],))
-        expect([tuple(r) for r in got] == [(self.rows[-1].title, self.rows[-1].pages)],
-               f"created book {pks[-1]} reads back as {got!r}")
+        expect(
+            [tuple(r) for r in got] == [(self.rows[-1].title, self.rows[-1].pages)],
+            f"created book {pks[-1]} reads back as {got!r}",
+        )
 
 
 class Update(CallsTrial):
@@ -376,8 +403,10 @@ class Update(CallsTrial):
         return await self.impl.update_books(arg)
 
     def check(self) -> None:
-        expect(all(n == self.limit for n in self.out),
-               f"aupdate row counts {self.out}, expected {self.limit} each")
+        expect(
+            all(n == self.limit for n in self.out),
+            f"aupdate row counts {self.out}, expected {self.limit} each",
+        )
         after = self.t.count_and_pages(self.limit)[1]
         want = self.before + (len(self.args) + 1) * self.limit
         expect(after == want, f"after aupdate: pages sum {after}, expected {want}")
@@ -393,8 +422,10 @@ class Transaction(CallsTrial):
         calls = []
         for j in range(first, first + data.transactions):
             a = author_row(j)._replace(email=f"tx{j}@example.com")
-            bs = [book_row(j * 10 + k, data.sizes.authors, prefix="Tx")
-                  for k in range(BOOKS_PER_TRANSACTION)]
+            bs = [
+                book_row(j * 10 + k, data.sizes.authors, prefix="Tx")
+                for k in range(BOOKS_PER_TRANSACTION)
+            ]
             calls.append((a, bs))
         super().__init__(data, impl, t, calls[w:])
         self.warmup_args = calls[:w]
@@ -410,10 +441,14 @@ class Transaction(CallsTrial):
 
     def check(self) -> None:
         t, pks = self.t, self.out
-        expect(t.count("bench_author") == self.authors_before + self.n,
-               "transaction: wrong number of authors")
-        expect(t.count("bench_book") == self.books_before + BOOKS_PER_TRANSACTION * self.n,
-               "transaction: wrong number of books")
+        expect(
+            t.count("bench_author") == self.authors_before + self.n,
+            "transaction: wrong number of authors",
+        )
+        expect(
+            t.count("bench_book") == self.books_before + BOOKS_PER_TRANSACTION * self.n,
+            "transaction: wrong number of books",
+        )
         expect(len(set(pks)) == len(pks), "transaction returned duplicate author keys")
         for pk in (pks[0], pks[-1]):
             got = t.query("SELECT count(*) FROM bench_book WHERE author_id = %s", (pk,))[0][0]
@@ -463,18 +498,47 @@ def operations(sizes: Sizes) -> list[Operation]:
     return [
         Operation("bulk_create", f"bulk create {s.books:,} books", "row", 1.2, BulkCreate),
         Operation("aget", "`aget(pk=)` random pk", "call", 1.15, Get),
-        Operation("async_for", f"`async for` over {s.async_for_rows:,} models", "row", 1.5, AsyncFor),
-        Operation("values_list", f'`values_list("id", "title", "price")` over {s.books:,} books',
-                  "row", 1.2, ValuesList),
-        Operation("select_related", f'{s.select_related_rows} books `select_related("author")`',
-                  "row", 1.5, SelectRelated),
+        Operation(
+            "async_for", f"`async for` over {s.async_for_rows:,} models", "row", 1.5, AsyncFor
+        ),
+        Operation(
+            "values_list",
+            f'`values_list("id", "title", "price")` over {s.books:,} books',
+            "row",
+            1.2,
+            ValuesList,
+        ),
+        Operation(
+            "select_related",
+            f'{s.select_related_rows} books `select_related("author")`',
+            "row",
+            1.5,
+            SelectRelated,
+        ),
         Operation("acount", "`acount()` with an indexed filter", "call", 1.15, Count),
-        Operation("concurrent_aget", f"{s.concurrent_tasks} concurrent tasks doing `aget`",
-                  "call", None, ConcurrentGet),
+        Operation(
+            "concurrent_aget",
+            f"{s.concurrent_tasks} concurrent tasks doing `aget`",
+            "call",
+            None,
+            ConcurrentGet,
+        ),
         Operation("acreate", "`acreate` one row (autocommit)", "call", 1.15, Create),
-        Operation("aupdate", f"`aupdate` of 10% of the books ({s.books // 10:,} rows)", "call",
-                  1.15, Update),
-        Operation("transaction", f"transactional function: 1 author + {BOOKS_PER_TRANSACTION} books",
-                  "call", 1.1, Transaction),
-        Operation("aiterator", f"`aiterator()` over {s.iterator_rows:,} rows", "row", None, AIterator),
+        Operation(
+            "aupdate",
+            f"`aupdate` of 10% of the books ({s.books // 10:,} rows)",
+            "call",
+            1.15,
+            Update,
+        ),
+        Operation(
+            "transaction",
+            f"transactional function: 1 author + {BOOKS_PER_TRANSACTION} books",
+            "call",
+            1.1,
+            Transaction,
+        ),
+        Operation(
+            "aiterator", f"`aiterator()` over {s.iterator_rows:,} rows", "row", None, AIterator
+        ),
     ]

@@ -72,8 +72,9 @@ class Isolated:
 ISOLATED = {
     "orm_wal": Isolated("benchmarks.impl_orm", "OrmWalImpl", backends=("sqlite",)),
     "django61": Isolated("benchmarks.impl_django61", "Django61Impl", DJANGO61),
-    "django_async_backend": Isolated("benchmarks.impl_django_async", "DjangoAsyncBackendImpl",
-                                     DJANGO61, backends=("postgresql",)),
+    "django_async_backend": Isolated(
+        "benchmarks.impl_django_async", "DjangoAsyncBackendImpl", DJANGO61, backends=("postgresql",)
+    ),
 }
 
 
@@ -91,7 +92,11 @@ def _version_of(python: str) -> tuple[int, int] | None:
     try:
         out = subprocess.run(
             [python, "-c", "import sys, sqlite3, venv; print(*sys.version_info[:2])"],
-            capture_output=True, text=True, timeout=30, check=False)
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
     except (OSError, subprocess.TimeoutExpired):
         return None
     if out.returncode != 0:
@@ -105,8 +110,9 @@ def find_python(minimum: tuple[int, int]) -> str | None:
     candidates = [os.environ.get("BENCH_PYTHON", "")]
     candidates += [shutil.which(f"python3.{m}") or "" for m in range(14, minimum[1] - 1, -1)]
     pyenv = os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")
-    candidates += sorted(glob.glob(os.path.join(pyenv, "versions", "3.*", "bin", "python3")),
-                         reverse=True)
+    candidates += sorted(
+        glob.glob(os.path.join(pyenv, "versions", "3.*", "bin", "python3")), reverse=True
+    )
     for python in filter(None, candidates):
         version = _version_of(python)
         if version is not None and version >= minimum:
@@ -126,16 +132,26 @@ def ensure_venv(venv: Venv) -> tuple[Path | None, str | None]:
     base = find_python(venv.min_python)
     if base is None:
         need = ".".join(map(str, venv.min_python))
-        return None, (f"no Python >= {need} found (set BENCH_PYTHON, or put python{need} "
-                      "on PATH)")
+        return None, (f"no Python >= {need} found (set BENCH_PYTHON, or put python{need} on PATH)")
     log(f"building {venv.path} with {base} from {venv.requirements.name}")
-    steps = [[base, "-m", "venv", "--clear", str(venv.path)],
-             [str(venv.python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-              "-r", str(venv.requirements)]]
+    steps = [
+        [base, "-m", "venv", "--clear", str(venv.path)],
+        [
+            str(venv.python),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "-r",
+            str(venv.requirements),
+        ],
+    ]
     for cmd in steps:
         try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=PIP_TIMEOUT,
-                                  check=False)
+            proc = subprocess.run(
+                cmd, capture_output=True, text=True, timeout=PIP_TIMEOUT, check=False
+            )
         except subprocess.TimeoutExpired:
             return None, f"`{shlex.join(cmd[:4])} ...` did not finish in {PIP_TIMEOUT} s"
         if proc.returncode != 0:
@@ -151,15 +167,27 @@ def ensure_venv(venv: Venv) -> tuple[Path | None, str | None]:
 # --------------------------------------------------------------------------
 
 
-def child_command(python: str | Path, name: str, backend: str, passthrough: list[str],
-                  out: str) -> list[str]:
+def child_command(
+    python: str | Path, name: str, backend: str, passthrough: list[str], out: str
+) -> list[str]:
     """The child's command line: the same sizes and runs, one implementation plus the floor."""
-    return [str(python), "-m", "benchmarks.run", *passthrough, "--backend", backend,
-            "--isolated", name, "--json-out", out]
+    return [
+        str(python),
+        "-m",
+        "benchmarks.run",
+        *passthrough,
+        "--backend",
+        backend,
+        "--isolated",
+        name,
+        "--json-out",
+        out,
+    ]
 
 
-def run_isolated(name: str, backend: str, passthrough: list[str],
-                 timeout: float = 6 * 3_600) -> dict[str, Any]:
+def run_isolated(
+    name: str, backend: str, passthrough: list[str], timeout: float = 6 * 3_600
+) -> dict[str, Any]:
     """Measure ``name`` (with the floor) in a child process; a backend result, or ``{"not_run": why}``.
 
     A child still running after ``timeout`` seconds is stopped (with anything
@@ -182,8 +210,10 @@ def run_isolated(name: str, backend: str, passthrough: list[str],
         except procs.ChildTimeout as exc:
             return {"not_run": str(exc)}
         if code != 0:
-            return {"not_run": f"its process ({Path(str(python)).parent.parent.name}) "
-                                   f"exited with {code}"}
+            return {
+                "not_run": f"its process ({Path(str(python)).parent.parent.name}) "
+                f"exited with {code}"
+            }
         with open(out) as f:
             result: dict[str, Any] = json.load(f)[backend]
         return result
@@ -216,7 +246,8 @@ def merge(parent: dict[str, Any], name: str, child: dict[str, Any]) -> None:
         if name in child.get(key, {}):
             parent[key][name] = child[key][name]
     parent.setdefault("sqlite_settings", {}).update(
-        {k: v for k, v in child.get("sqlite_settings", {}).items() if k == name})
+        {k: v for k, v in child.get("sqlite_settings", {}).items() if k == name}
+    )
     parent.setdefault("environments", {})[name] = child.get("environment", {})
     child_ops = {op["key"]: op for op in child["operations"]}
     for op in parent["operations"]:

@@ -24,8 +24,10 @@ class ChildTimeout(RuntimeError):
     """A child process did not finish in time; it and its descendants were stopped."""
 
     def __init__(self, cmd: Sequence[str], timeout: float) -> None:
-        super().__init__(f"`{' '.join(cmd[:4])} ...` did not finish in {timeout:g} s; "
-                         "it was stopped with everything it started")
+        super().__init__(
+            f"`{' '.join(cmd[:4])} ...` did not finish in {timeout:g} s; "
+            "it was stopped with everything it started"
+        )
         self.timeout = timeout
 
 
@@ -34,8 +36,9 @@ def start(cmd: Sequence[str], **kwargs: Any) -> subprocess.Popen[bytes]:
     return subprocess.Popen(list(cmd), start_new_session=True, **kwargs)
 
 
-def stop_tree(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM,
-              grace: float = GRACE) -> int:
+def stop_tree(
+    proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM, grace: float = GRACE
+) -> int:
     """Send ``sig`` to the child's process group, then SIGKILL it after ``grace`` seconds.
 
     Only the group this module created is signalled (its id is the child's

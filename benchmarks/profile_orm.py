@@ -81,9 +81,11 @@ async def main_async(args: argparse.Namespace) -> None:
                 start = time.perf_counter()
                 await _loop(impl, op, data, n)
                 times[impl.name] = (time.perf_counter() - start) / n
-            print(f"=== {op}: {n} iterations; per iteration orm {times['orm'] * 1e6:.1f} µs, "
-                  f"raw driver through the same hop {times['raw_thread'] * 1e6:.1f} µs "
-                  f"({times['orm'] / times['raw_thread']:.2f}×)")
+            print(
+                f"=== {op}: {n} iterations; per iteration orm {times['orm'] * 1e6:.1f} µs, "
+                f"raw driver through the same hop {times['raw_thread'] * 1e6:.1f} µs "
+                f"({times['orm'] / times['raw_thread']:.2f}×)"
+            )
             loop_prof, sync_prof = cProfile.Profile(), cProfile.Profile()
             # sys.setprofile is per thread: enable the second profiler on the
             # sync thread itself, where it stays on across later hops.
@@ -95,7 +97,9 @@ async def main_async(args: argparse.Namespace) -> None:
             print(f"--- {op}: sync thread (ORM work + driver), top {args.top} by cumulative time")
             print(_stats(sync_prof, args.top))
             if args.loop:
-                print(f"--- {op}: event-loop thread (async skin), top {args.top} by cumulative time")
+                print(
+                    f"--- {op}: event-loop thread (async skin), top {args.top} by cumulative time"
+                )
                 print(_stats(loop_prof, args.top))
     finally:
         for impl in impls:
@@ -109,8 +113,12 @@ async def main_async(args: argparse.Namespace) -> None:
 def main() -> None:
     p = argparse.ArgumentParser(prog="python -m benchmarks.profile_orm", description=__doc__)
     p.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
-    p.add_argument("--op", action="append", help="aget, async_for, select_related, values_list, "
-                   "acount, bulk_create (repeatable; default aget and async_for)")
+    p.add_argument(
+        "--op",
+        action="append",
+        help="aget, async_for, select_related, values_list, "
+        "acount, bulk_create (repeatable; default aget and async_for)",
+    )
     p.add_argument("-n", type=int, default=2000, help="iterations for point operations")
     p.add_argument("--top", type=int, default=25)
     p.add_argument("--loop", action="store_true", help="also print the event-loop thread's profile")

@@ -25,11 +25,31 @@ FLOOR = "raw_thread"
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = ROOT / "benchmarks" / "results"
 DOC = ROOT / "docs" / "benchmarks.md"
-PACKAGES = ("orm", "asgiref", "Django", "django-async-backend", "tortoise-orm", "SQLAlchemy",
-            "aiosqlite", "psycopg", "psycopg-binary", "psycopg-pool", "asyncpg")
+PACKAGES = (
+    "orm",
+    "asgiref",
+    "Django",
+    "django-async-backend",
+    "tortoise-orm",
+    "SQLAlchemy",
+    "aiosqlite",
+    "psycopg",
+    "psycopg-binary",
+    "psycopg-pool",
+    "asyncpg",
+)
 # Column order of the tables.
-ORDER = ("orm", "orm_wal", "django", "django61", "django_async_backend", "tortoise", "sqlalchemy",
-         "raw_async", "raw_thread")
+ORDER = (
+    "orm",
+    "orm_wal",
+    "django",
+    "django61",
+    "django_async_backend",
+    "tortoise",
+    "sqlalchemy",
+    "raw_async",
+    "raw_thread",
+)
 
 
 def packages() -> dict[str, str]:
@@ -45,8 +65,12 @@ def packages() -> dict[str, str]:
 
 def environment() -> dict[str, Any]:
     """Interpreter, virtualenv, SQLite library and packages of this process (isolated peers)."""
-    return {"python": sys.version.split()[0], "sqlite": sqlite3.sqlite_version,
-            "venv": Path(sys.prefix).name, "packages": packages()}
+    return {
+        "python": sys.version.split()[0],
+        "sqlite": sqlite3.sqlite_version,
+        "venv": Path(sys.prefix).name,
+        "packages": packages(),
+    }
 
 
 def machine() -> dict[str, Any]:
@@ -85,15 +109,18 @@ def summarize(backend_result: dict[str, Any]) -> None:
             floor = per_impl.get(floor_of.get(impl, FLOOR), [])
             ok = [v for v in values if v is not None]
             op["median"][impl] = statistics.median(ok) if ok else None
-            ratios = [v / f if v is not None and f else None
-                      for v, f in zip(values, floor + [None] * len(values), strict=False)]
+            ratios = [
+                v / f if v is not None and f else None
+                for v, f in zip(values, floor + [None] * len(values), strict=False)
+            ]
             op["ratios"][impl] = ratios
             good = [r for r in ratios if r is not None]
             op["median_ratio"][impl] = statistics.median(good) if good else None
         for key, per_impl_extra in op.get("extra", {}).items():
             op.setdefault("extra_median", {})[key] = {
                 impl: statistics.median([v for v in vals if v is not None])
-                if any(v is not None for v in vals) else None
+                if any(v is not None for v in vals)
+                else None
                 for impl, vals in per_impl_extra.items()
             }
 
@@ -153,8 +180,9 @@ def _cell(op: dict[str, Any], impl: str) -> str:
     return f"{fmt_time(t)} ({fmt_ratio(op['median_ratio'].get(impl))})"
 
 
-def backend_markdown(name: str, b: dict[str, Any], meta: dict[str, Any],
-                     chart: str | None = None) -> str:
+def backend_markdown(
+    name: str, b: dict[str, Any], meta: dict[str, Any], chart: str | None = None
+) -> str:
     """One backend's section; ``chart`` is the chart's path relative to the page, if drawn."""
     title = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}.get(name, name)
     lines = [f"## {title}", ""]
@@ -163,8 +191,11 @@ def backend_markdown(name: str, b: dict[str, Any], meta: dict[str, Any],
         lines += [f"**Not measured:** {b['skipped']}", ""]
         return "\n".join(lines)
     if chart:
-        lines += [f"![{title}: each implementation's median time relative to the floor, "
-                  f"per operation (log scale)]({chart})", ""]
+        lines += [
+            f"![{title}: each implementation's median time relative to the floor, "
+            f"per operation (log scale)]({chart})",
+            "",
+        ]
     impls = _impls(b)
     labels = b["labels"]
     lines += [
@@ -180,12 +211,18 @@ def backend_markdown(name: str, b: dict[str, Any], meta: dict[str, Any],
         lines.append(f"| {op['title']} | per {op['unit']} | " + " | ".join(cells) + " |")
         if op["key"] == "aiterator" and "peak_bytes" in op.get("extra_median", {}):
             peaks = op["extra_median"]["peak_bytes"]
-            lines.append("| ↳ peak memory (tracemalloc) | per run | "
-                         + " | ".join(fmt_bytes(peaks.get(i)) for i in impls) + " |")
+            lines.append(
+                "| ↳ peak memory (tracemalloc) | per run | "
+                + " | ".join(fmt_bytes(peaks.get(i)) for i in impls)
+                + " |"
+            )
         if op["key"] == "concurrent_aget" and "ops_per_second" in op.get("extra_median", {}):
             tput = op["extra_median"]["ops_per_second"]
-            lines.append("| ↳ throughput | aget/s | " + " | ".join(
-                "—" if tput.get(i) is None else f"{tput[i]:,.0f}" for i in impls) + " |")
+            lines.append(
+                "| ↳ throughput | aget/s | "
+                + " | ".join("—" if tput.get(i) is None else f"{tput[i]:,.0f}" for i in impls)
+                + " |"
+            )
     lines += ["", *_targets(b), "", *_per_run(b, impls), ""]
     notes = _notes(b, meta)
     if notes:
@@ -213,8 +250,10 @@ def sqlite_settings_line(b: dict[str, Any]) -> str | None:
         if impl in read:
             groups.setdefault(read[impl], []).append(b["labels"].get(impl, impl))
     parts = [f"`{setting}` ({', '.join(names)})" for setting, names in groups.items()]
-    return ("- SQLite settings, read back from each implementation's own connection "
-            "after setup: " + "; ".join(parts))
+    return (
+        "- SQLite settings, read back from each implementation's own connection "
+        "after setup: " + "; ".join(parts)
+    )
 
 
 def machine_lines(meta: dict[str, Any], server: str) -> list[str]:
@@ -240,7 +279,7 @@ def _targets(b: dict[str, Any]) -> list[str]:
         "Targets today for `orm` (issue 19): the median ratio to the floor must not exceed "
         "the target (≤ 1.15× for a single call, ≤ 1.5× per row with model instances, "
         "≤ 1.2× per row for `values_list` and bulk create, ≤ 1.1× for a wrapped transaction). "
-        "\"Fastest\" compares the median ratios to the floor (ratios are taken within a run, "
+        '"Fastest" compares the median ratios to the floor (ratios are taken within a run, '
         "so they share its noise; medians of raw times can disagree on a loaded machine):",
         "",
         "| operation | orm | target | met | best peer | orm fastest |",
@@ -254,9 +293,13 @@ def _targets(b: dict[str, Any]) -> list[str]:
         peer_r = {p: ratios[p] for p in peers if ratios.get(p) is not None}
         best = min(peer_r, key=peer_r.__getitem__) if peer_r else None
         fastest = "—" if r is None or best is None else ("yes" if r < peer_r[best] else "**no**")
-        best_txt = "—" if best is None else f"{b['labels'].get(best, best)} {fmt_ratio(peer_r[best])}"
-        lines.append(f"| {op['title']} | {fmt_ratio(r)} | "
-                     f"{'—' if target is None else f'≤ {target}×'} | {met} | {best_txt} | {fastest} |")
+        best_txt = (
+            "—" if best is None else f"{b['labels'].get(best, best)} {fmt_ratio(peer_r[best])}"
+        )
+        lines.append(
+            f"| {op['title']} | {fmt_ratio(r)} | "
+            f"{'—' if target is None else f'≤ {target}×'} | {met} | {best_txt} | {fastest} |"
+        )
     return lines
 
 
@@ -283,7 +326,10 @@ def _notes(b: dict[str, Any], meta: dict[str, Any]) -> list[str]:
     out += [f"- {i} not measured: {why}" for i, why in b.get("unavailable", {}).items()]
     for op in b["operations"]:
         for impl, errs in op.get("errors", {}).items():
-            out.append(f"- {impl} / {op['key']}: {errs[0]}" + (f" (and {len(errs) - 1} more)" if len(errs) > 1 else ""))
+            out.append(
+                f"- {impl} / {op['key']}: {errs[0]}"
+                + (f" (and {len(errs) - 1} more)" if len(errs) > 1 else "")
+            )
     return out
 
 
@@ -299,12 +345,16 @@ def _isolated_notes(b: dict[str, Any], meta: dict[str, Any]) -> list[str]:
         aget = next((op for op in b["operations"] if op["key"] == "aget"), None)
         floors = ""
         if aget is not None:
-            floors = (f"; the floor's `aget` there {fmt_time(aget['median'].get(aux))}, "
-                      f"here {fmt_time(aget['median'].get(FLOOR))}")
-        out.append(f"- {b['labels'].get(impl, impl)}: measured in a process of its own "
-                   f"(`{env.get('venv', '?')}`: Python {env.get('python', '?')}, SQLite "
-                   f"{env.get('sqlite', '?')}{pk}) beside its own run of the floor, "
-                   f"which its ratios are to{floors}.")
+            floors = (
+                f"; the floor's `aget` there {fmt_time(aget['median'].get(aux))}, "
+                f"here {fmt_time(aget['median'].get(FLOOR))}"
+            )
+        out.append(
+            f"- {b['labels'].get(impl, impl)}: measured in a process of its own "
+            f"(`{env.get('venv', '?')}`: Python {env.get('python', '?')}, SQLite "
+            f"{env.get('sqlite', '?')}{pk}) beside its own run of the floor, "
+            f"which its ratios are to{floors}."
+        )
     return out
 
 
@@ -462,15 +512,18 @@ def update_doc(result: dict[str, Any], doc: Path = DOC) -> None:
         if not meta.get("only_curves"):
             # The chart sits next to the page (docs/img/), drawn from the same results.
             drawn = chart.write_chart(name, b, meta, doc.parent / "img" / f"benchmarks-{name}.svg")
-            section = backend_markdown(name, b, meta,
-                                       chart=f"img/benchmarks-{name}.svg" if drawn else None)
+            section = backend_markdown(
+                name, b, meta, chart=f"img/benchmarks-{name}.svg" if drawn else None
+            )
             text = put_section(text, name, section)
         if b.get("curves") or b.get("skipped"):
             png = curves_report.write_plot(name, b, meta, doc.parent / "img" / f"curves-{name}.png")
-            section = curves_report.markdown(name, b, meta,
-                                             plot=f"img/curves-{name}.png" if png else None)
-            text = put_section(text, f"curves-{name}", section,
-                               after=("curves-sqlite", "postgresql", "sqlite"))
+            section = curves_report.markdown(
+                name, b, meta, plot=f"img/curves-{name}.png" if png else None
+            )
+            text = put_section(
+                text, f"curves-{name}", section, after=("curves-sqlite", "postgresql", "sqlite")
+            )
     doc.parent.mkdir(parents=True, exist_ok=True)
     doc.write_text(text)
 

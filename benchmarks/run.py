@@ -60,8 +60,11 @@ def registry(isolated: str | None) -> dict[str, tuple[str, str]]:
     return {isolated: (spec.module, spec.cls), "raw_thread": IMPLEMENTATIONS["raw_thread"]}
 
 
-def load_implementations(backend: str, only: list[str] | None, isolated: str | None = None,
-                         ) -> tuple[list[type[Implementation]], dict[str, str]]:
+def load_implementations(
+    backend: str,
+    only: list[str] | None,
+    isolated: str | None = None,
+) -> tuple[list[type[Implementation]], dict[str, str]]:
     classes, unavailable = [], {}
     for name, (module, cls_name) in registry(isolated).items():
         if only and name not in only:
@@ -79,13 +82,25 @@ def load_implementations(backend: str, only: list[str] | None, isolated: str | N
     return classes, unavailable
 
 
-async def run_backend(backend: str, sizes: Sizes, runs: int, only: list[str] | None,
-                      isolated: str | None = None,
-                      curve_config: curves.CurveConfig | None = None) -> dict[str, Any]:
+async def run_backend(
+    backend: str,
+    sizes: Sizes,
+    runs: int,
+    only: list[str] | None,
+    isolated: str | None = None,
+    curve_config: curves.CurveConfig | None = None,
+) -> dict[str, Any]:
     """One backend: ``runs`` runs of the operations (``runs`` may be 0), then the curves if asked."""
     session = Session(backend)
-    result: dict[str, Any] = {"implementations": [], "labels": {}, "kinds": {}, "notes": {},
-                              "unavailable": {}, "operations": [], "sqlite_settings": {}}
+    result: dict[str, Any] = {
+        "implementations": [],
+        "labels": {},
+        "kinds": {},
+        "notes": {},
+        "unavailable": {},
+        "operations": [],
+        "sqlite_settings": {},
+    }
     if backend == "postgresql":
         reason = postgres_unreachable(session.pg_url)
         if reason:
@@ -96,8 +111,15 @@ async def run_backend(backend: str, sizes: Sizes, runs: int, only: list[str] | N
     impls = [cls(session.target(cls.name)) for cls in classes]
     ops = operations(sizes)
     result["operations"] = [
-        {"key": op.key, "title": op.title, "unit": op.unit, "target": op.target,
-         "runs": {i.name: [] for i in impls}, "errors": {}, "extra": {}}
+        {
+            "key": op.key,
+            "title": op.title,
+            "unit": op.unit,
+            "target": op.target,
+            "runs": {i.name: [] for i in impls},
+            "errors": {},
+            "extra": {},
+        }
         for op in ops
     ]
     for impl in impls:
@@ -118,10 +140,17 @@ async def run_backend(backend: str, sizes: Sizes, runs: int, only: list[str] | N
     return result
 
 
-async def _one_run(backend: str, sizes: Sizes, run: int, runs: int, impls: list[Implementation],
-                   ops: list[Any], result: dict[str, Any]) -> None:
+async def _one_run(
+    backend: str,
+    sizes: Sizes,
+    run: int,
+    runs: int,
+    impls: list[Implementation],
+    ops: list[Any],
+    result: dict[str, Any],
+) -> None:
     # Rotate the order every run so no implementation always goes first.
-    order = impls[run % len(impls):] + impls[: run % len(impls)]
+    order = impls[run % len(impls) :] + impls[: run % len(impls)]
     data = RunData(sizes, seed=1000 + run)
     ready: dict[str, bool] = {}
     for impl in order:
@@ -165,8 +194,9 @@ async def _read_sqlite_settings(impl: Implementation, result: dict[str, Any]) ->
         result["sqlite_settings"][impl.name] = settings
 
 
-async def _run_operation(op: Any, rec: dict[str, Any], data: RunData,
-                         impls: list[Implementation], result: dict[str, Any]) -> dict[str, float]:
+async def _run_operation(
+    op: Any, rec: dict[str, Any], data: RunData, impls: list[Implementation], result: dict[str, Any]
+) -> dict[str, float]:
     """Prepare every implementation, run the blocks round-robin, then verify each."""
     gc.collect()
     trials, failed = {}, set()
@@ -221,26 +251,45 @@ CHILD_TIMEOUT = {"quick": 3_600, "full": 6 * 3_600}  # seconds per child process
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__)
-    p.add_argument("--quick", action="store_true",
-                   help="reduced sizes, 3 runs, curves up to 100k rows (a few minutes)")
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="reduced sizes, 3 runs, curves up to 100k rows (a few minutes)",
+    )
     p.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
     p.add_argument("--runs", type=int, help="runs per backend (default 5, quick 3)")
-    p.add_argument("--only", help="comma-separated implementations (debugging; the floor "
-                   "raw_thread is always added)")
+    p.add_argument(
+        "--only",
+        help="comma-separated implementations (debugging; the floor raw_thread is always added)",
+    )
     curve = p.add_mutually_exclusive_group()
-    curve.add_argument("--only-curves", action="store_true",
-                       help="measure only the curves (rows, memory, concurrency), not the "
-                       "operation table nor the isolated peers")
+    curve.add_argument(
+        "--only-curves",
+        action="store_true",
+        help="measure only the curves (rows, memory, concurrency), not the "
+        "operation table nor the isolated peers",
+    )
     curve.add_argument("--no-curves", action="store_true", help="measure only the operation table")
-    p.add_argument("--curve-sizes", metavar="N,N,...",
-                   help="row counts of the curves, e.g. 1k,10k,100k,1M (default: those four; "
-                   "quick: up to 100k)")
-    p.add_argument("--child-timeout", type=float, metavar="SECONDS",
-                   help="stop a backend's or a peer's process (and what it started) after this "
-                   f"long (default {CHILD_TIMEOUT['full']} s, quick {CHILD_TIMEOUT['quick']} s)")
+    p.add_argument(
+        "--curve-sizes",
+        metavar="N,N,...",
+        help="row counts of the curves, e.g. 1k,10k,100k,1M (default: those four; "
+        "quick: up to 100k)",
+    )
+    p.add_argument(
+        "--child-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="stop a backend's or a peer's process (and what it started) after this "
+        f"long (default {CHILD_TIMEOUT['full']} s, quick {CHILD_TIMEOUT['quick']} s)",
+    )
     p.add_argument("--no-docs", action="store_true", help="do not update docs/benchmarks.md")
-    p.add_argument("--render", metavar="JSON", help="measure nothing: rewrite the sections of "
-                   "docs/benchmarks.md from a saved results file")
+    p.add_argument(
+        "--render",
+        metavar="JSON",
+        help="measure nothing: rewrite the sections of "
+        "docs/benchmarks.md from a saved results file",
+    )
     p.add_argument("--json-out", help=argparse.SUPPRESS)  # child process of --backend both
     p.add_argument("--isolated", choices=sorted(peers.ISOLATED), help=argparse.SUPPRESS)
     args = p.parse_args(argv)
@@ -305,9 +354,16 @@ def main(argv: list[str] | None = None) -> int:
         only = sorted(set(args.only.split(",")) | {"raw_thread"})
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
     stamp, date = report.now_stamp()
-    meta = {"date": date, "command": _command(args), "quick": args.quick, "runs": runs,
-            "only_curves": args.only_curves, "sizes": sizes.as_dict(),
-            "curves": config.as_dict() if config else None, "machine": report.machine()}
+    meta = {
+        "date": date,
+        "command": _command(args),
+        "quick": args.quick,
+        "runs": runs,
+        "only_curves": args.only_curves,
+        "sizes": sizes.as_dict(),
+        "curves": config.as_dict() if config else None,
+        "machine": report.machine(),
+    }
     results: dict[str, Any] = {}
     if len(backends) == 1:
         b = backends[0]
@@ -346,8 +402,13 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _run_isolated(result: dict[str, Any], backend: str, args: argparse.Namespace, runs: int,
-                  only: list[str] | None) -> None:
+def _run_isolated(
+    result: dict[str, Any],
+    backend: str,
+    args: argparse.Namespace,
+    runs: int,
+    only: list[str] | None,
+) -> None:
     """Measure the peers that need a process of their own, one after the other, and merge them."""
     if result.get("skipped"):
         return
@@ -355,8 +416,9 @@ def _run_isolated(result: dict[str, Any], backend: str, args: argparse.Namespace
     result["unavailable"].update(skip)
     passthrough = (["--quick"] if args.quick else []) + ["--runs", str(runs)]
     for name in names:
-        peers.merge(result, name, peers.run_isolated(name, backend, passthrough,
-                                                     timeout=args.child_timeout))
+        peers.merge(
+            result, name, peers.run_isolated(name, backend, passthrough, timeout=args.child_timeout)
+        )
 
 
 def child_args(args: list[str], backend: str) -> list[str]:
@@ -392,8 +454,11 @@ def _run_child(argv: list[str] | None, backend: str, timeout: float) -> dict[str
         except procs.ChildTimeout as exc:
             return {"skipped": str(exc), "implementations": [], "operations": []}
         if code != 0:
-            return {"skipped": f"the {backend} process exited with {code}",
-                    "implementations": [], "operations": []}
+            return {
+                "skipped": f"the {backend} process exited with {code}",
+                "implementations": [],
+                "operations": [],
+            }
         with open(out) as f:
             result: dict[str, Any] = json.load(f)[backend]
         return result

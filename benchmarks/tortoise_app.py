@@ -58,10 +58,12 @@ class Book(Model):
     id = fields.BigIntField(primary_key=True)
     title = fields.CharField(max_length=200, db_index=True)
     author: fields.ForeignKeyRelation[Author] = fields.ForeignKeyField(
-        "bench_http.Author", related_name="books")
+        "bench_http.Author", related_name="books"
+    )
     price = fields.DecimalField(max_digits=8, decimal_places=2, default=0)
     tags: fields.ManyToManyRelation[Tag] = fields.ManyToManyField(
-        "bench_http.Tag", related_name="books", through="migrations_example_book_tags")
+        "bench_http.Tag", related_name="books", through="migrations_example_book_tags"
+    )
 
     class Meta:
         table = "migrations_example_book"
@@ -72,38 +74,53 @@ def tortoise_config(url: str, pool: int) -> dict[str, Any]:
     if url.startswith("sqlite:///"):
         conn: dict[str, Any] = {
             "engine": "tortoise.backends.sqlite",
-            "credentials": {"file_path": unquote(url.removeprefix("sqlite:///").partition("?")[0]),
-                            "journal_mode": "WAL", "synchronous": "NORMAL", "foreign_keys": "ON"},
+            "credentials": {
+                "file_path": unquote(url.removeprefix("sqlite:///").partition("?")[0]),
+                "journal_mode": "WAL",
+                "synchronous": "NORMAL",
+                "foreign_keys": "ON",
+            },
         }
     else:
         parts = urlsplit(url)
         query = dict(parse_qsl(parts.query))
         schema = query.get("options", "").removeprefix("-c search_path=") or None
         creds: dict[str, Any] = {
-            "host": parts.hostname or "127.0.0.1", "port": parts.port or 5432,
-            "user": unquote(parts.username or "postgres"), "password": unquote(parts.password or ""),
-            "database": unquote(parts.path.lstrip("/")), "minsize": 1, "maxsize": pool,
+            "host": parts.hostname or "127.0.0.1",
+            "port": parts.port or 5432,
+            "user": unquote(parts.username or "postgres"),
+            "password": unquote(parts.password or ""),
+            "database": unquote(parts.path.lstrip("/")),
+            "minsize": 1,
+            "maxsize": pool,
         }
         if schema:
             creds["schema"] = schema
         if query.get("application_name"):
             creds["application_name"] = query["application_name"]
         conn = {"engine": "tortoise.backends.asyncpg", "credentials": creds}
-    return {"connections": {"default": conn},
-            "apps": {"bench_http": {"models": [__name__], "default_connection": "default"}},
-            "use_tz": True, "timezone": "UTC"}
+    return {
+        "connections": {"default": conn},
+        "apps": {"bench_http": {"models": [__name__], "default_connection": "default"}},
+        "use_tz": True,
+        "timezone": "UTC",
+    }
 
 
 async def list_books() -> list[dict[str, Any]]:
-    return [{"id": b.id, "title": b.title, "author": b.author.name, "price": b.price}
-            async for b in Book.all().select_related("author").order_by("id")]
+    return [
+        {"id": b.id, "title": b.title, "author": b.author.name, "price": b.price}
+        async for b in Book.all().select_related("author").order_by("id")
+    ]
 
 
 async def create_book(data: dict[str, Any]) -> dict[str, Any]:
-    author, _ = await Author.get_or_create(email=author_email(data["author"]),
-                                           defaults={"name": data["author"]})
-    book = await Book.create(title=data["title"], author=author,
-                             price=decimal.Decimal(str(data.get("price", "0"))))
+    author, _ = await Author.get_or_create(
+        email=author_email(data["author"]), defaults={"name": data["author"]}
+    )
+    book = await Book.create(
+        title=data["title"], author=author, price=decimal.Decimal(str(data.get("price", "0")))
+    )
     return {"id": book.id, "title": book.title}
 
 
@@ -117,8 +134,9 @@ async def set_price(pk: int, data: dict[str, Any]) -> dict[str, Any]:
 async def move_book(pk: int, author_name: str) -> dict[str, Any]:
     async with in_transaction():
         book = await Book.select_for_update().get(id=pk)
-        author, _ = await Author.get_or_create(email=author_email(author_name),
-                                               defaults={"name": author_name})
+        author, _ = await Author.get_or_create(
+            email=author_email(author_name), defaults={"name": author_name}
+        )
         book.author = author
         await book.save(update_fields=["author_id"])
         return {"id": book.id, "author": author.name}
@@ -148,8 +166,10 @@ async def _lifespan(receive: Receive, send: Send) -> None:
             # uvicorn runs each request in a task of its own, outside the
             # lifespan task's context: the global fallback lets them all see
             # the connections made here (Tortoise >= 1.0 keeps them per context).
-            await Tortoise.init(config=tortoise_config(url, int(os.environ.get("BENCH_HTTP_POOL") or 10)),
-                                _enable_global_fallback=True)
+            await Tortoise.init(
+                config=tortoise_config(url, int(os.environ.get("BENCH_HTTP_POOL") or 10)),
+                _enable_global_fallback=True,
+            )
             await Tortoise.generate_schemas(safe=True)
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":

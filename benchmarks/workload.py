@@ -45,16 +45,44 @@ class Sizes:
 
 
 FULL = Sizes(
-    authors=200, books=20_000, gets=1_000, async_for_rows=1_000, async_for_reps=10,
-    values_reps=3, select_related_rows=100, select_related_reps=50, counts=500,
-    concurrent_tasks=50, concurrent_gets=10, concurrent_rounds=5, creates=300, updates=5, transactions=100,
-    iterator_rows=100_000, chunk_size=2_000, warmup=10,
+    authors=200,
+    books=20_000,
+    gets=1_000,
+    async_for_rows=1_000,
+    async_for_reps=10,
+    values_reps=3,
+    select_related_rows=100,
+    select_related_reps=50,
+    counts=500,
+    concurrent_tasks=50,
+    concurrent_gets=10,
+    concurrent_rounds=5,
+    creates=300,
+    updates=5,
+    transactions=100,
+    iterator_rows=100_000,
+    chunk_size=2_000,
+    warmup=10,
 )
 QUICK = Sizes(
-    authors=100, books=2_000, gets=300, async_for_rows=1_000, async_for_reps=3,
-    values_reps=2, select_related_rows=100, select_related_reps=20, counts=200,
-    concurrent_tasks=50, concurrent_gets=4, concurrent_rounds=3, creates=100, updates=3, transactions=30,
-    iterator_rows=10_000, chunk_size=2_000, warmup=5,
+    authors=100,
+    books=2_000,
+    gets=300,
+    async_for_rows=1_000,
+    async_for_reps=3,
+    values_reps=2,
+    select_related_rows=100,
+    select_related_reps=20,
+    counts=200,
+    concurrent_tasks=50,
+    concurrent_gets=4,
+    concurrent_rounds=3,
+    creates=100,
+    updates=3,
+    transactions=30,
+    iterator_rows=10_000,
+    chunk_size=2_000,
+    warmup=5,
 )
 
 
@@ -78,7 +106,9 @@ EPOCH = dt.datetime(2024, 1, 1, tzinfo=UTC)
 
 
 def author_row(i: int) -> AuthorRow:
-    return AuthorRow(i, f"Author {i:05d}", f"author{i}@example.com", EPOCH + dt.timedelta(seconds=i))
+    return AuthorRow(
+        i, f"Author {i:05d}", f"author{i}@example.com", EPOCH + dt.timedelta(seconds=i)
+    )
 
 
 def book_row(i: int, authors: int, prefix: str = "Book") -> BookRow:

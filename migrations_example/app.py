@@ -80,10 +80,14 @@ async def app(scope: MutableMapping[str, Any], receive: Receive, send: Send) -> 
         elif parts == ["books"] and method == "POST":
             await _respond(send, 201, await views.create_book(await _read_json(receive)))
         elif len(parts) == 3 and parts[0] == "books" and parts[2] == "price" and method == "POST":
-            await _respond(send, 200, await views.set_price(int(parts[1]), await _read_json(receive)))
+            await _respond(
+                send, 200, await views.set_price(int(parts[1]), await _read_json(receive))
+            )
         elif len(parts) == 3 and parts[0] == "books" and parts[2] == "move" and method == "POST":
             data = await _read_json(receive)
-            await _respond(send, 200, await orm.sync_to_async(views.move_book)(int(parts[1]), data["author"]))
+            await _respond(
+                send, 200, await orm.sync_to_async(views.move_book)(int(parts[1]), data["author"])
+            )
         elif parts == ["stats"]:
             await _respond(send, 200, orm.connections.stats())
         else:

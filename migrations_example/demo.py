@@ -194,8 +194,13 @@ async def async_tour() -> None:
 def reviews_tour() -> None:
     """Rows of the second app, whose table the migrations made (renamed field, CHECK constraint)."""
     book = Book.objects.get(title="On Computable Numbers")
-    Review.objects.create(book=book, rating=5, text="A founding paper.\nStill readable.", summary="A founding paper.")
-    show("Reviews (app 'reviews', made by its four migrations):", list(Review.objects.values_list("rating", "summary")))
+    Review.objects.create(
+        book=book, rating=5, text="A founding paper.\nStill readable.", summary="A founding paper."
+    )
+    show(
+        "Reviews (app 'reviews', made by its four migrations):",
+        list(Review.objects.values_list("rating", "summary")),
+    )
     try:
         with transaction.atomic():
             Review.objects.create(book=book, rating=9, text="Too enthusiastic.")

@@ -45,10 +45,13 @@ class BookViews:
     async def create_book(self, data: dict[str, Any]) -> dict[str, Any]:
         """Create a book, creating its author on first use."""
         author, _ = await self.Author.objects.aget_or_create(
-            email=author_email(data["author"]), defaults={"name": data["author"]},
+            email=author_email(data["author"]),
+            defaults={"name": data["author"]},
         )
         book = await self.Book.objects.acreate(
-            title=data["title"], author=author, price=decimal.Decimal(str(data.get("price", "0"))),
+            title=data["title"],
+            author=author,
+            price=decimal.Decimal(str(data.get("price", "0"))),
         )
         return {"id": book.pk, "title": book.title}
 
@@ -64,7 +67,8 @@ class BookViews:
         with self.atomic():
             book = self.Book.objects.select_for_update().get(pk=pk)
             author, _ = self.Author.objects.get_or_create(
-                email=author_email(author_name), defaults={"name": author_name},
+                email=author_email(author_name),
+                defaults={"name": author_name},
             )
             book.author = author
             book.save(update_fields=["author"])

@@ -155,8 +155,13 @@ from orm.utils.asyncio import to_async
 
 
 def migrate(
-    app_label: str | None = None, target: str | None = None, *, using: str = "default",
-    fake: bool = False, fake_initial: bool = False, apps: list[str] | None = None,
+    app_label: str | None = None,
+    target: str | None = None,
+    *,
+    using: str = "default",
+    fake: bool = False,
+    fake_initial: bool = False,
+    apps: list[str] | None = None,
 ) -> list[str]:
     """Apply or unapply migrations, as ``orm migrate [app_label [target]]`` does.
 
@@ -169,11 +174,18 @@ def migrate(
 
 
 async def amigrate(
-    app_label: str | None = None, target: str | None = None, *, using: str = "default",
-    fake: bool = False, fake_initial: bool = False, apps: list[str] | None = None,
+    app_label: str | None = None,
+    target: str | None = None,
+    *,
+    using: str = "default",
+    fake: bool = False,
+    fake_initial: bool = False,
+    apps: list[str] | None = None,
 ) -> list[str]:
     """Async twin of :func:`migrate`, run on the context's sync thread (safe in an ASGI lifespan)."""
-    return await to_async(migrate)(app_label, target, using=using, fake=fake, fake_initial=fake_initial, apps=apps)
+    return await to_async(migrate)(
+        app_label, target, using=using, fake=fake, fake_initial=fake_initial, apps=apps
+    )
 
 
 __all__ = [

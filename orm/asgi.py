@@ -45,8 +45,14 @@ class ConnectionScopeMiddleware:
     Call :meth:`close` at shutdown to stop the idle threads.
     """
 
-    def __init__(self, app: ASGIApp, *, reuse_threads: bool = True, max_threads: int | None = None,
-                 thread_wait: float | None = None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        reuse_threads: bool = True,
+        max_threads: int | None = None,
+        thread_wait: float | None = None,
+    ) -> None:
         self.app = app
         self.reuse_threads = reuse_threads
         if max_threads is None and thread_wait is None:

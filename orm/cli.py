@@ -28,15 +28,33 @@ __all__ = ["COMMANDS", "__version__", "build_parser", "main"]
 #: ``(name, module or None, one-line summary)`` of each subcommand; ``None``:
 #: not yet available. The module is imported only when its command runs.
 COMMANDS: tuple[tuple[str, str | None, str], ...] = (
-    ("makemigrations", "orm.migrations.commands.makemigrations", "write migration files for model changes"),
+    (
+        "makemigrations",
+        "orm.migrations.commands.makemigrations",
+        "write migration files for model changes",
+    ),
     ("migrate", "orm.migrations.commands.migrate", "apply (or unapply) migrations to the database"),
-    ("showmigrations", "orm.migrations.commands.showmigrations", "list migrations and whether each is applied"),
+    (
+        "showmigrations",
+        "orm.migrations.commands.showmigrations",
+        "list migrations and whether each is applied",
+    ),
     ("sqlmigrate", "orm.migrations.commands.sqlmigrate", "print the SQL of one migration"),
-    ("squashmigrations", "orm.migrations.commands.squashmigrations", "squash a run of an app's migrations into one"),
-    ("lintmigrations", "orm.migrations.commands.lintmigrations",
-     "report migration operations that lock, rewrite or break a live database"),
-    ("checkmigrations", "orm.migrations.commands.checkmigrations",
-     "check migrations for CI: one leaf per app, none missing, no drift, a clean round trip"),
+    (
+        "squashmigrations",
+        "orm.migrations.commands.squashmigrations",
+        "squash a run of an app's migrations into one",
+    ),
+    (
+        "lintmigrations",
+        "orm.migrations.commands.lintmigrations",
+        "report migration operations that lock, rewrite or break a live database",
+    ),
+    (
+        "checkmigrations",
+        "orm.migrations.commands.checkmigrations",
+        "check migrations for CI: one leaf per app, none missing, no drift, a clean round trip",
+    ),
 )
 
 
@@ -60,7 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.add_argument("command", nargs="?", choices=[name for name, _, _ in COMMANDS], help=argparse.SUPPRESS)
+    parser.add_argument(
+        "command", nargs="?", choices=[name for name, _, _ in COMMANDS], help=argparse.SUPPRESS
+    )
     return parser
 
 
@@ -111,7 +131,9 @@ def _dispatch(argv: Sequence[str] | None) -> int:
     if module_name is None:
         parser.exit(2, f"orm: '{name}' is not yet available\n")
     module = importlib.import_module(module_name)
-    sub = argparse.ArgumentParser(prog=f"orm {name}", description=summary[:1].upper() + summary[1:] + ".")
+    sub = argparse.ArgumentParser(
+        prog=f"orm {name}", description=summary[:1].upper() + summary[1:] + "."
+    )
     module.add_arguments(sub)
     status: int = module.handle(sub.parse_args(rest))
     return status

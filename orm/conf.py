@@ -66,9 +66,7 @@ _SECRET_KEYS = ("password", "sslpassword")
 # ``password=value`` in a libpq keyword string; the value may be single-quoted
 # with backslash escapes (libpq's own syntax), and an unterminated quote is
 # redacted to the end of the string rather than leaking the rest.
-_KEYWORD_SECRET = re.compile(
-    r"(?i)\b((?:ssl)?password\s*=\s*)(?:'(?:[^'\\]|\\.)*'?|\S*)"
-)
+_KEYWORD_SECRET = re.compile(r"(?i)\b((?:ssl)?password\s*=\s*)(?:'(?:[^'\\]|\\.)*'?|\S*)")
 
 
 def redact_url(url: object) -> str:
@@ -354,10 +352,14 @@ def normalize_databases(
         raise ImproperlyConfigured("databases={...} must contain a 'default' alias.")
     settings = {alias: _alias_settings(alias, value) for alias, value in databases.items()}
     if settings[DEFAULT_DB_ALIAS].replica_of is not None:
-        raise ImproperlyConfigured("The 'default' database cannot be a replica; make another alias the replica.")
+        raise ImproperlyConfigured(
+            "The 'default' database cannot be a replica; make another alias the replica."
+        )
     for alias, entry in settings.items():
         primary = entry.replica_of
-        if primary is not None and (primary not in settings or settings[primary].replica_of is not None):
+        if primary is not None and (
+            primary not in settings or settings[primary].replica_of is not None
+        ):
             raise ImproperlyConfigured(
                 f"Database {alias!r} has replica_of={primary!r}, which is not a configured "
                 f"primary alias; configured aliases: {', '.join(sorted(settings))}."
@@ -369,7 +371,11 @@ def _alias_settings(alias: str, value: str | Mapping[str, Any]) -> DatabaseSetti
     """One alias of ``databases=``: a URL, or ``{"url": URL, "replica_of": alias}``."""
     if isinstance(value, str):
         return parse_url(value)
-    if not isinstance(value, Mapping) or not isinstance(value.get("url"), str) or set(value) - {"url", "replica_of"}:
+    if (
+        not isinstance(value, Mapping)
+        or not isinstance(value.get("url"), str)
+        or set(value) - {"url", "replica_of"}
+    ):
         raise ImproperlyConfigured(
             f"Database {alias!r} must be a URL or {{'url': URL, 'replica_of': 'default'}}, "
             # Only the type: the value may hold a password.
@@ -377,7 +383,9 @@ def _alias_settings(alias: str, value: str | Mapping[str, Any]) -> DatabaseSetti
         )
     primary = value.get("replica_of")
     if primary is not None and not isinstance(primary, str):
-        raise ImproperlyConfigured(f"Database {alias!r}: replica_of must be an alias name, not {short_repr(primary)}.")
+        raise ImproperlyConfigured(
+            f"Database {alias!r}: replica_of must be an alias name, not {short_repr(primary)}."
+        )
     parsed = parse_url(value["url"])
     if primary is None:
         return parsed
@@ -386,7 +394,9 @@ def _alias_settings(alias: str, value: str | Mapping[str, Any]) -> DatabaseSetti
         # The server refuses every write in the session's transactions (SQLSTATE 25006).
         # Not behind a transaction-pooling PgBouncer, which does not pass the
         # startup option on (docs/postgresql.md, "PgBouncer").
-        options["options"] = f"{options.get('options', '')} -c default_transaction_read_only=on".strip()
+        options["options"] = (
+            f"{options.get('options', '')} -c default_transaction_read_only=on".strip()
+        )
     return replace(parsed, options=options, replica_of=primary)
 
 
@@ -404,7 +414,7 @@ def settings_sources(start: Path | None = None) -> str:
     where = Path.cwd() if start is None else start
     return (
         "Settings are read from [tool.orm] in the nearest pyproject.toml (searched upward "
-        f"from {where}): database = URL or databases = {{alias = URL}}, apps = [\"package\", ...]; "
+        f'from {where}): database = URL or databases = {{alias = URL}}, apps = ["package", ...]; '
         f"then the {ENV_DATABASE_URL} environment variable; then --database URL, the later winning."
     )
 
@@ -458,11 +468,15 @@ def _read_toml(path: Path, start: Path) -> dict[str, Any]:
         with path.open("rb") as handle:
             return tomllib.load(handle)
     except (OSError, tomllib.TOMLDecodeError) as error:
-        raise ImproperlyConfigured(f"Cannot read {path}: {error}. {settings_sources(start)}") from None
+        raise ImproperlyConfigured(
+            f"Cannot read {path}: {error}. {settings_sources(start)}"
+        ) from None
 
 
 def load_project_settings(
-    database_url: str | None = None, start: Path | None = None, environ: Mapping[str, str] | None = None,
+    database_url: str | None = None,
+    start: Path | None = None,
+    environ: Mapping[str, str] | None = None,
     require_database: bool = True,
 ) -> ProjectSettings:
     """Read ``[tool.orm]``, then ``ORM_DATABASE_URL``, then ``database_url``; the later wins.
@@ -490,7 +504,10 @@ def load_project_settings(
                 f"[tool.orm] in {pyproject}: 'use_tz' must be true or false, not {short_repr(use_tz)}. "
                 f"{settings_sources(start)}"
             )
-    for source, url in ((ENV_DATABASE_URL, env.get(ENV_DATABASE_URL)), ("--database", database_url)):
+    for source, url in (
+        (ENV_DATABASE_URL, env.get(ENV_DATABASE_URL)),
+        ("--database", database_url),
+    ):
         if url:
             _check_url(url, source, start)
             databases[DEFAULT_DB_ALIAS] = url
@@ -502,17 +519,25 @@ def load_project_settings(
             f"(it has {', '.join(sorted(databases))}). {settings_sources(start)}"
         )
     root = pyproject.parent if pyproject is not None else start
-    return ProjectSettings(databases=databases, apps=apps, pyproject=pyproject, root=root, routers=routers,
-                           use_tz=use_tz)
+    return ProjectSettings(
+        databases=databases,
+        apps=apps,
+        pyproject=pyproject,
+        root=root,
+        routers=routers,
+        use_tz=use_tz,
+    )
 
 
 def _parse_routers(table: dict[str, Any], pyproject: Path) -> list[str]:
     """``[tool.orm] routers``: a list of dotted paths to router classes or instances."""
     routers = table.get("routers", [])
-    if not isinstance(routers, list) or not all(isinstance(r, str) and _PACKAGE_NAME.match(r) for r in routers):
+    if not isinstance(routers, list) or not all(
+        isinstance(r, str) and _PACKAGE_NAME.match(r) for r in routers
+    ):
         raise ImproperlyConfigured(
             f"[tool.orm] in {pyproject}: 'routers' must be a list of dotted paths, e.g. "
-            f"routers = [\"myapp.routers.Router\"], not {short_repr(routers)}."
+            f'routers = ["myapp.routers.Router"], not {short_repr(routers)}.'
         )
     return list(routers)
 
@@ -524,7 +549,11 @@ def _anchor_sqlite_path(url: str, root: Path) -> str:
     migrate a second, empty database file there.
     """
     settings = parse_url(url)
-    if settings.vendor != "sqlite" or settings.name == ":memory:" or Path(settings.name).is_absolute():
+    if (
+        settings.vendor != "sqlite"
+        or settings.name == ":memory:"
+        or Path(settings.name).is_absolute()
+    ):
         return url
     _, _, query = url.partition("?")
     return f"sqlite:///{quote(str(root / settings.name))}" + (f"?{query}" if query else "")
@@ -534,7 +563,9 @@ def _check_url(url: str, source: str, start: Path) -> None:
     try:
         parse_url(url)
     except ImproperlyConfigured as error:
-        raise ImproperlyConfigured(f"{source} is invalid: {error} {settings_sources(start)}") from None
+        raise ImproperlyConfigured(
+            f"{source} is invalid: {error} {settings_sources(start)}"
+        ) from None
 
 
 def _parse_tool_orm(table: Any, pyproject: Path, start: Path) -> tuple[dict[str, str], list[str]]:
@@ -552,11 +583,13 @@ def _parse_tool_orm(table: Any, pyproject: Path, start: Path) -> tuple[dict[str,
             f"{where} sets both 'database' and 'databases'; keep one "
             f"(database = URL is short for databases = {{default = URL}}). {settings_sources(start)}"
         )
-    raw = {DEFAULT_DB_ALIAS: table["database"]} if "database" in table else table.get("databases", {})
+    raw = (
+        {DEFAULT_DB_ALIAS: table["database"]} if "database" in table else table.get("databases", {})
+    )
     if not isinstance(raw, dict):
         raise ImproperlyConfigured(
             f"{where}: 'databases' must be a table of alias = URL, e.g. "
-            f"databases = {{default = \"sqlite:///app.sqlite3\"}}. {settings_sources(start)}"
+            f'databases = {{default = "sqlite:///app.sqlite3"}}. {settings_sources(start)}'
         )
     databases: dict[str, str] = {}
     for alias, url in raw.items():
@@ -568,10 +601,12 @@ def _parse_tool_orm(table: Any, pyproject: Path, start: Path) -> tuple[dict[str,
         _check_url(url, f"{where}, database {alias!r},", start)
         databases[alias] = _anchor_sqlite_path(url, pyproject.parent)
     apps = table.get("apps", [])
-    if not isinstance(apps, list) or not all(isinstance(a, str) and _PACKAGE_NAME.match(a) for a in apps):
+    if not isinstance(apps, list) or not all(
+        isinstance(a, str) and _PACKAGE_NAME.match(a) for a in apps
+    ):
         raise ImproperlyConfigured(
             f"{where}: 'apps' must be a list of package names, e.g. apps = [\"shop\", "
-            f"\"myproject.billing\"], not {short_repr(apps)}. {settings_sources(start)}"
+            f'"myproject.billing"], not {short_repr(apps)}. {settings_sources(start)}'
         )
     if len(set(apps)) != len(apps):
         raise ImproperlyConfigured(f"{where}: 'apps' lists a package twice: {apps!r}.")

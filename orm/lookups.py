@@ -30,7 +30,24 @@ from orm.query.lookups import (
 )
 
 __all__ = [
-    "Contains", "EndsWith", "Exact", "GreaterThan", "GreaterThanOrEqual", "IContains", "IEndsWith",
-    "IExact", "IRegex", "In", "IsNull", "IStartsWith", "LessThan", "LessThanOrEqual", "Lookup",
-    "PatternLookup", "Range", "Regex", "StartsWith", "Transform",
+    "Contains",
+    "EndsWith",
+    "Exact",
+    "GreaterThan",
+    "GreaterThanOrEqual",
+    "IContains",
+    "IEndsWith",
+    "IExact",
+    "IRegex",
+    "In",
+    "IsNull",
+    "IStartsWith",
+    "LessThan",
+    "LessThanOrEqual",
+    "Lookup",
+    "PatternLookup",
+    "Range",
+    "Regex",
+    "StartsWith",
+    "Transform",
 ]

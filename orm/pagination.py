@@ -246,7 +246,9 @@ class Paginator(BasePaginator[_T]):
         bottom, top = self._bounds(value, self.count)
         return self._get_page(self.object_list[bottom:top], value, self)
 
-    def _get_page(self, object_list: ObjectList[_T], number: int, paginator: Paginator[_T]) -> Page[_T]:
+    def _get_page(
+        self, object_list: ObjectList[_T], number: int, paginator: Paginator[_T]
+    ) -> Page[_T]:
         """Build one page; a subclass may override it to return its own ``Page`` class."""
         return Page(object_list, number, paginator)
 
@@ -381,9 +383,7 @@ class BasePage(Generic[_T]):
     @staticmethod
     def _check_index(index: object) -> None:
         if not isinstance(index, (int, slice)):
-            raise TypeError(
-                f"Page indices must be integers or slices, not {type(index).__name__}."
-            )
+            raise TypeError(f"Page indices must be integers or slices, not {type(index).__name__}.")
 
 
 class Page(BasePage[_T], collections.abc.Sequence[_T]):
@@ -476,7 +476,9 @@ class AsyncPage(BasePage[_T]):
         """Load the page's objects (one query for a QuerySet) and return them as a list."""
         if not isinstance(self.object_list, list):
             if hasattr(self.object_list, "__aiter__"):
-                self.object_list = [obj async for obj in cast("AsyncIterable[_T]", self.object_list)]
+                self.object_list = [
+                    obj async for obj in cast("AsyncIterable[_T]", self.object_list)
+                ]
             else:
                 self.object_list = await to_async(list)(self.object_list)
         loaded: list[_T] = self.object_list

@@ -43,8 +43,9 @@ class ModelSignal(Signal):
     #: global registry when it is imported (this module sits below it).
     default_apps: Any = None
 
-    def _lazy(self, method: Callable[..., _T], apps: Any, receiver: Any, sender: Any,
-              **kwargs: Any) -> _T | None:
+    def _lazy(
+        self, method: Callable[..., _T], apps: Any, receiver: Any, sender: Any, **kwargs: Any
+    ) -> _T | None:
         bound = partial(method, receiver, **kwargs)
         if not isinstance(sender, str):
             return bound(sender)
@@ -58,16 +59,25 @@ class ModelSignal(Signal):
         registry.lazy_model_operation(bound, (label, name.lower()))
         return None
 
-    def connect(self, receiver: Callable[..., Any], sender: Any = None, weak: bool = True,
-                dispatch_uid: Hashable | None = None, apps: Any = None) -> None:
+    def connect(
+        self,
+        receiver: Callable[..., Any],
+        sender: Any = None,
+        weak: bool = True,
+        dispatch_uid: Hashable | None = None,
+        apps: Any = None,
+    ) -> None:
         """Connect ``receiver``; ``sender`` may be a model class or ``"app_label.ModelName"``."""
         self._lazy(super().connect, apps, receiver, sender, weak=weak, dispatch_uid=dispatch_uid)
 
     # Wider than Signal.disconnect's bool, as in Django: with a lazy sender nothing is
     # disconnected yet, and the answer is None (tests/integration/test_signals.py).
     def disconnect(  # type: ignore[override]
-        self, receiver: Callable[..., Any] | None = None, sender: Any = None,
-        dispatch_uid: Hashable | None = None, apps: Any = None,
+        self,
+        receiver: Callable[..., Any] | None = None,
+        sender: Any = None,
+        dispatch_uid: Hashable | None = None,
+        apps: Any = None,
     ) -> bool | None:
         """Disconnect ``receiver``; returns True if it was connected (None for a lazy sender)."""
         return self._lazy(super().disconnect, apps, receiver, sender, dispatch_uid=dispatch_uid)

@@ -256,8 +256,11 @@ def _rolled_back_postgres(url: str) -> Iterator[str]:
         try:
             wrapping.finish()
         except IsolationError as exc:
-            pytest.fail(f"{exc} (mark the test @pytest.mark.{TRANSACTIONAL} if it must "
-                        "commit, close connections or reconfigure orm)", pytrace=False)
+            pytest.fail(
+                f"{exc} (mark the test @pytest.mark.{TRANSACTIONAL} if it must "
+                "commit, close connections or reconfigure orm)",
+                pytrace=False,
+            )
 
 
 def _transactional_postgres(url: str) -> Iterator[str]:

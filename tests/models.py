@@ -225,7 +225,9 @@ class Article(TimestampedModel):
             orm.UniqueConstraint(
                 fields=["slug"], condition=orm.Q(status="p"), name="tests_article_published_slug"
             ),
-            orm.UniqueConstraint(fields=["headline", "rating"], name="tests_article_head_rating_uniq"),
+            orm.UniqueConstraint(
+                fields=["headline", "rating"], name="tests_article_head_rating_uniq"
+            ),
         ]
 
 

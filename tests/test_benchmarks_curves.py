@@ -35,7 +35,12 @@ def test_curve_sizes_read_suffixes_sorted_and_deduplicated() -> None:
     for bad in ("", "abc", "0", "0.5", "-1k", "20M", "1kk"):
         with pytest.raises(ValueError):
             curves.parse_sizes(bad)
-    assert [curves.fmt_rows(n) for n in (1_000, 1_000_000, 2_500, 10)] == ["1k", "1M", "2,500", "10"]
+    assert [curves.fmt_rows(n) for n in (1_000, 1_000_000, 2_500, 10)] == [
+        "1k",
+        "1M",
+        "2,500",
+        "10",
+    ]
 
 
 def test_quick_curves_stop_at_100k_and_the_full_run_reaches_1m() -> None:
@@ -50,8 +55,9 @@ def test_quick_curves_stop_at_100k_and_the_full_run_reaches_1m() -> None:
     assert "--only-curves --curve-sizes 1k,5k" in run._command(only)
 
 
-@pytest.mark.parametrize("argv", [["--curve-sizes", "lots"], ["--only-curves", "--no-curves"],
-                                  ["--child-timeout", "0"]])
+@pytest.mark.parametrize(
+    "argv", [["--curve-sizes", "lots"], ["--only-curves", "--no-curves"], ["--child-timeout", "0"]]
+)
 def test_bad_curve_arguments_are_refused(argv: list[str]) -> None:
     with pytest.raises(SystemExit):
         run.parse_args(argv)
@@ -100,7 +106,7 @@ class FakeImpl(Implementation):
         self.target.rows.extend(rows)
 
     async def iterate_books(self, max_id: int) -> tuple[int, int]:
-        rows = [r for r in self.target.rows if r.id <= max_id][self.drop_one:]
+        rows = [r for r in self.target.rows if r.id <= max_id][self.drop_one :]
         return len(rows), sum(r.pages for r in rows)
 
     async def values_list_books(self) -> list[Any]:
@@ -164,10 +170,19 @@ def test_a_wrong_answer_is_reported_and_never_timed() -> None:
 # --------------------------------------------------------------------------
 
 META: dict[str, Any] = {
-    "date": "2026-12-07 00:00 UTC", "command": "python -m benchmarks.run --quick --only-curves",
-    "quick": True, "runs": 0, "only_curves": True,
-    "machine": {"nproc": 2, "cpu": "cpu", "platform": "linux", "python": "3.11",
-                "sqlite": "3.40", "packages": {}},
+    "date": "2026-12-07 00:00 UTC",
+    "command": "python -m benchmarks.run --quick --only-curves",
+    "quick": True,
+    "runs": 0,
+    "only_curves": True,
+    "machine": {
+        "nproc": 2,
+        "cpu": "cpu",
+        "platform": "linux",
+        "python": "3.11",
+        "sqlite": "3.40",
+        "packages": {},
+    },
 }
 
 
@@ -176,20 +191,37 @@ def curves_result() -> dict[str, Any]:
         return {"throughput": rate, "p50": 1e-3, "p99": 4e-3}
 
     return {
-        "config": {"sizes": [1_000, 1_000_000], "reps": 3, "levels": [1, 256], "gets": 4096,
-                   "concurrency_rows": 10_000, "chunk_size": 2_000},
+        "config": {
+            "sizes": [1_000, 1_000_000],
+            "reps": 3,
+            "levels": [1, 256],
+            "gets": 4096,
+            "concurrency_rows": 10_000,
+            "chunk_size": 2_000,
+        },
         "insert_batch": 100_000,
         "implementations": ["orm", "raw_thread"],
         "labels": {"orm": "orm", "raw_thread": "floor"},
-        "rows": {key: {"orm": {"1000": [2e-5, 3e-5, 2e-5], "1000000": [4e-5]},
-                       "raw_thread": {"1000": [1e-5, 1e-5, 1e-5], "1000000": [1e-5]}}
-                 for key, _ in curves.ROW_OPS},
+        "rows": {
+            key: {
+                "orm": {"1000": [2e-5, 3e-5, 2e-5], "1000000": [4e-5]},
+                "raw_thread": {"1000": [1e-5, 1e-5, 1e-5], "1000000": [1e-5]},
+            }
+            for key, _ in curves.ROW_OPS
+        },
         "memory": {"orm": {"1000": 900_000, "1000000": 2_000_000}, "raw_thread": {}},
-        "concurrency": {"series": {"raw_thread": {"1": burst(1000.0), "256": burst(2000.0)},
-                                   "orm_scoped": {"1": burst(500.0)},
-                                   "orm": {"1": burst(800.0), "256": burst(1000.0)}},
-                        "labels": {"orm": "orm (one sync thread)", "orm_scoped": "orm + scope",
-                                   "raw_thread": "floor"}},
+        "concurrency": {
+            "series": {
+                "raw_thread": {"1": burst(1000.0), "256": burst(2000.0)},
+                "orm_scoped": {"1": burst(500.0)},
+                "orm": {"1": burst(800.0), "256": burst(1000.0)},
+            },
+            "labels": {
+                "orm": "orm (one sync thread)",
+                "orm_scoped": "orm + scope",
+                "raw_thread": "floor",
+            },
+        },
         "errors": [],
     }
 
@@ -202,14 +234,19 @@ def test_the_curves_tables_show_ratios_to_the_floor_at_each_size_and_level() -> 
     assert "| 1M | 1.9 MiB | — |" in text
     lines = text.splitlines()
     level_1 = [ln for ln in lines if ln.startswith("| 1 |")]
-    assert [ln.split(" | ")[1] for ln in level_1] == ["orm (one sync thread)", "orm + scope", "floor"]
+    assert [ln.split(" | ")[1] for ln in level_1] == [
+        "orm (one sync thread)",
+        "orm + scope",
+        "floor",
+    ]
     assert "| 1 | orm (one sync thread) | 1.00 ms | 4.00 ms | 800 | 0.80× |" in text
     assert "| 256 | orm + scope | **failed** |" in text
     assert "](img/c.png)" in text
 
 
 def test_an_only_curves_run_rewrites_the_curves_and_leaves_the_operation_tables(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     plotted: list[Path] = []
 
     def fake_plot(name: str, b: dict[str, Any], meta: dict[str, Any], path: Path) -> Path:
@@ -223,15 +260,20 @@ def test_an_only_curves_run_rewrites_the_curves_and_leaves_the_operation_tables(
     monkeypatch.setattr(chart, "write_chart", no_chart)
     doc = tmp_path / "docs" / "benchmarks.md"
     doc.parent.mkdir()
-    doc.write_text("# Benchmarks\n\n<!-- bench:sqlite:begin -->\nold table\n<!-- bench:sqlite:end -->\n"
-                   "\n### Reading the operation tables\n")
+    doc.write_text(
+        "# Benchmarks\n\n<!-- bench:sqlite:begin -->\nold table\n<!-- bench:sqlite:end -->\n"
+        "\n### Reading the operation tables\n"
+    )
     report.update_doc({"meta": META, "backends": {"sqlite": {"curves": curves_result()}}}, doc)
     text = doc.read_text()
     assert "old table" in text
     assert plotted == [tmp_path / "docs" / "img" / "curves-sqlite.png"]
     # Right after the SQLite operation table, before the prose that follows it.
-    assert text.index("<!-- bench:sqlite:end -->") < text.index("### How cost grows: SQLite") \
+    assert (
+        text.index("<!-- bench:sqlite:end -->")
+        < text.index("### How cost grows: SQLite")
         < text.index("### Reading the operation tables")
+    )
     report.update_doc({"meta": META, "backends": {"sqlite": {"curves": curves_result()}}}, doc)
     assert doc.read_text().count("### How cost grows: SQLite") == 1
 
@@ -275,7 +317,8 @@ def test_a_hung_child_is_stopped_with_what_it_started(tmp_path: Path) -> None:
 
 
 def test_a_hung_backend_or_peer_process_is_reported_not_waited_for(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     sleep = [sys.executable, "-c", "import time; time.sleep(60)"]
     monkeypatch.setattr(run, "child_command", lambda *_a: sleep)
     result = run._run_child([], "sqlite", timeout=1.0)
@@ -290,13 +333,33 @@ def test_the_targets_are_todays_ratios_to_the_floor() -> None:
     from benchmarks.workload import QUICK
 
     targets = {op.key: op.target for op in operations(QUICK)}
-    assert targets == {"bulk_create": 1.2, "aget": 1.15, "async_for": 1.5, "values_list": 1.2,
-                       "select_related": 1.5, "acount": 1.15, "concurrent_aget": None,
-                       "acreate": 1.15, "aupdate": 1.15, "transaction": 1.1, "aiterator": None}
+    assert targets == {
+        "bulk_create": 1.2,
+        "aget": 1.15,
+        "async_for": 1.5,
+        "values_list": 1.2,
+        "select_related": 1.5,
+        "acount": 1.15,
+        "concurrent_aget": None,
+        "acreate": 1.15,
+        "aupdate": 1.15,
+        "transaction": 1.1,
+        "aiterator": None,
+    }
     b: dict[str, Any] = {
-        "implementations": ["orm", "raw_thread"], "labels": {}, "kinds": {"orm": "orm"},
-        "operations": [{"key": "aget", "title": "`aget`", "unit": "call", "target": 1.15,
-                        "runs": {"orm": [1.2e-4] * 3, "raw_thread": [1e-4] * 3}, "errors": {}}],
+        "implementations": ["orm", "raw_thread"],
+        "labels": {},
+        "kinds": {"orm": "orm"},
+        "operations": [
+            {
+                "key": "aget",
+                "title": "`aget`",
+                "unit": "call",
+                "target": 1.15,
+                "runs": {"orm": [1.2e-4] * 3, "raw_thread": [1e-4] * 3},
+                "errors": {},
+            }
+        ],
     }
     report.summarize(b)
     text = "\n".join(report._targets(b))

@@ -34,8 +34,9 @@ def test_every_variant_runs_under_each_worker_count() -> None:
     assert http_load.parse_args([]).workers == (1, 2)
 
 
-@pytest.mark.parametrize("argv", [["--workers", "0"], ["--workers", "two"], ["--workers", "9"],
-                                  ["--only", "nosuchorm"]])
+@pytest.mark.parametrize(
+    "argv", [["--workers", "0"], ["--workers", "two"], ["--workers", "9"], ["--only", "nosuchorm"]]
+)
 def test_bad_worker_counts_and_variants_are_refused(argv: list[str]) -> None:
     with pytest.raises(SystemExit):
         http_load.parse_args(argv)
@@ -54,12 +55,20 @@ def test_workers_share_one_connection_budget(tmp_path: Path) -> None:
 
 
 def test_the_server_cpu_counts_every_worker_process() -> None:
-    burn = "import time\nt = time.process_time()\nwhile time.process_time() - t < 0.6: pass\n" \
-           "time.sleep(30)"
-    parent = subprocess.Popen([sys.executable, "-c",
-                               f"import subprocess, sys, time\n"
-                               f"subprocess.Popen([sys.executable, '-c', {burn!r}])\n"
-                               "time.sleep(30)"], start_new_session=True)
+    burn = (
+        "import time\nt = time.process_time()\nwhile time.process_time() - t < 0.6: pass\n"
+        "time.sleep(30)"
+    )
+    parent = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import subprocess, sys, time\n"
+            f"subprocess.Popen([sys.executable, '-c', {burn!r}])\n"
+            "time.sleep(30)",
+        ],
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
@@ -81,14 +90,17 @@ def test_peer_and_worker_columns_are_named() -> None:
     assert http_report.short_name("tortoise_w2") == "Tortoise ×2"
 
 
-def test_a_server_that_never_answers_is_stopped_with_its_workers(tmp_path: Path,
-                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_server_that_never_answers_is_stopped_with_its_workers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # A "uvicorn" that forks a worker, then ignores SIGINT and never listens.
-    hung = ("import signal, subprocess, sys, time\n"
-            "signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
-            f"w = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\n"
-            f"open({str(tmp_path / 'worker.pid')!r}, 'w').write(str(w.pid))\n"
-            "time.sleep(60)")
+    hung = (
+        "import signal, subprocess, sys, time\n"
+        "signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+        f"w = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\n"
+        f"open({str(tmp_path / 'worker.pid')!r}, 'w').write(str(w.pid))\n"
+        "time.sleep(60)"
+    )
     variant = http_load.VARIANTS[0]
     db = http_load.Database("sqlite", "x", str(tmp_path), "")
     server = http_load.Server(variant, db, str(tmp_path))

@@ -42,12 +42,15 @@ def test_lint_imports_passes() -> None:
 
 @pytest.fixture(scope="module")
 def graph() -> grimp.ImportGraph:
-    return grimp.build_graph("orm", include_external_packages=False, exclude_type_checking_imports=False)
+    return grimp.build_graph(
+        "orm", include_external_packages=False, exclude_type_checking_imports=False
+    )
 
 
 def test_connection_core_modules_import_no_cycle(graph: grimp.ImportGraph) -> None:
     core = sorted(
-        module for module in graph.modules
+        module
+        for module in graph.modules
         if module.startswith(("orm.db.", "orm.backends.")) or module == "orm.abc"
     )
     cycles = sorted(
@@ -87,7 +90,10 @@ def _function_level_imports(path: Path) -> list[str]:
 def test_no_function_level_imports_in_the_connection_core() -> None:
     # An import inside a function is how a cycle used to be hidden from the
     # contract; the backends are loaded by name (importlib), which is no import.
-    paths = [PACKAGE / "abc.py", *sorted((PACKAGE / "db").rglob("*.py")),
-             *sorted((PACKAGE / "backends").rglob("*.py"))]
+    paths = [
+        PACKAGE / "abc.py",
+        *sorted((PACKAGE / "db").rglob("*.py")),
+        *sorted((PACKAGE / "backends").rglob("*.py")),
+    ]
     found = [hit for path in paths for hit in _function_level_imports(path)]
     assert found == []

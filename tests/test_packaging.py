@@ -42,7 +42,8 @@ def test_pyproject_names_the_distribution_and_the_tested_pythons() -> None:
     assert project["name"] == DISTRIBUTION
     assert set(project["optional-dependencies"]) >= {"postgres", "dev", "docs"}
     versions = sorted(
-        c.rsplit(" :: ", 1)[1] for c in project["classifiers"]
+        c.rsplit(" :: ", 1)[1]
+        for c in project["classifiers"]
         if c.startswith("Programming Language :: Python :: 3.")
     )
     assert versions == ["3.11", "3.12", "3.13"]
@@ -64,7 +65,11 @@ def test_no_install_line_names_the_old_distribution() -> None:
     texts = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
     texts += sorted((ROOT / "orm").rglob("*.py"))
     stale = [
-        str(path.relative_to(ROOT)) for path in texts
-        if any(s in path.read_text() for s in ("pip install orm\n", "pip install orm ", "orm[postgres]"))
+        str(path.relative_to(ROOT))
+        for path in texts
+        if any(
+            s in path.read_text()
+            for s in ("pip install orm\n", "pip install orm ", "orm[postgres]")
+        )
     ]
     assert stale == []

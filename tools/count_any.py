@@ -54,9 +54,14 @@ def _is_any(annotation: ast.expr | None) -> bool:
 def _count_function(node: ast.FunctionDef | ast.AsyncFunctionDef, path: str, tally: Tally) -> None:
     args = node.args
     plain = [*args.posonlyargs, *args.args, *args.kwonlyargs]
-    if plain and args.posonlyargs + args.args and (args.posonlyargs + args.args)[0].arg in (
-        "self",
-        "cls",
+    if (
+        plain
+        and args.posonlyargs + args.args
+        and (args.posonlyargs + args.args)[0].arg
+        in (
+            "self",
+            "cls",
+        )
     ):
         plain = plain[1:]
     for arg in plain:

@@ -73,9 +73,13 @@ class Book(orm.Model):
 
 
 def _values(i: int) -> dict[str, Any]:
-    return {"title": f"Book {i}", "author_id": 1 + i % 50,
-            "published": datetime.date(2000, 1, 1) + datetime.timedelta(days=i),
-            "price": Decimal(f"{i % 100}.{i % 97:02d}"), "pages": 100 + i}
+    return {
+        "title": f"Book {i}",
+        "author_id": 1 + i % 50,
+        "published": datetime.date(2000, 1, 1) + datetime.timedelta(days=i),
+        "price": Decimal(f"{i % 100}.{i % 97:02d}"),
+        "pages": 100 + i,
+    }
 
 
 def _book(i: int) -> Book:
@@ -105,11 +109,22 @@ def _raw(sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
 def _raw_insert(rows: list[dict[str, Any]]) -> None:
     # As benchmarks/impl_raw.py: the driver's types, made per row.
     sqlite = orm.connection.vendor == "sqlite"
-    params = [(r["title"], r["author_id"], r["published"].isoformat() if sqlite else r["published"],
-               str(r["price"]) if sqlite else r["price"], r["pages"]) for r in rows]
+    params = [
+        (
+            r["title"],
+            r["author_id"],
+            r["published"].isoformat() if sqlite else r["published"],
+            str(r["price"]) if sqlite else r["price"],
+            r["pages"],
+        )
+        for r in rows
+    ]
     with orm.transaction.atomic(), orm.connection.cursor() as cur:
-        cur.executemany("INSERT INTO rowcost_book (title, author_id, published, price, pages) "
-                        "VALUES (%s, %s, %s, %s, %s)", params)
+        cur.executemany(
+            "INSERT INTO rowcost_book (title, author_id, published, price, pages) "
+            "VALUES (%s, %s, %s, %s, %s)",
+            params,
+        )
 
 
 def runner(shape: str, side: str) -> Callable[[int], Any]:
@@ -122,11 +137,16 @@ def runner(shape: str, side: str) -> Callable[[int], Any]:
     if shape == "select_related":
         if side == "orm":
             return lambda n: list(Book.objects.select_related("author").filter(id__lte=n))
-        return lambda n: _raw(f"SELECT {cols}, a.id, a.name, a.email, a.created FROM rowcost_book b "
-                              "JOIN rowcost_author a ON a.id = b.author_id WHERE b.id <= %s", (n,))
+        return lambda n: _raw(
+            f"SELECT {cols}, a.id, a.name, a.email, a.created FROM rowcost_book b "
+            "JOIN rowcost_author a ON a.id = b.author_id WHERE b.id <= %s",
+            (n,),
+        )
     if shape == "values_list":
         if side == "orm":
-            return lambda n: list(Book.objects.filter(id__lte=n).values_list("id", "title", "price"))
+            return lambda n: list(
+                Book.objects.filter(id__lte=n).values_list("id", "title", "price")
+            )
         return lambda n: _raw("SELECT id, title, price FROM rowcost_book WHERE id <= %s", (n,))
     if shape == "bulk_create":
         data = [_values(i) for i in range(5000)]
@@ -138,6 +158,7 @@ def runner(shape: str, side: str) -> Callable[[int], Any]:
                     Book.objects.bulk_create([Book(**kw) for kw in data[:n]])
             else:
                 _raw_insert(data[:n])
+
         return insert
     raise SystemExit(f"unknown shape {shape!r}; choose from {', '.join(SHAPES)}")
 
@@ -159,16 +180,30 @@ def timed(backend: str, shapes: list[str], small: int, large: int, repeat: int) 
                 t2 = time.thread_time()
                 deltas.append(((t2 - t1) - (t1 - t0)) / (large - small))
             per_row[side] = statistics.median(deltas)
-        print(f"{backend:10} {shape:15} orm {per_row['orm'] * 1e6:7.2f} us/row  "
-              f"raw {per_row['raw'] * 1e6:7.2f} us/row  ratio {per_row['orm'] / per_row['raw']:5.2f}")
+        print(
+            f"{backend:10} {shape:15} orm {per_row['orm'] * 1e6:7.2f} us/row  "
+            f"raw {per_row['raw'] * 1e6:7.2f} us/row  ratio {per_row['orm'] / per_row['raw']:5.2f}"
+        )
 
 
 _COLLECTED = re.compile(r"Collected : (\d+)")
 
 
 def _instructions(backend: str, shape: str, side: str, n: int, large: int) -> int:
-    cmd = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
-           sys.executable, __file__, "--once", shape, side, str(n), str(large), "--backend", backend]
+    cmd = [
+        "valgrind",
+        "--tool=callgrind",
+        "--callgrind-out-file=/dev/null",
+        sys.executable,
+        __file__,
+        "--once",
+        shape,
+        side,
+        str(n),
+        str(large),
+        "--backend",
+        backend,
+    ]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True)
     found = _COLLECTED.search(out.stderr)
     if found is None:
@@ -184,8 +219,10 @@ def counted(backend: str, shapes: list[str], small: int, large: int) -> None:
             low = _instructions(backend, shape, side, small, large)
             high = _instructions(backend, shape, side, large, large)
             per_row[side] = (high - low) / (large - small)
-        print(f"{backend:10} {shape:15} orm {per_row['orm']:9.0f} instr/row  "
-              f"raw {per_row['raw']:9.0f} instr/row  ratio {per_row['orm'] / per_row['raw']:5.2f}")
+        print(
+            f"{backend:10} {shape:15} orm {per_row['orm']:9.0f} instr/row  "
+            f"raw {per_row['raw']:9.0f} instr/row  ratio {per_row['orm'] / per_row['raw']:5.2f}"
+        )
 
 
 def once(backend: str, shape: str, side: str, n: int, large: int) -> None:
@@ -205,7 +242,9 @@ def main() -> None:
     parser.add_argument("--small", type=int, default=200)
     parser.add_argument("--large", type=int, default=1200)
     parser.add_argument("--repeat", type=int, default=7)
-    parser.add_argument("--once", nargs=4, metavar=("SHAPE", "SIDE", "N", "LARGE"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--once", nargs=4, metavar=("SHAPE", "SIDE", "N", "LARGE"), help=argparse.SUPPRESS
+    )
     args = parser.parse_args()
     if args.once:
         shape, side, n, large = args.once

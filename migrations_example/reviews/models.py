@@ -16,7 +16,9 @@ class Review(orm.Model):
         app_label = "reviews"
         indexes = [orm.Index(fields=["book", "-rating"], name="reviews_book_rating_idx")]
         constraints = [
-            orm.CheckConstraint(condition=orm.Q(rating__gte=1, rating__lte=5), name="reviews_rating_1_to_5"),
+            orm.CheckConstraint(
+                condition=orm.Q(rating__gte=1, rating__lte=5), name="reviews_rating_1_to_5"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -157,7 +157,9 @@ class ConnectionHandler:
                 f"Unknown database vendor {short_repr(vendor)}; "
                 f"use one of {', '.join(sorted(_BACKENDS))}."
             )
-        wrapper: BaseDatabaseWrapper = ConnectionHandler.load_backend(vendor).DatabaseWrapper.unconnected(alias)
+        wrapper: BaseDatabaseWrapper = ConnectionHandler.load_backend(
+            vendor
+        ).DatabaseWrapper.unconnected(alias)
         return wrapper
 
     def get_pool(self, alias: str, factory: Callable[[], _T]) -> _T:
@@ -323,8 +325,13 @@ class ConnectionHandler:
 connections = ConnectionHandler()
 
 
-def configure(url: str | None = None, *, databases: Mapping[str, Any] | None = None,
-              routers: Sequence[Any] | None = None, use_tz: bool = True) -> None:
+def configure(
+    url: str | None = None,
+    *,
+    databases: Mapping[str, Any] | None = None,
+    routers: Sequence[Any] | None = None,
+    use_tz: bool = True,
+) -> None:
     """Configure the databases: ``configure(URL)`` or ``configure(databases={alias: URL})``.
 
     An alias may be ``{"url": URL, "replica_of": "default"}``: a read-only replica.

@@ -142,10 +142,18 @@ def record(alias: str, sql: str, params: Params, many: bool, duration: float, lo
     if log:
         logger.debug(
             "(%.3f ms) %s; args=%s; alias=%s; thread=%s",
-            duration, sql, _Params(params), alias, thread,
+            duration,
+            sql,
+            _Params(params),
+            alias,
+            thread,
             extra={
-                "sql": sql, "params": params, "duration": duration, "alias": alias,
-                "thread_name": thread, "many": many,
+                "sql": sql,
+                "params": params,
+                "duration": duration,
+                "alias": alias,
+                "thread_name": thread,
+                "many": many,
             },
         )
 

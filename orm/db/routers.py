@@ -47,7 +47,9 @@ class ConnectionRouter:
     def configure(self, routers: Sequence[Any] | None) -> None:
         """Replace the routers (instances, classes or dotted paths)."""
         if isinstance(routers, str):
-            raise ImproperlyConfigured("routers must be a list, e.g. routers=['myapp.routers.Router'].")
+            raise ImproperlyConfigured(
+                "routers must be a list, e.g. routers=['myapp.routers.Router']."
+            )
         self.routers = [_load(entry) for entry in routers or ()]
 
     def _route_db(self, action: str, model: Any, hints: dict[str, Any]) -> str:

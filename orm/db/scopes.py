@@ -58,8 +58,10 @@ async def connection_scope(
         async with _executor_scope(executor):
             yield
         return
-    if (SyncToAsync.thread_sensitive_context.get(None) is not None
-            or getattr(AsyncToSync.executors, "current", None) is not None):
+    if (
+        SyncToAsync.thread_sensitive_context.get(None) is not None
+        or getattr(AsyncToSync.executors, "current", None) is not None
+    ):
         # Nested, or inside async_to_sync: asgiref keeps the work on the
         # outer thread, whose connections are not this scope's to reset.
         async with ThreadSensitiveContext():

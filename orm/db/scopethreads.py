@@ -116,8 +116,9 @@ class ScopeThreads:
                 self._waiters.remove(waiter)
                 self._overflow += 1
                 self._overflowed += 1
-                logger.debug("%r: no thread came back for %g s, starting an overflow thread",
-                             self, self.wait)
+                logger.debug(
+                    "%r: no thread came back for %g s, starting an overflow thread", self, self.wait
+                )
                 return self._new_thread(pooled=False)
         # Handed over just now: the hand-over callback is queued on this loop.
         return await future
@@ -165,7 +166,9 @@ class ScopeThreads:
         # Pooled threads keep their connections between scopes (reset, not
         # closed): the wrappers they create must know it (see mark_thread_reused).
         initializer = mark_thread_reused if pooled else None
-        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=prefix, initializer=initializer)
+        executor = ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix=prefix, initializer=initializer
+        )
         return ScopeThread(executor, pooled)
 
     def close(self) -> None:

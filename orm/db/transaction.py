@@ -90,7 +90,9 @@ def rollback(using: str | None = None) -> None:
 def _atomic_state(using: str | None) -> TransactionState:
     state = _state(using)
     if not state.in_atomic_block:
-        raise TransactionManagementError("The rollback flag doesn't work outside of an 'atomic' block.")
+        raise TransactionManagementError(
+            "The rollback flag doesn't work outside of an 'atomic' block."
+        )
     return state
 
 
@@ -147,7 +149,9 @@ class mark_for_rollback_on_error:  # noqa: N801 - context-manager naming as in D
         return None
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
         if exc is not None:
@@ -224,7 +228,9 @@ class Atomic(ContextDecorator):
             raise
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc_value: BaseException | None,
+        self,
+        exc_type: type[BaseException] | None,
+        exc_value: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
         wrapper = connections[self.using or DEFAULT_DB_ALIAS]

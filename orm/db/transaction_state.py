@@ -115,10 +115,20 @@ class TransactionState:
 
     # Slots: the cursor reads needs_rollback and owner before every statement.
     __slots__ = (
-        "_db", "atomic_blocks", "autocommit", "close_at_transaction_end",
-        "closed_in_transaction", "commit_on_exit", "in_atomic_block", "manual_mode",
-        "manual_transaction_open", "needs_rollback", "owner", "rollback_cause",
-        "run_on_commit", "savepoint_ids",
+        "_db",
+        "atomic_blocks",
+        "autocommit",
+        "close_at_transaction_end",
+        "closed_in_transaction",
+        "commit_on_exit",
+        "in_atomic_block",
+        "manual_mode",
+        "manual_transaction_open",
+        "needs_rollback",
+        "owner",
+        "rollback_cause",
+        "run_on_commit",
+        "savepoint_ids",
     )
 
     def __init__(self, driver: TransactionDriver) -> None:
@@ -148,8 +158,11 @@ class TransactionState:
         if self.in_atomic_block:
             return TransactionStatus.ATOMIC
         if self.manual_mode:
-            return (TransactionStatus.MANUAL_OPEN if self.manual_transaction_open
-                    else TransactionStatus.MANUAL)
+            return (
+                TransactionStatus.MANUAL_OPEN
+                if self.manual_transaction_open
+                else TransactionStatus.MANUAL
+            )
         return TransactionStatus.IDLE
 
     # -- guards ----------------------------------------------------------------
@@ -343,7 +356,9 @@ class TransactionState:
             self.owner = call_boundary(sys._getframe(1))
         self.atomic_blocks.append(block)
 
-    def exit_atomic(self, exc_type: type[BaseException] | None, exc_value: BaseException | None) -> None:
+    def exit_atomic(
+        self, exc_type: type[BaseException] | None, exc_value: BaseException | None
+    ) -> None:
         """Close the innermost block: commit or roll back (its savepoint, or the transaction).
 
         On success the outermost block commits and then runs the on_commit

@@ -190,7 +190,10 @@ class BaseDatabaseWrapper:
         connection is gone. Backends whose connections fail in ways a probe
         cannot see (SQLite's read-only or I/O errors) also look at the error.
         """
-        return isinstance(error, OperationalError | InterfaceError | InternalError) and self.is_broken()
+        return (
+            isinstance(error, OperationalError | InterfaceError | InternalError)
+            and self.is_broken()
+        )
 
     # -- connection lifecycle ----------------------------------------------
     def validate_thread_sharing(self) -> None:
@@ -224,8 +227,9 @@ class BaseDatabaseWrapper:
         if self.pin_lock is None:
             return
         self.pin_lock = None
-        self.execute_wrappers[:] = [w for w in self.execute_wrappers
-                                    if w != self._serialize_statement]
+        self.execute_wrappers[:] = [
+            w for w in self.execute_wrappers if w != self._serialize_statement
+        ]
 
     def acquire_shared(self) -> bool:
         """Take ``pin_lock`` for this thread's statement or block; False when not shared.
@@ -373,8 +377,12 @@ class BaseDatabaseWrapper:
                 kept = self.reset_connection()
         except Error as error:
             # Closed below: a connection that could not be reset is never reused.
-            logger.warning("Closing the %s connection %r: its reset between scopes failed: %s",
-                           self.vendor, self.alias, error)
+            logger.warning(
+                "Closing the %s connection %r: its reset between scopes failed: %s",
+                self.vendor,
+                self.alias,
+                error,
+            )
         finally:
             if not kept:
                 self.close()

@@ -90,8 +90,13 @@ class Signal:
         self._dead_receivers = False
 
     # -- connecting ------------------------------------------------------------------
-    def connect(self, receiver: Callable[..., Any], sender: Any = None, weak: bool = True,
-                dispatch_uid: Hashable | None = None) -> None:
+    def connect(
+        self,
+        receiver: Callable[..., Any],
+        sender: Any = None,
+        weak: bool = True,
+        dispatch_uid: Hashable | None = None,
+    ) -> None:
         """Connect ``receiver`` (a callable taking ``sender`` and ``**kwargs``, sync or async).
 
         ``sender=None`` receives from every sender. With ``weak=True`` (the
@@ -130,8 +135,12 @@ class Signal:
                 self.receivers.append((lookup_key, stored, is_async))
             self.sender_receivers_cache.clear()
 
-    def disconnect(self, receiver: Callable[..., Any] | None = None, sender: Any = None,
-                   dispatch_uid: Hashable | None = None) -> bool:
+    def disconnect(
+        self,
+        receiver: Callable[..., Any] | None = None,
+        sender: Any = None,
+        dispatch_uid: Hashable | None = None,
+    ) -> bool:
         """Disconnect a receiver (or the one connected with ``dispatch_uid``); True if one was."""
         if dispatch_uid:
             lookup_key: _Key = (dispatch_uid, _make_id(sender))
@@ -174,8 +183,14 @@ class Signal:
         if async_receivers:
 
             async def gather() -> list[Any]:
-                return list(await asyncio.gather(
-                    *(receiver(signal=self, sender=sender, **named) for receiver in async_receivers)))
+                return list(
+                    await asyncio.gather(
+                        *(
+                            receiver(signal=self, sender=sender, **named)
+                            for receiver in async_receivers
+                        )
+                    )
+                )
 
             responses.extend(zip(async_receivers, async_to_sync(gather)(), strict=True))
         return responses
@@ -196,8 +211,14 @@ class Signal:
         if async_receivers:
 
             async def gather() -> list[Any]:
-                return list(await asyncio.gather(
-                    *(self._robust_call(receiver, sender, named) for receiver in async_receivers)))
+                return list(
+                    await asyncio.gather(
+                        *(
+                            self._robust_call(receiver, sender, named)
+                            for receiver in async_receivers
+                        )
+                    )
+                )
 
             responses.extend(zip(async_receivers, async_to_sync(gather)(), strict=True))
         return responses
@@ -216,7 +237,9 @@ class Signal:
         def sync_send() -> Responses:
             return [(r, r(signal=self, sender=sender, **named)) for r in sync_receivers]
 
-        sync_part: Awaitable[Responses] = sync_to_async(sync_send)() if sync_receivers else _nothing()
+        sync_part: Awaitable[Responses] = (
+            sync_to_async(sync_send)() if sync_receivers else _nothing()
+        )
         responses, async_responses = await asyncio.gather(
             sync_part,
             asyncio.gather(*(r(signal=self, sender=sender, **named) for r in async_receivers)),
@@ -241,7 +264,9 @@ class Signal:
                 responses.append((receiver, response))
             return responses
 
-        sync_part: Awaitable[Responses] = sync_to_async(sync_send)() if sync_receivers else _nothing()
+        sync_part: Awaitable[Responses] = (
+            sync_to_async(sync_send)() if sync_receivers else _nothing()
+        )
         responses, async_responses = await asyncio.gather(
             sync_part,
             asyncio.gather(*(self._robust_call(r, sender, named) for r in async_receivers)),
@@ -249,7 +274,9 @@ class Signal:
         responses.extend(zip(async_receivers, async_responses, strict=True))
         return responses
 
-    async def _robust_call(self, receiver: Callable[..., Any], sender: Any, named: dict[str, Any]) -> Any:
+    async def _robust_call(
+        self, receiver: Callable[..., Any], sender: Any, named: dict[str, Any]
+    ) -> Any:
         try:
             return await receiver(signal=self, sender=sender, **named)
         except Exception as error:
@@ -257,8 +284,12 @@ class Signal:
             return error
 
     def _log_robust_failure(self, receiver: Callable[..., Any], error: Exception) -> None:
-        logger.error("Error calling %s in Signal.send_robust() (%s)",
-                     getattr(receiver, "__qualname__", receiver), error, exc_info=error)
+        logger.error(
+            "Error calling %s in Signal.send_robust() (%s)",
+            getattr(receiver, "__qualname__", receiver),
+            error,
+            exc_info=error,
+        )
 
     # -- receivers -------------------------------------------------------------------
     def _clear_dead_receivers(self) -> None:
@@ -266,7 +297,8 @@ class Signal:
         if self._dead_receivers:
             self._dead_receivers = False
             self.receivers = [
-                entry for entry in self.receivers
+                entry
+                for entry in self.receivers
                 if not (isinstance(entry[1], weakref.ReferenceType) and entry[1]() is None)
             ]
 
@@ -281,8 +313,11 @@ class Signal:
             with self.lock:
                 self._clear_dead_receivers()
                 sender_key = _make_id(sender)
-                receivers = [(stored, is_async) for (_, r_sender), stored, is_async in self.receivers
-                             if r_sender == NONE_ID or r_sender == sender_key]
+                receivers = [
+                    (stored, is_async)
+                    for (_, r_sender), stored, is_async in self.receivers
+                    if r_sender == NONE_ID or r_sender == sender_key
+                ]
                 if self.use_caching:
                     # The weak references are cached, never the receivers themselves.
                     self.sender_receivers_cache[sender] = receivers or NO_RECEIVERS
@@ -305,7 +340,8 @@ async def _nothing() -> Responses:
 
 
 def receiver(
-    signal: Signal | list[Signal] | tuple[Signal, ...], **kwargs: Any,
+    signal: Signal | list[Signal] | tuple[Signal, ...],
+    **kwargs: Any,
 ) -> Callable[[_Receiver], _Receiver]:
     """Decorator connecting the function to ``signal`` (or each of a list of signals).
 

@@ -288,7 +288,9 @@ class Field(RegisterLookupMixin, Generic[_ST, _GT]):
     def __lt__(self, other: object) -> bool:
         if not isinstance(other, Field):
             return NotImplemented
-        if self.creation_counter != other.creation_counter or (self.model is None and other.model is None):
+        if self.creation_counter != other.creation_counter or (
+            self.model is None and other.model is None
+        ):
             return self.creation_counter < other.creation_counter
         if self.model is None or other.model is None:  # exactly one: both None returned above
             return self.model is None  # fields not on a model first
@@ -467,7 +469,8 @@ class Field(RegisterLookupMixin, Generic[_ST, _GT]):
             if not any(value == option for option, _ in self.flatchoices):
                 raise ValidationError(
                     # Django's message, with the value quoted short (it may be huge).
-                    f"Value {short_repr(value)} is not a valid choice.", code="invalid_choice",
+                    f"Value {short_repr(value)} is not a valid choice.",
+                    code="invalid_choice",
                     params={"value": value},
                 )
         if value is None and not self.null:
@@ -559,7 +562,8 @@ def _check_choices_shape(choices: Any) -> None:
             raise TypeError(message.format(choices))
         label = item[1]
         if isinstance(label, list) and not all(
-            isinstance(pair, tuple) and len(pair) == 2 and not isinstance(pair[1], list | tuple) for pair in label
+            isinstance(pair, tuple) and len(pair) == 2 and not isinstance(pair[1], list | tuple)
+            for pair in label
         ):
             raise TypeError(message.format(choices))
 

@@ -42,7 +42,11 @@ class ChoicesType(enum.EnumType):
     """
 
     def __new__(
-        metacls, classname: str, bases: tuple[type, ...], classdict: Any, **kwds: Any,  # noqa: N804
+        metacls,
+        classname: str,
+        bases: tuple[type, ...],
+        classdict: Any,
+        **kwds: Any,  # noqa: N804
     ) -> Any:
         labels = []
         for key in classdict._member_names:

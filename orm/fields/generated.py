@@ -41,8 +41,12 @@ class GeneratedField(Field[_ST, _GT]):
     # null=True); writes are refused by the checker (``Never``): the database
     # computes the column and an assigned value would never be saved.
     def __init__(
-        self: GeneratedField[Never, _Out], *, expression: Any, output_field: Field[Any, _Out],
-        db_persist: Any = None, **kwargs: Unpack[FieldOptions],
+        self: GeneratedField[Never, _Out],
+        *,
+        expression: Any,
+        output_field: Field[Any, _Out],
+        db_persist: Any = None,
+        **kwargs: Unpack[FieldOptions],
     ) -> None:
         if kwargs.setdefault("editable", False):
             raise ValueError("GeneratedField cannot be editable.")
@@ -111,7 +115,9 @@ class GeneratedField(Field[_ST, _GT]):
         """The expression as SQL for ``connection``, columns unqualified."""
         compiler = type(self).expression_compiler
         if compiler is None:  # pragma: no cover - orm.query is always imported with orm
-            raise NotSupportedError("GeneratedField needs orm.query imported to compile its expression.")
+            raise NotSupportedError(
+                "GeneratedField needs orm.query imported to compile its expression."
+            )
         if not self.db_persist and not connection.features.supports_virtual_generated_columns:
             raise NotSupportedError(
                 f"GeneratedField {self.name!r}: {connection.vendor} supports stored generated columns "

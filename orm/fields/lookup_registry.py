@@ -21,7 +21,9 @@ _CLASS_TABLES: dict[type, dict[str, Any]] = {}
 class class_or_instance_method:  # noqa: N801 - named as Django's helper
     """A method bound to the class when read from it, to the instance when read from one."""
 
-    def __init__(self, class_method: Callable[..., Any], instance_method: Callable[..., Any]) -> None:
+    def __init__(
+        self, class_method: Callable[..., Any], instance_method: Callable[..., Any]
+    ) -> None:
         self.class_method = class_method
         self.instance_method = instance_method
 
@@ -57,7 +59,9 @@ class RegisterLookupMixin:
         return _class_table(cls)
 
     get_lookups = class_or_instance_method(_get_class_lookups, _get_lookups)
-    get_lookups.__doc__ = "Every registered lookup and transform, by name (class- and instance-level)."
+    get_lookups.__doc__ = (
+        "Every registered lookup and transform, by name (class- and instance-level)."
+    )
 
     @classmethod
     def _get_class_lookup(cls, name: str) -> Any:
@@ -67,7 +71,9 @@ class RegisterLookupMixin:
         return _pick(self._get_lookups(), name, "is_lookup")
 
     get_lookup = class_or_instance_method(_get_class_lookup, _get_instance_lookup)
-    get_lookup.__doc__ = "The lookup class registered as ``name`` (instance, class or a base), or None."
+    get_lookup.__doc__ = (
+        "The lookup class registered as ``name`` (instance, class or a base), or None."
+    )
 
     @classmethod
     def _get_class_transform(cls, name: str) -> Any:
@@ -77,7 +83,9 @@ class RegisterLookupMixin:
         return _pick(self._get_lookups(), name, "is_transform")
 
     get_transform = class_or_instance_method(_get_class_transform, _get_instance_transform)
-    get_transform.__doc__ = "The transform class registered as ``name`` (instance, class or a base), or None."
+    get_transform.__doc__ = (
+        "The transform class registered as ``name`` (instance, class or a base), or None."
+    )
 
     @classmethod
     def _class_lookup_names(cls) -> list[str]:
@@ -117,7 +125,9 @@ class RegisterLookupMixin:
         name = lookup_name or lookup.lookup_name
         self.__dict__.get("instance_lookups", {}).pop(name, None)
 
-    _unregister_lookup = class_or_instance_method(_unregister_class_lookup, _unregister_instance_lookup)
+    _unregister_lookup = class_or_instance_method(
+        _unregister_class_lookup, _unregister_instance_lookup
+    )
 
 
 def _pick(table: dict[str, Any], name: str, flag: str) -> Any:

@@ -19,13 +19,21 @@ class BooleanField(Field[_ST, _GT]):
 
     @overload
     def __init__(
-        self: BooleanField[bool | int | str | Expression, bool], verbose_name: str | None = None, name: str | None = None, *,
-        null: Literal[False] = False, **kwargs: Unpack[FieldOptions],
+        self: BooleanField[bool | int | str | Expression, bool],
+        verbose_name: str | None = None,
+        name: str | None = None,
+        *,
+        null: Literal[False] = False,
+        **kwargs: Unpack[FieldOptions],
     ) -> None: ...
     @overload
     def __init__(
-        self: BooleanField[bool | int | str | Expression | None, bool | None], verbose_name: str | None = None, name: str | None = None, *,
-        null: bool, **kwargs: Unpack[FieldOptions],
+        self: BooleanField[bool | int | str | Expression | None, bool | None],
+        verbose_name: str | None = None,
+        name: str | None = None,
+        *,
+        null: bool,
+        **kwargs: Unpack[FieldOptions],
     ) -> None: ...
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -53,13 +61,21 @@ class UUIDField(Field[_ST, _GT]):
 
     @overload
     def __init__(
-        self: UUIDField[UUID | int | str | Expression, UUID], verbose_name: str | None = None, name: str | None = None, *,
-        null: Literal[False] = False, **kwargs: Unpack[FieldOptions],
+        self: UUIDField[UUID | int | str | Expression, UUID],
+        verbose_name: str | None = None,
+        name: str | None = None,
+        *,
+        null: Literal[False] = False,
+        **kwargs: Unpack[FieldOptions],
     ) -> None: ...
     @overload
     def __init__(
-        self: UUIDField[UUID | int | str | Expression | None, UUID | None], verbose_name: str | None = None, name: str | None = None, *,
-        null: bool, **kwargs: Unpack[FieldOptions],
+        self: UUIDField[UUID | int | str | Expression | None, UUID | None],
+        verbose_name: str | None = None,
+        name: str | None = None,
+        *,
+        null: bool,
+        **kwargs: Unpack[FieldOptions],
     ) -> None: ...
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -80,7 +96,9 @@ class UUIDField(Field[_ST, _GT]):
                 return uuid.UUID(value)
             except ValueError:
                 raise self.fail(value, "a UUID") from None
-        raise TypeError(f"Field {self.name!r} expected a UUID but got {type(value).__name__} {short_repr(value)}.")
+        raise TypeError(
+            f"Field {self.name!r} expected a UUID but got {type(value).__name__} {short_repr(value)}."
+        )
 
     def get_db_prep_value(self, value: Any, connection: Connection, prepared: bool = False) -> Any:
         if not prepared:
@@ -121,12 +139,16 @@ def check_json(value: Any, name: str, path: str = "") -> None:
         return
     if isinstance(value, float):
         if not math.isfinite(value):
-            raise ValueError(f"Field {name!r}: {short_repr(value)} at {_where(path)} is not valid JSON.")
+            raise ValueError(
+                f"Field {name!r}: {short_repr(value)} at {_where(path)} is not valid JSON."
+            )
         return
     if isinstance(value, dict):
         for key, item in value.items():
             if not isinstance(key, str):
-                raise TypeError(f"Field {name!r}: JSON object keys must be str, got {short_repr(key)}.")
+                raise TypeError(
+                    f"Field {name!r}: JSON object keys must be str, got {short_repr(key)}."
+                )
             _refuse_nul(key, name, f"key {short_repr(key)}", path)
             check_json(item, name, f"{path}.{key}")
         return
@@ -151,17 +173,32 @@ class JSONField(Field[_ST, _GT]):
 
     @overload
     def __init__(
-        self: JSONField[Any, Any], verbose_name: str | None = None, name: str | None = None, *,
-        null: Literal[False] = False, encoder: type[json.JSONEncoder] | None = None, decoder: type[json.JSONDecoder] | None = None, **kwargs: Unpack[FieldOptions],
+        self: JSONField[Any, Any],
+        verbose_name: str | None = None,
+        name: str | None = None,
+        *,
+        null: Literal[False] = False,
+        encoder: type[json.JSONEncoder] | None = None,
+        decoder: type[json.JSONDecoder] | None = None,
+        **kwargs: Unpack[FieldOptions],
     ) -> None: ...
     @overload
     def __init__(
-        self: JSONField[Any | None, Any | None], verbose_name: str | None = None, name: str | None = None, *,
-        null: bool, encoder: type[json.JSONEncoder] | None = None, decoder: type[json.JSONDecoder] | None = None, **kwargs: Unpack[FieldOptions],
+        self: JSONField[Any | None, Any | None],
+        verbose_name: str | None = None,
+        name: str | None = None,
+        *,
+        null: bool,
+        encoder: type[json.JSONEncoder] | None = None,
+        decoder: type[json.JSONDecoder] | None = None,
+        **kwargs: Unpack[FieldOptions],
     ) -> None: ...
     def __init__(
-        self, *args: Any, encoder: type[json.JSONEncoder] | None = None,
-        decoder: type[json.JSONDecoder] | None = None, **kwargs: Any,
+        self,
+        *args: Any,
+        encoder: type[json.JSONEncoder] | None = None,
+        decoder: type[json.JSONDecoder] | None = None,
+        **kwargs: Any,
     ) -> None:
         self.encoder = encoder
         self.decoder = decoder
@@ -202,13 +239,21 @@ class BinaryField(Field[_ST, _GT]):
 
     @overload
     def __init__(
-        self: BinaryField[bytes | bytearray | memoryview | Expression, bytes], verbose_name: str | None = None, name: str | None = None, *,
-        null: Literal[False] = False, **kwargs: Unpack[FieldOptions],
+        self: BinaryField[bytes | bytearray | memoryview | Expression, bytes],
+        verbose_name: str | None = None,
+        name: str | None = None,
+        *,
+        null: Literal[False] = False,
+        **kwargs: Unpack[FieldOptions],
     ) -> None: ...
     @overload
     def __init__(
-        self: BinaryField[bytes | bytearray | memoryview | Expression | None, bytes | None], verbose_name: str | None = None, name: str | None = None, *,
-        null: bool, **kwargs: Unpack[FieldOptions],
+        self: BinaryField[bytes | bytearray | memoryview | Expression | None, bytes | None],
+        verbose_name: str | None = None,
+        name: str | None = None,
+        *,
+        null: bool,
+        **kwargs: Unpack[FieldOptions],
     ) -> None: ...
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("editable", False)
@@ -228,7 +273,9 @@ class BinaryField(Field[_ST, _GT]):
             return value
         if isinstance(value, bytes | bytearray | memoryview):
             return bytes(value)
-        raise TypeError(f"Field {self.name!r} expected bytes but got {type(value).__name__} {short_repr(value)}.")
+        raise TypeError(
+            f"Field {self.name!r} expected bytes but got {type(value).__name__} {short_repr(value)}."
+        )
 
     def get_db_prep_value(self, value: Any, connection: Connection, prepared: bool = False) -> Any:
         if not prepared:

@@ -34,7 +34,9 @@ def clean_ipv6_address(ip_str: str, unpack_ipv4: bool = False) -> str:
             raise ValueError("too long")
         address = ipaddress.IPv6Address(int(ipaddress.IPv6Address(ip_str)))
     except ValueError:
-        raise ValidationError("Enter a valid IPv6 address.", code="invalid", params={"protocol": "IPv6"}) from None
+        raise ValidationError(
+            "Enter a valid IPv6 address.", code="invalid", params={"protocol": "IPv6"}
+        ) from None
     mapped = address.ipv4_mapped
     if mapped is not None:
         return str(mapped) if unpack_ipv4 else f"::ffff:{mapped}"
@@ -66,7 +68,9 @@ def _address_validator(protocol: str) -> Any:
     def validate(value: Any) -> None:
         if not isinstance(value, str) or not any(check(value) for check in accepts):
             raise ValidationError(
-                f"Enter a valid {name} address.", code="invalid", params={"protocol": name, "value": value}
+                f"Enter a valid {name} address.",
+                code="invalid",
+                params={"protocol": name, "value": value},
             )
 
     return validate
@@ -82,17 +86,33 @@ class GenericIPAddressField(Field[_ST, _GT]):
 
     @overload
     def __init__(
-        self: GenericIPAddressField[str | Expression, str], verbose_name: str | None = None, name: str | None = None, protocol: str = "both", unpack_ipv4: bool = False, *,
-        null: Literal[False] = False, **kwargs: Unpack[FieldOptions],
+        self: GenericIPAddressField[str | Expression, str],
+        verbose_name: str | None = None,
+        name: str | None = None,
+        protocol: str = "both",
+        unpack_ipv4: bool = False,
+        *,
+        null: Literal[False] = False,
+        **kwargs: Unpack[FieldOptions],
     ) -> None: ...
     @overload
     def __init__(
-        self: GenericIPAddressField[str | Expression | None, str | None], verbose_name: str | None = None, name: str | None = None, protocol: str = "both", unpack_ipv4: bool = False, *,
-        null: bool, **kwargs: Unpack[FieldOptions],
+        self: GenericIPAddressField[str | Expression | None, str | None],
+        verbose_name: str | None = None,
+        name: str | None = None,
+        protocol: str = "both",
+        unpack_ipv4: bool = False,
+        *,
+        null: bool,
+        **kwargs: Unpack[FieldOptions],
     ) -> None: ...
     def __init__(
-        self, verbose_name: str | None = None, name: str | None = None, protocol: str = "both",
-        unpack_ipv4: bool = False, **kwargs: Any,
+        self,
+        verbose_name: str | None = None,
+        name: str | None = None,
+        protocol: str = "both",
+        unpack_ipv4: bool = False,
+        **kwargs: Any,
     ) -> None:
         if not isinstance(protocol, str) or protocol.lower() not in _PROTOCOL_NAMES:
             raise ValueError(

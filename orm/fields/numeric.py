@@ -30,13 +30,21 @@ class IntegerField(Field[_ST, _GT]):
 
     @overload
     def __init__(
-        self: IntegerField[int | float | Decimal | str | Expression, int], verbose_name: str | None = None, name: str | None = None, *,
-        null: Literal[False] = False, **kwargs: Unpack[FieldOptions],
+        self: IntegerField[int | float | Decimal | str | Expression, int],
+        verbose_name: str | None = None,
+        name: str | None = None,
+        *,
+        null: Literal[False] = False,
+        **kwargs: Unpack[FieldOptions],
     ) -> None: ...
     @overload
     def __init__(
-        self: IntegerField[int | float | Decimal | str | Expression | None, int | None], verbose_name: str | None = None, name: str | None = None, *,
-        null: bool, **kwargs: Unpack[FieldOptions],
+        self: IntegerField[int | float | Decimal | str | Expression | None, int | None],
+        verbose_name: str | None = None,
+        name: str | None = None,
+        *,
+        null: bool,
+        **kwargs: Unpack[FieldOptions],
     ) -> None: ...
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -53,7 +61,9 @@ class IntegerField(Field[_ST, _GT]):
         if value is None or hasattr(value, "resolve_expression"):
             return value
         if isinstance(value, bool):
-            raise TypeError(f"Field {self.name!r} expected an integer but got a bool ({short_repr(value)}).")
+            raise TypeError(
+                f"Field {self.name!r} expected an integer but got a bool ({short_repr(value)})."
+            )
         if isinstance(value, int):
             return value
         if isinstance(value, float | decimal.Decimal):
@@ -67,7 +77,9 @@ class IntegerField(Field[_ST, _GT]):
                 return int(value.strip())
             except ValueError:
                 raise self.fail(value, "a number") from None
-        raise TypeError(f"Field {self.name!r} expected a number but got {type(value).__name__} {short_repr(value)}.")
+        raise TypeError(
+            f"Field {self.name!r} expected a number but got {type(value).__name__} {short_repr(value)}."
+        )
 
     def check_write(self, value: Any, connection: Connection) -> None:
         if isinstance(value, int):
@@ -84,13 +96,21 @@ class SmallIntegerField(IntegerField[_ST, _GT]):
 
     @overload
     def __init__(
-        self: SmallIntegerField[int | float | Decimal | str | Expression, int], verbose_name: str | None = None, name: str | None = None, *,
-        null: Literal[False] = False, **kwargs: Unpack[FieldOptions],
+        self: SmallIntegerField[int | float | Decimal | str | Expression, int],
+        verbose_name: str | None = None,
+        name: str | None = None,
+        *,
+        null: Literal[False] = False,
+        **kwargs: Unpack[FieldOptions],
     ) -> None: ...
     @overload
     def __init__(
-        self: SmallIntegerField[int | float | Decimal | str | Expression | None, int | None], verbose_name: str | None = None, name: str | None = None, *,
-        null: bool, **kwargs: Unpack[FieldOptions],
+        self: SmallIntegerField[int | float | Decimal | str | Expression | None, int | None],
+        verbose_name: str | None = None,
+        name: str | None = None,
+        *,
+        null: bool,
+        **kwargs: Unpack[FieldOptions],
     ) -> None: ...
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[misc]  # overloads bind concrete self types
@@ -104,13 +124,21 @@ class BigIntegerField(IntegerField[_ST, _GT]):
 
     @overload
     def __init__(
-        self: BigIntegerField[int | float | Decimal | str | Expression, int], verbose_name: str | None = None, name: str | None = None, *,
-        null: Literal[False] = False, **kwargs: Unpack[FieldOptions],
+        self: BigIntegerField[int | float | Decimal | str | Expression, int],
+        verbose_name: str | None = None,
+        name: str | None = None,
+        *,
+        null: Literal[False] = False,
+        **kwargs: Unpack[FieldOptions],
     ) -> None: ...
     @overload
     def __init__(
-        self: BigIntegerField[int | float | Decimal | str | Expression | None, int | None], verbose_name: str | None = None, name: str | None = None, *,
-        null: bool, **kwargs: Unpack[FieldOptions],
+        self: BigIntegerField[int | float | Decimal | str | Expression | None, int | None],
+        verbose_name: str | None = None,
+        name: str | None = None,
+        *,
+        null: bool,
+        **kwargs: Unpack[FieldOptions],
     ) -> None: ...
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[misc]  # overloads bind concrete self types
@@ -124,13 +152,21 @@ class PositiveIntegerField(IntegerField[_ST, _GT]):
 
     @overload
     def __init__(
-        self: PositiveIntegerField[int | float | Decimal | str | Expression, int], verbose_name: str | None = None, name: str | None = None, *,
-        null: Literal[False] = False, **kwargs: Unpack[FieldOptions],
+        self: PositiveIntegerField[int | float | Decimal | str | Expression, int],
+        verbose_name: str | None = None,
+        name: str | None = None,
+        *,
+        null: Literal[False] = False,
+        **kwargs: Unpack[FieldOptions],
     ) -> None: ...
     @overload
     def __init__(
-        self: PositiveIntegerField[int | float | Decimal | str | Expression | None, int | None], verbose_name: str | None = None, name: str | None = None, *,
-        null: bool, **kwargs: Unpack[FieldOptions],
+        self: PositiveIntegerField[int | float | Decimal | str | Expression | None, int | None],
+        verbose_name: str | None = None,
+        name: str | None = None,
+        *,
+        null: bool,
+        **kwargs: Unpack[FieldOptions],
     ) -> None: ...
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[misc]  # overloads bind concrete self types
@@ -144,13 +180,23 @@ class PositiveSmallIntegerField(IntegerField[_ST, _GT]):
 
     @overload
     def __init__(
-        self: PositiveSmallIntegerField[int | float | Decimal | str | Expression, int], verbose_name: str | None = None, name: str | None = None, *,
-        null: Literal[False] = False, **kwargs: Unpack[FieldOptions],
+        self: PositiveSmallIntegerField[int | float | Decimal | str | Expression, int],
+        verbose_name: str | None = None,
+        name: str | None = None,
+        *,
+        null: Literal[False] = False,
+        **kwargs: Unpack[FieldOptions],
     ) -> None: ...
     @overload
     def __init__(
-        self: PositiveSmallIntegerField[int | float | Decimal | str | Expression | None, int | None], verbose_name: str | None = None, name: str | None = None, *,
-        null: bool, **kwargs: Unpack[FieldOptions],
+        self: PositiveSmallIntegerField[
+            int | float | Decimal | str | Expression | None, int | None
+        ],
+        verbose_name: str | None = None,
+        name: str | None = None,
+        *,
+        null: bool,
+        **kwargs: Unpack[FieldOptions],
     ) -> None: ...
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[misc]  # overloads bind concrete self types
@@ -164,13 +210,21 @@ class PositiveBigIntegerField(IntegerField[_ST, _GT]):
 
     @overload
     def __init__(
-        self: PositiveBigIntegerField[int | float | Decimal | str | Expression, int], verbose_name: str | None = None, name: str | None = None, *,
-        null: Literal[False] = False, **kwargs: Unpack[FieldOptions],
+        self: PositiveBigIntegerField[int | float | Decimal | str | Expression, int],
+        verbose_name: str | None = None,
+        name: str | None = None,
+        *,
+        null: Literal[False] = False,
+        **kwargs: Unpack[FieldOptions],
     ) -> None: ...
     @overload
     def __init__(
-        self: PositiveBigIntegerField[int | float | Decimal | str | Expression | None, int | None], verbose_name: str | None = None, name: str | None = None, *,
-        null: bool, **kwargs: Unpack[FieldOptions],
+        self: PositiveBigIntegerField[int | float | Decimal | str | Expression | None, int | None],
+        verbose_name: str | None = None,
+        name: str | None = None,
+        *,
+        null: bool,
+        **kwargs: Unpack[FieldOptions],
     ) -> None: ...
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[misc]  # overloads bind concrete self types
@@ -187,13 +241,21 @@ class AutoField(IntegerField[_ST, _GT]):
 
     @overload
     def __init__(
-        self: AutoField[int | float | Decimal | str | Expression, int], verbose_name: str | None = None, name: str | None = None, *,
-        null: Literal[False] = False, **kwargs: Unpack[FieldOptions],
+        self: AutoField[int | float | Decimal | str | Expression, int],
+        verbose_name: str | None = None,
+        name: str | None = None,
+        *,
+        null: Literal[False] = False,
+        **kwargs: Unpack[FieldOptions],
     ) -> None: ...
     @overload
     def __init__(
-        self: AutoField[int | float | Decimal | str | Expression | None, int | None], verbose_name: str | None = None, name: str | None = None, *,
-        null: bool, **kwargs: Unpack[FieldOptions],
+        self: AutoField[int | float | Decimal | str | Expression | None, int | None],
+        verbose_name: str | None = None,
+        name: str | None = None,
+        *,
+        null: bool,
+        **kwargs: Unpack[FieldOptions],
     ) -> None: ...
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs["blank"] = True
@@ -215,13 +277,21 @@ class BigAutoField(AutoField[_ST, _GT]):
 
     @overload
     def __init__(
-        self: BigAutoField[int | float | Decimal | str | Expression, int], verbose_name: str | None = None, name: str | None = None, *,
-        null: Literal[False] = False, **kwargs: Unpack[FieldOptions],
+        self: BigAutoField[int | float | Decimal | str | Expression, int],
+        verbose_name: str | None = None,
+        name: str | None = None,
+        *,
+        null: Literal[False] = False,
+        **kwargs: Unpack[FieldOptions],
     ) -> None: ...
     @overload
     def __init__(
-        self: BigAutoField[int | float | Decimal | str | Expression | None, int | None], verbose_name: str | None = None, name: str | None = None, *,
-        null: bool, **kwargs: Unpack[FieldOptions],
+        self: BigAutoField[int | float | Decimal | str | Expression | None, int | None],
+        verbose_name: str | None = None,
+        name: str | None = None,
+        *,
+        null: bool,
+        **kwargs: Unpack[FieldOptions],
     ) -> None: ...
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[misc]  # overloads bind concrete self types
@@ -238,13 +308,21 @@ class SmallAutoField(AutoField[_ST, _GT]):
 
     @overload
     def __init__(
-        self: SmallAutoField[int | float | Decimal | str | Expression, int], verbose_name: str | None = None, name: str | None = None, *,
-        null: Literal[False] = False, **kwargs: Unpack[FieldOptions],
+        self: SmallAutoField[int | float | Decimal | str | Expression, int],
+        verbose_name: str | None = None,
+        name: str | None = None,
+        *,
+        null: Literal[False] = False,
+        **kwargs: Unpack[FieldOptions],
     ) -> None: ...
     @overload
     def __init__(
-        self: SmallAutoField[int | float | Decimal | str | Expression | None, int | None], verbose_name: str | None = None, name: str | None = None, *,
-        null: bool, **kwargs: Unpack[FieldOptions],
+        self: SmallAutoField[int | float | Decimal | str | Expression | None, int | None],
+        verbose_name: str | None = None,
+        name: str | None = None,
+        *,
+        null: bool,
+        **kwargs: Unpack[FieldOptions],
     ) -> None: ...
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[misc]  # overloads bind concrete self types
@@ -262,13 +340,21 @@ class FloatField(Field[_ST, _GT]):
 
     @overload
     def __init__(
-        self: FloatField[float | Decimal | str | Expression, float], verbose_name: str | None = None, name: str | None = None, *,
-        null: Literal[False] = False, **kwargs: Unpack[FieldOptions],
+        self: FloatField[float | Decimal | str | Expression, float],
+        verbose_name: str | None = None,
+        name: str | None = None,
+        *,
+        null: Literal[False] = False,
+        **kwargs: Unpack[FieldOptions],
     ) -> None: ...
     @overload
     def __init__(
-        self: FloatField[float | Decimal | str | Expression | None, float | None], verbose_name: str | None = None, name: str | None = None, *,
-        null: bool, **kwargs: Unpack[FieldOptions],
+        self: FloatField[float | Decimal | str | Expression | None, float | None],
+        verbose_name: str | None = None,
+        name: str | None = None,
+        *,
+        null: bool,
+        **kwargs: Unpack[FieldOptions],
     ) -> None: ...
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -280,7 +366,9 @@ class FloatField(Field[_ST, _GT]):
         if value is None or hasattr(value, "resolve_expression"):
             return value
         if isinstance(value, bool):
-            raise TypeError(f"Field {self.name!r} expected a number but got a bool ({short_repr(value)}).")
+            raise TypeError(
+                f"Field {self.name!r} expected a number but got a bool ({short_repr(value)})."
+            )
         try:
             result = float(value)
         except (TypeError, ValueError, OverflowError):
@@ -301,17 +389,33 @@ class DecimalField(Field[_ST, _GT]):
 
     @overload
     def __init__(
-        self: DecimalField[Decimal | float | str | Expression, Decimal], verbose_name: str | None = None, name: str | None = None, max_digits: int | None = None, decimal_places: int | None = None, *,
-        null: Literal[False] = False, **kwargs: Unpack[FieldOptions],
+        self: DecimalField[Decimal | float | str | Expression, Decimal],
+        verbose_name: str | None = None,
+        name: str | None = None,
+        max_digits: int | None = None,
+        decimal_places: int | None = None,
+        *,
+        null: Literal[False] = False,
+        **kwargs: Unpack[FieldOptions],
     ) -> None: ...
     @overload
     def __init__(
-        self: DecimalField[Decimal | float | str | Expression | None, Decimal | None], verbose_name: str | None = None, name: str | None = None, max_digits: int | None = None, decimal_places: int | None = None, *,
-        null: bool, **kwargs: Unpack[FieldOptions],
+        self: DecimalField[Decimal | float | str | Expression | None, Decimal | None],
+        verbose_name: str | None = None,
+        name: str | None = None,
+        max_digits: int | None = None,
+        decimal_places: int | None = None,
+        *,
+        null: bool,
+        **kwargs: Unpack[FieldOptions],
     ) -> None: ...
     def __init__(
-        self, verbose_name: str | None = None, name: str | None = None,
-        max_digits: int | None = None, decimal_places: int | None = None, **kwargs: Any,
+        self,
+        verbose_name: str | None = None,
+        name: str | None = None,
+        max_digits: int | None = None,
+        decimal_places: int | None = None,
+        **kwargs: Any,
     ) -> None:
         if max_digits is None or decimal_places is None:
             raise TypeError("DecimalField needs max_digits and decimal_places.")
@@ -339,24 +443,33 @@ class DecimalField(Field[_ST, _GT]):
         except (TypeError, ValueError) as error:
             raise ValidationError(str(error), code="invalid") from error
         if isinstance(result, decimal.Decimal) and not result.is_finite():
-            raise ValidationError(f"Field {self.name!r}: {short_repr(value)} is not a finite decimal.", code="invalid")
+            raise ValidationError(
+                f"Field {self.name!r}: {short_repr(value)} is not a finite decimal.", code="invalid"
+            )
         return result
 
     def get_prep_value(self, value: Any) -> Any:
         if value is None or hasattr(value, "resolve_expression"):
             return value
         if isinstance(value, bool):
-            raise TypeError(f"Field {self.name!r} expected a decimal but got a bool ({short_repr(value)}).")
+            raise TypeError(
+                f"Field {self.name!r} expected a decimal but got a bool ({short_repr(value)})."
+            )
         if isinstance(value, float):
             if not math.isfinite(value):
-                raise ValidationError(f"Field {self.name!r}: {short_repr(value)} is not a finite decimal.", code="invalid")
+                raise ValidationError(
+                    f"Field {self.name!r}: {short_repr(value)} is not a finite decimal.",
+                    code="invalid",
+                )
             value = repr(value)
         try:
             result = decimal.Decimal(value)
         except (decimal.InvalidOperation, TypeError, ValueError):
             raise self.fail(value, "a decimal number") from None
         if not result.is_finite():
-            raise ValidationError(f"Field {self.name!r}: {short_repr(value)} is not a finite decimal.", code="invalid")
+            raise ValidationError(
+                f"Field {self.name!r}: {short_repr(value)} is not a finite decimal.", code="invalid"
+            )
         return result
 
     def check_write(self, value: Any, connection: Connection) -> None:
@@ -383,7 +496,9 @@ class DecimalField(Field[_ST, _GT]):
             quantized = value.quantize(self.quantum, rounding=decimal.ROUND_HALF_EVEN)
         except decimal.InvalidOperation:
             quantized = None
-        if quantized is None or (quantized and quantized.adjusted() >= self.max_digits - self.decimal_places):
+        if quantized is None or (
+            quantized and quantized.adjusted() >= self.max_digits - self.decimal_places
+        ):
             raise DataError(
                 f"Value {short_str(value)} for field {self.name!r} has too many digits: at most "
                 f"{self.max_digits - self.decimal_places} before the point "
@@ -395,5 +510,7 @@ class DecimalField(Field[_ST, _GT]):
         if not prepared:
             value = self.get_prep_value(value)
         if isinstance(value, decimal.Decimal):
-            return connection.ops.adapt_decimalfield_value(value, self.max_digits, self.decimal_places)
+            return connection.ops.adapt_decimalfield_value(
+                value, self.max_digits, self.decimal_places
+            )
         return value

@@ -60,8 +60,12 @@ class ForeignObjectRel:
     null = True
 
     def __init__(
-        self, field: Field, to: Any, related_name: str | None = None,
-        related_query_name: str | None = None, on_delete: Callable[..., Any] | None = None,
+        self,
+        field: Field,
+        to: Any,
+        related_name: str | None = None,
+        related_query_name: str | None = None,
+        on_delete: Callable[..., Any] | None = None,
     ) -> None:
         self.field = field
         self.model = to
@@ -146,29 +150,58 @@ class ForeignKey(Field[_ST, _GT]):
 
     @overload
     def __init__(
-        self: ForeignKey[_To | Expression, _To], to: type[_To], on_delete: Callable[..., Any],
-        related_name: str | None = None, related_query_name: str | None = None,
-        to_field: str | None = None, db_constraint: bool = True, *, parent_link: bool = False, null: Literal[False] = False, **kwargs: Unpack[FieldOptions],
+        self: ForeignKey[_To | Expression, _To],
+        to: type[_To],
+        on_delete: Callable[..., Any],
+        related_name: str | None = None,
+        related_query_name: str | None = None,
+        to_field: str | None = None,
+        db_constraint: bool = True,
+        *,
+        parent_link: bool = False,
+        null: Literal[False] = False,
+        **kwargs: Unpack[FieldOptions],
     ) -> None: ...
     @overload
     def __init__(
-        self: ForeignKey[_To | Expression | None, _To | None], to: type[_To],
+        self: ForeignKey[_To | Expression | None, _To | None],
+        to: type[_To],
         on_delete: Callable[..., Any],
-        related_name: str | None = None, related_query_name: str | None = None,
-        to_field: str | None = None, db_constraint: bool = True, *, parent_link: bool = False, null: bool, **kwargs: Unpack[FieldOptions],
+        related_name: str | None = None,
+        related_query_name: str | None = None,
+        to_field: str | None = None,
+        db_constraint: bool = True,
+        *,
+        parent_link: bool = False,
+        null: bool,
+        **kwargs: Unpack[FieldOptions],
     ) -> None: ...
     # A model named by a string ("Author", "self", "app.Model") is only known
     # once the registry resolves it: a checker sees Any.
     @overload
     def __init__(
-        self: ForeignKey[Any, Any], to: str, on_delete: Callable[..., Any],
-        related_name: str | None = None, related_query_name: str | None = None,
-        to_field: str | None = None, db_constraint: bool = True, *, parent_link: bool = False, null: bool = False, **kwargs: Unpack[FieldOptions],
+        self: ForeignKey[Any, Any],
+        to: str,
+        on_delete: Callable[..., Any],
+        related_name: str | None = None,
+        related_query_name: str | None = None,
+        to_field: str | None = None,
+        db_constraint: bool = True,
+        *,
+        parent_link: bool = False,
+        null: bool = False,
+        **kwargs: Unpack[FieldOptions],
     ) -> None: ...
     def __init__(
-        self, to: Any, on_delete: Callable[..., Any] | None = None, related_name: str | None = None,
-        related_query_name: str | None = None, to_field: str | None = None,
-        db_constraint: bool = True, parent_link: bool = False, **kwargs: Any,
+        self,
+        to: Any,
+        on_delete: Callable[..., Any] | None = None,
+        related_name: str | None = None,
+        related_query_name: str | None = None,
+        to_field: str | None = None,
+        db_constraint: bool = True,
+        parent_link: bool = False,
+        **kwargs: Any,
     ) -> None:
         if on_delete is None or not callable(on_delete):
             raise TypeError("ForeignKey needs on_delete (orm.CASCADE, orm.PROTECT, ...).")
@@ -265,24 +298,47 @@ class OneToOneField(ForeignKey[_ST, _GT]):
 
     @overload
     def __init__(
-        self: OneToOneField[_To | Expression, _To], to: type[_To], on_delete: Callable[..., Any],
-        related_name: str | None = None, related_query_name: str | None = None,
-        to_field: str | None = None, db_constraint: bool = True, *, parent_link: bool = False, null: Literal[False] = False, **kwargs: Unpack[FieldOptions],
+        self: OneToOneField[_To | Expression, _To],
+        to: type[_To],
+        on_delete: Callable[..., Any],
+        related_name: str | None = None,
+        related_query_name: str | None = None,
+        to_field: str | None = None,
+        db_constraint: bool = True,
+        *,
+        parent_link: bool = False,
+        null: Literal[False] = False,
+        **kwargs: Unpack[FieldOptions],
     ) -> None: ...
     @overload
     def __init__(
-        self: OneToOneField[_To | Expression | None, _To | None], to: type[_To],
+        self: OneToOneField[_To | Expression | None, _To | None],
+        to: type[_To],
         on_delete: Callable[..., Any],
-        related_name: str | None = None, related_query_name: str | None = None,
-        to_field: str | None = None, db_constraint: bool = True, *, parent_link: bool = False, null: bool, **kwargs: Unpack[FieldOptions],
+        related_name: str | None = None,
+        related_query_name: str | None = None,
+        to_field: str | None = None,
+        db_constraint: bool = True,
+        *,
+        parent_link: bool = False,
+        null: bool,
+        **kwargs: Unpack[FieldOptions],
     ) -> None: ...
     # A model named by a string ("Author", "self", "app.Model") is only known
     # once the registry resolves it: a checker sees Any.
     @overload
     def __init__(
-        self: OneToOneField[Any, Any], to: str, on_delete: Callable[..., Any],
-        related_name: str | None = None, related_query_name: str | None = None,
-        to_field: str | None = None, db_constraint: bool = True, *, parent_link: bool = False, null: bool = False, **kwargs: Unpack[FieldOptions],
+        self: OneToOneField[Any, Any],
+        to: str,
+        on_delete: Callable[..., Any],
+        related_name: str | None = None,
+        related_query_name: str | None = None,
+        to_field: str | None = None,
+        db_constraint: bool = True,
+        *,
+        parent_link: bool = False,
+        null: bool = False,
+        **kwargs: Unpack[FieldOptions],
     ) -> None: ...
     def __init__(self, to: Any, *args: Any, **kwargs: Any) -> None:
         kwargs["unique"] = True
@@ -305,8 +361,13 @@ class ManyToManyField(Field[_ST, _GT]):
     concrete = False
 
     def __init__(
-        self, to: Any, related_name: str | None = None, related_query_name: str | None = None,
-        through: Any = None, db_table: str | None = None, symmetrical: bool | None = None,
+        self,
+        to: Any,
+        related_name: str | None = None,
+        related_query_name: str | None = None,
+        through: Any = None,
+        db_table: str | None = None,
+        symmetrical: bool | None = None,
         **kwargs: Any,
     ) -> None:
         if kwargs.get("null"):

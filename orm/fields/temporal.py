@@ -23,9 +23,13 @@ def _refuse_aware(field: Field, value: Any, kind: str) -> None:
     # caller knows: storing one in a naive column is refused, not guessed.
     # (PostgreSQL would drop an aware time's offset, SQLite keep it as text.)
     is_datetime = isinstance(value, datetime.datetime)
-    if (is_datetime or (kind == "time" and isinstance(value, datetime.time))) and value.utcoffset() is not None:
+    if (
+        is_datetime or (kind == "time" and isinstance(value, datetime.time))
+    ) and value.utcoffset() is not None:
         what = "datetime" if is_datetime else "time"
-        fix = f"value.astimezone(tz).{kind}()" if what == "datetime" else "value.replace(tzinfo=None)"
+        fix = (
+            f"value.astimezone(tz).{kind}()" if what == "datetime" else "value.replace(tzinfo=None)"
+        )
         raise ValueError(
             f"Field {field.name!r} stores a naive {kind} but got the aware {what} {short_repr(value)}; "
             f"convert it to the time zone you mean and drop the zone, e.g. {fix}."
@@ -33,7 +37,9 @@ def _refuse_aware(field: Field, value: Any, kind: str) -> None:
 
 
 class _AutoNowMixin(Field[_ST, _GT]):
-    def __init__(self, *args: Any, auto_now: bool = False, auto_now_add: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, auto_now: bool = False, auto_now_add: bool = False, **kwargs: Any
+    ) -> None:
         self.auto_now = auto_now
         self.auto_now_add = auto_now_add
         if auto_now or auto_now_add:
@@ -69,13 +75,25 @@ class DateField(_AutoNowMixin[_ST, _GT]):
 
     @overload
     def __init__(
-        self: DateField[datetime.date | str | Expression, datetime.date], verbose_name: str | None = None, name: str | None = None, *,
-        null: Literal[False] = False, auto_now: bool = False, auto_now_add: bool = False, **kwargs: Unpack[FieldOptions],
+        self: DateField[datetime.date | str | Expression, datetime.date],
+        verbose_name: str | None = None,
+        name: str | None = None,
+        *,
+        null: Literal[False] = False,
+        auto_now: bool = False,
+        auto_now_add: bool = False,
+        **kwargs: Unpack[FieldOptions],
     ) -> None: ...
     @overload
     def __init__(
-        self: DateField[datetime.date | str | Expression | None, datetime.date | None], verbose_name: str | None = None, name: str | None = None, *,
-        null: bool, auto_now: bool = False, auto_now_add: bool = False, **kwargs: Unpack[FieldOptions],
+        self: DateField[datetime.date | str | Expression | None, datetime.date | None],
+        verbose_name: str | None = None,
+        name: str | None = None,
+        *,
+        null: bool,
+        auto_now: bool = False,
+        auto_now_add: bool = False,
+        **kwargs: Unpack[FieldOptions],
     ) -> None: ...
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -100,7 +118,9 @@ class DateField(_AutoNowMixin[_ST, _GT]):
                 return datetime.date.fromisoformat(value)
             except ValueError:
                 raise self.fail(value, "a date in YYYY-MM-DD format") from None
-        raise TypeError(f"Field {self.name!r} expected a date but got {type(value).__name__} {short_repr(value)}.")
+        raise TypeError(
+            f"Field {self.name!r} expected a date but got {type(value).__name__} {short_repr(value)}."
+        )
 
     def get_db_prep_save(self, value: Any, connection: Connection) -> Any:
         _refuse_aware(self, value, "date")
@@ -123,13 +143,25 @@ class DateTimeField(_AutoNowMixin[_ST, _GT]):
 
     @overload
     def __init__(
-        self: DateTimeField[datetime.datetime | str | Expression, datetime.datetime], verbose_name: str | None = None, name: str | None = None, *,
-        null: Literal[False] = False, auto_now: bool = False, auto_now_add: bool = False, **kwargs: Unpack[FieldOptions],
+        self: DateTimeField[datetime.datetime | str | Expression, datetime.datetime],
+        verbose_name: str | None = None,
+        name: str | None = None,
+        *,
+        null: Literal[False] = False,
+        auto_now: bool = False,
+        auto_now_add: bool = False,
+        **kwargs: Unpack[FieldOptions],
     ) -> None: ...
     @overload
     def __init__(
-        self: DateTimeField[datetime.datetime | str | Expression | None, datetime.datetime | None], verbose_name: str | None = None, name: str | None = None, *,
-        null: bool, auto_now: bool = False, auto_now_add: bool = False, **kwargs: Unpack[FieldOptions],
+        self: DateTimeField[datetime.datetime | str | Expression | None, datetime.datetime | None],
+        verbose_name: str | None = None,
+        name: str | None = None,
+        *,
+        null: bool,
+        auto_now: bool = False,
+        auto_now_add: bool = False,
+        **kwargs: Unpack[FieldOptions],
     ) -> None: ...
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -170,7 +202,9 @@ class DateTimeField(_AutoNowMixin[_ST, _GT]):
                 f"Field {self.name!r} expected a datetime but got the date {short_repr(value)}; "
                 "use a DateField or pass an aware datetime."
             )
-        raise TypeError(f"Field {self.name!r} expected a datetime but got {type(value).__name__} {short_repr(value)}.")
+        raise TypeError(
+            f"Field {self.name!r} expected a datetime but got {type(value).__name__} {short_repr(value)}."
+        )
 
     def _prep_naive(self, value: datetime.datetime) -> datetime.datetime:
         # As Django with USE_TZ = False, but refusing where Django would
@@ -197,13 +231,27 @@ class TimeField(_AutoNowMixin[_ST, _GT]):
 
     @overload
     def __init__(
-        self: TimeField[datetime.time | datetime.datetime | str | Expression, datetime.time], verbose_name: str | None = None, name: str | None = None, *,
-        null: Literal[False] = False, auto_now: bool = False, auto_now_add: bool = False, **kwargs: Unpack[FieldOptions],
+        self: TimeField[datetime.time | datetime.datetime | str | Expression, datetime.time],
+        verbose_name: str | None = None,
+        name: str | None = None,
+        *,
+        null: Literal[False] = False,
+        auto_now: bool = False,
+        auto_now_add: bool = False,
+        **kwargs: Unpack[FieldOptions],
     ) -> None: ...
     @overload
     def __init__(
-        self: TimeField[datetime.time | datetime.datetime | str | Expression | None, datetime.time | None], verbose_name: str | None = None, name: str | None = None, *,
-        null: bool, auto_now: bool = False, auto_now_add: bool = False, **kwargs: Unpack[FieldOptions],
+        self: TimeField[
+            datetime.time | datetime.datetime | str | Expression | None, datetime.time | None
+        ],
+        verbose_name: str | None = None,
+        name: str | None = None,
+        *,
+        null: bool,
+        auto_now: bool = False,
+        auto_now_add: bool = False,
+        **kwargs: Unpack[FieldOptions],
     ) -> None: ...
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -233,7 +281,9 @@ class TimeField(_AutoNowMixin[_ST, _GT]):
                 return datetime.time.fromisoformat(value)
             except ValueError:
                 raise self.fail(value, "a time in HH:MM[:SS[.ffffff]] format") from None
-        raise TypeError(f"Field {self.name!r} expected a time but got {type(value).__name__} {short_repr(value)}.")
+        raise TypeError(
+            f"Field {self.name!r} expected a time but got {type(value).__name__} {short_repr(value)}."
+        )
 
     def get_db_prep_save(self, value: Any, connection: Connection) -> Any:
         _refuse_aware(self, value, "time")
@@ -267,13 +317,21 @@ class DurationField(Field[_ST, _GT]):
 
     @overload
     def __init__(
-        self: DurationField[datetime.timedelta | Expression, datetime.timedelta], verbose_name: str | None = None, name: str | None = None, *,
-        null: Literal[False] = False, **kwargs: Unpack[FieldOptions],
+        self: DurationField[datetime.timedelta | Expression, datetime.timedelta],
+        verbose_name: str | None = None,
+        name: str | None = None,
+        *,
+        null: Literal[False] = False,
+        **kwargs: Unpack[FieldOptions],
     ) -> None: ...
     @overload
     def __init__(
-        self: DurationField[datetime.timedelta | Expression | None, datetime.timedelta | None], verbose_name: str | None = None, name: str | None = None, *,
-        null: bool, **kwargs: Unpack[FieldOptions],
+        self: DurationField[datetime.timedelta | Expression | None, datetime.timedelta | None],
+        verbose_name: str | None = None,
+        name: str | None = None,
+        *,
+        null: bool,
+        **kwargs: Unpack[FieldOptions],
     ) -> None: ...
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -287,9 +345,15 @@ class DurationField(Field[_ST, _GT]):
         return DURATION_RANGE
 
     def get_prep_value(self, value: Any) -> Any:
-        if value is None or hasattr(value, "resolve_expression") or isinstance(value, datetime.timedelta):
+        if (
+            value is None
+            or hasattr(value, "resolve_expression")
+            or isinstance(value, datetime.timedelta)
+        ):
             return value
-        raise TypeError(f"Field {self.name!r} expected a timedelta but got {type(value).__name__} {short_repr(value)}.")
+        raise TypeError(
+            f"Field {self.name!r} expected a timedelta but got {type(value).__name__} {short_repr(value)}."
+        )
 
     def get_db_prep_value(self, value: Any, connection: Connection, prepared: bool = False) -> Any:
         if not prepared:

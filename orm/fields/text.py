@@ -16,13 +16,21 @@ class TextField(Field[_ST, _GT]):
 
     @overload
     def __init__(
-        self: TextField[str | Expression, str], verbose_name: str | None = None, name: str | None = None, *,
-        null: Literal[False] = False, **kwargs: Unpack[FieldOptions],
+        self: TextField[str | Expression, str],
+        verbose_name: str | None = None,
+        name: str | None = None,
+        *,
+        null: Literal[False] = False,
+        **kwargs: Unpack[FieldOptions],
     ) -> None: ...
     @overload
     def __init__(
-        self: TextField[str | Expression | None, str | None], verbose_name: str | None = None, name: str | None = None, *,
-        null: bool, **kwargs: Unpack[FieldOptions],
+        self: TextField[str | Expression | None, str | None],
+        verbose_name: str | None = None,
+        name: str | None = None,
+        *,
+        null: bool,
+        **kwargs: Unpack[FieldOptions],
     ) -> None: ...
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -86,13 +94,21 @@ class CharField(TextField[_ST, _GT]):
 
     @overload
     def __init__(
-        self: CharField[str | Expression, str], verbose_name: str | None = None, name: str | None = None, *,
-        null: Literal[False] = False, **kwargs: Unpack[FieldOptions],
+        self: CharField[str | Expression, str],
+        verbose_name: str | None = None,
+        name: str | None = None,
+        *,
+        null: Literal[False] = False,
+        **kwargs: Unpack[FieldOptions],
     ) -> None: ...
     @overload
     def __init__(
-        self: CharField[str | Expression | None, str | None], verbose_name: str | None = None, name: str | None = None, *,
-        null: bool, **kwargs: Unpack[FieldOptions],
+        self: CharField[str | Expression | None, str | None],
+        verbose_name: str | None = None,
+        name: str | None = None,
+        *,
+        null: bool,
+        **kwargs: Unpack[FieldOptions],
     ) -> None: ...
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         max_length = kwargs.get("max_length")
@@ -142,13 +158,21 @@ class EmailField(CharField[_ST, _GT]):
 
     @overload
     def __init__(
-        self: EmailField[str | Expression, str], verbose_name: str | None = None, name: str | None = None, *,
-        null: Literal[False] = False, **kwargs: Unpack[FieldOptions],
+        self: EmailField[str | Expression, str],
+        verbose_name: str | None = None,
+        name: str | None = None,
+        *,
+        null: Literal[False] = False,
+        **kwargs: Unpack[FieldOptions],
     ) -> None: ...
     @overload
     def __init__(
-        self: EmailField[str | Expression | None, str | None], verbose_name: str | None = None, name: str | None = None, *,
-        null: bool, **kwargs: Unpack[FieldOptions],
+        self: EmailField[str | Expression | None, str | None],
+        verbose_name: str | None = None,
+        name: str | None = None,
+        *,
+        null: bool,
+        **kwargs: Unpack[FieldOptions],
     ) -> None: ...
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("max_length", 254)
@@ -164,13 +188,21 @@ class SlugField(CharField[_ST, _GT]):
 
     @overload
     def __init__(
-        self: SlugField[str | Expression, str], verbose_name: str | None = None, name: str | None = None, *,
-        null: Literal[False] = False, **kwargs: Unpack[FieldOptions],
+        self: SlugField[str | Expression, str],
+        verbose_name: str | None = None,
+        name: str | None = None,
+        *,
+        null: Literal[False] = False,
+        **kwargs: Unpack[FieldOptions],
     ) -> None: ...
     @overload
     def __init__(
-        self: SlugField[str | Expression | None, str | None], verbose_name: str | None = None, name: str | None = None, *,
-        null: bool, **kwargs: Unpack[FieldOptions],
+        self: SlugField[str | Expression | None, str | None],
+        verbose_name: str | None = None,
+        name: str | None = None,
+        *,
+        null: bool,
+        **kwargs: Unpack[FieldOptions],
     ) -> None: ...
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("max_length", 50)
@@ -198,13 +230,21 @@ class URLField(CharField[_ST, _GT]):
 
     @overload
     def __init__(
-        self: URLField[str | Expression, str], verbose_name: str | None = None, name: str | None = None, *,
-        null: Literal[False] = False, **kwargs: Unpack[FieldOptions],
+        self: URLField[str | Expression, str],
+        verbose_name: str | None = None,
+        name: str | None = None,
+        *,
+        null: Literal[False] = False,
+        **kwargs: Unpack[FieldOptions],
     ) -> None: ...
     @overload
     def __init__(
-        self: URLField[str | Expression | None, str | None], verbose_name: str | None = None, name: str | None = None, *,
-        null: bool, **kwargs: Unpack[FieldOptions],
+        self: URLField[str | Expression | None, str | None],
+        verbose_name: str | None = None,
+        name: str | None = None,
+        *,
+        null: bool,
+        **kwargs: Unpack[FieldOptions],
     ) -> None: ...
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("max_length", 200)

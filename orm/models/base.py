@@ -111,7 +111,9 @@ class ModelBase(type):
         # mutable class variable), and an instance has no ``objects``, as at run time.
         objects = _ObjectsDescriptor()
 
-    def __new__(mcs, name: str, bases: tuple[type, ...], attrs: dict[str, Any], **kwargs: Any) -> Any:  # noqa: N804
+    def __new__(
+        mcs, name: str, bases: tuple[type, ...], attrs: dict[str, Any], **kwargs: Any
+    ) -> Any:  # noqa: N804
         parents = [b for b in bases if isinstance(b, ModelBase)]
         if not parents:
             return super().__new__(mcs, name, bases, attrs, **kwargs)
@@ -124,7 +126,8 @@ class ModelBase(type):
         # Only instances contribute: a Field *class* held as a plain attribute
         # (``field_class = orm.CharField``) has the method too, unbound.
         contributable = {
-            k: v for k, v in attrs.items()
+            k: v
+            for k, v in attrs.items()
             if hasattr(v, "contribute_to_class") and not isinstance(v, type)
         }
         plain = {k: v for k, v in attrs.items() if k not in contributable}
@@ -139,7 +142,12 @@ class ModelBase(type):
             if parent_meta is not None and parent_meta.abstract:
                 for field_name, field in parent_meta.abstract_fields.items():
                     inherited[field_name] = copy.deepcopy(field)
-                if not opts.ordering and parent_meta.ordering and meta is not None and not hasattr(meta, "ordering"):
+                if (
+                    not opts.ordering
+                    and parent_meta.ordering
+                    and meta is not None
+                    and not hasattr(meta, "ordering")
+                ):
                     opts.ordering = list(parent_meta.ordering)
                 elif not opts.ordering and parent_meta.ordering and meta is None:
                     opts.ordering = list(parent_meta.ordering)
@@ -193,14 +201,22 @@ class ModelBase(type):
             if base is None:
                 base = parent
             elif parent_meta.concrete_model is not base._meta.concrete_model:
-                raise TypeError(f"Proxy model '{name}' has more than one non-abstract model base class.")
+                raise TypeError(
+                    f"Proxy model '{name}' has more than one non-abstract model base class."
+                )
         if base is None:
             raise TypeError(f"Proxy model '{name}' has no non-abstract model base class.")
         return base
 
     @staticmethod
-    def _new_proxy(mcs: Any, name: str, bases: tuple[type, ...], attrs: dict[str, Any],
-                   parents: list[Any], **kwargs: Any) -> Any:
+    def _new_proxy(
+        mcs: Any,
+        name: str,
+        bases: tuple[type, ...],
+        attrs: dict[str, Any],
+        parents: list[Any],
+        **kwargs: Any,
+    ) -> Any:
         """Build a proxy model: the base's table and fields, its own managers, Meta and methods.
 
         Nothing is added to the schema or to the relations of the concrete
@@ -211,8 +227,11 @@ class ModelBase(type):
         meta = attrs.pop("Meta")
         if any(isinstance(v, Field) for v in attrs.values()):
             raise FieldError(f"Proxy model '{name}' contains model fields.")
-        contributable = {k: v for k, v in attrs.items()
-                         if hasattr(v, "contribute_to_class") and not isinstance(v, type)}
+        contributable = {
+            k: v
+            for k, v in attrs.items()
+            if hasattr(v, "contribute_to_class") and not isinstance(v, type)
+        }
         plain = {k: v for k, v in attrs.items() if k not in contributable}
         cls: Any = type.__new__(mcs, name, bases, plain, **kwargs)
         app_label = getattr(meta, "app_label", None) or _app_label(module)
@@ -244,12 +263,22 @@ class ModelBase(type):
         Each subclasses those of the concrete parents (or the generic ones),
         so ``except Parent.DoesNotExist`` also catches a child's.
         """
-        for exc_name, base in (("DoesNotExist", ObjectDoesNotExist),
-                               ("MultipleObjectsReturned", MultipleObjectsReturned)):
-            bases = tuple(getattr(p, exc_name) for p in parents if hasattr(p, exc_name)
-                          and getattr(p, "_meta", None) is not None and not p._meta.abstract) or (base,)
-            setattr(model, exc_name, type(exc_name, bases, {"__module__": module,
-                                                            "__qualname__": f"{name}.{exc_name}"}))
+        for exc_name, base in (
+            ("DoesNotExist", ObjectDoesNotExist),
+            ("MultipleObjectsReturned", MultipleObjectsReturned),
+        ):
+            bases = tuple(
+                getattr(p, exc_name)
+                for p in parents
+                if hasattr(p, exc_name)
+                and getattr(p, "_meta", None) is not None
+                and not p._meta.abstract
+            ) or (base,)
+            setattr(
+                model,
+                exc_name,
+                type(exc_name, bases, {"__module__": module, "__qualname__": f"{name}.{exc_name}"}),
+            )
 
 
 class Model(metaclass=ModelBase):
@@ -281,7 +310,7 @@ class Model(metaclass=ModelBase):
         for field, value in zip(fields, args, strict=False):
             if value is not DEFERRED:
                 data[field.attname] = value
-        for field in fields[len(args):]:
+        for field in fields[len(args) :]:
             if field.is_relation and field.name in kwargs:
                 setattr(self, field.name, kwargs.pop(field.name))
                 continue
@@ -385,8 +414,13 @@ class Model(metaclass=ModelBase):
             if vars(self).get(field.attname) in (None, ""):
                 vars(self)[field.attname] = getattr(obj, field.target_field.attname)
 
-    def save(self, force_insert: bool = False, force_update: bool = False, using: str | None = None,
-             update_fields: Iterable[str] | None = None) -> None:
+    def save(
+        self,
+        force_insert: bool = False,
+        force_update: bool = False,
+        using: str | None = None,
+        update_fields: Iterable[str] | None = None,
+    ) -> None:
         """INSERT a new row or UPDATE the existing one (by primary key).
 
         ``force_insert``/``force_update`` insist on one statement;
@@ -406,8 +440,12 @@ class Model(metaclass=ModelBase):
             update_fields = self._checked_update_fields(update_fields)
         elif not force_insert and using == self._state.db:
             update_fields = self._loaded_field_names()
-        self._save_base(using=using, force_insert=force_insert, force_update=force_update,
-                       update_fields=update_fields)
+        self._save_base(
+            using=using,
+            force_insert=force_insert,
+            force_update=force_update,
+            update_fields=update_fields,
+        )
 
     def _checked_update_fields(self, update_fields: Iterable[str]) -> frozenset[str]:
         if isinstance(update_fields, str):
@@ -435,8 +473,14 @@ class Model(metaclass=ModelBase):
         loaded = frozenset(f.attname for f in fields if f.attname in data)
         return loaded or None
 
-    def _save_base(self, raw: bool = False, force_insert: bool = False, force_update: bool = False,
-                  using: str | None = None, update_fields: frozenset[str] | None = None) -> None:
+    def _save_base(
+        self,
+        raw: bool = False,
+        force_insert: bool = False,
+        force_update: bool = False,
+        using: str | None = None,
+        update_fields: frozenset[str] | None = None,
+    ) -> None:
         """Send ``pre_save``, write the row, send ``post_save`` (Django's ``save_base``).
 
         Both signals run in the calling thread, inside the caller's
@@ -447,25 +491,43 @@ class Model(metaclass=ModelBase):
         cls = type(self)
         meta = self._meta
         if not meta.auto_created and pre_save.receivers:
-            pre_save.send(sender=cls, instance=self, raw=raw, using=using, update_fields=update_fields)
+            pre_save.send(
+                sender=cls, instance=self, raw=raw, using=using, update_fields=update_fields
+            )
         with transaction.mark_for_rollback_on_error(using):
             if meta.parents:
                 # Parents' rows first (each child row points at its parent's),
                 # all in one transaction so a failure leaves no half-saved object.
                 with transaction.atomic(using=using, savepoint=False):
-                    inserted = inheritance.save_parents(self, cls, using, update_fields, force_insert)
-                    updated = self._save_table(raw, force_insert or inserted, force_update, using,
-                                               update_fields, cls)
+                    inserted = inheritance.save_parents(
+                        self, cls, using, update_fields, force_insert
+                    )
+                    updated = self._save_table(
+                        raw, force_insert or inserted, force_update, using, update_fields, cls
+                    )
             else:
                 updated = self._save_table(raw, force_insert, force_update, using, update_fields)
         self._state.db = using
         self._state.adding = False
         if not meta.auto_created and post_save.receivers:
-            post_save.send(sender=cls, instance=self, created=not updated, update_fields=update_fields,
-                           raw=raw, using=using)
+            post_save.send(
+                sender=cls,
+                instance=self,
+                created=not updated,
+                update_fields=update_fields,
+                raw=raw,
+                using=using,
+            )
 
-    def _save_table(self, raw: bool, force_insert: bool, force_update: bool, using: str,
-                    update_fields: frozenset[str] | None, cls: type[Model] | None = None) -> bool:
+    def _save_table(
+        self,
+        raw: bool,
+        force_insert: bool,
+        force_update: bool,
+        using: str,
+        update_fields: frozenset[str] | None,
+        cls: type[Model] | None = None,
+    ) -> bool:
         """UPDATE or INSERT the row of ``cls`` (default: this model) for this instance; True when an UPDATE matched it.
 
         With concrete parents only the model's own table's columns are written here.
@@ -474,8 +536,11 @@ class Model(metaclass=ModelBase):
         meta = cls._meta
         fields: list[Field[Any, Any]] | None = None  # the UPDATE's, built only when one may run
         if update_fields is not None:
-            fields = [f for f in meta.local_concrete_fields if not f.primary_key
-                      and (f.name in update_fields or f.attname in update_fields)]
+            fields = [
+                f
+                for f in meta.local_concrete_fields
+                if not f.primary_key and (f.name in update_fields or f.attname in update_fields)
+            ]
             if not fields:
                 return True  # a table none of whose fields are named is left alone, as Django
         pk_value = getattr(self, meta.pk.attname)
@@ -508,7 +573,9 @@ class Model(metaclass=ModelBase):
         """Delete this object and apply ``on_delete`` rules to what points at it."""
         check_async_unsafe("Model.delete()", "adelete()")
         if self.pk is None:
-            raise ValueError(f"{type(self).__name__} object can't be deleted because its id is None.")
+            raise ValueError(
+                f"{type(self).__name__} object can't be deleted because its id is None."
+            )
         collector = self._meta.new_collector(using or self._write_db())
         collector.origin = self
         collector.collect([self])
@@ -520,7 +587,9 @@ class Model(metaclass=ModelBase):
         return {f.attname for f in self._meta.concrete_fields if f.attname not in data}
 
     def refresh_from_db(
-        self, using: str | None = None, fields: Iterable[str] | None = None,
+        self,
+        using: str | None = None,
+        fields: Iterable[str] | None = None,
         from_queryset: QuerySet[Any] | None = None,
     ) -> None:
         """Reload field values from the database (Django's ``refresh_from_db``).
@@ -553,7 +622,9 @@ class Model(metaclass=ModelBase):
         if fields is not None:
             qs = qs.only(*fields)
         elif deferred:
-            qs = qs.only(*[f.attname for f in self._meta.concrete_fields if f.attname not in deferred])
+            qs = qs.only(
+                *[f.attname for f in self._meta.concrete_fields if f.attname not in deferred]
+            )
         db_instance = qs.get()
         self._copy_refreshed(db_instance, fields)
         self._state.db = db_instance._state.db
@@ -575,7 +646,9 @@ class Model(metaclass=ModelBase):
                 'Found "__" in fields argument. Relations and transforms are not allowed in fields.'
             )
         for name in names:
-            self._meta.get_field(name)  # an unknown name raises FieldDoesNotExist, naming the fields
+            self._meta.get_field(
+                name
+            )  # an unknown name raises FieldDoesNotExist, naming the fields
         return names
 
     def _copy_refreshed(self, db_instance: Model, fields: set[str] | None) -> None:
@@ -609,7 +682,11 @@ class Model(metaclass=ModelBase):
             if field.name in exclude or (field.primary_key and field.auto_created):
                 continue
             raw = getattr(self, field.attname)
-            if (field.blank and raw in field.empty_values) or isinstance(raw, DatabaseDefault) or field.generated:
+            if (
+                (field.blank and raw in field.empty_values)
+                or isinstance(raw, DatabaseDefault)
+                or field.generated
+            ):
                 continue  # as Django: blank, left to the database's default, or computed by it
             try:
                 vars(self)[field.attname] = field.clean(raw, self)
@@ -623,7 +700,9 @@ class Model(metaclass=ModelBase):
         check_async_unsafe("Model.validate_unique()", "avalidate_unique()")
         exclude = set(exclude or ())
         meta = self._meta
-        checks: list[tuple[str, ...]] = [(f.name,) for f in meta.concrete_fields if f.unique and not f.primary_key]
+        checks: list[tuple[str, ...]] = [
+            (f.name,) for f in meta.concrete_fields if f.unique and not f.primary_key
+        ]
         checks += [tuple(names) for names in meta.unique_together]
         errors: dict[str, list[str]] = {}
         for names in checks:
@@ -648,7 +727,9 @@ class Model(metaclass=ModelBase):
         if errors:
             raise ValidationError(errors)
 
-    def full_clean(self, exclude: Iterable[str] | None = None, validate_unique: bool = True) -> None:
+    def full_clean(
+        self, exclude: Iterable[str] | None = None, validate_unique: bool = True
+    ) -> None:
         """Run ``clean_fields``, ``clean`` and ``validate_unique``; collect every error."""
         check_async_unsafe("Model.full_clean()", "afull_clean()")
         errors: dict[str, list[str]] = {}
@@ -674,8 +755,13 @@ class Model(metaclass=ModelBase):
         prefetch_related_objects([self], *names)
 
     # -- async twins ----------------------------------------------------------------------
-    async def asave(self, force_insert: bool = False, force_update: bool = False,
-                    using: str | None = None, update_fields: Iterable[str] | None = None) -> None:
+    async def asave(
+        self,
+        force_insert: bool = False,
+        force_update: bool = False,
+        using: str | None = None,
+        update_fields: Iterable[str] | None = None,
+    ) -> None:
         """Async twin of :meth:`save`."""
         return await to_async(self.save)(force_insert, force_update, using, update_fields)
 
@@ -683,12 +769,18 @@ class Model(metaclass=ModelBase):
         """Async twin of :meth:`delete`."""
         return await to_async(self.delete)(using)
 
-    async def arefresh_from_db(self, using: str | None = None, fields: Iterable[str] | None = None,
-                               from_queryset: QuerySet[Any] | None = None) -> None:
+    async def arefresh_from_db(
+        self,
+        using: str | None = None,
+        fields: Iterable[str] | None = None,
+        from_queryset: QuerySet[Any] | None = None,
+    ) -> None:
         """Async twin of :meth:`refresh_from_db`."""
         return await to_async(self.refresh_from_db)(using, fields, from_queryset)
 
-    async def afull_clean(self, exclude: Iterable[str] | None = None, validate_unique: bool = True) -> None:
+    async def afull_clean(
+        self, exclude: Iterable[str] | None = None, validate_unique: bool = True
+    ) -> None:
         """Async twin of :meth:`full_clean` (uniqueness checks query the database)."""
         return await to_async(self.full_clean)(exclude, validate_unique)
 

@@ -31,27 +31,45 @@ def check_fields(cls: Any, declared: dict[str, Any]) -> None:
     for name, field in declared.items():
         where = f"{label}.{name}"
         if name.endswith("_"):
-            raise _refuse("fields.E001", f"Field names must not end with an underscore ({where}).",
-                          f"Rename the field, e.g. to {name.rstrip('_')!r}.")
+            raise _refuse(
+                "fields.E001",
+                f"Field names must not end with an underscore ({where}).",
+                f"Rename the field, e.g. to {name.rstrip('_')!r}.",
+            )
         if "__" in name:
-            raise _refuse("fields.E002", f"Field names must not contain \"__\" ({where}).",
-                          "Rename the field: '__' separates lookups in queries.")
+            raise _refuse(
+                "fields.E002",
+                f'Field names must not contain "__" ({where}).',
+                "Rename the field: '__' separates lookups in queries.",
+            )
         if name == "pk":
-            raise _refuse("fields.E003", f"'pk' is a reserved word that cannot be used as a field name ({where}).",
-                          "Rename the field; 'pk' always means the primary key.")
+            raise _refuse(
+                "fields.E003",
+                f"'pk' is a reserved word that cannot be used as a field name ({where}).",
+                "Rename the field; 'pk' always means the primary key.",
+            )
         related_name = getattr(getattr(field, "remote_field", None), "related_name", None)
-        if related_name and not related_name.endswith("+") and (
-            not related_name.isidentifier() or keyword.iskeyword(related_name)
+        if (
+            related_name
+            and not related_name.endswith("+")
+            and (not related_name.isidentifier() or keyword.iskeyword(related_name))
         ):
-            raise _refuse("fields.E306", f"The name '{related_name}' is invalid related_name for field {where}.",
-                          "Related name must be a valid Python identifier or end with a '+'.")
-    if "id" in declared and not declared["id"].primary_key and not any(
-        f.primary_key for f in declared.values()
+            raise _refuse(
+                "fields.E306",
+                f"The name '{related_name}' is invalid related_name for field {where}.",
+                "Related name must be a valid Python identifier or end with a '+'.",
+            )
+    if (
+        "id" in declared
+        and not declared["id"].primary_key
+        and not any(f.primary_key for f in declared.values())
     ):
-        raise _refuse("models.E004",
-                      f"'id' can only be used as a field name if the field also sets 'primary_key=True' "
-                      f"({label}).",
-                      "Add primary_key=True to it, rename it, or declare another primary key.")
+        raise _refuse(
+            "models.E004",
+            f"'id' can only be used as a field name if the field also sets 'primary_key=True' "
+            f"({label}).",
+            "Add primary_key=True to it, rename it, or declare another primary key.",
+        )
 
 
 def check_key_annotations(cls: Any) -> None:
@@ -108,8 +126,10 @@ def check_columns(cls: Any) -> None:
 def _same_field(rel: ForeignObjectRel, other: ForeignObjectRel) -> bool:
     # The same field of a model class defined again (a test, a reloaded
     # module): its stale relation is replaced, not a clash.
-    return bool(rel.field.name == other.field.name
-                and rel.field.model._meta.label == other.field.model._meta.label)
+    return bool(
+        rel.field.name == other.field.name
+        and rel.field.model._meta.label == other.field.model._meta.label
+    )
 
 
 def check_reverse_relation(target: type[Model], rel: ForeignObjectRel) -> None:
@@ -129,19 +149,38 @@ def check_reverse_relation(target: type[Model], rel: ForeignObjectRel) -> None:
     for clash in [*target._meta.local_fields, *target._meta.local_many_to_many]:
         clash_name = f"{target._meta.label}.{clash.name}"
         if accessor is not None and clash.name == accessor:
-            raise _refuse("fields.E302", f"Reverse accessor '{target.__name__}.{accessor}' for '{field_name}' "
-                                         f"clashes with field name '{clash_name}'.", hint.format(clash_name))
+            raise _refuse(
+                "fields.E302",
+                f"Reverse accessor '{target.__name__}.{accessor}' for '{field_name}' "
+                f"clashes with field name '{clash_name}'.",
+                hint.format(clash_name),
+            )
         if clash.name == query_name:
-            raise _refuse("fields.E303", f"Reverse query name for '{field_name}' clashes with field name "
-                                         f"'{clash_name}'.", hint.format(clash_name))
+            raise _refuse(
+                "fields.E303",
+                f"Reverse query name for '{field_name}' clashes with field name '{clash_name}'.",
+                hint.format(clash_name),
+            )
     for other in target._meta.related_objects:
-        if other is rel or _same_field(rel, other) or (other.is_hidden() and not other.many_to_many):
+        if (
+            other is rel
+            or _same_field(rel, other)
+            or (other.is_hidden() and not other.many_to_many)
+        ):
             continue
         other_name = f"{other.field.model._meta.label}.{other.field.name}"
         both = f"Add or change a related_name argument to the definition for '{field_name}' or '{other_name}'."
         if accessor is not None and not other.is_hidden() and other.get_accessor_name() == accessor:
-            raise _refuse("fields.E304", f"Reverse accessor '{target.__name__}.{accessor}' for '{field_name}' "
-                                         f"clashes with reverse accessor for '{other_name}'.", both)
+            raise _refuse(
+                "fields.E304",
+                f"Reverse accessor '{target.__name__}.{accessor}' for '{field_name}' "
+                f"clashes with reverse accessor for '{other_name}'.",
+                both,
+            )
         if other.get_query_name() == query_name:
-            raise _refuse("fields.E305", f"Reverse query name for '{field_name}' clashes with reverse query "
-                                         f"name for '{other_name}'.", both)
+            raise _refuse(
+                "fields.E305",
+                f"Reverse query name for '{field_name}' clashes with reverse query "
+                f"name for '{other_name}'.",
+                both,
+            )

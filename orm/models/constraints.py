@@ -29,8 +29,13 @@ _PLACEHOLDER = re.compile(r"%%|%s")
 class Index:
     """``Meta.indexes`` entry: ``Index(fields=["-created", "title"], name="...")``."""
 
-    def __init__(self, *, fields: list[str] | tuple[str, ...] = (), name: str | None = None,
-                 condition: Q | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        fields: list[str] | tuple[str, ...] = (),
+        name: str | None = None,
+        condition: Q | None = None,
+    ) -> None:
         if not fields:
             raise ValueError("Index needs at least one field name.")
         if not all(isinstance(f, str) for f in fields):
@@ -64,8 +69,16 @@ class Index:
         """CREATE INDEX statement."""
         columns, orders = self.columns(model)
         condition = _condition_sql(model, self.condition, schema_editor) if self.condition else ""
-        return str(schema_editor.index_sql(model, columns, "idx", name=self.get_name(model, schema_editor),
-                                           condition=condition, orders=orders))
+        return str(
+            schema_editor.index_sql(
+                model,
+                columns,
+                "idx",
+                name=self.get_name(model, schema_editor),
+                condition=condition,
+                orders=orders,
+            )
+        )
 
     def deconstruct(self) -> tuple[str, tuple[Any, ...], dict[str, Any]]:
         """``(path, args, kwargs)``: ``import path`` then ``cls(*args, **kwargs)`` rebuilds it."""
@@ -103,7 +116,9 @@ class BaseConstraint:
         check_alias(name)
         self.name = name
 
-    def constraint_sql(self, model: type[Model], schema_editor: BaseDatabaseSchemaEditor) -> str | None:
+    def constraint_sql(
+        self, model: type[Model], schema_editor: BaseDatabaseSchemaEditor
+    ) -> str | None:
         """Inline ``CONSTRAINT ...`` for CREATE TABLE, or None to use create_sql()."""
         raise NotImplementedError
 
@@ -132,23 +147,37 @@ class BaseConstraint:
 class UniqueConstraint(BaseConstraint):
     """``UNIQUE (fields)``; with ``condition=Q(...)`` a partial unique index."""
 
-    def __init__(self, *, fields: list[str] | tuple[str, ...], name: str, condition: Q | None = None) -> None:
+    def __init__(
+        self, *, fields: list[str] | tuple[str, ...], name: str, condition: Q | None = None
+    ) -> None:
         super().__init__(name)
         if not fields:
             raise ValueError("UniqueConstraint needs fields.")
         self.fields = list(fields)
         self.condition = condition
 
-    def constraint_sql(self, model: type[Model], schema_editor: BaseDatabaseSchemaEditor) -> str | None:
+    def constraint_sql(
+        self, model: type[Model], schema_editor: BaseDatabaseSchemaEditor
+    ) -> str | None:
         if self.condition is not None:
             return None
-        columns = ", ".join(schema_editor.quote_name(model._meta.get_field(f).column) for f in self.fields)
+        columns = ", ".join(
+            schema_editor.quote_name(model._meta.get_field(f).column) for f in self.fields
+        )
         return f"CONSTRAINT {schema_editor.quote_name(self.name)} UNIQUE ({columns})"
 
     def create_sql(self, model: type[Model], schema_editor: BaseDatabaseSchemaEditor) -> str:
         columns = [model._meta.get_field(f).column for f in self.fields]
-        return str(schema_editor.index_sql(model, columns, "uniq", name=self.name, unique=True,
-                                           condition=_condition_sql(model, self.condition, schema_editor)))
+        return str(
+            schema_editor.index_sql(
+                model,
+                columns,
+                "uniq",
+                name=self.name,
+                unique=True,
+                condition=_condition_sql(model, self.condition, schema_editor),
+            )
+        )
 
     def deconstruct(self) -> tuple[str, tuple[Any, ...], dict[str, Any]]:
         path, args, kwargs = super().deconstruct()
@@ -172,7 +201,9 @@ class CheckConstraint(BaseConstraint):
             raise TypeError("CheckConstraint needs condition=Q(...).")
         self.condition = condition
 
-    def constraint_sql(self, model: type[Model], schema_editor: BaseDatabaseSchemaEditor) -> str | None:
+    def constraint_sql(
+        self, model: type[Model], schema_editor: BaseDatabaseSchemaEditor
+    ) -> str | None:
         sql = _condition_sql(model, self.condition, schema_editor)
         return f"CONSTRAINT {schema_editor.quote_name(self.name)} CHECK ({sql})"
 
@@ -193,7 +224,9 @@ def _path(obj: object) -> str:
     return f"{klass.__module__}.{klass.__qualname__}"
 
 
-def _condition_sql(model: type[Model], condition: Q | None, schema_editor: BaseDatabaseSchemaEditor) -> str:
+def _condition_sql(
+    model: type[Model], condition: Q | None, schema_editor: BaseDatabaseSchemaEditor
+) -> str:
     """Compile ``condition`` against ``model`` with literals inlined (DDL takes no parameters)."""
     if condition is None:
         return ""

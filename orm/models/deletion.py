@@ -90,14 +90,22 @@ class Collector:
         for parent, link in meta.parents.items():
             # Multi-table inheritance: the parents' rows go too (Django
             # collects them through the parent links), with what points at them.
-            self.collect(list(parent._base_manager.using(self.using).filter(
-                pk__in=[getattr(obj, link.attname) for obj in new])))
+            self.collect(
+                list(
+                    parent._base_manager.using(self.using).filter(
+                        pk__in=[getattr(obj, link.attname) for obj in new]
+                    )
+                )
+            )
         for rel in meta.related_objects:
             if rel.many_to_many:
                 through = rel.through
                 source_name, _ = rel.field.m2m_field_names()
-                target_fk = [f for f in through._meta.concrete_fields
-                             if f.is_relation and f.remote_field.model is model and f.name != source_name]
+                target_fk = [
+                    f
+                    for f in through._meta.concrete_fields
+                    if f.is_relation and f.remote_field.model is model and f.name != source_name
+                ]
                 fk = target_fk[0] if target_fk else through._meta.get_field(source_name)
                 self._add_join_rows(_join_rows(through, fk, new))
                 continue
@@ -105,8 +113,15 @@ class Collector:
             related = rel.related_model
             if field.remote_field.on_delete is DO_NOTHING:
                 continue
-            sub_objs = list(related._base_manager.using(self.using).filter(
-                **{f"{field.attname}__in": [getattr(o, field.target_field.attname) for o in new]}))
+            sub_objs = list(
+                related._base_manager.using(self.using).filter(
+                    **{
+                        f"{field.attname}__in": [
+                            getattr(o, field.target_field.attname) for o in new
+                        ]
+                    }
+                )
+            )
             if sub_objs:
                 field.remote_field.on_delete(self, field, sub_objs)
         for field in meta.local_many_to_many:
@@ -161,7 +176,8 @@ class Collector:
                 alive = [o.pk for o in objs if o.pk not in self.data.get(type(o), {})]
                 if alive:
                     type(objs[0])._base_manager.using(self.using).filter(pk__in=alive).update(
-                        **{field.name: value})
+                        **{field.name: value}
+                    )
                 for obj in objs:
                     setattr(obj, field.attname, value if not hasattr(value, "pk") else value.pk)
             for model, instances in self.data.items():
@@ -172,18 +188,21 @@ class Collector:
                 step = 500
                 for start in range(0, len(pks), step):
                     count += _delete_query(
-                        model._base_manager.using(self.using).filter(pk__in=pks[start:start + step]),
+                        model._base_manager.using(self.using).filter(
+                            pk__in=pks[start : start + step]
+                        ),
                         connection,
                     )
                 counts[model._meta.label] += count
                 if not model._meta.auto_created and post_delete.receivers:
                     for obj in instances.values():
-                        post_delete.send(sender=model, instance=obj, using=self.using, origin=self.origin)
+                        post_delete.send(
+                            sender=model, instance=obj, using=self.using, origin=self.origin
+                        )
         for instances in self.data.values():
             for obj in instances.values():
                 setattr(obj, type(obj)._meta.pk.attname, None)
         return sum(counts.values()), dict(counts)
-
 
     def _send(self, signal: ModelSignal) -> None:
         if not signal.receivers:

@@ -55,7 +55,9 @@ def check_clashes(name: str, parents: list[Any], fields: dict[str, Field]) -> No
                 )
 
 
-def add_parent_links(opts: Options, name: str, parents: list[Any], fields: dict[str, Field]) -> dict[str, Field]:
+def add_parent_links(
+    opts: Options, name: str, parents: list[Any], fields: dict[str, Field]
+) -> dict[str, Field]:
     """Fill ``opts.parents`` and return ``fields`` with an implicit link for each concrete parent.
 
     A declared ``OneToOneField(Parent, parent_link=True)`` is used as the
@@ -100,7 +102,11 @@ def parent_link_values(obj: Model, value: Any) -> None:
 
 
 def save_parents(
-    obj: Model, cls: type[Model], using: str, update_fields: frozenset[str] | None, force_insert: bool,
+    obj: Model,
+    cls: type[Model],
+    using: str,
+    update_fields: frozenset[str] | None,
+    force_insert: bool,
 ) -> bool:
     """Save the rows of ``cls``'s concrete parents for ``obj``, farthest first; True if one was inserted.
 
@@ -114,7 +120,9 @@ def save_parents(
         if getattr(obj, parent_pk) is None and getattr(obj, link.attname) is not None:
             setattr(obj, parent_pk, getattr(obj, link.attname))
         parent_inserted = save_parents(obj, parent, using, update_fields, force_insert)
-        updated = obj._save_table(False, force_insert or parent_inserted, False, using, update_fields, parent)
+        updated = obj._save_table(
+            False, force_insert or parent_inserted, False, using, update_fields, parent
+        )
         inserted = inserted or not updated
         setattr(obj, link.attname, getattr(obj, parent_pk))
         obj._state.fields_cache.pop(link.name, None)

@@ -82,10 +82,14 @@ class BaseManager(Generic[M]):
             )
         if class_name is None:
             class_name = f"{cls.__name__}From{queryset_class.__name__}"
-        manager_class = type(class_name, (cls,), {
-            "_queryset_class": queryset_class,
-            **_queryset_methods(cls, queryset_class),
-        })
+        manager_class = type(
+            class_name,
+            (cls,),
+            {
+                "_queryset_class": queryset_class,
+                **_queryset_methods(cls, queryset_class),
+            },
+        )
         return cast("type[_QS]", manager_class)
 
     @property
@@ -169,6 +173,7 @@ def _copied(name: str, member: Callable[..., Any]) -> Callable[..., Any]:
     # An `async def` on the QuerySet stays a coroutine function on the
     # manager, so inspect.iscoroutinefunction() and awaiting both behave alike.
     if inspect.iscoroutinefunction(member):
+
         @functools.wraps(member)
         async def async_method(self: BaseManager[Any], *args: Any, **kwargs: Any) -> Any:
             return await getattr(self.get_queryset(), name)(*args, **kwargs)
@@ -211,7 +216,10 @@ if TYPE_CHECKING:
         def difference(self, *other_qs: QuerySet[Any]) -> QuerySet[M]: ...  # type: ignore[override]
         def using(self, alias: str) -> QuerySet[M]: ...  # type: ignore[override]
         def select_for_update(  # type: ignore[override]
-            self, nowait: bool = False, skip_locked: bool = False, of: Sequence[str] = (),
+            self,
+            nowait: bool = False,
+            skip_locked: bool = False,
+            of: Sequence[str] = (),
             no_key: bool = False,
         ) -> QuerySet[M]: ...
 
@@ -311,7 +319,9 @@ def install_managers(cls: Any) -> None:
         ranked.append((0, manager.creation_counter, manager))
         opts.local_managers = [manager]
     opts.managers = [m for _, _, m in sorted(ranked, key=lambda item: item[:2])]
-    cls._default_manager = _named_manager(cls, "default_manager_name", parents, bool(declared)) or opts.managers[0]
+    cls._default_manager = (
+        _named_manager(cls, "default_manager_name", parents, bool(declared)) or opts.managers[0]
+    )
     base = _named_manager(cls, "base_manager_name", parents, False)
     if base is None:
         base = Manager()
@@ -337,4 +347,3 @@ def _named_manager(cls: Any, option: str, parents: list[Any], declares_managers:
         f"{cls.__name__} has no manager named {name!r} (Meta.{option}); "
         f"its managers are: {', '.join(repr(m.name) for m in opts.managers)}."
     )
-

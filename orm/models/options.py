@@ -18,12 +18,26 @@ if TYPE_CHECKING:
     from orm.models.deletion import Collector
 
 ORDERING_PATTERN = re.compile(r"^-?(?:[A-Za-z_][A-Za-z0-9_]*)(?:__[A-Za-z0-9_]+)*$")
-DEFAULT_NAMES = frozenset({
-    "db_table", "app_label", "ordering", "indexes", "constraints", "unique_together",
-    "abstract", "get_latest_by", "verbose_name", "verbose_name_plural", "auto_created", "apps",
-    "db_table_comment", "proxy",
-    "base_manager_name", "default_manager_name",
-})
+DEFAULT_NAMES = frozenset(
+    {
+        "db_table",
+        "app_label",
+        "ordering",
+        "indexes",
+        "constraints",
+        "unique_together",
+        "abstract",
+        "get_latest_by",
+        "verbose_name",
+        "verbose_name_plural",
+        "auto_created",
+        "apps",
+        "db_table_comment",
+        "proxy",
+        "base_manager_name",
+        "default_manager_name",
+    }
+)
 #: Where ``camel_case_to_spaces`` puts a space: before a capital that follows a
 #: lower-case letter, or one that starts a word (``HTTPServer`` -> ``http server``).
 _CAMEL_CASE = re.compile(r"(((?<=[a-z])[A-Z])|([A-Z](?![A-Z]|$)))")
@@ -56,9 +70,11 @@ class Options:
             return getattr(meta, key, default) if meta is not None else default
 
         #: The Meta attributes as given (inherited ones included), as Django keeps them.
-        self.original_attrs: dict[str, Any] = {
-            name: getattr(meta, name) for name in sorted(DEFAULT_NAMES) if hasattr(meta, name)
-        } if meta is not None else {}
+        self.original_attrs: dict[str, Any] = (
+            {name: getattr(meta, name) for name in sorted(DEFAULT_NAMES) if hasattr(meta, name)}
+            if meta is not None
+            else {}
+        )
 
         self.app_label: str = get("app_label", None) or app_label
         self.db_table: str = get("db_table", "")
@@ -88,7 +104,9 @@ class Options:
         apps = get("apps", None)
         self.apps: Apps = global_apps if apps is None else apps
         if not isinstance(self.apps, Apps):
-            raise TypeError(f"Meta.apps must be an orm.models.registry.Apps, not {short_repr(self.apps)}.")
+            raise TypeError(
+                f"Meta.apps must be an orm.models.registry.Apps, not {short_repr(self.apps)}."
+            )
         self.model: Any = None
         self.object_name = ""
         self.model_name = ""
@@ -182,12 +200,17 @@ class Options:
         if not gone:
             return
         self.related_objects = [rel for rel in self.related_objects if rel.field.model is not model]
-        self._reverse = {name: rel for name, rel in self._reverse.items() if rel.field.model is not model}
+        self._reverse = {
+            name: rel for name, rel in self._reverse.items() if rel.field.model is not model
+        }
         for rel in gone:
             # Only the accessor this relation installed: another relation
             # may have been given the same name since.
             accessor = None if rel.is_hidden() else rel.get_accessor_name()
-            if accessor is not None and getattr(self.model.__dict__.get(accessor), "rel", None) is rel:
+            if (
+                accessor is not None
+                and getattr(self.model.__dict__.get(accessor), "rel", None) is rel
+            ):
                 delattr(self.model, accessor)
         self.expire_cache()
 
@@ -215,15 +238,21 @@ class Options:
         """Forward fields but many-to-many ones, inherited ones first, as Django's ``_meta.fields``."""
         if not self.parents:
             return list(self.local_fields)
-        return _unique([*(f for parent in self.parents for f in parent._meta.fields), *self.local_fields])
+        return _unique(
+            [*(f for parent in self.parents for f in parent._meta.fields), *self.local_fields]
+        )
 
     @property
     def many_to_many(self) -> list[Any]:
         """The many-to-many fields of the model, inherited ones first."""
         if not self.parents:
             return list(self.local_many_to_many)
-        return _unique([*(f for parent in self.parents for f in parent._meta.many_to_many),
-                        *self.local_many_to_many])
+        return _unique(
+            [
+                *(f for parent in self.parents for f in parent._meta.many_to_many),
+                *self.local_many_to_many,
+            ]
+        )
 
     # -- multi-table inheritance ---------------------------------------------------
     def get_parent_list(self) -> list[Any]:
@@ -289,15 +318,21 @@ class Options:
             raise TypeError(f"Invalid argument for include_parents: {include_parents!r}")
         reverse = [rel for rel in self.related_objects if include_hidden or not rel.is_hidden()]
         if include_parents and self.parents:
-            inherited = [rel for rel in self._parent_relations() if include_hidden or not rel.is_hidden()]
+            inherited = [
+                rel for rel in self._parent_relations() if include_hidden or not rel.is_hidden()
+            ]
             return _unique([*reverse, *inherited, *self.fields, *self.many_to_many])
         return [*reverse, *self.local_fields, *self.local_many_to_many]
 
     def _parent_relations(self) -> list[Any]:
         # The reverse side of a parent link (``place.restaurant``) belongs to
         # the parent only, as Django's _get_fields leaves it out of children.
-        return [rel for parent in self.get_parent_list() for rel in parent._meta.related_objects
-                if not getattr(rel, "parent_link", False)]
+        return [
+            rel
+            for parent in self.get_parent_list()
+            for rel in parent._meta.related_objects
+            if not getattr(rel, "parent_link", False)
+        ]
 
     def get_field_or_none(self, name: str) -> Any:
         """A forward field (by name or attname) or reverse relation (by query name), inherited ones too."""
@@ -332,7 +367,11 @@ class Options:
 
     def query_names(self) -> list[str]:
         """Every name usable in lookups, sorted (hidden reverse names, ending in '+', left out)."""
-        names = {f.name for f in (*self.local_fields, *self.local_many_to_many)} | {n for n in self._reverse if not n.endswith("+")} | {"pk"}
+        names = (
+            {f.name for f in (*self.local_fields, *self.local_many_to_many)}
+            | {n for n in self._reverse if not n.endswith("+")}
+            | {"pk"}
+        )
         for parent in self.parents:
             names |= set(parent._meta.query_names())
         return sorted(names)

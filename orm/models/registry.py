@@ -48,7 +48,9 @@ class Apps:
         #: app_label -> {model_name: model class}, in registration order.
         self.all_models: defaultdict[str, dict[str, Any]] = defaultdict(dict)
         self.check_conflicts = check_conflicts
-        self._pending_operations: defaultdict[ModelKey, list[Callable[[Any], None]]] = defaultdict(list)
+        self._pending_operations: defaultdict[ModelKey, list[Callable[[Any], None]]] = defaultdict(
+            list
+        )
         # Model classes are usually defined at import time, but imports can
         # race in threads; keep registration and the pending queue consistent.
         # Re-entrant: an operation run on registration may define a model
@@ -67,7 +69,11 @@ class Apps:
         model_name = model._meta.model_name
         with self._lock:
             existing = self.all_models[app_label].get(model_name)
-            if self.check_conflicts and existing is not None and existing.__module__ != model.__module__:
+            if (
+                self.check_conflicts
+                and existing is not None
+                and existing.__module__ != model.__module__
+            ):
                 raise RuntimeError(
                     f"Conflicting '{model_name}' models in application '{app_label}': "
                     f"{existing.__module__} and {model.__module__}. "
@@ -98,7 +104,9 @@ class Apps:
                     continue
                 through_meta = through._meta
                 if self.all_models[through_meta.app_label].get(through_meta.model_name) is through:
-                    removed.append(self.all_models[through_meta.app_label].pop(through_meta.model_name))
+                    removed.append(
+                        self.all_models[through_meta.app_label].pop(through_meta.model_name)
+                    )
             others = [m for models in self.all_models.values() for m in models.values()]
         for other in others:
             for gone in removed:
@@ -120,7 +128,9 @@ class Apps:
         except KeyError:
             raise LookupError(f"No model {app_label}.{model_name} is defined.") from None
 
-    def get_models(self, app_label: str | None = None, include_auto_created: bool = False) -> list[Any]:
+    def get_models(
+        self, app_label: str | None = None, include_auto_created: bool = False
+    ) -> list[Any]:
         """Registered models (of one app when given), in registration order.
 
         Automatic many-to-many join models are left out unless
@@ -171,7 +181,9 @@ class Apps:
     def pending_references(self) -> list[str]:
         """``app.model`` references still waiting for their model (for error messages)."""
         with self._lock:
-            return [f"{label}.{name}" for (label, name), ops in self._pending_operations.items() if ops]
+            return [
+                f"{label}.{name}" for (label, name), ops in self._pending_operations.items() if ops
+            ]
 
     def clear_cache(self) -> None:
         """Forget what ``_meta`` of every registered model derived and cached."""
@@ -194,7 +206,9 @@ def register(model: type[Model]) -> None:
     apps.register_model(model._meta.app_label, model)
 
 
-def lazy_model_operation(reference: str | type[Model], app_label: str, operation: Callable[[Any], None]) -> None:
+def lazy_model_operation(
+    reference: str | type[Model], app_label: str, operation: Callable[[Any], None]
+) -> None:
     """Run ``operation(model)`` now if ``reference`` is a class or a defined model, else once it is.
 
     ``reference`` is a model class (used as it is) or ``"Model"`` /

@@ -48,7 +48,6 @@ def _check_lazy_load(instance: Model, name: str) -> None:
         )
 
 
-
 def _default_db() -> str | None:
     # None lets the QuerySet ask the routers; without them, the default alias.
     return None if router.routers else "default"
@@ -76,6 +75,7 @@ def _check_relation(instance: Model, value: Model) -> None:
             f"relation ({type(value).__name__} is on {value._state.db!r}, "
             f"{type(instance).__name__} on {instance._state.db!r})."
         )
+
 
 class DeferredAttribute:
     """A concrete field's attribute; loads a deferred (``only``/``defer``) value on access."""
@@ -126,9 +126,7 @@ class ForwardManyToOneDescriptor:
             return None
         _check_lazy_load(instance, field.name)
         model = field.remote_field.model
-        rel_obj = _routed_qs(model, instance).get(
-            **{field.target_field.attname: value}
-        )
+        rel_obj = _routed_qs(model, instance).get(**{field.target_field.attname: value})
         cache[field.name] = rel_obj
         return rel_obj
 
@@ -144,12 +142,16 @@ class ForwardManyToOneDescriptor:
             )
         if value is not None:
             _check_relation(instance, value)
-        vars(instance)[field.attname] = None if value is None else getattr(value, field.target_field.attname)
+        vars(instance)[field.attname] = (
+            None if value is None else getattr(value, field.target_field.attname)
+        )
         instance._state.fields_cache[field.name] = value
         if value is not None and field.one_to_one:
             value._state.fields_cache[field.remote_field.get_accessor_name()] = instance
 
-    def prefetch(self, instances: list[Any], queryset: QuerySet[Any] | None = None) -> PrefetchResult:
+    def prefetch(
+        self, instances: list[Any], queryset: QuerySet[Any] | None = None
+    ) -> PrefetchResult:
         """Load the targets of every instance with one query."""
         field = self.field
         target = field.target_field.attname
@@ -159,7 +161,9 @@ class ForwardManyToOneDescriptor:
         if values:
             for obj in qs.filter(**{f"{target}__in": list(values)}):
                 groups[getattr(obj, target)].append(obj)
-        return PrefetchResult(groups, lambda inst: inst.__dict__.get(field.attname), True, field.name)
+        return PrefetchResult(
+            groups, lambda inst: inst.__dict__.get(field.attname), True, field.name
+        )
 
 
 class ForwardOneToOneDescriptor(ForwardManyToOneDescriptor):
@@ -172,7 +176,8 @@ class ReverseOneToOneDescriptor:
     def __init__(self, rel: ManyToOneRel) -> None:
         self.rel = rel
         self.RelatedObjectDoesNotExist = type(
-            "RelatedObjectDoesNotExist", (rel.related_model.DoesNotExist, AttributeError),
+            "RelatedObjectDoesNotExist",
+            (rel.related_model.DoesNotExist, AttributeError),
             {"__module__": rel.related_model.__module__},
         )
 
@@ -194,9 +199,7 @@ class ReverseOneToOneDescriptor:
                 rel_obj = None
             cache[name] = rel_obj
         if rel_obj is None:
-            raise self.RelatedObjectDoesNotExist(
-                f"{type(instance).__name__} has no {name}."
-            )
+            raise self.RelatedObjectDoesNotExist(f"{type(instance).__name__} has no {name}.")
         return rel_obj
 
     def __set__(self, instance: Model, value: Any) -> None:
@@ -204,7 +207,9 @@ class ReverseOneToOneDescriptor:
             setattr(value, self.rel.field.name, instance)
         instance._state.fields_cache[self.rel.get_accessor_name()] = value
 
-    def prefetch(self, instances: list[Any], queryset: QuerySet[Any] | None = None) -> PrefetchResult:
+    def prefetch(
+        self, instances: list[Any], queryset: QuerySet[Any] | None = None
+    ) -> PrefetchResult:
         field = self.rel.field
         target = field.target_field.attname
         qs = queryset if queryset is not None else self.rel.related_model._base_manager.all()
@@ -212,7 +217,9 @@ class ReverseOneToOneDescriptor:
         groups: dict[Any, list[Any]] = defaultdict(list)
         for obj in qs.filter(**{f"{field.name}__in": keys}):
             groups[obj.__dict__[field.attname]].append(obj)
-        return PrefetchResult(groups, lambda inst: getattr(inst, target), True, self.rel.get_accessor_name())
+        return PrefetchResult(
+            groups, lambda inst: getattr(inst, target), True, self.rel.get_accessor_name()
+        )
 
 
 class ReverseManyToOneDescriptor:
@@ -232,19 +239,27 @@ class ReverseManyToOneDescriptor:
             f"Use {self.rel.get_accessor_name()}.set() instead."
         )
 
-    def prefetch(self, instances: list[Any], queryset: QuerySet[Any] | None = None) -> PrefetchResult:
+    def prefetch(
+        self, instances: list[Any], queryset: QuerySet[Any] | None = None
+    ) -> PrefetchResult:
         field = self.rel.field
         target = field.target_field.attname
         qs = queryset if queryset is not None else self.rel.related_model._base_manager.all()
         # A NULL key relates to nothing (not to the objects whose key is NULL).
         by_key = {key: inst for inst in instances if (key := getattr(inst, target)) is not None}
         groups: dict[Any, list[Any]] = defaultdict(list)
-        rows = filter_prefetch_queryset(qs, f"{field.name}__in", list(by_key), field.name) if by_key else ()
+        rows = (
+            filter_prefetch_queryset(qs, f"{field.name}__in", list(by_key), field.name)
+            if by_key
+            else ()
+        )
         for obj in rows:
             key = obj.__dict__[field.attname]
             groups[key].append(obj)
             obj._state.fields_cache[field.name] = by_key.get(key)
-        return PrefetchResult(groups, lambda inst: getattr(inst, target), False, self.rel.get_accessor_name())
+        return PrefetchResult(
+            groups, lambda inst: getattr(inst, target), False, self.rel.get_accessor_name()
+        )
 
 
 class ManyToManyDescriptor:
@@ -271,7 +286,9 @@ class ManyToManyDescriptor:
             f"many-to-many set is prohibited. Use {name}.set() instead."
         )
 
-    def prefetch(self, instances: list[Any], queryset: QuerySet[Any] | None = None) -> PrefetchResult:
+    def prefetch(
+        self, instances: list[Any], queryset: QuerySet[Any] | None = None
+    ) -> PrefetchResult:
         source_fk, _target_fk, target_model, cache_name = _m2m_sides(self.rel, self.reverse)
         source_attr = source_fk.target_field.attname
         keys = [getattr(inst, source_attr) for inst in instances]
@@ -280,7 +297,9 @@ class ManyToManyDescriptor:
         back = self.rel.field.name if self.reverse else self.rel.get_query_name()
         qs = queryset if queryset is not None else target_model._base_manager.all()
         source = f"{back}__{source_fk.target_field.name}"
-        qs = filter_prefetch_queryset(qs, f"{back}__in", keys, source).annotate(_prefetch_source=F(source))
+        qs = filter_prefetch_queryset(qs, f"{back}__in", keys, source).annotate(
+            _prefetch_source=F(source)
+        )
         groups: dict[Any, list[Any]] = defaultdict(list)
         for obj in qs:
             groups[obj.__dict__.pop("_prefetch_source")].append(obj)
@@ -370,7 +389,9 @@ class RelatedManager(Manager[_T]):
         with transaction.atomic(using=self.db, savepoint=False):
             for obj in objs:
                 if not isinstance(obj, self.model):
-                    raise TypeError(f"'{self.model.__name__}' instance expected, got {short_repr(obj)}")
+                    raise TypeError(
+                        f"'{self.model.__name__}' instance expected, got {short_repr(obj)}"
+                    )
                 setattr(obj, self.field.name, self.instance)
                 obj.save(using=self.db)
 
@@ -382,7 +403,9 @@ class RelatedManager(Manager[_T]):
         kwargs[self.field.name] = self.instance
         return super().create(**kwargs)
 
-    def get_or_create(self, defaults: dict[str, Any] | None = None, **kwargs: Any) -> tuple[_T, bool]:
+    def get_or_create(
+        self, defaults: dict[str, Any] | None = None, **kwargs: Any
+    ) -> tuple[_T, bool]:
         """get_or_create within this relation."""
         check_async_unsafe(f"{type(self).__name__}.get_or_create()", "aget_or_create()")
         self._check_writable()
@@ -465,7 +488,9 @@ class RelatedManager(Manager[_T]):
         return await to_async(self.set)(objs, bulk=bulk, clear=clear)
 
 
-def _cached_qs(qs: QuerySet[Any], manager: RelatedManager[Any] | ManyRelatedManager[Any]) -> QuerySet[Any]:
+def _cached_qs(
+    qs: QuerySet[Any], manager: RelatedManager[Any] | ManyRelatedManager[Any]
+) -> QuerySet[Any]:
     # A QuerySet pre-filled with the prefetched rows: iterating it runs no query,
     # but filtering it builds a real query for this relation.
     base: QuerySet[Any] = QuerySet(manager.model, using=manager._db or _default_db())
@@ -549,7 +574,9 @@ class ManyRelatedManager(Manager[_T]):
                 if check_db:
                     self._check_db(obj)
                 if getattr(obj, attr) is None:
-                    raise ValueError(f'Cannot add "{short_repr(obj)}": the value for field "{attr}" is None')
+                    raise ValueError(
+                        f'Cannot add "{short_repr(obj)}": the value for field "{attr}" is None'
+                    )
                 ids.append(getattr(obj, attr))
             elif hasattr(obj, "_meta"):
                 raise TypeError(f"'{self.model.__name__}' instance expected, got {short_repr(obj)}")
@@ -557,7 +584,9 @@ class ManyRelatedManager(Manager[_T]):
                 ids.append(self.target_fk.get_prep_value(obj))
         return ids
 
-    def add(self, *objs: _T | int | str | uuid.UUID, through_defaults: dict[str, Any] | None = None) -> None:
+    def add(
+        self, *objs: _T | int | str | uuid.UUID, through_defaults: dict[str, Any] | None = None
+    ) -> None:
         """Link objects (instances or primary keys); existing links are kept once."""
         check_async_unsafe(f"{type(self).__name__}.add()", "aadd()")
         source = self._source_value()
@@ -569,7 +598,9 @@ class ManyRelatedManager(Manager[_T]):
             self._lock_source()
             self._add_ids(source, ids, through_defaults)
 
-    def _add_ids(self, source: object, ids: list[Any], through_defaults: dict[str, Any] | None) -> None:
+    def _add_ids(
+        self, source: object, ids: list[Any], through_defaults: dict[str, Any] | None
+    ) -> None:
         """Link ``ids`` (inside the caller's atomic block), sending m2m_changed when it has receivers."""
         if not m2m_changed.has_listeners(self.through):
             self._insert_links(source, ids, through_defaults)
@@ -577,9 +608,11 @@ class ManyRelatedManager(Manager[_T]):
             return
         # As Django: receivers get only the ids not linked yet, which costs a
         # read that the signal-free path above does without.
-        existing = set(self.through._base_manager.using(self.db)
-                       .filter(**{self.source_fk.attname: source, f"{self.target_fk.attname}__in": ids})
-                       .values_list(self.target_fk.attname, flat=True))
+        existing = set(
+            self.through._base_manager.using(self.db)
+            .filter(**{self.source_fk.attname: source, f"{self.target_fk.attname}__in": ids})
+            .values_list(self.target_fk.attname, flat=True)
+        )
         missing = [t for t in ids if t not in existing]
         self._send_changed("pre_add", set(missing))
         if missing:
@@ -591,10 +624,19 @@ class ManyRelatedManager(Manager[_T]):
         # Sent in the calling thread, inside the manager's atomic block: a
         # receiver that raises undoes the change.
         if m2m_changed.receivers:
-            m2m_changed.send(sender=self.through, action=action, instance=self.instance,
-                             reverse=self.reverse_side, model=self.model, pk_set=pk_set, using=self.db)
+            m2m_changed.send(
+                sender=self.through,
+                action=action,
+                instance=self.instance,
+                reverse=self.reverse_side,
+                model=self.model,
+                pk_set=pk_set,
+                using=self.db,
+            )
 
-    def _insert_links(self, source: object, ids: list[Any], through_defaults: dict[str, Any] | None) -> None:
+    def _insert_links(
+        self, source: object, ids: list[Any], through_defaults: dict[str, Any] | None
+    ) -> None:
         manager = self.through._base_manager.using(self.db)
         if self.through._meta.auto_created:
             # An automatic join table holds nothing but the unique (source, target)
@@ -603,18 +645,24 @@ class ManyRelatedManager(Manager[_T]):
             # (tag.books.add(book) locks the tag): let the database skip a row
             # such a writer added (ON CONFLICT DO NOTHING) instead of failing on
             # a duplicate key. One statement, no read first.
-            manager.bulk_create([self._join_row(source, t, through_defaults) for t in ids],
-                                ignore_conflicts=True)
+            manager.bulk_create(
+                [self._join_row(source, t, through_defaults) for t in ids], ignore_conflicts=True
+            )
             return
         # A custom through model may have other unique constraints whose
         # violations must not be skipped silently (as in Django): read, then insert.
-        existing = set(manager.filter(**{self.source_fk.attname: source,
-                                         f"{self.target_fk.attname}__in": ids})
-                       .values_list(self.target_fk.attname, flat=True))
-        manager.bulk_create([self._join_row(source, t, through_defaults)
-                             for t in ids if t not in existing])
+        existing = set(
+            manager.filter(
+                **{self.source_fk.attname: source, f"{self.target_fk.attname}__in": ids}
+            ).values_list(self.target_fk.attname, flat=True)
+        )
+        manager.bulk_create(
+            [self._join_row(source, t, through_defaults) for t in ids if t not in existing]
+        )
 
-    def _insert_mirror(self, source: object, ids: list[Any], through_defaults: dict[str, Any] | None) -> None:
+    def _insert_mirror(
+        self, source: object, ids: list[Any], through_defaults: dict[str, Any] | None
+    ) -> None:
         """The reverse rows of a symmetrical relation: each target links back to ``source``.
 
         As in Django, no m2m_changed is sent for them (the forward add already was).
@@ -626,9 +674,14 @@ class ManyRelatedManager(Manager[_T]):
         if self.through._meta.auto_created:
             manager.bulk_create(rows, ignore_conflicts=True)
             return
-        existing = set(manager.filter(**{self.target_fk.attname: source, f"{self.source_fk.attname}__in": ids})
-                       .values_list(self.source_fk.attname, flat=True))
-        manager.bulk_create([row for row in rows if getattr(row, self.source_fk.attname) not in existing])
+        existing = set(
+            manager.filter(
+                **{self.target_fk.attname: source, f"{self.source_fk.attname}__in": ids}
+            ).values_list(self.source_fk.attname, flat=True)
+        )
+        manager.bulk_create(
+            [row for row in rows if getattr(row, self.source_fk.attname) not in existing]
+        )
 
     def _links(self, source: object, ids: list[Any] | None) -> Q:
         """The join rows of ``source`` (to ``ids`` only, if given), both ways when symmetrical."""
@@ -643,9 +696,13 @@ class ManyRelatedManager(Manager[_T]):
             links |= Q(**backward)
         return links
 
-    def _join_row(self, source: object, target: object, through_defaults: dict[str, Any] | None) -> Any:
+    def _join_row(
+        self, source: object, target: object, through_defaults: dict[str, Any] | None
+    ) -> Any:
         defaults = {k: (v() if callable(v) else v) for k, v in (through_defaults or {}).items()}
-        return self.through(**{self.source_fk.attname: source, self.target_fk.attname: target, **defaults})
+        return self.through(
+            **{self.source_fk.attname: source, self.target_fk.attname: target, **defaults}
+        )
 
     def remove(self, *objs: _T | int | str | uuid.UUID) -> None:
         """Unlink objects (instances or primary keys)."""
@@ -670,7 +727,12 @@ class ManyRelatedManager(Manager[_T]):
             self.through._base_manager.using(self.db).filter(self._links(source, None)).delete()
             self._send_changed("post_clear", None)
 
-    def set(self, objs: Iterable[_T | int | str | uuid.UUID], clear: bool = False, through_defaults: dict[str, Any] | None = None) -> None:
+    def set(
+        self,
+        objs: Iterable[_T | int | str | uuid.UUID],
+        clear: bool = False,
+        through_defaults: dict[str, Any] | None = None,
+    ) -> None:
         """Link exactly ``objs``: concurrent calls on one object take turns, one set wins whole."""
         check_async_unsafe(f"{type(self).__name__}.set()", "aset()")
         source = self._source_value()
@@ -683,9 +745,11 @@ class ManyRelatedManager(Manager[_T]):
                 self.clear()
                 current: set[Any] = set()
             else:
-                current = set(self.through._base_manager.using(self.db)
-                              .filter(**{self.source_fk.attname: source})
-                              .values_list(self.target_fk.attname, flat=True))
+                current = set(
+                    self.through._base_manager.using(self.db)
+                    .filter(**{self.source_fk.attname: source})
+                    .values_list(self.target_fk.attname, flat=True)
+                )
                 keep = set(wanted)
                 stale = [t for t in current if t not in keep]
                 if stale:
@@ -712,8 +776,12 @@ class ManyRelatedManager(Manager[_T]):
         if not connections[self.db].features.has_select_for_update:
             return
         source_model = type(self.instance)
-        list(source_model._base_manager.using(self.db).filter(pk=self.instance.pk)
-             .select_for_update(no_key=True).values_list("pk", flat=True))
+        list(
+            source_model._base_manager.using(self.db)
+            .filter(pk=self.instance.pk)
+            .select_for_update(no_key=True)
+            .values_list("pk", flat=True)
+        )
 
     def create(self, through_defaults: dict[str, Any] | None = None, **kwargs: Any) -> _T:
         """Create a target object and link it."""
@@ -723,8 +791,12 @@ class ManyRelatedManager(Manager[_T]):
             self.add(obj, through_defaults=through_defaults)
         return obj
 
-    def get_or_create(self, defaults: dict[str, Any] | None = None, through_defaults: dict[str, Any] | None = None,
-                      **kwargs: Any) -> tuple[_T, bool]:
+    def get_or_create(
+        self,
+        defaults: dict[str, Any] | None = None,
+        through_defaults: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> tuple[_T, bool]:
         """get_or_create among linked objects; a created object is linked."""
         check_async_unsafe(f"{type(self).__name__}.get_or_create()", "aget_or_create()")
         with transaction.atomic(using=self.db, savepoint=False):
@@ -734,8 +806,11 @@ class ManyRelatedManager(Manager[_T]):
         return obj, created
 
     def update_or_create(  # type: ignore[override]
-                         self, defaults: dict[str, Any] | None = None,
-                         through_defaults: dict[str, Any] | None = None, **kwargs: Any) -> tuple[_T, bool]:
+        self,
+        defaults: dict[str, Any] | None = None,
+        through_defaults: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> tuple[_T, bool]:
         """update_or_create among linked objects; a created object is linked."""
         check_async_unsafe(f"{type(self).__name__}.update_or_create()", "aupdate_or_create()")
         with transaction.atomic(using=self.db, savepoint=False):
@@ -744,7 +819,9 @@ class ManyRelatedManager(Manager[_T]):
                 self.add(obj, through_defaults=through_defaults)
         return obj, created
 
-    async def aadd(self, *objs: _T | int | str | uuid.UUID, through_defaults: dict[str, Any] | None = None) -> None:
+    async def aadd(
+        self, *objs: _T | int | str | uuid.UUID, through_defaults: dict[str, Any] | None = None
+    ) -> None:
         """Async twin of :meth:`add`."""
         return await to_async(self.add)(*objs, through_defaults=through_defaults)
 
@@ -756,7 +833,12 @@ class ManyRelatedManager(Manager[_T]):
         """Async twin of :meth:`clear`."""
         return await to_async(self.clear)()
 
-    async def aset(self, objs: Iterable[_T | int | str | uuid.UUID], clear: bool = False, through_defaults: dict[str, Any] | None = None) -> None:
+    async def aset(
+        self,
+        objs: Iterable[_T | int | str | uuid.UUID],
+        clear: bool = False,
+        through_defaults: dict[str, Any] | None = None,
+    ) -> None:
         """Async twin of :meth:`set`."""
         return await to_async(self.set)(objs, clear=clear, through_defaults=through_defaults)
 

@@ -67,7 +67,9 @@ def _relate(cls: type[Model], field: Field[Any, Any]) -> None:
                 rel.through = _auto_through(cls, cast(ManyToManyField, field), model)
                 _finish_m2m(model, rel)
             else:
-                _when_registered(cls, rel.through, lambda through: _set_through(model, rel, through))
+                _when_registered(
+                    cls, rel.through, lambda through: _set_through(model, rel, through)
+                )
             return
         _install_reverse(model, rel)
 
@@ -82,7 +84,9 @@ def _in_registry(reference: str | type[Model], cls: type[Model]) -> bool:
 
 
 def _when_registered(
-    cls: type[Model], reference: str | type[Model], operation: Callable[[type[Model]], None],
+    cls: type[Model],
+    reference: str | type[Model],
+    operation: Callable[[type[Model]], None],
 ) -> None:
     """Run ``operation(model)`` once ``reference`` names a model of ``cls``'s registry."""
     if not isinstance(reference, str):
@@ -139,21 +143,29 @@ def _auto_through(cls: type[Model], field: ManyToManyField, to: type[Model]) -> 
     if from_name == to_name:
         from_name, to_name = f"from_{from_name}", f"to_{to_name}"
     name = f"{cls.__name__}_{field.name}"
-    meta = type("Meta", (), {
-        "db_table": field.db_table or f"{cls._meta.db_table}_{field.name}",
-        "app_label": cls._meta.app_label,
-        "auto_created": True,
-        "unique_together": ((from_name, to_name),),
-        "apps": cls._meta.apps,
-    })
+    meta = type(
+        "Meta",
+        (),
+        {
+            "db_table": field.db_table or f"{cls._meta.db_table}_{field.name}",
+            "app_label": cls._meta.app_label,
+            "auto_created": True,
+            "unique_together": ((from_name, to_name),),
+            "apps": cls._meta.apps,
+        },
+    )
     # Imported here, not at the top: orm.models.base imports this module. This
     # runs once per automatic join model, when its model class is created.
     from orm.models.base import Model, ModelBase
 
-    through: type[Model] = ModelBase(name, (Model,), {
-        "Meta": meta,
-        "__module__": cls.__module__,
-        from_name: ForeignKey(cls, on_delete=CASCADE, related_name=f"{name}+"),
-        to_name: ForeignKey(to, on_delete=CASCADE, related_name=f"{name}+"),
-    })
+    through: type[Model] = ModelBase(
+        name,
+        (Model,),
+        {
+            "Meta": meta,
+            "__module__": cls.__module__,
+            from_name: ForeignKey(cls, on_delete=CASCADE, related_name=f"{name}+"),
+            to_name: ForeignKey(to, on_delete=CASCADE, related_name=f"{name}+"),
+        },
+    )
     return through

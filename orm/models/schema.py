@@ -64,6 +64,8 @@ async def acreate_tables(
     return await to_async(create_tables)(*models, using=using, if_not_exists=if_not_exists)
 
 
-async def adrop_tables(*models: Any, using: str = DEFAULT_DB_ALIAS, if_exists: bool = False) -> None:
+async def adrop_tables(
+    *models: Any, using: str = DEFAULT_DB_ALIAS, if_exists: bool = False
+) -> None:
     """Async twin of :func:`drop_tables`."""
     return await to_async(drop_tables)(*models, using=using, if_exists=if_exists)

@@ -31,18 +31,26 @@ if TYPE_CHECKING:
 
         @overload
         def __init__(
-            self: ManyToManyField[Never, ManyRelatedManager[_To]], to: type[_To],
-            related_name: str | None = None, related_query_name: str | None = None,
-            through: Any = None, db_table: str | None = None, symmetrical: bool | None = None,
+            self: ManyToManyField[Never, ManyRelatedManager[_To]],
+            to: type[_To],
+            related_name: str | None = None,
+            related_query_name: str | None = None,
+            through: Any = None,
+            db_table: str | None = None,
+            symmetrical: bool | None = None,
             **kwargs: Unpack[FieldOptions],
         ) -> None: ...
         # A model named by a string ("Tag", "self") is only resolved by the
         # registry later: the checker sees a manager of Any.
         @overload
         def __init__(
-            self: ManyToManyField[Never, ManyRelatedManager[Any]], to: str,
-            related_name: str | None = None, related_query_name: str | None = None,
-            through: Any = None, db_table: str | None = None, symmetrical: bool | None = None,
+            self: ManyToManyField[Never, ManyRelatedManager[Any]],
+            to: str,
+            related_name: str | None = None,
+            related_query_name: str | None = None,
+            through: Any = None,
+            db_table: str | None = None,
+            symmetrical: bool | None = None,
             **kwargs: Unpack[FieldOptions],
         ) -> None: ...
         def __init__(self, *args: Any, **kwargs: Any) -> None: ...

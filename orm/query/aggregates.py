@@ -37,8 +37,14 @@ class Aggregate(Func):
 
     empty_result_set_value: Any = None
 
-    def __init__(self, *expressions: Any, distinct: bool = False, filter: Any = None,
-                 default: Any = None, **extra: Any) -> None:
+    def __init__(
+        self,
+        *expressions: Any,
+        distinct: bool = False,
+        filter: Any = None,
+        default: Any = None,
+        **extra: Any,
+    ) -> None:
         if distinct and not self.allow_distinct:
             raise TypeError(f"{type(self).__name__} does not allow distinct.")
         if default is not None and self.empty_result is not None:
@@ -63,8 +69,14 @@ class Aggregate(Func):
     def get_group_by_cols(self) -> list[Any]:
         return []
 
-    def resolve_expression(self, query: Query | None = None, allow_joins: bool = True, reuse: set[str] | None = None,
-                           summarize: bool = False, for_save: bool = False) -> Any:
+    def resolve_expression(
+        self,
+        query: Query | None = None,
+        allow_joins: bool = True,
+        reuse: set[str] | None = None,
+        summarize: bool = False,
+        for_save: bool = False,
+    ) -> Any:
         if query is None:
             raise no_query(self)
         clone = super().resolve_expression(query, allow_joins, reuse, summarize, for_save)
@@ -72,7 +84,9 @@ class Aggregate(Func):
             clone.filter = query.build_where(self.filter)
         for expr in clone.source_expressions:
             if getattr(expr, "contains_aggregate", False) and not isinstance(expr, Ref):
-                raise ValueError(f"Cannot compute {type(self).__name__}(...): it contains an aggregate.")
+                raise ValueError(
+                    f"Cannot compute {type(self).__name__}(...): it contains an aggregate."
+                )
         if self.default is None:
             return clone
         return _with_default(clone, query, allow_joins, reuse, summarize)
@@ -86,7 +100,11 @@ class Aggregate(Func):
             wrapped = Case(When(self.filter, then=source), default=None)
             wrapped.cases[0].condition = self.filter  # already resolved
             sql, params = compiler.compile(wrapped)
-            return self.template % {"function": self.function, "distinct": distinct, "expressions": sql}, params
+            return self.template % {
+                "function": self.function,
+                "distinct": distinct,
+                "expressions": sql,
+            }, params
         return super().as_sql(compiler, connection, distinct=distinct, **extra)
 
 
@@ -104,7 +122,8 @@ def _with_default(
     fallback = default if hasattr(default, "resolve_expression") else Value(default, field)
     wrapped = Coalesce(aggregate, fallback, output_field=field)
     wrapped.source_expressions[1] = wrapped.source_expressions[1].resolve_expression(
-        query, allow_joins, reuse, summarize)
+        query, allow_joins, reuse, summarize
+    )
     # What aggregate() answers for a query that can match no row (none(), an empty IN).
     wrapped.empty_result = None if hasattr(default, "resolve_expression") else default  # type: ignore[attr-defined]
     return wrapped

@@ -60,7 +60,9 @@ class BaseQuerySet(Generic[M]):
     #: What an evaluation adds to pending filter terms (``get()`` sets GET on its clone).
     _terms_kind = terms.FETCH
 
-    def __init__(self, model: Any = None, query: Query | None = None, using: str | None = None) -> None:
+    def __init__(
+        self, model: Any = None, query: Query | None = None, using: str | None = None
+    ) -> None:
         self.model = model
         self._db = using
         # None until first needed: a manager's QuerySet that is never used
@@ -121,7 +123,9 @@ class BaseQuerySet(Generic[M]):
         """
         if self._query is None and (self._terms is not None or kind in _WHOLE_TABLE_KINDS):
             # A manager's count()/exists() with no filter at all is keyed the same way, by no terms.
-            return SQLCompiler(terms.PendingQuery(self.model, self._terms or (), kind), connections[self.db])
+            return SQLCompiler(
+                terms.PendingQuery(self.model, self._terms or (), kind), connections[self.db]
+            )
         return self.query.get_compiler(using=self.db)
 
     def _chain(self) -> Self:
@@ -140,7 +144,9 @@ class BaseQuerySet(Generic[M]):
         """Refuse ``call`` on a union()/intersection()/difference(), as Django does."""
         query = self._query
         if query is not None and query.combinator:
-            raise NotSupportedError(f"Calling QuerySet.{call} after {query.combinator}() is not supported.")
+            raise NotSupportedError(
+                f"Calling QuerySet.{call} after {query.combinator}() is not supported."
+            )
 
     def _check_operator_queryset(self, other: QuerySet[Any], operator: str) -> None:
         if any(qs._query is not None and qs._query.combinator for qs in (self, other)):
@@ -188,7 +194,9 @@ class BaseQuerySet(Generic[M]):
     def _filter_or_exclude(self, negate: bool, args: Any, kwargs: Any) -> Self:
         for key in ("_connector", "_negated"):
             if key in kwargs:
-                raise TypeError(f"{short_repr(key)} is not a valid keyword for filter()/exclude()/get().")
+                raise TypeError(
+                    f"{short_repr(key)} is not a valid keyword for filter()/exclude()/get()."
+                )
         # A manager's QuerySet has no Query yet: the clone builds a fresh one
         # instead of building one here only to copy it.
         query = self._query
@@ -244,7 +252,9 @@ class BaseQuerySet(Generic[M]):
     def _values(self, fields: Sequence[str], expressions: dict[str, Any]) -> QuerySet[Any]:
         clone = self._chain()
         for alias, expression in expressions.items():
-            clone.query.add_annotation(F(expression) if isinstance(expression, str) else expression, alias)
+            clone.query.add_annotation(
+                F(expression) if isinstance(expression, str) else expression, alias
+            )
         names = list(fields) + [name for name in expressions if name not in fields]
         if not fields and not expressions:
             names = [fld.attname for fld in self.model._meta.concrete_fields]
@@ -259,24 +269,39 @@ class BaseQuerySet(Generic[M]):
     # Row, a tuple with attributes. A bool only known at run time gets Any.
     @overload
     def values_list(
-        self, *fields: str, flat: Literal[False] = False, named: Literal[False] = False,
+        self,
+        *fields: str,
+        flat: Literal[False] = False,
+        named: Literal[False] = False,
     ) -> QuerySet[tuple[Any, ...]]: ...
     @overload
     def values_list(
-        self, field: str = ..., /, *, flat: Literal[True], named: Literal[False] = False,
+        self,
+        field: str = ...,
+        /,
+        *,
+        flat: Literal[True],
+        named: Literal[False] = False,
     ) -> QuerySet[Any]: ...
     @overload
     def values_list(
-        self, *fields: str, flat: Literal[False] = False, named: Literal[True],
+        self,
+        *fields: str,
+        flat: Literal[False] = False,
+        named: Literal[True],
     ) -> QuerySet[Row]: ...
     @overload
-    def values_list(self, *fields: str, flat: bool = False, named: bool = False) -> QuerySet[Any]: ...
+    def values_list(
+        self, *fields: str, flat: bool = False, named: bool = False
+    ) -> QuerySet[Any]: ...
     def values_list(self, *fields: str, flat: bool = False, named: bool = False) -> QuerySet[Any]:
         """Rows as tuples (``flat=True``: single values; ``named=True``: named tuples)."""
         if flat and named:
             raise TypeError("'flat' and 'named' can't be used together.")
         if flat and len(fields) > 1:
-            raise TypeError("'flat' is not valid when values_list is called with more than one field.")
+            raise TypeError(
+                "'flat' is not valid when values_list is called with more than one field."
+            )
         names, expressions = _values_list_names(fields)
         clone = self._values(names, expressions)
         if flat:
@@ -290,7 +315,10 @@ class BaseQuerySet(Generic[M]):
     def only(self, *fields: str) -> Self:
         """Load only these fields now; the others load on first access."""
         self._not_support_combined_queries("only()")
-        if any(isinstance(name, str) and name.split("__", 1)[0] in self.query.filtered_relations for name in fields):
+        if any(
+            isinstance(name, str) and name.split("__", 1)[0] in self.query.filtered_relations
+            for name in fields
+        ):
             raise ValueError("only() is not supported with FilteredRelation.")
         return self._deferred(fields, defer=False)
 
@@ -347,7 +375,10 @@ class BaseQuerySet(Generic[M]):
             known = list(clone._prefetch_related_lookups)
             for lookup in lookups:
                 path = getattr(lookup, "prefetch_through", lookup)
-                if isinstance(path, str) and path.split("__", 1)[0] in self.query.filtered_relations:
+                if (
+                    isinstance(path, str)
+                    and path.split("__", 1)[0] in self.query.filtered_relations
+                ):
                     raise ValueError("prefetch_related() is not supported with FilteredRelation.")
                 check_prefetch_path(self.model, lookup, to_attr_paths(known))
                 known.append(lookup)
@@ -378,8 +409,11 @@ class BaseQuerySet(Generic[M]):
         if select and clone._fields is not None:
             # After values()/values_list() an annotation is one more column of
             # each row (after the named ones), as in Django.
-            clone._fields += tuple(alias for alias, expression in kwargs.items()
-                                   if alias not in clone._fields and not isinstance(expression, FilteredRelation))
+            clone._fields += tuple(
+                alias
+                for alias, expression in kwargs.items()
+                if alias not in clone._fields and not isinstance(expression, FilteredRelation)
+            )
         return clone
 
     def dates(self, field_name: str, kind: str, order: str = "ASC") -> QuerySet[Any]:
@@ -400,18 +434,27 @@ class BaseQuerySet(Generic[M]):
             raise ValueError(
                 "'kind' must be one of 'year', 'month', 'week', 'day', 'hour', 'minute', or 'second'."
             )
-        return self._truncated_values(field_name, kind, order, "datetimefield", DateTimeField(),
-                                      tzinfo if use_tz() else None)
+        return self._truncated_values(
+            field_name, kind, order, "datetimefield", DateTimeField(), tzinfo if use_tz() else None
+        )
 
     def _truncated_values(
-        self, field_name: str, kind: str, order: str, alias: str, output: Any, tzinfo: datetime.tzinfo | None,
+        self,
+        field_name: str,
+        kind: str,
+        order: str,
+        alias: str,
+        output: Any,
+        tzinfo: datetime.tzinfo | None,
     ) -> QuerySet[Any]:
         if order not in ("ASC", "DESC"):
             raise ValueError("'order' must be either 'ASC' or 'DESC'.")
         self._not_support_combined_queries(f"{alias.replace('field', '')}s()")
         return (
-            self.annotate(**{alias: Trunc(field_name, kind, output_field=output, tzinfo=tzinfo)},
-                          plain_field=F(field_name))
+            self.annotate(
+                **{alias: Trunc(field_name, kind, output_field=output, tzinfo=tzinfo)},
+                plain_field=F(field_name),
+            )
             .values_list(alias, flat=True)
             .distinct()
             .filter(plain_field__isnull=False)
@@ -442,8 +485,13 @@ class BaseQuerySet(Generic[M]):
         clone._db = alias
         return clone
 
-    def select_for_update(self, nowait: bool = False, skip_locked: bool = False, of: Sequence[str] = (),
-                          no_key: bool = False) -> Self:
+    def select_for_update(
+        self,
+        nowait: bool = False,
+        skip_locked: bool = False,
+        of: Sequence[str] = (),
+        no_key: bool = False,
+    ) -> Self:
         """Lock the selected rows until the end of the transaction (inside atomic only).
 
         ``no_key=True`` takes PostgreSQL's weaker ``FOR NO KEY UPDATE`` lock, which
@@ -455,10 +503,13 @@ class BaseQuerySet(Generic[M]):
         for name in of:
             if name != "self":
                 field, _target, _alias, rest, _ = clone.query.setup_joins(
-                    str(name).split("__"), trim_last_fk=False)
+                    str(name).split("__"), trim_last_fk=False
+                )
                 if rest or not field.is_relation:
-                    raise FieldError(f"select_for_update(of=...) takes 'self' or relation names; "
-                                     f"{short_repr(name)} is not one.")
+                    raise FieldError(
+                        f"select_for_update(of=...) takes 'self' or relation names; "
+                        f"{short_repr(name)} is not one."
+                    )
         clone._for_write = True
         clone.query.select_for_update = True
         clone.query.select_for_update_nowait = nowait

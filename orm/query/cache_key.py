@@ -51,18 +51,49 @@ if TYPE_CHECKING:
 __all__ = ["LOOKUPS", "NODES", "expression_key", "statement_key"]
 
 # Exact types only: a subclass (an enum, a custom str) may render differently.
-SCALARS = frozenset({
-    int, str, float, bool, bytes, decimal.Decimal, uuid.UUID,
-    datetime.date, datetime.datetime, datetime.time, datetime.timedelta,
-})
+SCALARS = frozenset(
+    {
+        int,
+        str,
+        float,
+        bool,
+        bytes,
+        decimal.Decimal,
+        uuid.UUID,
+        datetime.date,
+        datetime.datetime,
+        datetime.time,
+        datetime.timedelta,
+    }
+)
 #: Filters whose SQL is ``<column> <operator> <rhs SQL>`` for plain values
 #: (``Exact`` with None and ``IsNull`` are keyed by their constant text).
-LOOKUPS = frozenset({
-    lk.Exact, lk.IExact, lk.GreaterThan, lk.GreaterThanOrEqual, lk.LessThan, lk.LessThanOrEqual,
-    lk.Contains, lk.IContains, lk.StartsWith, lk.IStartsWith, lk.EndsWith, lk.IEndsWith,
-    lk.In, lk.Range, lk.IsNull, lk.UUIDIExact, lk.UUIDContains, lk.UUIDIContains,
-    lk.UUIDStartsWith, lk.UUIDIStartsWith, lk.UUIDEndsWith, lk.UUIDIEndsWith,
-})
+LOOKUPS = frozenset(
+    {
+        lk.Exact,
+        lk.IExact,
+        lk.GreaterThan,
+        lk.GreaterThanOrEqual,
+        lk.LessThan,
+        lk.LessThanOrEqual,
+        lk.Contains,
+        lk.IContains,
+        lk.StartsWith,
+        lk.IStartsWith,
+        lk.EndsWith,
+        lk.IEndsWith,
+        lk.In,
+        lk.Range,
+        lk.IsNull,
+        lk.UUIDIExact,
+        lk.UUIDContains,
+        lk.UUIDIContains,
+        lk.UUIDStartsWith,
+        lk.UUIDIStartsWith,
+        lk.UUIDEndsWith,
+        lk.UUIDIEndsWith,
+    }
+)
 #: Nodes whose SQL depends only on their attributes (all of them enter the key).
 NODES = frozenset({Col, Value, Star, Count, OrderBy, Ref, BaseTable, Join})
 _MULTI_VALUE = frozenset({lk.In, lk.Range})
@@ -110,8 +141,10 @@ def statement_key(query: Query, connection: Connection) -> tuple[Hashable, list[
     try:
         # No attribute of a Query holds both a bool and an int, so True and 1
         # (equal keys) never meet at one position: plain values go in as they are.
-        key = [value if type(value) in _RAW or value is _NO_VALUES else _key(value, connection, params)
-               for value in state.values()]
+        key = [
+            value if type(value) in _RAW or value is _NO_VALUES else _key(value, connection, params)
+            for value in state.values()
+        ]
     except Uncacheable:
         return None
     key.append(tuple(state))
@@ -138,8 +171,15 @@ def _key(value: Any, connection: Connection, params: list[Any]) -> Hashable:
         state = value.__dict__
         if _NODE_RAW.issuperset(map(type, state.values())):
             return (kind, tuple(state.items()))  # names and flags only (a table)
-        return (kind, tuple([(name, v if type(v) in _NODE_RAW else _key(v, connection, params))
-                             for name, v in state.items()]))
+        return (
+            kind,
+            tuple(
+                [
+                    (name, v if type(v) in _NODE_RAW else _key(v, connection, params))
+                    for name, v in state.items()
+                ]
+            ),
+        )
     if kind in LOOKUPS:
         return _lookup_key(value, connection, params)
     if isinstance(value, type) or isinstance(value, f.Field):
@@ -150,13 +190,23 @@ def _key(value: Any, connection: Connection, params: list[Any]) -> Hashable:
 
 def _sequence(value: Any, connection: Connection, params: list[Any]) -> Hashable:
     # Names and flags as they are; a number with its type (1 == True).
-    return (type(value), tuple([v if type(v) in _NODE_RAW else _key(v, connection, params) for v in value]))
+    return (
+        type(value),
+        tuple([v if type(v) in _NODE_RAW else _key(v, connection, params) for v in value]),
+    )
 
 
 def _mapping(value: dict[Any, Any], connection: Connection, params: list[Any]) -> Hashable:
     # Keys are names (aliases, annotation names) in every dict of a Query.
-    return (dict, tuple([(k if type(k) is str else _key(k, connection, params), _key(v, connection, params))
-                         for k, v in value.items()]))
+    return (
+        dict,
+        tuple(
+            [
+                (k if type(k) is str else _key(k, connection, params), _key(v, connection, params))
+                for k, v in value.items()
+            ]
+        ),
+    )
 
 
 def _set(value: Any, connection: Connection, params: list[Any]) -> Hashable:
@@ -176,8 +226,12 @@ def _col(node: Col, connection: Connection, params: list[Any]) -> Hashable:
 
 def _where(node: WhereNode, connection: Connection, params: list[Any]) -> Hashable:
     # Children compile in order, so their parameters are collected in order.
-    return (WhereNode, node.connector, node.negated,
-            tuple([_key(child, connection, params) for child in node.children]))
+    return (
+        WhereNode,
+        node.connector,
+        node.negated,
+        tuple([_key(child, connection, params) for child in node.children]),
+    )
 
 
 def _nothing(node: NothingNode, connection: Connection, params: list[Any]) -> Hashable:
@@ -212,8 +266,14 @@ def _lookup_key(node: Any, connection: Connection, params: list[Any]) -> Hashabl
 
 
 _WALKERS: dict[type, Callable[[Any, Any, list[Any]], Hashable]] = {
-    tuple: _sequence, list: _sequence, dict: _mapping, set: _set, frozenset: _set,
-    WhereNode: _where, NothingNode: _nothing, Col: _col,
+    tuple: _sequence,
+    list: _sequence,
+    dict: _mapping,
+    set: _set,
+    frozenset: _set,
+    WhereNode: _where,
+    NothingNode: _nothing,
+    Col: _col,
 }
 
 

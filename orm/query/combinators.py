@@ -238,7 +238,11 @@ def _position(query: Query, select: list[tuple[Any, str | None]], ref: Any) -> i
 def _field_position(select: list[tuple[Any, str | None]], field: f.Field) -> int | None:
     # The first match is the model's own column: select_related columns follow it.
     for position, (expr, alias) in enumerate(select, start=1):
-        if isinstance(expr, Col) and expr.target is field and alias in (None, field.name, field.attname):
+        if (
+            isinstance(expr, Col)
+            and expr.target is field
+            and alias in (None, field.name, field.attname)
+        ):
             return position
     return None
 
@@ -246,7 +250,9 @@ def _field_position(select: list[tuple[Any, str | None]], field: f.Field) -> int
 def output_position(query: Query, select: list[tuple[Any, str | None]], expr: Any) -> int | None:
     """1-based position of a resolved column (``Col``) or annotation (``Ref``) in ``select``."""
     if isinstance(expr, Ref):
-        return next((pos for pos, (_e, alias) in enumerate(select, start=1) if alias == expr.refs), None)
+        return next(
+            (pos for pos, (_e, alias) in enumerate(select, start=1) if alias == expr.refs), None
+        )
     if expr.alias is not None and expr.alias != query.get_initial_alias():
         return None  # a column of a joined table, not one the combination returns
     return _field_position(select, expr.target)
@@ -300,6 +306,13 @@ def resolve_outer_refs(query: Query, outer: Any) -> None:
 
 
 __all__ = [
-    "CombinedPlan", "Position", "check_values", "combine", "combined_query", "exists_query",
-    "output_position", "plan", "resolve_outer_refs",
+    "CombinedPlan",
+    "Position",
+    "check_values",
+    "combine",
+    "combined_query",
+    "exists_query",
+    "output_position",
+    "plan",
+    "resolve_outer_refs",
 ]

@@ -91,15 +91,20 @@ class Expression(Combinable):
         return {} if self._output_field is None else {"output_field": self._output_field}
 
     def resolve_expression(
-        self, query: Query | None = None, allow_joins: bool = True, reuse: set[str] | None = None,
-        summarize: bool = False, for_save: bool = False,
+        self,
+        query: Query | None = None,
+        allow_joins: bool = True,
+        reuse: set[str] | None = None,
+        summarize: bool = False,
+        for_save: bool = False,
     ) -> Any:
         """Return a copy whose children are resolved against ``query``."""
         clone = self.copy()
         clone.set_source_expressions(
             [
                 expr.resolve_expression(query, allow_joins, reuse, summarize, for_save)
-                if hasattr(expr, "resolve_expression") else expr
+                if hasattr(expr, "resolve_expression")
+                else expr
                 for expr in self.get_source_expressions()
             ]
         )
@@ -118,8 +123,10 @@ class Expression(Combinable):
 
     def _resolve_output_field(self) -> f.Field | None:
         sources: list[f.Field] = [
-            s.output_field for s in self.get_source_expressions()
-            if s is not None and not isinstance(s, Star)
+            s.output_field
+            for s in self.get_source_expressions()
+            if s is not None
+            and not isinstance(s, Star)
             and not (isinstance(s, Value) and s.value is None and s._output_field is None)
             and hasattr(s, "output_field")
         ]
@@ -227,7 +234,9 @@ def internal_type(expr: Expression) -> str | None:
 
 def no_query(node: object) -> TypeError:
     """The error of resolving ``node`` with no query (``resolve_expression()`` without one)."""
-    return TypeError(f"{type(node).__name__} resolves against a query: resolve_expression() got None.")
+    return TypeError(
+        f"{type(node).__name__} resolves against a query: resolve_expression() got None."
+    )
 
 
 class F(Expression):
@@ -239,8 +248,12 @@ class F(Expression):
         self.name = name
 
     def resolve_expression(
-        self, query: Query | None = None, allow_joins: bool = True, reuse: set[str] | None = None,
-        summarize: bool = False, for_save: bool = False,
+        self,
+        query: Query | None = None,
+        allow_joins: bool = True,
+        reuse: set[str] | None = None,
+        summarize: bool = False,
+        for_save: bool = False,
     ) -> Any:
         if query is None:
             raise no_query(self)
@@ -340,7 +353,9 @@ class Star(Expression):
 class Col(Expression):
     """A column of a table alias in the query."""
 
-    def __init__(self, alias: str | None, target: f.Field, output_field: f.Field | None = None) -> None:
+    def __init__(
+        self, alias: str | None, target: f.Field, output_field: f.Field | None = None
+    ) -> None:
         super().__init__(output_field or target)
         self.alias = alias
         self.target = target
@@ -357,7 +372,11 @@ class Col(Expression):
 
     def relabeled_clone(self, change_map: dict[str, str]) -> Col:
         """Same column under a renamed table alias."""
-        return Col(change_map.get(self.alias, self.alias) if self.alias else None, self.target, self._output_field)
+        return Col(
+            change_map.get(self.alias, self.alias) if self.alias else None,
+            self.target,
+            self._output_field,
+        )
 
     def get_db_converters(self, connection: Connection) -> list[Any]:
         # Converters depend only on the column's field and the backend: pick
@@ -433,7 +452,9 @@ class CombinedExpression(Expression):
 
     CONNECTORS = frozenset({"+", "-", "*", "/", "%%", "^", "&", "|", "<<", ">>", "#"})
 
-    def __init__(self, lhs: Any, connector: str, rhs: Any, output_field: f.Field | None = None) -> None:
+    def __init__(
+        self, lhs: Any, connector: str, rhs: Any, output_field: f.Field | None = None
+    ) -> None:
         if connector not in self.CONNECTORS:
             raise ValueError(f"Invalid arithmetic connector {short_repr(connector)}.")
         super().__init__(output_field)
@@ -449,8 +470,11 @@ class CombinedExpression(Expression):
 
     def deconstruct(self) -> tuple[str, tuple[Any, ...], dict[str, Any]]:
         """``(path, args, kwargs)`` rebuilding ``lhs <op> rhs`` (migrations write it to files)."""
-        return (self._deconstruct_path(), (self.lhs, self.connector, self.rhs),
-                self._output_field_kwargs())
+        return (
+            self._deconstruct_path(),
+            (self.lhs, self.connector, self.rhs),
+            self._output_field_kwargs(),
+        )
 
     @property
     def contains_aggregate(self) -> bool:  # type: ignore[override]
@@ -469,8 +493,12 @@ class CombinedExpression(Expression):
         return super()._resolve_output_field()
 
     def resolve_expression(
-        self, query: Query | None = None, allow_joins: bool = True, reuse: set[str] | None = None,
-        summarize: bool = False, for_save: bool = False,
+        self,
+        query: Query | None = None,
+        allow_joins: bool = True,
+        reuse: set[str] | None = None,
+        summarize: bool = False,
+        for_save: bool = False,
     ) -> Any:
         clone = super().resolve_expression(query, allow_joins, reuse, summarize, for_save)
         # Once the operands are resolved their types are known: date and time
@@ -517,20 +545,30 @@ class ExpressionWrapper(Expression):
         self.expression = expression
 
     def resolve_expression(
-        self, query: Query | None = None, allow_joins: bool = True, reuse: set[str] | None = None,
-        summarize: bool = False, for_save: bool = False,
+        self,
+        query: Query | None = None,
+        allow_joins: bool = True,
+        reuse: set[str] | None = None,
+        summarize: bool = False,
+        for_save: bool = False,
     ) -> Any:
         # The wrapper's type also types a bare arithmetic inside it, so
         # ExpressionWrapper(F("day") + 1, output_field=DateField()) is the
         # caller's explicit choice rather than a refused combination.
         inner = self.expression
         output_field = self._output_field  # always set: __init__ requires it
-        if isinstance(inner, CombinedExpression) and inner._output_field is None and output_field is not None:
+        if (
+            isinstance(inner, CombinedExpression)
+            and inner._output_field is None
+            and output_field is not None
+        ):
             inner = inner.copy()
             inner._output_field = output_field
             wrapper: ExpressionWrapper = self.copy()
             wrapper.expression = inner
-            return Expression.resolve_expression(wrapper, query, allow_joins, reuse, summarize, for_save)
+            return Expression.resolve_expression(
+                wrapper, query, allow_joins, reuse, summarize, for_save
+            )
         return super().resolve_expression(query, allow_joins, reuse, summarize, for_save)
 
     def get_source_expressions(self) -> list[Any]:
@@ -612,8 +650,11 @@ class Func(Expression):
             params.extend(p)
         template = extra.pop("template", None) or self.template
         joiner = extra.pop("arg_joiner", None)
-        context = {"function": self.function, **extra,
-                   "expressions": (self.arg_joiner if joiner is None else joiner).join(parts)}
+        context = {
+            "function": self.function,
+            **extra,
+            "expressions": (self.arg_joiner if joiner is None else joiner).join(parts),
+        }
         return template % context, params
 
 
@@ -674,8 +715,12 @@ class When(Expression):
 
         if lookups:
             condition = Q(**lookups) if condition is None else condition & Q(**lookups)
-        if condition is None or not (isinstance(condition, Q) or getattr(condition, "conditional", False)):
-            raise TypeError("When() needs a Q object, a boolean expression or lookups as keyword arguments.")
+        if condition is None or not (
+            isinstance(condition, Q) or getattr(condition, "conditional", False)
+        ):
+            raise TypeError(
+                "When() needs a Q object, a boolean expression or lookups as keyword arguments."
+            )
         super().__init__()
         # A Q or boolean expression until resolved, then a WHERE node or that expression.
         self.condition: Any = condition
@@ -691,15 +736,24 @@ class When(Expression):
         return self.result.output_field
 
     def resolve_expression(
-        self, query: Query | None = None, allow_joins: bool = True, reuse: set[str] | None = None,
-        summarize: bool = False, for_save: bool = False,
+        self,
+        query: Query | None = None,
+        allow_joins: bool = True,
+        reuse: set[str] | None = None,
+        summarize: bool = False,
+        for_save: bool = False,
     ) -> Any:
         if query is None:
             raise no_query(self)
         clone = self.copy()
-        clone.condition = query.build_where(self.condition, allow_joins) if hasattr(self.condition, "children") else \
-            self.condition.resolve_expression(query, allow_joins, reuse, summarize, for_save)
-        clone.result = self.result.resolve_expression(query, allow_joins, reuse, summarize, for_save)
+        clone.condition = (
+            query.build_where(self.condition, allow_joins)
+            if hasattr(self.condition, "children")
+            else self.condition.resolve_expression(query, allow_joins, reuse, summarize, for_save)
+        )
+        clone.result = self.result.resolve_expression(
+            query, allow_joins, reuse, summarize, for_save
+        )
         return clone
 
     def as_sql(self, compiler: Compiler, connection: Connection) -> SQLParams:
@@ -711,7 +765,9 @@ class When(Expression):
 class Case(Expression):
     """``CASE WHEN ... THEN ... ELSE default END``."""
 
-    def __init__(self, *cases: When, default: Any = None, output_field: f.Field | None = None) -> None:
+    def __init__(
+        self, *cases: When, default: Any = None, output_field: f.Field | None = None
+    ) -> None:
         if not all(isinstance(case, When) for case in cases):
             raise TypeError("Positional arguments to Case() must be When() objects.")
         super().__init__(output_field)
@@ -747,8 +803,11 @@ class OrderBy(Expression):
     ``Window(order_by=)`` and the ``order_by=`` of collecting aggregates."""
 
     def __init__(
-        self, expression: Any, descending: bool = False,
-        nulls_first: bool | None = None, nulls_last: bool | None = None,
+        self,
+        expression: Any,
+        descending: bool = False,
+        nulls_first: bool | None = None,
+        nulls_last: bool | None = None,
     ) -> None:
         if nulls_first and nulls_last:
             raise ValueError("nulls_first and nulls_last are mutually exclusive.")
@@ -798,7 +857,9 @@ class OrderBy(Expression):
 class RawSQL(Expression):
     """Raw SQL text with its parameters: the text must be trusted developer input."""
 
-    def __init__(self, sql: str, params: list[Any] | tuple[Any, ...], output_field: f.Field | None = None) -> None:
+    def __init__(
+        self, sql: str, params: list[Any] | tuple[Any, ...], output_field: f.Field | None = None
+    ) -> None:
         super().__init__(output_field)
         self.sql = sql
         self.params = list(params)
@@ -808,4 +869,3 @@ class RawSQL(Expression):
 
     def get_group_by_cols(self) -> list[Any]:
         return [self]
-

@@ -38,7 +38,10 @@ class FilteredRelation:
         if not isinstance(other, FilteredRelation):
             return NotImplemented
         return (self.relation_name, self.alias, self.condition) == (
-            other.relation_name, other.alias, other.condition)
+            other.relation_name,
+            other.alias,
+            other.condition,
+        )
 
     def __hash__(self) -> int:
         return hash((self.relation_name, self.alias))
@@ -99,11 +102,11 @@ def _renamed(prefix: str, replacement: str, child: Any) -> Any:
     if isinstance(child, tuple):
         key, value = child
         if key.startswith(prefix + "__"):
-            key = replacement + key[len(prefix):]
+            key = replacement + key[len(prefix) :]
         return key, _renamed(prefix, replacement, value)
     if isinstance(child, F):
         if child.name.startswith(prefix + "__"):
-            return F(replacement + child.name[len(prefix):])
+            return F(replacement + child.name[len(prefix) :])
         return child
     if hasattr(child, "get_source_expressions") and hasattr(child, "copy"):
         sources = child.get_source_expressions()
@@ -113,7 +116,9 @@ def _renamed(prefix: str, replacement: str, child: Any) -> Any:
     return child
 
 
-def check_filtered_relation(query: Query, relation: FilteredRelation, alias: str) -> FilteredRelation:
+def check_filtered_relation(
+    query: Query, relation: FilteredRelation, alias: str
+) -> FilteredRelation:
     """Validate ``relation`` for ``query`` and return it bound to ``alias`` (Django's rules).
 
     The relation name must be a path of relations only; the condition may name

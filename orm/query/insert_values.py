@@ -40,8 +40,21 @@ class HasExpression(Exception):
 Prepare = Callable[[Any], Any]
 
 # Types that are never expressions: their values skip the resolve_expression test.
-_PLAIN_TYPES = frozenset({str, int, float, bool, decimal.Decimal, datetime.date, datetime.datetime,
-                          datetime.time, datetime.timedelta, bytes, type(None)})
+_PLAIN_TYPES = frozenset(
+    {
+        str,
+        int,
+        float,
+        bool,
+        decimal.Decimal,
+        datetime.date,
+        datetime.datetime,
+        datetime.time,
+        datetime.timedelta,
+        bytes,
+        type(None),
+    }
+)
 
 
 def _same(field: Field, base: type, *names: str) -> bool:
@@ -51,8 +64,17 @@ def _same(field: Field, base: type, *names: str) -> bool:
 
 
 def _integer_check(field: Field, slow: Callable[[Any], Any]) -> tuple[type, Prepare] | None:
-    if not (isinstance(field, IntegerField)
-            and _same(field, IntegerField, "get_prep_value", "check_write", "get_db_prep_save", "get_db_prep_value")):
+    if not (
+        isinstance(field, IntegerField)
+        and _same(
+            field,
+            IntegerField,
+            "get_prep_value",
+            "check_write",
+            "get_db_prep_save",
+            "get_db_prep_value",
+        )
+    ):
         return None
     low, high = field.range
 
@@ -67,19 +89,37 @@ def _fast(field: Field, connection: Connection) -> tuple[type, Prepare] | None:
     """(the value type the shortcut takes, the shortcut), or None when the field's chain always runs."""
     slow = _slow(field, connection)
     if isinstance(field, ForeignKey):
-        if not _same(field, ForeignKey, "get_prep_value", "check_write", "get_db_prep_save", "get_db_prep_value"):
+        if not _same(
+            field,
+            ForeignKey,
+            "get_prep_value",
+            "check_write",
+            "get_db_prep_save",
+            "get_db_prep_value",
+        ):
             return None
         # A key is prepared as its target field prepares it (after the model-instance test an int skips).
         target = _integer_check(field.target_field, slow)
         return target
     if isinstance(field, TextField):
-        if not _same(field, TextField, "get_prep_value", "check_write", "get_db_prep_save", "get_db_prep_value"):
+        if not _same(
+            field,
+            TextField,
+            "get_prep_value",
+            "check_write",
+            "get_db_prep_save",
+            "get_db_prep_value",
+        ):
             return None
         max_length = field.max_length
 
         def text(value: str) -> Any:
             # ASCII without NUL within max_length: the chain returns the str itself.
-            if value.isascii() and "\x00" not in value and (max_length is None or len(value) <= max_length):
+            if (
+                value.isascii()
+                and "\x00" not in value
+                and (max_length is None or len(value) <= max_length)
+            ):
                 return value
             return slow(value)
 
@@ -87,12 +127,21 @@ def _fast(field: Field, connection: Connection) -> tuple[type, Prepare] | None:
     if isinstance(field, IntegerField):
         return _integer_check(field, slow)
     if isinstance(field, DateField):
-        if not _same(field, DateField, "get_prep_value", "get_db_prep_save", "get_db_prep_value", "check_write"):
+        if not _same(
+            field,
+            DateField,
+            "get_prep_value",
+            "get_db_prep_save",
+            "get_db_prep_value",
+            "check_write",
+        ):
             return None
         # A date (not a datetime: exact type) is never aware; the chain only adapts it.
         return datetime.date, connection.ops.adapt_datefield_value
     if isinstance(field, DecimalField):
-        if not _same(field, DecimalField, "get_prep_value", "get_db_prep_save", "get_db_prep_value"):
+        if not _same(
+            field, DecimalField, "get_prep_value", "get_db_prep_save", "get_db_prep_value"
+        ):
             return None
         places, digits = field.decimal_places, field.max_digits
         quantize = field._quantize_checked
@@ -147,10 +196,14 @@ def column(field: Field, objs: Sequence[Any], connection: Connection) -> list[An
     return values
 
 
-def rows(fields: Sequence[Field], objs: Sequence[Any], connection: Connection) -> list[Sequence[Any]]:
+def rows(
+    fields: Sequence[Field], objs: Sequence[Any], connection: Connection
+) -> list[Sequence[Any]]:
     """Each object's driver values in ``fields`` order (raises ``HasExpression`` as :func:`column`)."""
     columns = [column(field, objs, connection) for field in fields]
-    found: list[Sequence[Any]] = [() for _obj in objs] if not columns else list(zip(*columns, strict=True))
+    found: list[Sequence[Any]] = (
+        [() for _obj in objs] if not columns else list(zip(*columns, strict=True))
+    )
     return found
 
 

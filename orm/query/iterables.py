@@ -56,8 +56,12 @@ class BaseIterable:
 
     kind: ClassVar[ResultKind]
 
-    def __init__(self, queryset: QuerySet[Any], chunked_fetch: bool = False,
-                 chunk_size: int = GET_ITERATOR_CHUNK_SIZE) -> None:
+    def __init__(
+        self,
+        queryset: QuerySet[Any],
+        chunked_fetch: bool = False,
+        chunk_size: int = GET_ITERATOR_CHUNK_SIZE,
+    ) -> None:
         self.queryset = queryset
         self.chunked_fetch = chunked_fetch
         self.chunk_size = chunk_size
@@ -113,8 +117,14 @@ class ModelIterable(BaseIterable):
             return model_factory(info, converters, annotations, plain)
 
         factory, constants = cached(compiler._statement, ("models", plain), build)
-        make = factory(constants, compiler.connection, qs.db, [loader for loader, _p in loaders],
-                       object.__new__, getattr(info.model, "_state_class", None))
+        make = factory(
+            constants,
+            compiler.connection,
+            qs.db,
+            [loader for loader, _p in loaders],
+            object.__new__,
+            getattr(info.model, "_state_class", None),
+        )
         objs: Iterator[Any] = map(make, rows)
         known = qs._known_related_objects
         if known:
@@ -142,6 +152,7 @@ def _closing(results: Iterator[Any], rows: Iterable[Any]) -> Iterator[Any]:
         close = getattr(rows, "close", None)
         if close is not None:
             close()
+
 
 def _names(compiler: SQLCompiler) -> list[str]:
     return [alias or "" for _expr, alias in compiler.select]
@@ -234,5 +245,11 @@ class FlatValuesListIterable(_TupleIterable):
 #: The iterable class of each result kind.
 ITERABLES: dict[ResultKind, type[BaseIterable]] = {
     cls.kind: cls
-    for cls in (ModelIterable, ValuesIterable, ValuesListIterable, NamedValuesListIterable, FlatValuesListIterable)
+    for cls in (
+        ModelIterable,
+        ValuesIterable,
+        ValuesListIterable,
+        NamedValuesListIterable,
+        FlatValuesListIterable,
+    )
 }

@@ -47,27 +47,71 @@ def path_infos(field: Any) -> list[PathInfo]:
             source = through._meta.get_field(source_name)
             target = through._meta.get_field(target_name)
             return [
-                PathInfo(target.remote_field.model._meta, through._meta,
-                         target.target_field.column, target.column, True, True),
-                PathInfo(through._meta, source.remote_field.model._meta,
-                         source.column, source.target_field.column, True, True, source.target_field),
+                PathInfo(
+                    target.remote_field.model._meta,
+                    through._meta,
+                    target.target_field.column,
+                    target.column,
+                    True,
+                    True,
+                ),
+                PathInfo(
+                    through._meta,
+                    source.remote_field.model._meta,
+                    source.column,
+                    source.target_field.column,
+                    True,
+                    True,
+                    source.target_field,
+                ),
             ]
         through = field.remote_field.through
         source_name, target_name = field.m2m_field_names()
         source = through._meta.get_field(source_name)
         target = through._meta.get_field(target_name)
         return [
-            PathInfo(field.model._meta, through._meta, source.target_field.column, source.column, True, True),
-            PathInfo(through._meta, target.remote_field.model._meta,
-                     target.column, target.target_field.column, True, True, target.target_field),
+            PathInfo(
+                field.model._meta,
+                through._meta,
+                source.target_field.column,
+                source.column,
+                True,
+                True,
+            ),
+            PathInfo(
+                through._meta,
+                target.remote_field.model._meta,
+                target.column,
+                target.target_field.column,
+                True,
+                True,
+                target.target_field,
+            ),
         ]
     if hasattr(field, "field"):
         # Reverse side of a ForeignKey / OneToOneField (``author.books``).
         fk = field.field
-        return [PathInfo(fk.remote_field.model._meta, fk.model._meta, fk.target_field.column,
-                         fk.column, True, not fk.one_to_one, reverse_single=fk.one_to_one)]
-    return [PathInfo(field.model._meta, field.remote_field.model._meta, field.column,
-                     field.target_field.column, field.null, False)]
+        return [
+            PathInfo(
+                fk.remote_field.model._meta,
+                fk.model._meta,
+                fk.target_field.column,
+                fk.column,
+                True,
+                not fk.one_to_one,
+                reverse_single=fk.one_to_one,
+            )
+        ]
+    return [
+        PathInfo(
+            field.model._meta,
+            field.remote_field.model._meta,
+            field.column,
+            field.target_field.column,
+            field.null,
+            False,
+        )
+    ]
 
 
 def parent_path_infos(opts: Any, owner: Any) -> list[PathInfo]:
@@ -76,9 +120,18 @@ def parent_path_infos(opts: Any, owner: Any) -> list[PathInfo]:
     Empty when ``owner`` is the model itself (or no ancestor). A child row
     always has its parent rows, so the steps are not nullable.
     """
-    return [PathInfo(link.model._meta, link.remote_field.model._meta, link.column,
-                     link.target_field.column, False, False, parent_link=True)
-            for link in opts.get_path_to_parent(owner)]
+    return [
+        PathInfo(
+            link.model._meta,
+            link.remote_field.model._meta,
+            link.column,
+            link.target_field.column,
+            False,
+            False,
+            parent_link=True,
+        )
+        for link in opts.get_path_to_parent(owner)
+    ]
 
 
 class BaseTable:
@@ -105,8 +158,14 @@ class Join:
     """``<join_type> table alias ON (parent.lhs_col = alias.rhs_col)``."""
 
     def __init__(
-        self, table_name: str, parent_alias: str, alias: str, join_type: str,
-        lhs_col: str, rhs_col: str, nullable: bool,
+        self,
+        table_name: str,
+        parent_alias: str,
+        alias: str,
+        join_type: str,
+        lhs_col: str,
+        rhs_col: str,
+        nullable: bool,
     ) -> None:
         self.table_name = table_name
         self.parent_alias = parent_alias
@@ -126,8 +185,15 @@ class Join:
 
     def promoted(self) -> Join:
         """A LEFT OUTER copy of this join."""
-        join = Join(self.table_name, self.parent_alias, self.table_alias, LOUTER,
-                    self.lhs_col, self.rhs_col, True)
+        join = Join(
+            self.table_name,
+            self.parent_alias,
+            self.table_alias,
+            LOUTER,
+            self.lhs_col,
+            self.rhs_col,
+            True,
+        )
         join.filter_call = self.filter_call
         join.filtered_relation, join.condition = self.filtered_relation, self.condition
         join.demotable = self.demotable
@@ -135,8 +201,15 @@ class Join:
 
     def demoted(self) -> Join:
         """An INNER copy of this join."""
-        join = Join(self.table_name, self.parent_alias, self.table_alias, INNER,
-                    self.lhs_col, self.rhs_col, False)
+        join = Join(
+            self.table_name,
+            self.parent_alias,
+            self.table_alias,
+            INNER,
+            self.lhs_col,
+            self.rhs_col,
+            False,
+        )
         join.filter_call = self.filter_call
         join.filtered_relation, join.condition = self.filtered_relation, self.condition
         join.demotable = self.demotable
@@ -148,7 +221,13 @@ class Join:
         A filtered relation's join is only ever the same as itself: a plain path
         through the relation must not pick up its condition, nor it theirs.
         """
-        return (self.table_name, self.parent_alias, self.lhs_col, self.rhs_col, self.filtered_relation)
+        return (
+            self.table_name,
+            self.parent_alias,
+            self.lhs_col,
+            self.rhs_col,
+            self.filtered_relation,
+        )
 
     def as_sql(self, compiler: Compiler, connection: Connection) -> tuple[str, list[Any]]:
         qn = compiler.quote_name
@@ -174,9 +253,15 @@ class Join:
         The condition's columns name this join's own alias (and the aliases
         above it), so ``change_map`` should map this join's alias too.
         """
-        join = Join(self.table_name, change_map.get(self.parent_alias, self.parent_alias),
-                    change_map.get(self.table_alias, self.table_alias), self.join_type,
-                    self.lhs_col, self.rhs_col, self.nullable)
+        join = Join(
+            self.table_name,
+            change_map.get(self.parent_alias, self.parent_alias),
+            change_map.get(self.table_alias, self.table_alias),
+            self.join_type,
+            self.lhs_col,
+            self.rhs_col,
+            self.nullable,
+        )
         join.filter_call = self.filter_call
         join.demotable = self.demotable
         join.filtered_relation = self.filtered_relation

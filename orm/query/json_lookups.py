@@ -102,8 +102,11 @@ class KeyTextTransform(KeyTransform):
         ops = vendor.sqlite_ops(connection)
         type_sql, type_params = ops.json_expr(sql, list(params), keys, "type")
         value_sql, value_params = ops.json_expr(sql, list(params), keys, "value")
-        return (f"CASE {type_sql} WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' "
-                f"ELSE CAST({value_sql} AS TEXT) END", [*type_params, *value_params])
+        return (
+            f"CASE {type_sql} WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' "
+            f"ELSE CAST({value_sql} AS TEXT) END",
+            [*type_params, *value_params],
+        )
 
     def select_format(self, compiler: Compiler, sql: str, params: list[Any]) -> SQLParams:
         return sql, params  # already text: not the JSON document KeyTransform selects
@@ -155,7 +158,9 @@ def _unsupported(connection: Connection) -> NotSupportedError:
 def _label(lhs: Any) -> str:
     if isinstance(lhs, KeyTransform):
         return lhs.label()
-    return str(getattr(getattr(lhs, "target", None), "name", None) or getattr(lhs.output_field, "name", ""))
+    return str(
+        getattr(getattr(lhs, "target", None), "name", None) or getattr(lhs.output_field, "name", "")
+    )
 
 
 def _check_value(lhs: Any, value: Any) -> None:
@@ -258,7 +263,9 @@ class KeyTransformIn(_KeyTextMixin, In):
     def as_sqlite(self, compiler: Compiler, connection: Connection) -> SQLParams:
         if not self._plain_values():
             return super().as_sql(compiler, connection)
-        return vendor.sqlite_key_in(vendor.sqlite_ops(connection), compiler, self.lhs, list(self.rhs))
+        return vendor.sqlite_key_in(
+            vendor.sqlite_ops(connection), compiler, self.lhs, list(self.rhs)
+        )
 
     def as_postgresql(self, compiler: Compiler, connection: Connection) -> SQLParams:
         if not self._plain_values():
@@ -290,16 +297,26 @@ class HasKey(Lookup):
         return [self.rhs]
 
     def as_sql(self, compiler: Compiler, connection: Connection) -> SQLParams:
-        raise NotSupportedError(f"{self.lookup_name} is not supported on {connection.display_name}.")
+        raise NotSupportedError(
+            f"{self.lookup_name} is not supported on {connection.display_name}."
+        )
 
     def as_sqlite(self, compiler: Compiler, connection: Connection) -> SQLParams:
         return vendor.sqlite_has_keys(
-            vendor.sqlite_ops(connection), compiler, self.lhs, self.keys(), self.lookup_name != "has_any_keys"
+            vendor.sqlite_ops(connection),
+            compiler,
+            self.lhs,
+            self.keys(),
+            self.lookup_name != "has_any_keys",
         )
 
     def as_postgresql(self, compiler: Compiler, connection: Connection) -> SQLParams:
         return vendor.pg_has_keys(
-            vendor.postgres_ops(connection), compiler, self.lhs, self.keys(), self.lookup_name != "has_any_keys"
+            vendor.postgres_ops(connection),
+            compiler,
+            self.lhs,
+            self.keys(),
+            self.lookup_name != "has_any_keys",
         )
 
 
@@ -317,7 +334,9 @@ class HasKeys(HasKey):
             raise ValueError(f"{self.lookup_name} needs at least one key.")
         for key in keys:
             if not isinstance(key, str):
-                raise TypeError(f"{self.lookup_name} needs a list of str keys; {key!r} is not a str.")
+                raise TypeError(
+                    f"{self.lookup_name} needs a list of str keys; {key!r} is not a str."
+                )
         return keys
 
     def keys(self) -> list[str]:
@@ -349,7 +368,9 @@ class DataContains(Lookup):
         )
 
     def as_postgresql(self, compiler: Compiler, connection: Connection) -> SQLParams:
-        return vendor.pg_containment(vendor.postgres_ops(connection), compiler, self.lhs, self.rhs, self.contained_by)
+        return vendor.pg_containment(
+            vendor.postgres_ops(connection), compiler, self.lhs, self.rhs, self.contained_by
+        )
 
 
 class ContainedBy(DataContains):
@@ -359,17 +380,25 @@ class ContainedBy(DataContains):
     contained_by = True
 
 
-_DOCUMENT_LOOKUPS: tuple[type[Lookup], ...] = (HasKey, HasKeys, HasAnyKeys, DataContains, ContainedBy)
+_DOCUMENT_LOOKUPS: tuple[type[Lookup], ...] = (
+    HasKey,
+    HasKeys,
+    HasAnyKeys,
+    DataContains,
+    ContainedBy,
+)
 
 #: The lookups of a key transform (the JSON field's own lookups are registered on it).
 KEY_TRANSFORM_LOOKUPS: dict[str, type[Lookup]] = {
     cls.lookup_name: _key_lookup(cls)
     for cls in (IExact, IContains, StartsWith, IStartsWith, EndsWith, IEndsWith, Regex, IRegex)
 }
-KEY_TRANSFORM_LOOKUPS.update({
-    cls.lookup_name: _key_lookup(cls, _KeyCompareMixin)
-    for cls in (GreaterThan, GreaterThanOrEqual, LessThan, LessThanOrEqual)
-})
+KEY_TRANSFORM_LOOKUPS.update(
+    {
+        cls.lookup_name: _key_lookup(cls, _KeyCompareMixin)
+        for cls in (GreaterThan, GreaterThanOrEqual, LessThan, LessThanOrEqual)
+    }
+)
 KEY_TRANSFORM_LOOKUPS["exact"] = KeyTransformExact
 KEY_TRANSFORM_LOOKUPS["isnull"] = KeyTransformIsNull
 KEY_TRANSFORM_LOOKUPS["in"] = KeyTransformIn

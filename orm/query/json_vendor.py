@@ -40,7 +40,9 @@ def postgres_ops(connection: Connection) -> PostgresOperations:
 # -- SQLite: json_extract()/json_type() over a bound path ---------------------------
 
 
-def _sqlite_key_base(ops: SQLiteOperations, compiler: Compiler, key: Any) -> tuple[str, list[Any], list[str]]:
+def _sqlite_key_base(
+    ops: SQLiteOperations, compiler: Compiler, key: Any
+) -> tuple[str, list[Any], list[str]]:
     base, keys = key.key_path()
     sql, params = compiler.compile(base)
     return sql, list(params), keys
@@ -65,7 +67,9 @@ def _sqlite_value_sql(
     if hasattr(value, "as_sql"):  # data__key=F("other"): compare scalar values
         value_sql, value_params = ops.json_expr(sql, params, keys, "value")
         rhs_sql, rhs_params = compiler.compile(value)
-        return _sqlite_false_on_json_null(ops, f"{value_sql} = {rhs_sql}", [*value_params, *rhs_params], base)
+        return _sqlite_false_on_json_null(
+            ops, f"{value_sql} = {rhs_sql}", [*value_params, *rhs_params], base
+        )
     if value is None:
         type_sql, type_params = ops.json_expr(sql, params, keys, "type")
         return f"{type_sql} = 'null'", type_params
@@ -85,13 +89,18 @@ def sqlite_key_exact(ops: SQLiteOperations, compiler: Compiler, key: Any, value:
     if special is not None:
         return special
     value_sql, value_params = ops.json_expr(*base, "value")
-    sql, params = _sqlite_not_boolean(ops, f"{value_sql} = %s", [*value_params, ops.json_scalar_param(value)],
-                                    base, [value])
+    sql, params = _sqlite_not_boolean(
+        ops, f"{value_sql} = %s", [*value_params, ops.json_scalar_param(value)], base, [value]
+    )
     return _sqlite_false_on_json_null(ops, sql, params, base)
 
 
 def _sqlite_not_boolean(
-    ops: SQLiteOperations, sql: str, params: list[Any], base: tuple[str, list[Any], list[str]], values: list[Any]
+    ops: SQLiteOperations,
+    sql: str,
+    params: list[Any],
+    base: tuple[str, list[Any], list[str]],
+    values: list[Any],
 ) -> SQLParams:
     # json_extract() reads JSON true/false as 1/0, so a number would equal a
     # boolean; PostgreSQL's jsonb (and Django) keep them apart. Only when a
@@ -102,7 +111,9 @@ def _sqlite_not_boolean(
     return f"({sql} AND {type_sql} NOT IN ('true', 'false'))", [*params, *type_params]
 
 
-def sqlite_key_in(ops: SQLiteOperations, compiler: Compiler, key: Any, values: list[Any]) -> SQLParams:
+def sqlite_key_in(
+    ops: SQLiteOperations, compiler: Compiler, key: Any, values: list[Any]
+) -> SQLParams:
     # Strings and numbers compare with json_extract() in one IN; null, booleans
     # and documents need their own test each, as in sqlite_key_exact().
     base = _sqlite_key_base(ops, compiler, key)
@@ -119,16 +130,22 @@ def sqlite_key_in(ops: SQLiteOperations, compiler: Compiler, key: Any, values: l
     if scalars:
         value_sql, value_params = ops.json_expr(*base, "value")
         bound = [ops.json_scalar_param(v) for v in scalars]
-        in_sql, in_params = (ops.in_array_sql(bound) if len(bound) > _IN_ARRAY_THRESHOLD
-                             else ("(" + ", ".join(["%s"] * len(bound)) + ")", bound))
-        in_sql, in_params = _sqlite_not_boolean(ops, f"{value_sql} IN {in_sql}", [*value_params, *in_params],
-                                              base, scalars)
+        in_sql, in_params = (
+            ops.in_array_sql(bound)
+            if len(bound) > _IN_ARRAY_THRESHOLD
+            else ("(" + ", ".join(["%s"] * len(bound)) + ")", bound)
+        )
+        in_sql, in_params = _sqlite_not_boolean(
+            ops, f"{value_sql} IN {in_sql}", [*value_params, *in_params], base, scalars
+        )
         parts.insert(0, in_sql)
         params[:0] = in_params
     return _sqlite_false_on_json_null(ops, "(" + " OR ".join(parts) + ")", params, base)
 
 
-def sqlite_key_isnull(ops: SQLiteOperations, compiler: Compiler, key: Any, isnull: bool) -> SQLParams:
+def sqlite_key_isnull(
+    ops: SQLiteOperations, compiler: Compiler, key: Any, isnull: bool
+) -> SQLParams:
     sql, params, keys = _sqlite_key_base(ops, compiler, key)
     type_sql, type_params = ops.json_expr(sql, params, keys, "type")
     return f"{type_sql} IS {'' if isnull else 'NOT '}NULL", type_params
@@ -227,7 +244,9 @@ def pg_key_compare(
     return f"{sql} {operator} %s::jsonb", [*params, document]
 
 
-def pg_key_in(ops: PostgresOperations, compiler: Compiler, key: Any, values: list[Any]) -> SQLParams:
+def pg_key_in(
+    ops: PostgresOperations, compiler: Compiler, key: Any, values: list[Any]
+) -> SQLParams:
     """``key IN (values)`` comparing jsonb values, bound as one jsonb[] parameter."""
     sql, params = _pg_key_base(ops, compiler, key)
     documents = [json.dumps(v, allow_nan=False, ensure_ascii=False) for v in values]
@@ -235,7 +254,16 @@ def pg_key_in(ops: PostgresOperations, compiler: Compiler, key: Any, values: lis
 
 
 __all__ = [
-    "pg_containment", "pg_has_keys", "pg_key_compare", "pg_key_exact", "pg_key_in", "pg_key_isnull",
-    "postgres_ops", "sqlite_has_keys", "sqlite_key_exact", "sqlite_key_in", "sqlite_key_isnull",
+    "pg_containment",
+    "pg_has_keys",
+    "pg_key_compare",
+    "pg_key_exact",
+    "pg_key_in",
+    "pg_key_isnull",
+    "postgres_ops",
+    "sqlite_has_keys",
+    "sqlite_key_exact",
+    "sqlite_key_in",
+    "sqlite_key_isnull",
     "sqlite_ops",
 ]

@@ -55,7 +55,9 @@ class Lookup(Expression):
                 "use exact/iexact/gt/gte/lt/lte or a lookup that keeps Lookup.process_rhs()."
             )
         if hasattr(rhs, "_iterable_class") or getattr(rhs, "query", None) is not None:
-            raise NotImplementedError("Bilateral transformations on nested querysets are not implemented.")
+            raise NotImplementedError(
+                "Bilateral transformations on nested querysets are not implemented."
+            )
 
     def apply_bilateral_transforms(self, value: Any) -> Any:
         """``value`` wrapped in each bilateral transform of the lhs, innermost first."""
@@ -76,8 +78,10 @@ class Lookup(Expression):
 
     @property
     def contains_aggregate(self) -> bool:  # type: ignore[override]
-        return bool(getattr(self.lhs, "contains_aggregate", False) or
-                    getattr(self.rhs, "contains_aggregate", False))
+        return bool(
+            getattr(self.lhs, "contains_aggregate", False)
+            or getattr(self.rhs, "contains_aggregate", False)
+        )
 
     def rhs_is_direct_value(self) -> bool:
         """True when the right-hand side is a plain value (not an expression)."""
@@ -104,8 +108,12 @@ class Lookup(Expression):
         return self.lhs_field.get_prep_value(self.rhs)
 
     def resolve_expression(
-        self, query: Query | None = None, allow_joins: bool = True, reuse: set[str] | None = None,
-        summarize: bool = False, for_save: bool = False,
+        self,
+        query: Query | None = None,
+        allow_joins: bool = True,
+        reuse: set[str] | None = None,
+        summarize: bool = False,
+        for_save: bool = False,
     ) -> Any:
         """Resolve both sides; a plain rhs is prepared now if the lhs was unresolved."""
         unresolved = _unresolved(self.lhs)
@@ -126,7 +134,9 @@ class Lookup(Expression):
             sql = connection.ops.computed_lookup_cast(internal) % sql
         return connection.ops.lookup_cast(self.lookup_name, internal) % sql, list(params)
 
-    def compile_values(self, compiler: Compiler, connection: Connection, values: Any) -> tuple[list[str], list[Any]]:
+    def compile_values(
+        self, compiler: Compiler, connection: Connection, values: Any
+    ) -> tuple[list[str], list[Any]]:
         """SQL for each value: an expression compiles itself, a plain value is ``%s``."""
         parts: list[str] = []
         params: list[Any] = []
@@ -171,7 +181,8 @@ class Lookup(Expression):
             # Two expressions (a plain value is already prepared by the lhs field):
             # a date against a datetime needs aligning on some backends.
             lhs_sql, rhs_sql = connection.ops.temporal_comparison_sql(
-                internal_type(self.lhs), lhs_sql, internal_type(self.rhs), rhs_sql)
+                internal_type(self.lhs), lhs_sql, internal_type(self.rhs), rhs_sql
+            )
         return f"{lhs_sql} {self.get_rhs_op(connection, rhs_sql)}", lhs_params + rhs_params
 
     def __repr__(self) -> str:
@@ -404,10 +415,15 @@ class In(Lookup):
     def get_prep_lookup(self) -> Any:
         rhs = self.rhs
         query = getattr(rhs, "query", None)
-        if query is not None and not query.default_cols and \
-                len(query.select) + len(query.annotation_select) > 1:
-            raise TypeError("The QuerySet value for an 'in' lookup must select exactly one column "
-                            "(use values('field') or values_list('field', flat=True)).")
+        if (
+            query is not None
+            and not query.default_cols
+            and len(query.select) + len(query.annotation_select) > 1
+        ):
+            raise TypeError(
+                "The QuerySet value for an 'in' lookup must select exactly one column "
+                "(use values('field') or values_list('field', flat=True))."
+            )
         if hasattr(rhs, "resolve_expression") or hasattr(rhs, "query"):
             return rhs
         if isinstance(rhs, str | bytes) or not hasattr(rhs, "__iter__"):
@@ -466,7 +482,9 @@ class Range(Lookup):
         if not isinstance(self.rhs, list | tuple) or len(self.rhs) != 2:
             raise ValueError("The 'range' lookup needs a (low, high) pair.")
         field = self.lhs_field
-        low, high = [v if hasattr(v, "resolve_expression") else field.get_prep_value(v) for v in self.rhs]
+        low, high = [
+            v if hasattr(v, "resolve_expression") else field.get_prep_value(v) for v in self.rhs
+        ]
         target = field.storage_field()
         low_bounds, high_bounds = storable_range(target, low), storable_range(target, high)
         if low_bounds is not None and high_bounds is not None:
@@ -519,7 +537,9 @@ class Regex(Lookup):
 
     def get_prep_lookup(self) -> Any:
         if not isinstance(self.rhs, str) and not hasattr(self.rhs, "resolve_expression"):
-            raise TypeError(f"The {self.lookup_name} lookup needs a str pattern, got {short_repr(self.rhs)}.")
+            raise TypeError(
+                f"The {self.lookup_name} lookup needs a str pattern, got {short_repr(self.rhs)}."
+            )
         return self.rhs
 
     def get_db_prep_lookup(self, value: object, connection: Connection) -> Any:
@@ -596,12 +616,35 @@ UUIDIEndsWith = _uuid_lookup(IEndsWith)
 
 
 def _register() -> None:
-    for lookup in (Exact, IExact, GreaterThan, GreaterThanOrEqual, LessThan, LessThanOrEqual,
-                   Contains, IContains, StartsWith, IStartsWith, EndsWith, IEndsWith, In, Range,
-                   IsNull, Regex, IRegex):
+    for lookup in (
+        Exact,
+        IExact,
+        GreaterThan,
+        GreaterThanOrEqual,
+        LessThan,
+        LessThanOrEqual,
+        Contains,
+        IContains,
+        StartsWith,
+        IStartsWith,
+        EndsWith,
+        IEndsWith,
+        In,
+        Range,
+        IsNull,
+        Regex,
+        IRegex,
+    ):
         f.Field.register_lookup(lookup)
-    for uuid_lookup in (UUIDIExact, UUIDContains, UUIDIContains, UUIDStartsWith, UUIDIStartsWith,
-                        UUIDEndsWith, UUIDIEndsWith):
+    for uuid_lookup in (
+        UUIDIExact,
+        UUIDContains,
+        UUIDIContains,
+        UUIDStartsWith,
+        UUIDIStartsWith,
+        UUIDEndsWith,
+        UUIDIEndsWith,
+    ):
         f.UUIDField.register_lookup(uuid_lookup)
 
 
@@ -621,5 +664,6 @@ def __getattr__(name: str) -> Any:
     if name in temporal_functions.__all__:
         return getattr(temporal_functions, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = ["Lookup", "Transform", "Value"]

@@ -39,7 +39,9 @@ def merge(queryset: _QS, other: object, connector: str, symbol: str) -> _QS:
     from orm.query.queryset import QuerySet
 
     if not isinstance(other, QuerySet):
-        raise TypeError(f"Cannot use {symbol} with {type(other).__name__}: both operands must be QuerySets.")
+        raise TypeError(
+            f"Cannot use {symbol} with {type(other).__name__}: both operands must be QuerySets."
+        )
     queryset._check_operator_queryset(other, symbol)
     _check_same_values(queryset, other)
     empty, other_empty = is_empty(queryset), is_empty(other)
@@ -57,7 +59,8 @@ def merge(queryset: _QS, other: object, connector: str, symbol: str) -> _QS:
         combined = type(queryset)(queryset.model, using=queryset._db)
         combined.query.add_q(semijoin(queryset.query, other.query, connector))
     combined._known_related_objects = queryset._known_related_objects + tuple(
-        item for item in other._known_related_objects if item not in queryset._known_related_objects)
+        item for item in other._known_related_objects if item not in queryset._known_related_objects
+    )
     return combined
 
 
@@ -66,7 +69,9 @@ def _check_same_values(queryset: BaseQuerySet[Any], other: Any) -> None:
         set(queryset.query.values_select) != set(other.query.values_select)
         or set(queryset.query.annotation_select) != set(other.query.annotation_select)
     ):
-        raise TypeError(f"Merging '{type(queryset).__name__}' classes must involve the same values in each case.")
+        raise TypeError(
+            f"Merging '{type(queryset).__name__}' classes must involve the same values in each case."
+        )
 
 
 def check_combinable(lhs: Query, rhs: Query) -> None:
@@ -130,7 +135,9 @@ def combine(lhs: Query, rhs: Query, connector: str) -> None:
     rhs_inner: set[str] = set()
     # Taken before the right-hand joins arrive: a join only the right-hand
     # side requires is not required by the left-hand one.
-    lhs_inner = {a for a, j in lhs.alias_map.items() if isinstance(j, Join) and j.join_type == INNER}
+    lhs_inner = {
+        a for a, j in lhs.alias_map.items() if isinstance(j, Join) and j.join_type == INNER
+    }
     used: set[str] = set()
     call_offset = lhs.filter_calls
     rhs_aliases = list(rhs.alias_map)  # empty while rhs has neither a join nor a column

@@ -36,8 +36,12 @@ class NegatedExpression(Expression):
         (self.expression,) = exprs
 
     def resolve_expression(
-        self, query: Query | None = None, allow_joins: bool = True, reuse: set[str] | None = None,
-        summarize: bool = False, for_save: bool = False,
+        self,
+        query: Query | None = None,
+        allow_joins: bool = True,
+        reuse: set[str] | None = None,
+        summarize: bool = False,
+        for_save: bool = False,
     ) -> Any:
         resolved = super().resolve_expression(query, allow_joins, reuse, summarize, for_save)
         inner = resolved.expression

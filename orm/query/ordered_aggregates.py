@@ -43,10 +43,14 @@ class OrderableAggregate(Aggregate):
 
     allow_distinct = True
 
-    def __init__(self, *expressions: Any, order_by: Any = (), ordering: Any = None, **extra: Any) -> None:
+    def __init__(
+        self, *expressions: Any, order_by: Any = (), ordering: Any = None, **extra: Any
+    ) -> None:
         if ordering is not None:
             if order_by:
-                raise TypeError("Pass order_by= (Django 6.0's name) or ordering= (5.2's), not both.")
+                raise TypeError(
+                    "Pass order_by= (Django 6.0's name) or ordering= (5.2's), not both."
+                )
             order_by = ordering
         super().__init__(*expressions, **extra)
         terms = order_by if isinstance(order_by, list | tuple) else [order_by]
@@ -68,7 +72,11 @@ class OrderableAggregate(Aggregate):
         function = extra.get("function", self.function)
         arguments = extra.get("arguments", self.source_expressions)
         features = connection.features
-        if self.distinct and len(arguments) > 1 and not features.supports_aggregate_distinct_multiple_argument:
+        if (
+            self.distinct
+            and len(arguments) > 1
+            and not features.supports_aggregate_distinct_multiple_argument
+        ):
             raise NotSupportedError(
                 f"{type(self).__name__}(distinct=True) with a delimiter other than ',' is not "
                 f"supported on {connection.vendor}; drop distinct= or use delimiter=','."
@@ -119,7 +127,9 @@ class StringAgg(OrderableAggregate):
         if isinstance(delimiter, str):
             delimiter = Value(delimiter)
         elif not hasattr(delimiter, "resolve_expression"):
-            raise TypeError(f"StringAgg delimiter must be a str or an expression, got {delimiter!r}.")
+            raise TypeError(
+                f"StringAgg delimiter must be a str or an expression, got {delimiter!r}."
+            )
         super().__init__(expression, delimiter, **extra)
 
     def _resolve_output_field(self) -> f.Field | None:
@@ -172,8 +182,12 @@ class _ListAggregate(OrderableAggregate):
     def _element_converters(self, connection: Connection) -> list[Any]:
         return []
 
-    def _sqlite_sql(self, compiler: Compiler, connection: Connection, arguments: list[Any]) -> SQLParams:
-        sql, params = self.as_sql(compiler, connection, function=self.sqlite_function, arguments=arguments)
+    def _sqlite_sql(
+        self, compiler: Compiler, connection: Connection, arguments: list[Any]
+    ) -> SQLParams:
+        sql, params = self.as_sql(
+            compiler, connection, function=self.sqlite_function, arguments=arguments
+        )
         # JSON_GROUP_ARRAY over no row is '[]' where ARRAY_AGG is NULL; a row always
         # adds an element (NULL ones too), so '[]' means exactly "no row".
         return f"NULLIF({sql}, '[]')", params

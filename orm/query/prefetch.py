@@ -34,7 +34,9 @@ class PrefetchResult(NamedTuple):
 class Prefetch:
     """A prefetch lookup with a custom queryset and/or ``to_attr``."""
 
-    def __init__(self, lookup: str, queryset: QuerySet[Any] | None = None, to_attr: str | None = None) -> None:
+    def __init__(
+        self, lookup: str, queryset: QuerySet[Any] | None = None, to_attr: str | None = None
+    ) -> None:
         self.prefetch_through = lookup
         self.queryset = queryset
         self.to_attr = to_attr
@@ -46,7 +48,9 @@ class Prefetch:
         return hash(self.prefetch_through)
 
 
-def filter_prefetch_queryset(queryset: QuerySet[Any], lookup: str, values: list[Any], partition: str) -> Any:
+def filter_prefetch_queryset(
+    queryset: QuerySet[Any], lookup: str, values: list[Any], partition: str
+) -> Any:
     """``queryset`` restricted to ``lookup=values``; a slice applies per related group.
 
     ``Prefetch("books", queryset=Book.objects.order_by("-pages")[:3])`` means the
@@ -73,7 +77,11 @@ def to_attr_paths(lookups: Iterable[Any]) -> dict[str, str]:
     """``{"books__top": "books__tags"}`` for each ``Prefetch(..., to_attr=)``: the path a to_attr stands for."""
     paths: dict[str, str] = {}
     for lookup in lookups:
-        if isinstance(lookup, Prefetch) and lookup.to_attr and isinstance(lookup.prefetch_through, str):
+        if (
+            isinstance(lookup, Prefetch)
+            and lookup.to_attr
+            and isinstance(lookup.prefetch_through, str)
+        ):
             head, _, _last = lookup.prefetch_through.rpartition("__")
             real = expand_path(lookup.prefetch_through, paths)
             paths[f"{head}__{lookup.to_attr}" if head else lookup.to_attr] = real
@@ -90,7 +98,9 @@ def expand_path(path: str, to_attrs: dict[str, str]) -> str:
     return path
 
 
-def check_prefetch_path(model: ModelClass, lookup: Any, to_attrs: dict[str, str] | None = None) -> None:
+def check_prefetch_path(
+    model: ModelClass, lookup: Any, to_attrs: dict[str, str] | None = None
+) -> None:
     """Validate a prefetch lookup against the models before any query runs.
 
     A path may go on through the ``to_attr`` of an earlier ``Prefetch``
@@ -98,14 +108,18 @@ def check_prefetch_path(model: ModelClass, lookup: Any, to_attrs: dict[str, str]
     """
     path = lookup.prefetch_through if isinstance(lookup, Prefetch) else lookup
     if not isinstance(path, str):
-        raise TypeError(f"prefetch_related() takes names or Prefetch objects, got {short_repr(lookup)}.")
+        raise TypeError(
+            f"prefetch_related() takes names or Prefetch objects, got {short_repr(lookup)}."
+        )
     path = expand_path(path, to_attrs or {})
     current = model
     for name in path.split("__"):
         descriptor = getattr(current, name, None) if name.isidentifier() else None
         target = _descriptor_target(descriptor)
         if target is None:
-            choices = sorted(n for n in dir(current) if _descriptor_target(getattr(current, n, None)))
+            choices = sorted(
+                n for n in dir(current) if _descriptor_target(getattr(current, n, None))
+            )
             raise FieldError(
                 f"Cannot find {short_repr(name)} on {current.__name__} object, {short_repr(path)} is an invalid "
                 f"parameter to prefetch_related(). Choices are: {', '.join(choices) or '(none)'}"
@@ -135,7 +149,9 @@ def prefetch_related_objects(instances: Iterable[Any], *lookups: Any) -> None:
     for lookup in lookups:
         prefetch = lookup if isinstance(lookup, Prefetch) else Prefetch(lookup)
         if not isinstance(prefetch.prefetch_through, str):
-            raise TypeError(f"prefetch_related() takes names or Prefetch objects, got {short_repr(lookup)}.")
+            raise TypeError(
+                f"prefetch_related() takes names or Prefetch objects, got {short_repr(lookup)}."
+            )
         parts = prefetch.prefetch_through.split("__")
         level = instances
         for depth, name in enumerate(parts):
@@ -146,8 +162,9 @@ def prefetch_related_objects(instances: Iterable[Any], *lookups: Any) -> None:
                 # An earlier Prefetch's to_attr (or a property): walk what it holds.
                 level = _loaded_objects(level, name)
                 continue
-            level = _prefetch_one_level(level, name, prefetch if last else None,
-                                        prefetch.prefetch_through)
+            level = _prefetch_one_level(
+                level, name, prefetch if last else None, prefetch.prefetch_through
+            )
 
 
 def _already_loaded(instances: list[Any], name: str) -> bool:
@@ -175,7 +192,9 @@ async def aprefetch_related_objects(instances: Iterable[Any], *lookups: Any) -> 
     return await to_async(prefetch_related_objects)(instances, *lookups)
 
 
-def _prefetch_one_level(instances: list[Any], name: str, prefetch: Prefetch | None, full: str) -> list[Any]:
+def _prefetch_one_level(
+    instances: list[Any], name: str, prefetch: Prefetch | None, full: str
+) -> list[Any]:
     model = type(instances[0])
     descriptor = getattr(model, name, None)
     if descriptor is None or not hasattr(descriptor, "prefetch"):

@@ -25,9 +25,13 @@ class Q:
     XOR = "XOR"
     conditional = True
 
-    def __init__(self, *args: Any, _connector: str | None = None, _negated: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, _connector: str | None = None, _negated: bool = False, **kwargs: Any
+    ) -> None:
         if _connector is not None and _connector not in CONNECTORS:
-            raise ValueError(f"Invalid Q connector {short_repr(_connector)}; use 'AND', 'OR' or 'XOR'.")
+            raise ValueError(
+                f"Invalid Q connector {short_repr(_connector)}; use 'AND', 'OR' or 'XOR'."
+            )
         if not isinstance(_negated, bool):
             raise TypeError("Q(_negated=...) must be a bool.")
         self.connector = _connector or self.AND
@@ -35,7 +39,9 @@ class Q:
         self.children: list[Any] = [*args, *sorted(kwargs.items())]
         for child in args:
             if not isinstance(child, Q | tuple) and not getattr(child, "conditional", False):
-                raise TypeError(f"Q() positional arguments must be Q objects or conditions, got {short_repr(child)}.")
+                raise TypeError(
+                    f"Q() positional arguments must be Q objects or conditions, got {short_repr(child)}."
+                )
 
     def _combine(self, other: object, connector: str) -> Q:
         if getattr(other, "conditional", False) is False:
@@ -104,7 +110,10 @@ class Q:
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Q) and (self.connector, self.negated, self.children) == (
-            other.connector, other.negated, other.children)
+            other.connector,
+            other.negated,
+            other.children,
+        )
 
     def __hash__(self) -> int:
         return hash((self.connector, self.negated, repr(self.children)))

@@ -163,7 +163,13 @@ class Query:
             return table
         return f"T{len(self.alias_map) + 1}"
 
-    def join(self, info: PathInfo, parent_alias: str, nullable: bool, filtered: FilteredRelation | None = None) -> str:
+    def join(
+        self,
+        info: PathInfo,
+        parent_alias: str,
+        nullable: bool,
+        filtered: FilteredRelation | None = None,
+    ) -> str:
         """Join one path step from ``parent_alias``, reusing an identical join.
 
         Django's rule for a multi-valued step (reverse foreign key, many-to-many):
@@ -188,8 +194,12 @@ class Query:
         found_join: Join | None = None
         for alias, existing in self.alias_map.items():
             if isinstance(existing, Join) and existing.identity() == identity:
-                if (info.multivalued and fr_alias is None and self.filter_call is not None
-                        and existing.filter_call != self.filter_call):
+                if (
+                    info.multivalued
+                    and fr_alias is None
+                    and self.filter_call is not None
+                    and existing.filter_call != self.filter_call
+                ):
                     continue
                 found, found_join = alias, existing
         if found is not None and found_join is not None:
@@ -200,8 +210,15 @@ class Query:
         alias = fr_alias if fr_alias and fr_alias not in self.alias_map else self._new_alias(table)
         parent = self.alias_map[parent_alias]
         outer = nullable or info.nullable or parent.join_type == LOUTER or filtered is not None
-        join = Join(table, parent_alias, alias, LOUTER if outer else INNER,
-                    info.lhs_col, info.rhs_col, outer)
+        join = Join(
+            table,
+            parent_alias,
+            alias,
+            LOUTER if outer else INNER,
+            info.lhs_col,
+            info.rhs_col,
+            outer,
+        )
         join.filter_call = self.filter_call if info.multivalued and filtered is None else None
         # A filtered relation is outer only so its condition cannot remove the
         # row; a filter requiring one of its rows may join it INNER, as Django.
@@ -216,7 +233,10 @@ class Query:
         return alias
 
     def setup_joins(
-        self, names: list[str], allow_joins: bool = True, nullable: bool = False,
+        self,
+        names: list[str],
+        allow_joins: bool = True,
+        nullable: bool = False,
         trim_last_fk: bool = True,
     ) -> tuple[Any, Any, str, list[str], bool]:
         """Resolve a ``__`` path: (final field, column field, alias, rest, multivalued).
@@ -236,7 +256,9 @@ class Query:
             found = lookup_opts.get_field_or_none(lookup_opts.pk.name if name == "pk" else name)
             if found is None and pos == 0 and name in self.filtered_relations:
                 filtered = self.filtered_relations[name]
-                alias, opts, found, multivalued = self._filtered_start(filtered, nullable, allow_joins)
+                alias, opts, found, multivalued = self._filtered_start(
+                    filtered, nullable, allow_joins
+                )
             if found is None:
                 if field is None:
                     raise FieldError(
@@ -253,20 +275,23 @@ class Query:
                     pending = [*(pending or []), *hops]
             if pending:
                 alias, opts, multivalued = self._join_all(
-                    pending, alias, nullable, allow_joins, multivalued, filtered)
+                    pending, alias, nullable, allow_joins, multivalued, filtered
+                )
                 pending, filtered = None, None
             field = found
             if not field.is_relation:
                 # Past a plain field only transforms, lookups or JSON keys follow,
                 # even when one is spelled like a field of the model.
-                rest = list(names[pos + 1:])
+                rest = list(names[pos + 1 :])
                 break
             pending = path_infos(field)
         if pending:
             forward_fk = field.concrete and not field.many_to_many
             if forward_fk and trim_last_fk and filtered is None:
                 return field, field, alias, rest, multivalued
-            alias, opts, multivalued = self._join_all(pending, alias, nullable, allow_joins, multivalued, filtered)
+            alias, opts, multivalued = self._join_all(
+                pending, alias, nullable, allow_joins, multivalued, filtered
+            )
             return field, pending[-1].target_field or opts.pk, alias, rest, multivalued
         return field, field, alias, rest, multivalued
 
@@ -277,7 +302,12 @@ class Query:
         return alias
 
     def _join_all(
-        self, infos: list[PathInfo], alias: str, nullable: bool, allow_joins: bool, multivalued: bool,
+        self,
+        infos: list[PathInfo],
+        alias: str,
+        nullable: bool,
+        allow_joins: bool,
+        multivalued: bool,
         filtered: FilteredRelation | None = None,
     ) -> tuple[str, Any, bool]:
         if not allow_joins:
@@ -301,7 +331,8 @@ class Query:
         alias, opts, multivalued = self.get_initial_alias(), self.model._meta, False
         if prefix:
             field, _target, alias, _rest, multivalued = self.setup_joins(
-                prefix, allow_joins, nullable, trim_last_fk=False)
+                prefix, allow_joins, nullable, trim_last_fk=False
+            )
             opts = path_infos(field)[-1].to_opts
         found = opts.get_field_or_none(last)
         if found is not None and opts.parents:
@@ -326,11 +357,13 @@ class Query:
             if found is None:
                 if not fields:
                     choices = field_choices(opts, [*self.annotations, *self.filtered_relations])
-                    raise FieldError(f"Cannot resolve keyword {short_repr(name)} into field. Choices are: {choices}")
+                    raise FieldError(
+                        f"Cannot resolve keyword {short_repr(name)} into field. Choices are: {choices}"
+                    )
                 break
             fields.append(name)
             opts = path_infos(found)[-1].to_opts if found.is_relation else None
-        return fields, parts[len(fields):]
+        return fields, parts[len(fields) :]
 
     def _relation_path(self, path: str) -> list[Any]:
         """The fields a ``__`` path of relations names (no joins made); FieldError when it breaks."""
@@ -338,7 +371,9 @@ class Query:
         for name in path.split("__"):
             field = opts.get_field_or_none(name) if opts is not None else None
             if field is None:
-                raise FieldError(f"Cannot resolve keyword {short_repr(name)} into field in {short_repr(path)}.")
+                raise FieldError(
+                    f"Cannot resolve keyword {short_repr(name)} into field in {short_repr(path)}."
+                )
             found.append(field)
             opts = path_infos(field)[-1].to_opts if field.is_relation else None
         return found
@@ -347,7 +382,9 @@ class Query:
         """Register ``FilteredRelation`` ``relation`` as ``alias`` (validated; joined when first used)."""
         check_alias(alias)
         if self.model._meta.get_field_or_none(alias) is not None:
-            raise ValueError(f"The annotation {short_repr(alias)} conflicts with a field on the model.")
+            raise ValueError(
+                f"The annotation {short_repr(alias)} conflicts with a field on the model."
+            )
         bound = check_filtered_relation(self, relation, alias)
         if not self._relation_path(relation.relation_name)[-1].is_relation:
             raise ValueError(
@@ -374,7 +411,11 @@ class Query:
 
     # -- references --------------------------------------------------------------
     def resolve_ref(
-        self, name: str, allow_joins: bool = True, reuse: set[str] | None = None, summarize: bool = False
+        self,
+        name: str,
+        allow_joins: bool = True,
+        reuse: set[str] | None = None,
+        summarize: bool = False,
     ) -> Any:
         """What ``F(name)`` means in this query: an annotation or a column."""
         if name in self.annotations:
@@ -422,8 +463,12 @@ class Query:
         if value is None and lookup_class.lookup_name not in ("exact", "iexact"):
             if lookup_class.lookup_name != "isnull":
                 raise ValueError(f"Cannot use None as a query value for {short_repr(full)}.")
-        if (value is None and lookup_class.lookup_name in ("exact", "iexact") and not isinstance(lhs, KeyTransform)
-                and not getattr(lookup_class, "can_use_none_as_rhs", False)):
+        if (
+            value is None
+            and lookup_class.lookup_name in ("exact", "iexact")
+            and not isinstance(lhs, KeyTransform)
+            and not getattr(lookup_class, "can_use_none_as_rhs", False)
+        ):
             lookup_class = self._lookup_class(lhs, "isnull")
             value = True
         return lookup_class(lhs, value)
@@ -443,7 +488,9 @@ class Query:
             return type(value)(self.resolve_lookup_value(v, allow_joins) for v in value)
         return value
 
-    def build_filter(self, key: str, value: Any, allow_joins: bool = True, negated: bool = False) -> Any:
+    def build_filter(
+        self, key: str, value: Any, allow_joins: bool = True, negated: bool = False
+    ) -> Any:
         """One ``key=value`` condition as a lookup node (joins are created here).
 
         Under an odd number of negations, a condition on a nullable column (or
@@ -471,7 +518,9 @@ class Query:
                 return WhereNode([lookup, not_null])
         return lookup
 
-    def build_where(self, q: Any, allow_joins: bool = True, negated: bool = False, in_join: bool = False) -> Any:
+    def build_where(
+        self, q: Any, allow_joins: bool = True, negated: bool = False, in_join: bool = False
+    ) -> Any:
         """Turn a ``Q`` (or condition expression) into a resolved WHERE node.
 
         ``in_join``: the condition of a ``FilteredRelation``'s ON clause, where
@@ -482,8 +531,13 @@ class Query:
             if isinstance(resolved, WhereNode | Lookup) or getattr(resolved, "conditional", False):
                 return resolved
             raise TypeError(f"Cannot filter against a non-conditional expression {short_repr(q)}.")
-        if q.negated and not in_join and any(
-            isinstance(child, tuple) and self.path_is_multivalued(child[0]) for child in q.flatten()
+        if (
+            q.negated
+            and not in_join
+            and any(
+                isinstance(child, tuple) and self.path_is_multivalued(child[0])
+                for child in q.flatten()
+            )
         ):
             return self._negated_subquery(q)
         node = WhereNode(connector=q.connector, negated=q.negated)
@@ -492,7 +546,9 @@ class Query:
             if isinstance(child, Q):
                 node.children.append(self.build_where(child, allow_joins, branch_negated, in_join))
             elif isinstance(child, tuple):
-                node.children.append(self.build_filter(child[0], child[1], allow_joins, branch_negated))
+                node.children.append(
+                    self.build_filter(child[0], child[1], allow_joins, branch_negated)
+                )
             else:
                 node.children.append(self.build_where(child, allow_joins, branch_negated))
         return node
@@ -589,7 +645,9 @@ class Query:
                 return node
             if isinstance(node, Lookup):
                 node.lhs = replace(node.lhs)
-                if hasattr(node.rhs, "resolve_expression") or isinstance(node.rhs, ResolvedOuterRef):
+                if hasattr(node.rhs, "resolve_expression") or isinstance(
+                    node.rhs, ResolvedOuterRef
+                ):
                     node.rhs = replace(node.rhs)
                 return node
             if isinstance(node, Expression) and not isinstance(node, OuterCol):
@@ -613,11 +671,17 @@ class Query:
         """Resolve ``expression`` and store it as ``alias`` (validated)."""
         check_alias(alias)
         if self.combinator:  # e.g. values(x=F("y")) after union()
-            raise NotSupportedError(f"Calling QuerySet.annotate() after {self.combinator}() is not supported.")
+            raise NotSupportedError(
+                f"Calling QuerySet.annotate() after {self.combinator}() is not supported."
+            )
         if self.model._meta.get_field_or_none(alias) is not None:
-            raise ValueError(f"The annotation {short_repr(alias)} conflicts with a field on the model.")
+            raise ValueError(
+                f"The annotation {short_repr(alias)} conflicts with a field on the model."
+            )
         if not hasattr(expression, "resolve_expression"):
-            raise TypeError(f"{short_str(alias)}={short_repr(expression)} is not an expression; wrap values in Value().")
+            raise TypeError(
+                f"{short_str(alias)}={short_repr(expression)} is not an expression; wrap values in Value()."
+            )
         resolved = expression.resolve_expression(self, allow_joins=True, summarize=False)
         self.annotations[alias] = resolved
         if select:
@@ -774,7 +838,10 @@ class Query:
         return combinators.plan(self)
 
     def get_compiler(
-        self, using: str | None = None, connection: Connection | None = None, outer: SQLCompiler | None = None
+        self,
+        using: str | None = None,
+        connection: Connection | None = None,
+        outer: SQLCompiler | None = None,
     ) -> SQLCompiler:
         """The compiler of this query for a connection (``using`` alias or wrapper)."""
         from orm.db.connections import connections

@@ -72,7 +72,9 @@ class QuerySet(BaseQuerySet[M]):
             self._prefetch_done = True
 
     def _evaluate(self, call: str, fix: str) -> list[Any]:
-        if self._result_cache is None or (self._prefetch_related_lookups and not self._prefetch_done):
+        if self._result_cache is None or (
+            self._prefetch_related_lookups and not self._prefetch_done
+        ):
             check_async_unsafe(call, fix)
             self._fetch_all()
         assert self._result_cache is not None
@@ -85,7 +87,9 @@ class QuerySet(BaseQuerySet[M]):
         # One thread hop fetches every row (and runs prefetches); use
         # aiterator() to stream a large result in chunks instead.
         async def generator() -> AsyncIterator[M]:
-            if self._result_cache is None or (self._prefetch_related_lookups and not self._prefetch_done):
+            if self._result_cache is None or (
+                self._prefetch_related_lookups and not self._prefetch_done
+            ):
                 await to_async(self._fetch_all)()
             for item in self._result_cache or ():
                 yield item
@@ -127,7 +131,9 @@ class QuerySet(BaseQuerySet[M]):
                 if bound is not None and bound < 0:
                     raise ValueError("Negative indexing is not supported.")
                 if bound is not None and bound > MAX_SLICE:
-                    raise ValueError(f"QuerySet slice bound {bound} is larger than the maximum {MAX_SLICE}.")
+                    raise ValueError(
+                        f"QuerySet slice bound {bound} is larger than the maximum {MAX_SLICE}."
+                    )
             if k.step is not None and (isinstance(k.step, bool) or not isinstance(k.step, int)):
                 raise TypeError("QuerySet slice step must be an integer.")
             if k.step is not None and k.step <= 0:
@@ -164,7 +170,9 @@ class QuerySet(BaseQuerySet[M]):
     def _check_for_update(self) -> None:
         query = self._query if self._terms is not None else self.query  # pending terms: no lock
         if query is not None and query.select_for_update and transaction.get_autocommit(self.db):
-            raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
+            raise TransactionManagementError(
+                "select_for_update cannot be used outside of a transaction."
+            )
 
     # -- database access -------------------------------------------------------------
     def iterator(self, chunk_size: int | None = None) -> Iterator[M]:
@@ -175,7 +183,9 @@ class QuerySet(BaseQuerySet[M]):
     def _iterator(self, chunk_size: int | None) -> Iterator[M]:
         _guard("iterator", "aiterator")
         if self._prefetch_related_lookups and chunk_size is None:
-            raise ValueError("chunk_size must be provided when using QuerySet.iterator() after prefetch_related().")
+            raise ValueError(
+                "chunk_size must be provided when using QuerySet.iterator() after prefetch_related()."
+            )
         self._check_for_update()
         size = chunk_size or ITERATOR_CHUNK_SIZE
         iterable = self._iterable_class(self, chunked_fetch=True, chunk_size=size)
@@ -297,7 +307,9 @@ class QuerySet(BaseQuerySet[M]):
         created: M = obj  # an instance of the model this QuerySet is typed for
         return created
 
-    def get_or_create(self, defaults: dict[str, Any] | None = None, **kwargs: Any) -> tuple[M, bool]:
+    def get_or_create(
+        self, defaults: dict[str, Any] | None = None, **kwargs: Any
+    ) -> tuple[M, bool]:
         """(object, created): look it up, or create it from kwargs + defaults."""
         _guard("get_or_create", "aget_or_create")
         self._for_write = True  # routers pick db_for_write (as Django)
@@ -319,7 +331,10 @@ class QuerySet(BaseQuerySet[M]):
                 raise
 
     def update_or_create(
-        self, defaults: dict[str, Any] | None = None, create_defaults: dict[str, Any] | None = None, **kwargs: Any,
+        self,
+        defaults: dict[str, Any] | None = None,
+        create_defaults: dict[str, Any] | None = None,
+        **kwargs: Any,
     ) -> tuple[M, bool]:
         """(object, created): update the match with ``defaults`` or create it."""
         _guard("update_or_create", "aupdate_or_create")
@@ -352,7 +367,9 @@ class QuerySet(BaseQuerySet[M]):
                 f"Choices are: {', '.join(f.name for f in meta.concrete_fields)}"
             )
 
-    def _create_params(self, lookup: dict[str, Any], defaults: dict[str, Any] | None) -> dict[str, Any]:
+    def _create_params(
+        self, lookup: dict[str, Any], defaults: dict[str, Any] | None
+    ) -> dict[str, Any]:
         params = {k: v for k, v in lookup.items() if "__" not in k}
         for key, value in (defaults or {}).items():
             params[key] = value() if callable(value) else value
@@ -365,9 +382,15 @@ class QuerySet(BaseQuerySet[M]):
                 )
         return params
 
-    def bulk_create(self, objs: Sequence[M], batch_size: int | None = None, ignore_conflicts: bool = False,
-                    update_conflicts: bool = False, update_fields: Sequence[str] | None = None,
-                    unique_fields: Sequence[str] | None = None) -> list[M]:
+    def bulk_create(
+        self,
+        objs: Sequence[M],
+        batch_size: int | None = None,
+        ignore_conflicts: bool = False,
+        update_conflicts: bool = False,
+        update_fields: Sequence[str] | None = None,
+        unique_fields: Sequence[str] | None = None,
+    ) -> list[M]:
         """Insert many objects in few statements; primary keys are filled in.
 
         ``update_conflicts=True`` upserts: a row whose ``unique_fields`` match a
@@ -379,15 +402,28 @@ class QuerySet(BaseQuerySet[M]):
         if batch_size is not None and batch_size <= 0:
             raise ValueError("Batch size must be a positive integer.")
         meta = self.model._meta
-        if any(parent._meta.concrete_model is not meta.concrete_model for parent in meta.get_parent_list()):
+        if any(
+            parent._meta.concrete_model is not meta.concrete_model
+            for parent in meta.get_parent_list()
+        ):
             # As Django: one INSERT per table and row would be needed, and the
             # parents' keys are not returned by every backend's bulk insert.
             raise ValueError("Can't bulk create a multi-table inherited model")
-        writes.bulk_insert(self.model, objs, self.db, batch_size, ignore_conflicts, update_conflicts,
-                           update_fields, unique_fields)
+        writes.bulk_insert(
+            self.model,
+            objs,
+            self.db,
+            batch_size,
+            ignore_conflicts,
+            update_conflicts,
+            update_fields,
+            unique_fields,
+        )
         return objs
 
-    def bulk_update(self, objs: Sequence[M], fields: Sequence[str], batch_size: int | None = None) -> int:
+    def bulk_update(
+        self, objs: Sequence[M], fields: Sequence[str], batch_size: int | None = None
+    ) -> int:
         """Update ``fields`` of many saved objects (one CASE statement per batch)."""
         _guard("bulk_update", "abulk_update")
         self._for_write = True  # routers pick db_for_write (as Django)
@@ -453,8 +489,12 @@ class QuerySet(BaseQuerySet[M]):
         q = self.query
         if q.is_empty_query or q.order_by:
             return True
-        return bool(q.default_ordering and self.model._meta.ordering
-                    and not q.combinator and q.group_by is None)
+        return bool(
+            q.default_ordering
+            and self.model._meta.ordering
+            and not q.combinator
+            and q.group_by is None
+        )
 
     def latest(self, *fields: str) -> M:
         """The newest object by ``fields`` (default ``Meta.get_latest_by``)."""
@@ -470,8 +510,10 @@ class QuerySet(BaseQuerySet[M]):
         if not fields:
             latest_by = self.model._meta.get_latest_by
             if not latest_by:
-                raise ValueError("earliest() and latest() require either fields as positional "
-                                 "arguments or 'get_latest_by' in the model's Meta.")
+                raise ValueError(
+                    "earliest() and latest() require either fields as positional "
+                    "arguments or 'get_latest_by' in the model's Meta."
+                )
             fields = (latest_by,) if isinstance(latest_by, str) else tuple(latest_by)
         if self.query.is_sliced:
             raise TypeError("Cannot change a query once a slice has been taken.")
@@ -483,13 +525,17 @@ class QuerySet(BaseQuerySet[M]):
             qs.query.standard_ordering = not qs.query.standard_ordering
         return qs.get()
 
-    def in_bulk(self, id_list: Sequence[Any] | None = None, *, field_name: str = "pk") -> dict[Any, M]:
+    def in_bulk(
+        self, id_list: Sequence[Any] | None = None, *, field_name: str = "pk"
+    ) -> dict[Any, M]:
         """Map ``field_name`` values to objects (``field_name`` must be unique)."""
         _guard("in_bulk", "ain_bulk")
         meta = self.model._meta
         field = meta.pk if field_name == "pk" else meta.get_field_or_none(field_name)
         if field is None or not (field.unique or field.primary_key):
-            raise ValueError(f"in_bulk()'s field_name must be a unique field but {short_repr(field_name)} isn't.")
+            raise ValueError(
+                f"in_bulk()'s field_name must be a unique field but {short_repr(field_name)} isn't."
+            )
         attr = field.attname
         if id_list is not None:
             if not id_list:
@@ -505,7 +551,10 @@ class QuerySet(BaseQuerySet[M]):
         return writes.explain(self, format, options)
 
     def raw(
-        self, raw_query: str, params: Sequence[Any] = (), translations: dict[str, str] | None = None,
+        self,
+        raw_query: str,
+        params: Sequence[Any] = (),
+        translations: dict[str, str] | None = None,
     ) -> RawQuerySet[M]:
         """Run trusted raw SQL (``%s`` placeholders, values as ``params``) returning models."""
         from orm.query.raw import RawQuerySet
@@ -521,25 +570,38 @@ class QuerySet(BaseQuerySet[M]):
         """Async twin of :meth:`create`."""
         return await to_async(self.create)(**kwargs)
 
-    async def aget_or_create(self, defaults: dict[str, Any] | None = None, **kwargs: Any) -> tuple[M, bool]:
+    async def aget_or_create(
+        self, defaults: dict[str, Any] | None = None, **kwargs: Any
+    ) -> tuple[M, bool]:
         """Async twin of :meth:`get_or_create`."""
         return await to_async(self.get_or_create)(defaults, **kwargs)
 
     async def aupdate_or_create(
-        self, defaults: dict[str, Any] | None = None, create_defaults: dict[str, Any] | None = None, **kwargs: Any,
+        self,
+        defaults: dict[str, Any] | None = None,
+        create_defaults: dict[str, Any] | None = None,
+        **kwargs: Any,
     ) -> tuple[M, bool]:
         """Async twin of :meth:`update_or_create`."""
         return await to_async(self.update_or_create)(defaults, create_defaults, **kwargs)
 
-    async def abulk_create(self, objs: Sequence[M], batch_size: int | None = None,
-                           ignore_conflicts: bool = False, update_conflicts: bool = False,
-                           update_fields: Sequence[str] | None = None,
-                           unique_fields: Sequence[str] | None = None) -> list[M]:
+    async def abulk_create(
+        self,
+        objs: Sequence[M],
+        batch_size: int | None = None,
+        ignore_conflicts: bool = False,
+        update_conflicts: bool = False,
+        update_fields: Sequence[str] | None = None,
+        unique_fields: Sequence[str] | None = None,
+    ) -> list[M]:
         """Async twin of :meth:`bulk_create`."""
-        return await to_async(self.bulk_create)(objs, batch_size, ignore_conflicts, update_conflicts,
-                                                update_fields, unique_fields)
+        return await to_async(self.bulk_create)(
+            objs, batch_size, ignore_conflicts, update_conflicts, update_fields, unique_fields
+        )
 
-    async def abulk_update(self, objs: Sequence[M], fields: Sequence[str], batch_size: int | None = None) -> int:
+    async def abulk_update(
+        self, objs: Sequence[M], fields: Sequence[str], batch_size: int | None = None
+    ) -> int:
         """Async twin of :meth:`bulk_update`."""
         return await to_async(self.bulk_update)(objs, fields, batch_size)
 
@@ -571,7 +633,9 @@ class QuerySet(BaseQuerySet[M]):
         """Async twin of :meth:`earliest`."""
         return await to_async(self.earliest)(*fields)
 
-    async def ain_bulk(self, id_list: Sequence[Any] | None = None, *, field_name: str = "pk") -> dict[Any, M]:
+    async def ain_bulk(
+        self, id_list: Sequence[Any] | None = None, *, field_name: str = "pk"
+    ) -> dict[Any, M]:
         """Async twin of :meth:`in_bulk`."""
         return await to_async(self.in_bulk)(id_list, field_name=field_name)
 

@@ -27,8 +27,14 @@ class RawQuerySet(Generic[M]):
     (``%s`` placeholders on every backend), never formatted into the text.
     """
 
-    def __init__(self, raw_query: str, model: Any, params: Sequence[Any] = (),
-                 translations: dict[str, str] | None = None, using: str | None = None) -> None:
+    def __init__(
+        self,
+        raw_query: str,
+        model: Any,
+        params: Sequence[Any] = (),
+        translations: dict[str, str] | None = None,
+        using: str | None = None,
+    ) -> None:
         if not isinstance(raw_query, str):
             raise TypeError("raw() needs the SQL as a str.")
         self.raw_query = raw_query
@@ -40,7 +46,9 @@ class RawQuerySet(Generic[M]):
         self._prefetch_related_lookups: tuple[Any, ...] = ()
 
     def _clone(self) -> RawQuerySet[M]:
-        clone: RawQuerySet[M] = RawQuerySet(self.raw_query, self.model, self.params, self.translations, self.db)
+        clone: RawQuerySet[M] = RawQuerySet(
+            self.raw_query, self.model, self.params, self.translations, self.db
+        )
         clone._prefetch_related_lookups = self._prefetch_related_lookups
         return clone
 
@@ -90,7 +98,8 @@ class RawQuerySet(Generic[M]):
             raise ValueError("Raw query must include the primary key.")
         converters = [
             (i, connection.ops.get_db_converters(_Expr(f)) + f.get_db_converters(connection), f)
-            for i, f in enumerate(fields) if f is not None
+            for i, f in enumerate(fields)
+            if f is not None
         ]
         result = []
         from_db = instance_loader(self.model)
@@ -100,7 +109,9 @@ class RawQuerySet(Generic[M]):
                 for func in funcs:
                     values[i] = func(values[i], f, connection)
             attnames = [f.attname for f in fields if f is not None]
-            obj = from_db(self.db, attnames, [v for v, f in zip(values, fields, strict=True) if f is not None])
+            obj = from_db(
+                self.db, attnames, [v for v, f in zip(values, fields, strict=True) if f is not None]
+            )
             for name, f, value in zip(names, fields, values, strict=True):
                 if f is None:
                     setattr(obj, name, value)

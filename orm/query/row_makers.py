@@ -125,7 +125,9 @@ class _ModelShape:
         later: list[str] = []
         if self.plain[index]:
             klass = w.constant("k", info.model)
-            items = [f"{name!r}: {value}" for name, value in zip(info.attnames, values, strict=True)]
+            items = [
+                f"{name!r}: {value}" for name, value in zip(info.attnames, values, strict=True)
+            ]
             items.append(f"'_state': s{index}")
             for name, position in extra:
                 if _needs_setattr(info.model, name):
@@ -137,7 +139,9 @@ class _ModelShape:
         else:
             names = w.constant("n", list(info.attnames))
             w.body.append(f"{obj} = _loaders[{index}](_db, {names}, [{', '.join(values)}])")
-            later.extend(f"setattr({obj}, {name!r}, {w.column(position)})" for name, position in extra)
+            later.extend(
+                f"setattr({obj}, {name!r}, {w.column(position)})" for name, position in extra
+            )
         w.body.extend(later)
         return obj, self.relations(info, obj)
 
@@ -212,7 +216,10 @@ def nodes(info: KlassInfo) -> list[KlassInfo]:
 
 
 def model_factory(
-    info: KlassInfo, converters: Converters, annotations: Sequence[tuple[str, int]], plain: Sequence[bool],
+    info: KlassInfo,
+    converters: Converters,
+    annotations: Sequence[tuple[str, int]],
+    plain: Sequence[bool],
 ) -> tuple[Callable[..., RowFunction], list[Any]]:
     """The compiled factory and its constants for rows of models laid out as ``info``.
 
@@ -227,7 +234,10 @@ def model_factory(
 
 
 def tuple_factory(
-    width: int, converters: Converters, order: Sequence[int] | None, kind: str,
+    width: int,
+    converters: Converters,
+    order: Sequence[int] | None,
+    kind: str,
     names: Sequence[str] = (),
 ) -> tuple[Callable[..., RowFunction], list[Any]]:
     """The compiled factory for ``values()`` (``kind`` "dict"), ``values_list()`` ("tuple") or flat rows."""
@@ -235,7 +245,11 @@ def tuple_factory(
     positions = list(order) if order is not None else list(range(width))
     columns = [writer.column(p) for p in positions]
     if kind == "dict":
-        result = "{" + ", ".join(f"{name!r}: {col}" for name, col in zip(names, columns, strict=True)) + "}"
+        result = (
+            "{"
+            + ", ".join(f"{name!r}: {col}" for name, col in zip(names, columns, strict=True))
+            + "}"
+        )
     elif kind == "flat":
         result = columns[0]
     else:

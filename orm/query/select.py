@@ -44,10 +44,21 @@ def prepare_select(query: Query, lock_of: bool) -> SelectParts:
     order_by = get_order_by(query, {alias for _expr, alias in select if alias})
     # The common query neither groups, nor distincts on fields, nor locks:
     # skip those calls on this per-statement path.
-    distinct_on = [query.resolve_ref(name) for name in query.distinct_fields] if query.distinct_fields else _NONE
+    distinct_on = (
+        [query.resolve_ref(name) for name in query.distinct_fields]
+        if query.distinct_fields
+        else _NONE
+    )
     group_by = get_group_by(query, select, order_by) if query.group_by is not None else _NONE
-    return SelectParts(select, klass_info, annotation_col_map, order_by, group_by, distinct_on,
-                       lock_aliases(query.clone()) if lock_of else _NONE)
+    return SelectParts(
+        select,
+        klass_info,
+        annotation_col_map,
+        order_by,
+        group_by,
+        distinct_on,
+        lock_aliases(query.clone()) if lock_of else _NONE,
+    )
 
 
 def lock_aliases(query: Query) -> list[str]:
@@ -59,7 +70,9 @@ def lock_aliases(query: Query) -> list[str]:
             continue
         field, _target, alias, rest, _ = query.setup_joins(name.split("__"), trim_last_fk=False)
         if rest or not field.is_relation:
-            raise ValueError(f"select_for_update(of=...) needs relation names, got {short_repr(name)}.")
+            raise ValueError(
+                f"select_for_update(of=...) needs relation names, got {short_repr(name)}."
+            )
         aliases.append(alias)
     return aliases
 
@@ -76,7 +89,11 @@ def deferred_path(model: ModelClass, name: str) -> str:
     for pos, part in enumerate(parts):
         field = opts.get_field_or_none(opts.pk.name if part == "pk" else part)
         last = pos == len(parts) - 1
-        if field is None or not field.concrete or (not last and (not field.is_relation or field.many_to_many)):
+        if (
+            field is None
+            or not field.concrete
+            or (not last and (not field.is_relation or field.many_to_many))
+        ):
             raise FieldError(
                 f"{opts.model.__name__} has no field named {short_repr(part)} (in {short_repr(name)}); only()/defer() "
                 f"take its fields, or forward relation paths such as 'author__name': "
@@ -101,7 +118,7 @@ def default_fields(query: Query, opts: Any, path: str = "") -> list[Any]:
     # The model's own primary key is always loaded (an inherited parent's is not forced).
     pk = opts.pk
     prefix = f"{path}__" if path else ""
-    own = {n[len(prefix):] for n in names if n.startswith(prefix)}
+    own = {n[len(prefix) :] for n in names if n.startswith(prefix)}
     if defer:
         own = {n for n in own if "__" not in n}
         return [fld for fld in fields if fld.name not in own or fld is pk]
@@ -140,7 +157,9 @@ def model_cols(query: Query, opts: Any, alias: str, fields: Any) -> list[Any]:
     return cols
 
 
-def get_select(query: Query) -> tuple[list[tuple[Any, str | None]], KlassInfo | None, dict[str, int]]:
+def get_select(
+    query: Query,
+) -> tuple[list[tuple[Any, str | None]], KlassInfo | None, dict[str, int]]:
     """(select list of (expression, alias), layout of model rows, annotation positions)."""
     select: list[tuple[Any, str | None]] = []
     fields: list[Any] | None = None
@@ -163,12 +182,22 @@ def get_select(query: Query) -> tuple[list[tuple[Any, str | None]], KlassInfo | 
         related = related_selections(
             query, select, query.model._meta, query.get_initial_alias(), requested, 1, False, ""
         )
-    return select, KlassInfo(query.model, tuple(fields), 0, len(fields), related), annotation_col_map
+    return (
+        select,
+        KlassInfo(query.model, tuple(fields), 0, len(fields), related),
+        annotation_col_map,
+    )
 
 
 def related_selections(
-    query: Query, select: list[Any], opts: Any, alias: str, requested: dict[str, Any] | None,
-    depth: int, nullable_parent: bool, path: str | None = None,
+    query: Query,
+    select: list[Any],
+    opts: Any,
+    alias: str,
+    requested: dict[str, Any] | None,
+    depth: int,
+    nullable_parent: bool,
+    path: str | None = None,
 ) -> tuple[KlassInfo, ...]:
     """Join and select the models reached by ``select_related`` (validating names).
 
@@ -188,8 +217,11 @@ def related_selections(
     reverse = {rel.get_accessor_name(): rel for rel in rels if rel.one_to_one and not rel.concrete}
     filtered = query.filtered_relations if depth == 1 else {}
     if requested is not None:
-        unknown = [name for name in requested if name not in candidates and name not in reverse
-                   and name not in filtered]
+        unknown = [
+            name
+            for name in requested
+            if name not in candidates and name not in reverse and name not in filtered
+        ]
         if unknown:
             choices = ", ".join(sorted([*candidates, *reverse, *filtered])) or "(none)"
             raise FieldError(
@@ -209,16 +241,39 @@ def related_selections(
         nullable = nullable_parent or fld.null
         (info,) = path_infos(fld)
         rel_alias = query.join(info, query.join_parent(opts, alias, opts.owner_of(fld)), nullable)
-        infos.append(_klass_info(query, select, fld.remote_field.model, rel_alias, fld, False,
-                                 requested[name] if requested is not None else None, depth, nullable, sub_path))
+        infos.append(
+            _klass_info(
+                query,
+                select,
+                fld.remote_field.model,
+                rel_alias,
+                fld,
+                False,
+                requested[name] if requested is not None else None,
+                depth,
+                nullable,
+                sub_path,
+            )
+        )
     for name, rel in reverse.items():
         if requested is None or name not in requested:
             continue
         (info,) = path_infos(rel)
         rel_alias = query.join(info, query.join_parent(opts, alias, opts.owner_of(rel)), True)
-        infos.append(_klass_info(query, select, rel.related_model, rel_alias, rel, True,
-                                 requested[name], depth, True,
-                                 None if path is None else f"{path}__{name}" if path else name))
+        infos.append(
+            _klass_info(
+                query,
+                select,
+                rel.related_model,
+                rel_alias,
+                rel,
+                True,
+                requested[name],
+                depth,
+                True,
+                None if path is None else f"{path}__{name}" if path else name,
+            )
+        )
     for name in filtered:
         if requested is not None and name in requested:
             infos.append(_filtered_klass_info(query, select, name, requested[name], depth))
@@ -238,12 +293,22 @@ def _filtered_klass_info(
         )
     model = field.related_model
     info = _klass_info(query, select, model, alias, field, False, requested, depth, True)
-    return KlassInfo(model, info.fields, info.start, info.end, info.related, field, False, attr_name=name)
+    return KlassInfo(
+        model, info.fields, info.start, info.end, info.related, field, False, attr_name=name
+    )
 
 
 def _klass_info(
-    query: Query, select: list[Any], model: ModelClass, alias: str, field: Any, reverse: bool,
-    requested: dict[str, Any] | None, depth: int, nullable: bool, path: str | None = None,
+    query: Query,
+    select: list[Any],
+    model: ModelClass,
+    alias: str,
+    field: Any,
+    reverse: bool,
+    requested: dict[str, Any] | None,
+    depth: int,
+    nullable: bool,
+    path: str | None = None,
 ) -> KlassInfo:
     if path is None:
         fields = tuple(model._meta.concrete_fields)
@@ -252,10 +317,20 @@ def _klass_info(
     start = len(select)
     select.extend((col, None) for col in model_cols(query, model._meta, alias, fields))
     end = len(select)
-    related = related_selections(
-        query, select, model._meta, alias, requested or ({} if requested is not None else None),
-        depth + 1, nullable, path,
-    ) if requested or requested is None else ()
+    related = (
+        related_selections(
+            query,
+            select,
+            model._meta,
+            alias,
+            requested or ({} if requested is not None else None),
+            depth + 1,
+            nullable,
+            path,
+        )
+        if requested or requested is None
+        else ()
+    )
     return KlassInfo(model, fields, start, end, related, field, reverse)
 
 
@@ -263,8 +338,12 @@ def get_order_by(query: Query, select_aliases: set[str]) -> list[Any]:
     """Resolved ``OrderBy`` terms (explicit ordering, else the model's ``Meta.ordering``)."""
     if query.order_by:
         ordering = query.order_by
-    elif (query.default_ordering and query.model._meta.ordering and not query.combinator
-          and query.group_by is None):
+    elif (
+        query.default_ordering
+        and query.model._meta.ordering
+        and not query.combinator
+        and query.group_by is None
+    ):
         ordering = query.model._meta.ordering
     else:
         return []
@@ -278,7 +357,9 @@ def get_order_by(query: Query, select_aliases: set[str]) -> list[Any]:
             name = term.lstrip("-")
             related = _related_ordering(query, name, descending)
             if related is not None:
-                result.extend(o if query.standard_ordering else o.reverse_ordering() for o in related)
+                result.extend(
+                    o if query.standard_ordering else o.reverse_ordering() for o in related
+                )
                 continue
             expr = _order_expr(query, name, select_aliases)
             order = OrderBy(expr, descending=descending)
@@ -291,7 +372,9 @@ def get_order_by(query: Query, select_aliases: set[str]) -> list[Any]:
     return result
 
 
-def _related_ordering(query: Query, name: str, descending: bool, depth: int = 0) -> list[Any] | None:
+def _related_ordering(
+    query: Query, name: str, descending: bool, depth: int = 0
+) -> list[Any] | None:
     """``order_by("author")`` orders by Author's Meta.ordering, as Django does."""
     if name in query.annotations or depth > 3:
         return None
@@ -357,8 +440,12 @@ def get_group_by(query: Query, select: list[Any], order_by: list[Any]) -> list[A
         # keep one, the alias, so GROUP BY does not list LOWER(x) and "lower" both
         # (and PostgreSQL matches the SELECT column even when it binds parameters).
         target = _grouped(expr)
-        same = [i for i, s in enumerate(seen)
-                if target is _grouped(s) or (type(target) is type(_grouped(s)) and target == _grouped(s))]
+        same = [
+            i
+            for i, s in enumerate(seen)
+            if target is _grouped(s)
+            or (type(target) is type(_grouped(s)) and target == _grouped(s))
+        ]
         if not same:
             seen.append(expr)
         elif isinstance(expr, Ref) and not isinstance(seen[same[0]], Ref):

@@ -31,8 +31,12 @@ class Sliced(F):
         return f"{type(self).__qualname__}({self.obj!r}, {slice(start, stop)!r})"
 
     def resolve_expression(
-        self, query: Query | None = None, allow_joins: bool = True, reuse: set[str] | None = None,
-        summarize: bool = False, for_save: bool = False,
+        self,
+        query: Query | None = None,
+        allow_joins: bool = True,
+        reuse: set[str] | None = None,
+        summarize: bool = False,
+        for_save: bool = False,
     ) -> Any:
         if type(self.obj) is not F:
             # A slice of a slice, or of an OuterRef (resolved by the outer query later).
@@ -48,11 +52,15 @@ class Sliced(F):
                     "fields (CharField, TextField) do."
                 )
         return Substr(expr, self.start, self.length).resolve_expression(
-            query, allow_joins, reuse, summarize, for_save)
+            query, allow_joins, reuse, summarize, for_save
+        )
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Sliced) and (self.obj, self.start, self.length) == (
-            other.obj, other.start, other.length)
+            other.obj,
+            other.start,
+            other.length,
+        )
 
     def __hash__(self) -> int:
         return hash((type(self), self.obj, self.start, self.length))

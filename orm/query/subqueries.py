@@ -61,7 +61,9 @@ class Subquery(Expression):
 
     template = "(%(subquery)s)"
 
-    def __init__(self, queryset: QuerySet[Any] | Query, output_field: f.Field | None = None) -> None:
+    def __init__(
+        self, queryset: QuerySet[Any] | Query, output_field: f.Field | None = None
+    ) -> None:
         super().__init__(output_field)
         # A QuerySet's query, or a Query as it is (getattr types both as Any).
         self.query: Query = cast("Query", getattr(queryset, "query", queryset)).clone()
@@ -71,8 +73,12 @@ class Subquery(Expression):
         return []
 
     def resolve_expression(
-        self, query: Query | None = None, allow_joins: bool = True, reuse: set[str] | None = None,
-        summarize: bool = False, for_save: bool = False,
+        self,
+        query: Query | None = None,
+        allow_joins: bool = True,
+        reuse: set[str] | None = None,
+        summarize: bool = False,
+        for_save: bool = False,
     ) -> Any:
         clone = self.copy()
         clone.query = self.query.clone()

@@ -31,7 +31,10 @@ class InnerCol(Expression):
 
 def _needs_subquery(query: Query) -> bool:
     return bool(
-        query.is_sliced or query.distinct or query.combinator or query.group_by is not None
+        query.is_sliced
+        or query.distinct
+        or query.combinator
+        or query.group_by is not None
         or any(getattr(a, "contains_aggregate", False) for a in query.annotations.values())
         # A filter on a window runs outside the query that computes the window.
         or (query.annotations and query.where.contains_over_clause())
@@ -45,7 +48,9 @@ def get_aggregation(query: Query, using: str, aggregates: dict[str, Any]) -> dic
     connection = connections[using]
     if _needs_subquery(query):
         return _aggregate_subquery(query, connection, aggregates)
-    return aggregate_with(aggregation_query(query, aggregates).get_compiler(connection=connection), aggregates)
+    return aggregate_with(
+        aggregation_query(query, aggregates).get_compiler(connection=connection), aggregates
+    )
 
 
 def aggregate_with(compiler: SQLCompiler, aggregates: dict[str, Any]) -> dict[str, Any]:
@@ -80,7 +85,9 @@ def aggregation_query(query: Query, aggregates: dict[str, Any]) -> Query:
     return q
 
 
-def _convert(compiler: SQLCompiler, row: Any, aggregates: dict[str, Any], connection: Connection) -> dict[str, Any]:
+def _convert(
+    compiler: SQLCompiler, row: Any, aggregates: dict[str, Any], connection: Connection
+) -> dict[str, Any]:
     result: dict[str, Any] = {}
     if row is None:
         for alias, aggregate in aggregates.items():
@@ -96,7 +103,9 @@ def _convert(compiler: SQLCompiler, row: Any, aggregates: dict[str, Any], connec
     return {alias: values[names.index(alias)] for alias in aggregates}
 
 
-def _aggregate_subquery(query: Query, connection: Connection, aggregates: dict[str, Any]) -> dict[str, Any]:
+def _aggregate_subquery(
+    query: Query, connection: Connection, aggregates: dict[str, Any]
+) -> dict[str, Any]:
     inner = query.clone()
     inner.select_related = False
     if not inner.is_sliced:
@@ -114,17 +123,25 @@ def _aggregate_subquery(query: Query, connection: Connection, aggregates: dict[s
         inner.annotation_select_mask = {
             expr.refs for expr in _walk(list(outer.values())) if isinstance(expr, Ref)
         }
-        inner.select = tuple(extra) if extra else (("__pk", Col(inner.get_initial_alias(), inner.model._meta.pk)),)
+        inner.select = (
+            tuple(extra)
+            if extra
+            else (("__pk", Col(inner.get_initial_alias(), inner.model._meta.pk)),)
+        )
     elif extra and not inner.combinator:
         inner.select = tuple(inner.select) + tuple(extra)
     try:
         inner_sql, params = inner.get_compiler(connection=connection).as_sql()
     except EmptyResultSet:
         return {alias: getattr(a, "empty_result", None) for alias, a in aggregates.items()}
-    return _run_outer(query, connection, outer, aggregates, f"({inner_sql}) subquery", "", list(params))
+    return _run_outer(
+        query, connection, outer, aggregates, f"({inner_sql}) subquery", "", list(params)
+    )
 
 
-def _aggregate_combined(inner: Query, connection: Connection, aggregates: dict[str, Any]) -> dict[str, Any]:
+def _aggregate_combined(
+    inner: Query, connection: Connection, aggregates: dict[str, Any]
+) -> dict[str, Any]:
     """Aggregates over the rows of a union()/intersection()/difference().
 
     The combined statement's columns are named by position in a CTE
@@ -137,7 +154,9 @@ def _aggregate_combined(inner: Query, connection: Connection, aggregates: dict[s
     except EmptyResultSet:
         return {alias: getattr(a, "empty_result", None) for alias, a in aggregates.items()}
     outer = {
-        alias: _positional_cols(aggregate.resolve_expression(inner, summarize=True), compiler.select, inner)
+        alias: _positional_cols(
+            aggregate.resolve_expression(inner, summarize=True), compiler.select, inner
+        )
         for alias, aggregate in aggregates.items()
     }
     names = ", ".join(compiler.quote_name(f"__col{n}") for n in range(1, compiler.width() + 1))
@@ -169,8 +188,13 @@ def _positional_cols(expr: Any, select: list[tuple[Any, str | None]], inner: Que
 
 
 def _run_outer(
-    query: Query, connection: Connection, outer: dict[str, Any], aggregates: dict[str, Any],
-    from_sql: str, prefix: str, params: list[Any],
+    query: Query,
+    connection: Connection,
+    outer: dict[str, Any],
+    aggregates: dict[str, Any],
+    from_sql: str,
+    prefix: str,
+    params: list[Any],
 ) -> dict[str, Any]:
     """Run ``SELECT <outer aggregates> FROM <from_sql>`` (after ``prefix``) and convert the row."""
     compiler = SQLCompiler(Query(query.model), connection)

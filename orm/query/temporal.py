@@ -19,19 +19,28 @@ from orm.query.expressions import TEMPORAL_TYPES, CombinedExpression, SQLParams
 _DATES = ("DateField", "DateTimeField")
 #: (lhs type, connector, rhs type) -> result type, as Django types them.
 TEMPORAL_RESULTS: dict[tuple[str | None, str, str | None], str] = {
-    **{(t, op, "DurationField"): "TimeField" if t == "TimeField" else "DateTimeField"
-       for t in TEMPORAL_TYPES for op in ("+", "-")},
-    **{("DurationField", "+", t): "TimeField" if t == "TimeField" else "DateTimeField"
-       for t in TEMPORAL_TYPES},
+    **{
+        (t, op, "DurationField"): "TimeField" if t == "TimeField" else "DateTimeField"
+        for t in TEMPORAL_TYPES
+        for op in ("+", "-")
+    },
+    **{
+        ("DurationField", "+", t): "TimeField" if t == "TimeField" else "DateTimeField"
+        for t in TEMPORAL_TYPES
+    },
     **{(a, "-", b): "DurationField" for a in _DATES for b in _DATES},
     ("TimeField", "-", "TimeField"): "DurationField",
 }
 _FIELDS: dict[str, type[f.Field]] = {
-    "DateTimeField": f.DateTimeField, "TimeField": f.TimeField, "DurationField": f.DurationField,
+    "DateTimeField": f.DateTimeField,
+    "TimeField": f.TimeField,
+    "DurationField": f.DurationField,
 }
 
 
-def typed_for_temporal(expr: CombinedExpression, lhs_type: str | None, rhs_type: str | None) -> CombinedExpression:
+def typed_for_temporal(
+    expr: CombinedExpression, lhs_type: str | None, rhs_type: str | None
+) -> CombinedExpression:
     """``expr`` (resolved, with a date/time operand) as ``TemporalArithmetic``.
 
     Raises ``FieldError`` for a combination that means nothing (a datetime
@@ -63,7 +72,13 @@ class TemporalArithmetic(CombinedExpression):
     """
 
     def __init__(
-        self, lhs: Any, connector: str, rhs: Any, lhs_type: str, rhs_type: str, output_field: f.Field,
+        self,
+        lhs: Any,
+        connector: str,
+        rhs: Any,
+        lhs_type: str,
+        rhs_type: str,
+        output_field: f.Field,
     ) -> None:
         super().__init__(lhs, connector, rhs, output_field)
         self.lhs_type = lhs_type
@@ -72,5 +87,7 @@ class TemporalArithmetic(CombinedExpression):
     def as_sql(self, compiler: Compiler, connection: Connection) -> SQLParams:
         lsql, lparams = compiler.compile(self.lhs)
         rsql, rparams = compiler.compile(self.rhs)
-        sql = connection.ops.temporal_arithmetic_sql(self.lhs_type, self.connector, self.rhs_type, lsql, rsql)
+        sql = connection.ops.temporal_arithmetic_sql(
+            self.lhs_type, self.connector, self.rhs_type, lsql, rsql
+        )
         return sql, lparams + rparams

@@ -45,23 +45,57 @@ from orm.query.query import Query
 from orm.query.summary import aggregation_query
 from orm.utils.caches import BoundedCache
 
-__all__ = ["COUNT", "EXISTS", "FETCH", "GET", "PendingQuery", "Term", "build_terms", "count_aggregates"]
+__all__ = [
+    "COUNT",
+    "EXISTS",
+    "FETCH",
+    "GET",
+    "PendingQuery",
+    "Term",
+    "build_terms",
+    "count_aggregates",
+]
 
 # Lookups whose SQL is ``<column> <operator> <rhs>`` for every plain value.
-SIMPLE_LOOKUPS = frozenset({
-    "exact", "iexact", "gt", "gte", "lt", "lte",
-    "contains", "icontains", "startswith", "istartswith", "endswith", "iendswith",
-})
+SIMPLE_LOOKUPS = frozenset(
+    {
+        "exact",
+        "iexact",
+        "gt",
+        "gte",
+        "lt",
+        "lte",
+        "contains",
+        "icontains",
+        "startswith",
+        "istartswith",
+        "endswith",
+        "iendswith",
+    }
+)
 # Exact types only: a subclass (an enum, a custom str) may prepare differently.
-SCALAR_TYPES = frozenset({
-    int, str, float, bool, bytes, decimal.Decimal, uuid.UUID,
-    datetime.date, datetime.datetime, datetime.time, datetime.timedelta,
-})
+SCALAR_TYPES = frozenset(
+    {
+        int,
+        str,
+        float,
+        bool,
+        bytes,
+        decimal.Decimal,
+        uuid.UUID,
+        datetime.date,
+        datetime.datetime,
+        datetime.time,
+        datetime.timedelta,
+    }
+)
 #: What the evaluation adds to the filtered query.
 FETCH, GET, COUNT, EXISTS = "fetch", "get", "count", "exists"
 
 #: (model, key) -> (lookup class, column) or None when the key is not simple.
-_RESOLVED: BoundedCache[tuple[Any, str], tuple[Any, Col] | None] = BoundedCache("filter terms", 2048)
+_RESOLVED: BoundedCache[tuple[Any, str], tuple[Any, Col] | None] = BoundedCache(
+    "filter terms", 2048
+)
 _MISSING = object()
 
 
@@ -104,7 +138,13 @@ def _resolve(model: ModelClass, key: str) -> tuple[Any, Col] | None:
         field, target, alias, rest, multivalued = query.setup_joins(key.split("__"), nullable=False)
     except FieldError:
         return None  # the ordinary path raises the full error
-    if len(query.alias_map) != 1 or multivalued or len(rest) > 1 or field.is_relation and target is not field:
+    if (
+        len(query.alias_map) != 1
+        or multivalued
+        or len(rest) > 1
+        or field.is_relation
+        and target is not field
+    ):
         return None
     if field.many_to_many or isinstance(target, f.JSONField):
         return None

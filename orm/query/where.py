@@ -20,7 +20,9 @@ class WhereNode:
     conditional = True
     contains_aggregate = False
 
-    def __init__(self, children: list[Any] | None = None, connector: str = "AND", negated: bool = False) -> None:
+    def __init__(
+        self, children: list[Any] | None = None, connector: str = "AND", negated: bool = False
+    ) -> None:
         self.children = list(children or [])
         self.connector = connector
         self.negated = negated
@@ -40,7 +42,8 @@ class WhereNode:
         """A deep-enough copy (child nodes copied, leaves shared)."""
         return WhereNode(
             [c.clone() if isinstance(c, WhereNode) else c for c in self.children],
-            self.connector, self.negated,
+            self.connector,
+            self.negated,
         )
 
     def get_source_expressions(self) -> list[Any]:
@@ -77,7 +80,9 @@ class WhereNode:
     # A condition that can match nothing, selected (annotate(b=Q(pk__in=[]))), is false.
     select_empty_sql = "(1 = 0)"
 
-    def select_format(self, compiler: Compiler, sql: str, params: list[Any]) -> tuple[str, list[Any]]:
+    def select_format(
+        self, compiler: Compiler, sql: str, params: list[Any]
+    ) -> tuple[str, list[Any]]:
         """A condition selected as a column (``annotate(big=Q(pages__gt=300))``): a boolean."""
         return sql, params
 
@@ -118,7 +123,9 @@ class WhereNode:
         """True when any part of the tree uses a window expression (filtered after the window runs)."""
         return any(getattr(node, "contains_over_clause", False) is True for node in _walk(self))
 
-    def split_qualify(self, must_group_by: bool, negated: bool = False) -> tuple[WhereNode | None, WhereNode | None]:
+    def split_qualify(
+        self, must_group_by: bool, negated: bool = False
+    ) -> tuple[WhereNode | None, WhereNode | None]:
         """Split into (WHERE/HAVING part, QUALIFY part: conditions on window expressions).
 
         Django's rules: children joined so they must stay together (OR, XOR, or
@@ -130,8 +137,11 @@ class WhereNode:
         if not self.contains_over_clause():
             return self, None
         in_negated = negated ^ self.negated
-        connected = (in_negated and self.connector == "AND") or (
-            not in_negated and self.connector == "OR") or self.connector == "XOR"
+        connected = (
+            (in_negated and self.connector == "AND")
+            or (not in_negated and self.connector == "OR")
+            or self.connector == "XOR"
+        )
         where: list[Any] = []
         qualify: list[Any] = []
         for child in self.children:
@@ -152,8 +162,10 @@ class WhereNode:
                     "not implemented when performing conditional aggregation."
                 )
             return None, self
-        return (WhereNode(where, self.connector, self.negated) if where else None,
-                WhereNode(qualify, self.connector, self.negated))
+        return (
+            WhereNode(where, self.connector, self.negated) if where else None,
+            WhereNode(qualify, self.connector, self.negated),
+        )
 
     def map_leaves(self, replace: Callable[[Any], Any]) -> WhereNode:
         """A copy where each expression a condition compares is ``replace(expr)``.
@@ -250,8 +262,11 @@ class WhereNode:
 def _walk(node: Any) -> Any:
     """``node`` and every expression under it."""
     yield node
-    children = node.children if isinstance(node, WhereNode) else (
-        node.get_source_expressions() if hasattr(node, "get_source_expressions") else [])
+    children = (
+        node.children
+        if isinstance(node, WhereNode)
+        else (node.get_source_expressions() if hasattr(node, "get_source_expressions") else [])
+    )
     for child in children:
         if child is not None and not isinstance(child, str | int | float | bool | list | tuple):
             yield from _walk(child)

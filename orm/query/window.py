@@ -41,11 +41,17 @@ class Window(Expression):
     contains_over_clause = True
 
     def __init__(
-        self, expression: Expression, partition_by: Any = None, order_by: Any = None,
-        frame: WindowFrame | None = None, output_field: f.Field | None = None,
+        self,
+        expression: Expression,
+        partition_by: Any = None,
+        order_by: Any = None,
+        frame: WindowFrame | None = None,
+        output_field: f.Field | None = None,
     ) -> None:
         if not getattr(expression, "window_compatible", False):
-            raise ValueError(f"Expression '{type(expression).__name__}' isn't compatible with OVER clauses.")
+            raise ValueError(
+                f"Expression '{type(expression).__name__}' isn't compatible with OVER clauses."
+            )
         if partition_by is not None and not isinstance(partition_by, (list, tuple)):
             partition_by = (partition_by,)
         if order_by is not None and not isinstance(order_by, (list, tuple)):
@@ -64,8 +70,8 @@ class Window(Expression):
     def set_source_expressions(self, exprs: list[Any]) -> None:
         n_part = len(self.partition_by)
         self.source_expression = exprs[0]
-        self.partition_by = list(exprs[1:1 + n_part])
-        self.order_by = list(exprs[1 + n_part:])
+        self.partition_by = list(exprs[1 : 1 + n_part])
+        self.order_by = list(exprs[1 + n_part :])
 
     def _resolve_output_field(self) -> f.Field | None:
         return self.source_expression.output_field
@@ -136,10 +142,16 @@ class WindowFrame(Expression):
 
     frame_type = ""
 
-    def __init__(self, start: int | None = None, end: int | None = None,
-                 exclusion: WindowFrameExclusion | None = None) -> None:
+    def __init__(
+        self,
+        start: int | None = None,
+        end: int | None = None,
+        exclusion: WindowFrameExclusion | None = None,
+    ) -> None:
         if exclusion is not None and not isinstance(exclusion, WindowFrameExclusion):
-            raise TypeError(f"{type(self).__qualname__}.exclusion must be a WindowFrameExclusion instance.")
+            raise TypeError(
+                f"{type(self).__qualname__}.exclusion must be a WindowFrameExclusion instance."
+            )
         self._check(start, end)
         super().__init__()
         self.start = start
@@ -173,7 +185,9 @@ class RowRange(WindowFrame):
 
     def _check(self, start: Any, end: Any) -> None:
         if start is not None and not _is_int(start):
-            raise ValueError(f"start argument must be an integer, zero, or None, but got '{start}'.")
+            raise ValueError(
+                f"start argument must be an integer, zero, or None, but got '{start}'."
+            )
         if end is not None and not _is_int(end):
             raise ValueError(f"end argument must be an integer, zero, or None, but got '{end}'.")
         if start is not None and end is not None and start > end:
@@ -187,9 +201,13 @@ class ValueRange(WindowFrame):
 
     def _check(self, start: Any, end: Any) -> None:
         if start is not None and (not _is_int(start) or start > 0):
-            raise ValueError(f"start argument must be a negative integer, zero, or None, but got '{start}'.")
+            raise ValueError(
+                f"start argument must be a negative integer, zero, or None, but got '{start}'."
+            )
         if end is not None and (not _is_int(end) or end < 0):
-            raise ValueError(f"end argument must be a positive integer, zero, or None, but got '{end}'.")
+            raise ValueError(
+                f"end argument must be a positive integer, zero, or None, but got '{end}'."
+            )
 
 
 # -- window functions ---------------------------------------------------------------

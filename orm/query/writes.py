@@ -39,7 +39,9 @@ if TYPE_CHECKING:
 def _insert_fields(model: ModelClass, with_pk: bool) -> list[Any]:
     meta = model._meta
     # The model's own table only: a parent's columns are written to the parent's row.
-    return [f for f in meta.local_concrete_fields if (with_pk or f is not meta.pk) and not f.generated]
+    return [
+        f for f in meta.local_concrete_fields if (with_pk or f is not meta.pk) and not f.generated
+    ]
 
 
 def _insert_value(field: f.Field, obj: Any, connection: Connection) -> Any:
@@ -65,8 +67,15 @@ def _converters(field: f.Field, connection: Connection) -> list[Any]:
     return [*connection.ops.get_db_converters(_Output(field)), *field.get_db_converters(connection)]
 
 
-def insert_rows(model: ModelClass, objs: Sequence[Any], using: str, with_pk: bool,
-                batch_size: int | None = None, ignore_conflicts: bool = False, on_conflict: str = "") -> None:
+def insert_rows(
+    model: ModelClass,
+    objs: Sequence[Any],
+    using: str,
+    with_pk: bool,
+    batch_size: int | None = None,
+    ignore_conflicts: bool = False,
+    on_conflict: str = "",
+) -> None:
     """INSERT ``objs``; without a pk, generated primary keys are set on the objects.
 
     ``on_conflict`` is an upsert clause (see :func:`upsert_clause`): rows whose
@@ -86,25 +95,45 @@ def insert_rows(model: ModelClass, objs: Sequence[Any], using: str, with_pk: boo
     generated = tuple(f for f in model._meta.local_concrete_fields if f.generated)
     for omitted, group in _group_by_database_defaults(fields, objs):
         kept = [f for f in fields if f not in omitted]
-        _insert_group(model, group, kept, omitted + generated, connection, with_pk, batch_size, ignore_conflicts,
-                      on_conflict)
+        _insert_group(
+            model,
+            group,
+            kept,
+            omitted + generated,
+            connection,
+            with_pk,
+            batch_size,
+            ignore_conflicts,
+            on_conflict,
+        )
 
 
-def _group_by_database_defaults(fields: list[Any], objs: Sequence[Any]) -> list[tuple[tuple[Any, ...], list[Any]]]:
+def _group_by_database_defaults(
+    fields: list[Any], objs: Sequence[Any]
+) -> list[tuple[tuple[Any, ...], list[Any]]]:
     """``objs`` grouped by which fields they leave to ``db_default`` (usually one group)."""
     defaulted = [f for f in fields if f.db_default is not NOT_PROVIDED]
     if not defaulted:
         return [((), list(objs))]
     groups: dict[tuple[Any, ...], list[Any]] = {}
     for obj in objs:
-        key = tuple(f for f in defaulted if isinstance(obj.__dict__.get(f.attname), DatabaseDefault))
+        key = tuple(
+            f for f in defaulted if isinstance(obj.__dict__.get(f.attname), DatabaseDefault)
+        )
         groups.setdefault(key, []).append(obj)
     return list(groups.items())
 
 
 def _insert_group(
-    model: ModelClass, objs: list[Any], fields: list[Any], omitted: tuple[Any, ...], connection: Connection,
-    with_pk: bool, batch_size: int | None, ignore_conflicts: bool, on_conflict: str = "",
+    model: ModelClass,
+    objs: list[Any],
+    fields: list[Any],
+    omitted: tuple[Any, ...],
+    connection: Connection,
+    with_pk: bool,
+    batch_size: int | None,
+    ignore_conflicts: bool,
+    on_conflict: str = "",
 ) -> None:
     meta = model._meta
     rows: list[Sequence[Any]]
@@ -119,19 +148,32 @@ def _insert_group(
             try:
                 rows.append([_insert_value(f, obj, connection) for f in fields])
             except _HasExpression:
-                _insert_expression_row(model, obj, fields, connection, with_pk, ignore_conflicts, omitted,
-                                       on_conflict)
+                _insert_expression_row(
+                    model, obj, fields, connection, with_pk, ignore_conflicts, omitted, on_conflict
+                )
                 continue
             plain.append(obj)
     returned: list[Any] = [] if ignore_conflicts else [*([] if with_pk else [meta.pk]), *omitted]
     returning = [f.column for f in returned]
     columns = [f.column for f in fields]
-    types = [f.db_type(connection) for f in fields] if connection.features.can_bulk_insert_unnest else None
+    types = (
+        [f.db_type(connection) for f in fields]
+        if connection.features.can_bulk_insert_unnest
+        else None
+    )
     statements = []
     step = batch_size or len(rows) or 1
     for start in range(0, len(rows), step):
-        statements += insert_sql(connection, meta.db_table, columns, rows[start:start + step],
-                                 returning, ignore_conflicts, types, on_conflict)
+        statements += insert_sql(
+            connection,
+            meta.db_table,
+            columns,
+            rows[start : start + step],
+            returning,
+            ignore_conflicts,
+            types,
+            on_conflict,
+        )
     converters = [(f, f.get_db_converters(connection)) for f in returned]
     position = 0
     with connection.cursor() as cursor:
@@ -148,6 +190,7 @@ def _insert_group(
         obj._state.adding = False
         obj._state.db = connection.alias
 
+
 class _InsertPlan(NamedTuple):
     """What is static in saving one new instance of a model: the statement and what it returns."""
 
@@ -160,7 +203,9 @@ class _InsertPlan(NamedTuple):
 #: (model, alias, vendor, with_pk) -> the plan, or None for a model whose rows
 #: need the general path (``db_default`` or generated columns: the statement
 #: depends on the instance). Emptied by ``configure()`` (orm.utils.caches).
-_INSERT_PLANS: BoundedCache[tuple[Any, str, str, bool], _InsertPlan | None] = BoundedCache("insert plans", 2048)
+_INSERT_PLANS: BoundedCache[tuple[Any, str, str, bool], _InsertPlan | None] = BoundedCache(
+    "insert plans", 2048
+)
 _MISSING_PLAN: Any = object()
 
 
@@ -172,8 +217,13 @@ def _insert_plan(model: ModelClass, connection: Connection, with_pk: bool) -> _I
     if not fields:
         return None  # DEFAULT VALUES: rare, left to insert_sql
     returned = [] if with_pk else [meta.pk]
-    [(sql, _params)] = insert_sql(connection, meta.db_table, [f.column for f in fields], [[None] * len(fields)],
-                                  [f.column for f in returned])
+    [(sql, _params)] = insert_sql(
+        connection,
+        meta.db_table,
+        [f.column for f in fields],
+        [[None] * len(fields)],
+        [f.column for f in returned],
+    )
     return _InsertPlan(fields, sql, [(f, f.get_db_converters(connection)) for f in returned])
 
 
@@ -212,8 +262,16 @@ def insert_one(model: ModelClass, obj: Any, using: str, with_pk: bool) -> None:
     obj._state.db = connection.alias
 
 
-def _insert_expression_row(model: ModelClass, obj: Any, fields: list[Any], connection: Connection, with_pk: bool,
-                           ignore_conflicts: bool, omitted: tuple[Any, ...] = (), on_conflict: str = "") -> None:
+def _insert_expression_row(
+    model: ModelClass,
+    obj: Any,
+    fields: list[Any],
+    connection: Connection,
+    with_pk: bool,
+    ignore_conflicts: bool,
+    omitted: tuple[Any, ...] = (),
+    on_conflict: str = "",
+) -> None:
     """INSERT one object whose values include expressions; set the values the database computed.
 
     As Django: an expression may not read a column (there is no row yet).
@@ -237,10 +295,19 @@ def _insert_expression_row(model: ModelClass, obj: Any, fields: list[Any], conne
         values_sql.append(sql)
         params.extend(value_params)
     # ``omitted``: db_default and generated columns, computed by the database too.
-    returning = [] if ignore_conflicts else [*([] if with_pk else [model._meta.pk]), *computed, *omitted]
-    sql, params = insert_expressions_sql(connection, model._meta.db_table, [f.column for f in fields],
-                                         values_sql, params, [f.column for f in returning], ignore_conflicts,
-                                         on_conflict)
+    returning = (
+        [] if ignore_conflicts else [*([] if with_pk else [model._meta.pk]), *computed, *omitted]
+    )
+    sql, params = insert_expressions_sql(
+        connection,
+        model._meta.db_table,
+        [f.column for f in fields],
+        values_sql,
+        params,
+        [f.column for f in returning],
+        ignore_conflicts,
+        on_conflict,
+    )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone() if returning else None
@@ -280,15 +347,21 @@ def update_row(model: ModelClass, obj: Any, fields: list[Any], using: str) -> bo
     connection = connections[using]
     meta = model._meta
     fields = [f for f in fields if not f.generated]  # computed by the database, never written
-    pk = getattr(obj, meta.pk.attname)  # of ``model``'s row: a parent's when saving a child's parent part
+    pk = getattr(
+        obj, meta.pk.attname
+    )  # of ``model``'s row: a parent's when saving a child's parent part
     # A field still left to its db_default is set to it, as Django's UPDATE ... SET col = DEFAULT.
     raw = [_unless_database_default(f.pre_save(obj, False)) for f in fields]
     if any(hasattr(value, "resolve_expression") for value in raw):
         # book.pages = F("pages") + 1: let the database compute it (as Django).
         manager = model._base_manager.using(using)
-        matched = manager.filter(pk=pk).update(**{f.attname: v for f, v in zip(fields, raw, strict=True)})
+        matched = manager.filter(pk=pk).update(
+            **{f.attname: v for f, v in zip(fields, raw, strict=True)}
+        )
         if matched:
-            computed = [f for f, v in zip(fields, raw, strict=True) if hasattr(v, "resolve_expression")]
+            computed = [
+                f for f, v in zip(fields, raw, strict=True) if hasattr(v, "resolve_expression")
+            ]
             _reload_computed(manager, obj, pk, computed)
         return bool(matched)
     values = [f.get_db_prep_save(value, connection) for f, value in zip(fields, raw, strict=True)]
@@ -300,7 +373,9 @@ def update_row(model: ModelClass, obj: Any, fields: list[Any], using: str) -> bo
         key = (connection.vendor, meta.db_table, meta.pk.column, *[f.column for f in fields])
         sql = _UPDATES_BY_PK.get(key)
         if sql is None:
-            sql = update_by_pk_sql(connection, meta.db_table, [f.column for f in fields], meta.pk.column)
+            sql = update_by_pk_sql(
+                connection, meta.db_table, [f.column for f in fields], meta.pk.column
+            )
             _UPDATES_BY_PK.put(key, sql)
         cursor.execute(sql, [*values, pk_value])
         return cursor.rowcount > 0
@@ -326,8 +401,14 @@ def _unless_database_default(value: Any) -> Any:
     return value
 
 
-def upsert_clause(model: ModelClass, connection: Connection, ignore_conflicts: bool, update_conflicts: bool,
-                  update_fields: Sequence[str] | None, unique_fields: Sequence[str] | None) -> str:
+def upsert_clause(
+    model: ModelClass,
+    connection: Connection,
+    ignore_conflicts: bool,
+    update_conflicts: bool,
+    update_fields: Sequence[str] | None,
+    unique_fields: Sequence[str] | None,
+) -> str:
     """The ``ON CONFLICT ... DO UPDATE`` clause of ``bulk_create(update_conflicts=True)``.
 
     Checked as Django's ``_check_bulk_create_options`` checks, before any
@@ -340,11 +421,15 @@ def upsert_clause(model: ModelClass, connection: Connection, ignore_conflicts: b
         return ""  # Django ignores update_fields/unique_fields here too
     meta = model._meta
     if not update_fields:
-        raise ValueError("Fields that will be updated when a row insertion fails on conflicts must be provided.")
+        raise ValueError(
+            "Fields that will be updated when a row insertion fails on conflicts must be provided."
+        )
     if not unique_fields:
         raise ValueError("Unique fields that can trigger the upsert must be provided.")
     if isinstance(update_fields, str) or isinstance(unique_fields, str):
-        raise TypeError("update_fields and unique_fields must be lists of field names, not a string.")
+        raise TypeError(
+            "update_fields and unique_fields must be lists of field names, not a string."
+        )
     updates = [meta.get_field(name) for name in update_fields]
     # "pk" names the primary key among the unique fields, as in Django.
     uniques = [meta.get_field(meta.pk.name if name == "pk" else name) for name in unique_fields]
@@ -354,20 +439,34 @@ def upsert_clause(model: ModelClass, connection: Connection, ignore_conflicts: b
         raise ValueError("bulk_create() cannot be used with primary keys in update_fields.")
     if any(not f.concrete or f.many_to_many for f in uniques):
         raise ValueError("bulk_create() can only be used with concrete fields in unique_fields.")
-    return str(connection.ops.on_conflict_suffix_sql([f.column for f in uniques], [f.column for f in updates]))
+    return str(
+        connection.ops.on_conflict_suffix_sql(
+            [f.column for f in uniques], [f.column for f in updates]
+        )
+    )
 
 
-def bulk_insert(model: ModelClass, objs: list[Any], using: str, batch_size: int | None,
-                ignore_conflicts: bool = False, update_conflicts: bool = False,
-                update_fields: Sequence[str] | None = None, unique_fields: Sequence[str] | None = None) -> None:
+def bulk_insert(
+    model: ModelClass,
+    objs: list[Any],
+    using: str,
+    batch_size: int | None,
+    ignore_conflicts: bool = False,
+    update_conflicts: bool = False,
+    update_fields: Sequence[str] | None = None,
+    unique_fields: Sequence[str] | None = None,
+) -> None:
     """``bulk_create``: all-or-nothing inside one atomic block."""
-    on_conflict = upsert_clause(model, connections[using], ignore_conflicts, update_conflicts,
-                                update_fields, unique_fields)
+    on_conflict = upsert_clause(
+        model, connections[using], ignore_conflicts, update_conflicts, update_fields, unique_fields
+    )
     if not objs:
         return
     for obj in objs:
         if not isinstance(obj, model):
-            raise TypeError(f"bulk_create() expects {model.__name__} instances, got {type(obj).__name__}.")
+            raise TypeError(
+                f"bulk_create() expects {model.__name__} instances, got {type(obj).__name__}."
+            )
         obj._prepare_related_fields_for_save("bulk_create")
     pk_attname = model._meta.pk.attname
     with_pk = [o for o in objs if getattr(o, pk_attname) is not None]
@@ -379,7 +478,9 @@ def bulk_insert(model: ModelClass, objs: list[Any], using: str, batch_size: int 
             insert_rows(model, without_pk, using, False, batch_size, ignore_conflicts, on_conflict)
 
 
-def update_values(query: Query, kwargs: dict[str, Any], connection: Connection) -> list[tuple[Any, Any]]:
+def update_values(
+    query: Query, kwargs: dict[str, Any], connection: Connection
+) -> list[tuple[Any, Any]]:
     """(field, value) pairs for UPDATE; names and values are checked here."""
     meta = query.model._meta
     values = []
@@ -397,7 +498,10 @@ def update_values(query: Query, kwargs: dict[str, Any], connection: Connection) 
         if hasattr(value, "resolve_expression"):
             value = value.resolve_expression(query, allow_joins=False, for_save=True)
             _check_expression_values(field, value)
-            if field.storage_field().get_internal_type() == "DateField" and internal_type(value) == "DateTimeField":
+            if (
+                field.storage_field().get_internal_type() == "DateField"
+                and internal_type(value) == "DateTimeField"
+            ):
                 # due=F("due") + timedelta(days=7) computes a datetime; a date
                 # column keeps its (UTC) date, stored in the date format.
                 value = TruncDate(value)
@@ -434,11 +538,15 @@ def update(queryset: QuerySet[Any], kwargs: dict[str, Any]) -> int:
     if shape is not None:
         entry = _UPDATES.get(shape[0])
         if entry is not None:
-            return _run_update(queryset, connection, entry.sql, _update_params(entry, kwargs, connection, shape[1]))
+            return _run_update(
+                queryset, connection, entry.sql, _update_params(entry, kwargs, connection, shape[1])
+            )
     if queryset.query.annotations and queryset.query.where.contains_over_clause():
         # The rows a window filter keeps are known only once the window has
         # run, which UPDATE's WHERE cannot wait for: update them by primary key.
-        queryset = type(queryset)(queryset.model, using=queryset.db).filter(pk__in=queryset.values("pk"))
+        queryset = type(queryset)(queryset.model, using=queryset.db).filter(
+            pk__in=queryset.values("pk")
+        )
     query = queryset.query.chain()
     query.clear_ordering()
     query.annotations = {}
@@ -455,7 +563,9 @@ def update(queryset: QuerySet[Any], kwargs: dict[str, Any]) -> int:
     return _run_update(queryset, connection, sql, params)
 
 
-def _run_update(queryset: QuerySet[Any], connection: Connection, sql: str, params: list[Any]) -> int:
+def _run_update(
+    queryset: QuerySet[Any], connection: Connection, sql: str, params: list[Any]
+) -> int:
     with transaction.mark_for_rollback_on_error(queryset.db), connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.rowcount
@@ -478,8 +588,9 @@ class _UpdateStatement(NamedTuple):
 _UPDATES: BoundedCache[Hashable, _UpdateStatement] = BoundedCache("update statements", 2048)
 
 
-def _update_shape(queryset: QuerySet[Any], kwargs: dict[str, Any],
-                  connection: Connection) -> tuple[Hashable, list[Any]] | None:
+def _update_shape(
+    queryset: QuerySet[Any], kwargs: dict[str, Any], connection: Connection
+) -> tuple[Hashable, list[Any]] | None:
     """(cache key, WHERE parameters) of this update, or None when it is not a cacheable shape.
 
     Only a QuerySet straight from its manager, filtered (if at all) by plain
@@ -499,14 +610,28 @@ def _update_shape(queryset: QuerySet[Any], kwargs: dict[str, Any],
             values.append(name)
     pending = queryset._terms
     if pending:
-        where_key, where_params = terms.PendingQuery(queryset.model, pending, terms.FETCH).statement_key(connection)
+        where_key, where_params = terms.PendingQuery(
+            queryset.model, pending, terms.FETCH
+        ).statement_key(connection)
     else:
         where_key, where_params = None, []
-    return ("update", connection.alias, connection.vendor, queryset.model, where_key, tuple(values)), where_params
+    return (
+        "update",
+        connection.alias,
+        connection.vendor,
+        queryset.model,
+        where_key,
+        tuple(values),
+    ), where_params
 
 
-def _remember_update(shape: tuple[Hashable, list[Any]], compiler: SQLUpdateCompiler,
-                     values: list[tuple[Any, Any]], sql: str, params: list[Any]) -> None:
+def _remember_update(
+    shape: tuple[Hashable, list[Any]],
+    compiler: SQLUpdateCompiler,
+    values: list[tuple[Any, Any]],
+    sql: str,
+    params: list[Any],
+) -> None:
     """Cache a freshly compiled UPDATE when its parameters are exactly the SET values then the terms'."""
     sets: list[tuple[Any, list[Any] | None]] = []
     expected: list[Any] = []
@@ -522,8 +647,9 @@ def _remember_update(shape: tuple[Hashable, list[Any]], compiler: SQLUpdateCompi
         _UPDATES.put(shape[0], _UpdateStatement(sql, sets))
 
 
-def _update_params(entry: _UpdateStatement, kwargs: dict[str, Any], connection: Connection,
-                   where_params: list[Any]) -> list[Any]:
+def _update_params(
+    entry: _UpdateStatement, kwargs: dict[str, Any], connection: Connection, where_params: list[Any]
+) -> list[Any]:
     """This call's parameters for a cached UPDATE: each plain value prepared (and checked) by its field."""
     params: list[Any] = []
     for value, (field, constants) in zip(kwargs.values(), entry.sets, strict=True):
@@ -536,13 +662,17 @@ def _update_params(entry: _UpdateStatement, kwargs: dict[str, Any], connection: 
     return params + where_params
 
 
-def _split_by_table(meta: Any, kwargs: dict[str, Any]) -> tuple[dict[str, Any], dict[Any, dict[str, Any]]]:
+def _split_by_table(
+    meta: Any, kwargs: dict[str, Any]
+) -> tuple[dict[str, Any], dict[Any, dict[str, Any]]]:
     """``kwargs`` of a child model's update: (its own table's, {ancestor: that table's})."""
     local: dict[str, Any] = {}
     inherited: dict[Any, dict[str, Any]] = {}
     for name, value in kwargs.items():
         field = meta.get_field_or_none(name)
-        owner = meta.owner_of(field) if field is not None and field.concrete else meta.concrete_model
+        owner = (
+            meta.owner_of(field) if field is not None and field.concrete else meta.concrete_model
+        )
         if owner is meta.concrete_model:
             local[name] = value
         else:
@@ -550,7 +680,9 @@ def _split_by_table(meta: Any, kwargs: dict[str, Any]) -> tuple[dict[str, Any], 
     return local, inherited
 
 
-def _update_with_parents(queryset: QuerySet[Any], local: dict[str, Any], inherited: dict[Any, dict[str, Any]]) -> int:
+def _update_with_parents(
+    queryset: QuerySet[Any], local: dict[str, Any], inherited: dict[Any, dict[str, Any]]
+) -> int:
     """UPDATE a child model's rows whose values live in several tables (Django's related updates).
 
     The matching rows' ancestor keys are read first (the updates may change
@@ -560,7 +692,9 @@ def _update_with_parents(queryset: QuerySet[Any], local: dict[str, Any], inherit
     """
     db = queryset.db
     with transaction.atomic(using=db, savepoint=False):
-        keys = {owner: list(queryset.values_list(owner._meta.pk.name, flat=True)) for owner in inherited}
+        keys = {
+            owner: list(queryset.values_list(owner._meta.pk.name, flat=True)) for owner in inherited
+        }
         rows = update(queryset, local) if local else None
         for owner, values in inherited.items():
             count = int(owner._base_manager.using(db).filter(pk__in=keys[owner]).update(**values))
@@ -569,7 +703,9 @@ def _update_with_parents(queryset: QuerySet[Any], local: dict[str, Any], inherit
     return rows or 0
 
 
-def bulk_update(queryset: QuerySet[Any], objs: list[Any], fields: list[str], batch_size: int | None) -> int:
+def bulk_update(
+    queryset: QuerySet[Any], objs: list[Any], fields: list[str], batch_size: int | None
+) -> int:
     """``QuerySet.bulk_update``: per batch one UPDATE with CASE WHEN pk = ... THEN ..."""
     if batch_size is not None and batch_size <= 0:
         raise ValueError("Batch size must be a positive integer.")
@@ -580,9 +716,13 @@ def bulk_update(queryset: QuerySet[Any], objs: list[Any], fields: list[str], bat
     for name in fields:
         field = meta.get_field_or_none(name)
         if field is None or not field.concrete or field.many_to_many:
-            raise FieldError(f"bulk_update() can only be used with concrete fields; {short_repr(name)} is not one.")
+            raise FieldError(
+                f"bulk_update() can only be used with concrete fields; {short_repr(name)} is not one."
+            )
         if field.generated:
-            raise FieldError(f"bulk_update() cannot be used with the generated field {short_repr(name)}.")
+            raise FieldError(
+                f"bulk_update() cannot be used with the generated field {short_repr(name)}."
+            )
         if field.primary_key:
             raise ValueError("bulk_update() cannot be used with primary key fields.")
         resolved.append(field)
@@ -591,15 +731,19 @@ def bulk_update(queryset: QuerySet[Any], objs: list[Any], fields: list[str], bat
     if not objs:
         return 0
     connection = connections[queryset.db]
-    size = batch_size or max(1, connection.ops.bulk_batch_size(len(resolved) * 2 + 1, len(objs)) // 2)
+    size = batch_size or max(
+        1, connection.ops.bulk_batch_size(len(resolved) * 2 + 1, len(objs)) // 2
+    )
     updated = 0
     with transaction.atomic(using=queryset.db, savepoint=False):
         for start in range(0, len(objs), size):
-            batch = objs[start:start + size]
+            batch = objs[start : start + size]
             kwargs = {}
             for field in resolved:
-                whens = [When(Q(pk=obj.pk), then=Value(getattr(obj, field.attname), output_field=field))
-                         for obj in batch]
+                whens = [
+                    When(Q(pk=obj.pk), then=Value(getattr(obj, field.attname), output_field=field))
+                    for obj in batch
+                ]
                 case: Any = Case(*whens, output_field=field)
                 if connection.features.requires_casted_case_in_updates:
                     case = Cast(case, field)

@@ -121,7 +121,9 @@ class SQLCompiler:
     hidden_cols = 0
     row_width: int | None = None
 
-    def __init__(self, query: Any, connection: Connection, outer: SQLCompiler | None = None) -> None:
+    def __init__(
+        self, query: Any, connection: Connection, outer: SQLCompiler | None = None
+    ) -> None:
         self.query = query
         self.connection = connection
         self.outer = outer
@@ -182,7 +184,9 @@ class SQLCompiler:
     # -- SELECT -------------------------------------------------------------------
     def _prepare(self) -> SelectParts:
         source: SelectSource = self.query
-        lock_of = bool(self.query.select_for_update and self.connection.features.has_select_for_update)
+        lock_of = bool(
+            self.query.select_for_update and self.connection.features.has_select_for_update
+        )
         parts = source.prepare_select(lock_of)
         self.select, self.klass_info = parts.select, parts.klass_info
         self.annotation_col_map = parts.annotation_col_map
@@ -232,7 +236,10 @@ class SQLCompiler:
             entry = STATEMENTS.get(keyed[0])
             if entry is not None:
                 self.select, self.klass_info = entry.select, entry.klass_info
-                self.annotation_col_map, self._converters = entry.annotation_col_map, entry.converters
+                self.annotation_col_map, self._converters = (
+                    entry.annotation_col_map,
+                    entry.converters,
+                )
                 self._statement = entry
                 return entry.sql, [*entry.head, *keyed[1], *entry.tail]
         if self.query.pending:
@@ -244,8 +251,14 @@ class SQLCompiler:
         # key pulled out, in order (anything else is a shape the key walk
         # does not describe: never reuse it).
         if keyed is not None and start <= end and params[start:end] == keyed[1]:
-            self._statement = Statement(sql, params[:start], params[end:], self.select,
-                                        self.klass_info, self.annotation_col_map)
+            self._statement = Statement(
+                sql,
+                params[:start],
+                params[end:],
+                self.select,
+                self.klass_info,
+                self.annotation_col_map,
+            )
             STATEMENTS.put(keyed[0], self._statement)
         return sql, params
 
@@ -266,8 +279,13 @@ class SQLCompiler:
         return self._select_statement(prepared, cols, params, where, prepared.order_by, with_limits)
 
     def _select_statement(
-        self, prepared: SelectParts, cols: list[str], params: list[Any], where_node: Any,
-        order_by: list[Any], with_limits: bool,
+        self,
+        prepared: SelectParts,
+        cols: list[str],
+        params: list[Any],
+        where_node: Any,
+        order_by: list[Any],
+        with_limits: bool,
     ) -> tuple[str, list[Any], int, int]:
         """SELECT ``cols`` FROM ... WHERE ``where_node`` GROUP BY ... HAVING ... ORDER BY ... LIMIT ... FOR UPDATE.
 
@@ -317,7 +335,11 @@ class SQLCompiler:
         return " ".join(parts), params, start, end
 
     def _qualify_sql(
-        self, prepared: SelectParts, where: Any, qualify: Any, with_limits: bool,
+        self,
+        prepared: SelectParts,
+        where: Any,
+        qualify: Any,
+        with_limits: bool,
     ) -> tuple[str, list[Any]]:
         """A filter on window expressions: the query runs as a subquery, filtered outside.
 
@@ -360,14 +382,20 @@ class SQLCompiler:
             inner_cols.append(f"{sql} AS {self.quote_name(f'qual{index}')}")
             params.extend(col_params)
         inner_sql, params, _start, _end = self._select_statement(
-            prepared, inner_cols, params, where, [], with_limits=False)
+            prepared, inner_cols, params, where, [], with_limits=False
+        )
         qualify_sql, qualify_params = self.compile(outer_where)
         # Selected names survive the wrapping: an enclosing query may refer to them.
-        cols = ", ".join(
-            self.quote_name(f"col{i}") + (f" AS {self.quote_name(alias)}" if alias else "")
-            for i, (_expr, alias) in enumerate(self.select)
-        ) or "1"
-        parts = [f"SELECT {cols} FROM ({inner_sql}) {self.quote_name('qualify')} WHERE {qualify_sql}"]
+        cols = (
+            ", ".join(
+                self.quote_name(f"col{i}") + (f" AS {self.quote_name(alias)}" if alias else "")
+                for i, (_expr, alias) in enumerate(self.select)
+            )
+            or "1"
+        )
+        parts = [
+            f"SELECT {cols} FROM ({inner_sql}) {self.quote_name('qualify')} WHERE {qualify_sql}"
+        ]
         params.extend(qualify_params)
         if outer_order:
             order_sql = []
@@ -377,7 +405,9 @@ class SQLCompiler:
                 params.extend(order_params)
             parts.append("ORDER BY " + ", ".join(order_sql))
         if with_limits and self.query.is_sliced:
-            parts.append(self.connection.ops.limit_offset_sql(self.query.low_mark, self.query.high_mark))
+            parts.append(
+                self.connection.ops.limit_offset_sql(self.query.low_mark, self.query.high_mark)
+            )
         return " ".join(parts), params
 
     def _compile_condition(self, node: Compilable | None) -> SQLParams:
@@ -473,7 +503,9 @@ class SQLCompiler:
 
     # -- execution -------------------------------------------------------------------
     def execute_sql(
-        self, result_type: str = MULTI, chunked_fetch: bool = False,
+        self,
+        result_type: str = MULTI,
+        chunked_fetch: bool = False,
         chunk_size: int = GET_ITERATOR_CHUNK_SIZE,
     ) -> Any:
         """Run the query: rows (``MULTI``), one row (``SINGLE``) or the cursor."""
@@ -518,7 +550,9 @@ class SQLCompiler:
         return self._converters
 
     def results_iter(
-        self, chunked_fetch: bool = False, chunk_size: int = GET_ITERATOR_CHUNK_SIZE,
+        self,
+        chunked_fetch: bool = False,
+        chunk_size: int = GET_ITERATOR_CHUNK_SIZE,
     ) -> Iterator[Any]:
         """Run the query now and return its rows with every column converted.
 
@@ -531,7 +565,9 @@ class SQLCompiler:
         return convert_rows(rows, converters, self.connection)
 
     def raw_results(
-        self, chunked_fetch: bool = False, chunk_size: int = GET_ITERATOR_CHUNK_SIZE,
+        self,
+        chunked_fetch: bool = False,
+        chunk_size: int = GET_ITERATOR_CHUNK_SIZE,
     ) -> tuple[Iterable[Any], list[tuple[int, list[Any], Any]]]:
         """Run the query now: (the driver's rows, the converters their columns need).
 
@@ -561,7 +597,9 @@ class DDLCompiler(SQLCompiler):
 
 
 def convert_rows(
-    rows: Iterable[Sequence[Any]], converters: list[tuple[int, list[Any], Any]], connection: Connection,
+    rows: Iterable[Sequence[Any]],
+    converters: list[tuple[int, list[Any], Any]],
+    connection: Connection,
 ) -> Iterator[list[Any]]:
     """Rows with each column passed through its converters (lazily; ``None`` skips single ones)."""
     single = [(pos, funcs[0], expr) for pos, funcs, expr in converters if len(funcs) == 1]

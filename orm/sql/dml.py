@@ -15,8 +15,14 @@ from orm.sql.compiler import SQLCompiler
 
 
 def insert_sql(
-    connection: Connection, table: str, columns: list[str], rows: Sequence[Sequence[Any]], returning: list[str],
-    ignore_conflicts: bool = False, column_types: list[str | None] | None = None, on_conflict: str = "",
+    connection: Connection,
+    table: str,
+    columns: list[str],
+    rows: Sequence[Sequence[Any]],
+    returning: list[str],
+    ignore_conflicts: bool = False,
+    column_types: list[str | None] | None = None,
+    on_conflict: str = "",
 ) -> list[tuple[str, list[Any]]]:
     """Batched ``INSERT ... VALUES (...), (...) [ON CONFLICT ...] [RETURNING ...]``.
 
@@ -25,13 +31,19 @@ def insert_sql(
     ops = connection.ops
     qn = ops.quote_name
     returning_sql = ops.return_insert_columns([qn(c) for c in returning]) if returning else ""
-    suffix = _conflict_suffix(ignore_conflicts, on_conflict) + (f" {returning_sql}" if returning_sql else "")
+    suffix = _conflict_suffix(ignore_conflicts, on_conflict) + (
+        f" {returning_sql}" if returning_sql else ""
+    )
     if not columns:
         # Only generated columns: one DEFAULT VALUES statement per row.
         return [(f"INSERT INTO {qn(table)} DEFAULT VALUES{suffix}", []) for _ in rows]
     head = f"INSERT INTO {qn(table)} ({', '.join(qn(c) for c in columns)}) "
-    if (column_types and len(rows) > 1 and all(column_types)
-            and connection.features.can_bulk_insert_unnest):
+    if (
+        column_types
+        and len(rows) > 1
+        and all(column_types)
+        and connection.features.can_bulk_insert_unnest
+    ):
         # One array parameter per column: the statement does not grow with the
         # row count, so PostgreSQL parses and plans one small statement. The
         # types come from the fields (developer-defined), never from values.
@@ -43,7 +55,7 @@ def insert_sql(
     batch = ops.bulk_batch_size(len(columns), len(rows))
     statements = []
     for start in range(0, len(rows), batch):
-        chunk = rows[start:start + batch]
+        chunk = rows[start : start + batch]
         params = [value for row in chunk for value in row]
         statements.append((head + ", ".join([placeholders] * len(chunk)) + suffix, params))
     return statements
@@ -97,7 +109,9 @@ class SQLDeleteCompiler(SQLCompiler):
     def as_sql(self, with_limits: bool = True) -> tuple[str, list[Any]]:
         table = self.quote_name(self.query.model._meta.db_table)
         where_sql, params = _where_by_pk(self)
-        return (f"DELETE FROM {table} WHERE {where_sql}" if where_sql else f"DELETE FROM {table}"), params
+        return (
+            f"DELETE FROM {table} WHERE {where_sql}" if where_sql else f"DELETE FROM {table}"
+        ), params
 
 
 def _where_by_pk(compiler: SQLCompiler) -> tuple[str, list[Any]]:
@@ -136,8 +150,14 @@ def exists_by_pk_sql(connection: Connection, table: str, pk_column: str) -> str:
 
 
 def insert_expressions_sql(
-    connection: Connection, table: str, columns: list[str], values_sql: list[str], params: list[Any],
-    returning: list[str], ignore_conflicts: bool = False, on_conflict: str = "",
+    connection: Connection,
+    table: str,
+    columns: list[str],
+    values_sql: list[str],
+    params: list[Any],
+    returning: list[str],
+    ignore_conflicts: bool = False,
+    on_conflict: str = "",
 ) -> tuple[str, list[Any]]:
     """``INSERT INTO table (cols) VALUES (<sql>, ...) [RETURNING ...]`` for one row.
 

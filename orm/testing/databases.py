@@ -90,8 +90,11 @@ def select_test_models(packages: list[str]) -> list[Any]:
     models = apps.get_models()
     if not packages:
         return models
-    return [m for m in models
-            if any(m.__module__ == p or m.__module__.startswith(p + ".") for p in packages)]
+    return [
+        m
+        for m in models
+        if any(m.__module__ == p or m.__module__.startswith(p + ".") for p in packages)
+    ]
 
 
 def project_database_urls(start: Path) -> dict[str, str] | None:
@@ -172,17 +175,27 @@ class TestDatabases:
 
 
 def create_test_databases(
-    project_urls: dict[str, str], *, models: list[Any], suffix: str, tmp_dir: Path, reuse: bool,
-    packages: Sequence[str] = (), options: dict[str, Any] | None = None,
+    project_urls: dict[str, str],
+    *,
+    models: list[Any],
+    suffix: str,
+    tmp_dir: Path,
+    reuse: bool,
+    packages: Sequence[str] = (),
+    options: dict[str, Any] | None = None,
 ) -> TestDatabases:
     """Create (or, with ``reuse``, find) the test databases, configure orm on them, build schema.
 
     ``packages``: the ``[tool.orm] apps``; those with migrations are migrated.
     ``options``: more ``configure()`` arguments (``routers``, ``use_tz``).
     """
-    urls = {alias: derive_test_url(url, alias=alias, suffix=suffix, tmp_dir=tmp_dir, reuse=reuse)
-            for alias, url in project_urls.items()}
-    databases = TestDatabases(urls=urls, reuse=reuse, models=list(models), options=dict(options or {}))
+    urls = {
+        alias: derive_test_url(url, alias=alias, suffix=suffix, tmp_dir=tmp_dir, reuse=reuse)
+        for alias, url in project_urls.items()
+    }
+    databases = TestDatabases(
+        urls=urls, reuse=reuse, models=list(models), options=dict(options or {})
+    )
     fresh: list[str] = []
     for alias, url in urls.items():
         settings = parse_url(url)
@@ -206,8 +219,9 @@ def create_test_databases(
     return databases
 
 
-def _build_schema(models: list[Any], aliases: list[str], reuse_aliases: list[str],
-                  packages: Sequence[str] = ()) -> None:
+def _build_schema(
+    models: list[Any], aliases: list[str], reuse_aliases: list[str], packages: Sequence[str] = ()
+) -> None:
     """Give each test database its schema: the apps' migrations, then the other tables.
 
     Apps of ``packages`` (``[tool.orm] apps``) that have a ``migrations``
@@ -217,8 +231,11 @@ def _build_schema(models: list[Any], aliases: list[str], reuse_aliases: list[str
     from ``create_tables``; a reused database keeps its tables and only the
     missing ones are created.
     """
-    migrated = [config.label for config in load_apps(list(packages))
-                if _has_migrations(config.migrations_module)]
+    migrated = [
+        config.label
+        for config in load_apps(list(packages))
+        if _has_migrations(config.migrations_module)
+    ]
     if migrated:
         # Imported here: the plugin loads in every pytest run of a project that
         # has orm installed, and the executor is only needed to migrate.
@@ -255,11 +272,14 @@ def _admin_connection(settings: DatabaseSettings) -> Any:
         ) from None
     # libpq parameters of the URL (sslmode, connect_timeout...), not orm's own options.
     params: dict[str, Any] = {k: v for k, v in settings.options.items() if isinstance(v, str)}
-    params.update(host=settings.host, port=settings.port, user=settings.user,
-                  password=settings.password, dbname=MAINTENANCE_DB)
-    conninfo = make_conninfo(
-        **{k: v for k, v in params.items() if v is not None}
+    params.update(
+        host=settings.host,
+        port=settings.port,
+        user=settings.user,
+        password=settings.password,
+        dbname=MAINTENANCE_DB,
     )
+    conninfo = make_conninfo(**{k: v for k, v in params.items() if v is not None})
     return psycopg.connect(conninfo, autocommit=True)
 
 
@@ -269,9 +289,12 @@ def _create_postgres_database(settings: DatabaseSettings, *, reuse: bool) -> boo
 
     name = sql.Identifier(settings.name)
     with _admin_connection(settings) as admin:
-        exists = admin.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [settings.name]
-        ).fetchone() is not None
+        exists = (
+            admin.execute(
+                "SELECT 1 FROM pg_database WHERE datname = %s", [settings.name]
+            ).fetchone()
+            is not None
+        )
         if exists and reuse:
             return True
         if exists:

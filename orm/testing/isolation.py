@@ -73,8 +73,9 @@ class _StatementSavepoint:
         self.wrapper = wrapper
         self.block = block
 
-    def __call__(self, execute: Callable[..., Any], sql: str, params: Any, many: bool,
-                 context: Any) -> Any:
+    def __call__(
+        self, execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any
+    ) -> Any:
         state = self.wrapper.transaction_state
         if state.atomic_blocks[-1:] != [self.block]:
             return execute(sql, params, many, context)  # a block of the test's: its own rules
@@ -176,12 +177,16 @@ class TestTransaction:
         state = wrapper.transaction_state
         problem = None
         if state.atomic_blocks[:1] != [block] or len(state.atomic_blocks) != 1:
-            problem = (f"orm_db: the test left {len(state.atomic_blocks) - 1} atomic block(s) "
-                       f"open on alias {alias!r}.")
+            problem = (
+                f"orm_db: the test left {len(state.atomic_blocks) - 1} atomic block(s) "
+                f"open on alias {alias!r}."
+            )
         elif wrapper.connection is None:
-            problem = (f"orm_db: the test closed the connection for alias {alias!r}, which held "
-                       "the test's transaction: its writes were lost with it, and later tests "
-                       "are not affected. Don't close connections under orm_db.")
+            problem = (
+                f"orm_db: the test closed the connection for alias {alias!r}, which held "
+                "the test's transaction: its writes were lost with it, and later tests "
+                "are not affected. Don't close connections under orm_db."
+            )
         state.mark_rollback()
         try:
             while len(state.atomic_blocks) > 1:  # leave them as the blocks would
@@ -205,7 +210,9 @@ def model_tables(models: Iterable[Any]) -> list[str]:
     return tables
 
 
-def flush_statements(vendor: str, quote: Callable[[str], str], tables: list[str]) -> list[Statement]:
+def flush_statements(
+    vendor: str, quote: Callable[[str], str], tables: list[str]
+) -> list[Statement]:
     """The statements that empty ``tables`` and restart their ids, as ``(sql, params)``.
 
     PostgreSQL: one ``TRUNCATE ... RESTART IDENTITY CASCADE``. SQLite: a

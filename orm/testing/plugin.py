@@ -63,7 +63,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     """``--orm-reuse-db``: keep the test databases between runs."""
     group = parser.getgroup("orm", "orm test databases")
     group.addoption(
-        "--orm-reuse-db", action="store_true", default=False,
+        "--orm-reuse-db",
+        action="store_true",
+        default=False,
         help="Keep the test databases at the end of the run and reuse them (with their "
         "schema) in the next one; missing tables are created.",
     )
@@ -181,8 +183,9 @@ def forbidden_message(alias: str, nodeid: str) -> str:
 
 
 @contextlib.contextmanager
-def _forbid_others(request: pytest.FixtureRequest, setup: TestDatabases,
-                   aliases: list[str]) -> Iterator[None]:
+def _forbid_others(
+    request: pytest.FixtureRequest, setup: TestDatabases, aliases: list[str]
+) -> Iterator[None]:
     """Refuse, on every thread, the configured aliases the test did not ask for.
 
     They are outside the test's transaction (``orm_db``) or are not emptied
@@ -206,7 +209,8 @@ def _refuse_both(request: pytest.FixtureRequest) -> None:
     if all(name in request.fixturenames for name in _DB_FIXTURES):
         pytest.fail(
             f"{request.node.nodeid} uses both orm_db and orm_transactional_db (or the orm_db "
-            "marker with transaction=True); choose one.", pytrace=False,
+            "marker with transaction=True); choose one.",
+            pytrace=False,
         )
 
 

@@ -119,5 +119,3 @@ def async_unsafe(call: str, twin: str | None = None) -> Callable[[Callable[P, R]
         return inner
 
     return decorator
-
-

@@ -69,9 +69,15 @@ def seed(tables: str) -> Library:
         ann = Author.objects.create(name="ann", age=30)
         bob = Author.objects.create(name="bob", age=40)
         cy = Author.objects.create(name="cy", age=None)
-        alpha = Book.objects.create(title="Alpha", author=ann, pages=100, published=datetime.date(2020, 1, 1))
-        beta = Book.objects.create(title="Beta", author=ann, pages=200, published=datetime.date(2021, 6, 1))
-        gamma = Book.objects.create(title="Gamma", author=bob, pages=300, published=datetime.date(2019, 3, 3))
+        alpha = Book.objects.create(
+            title="Alpha", author=ann, pages=100, published=datetime.date(2020, 1, 1)
+        )
+        beta = Book.objects.create(
+            title="Beta", author=ann, pages=200, published=datetime.date(2021, 6, 1)
+        )
+        gamma = Book.objects.create(
+            title="Gamma", author=bob, pages=300, published=datetime.date(2019, 3, 3)
+        )
         py = Tag.objects.create(name="py")
         db = Tag.objects.create(name="db")
         unused = Tag.objects.create(name="unused")
@@ -89,8 +95,12 @@ def pair(tables: str) -> dict[str, Author]:
         for side in SIDES:
             author = Author.objects.create(name=f"author-{side}", age=50)
             for i in (1, 2, 3):
-                Book.objects.create(title=f"B{i}", author=author, pages=100 * i,
-                                    published=datetime.date(2000 + i, 1, 1))
+                Book.objects.create(
+                    title=f"B{i}",
+                    author=author,
+                    pages=100 * i,
+                    published=datetime.date(2000 + i, 1, 1),
+                )
             authors[side] = author
     close_this_threads_connections()
     return authors

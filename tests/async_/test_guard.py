@@ -39,46 +39,99 @@ def loop_thread_wrapper() -> Any:
 # (id, the sync call, what the message must contain)
 GUARDED: list[tuple[str, Callable[[Library], Any], tuple[str, ...]]] = [
     ("count", lambda s: Book.objects.count(), ("QuerySet.count()", "acount()")),
-    ("count-filtered", lambda s: Book.objects.filter(pages__gt=1).count(), ("QuerySet.count()", "acount()")),
-    ("list", lambda s: list(Book.objects.all()), ("iterating", "QuerySet", "async for", "aiterator()")),
-    ("for", lambda s: [b for b in Book.objects.filter(title="x")], ("iterating", "QuerySet", "async for")),
+    (
+        "count-filtered",
+        lambda s: Book.objects.filter(pages__gt=1).count(),
+        ("QuerySet.count()", "acount()"),
+    ),
+    (
+        "list",
+        lambda s: list(Book.objects.all()),
+        ("iterating", "QuerySet", "async for", "aiterator()"),
+    ),
+    (
+        "for",
+        lambda s: [b for b in Book.objects.filter(title="x")],
+        ("iterating", "QuerySet", "async for"),
+    ),
     ("len", lambda s: len(Book.objects.all()), ("len()", "QuerySet", "async for")),
     ("bool", lambda s: bool(Book.objects.all()), ("bool()", "QuerySet", "async for")),
     ("iterator", lambda s: next(Book.objects.iterator()), ("QuerySet.iterator()", "aiterator()")),
     ("save-update", lambda s: s.alpha.save(), ("Model.save()", "asave()")),
     ("save-insert", lambda s: Author(name="new").save(), ("Model.save()", "asave()")),
     ("delete-instance", lambda s: s.alpha.delete(), ("Model.delete()", "adelete()")),
-    ("refresh_from_db", lambda s: s.alpha.refresh_from_db(), ("Model.refresh_from_db()", "arefresh_from_db()")),
-    ("fetch_related", lambda s: s.alpha.fetch_related("author"), ("Model.fetch_related()", "afetch_related()")),
+    (
+        "refresh_from_db",
+        lambda s: s.alpha.refresh_from_db(),
+        ("Model.refresh_from_db()", "arefresh_from_db()"),
+    ),
+    (
+        "fetch_related",
+        lambda s: s.alpha.fetch_related("author"),
+        ("Model.fetch_related()", "afetch_related()"),
+    ),
     ("get", lambda s: Book.objects.get(pk=1), ("QuerySet.get()", "aget()")),
-    ("create", lambda s: Book.objects.create(title="x", author=s.ann), ("QuerySet.create()", "acreate()")),
-    ("get_or_create", lambda s: Tag.objects.get_or_create(name="x"), ("QuerySet.get_or_create()", "aget_or_create()")),
-    ("update_or_create", lambda s: Tag.objects.update_or_create(name="x"),
-     ("QuerySet.update_or_create()", "aupdate_or_create()")),
-    ("bulk_create", lambda s: Tag.objects.bulk_create([Tag(name="x")]), ("QuerySet.bulk_create()", "abulk_create()")),
-    ("bulk_update", lambda s: Book.objects.bulk_update([s.alpha], ["pages"]),
-     ("QuerySet.bulk_update()", "abulk_update()")),
+    (
+        "create",
+        lambda s: Book.objects.create(title="x", author=s.ann),
+        ("QuerySet.create()", "acreate()"),
+    ),
+    (
+        "get_or_create",
+        lambda s: Tag.objects.get_or_create(name="x"),
+        ("QuerySet.get_or_create()", "aget_or_create()"),
+    ),
+    (
+        "update_or_create",
+        lambda s: Tag.objects.update_or_create(name="x"),
+        ("QuerySet.update_or_create()", "aupdate_or_create()"),
+    ),
+    (
+        "bulk_create",
+        lambda s: Tag.objects.bulk_create([Tag(name="x")]),
+        ("QuerySet.bulk_create()", "abulk_create()"),
+    ),
+    (
+        "bulk_update",
+        lambda s: Book.objects.bulk_update([s.alpha], ["pages"]),
+        ("QuerySet.bulk_update()", "abulk_update()"),
+    ),
     ("exists", lambda s: Book.objects.exists(), ("QuerySet.exists()", "aexists()")),
     ("first", lambda s: Book.objects.first(), ("QuerySet.first()", "afirst()")),
     ("last", lambda s: Book.objects.last(), ("QuerySet.last()", "alast()")),
     ("latest", lambda s: Book.objects.latest(), ("QuerySet.latest()", "alatest()")),
     ("earliest", lambda s: Book.objects.earliest("pages"), ("QuerySet.earliest()", "aearliest()")),
     ("in_bulk", lambda s: Book.objects.in_bulk([1]), ("QuerySet.in_bulk()", "ain_bulk()")),
-    ("aggregate", lambda s: Book.objects.aggregate(orm.Sum("pages")), ("QuerySet.aggregate()", "aaggregate()")),
+    (
+        "aggregate",
+        lambda s: Book.objects.aggregate(orm.Sum("pages")),
+        ("QuerySet.aggregate()", "aaggregate()"),
+    ),
     ("update", lambda s: Book.objects.update(pages=0), ("QuerySet.update()", "aupdate()")),
     ("delete", lambda s: Book.objects.all().delete(), ("QuerySet.delete()", "adelete()")),
     ("contains", lambda s: Book.objects.contains(s.alpha), ("QuerySet.contains()", "acontains()")),
     ("explain", lambda s: Book.objects.explain(), ("QuerySet.explain()", "aexplain()")),
-    ("raw", lambda s: list(Book.objects.raw("SELECT id FROM shared_book")), ("RawQuerySet", "async for")),
-    ("create_tables", lambda s: orm.create_tables(Tag), ("orm.create_tables()", "acreate_tables()")),
+    (
+        "raw",
+        lambda s: list(Book.objects.raw("SELECT id FROM shared_book")),
+        ("RawQuerySet", "async for"),
+    ),
+    (
+        "create_tables",
+        lambda s: orm.create_tables(Tag),
+        ("orm.create_tables()", "acreate_tables()"),
+    ),
     ("drop_tables", lambda s: orm.drop_tables(Tag), ("orm.drop_tables()", "adrop_tables()")),
     ("related-create", lambda s: s.ann.books.create(title="x"), ("create()", "acreate()")),
     ("related-count", lambda s: s.alpha.tags.count(), ("QuerySet.count()", "acount()")),
     ("related-list", lambda s: list(s.ann.books.all()), ("iterating", "async for")),
     ("related-add", lambda s: s.alpha.tags.add(s.unused), ("sync_to_async",)),
     ("related-set", lambda s: s.ann.edited.set([s.alpha]), ("sync_to_async",)),
-    ("lazy-fk", lambda s: s.fresh_book.author,
-     ("Book.author", "not loaded", "select_related('author')", "afetch_related('author')")),
+    (
+        "lazy-fk",
+        lambda s: s.fresh_book.author,
+        ("Book.author", "not loaded", "select_related('author')", "afetch_related('author')"),
+    ),
 ]
 
 
@@ -124,11 +177,16 @@ async def test_guard_error_is_not_a_database_error(library: Library) -> None:
     assert not isinstance(info.value, orm.DatabaseError)
 
 
-@pytest.mark.parametrize(("call", "words"), [pytest.param(c, w, id=i) for i, c, w in GUARDED
-                                             if i not in ("create_tables", "drop_tables")])
+@pytest.mark.parametrize(
+    ("call", "words"),
+    [pytest.param(c, w, id=i) for i, c, w in GUARDED if i not in ("create_tables", "drop_tables")],
+)
 async def test_allow_async_unsafe_turns_the_guard_off(
-    library: Library, monkeypatch: pytest.MonkeyPatch, count_queries: type,
-    call: Callable[[Library], Any], words: tuple[str, ...]
+    library: Library,
+    monkeypatch: pytest.MonkeyPatch,
+    count_queries: type,
+    call: Callable[[Library], Any],
+    words: tuple[str, ...],
 ) -> None:
     monkeypatch.setenv(ALLOW, "1")
     with count_queries() as ctx:
@@ -156,7 +214,9 @@ async def test_allow_async_unsafe_covers_the_orms_own_atomic_blocks(
     assert Book.objects.count() == 0
 
 
-async def test_allow_async_unsafe_results_are_right(library: Library, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_allow_async_unsafe_results_are_right(
+    library: Library, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv(ALLOW, "1")
     assert Book.objects.count() == 3
     assert [b.title for b in Book.objects.order_by("pk")] == ["Alpha", "Beta", "Gamma"]
@@ -260,8 +320,10 @@ async def test_related_manager_guard_names_the_call_and_its_twin(seed: Library, 
 
 
 async def test_iteration_guard_message_is_valid_advice(seed: Library) -> None:
-    for evaluate in (lambda: list(Book.objects.all()),
-                     lambda: list(Book.objects.raw("SELECT id FROM shared_book"))):
+    for evaluate in (
+        lambda: list(Book.objects.all()),
+        lambda: list(Book.objects.raw("SELECT id FROM shared_book")),
+    ):
         with pytest.raises(orm.SynchronousOnlyOperation) as info:
             evaluate()
         assert "await ...async for" not in str(info.value)

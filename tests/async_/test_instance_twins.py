@@ -76,8 +76,11 @@ async def test_adelete_matches_delete(seed: Library) -> None:
         await book.tags.aadd(seed.py)
         victims[side] = author
     results = {side: await call(side, victims[side], "delete") for side in SIDES}
-    assert results["async"] == results["sync"] == (
-        3, {"shared.Author": 1, "shared.Book": 1, "shared.Book_tags": 1})
+    assert (
+        results["async"]
+        == results["sync"]
+        == (3, {"shared.Author": 1, "shared.Book": 1, "shared.Book_tags": 1})
+    )
     assert not await Author.objects.filter(name__startswith="gone-").aexists()
     for side in SIDES:
         with pytest.raises(ValueError, match="id is None"):

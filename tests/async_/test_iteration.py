@@ -41,12 +41,16 @@ QUERYSETS: dict[str, Callable[[], Any]] = {
     "select_related": lambda: Book.objects.select_related("author").order_by("pk"),
     "empty": lambda: Book.objects.none(),
     "sliced": lambda: Book.objects.order_by("pk")[1:3],
-    "annotated": lambda: Author.objects.annotate(n=orm.Count("books")).order_by("name").values_list("name", "n"),
+    "annotated": lambda: (
+        Author.objects.annotate(n=orm.Count("books")).order_by("name").values_list("name", "n")
+    ),
     "raw": lambda: Book.objects.raw(
-        "SELECT id, title, pages, author_id FROM shared_book WHERE pages > %s ORDER BY id", [150]),
+        "SELECT id, title, pages, author_id FROM shared_book WHERE pages > %s ORDER BY id", [150]
+    ),
     "raw-translations": lambda: Author.objects.raw(
         "SELECT id AS ident, name AS label, age FROM shared_author ORDER BY id",
-        translations={"ident": "id", "label": "name"}),
+        translations={"ident": "id", "label": "name"},
+    ),
 }
 
 
@@ -76,22 +80,44 @@ async def test_async_for_gives_the_right_items(seed: Library) -> None:
     assert [b.title for b in books] == ["Alpha", "Beta", "Gamma"]
     assert all(isinstance(b, Book) and b._state.adding is False for b in books)
     assert [d async for d in Book.objects.order_by("pk").values("title", "pages")] == [
-        {"title": "Alpha", "pages": 100}, {"title": "Beta", "pages": 200}, {"title": "Gamma", "pages": 300}]
+        {"title": "Alpha", "pages": 100},
+        {"title": "Beta", "pages": 200},
+        {"title": "Gamma", "pages": 300},
+    ]
     assert [t async for t in Book.objects.order_by("pk").values_list("title", "author__name")] == [
-        ("Alpha", "ann"), ("Beta", "ann"), ("Gamma", "bob")]
+        ("Alpha", "ann"),
+        ("Beta", "ann"),
+        ("Gamma", "bob"),
+    ]
     assert [t async for t in Book.objects.order_by("pk").values_list("title", flat=True)] == [
-        "Alpha", "Beta", "Gamma"]
+        "Alpha",
+        "Beta",
+        "Gamma",
+    ]
     named = [t async for t in Book.objects.order_by("pk").values_list("title", named=True)]
     assert [t.title for t in named] == ["Alpha", "Beta", "Gamma"]
-    raw = [b async for b in Book.objects.raw(
-        "SELECT id, title FROM shared_book WHERE title <> %s ORDER BY id", ["Beta"])]
-    assert [(type(b), b.pk, b.title) for b in raw] == [(Book, seed.alpha.pk, "Alpha"), (Book, seed.gamma.pk, "Gamma")]
-    extra = [a async for a in Author.objects.raw(
-        "SELECT id, name, 1 + 1 AS two FROM shared_author WHERE name = %s", ["bob"])]
+    raw = [
+        b
+        async for b in Book.objects.raw(
+            "SELECT id, title FROM shared_book WHERE title <> %s ORDER BY id", ["Beta"]
+        )
+    ]
+    assert [(type(b), b.pk, b.title) for b in raw] == [
+        (Book, seed.alpha.pk, "Alpha"),
+        (Book, seed.gamma.pk, "Gamma"),
+    ]
+    extra = [
+        a
+        async for a in Author.objects.raw(
+            "SELECT id, name, 1 + 1 AS two FROM shared_author WHERE name = %s", ["bob"]
+        )
+    ]
     assert [(a.name, a.two) for a in extra] == [("bob", 2)]
 
 
-async def test_async_for_select_related_needs_no_further_query(seed: Library, count_queries: type) -> None:
+async def test_async_for_select_related_needs_no_further_query(
+    seed: Library, count_queries: type
+) -> None:
     async with count_queries() as ctx:
         books = [b async for b in Book.objects.select_related("author").order_by("pk")]
     assert len(ctx.queries) == 1
@@ -222,10 +248,15 @@ async def test_aiterator_streams_lazily(
 
 async def test_aiterator_of_values_and_values_list(thousand_books: Author) -> None:
     qs = Book.objects.filter(pages__lt=5).order_by("pk")
-    assert [d async for d in qs.values("pages").aiterator(chunk_size=2)] == [{"pages": i} for i in range(5)]
+    assert [d async for d in qs.values("pages").aiterator(chunk_size=2)] == [
+        {"pages": i} for i in range(5)
+    ]
     assert [t async for t in qs.values_list("title", "pages").aiterator(chunk_size=3)] == [
-        (f"{i:04}", i) for i in range(5)]
-    assert [p async for p in qs.values_list("pages", flat=True).aiterator(chunk_size=1)] == list(range(5))
+        (f"{i:04}", i) for i in range(5)
+    ]
+    assert [p async for p in qs.values_list("pages", flat=True).aiterator(chunk_size=1)] == list(
+        range(5)
+    )
 
 
 async def test_aiterator_matches_iterator(thousand_books: Author) -> None:
@@ -235,10 +266,16 @@ async def test_aiterator_matches_iterator(thousand_books: Author) -> None:
     assert len(expected) == 10
 
 
-async def test_aiterator_on_the_manager(thousand_books: Author, chunk_fetches: list[tuple[int, int]]) -> None:
+async def test_aiterator_on_the_manager(
+    thousand_books: Author, chunk_fetches: list[tuple[int, int]]
+) -> None:
     assert len([b async for b in Book.objects.aiterator(chunk_size=500)]) == 1000
     assert len(chunk_fetches) <= 3
-    assert [b.pages async for b in thousand_books.books.filter(pages__lt=3).aiterator()] == [0, 1, 2]
+    assert [b.pages async for b in thousand_books.books.filter(pages__lt=3).aiterator()] == [
+        0,
+        1,
+        2,
+    ]
 
 
 async def test_aiterator_does_not_fill_the_result_cache(thousand_books: Author) -> None:
@@ -247,13 +284,21 @@ async def test_aiterator_does_not_fill_the_result_cache(thousand_books: Author) 
     assert qs._result_cache is None
 
 
-async def test_aiterator_with_prefetch_related_loads_each_chunk(seed: Library, count_queries: type) -> None:
+async def test_aiterator_with_prefetch_related_loads_each_chunk(
+    seed: Library, count_queries: type
+) -> None:
     async with count_queries() as ctx:
-        authors = [a async for a in Author.objects.prefetch_related("books").order_by("name").aiterator(chunk_size=2)]
+        authors = [
+            a
+            async for a in Author.objects.prefetch_related("books")
+            .order_by("name")
+            .aiterator(chunk_size=2)
+        ]
     # two chunks (plus the empty read), each with its own prefetch query
     assert len(ctx.queries) <= 5
-    assert {a.name: sorted(b.title for b in a._prefetched_objects_cache["books"]) for a in authors} == {
-        "ann": ["Alpha", "Beta"], "bob": ["Gamma"], "cy": []}
+    assert {
+        a.name: sorted(b.title for b in a._prefetched_objects_cache["books"]) for a in authors
+    } == {"ann": ["Alpha", "Beta"], "bob": ["Gamma"], "cy": []}
 
 
 async def test_aiterator_select_for_update_outside_a_transaction_raises(tables: str) -> None:

@@ -32,19 +32,60 @@ from tests.async_.models import Author, Book, City, Publisher, Tag
 pytestmark = pytest.mark.transactional
 
 QUERYSET_DB = {
-    "aggregate", "bulk_create", "bulk_update", "contains", "count", "create", "delete", "earliest",
-    "exists", "explain", "first", "get", "get_or_create", "in_bulk", "iterator", "last", "latest",
-    "update", "update_or_create",
+    "aggregate",
+    "bulk_create",
+    "bulk_update",
+    "contains",
+    "count",
+    "create",
+    "delete",
+    "earliest",
+    "exists",
+    "explain",
+    "first",
+    "get",
+    "get_or_create",
+    "in_bulk",
+    "iterator",
+    "last",
+    "latest",
+    "update",
+    "update_or_create",
 }
 QUERYSET_NO_DB = {
-    "alias", "all", "annotate", "complex_filter", "dates", "datetimes", "defer", "difference", "distinct",
-    "exclude", "filter", "intersection",
-    "none", "only", "order_by", "prefetch_related", "raw", "reverse", "select_for_update", "select_related",
-    "union", "using", "values", "values_list", "as_manager",
+    "alias",
+    "all",
+    "annotate",
+    "complex_filter",
+    "dates",
+    "datetimes",
+    "defer",
+    "difference",
+    "distinct",
+    "exclude",
+    "filter",
+    "intersection",
+    "none",
+    "only",
+    "order_by",
+    "prefetch_related",
+    "raw",
+    "reverse",
+    "select_for_update",
+    "select_related",
+    "union",
+    "using",
+    "values",
+    "values_list",
+    "as_manager",
 }
 MANAGER_DB = QUERYSET_DB
-MANAGER_NO_DB = (QUERYSET_NO_DB - {"as_manager"}) | {"contribute_to_class", "db_manager", "get_queryset",
-                                                     "from_queryset"}
+MANAGER_NO_DB = (QUERYSET_NO_DB - {"as_manager"}) | {
+    "contribute_to_class",
+    "db_manager",
+    "get_queryset",
+    "from_queryset",
+}
 RELATED_DB = QUERYSET_DB | {"add", "remove", "clear", "set"}
 RELATED_NO_DB = MANAGER_NO_DB
 MODEL_DB = {"save", "delete", "refresh_from_db", "fetch_related", "full_clean", "validate_unique"}
@@ -52,9 +93,16 @@ MODEL_NO_DB = {"clean", "clean_fields", "from_db", "get_deferred_fields"}
 MODULE_DB = {"create_tables", "drop_tables", "migrate", "prefetch_related_objects"}
 MODULE_NO_DB = {
     # on_delete handlers, called by the deletion collector inside delete()
-    "CASCADE", "DO_NOTHING", "PROTECT", "RESTRICT", "SET_DEFAULT", "SET_NULL",
+    "CASCADE",
+    "DO_NOTHING",
+    "PROTECT",
+    "RESTRICT",
+    "SET_DEFAULT",
+    "SET_NULL",
     # the async machinery itself
-    "async_to_sync", "sync_to_async", "connection_scope",
+    "async_to_sync",
+    "sync_to_async",
+    "connection_scope",
     "configure",  # settings only; closes connections, runs no query
     "capture_queries",  # records the statements others run; runs none itself
 }
@@ -77,8 +125,12 @@ def public_callables(surface: str) -> set[str]:
     if surface == "orm":
         return {n for n in orm.__all__ if inspect.isfunction(getattr(orm, n))}
     cls = SURFACES[surface][0]
-    return {n for n in dir(cls) if not n.startswith("_")
-            and isinstance(inspect.getattr_static(cls, n), staticmethod | classmethod | Callable)}
+    return {
+        n
+        for n in dir(cls)
+        if not n.startswith("_")
+        and isinstance(inspect.getattr_static(cls, n), staticmethod | classmethod | Callable)
+    }
 
 
 def classification(surface: str) -> tuple[set[str], set[str]]:
@@ -104,7 +156,8 @@ def test_every_public_callable_is_classified(surface: str) -> None:
     twins = {twin_name(n) for n in db}
     unclassified = public_callables(surface) - db - no_db - twins
     assert not unclassified, (
-        f"{surface}: classify {sorted(unclassified)} in test_parity.py: does it touch the database?")
+        f"{surface}: classify {sorted(unclassified)} in test_parity.py: does it touch the database?"
+    )
     assert not db & no_db
     vanished = (db | no_db) - public_callables(surface)
     assert not vanished, f"{surface}: {sorted(vanished)} are listed but no longer exist"
@@ -116,14 +169,19 @@ def test_every_database_method_has_a_twin(surface: str) -> None:
     present = public_callables(surface)
     missing = {name for name in db if twin_name(name) not in present}
     known = {name for (s, name) in KNOWN_GAPS if s == surface}
-    assert missing - known == set(), f"{surface} lacks twins: {sorted(twin_name(n) for n in missing - known)}"
+    assert missing - known == set(), (
+        f"{surface} lacks twins: {sorted(twin_name(n) for n in missing - known)}"
+    )
     fixed = known - missing
     assert not fixed, f"{surface}: {sorted(fixed)} now have twins; remove them from KNOWN_GAPS"
 
 
 def _is_generic_forwarder(fn: Any) -> bool:
     params = list(inspect.signature(fn).parameters.values())[1:]
-    return [p.kind for p in params] == [inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD]
+    return [p.kind for p in params] == [
+        inspect.Parameter.VAR_POSITIONAL,
+        inspect.Parameter.VAR_KEYWORD,
+    ]
 
 
 def _params(fn: Any, *, skip_self: bool) -> list[tuple[str, Any, Any]]:
@@ -163,14 +221,18 @@ def test_twin_is_async_with_the_same_parameters(surface: str, name: str) -> None
     else:
         assert inspect.iscoroutinefunction(twin), f"{surface}.{twin_name(name)} must be `async def`"
     skip_self = surface != "orm"
-    if surface in ("Manager", "RelatedManager", "ManyRelatedManager") and _is_generic_forwarder(twin):
+    if surface in ("Manager", "RelatedManager", "ManyRelatedManager") and _is_generic_forwarder(
+        twin
+    ):
         # BaseManager's twin ``(self, *args, **kwargs)`` forwards to the sync
         # method of the same name; test_twin_forwards_its_arguments checks it.
         return
     sync_params = _params(sync, skip_self=skip_self)
     twin_params = _params(twin, skip_self=skip_self)
     assert [(n, k) for n, k, _ in twin_params] == [(n, k) for n, k, _ in sync_params]
-    for (pname, _, sync_default), (_, _, twin_default) in zip(sync_params, twin_params, strict=True):
+    for (pname, _, sync_default), (_, _, twin_default) in zip(
+        sync_params, twin_params, strict=True
+    ):
         if (twin_name(name), pname) not in DEFAULT_DIFFERENCES:
             assert twin_default == sync_default, f"default of {pname!r} differs"
 
@@ -259,7 +321,9 @@ async def test_twin_forwards_its_arguments_to_the_sync_method(
     assert actual.arguments == expected.arguments
 
 
-async def test_aiterator_forwards_chunk_size_to_iterator(seed: Library, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_aiterator_forwards_chunk_size_to_iterator(
+    seed: Library, monkeypatch: pytest.MonkeyPatch
+) -> None:
     qs = Book.objects.all()
     calls: list[tuple[Any, int]] = []
 
@@ -282,7 +346,8 @@ NO_DB_CALLS: dict[str, Callable[[Library], Any]] = {
     "defer": lambda s: Book.objects.defer("title"),
     "dates": lambda s: Book.objects.dates("published", "year"),
     "datetimes": lambda s: Book.objects.annotate(
-        at=orm.functions.Cast("published", orm.DateTimeField())).datetimes("at", "day"),
+        at=orm.functions.Cast("published", orm.DateTimeField())
+    ).datetimes("at", "day"),
     "distinct": lambda s: Book.objects.distinct(),
     "exclude": lambda s: Book.objects.exclude(pk=1),
     "filter": lambda s: Book.objects.filter(pk=1),
@@ -310,7 +375,9 @@ NO_DB_CALLS: dict[str, Callable[[Library], Any]] = {
     "clean": lambda s: s.alpha.clean(),
     "clean_fields": lambda s: Tag(name="t").clean_fields(),
     "from_db": lambda s: Book.from_db("default", ["id", "title"], [1, "t"]),
-    "get_deferred_fields": lambda s: Book.from_db("default", ["id", "title"], [1, "t"]).get_deferred_fields(),
+    "get_deferred_fields": lambda s: Book.from_db(
+        "default", ["id", "title"], [1, "t"]
+    ).get_deferred_fields(),
     "configure-untouched": lambda s: orm.connections["default"],
 }
 
@@ -376,8 +443,11 @@ async def test_acreate_tables_and_adrop_tables_match_the_sync_functions(backend:
 def test_database_touching_api_has_twins() -> None:
     import inspect
 
-    for owner, name in ((orm.Model, "afull_clean"), (orm.Model, "avalidate_unique"),
-                        (orm, "aprefetch_related_objects")):
+    for owner, name in (
+        (orm.Model, "afull_clean"),
+        (orm.Model, "avalidate_unique"),
+        (orm, "aprefetch_related_objects"),
+    ):
         assert inspect.iscoroutinefunction(getattr(owner, name, None)), name
 
 

@@ -46,8 +46,11 @@ READ_CASES: list[tuple[str, str, Callable[[Library], Args]]] = [
     ("in_bulk-ids", "in_bulk", lambda s: (([s.alpha.pk, s.gamma.pk, 10_000],), {})),
     ("in_bulk-all", "in_bulk", lambda s: ((), {})),
     ("in_bulk-empty", "in_bulk", lambda s: (([],), {})),
-    ("aggregate", "aggregate", lambda s: ((), {"total": orm.Sum("pages"), "n": orm.Count("id"),
-                                                "top": orm.Max("pages")})),
+    (
+        "aggregate",
+        "aggregate",
+        lambda s: ((), {"total": orm.Sum("pages"), "n": orm.Count("id"), "top": orm.Max("pages")}),
+    ),
     ("aggregate-positional", "aggregate", lambda s: ((orm.Min("pages"),), {})),
     ("contains-yes", "contains", lambda s: ((s.beta,), {})),
     ("explain", "explain", lambda s: ((), {})),
@@ -83,10 +86,14 @@ async def test_read_twins_give_the_expected_values(seed: Library) -> None:
     assert (await Book.objects.alatest("pages")) == seed.gamma
     assert (await Book.objects.aearliest("-pages")) == seed.gamma
     assert await Book.objects.ain_bulk([seed.alpha.pk, seed.gamma.pk]) == {
-        seed.alpha.pk: seed.alpha, seed.gamma.pk: seed.gamma}
+        seed.alpha.pk: seed.alpha,
+        seed.gamma.pk: seed.gamma,
+    }
     assert await Author.objects.ain_bulk(["ann", "nobody"], field_name="name") == {"ann": seed.ann}
     assert await Book.objects.aaggregate(total=orm.Sum("pages")) == {"total": 600}
-    assert await Book.objects.filter(author=seed.ann).aaggregate(orm.Max("pages")) == {"pages__max": 200}
+    assert await Book.objects.filter(author=seed.ann).aaggregate(orm.Max("pages")) == {
+        "pages__max": 200
+    }
     assert await Book.objects.filter(author=seed.ann).acontains(seed.beta) is True
     assert await Book.objects.filter(author=seed.bob).acontains(seed.beta) is False
     plan = await Book.objects.filter(pages__gt=150).aexplain()
@@ -97,25 +104,61 @@ ERROR_CASES: list[tuple[str, Callable[[Library], Any], str, Callable[[Library], 
     ("get-none", lambda s: Book.objects, "get", lambda s: ((), {"title": "Nope"})),
     ("get-many", lambda s: Book.objects, "get", lambda s: ((), {"author__name": "ann"})),
     ("get-bad-field", lambda s: Book.objects, "get", lambda s: ((), {"colour": "red"})),
-    ("latest-empty", lambda s: Book.objects.filter(title="Nope"), "latest", lambda s: (("published",), {})),
+    (
+        "latest-empty",
+        lambda s: Book.objects.filter(title="Nope"),
+        "latest",
+        lambda s: (("published",), {}),
+    ),
     ("earliest-no-meta", lambda s: Author.objects, "earliest", lambda s: ((), {})),
     ("latest-sliced", lambda s: Book.objects.all()[:1], "latest", lambda s: (("pages",), {})),
-    ("in_bulk-not-unique", lambda s: Book.objects, "in_bulk", lambda s: (([1],), {"field_name": "title"})),
-    ("aggregate-not-aggregate", lambda s: Book.objects, "aggregate", lambda s: ((), {"p": orm.F("pages")})),
-    ("aggregate-no-alias", lambda s: Book.objects, "aggregate", lambda s: ((orm.Sum(orm.F("pages") + 1),), {})),
+    (
+        "in_bulk-not-unique",
+        lambda s: Book.objects,
+        "in_bulk",
+        lambda s: (([1],), {"field_name": "title"}),
+    ),
+    (
+        "aggregate-not-aggregate",
+        lambda s: Book.objects,
+        "aggregate",
+        lambda s: ((), {"p": orm.F("pages")}),
+    ),
+    (
+        "aggregate-no-alias",
+        lambda s: Book.objects,
+        "aggregate",
+        lambda s: ((orm.Sum(orm.F("pages") + 1),), {}),
+    ),
     ("contains-unsaved", lambda s: Book.objects, "contains", lambda s: ((Book(title="x"),), {})),
     ("contains-wrong-model", lambda s: Book.objects, "contains", lambda s: ((s.ann,), {})),
-    ("contains-values", lambda s: Book.objects.values("pk"), "contains", lambda s: ((s.alpha,), {})),
+    (
+        "contains-values",
+        lambda s: Book.objects.values("pk"),
+        "contains",
+        lambda s: ((s.alpha,), {}),
+    ),
     ("create-bad-field", lambda s: Book.objects, "create", lambda s: ((), {"colour": "red"})),
     ("update-sliced", lambda s: Book.objects.all()[:1], "update", lambda s: ((), {"pages": 1})),
     ("delete-values", lambda s: Book.objects.values("pk"), "delete", lambda s: ((), {})),
-    ("bulk_create-batch", lambda s: Book.objects, "bulk_create", lambda s: (([],), {"batch_size": 0})),
-    ("get_or_create-bad-field", lambda s: Book.objects, "get_or_create", lambda s: ((), {"colour": "red"})),
+    (
+        "bulk_create-batch",
+        lambda s: Book.objects,
+        "bulk_create",
+        lambda s: (([],), {"batch_size": 0}),
+    ),
+    (
+        "get_or_create-bad-field",
+        lambda s: Book.objects,
+        "get_or_create",
+        lambda s: ((), {"colour": "red"}),
+    ),
 ]
 
 
-@pytest.mark.parametrize(("receiver", "name", "args"),
-                         [pytest.param(r, n, a, id=i) for i, r, n, a in ERROR_CASES])
+@pytest.mark.parametrize(
+    ("receiver", "name", "args"), [pytest.param(r, n, a, id=i) for i, r, n, a in ERROR_CASES]
+)
 async def test_twin_raises_what_the_sync_method_raises(
     seed: Library, receiver: Callable[[Library], Any], name: str, args: Callable[[Library], Args]
 ) -> None:
@@ -143,8 +186,10 @@ async def test_aget_raises_the_models_own_exceptions(seed: Library) -> None:
 
 
 async def test_acreate_matches_create(pair: dict[str, Author]) -> None:
-    created = {side: await call(side, Book.objects, "create", title="New", author=pair[side], pages=7)
-               for side in SIDES}
+    created = {
+        side: await call(side, Book.objects, "create", title="New", author=pair[side], pages=7)
+        for side in SIDES
+    }
     for side in SIDES:
         obj = created[side]
         assert isinstance(obj, Book)
@@ -152,20 +197,32 @@ async def test_acreate_matches_create(pair: dict[str, Author]) -> None:
         assert obj._state.adding is False and obj._state.db == "default"
         stored = await Book.objects.aget(pk=obj.pk)
         assert (stored.title, stored.pages, stored.author_id) == ("New", 7, pair[side].pk)
-    assert shape(created["async"], drop=("id", "author_id")) == shape(created["sync"], drop=("id", "author_id"))
-    on_queryset = await Book.objects.filter(title="ignored").acreate(title="Q", author=pair["async"])
+    assert shape(created["async"], drop=("id", "author_id")) == shape(
+        created["sync"], drop=("id", "author_id")
+    )
+    on_queryset = await Book.objects.filter(title="ignored").acreate(
+        title="Q", author=pair["async"]
+    )
     assert (await Book.objects.aget(pk=on_queryset.pk)).title == "Q"
 
 
 async def test_aget_or_create_matches_get_or_create(pair: dict[str, Author]) -> None:
-    first = {side: await call(side, Book.objects, "get_or_create", title="G", author=pair[side],
-                              defaults={"pages": 9})
-             for side in SIDES}
-    again = {side: await call(side, Book.objects, "get_or_create", title="G", author=pair[side],
-                              defaults={"pages": 1})
-             for side in SIDES}
-    existing = {side: await call(side, Book.objects, "get_or_create", title="B2", author=pair[side])
-                for side in SIDES}
+    first = {
+        side: await call(
+            side, Book.objects, "get_or_create", title="G", author=pair[side], defaults={"pages": 9}
+        )
+        for side in SIDES
+    }
+    again = {
+        side: await call(
+            side, Book.objects, "get_or_create", title="G", author=pair[side], defaults={"pages": 1}
+        )
+        for side in SIDES
+    }
+    existing = {
+        side: await call(side, Book.objects, "get_or_create", title="B2", author=pair[side])
+        for side in SIDES
+    }
     for side in SIDES:
         obj, created = first[side]
         assert created is True and obj.pages == 9 and obj.pk is not None
@@ -181,10 +238,23 @@ async def test_aget_or_create_matches_get_or_create(pair: dict[str, Author]) -> 
 async def test_aupdate_or_create_matches_update_or_create(pair: dict[str, Author]) -> None:
     results = {}
     for side in SIDES:
-        updated = await call(side, Book.objects, "update_or_create", title="B1", author=pair[side],
-                             defaults={"pages": 111})
-        created = await call(side, Book.objects, "update_or_create", title="U", author=pair[side],
-                             defaults={"pages": 5}, create_defaults={"pages": 6})
+        updated = await call(
+            side,
+            Book.objects,
+            "update_or_create",
+            title="B1",
+            author=pair[side],
+            defaults={"pages": 111},
+        )
+        created = await call(
+            side,
+            Book.objects,
+            "update_or_create",
+            title="U",
+            author=pair[side],
+            defaults={"pages": 5},
+            create_defaults={"pages": 6},
+        )
         results[side] = (updated, created)
         (obj, was_created), (new, new_created) = results[side]
         assert was_created is False and obj.pages == 111
@@ -217,17 +287,29 @@ async def test_abulk_update_matches_bulk_update(pair: dict[str, Author]) -> None
         counts[side] = await call(side, Book.objects, "bulk_update", books, ["pages"], batch_size=2)
     assert counts["async"] == counts["sync"] == 3
     for side in SIDES:
-        stored = [(b.title, b.pages) async for b in Book.objects.filter(author=pair[side]).order_by("pages")]
+        stored = [
+            (b.title, b.pages)
+            async for b in Book.objects.filter(author=pair[side]).order_by("pages")
+        ]
         assert stored == [("B1", 101), ("B2", 201), ("B3", 301)]  # title was not in fields
 
 
 async def test_aupdate_matches_update(pair: dict[str, Author]) -> None:
-    counts = {side: await call(side, Book.objects.filter(author=pair[side], pages__gte=200), "update",
-                               pages=orm.F("pages") + 1, title="U")
-              for side in SIDES}
+    counts = {
+        side: await call(
+            side,
+            Book.objects.filter(author=pair[side], pages__gte=200),
+            "update",
+            pages=orm.F("pages") + 1,
+            title="U",
+        )
+        for side in SIDES
+    }
     assert counts["async"] == counts["sync"] == 2
     for side in SIDES:
-        stored = [(b.title, b.pages) async for b in Book.objects.filter(author=pair[side]).order_by("pk")]
+        stored = [
+            (b.title, b.pages) async for b in Book.objects.filter(author=pair[side]).order_by("pk")
+        ]
         assert stored == [("B1", 100), ("U", 201), ("U", 301)]
     assert await Book.objects.filter(title="Nope").aupdate(pages=0) == 0
 
@@ -241,7 +323,10 @@ async def test_adelete_matches_delete(seed: Library) -> None:
             book = await Book.objects.acreate(title=title, author=author)
             await book.tags.aadd(seed.py, seed.db)
         authors[side] = author
-    results = {side: await call(side, Author.objects.filter(pk=authors[side].pk), "delete") for side in SIDES}
+    results = {
+        side: await call(side, Author.objects.filter(pk=authors[side].pk), "delete")
+        for side in SIDES
+    }
     assert results["async"] == results["sync"]
     assert results["async"] == (7, {"shared.Author": 1, "shared.Book": 2, "shared.Book_tags": 4})
     assert await Author.objects.filter(name__startswith="del-").acount() == 0
@@ -268,7 +353,9 @@ async def test_manager_twins_write_through_the_manager(tables: str) -> None:
 # ------------------------------------------------------- where the twin runs
 
 
-async def test_twins_run_off_the_event_loop_thread(seed: Library, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_twins_run_off_the_event_loop_thread(
+    seed: Library, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The sync body runs on a worker thread, never on the loop's thread."""
     loop_thread = threading.get_ident()
     seen: list[int] = []
@@ -288,7 +375,9 @@ async def test_read_twin_sees_write_twin_immediately(tables: str) -> None:
     """Twins of one context run in order on one connection: no stale reads."""
     author = await Author.objects.acreate(name="order")
     for i in range(20):
-        await Book.objects.acreate(title=str(i), author=author, published=datetime.date(2000, 1, 1 + i))
+        await Book.objects.acreate(
+            title=str(i), author=author, published=datetime.date(2000, 1, 1 + i)
+        )
         assert await Book.objects.acount() == i + 1
         assert (await Book.objects.alatest()).title == str(i)
 

@@ -38,7 +38,13 @@ def graphs(tables: str) -> dict[str, dict[str, Any]]:
             other = Author.objects.create(name=f"other-{side}")
             books = [Book.objects.create(title=f"b{i}", author=author) for i in range(3)]
             tags = [Tag.objects.create(name=f"{side}-t{i}") for i in range(3)]
-            out[side] = {"author": author, "editor": editor, "other": other, "books": books, "tags": tags}
+            out[side] = {
+                "author": author,
+                "editor": editor,
+                "other": other,
+                "books": books,
+                "tags": tags,
+            }
     close_this_threads_connections()
     return out
 
@@ -75,7 +81,9 @@ async def test_reverse_fk_aremove_matches_remove(graphs: dict[str, dict[str, Any
         assert (await Book.objects.aget(pk=g["books"][1].pk)).editor_id is None
 
 
-async def test_reverse_fk_aremove_and_aclear_need_a_nullable_key(graphs: dict[str, dict[str, Any]]) -> None:
+async def test_reverse_fk_aremove_and_aclear_need_a_nullable_key(
+    graphs: dict[str, dict[str, Any]],
+) -> None:
     for side in SIDES:
         g = graphs[side]
         with pytest.raises(AttributeError, match="nullable"):
@@ -117,13 +125,16 @@ async def test_reverse_fk_acreate_matches_create(graphs: dict[str, dict[str, Any
     assert (made["sync"].title, made["sync"].pages) == (made["async"].title, made["async"].pages)
 
 
-async def test_reverse_fk_aget_or_create_matches_get_or_create(graphs: dict[str, dict[str, Any]]) -> None:
+async def test_reverse_fk_aget_or_create_matches_get_or_create(
+    graphs: dict[str, dict[str, Any]],
+) -> None:
     for side in SIDES:
         g = graphs[side]
         obj, created = await call(side, g["author"].books, "get_or_create", title="b1")
         assert created is False and obj.pk == g["books"][1].pk
-        obj, created = await call(side, g["author"].books, "get_or_create", title="fresh",
-                                  defaults={"pages": 4})
+        obj, created = await call(
+            side, g["author"].books, "get_or_create", title="fresh", defaults={"pages": 4}
+        )
         assert created is True and obj.author_id == g["author"].pk and obj.pages == 4
         # scoped to the relation: "fresh" of this author is not another author's
         obj, created = await call(side, g["other"].books, "get_or_create", title="fresh")
@@ -131,16 +142,18 @@ async def test_reverse_fk_aget_or_create_matches_get_or_create(graphs: dict[str,
 
 
 async def test_reverse_fk_aupdate_or_create_matches_update_or_create(
-    graphs: dict[str, dict[str, Any]]
+    graphs: dict[str, dict[str, Any]],
 ) -> None:
     for side in SIDES:
         g = graphs[side]
-        obj, created = await call(side, g["author"].books, "update_or_create", title="b2",
-                                  defaults={"pages": 77})
+        obj, created = await call(
+            side, g["author"].books, "update_or_create", title="b2", defaults={"pages": 77}
+        )
         assert created is False and obj.pk == g["books"][2].pk
         assert (await Book.objects.aget(pk=obj.pk)).pages == 77
-        obj, created = await call(side, g["author"].books, "update_or_create", title="u",
-                                  defaults={"pages": 8})
+        obj, created = await call(
+            side, g["author"].books, "update_or_create", title="u", defaults={"pages": 8}
+        )
         assert created is True and obj.author_id == g["author"].pk and obj.pages == 8
 
 
@@ -237,13 +250,20 @@ async def test_m2m_aget_or_create_matches_get_or_create(graphs: dict[str, dict[s
             await call(side, b1.tags, "get_or_create", name=f"{side}-goc")
 
 
-async def test_m2m_aupdate_or_create_matches_update_or_create(graphs: dict[str, dict[str, Any]]) -> None:
+async def test_m2m_aupdate_or_create_matches_update_or_create(
+    graphs: dict[str, dict[str, Any]],
+) -> None:
     for side in SIDES:
         g = graphs[side]
         b0 = g["books"][0]
         await b0.tags.aadd(g["tags"][0])
-        tag, created = await call(side, b0.tags, "update_or_create", name=f"{side}-t0",
-                                  defaults={"name": f"{side}-renamed"})
+        tag, created = await call(
+            side,
+            b0.tags,
+            "update_or_create",
+            name=f"{side}-t0",
+            defaults={"name": f"{side}-renamed"},
+        )
         assert created is False and tag.pk == g["tags"][0].pk
         assert (await Tag.objects.aget(pk=tag.pk)).name == f"{side}-renamed"
         tag, created = await call(side, b0.tags, "update_or_create", name=f"{side}-new")
@@ -298,7 +318,11 @@ async def test_prefetched_m2m_can_be_read_in_async_code(seed: Library, count_que
 
 async def test_prefetch_related_reverse_fk_can_be_read_in_async_code(seed: Library) -> None:
     authors = [a async for a in Author.objects.prefetch_related("books").order_by("name")]
-    assert [sorted(b.title for b in a.books.all()) for a in authors] == [["Alpha", "Beta"], ["Gamma"], []]
+    assert [sorted(b.title for b in a.books.all()) for a in authors] == [
+        ["Alpha", "Beta"],
+        ["Gamma"],
+        [],
+    ]
 
 
 async def test_count_of_prefetched_relation_needs_no_query(seed: Library) -> None:

@@ -149,7 +149,9 @@ async def test_aiterator_reads_one_snapshot_while_transfers_commit_on_every_thre
 
 @pytest.mark.load
 @pytest.mark.parametrize("seed", [1, 2, 3])
-async def test_streams_stay_exact_under_concurrent_transfers(accounts: list[int], seed: int) -> None:
+async def test_streams_stay_exact_under_concurrent_transfers(
+    accounts: list[int], seed: int
+) -> None:
     """Several streams, several writers on the shared thread and in scopes, all at once."""
     rng = random.Random(seed)
     stop = asyncio.Event()
@@ -233,7 +235,9 @@ def test_a_thread_reuses_one_idle_stream_connection(accounts: list[int]) -> None
     """SQLite: consecutive streams of a thread share one extra connection, kept
     idle in between (no lock, no snapshot) and closed with the thread's."""
     if orm.connection.vendor != "sqlite":
-        assert [len(list(Account.objects.iterator(chunk_size=5))) for _ in range(3)] == [ACCOUNTS] * 3
+        assert [len(list(Account.objects.iterator(chunk_size=5))) for _ in range(3)] == [
+            ACCOUNTS
+        ] * 3
         assert open_streams() == 0
         return
     before = open_sqlite_connections()
@@ -250,7 +254,9 @@ def test_iterator_inside_atomic_reads_through_the_transaction(accounts: list[int
     """Inside a transaction the stream sees the transaction's own uncommitted writes."""
     with transaction.atomic():
         Account.objects.filter(pk=accounts[0]).update(balance=0)
-        inside = list(Account.objects.order_by("pk").values_list("balance", flat=True).iterator(chunk_size=3))
+        inside = list(
+            Account.objects.order_by("pk").values_list("balance", flat=True).iterator(chunk_size=3)
+        )
         transaction.set_rollback(True)
     assert inside == [0] + [START] * (ACCOUNTS - 1)
     assert balances() == [START] * ACCOUNTS
@@ -273,7 +279,9 @@ def test_iterator_on_a_memory_database_reads_one_snapshot() -> None:
     try:
         orm.create_tables(Account)
         Account.objects.bulk_create([Account() for _ in range(ACCOUNTS)])
-        stream = Account.objects.order_by("pk").values_list("balance", flat=True).iterator(chunk_size=2)
+        stream = (
+            Account.objects.order_by("pk").values_list("balance", flat=True).iterator(chunk_size=2)
+        )
         seen = [next(stream)]
         Account.objects.update(balance=0)
         seen += list(stream)

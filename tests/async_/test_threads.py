@@ -65,7 +65,12 @@ def test_an_open_connection_used_from_another_thread_raises(tables: str) -> None
     with wrapper.cursor() as cursor:
         cursor.execute("SELECT 1")
     assert wrapper.connection is not None
-    for attempt in (wrapper.cursor, wrapper.commit, wrapper.rollback, lambda: wrapper.set_autocommit(False)):
+    for attempt in (
+        wrapper.cursor,
+        wrapper.commit,
+        wrapper.rollback,
+        lambda: wrapper.set_autocommit(False),
+    ):
         error = run_in_thread(attempt, "second-thread")
         assert isinstance(error, orm.DatabaseError), attempt
         assert "second-thread" in str(error) and threading.current_thread().name in str(error)
@@ -92,7 +97,8 @@ async def test_the_sync_threads_wrapper_used_on_the_loop_raises(
     tables: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     sync_wrapper, sync_name = await orm.sync_to_async(
-        lambda: (orm.connections["default"], threading.current_thread().name))()
+        lambda: (orm.connections["default"], threading.current_thread().name)
+    )()
     # On the loop, the guard refuses first ...
     with pytest.raises(orm.SynchronousOnlyOperation):
         sync_wrapper.cursor()
@@ -113,7 +119,9 @@ async def test_sync_to_async_and_twins_share_thread_and_connection(tables: str) 
     def make_temp_table() -> tuple[int, int]:
         with orm.connection.cursor() as cursor:
             cursor.execute(TEMP_DDL)
-            cursor.execute("INSERT INTO scratch (id, name, age) VALUES (%s, %s, %s)", [7, "temp", 1])
+            cursor.execute(
+                "INSERT INTO scratch (id, name, age) VALUES (%s, %s, %s)", [7, "temp", 1]
+            )
         return threading.get_ident(), id(orm.connections["default"])
 
     wrapped_thread, wrapped_wrapper = await orm.sync_to_async(make_temp_table)()
@@ -155,13 +163,17 @@ async def test_sync_to_async_and_twins_share_thread_and_connection(tables: str) 
 
 async def test_the_temporary_table_is_not_visible_on_other_connections(tables: str) -> None:
     """The check above is meaningful: another connection does not see ``scratch``."""
+
     def make() -> None:
         with orm.connection.cursor() as cursor:
             cursor.execute(TEMP_DDL)
 
     await orm.sync_to_async(make)()
     error = await asyncio.to_thread(
-        run_in_thread, lambda: list(Author.objects.raw("SELECT id, name, age FROM scratch")), "other")
+        run_in_thread,
+        lambda: list(Author.objects.raw("SELECT id, name, age FROM scratch")),
+        "other",
+    )
     assert isinstance(error, orm.DatabaseError)
     assert [a async for a in Author.objects.raw("SELECT id, name, age FROM scratch")] == []
 
@@ -172,11 +184,14 @@ async def test_the_temporary_table_is_not_visible_on_other_connections(tables: s
 async def test_200_concurrent_acreate_lose_nothing(tables: str) -> None:
     author = await Author.objects.acreate(name="many")
     created = await asyncio.gather(
-        *(Book.objects.acreate(title=f"c{i}", author=author, pages=i) for i in range(200)))
+        *(Book.objects.acreate(title=f"c{i}", author=author, pages=i) for i in range(200))
+    )
     assert await Book.objects.acount() == 200
     assert len({b.pk for b in created}) == 200
     assert [b.pages for b in created] == list(range(200))
-    assert sorted([p async for p in Book.objects.values_list("pages", flat=True)]) == list(range(200))
+    assert sorted([p async for p in Book.objects.values_list("pages", flat=True)]) == list(
+        range(200)
+    )
 
 
 async def test_concurrent_aget_or_create_makes_one_row(tables: str) -> None:

@@ -49,10 +49,23 @@ def test_mypy_reveals_the_model_types(tmp_path: Path) -> None:
     proc = subprocess.run(
         # Errors inside orm itself are the package's own mypy check's business;
         # here only the sample's revealed types (and its own errors) count.
-        [sys.executable, "-m", "mypy", "--strict", "--follow-imports=silent",
-         "--no-error-summary", "--show-absolute-path",
-         "--cache-dir", str(tmp_path / "mypy-cache"), str(SAMPLE)],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--strict",
+            "--follow-imports=silent",
+            "--no-error-summary",
+            "--show-absolute-path",
+            "--cache-dir",
+            str(tmp_path / "mypy-cache"),
+            str(SAMPLE),
+        ],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     out = proc.stdout + proc.stderr
     revealed: dict[int, str] = {}

@@ -32,7 +32,11 @@ async def test_async_with_sees_twins_sync_to_async_and_scopes(notes: str) -> Non
         async with orm.connection_scope():
             assert await Note.objects.acount() == 3
     assert len(queries) == 3
-    assert [q.sql for q in queries] == [COUNT, f'{COUNT} WHERE "querylogtests_note"."rank" = %s', COUNT]
+    assert [q.sql for q in queries] == [
+        COUNT,
+        f'{COUNT} WHERE "querylogtests_note"."rank" = %s',
+        COUNT,
+    ]
     assert [q.params for q in queries] == [[], [1], []]
     assert all(q.alias == "default" and q.thread != main and q.duration >= 0 for q in queries)
     # The scope ran on its own thread, not on the shared worker of the first two.
@@ -119,10 +123,12 @@ def test_bad_alias_is_refused(notes: str) -> None:
 
 
 def test_only_the_captured_alias_is_recorded(tmp_path: Path) -> None:
-    orm.configure(databases={
-        "default": f"sqlite:///{tmp_path / 'a.sqlite3'}",
-        "other": f"sqlite:///{tmp_path / 'b.sqlite3'}",
-    })
+    orm.configure(
+        databases={
+            "default": f"sqlite:///{tmp_path / 'a.sqlite3'}",
+            "other": f"sqlite:///{tmp_path / 'b.sqlite3'}",
+        }
+    )
     try:
         with orm.capture_queries(using="other") as other, orm.capture_queries() as default:
             for alias in ("default", "other"):

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.transactional
 
 pytest_plugins = ["pytester"]
 
-_CONFTEST = '''
+_CONFTEST = """
 import pytest
 import orm
 
@@ -38,7 +38,7 @@ def entries():
     yield Entry
     orm.drop_tables(Entry)
     orm.connections.close_all()
-'''
+"""
 
 _INI = """
 [pytest]
@@ -47,7 +47,7 @@ asyncio_default_fixture_loop_scope = function
 filterwarnings = error
 """
 
-_NUM_QUERIES_TESTS = '''
+_NUM_QUERIES_TESTS = """
 import threading
 
 import orm
@@ -104,9 +104,9 @@ def test_block_error_wins(orm_assert_num_queries):
 
 def test_bad_count_is_refused(orm_assert_num_queries):
     orm_assert_num_queries("2")
-'''
+"""
 
-_ON_COMMIT_TESTS = '''
+_ON_COMMIT_TESTS = """
 import threading
 
 import pytest
@@ -186,11 +186,13 @@ async def test_async_with_reads_and_runs_on_the_worker_thread(orm_capture_on_com
         assert ran and ran[0] != threading.current_thread().name
     finally:
         await orm.sync_to_async(block.__exit__)(Rollback, Rollback(), None)
-'''
+"""
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def project(request: pytest.FixtureRequest, pytester: pytest.Pytester, tmp_path: Path) -> pytest.Pytester:
+def project(
+    request: pytest.FixtureRequest, pytester: pytest.Pytester, tmp_path: Path
+) -> pytest.Pytester:
     """A pytester project whose autouse fixture configures orm on the backend."""
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'fixtures.sqlite3'}"
@@ -221,7 +223,7 @@ def test_assert_num_queries(project: pytest.Pytester) -> None:
         " Captured queries were:\n"
         'E       1. SELECT COUNT(*) AS "__count" FROM "fixturetests_entry" -- params=[]\n'
     ) in output
-    assert "KeyError: \"the block's own error\"" in output
+    assert 'KeyError: "the block\'s own error"' in output
     assert (
         "TypeError: orm_assert_num_queries() expects the number of queries as an"
         " int >= 0, not '2'." in output

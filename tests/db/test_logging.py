@@ -95,7 +95,9 @@ def test_nothing_is_timed_or_formatted_when_debug_is_off(
 ) -> None:
     recorded: list[str] = []
     real_record = querylog.record
-    monkeypatch.setattr(querylog, "record", lambda *args: recorded.append(args[1]) or real_record(*args))
+    monkeypatch.setattr(
+        querylog, "record", lambda *args: recorded.append(args[1]) or real_record(*args)
+    )
     Loud.formatted = 0
     caplog.set_level(logging.INFO, logger="orm.db")
     with orm.connections["default"].cursor() as cursor:
@@ -129,16 +131,22 @@ def test_transaction_control_is_logged_as_django_does(
         Note.objects.filter(rank=1).update(text="uno")
         raise ValueError("roll back the transaction")
     begin = "BEGIN IMMEDIATE" if notes == "sqlite" else "BEGIN"
-    kinds = [
-        re.sub(r'"s\d+_x\d+"', "sid", r.sql).split(" SET ")[0] for r in statements(caplog)
-    ]
+    kinds = [re.sub(r'"s\d+_x\d+"', "sid", r.sql).split(" SET ")[0] for r in statements(caplog)]
     update = 'UPDATE "querylogtests_note"'
     assert kinds == [
-        begin, update,
-        "SAVEPOINT sid", update, "ROLLBACK TO SAVEPOINT sid", "RELEASE SAVEPOINT sid",
-        "SAVEPOINT sid", update, "RELEASE SAVEPOINT sid",
+        begin,
+        update,
+        "SAVEPOINT sid",
+        update,
+        "ROLLBACK TO SAVEPOINT sid",
+        "RELEASE SAVEPOINT sid",
+        "SAVEPOINT sid",
+        update,
+        "RELEASE SAVEPOINT sid",
         "COMMIT",
-        begin, update, "ROLLBACK",
+        begin,
+        update,
+        "ROLLBACK",
     ]
     assert all(r.params is None for r in statements(caplog) if "UPDATE" not in r.sql)
 
@@ -189,7 +197,11 @@ def test_manual_transactions_are_logged(notes: str) -> None:
         finally:
             connection.set_autocommit(True)
     assert [q.sql.split(" SET ")[0] for q in queries] == [
-        begin, 'UPDATE "querylogtests_note"', "COMMIT",
-        begin, 'UPDATE "querylogtests_note"', "ROLLBACK",
+        begin,
+        'UPDATE "querylogtests_note"',
+        "COMMIT",
+        begin,
+        'UPDATE "querylogtests_note"',
+        "ROLLBACK",
     ]
     assert Note.objects.get(rank=1).text == "kept"

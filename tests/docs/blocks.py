@@ -51,8 +51,8 @@ def _marker(previous: str, path: Path, line: int) -> dict[str, object]:
     if match is None:
         return {}
     body = match.group("body")
-    if body.startswith("skip:") and body[len("skip:"):].strip():
-        return {"skip": body[len("skip:"):].strip()}
+    if body.startswith("skip:") and body[len("skip:") :].strip():
+        return {"skip": body[len("skip:") :].strip()}
     words = body.split()
     found: dict[str, object] = {}
     if words[:1] == ["postgresql"]:
@@ -88,7 +88,7 @@ def python_blocks(path: Path) -> list[Block]:
         if match.group("lang").lower() in PYTHON_LANGS:
             previous = lines[start - 1] if start > 0 else ""
             marker = _marker(previous, path, start + 1)
-            source = textwrap.dedent("\n".join(lines[start + 1:end]))
+            source = textwrap.dedent("\n".join(lines[start + 1 : end]))
             blocks.append(Block(path, start + 1, source + "\n", **marker))  # type: ignore[arg-type]
         i = end + 1
     return blocks

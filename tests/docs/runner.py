@@ -46,7 +46,7 @@ def _shown_result(lines: list[str], statement: ast.stmt) -> str | None:
         return same[2].strip()
     following = lines[end] if end < len(lines) else ""
     if following.startswith("# => "):
-        return following[len("# => "):].strip()
+        return following[len("# => ") :].strip()
     # A literal alone on the next line (a list, a dict, a tuple...) shows the value too.
     if following[:3] in _LITERAL_STARTS:
         return following[2:].strip()
@@ -69,7 +69,9 @@ def _check_result(value: Any, shown: str, where: str) -> None:
     pattern = ".*".join(re.escape(part) for part in shown.split("..."))
     if "..." in shown and re.fullmatch(pattern + r"(?:[:;, (].*)?", actual):
         return
-    raise AssertionError(f"the example at {where} shows\n  # => {shown}\nbut the value is\n  {actual}")
+    raise AssertionError(
+        f"the example at {where} shows\n  # => {shown}\nbut the value is\n  {actual}"
+    )
 
 
 class _ShownResults(ast.NodeTransformer):
@@ -121,11 +123,18 @@ def _check_message(block: Block, error: BaseException) -> None:
     if not starts:
         return
     # A long message goes on over the comment lines that follow.
-    parts = [lines[starts[-1]][len(block.raises) + 4:]]
-    parts += [line[2:] for line in itertools.takewhile(lambda x: x.startswith("# "), lines[starts[-1] + 1:])]
+    parts = [lines[starts[-1]][len(block.raises) + 4 :]]
+    parts += [
+        line[2:]
+        for line in itertools.takewhile(lambda x: x.startswith("# "), lines[starts[-1] + 1 :])
+    ]
     expected = " ".join(parts)
     actual = str(error)
-    matches = actual.startswith(expected[:-3].rstrip()) if expected.endswith("...") else actual == expected
+    matches = (
+        actual.startswith(expected[:-3].rstrip())
+        if expected.endswith("...")
+        else actual == expected
+    )
     if not matches:
         raise AssertionError(
             f"the example at {block.where} shows the message\n  {expected}\nbut the error says\n  {actual}"
@@ -208,7 +217,10 @@ def _forget_models(apps: Any, module: str) -> None:
 
 
 def run_page(
-    path: Path, blocks: Sequence[Block], workdir: Path, database_url: str,
+    path: Path,
+    blocks: Sequence[Block],
+    workdir: Path,
+    database_url: str,
     rewrite: Callable[[str], str] = lambda source: source,
 ) -> None:
     """Run ``blocks`` (of the page ``path``) in order; a failing block names its line.
@@ -240,7 +252,9 @@ def run_page(
                         f"the example at {block.where} failed: {type(error).__name__}: {error}"
                     ) from error
                 if block.raises:
-                    raise AssertionError(f"the example at {block.where} should raise {block.raises}")
+                    raise AssertionError(
+                        f"the example at {block.where} should raise {block.raises}"
+                    )
     finally:
         _restore_logging(saved_logging)
         _restore_lookups(saved_lookups)

@@ -22,8 +22,12 @@ REFERENCE = ROOT / "docs" / "reference"
 DIRECTIVE = re.compile(r"^:::\s+(\S+)\s*$", re.MULTILINE)
 PROSE_HEADING = re.compile(r"^##\s+`(orm\.[\w.]+)`\s*$", re.MULTILINE)
 #: The public modules the reference renders whole, by the module that holds them.
-MODULE_PAGES = {"orm.transaction": "orm.db.transaction", "orm.functions": "orm.functions",
-                "orm.migrations": "orm.migrations", "orm.asgi": "orm.asgi"}
+MODULE_PAGES = {
+    "orm.transaction": "orm.db.transaction",
+    "orm.functions": "orm.functions",
+    "orm.migrations": "orm.migrations",
+    "orm.asgi": "orm.asgi",
+}
 
 
 def _reference_text() -> str:
@@ -36,7 +40,7 @@ def _prose(text: str) -> dict[str, str]:
     headings = list(PROSE_HEADING.finditer(text))
     for here, after in zip(headings, [*headings[1:], None], strict=True):
         end = after.start() if after is not None else len(text)
-        body = text[here.end():end].split("\n## ", 1)[0].split("\n::: ", 1)[0]
+        body = text[here.end() : end].split("\n## ", 1)[0].split("\n::: ", 1)[0]
         sections[here.group(1)] = body.strip()
     return sections
 
@@ -74,7 +78,9 @@ def test_public_modules_are_rendered_and_documented(public: str, module: str) ->
     assert module in RENDERED, f"{public} ({module}) has no '::: {module}' in docs/reference/"
     imported = importlib.import_module(module)
     assert (inspect.getdoc(imported) or "").strip(), f"{module} has no module docstring"
-    missing = [n for n in getattr(imported, "__all__", []) if not _own_doc(getattr(imported, n)).strip()]
+    missing = [
+        n for n in getattr(imported, "__all__", []) if not _own_doc(getattr(imported, n)).strip()
+    ]
     assert missing == [], f"{module}: no docstring on {missing}"
 
 
@@ -87,4 +93,6 @@ def test_every_rendered_name_exists() -> None:
             continue
         except ImportError:
             pass
-        assert hasattr(importlib.import_module(module_name), attribute), f"'::: {target}' names nothing"
+        assert hasattr(importlib.import_module(module_name), attribute), (
+            f"'::: {target}' names nothing"
+        )

@@ -27,7 +27,9 @@ from tests.docs.blocks import ROOT, documented_pages, python_blocks
 from tests.docs.runner import run_page
 
 PAGES = {page: python_blocks(page) for page in documented_pages()}
-SQLITE_PAGES = [p for p, blocks in PAGES.items() if any(not b.skip and not b.postgres for b in blocks)]
+SQLITE_PAGES = [
+    p for p, blocks in PAGES.items() if any(not b.skip and not b.postgres for b in blocks)
+]
 POSTGRES_PAGES = [p for p, blocks in PAGES.items() if any(b.postgres for b in blocks)]
 # A database URL up to its query string or closing quote: scheme://user@host:port/db
 # or sqlite:///path. The PostgreSQL run points them all at the test server, so
@@ -50,7 +52,9 @@ def test_page_examples_run_on_sqlite(page: Path, tmp_path: Path) -> None:
 def test_page_examples_run_on_postgresql(page: Path, tmp_path: Path) -> None:
     url = postgres_url()
     if url is None:
-        postgres_unavailable(f"{PG_URL_ENV} is not set")  # skips, or fails under ORM_REQUIRE_POSTGRES=1
+        postgres_unavailable(
+            f"{PG_URL_ENV} is not set"
+        )  # skips, or fails under ORM_REQUIRE_POSTGRES=1
     admin = admin_connect(url)
     try:
         _reset_postgres_schema(admin)
@@ -58,12 +62,17 @@ def test_page_examples_run_on_postgresql(page: Path, tmp_path: Path) -> None:
         admin.close()
     test_server = url.split("?", 1)[0]
     blocks = [b for b in PAGES[page] if not b.skip]
-    run_page(page, blocks, tmp_path, url, rewrite=lambda source: SERVER_URL.sub(test_server, source))
+    run_page(
+        page, blocks, tmp_path, url, rewrite=lambda source: SERVER_URL.sub(test_server, source)
+    )
 
 
 def test_server_urls_are_rewritten_up_to_the_query_string() -> None:
     source = 'orm.configure("postgresql://app:s@db.internal:5432/app?pool_max_size=2")'
-    assert SERVER_URL.sub("postgresql://t@h/x", source) == 'orm.configure("postgresql://t@h/x?pool_max_size=2")'
+    assert (
+        SERVER_URL.sub("postgresql://t@h/x", source)
+        == 'orm.configure("postgresql://t@h/x?pool_max_size=2")'
+    )
 
 
 def test_opt_outs_are_rare_and_give_a_reason() -> None:
@@ -71,4 +80,6 @@ def test_opt_outs_are_rare_and_give_a_reason() -> None:
     # reason; an opt-out is for a fragment, so they stay a small minority.
     blocks = [b for page_blocks in PAGES.values() for b in page_blocks]
     skipped = [b.where for b in blocks if b.skip]
-    assert len(skipped) * 10 <= len(blocks), f"{len(skipped)} of {len(blocks)} blocks opt out: {skipped}"
+    assert len(skipped) * 10 <= len(blocks), (
+        f"{len(skipped)} of {len(blocks)} blocks opt out: {skipped}"
+    )

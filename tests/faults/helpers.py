@@ -49,8 +49,9 @@ def server_state(admin: psycopg.Connection[Any], pid: int) -> str | None:
     return None if row is None else str(row[0])
 
 
-def wait_for_state(admin: psycopg.Connection[Any], pid: int, state: str | None,
-                   timeout: float = 5.0) -> str | None:
+def wait_for_state(
+    admin: psycopg.Connection[Any], pid: int, state: str | None, timeout: float = 5.0
+) -> str | None:
     """Poll ``pg_stat_activity`` until the backend reports ``state`` (None: until it is
     gone); return the last state seen."""
     deadline = time.monotonic() + timeout
@@ -104,7 +105,9 @@ def run_threads(*targets: Callable[[], None], timeout: float = 10.0) -> None:
 
         return run
 
-    threads = [threading.Thread(target=wrapped(t), name=f"fault-{i}") for i, t in enumerate(targets)]
+    threads = [
+        threading.Thread(target=wrapped(t), name=f"fault-{i}") for i, t in enumerate(targets)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:

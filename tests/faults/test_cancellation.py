@@ -60,8 +60,11 @@ async def test_f9_timeout_reaches_the_caller_at_once_and_the_connection_ends_idl
     opened = orm.connections.stats()["default"]["open_connections"]
     async with orm.connection_scope():
         pid = await orm.sync_to_async(backend_pid)()
-        call = (Item.objects.filter(qty=SLEEP_1S).acount() if query == "twin"
-                else orm.sync_to_async(slow_raw_query)())
+        call = (
+            Item.objects.filter(qty=SLEEP_1S).acount()
+            if query == "twin"
+            else orm.sync_to_async(slow_raw_query)()
+        )
         started = time.perf_counter()
         with pytest.raises(TimeoutError):
             await asyncio.wait_for(call, 0.1)
@@ -115,7 +118,9 @@ async def test_f9_cancel_between_chunks_of_aiterator_closes_the_server_cursor(pg
         # The abandoned stream's cursor is closed (its generator is closed when
         # the cancelled task drops it), and the connection is idle.
         deadline = time.monotonic() + 2
-        while (cursors := await orm.sync_to_async(open_server_cursors)()) and time.monotonic() < deadline:
+        while (
+            cursors := await orm.sync_to_async(open_server_cursors)()
+        ) and time.monotonic() < deadline:
             await asyncio.sleep(0.01)
         assert cursors == 0
         assert await connection_facts() == (pid, "IDLE")
@@ -129,7 +134,9 @@ async def test_f9_cancel_during_a_slow_chunk_fetch_leaves_the_connection_idle(pg
     await Item.objects.acreate(name="sleeper", qty=0)
 
     async def consume() -> list[str]:
-        return [item.name async for item in Item.objects.filter(qty=SLEEP_1S).aiterator(chunk_size=5)]
+        return [
+            item.name async for item in Item.objects.filter(qty=SLEEP_1S).aiterator(chunk_size=5)
+        ]
 
     async with orm.connection_scope():
         pid = await orm.sync_to_async(backend_pid)()
@@ -151,7 +158,9 @@ async def test_cancel_during_a_slow_aiterator_chunk_reaches_the_caller_at_once(p
     await Item.objects.acreate(name="sleeper", qty=0)
 
     async def consume() -> list[str]:
-        return [item.name async for item in Item.objects.filter(qty=SLEEP_1S).aiterator(chunk_size=5)]
+        return [
+            item.name async for item in Item.objects.filter(qty=SLEEP_1S).aiterator(chunk_size=5)
+        ]
 
     async with orm.connection_scope():
         started = time.perf_counter()

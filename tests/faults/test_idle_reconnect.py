@@ -178,7 +178,8 @@ def wire_spy() -> Iterator[Callable[[], int]]:
             lines = log.read().splitlines()
             offset = log.tell()
             return sum(
-                1 for line in lines
+                1
+                for line in lines
                 if line.startswith("F\t") and line.split("\t")[2].strip() in ("Query", "Execute")
             )
 

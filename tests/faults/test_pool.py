@@ -181,11 +181,17 @@ def free_port() -> int:
 def test_f16_connect_failure_is_clear_fast_and_leaves_nothing(pg: Any, fault: str) -> None:
     good = orm.connections.settings["default"].url
     if fault == "unknown database":
-        bad, expected = url_replacing(good, path="/no_such_db"), 'database "no_such_db" does not exist'
+        bad, expected = (
+            url_replacing(good, path="/no_such_db"),
+            'database "no_such_db" does not exist',
+        )
     elif fault == "unknown role":
         host = orm.connections.settings["default"].host or "127.0.0.1"
         port = orm.connections.settings["default"].port or 5432
-        bad, expected = url_replacing(good, netloc=f"no_such_role@{host}:{port}"), 'role "no_such_role" does not exist'
+        bad, expected = (
+            url_replacing(good, netloc=f"no_such_role@{host}:{port}"),
+            'role "no_such_role" does not exist',
+        )
     else:
         bad, expected = url_replacing(good, netloc=f"{user()}@127.0.0.1:{free_port()}"), "refused"
     orm.configure(bad)
@@ -215,7 +221,9 @@ def test_f16_server_that_never_answers_fails_within_the_connect_timeout(
 ) -> None:
     good = orm.connections.settings["default"].url
     # libpq's smallest connect_timeout is 2 s (smaller values are raised to 2).
-    orm.configure(url_replacing(url_with(connect_timeout=2), netloc=f"{user()}@127.0.0.1:{silent_server}"))
+    orm.configure(
+        url_replacing(url_with(connect_timeout=2), netloc=f"{user()}@127.0.0.1:{silent_server}")
+    )
     try:
         started = time.monotonic()
         with pytest.raises(orm.OperationalError) as info:
@@ -253,7 +261,9 @@ def test_f16_failing_connects_are_not_retried_in_a_storm(pg: Any) -> None:
         acceptor.start()
         good = orm.connections.settings["default"].url
         try:
-            orm.configure(url_replacing(good, netloc=f"{user()}@127.0.0.1:{server.getsockname()[1]}"))
+            orm.configure(
+                url_replacing(good, netloc=f"{user()}@127.0.0.1:{server.getsockname()[1]}")
+            )
             started = time.monotonic()
             for _ in range(3):
                 with pytest.raises(orm.OperationalError, match="Could not connect"):

@@ -118,8 +118,9 @@ def test_next_user_neither_runs_as_the_last_role_nor_reads_its_held_cursor(
     assert run("SELECT current_user") == [(tenant,)]
     orm.connections.close_current()  # request A ends: its connection goes back
 
-    seen = as_next_user(lambda: (run("SELECT current_user, session_user"),
-                                 outcome("FETCH ALL FROM c")))
+    seen = as_next_user(
+        lambda: (run("SELECT current_user, session_user"), outcome("FETCH ALL FROM c"))
+    )
     assert seen == (pid, ([(me, me)], "error 34000"))  # same session, none of A's state
 
 
@@ -165,43 +166,57 @@ def _sequence_used(tenant: str) -> None:
 SESSION_STATE: dict[str, tuple[Setup, str]] = {
     "set_role": (_statements('SET ROLE "{tenant}"'), "SELECT current_user, session_user"),
     "set_session_authorization": (
-        _statements('SET SESSION AUTHORIZATION "{tenant}"'), "SELECT current_user, session_user"),
+        _statements('SET SESSION AUTHORIZATION "{tenant}"'),
+        "SELECT current_user, session_user",
+    ),
     "set_role_in_committed_transaction": (
-        _in_atomic('SET ROLE "{tenant}"'), "SELECT current_user, session_user"),
+        _in_atomic('SET ROLE "{tenant}"'),
+        "SELECT current_user, session_user",
+    ),
     "held_cursor": (
         _statements("DECLARE leaked CURSOR WITH HOLD FOR SELECT 'secret'"),
-        "SELECT name FROM pg_cursors"),
+        "SELECT name FROM pg_cursors",
+    ),
     "sql_prepared_statement": (
         _statements("PREPARE leaked AS SELECT 'secret'"),
-        "SELECT name FROM pg_prepared_statements WHERE from_sql"),
+        "SELECT name FROM pg_prepared_statements WHERE from_sql",
+    ),
     "set": (_statements("SET search_path TO pg_catalog"), "SHOW search_path"),
     "set_in_committed_transaction": (_in_atomic("SET work_mem = '7MB'"), "SHOW work_mem"),
     "set_local_in_open_transaction": (
-        _left_in_transaction("SET LOCAL work_mem = '7MB'"), "SHOW work_mem"),
+        _left_in_transaction("SET LOCAL work_mem = '7MB'"),
+        "SHOW work_mem",
+    ),
     "set_in_open_transaction": (
-        _left_in_transaction("SET work_mem = '7MB'", "SET ROLE \"{tenant}\""),
-        "SELECT current_user, current_setting('work_mem')"),
+        _left_in_transaction("SET work_mem = '7MB'", 'SET ROLE "{tenant}"'),
+        "SELECT current_user, current_setting('work_mem')",
+    ),
     # A custom setting a session once made stays defined (as '', not NULL):
     # the value is gone, the name is not (docs/postgresql.md).
     "set_config_session": (
         _statements("SELECT set_config('i11a.tenant', 'a', false)"),
-        "SELECT coalesce(current_setting('i11a.tenant', true), '')"),
+        "SELECT coalesce(current_setting('i11a.tenant', true), '')",
+    ),
     "set_config_local_in_open_transaction": (
         _left_in_transaction("SELECT set_config('i11a.tenant', 'a', true)"),
-        "SELECT coalesce(current_setting('i11a.tenant', true), '')"),
+        "SELECT coalesce(current_setting('i11a.tenant', true), '')",
+    ),
     "statement_timeout": (_statements("SET statement_timeout = 1"), "SHOW statement_timeout"),
     "read_only": (
         _statements("SET default_transaction_read_only = on"),
-        "SHOW default_transaction_read_only"),
+        "SHOW default_transaction_read_only",
+    ),
     "set_time_zone": (_statements("SET TIME ZONE 'Asia/Tokyo'"), "SHOW TimeZone"),
     "sequence_lastval": (_sequence_used, "SELECT lastval()"),
     "listen": (_statements("LISTEN i11a_channel"), "SELECT pg_listening_channels()"),
     "advisory_lock": (
         _statements("SELECT pg_advisory_lock(11)"),
-        "SELECT objid FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"),
+        "SELECT objid FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()",
+    ),
     "temp_table": (
         _statements("CREATE TEMP TABLE leaked (secret text)"),
-        "SELECT count(*) FROM pg_class WHERE relpersistence = 't' AND relname = 'leaked'"),
+        "SELECT count(*) FROM pg_class WHERE relpersistence = 't' AND relname = 'leaked'",
+    ),
 }
 
 
@@ -318,7 +333,8 @@ def test_sql_prepared_statement_name_is_free_for_the_next_user(
 
 @pytest.mark.parametrize("error", [psycopg.OperationalError, RuntimeError])
 def test_a_connection_whose_reset_fails_is_closed_not_returned(
-    one_connection: psycopg.Connection[Any], error: type[Exception],
+    one_connection: psycopg.Connection[Any],
+    error: type[Exception],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     pg = one_connection

@@ -51,9 +51,12 @@ def execute(sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
         return [tuple(row) for row in cursor.fetchall()] if cursor.description else []
 
 
-def retry(block: Callable[[], T], attempts: int = 5,
-          on: tuple[type[BaseException], ...] = (orm.SerializationFailure, orm.DeadlockDetected),
-          failures: list[BaseException] | None = None) -> T:
+def retry(
+    block: Callable[[], T],
+    attempts: int = 5,
+    on: tuple[type[BaseException], ...] = (orm.SerializationFailure, orm.DeadlockDetected),
+    failures: list[BaseException] | None = None,
+) -> T:
     """Run ``block`` (a whole atomic block) again after a retryable error."""
     for attempt in range(attempts):
         try:

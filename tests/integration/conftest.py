@@ -36,18 +36,28 @@ class Library:
         self.django = Tag.objects.create(name="django")
         self.sql = Tag.objects.create(name="sql")
         self.basics = Book.objects.create(
-            title="Python Basics", author=self.alice, price=Decimal("19.99"), pages=200,
+            title="Python Basics",
+            author=self.alice,
+            price=Decimal("19.99"),
+            pages=200,
             published=datetime.date(2020, 1, 15),
             data={"level": "beginner", "rating": 4, "langs": ["en", "de"], "meta": {"isbn": "111"}},
         )
         self.advanced = Book.objects.create(
-            title="Advanced Python", author=self.alice, price=Decimal("49.50"), pages=450,
+            title="Advanced Python",
+            author=self.alice,
+            price=Decimal("49.50"),
+            pages=450,
             published=datetime.date(2021, 6, 30),
             data={"level": "advanced", "rating": 5, "langs": ["en"], "meta": {"isbn": "222"}},
         )
         self.unchained = Book.objects.create(
-            title="Django Unchained", author=self.bob, price=Decimal("35.00"), pages=300,
-            published=datetime.date(2022, 11, 5), data={"level": "intermediate", "rating": 3},
+            title="Django Unchained",
+            author=self.bob,
+            price=Decimal("35.00"),
+            pages=300,
+            published=datetime.date(2022, 11, 5),
+            data={"level": "intermediate", "rating": 3},
         )
         self.sql101 = Book.objects.create(title="SQL 101", author=self.bob, price=Decimal("9.99"))
         self.basics.tags.add(self.python)

@@ -55,16 +55,27 @@ def render(apps: Apps) -> dict[str, Any]:
     Book comes first, so its string references wait until their models exist.
     """
     models = {}
-    models["Book"] = type("Book", (orm.Model,), {
-        "__module__": "__fake__", "Meta": meta(apps),
-        "title": orm.CharField(max_length=100),
-        "author": orm.ForeignKey("Author", on_delete=orm.CASCADE, related_name="books"),
-        "tags": orm.ManyToManyField(f"{APP}.Tag", related_name="books"),
-    })
-    models["Author"] = type("Author", (orm.Model,), {
-        "__module__": "__fake__", "Meta": meta(apps), "name": orm.CharField(max_length=50)})
-    models["Tag"] = type("Tag", (orm.Model,), {
-        "__module__": "__fake__", "Meta": meta(apps), "name": orm.CharField(max_length=20)})
+    models["Book"] = type(
+        "Book",
+        (orm.Model,),
+        {
+            "__module__": "__fake__",
+            "Meta": meta(apps),
+            "title": orm.CharField(max_length=100),
+            "author": orm.ForeignKey("Author", on_delete=orm.CASCADE, related_name="books"),
+            "tags": orm.ManyToManyField(f"{APP}.Tag", related_name="books"),
+        },
+    )
+    models["Author"] = type(
+        "Author",
+        (orm.Model,),
+        {"__module__": "__fake__", "Meta": meta(apps), "name": orm.CharField(max_length=50)},
+    )
+    models["Tag"] = type(
+        "Tag",
+        (orm.Model,),
+        {"__module__": "__fake__", "Meta": meta(apps), "name": orm.CharField(max_length=20)},
+    )
     return models
 
 
@@ -75,7 +86,8 @@ def global_snapshot() -> tuple[Any, ...]:
         tuple(registry.pending_references()),
         tuple(rel.field for rel in Author._meta.related_objects),
         tuple(rel.field for rel in Tag._meta.related_objects),
-        Author.books.rel.field.model, Tag.books.rel.field.model,
+        Author.books.rel.field.model,
+        Tag.books.rel.field.model,
     )
 
 
@@ -109,7 +121,10 @@ def test_relations_resolve_inside_their_registry() -> None:
     assert tags.remote_field.model is old["Tag"]
     through = tags.remote_field.through
     assert through._meta.apps is apps and apps.get_model(APP, "Book_tags") is through
-    assert {f.remote_field.model for f in through._meta.local_fields if f.is_relation} == {old["Book"], old["Tag"]}
+    assert {f.remote_field.model for f in through._meta.local_fields if f.is_relation} == {
+        old["Book"],
+        old["Tag"],
+    }
     # Reverse relations are on the historical models only.
     assert old["Author"].books.rel is author.remote_field
     assert old["Tag"].books.rel is tags.remote_field
@@ -121,27 +136,42 @@ def test_a_class_of_another_registry_stands_for_the_model_of_the_same_label() ->
     """As Django: a registry is self-contained, so a historical model never points at a live one."""
     apps = Apps()
     old = render(apps)
-    review = type("Review", (orm.Model,), {
-        "__module__": "__fake__", "Meta": meta(apps),
-        "book": orm.ForeignKey(Book, on_delete=orm.CASCADE),  # the global class
-    })
+    review = type(
+        "Review",
+        (orm.Model,),
+        {
+            "__module__": "__fake__",
+            "Meta": meta(apps),
+            "book": orm.ForeignKey(Book, on_delete=orm.CASCADE),  # the global class
+        },
+    )
     assert review._meta.get_field("book").remote_field.model is old["Book"]
     assert not any(rel.related_model is review for rel in Book._meta.related_objects)
     # Until that model exists in the registry, the relation holds its label.
-    pending = type("Note", (orm.Model,), {
-        "__module__": "__fake__", "Meta": meta(Apps()),
-        "book": orm.ForeignKey(Book, on_delete=orm.CASCADE),
-    })
+    pending = type(
+        "Note",
+        (orm.Model,),
+        {
+            "__module__": "__fake__",
+            "Meta": meta(Apps()),
+            "book": orm.ForeignKey(Book, on_delete=orm.CASCADE),
+        },
+    )
     assert pending._meta.get_field("book").remote_field.model == f"{APP}.Book"
     assert pending._meta.apps.pending_references() == [f"{APP}.book"]
 
 
 def test_a_reference_missing_from_a_registry_waits_there_only() -> None:
     apps = Apps()
-    lonely = type("Lonely", (orm.Model,), {
-        "__module__": "__fake__", "Meta": meta(apps),
-        "ghost": orm.ForeignKey("Ghost", on_delete=orm.CASCADE),
-    })
+    lonely = type(
+        "Lonely",
+        (orm.Model,),
+        {
+            "__module__": "__fake__",
+            "Meta": meta(apps),
+            "ghost": orm.ForeignKey("Ghost", on_delete=orm.CASCADE),
+        },
+    )
     assert apps.pending_references() == [f"{APP}.ghost"]
     assert f"{APP}.ghost" not in registry.pending_references()
     with pytest.raises(ValueError, match="not defined yet"):
@@ -200,7 +230,11 @@ def test_querying_models_of_a_second_registry(backend: str) -> None:
 
 def test_the_global_registry_still_refuses_a_conflicting_model() -> None:
     with pytest.raises(RuntimeError, match="Conflicting 'book' models in application 'i12_apps'"):
-        type("Book", (orm.Model,), {"__module__": "elsewhere.models", "Meta": type("Meta", (), {"app_label": APP})})
+        type(
+            "Book",
+            (orm.Model,),
+            {"__module__": "elsewhere.models", "Meta": type("Meta", (), {"app_label": APP})},
+        )
     assert registry.get_model(APP, "Book") is Book
 
 
@@ -226,10 +260,15 @@ def test_unregistering_a_model_removes_its_reverse_relations_and_join_model() ->
     with pytest.raises(orm.FieldError):
         old["Author"]._meta.get_field("books")
     # A new version of the model can then be rendered in its place.
-    new = type("Book", (orm.Model,), {
-        "__module__": "__fake__", "Meta": meta(apps),
-        "author": orm.ForeignKey("Author", on_delete=orm.PROTECT, related_name="works"),
-    })
+    new = type(
+        "Book",
+        (orm.Model,),
+        {
+            "__module__": "__fake__",
+            "Meta": meta(apps),
+            "author": orm.ForeignKey("Author", on_delete=orm.PROTECT, related_name="works"),
+        },
+    )
     assert old["Author"].works.rel.field.model is new
     assert [rel.related_model for rel in old["Author"]._meta.related_objects] == [new]
     with pytest.raises(LookupError):
@@ -279,11 +318,20 @@ def test_registries_filled_from_many_threads_stay_consistent() -> None:
     def work(i: int) -> None:
         try:
             barrier.wait()
-            type(f"Node{i}", (orm.Model,), {
-                "__module__": "__fake__", "Meta": meta(shared),
-                "next": orm.ForeignKey(f"Node{(i + 1) % count}", on_delete=orm.CASCADE, related_name="+"),
-                "peers": orm.ManyToManyField(f"Node{(i + 5) % count}", related_name=f"peer_of_{i}"),
-            })
+            type(
+                f"Node{i}",
+                (orm.Model,),
+                {
+                    "__module__": "__fake__",
+                    "Meta": meta(shared),
+                    "next": orm.ForeignKey(
+                        f"Node{(i + 1) % count}", on_delete=orm.CASCADE, related_name="+"
+                    ),
+                    "peers": orm.ManyToManyField(
+                        f"Node{(i + 5) % count}", related_name=f"peer_of_{i}"
+                    ),
+                },
+            )
             apps = Apps()
             models = render(apps)
             with lock:
@@ -300,7 +348,9 @@ def test_registries_filled_from_many_threads_stay_consistent() -> None:
     assert shared.pending_references() == []
     for i in range(count):
         node = shared.get_model(APP, f"Node{i}")
-        assert node._meta.get_field("next").remote_field.model is shared.get_model(APP, f"Node{(i + 1) % count}")
+        assert node._meta.get_field("next").remote_field.model is shared.get_model(
+            APP, f"Node{(i + 1) % count}"
+        )
         peer = shared.get_model(APP, f"Node{(i + 5) % count}")
         assert getattr(peer, f"peer_of_{i}").rel.field.model is node
     assert len(own) == count

@@ -37,7 +37,12 @@ async def test_aiterator_streams_in_chunks(db: str, count_queries: type[QueryCou
         names = [t.name async for t in Tag.objects.order_by("name").aiterator(chunk_size=10)]
     assert names == [f"t{i:03}" for i in range(25)]
     assert len(ctx) >= 1
-    values = [v async for v in Tag.objects.filter(name__lt="t005").values_list("name", flat=True).aiterator(chunk_size=2)]
+    values = [
+        v
+        async for v in Tag.objects.filter(name__lt="t005")
+        .values_list("name", flat=True)
+        .aiterator(chunk_size=2)
+    ]
     assert values == ["t000", "t001", "t002", "t003", "t004"]
 
 
@@ -67,9 +72,13 @@ async def test_aget_or_create_and_aupdate_or_create(db: str) -> None:
     assert created
     again, created = await Tag.objects.aget_or_create(name="x")
     assert not created and again == tag
-    author, created = await Author.objects.aupdate_or_create(email="u@example.com", defaults={"name": "U"})
+    author, created = await Author.objects.aupdate_or_create(
+        email="u@example.com", defaults={"name": "U"}
+    )
     assert created
-    author, created = await Author.objects.aupdate_or_create(email="u@example.com", defaults={"name": "V"})
+    author, created = await Author.objects.aupdate_or_create(
+        email="u@example.com", defaults={"name": "V"}
+    )
     assert not created and (await Author.objects.aget(pk=author.pk)).name == "V"
 
 
@@ -79,7 +88,10 @@ async def test_abulk_create_and_abulk_update(db: str) -> None:
     for t in tags:
         t.name = t.name.upper()
     assert await Tag.objects.abulk_update(tags, ["name"]) == 2
-    assert [t async for t in Tag.objects.order_by("name").values_list("name", flat=True)] == ["A", "B"]
+    assert [t async for t in Tag.objects.order_by("name").values_list("name", flat=True)] == [
+        "A",
+        "B",
+    ]
 
 
 async def test_aaggregate_ain_bulk_acontains_alatest_aearliest(library: Library) -> None:
@@ -116,7 +128,9 @@ async def test_many_to_many_aadd_aset_aremove_aclear(library: Library) -> None:
     book = await Book.objects.aget(pk=library.sql101.pk)
     await book.tags.aadd(library.django, library.python)
     assert [t async for t in book.tags.order_by("name").values_list("name", flat=True)] == [
-        "django", "python", "sql",
+        "django",
+        "python",
+        "sql",
     ]
     await book.tags.aset([library.sql])
     assert [t async for t in book.tags.values_list("name", flat=True)] == ["sql"]
@@ -158,7 +172,9 @@ async def test_reverse_foreign_key_acreate_sets_the_relation(library: Library) -
     assert await library.carol.books.acount() == 1
     book, created = await library.carol.books.aget_or_create(title="Async Book")
     assert not created
-    book, created = await library.carol.books.aupdate_or_create(title="Async Book", defaults={"pages": 3})
+    book, created = await library.carol.books.aupdate_or_create(
+        title="Async Book", defaults={"pages": 3}
+    )
     assert not created and (await Book.objects.aget(pk=book.pk)).pages == 3
 
 
@@ -178,7 +194,9 @@ async def test_sync_call_in_async_code_raises_naming_the_twin(library: Library) 
         library.basics.save()
 
 
-async def test_unloaded_relation_in_async_code_raises_and_says_what_to_load(library: Library) -> None:
+async def test_unloaded_relation_in_async_code_raises_and_says_what_to_load(
+    library: Library,
+) -> None:
     book = await Book.objects.aget(pk=library.basics.pk)
     with pytest.raises(orm.SynchronousOnlyOperation, match="select_related"):
         book.author  # noqa: B018

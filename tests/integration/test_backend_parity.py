@@ -141,8 +141,12 @@ def refused_before_sql(
 # ----------------------------------------------------------------- item 11
 
 
-TOO_LONG = [datetime.timedelta.max, datetime.timedelta.min, MAX_DURATION + datetime.timedelta(microseconds=1),
-            MIN_DURATION - datetime.timedelta(microseconds=1)]
+TOO_LONG = [
+    datetime.timedelta.max,
+    datetime.timedelta.min,
+    MAX_DURATION + datetime.timedelta(microseconds=1),
+    MIN_DURATION - datetime.timedelta(microseconds=1),
+]
 
 
 @pytest.mark.parametrize("value", TOO_LONG, ids=["max", "min", "above", "below"])
@@ -151,8 +155,12 @@ def test_duration_beyond_the_column_is_one_data_error_on_every_write(
 ) -> None:
     kept = Span.objects.create(length=datetime.timedelta(days=1), label="kept")
     match = "'length'.*out of range for DurationField"
-    refused_before_sql(count_queries, orm.DataError, match, lambda: Span.objects.create(length=value))
-    refused_before_sql(count_queries, orm.DataError, match, lambda: Span.objects.update(length=value))
+    refused_before_sql(
+        count_queries, orm.DataError, match, lambda: Span.objects.create(length=value)
+    )
+    refused_before_sql(
+        count_queries, orm.DataError, match, lambda: Span.objects.update(length=value)
+    )
     refused_before_sql(
         count_queries, orm.DataError, match, lambda: Span.objects.bulk_create([Span(length=value)])
     )
@@ -160,7 +168,9 @@ def test_duration_beyond_the_column_is_one_data_error_on_every_write(
     refused_before_sql(count_queries, orm.DataError, match, kept.save)
     with pytest.raises(orm.DataError, match=match):
         Span.objects.bulk_update([kept], ["length"])
-    assert list(Span.objects.values_list("label", "length")) == [("kept", datetime.timedelta(days=1))]
+    assert list(Span.objects.values_list("label", "length")) == [
+        ("kept", datetime.timedelta(days=1))
+    ]
 
 
 def test_duration_at_the_edges_of_the_column_round_trips(tables: str) -> None:
@@ -174,13 +184,21 @@ def test_duration_at_the_edges_of_the_column_round_trips(tables: str) -> None:
 def test_average_of_durations_is_a_duration_on_both(tables: str) -> None:
     """As Django: Avg of a DurationField is a timedelta (SQLite gave a float of microseconds)."""
     for micro in (1, 2, None):
-        Span.objects.create(length=None if micro is None else datetime.timedelta(seconds=1, microseconds=micro))
-    result = Span.objects.aggregate(avg=orm.Avg("length"), distinct=orm.Avg("length", distinct=True))
+        Span.objects.create(
+            length=None if micro is None else datetime.timedelta(seconds=1, microseconds=micro)
+        )
+    result = Span.objects.aggregate(
+        avg=orm.Avg("length"), distinct=orm.Avg("length", distinct=True)
+    )
     # 1.5 microseconds rounds half to even, as PostgreSQL's AVG(interval) does.
-    assert result == {"avg": datetime.timedelta(seconds=1, microseconds=2),
-                      "distinct": datetime.timedelta(seconds=1, microseconds=2)}
+    assert result == {
+        "avg": datetime.timedelta(seconds=1, microseconds=2),
+        "distinct": datetime.timedelta(seconds=1, microseconds=2),
+    }
     Span.objects.create(length=datetime.timedelta(seconds=1, microseconds=4))
-    assert Span.objects.aggregate(avg=orm.Avg("length"))["avg"] == datetime.timedelta(seconds=1, microseconds=2)
+    assert Span.objects.aggregate(avg=orm.Avg("length"))["avg"] == datetime.timedelta(
+        seconds=1, microseconds=2
+    )
     assert Span.objects.filter(length=None).aggregate(avg=orm.Avg("length")) == {"avg": None}
     by_label = Span.objects.values("label").annotate(avg=orm.Avg("length")).order_by("label")
     assert [type(row["avg"]) for row in by_label] == [datetime.timedelta]
@@ -200,7 +218,10 @@ def test_duration_filter_beyond_the_column_matches_like_an_integer_would(tables:
     assert list(Span.objects.filter(length__in=[huge, datetime.timedelta(days=1)])) == [one]
     assert list(Span.objects.filter(length__in=[huge])) == []
     assert list(Span.objects.filter(length__range=(datetime.timedelta.min, huge))) == [one]
-    assert sorted(Span.objects.exclude(length=huge).values_list("label", flat=True)) == ["none", "one"]
+    assert sorted(Span.objects.exclude(length=huge).values_list("label", flat=True)) == [
+        "none",
+        "one",
+    ]
 
 
 # ----------------------------------------------------------------- item 12
@@ -216,23 +237,37 @@ def test_json_with_nul_is_refused_before_sql(
 ) -> None:
     kept = Doc.objects.create(name="kept", data={"a": 1})
     match = "'data'.*NUL"
-    refused_before_sql(count_queries, orm.DataError, match, lambda: Doc.objects.create(name="x", data=document))
-    refused_before_sql(count_queries, orm.DataError, match, lambda: Doc.objects.update(data=document))
     refused_before_sql(
-        count_queries, orm.DataError, match,
+        count_queries, orm.DataError, match, lambda: Doc.objects.create(name="x", data=document)
+    )
+    refused_before_sql(
+        count_queries, orm.DataError, match, lambda: Doc.objects.update(data=document)
+    )
+    refused_before_sql(
+        count_queries,
+        orm.DataError,
+        match,
         lambda: Doc.objects.bulk_create([Doc(name="x", data=document)]),
     )
     kept.data = document
     refused_before_sql(count_queries, orm.DataError, match, kept.save)
     # A filter value with NUL could never match; PostgreSQL refuses it, so both do.
-    refused_before_sql(count_queries, orm.DataError, match, lambda: list(Doc.objects.filter(data=document)))
+    refused_before_sql(
+        count_queries, orm.DataError, match, lambda: list(Doc.objects.filter(data=document))
+    )
     assert list(Doc.objects.values_list("name", "data")) == [("kept", {"a": 1})]
 
 
 @pytest.mark.parametrize(
     ("lookup", "value"),
-    [("a", "x\x00"), ("a__in", ["x", "\x00"]), ("a__icontains", "\x00"), ("a", {"k": "\x00"}),
-     ("a__gt", "\x00"), ("contains", {"a": "\x00"})],
+    [
+        ("a", "x\x00"),
+        ("a__in", ["x", "\x00"]),
+        ("a__icontains", "\x00"),
+        ("a", {"k": "\x00"}),
+        ("a__gt", "\x00"),
+        ("contains", {"a": "\x00"}),
+    ],
     ids=["exact", "in", "icontains", "document", "gt", "contains"],
 )
 def test_json_lookup_values_with_nul_are_refused(
@@ -240,7 +275,9 @@ def test_json_lookup_values_with_nul_are_refused(
 ) -> None:
     Doc.objects.create(name="kept", data={"a": "x"})
     refused_before_sql(
-        count_queries, orm.DataError, "'data__a'.*NUL" if lookup.startswith("a") else "'data'.*NUL",
+        count_queries,
+        orm.DataError,
+        "'data__a'.*NUL" if lookup.startswith("a") else "'data'.*NUL",
         lambda: list(Doc.objects.filter(**{f"data__{lookup}": value})),
     )
 
@@ -292,12 +329,16 @@ def test_case_insensitive_matching_of_non_ascii_text_is_documented_per_backend(t
 AWARE_TIME = datetime.time(10, 30, tzinfo=datetime.timezone(datetime.timedelta(hours=2)))
 
 
-def test_aware_time_is_refused_on_every_write(tables: str, count_queries: type[QueryCounter]) -> None:
+def test_aware_time_is_refused_on_every_write(
+    tables: str, count_queries: type[QueryCounter]
+) -> None:
     kept = Span.objects.create(at=datetime.time(8, 0), label="kept")
     match = "'at'.*aware time"
     refused_before_sql(count_queries, ValueError, match, lambda: Span.objects.create(at=AWARE_TIME))
     refused_before_sql(count_queries, ValueError, match, lambda: Span.objects.update(at=AWARE_TIME))
-    refused_before_sql(count_queries, ValueError, match, lambda: Span.objects.bulk_create([Span(at=AWARE_TIME)]))
+    refused_before_sql(
+        count_queries, ValueError, match, lambda: Span.objects.bulk_create([Span(at=AWARE_TIME)])
+    )
     kept.at = AWARE_TIME
     refused_before_sql(count_queries, ValueError, match, kept.save)
     assert list(Span.objects.values_list("label", "at")) == [("kept", datetime.time(8, 0))]
@@ -354,9 +395,13 @@ def test_not_null_violation_is_an_integrity_error_everywhere(
 ) -> None:
     kept = Required.objects.create(title="kept")
     match = "'title'"
-    refused_before_sql(count_queries, orm.IntegrityError, match, lambda: Required.objects.create(title=None))
     refused_before_sql(
-        count_queries, orm.IntegrityError, match,
+        count_queries, orm.IntegrityError, match, lambda: Required.objects.create(title=None)
+    )
+    refused_before_sql(
+        count_queries,
+        orm.IntegrityError,
+        match,
         lambda: Required.objects.bulk_create([Required(title="fine"), Required(title=None)]),
     )
     refused_before_sql(count_queries, orm.IntegrityError, match, Required(title=None).save)
@@ -389,17 +434,28 @@ def test_update_to_none_that_matches_no_row_is_not_an_error(tables: str) -> None
 
 
 UUID_MATCHES = [
-    ("contains", "8400-e29b"), ("contains", "8400e29b"), ("icontains", "8400-E29B"),
-    ("icontains", "8400E29B"), ("startswith", "550e8400-e29b"), ("startswith", "550e8400e29b"),
-    ("istartswith", "550E8400-E29B"), ("istartswith", "550E8400E29B"),
-    ("endswith", "-446655440000"), ("endswith", "a716446655440000"), ("endswith", "a716-446655440000"),
-    ("iendswith", "A716-446655440000"), ("iendswith", "A716446655440000"),
-    ("iexact", "550E8400-E29B-41D4-A716-446655440000"), ("iexact", "550E8400E29B41D4A716446655440000"),
+    ("contains", "8400-e29b"),
+    ("contains", "8400e29b"),
+    ("icontains", "8400-E29B"),
+    ("icontains", "8400E29B"),
+    ("startswith", "550e8400-e29b"),
+    ("startswith", "550e8400e29b"),
+    ("istartswith", "550E8400-E29B"),
+    ("istartswith", "550E8400E29B"),
+    ("endswith", "-446655440000"),
+    ("endswith", "a716446655440000"),
+    ("endswith", "a716-446655440000"),
+    ("iendswith", "A716-446655440000"),
+    ("iendswith", "A716446655440000"),
+    ("iexact", "550E8400-E29B-41D4-A716-446655440000"),
+    ("iexact", "550E8400E29B41D4A716446655440000"),
     ("iexact", UID),
 ]
 
 
-@pytest.mark.parametrize(("lookup", "value"), UUID_MATCHES, ids=[f"{k}-{v}" for k, v in UUID_MATCHES])
+@pytest.mark.parametrize(
+    ("lookup", "value"), UUID_MATCHES, ids=[f"{k}-{v}" for k, v in UUID_MATCHES]
+)
 def test_uuid_text_lookups_accept_both_spellings(tables: str, lookup: str, value: Any) -> None:
     doc = Doc.objects.create(name="u", uid=UID)
     Doc.objects.create(name="other", uid=uuid.UUID(int=7))
@@ -441,7 +497,13 @@ def test_has_keys_and_has_any_keys(key_docs: str) -> None:
     assert names(Doc.objects.filter(data__has_keys=("a",))) == ["a", "ac"]
     assert names(Doc.objects.filter(data__has_any_keys=["c", "z"])) == ["ac", "c"]
     assert names(Doc.objects.filter(data__has_any_keys=["z"])) == []
-    assert names(Doc.objects.exclude(data__has_keys=["a", "c"])) == ["a", "c", "list", "sql-null", "text"]
+    assert names(Doc.objects.exclude(data__has_keys=["a", "c"])) == [
+        "a",
+        "c",
+        "list",
+        "sql-null",
+        "text",
+    ]
     assert names(Doc.objects.filter(data__has_key="c")) == ["ac", "c"]  # a key holding null counts
 
 
@@ -506,9 +568,12 @@ def ledger_tables(backend: str) -> Iterator[str]:
     orm.create_tables(Ledger, Entry)
     yield backend
 
+
 def test_subclasses_of_built_in_fields_behave_as_their_base(ledger_tables: str) -> None:
     stamp = datetime.datetime(2024, 5, 1, 12, 0, tzinfo=datetime.UTC)
-    ledger = Ledger.objects.create(cash=Decimal("1.5"), count=3, word="Ab", stamp=stamp, flag=True, token=UID)
+    ledger = Ledger.objects.create(
+        cash=Decimal("1.5"), count=3, word="Ab", stamp=stamp, flag=True, token=UID
+    )
     assert isinstance(ledger.pk, int)
     entry = Entry.objects.create(ledger=ledger)
     assert isinstance(entry.pk, int)
@@ -529,18 +594,23 @@ def test_subclass_of_an_integer_field_keeps_its_range_and_check(ledger_tables: s
         Ledger.objects.create(cash=1, small=40_000)
     with pytest.raises(orm.IntegrityError):  # the CHECK (count >= 0) of PositiveIntegerField
         with orm.connection.cursor() as cursor:
-            cursor.execute('INSERT INTO "i11_parity_ledger" ("cash", "count", "word", "flag", "small") '
-                           "VALUES (%s, %s, %s, %s, %s)", [1, -1, "", False, 0])
+            cursor.execute(
+                'INSERT INTO "i11_parity_ledger" ("cash", "count", "word", "flag", "small") '
+                "VALUES (%s, %s, %s, %s, %s)",
+                [1, -1, "", False, 0],
+            )
     assert Ledger.objects.count() == 0
 
 
 def test_subclass_columns_exist_in_the_table(ledger_tables: str) -> None:
     with orm.connection.cursor() as cursor:
         if ledger_tables == "sqlite":
-            cursor.execute('SELECT name FROM pragma_table_info(%s)', ["i11_parity_ledger"])
+            cursor.execute("SELECT name FROM pragma_table_info(%s)", ["i11_parity_ledger"])
         else:
-            cursor.execute("SELECT column_name FROM information_schema.columns WHERE table_name = %s",
-                           ["i11_parity_ledger"])
+            cursor.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = %s",
+                ["i11_parity_ledger"],
+            )
         columns = {row[0] for row in cursor.fetchall()}
     assert columns == {"id", "cash", "count", "word", "stamp", "flag", "token", "small"}
 
@@ -561,7 +631,10 @@ def titles(qs: orm.QuerySet[Book]) -> list[str]:
 
 def test_json_key_compared_with_a_number(library: Library) -> None:
     # PostgreSQL actual: ProgrammingError "operator does not exist: text >= smallint"
-    assert sorted(titles(Book.objects.filter(data__rating__gte=4))) == ["Advanced Python", "Python Basics"]
+    assert sorted(titles(Book.objects.filter(data__rating__gte=4))) == [
+        "Advanced Python",
+        "Python Basics",
+    ]
 
 
 def test_bulk_update_to_null_of_an_integer_column(library: Library) -> None:

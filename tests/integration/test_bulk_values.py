@@ -33,37 +33,79 @@ def _same_as_row_by_row(model: Any, objs: list[Any]) -> None:
     connection = connections["default"]
     fields = _insert_fields(model, False)
     expected = [[_insert_value(f, obj, connection) for f in fields] for obj in objs]
-    assert _typed([list(row) for row in insert_values.rows(fields, objs, connection)]) == _typed(expected)
+    assert _typed([list(row) for row in insert_values.rows(fields, objs, connection)]) == _typed(
+        expected
+    )
 
 
 def test_values_equal_the_field_chain(db: str) -> None:
     author = Author.objects.create(name="A", email="a@example.com")
     books = [
-        Book(title="plain", author=author, price=Decimal("0.125"), pages=1, published=datetime.date(2020, 1, 1)),
-        Book(title="é unicode ☃", author_id=author.pk, price=Decimal("-0.00"), pages=2**31 - 1,
-             published=datetime.date(1, 1, 1), data={"k": [1, None]}),
-        Book(title="x" * 200, author_id=author.pk, price=Decimal("999999.994"), pages=None, published=None),
-        Book(title="str values", author_id=str(author.pk), price="12.3", pages="7", published="2024-02-29"),
+        Book(
+            title="plain",
+            author=author,
+            price=Decimal("0.125"),
+            pages=1,
+            published=datetime.date(2020, 1, 1),
+        ),
+        Book(
+            title="é unicode ☃",
+            author_id=author.pk,
+            price=Decimal("-0.00"),
+            pages=2**31 - 1,
+            published=datetime.date(1, 1, 1),
+            data={"k": [1, None]},
+        ),
+        Book(
+            title="x" * 200,
+            author_id=author.pk,
+            price=Decimal("999999.994"),
+            pages=None,
+            published=None,
+        ),
+        Book(
+            title="str values",
+            author_id=str(author.pk),
+            price="12.3",
+            pages="7",
+            published="2024-02-29",
+        ),
         Book(title="float price", author_id=author.pk, price=0.1, pages=3.0),
     ]
     _same_as_row_by_row(Book, books)
     when = datetime.datetime(2024, 1, 2, 3, 4, 5, 6, tzinfo=datetime.UTC)
-    _same_as_row_by_row(AllFields, [
-        AllFields(),
-        AllFields(small_int=-32768, big_int=2**63 - 1, decimal_value=Decimal("12345678.12345"),
-                  char_value="c", uuid_value=uuid.UUID(int=5), datetime_value=when,
-                  time_value=datetime.time(1, 2), duration_value=datetime.timedelta(seconds=-1),
-                  binary_value=b"\x00", json_value=[1, "two"], bool_value=True, null_bool=None),
-    ])
+    _same_as_row_by_row(
+        AllFields,
+        [
+            AllFields(),
+            AllFields(
+                small_int=-32768,
+                big_int=2**63 - 1,
+                decimal_value=Decimal("12345678.12345"),
+                char_value="c",
+                uuid_value=uuid.UUID(int=5),
+                datetime_value=when,
+                time_value=datetime.time(1, 2),
+                duration_value=datetime.timedelta(seconds=-1),
+                binary_value=b"\x00",
+                json_value=[1, "two"],
+                bool_value=True,
+                null_bool=None,
+            ),
+        ],
+    )
 
 
-@pytest.mark.parametrize(("rows", "message"), [
-    # The first invalid value in row order is reported, whichever column holds it.
-    ([{"title": "ok", "pages": 2**31}, {"title": "y" * 201, "pages": 1}], "out of range"),
-    ([{"title": "y" * 201, "pages": 1}, {"title": "ok", "pages": 2**31}], "max_length is 200"),
-    ([{"title": "nul\x00", "pages": 1}], "NUL"),
-    ([{"title": "ok", "pages": 1, "price": Decimal("1234567.00")}], "too many digits"),
-])
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        # The first invalid value in row order is reported, whichever column holds it.
+        ([{"title": "ok", "pages": 2**31}, {"title": "y" * 201, "pages": 1}], "out of range"),
+        ([{"title": "y" * 201, "pages": 1}, {"title": "ok", "pages": 2**31}], "max_length is 200"),
+        ([{"title": "nul\x00", "pages": 1}], "NUL"),
+        ([{"title": "ok", "pages": 1, "price": Decimal("1234567.00")}], "too many digits"),
+    ],
+)
 def test_errors_are_the_row_by_row_ones(db: str, rows: list[dict[str, Any]], message: str) -> None:
     author = Author.objects.create(name="A", email="a@example.com")
     with pytest.raises(DataError, match=message):
@@ -84,11 +126,18 @@ def test_a_custom_field_keeps_its_own_preparation(db: str) -> None:
 
 def test_bulk_create_round_trip(db: str) -> None:
     author = Author.objects.create(name="A", email="a@example.com")
-    made = Book.objects.bulk_create([
-        Book(title=f"b{i}", author=author, price=Decimal(f"{i}.{i:02d}"), pages=i,
-             published=datetime.date(2020, 1, 1) + datetime.timedelta(days=i))
-        for i in range(30)
-    ])
+    made = Book.objects.bulk_create(
+        [
+            Book(
+                title=f"b{i}",
+                author=author,
+                price=Decimal(f"{i}.{i:02d}"),
+                pages=i,
+                published=datetime.date(2020, 1, 1) + datetime.timedelta(days=i),
+            )
+            for i in range(30)
+        ]
+    )
     assert all(b.pk is not None for b in made)
     stored = list(Book.objects.order_by("id").values_list("title", "price", "pages", "published"))
     assert stored == [(b.title, b.price, b.pages, b.published) for b in made]

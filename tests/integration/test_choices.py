@@ -67,19 +67,28 @@ def models() -> dict[str, Any]:
     def meta() -> type:
         return type("Meta", (), {"app_label": APP, "apps": apps})
 
-    card = type("Card", (orm.Model,), {
-        "__module__": __name__, "Meta": meta(),
-        "suit": orm.IntegerField(choices=Suit, default=Suit.HEART),
-        "year": orm.CharField(max_length=2, choices=YearInSchool.choices, blank=True),
-        "size": orm.CharField(max_length=1, choices={"s": "Small", "l": "Large"}, default="s"),
-        "media": orm.CharField(max_length=10, blank=True, choices=[
-            ("Audio", (("vinyl", "Vinyl"), ("cd", "CD"))),
-            ("Video", [("vhs", "VHS Tape"), ("dvd", "DVD")]),
-            ("unknown", "Unknown"),
-        ]),
-        "colour": orm.CharField(max_length=1, choices=colours, default="r"),
-        "plain": orm.IntegerField(default=0),
-    })
+    card = type(
+        "Card",
+        (orm.Model,),
+        {
+            "__module__": __name__,
+            "Meta": meta(),
+            "suit": orm.IntegerField(choices=Suit, default=Suit.HEART),
+            "year": orm.CharField(max_length=2, choices=YearInSchool.choices, blank=True),
+            "size": orm.CharField(max_length=1, choices={"s": "Small", "l": "Large"}, default="s"),
+            "media": orm.CharField(
+                max_length=10,
+                blank=True,
+                choices=[
+                    ("Audio", (("vinyl", "Vinyl"), ("cd", "CD"))),
+                    ("Video", [("vhs", "VHS Tape"), ("dvd", "DVD")]),
+                    ("unknown", "Unknown"),
+                ],
+            ),
+            "colour": orm.CharField(max_length=1, choices=colours, default="r"),
+            "plain": orm.IntegerField(default=0),
+        },
+    )
     return {"Card": card}
 
 
@@ -103,7 +112,11 @@ def test_integer_choices_members_values_labels_and_names() -> None:
 
 def test_text_choices_labels_from_names_and_the_empty_choice() -> None:
     assert YearInSchool.choices == [
-        (None, "(Unknown)"), ("FR", "Freshman"), ("SO", "Sophomore"), ("GR", "Graduate")]
+        (None, "(Unknown)"),
+        ("FR", "Freshman"),
+        ("SO", "Sophomore"),
+        ("GR", "Graduate"),
+    ]
     assert YearInSchool.GRADUATE.label == "Graduate"  # label from the name, title-cased
     assert YearInSchool.names == ["__empty__", "FRESHMAN", "SOPHOMORE", "GRADUATE"]
     assert YearInSchool.values == [None, "FR", "SO", "GR"]
@@ -126,6 +139,7 @@ def test_members_pickle_to_themselves() -> None:
 
 def test_duplicate_values_are_refused_as_django_does() -> None:
     with pytest.raises(ValueError, match="duplicate values found"):
+
         class Dup(orm.IntegerChoices):
             A = 1
             B = 1
@@ -144,7 +158,10 @@ def test_choices_are_also_under_orm_models() -> None:
 
 def test_every_form_of_choices_is_normalized() -> None:
     assert orm.IntegerField(choices=Suit).choices == Suit.choices
-    assert orm.CharField(max_length=1, choices={"a": "A", "b": "B"}).choices == [("a", "A"), ("b", "B")]
+    assert orm.CharField(max_length=1, choices={"a": "A", "b": "B"}).choices == [
+        ("a", "A"),
+        ("b", "B"),
+    ]
     grouped = orm.CharField(max_length=5, choices={"Audio": {"cd": "CD"}, "x": "X"})
     assert grouped.choices == [("Audio", [("cd", "CD")]), ("x", "X")]
     assert grouped.flatchoices == [("cd", "CD"), ("x", "X")]
@@ -171,7 +188,9 @@ def test_a_callable_stays_lazy() -> None:
 def test_enum_choices_deconstruct_to_the_list() -> None:
     assert orm.IntegerField(choices=Suit).deconstruct()[3] == {"choices": Suit.choices}
     assert orm.CharField(max_length=1, choices={"a": "A"}).deconstruct()[3] == {
-        "max_length": 1, "choices": [("a", "A")]}
+        "max_length": 1,
+        "choices": [("a", "A")],
+    }
 
 
 @pytest.mark.parametrize("bad", ["ab", [1, 2], [(1, "a", "b")], [("g", ["x", "y"])], 5])

@@ -30,12 +30,17 @@ def test_string_agg_joins_each_group(library: Library) -> None:
 
 
 def test_string_agg_distinct_filter_default(library: Library) -> None:
-    result = per_author(StringAgg("books__tags__name", ",", distinct=True, filter=Q(books__pages__gt=250),
-                                  default=""))
+    result = per_author(
+        StringAgg(
+            "books__tags__name", ",", distinct=True, filter=Q(books__pages__gt=250), default=""
+        )
+    )
     assert sorted(result["Alice"].split(",")) == ["python", "sql"]
     assert sorted(result["Bob"].split(",")) == ["django", "python"]
     assert result["Carol"] == ""
-    assert Book.objects.filter(pk__in=[]).aggregate(t=StringAgg("title", ",", default="none")) == {"t": "none"}
+    assert Book.objects.filter(pk__in=[]).aggregate(t=StringAgg("title", ",", default="none")) == {
+        "t": "none"
+    }
 
 
 def test_string_agg_order_by(library: Library) -> None:
@@ -46,7 +51,8 @@ def test_string_agg_order_by(library: Library) -> None:
         return
     assert per_author(expression)["Alice"] == "Python Basics|Advanced Python"
     assert Book.objects.aggregate(t=StringAgg("title", "|", order_by=F("title").asc())) == {
-        "t": "Advanced Python|Django Unchained|Python Basics|SQL 101"}
+        "t": "Advanced Python|Django Unchained|Python Basics|SQL 101"
+    }
 
 
 def test_array_agg_keeps_nulls_and_converts_elements(library: Library) -> None:
@@ -69,7 +75,9 @@ def test_array_agg_over_no_row_is_none_on_both(library: Library) -> None:
 
 
 def test_array_agg_distinct(library: Library) -> None:
-    tags = Author.objects.filter(name="Alice").aggregate(t=ArrayAgg("books__tags__name", distinct=True))["t"]
+    tags = Author.objects.filter(name="Alice").aggregate(
+        t=ArrayAgg("books__tags__name", distinct=True)
+    )["t"]
     assert sorted(tags) == ["python", "sql"]
 
 
@@ -81,8 +89,13 @@ def test_jsonb_agg_gives_documents(library: Library) -> None:
 
 
 def test_slices_of_text_fields(library: Library) -> None:
-    rows = Book.objects.annotate(h=F("title")[:3], m=F("title")[2:5], c=F("title")[0], t=F("title")[4:]) \
-        .order_by("title").values_list("h", "m", "c", "t")
+    rows = (
+        Book.objects.annotate(
+            h=F("title")[:3], m=F("title")[2:5], c=F("title")[0], t=F("title")[4:]
+        )
+        .order_by("title")
+        .values_list("h", "m", "c", "t")
+    )
     assert list(rows)[0] == ("Adv", "van", "A", "nced Python")
     assert Author.objects.filter(name__startswith=F("name")[:2]).count() == 3
     assert Book.objects.filter(title=F("title")[:100]).count() == 4
@@ -99,25 +112,46 @@ def test_slice_of_an_outer_ref(library: Library) -> None:
 def test_conditions_as_values_and_in_filter(library: Library) -> None:
     rows = dict(Book.objects.annotate(big=Q(pages__gt=250)).values_list("title", "big"))
     # SQL 101 has no page count: the comparison is NULL, as in Django.
-    assert rows == {"Python Basics": False, "Advanced Python": True, "Django Unchained": True, "SQL 101": None}
+    assert rows == {
+        "Python Basics": False,
+        "Advanced Python": True,
+        "Django Unchained": True,
+        "SQL 101": None,
+    }
     assert Book.objects.filter(GreaterThan(F("pages"), 250)).count() == 2
     over = dict(Book.objects.annotate(o=GreaterThan(F("pages"), 250)).values_list("title", "o"))
     assert over["Python Basics"] is False and over["Advanced Python"] is True
     assert set(Book.objects.annotate(n=Q(pk__in=[])).values_list("n", flat=True)) == {False}
-    long_first = Book.objects.filter(pages__isnull=False).order_by(GreaterThan(F("pages"), 250).desc(), "title")
+    long_first = Book.objects.filter(pages__isnull=False).order_by(
+        GreaterThan(F("pages"), 250).desc(), "title"
+    )
     assert list(long_first.values_list("title", flat=True)) == [
-        "Advanced Python", "Django Unchained", "Python Basics"]
-    size = orm.Case(orm.When(GreaterThan(F("pages"), 250), then=Value("long")), default=Value("short"))
+        "Advanced Python",
+        "Django Unchained",
+        "Python Basics",
+    ]
+    size = orm.Case(
+        orm.When(GreaterThan(F("pages"), 250), then=Value("long")), default=Value("short")
+    )
     assert dict(Book.objects.annotate(s=size).values_list("title", "s"))["Python Basics"] == "short"
     has_books = Exists(Book.objects.filter(author=OuterRef("pk")))
     assert dict(Author.objects.annotate(h=has_books).values_list("name", "h")) == {
-        "Alice": True, "Bob": True, "Carol": False}
+        "Alice": True,
+        "Bob": True,
+        "Carol": False,
+    }
 
 
 def test_value_and_expression_wrapper_with_output_field(library: Library) -> None:
-    rows = Book.objects.filter(pages__isnull=False).annotate(
-        v=Value("7", output_field=orm.CharField()), d=orm.ExpressionWrapper(F("pages") * 2, output_field=orm.IntegerField()),
-    ).order_by("pages").values_list("v", "d")
+    rows = (
+        Book.objects.filter(pages__isnull=False)
+        .annotate(
+            v=Value("7", output_field=orm.CharField()),
+            d=orm.ExpressionWrapper(F("pages") * 2, output_field=orm.IntegerField()),
+        )
+        .order_by("pages")
+        .values_list("v", "d")
+    )
     assert list(rows) == [("7", 400), ("7", 600), ("7", 900)]
 
 
@@ -146,8 +180,11 @@ def test_stddev_and_variance_agree_on_both(library: Library) -> None:
     import statistics
 
     pages = [200, 450, 300]
-    result = Book.objects.aggregate(orm.StdDev("pages"), v=orm.Variance("pages", sample=True),
-                                    p=orm.StdDev("price", filter=Q(pages__isnull=False)))
+    result = Book.objects.aggregate(
+        orm.StdDev("pages"),
+        v=orm.Variance("pages", sample=True),
+        p=orm.StdDev("price", filter=Q(pages__isnull=False)),
+    )
     assert result["pages__stddev"] == pytest.approx(statistics.pstdev(pages))
     assert result["v"] == pytest.approx(statistics.variance(pages))
     assert result["p"] == pytest.approx(statistics.pstdev([19.99, 49.50, 35.00]))

@@ -64,8 +64,17 @@ class Person(orm.Model):
 
 COMBINATORS = ["union", "intersection", "difference"]
 NOT_SUPPORTED = [
-    "alias", "annotate", "defer", "delete", "distinct", "exclude", "filter", "only",
-    "prefetch_related", "select_related", "update",
+    "alias",
+    "annotate",
+    "defer",
+    "delete",
+    "distinct",
+    "exclude",
+    "filter",
+    "only",
+    "prefetch_related",
+    "select_related",
+    "update",
 ]
 
 
@@ -103,7 +112,9 @@ def nums(qs: Any) -> list[int]:
 
 @pytest.mark.parametrize("combinator", COMBINATORS)
 @pytest.mark.parametrize("operation", NOT_SUPPORTED)
-def test_operations_django_cannot_apply_raise(numbers: str, combinator: str, operation: str) -> None:
+def test_operations_django_cannot_apply_raise(
+    numbers: str, combinator: str, operation: str
+) -> None:
     msg = f"Calling QuerySet.{operation}() after {combinator}() is not supported."
     with pytest.raises(orm.NotSupportedError) as info:
         getattr(combined(combinator), operation)()
@@ -132,7 +143,10 @@ def test_calls_with_arguments_raise_instead_of_being_ignored(numbers: str, combi
         ("filter", lambda: qs[:2].filter(num=1)),
     ]
     for operation, call in calls:
-        with pytest.raises(orm.NotSupportedError, match=rf"^Calling QuerySet\.{operation}\(\) after {combinator}\(\)"):
+        with pytest.raises(
+            orm.NotSupportedError,
+            match=rf"^Calling QuerySet\.{operation}\(\) after {combinator}\(\)",
+        ):
             call()
     assert Number.objects.filter(num=5).exists()  # nothing was updated or deleted
     assert Number.objects.count() == 10
@@ -141,8 +155,11 @@ def test_calls_with_arguments_raise_instead_of_being_ignored(numbers: str, combi
 @pytest.mark.parametrize("combinator", COMBINATORS)
 def test_get_with_filters_raises(numbers: str, combinator: str) -> None:
     msg = f"Calling QuerySet.get(...) with filters after {combinator}() is not supported."
-    for call in (lambda: combined(combinator).get(num=4), lambda: combined(combinator).get(Q(num=4)),
-                 lambda: combined(combinator).get_or_create(num=4)):
+    for call in (
+        lambda: combined(combinator).get(num=4),
+        lambda: combined(combinator).get(Q(num=4)),
+        lambda: combined(combinator).get_or_create(num=4),
+    ):
         with pytest.raises(orm.NotSupportedError) as info:
             call()
         assert str(info.value) == msg
@@ -151,7 +168,11 @@ def test_get_with_filters_raises(numbers: str, combinator: str) -> None:
 @pytest.mark.parametrize("combinator", COMBINATORS)
 def test_set_operators_on_a_combined_queryset_raise(numbers: str, combinator: str) -> None:
     plain = Number.objects.all()
-    for symbol, apply in (("&", lambda a, b: a & b), ("|", lambda a, b: a | b), ("^", lambda a, b: a ^ b)):
+    for symbol, apply in (
+        ("&", lambda a, b: a & b),
+        ("|", lambda a, b: a | b),
+        ("^", lambda a, b: a ^ b),
+    ):
         for left, right in ((combined(combinator), plain), (plain, combined(combinator))):
             with pytest.raises(TypeError) as info:
                 apply(left, right)
@@ -195,10 +216,16 @@ def test_union_all_keeps_duplicates_and_more_querysets_combine(numbers: str) -> 
     assert len(list(everything.union(everything, all=True))) == 20
     assert everything.union(everything, all=True).count() == 20
     assert len(list(everything.union(everything))) == 10
-    lo, hi, five = Number.objects.filter(num__lte=1), Number.objects.filter(num__gte=8), Number.objects.filter(num=5)
+    lo, hi, five = (
+        Number.objects.filter(num__lte=1),
+        Number.objects.filter(num__gte=8),
+        Number.objects.filter(num=5),
+    )
     assert nums(lo.union(hi, five)) == [0, 1, 5, 8, 9]
     three = Number.objects.filter(num__gte=4, num__lte=6)
-    assert nums(Number.objects.filter(num__lte=5).intersection(Number.objects.filter(num__gte=5), three)) == [5]
+    assert nums(
+        Number.objects.filter(num__lte=5).intersection(Number.objects.filter(num__gte=5), three)
+    ) == [5]
     assert nums(Number.objects.all().difference(lo, hi)) == [2, 3, 4, 5, 6, 7]
 
 
@@ -211,11 +238,20 @@ def test_nested_combinations(numbers: str) -> None:
     assert nums(lo.union(hi).difference(upto5)) == [8, 9]
     # An ordered or sliced inner combination keeps its own ordering and slice.
     assert nums(upto5.union(lo.union(hi).order_by("num")[:3])) == [0, 1, 2, 3, 4, 5, 8]
-    assert Number.objects.all().difference(Number.objects.intersection(Number.objects.filter(num__gt=1))).count() == 2
+    assert (
+        Number.objects.all()
+        .difference(Number.objects.intersection(Number.objects.filter(num__gt=1)))
+        .count()
+        == 2
+    )
 
 
 def test_empty_querysets_follow_django(numbers: str, count_queries: type[QueryCounter]) -> None:
-    lo, hi, none = Number.objects.filter(num__lte=1), Number.objects.filter(num__gte=8), Number.objects.none()
+    lo, hi, none = (
+        Number.objects.filter(num__lte=1),
+        Number.objects.filter(num__gte=8),
+        Number.objects.none(),
+    )
     never = Number.objects.filter(pk__in=[])
     assert nums(lo.union(none)) == [0, 1]
     assert nums(none.union(lo, hi)) == [0, 1, 8, 9]
@@ -259,7 +295,11 @@ def test_values_apply_to_every_query(numbers: str, combinator: str) -> None:
 def test_values_of_the_first_queryset_apply_to_the_others(numbers: str) -> None:
     # The union's columns are the first QuerySet's: a QuerySet without values()
     # of its own selects them too.
-    qs = Number.objects.filter(num__lte=2).values_list("num").union(Number.objects.filter(num__gte=8))
+    qs = (
+        Number.objects.filter(num__lte=2)
+        .values_list("num")
+        .union(Number.objects.filter(num__gte=8))
+    )
     assert sorted(qs) == [(0,), (1,), (2,), (8,), (9,)]
     same = Number.objects.values("num").union(Number.objects.values("num")).values("num")
     assert sorted(r["num"] for r in same) == list(range(10))
@@ -267,7 +307,9 @@ def test_values_of_the_first_queryset_apply_to_the_others(numbers: str) -> None:
 
 def test_values_naming_other_columns_than_the_first_querysets_are_refused(numbers: str) -> None:
     # Django puts num's values under 'other_num' here (or fails in the database).
-    qs = Number.objects.values_list("num", "other_num").union(Number.objects.values_list("num", "other_num"))
+    qs = Number.objects.values_list("num", "other_num").union(
+        Number.objects.values_list("num", "other_num")
+    )
     with pytest.raises(orm.FieldError, match=r"its first QuerySet selects \('num', 'other_num'\)"):
         qs.values_list("other_num", flat=True)
     with pytest.raises(orm.FieldError, match="Name those columns"):
@@ -276,14 +318,26 @@ def test_values_naming_other_columns_than_the_first_querysets_are_refused(number
 
 def test_union_of_different_models_with_values_list(numbers: str) -> None:
     # The column names of the first QuerySet name the result, as in Django.
-    qs = Number.objects.filter(num__lte=1).values_list("num", flat=True).union(Label.objects.values_list("order"))
+    qs = (
+        Number.objects.filter(num__lte=1)
+        .values_list("num", flat=True)
+        .union(Label.objects.values_list("order"))
+    )
     assert sorted(qs) == [0, 1, 2, 5, 7]
     assert list(qs.order_by("-num")) == [7, 5, 2, 1, 0]
     names = Celebrity.objects.all().union(Label.objects.all()).values_list("name", flat=True)
     assert sorted(names) == ["Famous", "Very famous", "a", "b", "c"]
-    assert list(Celebrity.objects.values_list("name").union(Label.objects.values_list("name")).order_by("-name")) == [
-        ("c",), ("b",), ("a",), ("Very famous",), ("Famous",)]
-    pks = Celebrity.objects.all().union(Label.objects.all()).order_by("name").values_list("pk", flat=True)
+    assert list(
+        Celebrity.objects.values_list("name")
+        .union(Label.objects.values_list("name"))
+        .order_by("-name")
+    ) == [("c",), ("b",), ("a",), ("Very famous",), ("Famous",)]
+    pks = (
+        Celebrity.objects.all()
+        .union(Label.objects.all())
+        .order_by("name")
+        .values_list("pk", flat=True)
+    )
     assert list(pks) == [1, 2, 1, 2, 3]
 
 
@@ -291,9 +345,14 @@ def test_annotations_are_matched_column_by_column(numbers: str) -> None:
     # Each QuerySet selects its values_list() columns in the order named,
     # annotations included, so the union lines them up as Django does.
     labels = Label.objects.annotate(kind=Value("label")).values_list("name", "order", "kind")
-    stars = Celebrity.objects.annotate(kind=Value("star"), order=Value(-10)).values_list("name", "order", "kind")
+    stars = Celebrity.objects.annotate(kind=Value("star"), order=Value(-10)).values_list(
+        "name", "order", "kind"
+    )
     assert list(labels.union(stars).order_by("order", "name")) == [
-        ("Famous", -10, "star"), ("Very famous", -10, "star"), ("a", 2, "label"), ("b", 5, "label"),
+        ("Famous", -10, "star"),
+        ("Very famous", -10, "star"),
+        ("a", 2, "label"),
+        ("b", 5, "label"),
         ("c", 7, "label"),
     ]
     qs1 = Number.objects.filter(num=1).annotate(zero=Value(0)).values_list("num", "zero")
@@ -361,8 +420,17 @@ def test_order_by_a_column_the_union_does_not_return(numbers: str) -> None:
     assert list(union.order_by("-name", "pk").values_list("order", flat=True)) == [-1, 5, 7, 6]
     assert list(union.values_list("order").order_by("-name")) == [(-1,), (5,), (7,), (6,)]
     assert [r for r in union.values("order").order_by("name")] == [
-        {"order": 6}, {"order": 7}, {"order": 5}, {"order": -1}]
-    assert list(union.values_list("order", flat=True).order_by("name").iterator(chunk_size=1)) == [6, 7, 5, -1]
+        {"order": 6},
+        {"order": 7},
+        {"order": 5},
+        {"order": -1},
+    ]
+    assert list(union.values_list("order", flat=True).order_by("name").iterator(chunk_size=1)) == [
+        6,
+        7,
+        5,
+        -1,
+    ]
     people = Person.objects.all().union(Person.objects.all()).order_by("agency__info", "-num")
     assert [p.name for p in people] == ["p2", "p3", "p1"]
     assert all(not k.startswith("__orderbycol") for p in people for k in vars(p))
@@ -393,9 +461,14 @@ def test_ordering_errors_match_django(numbers: str) -> None:
             list(qs1.union(qs2).order_by(term))
         assert str(info.value) == "ORDER BY term does not match any column in the result set."
     annotated = Number.objects.annotate(a=Value(1))
-    with pytest.raises(NotImplementedError, match="Ordering combined queries by transforms is not implemented."):
+    with pytest.raises(
+        NotImplementedError, match="Ordering combined queries by transforms is not implemented."
+    ):
         list(annotated.union(annotated).order_by("a__abs"))
-    with pytest.raises(orm.FieldError, match="Cannot resolve keyword 'abs' into field. Join on 'num' not permitted."):
+    with pytest.raises(
+        orm.FieldError,
+        match="Cannot resolve keyword 'abs' into field. Join on 'num' not permitted.",
+    ):
         list(Number.objects.union(Number.objects.all()).order_by("num__abs"))
     with pytest.raises(orm.FieldError, match="Cannot resolve keyword 'nope' into field"):
         Number.objects.union(Number.objects.all()).order_by("nope")
@@ -431,7 +504,8 @@ def test_methods_that_run_the_query(numbers: str, combinator: str) -> None:
 def test_get_without_filters(numbers: str, combinator: str) -> None:
     four, everything = Number.objects.filter(num=4), Number.objects.all()
     one = {
-        "union": four.union(four), "intersection": everything.intersection(four),
+        "union": four.union(four),
+        "intersection": everything.intersection(four),
         "difference": everything.difference(Number.objects.exclude(num=2)),
     }[combinator]
     expected = 2 if combinator == "difference" else 4
@@ -453,9 +527,18 @@ def test_exists_and_count_of_sliced_and_empty_combinations(numbers: str) -> None
     never = Number.objects.filter(pk__in=[])
     assert never.union(never).exists() is False
     assert never.union(never).count() == 0
-    assert Number.objects.filter(num__gte=5).difference(Number.objects.filter(num__gte=3)).exists() is False
-    assert Number.objects.filter(num__gte=3).difference(Number.objects.filter(num__gte=5)).exists() is True
-    assert Number.objects.filter(num__gt=5).intersection(Number.objects.filter(num__lt=5)).exists() is False
+    assert (
+        Number.objects.filter(num__gte=5).difference(Number.objects.filter(num__gte=3)).exists()
+        is False
+    )
+    assert (
+        Number.objects.filter(num__gte=3).difference(Number.objects.filter(num__gte=5)).exists()
+        is True
+    )
+    assert (
+        Number.objects.filter(num__gt=5).intersection(Number.objects.filter(num__lt=5)).exists()
+        is False
+    )
     distinct_sliced = Number.objects.distinct().order_by("num")[:1]
     assert Number.objects.filter(num=1).union(distinct_sliced).exists() is True
     assert Number.objects.filter(num=1).union(distinct_sliced).count() == 2
@@ -468,7 +551,10 @@ def test_aggregate_over_the_combined_rows(numbers: str, combinator: str) -> None
     qs = combined(combinator)
     total = sum(EXPECTED[combinator])
     assert qs.aggregate(s=Sum("num")) == {"s": total}
-    assert qs.values("num").aggregate(s=Sum("num"), n=orm.Count("*")) == {"s": total, "n": len(EXPECTED[combinator])}
+    assert qs.values("num").aggregate(s=Sum("num"), n=orm.Count("*")) == {
+        "s": total,
+        "n": len(EXPECTED[combinator]),
+    }
     above3 = [n for n in EXPECTED[combinator] if n > 3]
     assert qs.aggregate(s=Sum("num", filter=Q(num__gt=3))) == {"s": sum(above3) if above3 else None}
     with pytest.raises(orm.FieldError, match="'other_num' is not one of them"):
@@ -476,7 +562,9 @@ def test_aggregate_over_the_combined_rows(numbers: str, combinator: str) -> None
 
 
 @pytest.mark.parametrize("combinator", COMBINATORS)
-def test_column_count_mismatch_is_the_same_error_on_both_backends(numbers: str, combinator: str) -> None:
+def test_column_count_mismatch_is_the_same_error_on_both_backends(
+    numbers: str, combinator: str
+) -> None:
     # Django raises the database's error: OperationalError on SQLite,
     # ProgrammingError on PostgreSQL. orm checks before running any SQL.
     one, two = Number.objects.values_list("num"), Number.objects.values_list("num", "other_num")
@@ -491,7 +579,10 @@ def test_column_count_mismatch_is_the_same_error_on_both_backends(numbers: str, 
 
 
 def test_combinations_inside_other_queries(numbers: str) -> None:
-    lo, hi = Number.objects.filter(num__gt=7).order_by("num"), Number.objects.filter(num__lt=2).order_by("num")
+    lo, hi = (
+        Number.objects.filter(num__gt=7).order_by("num"),
+        Number.objects.filter(num__lt=2).order_by("num"),
+    )
     assert nums(Number.objects.exclude(id__in=lo.union(hi).values("id"))) == [2, 3, 4, 5, 6, 7]
     firsts = lo[:1].union(hi.order_by("-num")[:1])
     assert nums(Number.objects.exclude(id__in=firsts.values("id"))) == [0, 2, 3, 4, 5, 6, 7, 9]
@@ -501,11 +592,20 @@ def test_combinations_inside_other_queries(numbers: str) -> None:
     for name, order in [("rn1", 8), ("rn2", 1), ("rn3", 5)]:
         Label.objects.create(name=name, order=order)
     inner = Number.objects.filter(num__gt=7, num=OuterRef("order")).union(
-        Number.objects.filter(num__lt=2, num=OuterRef("order")))
-    labelled = Label.objects.annotate(number=Subquery(inner.values("num"))).filter(number__isnull=False)
+        Number.objects.filter(num__lt=2, num=OuterRef("order"))
+    )
+    labelled = Label.objects.annotate(number=Subquery(inner.values("num"))).filter(
+        number__isnull=False
+    )
     assert sorted(labelled.values_list("order", flat=True)) == [1, 8]
-    matching = Number.objects.filter(num=OuterRef("num")).difference(Number.objects.filter(num__gte=3))
-    assert sorted(Number.objects.filter(orm.Exists(matching)).values_list("num", flat=True)) == [0, 1, 2]
+    matching = Number.objects.filter(num=OuterRef("num")).difference(
+        Number.objects.filter(num__gte=3)
+    )
+    assert sorted(Number.objects.filter(orm.Exists(matching)).values_list("num", flat=True)) == [
+        0,
+        1,
+        2,
+    ]
 
 
 # ------------------------------------------------------------------------- async twins
@@ -525,15 +625,22 @@ async def test_async_twins_behave_like_the_sync_methods(numbers: str, combinator
     with pytest.raises(Number.MultipleObjectsReturned):
         await qs.aget()
     four = Number.objects.filter(num=4)
-    single = getattr(four, combinator)(four if combinator != "difference" else Number.objects.none())
+    single = getattr(four, combinator)(
+        four if combinator != "difference" else Number.objects.none()
+    )
     assert (await single.aget()).num == 4
     first = await Number.objects.aget(num=4)
     calls: list[tuple[Callable[[], Any], str]] = [
-        (lambda: qs.aupdate(num=1), "update()"), (lambda: qs.adelete(), "delete()"),
-        (lambda: qs.aget(num=4), "get(...) with filters"), (lambda: qs.acontains(first), "contains()"),
+        (lambda: qs.aupdate(num=1), "update()"),
+        (lambda: qs.adelete(), "delete()"),
+        (lambda: qs.aget(num=4), "get(...) with filters"),
+        (lambda: qs.acontains(first), "contains()"),
     ]
     for call, operation in calls:
         with pytest.raises(orm.NotSupportedError) as info:
             await call()
-        assert str(info.value) == f"Calling QuerySet.{operation} after {combinator}() is not supported."
+        assert (
+            str(info.value)
+            == f"Calling QuerySet.{operation} after {combinator}() is not supported."
+        )
     assert await Number.objects.acount() == 10

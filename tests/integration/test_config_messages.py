@@ -63,7 +63,9 @@ def reconfigure() -> Iterator[None]:
 
 BAD_URLS = [
     pytest.param(f"postgresql://app:{MARK}@host:notaport/db", "Invalid port", id="bad-port"),
-    pytest.param(f"postgresql://app:{ENCODED}@host:notaport/db", "Invalid port", id="encoded-bad-port"),
+    pytest.param(
+        f"postgresql://app:{ENCODED}@host:notaport/db", "Invalid port", id="encoded-bad-port"
+    ),
     pytest.param(f"postgresql://app:{MARK}@host:5432/", "names no database", id="no-database"),
     pytest.param(f"postgres://app:{ENCODED}@host/", "names no database", id="encoded-no-database"),
     pytest.param(f"mysql://app:{MARK}@host/db", "Unsupported database scheme", id="scheme"),
@@ -75,13 +77,21 @@ BAD_URLS = [
     pytest.param(f"postgresql://app:{MARK}?x@host:5432/db", "names no database", id="raw-question"),
     pytest.param(f"postgresql://app:{MARK}#x@host/db", "names no database", id="raw-hash"),
     pytest.param(f"postgresql://app:{MARK}@x@host:bad/db", "Invalid port", id="raw-at"),
-    pytest.param(f"postgresql://app@host:bad/db?password={MARK}", "Invalid port", id="query-password"),
-    pytest.param(f"postgresql://app@host:bad/db?x=1&sslpassword={ENCODED}", "Invalid port",
-                 id="query-sslpassword"),
-    pytest.param(f"postgresql://app@host:bad/db?pass%77ord={MARK}", "Invalid port",
-                 id="query-encoded-key"),
+    pytest.param(
+        f"postgresql://app@host:bad/db?password={MARK}", "Invalid port", id="query-password"
+    ),
+    pytest.param(
+        f"postgresql://app@host:bad/db?x=1&sslpassword={ENCODED}",
+        "Invalid port",
+        id="query-sslpassword",
+    ),
+    pytest.param(
+        f"postgresql://app@host:bad/db?pass%77ord={MARK}", "Invalid port", id="query-encoded-key"
+    ),
     pytest.param(f"sqlite:///app.db?password={MARK}", "Unknown SQLite option", id="sqlite-query"),
-    pytest.param(f"sqlite:///app.db?timeout=x&password={MARK}", "Invalid value", id="sqlite-bad-value"),
+    pytest.param(
+        f"sqlite:///app.db?timeout=x&password={MARK}", "Invalid value", id="sqlite-bad-value"
+    ),
 ]
 
 
@@ -98,10 +108,12 @@ def test_configure_error_shows_the_url_without_its_password(url: str, fragment: 
 
 def test_the_same_url_in_a_databases_mapping_is_masked_too() -> None:
     with pytest.raises(orm.ImproperlyConfigured) as info:
-        orm.configure(databases={
-            "default": "sqlite:///:memory:",
-            "reports": f"postgresql://app:{ENCODED}@host:x/db",
-        })
+        orm.configure(
+            databases={
+                "default": "sqlite:///:memory:",
+                "reports": f"postgresql://app:{ENCODED}@host:x/db",
+            }
+        )
     assert "postgresql://app:***@host:x/db" in str(info.value)
     assert_no_secret(full_text(info.value))
 
@@ -263,8 +275,9 @@ def test_sqlite_settings_with_a_bad_pragma_fail_on_every_call(tmp_path: Path) ->
     from orm.backends.sqlite.base import DatabaseWrapper
 
     path = str(tmp_path / "hand.sqlite3")
-    settings = DatabaseSettings(vendor="sqlite", name=path, url=f"sqlite:///{path}",
-                                options={"foreign_keys": "maybe"})
+    settings = DatabaseSettings(
+        vendor="sqlite", name=path, url=f"sqlite:///{path}", options={"foreign_keys": "maybe"}
+    )
     wrapper = DatabaseWrapper(settings, "hand")
     try:
         for _ in range(2):
@@ -304,18 +317,35 @@ def pets(backend: str) -> Iterator[str]:
 
 
 EVALUATIONS: list[Any] = [
-    pytest.param(lambda: Pet.objects.all()[0], ("`QuerySet[0]`", "`await qs.afirst()`", "aget("),
-                 id="index-0"),
-    pytest.param(lambda: Pet.objects.filter(name="rex")[3],
-                 ("`QuerySet[3]`", "`[obj async for obj in qs[3:4]]`", "aget("), id="index-3"),
-    pytest.param(lambda: len(Pet.objects.all()), ("len() of a QuerySet", "`await qs.acount()`"), id="len"),
-    pytest.param(lambda: bool(Pet.objects.all()), ("bool() of a QuerySet", "`await qs.aexists()`"),
-                 id="bool"),
-    pytest.param(lambda: list(Pet.objects.all()), ("iterating a QuerySet", "`async for obj in qs`"),
-                 id="list"),
-    pytest.param(lambda: [p for p in Pet.objects.all()[1:3]], ("iterating a QuerySet", "async for"),
-                 id="slice"),
-    pytest.param(lambda: Pet.objects.all()[0:4:2], ("iterating a QuerySet", "async for"), id="step"),
+    pytest.param(
+        lambda: Pet.objects.all()[0],
+        ("`QuerySet[0]`", "`await qs.afirst()`", "aget("),
+        id="index-0",
+    ),
+    pytest.param(
+        lambda: Pet.objects.filter(name="rex")[3],
+        ("`QuerySet[3]`", "`[obj async for obj in qs[3:4]]`", "aget("),
+        id="index-3",
+    ),
+    pytest.param(
+        lambda: len(Pet.objects.all()), ("len() of a QuerySet", "`await qs.acount()`"), id="len"
+    ),
+    pytest.param(
+        lambda: bool(Pet.objects.all()), ("bool() of a QuerySet", "`await qs.aexists()`"), id="bool"
+    ),
+    pytest.param(
+        lambda: list(Pet.objects.all()),
+        ("iterating a QuerySet", "`async for obj in qs`"),
+        id="list",
+    ),
+    pytest.param(
+        lambda: [p for p in Pet.objects.all()[1:3]],
+        ("iterating a QuerySet", "async for"),
+        id="slice",
+    ),
+    pytest.param(
+        lambda: Pet.objects.all()[0:4:2], ("iterating a QuerySet", "async for"), id="step"
+    ),
 ]
 
 

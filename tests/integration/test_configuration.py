@@ -40,14 +40,20 @@ def run_python(code: str, env_url: str | None) -> subprocess.CompletedProcess[st
     env["PYTHONPATH"] = str(REPO_ROOT)
     return subprocess.run(
         [sys.executable, "-W", "error", "-c", textwrap.dedent(code)],
-        capture_output=True, text=True, env=env, cwd=REPO_ROOT, timeout=30,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO_ROOT,
+        timeout=30,
     )
 
 
 # ------------------------------------------------------------------ configure()
 
 
-def test_configure_with_url_creates_a_working_sqlite_database(tmp_path: Path, reconfigure: None) -> None:
+def test_configure_with_url_creates_a_working_sqlite_database(
+    tmp_path: Path, reconfigure: None
+) -> None:
     path = tmp_path / "app.sqlite3"
     orm.configure(f"sqlite:///{path}")
     orm.create_tables(Author)
@@ -59,10 +65,12 @@ def test_configure_with_url_creates_a_working_sqlite_database(tmp_path: Path, re
 
 
 def test_configure_with_databases_dict_routes_using(tmp_path: Path, reconfigure: None) -> None:
-    orm.configure(databases={
-        "default": f"sqlite:///{tmp_path / 'default.sqlite3'}",
-        "reports": f"sqlite:///{tmp_path / 'reports.sqlite3'}",
-    })
+    orm.configure(
+        databases={
+            "default": f"sqlite:///{tmp_path / 'default.sqlite3'}",
+            "reports": f"sqlite:///{tmp_path / 'reports.sqlite3'}",
+        }
+    )
     orm.create_tables(Author)
     orm.create_tables(Author, using="reports")
     Author.objects.create(name="Default", email="d@example.com")
@@ -71,7 +79,8 @@ def test_configure_with_databases_dict_routes_using(tmp_path: Path, reconfigure:
 
     assert list(Author.objects.values_list("name", flat=True)) == ["Default"]
     assert list(Author.objects.using("reports").values_list("name", flat=True)) == [
-        "Report", "Report 2",
+        "Report",
+        "Report 2",
     ]
     # An instance remembers the database it came from.
     report = Author.objects.using("reports").get(name="Report")
@@ -272,8 +281,10 @@ def test_raw_cursor_hostile_parameter_is_data(db: str) -> None:
     hostile = "x'); DROP TABLE tests_author; --"
     table = Author._meta.db_table
     with orm.connection.cursor() as cursor:
-        cursor.execute(f'INSERT INTO "{table}" (name, email, created) VALUES (%s, %s, %s)',
-                       [hostile, "h@example.com", "2024-01-01 00:00:00.000000"])
+        cursor.execute(
+            f'INSERT INTO "{table}" (name, email, created) VALUES (%s, %s, %s)',
+            [hostile, "h@example.com", "2024-01-01 00:00:00.000000"],
+        )
         cursor.execute(f'SELECT name FROM "{table}" WHERE email = %s', ["h@example.com"])
         assert cursor.fetchone()[0] == hostile
         cursor.execute(f'SELECT count(*) FROM "{table}"')
@@ -288,7 +299,8 @@ def test_raw_cursor_fetchmany_fetchall_description_rowcount(db: str) -> None:
         cursor.execute(f'SELECT name, email FROM "{table}" ORDER BY name')
         assert [d[0] for d in cursor.description] == ["name", "email"]
         assert [tuple(r) for r in cursor.fetchmany(2)] == [
-            ("A0", "a0@example.com"), ("A1", "a1@example.com"),
+            ("A0", "a0@example.com"),
+            ("A1", "a1@example.com"),
         ]
         assert len(cursor.fetchall()) == 3
         cursor.execute(f'UPDATE "{table}" SET name = %s WHERE name <> %s', ["B", "A0"])

@@ -51,7 +51,9 @@ class Volume(orm.Model):
         app_label = "i11_tables"
         indexes = [orm.Index(fields=["-pages", "title"])]
         constraints = [
-            orm.UniqueConstraint(fields=["title"], condition=orm.Q(pages__gt=0), name="i11_vol_title_uq"),
+            orm.UniqueConstraint(
+                fields=["title"], condition=orm.Q(pages__gt=0), name="i11_vol_title_uq"
+            ),
             orm.CheckConstraint(condition=orm.Q(pages__gte=0), name="i11_vol_pages_ck"),
         ]
 
@@ -72,7 +74,9 @@ def existing_tables() -> set[str]:
 def index_count() -> int:
     with orm.connection.cursor() as cursor:
         if orm.connection.vendor == "sqlite":
-            cursor.execute("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name LIKE 'i11_tables%%'")
+            cursor.execute(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name LIKE 'i11_tables%%'"
+            )
         else:
             cursor.execute("SELECT count(*) FROM pg_indexes WHERE tablename LIKE 'i11_tables%%'")
         row = cursor.fetchone()
@@ -90,7 +94,9 @@ def test_second_call_skips_existing_tables_and_keeps_their_rows(clean: str) -> N
     orm.create_tables(*MODELS, if_not_exists=True)
     indexes = index_count()
     shelf = Shelf.objects.create(name="a")
-    Volume.objects.create(title="t", shelf=shelf, pages=3).labels.add(Label.objects.create(text="x"))
+    Volume.objects.create(title="t", shelf=shelf, pages=3).labels.add(
+        Label.objects.create(text="x")
+    )
 
     orm.create_tables(*MODELS, if_not_exists=True)
 

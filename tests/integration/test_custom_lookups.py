@@ -61,7 +61,9 @@ class UpperCase(orm.Transform):
 @pytest.fixture
 def gadgets(backend: str) -> Iterator[str]:
     orm.create_tables(Gadget)
-    Gadget.objects.bulk_create([Gadget(name="Ab", size=1), Gadget(name="cd", size=2), Gadget(name="AB", size=3)])
+    Gadget.objects.bulk_create(
+        [Gadget(name="Ab", size=1), Gadget(name="cd", size=2), Gadget(name="AB", size=3)]
+    )
     yield backend
 
 
@@ -84,7 +86,10 @@ def _sizes(qs: Any) -> list[int]:
 
 def test_a_class_level_lookup_filters_on_both_backends(gadgets: str, registered: None) -> None:
     assert _sizes(Gadget.objects.filter(size__ne=2)) == [1, 3]
-    assert _sizes(Gadget.objects.filter(name__ne="cd")) == [1, 3]  # registered on Field: every field
+    assert _sizes(Gadget.objects.filter(name__ne="cd")) == [
+        1,
+        3,
+    ]  # registered on Field: every field
     sql, params = Gadget.objects.filter(size__ne=2).query.sql_with_params()
     assert sql.endswith('"i17_lookups_gadget"."size" <> %s')
     assert list(params) == [2]
@@ -98,14 +103,18 @@ def test_transforms_chain_into_lookups(gadgets: str, registered: None) -> None:
     assert ("* 2)" in sql) if gadgets == "sqlite" else ("(2 *" in sql)
 
 
-def test_bilateral_transform_applies_to_the_value_as_a_parameter(gadgets: str, registered: None) -> None:
+def test_bilateral_transform_applies_to_the_value_as_a_parameter(
+    gadgets: str, registered: None
+) -> None:
     assert _sizes(Gadget.objects.filter(name__upper="ab")) == [1, 3]
     sql, params = Gadget.objects.filter(name__upper="ab").query.sql_with_params()
     assert sql.endswith('UPPER("i17_lookups_gadget"."name") = UPPER(%s)')
     assert list(params) == ["ab"]
 
 
-def test_bilateral_transform_with_a_pattern_lookup_is_refused(gadgets: str, registered: None) -> None:
+def test_bilateral_transform_with_a_pattern_lookup_is_refused(
+    gadgets: str, registered: None
+) -> None:
     with pytest.raises(orm.NotSupportedError, match="Bilateral transforms are not supported"):
         Gadget.objects.filter(name__upper__contains="a")
 
@@ -153,4 +162,3 @@ def test_bad_registrations_say_what_to_fix() -> None:
     with pytest.raises(TypeError, match="not a Lookup or Transform"):
         f.Field.register_lookup(str, lookup_name="x")
     assert f.Field.get_lookup("a__b") is None
-

@@ -53,19 +53,38 @@ class MoneyField(orm.DecimalField):
 
 Options = dict[str, Any]
 COMMON: list[Options] = [
-    {}, {"null": True}, {"blank": True}, {"unique": True}, {"db_index": True},
-    {"editable": False}, {"help_text": "shown in forms"}, {"db_column": "subject_col"},
-    {"verbose_name": "the subject"}, {"validators": [must_not_be_blank]},
+    {},
+    {"null": True},
+    {"blank": True},
+    {"unique": True},
+    {"db_index": True},
+    {"editable": False},
+    {"help_text": "shown in forms"},
+    {"db_column": "subject_col"},
+    {"verbose_name": "the subject"},
+    {"validators": [must_not_be_blank]},
     {"null": True, "blank": True, "unique": True, "db_column": "both", "verbose_name": "x"},
 ]
 CHOICES = {"choices": [(1, "one"), (2, "two")]}
-AUTO: list[Options] = [{}, {"verbose_name": "ID"}, {"db_column": "ident"}, {"help_text": "key"},
-                       {"primary_key": True, "auto_created": True, "verbose_name": "ID"}]
-TEMPORAL: list[Options] = [{"auto_now": True}, {"auto_now_add": True}, {"auto_now": True, "null": True},
-                           {"auto_now_add": True, "db_index": True}]
+AUTO: list[Options] = [
+    {},
+    {"verbose_name": "ID"},
+    {"db_column": "ident"},
+    {"help_text": "key"},
+    {"primary_key": True, "auto_created": True, "verbose_name": "ID"},
+]
+TEMPORAL: list[Options] = [
+    {"auto_now": True},
+    {"auto_now_add": True},
+    {"auto_now": True, "null": True},
+    {"auto_now_add": True, "db_index": True},
+]
 ON_DELETE: list[Options] = [
-    {"on_delete": orm.CASCADE}, {"on_delete": orm.PROTECT}, {"on_delete": orm.RESTRICT},
-    {"on_delete": orm.DO_NOTHING}, {"on_delete": orm.SET_NULL, "null": True},
+    {"on_delete": orm.CASCADE},
+    {"on_delete": orm.PROTECT},
+    {"on_delete": orm.RESTRICT},
+    {"on_delete": orm.DO_NOTHING},
+    {"on_delete": orm.SET_NULL, "null": True},
     {"on_delete": orm.SET_DEFAULT, "default": 1},
 ]
 
@@ -98,62 +117,123 @@ FIELD_CASES: dict[type[orm.Field], list[Options]] = {
     orm.BigAutoField: AUTO,
     orm.SmallAutoField: AUTO,
     orm.SmallIntegerField: [*COMMON, {"default": 7}, CHOICES, {"primary_key": True}],
-    orm.IntegerField: [*COMMON, {"default": 0}, {"default": 7, "null": True}, CHOICES, {"primary_key": True},
-                       {"db_default": 0}, {"default": 1, "db_default": 2}, {"db_comment": "count"}],
+    orm.IntegerField: [
+        *COMMON,
+        {"default": 0},
+        {"default": 7, "null": True},
+        CHOICES,
+        {"primary_key": True},
+        {"db_default": 0},
+        {"default": 1, "db_default": 2},
+        {"db_comment": "count"},
+    ],
     orm.BigIntegerField: [*COMMON, {"default": 2**40}, CHOICES],
     orm.PositiveIntegerField: [*COMMON, {"default": 3}, CHOICES],
     orm.GeneratedField: [
-        {"expression": orm.F("label"), "output_field": orm.CharField(max_length=5), "db_persist": True},
-        {"expression": orm.Upper(orm.F("label")), "output_field": orm.CharField(max_length=5),
-         "db_persist": True, "null": True, "db_comment": "shouted", "verbose_name": "loud"},
-        {"expression": orm.Length(orm.F("label")) + 1, "output_field": orm.IntegerField(), "db_persist": True},
+        {
+            "expression": orm.F("label"),
+            "output_field": orm.CharField(max_length=5),
+            "db_persist": True,
+        },
+        {
+            "expression": orm.Upper(orm.F("label")),
+            "output_field": orm.CharField(max_length=5),
+            "db_persist": True,
+            "null": True,
+            "db_comment": "shouted",
+            "verbose_name": "loud",
+        },
+        {
+            "expression": orm.Length(orm.F("label")) + 1,
+            "output_field": orm.IntegerField(),
+            "db_persist": True,
+        },
     ],
     orm.PositiveSmallIntegerField: [*COMMON, {"default": 3}, CHOICES, {"db_default": 4}],
-    orm.PositiveBigIntegerField: [*COMMON, {"default": 2**40}, {"db_default": 2**40, "db_comment": "big"}],
-    orm.GenericIPAddressField: [*[o for o in COMMON if not o.get("blank") or o.get("null")],
-                                {"protocol": "ipv4"}, {"protocol": "IPv6", "null": True, "blank": True},
-                                {"unpack_ipv4": True}, {"default": "127.0.0.1"}, {"db_default": "::1"}],
+    orm.PositiveBigIntegerField: [
+        *COMMON,
+        {"default": 2**40},
+        {"db_default": 2**40, "db_comment": "big"},
+    ],
+    orm.GenericIPAddressField: [
+        *[o for o in COMMON if not o.get("blank") or o.get("null")],
+        {"protocol": "ipv4"},
+        {"protocol": "IPv6", "null": True, "blank": True},
+        {"unpack_ipv4": True},
+        {"default": "127.0.0.1"},
+        {"db_default": "::1"},
+    ],
     orm.FloatField: [*COMMON, {"default": 1.5}],
     orm.DecimalField: [{"max_digits": 7, "decimal_places": 2, **o} for o in COMMON]
-    + [{"max_digits": 10, "decimal_places": 0}, {"max_digits": 5, "decimal_places": 5},
-       {"max_digits": 8, "decimal_places": 2, "default": 0},
-       {"max_digits": 8, "decimal_places": 2, "default": decimal.Decimal("1.50")}],
+    + [
+        {"max_digits": 10, "decimal_places": 0},
+        {"max_digits": 5, "decimal_places": 5},
+        {"max_digits": 8, "decimal_places": 2, "default": 0},
+        {"max_digits": 8, "decimal_places": 2, "default": decimal.Decimal("1.50")},
+    ],
     orm.BooleanField: [*COMMON, {"default": True}, {"default": False}],
     orm.CharField: [{"max_length": 20, **o} for o in COMMON]
-    + [{"max_length": 1}, {"max_length": 20, "default": "x"},
-       {"max_length": 5, "choices": [("a", "A"), ("b", "B")]}, {"max_length": 20, "primary_key": True},
-       {}, {"null": True, "db_default": "x"}, {"max_length": 9, "db_default": "it's", "db_comment": "a 'note'"},
-       {"max_length": 5, "choices": {"a": "A", "Group": {"b": "B"}}},
-       {"max_length": 5, "db_default": orm.Lower(orm.Value("AB"))}],
+    + [
+        {"max_length": 1},
+        {"max_length": 20, "default": "x"},
+        {"max_length": 5, "choices": [("a", "A"), ("b", "B")]},
+        {"max_length": 20, "primary_key": True},
+        {},
+        {"null": True, "db_default": "x"},
+        {"max_length": 9, "db_default": "it's", "db_comment": "a 'note'"},
+        {"max_length": 5, "choices": {"a": "A", "Group": {"b": "B"}}},
+        {"max_length": 5, "db_default": orm.Lower(orm.Value("AB"))},
+    ],
     orm.TextField: [*COMMON, {"max_length": 500}, {"default": ""}],
     orm.EmailField: [*COMMON, {"max_length": 100}, {"max_length": 254}],
-    orm.SlugField: [*COMMON, {"max_length": 80}, {"max_length": 50}, {"db_index": False},
-                    {"db_index": False, "unique": True}],
+    orm.SlugField: [
+        *COMMON,
+        {"max_length": 80},
+        {"max_length": 50},
+        {"db_index": False},
+        {"db_index": False, "unique": True},
+    ],
     orm.URLField: [*COMMON, {"max_length": 300}, {"max_length": 200}],
     orm.UUIDField: [*COMMON, {"default": uuid.uuid4}, {"primary_key": True, "default": uuid.uuid4}],
     orm.DateField: [*COMMON, *TEMPORAL, {"default": datetime.date(2024, 1, 2)}],
     orm.DateTimeField: [*COMMON, *TEMPORAL],
     orm.TimeField: [*COMMON, *TEMPORAL, {"default": datetime.time(12, 30)}],
     orm.DurationField: [*COMMON, {"default": datetime.timedelta(days=1)}],
-    orm.JSONField: [*COMMON, {"default": dict}, {"encoder": TaggedEncoder},
-                    {"decoder": TaggedDecoder}, {"encoder": TaggedEncoder, "decoder": TaggedDecoder, "null": True}],
+    orm.JSONField: [
+        *COMMON,
+        {"default": dict},
+        {"encoder": TaggedEncoder},
+        {"decoder": TaggedDecoder},
+        {"encoder": TaggedEncoder, "decoder": TaggedDecoder, "null": True},
+    ],
     orm.BinaryField: [*COMMON, {"editable": True}, {"default": b""}, {"max_length": 16}],
     orm.ForeignKey: relation_cases(to_field=True),
-    orm.OneToOneField: [*relation_cases(to_field=True), {"to": "Target", "on_delete": orm.CASCADE,
-                                                         "primary_key": True}],
+    orm.OneToOneField: [
+        *relation_cases(to_field=True),
+        {"to": "Target", "on_delete": orm.CASCADE, "primary_key": True},
+    ],
     orm.ManyToManyField: [
-        {"to": "Target"}, {"to": f"{APP}.Target"}, {"to": "TARGET_CLASS"}, {"to": "self"},
-        {"to": "Target", "related_name": "hosts"}, {"to": "Target", "related_name": "+"},
-        {"to": "Target", "related_query_name": "host_q"}, {"to": "Target", "blank": True},
-        {"to": "Target", "db_table": "i12_dec_custom_join"}, {"to": "Target", "help_text": "tags"},
-        {"to": "Target", "verbose_name": "targets"}, {"to": "Target", "through": "Membership"},
+        {"to": "Target"},
+        {"to": f"{APP}.Target"},
+        {"to": "TARGET_CLASS"},
+        {"to": "self"},
+        {"to": "Target", "related_name": "hosts"},
+        {"to": "Target", "related_name": "+"},
+        {"to": "Target", "related_query_name": "host_q"},
+        {"to": "Target", "blank": True},
+        {"to": "Target", "db_table": "i12_dec_custom_join"},
+        {"to": "Target", "help_text": "tags"},
+        {"to": "Target", "verbose_name": "targets"},
+        {"to": "Target", "through": "Membership"},
         {"to": "Target", "through": f"{APP}.Membership", "related_name": "members"},
         {"to": "Target", "through": "MEMBERSHIP_CLASS"},
     ],
 }
 #: A user subclass, by its own module path.
-FIELD_CASES[MoneyField] = [{"max_digits": 12, "decimal_places": 2}, {"max_digits": 6, "decimal_places": 1,
-                                                                      "null": True}]
+FIELD_CASES[MoneyField] = [
+    {"max_digits": 12, "decimal_places": 2},
+    {"max_digits": 6, "decimal_places": 1, "null": True},
+]
 
 
 def field_classes() -> list[type[orm.Field]]:
@@ -173,19 +253,37 @@ def meta(apps: Apps, **options: Any) -> type:
     return type("Meta", (), {"app_label": APP, "apps": apps, **options})
 
 
-def new_registry(make_subject: Callable[[dict[str, Any]], orm.Field] | None = None) -> tuple[Apps, Any]:
+def new_registry(
+    make_subject: Callable[[dict[str, Any]], orm.Field] | None = None,
+) -> tuple[Apps, Any]:
     """A fresh registry holding Target, Host (with ``subject`` when given) and Membership."""
     apps = Apps()
     classes: dict[str, Any] = {}
-    classes["Target"] = type("Target", (orm.Model,), {
-        "__module__": __name__, "code": orm.CharField(max_length=10, unique=True), "Meta": meta(apps)})
+    classes["Target"] = type(
+        "Target",
+        (orm.Model,),
+        {
+            "__module__": __name__,
+            "code": orm.CharField(max_length=10, unique=True),
+            "Meta": meta(apps),
+        },
+    )
     # The through model is declared before Host: "Host" resolves once Host exists.
-    classes["Membership"] = type("Membership", (orm.Model,), {
-        "__module__": __name__, "Meta": meta(apps),
-        "host": orm.ForeignKey("Host", on_delete=orm.CASCADE, related_name="+"),
-        "target": orm.ForeignKey("Target", on_delete=orm.CASCADE, related_name="+"),
-    })
-    body: dict[str, Any] = {"__module__": __name__, "label": orm.CharField(max_length=5), "Meta": meta(apps)}
+    classes["Membership"] = type(
+        "Membership",
+        (orm.Model,),
+        {
+            "__module__": __name__,
+            "Meta": meta(apps),
+            "host": orm.ForeignKey("Host", on_delete=orm.CASCADE, related_name="+"),
+            "target": orm.ForeignKey("Target", on_delete=orm.CASCADE, related_name="+"),
+        },
+    )
+    body: dict[str, Any] = {
+        "__module__": __name__,
+        "label": orm.CharField(max_length=5),
+        "Meta": meta(apps),
+    }
     if make_subject is not None:
         body["subject"] = make_subject(classes)
     classes["Host"] = type("Host", (orm.Model,), body)
@@ -196,10 +294,14 @@ def new_registry(make_subject: Callable[[dict[str, Any]], orm.Field] | None = No
 def concrete(options: Options, classes: dict[str, Any]) -> Options:
     """The options with the class placeholders replaced by this registry's classes."""
     names = {"TARGET_CLASS": "Target", "MEMBERSHIP_CLASS": "Membership"}
-    return {k: classes[names[v]] if isinstance(v, str) and v in names else v for k, v in options.items()}
+    return {
+        k: classes[names[v]] if isinstance(v, str) and v in names else v for k, v in options.items()
+    }
 
 
-def rebuild(parts: tuple[str, str, list[Any], dict[str, Any]] | tuple[str, Any, dict[str, Any]]) -> Any:
+def rebuild(
+    parts: tuple[str, str, list[Any], dict[str, Any]] | tuple[str, Any, dict[str, Any]],
+) -> Any:
     """Import the path of a deconstruction and call it, as a migration file does."""
     path, args, kwargs = parts[-3:]
     module, _, name = path.rpartition(".")
@@ -221,10 +323,14 @@ def state(field: orm.Field) -> dict[str, Any]:
     if rel is not None:
         through = rel.through
         data["rel"] = {
-            "class": type(rel), "model": label(rel.model), "related_name": rel.related_name,
-            "related_query_name": rel.related_query_name, "on_delete": rel.on_delete,
-            "through": "auto" if through is not None and not isinstance(through, str)
-            and through._meta.auto_created else label(through),
+            "class": type(rel),
+            "model": label(rel.model),
+            "related_name": rel.related_name,
+            "related_query_name": rel.related_query_name,
+            "on_delete": rel.on_delete,
+            "through": "auto"
+            if through is not None and not isinstance(through, str) and through._meta.auto_created
+            else label(through),
         }
     return data
 
@@ -304,9 +410,15 @@ def check_field_round_trip(field_class: type[orm.Field], options: Options) -> No
 def test_deconstruct_keeps_what_was_given_not_what_was_derived() -> None:
     """Django's rule: options at their defaults are left out, given ones kept, derived ones not."""
     assert orm.DecimalField(max_digits=8, decimal_places=2, default=0).deconstruct() == (
-        "", "orm.DecimalField", [], {"default": 0, "max_digits": 8, "decimal_places": 2})
+        "",
+        "orm.DecimalField",
+        [],
+        {"default": 0, "max_digits": 8, "decimal_places": 2},
+    )
     assert orm.CharField(max_length=20).deconstruct()[3] == {"max_length": 20}
-    assert orm.EmailField().deconstruct()[3] == {"max_length": 254}  # its validator is not an option
+    assert orm.EmailField().deconstruct()[3] == {
+        "max_length": 254
+    }  # its validator is not an option
     assert orm.SlugField().deconstruct()[3] == {}
     assert orm.SlugField(db_index=False).deconstruct()[3] == {"db_index": False}
     assert orm.BinaryField().deconstruct()[3] == {}
@@ -315,7 +427,10 @@ def test_deconstruct_keeps_what_was_given_not_what_was_derived() -> None:
     assert orm.AutoField().deconstruct()[3] == {"primary_key": True}
     fk = orm.ForeignKey("Author", on_delete=orm.PROTECT, related_name="books").deconstruct()[3]
     assert fk == {"to": "author", "on_delete": orm.PROTECT, "related_name": "books"}
-    assert orm.OneToOneField("a.B", on_delete=orm.CASCADE).deconstruct()[3] == {"to": "a.b", "on_delete": orm.CASCADE}
+    assert orm.OneToOneField("a.B", on_delete=orm.CASCADE).deconstruct()[3] == {
+        "to": "a.b",
+        "on_delete": orm.CASCADE,
+    }
     assert MoneyField(max_digits=6, decimal_places=2).deconstruct()[1] == f"{__name__}.MoneyField"
 
 
@@ -374,7 +489,9 @@ INDEX_CASES: list[Callable[[], Any]] = [
     lambda: orm.Index(fields=["-a", "b"], name="i12_dec_a_b"),
     lambda: orm.Index(fields=["b"], name="i12_dec_b_part", condition=Q(a__gt=0)),
     lambda: orm.Index(fields=["b"], condition=Q(a__gt=0) | ~Q(b__startswith="x'y%")),
-    lambda: orm.Index(fields=["a", "c"], name="i12_dec_in", condition=Q(c__isnull=True, a__in=[1, 2])),
+    lambda: orm.Index(
+        fields=["a", "c"], name="i12_dec_in", condition=Q(c__isnull=True, a__in=[1, 2])
+    ),
 ]
 CONSTRAINT_CASES: list[Callable[[], Any]] = [
     lambda: orm.UniqueConstraint(fields=["a", "b"], name="i12_dec_uniq_ab"),
@@ -382,17 +499,25 @@ CONSTRAINT_CASES: list[Callable[[], Any]] = [
     lambda: orm.CheckConstraint(condition=Q(a__gte=0), name="i12_dec_a_positive"),
     lambda: orm.CheckConstraint(check=Q(a__gte=0) & Q(a__lte=100), name="i12_dec_a_range"),
     lambda: orm.CheckConstraint(condition=~Q(b="") | Q(c__isnull=True), name="i12_dec_b_set"),
-    lambda: orm.CheckConstraint(condition=Q(Q(a__lt=10), Q(b__in=["x", "y"]), _connector="OR"),
-                                name="i12_dec_or"),
+    lambda: orm.CheckConstraint(
+        condition=Q(Q(a__lt=10), Q(b__in=["x", "y"]), _connector="OR"), name="i12_dec_or"
+    ),
     lambda: orm.CheckConstraint(condition=Q(b__contains="50%'"), name="i12_dec_quotes"),
 ]
 
 
 def rated(apps: Apps, **options: Any) -> Any:
-    return type("Rated", (orm.Model,), {
-        "__module__": __name__, "Meta": meta(apps, **options),
-        "a": orm.IntegerField(), "b": orm.CharField(max_length=10), "c": orm.BooleanField(null=True),
-    })
+    return type(
+        "Rated",
+        (orm.Model,),
+        {
+            "__module__": __name__,
+            "Meta": meta(apps, **options),
+            "a": orm.IntegerField(),
+            "b": orm.CharField(max_length=10),
+            "c": orm.BooleanField(null=True),
+        },
+    )
 
 
 @pytest.mark.parametrize("kind", ["indexes", "constraints"])
@@ -432,13 +557,25 @@ def test_index_and_constraint_equality_covers_every_option() -> None:
     assert repr(base) == "<Index: fields=['a'] name='n' condition=(AND: ('a', 1))>"
     assert repr(unique) == "<UniqueConstraint: fields=['a'] name='n'>"
     assert repr(check) == "<CheckConstraint: condition=(AND: ('a', 1)) name='n'>"
-    assert base.deconstruct() == ("orm.Index", (), {"fields": ["a"], "name": "n", "condition": Q(a=1)})
+    assert base.deconstruct() == (
+        "orm.Index",
+        (),
+        {"fields": ["a"], "name": "n", "condition": Q(a=1)},
+    )
     assert check.deconstruct() == ("orm.CheckConstraint", (), {"name": "n", "condition": Q(a=1)})
 
 
 def test_q_deconstructs_to_an_equal_q() -> None:
-    cases = [Q(), Q(a=1), Q(a=1, b__in=[1, 2]), ~Q(a=1), Q(a=1) | Q(b=2), Q(a=1) ^ Q(b=2),
-             ~(Q(a=1) & ~Q(b__isnull=True)), Q(Q(a=1), ("b", 2), _connector="OR", _negated=True)]
+    cases = [
+        Q(),
+        Q(a=1),
+        Q(a=1, b__in=[1, 2]),
+        ~Q(a=1),
+        Q(a=1) | Q(b=2),
+        Q(a=1) ^ Q(b=2),
+        ~(Q(a=1) & ~Q(b__isnull=True)),
+        Q(Q(a=1), ("b", 2), _connector="OR", _negated=True),
+    ]
     for q in cases:
         path, args, kwargs = q.deconstruct()
         assert path == "orm.Q"

@@ -22,7 +22,11 @@ def test_only_across_a_relation_loads_the_rest_lazily(library: Library) -> None:
 
 
 def test_defer_across_a_relation(library: Library) -> None:
-    (book,) = Book.objects.select_related("author").defer("author__email", "pages").filter(title="SQL 101")
+    (book,) = (
+        Book.objects.select_related("author")
+        .defer("author__email", "pages")
+        .filter(title="SQL 101")
+    )
     assert book.get_deferred_fields() == {"pages"}
     assert book.author.get_deferred_fields() == {"email"}
     assert (book.author.name, book.author.email, book.pages) == ("Bob", "bob@example.com", None)

@@ -36,7 +36,8 @@ def test_cascade_counts_per_model_including_many_to_many_rows(library: Library) 
     assert per_model == {"tests.Author": 1, "tests.Book": 2, "tests.Book_tags": 3}
     assert total == 6
     assert list(Book.objects.order_by("title").values_list("title", flat=True)) == [
-        "Django Unchained", "SQL 101",
+        "Django Unchained",
+        "SQL 101",
     ]
     assert Tag.objects.count() == 3  # tags themselves are untouched
     assert Book.tags.through.objects.count() == 3

@@ -99,14 +99,24 @@ def at(hour: int, minute: int = 0, day: int = 1) -> datetime.datetime:
 def experiments(parity: str) -> str:
     # a: ran 1 h of an estimated 2 h, b: ran 3 h of an estimated 2 h.
     Experiment.objects.create(
-        name="a", start=at(10), end=at(11), estimated=2 * HOUR,
-        start_date=datetime.date(2024, 1, 1), end_date=datetime.date(2024, 1, 3),
-        start_time=datetime.time(10), end_time=datetime.time(11, 30),
+        name="a",
+        start=at(10),
+        end=at(11),
+        estimated=2 * HOUR,
+        start_date=datetime.date(2024, 1, 1),
+        end_date=datetime.date(2024, 1, 3),
+        start_time=datetime.time(10),
+        end_time=datetime.time(11, 30),
     )
     Experiment.objects.create(
-        name="b", start=at(10), end=at(13), estimated=2 * HOUR,
-        start_date=datetime.date(2024, 1, 1), end_date=datetime.date(2024, 1, 2),
-        start_time=datetime.time(9), end_time=datetime.time(9, 0, 0, 250),
+        name="b",
+        start=at(10),
+        end=at(13),
+        estimated=2 * HOUR,
+        start_date=datetime.date(2024, 1, 1),
+        end_date=datetime.date(2024, 1, 2),
+        start_time=datetime.time(9),
+        end_time=datetime.time(9, 0, 0, 250),
     )
     return parity
 
@@ -139,15 +149,21 @@ def test_item15_datetime_plus_or_minus_duration_is_an_aware_datetime(experiments
     )
     row = qs.values("plus", "minus", "reversed_plus", "value").get(name="a")
     assert row == {
-        "plus": at(12), "minus": at(8), "reversed_plus": at(12),
+        "plus": at(12),
+        "minus": at(8),
+        "reversed_plus": at(12),
         "value": at(11, 30).replace(microsecond=7),
     }
-    assert all(v.tzinfo is not None and v.utcoffset() == datetime.timedelta(0) for v in row.values())
+    assert all(
+        v.tzinfo is not None and v.utcoffset() == datetime.timedelta(0) for v in row.values()
+    )
 
 
 def test_item15_comparisons_against_temporal_expressions(experiments: str) -> None:
     assert names(Experiment.objects.filter(estimated__gt=F("end") - F("start"))) == ["a"]
-    annotated = Experiment.objects.annotate(ran=F("end") - F("start"), due=F("start") + F("estimated"))
+    annotated = Experiment.objects.annotate(
+        ran=F("end") - F("start"), due=F("start") + F("estimated")
+    )
     assert names(annotated.filter(ran__gt=2 * HOUR)) == ["b"]
     assert names(annotated.filter(ran__lte=HOUR)) == ["a"]
     assert names(annotated.filter(due=at(12))) == ["a", "b"]
@@ -166,10 +182,12 @@ def test_item15_date_plus_or_minus_duration_is_a_datetime(experiments: str) -> N
     # with the time dropped on SQLite; orm gives the exact instant, aware (UTC),
     # on both.
     qs = Experiment.objects.annotate(
-        plus=F("start_date") + F("estimated"), minus=F("start_date") - F("estimated"),
+        plus=F("start_date") + F("estimated"),
+        minus=F("start_date") - F("estimated"),
     )
     assert qs.values("plus", "minus").get(name="a") == {
-        "plus": at(2), "minus": datetime.datetime(2023, 12, 31, 22, tzinfo=UTC),
+        "plus": at(2),
+        "minus": datetime.datetime(2023, 12, 31, 22, tzinfo=UTC),
     }
     assert names(Experiment.objects.filter(end_date__gt=F("start_date") + DAY)) == ["a"]
     assert names(Experiment.objects.filter(end_date__gte=F("start_date") + DAY)) == ["a", "b"]
@@ -186,7 +204,8 @@ def test_item15_datetime_minus_date_treats_the_date_as_midnight_utc(experiments:
 
 def test_item15_time_arithmetic(experiments: str) -> None:
     qs = Experiment.objects.annotate(
-        ran=F("end_time") - F("start_time"), due=F("start_time") + F("estimated"),
+        ran=F("end_time") - F("start_time"),
+        due=F("start_time") + F("estimated"),
     )
     assert list(qs.values_list("name", "ran", "due")) == [
         ("a", 90 * datetime.timedelta(minutes=1), datetime.time(12)),
@@ -201,7 +220,10 @@ def test_item15_durations_add_and_update_with_temporal_expressions(experiments: 
     assert Experiment.objects.filter(name="a").update(end=F("start") + F("estimated") + HOUR) == 1
     assert Experiment.objects.get(name="a").end == at(13)
     wrapped = ExpressionWrapper(F("end") - F("start"), output_field=orm.DurationField())
-    assert list(Experiment.objects.annotate(d=wrapped).values_list("d", flat=True)) == [3 * HOUR, 3 * HOUR]
+    assert list(Experiment.objects.annotate(d=wrapped).values_list("d", flat=True)) == [
+        3 * HOUR,
+        3 * HOUR,
+    ]
 
 
 def test_item15_shifting_a_date_column_stores_a_date(experiments: str) -> None:
@@ -216,8 +238,12 @@ def test_item15_shifting_a_date_column_stores_a_date(experiments: str) -> None:
     assert names(Experiment.objects.filter(end_date=datetime.date(2024, 1, 1))) == ["b"]
 
 
-def test_item15_time_wraps_around_midnight_and_differences_can_be_negative(experiments: str) -> None:
-    qs = Experiment.objects.annotate(late=F("start_time") + 15 * HOUR, back=F("start_time") - F("end_time"))
+def test_item15_time_wraps_around_midnight_and_differences_can_be_negative(
+    experiments: str,
+) -> None:
+    qs = Experiment.objects.annotate(
+        late=F("start_time") + 15 * HOUR, back=F("start_time") - F("end_time")
+    )
     assert list(qs.values_list("late", "back")) == [
         (datetime.time(1), -90 * datetime.timedelta(minutes=1)),
         (datetime.time(0), -datetime.timedelta(microseconds=250)),
@@ -238,7 +264,9 @@ def test_item15_microseconds_and_nulls_survive(experiments: str) -> None:
     assert a.end == at(11).replace(microsecond=1)
     assert a.d == HOUR + datetime.timedelta(microseconds=1)
     nothing = Value(None, output_field=orm.DurationField())
-    assert Experiment.objects.annotate(x=F("start") + nothing).values_list("x", flat=True)[0] is None
+    assert (
+        Experiment.objects.annotate(x=F("start") + nothing).values_list("x", flat=True)[0] is None
+    )
 
 
 async def test_item15_every_connection_computes_temporal_arithmetic(experiments: str) -> None:
@@ -280,7 +308,10 @@ def test_item16_filter_on_decimal_expression_over_an_aggregate(stock: str) -> No
     qs = Product.objects.annotate(s=Sum("stock__qty")).annotate(needed=F("target") - F("s"))
     # Meta.ordering does not apply to a grouped query (as in Django): order explicitly.
     qs = qs.order_by("name")
-    assert [(p.name, p.needed) for p in qs] == [("bolt", Decimal("1.00")), ("nut", Decimal("-1.00"))]
+    assert [(p.name, p.needed) for p in qs] == [
+        ("bolt", Decimal("1.00")),
+        ("nut", Decimal("-1.00")),
+    ]
     assert [(p.name, p.needed) for p in qs.filter(needed__gt=0)] == [("bolt", Decimal("1.00"))]
     assert [p.name for p in qs.filter(needed__gt=Decimal("0.5"))] == ["bolt"]
     assert [p.name for p in qs.filter(needed__lt=0)] == ["nut"]
@@ -291,11 +322,18 @@ def test_item16_filter_on_decimal_expression_over_an_aggregate(stock: str) -> No
 
 def test_item16_filter_on_decimal_expression_in_where(stock: str) -> None:
     twice = Product.objects.annotate(t2=F("target") * 2)
-    assert [(p.name, p.t2) for p in twice.filter(t2__gt=Decimal("15"))] == [("bolt", Decimal("20.00"))]
+    assert [(p.name, p.t2) for p in twice.filter(t2__gt=Decimal("15"))] == [
+        ("bolt", Decimal("20.00"))
+    ]
     assert [p.name for p in twice.filter(t2__gte="10.00")] == ["bolt", "nut"]
     scaled = Product.objects.annotate(x=F("target") * Decimal("1.5"))
-    assert [(p.name, p.x) for p in scaled.filter(x__gte=Decimal("15"))] == [("bolt", Decimal("15.00"))]
-    assert [p.name for p in Product.objects.filter(target__gt=F("target") - Decimal("1"))] == ["bolt", "nut"]
+    assert [(p.name, p.x) for p in scaled.filter(x__gte=Decimal("15"))] == [
+        ("bolt", Decimal("15.00"))
+    ]
+    assert [p.name for p in Product.objects.filter(target__gt=F("target") - Decimal("1"))] == [
+        "bolt",
+        "nut",
+    ]
     plus = Product.objects.annotate(t=F("target") + Decimal("0.25")).filter(t__in=[Decimal("5.25")])
     assert [(p.name, p.t) for p in plus] == [("nut", Decimal("5.25"))]
 
@@ -304,16 +342,23 @@ def test_item16_decimal_results_keep_the_places_of_the_exact_result(stock: str) 
     # Django on PostgreSQL: 37.50 and 13.8750 (orm rounded to the left operand's
     # places before: Decimal("50") has none, so 50 - 10.00 - 2.50 gave 38).
     qs = Product.objects.filter(name="bolt").annotate(
-        left=Decimal("50") - F("target") - Decimal("2.50"), scaled=F("target") * Decimal("1.11"),
+        left=Decimal("50") - F("target") - Decimal("2.50"),
+        scaled=F("target") * Decimal("1.11"),
     )
-    assert qs.values("left", "scaled").get() == {"left": Decimal("37.50"), "scaled": Decimal("11.1000")}
+    assert qs.values("left", "scaled").get() == {
+        "left": Decimal("37.50"),
+        "scaled": Decimal("11.1000"),
+    }
     assert [p.name for p in qs.filter(left=Decimal("37.5"))] == ["bolt"]
 
 
 def test_item16_decimal_division_is_not_integer_division(stock: str) -> None:
     # Django gives 3 and 1 on SQLite (integer division) but 3.33... on PostgreSQL.
     qs = Product.objects.annotate(third=F("target") / 3)
-    assert list(qs.values_list("name", "third")) == [("bolt", Decimal("3.33")), ("nut", Decimal("1.67"))]
+    assert list(qs.values_list("name", "third")) == [
+        ("bolt", Decimal("3.33")),
+        ("nut", Decimal("1.67")),
+    ]
     assert [p.name for p in qs.filter(third__gt=Decimal("3.3"))] == ["bolt"]
 
 
@@ -327,7 +372,9 @@ def numbers(parity: str) -> str:
     return parity
 
 
-def test_item17_none_after_union_matches_nothing(numbers: str, count_queries: type[QueryCounter]) -> None:
+def test_item17_none_after_union_matches_nothing(
+    numbers: str, count_queries: type[QueryCounter]
+) -> None:
     qs1 = Number.objects.filter(num=1)
     qs2 = Number.objects.filter(num=2)
     empty = qs1.union(qs2).none()
@@ -344,7 +391,9 @@ def test_item17_none_after_union_matches_nothing(numbers: str, count_queries: ty
 # ------------------------------------------------------------- item 22: raw() bool
 
 
-def test_item22_bool_of_an_empty_raw_queryset_is_false(numbers: str, count_queries: type[QueryCounter]) -> None:
+def test_item22_bool_of_an_empty_raw_queryset_is_false(
+    numbers: str, count_queries: type[QueryCounter]
+) -> None:
     table = Number._meta.db_table
     empty = Number.objects.raw(f'SELECT * FROM "{table}" WHERE num = %s', [99])
     assert not bool(empty)
@@ -374,25 +423,40 @@ def test_item24_values_list_then_annotate_adds_the_annotation(numbers: str) -> N
     qs = Number.objects.values_list("num").annotate(c=Count("id")).order_by("num")
     assert list(qs) == [(1, 1), (2, 2)]
     assert list(qs.filter(c__gt=1)) == [(2, 2)]
-    assert list(Number.objects.values_list("num", flat=True).annotate(c=Count("id")).order_by("num")) == [1, 2]
+    assert list(
+        Number.objects.values_list("num", flat=True).annotate(c=Count("id")).order_by("num")
+    ) == [1, 2]
     named = Number.objects.values_list("num", named=True).annotate(c=Count("id")).order_by("num")
     assert [(r.num, r.c) for r in named] == [(1, 1), (2, 2)]
     assert list(Number.objects.values("num").annotate(c=Count("id")).order_by("num")) == [
-        {"num": 1, "c": 1}, {"num": 2, "c": 2},
+        {"num": 1, "c": 1},
+        {"num": 2, "c": 2},
     ]
 
 
 def test_item24_annotations_after_values_list_keep_their_order(numbers: str) -> None:
     qs = Number.objects.values_list("num").annotate(c=Count("id"), d=F("num") + 1).order_by("num")
     assert list(qs) == [(1, 1, 2), (2, 2, 3)]
-    qs = Number.objects.values_list("num").annotate(c=Count("id")).annotate(e=Count("id")).order_by("num")
+    qs = (
+        Number.objects.values_list("num")
+        .annotate(c=Count("id"))
+        .annotate(e=Count("id"))
+        .order_by("num")
+    )
     assert list(qs) == [(1, 1, 1), (2, 2, 2)]
     # Without an aggregate nothing is grouped: one row per Number.
     assert list(Number.objects.values_list("num").annotate(d=F("num") * 2).order_by("num")) == [
-        (1, 2), (2, 4), (2, 4),
+        (1, 2),
+        (2, 4),
+        (2, 4),
     ]
     # values_list() after annotate() still picks and orders the columns.
-    qs = Number.objects.values_list("num").annotate(c=Count("id")).values_list("c", "num").order_by("num")
+    qs = (
+        Number.objects.values_list("num")
+        .annotate(c=Count("id"))
+        .values_list("c", "num")
+        .order_by("num")
+    )
     assert list(qs) == [(1, 1), (2, 2)]
 
 
@@ -420,9 +484,15 @@ def test_item25_filter_after_annotate_on_the_same_relation_uses_a_new_join(books
     # The count is over every author, not only the ones the later filter names.
     qs = Book.objects.annotate(n=Count("authors")).filter(authors__name="Norvig")
     assert counted(qs) == [("AIMA", 2), ("PAIP", 1)]
-    qs = Book.objects.annotate(n=Count("authors")).filter(Q(authors__name="Norvig") | Q(authors__name="Knuth"))
+    qs = Book.objects.annotate(n=Count("authors")).filter(
+        Q(authors__name="Norvig") | Q(authors__name="Knuth")
+    )
     assert counted(qs) == [("AIMA", 2), ("PAIP", 1), ("TAOCP", 1)]
-    qs = Book.objects.annotate(n=Count("authors")).filter(authors__name="Norvig").filter(authors__name="Russell")
+    qs = (
+        Book.objects.annotate(n=Count("authors"))
+        .filter(authors__name="Norvig")
+        .filter(authors__name="Russell")
+    )
     assert counted(qs) == [("AIMA", 2)]
     qs = Book.objects.annotate(n=Count("authors")).exclude(authors__name="Norvig")
     assert counted(qs) == [("TAOCP", 1)]
@@ -433,11 +503,19 @@ def test_item25_filter_after_annotate_on_the_same_relation_uses_a_new_join(books
 def test_item25_filter_before_annotate_restricts_the_aggregate(books: str) -> None:
     qs = Book.objects.filter(authors__name="Norvig").annotate(n=Count("authors"))
     assert counted(qs) == [("AIMA", 1), ("PAIP", 1)]
-    qs = Book.objects.filter(authors__name="Norvig").filter(authors__name="Russell").annotate(n=Count("authors"))
+    qs = (
+        Book.objects.filter(authors__name="Norvig")
+        .filter(authors__name="Russell")
+        .annotate(n=Count("authors"))
+    )
     assert counted(qs) == [("AIMA", 1)]
     # Two annotations over the same relation share one join.
     qs = Book.objects.annotate(n=Count("authors"), m=Count("authors__name"))
-    assert [(b.title, b.n, b.m) for b in qs.order_by("title")] == [("AIMA", 2, 2), ("PAIP", 1, 1), ("TAOCP", 1, 1)]
+    assert [(b.title, b.n, b.m) for b in qs.order_by("title")] == [
+        ("AIMA", 2, 2),
+        ("PAIP", 1, 1),
+        ("TAOCP", 1, 1),
+    ]
 
 
 # ---------------------------------------------- item 26: Field classes as attributes

@@ -98,7 +98,9 @@ def _seed() -> Writer:
     return ada
 
 
-def test_prefetched_all_and_count_run_no_query(tables: str, count_queries: type[QueryCounter]) -> None:
+def test_prefetched_all_and_count_run_no_query(
+    tables: str, count_queries: type[QueryCounter]
+) -> None:
     """docs/queries.md "Loading related objects": the prefetched rows are used."""
     _seed()
     writer = Writer.objects.prefetch_related("essays").get(name="Ada")
@@ -200,7 +202,9 @@ def test_json_key_compared_with_an_int_beyond_64_bits(sheets: None, lookup: dict
     (``gte`` is checked among the numbers: PostgreSQL sorts booleans after them.)
     """
     numeric = {repr(v) for v in NUMBERS if isinstance(v, int | float) and not isinstance(v, bool)}
-    assert sorted(set(_names(Sheet.objects.filter(**lookup))) & numeric) == ["100000000000000000000"]
+    assert sorted(set(_names(Sheet.objects.filter(**lookup))) & numeric) == [
+        "100000000000000000000"
+    ]
     if "data__x__gte" not in lookup:
         assert _names(Sheet.objects.filter(**lookup)) == ["100000000000000000000"]
 
@@ -229,7 +233,9 @@ def test_bulk_create_without_ignore_conflicts_inserts_nothing_of_the_batch(table
 async def test_abulk_create_ignore_conflicts(tables: str) -> None:
     """The twin takes the same argument."""
     await Writer.objects.acreate(name="Ada")
-    await Writer.objects.abulk_create([Writer(name="Ada"), Writer(name="Alan")], ignore_conflicts=True)
+    await Writer.objects.abulk_create(
+        [Writer(name="Ada"), Writer(name="Alan")], ignore_conflicts=True
+    )
     assert await Writer.objects.acount() == 2
 
 
@@ -261,7 +267,9 @@ def test_none_in_a_not_null_field_is_integrity_error_on_every_path(tables: str) 
     assert list(Essay.objects.values_list("title", flat=True)) == ["kept"]
 
 
-def test_none_refused_before_sql_names_the_field(tables: str, count_queries: type[QueryCounter]) -> None:
+def test_none_refused_before_sql_names_the_field(
+    tables: str, count_queries: type[QueryCounter]
+) -> None:
     """docs/models.md: create() refuses it before any SQL, naming the field."""
     ada = Writer.objects.create(name="Ada")
     with count_queries() as ctx, pytest.raises(orm.IntegrityError) as error:
@@ -275,7 +283,9 @@ def test_none_refused_before_sql_names_the_field(tables: str, count_queries: typ
 # ------------------------------------------- found by the audit: text lookups
 
 
-@pytest.mark.parametrize("lookup", ["exact", "iexact", "contains", "icontains", "startswith", "iendswith"])
+@pytest.mark.parametrize(
+    "lookup", ["exact", "iexact", "contains", "icontains", "startswith", "iendswith"]
+)
 def test_a_lone_surrogate_in_any_text_lookup_is_data_error(
     tables: str, lookup: str, count_queries: type[QueryCounter]
 ) -> None:

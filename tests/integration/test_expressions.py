@@ -29,13 +29,19 @@ def test_q_or_and_not(library: Library) -> None:
 
 
 def test_q_nested_with_keyword_arguments(library: Library) -> None:
-    condition = (Q(author__name="Alice") | Q(author__name="Bob", price__lt=10)) & Q(title__icontains="s")
+    condition = (Q(author__name="Alice") | Q(author__name="Bob", price__lt=10)) & Q(
+        title__icontains="s"
+    )
     assert titles(Book.objects.filter(condition).order_by("title")) == [
-        "Python Basics", "SQL 101",
+        "Python Basics",
+        "SQL 101",
     ]
     # Q objects and keyword arguments mix; Q must come first.
-    assert titles(Book.objects.filter(Q(pages__gt=250) | Q(pages__isnull=True), author=library.bob)
-                  .order_by("title")) == ["Django Unchained", "SQL 101"]
+    assert titles(
+        Book.objects.filter(Q(pages__gt=250) | Q(pages__isnull=True), author=library.bob).order_by(
+            "title"
+        )
+    ) == ["Django Unchained", "SQL 101"]
 
 
 def test_empty_q_matches_everything(library: Library) -> None:
@@ -60,9 +66,16 @@ def test_f_compares_columns(library: Library) -> None:
 
 
 def test_f_arithmetic_in_annotations(library: Library) -> None:
-    rows = dict(Book.objects.filter(pages__isnull=False).annotate(
-        per_page=F("price") / F("pages"), doubled=F("pages") * 2, plus=F("pages") + 1, minus=F("pages") - 1,
-    ).values_list("title", "doubled"))
+    rows = dict(
+        Book.objects.filter(pages__isnull=False)
+        .annotate(
+            per_page=F("price") / F("pages"),
+            doubled=F("pages") * 2,
+            plus=F("pages") + 1,
+            minus=F("pages") - 1,
+        )
+        .values_list("title", "doubled")
+    )
     assert rows == {"Python Basics": 400, "Advanced Python": 900, "Django Unchained": 600}
     row = Book.objects.annotate(plus=F("pages") + 1, minus=F("pages") - 1, mod=F("pages") % 7).get(
         pk=library.basics.pk
@@ -81,7 +94,9 @@ def test_f_update_is_atomic_in_the_database(library: Library) -> None:
 
 
 def test_f_across_relations(library: Library) -> None:
-    rows = list(Book.objects.annotate(who=F("author__name")).order_by("title").values_list("title", "who"))
+    rows = list(
+        Book.objects.annotate(who=F("author__name")).order_by("title").values_list("title", "who")
+    )
     assert rows[0] == ("Advanced Python", "Alice")
 
 
@@ -116,8 +131,11 @@ def test_count_sum_avg_min_max_in_annotate(library: Library) -> None:
     rows = {
         a.name: (a.n, a.total, a.avg_pages, a.cheapest, a.dearest)
         for a in Author.objects.annotate(
-            n=orm.Count("books"), total=orm.Sum("books__price"), avg_pages=orm.Avg("books__pages"),
-            cheapest=orm.Min("books__price"), dearest=orm.Max("books__price"),
+            n=orm.Count("books"),
+            total=orm.Sum("books__price"),
+            avg_pages=orm.Avg("books__pages"),
+            cheapest=orm.Min("books__price"),
+            dearest=orm.Max("books__price"),
         )
     }
     assert rows["Alice"] == (2, Decimal("69.49"), 325, Decimal("19.99"), Decimal("49.50"))
@@ -126,11 +144,13 @@ def test_count_sum_avg_min_max_in_annotate(library: Library) -> None:
 
 
 def test_count_distinct_and_filtered(library: Library) -> None:
-    rows = dict(Author.objects.annotate(
-        tag_links=orm.Count("books__tags"),
-        tags=orm.Count("books__tags", distinct=True),
-        python_books=orm.Count("books", filter=Q(books__tags__name="python")),
-    ).values_list("name", "tags"))
+    rows = dict(
+        Author.objects.annotate(
+            tag_links=orm.Count("books__tags"),
+            tags=orm.Count("books__tags", distinct=True),
+            python_books=orm.Count("books", filter=Q(books__tags__name="python")),
+        ).values_list("name", "tags")
+    )
     assert rows == {"Alice": 2, "Bob": 3, "Carol": 0}
     alice = Author.objects.annotate(
         tag_links=orm.Count("books__tags"),
@@ -141,8 +161,11 @@ def test_count_distinct_and_filtered(library: Library) -> None:
 
 
 def test_annotate_values_group_by(library: Library) -> None:
-    rows = list(Book.objects.values("author__name").annotate(n=orm.Count("id"), s=orm.Sum("pages"))
-                .order_by("author__name"))
+    rows = list(
+        Book.objects.values("author__name")
+        .annotate(n=orm.Count("id"), s=orm.Sum("pages"))
+        .order_by("author__name")
+    )
     assert rows == [
         {"author__name": "Alice", "n": 2, "s": 650},
         {"author__name": "Bob", "n": 2, "s": 300},
@@ -155,7 +178,9 @@ def test_aggregate_of_expression(library: Library) -> None:
 
 
 def test_aggregate_order_by_annotation(library: Library) -> None:
-    names = list(Tag.objects.annotate(n=orm.Count("books")).order_by("-n", "name").values_list("name", "n"))
+    names = list(
+        Tag.objects.annotate(n=orm.Count("books")).order_by("-n", "name").values_list("name", "n")
+    )
     assert names == [("python", 3), ("sql", 2), ("django", 1)]
 
 
@@ -164,7 +189,11 @@ def test_aggregate_order_by_annotation(library: Library) -> None:
 
 def test_exists_with_outer_ref(library: Library) -> None:
     expensive = Book.objects.filter(author=orm.OuterRef("pk"), price__gt=40)
-    rows = dict(Author.objects.annotate(has_expensive=orm.Exists(expensive)).values_list("name", "has_expensive"))
+    rows = dict(
+        Author.objects.annotate(has_expensive=orm.Exists(expensive)).values_list(
+            "name", "has_expensive"
+        )
+    )
     assert rows == {"Alice": True, "Bob": False, "Carol": False}
     assert [a.name for a in Author.objects.filter(orm.Exists(expensive))] == ["Alice"]
     assert [a.name for a in Author.objects.filter(~orm.Exists(expensive))] == ["Bob", "Carol"]
@@ -178,17 +207,27 @@ def test_subquery_with_outer_ref(library: Library) -> None:
 
 def test_subquery_in_filter_and_in_lookup(library: Library) -> None:
     alice_books = Book.objects.filter(author__name="Alice").values("pk")
-    assert sorted(Tag.objects.filter(books__in=alice_books).distinct().values_list("name", flat=True)) == [
-        "python", "sql",
+    assert sorted(
+        Tag.objects.filter(books__in=alice_books).distinct().values_list("name", flat=True)
+    ) == [
+        "python",
+        "sql",
     ]
-    assert titles(Book.objects.filter(author__in=Author.objects.filter(name="Bob")).order_by("title")) == [
-        "Django Unchained", "SQL 101",
+    assert titles(
+        Book.objects.filter(author__in=Author.objects.filter(name="Bob")).order_by("title")
+    ) == [
+        "Django Unchained",
+        "SQL 101",
     ]
 
 
 def test_subquery_aggregate_per_row(library: Library) -> None:
-    total = (Book.objects.filter(author=orm.OuterRef("pk")).values("author")
-             .annotate(s=orm.Sum("pages")).values("s"))
+    total = (
+        Book.objects.filter(author=orm.OuterRef("pk"))
+        .values("author")
+        .annotate(s=orm.Sum("pages"))
+        .values("s")
+    )
     rows = dict(Author.objects.annotate(pages=orm.Subquery(total)).values_list("name", "pages"))
     assert rows == {"Alice": 650, "Bob": 300, "Carol": None}
 
@@ -204,18 +243,26 @@ def test_case_when(library: Library) -> None:
     )
     rows = dict(Book.objects.annotate(band=band).values_list("title", "band"))
     assert rows == {
-        "Python Basics": "mid", "Advanced Python": "dear", "Django Unchained": "mid", "SQL 101": "cheap",
+        "Python Basics": "mid",
+        "Advanced Python": "dear",
+        "Django Unchained": "mid",
+        "SQL 101": "cheap",
     }
 
 
 def test_case_when_with_q_in_update(library: Library) -> None:
-    Book.objects.update(pages=orm.Case(
-        orm.When(Q(price__gt=40) & Q(pages__gt=300), then=orm.Value(1)),
-        orm.When(pages__isnull=True, then=orm.Value(0)),
-        default=F("pages"),
-    ))
+    Book.objects.update(
+        pages=orm.Case(
+            orm.When(Q(price__gt=40) & Q(pages__gt=300), then=orm.Value(1)),
+            orm.When(pages__isnull=True, then=orm.Value(0)),
+            default=F("pages"),
+        )
+    )
     assert dict(Book.objects.values_list("title", "pages")) == {
-        "Python Basics": 200, "Advanced Python": 1, "Django Unchained": 300, "SQL 101": 0,
+        "Python Basics": 200,
+        "Advanced Python": 1,
+        "Django Unchained": 300,
+        "SQL 101": 0,
     }
 
 
@@ -237,11 +284,16 @@ def test_case_in_order_by_and_aggregate(library: Library) -> None:
 
 
 def test_coalesce(library: Library) -> None:
-    rows = dict(Book.objects.annotate(p=orm.Coalesce("pages", orm.Value(0))).values_list("title", "p"))
+    rows = dict(
+        Book.objects.annotate(p=orm.Coalesce("pages", orm.Value(0))).values_list("title", "p")
+    )
     assert rows["SQL 101"] == 0
     assert rows["Python Basics"] == 200
-    rows = dict(Author.objects.annotate(total=orm.Coalesce(orm.Sum("books__pages"), orm.Value(0)))
-                .values_list("name", "total"))
+    rows = dict(
+        Author.objects.annotate(
+            total=orm.Coalesce(orm.Sum("books__pages"), orm.Value(0))
+        ).values_list("name", "total")
+    )
     assert rows == {"Alice": 650, "Bob": 300, "Carol": 0}
 
 
@@ -251,8 +303,11 @@ def test_coalesce_needs_two_expressions() -> None:
 
 
 def test_coalesce_in_filter(library: Library) -> None:
-    assert titles(Book.objects.annotate(p=orm.Coalesce("pages", orm.Value(0))).filter(p__lt=250)
-                  .order_by("title")) == ["Python Basics", "SQL 101"]
+    assert titles(
+        Book.objects.annotate(p=orm.Coalesce("pages", orm.Value(0)))
+        .filter(p__lt=250)
+        .order_by("title")
+    ) == ["Python Basics", "SQL 101"]
 
 
 # ------------------------------------------------------- Lower/Upper/Length
@@ -268,10 +323,15 @@ def test_lower_upper_length(library: Library) -> None:
 def test_text_functions_in_filter_and_order(library: Library) -> None:
     assert Author.objects.annotate(lo=orm.Lower("name")).get(lo="bob") == library.bob
     assert titles(Book.objects.annotate(n=orm.Length("title")).filter(n__gt=13).order_by("-n")) == [
-        "Django Unchained", "Advanced Python",
+        "Django Unchained",
+        "Advanced Python",
     ]
-    assert Author.objects.filter(name__in=Author.objects.annotate(u=orm.Upper("name"))
-                                 .filter(u="CAROL").values("name")).get() == library.carol
+    assert (
+        Author.objects.filter(
+            name__in=Author.objects.annotate(u=orm.Upper("name")).filter(u="CAROL").values("name")
+        ).get()
+        == library.carol
+    )
 
 
 def test_length_of_null_is_null(db: str) -> None:
@@ -289,7 +349,9 @@ def test_nested_functions(library: Library) -> None:
 
 def test_expression_wrapper_output_field(library: Library) -> None:
     row = Book.objects.annotate(
-        total=orm.ExpressionWrapper(F("price") * F("pages"), output_field=orm.DecimalField(max_digits=12, decimal_places=2))
+        total=orm.ExpressionWrapper(
+            F("price") * F("pages"), output_field=orm.DecimalField(max_digits=12, decimal_places=2)
+        )
     ).get(pk=library.basics.pk)
     assert row.total == Decimal("3998.00")
 
@@ -309,10 +371,15 @@ def test_f_expression_assigned_to_an_instance_is_saved(library: Library) -> None
 
 
 def test_joined_reference_in_when_inside_update_raises_field_error(library: Library) -> None:
-    with pytest.raises(orm.FieldError):  # actual: orm.OperationalError "no such column: tests_book.name"
-        Book.objects.update(pages=orm.Case(
-            orm.When(Q(author__name="Alice"), then=orm.Value(1)), default=F("pages"),
-        ))
+    with pytest.raises(
+        orm.FieldError
+    ):  # actual: orm.OperationalError "no such column: tests_book.name"
+        Book.objects.update(
+            pages=orm.Case(
+                orm.When(Q(author__name="Alice"), then=orm.Value(1)),
+                default=F("pages"),
+            )
+        )
 
 
 # ------------------------------------------------------------ once broken
@@ -320,7 +387,10 @@ def test_joined_reference_in_when_inside_update_raises_field_error(library: Libr
 
 def test_case_without_default_is_null(library: Library) -> None:
     # actual: FieldError("Cannot determine the output type of Value(None); pass output_field=...")
-    rows = dict(Book.objects.annotate(x=orm.Case(orm.When(pages=200, then=orm.Value(1))))
-                .values_list("title", "x"))
+    rows = dict(
+        Book.objects.annotate(x=orm.Case(orm.When(pages=200, then=orm.Value(1)))).values_list(
+            "title", "x"
+        )
+    )
     assert rows["Python Basics"] == 1
     assert rows["SQL 101"] is None

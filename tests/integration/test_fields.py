@@ -59,7 +59,11 @@ def test_every_field_round_trips_through_values(db: str) -> None:
 def test_every_field_round_trips_through_refresh_from_db(db: str) -> None:
     obj = AllFields.objects.create(**SAMPLE)
     for name in SAMPLE:
-        setattr(obj, name, None if name not in ("bool_value", "char_value", "text_value") else obj.__dict__[name])
+        setattr(
+            obj,
+            name,
+            None if name not in ("bool_value", "char_value", "text_value") else obj.__dict__[name],
+        )
     obj.refresh_from_db()
     for name, expected in SAMPLE.items():
         assert getattr(obj, name) == expected, name
@@ -94,8 +98,11 @@ def test_nullable_fields_store_sql_null(db: str) -> None:
         ("time_value", [datetime.time(0, 0), datetime.time(12, 0, 0, 1)]),
         (
             "duration_value",
-            [datetime.timedelta(0), datetime.timedelta(days=-1, seconds=5, microseconds=7),
-             datetime.timedelta(days=10000, microseconds=1)],
+            [
+                datetime.timedelta(0),
+                datetime.timedelta(days=-1, seconds=5, microseconds=7),
+                datetime.timedelta(days=10000, microseconds=1),
+            ],
         ),
         ("json_value", [[1, "two", {"three": 3}], "just a string", 42, 1.25, True, {}, []]),
         ("binary_value", [b"", b"\x00\x01\xff", b"x" * 10_000]),
@@ -113,7 +120,9 @@ def test_json_null_is_sql_null_and_none_inside_a_document_is_kept(db: str) -> No
     b = AllFields.objects.create(json_value={"key": None})
     assert AllFields.objects.get(pk=a.pk).json_value is None
     assert AllFields.objects.get(pk=b.pk).json_value == {"key": None}
-    assert list(AllFields.objects.filter(json_value__isnull=True).values_list("pk", flat=True)) == [a.pk]
+    assert list(AllFields.objects.filter(json_value__isnull=True).values_list("pk", flat=True)) == [
+        a.pk
+    ]
 
 
 def test_binary_field_accepts_bytearray_and_memoryview(db: str) -> None:
@@ -144,19 +153,27 @@ def test_datetime_filters_and_ordering_with_mixed_offsets(db: str) -> None:
     late = AllFields.objects.create(
         char_value="late", datetime_value=datetime.datetime(2024, 1, 1, 2, 0, tzinfo=EST)
     )  # 07:00 UTC
-    assert list(AllFields.objects.order_by("datetime_value").values_list("char_value", flat=True)) == [
-        "early", "late",
+    assert list(
+        AllFields.objects.order_by("datetime_value").values_list("char_value", flat=True)
+    ) == [
+        "early",
+        "late",
     ]
-    assert AllFields.objects.get(
-        datetime_value=datetime.datetime(2024, 1, 1, 6, 30, tzinfo=UTC)
-    ).pk == early.pk
+    assert (
+        AllFields.objects.get(datetime_value=datetime.datetime(2024, 1, 1, 6, 30, tzinfo=UTC)).pk
+        == early.pk
+    )
     boundary = datetime.datetime(2024, 1, 1, 1, 45, tzinfo=EST)  # 06:45 UTC
-    assert list(AllFields.objects.filter(datetime_value__gt=boundary).values_list("pk", flat=True)) == [
+    assert list(
+        AllFields.objects.filter(datetime_value__gt=boundary).values_list("pk", flat=True)
+    ) == [
         late.pk,
     ]
-    assert list(AllFields.objects.filter(
-        datetime_value__range=(boundary, boundary + datetime.timedelta(hours=1))
-    ).values_list("pk", flat=True)) == [late.pk]
+    assert list(
+        AllFields.objects.filter(
+            datetime_value__range=(boundary, boundary + datetime.timedelta(hours=1))
+        ).values_list("pk", flat=True)
+    ) == [late.pk]
 
 
 def test_naive_datetime_is_refused_and_nothing_is_written(db: str) -> None:
@@ -214,23 +231,40 @@ def test_decimal_filters_compare_numerically(db: str) -> None:
     AllFields.objects.create(decimal_value=Decimal("1.5"))
     AllFields.objects.create(decimal_value=Decimal("10.25"))
     assert AllFields.objects.filter(decimal_value=Decimal("1.50")).count() == 1
-    assert AllFields.objects.filter(decimal_value__gt=Decimal("2")).get().decimal_value == Decimal("10.25")
+    assert AllFields.objects.filter(decimal_value__gt=Decimal("2")).get().decimal_value == Decimal(
+        "10.25"
+    )
     assert AllFields.objects.filter(decimal_value__in=[Decimal("1.5"), Decimal("99")]).count() == 1
 
 
 # ------------------------------------------------------------ typed filtering
 
 
-@pytest.mark.parametrize("field", [
-    "uuid_value", "date_value", "datetime_value", "time_value", "duration_value", "binary_value",
-    "float_value", "big_int", "char_value", "text_value", "bool_value", "url_value",
-])
+@pytest.mark.parametrize(
+    "field",
+    [
+        "uuid_value",
+        "date_value",
+        "datetime_value",
+        "time_value",
+        "duration_value",
+        "binary_value",
+        "float_value",
+        "big_int",
+        "char_value",
+        "text_value",
+        "bool_value",
+        "url_value",
+    ],
+)
 def test_exact_and_in_lookups_match_stored_values(db: str, field: str) -> None:
     obj = AllFields.objects.create(**SAMPLE)
     AllFields.objects.create()  # a row with NULLs/defaults that must not match
     value = SAMPLE[field]
     assert list(AllFields.objects.filter(**{field: value}).values_list("pk", flat=True)) == [obj.pk]
-    assert list(AllFields.objects.filter(**{f"{field}__in": [value]}).values_list("pk", flat=True)) == [obj.pk]
+    assert list(
+        AllFields.objects.filter(**{f"{field}__in": [value]}).values_list("pk", flat=True)
+    ) == [obj.pk]
 
 
 def test_uuid_lookup_accepts_string_forms(db: str) -> None:

@@ -27,14 +27,19 @@ class Audited(orm.Model):
     def from_db(cls, db: str, field_names: list[str], values: Any) -> Any:
         if len(values) != len(cls._meta.concrete_fields):
             pending = iter(values)
-            values = [next(pending) if f.attname in field_names else orm.DEFERRED
-                      for f in cls._meta.concrete_fields]
+            values = [
+                next(pending) if f.attname in field_names else orm.DEFERRED
+                for f in cls._meta.concrete_fields
+            ]
         instance = cls(*values)
         instance._state.adding = False
         instance._state.db = db
         instance._loaded_values = {  # type: ignore[attr-defined]
-            name: value for name, value in zip(field_names, [v for v in values if v is not orm.DEFERRED],
-                                               strict=True)}
+            name: value
+            for name, value in zip(
+                field_names, [v for v in values if v is not orm.DEFERRED], strict=True
+            )
+        }
         return instance
 
 
@@ -59,15 +64,20 @@ def test_force_insert_with_force_update_or_update_fields_is_refused(db: str) -> 
 
 def test_forced_update_without_a_primary_key_is_refused(db: str) -> None:
     for kwargs in ({"force_update": True}, {"update_fields": ["name"]}):
-        with pytest.raises(ValueError, match=r"^Cannot force an update in save\(\) with no primary key\.$"):
+        with pytest.raises(
+            ValueError, match=r"^Cannot force an update in save\(\) with no primary key\.$"
+        ):
             Author(name="A", email="a@example.com").save(**kwargs)
     assert Author.objects.count() == 0
 
 
 def test_update_fields_refuses_primary_keys_unknown_names_and_a_string(db: str) -> None:
     author = Author.objects.create(name="A", email="a@example.com")
-    with pytest.raises(ValueError, match="do not exist in this model, are m2m fields, primary keys, "
-                                         "or are non-concrete fields: id"):
+    with pytest.raises(
+        ValueError,
+        match="do not exist in this model, are m2m fields, primary keys, "
+        "or are non-concrete fields: id",
+    ):
         author.save(update_fields=["id"])
     with pytest.raises(ValueError, match="nope, tags"):
         Book(pk=1).save(update_fields=["tags", "nope"])
@@ -89,7 +99,9 @@ def test_forced_and_update_fields_saves_of_a_missing_row_raise_django_errors(db:
     Author.objects.filter(pk=author.pk).delete()
     with pytest.raises(orm.DatabaseError, match=r"^Forced update did not affect any rows\.$"):
         author.save(force_update=True)
-    with pytest.raises(orm.DatabaseError, match=r"^Save with update_fields did not affect any rows\.$"):
+    with pytest.raises(
+        orm.DatabaseError, match=r"^Save with update_fields did not affect any rows\.$"
+    ):
         author.save(update_fields=["name"])
     assert Author.objects.count() == 0
 
@@ -115,8 +127,12 @@ def test_saving_a_deferred_instance_writes_only_its_loaded_fields(
     library: Library, count_queries: type[QueryCounter]
 ) -> None:
     updates: list[Any] = []
-    signals.pre_save.connect(lambda sender, update_fields, **kw: updates.append(update_fields),
-                             sender=Book, weak=False, dispatch_uid="deferred-test")
+    signals.pre_save.connect(
+        lambda sender, update_fields, **kw: updates.append(update_fields),
+        sender=Book,
+        weak=False,
+        dispatch_uid="deferred-test",
+    )
     try:
         book = Book.objects.only("title").get(pk=library.basics.pk)
         Book.objects.filter(pk=book.pk).update(pages=999)  # a concurrent change
@@ -277,13 +293,17 @@ def test_save_with_f_expression_updates_in_the_database_and_refreshes(library: L
 
 def test_insert_refuses_expressions_reading_columns(db: str) -> None:
     author = Author.objects.create(name="A", email="a@example.com")
-    with pytest.raises(ValueError, match=r"F\(\) expressions can only be used to update, not to insert"):
+    with pytest.raises(
+        ValueError, match=r"F\(\) expressions can only be used to update, not to insert"
+    ):
         Book.objects.create(title="t", author=author, pages=orm.F("price") + 1)
     assert Book.objects.count() == 0
 
 
 def test_bulk_create_mixes_expression_rows_and_plain_rows(db: str) -> None:
-    tags = Tag.objects.bulk_create([Tag(name="plain"), Tag(name=orm.Upper(orm.Value("loud"))), Tag(name="z")])
+    tags = Tag.objects.bulk_create(
+        [Tag(name="plain"), Tag(name=orm.Upper(orm.Value("loud"))), Tag(name="z")]
+    )
     assert all(tag.pk is not None for tag in tags)
     assert [t.name for t in tags] == ["plain", "LOUD", "z"]
     assert sorted(Tag.objects.values_list("name", flat=True)) == ["LOUD", "plain", "z"]

@@ -37,7 +37,7 @@ def test_init_applies_defaults_and_accepts_attname_or_instance() -> None:
 
 
 def test_assigning_wrong_instance_type_to_foreign_key_raises() -> None:
-    with pytest.raises(ValueError, match="must be a \"Author\" instance"):
+    with pytest.raises(ValueError, match='must be a "Author" instance'):
         Book(title="x", author=Tag(name="t"))
 
 
@@ -122,8 +122,11 @@ def test_full_clean_passes_for_valid_instance_and_coerces(db: str) -> None:
     assert article.word_count == 4  # cleaned values are stored back
     obj = AllFields(decimal_value="1.5", date_value="2024-01-02")
     # null=True without blank=True: empty values are errors, as in Django.
-    others = [f.name for f in AllFields._meta.concrete_fields
-              if f.name not in ("id", "decimal_value", "date_value")]
+    others = [
+        f.name
+        for f in AllFields._meta.concrete_fields
+        if f.name not in ("id", "decimal_value", "date_value")
+    ]
     obj.full_clean(exclude=others)
     assert obj.decimal_value == Decimal("1.5")
     assert obj.date_value == datetime.date(2024, 1, 2)

@@ -28,7 +28,7 @@ pytestmark = pytest.mark.transactional
 
 APP = "i12_introspection"
 ODD_TABLE = "i12_o\"d'd"
-ODD_COLUMN = 'la"b\'el'
+ODD_COLUMN = "la\"b'el"
 CHILD_TABLE = 'i12_ch"ild'
 CHILD_COLUMN = "pa'rent\""
 
@@ -105,7 +105,11 @@ class Link(orm.Model):
 
     target = orm.ForeignKey(Target, on_delete=orm.CASCADE, related_name="links")
     by_code = orm.ForeignKey(
-        Target, on_delete=orm.SET_NULL, to_field="code", null=True, db_column="code_ref",
+        Target,
+        on_delete=orm.SET_NULL,
+        to_field="code",
+        null=True,
+        db_column="code_ref",
         related_name="coded_links",
     )
     rules = orm.OneToOneField(Rules, on_delete=orm.PROTECT, related_name="link")
@@ -126,7 +130,7 @@ class Odd(orm.Model):
         db_table = ODD_TABLE
         indexes = [orm.Index(fields=["-label"])]
         constraints = [
-            orm.CheckConstraint(condition=~Q(label="it's \"odd\""), name="i12_odd_check"),
+            orm.CheckConstraint(condition=~Q(label='it\'s "odd"'), name="i12_odd_check"),
         ]
 
 
@@ -142,7 +146,13 @@ class OddChild(orm.Model):
 
 MODELS = (Target, Kinds, Rules, Link, Odd, OddChild)
 TABLES = [
-    "i12_kinds", "i12_link", "i12_link_kinds", "i12_rules", "i12_target", CHILD_TABLE, ODD_TABLE,
+    "i12_kinds",
+    "i12_link",
+    "i12_link_kinds",
+    "i12_rules",
+    "i12_target",
+    CHILD_TABLE,
+    ODD_TABLE,
 ]
 
 
@@ -180,8 +190,15 @@ def described(table: str) -> list[FieldInfo]:
 
 
 def column(
-    name: str, sqlite: str, postgresql: tuple[str, int], *, null: bool = False, pk: bool = False,
-    max_length: int | None = None, precision: int | None = None, scale: int | None = None,
+    name: str,
+    sqlite: str,
+    postgresql: tuple[str, int],
+    *,
+    null: bool = False,
+    pk: bool = False,
+    max_length: int | None = None,
+    precision: int | None = None,
+    scale: int | None = None,
     auto: bool = False,
 ) -> FieldInfo:
     """The FieldInfo expected on the current backend."""
@@ -190,9 +207,17 @@ def column(
     if not on_pg and sqlite.startswith("decimal"):
         precision = scale = None  # SQLite's decimal column is declared without digits
     return FieldInfo(
-        name=name, data_type=pg_type if on_pg else sqlite, null_ok=null, default=None, pk=pk,
-        max_length=max_length, precision=precision, scale=scale, collation=None,
-        is_autofield=auto, type_code=oid if on_pg else None,
+        name=name,
+        data_type=pg_type if on_pg else sqlite,
+        null_ok=null,
+        default=None,
+        pk=pk,
+        max_length=max_length,
+        precision=precision,
+        scale=scale,
+        collation=None,
+        is_autofield=auto,
+        type_code=oid if on_pg else None,
     )
 
 
@@ -213,11 +238,19 @@ def unique(*columns: str) -> ConstraintInfo:
     return ConstraintInfo(columns=list(columns), unique=True)
 
 
-def index(*columns: str, orders: list[str] | None = None, unique: bool = False,
-          condition: str | None = None) -> ConstraintInfo:
+def index(
+    *columns: str,
+    orders: list[str] | None = None,
+    unique: bool = False,
+    condition: str | None = None,
+) -> ConstraintInfo:
     return ConstraintInfo(
-        columns=list(columns), unique=unique, index=True, orders=orders or ["ASC"] * len(columns),
-        type="btree", condition=condition,
+        columns=list(columns),
+        unique=unique,
+        index=True,
+        orders=orders or ["ASC"] * len(columns),
+        type="btree",
+        condition=condition,
     )
 
 
@@ -229,13 +262,18 @@ def fk(column: str, to_table: str, to_column: str) -> ConstraintInfo:
     # create_tables makes every foreign key DEFERRABLE INITIALLY DEFERRED and
     # leaves on_delete to orm (as Django does), so the database says NO ACTION.
     return ConstraintInfo(
-        columns=[column], foreign_key=(to_table, to_column), on_delete="NO ACTION",
-        on_update="NO ACTION", deferrable=True, initially_deferred=True,
+        columns=[column],
+        foreign_key=(to_table, to_column),
+        on_delete="NO ACTION",
+        on_update="NO ACTION",
+        deferrable=True,
+        initially_deferred=True,
     )
 
 
-def fk_and_index(vendor: str, table: str, column: str, to_table: str, to_column: str,
-                 sqlite_name: str) -> dict[str, ConstraintInfo]:
+def fk_and_index(
+    vendor: str, table: str, column: str, to_table: str, to_column: str, sqlite_name: str
+) -> dict[str, ConstraintInfo]:
     """A ForeignKey's constraint and its db_index index (SQLite does not name the constraint)."""
     name = sqlite_name if vendor == "sqlite" else auto_name(table, [column], "fk")
     return {name: fk(column, to_table, to_column), auto_name(table, [column], "idx"): index(column)}
@@ -281,13 +319,19 @@ def test_every_column_type(schema: str) -> None:
         column("maybe", "bool", ("boolean", 16), null=True),
         column("name", "varchar(100)", ("character varying(100)", 1043), max_length=100),
         column("body", "text", ("text", 25), null=True),
-        column("email", "varchar(254)", ("character varying(254)", 1043), null=True,
-               max_length=254),
+        column(
+            "email", "varchar(254)", ("character varying(254)", 1043), null=True, max_length=254
+        ),
         column("slug", "varchar(50)", ("character varying(50)", 1043), max_length=50),
         column("url", "varchar(200)", ("character varying(200)", 1043), null=True, max_length=200),
         # SQLite keeps a UUID as 32 hex characters.
-        column("uid", "char(32)", ("uuid", 2950), null=True,
-               max_length=32 if orm.connection.vendor == "sqlite" else None),
+        column(
+            "uid",
+            "char(32)",
+            ("uuid", 2950),
+            null=True,
+            max_length=32 if orm.connection.vendor == "sqlite" else None,
+        ),
         column("day", "date", ("date", 1082)),
         column("moment", "datetime", ("timestamp with time zone", 1184), null=True),
         column("clock", "time", ("time without time zone", 1083), null=True),
@@ -306,8 +350,9 @@ def test_key_columns_of_relations(schema: str) -> None:
         column("id", "integer", ("bigint", 20), pk=True, auto=True),
         column("target_id", "integer", ("integer", 23)),
         # A foreign key column takes the type of the column it points at.
-        column("code_ref", "varchar(10)", ("character varying(10)", 1043), null=True,
-               max_length=10),
+        column(
+            "code_ref", "varchar(10)", ("character varying(10)", 1043), null=True, max_length=10
+        ),
         column("rules_id", "bigint", ("bigint", 20)),
     ]
     assert described("i12_link_kinds") == [
@@ -394,10 +439,14 @@ def test_foreign_keys_one_to_one_and_to_field(schema: str) -> None:
         **fk_and_index(vendor, table, "target_id", "i12_target", "id", "fk_2"),
         **fk_and_index(vendor, table, "code_ref", "i12_target", "code", "fk_1"),
         # A one-to-one is a unique foreign key: no separate index.
-        **({"sqlite_autoindex_i12_link_1": unique("rules_id")} if vendor == "sqlite"
-           else {"i12_link_rules_id_key": unique("rules_id")}),
-        (auto_name(table, ["rules_id"], "fk") if vendor == "postgresql" else "fk_0"):
-            fk("rules_id", "i12_rules", "id"),
+        **(
+            {"sqlite_autoindex_i12_link_1": unique("rules_id")}
+            if vendor == "sqlite"
+            else {"i12_link_rules_id_key": unique("rules_id")}
+        ),
+        (auto_name(table, ["rules_id"], "fk") if vendor == "postgresql" else "fk_0"): fk(
+            "rules_id", "i12_rules", "id"
+        ),
     }
     assert intro().get_relations(table) == {
         "target_id": ("id", "i12_target"),
@@ -413,8 +462,11 @@ def test_many_to_many_join_table(schema: str) -> None:
         **pk(vendor, table),
         **fk_and_index(vendor, table, "link_id", "i12_link", "id", "fk_1"),
         **fk_and_index(vendor, table, "kinds_id", "i12_kinds", "id", "fk_0"),
-        ("sqlite_autoindex_i12_link_kinds_1" if vendor == "sqlite"
-         else "i12_link_kinds_link_id_kinds_id_key"): unique("link_id", "kinds_id"),
+        (
+            "sqlite_autoindex_i12_link_kinds_1"
+            if vendor == "sqlite"
+            else "i12_link_kinds_link_id_kinds_id_key"
+        ): unique("link_id", "kinds_id"),
     }
     assert intro().get_relations(table) == {
         "link_id": ("id", "i12_link"),
@@ -499,14 +551,16 @@ def test_hand_written_table(backend: str) -> None:
             ' "d" integer NULL DEFAULT 5,'
             ' CONSTRAINT "i12_raw_key" PRIMARY KEY ("a", "b"),'
             ' CONSTRAINT "i12_raw_fk" FOREIGN KEY ("d") REFERENCES "i12_target" ("id")'
-            f'  ON DELETE CASCADE ON UPDATE SET NULL {deferrable},'
+            f"  ON DELETE CASCADE ON UPDATE SET NULL {deferrable},"
             ' CONSTRAINT "i12_raw_order" CHECK ("b" > "a"))',
             [],
         )
     described = intro().get_table_description("i12_raw")
     assert [(c.name, c.null_ok, c.pk, c.is_autofield) for c in described] == [
-        ("a", False, True, False), ("b", False, True, False),
-        ("c", False, False, False), ("d", True, False, False),
+        ("a", False, True, False),
+        ("b", False, True, False),
+        ("c", False, False, False),
+        ("d", True, False, False),
     ]
     assert described[2].collation == collation
     assert described[2].default == ("'x,y'" if vendor == "sqlite" else "'x,y'::character varying")
@@ -515,13 +569,15 @@ def test_hand_written_table(backend: str) -> None:
     assert intro().get_sequences("i12_raw") == []
     assert intro().get_constraints("i12_raw") == {
         "i12_raw_fk": ConstraintInfo(
-            columns=["d"], foreign_key=("i12_target", "id"), on_delete="CASCADE",
-            on_update="SET NULL", deferrable=True, initially_deferred=False,
+            columns=["d"],
+            foreign_key=("i12_target", "id"),
+            on_delete="CASCADE",
+            on_update="SET NULL",
+            deferrable=True,
+            initially_deferred=False,
         ),
         "i12_raw_key": ConstraintInfo(columns=["a", "b"], primary_key=True, unique=True),
-        "i12_raw_order": check(
-            ["a", "b"], '"b" > "a"' if vendor == "sqlite" else "(b > a)"
-        ),
+        "i12_raw_order": check(["a", "b"], '"b" > "a"' if vendor == "sqlite" else "(b > a)"),
     }
 
 
@@ -607,8 +663,14 @@ async def test_async_code_runs_it_through_sync_to_async(schema: str) -> None:
 
 
 def test_unknown_table_is_a_clear_error(schema: str) -> None:
-    for method in ("get_table_description", "get_constraints", "get_relations",
-                   "get_primary_key_columns", "get_primary_key_column", "get_sequences"):
+    for method in (
+        "get_table_description",
+        "get_constraints",
+        "get_relations",
+        "get_primary_key_columns",
+        "get_primary_key_column",
+        "get_sequences",
+    ):
         with pytest.raises(orm.ProgrammingError, match="Table 'i12_missing' does not exist"):
             getattr(intro(), method)("i12_missing")
 
@@ -624,7 +686,7 @@ def test_a_table_name_that_is_not_a_str_is_refused(schema: str) -> None:
 
 # ------------------------------------------- compile-only: names stay parameters
 
-HOSTILE = "i12_x'); DROP TABLE \"i12_target\"; --%s%%"
+HOSTILE = 'i12_x\'); DROP TABLE "i12_target"; --%s%%'
 
 
 class RecordingCursor:
@@ -670,8 +732,10 @@ def test_table_names_travel_as_parameters(vendor: str) -> None:
     connection = RecordingConnection(vendor)
     introspection = DatabaseIntrospection(connection)
     introspect = (
-        introspection.get_table_description, introspection.get_constraints,
-        introspection.get_relations, introspection.get_primary_key_columns,
+        introspection.get_table_description,
+        introspection.get_constraints,
+        introspection.get_relations,
+        introspection.get_primary_key_columns,
         introspection.get_sequences,
     )
     for method in introspect:

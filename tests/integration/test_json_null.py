@@ -17,8 +17,11 @@ from tests.models import Book
 def nulls(library: Library) -> Library:
     Book.objects.create(title="json null", author=library.alice, data=Value(None, orm.JSONField()))
     Book.objects.create(title="sql null", author=library.alice, data=None)
-    Book.objects.create(title="keys", author=library.alice,
-                        data={"level": None, "flag": True, "off": False, "n": 1.5, "big": 10, "o": {"a": [1, 2]}})
+    Book.objects.create(
+        title="keys",
+        author=library.alice,
+        data={"level": None, "flag": True, "off": False, "n": 1.5, "big": 10, "o": {"a": [1, 2]}},
+    )
     return library
 
 
@@ -50,23 +53,41 @@ def test_a_key_holding_null_against_a_missing_key(nulls: Library) -> None:
 
 
 def test_kt_reads_text_the_same_on_both(nulls: Library) -> None:
-    row = Book.objects.filter(title="keys").annotate(
-        flag=KT("data__flag"), off=KT("data__off"), n=KT("data__n"), second=KT("data__o__a__1"),
-        null=KT("data__level"), missing=KT("data__nope"),
-    ).values_list("flag", "off", "n", "second", "null", "missing").get()
+    row = (
+        Book.objects.filter(title="keys")
+        .annotate(
+            flag=KT("data__flag"),
+            off=KT("data__off"),
+            n=KT("data__n"),
+            second=KT("data__o__a__1"),
+            null=KT("data__level"),
+            missing=KT("data__nope"),
+        )
+        .values_list("flag", "off", "n", "second", "null", "missing")
+        .get()
+    )
     assert row == ("true", "false", "1.5", "2", None, None)
     level = KeyTextTransform("level", "data")
-    assert titles(Book.objects.annotate(level=level).filter(level__startswith="beg")) == ["Python Basics"]
+    assert titles(Book.objects.annotate(level=level).filter(level__startswith="beg")) == [
+        "Python Basics"
+    ]
 
 
 def test_key_transforms_in_annotate_values_and_order_by(nulls: Library) -> None:
-    isbn = dict(Book.objects.annotate(isbn=KeyTransform("isbn", KeyTransform("meta", "data")))
-                .filter(isbn__isnull=False).values_list("title", "isbn"))
+    isbn = dict(
+        Book.objects.annotate(isbn=KeyTransform("isbn", KeyTransform("meta", "data")))
+        .filter(isbn__isnull=False)
+        .values_list("title", "isbn")
+    )
     assert isbn == {"Python Basics": "111", "Advanced Python": "222"}
-    assert list(Book.objects.filter(data__rating__isnull=False).order_by("-data__rating")
-                .values_list("data__rating", flat=True)) == [5, 4, 3]
+    assert list(
+        Book.objects.filter(data__rating__isnull=False)
+        .order_by("-data__rating")
+        .values_list("data__rating", flat=True)
+    ) == [5, 4, 3]
     assert list(Book.objects.filter(data__level__startswith="int").values("data__level")) == [
-        {"data__level": "intermediate"}]
+        {"data__level": "intermediate"}
+    ]
 
 
 def test_order_by_a_key_compares_numbers_as_numbers(nulls: Library) -> None:

@@ -77,7 +77,9 @@ def test_an_annotation_naming_no_key_is_refused_at_class_creation() -> None:
 
 
 def test_an_annotation_of_a_non_relation_field_is_refused() -> None:
-    with pytest.raises(orm.ImproperlyConfigured, match=r"title_id is annotated.*key attributes: none"):
+    with pytest.raises(
+        orm.ImproperlyConfigured, match=r"title_id is annotated.*key attributes: none"
+    ):
 
         class Titled(orm.Model):
             title = orm.CharField(max_length=10)

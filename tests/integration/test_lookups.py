@@ -64,14 +64,18 @@ def test_text_lookups(library: Library, lookup: str, value: object, expected: li
         ("endswith", "off", ["50% off", "500 off"]),
     ],
 )
-def test_pattern_lookups_escape_wildcards(db: str, lookup: str, value: str, expected: list[str]) -> None:
+def test_pattern_lookups_escape_wildcards(
+    db: str, lookup: str, value: str, expected: list[str]
+) -> None:
     author = Author.objects.create(name="W", email="w@example.com")
     for title in ("50% off", "500 off", "a_b", "axb", "back\\slash"):
         Book.objects.create(title=title, author=author)
     assert titles(Book.objects.filter(**{f"title__{lookup}": value})) == expected
 
 
-def test_in_lookup_with_empty_list_and_generators(library: Library, count_queries: type[QueryCounter]) -> None:
+def test_in_lookup_with_empty_list_and_generators(
+    library: Library, count_queries: type[QueryCounter]
+) -> None:
     with count_queries() as ctx:
         assert list(Book.objects.filter(title__in=[])) == []
     assert len(ctx) == 0
@@ -103,12 +107,17 @@ def test_numeric_lookups(library: Library) -> None:
     assert titles(Book.objects.filter(pages__gte=300)) == ["Advanced Python", "Django Unchained"]
     assert titles(Book.objects.filter(pages__lt=300)) == ["Python Basics"]
     assert titles(Book.objects.filter(pages__lte=300)) == ["Django Unchained", "Python Basics"]
-    assert titles(Book.objects.filter(pages__range=(200, 300))) == ["Django Unchained", "Python Basics"]
+    assert titles(Book.objects.filter(pages__range=(200, 300))) == [
+        "Django Unchained",
+        "Python Basics",
+    ]
     assert titles(Book.objects.filter(price__range=(Decimal("9.99"), Decimal("20")))) == [
-        "Python Basics", "SQL 101",
+        "Python Basics",
+        "SQL 101",
     ]
     assert titles(Book.objects.filter(price__in=[Decimal("9.99"), Decimal("49.5")])) == [
-        "Advanced Python", "SQL 101",
+        "Advanced Python",
+        "SQL 101",
     ]
     assert titles(Book.objects.filter(pages__in=[200, 450])) == ["Advanced Python", "Python Basics"]
 
@@ -124,24 +133,43 @@ def test_numeric_lookup_with_string_value_is_coerced(library: Library) -> None:
 
 def test_date_parts_on_date_field(library: Library) -> None:
     assert titles(Book.objects.filter(published__year=2021)) == ["Advanced Python"]
-    assert titles(Book.objects.filter(published__year__gte=2021)) == ["Advanced Python", "Django Unchained"]
+    assert titles(Book.objects.filter(published__year__gte=2021)) == [
+        "Advanced Python",
+        "Django Unchained",
+    ]
     assert titles(Book.objects.filter(published__month=1)) == ["Python Basics"]
     assert titles(Book.objects.filter(published__day=5)) == ["Django Unchained"]
-    assert titles(Book.objects.filter(published__month__in=[6, 11])) == ["Advanced Python", "Django Unchained"]
-    assert titles(Book.objects.filter(published__range=(datetime.date(2020, 6, 1), datetime.date(2021, 12, 31)))) == [
+    assert titles(Book.objects.filter(published__month__in=[6, 11])) == [
+        "Advanced Python",
+        "Django Unchained",
+    ]
+    assert titles(
+        Book.objects.filter(
+            published__range=(datetime.date(2020, 6, 1), datetime.date(2021, 12, 31))
+        )
+    ) == [
         "Advanced Python",
     ]
-    assert titles(Book.objects.filter(published__gt="2021-01-01")) == ["Advanced Python", "Django Unchained"]
+    assert titles(Book.objects.filter(published__gt="2021-01-01")) == [
+        "Advanced Python",
+        "Django Unchained",
+    ]
 
 
 def test_date_lookups_on_datetime_field_use_utc(db: str) -> None:
-    AllFields.objects.create(char_value="late", datetime_value=datetime.datetime(2024, 1, 31, 23, 30, tzinfo=UTC))
+    AllFields.objects.create(
+        char_value="late", datetime_value=datetime.datetime(2024, 1, 31, 23, 30, tzinfo=UTC)
+    )
     # 2024-02-01 01:00 at +05:30 is 2024-01-31 19:30 UTC
     AllFields.objects.create(
         char_value="local",
-        datetime_value=datetime.datetime(2024, 2, 1, 1, 0, tzinfo=datetime.timezone(datetime.timedelta(hours=5, minutes=30))),
+        datetime_value=datetime.datetime(
+            2024, 2, 1, 1, 0, tzinfo=datetime.timezone(datetime.timedelta(hours=5, minutes=30))
+        ),
     )
-    AllFields.objects.create(char_value="march", datetime_value=datetime.datetime(2024, 3, 1, 0, 0, tzinfo=UTC))
+    AllFields.objects.create(
+        char_value="march", datetime_value=datetime.datetime(2024, 3, 1, 0, 0, tzinfo=UTC)
+    )
 
     def names(**kwargs: object) -> list[str]:
         return sorted(AllFields.objects.filter(**kwargs).values_list("char_value", flat=True))
@@ -168,11 +196,16 @@ def test_lookups_on_boolean_uuid_and_duration(db: str) -> None:
     import uuid
 
     u = uuid.uuid4()
-    AllFields.objects.create(bool_value=True, uuid_value=u, duration_value=datetime.timedelta(hours=2))
+    AllFields.objects.create(
+        bool_value=True, uuid_value=u, duration_value=datetime.timedelta(hours=2)
+    )
     AllFields.objects.create(bool_value=False, duration_value=datetime.timedelta(minutes=5))
     assert AllFields.objects.filter(bool_value=True).get().uuid_value == u
     assert AllFields.objects.filter(uuid_value__in=[u, uuid.uuid4()]).count() == 1
-    assert AllFields.objects.filter(duration_value__gt=datetime.timedelta(hours=1)).get().uuid_value == u
+    assert (
+        AllFields.objects.filter(duration_value__gt=datetime.timedelta(hours=1)).get().uuid_value
+        == u
+    )
     assert AllFields.objects.filter(uuid_value__isnull=True).get().bool_value is False
 
 
@@ -180,9 +213,15 @@ def test_lookups_on_boolean_uuid_and_duration(db: str) -> None:
 
 
 def test_lookups_across_forward_relation(library: Library) -> None:
-    assert titles(Book.objects.filter(author__name__startswith="A")) == ["Advanced Python", "Python Basics"]
-    assert titles(Book.objects.filter(author__email__iendswith="@EXAMPLE.COM", author__name="Bob")) == [
-        "Django Unchained", "SQL 101",
+    assert titles(Book.objects.filter(author__name__startswith="A")) == [
+        "Advanced Python",
+        "Python Basics",
+    ]
+    assert titles(
+        Book.objects.filter(author__email__iendswith="@EXAMPLE.COM", author__name="Bob")
+    ) == [
+        "Django Unchained",
+        "SQL 101",
     ]
     assert titles(Book.objects.filter(author__name__in=["Bob"])) == ["Django Unchained", "SQL 101"]
 
@@ -196,15 +235,23 @@ def test_lookups_across_reverse_relation(library: Library) -> None:
 def test_lookups_across_many_to_many(library: Library) -> None:
     assert titles(Book.objects.filter(tags__name="sql")) == ["Advanced Python", "SQL 101"]
     assert titles(Book.objects.filter(tags__name__in=["django", "sql"]).distinct()) == [
-        "Advanced Python", "Django Unchained", "SQL 101",
+        "Advanced Python",
+        "Django Unchained",
+        "SQL 101",
     ]
-    assert sorted(Tag.objects.filter(books__author__name="Bob").distinct().values_list("name", flat=True)) == [
-        "django", "python", "sql",
+    assert sorted(
+        Tag.objects.filter(books__author__name="Bob").distinct().values_list("name", flat=True)
+    ) == [
+        "django",
+        "python",
+        "sql",
     ]
     assert titles(Book.objects.exclude(tags__name="python")) == ["SQL 101"]
     assert titles(Book.objects.filter(tags=library.django)) == ["Django Unchained"]
     assert titles(Book.objects.filter(tags__in=[library.django, library.sql]).distinct()) == [
-        "Advanced Python", "Django Unchained", "SQL 101",
+        "Advanced Python",
+        "Django Unchained",
+        "SQL 101",
     ]
 
 
@@ -218,8 +265,11 @@ def test_chained_filters_on_multivalued_relation_join_separately(library: Librar
 
 
 def test_two_level_relation_lookup(library: Library) -> None:
-    assert sorted(Tag.objects.filter(books__author__email="alice@example.com").distinct()
-                  .values_list("name", flat=True)) == ["python", "sql"]
+    assert sorted(
+        Tag.objects.filter(books__author__email="alice@example.com")
+        .distinct()
+        .values_list("name", flat=True)
+    ) == ["python", "sql"]
 
 
 # -------------------------------------------------------------------- JSON
@@ -233,7 +283,8 @@ def test_json_key_lookups(library: Library) -> None:
     assert titles(Book.objects.filter(data__langs__0="en")) == ["Advanced Python", "Python Basics"]
     assert titles(Book.objects.filter(data__langs__1="de")) == ["Python Basics"]
     assert titles(Book.objects.filter(data__level__in=["beginner", "intermediate"])) == [
-        "Django Unchained", "Python Basics",
+        "Django Unchained",
+        "Python Basics",
     ]
     assert titles(Book.objects.filter(data__level__startswith="adv")) == ["Advanced Python"]
     assert titles(Book.objects.filter(data__level__icontains="INTER")) == ["Django Unchained"]
@@ -241,7 +292,10 @@ def test_json_key_lookups(library: Library) -> None:
 
 def test_json_key_isnull_and_missing_keys(library: Library) -> None:
     assert titles(Book.objects.filter(data__meta__isnull=True)) == ["Django Unchained", "SQL 101"]
-    assert titles(Book.objects.filter(data__meta__isnull=False)) == ["Advanced Python", "Python Basics"]
+    assert titles(Book.objects.filter(data__meta__isnull=False)) == [
+        "Advanced Python",
+        "Python Basics",
+    ]
     assert titles(Book.objects.filter(data__isnull=True)) == ["SQL 101"]
     assert titles(Book.objects.filter(data__nope="x")) == []
 
@@ -256,11 +310,19 @@ def test_json_key_lookup_across_relation(library: Library) -> None:
 
 
 def test_json_key_values_and_order_by(library: Library) -> None:
-    rows = list(Book.objects.filter(data__isnull=False).order_by("data__rating").values_list("title", "data__level"))
+    rows = list(
+        Book.objects.filter(data__isnull=False)
+        .order_by("data__rating")
+        .values_list("title", "data__level")
+    )
     assert rows == [
-        ("Django Unchained", "intermediate"), ("Python Basics", "beginner"), ("Advanced Python", "advanced"),
+        ("Django Unchained", "intermediate"),
+        ("Python Basics", "beginner"),
+        ("Advanced Python", "advanced"),
     ]
-    rows = list(Book.objects.filter(data__isnull=False).order_by("-data__rating").values("data__meta"))
+    rows = list(
+        Book.objects.filter(data__isnull=False).order_by("-data__rating").values("data__meta")
+    )
     assert rows[0] == {"data__meta": {"isbn": "222"}}
 
 
@@ -278,7 +340,9 @@ def test_json_boolean_and_null_values(db: str) -> None:
     assert names(json_value__num=0) == ["f"]
 
 
-def test_json_hostile_key_is_a_parameter(library: Library, count_queries: type[QueryCounter]) -> None:
+def test_json_hostile_key_is_a_parameter(
+    library: Library, count_queries: type[QueryCounter]
+) -> None:
     key = "k' = '\"a\"') OR 1 = 1 OR ('d"
     with count_queries() as ctx:
         assert list(Book.objects.filter(**{f"data__{key}": "x"})) == []
@@ -310,9 +374,18 @@ def test_unknown_lookup_raises_field_error_listing_choices(library: Library) -> 
 
 def test_pk_and_related_pk_shortcuts(library: Library) -> None:
     assert Book.objects.get(pk=library.basics.pk) == library.basics
-    assert titles(Book.objects.filter(pk__in=[library.basics.pk, library.sql101.pk])) == ["Python Basics", "SQL 101"]
-    assert titles(Book.objects.filter(author__pk__gt=library.alice.pk)) == ["Django Unchained", "SQL 101"]
-    assert titles(Book.objects.filter(pk__gte=library.unchained.pk)) == ["Django Unchained", "SQL 101"]
+    assert titles(Book.objects.filter(pk__in=[library.basics.pk, library.sql101.pk])) == [
+        "Python Basics",
+        "SQL 101",
+    ]
+    assert titles(Book.objects.filter(author__pk__gt=library.alice.pk)) == [
+        "Django Unchained",
+        "SQL 101",
+    ]
+    assert titles(Book.objects.filter(pk__gte=library.unchained.pk)) == [
+        "Django Unchained",
+        "SQL 101",
+    ]
 
 
 def test_choices_field_lookup(db: str) -> None:

@@ -69,7 +69,9 @@ def test_symmetrical_remove_clear_set_write_both_directions(people: dict[str, An
     assert names(ann.friends) == ["dee"] and names(cy.friends) == []
     ann.friends.set([bob, cy])
     assert names(ann.friends) == ["bob", "cy"]
-    assert names(dee.friends) == [] and names(bob.friends) == ["ann"] and names(cy.friends) == ["ann"]
+    assert (
+        names(dee.friends) == [] and names(bob.friends) == ["ann"] and names(cy.friends) == ["ann"]
+    )
     bob.friends.add(ann)  # already linked both ways: nothing duplicated
     assert Person.friends.through.objects.count() == 4
 
@@ -112,8 +114,9 @@ def test_through_model_on_self_is_symmetrical(people: dict[str, Any]) -> None:
     day = datetime.date(2024, 1, 2)
     ann.pals.add(bob, through_defaults={"since": day})
     assert names(ann.pals) == ["bob"] and names(bob.pals) == ["ann"]
-    assert sorted((p.from_person_id, p.to_person_id, p.since) for p in Palship.objects.all()) == sorted(
-        [(ann.pk, bob.pk, day), (bob.pk, ann.pk, day)])
+    assert sorted(
+        (p.from_person_id, p.to_person_id, p.since) for p in Palship.objects.all()
+    ) == sorted([(ann.pk, bob.pk, day), (bob.pk, ann.pk, day)])
     ann.pals.remove(bob)
     assert Palship.objects.count() == 0
 
@@ -121,15 +124,26 @@ def test_through_model_on_self_is_symmetrical(people: dict[str, Any]) -> None:
 def test_auto_join_table_names_columns_from_and_to() -> None:
     through = Person.friends.through
     assert through._meta.db_table == f"{APP}_person_friends"
-    assert [f.column for f in through._meta.concrete_fields] == ["id", "from_person_id", "to_person_id"]
+    assert [f.column for f in through._meta.concrete_fields] == [
+        "id",
+        "from_person_id",
+        "to_person_id",
+    ]
 
 
 def test_symmetrical_to_another_model_is_refused() -> None:
-    with pytest.raises(ValueError, match="symmetrical=True is only for a ManyToManyField to its own model"):
-        type("Odd", (orm.Model,), {
-            "__module__": __name__, "people": orm.ManyToManyField(Person, symmetrical=True),
-            "Meta": type("Meta", (), {"app_label": "m2m_self_bad"}),
-        })
+    with pytest.raises(
+        ValueError, match="symmetrical=True is only for a ManyToManyField to its own model"
+    ):
+        type(
+            "Odd",
+            (orm.Model,),
+            {
+                "__module__": __name__,
+                "people": orm.ManyToManyField(Person, symmetrical=True),
+                "Meta": type("Meta", (), {"app_label": "m2m_self_bad"}),
+            },
+        )
 
 
 def test_deconstruct_keeps_symmetry() -> None:
@@ -140,26 +154,38 @@ def test_deconstruct_keeps_symmetry() -> None:
     assert orm.ManyToManyField("self", symmetrical=False).deconstruct()[3]["symmetrical"] is False
     follows = Person._meta.get_field("follows")
     assert "symmetrical" not in follows.deconstruct()[3]
-    assert follows.clone().remote_field.symmetrical is False and friends.clone().remote_field.symmetrical
+    assert (
+        follows.clone().remote_field.symmetrical is False
+        and friends.clone().remote_field.symmetrical
+    )
 
 
 def test_migration_of_m2m_on_self_applies_and_links_both_ways(backend: str) -> None:
     app = "m2m_self_mig"
-    after = state(model(f"{app}.Member", {
-        "name": char(20),
-        "friends": orm.ManyToManyField("self"),
-        "follows": orm.ManyToManyField("self", symmetrical=False, related_name="followers"),
-    }))
+    after = state(
+        model(
+            f"{app}.Member",
+            {
+                "name": char(20),
+                "friends": orm.ManyToManyField("self"),
+                "follows": orm.ManyToManyField("self", symmetrical=False, related_name="followers"),
+            },
+        )
+    )
     migrations: list[Migration] = []
     for migration in ordered(MigrationAutodetector(ProjectState(), after).changes()):
         module = types.ModuleType(migration.name)
-        exec(compile(MigrationWriter(migration).as_string(), migration.name, "exec"), module.__dict__)
+        exec(
+            compile(MigrationWriter(migration).as_string(), migration.name, "exec"), module.__dict__
+        )
         migrations.append(module.Migration(migration.name, migration.app_label))
     current = ProjectState()
     for migration in migrations:
         with orm.connection.schema_editor() as editor:
             current = migration.apply(current.clone(), editor)
-    columns = [c.name for c in orm.connection.introspection.get_table_description(f"{app}_member_friends")]
+    columns = [
+        c.name for c in orm.connection.introspection.get_table_description(f"{app}_member_friends")
+    ]
     assert columns == ["id", "from_member_id", "to_member_id"]
     member = current.apps.get_model(app, "Member")
     a, b = member.objects.create(name="a"), member.objects.create(name="b")

@@ -161,40 +161,75 @@ def test_manager_not_reachable_from_instance(posts: str) -> None:
 
 
 def test_field_named_objects_requires_custom_manager() -> None:
-    with pytest.raises(ValueError, match="must specify a custom Manager, because it has a field named 'objects'"):
-        type("Bad", (orm.Model,), {
-            "__module__": __name__, "objects": orm.IntegerField(),
-            "Meta": type("Meta", (), {"app_label": "managers_bad"}),
-        })
+    with pytest.raises(
+        ValueError, match="must specify a custom Manager, because it has a field named 'objects'"
+    ):
+        type(
+            "Bad",
+            (orm.Model,),
+            {
+                "__module__": __name__,
+                "objects": orm.IntegerField(),
+                "Meta": type("Meta", (), {"app_label": "managers_bad"}),
+            },
+        )
 
 
 def test_manager_clashing_with_field_is_refused() -> None:
     # One class body cannot hold both; inheritance can bring them together.
-    parent = type("Titled", (orm.Model,), {
-        "__module__": __name__, "title": orm.CharField(max_length=5),
-        "Meta": type("Meta", (), {"abstract": True}),
-    })
+    parent = type(
+        "Titled",
+        (orm.Model,),
+        {
+            "__module__": __name__,
+            "title": orm.CharField(max_length=5),
+            "Meta": type("Meta", (), {"abstract": True}),
+        },
+    )
     with pytest.raises(ValueError, match="declares both a field and a manager named 'title'"):
-        type("Clash", (parent,), {
-            "__module__": __name__, "title": Manager(),
-            "Meta": type("Meta", (), {"app_label": "managers_bad"}),
-        })
-    with_manager = type("Managed", (orm.Model,), {
-        "__module__": __name__, "name": Manager(), "Meta": type("Meta", (), {"abstract": True}),
-    })
+        type(
+            "Clash",
+            (parent,),
+            {
+                "__module__": __name__,
+                "title": Manager(),
+                "Meta": type("Meta", (), {"app_label": "managers_bad"}),
+            },
+        )
+    with_manager = type(
+        "Managed",
+        (orm.Model,),
+        {
+            "__module__": __name__,
+            "name": Manager(),
+            "Meta": type("Meta", (), {"abstract": True}),
+        },
+    )
     with pytest.raises(ValueError, match="declares both a field and a manager named 'name'"):
-        type("Clash2", (with_manager,), {
-            "__module__": __name__, "name": orm.CharField(max_length=5),
-            "Meta": type("Meta", (), {"app_label": "managers_bad"}),
-        })
+        type(
+            "Clash2",
+            (with_manager,),
+            {
+                "__module__": __name__,
+                "name": orm.CharField(max_length=5),
+                "Meta": type("Meta", (), {"app_label": "managers_bad"}),
+            },
+        )
 
 
 def test_unknown_manager_name_in_meta() -> None:
     with pytest.raises(ValueError, match="Bad3 has no manager named 'nope'"):
-        type("Bad3", (orm.Model,), {
-            "__module__": __name__, "objects": Manager(),
-            "Meta": type("Meta", (), {"app_label": "managers_bad", "default_manager_name": "nope"}),
-        })
+        type(
+            "Bad3",
+            (orm.Model,),
+            {
+                "__module__": __name__,
+                "objects": Manager(),
+                "Meta": type(
+                    "Meta", (), {"app_label": "managers_bad", "default_manager_name": "nope"}
+                ),
+            },
+        )
 
 
 def test_from_queryset_refuses_a_non_queryset() -> None:

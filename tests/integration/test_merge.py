@@ -34,8 +34,10 @@ def two_aliases(backend: str, tmp_path: Path) -> Iterator[str]:
     database (the only one a test may use), told apart by the statements each runs.
     """
     if backend == "sqlite":
-        urls = {"default": f"sqlite:///{tmp_path / 'default.sqlite3'}",
-                "other": f"sqlite:///{tmp_path / 'other.sqlite3'}"}
+        urls = {
+            "default": f"sqlite:///{tmp_path / 'default.sqlite3'}",
+            "other": f"sqlite:///{tmp_path / 'other.sqlite3'}",
+        }
     else:
         url = with_application_name(postgres_url() or "")
         urls = {"default": url, "other": url}
@@ -97,14 +99,23 @@ def test_empty_querysets_follow_django(library: Library) -> None:
     assert list(some & Book.objects.none()) == []
 
 
-def test_a_merged_queryset_keeps_ordering_select_related_and_values(library: Library, count_queries: Any) -> None:
-    qs = (Book.objects.select_related("author").order_by("-pages").filter(pages__gte=300)
-          | Book.objects.filter(title="Python Basics"))
+def test_a_merged_queryset_keeps_ordering_select_related_and_values(
+    library: Library, count_queries: Any
+) -> None:
+    qs = Book.objects.select_related("author").order_by("-pages").filter(
+        pages__gte=300
+    ) | Book.objects.filter(title="Python Basics")
     with count_queries() as ctx:
         rows = [(b.title, b.author.name) for b in qs]
-    assert rows == [("Advanced Python", "Alice"), ("Django Unchained", "Bob"), ("Python Basics", "Alice")]
+    assert rows == [
+        ("Advanced Python", "Alice"),
+        ("Django Unchained", "Bob"),
+        ("Python Basics", "Alice"),
+    ]
     assert len(ctx) == 1
-    values = Book.objects.values("title").filter(pages=200) | Book.objects.values("title").filter(pages=300)
+    values = Book.objects.values("title").filter(pages=200) | Book.objects.values("title").filter(
+        pages=300
+    )
     assert sorted(row["title"] for row in values) == ["Django Unchained", "Python Basics"]
     with pytest.raises(TypeError, match="must involve the same values"):
         Book.objects.values("title") | Book.objects.values("pages")

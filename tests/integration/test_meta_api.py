@@ -24,19 +24,31 @@ def build() -> dict[str, Any]:
         return type(class_name, (orm.Model,), {"__module__": __name__, **body})
 
     publisher = model("Publisher", Meta=meta(), name=orm.CharField(max_length=50))
-    genre = model("Genre", Meta=meta(verbose_name="kind", verbose_name_plural="kinds"),
-                  code=orm.CharField(max_length=5, primary_key=True))
+    genre = model(
+        "Genre",
+        Meta=meta(verbose_name="kind", verbose_name_plural="kinds"),
+        code=orm.CharField(max_length=5, primary_key=True),
+    )
     edition = model(
-        "BookEdition", Meta=meta(db_table="editions"),
+        "BookEdition",
+        Meta=meta(db_table="editions"),
         title=orm.CharField(max_length=100, db_column="title_col"),
         publisher=orm.ForeignKey(publisher, on_delete=orm.CASCADE, related_name="editions"),
         genres=orm.ManyToManyField(genre, related_name="editions"),
     )
     cover = model("Cover", Meta=meta(), edition=orm.OneToOneField(edition, on_delete=orm.CASCADE))
-    audit = model("HTTPAuditLog", Meta=meta(),
-                  publisher=orm.ForeignKey(publisher, on_delete=orm.CASCADE, related_name="+"))
-    return {"Publisher": publisher, "Genre": genre, "BookEdition": edition, "Cover": cover,
-            "HTTPAuditLog": audit}
+    audit = model(
+        "HTTPAuditLog",
+        Meta=meta(),
+        publisher=orm.ForeignKey(publisher, on_delete=orm.CASCADE, related_name="+"),
+    )
+    return {
+        "Publisher": publisher,
+        "Genre": genre,
+        "BookEdition": edition,
+        "Cover": cover,
+        "HTTPAuditLog": audit,
+    }
 
 
 def names(fields: list[Any]) -> list[str]:
@@ -46,15 +58,23 @@ def names(fields: list[Any]) -> list[str]:
 def test_model_names_and_labels() -> None:
     m = build()
     opts = m["BookEdition"]._meta
-    assert (opts.object_name, opts.model_name, opts.app_label) == ("BookEdition", "bookedition", APP)
+    assert (opts.object_name, opts.model_name, opts.app_label) == (
+        "BookEdition",
+        "bookedition",
+        APP,
+    )
     assert (opts.label, opts.label_lower) == (f"{APP}.BookEdition", f"{APP}.bookedition")
     assert opts.db_table == "editions"
     assert m["Publisher"]._meta.db_table == f"{APP}_publisher"
     # Derived as Django does: camel case split, lower-cased; plural adds "s".
     assert opts.verbose_name == "book edition" and opts.verbose_name_plural == "book editions"
     assert m["HTTPAuditLog"]._meta.verbose_name == "http audit log"
-    assert m["Genre"]._meta.verbose_name == "kind" and m["Genre"]._meta.verbose_name_plural == "kinds"
-    assert opts.pk is opts.get_field("id") and m["Genre"]._meta.pk is m["Genre"]._meta.get_field("code")
+    assert (
+        m["Genre"]._meta.verbose_name == "kind" and m["Genre"]._meta.verbose_name_plural == "kinds"
+    )
+    assert opts.pk is opts.get_field("id") and m["Genre"]._meta.pk is m["Genre"]._meta.get_field(
+        "code"
+    )
 
 
 def test_field_lists() -> None:
@@ -108,7 +128,9 @@ def test_field_attributes() -> None:
     assert opts.get_field("id").auto_created
     flags = ("many_to_one", "one_to_many", "one_to_one", "many_to_many")
     assert [getattr(publisher, f) for f in flags] == [True, False, False, False]
-    assert publisher.is_relation and publisher.related_model is m["Publisher"] and publisher.concrete
+    assert (
+        publisher.is_relation and publisher.related_model is m["Publisher"] and publisher.concrete
+    )
     assert [getattr(genres, f) for f in flags] == [False, False, False, True]
     assert genres.related_model is m["Genre"] and not genres.concrete
     one = m["Cover"]._meta.get_field("edition")
@@ -121,12 +143,22 @@ def test_reverse_relation_objects() -> None:
     editions = m["Publisher"]._meta.get_field("editions")
     assert type(editions) is ManyToOneRel
     assert [getattr(editions, f) for f in flags] == [False, True, False, False]
-    assert editions.is_relation and not editions.concrete and editions.auto_created and not editions.editable
+    assert (
+        editions.is_relation
+        and not editions.concrete
+        and editions.auto_created
+        and not editions.editable
+    )
     assert editions.related_model is m["BookEdition"] and editions.model is m["Publisher"]
     assert editions.remote_field is m["BookEdition"]._meta.get_field("publisher")
     assert editions.get_accessor_name() == "editions" and not editions.hidden
     cover = m["BookEdition"]._meta.get_field("cover")
-    assert type(cover) is OneToOneRel and [getattr(cover, f) for f in flags] == [False, False, True, False]
+    assert type(cover) is OneToOneRel and [getattr(cover, f) for f in flags] == [
+        False,
+        False,
+        True,
+        False,
+    ]
     genre_editions = m["Genre"]._meta.get_field("editions")
     assert type(genre_editions) is ManyToManyRel
     assert [getattr(genre_editions, f) for f in flags] == [False, False, False, True]
@@ -142,5 +174,7 @@ def test_meta_of_real_models_answers_queries(db: str) -> None:
     assert opts.get_field("author").related_model is Author
     assert [f.name for f in Author._meta.get_fields() if f.one_to_many] == ["books"]
     columns = {f.column for f in opts.concrete_fields}
-    described = {info.name for info in orm.connection.introspection.get_table_description(opts.db_table)}
+    described = {
+        info.name for info in orm.connection.introspection.get_table_description(opts.db_table)
+    }
     assert columns == described

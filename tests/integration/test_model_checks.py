@@ -19,15 +19,21 @@ def test_reverse_accessor_clash_between_two_foreign_keys_names_both_and_the_fix(
         Meta = meta(apps)
 
     with pytest.raises(orm.ImproperlyConfigured) as info:
+
         class Pet(orm.Model):
             owner = orm.ForeignKey(Person, on_delete=orm.CASCADE)
             vet = orm.ForeignKey(Person, on_delete=orm.CASCADE)
             Meta = meta(apps)
+
     message = str(info.value)
-    assert message.startswith("fields.E304: Reverse accessor 'Person.pet_set' for 'checks.Pet.vet' clashes "
-                              "with reverse accessor for 'checks.Pet.owner'.")
-    assert "HINT: Add or change a related_name argument to the definition for 'checks.Pet.vet' or " \
-           "'checks.Pet.owner'." in message
+    assert message.startswith(
+        "fields.E304: Reverse accessor 'Person.pet_set' for 'checks.Pet.vet' clashes "
+        "with reverse accessor for 'checks.Pet.owner'."
+    )
+    assert (
+        "HINT: Add or change a related_name argument to the definition for 'checks.Pet.vet' or "
+        "'checks.Pet.owner'." in message
+    )
     with pytest.raises(LookupError):
         apps.get_model("checks", "pet")  # the refused model was not registered
 
@@ -38,10 +44,17 @@ def test_query_name_clash_is_refused_when_accessors_differ() -> None:
     class Person(orm.Model):
         Meta = meta(apps)
 
-    with pytest.raises(orm.ImproperlyConfigured, match=r"^fields\.E305: Reverse query name for 'checks.Pet.vet'"):
+    with pytest.raises(
+        orm.ImproperlyConfigured, match=r"^fields\.E305: Reverse query name for 'checks.Pet.vet'"
+    ):
+
         class Pet(orm.Model):
-            owner = orm.ForeignKey(Person, on_delete=orm.CASCADE, related_name="a", related_query_name="x")
-            vet = orm.ForeignKey(Person, on_delete=orm.CASCADE, related_name="b", related_query_name="x")
+            owner = orm.ForeignKey(
+                Person, on_delete=orm.CASCADE, related_name="a", related_query_name="x"
+            )
+            vet = orm.ForeignKey(
+                Person, on_delete=orm.CASCADE, related_name="b", related_query_name="x"
+            )
             Meta = meta(apps)
 
 
@@ -53,12 +66,15 @@ def test_reverse_accessor_clashing_with_a_field_of_the_target() -> None:
         Meta = meta(apps)
 
     with pytest.raises(orm.ImproperlyConfigured) as info:
+
         class Book(orm.Model):
             author = orm.ForeignKey(Author, on_delete=orm.CASCADE, related_name="books")
             Meta = meta(apps)
+
     assert str(info.value).startswith(
         "fields.E302: Reverse accessor 'Author.books' for 'checks.Book.author' clashes with field name "
-        "'checks.Author.books'. HINT: Rename field 'checks.Author.books', or add/change a related_name")
+        "'checks.Author.books'. HINT: Rename field 'checks.Author.books', or add/change a related_name"
+    )
 
 
 def test_reverse_query_name_clashing_with_a_field_of_a_later_target() -> None:
@@ -68,7 +84,10 @@ def test_reverse_query_name_clashing_with_a_field_of_a_later_target() -> None:
         author = orm.ForeignKey("Author", on_delete=orm.CASCADE, related_name="titles")
         Meta = meta(apps)
 
-    with pytest.raises(orm.ImproperlyConfigured, match=r"^fields\.E302: .*'checks\.Author\.titles'"):
+    with pytest.raises(
+        orm.ImproperlyConfigured, match=r"^fields\.E302: .*'checks\.Author\.titles'"
+    ):
+
         class Author(orm.Model):
             titles = orm.CharField(max_length=10)
             Meta = meta(apps)
@@ -80,7 +99,10 @@ def test_m2m_accessor_clash_with_a_foreign_key() -> None:
     class Tag(orm.Model):
         Meta = meta(apps)
 
-    with pytest.raises(orm.ImproperlyConfigured, match=r"^fields\.E304: Reverse accessor 'Tag\.posts'"):
+    with pytest.raises(
+        orm.ImproperlyConfigured, match=r"^fields\.E304: Reverse accessor 'Tag\.posts'"
+    ):
+
         class Post(orm.Model):
             main_tag = orm.ForeignKey(Tag, on_delete=orm.CASCADE, related_name="posts")
             tags = orm.ManyToManyField(Tag, related_name="posts")
@@ -100,8 +122,9 @@ def test_related_names_that_do_not_clash_are_accepted() -> None:
         sitter = orm.ForeignKey(Person, on_delete=orm.CASCADE, related_name="+")
         Meta = meta(apps)
 
-    assert {rel.get_accessor_name() for rel in Person._meta.related_objects if not rel.is_hidden()} == {
-        "pets", "patients"}
+    assert {
+        rel.get_accessor_name() for rel in Person._meta.related_objects if not rel.is_hidden()
+    } == {"pets", "patients"}
 
 
 @pytest.mark.parametrize("related_name", ["not valid", "class", "1st"])
@@ -112,25 +135,33 @@ def test_invalid_related_name(related_name: str) -> None:
         Meta = meta(apps)
 
     with pytest.raises(orm.ImproperlyConfigured) as info:
+
         class Pet(orm.Model):
             owner = orm.ForeignKey(Person, on_delete=orm.CASCADE, related_name=related_name)
             Meta = meta(apps)
+
     assert str(info.value) == (
         f"fields.E306: The name '{related_name}' is invalid related_name for field checks.Pet.owner. "
         "HINT: Related name must be a valid Python identifier or end with a '+'."
     )
 
 
-@pytest.mark.parametrize(("name", "check_id"), [("title_", "fields.E001"), ("a__b", "fields.E002"),
-                                                ("pk", "fields.E003")])
+@pytest.mark.parametrize(
+    ("name", "check_id"),
+    [("title_", "fields.E001"), ("a__b", "fields.E002"), ("pk", "fields.E003")],
+)
 def test_bad_field_names(name: str, check_id: str) -> None:
     with pytest.raises(orm.ImproperlyConfigured, match=rf"^{check_id}: .*checks\.Bad\.{name}"):
-        type("Bad", (orm.Model,), {"__module__": __name__, name: orm.CharField(max_length=5),
-                                   "Meta": meta(Apps())})
+        type(
+            "Bad",
+            (orm.Model,),
+            {"__module__": __name__, name: orm.CharField(max_length=5), "Meta": meta(Apps())},
+        )
 
 
 def test_id_field_that_is_not_the_primary_key() -> None:
     with pytest.raises(orm.ImproperlyConfigured, match=r"^models\.E004: 'id' can only be used"):
+
         class Bad(orm.Model):
             id = orm.IntegerField()
             Meta = meta(Apps())
@@ -138,10 +169,12 @@ def test_id_field_that_is_not_the_primary_key() -> None:
 
 def test_two_fields_on_one_column() -> None:
     with pytest.raises(orm.ImproperlyConfigured) as info:
+
         class Bad(orm.Model):
             name = orm.CharField(max_length=5)
             label = orm.CharField(max_length=5, db_column="name")
             Meta = meta(Apps())
+
     assert str(info.value) == (
         "models.E007: Field 'label' of checks.Bad has column name 'name' that is used by another field "
         "('name'). HINT: Specify a 'db_column' for the field."
@@ -161,6 +194,7 @@ def test_a_model_redefined_in_the_same_module_does_not_clash_with_itself(db: str
         Meta = meta(apps)
 
     for _ in range(2):
+
         class Pet(orm.Model):
             owner = orm.ForeignKey(Person, on_delete=orm.CASCADE, related_name="pets")
             Meta = meta(apps)

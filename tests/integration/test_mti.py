@@ -38,18 +38,27 @@ def _models() -> dict[str, Any]:
         Meta = meta(apps)
 
     class Supplier(Place):
-        place = orm.OneToOneField(Place, on_delete=orm.CASCADE, parent_link=True, related_name="supplier")
+        place = orm.OneToOneField(
+            Place, on_delete=orm.CASCADE, parent_link=True, related_name="supplier"
+        )
         code = orm.CharField(max_length=10)
         Meta = meta(apps)
 
     class Review(orm.Model):
         place = orm.ForeignKey(Place, on_delete=orm.CASCADE, related_name="reviews")
-        restaurant = orm.ForeignKey(Restaurant, on_delete=orm.CASCADE, null=True, related_name="critiques")
+        restaurant = orm.ForeignKey(
+            Restaurant, on_delete=orm.CASCADE, null=True, related_name="critiques"
+        )
         stars = orm.IntegerField()
         Meta = meta(apps)
 
-    return {"Place": Place, "Restaurant": Restaurant, "ItalianRestaurant": ItalianRestaurant,
-            "Supplier": Supplier, "Review": Review}
+    return {
+        "Place": Place,
+        "Restaurant": Restaurant,
+        "ItalianRestaurant": ItalianRestaurant,
+        "Supplier": Supplier,
+        "Review": Review,
+    }
 
 
 @pytest.fixture
@@ -70,7 +79,12 @@ def test_meta_describes_parents_links_and_inherited_fields() -> None:
     assert italian._meta.get_parent_list() == [restaurant, place]
     assert italian._meta.get_ancestor_link(place) is link
     assert [f.name for f in restaurant._meta.concrete_fields] == [
-        "id", "name", "address", "place_ptr", "serves_pizza"]
+        "id",
+        "name",
+        "address",
+        "place_ptr",
+        "serves_pizza",
+    ]
     assert [f.name for f in restaurant._meta.local_concrete_fields] == ["place_ptr", "serves_pizza"]
     assert restaurant._meta.get_field("name") is place._meta.get_field("name")
     names = [f.name for f in restaurant._meta.get_fields()]
@@ -89,10 +103,16 @@ def test_a_field_clashing_with_a_parent_field_is_refused() -> None:
         name = orm.CharField(max_length=50)
         Meta = meta(apps)
 
-    with pytest.raises(FieldError, match="Local field 'name' in class 'Shop' clashes with field of the same name "
-                                         "from base class 'Place'"):
-        type("Shop", (Place,), {"__module__": __name__, "Meta": meta(apps),
-                                "name": orm.CharField(max_length=9)})
+    with pytest.raises(
+        FieldError,
+        match="Local field 'name' in class 'Shop' clashes with field of the same name "
+        "from base class 'Place'",
+    ):
+        type(
+            "Shop",
+            (Place,),
+            {"__module__": __name__, "Meta": meta(apps), "name": orm.CharField(max_length=9)},
+        )
 
 
 def test_save_writes_both_rows_and_reads_them_back(models: dict[str, Any]) -> None:
@@ -128,13 +148,21 @@ def test_values_order_by_annotate_and_update_through_the_parent(models: dict[str
     restaurant.objects.create(name="B", serves_pizza=True)
     restaurant.objects.create(name="A", serves_pizza=False)
     assert list(restaurant.objects.order_by("-name").values("name", "serves_pizza")) == [
-        {"name": "B", "serves_pizza": True}, {"name": "A", "serves_pizza": False}]
-    counted = restaurant.objects.values("serves_pizza").annotate(n=orm.Count("name")).order_by("serves_pizza")
+        {"name": "B", "serves_pizza": True},
+        {"name": "A", "serves_pizza": False},
+    ]
+    counted = (
+        restaurant.objects.values("serves_pizza")
+        .annotate(n=orm.Count("name"))
+        .order_by("serves_pizza")
+    )
     assert [(row["serves_pizza"], row["n"]) for row in counted] == [(False, 1), (True, 1)]
     assert restaurant.objects.filter(name="A").update(name="C", serves_pizza=True) == 1
     assert restaurant.objects.update(address="here") == 2
     assert list(restaurant.objects.values_list("name", "serves_pizza", "address")) == [
-        ("B", True, "here"), ("C", True, "here")]
+        ("B", True, "here"),
+        ("C", True, "here"),
+    ]
 
 
 def test_multi_level_inheritance(models: dict[str, Any]) -> None:
@@ -146,7 +174,10 @@ def test_multi_level_inheritance(models: dict[str, Any]) -> None:
     assert restaurant.objects.get().italianrestaurant == got
     assert place.objects.filter(restaurant__italianrestaurant__serves_gnocchi=True).count() == 1
     deleted = got.delete()
-    assert deleted == (3, {"mtiapp.ItalianRestaurant": 1, "mtiapp.Restaurant": 1, "mtiapp.Place": 1})
+    assert deleted == (
+        3,
+        {"mtiapp.ItalianRestaurant": 1, "mtiapp.Restaurant": 1, "mtiapp.Place": 1},
+    )
     assert (place.objects.count(), restaurant.objects.count(), italian.objects.count()) == (0, 0, 0)
 
 
@@ -225,7 +256,13 @@ def test_own_primary_key_abstract_mixin_and_proxy_of_a_child(db: str) -> None:
 
     orm.create_tables(Place, Shop, Kiosk)
     try:
-        assert [f.name for f in Shop._meta.concrete_fields] == ["id", "name", "place_ptr", "stamp", "code"]
+        assert [f.name for f in Shop._meta.concrete_fields] == [
+            "id",
+            "name",
+            "place_ptr",
+            "stamp",
+            "code",
+        ]
         Place.objects.create(name="first")
         kiosk = Kiosk.objects.create(name="k", size=5)
         assert kiosk._meta.pk.name == "uid" and not kiosk._meta.get_field("place_ptr").primary_key
@@ -255,21 +292,32 @@ def _tables_written(queries: list[tuple[str, Any]]) -> list[tuple[str, str]]:
     return found
 
 
-def test_save_and_delete_statements_go_parent_first(models: dict[str, Any], count_queries: Any) -> None:
+def test_save_and_delete_statements_go_parent_first(
+    models: dict[str, Any], count_queries: Any
+) -> None:
     restaurant = models["Restaurant"]
     with count_queries() as counter:
         r = restaurant.objects.create(name="Pizzeria")
-    assert _tables_written(counter.queries) == [("INSERT", "mtiapp_place"), ("INSERT", "mtiapp_restaurant")]
+    assert _tables_written(counter.queries) == [
+        ("INSERT", "mtiapp_place"),
+        ("INSERT", "mtiapp_restaurant"),
+    ]
     r.name, r.serves_pizza = "Trattoria", True
     with count_queries() as counter:
         r.save()
-    assert _tables_written(counter.queries) == [("UPDATE", "mtiapp_place"), ("UPDATE", "mtiapp_restaurant")]
+    assert _tables_written(counter.queries) == [
+        ("UPDATE", "mtiapp_place"),
+        ("UPDATE", "mtiapp_restaurant"),
+    ]
     with count_queries() as counter:
         r.save(update_fields=["serves_pizza"])
     assert _tables_written(counter.queries) == [("UPDATE", "mtiapp_restaurant")]
     with count_queries() as counter:
         r.delete()
-    assert sorted(_tables_written(counter.queries)) == [("DELETE", "mtiapp_place"), ("DELETE", "mtiapp_restaurant")]
+    assert sorted(_tables_written(counter.queries)) == [
+        ("DELETE", "mtiapp_place"),
+        ("DELETE", "mtiapp_restaurant"),
+    ]
     r2 = restaurant.objects.create(name="Other")
     with count_queries() as counter:
         r2.save(update_fields=["name"])
@@ -291,7 +339,10 @@ def test_child_queries_served_from_the_statement_cache(models: dict[str, Any]) -
         lambda obj: italian.objects.filter(serves_gnocchi=obj.serves_gnocchi).get(),
         lambda obj: list(italian.objects.filter(name=obj.name).values("name", "serves_pizza")),
         lambda obj: italian.objects.filter(serves_pizza=obj.serves_pizza).count(),
-        lambda obj: [r.name for r in restaurant.objects.filter(serves_pizza=obj.serves_pizza).order_by("name")],
+        lambda obj: [
+            r.name
+            for r in restaurant.objects.filter(serves_pizza=obj.serves_pizza).order_by("name")
+        ],
         lambda obj: italian.objects.only("name").get(name=obj.name).name,
     ]
     for shape in shapes:

@@ -70,7 +70,9 @@ def rows(models: dict[str, Any]) -> dict[str, Any]:
     return {"city": city, "pizzeria": pizzeria, "diner": diner, "park": park}
 
 
-def test_reverse_one_to_one_filters_keep_django_rows(models: dict[str, Any], rows: dict[str, Any]) -> None:
+def test_reverse_one_to_one_filters_keep_django_rows(
+    models: dict[str, Any], rows: dict[str, Any]
+) -> None:
     place = models["Place"]
 
     def names(qs: Any) -> list[str]:
@@ -79,8 +81,9 @@ def test_reverse_one_to_one_filters_keep_django_rows(models: dict[str, Any], row
     assert names(place.objects.filter(restaurant__serves_pizza=True)) == ["Pizzeria"]
     assert names(place.objects.filter(restaurant__isnull=False)) == ["Diner", "Pizzeria"]
     assert names(place.objects.filter(restaurant__isnull=True)) == ["Park"]
-    assert names(place.objects.filter(orm.Q(restaurant__serves_pizza=True) | orm.Q(name="Park"))) == [
-        "Park", "Pizzeria"]
+    assert names(
+        place.objects.filter(orm.Q(restaurant__serves_pizza=True) | orm.Q(name="Park"))
+    ) == ["Park", "Pizzeria"]
     assert names(place.objects.exclude(restaurant__serves_pizza=True)) == ["Diner", "Park"]
     assert names(place.objects.filter(menu__dishes__gt=5)) == ["Pizzeria"]
     assert names(place.objects.filter(menu__dishes__gt=0, restaurant__serves_pizza=False)) == []
@@ -91,7 +94,9 @@ def test_reverse_one_to_one_filters_keep_django_rows(models: dict[str, Any], row
 
 
 def test_only_on_a_child_loads_the_parent_link_so_pk_costs_no_query(
-    models: dict[str, Any], rows: dict[str, Any], count_queries: Any,
+    models: dict[str, Any],
+    rows: dict[str, Any],
+    count_queries: Any,
 ) -> None:
     restaurant = models["Restaurant"]
     pizzeria = rows["pizzeria"]
@@ -102,7 +107,11 @@ def test_only_on_a_child_loads_the_parent_link_so_pk_costs_no_query(
         assert len(counter.queries) == 1
         assert "place_ptr_id" not in got.get_deferred_fields()
     got = restaurant.objects.only("serves_pizza").get(pk=pizzeria.pk)
-    assert got.get_deferred_fields() == {"id", "name", "city_id"}  # as Django: the parent's own pk too
+    assert got.get_deferred_fields() == {
+        "id",
+        "name",
+        "city_id",
+    }  # as Django: the parent's own pk too
     with count_queries() as counter:
         assert got.name == "Pizzeria"  # a deferred parent field loads on access
     assert len(counter.queries) == 1
@@ -110,7 +119,9 @@ def test_only_on_a_child_loads_the_parent_link_so_pk_costs_no_query(
 
 
 def test_select_related_from_a_child_follows_the_parents_relations(
-    models: dict[str, Any], rows: dict[str, Any], count_queries: Any,
+    models: dict[str, Any],
+    rows: dict[str, Any],
+    count_queries: Any,
 ) -> None:
     restaurant = models["Restaurant"]
     with count_queries() as counter:
@@ -131,7 +142,8 @@ def test_select_related_from_a_child_follows_the_parents_relations(
 
 
 async def test_select_related_of_the_parents_relations_async(
-    models: dict[str, Any], rows: dict[str, Any],
+    models: dict[str, Any],
+    rows: dict[str, Any],
 ) -> None:
     got = await models["Restaurant"].objects.select_related("city", "menu").aget(serves_pizza=True)
     assert (got.city.name, got.menu.dishes) == ("Rome", 12)

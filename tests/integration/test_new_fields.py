@@ -31,12 +31,19 @@ def collected(connection: Any, model: Any) -> list[str]:
     return list(editor.collected_sql)
 
 
-def model(class_name: str, /, registry: Apps | None = None, meta: dict[str, Any] | None = None,
-          **fields: Any) -> Any:
+def model(
+    class_name: str,
+    /,
+    registry: Apps | None = None,
+    meta: dict[str, Any] | None = None,
+    **fields: Any,
+) -> Any:
     """A model class in its own registry (or ``registry``)."""
     apps = registry or Apps()
     body: dict[str, Any] = {"app_label": APP, "apps": apps, **(meta or {})}
-    return type(class_name, (orm.Model,), {"__module__": __name__, "Meta": type("Meta", (), body), **fields})
+    return type(
+        class_name, (orm.Model,), {"__module__": __name__, "Meta": type("Meta", (), body), **fields}
+    )
 
 
 # ------------------------------------------------------------------ integers
@@ -44,7 +51,9 @@ def model(class_name: str, /, registry: Apps | None = None, meta: dict[str, Any]
 
 def test_positive_integer_ddl(dialect: Any) -> None:
     counter = model(
-        "Counter", small=orm.PositiveSmallIntegerField(), big=orm.PositiveBigIntegerField(),
+        "Counter",
+        small=orm.PositiveSmallIntegerField(),
+        big=orm.PositiveBigIntegerField(),
     )
     table = collected(dialect, counter)[0]
     if dialect.vendor == "sqlite":
@@ -67,17 +76,22 @@ def test_small_auto_field_ddl(dialect: Any) -> None:
 @pytest.mark.transactional  # a database error inside the test's transaction
 def test_positive_integers_and_small_auto_on_the_database(backend: str) -> None:
     counter = model(
-        "Counter", id=orm.SmallAutoField(primary_key=True),
-        small=orm.PositiveSmallIntegerField(), big=orm.PositiveBigIntegerField(default=0),
+        "Counter",
+        id=orm.SmallAutoField(primary_key=True),
+        small=orm.PositiveSmallIntegerField(),
+        big=orm.PositiveBigIntegerField(default=0),
     )
     orm.create_tables(counter)
     row = counter.objects.create(small=32767, big=2**63 - 1)
     assert isinstance(row.id, int) and row.id >= 1
     fetched = counter.objects.get(pk=row.pk)
     assert (fetched.small, fetched.big) == (32767, 2**63 - 1)
-    for kwargs, bound in (({"small": -1}, "0..32767"), ({"small": 32768}, "0..32767"),
-                          ({"small": 1, "big": -1}, "0..9223372036854775807"),
-                          ({"small": 1, "big": 2**63}, "0..9223372036854775807")):
+    for kwargs, bound in (
+        ({"small": -1}, "0..32767"),
+        ({"small": 32768}, "0..32767"),
+        ({"small": 1, "big": -1}, "0..9223372036854775807"),
+        ({"small": 1, "big": 2**63}, "0..9223372036854775807"),
+    ):
         with pytest.raises(orm.DataError, match=bound):
             counter.objects.create(**kwargs)
     # The CHECK constraint holds even when Python's check is bypassed.
@@ -85,11 +99,21 @@ def test_positive_integers_and_small_auto_on_the_database(backend: str) -> None:
         with orm.connection.cursor() as cursor:
             cursor.execute(f'UPDATE {counter._meta.db_table} SET "small" = -5')
     assert counter.objects.count() == 1 and counter.objects.get().small == 32767
-    columns = {c.name: c for c in orm.connection.introspection.get_table_description(counter._meta.db_table)}
+    columns = {
+        c.name: c
+        for c in orm.connection.introspection.get_table_description(counter._meta.db_table)
+    }
     assert set(columns) == {"id", "small", "big"}
-    expected = {"sqlite": ("smallint unsigned", "bigint unsigned"), "postgresql": ("smallint", "bigint")}[backend]
+    expected = {
+        "sqlite": ("smallint unsigned", "bigint unsigned"),
+        "postgresql": ("smallint", "bigint"),
+    }[backend]
     assert (columns["small"].data_type, columns["big"].data_type) == expected
-    checks = [c for c in orm.connection.introspection.get_constraints(counter._meta.db_table).values() if c.check]
+    checks = [
+        c
+        for c in orm.connection.introspection.get_constraints(counter._meta.db_table).values()
+        if c.check
+    ]
     assert sorted(c.columns[0] for c in checks) == ["big", "small"]
 
 
@@ -127,7 +151,11 @@ def test_charfield_max_length_must_be_a_positive_integer(bad: Any) -> None:
 
 
 def test_ip_address_ddl(dialect: Any) -> None:
-    host = model("Host", ip=orm.GenericIPAddressField(), v6=orm.GenericIPAddressField(protocol="ipv6", null=True))
+    host = model(
+        "Host",
+        ip=orm.GenericIPAddressField(),
+        v6=orm.GenericIPAddressField(protocol="ipv6", null=True),
+    )
     table = collected(dialect, host)[0]
     column = "char(39)" if dialect.vendor == "sqlite" else "inet"
     assert f'"ip" {column} NOT NULL' in table and f'"v6" {column} NULL' in table
@@ -161,11 +189,14 @@ def test_ip_address_normalization_as_django_ipv6_utils() -> None:
         field.get_prep_value(12)
 
 
-@pytest.mark.parametrize(("protocol", "value", "message"), [
-    ("both", "256.1.1.1", "Enter a valid IPv4 or IPv6 address."),
-    ("ipv4", "2001:db8::1", "Enter a valid IPv4 address."),
-    ("ipv6", "192.0.2.1", "Enter a valid IPv6 address."),
-])
+@pytest.mark.parametrize(
+    ("protocol", "value", "message"),
+    [
+        ("both", "256.1.1.1", "Enter a valid IPv4 or IPv6 address."),
+        ("ipv4", "2001:db8::1", "Enter a valid IPv4 address."),
+        ("ipv6", "192.0.2.1", "Enter a valid IPv6 address."),
+    ],
+)
 def test_ip_address_validation_per_protocol(protocol: str, value: str, message: str) -> None:
     field = orm.GenericIPAddressField(protocol=protocol, name="ip")
     with pytest.raises(orm.ValidationError) as caught:
@@ -174,8 +205,11 @@ def test_ip_address_validation_per_protocol(protocol: str, value: str, message: 
 
 
 def test_ip_addresses_on_the_database(backend: str) -> None:
-    host = model("Host", ip=orm.GenericIPAddressField(null=True, blank=True),
-                 mapped=orm.GenericIPAddressField(unpack_ipv4=True, null=True))
+    host = model(
+        "Host",
+        ip=orm.GenericIPAddressField(null=True, blank=True),
+        mapped=orm.GenericIPAddressField(unpack_ipv4=True, null=True),
+    )
     orm.create_tables(host)
     a = host.objects.create(ip="192.0.2.10", mapped="::ffff:192.0.2.10")
     b = host.objects.create(ip="2001:0db8::0001")
@@ -194,11 +228,15 @@ def test_ip_addresses_on_the_database(backend: str) -> None:
     with pytest.raises(orm.DataError, match="not an IPv4 or IPv6 address"):
         host.objects.filter(pk=a.pk).update(ip="10.0.0.0/8")
     assert host.objects.get(pk=a.pk).ip == "192.0.2.10"
-    columns = {c.name: c for c in orm.connection.introspection.get_table_description(host._meta.db_table)}
+    columns = {
+        c.name: c for c in orm.connection.introspection.get_table_description(host._meta.db_table)
+    }
     assert columns["ip"].data_type == {"sqlite": "char(39)", "postgresql": "inet"}[backend]
     host.objects.bulk_create([host(ip="10.0.0.1"), host(ip="::1")])
     assert sorted(host.objects.filter(ip__in=["10.0.0.1", "::1"]).values_list("ip", flat=True)) == [
-        "10.0.0.1", "::1"]
+        "10.0.0.1",
+        "::1",
+    ]
 
 
 # ------------------------------------------------------------------ db_default
@@ -206,7 +244,9 @@ def test_ip_addresses_on_the_database(backend: str) -> None:
 
 def test_db_default_ddl(dialect: Any) -> None:
     stock = model(
-        "Stock", count=orm.IntegerField(db_default=7), label=orm.CharField(max_length=20, db_default="it's"),
+        "Stock",
+        count=orm.IntegerField(db_default=7),
+        label=orm.CharField(max_length=20, db_default="it's"),
         shout=orm.CharField(max_length=20, db_default=orm.Lower(orm.Value("ABC"))),
         flag=orm.BooleanField(db_default=True, null=True),
     )
@@ -226,8 +266,10 @@ def test_db_default_value_is_checked_like_a_written_value(dialect: Any) -> None:
 
 def test_db_default_fills_in_what_the_insert_leaves_out(backend: str) -> None:
     stock = model(
-        "Stock", name=orm.CharField(max_length=20),
-        count=orm.IntegerField(db_default=7), label=orm.CharField(max_length=20, db_default="it's"),
+        "Stock",
+        name=orm.CharField(max_length=20),
+        count=orm.IntegerField(db_default=7),
+        label=orm.CharField(max_length=20, db_default="it's"),
         shout=orm.CharField(max_length=20, db_default=orm.Lower(orm.Value("ABC"))),
         both=orm.IntegerField(default=1, db_default=2),
     )
@@ -243,12 +285,22 @@ def test_db_default_fills_in_what_the_insert_leaves_out(backend: str) -> None:
     assert (given.count, given.label, given.shout) == (3, "x", "abc")
     made = stock.objects.bulk_create([stock(name="c"), stock(name="d", count=9), stock(name="e")])
     assert [m.count for m in made] == [7, 9, 7] and all(m.pk is not None for m in made)
-    assert dict(stock.objects.values_list("name", "count")) == {"a": 7, "b": 3, "c": 7, "d": 9, "e": 7}
+    assert dict(stock.objects.values_list("name", "count")) == {
+        "a": 7,
+        "b": 3,
+        "c": 7,
+        "d": 9,
+        "e": 7,
+    }
     # The DEFAULT is in the table itself: a plain INSERT gets it too.
     with orm.connection.cursor() as cursor:
-        cursor.execute(f'INSERT INTO {stock._meta.db_table} ("name", "both") VALUES (%s, %s)', ["raw", 5])
+        cursor.execute(
+            f'INSERT INTO {stock._meta.db_table} ("name", "both") VALUES (%s, %s)', ["raw", 5]
+        )
     assert stock.objects.get(name="raw").count == 7
-    columns = {c.name: c for c in orm.connection.introspection.get_table_description(stock._meta.db_table)}
+    columns = {
+        c.name: c for c in orm.connection.introspection.get_table_description(stock._meta.db_table)
+    }
     assert columns["count"].default is not None and "7" in columns["count"].default
 
 
@@ -264,7 +316,10 @@ def test_db_default_on_an_update_resets_the_column(backend: str) -> None:
 def test_db_default_deconstructs_as_given() -> None:
     assert orm.IntegerField(db_default=0).deconstruct()[3] == {"db_default": 0}
     expression = orm.Lower(orm.Value("X"))
-    assert orm.CharField(max_length=3, db_default=expression).deconstruct()[3]["db_default"] is expression
+    assert (
+        orm.CharField(max_length=3, db_default=expression).deconstruct()[3]["db_default"]
+        is expression
+    )
     assert orm.IntegerField(db_comment="how many").deconstruct()[3] == {"db_comment": "how many"}
     with pytest.raises(TypeError, match="db_comment must be a str"):
         orm.IntegerField(db_comment=5)  # type: ignore[arg-type]
@@ -274,8 +329,12 @@ def test_db_default_deconstructs_as_given() -> None:
 
 
 def test_comments_ddl(dialect: Any) -> None:
-    noted = model("Noted", meta={"db_table_comment": "People's notes"},
-                  body=orm.TextField(db_comment="the 'text'"), plain=orm.IntegerField())
+    noted = model(
+        "Noted",
+        meta={"db_table_comment": "People's notes"},
+        body=orm.TextField(db_comment="the 'text'"),
+        plain=orm.IntegerField(),
+    )
     statements = collected(dialect, noted)
     comments = [s for s in statements if s.startswith("COMMENT")]
     if dialect.vendor == "sqlite":
@@ -289,8 +348,12 @@ def test_comments_ddl(dialect: Any) -> None:
 
 
 def test_comments_reach_the_catalog(backend: str) -> None:
-    noted = model("Noted", meta={"db_table_comment": "People's notes"},
-                  body=orm.TextField(db_comment="the text"), plain=orm.IntegerField())
+    noted = model(
+        "Noted",
+        meta={"db_table_comment": "People's notes"},
+        body=orm.TextField(db_comment="the text"),
+        plain=orm.IntegerField(),
+    )
     orm.create_tables(noted)
     noted.objects.create(body="x", plain=1)
     assert noted.objects.get().body == "x"
@@ -309,12 +372,21 @@ def test_comments_reach_the_catalog(backend: str) -> None:
 
 def priced(registry: Apps | None = None, persist_total: bool = True) -> Any:
     return model(
-        "Line", registry,
-        price=orm.IntegerField(), quantity=orm.IntegerField(default=1), name=orm.CharField(max_length=20),
-        total=orm.GeneratedField(expression=orm.F("price") * orm.F("quantity"), output_field=orm.BigIntegerField(),
-                                 db_persist=persist_total),
-        shout=orm.GeneratedField(expression=orm.Upper(orm.F("name")),
-                                 output_field=orm.CharField(max_length=20), db_persist=True),
+        "Line",
+        registry,
+        price=orm.IntegerField(),
+        quantity=orm.IntegerField(default=1),
+        name=orm.CharField(max_length=20),
+        total=orm.GeneratedField(
+            expression=orm.F("price") * orm.F("quantity"),
+            output_field=orm.BigIntegerField(),
+            db_persist=persist_total,
+        ),
+        shout=orm.GeneratedField(
+            expression=orm.Upper(orm.F("name")),
+            output_field=orm.CharField(max_length=20),
+            db_persist=True,
+        ),
     )
 
 
@@ -330,16 +402,25 @@ def test_generated_field_ddl(dialect: Any) -> None:
 def test_virtual_generated_columns_are_sqlite_only(dialect: Any) -> None:
     line = priced(persist_total=False)
     if dialect.vendor == "sqlite":
-        assert '"total" bigint GENERATED ALWAYS AS (("price" * "quantity")) VIRTUAL NOT NULL' in collected(
-            dialect, line)[0]
+        assert (
+            '"total" bigint GENERATED ALWAYS AS (("price" * "quantity")) VIRTUAL NOT NULL'
+            in collected(dialect, line)[0]
+        )
     else:
-        with pytest.raises(orm.NotSupportedError, match="stored generated columns only; use db_persist=True"):
+        with pytest.raises(
+            orm.NotSupportedError, match="stored generated columns only; use db_persist=True"
+        ):
             collected(dialect, line)
 
 
 def test_generated_field_options_are_checked_as_django_does() -> None:
     def make(**kwargs: Any) -> Any:
-        options = {"expression": orm.F("a"), "output_field": orm.IntegerField(), "db_persist": True, **kwargs}
+        options = {
+            "expression": orm.F("a"),
+            "output_field": orm.IntegerField(),
+            "db_persist": True,
+            **kwargs,
+        }
         return orm.GeneratedField(**options)
 
     for kwargs, message in (
@@ -358,7 +439,11 @@ def test_generated_field_options_are_checked_as_django_does() -> None:
     field = make()
     assert field.generated and not field.editable and field.blank
     name, path, args, kwargs = field.deconstruct()
-    assert path == "orm.GeneratedField" and set(kwargs) == {"expression", "output_field", "db_persist"}
+    assert path == "orm.GeneratedField" and set(kwargs) == {
+        "expression",
+        "output_field",
+        "db_persist",
+    }
 
 
 def test_generated_fields_on_the_database(backend: str) -> None:
@@ -368,8 +453,9 @@ def test_generated_fields_on_the_database(backend: str) -> None:
     assert (first.total, first.shout) == (12, "PEN")  # read back with RETURNING
     made = line.objects.bulk_create([line(price=2, name="a"), line(price=5, quantity=2, name="b")])
     assert [(m.total, m.shout) for m in made] == [(2, "A"), (10, "B")]
-    assert list(line.objects.filter(total__gte=10).order_by("total").values_list("name", "total")) == [
-        ("b", 10), ("pen", 12)]
+    assert list(
+        line.objects.filter(total__gte=10).order_by("total").values_list("name", "total")
+    ) == [("b", 10), ("pen", 12)]
     assert line.objects.get(shout__startswith="PE").pk == first.pk
     first.quantity = 10
     first.save()  # the generated columns are not written; the database recomputes them

@@ -83,7 +83,9 @@ def test_pages_hold_the_rows_in_order(entries: str) -> None:
     assert positions(paginator.page(1)) == list(range(1, 11))
     assert positions(paginator.page(3)) == [21, 22, 23]
     assert [positions(p) for p in paginator] == [
-        list(range(1, 11)), list(range(11, 21)), [21, 22, 23],
+        list(range(1, 11)),
+        list(range(11, 21)),
+        [21, 22, 23],
     ]
 
 
@@ -196,11 +198,26 @@ def test_get_elided_page_range(tables: str) -> None:
     seed(50)
     paginator = orm.Paginator(ordered(), 1)
     assert list(paginator.get_elided_page_range(43)) == [
-        1, 2, "…", 40, 41, 42, 43, 44, 45, 46, "…", 49, 50,
+        1,
+        2,
+        "…",
+        40,
+        41,
+        42,
+        43,
+        44,
+        45,
+        46,
+        "…",
+        49,
+        50,
     ]
     assert list(paginator.get_elided_page_range(1)) == [1, 2, 3, 4, "…", 49, 50]
     assert list(paginator.get_elided_page_range(50, on_each_side=1, on_ends=1)) == [
-        1, "…", 49, 50,
+        1,
+        "…",
+        49,
+        50,
     ]
     assert list(orm.Paginator(ordered(), 10).get_elided_page_range(2)) == [1, 2, 3, 4, 5]
     with pytest.raises(orm.EmptyPage):
@@ -247,7 +264,10 @@ def test_lists_and_tuples_paginate_without_a_database() -> None:
     paginator = orm.Paginator(tuple("abcdefg"), 3, orphans=1)
     assert (paginator.count, paginator.num_pages) == (7, 2)
     assert list(paginator.page(2)) == ["d", "e", "f", "g"]
-    assert list(orm.Paginator(["john", "paul", "george", "ringo"], 2).page(2)) == ["george", "ringo"]
+    assert list(orm.Paginator(["john", "paul", "george", "ringo"], 2).page(2)) == [
+        "george",
+        "ringo",
+    ]
 
 
 async def test_the_sync_paginator_is_refused_in_async_code(entries: str) -> None:
@@ -343,10 +363,28 @@ async def test_async_elided_page_range(tables: str) -> None:
     await orm.sync_to_async(seed)(50)
     paginator = orm.AsyncPaginator(ordered(), 1)
     assert [n async for n in paginator.aget_elided_page_range(43)] == [
-        1, 2, "…", 40, 41, 42, 43, 44, 45, 46, "…", 49, 50,
+        1,
+        2,
+        "…",
+        40,
+        41,
+        42,
+        43,
+        44,
+        45,
+        46,
+        "…",
+        49,
+        50,
     ]
     assert [n async for n in paginator.aget_elided_page_range(7, on_each_side=2, on_ends=0)] == [
-        "…", 5, 6, 7, 8, 9, "…",
+        "…",
+        5,
+        6,
+        7,
+        8,
+        9,
+        "…",
     ]
     with pytest.raises(orm.PageNotAnInteger):
         [n async for n in paginator.aget_elided_page_range("x")]
@@ -388,10 +426,18 @@ async def entry_list(scope: Scope, receive: Receive, send: Send) -> None:
         "num_pages": await paginator.anum_pages(),
         "titles": [e.title async for e in page],
         "next": await page.anext_page_number() if await page.ahas_next() else None,
-        "range": [n async for n in paginator.aget_elided_page_range(page.number, on_each_side=1, on_ends=1)],
+        "range": [
+            n
+            async for n in paginator.aget_elided_page_range(page.number, on_each_side=1, on_ends=1)
+        ],
     }
-    await send({"type": "http.response.start", "status": 200,
-                "headers": [(b"content-type", b"application/json")]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-type", b"application/json")],
+        }
+    )
     await send({"type": "http.response.body", "body": json.dumps(body).encode()})
 
 

@@ -29,17 +29,25 @@ UPDATES: dict[str, Any] = {
     "plain, by pk": lambda lib: Book.objects.filter(pk=lib.sql101.pk).update(pages=7),
     "plain, other column": lambda lib: Book.objects.filter(pk=lib.sql101.pk).update(title="Seven"),
     "two columns": lambda lib: Book.objects.filter(pk=lib.sql101.pk).update(title="Eight", pages=8),
-    "two columns, other order": lambda lib: Book.objects.filter(pk=lib.sql101.pk).update(pages=9, title="Nine"),
+    "two columns, other order": lambda lib: Book.objects.filter(pk=lib.sql101.pk).update(
+        pages=9, title="Nine"
+    ),
     "by author": lambda lib: Book.objects.filter(author_id=lib.alice.pk).update(pages=10),
-    "by author, gt": lambda lib: Book.objects.filter(author_id=lib.alice.pk, pages__gt=10).update(pages=11),
+    "by author, gt": lambda lib: Book.objects.filter(author_id=lib.alice.pk, pages__gt=10).update(
+        pages=11
+    ),
     "all rows": lambda lib: Book.objects.update(price=Decimal("1.50")),
     "F plus 1": lambda lib: Book.objects.filter(pages__lt=1000).update(pages=F("pages") + 1),
     "F plus 2": lambda lib: Book.objects.filter(pages__lt=1000).update(pages=F("pages") + 2),
     "F times 2": lambda lib: Book.objects.filter(pages__lt=1000).update(pages=F("pages") * 2),
     "Value 3": lambda lib: Book.objects.filter(pages__lt=1000).update(pages=Value(3)),
     "Value text": lambda lib: Book.objects.filter(pk=lib.basics.pk).update(title=Value("V")),
-    "foreign key instance": lambda lib: Book.objects.filter(pk=lib.sql101.pk).update(author=lib.carol),
-    "foreign key id": lambda lib: Book.objects.filter(pk=lib.sql101.pk).update(author_id=lib.alice.pk),
+    "foreign key instance": lambda lib: Book.objects.filter(pk=lib.sql101.pk).update(
+        author=lib.carol
+    ),
+    "foreign key id": lambda lib: Book.objects.filter(pk=lib.sql101.pk).update(
+        author_id=lib.alice.pk
+    ),
     "to None": lambda lib: Book.objects.filter(pk=lib.sql101.pk).update(pages=None),
 }
 
@@ -47,13 +55,17 @@ UPDATES: dict[str, Any] = {
 def _run(fn: Any, lib: Library) -> tuple[Any, list[tuple[str, list[Any]]], list[Any]]:
     with QueryCounter() as ctx:
         result = fn(lib)
-    rows = list(Book.objects.order_by("pk").values_list("pk", "title", "author_id", "pages", "price"))
+    rows = list(
+        Book.objects.order_by("pk").values_list("pk", "title", "author_id", "pages", "price")
+    )
     return result, [(sql, list(params)) for sql, params in ctx.queries], rows
 
 
 def _reset(lib: Library) -> None:
     # Through a Q argument: the ordinary path, never the cache under test.
-    Book.objects.filter(orm.Q(pk__gt=0)).update(pages=300, title="T", price=Decimal("1.00"), author=lib.alice)
+    Book.objects.filter(orm.Q(pk__gt=0)).update(
+        pages=300, title="T", price=Decimal("1.00"), author=lib.alice
+    )
 
 
 @pytest.mark.parametrize("name", list(UPDATES))
@@ -120,7 +132,11 @@ def test_update_of_no_rows_and_of_an_excluded_queryset(library: Library) -> None
 def test_count_and_exists_without_a_filter(db: str) -> None:
     assert (Book.objects.count(), Book.objects.exists()) == (0, False)
     author = Author.objects.create(name="Ann", email="ann@example.com")
-    assert (Author.objects.count(), Author.objects.exists(), Book.objects.exists()) == (1, True, False)
+    assert (Author.objects.count(), Author.objects.exists(), Book.objects.exists()) == (
+        1,
+        True,
+        False,
+    )
     Book.objects.create(title="One", author=author)
     Book.objects.create(title="Two", author=author)
     assert (Book.objects.count(), Book.objects.exists()) == (2, True)
@@ -144,7 +160,9 @@ def test_create_reuses_its_statement_and_keeps_defaults_and_signals(db: str) -> 
         with QueryCounter() as first:
             one = Book.objects.create(title="One", author=author, pages=1)
         with QueryCounter() as second:
-            two = Book.objects.create(title="Two", author=author, published=datetime.date(2024, 1, 2))
+            two = Book.objects.create(
+                title="Two", author=author, published=datetime.date(2024, 1, 2)
+            )
     finally:
         orm.signals.pre_save.disconnect(pre, sender=Book)
         orm.signals.post_save.disconnect(post, sender=Book)
@@ -154,7 +172,9 @@ def test_create_reuses_its_statement_and_keeps_defaults_and_signals(db: str) -> 
     assert one.pk != two.pk and not two._state.adding and two._state.db == "default"
     assert Book.objects.get(pk=two.pk).price == Decimal("0.00")  # the default, stored
     with pytest.raises(orm.DataError):
-        Book.objects.create(title="x" * 201, author=author)  # still checked, cached statement or not
+        Book.objects.create(
+            title="x" * 201, author=author
+        )  # still checked, cached statement or not
 
 
 def test_save_of_an_existing_instance_updates_by_pk(db: str) -> None:

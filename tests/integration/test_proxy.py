@@ -72,7 +72,9 @@ def test_proxy_shares_the_table_and_fields(models: dict[str, Any]) -> None:
     assert vip._meta.pk is person._meta.pk
 
 
-def test_queries_return_proxy_instances_with_their_methods_and_ordering(models: dict[str, Any]) -> None:
+def test_queries_return_proxy_instances_with_their_methods_and_ordering(
+    models: dict[str, Any],
+) -> None:
     person, ordered = models["Person"], models["OrderedPerson"]
     person.objects.create(name="Ann")
     ordered.objects.create(name="Bob")
@@ -149,8 +151,11 @@ def test_proxy_with_fields_is_refused() -> None:
         Meta = meta(apps)
 
     with pytest.raises(FieldError, match="Proxy model 'Bad' contains model fields."):
-        type("Bad", (Base,), {"__module__": __name__, "age": orm.IntegerField(),
-                              "Meta": meta(apps, proxy=True)})
+        type(
+            "Bad",
+            (Base,),
+            {"__module__": __name__, "age": orm.IntegerField(), "Meta": meta(apps, proxy=True)},
+        )
 
 
 def test_proxy_of_an_abstract_model_only_is_refused() -> None:
@@ -173,7 +178,9 @@ def test_proxy_of_an_abstract_model_with_fields_is_refused() -> None:
     class Base(orm.Model):
         Meta = meta(apps)
 
-    with pytest.raises(TypeError, match="Abstract base class containing model fields not permitted"):
+    with pytest.raises(
+        TypeError, match="Abstract base class containing model fields not permitted"
+    ):
         type("Bad", (Abstract, Base), {"__module__": __name__, "Meta": meta(apps, proxy=True)})
 
 
@@ -186,7 +193,9 @@ def test_proxy_of_two_concrete_models_is_refused() -> None:
     class Two(orm.Model):
         Meta = meta(apps)
 
-    with pytest.raises(TypeError, match="Proxy model 'Bad' has more than one non-abstract model base class."):
+    with pytest.raises(
+        TypeError, match="Proxy model 'Bad' has more than one non-abstract model base class."
+    ):
         type("Bad", (One, Two), {"__module__": __name__, "Meta": meta(apps, proxy=True)})
 
 
@@ -211,7 +220,9 @@ def test_migration_states_and_the_autodetector_create_proxies_after_their_base()
     state = ProjectState.from_apps(found["Person"]._meta.apps)
     assert sorted(key[1] for key in state.models) == ["orderedperson", "person", "pet", "vip"]
     changes = MigrationAutodetector(ProjectState({}), state).changes()
-    created = [op for m in changes["proxyapp"] for op in m.operations if type(op).__name__ == "CreateModel"]
+    created = [
+        op for m in changes["proxyapp"] for op in m.operations if type(op).__name__ == "CreateModel"
+    ]
     names = [op.name for op in created]
     assert names.index("Person") < names.index("OrderedPerson") < names.index("Vip")
     ordered = created[names.index("OrderedPerson")]
@@ -219,14 +230,19 @@ def test_migration_states_and_the_autodetector_create_proxies_after_their_base()
     assert ordered.options == {"proxy": True, "ordering": ["-name"]}
     text = MigrationWriter(changes["proxyapp"][0]).as_string()
     assert 'bases=("proxyapp.person",),' in text and '"proxy": True' in text
-    assert MigrationAutodetector(state, ProjectState.from_apps(found["Person"]._meta.apps)).changes() == {}
+    assert (
+        MigrationAutodetector(state, ProjectState.from_apps(found["Person"]._meta.apps)).changes()
+        == {}
+    )
     # A relation to a proxy names the proxy, as Django; its column refers to the concrete table.
     pet_owner = state.models["proxyapp", "pet"].fields["owner"]
     assert pet_owner.remote_field.model == "proxyapp.orderedperson"
     historical_owner = state.apps.get_model("proxyapp", "pet")._meta.get_field("owner")
     assert historical_owner.remote_field.model is state.apps.get_model("proxyapp", "orderedperson")
     rendered = state.apps.get_model("proxyapp", "vip")
-    assert rendered._meta.proxy and rendered._meta.concrete_model is state.apps.get_model("proxyapp", "person")
+    assert rendered._meta.proxy and rendered._meta.concrete_model is state.apps.get_model(
+        "proxyapp", "person"
+    )
     assert [f.name for f in rendered._meta.concrete_fields] == ["id", "name", "kind"]
 
 
@@ -239,7 +255,9 @@ def test_removing_a_proxy_deletes_its_state_only() -> None:
     after = before.clone()
     after.remove_model("proxyapp", "vip")
     changes = MigrationAutodetector(before, after).changes()
-    assert [(type(op).__name__, op.name) for op in changes["proxyapp"][0].operations] == [("DeleteModel", "Vip")]
+    assert [(type(op).__name__, op.name) for op in changes["proxyapp"][0].operations] == [
+        ("DeleteModel", "Vip")
+    ]
 
 
 def test_migrate_creates_and_drops_no_table_for_a_proxy(db: str) -> None:
@@ -255,11 +273,14 @@ def test_migrate_creates_and_drops_no_table_for_a_proxy(db: str) -> None:
     tables = set(orm.connection.introspection.table_names())
     assert {"proxyapp_person", "proxyapp_pet"} <= tables
     assert not {"proxyapp_orderedperson", "proxyapp_vip"} & tables
-    assert after.apps.get_model("proxyapp", "vip").objects.count() == 0  # the historical proxy reads the table
+    assert (
+        after.apps.get_model("proxyapp", "vip").objects.count() == 0
+    )  # the historical proxy reads the table
     from orm import migrations
 
-    drop = type("Migration", (migrations.Migration,), {"operations": [
-        migrations.DeleteModel("Vip")]})("0002_drop", "proxyapp")
+    drop = type(
+        "Migration", (migrations.Migration,), {"operations": [migrations.DeleteModel("Vip")]}
+    )("0002_drop", "proxyapp")
     with orm.connection.schema_editor() as editor:
         drop.apply(after.clone(), editor)
     assert set(orm.connection.introspection.table_names()) == tables

@@ -57,7 +57,10 @@ def test_meta_ordering_is_the_default(library: Library) -> None:
 
 
 def test_repr_of_queryset(library: Library) -> None:
-    assert repr(Tag.objects.order_by("name")) == "<QuerySet [<Tag: django>, <Tag: python>, <Tag: sql>]>"
+    assert (
+        repr(Tag.objects.order_by("name"))
+        == "<QuerySet [<Tag: django>, <Tag: python>, <Tag: sql>]>"
+    )
 
 
 # ----------------------------------------------------------- filter / exclude
@@ -67,7 +70,8 @@ def test_filter_and_exclude_chain(library: Library) -> None:
     qs = Book.objects.filter(author=library.alice).exclude(pages__lt=300)
     assert titles(qs) == ["Advanced Python"]
     assert titles(Book.objects.exclude(author=library.alice).order_by("title")) == [
-        "Django Unchained", "SQL 101",
+        "Django Unchained",
+        "SQL 101",
     ]
     # Several keyword arguments in one filter are ANDed.
     assert titles(Book.objects.filter(author=library.bob, pages__isnull=True)) == ["SQL 101"]
@@ -76,10 +80,14 @@ def test_filter_and_exclude_chain(library: Library) -> None:
 def test_exclude_keeps_rows_where_the_column_is_null(library: Library) -> None:
     # As in Django: WHERE NOT (pages < 300 AND pages IS NOT NULL); SQL 101 has no pages.
     assert titles(Book.objects.exclude(pages__lt=300).order_by("title")) == [
-        "Advanced Python", "Django Unchained", "SQL 101",
+        "Advanced Python",
+        "Django Unchained",
+        "SQL 101",
     ]
     assert titles(Book.objects.filter(~orm.Q(pages__lt=300)).order_by("title")) == [
-        "Advanced Python", "Django Unchained", "SQL 101",
+        "Advanced Python",
+        "Django Unchained",
+        "SQL 101",
     ]
 
 
@@ -89,24 +97,34 @@ def test_exclude_on_nullable_foreign_key_keeps_null_rows(db: str) -> None:
     owner = Owner.objects.create(name="o")
     Nullified.objects.create(owner=owner, label="owned")
     Nullified.objects.create(owner=None, label="orphan")
-    assert list(Nullified.objects.exclude(owner=owner).values_list("label", flat=True)) == ["orphan"]
-    assert list(Nullified.objects.filter(~orm.Q(owner__name="o")).values_list("label", flat=True)) == [
+    assert list(Nullified.objects.exclude(owner=owner).values_list("label", flat=True)) == [
+        "orphan"
+    ]
+    assert list(
+        Nullified.objects.filter(~orm.Q(owner__name="o")).values_list("label", flat=True)
+    ) == [
         "orphan",
     ]
 
 
-def test_filter_across_multivalued_relation_returns_each_row_once_per_match(library: Library) -> None:
+def test_filter_across_multivalued_relation_returns_each_row_once_per_match(
+    library: Library,
+) -> None:
     # Two of Alice's books are tagged python: a join yields Alice twice, distinct() once.
     assert [a.name for a in Author.objects.filter(books__tags__name="python").order_by("name")] == [
-        "Alice", "Alice", "Bob",
+        "Alice",
+        "Alice",
+        "Bob",
     ]
     assert [a.name for a in Author.objects.filter(books__tags__name="python").distinct()] == [
-        "Alice", "Bob",
+        "Alice",
+        "Bob",
     ]
 
 
-def test_filter_unknown_field_raises_field_error_listing_choices(library: Library,
-                                                                  count_queries: type[QueryCounter]) -> None:
+def test_filter_unknown_field_raises_field_error_listing_choices(
+    library: Library, count_queries: type[QueryCounter]
+) -> None:
     with count_queries() as ctx:
         with pytest.raises(orm.FieldError) as excinfo:
             Book.objects.filter(titel="x")
@@ -135,10 +153,16 @@ def test_filter_after_slice_is_refused(library: Library) -> None:
 
 def test_order_by_multiple_fields_and_relations(library: Library) -> None:
     assert titles(Book.objects.order_by("author__name", "-price")) == [
-        "Advanced Python", "Python Basics", "Django Unchained", "SQL 101",
+        "Advanced Python",
+        "Python Basics",
+        "Django Unchained",
+        "SQL 101",
     ]
     assert titles(Book.objects.order_by("-author__email", "title")) == [
-        "Django Unchained", "SQL 101", "Advanced Python", "Python Basics",
+        "Django Unchained",
+        "SQL 101",
+        "Advanced Python",
+        "Python Basics",
     ]
 
 
@@ -149,10 +173,16 @@ def test_order_by_nullable_field_then_pk(library: Library) -> None:
 
 def test_order_by_expression(library: Library) -> None:
     assert titles(Book.objects.order_by(orm.F("pages").desc(nulls_last=True), "title")) == [
-        "Advanced Python", "Django Unchained", "Python Basics", "SQL 101",
+        "Advanced Python",
+        "Django Unchained",
+        "Python Basics",
+        "SQL 101",
     ]
     assert titles(Book.objects.order_by(orm.Length("title"), "title")) == [
-        "SQL 101", "Python Basics", "Advanced Python", "Django Unchained",
+        "SQL 101",
+        "Python Basics",
+        "Advanced Python",
+        "Django Unchained",
     ]
 
 
@@ -162,7 +192,12 @@ def test_order_by_random_returns_everything(library: Library) -> None:
 
 def test_reverse(library: Library) -> None:
     qs = Book.objects.order_by("price")
-    assert titles(qs.reverse()) == ["Advanced Python", "Django Unchained", "Python Basics", "SQL 101"]
+    assert titles(qs.reverse()) == [
+        "Advanced Python",
+        "Django Unchained",
+        "Python Basics",
+        "SQL 101",
+    ]
     assert titles(qs.reverse().reverse()) == titles(qs)
     assert [a.name for a in Author.objects.reverse()] == ["Carol", "Bob", "Alice"]
 
@@ -174,7 +209,10 @@ def test_order_by_without_arguments_clears_default_ordering(library: Library) ->
 
 def test_order_by_clears_previous_ordering(library: Library) -> None:
     assert titles(Book.objects.order_by("-title").order_by("price")) == [
-        "SQL 101", "Python Basics", "Django Unchained", "Advanced Python",
+        "SQL 101",
+        "Python Basics",
+        "Django Unchained",
+        "Advanced Python",
     ]
 
 
@@ -182,8 +220,12 @@ def test_order_by_clears_previous_ordering(library: Library) -> None:
 
 
 def test_distinct(library: Library) -> None:
-    names = list(Tag.objects.filter(books__author=library.alice).values_list("name", flat=True)
-                 .distinct().order_by("name"))
+    names = list(
+        Tag.objects.filter(books__author=library.alice)
+        .values_list("name", flat=True)
+        .distinct()
+        .order_by("name")
+    )
     assert names == ["python", "sql"]
     assert Book.objects.values("author").distinct().count() == 2
 
@@ -192,7 +234,9 @@ def test_distinct(library: Library) -> None:
 
 
 def test_values(library: Library) -> None:
-    rows = list(Book.objects.filter(author=library.alice).order_by("title").values("title", "price"))
+    rows = list(
+        Book.objects.filter(author=library.alice).order_by("title").values("title", "price")
+    )
     assert rows == [
         {"title": "Advanced Python", "price": Decimal("49.50")},
         {"title": "Python Basics", "price": Decimal("19.99")},
@@ -202,13 +246,20 @@ def test_values(library: Library) -> None:
 def test_values_without_fields_returns_every_column_by_attname(library: Library) -> None:
     row = Book.objects.values().get(pk=library.sql101.pk)
     assert row == {
-        "id": library.sql101.pk, "title": "SQL 101", "author_id": library.bob.pk,
-        "price": Decimal("9.99"), "pages": None, "published": None, "data": None,
+        "id": library.sql101.pk,
+        "title": "SQL 101",
+        "author_id": library.bob.pk,
+        "price": Decimal("9.99"),
+        "pages": None,
+        "published": None,
+        "data": None,
     }
 
 
 def test_values_across_relations_and_with_expressions(library: Library) -> None:
-    rows = list(Book.objects.order_by("title").values("title", "author__name", upper=orm.Upper("title"))[:2])
+    rows = list(
+        Book.objects.order_by("title").values("title", "author__name", upper=orm.Upper("title"))[:2]
+    )
     assert rows == [
         {"title": "Advanced Python", "author__name": "Alice", "upper": "ADVANCED PYTHON"},
         {"title": "Django Unchained", "author__name": "Bob", "upper": "DJANGO UNCHAINED"},
@@ -218,7 +269,10 @@ def test_values_across_relations_and_with_expressions(library: Library) -> None:
 def test_values_list(library: Library) -> None:
     rows = list(Book.objects.order_by("title").values_list("title", "pages"))
     assert rows == [
-        ("Advanced Python", 450), ("Django Unchained", 300), ("Python Basics", 200), ("SQL 101", None),
+        ("Advanced Python", 450),
+        ("Django Unchained", 300),
+        ("Python Basics", 200),
+        ("SQL 101", None),
     ]
     assert all(type(r) is tuple for r in rows)
 
@@ -241,8 +295,11 @@ def test_values_list_named(library: Library) -> None:
 def test_values_list_of_relation_and_reverse(library: Library) -> None:
     pairs = sorted(Author.objects.values_list("name", "books__title"))
     assert pairs == [
-        ("Alice", "Advanced Python"), ("Alice", "Python Basics"),
-        ("Bob", "Django Unchained"), ("Bob", "SQL 101"), ("Carol", None),
+        ("Alice", "Advanced Python"),
+        ("Alice", "Python Basics"),
+        ("Bob", "Django Unchained"),
+        ("Bob", "SQL 101"),
+        ("Carol", None),
     ]
 
 
@@ -275,7 +332,12 @@ def test_defer_skips_the_named_fields(library: Library, count_queries: type[Quer
         book = Book.objects.defer("data", "price").get(pk=library.basics.pk)
     select = ctx.queries[0][0].split("FROM")[0]
     assert "data" not in select and "price" not in select and "title" in select
-    assert book.data == {"level": "beginner", "rating": 4, "langs": ["en", "de"], "meta": {"isbn": "111"}}
+    assert book.data == {
+        "level": "beginner",
+        "rating": 4,
+        "langs": ["en", "de"],
+        "meta": {"isbn": "111"},
+    }
 
 
 def test_saving_a_deferred_instance_keeps_unloaded_fields(library: Library) -> None:
@@ -302,9 +364,11 @@ def test_annotate(library: Library) -> None:
     rows = {a.name: a.book_count for a in Author.objects.annotate(book_count=orm.Count("books"))}
     assert rows == {"Alice": 2, "Bob": 2, "Carol": 0}
     # NULL (Carol's total) sorts first in DESC order on PostgreSQL, last on SQLite.
-    top = Author.objects.annotate(total=orm.Sum("books__price")).order_by(
-        orm.F("total").desc(nulls_last=True)
-    ).first()
+    top = (
+        Author.objects.annotate(total=orm.Sum("books__price"))
+        .order_by(orm.F("total").desc(nulls_last=True))
+        .first()
+    )
     assert top is not None and top.name == "Alice" and top.total == Decimal("69.49")
 
 
@@ -317,16 +381,28 @@ def test_values_after_annotate_keeps_one_row_per_object(db: str) -> None:
     Book.objects.create(title="c", author=second)
     rows = list(Author.objects.annotate(n=orm.Count("books")).values("name", "n").order_by("n"))
     assert rows == [{"name": "Same", "n": 1}, {"name": "Same", "n": 2}]
-    assert sorted(Author.objects.annotate(n=orm.Count("books")).values_list("n", flat=True)) == [1, 2]
+    assert sorted(Author.objects.annotate(n=orm.Count("books")).values_list("n", flat=True)) == [
+        1,
+        2,
+    ]
 
 
 def test_values_list_of_annotation_only(library: Library) -> None:
-    assert sorted(Book.objects.annotate(n=orm.Count("tags")).values_list("n", flat=True)) == [1, 1, 2, 2]
+    assert sorted(Book.objects.annotate(n=orm.Count("tags")).values_list("n", flat=True)) == [
+        1,
+        1,
+        2,
+        2,
+    ]
 
 
 def test_annotate_filter_on_annotation(library: Library) -> None:
-    names = list(Author.objects.annotate(n=orm.Count("books")).filter(n__gte=1)
-                 .order_by("name").values_list("name", flat=True))
+    names = list(
+        Author.objects.annotate(n=orm.Count("books"))
+        .filter(n__gte=1)
+        .order_by("name")
+        .values_list("name", flat=True)
+    )
     assert names == ["Alice", "Bob"]
 
 
@@ -371,7 +447,10 @@ def test_union(library: Library) -> None:
     alice = Book.objects.filter(author=library.alice)
     assert sorted(titles(cheap.union(alice))) == ["Advanced Python", "Python Basics", "SQL 101"]
     assert sorted(titles(cheap.union(alice, all=True))) == [
-        "Advanced Python", "Python Basics", "Python Basics", "SQL 101",
+        "Advanced Python",
+        "Python Basics",
+        "Python Basics",
+        "SQL 101",
     ]
     ordered = cheap.union(alice).order_by("-price")
     assert titles(ordered) == ["Advanced Python", "Python Basics", "SQL 101"]
@@ -385,7 +464,9 @@ def test_union_of_values_lists(library: Library) -> None:
 
 
 def test_union_with_none(library: Library) -> None:
-    assert sorted(titles(Book.objects.filter(price__lt=10).union(Book.objects.none()))) == ["SQL 101"]
+    assert sorted(titles(Book.objects.filter(price__lt=10).union(Book.objects.none()))) == [
+        "SQL 101"
+    ]
 
 
 # ---------------------------------------------------------------------- using
@@ -479,7 +560,9 @@ def test_get_or_create_with_lookup_in_kwargs(library: Library) -> None:
 
 
 def test_get_or_create_with_callable_default_and_invalid_field(db: str) -> None:
-    author, created = Author.objects.get_or_create(email="c@example.com", defaults={"name": lambda: "Called"})
+    author, created = Author.objects.get_or_create(
+        email="c@example.com", defaults={"name": lambda: "Called"}
+    )
     assert created and author.name == "Called"
     with pytest.raises(orm.FieldError):
         Author.objects.get_or_create(email="d@example.com", defaults={"nmae": "typo"})
@@ -487,10 +570,14 @@ def test_get_or_create_with_callable_default_and_invalid_field(db: str) -> None:
 
 
 def test_update_or_create(library: Library) -> None:
-    author, created = Author.objects.update_or_create(email="alice@example.com", defaults={"name": "Alicia"})
+    author, created = Author.objects.update_or_create(
+        email="alice@example.com", defaults={"name": "Alicia"}
+    )
     assert not created and author.pk == library.alice.pk
     assert Author.objects.get(pk=library.alice.pk).name == "Alicia"
-    author, created = Author.objects.update_or_create(email="eve@example.com", defaults={"name": "Eve"})
+    author, created = Author.objects.update_or_create(
+        email="eve@example.com", defaults={"name": "Eve"}
+    )
     assert created and Author.objects.get(email="eve@example.com").name == "Eve"
 
 
@@ -538,8 +625,9 @@ def test_bulk_create_is_all_or_nothing(db: str) -> None:
 
 
 def test_bulk_create_applies_defaults_and_auto_now_add(db: str) -> None:
-    authors = Author.objects.bulk_create([Author(name="A", email="a@example.com"),
-                                          Author(name="B", email="b@example.com")])
+    authors = Author.objects.bulk_create(
+        [Author(name="A", email="a@example.com"), Author(name="B", email="b@example.com")]
+    )
     assert all(a.created is not None for a in authors)
     books = Book.objects.bulk_create([Book(title="x", author=authors[0])])
     assert Book.objects.get(pk=books[0].pk).price == Decimal("0.00")
@@ -697,12 +785,20 @@ def test_iterator_rejects_bad_chunk_size(library: Library) -> None:
 
 def test_aggregate(library: Library) -> None:
     result = Book.objects.aggregate(
-        total=orm.Sum("price"), avg_pages=orm.Avg("pages"), low=orm.Min("price"),
-        high=orm.Max("price"), n=orm.Count("id"), n_pages=orm.Count("pages"),
+        total=orm.Sum("price"),
+        avg_pages=orm.Avg("pages"),
+        low=orm.Min("price"),
+        high=orm.Max("price"),
+        n=orm.Count("id"),
+        n_pages=orm.Count("pages"),
     )
     assert result == {
-        "total": Decimal("114.48"), "avg_pages": pytest.approx(316.6666, rel=1e-4),
-        "low": Decimal("9.99"), "high": Decimal("49.50"), "n": 4, "n_pages": 3,
+        "total": Decimal("114.48"),
+        "avg_pages": pytest.approx(316.6666, rel=1e-4),
+        "low": Decimal("9.99"),
+        "high": Decimal("49.50"),
+        "n": 4,
+        "n_pages": 3,
     }
     assert isinstance(result["total"], Decimal)
 
@@ -710,7 +806,8 @@ def test_aggregate(library: Library) -> None:
 def test_aggregate_default_alias_and_empty_set(library: Library) -> None:
     assert Book.objects.aggregate(orm.Sum("pages")) == {"pages__sum": 950}
     assert Book.objects.filter(title="none").aggregate(s=orm.Sum("pages"), n=orm.Count("id")) == {
-        "s": None, "n": 0,
+        "s": None,
+        "n": 0,
     }
 
 
@@ -722,7 +819,9 @@ def test_aggregate_over_relations_and_filtered(library: Library) -> None:
 
 def test_aggregate_result_types(library: Library) -> None:
     result = Book.objects.aggregate(
-        avg_price=orm.Avg("price"), latest=orm.Max("published"), pages=orm.Sum("pages"),
+        avg_price=orm.Avg("price"),
+        latest=orm.Max("published"),
+        pages=orm.Sum("pages"),
     )
     assert isinstance(result["avg_price"], Decimal)
     assert result["avg_price"].quantize(Decimal("0.01")) == Decimal("28.62")
@@ -734,7 +833,9 @@ def test_aggregate_result_types(library: Library) -> None:
 
 
 def test_aggregate_over_an_aggregate_annotation(library: Library) -> None:
-    result = Author.objects.annotate(n=orm.Count("books")).aggregate(most=orm.Max("n"), avg=orm.Avg("n"))
+    result = Author.objects.annotate(n=orm.Count("books")).aggregate(
+        most=orm.Max("n"), avg=orm.Avg("n")
+    )
     assert result["most"] == 2
     assert result["avg"] == pytest.approx(4 / 3)
 
@@ -850,7 +951,9 @@ def test_explain_options_per_backend(library: Library) -> None:
 
 def test_raw_returns_model_instances(library: Library) -> None:
     table = Book._meta.db_table
-    books = list(Book.objects.raw(f'SELECT * FROM "{table}" WHERE pages > %s ORDER BY pages', [250]))
+    books = list(
+        Book.objects.raw(f'SELECT * FROM "{table}" WHERE pages > %s ORDER BY pages', [250])
+    )
     assert [b.title for b in books] == ["Django Unchained", "Advanced Python"]
     assert books[1].price == Decimal("49.50")
     assert books[1].data["level"] == "advanced"
@@ -859,10 +962,13 @@ def test_raw_returns_model_instances(library: Library) -> None:
 
 def test_raw_with_extra_columns_translations_and_deferred_fields(library: Library) -> None:
     table = Book._meta.db_table
-    books = list(Book.objects.raw(
-        f'SELECT id AS book_pk, title, pages * 2 AS double_pages FROM "{table}" WHERE title = %s',
-        ["Python Basics"], translations={"book_pk": "id"},
-    ))
+    books = list(
+        Book.objects.raw(
+            f'SELECT id AS book_pk, title, pages * 2 AS double_pages FROM "{table}" WHERE title = %s',
+            ["Python Basics"],
+            translations={"book_pk": "id"},
+        )
+    )
     assert len(books) == 1
     assert books[0].pk == library.basics.pk
     assert books[0].double_pages == 400
@@ -871,7 +977,7 @@ def test_raw_with_extra_columns_translations_and_deferred_fields(library: Librar
 
 def test_raw_literal_percent_and_hostile_parameter(library: Library) -> None:
     table = Author._meta.db_table
-    rows = list(Author.objects.raw(f'SELECT * FROM "{table}" WHERE name LIKE \'A%\''))
+    rows = list(Author.objects.raw(f"SELECT * FROM \"{table}\" WHERE name LIKE 'A%'"))
     assert [a.name for a in rows] == ["Alice"]
     hostile = "' OR '1'='1"
     assert list(Author.objects.raw(f'SELECT * FROM "{table}" WHERE name = %s', [hostile])) == []
@@ -890,7 +996,11 @@ def test_and_or_of_querysets(library: Library) -> None:
     alice = Book.objects.filter(author=library.alice)
     cheap = Book.objects.filter(price__lt=20)
     assert titles((alice & cheap).order_by("title")) == ["Python Basics"]
-    assert titles((alice | cheap).order_by("title")) == ["Advanced Python", "Python Basics", "SQL 101"]
+    assert titles((alice | cheap).order_by("title")) == [
+        "Advanced Python",
+        "Python Basics",
+        "SQL 101",
+    ]
 
 
 # ------------------------------------------------------------ select_for_update
@@ -938,12 +1048,27 @@ def test_owner_default_on_queryset_create(db: str) -> None:
 
 def test_allfields_ordering_by_each_type(db: str) -> None:
     values = [
-        {"int_value": 3, "date_value": datetime.date(2020, 1, 1), "char_value": "b",
-         "datetime_value": datetime.datetime(2020, 1, 1, tzinfo=UTC), "decimal_value": Decimal("10")},
-        {"int_value": 1, "date_value": datetime.date(2021, 1, 1), "char_value": "c",
-         "datetime_value": datetime.datetime(2019, 1, 1, tzinfo=UTC), "decimal_value": Decimal("9.5")},
-        {"int_value": 2, "date_value": datetime.date(2019, 1, 1), "char_value": "a",
-         "datetime_value": datetime.datetime(2021, 1, 1, tzinfo=UTC), "decimal_value": Decimal("100")},
+        {
+            "int_value": 3,
+            "date_value": datetime.date(2020, 1, 1),
+            "char_value": "b",
+            "datetime_value": datetime.datetime(2020, 1, 1, tzinfo=UTC),
+            "decimal_value": Decimal("10"),
+        },
+        {
+            "int_value": 1,
+            "date_value": datetime.date(2021, 1, 1),
+            "char_value": "c",
+            "datetime_value": datetime.datetime(2019, 1, 1, tzinfo=UTC),
+            "decimal_value": Decimal("9.5"),
+        },
+        {
+            "int_value": 2,
+            "date_value": datetime.date(2019, 1, 1),
+            "char_value": "a",
+            "datetime_value": datetime.datetime(2021, 1, 1, tzinfo=UTC),
+            "decimal_value": Decimal("100"),
+        },
     ]
     for v in values:
         AllFields.objects.create(**v)
@@ -974,7 +1099,9 @@ def test_order_by_foreign_key_uses_related_meta_ordering(db: str) -> None:
 
 def test_complex_filter_takes_a_q_or_a_dict(library: Library) -> None:
     """``complex_filter()`` (Django's, for framework code like ``limit_choices_to``) filters as filter()."""
-    by_q = Author.objects.complex_filter(orm.Q(name="Alice") | orm.Q(name__startswith="C")).order_by("name")
+    by_q = Author.objects.complex_filter(
+        orm.Q(name="Alice") | orm.Q(name__startswith="C")
+    ).order_by("name")
     assert list(by_q.values_list("name", flat=True)) == ["Alice", "Carol"]
     by_dict = Author.objects.order_by("name").complex_filter({"books__title__icontains": "python"})
     assert list(by_dict.distinct().values_list("name", flat=True)) == ["Alice"]

@@ -38,7 +38,9 @@ def test_forward_foreign_key_loads_once_then_is_cached(
     assert len(ctx) == 1
 
 
-def test_forward_foreign_key_reassignment(library: Library, count_queries: type[QueryCounter]) -> None:
+def test_forward_foreign_key_reassignment(
+    library: Library, count_queries: type[QueryCounter]
+) -> None:
     book = Book.objects.get(pk=library.basics.pk)
     with count_queries() as ctx:
         book.author = library.bob
@@ -54,15 +56,23 @@ def test_forward_foreign_key_reassignment(library: Library, count_queries: type[
 
 def test_foreign_key_filtering_by_instance_pk_and_attname(library: Library) -> None:
     titles = ["Advanced Python", "Python Basics"]
-    for kwargs in ({"author": library.alice}, {"author": library.alice.pk},
-                   {"author_id": library.alice.pk}, {"author__pk": library.alice.pk},
-                   {"author__in": [library.alice]}):
-        assert list(Book.objects.filter(**kwargs).order_by("title").values_list("title", flat=True)) == titles
+    for kwargs in (
+        {"author": library.alice},
+        {"author": library.alice.pk},
+        {"author_id": library.alice.pk},
+        {"author__pk": library.alice.pk},
+        {"author__in": [library.alice]},
+    ):
+        assert (
+            list(Book.objects.filter(**kwargs).order_by("title").values_list("title", flat=True))
+            == titles
+        )
 
 
 def test_reverse_foreign_key_manager(library: Library) -> None:
     assert list(library.alice.books.order_by("title").values_list("title", flat=True)) == [
-        "Advanced Python", "Python Basics",
+        "Advanced Python",
+        "Python Basics",
     ]
     assert library.alice.books.count() == 2
     assert library.carol.books.count() == 0
@@ -153,9 +163,15 @@ def test_self_referential_foreign_key(db: str) -> None:
     Category.objects.create(name="a1", parent=a)
     assert sorted(root.children.values_list("name", flat=True)) == ["a", "b"]
     assert Category.objects.get(name="a1").parent.parent == root
-    assert list(Category.objects.filter(parent__parent=root).values_list("name", flat=True)) == ["a1"]
-    assert list(Category.objects.filter(parent__isnull=True).values_list("name", flat=True)) == ["root"]
-    assert sorted(Category.objects.filter(children__name="a1").values_list("name", flat=True)) == ["a"]
+    assert list(Category.objects.filter(parent__parent=root).values_list("name", flat=True)) == [
+        "a1"
+    ]
+    assert list(Category.objects.filter(parent__isnull=True).values_list("name", flat=True)) == [
+        "root"
+    ]
+    assert sorted(Category.objects.filter(children__name="a1").values_list("name", flat=True)) == [
+        "a"
+    ]
 
 
 # ------------------------------------------------------------------ one-to-one
@@ -208,9 +224,14 @@ def test_one_to_one_assignment_sets_both_caches(db: str, count_queries: type[Que
 
 
 def test_many_to_many_both_ways(library: Library) -> None:
-    assert list(library.advanced.tags.order_by("name").values_list("name", flat=True)) == ["python", "sql"]
+    assert list(library.advanced.tags.order_by("name").values_list("name", flat=True)) == [
+        "python",
+        "sql",
+    ]
     assert list(library.python.books.order_by("title").values_list("title", flat=True)) == [
-        "Advanced Python", "Django Unchained", "Python Basics",
+        "Advanced Python",
+        "Django Unchained",
+        "Python Basics",
     ]
     assert library.sql.books.count() == 2
     assert library.django.books.get() == library.unchained
@@ -275,9 +296,12 @@ def test_many_to_many_through_table_name_and_rows(library: Library) -> None:
     through = Book.tags.through
     pairs = sorted(through.objects.values_list("book__title", "tag__name"))
     assert pairs == [
-        ("Advanced Python", "python"), ("Advanced Python", "sql"),
-        ("Django Unchained", "django"), ("Django Unchained", "python"),
-        ("Python Basics", "python"), ("SQL 101", "sql"),
+        ("Advanced Python", "python"),
+        ("Advanced Python", "sql"),
+        ("Django Unchained", "django"),
+        ("Django Unchained", "python"),
+        ("Python Basics", "python"),
+        ("SQL 101", "sql"),
     ]
 
 
@@ -288,8 +312,9 @@ def make_club() -> tuple[Person, Person, Group]:
     ann = Person.objects.create(name="Ann")
     ben = Person.objects.create(name="Ben")
     group = Group.objects.create(name="Club")
-    Membership.objects.create(person=ann, group=group, date_joined=datetime.date(2020, 1, 1),
-                              invite_reason="founder")
+    Membership.objects.create(
+        person=ann, group=group, date_joined=datetime.date(2020, 1, 1), invite_reason="founder"
+    )
     return ann, ben, group
 
 
@@ -300,13 +325,16 @@ def test_through_model_both_ways(db: str) -> None:
     assert list(ben.groups.all()) == []
     assert Person.objects.get(membership__invite_reason="founder") == ann
     assert Group.objects.get(members__name="Ann") == group
-    assert Person.objects.filter(groups__name="Club", membership__date_joined__year=2020).get() == ann
+    assert (
+        Person.objects.filter(groups__name="Club", membership__date_joined__year=2020).get() == ann
+    )
 
 
 def test_through_model_add_with_through_defaults(db: str) -> None:
     ann, ben, group = make_club()
-    group.members.add(ben, through_defaults={"date_joined": datetime.date(2024, 5, 1),
-                                             "invite_reason": "friend"})
+    group.members.add(
+        ben, through_defaults={"date_joined": datetime.date(2024, 5, 1), "invite_reason": "friend"}
+    )
     assert list(group.members.all()) == [ann, ben]
     membership = Membership.objects.get(person=ben)
     assert membership.date_joined == datetime.date(2024, 5, 1)
@@ -327,7 +355,9 @@ def test_through_model_set_remove_clear(db: str) -> None:
 
 def test_through_model_create(db: str) -> None:
     _, _, group = make_club()
-    dora = group.members.create(name="Dora", through_defaults={"date_joined": datetime.date(2024, 2, 2)})
+    dora = group.members.create(
+        name="Dora", through_defaults={"date_joined": datetime.date(2024, 2, 2)}
+    )
     assert Membership.objects.get(person=dora).date_joined == datetime.date(2024, 2, 2)
     assert dora.groups.get() == group
 

@@ -92,8 +92,9 @@ class Car(orm.Model):
 
 class Driver(orm.Model):
     name = orm.CharField(max_length=20)
-    car = orm.ForeignKey(Car, on_delete=orm.SET_NULL, to_field="make", null=True,
-                         related_name="drivers")
+    car = orm.ForeignKey(
+        Car, on_delete=orm.SET_NULL, to_field="make", null=True, related_name="drivers"
+    )
 
     class Meta:
         app_label = APP
@@ -134,12 +135,18 @@ def test_reverse_fk_through_null_to_field_reads_empty(garage: tuple[Any, Any]) -
 
 def test_reverse_fk_through_null_to_field_refuses_writes(garage: tuple[Any, Any]) -> None:
     car, driver = garage
-    message = f'"{car!r}" needs to have a value for field "make" before this relationship can be used.'
-    for call in (lambda: car.drivers.add(driver), lambda: car.drivers.create(name="new"),
-                 lambda: car.drivers.get_or_create(name="new"),
-                 lambda: car.drivers.update_or_create(name="new"),
-                 lambda: car.drivers.remove(driver), lambda: car.drivers.clear(),
-                 lambda: car.drivers.set([driver])):
+    message = (
+        f'"{car!r}" needs to have a value for field "make" before this relationship can be used.'
+    )
+    for call in (
+        lambda: car.drivers.add(driver),
+        lambda: car.drivers.create(name="new"),
+        lambda: car.drivers.get_or_create(name="new"),
+        lambda: car.drivers.update_or_create(name="new"),
+        lambda: car.drivers.remove(driver),
+        lambda: car.drivers.clear(),
+        lambda: car.drivers.set([driver]),
+    ):
         with pytest.raises(ValueError) as info:
             call()
         assert str(info.value) == message
@@ -156,7 +163,9 @@ async def test_reverse_fk_through_null_to_field_async_twins(garage: tuple[Any, A
 
 def test_reverse_fk_of_unsaved_instance_refuses(backend: str) -> None:
     orm.create_tables(Car, Driver)
-    message = "'Car' instance needs to have a primary key value before this relationship can be used."
+    message = (
+        "'Car' instance needs to have a primary key value before this relationship can be used."
+    )
     for unsaved in (Car(make="given"), Car()):
         with pytest.raises(ValueError) as info:
             unsaved.drivers.count()
@@ -177,9 +186,13 @@ def test_m2m_of_unsaved_instance_refuses_on_both_sides(backend: str) -> None:
     unsaved_member, unsaved_badge = Member(), Badge(code="b2")
     with pytest.raises(ValueError) as info:
         unsaved_member.badges.add(badge)
-    assert str(info.value) == (f'"{unsaved_member!r}" needs to have a value for field "id" before '
-                               "this many-to-many relationship can be used.")
-    with pytest.raises(ValueError, match='needs to have a value for field "id" before this many-to-many'):
+    assert str(info.value) == (
+        f'"{unsaved_member!r}" needs to have a value for field "id" before '
+        "this many-to-many relationship can be used."
+    )
+    with pytest.raises(
+        ValueError, match='needs to have a value for field "id" before this many-to-many'
+    ):
         unsaved_badge.members.count()
     with pytest.raises(ValueError, match="many-to-many relationship can be used"):
         list(Member().badges.all())
@@ -198,7 +211,9 @@ class Ingredient(orm.Model):
 
 class Recipe(orm.Model):
     title = orm.CharField(max_length=20, unique=True)
-    ingredients = orm.ManyToManyField(Ingredient, through="RecipeIngredient", related_name="recipes")
+    ingredients = orm.ManyToManyField(
+        Ingredient, through="RecipeIngredient", related_name="recipes"
+    )
 
     class Meta:
         app_label = APP
@@ -252,11 +267,14 @@ def test_through_to_field_filters_across_the_relation(kitchen: Kitchen) -> None:
 
 
 def test_through_to_field_prefetches_both_sides(kitchen: Kitchen) -> None:
-    recipes = {r.title: names(r.ingredients.all())
-               for r in Recipe.objects.prefetch_related("ingredients")}
+    recipes = {
+        r.title: names(r.ingredients.all()) for r in Recipe.objects.prefetch_related("ingredients")
+    }
     assert recipes == {"dal": ["curry"], "pilaf": ["rice"]}
-    ingredients = {i.name: [r.title for r in i.recipes.all()]
-                   for i in Ingredient.objects.prefetch_related("recipes")}
+    ingredients = {
+        i.name: [r.title for r in i.recipes.all()]
+        for i in Ingredient.objects.prefetch_related("recipes")
+    }
     assert ingredients == {"curry": ["dal"], "rice": ["pilaf"], "salt": []}
 
 
@@ -306,7 +324,8 @@ def assert_locked_first(ctx: Any, backend: str, reads: int) -> None:
 
 
 def test_m2m_add_inserts_skipping_existing_links_in_one_statement(
-    backend: str, count_queries: Any,
+    backend: str,
+    count_queries: Any,
 ) -> None:
     orm.create_tables(Line, Post)
     post = Post.objects.create()
@@ -322,7 +341,8 @@ def test_m2m_add_inserts_skipping_existing_links_in_one_statement(
 
 
 def test_m2m_add_to_a_custom_through_reads_first_and_skips_nothing(
-    kitchen: Kitchen, count_queries: Any,
+    kitchen: Kitchen,
+    count_queries: Any,
 ) -> None:
     # A custom through model may have unique constraints of its own whose
     # violations must still raise (as in Django): no ON CONFLICT there.

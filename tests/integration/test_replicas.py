@@ -38,8 +38,10 @@ def replica(backend: str, tmp_path: Path) -> Iterator[str]:
         raw = postgres_url()
         assert raw is not None
         url = with_application_name(raw)
-    orm.configure(databases={"default": url, "replica": {"url": url, "replica_of": "default"}},
-                  routers=[ReplicaRouter()])
+    orm.configure(
+        databases={"default": url, "replica": {"url": url, "replica_of": "default"}},
+        routers=[ReplicaRouter()],
+    )
     orm.create_tables(*ALL_MODELS)
     try:
         yield backend
@@ -59,7 +61,10 @@ def test_reads_go_to_the_replica_and_writes_to_the_primary(replica: str) -> None
 
 def test_write_on_replica_fails_naming_the_alias(replica: str) -> None:
     Author.objects.create(name="A", email="a@x")
-    with pytest.raises(DatabaseError, match="Cannot write to database 'replica': it is a read-only replica of 'default'"):
+    with pytest.raises(
+        DatabaseError,
+        match="Cannot write to database 'replica': it is a read-only replica of 'default'",
+    ):
         Author.objects.using("replica").create(name="B", email="b@x")
     with pytest.raises(DatabaseError, match="read-only replica"):
         Author.objects.using("replica").update(name="Z")
@@ -80,7 +85,9 @@ def test_reads_inside_atomic_on_primary_go_to_primary(replica: str) -> None:
 
 def test_bad_replica_configuration_is_refused(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'x.sqlite3'}"
-    with pytest.raises(ImproperlyConfigured, match="replica_of='nope', which is not a configured primary"):
+    with pytest.raises(
+        ImproperlyConfigured, match="replica_of='nope', which is not a configured primary"
+    ):
         orm.configure(databases={"default": url, "r": {"url": url, "replica_of": "nope"}})
     with pytest.raises(ImproperlyConfigured, match="'default' database cannot be a replica"):
         orm.configure(databases={"default": {"url": url, "replica_of": "default"}})

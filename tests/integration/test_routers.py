@@ -48,13 +48,17 @@ def _second_postgres_url(url: str) -> str:
 def two_dbs(backend: str, tmp_path: Path) -> Iterator[Configure]:
     """A function configuring ``default`` and ``other`` (with ``routers``), tables on both."""
     if backend == "sqlite":
-        urls = {"default": f"sqlite:///{tmp_path / 'test.sqlite3'}",
-                "other": f"sqlite:///{tmp_path / 'other.sqlite3'}"}
+        urls = {
+            "default": f"sqlite:///{tmp_path / 'test.sqlite3'}",
+            "other": f"sqlite:///{tmp_path / 'other.sqlite3'}",
+        }
     else:
         url = postgres_url()
         assert url is not None
-        urls = {"default": with_application_name(url),
-                "other": with_application_name(_second_postgres_url(url))}
+        urls = {
+            "default": with_application_name(url),
+            "other": with_application_name(_second_postgres_url(url)),
+        }
 
     def setup(routers: list[Any] | None = None) -> None:
         orm.configure(databases=urls, routers=routers)
@@ -182,7 +186,9 @@ def test_many_to_many_add_and_set_ask_allow_relation(two_dbs: Configure) -> None
     here = Tag.objects.create(name="here")
     Tag.objects.using("other").create(name="filler")
     there = Tag.objects.using("other").create(name="there")  # another pk than ``here``'s
-    message = (f'Cannot add "{there!r}": instance is on database "default", value is on database "other"')
+    message = (
+        f'Cannot add "{there!r}": instance is on database "default", value is on database "other"'
+    )
     with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
         book.tags.add(there)
     with pytest.raises(ValueError, match=re.escape(message)):
@@ -207,8 +213,13 @@ def test_tool_orm_routers(tmp_path: Path) -> None:
     from orm.conf import load_project_settings
 
     (tmp_path / "pyproject.toml").write_text(
-        '[tool.orm]\ndatabase = "sqlite:///a.sqlite3"\nrouters = ["tests.integration.test_routers.OtherRouter"]\n')
-    assert load_project_settings(start=tmp_path, environ={}).routers == ["tests.integration.test_routers.OtherRouter"]
-    (tmp_path / "pyproject.toml").write_text('[tool.orm]\ndatabase = "sqlite:///a.sqlite3"\nrouters = "x.Router"\n')
+        '[tool.orm]\ndatabase = "sqlite:///a.sqlite3"\nrouters = ["tests.integration.test_routers.OtherRouter"]\n'
+    )
+    assert load_project_settings(start=tmp_path, environ={}).routers == [
+        "tests.integration.test_routers.OtherRouter"
+    ]
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.orm]\ndatabase = "sqlite:///a.sqlite3"\nrouters = "x.Router"\n'
+    )
     with pytest.raises(ImproperlyConfigured, match="'routers' must be a list of dotted paths"):
         load_project_settings(start=tmp_path, environ={})

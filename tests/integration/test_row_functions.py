@@ -34,7 +34,7 @@ pytestmark = pytest.mark.transactional
 
 # -- the oracle: the per-row path the row functions replaced ----------------------
 def _populate(info: KlassInfo, row: list[Any], parent: Any, db: str) -> None:
-    values = row[info.start:info.end]
+    values = row[info.start : info.end]
     obj = None
     if values[info.pk_position] is not None:
         obj = instance_loader(info.model)(db, list(info.attnames), values)
@@ -71,7 +71,7 @@ def reference(qs: Any) -> list[Any]:
     info = compiler.klass_info
     results = []
     for row in rows:
-        obj = instance_loader(info.model)(qs.db, list(info.attnames), row[info.start:info.end])
+        obj = instance_loader(info.model)(qs.db, list(info.attnames), row[info.start : info.end])
         for related in info.related:
             _populate(related, row, obj, qs.db)
         for name, position in compiler.annotation_col_map.items():
@@ -147,7 +147,13 @@ def _models() -> dict[str, Any]:
         code = orm.UUIDField(default=uuid.uuid4)
         Meta = _meta(apps)
 
-    return {"Venue": Venue, "Club": Club, "LoudClub": LoudClub, "Counted": Counted, "Ticket": Ticket}
+    return {
+        "Venue": Venue,
+        "Club": Club,
+        "LoudClub": LoudClub,
+        "Counted": Counted,
+        "Ticket": Ticket,
+    }
 
 
 @pytest.fixture
@@ -156,8 +162,10 @@ def shapes(db: str) -> Iterator[dict[str, Any]]:
     tables = [m for m in found.values() if not m._meta.proxy]
     orm.create_tables(*tables)
     club = found["Club"].objects.create(
-        name="Jazz", opened=datetime.datetime(2020, 5, 1, 21, 30, 0, 123456, tzinfo=datetime.UTC),
-        fee=Decimal("12.500"))
+        name="Jazz",
+        opened=datetime.datetime(2020, 5, 1, 21, 30, 0, 123456, tzinfo=datetime.UTC),
+        fee=Decimal("12.500"),
+    )
     found["Club"].objects.create(name="Quiet", fee=None)
     counted = found["Counted"].objects.create(label="c1")
     found["Ticket"].objects.create(club=club, counted=counted)
@@ -214,23 +222,48 @@ def test_values_shapes(library: Library) -> None:
 def test_every_field_type_and_edge_values(db: str) -> None:
     AllFields.objects.create()  # None (or the default) everywhere
     AllFields.objects.create(
-        small_int=-32768, int_value=2**31 - 1, big_int=-(2**63), positive_int=0, float_value=1e-300,
-        decimal_value=Decimal("-12345678.0001"), bool_value=True, null_bool=False, char_value="é\u2603",
-        text_value="x" * 1000, uuid_value=uuid.UUID(int=1), date_value=datetime.date(1, 1, 1),
+        small_int=-32768,
+        int_value=2**31 - 1,
+        big_int=-(2**63),
+        positive_int=0,
+        float_value=1e-300,
+        decimal_value=Decimal("-12345678.0001"),
+        bool_value=True,
+        null_bool=False,
+        char_value="é\u2603",
+        text_value="x" * 1000,
+        uuid_value=uuid.UUID(int=1),
+        date_value=datetime.date(1, 1, 1),
         datetime_value=datetime.datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=datetime.UTC),
-        time_value=datetime.time(0, 0, 0, 1), duration_value=datetime.timedelta(days=-1, microseconds=1),
-        json_value={"a": [1, 2.5, None, True], "b": {"c": "d"}}, binary_value=b"\x00\xff",
+        time_value=datetime.time(0, 0, 0, 1),
+        duration_value=datetime.timedelta(days=-1, microseconds=1),
+        json_value={"a": [1, 2.5, None, True], "b": {"c": "d"}},
+        binary_value=b"\x00\xff",
     )
-    AllFields.objects.create(decimal_value=Decimal("10"), json_value=[], float_value=0.0,
-                             datetime_value=datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC))
+    AllFields.objects.create(
+        decimal_value=Decimal("10"),
+        json_value=[],
+        float_value=0.0,
+        datetime_value=datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC),
+    )
     # Stored as REAL, read back as floats whose repr is shorter or longer than the places.
     for text in ("1.5", "-0.25", "123.4567", "0.0001", "-9999.9999"):
         AllFields.objects.create(decimal_value=Decimal(text))
     results = same(AllFields.objects.order_by("id"))
     assert str(results[2].decimal_value) == "10.0000"
-    assert [str(r.decimal_value) for r in results[3:]] == ["1.5000", "-0.2500", "123.4567", "0.0001", "-9999.9999"]
+    assert [str(r.decimal_value) for r in results[3:]] == [
+        "1.5000",
+        "-0.2500",
+        "123.4567",
+        "0.0001",
+        "-9999.9999",
+    ]
     same(AllFields.objects.order_by("id").values())
-    same(AllFields.objects.order_by("id").values_list("decimal_value", "datetime_value", "uuid_value"))
+    same(
+        AllFields.objects.order_by("id").values_list(
+            "decimal_value", "datetime_value", "uuid_value"
+        )
+    )
 
 
 def test_naive_datetimes_with_use_tz_off(db: str) -> None:

@@ -26,7 +26,9 @@ def table_names() -> set[str]:
 def index_names(table: str) -> set[str]:
     with orm.connection.cursor() as cursor:
         if orm.connection.vendor == "sqlite":
-            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = %s", [table])
+            cursor.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = %s", [table]
+            )
         else:
             cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename = %s", [table])
         return {row[0] for row in cursor.fetchall()}

@@ -79,8 +79,10 @@ def test_select_related_nullable_self_reference_chain(
     Category.objects.create(name="leaf", parent=child)
     with count_queries() as ctx:
         rows = {
-            c.name: (c.parent.name if c.parent else None,
-                     c.parent.parent.name if c.parent and c.parent.parent else None)
+            c.name: (
+                c.parent.name if c.parent else None,
+                c.parent.parent.name if c.parent and c.parent.parent else None,
+            )
             for c in Category.objects.select_related("parent__parent")
         }
     assert len(ctx) == 1
@@ -111,7 +113,10 @@ def test_select_related_one_to_one_both_ways(db: str, count_queries: type[QueryC
 
 def test_select_related_with_filter_on_relation_and_values(library: Library) -> None:
     books = Book.objects.select_related("author").filter(author__name="Bob").order_by("-price")
-    assert [(b.title, b.author.name) for b in books] == [("Django Unchained", "Bob"), ("SQL 101", "Bob")]
+    assert [(b.title, b.author.name) for b in books] == [
+        ("Django Unchained", "Bob"),
+        ("SQL 101", "Bob"),
+    ]
     assert books.count() == 2
 
 
@@ -173,7 +178,11 @@ def test_writing_through_a_prefetched_manager_drops_the_stale_cache(library: Lib
     alice = Author.objects.prefetch_related("books").get(name="Alice")
     assert alice.books.count() == 2
     alice.books.create(title="Third")
-    assert sorted(b.title for b in alice.books.all()) == ["Advanced Python", "Python Basics", "Third"]
+    assert sorted(b.title for b in alice.books.all()) == [
+        "Advanced Python",
+        "Python Basics",
+        "Third",
+    ]
     book = Book.objects.prefetch_related("tags").get(pk=library.sql101.pk)
     assert [t.name for t in book.tags.all()] == ["sql"]
     book.tags.add(library.django)
@@ -199,7 +208,10 @@ def test_prefetch_many_to_many(library: Library, count_queries: type[QueryCounte
 
 def test_prefetch_many_to_many_reverse(library: Library, count_queries: type[QueryCounter]) -> None:
     with count_queries() as ctx:
-        got = {t.name: sorted(b.title for b in t.books.all()) for t in Tag.objects.prefetch_related("books")}
+        got = {
+            t.name: sorted(b.title for b in t.books.all())
+            for t in Tag.objects.prefetch_related("books")
+        }
     assert got == {
         "python": ["Advanced Python", "Django Unchained", "Python Basics"],
         "django": ["Django Unchained"],
@@ -254,7 +266,10 @@ def test_prefetch_through_model_many_to_many(db: str, count_queries: type[QueryC
     for person, group in ((ann, club), (ben, club), (ann, team)):
         Membership.objects.create(person=person, group=group, date_joined=datetime.date(2024, 1, 1))
     with count_queries() as ctx:
-        got = {g.name: [p.name for p in g.members.all()] for g in Group.objects.prefetch_related("members")}
+        got = {
+            g.name: [p.name for p in g.members.all()]
+            for g in Group.objects.prefetch_related("members")
+        }
     assert got == {"Club": ["Ann", "Ben"], "Team": ["Ann"]}
     assert len(ctx) == 2
 
@@ -263,10 +278,15 @@ def test_prefetch_object_with_queryset_and_to_attr(
     library: Library, count_queries: type[QueryCounter]
 ) -> None:
     with count_queries() as ctx:
-        authors = list(Author.objects.prefetch_related(
-            orm.Prefetch("books", queryset=Book.objects.filter(price__gt=20).order_by("-price"),
-                         to_attr="expensive_books")
-        ))
+        authors = list(
+            Author.objects.prefetch_related(
+                orm.Prefetch(
+                    "books",
+                    queryset=Book.objects.filter(price__gt=20).order_by("-price"),
+                    to_attr="expensive_books",
+                )
+            )
+        )
         got = {a.name: [b.title for b in a.expensive_books] for a in authors}
     assert len(ctx) == 2
     assert got == {"Alice": ["Advanced Python"], "Bob": ["Django Unchained"], "Carol": []}
@@ -298,12 +318,18 @@ def test_prefetch_combined_with_select_related(
             (b.author.name, sorted(t.name for t in b.tags.all()))
             for b in Book.objects.select_related("author").prefetch_related("tags")
         )
-    assert got == [("Alice", ["python"]), ("Alice", ["python", "sql"]), ("Bob", ["django", "python"]),
-                   ("Bob", ["sql"])]
+    assert got == [
+        ("Alice", ["python"]),
+        ("Alice", ["python", "sql"]),
+        ("Bob", ["django", "python"]),
+        ("Bob", ["sql"]),
+    ]
     assert len(ctx) == 2
 
 
-def test_prefetch_related_objects_on_a_list(library: Library, count_queries: type[QueryCounter]) -> None:
+def test_prefetch_related_objects_on_a_list(
+    library: Library, count_queries: type[QueryCounter]
+) -> None:
     books = list(Book.objects.order_by("title"))
     with count_queries() as ctx:
         orm.prefetch_related_objects(books, "author")
@@ -314,12 +340,18 @@ def test_prefetch_related_objects_on_a_list(library: Library, count_queries: typ
 
 def test_prefetch_with_iterator_chunks(library: Library, count_queries: type[QueryCounter]) -> None:
     with count_queries() as ctx:
-        got = sorted((b.title, b.author.name) for b in
-                     Book.objects.prefetch_related("author").order_by("title").iterator(chunk_size=2))
+        got = sorted(
+            (b.title, b.author.name)
+            for b in Book.objects.prefetch_related("author")
+            .order_by("title")
+            .iterator(chunk_size=2)
+        )
     assert got[0] == ("Advanced Python", "Alice")
     assert len(got) == 4
     # one main query (maybe chunked), and one author query per chunk of 2
-    assert sum(1 for sql, _ in ctx.queries if "tests_author" in sql and "tests_book" not in sql) == 2
+    assert (
+        sum(1 for sql, _ in ctx.queries if "tests_author" in sql and "tests_book" not in sql) == 2
+    )
     with pytest.raises(ValueError, match="chunk_size"):
         list(Book.objects.prefetch_related("author").iterator())
 
@@ -329,7 +361,9 @@ def test_prefetch_unknown_lookup_raises_field_error(library: Library) -> None:
         list(Author.objects.prefetch_related("nope"))
 
 
-def test_prefetch_on_empty_queryset_runs_one_query(db: str, count_queries: type[QueryCounter]) -> None:
+def test_prefetch_on_empty_queryset_runs_one_query(
+    db: str, count_queries: type[QueryCounter]
+) -> None:
     with count_queries() as ctx:
         assert list(Author.objects.prefetch_related("books__tags")) == []
     assert len(ctx) == 1

@@ -84,6 +84,7 @@ def test_weak_receivers_vanish_with_their_last_reference() -> None:
     def make() -> Callable[..., None]:
         def handler(sender: Any, **kwargs: Any) -> None:
             calls.append("weak")
+
         return handler
 
     handler = make()
@@ -277,7 +278,9 @@ def test_post_save_sees_the_written_row_and_can_abort_the_transaction(
     assert list(Author.objects.values_list("name", flat=True)) == ["fine"]
 
 
-def test_pre_save_may_change_the_instance_before_the_write(db: str, connect: Callable[..., Recorder]) -> None:
+def test_pre_save_may_change_the_instance_before_the_write(
+    db: str, connect: Callable[..., Recorder]
+) -> None:
     def shout(sender: Any, instance: Any, **kwargs: Any) -> None:
         instance.name = instance.name.upper()
 
@@ -293,14 +296,18 @@ def test_empty_update_fields_sends_nothing(db: str, connect: Callable[..., Recor
     assert pre.calls == []
 
 
-def test_bulk_create_and_update_send_no_save_signals(db: str, connect: Callable[..., Recorder]) -> None:
+def test_bulk_create_and_update_send_no_save_signals(
+    db: str, connect: Callable[..., Recorder]
+) -> None:
     post = connect(signals.post_save)
     Tag.objects.bulk_create([Tag(name="a"), Tag(name="b")])
     Tag.objects.filter(name="a").update(name="c")
     assert post.calls == []
 
 
-def test_pre_and_post_init_for_new_and_loaded_instances(db: str, connect: Callable[..., Recorder]) -> None:
+def test_pre_and_post_init_for_new_and_loaded_instances(
+    db: str, connect: Callable[..., Recorder]
+) -> None:
     Tag.objects.create(name="x")
     pre_args: list[tuple[Any, dict[str, Any]]] = []
 
@@ -316,7 +323,7 @@ def test_pre_and_post_init_for_new_and_loaded_instances(db: str, connect: Callab
     assert post.calls[-1]["instance"] is loaded
     assert "x" in pre_args[-1][0]
     listed = list(Tag.objects.all())
-    assert [c["instance"] for c in post.calls[-len(listed):]] == listed
+    assert [c["instance"] for c in post.calls[-len(listed) :]] == listed
 
 
 def test_post_init_for_objects_loaded_by_select_related_and_raw(
@@ -326,7 +333,7 @@ def test_post_init_for_objects_loaded_by_select_related_and_raw(
     books = list(Book.objects.select_related("author"))
     assert [c["instance"] for c in post.calls] == [book.author for book in books]
     raw = list(Author.objects.raw("SELECT id, name, email, created FROM tests_author"))
-    assert [c["instance"] for c in post.calls[len(books):]] == raw
+    assert [c["instance"] for c in post.calls[len(books) :]] == raw
 
 
 def test_lazy_string_sender_and_class_prepared(db: str, connect: Callable[..., Recorder]) -> None:
@@ -354,17 +361,24 @@ def test_lazy_sender_must_name_app_and_model() -> None:
 # --------------------------------------------------------------- delete
 
 
-def test_delete_signals_for_an_instance_and_its_cascade(library: Library, connect: Callable[..., Recorder]) -> None:
+def test_delete_signals_for_an_instance_and_its_cascade(
+    library: Library, connect: Callable[..., Recorder]
+) -> None:
     pre = connect(signals.pre_delete)
     post = connect(signals.post_delete)
     pks: list[Any] = []
-    connect(signals.post_delete, sender=Author,
-            recorder=lambda sender, instance, **kwargs: pks.append(instance.pk))
+    connect(
+        signals.post_delete,
+        sender=Author,
+        recorder=lambda sender, instance, **kwargs: pks.append(instance.pk),
+    )
     alice = library.alice
     alice_pk = alice.pk
     alice.delete()
-    deleted = {(c["sender"], c["instance"].title if c["sender"] is Book else c["instance"].name)
-               for c in post.calls}
+    deleted = {
+        (c["sender"], c["instance"].title if c["sender"] is Book else c["instance"].name)
+        for c in post.calls
+    }
     assert deleted == {(Author, "Alice"), (Book, "Python Basics"), (Book, "Advanced Python")}
     assert len(pre.calls) == 3 and all(c["origin"] is alice for c in pre.calls)
     assert all(c["using"] == "default" for c in pre.calls + post.calls)
@@ -417,7 +431,9 @@ def test_custom_through_rows_are_deleted_one_by_one_only_with_receivers(
 # --------------------------------------------------------------- m2m_changed
 
 
-def test_m2m_changed_add_remove_clear_set(library: Library, connect: Callable[..., Recorder]) -> None:
+def test_m2m_changed_add_remove_clear_set(
+    library: Library, connect: Callable[..., Recorder]
+) -> None:
     changed = connect(signals.m2m_changed, sender=Book.tags.through)
     book = library.sql101  # tagged "sql"
     book.tags.add(library.python, library.sql)
@@ -426,18 +442,25 @@ def test_m2m_changed_add_remove_clear_set(library: Library, connect: Callable[..
     book.tags.clear()
     actions = [(c["action"], c["pk_set"]) for c in changed.calls]
     assert actions == [
-        ("pre_add", {library.python.pk}), ("post_add", {library.python.pk}),  # sql was linked already
-        ("pre_remove", {library.sql.pk}), ("post_remove", {library.sql.pk}),
-        ("pre_remove", {library.python.pk}), ("post_remove", {library.python.pk}),
-        ("pre_add", {library.django.pk}), ("post_add", {library.django.pk}),
-        ("pre_clear", None), ("post_clear", None),
+        ("pre_add", {library.python.pk}),
+        ("post_add", {library.python.pk}),  # sql was linked already
+        ("pre_remove", {library.sql.pk}),
+        ("post_remove", {library.sql.pk}),
+        ("pre_remove", {library.python.pk}),
+        ("post_remove", {library.python.pk}),
+        ("pre_add", {library.django.pk}),
+        ("post_add", {library.django.pk}),
+        ("pre_clear", None),
+        ("post_clear", None),
     ]
     first = changed.calls[0]
     assert first["instance"] is book and first["model"] is Tag and first["reverse"] is False
     assert first["using"] == "default" and first["sender"] is Book.tags.through
 
 
-def test_m2m_changed_from_the_reverse_side(library: Library, connect: Callable[..., Recorder]) -> None:
+def test_m2m_changed_from_the_reverse_side(
+    library: Library, connect: Callable[..., Recorder]
+) -> None:
     changed = connect(signals.m2m_changed, sender=Book.tags.through)
     library.django.books.add(library.basics)
     assert changed.calls[0]["reverse"] is True
@@ -446,7 +469,9 @@ def test_m2m_changed_from_the_reverse_side(library: Library, connect: Callable[.
     assert changed.calls[0]["pk_set"] == {library.basics.pk}
 
 
-def test_m2m_changed_error_in_pre_add_links_nothing(library: Library, connect: Callable[..., Recorder]) -> None:
+def test_m2m_changed_error_in_pre_add_links_nothing(
+    library: Library, connect: Callable[..., Recorder]
+) -> None:
     def refuse(sender: Any, action: str, **kwargs: Any) -> None:
         if action == "pre_add":
             raise PermissionError("no")

@@ -53,12 +53,24 @@ def assert_same(qs: orm.QuerySet[Any], evaluate: Any) -> Any:
 def every_type(db: str) -> AllFields:
     AllFields.objects.create(small_int=1, int_value=10, char_value="other")
     return AllFields.objects.create(
-        small_int=7, int_value=-42, big_int=2**40, positive_int=5, float_value=2.5,
-        decimal_value=Decimal("12.3400"), bool_value=True, null_bool=False,
-        char_value="Hello_%", text_value="a longer text", email_value="e@example.com",
-        slug_value="a-slug", url_value="https://example.com", uuid_value=TOKEN,
-        date_value=datetime.date(2024, 5, 6), datetime_value=MOMENT,
-        time_value=datetime.time(7, 8, 9), duration_value=datetime.timedelta(hours=2),
+        small_int=7,
+        int_value=-42,
+        big_int=2**40,
+        positive_int=5,
+        float_value=2.5,
+        decimal_value=Decimal("12.3400"),
+        bool_value=True,
+        null_bool=False,
+        char_value="Hello_%",
+        text_value="a longer text",
+        email_value="e@example.com",
+        slug_value="a-slug",
+        url_value="https://example.com",
+        uuid_value=TOKEN,
+        date_value=datetime.date(2024, 5, 6),
+        datetime_value=MOMENT,
+        time_value=datetime.time(7, 8, 9),
+        duration_value=datetime.timedelta(hours=2),
         binary_value=b"\x00\x01bytes",
     )
 
@@ -66,24 +78,46 @@ def every_type(db: str) -> AllFields:
 @pytest.mark.parametrize(
     "kwargs",
     [
-        {"small_int": 7}, {"int_value__lt": 0}, {"big_int__gte": 2**40}, {"positive_int__lte": 5},
-        {"float_value__gt": 2.0}, {"decimal_value": Decimal("12.34")}, {"decimal_value__lt": Decimal("13")},
-        {"bool_value": True}, {"null_bool": False}, {"char_value": "Hello_%"},
-        {"char_value__iexact": "hello_%"}, {"char_value__contains": "_%"}, {"char_value__icontains": "LO_"},
-        {"char_value__startswith": "Hel"}, {"char_value__istartswith": "hel"},
-        {"char_value__endswith": "_%"}, {"char_value__iendswith": "O_%"},
-        {"text_value__contains": "longer"}, {"email_value": "e@example.com"}, {"slug_value": "a-slug"},
-        {"url_value__startswith": "https://"}, {"uuid_value": TOKEN}, {"uuid_value": str(TOKEN)},
-        {"date_value": datetime.date(2024, 5, 6)}, {"date_value": "2024-05-06"},
-        {"date_value__gt": datetime.date(2024, 1, 1)}, {"datetime_value": MOMENT},
+        {"small_int": 7},
+        {"int_value__lt": 0},
+        {"big_int__gte": 2**40},
+        {"positive_int__lte": 5},
+        {"float_value__gt": 2.0},
+        {"decimal_value": Decimal("12.34")},
+        {"decimal_value__lt": Decimal("13")},
+        {"bool_value": True},
+        {"null_bool": False},
+        {"char_value": "Hello_%"},
+        {"char_value__iexact": "hello_%"},
+        {"char_value__contains": "_%"},
+        {"char_value__icontains": "LO_"},
+        {"char_value__startswith": "Hel"},
+        {"char_value__istartswith": "hel"},
+        {"char_value__endswith": "_%"},
+        {"char_value__iendswith": "O_%"},
+        {"text_value__contains": "longer"},
+        {"email_value": "e@example.com"},
+        {"slug_value": "a-slug"},
+        {"url_value__startswith": "https://"},
+        {"uuid_value": TOKEN},
+        {"uuid_value": str(TOKEN)},
+        {"date_value": datetime.date(2024, 5, 6)},
+        {"date_value": "2024-05-06"},
+        {"date_value__gt": datetime.date(2024, 1, 1)},
+        {"datetime_value": MOMENT},
         {"datetime_value__lt": MOMENT + datetime.timedelta(seconds=1)},
-        {"time_value": datetime.time(7, 8, 9)}, {"duration_value__gte": datetime.timedelta(hours=1)},
-        {"binary_value": b"\x00\x01bytes"}, {"int_value": -42, "small_int": 7, "char_value__contains": "l"},
-        {"pk__gt": 0, "int_value__lt": 0}, {"id__lte": 10**6, "char_value__startswith": "H"},
+        {"time_value": datetime.time(7, 8, 9)},
+        {"duration_value__gte": datetime.timedelta(hours=1)},
+        {"binary_value": b"\x00\x01bytes"},
+        {"int_value": -42, "small_int": 7, "char_value__contains": "l"},
+        {"pk__gt": 0, "int_value__lt": 0},
+        {"id__lte": 10**6, "char_value__startswith": "H"},
     ],
     ids=lambda kwargs: ",".join(f"{k}={type(v).__name__}" for k, v in kwargs.items()),
 )
-def test_every_type_and_lookup_matches_the_ordinary_path(every_type: AllFields, kwargs: dict[str, Any]) -> None:
+def test_every_type_and_lookup_matches_the_ordinary_path(
+    every_type: AllFields, kwargs: dict[str, Any]
+) -> None:
     qs = AllFields.objects.filter(**kwargs)
     pks = assert_same(qs, lambda q: sorted(o.pk for o in q))
     assert pks == [every_type.pk]
@@ -109,12 +143,24 @@ def test_values_of_other_types_take_the_ordinary_path(library: Library) -> None:
 
 def test_foreign_keys_and_primary_keys(library: Library) -> None:
     bob = library.bob.pk
-    for qs in (Book.objects.filter(author=bob), Book.objects.filter(author_id=bob),
-               Book.objects.filter(author__pk=bob), Book.objects.filter(author__id=bob)):
-        assert assert_same(qs, lambda q: sorted(b.title for b in q)) == ["Django Unchained", "SQL 101"]
-    assert assert_same(Book.objects.filter(pk=library.sql101.pk), lambda q: q.get().title) == "SQL 101"
+    for qs in (
+        Book.objects.filter(author=bob),
+        Book.objects.filter(author_id=bob),
+        Book.objects.filter(author__pk=bob),
+        Book.objects.filter(author__id=bob),
+    ):
+        assert assert_same(qs, lambda q: sorted(b.title for b in q)) == [
+            "Django Unchained",
+            "SQL 101",
+        ]
+    assert (
+        assert_same(Book.objects.filter(pk=library.sql101.pk), lambda q: q.get().title) == "SQL 101"
+    )
     # Across a relation: a join, so the ordinary path, with the same answer.
-    assert sorted(b.title for b in Book.objects.filter(author__name="Bob")) == ["Django Unchained", "SQL 101"]
+    assert sorted(b.title for b in Book.objects.filter(author__name="Bob")) == [
+        "Django Unchained",
+        "SQL 101",
+    ]
 
 
 def test_get_raises_as_before(library: Library) -> None:
@@ -135,7 +181,10 @@ def test_bad_names_and_values_fail_in_filter(db: str) -> None:
     with pytest.raises(FieldError, match="Cannot resolve keyword 'nope'"):
         Book.objects.filter(nope=1)
     errors = []
-    for build in (lambda: Book.objects.filter(pk="abc"), lambda: Book.objects.filter(orm.Q(pk="abc"))):
+    for build in (
+        lambda: Book.objects.filter(pk="abc"),
+        lambda: Book.objects.filter(orm.Q(pk="abc")),
+    ):
         with pytest.raises(Exception) as info:
             build()
         errors.append((type(info.value), str(info.value)))
@@ -147,7 +196,9 @@ def test_integer_out_of_range_runs_no_query(library: Library) -> None:
         assert list(Book.objects.filter(pages=2**70)) == []
         assert Book.objects.filter(pages=2**70).count() == 0
     assert ctx.queries == []
-    assert Book.objects.filter(pages__lt=2**70).count() == 3  # the NULL one is not less than anything
+    assert (
+        Book.objects.filter(pages__lt=2**70).count() == 3
+    )  # the NULL one is not less than anything
 
 
 def test_query_shows_pending_filters(db: str) -> None:
@@ -192,8 +243,12 @@ def test_each_shape_is_compiled_once(library: Library, monkeypatch: pytest.Monke
     assert [b.title for b in Book.objects.filter(title__startswith="S")] == ["SQL 101"]
     assert Book.objects.filter(title__startswith="P").exists()
     assert len(compiled) == 3  # iteration and exists(): one shape each
-    assert sorted(Book.objects.filter(title__startswith="P").values_list("pages", flat=True)) == [200]
-    assert sorted(Book.objects.filter(title__startswith="A").values_list("pages", flat=True)) == [450]
+    assert sorted(Book.objects.filter(title__startswith="P").values_list("pages", flat=True)) == [
+        200
+    ]
+    assert sorted(Book.objects.filter(title__startswith="A").values_list("pages", flat=True)) == [
+        450
+    ]
     assert len(compiled) == 4
 
 
@@ -225,7 +280,9 @@ async def test_async_twins(library: Library) -> None:
     book = await Book.objects.aget(pk=library.advanced.pk)
     assert book.price == Decimal("49.50")
     assert [b.title async for b in Book.objects.filter(pages__gte=300)] in (
-        ["Advanced Python", "Django Unchained"], ["Django Unchained", "Advanced Python"])
+        ["Advanced Python", "Django Unchained"],
+        ["Django Unchained", "Advanced Python"],
+    )
     assert await Book.objects.filter(author_id=library.alice.pk).acount() == 2
     assert await Book.objects.filter(title="nope").aexists() is False
     with pytest.raises(orm.SynchronousOnlyOperation):
@@ -238,14 +295,21 @@ def test_random_filter_shapes_give_the_same_rows_cached_and_uncached(library: Li
     rng = random.Random(12)
     names = ["Python", "SQL", "Django", "Advanced", "o", ""]
     terms = [
-        lambda i: orm.Q(pages__gt=100 * i), lambda i: orm.Q(pages__lte=150 * i),
-        lambda i: orm.Q(title__icontains=names[i]), lambda i: orm.Q(title__startswith=names[i + 1]),
-        lambda i: orm.Q(pages__isnull=bool(i % 2)), lambda i: orm.Q(author__name__contains=names[i]),
-        lambda i: orm.Q(pages__in=[200, 100 * i]), lambda i: orm.Q(price__gte=Decimal(10 * i)),
-        lambda i: orm.Q(author__email__endswith="example.com"), lambda i: orm.Q(tags__name=names[i]),
+        lambda i: orm.Q(pages__gt=100 * i),
+        lambda i: orm.Q(pages__lte=150 * i),
+        lambda i: orm.Q(title__icontains=names[i]),
+        lambda i: orm.Q(title__startswith=names[i + 1]),
+        lambda i: orm.Q(pages__isnull=bool(i % 2)),
+        lambda i: orm.Q(author__name__contains=names[i]),
+        lambda i: orm.Q(pages__in=[200, 100 * i]),
+        lambda i: orm.Q(price__gte=Decimal(10 * i)),
+        lambda i: orm.Q(author__email__endswith="example.com"),
+        lambda i: orm.Q(tags__name=names[i]),
     ]
     evaluations = [
-        lambda qs: sorted(b.pk for b in qs), lambda qs: qs.count(), lambda qs: qs.exists(),
+        lambda qs: sorted(b.pk for b in qs),
+        lambda qs: qs.count(),
+        lambda qs: qs.exists(),
         lambda qs: sorted(map(repr, qs.values("title", "pages"))),
         lambda qs: [b.pk for b in qs.order_by("-pages", "pk")[:2]],
         lambda qs: sorted((b.pk, b.author.name) for b in qs.select_related("author")),

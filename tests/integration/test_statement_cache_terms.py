@@ -47,16 +47,32 @@ def statements(evaluate: Any, qs: orm.QuerySet[Any]) -> tuple[Any, list[tuple[st
 # Shapes that differ in one thing each: lookup, key, value type, a value that
 # changes the text, the model. Each pair must have entries of its own.
 SHAPES: list[tuple[Any, dict[str, Any]]] = [
-    (Book, {"pages": 300}), (Book, {"pages__gt": 300}), (Book, {"pages__gte": 300}),
-    (Book, {"pages__lt": 300}), (AllFields, {"float_value": 2}), (AllFields, {"float_value": 2.0}),
-    (Book, {"pk": 1}), (Book, {"id": 1}), (Book, {"pk__gt": 1}),
-    (Book, {"title": "SQL 101"}), (Book, {"title__iexact": "sql 101"}), (Book, {"title__contains": "SQL"}),
-    (Book, {"title__icontains": "sql"}), (Book, {"title__startswith": "SQL"}),
-    (Book, {"title__endswith": "101"}), (Book, {"title__contains": "10%"}),
-    (Book, {"title": "SQL 101", "pages": 300}), (Book, {"title__gt": "A", "pages__lt": 400}),
-    (Book, {"author": 1}), (Book, {"author_id": 1}), (Book, {"price": Decimal("9.99")}),
-    (Book, {"price": Decimal("9.990")}), (Book, {"published": datetime.date(2022, 11, 5)}),
-    (Book, {"published": "2022-11-05"}), (Author, {"pk": 1}), (Author, {"name": "Bob"}),
+    (Book, {"pages": 300}),
+    (Book, {"pages__gt": 300}),
+    (Book, {"pages__gte": 300}),
+    (Book, {"pages__lt": 300}),
+    (AllFields, {"float_value": 2}),
+    (AllFields, {"float_value": 2.0}),
+    (Book, {"pk": 1}),
+    (Book, {"id": 1}),
+    (Book, {"pk__gt": 1}),
+    (Book, {"title": "SQL 101"}),
+    (Book, {"title__iexact": "sql 101"}),
+    (Book, {"title__contains": "SQL"}),
+    (Book, {"title__icontains": "sql"}),
+    (Book, {"title__startswith": "SQL"}),
+    (Book, {"title__endswith": "101"}),
+    (Book, {"title__contains": "10%"}),
+    (Book, {"title": "SQL 101", "pages": 300}),
+    (Book, {"title__gt": "A", "pages__lt": 400}),
+    (Book, {"author": 1}),
+    (Book, {"author_id": 1}),
+    (Book, {"price": Decimal("9.99")}),
+    (Book, {"price": Decimal("9.990")}),
+    (Book, {"published": datetime.date(2022, 11, 5)}),
+    (Book, {"published": "2022-11-05"}),
+    (Author, {"pk": 1}),
+    (Author, {"name": "Bob"}),
     (AllFields, {"small_int": 2**40}),  # out of range: folded by the tree, never a term
 ]
 
@@ -72,15 +88,23 @@ def test_a_plain_filter_records_terms_and_builds_no_query(library: Library) -> N
     assert str(qs.query) == str(ordinary(Book, {"pages": 300, "title__startswith": "D"}).query)
     assert qs._terms is None  # touching .query built the tree from them
     # Anything else is the tree at once.
-    for other in (Book.objects.filter(orm.Q(pages=300)), Book.objects.exclude(pages=300),
-                  Book.objects.filter(author__name="Bob"), Book.objects.filter(pages=None),
-                  Book.objects.filter(pages__in=[1, 2]), Book.objects.filter(data__level="x"),
-                  Book.objects.filter(published__year=2020), AllFields.objects.filter(small_int=2**40)):
+    for other in (
+        Book.objects.filter(orm.Q(pages=300)),
+        Book.objects.exclude(pages=300),
+        Book.objects.filter(author__name="Bob"),
+        Book.objects.filter(pages=None),
+        Book.objects.filter(pages__in=[1, 2]),
+        Book.objects.filter(data__level="x"),
+        Book.objects.filter(published__year=2020),
+        AllFields.objects.filter(small_int=2**40),
+    ):
         assert other._terms is None
 
 
 @pytest.mark.parametrize("kind", sorted(EVALUATIONS))
-def test_every_shape_matches_the_ordinary_path_and_never_shares_an_entry(library: Library, kind: str) -> None:
+def test_every_shape_matches_the_ordinary_path_and_never_shares_an_entry(
+    library: Library, kind: str
+) -> None:
     evaluate = EVALUATIONS[kind]
     expected = []
     for model, kwargs in SHAPES:
@@ -114,7 +138,10 @@ def test_keys_of_different_shapes_differ(db: str) -> None:
             keys.add(terms.PendingQuery(model, pending, kind).statement_key(connection)[0])
     # One key per call shape: the same names and value types share one
     # (``contains="SQL"`` and ``contains="10%"``: the same text), others never.
-    shapes = {(model, tuple(sorted((k, type(v)) for k, v in kwargs.items()))) for model, kwargs in SHAPES[:-1]}
+    shapes = {
+        (model, tuple(sorted((k, type(v)) for k, v in kwargs.items())))
+        for model, kwargs in SHAPES[:-1]
+    }
     assert len(keys) == 4 * len(shapes) == 4 * (len(SHAPES) - 3)
     # Never a tree key either: those are the Query's attributes.
     tree = Book.objects.filter(orm.Q(pages=1)).query.statement_key(connection)
@@ -142,7 +169,10 @@ def test_calls_after_the_terms_see_them(library: Library) -> None:
     assert [b.title for b in qs.order_by("-title")] == ["SQL 101", "Django Unchained"]
     assert [b.title for b in qs.filter(pages=300)] == ["Django Unchained"]
     assert [b.title for b in qs.exclude(pages=300)] == ["SQL 101"]
-    assert list(qs.order_by("title").values_list("title", flat=True)) == ["Django Unchained", "SQL 101"]
+    assert list(qs.order_by("title").values_list("title", flat=True)) == [
+        "Django Unchained",
+        "SQL 101",
+    ]
     assert qs.order_by("title")[1].title == "SQL 101"
     assert qs.aggregate(n=orm.Count("pk")) == {"n": 2}
     assert qs.filter(pages__gt=0).count() == 1

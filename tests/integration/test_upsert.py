@@ -48,7 +48,9 @@ def test_conflicting_rows_update_only_the_named_fields(tables: str) -> None:
     kept = Item.objects.create(code="a", name="old", stock=1)
     objs = Item.objects.bulk_create(
         [Item(code="a", name="new", stock=9), Item(code="b", name="bee", stock=2)],
-        update_conflicts=True, unique_fields=["code"], update_fields=["name"],
+        update_conflicts=True,
+        unique_fields=["code"],
+        update_fields=["name"],
     )
     assert _rows() == [("a", "new", 1), ("b", "bee", 2)]  # stock of "a" was not in update_fields
     assert objs[0].pk == kept.pk  # the stored row's key, as Django 5.0+
@@ -60,7 +62,10 @@ def test_upsert_by_primary_key_and_with_batches(tables: str) -> None:
     first = Item.objects.create(code="a", name="one")
     Item.objects.bulk_create(
         [Item(pk=first.pk, code="a", name="uno", stock=5), Item(code="c", name="tre", stock=3)],
-        update_conflicts=True, unique_fields=["pk"], update_fields=["name", "stock"], batch_size=1,
+        update_conflicts=True,
+        unique_fields=["pk"],
+        update_fields=["name", "stock"],
+        batch_size=1,
     )
     assert _rows() == [("a", "uno", 5), ("c", "tre", 3)]
 
@@ -69,31 +74,49 @@ def test_upsert_on_a_composite_unique_constraint(tables: str) -> None:
     Pair.objects.create(left=1, right=2, note="x")
     Pair.objects.bulk_create(
         [Pair(left=1, right=2, note="y"), Pair(left=2, right=1, note="z")],
-        update_conflicts=True, unique_fields=["left", "right"], update_fields=["note"],
+        update_conflicts=True,
+        unique_fields=["left", "right"],
+        update_fields=["note"],
     )
-    assert list(Pair.objects.order_by("left").values_list("left", "right", "note")) == [(1, 2, "y"), (2, 1, "z")]
+    assert list(Pair.objects.order_by("left").values_list("left", "right", "note")) == [
+        (1, 2, "y"),
+        (2, 1, "z"),
+    ]
 
 
-def test_unique_fields_without_a_constraint_is_a_database_error_and_changes_nothing(tables: str) -> None:
+def test_unique_fields_without_a_constraint_is_a_database_error_and_changes_nothing(
+    tables: str,
+) -> None:
     Item.objects.create(code="a", name="old")
     error = orm.OperationalError if tables == "sqlite" else orm.ProgrammingError
     with pytest.raises(error):
-        Item.objects.bulk_create([Item(code="b", name="n")], update_conflicts=True,
-                                 unique_fields=["name"], update_fields=["stock"])
+        Item.objects.bulk_create(
+            [Item(code="b", name="n")],
+            update_conflicts=True,
+            unique_fields=["name"],
+            update_fields=["stock"],
+        )
     assert _rows() == [("a", "old", 0)]
 
 
 def test_bad_arguments_change_nothing(tables: str) -> None:
     Item.objects.create(code="a", name="old")
-    with pytest.raises(ValueError, match="Unique fields that can trigger the upsert must be provided"):
-        Item.objects.bulk_create([Item(code="a", name="new")], update_conflicts=True, update_fields=["name"])
+    with pytest.raises(
+        ValueError, match="Unique fields that can trigger the upsert must be provided"
+    ):
+        Item.objects.bulk_create(
+            [Item(code="a", name="new")], update_conflicts=True, update_fields=["name"]
+        )
     assert _rows() == [("a", "old", 0)]
 
 
 async def test_abulk_create_upserts(tables: str) -> None:
     await Item.objects.acreate(code="a", name="old")
     objs = await Item.objects.abulk_create(
-        [Item(code="a", name="new")], update_conflicts=True, unique_fields=["code"], update_fields=["name"]
+        [Item(code="a", name="new")],
+        update_conflicts=True,
+        unique_fields=["code"],
+        update_fields=["name"],
     )
     assert objs[0].pk is not None
     assert [i.name async for i in Item.objects.all()] == ["new"]

@@ -55,9 +55,15 @@ def test_naive_filters_order_and_update(naive: str) -> None:
     late = datetime.datetime(2024, 1, 1, 20)
     Event.objects.create(name="early", at=early)
     Event.objects.create(name="late", at=late)
-    assert list(Event.objects.filter(at__gt=datetime.datetime(2024, 1, 1, 12)).values_list("name", flat=True)) == [
-        "late"]
-    assert list(Event.objects.filter(at__range=(early, late)).values_list("name", flat=True)) == ["early", "late"]
+    assert list(
+        Event.objects.filter(at__gt=datetime.datetime(2024, 1, 1, 12)).values_list(
+            "name", flat=True
+        )
+    ) == ["late"]
+    assert list(Event.objects.filter(at__range=(early, late)).values_list("name", flat=True)) == [
+        "early",
+        "late",
+    ]
     Event.objects.filter(name="early").update(at=datetime.datetime(2024, 1, 2, 0))
     assert Event.objects.get(name="early").at == datetime.datetime(2024, 1, 2, 0)
     assert Event.objects.latest("at").name == "early"
@@ -78,7 +84,9 @@ def test_aware_value_refused_without_time_zones_and_nothing_stored(naive: str) -
     event = Event.objects.create(name="ok", at=datetime.datetime(2024, 3, 1, 12))
     with pytest.raises(ValueError, match="received the aware datetime"):
         Event.objects.filter(pk=event.pk).update(at=aware)
-    assert list(Event.objects.values_list("name", "at")) == [("ok", datetime.datetime(2024, 3, 1, 12))]
+    assert list(Event.objects.values_list("name", "at")) == [
+        ("ok", datetime.datetime(2024, 3, 1, 12))
+    ]
 
 
 def test_default_stays_aware_only(db: str) -> None:

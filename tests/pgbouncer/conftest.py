@@ -184,4 +184,3 @@ def bouncer(pgbouncer: Bouncer) -> Iterator[Bouncer]:
     finally:
         orm.connections.close_all()
         _drop_tables(pgbouncer.server_url)
-

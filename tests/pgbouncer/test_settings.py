@@ -64,12 +64,19 @@ def test_features_say_sessions_do_not_persist() -> None:
 
 
 def test_a_replica_behind_the_bouncer_gets_no_startup_option() -> None:
-    settings = normalize_databases(None, {
-        "default": f"{URL}?pgbouncer=transaction",
-        "replica": {"url": f"{URL}?pgbouncer=transaction", "replica_of": "default"},
-    })
+    settings = normalize_databases(
+        None,
+        {
+            "default": f"{URL}?pgbouncer=transaction",
+            "replica": {"url": f"{URL}?pgbouncer=transaction", "replica_of": "default"},
+        },
+    )
     assert "options" not in settings["replica"].options
-    direct = normalize_databases(None, {
-        "default": URL, "replica": {"url": URL, "replica_of": "default"},
-    })
+    direct = normalize_databases(
+        None,
+        {
+            "default": URL,
+            "replica": {"url": URL, "replica_of": "default"},
+        },
+    )
     assert "default_transaction_read_only=on" in direct["replica"].options["options"]

@@ -151,7 +151,9 @@ async def test_aiterator_gives_every_row_while_others_use_the_bouncer(bouncer: B
     assert seen == list(range(50))
 
 
-async def test_iterator_inside_atomic_streams_through_a_server_side_cursor(bouncer: Bouncer) -> None:
+async def test_iterator_inside_atomic_streams_through_a_server_side_cursor(
+    bouncer: Bouncer,
+) -> None:
     await Note.objects.abulk_create([Note(title=str(i), rank=i) for i in range(30)])
 
     def read() -> tuple[list[int], int]:
@@ -186,6 +188,7 @@ async def test_a_set_made_in_one_scope_does_not_reach_the_next(pgbouncer: Bounce
     # One pooled client connection, used by two scopes in turn.
     configure_through(pgbouncer, "pgbouncer=transaction&pool_max_size=1&pool_min_size=1")
     try:
+
         def change() -> None:
             with orm.connection.cursor() as cursor:
                 cursor.execute("SET TIME ZONE 'Asia/Tokyo'")

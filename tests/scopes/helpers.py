@@ -71,8 +71,13 @@ def released(wrapper: Any) -> bool:
     if wrapper.connection is None:
         return True
     state = wrapper.transaction_state
-    return bool(wrapper.reused_thread and not wrapper.driver_in_transaction()
-                and state.autocommit and not state.in_atomic_block and not state.run_on_commit)
+    return bool(
+        wrapper.reused_thread
+        and not wrapper.driver_in_transaction()
+        and state.autocommit
+        and not state.in_atomic_block
+        and not state.run_on_commit
+    )
 
 
 def thread_and_wrapper() -> tuple[int, Any]:
@@ -200,8 +205,10 @@ class LeakCheck:
                 found.append(f"requests_waiting = {pool['requests_waiting']}")
             taken = pool["pool_size"] - pool["pool_available"]
             if taken != stats["open_connections"]:
-                found.append(f"{taken} connection(s) out of the pool, {stats['open_connections']}"
-                             " held by open wrappers")
+                found.append(
+                    f"{taken} connection(s) out of the pool, {stats['open_connections']}"
+                    " held by open wrappers"
+                )
             assert self.admin is not None
             states = pg_client_states(self.admin)
             if len(states) != pool["pool_size"]:

@@ -75,7 +75,8 @@ async def test_without_scopes_the_same_8_queries_are_serialized() -> None:
     outside = await shared_thread()
     start = time.perf_counter()
     hops: list[Hop] = await asyncio.gather(
-        *(orm.sync_to_async(slow_query)(QUERY_SECONDS) for _ in range(N)))
+        *(orm.sync_to_async(slow_query)(QUERY_SECONDS) for _ in range(N))
+    )
     elapsed = time.perf_counter() - start
 
     assert {h.thread for h in hops} == {outside}  # all on the one shared thread

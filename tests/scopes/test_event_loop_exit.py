@@ -105,7 +105,11 @@ def test_returning_with_work_in_flight_is_clean_and_the_orm_works_again(tmp_path
     env.pop("PYTHONWARNINGS", None)
     result = subprocess.run(
         [sys.executable, "-W", "error", str(script), url],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=60,
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.stderr == ""
     assert result.returncode == 0

@@ -90,8 +90,9 @@ async def test_20_finished_scopes_leave_no_connection_open(leaks: LeakCheck) -> 
     await leaks.assert_clean(baseline)
 
 
-async def test_the_debug_log_reports_what_a_scope_closed(caplog: pytest.LogCaptureFixture,
-                                                        tables: str) -> None:
+async def test_the_debug_log_reports_what_a_scope_closed(
+    caplog: pytest.LogCaptureFixture, tables: str
+) -> None:
     caplog.set_level(logging.DEBUG, logger="orm.db.scopes")
     async with orm.connection_scope():
         await Item.objects.acount()
@@ -119,7 +120,9 @@ async def test_normal_exit_closes_the_scopes_connection(leaks: LeakCheck) -> Non
     async with orm.connection_scope():
         wrapper = await grab_wrapper()
         await Item.objects.acreate(name="kept")
-        assert orm.connections.stats()["default"]["open_connections"] == baseline.open_connections + 1
+        assert (
+            orm.connections.stats()["default"]["open_connections"] == baseline.open_connections + 1
+        )
     assert released(wrapper)
     await leaks.assert_clean(baseline)
     assert await Item.objects.filter(name="kept").aexists()  # committed, not rolled back
@@ -478,8 +481,9 @@ def session_state() -> tuple[str, int, Any]:
     with orm.connection.cursor() as cursor:
         cursor.execute("SHOW statement_timeout")
         timeout = cursor.fetchone()[0]
-        cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
-                       " AND pid = pg_backend_pid()")
+        cursor.execute(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
+        )
         locks = cursor.fetchone()[0]
     return timeout, locks, temp_table_rows()
 

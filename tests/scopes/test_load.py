@@ -26,7 +26,11 @@ from tests.scopes.models import Item
 
 # On PostgreSQL, real commits on an emptied schema (tests/conftest.py backend):
 # scopes and concurrent requests each need a real connection of their own.
-pytestmark = [pytest.mark.usefixtures("tables", "wide_scope_pool"), pytest.mark.load, pytest.mark.transactional]
+pytestmark = [
+    pytest.mark.usefixtures("tables", "wide_scope_pool"),
+    pytest.mark.load,
+    pytest.mark.transactional,
+]
 
 TASKS = 200
 SEED = 6
@@ -169,7 +173,9 @@ async def test_200_tasks_in_scopes_end_equal_to_the_ledger(tables: str, leaks: L
     ledger = Ledger()
 
     start = time.perf_counter()
-    results = await asyncio.gather(*(worker(i, ledger) for i in range(TASKS)), return_exceptions=True)
+    results = await asyncio.gather(
+        *(worker(i, ledger) for i in range(TASKS)), return_exceptions=True
+    )
     elapsed = time.perf_counter() - start
 
     errors = [r for r in results if isinstance(r, BaseException)]
@@ -203,7 +209,10 @@ async def test_8_scopes_x_25_increments_lose_nothing(leaks: LeakCheck) -> None:
                 await orm.sync_to_async(locked_increment)()
 
     await asyncio.gather(*(work() for _ in range(8)))
-    assert {n: q async for n, q in Item.objects.values_list("name", "qty")} == {"f": 200, "locked": 200}
+    assert {n: q async for n, q in Item.objects.values_list("name", "qty")} == {
+        "f": 200,
+        "locked": 200,
+    }
     await leaks.assert_clean(baseline)
 
 

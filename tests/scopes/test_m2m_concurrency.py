@@ -26,7 +26,11 @@ from tests.scopes.helpers import LeakCheck
 
 # On PostgreSQL, real commits on an emptied schema (tests/conftest.py backend):
 # scopes and concurrent requests each need a real connection of their own.
-pytestmark = [pytest.mark.usefixtures("wide_scope_pool"), pytest.mark.load, pytest.mark.transactional]
+pytestmark = [
+    pytest.mark.usefixtures("wide_scope_pool"),
+    pytest.mark.load,
+    pytest.mark.transactional,
+]
 
 REQUESTS = 50
 ROUNDS = 8  # the race showed in about one round in three before the fix
@@ -75,8 +79,9 @@ async def in_scope(write: Any) -> BaseException | None:
 async def linked(book: Any) -> frozenset[str]:
     """The names of the book's tags, read in a scope of its own (which closes its connection)."""
     async with orm.connection_scope():
-        return frozenset(await orm.sync_to_async(
-            lambda: list(book.tags.values_list("name", flat=True)))())
+        return frozenset(
+            await orm.sync_to_async(lambda: list(book.tags.values_list("name", flat=True)))()
+        )
 
 
 async def clear(book: Any) -> None:
@@ -86,11 +91,15 @@ async def clear(book: Any) -> None:
 
 def assert_no_failures(results: list[BaseException | None], round_no: int) -> None:
     failures = [repr(exc) for exc in results if exc is not None]
-    assert not failures, f"round {round_no}: {len(failures)} of {REQUESTS} writes failed: {failures[:3]}"
+    assert not failures, (
+        f"round {round_no}: {len(failures)} of {REQUESTS} writes failed: {failures[:3]}"
+    )
 
 
 async def test_concurrent_aset_and_aadd_on_one_object_all_succeed_and_one_set_wins(
-    shelf: tuple[Any, list[Any]], admin: Any, backend: str,
+    shelf: tuple[Any, list[Any]],
+    admin: Any,
+    backend: str,
 ) -> None:
     book, tags = shelf
     leaks = LeakCheck(backend, admin)
@@ -120,7 +129,8 @@ async def test_concurrent_aset_and_aadd_on_one_object_all_succeed_and_one_set_wi
 
 
 async def test_concurrent_aadd_of_overlapping_objects_links_each_once(
-    shelf: tuple[Any, list[Any]], backend: str,
+    shelf: tuple[Any, list[Any]],
+    backend: str,
 ) -> None:
     book, tags = shelf
     rng = random.Random(9)
@@ -140,7 +150,8 @@ async def test_concurrent_aadd_of_overlapping_objects_links_each_once(
 
 
 async def test_concurrent_writes_from_both_sides_neither_fail_nor_deadlock(
-    shelf: tuple[Any, list[Any]], backend: str,
+    shelf: tuple[Any, list[Any]],
+    backend: str,
 ) -> None:
     # Any mix: sets, adds and removes of any tags on the book, and tags adding
     # or removing the book from their side. Writers of one object take turns;

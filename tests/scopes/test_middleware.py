@@ -52,10 +52,18 @@ N = 8
 
 def http_scope(path: str = "/") -> dict[str, Any]:
     return {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
-        "method": "GET", "scheme": "http", "path": path, "raw_path": path.encode(),
-        "query_string": b"", "root_path": "", "headers": [],
-        "server": ("testserver", 80), "client": ("127.0.0.1", 50000),
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [],
+        "server": ("testserver", 80),
+        "client": ("127.0.0.1", 50000),
     }
 
 
@@ -266,7 +274,8 @@ async def test_concurrent_websocket_sessions_run_on_separate_threads(leaks: Leak
     app = Recorder(first_message_meets)
     application = ConnectionScopeMiddleware(app)
     results = await asyncio.gather(
-        *(websocket_session(application, [f"s{i}-a", f"s{i}-b"]) for i in range(sessions)))
+        *(websocket_session(application, [f"s{i}-a", f"s{i}-b"]) for i in range(sessions))
+    )
 
     session_threads = []
     for i, sent in enumerate(results):
@@ -348,7 +357,8 @@ def example_app(backend: str) -> Iterator[Any]:
 
 
 async def test_example_app_lists_creates_updates_and_moves_books(
-    example_app: Any, leaks: LeakCheck,
+    example_app: Any,
+    leaks: LeakCheck,
 ) -> None:
     from migrations_example.models import Author, Book
 
@@ -359,22 +369,34 @@ async def test_example_app_lists_creates_updates_and_moves_books(
         assert (await client.get("/books")).json() == []
 
         created = await client.post(
-            "/books", json={"title": "Dune", "author": "Frank Herbert", "price": "9.99"})
+            "/books", json={"title": "Dune", "author": "Frank Herbert", "price": "9.99"}
+        )
         assert created.status_code == 201
         dune = created.json()["id"]
         assert created.json() == {"id": dune, "title": "Dune"}
 
         # Concurrent requests, one author created once (get_or_create races are handled).
-        more = await asyncio.gather(*(
-            client.post("/books", json={"title": f"Volume {i}", "author": "Ann Leckie", "price": i})
-            for i in range(1, 9)))
+        more = await asyncio.gather(
+            *(
+                client.post(
+                    "/books", json={"title": f"Volume {i}", "author": "Ann Leckie", "price": i}
+                )
+                for i in range(1, 9)
+            )
+        )
         assert [r.status_code for r in more] == [201] * 8
         assert await Author.objects.acount() == 2
 
         listed = (await client.get("/books")).json()
-        assert listed[0] == {"id": dune, "title": "Dune", "author": "Frank Herbert", "price": "9.99"}
+        assert listed[0] == {
+            "id": dune,
+            "title": "Dune",
+            "author": "Frank Herbert",
+            "price": "9.99",
+        }
         assert sorted((b["title"], b["author"], b["price"]) for b in listed[1:]) == [
-            (f"Volume {i}", "Ann Leckie", f"{i}.00") for i in range(1, 9)]
+            (f"Volume {i}", "Ann Leckie", f"{i}.00") for i in range(1, 9)
+        ]
 
         priced = await client.post(f"/books/{dune}/price", json={"price": "12.50"})
         assert priced.status_code == 200
@@ -385,7 +407,12 @@ async def test_example_app_lists_creates_updates_and_moves_books(
         assert moved.json() == {"id": dune, "author": "Ursula K. Le Guin"}
 
         again = (await client.get("/books")).json()[0]
-        assert again == {"id": dune, "title": "Dune", "author": "Ursula K. Le Guin", "price": "12.50"}
+        assert again == {
+            "id": dune,
+            "title": "Dune",
+            "author": "Ursula K. Le Guin",
+            "price": "12.50",
+        }
         book = await Book.objects.select_related("author").aget(pk=dune)
         assert (book.price, book.author.name) == (Decimal("12.50"), "Ursula K. Le Guin")
 
@@ -398,7 +425,11 @@ async def test_example_app_lists_creates_updates_and_moves_books(
 
         stats = (await client.get("/stats")).json()
         # SQLite: the scope threads keep their (reset) connections open between requests.
-        kept = DEFAULT_THREADS.stats()["pooled"] if orm.connections["default"].vendor == "sqlite" else 0
+        kept = (
+            DEFAULT_THREADS.stats()["pooled"]
+            if orm.connections["default"].vendor == "sqlite"
+            else 0
+        )
         assert baseline.open_connections <= stats["default"]["open_connections"]
         assert stats["default"]["open_connections"] <= baseline.open_connections + kept
 
@@ -441,8 +472,10 @@ async def test_requests_reuse_a_capped_pool_of_threads(tables: str, reuse: bool)
         assert (seen[0][2] is seen[1][2]) == (reuse and tables == "sqlite")  # and its connection
         assert all(released(wrapper) for _, wrapper, _ in seen)
         seen.clear()
-        tasks = [asyncio.create_task(middleware({"type": "http", "wait": True}, receive, send))
-                 for _ in range(3)]
+        tasks = [
+            asyncio.create_task(middleware({"type": "http", "wait": True}, receive, send))
+            for _ in range(3)
+        ]
         deadline = time.monotonic() + 5
         while len(seen) < (2 if reuse else 3):
             assert time.monotonic() < deadline
@@ -465,8 +498,12 @@ async def test_example_app_answers_400_to_a_non_numeric_price(example_app: Any) 
     transport = httpx.ASGITransport(app=example_app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         for price in ("abc", None):
-            response = await client.post("/books", json={"title": "T", "author": "A", "price": price})
+            response = await client.post(
+                "/books", json={"title": "T", "author": "A", "price": price}
+            )
             assert response.status_code == 400, (price, response.status_code)  # once: 500
-        book = (await client.post("/books", json={"title": "T", "author": "A", "price": "1"})).json()
+        book = (
+            await client.post("/books", json={"title": "T", "author": "A", "price": "1"})
+        ).json()
         response = await client.post(f"/books/{book['id']}/price", json={"price": "abc"})
         assert response.status_code == 400  # once: 500

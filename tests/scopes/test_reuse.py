@@ -76,15 +76,24 @@ def state_of_connection() -> dict[str, Any]:
     }
 
 
-CLEAN = {"mark": "first", "autocommit": True, "in_atomic_block": False, "savepoint_ids": [],
-         "hooks": 0, "needs_rollback": False, "rows": 0, "in_transaction": False}
+CLEAN = {
+    "mark": "first",
+    "autocommit": True,
+    "in_atomic_block": False,
+    "savepoint_ids": [],
+    "hooks": 0,
+    "needs_rollback": False,
+    "rows": 0,
+    "in_transaction": False,
+}
 
 
 # ---------------------------------------------------------------- reuse and cap
 
 
 async def test_sequential_scopes_reuse_one_thread_and_its_sqlite_connection(
-        pool: ScopeThreads, backend: str) -> None:
+    pool: ScopeThreads, backend: str
+) -> None:
     first = await run(pool, mark_thread, "first")
     conn = await run(pool, driver_connection)
     assert await run(pool, thread_mark) == "first"
@@ -121,8 +130,14 @@ async def test_concurrent_scopes_are_capped_at_max_threads() -> None:
         await asyncio.gather(*(run(threads, work) for _ in range(8)))
         assert peak == 2
         assert len(seen) == 2
-        assert threads.stats() == {"max_threads": 2, "pooled": 2, "idle": 2, "overflow": 0,
-                                   "waiting": 0, "overflowed": 0}
+        assert threads.stats() == {
+            "max_threads": 2,
+            "pooled": 2,
+            "idle": 2,
+            "overflow": 0,
+            "waiting": 0,
+            "overflowed": 0,
+        }
     finally:
         threads.close()
 
@@ -183,7 +198,8 @@ async def test_a_waiter_cancelled_before_it_gets_a_thread_leaves_the_pool_intact
 
 
 async def test_an_uncommitted_manual_transaction_does_not_reach_the_next_scope(
-        pool: ScopeThreads) -> None:
+    pool: ScopeThreads,
+) -> None:
     def leave_open() -> None:
         mark_thread("first")
         transaction.set_autocommit(False)
@@ -196,7 +212,8 @@ async def test_an_uncommitted_manual_transaction_does_not_reach_the_next_scope(
 
 
 async def test_an_atomic_block_left_open_its_savepoints_and_hooks_do_not_reach_the_next_scope(
-        pool: ScopeThreads) -> None:
+    pool: ScopeThreads,
+) -> None:
     ran: list[str] = []
 
     def leave_block_open() -> None:
@@ -227,7 +244,9 @@ async def test_a_temp_table_does_not_reach_the_next_scope(pool: ScopeThreads) ->
     assert await run(pool, temp_table_rows) is None
 
 
-async def test_a_session_setting_does_not_reach_the_next_scope(pool: ScopeThreads, backend: str) -> None:
+async def test_a_session_setting_does_not_reach_the_next_scope(
+    pool: ScopeThreads, backend: str
+) -> None:
     if backend == "sqlite":
         change = ["PRAGMA foreign_keys = OFF", "PRAGMA case_sensitive_like = OFF"]
         probe = "SELECT (SELECT foreign_keys FROM pragma_foreign_keys), 'a' LIKE 'A'"
@@ -330,7 +349,8 @@ async def test_concurrent_scopes_stay_isolated() -> None:
 
 
 async def test_a_failing_reset_closes_the_connection(
-        pool: ScopeThreads, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    pool: ScopeThreads, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     conn = await run(pool, driver_connection)
     wrapper = await run(pool, lambda: orm.connections["default"])
 

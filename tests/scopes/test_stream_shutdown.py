@@ -219,7 +219,11 @@ def run_child(tmp_path: Path, scenario: str, where: str) -> dict[str, Any]:
     env.pop("PYTHONWARNINGS", None)
     result = subprocess.run(
         [sys.executable, "-W", "error", str(script), url, scenario, where],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=60,
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.stderr == ""
     assert result.returncode == 0
@@ -252,7 +256,9 @@ def test_loop_ending_mid_stream_closes_the_stream_quietly(
 @pytest.mark.slow
 @pytest.mark.load
 @pytest.mark.parametrize("seed", ["1", "2"])
-def test_loop_ending_during_a_storm_of_streams_closes_them_all(rows: str, tmp_path: Path, seed: str) -> None:
+def test_loop_ending_during_a_storm_of_streams_closes_them_all(
+    rows: str, tmp_path: Path, seed: str
+) -> None:
     assert_nothing_left(run_child(tmp_path, "storm", seed), rows)
 
 
@@ -280,7 +286,9 @@ async def test_cancellation_storm_of_streams_leaves_nothing_open(
     number of rows (inside the loop body or waiting for the next chunk)."""
     rng = random.Random(seed)
     await warm_pool(4)  # PostgreSQL: scopes find connections ready
-    assert await Row.objects.acount() == ROWS  # the shared thread's connection is part of the baseline
+    assert (
+        await Row.objects.acount() == ROWS
+    )  # the shared thread's connection is part of the baseline
     baseline = leaks.snapshot()
     streamed: list[int] = []
 
@@ -327,7 +335,9 @@ async def test_cancellation_storm_of_streams_leaves_nothing_open(
         await asyncio.sleep(0.02)
     assert left == 0
     # The next calls work, on the shared thread and in a scope.
-    assert [row.n async for row in Row.objects.order_by("n").aiterator(chunk_size=8)] == list(range(ROWS))
+    assert [row.n async for row in Row.objects.order_by("n").aiterator(chunk_size=8)] == list(
+        range(ROWS)
+    )
     async with orm.connection_scope():
         assert await Row.objects.acount() == ROWS
     await leaks.assert_clean(baseline)

@@ -34,7 +34,9 @@ def db(backend: str) -> str:
 
 
 @pytest.fixture
-def reject(count_queries: type[QueryCounter]) -> Callable[..., contextlib.AbstractContextManager[Any]]:
+def reject(
+    count_queries: type[QueryCounter],
+) -> Callable[..., contextlib.AbstractContextManager[Any]]:
     @contextlib.contextmanager
     def _reject(exc: ErrorTypes, match: str | None = None) -> Iterator[Any]:
         with count_queries() as ctx:
@@ -46,8 +48,11 @@ def reject(count_queries: type[QueryCounter]) -> Callable[..., contextlib.Abstra
 
 
 def failures(
-    count_queries: type[QueryCounter], call: Callable[[Any], Any], corpus: Iterable[Any],
-    error: ErrorTypes, match: Iterable[str] = (),
+    count_queries: type[QueryCounter],
+    call: Callable[[Any], Any],
+    corpus: Iterable[Any],
+    error: ErrorTypes,
+    match: Iterable[str] = (),
 ) -> list[str]:
     """Run ``call`` on each item; describe each one not refused with ``error`` before any SQL."""
     match = tuple(match)
@@ -64,15 +69,23 @@ def failures(
             else:
                 problems.append(f"{item!r}: accepted")
         if ctx.queries:
-            problems.append(f"{item!r}: ran {len(ctx.queries)} statement(s) first: {ctx.queries[0][0]:.160}")
+            problems.append(
+                f"{item!r}: ran {len(ctx.queries)} statement(s) first: {ctx.queries[0][0]:.160}"
+            )
     return problems
 
 
 @pytest.fixture
 def all_rejected(count_queries: type[QueryCounter]) -> Callable[..., None]:
-    def check(call: Callable[[Any], Any], corpus: Iterable[Any], error: ErrorTypes,
-              match: Iterable[str] | str = ()) -> None:
-        problems = failures(count_queries, call, corpus, error, (match,) if isinstance(match, str) else match)
+    def check(
+        call: Callable[[Any], Any],
+        corpus: Iterable[Any],
+        error: ErrorTypes,
+        match: Iterable[str] | str = (),
+    ) -> None:
+        problems = failures(
+            count_queries, call, corpus, error, (match,) if isinstance(match, str) else match
+        )
         assert problems == [], f"{len(problems)} input(s) got through:\n" + "\n".join(problems)
 
     return check

@@ -242,7 +242,15 @@ INT_BAD_VALUES: list[tuple[object, type[Exception]]] = [
 ]
 
 # --------------------------------------------------------------------- A9
-FLOAT_SPECIALS = [float("nan"), float("inf"), float("-inf"), "nan", "-inf", Decimal("NaN"), Decimal("Infinity")]
+FLOAT_SPECIALS = [
+    float("nan"),
+    float("inf"),
+    float("-inf"),
+    "nan",
+    "-inf",
+    Decimal("NaN"),
+    Decimal("Infinity"),
+]
 JSON_WITH_NAN = [
     float("nan"),
     float("inf"),
@@ -253,8 +261,23 @@ JSON_WITH_NAN = [
 
 # -------------------------------------------------------------------- A10
 #: For ``DecimalField(max_digits=5, decimal_places=2)``.
-DECIMAL_NOT_FINITE = [Decimal("NaN"), Decimal("-NaN"), Decimal("sNaN"), Decimal("Infinity"), Decimal("-Infinity"), float("nan")]
-DECIMAL_OVERFLOW = [Decimal("1000"), Decimal("-1000"), Decimal("1E+3"), Decimal("999.995"), Decimal("-999.995"), 1000, "12345.6"]
+DECIMAL_NOT_FINITE = [
+    Decimal("NaN"),
+    Decimal("-NaN"),
+    Decimal("sNaN"),
+    Decimal("Infinity"),
+    Decimal("-Infinity"),
+    float("nan"),
+]
+DECIMAL_OVERFLOW = [
+    Decimal("1000"),
+    Decimal("-1000"),
+    Decimal("1E+3"),
+    Decimal("999.995"),
+    Decimal("-999.995"),
+    1000,
+    "12345.6",
+]
 #: (input, stored value): extra places round half-even (banker's rounding).
 DECIMAL_ROUNDING = [
     (Decimal("1.239"), Decimal("1.24")),
@@ -277,7 +300,17 @@ FITS = ["aaaaa", "ééééé", "😀😀😀😀😀", "'\";--"]
 NUL_STRINGS = ["a\x00b", "\x00", "abc\x00"]
 SURROGATE_STRINGS = ["\ud800", "a\udfffb", "\udbff"]
 ONE_MB_TEXT = ("lorem ipsum é 😀 %s %% '\" \\ ;-- /* */ \n\t" * 40_000)[:1_048_576]
-NOT_STR = [["x"], ("x",), b"x", bytearray(b"x"), 5, 1.5, Decimal("1"), dt.date(2024, 1, 1), {"x": 1}]
+NOT_STR = [
+    ["x"],
+    ("x",),
+    b"x",
+    bytearray(b"x"),
+    5,
+    1.5,
+    Decimal("1"),
+    dt.date(2024, 1, 1),
+    {"x": 1},
+]
 
 # -------------------------------------------------------------------- A12
 UTC = dt.UTC

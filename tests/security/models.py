@@ -16,7 +16,7 @@ import orm
 from orm import Q
 
 #: A string literal that must stay one literal inside CHECK DDL (A16).
-EVIL_LITERAL = "x'); DROP TABLE \"we\"\"ird\"; --"
+EVIL_LITERAL = 'x\'); DROP TABLE "we""ird"; --'
 
 
 class Author(orm.Model):
@@ -90,12 +90,16 @@ class Weird(orm.Model):
         constraints = [
             orm.CheckConstraint(condition=~Q(ok=EVIL_LITERAL), name="weird_ok_not_evil"),
             orm.UniqueConstraint(fields=["ok", "quoted"], name="weird_ok_quoted_uniq"),
-            orm.UniqueConstraint(fields=["back"], condition=Q(quoted="it's"), name="weird_partial_uniq"),
+            orm.UniqueConstraint(
+                fields=["back"], condition=Q(quoted="it's"), name="weird_partial_uniq"
+            ),
         ]
 
 
 class WeirdChild(orm.Model):
-    parent = orm.ForeignKey(Weird, on_delete=orm.CASCADE, related_name="children", db_column="pa'rent\"id")
+    parent = orm.ForeignKey(
+        Weird, on_delete=orm.CASCADE, related_name="children", db_column="pa'rent\"id"
+    )
     note = orm.CharField(max_length=60, db_column='no"te', db_index=True)
 
     class Meta:

@@ -28,7 +28,9 @@ def test_annotate_rejects_every_alias_at_call_time(db: str, all_rejected, snapsh
     """The whole corpus, one ``annotate`` call each; the QuerySet is never evaluated."""
     Book.objects.create(name="kept")
     before = snapshot(Book)
-    all_rejected(lambda alias: Book.objects.annotate(**{alias: Value(1)}), HOSTILE_ALIASES, ValueError, RULE)
+    all_rejected(
+        lambda alias: Book.objects.annotate(**{alias: Value(1)}), HOSTILE_ALIASES, ValueError, RULE
+    )
     assert snapshot(Book) == before
 
 

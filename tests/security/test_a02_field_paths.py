@@ -57,11 +57,17 @@ def test_path_rejected_with_choices(stored: Book, all_rejected, snapshot, call: 
     assert snapshot(Book) == before
 
 
-def test_create_refuses_unknown_name_and_stores_nothing(stored: Book, all_rejected, snapshot) -> None:
+def test_create_refuses_unknown_name_and_stores_nothing(
+    stored: Book, all_rejected, snapshot
+) -> None:
     """Refused before SQL (TypeError today, see module docstring) and nothing is inserted."""
     before = snapshot(Book)
-    all_rejected(lambda p: Book.objects.create(**{"name": "new", p: "x"}),
-                 [p for p in FIELD_PATHS if p != "name"], (FieldError, TypeError), "rating")
+    all_rejected(
+        lambda p: Book.objects.create(**{"name": "new", p: "x"}),
+        [p for p in FIELD_PATHS if p != "name"],
+        (FieldError, TypeError),
+        "rating",
+    )
     assert snapshot(Book) == before
 
 
@@ -87,6 +93,7 @@ def test_control_real_name_resolves(stored: Book) -> None:
 
 # ---------------------------------------------------------------- A2 names
 
+
 def test_create_unknown_field_is_fielderror(db: str, reject: Any) -> None:
     """A2 ``create(**kw)``: expected FieldError listing the choices; actual TypeError
     ("Book() got unexpected keyword arguments: ... Fields are: ...") from Model.__init__
@@ -102,7 +109,9 @@ def test_prefetch_related_checks_names_before_sql(db: str, reject: Any) -> None:
     (1 query); on an empty table the hostile name is accepted silently (no error at all).
     Expected: FieldError before any SQL, whatever the rows."""
     with reject(FieldError):
-        list(Book.objects.prefetch_related('name"; DROP TABLE x; --'))  # empty table: no error today
+        list(
+            Book.objects.prefetch_related('name"; DROP TABLE x; --')
+        )  # empty table: no error today
     Book.objects.create(name="b")
     with reject(FieldError):
         list(Book.objects.prefetch_related("n\u0430me"))  # 1 SELECT runs first today
@@ -131,6 +140,7 @@ def test_defaults_names_checked_before_sql(db: str, reject: Any, snapshot: Any) 
 
 
 # -------------------------------------------------------------- not security
+
 
 def test_select_for_update_of_checked_on_sqlite(db: str, reject: Any) -> None:
     """Minor: ``select_for_update(of=['name"; --'])`` is validated only where FOR UPDATE is

@@ -28,8 +28,10 @@ UNGRAMMATICAL = [t for t in ORDERING_TERMS if t not in GRAMMATICAL]
 @pytest.fixture
 def books(db: str) -> list[Book]:
     t0 = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
-    return [Book.objects.create(name=n, rating=r, published=t0 + dt.timedelta(days=r))
-            for n, r in (("b", 2), ("a", 3), ("c", 1))]
+    return [
+        Book.objects.create(name=n, rating=r, published=t0 + dt.timedelta(days=r))
+        for n, r in (("b", 2), ("a", 3), ("c", 1))
+    ]
 
 
 @pytest.mark.parametrize(
@@ -51,7 +53,9 @@ def test_ordering_entry_points_reject(books: list[Book], all_rejected, snapshot,
 
 def test_order_by_grammar_checked_at_call_time(db: str, all_rejected) -> None:
     """Terms outside the grammar fail at ``order_by()`` itself, before evaluation."""
-    all_rejected(lambda t: Book.objects.order_by(t), UNGRAMMATICAL, FieldError, "Invalid order_by term")
+    all_rejected(
+        lambda t: Book.objects.order_by(t), UNGRAMMATICAL, FieldError, "Invalid order_by term"
+    )
 
 
 def test_union_ordering_rejects(books: list[Book], all_rejected) -> None:
@@ -116,7 +120,9 @@ def test_control_valid_terms_order(books: list[Book]) -> None:
     assert [b.rating for b in Book.objects.order_by("-rating")] == [3, 2, 1]
     assert [b.name for b in Book.objects.order_by("author__name", "pk")] == ["b", "a", "c"]
     assert len(list(Book.objects.order_by("?"))) == 3
-    assert [b.pk for b in Book.objects.order_by("-pk")] == sorted((b.pk for b in books), reverse=True)
+    assert [b.pk for b in Book.objects.order_by("-pk")] == sorted(
+        (b.pk for b in books), reverse=True
+    )
     assert Book.objects.latest().rating == 3
     assert Book.objects.earliest("published").rating == 1
     union = Book.objects.filter(rating__lt=3).union(Book.objects.filter(rating=3))

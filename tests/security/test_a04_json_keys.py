@@ -53,7 +53,9 @@ LOOKUPS = [
 ]
 
 
-@pytest.mark.parametrize("lookup,value", LOOKUPS, ids=lambda v: str(v) if isinstance(v, str) else None)
+@pytest.mark.parametrize(
+    "lookup,value", LOOKUPS, ids=lambda v: str(v) if isinstance(v, str) else None
+)
 def test_filter_key_is_a_parameter(
     doc_books: list[Book], count_queries: Any, snapshot: Any, lookup: str, value: Any
 ) -> None:
@@ -81,7 +83,9 @@ def test_filter_key_is_a_parameter(
         if len(hostile.queries) != 1:
             problems.append(f"{key_id(key)}: {len(hostile.queries)} statements")
         elif hostile.queries[0][0] not in allowed:
-            problems.append(f"{key_id(key)}: SQL text depends on the key: {hostile.queries[0][0]:.200}")
+            problems.append(
+                f"{key_id(key)}: SQL text depends on the key: {hostile.queries[0][0]:.200}"
+            )
         elif len(key) > 3 and key in hostile.queries[0][0]:
             problems.append(f"{key_id(key)}: key text in SQL")
     assert problems == [], "\n".join(problems)
@@ -117,7 +121,9 @@ def test_percent_key_matches_exactly(doc_books: list[Book]) -> None:
     assert list(Book.objects.filter(**{"data__%total": 10})) == [doc_books[0]]
     assert Book.objects.filter(**{"data__%total": 11}).count() == 0
     assert Book.objects.filter(**{"data__%tota": 10}).count() == 0
-    assert list(Book.objects.filter(pk=doc_books[0].pk).values_list("data__%total", flat=True)) == [10]
+    assert list(Book.objects.filter(pk=doc_books[0].pk).values_list("data__%total", flat=True)) == [
+        10
+    ]
 
 
 def test_numeric_key_is_an_array_index(doc_books: list[Book]) -> None:
@@ -129,16 +135,32 @@ def test_numeric_key_is_an_array_index(doc_books: list[Book]) -> None:
 
 
 def test_values_through_hostile_key_rejected(doc_books: list[Book], all_rejected: Any) -> None:
-    all_rejected(lambda p: Book.objects.values(p), JSON_VALUES_PATHS, ValueError, "Aliases cannot contain")
-    all_rejected(lambda p: Book.objects.values_list(p), JSON_VALUES_PATHS, ValueError, "Aliases cannot contain")
-    all_rejected(lambda p: Book.objects.values("name", p), JSON_VALUES_PATHS, ValueError, "Aliases cannot contain")
+    all_rejected(
+        lambda p: Book.objects.values(p), JSON_VALUES_PATHS, ValueError, "Aliases cannot contain"
+    )
+    all_rejected(
+        lambda p: Book.objects.values_list(p),
+        JSON_VALUES_PATHS,
+        ValueError,
+        "Aliases cannot contain",
+    )
+    all_rejected(
+        lambda p: Book.objects.values("name", p),
+        JSON_VALUES_PATHS,
+        ValueError,
+        "Aliases cannot contain",
+    )
 
 
 def test_order_by_through_hostile_key_rejected(doc_books: list[Book], all_rejected: Any) -> None:
     """Keys that are not identifiers fail the ordering grammar (digit keys are indexes)."""
     keys = [k for k in JSON_KEYS if not k.isidentifier() and not k.isdigit()]
-    all_rejected(lambda k: Book.objects.order_by(f"data__{k}"), keys, FieldError, "Invalid order_by term")
-    all_rejected(lambda k: Book.objects.order_by(f"-data__{k}"), keys, FieldError, "Invalid order_by term")
+    all_rejected(
+        lambda k: Book.objects.order_by(f"data__{k}"), keys, FieldError, "Invalid order_by term"
+    )
+    all_rejected(
+        lambda k: Book.objects.order_by(f"-data__{k}"), keys, FieldError, "Invalid order_by term"
+    )
 
 
 def test_roundtrip_exact(db: str) -> None:
@@ -154,7 +176,9 @@ def test_roundtrip_exact(db: str) -> None:
 
 
 #: Keys a filter can reach: digit keys are array indexes and "__" nests.
-FINDABLE_KEYS = [k for k in JSON_ROUNDTRIP_KEYS if len(k) < 100 and not k.isdigit() and "__" not in k]
+FINDABLE_KEYS = [
+    k for k in JSON_ROUNDTRIP_KEYS if len(k) < 100 and not k.isdigit() and "__" not in k
+]
 
 
 def test_filter_finds_hostile_key_when_present(db: str) -> None:
@@ -169,6 +193,7 @@ def test_filter_finds_hostile_key_when_present(db: str) -> None:
 
 
 # ------------------------------------------------------------- A4 JSON keys
+
 
 def test_json_key_containing_double_quote_is_found(db: str) -> None:
     """A4 (correctness, not injection): on SQLite a key containing '"' is never matched:

@@ -27,12 +27,16 @@ from tests.security.models import Book, Sample
 
 @pytest.fixture
 def dated(db: str) -> Book:
-    return Book.objects.create(name="d", published=dt.datetime(2024, 5, 17, 13, 45, 30, tzinfo=dt.UTC))
+    return Book.objects.create(
+        name="d", published=dt.datetime(2024, 5, 17, 13, 45, 30, tzinfo=dt.UTC)
+    )
 
 
 @pytest.mark.parametrize("kind", TRUNC_KINDS)
 def test_trunc_kind_rejected_when_built(kind: str) -> None:
-    with pytest.raises(ValueError, match="choose from: year, quarter, month, week, day, hour, minute, second"):
+    with pytest.raises(
+        ValueError, match="choose from: year, quarter, month, week, day, hour, minute, second"
+    ):
         Trunc("published", kind)
 
 
@@ -59,7 +63,11 @@ def test_extract_unknown_part_rejected_before_sql(dated: Book, reject: Any, part
     with reject(ValueError, "choose from"):
         list(Book.objects.annotate(x=Extract("published", part)))
     with reject(ValueError, "choose from"):
-        list(Book.objects.filter(published__year=2024).annotate(x=Extract("published", part)).values("x"))
+        list(
+            Book.objects.filter(published__year=2024)
+            .annotate(x=Extract("published", part))
+            .values("x")
+        )
 
 
 @pytest.mark.parametrize("options", EXPLAIN_OPTIONS, ids=lambda o: ascii(next(iter(o))))
@@ -85,13 +93,24 @@ async def test_async_explain_rejected(dated: Book, count_queries: Any) -> None:
 
 def test_control_allowed_kinds_work(dated: Book) -> None:
     """Control: the allow-listed kinds compute the right values."""
-    row = Book.objects.annotate(
-        y=Extract("published", "year"), d=Extract("published", "day"), h=Extract("published", "hour"),
-        m=Trunc("published", "month"), s=Trunc("published", "second"),
-    ).values("y", "d", "h", "m", "s").get()
-    assert row == {"y": 2024, "d": 17, "h": 13,
-                   "m": dt.datetime(2024, 5, 1, tzinfo=dt.UTC),
-                   "s": dt.datetime(2024, 5, 17, 13, 45, 30, tzinfo=dt.UTC)}
+    row = (
+        Book.objects.annotate(
+            y=Extract("published", "year"),
+            d=Extract("published", "day"),
+            h=Extract("published", "hour"),
+            m=Trunc("published", "month"),
+            s=Trunc("published", "second"),
+        )
+        .values("y", "d", "h", "m", "s")
+        .get()
+    )
+    assert row == {
+        "y": 2024,
+        "d": 17,
+        "h": 13,
+        "m": dt.datetime(2024, 5, 1, tzinfo=dt.UTC),
+        "s": dt.datetime(2024, 5, 17, 13, 45, 30, tzinfo=dt.UTC),
+    }
     assert Book.objects.filter(published__month=5, published__day=17).count() == 1
     assert isinstance(Book.objects.all().explain(), str)
     Sample.objects.create(ts=dt.datetime(2024, 1, 1, tzinfo=dt.UTC))

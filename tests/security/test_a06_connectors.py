@@ -43,19 +43,26 @@ def test_q_negated_must_be_bool(negated: Any) -> None:
         pytest.param(lambda kw: Book.objects.get(name="a", **kw), id="get"),
         pytest.param(lambda kw: Book.objects.all().filter(**kw).count(), id="filter-only"),
         pytest.param(lambda kw: Book.objects.get_or_create(name="a", **kw), id="get_or_create"),
-        pytest.param(lambda kw: Book.objects.update_or_create(name="a", **kw), id="update_or_create"),
+        pytest.param(
+            lambda kw: Book.objects.update_or_create(name="a", **kw), id="update_or_create"
+        ),
     ],
 )
-def test_queryset_refuses_reserved_keywords(two: list[Book], reject: Any, snapshot: Any, call: Any,
-                                            kwargs: dict[str, Any]) -> None:
+def test_queryset_refuses_reserved_keywords(
+    two: list[Book], reject: Any, snapshot: Any, call: Any, kwargs: dict[str, Any]
+) -> None:
     before = snapshot(Book)
     with reject(TypeError, next(iter(kwargs))):
         call(kwargs)
     assert snapshot(Book) == before
 
 
-@pytest.mark.parametrize("connector,expected", [("AND", []), ("OR", ["a", "b"]), ("XOR", ["a", "b"]), (None, [])])
-def test_control_valid_connectors(two: list[Book], connector: str | None, expected: list[str]) -> None:
+@pytest.mark.parametrize(
+    "connector,expected", [("AND", []), ("OR", ["a", "b"]), ("XOR", ["a", "b"]), (None, [])]
+)
+def test_control_valid_connectors(
+    two: list[Book], connector: str | None, expected: list[str]
+) -> None:
     q = Q(name="a", rating=2, _connector=connector)
     assert [b.name for b in Book.objects.filter(q).order_by("name")] == expected
     assert [b.name for b in Book.objects.filter(Q(name="a", _negated=True))] == ["b"]

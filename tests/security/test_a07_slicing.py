@@ -23,7 +23,9 @@ def three(db: str) -> list[Book]:
 
 def check_all(count_queries: Any, call: Any, cases: list[tuple[Any, type[Exception]]]) -> None:
     """Each subscript raises its error before any SQL; every one that does not is reported."""
-    problems = [p for subscript, error in cases for p in failures(count_queries, call, [subscript], error)]
+    problems = [
+        p for subscript, error in cases for p in failures(count_queries, call, [subscript], error)
+    ]
     assert problems == [], "\n".join(problems)
 
 
@@ -38,7 +40,9 @@ def test_bad_subscript_rejected_before_sql(three: list[Book], count_queries: Any
 
 def test_bad_subscript_on_values_queryset(three: list[Book], count_queries: Any) -> None:
     check_all(count_queries, lambda k: Book.objects.values("name")[k], BAD_SUBSCRIPTS)
-    check_all(count_queries, lambda k: Book.objects.values_list("name", flat=True)[k], BAD_SUBSCRIPTS)
+    check_all(
+        count_queries, lambda k: Book.objects.values_list("name", flat=True)[k], BAD_SUBSCRIPTS
+    )
 
 
 def _is_range_only(subscript: Any) -> bool:
@@ -52,7 +56,9 @@ def test_bad_subscript_on_fetched_queryset(three: list[Book], count_queries: Any
     """Type and sign checks also hold once the rows are cached (huge bounds then just slice a list)."""
     cached = Book.objects.order_by("pk")
     assert len(cached) == 3
-    check_all(count_queries, lambda k: cached[k], [c for c in BAD_SUBSCRIPTS if not _is_range_only(c[0])])
+    check_all(
+        count_queries, lambda k: cached[k], [c for c in BAD_SUBSCRIPTS if not _is_range_only(c[0])]
+    )
 
 
 @pytest.mark.parametrize("subscript", [2**63, slice(None, 2**70), slice(2**63, None)], ids=repr)
@@ -80,6 +86,7 @@ def test_control_largest_bounds_accepted(three: list[Book]) -> None:
 
 # ------------------------------------------------------------------ A7 slices
 
+
 def test_nested_slice_past_limit_rejected_before_sql(db: str, reject: Any) -> None:
     """A7: ``qs[2**62:][2**62:]`` (each bound legal) gives an OFFSET of 2**63; orm only
     checks each bound, not the combined offset, so SQLite runs the statement and fails
@@ -88,7 +95,7 @@ def test_nested_slice_past_limit_rejected_before_sql(db: str, reject: Any) -> No
     Expected: ValueError naming 2**63-1, before SQL."""
     Book.objects.create(name="b")
     with reject(ValueError, str(2**63 - 1)):
-        list(Book.objects.all()[2**62:][2**62:])
+        list(Book.objects.all()[2**62 :][2**62 :])
 
 
 def test_slice_step_zero_and_bool(db: str, reject: Any) -> None:

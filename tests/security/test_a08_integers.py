@@ -25,8 +25,12 @@ RANGES = {
     "positive": (0, 2**31 - 1),
     "big": (-(2**63), 2**63 - 1),
 }
-OVERFLOWS = [(field, value) for field, (low, high) in RANGES.items()
-             for value in sorted({low - 1, high + 1, *INT_OUT_OF_RANGE}) if not low <= value <= high]
+OVERFLOWS = [
+    (field, value)
+    for field, (low, high) in RANGES.items()
+    for value in sorted({low - 1, high + 1, *INT_OUT_OF_RANGE})
+    if not low <= value <= high
+]
 
 
 @pytest.fixture
@@ -45,13 +49,16 @@ def write_paths(field: str, value: Any, stored: Sample) -> list[tuple[str, Any]]
 
 
 @pytest.mark.parametrize("field,value", OVERFLOWS, ids=lambda v: str(v))
-def test_out_of_range_write_is_one_dataerror_before_sql(stored: Sample, reject: Any, snapshot: Any,
-                                                          field: str, value: int) -> None:
+def test_out_of_range_write_is_one_dataerror_before_sql(
+    stored: Sample, reject: Any, snapshot: Any, field: str, value: int
+) -> None:
     before = snapshot(Sample)
     for label, call in write_paths(field, value, stored):
         with reject(DataError, f"{value}.*'{field}'.*out of range") as info:
             call()
-        assert info.value.__cause__ is None, f"{label}: must be the ORM's own check, not a driver error"
+        assert info.value.__cause__ is None, (
+            f"{label}: must be the ORM's own check, not a driver error"
+        )
     obj = Sample.objects.get(pk=stored.pk)
     setattr(obj, field, value)
     with reject(DataError, f"'{field}'"):
@@ -64,8 +71,9 @@ def test_out_of_range_write_is_one_dataerror_before_sql(stored: Sample, reject: 
 
 
 @pytest.mark.parametrize("field,value", OVERFLOWS[:4], ids=lambda v: str(v))
-def test_get_or_create_out_of_range_writes_nothing(stored: Sample, count_queries: Any, snapshot: Any,
-                                                    field: str, value: int) -> None:
+def test_get_or_create_out_of_range_writes_nothing(
+    stored: Sample, count_queries: Any, snapshot: Any, field: str, value: int
+) -> None:
     before = snapshot(Sample)
     with count_queries() as ctx, pytest.raises(DataError, match=f"'{field}'"):
         Sample.objects.get_or_create(code="new", defaults={field: value})
@@ -84,13 +92,17 @@ def test_boundaries_are_stored_exactly(db: str, field: str) -> None:
 
 @pytest.mark.parametrize("value", INT_OUT_OF_RANGE)
 @pytest.mark.parametrize("field", ["i", "big"])
-def test_lookups_with_huge_values_answer_without_error(stored: Sample, field: str, value: int) -> None:
+def test_lookups_with_huge_values_answer_without_error(
+    stored: Sample, field: str, value: int
+) -> None:
     everything = [stored]
     assert list(Sample.objects.filter(**{field: value})) == []
     assert list(Sample.objects.filter(**{f"{field}__in": [value]})) == []
     assert list(Sample.objects.filter(**{f"{field}__in": [value, 5]})) == everything
     assert list(Sample.objects.exclude(**{field: value})) == everything
-    assert list(Sample.objects.filter(**{f"{field}__range": (-abs(value), abs(value))})) == everything
+    assert (
+        list(Sample.objects.filter(**{f"{field}__range": (-abs(value), abs(value))})) == everything
+    )
     assert list(Sample.objects.filter(**{f"{field}__range": (abs(value), 2 * abs(value))})) == []
     if value > 0:
         assert list(Sample.objects.filter(**{f"{field}__gt": value})) == []
@@ -103,8 +115,9 @@ def test_lookups_with_huge_values_answer_without_error(stored: Sample, field: st
 
 
 @pytest.mark.parametrize("value,error", INT_BAD_VALUES, ids=repr)
-def test_bad_integer_values_refused(stored: Sample, reject: Any, snapshot: Any, value: Any,
-                                   error: type[Exception]) -> None:
+def test_bad_integer_values_refused(
+    stored: Sample, reject: Any, snapshot: Any, value: Any, error: type[Exception]
+) -> None:
     before = snapshot(Sample)
     with reject(error, "'i'"):
         Sample.objects.create(i=value)
@@ -134,6 +147,7 @@ def test_control_integral_values_of_other_types(db: str) -> None:
 
 
 # ---------------------------------------------------------------- A8 integers
+
 
 def test_out_of_range_value_inside_expression(db: str, reject: Any, snapshot: Any) -> None:
     """A8 writes: ``update(i=F("i") + 2**63)`` escapes as the driver's raw OverflowError

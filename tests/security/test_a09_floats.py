@@ -25,7 +25,9 @@ def stored(db: str) -> Sample:
 
 
 @pytest.mark.parametrize("value", FLOAT_SPECIALS, ids=repr)
-def test_float_specials_rejected_everywhere(stored: Sample, reject: Any, snapshot: Any, value: Any) -> None:
+def test_float_specials_rejected_everywhere(
+    stored: Sample, reject: Any, snapshot: Any, value: Any
+) -> None:
     before = snapshot(Sample)
     with reject(ValueError, "'fl'"):
         Sample.objects.create(fl=value)
@@ -45,7 +47,9 @@ def test_float_specials_rejected_everywhere(stored: Sample, reject: Any, snapsho
 
 
 @pytest.mark.parametrize("value", JSON_WITH_NAN, ids=repr)
-def test_json_nan_rejected_in_python(stored: Sample, reject: Any, snapshot: Any, value: Any) -> None:
+def test_json_nan_rejected_in_python(
+    stored: Sample, reject: Any, snapshot: Any, value: Any
+) -> None:
     before = snapshot(Sample)
     with reject(ValueError, "not valid JSON"):
         Sample.objects.create(data=value)
@@ -60,7 +64,9 @@ def test_json_nan_rejected_in_python(stored: Sample, reject: Any, snapshot: Any,
     assert snapshot(Sample) == before
 
 
-@pytest.mark.parametrize("value", [0.1, -0.0, 1e308, -1e308, 5e-324, 2.0**53 + 1, math.pi, "1e3"], ids=repr)
+@pytest.mark.parametrize(
+    "value", [0.1, -0.0, 1e308, -1e308, 5e-324, 2.0**53 + 1, math.pi, "1e3"], ids=repr
+)
 def test_control_finite_floats_roundtrip(db: str, value: Any) -> None:
     obj = Sample.objects.create(fl=value, data={"v": float(value)})
     fresh = Sample.objects.get(pk=obj.pk)
@@ -74,6 +80,7 @@ def test_control_finite_floats_roundtrip(db: str, value: Any) -> None:
 
 
 # ---------------------------------------------------------------- A9 floats
+
 
 def test_huge_int_into_floatfield(db: str, reject: Any) -> None:
     """A9 (minor): ``create(fl=2**1024)`` raises a bare ``OverflowError("int too large to

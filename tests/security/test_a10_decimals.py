@@ -27,7 +27,9 @@ def stored(db: str) -> Sample:
 
 
 @pytest.mark.parametrize("value", DECIMAL_NOT_FINITE, ids=repr)
-def test_not_finite_is_validation_error(stored: Sample, reject: Any, snapshot: Any, value: Any) -> None:
+def test_not_finite_is_validation_error(
+    stored: Sample, reject: Any, snapshot: Any, value: Any
+) -> None:
     before = snapshot(Sample)
     with reject(ValidationError, "'dec'"):
         Sample.objects.create(dec=value)
@@ -44,7 +46,9 @@ def test_not_finite_is_validation_error(stored: Sample, reject: Any, snapshot: A
 
 
 @pytest.mark.parametrize("value", DECIMAL_OVERFLOW, ids=repr)
-def test_overflow_is_dataerror_before_sql(stored: Sample, reject: Any, snapshot: Any, value: Any) -> None:
+def test_overflow_is_dataerror_before_sql(
+    stored: Sample, reject: Any, snapshot: Any, value: Any
+) -> None:
     before = snapshot(Sample)
     with reject(DataError, "'dec' has too many digits"):
         Sample.objects.create(dec=value)

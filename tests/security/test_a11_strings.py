@@ -44,8 +44,15 @@ def every_write(field: str, value: Any) -> list[Any]:
     ]
 
 
-def assert_refused(stored: Sample, reject: Any, snapshot: Any, field: str, value: Any,
-                   error: type[Exception], match: str) -> None:
+def assert_refused(
+    stored: Sample,
+    reject: Any,
+    snapshot: Any,
+    field: str,
+    value: Any,
+    error: type[Exception],
+    match: str,
+) -> None:
     before = snapshot(Sample)
     *direct, get_or_create = every_write(field, value)
     for call in direct:
@@ -61,7 +68,15 @@ def assert_refused(stored: Sample, reject: Any, snapshot: Any, field: str, value
 
 
 def test_overlong_char(stored: Sample, reject: Any, snapshot: Any) -> None:
-    assert_refused(stored, reject, snapshot, "code", TOO_LONG, DataError, "'code' is 10 characters long; max_length is 5")
+    assert_refused(
+        stored,
+        reject,
+        snapshot,
+        "code",
+        TOO_LONG,
+        DataError,
+        "'code' is 10 characters long; max_length is 5",
+    )
 
 
 def test_overlong_full_clean(db: str) -> None:
@@ -79,13 +94,25 @@ def test_control_max_length_counts_characters(db: str, value: str) -> None:
 @pytest.mark.parametrize("value", NUL_STRINGS, ids=repr)
 @pytest.mark.parametrize("field", ["code", "text"])
 def test_nul_refused(stored: Sample, reject: Any, snapshot: Any, field: str, value: str) -> None:
-    assert_refused(stored, reject, snapshot, field, value, DataError, f"'{field}' cannot store a NUL")
+    assert_refused(
+        stored, reject, snapshot, field, value, DataError, f"'{field}' cannot store a NUL"
+    )
 
 
 @pytest.mark.parametrize("value", SURROGATE_STRINGS, ids=repr)
 @pytest.mark.parametrize("field", ["code", "text"])
-def test_surrogate_refused(stored: Sample, reject: Any, snapshot: Any, field: str, value: str) -> None:
-    assert_refused(stored, reject, snapshot, field, value, DataError, f"'{field}' got text that is not valid Unicode")
+def test_surrogate_refused(
+    stored: Sample, reject: Any, snapshot: Any, field: str, value: str
+) -> None:
+    assert_refused(
+        stored,
+        reject,
+        snapshot,
+        field,
+        value,
+        DataError,
+        f"'{field}' got text that is not valid Unicode",
+    )
 
 
 def test_one_megabyte_roundtrips(db: str) -> None:
@@ -100,8 +127,9 @@ def test_one_megabyte_roundtrips(db: str) -> None:
 
 @pytest.mark.parametrize("value", NOT_STR, ids=repr)
 @pytest.mark.parametrize("field", ["code", "text"])
-def test_non_str_is_typeerror_without_coercion(stored: Sample, reject: Any, snapshot: Any, field: str,
-                                               value: Any) -> None:
+def test_non_str_is_typeerror_without_coercion(
+    stored: Sample, reject: Any, snapshot: Any, field: str, value: Any
+) -> None:
     assert_refused(stored, reject, snapshot, field, value, TypeError, f"'{field}' expected a str")
     with reject(TypeError, f"'{field}' expected a str"):
         list(Sample.objects.filter(**{field: value}))
@@ -111,6 +139,7 @@ def test_non_str_is_typeerror_without_coercion(stored: Sample, reject: Any, snap
 
 
 # ---------------------------------------------------------------- A11 strings
+
 
 def test_lone_surrogate_in_lookup(db: str, count_queries: Any) -> None:
     """A11 "surrogate → clear error": writes raise DataError naming the field, but a lookup

@@ -50,7 +50,9 @@ def test_naive_refused_everywhere(stored: Sample, reject: Any, snapshot: Any, va
     with reject(ValueError, match):
         Sample.objects.update(ts=value)
     with reject(ValueError, match):
-        Sample.objects.bulk_create([Sample(ts=dt.datetime(2021, 1, 1, tzinfo=UTC)), Sample(ts=value)])
+        Sample.objects.bulk_create(
+            [Sample(ts=dt.datetime(2021, 1, 1, tzinfo=UTC)), Sample(ts=value)]
+        )
     obj = Sample.objects.get(pk=stored.pk)
     obj.ts = value
     with reject(ValueError, match):
@@ -101,7 +103,9 @@ def test_mixed_offsets_order_and_range_by_instant(db: str) -> None:
     by_index = {i: Sample.objects.create(ts=value, i=i) for i, value in shuffled}
 
     assert [s.i for s in Sample.objects.order_by("ts")] == list(range(len(chronological)))
-    assert [s.i for s in Sample.objects.order_by("-ts")] == list(reversed(range(len(chronological))))
+    assert [s.i for s in Sample.objects.order_by("-ts")] == list(
+        reversed(range(len(chronological)))
+    )
     assert Sample.objects.latest("ts").i == len(chronological) - 1
     assert Sample.objects.earliest("ts").i == 0
 
@@ -111,7 +115,10 @@ def test_mixed_offsets_order_and_range_by_instant(db: str) -> None:
     assert sorted(s.i for s in Sample.objects.filter(ts__range=(low, high))) == [1, 2, 3]
     assert sorted(s.i for s in Sample.objects.filter(ts__gt=low, ts__lt=high)) == [2]
     assert sorted(s.i for s in Sample.objects.filter(ts__gte=high)) == [3, 4, 5]
-    assert Sample.objects.get(ts=chronological[3].astimezone(dt.timezone(dt.timedelta(hours=-3)))) == by_index[3]
+    assert (
+        Sample.objects.get(ts=chronological[3].astimezone(dt.timezone(dt.timedelta(hours=-3))))
+        == by_index[3]
+    )
 
 
 def test_microsecond_neighbours_stay_distinct(db: str) -> None:
@@ -124,6 +131,7 @@ def test_microsecond_neighbours_stay_distinct(db: str) -> None:
 
 
 # --------------------------------------------------------------- A12 datetimes
+
 
 def test_aware_datetime_into_naive_fields_is_refused(db: str, reject: Any) -> None:
     """A12 "aware into a naive field": strict. An aware datetime given to a DateField or a
@@ -141,7 +149,9 @@ def test_datetime_outside_utc_range_names_the_field(db: str, reject: Any) -> Non
     at -02:00) cannot be represented in UTC; orm lets ``astimezone`` raise a bare
     ``OverflowError("date value out of range")`` that names neither field nor value.
     Expected: ValueError (or DataError) naming 'ts' and the value, before SQL."""
-    for value in (dt.datetime(1, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=1))),
-                  dt.datetime(9999, 12, 31, 23, tzinfo=dt.timezone(dt.timedelta(hours=-2)))):
+    for value in (
+        dt.datetime(1, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=1))),
+        dt.datetime(9999, 12, 31, 23, tzinfo=dt.timezone(dt.timedelta(hours=-2))),
+    ):
         with reject((ValueError, orm.DataError), "'ts'"):
             Sample.objects.create(ts=value)

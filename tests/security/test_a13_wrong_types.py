@@ -53,7 +53,9 @@ def test_pk_abc(stored: Book, reject: Any, snapshot: Any, call: Any) -> None:
 
 
 @pytest.mark.parametrize("value,where", NON_JSON, ids=repr)
-def test_non_json_is_typeerror(stored: Book, reject: Any, snapshot: Any, value: Any, where: str) -> None:
+def test_non_json_is_typeerror(
+    stored: Book, reject: Any, snapshot: Any, value: Any, where: str
+) -> None:
     before = snapshot(Book)
     with reject(TypeError, f"Field 'data'.*{where}"):
         Book.objects.create(name="n", data=value)
@@ -104,6 +106,7 @@ def test_control_right_types_accepted(stored: Book) -> None:
 
 
 # ------------------------------------------------------------- A13 wrong types
+
 
 def test_fk_lookup_with_other_models_instance(db: str, reject: Any) -> None:
     """A13 (minor): an instance of another model is a ValueError on assignment

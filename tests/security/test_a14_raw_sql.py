@@ -31,7 +31,9 @@ def table() -> str:
 
 
 @pytest.mark.parametrize("value", RAW_VALUES, ids=repr)
-def test_raw_value_is_a_parameter(books: list[Book], count_queries: Any, snapshot: Any, value: str) -> None:
+def test_raw_value_is_a_parameter(
+    books: list[Book], count_queries: Any, snapshot: Any, value: str
+) -> None:
     before = snapshot(Book)
     sql = f"SELECT * FROM {table()} WHERE name = %s"
     with count_queries() as ctx:
@@ -46,10 +48,14 @@ def test_cursor_and_rawsql_return_value_verbatim(books: list[Book], value: str) 
     with orm.connection.cursor() as cursor:
         cursor.execute("SELECT %s, %s", [value, "%%"])
         assert cursor.fetchone() == (value, "%%")
-    annotated = Book.objects.annotate(echo=RawSQL("SELECT %s", [value], output_field=orm.TextField()))
+    annotated = Book.objects.annotate(
+        echo=RawSQL("SELECT %s", [value], output_field=orm.TextField())
+    )
     assert set(annotated.values_list("echo", flat=True)) == {value}
     stored = Book.objects.create(name=value)
-    assert list(Book.objects.raw(f"SELECT * FROM {table()} WHERE name = %s AND id = %s", [value, stored.pk])) == [stored]
+    assert list(
+        Book.objects.raw(f"SELECT * FROM {table()} WHERE name = %s AND id = %s", [value, stored.pk])
+    ) == [stored]
 
 
 def test_raw_literal_percent_doubled(books: list[Book], count_queries: Any) -> None:
@@ -64,7 +70,10 @@ def test_raw_single_percent_without_params(backend: str, books: list[Book]) -> N
     """A lone % that is not %s/%% is left alone (SQLite; with psycopg write %%)."""
     if backend != "sqlite":
         pytest.skip("psycopg parses every % once parameters (even []) are given")
-    assert [b.name for b in Book.objects.raw(f"SELECT * FROM {table()} WHERE name LIKE '50%' ORDER BY id")] == ["50%"]
+    assert [
+        b.name
+        for b in Book.objects.raw(f"SELECT * FROM {table()} WHERE name LIKE '50%' ORDER BY id")
+    ] == ["50%"]
 
 
 def test_cursor_without_params_is_not_rewritten(books: list[Book]) -> None:
@@ -97,6 +106,7 @@ def test_hostile_value_cannot_end_the_statement(books: list[Book]) -> None:
         ("iexact", "A%B", []),
     ],
 )
-def test_like_wildcards_in_values_are_escaped(books: list[Book], lookup: str, value: str,
-                                              expected: list[str]) -> None:
+def test_like_wildcards_in_values_are_escaped(
+    books: list[Book], lookup: str, value: str, expected: list[str]
+) -> None:
     assert sorted(b.name for b in Book.objects.filter(**{f"name__{lookup}": value})) == expected

@@ -28,9 +28,13 @@ def test_in_with_100k_values(twenty: list[Book], count_queries: Any) -> None:
         assert Book.objects.filter(id__in=ids).count() == 20
     assert len(ctx.queries) == 1
     assert sorted(b.pk for b in Book.objects.filter(id__in=ids)) == sorted(b.pk for b in twenty)
-    assert Book.objects.filter(id__in=list(range(10, N))).count() == 20 - sum(b.pk < 10 for b in twenty)
+    assert Book.objects.filter(id__in=list(range(10, N))).count() == 20 - sum(
+        b.pk < 10 for b in twenty
+    )
     assert Book.objects.exclude(id__in=ids).count() == 0
-    assert Book.objects.filter(id__in=[*ids, None, 2**70]).count() == 20, "NULL and unstorable ints ignored"
+    assert Book.objects.filter(id__in=[*ids, None, 2**70]).count() == 20, (
+        "NULL and unstorable ints ignored"
+    )
     assert Book.objects.filter(name__in=[f"b{i}" for i in range(N)]).count() == 20
     assert Book.objects.filter(id__in=ids).update(rating=-1) == 20
     assert Book.objects.filter(id__in=ids, rating=-1).count() == 20

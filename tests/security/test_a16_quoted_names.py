@@ -42,7 +42,7 @@ def family(db: str) -> list[Weird]:
 
 def test_quote_name_doubles_embedded_quotes() -> None:
     assert quote_name('we"ird') == '"we""ird"'
-    assert quote_name("o'k") == "\"o'k\""
+    assert quote_name("o'k") == '"o\'k"'
     assert quote_name('"') == '""""'
     with pytest.raises(ValueError):
         quote_name("a\x00b")
@@ -54,7 +54,10 @@ def test_tables_exist_under_exact_names(family: list[Weird]) -> None:
     assert scalar('SELECT COUNT(*) FROM "we""ird_tags"') == 0
     assert scalar('SELECT "o\'k" FROM "we""ird" WHERE "b`ack\'""" = %s', [2]) == 'a"b'
     assert scalar('SELECT "q""uo""""ted" FROM "we""ird" WHERE "o\'k" = %s', ["it's"]) == 'say "hi"'
-    assert scalar('SELECT COUNT(*) FROM "we""ird\'child" WHERE "pa\'rent""id" = %s', [family[0].pk]) == 2
+    assert (
+        scalar('SELECT COUNT(*) FROM "we""ird\'child" WHERE "pa\'rent""id" = %s', [family[0].pk])
+        == 2
+    )
 
 
 def test_dml_round_trip(family: list[Weird], count_queries: Any) -> None:
@@ -63,7 +66,9 @@ def test_dml_round_trip(family: list[Weird], count_queries: Any) -> None:
         assert Weird.objects.get(ok="it's") == a
     assert '"we""ird"' in ctx.queries[0][0]
     assert [w.ok for w in Weird.objects.all()] == ['a"b', "it's"]  # Meta.ordering on "o'k"
-    assert list(Weird.objects.filter(quoted__contains='"hi"').values_list("ok", "back")) == [("it's", 1)]
+    assert list(Weird.objects.filter(quoted__contains='"hi"').values_list("ok", "back")) == [
+        ("it's", 1)
+    ]
     assert Weird.objects.filter(pk=a.pk).update(back=F("back") + 10, quoted="it's") == 1
     a.refresh_from_db()
     assert (a.back, a.quoted) == (11, "it's")
@@ -90,14 +95,21 @@ def test_relations_across_quoted_names(family: list[Weird]) -> None:
     assert counts == {"it's": 2, 'a"b': 1}
     assert list(Weird.objects.filter(children__note='n"2')) == [a]
     assert list(Weird.objects.exclude(children__note="n3")) == [a]
-    assert list(WeirdChild.objects.filter(parent__ok="it's", parent__quoted__startswith="say").order_by("note")
-                .values_list("note", flat=True)) == ['n"2', "n'1"]  # '"' sorts before "'"
-    assert list(Weird.objects.filter(pk__in=WeirdChild.objects.filter(note="n3").values("parent"))) == [b]
+    assert list(
+        WeirdChild.objects.filter(parent__ok="it's", parent__quoted__startswith="say")
+        .order_by("note")
+        .values_list("note", flat=True)
+    ) == ['n"2', "n'1"]  # '"' sorts before "'"
+    assert list(
+        Weird.objects.filter(pk__in=WeirdChild.objects.filter(note="n3").values("parent"))
+    ) == [b]
     tag = Tag.objects.create(name="t")
     a.tags.add(tag)
     assert list(Weird.objects.filter(tags__name="t")) == [a]
     assert list(tag.weirds.all()) == [a]
-    assert list(Weird.objects.filter(ok="it's").union(Weird.objects.filter(back=2)).order_by("back")) == [a, b]
+    assert list(
+        Weird.objects.filter(ok="it's").union(Weird.objects.filter(back=2)).order_by("back")
+    ) == [a, b]
     a.delete()
     assert WeirdChild.objects.count() == 1
     assert scalar('SELECT COUNT(*) FROM "we""ird_tags"') == 0
@@ -130,6 +142,7 @@ def test_drop_tables(family: list[Weird]) -> None:
 
 
 # --------------------------------------------------- A16 identifier chokepoint
+
 
 class PercentTable(orm.Model):
     a = orm.CharField(max_length=20, db_column="100%")

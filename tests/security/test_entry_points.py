@@ -29,8 +29,13 @@ ALIAS_RULE = ("Aliases cannot contain", "needs a name")
 @pytest.fixture
 def stored(db: str) -> Book:
     author = Author.objects.create(name="a")
-    book = Book.objects.create(name="kept", rating=1, author=author, data={"k": 1},
-                               published=dt.datetime(2024, 1, 1, tzinfo=dt.UTC))
+    book = Book.objects.create(
+        name="kept",
+        rating=1,
+        author=author,
+        data={"k": 1},
+        published=dt.datetime(2024, 1, 1, tzinfo=dt.UTC),
+    )
     book.tags.add(Tag.objects.create(name="t"))
     return book
 
@@ -38,8 +43,11 @@ def stored(db: str) -> Book:
 @pytest.fixture
 def loaded(stored: Book) -> SimpleNamespace:
     """Objects an entry point is called on, loaded before any query is counted."""
-    return SimpleNamespace(book=Book.objects.get(pk=stored.pk), books=list(Book.objects.all()),
-                           author=Author.objects.get(name="a"))
+    return SimpleNamespace(
+        book=Book.objects.get(pk=stored.pk),
+        books=list(Book.objects.all()),
+        author=Author.objects.get(name="a"),
+    )
 
 
 # ---------------------------------------------------------------- aliases (A1)
@@ -61,11 +69,14 @@ ALIAS_ENTRY_POINTS: dict[str, Callable[[SimpleNamespace, str], Any]] = {
 
 
 @pytest.mark.parametrize("entry", list(ALIAS_ENTRY_POINTS))
-def test_alias_entry_point_rejects_corpus(loaded: SimpleNamespace, count_queries: Any, snapshot: Any,
-                                          entry: str) -> None:
+def test_alias_entry_point_rejects_corpus(
+    loaded: SimpleNamespace, count_queries: Any, snapshot: Any, entry: str
+) -> None:
     before = snapshot(Book)
     call = ALIAS_ENTRY_POINTS[entry]
-    problems = failures(count_queries, lambda a: call(loaded, a), HOSTILE_ALIASES, ValueError, ALIAS_RULE)
+    problems = failures(
+        count_queries, lambda a: call(loaded, a), HOSTILE_ALIASES, ValueError, ALIAS_RULE
+    )
     assert problems == [], "\n".join(problems)
     assert snapshot(Book) == before
 
@@ -81,9 +92,15 @@ def test_alias_entry_point_accepts_safe_aliases(loaded: SimpleNamespace, entry: 
 
 def test_values_list_takes_names_only(stored: Book, count_queries: Any) -> None:
     """``values_list`` has no alias keywords: a hostile alias is an unknown name → FieldError."""
-    problems = failures(count_queries, lambda a: Book.objects.values_list(a), HOSTILE_ALIASES, FieldError)
-    problems += failures(count_queries, lambda a: Book.objects.values_list("name", a, named=True),
-                         HOSTILE_ALIASES, FieldError)
+    problems = failures(
+        count_queries, lambda a: Book.objects.values_list(a), HOSTILE_ALIASES, FieldError
+    )
+    problems += failures(
+        count_queries,
+        lambda a: Book.objects.values_list("name", a, named=True),
+        HOSTILE_ALIASES,
+        FieldError,
+    )
     assert problems == [], "\n".join(problems)
 
 
@@ -120,7 +137,9 @@ PATH_ENTRY_POINTS: dict[str, Callable[[SimpleNamespace, str], Any]] = {
     "refresh_from_db(fields)": lambda o, p: o.book.refresh_from_db(fields=[p]),
     "bulk_update(fields)": lambda o, p: Book.objects.bulk_update(o.books, [p]),
     "get_or_create": lambda o, p: Book.objects.get_or_create(**{p: "x"}),
-    "update_or_create": lambda o, p: Book.objects.update_or_create(**{p: "x"}, defaults={"rating": 2}),
+    "update_or_create": lambda o, p: Book.objects.update_or_create(
+        **{p: "x"}, defaults={"rating": 2}
+    ),
     "related manager filter": lambda o, p: list(o.author.books.filter(**{p: "x"})),
     "m2m manager filter": lambda o, p: list(o.book.tags.filter(**{p: "x"})),
     "reverse relation path": lambda o, p: list(Author.objects.filter(**{f"books__{p}": "x"})),
@@ -129,8 +148,9 @@ PATH_ENTRY_POINTS: dict[str, Callable[[SimpleNamespace, str], Any]] = {
 
 
 @pytest.mark.parametrize("entry", list(PATH_ENTRY_POINTS))
-def test_path_entry_point_rejects_corpus(loaded: SimpleNamespace, count_queries: Any, snapshot: Any,
-                                         entry: str) -> None:
+def test_path_entry_point_rejects_corpus(
+    loaded: SimpleNamespace, count_queries: Any, snapshot: Any, entry: str
+) -> None:
     before = snapshot(Book)
     call = PATH_ENTRY_POINTS[entry]
     problems = failures(count_queries, lambda p: call(loaded, p), FIELD_PATHS, FieldError)
@@ -141,9 +161,15 @@ def test_path_entry_point_rejects_corpus(loaded: SimpleNamespace, count_queries:
 def test_create_rejects_corpus_before_sql(stored: Book, count_queries: Any, snapshot: Any) -> None:
     """Refused with 0 queries and nothing stored (UnknownFieldError: FieldError and TypeError)."""
     before = snapshot(Book)
-    problems = failures(count_queries, lambda p: Book.objects.create(**{p: "x"}), FIELD_PATHS,
-                        (FieldError, TypeError))
-    problems += failures(count_queries, lambda p: Book(**{p: "x"}), FIELD_PATHS, (FieldError, TypeError))
+    problems = failures(
+        count_queries,
+        lambda p: Book.objects.create(**{p: "x"}),
+        FIELD_PATHS,
+        (FieldError, TypeError),
+    )
+    problems += failures(
+        count_queries, lambda p: Book(**{p: "x"}), FIELD_PATHS, (FieldError, TypeError)
+    )
     assert problems == [], "\n".join(problems)
     assert snapshot(Book) == before
 
@@ -161,8 +187,13 @@ def test_prefetch_related_rejects_corpus(stored: Book, count_queries: Any, snaps
 
 def test_control_entry_points_accept_the_real_name(loaded: SimpleNamespace) -> None:
     """Control: every path entry point works with a real name (so each test above can fail)."""
-    real_names = {"select_related": "author", "latest": "published", "earliest": "published",
-                  "Count(path)": "tags", "F in aggregate": "rating"}
+    real_names = {
+        "select_related": "author",
+        "latest": "published",
+        "earliest": "published",
+        "Count(path)": "tags",
+        "F in aggregate": "rating",
+    }
     for entry, call in PATH_ENTRY_POINTS.items():
         if entry == "distinct(fields)":
             Book.objects.distinct("name")  # evaluating DISTINCT ON needs PostgreSQL

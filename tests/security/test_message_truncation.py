@@ -90,16 +90,27 @@ CASES: list[Any] = [
     pytest.param(q(owner=BIG), SIZE, id="foreign-key"),
     # Writes.
     pytest.param(lambda: Thing.objects.create(number=10**5000), "about 5001 digits", id="huge-int"),
-    pytest.param(lambda: Thing.objects.create(number=10**200), "about 201 digits", id="out-of-range"),
-    pytest.param(lambda: Thing.objects.create(amount=decimal.Decimal("1" * 3000)), "(3000 characters)",
-                 id="decimal-digits"),
+    pytest.param(
+        lambda: Thing.objects.create(number=10**200), "about 201 digits", id="out-of-range"
+    ),
+    pytest.param(
+        lambda: Thing.objects.create(amount=decimal.Decimal("1" * 3000)),
+        "(3000 characters)",
+        id="decimal-digits",
+    ),
     pytest.param(lambda: Thing.objects.create(doc={Huge(): 1}), SIZE, id="json-key"),
-    pytest.param(lambda: Thing.objects.create(doc={BIG: float("nan")}), "(1048577 characters)",
-                 id="json-path"),
+    pytest.param(
+        lambda: Thing.objects.create(doc={BIG: float("nan")}),
+        "(1048577 characters)",
+        id="json-path",
+    ),
     pytest.param(lambda: Thing(owner=BIG), SIZE, id="assign-fk"),
     pytest.param(lambda: Owner(name=BIG + "z").full_clean(), "characters)", id="choices"),
-    pytest.param(lambda: Thing.objects.update(number=orm.Value(10**5000) + 1), "about 5001 digits",
-                 id="update-expression"),
+    pytest.param(
+        lambda: Thing.objects.update(number=orm.Value(10**5000) + 1),
+        "about 5001 digits",
+        id="update-expression",
+    ),
     # Names given by the caller.
     pytest.param(q(**{BIG: 1}), SIZE, id="filter-keyword"),
     pytest.param(q(**{"day__" + BIG: 1}), SIZE, id="transform"),
@@ -110,8 +121,11 @@ CASES: list[Any] = [
     pytest.param(lambda: list(Thing.objects.select_related(BIG)), SIZE, id="select_related"),
     pytest.param(lambda: list(Owner.objects.prefetch_related(BIG)), SIZE, id="prefetch_related"),
     pytest.param(lambda: list(Owner.objects.prefetch_related(Huge())), SIZE, id="prefetch-object"),
-    pytest.param(lambda: list(Thing.objects.annotate(**{BIG + ";": orm.F("number")})), "(1048577 characters)",
-                 id="alias"),
+    pytest.param(
+        lambda: list(Thing.objects.annotate(**{BIG + ";": orm.F("number")})),
+        "(1048577 characters)",
+        id="alias",
+    ),
     pytest.param(lambda: list(Thing.objects.annotate(x=Huge())), SIZE, id="annotate-object"),
     pytest.param(lambda: list(Thing.objects.using(BIG)), SIZE, id="using"),
     pytest.param(lambda: list(Thing.objects.filter(number=orm.F(BIG))), SIZE, id="F"),
@@ -120,7 +134,9 @@ CASES: list[Any] = [
     pytest.param(lambda: Thing.objects.update(**{BIG: 1}), SIZE, id="update-keyword"),
     pytest.param(lambda: Thing.objects.bulk_update([], [BIG]), SIZE, id="bulk_update"),
     pytest.param(lambda: Thing(**{BIG: 1}), SIZE, id="model-keyword"),
-    pytest.param(lambda: Owner.objects.get_or_create(defaults={BIG: 1}, name="a"), SIZE, id="defaults"),
+    pytest.param(
+        lambda: Owner.objects.get_or_create(defaults={BIG: 1}, name="a"), SIZE, id="defaults"
+    ),
     pytest.param(lambda: Owner.objects.in_bulk([1], field_name=BIG), SIZE, id="in_bulk-field"),
     pytest.param(lambda: Owner.objects.iterator(chunk_size=BIG), SIZE, id="chunk_size"),
     pytest.param(lambda: orm.Q(Huge()), SIZE, id="Q"),

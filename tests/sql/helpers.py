@@ -28,8 +28,13 @@ _PLACEHOLDER = re.compile(r"%%|%s")
 _DRIVER_TYPES: tuple[type, ...] = (type(None), bool, int, float, str, bytes)
 # psycopg adapts these itself (orm hands them over as they are); lists become arrays.
 _PG_DRIVER_TYPES = (
-    *_DRIVER_TYPES, decimal.Decimal, datetime.date, datetime.time, datetime.timedelta,
-    uuid.UUID, Jsonb,
+    *_DRIVER_TYPES,
+    decimal.Decimal,
+    datetime.date,
+    datetime.time,
+    datetime.timedelta,
+    uuid.UUID,
+    Jsonb,
 )
 
 
@@ -118,8 +123,16 @@ def columns(table: str, *names: str) -> str:
 
 AUTHOR_COLS = columns("shared_author", "id", "name", "age", "hometown_id", "data")
 BOOK_COLUMNS = (
-    "id", "title", "author_id", "editor_id", "publisher_id", "pages", "price", "rating",
-    "published", "created",
+    "id",
+    "title",
+    "author_id",
+    "editor_id",
+    "publisher_id",
+    "pages",
+    "price",
+    "rating",
+    "published",
+    "created",
 )
 BOOK_COLS = columns("shared_book", *BOOK_COLUMNS)
 CITY_COLS = columns("shared_city", "id", "name")

@@ -13,9 +13,7 @@ from orm import Avg, Count, F, Lower, Max, Min, OuterRef, Q, Subquery, Sum
 from tests.sql.helpers import AUTHOR_COLS, PUBLISHER_COLS, assert_sql
 from tests.sql.models import Author, Book, Number, Publisher, Tag
 
-JOIN_BOOKS = (
-    'LEFT OUTER JOIN "shared_book" ON ("shared_author"."id" = "shared_book"."author_id")'
-)
+JOIN_BOOKS = 'LEFT OUTER JOIN "shared_book" ON ("shared_author"."id" = "shared_book"."author_id")'
 GROUP_BY_AUTHOR = "GROUP BY " + AUTHOR_COLS
 NAME = '"shared_author"."name"'
 
@@ -316,9 +314,7 @@ def test_count(captured_sql):
 
 def test_count_drops_the_default_ordering(captured_sql):
     Publisher.objects.count()
-    assert_sql(
-        only_statement(captured_sql), 'SELECT COUNT(*) AS "__count" FROM "shared_publisher"'
-    )
+    assert_sql(only_statement(captured_sql), 'SELECT COUNT(*) AS "__count" FROM "shared_publisher"')
 
 
 def test_count_over_a_join_counts_joined_rows(captured_sql):
@@ -450,7 +446,10 @@ def test_values_of_a_transform_groups_by_the_transform():
         'SELECT CAST(strftime(\'%%Y\', "shared_book"."published") AS INTEGER) AS "published__year", '
         'COUNT("shared_book"."id") AS "n" FROM "shared_book" '
         'GROUP BY CAST(strftime(\'%%Y\', "shared_book"."published") AS INTEGER)',
-        postgresql=('SELECT CAST(EXTRACT(YEAR FROM "shared_book"."published") AS integer) AS "published__year", COUNT("shared_book"."id") AS "n" FROM "shared_book" GROUP BY CAST(EXTRACT(YEAR FROM "shared_book"."published") AS integer)', []),
+        postgresql=(
+            'SELECT CAST(EXTRACT(YEAR FROM "shared_book"."published") AS integer) AS "published__year", COUNT("shared_book"."id") AS "n" FROM "shared_book" GROUP BY CAST(EXTRACT(YEAR FROM "shared_book"."published") AS integer)',
+            [],
+        ),
     )
 
 

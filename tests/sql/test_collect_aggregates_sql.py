@@ -39,17 +39,33 @@ def per_author(**annotations: Any) -> Any:
 
 def test_string_agg_is_group_concat_on_sqlite_and_string_agg_on_postgresql(pg: Any) -> None:
     qs = per_author(t=StringAgg("books__title", "; "))
-    assert_sql(qs, f'SELECT GROUP_CONCAT({TITLE}, %s) AS "t" {JOIN}', ["; "], postgresql=ASSERTED_SEPARATELY)
+    assert_sql(
+        qs,
+        f'SELECT GROUP_CONCAT({TITLE}, %s) AS "t" {JOIN}',
+        ["; "],
+        postgresql=ASSERTED_SEPARATELY,
+    )
     assert_sql(on_pg(pg, qs), f'SELECT STRING_AGG({TITLE}, %s) AS "t" {JOIN}', ["; "])
 
 
 def test_string_agg_distinct_filter_and_default(pg: Any) -> None:
-    qs = per_author(t=StringAgg("books__title", ",", distinct=True, filter=Q(books__pages__gt=1), default=""))
+    qs = per_author(
+        t=StringAgg("books__title", ",", distinct=True, filter=Q(books__pages__gt=1), default="")
+    )
     # SQLite's group_concat(DISTINCT x) takes no separator; "," is its own.
-    assert_sql(qs, f'SELECT COALESCE(GROUP_CONCAT(DISTINCT {TITLE}) FILTER (WHERE {PAGES} > %s), %s) '
-                   f'AS "t" {JOIN}', [1, ""], postgresql=ASSERTED_SEPARATELY)
-    assert_sql(on_pg(pg, qs), f'SELECT COALESCE(STRING_AGG(DISTINCT {TITLE}, %s) FILTER (WHERE {PAGES} > %s), '
-                              f'%s) AS "t" {JOIN}', [",", 1, ""])
+    assert_sql(
+        qs,
+        f"SELECT COALESCE(GROUP_CONCAT(DISTINCT {TITLE}) FILTER (WHERE {PAGES} > %s), %s) "
+        f'AS "t" {JOIN}',
+        [1, ""],
+        postgresql=ASSERTED_SEPARATELY,
+    )
+    assert_sql(
+        on_pg(pg, qs),
+        f"SELECT COALESCE(STRING_AGG(DISTINCT {TITLE}, %s) FILTER (WHERE {PAGES} > %s), "
+        f'%s) AS "t" {JOIN}',
+        [",", 1, ""],
+    )
 
 
 def test_string_agg_distinct_with_another_delimiter_is_refused_on_sqlite(pg: Any) -> None:
@@ -60,11 +76,21 @@ def test_string_agg_distinct_with_another_delimiter_is_refused_on_sqlite(pg: Any
 
 
 def test_order_by_goes_inside_the_call(pg: Any) -> None:
-    qs = per_author(t=StringAgg("books__title", "|", order_by=("-books__pages", F("books__title").asc())))
-    assert_sql(on_pg(pg, qs), f'SELECT STRING_AGG({TITLE}, %s ORDER BY {PAGES} DESC, {TITLE} ASC) AS "t" {JOIN}',
-               ["|"])
+    qs = per_author(
+        t=StringAgg("books__title", "|", order_by=("-books__pages", F("books__title").asc()))
+    )
+    assert_sql(
+        on_pg(pg, qs),
+        f'SELECT STRING_AGG({TITLE}, %s ORDER BY {PAGES} DESC, {TITLE} ASC) AS "t" {JOIN}',
+        ["|"],
+    )
     if orm.connection.features.supports_aggregate_order_by_clause:
-        assert_sql(qs, f'SELECT GROUP_CONCAT({TITLE}, %s ORDER BY {PAGES} DESC, {TITLE} ASC) AS "t" {JOIN}', ["|"], postgresql=ASSERTED_SEPARATELY)
+        assert_sql(
+            qs,
+            f'SELECT GROUP_CONCAT({TITLE}, %s ORDER BY {PAGES} DESC, {TITLE} ASC) AS "t" {JOIN}',
+            ["|"],
+            postgresql=ASSERTED_SEPARATELY,
+        )
     else:
         with pytest.raises(NotSupportedError, match=r"SQLite 3\.44\+"):
             qs.query.sql_with_params()
@@ -94,9 +120,15 @@ def test_bad_arguments_say_what_to_pass(build: Any, error: type[Exception], mess
 
 def test_array_agg_filter_keeps_nulls_out_with_filter_where(pg: Any) -> None:
     qs = per_author(t=ArrayAgg("books__pages", filter=Q(books__pages__gt=100)))
-    assert_sql(qs, f"SELECT NULLIF(JSON_GROUP_ARRAY({PAGES}) FILTER (WHERE {PAGES} > %s), '[]') AS \"t\" {JOIN}",
-               [100], postgresql=ASSERTED_SEPARATELY)
-    assert_sql(on_pg(pg, qs), f'SELECT ARRAY_AGG({PAGES}) FILTER (WHERE {PAGES} > %s) AS "t" {JOIN}', [100])
+    assert_sql(
+        qs,
+        f"SELECT NULLIF(JSON_GROUP_ARRAY({PAGES}) FILTER (WHERE {PAGES} > %s), '[]') AS \"t\" {JOIN}",
+        [100],
+        postgresql=ASSERTED_SEPARATELY,
+    )
+    assert_sql(
+        on_pg(pg, qs), f'SELECT ARRAY_AGG({PAGES}) FILTER (WHERE {PAGES} > %s) AS "t" {JOIN}', [100]
+    )
 
 
 def test_an_impossible_filter_is_a_constant_false(pg: Any) -> None:
@@ -107,8 +139,12 @@ def test_an_impossible_filter_is_a_constant_false(pg: Any) -> None:
 def test_jsonb_agg_reads_json_documents_as_documents_on_sqlite(pg: Any) -> None:
     qs = Author.objects.annotate(t=JSONBAgg("data", distinct=True)).values_list("t")
     tail = 'FROM "shared_author" GROUP BY "shared_author"."id"'
-    assert_sql(qs, f"SELECT NULLIF(JSON_GROUP_ARRAY(DISTINCT JSON(\"shared_author\".\"data\")), '[]') "
-                   f'AS "t" {tail}', postgresql=ASSERTED_SEPARATELY)
+    assert_sql(
+        qs,
+        f'SELECT NULLIF(JSON_GROUP_ARRAY(DISTINCT JSON("shared_author"."data")), \'[]\') '
+        f'AS "t" {tail}',
+        postgresql=ASSERTED_SEPARATELY,
+    )
     assert_sql(on_pg(pg, qs), f'SELECT JSONB_AGG(DISTINCT "shared_author"."data") AS "t" {tail}')
 
 
@@ -116,12 +152,21 @@ def test_jsonb_agg_reads_json_documents_as_documents_on_sqlite(pg: Any) -> None:
 
 
 def test_slices_of_f_are_substrings(pg: Any) -> None:
-    qs = Book.objects.annotate(s=F("title")[2:5], c=F("title")[0], h=F("title")[:3], t=F("title")[4:])
+    qs = Book.objects.annotate(
+        s=F("title")[2:5], c=F("title")[0], h=F("title")[:3], t=F("title")[4:]
+    )
     qs = qs.values_list("s", "c", "h", "t")
-    cols = ", ".join(f'{{f}}({TITLE}, %s{", %s" if n else ""}) AS "{a}"' for a, n in
-                     [("s", 1), ("c", 1), ("h", 1), ("t", 0)])
+    cols = ", ".join(
+        f'{{f}}({TITLE}, %s{", %s" if n else ""}) AS "{a}"'
+        for a, n in [("s", 1), ("c", 1), ("h", 1), ("t", 0)]
+    )
     params = [3, 3, 1, 1, 1, 3, 5]
-    assert_sql(qs, f'SELECT {cols.format(f="SUBSTR")} FROM "shared_book"', params, postgresql=ASSERTED_SEPARATELY)
+    assert_sql(
+        qs,
+        f'SELECT {cols.format(f="SUBSTR")} FROM "shared_book"',
+        params,
+        postgresql=ASSERTED_SEPARATELY,
+    )
     assert_sql(on_pg(pg, qs), f'SELECT {cols.format(f="SUBSTRING")} FROM "shared_book"', params)
 
 
@@ -136,7 +181,9 @@ def test_slices_of_f_are_substrings(pg: Any) -> None:
         ("a", TypeError, "Argument to slice must be either int or slice instance."),
     ],
 )
-def test_slices_django_refuses_are_refused(subscript: Any, error: type[Exception], message: str) -> None:
+def test_slices_django_refuses_are_refused(
+    subscript: Any, error: type[Exception], message: str
+) -> None:
     with pytest.raises(error, match=message):
         F("title")[subscript]
 
@@ -155,10 +202,15 @@ def test_in_on_f_is_refused_rather_than_looping() -> None:
 
 
 def test_q_and_lookup_expressions_in_filter_and_as_annotations(pg: Any) -> None:
-    qs = Book.objects.filter(GreaterThan(F("pages"), 250)).annotate(
-        b=GreaterThan(F("pages"), 1), q=Q(title__startswith="A")).values_list("b", "q")
-    sql = (f'SELECT {PAGES} > %s AS "b", {TITLE} LIKE %s ESCAPE \'\\\' AS "q" FROM "shared_book" '
-           f'WHERE {PAGES} > %s')
+    qs = (
+        Book.objects.filter(GreaterThan(F("pages"), 250))
+        .annotate(b=GreaterThan(F("pages"), 1), q=Q(title__startswith="A"))
+        .values_list("b", "q")
+    )
+    sql = (
+        f'SELECT {PAGES} > %s AS "b", {TITLE} LIKE %s ESCAPE \'\\\' AS "q" FROM "shared_book" '
+        f"WHERE {PAGES} > %s"
+    )
     assert_sql(qs, sql, [1, "A%", 250], postgresql=ASSERTED_SEPARATELY)
     assert_sql(on_pg(pg, qs), sql, [1, "A%", 250])
 
@@ -197,7 +249,12 @@ class GroupMax(orm.Sum):
 
 def test_func_subclass_function_template_arg_joiner_and_vendor_hooks(pg: Any) -> None:
     qs = Book.objects.annotate(r=Repeat3("title", orm.Value("!"))).values_list("r")
-    assert_sql(qs, f'SELECT ({TITLE} || %s) AS "r" FROM "shared_book"', ["!"], postgresql=ASSERTED_SEPARATELY)
+    assert_sql(
+        qs,
+        f'SELECT ({TITLE} || %s) AS "r" FROM "shared_book"',
+        ["!"],
+        postgresql=ASSERTED_SEPARATELY,
+    )
     assert_sql(on_pg(pg, qs), f'SELECT REPEAT({TITLE} || %s, 3) AS "r" FROM "shared_book"', ["!"])
 
 
@@ -215,9 +272,16 @@ def test_aggregate_subclass_allow_distinct_and_empty_result_set_value(pg: Any) -
 
 def test_stddev_and_variance(pg: Any) -> None:
     qs = per_author(s=orm.StdDev("books__pages"), v=orm.Variance("books__pages", sample=True))
-    assert_sql(qs, f'SELECT STDDEV_POP({PAGES}) AS "s", VAR_SAMP({PAGES}) AS "v" {JOIN}', postgresql=ASSERTED_SEPARATELY)
-    assert_sql(on_pg(pg, qs), f'SELECT CAST(STDDEV_POP({PAGES}) AS double precision) AS "s", '
-                              f'CAST(VAR_SAMP({PAGES}) AS double precision) AS "v" {JOIN}')
+    assert_sql(
+        qs,
+        f'SELECT STDDEV_POP({PAGES}) AS "s", VAR_SAMP({PAGES}) AS "v" {JOIN}',
+        postgresql=ASSERTED_SEPARATELY,
+    )
+    assert_sql(
+        on_pg(pg, qs),
+        f'SELECT CAST(STDDEV_POP({PAGES}) AS double precision) AS "s", '
+        f'CAST(VAR_SAMP({PAGES}) AS double precision) AS "v" {JOIN}',
+    )
 
 
 def test_django_import_paths_give_the_same_classes() -> None:

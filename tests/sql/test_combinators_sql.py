@@ -49,7 +49,6 @@ def part(index: int, select: str = COLS, where: str = f"{NUM} = %s") -> str:
     return f'SELECT * FROM (SELECT {select} {FROM} WHERE {where}) AS "_u{index}"'
 
 
-
 def assert_both(pg: Any, qs: Any, sql: str, params: list[Any] | tuple[Any, ...] = ()) -> None:
     """The same text and parameters on SQLite and on PostgreSQL."""
     assert_sql(qs, sql, params)
@@ -63,9 +62,14 @@ def one_two() -> tuple[orm.QuerySet[Item], orm.QuerySet[Item]]:
     return Item.objects.filter(num=1), Item.objects.filter(num=2)
 
 
-@pytest.mark.parametrize(("combinator", "keyword"), [
-    ("union", "UNION"), ("intersection", "INTERSECT"), ("difference", "EXCEPT"),
-])
+@pytest.mark.parametrize(
+    ("combinator", "keyword"),
+    [
+        ("union", "UNION"),
+        ("intersection", "INTERSECT"),
+        ("difference", "EXCEPT"),
+    ],
+)
 def test_each_combinator_and_its_keyword(pg: Any, combinator: str, keyword: str) -> None:
     qs1, qs2 = one_two()
     assert_both(pg, getattr(qs1, combinator)(qs2), f"{part(0)} {keyword} {part(1)}", [1, 2])
@@ -99,10 +103,24 @@ def test_values_list_columns_keep_their_named_order_with_annotations(pg: Any) ->
 def test_order_by_names_positions_and_reverse(pg: Any) -> None:
     qs1, qs2 = one_two()
     union = qs1.union(qs2)
-    assert_both(pg, union.order_by("-other", "pk"), f"{part(0)} UNION {part(1)} ORDER BY 3 DESC, 1 ASC", [1, 2])
-    assert_both(pg, union.order_by(F("num").desc(nulls_last=True)).reverse(),
-                f"{part(0)} UNION {part(1)} ORDER BY 2 ASC NULLS FIRST", [1, 2])
-    assert_both(pg, union.order_by("num")[2:5], f"{part(0)} UNION {part(1)} ORDER BY 2 ASC LIMIT 3 OFFSET 2", [1, 2])
+    assert_both(
+        pg,
+        union.order_by("-other", "pk"),
+        f"{part(0)} UNION {part(1)} ORDER BY 3 DESC, 1 ASC",
+        [1, 2],
+    )
+    assert_both(
+        pg,
+        union.order_by(F("num").desc(nulls_last=True)).reverse(),
+        f"{part(0)} UNION {part(1)} ORDER BY 2 ASC NULLS FIRST",
+        [1, 2],
+    )
+    assert_both(
+        pg,
+        union.order_by("num")[2:5],
+        f"{part(0)} UNION {part(1)} ORDER BY 2 ASC LIMIT 3 OFFSET 2",
+        [1, 2],
+    )
 
 
 def test_order_by_an_unselected_column_selects_it_after_the_others(pg: Any) -> None:
@@ -114,10 +132,14 @@ def test_order_by_an_unselected_column_selects_it_after_the_others(pg: Any) -> N
 
 def test_nested_combination_is_wrapped_with_its_ordering_and_slice(pg: Any) -> None:
     qs1, qs2 = one_two()
-    inner = f"SELECT * FROM ({part(0)} UNION {part(1)} ORDER BY 2 ASC LIMIT 2) AS \"_u1\""
+    inner = f'SELECT * FROM ({part(0)} UNION {part(1)} ORDER BY 2 ASC LIMIT 2) AS "_u1"'
     three = Item.objects.filter(num=3)
-    assert_both(pg, three.intersection(qs1.union(qs2).order_by("num")[:2]),
-                f"{part(0)} INTERSECT {inner}", [3, 1, 2])
+    assert_both(
+        pg,
+        three.intersection(qs1.union(qs2).order_by("num")[:2]),
+        f"{part(0)} INTERSECT {inner}",
+        [3, 1, 2],
+    )
 
 
 def test_empty_queries_per_combinator(pg: Any) -> None:
@@ -138,7 +160,9 @@ def test_exists_of_a_union_stops_each_query_at_its_first_row(pg: Any) -> None:
     sql = f'{one} AS "_u0" UNION {one} AS "_u1" LIMIT 1'
     assert_sql(qs1.union(qs2).query.exists_query(), sql, [1, 1, 1, 2])
     # An intersection needs every column of each row.
-    assert_sql(qs1.intersection(qs2).query.exists_query(), f"{part(0)} INTERSECT {part(1)} LIMIT 1", [1, 2])
+    assert_sql(
+        qs1.intersection(qs2).query.exists_query(), f"{part(0)} INTERSECT {part(1)} LIMIT 1", [1, 2]
+    )
 
 
 def test_a_combination_as_the_right_hand_side_of_in_selects_primary_keys(pg: Any) -> None:
@@ -149,23 +173,35 @@ def test_a_combination_as_the_right_hand_side_of_in_selects_primary_keys(pg: Any
 
 
 def test_outer_references_inside_combined_queries(pg: Any) -> None:
-    inner = Item.objects.filter(num=OuterRef("order")).union(Item.objects.filter(other=OuterRef("order")))
+    inner = Item.objects.filter(num=OuterRef("order")).union(
+        Item.objects.filter(other=OuterRef("order"))
+    )
     qs = Label.objects.annotate(n=Subquery(inner.values("num")[:1])).values("n")
     member = 'SELECT * FROM (SELECT "U1_0"."num" AS "num" FROM "i11_combinators_sql_item" "U1_0" WHERE "U1_0".'
     outer = '"i11_combinators_sql_label"."order"'
-    sql = (f'SELECT ({member}"num" = {outer}) AS "_u0" UNION {member}"other" = {outer}) AS "_u1" LIMIT 1) AS "n" '
-           'FROM "i11_combinators_sql_label"')
+    sql = (
+        f'SELECT ({member}"num" = {outer}) AS "_u0" UNION {member}"other" = {outer}) AS "_u1" LIMIT 1) AS "n" '
+        'FROM "i11_combinators_sql_label"'
+    )
     assert_both(pg, qs, sql)
 
 
 def test_errors_are_raised_before_any_sql_runs(pg: Any) -> None:
     one, two = Item.objects.values_list("num"), Item.objects.values_list("num", "other")
     for connection in (None, pg):
-        compile_ = (lambda qs: qs.query.sql_with_params()) if connection is None else (
-            lambda qs: qs.query.get_compiler(connection=pg).as_sql())
-        with pytest.raises(orm.ProgrammingError, match="must select the same number of columns, but they select 1, 2"):
+        compile_ = (
+            (lambda qs: qs.query.sql_with_params())
+            if connection is None
+            else (lambda qs: qs.query.get_compiler(connection=pg).as_sql())
+        )
+        with pytest.raises(
+            orm.ProgrammingError,
+            match="must select the same number of columns, but they select 1, 2",
+        ):
             compile_(one.union(two))
-        with pytest.raises(orm.DatabaseError, match="ORDER BY term does not match any column in the result set"):
+        with pytest.raises(
+            orm.DatabaseError, match="ORDER BY term does not match any column in the result set"
+        ):
             compile_(one.union(one).order_by("other"))
         with pytest.raises(orm.NotSupportedError, match="Random ordering"):
             compile_(one.union(one).order_by("?"))
@@ -175,8 +211,10 @@ def test_aggregate_names_the_combined_columns_by_position(captured_sql: Any) -> 
     qs1, qs2 = one_two()
     qs1.union(qs2).aggregate(total=Sum("other"))
     ((sql, params),) = captured_sql
-    expected = (f'WITH subquery ("__col1", "__col2", "__col3") AS ({part(0)} UNION {part(1)}) '
-                'SELECT SUM("__col3") AS "total" FROM subquery')
+    expected = (
+        f'WITH subquery ("__col1", "__col2", "__col3") AS ({part(0)} UNION {part(1)}) '
+        'SELECT SUM("__col3") AS "total" FROM subquery'
+    )
     assert_sql((sql, params), expected, [1, 2])
 
 

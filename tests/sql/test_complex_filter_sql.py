@@ -23,8 +23,10 @@ def test_q_object_is_filtered_as_filter_would(pg: Any) -> None:
 
 def test_dict_is_keyword_lookups_and_chains_with_other_filters(pg: Any) -> None:
     qs = Author.objects.filter(age=1).complex_filter({"name__startswith": "A", "age__lt": 9})
-    sql = (f'SELECT {AUTHOR_COLS} FROM "shared_author" WHERE ({AGE} = %s AND ({AGE} < %s AND '
-           f"{NAME} LIKE %s ESCAPE '\\'))")
+    sql = (
+        f'SELECT {AUTHOR_COLS} FROM "shared_author" WHERE ({AGE} = %s AND ({AGE} < %s AND '
+        f"{NAME} LIKE %s ESCAPE '\\'))"
+    )
     assert_sql(qs, sql, [1, 9, "A%"])
     assert_sql(qs.query.get_compiler(connection=pg).as_sql(), sql, [1, 9, "A%"])
 
@@ -36,7 +38,9 @@ def test_empty_q_or_dict_adds_no_condition() -> None:
 
 @pytest.mark.parametrize("bad", ["name", [("name", "a")], None, 3])
 def test_anything_else_raises_type_error(bad: Any) -> None:
-    with pytest.raises(TypeError, match="complex_filter\\(\\) takes a Q object or a dict of lookups"):
+    with pytest.raises(
+        TypeError, match="complex_filter\\(\\) takes a Q object or a dict of lookups"
+    ):
         Author.objects.complex_filter(bad)
 
 

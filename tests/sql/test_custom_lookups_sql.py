@@ -40,17 +40,23 @@ def registered() -> Iterator[None]:
     f.CharField._unregister_lookup(Shout)
 
 
-
 HEAD = 'SELECT "shared_tag"."id", "shared_tag"."name" FROM "shared_tag" WHERE '
 
 
 def test_sqlite(registered: None) -> None:
     assert_sql(Tag.objects.filter(name__ne="x"), HEAD + '"shared_tag"."name" <> %s', ["x"])
-    assert_sql(Tag.objects.filter(name__shout__ne="x"), HEAD + 'UPPER("shared_tag"."name") <> UPPER(%s)', ["x"], postgresql=ASSERTED_SEPARATELY)
+    assert_sql(
+        Tag.objects.filter(name__shout__ne="x"),
+        HEAD + 'UPPER("shared_tag"."name") <> UPPER(%s)',
+        ["x"],
+        postgresql=ASSERTED_SEPARATELY,
+    )
 
 
 def test_postgresql(registered: None, pg: Any) -> None:
-    sql, params = Tag.objects.filter(name__shout="x'; --").query.get_compiler(connection=pg).as_sql()
+    sql, params = (
+        Tag.objects.filter(name__shout="x'; --").query.get_compiler(connection=pg).as_sql()
+    )
     assert sql == HEAD + 'UPPER("shared_tag"."name"::text) = UPPER(%s::text)'
     assert list(params) == ["x'; --"]  # the value stays a parameter
 
@@ -58,7 +64,8 @@ def test_postgresql(registered: None, pg: Any) -> None:
 def test_the_documented_replacements_of_extra(pg: Any) -> None:
     """docs/queries.md "QuerySet.extra() is left out": where=/select=/order_by= replacements."""
     qs = (
-        Tag.objects.alias(ok=orm.RawSQL("name <> %s", ["x"], output_field=orm.BooleanField())).filter(ok=True)
+        Tag.objects.alias(ok=orm.RawSQL("name <> %s", ["x"], output_field=orm.BooleanField()))
+        .filter(ok=True)
         .annotate(n=orm.RawSQL("length(name)", [], output_field=orm.IntegerField()))
         .order_by(orm.RawSQL("length(name)", []).desc())
     )

@@ -338,7 +338,12 @@ def test_postgresql_bulk_insert_binds_one_array_per_column(pg):
     from orm.sql.dml import insert_sql
 
     [(sql, params)] = insert_sql(
-        pg, 'we"ird', ["a", "b"], [[1, "x"], [2, None]], ["id"], column_types=["integer", "varchar(5)"]
+        pg,
+        'we"ird',
+        ["a", "b"],
+        [[1, "x"], [2, None]],
+        ["id"],
+        column_types=["integer", "varchar(5)"],
     )
     assert sql == (
         'INSERT INTO "we""ird" ("a", "b") SELECT * FROM UNNEST(%s::integer[], %s::varchar(5)[]) '

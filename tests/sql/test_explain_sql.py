@@ -19,10 +19,20 @@ from orm.db.connections import connections
         ({}, "EXPLAIN"),
         ({"format": "json"}, "EXPLAIN (FORMAT JSON)"),
         ({"verbose": True, "analyze": False}, "EXPLAIN (ANALYZE false, VERBOSE true)"),
-        ({"format": "yaml", "wal": 1, "serialize": "binary", "generic_plan": True, "memory": True},
-         "EXPLAIN (SERIALIZE BINARY, GENERIC_PLAN true, MEMORY true, WAL true, FORMAT YAML)"),
-        ({"BUFFERS": True, "costs": False, "settings": True, "summary": True, "timing": False},
-         "EXPLAIN (BUFFERS true, COSTS false, SETTINGS true, SUMMARY true, TIMING false)"),
+        (
+            {
+                "format": "yaml",
+                "wal": 1,
+                "serialize": "binary",
+                "generic_plan": True,
+                "memory": True,
+            },
+            "EXPLAIN (SERIALIZE BINARY, GENERIC_PLAN true, MEMORY true, WAL true, FORMAT YAML)",
+        ),
+        (
+            {"BUFFERS": True, "costs": False, "settings": True, "summary": True, "timing": False},
+            "EXPLAIN (BUFFERS true, COSTS false, SETTINGS true, SUMMARY true, TIMING false)",
+        ),
     ],
 )
 def test_postgresql_prefixes(pg: Any, options: dict[str, Any], prefix: str) -> None:
@@ -32,7 +42,10 @@ def test_postgresql_prefixes(pg: Any, options: dict[str, Any], prefix: str) -> N
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"format": "html"}, "HTML is not a recognized format. Allowed formats: JSON, TEXT, XML, YAML"),
+        (
+            {"format": "html"},
+            "HTML is not a recognized format. Allowed formats: JSON, TEXT, XML, YAML",
+        ),
         ({"foo": True, "bar": 1}, "Unknown options: bar, foo"),
         ({"serialize": "none"}, "explain(serialize=...) takes 'TEXT' or 'BINARY', got 'none'."),
         ({"ANALYZE true) SELECT 1; --": True}, "Unknown options: ANALYZE true) SELECT 1; --"),
@@ -47,7 +60,10 @@ def test_postgresql_errors(pg: Any, options: dict[str, Any], message: str) -> No
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"format": "json"}, "JSON is not a recognized format. SQLite does not support any formats."),
+        (
+            {"format": "json"},
+            "JSON is not a recognized format. SQLite does not support any formats.",
+        ),
         ({"analyze": True}, "Unknown options: analyze"),
         ({"serialize": "text"}, "Unknown options: serialize"),
     ],

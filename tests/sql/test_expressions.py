@@ -241,7 +241,9 @@ def test_f_in_range():
 def test_value_is_always_a_bound_parameter(value, param):
     # psycopg adapts Decimal, date, datetime and timedelta itself: PostgreSQL
     # gets the value as it is, SQLite its text or number.
-    pg_param = value if isinstance(value, decimal.Decimal | datetime.date | datetime.timedelta) else param
+    pg_param = (
+        value if isinstance(value, decimal.Decimal | datetime.date | datetime.timedelta) else param
+    )
     assert_sql(
         Book.objects.annotate(x=Value(value)).values("x"),
         'SELECT %s AS "x" FROM "shared_book"',

@@ -20,12 +20,15 @@ def _compiled(connection: Any) -> tuple[str, list[Any]]:
 
 
 @pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
-def test_insert_with_an_expression_value_returns_pk_and_computed_column(dialect: str, pg: Any) -> None:
+def test_insert_with_an_expression_value_returns_pk_and_computed_column(
+    dialect: str, pg: Any
+) -> None:
     connection = orm.connections["default"] if dialect == "sqlite" else pg
     value_sql, value_params = _compiled(connection)
     assert (value_sql, value_params) == ("LOWER(%s)", ["ABC"])
-    sql, params = insert_expressions_sql(connection, "shared_tag", ["name"], [value_sql], value_params,
-                                         ["id", "name"])
+    sql, params = insert_expressions_sql(
+        connection, "shared_tag", ["name"], [value_sql], value_params, ["id", "name"]
+    )
     assert sql == 'INSERT INTO "shared_tag" ("name") VALUES (LOWER(%s)) RETURNING "id", "name"'
     assert params == ["ABC"]
 
@@ -33,9 +36,19 @@ def test_insert_with_an_expression_value_returns_pk_and_computed_column(dialect:
 @pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
 def test_insert_with_an_expression_ignoring_conflicts(dialect: str, pg: Any) -> None:
     connection = orm.connections["default"] if dialect == "sqlite" else pg
-    sql, params = insert_expressions_sql(connection, "shared_tag", ["id", "name"], ["%s", "LOWER(%s)"],
-                                         [5, "X"], [], ignore_conflicts=True)
-    assert sql == 'INSERT INTO "shared_tag" ("id", "name") VALUES (%s, LOWER(%s)) ON CONFLICT DO NOTHING'
+    sql, params = insert_expressions_sql(
+        connection,
+        "shared_tag",
+        ["id", "name"],
+        ["%s", "LOWER(%s)"],
+        [5, "X"],
+        [],
+        ignore_conflicts=True,
+    )
+    assert (
+        sql
+        == 'INSERT INTO "shared_tag" ("id", "name") VALUES (%s, LOWER(%s)) ON CONFLICT DO NOTHING'
+    )
     assert params == [5, "X"]
 
 

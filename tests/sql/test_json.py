@@ -39,7 +39,7 @@ def test_key_exact_compares_the_extracted_scalar():
         Author.objects.filter(data__owner="bob"),
         f"{FROM_AUTHOR} WHERE {KEY_EQUALS}",
         key_equals('$."owner"', "bob"),
-        postgresql=(f'{FROM_AUTHOR} WHERE ({DATA} -> %s) = %s::jsonb', ['owner', '"bob"']),
+        postgresql=(f"{FROM_AUTHOR} WHERE ({DATA} -> %s) = %s::jsonb", ["owner", '"bob"']),
     )
 
 
@@ -48,7 +48,10 @@ def test_nested_keys_are_one_path_parameter():
         Author.objects.filter(data__owner__city="x"),
         f"{FROM_AUTHOR} WHERE {KEY_EQUALS}",
         key_equals('$."owner"."city"', "x"),
-        postgresql=(f'{FROM_AUTHOR} WHERE ({DATA} -> %s -> %s) = %s::jsonb', ['owner', 'city', '"x"']),
+        postgresql=(
+            f"{FROM_AUTHOR} WHERE ({DATA} -> %s -> %s) = %s::jsonb",
+            ["owner", "city", '"x"'],
+        ),
     )
 
 
@@ -57,7 +60,10 @@ def test_digit_keys_are_array_indexes():
         Author.objects.filter(data__tags__1__label="x"),
         f"{FROM_AUTHOR} WHERE {KEY_EQUALS}",
         key_equals('$."tags"[1]."label"', "x"),
-        postgresql=(f'{FROM_AUTHOR} WHERE ({DATA} -> %s -> %s -> %s) = %s::jsonb', ['tags', 1, 'label', '"x"']),
+        postgresql=(
+            f"{FROM_AUTHOR} WHERE ({DATA} -> %s -> %s -> %s) = %s::jsonb",
+            ["tags", 1, "label", '"x"'],
+        ),
     )
 
 
@@ -73,7 +79,7 @@ def test_dot_in_a_key_is_json_quoted_in_the_path():
         Author.objects.filter(**{"data__a.b[0]": 1}),
         f"{FROM_AUTHOR} WHERE {KEY_EQUALS_NUMBER}",
         key_equals_number('$."a.b[0]"', 1),
-        postgresql=(f'{FROM_AUTHOR} WHERE ({DATA} -> %s) = %s::jsonb', ['a.b[0]', '1']),
+        postgresql=(f"{FROM_AUTHOR} WHERE ({DATA} -> %s) = %s::jsonb", ["a.b[0]", "1"]),
     )
 
 
@@ -85,7 +91,7 @@ def test_quote_in_a_key_walks_json_each_with_the_key_bound():
         f"AND (SELECT type FROM json_each({DATA}) WHERE key = %s) NOT IN ('true', 'false')), "
         f"(SELECT type FROM json_each({DATA}) WHERE key = %s) <> 'null')",
         ['a"b.c', 1, 'a"b.c', 'a"b.c'],
-        postgresql=(f'{FROM_AUTHOR} WHERE ({DATA} -> %s) = %s::jsonb', ['a"b.c', '1']),
+        postgresql=(f"{FROM_AUTHOR} WHERE ({DATA} -> %s) = %s::jsonb", ['a"b.c', "1"]),
     )
 
 
@@ -94,7 +100,7 @@ def test_key_exact_true_compares_the_json_type():
         Author.objects.filter(data__flag=True),
         f"{FROM_AUTHOR} WHERE json_type({DATA}, %s) = %s",
         ['$."flag"', "true"],
-        postgresql=(f'{FROM_AUTHOR} WHERE ({DATA} -> %s) = %s::jsonb', ['flag', 'true']),
+        postgresql=(f"{FROM_AUTHOR} WHERE ({DATA} -> %s) = %s::jsonb", ["flag", "true"]),
     )
 
 
@@ -103,13 +109,13 @@ def test_key_exact_object_compares_minified_json():
         Author.objects.filter(data__obj={"a": 1}),
         f"{FROM_AUTHOR} WHERE ({DATA} -> %s) = json(%s)",
         ['$."obj"', '{"a": 1}'],
-        postgresql=(f'{FROM_AUTHOR} WHERE ({DATA} -> %s) = %s::jsonb', ['obj', '{"a": 1}']),
+        postgresql=(f"{FROM_AUTHOR} WHERE ({DATA} -> %s) = %s::jsonb", ["obj", '{"a": 1}']),
     )
     assert_sql(
         Author.objects.filter(data__owner=[1, "a"]),
         f"{FROM_AUTHOR} WHERE ({DATA} -> %s) = json(%s)",
         ['$."owner"', '[1, "a"]'],
-        postgresql=(f'{FROM_AUTHOR} WHERE ({DATA} -> %s) = %s::jsonb', ['owner', '[1, "a"]']),
+        postgresql=(f"{FROM_AUTHOR} WHERE ({DATA} -> %s) = %s::jsonb", ["owner", '[1, "a"]']),
     )
 
 
@@ -118,13 +124,13 @@ def test_key_isnull_is_about_the_key_being_absent():
         Author.objects.filter(data__owner__isnull=True),
         f"{FROM_AUTHOR} WHERE json_type({DATA}, %s) IS NULL",
         ['$."owner"'],
-        postgresql=(f'{FROM_AUTHOR} WHERE ({DATA} -> %s) IS NULL', ['owner']),
+        postgresql=(f"{FROM_AUTHOR} WHERE ({DATA} -> %s) IS NULL", ["owner"]),
     )
     assert_sql(
         Author.objects.filter(data__owner__isnull=False),
         f"{FROM_AUTHOR} WHERE json_type({DATA}, %s) IS NOT NULL",
         ['$."owner"'],
-        postgresql=(f'{FROM_AUTHOR} WHERE ({DATA} -> %s) IS NOT NULL', ['owner']),
+        postgresql=(f"{FROM_AUTHOR} WHERE ({DATA} -> %s) IS NOT NULL", ["owner"]),
     )
 
 
@@ -133,7 +139,7 @@ def test_has_key():
         Author.objects.filter(data__has_key="k"),
         f"{FROM_AUTHOR} WHERE json_type({DATA}, %s) IS NOT NULL",
         ['$."k"'],
-        postgresql=(f'{FROM_AUTHOR} WHERE ({DATA} -> %s::text) IS NOT NULL', ['k']),
+        postgresql=(f"{FROM_AUTHOR} WHERE ({DATA} -> %s::text) IS NOT NULL", ["k"]),
     )
 
 
@@ -155,7 +161,7 @@ def test_key_in():
         f"{FROM_AUTHOR} WHERE COALESCE(((json_extract({DATA}, %s) IN (%s, %s) AND {NOT_BOOLEAN})), "
         f"json_type({DATA}, %s) <> 'null')",
         ['$."n"', 1, 2, '$."n"', '$."n"'],
-        postgresql=(f'{FROM_AUTHOR} WHERE ({DATA} -> %s) = ANY(%s::jsonb[])', ['n', ['1', '2']]),
+        postgresql=(f"{FROM_AUTHOR} WHERE ({DATA} -> %s) = ANY(%s::jsonb[])", ["n", ["1", "2"]]),
     )
 
 
@@ -164,7 +170,10 @@ def test_key_icontains_escapes_wildcards():
         Author.objects.filter(data__bio__icontains="a%"),
         f"{FROM_AUTHOR} WHERE UPPER(json_extract({DATA}, %s)) LIKE UPPER(%s) {ESCAPE}",
         ['$."bio"', "%a\\%%"],
-        postgresql=(f"{FROM_AUTHOR} WHERE UPPER((({DATA} ->> %s))::text) LIKE UPPER(%s) ESCAPE '\\'", ['bio', '%a\\%%']),
+        postgresql=(
+            f"{FROM_AUTHOR} WHERE UPPER((({DATA} ->> %s))::text) LIKE UPPER(%s) ESCAPE '\\'",
+            ["bio", "%a\\%%"],
+        ),
     )
 
 
@@ -173,13 +182,16 @@ def test_key_iexact_and_regex():
         Author.objects.filter(data__bio__iexact="A"),
         f"{FROM_AUTHOR} WHERE UPPER(json_extract({DATA}, %s)) = UPPER(%s)",
         ['$."bio"', "A"],
-        postgresql=(f'{FROM_AUTHOR} WHERE UPPER((({DATA} ->> %s))::text) = UPPER(%s)', ['bio', 'A']),
+        postgresql=(
+            f"{FROM_AUTHOR} WHERE UPPER((({DATA} ->> %s))::text) = UPPER(%s)",
+            ["bio", "A"],
+        ),
     )
     assert_sql(
         Author.objects.filter(data__bio__regex="^a"),
         f"{FROM_AUTHOR} WHERE json_extract({DATA}, %s) REGEXP %s",
         ['$."bio"', "^a"],
-        postgresql=(f'{FROM_AUTHOR} WHERE (({DATA} ->> %s))::text ~ %s', ['bio', '^a']),
+        postgresql=(f"{FROM_AUTHOR} WHERE (({DATA} ->> %s))::text ~ %s", ["bio", "^a"]),
     )
 
 
@@ -189,7 +201,10 @@ def test_key_startswith_a_column():
         f"{FROM_AUTHOR} WHERE json_extract({DATA}, %s) LIKE (%s || REPLACE(REPLACE(REPLACE("
         "\"shared_author\".\"name\", '\\', '\\\\'), '%%', '\\%%'), '_', '\\_') || %s) " + ESCAPE,
         ['$."bio"', "", "%"],
-        postgresql=(f'{FROM_AUTHOR} WHERE (({DATA} ->> %s))::text LIKE (%s || REPLACE(REPLACE(REPLACE("shared_author"."name", \'\\\', \'\\\\\'), \'%%\', \'\\%%\'), \'_\', \'\\_\') || %s) ESCAPE \'\\\'', ['bio', '', '%']),
+        postgresql=(
+            f"{FROM_AUTHOR} WHERE (({DATA} ->> %s))::text LIKE (%s || REPLACE(REPLACE(REPLACE(\"shared_author\".\"name\", '\\', '\\\\'), '%%', '\\%%'), '_', '\\_') || %s) ESCAPE '\\'",
+            ["bio", "", "%"],
+        ),
     )
 
 
@@ -198,18 +213,25 @@ def test_two_keys_in_one_filter():
         Author.objects.filter(data__owner="bob", data__n=2),
         f"{FROM_AUTHOR} WHERE ({KEY_EQUALS_NUMBER} AND {KEY_EQUALS})",
         [*key_equals_number('$."n"', 2), *key_equals('$."owner"', "bob")],
-        postgresql=(f'{FROM_AUTHOR} WHERE (({DATA} -> %s) = %s::jsonb AND ({DATA} -> %s) = %s::jsonb)', ['n', '2', 'owner', '"bob"']),
+        postgresql=(
+            f"{FROM_AUTHOR} WHERE (({DATA} -> %s) = %s::jsonb AND ({DATA} -> %s) = %s::jsonb)",
+            ["n", "2", "owner", '"bob"'],
+        ),
     )
 
 
 def test_whole_document_exact_binds_the_serialized_json():
     assert_sql(
-        Author.objects.filter(data={"a": 1}), f"{FROM_AUTHOR} WHERE {DATA} = %s", ['{"a": 1}'],
-        postgresql=(f'{FROM_AUTHOR} WHERE {DATA} = %s', [Jsonb('{"a": 1}')])
+        Author.objects.filter(data={"a": 1}),
+        f"{FROM_AUTHOR} WHERE {DATA} = %s",
+        ['{"a": 1}'],
+        postgresql=(f"{FROM_AUTHOR} WHERE {DATA} = %s", [Jsonb('{"a": 1}')]),
     )
     # As in Django, data=None is the JSON null document; SQL NULL is data__isnull=True.
     assert_sql(
-        Author.objects.filter(data=None), f"{FROM_AUTHOR} WHERE {DATA} = %s", ["null"],
+        Author.objects.filter(data=None),
+        f"{FROM_AUTHOR} WHERE {DATA} = %s",
+        ["null"],
         postgresql=(f"{FROM_AUTHOR} WHERE {DATA} = %s", [Jsonb("null")]),
     )
     assert_sql(Author.objects.filter(data__isnull=True), f"{FROM_AUTHOR} WHERE {DATA} IS NULL")
@@ -225,7 +247,10 @@ def test_values_of_keys_select_their_json_text():
         Author.objects.values("data__owner", "data__owner__city"),
         f'SELECT ({DATA} -> %s) AS "data__owner", ({DATA} -> %s) AS "data__owner__city" FROM "shared_author"',
         ['$."owner"', '$."owner"."city"'],
-        postgresql=(f'SELECT ({DATA} -> %s) AS "data__owner", ({DATA} -> %s -> %s) AS "data__owner__city" FROM "shared_author"', ['owner', 'owner', 'city']),
+        postgresql=(
+            f'SELECT ({DATA} -> %s) AS "data__owner", ({DATA} -> %s -> %s) AS "data__owner__city" FROM "shared_author"',
+            ["owner", "owner", "city"],
+        ),
     )
 
 
@@ -234,7 +259,7 @@ def test_values_list_flat_of_a_key():
         Author.objects.values_list("data__n", flat=True),
         f'SELECT ({DATA} -> %s) AS "data__n" FROM "shared_author"',
         ['$."n"'],
-        postgresql=(f'SELECT ({DATA} -> %s) AS "data__n" FROM "shared_author"', ['n']),
+        postgresql=(f'SELECT ({DATA} -> %s) AS "data__n" FROM "shared_author"', ["n"]),
     )
 
 
@@ -244,7 +269,7 @@ def test_order_by_a_key_orders_by_its_scalar():
         f"{FROM_AUTHOR} ORDER BY json_extract({DATA}, %s) ASC",
         ['$."n"'],
         # PostgreSQL compares the jsonb values (numbers as numbers), as SQLite's json_extract.
-        postgresql=(f'{FROM_AUTHOR} ORDER BY ({DATA} -> %s) ASC', ['n']),
+        postgresql=(f"{FROM_AUTHOR} ORDER BY ({DATA} -> %s) ASC", ["n"]),
     )
 
 
@@ -264,7 +289,7 @@ def test_json_key_named_like_a_field_is_still_a_json_key():
         Author.objects.filter(data__name="bob"),
         f"{FROM_AUTHOR} WHERE COALESCE(json_extract({DATA}, %s) = %s, json_type({DATA}, %s) <> 'null')",
         ['$."name"', "bob", '$."name"'],
-        postgresql=(f'{FROM_AUTHOR} WHERE ({DATA} -> %s) = %s::jsonb', ['name', '"bob"']),
+        postgresql=(f"{FROM_AUTHOR} WHERE ({DATA} -> %s) = %s::jsonb", ["name", '"bob"']),
     )
 
 
@@ -274,7 +299,7 @@ def test_json_key_named_like_a_field_in_values():
         Author.objects.values("data__name"),
         f'SELECT ({DATA} -> %s) AS "data__name" FROM "shared_author"',
         ['$."name"'],
-        postgresql=(f'SELECT ({DATA} -> %s) AS "data__name" FROM "shared_author"', ['name']),
+        postgresql=(f'SELECT ({DATA} -> %s) AS "data__name" FROM "shared_author"', ["name"]),
     )
 
 
@@ -294,5 +319,5 @@ def test_json_key_none_matches_json_null():
         Author.objects.filter(data__owner=None),
         f"{FROM_AUTHOR} WHERE json_type({DATA}, %s) = 'null'",
         ['$."owner"'],
-        postgresql=(f'{FROM_AUTHOR} WHERE ({DATA} -> %s) = %s::jsonb', ['owner', 'null']),
+        postgresql=(f"{FROM_AUTHOR} WHERE ({DATA} -> %s) = %s::jsonb", ["owner", "null"]),
     )

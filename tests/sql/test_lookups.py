@@ -85,7 +85,7 @@ def test_decimal_is_bound_as_its_exact_text():
         Book.objects.filter(price__gte=decimal.Decimal("9.99")),
         f'{FROM_BOOK} WHERE "shared_book"."price" >= %s',
         ["9.99"],
-        postgresql=(f'{FROM_BOOK} WHERE "shared_book"."price" >= %s', [decimal.Decimal('9.99')]),
+        postgresql=(f'{FROM_BOOK} WHERE "shared_book"."price" >= %s', [decimal.Decimal("9.99")]),
     )
 
 
@@ -95,7 +95,14 @@ def test_aware_datetime_is_bound_as_fixed_width_utc_text():
         Book.objects.filter(created__gt=datetime.datetime(2020, 1, 2, 3, 4, 5, tzinfo=plus_two)),
         f'{FROM_BOOK} WHERE "shared_book"."created" > %s',
         ["2020-01-02 01:04:05.000000"],
-        postgresql=(f'{FROM_BOOK} WHERE "shared_book"."created" > %s', [datetime.datetime(2020, 1, 2, 3, 4, 5, tzinfo=datetime.timezone(datetime.timedelta(seconds=7200)))]),
+        postgresql=(
+            f'{FROM_BOOK} WHERE "shared_book"."created" > %s',
+            [
+                datetime.datetime(
+                    2020, 1, 2, 3, 4, 5, tzinfo=datetime.timezone(datetime.timedelta(seconds=7200))
+                )
+            ],
+        ),
     )
 
 
@@ -136,7 +143,10 @@ def test_range_prepares_both_ends():
         Book.objects.filter(published__range=(datetime.date(2020, 1, 1), "2020-12-31")),
         f'{FROM_BOOK} WHERE "shared_book"."published" BETWEEN %s AND %s',
         ["2020-01-01", "2020-12-31"],
-        postgresql=(f'{FROM_BOOK} WHERE "shared_book"."published" BETWEEN %s AND %s', [datetime.date(2020, 1, 1), datetime.date(2020, 12, 31)]),
+        postgresql=(
+            f'{FROM_BOOK} WHERE "shared_book"."published" BETWEEN %s AND %s',
+            [datetime.date(2020, 1, 1), datetime.date(2020, 12, 31)],
+        ),
     )
 
 
@@ -220,7 +230,10 @@ def test_contains_on_an_integer_column_binds_the_text():
         Book.objects.filter(pages__contains=12),
         f'{FROM_BOOK} WHERE "shared_book"."pages" LIKE %s {ESCAPE}',
         ["%12%"],
-        postgresql=(f'{FROM_BOOK} WHERE ("shared_book"."pages")::text LIKE %s ESCAPE \'\\\'', ['%12%']),
+        postgresql=(
+            f'{FROM_BOOK} WHERE ("shared_book"."pages")::text LIKE %s ESCAPE \'\\\'',
+            ["%12%"],
+        ),
     )
 
 
@@ -254,7 +267,7 @@ def test_regex_uses_the_regexp_operator():
         Tag.objects.filter(name__regex="^a.*z$"),
         f'{FROM_TAG} WHERE "shared_tag"."name" REGEXP %s',
         ["^a.*z$"],
-        postgresql=(f'{FROM_TAG} WHERE ("shared_tag"."name")::text ~ %s', ['^a.*z$']),
+        postgresql=(f'{FROM_TAG} WHERE ("shared_tag"."name")::text ~ %s', ["^a.*z$"]),
     )
 
 
@@ -264,7 +277,7 @@ def test_iregex_prefixes_the_case_insensitive_flag_in_sql():
         Tag.objects.filter(name__iregex="^a"),
         f'{FROM_TAG} WHERE "shared_tag"."name" REGEXP \'(?i)\' || %s',
         ["^a"],
-        postgresql=(f'{FROM_TAG} WHERE ("shared_tag"."name")::text ~* %s', ['^a']),
+        postgresql=(f'{FROM_TAG} WHERE ("shared_tag"."name")::text ~* %s', ["^a"]),
     )
 
 
@@ -462,7 +475,10 @@ def test_date_casts_the_datetime_to_its_utc_date():
         Book.objects.filter(created__date=datetime.date(2020, 1, 2)),
         f'{FROM_BOOK} WHERE date("shared_book"."created") = %s',
         ["2020-01-02"],
-        postgresql=(f'{FROM_BOOK} WHERE ("shared_book"."created" AT TIME ZONE \'UTC\')::date = %s', [datetime.date(2020, 1, 2)]),
+        postgresql=(
+            f'{FROM_BOOK} WHERE ("shared_book"."created" AT TIME ZONE \'UTC\')::date = %s',
+            [datetime.date(2020, 1, 2)],
+        ),
     )
 
 
@@ -474,7 +490,10 @@ def test_date_of_an_aware_datetime_value_uses_its_utc_date():
         Book.objects.filter(created__date=value),
         f'{FROM_BOOK} WHERE date("shared_book"."created") = %s',
         ["2020-01-03"],
-        postgresql=(f'{FROM_BOOK} WHERE ("shared_book"."created" AT TIME ZONE \'UTC\')::date = %s', [datetime.date(2020, 1, 3)]),
+        postgresql=(
+            f'{FROM_BOOK} WHERE ("shared_book"."created" AT TIME ZONE \'UTC\')::date = %s',
+            [datetime.date(2020, 1, 3)],
+        ),
     )
 
 
@@ -483,7 +502,10 @@ def test_date_then_comparison():
         Book.objects.filter(created__date__gte="2020-01-02"),
         f'{FROM_BOOK} WHERE date("shared_book"."created") >= %s',
         ["2020-01-02"],
-        postgresql=(f'{FROM_BOOK} WHERE ("shared_book"."created" AT TIME ZONE \'UTC\')::date >= %s', [datetime.date(2020, 1, 2)]),
+        postgresql=(
+            f'{FROM_BOOK} WHERE ("shared_book"."created" AT TIME ZONE \'UTC\')::date >= %s',
+            [datetime.date(2020, 1, 2)],
+        ),
     )
 
 
@@ -521,13 +543,19 @@ def test_year_then_comparison_and_in():
         Book.objects.filter(created__year__gte=2020),
         f'{FROM_BOOK} WHERE CAST(strftime(\'%%Y\', "shared_book"."created") AS INTEGER) >= %s',
         [2020],
-        postgresql=(f'{FROM_BOOK} WHERE CAST(EXTRACT(YEAR FROM "shared_book"."created") AS integer) >= %s', [2020]),
+        postgresql=(
+            f'{FROM_BOOK} WHERE CAST(EXTRACT(YEAR FROM "shared_book"."created") AS integer) >= %s',
+            [2020],
+        ),
     )
     assert_sql(
         Book.objects.filter(published__year__in=[2019, 2020]),
         f'{FROM_BOOK} WHERE CAST(strftime(\'%%Y\', "shared_book"."published") AS INTEGER) IN (%s, %s)',
         [2019, 2020],
-        postgresql=(f'{FROM_BOOK} WHERE CAST(EXTRACT(YEAR FROM "shared_book"."published") AS integer) IN (%s, %s)', [2019, 2020]),
+        postgresql=(
+            f'{FROM_BOOK} WHERE CAST(EXTRACT(YEAR FROM "shared_book"."published") AS integer) IN (%s, %s)',
+            [2019, 2020],
+        ),
     )
 
 
@@ -536,7 +564,10 @@ def test_week_day_is_one_based_from_sunday():
         Book.objects.filter(created__week_day=2),
         f'{FROM_BOOK} WHERE (CAST(strftime(\'%%w\', "shared_book"."created") AS INTEGER) + 1) = %s',
         [2],
-        postgresql=(f'{FROM_BOOK} WHERE (CAST(EXTRACT(DOW FROM "shared_book"."created") AS integer) + 1) = %s', [2]),
+        postgresql=(
+            f'{FROM_BOOK} WHERE (CAST(EXTRACT(DOW FROM "shared_book"."created") AS integer) + 1) = %s',
+            [2],
+        ),
     )
 
 
@@ -545,7 +576,10 @@ def test_year_value_is_an_integer_parameter():
         Book.objects.filter(published__year="2020"),
         f'{FROM_BOOK} WHERE CAST(strftime(\'%%Y\', "shared_book"."published") AS INTEGER) = %s',
         [2020],
-        postgresql=(f'{FROM_BOOK} WHERE CAST(EXTRACT(YEAR FROM "shared_book"."published") AS integer) = %s', [2020]),
+        postgresql=(
+            f'{FROM_BOOK} WHERE CAST(EXTRACT(YEAR FROM "shared_book"."published") AS integer) = %s',
+            [2020],
+        ),
     )
 
 
@@ -559,7 +593,10 @@ def test_datetime_value_bound_for_exact():
         Book.objects.filter(created=datetime.datetime(2020, 1, 2, 3, 4, 5, tzinfo=UTC)),
         f'{FROM_BOOK} WHERE "shared_book"."created" = %s',
         ["2020-01-02 03:04:05.000000"],
-        postgresql=(f'{FROM_BOOK} WHERE "shared_book"."created" = %s', [datetime.datetime(2020, 1, 2, 3, 4, 5, tzinfo=datetime.UTC)]),
+        postgresql=(
+            f'{FROM_BOOK} WHERE "shared_book"."created" = %s',
+            [datetime.datetime(2020, 1, 2, 3, 4, 5, tzinfo=datetime.UTC)],
+        ),
     )
 
 
@@ -591,7 +628,10 @@ def test_json_key_compared_to_a_column_is_compiled():
         f'{FROM_AUTHOR} WHERE COALESCE(json_extract({DATA}, %s) = "shared_author"."name", '
         f"json_type({DATA}, %s) <> 'null')",
         ['$."owner"', '$."owner"'],
-        postgresql=(f'{FROM_AUTHOR} WHERE ({DATA} -> %s) = to_jsonb("shared_author"."name")', ['owner']),
+        postgresql=(
+            f'{FROM_AUTHOR} WHERE ({DATA} -> %s) = to_jsonb("shared_author"."name")',
+            ["owner"],
+        ),
     )
 
 

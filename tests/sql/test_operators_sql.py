@@ -14,7 +14,6 @@ PAGES, ID = '"shared_book"."pages"', '"shared_book"."id"'
 FROM = 'FROM "shared_book"'
 
 
-
 def annotated(expr: Any) -> Any:
     return Book.objects.annotate(x=expr).values_list("x")
 
@@ -40,8 +39,15 @@ def test_same_sql_on_both_dialects(pg: Any, expr: Any, sql: str, params: list[An
 
 def test_bitxor_is_hash_on_postgresql_and_or_minus_and_on_sqlite(pg: Any) -> None:
     qs = annotated(F("pages").bitxor(Value(5)))
-    assert_sql(qs, f'SELECT (({PAGES} | %s) - ({PAGES} & %s)) AS "x" {FROM}', [5, 5], postgresql=ASSERTED_SEPARATELY)
-    assert_sql(qs.query.get_compiler(connection=pg).as_sql(), f'SELECT ({PAGES} # %s) AS "x" {FROM}', [5])
+    assert_sql(
+        qs,
+        f'SELECT (({PAGES} | %s) - ({PAGES} & %s)) AS "x" {FROM}',
+        [5, 5],
+        postgresql=ASSERTED_SEPARATELY,
+    )
+    assert_sql(
+        qs.query.get_compiler(connection=pg).as_sql(), f'SELECT ({PAGES} # %s) AS "x" {FROM}', [5]
+    )
 
 
 def test_double_invert_is_the_expression_itself() -> None:
@@ -53,7 +59,9 @@ def test_aggregate_default_is_coalesce_on_both_dialects(pg: Any) -> None:
     from orm import Sum
 
     qs = Book.objects.values("publisher").annotate(s=Sum("pages", default=0)).values_list("s")
-    expected = f'SELECT COALESCE(SUM({PAGES}), %s) AS "s" {FROM} GROUP BY "shared_book"."publisher_id"'
+    expected = (
+        f'SELECT COALESCE(SUM({PAGES}), %s) AS "s" {FROM} GROUP BY "shared_book"."publisher_id"'
+    )
     assert_sql(qs, expected, [0])
     assert_sql(qs.query.get_compiler(connection=pg).as_sql(), expected, [0])
 

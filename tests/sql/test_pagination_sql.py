@@ -37,11 +37,15 @@ class Known(orm.Paginator):
 
 
 def test_a_page_is_limit_offset_over_the_ordering(pg: Any) -> None:
-    paginator = Known(Tag.objects.filter(name__startswith="a").order_by("name", "-id"), 10, count=35)
+    paginator = Known(
+        Tag.objects.filter(name__startswith="a").order_by("name", "-id"), 10, count=35
+    )
     where = 'WHERE "shared_tag"."name" LIKE %s ESCAPE \'\\\''
     order = 'ORDER BY "shared_tag"."name" ASC, "shared_tag"."id" DESC'
     both(pg, paginator.page(1).object_list, f"{FROM_TAG} {where} {order} LIMIT 10", ["a%"])
-    both(pg, paginator.page(3).object_list, f"{FROM_TAG} {where} {order} LIMIT 10 OFFSET 20", ["a%"])
+    both(
+        pg, paginator.page(3).object_list, f"{FROM_TAG} {where} {order} LIMIT 10 OFFSET 20", ["a%"]
+    )
     # The last page runs to the end: 5 rows, LIMIT 5 OFFSET 30.
     both(pg, paginator.page(4).object_list, f"{FROM_TAG} {where} {order} LIMIT 5 OFFSET 30", ["a%"])
 
@@ -49,12 +53,22 @@ def test_a_page_is_limit_offset_over_the_ordering(pg: Any) -> None:
 def test_orphans_widen_the_last_page(pg: Any) -> None:
     paginator = Known(Tag.objects.order_by("id"), 10, count=23, orphans=3)
     assert paginator.num_pages == 2
-    both(pg, paginator.page(2).object_list, f'{FROM_TAG} ORDER BY "shared_tag"."id" ASC LIMIT 13 OFFSET 10', [])
+    both(
+        pg,
+        paginator.page(2).object_list,
+        f'{FROM_TAG} ORDER BY "shared_tag"."id" ASC LIMIT 13 OFFSET 10',
+        [],
+    )
 
 
 def test_meta_ordering_orders_the_pages(pg: Any) -> None:
     page = Known(Publisher.objects.all(), 5, count=12).page(2)
-    both(pg, page.object_list, f'{FROM_PUBLISHER} ORDER BY "shared_publisher"."name" ASC LIMIT 5 OFFSET 5', [])
+    both(
+        pg,
+        page.object_list,
+        f'{FROM_PUBLISHER} ORDER BY "shared_publisher"."name" ASC LIMIT 5 OFFSET 5',
+        [],
+    )
 
 
 def test_count_is_one_count_query(captured_sql: Any) -> None:

@@ -66,13 +66,19 @@ class Volume(orm.Model):
 
 HOUR = datetime.timedelta(hours=1)
 DAY = datetime.timedelta(days=1)
-START, END, PLANNED = '"paritysql_shift"."start"', '"paritysql_shift"."end"', '"paritysql_shift"."planned"'
+START, END, PLANNED = (
+    '"paritysql_shift"."start"',
+    '"paritysql_shift"."end"',
+    '"paritysql_shift"."planned"',
+)
 DAY_COL, DUE, OPENS, CLOSES = (
-    '"paritysql_shift"."day"', '"paritysql_shift"."due"', '"paritysql_shift"."opens"', '"paritysql_shift"."closes"'
+    '"paritysql_shift"."day"',
+    '"paritysql_shift"."due"',
+    '"paritysql_shift"."opens"',
+    '"paritysql_shift"."closes"',
 )
 FROM_SHIFT = 'FROM "paritysql_shift"'
 PRICE, QTY = '"paritysql_item"."price"', '"paritysql_item"."qty"'
-
 
 
 def assert_pg_sql(pg: Any, qs: Any, sql: str, params: list[Any] | tuple[Any, ...] = ()) -> None:
@@ -93,74 +99,136 @@ def annotated(expression: Any) -> orm.QuerySet[Any]:
 def test_datetime_plus_duration_in_a_filter(pg: Any) -> None:
     qs = Shift.objects.filter(end__lt=F("start") + F("planned")).values("id")
     select = f'SELECT "paritysql_shift"."id" AS "id" {FROM_SHIFT}'
-    assert_sql(qs, f"{select} WHERE {END} < orm_datetime_add({START}, {PLANNED})", postgresql=ASSERTED_SEPARATELY)
+    assert_sql(
+        qs,
+        f"{select} WHERE {END} < orm_datetime_add({START}, {PLANNED})",
+        postgresql=ASSERTED_SEPARATELY,
+    )
     assert_pg_sql(pg, qs, f"{select} WHERE {END} < ({START} + {PLANNED})")
 
 
 def test_duration_plus_datetime_puts_the_datetime_first(pg: Any) -> None:
     qs = annotated(F("planned") + F("start"))
-    assert_sql(qs, f'SELECT orm_datetime_add({START}, {PLANNED}) AS "x" {FROM_SHIFT}', postgresql=ASSERTED_SEPARATELY)
+    assert_sql(
+        qs,
+        f'SELECT orm_datetime_add({START}, {PLANNED}) AS "x" {FROM_SHIFT}',
+        postgresql=ASSERTED_SEPARATELY,
+    )
     assert_pg_sql(pg, qs, f'SELECT ({START} + {PLANNED}) AS "x" {FROM_SHIFT}')
 
 
 def test_datetime_minus_a_timedelta_value(pg: Any) -> None:
     qs = annotated(F("start") - HOUR)
-    assert_sql(qs, f'SELECT orm_datetime_add({START}, -(%s)) AS "x" {FROM_SHIFT}', [3_600_000_000], postgresql=ASSERTED_SEPARATELY)
+    assert_sql(
+        qs,
+        f'SELECT orm_datetime_add({START}, -(%s)) AS "x" {FROM_SHIFT}',
+        [3_600_000_000],
+        postgresql=ASSERTED_SEPARATELY,
+    )
     assert_pg_sql(pg, qs, f'SELECT ({START} - %s) AS "x" {FROM_SHIFT}', [HOUR])
 
 
 def test_datetime_minus_datetime(pg: Any) -> None:
     qs = annotated(F("end") - F("start"))
-    assert_sql(qs, f'SELECT orm_timestamp_diff({END}, {START}) AS "x" {FROM_SHIFT}', postgresql=ASSERTED_SEPARATELY)
+    assert_sql(
+        qs,
+        f'SELECT orm_timestamp_diff({END}, {START}) AS "x" {FROM_SHIFT}',
+        postgresql=ASSERTED_SEPARATELY,
+    )
     assert_pg_sql(pg, qs, f'SELECT ({END} - {START}) AS "x" {FROM_SHIFT}')
 
 
 def test_datetime_minus_date(pg: Any) -> None:
     qs = annotated(F("end") - F("day"))
-    assert_sql(qs, f'SELECT orm_timestamp_diff({END}, {DAY_COL}) AS "x" {FROM_SHIFT}', postgresql=ASSERTED_SEPARATELY)
+    assert_sql(
+        qs,
+        f'SELECT orm_timestamp_diff({END}, {DAY_COL}) AS "x" {FROM_SHIFT}',
+        postgresql=ASSERTED_SEPARATELY,
+    )
     assert_pg_sql(pg, qs, f'SELECT ({END} - {DAY_COL}) AS "x" {FROM_SHIFT}')
 
 
 def test_date_minus_date_is_an_interval_on_postgresql(pg: Any) -> None:
     qs = annotated(F("due") - F("day"))
-    assert_sql(qs, f'SELECT orm_timestamp_diff({DUE}, {DAY_COL}) AS "x" {FROM_SHIFT}', postgresql=ASSERTED_SEPARATELY)
+    assert_sql(
+        qs,
+        f'SELECT orm_timestamp_diff({DUE}, {DAY_COL}) AS "x" {FROM_SHIFT}',
+        postgresql=ASSERTED_SEPARATELY,
+    )
     assert_pg_sql(pg, qs, f"SELECT (interval '1 day' * ({DUE} - {DAY_COL})) AS \"x\" {FROM_SHIFT}")
 
 
 def test_date_plus_and_minus_duration_are_utc_timestamps_on_postgresql(pg: Any) -> None:
     qs = annotated(F("day") + F("planned"))
-    assert_sql(qs, f'SELECT orm_datetime_add({DAY_COL}, {PLANNED}) AS "x" {FROM_SHIFT}', postgresql=ASSERTED_SEPARATELY)
-    assert_pg_sql(pg, qs, f"SELECT (({DAY_COL} + {PLANNED}) AT TIME ZONE 'UTC') AS \"x\" {FROM_SHIFT}")
+    assert_sql(
+        qs,
+        f'SELECT orm_datetime_add({DAY_COL}, {PLANNED}) AS "x" {FROM_SHIFT}',
+        postgresql=ASSERTED_SEPARATELY,
+    )
+    assert_pg_sql(
+        pg, qs, f"SELECT (({DAY_COL} + {PLANNED}) AT TIME ZONE 'UTC') AS \"x\" {FROM_SHIFT}"
+    )
     qs = annotated(F("day") - F("planned"))
-    assert_sql(qs, f'SELECT orm_datetime_add({DAY_COL}, -({PLANNED})) AS "x" {FROM_SHIFT}', postgresql=ASSERTED_SEPARATELY)
-    assert_pg_sql(pg, qs, f"SELECT (({DAY_COL} - {PLANNED}) AT TIME ZONE 'UTC') AS \"x\" {FROM_SHIFT}")
+    assert_sql(
+        qs,
+        f'SELECT orm_datetime_add({DAY_COL}, -({PLANNED})) AS "x" {FROM_SHIFT}',
+        postgresql=ASSERTED_SEPARATELY,
+    )
+    assert_pg_sql(
+        pg, qs, f"SELECT (({DAY_COL} - {PLANNED}) AT TIME ZONE 'UTC') AS \"x\" {FROM_SHIFT}"
+    )
 
 
 def test_time_arithmetic(pg: Any) -> None:
     qs = annotated(F("opens") + F("planned"))
-    assert_sql(qs, f'SELECT orm_time_add({OPENS}, {PLANNED}) AS "x" {FROM_SHIFT}', postgresql=ASSERTED_SEPARATELY)
+    assert_sql(
+        qs,
+        f'SELECT orm_time_add({OPENS}, {PLANNED}) AS "x" {FROM_SHIFT}',
+        postgresql=ASSERTED_SEPARATELY,
+    )
     assert_pg_sql(pg, qs, f'SELECT ({OPENS} + {PLANNED}) AS "x" {FROM_SHIFT}')
     qs = annotated(F("closes") - F("opens"))
-    assert_sql(qs, f'SELECT orm_time_diff({CLOSES}, {OPENS}) AS "x" {FROM_SHIFT}', postgresql=ASSERTED_SEPARATELY)
+    assert_sql(
+        qs,
+        f'SELECT orm_time_diff({CLOSES}, {OPENS}) AS "x" {FROM_SHIFT}',
+        postgresql=ASSERTED_SEPARATELY,
+    )
     assert_pg_sql(pg, qs, f'SELECT ({CLOSES} - {OPENS}) AS "x" {FROM_SHIFT}')
 
 
 def test_a_difference_compares_with_a_timedelta_as_a_duration(pg: Any) -> None:
     qs = Shift.objects.annotate(x=F("end") - F("start")).filter(x__gt=2 * HOUR).values("x")
     diff = f"orm_timestamp_diff({END}, {START})"
-    assert_sql(qs, f'SELECT {diff} AS "x" {FROM_SHIFT} WHERE {diff} > %s', [7_200_000_000], postgresql=ASSERTED_SEPARATELY)
-    assert_pg_sql(pg, qs, f'SELECT ({END} - {START}) AS "x" {FROM_SHIFT} WHERE ({END} - {START}) > %s', [2 * HOUR])
+    assert_sql(
+        qs,
+        f'SELECT {diff} AS "x" {FROM_SHIFT} WHERE {diff} > %s',
+        [7_200_000_000],
+        postgresql=ASSERTED_SEPARATELY,
+    )
+    assert_pg_sql(
+        pg,
+        qs,
+        f'SELECT ({END} - {START}) AS "x" {FROM_SHIFT} WHERE ({END} - {START}) > %s',
+        [2 * HOUR],
+    )
 
 
 def test_a_date_compared_with_a_datetime_expression_is_its_midnight_on_sqlite(pg: Any) -> None:
     qs = Shift.objects.filter(due__gte=F("day") + DAY).values("id")
     select = f'SELECT "paritysql_shift"."id" AS "id" {FROM_SHIFT}'
     assert_sql(
-        qs, f"{select} WHERE ({DUE} || ' 00:00:00.000000') >= orm_datetime_add({DAY_COL}, %s)", [86_400_000_000], postgresql=ASSERTED_SEPARATELY,
+        qs,
+        f"{select} WHERE ({DUE} || ' 00:00:00.000000') >= orm_datetime_add({DAY_COL}, %s)",
+        [86_400_000_000],
+        postgresql=ASSERTED_SEPARATELY,
     )
     assert_pg_sql(pg, qs, f"{select} WHERE {DUE} >= (({DAY_COL} + %s) AT TIME ZONE 'UTC')", [DAY])
     qs = Shift.objects.filter(end__lt=F("day")).values("id")
-    assert_sql(qs, f"{select} WHERE {END} < ({DAY_COL} || ' 00:00:00.000000')", postgresql=ASSERTED_SEPARATELY)
+    assert_sql(
+        qs,
+        f"{select} WHERE {END} < ({DAY_COL} || ' 00:00:00.000000')",
+        postgresql=ASSERTED_SEPARATELY,
+    )
     assert_pg_sql(pg, qs, f"{select} WHERE {END} < {DAY_COL}")
 
 
@@ -171,17 +239,23 @@ def test_a_plain_date_value_is_not_rewritten(pg: Any) -> None:
     assert_pg_sql(pg, qs, f"{select} WHERE {DUE} >= %s", [datetime.date(2024, 1, 2)])
 
 
-def test_update_of_a_date_column_keeps_the_date_of_a_shifted_date(pg: Any, captured_sql: Any) -> None:
+def test_update_of_a_date_column_keeps_the_date_of_a_shifted_date(
+    pg: Any, captured_sql: Any
+) -> None:
     from orm.query.writes import update_values
     from orm.sql.dml import SQLUpdateCompiler
 
     Shift.objects.update(due=F("due") + DAY)
     assert captured_sql == [
-        ('UPDATE "paritysql_shift" SET "due" = date(orm_datetime_add("paritysql_shift"."due", %s))',
-         [86_400_000_000]),
+        (
+            'UPDATE "paritysql_shift" SET "due" = date(orm_datetime_add("paritysql_shift"."due", %s))',
+            [86_400_000_000],
+        ),
     ]
     query = Shift.objects.all().query.chain()
-    sql, params = SQLUpdateCompiler(query, pg, update_values(query, {"due": F("due") + DAY}, pg)).as_sql()
+    sql, params = SQLUpdateCompiler(
+        query, pg, update_values(query, {"due": F("due") + DAY}, pg)
+    ).as_sql()
     assert sql == (
         'UPDATE "paritysql_shift" SET "due" = '
         "(((\"paritysql_shift\".\"due\" + %s) AT TIME ZONE 'UTC') AT TIME ZONE 'UTC')::date"
@@ -215,17 +289,30 @@ def test_a_null_operand_keeps_plain_arithmetic(pg: Any) -> None:
 def test_a_computed_decimal_is_cast_to_numeric_when_compared_on_sqlite(pg: Any) -> None:
     qs = Item.objects.annotate(x=F("price") * 2).filter(x__gt=decimal.Decimal("15")).values("x")
     select = f'SELECT ({PRICE} * %s) AS "x" FROM "paritysql_item"'
-    assert_sql(qs, f"{select} WHERE CAST(({PRICE} * %s) AS NUMERIC) > %s", [2, 2, "15"], postgresql=ASSERTED_SEPARATELY)
+    assert_sql(
+        qs,
+        f"{select} WHERE CAST(({PRICE} * %s) AS NUMERIC) > %s",
+        [2, 2, "15"],
+        postgresql=ASSERTED_SEPARATELY,
+    )
     assert_pg_sql(pg, qs, f"{select} WHERE ({PRICE} * %s) > %s", [2, 2, decimal.Decimal("15")])
 
 
 def test_a_decimal_expression_over_an_aggregate_is_cast_in_having(pg: Any) -> None:
-    qs = (Item.objects.annotate(s=Sum("parts__cost")).annotate(n=F("price") - F("s"))
-          .filter(n__gt=0).values("n"))
+    qs = (
+        Item.objects.annotate(s=Sum("parts__cost"))
+        .annotate(n=F("price") - F("s"))
+        .filter(n__gt=0)
+        .values("n")
+    )
     needed = f'({PRICE} - SUM("paritysql_part"."cost"))'
-    head = (f'SELECT {needed} AS "n" FROM "paritysql_item" LEFT OUTER JOIN "paritysql_part" '
-            'ON ("paritysql_item"."id" = "paritysql_part"."item_id") GROUP BY "paritysql_item"."id"')
-    assert_sql(qs, f"{head} HAVING CAST({needed} AS NUMERIC) > %s", ["0"], postgresql=ASSERTED_SEPARATELY)
+    head = (
+        f'SELECT {needed} AS "n" FROM "paritysql_item" LEFT OUTER JOIN "paritysql_part" '
+        'ON ("paritysql_item"."id" = "paritysql_part"."item_id") GROUP BY "paritysql_item"."id"'
+    )
+    assert_sql(
+        qs, f"{head} HAVING CAST({needed} AS NUMERIC) > %s", ["0"], postgresql=ASSERTED_SEPARATELY
+    )
     assert_pg_sql(pg, qs, f"{head} HAVING {needed} > %s", [decimal.Decimal("0")])
 
 
@@ -238,7 +325,12 @@ def test_a_decimal_column_is_compared_as_it_is(pg: Any) -> None:
 
 def test_decimal_division_divides_reals_on_sqlite(pg: Any) -> None:
     qs = Item.objects.annotate(x=F("price") / 3).values("x")
-    assert_sql(qs, f'SELECT (CAST({PRICE} AS REAL) / %s) AS "x" FROM "paritysql_item"', [3], postgresql=ASSERTED_SEPARATELY)
+    assert_sql(
+        qs,
+        f'SELECT (CAST({PRICE} AS REAL) / %s) AS "x" FROM "paritysql_item"',
+        [3],
+        postgresql=ASSERTED_SEPARATELY,
+    )
     assert_pg_sql(pg, qs, f'SELECT ({PRICE} / %s) AS "x" FROM "paritysql_item"', [3])
     # Integer division stays integer division, as on PostgreSQL.
     qs = Item.objects.annotate(x=F("qty") / 3).values("x")
@@ -261,8 +353,10 @@ def test_none_after_union_compiles_to_nothing(pg: Any) -> None:
 
 def test_values_list_then_annotate_selects_and_groups(pg: Any) -> None:
     qs = Item.objects.values_list("qty").annotate(c=Count("id"))
-    sql = (f'SELECT {QTY} AS "qty", COUNT("paritysql_item"."id") AS "c" FROM "paritysql_item" '
-           f"GROUP BY {QTY}")
+    sql = (
+        f'SELECT {QTY} AS "qty", COUNT("paritysql_item"."id") AS "c" FROM "paritysql_item" '
+        f"GROUP BY {QTY}"
+    )
     assert_sql(qs, sql)
     assert_pg_sql(pg, qs, sql)
 
@@ -277,7 +371,11 @@ GROUP_VOLUME = 'GROUP BY "paritysql_volume"."id", "paritysql_volume"."title"'
 
 
 def test_filter_after_annotate_joins_the_relation_again(pg: Any) -> None:
-    qs = Volume.objects.annotate(n=Count("writers")).filter(writers__name="N", n__gt=1).values("title")
+    qs = (
+        Volume.objects.annotate(n=Count("writers"))
+        .filter(writers__name="N", n__gt=1)
+        .values("title")
+    )
     sql = (
         f'SELECT "paritysql_volume"."title" AS "title" FROM "paritysql_volume" {JOIN_WRITERS} '
         'LEFT OUTER JOIN "paritysql_volume_writers" "T4" ON ("paritysql_volume"."id" = "T4"."volume_id") '
@@ -299,8 +397,12 @@ def test_annotate_after_filter_reuses_the_filter_join(pg: Any) -> None:
 
 
 def test_annotate_after_two_filters_reuses_the_latest_join() -> None:
-    qs = (Volume.objects.filter(writers__name="A").filter(writers__name="B")
-          .annotate(n=Count("writers")).values("n"))
+    qs = (
+        Volume.objects.filter(writers__name="A")
+        .filter(writers__name="B")
+        .annotate(n=Count("writers"))
+        .values("n")
+    )
     sql, params = qs.query.sql_with_params()
     assert sql.startswith('SELECT COUNT("T5"."id") AS "n" FROM "paritysql_volume"')
     assert list(params) == ["A", "B"]

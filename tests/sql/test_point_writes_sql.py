@@ -21,16 +21,33 @@ from orm.utils.caches import clear_all
 from tests.sql.helpers import placeholder_count
 from tests.sql.models import Author, Book
 
-COLUMNS = ('"title", "author_id", "editor_id", "publisher_id", "pages", "price", "rating", '
-           '"published", "created"')
+COLUMNS = (
+    '"title", "author_id", "editor_id", "publisher_id", "pages", "price", "rating", '
+    '"published", "created"'
+)
 
 
 def test_expression_keys_tell_constants_apart_by_type_and_value() -> None:
-    keys = [expression_key(e) for e in (
-        Value(1), Value(True), Value(1.0), Value("1"), Value(None), Value(2),
-        F("pages"), F("rating"), F("pages") + 1, F("pages") + True, F("pages") + 2, F("pages") - 1,
-        F("pages") * 1, 1 + F("pages"), F("pages") + F("pages"),
-    )]
+    keys = [
+        expression_key(e)
+        for e in (
+            Value(1),
+            Value(True),
+            Value(1.0),
+            Value("1"),
+            Value(None),
+            Value(2),
+            F("pages"),
+            F("rating"),
+            F("pages") + 1,
+            F("pages") + True,
+            F("pages") + 2,
+            F("pages") - 1,
+            F("pages") * 1,
+            1 + F("pages"),
+            F("pages") + F("pages"),
+        )
+    ]
     assert None not in keys
     assert len(set(keys)) == len(keys)
     assert expression_key(F("pages") + 1) == expression_key(F("pages") + 1)
@@ -50,8 +67,10 @@ def test_the_insert_plan_is_the_one_row_insert(pg: Any, with_pk: bool) -> None:
         assert plan is not None
         columns = ('"id", ' if with_pk else "") + COLUMNS
         returning = "" if with_pk else ' RETURNING "id"'
-        assert plan.sql == (f'INSERT INTO "shared_book" ({columns}) VALUES '
-                            f'({", ".join(["%s"] * len(plan.fields))}){returning}')
+        assert plan.sql == (
+            f'INSERT INTO "shared_book" ({columns}) VALUES '
+            f"({', '.join(['%s'] * len(plan.fields))}){returning}"
+        )
         assert placeholder_count(plan.sql) == len(plan.fields)
         assert [f for f, _converters in plan.returned] == ([] if with_pk else [Book._meta.pk])
 
@@ -74,7 +93,9 @@ def _updates(author: Any) -> dict[str, Any]:
     }
 
 
-def test_update_shapes_are_the_same_cold_and_warm_and_never_share_an_entry(captured_sql: Any) -> None:
+def test_update_shapes_are_the_same_cold_and_warm_and_never_share_an_entry(
+    captured_sql: Any,
+) -> None:
     author = Author(pk=7, name="Ann")
     updates = _updates(author)
     cold = {}
@@ -91,14 +112,25 @@ def test_update_shapes_are_the_same_cold_and_warm_and_never_share_an_entry(captu
         captured_sql.clear()
         run()
         assert list(captured_sql) == cold[name], name
-    assert cold["F + 1"] == [('UPDATE "shared_book" SET "pages" = ("shared_book"."pages" + %s) '
-                              'WHERE "shared_book"."title" = %s', [1, "a"])]
+    assert cold["F + 1"] == [
+        (
+            'UPDATE "shared_book" SET "pages" = ("shared_book"."pages" + %s) '
+            'WHERE "shared_book"."title" = %s',
+            [1, "a"],
+        )
+    ]
     assert cold["F + True"][0][1] == [True, "a"]
     assert cold["Value(True)"][0][1] == [True, "a"] and cold["Value(1)"][0][1] == [1, "a"]
-    assert cold["two columns swapped"] == [('UPDATE "shared_book" SET "rating" = %s, "pages" = %s '
-                                            'WHERE "shared_book"."id" = %s', [2.5, 1, 1])]
+    assert cold["two columns swapped"] == [
+        (
+            'UPDATE "shared_book" SET "rating" = %s, "pages" = %s WHERE "shared_book"."id" = %s',
+            [2.5, 1, 1],
+        )
+    ]
     assert cold["no filter"] == [('UPDATE "shared_book" SET "pages" = %s', [1])]
-    assert cold["author"] == [('UPDATE "shared_book" SET "author_id" = %s WHERE "shared_book"."id" = %s', [7, 1])]
+    assert cold["author"] == [
+        ('UPDATE "shared_book" SET "author_id" = %s WHERE "shared_book"."id" = %s', [7, 1])
+    ]
 
 
 def test_a_warm_update_binds_this_calls_values(captured_sql: Any) -> None:

@@ -23,15 +23,11 @@ from tests.sql.models import Author, Book, Tag
 
 FROM_BOOK = f'SELECT {BOOK_COLS} FROM "shared_book"'
 FROM_AUTHOR = f'SELECT {AUTHOR_COLS} FROM "shared_author"'
-JOIN_AUTHOR = (
-    'INNER JOIN "shared_author" ON ("shared_book"."author_id" = "shared_author"."id")'
-)
+JOIN_AUTHOR = 'INNER JOIN "shared_author" ON ("shared_book"."author_id" = "shared_author"."id")'
 JOIN_EDITOR = (
     'LEFT OUTER JOIN "shared_author" ON ("shared_book"."editor_id" = "shared_author"."id")'
 )
-JOIN_BOOKS = (
-    'LEFT OUTER JOIN "shared_book" ON ("shared_author"."id" = "shared_book"."author_id")'
-)
+JOIN_BOOKS = 'LEFT OUTER JOIN "shared_book" ON ("shared_author"."id" = "shared_book"."author_id")'
 JOIN_BOOK_TAGS = (
     'LEFT OUTER JOIN "shared_book_tags" ON ("shared_book"."id" = "shared_book_tags"."book_id") '
     'LEFT OUTER JOIN "shared_tag" ON ("shared_book_tags"."tag_id" = "shared_tag"."id")'

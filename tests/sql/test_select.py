@@ -34,9 +34,7 @@ def test_no_ordering_without_meta_ordering():
 
 
 def test_meta_ordering_is_the_default():
-    assert_sql(
-        Publisher.objects.all(), f'{FROM_PUBLISHER} ORDER BY "shared_publisher"."name" ASC'
-    )
+    assert_sql(Publisher.objects.all(), f'{FROM_PUBLISHER} ORDER BY "shared_publisher"."name" ASC')
 
 
 def test_order_by_ascending_and_descending():
@@ -174,12 +172,8 @@ def test_first_and_last_order_by_pk_when_unordered(captured_sql):
 def test_first_and_last_follow_meta_ordering(captured_sql):
     Publisher.objects.first()
     Publisher.objects.last()
-    assert_sql(
-        captured_sql[0], f'{FROM_PUBLISHER} ORDER BY "shared_publisher"."name" ASC LIMIT 1'
-    )
-    assert_sql(
-        captured_sql[1], f'{FROM_PUBLISHER} ORDER BY "shared_publisher"."name" DESC LIMIT 1'
-    )
+    assert_sql(captured_sql[0], f'{FROM_PUBLISHER} ORDER BY "shared_publisher"."name" ASC LIMIT 1')
+    assert_sql(captured_sql[1], f'{FROM_PUBLISHER} ORDER BY "shared_publisher"."name" DESC LIMIT 1')
 
 
 def test_get_limits_to_21_rows_and_drops_ordering(captured_sql):
@@ -223,10 +217,14 @@ def test_slice_start_and_stop_is_limit_and_offset():
 
 
 def test_offset_only_uses_limit_minus_one():
-    assert_sql(Tag.objects.all()[5:], f"{FROM_TAG} LIMIT -1 OFFSET 5", postgresql=(
-        f'{FROM_TAG} OFFSET 5',
-        [],
-    ))
+    assert_sql(
+        Tag.objects.all()[5:],
+        f"{FROM_TAG} LIMIT -1 OFFSET 5",
+        postgresql=(
+            f"{FROM_TAG} OFFSET 5",
+            [],
+        ),
+    )
 
 
 def test_slice_of_a_slice_composes():
@@ -347,7 +345,10 @@ def test_values_of_a_transform():
         Book.objects.values_list("created__year"),
         'SELECT CAST(strftime(\'%%Y\', "shared_book"."created") AS INTEGER) AS "created__year" '
         'FROM "shared_book"',
-        postgresql=('SELECT CAST(EXTRACT(YEAR FROM "shared_book"."created") AS integer) AS "created__year" FROM "shared_book"', []),
+        postgresql=(
+            'SELECT CAST(EXTRACT(YEAR FROM "shared_book"."created") AS integer) AS "created__year" FROM "shared_book"',
+            [],
+        ),
     )
 
 
@@ -427,7 +428,9 @@ def test_union_skips_members_that_match_nothing():
 def test_union_order_by_an_unselected_column_is_refused():
     # Django's error: the queries chose their columns with values(), so none can be added.
     qs = Tag.objects.values("name").union(Tag.objects.values("name")).order_by("id")
-    with pytest.raises(orm.DatabaseError, match="ORDER BY term does not match any column in the result set"):
+    with pytest.raises(
+        orm.DatabaseError, match="ORDER BY term does not match any column in the result set"
+    ):
         qs.query.sql_with_params()
 
 
@@ -435,15 +438,19 @@ def test_union_order_by_an_unselected_column_is_refused():
 
 
 def test_select_for_update_adds_nothing_on_sqlite():
-    assert_sql(Tag.objects.select_for_update(), FROM_TAG, postgresql=(
-        f'{FROM_TAG} FOR UPDATE',
-        [],
-    ))
+    assert_sql(
+        Tag.objects.select_for_update(),
+        FROM_TAG,
+        postgresql=(
+            f"{FROM_TAG} FOR UPDATE",
+            [],
+        ),
+    )
     assert_sql(
         Tag.objects.select_for_update(nowait=True, of=("self",)).filter(name="a"),
         f"{FROM_TAG} WHERE {TAG_NAME} = %s",
         ["a"],
-        postgresql=(f'{FROM_TAG} WHERE {TAG_NAME} = %s FOR UPDATE OF "shared_tag" NOWAIT', ['a']),
+        postgresql=(f'{FROM_TAG} WHERE {TAG_NAME} = %s FOR UPDATE OF "shared_tag" NOWAIT', ["a"]),
     )
 
 

@@ -69,32 +69,45 @@ SHAPES: dict[str, Any] = {
     # FilteredRelation: the condition is in the ON clause; each differs from
     # the next by a lookup, a field, a connector or the relation alone.
     "fr gt": lambda i: Author.objects.annotate(
-        b=FilteredRelation("books", condition=Q(books__pages__gt=i))).filter(b__title=NAMES[i]),
+        b=FilteredRelation("books", condition=Q(books__pages__gt=i))
+    ).filter(b__title=NAMES[i]),
     "fr lt": lambda i: Author.objects.annotate(
-        b=FilteredRelation("books", condition=Q(books__pages__lt=i))).filter(b__title=NAMES[i]),
+        b=FilteredRelation("books", condition=Q(books__pages__lt=i))
+    ).filter(b__title=NAMES[i]),
     "fr other field": lambda i: Author.objects.annotate(
-        b=FilteredRelation("books", condition=Q(books__rating__gt=i))).filter(b__title=NAMES[i]),
+        b=FilteredRelation("books", condition=Q(books__rating__gt=i))
+    ).filter(b__title=NAMES[i]),
     "fr or": lambda i: Author.objects.annotate(
         b=FilteredRelation("books", condition=Q(books__pages__gt=i) | Q(books__title=NAMES[i]))
     ).filter(b__title=NAMES[i]),
     "fr isnull": lambda i: Author.objects.annotate(
-        b=FilteredRelation("books", condition=Q(books__pages__gt=i))).filter(b__isnull=True),
+        b=FilteredRelation("books", condition=Q(books__pages__gt=i))
+    ).filter(b__isnull=True),
     "fr forward": lambda i: Book.objects.annotate(
-        a=FilteredRelation("author", condition=Q(author__age__gte=i))).filter(a__name=NAMES[i]),
+        a=FilteredRelation("author", condition=Q(author__age__gte=i))
+    ).filter(a__name=NAMES[i]),
     "fr values": lambda i: Author.objects.annotate(
-        b=FilteredRelation("books", condition=Q(books__pages__gt=i))).values_list("name", "b__title"),
+        b=FilteredRelation("books", condition=Q(books__pages__gt=i))
+    ).values_list("name", "b__title"),
     "plain join": lambda i: Author.objects.filter(books__title=NAMES[i]),
     # Filters on window annotations (the QUALIFY wrapping) and their plain twins.
     "window lte": lambda i: Book.objects.annotate(
-        rn=Window(RowNumber(), partition_by="publisher", order_by="-pages")).filter(rn__lte=i),
+        rn=Window(RowNumber(), partition_by="publisher", order_by="-pages")
+    ).filter(rn__lte=i),
     "window gt": lambda i: Book.objects.annotate(
-        rn=Window(RowNumber(), partition_by="publisher", order_by="-pages")).filter(rn__gt=i),
-    "window and plain": lambda i: Book.objects.annotate(
-        rn=Window(RowNumber(), order_by="id")).filter(rn__lte=i, pages__gt=i).order_by("title")[:5],
-    "window alias or": lambda i: Book.objects.alias(
-        rn=Window(RowNumber(), order_by="id")).filter(Q(rn=i) | Q(pages__gt=F("rating"))),
+        rn=Window(RowNumber(), partition_by="publisher", order_by="-pages")
+    ).filter(rn__gt=i),
+    "window and plain": lambda i: (
+        Book.objects.annotate(rn=Window(RowNumber(), order_by="id"))
+        .filter(rn__lte=i, pages__gt=i)
+        .order_by("title")[:5]
+    ),
+    "window alias or": lambda i: Book.objects.alias(rn=Window(RowNumber(), order_by="id")).filter(
+        Q(rn=i) | Q(pages__gt=F("rating"))
+    ),
     "window unfiltered": lambda i: Book.objects.annotate(
-        rn=Window(RowNumber(), order_by="id")).filter(pages__gt=i),
+        rn=Window(RowNumber(), order_by="id")
+    ).filter(pages__gt=i),
     "plain pages": lambda i: Book.objects.filter(pages__gt=i),
     # Multi-table inheritance: a child joins its parents' tables.
     "mti parent": lambda i: Spot.objects.filter(name=NAMES[i]),
@@ -108,10 +121,18 @@ SHAPES: dict[str, Any] = {
     "mti parent to child": lambda i: Spot.objects.filter(cafe__seats=i),
     # only()/defer() across relations.
     "sr": lambda i: Book.objects.select_related("author").filter(pages=i),
-    "sr only": lambda i: Book.objects.select_related("author").only("title", "author__name").filter(pages=i),
-    "sr only age": lambda i: Book.objects.select_related("author").only("title", "author__age").filter(pages=i),
-    "sr defer": lambda i: Book.objects.select_related("author").defer("author__name").filter(pages=i),
-    "sr defer age": lambda i: Book.objects.select_related("author").defer("author__age").filter(pages=i),
+    "sr only": lambda i: (
+        Book.objects.select_related("author").only("title", "author__name").filter(pages=i)
+    ),
+    "sr only age": lambda i: (
+        Book.objects.select_related("author").only("title", "author__age").filter(pages=i)
+    ),
+    "sr defer": lambda i: (
+        Book.objects.select_related("author").defer("author__name").filter(pages=i)
+    ),
+    "sr defer age": lambda i: (
+        Book.objects.select_related("author").defer("author__age").filter(pages=i)
+    ),
     "only": lambda i: Book.objects.only("title").filter(pages=i),
     # dates()/datetimes().
     "dates year": lambda i: Book.objects.filter(pages=i).dates("published", "year"),
@@ -139,10 +160,17 @@ def test_new_shapes_compile_the_same_warm_and_cold(conn: Any) -> None:
 
 def test_filtered_relation_conditions_never_share_an_entry(conn: Any) -> None:
     # Cached or refused, but never served another condition's text.
-    conditions = [Q(books__pages__gt=1), Q(books__pages__lt=1), Q(books__title="x"),
-                  ~Q(books__pages__gt=1), Q(books__pages__gt=1) & Q(books__title="x")]
-    shapes = [Author.objects.annotate(b=FilteredRelation("books", condition=c)).filter(b__pages=3)
-              for c in conditions]
+    conditions = [
+        Q(books__pages__gt=1),
+        Q(books__pages__lt=1),
+        Q(books__title="x"),
+        ~Q(books__pages__gt=1),
+        Q(books__pages__gt=1) & Q(books__title="x"),
+    ]
+    shapes = [
+        Author.objects.annotate(b=FilteredRelation("books", condition=c)).filter(b__pages=3)
+        for c in conditions
+    ]
     want = [cold(conn, qs) for qs in shapes]
     assert len({sql for sql, _p, _t in want}) == len(conditions)
     compiler.STATEMENTS.clear()
@@ -175,12 +203,17 @@ def test_an_mti_child_is_cached_with_its_parent_joins(conn: Any) -> None:
     twice = compile_with(conn, query)  # the same Query, its parent joins already set up
     assert once == twice == cold(conn, Bistro.objects.filter(stars=3))
     # Parent and child with the same filter never share an entry.
-    assert compile_with(conn, Spot.objects.filter(name="a"))[0] != compile_with(conn, Cafe.objects.filter(name="a"))[0]
+    assert (
+        compile_with(conn, Spot.objects.filter(name="a"))[0]
+        != compile_with(conn, Cafe.objects.filter(name="a"))[0]
+    )
 
 
 def test_deferred_paths_across_relations_are_in_the_key(conn: Any) -> None:
-    shapes = [Book.objects.select_related("author").only("title", f"author__{name}").filter(pages=1)
-              for name in ("name", "age")]
+    shapes = [
+        Book.objects.select_related("author").only("title", f"author__{name}").filter(pages=1)
+        for name in ("name", "age")
+    ]
     keys = [qs.query.statement_key(conn) for qs in shapes]
     if keys[0] is not None and keys[1] is not None:
         assert keys[0][0] != keys[1][0]

@@ -103,17 +103,23 @@ SHAPES: dict[str, Shape] = {
     "defer": lambda i: Author.objects.filter(age=i).defer("name"),
     "distinct": lambda i: Author.objects.filter(age=i).distinct(),
     "select_related": lambda i: Book.objects.select_related("author").filter(pages=i),
-    "select_related two": lambda i: Book.objects.select_related("author", "publisher").filter(pages=i),
+    "select_related two": lambda i: Book.objects.select_related("author", "publisher").filter(
+        pages=i
+    ),
     "join filter": lambda i: Book.objects.filter(author__name=NAMES[i]),
     "join filter nullable": lambda i: Book.objects.filter(editor__name=NAMES[i]),
     "reverse join": lambda i: Author.objects.filter(books__pages=i),
-    "reverse join twice": lambda i: Author.objects.filter(books__pages=i).filter(books__pages=i + 1),
+    "reverse join twice": lambda i: Author.objects.filter(books__pages=i).filter(
+        books__pages=i + 1
+    ),
     "fk id": lambda i: Book.objects.filter(author_id=i),
     "pk": lambda i: Book.objects.filter(pk=i),
     "other model same column": lambda i: Number.objects.filter(i=i),
     "none": lambda i: Author.objects.filter(age=i).none(),
     "exists": lambda i: Author.objects.filter(age=i).query.exists_query(),
-    "count": lambda i: aggregation_query(Author.objects.filter(age=i).query, {"__count": Count("*")}),
+    "count": lambda i: aggregation_query(
+        Author.objects.filter(age=i).query, {"__count": Count("*")}
+    ),
     "integer out of range": lambda i: Number.objects.filter(small__lt=2**40 + i),
     "exact None": lambda i: Author.objects.filter(age=None, name=NAMES[i]),
 }
@@ -121,7 +127,10 @@ SHAPES: dict[str, Shape] = {
 
 def test_same_shape_different_values_share_one_entry(conn: Any) -> None:
     compiler.STATEMENTS.clear()
-    results = [compile_with(conn, Author.objects.filter(name=name, age__lt=n)) for n, name in enumerate(NAMES)]
+    results = [
+        compile_with(conn, Author.objects.filter(name=name, age__lt=n))
+        for n, name in enumerate(NAMES)
+    ]
     assert len(compiler.STATEMENTS) == 1
     assert len({sql for sql, _params, _types in results}) == 1
     # The parameters are each query's own values, in the order of the text
@@ -132,8 +141,10 @@ def test_same_shape_different_values_share_one_entry(conn: Any) -> None:
 
 
 def test_every_shape_compiles_the_same_warm_and_cold(conn: Any) -> None:
-    expected = {name: [cold(conn, shape(i)) if name != "none" else None for i in (1, 2)]
-                for name, shape in SHAPES.items()}
+    expected = {
+        name: [cold(conn, shape(i)) if name != "none" else None for i in (1, 2)]
+        for name, shape in SHAPES.items()
+    }
     compiler.STATEMENTS.clear()
     order = list(SHAPES)
     random.Random(7).shuffle(order)
@@ -209,10 +220,15 @@ def test_a_key_holds_every_query_attribute(conn: Any) -> None:
 def random_shape(rng: random.Random) -> Shape:
     """A random filter tree over Book with a random ordering, slice and row type."""
     terms: list[Callable[[int], orm.Q]] = [
-        lambda i: orm.Q(pages__gt=i), lambda i: orm.Q(pages__lte=i * 3), lambda i: orm.Q(title=NAMES[i % 5]),
-        lambda i: orm.Q(title__icontains=NAMES[i % 5]), lambda i: orm.Q(rating__isnull=bool(i % 2)),
-        lambda i: orm.Q(author__name__startswith=NAMES[i % 5]), lambda i: orm.Q(pages__in=[i, i + 1]),
-        lambda i: orm.Q(published__gte=DAYS[i % 3]), lambda i: orm.Q(price=Decimal(i)),
+        lambda i: orm.Q(pages__gt=i),
+        lambda i: orm.Q(pages__lte=i * 3),
+        lambda i: orm.Q(title=NAMES[i % 5]),
+        lambda i: orm.Q(title__icontains=NAMES[i % 5]),
+        lambda i: orm.Q(rating__isnull=bool(i % 2)),
+        lambda i: orm.Q(author__name__startswith=NAMES[i % 5]),
+        lambda i: orm.Q(pages__in=[i, i + 1]),
+        lambda i: orm.Q(published__gte=DAYS[i % 3]),
+        lambda i: orm.Q(price=Decimal(i)),
         lambda i: orm.Q(editor__age__lt=i),
     ]
     picked = rng.sample(terms, rng.randint(1, 4))
@@ -233,7 +249,7 @@ def random_shape(rng: random.Random) -> Shape:
         elif rows == "related":
             qs = qs.select_related("author")
         if sliced is not None:
-            qs = qs[sliced[0]:sliced[1]]
+            qs = qs[sliced[0] : sliced[1]]
         return qs
 
     return build
@@ -256,9 +272,11 @@ def test_the_cache_is_bounded(conn: Any, monkeypatch: pytest.MonkeyPatch) -> Non
     compiler.STATEMENTS.clear()
     monkeypatch.setattr(compiler.STATEMENTS, "limit", 10)
     for n in range(25):
-        compile_with(conn, Author.objects.filter(age=1)[n:n + 1])  # a slice is part of the shape
+        compile_with(conn, Author.objects.filter(age=1)[n : n + 1])  # a slice is part of the shape
         assert len(compiler.STATEMENTS) <= 10
-    assert compile_with(conn, Author.objects.filter(age=5)[24:25]) == cold(conn, Author.objects.filter(age=5)[24:25])
+    assert compile_with(conn, Author.objects.filter(age=5)[24:25]) == cold(
+        conn, Author.objects.filter(age=5)[24:25]
+    )
 
 
 def test_switching_use_tz_empties_the_cache(conn: Any) -> None:
@@ -285,7 +303,10 @@ def test_each_database_alias_has_its_own_entry() -> None:
     for alias in ("default", "other", "default", "other"):
         compile_with(orm.connections[alias], Author.objects.using(alias).filter(age=1))
     assert len(compiler.STATEMENTS) == 2
-    keys = [Author.objects.filter(age=1).query.statement_key(orm.connections[a]) for a in ("default", "other")]
+    keys = [
+        Author.objects.filter(age=1).query.statement_key(orm.connections[a])
+        for a in ("default", "other")
+    ]
     assert keys[0] == keys[1]  # the query's own key: the alias is added by the compiler
 
 
@@ -299,5 +320,7 @@ def test_constants_in_the_select_list_are_part_of_the_key(conn: Any) -> None:
     got = [compile_with(conn, qs) for qs in shapes]
     assert got == want
     # Equal values bound differently must not share an entry (== cannot tell them apart).
-    assert [repr(params[0]) for _sql, params, _types in got] == [repr(params[0]) for _sql, params, _types in want]
+    assert [repr(params[0]) for _sql, params, _types in got] == [
+        repr(params[0]) for _sql, params, _types in want
+    ]
     assert len(compiler.STATEMENTS) == len(values)

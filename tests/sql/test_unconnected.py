@@ -68,4 +68,6 @@ def test_assert_sql_compares_postgresql_too() -> None:
         assert_sql(qs, sqlite_sql, ["^a"])
     with pytest.raises(AssertionError, match="on PostgreSQL"):
         assert_sql(qs, sqlite_sql, ["^a"], postgresql=(select + '"shared_tag"."name" ~ %s', ["^a"]))
-    assert_sql(qs, sqlite_sql, ["^a"], postgresql=(select + '("shared_tag"."name")::text ~ %s', ["^a"]))
+    assert_sql(
+        qs, sqlite_sql, ["^a"], postgresql=(select + '("shared_tag"."name")::text ~ %s', ["^a"])
+    )

@@ -25,23 +25,31 @@ def _pg() -> Any:
 
 def test_sqlite_upsert_statement(captured_sql: Any) -> None:
     Tag.objects.bulk_create(
-        [Tag(name="a"), Tag(name="b")], update_conflicts=True, unique_fields=["pk"], update_fields=["name"]
+        [Tag(name="a"), Tag(name="b")],
+        update_conflicts=True,
+        unique_fields=["pk"],
+        update_fields=["name"],
     )
-    assert captured_sql == [(
-        'INSERT INTO "shared_tag" ("name") VALUES (%s), (%s) '
-        'ON CONFLICT("id") DO UPDATE SET "name" = EXCLUDED."name" RETURNING "id"',
-        ["a", "b"],
-    )]
+    assert captured_sql == [
+        (
+            'INSERT INTO "shared_tag" ("name") VALUES (%s), (%s) '
+            'ON CONFLICT("id") DO UPDATE SET "name" = EXCLUDED."name" RETURNING "id"',
+            ["a", "b"],
+        )
+    ]
 
 
 def test_sqlite_upsert_with_explicit_pks_returns_nothing_extra(captured_sql: Any) -> None:
-    Tag.objects.bulk_create([Tag(id=3, name="a")], update_conflicts=True, unique_fields=["id"],
-                            update_fields=["name"])
-    assert captured_sql == [(
-        'INSERT INTO "shared_tag" ("id", "name") VALUES (%s, %s) '
-        'ON CONFLICT("id") DO UPDATE SET "name" = EXCLUDED."name"',
-        [3, "a"],
-    )]
+    Tag.objects.bulk_create(
+        [Tag(id=3, name="a")], update_conflicts=True, unique_fields=["id"], update_fields=["name"]
+    )
+    assert captured_sql == [
+        (
+            'INSERT INTO "shared_tag" ("id", "name") VALUES (%s, %s) '
+            'ON CONFLICT("id") DO UPDATE SET "name" = EXCLUDED."name"',
+            [3, "a"],
+        )
+    ]
 
 
 def test_postgresql_upsert_statement_uses_column_names() -> None:
@@ -50,8 +58,15 @@ def test_postgresql_upsert_statement_uses_column_names() -> None:
     assert clause == (
         'ON CONFLICT("title") DO UPDATE SET "pages" = EXCLUDED."pages", "author_id" = EXCLUDED."author_id"'
     )
-    [(sql, params)] = insert_sql(pg, "shared_book", ["title", "pages"], [["t", 1], ["u", 2]], ["id"],
-                                 column_types=["varchar(100)", "integer"], on_conflict=clause)
+    [(sql, params)] = insert_sql(
+        pg,
+        "shared_book",
+        ["title", "pages"],
+        [["t", 1], ["u", 2]],
+        ["id"],
+        column_types=["varchar(100)", "integer"],
+        on_conflict=clause,
+    )
     assert sql == (
         'INSERT INTO "shared_book" ("title", "pages") SELECT * FROM UNNEST(%s::varchar(100)[], %s::integer[]) '
         'ON CONFLICT("title") DO UPDATE SET "pages" = EXCLUDED."pages", "author_id" = EXCLUDED."author_id" '
@@ -64,12 +79,21 @@ def test_postgresql_upsert_statement_uses_column_names() -> None:
 def test_postgresql_single_row_upsert_uses_values() -> None:
     pg = _pg()
     clause = upsert_clause(Tag, pg, False, True, ["name"], ["pk"])
-    assert insert_sql(pg, "shared_tag", ["name"], [["a"]], ["id"], column_types=["varchar(30)"],
-                      on_conflict=clause) == [(
-        'INSERT INTO "shared_tag" ("name") VALUES (%s) '
-        'ON CONFLICT("id") DO UPDATE SET "name" = EXCLUDED."name" RETURNING "id"',
-        ["a"],
-    )]
+    assert insert_sql(
+        pg,
+        "shared_tag",
+        ["name"],
+        [["a"]],
+        ["id"],
+        column_types=["varchar(30)"],
+        on_conflict=clause,
+    ) == [
+        (
+            'INSERT INTO "shared_tag" ("name") VALUES (%s) '
+            'ON CONFLICT("id") DO UPDATE SET "name" = EXCLUDED."name" RETURNING "id"',
+            ["a"],
+        )
+    ]
 
 
 def test_no_upsert_means_no_clause() -> None:
@@ -80,18 +104,38 @@ def test_no_upsert_means_no_clause() -> None:
     ("kwargs", "error", "match"),
     [
         ({"ignore_conflicts": True, "update_conflicts": True}, ValueError, "mutually exclusive"),
-        ({"update_conflicts": True, "unique_fields": ["id"]}, ValueError, "Fields that will be updated"),
-        ({"update_conflicts": True, "update_fields": ["name"]}, ValueError, "Unique fields that can trigger"),
-        ({"update_conflicts": True, "update_fields": ["id"], "unique_fields": ["name"]}, ValueError,
-         "primary keys in update_fields"),
-        ({"update_conflicts": True, "update_fields": ["nope"], "unique_fields": ["name"]},
-         orm.FieldDoesNotExist, "nope"),
-        ({"update_conflicts": True, "update_fields": "name", "unique_fields": ["id"]}, TypeError,
-         "not a string"),
+        (
+            {"update_conflicts": True, "unique_fields": ["id"]},
+            ValueError,
+            "Fields that will be updated",
+        ),
+        (
+            {"update_conflicts": True, "update_fields": ["name"]},
+            ValueError,
+            "Unique fields that can trigger",
+        ),
+        (
+            {"update_conflicts": True, "update_fields": ["id"], "unique_fields": ["name"]},
+            ValueError,
+            "primary keys in update_fields",
+        ),
+        (
+            {"update_conflicts": True, "update_fields": ["nope"], "unique_fields": ["name"]},
+            orm.FieldDoesNotExist,
+            "nope",
+        ),
+        (
+            {"update_conflicts": True, "update_fields": "name", "unique_fields": ["id"]},
+            TypeError,
+            "not a string",
+        ),
     ],
 )
 def test_bad_upsert_arguments_are_refused_before_any_statement(
-    captured_sql: Any, kwargs: dict[str, Any], error: type[Exception], match: str,
+    captured_sql: Any,
+    kwargs: dict[str, Any],
+    error: type[Exception],
+    match: str,
 ) -> None:
     with pytest.raises(error, match=match):
         Tag.objects.bulk_create([Tag(name="a")], **kwargs)
@@ -100,6 +144,10 @@ def test_bad_upsert_arguments_are_refused_before_any_statement(
 
 def test_relation_fields_of_a_many_to_many_are_refused(captured_sql: Any) -> None:
     with pytest.raises(ValueError, match="concrete fields in update_fields"):
-        Book.objects.bulk_create([Book(title="t")], update_conflicts=True, update_fields=["tags"],
-                                 unique_fields=["title"])
+        Book.objects.bulk_create(
+            [Book(title="t")],
+            update_conflicts=True,
+            update_fields=["tags"],
+            unique_fields=["title"],
+        )
     assert captured_sql == []

@@ -21,7 +21,7 @@ from tests.conftest import PG_URL_ENV, postgres_unavailable, postgres_url
 
 pytest_plugins = ["pytester"]
 
-MODELS = '''
+MODELS = """
 import orm
 
 
@@ -38,7 +38,7 @@ class Item(orm.Model):
 
     class Meta:
         app_label = "shop"
-'''
+"""
 
 
 @dataclass

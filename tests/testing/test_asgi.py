@@ -10,7 +10,7 @@ from tests.testing.conftest import Project
 # the suite's per-test timeout on a busy machine.
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
-APP = '''
+APP = """
 import json
 
 from orm.asgi import ConnectionScopeMiddleware
@@ -34,9 +34,9 @@ async def items(scope, receive, send):
 
 app = ConnectionScopeMiddleware(items, reuse_threads=False)
 reusing_app = ConnectionScopeMiddleware(items, reuse_threads=True)
-'''
+"""
 
-TESTS = '''
+TESTS = """
 import asyncio
 
 import httpx
@@ -70,7 +70,7 @@ async def test_requests_see_the_tests_rows(orm_db, asgi_app):
 
 async def test_the_requests_writes_were_rolled_back(orm_db):
     assert await Item.objects.acount() == 0
-'''
+"""
 
 
 def test_asgi_app_through_httpx(project: Project) -> None:

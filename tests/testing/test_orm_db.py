@@ -15,7 +15,7 @@ from tests.testing.conftest import Project, make_project
 # the suite's per-test timeout on a busy machine.
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
-ISOLATION = '''
+ISOLATION = """
 import asyncio
 import threading
 
@@ -115,7 +115,7 @@ def test_everything_above_was_rolled_back(orm_db):
 
 def test_without_orm_db_no_database_is_set_up():
     pass
-'''
+"""
 
 
 def test_rows_stay_in_the_test_on_every_thread(project: Project) -> None:
@@ -124,7 +124,7 @@ def test_rows_stay_in_the_test_on_every_thread(project: Project) -> None:
     result.assert_outcomes(passed=11)
 
 
-STRICT = '''
+STRICT = """
 import pytest
 import pytest_asyncio
 
@@ -144,7 +144,7 @@ async def test_async_strict(item):
 @pytest.mark.asyncio
 async def test_async_strict_sees_none(orm_db):
     assert await Item.objects.acount() == 0
-'''
+"""
 
 
 def test_pytest_asyncio_strict_mode(pytester, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -154,7 +154,7 @@ def test_pytest_asyncio_strict_mode(pytester, monkeypatch) -> None:  # type: ign
     project.run().assert_outcomes(passed=2)
 
 
-MISUSE = '''
+MISUSE = """
 import orm
 import pytest
 
@@ -183,15 +183,17 @@ def test_unknown_alias():
 
 def test_after_misuse(orm_db):
     assert Item.objects.count() == 0
-'''
+"""
 
 
 def test_misuse_gets_a_clear_error(project: Project) -> None:
     project.write(test_misuse=MISUSE)
     result = project.run()
     result.assert_outcomes(passed=3, errors=3)
-    result.stdout.fnmatch_lines([
-        "*closed the connection for alias 'default', which held the test's transaction*",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "*closed the connection for alias 'default', which held the test's transaction*",
+        ]
+    )
     result.stdout.fnmatch_lines(["*uses both orm_db and orm_transactional_db*"])
     result.stdout.fnmatch_lines(["*names unconfigured alias(es) nope; configured: default*"])

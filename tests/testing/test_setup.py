@@ -18,9 +18,12 @@ def _pg_databases(project: Project, pattern: str) -> tuple[list[str], int]:
     """PostgreSQL databases named like ``pattern`` and the sessions connected to them."""
     assert project.url is not None
     with admin_connect(project.url) as admin:
-        names = [row[0] for row in admin.execute(
-            "SELECT datname FROM pg_database WHERE datname LIKE %s ORDER BY 1", [pattern]
-        ).fetchall()]
+        names = [
+            row[0]
+            for row in admin.execute(
+                "SELECT datname FROM pg_database WHERE datname LIKE %s ORDER BY 1", [pattern]
+            ).fetchall()
+        ]
         sessions = admin.execute(
             "SELECT count(*) FROM pg_stat_activity WHERE datname LIKE %s", [pattern]
         ).fetchone()
@@ -35,10 +38,10 @@ def _drop_pg(project: Project, *names: str) -> None:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-NOT_USED = '''
+NOT_USED = """
 def test_plain():
     assert 1 + 1 == 2
-'''
+"""
 
 
 def test_a_project_that_uses_no_fixture_is_not_affected(
@@ -52,7 +55,7 @@ def test_a_project_that_uses_no_fixture_is_not_affected(
     assert "orm" in str(result.stdout)  # the plugin was loaded (listed in "plugins:")
 
 
-WHERE = '''
+WHERE = """
 import os
 
 import orm
@@ -73,16 +76,19 @@ def test_where(orm_db):
         with orm.connection.cursor() as cursor:
             cursor.execute("SELECT current_database()")
             assert cursor.fetchone()[0] == name
-'''
+"""
 
-XDIST = WHERE + ''.join(f'''
+XDIST = WHERE + "".join(
+    f'''
 
 def test_isolated_{n}(orm_transactional_db):
     from shop.models import Item
 
     assert Item.objects.count() == 0
     Item.objects.create(name="{n}")
-''' for n in range(6))
+'''
+    for n in range(6)
+)
 
 
 def test_xdist_gives_each_worker_its_own_database(project: Project) -> None:
@@ -94,16 +100,16 @@ def test_xdist_gives_each_worker_its_own_database(project: Project) -> None:
         assert (names, sessions) == ([], 0)
 
 
-REUSE_FIRST = '''
+REUSE_FIRST = """
 import orm
 
 
 def test_mark_the_database(orm_transactional_db):
     with orm.connection.cursor() as cursor:
         cursor.execute("CREATE TABLE reuse_marker (id integer)")
-'''
+"""
 
-REUSE_SECOND = '''
+REUSE_SECOND = """
 import orm
 from shop.models import Item
 
@@ -112,7 +118,7 @@ def test_marker_table(orm_db):
     assert Item.objects.count() == 0
     tables = orm.connection.introspection.table_names()
     assert ("reuse_marker" in tables) is {expected}
-'''
+"""
 
 
 def test_reuse_db_keeps_the_database_between_runs(project: Project) -> None:
@@ -137,13 +143,13 @@ def test_reuse_db_keeps_the_database_between_runs(project: Project) -> None:
             _drop_pg(project, project.test_database)
 
 
-DEFAULT_FROM_ENV = '''
+DEFAULT_FROM_ENV = """
 import orm
 
 
 def test_where(orm_db):
     assert orm.connection.vendor == "{vendor}"
-'''
+"""
 
 
 def test_orm_database_url_is_the_default_without_tool_orm(
@@ -156,7 +162,7 @@ def test_orm_database_url_is_the_default_without_tool_orm(
     assert not project_db.exists()  # the tests ran on a test copy, not on the project's file
 
 
-OVERRIDE = '''
+OVERRIDE = """
 import pytest
 
 import orm
@@ -183,7 +189,7 @@ def test_other_rolled_back(orm_db):
     from shop.models import Item
 
     assert Item.objects.using("other").count() == 0
-'''
+"""
 
 
 def test_orm_database_urls_fixture_chooses_the_databases(
@@ -195,7 +201,7 @@ def test_orm_database_urls_fixture_chooses_the_databases(
     project.run().assert_outcomes(passed=2)
 
 
-FORBIDDEN = '''
+FORBIDDEN = """
 import pytest
 
 import orm
@@ -254,7 +260,7 @@ def test_not_listed_means_every_alias(orm_db):
     Item.objects.using("other").create(name="o")
     assert Item.objects.using("other").count() == 1
     assert Item.objects.count() == 0  # the writes of the tests above were rolled back
-'''
+"""
 
 
 def test_an_alias_missing_from_databases_is_refused(
@@ -266,7 +272,7 @@ def test_an_alias_missing_from_databases_is_refused(
     project.run().assert_outcomes(passed=4)
 
 
-MIGRATION = '''
+MIGRATION = """
 import orm
 from orm import migrations
 
@@ -290,16 +296,16 @@ class Migration(migrations.Migration):
         ]),
         migrations.RunPython(seed, migrations.RunPython.noop),
     ]
-'''
+"""
 
-SEEDED = '''
+SEEDED = """
 from shop.models import Shelf
 
 
 def test_the_schema_comes_from_the_migrations(orm_db):
     # create_tables would give an empty table; the migration's RunPython seeded one row.
     assert list(Shelf.objects.values_list("label", flat=True)) == ["from the migration"]
-'''
+"""
 
 
 def test_apps_with_migrations_get_their_schema_by_migrating(project: Project) -> None:
@@ -310,17 +316,19 @@ def test_apps_with_migrations_get_their_schema_by_migrating(project: Project) ->
     result.assert_outcomes(passed=1)
 
 
-NAIVE = '''
+NAIVE = """
 from orm.utils import timezone
 
 
 def test_the_project_use_tz_applies(orm_db):
     assert timezone.use_tz() is False
-'''
+"""
 
 
 def test_tool_orm_use_tz_applies_to_the_test_databases(project: Project) -> None:
     pyproject = project.pytester.path / "pyproject.toml"
-    pyproject.write_text(pyproject.read_text() + "\nuse_tz = false\n")  # [tool.orm] is the last table
+    pyproject.write_text(
+        pyproject.read_text() + "\nuse_tz = false\n"
+    )  # [tool.orm] is the last table
     project.write(test_naive=NAIVE)
     project.run().assert_outcomes(passed=1)

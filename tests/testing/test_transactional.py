@@ -10,7 +10,7 @@ from tests.testing.conftest import Project
 # the suite's per-test timeout on a busy machine.
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
-TRANSACTIONAL = '''
+TRANSACTIONAL = """
 import pytest
 
 import orm
@@ -69,7 +69,7 @@ def test_bad_transaction_argument():
 @pytest.mark.orm_db(True)
 def test_positional_argument():
     pass
-'''
+"""
 
 
 def test_transactional_db_and_marker(project: Project) -> None:

@@ -43,9 +43,12 @@ def test_sqlite_test_files(tmp_path: Path) -> None:
     assert derive_test_url(url, alias="default", suffix="", tmp_dir=tmp_path, reuse=False) == (
         f"sqlite:///{tmp_path / 'test.sqlite3'}?timeout=3"
     )
-    assert derive_test_url(
-        "sqlite:///:memory:", alias="reports", suffix="_gw0", tmp_dir=tmp_path, reuse=False
-    ) == f"sqlite:///{tmp_path / 'test_reports_gw0.sqlite3'}"
+    assert (
+        derive_test_url(
+            "sqlite:///:memory:", alias="reports", suffix="_gw0", tmp_dir=tmp_path, reuse=False
+        )
+        == f"sqlite:///{tmp_path / 'test_reports_gw0.sqlite3'}"
+    )
     # With reuse: test_<name> next to the project's file, never the file itself.
     assert derive_test_url(url, alias="default", suffix="_gw0", tmp_dir=tmp_path, reuse=True) == (
         f"sqlite:///{project.with_name('test_app_gw0.sqlite3')}?timeout=3"
@@ -72,13 +75,17 @@ def test_tool_orm_database_and_databases(tmp_path: Path, monkeypatch: pytest.Mon
     assert project_database_urls(start) == {"default": f"sqlite:///{one.resolve() / 'a.db'}"}
     two = tmp_path / "two"
     two.mkdir()
-    start = _pyproject(two, '[tool.orm]\ndatabases = { default = "sqlite:///a.db", r = "sqlite:///r.db" }\n')
+    start = _pyproject(
+        two, '[tool.orm]\ndatabases = { default = "sqlite:///a.db", r = "sqlite:///r.db" }\n'
+    )
     assert project_database_urls(start) == {
-        "default": f"sqlite:///{two.resolve() / 'a.db'}", "r": f"sqlite:///{two.resolve() / 'r.db'}",
+        "default": f"sqlite:///{two.resolve() / 'a.db'}",
+        "r": f"sqlite:///{two.resolve() / 'r.db'}",
     }
     monkeypatch.setenv("ORM_DATABASE_URL", "sqlite:///env.sqlite3")
     assert project_database_urls(start) == {
-        "default": "sqlite:///env.sqlite3", "r": f"sqlite:///{two.resolve() / 'r.db'}",
+        "default": "sqlite:///env.sqlite3",
+        "r": f"sqlite:///{two.resolve() / 'r.db'}",
     }
     three = tmp_path / "three"
     three.mkdir()
@@ -88,10 +95,16 @@ def test_tool_orm_database_and_databases(tmp_path: Path, monkeypatch: pytest.Mon
     assert project_database_urls(start) is None
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("[tool.orm]\ndatabases = ['sqlite:///a.db']\n", "'databases' must be a table of alias = URL"),
-    ("[tool.orm]\ndatabase = 5\n", "the database URL of 'default' must be a string, not int"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "[tool.orm]\ndatabases = ['sqlite:///a.db']\n",
+            "'databases' must be a table of alias = URL",
+        ),
+        ("[tool.orm]\ndatabase = 5\n", "the database URL of 'default' must be a string, not int"),
+    ],
+)
 def test_bad_tool_orm_settings_say_what_is_wrong(tmp_path: Path, text: str, message: str) -> None:
     with pytest.raises(ImproperlyConfigured, match=message):
         project_database_urls(_pyproject(tmp_path, text))

@@ -17,7 +17,12 @@ from tests.transactions.models import Account, Counter, Entry
 
 # On PostgreSQL, real commits on an emptied schema (tests/conftest.py backend):
 # these tests drive the transaction state itself (autocommit, savepoints, on_commit).
-pytestmark = [pytest.mark.usefixtures("tables"), pytest.mark.load, pytest.mark.timeout(30), pytest.mark.transactional]
+pytestmark = [
+    pytest.mark.usefixtures("tables"),
+    pytest.mark.load,
+    pytest.mark.timeout(30),
+    pytest.mark.transactional,
+]
 
 THREADS = 8
 PER_THREAD = 25

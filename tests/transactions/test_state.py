@@ -103,8 +103,9 @@ def here() -> FrameType:
 
 def verbs(db: FakeDriver) -> list[str]:
     """The log with savepoint names dropped (they are unique per process)."""
-    return [" ".join(w for w in entry.split() if not w.startswith("s")) or entry
-            for entry in db.log]
+    return [
+        " ".join(w for w in entry.split() if not w.startswith("s")) or entry for entry in db.log
+    ]
 
 
 # --------------------------------------------------------------- atomic blocks

@@ -20,7 +20,9 @@ class Book(orm.Model):
     title = orm.CharField(max_length=100)
     pages = orm.IntegerField()
     author = orm.ForeignKey(Author, on_delete=orm.CASCADE)
-    double = orm.GeneratedField(expression=orm.F("pages") * 2, output_field=orm.IntegerField(), db_persist=True)
+    double = orm.GeneratedField(
+        expression=orm.F("pages") * 2, output_field=orm.IntegerField(), db_persist=True
+    )
 
     class Meta:
         app_label = "typing_bad"

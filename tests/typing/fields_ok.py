@@ -73,10 +73,14 @@ class Row(orm.Model):
     profile = orm.OneToOneField(Author, on_delete=orm.CASCADE, related_name="row")
     lazy = orm.ForeignKey("Author", on_delete=orm.CASCADE, related_name="+")
     total = orm.GeneratedField(
-        expression=orm.F("integer") * 2, output_field=orm.BigIntegerField(), db_persist=True,
+        expression=orm.F("integer") * 2,
+        output_field=orm.BigIntegerField(),
+        db_persist=True,
     )
     total_n = orm.GeneratedField(
-        expression=orm.F("integer_n") * 2, output_field=orm.BigIntegerField(null=True), db_persist=True,
+        expression=orm.F("integer_n") * 2,
+        output_field=orm.BigIntegerField(null=True),
+        db_persist=True,
     )
 
     class Meta:

@@ -44,11 +44,24 @@ def _pyright() -> str:
 
 #: Pages whose examples are checked (each page's blocks as one module, in order).
 DOC_PAGES = [
-    "README.md", "docs/index.md", "docs/getting-started.md", "docs/typing.md",
-    "docs/architecture.md", "docs/introspection.md", "docs/configuration.md",
-    "docs/coming-from-django.md", "docs/migrations.md", "docs/concurrency.md",
-    "docs/sql.md", "docs/pagination.md", "docs/postgresql.md", "docs/queries.md",
-    "docs/transactions.md", "docs/async.md", "docs/testing.md", "docs/models.md",
+    "README.md",
+    "docs/index.md",
+    "docs/getting-started.md",
+    "docs/typing.md",
+    "docs/architecture.md",
+    "docs/introspection.md",
+    "docs/configuration.md",
+    "docs/coming-from-django.md",
+    "docs/migrations.md",
+    "docs/concurrency.md",
+    "docs/sql.md",
+    "docs/pagination.md",
+    "docs/postgresql.md",
+    "docs/queries.md",
+    "docs/transactions.md",
+    "docs/async.md",
+    "docs/testing.md",
+    "docs/models.md",
     "docs/reference/database.md",
 ]
 
@@ -61,8 +74,10 @@ UNTYPED_SKIPS = {
     ("docs/concurrency.md", "needs Starlette, which orm does not depend on"),
     ("docs/concurrency.md", "needs FastAPI, which orm does not depend on"),
     ("docs/concurrency.md", "needs a Django project (mysite.settings)"),
-    ("docs/migrations.md",
-     "the shape of the call; loaded_state, apps, questioner and graph stand for your own"),
+    (
+        "docs/migrations.md",
+        "the shape of the call; loaded_state, apps, questioner and graph stand for your own",
+    ),
     ("docs/postgresql.md", "waits ten minutes for the server to end an idle session"),
     ("docs/testing.md", "a test module of a project with a shop app"),
     ("docs/testing.md", "a test module of a project with a myapp module"),
@@ -71,7 +86,9 @@ UNTYPED_SKIPS = {
 
 def _typed_blocks(page: str) -> list[Block]:
     """The blocks of ``page`` the checkers see, in page order."""
-    return [b for b in python_blocks(ROOT / page) if not b.skip or (page, b.skip) not in UNTYPED_SKIPS]
+    return [
+        b for b in python_blocks(ROOT / page) if not b.skip or (page, b.skip) not in UNTYPED_SKIPS
+    ]
 
 
 def _key(path: str) -> str:
@@ -81,13 +98,27 @@ def _key(path: str) -> str:
 
 
 def _mypy_errors(
-    paths: list[str] = CHECKED, cwd: Path = ROOT, options: tuple[str, ...] = (),
+    paths: list[str] = CHECKED,
+    cwd: Path = ROOT,
+    options: tuple[str, ...] = (),
 ) -> dict[str, set[int]]:
     # The checkout on MYPYPATH: an editable install's import hook is invisible to mypy.
     result = subprocess.run(
-        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "--hide-error-context",
-         "--no-error-summary", *options, *paths],
-        cwd=cwd, capture_output=True, text=True, env={"MYPYPATH": str(ROOT), "PATH": ""},
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--strict",
+            "--no-incremental",
+            "--hide-error-context",
+            "--no-error-summary",
+            *options,
+            *paths,
+        ],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env={"MYPYPATH": str(ROOT), "PATH": ""},
     )
     errors: dict[str, set[int]] = {}
     for line in result.stdout.splitlines():
@@ -101,7 +132,9 @@ def _mypy_errors(
 def _pyright_errors(paths: list[str] = CHECKED, cwd: Path = ROOT) -> dict[str, set[int]]:
     result = subprocess.run(
         [_pyright(), "--outputjson", "--pythonpath", sys.executable, *paths],
-        cwd=cwd, capture_output=True, text=True,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
     )
     report = json.loads(result.stdout)
     errors: dict[str, set[int]] = {}
@@ -138,7 +171,9 @@ def test_negative_file_reports_marked_lines(reported: dict[str, set[int]], path:
 
 
 def test_example_project_checks_clean(reported: dict[str, set[int]]) -> None:
-    in_example = {path: lines for path, lines in reported.items() if path.startswith(EXAMPLE.name + "/")}
+    in_example = {
+        path: lines for path, lines in reported.items() if path.startswith(EXAMPLE.name + "/")
+    }
     assert in_example == {}
 
 
@@ -156,7 +191,9 @@ def _as_module_code(source: str, line: int) -> str:
 
 
 @pytest.fixture(scope="module", params=["mypy", "pyright"])
-def docs_reported(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> dict[str, set[int]]:
+def docs_reported(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, set[int]]:
     """Each page's runnable blocks written as one module, checked like user code."""
     folder = tmp_path_factory.mktemp("doc_examples")
     # pyright finds orm through extraPaths (the editable install's import hook is

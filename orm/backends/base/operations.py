@@ -42,7 +42,16 @@ class BaseDatabaseOperations:
     #: SQLSTATE-like names of the date parts ``Extract``/``__year`` may use.
     extract_kinds = frozenset({"year", "month", "day", "hour", "minute", "second", "week_day"})
     #: What ``Trunc`` accepts, in Django's order.
-    trunc_kinds: tuple[str, ...] = ("year", "quarter", "month", "week", "day", "hour", "minute", "second")
+    trunc_kinds: tuple[str, ...] = (
+        "year",
+        "quarter",
+        "month",
+        "week",
+        "day",
+        "hour",
+        "minute",
+        "second",
+    )
     #: LIKE patterns per lookup; ``%s`` is the already-escaped, bound value.
     explain_prefix = "EXPLAIN"
 
@@ -122,8 +131,13 @@ class BaseDatabaseOperations:
         """The LIMIT to use when only OFFSET is wanted (None: omit LIMIT)."""
         return None
 
-    def for_update_sql(self, nowait: bool = False, skip_locked: bool = False, of: Sequence[str] = (),
-                       no_key: bool = False) -> str:
+    def for_update_sql(
+        self,
+        nowait: bool = False,
+        skip_locked: bool = False,
+        of: Sequence[str] = (),
+        no_key: bool = False,
+    ) -> str:
         """FOR [NO KEY] UPDATE clause (``of`` holds already-quoted table aliases)."""
         sql = "FOR NO KEY UPDATE" if no_key else "FOR UPDATE"
         if of:
@@ -190,7 +204,11 @@ class BaseDatabaseOperations:
         return "%s"
 
     def date_extract_sql(
-        self, kind: str, sql: str, params: list[Any], tzname: str | None = None,
+        self,
+        kind: str,
+        sql: str,
+        params: list[Any],
+        tzname: str | None = None,
     ) -> tuple[str, list[Any]]:
         """SQL extracting ``kind`` (validated against ``extract_kinds``) from a date, time or datetime.
 
@@ -199,19 +217,30 @@ class BaseDatabaseOperations:
         raise NotImplementedError
 
     def datetime_cast_date_sql(
-        self, sql: str, params: list[Any], tzname: str | None = None,
+        self,
+        sql: str,
+        params: list[Any],
+        tzname: str | None = None,
     ) -> tuple[str, list[Any]]:
         """SQL casting a datetime to its date in ``tzname`` (UTC when None)."""
         raise NotImplementedError
 
     def datetime_cast_time_sql(
-        self, sql: str, params: list[Any], tzname: str | None = None,
+        self,
+        sql: str,
+        params: list[Any],
+        tzname: str | None = None,
     ) -> tuple[str, list[Any]]:
         """SQL casting a datetime to its time of day in ``tzname`` (UTC when None)."""
         raise NotImplementedError
 
     def date_trunc_sql(
-        self, kind: str, sql: str, params: list[Any], is_datetime: bool, tzname: str | None = None,
+        self,
+        kind: str,
+        sql: str,
+        params: list[Any],
+        is_datetime: bool,
+        tzname: str | None = None,
     ) -> tuple[str, list[Any]]:
         """SQL truncating a date/datetime to ``kind`` (one of ``trunc_kinds``).
 
@@ -228,7 +257,12 @@ class BaseDatabaseOperations:
         raise NotImplementedError
 
     def temporal_arithmetic_sql(
-        self, lhs_type: str, connector: str, rhs_type: str, lhs_sql: str, rhs_sql: str,
+        self,
+        lhs_type: str,
+        connector: str,
+        rhs_type: str,
+        lhs_sql: str,
+        rhs_sql: str,
     ) -> str:
         """Date/time arithmetic of two compiled operands, in their order.
 
@@ -242,7 +276,11 @@ class BaseDatabaseOperations:
         return f"({lhs_sql} {connector} {rhs_sql})"
 
     def temporal_comparison_sql(
-        self, lhs_type: str | None, lhs_sql: str, rhs_type: str | None, rhs_sql: str,
+        self,
+        lhs_type: str | None,
+        lhs_sql: str,
+        rhs_type: str | None,
+        rhs_sql: str,
     ) -> tuple[str, str]:
         """Both sides of a comparison between two expressions, made comparable.
 
@@ -277,26 +315,40 @@ class BaseDatabaseOperations:
         """
         features = self.connection.features
         extras: list[str] = []
-        serialize = options.pop("serialize", None) if "SERIALIZE" in features.supported_explain_options else None
-        unknown = [name for name in options
-                   if not isinstance(name, str) or name.upper() not in features.supported_explain_options]
+        serialize = (
+            options.pop("serialize", None)
+            if "SERIALIZE" in features.supported_explain_options
+            else None
+        )
+        unknown = [
+            name
+            for name in options
+            if not isinstance(name, str) or name.upper() not in features.supported_explain_options
+        ]
         if format is not None:
             formats = features.supported_explain_formats
             if not isinstance(format, str) or format.upper() not in formats:
                 shown = format.upper() if isinstance(format, str) else short_repr(format)
-                allowed = (f"Allowed formats: {', '.join(sorted(formats))}" if formats
-                           else f"{self.connection.display_name} does not support any formats.")
+                allowed = (
+                    f"Allowed formats: {', '.join(sorted(formats))}"
+                    if formats
+                    else f"{self.connection.display_name} does not support any formats."
+                )
                 raise ValueError(f"{shown[:60]} is not a recognized format. {allowed}")
         if unknown:
             raise ValueError(f"Unknown options: {', '.join(sorted(str(n)[:60] for n in unknown))}")
         if serialize is not None:
             if not isinstance(serialize, str) or serialize.upper() not in ("TEXT", "BINARY"):
-                raise ValueError(f"explain(serialize=...) takes 'TEXT' or 'BINARY', got {short_repr(serialize)}.")
+                raise ValueError(
+                    f"explain(serialize=...) takes 'TEXT' or 'BINARY', got {short_repr(serialize)}."
+                )
             extras.append(f"SERIALIZE {serialize.upper()}")
         # Django's order: SERIALIZE, the boolean options alphabetically, FORMAT.
         for name, value in sorted(options.items(), key=lambda item: item[0].upper()):
-            extras.append(f"{check_explain_option(name, features.supported_explain_options)} "
-                          f"{'true' if value else 'false'}")
+            extras.append(
+                f"{check_explain_option(name, features.supported_explain_options)} "
+                f"{'true' if value else 'false'}"
+            )
         if format is not None:
             extras.append(f"FORMAT {format.upper()}")
         if extras:
@@ -312,11 +364,15 @@ class BaseDatabaseOperations:
         """The bound parameter naming a JSON key path."""
         raise NotSupportedError("JSON key lookups are not supported on this backend.")
 
-    def json_key_sql(self, sql: str, params: list[Any], keys: list[str], as_json: bool) -> tuple[str, list[Any]]:
+    def json_key_sql(
+        self, sql: str, params: list[Any], keys: list[str], as_json: bool
+    ) -> tuple[str, list[Any]]:
         """A JSON key of ``sql``: its scalar value, or (``as_json``) its JSON text."""
         raise NotSupportedError("JSON key lookups are not supported on this backend.")
 
-    def json_key_order_sql(self, sql: str, params: list[Any], keys: list[str]) -> tuple[str, list[Any]]:
+    def json_key_order_sql(
+        self, sql: str, params: list[Any], keys: list[str]
+    ) -> tuple[str, list[Any]]:
         """A JSON key of ``sql`` as ``ORDER BY`` compares it: numbers as numbers, as Django.
 
         The scalar value by default (SQLite's ``json_extract`` keeps JSON types).

@@ -62,7 +62,9 @@ class BaseDatabaseSchemaEditor:
     #: True when foreign keys must be written inside CREATE TABLE.
     inline_foreign_keys = False
 
-    def __init__(self, connection: Connection, atomic: bool = True, collect_sql: bool = False) -> None:
+    def __init__(
+        self, connection: Connection, atomic: bool = True, collect_sql: bool = False
+    ) -> None:
         self.connection = connection
         self.atomic_migration = atomic
         self.collect_sql = collect_sql
@@ -82,7 +84,10 @@ class BaseDatabaseSchemaEditor:
         return self
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         try:
             if exc_type is None:
@@ -117,7 +122,9 @@ class BaseDatabaseSchemaEditor:
         if params is None:
             return sql
         values = iter(params)
-        return _PLACEHOLDER.sub(lambda m: "%" if m.group() == "%%" else self.quote_value(next(values)), sql)
+        return _PLACEHOLDER.sub(
+            lambda m: "%" if m.group() == "%%" else self.quote_value(next(values)), sql
+        )
 
     def _fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Rows of a read the editor needs to decide what DDL to run."""
@@ -168,13 +175,17 @@ class BaseDatabaseSchemaEditor:
 
     def make_name(self, table: str, columns: list[str], suffix: str) -> str:
         """A deterministic index/constraint name that fits the backend's limit."""
-        digest = hashlib.md5("\x1f".join([table, *columns]).encode(), usedforsecurity=False).hexdigest()[:8]
+        digest = hashlib.md5(
+            "\x1f".join([table, *columns]).encode(), usedforsecurity=False
+        ).hexdigest()[:8]
         base = f"{table}_{'_'.join(columns)}"
         limit = self.connection.ops.max_name_length() - len(suffix) - 10
         return f"{base[:limit]}_{digest}_{suffix}"
 
     # -- columns -------------------------------------------------------------
-    def column_sql(self, model: SchemaModel, field: SchemaField, null: bool | None = None) -> str | None:
+    def column_sql(
+        self, model: SchemaModel, field: SchemaField, null: bool | None = None
+    ) -> str | None:
         """The column definition after its name, or ``None`` for no column (M2M).
 
         ``null`` overrides ``field.null`` (a NOT NULL column is added as NULL,
@@ -188,7 +199,9 @@ class BaseDatabaseSchemaEditor:
             generated = cast(GeneratedSchemaField, field)
             sql, params = generated.generated_sql(self.connection)
             sql %= tuple(self.quote_value(p) for p in params)
-            parts.append(f"GENERATED ALWAYS AS ({sql}) {'STORED' if generated.db_persist else 'VIRTUAL'}")
+            parts.append(
+                f"GENERATED ALWAYS AS ({sql}) {'STORED' if generated.db_persist else 'VIRTUAL'}"
+            )
         if field.has_db_default():
             parts.append(f"DEFAULT {self.db_default_sql(field)}")
         if field.primary_key:
@@ -232,11 +245,15 @@ class BaseDatabaseSchemaEditor:
         table = self.quote_name(meta.db_table)
         statements = []
         if meta.db_table_comment:
-            statements.append(f"COMMENT ON TABLE {table} IS {self.quote_value(meta.db_table_comment)}")
+            statements.append(
+                f"COMMENT ON TABLE {table} IS {self.quote_value(meta.db_table_comment)}"
+            )
         for field in meta.local_fields:
             if field.db_comment and field.concrete:
                 column = self.quote_name(field.column)
-                statements.append(f"COMMENT ON COLUMN {table}.{column} IS {self.quote_value(field.db_comment)}")
+                statements.append(
+                    f"COMMENT ON COLUMN {table}.{column} IS {self.quote_value(field.db_comment)}"
+                )
         return statements
 
     def _fk_params(self, model: SchemaModel, field: SchemaField) -> dict[str, str]:
@@ -287,8 +304,14 @@ class BaseDatabaseSchemaEditor:
         }
 
     def index_sql(
-        self, model: SchemaModel, columns: list[str], suffix: str, name: str | None = None,
-        unique: bool = False, condition: str = "", orders: list[str] | None = None,
+        self,
+        model: SchemaModel,
+        columns: list[str],
+        suffix: str,
+        name: str | None = None,
+        unique: bool = False,
+        condition: str = "",
+        orders: list[str] | None = None,
     ) -> str:
         """CREATE [UNIQUE] INDEX over ``columns`` (``orders`` holds '' or ' DESC' each)."""
         table = model._meta.db_table
@@ -298,7 +321,9 @@ class BaseDatabaseSchemaEditor:
             "if_not_exists": self._if_not_exists_sql(),
             "name": self.quote_name(name or self.make_name(table, columns, suffix)),
             "table": self.quote_name(table),
-            "columns": ", ".join(self.quote_name(c) + o for c, o in zip(columns, orders, strict=True)),
+            "columns": ", ".join(
+                self.quote_name(c) + o for c, o in zip(columns, orders, strict=True)
+            ),
             "condition": f" WHERE {condition}" if condition else "",
         }
 
@@ -329,16 +354,26 @@ class BaseDatabaseSchemaEditor:
             through = field.remote_field.through
             if through._meta.auto_created:
                 self.delete_model(through, if_exists)
-        self.execute(self.sql_delete_table % {
-            "if_exists": "IF EXISTS " if if_exists else "",
-            "table": self.quote_name(model._meta.db_table),
-        })
+        self.execute(
+            self.sql_delete_table
+            % {
+                "if_exists": "IF EXISTS " if if_exists else "",
+                "table": self.quote_name(model._meta.db_table),
+            }
+        )
 
     # -- reading the live schema ---------------------------------------------
     def constraint_names(
-        self, table: str, columns: list[str] | None = None, *, unique: bool | None = None,
-        primary_key: bool | None = None, index: bool | None = None, check: bool | None = None,
-        foreign_key: bool | None = None, exclude: Iterable[str] = (),
+        self,
+        table: str,
+        columns: list[str] | None = None,
+        *,
+        unique: bool | None = None,
+        primary_key: bool | None = None,
+        index: bool | None = None,
+        check: bool | None = None,
+        foreign_key: bool | None = None,
+        exclude: Iterable[str] = (),
     ) -> list[str]:
         """Names of the keys, constraints and indexes of ``table`` as the database has them.
 
@@ -355,8 +390,11 @@ class BaseDatabaseSchemaEditor:
             if name in skip or (columns is not None and info.columns != columns):
                 continue
             wanted = (
-                (unique, info.unique), (primary_key, info.primary_key), (index, info.index),
-                (check, info.check), (foreign_key, info.foreign_key is not None),
+                (unique, info.unique),
+                (primary_key, info.primary_key),
+                (index, info.index),
+                (check, info.check),
+                (foreign_key, info.foreign_key is not None),
             )
             if all(want is None or want == got for want, got in wanted):
                 names.append(name)
@@ -419,8 +457,12 @@ class BaseDatabaseSchemaEditor:
         in the column (a changed default is a no-op for the database).
         """
         return (
-            field.column, self.column_sql(model, field), self.fk_target(field),
-            bool(field.db_index), bool(field.unique), bool(field.primary_key),
+            field.column,
+            self.column_sql(model, field),
+            self.fk_target(field),
+            bool(field.db_index),
+            bool(field.unique),
+            bool(field.primary_key),
         )
 
     # -- fields ----------------------------------------------------------------
@@ -453,7 +495,13 @@ class BaseDatabaseSchemaEditor:
             return
         self.remove_column(model, field)
 
-    def alter_field(self, model: SchemaModel, old_field: SchemaField, new_field: SchemaField, strict: bool = False) -> None:
+    def alter_field(
+        self,
+        model: SchemaModel,
+        old_field: SchemaField,
+        new_field: SchemaField,
+        strict: bool = False,
+    ) -> None:
         """Change a column to match ``new_field``: name, type, null, unique, index, key, target.
 
         ``model`` is the model before the change. Many-to-many fields move
@@ -468,18 +516,27 @@ class BaseDatabaseSchemaEditor:
                     f"Cannot alter {old_field!r} into {new_field!r}: a many-to-many field cannot become "
                     "a column or the reverse. Remove the old field and add the new one (two operations)."
                 )
-            old_through, new_through = old_field.remote_field.through, new_field.remote_field.through
+            old_through, new_through = (
+                old_field.remote_field.through,
+                new_field.remote_field.through,
+            )
             if old_through._meta.auto_created and new_through._meta.auto_created:
                 self.alter_many_to_many(model, old_field, new_field)
             return
-        if old_field.db_type(self.connection) is None and new_field.db_type(self.connection) is None:
+        if (
+            old_field.db_type(self.connection) is None
+            and new_field.db_type(self.connection) is None
+        ):
             return
-        if (self.column_signature(model, old_field) == self.column_signature(model, new_field)
-                and not self.referencing_fields(old_field, new_field)):
+        if self.column_signature(model, old_field) == self.column_signature(
+            model, new_field
+        ) and not self.referencing_fields(old_field, new_field):
             return
         self.alter_column(model, old_field, new_field)
 
-    def referencing_fields(self, old_field: SchemaField, new_field: SchemaField) -> list[SchemaField]:
+    def referencing_fields(
+        self, old_field: SchemaField, new_field: SchemaField
+    ) -> list[SchemaField]:
         """The foreign keys (of any model, join tables included) whose column must change
         type with ``new_field``: empty unless the type a reference to the field takes
         (``rel_db_type``) changes.
@@ -496,11 +553,14 @@ class BaseDatabaseSchemaEditor:
         if model is None:
             return []
         return [
-            rel.field for rel in model._meta.related_objects
+            rel.field
+            for rel in model._meta.related_objects
             if not rel.field.many_to_many and rel.field.target_field.name == new_field.name
         ]
 
-    def alter_many_to_many(self, model: SchemaModel, old_field: SchemaField, new_field: SchemaField) -> None:
+    def alter_many_to_many(
+        self, model: SchemaModel, old_field: SchemaField, new_field: SchemaField
+    ) -> None:
         """Move an automatic join table: its name, and its columns named after the models."""
         old_through, new_through = old_field.remote_field.through, new_field.remote_field.through
         if old_through._meta.db_table != new_through._meta.db_table:
@@ -526,17 +586,30 @@ class BaseDatabaseSchemaEditor:
         """Rename a table; foreign keys pointing at it follow on both backends."""
         if old_db_table == new_db_table:
             return
-        self.execute(f"ALTER TABLE {self.quote_name(old_db_table)} RENAME TO {self.quote_name(new_db_table)}")
+        self.execute(
+            f"ALTER TABLE {self.quote_name(old_db_table)} RENAME TO {self.quote_name(new_db_table)}"
+        )
 
-    def alter_unique_together(self, model: SchemaModel, old_unique_together: Iterable[Sequence[str]] | None, new_unique_together: Iterable[Sequence[str]] | None) -> None:
+    def alter_unique_together(
+        self,
+        model: SchemaModel,
+        old_unique_together: Iterable[Sequence[str]] | None,
+        new_unique_together: Iterable[Sequence[str]] | None,
+    ) -> None:
         """Add and drop the ``UNIQUE (...)`` constraints of ``unique_together``."""
         olds = {tuple(names) for names in old_unique_together or ()}
         news = {tuple(names) for names in new_unique_together or ()}
         table = model._meta.db_table
         for names in sorted(olds - news):
             columns = [model._meta.get_field(name).column for name in names]
-            found = self.constraint_names(table, columns, unique=True, primary_key=False, index=False,
-                                          exclude=self.meta_names(model))
+            found = self.constraint_names(
+                table,
+                columns,
+                unique=True,
+                primary_key=False,
+                index=False,
+                exclude=self.meta_names(model),
+            )
             if len(found) != 1:
                 raise ValueError(
                     f"Found {len(found)} unique constraints over {columns} of table {table!r} "
@@ -556,7 +629,9 @@ class BaseDatabaseSchemaEditor:
         """Drop one ``orm.Index``."""
         self.execute(self.sql_delete_index % {"name": self.quote_name(index.get_name(model, self))})
 
-    def rename_index(self, model: SchemaModel, old_index: SchemaIndex, new_index: SchemaIndex) -> None:
+    def rename_index(
+        self, model: SchemaModel, old_index: SchemaIndex, new_index: SchemaIndex
+    ) -> None:
         """Give an index its new name (``ALTER INDEX ... RENAME TO``)."""
         self.execute(
             f"ALTER INDEX {self.quote_name(old_index.get_name(model, self))} "
@@ -600,7 +675,9 @@ class BaseDatabaseSchemaEditor:
         """Backend part of :meth:`remove_field`."""
         raise NotImplementedError
 
-    def alter_column(self, model: SchemaModel, old_field: SchemaField, new_field: SchemaField) -> None:
+    def alter_column(
+        self, model: SchemaModel, old_field: SchemaField, new_field: SchemaField
+    ) -> None:
         """Backend part of :meth:`alter_field` for two column fields that differ."""
         raise NotImplementedError
 

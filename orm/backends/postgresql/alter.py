@@ -53,7 +53,9 @@ class AlterColumnEditor(BaseDatabaseSchemaEditor):
             self._add_filled_column(model, field, default)
         else:
             definition = self.column_sql(model, field)
-            self.execute(f"ALTER TABLE {self._table(model)} ADD COLUMN {self.quote_name(field.column)} {definition}")
+            self.execute(
+                f"ALTER TABLE {self._table(model)} ADD COLUMN {self.quote_name(field.column)} {definition}"
+            )
         self._add_extras(model, field, index=True, like=True, fk=True)
 
     def _add_filled_column(self, model: SchemaModel, field: SchemaField, default: Any) -> None:
@@ -68,13 +70,17 @@ class AlterColumnEditor(BaseDatabaseSchemaEditor):
             # every row (PostgreSQL 11+): adding it is instant at any size.
             db_type = field.db_type(self.connection)
             assert db_type is not None, f"{field!r} has no column to add"
-            definition = str(self.column_sql(model, field))[len(db_type):]
-            self.execute(f"ALTER TABLE {table} ADD COLUMN {column} {db_type} DEFAULT {literal}{definition}")
+            definition = str(self.column_sql(model, field))[len(db_type) :]
+            self.execute(
+                f"ALTER TABLE {table} ADD COLUMN {column} {db_type} DEFAULT {literal}{definition}"
+            )
             self.execute(f"ALTER TABLE {table} ALTER COLUMN {column} DROP DEFAULT")
             return
         # A value with no literal form: add the column NULL, fill it with the
         # value as a bound parameter (rewrites every row), then SET NOT NULL.
-        self.execute(f"ALTER TABLE {table} ADD COLUMN {column} {self.column_sql(model, field, null=True)}")
+        self.execute(
+            f"ALTER TABLE {table} ADD COLUMN {column} {self.column_sql(model, field, null=True)}"
+        )
         self.execute(f"UPDATE {table} SET {column} = %s", [default])
         self.flush_deferred_checks()
         if not field.null:
@@ -84,9 +90,13 @@ class AlterColumnEditor(BaseDatabaseSchemaEditor):
         self.flush_deferred_checks()
         # CASCADE also drops foreign keys of other tables that point at this
         # column (a to_field target), as Django does.
-        self.execute(f"ALTER TABLE {self._table(model)} DROP COLUMN {self.quote_name(field.column)} CASCADE")
+        self.execute(
+            f"ALTER TABLE {self._table(model)} DROP COLUMN {self.quote_name(field.column)} CASCADE"
+        )
 
-    def _add_extras(self, model: SchemaModel, field: SchemaField, *, index: bool, like: bool, fk: bool) -> None:
+    def _add_extras(
+        self, model: SchemaModel, field: SchemaField, *, index: bool, like: bool, fk: bool
+    ) -> None:
         """The index, ``_like`` index and foreign key of a column, each when asked and wanted."""
         if index and field.db_index and not field.unique and not field.primary_key:
             self.execute(self.index_sql(model, [field.column], "idx"))
@@ -98,7 +108,9 @@ class AlterColumnEditor(BaseDatabaseSchemaEditor):
 
     def _set_not_null(self, model: SchemaModel, column: str, not_null: bool) -> None:
         action = "SET" if not_null else "DROP"
-        self.execute(f"ALTER TABLE {self._table(model)} ALTER COLUMN {self.quote_name(column)} {action} NOT NULL")
+        self.execute(
+            f"ALTER TABLE {self._table(model)} ALTER COLUMN {self.quote_name(column)} {action} NOT NULL"
+        )
 
     # -- alter ---------------------------------------------------------------------
     def flush_deferred_checks(self) -> None:
@@ -121,7 +133,9 @@ class AlterColumnEditor(BaseDatabaseSchemaEditor):
         referencing = self.referencing_fields(old, new) if type_changed else []
         incoming = self._incoming_fks(table, old.column, referencing) if type_changed else []
         for src_table, _, name in incoming:
-            self.execute(f"ALTER TABLE {self.quote_name(src_table)} DROP CONSTRAINT {self.quote_name(name)}")
+            self.execute(
+                f"ALTER TABLE {self.quote_name(src_table)} DROP CONSTRAINT {self.quote_name(name)}"
+            )
         dropped = self._drop_column_extras(model, old, new, type_changed)
         if old.column != new.column:
             self.execute(
@@ -138,7 +152,11 @@ class AlterColumnEditor(BaseDatabaseSchemaEditor):
         self._retype_references(table, new, incoming, referencing)
 
     def _retype_references(
-        self, table: str, new: SchemaField, incoming: list[tuple[str, str, str]], referencing: list[Any],
+        self,
+        table: str,
+        new: SchemaField,
+        incoming: list[tuple[str, str, str]],
+        referencing: list[Any],
     ) -> None:
         """Give the columns pointing at ``new`` its reference type, then put back the
         foreign keys dropped before the key changed.
@@ -170,18 +188,27 @@ class AlterColumnEditor(BaseDatabaseSchemaEditor):
             if not has_default and self.has_rows(model._meta.db_table, where):
                 self.refuse_missing_default(model, new, "make")
 
-    def _incoming_fks(self, table: str, column: str, referencing: list[Any]) -> list[tuple[str, str, str]]:
+    def _incoming_fks(
+        self, table: str, column: str, referencing: list[Any]
+    ) -> list[tuple[str, str, str]]:
         """(table, column, constraint name) of the foreign keys pointing at ``table.column``."""
         if self.collect_sql:
             # Nothing is read while collecting: the models' foreign keys stand in
             # for the catalog, under the names this editor gives them.
             return [
-                (f.model._meta.db_table, f.column, self.make_name(f.model._meta.db_table, [f.column], "fk"))
-                for f in referencing if f.db_constraint
+                (
+                    f.model._meta.db_table,
+                    f.column,
+                    self.make_name(f.model._meta.db_table, [f.column], "fk"),
+                )
+                for f in referencing
+                if f.db_constraint
             ]
         return [(str(a), str(b), str(c)) for a, b, c in self._fetch(_INCOMING_FKS, [table, column])]
 
-    def _drop_fk(self, model: SchemaModel, old: SchemaField, new: SchemaField, type_changed: bool) -> bool:
+    def _drop_fk(
+        self, model: SchemaModel, old: SchemaField, new: SchemaField, type_changed: bool
+    ) -> bool:
         """Drop the column's own foreign key when its target or type changes; True if dropped."""
         old_target, new_target = self.fk_target(old), self.fk_target(new)
         if old_target is None:
@@ -195,13 +222,16 @@ class AlterColumnEditor(BaseDatabaseSchemaEditor):
             self.drop_constraint(model, name)
         return True
 
-    def _drop_column_extras(self, model: SchemaModel, old: SchemaField, new: SchemaField, type_changed: bool) -> set[str]:
+    def _drop_column_extras(
+        self, model: SchemaModel, old: SchemaField, new: SchemaField, type_changed: bool
+    ) -> set[str]:
         """Drop the unique, index, ``_like`` index and CHECK the new field no longer wants."""
         table, column, dropped = model._meta.db_table, old.column, set()
         keep = self.meta_names(model)
         if old.unique and not old.primary_key and not (new.unique and not new.primary_key):
-            for name in self.constraint_names(table, [column], unique=True, primary_key=False,
-                                              index=False, exclude=keep):
+            for name in self.constraint_names(
+                table, [column], unique=True, primary_key=False, index=False, exclude=keep
+            ):
                 self.drop_constraint(model, name)
         old_index = old.db_index and not old.unique and not old.primary_key
         new_index = new.db_index and not new.unique and not new.primary_key
@@ -209,7 +239,8 @@ class AlterColumnEditor(BaseDatabaseSchemaEditor):
         for name in self.constraint_names(table, [column], unique=False, index=True, exclude=keep):
             is_like = name.endswith("_like")
             if (is_like and old_like is not None and (old_like != new_like or type_changed)) or (
-                    not is_like and old_index and not new_index):
+                not is_like and old_index and not new_index
+            ):
                 self.execute(self.sql_delete_index % {"name": self.quote_name(name)})
                 dropped.add("like" if is_like else "index")
         if old.db_check(self.connection) is not None and self._check_changed(old, new):
@@ -219,9 +250,12 @@ class AlterColumnEditor(BaseDatabaseSchemaEditor):
 
     def _check_changed(self, old: SchemaField, new: SchemaField) -> bool:
         return old.get_internal_type() != new.get_internal_type() and (
-            old.db_check(self.connection) is not None or new.db_check(self.connection) is not None)
+            old.db_check(self.connection) is not None or new.db_check(self.connection) is not None
+        )
 
-    def _alter_type(self, model: SchemaModel, old: SchemaField, new: SchemaField, new_type: str | None) -> None:
+    def _alter_type(
+        self, model: SchemaModel, old: SchemaField, new: SchemaField, new_type: str | None
+    ) -> None:
         column = self.quote_name(new.column)
         prefix = f"ALTER TABLE {self._table(model)} ALTER COLUMN {column}"
         if self.is_auto(old) and not self.is_auto(new):
@@ -249,7 +283,9 @@ class AlterColumnEditor(BaseDatabaseSchemaEditor):
             if has_default:
                 column = self.quote_name(new.column)
                 self.execute(
-                    f"UPDATE {self._table(model)} SET {column} = %s WHERE {column} IS NULL", [default])
+                    f"UPDATE {self._table(model)} SET {column} = %s WHERE {column} IS NULL",
+                    [default],
+                )
                 self.flush_deferred_checks()
         self._set_not_null(model, new.column, not new.null)
 
@@ -260,9 +296,13 @@ class AlterColumnEditor(BaseDatabaseSchemaEditor):
         for name in self.constraint_names(table, primary_key=True):
             self.drop_constraint(model, name)
         if new.primary_key:
-            self.execute(f"ALTER TABLE {self._table(model)} ADD PRIMARY KEY ({self.quote_name(new.column)})")
+            self.execute(
+                f"ALTER TABLE {self._table(model)} ADD PRIMARY KEY ({self.quote_name(new.column)})"
+            )
 
-    def _add_column_extras(self, model: SchemaModel, old: SchemaField, new: SchemaField, dropped: set[str]) -> None:
+    def _add_column_extras(
+        self, model: SchemaModel, old: SchemaField, new: SchemaField, dropped: set[str]
+    ) -> None:
         table = model._meta.db_table
         if new.unique and not new.primary_key and not (old.unique and not old.primary_key):
             self.add_unique(model, [new.column], self.make_name(table, [new.column], "uniq"))

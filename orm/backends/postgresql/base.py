@@ -99,8 +99,12 @@ _cursor_names = itertools.count(1)
 # first five; 1.20+ IntervalStyle too, by default). Behind PgBouncer in
 # transaction mode these are a client's whole session state.
 _TRACKED_PARAMETERS = (
-    "TimeZone", "application_name", "DateStyle", "client_encoding",
-    "standard_conforming_strings", "IntervalStyle",
+    "TimeZone",
+    "application_name",
+    "DateStyle",
+    "client_encoding",
+    "standard_conforming_strings",
+    "IntervalStyle",
 )
 # The tracked parameters of each connection right after it was configured,
 # restored by _restore_tracked() before the connection goes back to the pool.
@@ -237,7 +241,8 @@ def _configure_pgbouncer_connection(conn: PgConnection) -> None:
         # client and sets it on every server session that later serves it.
         conn.execute("SET TIME ZONE 'UTC'", prepare=False)
     _tracked_baselines[conn] = {
-        name: value for name in _TRACKED_PARAMETERS
+        name: value
+        for name in _TRACKED_PARAMETERS
         if (value := conn.info.parameter_status(name)) is not None
     }
 
@@ -491,7 +496,8 @@ class DatabaseWrapper(BaseDatabaseWrapper):
                 # this check and is replaced before anyone sees it (F2).
                 check=ConnectionPool.check_connection,
                 configure=(
-                    _configure_pgbouncer_connection if self.transaction_pooling
+                    _configure_pgbouncer_connection
+                    if self.transaction_pooling
                     else _configure_connection
                 ),
                 name=f"orm-{self.alias}",

@@ -37,10 +37,21 @@ class DatabaseFeatures(BaseDatabaseFeatures):
     # EXPLAIN options besides FORMAT (Django's list): each takes a boolean, but
     # SERIALIZE takes TEXT or BINARY; GENERIC_PLAN needs PostgreSQL 16,
     # MEMORY and SERIALIZE 17 (an older server reports the syntax error).
-    supported_explain_options = frozenset({
-        "ANALYZE", "BUFFERS", "COSTS", "GENERIC_PLAN", "MEMORY", "SERIALIZE", "SETTINGS", "SUMMARY",
-        "TIMING", "VERBOSE", "WAL",
-    })
+    supported_explain_options = frozenset(
+        {
+            "ANALYZE",
+            "BUFFERS",
+            "COSTS",
+            "GENERIC_PLAN",
+            "MEMORY",
+            "SERIALIZE",
+            "SETTINGS",
+            "SUMMARY",
+            "TIMING",
+            "VERBOSE",
+            "WAL",
+        }
+    )
     # Partial indexes (CREATE INDEX ... WHERE)? Yes.
     supports_partial_indexes = True
     # Can a FOREIGN KEY be added with ALTER TABLE after creation? Yes: the schema

@@ -18,7 +18,11 @@ from orm.backends.base.introspection import (
 
 # pg_constraint.confdeltype / confupdtype codes.
 _FK_ACTIONS = {
-    "a": "NO ACTION", "r": "RESTRICT", "c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT",
+    "a": "NO ACTION",
+    "r": "RESTRICT",
+    "c": "CASCADE",
+    "n": "SET NULL",
+    "d": "SET DEFAULT",
 }
 
 # 'p' a partition, 'v' a view or materialized view, 't' any other table.
@@ -153,12 +157,31 @@ class DatabaseIntrospection(BaseDatabaseIntrospection):
         rows = self._fetchall(_COLUMNS_SQL, [self._table_oid(table_name)])
         return [
             FieldInfo(
-                name=name, data_type=data_type, null_ok=null_ok, default=default, pk=pk,
-                max_length=max_length, precision=precision, scale=scale, collation=collation,
-                is_autofield=is_autofield, type_code=type_code,
+                name=name,
+                data_type=data_type,
+                null_ok=null_ok,
+                default=default,
+                pk=pk,
+                max_length=max_length,
+                precision=precision,
+                scale=scale,
+                collation=collation,
+                is_autofield=is_autofield,
+                type_code=type_code,
             )
-            for (name, data_type, null_ok, default, pk, max_length, precision, scale, collation,
-                 is_autofield, type_code) in rows
+            for (
+                name,
+                data_type,
+                null_ok,
+                default,
+                pk,
+                max_length,
+                precision,
+                scale,
+                collation,
+                is_autofield,
+                type_code,
+            ) in rows
         ]
 
     def get_sequences(self, table_name: str) -> list[SequenceInfo]:
@@ -168,12 +191,25 @@ class DatabaseIntrospection(BaseDatabaseIntrospection):
     def get_constraints(self, table_name: str) -> dict[str, ConstraintInfo]:
         oid = self._table_oid(table_name)
         constraints: dict[str, ConstraintInfo] = {}
-        for (name, kind, columns, to_table, to_column, on_delete, on_update, deferrable,
-             deferred, check) in self._fetchall(_CONSTRAINTS_SQL, [oid]):
+        for (
+            name,
+            kind,
+            columns,
+            to_table,
+            to_column,
+            on_delete,
+            on_update,
+            deferrable,
+            deferred,
+            check,
+        ) in self._fetchall(_CONSTRAINTS_SQL, [oid]):
             is_fk = kind == "f"
             constraints[name] = ConstraintInfo(
-                columns=list(columns), primary_key=kind == "p", unique=kind in ("p", "u"),
-                foreign_key=(to_table, to_column) if is_fk else None, check=kind == "c",
+                columns=list(columns),
+                primary_key=kind == "p",
+                unique=kind in ("p", "u"),
+                foreign_key=(to_table, to_column) if is_fk else None,
+                check=kind == "c",
                 definition=check,
                 on_delete=_FK_ACTIONS.get(on_delete) if is_fk else None,
                 on_update=_FK_ACTIONS.get(on_update) if is_fk else None,
@@ -186,9 +222,13 @@ class DatabaseIntrospection(BaseDatabaseIntrospection):
             if name in constraints:
                 continue  # the index behind a primary key or unique constraint
             constraints[name] = ConstraintInfo(
-                columns=list(columns or []), unique=unique, index=True,
+                columns=list(columns or []),
+                unique=unique,
+                index=True,
                 # Only a b-tree keeps its keys in an order.
                 orders=list(orders or []) if method == "btree" else [],
-                type=method, definition=definition, condition=condition,
+                type=method,
+                definition=definition,
+                condition=condition,
             )
         return dict(sorted(constraints.items()))

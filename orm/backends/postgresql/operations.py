@@ -217,7 +217,11 @@ class DatabaseOperations(BaseDatabaseOperations):
         return lookup
 
     def date_extract_sql(
-        self, kind: str, sql: str, params: list[Any], tzname: str | None = None,
+        self,
+        kind: str,
+        sql: str,
+        params: list[Any],
+        tzname: str | None = None,
     ) -> tuple[str, list[Any]]:
         # Every connection runs with TimeZone=UTC, so a timestamptz is split in
         # UTC unless a zone is named; the zone name is a bound parameter.
@@ -227,21 +231,32 @@ class DatabaseOperations(BaseDatabaseOperations):
         return _EXTRACT_SQL[kind].format(sql), params
 
     def datetime_cast_date_sql(
-        self, sql: str, params: list[Any], tzname: str | None = None,
+        self,
+        sql: str,
+        params: list[Any],
+        tzname: str | None = None,
     ) -> tuple[str, list[Any]]:
         if tzname is None:
             return f"({sql} AT TIME ZONE 'UTC')::date", params
         return f"({sql} AT TIME ZONE %s)::date", [*params, tzname]
 
     def datetime_cast_time_sql(
-        self, sql: str, params: list[Any], tzname: str | None = None,
+        self,
+        sql: str,
+        params: list[Any],
+        tzname: str | None = None,
     ) -> tuple[str, list[Any]]:
         if tzname is None:
             return f"({sql} AT TIME ZONE 'UTC')::time", params
         return f"({sql} AT TIME ZONE %s)::time", [*params, tzname]
 
     def date_trunc_sql(
-        self, kind: str, sql: str, params: list[Any], is_datetime: bool, tzname: str | None = None,
+        self,
+        kind: str,
+        sql: str,
+        params: list[Any],
+        is_datetime: bool,
+        tzname: str | None = None,
     ) -> tuple[str, list[Any]]:
         if kind not in self.trunc_kinds:
             raise ValueError(
@@ -259,7 +274,12 @@ class DatabaseOperations(BaseDatabaseOperations):
         return f"DATE_TRUNC(%s, ({sql})::interval)::time", [kind, *params]
 
     def temporal_arithmetic_sql(
-        self, lhs_type: str, connector: str, rhs_type: str, lhs_sql: str, rhs_sql: str,
+        self,
+        lhs_type: str,
+        connector: str,
+        rhs_type: str,
+        lhs_sql: str,
+        rhs_sql: str,
     ) -> str:
         if lhs_type == "DateField" and rhs_type == "DateField":
             # date - date is a number of days; the result is a duration.
@@ -310,7 +330,9 @@ class DatabaseOperations(BaseDatabaseOperations):
         chain = " -> %s" * (len(keys) - 1)
         return f"({sql}{chain} {last} %s)"
 
-    def json_key_order_sql(self, sql: str, params: list[Any], keys: list[str]) -> tuple[str, list[Any]]:
+    def json_key_order_sql(
+        self, sql: str, params: list[Any], keys: list[str]
+    ) -> tuple[str, list[Any]]:
         # ->> would sort numbers as text ('10' < '9'); jsonb values compare by type.
         return self.json_key_sql(sql, params, keys, as_json=True)
 
@@ -319,4 +341,3 @@ class DatabaseOperations(BaseDatabaseOperations):
     ) -> tuple[str, list[Any]]:
         path_sql = self.json_key_path_sql(sql, keys, "->" if as_json else "->>")
         return path_sql, [*params, *self.json_path_params(keys)]
-

@@ -42,33 +42,59 @@ from orm.utils.asyncio import check_async_unsafe
 # was opened read-only (the file or its directory was not writable at the
 # time), lost its file, or hit an I/O error. `SELECT 1` still succeeds on such
 # a connection, so is_broken() cannot tell; reopening can fix all of them.
-_CONNECTION_LEVEL_CODES = frozenset({
-    sqlite3.SQLITE_READONLY,
-    sqlite3.SQLITE_IOERR,
-    sqlite3.SQLITE_CORRUPT,
-    sqlite3.SQLITE_CANTOPEN,
-    sqlite3.SQLITE_NOTADB,
-})
+_CONNECTION_LEVEL_CODES = frozenset(
+    {
+        sqlite3.SQLITE_READONLY,
+        sqlite3.SQLITE_IOERR,
+        sqlite3.SQLITE_CORRUPT,
+        sqlite3.SQLITE_CANTOPEN,
+        sqlite3.SQLITE_NOTADB,
+    }
+)
 
 
 # Authorizer action codes after which a connection's session differs from a
 # fresh one: a PRAGMA that sets something, ATTACH/DETACH, a TEMP object.
-_CREATE_ACTIONS = frozenset({
-    sqlite3.SQLITE_CREATE_INDEX, sqlite3.SQLITE_CREATE_TABLE, sqlite3.SQLITE_CREATE_TRIGGER,
-    sqlite3.SQLITE_CREATE_VIEW, sqlite3.SQLITE_CREATE_VTABLE,
-})
-_SESSION_ACTIONS = frozenset({
-    sqlite3.SQLITE_ATTACH, sqlite3.SQLITE_DETACH, sqlite3.SQLITE_CREATE_TEMP_INDEX,
-    sqlite3.SQLITE_CREATE_TEMP_TABLE, sqlite3.SQLITE_CREATE_TEMP_TRIGGER,
-    sqlite3.SQLITE_CREATE_TEMP_VIEW,
-})
+_CREATE_ACTIONS = frozenset(
+    {
+        sqlite3.SQLITE_CREATE_INDEX,
+        sqlite3.SQLITE_CREATE_TABLE,
+        sqlite3.SQLITE_CREATE_TRIGGER,
+        sqlite3.SQLITE_CREATE_VIEW,
+        sqlite3.SQLITE_CREATE_VTABLE,
+    }
+)
+_SESSION_ACTIONS = frozenset(
+    {
+        sqlite3.SQLITE_ATTACH,
+        sqlite3.SQLITE_DETACH,
+        sqlite3.SQLITE_CREATE_TEMP_INDEX,
+        sqlite3.SQLITE_CREATE_TEMP_TABLE,
+        sqlite3.SQLITE_CREATE_TEMP_TRIGGER,
+        sqlite3.SQLITE_CREATE_TEMP_VIEW,
+    }
+)
 # PRAGMAs whose argument names what to read (introspection, migrations) or
 # that act on the file rather than set the session: not a session change.
-_READING_PRAGMAS = frozenset({
-    "table_info", "table_xinfo", "table_list", "index_list", "index_info", "index_xinfo",
-    "foreign_key_list", "foreign_key_check", "integrity_check", "quick_check",
-    "wal_checkpoint", "optimize", "incremental_vacuum", "user_version", "application_id",
-})
+_READING_PRAGMAS = frozenset(
+    {
+        "table_info",
+        "table_xinfo",
+        "table_list",
+        "index_list",
+        "index_info",
+        "index_xinfo",
+        "foreign_key_list",
+        "foreign_key_check",
+        "integrity_check",
+        "quick_check",
+        "wal_checkpoint",
+        "optimize",
+        "incremental_vacuum",
+        "user_version",
+        "application_id",
+    }
+)
 
 
 def _regexp(pattern: str | None, value: Any) -> bool | None:
@@ -121,7 +147,7 @@ class _BufferedCursor(sqlite3.Cursor):
         start = self._next
         count = self.arraysize if size is None else max(size, 0)
         self._next = min(start + count, len(self._rows))
-        return self._rows[start:self._next]
+        return self._rows[start : self._next]
 
     def fetchone(self) -> Any:
         rows = self.fetchmany(1)
@@ -170,7 +196,7 @@ class DatabaseWrapper(BaseDatabaseWrapper):
         "PositiveIntegerField": "%(column)s >= 0",
         "PositiveSmallIntegerField": "%(column)s >= 0",
         "PositiveBigIntegerField": "%(column)s >= 0",
-        "JSONField": '(JSON_VALID(%(column)s) OR %(column)s IS NULL)',
+        "JSONField": "(JSON_VALID(%(column)s) OR %(column)s IS NULL)",
     }
     # A deferred BEGIN that reads and then writes fails at once with "database
     # is locked", ignoring the busy timeout; IMMEDIATE waits for the write lock.
@@ -236,7 +262,12 @@ class DatabaseWrapper(BaseDatabaseWrapper):
             self.connection.set_authorizer(self._watch_session)
 
     def _watch_session(
-        self, action: int, arg1: str | None, arg2: str | None, dbname: str | None, _source: str | None
+        self,
+        action: int,
+        arg1: str | None,
+        arg2: str | None,
+        dbname: str | None,
+        _source: str | None,
     ) -> int:
         """SQLite authorizer: note a statement that changes the session (allows everything)."""
         if action == sqlite3.SQLITE_PRAGMA:
@@ -397,8 +428,12 @@ class DatabaseWrapper(BaseDatabaseWrapper):
         # Kept for the next stream only by the wrapper's own thread (the only
         # one that takes it back), only one, and only if its statement ended
         # cleanly: it then holds no lock and no snapshot.
-        if (clean and self._idle_reader is None and not reader.in_transaction
-                and threading.get_ident() == self.thread_ident):
+        if (
+            clean
+            and self._idle_reader is None
+            and not reader.in_transaction
+            and threading.get_ident() == self.thread_ident
+        ):
             self._idle_reader = reader
         else:
             reader.close()  # CLOSED

@@ -75,11 +75,12 @@ def time_diff(lhs: SQLiteValue, rhs: SQLiteValue) -> int | None:
     return _time_us(lhs) - _time_us(rhs)
 
 
-
 # -- date/time parts and truncation (Extract, Trunc, __date, __time) -------------------
 
 
-def _local(value: SQLiteValue, tzname: str | None) -> datetime.datetime | datetime.date | datetime.time:
+def _local(
+    value: SQLiteValue, tzname: str | None
+) -> datetime.datetime | datetime.date | datetime.time:
     """A stored date, time or (UTC) datetime; a datetime is moved to ``tzname`` when given."""
     text = str(value)
     if len(text) == 10:
@@ -145,10 +146,16 @@ def datetime_trunc(kind: SQLiteValue, value: SQLiteValue, tzname: str | None) ->
     kind, local = str(kind), _local(value, tzname)
     if isinstance(local, datetime.datetime):
         day = _trunc_date(kind, local.date()) if kind in _DATE_KINDS else local.date()
-        clock = _trunc_time(kind, local.timetz()) if kind not in _DATE_KINDS else datetime.time(tzinfo=local.tzinfo)
+        clock = (
+            _trunc_time(kind, local.timetz())
+            if kind not in _DATE_KINDS
+            else datetime.time(tzinfo=local.tzinfo)
+        )
         moment = datetime.datetime.combine(day, clock.replace(tzinfo=None))
         if local.tzinfo is not None:
-            moment = moment.replace(tzinfo=local.tzinfo).astimezone(datetime.UTC).replace(tzinfo=None)
+            moment = (
+                moment.replace(tzinfo=local.tzinfo).astimezone(datetime.UTC).replace(tzinfo=None)
+            )
         return moment.isoformat(" ", "microseconds")
     if isinstance(local, datetime.date):
         return _trunc_date(kind, local).isoformat()
@@ -232,24 +239,47 @@ def _floor(x: float) -> int | float:
 #: (SQL name, argument count, Python function): the math and text functions
 #: orm.functions compiles to on SQLite, each NULL-safe.
 _PORTABLE: tuple[tuple[str, int, Callable[..., Any]], ...] = (
-    ("ACOS", 1, math.acos), ("ASIN", 1, math.asin), ("ATAN", 1, math.atan),
-    ("ATAN2", 2, math.atan2), ("CEILING", 1, _ceiling), ("COS", 1, math.cos),
-    ("COT", 1, lambda x: 1 / math.tan(x)), ("DEGREES", 1, math.degrees), ("EXP", 1, math.exp),
-    ("FLOOR", 1, _floor), ("LN", 1, math.log), ("LOG", 2, lambda base, x: math.log(x, base)),
-    ("MOD", 2, math.fmod), ("POWER", 2, math.pow), ("RADIANS", 1, math.radians),
-    ("SIGN", 1, _sign), ("SIN", 1, math.sin), ("SQRT", 1, math.sqrt), ("TAN", 1, math.tan),
-    ("LPAD", 3, _lpad), ("RPAD", 3, _rpad), ("REPEAT", 2, operator.mul),
+    ("ACOS", 1, math.acos),
+    ("ASIN", 1, math.asin),
+    ("ATAN", 1, math.atan),
+    ("ATAN2", 2, math.atan2),
+    ("CEILING", 1, _ceiling),
+    ("COS", 1, math.cos),
+    ("COT", 1, lambda x: 1 / math.tan(x)),
+    ("DEGREES", 1, math.degrees),
+    ("EXP", 1, math.exp),
+    ("FLOOR", 1, _floor),
+    ("LN", 1, math.log),
+    ("LOG", 2, lambda base, x: math.log(x, base)),
+    ("MOD", 2, math.fmod),
+    ("POWER", 2, math.pow),
+    ("RADIANS", 1, math.radians),
+    ("SIGN", 1, _sign),
+    ("SIN", 1, math.sin),
+    ("SQRT", 1, math.sqrt),
+    ("TAN", 1, math.tan),
+    ("LPAD", 3, _lpad),
+    ("RPAD", 3, _rpad),
+    ("REPEAT", 2, operator.mul),
     ("REVERSE", 1, lambda text: text[::-1]),
-    ("MD5", 1, _hash("md5")), ("SHA1", 1, _hash("sha1")), ("SHA224", 1, _hash("sha224")),
-    ("SHA256", 1, _hash("sha256")), ("SHA384", 1, _hash("sha384")), ("SHA512", 1, _hash("sha512")),
+    ("MD5", 1, _hash("md5")),
+    ("SHA1", 1, _hash("sha1")),
+    ("SHA224", 1, _hash("sha224")),
+    ("SHA256", 1, _hash("sha256")),
+    ("SHA384", 1, _hash("sha384")),
+    ("SHA512", 1, _hash("sha512")),
 )
 # Wrapped once at import, not on every connection.
-_PORTABLE_NULLSAFE = tuple((name, nargs, _nullsafe(function)) for name, nargs, function in _PORTABLE)
+_PORTABLE_NULLSAFE = tuple(
+    (name, nargs, _nullsafe(function)) for name, nargs, function in _PORTABLE
+)
 
 #: The date/time functions: NULL as the zone means UTC, so they handle NULLs themselves.
 _TEMPORAL: tuple[tuple[str, int, Callable[..., Any]], ...] = (
-    ("orm_datetime_extract", 3, datetime_extract), ("orm_datetime_trunc", 3, datetime_trunc),
-    ("orm_datetime_cast_date", 2, datetime_cast_date), ("orm_datetime_cast_time", 2, datetime_cast_time),
+    ("orm_datetime_extract", 3, datetime_extract),
+    ("orm_datetime_trunc", 3, datetime_trunc),
+    ("orm_datetime_cast_date", 2, datetime_cast_date),
+    ("orm_datetime_cast_time", 2, datetime_cast_time),
     ("orm_datetime_cast", 1, datetime_cast),
 )
 
@@ -286,8 +316,10 @@ class _Spread:
 _SPREADS = {
     name: type(name, (_Spread,), {"sample": sample, "root": root})
     for name, sample, root in (
-        ("STDDEV_POP", False, True), ("STDDEV_SAMP", True, True),
-        ("VAR_POP", False, False), ("VAR_SAMP", True, False),
+        ("STDDEV_POP", False, True),
+        ("STDDEV_SAMP", True, True),
+        ("VAR_POP", False, False),
+        ("VAR_SAMP", True, False),
     )
 }
 

@@ -135,7 +135,8 @@ class _Definition:
 
     def identifiers(self, start: int, end: int) -> list[str]:
         return [
-            _unquote(t.value) for t in self.tokens[start:end]
+            _unquote(t.value)
+            for t in self.tokens[start:end]
             if t.is_significant and _is_identifier(t)
         ]
 
@@ -235,7 +236,7 @@ def _column_list(definition: _Definition, open_at: int, close_at: int) -> list[s
     """Column names of ``(a, "b" DESC, c COLLATE x)``: the first identifier of each item."""
     columns: list[str] = []
     expect_name = True
-    for token in definition.tokens[open_at + 1:close_at]:
+    for token in definition.tokens[open_at + 1 : close_at]:
         if token.is_punctuation(","):
             expect_name = True
         elif expect_name and token.is_significant:
@@ -270,7 +271,7 @@ def _index_condition(sql: str | None) -> str | None:
         elif token.is_punctuation(")"):
             depth -= 1
         elif depth == 0 and token.ttype in T.Keyword and _word(token) == "WHERE":
-            return "".join(t.value for t in tokens[i + 1:]).strip() or None
+            return "".join(t.value for t in tokens[i + 1 :]).strip() or None
     return None
 
 
@@ -324,8 +325,9 @@ class DatabaseIntrospection(BaseDatabaseIntrospection):
     def _columns(self, table_name: str) -> list[tuple[Any, ...]]:
         # hidden: 0 a column, 1 hidden (virtual tables), 2/3 generated columns.
         return [
-            row for row in self._fetchall(
-                "SELECT cid, name, type, \"notnull\", dflt_value, pk, hidden "
+            row
+            for row in self._fetchall(
+                'SELECT cid, name, type, "notnull", dflt_value, pk, hidden '
                 "FROM pragma_table_xinfo(%s)",
                 [table_name],
             )
@@ -335,7 +337,7 @@ class DatabaseIntrospection(BaseDatabaseIntrospection):
     def _index_list(self, table_name: str) -> list[tuple[str, bool, str]]:
         """(name, unique, origin) of each index: origin 'c' CREATE INDEX, 'u' UNIQUE, 'pk'."""
         rows = self._fetchall(
-            "SELECT name, \"unique\", origin FROM pragma_index_list(%s)", [table_name]
+            'SELECT name, "unique", origin FROM pragma_index_list(%s)', [table_name]
         )
         return [(str(name), bool(unique), str(origin)) for name, unique, origin in rows]
 
@@ -347,11 +349,20 @@ class DatabaseIntrospection(BaseDatabaseIntrospection):
         description = []
         for _cid, column, data_type, notnull, default, pk, _hidden in columns:
             max_length, precision, scale = _type_args(data_type or "")
-            description.append(FieldInfo(
-                name=column, data_type=data_type or "", null_ok=not notnull, default=default,
-                pk=bool(pk), max_length=max_length, precision=precision, scale=scale,
-                collation=ddl.collations.get(column), is_autofield=column == rowid_alias,
-            ))
+            description.append(
+                FieldInfo(
+                    name=column,
+                    data_type=data_type or "",
+                    null_ok=not notnull,
+                    default=default,
+                    pk=bool(pk),
+                    max_length=max_length,
+                    precision=precision,
+                    scale=scale,
+                    collation=ddl.collations.get(column),
+                    is_autofield=column == rowid_alias,
+                )
+            )
         return description
 
     def _rowid_alias(self, table_name: str, columns: list[tuple[Any, ...]]) -> str | None:
@@ -415,10 +426,12 @@ class DatabaseIntrospection(BaseDatabaseIntrospection):
         return result
 
     def _indexes(self, table_name: str, ddl: _TableDDL) -> dict[str, ConstraintInfo]:
-        statements = dict(self._fetchall(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s",
-            [table_name],
-        ))
+        statements = dict(
+            self._fetchall(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s",
+                [table_name],
+            )
+        )
         named_uniques = [(n, cols) for n, cols in ddl.uniques if n is not None]
         result: dict[str, ConstraintInfo] = {}
         for index, unique, origin in self._index_list(table_name):
@@ -439,15 +452,19 @@ class DatabaseIntrospection(BaseDatabaseIntrospection):
                 continue
             sql = statements.get(index)
             result[index] = ConstraintInfo(
-                columns=index_columns, unique=unique, index=True,
+                columns=index_columns,
+                unique=unique,
+                index=True,
                 orders=["DESC" if desc else "ASC" for column, desc in keys if column is not None],
-                type="btree", definition=sql, condition=_index_condition(sql),
+                type="btree",
+                definition=sql,
+                condition=_index_condition(sql),
             )
         return result
 
     def _foreign_keys(self, table_name: str, ddl: _TableDDL) -> dict[str, ConstraintInfo]:
         rows = self._fetchall(
-            "SELECT id, seq, \"table\", \"from\", \"to\", on_update, on_delete "
+            'SELECT id, seq, "table", "from", "to", on_update, on_delete '
             "FROM pragma_foreign_key_list(%s) ORDER BY id, seq",
             [table_name],
         )
@@ -464,8 +481,10 @@ class DatabaseIntrospection(BaseDatabaseIntrospection):
             clause = next((fk for fk in ddl.foreign_keys if fk.columns == from_columns), None)
             name = clause.name if clause is not None and clause.name else f"fk_{fk_id}"
             result[name] = ConstraintInfo(
-                columns=from_columns, foreign_key=(to_table, str(to_column)),
-                on_delete=str(parts[0][6]), on_update=str(parts[0][5]),
+                columns=from_columns,
+                foreign_key=(to_table, str(to_column)),
+                on_delete=str(parts[0][6]),
+                on_update=str(parts[0][5]),
                 deferrable=clause.deferrable if clause is not None else False,
                 initially_deferred=clause.initially_deferred if clause is not None else False,
             )
@@ -473,7 +492,5 @@ class DatabaseIntrospection(BaseDatabaseIntrospection):
 
     def _target_primary_key(self, table_name: str) -> str:
         # SQLite accepts a foreign key to a table that does not exist (yet).
-        rows = self._fetchall(
-            "SELECT name FROM pragma_table_info(%s) WHERE pk = 1", [table_name]
-        )
+        rows = self._fetchall("SELECT name FROM pragma_table_info(%s) WHERE pk = 1", [table_name])
         return str(rows[0][0]) if rows else ""

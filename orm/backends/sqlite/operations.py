@@ -103,18 +103,32 @@ def _decimal_converter(expression: Selected) -> Converter:
         # A float's repr with exactly the declared places is the quantized
         # text already (a value the orm stored): skip the quantize. (A slice,
         # not an index: a repr may be shorter than the places, as '1.5'.)
-        return inline(convert, float, f"(_D(s) if (s := repr(v))[-{places + 1}:-{places}] == '.' else _D(s).quantize(_q))",
-                      _D=decimal.Decimal, _q=quantum)
+        return inline(
+            convert,
+            float,
+            f"(_D(s) if (s := repr(v))[-{places + 1}:-{places}] == '.' else _D(s).quantize(_q))",
+            _D=decimal.Decimal,
+            _q=quantum,
+        )
     return inline(convert, float, "_D(repr(v)).quantize(_q)", _D=decimal.Decimal, _q=quantum)
 
 
 # The text each column type is stored as, parsed inline by the row functions
 # exactly as the parsers above parse a str.
-inline(_parse_datetime, str, "(p if (p := _dt(v)).tzinfo is not None else p.replace(tzinfo=_utc))",
-       _dt=datetime.datetime.fromisoformat, _utc=datetime.UTC)
-inline(_parse_naive_datetime, str,
-       "(p if (p := _dt(v)).tzinfo is None else p.astimezone(_utc).replace(tzinfo=None))",
-       _dt=datetime.datetime.fromisoformat, _utc=datetime.UTC)
+inline(
+    _parse_datetime,
+    str,
+    "(p if (p := _dt(v)).tzinfo is not None else p.replace(tzinfo=_utc))",
+    _dt=datetime.datetime.fromisoformat,
+    _utc=datetime.UTC,
+)
+inline(
+    _parse_naive_datetime,
+    str,
+    "(p if (p := _dt(v)).tzinfo is None else p.astimezone(_utc).replace(tzinfo=None))",
+    _dt=datetime.datetime.fromisoformat,
+    _utc=datetime.UTC,
+)
 inline(_parse_date, str, "_date(v[:10])", _date=datetime.date.fromisoformat)
 inline(_parse_uuid, str, "_uuid(v)", _uuid=uuid.UUID)
 inline(_parse_bool, int, "(v != 0)")
@@ -145,17 +159,37 @@ class DatabaseOperations(BaseDatabaseOperations):
     explain_prefix = "EXPLAIN QUERY PLAN"
 
     extract_kinds = frozenset(
-        {"year", "month", "day", "hour", "minute", "second", "week_day", "quarter", "week",
-         "iso_year", "iso_week_day"}
+        {
+            "year",
+            "month",
+            "day",
+            "hour",
+            "minute",
+            "second",
+            "week_day",
+            "quarter",
+            "week",
+            "iso_year",
+            "iso_week_day",
+        }
     )
     # strftime's %W is not the ISO week, so "week" is not here (see date_extract_sql).
     _extract_formats = {
-        "year": "%%Y", "month": "%%m", "day": "%%d", "hour": "%%H", "minute": "%%M",
-        "second": "%%S", "week_day": "", "quarter": "",
+        "year": "%%Y",
+        "month": "%%m",
+        "day": "%%d",
+        "hour": "%%H",
+        "minute": "%%M",
+        "second": "%%S",
+        "week_day": "",
+        "quarter": "",
     }
     _trunc_formats = {
-        "year": "%%Y-01-01", "month": "%%Y-%%m-01", "day": "%%Y-%%m-%%d",
-        "hour": "%%Y-%%m-%%d %%H:00:00", "minute": "%%Y-%%m-%%d %%H:%%M:00",
+        "year": "%%Y-01-01",
+        "month": "%%Y-%%m-01",
+        "day": "%%Y-%%m-%%d",
+        "hour": "%%Y-%%m-%%d %%H:00:00",
+        "minute": "%%Y-%%m-%%d %%H:%%M:00",
         "second": "%%Y-%%m-%%d %%H:%%M:%%S",
     }
 
@@ -205,12 +239,21 @@ class DatabaseOperations(BaseDatabaseOperations):
         converter = _CONVERTERS.get(internal)
         return [converter] if converter else []
 
-    def for_update_sql(self, nowait: bool = False, skip_locked: bool = False, of: Sequence[str] = (),
-                       no_key: bool = False) -> str:
+    def for_update_sql(
+        self,
+        nowait: bool = False,
+        skip_locked: bool = False,
+        of: Sequence[str] = (),
+        no_key: bool = False,
+    ) -> str:
         return ""  # SQLite locks the whole database for writers; nothing to add.
 
     def date_extract_sql(
-        self, kind: str, sql: str, params: list[Any], tzname: str | None = None,
+        self,
+        kind: str,
+        sql: str,
+        params: list[Any],
+        tzname: str | None = None,
     ) -> tuple[str, list[Any]]:
         kind = self.check_extract_kind(kind)
         if tzname is not None or kind not in self._extract_formats:
@@ -224,22 +267,35 @@ class DatabaseOperations(BaseDatabaseOperations):
         return f"CAST(strftime('{self._extract_formats[kind]}', {sql}) AS INTEGER)", params
 
     def datetime_cast_date_sql(
-        self, sql: str, params: list[Any], tzname: str | None = None,
+        self,
+        sql: str,
+        params: list[Any],
+        tzname: str | None = None,
     ) -> tuple[str, list[Any]]:
         if tzname is not None:
             return f"orm_datetime_cast_date({sql}, %s)", [*params, tzname]
         return f"date({sql})", params
 
     def datetime_cast_time_sql(
-        self, sql: str, params: list[Any], tzname: str | None = None,
+        self,
+        sql: str,
+        params: list[Any],
+        tzname: str | None = None,
     ) -> tuple[str, list[Any]]:
         return f"orm_datetime_cast_time({sql}, %s)", [*params, tzname]
 
     def date_trunc_sql(
-        self, kind: str, sql: str, params: list[Any], is_datetime: bool, tzname: str | None = None,
+        self,
+        kind: str,
+        sql: str,
+        params: list[Any],
+        is_datetime: bool,
+        tzname: str | None = None,
     ) -> tuple[str, list[Any]]:
         if kind not in self.trunc_kinds:
-            raise ValueError(f"Invalid truncation kind {short_repr(kind)}; choose from: {', '.join(self.trunc_kinds)}.")
+            raise ValueError(
+                f"Invalid truncation kind {short_repr(kind)}; choose from: {', '.join(self.trunc_kinds)}."
+            )
         if tzname is not None or kind not in self._trunc_formats:
             # Weeks, quarters and other zones than UTC: see backends/sqlite/functions.py.
             return f"orm_datetime_trunc(%s, {sql}, %s)", [kind, *params, tzname]
@@ -264,7 +320,12 @@ class DatabaseOperations(BaseDatabaseOperations):
         return "CAST(%s AS NUMERIC)" if internal_type == "DecimalField" else "%s"
 
     def temporal_arithmetic_sql(
-        self, lhs_type: str, connector: str, rhs_type: str, lhs_sql: str, rhs_sql: str,
+        self,
+        lhs_type: str,
+        connector: str,
+        rhs_type: str,
+        lhs_sql: str,
+        rhs_sql: str,
     ) -> str:
         # Text dates and integer microseconds: see backends/sqlite/functions.py.
         if rhs_type == "DurationField":
@@ -275,7 +336,11 @@ class DatabaseOperations(BaseDatabaseOperations):
         return f"{function}({lhs_sql}, {rhs_sql})"
 
     def temporal_comparison_sql(
-        self, lhs_type: str | None, lhs_sql: str, rhs_type: str | None, rhs_sql: str,
+        self,
+        lhs_type: str | None,
+        lhs_sql: str,
+        rhs_type: str | None,
+        rhs_sql: str,
     ) -> tuple[str, str]:
         # Dates and datetimes are compared as text: '2024-01-02' sorts before
         # '2024-01-02 00:00:00.000000', so a date becomes its midnight first.
@@ -298,7 +363,6 @@ class DatabaseOperations(BaseDatabaseOperations):
                 "(SQLite matches with Python's re syntax)."
             ) from None
 
-
     # -- large IN lists and JSON -------------------------------------------------
     def in_array_sql(self, values: list[Any]) -> tuple[str, list[Any]]:
         if any(isinstance(v, bytes | bytearray | memoryview) for v in values):
@@ -317,7 +381,9 @@ class DatabaseOperations(BaseDatabaseOperations):
             path += f"[{int(key)}]" if index else "." + json.dumps(key, ensure_ascii=False)
         return path
 
-    def json_key_sql(self, sql: str, params: list[Any], keys: list[str], as_json: bool) -> tuple[str, list[Any]]:
+    def json_key_sql(
+        self, sql: str, params: list[Any], keys: list[str], as_json: bool
+    ) -> tuple[str, list[Any]]:
         return self.json_expr(sql, list(params), keys, "json" if as_json else "value")
 
     def json_expr(
@@ -330,8 +396,11 @@ class DatabaseOperations(BaseDatabaseOperations):
         """
         if not any('"' in key for key in keys):
             path = self.json_path_params(keys, last_is_key)
-            template = {"value": "json_extract({}, %s)", "type": "json_type({}, %s)",
-                        "json": "({} -> %s)"}[mode]
+            template = {
+                "value": "json_extract({}, %s)",
+                "type": "json_type({}, %s)",
+                "json": "({} -> %s)",
+            }[mode]
             return template.format(sql), [*params, path]
         for key in keys[:-1]:
             sql, params = self._json_each(sql, params, key, "value")

@@ -59,7 +59,9 @@ class Change:
 class TableRebuild:
     """One rebuild of ``model``'s table by ``editor`` (a SQLite schema editor)."""
 
-    def __init__(self, editor: BaseDatabaseSchemaEditor, model: SchemaModel, change: Change) -> None:
+    def __init__(
+        self, editor: BaseDatabaseSchemaEditor, model: SchemaModel, change: Change
+    ) -> None:
         self.editor = editor
         self.model = model
         self.change = change
@@ -99,7 +101,9 @@ class TableRebuild:
                 return defined, f"coalesce({expression}, %s)", [default]
         return defined, expression, []
 
-    def _create_table_sql(self, plan: list[tuple[Any, str | None, list[Any]]]) -> tuple[str, list[str]]:
+    def _create_table_sql(
+        self, plan: list[tuple[Any, str | None, list[Any]]]
+    ) -> tuple[str, list[str]]:
         """CREATE TABLE of the copy, and the CREATE INDEX statements to run after the rename."""
         editor, model = self.editor, self.model
         definitions, indexes = [], []
@@ -133,7 +137,9 @@ class TableRebuild:
         return sql, indexes
 
     def _constraints(self) -> list[Any]:
-        constraints = [c for c in self.model._meta.constraints if c.name != self.change.drop_constraint]
+        constraints = [
+            c for c in self.model._meta.constraints if c.name != self.change.drop_constraint
+        ]
         added = self.change.add_constraint
         if added is not None and all(c.name != added.name for c in constraints):
             constraints.append(added)
@@ -176,8 +182,10 @@ class TableRebuild:
         editor.execute(f"ALTER TABLE {self.q(self.temp)} RENAME TO {self.q(self.table)}")
         if sequence is not None:
             # AUTOINCREMENT never reuses an id; keep the counter the old table had.
-            editor.execute("UPDATE sqlite_sequence SET seq = max(seq, %s) WHERE name = %s",
-                           [sequence, self.table])
+            editor.execute(
+                "UPDATE sqlite_sequence SET seq = max(seq, %s) WHERE name = %s",
+                [sequence, self.table],
+            )
         for sql in index_sqls:
             editor.execute(sql)
         known = self._known_index_names()
@@ -194,7 +202,9 @@ class TableRebuild:
     def _sequence(self) -> Any:
         """The table's AUTOINCREMENT counter, or None (none yet, or collecting SQL)."""
         editor = self.editor
-        if editor.collect_sql or not editor._fetch("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'"):
+        if editor.collect_sql or not editor._fetch(
+            "SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'"
+        ):
             return None
         rows = editor._fetch("SELECT seq FROM sqlite_sequence WHERE name = %s", [self.table])
         return rows[0][0] if rows else None
@@ -204,8 +214,11 @@ class TableRebuild:
         lowered = self.table.lower()
         dependents = []
         for kind, name, table, sql in saved:
-            if (kind == "view" or (kind == "trigger" and (table == self.table or lowered in sql.lower()))
-                    or (kind == "index" and table == self.table)):
+            if (
+                kind == "view"
+                or (kind == "trigger" and (table == self.table or lowered in sql.lower()))
+                or (kind == "index" and table == self.table)
+            ):
                 dependents.append((str(kind), str(name), str(table), str(sql)))
         return dependents
 
@@ -214,7 +227,9 @@ class TableRebuild:
         editor = self.editor
         if editor.collect_sql:
             return
-        tables = [self.table] + [row[0] for row in editor._fetch(_REFERENCING_TABLES, [self.table, self.table])]
+        tables = [self.table] + [
+            row[0] for row in editor._fetch(_REFERENCING_TABLES, [self.table, self.table])
+        ]
         for table in tables:
             rows = editor._fetch(f"PRAGMA foreign_key_check({self.q(table)})")
             if rows:

@@ -38,7 +38,11 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
         # the pragma is a no-op inside a transaction, so it must be set first.
         if not self.collect_sql:
             if self.connection.in_atomic_block:
-                if str(self.connection.settings.options.get("foreign_keys", "on")).lower() in ("on", "1", "true"):
+                if str(self.connection.settings.options.get("foreign_keys", "on")).lower() in (
+                    "on",
+                    "1",
+                    "true",
+                ):
                     raise NotSupportedError(
                         "SQLite schema changes cannot run inside transaction.atomic(): "
                         "foreign key checks must be turned off outside a transaction first."
@@ -50,13 +54,20 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
         return self
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         try:
             super().__exit__(exc_type, exc, tb)
         finally:
             if not self.collect_sql and not self.connection.in_atomic_block:
-                if str(self.connection.settings.options.get("foreign_keys", "on")).lower() in ("on", "1", "true"):
+                if str(self.connection.settings.options.get("foreign_keys", "on")).lower() in (
+                    "on",
+                    "1",
+                    "true",
+                ):
                     with self.connection.cursor() as cursor:
                         cursor.execute("PRAGMA foreign_keys = ON")
 
@@ -65,8 +76,14 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
 
     # -- partial index conditions --------------------------------------------------
     def index_sql(
-        self, model: SchemaModel, columns: list[str], suffix: str, name: str | None = None,
-        unique: bool = False, condition: str = "", orders: list[str] | None = None,
+        self,
+        model: SchemaModel,
+        columns: list[str],
+        suffix: str,
+        name: str | None = None,
+        unique: bool = False,
+        condition: str = "",
+        orders: list[str] | None = None,
     ) -> str:
         # SQLite refuses LIKE in a partial index's WHERE: the case_sensitive_like
         # pragma could change its meaning, so it counts as non-deterministic.
@@ -77,8 +94,11 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
     def _deterministic_like(self, match: re.Match[str]) -> str:
         lhs = match.group("lhs")
         text = match.group("pattern").replace("''", "'").replace("%%", "%")
-        starts, ends = not text.startswith("%"), not (text.endswith("%") and not text.endswith("\\%"))
-        core = text[0 if starts else 1:len(text) if ends else -1]
+        starts, ends = (
+            not text.startswith("%"),
+            not (text.endswith("%") and not text.endswith("\\%")),
+        )
+        core = text[0 if starts else 1 : len(text) if ends else -1]
         if re.search(r"(?<!\\)[%_]", core.replace("\\\\", "")):
             return match.group()  # a wildcard inside: not one of the lookups' patterns
         needle = re.sub(r"\\(.)", r"\1", core)
@@ -91,8 +111,11 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
         if starts:
             return f"substr({lhs}, 1, {size}) = {literal}"
         if ends:
-            return f"(length({lhs}) >= {size} AND substr({lhs}, -{size}) = {literal})" if size else \
-                f"{lhs} IS NOT NULL"
+            return (
+                f"(length({lhs}) >= {size} AND substr({lhs}, -{size}) = {literal})"
+                if size
+                else f"{lhs} IS NOT NULL"
+            )
         return f"instr({lhs}, {literal}) > 0"
 
     # -- alters ------------------------------------------------------------------------
@@ -124,7 +147,9 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
                 # DROP COLUMN refuses an indexed column: drop the index first.
                 name = self.quote_name(self.make_name(table, [field.column], "idx"))
                 self.execute(f"DROP INDEX IF EXISTS {name}")
-            self.execute(f"ALTER TABLE {self.quote_name(table)} DROP COLUMN {self.quote_name(field.column)}")
+            self.execute(
+                f"ALTER TABLE {self.quote_name(table)} DROP COLUMN {self.quote_name(field.column)}"
+            )
         else:
             self.rebuild(model, Change(delete_field=field))
 
@@ -164,7 +189,9 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
         old_sig[0] = new_sig[0] = None
         # column_sql() includes a CHECK naming the column: compare without it.
         old_sig[1], new_sig[1] = self._definition(model, old), self._definition(model, new)
-        if old_sig[:3] + old_sig[4:] == new_sig[:3] + new_sig[4:] and not (new.unique or new.primary_key):
+        if old_sig[:3] + old_sig[4:] == new_sig[:3] + new_sig[4:] and not (
+            new.unique or new.primary_key
+        ):
             self._alter_index(model, old, new)  # only db_index differs: no rebuild needed
         elif old_sig != new_sig:
             self.rebuild(model, Change(old_field=old, new_field=new))
@@ -187,16 +214,30 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
             self.execute(self.index_sql(model, [old.column], "idx"))
         elif old.db_index and not new.db_index:
             table = model._meta.db_table
-            names = [self.make_name(table, [old.column], "idx")] if self.collect_sql else self.constraint_names(
-                table, [old.column], unique=False, index=True, exclude=self.meta_names(model))
+            names = (
+                [self.make_name(table, [old.column], "idx")]
+                if self.collect_sql
+                else self.constraint_names(
+                    table, [old.column], unique=False, index=True, exclude=self.meta_names(model)
+                )
+            )
             for name in names:
                 self.execute(self.sql_delete_index % {"name": self.quote_name(name)})
 
     def _definition(self, model: SchemaModel, field: SchemaField) -> tuple[Any, ...]:
-        return (field.db_type(self.connection), field.null, self.is_auto(field), field.get_internal_type() in (
-            self.connection.data_type_check_constraints))
+        return (
+            field.db_type(self.connection),
+            field.null,
+            self.is_auto(field),
+            field.get_internal_type() in (self.connection.data_type_check_constraints),
+        )
 
-    def alter_unique_together(self, model: SchemaModel, old_unique_together: Iterable[Sequence[str]] | None, new_unique_together: Iterable[Sequence[str]] | None) -> None:
+    def alter_unique_together(
+        self,
+        model: SchemaModel,
+        old_unique_together: Iterable[Sequence[str]] | None,
+        new_unique_together: Iterable[Sequence[str]] | None,
+    ) -> None:
         olds = {tuple(names) for names in old_unique_together or ()}
         news = {tuple(names) for names in new_unique_together or ()}
         if olds != news:
@@ -214,7 +255,9 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
         else:
             self.rebuild(model, Change(drop_constraint=constraint.name))
 
-    def rename_index(self, model: SchemaModel, old_index: SchemaIndex, new_index: SchemaIndex) -> None:
+    def rename_index(
+        self, model: SchemaModel, old_index: SchemaIndex, new_index: SchemaIndex
+    ) -> None:
         # SQLite has no ALTER INDEX: drop it and create it under the new name.
         self.remove_index(model, old_index)
         self.add_index(model, new_index)

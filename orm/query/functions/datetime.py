@@ -78,7 +78,10 @@ class Extract(TimezoneMixin, Transform):
     _output_field = f.IntegerField()
 
     def __init__(
-        self, expression: Any, lookup_name: str | None = None, tzinfo: datetime.tzinfo | None = None,
+        self,
+        expression: Any,
+        lookup_name: str | None = None,
+        tzinfo: datetime.tzinfo | None = None,
         **extra: Any,
     ) -> None:
         if lookup_name is not None:
@@ -98,12 +101,18 @@ class Extract(TimezoneMixin, Transform):
         if field is None:
             return clone
         if not isinstance(field, _TEMPORAL):
-            raise ValueError("Extract input expression must be DateField, DateTimeField, or TimeField.")
+            raise ValueError(
+                "Extract input expression must be DateField, DateTimeField, or TimeField."
+            )
         name = getattr(field, "name", None) or type(field).__name__
         if type(field) is f.DateField and clone.lookup_name in _TIME_PARTS:
-            raise ValueError(f"Cannot extract time component '{clone.lookup_name}' from DateField '{name}'.")
+            raise ValueError(
+                f"Cannot extract time component '{clone.lookup_name}' from DateField '{name}'."
+            )
         if isinstance(field, f.TimeField) and clone.lookup_name not in _TIME_PARTS:
-            raise ValueError(f"Cannot extract component '{clone.lookup_name}' from TimeField '{name}'.")
+            raise ValueError(
+                f"Cannot extract component '{clone.lookup_name}' from TimeField '{name}'."
+            )
         return clone
 
     def as_sql(self, compiler: Compiler, connection: Connection, **extra: Any) -> SQLParams:
@@ -115,15 +124,21 @@ class Extract(TimezoneMixin, Transform):
 
 
 def _extract(class_name: str, part: str, doc: str) -> type[Extract]:
-    return type(class_name, (Extract,), {"lookup_name": part, "__doc__": doc, "__module__": __name__})
+    return type(
+        class_name, (Extract,), {"lookup_name": part, "__doc__": doc, "__module__": __name__}
+    )
 
 
 ExtractYear = _extract("ExtractYear", "year", "The year.")
 ExtractIsoYear = _extract("ExtractIsoYear", "iso_year", "The ISO 8601 week-numbering year.")
 ExtractMonth = _extract("ExtractMonth", "month", "The month, 1-12.")
 ExtractDay = _extract("ExtractDay", "day", "The day of the month.")
-ExtractWeekDay = _extract("ExtractWeekDay", "week_day", "The day of the week, 1 = Sunday ... 7 = Saturday.")
-ExtractIsoWeekDay = _extract("ExtractIsoWeekDay", "iso_week_day", "The ISO day of the week, 1 = Monday ... 7 = Sunday.")
+ExtractWeekDay = _extract(
+    "ExtractWeekDay", "week_day", "The day of the week, 1 = Sunday ... 7 = Saturday."
+)
+ExtractIsoWeekDay = _extract(
+    "ExtractIsoWeekDay", "iso_week_day", "The ISO day of the week, 1 = Monday ... 7 = Sunday."
+)
 ExtractWeek = _extract("ExtractWeek", "week", "The ISO 8601 week number, 1-53.")
 ExtractQuarter = _extract("ExtractQuarter", "quarter", "The quarter of the year, 1-4.")
 ExtractHour = _extract("ExtractHour", "hour", "The hour, 0-23.")
@@ -137,7 +152,10 @@ class TruncBase(TimezoneMixin, Transform):
     kind = ""
 
     def __init__(
-        self, expression: Any, output_field: f.Field | None = None, tzinfo: datetime.tzinfo | None = None,
+        self,
+        expression: Any,
+        output_field: f.Field | None = None,
+        tzinfo: datetime.tzinfo | None = None,
         **extra: Any,
     ) -> None:
         tzname_of(tzinfo)
@@ -149,7 +167,9 @@ class TruncBase(TimezoneMixin, Transform):
         clone = super().resolve_expression(*args, **kwargs)
         field = _field_of(clone.lhs)
         if not isinstance(field, _TEMPORAL):
-            raise TypeError(f"{getattr(field, 'name', field)!r} isn't a DateField, TimeField, or DateTimeField.")
+            raise TypeError(
+                f"{getattr(field, 'name', field)!r} isn't a DateField, TimeField, or DateTimeField."
+            )
         output = clone.output_field
         if not isinstance(output, _TEMPORAL):
             raise ValueError("output_field must be either DateField, TimeField, or DateTimeField")
@@ -159,7 +179,9 @@ class TruncBase(TimezoneMixin, Transform):
             isinstance(output, f.DateTimeField) or clone.kind in (*_TIME_PARTS, "time")
         ):
             raise ValueError(f"Cannot truncate DateField '{name}' to {target}.")
-        if isinstance(field, f.TimeField) and (isinstance(output, f.DateTimeField) or clone.kind in _DATE_KINDS):
+        if isinstance(field, f.TimeField) and (
+            isinstance(output, f.DateTimeField) or clone.kind in _DATE_KINDS
+        ):
             raise ValueError(f"Cannot truncate TimeField '{name}' to {target}.")
         return clone
 
@@ -202,11 +224,17 @@ class Trunc(TruncBase):
     KINDS = ("year", "quarter", "month", "week", "day", "hour", "minute", "second")
 
     def __init__(
-        self, expression: Any, kind: str, output_field: f.Field | None = None,
-        tzinfo: datetime.tzinfo | None = None, **extra: Any,
+        self,
+        expression: Any,
+        kind: str,
+        output_field: f.Field | None = None,
+        tzinfo: datetime.tzinfo | None = None,
+        **extra: Any,
     ) -> None:
         if kind not in self.KINDS:
-            raise ValueError(f"Invalid truncation kind {short_repr(kind)}; choose from: {', '.join(self.KINDS)}.")
+            raise ValueError(
+                f"Invalid truncation kind {short_repr(kind)}; choose from: {', '.join(self.KINDS)}."
+            )
         self.kind = kind
         super().__init__(expression, output_field=output_field, tzinfo=tzinfo, **extra)
 
@@ -250,8 +278,16 @@ class TruncTime(TruncBase):
 
 
 def _register() -> None:
-    for transform in (ExtractYear, ExtractIsoYear, ExtractMonth, ExtractDay, ExtractWeekDay,
-                      ExtractIsoWeekDay, ExtractWeek, ExtractQuarter):
+    for transform in (
+        ExtractYear,
+        ExtractIsoYear,
+        ExtractMonth,
+        ExtractDay,
+        ExtractWeekDay,
+        ExtractIsoWeekDay,
+        ExtractWeek,
+        ExtractQuarter,
+    ):
         f.DateField.register_lookup(transform)
         f.DateTimeField.register_lookup(transform)
     for transform in (ExtractHour, ExtractMinute, ExtractSecond):
@@ -264,8 +300,29 @@ def _register() -> None:
 _register()
 
 __all__ = [
-    "Extract", "ExtractDay", "ExtractHour", "ExtractIsoWeekDay", "ExtractIsoYear", "ExtractMinute",
-    "ExtractMonth", "ExtractQuarter", "ExtractSecond", "ExtractWeek", "ExtractWeekDay", "ExtractYear",
-    "Now", "Trunc", "TruncBase", "TruncDate", "TruncDay", "TruncHour", "TruncMinute", "TruncMonth",
-    "TruncQuarter", "TruncSecond", "TruncTime", "TruncWeek", "TruncYear",
+    "Extract",
+    "ExtractDay",
+    "ExtractHour",
+    "ExtractIsoWeekDay",
+    "ExtractIsoYear",
+    "ExtractMinute",
+    "ExtractMonth",
+    "ExtractQuarter",
+    "ExtractSecond",
+    "ExtractWeek",
+    "ExtractWeekDay",
+    "ExtractYear",
+    "Now",
+    "Trunc",
+    "TruncBase",
+    "TruncDate",
+    "TruncDay",
+    "TruncHour",
+    "TruncMinute",
+    "TruncMonth",
+    "TruncQuarter",
+    "TruncSecond",
+    "TruncTime",
+    "TruncWeek",
+    "TruncYear",
 ]

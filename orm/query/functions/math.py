@@ -114,10 +114,14 @@ class FixDecimalInputMixin(Func):
     def as_postgresql(self, compiler: Compiler, connection: Connection, **extra: Any) -> SQLParams:
         numeric = f.DecimalField(max_digits=1000, decimal_places=sys.float_info.dig)
         clone = self.copy()
-        clone.set_source_expressions([
-            Cast(expr, numeric) if isinstance(getattr(expr, "output_field", None), f.FloatField) else expr
-            for expr in self.get_source_expressions()
-        ])
+        clone.set_source_expressions(
+            [
+                Cast(expr, numeric)
+                if isinstance(getattr(expr, "output_field", None), f.FloatField)
+                else expr
+                for expr in self.get_source_expressions()
+            ]
+        )
         return clone.as_sql(compiler, connection, **extra)
 
 
@@ -226,12 +230,37 @@ class Round(FixDecimalInputMixin, DeclaredTypeMixin, Transform):
 
     def as_sqlite(self, compiler: Compiler, connection: Connection, **extra: Any) -> SQLParams:
         precision = self.source_expressions[1]
-        if isinstance(precision, Value) and isinstance(precision.value, int) and precision.value < 0:
+        if (
+            isinstance(precision, Value)
+            and isinstance(precision.value, int)
+            and precision.value < 0
+        ):
             raise ValueError("SQLite does not support negative precision.")
         return self.as_sql(compiler, connection, **extra)
 
 
 __all__ = [
-    "ACos", "ASin", "ATan", "ATan2", "Abs", "Ceil", "Cos", "Cot", "Degrees", "Exp", "Floor", "Ln", "Log",
-    "Mod", "Pi", "Power", "Radians", "Random", "Round", "Sign", "Sin", "Sqrt", "Tan",
+    "ACos",
+    "ASin",
+    "ATan",
+    "ATan2",
+    "Abs",
+    "Ceil",
+    "Cos",
+    "Cot",
+    "Degrees",
+    "Exp",
+    "Floor",
+    "Ln",
+    "Log",
+    "Mod",
+    "Pi",
+    "Power",
+    "Radians",
+    "Random",
+    "Round",
+    "Sign",
+    "Sin",
+    "Sqrt",
+    "Tan",
 ]

@@ -117,7 +117,9 @@ class LPad(Func):
 
     def __init__(self, expression: Any, length: Any, fill_text: Any = None, **extra: Any) -> None:
         _check_positive_int(length, "length", allow_zero=True)
-        super().__init__(expression, length, Value(" ") if fill_text is None else fill_text, **extra)
+        super().__init__(
+            expression, length, Value(" ") if fill_text is None else fill_text, **extra
+        )
 
 
 class RPad(LPad):
@@ -176,7 +178,9 @@ class Replace(Func):
     arity = 3
 
     def __init__(self, expression: Any, text: Any, replacement: Any = None, **extra: Any) -> None:
-        super().__init__(expression, text, Value("") if replacement is None else replacement, **extra)
+        super().__init__(
+            expression, text, Value("") if replacement is None else replacement, **extra
+        )
 
 
 class Reverse(Transform):
@@ -282,7 +286,30 @@ class Collate(Func):
 
 
 __all__ = [
-    "MD5", "SHA1", "SHA224", "SHA256", "SHA384", "SHA512", "Chr", "Collate", "Concat", "ConcatPair",
-    "LPad", "LTrim", "Left", "Length", "Lower", "Ord", "RPad", "RTrim", "Repeat", "Replace", "Reverse",
-    "Right", "StrIndex", "Substr", "Trim", "Upper",
+    "MD5",
+    "SHA1",
+    "SHA224",
+    "SHA256",
+    "SHA384",
+    "SHA512",
+    "Chr",
+    "Collate",
+    "Concat",
+    "ConcatPair",
+    "LPad",
+    "LTrim",
+    "Left",
+    "Length",
+    "Lower",
+    "Ord",
+    "RPad",
+    "RTrim",
+    "Repeat",
+    "Replace",
+    "Reverse",
+    "Right",
+    "StrIndex",
+    "Substr",
+    "Trim",
+    "Upper",
 ]
