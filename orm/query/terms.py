@@ -29,9 +29,6 @@ sees them.
 
 from __future__ import annotations
 
-import datetime
-import decimal
-import uuid
 from collections.abc import Hashable
 from typing import Any, NamedTuple
 
@@ -39,6 +36,7 @@ from orm import fields as f
 from orm.abc import Connection, ModelClass
 from orm.exceptions import FieldError
 from orm.query.aggregates import Count
+from orm.query.cache_key import SCALARS
 from orm.query.expressions import Col
 from orm.query.q import Q
 from orm.query.query import Query
@@ -73,22 +71,9 @@ SIMPLE_LOOKUPS = frozenset(
         "iendswith",
     }
 )
-# Exact types only: a subclass (an enum, a custom str) may prepare differently.
-SCALAR_TYPES = frozenset(
-    {
-        int,
-        str,
-        float,
-        bool,
-        bytes,
-        decimal.Decimal,
-        uuid.UUID,
-        datetime.date,
-        datetime.datetime,
-        datetime.time,
-        datetime.timedelta,
-    }
-)
+# Exact types only (the statement cache keys the same ones): a subclass (an
+# enum, a custom str) may prepare differently.
+SCALAR_TYPES = SCALARS
 #: What the evaluation adds to the filtered query.
 FETCH, GET, COUNT, EXISTS = "fetch", "get", "count", "exists"
 
