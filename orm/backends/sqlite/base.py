@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import threading
+import time
 from typing import Any, Self
 
 from orm.abc import PoolRegistry
@@ -342,10 +343,11 @@ class DatabaseWrapper(BaseDatabaseWrapper):
         return pragmas
 
     def _apply_pragmas(self, conn: sqlite3.Connection, pragmas: dict[str, Any]) -> None:
+        timeout = float(self.settings.options.get("timeout", 5.0))
         for key, value in pragmas.items():
             # Values are allow-listed by _pragmas() (or an int), never user text.
             with self.wrap_database_errors:
-                conn.execute(f"PRAGMA {key} = {value}")
+                _pragma_waiting(conn, f"PRAGMA {key} = {value}", timeout)
 
     def close_connection(self, connection: Any) -> None:
         """Close the connection and every stream connection still open on this wrapper."""
@@ -495,3 +497,23 @@ class DatabaseWrapper(BaseDatabaseWrapper):
         except sqlite3.Error:
             return True
         return False
+
+
+def _pragma_waiting(conn: sqlite3.Connection, statement: str, timeout: float) -> None:
+    """Run a set-up PRAGMA, trying again while SQLite answers "database is locked".
+
+    On a file another connection is switching to WAL (two threads or
+    processes opening a new database at once), ``PRAGMA journal_mode`` can
+    fail at once with SQLITE_BUSY: SQLite does not call its busy handler while
+    the WAL index is being set up. The PRAGMAs are idempotent, so waiting for
+    up to the busy timeout, as any other statement would, is safe.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            conn.execute(statement)
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() >= deadline:
+                raise
+        time.sleep(0.005)
