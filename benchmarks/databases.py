@@ -23,7 +23,7 @@ import sqlite3
 import tempfile
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, unquote, urlsplit, urlunsplit
 
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
 
@@ -250,3 +250,24 @@ def pg_server_version(url: str) -> str | None:
             return f"PostgreSQL {row[0]}" if row else None
     except Exception:  # noqa: BLE001
         return None
+
+
+def django_postgres_settings(url: str, engine: str, pool_max_size: int = 0) -> dict[str, Any]:
+    """Django's ``DATABASES`` entry for a PostgreSQL URL (``engine``: Django's or django-async-backend's).
+
+    With ``pool_max_size`` > 0 the backend's psycopg pool is on. Stdlib only:
+    the Django 6.1 peer virtualenv imports it as well as the Django 5.2 app.
+    """
+    parts = urlsplit(url)
+    options: dict[str, Any] = {k: v for k, v in parse_qsl(parts.query) if not k.startswith("pool_")}
+    if pool_max_size:
+        options["pool"] = {"min_size": 1, "max_size": pool_max_size, "timeout": 30}
+    return {
+        "ENGINE": engine,
+        "NAME": unquote(parts.path.lstrip("/")),
+        "USER": unquote(parts.username or "postgres"),
+        "PASSWORD": unquote(parts.password or ""),
+        "HOST": parts.hostname or "127.0.0.1",
+        "PORT": str(parts.port or 5432),
+        "OPTIONS": options,
+    }

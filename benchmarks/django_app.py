@@ -32,10 +32,12 @@ import json
 import os
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import unquote
 
 import django
 from django.conf import settings
+
+from benchmarks.databases import django_postgres_settings
 
 # Same pragmas as orm's SQLite defaults (WAL, synchronous=NORMAL; Django turns
 # foreign keys on itself) and the same BEGIN IMMEDIATE write transactions.
@@ -50,19 +52,7 @@ def database_settings(url: str, pool_max_size: int = 0) -> dict[str, Any]:
             "NAME": unquote(url.removeprefix("sqlite:///").partition("?")[0]),
             "OPTIONS": {"init_command": SQLITE_INIT, "transaction_mode": "IMMEDIATE", "timeout": 5},
         }
-    parts = urlsplit(url)
-    options: dict[str, Any] = {k: v for k, v in parse_qsl(parts.query) if not k.startswith("pool_")}
-    if pool_max_size:
-        options["pool"] = {"min_size": 1, "max_size": pool_max_size, "timeout": 30}
-    return {
-        "ENGINE": "django.db.backends.postgresql",
-        "NAME": unquote(parts.path.lstrip("/")),
-        "USER": unquote(parts.username or "postgres"),
-        "PASSWORD": unquote(parts.password or ""),
-        "HOST": parts.hostname or "127.0.0.1",
-        "PORT": str(parts.port or 5432),
-        "OPTIONS": options,
-    }
+    return django_postgres_settings(url, "django.db.backends.postgresql", pool_max_size)
 
 
 if not settings.configured:

@@ -20,32 +20,21 @@ benchmark's ``impl_django_async`` does.
 from __future__ import annotations
 
 import decimal
-import json
 import os
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import MutableMapping
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
 
 import django
 from django.conf import settings
+
+from benchmarks.databases import django_postgres_settings
 
 ENGINE = "django_async_backend.db.backends.postgresql"
 
 
 def database_settings(url: str, pool_max_size: int) -> dict[str, Any]:
     """``DATABASES["default"]`` for a benchmark PostgreSQL URL, with the package's pool."""
-    parts = urlsplit(url)
-    options: dict[str, Any] = {k: v for k, v in parse_qsl(parts.query) if not k.startswith("pool_")}
-    options["pool"] = {"min_size": 1, "max_size": max(1, pool_max_size), "timeout": 30}
-    return {
-        "ENGINE": ENGINE,
-        "NAME": unquote(parts.path.lstrip("/")),
-        "USER": unquote(parts.username or "postgres"),
-        "PASSWORD": unquote(parts.password or ""),
-        "HOST": parts.hostname or "127.0.0.1",
-        "PORT": str(parts.port or 5432),
-        "OPTIONS": options,
-    }
+    return django_postgres_settings(url, ENGINE, max(1, pool_max_size))
 
 
 if not settings.configured:
@@ -75,11 +64,14 @@ from django_async_backend.db import async_connections, async_new_connection  # n
 from django_async_backend.db.models.base import AsyncModelMixin  # noqa: E402
 from django_async_backend.db.transaction import async_atomic  # noqa: E402
 
-from migrations_example.views import BAD_INPUT, author_email, json_default  # noqa: E402
-
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
+from migrations_example.views import (  # noqa: E402
+    BAD_INPUT,
+    Receive,
+    Send,
+    author_email,
+    read_json,
+    respond,
+)
 
 
 class Author(AsyncModelMixin, models.Model):
@@ -157,22 +149,6 @@ def _create_tables() -> None:
             connection.close_pool()
 
 
-async def _respond(send: Send, status: int, payload: Any) -> None:
-    body = json.dumps(payload, default=json_default).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
-
-
-async def _read_json(receive: Receive) -> Any:
-    body = b""
-    while True:
-        message = await receive()
-        body += message.get("body", b"")
-        if not message.get("more_body"):
-            return json.loads(body or b"{}")
-
-
 async def _lifespan(receive: Receive, send: Send) -> None:
     while True:
         message = await receive()
@@ -189,16 +165,16 @@ async def _lifespan(receive: Receive, send: Send) -> None:
 
 async def _route(method: str, parts: list[str], receive: Receive, send: Send) -> None:
     if parts == ["books"] and method == "GET":
-        await _respond(send, 200, await list_books())
+        await respond(send, 200, await list_books())
     elif parts == ["books"] and method == "POST":
-        await _respond(send, 201, await create_book(await _read_json(receive)))
+        await respond(send, 201, await create_book(await read_json(receive)))
     elif len(parts) == 3 and parts[0] == "books" and parts[2] == "price" and method == "POST":
-        await _respond(send, 200, await set_price(int(parts[1]), await _read_json(receive)))
+        await respond(send, 200, await set_price(int(parts[1]), await read_json(receive)))
     elif len(parts) == 3 and parts[0] == "books" and parts[2] == "move" and method == "POST":
-        data = await _read_json(receive)
-        await _respond(send, 200, await move_book(int(parts[1]), data["author"]))
+        data = await read_json(receive)
+        await respond(send, 200, await move_book(int(parts[1]), data["author"]))
     else:
-        await _respond(send, 404, {"error": "not found"})
+        await respond(send, 404, {"error": "not found"})
 
 
 async def application(scope: MutableMapping[str, Any], receive: Receive, send: Send) -> None:
@@ -213,6 +189,6 @@ async def application(scope: MutableMapping[str, Any], receive: Receive, send: S
         async with async_new_connection():
             await _route(scope["method"], parts, receive, send)
     except Book.DoesNotExist:
-        await _respond(send, 404, {"error": "no such book"})
+        await respond(send, 404, {"error": "no such book"})
     except BAD_INPUT as error:
-        await _respond(send, 400, {"error": str(error)})
+        await respond(send, 400, {"error": str(error)})

@@ -17,9 +17,8 @@ Tables are created at startup (``generate_schemas(safe=True)``).
 from __future__ import annotations
 
 import decimal
-import json
 import os
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import MutableMapping
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -28,11 +27,7 @@ from tortoise.exceptions import DoesNotExist
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
-from migrations_example.views import BAD_INPUT, author_email, json_default
-
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
+from migrations_example.views import BAD_INPUT, Receive, Send, author_email, read_json, respond
 
 
 class Author(Model):
@@ -142,22 +137,6 @@ async def move_book(pk: int, author_name: str) -> dict[str, Any]:
         return {"id": book.id, "author": author.name}
 
 
-async def _respond(send: Send, status: int, payload: Any) -> None:
-    body = json.dumps(payload, default=json_default).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
-
-
-async def _read_json(receive: Receive) -> Any:
-    body = b""
-    while True:
-        message = await receive()
-        body += message.get("body", b"")
-        if not message.get("more_body"):
-            return json.loads(body or b"{}")
-
-
 async def _lifespan(receive: Receive, send: Send) -> None:
     while True:
         message = await receive()
@@ -188,17 +167,17 @@ async def application(scope: MutableMapping[str, Any], receive: Receive, send: S
     method, parts = scope["method"], [p for p in scope["path"].split("/") if p]
     try:
         if parts == ["books"] and method == "GET":
-            await _respond(send, 200, await list_books())
+            await respond(send, 200, await list_books())
         elif parts == ["books"] and method == "POST":
-            await _respond(send, 201, await create_book(await _read_json(receive)))
+            await respond(send, 201, await create_book(await read_json(receive)))
         elif len(parts) == 3 and parts[0] == "books" and parts[2] == "price" and method == "POST":
-            await _respond(send, 200, await set_price(int(parts[1]), await _read_json(receive)))
+            await respond(send, 200, await set_price(int(parts[1]), await read_json(receive)))
         elif len(parts) == 3 and parts[0] == "books" and parts[2] == "move" and method == "POST":
-            data = await _read_json(receive)
-            await _respond(send, 200, await move_book(int(parts[1]), data["author"]))
+            data = await read_json(receive)
+            await respond(send, 200, await move_book(int(parts[1]), data["author"]))
         else:
-            await _respond(send, 404, {"error": "not found"})
+            await respond(send, 404, {"error": "not found"})
     except DoesNotExist:
-        await _respond(send, 404, {"error": "no such book"})
+        await respond(send, 404, {"error": "no such book"})
     except BAD_INPUT as error:
-        await _respond(send, 400, {"error": str(error)})
+        await respond(send, 400, {"error": str(error)})

@@ -17,40 +17,18 @@ tables were made before (by ``orm.create_tables``, as the benchmarks do).
 
 from __future__ import annotations
 
-import json
 import os
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import MutableMapping
 from typing import Any
 
 import orm
 from migrations_example.models import Author, Book
-from migrations_example.views import BAD_INPUT, BookViews, json_default
+from migrations_example.views import BAD_INPUT, BookViews, Receive, Send, read_json, respond
 from orm import transaction
 from orm.asgi import ConnectionScopeMiddleware
 
 #: The example project's apps (as migrations_example/pyproject.toml lists them).
 APPS = ["migrations_example", "migrations_example.reviews"]
-
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-
-
-async def _respond(send: Send, status: int, payload: Any) -> None:
-    body = json.dumps(payload, default=json_default).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
-
-
-async def _read_json(receive: Receive) -> Any:
-    body = b""
-    while True:
-        message = await receive()
-        body += message.get("body", b"")
-        if not message.get("more_body"):
-            break
-    return json.loads(body or b"{}")
 
 
 views = BookViews(Author, Book, transaction.atomic)
@@ -76,26 +54,24 @@ async def app(scope: MutableMapping[str, Any], receive: Receive, send: Send) -> 
     method, parts = scope["method"], [p for p in scope["path"].split("/") if p]
     try:
         if parts == ["books"] and method == "GET":
-            await _respond(send, 200, await views.list_books())
+            await respond(send, 200, await views.list_books())
         elif parts == ["books"] and method == "POST":
-            await _respond(send, 201, await views.create_book(await _read_json(receive)))
+            await respond(send, 201, await views.create_book(await read_json(receive)))
         elif len(parts) == 3 and parts[0] == "books" and parts[2] == "price" and method == "POST":
-            await _respond(
-                send, 200, await views.set_price(int(parts[1]), await _read_json(receive))
-            )
+            await respond(send, 200, await views.set_price(int(parts[1]), await read_json(receive)))
         elif len(parts) == 3 and parts[0] == "books" and parts[2] == "move" and method == "POST":
-            data = await _read_json(receive)
-            await _respond(
+            data = await read_json(receive)
+            await respond(
                 send, 200, await orm.sync_to_async(views.move_book)(int(parts[1]), data["author"])
             )
         elif parts == ["stats"]:
-            await _respond(send, 200, orm.connections.stats())
+            await respond(send, 200, orm.connections.stats())
         else:
-            await _respond(send, 404, {"error": "not found"})
+            await respond(send, 404, {"error": "not found"})
     except Book.DoesNotExist:
-        await _respond(send, 404, {"error": "no such book"})
+        await respond(send, 404, {"error": "no such book"})
     except (*BAD_INPUT, orm.DataError, orm.ValidationError) as error:
-        await _respond(send, 400, {"error": str(error)})
+        await respond(send, 400, {"error": str(error)})
 
 
 application = ConnectionScopeMiddleware(app)

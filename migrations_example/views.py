@@ -1,4 +1,4 @@
-"""The example app's views, written once against the Django-style API.
+"""The example app's views, written once against the Django-style API, and its JSON over ASGI.
 
 ``app.py`` binds them to `orm`'s models; ``benchmarks/django_app.py`` binds the
 very same code to Django's models, so the HTTP benchmark compares the ORMs and
@@ -8,7 +8,8 @@ nothing else. That one body of code serves both is the point of the API.
 from __future__ import annotations
 
 import decimal
-from collections.abc import Callable
+import json
+from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 #: Errors from malformed request data: answered with 400.
@@ -25,6 +26,29 @@ def json_default(value: Any) -> Any:
 def author_email(name: str) -> str:
     """The unique e-mail an author created from a request gets."""
     return f"{name.lower().replace(' ', '.')}@example.com"
+
+
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+
+async def respond(send: Send, status: int, payload: Any) -> None:
+    """Send ``payload`` as a JSON response (Decimals as strings) with ``status``."""
+    body = json.dumps(payload, default=json_default).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def read_json(receive: Receive) -> Any:
+    """The request body, read to its end and parsed as JSON (``{}`` when empty)."""
+    body = b""
+    while True:
+        message = await receive()
+        body += message.get("body", b"")
+        if not message.get("more_body"):
+            return json.loads(body or b"{}")
 
 
 class BookViews:
