@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, overload
 
 from orm.db import transaction
@@ -467,11 +467,10 @@ class Model(metaclass=ModelBase):
     def _loaded_field_names(self) -> frozenset[str] | None:
         """The loaded non-pk fields when some are deferred, else None (save everything)."""
         data = vars(self)
-        fields = [f for f in self._meta.concrete_fields if not f.primary_key]
-        if all(f.attname in data for f in fields):
+        names = self._meta.save_plan.value_attnames
+        if data.keys() >= names:
             return None
-        loaded = frozenset(f.attname for f in fields if f.attname in data)
-        return loaded or None
+        return names.intersection(data) or None
 
     def _save_base(
         self,
@@ -534,7 +533,7 @@ class Model(metaclass=ModelBase):
         """
         cls = cls or type(self)
         meta = cls._meta
-        fields: list[Field[Any, Any]] | None = None  # the UPDATE's, built only when one may run
+        fields: Sequence[Field[Any, Any]] | None = None  # the UPDATE's, built only when one may run
         if update_fields is not None:
             fields = [
                 f
@@ -553,7 +552,7 @@ class Model(metaclass=ModelBase):
         updated = False
         if pk_value is not None and not force_insert:
             if fields is None:
-                fields = [f for f in meta.local_concrete_fields if not f.primary_key]
+                fields = meta.save_plan.local_value_fields
             updated = writes.update_row(cls, self, fields, using)
             if force_update and not updated:
                 raise DatabaseError("Forced update did not affect any rows.")

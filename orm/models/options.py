@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from orm.exceptions import FieldDoesNotExist, FieldError
 from orm.models.registry import Apps
@@ -55,6 +55,15 @@ def _normalize_together(value: Iterable[Any] | None) -> tuple[tuple[str, ...], .
     if all(isinstance(v, str) for v in value):
         return (value,)
     return tuple(tuple(v) for v in value)
+
+
+class SavePlan(NamedTuple):
+    """The field lists every ``save()`` of a model reads, built once (``Options.save_plan``)."""
+
+    #: attnames of every concrete field but the primary key: all present = nothing deferred.
+    value_attnames: frozenset[str]
+    #: this table's own columns but the primary key, in table order: what an UPDATE writes.
+    local_value_fields: tuple[Any, ...]
 
 
 class Options:
@@ -123,6 +132,7 @@ class Options:
         self._reverse: dict[str, Any] = {}
         self._concrete: list[Any] | None = None
         self._local_concrete: list[Any] | None = None
+        self._save_plan: SavePlan | None = None
         for term in self.ordering:
             if isinstance(term, str) and term != "?" and not ORDERING_PATTERN.match(term):
                 raise FieldError(
@@ -186,7 +196,7 @@ class Options:
         self._forward[field.name] = field
         if field.attname != field.name:
             self._forward[field.attname] = field
-        self._concrete = self._local_concrete = None
+        self._concrete = self._local_concrete = self._save_plan = None
 
     def add_related_object(self, rel: ForeignObjectRel) -> None:
         """Register a reverse relation pointing at this model."""
@@ -216,7 +226,7 @@ class Options:
 
     def expire_cache(self) -> None:
         """Forget the field lists derived from the fields (rebuilt on next use)."""
-        self._concrete = self._local_concrete = None
+        self._concrete = self._local_concrete = self._save_plan = None
 
     @property
     def concrete_fields(self) -> list[Any]:
@@ -232,6 +242,17 @@ class Options:
             # Cached as concrete_fields: every save and insert reads it.
             self._local_concrete = [f for f in self.local_fields if f.concrete]
         return self._local_concrete
+
+    @property
+    def save_plan(self) -> SavePlan:
+        """What ``save()`` of a whole instance reads and writes (derived once per model)."""
+        if self._save_plan is None:
+            value_fields = [f for f in self.concrete_fields if not f.primary_key]
+            self._save_plan = SavePlan(
+                frozenset(f.attname for f in value_fields),
+                tuple(f for f in self.local_concrete_fields if not f.primary_key),
+            )
+        return self._save_plan
 
     @property
     def fields(self) -> list[Any]:

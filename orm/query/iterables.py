@@ -109,19 +109,23 @@ class ModelIterable(BaseIterable):
         info: KlassInfo | None = compiler.klass_info
         if info is None:
             return iter(())
-        loaders = [_loader(node.model) for node in nodes(info)]
-        plain = tuple(is_plain for _loader_, is_plain in loaders)
-        annotations = tuple(compiler.annotation_col_map.items())
-
-        def build() -> tuple[Any, list[Any]]:
-            return model_factory(info, converters, annotations, plain)
-
-        factory, constants = cached(compiler._statement, ("models", plain), build)
+        statement = compiler._statement
+        if statement is not None and not (pre_init.receivers or post_init.receivers):
+            # No init signal anywhere: the loaders are the models' own from_db,
+            # fixed per statement, so everything but the row function's
+            # bindings is built once (a receiver connected later takes the
+            # per-call branch below, which checks each model's listeners).
+            prepared = statement.row_code.get(_PLAIN_MODELS)
+            if prepared is None:
+                prepared = statement.row_code[_PLAIN_MODELS] = _prepare(info, converters, compiler)
+        else:
+            prepared = _prepare(info, converters, compiler)
+        factory, constants, loaders = prepared
         make = factory(
             constants,
             compiler.connection,
             qs.db,
-            [loader for loader, _p in loaders],
+            loaders,
             object.__new__,
             getattr(info.model, "_state_class", None),
         )
@@ -130,6 +134,25 @@ class ModelIterable(BaseIterable):
         if known:
             objs = _with_known(objs, known)
         return _closing(objs, rows) if self.chunked_fetch else objs
+
+
+#: ``Statement.row_code`` key of a model statement's prepared row function while no init signal has receivers.
+_PLAIN_MODELS = ("models", "no init signals")
+
+
+def _prepare(
+    info: KlassInfo, converters: Converters, compiler: Any
+) -> tuple[Any, list[Any], list[Any]]:
+    """(factory, its constants, the loaders) for model rows laid out as ``info``."""
+    loaders = [_loader(node.model) for node in nodes(info)]
+    plain = tuple(is_plain for _loader_, is_plain in loaders)
+    annotations = tuple(compiler.annotation_col_map.items())
+
+    def build() -> tuple[Any, list[Any]]:
+        return model_factory(info, converters, annotations, plain)
+
+    factory, constants = cached(compiler._statement, ("models", plain), build)
+    return factory, constants, [loader for loader, _p in loaders]
 
 
 def _with_known(objs: Iterator[Any], known: tuple[tuple[str, Any], ...]) -> Iterator[Any]:

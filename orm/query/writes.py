@@ -342,43 +342,57 @@ def _insertable(field: f.Field, value: Any, query: Query) -> Any:
 _UPDATES_BY_PK: BoundedCache[tuple[str, ...], str] = BoundedCache("update-by-pk statements", 2048)
 
 
-def update_row(model: ModelClass, obj: Any, fields: list[Any], using: str) -> bool:
+def update_row(model: ModelClass, obj: Any, fields: Sequence[Any], using: str) -> bool:
     """UPDATE one saved instance by primary key; True when a row matched."""
     connection = connections[using]
     meta = model._meta
-    fields = [f for f in fields if not f.generated]  # computed by the database, never written
-    pk = getattr(
-        obj, meta.pk.attname
-    )  # of ``model``'s row: a parent's when saving a child's parent part
-    # A field still left to its db_default is set to it, as Django's UPDATE ... SET col = DEFAULT.
-    raw = [_unless_database_default(f.pre_save(obj, False)) for f in fields]
-    if any(hasattr(value, "resolve_expression") for value in raw):
-        # book.pages = F("pages") + 1: let the database compute it (as Django).
-        manager = model._base_manager.using(using)
-        matched = manager.filter(pk=pk).update(
-            **{f.attname: v for f, v in zip(fields, raw, strict=True)}
-        )
-        if matched:
-            computed = [
-                f for f, v in zip(fields, raw, strict=True) if hasattr(v, "resolve_expression")
-            ]
-            _reload_computed(manager, obj, pk, computed)
-        return bool(matched)
-    values = [f.get_db_prep_save(value, connection) for f, value in zip(fields, raw, strict=True)]
+    written = []  # computed (generated) fields are the database's, never written
+    raw = []
+    expressions = False
+    for f in fields:
+        if f.generated:
+            continue
+        value = f.pre_save(obj, False)
+        if isinstance(value, DatabaseDefault):
+            # A field still left to its db_default is set to it, as Django's UPDATE ... SET col = DEFAULT.
+            value = value.expression
+        if hasattr(value, "resolve_expression"):
+            expressions = True
+        written.append(f)
+        raw.append(value)
+    # Of ``model``'s row: a parent's when saving a child's parent part.
+    pk = getattr(obj, meta.pk.attname)
+    if expressions:
+        return _update_with_expressions(model, obj, pk, written, raw, using)
+    values = [f.get_db_prep_save(value, connection) for f, value in zip(written, raw, strict=True)]
     pk_value = meta.pk.get_db_prep_value(pk, connection)
     with connection.cursor() as cursor:
-        if not fields:
+        if not written:
             cursor.execute(exists_by_pk_sql(connection, meta.db_table, meta.pk.column), [pk_value])
             return cursor.fetchone() is not None
-        key = (connection.vendor, meta.db_table, meta.pk.column, *[f.column for f in fields])
+        key = (connection.vendor, meta.db_table, meta.pk.column, *[f.column for f in written])
         sql = _UPDATES_BY_PK.get(key)
         if sql is None:
             sql = update_by_pk_sql(
-                connection, meta.db_table, [f.column for f in fields], meta.pk.column
+                connection, meta.db_table, [f.column for f in written], meta.pk.column
             )
             _UPDATES_BY_PK.put(key, sql)
         cursor.execute(sql, [*values, pk_value])
         return cursor.rowcount > 0
+
+
+def _update_with_expressions(
+    model: ModelClass, obj: Any, pk: Any, fields: list[Any], raw: list[Any], using: str
+) -> bool:
+    # book.pages = F("pages") + 1: let the database compute it (as Django).
+    manager = model._base_manager.using(using)
+    matched = manager.filter(pk=pk).update(
+        **{f.attname: v for f, v in zip(fields, raw, strict=True)}
+    )
+    if matched:
+        computed = [f for f, v in zip(fields, raw, strict=True) if hasattr(v, "resolve_expression")]
+        _reload_computed(manager, obj, pk, computed)
+    return bool(matched)
 
 
 def _reload_computed(manager: Any, obj: Any, pk: Any, fields: list[Any]) -> None:
@@ -393,12 +407,6 @@ def _reload_computed(manager: Any, obj: Any, pk: Any, fields: list[Any]) -> None
         obj.__dict__[field.attname] = value
         if field.is_relation:
             obj._state.fields_cache.pop(field.name, None)
-
-
-def _unless_database_default(value: Any) -> Any:
-    if isinstance(value, DatabaseDefault):
-        return value.expression
-    return value
 
 
 def upsert_clause(

@@ -306,6 +306,28 @@ def test_post_init_receivers_see_every_row(library: Library) -> None:
     assert seen[-1] is books[-1].author or seen[-1].pk == books[-1].author.pk
 
 
+def test_init_receivers_connected_after_a_shape_ran_see_its_rows(library: Library) -> None:
+    # The first run caches the statement's row function for "no init signal
+    # anywhere"; a receiver connected afterwards must still get every row,
+    # and once it is gone the cached function serves again.
+    query = Book.objects.select_related("author").order_by("id")
+    expected = len(list(query.all()))
+    seen: list[Any] = []
+
+    def receiver(sender: Any, instance: Any, **kwargs: Any) -> None:
+        seen.append(instance)
+
+    post_init.connect(receiver, sender=Author)
+    try:
+        books = list(query.all())
+    finally:
+        post_init.disconnect(receiver, sender=Author)
+    assert [author.pk for author in seen] == [book.author.pk for book in books]
+    assert len(books) == expected
+    list(query.all())
+    assert len(seen) == expected
+
+
 def test_known_related_objects_are_kept(library: Library) -> None:
     books = list(library.alice.books.order_by("id"))
     assert books and all(b._state.fields_cache["author"] is library.alice for b in books)
