@@ -69,6 +69,9 @@ class Settings(Protocol):
 class Cursor(Protocol):
     """The cursor a connection's ``cursor()`` returns: DB-API with ``%s`` placeholders."""
 
+    #: Set by the ORM when its statements cannot change the session (``CursorWrapper``).
+    session_safe: bool
+
     @property
     def description(self) -> Any: ...
     @property

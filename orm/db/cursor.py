@@ -45,11 +45,23 @@ class CursorOwner(Protocol):
     def execute_wrappers(self) -> list[Callable[..., Any]]: ...
     @property
     def transaction_state(self) -> TransactionState: ...
+    @property
+    def watch_session(self) -> bool: ...
+
+    session_changed: bool
+
     def validate_thread_sharing(self) -> None: ...
 
 
 class CursorWrapper:
     """A DB-API cursor with `orm`'s error translation and ``%s`` placeholders."""
+
+    #: Set by the ORM on a cursor that runs only statements it built from an
+    #: allow-list of nodes (a statement-cache entry, an UPDATE by primary
+    #: key), which cannot change the session. Every other statement tells a
+    #: wrapper that watches its session (``watch_session``) that the session
+    #: may have changed, so that its reset between scopes cannot be skipped.
+    session_safe = False
 
     def __init__(self, cursor: Any, db: CursorOwner) -> None:
         self.cursor = cursor
@@ -119,6 +131,9 @@ class CursorWrapper:
         if db.thread_ident != threading.get_ident():
             db.validate_thread_sharing()
         check_async_unsafe("cursor.execute()")
+        if db.watch_session and not (self.session_safe and not db.execute_wrappers):
+            # An execute wrapper may rewrite even a safe statement.
+            db.session_changed = True
         # Two attribute tests on the common path (no transaction, or one that
         # is healthy and owned by nobody in particular); the calls happen only
         # when there is something to refuse or to check.

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from time import monotonic
 from typing import Any, ClassVar, Self
 
@@ -134,6 +135,12 @@ class BaseDatabaseWrapper:
         #: True on a scope-pool thread, whose connection is reset between
         #: scopes rather than closed (see :func:`mark_thread_reused`).
         self.reused_thread: bool = getattr(_thread_flags, "reused", False)
+        #: True while statements that may change the session are noted in
+        #: ``session_changed`` (see ``CursorWrapper.session_safe``): set by a
+        #: backend whose reset between scopes is skipped when nothing changed.
+        self.watch_session = False
+        #: A statement not known to leave the session alone ran since the last reset.
+        self.session_changed = False
 
     @classmethod
     def unconnected(cls, alias: str = "unconnected") -> Self:
@@ -338,6 +345,20 @@ class BaseDatabaseWrapper:
         self.ensure_connection()
         with self.wrap_database_errors:
             return CursorWrapper(self.create_cursor(), self)
+
+    @contextmanager
+    def execute_wrapper(self, wrapper: Callable[..., Any]) -> Iterator[None]:
+        """Run every statement of the block through ``wrapper`` (Django's ``execute_wrapper``).
+
+        ``wrapper(execute, sql, params, many, context)`` must return
+        ``execute(sql, params, many, context)``; it is removed when the block
+        exits, however it exits. Only this thread's connection of this alias.
+        """
+        self.execute_wrappers.append(wrapper)
+        try:
+            yield
+        finally:
+            self.execute_wrappers.remove(wrapper)
 
     def chunked_cursor(self) -> CursorWrapper:
         """A cursor for streaming large results (server-side where the backend has one)."""

@@ -14,7 +14,8 @@ import decimal
 import sys
 import uuid
 import weakref
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Self
 
 from orm import fields as f
@@ -592,12 +593,20 @@ class Func(Expression):
     template = "%(function)s(%(expressions)s)"
     arg_joiner = ", "
     arity: int | None = None
+    # A subclass whose __init__ does not call this one's has no extra.
+    extra: Mapping[str, Any] = MappingProxyType({})
 
-    def __init__(self, *expressions: Any, output_field: f.Field | None = None) -> None:
+    def __init__(
+        self, *expressions: Any, output_field: f.Field | None = None, **extra: Any
+    ) -> None:
         if self.arity is not None and len(expressions) != self.arity:
             raise TypeError(f"{type(self).__name__} takes exactly {self.arity} argument(s).")
         super().__init__(output_field)
         self.source_expressions = [self._parse(e) for e in expressions]
+        #: Django's ``**extra``: ``function=``, ``template=``, ``arg_joiner=`` or
+        #: any other key of the template, fixed for this call (code, like the
+        #: class attributes they override: never put user input here).
+        self.extra = extra
 
     @staticmethod
     def _parse(expr: Any) -> Any:
@@ -626,7 +635,8 @@ class Func(Expression):
                 "constructor takes other arguments), so it cannot be written to a migration "
                 "file; give it a deconstruct() method."
             )
-        return self._deconstruct_path(), tuple(self.source_expressions), self._output_field_kwargs()
+        kwargs = {**self.extra, **self._output_field_kwargs()}
+        return self._deconstruct_path(), tuple(self.source_expressions), kwargs
 
     @property
     def contains_aggregate(self) -> bool:  # type: ignore[override]
@@ -648,13 +658,12 @@ class Func(Expression):
                 sql, p = compiler.compile(Value(empty))
             parts.append(sql)
             params.extend(p)
-        template = extra.pop("template", None) or self.template
-        joiner = extra.pop("arg_joiner", None)
-        context = {
-            "function": self.function,
-            **extra,
-            "expressions": (self.arg_joiner if joiner is None else joiner).join(parts),
-        }
+        # As Django: the call's own extra (Func(..., function="f")), then what
+        # an as_<vendor> passes, over the class attributes.
+        context = {"function": self.function, **self.extra, **extra}
+        template = context.pop("template", None) or self.template
+        joiner = context.pop("arg_joiner", None)
+        context["expressions"] = (self.arg_joiner if joiner is None else joiner).join(parts)
         return template % context, params
 
 

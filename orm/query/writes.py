@@ -377,6 +377,8 @@ def update_row(model: ModelClass, obj: Any, fields: Sequence[Any], using: str) -
                 connection, meta.db_table, [f.column for f in written], meta.pk.column
             )
             _UPDATES_BY_PK.put(key, sql)
+        # Table and column names and parameters only: it cannot change the session.
+        cursor.session_safe = True
         cursor.execute(sql, [*values, pk_value])
         return cursor.rowcount > 0
 

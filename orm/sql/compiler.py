@@ -517,6 +517,9 @@ class SQLCompiler:
             cursor = self.connection.chunked_cursor()
         else:
             cursor = self.connection.cursor()
+            # A statement-cache entry is built from the key's allow-list of
+            # nodes only (no raw SQL, no user functions): it cannot change the session.
+            cursor.session_safe = self._statement is not None
         try:
             cursor.execute(sql, params)
         except BaseException:

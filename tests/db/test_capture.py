@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -138,3 +139,23 @@ def test_only_the_captured_alias_is_recorded(tmp_path: Path) -> None:
         assert [(q.alias, q.params) for q in default] == [("default", ["default"])]
     finally:
         orm.connections.close_all()
+
+
+def test_execute_wrapper_sees_the_block_and_is_removed_even_on_error(notes: str) -> None:
+    seen: list[str] = []
+
+    def log_sql(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        seen.append(sql)
+        return execute(sql, params, many, context)
+
+    connection = orm.connections["default"]
+    with connection.execute_wrapper(log_sql):
+        assert Note.objects.filter(rank=1).count() == 1
+    assert seen == [f'{COUNT} WHERE "querylogtests_note"."rank" = %s']
+    with pytest.raises(ZeroDivisionError), connection.execute_wrapper(log_sql):
+        Note.objects.count()
+        1 / 0  # noqa: B018 - the block fails after a statement
+    assert seen[1:] == [COUNT]
+    assert connection.execute_wrappers == []
+    Note.objects.count()
+    assert len(seen) == 2

@@ -411,3 +411,156 @@ async def test_concurrent_scopes_on_a_small_pool_never_see_another_session(
     dirty = [seen for per_tenant in results for seen in per_tenant if seen != clean]
     assert dirty == []
     assert sum(len(per_tenant) for per_tenant in results) == 30
+
+
+# ------------------------------------- scopes: the reset is skipped only when nothing changed
+
+# A scope on a scope-pool thread gives its connection back without the session
+# reset (and the pool hands it out again without its check for a moment) when
+# it ran only the ORM's own statement-cache SELECTs and UPDATEs by primary key.
+# Anything else, including SQL the ORM ran for a user's RawSQL or Func, resets.
+
+
+def _orm_query_calling(function: str) -> Setup:
+    def setup(tenant: str) -> None:
+        call = f"set_config('i11a.tenant', '{tenant}', false)"
+        if function == "raw":
+            Item.objects.annotate(x=orm.RawSQL(call, [], output_field=orm.CharField())).first()
+        else:
+            args = [orm.Value("i11a.tenant"), orm.Value(tenant), orm.Value(False)]
+            Item.objects.annotate(
+                x=orm.Func(*args, function="set_config", output_field=orm.CharField())
+            ).first()
+
+    return setup
+
+
+SCOPE_SESSION_STATE: dict[str, tuple[Setup, str]] = {
+    **SESSION_STATE,
+    "set_config_through_raw_sql_annotation": (
+        _orm_query_calling("raw"),
+        "SELECT coalesce(current_setting('i11a.tenant', true), '')",
+    ),
+    "set_config_through_func_annotation": (
+        _orm_query_calling("func"),
+        "SELECT coalesce(current_setting('i11a.tenant', true), '')",
+    ),
+}
+
+
+async def _in_scope(threads: Any, fn: Callable[..., Any], *args: Any) -> Any:
+    async with orm.connection_scope(threads=threads):
+        return await orm.sync_to_async(fn)(*args)
+
+
+@pytest.mark.parametrize("state", sorted(SCOPE_SESSION_STATE))
+async def test_session_state_made_in_a_scope_does_not_reach_the_next_scope(
+    one_connection: psycopg.Connection[Any], make_role: Callable[[str], str], state: str
+) -> None:
+    from orm.db.scopes import ScopeThreads
+
+    setup, probe = SCOPE_SESSION_STATE[state]
+    tenant = make_role("tenant")
+    # The setup's query needs a row (first() of an empty table runs no function).
+    await Item.objects.acreate(name="row")
+    await orm.sync_to_async(orm.connections.close_current)()  # the pool's one connection
+    threads = ScopeThreads(max_threads=1, wait=10.0)
+    try:
+        pid, fresh = await _in_scope(threads, lambda: (backend_pid(), outcome(probe)))
+
+        def change() -> Any:
+            setup(tenant)
+            return outcome(probe)
+
+        assert await _in_scope(threads, change) != fresh, "the setup changed nothing"
+        seen = await _in_scope(threads, lambda: (backend_pid(), outcome(probe)))
+    finally:
+        threads.close()
+    assert seen == (pid, fresh)
+
+
+class _Counts:
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        from orm.backends.postgresql import base
+
+        self.resets = self.checks = 0
+        reset, check = base._send_session_reset, base.ConnectionPool.check_connection
+
+        def counted_reset(conn: Any) -> None:
+            self.resets += 1
+            reset(conn)
+
+        def counted_check(conn: Any) -> None:
+            self.checks += 1
+            check(conn)
+
+        monkeypatch.setattr(base, "_send_session_reset", counted_reset)
+        monkeypatch.setattr(base.ConnectionPool, "check_connection", staticmethod(counted_check))
+
+
+def _orm_reads_and_updates() -> None:
+    item = Item.objects.get(name="kept")
+    item.qty += 1
+    item.save()
+    assert Item.objects.filter(name="kept").exists()
+    assert Item.objects.filter(qty__gte=0).count() == 1
+
+
+def _with_execute_wrapper() -> None:
+    def passthrough(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        return execute(sql, params, many, context)
+
+    with orm.connection.execute_wrapper(passthrough):
+        Item.objects.get(name="kept")
+
+
+SCOPE_WORK: dict[str, tuple[Callable[[], Any], int]] = {
+    # what the scope runs -> session resets it costs
+    "orm reads and updates by pk": (_orm_reads_and_updates, 0),
+    "a raw cursor": (lambda: run("SELECT 1"), 1),
+    "an insert (moves lastval)": (lambda: Item.objects.create(name="new"), 1),
+    "a streamed iterator": (lambda: list(Item.objects.iterator(chunk_size=1)), 1),
+    "a safe statement under an execute wrapper": (_with_execute_wrapper, 1),
+}
+
+
+@pytest.mark.parametrize("work", sorted(SCOPE_WORK))
+async def test_a_scope_resets_the_session_unless_it_ran_only_orm_statements(
+    one_connection: psycopg.Connection[Any], monkeypatch: pytest.MonkeyPatch, work: str
+) -> None:
+    from orm.db.scopes import ScopeThreads
+
+    fn, resets = SCOPE_WORK[work]
+    await Item.objects.acreate(name="kept")
+    await orm.sync_to_async(orm.connections.close_current)()  # the pool's one connection
+    threads = ScopeThreads(max_threads=1, wait=10.0)
+    try:
+        await _in_scope(threads, _orm_reads_and_updates)  # warm: compiles every statement once
+        counts = _Counts(monkeypatch)
+        await _in_scope(threads, fn)
+        assert counts.resets == resets
+        await _in_scope(threads, lambda: Item.objects.get(name="kept"))
+    finally:
+        threads.close()
+    # A connection given back clean a moment ago is handed out unchecked.
+    assert counts.checks == resets
+
+
+async def test_a_connection_given_back_clean_is_checked_again_once_it_sat_idle(
+    pg: psycopg.Connection[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from orm.db.scopes import ScopeThreads
+
+    orm.configure(url_with(pool_min_size=1, pool_max_size=1, health_check_after=0.05))
+    await Item.objects.acreate(name="kept")
+    await orm.sync_to_async(orm.connections.close_current)()  # the pool's one connection
+    threads = ScopeThreads(max_threads=1, wait=10.0)
+    try:
+        await _in_scope(threads, _orm_reads_and_updates)
+        counts = _Counts(monkeypatch)
+        await _in_scope(threads, _orm_reads_and_updates)
+        await asyncio.sleep(0.2)
+        await _in_scope(threads, _orm_reads_and_updates)
+    finally:
+        threads.close()
+    assert (counts.resets, counts.checks) == (0, 1)

@@ -77,3 +77,52 @@ def test_the_documented_replacements_of_extra(pg: Any) -> None:
     sql, params = qs.query.get_compiler(connection=pg).as_sql()
     assert sql == expected
     assert list(params) == ["x", True]
+
+
+def test_func_takes_function_template_and_arg_joiner_per_call() -> None:
+    """Django's ``Func(*expressions, **extra)``: the call's extra overrides the class attributes."""
+    select = 'SELECT "shared_tag"."id", "shared_tag"."name", '
+    name = '"shared_tag"."name"'
+    assert_sql(
+        Tag.objects.annotate(
+            n=orm.Func("name", function="LENGTH", output_field=orm.IntegerField())
+        ),
+        f'{select}LENGTH({name}) AS "n" FROM "shared_tag"',
+        postgresql=(f'{select}LENGTH({name}) AS "n" FROM "shared_tag"', []),
+    )
+    assert_sql(
+        Tag.objects.annotate(
+            n=orm.Func(
+                "name",
+                orm.Value("!"),
+                template="(%(expressions)s)",
+                arg_joiner=" || ",
+                output_field=orm.CharField(),
+            )
+        ),
+        f'{select}({name} || %s) AS "n" FROM "shared_tag"',
+        ["!"],
+    )
+    # Any other key fills the template; a value stays a parameter.
+    assert_sql(
+        Tag.objects.annotate(
+            n=orm.Func(
+                "name",
+                function="SUBSTR",
+                template="%(function)s(%(expressions)s, %(start)s)",
+                start=2,
+                output_field=orm.CharField(),
+            )
+        ).filter(n="x"),
+        f'{select}SUBSTR({name}, 2) AS "n" FROM "shared_tag" WHERE SUBSTR({name}, 2) = %s',
+        ["x"],
+    )
+
+
+def test_func_extra_round_trips_through_deconstruct() -> None:
+    func = orm.Func("name", function="LOWER", output_field=orm.CharField())
+    path, args, kwargs = func.deconstruct()
+    assert path == "orm.Func"
+    assert kwargs["function"] == "LOWER"
+    rebuilt = orm.Func(*args, **kwargs)
+    assert rebuilt.extra == {"function": "LOWER"}

@@ -57,6 +57,7 @@ import logging
 import threading
 import time
 import weakref
+from collections.abc import Callable
 from typing import Any, Self
 
 import psycopg
@@ -156,6 +157,10 @@ def _recording_connection_class(health: _PoolHealth) -> type[PgConnection]:
     """
 
     class PooledConnection(psycopg.Connection[Any]):
+        #: monotonic() when a scope gave it back with nothing to reset (see
+        #: ``DatabaseWrapper.close_connection``); None otherwise.
+        returned_clean_at: float | None = None
+
         @classmethod
         def connect(cls, conninfo: str = "", **kwargs: Any) -> Self:
             try:
@@ -228,6 +233,27 @@ def _secrets(settings: DatabaseSettings) -> tuple[str | None, ...]:
     return (settings.password, options.get("password"), options.get("sslpassword"))
 
 
+def _check_unless_just_returned(recent: float) -> Callable[[PgConnection], None]:
+    """The pool's check before it hands a connection out: psycopg_pool's own
+    (an empty query, one round trip), skipped for a connection a scope gave
+    back clean less than ``recent`` seconds ago.
+
+    The same bet a wrapper makes on the connection it holds between calls
+    (``health_check_after``): one used a moment ago is alive. A scope per
+    request then costs no round trip at either end.
+    """
+
+    def check(conn: PgConnection) -> None:
+        returned = getattr(conn, "returned_clean_at", None)
+        if returned is not None:
+            conn.returned_clean_at = None  # type: ignore[attr-defined]
+            if time.monotonic() - returned < recent:
+                return
+        ConnectionPool.check_connection(conn)
+
+    return check
+
+
 def _configure_connection(conn: PgConnection) -> None:
     """Run once per new physical connection, in the pool's worker thread."""
     _register_loaders(conn)
@@ -289,8 +315,12 @@ def _prepare_threshold(raw: Any, transaction_pooling: bool) -> int | None:
         ) from None
 
 
-def _reset_session(conn: PgConnection, transaction_pooling: bool = False) -> None:
+def _reset_session(
+    conn: PgConnection, transaction_pooling: bool = False, session: bool = True
+) -> None:
     """Roll back, then undo the session state a user may have left (see ``_SESSION_RESET``).
+
+    ``session=False``: nothing that could change the session ran, only roll back.
 
     Behind PgBouncer in transaction mode (``transaction_pooling``) only the
     parameters it tracks per client are restored (``_restore_tracked``).
@@ -313,6 +343,12 @@ def _reset_session(conn: PgConnection, transaction_pooling: bool = False) -> Non
     if transaction_pooling:
         _restore_tracked(conn)
         return
+    if session:
+        _send_session_reset(conn)
+
+
+def _send_session_reset(conn: PgConnection) -> None:
+    """``_SESSION_RESET`` in one round trip, then drop the prepared statements psycopg does not know."""
     cursor = conn.execute(_SESSION_RESET, prepare=False)
     while cursor.nextset():  # the last result lists the prepared statements
         pass
@@ -441,6 +477,10 @@ class DatabaseWrapper(BaseDatabaseWrapper):
         #: Behind PgBouncer in transaction mode (``pgbouncer=transaction``): no
         #: session state outlives a transaction (see the module docstring).
         self.transaction_pooling = settings.options.get("pgbouncer") == PGBOUNCER_TRANSACTION
+        # On a scope-pool thread the session reset before the connection goes
+        # back is skipped after scopes that ran only statements known to leave
+        # the session alone (see close_connection).
+        self.watch_session = self.reused_thread and not self.transaction_pooling
 
     # -- the pool -----------------------------------------------------------------
     def _pool_params(self) -> tuple[str, dict[str, Any]]:
@@ -494,7 +534,7 @@ class DatabaseWrapper(BaseDatabaseWrapper):
                 reconnect_timeout=float(options.get("reconnect_timeout", 300.0)),
                 # A connection the server killed while it sat in the pool fails
                 # this check and is replaced before anyone sees it (F2).
-                check=ConnectionPool.check_connection,
+                check=_check_unless_just_returned(float(self.health_check_after or 0.0)),
                 configure=(
                     _configure_pgbouncer_connection
                     if self.transaction_pooling
@@ -529,6 +569,7 @@ class DatabaseWrapper(BaseDatabaseWrapper):
         # TAKEN: this wrapper now owns the connection until close_connection(),
         # which runs at the latest when this thread ends.
         self._connection_pool = pool
+        self.session_changed = False  # the pool reset it
         hook = getattr(_thread_exit, "hook", None)
         if hook is None:
             hook = _thread_exit.hook = _ThreadExitHook()
@@ -601,8 +642,15 @@ class DatabaseWrapper(BaseDatabaseWrapper):
         conn: PgConnection = connection
         pool, self._connection_pool = self._connection_pool, None
         cursors, self._server_cursors = list(self._server_cursors), weakref.WeakSet()
+        # A scope that ran only statements known to leave the session alone
+        # (CursorWrapper.session_safe) needs no session reset: a rollback is
+        # enough, and the pool may hand the connection out again unchecked for
+        # a moment (see _checked_unless_just_returned).
+        clean = self.watch_session and not self.session_changed
         try:
-            self._reset(conn, cursors, self.transaction_pooling)
+            self._reset(conn, cursors, self.transaction_pooling, session=not clean)
+            if clean and pool is not None and not conn.closed:
+                conn.returned_clean_at = time.monotonic()  # type: ignore[attr-defined]
         finally:
             if pool is None:
                 conn.close()  # CLOSED: not from a pool (should not happen)
@@ -617,7 +665,10 @@ class DatabaseWrapper(BaseDatabaseWrapper):
 
     @staticmethod
     def _reset(
-        conn: PgConnection, cursors: list[psycopg.ServerCursor[Any]], transaction_pooling: bool
+        conn: PgConnection,
+        cursors: list[psycopg.ServerCursor[Any]],
+        transaction_pooling: bool,
+        session: bool = True,
     ) -> None:
         """Close ``cursors`` and bring ``conn`` back to a fresh session, or close it.
 
@@ -628,7 +679,7 @@ class DatabaseWrapper(BaseDatabaseWrapper):
         try:
             for cursor in cursors:
                 _close_server_cursor(cursor)
-            _reset_session(conn, transaction_pooling)
+            _reset_session(conn, transaction_pooling, session)
         except psycopg.Error as error:
             logger.warning("Closing a PostgreSQL connection whose reset failed: %s", error)
             conn.close()  # CLOSED: could not be reset, so it is not reused
