@@ -28,6 +28,7 @@ from typing import Any, Self
 from orm.abc import PoolRegistry
 from orm.backends.sqlite import functions
 from orm.backends.sqlite.features import DatabaseFeatures
+from orm.backends.sqlite.fetchlock import FetchLockedCursor
 from orm.backends.sqlite.introspection import DatabaseIntrospection
 from orm.backends.sqlite.operations import DatabaseOperations
 from orm.backends.sqlite.schema import DatabaseSchemaEditor
@@ -247,7 +248,7 @@ class DatabaseWrapper(BaseDatabaseWrapper):
 
     def create_cursor(self) -> Any:
         if self._turn is None:
-            return self.connection.cursor()
+            return self.connection.cursor(FetchLockedCursor)
         cursor = self.connection.cursor(QueuedCursor)
         cursor.turn = self._turn
         return cursor

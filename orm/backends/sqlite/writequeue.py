@@ -30,6 +30,8 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any, Self
 
+from orm.backends.sqlite.fetchlock import FetchLockedCursor
+
 __all__ = ["QueuedCursor", "Turn", "WriteQueue", "queue_for"]
 
 # Statements that never write (the common ones by far): they skip the queue.
@@ -133,7 +135,7 @@ class Turn:
             self.queue.release()
 
 
-class QueuedCursor(sqlite3.Cursor):
+class QueuedCursor(FetchLockedCursor):
     """A cursor whose autocommit writes take a turn in the file's write queue.
 
     Inside a transaction the turn was taken by ``BEGIN IMMEDIATE`` and is held
