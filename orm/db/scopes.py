@@ -12,8 +12,8 @@ reset on that thread (rolled back, transaction state, savepoints and
 on_commit hooks dropped; see ``ConnectionHandler.reset_current``), or
 closed when they cannot be reset. PostgreSQL connections go back to their
 pool, reset (only rolled back after a scope that ran nothing able to change
-the session, see ``CursorWrapper.session_safe``). A scope given its own ``executor`` closes its
-connections at exit, as before.
+the session, see ``CursorWrapper.session_safe``). A scope given its own
+``executor`` closes its connections at exit, as before.
 """
 
 from __future__ import annotations

@@ -213,6 +213,10 @@ def test_f5_deadlock_raises_deadlock_detected_and_a_retry_completes(pg: Any) -> 
     Item.objects.bulk_create([Item(name="lock-1", qty=0), Item(name="lock-2", qty=0)])
     fast_detection = is_superuser(pg)  # deadlock_timeout can only be SET by a superuser
     barrier = threading.Barrier(2, timeout=5)
+    # The victim retries once the survivor committed, as a real retry backs
+    # off: retrying at once can take its first row back before the survivor
+    # gets it and deadlock a second time (seen in CI).
+    survivor_committed = threading.Event()
     failures: list[BaseException] = []
 
     def lock_both(first: str, second: str) -> None:
@@ -221,6 +225,8 @@ def test_f5_deadlock_raises_deadlock_detected_and_a_retry_completes(pg: Any) -> 
         def block() -> None:
             nonlocal attempt
             attempt += 1
+            if attempt > 1:
+                assert survivor_committed.wait(5), "the other transaction never committed"
             with transaction.atomic():
                 if fast_detection:
                     execute("SET LOCAL deadlock_timeout = '100ms'")
@@ -231,6 +237,7 @@ def test_f5_deadlock_raises_deadlock_detected_and_a_retry_completes(pg: Any) -> 
                 Item.objects.filter(name=second).update(qty=F("qty") + 1)
 
         retry(block, failures=failures)
+        survivor_committed.set()
 
     started = time.monotonic()
     run_threads(lambda: lock_both("lock-1", "lock-2"), lambda: lock_both("lock-2", "lock-1"))

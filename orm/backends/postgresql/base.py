@@ -645,7 +645,7 @@ class DatabaseWrapper(BaseDatabaseWrapper):
         # A scope that ran only statements known to leave the session alone
         # (CursorWrapper.session_safe) needs no session reset: a rollback is
         # enough, and the pool may hand the connection out again unchecked for
-        # a moment (see _checked_unless_just_returned).
+        # a moment (see _check_unless_just_returned).
         clean = self.watch_session and not self.session_changed
         try:
             self._reset(conn, cursors, self.transaction_pooling, session=not clean)

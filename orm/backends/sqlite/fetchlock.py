@@ -12,10 +12,11 @@ on asgiref's one thread).
 A process-wide lock around the fetching calls (``fetchall``/``fetchmany``)
 ends it: the other threads wait on the lock, asleep, and the reader's GIL
 drops find nobody to hand over to. ``fetchall`` takes it per slice of
-``_SLICE`` rows, so one long result does not stall everybody else's reads. The first step (in ``execute``) runs
-outside the lock, so a read that waits for SQLite's file lock (busy handler)
-never holds it; the lock is re-entrant, so a Python SQL function that reads
-inside a fetch cannot deadlock its own thread.
+``_SLICE`` rows, so one long result does not stall everybody else's reads.
+The first step (in ``execute``) runs outside the lock, so a read that waits
+for SQLite's file lock (busy handler) never holds it; the lock is
+re-entrant, so a Python SQL function that reads inside a fetch cannot
+deadlock its own thread.
 """
 
 from __future__ import annotations
