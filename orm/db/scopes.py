@@ -107,10 +107,14 @@ async def _end_scope(thread: ScopeThread | None) -> None:
     # re-raised, so a cancelled request never strands a connection, and the
     # thread goes back to the pool only once nothing of the scope runs on it.
     if thread is not None and thread.pooled:
-        work = to_async(connections.reset_current)
+        # Straight to the scope's one-thread executor, behind anything the
+        # scope still has queued there: the same thread and order as a
+        # thread-sensitive call, without asgiref's context copy and executor
+        # lookup (one per scope, so per request under the middleware).
+        loop = asyncio.get_running_loop()
+        done = loop.run_in_executor(thread.executor, connections.reset_current)
     else:
-        work = to_async(lambda: (0, connections.close_current()))
-    done = asyncio.ensure_future(work())
+        done = asyncio.ensure_future(to_async(lambda: (0, connections.close_current()))())
     cancelled = False
     while not done.done():
         try:
