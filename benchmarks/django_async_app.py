@@ -22,6 +22,7 @@ from __future__ import annotations
 import decimal
 import os
 from collections.abc import MutableMapping
+from types import SimpleNamespace
 from typing import Any
 
 import django
@@ -69,8 +70,8 @@ from migrations_example.views import (  # noqa: E402
     Receive,
     Send,
     author_email,
-    read_json,
     respond,
+    route_books,
 )
 
 
@@ -163,17 +164,12 @@ async def _lifespan(receive: Receive, send: Send) -> None:
             return
 
 
+# What route_books() calls for the book routes (this module's views).
+_VIEWS = SimpleNamespace(list_books=list_books, create_book=create_book, set_price=set_price)
+
+
 async def _route(method: str, parts: list[str], receive: Receive, send: Send) -> None:
-    if parts == ["books"] and method == "GET":
-        await respond(send, 200, await list_books())
-    elif parts == ["books"] and method == "POST":
-        await respond(send, 201, await create_book(await read_json(receive)))
-    elif len(parts) == 3 and parts[0] == "books" and parts[2] == "price" and method == "POST":
-        await respond(send, 200, await set_price(int(parts[1]), await read_json(receive)))
-    elif len(parts) == 3 and parts[0] == "books" and parts[2] == "move" and method == "POST":
-        data = await read_json(receive)
-        await respond(send, 200, await move_book(int(parts[1]), data["author"]))
-    else:
+    if not await route_books(method, parts, receive, send, _VIEWS, move_book):
         await respond(send, 404, {"error": "not found"})
 
 

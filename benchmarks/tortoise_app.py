@@ -19,6 +19,7 @@ from __future__ import annotations
 import decimal
 import os
 from collections.abc import MutableMapping
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -27,7 +28,14 @@ from tortoise.exceptions import DoesNotExist
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
-from migrations_example.views import BAD_INPUT, Receive, Send, author_email, read_json, respond
+from migrations_example.views import (
+    BAD_INPUT,
+    Receive,
+    Send,
+    author_email,
+    respond,
+    route_books,
+)
 
 
 class Author(Model):
@@ -157,6 +165,10 @@ async def _lifespan(receive: Receive, send: Send) -> None:
             return
 
 
+# What route_books() calls for the book routes (this module's views).
+_VIEWS = SimpleNamespace(list_books=list_books, create_book=create_book, set_price=set_price)
+
+
 async def application(scope: MutableMapping[str, Any], receive: Receive, send: Send) -> None:
     """The ASGI app: the orm example's routes and answers, on Tortoise."""
     if scope["type"] == "lifespan":
@@ -166,16 +178,7 @@ async def application(scope: MutableMapping[str, Any], receive: Receive, send: S
         return
     method, parts = scope["method"], [p for p in scope["path"].split("/") if p]
     try:
-        if parts == ["books"] and method == "GET":
-            await respond(send, 200, await list_books())
-        elif parts == ["books"] and method == "POST":
-            await respond(send, 201, await create_book(await read_json(receive)))
-        elif len(parts) == 3 and parts[0] == "books" and parts[2] == "price" and method == "POST":
-            await respond(send, 200, await set_price(int(parts[1]), await read_json(receive)))
-        elif len(parts) == 3 and parts[0] == "books" and parts[2] == "move" and method == "POST":
-            data = await read_json(receive)
-            await respond(send, 200, await move_book(int(parts[1]), data["author"]))
-        else:
+        if not await route_books(method, parts, receive, send, _VIEWS, move_book):
             await respond(send, 404, {"error": "not found"})
     except DoesNotExist:
         await respond(send, 404, {"error": "no such book"})

@@ -23,7 +23,7 @@ from typing import Any
 
 import orm
 from migrations_example.models import Author, Book
-from migrations_example.views import BAD_INPUT, BookViews, Receive, Send, read_json, respond
+from migrations_example.views import BAD_INPUT, BookViews, Receive, Send, respond, route_books
 from orm import transaction
 from orm.asgi import ConnectionScopeMiddleware
 
@@ -53,20 +53,11 @@ async def app(scope: MutableMapping[str, Any], receive: Receive, send: Send) -> 
         return
     method, parts = scope["method"], [p for p in scope["path"].split("/") if p]
     try:
-        if parts == ["books"] and method == "GET":
-            await respond(send, 200, await views.list_books())
-        elif parts == ["books"] and method == "POST":
-            await respond(send, 201, await views.create_book(await read_json(receive)))
-        elif len(parts) == 3 and parts[0] == "books" and parts[2] == "price" and method == "POST":
-            await respond(send, 200, await views.set_price(int(parts[1]), await read_json(receive)))
-        elif len(parts) == 3 and parts[0] == "books" and parts[2] == "move" and method == "POST":
-            data = await read_json(receive)
-            await respond(
-                send, 200, await orm.sync_to_async(views.move_book)(int(parts[1]), data["author"])
-            )
-        elif parts == ["stats"]:
+        if parts == ["stats"]:
             await respond(send, 200, orm.connections.stats())
-        else:
+        elif not await route_books(
+            method, parts, receive, send, views, orm.sync_to_async(views.move_book)
+        ):
             await respond(send, 404, {"error": "not found"})
     except Book.DoesNotExist:
         await respond(send, 404, {"error": "no such book"})

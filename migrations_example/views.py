@@ -51,6 +51,33 @@ async def read_json(receive: Receive) -> Any:
             return json.loads(body or b"{}")
 
 
+async def route_books(
+    method: str,
+    parts: list[str],
+    receive: Receive,
+    send: Send,
+    views: Any,
+    move_book: Callable[[int, str], Awaitable[Any]],
+) -> bool:
+    """Answer the book routes with ``views``' async ``list_books``/``create_book``/``set_price``
+    and ``move_book``; False (nothing sent) when the path is none of them.
+
+    The example app and the benchmark's peer apps route the same way through this.
+    """
+    if parts == ["books"] and method == "GET":
+        await respond(send, 200, await views.list_books())
+    elif parts == ["books"] and method == "POST":
+        await respond(send, 201, await views.create_book(await read_json(receive)))
+    elif len(parts) == 3 and parts[0] == "books" and parts[2] == "price" and method == "POST":
+        await respond(send, 200, await views.set_price(int(parts[1]), await read_json(receive)))
+    elif len(parts) == 3 and parts[0] == "books" and parts[2] == "move" and method == "POST":
+        data = await read_json(receive)
+        await respond(send, 200, await move_book(int(parts[1]), data["author"]))
+    else:
+        return False
+    return True
+
+
 class BookViews:
     """The four views over ``Author``/``Book`` models and an ``atomic`` factory."""
 

@@ -75,6 +75,10 @@ def positions(page: Any) -> list[int]:
 # ------------------------------------------------------------------- sync
 
 
+#: Django's elided page range of 50 one-item pages around page 43 (defaults: 3 on each side, 2 at the ends).
+ELIDED_50_AROUND_43 = [1, 2, "…", 40, 41, 42, 43, 44, 45, 46, "…", 49, 50]
+
+
 def test_pages_hold_the_rows_in_order(entries: str) -> None:
     paginator = orm.Paginator(ordered(), 10)
     assert paginator.count == 23
@@ -197,21 +201,7 @@ def test_bad_arguments_are_refused_with_the_fix() -> None:
 def test_get_elided_page_range(tables: str) -> None:
     seed(50)
     paginator = orm.Paginator(ordered(), 1)
-    assert list(paginator.get_elided_page_range(43)) == [
-        1,
-        2,
-        "…",
-        40,
-        41,
-        42,
-        43,
-        44,
-        45,
-        46,
-        "…",
-        49,
-        50,
-    ]
+    assert list(paginator.get_elided_page_range(43)) == ELIDED_50_AROUND_43
     assert list(paginator.get_elided_page_range(1)) == [1, 2, 3, 4, "…", 49, 50]
     assert list(paginator.get_elided_page_range(50, on_each_side=1, on_ends=1)) == [
         1,
@@ -362,21 +352,7 @@ async def test_async_empty_queryset(tables: str) -> None:
 async def test_async_elided_page_range(tables: str) -> None:
     await orm.sync_to_async(seed)(50)
     paginator = orm.AsyncPaginator(ordered(), 1)
-    assert [n async for n in paginator.aget_elided_page_range(43)] == [
-        1,
-        2,
-        "…",
-        40,
-        41,
-        42,
-        43,
-        44,
-        45,
-        46,
-        "…",
-        49,
-        50,
-    ]
+    assert [n async for n in paginator.aget_elided_page_range(43)] == ELIDED_50_AROUND_43
     assert [n async for n in paginator.aget_elided_page_range(7, on_each_side=2, on_ends=0)] == [
         "…",
         5,
