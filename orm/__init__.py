@@ -109,8 +109,8 @@ from orm.pagination import (
     UnorderedObjectListWarning,
 )
 from orm.query.aggregates import Aggregate, Avg, Count, Max, Min, StdDev, Sum, Variance
+from orm.query.conditional import Case, When
 from orm.query.expressions import (
-    Case,
     Coalesce,
     Expression,
     ExpressionWrapper,
@@ -122,7 +122,6 @@ from orm.query.expressions import (
     RawSQL,
     Upper,
     Value,
-    When,
 )
 from orm.query.filtered_relation import FilteredRelation
 from orm.query.json_lookups import KT, KeyTextTransform, KeyTransform

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any
 from orm import fields as f
 from orm.abc import Compiler, Connection
 from orm.exceptions import FieldError
-from orm.query.expressions import Case, Coalesce, Func, Ref, SQLParams, Star, Value, When, no_query
+from orm.query.conditional import Case, When
+from orm.query.expressions import Coalesce, Func, Ref, SQLParams, Star, Value, no_query
 
 if TYPE_CHECKING:
     from orm.query.query import Query

@@ -14,9 +14,9 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Literal
 
 from orm import fields as f
-from orm.abc import Compiler, Connection, ModelClass
+from orm.abc import Connection, ModelClass
 from orm.exceptions import FieldError, NotSupportedError
-from orm.query import cache_key, combinators
+from orm.query import cache_key, combinators, join_promotion, outer_refs
 from orm.query import select as select_mod
 from orm.query.expressions import (
     Col,
@@ -31,7 +31,6 @@ from orm.query.joins import INNER, LOUTER, BaseTable, Join, PathInfo, parent_pat
 from orm.query.json_lookups import KEY_TRANSFORM_LOOKUPS, KeyTransform
 from orm.query.lookups import Lookup, Transform
 from orm.query.q import Q
-from orm.query.subqueries import ResolvedOuterRef, Subquery
 from orm.query.where import NothingNode, WhereNode
 from orm.utils.identifiers import check_alias
 from orm.utils.text import short_repr, short_str
@@ -46,39 +45,6 @@ MAX_SLICE = 2**63 - 1
 def field_choices(opts: Any, annotations: Iterable[str] = ()) -> str:
     """Comma-separated valid names for error messages."""
     return ", ".join(sorted({*opts.query_names(), *annotations}))
-
-
-def _deeper_subquery(node: Subquery, outer: Query, depth: int) -> Subquery:
-    """A subquery nested in a subquery: its ``OuterRef(OuterRef(...))`` names ``outer``, ``depth + 1`` out."""
-    clone = node.copy()
-    clone.query = node.query.clone()
-    clone.query.resolve_outer_refs(outer, depth + 1)
-    return clone
-
-
-class OuterCol(Expression):
-    """A column of the query ``depth`` levels out, compiled with that query's compiler."""
-
-    def __init__(self, expr: Expression, depth: int = 1) -> None:
-        super().__init__()
-        self.expr = expr
-        self.depth = depth
-
-    @property
-    def output_field(self) -> f.Field:
-        return self.expr.output_field
-
-    def get_group_by_cols(self) -> list[Any]:
-        return []
-
-    def as_sql(self, compiler: Compiler, connection: Connection) -> tuple[str, list[Any]]:
-        target = compiler
-        for _ in range(self.depth):
-            outer = target.outer
-            if outer is None:
-                raise ValueError("An OuterRef was used outside of a subquery.")
-            target = outer
-        return target.compile(self.expr)
 
 
 class Query:
@@ -576,44 +542,9 @@ class Query:
         self.where.add(node)
 
     def demote_required_joins(self, node: object) -> None:
-        """Make INNER the demotable joins a condition ANDed at the top requires.
-
-        As Django's JoinPromoter for reverse one-to-one, parent-link and
-        ``FilteredRelation`` joins: ``filter(restaurant__x=1)`` keeps only
-        parents with a child row, so joining the child INNER gives the same
-        rows. A condition under OR or NOT, or ``isnull=True``, may match
-        without the row, so its joins stay LEFT OUTER.
-        """
-        if isinstance(node, WhereNode):
-            if not node.negated and (node.connector == "AND" or len(node.children) == 1):
-                for child in node.children:
-                    self.demote_required_joins(child)
-            return
-        if not isinstance(node, Lookup) or (node.lookup_name == "isnull" and node.rhs is True):
-            return
-        lhs = node.lhs
-        while isinstance(lhs, Transform):
-            lhs = lhs.lhs
-        if isinstance(lhs, Col) and lhs.alias is not None:
-            self._demote_chain(lhs.alias)
-
-    def _demote_chain(self, alias: str) -> None:
-        chain: list[tuple[str, Join]] = []
-        step: str | None = alias
-        while step is not None:
-            link = self.alias_map.get(step)
-            if not isinstance(link, Join):
-                break
-            chain.append((step, link))
-            step = link.parent_alias
-        # From the base table down; each step reads its parent after the parent's demotion.
-        for step, join in reversed(chain):
-            if join.join_type != LOUTER:
-                continue
-            if not join.demotable or self.alias_map[join.parent_alias].join_type == LOUTER:
-                return  # an outer join above (a nullable foreign key) keeps what follows outer
-            # Replace, never mutate: clones share Join objects.
-            self.alias_map[step] = join.demoted()
+        """Make INNER the demotable joins a condition ANDed at the top requires (see
+        ``orm.query.join_promotion``)."""
+        join_promotion.demote_required_joins(self.alias_map, node)
 
     def add_filter(self, q: Q) -> None:
         """AND ``q`` in as one ``filter()``/``exclude()`` call (its own multi-valued joins)."""
@@ -631,40 +562,7 @@ class Query:
 
     def resolve_outer_refs(self, outer: Any, depth: int = 1) -> None:
         """Replace ``OuterRef`` placeholders by columns of ``outer`` (for subqueries)."""
-
-        def replace(node: Any) -> Any:
-            if isinstance(node, ResolvedOuterRef):
-                if node.levels > 1:
-                    # OuterRef(OuterRef(x)): the next query out resolves it.
-                    return ResolvedOuterRef(node.name, node.levels - 1)
-                return OuterCol(outer.resolve_ref(node.name), depth)
-            if isinstance(node, Subquery):
-                return _deeper_subquery(node, outer, depth)
-            if isinstance(node, WhereNode):
-                node.children = [replace(c) for c in node.children]
-                return node
-            if isinstance(node, Lookup):
-                node.lhs = replace(node.lhs)
-                if hasattr(node.rhs, "resolve_expression") or isinstance(
-                    node.rhs, ResolvedOuterRef
-                ):
-                    node.rhs = replace(node.rhs)
-                return node
-            if isinstance(node, Expression) and not isinstance(node, OuterCol):
-                sources = node.get_source_expressions()
-                if sources:
-                    node = node.copy()
-                    node.set_source_expressions([replace(s) for s in sources])
-                return node
-            return node
-
-        if outer is None:
-            return
-        if self.combinator:
-            combinators.resolve_outer_refs(self, outer)
-        self.where = replace(self.where.clone())
-        self.annotations = {k: replace(v) for k, v in self.annotations.items()}
-        self.select = tuple((name, replace(expr)) for name, expr in self.select)
+        outer_refs.resolve_outer_refs(self, outer, depth)
 
     # -- annotations and selection -------------------------------------------------
     def add_annotation(self, expression: Any, alias: str, select: bool = True) -> None:

@@ -17,7 +17,8 @@ from orm.exceptions import DataError, FieldError
 from orm.fields import NOT_PROVIDED, DatabaseDefault
 from orm.query import insert_values, terms
 from orm.query.cache_key import expression_key
-from orm.query.expressions import Case, Cast, Col, Value, When, internal_type
+from orm.query.conditional import Case, When
+from orm.query.expressions import Cast, Col, Value, internal_type
 from orm.query.functions.datetime import TruncDate
 from orm.query.q import Q
 from orm.query.query import Query
