@@ -333,7 +333,7 @@ async def test_count_of_prefetched_relation_needs_no_query(seed: Library) -> Non
 
 
 # BUG 9 -----------------------------------------------------------------------
-# RelatedManager.set() (orm/models/related.py) always computes the stale objects
+# RelatedManager.set() (orm/models/related_managers.py) always computes the stale objects
 # and calls remove(), which raises AttributeError for a non-nullable key. Django
 # (create_reverse_many_to_one_manager.set) only adds when the key is not
 # nullable: `author.books.set([book])` moves `book` here and leaves the others.
