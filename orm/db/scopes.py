@@ -71,11 +71,15 @@ async def connection_scope(
     pool = DEFAULT_THREADS if threads is None else threads
     thread = await pool.acquire()
     try:
+        submitted = thread.executor.submitted
         async with ThreadSensitiveContext(executor=thread.executor):
             try:
                 yield
             finally:
-                await _end_scope(thread)
+                # A pooled thread given no call by this scope is as the last
+                # scope's reset left it: nothing to reset, no hop to make.
+                if thread.executor.submitted != submitted or not thread.pooled:
+                    await _end_scope(thread)
     finally:
         pool.release(thread)
 

@@ -25,26 +25,46 @@ import asyncio
 import logging
 import threading
 from collections import deque
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from time import monotonic
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from orm.db.connections import connections
 from orm.db.wrapper import mark_thread_reused
 
-__all__ = ["ScopeThread", "ScopeThreads"]
+__all__ = ["ScopeExecutor", "ScopeThread", "ScopeThreads"]
 
 logger = logging.getLogger("orm.db.scopes")
 
 _Waiter = tuple[asyncio.AbstractEventLoop, "asyncio.Future[ScopeThread]"]
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+class ScopeExecutor(ThreadPoolExecutor):
+    """The one-thread executor of a scope thread; counts the calls handed to it.
+
+    ``connection_scope()`` compares the count at a scope's start and end: a
+    scope that handed its thread nothing (a request that never touched the
+    database) has nothing to reset, and its end skips the hop to the thread.
+    """
+
+    #: Calls submitted so far (by the scope that holds the thread, one at a time).
+    submitted = 0
+
+    def submit(self, fn: Callable[_P, _R], /, *args: _P.args, **kwargs: _P.kwargs) -> Future[_R]:
+        """Queue ``fn`` on the thread, counting it."""
+        self.submitted += 1
+        return super().submit(fn, *args, **kwargs)
 
 
 @dataclass(eq=False)
 class ScopeThread:
     """One single-thread executor of a scope; ``pooled`` False for an overflow thread."""
 
-    executor: ThreadPoolExecutor
+    executor: ScopeExecutor
     pooled: bool
 
 
@@ -166,9 +186,7 @@ class ScopeThreads:
         # Pooled threads keep their connections between scopes (reset, not
         # closed): the wrappers they create must know it (see mark_thread_reused).
         initializer = mark_thread_reused if pooled else None
-        executor = ThreadPoolExecutor(
-            max_workers=1, thread_name_prefix=prefix, initializer=initializer
-        )
+        executor = ScopeExecutor(max_workers=1, thread_name_prefix=prefix, initializer=initializer)
         return ScopeThread(executor, pooled)
 
     def close(self) -> None:

@@ -21,6 +21,7 @@ import pytest
 
 import orm
 from orm import transaction
+from orm.db.connections import connections
 from orm.db.scopes import ScopeThreads
 from tests.scopes.helpers import make_temp_table, temp_table_rows, wait_for_flag
 from tests.scopes.models import Item
@@ -195,6 +196,39 @@ async def test_a_waiter_cancelled_before_it_gets_a_thread_leaves_the_pool_intact
 
 
 # ---------------------------------------------------- nothing reaches the next scope
+
+
+async def test_a_scope_that_gave_its_thread_no_call_skips_the_reset(
+    pool: ScopeThreads, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    resets: list[int] = []
+    real_reset = connections.reset_current
+
+    def counted_reset() -> tuple[int, int]:
+        resets.append(threading.get_ident())
+        return real_reset()
+
+    monkeypatch.setattr(connections, "reset_current", counted_reset)
+    thread = await run(pool, mark_thread, "first")
+    assert resets == [thread]  # a scope that ran a call is reset on its thread
+    for _ in range(3):
+        async with orm.connection_scope(threads=pool):
+            await asyncio.sleep(0)  # async work only: nothing on the scope's thread
+    assert resets == [thread]
+    stats = pool.stats()
+    assert (stats["pooled"], stats["idle"]) == (1, 1)
+
+    def leave_open() -> None:
+        transaction.set_autocommit(False)
+        Item.objects.create(name="uncommitted")
+
+    await run(pool, leave_open)
+    async with orm.connection_scope(threads=pool):
+        pass
+    # The reset that matters ran at the end of the scope that left the
+    # transaction open, not at the end of the empty one after it.
+    assert await run(pool, state_of_connection) == CLEAN
+    assert len(resets) == 3
 
 
 async def test_an_uncommitted_manual_transaction_does_not_reach_the_next_scope(
