@@ -529,12 +529,7 @@ class ManyRelatedManager(Manager[_T]):
         **kwargs: Any,
     ) -> tuple[_T, bool]:
         """get_or_create among linked objects; a created object is linked."""
-        check_async_unsafe(f"{type(self).__name__}.get_or_create()", "aget_or_create()")
-        with transaction.atomic(using=self.db, savepoint=False):
-            obj, created = self.get_queryset().get_or_create(defaults=defaults, **kwargs)
-            if created:
-                self.add(obj, through_defaults=through_defaults)
-        return obj, created
+        return self._linked("get_or_create", defaults, through_defaults, kwargs)
 
     def update_or_create(  # type: ignore[override]
         self,
@@ -543,9 +538,21 @@ class ManyRelatedManager(Manager[_T]):
         **kwargs: Any,
     ) -> tuple[_T, bool]:
         """update_or_create among linked objects; a created object is linked."""
-        check_async_unsafe(f"{type(self).__name__}.update_or_create()", "aupdate_or_create()")
+        return self._linked("update_or_create", defaults, through_defaults, kwargs)
+
+    def _linked(
+        self,
+        method: str,
+        defaults: dict[str, Any] | None,
+        through_defaults: dict[str, Any] | None,
+        kwargs: dict[str, Any],
+    ) -> tuple[_T, bool]:
+        # get_or_create / update_or_create on the linked objects, and the new
+        # object linked, in one transaction: a failed link leaves no orphan.
+        check_async_unsafe(f"{type(self).__name__}.{method}()", f"a{method}()")
         with transaction.atomic(using=self.db, savepoint=False):
-            obj, created = self.get_queryset().update_or_create(defaults=defaults, **kwargs)
+            run = getattr(self.get_queryset(), method)
+            obj, created = run(defaults=defaults, **kwargs)
             if created:
                 self.add(obj, through_defaults=through_defaults)
         return obj, created
