@@ -99,12 +99,9 @@ class RelatedManager(Manager[_T]):
 
     def get_queryset(self) -> QuerySet[Any]:
         self._check_saved()
-        cached = self.instance.__dict__.get("_prefetched_objects_cache", {}).get(self.cache_name)
-        qs: QuerySet[Any] = QuerySet(self.model, using=self._db or _default_db())
-        qs._hints = {"instance": self.instance}
-        if cached is not None:
-            qs._result_cache = list(cached)
-            return _cached_qs(qs, self)
+        qs, prefetched = _instance_qs(self)
+        if prefetched:
+            return qs
         qs = self._filtered(qs)
         qs._known_related_objects = ((self.field.name, self.instance),)
         return qs
@@ -128,31 +125,31 @@ class RelatedManager(Manager[_T]):
 
     def create(self, **kwargs: Any) -> _T:
         """Create an object pointing at this instance."""
-        check_async_unsafe(f"{type(self).__name__}.create()", "acreate()")
-        self._check_writable()
-        self._clear_cache()
-        kwargs[self.field.name] = self.instance
-        return super().create(**kwargs)
+        return super().create(**self._pointing_here("create", kwargs))
 
     def get_or_create(
         self, defaults: dict[str, Any] | None = None, **kwargs: Any
     ) -> tuple[_T, bool]:
         """get_or_create within this relation."""
-        check_async_unsafe(f"{type(self).__name__}.get_or_create()", "aget_or_create()")
-        self._check_writable()
-        self._clear_cache()
-        kwargs[self.field.name] = self.instance
+        kwargs = self._pointing_here("get_or_create", kwargs)
         return self.get_queryset().get_or_create(defaults=defaults, **kwargs)
 
     def update_or_create(  # type: ignore[override]
         self, defaults: dict[str, Any] | None = None, **kwargs: Any
     ) -> tuple[_T, bool]:
         """update_or_create within this relation."""
-        check_async_unsafe(f"{type(self).__name__}.update_or_create()", "aupdate_or_create()")
+        kwargs = self._pointing_here("update_or_create", kwargs)
+        return self.get_queryset().update_or_create(defaults=defaults, **kwargs)
+
+    def _pointing_here(self, method: str, kwargs: dict[str, Any]) -> dict[str, Any]:
+        # What every creating call does first: refuse the event loop and an
+        # unsaved instance, drop the prefetched rows (about to be stale), and
+        # point the new object at this instance.
+        check_async_unsafe(f"{type(self).__name__}.{method}()", f"a{method}()")
         self._check_writable()
         self._clear_cache()
         kwargs[self.field.name] = self.instance
-        return self.get_queryset().update_or_create(defaults=defaults, **kwargs)
+        return kwargs
 
     def remove(self, *objs: _T, bulk: bool = True) -> None:
         """Unlink objects (the foreign key must be nullable)."""
@@ -219,6 +216,23 @@ class RelatedManager(Manager[_T]):
         return await to_async(self.set)(objs, bulk=bulk, clear=clear)
 
 
+def _instance_qs(
+    manager: RelatedManager[Any] | ManyRelatedManager[Any],
+) -> tuple[QuerySet[Any], bool]:
+    """(a QuerySet of the manager's model hinted with its instance, whether it holds the prefetched rows).
+
+    Prefetched rows come back as a filtered QuerySet already (``_cached_qs``);
+    otherwise the caller filters it to the relation.
+    """
+    cached = manager.instance.__dict__.get("_prefetched_objects_cache", {}).get(manager.cache_name)
+    qs: QuerySet[Any] = QuerySet(manager.model, using=manager._db or _default_db())
+    qs._hints = {"instance": manager.instance}
+    if cached is None:
+        return qs, False
+    qs._result_cache = list(cached)
+    return _cached_qs(qs, manager), True
+
+
 def _cached_qs(
     qs: QuerySet[Any], manager: RelatedManager[Any] | ManyRelatedManager[Any]
 ) -> QuerySet[Any]:
@@ -278,13 +292,8 @@ class ManyRelatedManager(Manager[_T]):
         return qs.filter(**{related_query_name: self._source_value()})
 
     def get_queryset(self) -> QuerySet[Any]:
-        cached = self.instance.__dict__.get("_prefetched_objects_cache", {}).get(self.cache_name)
-        qs: QuerySet[Any] = QuerySet(self.model, using=self._db or _default_db())
-        qs._hints = {"instance": self.instance}
-        if cached is not None:
-            qs._result_cache = list(cached)
-            return _cached_qs(qs, self)
-        return self._filtered(qs)
+        qs, prefetched = _instance_qs(self)
+        return qs if prefetched else self._filtered(qs)
 
     def _clear_cache(self) -> None:
         self.instance.__dict__.get("_prefetched_objects_cache", {}).pop(self.cache_name, None)
