@@ -23,6 +23,7 @@ from orm.models import checks, inheritance, registry
 from orm.models.manager import Manager, add_abstract_managers, install_managers
 from orm.models.options import Options
 from orm.models.relations import install_descriptors, relink_relation
+from orm.models.state import DEFERRED, ModelState
 from orm.query import writes
 from orm.query.prefetch import prefetch_related_objects
 from orm.signals import ModelSignal, class_prepared, post_init, post_save, pre_init, pre_save
@@ -47,25 +48,6 @@ if TYPE_CHECKING:
         def __get__(self, instance: Any, owner: Any) -> Any: ...
 
 
-class ModelState:
-    """Per-instance bookkeeping: database alias, unsaved flag, loaded relations."""
-
-    __slots__ = ("adding", "db", "fields_cache")
-    fields_cache: dict[str, Any]
-
-    def __init__(self, db: str | None = None, adding: bool = True) -> None:
-        self.db = db
-        self.adding = adding
-
-    def __getattr__(self, name: str) -> Any:
-        # fields_cache is created on first use: most rows never need one.
-        if name == "fields_cache":
-            cache: dict[str, Any] = {}
-            self.fields_cache = cache
-            return cache
-        raise AttributeError(name)
-
-
 _new_state = object.__new__
 
 
@@ -73,18 +55,6 @@ class RelationInFieldsError(FieldError, ValueError):
     """``refresh_from_db(fields=["author__name"])``: a ``ValueError`` as in Django, and a
     ``FieldError`` like every other bad field path in `orm`."""
 
-
-class Deferred:
-    """The type of :data:`DEFERRED`."""
-
-    def __repr__(self) -> str:
-        return "<Deferred field>"
-
-
-#: Passed positionally to ``Model(...)`` in place of a value that was not
-#: loaded (Django's ``DEFERRED``): the field stays deferred and loads on access.
-#: Overrides of ``from_db`` use it to build instances with ``cls(*values)``.
-DEFERRED = Deferred()
 
 # orm.signals sits below this layer; it resolves "app_label.ModelName"
 # senders in the global registry, which it learns here.
@@ -304,6 +274,18 @@ class Model(metaclass=ModelBase):
         meta = self._meta
         self._state = ModelState()
         data = vars(self)
+        plan = meta.init_plan
+        if not args and kwargs.keys() <= plan.direct:
+            # Every keyword is a column's attname (bulk_create's and create()'s
+            # usual call): defaults first, then the given values over them.
+            data.update(plan.constant)
+            for attname, field in plan.computed:
+                if attname not in kwargs:
+                    data[attname] = field.get_default()
+            data.update(kwargs)
+            if post_init.receivers:
+                post_init.send(sender=cls, instance=self)
+            return
         fields = meta.concrete_fields
         if len(args) > len(fields):
             raise IndexError("Number of args exceeds number of fields")
@@ -400,10 +382,14 @@ class Model(metaclass=ModelBase):
 
     # -- persistence -----------------------------------------------------------------------
     def _prepare_related_fields_for_save(self, operation: str) -> None:
-        for field in self._meta.concrete_fields:
-            if not field.is_relation:
-                continue
-            obj = self._state.fields_cache.get(field.name)
+        relations = self._meta.save_plan.relations
+        # Runs once per object of a bulk_create: no relation, or no related
+        # object loaded, is the common case and costs two lookups.
+        cache = self._state.fields_cache if relations else None
+        if not cache:
+            return
+        for field in relations:
+            obj = cache.get(field.name)
             if obj is None:
                 continue
             if obj.pk is None:

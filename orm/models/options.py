@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from orm.exceptions import FieldDoesNotExist, FieldError
+from orm.fields.base import NOT_PROVIDED, Field
 from orm.models.registry import Apps
 from orm.models.registry import apps as global_apps
 from orm.utils.text import short_repr
@@ -64,6 +65,34 @@ class SavePlan(NamedTuple):
     value_attnames: frozenset[str]
     #: this table's own columns but the primary key, in table order: what an UPDATE writes.
     local_value_fields: tuple[Any, ...]
+    #: every concrete relation field: what the unsaved-related-object check walks.
+    relations: tuple[Any, ...]
+
+
+class InitPlan(NamedTuple):
+    """What ``Model(**kwargs)`` does when every keyword is a column's own name (``Options.init_plan``)."""
+
+    #: The keywords stored as they are: every concrete field's attname (a
+    #: relation's name, ``author`` beside ``author_id``, goes through its descriptor).
+    direct: frozenset[str]
+    #: attname -> default of each field whose default is the same object every
+    #: time (``Field.get_default`` returns it without calling anything).
+    constant: dict[str, Any]
+    #: (attname, field) of the fields whose ``get_default()`` runs per instance.
+    computed: tuple[tuple[str, Any], ...]
+
+
+def _init_plan(fields: list[Any]) -> InitPlan:
+    constant: dict[str, Any] = {}
+    computed = []
+    for f in fields:
+        if type(f).get_default is not Field.get_default or f.db_default is not NOT_PROVIDED:
+            computed.append((f.attname, f))
+        elif f.default is not NOT_PROVIDED and callable(f.default):
+            computed.append((f.attname, f))
+        else:
+            constant[f.attname] = f.get_default()  # the shared default, None or ""
+    return InitPlan(frozenset(f.attname for f in fields), constant, tuple(computed))
 
 
 class Options:
@@ -133,6 +162,7 @@ class Options:
         self._concrete: list[Any] | None = None
         self._local_concrete: list[Any] | None = None
         self._save_plan: SavePlan | None = None
+        self._init_plan: InitPlan | None = None
         for term in self.ordering:
             if isinstance(term, str) and term != "?" and not ORDERING_PATTERN.match(term):
                 raise FieldError(
@@ -196,7 +226,7 @@ class Options:
         self._forward[field.name] = field
         if field.attname != field.name:
             self._forward[field.attname] = field
-        self._concrete = self._local_concrete = self._save_plan = None
+        self._concrete = self._local_concrete = self._save_plan = self._init_plan = None
 
     def add_related_object(self, rel: ForeignObjectRel) -> None:
         """Register a reverse relation pointing at this model."""
@@ -226,7 +256,7 @@ class Options:
 
     def expire_cache(self) -> None:
         """Forget the field lists derived from the fields (rebuilt on next use)."""
-        self._concrete = self._local_concrete = self._save_plan = None
+        self._concrete = self._local_concrete = self._save_plan = self._init_plan = None
 
     @property
     def concrete_fields(self) -> list[Any]:
@@ -251,8 +281,16 @@ class Options:
             self._save_plan = SavePlan(
                 frozenset(f.attname for f in value_fields),
                 tuple(f for f in self.local_concrete_fields if not f.primary_key),
+                tuple(f for f in self.concrete_fields if f.is_relation),
             )
         return self._save_plan
+
+    @property
+    def init_plan(self) -> InitPlan:
+        """How ``Model(**kwargs)`` fills an instance without a per-field loop (derived once per model)."""
+        if self._init_plan is None:
+            self._init_plan = _init_plan(self.concrete_fields)
+        return self._init_plan
 
     @property
     def fields(self) -> list[Any]:

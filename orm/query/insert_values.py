@@ -29,7 +29,7 @@ from orm.abc import Connection
 from orm.fields.base import Field
 from orm.fields.numeric import DecimalField, IntegerField
 from orm.fields.related import ForeignKey
-from orm.fields.temporal import DateField
+from orm.fields.temporal import DateField, _AutoNowMixin
 from orm.fields.text import TextField
 
 
@@ -144,13 +144,20 @@ def _fast(field: Field, connection: Connection) -> tuple[type, Prepare] | None:
         ):
             return None
         places, digits = field.decimal_places, field.max_digits
-        quantize = field._quantize_checked
+        quantum, whole_digits = field.quantum, digits - places
         adapt = connection.ops.adapt_decimalfield_value
 
         def number(value: decimal.Decimal) -> Any:
-            if not value.is_finite():
-                return slow(value)  # raises the chain's error
-            return adapt(quantize(value), digits, places)
+            # DecimalField._quantize_checked inlined: the value rounded to the
+            # declared places, and any failure left to the chain to raise.
+            if value.is_finite():
+                try:
+                    quantized = value.quantize(quantum, rounding=decimal.ROUND_HALF_EVEN)
+                except decimal.InvalidOperation:
+                    return slow(value)
+                if not quantized or quantized.adjusted() < whole_digits:
+                    return adapt(quantized, digits, places)
+            return slow(value)  # raises the chain's error
 
         return decimal.Decimal, number
     return None
@@ -166,7 +173,10 @@ def _slow(field: Field, connection: Connection) -> Prepare:
 
 
 def _reader(field: Field) -> Callable[[Any], Any]:
-    if type(field).pre_save is Field.pre_save:
+    pre_save = type(field).pre_save
+    if pre_save is Field.pre_save or (
+        pre_save is _AutoNowMixin.pre_save and not (field.auto_now or field.auto_now_add)  # type: ignore[attr-defined]
+    ):
         return attrgetter(field.attname)  # what Field.pre_save reads
 
     def read(obj: Any) -> Any:

@@ -176,20 +176,39 @@ def _insert_group(
             on_conflict,
         )
     converters = [(f, f.get_db_converters(connection)) for f in returned]
-    position = 0
+    found: list[Any] = []
     with connection.cursor() as cursor:
         for sql, params in statements:
             cursor.execute(sql, params)
             if returning:
-                for row in cursor.fetchall():
-                    for value, (field, field_converters) in zip(row, converters, strict=True):
-                        for converter in field_converters:
-                            value = converter(value, field, connection)
-                        setattr(plain[position], field.attname, value)
-                    position += 1
-    for obj in plain:
-        obj._state.adding = False
-        obj._state.db = connection.alias
+                found += cursor.fetchall()
+    _set_returned(plain, found, converters, connection)
+
+
+def _set_returned(
+    objs: list[Any],
+    rows: list[Any],
+    converters: list[tuple[Any, list[Any]]],
+    connection: Connection,
+) -> None:
+    """Store each returned row on its object (in insert order) and mark every object saved."""
+    alias = connection.alias
+    if len(converters) == 1 and not converters[0][1]:
+        # Only the primary key, which needs no converter (bulk_create's usual
+        # case): one loop over the objects instead of one per value.
+        attname = converters[0][0].attname
+        for obj, (value,) in zip(objs, rows):  # noqa: B905 - one row per object, as inserted
+            setattr(obj, attname, value)
+    elif converters:
+        for obj, row in zip(objs, rows):  # noqa: B905 - as above
+            for value, (field, field_converters) in zip(row, converters, strict=True):
+                for converter in field_converters:
+                    value = converter(value, field, connection)
+                setattr(obj, field.attname, value)
+    for obj in objs:
+        state = obj._state
+        state.adding = False
+        state.db = alias
 
 
 class _InsertPlan(NamedTuple):

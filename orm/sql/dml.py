@@ -48,7 +48,7 @@ def insert_sql(
         # row count, so PostgreSQL parses and plans one small statement. The
         # types come from the fields (developer-defined), never from values.
         arrays = ", ".join(f"%s::{column_type}[]" for column_type in column_types)
-        params = [list(column) for column in zip(*rows, strict=True)]
+        params = [ops.bulk_insert_column(list(column)) for column in zip(*rows, strict=True)]
         return [(f"{head}SELECT * FROM UNNEST({arrays}){suffix}", params)]
     head += "VALUES "
     placeholders = "(" + ", ".join(["%s"] * len(columns)) + ")"

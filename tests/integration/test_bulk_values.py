@@ -141,3 +141,55 @@ def test_bulk_create_round_trip(db: str) -> None:
     assert all(b.pk is not None for b in made)
     stored = list(Book.objects.order_by("id").values_list("title", "price", "pages", "published"))
     assert stored == [(b.title, b.price, b.pages, b.published) for b in made]
+
+
+_HOSTILE_TEXT = [
+    "",
+    "NULL",
+    "null",
+    '"q"',
+    "back\\slash",
+    "{a,b}",
+    " lead",
+    "tab\there",
+    "é ☃ 𝄞",
+    "it's",
+]
+
+
+def _all_fields(i: int, text: str) -> AllFields:
+    return AllFields(
+        small_int=-32768 + i,
+        int_value=None if i % 3 else 2**31 - 1,
+        big_int=-(2**63) + i,
+        positive_int=i,
+        float_value=[0.1, -1e300, None][i % 3],
+        decimal_value=Decimal(f"-{i}.0125"),
+        bool_value=bool(i % 2),
+        null_bool=[None, True, False][i % 3],
+        char_value=text,
+        text_value=text * 3,
+        email_value=f"u{i}@example.com",
+        uuid_value=uuid.UUID(int=i),
+        date_value=datetime.date(1, 1, 1) + datetime.timedelta(days=i * 1000),
+        datetime_value=datetime.datetime(2024, 2, 29, 23, 59, 59, i, tzinfo=datetime.UTC),
+        time_value=datetime.time(23, 59, 59, 999999 - i),
+        duration_value=datetime.timedelta(days=-i, microseconds=i),
+        json_value={"text": text, "n": [i, None]},
+        binary_value=bytes([0, i, 255]),
+    )
+
+
+def test_bulk_create_stores_what_create_stores(db: str) -> None:
+    """Every column type with text the array forms must escape (quotes, braces, commas,
+    NULL spelled out, backslashes): bulk_create's one statement (on PostgreSQL its
+    binary or text arrays) stores exactly what one create() per row stores."""
+    names = [f.attname for f in AllFields._meta.concrete_fields if not f.primary_key]
+    AllFields.objects.bulk_create([_all_fields(i, t) for i, t in enumerate(_HOSTILE_TEXT)])
+    for i, text in enumerate(_HOSTILE_TEXT):
+        _all_fields(i, text).save()
+    stored = list(AllFields.objects.order_by("id").values_list(*names))
+    half = len(_HOSTILE_TEXT)
+    assert len(stored) == 2 * half
+    assert stored[:half] == stored[half:]
+    assert [row[names.index("char_value")] for row in stored[:half]] == _HOSTILE_TEXT

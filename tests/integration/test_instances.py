@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime
 import pickle
+import uuid
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -34,6 +36,46 @@ def test_init_applies_defaults_and_accepts_attname_or_instance() -> None:
     assert book.author_id == 5
     author = Author(pk=7, name="A", email="a@example.com")
     assert Book(title="y", author=author).author_id == 7
+
+
+def test_init_calls_a_callable_default_only_for_a_value_not_given() -> None:
+    calls: list[int] = []
+
+    def make() -> uuid.UUID:
+        calls.append(1)
+        return uuid.uuid4()
+
+    field = Token._meta.get_field("id")
+    original = field.default
+    field.default = make
+    Token._meta.expire_cache()  # the plan of Model(**kwargs) reads the defaults once
+    try:
+        given = uuid.UUID(int=1)
+        assert Token(id=given, label="x").id == given
+        assert calls == []
+        assert isinstance(Token(label="y").id, uuid.UUID)
+        assert calls == [1]
+    finally:
+        field.default = original
+        Token._meta.expire_cache()
+
+
+def test_init_keeps_constant_defaults_apart_per_instance_and_runs_post_init() -> None:
+    seen: list[Any] = []
+
+    def receiver(sender: Any, instance: Any, **kwargs: Any) -> None:
+        seen.append((instance.char_value, instance.bool_value, instance.int_value))
+
+    orm.signals.post_init.connect(receiver, sender=AllFields)
+    try:
+        first = AllFields(int_value=3)
+        second = AllFields()
+    finally:
+        orm.signals.post_init.disconnect(receiver, sender=AllFields)
+    assert seen == [("", False, 3), ("", False, None)]
+    first.char_value = "changed"
+    assert second.char_value == ""
+    assert AllFields(char_value="given").char_value == "given"
 
 
 def test_assigning_wrong_instance_type_to_foreign_key_raises() -> None:

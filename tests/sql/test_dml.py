@@ -351,3 +351,37 @@ def test_postgresql_bulk_insert_binds_one_array_per_column(pg):
     )
     assert params == [[1, 2], ["x", None]]
     assert pg.connection is None  # compiling opened nothing
+
+
+def test_postgresql_bulk_insert_arrays_are_binary_for_plain_values_only(pg):
+    """psycopg packs a binary array with its C dumpers; a column holding any other
+    type (a ``Jsonb`` wrapper, a custom field's object) stays a text array."""
+    import datetime
+    import uuid
+
+    from psycopg.types.json import Jsonb
+
+    from orm.backends.postgresql.operations import BinaryArray
+
+    plain = [
+        ["x", None],
+        [1, 2**70],
+        [1.5, float("inf")],
+        [True, None],
+        [b"\x00", None],
+        [decimal.Decimal("1.50"), decimal.Decimal("NaN")],
+        [datetime.date(2020, 1, 1), datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC)],
+        [datetime.time(1, 2), datetime.timedelta(days=-1)],
+        [uuid.UUID(int=1), None],
+        [None, None],
+    ]
+    for column in plain:
+        array = pg.ops.bulk_insert_column(column)
+        assert type(array) is BinaryArray
+        assert array == column
+    for column in ([Jsonb([1]), None], ["x", object()], [orm.Value(1), 2]):
+        assert type(pg.ops.bulk_insert_column(column)) is list
+    [(_sql, params)] = insert_sql(
+        pg, "t", ["a", "b"], [[1, Jsonb(1)], [2, Jsonb(2)]], [], column_types=["integer", "jsonb"]
+    )
+    assert [type(p) for p in params] == [BinaryArray, list]

@@ -178,6 +178,10 @@ class BaseDatabaseOperations:
         """SQL for 'use the default' of a primary key in an INSERT values list."""
         return "DEFAULT"
 
+    def bulk_insert_column(self, values: list[Any]) -> Any:
+        """One column of a bulk INSERT as its array parameter (backends with ``can_bulk_insert_unnest``)."""
+        return values
+
     def bulk_batch_size(self, num_fields: int, num_objs: int) -> int:
         """How many rows one INSERT may carry without exceeding the parameter limit."""
         limit = self.connection.features.max_query_params

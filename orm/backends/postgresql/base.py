@@ -63,13 +63,14 @@ from typing import Any, Self
 import psycopg
 from psycopg import pq, sql
 from psycopg.conninfo import make_conninfo
+from psycopg.types.array import ListBinaryDumper
 from psycopg.types.string import TextLoader
 from psycopg_pool import ConnectionPool, PoolClosed, PoolTimeout, TooManyRequests
 
 from orm.abc import PoolRegistry
 from orm.backends.postgresql.features import DatabaseFeatures
 from orm.backends.postgresql.introspection import DatabaseIntrospection
-from orm.backends.postgresql.operations import DatabaseOperations
+from orm.backends.postgresql.operations import BinaryArray, DatabaseOperations
 from orm.backends.postgresql.schema import DatabaseSchemaEditor
 from orm.conf import (
     DEFAULT_HEALTH_CHECK_AFTER,
@@ -281,6 +282,8 @@ def _register_loaders(conn: PgConnection) -> None:
     # GenericIPAddressField values are text, as on SQLite and in Django:
     # psycopg would otherwise return ipaddress objects.
     conn.adapters.register_loader("inet", TextLoader)
+    # bulk_create's columns (DatabaseOperations.bulk_insert_column).
+    conn.adapters.register_dumper(BinaryArray, ListBinaryDumper)
 
 
 def _close_server_cursor(cursor: psycopg.ServerCursor[Any]) -> None:
