@@ -275,14 +275,21 @@ class Model(metaclass=ModelBase):
         self._state = ModelState()
         data = vars(self)
         plan = meta.init_plan
-        if not args and kwargs.keys() <= plan.direct:
-            # Every keyword is a column's attname (bulk_create's and create()'s
-            # usual call): defaults first, then the given values over them.
+        if not args and kwargs.keys() <= plan.accepted:
+            related = () if kwargs.keys() <= plan.direct else plan.pop_related(kwargs)
+        else:
+            related = None
+        if related is not None:
+            # Every keyword is a column's attname or a relation's name (the
+            # usual call): defaults first, the given values over them, then
+            # the related objects through their descriptors.
             data.update(plan.constant)
             for attname, field in plan.computed:
                 if attname not in kwargs:
                     data[attname] = field.get_default()
             data.update(kwargs)
+            for name, value in related:
+                setattr(self, name, value)
             if post_init.receivers:
                 post_init.send(sender=cls, instance=self)
             return

@@ -80,6 +80,24 @@ class InitPlan(NamedTuple):
     constant: dict[str, Any]
     #: (attname, field) of the fields whose ``get_default()`` runs per instance.
     computed: tuple[tuple[str, Any], ...]
+    #: (name, attname) of the relations given by name (``author=``) set through
+    #: their descriptors; one with a computed default is left to the general loop.
+    relations: tuple[tuple[str, str], ...]
+    #: ``direct`` and those relation names: the keywords this plan handles.
+    accepted: frozenset[str]
+
+    def pop_related(self, kwargs: dict[str, Any]) -> list[tuple[str, Any]] | None:
+        """Take the relation keywords out of ``kwargs``; None (and nothing taken) when a
+        relation is given both ways (``author=`` and ``author_id=``), which the
+        general loop reports."""
+        related: list[tuple[str, Any]] = []
+        for name, attname in self.relations:
+            if name in kwargs:
+                if attname in kwargs:
+                    kwargs.update(related)
+                    return None
+                related.append((name, kwargs.pop(name)))
+        return related
 
 
 def _init_plan(fields: list[Any]) -> InitPlan:
@@ -92,7 +110,17 @@ def _init_plan(fields: list[Any]) -> InitPlan:
             computed.append((f.attname, f))
         else:
             constant[f.attname] = f.get_default()  # the shared default, None or ""
-    return InitPlan(frozenset(f.attname for f in fields), constant, tuple(computed))
+    direct = frozenset(f.attname for f in fields)
+    relations = tuple(
+        (f.name, f.attname) for f in fields if f.is_relation and f.attname in constant
+    )
+    return InitPlan(
+        direct,
+        constant,
+        tuple(computed),
+        relations,
+        direct | {name for name, _attname in relations},
+    )
 
 
 class Options:

@@ -188,10 +188,10 @@ def _reader(field: Field) -> Callable[[Any], Any]:
 def column(field: Field, objs: Sequence[Any], connection: Connection) -> list[Any]:
     """The driver values of ``field`` for ``objs``; raises ``HasExpression`` at an expression value."""
     read = _reader(field)
-    fast = _fast(field, connection)
-    fast_type, shortcut = fast if fast is not None else (None, None)
+    fast_type, shortcut = _fast(field, connection) or (None, None)
     slow = field.get_db_prep_save
     check_not_null = field.check_not_null
+    # The loop of preparer() below, written out: this runs once per value of a bulk INSERT.
     values: list[Any] = []
     append = values.append
     for value in map(read, objs):
@@ -206,6 +206,34 @@ def column(field: Field, objs: Sequence[Any], connection: Connection) -> list[An
     return values
 
 
+def preparer(field: Field, connection: Connection) -> Callable[[Any, Connection], Any]:
+    """``column()`` for one object: ``prepare(obj, connection)`` gives its driver value of ``field``.
+
+    Made once per model and database alias (``save()``'s INSERT plan), so it
+    may run on another thread than the one whose connection built it: the
+    shortcut binds only what every connection of the alias has alike (the
+    backend's adapt functions, a built-in field's chain, which reads the
+    backend's operations and features), and the general chain, where a custom
+    field may use its connection, gets the connection of the call.
+    """
+    read = _reader(field)
+    fast_type, shortcut = _fast(field, connection) or (None, None)
+    slow = field.get_db_prep_save
+    check_not_null = field.check_not_null
+
+    def prepare(obj: Any, connection: Connection) -> Any:
+        value = read(obj)
+        if value.__class__ is fast_type:
+            return shortcut(value)  # type: ignore[misc]
+        if value.__class__ not in _PLAIN_TYPES and hasattr(value, "resolve_expression"):
+            raise HasExpression
+        if value is None:
+            check_not_null(value)
+        return slow(value, connection)
+
+    return prepare
+
+
 def rows(
     fields: Sequence[Field], objs: Sequence[Any], connection: Connection
 ) -> list[Sequence[Any]]:
@@ -217,4 +245,4 @@ def rows(
     return found
 
 
-__all__ = ["HasExpression", "column", "rows"]
+__all__ = ["HasExpression", "column", "preparer", "rows"]

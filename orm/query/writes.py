@@ -218,6 +218,8 @@ class _InsertPlan(NamedTuple):
     sql: str
     #: (field, converters) of each RETURNING column, in order.
     returned: list[tuple[Any, list[Any]]]
+    #: ``prepare(obj, connection)`` of each field: its driver value (insert_values.preparer).
+    prepare: tuple[Any, ...]
 
 
 #: (model, alias, vendor, with_pk) -> the plan, or None for a model whose rows
@@ -244,15 +246,21 @@ def _insert_plan(model: ModelClass, connection: Connection, with_pk: bool) -> _I
         [[None] * len(fields)],
         [f.column for f in returned],
     )
-    return _InsertPlan(fields, sql, [(f, f.get_db_converters(connection)) for f in returned])
+    return _InsertPlan(
+        fields,
+        sql,
+        [(f, f.get_db_converters(connection)) for f in returned],
+        tuple(insert_values.preparer(f, connection) for f in fields),
+    )
 
 
 def insert_one(model: ModelClass, obj: Any, using: str, with_pk: bool) -> None:
     """INSERT one instance (``save()``, ``create()``): ``insert_rows`` for one object, its statement cached.
 
-    The INSERT text, column list and RETURNING converters depend only on the
-    model and the connection, so they are made once; every value still
-    passes ``pre_save`` and ``get_db_prep_save`` on each call.
+    The INSERT text, column list, RETURNING converters and each field's
+    value preparation depend only on the model and the connection, so they
+    are made once; every value is still read (``pre_save``) and prepared on
+    each call, with the checks and errors of ``get_db_prep_save``.
     """
     connection = connections[using]
     key = (model, using, connection.vendor, with_pk)
@@ -265,8 +273,8 @@ def insert_one(model: ModelClass, obj: Any, using: str, with_pk: bool) -> None:
         return
     assert isinstance(plan, _InsertPlan)
     try:
-        values = [_insert_value(f, obj, connection) for f in plan.fields]
-    except _HasExpression:
+        values = [prepare(obj, connection) for prepare in plan.prepare]
+    except insert_values.HasExpression:
         _insert_expression_row(model, obj, plan.fields, connection, with_pk, False)
         return
     with connection.cursor() as cursor:

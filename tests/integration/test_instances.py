@@ -78,6 +78,14 @@ def test_init_keeps_constant_defaults_apart_per_instance_and_runs_post_init() ->
     assert AllFields(char_value="given").char_value == "given"
 
 
+def test_init_with_a_relation_given_both_ways_raises_naming_the_attname() -> None:
+    author = Author(pk=7, name="A", email="a@example.com")
+    with pytest.raises(TypeError, match="unexpected keyword arguments: 'author_id'"):
+        Book(title="x", author=author, author_id=7)
+    book = Book(title="x", author=author, pages=3)
+    assert (book.author_id, book.author, book.pages, book.price) == (7, author, 3, 0)
+
+
 def test_assigning_wrong_instance_type_to_foreign_key_raises() -> None:
     with pytest.raises(ValueError, match='must be a "Author" instance'):
         Book(title="x", author=Tag(name="t"))

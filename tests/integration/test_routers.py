@@ -169,6 +169,19 @@ def test_cross_database_relation_refused(two_dbs: Configure) -> None:
     assert Book.objects.get().author_id == b.author_id
 
 
+def test_a_new_instance_takes_the_database_of_what_it_is_related_to(two_dbs: Configure) -> None:
+    two_dbs()
+    stored = Author.objects.using("other").create(name="A", email="a@x")
+    book = Book(title="T", author=stored)  # through Model(**kwargs) and the descriptor
+    assert (book._state.db, stored._state.db) == ("other", "other")
+    unsaved, other_book = Author(name="B", email="b@x"), Book(title="U")
+    other_book.author = unsaved
+    assert (other_book._state.db, unsaved._state.db) == ("default", "default")
+    with pytest.raises(ValueError, match="the current database router prevents this relation"):
+        Book(title="V", author=Author.objects.create(name="C", email="c@x")).author = stored
+    assert Book.objects.count() == 0
+
+
 def test_cross_database_relation_allowed_by_router(two_dbs: Configure) -> None:
     two_dbs(routers=[AllowAll()])
     a = Author.objects.using("other").create(name="A", email="a@x")
