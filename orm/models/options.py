@@ -70,7 +70,7 @@ class SavePlan(NamedTuple):
 
 
 class InitPlan(NamedTuple):
-    """What ``Model(**kwargs)`` does when every keyword is a column's own name (``Options.init_plan``)."""
+    """What ``Model(**kwargs)`` does when every keyword is a column's attname or a relation's name (``Options.init_plan``)."""
 
     #: The keywords stored as they are: every concrete field's attname (a
     #: relation's name, ``author`` beside ``author_id``, goes through its descriptor).
