@@ -19,6 +19,10 @@ compiles once per process (:func:`_compiled`).
 A model that overrides ``from_db``, or has ``pre_init``/``post_init``
 receivers, is built by its loader (``instance_loader``) with the converted
 values, exactly as before; only the plain ``Model.from_db`` is inlined.
+
+The factory gives the row function twice: ``_row`` for one row (a stream
+maps it over its chunks) and ``_rows``, the same body inlined in a loop over
+a whole fetched list, which saves a Python call per row.
 """
 
 from __future__ import annotations
@@ -31,8 +35,10 @@ from typing import Any
 from orm.backends.base.operations import INLINE
 from orm.sql.klass_info import KlassInfo
 
-#: What a factory returns: the function building one result from one driver row.
+#: The function building one result from one driver row.
 RowFunction = Callable[[Any], Any]
+#: What a factory returns: the row function, and the same body looped over a fetched list of rows.
+RowFunctions = tuple[RowFunction, Callable[[list[Any]], list[Any]]]
 #: ``(position, converters, expression)`` of each converted column, as the compiler chose them.
 Converters = Sequence[tuple[int, Sequence[Any], Any]]
 
@@ -40,11 +46,11 @@ _MISSING = object()
 
 
 @lru_cache(maxsize=512)
-def _compiled(source: str) -> Callable[..., RowFunction]:
+def _compiled(source: str) -> Callable[..., RowFunctions]:
     """The ``_factory`` the source defines; the same shape compiles once per process."""
     namespace: dict[str, Any] = {}
     exec(compile(source, "<orm row function>", "exec"), namespace)  # noqa: S102 - our own generated text
-    factory: Callable[..., RowFunction] = namespace["_factory"]
+    factory: Callable[..., RowFunctions] = namespace["_factory"]
     return factory
 
 
@@ -96,7 +102,19 @@ class _Writer:
         lines.append("    def _row(r):")
         lines.extend("        " + line for line in self.body)
         lines.append(f"        return {result}")
-        lines.append("    return _row")
+        # The same body inlined in a loop over a whole fetched list: no
+        # Python call per row (about 60 ns of a row's 0.5 us on CPython 3.11).
+        lines.append("    def _rows(rows):")
+        if self.body:
+            lines.append("        out = []")
+            lines.append("        append = out.append")
+            lines.append("        for r in rows:")
+            lines.extend("            " + line for line in self.body)
+            lines.append(f"            append({result})")
+            lines.append("        return out")
+        else:
+            lines.append(f"        return [{result} for r in rows]")
+        lines.append("    return _row, _rows")
         return "\n".join(lines) + "\n"
 
 
@@ -220,7 +238,7 @@ def model_factory(
     converters: Converters,
     annotations: Sequence[tuple[str, int]],
     plain: Sequence[bool],
-) -> tuple[Callable[..., RowFunction], list[Any]]:
+) -> tuple[Callable[..., RowFunctions], list[Any]]:
     """The compiled factory and its constants for rows of models laid out as ``info``.
 
     ``plain[i]`` says whether the i-th model of :func:`nodes` is built inline
@@ -239,7 +257,7 @@ def tuple_factory(
     order: Sequence[int] | None,
     kind: str,
     names: Sequence[str] = (),
-) -> tuple[Callable[..., RowFunction], list[Any]]:
+) -> tuple[Callable[..., RowFunctions], list[Any]]:
     """The compiled factory for ``values()`` (``kind`` "dict"), ``values_list()`` ("tuple") or flat rows."""
     writer = _Writer(converters)
     positions = list(order) if order is not None else list(range(width))
@@ -268,4 +286,4 @@ def cached(statement: Any, key: Hashable, build: Callable[[], Any]) -> Any:
     return found
 
 
-__all__ = ["RowFunction", "cached", "model_factory", "nodes", "tuple_factory"]
+__all__ = ["RowFunction", "RowFunctions", "cached", "model_factory", "nodes", "tuple_factory"]

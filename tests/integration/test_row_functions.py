@@ -11,6 +11,7 @@ caches included, for many query shapes and every field type.
 from __future__ import annotations
 
 import datetime
+import gc
 import uuid
 from collections.abc import Iterator
 from decimal import Decimal
@@ -20,7 +21,7 @@ import pytest
 
 import orm
 from orm.models.registry import Apps
-from orm.query.iterables import instance_loader
+from orm.query.iterables import GC_PAUSE_ROWS, instance_loader
 from orm.signals import post_init
 from orm.sql.klass_info import KlassInfo
 from orm.utils import timezone
@@ -331,3 +332,82 @@ def test_init_receivers_connected_after_a_shape_ran_see_its_rows(library: Librar
 def test_known_related_objects_are_kept(library: Library) -> None:
     books = list(library.alice.books.order_by("id"))
     assert books and all(b._state.fields_cache["author"] is library.alice for b in books)
+
+
+# -- a fetched list of many rows: built in one loop with the cyclic collector paused ----
+def _many_books(library: Library) -> int:
+    count = GC_PAUSE_ROWS + 44
+    Book.objects.bulk_create(
+        Book(
+            title=f"Volume {i}",
+            author=library.bob if i % 3 else library.alice,
+            price=Decimal(i * 7) / 100,
+            pages=i or None,
+            published=datetime.date(2020, 1, 1) + datetime.timedelta(days=i) if i % 5 else None,
+            data={"i": i} if i % 2 else None,
+        )
+        for i in range(count)
+    )
+    return count
+
+
+def test_many_rows_build_what_few_rows_build(library: Library) -> None:
+    count = _many_books(library)
+    books = same(Book.objects.select_related("author").order_by("id"))
+    assert len(books) > count
+    same(Book.objects.order_by("id"))
+    same(Book.objects.order_by("id").values_list("id", "title", "price", "published"))
+    same(Book.objects.order_by("id").values())
+    same(Book.objects.order_by("id").values_list("price", flat=True))
+
+
+def _record_collector(seen: list[bool], fail_at: int = -1) -> Any:
+    def receiver(sender: Any, instance: Any, **kwargs: Any) -> None:
+        seen.append(gc.isenabled())
+        if len(seen) == fail_at:
+            raise RuntimeError("row receiver failed")
+
+    return receiver
+
+
+def test_collector_is_paused_while_many_rows_are_built_and_resumed_after(
+    library: Library,
+) -> None:
+    count = _many_books(library)
+    seen: list[bool] = []
+    receiver = _record_collector(seen)
+    post_init.connect(receiver, sender=Book)
+    try:
+        books = list(Book.objects.all())
+        few = list(Book.objects.order_by("id")[:10])
+    finally:
+        post_init.disconnect(receiver, sender=Book)
+    assert len(books) > count
+    assert seen[: len(books)] == [False] * len(books)
+    # Below GC_PAUSE_ROWS rows the collector is left as it is.
+    assert seen[len(books) :] == [True] * len(few)
+    assert gc.isenabled()
+
+
+def test_collector_is_resumed_when_building_a_row_raises(library: Library) -> None:
+    _many_books(library)
+    seen: list[bool] = []
+    receiver = _record_collector(seen, fail_at=100)
+    post_init.connect(receiver, sender=Book)
+    try:
+        with pytest.raises(RuntimeError, match="row receiver failed"):
+            list(Book.objects.all())
+    finally:
+        post_init.disconnect(receiver, sender=Book)
+    assert len(seen) == 100
+    assert gc.isenabled()
+
+
+def test_collector_stays_off_when_the_caller_turned_it_off(library: Library) -> None:
+    count = _many_books(library)
+    gc.disable()
+    try:
+        assert len(list(Book.objects.all())) > count
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
