@@ -116,21 +116,12 @@ class ModelIterable(BaseIterable):
             # fixed per statement, so everything but the row function's
             # bindings is built once (a receiver connected later takes the
             # per-call branch below, which checks each model's listeners).
-            prepared = statement.row_code.get(_PLAIN_MODELS)
+            prepared = statement.row_code.get(PLAIN_MODELS)
             if prepared is None:
-                prepared = statement.row_code[_PLAIN_MODELS] = _prepare(info, converters, compiler)
+                prepared = statement.row_code[PLAIN_MODELS] = _prepare(info, converters, compiler)
         else:
             prepared = _prepare(info, converters, compiler)
-        factory, constants, loaders = prepared
-        make, make_all = factory(
-            constants,
-            compiler.connection,
-            qs.db,
-            loaders,
-            object.__new__,
-            getattr(info.model, "_state_class", None),
-        )
-        objs: Iterator[Any] = _apply(make, make_all, rows)
+        objs = build_models(prepared, info, compiler.connection, qs.db, rows)
         known = qs._known_related_objects
         if known:
             objs = _with_known(objs, known)
@@ -138,7 +129,27 @@ class ModelIterable(BaseIterable):
 
 
 #: ``Statement.row_code`` key of a model statement's prepared row function while no init signal has receivers.
-_PLAIN_MODELS = ("models", "no init signals")
+PLAIN_MODELS = ("models", "no init signals")
+
+
+def build_models(
+    prepared: tuple[Any, list[Any], list[Any]],
+    info: KlassInfo,
+    connection: Any,
+    db: str,
+    rows: Iterable[Any],
+) -> Iterator[Any]:
+    """The instances of ``rows`` built by a prepared row function (``_prepare``'s triple)."""
+    factory, constants, loaders = prepared
+    make, make_all = factory(
+        constants,
+        connection,
+        db,
+        loaders,
+        object.__new__,
+        getattr(info.model, "_state_class", None),
+    )
+    return _apply(make, make_all, rows)
 
 
 def _prepare(

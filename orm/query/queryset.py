@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar, cast, overload
 
 from orm.db import transaction
 from orm.exceptions import FieldError, TransactionManagementError
-from orm.query import streaming, terms, writes
+from orm.query import point, streaming, terms, writes
 from orm.query.aggregates import Count
 from orm.query.builders import BaseQuerySet
 from orm.query.prefetch import prefetch_related_objects
@@ -280,14 +280,17 @@ class QuerySet(BaseQuerySet[M]):
         if self._query is not None and self._query.combinator and (args or kwargs):
             self._not_support_combined_queries("get(...) with filters")
         _guard("get", "aget")
-        clone = self.filter(*args, **kwargs) if (args or kwargs) else self._chain()
-        if clone._query is None and clone._terms is not None:
-            clone._terms_kind = terms.GET  # the compiler's source adds the limit
-        elif not clone.query.is_sliced:
-            clone.query.clear_ordering()
-            clone.query.set_limits(high=21)
-        clone._fetch_all()
-        results = clone._result_cache or []
+        # A manager's get(pk=...) of a shape already compiled: from the statement cache.
+        results = point.fetch(self, QuerySet, kwargs) if kwargs and not args else None
+        if results is None:
+            clone = self.filter(*args, **kwargs) if (args or kwargs) else self._chain()
+            if clone._query is None and clone._terms is not None:
+                clone._terms_kind = terms.GET  # the compiler's source adds the limit
+            elif not clone.query.is_sliced:
+                clone.query.clear_ordering()
+                clone.query.set_limits(high=21)
+            clone._fetch_all()
+            results = clone._result_cache or []
         if len(results) == 1:
             found: M = results[0]
             return found

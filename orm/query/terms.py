@@ -38,6 +38,7 @@ from orm.exceptions import FieldError
 from orm.query.aggregates import Count
 from orm.query.cache_key import SCALARS
 from orm.query.expressions import Col
+from orm.query.lookups import Exact
 from orm.query.q import Q
 from orm.query.query import Query
 from orm.query.summary import aggregation_query
@@ -77,19 +78,34 @@ SCALAR_TYPES = SCALARS
 #: What the evaluation adds to the filtered query.
 FETCH, GET, COUNT, EXISTS = "fetch", "get", "count", "exists"
 
-#: (model, key) -> (lookup class, column) or None when the key is not simple.
-_RESOLVED: BoundedCache[tuple[Any, str], tuple[Any, Col] | None] = BoundedCache(
-    "filter terms", 2048
-)
+
+class _Resolved(NamedTuple):
+    """What a filter key names: its lookup class and column, and the range of a plain integer one."""
+
+    lookup_class: Any
+    col: Col
+    #: (min, max) when an int is its own SQL parameter: ``exact`` on an
+    #: integer column whose field prepares values as ``IntegerField`` does.
+    int_range: tuple[int, int] | None
+
+
+#: (model, key) -> what the key names, or None when the key is not simple.
+_RESOLVED: BoundedCache[tuple[Any, str], _Resolved | None] = BoundedCache("filter terms", 2048)
 _MISSING = object()
 
 
 class Term(NamedTuple):
-    """One ``key=value`` filter argument with its lookup already built."""
+    """One ``key=value`` filter argument with its lookup already built.
+
+    ``lookup`` is None for an int on a plain integer column (``pk=5``): its
+    right-hand side is ``%s`` with the int itself, so the lookup, which only
+    would have checked the range again, is not built.
+    """
 
     key: str
     value: Any
     lookup: Any
+    lookup_class: Any
 
 
 def build_terms(model: ModelClass, kwargs: dict[str, Any]) -> tuple[Term, ...] | None:
@@ -109,15 +125,18 @@ def build_terms(model: ModelClass, kwargs: dict[str, Any]) -> tuple[Term, ...] |
             _RESOLVED.put((model, key), found)
         if found is None:
             return None
-        lookup_class, col = found
+        lookup_class, col, int_range = found
+        if int_range is not None and type(value) is int and int_range[0] <= value <= int_range[1]:
+            terms.append(Term(key, value, None, lookup_class))
+            continue
         lookup = lookup_class(col, value)
         if getattr(lookup, "_constant", None) is not None or getattr(lookup, "_empty", False):
             return None  # folded to a constant (out of the column's range): the tree handles it
-        terms.append(Term(key, value, lookup))
+        terms.append(Term(key, value, lookup, lookup_class))
     return tuple(terms)
 
 
-def _resolve(model: ModelClass, key: str) -> tuple[Any, Col] | None:
+def _resolve(model: ModelClass, key: str) -> _Resolved | None:
     query = Query(model)
     try:
         field, target, alias, rest, multivalued = query.setup_joins(key.split("__"), nullable=False)
@@ -136,7 +155,33 @@ def _resolve(model: ModelClass, key: str) -> tuple[Any, Col] | None:
     lookup_class = target.get_lookup(rest[0] if rest else "exact")
     if lookup_class is None or lookup_class.lookup_name not in SIMPLE_LOOKUPS:
         return None
-    return lookup_class, Col(alias, target)
+    return _Resolved(lookup_class, Col(alias, target), _int_range(target, lookup_class))
+
+
+def _int_range(target: f.Field, lookup_class: Any) -> tuple[int, int] | None:
+    # What Exact(col, an int) would do, known without building it: the
+    # field's prep leaves an int as it is, and a value in the column's range
+    # is not folded to a constant. Any override (a custom integer field, a
+    # lookup of its own) builds the lookup as before.
+    kind = type(target)
+    if lookup_class is Exact and isinstance(target, f.ForeignKey):
+        # author_id=5: the target's prep (and range), unless the relation overrides it.
+        if (
+            kind.get_prep_value is not f.ForeignKey.get_prep_value
+            or kind.get_db_prep_value is not f.ForeignKey.get_db_prep_value
+            or kind.storage_field is not f.ForeignKey.storage_field
+        ):
+            return None
+        return _int_range(target.target_field, Exact)
+    if (
+        lookup_class is not Exact
+        or not isinstance(target, f.IntegerField)
+        or kind.get_prep_value is not f.IntegerField.get_prep_value
+        or kind.get_db_prep_value is not f.Field.get_db_prep_value
+        or kind.storage_field is not f.Field.storage_field
+    ):
+        return None
+    return target.range
 
 
 class PendingQuery:
@@ -163,6 +208,10 @@ class PendingQuery:
         shape = []
         for term in self.terms:
             lookup = term.lookup
+            if lookup is None:  # an int on a plain integer column
+                shape.append((term.key, int, term.lookup_class, "%s"))
+                params.append(term.value)
+                continue
             # No compiler: a plain value never needs one (an expression would).
             sql, rhs_params = lookup.process_rhs(None, connection)
             shape.append((term.key, type(term.value), type(lookup), sql))

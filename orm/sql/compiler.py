@@ -68,6 +68,11 @@ STATEMENTS: BoundedCache[Hashable, Statement] = BoundedCache("compiled statement
 timezone.on_change(STATEMENTS.clear)
 
 
+def full_key(connection: Connection, with_limits: bool, key: Hashable) -> Hashable:
+    """The ``STATEMENTS`` key of a top-level SELECT whose source gave ``key`` (its ``statement_key``)."""
+    return (connection.alias, connection.vendor, with_limits, key)
+
+
 @dataclass(slots=True)
 class SelectParts:
     """What a SELECT renders, resolved by the query layer before the compiler assembles it.
@@ -219,8 +224,7 @@ class SQLCompiler:
         found = source.statement_key(self.connection)
         if found is None:
             return None
-        connection = self.connection
-        return (connection.alias, connection.vendor, with_limits, found[0]), found[1]
+        return full_key(self.connection, with_limits, found[0]), found[1]
 
     def as_sql(self, with_limits: bool = True) -> tuple[str, list[Any]]:
         """The full SELECT statement; raises ``EmptyResultSet`` if it can match nothing.

@@ -236,3 +236,17 @@ def test_tool_orm_routers(tmp_path: Path) -> None:
     )
     with pytest.raises(ImproperlyConfigured, match="'routers' must be a list of dotted paths"):
         load_project_settings(start=tmp_path, environ={})
+
+
+def test_a_repeated_get_follows_the_router_and_using(two_dbs: Configure) -> None:
+    # The second get() of a shape comes from the statement cache
+    # (orm/query/point.py): it must read where the first one did.
+    two_dbs(routers=[OtherRouter()])
+    a = Author.objects.create(name="A", email="a@x")
+    Author.objects.using("default").create(name="D", email="d@x")
+    for _ in range(2):
+        found = Author.objects.get(pk=a.pk)
+        assert (found.name, found._state.db) == ("A", "other")
+        here = Author.objects.using("default").get(email="d@x")
+        assert (here.name, here._state.db) == ("D", "default")
+        assert Author.objects.db_manager("default").get(pk=here.pk)._state.db == "default"
