@@ -184,9 +184,9 @@ def _apply(make: Any, make_all: Any, rows: Iterable[Any]) -> Iterator[Any]:
     # live object of the process (a third of building a select_related row
     # of two models on SQLite, measured). Paused for the loop, the same
     # young objects are walked once by the next collection. Only the call
-    # that paused it resumes it: a nested query (a from_db override) or another thread that
-    # found it paused leaves it alone; a gc.disable() made by another thread
-    # during this loop is undone by it.
+    # that paused it resumes it: a nested query (a from_db override) or
+    # another thread that found it paused leaves it alone; a gc.disable()
+    # made by another thread during this loop is undone by it.
     gc.disable()
     try:
         return iter(make_all(rows))
