@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from orm.abc import Params
 from orm.db import querylog
-from orm.utils.asyncio import check_async_unsafe
+from orm.utils.asyncio import check_async_unsafe, running_loop
 
 if TYPE_CHECKING:
     from orm.abc import Operations
@@ -83,22 +83,34 @@ class CursorWrapper:
         """Row id of the last inserted row (SQLite)."""
         return self.cursor.lastrowid
 
+    # The fetches and the execution below translate errors with try/except
+    # rather than ``with db.wrap_database_errors`` (see DatabaseErrorWrapper.reraise):
+    # they run for every statement.
     def fetchone(self) -> Any:
         """Fetch the next row or ``None``."""
-        with self.db.wrap_database_errors:
+        try:
             return self.cursor.fetchone()
+        except Exception as error:
+            self.db.wrap_database_errors.reraise(error)
+            raise
 
     def fetchmany(self, size: int | None = None) -> list[Any]:
         """Fetch up to ``size`` rows."""
-        with self.db.wrap_database_errors:
+        try:
             if size is None:
                 return list(self.cursor.fetchmany())
             return list(self.cursor.fetchmany(size))
+        except Exception as error:
+            self.db.wrap_database_errors.reraise(error)
+            raise
 
     def fetchall(self) -> list[Any]:
         """Fetch all remaining rows."""
-        with self.db.wrap_database_errors:
+        try:
             return list(self.cursor.fetchall())
+        except Exception as error:
+            self.db.wrap_database_errors.reraise(error)
+            raise
 
     def __iter__(self) -> Iterator[Any]:
         with self.db.wrap_database_errors:
@@ -130,7 +142,8 @@ class CursorWrapper:
         db = self.db
         if db.thread_ident != threading.get_ident():
             db.validate_thread_sharing()
-        check_async_unsafe("cursor.execute()")
+        if running_loop() is not None:  # the test inlined: a call saved per statement
+            check_async_unsafe("cursor.execute()")
         if db.watch_session and not (self.session_safe and not db.execute_wrappers):
             # An execute wrapper may rewrite even a safe statement.
             db.session_changed = True
@@ -159,12 +172,15 @@ class CursorWrapper:
         # The statement log and query capture (orm.db.querylog) cost two
         # tests here while nobody watches: nothing is timed or built.
         if not querylog.active and not querylog.logger.isEnabledFor(_DEBUG):
-            with db.wrap_database_errors:
+            try:
                 if many:
                     return self.cursor.executemany(query, params)
                 if params is None:
                     return self.cursor.execute(query)
                 return self.cursor.execute(query, params)
+            except Exception as error:
+                db.wrap_database_errors.reraise(error)
+                raise
         return self._execute_watched(sql, query, params, many)
 
     def _execute_watched(self, sql: str, query: str, params: Params, many: bool) -> Any:

@@ -40,6 +40,7 @@ __all__ = [
     "get_connection",
     "get_rollback",
     "mark_for_rollback_on_error",
+    "mark_rollback_after",
     "on_commit",
     "rollback",
     "savepoint",
@@ -155,9 +156,18 @@ class mark_for_rollback_on_error:  # noqa: N801 - context-manager naming as in D
         tb: TracebackType | None,
     ) -> None:
         if exc is not None:
-            state = _state(self.using)
-            if state.in_atomic_block and not _wraps_test(state):
-                state.mark_rollback(exc)
+            mark_rollback_after(exc, self.using)
+
+
+def mark_rollback_after(exc: BaseException, using: str | None = None) -> None:
+    """What :class:`mark_for_rollback_on_error` does when its body raised ``exc``.
+
+    For ``save()``, which catches the error itself: a ``try`` costs nothing
+    until something raises, the context manager three calls every time.
+    """
+    state = _state(using)
+    if state.in_atomic_block and not _wraps_test(state):
+        state.mark_rollback(exc)
 
 
 def _wraps_test(state: TransactionState) -> bool:

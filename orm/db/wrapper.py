@@ -37,7 +37,7 @@ from orm.exceptions import (
     InternalError,
     OperationalError,
 )
-from orm.utils.asyncio import check_async_unsafe
+from orm.utils.asyncio import check_async_unsafe, running_loop
 
 __all__ = ["BaseDatabaseWrapper", "SHARED_WAIT", "mark_thread_reused"]
 
@@ -334,8 +334,12 @@ class BaseDatabaseWrapper:
 
     def cursor(self) -> CursorWrapper:
         """Return a cursor for raw SQL with ``%s`` placeholders."""
-        check_async_unsafe("connection.cursor()")
-        self.validate_thread_sharing()
+        # Every statement passes here: the tests are inlined, the calls are
+        # made only when there is something to refuse.
+        if running_loop() is not None:
+            check_async_unsafe("connection.cursor()")
+        if self.thread_ident != threading.get_ident():
+            self.validate_thread_sharing()
         # Refuse before touching the driver: after a lost connection inside
         # atomic() the error must be the block's, not "connection is closed".
         # (One attribute test when the transaction is healthy.)
@@ -343,8 +347,11 @@ class BaseDatabaseWrapper:
         if state.needs_rollback:
             state.validate_no_broken_transaction()
         self.ensure_connection()
-        with self.wrap_database_errors:
+        try:
             return CursorWrapper(self.create_cursor(), self)
+        except Exception as error:
+            self.wrap_database_errors.reraise(error)
+            raise
 
     @contextmanager
     def execute_wrapper(self, wrapper: Callable[..., Any]) -> Iterator[None]:

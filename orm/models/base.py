@@ -27,7 +27,7 @@ from orm.models.state import DEFERRED, ModelState
 from orm.query import writes
 from orm.query.prefetch import prefetch_related_objects
 from orm.signals import ModelSignal, class_prepared, post_init, post_save, pre_init, pre_save
-from orm.utils.asyncio import check_async_unsafe, to_async
+from orm.utils.asyncio import check_async_unsafe, running_loop, to_async
 from orm.utils.text import short_reprs
 
 _M = TypeVar("_M", bound="Model")
@@ -421,7 +421,8 @@ class Model(metaclass=ModelBase):
         nothing). An instance loaded with deferred fields, saved to the
         database it came from, writes only its loaded fields (as Django).
         """
-        check_async_unsafe("Model.save()", "asave()")
+        if running_loop() is not None:
+            check_async_unsafe("Model.save()", "asave()")
         self._prepare_related_fields_for_save("save")
         using = using or self._write_db()
         if force_insert and (force_update or update_fields):
@@ -486,7 +487,8 @@ class Model(metaclass=ModelBase):
             pre_save.send(
                 sender=cls, instance=self, raw=raw, using=using, update_fields=update_fields
             )
-        with transaction.mark_for_rollback_on_error(using):
+        # mark_for_rollback_on_error's work, written as a try (free unless it raises).
+        try:
             if meta.parents:
                 # Parents' rows first (each child row points at its parent's),
                 # all in one transaction so a failure leaves no half-saved object.
@@ -499,6 +501,9 @@ class Model(metaclass=ModelBase):
                     )
             else:
                 updated = self._save_table(raw, force_insert, force_update, using, update_fields)
+        except BaseException as error:
+            transaction.mark_rollback_after(error, using)
+            raise
         self._state.db = using
         self._state.adding = False
         if not meta.auto_created and post_save.receivers:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from orm.exceptions import FieldDoesNotExist, FieldError
@@ -19,6 +20,8 @@ if TYPE_CHECKING:
     from orm.models.deletion import Collector
 
 ORDERING_PATTERN = re.compile(r"^-?(?:[A-Za-z_][A-Za-z0-9_]*)(?:__[A-Za-z0-9_]+)*$")
+# The cached_property names of Options that Options.expire_cache() forgets.
+_DERIVED = ("concrete_fields", "local_concrete_fields", "save_plan", "init_plan")
 DEFAULT_NAMES = frozenset(
     {
         "db_table",
@@ -187,10 +190,6 @@ class Options:
         self.abstract_fields: dict[str, Any] = {}
         self._forward: dict[str, Any] = {}
         self._reverse: dict[str, Any] = {}
-        self._concrete: list[Any] | None = None
-        self._local_concrete: list[Any] | None = None
-        self._save_plan: SavePlan | None = None
-        self._init_plan: InitPlan | None = None
         for term in self.ordering:
             if isinstance(term, str) and term != "?" and not ORDERING_PATTERN.match(term):
                 raise FieldError(
@@ -254,7 +253,7 @@ class Options:
         self._forward[field.name] = field
         if field.attname != field.name:
             self._forward[field.attname] = field
-        self._concrete = self._local_concrete = self._save_plan = self._init_plan = None
+        self.expire_cache()
 
     def add_related_object(self, rel: ForeignObjectRel) -> None:
         """Register a reverse relation pointing at this model."""
@@ -284,41 +283,36 @@ class Options:
 
     def expire_cache(self) -> None:
         """Forget the field lists derived from the fields (rebuilt on next use)."""
-        self._concrete = self._local_concrete = self._save_plan = self._init_plan = None
+        for name in _DERIVED:
+            self.__dict__.pop(name, None)
 
-    @property
+    # The lists and plans derived from the fields are cached_property: once
+    # built they are plain instance attributes, read with no call (every
+    # save, insert and Model(...) reads some); expire_cache() drops them.
+    @cached_property
     def concrete_fields(self) -> list[Any]:
         """Fields with a column: the concrete parents' first (multi-table inheritance), then this table's."""
-        if self._concrete is None:
-            self._concrete = [f for f in self.fields if f.concrete]
-        return self._concrete
+        return [f for f in self.fields if f.concrete]
 
-    @property
+    @cached_property
     def local_concrete_fields(self) -> list[Any]:
         """Fields with a column in this model's own table, in table order."""
-        if self._local_concrete is None:
-            # Cached as concrete_fields: every save and insert reads it.
-            self._local_concrete = [f for f in self.local_fields if f.concrete]
-        return self._local_concrete
+        return [f for f in self.local_fields if f.concrete]
 
-    @property
+    @cached_property
     def save_plan(self) -> SavePlan:
         """What ``save()`` of a whole instance reads and writes (derived once per model)."""
-        if self._save_plan is None:
-            value_fields = [f for f in self.concrete_fields if not f.primary_key]
-            self._save_plan = SavePlan(
-                frozenset(f.attname for f in value_fields),
-                tuple(f for f in self.local_concrete_fields if not f.primary_key),
-                tuple(f for f in self.concrete_fields if f.is_relation),
-            )
-        return self._save_plan
+        value_fields = [f for f in self.concrete_fields if not f.primary_key]
+        return SavePlan(
+            frozenset(f.attname for f in value_fields),
+            tuple(f for f in self.local_concrete_fields if not f.primary_key),
+            tuple(f for f in self.concrete_fields if f.is_relation),
+        )
 
-    @property
+    @cached_property
     def init_plan(self) -> InitPlan:
         """How ``Model(**kwargs)`` fills an instance without a per-field loop (derived once per model)."""
-        if self._init_plan is None:
-            self._init_plan = _init_plan(self.concrete_fields)
-        return self._init_plan
+        return _init_plan(self.concrete_fields)
 
     @property
     def fields(self) -> list[Any]:

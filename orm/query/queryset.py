@@ -23,7 +23,7 @@ from orm.query.builders import BaseQuerySet
 from orm.query.prefetch import prefetch_related_objects
 from orm.query.query import MAX_SLICE
 from orm.query.summary import count_with, get_aggregation
-from orm.utils.asyncio import check_async_unsafe, to_async
+from orm.utils.asyncio import check_async_unsafe, running_loop, to_async
 from orm.utils.identifiers import check_alias
 from orm.utils.text import short_repr
 
@@ -39,7 +39,9 @@ AS_MANAGER_HOOK: Callable[[type[Any]], Any] | None = None
 
 
 def _guard(call: str, twin: str | None) -> None:
-    check_async_unsafe(f"QuerySet.{call}()", f"{twin}()" if twin else None)
+    # The names are formatted only on an event loop's thread, where this raises.
+    if running_loop() is not None:
+        check_async_unsafe(f"QuerySet.{call}()", f"{twin}()" if twin else None)
 
 
 # What to write instead, per way of evaluating a QuerySet in async code.

@@ -87,6 +87,23 @@ def test_field_lists() -> None:
     assert names(opts.many_to_many) == ["genres"]
 
 
+def test_field_added_after_first_use_reaches_every_derived_list() -> None:
+    # Field.contribute_to_class on a model already used (as Django's own tests
+    # do): the cached field lists and the save()/Model(...) plans are rebuilt.
+    m = build()
+    edition = m["BookEdition"]
+    opts = edition._meta
+    edition(title="before")  # builds the init plan
+    assert names(opts.concrete_fields) == ["id", "title", "publisher"]
+    assert "pages" not in opts.save_plan.value_attnames
+    orm.IntegerField(default=7).contribute_to_class(edition, "pages")
+    assert names(opts.concrete_fields) == ["id", "title", "publisher", "pages"]
+    assert names(opts.local_concrete_fields) == ["id", "title", "publisher", "pages"]
+    assert "pages" in opts.save_plan.value_attnames
+    assert edition(title="after").pages == 7
+    assert edition(title="given", pages=3).pages == 3
+
+
 def test_get_fields_puts_reverse_relations_first_and_hides_plus_names() -> None:
     m = build()
     opts = m["BookEdition"]._meta

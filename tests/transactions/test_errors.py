@@ -138,6 +138,20 @@ def test_queries_after_database_error_raise_transaction_management_error() -> No
     assert names_from_other_thread() == {"dup", "after", "after-in-block"}
 
 
+def test_save_failing_before_any_sql_dooms_the_block() -> None:
+    # As Django's save_base (mark_for_rollback_on_error): an error raised while
+    # the value is prepared, before any statement, still marks the block.
+    with transaction.atomic():
+        Account.objects.create(name="written-before-error")
+        with pytest.raises(ValueError, match="balance") as info:
+            Account.objects.create(name="bad", balance="not a number")
+        assert transaction.get_rollback() is True
+        with pytest.raises(orm.TransactionManagementError) as refused:
+            Account.objects.count()
+        assert refused.value.__cause__ is info.value
+    assert names() == set()
+
+
 def _cause_chain(exc: BaseException) -> list[BaseException]:
     chain: list[BaseException] = []
     current: BaseException | None = exc.__cause__
