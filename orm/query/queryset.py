@@ -39,7 +39,7 @@ AS_MANAGER_HOOK: Callable[[type[Any]], Any] | None = None
 
 
 def _guard(call: str, twin: str | None) -> None:
-    # The names are formatted only on an event loop's thread, where this raises.
+    # The names are formatted only on an event loop's thread, where the call may be refused.
     if running_loop() is not None:
         check_async_unsafe(f"QuerySet.{call}()", f"{twin}()" if twin else None)
 
