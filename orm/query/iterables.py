@@ -6,11 +6,19 @@ import gc
 from collections import namedtuple
 from collections.abc import Iterable, Iterator
 from enum import Enum
+from itertools import repeat
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from orm.abc import ModelClass
-from orm.query.row_makers import Converters, cached, model_factory, nodes, tuple_factory
+from orm.query.row_makers import (
+    Converters,
+    RowFunctions,
+    cached,
+    model_factory,
+    nodes,
+    tuple_factory,
+)
 from orm.signals import post_init, pre_init
 from orm.sql.compiler import GET_ITERATOR_CHUNK_SIZE, SQLCompiler
 from orm.sql.klass_info import KlassInfo
@@ -113,15 +121,15 @@ class ModelIterable(BaseIterable):
         statement = compiler._statement
         if statement is not None and not (pre_init.receivers or post_init.receivers):
             # No init signal anywhere: the loaders are the models' own from_db,
-            # fixed per statement, so everything but the row function's
-            # bindings is built once (a receiver connected later takes the
-            # per-call branch below, which checks each model's listeners).
+            # fixed per statement, so the row functions are made once and kept
+            # with it (a receiver connected later takes the per-call branch
+            # below, which checks each model's listeners).
             prepared = statement.row_code.get(PLAIN_MODELS)
             if prepared is None:
                 prepared = statement.row_code[PLAIN_MODELS] = _prepare(info, converters, compiler)
         else:
             prepared = _prepare(info, converters, compiler)
-        objs = build_models(prepared, info, compiler.connection, qs.db, rows)
+        objs = build_models(prepared, compiler.connection, qs.db, rows)
         known = qs._known_related_objects
         if known:
             objs = _with_known(objs, known)
@@ -133,29 +141,14 @@ PLAIN_MODELS = ("models", "no init signals")
 
 
 def build_models(
-    prepared: tuple[Any, list[Any], list[Any]],
-    info: KlassInfo,
-    connection: Any,
-    db: str,
-    rows: Iterable[Any],
+    prepared: RowFunctions, connection: Any, db: str, rows: Iterable[Any]
 ) -> Iterator[Any]:
-    """The instances of ``rows`` built by a prepared row function (``_prepare``'s triple)."""
-    factory, constants, loaders = prepared
-    make, make_all = factory(
-        constants,
-        connection,
-        db,
-        loaders,
-        object.__new__,
-        getattr(info.model, "_state_class", None),
-    )
-    return _apply(make, make_all, rows)
+    """The instances of ``rows`` built by a statement's row functions (``_prepare``'s pair)."""
+    return _apply(prepared, rows, connection, db)
 
 
-def _prepare(
-    info: KlassInfo, converters: Converters, compiler: Any
-) -> tuple[Any, list[Any], list[Any]]:
-    """(factory, its constants, the loaders) for model rows laid out as ``info``."""
+def _prepare(info: KlassInfo, converters: Converters, compiler: Any) -> RowFunctions:
+    """The row functions for model rows laid out as ``info``, with the models' loaders now."""
     loaders = [_loader(node.model) for node in nodes(info)]
     plain = tuple(is_plain for _loader_, is_plain in loaders)
     annotations = tuple(compiler.annotation_col_map.items())
@@ -164,19 +157,26 @@ def _prepare(
         return model_factory(info, converters, annotations, plain)
 
     factory, constants = cached(compiler._statement, ("models", plain), build)
-    return factory, constants, [loader for loader, _p in loaders]
+    made: RowFunctions = factory(
+        constants,
+        [loader for loader, _p in loaders],
+        object.__new__,
+        getattr(info.model, "_state_class", None),
+    )
+    return made
 
 
 #: Fewer fetched rows than this are built with the cyclic collector left as it is.
 GC_PAUSE_ROWS = 256
 
 
-def _apply(make: Any, make_all: Any, rows: Iterable[Any]) -> Iterator[Any]:
+def _apply(made: RowFunctions, rows: Iterable[Any], connection: Any, db: Any) -> Iterator[Any]:
     """The results of ``rows``: built in one loop when fetched as a list, else lazily row by row."""
+    make, make_all = made
     if type(rows) is not list:
-        return map(make, rows)
+        return map(make, rows, repeat(connection), repeat(db))
     if len(rows) < GC_PAUSE_ROWS or not gc.isenabled():
-        return iter(make_all(rows))
+        return iter(make_all(rows, connection, db))
     # Each row allocates two or three objects the cyclic collector tracks
     # (an instance, its dict and ModelState; a tuple), none of them garbage.
     # Left on, the collector runs every 700 allocations and, as those
@@ -189,7 +189,7 @@ def _apply(make: Any, make_all: Any, rows: Iterable[Any]) -> Iterator[Any]:
     # made by another thread during this loop is undone by it.
     gc.disable()
     try:
-        return iter(make_all(rows))
+        return iter(make_all(rows, connection, db))
     finally:
         gc.enable()
 
@@ -238,13 +238,13 @@ class _TupleIterable(BaseIterable):
         if not converters and self.shape == "flat":
             return map(_first, rows)
 
-        def build() -> tuple[Any, list[Any]]:
-            return tuple_factory(width, converters, order, self.shape, names or ())
+        def build() -> RowFunctions:
+            factory, constants = tuple_factory(width, converters, order, self.shape, names or ())
+            made: RowFunctions = factory(constants, None, None, None)
+            return made
 
         key = (self.shape, None if order is None else tuple(order))
-        factory, constants = cached(compiler._statement, key, build)
-        make, make_all = factory(constants, compiler.connection, None, None, None, None)
-        results = _apply(make, make_all, rows)
+        results = _apply(cached(compiler._statement, key, build), rows, compiler.connection, None)
         return _closing(results, rows) if self.chunked_fetch else results
 
 

@@ -83,7 +83,7 @@ def fetch(qs: QuerySet[Any], base: type, kwargs: dict[str, Any]) -> list[Any] | 
         rows = cursor.fetchall()
     finally:
         cursor.close()
-    return list(build_models(prepared, statement.klass_info, connection, db, rows))
+    return list(build_models(prepared, connection, db, rows))
 
 
 __all__ = ["fetch"]

@@ -11,10 +11,13 @@ on the shape per row; the only tests left are the ones the data needs (a NULL
 value skips its converter, a NULL primary key of a nullable join gives None).
 
 The compiled code is structural: the objects it names (model classes,
-converters, the connection) arrive as arguments of the factory it defines, so
-one compiled factory serves every execution of a statement
-(``Statement.row_code`` in the compiler's cache), and the same source text
-compiles once per process (:func:`_compiled`).
+converters, loaders) arrive as arguments of the factory it defines, and the
+connection and database alias of each execution as arguments of the row
+functions it returns. So the same source text compiles once per process
+(:func:`_compiled`), and a statement's row functions are made once and kept
+with it (``Statement.row_code`` in the compiler's cache): a query that reuses
+its statement makes no function (making the two closures cost about 0.5 us,
+a twentieth of a ``get(pk=)`` on SQLite's sync thread).
 
 A model that overrides ``from_db``, or has ``pre_init``/``post_init``
 receivers, is built by its loader (``instance_loader``) with the converted
@@ -35,10 +38,11 @@ from typing import Any
 from orm.backends.base.operations import INLINE
 from orm.sql.klass_info import KlassInfo
 
-#: The function building one result from one driver row.
-RowFunction = Callable[[Any], Any]
-#: What a factory returns: the row function, and the same body looped over a fetched list of rows.
-RowFunctions = tuple[RowFunction, Callable[[list[Any]], list[Any]]]
+#: The function building one result from one driver row: ``_row(row, connection, db)``.
+RowFunction = Callable[[Any, Any, Any], Any]
+#: What a factory returns: the row function, and the same body looped over a
+#: fetched list of rows (``_rows(rows, connection, db)``).
+RowFunctions = tuple[RowFunction, Callable[[list[Any], Any, Any], list[Any]]]
 #: ``(position, converters, expression)`` of each converted column, as the compiler chose them.
 Converters = Sequence[tuple[int, Sequence[Any], Any]]
 
@@ -96,15 +100,15 @@ class _Writer:
         return value
 
     def source(self, result: str) -> str:
-        lines = ["def _factory(_constants, _conn, _db, _loaders, _new, _state):"]
+        lines = ["def _factory(_constants, _loaders, _new, _state):"]
         if self.names:
             lines.append(f"    ({', '.join(self.names)},) = _constants")
-        lines.append("    def _row(r):")
+        lines.append("    def _row(r, _conn, _db):")
         lines.extend("        " + line for line in self.body)
         lines.append(f"        return {result}")
         # The same body inlined in a loop over a whole fetched list: no
         # Python call per row (about 60 ns of a row's 0.5 us on CPython 3.11).
-        lines.append("    def _rows(rows):")
+        lines.append("    def _rows(rows, _conn, _db):")
         if self.body:
             lines.append("        out = []")
             lines.append("        append = out.append")

@@ -21,10 +21,12 @@ import pytest
 
 import orm
 from orm.models.registry import Apps
+from orm.query import row_makers
 from orm.query.iterables import GC_PAUSE_ROWS, instance_loader
 from orm.signals import post_init
 from orm.sql.klass_info import KlassInfo
 from orm.utils import timezone
+from orm.utils.caches import clear_all
 from tests.integration.conftest import Library
 from tests.models import AllFields, Author, Book, Category, Profile
 
@@ -359,6 +361,41 @@ def test_many_rows_build_what_few_rows_build(library: Library) -> None:
     same(Book.objects.order_by("id").values_list("id", "title", "price", "published"))
     same(Book.objects.order_by("id").values())
     same(Book.objects.order_by("id").values_list("price", flat=True))
+
+
+def test_a_repeated_query_makes_no_row_function(
+    library: Library, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The row functions are made once per statement and kept with it (the
+    # connection and alias of each execution reach them as arguments).
+    made: list[str] = []
+    compiled = row_makers._compiled
+
+    def counting(source: str) -> Any:
+        factory = compiled(source)
+
+        def counted(*args: Any) -> Any:
+            made.append(source)
+            return factory(*args)
+
+        return counted
+
+    shapes = [
+        lambda: Book.objects.filter(pages__gte=0).order_by("id"),
+        lambda: Book.objects.select_related("author").order_by("id"),
+        lambda: Book.objects.order_by("id").values_list("id", "title", "price"),
+    ]
+    expected = [snapshot(same(shape())) for shape in shapes]
+    clear_all()  # every statement compiles again, through the counting factory
+    monkeypatch.setattr(row_makers, "_compiled", counting)
+    first = [list(shape()) for shape in shapes]
+    # One per shape that converts its rows (PostgreSQL's values_list hands
+    # psycopg's tuples back as they are, with no row function at all).
+    count = len(made)
+    assert count >= 2
+    again = [list(shape()) for shape in shapes]
+    assert len(made) == count  # the second run made none
+    assert [snapshot(r) for r in first] == [snapshot(r) for r in again] == expected
 
 
 def _record_collector(seen: list[bool], fail_at: int = -1) -> Any:
